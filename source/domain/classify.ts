@@ -1,0 +1,104 @@
+import {BILLED_STATES, type EnvironmentPolicy, type Instance, type RawInstance, type Role, type Spend} from './types.js';
+
+export type TagConfig = {
+	envTagKey: string;
+	roleTag: {key: string; agent: string; monitor: string};
+};
+
+/** Maps tag values (case-insensitively) to the environment that owns them. */
+export function environmentIndex(environments: Record<string, Pick<EnvironmentPolicy, 'tagValues'>>): Map<string, string> {
+	const index = new Map<string, string>();
+	for (const [name, environment] of Object.entries(environments)) {
+		for (const value of environment.tagValues) {
+			index.set(value.toLowerCase(), name);
+		}
+	}
+
+	return index;
+}
+
+export function classify(raw: RawInstance, tags: TagConfig, index: Map<string, string>): Instance {
+	const value = raw.tags[tags.envTagKey];
+	const roleValue = raw.tags[tags.roleTag.key];
+	const role: Role = roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other';
+	return {...raw, environment: value === undefined ? undefined : index.get(value.toLowerCase()), role};
+}
+
+export function emptySpend(): Spend {
+	return {hourlyUsd: 0, agentHourlyUsd: 0, agentsRunning: 0, monitorsRunning: 0, instancesRunning: 0, unpriced: 0, unpricedTypes: [], agentIds: []};
+}
+
+export type Aggregate = {
+	/** Per configured environment name (every configured one is present). */
+	byEnvironment: Map<string, Spend>;
+	/** Instances whose environment tag carries a value no environment claims. */
+	unknown: Spend & {tagValues: string[]};
+};
+
+const billed = new Set(BILLED_STATES);
+
+/**
+ * The hourly spend of each environment: the on-demand price of its instances in pending or
+ * running, agents or not. A type with no price is counted as unpriced, never as $0.
+ */
+export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environments: Record<string, Pick<EnvironmentPolicy, 'tagValues'>>, prices: Readonly<Record<string, number>>): Aggregate {
+	const index = environmentIndex(environments);
+	const byEnvironment = new Map<string, Spend>();
+	for (const name of Object.keys(environments)) {
+		byEnvironment.set(name, emptySpend());
+	}
+
+	const unknown = {...emptySpend(), tagValues: [] as string[]};
+	const unknownValues = new Set<string>();
+	const unpricedTypes = new Map<Spend, Set<string>>();
+	for (const instance of raw) {
+		if (!billed.has(instance.state)) {
+			continue;
+		}
+
+		const tagValue = instance.tags[tags.envTagKey];
+		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
+		let spend: Spend;
+		if (name === undefined) {
+			if (tagValue === undefined) {
+				continue;
+			}
+
+			unknownValues.add(tagValue);
+			spend = unknown;
+		} else {
+			spend = byEnvironment.get(name)!;
+		}
+
+		const roleValue = instance.tags[tags.roleTag.key];
+		const price = prices[instance.type];
+		spend.instancesRunning++;
+		if (price === undefined) {
+			spend.unpriced++;
+			let types = unpricedTypes.get(spend);
+			if (!types) {
+				types = new Set();
+				unpricedTypes.set(spend, types);
+			}
+
+			types.add(instance.type);
+		} else {
+			spend.hourlyUsd += price;
+		}
+
+		if (roleValue === tags.roleTag.agent) {
+			spend.agentsRunning++;
+			spend.agentHourlyUsd += price ?? 0;
+			spend.agentIds.push({id: instance.id, region: instance.region, type: instance.type});
+		} else if (roleValue === tags.roleTag.monitor) {
+			spend.monitorsRunning++;
+		}
+	}
+
+	for (const [spend, types] of unpricedTypes) {
+		spend.unpricedTypes = [...types].sort();
+	}
+
+	unknown.tagValues = [...unknownValues].sort();
+	return {byEnvironment, unknown};
+}

@@ -1,0 +1,70 @@
+import type {Sample, WindowStats} from './types.js';
+
+/** Sample series per key (an environment name, or GLOBAL for the total over monitored ones). */
+export type History = Record<string, Sample[]>;
+
+export const GLOBAL = '*global';
+
+/** Appends a sample, keeping the series in time order (a sample older than the last is ignored). */
+export function record(history: History, key: string, sample: Sample): void {
+	const series = history[key] ?? (history[key] = []);
+	const last = series.at(-1);
+	if (last && sample.at < last.at) {
+		return;
+	}
+
+	series.push(sample);
+}
+
+/** Drops samples older than `keepMs` before `now`. */
+export function prune(history: History, now: number, keepMs: number): void {
+	const cutoff = now - keepMs;
+	for (const [key, series] of Object.entries(history)) {
+		const first = firstIndexAtOrAfter(series, cutoff);
+		if (first > 0) {
+			history[key] = series.slice(first);
+		}
+	}
+}
+
+function firstIndexAtOrAfter(series: readonly Sample[], at: number): number {
+	let low = 0;
+	let high = series.length;
+	while (low < high) {
+		const middle = (low + high) >>> 1;
+		if (series[middle]!.at < at) {
+			low = middle + 1;
+		} else {
+			high = middle;
+		}
+	}
+
+	return low;
+}
+
+/**
+ * Spend now against the baseline: the oldest sample not older than the window. Until the history
+ * spans the window the series is warming up, yet it is still measured against its oldest sample.
+ * A zero baseline gives no increase (starting agents from nothing is not a spike).
+ */
+export function windowStats(series: readonly Sample[] | undefined, windowMs: number, now: number): WindowStats {
+	const samples = series ? series.slice(firstIndexAtOrAfter(series, now - windowMs)) : [];
+	const current = samples.at(-1);
+	const baseline = samples[0];
+	// Polls do not land exactly on the window's edge; history within 2% of it counts as spanning it.
+	const warmingUp = !series?.[0] || series[0].at > now - windowMs * 0.98;
+	if (!current || !baseline) {
+		return {currentUsd: 0, baselineUsd: undefined, baselineAt: undefined, increasePct: undefined, increaseUsd: undefined, warmingUp: true, samples};
+	}
+
+	const increaseUsd = current.usd - baseline.usd;
+	return {
+		currentUsd: current.usd,
+		baselineUsd: baseline.usd,
+		baselineAt: baseline.at,
+		increasePct: baseline.usd > 0 ? (increaseUsd / baseline.usd) * 100 : undefined,
+		increaseUsd,
+		warmingUp,
+		samples,
+	};
+}

@@ -1,0 +1,182 @@
+import {money, pct} from './format.js';
+import type {Assessment, Decision, EnvironmentPolicy, EnvironmentStatus, GlobalPolicy, GlobalStatus, Level, Spend, WindowStats} from './types.js';
+
+export type Limits = {thresholdPct: number; windowMinutes: number; maxHourlyUsd: number};
+export type Tuning = {warnRatio: number; minIncreaseUsdPerHour: number};
+
+const rank: Record<Level, number> = {ok: 0, warn: 1, breach: 2};
+const worst = (a: Level, b: Level): Level => (rank[a] >= rank[b] ? a : b);
+
+/**
+ * Breach: the increase over the window exceeds the threshold (exactly at it is not a breach) and
+ * the rise is at least minIncreaseUsdPerHour, or the spend exceeds the hourly cap.
+ * Warn: at warnRatio (75%) of either.
+ */
+export function assess(currentUsd: number, window: Pick<WindowStats, 'baselineUsd' | 'increasePct' | 'increaseUsd'>, limits: Limits, tuning: Tuning): Assessment {
+	const reasons: string[] = [];
+	let byIncrease: Level = 'ok';
+	const {increasePct, increaseUsd, baselineUsd} = window;
+	if (increasePct !== undefined && increaseUsd !== undefined && increaseUsd >= tuning.minIncreaseUsdPerHour && increaseUsd > 0) {
+		if (increasePct > limits.thresholdPct) {
+			byIncrease = 'breach';
+		} else if (increasePct >= limits.thresholdPct * tuning.warnRatio) {
+			byIncrease = 'warn';
+		}
+
+		if (byIncrease !== 'ok') {
+			reasons.push(`+${pct(increasePct)} ${byIncrease === 'breach' ? '>' : 'near'} ${pct(limits.thresholdPct)} over ${limits.windowMinutes}m (${money(baselineUsd ?? 0)} -> ${money(currentUsd)}/h)`);
+		}
+	}
+
+	let byCap: Level = 'ok';
+	if (currentUsd > limits.maxHourlyUsd) {
+		byCap = 'breach';
+	} else if (currentUsd >= limits.maxHourlyUsd * tuning.warnRatio) {
+		byCap = 'warn';
+	}
+
+	if (byCap !== 'ok') {
+		reasons.push(`${money(currentUsd)}/h ${byCap === 'breach' ? '>' : 'near'} cap ${money(limits.maxHourlyUsd)}/h`);
+	}
+
+	return {level: worst(byIncrease, byCap), reasons, byIncrease, byCap};
+}
+
+export type EnvironmentInput = {
+	name: string;
+	policy: EnvironmentPolicy;
+	spend: Spend;
+	window: WindowStats;
+	/** Why this environment's data cannot be trusted now; undefined when fresh. */
+	stale: string | undefined;
+	/** envwatch stopped its agents and none run again since. */
+	stoppedByEnvwatch: boolean;
+};
+
+export type GlobalInput = {policy: GlobalPolicy; window: WindowStats; stale: string | undefined};
+
+export type EnvironmentResult = {name: string; assessment: Assessment; status: EnvironmentStatus};
+
+export type Evaluation = {
+	environments: EnvironmentResult[];
+	global: {assessment: Assessment; status: GlobalStatus; currentUsd: number; projectedUsd: number};
+	decisions: Decision[];
+};
+
+const policyWord: Record<EnvironmentPolicy['agents'], EnvironmentStatus> = {all: 'ACTIVE', limited: 'LIMITED', 'monitor-only': 'MONITOR'};
+
+function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
+	if (input.stale) {
+		return 'STALE';
+	}
+
+	if (level === 'breach') {
+		return 'BREACH';
+	}
+
+	if (level === 'warn') {
+		return 'WARN';
+	}
+
+	if (input.stoppedByEnvwatch && input.spend.agentsRunning === 0) {
+		return 'STOPPED';
+	}
+
+	return policyWord[input.policy.agents];
+}
+
+/**
+ * One evaluation of the graduated response (DESIGN.md):
+ * 1. breaching environments that stop and run agents: one is stopped; with several, only the
+ *    lowest priority now (cascade), the rest re-measured next poll. Alert-only ones are alerted on.
+ * 2. the global total projected after those stops: still over its limit means emergency, every
+ *    agent in every monitored environment.
+ * 3. warnings at warnRatio of a limit.
+ * Stale environments get no automatic action, and make the global total stale too.
+ */
+export function evaluate(environments: readonly EnvironmentInput[], global: GlobalInput, tuning: Tuning): Evaluation {
+	const results: EnvironmentResult[] = [];
+	const decisions: Decision[] = [];
+	const stoppable: EnvironmentInput[] = [];
+	for (const input of environments) {
+		const assessment = assess(input.window.currentUsd, input.window, input.policy, tuning);
+		results.push({name: input.name, assessment, status: statusOf(input, assessment.level)});
+		if (input.stale || assessment.level !== 'breach') {
+			continue;
+		}
+
+		const reason = `${input.name} ${assessment.reasons.join('; ')}`;
+		if (input.policy.onBreach === 'alert') {
+			decisions.push({kind: 'alert', environment: input.name, reason: `${reason} (monitor only: alert, no stop)`});
+		} else if (input.spend.agentsRunning === 0) {
+			decisions.push({kind: 'hold', environment: input.name, reason: `${reason}; no agents left to stop`});
+		} else {
+			stoppable.push(input);
+		}
+	}
+
+	stoppable.sort((a, b) => a.policy.priority - b.policy.priority || a.name.localeCompare(b.name));
+	const [first, ...deferred] = stoppable;
+	let savings = 0;
+	if (first) {
+		const assessment = results.find(result => result.name === first.name)!.assessment;
+		savings = first.spend.agentHourlyUsd;
+		decisions.push({
+			kind: 'stop',
+			environment: first.name,
+			cascade: deferred.length > 0,
+			reason: `${first.name} ${assessment.reasons.join('; ')}${deferred.length > 0 ? `; cascade: lowest priority of ${stoppable.map(s => s.name).join(', ')}, the rest re-measured next poll` : ''}`,
+			agentIds: first.spend.agentIds.map(agent => agent.id),
+			savesUsdPerHour: first.spend.agentHourlyUsd,
+			...(deferred.length > 0 ? {deferred: deferred.map(d => d.name)} : {}),
+		});
+	}
+
+	const globalStale = global.stale ?? environments.find(input => input.stale)?.name;
+	const currentUsd = global.window.currentUsd;
+	const projectedUsd = Math.max(0, currentUsd - savings);
+	const globalLimits = global.policy;
+	const globalAssessment = assess(currentUsd, global.window, globalLimits, tuning);
+	const projectedWindow = {
+		baselineUsd: global.window.baselineUsd,
+		increaseUsd: global.window.baselineUsd === undefined ? undefined : projectedUsd - global.window.baselineUsd,
+		increasePct: global.window.baselineUsd ? ((projectedUsd - global.window.baselineUsd) / global.window.baselineUsd) * 100 : undefined,
+	};
+	const projected = assess(projectedUsd, projectedWindow, globalLimits, tuning);
+	if (!globalStale && projected.level === 'breach') {
+		const reason = `global ${projected.reasons.join('; ')}${savings > 0 ? ` after stopping ${first!.name}` : ''}`;
+		if (global.policy.onBreach === 'emergency-stop') {
+			const everyAgent = environments.flatMap(input => input.spend.agentIds.map(agent => agent.id));
+			// The emergency supersedes single stops: it stops every agent, those included.
+			for (let index = decisions.length - 1; index >= 0; index--) {
+				if (decisions[index]!.kind === 'stop') {
+					decisions.splice(index, 1);
+				}
+			}
+
+			decisions.push({
+				kind: 'emergency',
+				environments: environments.filter(input => input.spend.agentsRunning > 0).map(input => input.name),
+				reason: `${reason}: emergency stop of every agent`,
+				agentIds: everyAgent,
+				savesUsdPerHour: environments.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
+			});
+		} else {
+			decisions.push({kind: 'alert', environment: 'global', reason});
+		}
+	}
+
+	for (const result of results) {
+		const input = environments.find(environment => environment.name === result.name)!;
+		if (!input.stale && result.assessment.level === 'warn') {
+			decisions.push({kind: 'warn', environment: result.name, reason: `${result.name} ${result.assessment.reasons.join('; ')}`});
+		}
+	}
+
+	if (!globalStale && globalAssessment.level === 'warn') {
+		decisions.push({kind: 'warn', environment: 'global', reason: `global ${globalAssessment.reasons.join('; ')}`});
+	}
+
+	const globalStatus: GlobalStatus = globalStale ? 'STALE' : globalAssessment.level === 'breach' ? 'BREACH' : globalAssessment.level === 'warn' ? 'WARN' : 'NORMAL';
+	return {environments: results, global: {assessment: globalAssessment, status: globalStatus, currentUsd, projectedUsd}, decisions};
+}

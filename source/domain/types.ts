@@ -1,0 +1,137 @@
+/**
+ * Plain data shared by every layer. Nothing here does anything: providers produce these shapes,
+ * the domain computes over them, the engine publishes them, the UI draws them.
+ *
+ * Times are epoch milliseconds (`number`), passed in by the caller: the domain never reads a clock.
+ */
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+/** States that cost money by the hour (DESIGN.md: pending or running). */
+export const BILLED_STATES: readonly InstanceState[] = ['pending', 'running'];
+
+/** An EC2 instance as a provider reports it: nothing interpreted yet. */
+export type RawInstance = {
+	id: string;
+	region: string;
+	type: string;
+	state: InstanceState;
+	tags: Record<string, string>;
+	/** Epoch ms, where known. */
+	launchedAt?: number;
+};
+
+export type Role = 'agent' | 'monitor' | 'other';
+
+/** A RawInstance placed in an environment (or the `unknown` bucket) with its role. */
+export type Instance = RawInstance & {
+	/** The configured environment name, or undefined when its tag value is not a configured one. */
+	environment: string | undefined;
+	role: Role;
+};
+
+export type AgentsPolicy = 'all' | 'limited' | 'monitor-only';
+export type OnBreach = 'stop' | 'alert';
+
+export type EnvironmentPolicy = {
+	priority: number;
+	thresholdPct: number;
+	windowMinutes: number;
+	maxHourlyUsd: number;
+	agents: AgentsPolicy;
+	maxAgents?: number;
+	onBreach: OnBreach;
+	tagValues: string[];
+};
+
+export type GlobalPolicy = {
+	thresholdPct: number;
+	windowMinutes: number;
+	maxHourlyUsd: number;
+	onBreach: 'emergency-stop' | 'alert';
+};
+
+/** What the policy needs of the configuration. */
+export type PolicyConfig = {
+	environments: Record<string, EnvironmentPolicy>;
+	global: GlobalPolicy;
+	warnRatio: number;
+	minIncreaseUsdPerHour: number;
+};
+
+/** Hourly spend of one environment, aggregated from its instances. */
+export type Spend = {
+	/** Sum of on-demand $/h of priced instances in pending or running. */
+	hourlyUsd: number;
+	/** The part of hourlyUsd that agent-role instances cost: what a stop removes. */
+	agentHourlyUsd: number;
+	agentsRunning: number;
+	monitorsRunning: number;
+	instancesRunning: number;
+	/** Billed instances whose type has no known price: counted, never $0. */
+	unpriced: number;
+	unpricedTypes: string[];
+	/** Agent instance IDs in pending or running, by region. */
+	agentIds: Array<{id: string; region: string; type: string}>;
+};
+
+export type Sample = {at: number; usd: number};
+
+/** A window over one series: spend now against the oldest sample not older than the window. */
+export type WindowStats = {
+	currentUsd: number;
+	baselineUsd: number | undefined;
+	baselineAt: number | undefined;
+	/** undefined when the baseline is 0 or missing: only the hourly cap applies then. */
+	increasePct: number | undefined;
+	increaseUsd: number | undefined;
+	/** True until the history spans the whole window. */
+	warmingUp: boolean;
+	/** The window's samples, oldest first (for trends). */
+	samples: Sample[];
+};
+
+export type Level = 'ok' | 'warn' | 'breach';
+
+export type Assessment = {
+	level: Level;
+	/** Which limits are at warn or breach level, in words with figures. */
+	reasons: string[];
+	byIncrease: Level;
+	byCap: Level;
+};
+
+export type EnvironmentStatus = 'ACTIVE' | 'LIMITED' | 'MONITOR' | 'WARN' | 'BREACH' | 'STOPPED' | 'STALE';
+export type GlobalStatus = 'NORMAL' | 'WARN' | 'BREACH' | 'STALE';
+
+export type Decision =
+	| {kind: 'stop'; environment: string; cascade: boolean; reason: string; agentIds: string[]; savesUsdPerHour: number; deferred?: string[]}
+	| {kind: 'emergency'; environments: string[]; reason: string; agentIds: string[]; savesUsdPerHour: number}
+	| {kind: 'alert'; environment: string; reason: string}
+	| {kind: 'warn'; environment: string; reason: string}
+	| {kind: 'hold'; environment: string; reason: string};
+
+/** One monitored environment (or the global total) in a published snapshot. */
+export type EnvironmentView = {
+	name: string;
+	status: EnvironmentStatus | GlobalStatus;
+	hourlyUsd: number;
+	baselineUsd: number | null;
+	increasePct: number | null;
+	thresholdPct: number;
+	windowMinutes: number;
+	maxHourlyUsd: number;
+	warmingUp: boolean;
+	level: Level;
+	reasons: string[];
+	agents: {running: number; allowed: number | 'all' | 'monitor-only'};
+	monitors: number;
+	unpriced: number;
+	unpricedTypes: string[];
+	priority: number;
+	policy: {agents: AgentsPolicy | 'global'; onBreach: OnBreach | GlobalPolicy['onBreach']};
+	stale: string | null;
+	/** Spend over the window, oldest first, for a sparkline. */
+	trend: number[];
+	billed?: {todayUsd: number; monthToDateUsd: number} | null;
+};

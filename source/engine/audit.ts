@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type {InstanceOutcome} from '../providers/types.js';
+
+export type AuditEntry = {
+	/** ISO time. */
+	at: string;
+	seq: number;
+	type: 'decision' | 'action';
+	/** `auto`, or the OS user@host who pressed the key or ran the command. */
+	actor: string;
+	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending';
+	environments: string[];
+	reason: string;
+	/** The measured figures behind the decision. */
+	figures?: Record<string, number | string | null>;
+	instanceIds: string[];
+	dryRun: boolean;
+	/** What happened: `executed`, `skipped: read-only`, `skipped: paused`, `failed: ...`. */
+	outcome?: string;
+	results?: InstanceOutcome[];
+};
+
+/**
+ * The audit log: JSON lines, one per decision and per action result, written synchronously and
+ * fsynced, so a dropped SSH session or a SIGHUP never leaves an action unrecorded.
+ */
+export class AuditLog {
+	private fd: number | undefined;
+	private seq = 0;
+
+	constructor(readonly file: string) {}
+
+	open(): void {
+		fs.mkdirSync(path.dirname(this.file), {recursive: true});
+		this.fd = fs.openSync(this.file, 'a', 0o600);
+	}
+
+	append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
+		if (this.fd === undefined) {
+			this.open();
+		}
+
+		const full: AuditEntry = {...entry, seq: ++this.seq};
+		fs.writeSync(this.fd!, `${JSON.stringify(full)}\n`);
+		fs.fsyncSync(this.fd!);
+		return full;
+	}
+
+	close(): void {
+		if (this.fd !== undefined) {
+			fs.closeSync(this.fd);
+			this.fd = undefined;
+		}
+	}
+}

@@ -1,0 +1,69 @@
+import type {BilledCost, BillingSource} from '../providers/types.js';
+import {messageOf} from './enforcer.js';
+import type {StateStore} from './state.js';
+
+/** Cost Explorer's price: every request (every page) costs $0.01. */
+export const usdPerBillingRequest = 0.01;
+
+/**
+ * Billed cost is the reconciliation, not the alarm: fetched at most once per refresh interval,
+ * cached in the state dir across restarts, with every paid request counted.
+ */
+export class CachedBilling {
+	private cost: BilledCost | undefined;
+	private calls = 0;
+	private lastError: string | undefined;
+	private inFlight: Promise<void> | undefined;
+	private lastAttemptAt = 0;
+
+	constructor(
+		private readonly source: BillingSource | undefined,
+		private readonly state: StateStore,
+		private readonly refreshMs: number,
+	) {
+		const cached = state.loadBilling();
+		if (cached) {
+			this.cost = cached.cost;
+			this.calls = cached.calls;
+		}
+	}
+
+	get enabled(): boolean {
+		return this.source !== undefined;
+	}
+
+	view(): {cost: BilledCost | undefined; calls: number; costUsd: number; error: string | null} {
+		return {cost: this.cost, calls: this.calls, costUsd: Math.round(this.calls * usdPerBillingRequest * 100) / 100, error: this.lastError ?? null};
+	}
+
+	/** Refreshes when the cache is older than the interval; a failure waits a full interval too. */
+	async refresh(now: number): Promise<boolean> {
+		if (!this.source) {
+			return false;
+		}
+
+		const age = this.cost ? now - this.cost.fetchedAt : Number.POSITIVE_INFINITY;
+		if (age < this.refreshMs || now - this.lastAttemptAt < this.refreshMs || this.inFlight) {
+			return false;
+		}
+
+		this.lastAttemptAt = now;
+		const source = this.source;
+		this.inFlight = (async () => {
+			try {
+				const {cost, requests} = await source.fetch(now);
+				this.cost = cost;
+				this.calls += requests;
+				this.lastError = undefined;
+			} catch (error) {
+				this.calls += 1;
+				this.lastError = messageOf(error);
+			}
+
+			this.state.saveBilling({cost: this.cost ?? {todayUsd: {}, monthToDateUsd: {}, fetchedAt: 0}, calls: this.calls, costUsd: this.calls * usdPerBillingRequest});
+		})();
+		await this.inFlight;
+		this.inFlight = undefined;
+		return true;
+	}
+}

@@ -1,0 +1,481 @@
+import type {Config} from '../config/schema.js';
+import {aggregate, emptySpend} from '../domain/classify.js';
+import {GLOBAL, prune, record, windowStats, type History} from '../domain/history.js';
+import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
+import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/types.js';
+import type {Provider} from '../providers/types.js';
+import type {AuditEntry, AuditLog} from './audit.js';
+import {CachedBilling} from './billing.js';
+import {Enforcer, messageOf, type ActionKind, type ActionResult} from './enforcer.js';
+import type {Snapshot} from './snapshot.js';
+import type {StateStore} from './state.js';
+import type {SnapshotStore} from './store.js';
+
+export type MonitorOptions = {
+	dryRun: boolean;
+	readOnly: boolean;
+	/** Start with automatic actions paused. */
+	paused?: boolean;
+	/** Who a manual command is attributed to (OS user@host). */
+	actor: string;
+	/** How many audit entries the snapshot carries for the events pane. */
+	eventsKept?: number;
+};
+
+/** A command from the keyboard (or a subcommand): the same enforcer as automatic actions. */
+export type Command =
+	| {kind: 'stop'; environment: string}
+	| {kind: 'cascade'}
+	| {kind: 'emergency'}
+	| {kind: 'undo'}
+	| {kind: 'pause'}
+	| {kind: 'resume'}
+	| {kind: 'cancel-pending'}
+	| {kind: 'refresh'};
+
+export type Deps = {
+	provider: Provider;
+	config: Config;
+	monitored: string[];
+	store: SnapshotStore;
+	state: StateStore;
+	audit: AuditLog;
+	clock: () => number;
+	options: MonitorOptions;
+};
+
+const maxBackoffMs = 5 * 60_000;
+
+/**
+ * The monitor loop: poll the provider, record samples, evaluate, enforce, publish. Polls never
+ * overlap; failures back off and mark the data stale; only fresh data can trigger an action.
+ */
+export class Monitor {
+	readonly enforcer: Enforcer;
+	private history: History;
+	private readonly billing: CachedBilling;
+	private polls = 0;
+	private lastSuccessAt: number | null = null;
+	private failures = 0;
+	private paused: boolean;
+	private inFlight: Promise<Snapshot> | undefined;
+	private timer: NodeJS.Timeout | undefined;
+	private graceTimer: NodeJS.Timeout | undefined;
+	private running = false;
+	private events: AuditEntry[] = [];
+	/** Environments whose agents envwatch stopped (shown STOPPED until agents run again). */
+	private readonly stopped = new Set<string>();
+	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
+	private readonly lastLogged = new Map<string, string>();
+	private pending: {decision: Decision; dueAt: number} | null = null;
+	private lastEvaluation: Evaluation | undefined;
+	private lastSpend = new Map<string, Spend>();
+
+	constructor(private readonly deps: Deps) {
+		this.paused = deps.options.paused ?? false;
+		this.history = deps.state.loadHistory();
+		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
+		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind) => this.changed(environments, kind));
+	}
+
+	private remember(entry: AuditEntry): AuditEntry {
+		this.events = [entry, ...this.events].slice(0, this.deps.options.eventsKept ?? 50);
+		return entry;
+	}
+
+	private changed(environments: string[], kind: 'stopped' | 'started'): void {
+		// envwatch's own action is not a trend: restart the windows of what it changed. A start
+		// also restarts the global window, or the planned increase would look like a spike.
+		for (const name of environments) {
+			delete this.history[name];
+			if (kind === 'stopped') {
+				this.stopped.add(name);
+			} else {
+				this.stopped.delete(name);
+			}
+		}
+
+		if (kind === 'started') {
+			delete this.history[GLOBAL];
+		}
+	}
+
+	get intervalMs(): number {
+		return this.deps.config.pollIntervalSeconds * 1000;
+	}
+
+	/** Starts the loop: a poll now, then one per interval (longer while failing). */
+	start(): void {
+		this.running = true;
+		void this.tick();
+	}
+
+	async stop(): Promise<void> {
+		this.running = false;
+		clearTimeout(this.timer);
+		clearTimeout(this.graceTimer);
+		await this.inFlight?.catch(() => undefined);
+		this.deps.provider.close?.();
+	}
+
+	private async tick(): Promise<void> {
+		clearTimeout(this.timer);
+		await this.poll().catch(() => undefined);
+		if (this.running) {
+			const delay = this.failures === 0 ? this.intervalMs : Math.min(maxBackoffMs, this.intervalMs * 2 ** this.failures);
+			this.timer = setTimeout(() => void this.tick(), delay);
+			this.timer.unref?.();
+		}
+	}
+
+	/** One poll. A call while one is in flight returns that poll instead of starting another. */
+	async poll(): Promise<Snapshot> {
+		this.inFlight ??= this.pollOnce().finally(() => {
+			this.inFlight = undefined;
+		});
+		return this.inFlight;
+	}
+
+	private async pollOnce(): Promise<Snapshot> {
+		const {config, provider, monitored, clock} = this.deps;
+		this.polls++;
+		let staleReason: string | undefined;
+		let spend = new Map<string, Spend>();
+		let unknown = {instances: 0, hourlyUsd: 0, tagValues: [] as string[]};
+		try {
+			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states: ['pending', 'running', 'stopping', 'stopped'], regions: config.regions});
+			if (listing.errors.length > 0) {
+				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
+			}
+
+			const result = aggregate(listing.instances, config, config.environments, config.prices);
+			spend = result.byEnvironment;
+			unknown = {instances: result.unknown.instancesRunning, hourlyUsd: result.unknown.hourlyUsd, tagValues: result.unknown.tagValues};
+		} catch (error) {
+			staleReason = messageOf(error);
+		}
+
+		const at = clock();
+		if (staleReason) {
+			this.failures++;
+			// Stale data is never zero spend: show the last known figures, record nothing.
+			spend = this.lastSpend;
+		} else {
+			this.failures = 0;
+			this.lastSuccessAt = at;
+			this.lastSpend = spend;
+			let total = 0;
+			for (const name of monitored) {
+				const usd = spend.get(name)?.hourlyUsd ?? 0;
+				total += usd;
+				record(this.history, name, {at, usd});
+				if ((spend.get(name)?.agentsRunning ?? 0) > 0) {
+					this.stopped.delete(name);
+				}
+			}
+
+			record(this.history, GLOBAL, {at, usd: total});
+		}
+
+		const inputs: EnvironmentInput[] = monitored.map(name => ({
+			name,
+			policy: config.environments[name]!,
+			spend: spend.get(name) ?? emptySpend(),
+			window: staleReason ? this.staleWindow(name, config.environments[name]!.windowMinutes, at) : windowStats(this.history[name], config.environments[name]!.windowMinutes * 60_000, at),
+			stale: staleReason,
+			stoppedByEnvwatch: this.stopped.has(name),
+		}));
+		const globalWindow = staleReason ? this.staleWindow(GLOBAL, config.global.windowMinutes, at) : windowStats(this.history[GLOBAL], config.global.windowMinutes * 60_000, at);
+		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
+		this.lastEvaluation = evaluation;
+		this.logDecisions(evaluation, inputs);
+		await this.enforce(evaluation, inputs, globalWindow);
+
+		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
+		prune(this.history, at, longest * 60_000 + this.intervalMs * 2);
+		try {
+			this.deps.state.saveHistory(this.history);
+		} catch (error) {
+			this.log({type: 'decision', actor: 'auto', kind: 'hold', environments: [], reason: `could not save the sample history: ${messageOf(error)}`, instanceIds: []});
+		}
+
+		const snapshot = this.publish(evaluation, inputs, globalWindow, at, staleReason ?? null, unknown);
+		void this.billing.refresh(at).then(refreshed => {
+			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
+				this.republish();
+			}
+		});
+		return snapshot;
+	}
+
+	/** The last known window of a series, for showing figures while the data is stale. */
+	private staleWindow(key: string, windowMinutes: number, at: number): WindowStats {
+		return windowStats(this.history[key], windowMinutes * 60_000, at);
+	}
+
+	private logDecisions(evaluation: Evaluation, inputs: EnvironmentInput[]): void {
+		const seen = new Set<string>();
+		for (const decision of evaluation.decisions) {
+			if (decision.kind === 'stop' || decision.kind === 'emergency') {
+				continue;
+			}
+
+			const key = decision.environment;
+			seen.add(key);
+			const signature = `${decision.kind}`;
+			if (this.lastLogged.get(key) === signature) {
+				continue;
+			}
+
+			this.lastLogged.set(key, signature);
+			this.log({type: 'decision', actor: 'auto', kind: decision.kind, environments: decision.environment === 'global' ? [] : [decision.environment], reason: decision.reason, figures: figuresOf(inputs.find(input => input.name === decision.environment)), instanceIds: []});
+		}
+
+		for (const [key, signature] of this.lastLogged) {
+			if (!seen.has(key)) {
+				this.lastLogged.delete(key);
+				if (signature !== 'warn' || !evaluation.decisions.some(decision => decision.kind === 'stop' || decision.kind === 'emergency')) {
+					this.log({type: 'decision', actor: 'auto', kind: 'recover', environments: key === 'global' ? [] : [key], reason: `${key} back within its limits`, instanceIds: []});
+				}
+			}
+		}
+	}
+
+	private log(entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>): AuditEntry {
+		return this.remember(this.deps.audit.append({at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.options.dryRun, ...entry}));
+	}
+
+	private async enforce(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats): Promise<void> {
+		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency');
+		if (!decision) {
+			this.pending = null;
+			return;
+		}
+
+		const environments = decision.kind === 'emergency' ? decision.environments : [decision.environment];
+		const figures: Record<string, number | string | null> = decision.kind === 'emergency'
+			? {globalUsdPerHour: round(globalWindow.currentUsd), globalBaselineUsd: globalWindow.baselineUsd === undefined ? null : round(globalWindow.baselineUsd), globalIncreasePct: globalWindow.increasePct === undefined ? null : round(globalWindow.increasePct), thresholdPct: this.deps.config.global.thresholdPct, maxHourlyUsd: this.deps.config.global.maxHourlyUsd, savesUsdPerHour: round(decision.savesUsdPerHour)}
+			: {...figuresOf(inputs.find(input => input.name === decision.environment)), savesUsdPerHour: round(decision.savesUsdPerHour)};
+		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.cascade ? 'cascade' : 'stop';
+		if (this.paused) {
+			this.log({type: 'decision', actor: 'auto', kind, environments, reason: `${decision.reason} (paused: not executed)`, figures, instanceIds: decision.agentIds, outcome: 'skipped: paused'});
+			return;
+		}
+
+		const graceMs = this.deps.config.graceSeconds * 1000;
+		if (graceMs > 0) {
+			const now = this.deps.clock();
+			if (!this.pending || this.pending.decision.kind !== decision.kind || JSON.stringify(environmentsOf(this.pending.decision)) !== JSON.stringify(environments)) {
+				this.pending = {decision, dueAt: now + graceMs};
+				this.log({type: 'decision', actor: 'auto', kind: 'pending', environments, reason: `${decision.reason}; acting in ${this.deps.config.graceSeconds}s unless cancelled (x)`, figures, instanceIds: decision.agentIds});
+				clearTimeout(this.graceTimer);
+				this.graceTimer = setTimeout(() => void this.poll(), graceMs + 50);
+				this.graceTimer.unref?.();
+				return;
+			}
+
+			if (now < this.pending.dueAt) {
+				return;
+			}
+		}
+
+		this.pending = null;
+		await this.enforcer.execute({kind, environments, reason: decision.reason, actor: 'auto', figures, plannedIds: decision.agentIds});
+	}
+
+	/** A manual command: the same enforcer, audit log, dry-run, read-only and scope guard. */
+	async command(command: Command): Promise<ActionResult | undefined> {
+		const {actor} = this.deps.options;
+		let result: ActionResult | undefined;
+		switch (command.kind) {
+			case 'pause':
+			case 'resume': {
+				this.paused = command.kind === 'pause';
+				this.log({type: 'decision', actor, kind: command.kind, environments: [], reason: `automatic actions ${this.paused ? 'paused' : 'resumed'}`, instanceIds: []});
+				this.republish();
+				return undefined;
+			}
+
+			case 'cancel-pending': {
+				if (this.pending) {
+					this.log({type: 'decision', actor, kind: 'cancel', environments: environmentsOf(this.pending.decision), reason: `cancelled: ${this.pending.decision.reason}`, instanceIds: []});
+					this.pending = null;
+					// Cancelling is a decision to leave it: pause, so the next poll does not re-arm it.
+					this.paused = true;
+					this.republish();
+				}
+
+				return undefined;
+			}
+
+			case 'refresh': {
+				await this.poll();
+				return undefined;
+			}
+
+			case 'stop': {
+				const input = this.inputReason(command.environment);
+				result = await this.enforcer.execute({kind: 'stop', environments: [command.environment], reason: `manual stop of ${command.environment}${input}`, actor});
+				break;
+			}
+
+			case 'cascade': {
+				const target = this.cascadeTarget();
+				if (!target) {
+					result = await this.enforcer.execute({kind: 'cascade', environments: [], reason: 'manual cascade step: no environment that stops runs agents', actor});
+					break;
+				}
+
+				result = await this.enforcer.execute({kind: 'cascade', environments: [target], reason: `manual cascade step: ${target} is the lowest-priority environment running agents${this.inputReason(target)}`, actor});
+				break;
+			}
+
+			case 'emergency': {
+				result = await this.enforcer.execute({kind: 'emergency', environments: [...this.deps.monitored], reason: 'manual emergency stop of every agent in every monitored environment', actor});
+				break;
+			}
+
+			case 'undo': {
+				const last = this.enforcer.lastStop();
+				result = await this.enforcer.execute({kind: 'undo', environments: last?.environments ?? [], reason: last ? `undo the stop of ${last.targets.length} agents in ${last.environments.join(', ')}` : 'undo: nothing stopped', actor});
+				break;
+			}
+		}
+
+		await this.poll();
+		return result;
+	}
+
+	/** The lowest-priority monitored environment that stops on breach and still runs agents. */
+	cascadeTarget(): string | undefined {
+		const {config, monitored} = this.deps;
+		return monitored
+			.filter(name => config.environments[name]!.onBreach === 'stop' && config.environments[name]!.agents !== 'monitor-only' && (this.lastSpend.get(name)?.agentsRunning ?? 0) > 0)
+			.sort((a, b) => config.environments[a]!.priority - config.environments[b]!.priority)[0];
+	}
+
+	private inputReason(name: string): string {
+		const result = this.lastEvaluation?.environments.find(item => item.name === name);
+		const reasons = result?.assessment.reasons ?? [];
+		return reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
+	}
+
+	private lastPublished: {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats; at: number; error: string | null; unknown: Snapshot['unknown']} | undefined;
+
+	private republish(): void {
+		if (this.lastPublished) {
+			const {evaluation, inputs, globalWindow, at, error, unknown} = this.lastPublished;
+			this.publish(evaluation, inputs, globalWindow, at, error, unknown);
+		}
+	}
+
+	private publish(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats, at: number, error: string | null, unknown: Snapshot['unknown']): Snapshot {
+		this.lastPublished = {evaluation, inputs, globalWindow, at, error, unknown};
+		const {config} = this.deps;
+		const billing = this.billing.view();
+		const billedFor = (name: string) => {
+			if (!billing.cost) {
+				return null;
+			}
+
+			const values = config.environments[name]?.tagValues ?? [];
+			const sum = (table: Record<string, number>) => values.reduce((total, value) => total + (table[value] ?? 0), 0);
+			return {todayUsd: sum(billing.cost.todayUsd), monthToDateUsd: sum(billing.cost.monthToDateUsd)};
+		};
+
+		const environments: EnvironmentView[] = inputs.map((input, index) => {
+			const result = evaluation.environments[index]!;
+			const policy = input.policy;
+			return {
+				name: input.name,
+				status: result.status,
+				hourlyUsd: input.spend.hourlyUsd,
+				baselineUsd: input.window.baselineUsd ?? null,
+				increasePct: input.window.increasePct ?? null,
+				thresholdPct: policy.thresholdPct,
+				windowMinutes: policy.windowMinutes,
+				maxHourlyUsd: policy.maxHourlyUsd,
+				warmingUp: input.window.warmingUp,
+				level: result.assessment.level,
+				reasons: result.assessment.reasons,
+				agents: {running: input.spend.agentsRunning, allowed: policy.agents === 'monitor-only' ? 'monitor-only' : policy.maxAgents ?? 'all'},
+				monitors: input.spend.monitorsRunning,
+				unpriced: input.spend.unpriced,
+				unpricedTypes: input.spend.unpricedTypes,
+				priority: policy.priority,
+				policy: {agents: policy.agents, onBreach: policy.onBreach},
+				stale: input.stale ?? null,
+				trend: input.window.samples.map(sample => sample.usd),
+				billed: billedFor(input.name),
+			};
+		});
+		const agentsRunning = inputs.reduce((sum, input) => sum + input.spend.agentsRunning, 0);
+		const global: EnvironmentView = {
+			name: 'global',
+			status: evaluation.global.status,
+			hourlyUsd: globalWindow.currentUsd,
+			baselineUsd: globalWindow.baselineUsd ?? null,
+			increasePct: globalWindow.increasePct ?? null,
+			thresholdPct: config.global.thresholdPct,
+			windowMinutes: config.global.windowMinutes,
+			maxHourlyUsd: config.global.maxHourlyUsd,
+			warmingUp: globalWindow.warmingUp,
+			level: evaluation.global.assessment.level,
+			reasons: evaluation.global.assessment.reasons,
+			agents: {running: agentsRunning, allowed: 'all'},
+			monitors: inputs.reduce((sum, input) => sum + input.spend.monitorsRunning, 0),
+			unpriced: inputs.reduce((sum, input) => sum + input.spend.unpriced, 0),
+			unpricedTypes: [...new Set(inputs.flatMap(input => input.spend.unpricedTypes))].sort(),
+			priority: 0,
+			policy: {agents: 'global', onBreach: config.global.onBreach},
+			stale: error,
+			trend: globalWindow.samples.map(sample => sample.usd),
+			billed: billing.cost ? environments.reduce((sum, view) => ({todayUsd: sum.todayUsd + (view.billed?.todayUsd ?? 0), monthToDateUsd: sum.monthToDateUsd + (view.billed?.monthToDateUsd ?? 0)}), {todayUsd: 0, monthToDateUsd: 0}) : null,
+		};
+		const last = this.enforcer.lastStop();
+		const snapshot: Snapshot = {
+			at,
+			source: this.deps.provider.source,
+			regions: config.regions,
+			intervalSeconds: config.pollIntervalSeconds,
+			polls: this.polls,
+			lastSuccessAt: this.lastSuccessAt,
+			error,
+			mode: {paused: this.paused, dryRun: this.deps.options.dryRun, readOnly: this.deps.options.readOnly, warmingUp: environments.some(view => view.warmingUp) || global.warmingUp, action: config.action},
+			environments,
+			global,
+			unknown,
+			decisions: evaluation.decisions,
+			events: this.events,
+			billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: this.billing.enabled},
+			pending: this.pending,
+			lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length} : null,
+		};
+		this.deps.store.publish(snapshot);
+		return snapshot;
+	}
+}
+
+function environmentsOf(decision: Decision): string[] {
+	return decision.kind === 'emergency' ? decision.environments : [decision.environment];
+}
+
+function round(value: number): number {
+	return Math.round(value * 10_000) / 10_000;
+}
+
+function figuresOf(input: EnvironmentInput | undefined): Record<string, number | string | null> | undefined {
+	if (!input) {
+		return undefined;
+	}
+
+	return {
+		hourlyUsd: round(input.spend.hourlyUsd),
+		baselineUsd: input.window.baselineUsd === undefined ? null : round(input.window.baselineUsd),
+		increasePct: input.window.increasePct === undefined ? null : round(input.window.increasePct),
+		thresholdPct: input.policy.thresholdPct,
+		windowMinutes: input.policy.windowMinutes,
+		maxHourlyUsd: input.policy.maxHourlyUsd,
+		agentsRunning: input.spend.agentsRunning,
+	};
+}

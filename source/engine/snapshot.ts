@@ -1,0 +1,71 @@
+import type {Decision, EnvironmentView} from '../domain/types.js';
+import type {AuditEntry} from './audit.js';
+
+/**
+ * Everything a view needs, as plain immutable data. Times are epoch ms; `toJson` turns them into
+ * ISO strings for the headless NDJSON and `--once --json`.
+ */
+export type Snapshot = {
+	at: number;
+	source: string;
+	regions: string[];
+	intervalSeconds: number;
+	polls: number;
+	/** When the last poll that returned fresh data finished; null before the first. */
+	lastSuccessAt: number | null;
+	/** The last poll's failure, when it failed. */
+	error: string | null;
+	mode: {paused: boolean; dryRun: boolean; readOnly: boolean; warmingUp: boolean; action: 'stop' | 'terminate'};
+	environments: EnvironmentView[];
+	global: EnvironmentView;
+	/** Tagged instances whose environment tag value no environment claims. */
+	unknown: {instances: number; hourlyUsd: number; tagValues: string[]};
+	/** This poll's decisions (before pause, read-only and grace are applied). */
+	decisions: Decision[];
+	/** Latest audit entries, newest first. */
+	events: AuditEntry[];
+	billing: {
+		fetchedAt: number | null;
+		calls: number;
+		costUsd: number;
+		error: string | null;
+		enabled: boolean;
+	};
+	/** An automatic action waiting out its grace period; `x` cancels it. */
+	pending: {decision: Decision; dueAt: number} | null;
+	/** What `u` would start again. */
+	lastStop: {at: number; environments: string[]; count: number} | null;
+};
+
+export function toJson(snapshot: Snapshot): Record<string, unknown> {
+	const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+	return {
+		type: 'snapshot',
+		at: iso(snapshot.at),
+		source: snapshot.source,
+		regions: snapshot.regions,
+		lastSuccessAt: iso(snapshot.lastSuccessAt),
+		error: snapshot.error,
+		mode: snapshot.mode,
+		environments: snapshot.environments.map(view => viewJson(view)),
+		global: viewJson(snapshot.global),
+		unknown: snapshot.unknown,
+		decisions: snapshot.decisions,
+		billing: {...snapshot.billing, fetchedAt: iso(snapshot.billing.fetchedAt)},
+		pending: snapshot.pending ? {...snapshot.pending, dueAt: iso(snapshot.pending.dueAt)} : null,
+	};
+}
+
+function viewJson(view: EnvironmentView): Record<string, unknown> {
+	const {trend: _trend, level: _level, ...rest} = view;
+	return {
+		...rest,
+		hourlyUsd: round(view.hourlyUsd),
+		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
+		increasePct: view.increasePct === null ? null : Math.round(view.increasePct * 100) / 100,
+	};
+}
+
+function round(usd: number): number {
+	return Math.round(usd * 10_000) / 10_000;
+}

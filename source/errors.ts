@@ -1,0 +1,16 @@
+/**
+ * A problem the user can fix: a bad flag, a bad configuration, missing credentials.
+ * The CLI prints the problems (never a stack trace) and exits 2; nothing has been polled or stopped.
+ */
+export class UsageError extends Error {
+	readonly problems: string[];
+
+	constructor(problems: string[] | string, readonly hint?: string) {
+		const list = Array.isArray(problems) ? problems : [problems];
+		super(list.join('\n'));
+		this.name = 'UsageError';
+		this.problems = list;
+	}
+}
+
+export const exitCodes = {ok: 0, failure: 1, usage: 2, breach: 3} as const;

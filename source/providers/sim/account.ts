@@ -1,0 +1,210 @@
+import type {InstanceState, RawInstance} from '../../domain/types.js';
+import type {ActOptions, BillingSource, BilledCost, Fleet, FleetListing, FleetQuery, InstanceOutcome, Target} from '../types.js';
+import {scenarios, type Launch, type ScenarioName} from './scenarios.js';
+
+export type SimOptions = {
+	scenario: ScenarioName;
+	/** The clock, injected so tests are deterministic. */
+	now: () => number;
+	envTagKey: string;
+	roleTag: {key: string; agent: string; monitor: string};
+	/** Tag value used for each simulated environment (its first configured tag value). */
+	tagValueOf: (environment: string) => string;
+	prices: Readonly<Record<string, number>>;
+	/** Seconds a stopping instance takes to reach stopped (and pending to running). */
+	transitionSeconds?: number;
+};
+
+type SimInstance = RawInstance & {changedAt: number};
+
+/** The base fleet, close to the seed's dashboard: dev $2.34/h, staging $1.84/h, production $0.15/h. */
+const baseFleet: Launch[] = [
+	{environment: 'dev', role: 'agent', type: 'g4dn.xlarge', count: 2, region: 'us-east-1', name: 'dev-agent'},
+	{environment: 'dev', role: 'agent', type: 'g4dn.xlarge', count: 2, region: 'us-west-2', name: 'dev-agent'},
+	{environment: 'dev', role: 'other', type: 'c5.xlarge', count: 1, region: 'us-east-1', name: 'dev-build-cache'},
+	{environment: 'dev', role: 'other', type: 't3.medium', count: 1, region: 'us-east-1', name: 'dev-bastion'},
+	{environment: 'dev', role: 'other', type: 't3.micro', count: 2, region: 'us-east-1', name: 'dev-dns'},
+	{environment: 'staging', role: 'agent', type: 'm5.4xlarge', count: 2, region: 'us-east-1', name: 'staging-agent'},
+	{environment: 'staging', role: 'other', type: 'm5.large', count: 3, region: 'us-east-1', name: 'staging-app'},
+	{environment: 'staging', role: 'other', type: 't3.small', count: 1, region: 'us-east-1', name: 'staging-jump'},
+	{environment: 'production', role: 'monitor', type: 'c5.large', count: 1, region: 'us-east-1', name: 'prod-monitor'},
+	{environment: 'production', role: 'other', type: 't3.medium', count: 1, region: 'us-east-1', name: 'prod-api'},
+	{environment: 'production', role: 'other', type: 't3.small', count: 1, region: 'us-east-1', name: 'prod-worker'},
+	{environment: undefined, role: 'other', type: 't3.small', count: 2, region: 'us-east-1', name: 'untagged'},
+];
+
+/**
+ * The embedded simulated account behind `--demo`: a fleet and a billing source in one, driven by a
+ * time-scripted scenario against an injected clock. Stops and starts change the fleet.
+ */
+export class SimAccount implements Fleet, BillingSource {
+	readonly startedAt: number;
+	private readonly instances = new Map<string, SimInstance>();
+	private nextId = 1;
+	private applied = 0;
+	private readonly events;
+	private readonly transitionMs: number;
+
+	constructor(private readonly options: SimOptions) {
+		this.startedAt = options.now();
+		this.transitionMs = (options.transitionSeconds ?? 2) * 1000;
+		this.events = [...scenarios[options.scenario].events].sort((a, b) => a.atSeconds - b.atSeconds);
+		for (const launch of baseFleet) {
+			this.launch(launch, this.startedAt - 86_400_000, 'running');
+		}
+	}
+
+	/** Launches instances as the scenario or the orchestrator would; returns their IDs. */
+	launch(launch: Launch, at = this.options.now(), state: InstanceState = 'pending'): string[] {
+		const ids: string[] = [];
+		for (let index = 0; index < launch.count; index++) {
+			const id = `i-${(0x0_5e_ed_00_00_00 + this.nextId++).toString(16).padStart(17, '0')}`;
+			const tags: Record<string, string> = {Name: launch.name};
+			if (launch.environment) {
+				tags[this.options.envTagKey] = this.options.tagValueOf(launch.environment);
+			}
+
+			if (launch.role !== 'other') {
+				tags[this.options.roleTag.key] = launch.role === 'agent' ? this.options.roleTag.agent : this.options.roleTag.monitor;
+			}
+
+			this.instances.set(id, {id, region: launch.region, type: launch.type, state, tags, launchedAt: at, changedAt: at});
+			ids.push(id);
+		}
+
+		return ids;
+	}
+
+	/** Applies scenario events due by now, and finishes state transitions. */
+	private advance(): void {
+		const now = this.options.now();
+		while (this.applied < this.events.length && this.startedAt + this.events[this.applied]!.atSeconds * 1000 <= now) {
+			for (const launch of this.events[this.applied]!.launch) {
+				this.launch(launch, now);
+			}
+
+			this.applied++;
+		}
+
+		for (const instance of this.instances.values()) {
+			if (now - instance.changedAt < this.transitionMs) {
+				continue;
+			}
+
+			if (instance.state === 'stopping') {
+				this.set(instance, 'stopped', now);
+			} else if (instance.state === 'pending') {
+				this.set(instance, 'running', now);
+			} else if (instance.state === 'shutting-down') {
+				this.set(instance, 'terminated', now);
+			}
+		}
+	}
+
+	private set(instance: SimInstance, state: InstanceState, at: number): void {
+		instance.state = state;
+		instance.changedAt = at;
+	}
+
+	async list(query: FleetQuery): Promise<FleetListing> {
+		this.advance();
+		const values = query.envTagValues ? new Set(query.envTagValues) : undefined;
+		const states = new Set(query.states);
+		const regions = query.regions ? new Set(query.regions) : undefined;
+		const instances: RawInstance[] = [];
+		for (const instance of this.instances.values()) {
+			const value = instance.tags[query.envTagKey];
+			if (value === undefined || (values && !values.has(value)) || !states.has(instance.state)
+				|| (regions && !regions.has(instance.region))
+				|| (query.role && instance.tags[query.role.key] !== query.role.value)) {
+				continue;
+			}
+
+			const {changedAt: _changedAt, ...raw} = instance;
+			instances.push({...raw, tags: {...raw.tags}});
+		}
+
+		return {instances, errors: [], calls: 1};
+	}
+
+	async stop(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
+		return this.act(targets, options, 'stop');
+	}
+
+	async start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
+		return this.act(targets, options, 'start');
+	}
+
+	private act(targets: Target[], options: ActOptions, verb: 'stop' | 'start'): InstanceOutcome[] {
+		this.advance();
+		const now = this.options.now();
+		return targets.map(({id, region}): InstanceOutcome => {
+			const instance = this.instances.get(id);
+			if (!instance || instance.region !== region || instance.state === 'terminated') {
+				return {id, region, result: 'not-found', message: `no instance ${id} in ${region}`};
+			}
+
+			const previousState = instance.state;
+			if (options.dryRun) {
+				return {id, region, result: 'permitted', previousState, currentState: previousState, message: 'DryRun: request would have succeeded'};
+			}
+
+			if (verb === 'start') {
+				if (previousState === 'running' || previousState === 'pending') {
+					return {id, region, result: 'already-running', previousState, currentState: previousState};
+				}
+
+				this.set(instance, 'pending', now);
+				return {id, region, result: 'starting', previousState, currentState: 'pending'};
+			}
+
+			if (options.terminate) {
+				this.set(instance, 'shutting-down', now);
+				return {id, region, result: 'terminating', previousState, currentState: 'shutting-down'};
+			}
+
+			if (previousState === 'stopped' || previousState === 'stopping') {
+				return {id, region, result: 'already-stopped', previousState, currentState: previousState};
+			}
+
+			this.set(instance, 'stopping', now);
+			return {id, region, result: 'stopping', previousState, currentState: 'stopping'};
+		});
+	}
+
+	/** Billed cost as Cost Explorer would report it: today since UTC midnight, and month to date. */
+	async fetch(now: number): Promise<{cost: BilledCost; requests: number}> {
+		this.advance();
+		const day = new Date(now);
+		const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+		const hoursToday = (now - midnight) / 3_600_000;
+		const todayUsd: Record<string, number> = {};
+		const monthToDateUsd: Record<string, number> = {};
+		const byValue = new Map<string, number>();
+		for (const instance of this.instances.values()) {
+			const value = instance.tags[this.options.envTagKey] ?? '';
+			if (instance.state === 'running' || instance.state === 'pending') {
+				byValue.set(value, (byValue.get(value) ?? 0) + (this.options.prices[instance.type] ?? 0));
+			}
+		}
+
+		for (const [value, hourly] of byValue) {
+			const key = value === '' ? 'untagged' : value;
+			// Billing data lags: Cost Explorer's today is hours behind, like the real one.
+			todayUsd[key] = round(hourly * Math.max(0, hoursToday - 3));
+			monthToDateUsd[key] = round(todayUsd[key] + hourly * 24 * (day.getUTCDate() - 1));
+		}
+
+		return {cost: {todayUsd, monthToDateUsd, fetchedAt: now}, requests: 1};
+	}
+
+	/** Every simulated instance, for tests and the orchestrator. */
+	snapshot(): RawInstance[] {
+		this.advance();
+		return [...this.instances.values()].map(({changedAt: _changedAt, ...raw}) => ({...raw, tags: {...raw.tags}}));
+	}
+}
+
+function round(usd: number): number {
+	return Math.round(usd * 100) / 100;
+}

@@ -1,0 +1,57 @@
+/**
+ * Time-scripted scenarios of the simulated account, named after the seed's examples (DESIGN.md
+ * A-E). Each one changes the fleet within the first minute, so a person watching `--demo <name>`
+ * sees the response at once. Percentages are against the base fleet: dev $2.34/h, staging $1.84/h,
+ * production $0.15/h.
+ */
+export type Launch = {
+	/** Simulated environment: dev, staging or production; undefined for untagged instances. */
+	environment: 'dev' | 'staging' | 'production' | undefined;
+	role: 'agent' | 'monitor' | 'other';
+	type: string;
+	count: number;
+	region: string;
+	name: string;
+};
+
+export type Scenario = {
+	description: string;
+	events: Array<{atSeconds: number; launch: Launch[]}>;
+};
+
+const agents = (environment: Launch['environment'], type: string, count = 1): Launch => ({environment, role: 'agent', type, count, region: 'us-east-1', name: `${environment}-agent-extra`});
+
+export const scenarios = {
+	calm: {
+		description: 'nothing changes: every environment stays within its limits',
+		events: [],
+	},
+	'dev-spike': {
+		description: 'A: dev +3.6% (a t3.large agent) -> stop dev only, staging and production continue',
+		events: [{atSeconds: 20, launch: [agents('dev', 't3.large')]}],
+	},
+	'staging-spike': {
+		description: 'B: staging +2.3%, dev +1.8% -> stop staging, dev continues with a warning',
+		events: [{atSeconds: 20, launch: [agents('staging', 't3.medium'), agents('dev', 't3.medium')]}],
+	},
+	'global-spike': {
+		description: 'C: dev +1.8%, staging +1.1%: no environment breaches, the total +1.4% > 1% -> emergency stop',
+		events: [{atSeconds: 20, launch: [agents('dev', 't3.medium'), agents('staging', 't3.small')]}],
+	},
+	cascade: {
+		description: 'D: dev +3.6% and staging +2.3% at once -> cascade: dev now, staging on the next poll',
+		events: [{atSeconds: 20, launch: [agents('dev', 't3.large'), agents('staging', 't3.medium')]}],
+	},
+	'prod-spike': {
+		description: 'E: production +3.5% -> alert only: production is monitor only',
+		events: [{atSeconds: 20, launch: [{environment: 'production', role: 'other', type: 't3.nano', count: 1, region: 'us-east-1', name: 'prod-hotfix'}]}],
+	},
+} satisfies Record<string, Scenario>;
+
+export type ScenarioName = keyof typeof scenarios;
+
+export const scenarioNames = Object.keys(scenarios) as ScenarioName[];
+
+export function isScenario(name: string): name is ScenarioName {
+	return Object.hasOwn(scenarios, name);
+}

@@ -1,0 +1,78 @@
+import type {InstanceState, RawInstance} from '../domain/types.js';
+
+/**
+ * The outside world behind two small interfaces. `aws` is the real account, `sim` the embedded
+ * simulated one behind `--demo`. The engine only ever talks to these.
+ */
+
+/** What to list: always a tag filter (server-side where the provider has a server). */
+export type FleetQuery = {
+	envTagKey: string;
+	/** Exact tag values to match; undefined means any instance that carries the key at all. */
+	envTagValues?: string[];
+	/** Only instances whose role tag has this value. */
+	role?: {key: string; value: string};
+	states: InstanceState[];
+	/** Regions to list; all configured ones when undefined. */
+	regions?: string[];
+};
+
+export type RegionError = {region: string; message: string; code?: string};
+
+export type FleetListing = {
+	instances: RawInstance[];
+	/** Regions that could not be listed: their environments' data is stale. */
+	errors: RegionError[];
+	/** API calls this listing made (pages x regions), for the bench and the footer. */
+	calls: number;
+};
+
+export type InstanceOutcome = {
+	id: string;
+	region: string;
+	result: 'stopping' | 'stopped' | 'already-stopped' | 'starting' | 'already-running' | 'terminating' | 'permitted' | 'not-found' | 'unauthorized' | 'error';
+	/** The previous and new state where the API reports them. */
+	previousState?: InstanceState;
+	currentState?: InstanceState;
+	message?: string;
+};
+
+export type ActOptions = {
+	dryRun: boolean;
+	/** Terminate instead of stop (only from config `action: "terminate"`). */
+	terminate?: boolean;
+};
+
+export type Target = {id: string; region: string};
+
+export interface Fleet {
+	list(query: FleetQuery): Promise<FleetListing>;
+	stop(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]>;
+	start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]>;
+}
+
+export type BilledCost = {
+	/** Per environment tag value as the source groups it (Cost Explorer: `Environment$dev` -> `dev`); `untagged` for cost without the tag. */
+	todayUsd: Record<string, number>;
+	monthToDateUsd: Record<string, number>;
+	/** When this data was fetched from the billing source (epoch ms). */
+	fetchedAt: number;
+};
+
+/**
+ * Raw billed cost. Every call may cost money (Cost Explorer: $0.01 a page), so the engine wraps a
+ * source in a cache that refreshes it at most once per `costExplorer.refreshMinutes`, persists it,
+ * and counts the calls; a source only fetches and says how many paid requests that took.
+ */
+export interface BillingSource {
+	fetch(now: number): Promise<{cost: BilledCost; requests: number}>;
+}
+
+export type Provider = {
+	/** Shown in the header: `SIMULATED` or `aws 123456789012 us-east-1,eu-west-1`. */
+	source: string;
+	fleet: Fleet;
+	billing: BillingSource | undefined;
+	/** Release sockets and timers. */
+	close?(): void;
+};
