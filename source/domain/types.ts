@@ -134,4 +134,8 @@ export type EnvironmentView = {
 	/** Spend over the window, oldest first, for a sparkline. */
 	trend: number[];
 	billed?: {todayUsd: number; monthToDateUsd: number} | null;
+	/** Running agent instance IDs (for a confirmation's blast radius). */
+	agentIds?: string[];
+	/** What the running agents cost: the $/h a stop saves. */
+	agentHourlyUsd?: number;
 };

@@ -407,6 +407,8 @@ export class Monitor {
 				stale: input.stale ?? null,
 				trend: input.window.samples.map(sample => sample.usd),
 				billed: billedFor(input.name),
+				agentIds: input.spend.agentIds.map(agent => agent.id),
+				agentHourlyUsd: input.spend.agentHourlyUsd,
 			};
 		});
 		const agentsRunning = inputs.reduce((sum, input) => sum + input.spend.agentsRunning, 0);
@@ -430,6 +432,8 @@ export class Monitor {
 			policy: {agents: 'global', onBreach: config.global.onBreach},
 			stale: error,
 			trend: globalWindow.samples.map(sample => sample.usd),
+			agentIds: environments.flatMap(view => view.agentIds ?? []),
+			agentHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
 			billed: billing.cost ? environments.reduce((sum, view) => ({todayUsd: sum.todayUsd + (view.billed?.todayUsd ?? 0), monthToDateUsd: sum.monthToDateUsd + (view.billed?.monthToDateUsd ?? 0)}), {todayUsd: 0, monthToDateUsd: 0}) : null,
 		};
 		const last = this.enforcer.lastStop();

@@ -57,7 +57,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 }
 
 function viewJson(view: EnvironmentView): Record<string, unknown> {
-	const {trend: _trend, level: _level, ...rest} = view;
+	const {trend: _trend, level: _level, agentIds: _agentIds, agentHourlyUsd: _agentHourlyUsd, ...rest} = view;
 	return {
 		...rest,
 		hourlyUsd: round(view.hourlyUsd),

@@ -1,0 +1,198 @@
+import React, {useCallback, useRef, useState} from 'react';
+import {useApp, useInput, useStdin, type Key} from 'ink';
+import type {ActionResult, ActionKind} from '../engine/enforcer.js';
+import type {Command} from '../engine/monitor.js';
+import {Dashboard, type Panel} from './components/Dashboard.js';
+import type {Flash} from './components/StatusLine.js';
+import {buildConfirmation, reduceConfirm} from './confirm.js';
+import {useNow} from './hooks/use-now.js';
+import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
+import {useTerminalSize} from './hooks/use-terminal-size.js';
+import {matchKey, type KeyContext} from './keymap.js';
+import type {Clock} from './ticker.js';
+
+/** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
+export type Controller = {
+	command(command: Command): Promise<ActionResult | undefined>;
+	cascadeTarget(): string | undefined;
+};
+
+export type AppProps = {
+	/** The engine's `SnapshotStore` (or anything with its two methods). */
+	store: SnapshotSource;
+	controller: Controller;
+	/** The 1-second clock for ages and countdowns. */
+	clock: Clock;
+	/** How long a flash message stays, in ms. @default 6000 */
+	flashMs?: number;
+	/** Called once when the user quits (q or Ctrl-C), before Ink unmounts. */
+	onQuit?: () => void;
+};
+
+const flashTone = (result: ActionResult): Flash['tone'] => result.outcome === 'failed' ? 'error' : result.outcome === 'executed' ? 'ok' : 'warn';
+
+function busyText(command: Command, cascadeTarget: string | undefined): string {
+	switch (command.kind) {
+		case 'stop': {
+			return `stopping ${command.environment}`;
+		}
+
+		case 'cascade': {
+			return `cascade: stopping ${cascadeTarget ?? 'the next environment'}`;
+		}
+
+		case 'emergency': {
+			return 'EMERGENCY: stopping every agent';
+		}
+
+		case 'undo': {
+			return 'undo: starting the stopped agents';
+		}
+
+		default: {
+			return command.kind;
+		}
+	}
+}
+
+/** The interactive dashboard: reads the one store, sends commands, never calls a provider. */
+export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps): React.JSX.Element {
+	const snapshot = useSnapshot(store);
+	const now = useNow(clock);
+	const {columns, rows} = useTerminalSize();
+	const {exit} = useApp();
+	const {isRawModeSupported} = useStdin();
+	const [selectedName, setSelectedName] = useState<string | undefined>(undefined);
+	const [panel, setPanel] = useState<Panel | undefined>(undefined);
+	const [flash, setFlash] = useState<Flash | undefined>(undefined);
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const busyRef = useRef(false);
+	const quitting = useRef(false);
+
+	const names = snapshot?.environments.map(view => view.name) ?? [];
+	const selected = selectedName !== undefined && names.includes(selectedName) ? selectedName : names[0];
+	const keys: KeyContext = {readOnly: snapshot?.mode.readOnly ?? true, pending: Boolean(snapshot?.pending), paused: snapshot?.mode.paused ?? false};
+
+	const say = useCallback((text: string, tone: Flash['tone']) => {
+		setFlash({text, tone, until: clock.getSnapshot() + flashMs});
+	}, [clock, flashMs]);
+
+	const run = useCallback((command: Command, label: string) => {
+		if (busyRef.current) {
+			say('busy: wait for the current action to finish', 'warn');
+			return;
+		}
+
+		busyRef.current = true;
+		setBusy(label);
+		controller.command(command).then(result => {
+			if (result) {
+				say(result.summary, flashTone(result));
+			} else if (command.kind === 'refresh') {
+				say('refreshed', 'ok');
+			}
+		}, (error: unknown) => {
+			say(`${command.kind} failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+		}).finally(() => {
+			busyRef.current = false;
+			setBusy(undefined);
+		});
+	}, [controller, say]);
+
+	const quit = useCallback(() => {
+		if (!quitting.current) {
+			quitting.current = true;
+			onQuit?.();
+			exit();
+		}
+	}, [exit, onQuit]);
+
+	const handle = (input: string, key: Key) => {
+		if (panel?.kind === 'confirm') {
+			const step = reduceConfirm(panel.request, input, key);
+			if (step.kind === 'confirm') {
+				setPanel(undefined);
+				run(panel.request.command, busyText(panel.request.command, controller.cascadeTarget()));
+			} else if (step.kind === 'cancel') {
+				setPanel(undefined);
+				say('cancelled: nothing done', 'warn');
+			} else if (step.kind === 'edit') {
+				setPanel({kind: 'confirm', request: step.request});
+			}
+
+			return;
+		}
+
+		if (panel?.kind === 'help' && (key.escape || input === '?')) {
+			setPanel(undefined);
+			return;
+		}
+
+		const command = matchKey(input, key, keys);
+		if (!command) {
+			return;
+		}
+
+		switch (command) {
+			case 'quit': {
+				quit();
+				return;
+			}
+
+			case 'help': {
+				setPanel({kind: 'help'});
+				return;
+			}
+
+			case 'up':
+			case 'down': {
+				if (names.length > 0) {
+					const index = Math.max(0, names.indexOf(selected ?? ''));
+					const next = command === 'up' ? Math.max(0, index - 1) : Math.min(names.length - 1, index + 1);
+					setSelectedName(names[next]);
+				}
+
+				return;
+			}
+
+			case 'refresh': {
+				run({kind: 'refresh'}, 'refreshing');
+				return;
+			}
+
+			case 'pause': {
+				const paused = snapshot?.mode.paused ?? false;
+				run({kind: paused ? 'resume' : 'pause'}, paused ? 'resuming' : 'pausing');
+				say(paused ? 'automatic actions resumed' : 'automatic actions PAUSED: breaches are shown and logged, nothing is stopped automatically', paused ? 'ok' : 'warn');
+				return;
+			}
+
+			case 'cancel-pending': {
+				run({kind: 'cancel-pending'}, 'cancelling');
+				say('automatic action cancelled; automatic actions paused (p resumes)', 'warn');
+				return;
+			}
+
+			case 'stop':
+			case 'cascade':
+			case 'emergency':
+			case 'undo': {
+				if (!snapshot) {
+					return;
+				}
+
+				const request = buildConfirmation(command satisfies ActionKind, {snapshot, selected, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
+				if ('refused' in request) {
+					say(request.refused, 'warn');
+				} else {
+					setPanel({kind: 'confirm', request});
+				}
+			}
+		}
+	};
+
+	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
+	useInput(handle, {isActive: isRawModeSupported});
+
+	return <Dashboard snapshot={snapshot} now={now} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} />;
+}
