@@ -34,7 +34,7 @@ function idsLine(ids: readonly string[]): string {
 		return 'instances: none running now';
 	}
 
-	const more = ids.length > firstIds ? ` and ${ids.length - firstIds} more` : '';
+	const more = ids.length > firstIds ? ` +${ids.length - firstIds} more` : '';
 	return `instances: ${ids.slice(0, firstIds).join(', ')}${more}`;
 }
 
@@ -48,7 +48,8 @@ function radius(views: readonly EnvironmentView[]): string[] {
 	const saves = views.reduce((sum, view) => sum + (view.agentHourlyUsd ?? 0), 0);
 	return [
 		`environment${views.length === 1 ? '' : 's'}: ${views.map(view => view.name).join(', ') || 'none'}`,
-		`${agentsWord(count)} running; ${idsLine(ids)}`,
+		`${agentsWord(count)} running`,
+		idsLine(ids),
 		`saves ${money(saves)}/h of ${money(views.reduce((sum, view) => sum + view.hourlyUsd, 0))}/h`,
 	];
 }

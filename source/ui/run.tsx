@@ -1,3 +1,4 @@
+import os from 'node:os';
 import React from 'react';
 import {render} from 'ink';
 import type {ActionResult} from '../engine/enforcer.js';
@@ -33,11 +34,12 @@ export type DashboardOptions = {
 	start?: boolean;
 	/** Signals that end the dashboard cleanly. @default ['SIGHUP', 'SIGTERM', 'SIGINT'] */
 	signals?: NodeJS.Signals[];
+	/** Route console output around the frame (Ink's patchConsole). @default true */
+	patchConsole?: boolean;
 	/** Test seam: the clock. @default a 1-second ticker */
 	ticker?: Ticker;
 };
 
-const signalNumbers: Partial<Record<NodeJS.Signals, number>> = {SIGHUP: 1, SIGINT: 2, SIGTERM: 15};
 
 /**
  * Whether the interactive dashboard can run here. A non-TTY stdin or stdout means the headless
@@ -92,7 +94,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 			stderr: options.stderr ?? process.stderr,
 			// Quit is ours (q, Ctrl-C): it runs the same clean shutdown as a signal.
 			exitOnCtrlC: false,
-			patchConsole: true,
+			patchConsole: options.patchConsole ?? true,
 			incrementalRendering: true,
 			maxFps: options.maxFps ?? 10,
 		},
@@ -100,7 +102,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 
 	const signals = options.signals ?? ['SIGHUP', 'SIGTERM', 'SIGINT'];
 	const onSignal = (signal: NodeJS.Signals) => {
-		code = 128 + (signalNumbers[signal] ?? 0);
+		code = 128 + (os.constants.signals[signal] ?? 0);
 		instance.unmount();
 	};
 

@@ -1,9 +1,9 @@
 import React from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
 import {money} from '../../domain/format.js';
 import type {Snapshot} from '../../engine/snapshot.js';
 import {age, flow} from '../cells.js';
-import {useTheme} from '../theme.js';
+import {Line} from './Line.js';
 
 type Cell = {text: string; width: number; head?: boolean; warn?: boolean};
 
@@ -33,16 +33,11 @@ export function billedLineCount(snapshot: Snapshot, now: number, columns: number
 
 /** Billed cost from the billing source: today and month to date per environment, with its age. */
 export function BilledBlock({snapshot, now, columns}: {snapshot: Snapshot; now: number; columns: number}): React.JSX.Element {
-	const {tone} = useTheme();
 	const lines = flow(billedCells(snapshot, now), columns, 2);
 	return (
 		<Box flexDirection="column">
 			{lines.map((line, index) => (
-				<Text key={index} wrap="truncate-end">
-					{line.map((cell, position) => (
-						<Text key={position} dimColor={cell.head && !cell.warn} color={cell.warn ? tone('yellow') : undefined}>{(position > 0 ? '  ' : '') + cell.text}</Text>
-					))}
-				</Text>
+				<Line key={index} width={columns} segments={line.map((cell, position) => ({text: (position > 0 ? '  ' : '') + cell.text, dim: cell.head && !cell.warn, colour: cell.warn ? 'yellow' : undefined}))} />
 			))}
 		</Box>
 	);

@@ -1,7 +1,8 @@
 import React from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
 import type {ConfirmRequest} from '../confirm.js';
 import {useTheme} from '../theme.js';
+import {Line, titleRule} from './Line.js';
 
 /** Lines the panel wants: rule+title, details, error, prompt. */
 export function confirmLines(request: ConfirmRequest): number {
@@ -12,37 +13,27 @@ export type ConfirmPanelProps = {
 	request: ConfirmRequest;
 	/** Lines available; detail lines are dropped first, never the title or the prompt. */
 	height: number;
+	columns: number;
 };
 
 /** An open confirmation: what would happen (blast radius) and how to say yes; No is the default. */
-export function ConfirmPanel({request, height}: ConfirmPanelProps): React.JSX.Element {
-	const {tone, glyphs} = useTheme();
+export function ConfirmPanel({request, height, columns}: ConfirmPanelProps): React.JSX.Element {
+	const {glyphs} = useTheme();
+	const colour = request.danger ? 'red' : 'yellow';
 	const room = Math.max(0, height - 3 - (request.error ? 1 : 0));
 	const details = request.details.slice(0, room);
 	return (
 		<Box flexDirection="column">
-			<Text color={tone(request.danger ? 'red' : 'yellow')} wrap="truncate-end">{`${glyphs.rule.repeat(2)} confirm ${glyphs.rule.repeat(200)}`}</Text>
-			<Text bold color={tone(request.danger ? 'red' : 'yellow')} wrap="truncate-end">{request.title}</Text>
-			{details.map((line, index) => <Text key={index} wrap="truncate-end">{`  ${line}`}</Text>)}
-			{request.error ? <Text color={tone('yellow')} wrap="truncate-end">{`  ${request.error}`}</Text> : null}
-			{request.typed
-				? (
-					<Text wrap="truncate-end">
-						{'  type '}
-						<Text bold>{request.typed}</Text>
-						{' and Enter to confirm, Esc to cancel: '}
-						<Text inverse>{request.input + ' '}</Text>
-					</Text>
-				)
-				: (
-					<Text wrap="truncate-end">
-						{'  '}
-						<Text bold>y</Text>
-						{' yes   '}
-						<Text bold inverse>N</Text>
-						{' no (default: n, Esc or Enter)'}
-					</Text>
-				)}
+			<Line segments={[{text: titleRule('confirm', columns, glyphs.rule), colour}]} width={columns} />
+			<Line segments={[{text: request.title, colour, bold: true}]} width={columns} />
+			{details.map((line, index) => <Line key={index} segments={[{text: `  ${line}`}]} width={columns} />)}
+			{request.error ? <Line segments={[{text: `  ${request.error}`, colour: 'yellow'}]} width={columns} /> : null}
+			<Line
+				width={columns}
+				segments={request.typed
+					? [{text: '  type '}, {text: request.typed, bold: true}, {text: ' and Enter to confirm, Esc to cancel: '}, {text: `${request.input}_`, inverse: true}]
+					: [{text: '  '}, {text: 'y', bold: true}, {text: ' yes   '}, {text: 'N', bold: true, inverse: true}, {text: ' no (default: n, Esc or Enter)'}]}
+			/>
 		</Box>
 	);
 }

@@ -4,7 +4,7 @@ import type {Snapshot} from '../../engine/snapshot.js';
 import {agentsCell, gauge, spendCell} from '../cells.js';
 import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
 import type {ConfirmRequest} from '../confirm.js';
-import {plan} from '../layout.js';
+import {plan, tableWidth} from '../layout.js';
 import type {KeyContext} from '../keymap.js';
 import {useTheme} from '../theme.js';
 import {BilledBlock, billedLineCount} from './BilledBlock.js';
@@ -53,7 +53,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 	}, [snapshot, theme.glyphs]);
 
 	if (!snapshot) {
-		return <Text wrap="truncate-end">envwatch: waiting for the first poll...</Text>;
+		return <Text>envwatch: waiting for the first poll...</Text>;
 	}
 
 	const panelLines = props.panel?.kind === 'confirm' ? confirmLines(props.panel.request) : props.panel?.kind === 'help' ? 14 : 0;
@@ -67,28 +67,31 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 		keyBarLines: keyLines,
 	});
 	if (layout.tooSmall) {
+		// Short words that wrap, rather than a garbled dashboard.
 		return (
-			<Text wrap="truncate-end">
-				{`envwatch: ${columns}x${rows} is too small; need ${layout.need.columns}x${layout.need.rows}. q quits.`}
-			</Text>
+			<Box flexDirection="column" width={columns}>
+				<Text>envwatch: terminal too small</Text>
+				<Text>{`${columns}x${rows}, need ${layout.need.columns}x${layout.need.rows}`}</Text>
+				<Text dimColor>q quits</Text>
+			</Box>
 		);
 	}
 
 	const {widths} = layout;
 	return (
 		<Box flexDirection="column" width={columns}>
-			<Header snapshot={snapshot} now={now} />
+			<Header snapshot={snapshot} now={now} columns={columns} />
 			<ColumnHeads widths={widths} />
 			{snapshot.environments.map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} />)}
-			{layout.showRule ? <Text dimColor wrap="truncate-end">{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, columns - widths.selector - 1))}</Text> : null}
+			{layout.showRule ? <Text dimColor>{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, tableWidth(widths) - widths.selector))}</Text> : null}
 			<EnvRow view={snapshot.global} widths={widths} global />
 			{layout.showBilled ? <BilledBlock snapshot={snapshot} now={now} columns={columns} /> : null}
 			{props.panel?.kind === 'confirm'
-				? <ConfirmPanel request={props.panel.request} height={layout.bodyLines} />
+				? <ConfirmPanel request={props.panel.request} height={layout.bodyLines} columns={columns} />
 				: props.panel?.kind === 'help'
-					? <HelpPanel context={keys} height={layout.bodyLines} />
-					: <EventsPane events={snapshot.events} height={layout.bodyLines} />}
-			<StatusLine snapshot={snapshot} now={now} busy={props.busy} flash={props.flash} />
+					? <HelpPanel context={keys} height={layout.bodyLines} columns={columns} />
+					: <EventsPane events={snapshot.events} height={layout.bodyLines} columns={columns} />}
+			<StatusLine snapshot={snapshot} now={now} busy={props.busy} flash={props.flash} columns={columns} />
 			<KeyBar context={keys} columns={columns} />
 		</Box>
 	);

@@ -1,8 +1,9 @@
 import React from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
 import type {AuditEntry} from '../../engine/audit.js';
 import {clockTime, pad} from '../cells.js';
 import {useTheme, type Colour} from '../theme.js';
+import {Line, titleRule} from './Line.js';
 
 /** One audit entry as the events pane writes it: time, who (auto or user@host), what. */
 export function eventText(entry: AuditEntry): {time: string; actor: string; text: string; colour: Colour | undefined} {
@@ -55,11 +56,12 @@ export type EventsPaneProps = {
 	events: readonly AuditEntry[];
 	/** Lines available, the title included. */
 	height: number;
+	columns: number;
 };
 
 /** The latest decisions and actions, newest first, as many as fit. */
-export function EventsPane({events, height}: EventsPaneProps): React.JSX.Element | null {
-	const {tone, glyphs} = useTheme();
+export function EventsPane({events, height, columns}: EventsPaneProps): React.JSX.Element | null {
+	const {glyphs} = useTheme();
 	if (height <= 0) {
 		return null;
 	}
@@ -68,18 +70,20 @@ export function EventsPane({events, height}: EventsPaneProps): React.JSX.Element
 	const actorWidth = Math.min(16, Math.max(4, ...shown.map(entry => entry.actor.length)));
 	return (
 		<Box flexDirection="column">
-			<Text dimColor wrap="truncate-end">{`${glyphs.rule.repeat(2)} events, newest first ${glyphs.rule.repeat(200)}`}</Text>
-			{shown.length === 0 ? <Text dimColor wrap="truncate-end">  no decisions or actions yet</Text> : null}
+			<Line segments={[{text: titleRule('events, newest first', columns, glyphs.rule), dim: true}]} width={columns} />
+			{shown.length === 0 ? <Line segments={[{text: '  no decisions or actions yet', dim: true}]} width={columns} /> : null}
 			{shown.map(entry => {
 				const line = eventText(entry);
 				return (
-					<Text key={entry.seq} wrap="truncate-end">
-						<Text dimColor>{line.time}</Text>
-						{' '}
-						<Text color={line.actor === 'auto' ? undefined : tone('cyan')}>{pad(line.actor, actorWidth, 'left', glyphs.ellipsis)}</Text>
-						{' '}
-						<Text color={line.colour ? tone(line.colour) : undefined}>{line.text}</Text>
-					</Text>
+					<Line
+						key={entry.seq}
+						width={columns}
+						segments={[
+							{text: `${line.time} `, dim: true},
+							{text: `${pad(line.actor, actorWidth, 'left', glyphs.ellipsis)} `, colour: line.actor === 'auto' ? undefined : 'cyan'},
+							{text: line.text, colour: line.colour},
+						]}
+					/>
 				);
 			})}
 		</Box>

@@ -1,34 +1,44 @@
 import React from 'react';
-import {Text} from 'ink';
 import type {Snapshot} from '../../engine/snapshot.js';
 import {age, ageColour} from '../cells.js';
 import {useTheme} from '../theme.js';
+import {Line, type Segment} from './Line.js';
 
 export type HeaderProps = {
 	snapshot: Snapshot;
 	/** The clock's now, for the age of the last good update. */
 	now: number;
+	columns: number;
 };
 
 /** Source, poll interval, age of the last good update, and the mode badges. */
-export function Header({snapshot, now}: HeaderProps): React.JSX.Element {
-	const {tone, glyphs} = useTheme();
+export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lock: string): Segment[] {
 	const {mode} = snapshot;
-	const source = snapshot.source === 'SIMULATED' ? 'SIMULATED' : `${snapshot.source}`;
-	return (
-		<Text wrap="truncate-end">
-			<Text bold>envwatch</Text>
-			{' '}
-			<Text color={tone(snapshot.source === 'SIMULATED' ? 'magenta' : 'cyan')}>{source}</Text>
-			<Text dimColor>{` every ${snapshot.intervalSeconds}s `}</Text>
-			<Text color={tone(ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error))}>{`updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`}</Text>
-			{'  '}
-			{mode.paused
-				? <Text color={tone('yellow')} bold inverse={tone('yellow') !== undefined}>{'PAUSED'}</Text>
-				: <Text color={tone('green')} bold>AUTO</Text>}
-			{mode.dryRun ? <Text color={tone('cyan')} bold>{' DRY-RUN'}</Text> : null}
-			{mode.readOnly ? <Text color={tone('magenta')} bold>{` ${glyphs.lock} READ-ONLY`}</Text> : null}
-			{mode.warmingUp ? <Text dimColor>{' warming up'}</Text> : null}
-		</Text>
-	);
+	const segments: Segment[] = [
+		{text: 'envwatch', bold: true},
+		{text: ' '},
+		{text: snapshot.source, colour: snapshot.source === 'SIMULATED' ? 'magenta' : 'cyan'},
+		{text: ` every ${snapshot.intervalSeconds}s `, dim: true},
+		{text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)},
+		{text: '  '},
+		mode.paused ? {text: 'PAUSED', colour: 'yellow', bold: true, inverse: true} : {text: 'AUTO', colour: 'green', bold: true},
+	];
+	if (mode.dryRun) {
+		segments.push({text: ' DRY-RUN', colour: 'cyan', bold: true});
+	}
+
+	if (mode.readOnly) {
+		segments.push({text: ` ${lock} READ-ONLY`, colour: 'magenta', bold: true});
+	}
+
+	if (mode.warmingUp) {
+		segments.push({text: ' warming up', dim: true});
+	}
+
+	return segments;
+}
+
+export function Header(props: HeaderProps): React.JSX.Element {
+	const {glyphs} = useTheme();
+	return <Line segments={headerSegments(props, glyphs.lock)} width={props.columns} />;
 }

@@ -1,7 +1,7 @@
 import React from 'react';
-import {Text} from 'ink';
 import type {Snapshot} from '../../engine/snapshot.js';
-import {useTheme, type Colour} from '../theme.js';
+import type {Colour} from '../theme.js';
+import {Line} from './Line.js';
 
 export type Flash = {text: string; tone: 'ok' | 'warn' | 'error'; until: number};
 
@@ -9,12 +9,13 @@ export type StatusLineProps = {
 	snapshot: Snapshot;
 	now: number;
 	/** What a command in flight is doing. */
-	busy?: string;
-	flash?: Flash;
+	busy?: string | undefined;
+	flash?: Flash | undefined;
+	columns: number;
 };
 
 /** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state. */
-export function statusText({snapshot, now, busy, flash}: StatusLineProps): {text: string; colour: Colour | undefined; bold?: boolean} {
+export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns'>): {text: string; colour: Colour | undefined; bold?: boolean} {
 	if (busy) {
 		return {text: `${busy}...`, colour: 'cyan'};
 	}
@@ -34,9 +35,9 @@ export function statusText({snapshot, now, busy, flash}: StatusLineProps): {text
 		return {text: `last poll failed: ${snapshot.error} (figures are the last known; no automatic action)`, colour: 'magenta'};
 	}
 
-	const breaching = [...snapshot.environments, snapshot.global].filter(view => view.level === 'breach' || view.level === 'warn');
-	if (breaching.length > 0) {
-		return {text: breaching.map(view => `${view.name}: ${view.reasons.join('; ')}`).join(' | '), colour: breaching.some(view => view.level === 'breach') ? 'red' : 'yellow'};
+	const troubled = [...snapshot.environments, snapshot.global].filter(view => view.level === 'breach' || view.level === 'warn');
+	if (troubled.length > 0) {
+		return {text: troubled.map(view => `${view.name}: ${view.reasons.join('; ')}`).join(' | '), colour: troubled.some(view => view.level === 'breach') ? 'red' : 'yellow'};
 	}
 
 	if (snapshot.unknown.instances > 0) {
@@ -47,7 +48,6 @@ export function statusText({snapshot, now, busy, flash}: StatusLineProps): {text
 }
 
 export function StatusLine(props: StatusLineProps): React.JSX.Element {
-	const {tone} = useTheme();
 	const status = statusText(props);
-	return <Text wrap="truncate-end" color={status.colour ? tone(status.colour) : undefined} dimColor={!status.colour} bold={status.bold}>{status.text}</Text>;
+	return <Line segments={[{text: status.text, colour: status.colour, dim: !status.colour, bold: status.bold}]} width={props.columns} />;
 }
