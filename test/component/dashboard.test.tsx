@@ -52,6 +52,7 @@ describe('rows (ink-testing-library)', () => {
 			expect(coloured.lastFrame()).toContain('\u001B[31m');
 			coloured.unmount();
 			const plain = render(<ThemeContext.Provider value={makeTheme({colour: false})}><EnvRow view={view('dev', {status: 'BREACH'})} widths={widths} /></ThemeContext.Provider>);
+			// eslint-disable-next-line no-control-regex -- colour codes
 			expect(plain.lastFrame()).not.toMatch(/\u001B\[3\dm/);
 			expect(plain.lastFrame()).toContain('BREACH');
 			plain.unmount();
@@ -254,7 +255,7 @@ describe('modes', () => {
 		const frame = ui.lastFrame();
 		expect(frame).toContain('#####');
 		expect(frame).toContain('4/all');
-		// eslint-disable-next-line no-control-regex -- printable ASCII and newlines only
+		// Printable ASCII and newlines only.
 		expect(frame).toMatch(/^[\u0020-\u007E\n]*$/);
 	});
 });

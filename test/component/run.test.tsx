@@ -141,6 +141,7 @@ describe('runDashboard', () => {
 		expect(await running).toBe(0);
 		expect(calls).toEqual(['command', 'command done', 'monitor.stop', 'audit.close']);
 		// NO_COLOR: not one colour code.
+		// eslint-disable-next-line no-control-regex -- colour codes
 		expect(stdout.output).not.toMatch(/\u001B\[3\dm/);
 	});
 });
