@@ -56,8 +56,20 @@ export class Enforcer {
 		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started') => void,
 	) {}
 
+	/** The last stop (for undo), read from the state dir once and kept in step with it after. */
+	private last: LastStop | undefined | null = null;
+
 	lastStop(): LastStop | undefined {
-		return this.state.loadLastStop();
+		if (this.last === null) {
+			this.last = this.state.loadLastStop();
+		}
+
+		return this.last;
+	}
+
+	private setLastStop(last: LastStop | undefined): void {
+		this.last = last;
+		this.state.saveLastStop(last);
 	}
 
 	private log(entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>): AuditEntry {
@@ -161,11 +173,11 @@ export class Enforcer {
 		const succeeded = results.filter(result => ['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running'].includes(result.result));
 		if (succeeded.length > 0) {
 			if (undo) {
-				this.state.saveLastStop(undefined);
+				this.setLastStop(undefined);
 				this.onChanged(environments, 'started');
 			} else {
 				const done = new Set(succeeded.map(result => result.id));
-				this.state.saveLastStop({at: this.clock(), actor: request.actor, environments, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
+				this.setLastStop({at: this.clock(), actor: request.actor, environments, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
 				this.onChanged(environments, 'stopped');
 			}
 		}
