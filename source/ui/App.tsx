@@ -1,6 +1,6 @@
 import React, {useCallback, useRef, useState} from 'react';
 import {useApp, useInput, useStdin, type Key} from 'ink';
-import type {ActionResult, ActionKind} from '../engine/enforcer.js';
+import type {ActionKind} from '../engine/enforcer.js';
 import type {Command} from '../engine/monitor.js';
 import {Dashboard, type Panel} from './components/Dashboard.js';
 import type {Flash} from './components/StatusLine.js';
@@ -13,7 +13,8 @@ import type {Clock} from './ticker.js';
 
 /** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
 export type Controller = {
-	command(command: Command): Promise<ActionResult | undefined>;
+	/** The result's one-line summary is flashed; its outcome picks the colour. */
+	command(command: Command): Promise<{summary: string; outcome: string} | undefined>;
 	cascadeTarget(): string | undefined;
 };
 
@@ -29,7 +30,7 @@ export type AppProps = {
 	onQuit?: () => void;
 };
 
-const flashTone = (result: ActionResult): Flash['tone'] => result.outcome === 'failed' ? 'error' : result.outcome === 'executed' ? 'ok' : 'warn';
+const flashTone = (result: {outcome: string}): Flash['tone'] => result.outcome === 'failed' ? 'error' : result.outcome === 'executed' ? 'ok' : 'warn';
 
 function busyText(command: Command, cascadeTarget: string | undefined): string {
 	switch (command.kind) {

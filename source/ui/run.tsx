@@ -1,7 +1,6 @@
 import os from 'node:os';
 import React from 'react';
 import {render} from 'ink';
-import type {ActionResult} from '../engine/enforcer.js';
 import type {Command} from '../engine/monitor.js';
 import {App, type Controller} from './App.js';
 import {inkStdout} from './ink-fix.js';
@@ -70,7 +69,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	// Every command goes through here, so shutdown can wait for the one in flight.
 	const inFlight = new Set<Promise<unknown>>();
 	const controller: Controller = {
-		command(command: Command): Promise<ActionResult | undefined> {
+		command(command: Command) {
 			const promise = options.monitor.command(command);
 			inFlight.add(promise);
 			void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);

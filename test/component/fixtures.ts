@@ -32,6 +32,7 @@ export function view(name: string, overrides: Partial<EnvironmentView> = {}): En
 		billed: {todayUsd: 40.12, monthToDateUsd: 1203.5},
 		agentIds: ['i-0aaa000000000001', 'i-0aaa000000000002', 'i-0aaa000000000003', 'i-0aaa000000000004'],
 		agentHourlyUsd: 2.1,
+		violation: null,
 		...overrides,
 	};
 }

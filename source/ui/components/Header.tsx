@@ -17,7 +17,7 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	const segments: Segment[] = [
 		{text: 'envwatch', bold: true},
 		{text: ' '},
-		{text: snapshot.source, colour: snapshot.source === 'SIMULATED' ? 'magenta' : 'cyan'},
+		{text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'},
 		{text: ` every ${snapshot.intervalSeconds}s `, dim: true},
 		{text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)},
 		{text: '  '},
