@@ -8,7 +8,7 @@ import {buildConfirmation, reduceConfirm} from './confirm.js';
 import {useNow} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {matchKey, type KeyContext} from './keymap.js';
+import {matchKey, type KeyContext, type KeyState} from './keymap.js';
 import type {Clock} from './ticker.js';
 
 /** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
@@ -68,6 +68,9 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 	const [flash, setFlash] = useState<Flash | undefined>(undefined);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const busyRef = useRef(false);
+	// The latest panel and selection, for keys handled before React re-renders.
+	const panelRef = useRef<Panel | undefined>(undefined);
+	const selectedRef = useRef<string | undefined>(undefined);
 	const quitting = useRef(false);
 
 	const names = snapshot?.environments.map(view => view.name) ?? [];
@@ -108,70 +111,78 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 		}
 	}, [exit, onQuit]);
 
-	const handle = (input: string, key: Key) => {
-		if (panel?.kind === 'confirm') {
-			const step = reduceConfirm(panel.request, input, key);
-			if (step.kind === 'confirm') {
-				setPanel(undefined);
-				run(panel.request.command, busyText(panel.request.command, controller.cascadeTarget()));
-			} else if (step.kind === 'cancel') {
-				setPanel(undefined);
-				say('cancelled: nothing done', 'warn');
-			} else if (step.kind === 'edit') {
-				setPanel({kind: 'confirm', request: step.request});
-			}
+	/** One key against the current panel; returns the panel after it (side effects run at once). */
+	const step = (input: string, key: KeyState, current: Panel | undefined): Panel | undefined => {
+		if (current?.kind === 'confirm') {
+			const next = reduceConfirm(current.request, input, key);
+			switch (next.kind) {
+				case 'confirm': {
+					run(current.request.command, busyText(current.request.command, controller.cascadeTarget()));
+					return undefined;
+				}
 
-			return;
+				case 'cancel': {
+					say('cancelled: nothing done', 'warn');
+					return undefined;
+				}
+
+				case 'edit': {
+					return {kind: 'confirm', request: next.request};
+				}
+
+				default: {
+					return current;
+				}
+			}
 		}
 
-		if (panel?.kind === 'help' && (key.escape || input === '?')) {
-			setPanel(undefined);
-			return;
+		if (current?.kind === 'help' && (key.escape || input === '?')) {
+			return undefined;
 		}
 
 		const command = matchKey(input, key, keys);
-		if (!command) {
-			return;
-		}
-
 		switch (command) {
+			case undefined: {
+				return current;
+			}
+
 			case 'quit': {
 				quit();
-				return;
+				return current;
 			}
 
 			case 'help': {
-				setPanel({kind: 'help'});
-				return;
+				return {kind: 'help'};
 			}
 
 			case 'up':
 			case 'down': {
 				if (names.length > 0) {
-					const index = Math.max(0, names.indexOf(selected ?? ''));
+					const index = Math.max(0, names.indexOf(selectedRef.current ?? ''));
 					const next = command === 'up' ? Math.max(0, index - 1) : Math.min(names.length - 1, index + 1);
+					selectedRef.current = names[next];
 					setSelectedName(names[next]);
 				}
 
-				return;
+				return current;
 			}
 
 			case 'refresh': {
 				run({kind: 'refresh'}, 'refreshing');
-				return;
+				return current;
 			}
 
 			case 'pause': {
 				const paused = snapshot?.mode.paused ?? false;
 				run({kind: paused ? 'resume' : 'pause'}, paused ? 'resuming' : 'pausing');
 				say(paused ? 'automatic actions resumed' : 'automatic actions PAUSED: breaches are shown and logged, nothing is stopped automatically', paused ? 'ok' : 'warn');
-				return;
+				return current;
 			}
 
 			case 'cancel-pending': {
 				run({kind: 'cancel-pending'}, 'cancelling');
 				say('automatic action cancelled; automatic actions paused (p resumes)', 'warn');
-				return;
+				return current;
 			}
 
 			case 'stop':
@@ -179,17 +190,34 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			case 'emergency':
 			case 'undo': {
 				if (!snapshot) {
-					return;
+					return current;
 				}
 
-				const request = buildConfirmation(command satisfies ActionKind, {snapshot, selected, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
+				const request = buildConfirmation(command satisfies ActionKind, {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
 				if ('refused' in request) {
 					say(request.refused, 'warn');
-				} else {
-					setPanel({kind: 'confirm', request});
+					return current;
 				}
+
+				return {kind: 'confirm', request};
 			}
 		}
+	};
+
+	const handle = (input: string, key: Key) => {
+		// Over a slow link several keys can arrive in one chunk ("y" and Enter as "y\r"): take them
+		// one at a time, so a fast typist gets exactly what they typed.
+		const presses: Array<[string, KeyState]> = input.length > 1 && !key.ctrl && !key.meta && !input.startsWith('\u001B')
+			? [...input].map(char => [char, char === '\r' || char === '\n' ? {return: true} : {}])
+			: [[input, key]];
+		selectedRef.current = selected;
+		let current = panelRef.current;
+		for (const [char, state] of presses) {
+			current = step(char, state, current);
+		}
+
+		panelRef.current = current;
+		setPanel(current);
 	};
 
 	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.

@@ -176,6 +176,18 @@ describe('confirmations', () => {
 		expect(controller.commands).toEqual([{kind: 'emergency'}]);
 	});
 
+	it('keys that arrive in one chunk over a slow link count one by one', async () => {
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(snapshot()), controller});
+		await ui.press('E');
+		await ui.press('stop all\r');
+		await ui.waitFor('stopped 4/4 agents');
+		expect(controller.commands).toEqual([{kind: 'emergency'}]);
+		await ui.press('sn');
+		await ui.waitFor('cancelled: nothing done');
+		expect(controller.commands).toHaveLength(1);
+	});
+
 	it('cascade names the lowest-priority environment; undo needs something to undo', async () => {
 		const controller = new FakeController('staging');
 		const ui = await app({store: new FakeStore(snapshot()), controller});
