@@ -1,3 +1,5 @@
+// First, before React loads (this file has no JSX, so nothing is imported ahead of it).
+import './production-env.js';
 import os from 'node:os';
 import React from 'react';
 import {render} from 'ink';
@@ -84,9 +86,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 
 	let code = 0;
 	const instance = render(
-		<ThemeContext.Provider value={theme}>
-			<App store={options.store} controller={controller} clock={ticker} />
-		</ThemeContext.Provider>,
+		React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker})),
 		{
 			stdout: inkStdout(stdout),
 			stdin,
