@@ -85,10 +85,11 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	stdout.on('error', ignoreWriteError);
 
 	let code = 0;
+	const inkOut = inkStdout(stdout);
 	const instance = render(
 		React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker})),
 		{
-			stdout: inkStdout(stdout),
+			stdout: inkOut,
 			stdin,
 			stderr: options.stderr ?? process.stderr,
 			// Quit is ours (q, Ctrl-C): it runs the same clean shutdown as a signal.
@@ -123,6 +124,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		}
 
 		ticker.stop();
+		inkOut.dispose();
 		// Unmounting restored raw mode and the cursor; now let a stop in flight finish and be logged.
 		await Promise.allSettled([...inFlight]);
 		await options.monitor.stop().catch(() => undefined);

@@ -1,6 +1,6 @@
 import {EventEmitter} from 'node:events';
 import {describe, expect, it} from 'vitest';
-import {correctIncrementalCursor, inkStdout} from '../../source/ui/ink-fix.js';
+import {cursorTracker, inkStdout} from '../../source/ui/ink-fix.js';
 import {dashboardSupported, runDashboard} from '../../source/ui/run.js';
 import {FakeController, FakeStore, snapshot} from './fixtures.js';
 
@@ -13,11 +13,27 @@ describe('dashboardSupported', () => {
 });
 
 describe('the Ink 6.8.0 incremental cursor fix', () => {
-	it('moves an incremental frame up one more line, and touches nothing else', () => {
-		expect(correctIncrementalCursor('\u001B[13A\u001B[1Gheader')).toBe('\u001B[14A\u001B[1Gheader');
-		expect(correctIncrementalCursor('\u001B[0A\u001B[1G')).toBe('\u001B[1A\u001B[1G');
-		expect(correctIncrementalCursor('\u001B[2K\u001B[1A\u001B[2K')).toBe('\u001B[2K\u001B[1A\u001B[2K');
-		expect(correctIncrementalCursor('text \u001B[3A')).toBe('text \u001B[3A');
+	it('moves an incremental frame up one more line when the last frame left the cursor below it', () => {
+		const tracker = cursorTracker();
+		expect(tracker.correct('\u001B[?2026h')).toBe('\u001B[?2026h');
+		expect(tracker.correct('first frame\nline 2\n')).toBe('first frame\nline 2\n');
+		expect(tracker.correct('\u001B[?2026l')).toBe('\u001B[?2026l');
+		expect(tracker.correct('\u001B[1A\u001B[1Gchanged\u001B[K\n\u001B[E')).toBe('\u001B[2A\u001B[1Gchanged\u001B[K\n\u001B[E');
+		expect(tracker.correct('\u001B[1A\u001B[E\u001B[1Glast\u001B[K\n')).toBe('\u001B[2A\u001B[E\u001B[1Glast\u001B[K\n');
+	});
+
+	it('leaves it alone after a clear-screen frame that ends on its last line', () => {
+		const tracker = cursorTracker();
+		tracker.correct('frame\n');
+		expect(tracker.correct('\u001B[2J\u001B[3J\u001B[Hframe line 1\nframe line 2')).toBe('\u001B[2J\u001B[3J\u001B[Hframe line 1\nframe line 2');
+		expect(tracker.correct('\u001B[1A\u001B[1Gnew\u001B[K\n')).toBe('\u001B[1A\u001B[1Gnew\u001B[K\n');
+		expect(tracker.correct('\u001B[1A\u001B[1Gnewer\u001B[K\n')).toBe('\u001B[2A\u001B[1Gnewer\u001B[K\n');
+	});
+
+	it('never touches a cursor-up that is not at the start of a write', () => {
+		const tracker = cursorTracker();
+		tracker.correct('frame\n');
+		expect(tracker.correct('\u001B[2K\u001B[1A\u001B[2K')).toBe('\u001B[2K\u001B[1A\u001B[2K');
 	});
 
 	it('passes size and events through to the real stream', () => {
@@ -29,8 +45,30 @@ describe('the Ink 6.8.0 incremental cursor fix', () => {
 		wrapped.on('resize', () => resized++);
 		real.emit('resize');
 		expect(resized).toBe(1);
+		wrapped.write('a frame\n');
 		wrapped.write('\u001B[2Aabc');
-		expect(writes).toEqual(['\u001B[3Aabc']);
+		expect(writes).toEqual(['\u001B[2J\u001B[H', 'a frame\n', '\u001B[3Aabc']);
+	});
+
+	it('on resize clears the screen first and makes Ink redraw everything', () => {
+		const writes: string[] = [];
+		const real = Object.assign(new EventEmitter(), {columns: 80, rows: 24, isTTY: true, write: (chunk: string) => writes.push(chunk) > 0});
+		const wrapped = inkStdout(real as unknown as NodeJS.WriteStream);
+		const seen: number[] = [];
+		// Ink's own listener, registered after the wrapper's: it must see a narrower terminal.
+		wrapped.on('resize', () => seen.push(wrapped.columns, wrapped.columns));
+		wrapped.write('frame\n');
+		real.columns = 100;
+		real.emit('resize');
+		expect(writes.at(-1)).toBe('\u001B[2J\u001B[H');
+		expect(seen).toEqual([-1, -1]);
+		wrapped.write('\u001B[2K\u001B[G');
+		expect(wrapped.columns).toBe(100);
+		// After the clear the cursor is home, not below a frame: no correction.
+		expect((wrapped.write('\u001B[3Aabc'), writes.at(-1))).toBe('\u001B[3Aabc');
+		wrapped.dispose();
+		real.emit('resize');
+		expect(writes.filter(chunk => chunk === '\u001B[2J\u001B[H')).toHaveLength(1);
 	});
 });
 

@@ -93,3 +93,48 @@ describe.each([
 		expect(screen).toMatch(/^icanon echo *$/m);
 	}, 120_000);
 });
+
+describe('the dashboard in tmux, leaving', () => {
+	it('re-lays out on resize: the trend goes below 80 columns and the frame stays whole', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
+		session = new TmuxSession({columns: 100, rows: 30, cwd: dir});
+		session.start();
+		await session.waitFor(prompt.trimEnd());
+		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
+		await session.waitFor(/TREND[\s\S]*dev +ACTIVE/);
+		session.resize(70, 20);
+		const screen = await session.waitFor(text => !text.includes('TREND') && /dev +ACTIVE/.test(text) && /q quit/.test(text));
+		expect(screen.split('\n').filter(line => line.startsWith('envwatch SIMULATED'))).toHaveLength(1);
+		for (const line of screen.split('\n')) {
+			expect([...line].length).toBeLessThanOrEqual(70);
+		}
+
+		session.type('q');
+		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
+	}, 120_000);
+
+	it('SIGHUP (a dropped SSH session) restores the terminal, records everything and exits 129', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
+		const audit = path.join(dir, 'audit.log');
+		session = new TmuxSession({columns: 80, rows: 24, cwd: dir});
+		session.start();
+		await session.waitFor(prompt.trimEnd());
+		session.run(`node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
+		await session.waitFor(/dev +ACTIVE/);
+		session.type('s');
+		await session.waitFor('Stop dev\'s agents?');
+		session.type('y');
+		const pid = session.foregroundPid();
+		expect(pid).toBeGreaterThan(0);
+		process.kill(pid!, 'SIGHUP');
+		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
+		session.run('echo "exit:$?"');
+		await session.waitFor(/^exit:129$/m);
+		expect(session.cursorVisible()).toBe(true);
+		// Every line of the audit log is whole, and the stop that was sent is recorded with its outcome.
+		const entries = readAudit(audit);
+		const decision = entries.find(entry => entry.type === 'decision' && entry.kind === 'stop');
+		expect(decision?.environments).toEqual(['dev']);
+		expect(entries.find(entry => entry.type === 'action' && entry.kind === 'stop')?.outcome).toBe('executed');
+	}, 120_000);
+});

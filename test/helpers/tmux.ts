@@ -87,6 +87,19 @@ export class TmuxSession {
 		}
 	}
 
+	/** Resizes the terminal, as a person dragging the window (or a new SSH window size) would. */
+	resize(columns: number, rows: number): void {
+		this.tmux('resize-window', '-t', this.target, '-x', String(columns), '-y', String(rows));
+	}
+
+	/** The PID of the process running in the shell (the shell's child), if any. */
+	foregroundPid(): number | undefined {
+		const shell = this.tmux('display-message', '-p', '-t', this.target, '#{pane_pid}').trim();
+		const probe = spawnSync('pgrep', ['-P', shell], {encoding: 'utf8'});
+		const pid = Number(probe.stdout.trim().split('\n')[0]);
+		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+	}
+
 	kill(): void {
 		try {
 			this.tmux('kill-server');

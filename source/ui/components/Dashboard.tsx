@@ -79,7 +79,9 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 
 	const {widths} = layout;
 	return (
-		<Box flexDirection="column" width={columns}>
+		// No fixed width: Yoga takes the terminal's, so even a frame drawn before React has seen a
+		// resize is cut to the new width rather than wrapped.
+		<Box flexDirection="column">
 			<Header snapshot={snapshot} now={now} columns={columns} />
 			<ColumnHeads widths={widths} />
 			{snapshot.environments.map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} />)}
