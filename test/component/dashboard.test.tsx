@@ -242,6 +242,13 @@ describe('modes', () => {
 		expect(frame).toContain('last poll failed: us-east-1: RequestLimitExceeded');
 	});
 
+	it('an agent policy violation is said in words, and the agents figure is over its allowance', async () => {
+		const over = snapshot({environments: [view('staging', {status: 'LIMITED', agents: {running: 3, allowed: 2}, violation: 'staging runs 3 agents, over its cap of 2'})]});
+		const ui = await app({store: new FakeStore(over), controller: new FakeController()});
+		expect(ui.lastFrame()).toMatch(/staging +LIMITED +\$2\.34\/\$5 +3\/2/);
+		expect(ui.lastFrame()).toContain('staging runs 3 agents, over its cap of 2');
+	});
+
 	it('a grace countdown ticks with the clock and x cancels it', async () => {
 		const controller = new FakeController();
 		const pending = snapshot({pending: {decision: {kind: 'stop', environment: 'dev', cascade: false, reason: 'dev +3.6% > 2.0% in 30m', agentIds: [], savesUsdPerHour: 2}, dueAt: t0 + 11_000}});

@@ -35,6 +35,11 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 		return {text: `last poll failed: ${snapshot.error} (figures are the last known; no automatic action)`, colour: 'magenta'};
 	}
 
+	const violations = snapshot.environments.filter(view => view.violation);
+	if (violations.length > 0 && !violations.some(view => view.level === 'breach')) {
+		return {text: violations.map(view => view.violation).join(' | '), colour: 'yellow'};
+	}
+
 	const troubled = [...snapshot.environments, snapshot.global].filter(view => view.level === 'breach' || view.level === 'warn');
 	if (troubled.length > 0) {
 		return {text: troubled.map(view => `${view.name}: ${view.reasons.join('; ')}`).join(' | '), colour: troubled.some(view => view.level === 'breach') ? 'red' : 'yellow'};
