@@ -51,9 +51,12 @@ export function readJsonFile(file: string, label: string): Json {
 	} catch (error) {
 		const message = (error as Error).message;
 		const position = /position (\d+)/.exec(message);
-		const where = position ? lineAndColumn(text, Number(position[1])) : /line (\d+) column (\d+)/.exec(message)?.slice(1, 3).join(':');
-		const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
-		throw new UsageError(`${label} ${file}${where ? `:${where}` : ''}: malformed JSON (${reason}) — expected a JSON object`);
+		// Node 20 names no position for some errors ("Unexpected token '}', ... is not valid JSON",
+		// "Unexpected end of JSON input"): find it, so every malformed file gets its line.
+		const offset = position ? Number(position[1]) : errorOffset(text);
+		const where = lineAndColumn(text, Math.min(offset, text.trimEnd().length));
+		const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '').replace(/^JSON\.parse: /, '');
+		throw new UsageError(`${label} ${file}:${where}: malformed JSON (${reason}) — expected a JSON object`);
 	}
 
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -61,6 +64,37 @@ export function readJsonFile(file: string, label: string): Json {
 	}
 
 	return value as Json;
+}
+
+/** Where JSON.parse fails: the end of the shortest prefix that fails other than by ending early. */
+function errorOffset(text: string): number {
+	const failsInside = (prefix: string): boolean => {
+		try {
+			JSON.parse(prefix);
+			return false;
+		} catch (error) {
+			const message = (error as Error).message;
+			const position = /position (\d+)/.exec(message);
+			return !/end of JSON input/.test(message) && (!position || Number(position[1]) < prefix.length);
+		}
+	};
+
+	if (!failsInside(text)) {
+		return text.length;
+	}
+
+	let low = 1;
+	let high = text.length;
+	while (low < high) {
+		const middle = (low + high) >>> 1;
+		if (failsInside(text.slice(0, middle))) {
+			high = middle;
+		} else {
+			low = middle + 1;
+		}
+	}
+
+	return low - 1;
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -122,9 +156,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 export function validateConfig(value: Json, layers: ConfigLayer[] = []): Config {
 	const problems: string[] = [];
 	check(configSpec, value, '', problems);
-	if (problems.length === 0) {
-		checkRelations(value as Config, problems);
-	}
+	checkRelations(value as Config, problems);
 
 	if (problems.length > 0) {
 		const files = layers.filter(layer => layer.label !== 'defaults' && layer.path).map(layer => `${layer.label} ${layer.path}`);
