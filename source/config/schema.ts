@@ -262,22 +262,39 @@ function editDistance(a: string, b: string): number {
 	return previous[b.length]!;
 }
 
-/** Rules that span several keys, checked once each key is well-formed on its own. */
+/**
+ * Rules that span several keys. They run alongside the per-key checks (every problem in one
+ * message), so they only look at the parts that are well-formed.
+ */
 export function checkRelations(config: Config, problems: string[]): void {
 	const owners = new Map<string, string>();
 	const priorities = new Map<number, string>();
-	for (const [name, environment] of Object.entries(config.environments)) {
+	const environments: unknown = (config as {environments?: unknown}).environments;
+	if (!isPlainObject(environments)) {
+		return;
+	}
+
+	for (const [name, environment] of Object.entries(environments as Record<string, Partial<EnvironmentPolicy>>)) {
+		if (!isPlainObject(environment)) {
+			continue;
+		}
+
 		if (environment.agents === 'limited' && environment.maxAgents === undefined) {
 			problems.push(`environments.${name}.maxAgents: missing — expected a whole number of at least 0 when agents is "limited"`);
 		}
 
-		for (const value of environment.tagValues) {
+		const tagValues = Array.isArray(environment.tagValues) ? environment.tagValues.filter(value => typeof value === 'string') : [];
+		for (const value of tagValues) {
 			const owner = owners.get(value.toLowerCase());
 			if (owner && owner !== name) {
 				problems.push(`environments.${name}.tagValues: "${value}" is also a tag value of ${owner} — expected each tag value in one environment only`);
 			}
 
 			owners.set(value.toLowerCase(), name);
+		}
+
+		if (typeof environment.priority !== 'number') {
+			continue;
 		}
 
 		const other = priorities.get(environment.priority);
