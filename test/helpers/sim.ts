@@ -62,6 +62,8 @@ export type SimHarnessOptions = {
 	/** Reuse this directory (state and audit log), e.g. to restart on the same state. */
 	dir?: string;
 	clock?: ManualClock;
+	/** The monitored environments (default: all three). */
+	monitored?: string[];
 };
 
 /**
@@ -106,7 +108,7 @@ export class SimHarness {
 		this.monitor = new Monitor({
 			provider: {source: 'SIMULATED', fleet, billing: undefined},
 			config: this.config,
-			monitored: ['dev', 'staging', 'production'],
+			monitored: this.harness.monitored ?? ['dev', 'staging', 'production'],
 			store: this.store,
 			state: this.state,
 			audit: this.audit,
