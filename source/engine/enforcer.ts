@@ -70,14 +70,15 @@ export class Enforcer {
 			return {instances: [], errors: []};
 		}
 
+		// Tag values match in any case (`Dev` is dev's, as in the spend), and EC2's tag filters are
+		// case-sensitive: filter on the key and the agent role server-side, the values here.
 		const listing = await this.fleet.list({
 			envTagKey: this.config.envTagKey,
-			envTagValues: values,
 			role: {key: this.config.roleTag.key, value: this.config.roleTag.agent},
 			states,
 			regions: this.config.regions,
 		});
-		// Belt and braces: whatever the provider's filter did, act only on exact matches.
+		// Act only on exact matches of role and (case-insensitively) environment, whatever the provider's filter did.
 		const allowed = new Set(values.map(value => value.toLowerCase()));
 		const instances = listing.instances.filter(instance => instance.tags[this.config.roleTag.key] === this.config.roleTag.agent
 			&& allowed.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase())
