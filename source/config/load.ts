@@ -4,6 +4,7 @@ import {fileURLToPath} from 'node:url';
 import Conf from 'conf';
 import envPaths from 'env-paths';
 import {UsageError} from '../errors.js';
+import {jsonErrorOffset} from './json-position.js';
 import {check, checkRelations, configSpec, type Config} from './schema.js';
 
 export const defaultConfigPath = fileURLToPath(new URL('../../config/default.json', import.meta.url));
@@ -50,13 +51,10 @@ export function readJsonFile(file: string, label: string): Json {
 		value = JSON.parse(text);
 	} catch (error) {
 		const message = (error as Error).message;
-		const position = /position (\d+)/.exec(message);
-		// Node 20 names no position for some errors ("Unexpected token '}', ... is not valid JSON",
-		// "Unexpected end of JSON input"): find it, so every malformed file gets its line.
-		const offset = position ? Number(position[1]) : errorOffset(text);
-		const where = lineAndColumn(text, Math.min(offset, text.trimEnd().length));
-		const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '').replace(/^JSON\.parse: /, '');
-		throw new UsageError(`${label} ${file}:${where}: malformed JSON (${reason}) — expected a JSON object`);
+		const offset = jsonErrorOffset(text);
+		const where = offset >= 0 ? lineAndColumn(text, offset) : undefined;
+		const reason = message.replace(/, (\.\.\.)?".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+		throw new UsageError(`${label} ${file}${where ? `:${where}` : ''}: malformed JSON (${reason}) — expected a JSON object`);
 	}
 
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -64,37 +62,6 @@ export function readJsonFile(file: string, label: string): Json {
 	}
 
 	return value as Json;
-}
-
-/** Where JSON.parse fails: the end of the shortest prefix that fails other than by ending early. */
-function errorOffset(text: string): number {
-	const failsInside = (prefix: string): boolean => {
-		try {
-			JSON.parse(prefix);
-			return false;
-		} catch (error) {
-			const message = (error as Error).message;
-			const position = /position (\d+)/.exec(message);
-			return !/end of JSON input/.test(message) && (!position || Number(position[1]) < prefix.length);
-		}
-	};
-
-	if (!failsInside(text)) {
-		return text.length;
-	}
-
-	let low = 1;
-	let high = text.length;
-	while (low < high) {
-		const middle = (low + high) >>> 1;
-		if (failsInside(text.slice(0, middle))) {
-			high = middle;
-		} else {
-			low = middle + 1;
-		}
-	}
-
-	return low - 1;
 }
 
 function lineAndColumn(text: string, offset: number): string {

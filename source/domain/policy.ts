@@ -1,3 +1,4 @@
+import {findViolation} from './agents.js';
 import {money, pct} from './format.js';
 import type {Assessment, Decision, EnvironmentPolicy, EnvironmentStatus, GlobalPolicy, GlobalStatus, Level, Spend, WindowStats} from './types.js';
 
@@ -99,7 +100,7 @@ function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
  *    lowest priority now (cascade), the rest re-measured next poll. Alert-only ones are alerted on.
  * 2. the global total projected after those stops: still over its limit means emergency, every
  *    agent in every monitored environment.
- * 3. warnings at warnRatio of a limit.
+ * 3. warnings at warnRatio of a limit; agent policy violations (rogue agents, over the cap).
  * Stale environments get no automatic action, and make the global total stale too.
  */
 export function evaluate(environments: readonly EnvironmentInput[], global: GlobalInput, tuning: Tuning): Evaluation {
@@ -171,6 +172,13 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 			});
 		} else {
 			decisions.push({kind: 'alert', environment: 'global', reason});
+		}
+	}
+
+	for (const input of environments) {
+		const violation = input.stale ? undefined : findViolation(input.name, input.policy, input.spend);
+		if (violation) {
+			decisions.push({kind: 'violation', environment: input.name, reason: violation.reason, agentIds: violation.agentIds});
 		}
 	}
 

@@ -9,7 +9,7 @@ export type AuditEntry = {
 	type: 'decision' | 'action';
 	/** `auto`, or the OS user@host who pressed the key or ran the command. */
 	actor: string;
-	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending';
+	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start';
 	environments: string[];
 	reason: string;
 	/** The measured figures behind the decision. */

@@ -1,4 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest';
+import type {ActionResult} from '../../source/engine/enforcer.js';
 import {halted, live, SimHarness, type SimHarnessOptions} from '../helpers/sim.js';
 
 let harnesses: SimHarness[] = [];
@@ -31,7 +32,7 @@ describe('manual commands', () => {
 		expect(await sim.monitor.command({kind: 'cascade'})).toMatchObject({outcome: 'executed', environments: ['staging']});
 		expect(sim.agents('staging', halted)).toEqual(sim.agents('staging'));
 		// A rogue agent in production: a cascade step never targets a monitor-only environment.
-		sim.sim.launch({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'});
+		sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'});
 		await sim.poll();
 		expect(await sim.monitor.command({kind: 'cascade'})).toMatchObject({outcome: 'nothing-to-do', environments: []});
 		expect(sim.agents('production', live)).toHaveLength(1);
@@ -39,11 +40,11 @@ describe('manual commands', () => {
 
 	it('a manual emergency stops every agent in every monitored environment, rogue ones in production too, and no monitor', async () => {
 		const sim = start({scenario: 'calm'});
-		const [rogue] = sim.sim.launch({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'});
+		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'});
 		await sim.poll();
 		const result = await sim.monitor.command({kind: 'emergency'});
 		expect(result).toMatchObject({kind: 'emergency', outcome: 'executed'});
-		expect(result!.results).toHaveLength(7);
+		expect((result as ActionResult).results).toHaveLength(7);
 		expect(sim.states()[rogue!]).toBe('stopping');
 		const agents = sim.instances().filter(instance => instance.role === 'agent');
 		expect(agents.every(instance => halted.includes(instance.state))).toBe(true);
@@ -82,7 +83,7 @@ describe('manual commands', () => {
 describe('automatic actions in the loop', () => {
 	it('an emergency in the loop stops a rogue agent in production, never its monitor', async () => {
 		const sim = start({scenario: 'global-spike'});
-		const [rogue] = sim.sim.launch({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'}, sim.clock.nowMs - 1000, 'running');
+		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'}, sim.clock.nowMs - 1000, 'running');
 		await pollsBeforeSpike(sim);
 		const snapshot = await sim.poll();
 		expect(snapshot.decisions.find(decision => decision.kind === 'emergency')).toMatchObject({environments: ['dev', 'staging', 'production']});

@@ -164,7 +164,7 @@ describe('unreadable and malformed files name the file and the line', () => {
 		['a missing comma', '{\n  "pollIntervalSeconds": 5\n  "warnRatio": 0.5\n}\n', 3],
 		['an unexpected token', '{\n  "pollIntervalSeconds": 5,\n  "warnRatio": }\n', 3],
 		['a bare word', '{\n  "pollIntervalSeconds": 5,\n\n  "action": stop\n}\n', 4],
-		['a cut-off file', '{\n  "pollIntervalSeconds": 5,\n  "environments": {\n', 3],
+		['a cut-off file', '{\n  "pollIntervalSeconds": 5,\n  "environments": {\n  ', 4], // the end of the file
 	])('the store with %s', (_what, text, line) => {
 		write(storeFile(), text);
 		const error = usageError(() => loadConfig({env}));

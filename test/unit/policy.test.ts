@@ -230,7 +230,9 @@ describe('the seed scenarios (DESIGN.md A-E)', () => {
 		const inputs = seedInputs({});
 		inputs[2] = environment('production', {baseline: 0.15 / 1.01, current: 0.15, agents: 1, agentUsd: 0.05, monitors: 1});
 		const evaluation = run(inputs);
-		expect(kinds(evaluation)).toEqual(['alert']);
+		// The agent there is a policy violation of its own, reported beside the alert; nothing stops.
+		expect(kinds(evaluation).sort()).toEqual(['alert', 'violation']);
+		expect(find(evaluation, 'violation', 'production')!.agentIds).toEqual(['i-production-agent-0']);
 		expect(find(evaluation, 'alert')!.reason).toMatch(/production \+1\.0% > 0\.5% over 60m/);
 		expect(find(evaluation, 'alert')!.reason).toMatch(/monitor only/);
 	});
