@@ -196,7 +196,11 @@ export class Monitor {
 		const globalWindow = staleReason ? this.staleWindow(GLOBAL, config.global.windowMinutes, at) : windowStats(this.history[GLOBAL], config.global.windowMinutes * 60_000, at);
 		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
 		this.lastEvaluation = evaluation;
-		this.logDecisions(evaluation, inputs);
+		// Stale data decides nothing: neither a new warning nor that an old one cleared.
+		if (!staleReason) {
+			this.logDecisions(evaluation, inputs);
+		}
+
 		await this.enforce(evaluation, inputs, globalWindow);
 
 		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
