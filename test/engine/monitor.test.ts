@@ -317,3 +317,24 @@ describe('scope re-check before acting', () => {
 		expect(action.instanceIds).toHaveLength(4);
 	});
 });
+
+describe('the audit log through stale data', () => {
+	it('a poll with stale data does not log a warning as recovered', async () => {
+		const sim = start({scenario: 'staging-spike', options: {readOnly: true}});
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		expect(sim.auditLines().filter(entry => entry.kind === 'warn').map(entry => entry.environments)).toEqual([['dev']]);
+		sim.fleet.onList = () => {
+			throw new Error('connect ETIMEDOUT');
+		};
+
+		await sim.poll();
+		await sim.poll();
+		expect(sim.auditLines().filter(entry => entry.kind === 'recover')).toEqual([]);
+		sim.fleet.onList = undefined;
+		await sim.poll();
+		// Still warning on fresh data: not a new warning either.
+		expect(sim.auditLines().filter(entry => entry.kind === 'warn')).toHaveLength(1);
+		expect(sim.auditLines().filter(entry => entry.kind === 'recover')).toEqual([]);
+	});
+});
