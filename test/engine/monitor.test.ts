@@ -338,3 +338,26 @@ describe('the audit log through stale data', () => {
 		expect(sim.auditLines().filter(entry => entry.kind === 'recover')).toEqual([]);
 	});
 });
+
+describe('undo across a restart', () => {
+	it('a new Monitor on the same state dir undoes the stop made before the restart', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-undo-'));
+		try {
+			const sim = start({scenario: 'dev-spike', dir});
+			await pollsBeforeSpike(sim);
+			await sim.poll();
+			const stopped = sim.agents('dev', halted);
+			expect(stopped).toHaveLength(5);
+			await sim.monitor.stop();
+			sim.newMonitor();
+			await sim.poll();
+			expect(sim.store.getSnapshot()!.lastStop).toMatchObject({environments: ['dev'], count: 5});
+			const result = await sim.monitor.command({kind: 'undo'});
+			expect(result).toMatchObject({outcome: 'executed'});
+			expect(sim.fleet.starts.flat().map(target => target.id).sort()).toEqual(stopped);
+			expect(sim.store.getSnapshot()!.lastStop).toBeNull();
+		} finally {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+});
