@@ -173,13 +173,19 @@ export class Enforcer {
 
 		const succeeded = results.filter(result => ['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running'].includes(result.result));
 		if (succeeded.length > 0) {
+			// Only the environments whose agents were acted on changed (an emergency names every
+			// monitored one, production included, though it may run no agent at all).
+			const done = new Set(succeeded.map(result => result.id));
+			const changed = environments.filter(name => {
+				const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
+				return targets.some(instance => done.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
+			});
 			if (undo) {
 				this.setLastStop(undefined);
-				this.onChanged(environments, 'started');
+				this.onChanged(changed, 'started');
 			} else {
-				const done = new Set(succeeded.map(result => result.id));
-				this.setLastStop({at: this.clock(), actor: request.actor, environments, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
-				this.onChanged(environments, 'stopped');
+				this.setLastStop({at: this.clock(), actor: request.actor, environments: changed, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
+				this.onChanged(changed, 'stopped');
 			}
 		}
 
