@@ -51,6 +51,20 @@ describe('manual commands', () => {
 		expect(sim.instances().filter(instance => instance.role !== 'agent').every(instance => instance.state === 'running')).toBe(true);
 	});
 
+	it('a manual emergency marks as stopped, and restarts the windows of, only the environments whose agents it stopped', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		await sim.poll();
+		await sim.monitor.command({kind: 'emergency'});
+		const snapshot = await sim.poll();
+		const status = (name: string) => snapshot.environments.find(view => view.name === name)!.status;
+		expect([status('dev'), status('staging'), status('production')]).toEqual(['STOPPED', 'STOPPED', 'MONITOR']);
+		// production ran no agents: its window goes on (two polls before, the command's own and this one).
+		expect(sim.state.loadHistory()['production']).toHaveLength(4);
+		expect(sim.state.loadHistory()['dev']).toHaveLength(2);
+		expect(sim.store.getSnapshot()!.lastStop).toMatchObject({environments: ['dev', 'staging'], count: 6});
+	});
+
 	it('an environment that is not monitored is out of scope: nothing is stopped there', async () => {
 		const sim = start({scenario: 'calm', monitored: ['dev']});
 		await sim.poll();
