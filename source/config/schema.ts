@@ -286,6 +286,19 @@ function editDistance(a: string, b: string): number {
 export function checkRelations(config: Config, problems: string[]): void {
 	const owners = new Map<string, string>();
 	const priorities = new Map<number, string>();
+	// A region listed twice would be listed, and its instances counted, twice.
+	const regions: unknown = (config as {regions?: unknown}).regions;
+	if (Array.isArray(regions)) {
+		const seen = new Set<unknown>();
+		for (const region of regions) {
+			if (seen.has(region)) {
+				problems.push(`regions: ${JSON.stringify(region)} is listed twice — expected each region once`);
+			}
+
+			seen.add(region);
+		}
+	}
+
 	const environments: unknown = (config as {environments?: unknown}).environments;
 	if (!isPlainObject(environments)) {
 		return;
