@@ -141,6 +141,13 @@ describe('validation: every problem at once, each with its key path, bad value a
 		]);
 	});
 
+	it('a region listed twice (its instances would be counted twice)', () => {
+		const team = write(path.join(dir, 'team.json'), {regions: ['us-east-1', 'eu-west-1', 'us-east-1']});
+		expect(usageError(() => loadConfig({env, configFile: team})).problems).toEqual([
+			'regions: "us-east-1" is listed twice — expected each region once',
+		]);
+	});
+
 	it('rules across keys are reported together with the other problems', () => {
 		const team = write(path.join(dir, 'team.json'), {pollIntervalSeconds: -5, environments: {dev: {agents: 'limited'}, staging: {priority: 1}}});
 		const problems = usageError(() => loadConfig({env, configFile: team})).problems;
