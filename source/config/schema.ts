@@ -286,6 +286,11 @@ function editDistance(a: string, b: string): number {
 export function checkRelations(config: Config, problems: string[]): void {
 	const owners = new Map<string, string>();
 	const priorities = new Map<number, string>();
+	const roleTag: unknown = (config as {roleTag?: unknown}).roleTag;
+	if (isPlainObject(roleTag) && typeof roleTag['agent'] === 'string' && roleTag['agent'] === roleTag['monitor']) {
+		problems.push(`roleTag.monitor: ${JSON.stringify(roleTag['monitor'])} is also the agent value — expected a role value of its own, so monitors are never taken for agents`);
+	}
+
 	// A region listed twice would be listed, and its instances counted, twice.
 	const regions: unknown = (config as {regions?: unknown}).regions;
 	if (Array.isArray(regions)) {
