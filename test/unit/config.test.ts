@@ -141,6 +141,13 @@ describe('validation: every problem at once, each with its key path, bad value a
 		]);
 	});
 
+	it('the agent and monitor role values must differ (else monitors would be stopped as agents)', () => {
+		const team = write(path.join(dir, 'team.json'), {roleTag: {key: 'Role', agent: 'worker', monitor: 'worker'}});
+		expect(usageError(() => loadConfig({env, configFile: team})).problems).toEqual([
+			'roleTag.monitor: "worker" is also the agent value — expected a role value of its own, so monitors are never taken for agents',
+		]);
+	});
+
 	it('a region listed twice (its instances would be counted twice)', () => {
 		const team = write(path.join(dir, 'team.json'), {regions: ['us-east-1', 'eu-west-1', 'us-east-1']});
 		expect(usageError(() => loadConfig({env, configFile: team})).problems).toEqual([
