@@ -84,6 +84,8 @@ describe('AuditLog', () => {
 		second.close();
 		const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map(line => JSON.parse(line) as {type: string});
 		expect(lines.map(line => line.type)).toEqual(['decision', 'action']);
+		// Numbering carries on across a restart (or a --once run from cron): seq is unique in the file.
+		expect(lines.map(line => (line as {seq?: number}).seq)).toEqual([1, 2]);
 		expect(fs.statSync(file).mode & 0o077).toBe(0);
 	});
 });
