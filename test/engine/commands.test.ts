@@ -167,3 +167,13 @@ describe('automatic actions in the loop', () => {
 		expect(lines.map(entry => entry.seq)).toEqual(lines.map((_, index) => index + 1));
 	});
 });
+
+describe('monitoring a subset of environments', () => {
+	it('the global total is the sum over the monitored environments only', async () => {
+		const sim = start({scenario: 'calm', monitored: ['dev', 'production']});
+		const snapshot = await sim.poll();
+		expect(snapshot.environments.map(view => view.name)).toEqual(['dev', 'production']);
+		expect(snapshot.global.hourlyUsd).toBeCloseTo(2.3364 + 0.1474, 4);
+		expect(sim.state.loadHistory()['staging']).toBeUndefined();
+	});
+});
