@@ -53,6 +53,20 @@ describe('modes', () => {
 		expect(sim.agents('staging', live)).toEqual(sim.agents('staging'));
 	});
 
+	it('a breach held back by read-only or pause is written once, not on every poll while it lasts', async () => {
+		for (const options of [{readOnly: true}, {paused: true}]) {
+			const sim = start({scenario: 'dev-spike', options});
+			await pollsBeforeSpike(sim);
+			for (let poll = 0; poll < 5; poll++) {
+				expect((await sim.poll()).decisions.map(decision => decision.kind)).toEqual(['stop']);
+			}
+
+			const stops = sim.auditLines().filter(entry => entry.kind === 'stop');
+			expect(stops.filter(entry => entry.type === 'decision')).toHaveLength(1);
+			expect(stops.filter(entry => entry.type === 'action')).toHaveLength(options.readOnly ? 1 : 0);
+		}
+	});
+
 	it('dry-run calls with DryRun: the fleet is unchanged, each instance permitted, logged as a dry run', async () => {
 		const sim = start({scenario: 'dev-spike', options: {dryRun: true}});
 		await pollsBeforeSpike(sim);
