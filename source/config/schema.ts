@@ -279,13 +279,43 @@ function editDistance(a: string, b: string): number {
 	return previous[b.length]!;
 }
 
-/** Rules that span several keys, checked once each key is well-formed on its own. */
+/**
+ * Rules that span several keys. They run alongside the per-key checks (every problem in one
+ * message), so they only look at the parts that are well-formed.
+ */
 export function checkRelations(config: Config, problems: string[]): void {
 	const owners = new Map<string, string>();
 	const priorities = new Map<number, string>();
-	for (const [name, environment] of Object.entries(config.environments)) {
+	const roleTag: unknown = (config as {roleTag?: unknown}).roleTag;
+	if (isPlainObject(roleTag) && typeof roleTag['agent'] === 'string' && roleTag['agent'] === roleTag['monitor']) {
+		problems.push(`roleTag.monitor: ${JSON.stringify(roleTag['monitor'])} is also the agent value — expected a role value of its own, so monitors are never taken for agents`);
+	}
+
+	// A region listed twice would be listed, and its instances counted, twice.
+	const regions: unknown = (config as {regions?: unknown}).regions;
+	if (Array.isArray(regions)) {
+		const seen = new Set<unknown>();
+		for (const region of regions) {
+			if (seen.has(region)) {
+				problems.push(`regions: ${JSON.stringify(region)} is listed twice — expected each region once`);
+			}
+
+			seen.add(region);
+		}
+	}
+
+	const environments: unknown = (config as {environments?: unknown}).environments;
+	if (!isPlainObject(environments)) {
+		return;
+	}
+
+	for (const [name, environment] of Object.entries(environments as Record<string, Partial<EnvironmentPolicy>>)) {
+		if (!isPlainObject(environment)) {
+			continue;
+		}
+
 		const template = environment.launchTemplate;
-		if (template && (template.id === undefined) === (template.name === undefined)) {
+		if (isPlainObject(template) && (template.id === undefined) === (template.name === undefined)) {
 			problems.push(`environments.${name}.launchTemplate: ${JSON.stringify(template)} — expected exactly one of "id" or "name"`);
 		}
 
@@ -293,13 +323,18 @@ export function checkRelations(config: Config, problems: string[]): void {
 			problems.push(`environments.${name}.maxAgents: missing — expected a whole number of at least 0 when agents is "limited"`);
 		}
 
-		for (const value of environment.tagValues) {
+		const tagValues = Array.isArray(environment.tagValues) ? environment.tagValues.filter(value => typeof value === 'string') : [];
+		for (const value of tagValues) {
 			const owner = owners.get(value.toLowerCase());
 			if (owner && owner !== name) {
 				problems.push(`environments.${name}.tagValues: "${value}" is also a tag value of ${owner} — expected each tag value in one environment only`);
 			}
 
 			owners.set(value.toLowerCase(), name);
+		}
+
+		if (typeof environment.priority !== 'number') {
+			continue;
 		}
 
 		const other = priorities.get(environment.priority);

@@ -6,6 +6,14 @@ export type Limits = {thresholdPct: number; windowMinutes: number; maxHourlyUsd:
 export type Tuning = {warnRatio: number; minIncreaseUsdPerHour: number};
 
 const rank: Record<Level, number> = {ok: 0, warn: 1, breach: 2};
+
+/**
+ * Figures are sums and ratios of binary floating-point prices: $2.00 -> $2.04/h computes as
+ * +2.0000000000000018%. Limits are compared with this much slack, so exactly at a limit is at it.
+ */
+const slack = 1e-9;
+const exceeds = (value: number, limit: number) => value > limit + slack;
+const reaches = (value: number, limit: number) => value >= limit - slack;
 const worst = (a: Level, b: Level): Level => (rank[a] >= rank[b] ? a : b);
 
 /**
@@ -17,10 +25,10 @@ export function assess(currentUsd: number, window: Pick<WindowStats, 'baselineUs
 	const reasons: string[] = [];
 	let byIncrease: Level = 'ok';
 	const {increasePct, increaseUsd, baselineUsd} = window;
-	if (increasePct !== undefined && increaseUsd !== undefined && increaseUsd >= tuning.minIncreaseUsdPerHour && increaseUsd > 0) {
-		if (increasePct > limits.thresholdPct) {
+	if (increasePct !== undefined && increaseUsd !== undefined && reaches(increaseUsd, tuning.minIncreaseUsdPerHour) && exceeds(increaseUsd, 0)) {
+		if (exceeds(increasePct, limits.thresholdPct)) {
 			byIncrease = 'breach';
-		} else if (increasePct >= limits.thresholdPct * tuning.warnRatio) {
+		} else if (reaches(increasePct, limits.thresholdPct * tuning.warnRatio)) {
 			byIncrease = 'warn';
 		}
 
@@ -30,9 +38,9 @@ export function assess(currentUsd: number, window: Pick<WindowStats, 'baselineUs
 	}
 
 	let byCap: Level = 'ok';
-	if (currentUsd > limits.maxHourlyUsd) {
+	if (exceeds(currentUsd, limits.maxHourlyUsd)) {
 		byCap = 'breach';
-	} else if (currentUsd >= limits.maxHourlyUsd * tuning.warnRatio) {
+	} else if (reaches(currentUsd, limits.maxHourlyUsd * tuning.warnRatio)) {
 		byCap = 'warn';
 	}
 

@@ -84,14 +84,15 @@ export class Enforcer {
 			return {instances: [], errors: []};
 		}
 
+		// Tag values match in any case (`Dev` is dev's, as in the spend), and EC2's tag filters are
+		// case-sensitive: filter on the key and the agent role server-side, the values here.
 		const listing = await this.fleet.list({
 			envTagKey: this.config.envTagKey,
-			envTagValues: values,
 			role: {key: this.config.roleTag.key, value: this.config.roleTag.agent},
 			states,
 			regions: this.config.regions,
 		});
-		// Belt and braces: whatever the provider's filter did, act only on exact matches.
+		// Act only on exact matches of role and (case-insensitively) environment, whatever the provider's filter did.
 		const allowed = new Set(values.map(value => value.toLowerCase()));
 		const instances = listing.instances.filter(instance => instance.tags[this.config.roleTag.key] === this.config.roleTag.agent
 			&& allowed.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase())
@@ -172,13 +173,19 @@ export class Enforcer {
 
 		const succeeded = results.filter(result => ['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running'].includes(result.result));
 		if (succeeded.length > 0) {
+			// Only the environments whose agents were acted on changed (an emergency names every
+			// monitored one, production included, though it may run no agent at all).
+			const done = new Set(succeeded.map(result => result.id));
+			const changed = environments.filter(name => {
+				const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
+				return targets.some(instance => done.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
+			});
 			if (undo) {
 				this.setLastStop(undefined);
-				this.onChanged(environments, 'started');
+				this.onChanged(changed, 'started');
 			} else {
-				const done = new Set(succeeded.map(result => result.id));
-				this.setLastStop({at: this.clock(), actor: request.actor, environments, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
-				this.onChanged(environments, 'stopped');
+				this.setLastStop({at: this.clock(), actor: request.actor, environments: changed, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
+				this.onChanged(changed, 'stopped');
 			}
 		}
 

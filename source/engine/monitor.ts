@@ -71,6 +71,8 @@ export class Monitor {
 	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
 	private lastLogged = new Set<string>();
 	private pending: {decision: Decision; dueAt: number} | null = null;
+	/** The automatic action last held back by pause or read-only, so it is logged once, not every poll. */
+	private heldBack: string | undefined;
 	private lastEvaluation: Evaluation | undefined;
 	private lastSpend = new Map<string, Spend>();
 
@@ -196,7 +198,11 @@ export class Monitor {
 		const globalWindow = staleReason ? this.staleWindow(GLOBAL, config.global.windowMinutes, at) : windowStats(this.history[GLOBAL], config.global.windowMinutes * 60_000, at);
 		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
 		this.lastEvaluation = evaluation;
-		this.logDecisions(evaluation, inputs);
+		// Stale data decides nothing: neither a new warning nor that an old one cleared.
+		if (!staleReason) {
+			this.logDecisions(evaluation, inputs);
+		}
+
 		await this.enforce(evaluation, inputs, globalWindow);
 
 		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
@@ -259,6 +265,8 @@ export class Monitor {
 
 	private async enforce(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats): Promise<void> {
 		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency');
+		const heldBack = this.heldBack;
+		this.heldBack = undefined;
 		if (!decision) {
 			this.pending = null;
 			const violation = evaluation.decisions.find(item => item.kind === 'violation');
@@ -274,6 +282,14 @@ export class Monitor {
 			? {globalUsdPerHour: round(globalWindow.currentUsd), globalBaselineUsd: globalWindow.baselineUsd === undefined ? null : round(globalWindow.baselineUsd), globalIncreasePct: globalWindow.increasePct === undefined ? null : round(globalWindow.increasePct), thresholdPct: this.deps.config.global.thresholdPct, maxHourlyUsd: this.deps.config.global.maxHourlyUsd, savesUsdPerHour: round(decision.savesUsdPerHour)}
 			: {...figuresOf(inputs.find(input => input.name === decision.environment)), savesUsdPerHour: round(decision.savesUsdPerHour)};
 		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.cascade ? 'cascade' : 'stop';
+		if (this.paused || this.deps.options.readOnly) {
+			// Held back: written once when it starts, not on every poll while the breach lasts.
+			this.heldBack = `${kind}:${environments.join(',')}:${this.paused ? 'paused' : 'read-only'}`;
+			if (heldBack === this.heldBack) {
+				return;
+			}
+		}
+
 		if (this.paused) {
 			this.log({type: 'decision', actor: 'auto', kind, environments, reason: `${decision.reason} (paused: not executed)`, figures, instanceIds: decision.agentIds, outcome: 'skipped: paused'});
 			return;
