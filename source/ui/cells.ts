@@ -30,7 +30,12 @@ export function gauge(view: Pick<EnvironmentView, 'increasePct' | 'thresholdPct'
 }
 
 /** Spend against the hourly cap: `$2.34/$5`, coloured by how close it is. */
-export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUsd' | 'unpriced'>): {text: string; colour: Colour | undefined} {
+export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUsd' | 'unpriced'>, known = true): {text: string; colour: Colour | undefined} {
+	if (!known) {
+		// No poll has returned data yet: the spend is unknown, never $0.
+		return {text: `--/${compactMoney(view.maxHourlyUsd)}`, colour: 'magenta'};
+	}
+
 	const ratio = view.maxHourlyUsd > 0 ? view.hourlyUsd / view.maxHourlyUsd : 0;
 	const colour = ratio >= 1 ? 'red' : ratio >= 0.75 ? 'yellow' : undefined;
 	// Unpriced instances are never $0: a `+` says the figure is a lower bound.

@@ -249,6 +249,14 @@ describe('modes', () => {
 		expect(ui.lastFrame()).toContain('staging runs 3 agents, over its cap of 2');
 	});
 
+	it('before any fresh data the spend is unknown, never $0', async () => {
+		const never = snapshot({lastSuccessAt: null, error: 'us-east-1: UnauthorizedOperation', environments: [view('dev', {status: 'STALE', hourlyUsd: 0, increasePct: null})]});
+		const ui = await app({store: new FakeStore(never), controller: new FakeController()});
+		expect(ui.lastFrame()).toMatch(/dev +STALE +--\/\$5/);
+		expect(ui.lastFrame()).toContain('updated never');
+		expect(ui.lastFrame()).not.toContain('$0.00/');
+	});
+
 	it('a grace countdown ticks with the clock and x cancels it', async () => {
 		const controller = new FakeController();
 		const pending = snapshot({pending: {decision: {kind: 'stop', environment: 'dev', cascade: false, reason: 'dev +3.6% > 2.0% in 30m', agentIds: [], savesUsdPerHour: 2}, dueAt: t0 + 11_000}});

@@ -84,9 +84,9 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 		<Box flexDirection="column">
 			<Header snapshot={snapshot} now={now} columns={columns} />
 			<ColumnHeads widths={widths} />
-			{snapshot.environments.map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} />)}
+			{snapshot.environments.map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} known={snapshot.lastSuccessAt !== null} />)}
 			{layout.showRule ? <Text dimColor>{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, tableWidth(widths) - widths.selector))}</Text> : null}
-			<EnvRow view={snapshot.global} widths={widths} global />
+			<EnvRow view={snapshot.global} widths={widths} global known={snapshot.lastSuccessAt !== null} />
 			{layout.showBilled ? <BilledBlock snapshot={snapshot} now={now} columns={columns} /> : null}
 			{props.panel?.kind === 'confirm'
 				? <ConfirmPanel request={props.panel.request} height={layout.bodyLines} columns={columns} />

@@ -27,17 +27,19 @@ export type EnvRowProps = {
 	selected?: boolean;
 	/** The global row: agents without an allowance. */
 	global?: boolean;
+	/** False until a poll has returned data: figures are unknown, not zero. @default true */
+	known?: boolean;
 };
 
 /**
  * One environment: status word and colour, $/h against the cap, agents running/allowed, the
  * threshold gauge and the window's sparkline. Every state has its word; colour only reinforces.
  */
-function EnvRowView({view, widths, selected = false, global = false}: EnvRowProps): React.JSX.Element {
+function EnvRowView({view, widths, selected = false, global = false, known = true}: EnvRowProps): React.JSX.Element {
 	const theme = useTheme();
 	const {glyphs, tone} = theme;
 	const status = view.status;
-	const spend = spendCell(view);
+	const spend = spendCell(view, known);
 	const agents = agentsCell(view.agents, glyphs, global);
 	const meter = gauge(view, glyphs, widths.bar || 10);
 	const dim = status === 'STOPPED';
@@ -59,7 +61,7 @@ function EnvRowView({view, widths, selected = false, global = false}: EnvRowProp
 }
 
 /** Memoised: a publish that leaves a row's figures alone does not re-render it. */
-export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected === after.selected && before.global === after.global && sameWidths(before.widths, after.widths) && sameView(before.view, after.view));
+export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected === after.selected && before.global === after.global && before.known === after.known && sameWidths(before.widths, after.widths) && sameView(before.view, after.view));
 
 function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
 	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running
