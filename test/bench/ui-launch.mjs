@@ -11,7 +11,7 @@ import {median} from './ui-fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'dist', 'cli.js');
-const guard = fileURLToPath(new URL('ui-sdk-guard.mjs', import.meta.url));
+const guard = fileURLToPath(new URL('ui-sdk-guard.js', import.meta.url));
 
 function launchOnce(extraNodeArgs = [], env = {}) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-launch-'));

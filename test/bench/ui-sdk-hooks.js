@@ -1,5 +1,5 @@
 // Module hooks for ui-launch: records every @aws-sdk module a run resolves (there must be none
-// with --demo). Registered with `node --import ./ui-sdk-guard.mjs`; the file comes from the env.
+// with --demo). Registered with `node --import ./ui-sdk-guard.js`; the file comes from the env.
 import fs from 'node:fs';
 
 export async function resolve(specifier, context, next) {
