@@ -308,6 +308,16 @@ describe('narrow and small terminals', () => {
 		expect(frame.includes('billed')).toBe(expected.billed);
 	});
 
+	it('an open panel takes the billed rows: at 60x20 the help lists every key', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 60, rows: 20});
+		await ui.press('?');
+		const frame = ui.lastFrame();
+		expect(frame).not.toContain('billed');
+		expect(frame).toMatch(/^q \^C +quit/m);
+		expect(frame).toMatch(/^↑↓ jk +select an environment/m);
+		expect(linesOf(frame).length).toBeLessThan(20);
+	});
+
 	it('re-lays out at once on resize, and says when it is too small', async () => {
 		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 100, rows: 30});
 		expect(ui.lastFrame()).toContain('TREND');

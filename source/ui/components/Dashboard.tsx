@@ -62,7 +62,8 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 		rows,
 		environments: snapshot.environments.length,
 		widest,
-		billedLines: billedLineCount(snapshot, now, columns),
+		// An open panel (confirmation, help) gets the billed lines' rows too.
+		billedLines: props.panel ? 0 : billedLineCount(snapshot, now, columns),
 		panelLines,
 		keyBarLines: keyLines,
 	});
