@@ -4,6 +4,7 @@ import {fileURLToPath} from 'node:url';
 import Conf from 'conf';
 import envPaths from 'env-paths';
 import {UsageError} from '../errors.js';
+import {jsonErrorOffset} from './json-position.js';
 import {check, checkRelations, configSpec, type Config} from './schema.js';
 
 export const defaultConfigPath = fileURLToPath(new URL('../../config/default.json', import.meta.url));
@@ -50,9 +51,9 @@ export function readJsonFile(file: string, label: string): Json {
 		value = JSON.parse(text);
 	} catch (error) {
 		const message = (error as Error).message;
-		const position = /position (\d+)/.exec(message);
-		const where = position ? lineAndColumn(text, Number(position[1])) : /line (\d+) column (\d+)/.exec(message)?.slice(1, 3).join(':');
-		const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
+		const offset = jsonErrorOffset(text);
+		const where = offset >= 0 ? lineAndColumn(text, offset) : undefined;
+		const reason = message.replace(/, (\.\.\.)?".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
 		throw new UsageError(`${label} ${file}${where ? `:${where}` : ''}: malformed JSON (${reason}) — expected a JSON object`);
 	}
 

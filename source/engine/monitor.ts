@@ -124,7 +124,6 @@ export class Monitor {
 		if (this.running) {
 			const delay = this.failures === 0 ? this.intervalMs : Math.min(maxBackoffMs, this.intervalMs * 2 ** this.failures);
 			this.timer = setTimeout(() => void this.tick(), delay);
-			this.timer.unref?.();
 		}
 	}
 
@@ -270,7 +269,6 @@ export class Monitor {
 				this.log({type: 'decision', actor: 'auto', kind: 'pending', environments, reason: `${decision.reason}; acting in ${this.deps.config.graceSeconds}s unless cancelled (x)`, figures, instanceIds: decision.agentIds});
 				clearTimeout(this.graceTimer);
 				this.graceTimer = setTimeout(() => void this.poll(), graceMs + 50);
-				this.graceTimer.unref?.();
 				return;
 			}
 

@@ -15,6 +15,9 @@ export type SimOptions = {
 	transitionSeconds?: number;
 };
 
+/** The simulated account's regions (its dev agents span two). */
+export const simRegions = ['us-east-1', 'us-west-2'];
+
 type SimInstance = RawInstance & {changedAt: number};
 
 /** The base fleet, close to the seed's dashboard: dev $2.34/h, staging $1.84/h, production $0.15/h. */

@@ -1,0 +1,260 @@
+import meow from 'meow';
+import {closest} from './config/schema.js';
+import {UsageError} from './errors.js';
+import {isScenario, scenarioNames, scenarios, type ScenarioName} from './providers/sim/scenarios.js';
+
+export const help = `
+  Usage
+    $ envwatch [--environments dev staging] [options]     live dashboard (headless when not a terminal)
+    $ envwatch --once [--json]                           one poll, print the status, exit 0 (3 on breach)
+    $ envwatch --stop-env NAME [--yes]                   stop that environment's agents and exit
+    $ envwatch stop --environments NAME... [--yes]       the same, as a subcommand
+    $ envwatch config path | show                        where the user's store is / the effective configuration
+    $ envwatch doctor                                    preflight checks against the AWS account
+
+  Options
+    --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
+    --demo [scenario]   Use the built-in simulated account               [default scenario: dev-spike]
+                        scenarios: ${scenarioNames.join(', ')}
+    --config FILE       A team configuration file (JSON), over the user's store
+    --interval SECONDS  Poll interval, 1 or more                        [default: 15; 5 with --demo]
+    --dry-run           Act with EC2's DryRun flag: check permissions, stop nothing
+    --read-only         Make no stop or start call at all
+    --headless          No dashboard: one line per poll and per decision or action
+    --json              With --headless or --once: JSON (NDJSON) output
+    --once              One poll using the persisted windows, then exit
+    --stop-env NAME     Stop NAME's agents (asks first unless --yes)
+    --yes, -y           Confirm --stop-env / stop without asking
+    --state-dir DIR     Where sample history, last stop and billing cache live
+    --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
+    --profile NAME      AWS profile
+    --region REGION     AWS region (repeatable; overrides configured regions)
+    --endpoint-url URL  AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL* work too
+    --no-color          No colour (NO_COLOR is honoured too)
+    --ascii             No box drawing or block glyphs
+    --help, --version
+
+  Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 3 breach found by --once
+`;
+
+const flagSpec = {
+	environments: {type: 'string', shortFlag: 'e', isMultiple: true},
+	demo: {type: 'string'},
+	config: {type: 'string'},
+	interval: {type: 'string'},
+	dryRun: {type: 'boolean', default: false},
+	readOnly: {type: 'boolean', default: false},
+	headless: {type: 'boolean', default: false},
+	json: {type: 'boolean', default: false},
+	once: {type: 'boolean', default: false},
+	stopEnv: {type: 'string', isMultiple: true},
+	yes: {type: 'boolean', shortFlag: 'y', default: false},
+	stateDir: {type: 'string'},
+	auditLog: {type: 'string'},
+	profile: {type: 'string'},
+	region: {type: 'string', isMultiple: true},
+	endpointUrl: {type: 'string'},
+	color: {type: 'boolean', default: true},
+	ascii: {type: 'boolean', default: false},
+	help: {type: 'boolean', default: false},
+	version: {type: 'boolean', default: false},
+} as const;
+
+export type Command = 'monitor' | 'once' | 'stop' | 'config-path' | 'config-show' | 'doctor';
+
+export type Options = {
+	command: Command;
+	/** undefined: every configured environment. */
+	environments: string[] | undefined;
+	demo: ScenarioName | undefined;
+	configFile: string | undefined;
+	intervalSeconds: number | undefined;
+	dryRun: boolean;
+	readOnly: boolean;
+	headless: boolean;
+	json: boolean;
+	yes: boolean;
+	stateDir: string | undefined;
+	auditLog: string | undefined;
+	profile: string | undefined;
+	regions: string[] | undefined;
+	endpointUrl: string | undefined;
+	color: boolean;
+	ascii: boolean;
+	help: boolean;
+	version: boolean;
+};
+
+const kebab = (name: string) => name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
+
+const knownFlags = new Set([
+	...Object.keys(flagSpec).map(name => kebab(name)),
+	'no-color',
+	...Object.values(flagSpec).flatMap(spec => ('shortFlag' in spec ? [spec.shortFlag] : [])),
+]);
+
+/**
+ * `--environments dev staging` takes every following word up to the next flag (meow alone would
+ * take only the first), and `dev,staging` splits on commas.
+ */
+function spreadEnvironments(argv: readonly string[]): string[] {
+	const result: string[] = [];
+	for (let index = 0; index < argv.length; index++) {
+		const token = argv[index]!;
+		result.push(token);
+		if (token === '--environments' || token === '-e' || token === '--region') {
+			while (index + 1 < argv.length && !argv[index + 1]!.startsWith('-')) {
+				index++;
+				result.push(argv[index]!);
+				if (index + 1 < argv.length && !argv[index + 1]!.startsWith('-')) {
+					result.push(token);
+				}
+			}
+		}
+	}
+
+	return result;
+}
+
+/** Parses argv into options; every usage problem at once in a UsageError (exit 2). */
+export function parseArgs(argv: readonly string[], version: string): Options {
+	const problems: string[] = [];
+	for (const token of argv) {
+		const match = /^--?([^=]+)/.exec(token);
+		if (!match || token === '-' || /^-\d/.test(token)) {
+			continue;
+		}
+
+		const name = token.startsWith('--') ? match[1]! : match[1]!.slice(0, 1);
+		if (!knownFlags.has(name)) {
+			const near = closest(name, [...knownFlags]);
+			problems.push(`${token}: unknown flag${near ? ` — did you mean --${near}?` : ''} (see --help)`);
+		}
+	}
+
+	const cli = meow(help, {
+		importMeta: import.meta,
+		argv: spreadEnvironments(argv),
+		flags: flagSpec,
+		allowUnknownFlags: true,
+		autoHelp: false,
+		autoVersion: false,
+		version,
+		description: 'envwatch — live cost guard and kill switch for EC2 agent fleets',
+	});
+	const flags = cli.flags;
+	const input = [...cli.input];
+	let command: Command = 'monitor';
+	const word = input.shift();
+	if (word === 'config') {
+		const sub = input.shift();
+		if (sub === 'path') {
+			command = 'config-path';
+		} else if (sub === 'show') {
+			command = 'config-show';
+		} else {
+			problems.push(`config ${sub ?? ''}: unknown — expected "config path" or "config show"`.replace('  ', ' '));
+		}
+	} else if (word === 'doctor') {
+		command = 'doctor';
+	} else if (word === 'stop') {
+		command = 'stop';
+	} else if (word !== undefined) {
+		const near = closest(word, ['config', 'doctor', 'stop']);
+		problems.push(`${word}: unknown command — expected one of: config, doctor, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
+	}
+
+	if (input.length > 0) {
+		problems.push(`${input.join(' ')}: unexpected argument${input.length > 1 ? 's' : ''} (see --help)`);
+	}
+
+	const split = (values: readonly string[] | undefined) => values?.flatMap(value => value.split(',')).map(value => value.trim()).filter(Boolean);
+	let environments = flags.environments && flags.environments.length > 0 ? split(flags.environments) : undefined;
+	if (flags.environments && flags.environments.length > 0 && environments?.length === 0) {
+		problems.push('--environments: empty — expected one or more environment names');
+	}
+
+	const stopEnv = split(flags.stopEnv);
+	if (flags.stopEnv !== undefined && flags.stopEnv.length > 0) {
+		if (stopEnv?.length === 0) {
+			problems.push('--stop-env: missing — expected an environment name, e.g. --stop-env dev');
+		}
+
+		if (command !== 'monitor') {
+			problems.push('--stop-env: cannot be combined with a subcommand');
+		}
+
+		command = 'stop';
+		environments = [...new Set([...(stopEnv ?? []), ...(command === 'stop' && flags.environments ? environments ?? [] : [])])];
+	}
+
+	if (command === 'stop' && (environments === undefined || environments.length === 0)) {
+		problems.push('stop: no environment — expected --environments NAME (or --stop-env NAME)');
+	}
+
+	let demo: ScenarioName | undefined;
+	if (flags.demo !== undefined) {
+		const name = flags.demo === '' ? 'dev-spike' : flags.demo;
+		if (isScenario(name)) {
+			demo = name;
+		} else {
+			problems.push(`--demo ${flags.demo}: unknown scenario — expected one of: ${scenarioNames.map(s => `${s} (${scenarios[s].description.split(':')[0]})`).join(', ')}`);
+		}
+	}
+
+	let intervalSeconds: number | undefined;
+	if (flags.interval !== undefined) {
+		intervalSeconds = Number(flags.interval);
+		if (flags.interval.trim() === '' || !Number.isFinite(intervalSeconds) || intervalSeconds < 1) {
+			problems.push(`--interval ${flags.interval || '(empty)'}: expected a number of seconds, 1 or more`);
+		}
+	}
+
+	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
+		if (value !== undefined && value.trim() === '') {
+			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : 'a path'}`);
+		}
+	}
+
+	if (flags.endpointUrl && !/^https?:\/\/[^\s]+$/.test(flags.endpointUrl)) {
+		problems.push(`--endpoint-url ${flags.endpointUrl}: expected an http(s) URL, e.g. http://127.0.0.1:5000`);
+	}
+
+	if (flags.dryRun && flags.readOnly) {
+		problems.push('--dry-run with --read-only: choose one — --read-only makes no call at all, --dry-run makes DryRun calls');
+	}
+
+	if (flags.json && !flags.headless && !flags.once && command !== 'config-show') {
+		problems.push('--json: only with --headless or --once');
+	}
+
+	if (flags.once && command !== 'monitor') {
+		problems.push('--once: cannot be combined with a subcommand or --stop-env');
+	}
+
+	if (problems.length > 0) {
+		throw new UsageError(problems);
+	}
+
+	return {
+		command: flags.once ? 'once' : command,
+		environments,
+		demo,
+		configFile: flags.config,
+		intervalSeconds,
+		dryRun: flags.dryRun,
+		readOnly: flags.readOnly,
+		headless: flags.headless,
+		json: flags.json,
+		yes: flags.yes,
+		stateDir: flags.stateDir,
+		auditLog: flags.auditLog,
+		profile: flags.profile,
+		regions: flags.region && flags.region.length > 0 ? split(flags.region) : undefined,
+		endpointUrl: flags.endpointUrl,
+		color: flags.color && !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== ''),
+		ascii: flags.ascii,
+		help: flags.help,
+		version: flags.version,
+	};
+}

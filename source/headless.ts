@@ -1,0 +1,110 @@
+import {money, pct, signedPct} from './domain/format.js';
+import type {EnvironmentView} from './domain/types.js';
+import type {AuditEntry} from './engine/audit.js';
+import {toJson, type Snapshot} from './engine/snapshot.js';
+import type {SnapshotStore} from './engine/store.js';
+
+const title = (name: string) => `${name.slice(0, 1).toUpperCase()}${name.slice(1)}`;
+
+function agentsText(view: EnvironmentView): string {
+	if (view.policy.agents === 'monitor-only') {
+		const rogue = view.agents.running > 0 ? `, ${view.agents.running} agents (not allowed)` : '';
+		return `${view.monitors} monitor${view.monitors === 1 ? '' : 's'} only${rogue}`;
+	}
+
+	const cap = typeof view.agents.allowed === 'number' ? ` of ${view.agents.allowed}` : '';
+	return `${view.agents.running}${cap} agents running`;
+}
+
+function increaseText(view: EnvironmentView): string {
+	if (view.stale) {
+		return `no fresh data (${view.stale})`;
+	}
+
+	if (view.increasePct === null) {
+		return view.baselineUsd === null ? 'no baseline yet' : 'no increase measurable (baseline $0)';
+	}
+
+	return `${pct(view.increasePct)} increase`;
+}
+
+function verdict(view: EnvironmentView): string {
+	const over = view.level === 'breach';
+	const threshold = `${over ? 'OVER' : view.level === 'warn' ? 'near' : 'under'} ${pct(view.thresholdPct)} threshold`;
+	const warming = view.warmingUp && !view.stale ? `, warming up: ${view.windowMinutes}m window` : '';
+	const cap = view.hourlyUsd > view.maxHourlyUsd ? `; ${money(view.hourlyUsd)}/hr OVER cap ${money(view.maxHourlyUsd)}/hr` : '';
+	const mark = view.stale ? 'STALE' : over ? 'BREACH' : view.level === 'warn' ? 'WARN' : 'OK';
+	return `(${threshold}${warming})${cap} ${mark}`;
+}
+
+/** The seed's dashboard wording, for `--once` and anyone reading cron mail. */
+export function formatDashboard(snapshot: Snapshot): string {
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${money(view.hourlyUsd)}/hr) - ${agentsText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
+	rows.push(['Global Status:', snapshot.global.status, `(${money(snapshot.global.hourlyUsd)}/hr total)`]);
+	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
+	const lines = [
+		'ENVIRONMENT STATUS DASHBOARD',
+		'============================',
+		`Source: ${snapshot.source}  at ${new Date(snapshot.at).toISOString()}${snapshot.mode.readOnly ? '  READ-ONLY' : ''}${snapshot.mode.dryRun ? '  DRY-RUN' : ''}`,
+		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
+		'',
+		'COST ALERTS:',
+		...[...snapshot.environments, snapshot.global].map(view => `- ${title(view.name)}: ${increaseText(view)} ${verdict(view)}`),
+	];
+	if (snapshot.unknown.instances > 0) {
+		lines.push(`- Unknown environment tag values (${snapshot.unknown.tagValues.join(', ')}): ${snapshot.unknown.instances} instances, ${money(snapshot.unknown.hourlyUsd)}/hr, not guarded`);
+	}
+
+	const actions = snapshot.decisions.filter(decision => decision.kind !== 'warn');
+	if (actions.length > 0) {
+		lines.push('', 'DECISIONS:', ...actions.map(decision => `- ${decision.kind.toUpperCase()}: ${decision.reason}`));
+	}
+
+	return lines.join('\n');
+}
+
+/** One line per poll: every environment's status, spend and increase against its threshold. */
+export function formatPollLine(snapshot: Snapshot): string {
+	const part = (view: EnvironmentView) => {
+		const increase = view.increasePct === null ? '--' : signedPct(view.increasePct);
+		const agents = view.policy.agents === 'global' ? '' : ` ${view.agents.running}a`;
+		return `${view.name} ${view.status} ${money(view.hourlyUsd)}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
+	};
+
+	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', snapshot.mode.warmingUp ? 'warming-up' : ''].filter(Boolean).join(' ');
+	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}`;
+}
+
+export function formatEventLine(entry: AuditEntry): string {
+	const who = entry.actor === 'auto' ? 'auto' : `by ${entry.actor}`;
+	const kind = entry.type === 'action' ? `ACTION ${entry.kind}` : entry.kind.toUpperCase();
+	const dry = entry.dryRun && (entry.kind === 'stop' || entry.kind === 'cascade' || entry.kind === 'emergency' || entry.kind === 'undo') ? ' [dry-run]' : '';
+	const outcome = entry.type === 'action' && entry.outcome ? ` -> ${entry.outcome}` : '';
+	return `${entry.at} ${kind} ${who}${dry}: ${entry.reason}${outcome}`;
+}
+
+/**
+ * The headless view: subscribes to the store and writes one line per poll and per decision or
+ * action (NDJSON with `json`). Returns the unsubscribe function.
+ */
+export function printHeadless(store: SnapshotStore, write: (line: string) => void, json: boolean): () => void {
+	let lastSeq = 0;
+	let lastPoll = -1;
+	return store.subscribe(() => {
+		const snapshot = store.getSnapshot();
+		if (!snapshot) {
+			return;
+		}
+
+		const fresh = snapshot.events.filter(entry => entry.seq > lastSeq).reverse();
+		for (const entry of fresh) {
+			write(json ? JSON.stringify(entry) : formatEventLine(entry));
+			lastSeq = Math.max(lastSeq, entry.seq);
+		}
+
+		if (snapshot.polls !== lastPoll) {
+			lastPoll = snapshot.polls;
+			write(json ? JSON.stringify(toJson(snapshot)) : formatPollLine(snapshot));
+		}
+	});
+}

@@ -1,0 +1,244 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline/promises';
+import {parseArgs, help, type Options} from './args.js';
+import {loadConfig, readJsonFile} from './config/load.js';
+import type {Config} from './config/schema.js';
+import {money} from './domain/format.js';
+import {UsageError, exitCodes} from './errors.js';
+import {AuditLog} from './engine/audit.js';
+import {Monitor} from './engine/monitor.js';
+import {defaultStateDir, StateStore} from './engine/state.js';
+import {SnapshotStore} from './engine/store.js';
+import {toJson} from './engine/snapshot.js';
+import {formatDashboard, printHeadless} from './headless.js';
+import {createProvider} from './providers/index.js';
+import {simRegions} from './providers/sim/account.js';
+
+export type Io = {
+	stdout: NodeJS.WriteStream;
+	stderr: NodeJS.WriteStream;
+	stdin: NodeJS.ReadStream;
+	env: NodeJS.ProcessEnv;
+};
+
+const packageJson = readJsonFile(new URL('../package.json', import.meta.url).pathname, 'package.json');
+export const version = String(packageJson['version']);
+
+export function actorName(): string {
+	try {
+		return `${os.userInfo().username}@${os.hostname()}`;
+	} catch {
+		return `uid${process.getuid?.() ?? '?'}@${os.hostname()}`;
+	}
+}
+
+/** Everything a run needs, built from options and configuration. */
+export type Runtime = {
+	options: Options;
+	config: Config;
+	monitored: string[];
+	store: SnapshotStore;
+	monitor: Monitor;
+	audit: AuditLog;
+	stateDir: string;
+};
+
+function resolveEnvironments(options: Options, config: Config): string[] {
+	const configured = Object.keys(config.environments);
+	if (!options.environments) {
+		return configured;
+	}
+
+	const unknown = options.environments.filter(name => !configured.includes(name));
+	if (unknown.length > 0) {
+		throw new UsageError(unknown.map(name => `--environments ${name}: not a configured environment — expected one of: ${configured.join(', ')}`));
+	}
+
+	return [...new Set(options.environments)];
+}
+
+async function createRuntime(options: Options, io: Io): Promise<Runtime> {
+	const flags: Record<string, unknown> = {};
+	if (options.intervalSeconds !== undefined) {
+		flags['pollIntervalSeconds'] = options.intervalSeconds;
+	} else if (options.demo) {
+		// The simulated scenarios unfold within a minute: poll often enough to watch them.
+		flags['pollIntervalSeconds'] = 5;
+	}
+
+	if (options.regions) {
+		flags['regions'] = options.regions;
+	} else if (options.demo) {
+		flags['regions'] = simRegions;
+	}
+
+	const {config} = loadConfig({configFile: options.configFile, flags, env: io.env});
+	const monitored = resolveEnvironments(options, config);
+	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
+	const stateDir = options.stateDir ?? (options.demo ? fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-')) : defaultStateDir(io.env));
+	const provider = await createProvider(options, config);
+	const store = new SnapshotStore();
+	const audit = new AuditLog(options.auditLog ?? path.join(stateDir, 'audit.log'));
+	try {
+		audit.open();
+	} catch (error) {
+		throw new UsageError(`--audit-log ${audit.file}: cannot open it for appending (${(error as NodeJS.ErrnoException).code ?? String(error)}) — expected a writable file path`);
+	}
+
+	const monitor = new Monitor({
+		provider,
+		config,
+		monitored,
+		store,
+		state: new StateStore(stateDir),
+		audit,
+		clock: Date.now,
+		options: {dryRun: options.dryRun, readOnly: options.readOnly, actor: actorName(), paused: options.command === 'stop'},
+	});
+	return {options, config, monitored, store, monitor, audit, stateDir};
+}
+
+async function runOnce(runtime: Runtime, io: Io): Promise<number> {
+	const snapshot = await runtime.monitor.poll();
+	await runtime.monitor.stop();
+	io.stdout.write(`${runtime.options.json ? JSON.stringify(toJson(snapshot)) : formatDashboard(snapshot)}\n`);
+	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
+	return breach ? exitCodes.breach : exitCodes.ok;
+}
+
+async function runStop(runtime: Runtime, io: Io): Promise<number> {
+	const {monitor, options} = runtime;
+	const snapshot = await monitor.poll();
+	let failed = false;
+	for (const name of runtime.monitored) {
+		const view = snapshot.environments.find(item => item.name === name)!;
+		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
+		const ids = listed.instances.map(instance => instance.id);
+		const saves = listed.instances.reduce((sum, instance) => sum + (runtime.config.prices[instance.type] ?? 0), 0);
+		const blast = `${ids.length} agent${ids.length === 1 ? '' : 's'} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h of ${money(view.hourlyUsd)}/h`;
+		if (!options.yes) {
+			if (!io.stdin.isTTY || !io.stdout.isTTY) {
+				throw new UsageError(`--stop-env ${name}: refusing to stop ${blast} without confirmation — no terminal to ask; pass --yes to confirm`);
+			}
+
+			const prompt = readline.createInterface({input: io.stdin, output: io.stdout});
+			const answer = await prompt.question(`${options.dryRun ? '[dry run] ' : ''}Stop ${blast}? [y/N] `);
+			prompt.close();
+			if (!/^y(es)?$/i.test(answer.trim())) {
+				io.stdout.write(`Not stopped: ${name}.\n`);
+				continue;
+			}
+		}
+
+		const result = await monitor.command({kind: 'stop', environment: name});
+		if (result) {
+			io.stdout.write(`${result.summary}\n`);
+			failed ||= result.outcome === 'failed';
+		}
+	}
+
+	await monitor.stop();
+	return failed ? exitCodes.failure : exitCodes.ok;
+}
+
+async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
+	const {monitor, store, options, audit} = runtime;
+	const interactive = !options.headless && io.stdin.isTTY && io.stdout.isTTY;
+	if (interactive) {
+		// DASHBOARD: the Ink dashboard renders here (issue 3). Until it lands, headless output.
+		io.stderr.write('envwatch: the dashboard is not built yet; showing the headless view.\n');
+	} else if (!options.headless) {
+		io.stderr.write('envwatch: not a terminal; showing the headless view (one line per poll; --json for NDJSON).\n');
+	}
+
+	const unsubscribe = printHeadless(store, line => io.stdout.write(`${line}\n`), options.json);
+	monitor.start();
+	return new Promise(resolve => {
+		const finish = (signal: NodeJS.Signals) => {
+			for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+				process.removeAllListeners(name);
+			}
+
+			void monitor.stop().then(() => {
+				unsubscribe();
+				audit.close();
+				resolve(signal === 'SIGINT' || signal === 'SIGTERM' ? exitCodes.ok : exitCodes.ok);
+			});
+		};
+
+		for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+			process.once(name, finish);
+		}
+	});
+}
+
+function describeLayers(options: Options, io: Io): string {
+	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
+	const sources = layers.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.label === 'store' && !fs.existsSync(layer.path) ? ' (not created yet)' : ''}` : ''}`);
+	return `// effective configuration, from (later wins):\n${sources.join('\n')}\n${JSON.stringify(config, null, 2)}`;
+}
+
+/** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+	let runtime: Runtime | undefined;
+	try {
+		const options = parseArgs(argv, version);
+		if (options.help) {
+			io.stdout.write(`${help.trim()}\n`);
+			return exitCodes.ok;
+		}
+
+		if (options.version) {
+			io.stdout.write(`${version}\n`);
+			return exitCodes.ok;
+		}
+
+		switch (options.command) {
+			case 'config-path': {
+				const {storePath} = loadConfig({env: io.env});
+				io.stdout.write(`${storePath}\n`);
+				return exitCodes.ok;
+			}
+
+			case 'config-show': {
+				io.stdout.write(`${describeLayers(options, io)}\n`);
+				return exitCodes.ok;
+			}
+
+			case 'doctor': {
+				throw new UsageError('doctor: checks an AWS account, and the AWS provider is not supported yet — run with --demo for the simulated account');
+			}
+
+			default: {
+				break;
+			}
+		}
+
+		runtime = await createRuntime(options, io);
+		switch (options.command) {
+			case 'once': {
+				return await runOnce(runtime, io);
+			}
+
+			case 'stop': {
+				return await runStop(runtime, io);
+			}
+
+			default: {
+				return await runMonitor(runtime, io);
+			}
+		}
+	} catch (error) {
+		await runtime?.monitor.stop().catch(() => undefined);
+		runtime?.audit.close();
+		if (error instanceof UsageError) {
+			io.stderr.write(`envwatch: ${error.problems.length > 1 ? `${error.problems.length} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
+			return exitCodes.usage;
+		}
+
+		io.stderr.write(`envwatch: ${error instanceof Error ? error.message : String(error)}\n`);
+		return exitCodes.failure;
+	}
+}

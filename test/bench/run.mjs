@@ -1,0 +1,16 @@
+// Benchmarks: `npm run bench` (builds first). Prints one line per benchmark; numbers go in readme.md.
+// Each bench file exports `run()` returning lines; this runner executes every test/bench/*.mjs but itself.
+import fs from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath, pathToFileURL} from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const files = fs.readdirSync(here).filter(name => name.endsWith('.mjs') && name !== 'run.mjs' && (only.length === 0 || only.some(word => name.includes(word)))).sort();
+for (const file of files) {
+	const module = await import(pathToFileURL(path.join(here, file)).href);
+	const lines = await module.run();
+	for (const line of lines) {
+		console.log(`${file.replace(/\.mjs$/, '')}: ${line}`);
+	}
+}

@@ -1,0 +1,178 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const running: CliProcess[] = [];
+afterEach(async () => {
+	await Promise.all(running.splice(0).map(async cli => cli.stop('SIGKILL')));
+});
+
+function auditLines(file: string): Json[] {
+	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as Json) : [];
+}
+
+describe('usage errors: one message, exit 2, nothing polled', () => {
+	it('lists every bad flag at once', async () => {
+		const result = await runCli(['--demo', 'nope', '--interval', '0', '--bogus', '--enviroments', 'dev']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('--demo nope: unknown scenario — expected one of: calm');
+		expect(result.stderr).toContain('--interval 0: expected a number of seconds, 1 or more');
+		expect(result.stderr).toContain('--bogus: unknown flag');
+		expect(result.stderr).toContain('--enviroments: unknown flag — did you mean --environments?');
+		expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+	});
+
+	it('names an unknown environment and lists the configured ones', async () => {
+		const result = await runCli(['--demo', '--once', '--environments', 'dev', 'qa']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('--environments qa: not a configured environment — expected one of: dev, staging, production');
+	});
+
+	it('reports every configuration problem with its key path, value and what is allowed', async () => {
+		const dir = tempDir();
+		const file = path.join(dir, 'team.json');
+		fs.writeFileSync(file, JSON.stringify({environments: {dev: {thresholdPct: -1, windowMinuts: 30}, staging: {agents: 'some'}}, warnRatio: 2}));
+		const state = tempDir();
+		const result = await runCli(['--demo', '--once', '--config', file, '--state-dir', state]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('environments.dev.thresholdPct: -1 — expected a number greater than 0');
+		expect(result.stderr).toContain('environments.dev.windowMinuts: unknown key — did you mean "windowMinutes"?');
+		expect(result.stderr).toContain('environments.staging.agents: "some" — expected one of "all", "limited", "monitor-only"');
+		expect(result.stderr).toContain('warnRatio: 2 — expected a number greater than 0 of at most 1');
+		expect(result.stderr).toContain(file);
+		// Nothing was polled or stopped: no audit log, no history.
+		expect(fs.readdirSync(state)).toEqual([]);
+	});
+
+	it('names a malformed file and the line of the problem', async () => {
+		const dir = tempDir();
+		const file = path.join(dir, 'team.json');
+		fs.writeFileSync(file, '{\n  "pollIntervalSeconds": 5,\n  "regions": ["us-east-1",]\n}\n');
+		const result = await runCli(['--demo', '--once', '--config', file]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toMatch(new RegExp(`${file.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:\\d+: malformed JSON`));
+	});
+
+	it('says plainly that AWS is not supported yet instead of pretending', async () => {
+		const result = await runCli(['--once']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('not supported yet');
+		expect(result.stderr).toContain('--demo');
+	});
+});
+
+describe('--once', () => {
+	it('prints the seed dashboard wording and exits 0 when calm', async () => {
+		const result = await runCli(['--demo', 'calm', '--once']);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('ENVIRONMENT STATUS DASHBOARD');
+		expect(result.stdout).toMatch(/Dev Environment: +ACTIVE +\(\$2\.34\/hr\) - 4 agents running/);
+		expect(result.stdout).toMatch(/Staging Environment: +LIMITED +\(\$1\.84\/hr\) - 2 of 2 agents running/);
+		expect(result.stdout).toMatch(/Production Environment: +MONITOR +\(\$0\.15\/hr\) - 1 monitor only/);
+		expect(result.stdout).toMatch(/Global Status: +NORMAL +\(\$4\.33\/hr total\)/);
+		expect(result.stdout).toContain('COST ALERTS:');
+		expect(result.stdout).toContain('- Dev: 0.0% increase (under 2.0% threshold');
+	});
+
+	it('--json prints the snapshot object with the documented fields', async () => {
+		const result = await runCli(['--demo', 'calm', '--once', '--json', '--environments', 'dev,staging']);
+		expect(result.code).toBe(0);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		expect(snapshot['source']).toContain('SIMULATED');
+		expect(Number.isNaN(Date.parse(snapshot['at'] as string))).toBe(false);
+		expect(snapshot['environments'].map((view: Json) => view['name'])).toEqual(['dev', 'staging']);
+		const dev = snapshot['environments'][0] as Json;
+		expect(dev).toMatchObject({name: 'dev', status: 'ACTIVE', thresholdPct: 2, windowMinutes: 30, maxHourlyUsd: 5, agents: {running: 4, allowed: 'all'}, unpriced: 0});
+		expect(dev['hourlyUsd']).toBeCloseTo(2.3364, 4);
+		expect(snapshot['global']).toMatchObject({name: 'global', status: 'NORMAL', thresholdPct: 1, windowMinutes: 60, maxHourlyUsd: 100});
+		expect(snapshot['global']['hourlyUsd']).toBeCloseTo(2.3364 + 1.8448, 4);
+		expect(snapshot['decisions']).toEqual([]);
+	});
+
+	it('uses the persisted windows: a rise since an earlier run is a breach, acted on, exit 3', async () => {
+		const state = tempDir();
+		const now = Date.now();
+		// An earlier run (e.g. cron, 10 minutes ago) saw dev at $2.20/h.
+		fs.writeFileSync(path.join(state, 'samples.json'), JSON.stringify({version: 1, series: {dev: [[now - 600_000, 2.2]]}}));
+		const result = await runCli(['--demo', 'calm', '--once', '--json', '--state-dir', state]);
+		expect(result.code).toBe(3);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		const dev = snapshot['environments'][0] as Json;
+		expect(dev['status']).toBe('BREACH');
+		expect(dev['baselineUsd']).toBe(2.2);
+		expect(dev['increasePct']).toBeCloseTo(6.2, 1);
+		expect(snapshot['decisions']).toEqual([expect.objectContaining({kind: 'stop', environment: 'dev', cascade: false})]);
+		const audit = auditLines(path.join(state, 'audit.log'));
+		const action = audit.find(entry => entry['type'] === 'action');
+		expect(action).toMatchObject({actor: 'auto', kind: 'stop', environments: ['dev'], outcome: 'executed'});
+		expect(action!['instanceIds']).toHaveLength(4);
+		const decision = audit.find(entry => entry['type'] === 'decision' && entry['kind'] === 'stop');
+		expect(decision!['figures']).toMatchObject({baselineUsd: 2.2, thresholdPct: 2, windowMinutes: 30});
+	});
+});
+
+describe('--stop-env', () => {
+	it('refuses without a terminal to ask, and stops nothing', async () => {
+		const state = tempDir();
+		const result = await runCli(['--demo', 'calm', '--stop-env', 'dev', '--state-dir', state]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('--stop-env dev: refusing to stop 4 agents in dev');
+		expect(result.stderr).toContain('pass --yes');
+		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['type'] === 'action')).toEqual([]);
+	});
+
+	it('with --yes stops exactly that environment\'s agents and records who did it', async () => {
+		const state = tempDir();
+		const result = await runCli(['--demo', 'calm', '--stop-env', 'dev', '--yes', '--state-dir', state]);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('stopped 4/4 agents in dev');
+		const action = auditLines(path.join(state, 'audit.log')).find(entry => entry['type'] === 'action')!;
+		expect(action['actor']).toMatch(/.+@.+/);
+		expect(action['environments']).toEqual(['dev']);
+		expect(action['results']).toHaveLength(4);
+	});
+
+	it('the stop subcommand with --dry-run stops nothing and says so', async () => {
+		const state = tempDir();
+		const result = await runCli(['stop', '--environments', 'staging', '--demo', 'calm', '--yes', '--dry-run', '--state-dir', state]);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('dry run: stop staging: 2 agents (2 permitted)');
+		const action = auditLines(path.join(state, 'audit.log')).find(entry => entry['type'] === 'action')!;
+		expect(action).toMatchObject({dryRun: true, outcome: 'dry-run'});
+	});
+});
+
+describe('headless', () => {
+	it('--demo dev-spike: one NDJSON object per line; dev is stopped and nothing else', async () => {
+		const state = tempDir();
+		const cli = new CliProcess(['--demo', 'dev-spike', '--headless', '--json', '--interval', '1', '--state-dir', state], isolatedEnv({ENVWATCH_DEMO_SPEED: '10'}));
+		running.push(cli);
+		const action = JSON.parse(await cli.waitForLine(line => line.includes('"type":"action"'))) as Json;
+		expect(action).toMatchObject({kind: 'stop', environments: ['dev'], actor: 'auto', outcome: 'executed'});
+		const stopped = await cli.waitForLine(line => line.includes('"type":"snapshot"') && line.includes('"status":"STOPPED"'));
+		const snapshot = JSON.parse(stopped) as Json;
+		expect(snapshot['environments'].map((view: Json) => [view['name'], view['status']])).toEqual([['dev', 'STOPPED'], ['staging', 'LIMITED'], ['production', 'MONITOR']]);
+		for (const line of cli.lines()) {
+			expect(['snapshot', 'decision', 'action']).toContain((JSON.parse(line) as Json)['type']);
+		}
+
+		expect(await cli.stop('SIGTERM')).toBe(0);
+		const audit = auditLines(path.join(state, 'audit.log'));
+		expect(audit.filter(entry => entry['type'] === 'action').map(entry => entry['environments'])).toEqual([['dev']]);
+	});
+
+	it('--read-only decides but makes no stop call', async () => {
+		const state = tempDir();
+		const cli = new CliProcess(['--demo', 'dev-spike', '--headless', '--read-only', '--interval', '1', '--state-dir', state], isolatedEnv({ENVWATCH_DEMO_SPEED: '10'}));
+		running.push(cli);
+		const line = await cli.waitForLine(text => text.includes('ACTION stop'));
+		expect(line).toContain('read-only: stop dev not executed');
+		// Still breaching on the next poll: nothing was stopped.
+		await cli.waitForLine(text => text.includes(' poll dev BREACH') && text.includes('5a'));
+		await cli.stop();
+	});
+});
