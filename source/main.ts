@@ -10,6 +10,7 @@ import {UsageError, exitCodes} from './errors.js';
 import {AuditLog} from './engine/audit.js';
 import {Monitor} from './engine/monitor.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
+import {doctor} from './doctor.js';
 import {SnapshotStore} from './engine/store.js';
 import {toJson} from './engine/snapshot.js';
 import {formatDashboard, printHeadless} from './headless.js';
@@ -208,7 +209,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			}
 
 			case 'doctor': {
-				throw new UsageError('doctor: checks an AWS account, and the AWS provider is not supported yet — run with --demo for the simulated account');
+				return await doctor(options, io);
 			}
 
 			default: {

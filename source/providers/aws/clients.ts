@@ -96,6 +96,12 @@ export function describeError(error: unknown): string {
 	}
 
 	let message = error instanceof Error ? error.message : String(error);
+	const status = (error as {$metadata?: {httpStatusCode?: number}} | undefined)?.$metadata?.httpStatusCode;
+	if (/Deserialization error|is not valid JSON|Unexpected token/i.test(message)) {
+		// Something answered that is not the AWS API (a proxy's page, an emulator without this call).
+		return `HTTP ${status ?? '?'} with an answer that is not an AWS API response${attemptsOf(error) > 1 ? ` (after ${attemptsOf(error)} attempts)` : ''}`;
+	}
+
 	// UnauthorizedOperation carries a long encoded blob: keep the words, drop the blob.
 	message = message.replace(/\s*Encoded authorization failure message:.*$/is, '').split('\n')[0]!.trim();
 	if (message.length > 200) {

@@ -90,11 +90,11 @@ async function regionChecks(fleet: AwsFleet, config: Config, region: string): Pr
 	const failure = listing.errors[0];
 	if (failure) {
 		if (failure.code === 'UnauthorizedOperation' || failure.code === 'AccessDenied') {
-			checks.push({name: `${region}: reachable`, status: 'ok', detail: 'EC2 answered'});
-			checks.push({name: `${region}: DescribeInstances permitted`, status: 'fail', detail: failure.message, fix: `grant ec2:DescribeInstances (${policyHint})`});
+			checks.push({name: `region ${region} reachable`, status: 'ok', detail: 'EC2 answered'});
+			checks.push({name: `${region} ec2:DescribeInstances permitted`, status: 'fail', detail: failure.message, fix: `grant ec2:DescribeInstances (${policyHint})`});
 		} else {
 			checks.push({
-				name: `${region}: reachable`,
+				name: `region ${region} reachable`,
 				status: 'fail',
 				detail: failure.message,
 				fix: failure.code === 'AuthFailure' || failure.code === 'OptInRequired'
@@ -106,8 +106,8 @@ async function regionChecks(fleet: AwsFleet, config: Config, region: string): Pr
 		return checks;
 	}
 
-	checks.push({name: `${region}: reachable`, status: 'ok', detail: 'EC2 answered'});
-	checks.push({name: `${region}: DescribeInstances permitted`, status: 'ok', detail: `${listing.instances.length} agent instances seen (first page)`});
+	checks.push({name: `region ${region} reachable`, status: 'ok', detail: 'EC2 answered'});
+	checks.push({name: `${region} ec2:DescribeInstances permitted`, status: 'ok', detail: `${listing.instances.length} agent instances seen (first page)`});
 	// DryRun needs a real instance ID: an agent's when there is one, so tag conditions apply as they will.
 	const agent = listing.instances[0];
 	const id = agent?.id ?? 'i-00000000000000000';
@@ -115,17 +115,17 @@ async function regionChecks(fleet: AwsFleet, config: Config, region: string): Pr
 		try {
 			const input = {InstanceIds: [id], DryRun: true};
 			await (verb === 'StopInstances' ? fleet.client(region).send(new StopInstancesCommand(input)) : fleet.client(region).send(new StartInstancesCommand(input)));
-			checks.push({name: `${region}: ${verb} permitted`, status: 'ok', detail: 'answered without DryRun?'});
+			checks.push({name: `${region} ec2:${verb} permitted`, status: 'unknown', detail: 'the endpoint answered as if DryRun were not set: it may not honour DryRun'});
 		} catch (error) {
 			const code = errorCode(error);
 			if (code === 'DryRunOperation') {
-				checks.push({name: `${region}: ${verb} permitted`, status: 'ok', detail: `DryRun on ${id} would have succeeded`});
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'ok', detail: `DryRun on ${id} would have succeeded`});
 			} else if (code === 'UnauthorizedOperation') {
-				checks.push({name: `${region}: ${verb} permitted`, status: 'fail', detail: `DryRun on ${id}: UnauthorizedOperation`, fix: `grant ec2:${verb} on instances tagged ${config.roleTag.key}=${config.roleTag.agent} (${policyHint})`});
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'fail', detail: `DryRun on ${id}: UnauthorizedOperation`, fix: `grant ec2:${verb} on instances tagged ${config.roleTag.key}=${config.roleTag.agent} (${policyHint})`});
 			} else if (!agent && code?.startsWith('InvalidInstanceID')) {
-				checks.push({name: `${region}: ${verb} permitted`, status: 'unknown', detail: 'no agent instance to try a DryRun on'});
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'unknown', detail: 'no agent instance to try a DryRun on'});
 			} else {
-				checks.push({name: `${region}: ${verb} permitted`, status: 'unknown', detail: `DryRun on ${id}: ${describeError(error)}`});
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'unknown', detail: `DryRun on ${id}: ${describeError(error)}`});
 			}
 		}
 	}
