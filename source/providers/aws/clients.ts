@@ -22,7 +22,8 @@ export function clientConfig(connection: AwsConnection, region: string) {
 	return {
 		region,
 		maxAttempts: connection.maxAttempts ?? 3,
-		requestHandler: {requestTimeout: connection.requestTimeoutMs ?? 15_000, connectionTimeout: 5000},
+		// throwOnRequestTimeout: without it the SDK only prints a warning (tearing the TUI) and waits on.
+		requestHandler: {requestTimeout: connection.requestTimeoutMs ?? 15_000, connectionTimeout: 5000, throwOnRequestTimeout: true},
 		...(connection.profile ? {profile: connection.profile} : {}),
 		...(connection.endpointUrl ? {endpoint: connection.endpointUrl} : {}),
 		...(connection.credentials ? {credentials: connection.credentials} : {}),
