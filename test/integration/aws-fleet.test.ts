@@ -150,6 +150,13 @@ describe('stopping through the real Enforcer', () => {
 
 	});
 
+	test('a tag value spelt Dev counts for dev and is stopped with it (EC2 filters are case-sensitive)', async () => {
+		const capital = await launch(moto.url, {region: 'us-east-1', count: 1, environment: 'Dev', role: 'agent'});
+		const result = await enforcer(fleet()).execute({kind: 'stop', environments: ['dev'], reason: 'test', actor: 'auto'});
+		expect(result.results.map(outcome => outcome.id)).toContain(capital[0]);
+		expect(result.results).toHaveLength(6);
+	});
+
 	test('undo starts exactly the stopped agents', async () => {
 		const guard = enforcer(fleet());
 		await guard.execute({kind: 'stop', environments: ['staging'], reason: 'test', actor: 'auto'});

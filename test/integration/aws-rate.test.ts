@@ -61,7 +61,8 @@ describe('filters', () => {
 			{Name: 'instance-state-name', Values: ['running']},
 		]);
 		expect(filtersFor({envTagKey: 'Env', envTagValues: ['dev', 'dev', 'development'], role: {key: 'Role', value: 'agent'}, states: ['pending', 'running']})).toEqual([
-			{Name: 'tag:Env', Values: ['dev', 'development']},
+			// EC2 filters are case-sensitive and envwatch's matching is not: the usual spellings go along.
+			{Name: 'tag:Env', Values: ['dev', 'DEV', 'Dev', 'development', 'DEVELOPMENT', 'Development']},
 			{Name: 'tag:Role', Values: ['agent']},
 			{Name: 'instance-state-name', Values: ['pending', 'running']},
 		]);

@@ -246,7 +246,7 @@ export class AwsFleet implements Fleet {
 /** Server-side filters for a query: never an unfiltered listing. */
 export function filtersFor(query: FleetQuery): Filter[] {
 	const filters: Filter[] = query.envTagValues
-		? [{Name: `tag:${query.envTagKey}`, Values: [...new Set(query.envTagValues)]}]
+		? [{Name: `tag:${query.envTagKey}`, Values: caseVariants(query.envTagValues)}]
 		: [{Name: 'tag-key', Values: [query.envTagKey]}];
 	if (query.role) {
 		filters.push({Name: `tag:${query.role.key}`, Values: [query.role.value]});
@@ -254,6 +254,16 @@ export function filtersFor(query: FleetQuery): Filter[] {
 
 	filters.push({Name: 'instance-state-name', Values: [...query.states]});
 	return filters;
+}
+
+/**
+ * envwatch matches environment tag values without regard to case (`Dev` counts for dev), but EC2's
+ * tag filters are exact: send the usual spellings of each value so the enforcer's re-list finds
+ * what the monitor counted. (A value spelt `dEv` is counted but not stopped: the safe side.)
+ */
+function caseVariants(values: readonly string[]): string[] {
+	const variants = values.flatMap(value => [value, value.toLowerCase(), value.toUpperCase(), value.charAt(0).toUpperCase() + value.slice(1).toLowerCase()]);
+	return [...new Set(variants)];
 }
 
 function toRaw(instance: Ec2Instance, region: string): RawInstance | undefined {
