@@ -9,6 +9,7 @@ export const help = `
     $ envwatch --once [--json]                           one poll, print the status, exit 0 (3 on breach)
     $ envwatch --stop-env NAME [--yes]                   stop that environment's agents and exit
     $ envwatch stop --environments NAME... [--yes]       the same, as a subcommand
+    $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch doctor                                    preflight checks against the AWS account
 
@@ -24,7 +25,8 @@ export const help = `
     --json              With --headless or --once: JSON (NDJSON) output
     --once              One poll using the persisted windows, then exit
     --stop-env NAME     Stop NAME's agents (asks first unless --yes)
-    --yes, -y           Confirm --stop-env / stop without asking
+    --count N           Agents to start (start)                          [default: launchTemplate.count or 1]
+    --yes, -y           Confirm --stop-env / stop / start without asking
     --state-dir DIR     Where sample history, last stop and billing cache live
     --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
     --profile NAME      AWS profile
@@ -49,6 +51,7 @@ const flagSpec = {
 	once: {type: 'boolean', default: false},
 	stopEnv: {type: 'string', isMultiple: true},
 	yes: {type: 'boolean', shortFlag: 'y', default: false},
+	count: {type: 'string'},
 	stateDir: {type: 'string'},
 	auditLog: {type: 'string'},
 	profile: {type: 'string'},
@@ -60,7 +63,7 @@ const flagSpec = {
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'config-path' | 'config-show' | 'doctor';
+export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'config-path' | 'config-show' | 'doctor';
 
 export type Options = {
 	command: Command;
@@ -74,6 +77,7 @@ export type Options = {
 	headless: boolean;
 	json: boolean;
 	yes: boolean;
+	count: number | undefined;
 	stateDir: string | undefined;
 	auditLog: string | undefined;
 	profile: string | undefined;
@@ -159,9 +163,11 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		command = 'doctor';
 	} else if (word === 'stop') {
 		command = 'stop';
+	} else if (word === 'start') {
+		command = 'start';
 	} else if (word !== undefined) {
-		const near = closest(word, ['config', 'doctor', 'stop']);
-		problems.push(`${word}: unknown command — expected one of: config, doctor, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
+		const near = closest(word, ['config', 'doctor', 'stop', 'start']);
+		problems.push(`${word}: unknown command — expected one of: config, doctor, start, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
 	}
 
 	if (input.length > 0) {
@@ -190,6 +196,22 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 
 	if (command === 'stop' && (environments === undefined || environments.length === 0)) {
 		problems.push('stop: no environment — expected --environments NAME (or --stop-env NAME)');
+	}
+
+	if (command === 'start' && (environments === undefined || environments.length === 0)) {
+		problems.push('start: no environment — expected --environments NAME');
+	}
+
+	let count: number | undefined;
+	if (flags.count !== undefined) {
+		count = Number(flags.count);
+		if (!Number.isInteger(count) || count < 1) {
+			problems.push(`--count ${flags.count || '(empty)'}: expected a whole number of agents, 1 or more`);
+		}
+
+		if (command !== 'start') {
+			problems.push('--count: only with start');
+		}
 	}
 
 	let demo: ScenarioName | undefined;
@@ -247,6 +269,7 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		headless: flags.headless,
 		json: flags.json,
 		yes: flags.yes,
+		count,
 		stateDir: flags.stateDir,
 		auditLog: flags.auditLog,
 		profile: flags.profile,

@@ -5,6 +5,7 @@ import readline from 'node:readline/promises';
 import {parseArgs, help, type Options} from './args.js';
 import {loadConfig, readJsonFile} from './config/load.js';
 import type {Config} from './config/schema.js';
+import {checkStart, launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
 import {AuditLog} from './engine/audit.js';
@@ -76,6 +77,13 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	}
 
 	const {config} = loadConfig({configFile: options.configFile, flags, env: io.env});
+	if (options.demo) {
+		// The simulated account has a launch template per environment; use it where none is set.
+		for (const [name, environment] of Object.entries(config.environments)) {
+			environment.launchTemplate ??= {name: `sim-${name}-agent`};
+		}
+	}
+
 	const monitored = resolveEnvironments(options, config);
 	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
 	const stateDir = options.stateDir ?? (options.demo ? fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-')) : defaultStateDir(io.env));
@@ -96,7 +104,7 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		state: new StateStore(stateDir),
 		audit,
 		clock: Date.now,
-		options: {dryRun: options.dryRun, readOnly: options.readOnly, actor: actorName(), paused: options.command === 'stop'},
+		options: {dryRun: options.dryRun, readOnly: options.readOnly, actor: actorName(), paused: options.command === 'stop' || options.command === 'start'},
 	});
 	return {options, config, monitored, store, monitor, audit, stateDir};
 }
@@ -119,18 +127,9 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 		const ids = listed.instances.map(instance => instance.id);
 		const saves = listed.instances.reduce((sum, instance) => sum + (runtime.config.prices[instance.type] ?? 0), 0);
 		const blast = `${ids.length} agent${ids.length === 1 ? '' : 's'} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h of ${money(view.hourlyUsd)}/h`;
-		if (!options.yes) {
-			if (!io.stdin.isTTY || !io.stdout.isTTY) {
-				throw new UsageError(`--stop-env ${name}: refusing to stop ${blast} without confirmation — no terminal to ask; pass --yes to confirm`);
-			}
-
-			const prompt = readline.createInterface({input: io.stdin, output: io.stdout});
-			const answer = await prompt.question(`${options.dryRun ? '[dry run] ' : ''}Stop ${blast}? [y/N] `);
-			prompt.close();
-			if (!/^y(es)?$/i.test(answer.trim())) {
-				io.stdout.write(`Not stopped: ${name}.\n`);
-				continue;
-			}
+		if (!(await confirm(io, options, `Stop ${blast}?`, `--stop-env ${name}: refusing to stop ${blast}`))) {
+			io.stdout.write(`Not stopped: ${name}.\n`);
+			continue;
 		}
 
 		const result = await monitor.command({kind: 'stop', environment: name});
@@ -142,6 +141,58 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 
 	await monitor.stop();
 	return failed ? exitCodes.failure : exitCodes.ok;
+}
+
+/** Asks on the terminal; without one, refuses (exit 2) unless --yes was given. */
+async function confirm(io: Io, options: Options, question: string, refusal: string): Promise<boolean> {
+	if (options.yes) {
+		return true;
+	}
+
+	if (!io.stdin.isTTY || !io.stdout.isTTY) {
+		throw new UsageError(`${refusal} without confirmation — no terminal to ask; pass --yes to confirm`);
+	}
+
+	const prompt = readline.createInterface({input: io.stdin, output: io.stdout});
+	const answer = await prompt.question(`${options.dryRun ? '[dry run] ' : ''}${question} [y/N] `);
+	prompt.close();
+	return /^y(es)?$/i.test(answer.trim());
+}
+
+async function runStart(runtime: Runtime, io: Io): Promise<number> {
+	const {monitor, options, config} = runtime;
+	await monitor.poll();
+	let code: number = exitCodes.ok;
+	for (const name of runtime.monitored) {
+		const policy = config.environments[name]!;
+		const plan = await monitor.launcher.plan(name);
+		const count = options.count ?? plan?.count ?? 1;
+		const running = monitor.agentsRunning(name);
+		const check = checkStart(name, policy, running, count);
+		if (!check.ok) {
+			io.stderr.write(`envwatch: start ${count} agent${count === 1 ? '' : 's'} in ${name} refused: ${check.reason}\n`);
+			code = exitCodes.usage;
+			continue;
+		}
+
+		const type = plan!.instanceType;
+		const question = `Start ${count} ${type ?? ''} agent${count === 1 ? '' : 's'} in ${name} (${running} running${typeof policy.maxAgents === 'number' ? `, at most ${policy.maxAgents}` : ''}), adding ${launchCost(config.prices, type, count)}?`;
+		if (!(await confirm(io, options, question.replace('  ', ' '), `start: refusing to start ${count} agents in ${name}`))) {
+			io.stdout.write(`Not started: ${name}.\n`);
+			continue;
+		}
+
+		const result = await monitor.command({kind: 'start', environment: name, count});
+		if (result) {
+			io.stdout.write(`${result.summary}\n`);
+			if (result.outcome === 'failed' || result.outcome === 'refused') {
+				code = result.outcome === 'refused' ? exitCodes.usage : exitCodes.failure;
+			}
+		}
+	}
+
+	await monitor.stop();
+	return code;
 }
 
 async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
@@ -225,6 +276,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 			case 'stop': {
 				return await runStop(runtime, io);
+			}
+
+			case 'start': {
+				return await runStart(runtime, io);
 			}
 
 			default: {

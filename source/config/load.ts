@@ -123,9 +123,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 export function validateConfig(value: Json, layers: ConfigLayer[] = []): Config {
 	const problems: string[] = [];
 	check(configSpec, value, '', problems);
-	if (problems.length === 0) {
-		checkRelations(value as Config, problems);
-	}
+	checkRelations(value as Config, problems);
 
 	if (problems.length > 0) {
 		const files = layers.filter(layer => layer.label !== 'defaults' && layer.path).map(layer => `${layer.label} ${layer.path}`);

@@ -10,6 +10,8 @@ export type Config = {
 	warnRatio: number;
 	minIncreaseUsdPerHour: number;
 	graceSeconds: number;
+	/** stopViolations: stop agents the environment's policy does not allow (rogue or over the cap). */
+	policy: {stopViolations: boolean};
 	costExplorer: {enabled: boolean; refreshMinutes: number};
 	environments: Record<string, EnvironmentPolicy>;
 	global: GlobalPolicy;
@@ -44,6 +46,20 @@ const environmentSpec: Spec = {
 		maxAgents: {spec: {kind: 'number', min: 0, integer: true}, optional: true},
 		onBreach: {spec: {kind: 'enum', values: ['stop', 'alert']}},
 		tagValues: {spec: {kind: 'strings', nonEmpty: true, pattern: /\S/, patternText: 'non-empty strings'}},
+		launchTemplate: {
+			optional: true,
+			spec: {
+				kind: 'object',
+				fields: {
+					id: {spec: {kind: 'string', pattern: /^lt-[0-9a-z]+$/, patternText: 'a launch template ID like lt-0abc123'}, optional: true},
+					name: {spec: text, optional: true},
+					version: {spec: {kind: 'string', pattern: /^(\$Default|\$Latest|\d+)$/, patternText: '"$Default", "$Latest" or a version number'}, optional: true},
+					instanceType: {spec: {kind: 'string', pattern: /^[a-z0-9-]+\.[a-z0-9-]+$/, patternText: 'an instance type like t3.large'}, optional: true},
+					count: {spec: {kind: 'number', min: 1, integer: true}, optional: true},
+					region: {spec: {kind: 'string', pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, patternText: 'a region name like us-east-1'}, optional: true},
+				},
+			},
+		},
 	},
 };
 
@@ -58,6 +74,7 @@ export const configSpec: Spec = {
 		warnRatio: {spec: {kind: 'number', exclusiveMin: 0, max: 1}},
 		minIncreaseUsdPerHour: {spec: nonNegative},
 		graceSeconds: {spec: {kind: 'number', min: 0, max: 600}},
+		policy: {spec: {kind: 'object', fields: {stopViolations: {spec: {kind: 'boolean'}}}}},
 		costExplorer: {spec: {kind: 'object', fields: {enabled: {spec: {kind: 'boolean'}}, refreshMinutes: {spec: {kind: 'number', min: 1}}}}},
 		environments: {spec: {kind: 'record', key: /^[a-z][a-z0-9-]{0,31}$/, keyText: 'lower-case letters, digits and -, starting with a letter', value: environmentSpec, nonEmpty: true}},
 		global: {
@@ -262,22 +279,62 @@ function editDistance(a: string, b: string): number {
 	return previous[b.length]!;
 }
 
-/** Rules that span several keys, checked once each key is well-formed on its own. */
+/**
+ * Rules that span several keys. They run alongside the per-key checks (every problem in one
+ * message), so they only look at the parts that are well-formed.
+ */
 export function checkRelations(config: Config, problems: string[]): void {
 	const owners = new Map<string, string>();
 	const priorities = new Map<number, string>();
-	for (const [name, environment] of Object.entries(config.environments)) {
+	const roleTag: unknown = (config as {roleTag?: unknown}).roleTag;
+	if (isPlainObject(roleTag) && typeof roleTag['agent'] === 'string' && roleTag['agent'] === roleTag['monitor']) {
+		problems.push(`roleTag.monitor: ${JSON.stringify(roleTag['monitor'])} is also the agent value — expected a role value of its own, so monitors are never taken for agents`);
+	}
+
+	// A region listed twice would be listed, and its instances counted, twice.
+	const regions: unknown = (config as {regions?: unknown}).regions;
+	if (Array.isArray(regions)) {
+		const seen = new Set<unknown>();
+		for (const region of regions) {
+			if (seen.has(region)) {
+				problems.push(`regions: ${JSON.stringify(region)} is listed twice — expected each region once`);
+			}
+
+			seen.add(region);
+		}
+	}
+
+	const environments: unknown = (config as {environments?: unknown}).environments;
+	if (!isPlainObject(environments)) {
+		return;
+	}
+
+	for (const [name, environment] of Object.entries(environments as Record<string, Partial<EnvironmentPolicy>>)) {
+		if (!isPlainObject(environment)) {
+			continue;
+		}
+
+		const template = environment.launchTemplate;
+		if (isPlainObject(template) && (template.id === undefined) === (template.name === undefined)) {
+			problems.push(`environments.${name}.launchTemplate: ${JSON.stringify(template)} — expected exactly one of "id" or "name"`);
+		}
+
 		if (environment.agents === 'limited' && environment.maxAgents === undefined) {
 			problems.push(`environments.${name}.maxAgents: missing — expected a whole number of at least 0 when agents is "limited"`);
 		}
 
-		for (const value of environment.tagValues) {
+		const tagValues = Array.isArray(environment.tagValues) ? environment.tagValues.filter(value => typeof value === 'string') : [];
+		for (const value of tagValues) {
 			const owner = owners.get(value.toLowerCase());
 			if (owner && owner !== name) {
 				problems.push(`environments.${name}.tagValues: "${value}" is also a tag value of ${owner} — expected each tag value in one environment only`);
 			}
 
 			owners.set(value.toLowerCase(), name);
+		}
+
+		if (typeof environment.priority !== 'number') {
+			continue;
 		}
 
 		const other = priorities.get(environment.priority);

@@ -89,7 +89,7 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 		if (roleValue === tags.roleTag.agent) {
 			spend.agentsRunning++;
 			spend.agentHourlyUsd += price ?? 0;
-			spend.agentIds.push({id: instance.id, region: instance.region, type: instance.type});
+			spend.agentIds.push({id: instance.id, region: instance.region, type: instance.type, ...(instance.launchedAt === undefined ? {} : {launchedAt: instance.launchedAt})});
 		} else if (roleValue === tags.roleTag.monitor) {
 			spend.monitorsRunning++;
 		}

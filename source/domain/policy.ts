@@ -1,3 +1,4 @@
+import {findViolation} from './agents.js';
 import {money, pct} from './format.js';
 import type {Assessment, Decision, EnvironmentPolicy, EnvironmentStatus, GlobalPolicy, GlobalStatus, Level, Spend, WindowStats} from './types.js';
 
@@ -5,6 +6,14 @@ export type Limits = {thresholdPct: number; windowMinutes: number; maxHourlyUsd:
 export type Tuning = {warnRatio: number; minIncreaseUsdPerHour: number};
 
 const rank: Record<Level, number> = {ok: 0, warn: 1, breach: 2};
+
+/**
+ * Figures are sums and ratios of binary floating-point prices: $2.00 -> $2.04/h computes as
+ * +2.0000000000000018%. Limits are compared with this much slack, so exactly at a limit is at it.
+ */
+const slack = 1e-9;
+const exceeds = (value: number, limit: number) => value > limit + slack;
+const reaches = (value: number, limit: number) => value >= limit - slack;
 const worst = (a: Level, b: Level): Level => (rank[a] >= rank[b] ? a : b);
 
 /**
@@ -16,10 +25,10 @@ export function assess(currentUsd: number, window: Pick<WindowStats, 'baselineUs
 	const reasons: string[] = [];
 	let byIncrease: Level = 'ok';
 	const {increasePct, increaseUsd, baselineUsd} = window;
-	if (increasePct !== undefined && increaseUsd !== undefined && increaseUsd >= tuning.minIncreaseUsdPerHour && increaseUsd > 0) {
-		if (increasePct > limits.thresholdPct) {
+	if (increasePct !== undefined && increaseUsd !== undefined && reaches(increaseUsd, tuning.minIncreaseUsdPerHour) && exceeds(increaseUsd, 0)) {
+		if (exceeds(increasePct, limits.thresholdPct)) {
 			byIncrease = 'breach';
-		} else if (increasePct >= limits.thresholdPct * tuning.warnRatio) {
+		} else if (reaches(increasePct, limits.thresholdPct * tuning.warnRatio)) {
 			byIncrease = 'warn';
 		}
 
@@ -29,9 +38,9 @@ export function assess(currentUsd: number, window: Pick<WindowStats, 'baselineUs
 	}
 
 	let byCap: Level = 'ok';
-	if (currentUsd > limits.maxHourlyUsd) {
+	if (exceeds(currentUsd, limits.maxHourlyUsd)) {
 		byCap = 'breach';
-	} else if (currentUsd >= limits.maxHourlyUsd * tuning.warnRatio) {
+	} else if (reaches(currentUsd, limits.maxHourlyUsd * tuning.warnRatio)) {
 		byCap = 'warn';
 	}
 
@@ -91,7 +100,7 @@ function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
  *    lowest priority now (cascade), the rest re-measured next poll. Alert-only ones are alerted on.
  * 2. the global total projected after those stops: still over its limit means emergency, every
  *    agent in every monitored environment.
- * 3. warnings at warnRatio of a limit.
+ * 3. warnings at warnRatio of a limit; agent policy violations (rogue agents, over the cap).
  * Stale environments get no automatic action, and make the global total stale too.
  */
 export function evaluate(environments: readonly EnvironmentInput[], global: GlobalInput, tuning: Tuning): Evaluation {
@@ -163,6 +172,13 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 			});
 		} else {
 			decisions.push({kind: 'alert', environment: 'global', reason});
+		}
+	}
+
+	for (const input of environments) {
+		const violation = input.stale ? undefined : findViolation(input.name, input.policy, input.spend);
+		if (violation) {
+			decisions.push({kind: 'violation', environment: input.name, reason: violation.reason, agentIds: violation.agentIds});
 		}
 	}
 

@@ -33,6 +33,19 @@ export type Instance = RawInstance & {
 export type AgentsPolicy = 'all' | 'limited' | 'monitor-only';
 export type OnBreach = 'stop' | 'alert';
 
+/** How agents of an environment are launched (`envwatch start`, the `a` key). */
+export type LaunchTemplateRef = {
+	id?: string;
+	name?: string;
+	/** Default `$Default`. */
+	version?: string;
+	instanceType?: string;
+	/** Agents per start when `--count` is not given. */
+	count?: number;
+	/** Default: the first configured region. */
+	region?: string;
+};
+
 export type EnvironmentPolicy = {
 	priority: number;
 	thresholdPct: number;
@@ -42,6 +55,7 @@ export type EnvironmentPolicy = {
 	maxAgents?: number;
 	onBreach: OnBreach;
 	tagValues: string[];
+	launchTemplate?: LaunchTemplateRef;
 };
 
 export type GlobalPolicy = {
@@ -72,7 +86,7 @@ export type Spend = {
 	unpriced: number;
 	unpricedTypes: string[];
 	/** Agent instance IDs in pending or running, by region. */
-	agentIds: Array<{id: string; region: string; type: string}>;
+	agentIds: Array<{id: string; region: string; type: string; launchedAt?: number}>;
 };
 
 export type Sample = {at: number; usd: number};
@@ -109,7 +123,8 @@ export type Decision =
 	| {kind: 'emergency'; environments: string[]; reason: string; agentIds: string[]; savesUsdPerHour: number}
 	| {kind: 'alert'; environment: string; reason: string}
 	| {kind: 'warn'; environment: string; reason: string}
-	| {kind: 'hold'; environment: string; reason: string};
+	| {kind: 'hold'; environment: string; reason: string}
+	| {kind: 'violation'; environment: string; reason: string; agentIds: string[]};
 
 /** One monitored environment (or the global total) in a published snapshot. */
 export type EnvironmentView = {
@@ -134,4 +149,6 @@ export type EnvironmentView = {
 	/** Spend over the window, oldest first, for a sparkline. */
 	trend: number[];
 	billed?: {todayUsd: number; monthToDateUsd: number} | null;
+	/** An agent policy violation (a rogue agent in a monitor-only environment, agents over the cap). */
+	violation: string | null;
 };

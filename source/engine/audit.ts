@@ -9,7 +9,7 @@ export type AuditEntry = {
 	type: 'decision' | 'action';
 	/** `auto`, or the OS user@host who pressed the key or ran the command. */
 	actor: string;
-	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending';
+	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start';
 	environments: string[];
 	reason: string;
 	/** The measured figures behind the decision. */
@@ -34,6 +34,8 @@ export class AuditLog {
 	open(): void {
 		fs.mkdirSync(path.dirname(this.file), {recursive: true});
 		this.fd = fs.openSync(this.file, 'a', 0o600);
+		// Carry on from the last entry, so seq stays unique across restarts and --once runs from cron.
+		this.seq = Math.max(this.seq, lastSeq(this.file));
 	}
 
 	append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
@@ -53,4 +55,31 @@ export class AuditLog {
 			this.fd = undefined;
 		}
 	}
+}
+
+/** The seq of the last complete line of an existing log (0 when there is none to read). */
+function lastSeq(file: string): number {
+	let fd: number | undefined;
+	try {
+		fd = fs.openSync(file, 'r');
+		const size = fs.fstatSync(fd).size;
+		const length = Math.min(size, 64 * 1024);
+		const buffer = Buffer.alloc(length);
+		fs.readSync(fd, buffer, 0, length, size - length);
+		const lines = buffer.toString('utf8').split('\n').filter(Boolean);
+		for (let index = lines.length - 1; index >= 0; index--) {
+			const match = /"seq":(\d+)/.exec(lines[index]!);
+			if (match) {
+				return Number(match[1]);
+			}
+		}
+	} catch {
+		// Unreadable: numbering restarts, the entries are still written.
+	} finally {
+		if (fd !== undefined) {
+			fs.closeSync(fd);
+		}
+	}
+
+	return 0;
 }

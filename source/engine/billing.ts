@@ -23,7 +23,7 @@ export class CachedBilling {
 	) {
 		const cached = state.loadBilling();
 		if (cached) {
-			this.cost = cached.cost;
+			this.cost = cached.cost ?? undefined;
 			this.calls = cached.calls;
 		}
 	}
@@ -60,7 +60,7 @@ export class CachedBilling {
 				this.lastError = messageOf(error);
 			}
 
-			this.state.saveBilling({cost: this.cost ?? {todayUsd: {}, monthToDateUsd: {}, fetchedAt: 0}, calls: this.calls, costUsd: this.calls * usdPerBillingRequest});
+			this.state.saveBilling({cost: this.cost ?? null, calls: this.calls, costUsd: this.calls * usdPerBillingRequest});
 		})();
 		await this.inFlight;
 		this.inFlight = undefined;

@@ -5,7 +5,7 @@ import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
 import type {LastStop, StateStore} from './state.js';
 
-export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo';
+export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation';
 
 export type ActionRequest = {
 	kind: ActionKind;
@@ -17,6 +17,8 @@ export type ActionRequest = {
 	figures?: Record<string, number | string | null>;
 	/** What the decision saw; the scope re-check decides what is actually acted on. */
 	plannedIds?: string[];
+	/** Act on exactly these (still in scope) instead of every agent of the environments. */
+	only?: string[];
 };
 
 export type ActionResult = {
@@ -54,8 +56,20 @@ export class Enforcer {
 		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started') => void,
 	) {}
 
+	/** The last stop (for undo), read from the state dir once and kept in step with it after. */
+	private last: LastStop | undefined | null = null;
+
 	lastStop(): LastStop | undefined {
-		return this.state.loadLastStop();
+		if (this.last === null) {
+			this.last = this.state.loadLastStop();
+		}
+
+		return this.last;
+	}
+
+	private setLastStop(last: LastStop | undefined): void {
+		this.last = last;
+		this.state.saveLastStop(last);
 	}
 
 	private log(entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>): AuditEntry {
@@ -70,14 +84,15 @@ export class Enforcer {
 			return {instances: [], errors: []};
 		}
 
+		// Tag values match in any case (`Dev` is dev's, as in the spend), and EC2's tag filters are
+		// case-sensitive: filter on the key and the agent role server-side, the values here.
 		const listing = await this.fleet.list({
 			envTagKey: this.config.envTagKey,
-			envTagValues: values,
 			role: {key: this.config.roleTag.key, value: this.config.roleTag.agent},
 			states,
 			regions: this.config.regions,
 		});
-		// Belt and braces: whatever the provider's filter did, act only on exact matches.
+		// Act only on exact matches of role and (case-insensitively) environment, whatever the provider's filter did.
 		const allowed = new Set(values.map(value => value.toLowerCase()));
 		const instances = listing.instances.filter(instance => instance.tags[this.config.roleTag.key] === this.config.roleTag.agent
 			&& allowed.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase())
@@ -119,9 +134,11 @@ export class Enforcer {
 			}
 
 			targets = listed.instances;
-			if (undo) {
-				// Start exactly the instances of the last stop, and only those still in scope.
-				const planned = new Set(last!.targets.map(target => target.id));
+			// Undo starts exactly the instances of the last stop; a violation stops exactly the
+			// excess agents; either way only those still in scope.
+			const exactly = undo ? last!.targets.map(target => target.id) : request.only;
+			if (exactly) {
+				const planned = new Set(exactly);
 				targets = targets.filter(instance => planned.has(instance.id));
 			}
 		} catch (error) {
@@ -156,13 +173,19 @@ export class Enforcer {
 
 		const succeeded = results.filter(result => ['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running'].includes(result.result));
 		if (succeeded.length > 0) {
+			// Only the environments whose agents were acted on changed (an emergency names every
+			// monitored one, production included, though it may run no agent at all).
+			const done = new Set(succeeded.map(result => result.id));
+			const changed = environments.filter(name => {
+				const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
+				return targets.some(instance => done.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
+			});
 			if (undo) {
-				this.state.saveLastStop(undefined);
-				this.onChanged(environments, 'started');
+				this.setLastStop(undefined);
+				this.onChanged(changed, 'started');
 			} else {
-				const done = new Set(succeeded.map(result => result.id));
-				this.state.saveLastStop({at: this.clock(), actor: request.actor, environments, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
-				this.onChanged(environments, 'stopped');
+				this.setLastStop({at: this.clock(), actor: request.actor, environments: changed, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
+				this.onChanged(changed, 'stopped');
 			}
 		}
 
@@ -170,6 +193,83 @@ export class Enforcer {
 		const outcome = succeeded.length === results.length ? 'executed' : 'failed';
 		const effect = undo ? `adds ${money(saves)}/h` : `saves ${money(saves)}/h`;
 		return finish(outcome, `${verb} ${succeeded.length}/${targets.length} agents in ${environments.join(', ')} (${tally}; ${effect})`, results, ids);
+	}
+}
+
+export type StartRequest = {environment: string; count: number; actor: string; reason: string; instanceType?: string};
+
+export type StartResult = {outcome: 'executed' | 'dry-run' | 'skipped' | 'failed' | 'refused'; summary: string; ids: string[]; entry: AuditEntry};
+
+export class Launcher {
+	constructor(
+		private readonly fleet: Fleet,
+		private readonly config: Config,
+		private readonly record: (entry: Omit<AuditEntry, 'seq'>) => AuditEntry,
+		private readonly options: EnforcerOptions & {launchedBy: string},
+		private readonly clock: () => number,
+		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started') => void,
+	) {}
+
+	/** The region and template an environment's agents launch from, and their instance type. */
+	async plan(environment: string): Promise<{region: string; template: {id?: string; name?: string; version: string}; instanceType: string | undefined; count: number} | undefined> {
+		const launchTemplate = this.config.environments[environment]?.launchTemplate;
+		if (!launchTemplate) {
+			return undefined;
+		}
+
+		const region = launchTemplate.region ?? this.config.regions[0]!;
+		const template = {...(launchTemplate.id ? {id: launchTemplate.id} : {name: launchTemplate.name!}), version: launchTemplate.version ?? '$Default'};
+		let instanceType = launchTemplate.instanceType;
+		if (!instanceType && this.fleet.templateInstanceType) {
+			instanceType = await this.fleet.templateInstanceType(region, template).catch(() => undefined);
+		}
+
+		return {region, template, instanceType, count: launchTemplate.count ?? 1};
+	}
+
+	async start(request: StartRequest): Promise<StartResult> {
+		const log = (entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>) => this.record({at: new Date(this.clock()).toISOString(), dryRun: this.options.dryRun, ...entry});
+		log({type: 'decision', actor: request.actor, kind: 'start', environments: [request.environment], reason: request.reason, instanceIds: []});
+		const finish = (outcome: StartResult['outcome'], summary: string, ids: string[] = []): StartResult => {
+			const entry = log({type: 'action', actor: request.actor, kind: 'start', environments: [request.environment], reason: summary, instanceIds: ids, outcome});
+			return {outcome, summary, ids, entry};
+		};
+
+		if (this.options.readOnly) {
+			return finish('skipped', `read-only: start ${request.count} agents in ${request.environment} not executed`);
+		}
+
+		const plan = await this.plan(request.environment);
+		if (!plan || !this.fleet.launch) {
+			return finish('refused', plan ? 'this provider cannot launch instances' : `${request.environment} has no launch template`);
+		}
+
+		const roleTag = this.config.roleTag;
+		const tags = {
+			[this.config.envTagKey]: this.config.environments[request.environment]!.tagValues[0]!,
+			[roleTag.key]: roleTag.agent,
+			'envwatch:launched-by': this.options.launchedBy,
+		};
+		try {
+			const override = request.instanceType ?? this.config.environments[request.environment]!.launchTemplate?.instanceType;
+			const instanceType = override ?? plan.instanceType;
+			const outcome = await this.fleet.launch({region: plan.region, template: plan.template, count: request.count, ...(override ? {instanceType: override} : {}), tags, dryRun: this.options.dryRun});
+			const ids = outcome.instances.map(instance => instance.id);
+			if (outcome.result === 'permitted') {
+				return finish('dry-run', `dry run: start ${request.count} agents in ${request.environment} (permitted)`);
+			}
+
+			if (outcome.result !== 'launched') {
+				return finish('failed', `start ${request.count} agents in ${request.environment} failed: ${outcome.result}${outcome.message ? ` (${outcome.message})` : ''}`, ids);
+			}
+
+			this.onChanged([request.environment], 'started');
+			const type = outcome.instances[0]?.type ?? instanceType;
+			const price = type === undefined ? undefined : this.config.prices[type];
+			return finish('executed', `started ${ids.length} ${type ?? ''} agents in ${request.environment} (${price === undefined ? 'unpriced' : `adds ${money(price * ids.length)}/h`}); window re-baselined`, ids);
+		} catch (error) {
+			return finish('failed', `start ${request.count} agents in ${request.environment} failed: ${messageOf(error)}`);
+		}
 	}
 }
 
@@ -186,6 +286,10 @@ function describe(kind: ActionKind, environments: string[]): string {
 
 		case 'cascade': {
 			return `cascade stop of ${names}`;
+		}
+
+		case 'violation': {
+			return `stop agents over the policy of ${names}`;
 		}
 
 		default: {

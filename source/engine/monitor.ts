@@ -6,7 +6,8 @@ import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/type
 import type {Provider} from '../providers/types.js';
 import type {AuditEntry, AuditLog} from './audit.js';
 import {CachedBilling} from './billing.js';
-import {Enforcer, messageOf, type ActionKind, type ActionResult} from './enforcer.js';
+import {Enforcer, Launcher, messageOf, type ActionKind, type ActionResult, type StartResult} from './enforcer.js';
+import {checkStart} from '../domain/agents.js';
 import type {Snapshot} from './snapshot.js';
 import type {StateStore} from './state.js';
 import type {SnapshotStore} from './store.js';
@@ -31,7 +32,8 @@ export type Command =
 	| {kind: 'pause'}
 	| {kind: 'resume'}
 	| {kind: 'cancel-pending'}
-	| {kind: 'refresh'};
+	| {kind: 'refresh'}
+	| {kind: 'start'; environment: string; count: number};
 
 export type Deps = {
 	provider: Provider;
@@ -52,6 +54,7 @@ const maxBackoffMs = 5 * 60_000;
  */
 export class Monitor {
 	readonly enforcer: Enforcer;
+	readonly launcher: Launcher;
 	private history: History;
 	private readonly billing: CachedBilling;
 	private polls = 0;
@@ -66,8 +69,10 @@ export class Monitor {
 	/** Environments whose agents envwatch stopped (shown STOPPED until agents run again). */
 	private readonly stopped = new Set<string>();
 	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
-	private readonly lastLogged = new Map<string, string>();
+	private lastLogged = new Set<string>();
 	private pending: {decision: Decision; dueAt: number} | null = null;
+	/** The automatic action last held back by pause or read-only, so it is logged once, not every poll. */
+	private heldBack: string | undefined;
 	private lastEvaluation: Evaluation | undefined;
 	private lastSpend = new Map<string, Spend>();
 
@@ -76,6 +81,12 @@ export class Monitor {
 		this.history = deps.state.loadHistory();
 		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
 		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind) => this.changed(environments, kind));
+		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind) => this.changed(environments, kind));
+	}
+
+	/** Running agents per environment as of the last fresh poll. */
+	agentsRunning(environment: string): number {
+		return this.lastSpend.get(environment)?.agentsRunning ?? 0;
 	}
 
 	private remember(entry: AuditEntry): AuditEntry {
@@ -187,7 +198,11 @@ export class Monitor {
 		const globalWindow = staleReason ? this.staleWindow(GLOBAL, config.global.windowMinutes, at) : windowStats(this.history[GLOBAL], config.global.windowMinutes * 60_000, at);
 		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
 		this.lastEvaluation = evaluation;
-		this.logDecisions(evaluation, inputs);
+		// Stale data decides nothing: neither a new warning nor that an old one cleared.
+		if (!staleReason) {
+			this.logDecisions(evaluation, inputs);
+		}
+
 		await this.enforce(evaluation, inputs, globalWindow);
 
 		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
@@ -212,32 +227,36 @@ export class Monitor {
 		return windowStats(this.history[key], windowMinutes * 60_000, at);
 	}
 
+	/** Alerts, warnings, holds and violations are written when they start and when they clear. */
 	private logDecisions(evaluation: Evaluation, inputs: EnvironmentInput[]): void {
-		const seen = new Set<string>();
+		const current = new Map<string, Decision & {environment: string}>();
 		for (const decision of evaluation.decisions) {
-			if (decision.kind === 'stop' || decision.kind === 'emergency') {
+			if (decision.kind === 'alert' || decision.kind === 'warn' || decision.kind === 'hold' || decision.kind === 'violation') {
+				current.set(`${decision.kind}:${decision.environment}`, decision);
+			}
+		}
+
+		for (const [key, decision] of current) {
+			if (this.lastLogged.has(key)) {
 				continue;
 			}
 
-			const key = decision.environment;
-			seen.add(key);
-			const signature = `${decision.kind}`;
-			if (this.lastLogged.get(key) === signature) {
-				continue;
-			}
-
-			this.lastLogged.set(key, signature);
-			this.log({type: 'decision', actor: 'auto', kind: decision.kind, environments: decision.environment === 'global' ? [] : [decision.environment], reason: decision.reason, figures: figuresOf(inputs.find(input => input.name === decision.environment)), instanceIds: []});
+			this.log({type: 'decision', actor: 'auto', kind: decision.kind as AuditEntry['kind'], environments: decision.environment === 'global' ? [] : [decision.environment], reason: decision.reason, figures: figuresOf(inputs.find(input => input.name === decision.environment)), instanceIds: 'agentIds' in decision ? decision.agentIds : []});
 		}
 
-		for (const [key, signature] of this.lastLogged) {
-			if (!seen.has(key)) {
-				this.lastLogged.delete(key);
-				if (signature !== 'warn' || !evaluation.decisions.some(decision => decision.kind === 'stop' || decision.kind === 'emergency')) {
-					this.log({type: 'decision', actor: 'auto', kind: 'recover', environments: key === 'global' ? [] : [key], reason: `${key} back within its limits`, instanceIds: []});
-				}
+		const breaching = new Set(evaluation.environments.filter(result => result.assessment.level === 'breach').map(result => result.name));
+		if (evaluation.global.assessment.level === 'breach') {
+			breaching.add('global');
+		}
+
+		for (const key of this.lastLogged) {
+			const [kind, environment] = key.split(':') as [string, string];
+			if (!current.has(key) && !breaching.has(environment) && !(kind === 'warn' && current.has(`alert:${environment}`))) {
+				this.log({type: 'decision', actor: 'auto', kind: 'recover', environments: environment === 'global' ? [] : [environment], reason: kind === 'violation' ? `${environment} runs no agents beyond its policy now` : `${environment} back within its limits`, instanceIds: []});
 			}
 		}
+
+		this.lastLogged = new Set(current.keys());
 	}
 
 	private log(entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>): AuditEntry {
@@ -246,8 +265,15 @@ export class Monitor {
 
 	private async enforce(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats): Promise<void> {
 		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency');
+		const heldBack = this.heldBack;
+		this.heldBack = undefined;
 		if (!decision) {
 			this.pending = null;
+			const violation = evaluation.decisions.find(item => item.kind === 'violation');
+			if (violation && this.deps.config.policy.stopViolations && !this.paused) {
+				await this.enforcer.execute({kind: 'violation', environments: [violation.environment], reason: `${violation.reason}; policy.stopViolations`, actor: 'auto', plannedIds: violation.agentIds, only: violation.agentIds});
+			}
+
 			return;
 		}
 
@@ -256,6 +282,14 @@ export class Monitor {
 			? {globalUsdPerHour: round(globalWindow.currentUsd), globalBaselineUsd: globalWindow.baselineUsd === undefined ? null : round(globalWindow.baselineUsd), globalIncreasePct: globalWindow.increasePct === undefined ? null : round(globalWindow.increasePct), thresholdPct: this.deps.config.global.thresholdPct, maxHourlyUsd: this.deps.config.global.maxHourlyUsd, savesUsdPerHour: round(decision.savesUsdPerHour)}
 			: {...figuresOf(inputs.find(input => input.name === decision.environment)), savesUsdPerHour: round(decision.savesUsdPerHour)};
 		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.cascade ? 'cascade' : 'stop';
+		if (this.paused || this.deps.options.readOnly) {
+			// Held back: written once when it starts, not on every poll while the breach lasts.
+			this.heldBack = `${kind}:${environments.join(',')}:${this.paused ? 'paused' : 'read-only'}`;
+			if (heldBack === this.heldBack) {
+				return;
+			}
+		}
+
 		if (this.paused) {
 			this.log({type: 'decision', actor: 'auto', kind, environments, reason: `${decision.reason} (paused: not executed)`, figures, instanceIds: decision.agentIds, outcome: 'skipped: paused'});
 			return;
@@ -282,10 +316,25 @@ export class Monitor {
 	}
 
 	/** A manual command: the same enforcer, audit log, dry-run, read-only and scope guard. */
-	async command(command: Command): Promise<ActionResult | undefined> {
+	async command(command: Command): Promise<ActionResult | StartResult | undefined> {
 		const {actor} = this.deps.options;
-		let result: ActionResult | undefined;
+		let result: ActionResult | StartResult | undefined;
 		switch (command.kind) {
+			case 'start': {
+				const policy = this.deps.config.environments[command.environment];
+				const running = this.lastSpend.get(command.environment)?.agentsRunning ?? 0;
+				const check = policy ? checkStart(command.environment, policy, running, command.count) : {ok: false as const, reason: `${command.environment} is not a configured environment`};
+				if (!check.ok || !this.deps.monitored.includes(command.environment)) {
+					const reason = check.ok ? `${command.environment} is not monitored in this run (--environments)` : check.reason;
+					const entry = this.log({type: 'decision', actor, kind: 'start', environments: [command.environment], reason: `start ${command.count} agents refused: ${reason}`, instanceIds: [], outcome: 'refused'});
+					this.republish();
+					return {outcome: 'refused', summary: `refused: ${reason}`, ids: [], entry};
+				}
+
+				result = await this.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${command.count} agents in ${command.environment} (${running} running)`});
+				break;
+			}
+
 			case 'pause':
 			case 'resume': {
 				this.paused = command.kind === 'pause';
@@ -405,6 +454,7 @@ export class Monitor {
 				stale: input.stale ?? null,
 				trend: input.window.samples.map(sample => sample.usd),
 				billed: billedFor(input.name),
+				violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
 			};
 		});
 		const agentsRunning = inputs.reduce((sum, input) => sum + input.spend.agentsRunning, 0);
@@ -428,6 +478,7 @@ export class Monitor {
 			policy: {agents: 'global', onBreach: config.global.onBreach},
 			stale: error,
 			trend: globalWindow.samples.map(sample => sample.usd),
+			violation: null,
 			billed: billing.cost ? environments.reduce((sum, view) => ({todayUsd: sum.todayUsd + (view.billed?.todayUsd ?? 0), monthToDateUsd: sum.monthToDateUsd + (view.billed?.monthToDateUsd ?? 0)}), {todayUsd: 0, monthToDateUsd: 0}) : null,
 		};
 		const last = this.enforcer.lastStop();

@@ -47,8 +47,8 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		lastSuccessAt: iso(snapshot.lastSuccessAt),
 		error: snapshot.error,
 		mode: snapshot.mode,
-		environments: snapshot.environments.map(view => viewJson(view)),
-		global: viewJson(snapshot.global),
+		environments: snapshot.environments.map(view => viewJson(view, snapshot.lastSuccessAt === null)),
+		global: viewJson(snapshot.global, snapshot.lastSuccessAt === null),
 		unknown: snapshot.unknown,
 		decisions: snapshot.decisions,
 		billing: {...snapshot.billing, fetchedAt: iso(snapshot.billing.fetchedAt)},
@@ -56,11 +56,12 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 	};
 }
 
-function viewJson(view: EnvironmentView): Record<string, unknown> {
+/** `neverFresh`: no poll has returned data yet, so the spend is unknown (null), never $0. */
+function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, unknown> {
 	const {trend: _trend, level: _level, ...rest} = view;
 	return {
 		...rest,
-		hourlyUsd: round(view.hourlyUsd),
+		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
 		increasePct: view.increasePct === null ? null : Math.round(view.increasePct * 100) / 100,
 	};

@@ -22,7 +22,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export type LastStop = {at: number; actor: string; environments: string[]; targets: Target[]; dryRun: false};
 
-export type BillingCache = {cost: BilledCost; calls: number; costUsd: number};
+/** `cost` is null when no fetch has succeeded yet: no data, never $0. */
+export type BillingCache = {cost: BilledCost | null; calls: number; costUsd: number};
 
 /**
  * What survives a restart (or a `--once` run from cron): the sample history, the last stop (for

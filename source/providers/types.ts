@@ -45,10 +45,31 @@ export type ActOptions = {
 
 export type Target = {id: string; region: string};
 
+export type LaunchRequest = {
+	region: string;
+	template: {id?: string; name?: string; version: string};
+	count: number;
+	/** Overrides the template's instance type. */
+	instanceType?: string;
+	/** Put on the instances and their volumes (environment, agent role, envwatch:launched-by). */
+	tags: Record<string, string>;
+	dryRun: boolean;
+};
+
+export type LaunchOutcome = {
+	result: 'launched' | 'permitted' | 'unauthorized' | 'error';
+	instances: Array<{id: string; region: string; type: string}>;
+	message?: string;
+};
+
 export interface Fleet {
 	list(query: FleetQuery): Promise<FleetListing>;
 	stop(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]>;
 	start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]>;
+	/** Launches agents from a launch template (the orchestrator). */
+	launch?(request: LaunchRequest): Promise<LaunchOutcome>;
+	/** The instance type a launch template would launch, for the cost shown before starting. */
+	templateInstanceType?(region: string, template: LaunchRequest['template']): Promise<string | undefined>;
 }
 
 export type BilledCost = {

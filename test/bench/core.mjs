@@ -4,6 +4,10 @@ import {aggregate} from '../../dist/domain/classify.js';
 import {GLOBAL, prune, record, windowStats} from '../../dist/domain/history.js';
 import {evaluate} from '../../dist/domain/policy.js';
 import {readJsonFile, defaultConfigPath} from '../../dist/config/load.js';
+import {StateStore} from '../../dist/engine/state.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const config = readJsonFile(defaultConfigPath, 'defaults');
 const types = Object.keys(config.prices);
@@ -91,5 +95,22 @@ export async function run() {
 	const after = process.memoryUsage().heapUsed;
 	const samples = Object.values(kept).reduce((sum, series) => sum + series.length, 0);
 	lines.push(`sample history, 60 min window at 1 s, 4 series: ${samples} samples, ${((after - before) / 1024 / 1024).toFixed(2)} MB heap${globalThis.gc ? '' : ' (run with --expose-gc for a stable figure)'} (target < 10 MB)`);
+
+	// Persisting that history: written atomically after every poll.
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-'));
+	const state = new StateStore(dir);
+	const saves = [];
+	for (let index = 0; index < 30; index++) {
+		const t0 = process.hrtime.bigint();
+		state.saveHistory(kept);
+		saves.push(Number(process.hrtime.bigint() - t0) / 1e6);
+	}
+
+	const bytes = fs.statSync(path.join(dir, 'samples.json')).size;
+	const t0 = process.hrtime.bigint();
+	state.loadHistory();
+	const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+	fs.rmSync(dir, {recursive: true, force: true});
+	lines.push(`persist that history after a poll: median ${median(saves).toFixed(1)} ms, ${(bytes / 1024).toFixed(0)} KiB on disk; load at start ${loadMs.toFixed(1)} ms`);
 	return lines;
 }

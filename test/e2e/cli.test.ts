@@ -149,6 +149,28 @@ describe('--stop-env', () => {
 	});
 });
 
+describe('start', () => {
+	it('start production is refused with the reason, exit 2, nothing started', async () => {
+		const state = tempDir();
+		const result = await runCli(['start', '--environments', 'production', '--demo', 'calm', '--yes', '--state-dir', state]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('start 1 agent in production refused: production is monitor only');
+		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['type'] === 'action')).toEqual([]);
+	});
+
+	it('start dev --count 2 --yes launches from the template and says what it adds', async () => {
+		const result = await runCli(['start', '--environments', 'dev', '--count', '2', '--demo', 'calm', '--yes']);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('started 2 t3.large agents in dev (adds $0.17/h); window re-baselined');
+	});
+
+	it('refuses to start without confirmation when there is no terminal', async () => {
+		const result = await runCli(['start', '--environments', 'dev', '--demo', 'calm']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('start: refusing to start 1 agents in dev without confirmation');
+	});
+});
+
 describe('headless', () => {
 	it('--demo dev-spike: one NDJSON object per line; dev is stopped and nothing else', async () => {
 		const state = tempDir();

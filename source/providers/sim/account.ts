@@ -1,5 +1,5 @@
 import type {InstanceState, RawInstance} from '../../domain/types.js';
-import type {ActOptions, BillingSource, BilledCost, Fleet, FleetListing, FleetQuery, InstanceOutcome, Target} from '../types.js';
+import type {ActOptions, BillingSource, BilledCost, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, Target} from '../types.js';
 import {scenarios, type Launch, type ScenarioName} from './scenarios.js';
 
 export type SimOptions = {
@@ -53,12 +53,12 @@ export class SimAccount implements Fleet, BillingSource {
 		this.transitionMs = (options.transitionSeconds ?? 2) * 1000;
 		this.events = [...scenarios[options.scenario].events].sort((a, b) => a.atSeconds - b.atSeconds);
 		for (const launch of baseFleet) {
-			this.launch(launch, this.startedAt - 86_400_000, 'running');
+			this.spawn(launch, this.startedAt - 86_400_000, 'running');
 		}
 	}
 
-	/** Launches instances as the scenario or the orchestrator would; returns their IDs. */
-	launch(launch: Launch, at = this.options.now(), state: InstanceState = 'pending'): string[] {
+	/** Adds instances as the scenario (or a test) would: tagged as `launch` says; returns their IDs. */
+	spawn(launch: Launch, at = this.options.now(), state: InstanceState = 'pending'): string[] {
 		const ids: string[] = [];
 		for (let index = 0; index < launch.count; index++) {
 			const id = `i-${(0x0_5e_ed_00_00_00 + this.nextId++).toString(16).padStart(17, '0')}`;
@@ -83,7 +83,7 @@ export class SimAccount implements Fleet, BillingSource {
 		const now = this.options.now();
 		while (this.applied < this.events.length && this.startedAt + this.events[this.applied]!.atSeconds * 1000 <= now) {
 			for (const launch of this.events[this.applied]!.launch) {
-				this.launch(launch, now);
+				this.spawn(launch, now);
 			}
 
 			this.applied++;
@@ -175,6 +175,31 @@ export class SimAccount implements Fleet, BillingSource {
 		});
 	}
 
+	/** Launches from a simulated launch template (`sim-<environment>-agent` or `lt-0sim<environment>`). */
+	async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+		this.advance();
+		const type = request.instanceType ?? simTemplateType(request.template);
+		if (!type) {
+			return {result: 'error', instances: [], message: `InvalidLaunchTemplate.NotFound: no simulated launch template ${request.template.id ?? request.template.name} (there are ${Object.keys(simTemplates).map(name => `sim-${name}-agent`).join(', ')})`};
+		}
+
+		if (request.dryRun) {
+			return {result: 'permitted', instances: [], message: 'DryRun: request would have succeeded'};
+		}
+
+		const now = this.options.now();
+		const instances = Array.from({length: request.count}, () => {
+			const id = `i-${(0x0_5e_ed_00_00_00 + this.nextId++).toString(16).padStart(17, '0')}`;
+			this.instances.set(id, {id, region: request.region, type, state: 'pending', tags: {Name: 'agent', ...request.tags}, launchedAt: now, changedAt: now});
+			return {id, region: request.region, type};
+		});
+		return {result: 'launched', instances};
+	}
+
+	async templateInstanceType(_region: string, template: LaunchRequest['template']): Promise<string | undefined> {
+		return simTemplateType(template);
+	}
+
 	/** Billed cost as Cost Explorer would report it: today since UTC midnight, and month to date. */
 	async fetch(now: number): Promise<{cost: BilledCost; requests: number}> {
 		this.advance();
@@ -206,6 +231,14 @@ export class SimAccount implements Fleet, BillingSource {
 		this.advance();
 		return [...this.instances.values()].map(({changedAt: _changedAt, ...raw}) => ({...raw, tags: {...raw.tags}}));
 	}
+}
+
+/** The simulated account's launch templates: one per environment, by its instance type. */
+const simTemplates: Record<string, string> = {dev: 't3.large', staging: 'm5.large', production: 't3.micro'};
+
+function simTemplateType(template: LaunchRequest['template']): string | undefined {
+	const match = /^sim-([a-z]+)-agent$/.exec(template.name ?? '') ?? /^lt-0sim([a-z]+)$/.exec(template.id ?? '');
+	return match ? simTemplates[match[1]!] : undefined;
 }
 
 function round(usd: number): number {

@@ -46,6 +46,10 @@ export const scenarios = {
 		description: 'E: production +3.5% -> alert only: production is monitor only',
 		events: [{atSeconds: 20, launch: [{environment: 'production', role: 'other', type: 't3.nano', count: 1, region: 'us-east-1', name: 'prod-hotfix'}]}],
 	},
+	'rogue-agent': {
+		description: 'a rogue agent appears in production (monitor only) -> a policy violation; stopped when policy.stopViolations is set',
+		events: [{atSeconds: 20, launch: [{environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue-agent'}]}],
+	},
 } satisfies Record<string, Scenario>;
 
 export type ScenarioName = keyof typeof scenarios;

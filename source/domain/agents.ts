@@ -1,0 +1,60 @@
+import {money} from './format.js';
+import type {EnvironmentPolicy, Spend} from './types.js';
+
+/** The most agents an environment may run: undefined for no cap, 0 for monitor-only. */
+export function agentCap(policy: Pick<EnvironmentPolicy, 'agents' | 'maxAgents'>): number | undefined {
+	if (policy.agents === 'monitor-only') {
+		return 0;
+	}
+
+	return policy.maxAgents;
+}
+
+export type StartCheck = {ok: true} | {ok: false; reason: string};
+
+/** Whether `count` more agents may start in an environment, within its agent policy. */
+export function checkStart(name: string, policy: EnvironmentPolicy, running: number, count: number): StartCheck {
+	if (!Number.isInteger(count) || count < 1) {
+		return {ok: false, reason: `--count ${count}: expected a whole number of agents, 1 or more`};
+	}
+
+	if (policy.agents === 'monitor-only') {
+		return {ok: false, reason: `${name} is monitor only: no agents are ever started there`};
+	}
+
+	const cap = agentCap(policy);
+	if (cap !== undefined && running + count > cap) {
+		return {ok: false, reason: `${name} allows at most ${cap} agents (${policy.agents}): ${running} running + ${count} requested = ${running + count}${cap > running ? `; at most ${cap - running} more` : ''}`};
+	}
+
+	if (!policy.launchTemplate) {
+		return {ok: false, reason: `${name} has no launch template: set environments.${name}.launchTemplate to {"id": "lt-..."} or {"name": "..."}`};
+	}
+
+	return {ok: true};
+}
+
+export type Violation = {environment: string; reason: string; /** The agents that break the policy, newest first. */ agentIds: string[]};
+
+/**
+ * Agents the environment's policy does not allow: any agent in a monitor-only environment, and the
+ * newest agents beyond the cap of a limited one.
+ */
+export function findViolation(name: string, policy: EnvironmentPolicy, spend: Spend): Violation | undefined {
+	const cap = agentCap(policy);
+	if (cap === undefined || spend.agentsRunning <= cap) {
+		return undefined;
+	}
+
+	const newest = [...spend.agentIds].sort((a, b) => (b.launchedAt ?? 0) - (a.launchedAt ?? 0) || b.id.localeCompare(a.id));
+	const excess = newest.slice(0, spend.agentsRunning - cap);
+	const reason = policy.agents === 'monitor-only'
+		? `${name} is monitor only, yet ${spend.agentsRunning} agent${spend.agentsRunning === 1 ? ' runs' : 's run'} there (rogue)`
+		: `${name} runs ${spend.agentsRunning} agents, over its cap of ${cap}`;
+	return {environment: name, reason, agentIds: excess.map(agent => agent.id)};
+}
+
+export function launchCost(prices: Readonly<Record<string, number>>, type: string | undefined, count: number): string {
+	const price = type === undefined ? undefined : prices[type];
+	return price === undefined ? `unpriced (${type ?? 'unknown type'})` : `${money(price * count)}/h`;
+}

@@ -1,0 +1,179 @@
+import {afterEach, describe, expect, it} from 'vitest';
+import type {ActionResult} from '../../source/engine/enforcer.js';
+import {halted, live, SimHarness, type SimHarnessOptions} from '../helpers/sim.js';
+
+let harnesses: SimHarness[] = [];
+afterEach(async () => {
+	for (const harness of harnesses) {
+		await harness.close();
+	}
+
+	harnesses = [];
+});
+
+function start(options: SimHarnessOptions): SimHarness {
+	const harness = new SimHarness(options);
+	harnesses.push(harness);
+	return harness;
+}
+
+async function pollsBeforeSpike(sim: SimHarness): Promise<void> {
+	await sim.poll();
+	await sim.poll();
+}
+
+describe('manual commands', () => {
+	it('a manual cascade step stops the lowest-priority environment running agents, one per step, never a monitor-only one', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		expect(await sim.monitor.command({kind: 'cascade'})).toMatchObject({outcome: 'executed', environments: ['dev']});
+		expect(sim.agents('dev', halted)).toEqual(sim.agents('dev'));
+		expect(sim.agents('staging', live)).toEqual(sim.agents('staging'));
+		expect(await sim.monitor.command({kind: 'cascade'})).toMatchObject({outcome: 'executed', environments: ['staging']});
+		expect(sim.agents('staging', halted)).toEqual(sim.agents('staging'));
+		// A rogue agent in production: a cascade step never targets a monitor-only environment.
+		sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'});
+		await sim.poll();
+		expect(await sim.monitor.command({kind: 'cascade'})).toMatchObject({outcome: 'nothing-to-do', environments: []});
+		expect(sim.agents('production', live)).toHaveLength(1);
+	});
+
+	it('a manual emergency stops every agent in every monitored environment, rogue ones in production too, and no monitor', async () => {
+		const sim = start({scenario: 'calm'});
+		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'});
+		await sim.poll();
+		const result = await sim.monitor.command({kind: 'emergency'});
+		expect(result).toMatchObject({kind: 'emergency', outcome: 'executed'});
+		expect((result as ActionResult).results).toHaveLength(7);
+		expect(sim.states()[rogue!]).toBe('stopping');
+		const agents = sim.instances().filter(instance => instance.role === 'agent');
+		expect(agents.every(instance => halted.includes(instance.state))).toBe(true);
+		expect(sim.instances().filter(instance => instance.role !== 'agent').every(instance => instance.state === 'running')).toBe(true);
+	});
+
+	it('a manual emergency marks as stopped, and restarts the windows of, only the environments whose agents it stopped', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		await sim.poll();
+		await sim.monitor.command({kind: 'emergency'});
+		const snapshot = await sim.poll();
+		const status = (name: string) => snapshot.environments.find(view => view.name === name)!.status;
+		expect([status('dev'), status('staging'), status('production')]).toEqual(['STOPPED', 'STOPPED', 'MONITOR']);
+		// production ran no agents: its window goes on (two polls before, the command's own and this one).
+		expect(sim.state.loadHistory()['production']).toHaveLength(4);
+		expect(sim.state.loadHistory()['dev']).toHaveLength(2);
+		expect(sim.store.getSnapshot()!.lastStop).toMatchObject({environments: ['dev', 'staging'], count: 6});
+	});
+
+	it('an environment that is not monitored is out of scope: nothing is stopped there', async () => {
+		const sim = start({scenario: 'calm', monitored: ['dev']});
+		await sim.poll();
+		const result = await sim.monitor.command({kind: 'stop', environment: 'staging'});
+		expect(result).toMatchObject({outcome: 'nothing-to-do', environments: []});
+		expect(sim.fleet.stops).toEqual([]);
+		expect(sim.agents('staging', live)).toEqual(sim.agents('staging'));
+		// An emergency, too, covers only the monitored environments.
+		await sim.monitor.command({kind: 'emergency'});
+		expect(sim.agents('dev', halted)).toEqual(sim.agents('dev'));
+		expect(sim.agents('staging', live)).toEqual(sim.agents('staging'));
+	});
+
+	it('after undo, the restarted agents are not taken for a spike', async () => {
+		const sim = start({scenario: 'dev-spike'});
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		expect(sim.fleet.stops).toHaveLength(1);
+		await sim.monitor.command({kind: 'undo'});
+		expect(sim.agents('dev', live)).toEqual(sim.agents('dev'));
+		for (let index = 0; index < 5; index++) {
+			const snapshot = await sim.poll();
+			expect(snapshot.decisions.filter(decision => decision.kind === 'stop' || decision.kind === 'emergency')).toEqual([]);
+		}
+
+		expect(sim.fleet.stops).toHaveLength(1);
+	});
+});
+
+describe('automatic actions in the loop', () => {
+	it('an emergency in the loop stops a rogue agent in production, never its monitor', async () => {
+		const sim = start({scenario: 'global-spike'});
+		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'}, sim.clock.nowMs - 1000, 'running');
+		await pollsBeforeSpike(sim);
+		const snapshot = await sim.poll();
+		expect(snapshot.decisions.find(decision => decision.kind === 'emergency')).toMatchObject({environments: ['dev', 'staging', 'production']});
+		expect(halted).toContain(sim.states()[rogue!]);
+		const monitor = sim.instances().find(instance => instance.role === 'monitor')!;
+		expect(monitor.state).toBe('running');
+		expect(sim.fleet.stops.flat().map(target => target.id)).not.toContain(monitor.id);
+	});
+
+	it('a warning is logged when it starts, not on every poll', async () => {
+		const sim = start({scenario: 'staging-spike'});
+		await pollsBeforeSpike(sim);
+		for (let index = 0; index < 4; index++) {
+			await sim.poll();
+		}
+
+		const devWarnings = sim.auditLines().filter(entry => entry.kind === 'warn' && entry.environments[0] === 'dev');
+		expect(devWarnings).toHaveLength(1);
+		expect(devWarnings[0]!.figures).toMatchObject({thresholdPct: 2});
+	});
+
+	it('with a grace period the action waits, logged as pending, then acts once due', async () => {
+		const sim = start({scenario: 'dev-spike', flags: {graceSeconds: 20}});
+		await pollsBeforeSpike(sim);
+		const first = await sim.poll();
+		expect(first.pending).toMatchObject({decision: {kind: 'stop', environment: 'dev'}});
+		expect(sim.fleet.stops).toEqual([]);
+		expect(sim.auditLines().find(entry => entry.kind === 'pending')).toMatchObject({environments: ['dev']});
+		// +15 s: not due yet.
+		await sim.poll();
+		expect(sim.fleet.stops).toEqual([]);
+		// +30 s: due.
+		await sim.poll();
+		expect(sim.agents('dev', halted)).toEqual(sim.agents('dev'));
+	});
+
+	it('cancelling a pending action leaves the fleet alone and pauses automatic actions', async () => {
+		const sim = start({scenario: 'dev-spike', flags: {graceSeconds: 20}});
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		await sim.monitor.command({kind: 'cancel-pending'});
+		for (let index = 0; index < 3; index++) {
+			await sim.poll();
+		}
+
+		expect(sim.fleet.stops).toEqual([]);
+		expect(sim.store.getSnapshot()!.mode.paused).toBe(true);
+		expect(sim.auditLines().find(entry => entry.kind === 'cancel')).toMatchObject({actor: 'tester@jump', environments: ['dev']});
+	});
+
+	it('action "terminate" terminates instead of stopping, and says so', async () => {
+		const sim = start({scenario: 'dev-spike', flags: {action: 'terminate'}});
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		expect(sim.agents('dev').every(id => ['shutting-down', 'terminated'].includes(sim.states()[id]!))).toBe(true);
+		expect(sim.auditLines().find(entry => entry.type === 'action')!.results!.map(result => result.result)).toEqual(Array(5).fill('terminating'));
+		expect(sim.auditLines().find(entry => entry.type === 'action')!.reason).toMatch(/^terminated 5\/5 agents in dev/);
+	});
+
+	it('the audit log carries the clock\'s time and is one JSON object per line', async () => {
+		const sim = start({scenario: 'dev-spike'});
+		await pollsBeforeSpike(sim);
+		const at = sim.clock.nowMs;
+		await sim.poll();
+		const lines = sim.auditLines();
+		expect(lines.filter(entry => entry.kind === 'stop').map(entry => entry.at)).toEqual([new Date(at).toISOString(), new Date(at).toISOString()]);
+		expect(lines.map(entry => entry.seq)).toEqual(lines.map((_, index) => index + 1));
+	});
+});
+
+describe('monitoring a subset of environments', () => {
+	it('the global total is the sum over the monitored environments only', async () => {
+		const sim = start({scenario: 'calm', monitored: ['dev', 'production']});
+		const snapshot = await sim.poll();
+		expect(snapshot.environments.map(view => view.name)).toEqual(['dev', 'production']);
+		expect(snapshot.global.hourlyUsd).toBeCloseTo(2.3364 + 0.1474, 4);
+		expect(sim.state.loadHistory()['staging']).toBeUndefined();
+	});
+});

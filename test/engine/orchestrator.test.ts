@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {loadConfig} from '../../source/config/load.js';
+import type {Config} from '../../source/config/schema.js';
+import {AuditLog} from '../../source/engine/audit.js';
+import {Monitor} from '../../source/engine/monitor.js';
+import {StateStore} from '../../source/engine/state.js';
+import {SnapshotStore} from '../../source/engine/store.js';
+import {SimAccount} from '../../source/providers/sim/account.js';
+import type {ScenarioName} from '../../source/providers/sim/scenarios.js';
+
+/** A monitor on the simulated account with a manual clock: every step is deterministic. */
+function setup(scenario: ScenarioName, patch: (config: Config) => void = () => undefined) {
+	const {config} = loadConfig({noStore: true});
+	config.regions = ['us-east-1', 'us-west-2'];
+	for (const name of Object.keys(config.environments)) {
+		config.environments[name]!.launchTemplate = {name: `sim-${name}-agent`};
+	}
+
+	patch(config);
+	let now = Date.UTC(2026, 10, 27, 12);
+	const clock = () => now;
+	const sim = new SimAccount({scenario, now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: config.prices});
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-orch-'));
+	const audit = new AuditLog(path.join(dir, 'audit.log'));
+	const store = new SnapshotStore();
+	const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim}, config, monitored: Object.keys(config.environments), store, state: new StateStore(dir), audit, clock, options: {dryRun: false, readOnly: false, actor: 'alice@jump'}});
+	const advance = (seconds: number) => {
+		now += seconds * 1000;
+	};
+
+	const agents = (environment: string) => sim.snapshot().filter(instance => instance.tags['Environment'] === environment && instance.tags['Role'] === 'agent' && (instance.state === 'running' || instance.state === 'pending'));
+	const auditLines = () => fs.readFileSync(audit.file, 'utf8').trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>);
+	return {config, sim, monitor, store, advance, agents, auditLines};
+}
+
+describe('orchestrator: starting agents within the policy', () => {
+	it('starts agents from the template, tagged with environment, role and who launched them', async () => {
+		const {monitor, agents, sim} = setup('calm');
+		await monitor.poll();
+		const result = await monitor.command({kind: 'start', environment: 'dev', count: 4});
+		expect(result?.outcome).toBe('executed');
+		expect(agents('dev')).toHaveLength(8);
+		const launched = sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'] === 'alice@jump');
+		expect(launched).toHaveLength(4);
+		expect(launched.every(instance => instance.type === 't3.large' && instance.tags['Role'] === 'agent' && instance.tags['Environment'] === 'dev')).toBe(true);
+	});
+
+	it('re-baselines the window: a planned start is not taken for a spike', async () => {
+		const {monitor, store, advance, agents} = setup('calm');
+		await monitor.poll();
+		advance(15);
+		await monitor.poll();
+		// +4 t3.large = +$0.33/h on $2.34/h: +14%, far over dev's 2%, had it not been planned.
+		await monitor.command({kind: 'start', environment: 'dev', count: 4});
+		advance(15);
+		const snapshot = await monitor.poll();
+		const dev = snapshot.environments.find(view => view.name === 'dev')!;
+		expect(dev.status).toBe('ACTIVE');
+		expect(dev.hourlyUsd).toBeCloseTo(2.3364 + 4 * 0.0832, 4);
+		expect(snapshot.global.status).toBe('NORMAL');
+		expect(snapshot.decisions.filter(decision => decision.kind === 'stop' || decision.kind === 'emergency')).toEqual([]);
+		expect(agents('dev')).toHaveLength(8);
+		expect(store.getSnapshot()?.events[0]?.kind).not.toBe('stop');
+	});
+
+	it('agents started outside envwatch still count as an increase', async () => {
+		const {monitor, sim, advance, agents} = setup('calm');
+		await monitor.poll();
+		advance(15);
+		sim.spawn({environment: 'dev', role: 'agent', type: 't3.large', count: 4, region: 'us-east-1', name: 'out-of-band'});
+		advance(15);
+		const snapshot = await monitor.poll();
+		expect(snapshot.decisions).toContainEqual(expect.objectContaining({kind: 'stop', environment: 'dev'}));
+		expect(agents('dev')).toHaveLength(0);
+	});
+
+	it('refuses a start in a monitor-only environment, with the reason, and starts nothing', async () => {
+		const {monitor, agents, auditLines} = setup('calm');
+		await monitor.poll();
+		const result = await monitor.command({kind: 'start', environment: 'production', count: 1});
+		expect(result).toMatchObject({outcome: 'refused', summary: 'refused: production is monitor only: no agents are ever started there'});
+		expect(agents('production')).toHaveLength(0);
+		expect(auditLines().at(-1)).toMatchObject({kind: 'start', outcome: 'refused', actor: 'alice@jump'});
+	});
+
+	it('refuses a start beyond a limited environment\'s cap, with the numbers', async () => {
+		const {monitor, agents} = setup('calm');
+		await monitor.poll();
+		const result = await monitor.command({kind: 'start', environment: 'staging', count: 1});
+		expect(result?.summary).toBe('refused: staging allows at most 2 agents (limited): 2 running + 1 requested = 3');
+		expect(agents('staging')).toHaveLength(2);
+	});
+});
+
+describe('orchestrator: policy violations', () => {
+	it('a rogue agent in a monitor-only environment is a violation, alerted but left alone by default', async () => {
+		const {monitor, advance, agents, auditLines} = setup('rogue-agent');
+		await monitor.poll();
+		advance(25);
+		const snapshot = await monitor.poll();
+		const production = snapshot.environments.find(view => view.name === 'production')!;
+		expect(production.violation).toBe('production is monitor only, yet 1 agent runs there (rogue)');
+		expect(agents('production')).toHaveLength(1);
+		expect(auditLines()).toContainEqual(expect.objectContaining({type: 'decision', kind: 'violation', environments: ['production']}));
+	});
+
+	it('with policy.stopViolations the rogue agent is stopped, and only it', async () => {
+		const {monitor, advance, agents, auditLines} = setup('rogue-agent', config => {
+			config.policy.stopViolations = true;
+		});
+		await monitor.poll();
+		advance(25);
+		await monitor.poll();
+		expect(agents('production')).toHaveLength(0);
+		expect(agents('dev')).toHaveLength(4);
+		const action = auditLines().find(entry => entry['type'] === 'action')!;
+		expect(action).toMatchObject({kind: 'violation', environments: ['production'], outcome: 'executed'});
+		expect(action['instanceIds']).toHaveLength(1);
+	});
+
+	it('agents over a limited environment\'s cap: the newest excess ones are stopped', async () => {
+		const {monitor, sim, advance, agents} = setup('calm', config => {
+			config.policy.stopViolations = true;
+			config.environments['staging']!.thresholdPct = 50;
+		});
+		await monitor.poll();
+		advance(15);
+		const [extra] = sim.spawn({environment: 'staging', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'extra'});
+		advance(15);
+		const snapshot = await monitor.poll();
+		expect(snapshot.environments.find(view => view.name === 'staging')!.violation).toBe('staging runs 3 agents, over its cap of 2');
+		const left = agents('staging').map(instance => instance.id);
+		expect(left).toHaveLength(2);
+		expect(left).not.toContain(extra);
+	});
+});

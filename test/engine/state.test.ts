@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {AuditLog} from '../../source/engine/audit.js';
+import {StateStore} from '../../source/engine/state.js';
+import {SimHarness} from '../helpers/sim.js';
+
+let dir: string;
+beforeEach(() => {
+	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-state-'));
+});
+afterEach(() => {
+	fs.rmSync(dir, {recursive: true, force: true});
+});
+
+describe('StateStore', () => {
+	it('round-trips the history and the last stop, leaving no temporary files', () => {
+		const state = new StateStore(path.join(dir, 'nested', 'state'));
+		state.saveHistory({dev: [{at: 1, usd: 2.3364}, {at: 2, usd: 2.4196}], '*global': [{at: 1, usd: 4.3286}]});
+		expect(state.loadHistory()).toEqual({dev: [{at: 1, usd: 2.3364}, {at: 2, usd: 2.4196}], '*global': [{at: 1, usd: 4.3286}]});
+		const last = {at: 5, actor: 'auto', environments: ['dev'], targets: [{id: 'i-1', region: 'us-east-1'}], dryRun: false as const};
+		state.saveLastStop(last);
+		expect(new StateStore(state.dir).loadLastStop()).toEqual(last);
+		state.saveLastStop(undefined);
+		expect(state.loadLastStop()).toBeUndefined();
+		expect(fs.readdirSync(state.dir).filter(name => name.endsWith('.tmp'))).toEqual([]);
+	});
+
+	it('damaged or missing state costs history only: it starts fresh rather than refusing to guard', async () => {
+		const stateDir = path.join(dir, 'state');
+		fs.mkdirSync(stateDir);
+		fs.writeFileSync(path.join(stateDir, 'samples.json'), '{"version": 1, "series": {"dev": [[1, 2');
+		fs.writeFileSync(path.join(stateDir, 'last-stop.json'), 'not json');
+		const state = new StateStore(stateDir);
+		expect(state.loadHistory()).toEqual({});
+		expect(state.loadLastStop()).toBeUndefined();
+		expect(new StateStore(path.join(dir, 'nowhere')).loadHistory()).toEqual({});
+
+		const sim = new SimHarness({scenario: 'calm', dir});
+		try {
+			const snapshot = await sim.poll();
+			expect(snapshot.error).toBeNull();
+			expect(sim.state.loadHistory()['dev']).toHaveLength(1);
+		} finally {
+			await sim.close();
+		}
+	});
+});
+
+describe('the persisted history is pruned past the longest window', () => {
+	it('keeps the longest window (plus two polls) and no more', async () => {
+		const windows = {dev: {windowMinutes: 1}, staging: {windowMinutes: 1}, production: {windowMinutes: 1}};
+		const sim = new SimHarness({scenario: 'calm', flags: {environments: windows, global: {windowMinutes: 2}}});
+		try {
+			for (let index = 0; index < 40; index++) {
+				await sim.poll();
+			}
+
+			const history = sim.state.loadHistory();
+			// 2 min + 2 x 15 s of 15-second polls: 11 samples.
+			for (const key of ['dev', 'staging', 'production', '*global']) {
+				expect(history[key], key).toHaveLength(11);
+			}
+
+			const snapshot = sim.store.getSnapshot()!;
+			expect(snapshot.global.warmingUp).toBe(false);
+			expect(snapshot.environments.find(view => view.name === 'dev')!.trend).toHaveLength(5);
+		} finally {
+			await sim.close();
+		}
+	});
+});
+
+describe('AuditLog', () => {
+	it('appends JSON lines, readable at once, not readable by others, and keeps earlier lines', () => {
+		const file = path.join(dir, 'logs', 'audit.jsonl');
+		const first = new AuditLog(file);
+		first.append({at: '2026-11-27T09:00:00.000Z', type: 'decision', actor: 'auto', kind: 'stop', environments: ['dev'], reason: 'r', instanceIds: ['i-1'], dryRun: false});
+		expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+		first.close();
+		const second = new AuditLog(file);
+		second.append({at: '2026-11-27T09:00:01.000Z', type: 'action', actor: 'auto', kind: 'stop', environments: ['dev'], reason: 'r', instanceIds: ['i-1'], dryRun: false, outcome: 'executed'});
+		second.close();
+		const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map(line => JSON.parse(line) as {type: string});
+		expect(lines.map(line => line.type)).toEqual(['decision', 'action']);
+		// Numbering carries on across a restart (or a --once run from cron): seq is unique in the file.
+		expect(lines.map(line => (line as {seq?: number}).seq)).toEqual([1, 2]);
+		expect(fs.statSync(file).mode & 0o077).toBe(0);
+	});
+});

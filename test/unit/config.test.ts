@@ -1,0 +1,215 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {deepMerge, defaultConfigPath, loadConfig, readJsonFile, validateConfig} from '../../source/config/load.js';
+import {UsageError} from '../../source/errors.js';
+
+/** Every test gets its own config dir (the store) and never sees the user's real one. */
+let dir: string;
+let env: NodeJS.ProcessEnv;
+beforeEach(() => {
+	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-config-'));
+	fs.mkdirSync(path.join(dir, 'store'));
+	env = {ENVWATCH_CONFIG_DIR: path.join(dir, 'store')};
+});
+afterEach(() => {
+	fs.rmSync(dir, {recursive: true, force: true});
+});
+
+const storeFile = () => path.join(dir, 'store', 'config.json');
+function write(file: string, value: unknown): string {
+	fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+	return file;
+}
+
+/** The UsageError a load throws (fails the test when it does not throw one). */
+function usageError(load: () => unknown): UsageError {
+	try {
+		load();
+	} catch (error) {
+		expect(error).toBeInstanceOf(UsageError);
+		return error as UsageError;
+	}
+
+	throw new Error('expected a UsageError');
+}
+
+const defaults = () => JSON.parse(fs.readFileSync(defaultConfigPath, 'utf8')) as Record<string, unknown>;
+
+describe('the shipped defaults', () => {
+	it('carry the seed table and validate', () => {
+		const {config} = loadConfig({env});
+		expect(config.environments['dev']).toMatchObject({priority: 1, thresholdPct: 2, windowMinutes: 30, maxHourlyUsd: 5, agents: 'all', onBreach: 'stop', tagValues: ['dev', 'development']});
+		expect(config.environments['staging']).toMatchObject({priority: 2, thresholdPct: 1.5, windowMinutes: 45, maxHourlyUsd: 10, agents: 'limited', maxAgents: 2, onBreach: 'stop'});
+		expect(config.environments['production']).toMatchObject({priority: 3, thresholdPct: 0.5, windowMinutes: 60, maxHourlyUsd: 50, agents: 'monitor-only', onBreach: 'alert'});
+		expect(config.global).toEqual({thresholdPct: 1, windowMinutes: 60, maxHourlyUsd: 100, onBreach: 'emergency-stop'});
+		expect(config).toMatchObject({envTagKey: 'Environment', pollIntervalSeconds: 15, action: 'stop', warnRatio: 0.75, minIncreaseUsdPerHour: 0});
+		expect(config.prices).toMatchObject({'t3.micro': 0.0104, 't3.medium': 0.0416, 't3.large': 0.0832, 'm5.large': 0.096, 'm5.xlarge': 0.192, 'c5.xlarge': 0.17, 'g4dn.xlarge': 0.526, 'p3.2xlarge': 3.06});
+	});
+});
+
+describe('precedence: defaults < store < --config file < flags', () => {
+	it('each layer overrides the one below, key by key', () => {
+		write(storeFile(), {pollIntervalSeconds: 30, warnRatio: 0.5, environments: {dev: {thresholdPct: 3}}});
+		const team = write(path.join(dir, 'team.json'), {pollIntervalSeconds: 20, environments: {staging: {thresholdPct: 1}}});
+		const {config, layers, storePath} = loadConfig({env, configFile: team, flags: {pollIntervalSeconds: 5}});
+		expect(config.pollIntervalSeconds).toBe(5);
+		expect(config.warnRatio).toBe(0.5); // from the store, nothing above it
+		expect(config.environments['dev']!.thresholdPct).toBe(3); // store
+		expect(config.environments['dev']!.windowMinutes).toBe(30); // defaults, beside the store's override
+		expect(config.environments['staging']!.thresholdPct).toBe(1); // --config
+		expect(storePath).toBe(storeFile());
+		expect(layers.map(layer => layer.label)).toEqual(['defaults', 'store', '--config', 'flags']);
+
+		expect(loadConfig({env, configFile: team}).config.pollIntervalSeconds).toBe(20);
+		expect(loadConfig({env}).config.pollIntervalSeconds).toBe(30);
+		expect(loadConfig({env: {ENVWATCH_CONFIG_DIR: path.join(dir, 'empty')}}).config.pollIntervalSeconds).toBe(15);
+	});
+
+	it('deepMerge merges objects and replaces lists and values', () => {
+		expect(deepMerge({a: {b: 1, c: [1, 2]}, d: 1}, {a: {c: [3]}, d: {e: 1}})).toEqual({a: {b: 1, c: [3]}, d: {e: 1}});
+	});
+
+	it('an environment added by the team file must be complete, and is then monitored', () => {
+		const team = write(path.join(dir, 'team.json'), {environments: {qa: {priority: 4, thresholdPct: 3, windowMinutes: 30, maxHourlyUsd: 5, agents: 'all', onBreach: 'stop', tagValues: ['qa']}}});
+		expect(Object.keys(loadConfig({env, configFile: team}).config.environments)).toEqual(['dev', 'staging', 'production', 'qa']);
+		write(team, {environments: {qa: {priority: 4}}});
+		const error = usageError(() => loadConfig({env, configFile: team}));
+		expect(error.problems).toContain('environments.qa.thresholdPct: missing — expected a number greater than 0');
+		expect(error.problems).toContain('environments.qa.agents: missing — expected one of "all", "limited", "monitor-only"');
+	});
+});
+
+describe('validation: every problem at once, each with its key path, bad value and what is allowed', () => {
+	it('lists all the bad values in one UsageError', () => {
+		const team = write(path.join(dir, 'team.json'), {
+			pollIntervalSeconds: 0,
+			action: 'delete',
+			warnRatio: 1.5,
+			regions: ['mars-1', 'us-east-1'],
+			environments: {dev: {thresholdPct: -1, windowMinutes: 0, agents: 'some', onBreach: 'kill', priority: 1.5, tagValues: []}},
+			global: {maxHourlyUsd: 'lots'},
+			prices: {'m5.large': -0.1, bogus: 1},
+		});
+		const error = usageError(() => loadConfig({env, configFile: team}));
+		expect(error.problems).toEqual(expect.arrayContaining([
+			'pollIntervalSeconds: 0 — expected a number of at least 1',
+			'action: "delete" — expected one of "stop", "terminate"',
+			'warnRatio: 1.5 — expected a number greater than 0 of at most 1',
+			'regions: ["mars-1","us-east-1"] — expected a non-empty list of region names like us-east-1',
+			'environments.dev.thresholdPct: -1 — expected a number greater than 0',
+			'environments.dev.windowMinutes: 0 — expected a number from 1 to 1440',
+			'environments.dev.agents: "some" — expected one of "all", "limited", "monitor-only"',
+			'environments.dev.onBreach: "kill" — expected one of "stop", "alert"',
+			'environments.dev.priority: 1.5 — expected a whole number of at least 1',
+			'environments.dev.tagValues: [] — expected a non-empty list of non-empty strings',
+			'global.maxHourlyUsd: "lots" — expected a number greater than 0',
+			'prices.m5.large: -0.1 — expected a number of at least 0',
+			'prices.bogus: bad name — expected instance types like m5.large',
+		]));
+		expect(error.problems).toHaveLength(13);
+		expect(error.message.split('\n')).toEqual(error.problems);
+		// Which files the configuration came from, so the user knows where to look.
+		expect(error.hint).toContain(team);
+	});
+
+	it('an unknown key is an error with a did-you-mean, at any depth', () => {
+		write(storeFile(), {pollIntervalSecond: 5, environments: {dev: {tresholdPct: 5}}, global: {maxHourlyUSD: 3}, colour: 'red'});
+		const error = usageError(() => loadConfig({env}));
+		expect(error.problems).toEqual(expect.arrayContaining([
+			expect.stringMatching(/^pollIntervalSecond: unknown key — did you mean "pollIntervalSeconds"\? allowed: .*pollIntervalSeconds/),
+			expect.stringMatching(/^environments\.dev\.tresholdPct: unknown key — did you mean "thresholdPct"\?/),
+			expect.stringMatching(/^global\.maxHourlyUSD: unknown key — did you mean "maxHourlyUsd"\?/),
+			expect.stringMatching(/^colour: unknown key — allowed: envTagKey, /),
+		]));
+		expect(error.problems.find(problem => problem.startsWith('colour'))).not.toMatch(/did you mean/);
+	});
+
+	it('limited without maxAgents', () => {
+		const team = write(path.join(dir, 'team.json'), {environments: {dev: {agents: 'limited'}}});
+		expect(usageError(() => loadConfig({env, configFile: team})).problems).toEqual([
+			'environments.dev.maxAgents: missing — expected a whole number of at least 0 when agents is "limited"',
+		]);
+	});
+
+	it('duplicate tag values (any case) and duplicate priorities', () => {
+		const team = write(path.join(dir, 'team.json'), {environments: {staging: {priority: 1, tagValues: ['staging', 'DEV']}}});
+		expect(usageError(() => loadConfig({env, configFile: team})).problems).toEqual([
+			'environments.staging.tagValues: "DEV" is also a tag value of dev — expected each tag value in one environment only',
+			'environments.staging.priority: 1 is also the priority of dev — expected distinct priorities (the cascade stops the lowest first)',
+		]);
+	});
+
+	it('the agent and monitor role values must differ (else monitors would be stopped as agents)', () => {
+		const team = write(path.join(dir, 'team.json'), {roleTag: {key: 'Role', agent: 'worker', monitor: 'worker'}});
+		expect(usageError(() => loadConfig({env, configFile: team})).problems).toEqual([
+			'roleTag.monitor: "worker" is also the agent value — expected a role value of its own, so monitors are never taken for agents',
+		]);
+	});
+
+	it('a region listed twice (its instances would be counted twice)', () => {
+		const team = write(path.join(dir, 'team.json'), {regions: ['us-east-1', 'eu-west-1', 'us-east-1']});
+		expect(usageError(() => loadConfig({env, configFile: team})).problems).toEqual([
+			'regions: "us-east-1" is listed twice — expected each region once',
+		]);
+	});
+
+	it('rules across keys are reported together with the other problems', () => {
+		const team = write(path.join(dir, 'team.json'), {pollIntervalSeconds: -5, environments: {dev: {agents: 'limited'}, staging: {priority: 1}}});
+		const problems = usageError(() => loadConfig({env, configFile: team})).problems;
+		expect(problems).toEqual(expect.arrayContaining([
+			'pollIntervalSeconds: -5 — expected a number of at least 1',
+			expect.stringMatching(/^environments\.dev\.maxAgents: missing/),
+			expect.stringMatching(/^environments\.staging\.priority: 1 is also the priority of dev/),
+		]));
+	});
+
+	it('validateConfig accepts the defaults and rejects a non-object', () => {
+		expect(validateConfig(defaults()).pollIntervalSeconds).toBe(15);
+		expect(usageError(() => validateConfig({...defaults(), environments: []})).problems).toEqual(['environments: [] — expected an object keyed by lower-case letters, digits and -, starting with a letter']);
+		expect(usageError(() => validateConfig({...defaults(), environments: {}})).problems).toEqual(['environments: {} — expected at least one entry']);
+	});
+});
+
+describe('unreadable and malformed files name the file and the line', () => {
+	it.each([
+		['a trailing comma', '{\n  "pollIntervalSeconds": 5,\n}\n', 3],
+		['a missing comma', '{\n  "pollIntervalSeconds": 5\n  "warnRatio": 0.5\n}\n', 3],
+		['an unexpected token', '{\n  "pollIntervalSeconds": 5,\n  "warnRatio": }\n', 3],
+		['a bare word', '{\n  "pollIntervalSeconds": 5,\n\n  "action": stop\n}\n', 4],
+		['a cut-off file', '{\n  "pollIntervalSeconds": 5,\n  "environments": {\n  ', 4], // the end of the file
+	])('the store with %s', (_what, text, line) => {
+		write(storeFile(), text);
+		const error = usageError(() => loadConfig({env}));
+		expect(error.message).toMatch(new RegExp(`^config store ${escape(storeFile())}:${line}:\\d+: malformed JSON`));
+	});
+
+	it('an unexpected token is pointed at exactly (Node 20 names no position for it)', () => {
+		write(storeFile(), '{\n  "pollIntervalSeconds": 5,\n  "warnRatio": }\n');
+		expect(usageError(() => loadConfig({env})).message).toBe(`config store ${storeFile()}:3:16: malformed JSON (Unexpected token '}') — expected a JSON object`);
+	});
+
+	it('a malformed --config file', () => {
+		const team = write(path.join(dir, 'team.json'), '{"environments": {"dev": {"thresholdPct": 2,}}}');
+		expect(usageError(() => loadConfig({env, configFile: team})).message).toMatch(new RegExp(`^--config file ${escape(team)}:1:\\d+: malformed JSON .* — expected a JSON object`));
+	});
+
+	it('a missing --config file, and a file that is not an object', () => {
+		const missing = path.join(dir, 'nope.json');
+		expect(usageError(() => loadConfig({env, configFile: missing})).message).toBe(`--config file ${missing}: cannot read it (ENOENT) — expected a readable JSON file`);
+		const list = write(path.join(dir, 'list.json'), '[1, 2]');
+		expect(usageError(() => readJsonFile(list, '--config file')).message).toBe(`--config file ${list}: a list — expected a JSON object`);
+	});
+
+	it('a malformed store is not rewritten', () => {
+		const text = '{\n  "pollIntervalSeconds": 5,\n}\n';
+		write(storeFile(), text);
+		usageError(() => loadConfig({env}));
+		expect(fs.readFileSync(storeFile(), 'utf8')).toBe(text);
+	});
+});
+
+function escape(text: string): string {
+	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
