@@ -12,17 +12,32 @@ export const costExplorerRegion = 'us-east-1';
  */
 export class CostExplorerBilling implements BillingSource {
 	private client: CostExplorerClient | undefined;
+	private inFlight = 0;
+	private closing = false;
 
 	constructor(private readonly connection: AwsConnection, private readonly envTagKey: string) {}
 
 	async fetch(now: number): Promise<{cost: BilledCost; requests: number}> {
+		this.inFlight++;
+		try {
+			return await this.query(now);
+		} finally {
+			this.inFlight--;
+			if (this.closing && this.inFlight === 0) {
+				this.close();
+			}
+		}
+	}
+
+	private async query(now: number): Promise<{cost: BilledCost; requests: number}> {
 		this.client ??= new CostExplorerClient(clientConfig(this.connection, costExplorerRegion));
+		const client = this.client;
 		const {start, today, end} = period(now);
 		const results: ResultByTime[] = [];
 		let requests = 0;
 		let token: string | undefined;
 		do {
-			const page = await this.client.send(new GetCostAndUsageCommand({
+			const page = await client.send(new GetCostAndUsageCommand({
 				TimePeriod: {Start: start, End: end},
 				Granularity: 'DAILY',
 				Metrics: ['UnblendedCost'],
@@ -37,7 +52,14 @@ export class CostExplorerBilling implements BillingSource {
 		return {cost: {...parseCostResults(results, this.envTagKey, today), fetchedAt: now}, requests};
 	}
 
+	/** Releases the client; a query in flight (already paid for) is let finish first. */
 	close(): void {
+		if (this.inFlight > 0) {
+			this.closing = true;
+			return;
+		}
+
+		this.closing = false;
 		this.client?.destroy();
 		this.client = undefined;
 	}
