@@ -25,6 +25,8 @@ export const testCredentials = {accessKeyId: 'AKIDTEST', secretAccessKey: 'secre
 export function motoEnv(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
 	for (const [key, value] of Object.entries(process.env)) {
+		// No AWS_* from the machine or from this process (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
+		// included: the CLI must keep the SDK's Node-version warning off stderr by itself).
 		if (!key.startsWith('AWS_')) {
 			env[key] = value;
 		}
@@ -40,7 +42,6 @@ export function motoEnv(url: string, extra: Record<string, string> = {}): NodeJS
 		AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
 		// Never let the SDK try the instance metadata service from a test.
 		AWS_EC2_METADATA_DISABLED: 'true',
-		AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 		...extra,
 	};
 }
