@@ -80,6 +80,11 @@ describe('listing', () => {
 		expect(new Set(listing.instances.map(instance => instance.region))).toEqual(new Set(regions));
 	});
 
+	test('a region named twice is listed once', async () => {
+		const listing = await fleet().list({envTagKey: 'Environment', envTagValues: ['dev'], states: allStates, regions: ['us-east-1', 'us-east-1']});
+		expect(listing.instances.map(instance => instance.id).sort()).toEqual([...ids['devAgentsEast']!, ...ids['devMonitor']!, ...ids['devOther']!].sort());
+	});
+
 	test('the state filter is applied by EC2', async () => {
 		const aws = fleet();
 		await aws.stop([{id: ids['stagingAgents']![0]!, region: 'us-east-1'}], {dryRun: false});

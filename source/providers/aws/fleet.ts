@@ -71,7 +71,8 @@ export class AwsFleet implements Fleet {
 	}
 
 	async list(query: FleetQuery): Promise<FleetListing> {
-		const regions = query.regions ?? this.options.regions;
+		// A region named twice (`--region a --region a`) must not count its instances twice.
+		const regions = [...new Set(query.regions ?? this.options.regions)];
 		const filters = filtersFor(query);
 		const results = await Promise.all(regions.map(async region => this.listRegion(region, filters)));
 		return {
