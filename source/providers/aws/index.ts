@@ -1,7 +1,7 @@
 import type {Config} from '../../config/schema.js';
 import type {Provider} from '../types.js';
 import {CostExplorerBilling} from './billing.js';
-import {describeError, type AwsConnection} from './clients.js';
+import type {AwsConnection} from './clients.js';
 import {callerIdentity} from './identity.js';
 import {AwsFleet, type AwsFleetOptions} from './fleet.js';
 
@@ -29,7 +29,8 @@ export async function createAwsProvider(config: Config, options: AwsProviderOpti
 			throw error;
 		}
 
-		account = `(account unknown: ${describeError(error)})`;
+		// The header stays short: the polls' STALE reasons say what is wrong with the network.
+		account = '(account unknown)';
 	}
 
 	const fleet = new AwsFleet({...options, regions});
