@@ -187,6 +187,15 @@ describe('credentials', () => {
 		expect(message).not.toContain('DO-NOT-PRINT');
 	});
 
+	test('STS unreachable (persistent 503 from the proxy) is not fatal: the account is unknown, the fleet still lists', async () => {
+		proxy.rule = request => request.action === 'GetCallerIdentity' ? {status: 503, code: 'ServiceUnavailable'} : undefined;
+		const provider = await createAwsProvider(config, {endpointUrl: proxy.url, credentials: testCredentials, maxAttempts: 1});
+		expect(provider.source).toBe('aws (account unknown) us-east-1,eu-west-1');
+		const listing = await provider.fleet.list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances).toHaveLength(5);
+		provider.close?.();
+	});
+
 	test('with working credentials the source names the account and regions', async () => {
 		const provider = await createAwsProvider(config, {endpointUrl: moto.url, credentials: testCredentials});
 		expect(provider.source).toBe('aws 123456789012 us-east-1,eu-west-1');
