@@ -135,6 +135,18 @@ describe('stopping under faults', () => {
 		expect(count('StopInstances')).toBe(3);
 	});
 
+	test('a NotFound that names no instance: the batch is bisected until the bad ID is alone', async () => {
+		// The proxy answers InvalidInstanceID.NotFound, without naming the ID, to any StopInstances
+		// that carries the ghost ID, and forwards the rest to moto.
+		const ghost = 'i-0123456789abcdef0';
+		proxy.rule = request => request.action === 'StopInstances' && request.body.includes(ghost) ? {status: 400, code: 'InvalidInstanceID.NotFound', message: 'An instance ID does not exist'} : undefined;
+		const targets = [devAgents[0]!, ghost, devAgents[1]!, devAgents[2]!].map(id => ({id, region: 'us-east-1'}));
+		const outcomes = await fleet().stop(targets, {dryRun: false});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['stopping', 'not-found', 'stopping', 'stopping']);
+		// [a, ghost, b, c] -> [a, ghost] + [b, c] -> [a] + [ghost]: 5 calls, 3 rejected.
+		expect(count('StopInstances')).toBe(5);
+	});
+
 	test('UnauthorizedOperation is reported per instance with the missing permission', async () => {
 		// moto does not enforce IAM, so the denial is injected by the proxy.
 		proxy.rule = request => request.action === 'StopInstances' ? {status: 403, code: 'UnauthorizedOperation'} : undefined;

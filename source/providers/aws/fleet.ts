@@ -169,8 +169,10 @@ export class AwsFleet implements Fleet {
 				return batch.map(id => ({id, region, result: 'permitted', message: `DryRun: ec2:${action(verb)} would have succeeded`}));
 			}
 
-			if (!dryRun) {
-				// EC2 rejected the call as a whole: it acted on nothing.
+			const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode ?? 0;
+			if (!dryRun && status >= 400 && status < 500) {
+				// EC2 rejected the call as a whole (a 4xx): it acted on nothing. After a 5xx or a
+				// timeout it may have, so those tokens stay spent.
 				bucket.refund(batch.length);
 			}
 
