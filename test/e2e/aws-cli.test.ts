@@ -3,7 +3,7 @@ import path from 'node:path';
 import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
-import {ec2, freePort, launch, motoEnv, startMoto, type Moto} from '../helpers/moto.js';
+import {ec2, freePort, launch, motoEnv, startFaultProxy, startMoto, type Moto} from '../helpers/moto.js';
 
 // The built CLI (dist/cli.js) as a process, against moto_server through AWS_ENDPOINT_URL.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -133,6 +133,21 @@ describe('envwatch against moto', () => {
 		expect(result.code).toBe(1);
 		expect(result.stdout).toContain('✗ credentials');
 		expect(result.stdout).toContain('fix: check the network path');
+	});
+
+	it('expired credentials: exit 2, one paragraph, and neither the secret key nor the token anywhere', async () => {
+		// The expiry is made by the loopback fault proxy in front of moto: STS answers ExpiredToken.
+		const proxy = await startFaultProxy(moto.url, request => request.action === 'GetCallerIdentity' ? {status: 403, code: 'ExpiredToken', message: 'The security token included in the request is expired'} : undefined);
+		const state = tempDir();
+		const secrets = {AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-K7MDENG-DO-NOT-PRINT', AWS_SESSION_TOKEN: 'FwoGZXIvYXdzE-DO-NOT-PRINT'};
+		const result = await runCli(['--headless', '--json', '--state-dir', state], {env: {...env(), ...secrets, AWS_ENDPOINT_URL: proxy.url}});
+		await proxy.close();
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('AWS rejected the credentials (ExpiredToken: expired or invalid)');
+		expect(result.stderr).toContain('aws sso login');
+		expect(result.stderr.trim().split('\n')).toHaveLength(1);
+		const everything = [result.stdout, result.stderr, ...fs.readdirSync(state).map(name => fs.readFileSync(path.join(state, name), 'utf8'))].join('\n');
+		expect(everything).not.toContain('DO-NOT-PRINT');
 	});
 
 	it('--profile that does not exist: exit 2 with the credentials paragraph, no stack trace', async () => {
