@@ -1,6 +1,6 @@
 import type {Config} from '../config/schema.js';
 import {aggregate, emptySpend} from '../domain/classify.js';
-import {GLOBAL, prune, record, windowStats, type History} from '../domain/history.js';
+import {GLOBAL, globalKey, prune, record, windowStats, type History} from '../domain/history.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
 import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
@@ -76,7 +76,10 @@ export class Monitor {
 	private lastEvaluation: Evaluation | undefined;
 	private lastSpend = new Map<string, Spend>();
 
+	private readonly globalKey: string;
+
 	constructor(private readonly deps: Deps) {
+		this.globalKey = globalKey(deps.monitored);
 		this.paused = deps.options.paused ?? false;
 		this.history = deps.state.loadHistory();
 		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
@@ -107,7 +110,12 @@ export class Monitor {
 		}
 
 		if (kind === 'started') {
-			delete this.history[GLOBAL];
+			// Every monitored set's total: another run (say, the dashboard) may watch this one too.
+			for (const key of Object.keys(this.history)) {
+				if (key.startsWith(GLOBAL)) {
+					delete this.history[key];
+				}
+			}
 		}
 	}
 
@@ -184,7 +192,7 @@ export class Monitor {
 				}
 			}
 
-			record(this.history, GLOBAL, {at, usd: total});
+			record(this.history, this.globalKey, {at, usd: total});
 		}
 
 		const inputs: EnvironmentInput[] = monitored.map(name => ({
@@ -195,7 +203,7 @@ export class Monitor {
 			stale: staleReason,
 			stoppedByEnvwatch: this.stopped.has(name),
 		}));
-		const globalWindow = staleReason ? this.staleWindow(GLOBAL, config.global.windowMinutes, at) : windowStats(this.history[GLOBAL], config.global.windowMinutes * 60_000, at);
+		const globalWindow = staleReason ? this.staleWindow(this.globalKey, config.global.windowMinutes, at) : windowStats(this.history[this.globalKey], config.global.windowMinutes * 60_000, at);
 		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.

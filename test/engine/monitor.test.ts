@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import type {Fleet, FleetListing, FleetQuery} from '../../source/providers/types.js';
+import {globalKey} from '../../source/domain/history.js';
 import {halted, live, ManualClock, SimHarness, type SimHarnessOptions} from '../helpers/sim.js';
 
 let harnesses: SimHarness[] = [];
@@ -178,14 +179,14 @@ describe('history', () => {
 		await sim.poll();
 		const stoppedAt = sim.clock.nowMs - 15_000;
 		expect(sim.state.loadHistory()['dev']).toBeUndefined();
-		const globalBefore = sim.state.loadHistory()['*global']!;
+		const globalBefore = sim.state.loadHistory()[globalKey(['dev', 'staging', 'production'])]!;
 		expect(globalBefore).toHaveLength(3);
 
 		const next = await sim.poll();
 		const history = sim.state.loadHistory();
 		expect(history['dev']).toEqual([{at: stoppedAt + 15_000, usd: expect.closeTo(0.2324, 4)}]);
 		expect(history['staging']).toHaveLength(4);
-		expect(history['*global']).toHaveLength(4);
+		expect(history[globalKey(['dev', 'staging', 'production'])]).toHaveLength(4);
 		const dev = next.environments.find(view => view.name === 'dev')!;
 		expect(dev).toMatchObject({status: 'STOPPED', level: 'ok'});
 		expect(dev.baselineUsd).toBeCloseTo(0.2324, 4);

@@ -1,9 +1,9 @@
 import {
-	DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
+	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 	type Filter, type Instance as Ec2Instance, type InstanceStateChange,
 } from '@aws-sdk/client-ec2';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
-import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, RegionError, Target} from '../types.js';
+import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
 
@@ -235,6 +235,41 @@ export class AwsFleet implements Fleet {
 				await this.timer.sleep(backoffMs(attempt, this.options.backoffBaseMs ?? 1000, this.options.backoffCapMs ?? 20_000, this.options.random));
 			}
 		}
+	}
+
+	/**
+	 * RunInstances from a launch template, with the environment and agent role tags (and who
+	 * launched them) on the instances and their volumes. DryRun answers `permitted`.
+	 */
+	async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+		const tags = Object.entries(request.tags).map(([Key, Value]) => ({Key, Value}));
+		try {
+			const response = await this.client(request.region).send(new RunInstancesCommand({
+				LaunchTemplate: {...(request.template.id ? {LaunchTemplateId: request.template.id} : {LaunchTemplateName: request.template.name}), Version: request.template.version},
+				MinCount: request.count,
+				MaxCount: request.count,
+				...(request.instanceType ? {InstanceType: request.instanceType as never} : {}),
+				TagSpecifications: [{ResourceType: 'instance', Tags: tags}, {ResourceType: 'volume', Tags: tags}],
+				DryRun: request.dryRun,
+			}));
+			return {result: 'launched', instances: (response.Instances ?? []).map(instance => ({id: instance.InstanceId ?? '?', region: request.region, type: instance.InstanceType ?? request.instanceType ?? '?'}))};
+		} catch (error) {
+			const code = errorCode(error);
+			if (code === 'DryRunOperation') {
+				return {result: 'permitted', instances: [], message: 'DryRun: ec2:RunInstances permitted'};
+			}
+
+			return {result: code === 'UnauthorizedOperation' ? 'unauthorized' : 'error', instances: [], message: code === 'UnauthorizedOperation' ? 'ec2:RunInstances (and ec2:CreateTags) not permitted' : describeError(error)};
+		}
+	}
+
+	/** The instance type a launch template version would launch, to show its cost before starting. */
+	async templateInstanceType(region: string, template: LaunchRequest['template']): Promise<string | undefined> {
+		const response = await this.client(region).send(new DescribeLaunchTemplateVersionsCommand({
+			...(template.id ? {LaunchTemplateId: template.id} : {LaunchTemplateName: template.name}),
+			Versions: [template.version],
+		}));
+		return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.InstanceType;
 	}
 
 	close(): void {
