@@ -71,6 +71,8 @@ export class Monitor {
 	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
 	private lastLogged = new Set<string>();
 	private pending: {decision: Decision; dueAt: number} | null = null;
+	/** The billed-cost refresh a poll started (it does not hold the poll up). */
+	private billingRefresh: Promise<void> | undefined;
 	/** The automatic action last held back by pause or read-only, so it is logged once, not every poll. */
 	private heldBack: string | undefined;
 	private lastEvaluation: Evaluation | undefined;
@@ -144,6 +146,12 @@ export class Monitor {
 			const delay = this.failures === 0 ? this.intervalMs : Math.min(maxBackoffMs, this.intervalMs * 2 ** this.failures);
 			this.timer = setTimeout(() => void this.tick(), delay);
 		}
+	}
+
+	/** The latest snapshot once the billed-cost refresh the last poll started has finished (`--once`). */
+	async settled(): Promise<Snapshot | undefined> {
+		await this.billingRefresh;
+		return this.deps.store.getSnapshot();
 	}
 
 	/** One poll. A call while one is in flight returns that poll instead of starting another. */
@@ -222,7 +230,7 @@ export class Monitor {
 		}
 
 		const snapshot = this.publish(evaluation, inputs, globalWindow, at, staleReason ?? null, unknown);
-		void this.billing.refresh(at).then(refreshed => {
+		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
 				this.republish();
 			}

@@ -119,6 +119,14 @@ describe('envwatch against moto', () => {
 		expect([...(await states()).values()].every(state => state === 'running')).toBe(true);
 	});
 
+	it('--once where nothing answers: STALE with the reason, spend unknown (never $0), exit 1', async () => {
+		const result = await runCli(['--once', '--endpoint-url', `http://127.0.0.1:${await freePort()}`, ...regionFlags, '--state-dir', tempDir()], {env: {...env(), AWS_MAX_ATTEMPTS: '1'}});
+		expect(result.code).toBe(1);
+		expect(result.stdout).toContain('STALE: us-east-1:');
+		expect(result.stdout).toMatch(/Dev Environment: +STALE +\(\$\?\/hr\)/);
+		expect(result.stdout).not.toContain('$0.00/hr');
+	});
+
 	it('doctor: a checklist, exit 0 against moto', async () => {
 		const result = await runCli(['doctor', ...regionFlags], {env: env()});
 		expect(result.code).toBe(0);
