@@ -206,9 +206,12 @@ async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, store, options, audit} = runtime;
 	const interactive = !options.headless && io.stdin.isTTY && io.stdout.isTTY;
 	if (interactive) {
-		// DASHBOARD: the Ink dashboard renders here (issue 3). Until it lands, headless output.
-		io.stderr.write('envwatch: the dashboard is not built yet; showing the headless view.\n');
-	} else if (!options.headless) {
+		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
+		const {runDashboard} = await import('./ui/run.js');
+		return runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+	}
+
+	if (!options.headless) {
 		io.stderr.write('envwatch: not a terminal; showing the headless view (one line per poll; --json for NDJSON).\n');
 	}
 

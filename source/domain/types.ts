@@ -151,4 +151,8 @@ export type EnvironmentView = {
 	billed?: {todayUsd: number; monthToDateUsd: number} | null;
 	/** An agent policy violation (a rogue agent in a monitor-only environment, agents over the cap). */
 	violation: string | null;
+	/** Running agent instance IDs (for a confirmation's blast radius). */
+	agentIds?: string[];
+	/** What the running agents cost: the $/h a stop saves. */
+	agentHourlyUsd?: number;
 };

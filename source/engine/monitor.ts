@@ -471,6 +471,8 @@ export class Monitor {
 				trend: input.window.samples.map(sample => sample.usd),
 				billed: billedFor(input.name),
 				violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
+				agentIds: input.spend.agentIds.map(agent => agent.id),
+				agentHourlyUsd: input.spend.agentHourlyUsd,
 			};
 		});
 		const agentsRunning = inputs.reduce((sum, input) => sum + input.spend.agentsRunning, 0);
@@ -495,6 +497,8 @@ export class Monitor {
 			stale: error,
 			trend: globalWindow.samples.map(sample => sample.usd),
 			violation: null,
+			agentIds: environments.flatMap(view => view.agentIds ?? []),
+			agentHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
 			billed: billing.cost ? environments.reduce((sum, view) => ({todayUsd: sum.todayUsd + (view.billed?.todayUsd ?? 0), monthToDateUsd: sum.monthToDateUsd + (view.billed?.monthToDateUsd ?? 0)}), {todayUsd: 0, monthToDateUsd: 0}) : null,
 		};
 		const last = this.enforcer.lastStop();

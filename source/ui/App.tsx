@@ -1,0 +1,227 @@
+import React, {useCallback, useRef, useState} from 'react';
+import {useApp, useInput, useStdin, type Key} from 'ink';
+import type {ActionKind} from '../engine/enforcer.js';
+import type {Command} from '../engine/monitor.js';
+import {Dashboard, type Panel} from './components/Dashboard.js';
+import type {Flash} from './components/StatusLine.js';
+import {buildConfirmation, reduceConfirm} from './confirm.js';
+import {useNow} from './hooks/use-now.js';
+import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
+import {useTerminalSize} from './hooks/use-terminal-size.js';
+import {matchKey, type KeyContext, type KeyState} from './keymap.js';
+import type {Clock} from './ticker.js';
+
+/** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
+export type Controller = {
+	/** The result's one-line summary is flashed; its outcome picks the colour. */
+	command(command: Command): Promise<{summary: string; outcome: string} | undefined>;
+	cascadeTarget(): string | undefined;
+};
+
+export type AppProps = {
+	/** The engine's `SnapshotStore` (or anything with its two methods). */
+	store: SnapshotSource;
+	controller: Controller;
+	/** The 1-second clock for ages and countdowns. */
+	clock: Clock;
+	/** How long a flash message stays, in ms. @default 6000 */
+	flashMs?: number;
+	/** Called once when the user quits (q or Ctrl-C), before Ink unmounts. */
+	onQuit?: () => void;
+};
+
+const flashTone = (result: {outcome: string}): Flash['tone'] => result.outcome === 'failed' ? 'error' : result.outcome === 'executed' ? 'ok' : 'warn';
+
+function busyText(command: Command, cascadeTarget: string | undefined): string {
+	switch (command.kind) {
+		case 'stop': {
+			return `stopping ${command.environment}`;
+		}
+
+		case 'cascade': {
+			return `cascade: stopping ${cascadeTarget ?? 'the next environment'}`;
+		}
+
+		case 'emergency': {
+			return 'EMERGENCY: stopping every agent';
+		}
+
+		case 'undo': {
+			return 'undo: starting the stopped agents';
+		}
+
+		default: {
+			return command.kind;
+		}
+	}
+}
+
+/** The interactive dashboard: reads the one store, sends commands, never calls a provider. */
+export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps): React.JSX.Element {
+	const snapshot = useSnapshot(store);
+	const now = useNow(clock);
+	const {columns, rows} = useTerminalSize();
+	const {exit} = useApp();
+	const {isRawModeSupported} = useStdin();
+	const [selectedName, setSelectedName] = useState<string | undefined>(undefined);
+	const [panel, setPanel] = useState<Panel | undefined>(undefined);
+	const [flash, setFlash] = useState<Flash | undefined>(undefined);
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const busyRef = useRef(false);
+	// The latest panel and selection, for keys handled before React re-renders.
+	const panelRef = useRef<Panel | undefined>(undefined);
+	const selectedRef = useRef<string | undefined>(undefined);
+	const quitting = useRef(false);
+
+	const names = snapshot?.environments.map(view => view.name) ?? [];
+	const selected = selectedName !== undefined && names.includes(selectedName) ? selectedName : names[0];
+	const keys: KeyContext = {readOnly: snapshot?.mode.readOnly ?? true, pending: Boolean(snapshot?.pending), paused: snapshot?.mode.paused ?? false};
+
+	const say = useCallback((text: string, tone: Flash['tone']) => {
+		setFlash({text, tone, until: clock.getSnapshot() + flashMs});
+	}, [clock, flashMs]);
+
+	const run = useCallback((command: Command, label: string) => {
+		if (busyRef.current) {
+			say('busy: wait for the current action to finish', 'warn');
+			return;
+		}
+
+		busyRef.current = true;
+		setBusy(label);
+		controller.command(command).then(result => {
+			if (result) {
+				say(result.summary, flashTone(result));
+			} else if (command.kind === 'refresh') {
+				say('refreshed', 'ok');
+			}
+		}, (error: unknown) => {
+			say(`${command.kind} failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+		}).finally(() => {
+			busyRef.current = false;
+			setBusy(undefined);
+		});
+	}, [controller, say]);
+
+	const quit = useCallback(() => {
+		if (!quitting.current) {
+			quitting.current = true;
+			onQuit?.();
+			exit();
+		}
+	}, [exit, onQuit]);
+
+	/** One key against the current panel; returns the panel after it (side effects run at once). */
+	const step = (input: string, key: KeyState, current: Panel | undefined): Panel | undefined => {
+		if (current?.kind === 'confirm') {
+			const next = reduceConfirm(current.request, input, key);
+			switch (next.kind) {
+				case 'confirm': {
+					run(current.request.command, busyText(current.request.command, controller.cascadeTarget()));
+					return undefined;
+				}
+
+				case 'cancel': {
+					say('cancelled: nothing done', 'warn');
+					return undefined;
+				}
+
+				case 'edit': {
+					return {kind: 'confirm', request: next.request};
+				}
+
+				default: {
+					return current;
+				}
+			}
+		}
+
+		if (current?.kind === 'help' && (key.escape || input === '?')) {
+			return undefined;
+		}
+
+		const command = matchKey(input, key, keys);
+		switch (command) {
+			case undefined: {
+				return current;
+			}
+
+			case 'quit': {
+				quit();
+				return current;
+			}
+
+			case 'help': {
+				return {kind: 'help'};
+			}
+
+			case 'up':
+			case 'down': {
+				if (names.length > 0) {
+					const index = Math.max(0, names.indexOf(selectedRef.current ?? ''));
+					const next = command === 'up' ? Math.max(0, index - 1) : Math.min(names.length - 1, index + 1);
+					selectedRef.current = names[next];
+					setSelectedName(names[next]);
+				}
+
+				return current;
+			}
+
+			case 'refresh': {
+				run({kind: 'refresh'}, 'refreshing');
+				return current;
+			}
+
+			case 'pause': {
+				const paused = snapshot?.mode.paused ?? false;
+				run({kind: paused ? 'resume' : 'pause'}, paused ? 'resuming' : 'pausing');
+				say(paused ? 'automatic actions resumed' : 'automatic actions PAUSED: breaches are shown and logged, nothing is stopped automatically', paused ? 'ok' : 'warn');
+				return current;
+			}
+
+			case 'cancel-pending': {
+				run({kind: 'cancel-pending'}, 'cancelling');
+				say('automatic action cancelled; automatic actions paused (p resumes)', 'warn');
+				return current;
+			}
+
+			case 'stop':
+			case 'cascade':
+			case 'emergency':
+			case 'undo': {
+				if (!snapshot) {
+					return current;
+				}
+
+				const request = buildConfirmation(command satisfies ActionKind, {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
+				if ('refused' in request) {
+					say(request.refused, 'warn');
+					return current;
+				}
+
+				return {kind: 'confirm', request};
+			}
+		}
+	};
+
+	const handle = (input: string, key: Key) => {
+		// Over a slow link several keys can arrive in one chunk ("y" and Enter as "y\r"): take them
+		// one at a time, so a fast typist gets exactly what they typed.
+		const presses: Array<[string, KeyState]> = input.length > 1 && !key.ctrl && !key.meta && !input.startsWith('\u001B')
+			? [...input].map(char => [char, char === '\r' || char === '\n' ? {return: true} : {}])
+			: [[input, key]];
+		selectedRef.current = selected;
+		let current = panelRef.current;
+		for (const [char, state] of presses) {
+			current = step(char, state, current);
+		}
+
+		panelRef.current = current;
+		setPanel(current);
+	};
+
+	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
+	useInput(handle, {isActive: isRawModeSupported});
+
+	return <Dashboard snapshot={snapshot} now={now} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} />;
+}

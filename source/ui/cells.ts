@@ -1,0 +1,151 @@
+/**
+ * Pure object -> text for each cell of the dashboard, tested field by field. No React, no Ink:
+ * the components only place these strings and colour them.
+ */
+import {money, pct} from '../domain/format.js';
+import type {EnvironmentView} from '../domain/types.js';
+import type {Colour, Glyphs} from './theme.js';
+
+/** Dollars without cents when whole: `$5`, `$2.34`, `$1,200`. */
+export function compactMoney(usd: number): string {
+	if (Math.abs(usd) < 1000 && Number.isInteger(usd)) {
+		return `$${usd}`;
+	}
+
+	return money(usd);
+}
+
+export type Gauge = {bar: string; figures: string; colour: Colour};
+
+/** The increase against the threshold: `▮▮▮▮▮▯▯▯▯▯` and `1.2%/2.0% 30m`. */
+export function gauge(view: Pick<EnvironmentView, 'increasePct' | 'thresholdPct' | 'windowMinutes'>, glyphs: Glyphs, width = 10): Gauge {
+	const {increasePct, thresholdPct, windowMinutes} = view;
+	const ratio = increasePct === null || thresholdPct <= 0 ? 0 : Math.max(0, Math.min(1, increasePct / thresholdPct));
+	const filled = increasePct !== null && increasePct > 0 ? Math.max(1, Math.round(ratio * width)) : 0;
+	const bar = glyphs.gaugeFull.repeat(filled) + glyphs.gaugeEmpty.repeat(width - filled);
+	// No baseline (nothing ran a window ago) is not a 0% increase: say so.
+	const now = increasePct === null ? '--' : pct(increasePct);
+	const colour: Colour = increasePct === null ? 'gray' : increasePct >= thresholdPct ? 'red' : increasePct >= thresholdPct * 0.75 ? 'yellow' : 'green';
+	return {bar, figures: `${now}/${pct(thresholdPct)} ${windowMinutes}m`, colour};
+}
+
+/** Spend against the hourly cap: `$2.34/$5`, coloured by how close it is. */
+export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUsd' | 'unpriced'>, known = true): {text: string; colour: Colour | undefined} {
+	if (!known) {
+		// No poll has returned data yet: the spend is unknown, never $0.
+		return {text: `--/${compactMoney(view.maxHourlyUsd)}`, colour: 'magenta'};
+	}
+
+	const ratio = view.maxHourlyUsd > 0 ? view.hourlyUsd / view.maxHourlyUsd : 0;
+	const colour = ratio >= 1 ? 'red' : ratio >= 0.75 ? 'yellow' : undefined;
+	// Unpriced instances are never $0: a `+` says the figure is a lower bound.
+	return {text: `${money(view.hourlyUsd)}${view.unpriced > 0 ? '+' : ''}/${compactMoney(view.maxHourlyUsd)}`, colour};
+}
+
+/** Agents running / allowed: `4/∞`, `2/2`, `0/mon`. */
+export function agentsCell(agents: EnvironmentView['agents'], glyphs: Glyphs, global = false): {text: string; over: boolean} {
+	if (global) {
+		return {text: String(agents.running), over: false};
+	}
+
+	if (agents.allowed === 'all') {
+		return {text: `${agents.running}/${glyphs.infinity}`, over: false};
+	}
+
+	if (agents.allowed === 'monitor-only') {
+		return {text: `${agents.running}/mon`, over: agents.running > 0};
+	}
+
+	return {text: `${agents.running}/${agents.allowed}`, over: agents.running > agents.allowed};
+}
+
+/** The window's spend as a sparkline of at most `width` glyphs (the newest samples). */
+export function sparkline(values: readonly number[], glyphs: Glyphs, width: number): string {
+	if (width <= 0 || values.length === 0) {
+		return '';
+	}
+
+	const recent = values.slice(-width);
+	const min = Math.min(...recent);
+	const max = Math.max(...recent);
+	const top = glyphs.spark.length - 1;
+	return recent.map(value => glyphs.spark[max === min ? 0 : Math.round(((value - min) / (max - min)) * top)]).join('');
+}
+
+/** `3s`, `2m`, `1h5m` since a time, or `never`. */
+export function age(now: number, at: number | null): string {
+	if (at === null) {
+		return 'never';
+	}
+
+	const seconds = Math.max(0, Math.round((now - at) / 1000));
+	if (seconds < 60) {
+		return `${seconds}s`;
+	}
+
+	const minutes = Math.floor(seconds / 60);
+	return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
+}
+
+/** Fresh, then yellow, then red, as the last good update ages against the poll interval. */
+export function ageColour(now: number, lastSuccessAt: number | null, intervalSeconds: number, error: string | null): Colour {
+	if (lastSuccessAt === null) {
+		return error ? 'red' : 'yellow';
+	}
+
+	const elapsed = (now - lastSuccessAt) / 1000;
+	if (elapsed > intervalSeconds * 4 || (error && elapsed > intervalSeconds * 2)) {
+		return 'red';
+	}
+
+	return elapsed > intervalSeconds * 2 || error ? 'yellow' : 'green';
+}
+
+/** Cuts `text` to `width` display cells, ending in the ellipsis when cut. */
+export function fit(text: string, width: number, ellipsis = '…'): string {
+	if (width <= 0) {
+		return '';
+	}
+
+	const chars = [...text];
+	return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + ellipsis;
+}
+
+export function pad(text: string, width: number, align: 'left' | 'right' = 'left', ellipsis = '…'): string {
+	const cut = fit(text, width, ellipsis);
+	const room = width - [...cut].length;
+	return align === 'left' ? cut + ' '.repeat(room) : ' '.repeat(room) + cut;
+}
+
+/** Places cells left to right, wrapping to the next line, never past `maxLines`. */
+export function flow<T extends {width: number}>(cells: readonly T[], width: number, maxLines: number, gap = 2): T[][] {
+	const lines: T[][] = [];
+	let line: T[] = [];
+	let used = 0;
+	for (const cell of cells) {
+		const need = (line.length > 0 ? gap : 0) + cell.width;
+		if (line.length > 0 && used + need > width) {
+			lines.push(line);
+			line = [];
+			used = 0;
+			if (lines.length === maxLines) {
+				return lines;
+			}
+		}
+
+		used += line.length > 0 ? gap + cell.width : cell.width;
+		line.push(cell);
+	}
+
+	if (line.length > 0 && lines.length < maxLines) {
+		lines.push(line);
+	}
+
+	return lines;
+}
+
+/** `HH:MM:SS` of an audit entry's ISO time, in the terminal's time zone. */
+export function clockTime(iso: string): string {
+	const date = new Date(iso);
+	return Number.isNaN(date.getTime()) ? iso.slice(11, 19) : date.toTimeString().slice(0, 8);
+}

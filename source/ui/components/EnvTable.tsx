@@ -1,0 +1,74 @@
+import React from 'react';
+import {Text} from 'ink';
+import type {EnvironmentView} from '../../domain/types.js';
+import {agentsCell, gauge, pad, sparkline, spendCell} from '../cells.js';
+import type {ColumnWidths} from '../layout.js';
+import {statusColour, useTheme} from '../theme.js';
+
+/** The column heads, aligned with `EnvRow`. */
+export function ColumnHeads({widths}: {widths: ColumnWidths}): React.JSX.Element {
+	const {glyphs} = useTheme();
+	const cells = [
+		' '.repeat(widths.selector) + pad('ENV', widths.name, 'left', glyphs.ellipsis),
+		pad('STATUS', widths.status),
+		pad('$/H / CAP', widths.spend, 'right'),
+		pad('AGENTS', widths.agents, 'right'),
+		...(widths.bar > 0 ? [pad('INCREASE', widths.bar)] : []),
+		...(widths.figures > 0 ? [pad(widths.bar > 0 ? 'NOW/MAX WIN' : 'INCREASE', widths.figures)] : []),
+		...(widths.trend > 0 ? [pad('TREND', widths.trend)] : []),
+	];
+	return <Text dimColor wrap="truncate-end">{cells.join(' ')}</Text>;
+}
+
+export type EnvRowProps = {
+	view: EnvironmentView;
+	widths: ColumnWidths;
+	/** Under the cursor: marked with the selector glyph and a bold name. */
+	selected?: boolean;
+	/** The global row: agents without an allowance. */
+	global?: boolean;
+	/** False until a poll has returned data: figures are unknown, not zero. @default true */
+	known?: boolean;
+};
+
+/**
+ * One environment: status word and colour, $/h against the cap, agents running/allowed, the
+ * threshold gauge and the window's sparkline. Every state has its word; colour only reinforces.
+ */
+function EnvRowView({view, widths, selected = false, global = false, known = true}: EnvRowProps): React.JSX.Element {
+	const theme = useTheme();
+	const {glyphs, tone} = theme;
+	const status = view.status;
+	const spend = spendCell(view, known);
+	const agents = agentsCell(view.agents, glyphs, global);
+	const meter = gauge(view, glyphs, widths.bar || 10);
+	const dim = status === 'STOPPED';
+	return (
+		<Text wrap="truncate-end" dimColor={dim}>
+			<Text color={tone('cyan')}>{pad(selected ? glyphs.selected : '', widths.selector)}</Text>
+			<Text bold={selected || global}>{pad(view.name, widths.name, 'left', glyphs.ellipsis)}</Text>
+			{' '}
+			<Text color={dim ? undefined : tone(statusColour[status])} bold={status === 'BREACH'}>{pad(status, widths.status)}</Text>
+			{' '}
+			<Text color={tone(spend.colour ?? 'white')}>{pad(spend.text, widths.spend, 'right')}</Text>
+			{' '}
+			<Text color={agents.over ? tone('yellow') : undefined}>{pad(agents.text, widths.agents, 'right')}</Text>
+			{widths.bar > 0 ? <Text color={tone(meter.colour)}>{' ' + meter.bar}</Text> : null}
+			{widths.figures > 0 ? ' ' + pad(meter.figures, widths.figures) : null}
+			{widths.trend > 0 ? <Text color={tone('cyan')}>{' ' + sparkline(view.trend, glyphs, widths.trend)}</Text> : null}
+		</Text>
+	);
+}
+
+/** Memoised: a publish that leaves a row's figures alone does not re-render it. */
+export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected === after.selected && before.global === after.global && before.known === after.known && sameWidths(before.widths, after.widths) && sameView(before.view, after.view));
+
+function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
+	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running
+		&& a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
+		&& a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
+}
+
+function sameWidths(a: ColumnWidths, b: ColumnWidths): boolean {
+	return a === b || (Object.keys(a) as Array<keyof ColumnWidths>).every(key => a[key] === b[key]);
+}

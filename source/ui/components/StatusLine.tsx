@@ -1,0 +1,58 @@
+import React from 'react';
+import type {Snapshot} from '../../engine/snapshot.js';
+import type {Colour} from '../theme.js';
+import {Line} from './Line.js';
+
+export type Flash = {text: string; tone: 'ok' | 'warn' | 'error'; until: number};
+
+export type StatusLineProps = {
+	snapshot: Snapshot;
+	now: number;
+	/** What a command in flight is doing. */
+	busy?: string | undefined;
+	flash?: Flash | undefined;
+	columns: number;
+};
+
+/** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state. */
+export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns'>): {text: string; colour: Colour | undefined; bold?: boolean} {
+	if (busy) {
+		return {text: `${busy}...`, colour: 'cyan'};
+	}
+
+	if (snapshot.pending) {
+		const {decision, dueAt} = snapshot.pending;
+		const seconds = Math.max(0, Math.ceil((dueAt - now) / 1000));
+		const target = decision.kind === 'emergency' ? 'EMERGENCY stop of every agent' : `stop ${'environment' in decision ? decision.environment : ''}`;
+		return {text: `AUTO ${target} in ${seconds}s: ${decision.reason}. Press x to cancel`, colour: 'red', bold: true};
+	}
+
+	if (flash && now < flash.until) {
+		return {text: flash.text, colour: flash.tone === 'ok' ? 'green' : flash.tone === 'warn' ? 'yellow' : 'red'};
+	}
+
+	if (snapshot.error) {
+		return {text: `last poll failed: ${snapshot.error} (figures are the last known; no automatic action)`, colour: 'magenta'};
+	}
+
+	const violations = snapshot.environments.filter(view => view.violation);
+	if (violations.length > 0 && !violations.some(view => view.level === 'breach')) {
+		return {text: violations.map(view => view.violation).join(' | '), colour: 'yellow'};
+	}
+
+	const troubled = [...snapshot.environments, snapshot.global].filter(view => view.level === 'breach' || view.level === 'warn');
+	if (troubled.length > 0) {
+		return {text: troubled.map(view => `${view.name}: ${view.reasons.join('; ')}`).join(' | '), colour: troubled.some(view => view.level === 'breach') ? 'red' : 'yellow'};
+	}
+
+	if (snapshot.unknown.instances > 0) {
+		return {text: `${snapshot.unknown.instances} tagged instances belong to no configured environment (${snapshot.unknown.tagValues.join(', ')})`, colour: 'yellow'};
+	}
+
+	return {text: 'all environments within their limits', colour: undefined};
+}
+
+export function StatusLine(props: StatusLineProps): React.JSX.Element {
+	const status = statusText(props);
+	return <Line segments={[{text: status.text, colour: status.colour, dim: !status.colour, bold: status.bold}]} width={props.columns} />;
+}

@@ -1,0 +1,182 @@
+/**
+ * A confirmation is a request object in state, built from the snapshot and stating the blast
+ * radius. No is the default: `y` confirms, `n`, Esc and Enter cancel. Risky requests name a word
+ * to type instead (`stop all`, or a monitor-only environment's name); a wrong word clears the
+ * input and says so. Pure: `reduceConfirm` is the whole key handling.
+ */
+import {money} from '../domain/format.js';
+import type {EnvironmentView} from '../domain/types.js';
+import type {Snapshot} from '../engine/snapshot.js';
+import type {Command} from '../engine/monitor.js';
+import type {KeyState} from './keymap.js';
+
+export type ConfirmRequest = {
+	/** What runs on confirm. */
+	command: Command;
+	/** `Stop dev?` */
+	title: string;
+	/** The blast radius, one fact per line. */
+	details: string[];
+	/** When set, the user must type this and press Enter; `y` alone does nothing. */
+	typed?: string;
+	/** What has been typed so far. */
+	input: string;
+	/** Feedback after a wrong word. */
+	error?: string;
+	/** Severity for the panel's colour. */
+	danger: boolean;
+};
+
+const firstIds = 3;
+
+function idsLine(ids: readonly string[]): string {
+	if (ids.length === 0) {
+		return 'instances: none running now';
+	}
+
+	const more = ids.length > firstIds ? ` +${ids.length - firstIds} more` : '';
+	return `instances: ${ids.slice(0, firstIds).join(', ')}${more}`;
+}
+
+function agentsWord(count: number): string {
+	return `${count} agent${count === 1 ? '' : 's'}`;
+}
+
+function radius(views: readonly EnvironmentView[]): string[] {
+	const count = views.reduce((sum, view) => sum + view.agents.running, 0);
+	const ids = views.flatMap(view => view.agentIds ?? []);
+	const saves = views.reduce((sum, view) => sum + (view.agentHourlyUsd ?? 0), 0);
+	return [
+		`environment${views.length === 1 ? '' : 's'}: ${views.map(view => view.name).join(', ') || 'none'}`,
+		`${agentsWord(count)} running`,
+		idsLine(ids),
+		`saves ${money(saves)}/h of ${money(views.reduce((sum, view) => sum + view.hourlyUsd, 0))}/h`,
+	];
+}
+
+function modeNote(snapshot: Snapshot): string[] {
+	if (snapshot.mode.dryRun) {
+		return ['DRY-RUN: EC2 only checks the permission; nothing stops'];
+	}
+
+	return [];
+}
+
+export type ConfirmSource = {
+	snapshot: Snapshot;
+	/** The environment under the cursor (for `s`). */
+	selected: string | undefined;
+	/** `Monitor.cascadeTarget()`. */
+	cascadeTarget: string | undefined;
+};
+
+/** The request for a dangerous command, or a reason it cannot be asked (flashed instead). */
+export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo', source: ConfirmSource): ConfirmRequest | {refused: string} {
+	const {snapshot} = source;
+	const byName = (name: string) => snapshot.environments.find(view => view.name === name);
+	const verb = snapshot.mode.action === 'terminate' ? 'Terminate' : 'Stop';
+	switch (kind) {
+		case 'stop': {
+			const view = source.selected === undefined ? undefined : byName(source.selected);
+			if (!view) {
+				return {refused: 'no environment selected'};
+			}
+
+			const monitorOnly = view.agents.allowed === 'monitor-only';
+			return {
+				command: {kind: 'stop', environment: view.name},
+				title: `${verb} ${view.name}'s agents?`,
+				details: [...radius([view]), ...(monitorOnly ? [`${view.name} is monitor-only: envwatch never stops it on its own`] : []), ...modeNote(snapshot)],
+				...(monitorOnly ? {typed: view.name} : {}),
+				input: '',
+				danger: true,
+			};
+		}
+
+		case 'cascade': {
+			if (!source.cascadeTarget) {
+				return {refused: 'cascade: no environment that stops on breach is running agents'};
+			}
+
+			const view = byName(source.cascadeTarget);
+			return {
+				command: {kind: 'cascade'},
+				title: `Cascade step: ${verb.toLowerCase()} ${source.cascadeTarget}, the lowest-priority environment running agents?`,
+				details: [...radius(view ? [view] : []), ...modeNote(snapshot)],
+				input: '',
+				danger: true,
+			};
+		}
+
+		case 'emergency': {
+			return {
+				command: {kind: 'emergency'},
+				title: `EMERGENCY: ${verb.toLowerCase()} every agent in every monitored environment?`,
+				details: [...radius(snapshot.environments.filter(view => view.agents.running > 0)), ...modeNote(snapshot)],
+				typed: 'stop all',
+				input: '',
+				danger: true,
+			};
+		}
+
+		case 'undo': {
+			const last = snapshot.lastStop;
+			if (!last) {
+				return {refused: 'nothing to undo: envwatch has not stopped anything'};
+			}
+
+			return {
+				command: {kind: 'undo'},
+				title: `Undo: start the ${agentsWord(last.count)} stopped in ${last.environments.join(', ')} again?`,
+				details: [`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`, ...modeNote(snapshot)],
+				input: '',
+				danger: false,
+			};
+		}
+	}
+}
+
+export type ConfirmStep = {kind: 'confirm'} | {kind: 'cancel'} | {kind: 'edit'; request: ConfirmRequest} | {kind: 'ignore'};
+
+/** One key press against an open confirmation. */
+export function reduceConfirm(request: ConfirmRequest, input: string, key: KeyState): ConfirmStep {
+	if (key.escape || (key.ctrl && input === 'c')) {
+		return {kind: 'cancel'};
+	}
+
+	if (!request.typed) {
+		if (input === 'y' || input === 'Y') {
+			return {kind: 'confirm'};
+		}
+
+		// No is the default: Enter, n and anything else that is not y leave things as they are.
+		if (input === 'n' || input === 'N' || key.return) {
+			return {kind: 'cancel'};
+		}
+
+		return {kind: 'ignore'};
+	}
+
+	if (key.return) {
+		if (request.input === request.typed) {
+			return {kind: 'confirm'};
+		}
+
+		if (request.input === '') {
+			return {kind: 'cancel'};
+		}
+
+		return {kind: 'edit', request: {...request, input: '', error: `"${request.input}" is not "${request.typed}": nothing done; type it again or press Esc`}};
+	}
+
+	if (key.backspace || key.delete) {
+		return {kind: 'edit', request: {...request, input: [...request.input].slice(0, -1).join(''), error: undefined}};
+	}
+
+	// Printable input only (pasted text arrives as one string).
+	if (input && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input) && request.input.length + input.length <= 64) {
+		return {kind: 'edit', request: {...request, input: request.input + input, error: undefined}};
+	}
+
+	return {kind: 'ignore'};
+}

@@ -1,0 +1,101 @@
+/**
+ * Works around a cursor bug in Ink 6.8.0's incremental renderer (`incrementalRendering: true`).
+ *
+ * An inline (not full-screen) frame ends with a newline, so after writing it the cursor sits on
+ * the line below the frame. The next incremental frame starts with `cursorUp(previousLines - 1)`,
+ * which assumes the cursor is *on* the last line: one line short, so every changed line lands one
+ * row too low and the top line is duplicated on each tick (reproduced in tmux with a three-line
+ * counter). Ink's other paths are consistent with that assumption: after a terminal shrink it
+ * clears the screen and writes the frame without its trailing newline, leaving the cursor on the
+ * last line.
+ *
+ * So this stdout wrapper watches where Ink left the cursor: when the last frame write ended
+ * below the frame (a newline, or `CSI E` moving past an unchanged last line), a write that
+ * *starts* with `CSI n A` (an incremental frame's opening move; Ink writes its synchronized-update
+ * markers and cursor hide/show separately) goes up `n + 1` lines. Everything else passes through.
+ * Remove this with an Ink release that fixes it (Ink 7 and 8 need Node 22).
+ */
+// eslint-disable-next-line no-control-regex -- matching escape sequences is the point
+const frameStart = /^\u001B\[(\d+)A/;
+// eslint-disable-next-line no-control-regex -- DEC private mode toggles (synchronized update, cursor)
+const modeOnly = /^(?:\u001B\[\?\d+[hl])+$/;
+
+export type CursorTracker = {
+	/** The chunk to write instead. */
+	correct(chunk: string): string;
+	/** The screen was cleared and the cursor sent home: it is not below a frame. */
+	reset(): void;
+};
+
+export function cursorTracker(): CursorTracker {
+	let belowFrame = false;
+	return {
+		correct(chunk) {
+			if (chunk === '' || modeOnly.test(chunk)) {
+				return chunk;
+			}
+
+			const fixed = belowFrame ? chunk.replace(frameStart, (_match, count: string) => `\u001B[${Number(count) + 1}A`) : chunk;
+			belowFrame = chunk.endsWith('\n') || chunk.endsWith('\u001B[E');
+			return fixed;
+		},
+		reset() {
+			belowFrame = false;
+		},
+	};
+}
+
+/**
+ * A view of `stdout` for Ink: the same stream (size, events, TTY), with the corrected writes.
+ *
+ * Resizes get a clean slate too. A terminal reflows long lines when it narrows and scrolls when
+ * it gets shorter, so the old frame is no longer where Ink thinks it is, and Ink only redraws
+ * from scratch when the width decreased (and then erases by its own line count, leaving the
+ * reflowed rows behind). So on every resize, before Ink's handler runs, the visible screen is
+ * cleared with the cursor home, and `columns` reads until Ink's next write are made to look like
+ * a decrease, which sends Ink down its redraw-everything path; its later reads are real.
+ */
+export function inkStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream & {dispose(): void} {
+	const tracker = cursorTracker();
+	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
+		// Ink's first write after a resize is the erase of its redraw-everything path: from here on
+		// it must see the real width (it lays out with it).
+		resized = false;
+		const fixed = typeof chunk === 'string' ? tracker.correct(chunk) : chunk;
+		return (stdout.write as (...args: unknown[]) => boolean)(fixed, ...rest);
+	};
+
+	let resized = false;
+	// Ink remembers the width it read last; a fresh, ever smaller (negative) one is always "less".
+	let fakeWidth = 0;
+	const onResize = () => {
+		resized = true;
+		fakeWidth--;
+		stdout.write('\u001B[2J\u001B[H');
+		tracker.reset();
+	};
+
+	stdout.prependListener('resize', onResize);
+	const dispose = () => {
+		stdout.off('resize', onResize);
+	};
+
+	return new Proxy(stdout, {
+		get(target, property) {
+			if (property === 'write') {
+				return write;
+			}
+
+			if (property === 'dispose') {
+				return dispose;
+			}
+
+			if (property === 'columns' && resized) {
+				return fakeWidth;
+			}
+
+			const value: unknown = Reflect.get(target, property, target);
+			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+		},
+	}) as NodeJS.WriteStream & {dispose(): void};
+}

@@ -1,0 +1,114 @@
+/**
+ * Shortcuts are data: one table maps each dashboard command to its keys. The input handler
+ * matches with `matchKey` and the key bar and help overlay are drawn from `visibleBindings`, so
+ * what is offered is exactly what is bound. Pure: no React, no Ink.
+ */
+
+export type UiCommand =
+	| 'up'
+	| 'down'
+	| 'stop'
+	| 'cascade'
+	| 'emergency'
+	| 'undo'
+	| 'pause'
+	| 'cancel-pending'
+	| 'refresh'
+	| 'help'
+	| 'quit';
+
+/** The parts of Ink's `Key` the matcher looks at. */
+export type KeyState = {
+	upArrow?: boolean;
+	downArrow?: boolean;
+	return?: boolean;
+	escape?: boolean;
+	ctrl?: boolean;
+	meta?: boolean;
+	backspace?: boolean;
+	delete?: boolean;
+};
+
+type KeySpec = {input?: string; ctrl?: boolean; upArrow?: true; downArrow?: true};
+
+export type Binding = {
+	command: UiCommand;
+	keys: KeySpec[];
+	/** How the key bar and help write the keys. */
+	keyLabel: string;
+	/** The short word in the key bar. */
+	label: string;
+	/** The help overlay's sentence. */
+	help: string;
+	/** Not bound at all, and not shown, under `--read-only`. */
+	dangerous: boolean;
+	/** Shown in the key bar (the help overlay lists every bound key). */
+	inBar: boolean;
+	/** Bound only while an automatic action waits out its grace period. */
+	needsPending?: boolean;
+};
+
+export const bindings: readonly Binding[] = [
+	{command: 'up', keys: [{upArrow: true}, {input: 'k'}], keyLabel: '↑/k', label: 'up', help: 'select the environment above', dangerous: false, inBar: false},
+	{command: 'down', keys: [{downArrow: true}, {input: 'j'}], keyLabel: '↓/j', label: 'down', help: 'select the environment below', dangerous: false, inBar: false},
+	{command: 'cancel-pending', keys: [{input: 'x'}], keyLabel: 'x', label: 'cancel auto-stop', help: 'cancel the automatic action counting down (and pause automatic actions)', dangerous: false, inBar: true, needsPending: true},
+	{command: 'stop', keys: [{input: 's'}], keyLabel: 's', label: 'stop', help: 'stop the selected environment\'s agents', dangerous: true, inBar: true},
+	{command: 'cascade', keys: [{input: 'c'}], keyLabel: 'c', label: 'cascade', help: 'one cascade step: stop the lowest-priority environment still running agents', dangerous: true, inBar: true},
+	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent in every monitored environment', dangerous: true, inBar: true},
+	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
+	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
+	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
+	{command: 'help', keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true},
+	{command: 'quit', keys: [{input: 'q'}, {input: 'c', ctrl: true}], keyLabel: 'q', label: 'quit', help: 'quit (Ctrl-C too); automatic guarding stops with it', dangerous: false, inBar: true},
+];
+
+export type KeyContext = {
+	readOnly: boolean;
+	/** An automatic action is counting down its grace period. */
+	pending: boolean;
+	/** Automatic actions are paused: `p` then resumes. */
+	paused?: boolean;
+};
+
+/** The bindings that exist in this context: read-only drops the dangerous ones entirely. */
+export function activeBindings(context: KeyContext): Binding[] {
+	return bindings.filter(binding => !(context.readOnly && binding.dangerous) && !(binding.needsPending && !context.pending));
+}
+
+function matches(spec: KeySpec, input: string, key: KeyState): boolean {
+	if (spec.upArrow) {
+		return Boolean(key.upArrow);
+	}
+
+	if (spec.downArrow) {
+		return Boolean(key.downArrow);
+	}
+
+	if (Boolean(spec.ctrl) !== Boolean(key.ctrl) || key.meta) {
+		return false;
+	}
+
+	return spec.input === input;
+}
+
+/** The command a key press means in this context, or undefined when the key is not bound. */
+export function matchKey(input: string, key: KeyState, context: KeyContext): UiCommand | undefined {
+	return activeBindings(context).find(binding => binding.keys.some(spec => matches(spec, input, key)))?.command;
+}
+
+/** A binding's label in this context (`p` says what it will do). */
+export function labelOf(binding: Binding, context: KeyContext): string {
+	return binding.command === 'pause' && context.paused ? 'resume' : binding.label;
+}
+
+/** The key bar's items, in table order; the arrows are folded into one "select" item. */
+export function keyBarItems(context: KeyContext, arrows = '↑↓'): Array<{keys: string; label: string}> {
+	const items = [{keys: arrows, label: 'select'}];
+	for (const binding of activeBindings(context)) {
+		if (binding.inBar) {
+			items.push({keys: binding.keyLabel, label: labelOf(binding, context)});
+		}
+	}
+
+	return items;
+}

@@ -1,0 +1,136 @@
+// First, before React loads (this file has no JSX, so nothing is imported ahead of it).
+import './production-env.js';
+import os from 'node:os';
+import React from 'react';
+import {render} from 'ink';
+import type {Command} from '../engine/monitor.js';
+import {App, type Controller} from './App.js';
+import {inkStdout} from './ink-fix.js';
+import type {SnapshotSource} from './hooks/use-snapshot.js';
+import {colourWanted, makeTheme, ThemeContext} from './theme.js';
+import {createTicker, type Ticker} from './ticker.js';
+
+export type DashboardOptions = {
+	/** The engine's `SnapshotStore`. */
+	store: SnapshotSource;
+	/** The engine's `Monitor` (started by the caller, or by `runDashboard` when `start` is set). */
+	monitor: Controller & {start?(): void; stop(): Promise<void>};
+	/** Closed last, after the monitor stopped and any action in flight finished. */
+	audit?: {close(): void};
+	/** `--no-color`; NO_COLOR in `env` also turns colour off. @default false */
+	noColor?: boolean;
+	/** `--ascii`: no box drawing, no block glyphs. @default false */
+	ascii?: boolean;
+	/** @default process.env */
+	env?: NodeJS.ProcessEnv;
+	/** @default process.stdout */
+	stdout?: NodeJS.WriteStream;
+	/** @default process.stdin */
+	stdin?: NodeJS.ReadStream;
+	/** @default process.stderr */
+	stderr?: NodeJS.WriteStream;
+	/** Frame-rate cap: plenty for a dashboard that changes once a second. @default 10 */
+	maxFps?: number;
+	/** Call `monitor.start()` after the first frame is mounted. @default true */
+	start?: boolean;
+	/** Signals that end the dashboard cleanly. @default ['SIGHUP', 'SIGTERM', 'SIGINT'] */
+	signals?: NodeJS.Signals[];
+	/** Route console output around the frame (Ink's patchConsole). @default true */
+	patchConsole?: boolean;
+	/** Test seam: the clock. @default a 1-second ticker */
+	ticker?: Ticker;
+};
+
+
+/**
+ * Whether the interactive dashboard can run here. A non-TTY stdin or stdout means the headless
+ * output instead, with `note` printed once on stderr; raw mode is never attempted.
+ */
+export function dashboardSupported(stdin: {isTTY?: boolean} = process.stdin, stdout: {isTTY?: boolean} = process.stdout): {ok: true} | {ok: false; note: string} {
+	if (stdin.isTTY && stdout.isTTY) {
+		return {ok: true};
+	}
+
+	const which = !stdout.isTTY ? 'stdout is not a terminal' : 'stdin is not a terminal';
+	return {ok: false, note: `envwatch: ${which}; printing headless output instead of the dashboard`};
+}
+
+/**
+ * Renders the dashboard until the user quits or a signal arrives; resolves with the exit code
+ * (0 on quit, 128 + signal number on a signal). On the way out it always restores the terminal,
+ * waits for an action in flight to be recorded, stops the monitor and closes the audit log: a
+ * dropped SSH session (SIGHUP) never leaves a half-done action unrecorded.
+ */
+export async function runDashboard(options: DashboardOptions): Promise<number> {
+	const env = options.env ?? process.env;
+	const stdout = options.stdout ?? process.stdout;
+	const stdin = options.stdin ?? process.stdin;
+	const theme = makeTheme({colour: colourWanted(env, options.noColor ?? false), ascii: options.ascii ?? false});
+	const ticker = options.ticker ?? createTicker();
+
+	// Every command goes through here, so shutdown can wait for the one in flight.
+	const inFlight = new Set<Promise<unknown>>();
+	const controller: Controller = {
+		command(command: Command) {
+			const promise = options.monitor.command(command);
+			inFlight.add(promise);
+			void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
+			return promise;
+		},
+		cascadeTarget: () => options.monitor.cascadeTarget(),
+	};
+
+	// A hung-up terminal makes writes fail (EIO, EPIPE): that must not crash the shutdown.
+	const ignoreWriteError = () => undefined;
+	stdout.on('error', ignoreWriteError);
+
+	let code = 0;
+	const inkOut = inkStdout(stdout);
+	const instance = render(
+		React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker})),
+		{
+			stdout: inkOut,
+			stdin,
+			stderr: options.stderr ?? process.stderr,
+			// Quit is ours (q, Ctrl-C): it runs the same clean shutdown as a signal.
+			exitOnCtrlC: false,
+			patchConsole: options.patchConsole ?? true,
+			incrementalRendering: true,
+			maxFps: options.maxFps ?? 10,
+		},
+	);
+
+	const signals = options.signals ?? ['SIGHUP', 'SIGTERM', 'SIGINT'];
+	const onSignal = (signal: NodeJS.Signals) => {
+		code = 128 + (os.constants.signals[signal] ?? 0);
+		instance.unmount();
+	};
+
+	for (const signal of signals) {
+		process.on(signal, onSignal);
+	}
+
+	if (options.start ?? true) {
+		options.monitor.start?.();
+	}
+
+	try {
+		await instance.waitUntilExit();
+	} catch {
+		code ||= 1;
+	} finally {
+		for (const signal of signals) {
+			process.off(signal, onSignal);
+		}
+
+		ticker.stop();
+		inkOut.dispose();
+		// Unmounting restored raw mode and the cursor; now let a stop in flight finish and be logged.
+		await Promise.allSettled([...inFlight]);
+		await options.monitor.stop().catch(() => undefined);
+		options.audit?.close();
+		stdout.off('error', ignoreWriteError);
+	}
+
+	return code;
+}

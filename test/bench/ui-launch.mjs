@@ -1,0 +1,68 @@
+// Launch to first full frame: `node dist/cli.js --demo calm` in a pseudo-terminal (script(1)) at
+// 80x24, timed from spawn until the key bar of the first frame with data has been written.
+// Median of N runs; then one run with module hooks proving the AWS SDK is never loaded in demo.
+// Run: npm run build && node test/bench/ui-launch.mjs [runs]
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath, pathToFileURL} from 'node:url';
+import {median} from './ui-fixture.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = path.join(root, 'dist', 'cli.js');
+const guard = fileURLToPath(new URL('ui-sdk-guard.js', import.meta.url));
+
+function launchOnce(extraNodeArgs = [], env = {}) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-launch-'));
+	const command = `stty cols 80 rows 24; exec node ${extraNodeArgs.join(' ')} ${cli} --demo calm --state-dir ${dir}/state`;
+	const childEnv = {...process.env, ...env, TERM: 'xterm-256color'};
+	delete childEnv.CI;
+	delete childEnv.CONTINUOUS_INTEGRATION;
+	return new Promise((resolve, reject) => {
+		const started = process.hrtime.bigint();
+		const child = spawn('script', ['-qfec', command, '/dev/null'], {env: childEnv, stdio: ['pipe', 'pipe', 'inherit']});
+		let output = '';
+		let seen = false;
+		child.stdin.on('error', () => undefined);
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`no full frame within 20 s; got:\n${output}`));
+		}, 20_000);
+		child.stdout.on('data', chunk => {
+			output += chunk.toString('utf8');
+			// The first frame with data ends with the key bar; "waiting for the first poll" has none.
+			if (!seen && /global/.test(output) && /q.*quit/.test(output)) {
+				seen = true;
+				const ms = Number(process.hrtime.bigint() - started) / 1e6;
+				globalThis.clearTimeout(timer);
+				child.stdin.write('q');
+				child.once('exit', () => resolve(ms));
+			}
+		});
+	});
+}
+
+export async function run(runs = Number(process.env.ENVWATCH_BENCH_RUNS ?? 9)) {
+	if (!fs.existsSync(cli)) {
+		throw new Error('run npm run build first');
+	}
+
+	await launchOnce();
+	const times = [];
+	for (let index = 0; index < runs; index++) {
+		times.push(await launchOnce());
+	}
+
+	const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-sdk-')), 'sdk.log');
+	await launchOnce([`--import ${guard}`], {ENVWATCH_SDK_LOG: log});
+	const sdk = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+	return [
+		`launch to first full frame (--demo, 80x24, ${runs} runs after a warm-up): median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}) on ${os.cpus().length} cores`,
+		`AWS SDK modules loaded in demo: ${sdk.length}${sdk.length > 0 ? ` (${sdk.slice(0, 3).join(', ')})` : ''}`,
+	];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+	console.log((await run(Number(process.argv[2] ?? 9))).join('\n'));
+}

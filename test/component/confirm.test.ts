@@ -1,0 +1,79 @@
+import {describe, expect, it} from 'vitest';
+import {buildConfirmation, reduceConfirm, type ConfirmRequest} from '../../source/ui/confirm.js';
+import {snapshot} from './fixtures.js';
+
+function request(kind: Parameters<typeof buildConfirmation>[0], selected = 'dev', cascadeTarget: string | undefined = 'dev'): ConfirmRequest {
+	const built = buildConfirmation(kind, {snapshot: snapshot({lastStop: {at: 0, environments: ['dev'], count: 4}}), selected, cascadeTarget});
+	if ('refused' in built) {
+		throw new Error(built.refused);
+	}
+
+	return built;
+}
+
+describe('buildConfirmation states the blast radius', () => {
+	it('stop: environment, agents, first instance IDs, $/h saved', () => {
+		const stop = request('stop');
+		expect(stop.command).toEqual({kind: 'stop', environment: 'dev'});
+		expect(stop.title).toBe('Stop dev\'s agents?');
+		expect(stop.details).toContain('4 agents running');
+		expect(stop.details).toContain('instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1 more');
+		expect(stop.details.join('\n')).toContain('saves $2.10/h');
+		expect(stop.typed).toBeUndefined();
+	});
+
+	it('a monitor-only environment needs its name typed', () => {
+		expect(request('stop', 'production').typed).toBe('production');
+	});
+
+	it('emergency needs "stop all" and lists every environment with agents', () => {
+		const emergency = request('emergency');
+		expect(emergency.typed).toBe('stop all');
+		expect(emergency.details[0]).toBe('environments: dev, staging');
+		expect(emergency.details[1]).toContain('6 agents running');
+	});
+
+	it('cascade names its target; without one it is refused', () => {
+		expect(request('cascade', 'dev', 'staging').title).toContain('staging');
+		expect(buildConfirmation('cascade', {snapshot: snapshot(), selected: 'dev', cascadeTarget: undefined})).toHaveProperty('refused');
+	});
+
+	it('undo needs a last stop', () => {
+		expect(request('undo').title).toContain('4 agents stopped in dev');
+		expect(buildConfirmation('undo', {snapshot: snapshot(), selected: 'dev', cascadeTarget: undefined})).toHaveProperty('refused');
+	});
+});
+
+describe('reduceConfirm: No is the default', () => {
+	const stop = request('stop');
+	it('y confirms; n, Esc and Enter cancel; other keys are ignored', () => {
+		expect(reduceConfirm(stop, 'y', {})).toEqual({kind: 'confirm'});
+		expect(reduceConfirm(stop, 'n', {})).toEqual({kind: 'cancel'});
+		expect(reduceConfirm(stop, '', {escape: true})).toEqual({kind: 'cancel'});
+		expect(reduceConfirm(stop, '\r', {return: true})).toEqual({kind: 'cancel'});
+		expect(reduceConfirm(stop, 's', {})).toEqual({kind: 'ignore'});
+	});
+
+	it('a typed word: y does nothing, a wrong word is refused, the right one confirms', () => {
+		let current = request('emergency');
+		expect(reduceConfirm(current, 'y', {})).toEqual({kind: 'edit', request: {...current, input: 'y', error: undefined}});
+		current = {...current, input: 'stop al'};
+		const wrong = reduceConfirm(current, '\r', {return: true});
+		expect(wrong.kind).toBe('edit');
+		current = (wrong as {request: ConfirmRequest}).request;
+		expect(current.input).toBe('');
+		expect(current.error).toContain('"stop al" is not "stop all"');
+		for (const char of 'stop all') {
+			const step = reduceConfirm(current, char, {});
+			current = (step as {request: ConfirmRequest}).request;
+		}
+
+		expect(reduceConfirm(current, '\r', {return: true})).toEqual({kind: 'confirm'});
+	});
+
+	it('backspace edits; Esc cancels a typed confirmation', () => {
+		const typed = {...request('emergency'), input: 'stop'};
+		expect((reduceConfirm(typed, '', {backspace: true}) as {request: ConfirmRequest}).request.input).toBe('sto');
+		expect(reduceConfirm(typed, '', {escape: true})).toEqual({kind: 'cancel'});
+	});
+});

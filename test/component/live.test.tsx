@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {loadConfig} from '../../source/config/load.js';
+import {AuditLog} from '../../source/engine/audit.js';
+import {Monitor} from '../../source/engine/monitor.js';
+import {StateStore} from '../../source/engine/state.js';
+import {SnapshotStore} from '../../source/engine/store.js';
+import {SimAccount} from '../../source/providers/sim/account.js';
+import {renderApp, type Harness} from './harness.js';
+
+/** The dashboard over the real engine and the simulated account: the UI only sends commands. */
+function engine(options: {readOnly?: boolean} = {}) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-ui-live-'));
+	const {config} = loadConfig({noStore: true});
+	let now = Date.UTC(2026, 10, 27, 12, 0, 0);
+	const clock = () => now;
+	const sim = new SimAccount({scenario: 'calm', now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: config.prices});
+	const store = new SnapshotStore();
+	const audit = new AuditLog(path.join(dir, 'audit.log'));
+	const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim}, config, monitored: Object.keys(config.environments), store, state: new StateStore(dir), audit, clock, options: {dryRun: false, readOnly: options.readOnly ?? false, actor: 'tester@jump'}});
+	return {dir, sim, store, monitor, audit, advance: (ms: number) => {
+		now += ms;
+	}};
+}
+
+let ui: Harness | undefined;
+afterEach(() => {
+	ui?.unmount();
+	ui = undefined;
+});
+
+describe('the dashboard over the live engine', () => {
+	it('s then y stops dev: the events pane and the simulated fleet show it', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		ui = await renderApp({store: live.store, controller: live.monitor});
+		await ui.waitFor(/dev +ACTIVE/);
+		await ui.press('s');
+		await ui.waitFor('Stop dev\'s agents?');
+		await ui.press('y');
+		const frame = await ui.waitFor(/tester@jump stop dev: stopped 2\/2 agents in dev/);
+		expect(frame).toMatch(/dev +STOPPED/);
+		const devAgents = live.sim.snapshot().filter(instance => instance.tags['Environment'] === 'dev' && instance.tags['Role'] === 'agent' && instance.region === 'us-east-1');
+		expect(devAgents.map(instance => instance.state)).toEqual(['stopping', 'stopping']);
+		const audit = fs.readFileSync(path.join(live.dir, 'audit.log'), 'utf8');
+		expect(audit).toContain('"actor":"tester@jump"');
+		await live.monitor.stop();
+		live.audit.close();
+	});
+
+	it('u then y starts exactly those agents again', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		await live.monitor.command({kind: 'stop', environment: 'dev'});
+		live.advance(5000);
+		ui = await renderApp({store: live.store, controller: live.monitor});
+		await ui.press('u');
+		await ui.waitFor('Undo: start the 2 agents stopped in dev again?');
+		await ui.press('y');
+		await ui.waitFor(/started 2\/2 agents in dev/);
+		await live.monitor.stop();
+		live.audit.close();
+	});
+});

@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
+
+/**
+ * The built CLI in a real terminal (tmux), as an on-call engineer would run it over SSH:
+ * `npm run build` first (npm test does). The simulated account runs the calm scenario, so
+ * nothing stops unless a key says so.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = path.join(root, 'dist', 'cli.js');
+
+type AuditLine = {type: string; kind: string; actor: string; environments: string[]; outcome?: string; results?: Array<{id: string; result: string}>};
+
+function readAudit(file: string): AuditLine[] {
+	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as AuditLine) : [];
+}
+
+let session: TmuxSession | undefined;
+beforeAll(() => {
+	requireTmux();
+	if (!fs.existsSync(cli)) {
+		throw new Error(`${cli} is missing: run npm run build first`);
+	}
+});
+
+afterEach(() => {
+	session?.kill();
+	session = undefined;
+});
+
+describe.each([
+	{columns: 80, rows: 24, trend: true},
+	{columns: 60, rows: 20, trend: false},
+])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend}) => {
+	it('appears, s then y stops dev, E needs the typed confirmation, q leaves the prompt intact', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
+		const audit = path.join(dir, 'audit.log');
+		session = new TmuxSession({columns, rows, cwd: dir});
+		session.start();
+		await session.waitFor(prompt.trimEnd());
+		session.run(`node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
+
+		// The dashboard appears, and keeps to one frame as it refreshes (the header is never repeated).
+		let screen = await session.waitFor(/dev +ACTIVE +\$2\.34\/\$5/);
+		expect(screen).toMatch(/staging +LIMITED/);
+		expect(screen).toMatch(/production +MONITOR/);
+		expect(screen).toMatch(/global +NORMAL/);
+		expect(screen.includes('TREND')).toBe(trend);
+		screen = await session.waitFor(/updated [1-9]\d*s ago|updated 0s ago[\s\S]*▁▁▁/);
+		const lines = screen.split('\n');
+		expect(lines.filter(line => line.startsWith('envwatch SIMULATED'))).toHaveLength(1);
+		expect(lines.filter(line => line.trim() !== '').length).toBeLessThan(rows);
+		expect(session.cursorVisible()).toBe(false);
+
+		// s, then y: dev's agents stop; the events pane and the simulated fleet (the next poll) show it.
+		session.type('s');
+		screen = await session.waitFor('Stop dev\'s agents?');
+		expect(screen).toMatch(/4 agents running/);
+		expect(screen).toMatch(/instances: i-[0-9a-f]+/);
+		expect(readAudit(audit).filter(entry => entry.kind === 'stop')).toHaveLength(0);
+		session.type('y');
+		screen = await session.waitFor(/stop dev: stopped 4\/4 agents in dev/);
+		screen = await session.waitFor(/dev +STOPPED +\$0\.2\d\/\$5 +0\//);
+		const action = readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop');
+		expect(action?.environments).toEqual(['dev']);
+		expect(action?.outcome).toBe('executed');
+		expect(action?.results?.map(result => result.result)).toEqual(['stopping', 'stopping', 'stopping', 'stopping']);
+		expect(action?.actor).toMatch(/.+@.+/);
+
+		// E asks for "stop all": y alone is not enough, a wrong word is refused, Esc leaves everything running.
+		session.type('E');
+		await session.waitFor('type stop all and Enter');
+		session.type('y');
+		session.key('Enter');
+		await session.waitFor('"y" is not "stop all"');
+		session.key('Escape');
+		await session.waitFor('cancelled: nothing done');
+		expect(readAudit(audit).filter(entry => entry.kind === 'emergency')).toHaveLength(0);
+		screen = session.capture();
+		expect(screen).toMatch(/staging +LIMITED/);
+
+		// q: back to the shell prompt, cursor shown, terminal out of raw mode.
+		session.type('q');
+		screen = await session.waitFor(screenText => screenText.trimEnd().endsWith(prompt.trimEnd()));
+		expect(session.cursorVisible()).toBe(true);
+		session.run('stty -a | tr " " "\\n" | grep -x -e icanon -e -icanon -e echo -e -echo | tr "\\n" " "; echo');
+		// The output line (not the command line): canonical mode and echo are back on.
+		screen = await session.waitFor(/^-?icanon -?echo *$/m);
+		expect(screen).toMatch(/^icanon echo *$/m);
+	}, 120_000);
+});
+
+describe('the dashboard in tmux, leaving', () => {
+	it('re-lays out on resize: the trend goes below 80 columns and the frame stays whole', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
+		session = new TmuxSession({columns: 100, rows: 30, cwd: dir});
+		session.start();
+		await session.waitFor(prompt.trimEnd());
+		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
+		await session.waitFor(/TREND[\s\S]*dev +ACTIVE/);
+		session.resize(70, 20);
+		const screen = await session.waitFor(text => !text.includes('TREND') && /dev +ACTIVE/.test(text) && /q quit/.test(text));
+		expect(screen.split('\n').filter(line => line.startsWith('envwatch SIMULATED'))).toHaveLength(1);
+		for (const line of screen.split('\n')) {
+			expect([...line].length).toBeLessThanOrEqual(70);
+		}
+
+		session.type('q');
+		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
+	}, 120_000);
+
+	it('SIGHUP (a dropped SSH session) restores the terminal, records everything and exits 129', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
+		const audit = path.join(dir, 'audit.log');
+		session = new TmuxSession({columns: 80, rows: 24, cwd: dir});
+		session.start();
+		await session.waitFor(prompt.trimEnd());
+		session.run(`node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
+		await session.waitFor(/dev +ACTIVE/);
+		session.type('s');
+		await session.waitFor('Stop dev\'s agents?');
+		session.type('y');
+		const pid = session.foregroundPid();
+		expect(pid).toBeGreaterThan(0);
+		process.kill(pid!, 'SIGHUP');
+		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
+		session.run('echo "exit:$?"');
+		await session.waitFor(/^exit:129$/m);
+		expect(session.cursorVisible()).toBe(true);
+		// Every line of the audit log is whole, and the stop that was sent is recorded with its outcome.
+		const entries = readAudit(audit);
+		const decision = entries.find(entry => entry.type === 'decision' && entry.kind === 'stop');
+		expect(decision?.environments).toEqual(['dev']);
+		expect(entries.find(entry => entry.type === 'action' && entry.kind === 'stop')?.outcome).toBe('executed');
+	}, 120_000);
+});

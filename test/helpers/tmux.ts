@@ -1,0 +1,114 @@
+import {execFileSync, spawnSync} from 'node:child_process';
+import crypto from 'node:crypto';
+
+/**
+ * Drives a real terminal for end-to-end tests: a private tmux server (its own socket, so a
+ * developer's sessions are never touched), a shell with a known prompt, keys sent as a person
+ * would, and the screen read back with `capture-pane`. Waits poll the screen until the text is
+ * there, with a generous deadline: they are not timing assertions.
+ */
+
+/** Fails loudly (never skips) when tmux is missing. */
+export function requireTmux(): void {
+	const probe = spawnSync('tmux', ['-V'], {encoding: 'utf8'});
+	if (probe.error || probe.status !== 0) {
+		throw new Error('tmux is required for the end-to-end dashboard tests and was not found on PATH: install it (apt-get install tmux, brew install tmux)');
+	}
+}
+
+export const prompt = 'envwatch-e2e$ ';
+
+export type TmuxOptions = {
+	columns: number;
+	rows: number;
+	cwd: string;
+	/** Extra environment for the shell. */
+	env?: Record<string, string>;
+};
+
+export class TmuxSession {
+	readonly socket = `envwatch-test-${crypto.randomBytes(6).toString('hex')}`;
+	private readonly target = 'e2e';
+
+	constructor(private readonly options: TmuxOptions) {}
+
+	private tmux(...args: string[]): string {
+		return execFileSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8', cwd: this.options.cwd});
+	}
+
+	/** A shell with a fixed prompt. CI and CONTINUOUS_INTEGRATION are removed: Ink draws nothing live when it thinks it runs in CI. */
+	start(): void {
+		const exports = Object.entries(this.options.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`).join(' ');
+		const shell = `env -u CI -u CONTINUOUS_INTEGRATION ${exports} PS1=${shellQuote(prompt)} bash --norc --noprofile`;
+		this.tmux('new-session', '-d', '-s', this.target, '-x', String(this.options.columns), '-y', String(this.options.rows), shell);
+		this.tmux('set-option', '-t', this.target, 'status', 'off');
+	}
+
+	/** Types a line into the shell and presses Enter. */
+	run(line: string): void {
+		this.tmux('send-keys', '-t', this.target, '-l', line);
+		this.tmux('send-keys', '-t', this.target, 'Enter');
+	}
+
+	/** Sends text literally (`y`, `stop all`). */
+	type(text: string): void {
+		this.tmux('send-keys', '-t', this.target, '-l', text);
+	}
+
+	/** Sends named keys (`Enter`, `Escape`, `Down`). */
+	key(...names: string[]): void {
+		this.tmux('send-keys', '-t', this.target, ...names);
+	}
+
+	capture(): string {
+		return this.tmux('capture-pane', '-p', '-t', this.target);
+	}
+
+	/** Whether the terminal's cursor is visible (a dashboard hides it while it runs). */
+	cursorVisible(): boolean {
+		return this.tmux('display-message', '-p', '-t', this.target, '#{cursor_flag}').trim() === '1';
+	}
+
+	async waitFor(expected: string | RegExp | ((screen: string) => boolean), deadlineMs = 30_000): Promise<string> {
+		const test = typeof expected === 'function' ? expected : (screen: string) => (typeof expected === 'string' ? screen.includes(expected) : expected.test(screen));
+		const deadline = Date.now() + deadlineMs;
+		let screen = '';
+		for (;;) {
+			screen = this.capture();
+			if (test(screen)) {
+				return screen;
+			}
+
+			if (Date.now() > deadline) {
+				throw new Error(`tmux ${this.options.columns}x${this.options.rows}: timed out waiting for ${String(expected)}; the screen was:\n${screen}`);
+			}
+
+			await new Promise(resolve => setTimeout(resolve, 100));
+		}
+	}
+
+	/** Resizes the terminal, as a person dragging the window (or a new SSH window size) would. */
+	resize(columns: number, rows: number): void {
+		this.tmux('resize-window', '-t', this.target, '-x', String(columns), '-y', String(rows));
+	}
+
+	/** The PID of the process running in the shell (the shell's child), if any. */
+	foregroundPid(): number | undefined {
+		const shell = this.tmux('display-message', '-p', '-t', this.target, '#{pane_pid}').trim();
+		const probe = spawnSync('pgrep', ['-P', shell], {encoding: 'utf8'});
+		const pid = Number(probe.stdout.trim().split('\n')[0]);
+		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+	}
+
+	kill(): void {
+		try {
+			this.tmux('kill-server');
+		} catch {
+			// Already gone.
+		}
+	}
+}
+
+function shellQuote(value: string): string {
+	return `'${value.replaceAll('\'', '\'\\\'\'')}'`;
+}
