@@ -423,6 +423,29 @@ export class Monitor {
 		return reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
 	}
 
+	private readonly launchPlans = new Map<string, NonNullable<EnvironmentView['launch']> | null | 'looking'>();
+
+	/** What a start would launch (count, type, price), looked up once per environment. */
+	private launchPlan(name: string): EnvironmentView['launch'] {
+		const known = this.launchPlans.get(name);
+		if (known !== undefined) {
+			return known === 'looking' ? null : known;
+		}
+
+		if (!this.deps.config.environments[name]?.launchTemplate) {
+			this.launchPlans.set(name, null);
+			return null;
+		}
+
+		this.launchPlans.set(name, 'looking');
+		void this.launcher.plan(name).then(plan => {
+			const price = plan?.instanceType === undefined ? undefined : this.deps.config.prices[plan.instanceType];
+			this.launchPlans.set(name, plan ? {count: plan.count, instanceType: plan.instanceType ?? null, usdPerHourEach: price ?? null} : null);
+			this.republish();
+		}, () => this.launchPlans.set(name, null));
+		return null;
+	}
+
 	private lastPublished: {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats; at: number; error: string | null; unknown: Snapshot['unknown']} | undefined;
 
 	private republish(): void {
@@ -471,6 +494,7 @@ export class Monitor {
 				trend: input.window.samples.map(sample => sample.usd),
 				billed: billedFor(input.name),
 				violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
+				launch: this.launchPlan(input.name),
 				agentIds: input.spend.agentIds.map(agent => agent.id),
 				agentHourlyUsd: input.spend.agentHourlyUsd,
 			};
