@@ -4,29 +4,13 @@ import path from 'node:path';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import type {Fleet, FleetListing, FleetQuery} from '../../source/providers/types.js';
 import {globalKey} from '../../source/domain/history.js';
-import {halted, live, ManualClock, SimHarness, type SimHarnessOptions} from '../helpers/sim.js';
+import {halted, live, ManualClock, useSimHarnesses} from '../helpers/sim.js';
 
-let harnesses: SimHarness[] = [];
-afterEach(async () => {
+const {start, pollsBeforeSpike} = useSimHarnesses();
+afterEach(() => {
 	vi.useRealTimers();
-	for (const harness of harnesses) {
-		await harness.close();
-	}
-
-	harnesses = [];
 });
 
-function start(options: SimHarnessOptions): SimHarness {
-	const harness = new SimHarness(options);
-	harnesses.push(harness);
-	return harness;
-}
-
-/** Polls at +0 s and +15 s; the dev-spike lands at +20 s, so the next poll (at +30 s) sees it. */
-async function pollsBeforeSpike(sim: SimHarness): Promise<void> {
-	await sim.poll();
-	await sim.poll();
-}
 
 describe('modes', () => {
 	it('read-only makes no stop call and leaves the fleet unchanged, yet logs the decision and why it was not executed', async () => {
