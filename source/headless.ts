@@ -39,13 +39,16 @@ function verdict(view: EnvironmentView): string {
 
 /** The seed's dashboard wording, for `--once` and anyone reading cron mail. */
 export function formatDashboard(snapshot: Snapshot): string {
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${money(view.hourlyUsd)}/hr) - ${agentsText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
-	rows.push(['Global Status:', snapshot.global.status, `(${money(snapshot.global.hourlyUsd)}/hr total)`]);
+	// Before any fresh data the spend is unknown, never $0.
+	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${spend(view.hourlyUsd)}/hr) - ${agentsText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
+	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
 		'ENVIRONMENT STATUS DASHBOARD',
 		'============================',
 		`Source: ${snapshot.source}  at ${new Date(snapshot.at).toISOString()}${snapshot.mode.readOnly ? '  READ-ONLY' : ''}${snapshot.mode.dryRun ? '  DRY-RUN' : ''}`,
+		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',

@@ -11,6 +11,7 @@ import {UsageError, exitCodes} from './errors.js';
 import {AuditLog} from './engine/audit.js';
 import {Monitor} from './engine/monitor.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
+import {doctor} from './doctor.js';
 import {SnapshotStore} from './engine/store.js';
 import {toJson} from './engine/snapshot.js';
 import {formatDashboard, printHeadless} from './headless.js';
@@ -109,11 +110,18 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
-	const snapshot = await runtime.monitor.poll();
+	const polled = await runtime.monitor.poll();
+	// Billed cost is fetched at most once per refresh interval; when this run fetches it, show it.
+	const snapshot = (await runtime.monitor.settled()) ?? polled;
 	await runtime.monitor.stop();
 	io.stdout.write(`${runtime.options.json ? JSON.stringify(toJson(snapshot)) : formatDashboard(snapshot)}\n`);
 	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
-	return breach ? exitCodes.breach : exitCodes.ok;
+	if (breach) {
+		return exitCodes.breach;
+	}
+
+	// Stale data is not "all clear": cron must hear that envwatch could not look.
+	return snapshot.error ? exitCodes.failure : exitCodes.ok;
 }
 
 async function runStop(runtime: Runtime, io: Io): Promise<number> {
@@ -262,7 +270,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			}
 
 			case 'doctor': {
-				throw new UsageError('doctor: checks an AWS account, and the AWS provider is not supported yet — run with --demo for the simulated account');
+				return await doctor(options, io);
 			}
 
 			default: {

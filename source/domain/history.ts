@@ -5,6 +5,14 @@ export type History = Record<string, Sample[]>;
 
 export const GLOBAL = '*global';
 
+/**
+ * The global total's series key for a set of monitored environments: a run with
+ * `--environments dev` and one watching all three keep separate totals in the same state dir.
+ */
+export function globalKey(monitored: readonly string[]): string {
+	return `${GLOBAL}:${[...monitored].sort().join(',')}`;
+}
+
 /** Appends a sample, keeping the series in time order (a sample older than the last is ignored). */
 export function record(history: History, key: string, sample: Sample): void {
 	const series = history[key] ?? (history[key] = []);
@@ -21,7 +29,10 @@ export function prune(history: History, now: number, keepMs: number): void {
 	const cutoff = now - keepMs;
 	for (const [key, series] of Object.entries(history)) {
 		const first = firstIndexAtOrAfter(series, cutoff);
-		if (first > 0) {
+		if (first >= series.length) {
+			// Nothing left (an environment or a monitored set no longer watched): forget the series.
+			delete history[key];
+		} else if (first > 0) {
 			history[key] = series.slice(first);
 		}
 	}

@@ -155,4 +155,6 @@ export type EnvironmentView = {
 	agentIds?: string[];
 	/** What the running agents cost: the $/h a stop saves. */
 	agentHourlyUsd?: number;
+	/** How a start (`a`) would launch agents here; null without a launch template. */
+	launch?: {count: number; instanceType: string | null; usdPerHourEach: number | null} | null;
 };

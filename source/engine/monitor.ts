@@ -1,6 +1,6 @@
 import type {Config} from '../config/schema.js';
 import {aggregate, emptySpend} from '../domain/classify.js';
-import {GLOBAL, prune, record, windowStats, type History} from '../domain/history.js';
+import {GLOBAL, globalKey, prune, record, windowStats, type History} from '../domain/history.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
 import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
@@ -71,12 +71,17 @@ export class Monitor {
 	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
 	private lastLogged = new Set<string>();
 	private pending: {decision: Decision; dueAt: number} | null = null;
+	/** The billed-cost refresh a poll started (it does not hold the poll up). */
+	private billingRefresh: Promise<void> | undefined;
 	/** The automatic action last held back by pause or read-only, so it is logged once, not every poll. */
 	private heldBack: string | undefined;
 	private lastEvaluation: Evaluation | undefined;
 	private lastSpend = new Map<string, Spend>();
 
+	private readonly globalKey: string;
+
 	constructor(private readonly deps: Deps) {
+		this.globalKey = globalKey(deps.monitored);
 		this.paused = deps.options.paused ?? false;
 		this.history = deps.state.loadHistory();
 		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
@@ -107,7 +112,12 @@ export class Monitor {
 		}
 
 		if (kind === 'started') {
-			delete this.history[GLOBAL];
+			// Every monitored set's total: another run (say, the dashboard) may watch this one too.
+			for (const key of Object.keys(this.history)) {
+				if (key.startsWith(GLOBAL)) {
+					delete this.history[key];
+				}
+			}
 		}
 	}
 
@@ -136,6 +146,12 @@ export class Monitor {
 			const delay = this.failures === 0 ? this.intervalMs : Math.min(maxBackoffMs, this.intervalMs * 2 ** this.failures);
 			this.timer = setTimeout(() => void this.tick(), delay);
 		}
+	}
+
+	/** The latest snapshot once the billed-cost refresh the last poll started has finished (`--once`). */
+	async settled(): Promise<Snapshot | undefined> {
+		await this.billingRefresh;
+		return this.deps.store.getSnapshot();
 	}
 
 	/** One poll. A call while one is in flight returns that poll instead of starting another. */
@@ -184,7 +200,7 @@ export class Monitor {
 				}
 			}
 
-			record(this.history, GLOBAL, {at, usd: total});
+			record(this.history, this.globalKey, {at, usd: total});
 		}
 
 		const inputs: EnvironmentInput[] = monitored.map(name => ({
@@ -195,7 +211,7 @@ export class Monitor {
 			stale: staleReason,
 			stoppedByEnvwatch: this.stopped.has(name),
 		}));
-		const globalWindow = staleReason ? this.staleWindow(GLOBAL, config.global.windowMinutes, at) : windowStats(this.history[GLOBAL], config.global.windowMinutes * 60_000, at);
+		const globalWindow = staleReason ? this.staleWindow(this.globalKey, config.global.windowMinutes, at) : windowStats(this.history[this.globalKey], config.global.windowMinutes * 60_000, at);
 		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
@@ -214,7 +230,7 @@ export class Monitor {
 		}
 
 		const snapshot = this.publish(evaluation, inputs, globalWindow, at, staleReason ?? null, unknown);
-		void this.billing.refresh(at).then(refreshed => {
+		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
 				this.republish();
 			}
@@ -407,6 +423,29 @@ export class Monitor {
 		return reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
 	}
 
+	private readonly launchPlans = new Map<string, NonNullable<EnvironmentView['launch']> | null | 'looking'>();
+
+	/** What a start would launch (count, type, price), looked up once per environment. */
+	private launchPlan(name: string): EnvironmentView['launch'] {
+		const known = this.launchPlans.get(name);
+		if (known !== undefined) {
+			return known === 'looking' ? null : known;
+		}
+
+		if (!this.deps.config.environments[name]?.launchTemplate) {
+			this.launchPlans.set(name, null);
+			return null;
+		}
+
+		this.launchPlans.set(name, 'looking');
+		void this.launcher.plan(name).then(plan => {
+			const price = plan?.instanceType === undefined ? undefined : this.deps.config.prices[plan.instanceType];
+			this.launchPlans.set(name, plan ? {count: plan.count, instanceType: plan.instanceType ?? null, usdPerHourEach: price ?? null} : null);
+			this.republish();
+		}, () => this.launchPlans.set(name, null));
+		return null;
+	}
+
 	private lastPublished: {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats; at: number; error: string | null; unknown: Snapshot['unknown']} | undefined;
 
 	private republish(): void {
@@ -455,6 +494,7 @@ export class Monitor {
 				trend: input.window.samples.map(sample => sample.usd),
 				billed: billedFor(input.name),
 				violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
+				launch: this.launchPlan(input.name),
 				agentIds: input.spend.agentIds.map(agent => agent.id),
 				agentHourlyUsd: input.spend.agentHourlyUsd,
 			};

@@ -1,6 +1,5 @@
 import type {Options} from '../args.js';
 import type {Config} from '../config/schema.js';
-import {UsageError} from '../errors.js';
 import {SimAccount} from './sim/account.js';
 import type {Provider} from './types.js';
 
@@ -21,6 +20,10 @@ export async function createProvider(options: Options, config: Config): Promise<
 		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim};
 	}
 
-	// AWS: the AWS provider (issue 4) plugs in here.
-	throw new UsageError('the AWS provider is not supported yet — run with --demo [scenario] for the built-in simulated account');
+	// The AWS SDK loads only here, so --demo starts without it.
+	const {createAwsProvider} = await import('./aws/index.js');
+	return createAwsProvider(config, {
+		...(options.profile ? {profile: options.profile} : {}),
+		...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+	});
 }

@@ -56,11 +56,14 @@ describe('usage errors: one message, exit 2, nothing polled', () => {
 		expect(result.stderr).toMatch(new RegExp(`${file.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:\\d+: malformed JSON`));
 	});
 
-	it('says plainly that AWS is not supported yet instead of pretending', async () => {
-		const result = await runCli(['--once']);
+	it('without --demo and without AWS credentials: says what was tried and what to do, exit 2', async () => {
+		// No keys, no profile files, no instance metadata (never reach for 169.254.169.254 from a test).
+		const env = Object.fromEntries(Object.entries(isolatedEnv()).filter(([key]) => !key.startsWith('AWS_')));
+		const result = await runCli(['--once'], {env: {...env, AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true'}});
 		expect(result.code).toBe(2);
-		expect(result.stderr).toContain('not supported yet');
+		expect(result.stderr).toContain('no AWS credentials could be found');
 		expect(result.stderr).toContain('--demo');
+		expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
 	});
 });
 

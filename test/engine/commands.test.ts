@@ -1,26 +1,9 @@
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {ActionResult} from '../../source/engine/enforcer.js';
-import {halted, live, SimHarness, type SimHarnessOptions} from '../helpers/sim.js';
+import {halted, live, useSimHarnesses} from '../helpers/sim.js';
 
-let harnesses: SimHarness[] = [];
-afterEach(async () => {
-	for (const harness of harnesses) {
-		await harness.close();
-	}
+const {start, pollsBeforeSpike} = useSimHarnesses();
 
-	harnesses = [];
-});
-
-function start(options: SimHarnessOptions): SimHarness {
-	const harness = new SimHarness(options);
-	harnesses.push(harness);
-	return harness;
-}
-
-async function pollsBeforeSpike(sim: SimHarness): Promise<void> {
-	await sim.poll();
-	await sim.poll();
-}
 
 describe('manual commands', () => {
 	it('a manual cascade step stops the lowest-priority environment running agents, one per step, never a monitor-only one', async () => {

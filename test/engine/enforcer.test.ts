@@ -1,21 +1,8 @@
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {Fleet} from '../../source/providers/types.js';
-import {halted, live, SimHarness, type SimHarnessOptions} from '../helpers/sim.js';
+import {halted, live, useSimHarnesses} from '../helpers/sim.js';
 
-let harnesses: SimHarness[] = [];
-afterEach(async () => {
-	for (const harness of harnesses) {
-		await harness.close();
-	}
-
-	harnesses = [];
-});
-
-function start(options: SimHarnessOptions): SimHarness {
-	const harness = new SimHarness(options);
-	harnesses.push(harness);
-	return harness;
-}
+const {start} = useSimHarnesses();
 
 /**
  * A fake provider over the sim whose chosen instances carry other tag values (as hand-tagged

@@ -3,29 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import type {Fleet, FleetListing, FleetQuery} from '../../source/providers/types.js';
-import {halted, live, ManualClock, SimHarness, type SimHarnessOptions} from '../helpers/sim.js';
+import {globalKey} from '../../source/domain/history.js';
+import {halted, live, ManualClock, useSimHarnesses} from '../helpers/sim.js';
 
-let harnesses: SimHarness[] = [];
-afterEach(async () => {
+const {start, pollsBeforeSpike} = useSimHarnesses();
+afterEach(() => {
 	vi.useRealTimers();
-	for (const harness of harnesses) {
-		await harness.close();
-	}
-
-	harnesses = [];
 });
 
-function start(options: SimHarnessOptions): SimHarness {
-	const harness = new SimHarness(options);
-	harnesses.push(harness);
-	return harness;
-}
-
-/** Polls at +0 s and +15 s; the dev-spike lands at +20 s, so the next poll (at +30 s) sees it. */
-async function pollsBeforeSpike(sim: SimHarness): Promise<void> {
-	await sim.poll();
-	await sim.poll();
-}
 
 describe('modes', () => {
 	it('read-only makes no stop call and leaves the fleet unchanged, yet logs the decision and why it was not executed', async () => {
@@ -178,14 +163,14 @@ describe('history', () => {
 		await sim.poll();
 		const stoppedAt = sim.clock.nowMs - 15_000;
 		expect(sim.state.loadHistory()['dev']).toBeUndefined();
-		const globalBefore = sim.state.loadHistory()['*global']!;
+		const globalBefore = sim.state.loadHistory()[globalKey(['dev', 'staging', 'production'])]!;
 		expect(globalBefore).toHaveLength(3);
 
 		const next = await sim.poll();
 		const history = sim.state.loadHistory();
 		expect(history['dev']).toEqual([{at: stoppedAt + 15_000, usd: expect.closeTo(0.2324, 4)}]);
 		expect(history['staging']).toHaveLength(4);
-		expect(history['*global']).toHaveLength(4);
+		expect(history[globalKey(['dev', 'staging', 'production'])]).toHaveLength(4);
 		const dev = next.environments.find(view => view.name === 'dev')!;
 		expect(dev).toMatchObject({status: 'STOPPED', level: 'ok'});
 		expect(dev.baselineUsd).toBeCloseTo(0.2324, 4);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {globalKey} from '../../source/domain/history.js';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {AuditLog} from '../../source/engine/audit.js';
 import {StateStore} from '../../source/engine/state.js';
@@ -59,7 +60,7 @@ describe('the persisted history is pruned past the longest window', () => {
 
 			const history = sim.state.loadHistory();
 			// 2 min + 2 x 15 s of 15-second polls: 11 samples.
-			for (const key of ['dev', 'staging', 'production', '*global']) {
+			for (const key of ['dev', 'staging', 'production', globalKey(['dev', 'staging', 'production'])]) {
 				expect(history[key], key).toHaveLength(11);
 			}
 

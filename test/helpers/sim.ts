@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {afterEach} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
 import type {Config} from '../../source/config/schema.js';
 import type {InstanceState, RawInstance} from '../../source/domain/types.js';
@@ -164,3 +165,29 @@ export class SimHarness {
 
 export const live: InstanceState[] = ['pending', 'running'];
 export const halted: InstanceState[] = ['stopping', 'stopped'];
+
+/**
+ * `start(options)` makes a harness that is closed after the test; also `pollsBeforeSpike`, the two
+ * polls (+0 s, +15 s) before the scenarios' +20 s change, so the next poll sees it.
+ */
+export function useSimHarnesses(): {start(options: SimHarnessOptions): SimHarness; pollsBeforeSpike(sim: SimHarness): Promise<void>} {
+	let harnesses: SimHarness[] = [];
+	afterEach(async () => {
+		for (const harness of harnesses) {
+			await harness.close();
+		}
+
+		harnesses = [];
+	});
+	return {
+		start(options) {
+			const harness = new SimHarness(options);
+			harnesses.push(harness);
+			return harness;
+		},
+		async pollsBeforeSpike(sim) {
+			await sim.poll();
+			await sim.poll();
+		},
+	};
+}

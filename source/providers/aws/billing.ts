@@ -1,0 +1,120 @@
+import {CostExplorerClient, GetCostAndUsageCommand, type ResultByTime} from '@aws-sdk/client-cost-explorer';
+import type {BilledCost, BillingSource} from '../types.js';
+import {clientConfig, type AwsConnection} from './clients.js';
+
+/** Cost Explorer is served from us-east-1 whatever the fleet's regions. */
+export const costExplorerRegion = 'us-east-1';
+
+/**
+ * Billed cost per environment tag value from Cost Explorer. One query covers both figures: DAILY
+ * from the first of the month to tomorrow (End is exclusive), grouped by the environment tag;
+ * today is the last day, month to date the sum. Every page is a paid request ($0.01), counted.
+ */
+export class CostExplorerBilling implements BillingSource {
+	private client: CostExplorerClient | undefined;
+	private inFlight = 0;
+	private closing = false;
+
+	constructor(private readonly connection: AwsConnection, private readonly envTagKey: string) {}
+
+	async fetch(now: number): Promise<{cost: BilledCost; requests: number}> {
+		this.inFlight++;
+		try {
+			return await this.query(now);
+		} finally {
+			this.inFlight--;
+			if (this.closing && this.inFlight === 0) {
+				this.close();
+			}
+		}
+	}
+
+	private async query(now: number): Promise<{cost: BilledCost; requests: number}> {
+		this.client ??= new CostExplorerClient(clientConfig(this.connection, costExplorerRegion));
+		const client = this.client;
+		const {start, today, end} = period(now);
+		const results: ResultByTime[] = [];
+		let requests = 0;
+		let token: string | undefined;
+		do {
+			const page = await client.send(new GetCostAndUsageCommand({
+				TimePeriod: {Start: start, End: end},
+				Granularity: 'DAILY',
+				Metrics: ['UnblendedCost'],
+				GroupBy: [{Type: 'TAG', Key: this.envTagKey}],
+				NextPageToken: token,
+			}));
+			requests++;
+			results.push(...page.ResultsByTime ?? []);
+			token = page.NextPageToken || undefined;
+		} while (token);
+
+		return {cost: {...parseCostResults(results, this.envTagKey, today), fetchedAt: now}, requests};
+	}
+
+	/** Releases the client; a query in flight (already paid for) is let finish first. */
+	close(): void {
+		if (this.inFlight > 0) {
+			this.closing = true;
+			return;
+		}
+
+		this.closing = false;
+		this.client?.destroy();
+		this.client = undefined;
+	}
+}
+
+function day(ms: number): string {
+	return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The query's period in UTC (Cost Explorer's days are UTC): month start, today, and tomorrow as the exclusive end. */
+export function period(now: number): {start: string; today: string; end: string} {
+	const date = new Date(now);
+	return {
+		start: day(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1)),
+		today: day(now),
+		end: day(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1)),
+	};
+}
+
+/** `Environment$dev` -> `dev`; `Environment$` (cost without the tag) -> `untagged`. */
+export function tagValueOf(key: string, envTagKey: string): string {
+	const prefix = `${envTagKey}$`;
+	const value = key.startsWith(prefix) ? key.slice(prefix.length) : key.includes('$') ? key.slice(key.indexOf('$') + 1) : key;
+	return value === '' ? 'untagged' : value;
+}
+
+/** Sums daily groups into today and month to date per tag value. */
+export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string): Omit<BilledCost, 'fetchedAt'> {
+	const todayUsd: Record<string, number> = {};
+	const monthToDateUsd: Record<string, number> = {};
+	const add = (table: Record<string, number>, key: string, usd: number) => {
+		table[key] = round((table[key] ?? 0) + usd);
+	};
+
+	for (const result of results) {
+		const isToday = result.TimePeriod?.Start === today;
+		for (const group of result.Groups ?? []) {
+			const key = tagValueOf(group.Keys?.[0] ?? '', envTagKey);
+			const metrics = group.Metrics ?? {};
+			const metric = metrics['UnblendedCost'] ?? Object.values(metrics)[0];
+			const usd = Number(metric?.Amount ?? 0);
+			if (!Number.isFinite(usd)) {
+				continue;
+			}
+
+			add(monthToDateUsd, key, usd);
+			if (isToday) {
+				add(todayUsd, key, usd);
+			}
+		}
+	}
+
+	return {todayUsd, monthToDateUsd};
+}
+
+function round(usd: number): number {
+	return Math.round(usd * 1e6) / 1e6;
+}

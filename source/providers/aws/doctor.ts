@@ -1,0 +1,169 @@
+import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsCommand} from '@aws-sdk/client-cost-explorer';
+import {StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
+import type {Config} from '../../config/schema.js';
+import {UsageError} from '../../errors.js';
+import {costExplorerRegion, period} from './billing.js';
+import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
+import {AwsFleet} from './fleet.js';
+import {callerIdentity} from './identity.js';
+
+export type DoctorCheck = {
+	name: string;
+	/** `unknown`: the check could not tell (it does not fail the run). */
+	status: 'ok' | 'fail' | 'unknown';
+	detail: string;
+	/** What to do about a failure. */
+	fix?: string;
+};
+
+export type DoctorReport = {account: string | undefined; regions: string[]; checks: DoctorCheck[]; ok: boolean; paidRequests: number};
+
+const policyHint = 'see the least-privilege policy in the readme (AWS section)';
+
+/**
+ * The preflight checklist behind `envwatch doctor`: credentials, each region, each permission
+ * envwatch needs, and Cost Explorer. Every failure comes with a fix. Read-only: StopInstances and
+ * StartInstances are only tried with DryRun.
+ */
+export async function runDoctor(config: Config, connection: AwsConnection): Promise<DoctorReport> {
+	const checks: DoctorCheck[] = [];
+	const regions = config.regions;
+	let account: string | undefined;
+	let paidRequests = 0;
+	try {
+		const identity = await callerIdentity(connection, regions[0] ?? 'us-east-1');
+		account = identity.account;
+		checks.push({name: 'credentials', status: 'ok', detail: `account ${identity.account} as ${identity.arn}`});
+	} catch (error) {
+		const usage = error instanceof UsageError;
+		checks.push({
+			name: 'credentials',
+			status: 'fail',
+			detail: usage ? 'no usable credentials' : `STS GetCallerIdentity failed: ${describeError(error)}`,
+			fix: usage ? error.message : 'check the network path to STS (proxy, --endpoint-url, AWS_ENDPOINT_URL) and retry',
+		});
+		return {account, regions, checks, ok: false, paidRequests};
+	}
+
+	const fleet = new AwsFleet({...connection, regions, pageSize: 5});
+	try {
+		const perRegion = await Promise.all(regions.map(async region => regionChecks(fleet, config, region)));
+		checks.push(...perRegion.flat());
+	} finally {
+		fleet.close();
+	}
+
+	if (config.costExplorer.enabled) {
+		const client = new CostExplorerClient(clientConfig(connection, costExplorerRegion));
+		try {
+			const {today, end} = period(Date.now());
+			try {
+				paidRequests++;
+				await client.send(new GetCostAndUsageCommand({TimePeriod: {Start: today, End: end}, Granularity: 'DAILY', Metrics: ['UnblendedCost'], GroupBy: [{Type: 'TAG', Key: config.envTagKey}]}));
+				checks.push({name: 'Cost Explorer', status: 'ok', detail: 'GetCostAndUsage answered (us-east-1)'});
+			} catch (error) {
+				const denied = /AccessDenied|Unauthorized/i.test(errorCode(error) ?? '');
+				checks.push({
+					name: 'Cost Explorer',
+					status: 'fail',
+					detail: `GetCostAndUsage: ${describeError(error)}`,
+					fix: denied
+						? `grant ce:GetCostAndUsage (${policyHint}), or set costExplorer.enabled to false`
+						: 'enable Cost Explorer for the account (Billing console, once, by the management account), or set costExplorer.enabled to false',
+				});
+			}
+
+			checks.push(await allocationTagCheck(client, config.envTagKey, () => {
+				paidRequests++;
+			}));
+		} finally {
+			client.destroy();
+		}
+	}
+
+	return {account, regions, checks, ok: checks.every(check => check.status !== 'fail'), paidRequests};
+}
+
+async function regionChecks(fleet: AwsFleet, config: Config, region: string): Promise<DoctorCheck[]> {
+	const checks: DoctorCheck[] = [];
+	const listing = await fleet.list({envTagKey: config.envTagKey, role: {key: config.roleTag.key, value: config.roleTag.agent}, states: ['pending', 'running', 'stopping', 'stopped'], regions: [region]});
+	const failure = listing.errors[0];
+	if (failure) {
+		if (failure.code === 'UnauthorizedOperation' || failure.code === 'AccessDenied') {
+			checks.push({name: `region ${region} reachable`, status: 'ok', detail: 'EC2 answered'});
+			checks.push({name: `${region} ec2:DescribeInstances permitted`, status: 'fail', detail: failure.message, fix: `grant ec2:DescribeInstances (${policyHint})`});
+		} else {
+			checks.push({
+				name: `region ${region} reachable`,
+				status: 'fail',
+				detail: failure.message,
+				fix: failure.code === 'AuthFailure' || failure.code === 'OptInRequired'
+					? `enable the region ${region} for the account, or remove it from regions / --region`
+					: `check the region name, the network path to ec2.${region}.amazonaws.com (proxy, --endpoint-url, AWS_ENDPOINT_URL_EC2) and retry`,
+			});
+		}
+
+		return checks;
+	}
+
+	checks.push({name: `region ${region} reachable`, status: 'ok', detail: 'EC2 answered'});
+	checks.push({name: `${region} ec2:DescribeInstances permitted`, status: 'ok', detail: `${listing.instances.length} agent instances seen (first page)`});
+	// DryRun needs a real instance ID: an agent's when there is one, so tag conditions apply as they will.
+	const agent = listing.instances[0];
+	const id = agent?.id ?? 'i-00000000000000000';
+	for (const verb of ['StopInstances', 'StartInstances'] as const) {
+		try {
+			const input = {InstanceIds: [id], DryRun: true};
+			await (verb === 'StopInstances' ? fleet.client(region).send(new StopInstancesCommand(input)) : fleet.client(region).send(new StartInstancesCommand(input)));
+			checks.push({name: `${region} ec2:${verb} permitted`, status: 'unknown', detail: 'the endpoint answered as if DryRun were not set: it may not honour DryRun'});
+		} catch (error) {
+			const code = errorCode(error);
+			if (code === 'DryRunOperation') {
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'ok', detail: `DryRun on ${id} would have succeeded`});
+			} else if (code === 'UnauthorizedOperation') {
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'fail', detail: `DryRun on ${id}: UnauthorizedOperation`, fix: `grant ec2:${verb} on instances tagged ${config.roleTag.key}=${config.roleTag.agent} (${policyHint})`});
+			} else if (!agent && code?.startsWith('InvalidInstanceID')) {
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'unknown', detail: 'no agent instance to try a DryRun on'});
+			} else {
+				checks.push({name: `${region} ec2:${verb} permitted`, status: 'unknown', detail: `DryRun on ${id}: ${describeError(error)}`});
+			}
+		}
+	}
+
+	return checks;
+}
+
+async function allocationTagCheck(client: CostExplorerClient, envTagKey: string, paid: () => void): Promise<DoctorCheck> {
+	const name = `cost allocation tag ${envTagKey}`;
+	const activate = `activate it in the Billing console (Cost allocation tags), or: aws ce update-cost-allocation-tags-status --cost-allocation-tags-status TagKey=${envTagKey},Status=Active`;
+	try {
+		paid();
+		const answer = await client.send(new ListCostAllocationTagsCommand({TagKeys: [envTagKey], Type: 'UserDefined'}));
+		const tag = answer.CostAllocationTags?.find(item => item.TagKey === envTagKey);
+		if (!tag) {
+			return {name, status: 'fail', detail: 'not known to billing yet (no tagged usage seen, or never activated)', fix: activate};
+		}
+
+		return tag.Status === 'Active'
+			? {name, status: 'ok', detail: 'active: billed cost can be grouped per environment'}
+			: {name, status: 'fail', detail: `status ${tag.Status ?? 'unknown'}: billed cost all lands in "untagged"`, fix: activate};
+	} catch (error) {
+		return {name, status: 'unknown', detail: `could not tell (ListCostAllocationTags: ${describeError(error)}); grant ce:ListCostAllocationTags to let doctor check`};
+	}
+}
+
+/** The checklist as text: one line per check, a fix under each failure, a summary line. */
+export function formatDoctor(report: DoctorReport): string {
+	const mark = {ok: '✓', fail: '✗', unknown: '?'} as const;
+	const lines = [`envwatch doctor: aws ${report.account ?? '(no account)'} ${report.regions.join(',')}`];
+	for (const check of report.checks) {
+		lines.push(`  ${mark[check.status]} ${check.name}: ${check.detail}`);
+		if (check.fix && check.status === 'fail') {
+			lines.push(`      fix: ${check.fix}`);
+		}
+	}
+
+	const count = (status: DoctorCheck['status']) => report.checks.filter(check => check.status === status).length;
+	lines.push(`${count('ok')} ok, ${count('fail')} failed, ${count('unknown')} could not tell${report.paidRequests > 0 ? `; Cost Explorer requests: ${report.paidRequests} ($${(report.paidRequests * 0.01).toFixed(2)})` : ''}`);
+	return lines.join('\n');
+}

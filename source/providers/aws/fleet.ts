@@ -1,0 +1,359 @@
+import {
+	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
+	type Filter, type Instance as Ec2Instance, type InstanceStateChange,
+} from '@aws-sdk/client-ec2';
+import type {InstanceState, RawInstance} from '../../domain/types.js';
+import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
+import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
+import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
+
+export type AwsFleetOptions = AwsConnection & {
+	/** Regions listed when a query names none. */
+	regions: string[];
+	/** DescribeInstances MaxResults (5 to 1000). @default 1000 */
+	pageSize?: number;
+	/** Instance IDs per Stop/Start/TerminateInstances call (EC2 takes up to 1000). @default 1000 */
+	maxBatch?: number;
+	/** StopInstances and TerminateInstances resource bucket per region. @default {capacity: 1000, refillPerSecond: 20} */
+	stopBucket?: BucketOptions;
+	/** StartInstances resource bucket per region. @default {capacity: 1000, refillPerSecond: 2} */
+	startBucket?: BucketOptions;
+	/** Extra tries of a Stop/Start call that EC2 still throttles after the SDK's own retries. @default 6 */
+	throttleRetries?: number;
+	/** Backoff base and cap for those tries (full jitter). @default 1000 and 20000 */
+	backoffBaseMs?: number;
+	backoffCapMs?: number;
+	timer?: Timer;
+	random?: () => number;
+};
+
+/** Counters for the footer and the benches: HTTP attempts, the SDK's retries included. */
+export type FleetStats = {describeCalls: number; actCalls: number; throttled: number};
+
+const knownStates = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
+/** Errors that reject a whole call because of some of its instances: split and try the rest. */
+const perInstanceCodes = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'IncorrectInstanceState', 'UnsupportedOperation', 'OperationNotPermitted']);
+const throttleCodes = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
+
+type Verb = 'stop' | 'start' | 'terminate';
+
+/** The EC2 side of the AWS provider: filtered, paginated listing and rate-limited stop/start. */
+export class AwsFleet implements Fleet {
+	readonly stats: FleetStats = {describeCalls: 0, actCalls: 0, throttled: 0};
+	private readonly clients = new Map<string, EC2Client>();
+	private readonly buckets = new Map<string, TokenBucket>();
+	private readonly timer: Timer;
+
+	constructor(private readonly options: AwsFleetOptions) {
+		this.timer = options.timer ?? realTimer;
+	}
+
+	client(region: string): EC2Client {
+		let client = this.clients.get(region);
+		if (!client) {
+			client = new EC2Client(clientConfig(this.options, region));
+			this.clients.set(region, client);
+		}
+
+		return client;
+	}
+
+	private bucket(region: string, verb: Verb): TokenBucket {
+		const kind = verb === 'start' ? 'start' : 'stop';
+		const key = `${kind} ${region}`;
+		let bucket = this.buckets.get(key);
+		if (!bucket) {
+			bucket = new TokenBucket(kind === 'start' ? this.options.startBucket ?? {capacity: 1000, refillPerSecond: 2} : this.options.stopBucket ?? ec2StopBucket, this.timer);
+			this.buckets.set(key, bucket);
+		}
+
+		return bucket;
+	}
+
+	async list(query: FleetQuery): Promise<FleetListing> {
+		// A region named twice (`--region a --region a`) must not count its instances twice.
+		const regions = [...new Set(query.regions ?? this.options.regions)];
+		const filters = filtersFor(query);
+		const results = await Promise.all(regions.map(async region => this.listRegion(region, filters)));
+		return {
+			instances: results.flatMap(result => result.instances),
+			errors: results.flatMap(result => result.error ? [result.error] : []),
+			calls: results.reduce((sum, result) => sum + result.calls, 0),
+		};
+	}
+
+	private async listRegion(region: string, filters: Filter[]): Promise<{instances: RawInstance[]; calls: number; error?: RegionError}> {
+		const instances: RawInstance[] = [];
+		let calls = 0;
+		let token: string | undefined;
+		try {
+			do {
+				// Always Filters and MaxResults: an unfiltered, unpaginated DescribeInstances gets a smaller rate bucket.
+				const page = await this.client(region).send(new DescribeInstancesCommand({Filters: filters, MaxResults: this.options.pageSize ?? 1000, NextToken: token}));
+				calls += attemptsOf(page);
+				for (const reservation of page.Reservations ?? []) {
+					for (const instance of reservation.Instances ?? []) {
+						const raw = toRaw(instance, region);
+						if (raw) {
+							instances.push(raw);
+						}
+					}
+				}
+
+				token = page.NextToken || undefined;
+			} while (token);
+		} catch (error) {
+			calls += attemptsOf(error);
+			this.stats.describeCalls += calls;
+			const code = errorCode(error);
+			// A region that fails mid-way reports nothing: half a region would read as a drop in spend.
+			return {instances: [], calls, error: {region, message: describeError(error), ...(code ? {code} : {})}};
+		}
+
+		this.stats.describeCalls += calls;
+		return {instances, calls};
+	}
+
+	async stop(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
+		return this.act(targets, options.dryRun, options.terminate ? 'terminate' : 'stop');
+	}
+
+	async start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
+		return this.act(targets, options.dryRun, 'start');
+	}
+
+	private async act(targets: Target[], dryRun: boolean, verb: Verb): Promise<InstanceOutcome[]> {
+		const byRegion = new Map<string, string[]>();
+		for (const {id, region} of targets) {
+			const ids = byRegion.get(region) ?? [];
+			if (!ids.includes(id)) {
+				ids.push(id);
+			}
+
+			byRegion.set(region, ids);
+		}
+
+		const perRegion = await Promise.all([...byRegion].map(async ([region, ids]) => this.actRegion(region, ids, dryRun, verb)));
+		const outcomes = new Map(perRegion.flat().map(outcome => [`${outcome.region} ${outcome.id}`, outcome]));
+		// One outcome per target, in the caller's order.
+		return targets.map(({id, region}) => outcomes.get(`${region} ${id}`) ?? {id, region, result: 'error', message: 'no outcome recorded'});
+	}
+
+	private async actRegion(region: string, ids: string[], dryRun: boolean, verb: Verb): Promise<InstanceOutcome[]> {
+		const bucket = this.bucket(region, verb);
+		const maxBatch = Math.min(1000, this.options.maxBatch ?? 1000);
+		const queue = [...ids];
+		const outcomes: InstanceOutcome[] = [];
+		while (queue.length > 0) {
+			// A dry run changes nothing, so it takes nothing from the resource bucket.
+			const size = dryRun ? Math.min(queue.length, maxBatch) : bucket.nextBatch(queue.length, maxBatch);
+			outcomes.push(...await this.runBatch(region, queue.splice(0, size), dryRun, verb, bucket));
+		}
+
+		return outcomes;
+	}
+
+	/** One call for a batch; a per-instance rejection splits the batch so the rest still goes through. */
+	private async runBatch(region: string, batch: string[], dryRun: boolean, verb: Verb, bucket: TokenBucket): Promise<InstanceOutcome[]> {
+		if (!dryRun) {
+			await bucket.take(batch.length);
+		}
+
+		try {
+			const changes = await this.send(region, batch, dryRun, verb);
+			const byId = new Map(changes.map(change => [change.InstanceId, change]));
+			return batch.map(id => outcomeOf(id, region, verb, byId.get(id)));
+		} catch (error) {
+			const code = errorCode(error);
+			if (code === 'DryRunOperation') {
+				return batch.map(id => ({id, region, result: 'permitted', message: `DryRun: ec2:${action(verb)} would have succeeded`}));
+			}
+
+			const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode ?? 0;
+			if (!dryRun && status >= 400 && status < 500) {
+				// EC2 rejected the call as a whole (a 4xx): it acted on nothing. After a 5xx or a
+				// timeout it may have, so those tokens stay spent.
+				bucket.refund(batch.length);
+			}
+
+			if (code === 'UnauthorizedOperation') {
+				return batch.map(id => ({id, region, result: 'unauthorized', message: `missing permission ec2:${action(verb)} for this instance (UnauthorizedOperation)`}));
+			}
+
+			if (code && perInstanceCodes.has(code)) {
+				const named = new Set((error instanceof Error ? error.message : '').match(/i-[0-9a-f]{8,17}/g) ?? []);
+				const culprits = batch.filter(id => named.has(id));
+				const result = code.startsWith('InvalidInstanceID') ? 'not-found' : 'error';
+				const message = describeError(error);
+				if (culprits.length > 0 || batch.length === 1) {
+					const bad = culprits.length > 0 ? culprits : batch;
+					const rest = batch.filter(id => !bad.includes(id));
+					const done: InstanceOutcome[] = bad.map(id => ({id, region, result, message}));
+					return rest.length > 0 ? [...done, ...await this.runBatch(region, rest, dryRun, verb, bucket)] : done;
+				}
+
+				// The message named no instance: bisect.
+				const half = Math.ceil(batch.length / 2);
+				const first = await this.runBatch(region, batch.slice(0, half), dryRun, verb, bucket);
+				return [...first, ...await this.runBatch(region, batch.slice(half), dryRun, verb, bucket)];
+			}
+
+			const message = describeError(error);
+			return batch.map(id => ({id, region, result: 'error', message}));
+		}
+	}
+
+	/** The API call, tried again with backoff and jitter while EC2 still throttles after the SDK's own retries. */
+	private async send(region: string, ids: string[], dryRun: boolean, verb: Verb): Promise<InstanceStateChange[]> {
+		const retries = this.options.throttleRetries ?? 6;
+		for (let attempt = 0; ; attempt++) {
+			try {
+				const input = {InstanceIds: ids, DryRun: dryRun};
+				if (verb === 'start') {
+					const response = await this.client(region).send(new StartInstancesCommand(input));
+					this.stats.actCalls += attemptsOf(response);
+					return response.StartingInstances ?? [];
+				}
+
+				if (verb === 'terminate') {
+					const response = await this.client(region).send(new TerminateInstancesCommand(input));
+					this.stats.actCalls += attemptsOf(response);
+					return response.TerminatingInstances ?? [];
+				}
+
+				const response = await this.client(region).send(new StopInstancesCommand(input));
+				this.stats.actCalls += attemptsOf(response);
+				return response.StoppingInstances ?? [];
+			} catch (error) {
+				this.stats.actCalls += attemptsOf(error);
+				const code = errorCode(error);
+				if (!code || !throttleCodes.has(code) || attempt >= retries) {
+					throw error;
+				}
+
+				this.stats.throttled++;
+				await this.timer.sleep(backoffMs(attempt, this.options.backoffBaseMs ?? 1000, this.options.backoffCapMs ?? 20_000, this.options.random));
+			}
+		}
+	}
+
+	/**
+	 * RunInstances from a launch template, with the environment and agent role tags (and who
+	 * launched them) on the instances and their volumes. DryRun answers `permitted`.
+	 */
+	async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+		const tags = Object.entries(request.tags).map(([Key, Value]) => ({Key, Value}));
+		try {
+			const response = await this.client(request.region).send(new RunInstancesCommand({
+				LaunchTemplate: {...(request.template.id ? {LaunchTemplateId: request.template.id} : {LaunchTemplateName: request.template.name}), Version: request.template.version},
+				MinCount: request.count,
+				MaxCount: request.count,
+				...(request.instanceType ? {InstanceType: request.instanceType as never} : {}),
+				TagSpecifications: [{ResourceType: 'instance', Tags: tags}, {ResourceType: 'volume', Tags: tags}],
+				DryRun: request.dryRun,
+			}));
+			return {result: 'launched', instances: (response.Instances ?? []).map(instance => ({id: instance.InstanceId ?? '?', region: request.region, type: instance.InstanceType ?? request.instanceType ?? '?'}))};
+		} catch (error) {
+			const code = errorCode(error);
+			if (code === 'DryRunOperation') {
+				return {result: 'permitted', instances: [], message: 'DryRun: ec2:RunInstances permitted'};
+			}
+
+			return {result: code === 'UnauthorizedOperation' ? 'unauthorized' : 'error', instances: [], message: code === 'UnauthorizedOperation' ? 'ec2:RunInstances (and ec2:CreateTags) not permitted' : describeError(error)};
+		}
+	}
+
+	/** The instance type a launch template version would launch, to show its cost before starting. */
+	async templateInstanceType(region: string, template: LaunchRequest['template']): Promise<string | undefined> {
+		const response = await this.client(region).send(new DescribeLaunchTemplateVersionsCommand({
+			...(template.id ? {LaunchTemplateId: template.id} : {LaunchTemplateName: template.name}),
+			Versions: [template.version],
+		}));
+		return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.InstanceType;
+	}
+
+	close(): void {
+		for (const client of this.clients.values()) {
+			client.destroy();
+		}
+
+		this.clients.clear();
+	}
+}
+
+/** Server-side filters for a query: never an unfiltered listing. */
+export function filtersFor(query: FleetQuery): Filter[] {
+	const filters: Filter[] = query.envTagValues
+		? [{Name: `tag:${query.envTagKey}`, Values: caseVariants(query.envTagValues)}]
+		: [{Name: 'tag-key', Values: [query.envTagKey]}];
+	if (query.role) {
+		filters.push({Name: `tag:${query.role.key}`, Values: [query.role.value]});
+	}
+
+	filters.push({Name: 'instance-state-name', Values: [...query.states]});
+	return filters;
+}
+
+/**
+ * envwatch matches environment tag values without regard to case (`Dev` counts for dev), but EC2's
+ * tag filters are exact: send the usual spellings of each value so the enforcer's re-list finds
+ * what the monitor counted. (A value spelt `dEv` is counted but not stopped: the safe side.)
+ */
+function caseVariants(values: readonly string[]): string[] {
+	const variants = values.flatMap(value => [value, value.toLowerCase(), value.toUpperCase(), value.charAt(0).toUpperCase() + value.slice(1).toLowerCase()]);
+	return [...new Set(variants)];
+}
+
+function toRaw(instance: Ec2Instance, region: string): RawInstance | undefined {
+	const state = instance.State?.Name as InstanceState | undefined;
+	if (!instance.InstanceId || !state || !knownStates.has(state)) {
+		return undefined;
+	}
+
+	const tags: Record<string, string> = {};
+	for (const tag of instance.Tags ?? []) {
+		if (tag.Key !== undefined) {
+			tags[tag.Key] = tag.Value ?? '';
+		}
+	}
+
+	return {
+		id: instance.InstanceId,
+		region,
+		type: instance.InstanceType ?? 'unknown',
+		state,
+		tags,
+		...(instance.LaunchTime ? {launchedAt: instance.LaunchTime.getTime()} : {}),
+	};
+}
+
+function action(verb: Verb): string {
+	return verb === 'start' ? 'StartInstances' : verb === 'terminate' ? 'TerminateInstances' : 'StopInstances';
+}
+
+function stateOf(name: string | undefined): InstanceState | undefined {
+	return name && knownStates.has(name as InstanceState) ? name as InstanceState : undefined;
+}
+
+function outcomeOf(id: string, region: string, verb: Verb, change: InstanceStateChange | undefined): InstanceOutcome {
+	if (!change) {
+		return {id, region, result: 'error', message: `EC2 did not report ${id} in its ${action(verb)} answer`};
+	}
+
+	const previousState = stateOf(change.PreviousState?.Name);
+	const currentState = stateOf(change.CurrentState?.Name);
+	const states = {...(previousState ? {previousState} : {}), ...(currentState ? {currentState} : {})};
+	if (verb === 'start') {
+		return {id, region, result: previousState === 'running' || previousState === 'pending' ? 'already-running' : 'starting', ...states};
+	}
+
+	if (verb === 'terminate') {
+		return {id, region, result: 'terminating', ...states};
+	}
+
+	if (previousState === 'stopped' || previousState === 'stopping') {
+		return {id, region, result: 'already-stopped', ...states};
+	}
+
+	return {id, region, result: currentState === 'stopped' ? 'stopped' : 'stopping', ...states};
+}

@@ -1,0 +1,169 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
+import {ec2, freePort, launch, motoEnv, startFaultProxy, startMoto, type Moto} from '../helpers/moto.js';
+
+// The built CLI (dist/cli.js) as a process, against moto_server through AWS_ENDPOINT_URL.
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let moto: Moto;
+const running: CliProcess[] = [];
+let ids: Record<string, string[]>;
+const regionFlags = ['--region', 'us-east-1', '--region', 'eu-west-1'];
+
+beforeAll(async () => {
+	moto = await startMoto();
+});
+
+afterAll(async () => {
+	await moto?.stop();
+});
+
+beforeEach(async () => {
+	await moto.reset();
+	ids = {
+		devAgents: await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'}),
+		devAgentWest: await launch(moto.url, {region: 'eu-west-1', count: 1, environment: 'dev', role: 'agent'}),
+		devOther: await launch(moto.url, {region: 'us-east-1', count: 1, environment: 'dev', type: 'c5.xlarge'}),
+		stagingAgents: await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'staging', role: 'agent', type: 'm5.large'}),
+		prodMonitor: await launch(moto.url, {region: 'us-east-1', count: 1, environment: 'production', role: 'monitor', type: 'c5.large'}),
+		untagged: await launch(moto.url, {region: 'eu-west-1', count: 1, role: 'agent'}),
+	};
+});
+
+afterEach(async () => {
+	await Promise.all(running.splice(0).map(async cli => cli.stop('SIGKILL')));
+});
+
+function env(): NodeJS.ProcessEnv {
+	const base = isolatedEnv();
+	return motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!});
+}
+
+async function states(): Promise<Map<string, string>> {
+	const result = new Map<string, string>();
+	for (const region of ['us-east-1', 'eu-west-1']) {
+		const client = ec2(moto.url, region);
+		const answer = await client.send(new DescribeInstancesCommand({MaxResults: 1000}));
+		for (const instance of answer.Reservations?.flatMap(reservation => reservation.Instances ?? []) ?? []) {
+			result.set(instance.InstanceId!, instance.State!.Name!);
+		}
+
+		client.destroy();
+	}
+
+	return result;
+}
+
+describe('envwatch against moto', () => {
+	it('--once --json prints the snapshot with live figures from both regions', async () => {
+		const result = await runCli(['--once', '--json', ...regionFlags, '--state-dir', tempDir()], {env: env()});
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		expect(snapshot['source']).toBe('aws 123456789012 us-east-1,eu-west-1');
+		expect(snapshot['error']).toBeNull();
+		const byName = Object.fromEntries((snapshot['environments'] as Json[]).map(view => [view['name'], view]));
+		// dev: 3 t3.large agents + 1 c5.xlarge = 3 x 0.0832 + 0.17
+		expect(byName['dev']).toMatchObject({hourlyUsd: 0.4196, agents: {running: 3, allowed: 'all'}, stale: null});
+		expect(byName['staging']).toMatchObject({hourlyUsd: 0.192, agents: {running: 2, allowed: 2}});
+		expect(byName['production']).toMatchObject({hourlyUsd: 0.085, monitors: 1});
+		expect((snapshot['global'] as Json)['hourlyUsd']).toBe(0.6966);
+	});
+
+	it('--headless --json: extra dev agents make envwatch stop the dev agents and nothing else, and the audit log says so', async () => {
+		const state = tempDir();
+		const audit = path.join(tempDir(), 'audit.jsonl');
+		const cli = new CliProcess(['--headless', '--json', '--interval', '1', ...regionFlags, '--state-dir', state, '--audit-log', audit], env());
+		running.push(cli);
+		// A first poll with the fleet as seeded: that is the baseline.
+		await cli.waitForLine(line => line.includes('"type":"snapshot"') && line.includes('"aws 123456789012'));
+		const extra = await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'});
+		const action = JSON.parse(await cli.waitForLine(line => line.includes('"type":"action"'), 30_000)) as Json;
+		const devAgents = [...ids['devAgents']!, ...ids['devAgentWest']!, ...extra];
+		expect(action).toMatchObject({actor: 'auto', kind: 'stop', environments: ['dev'], outcome: 'executed', dryRun: false});
+		expect([...action['instanceIds']].sort()).toEqual([...devAgents].sort());
+		expect((action['results'] as Json[]).every(result => result['result'] === 'stopping')).toBe(true);
+
+		const after = await states();
+		for (const [name, list] of Object.entries(ids)) {
+			for (const id of list) {
+				expect({name, state: after.get(id)}).toEqual({name, state: name.startsWith('devAgent') ? 'stopped' : 'running'});
+			}
+		}
+
+		for (const id of extra) {
+			expect(after.get(id)).toBe('stopped');
+		}
+
+		// The audit log on disk has the decision with its figures and the action with every outcome.
+		const entries = fs.readFileSync(audit, 'utf8').trim().split('\n').map(line => JSON.parse(line) as Json);
+		const decision = entries.find(entry => entry['type'] === 'decision' && entry['kind'] === 'stop');
+		expect(decision).toMatchObject({environments: ['dev'], actor: 'auto'});
+		expect(decision!['figures']).toHaveProperty('increasePct');
+		expect(entries.find(entry => entry['type'] === 'action')).toMatchObject({kind: 'stop', environments: ['dev'], outcome: 'executed'});
+		expect(cli.stderr).toBe('');
+	});
+
+	it('--dry-run: the same breach is acted on with DryRun and nothing stops', async () => {
+		const audit = path.join(tempDir(), 'audit.jsonl');
+		const cli = new CliProcess(['--headless', '--json', '--interval', '1', '--dry-run', ...regionFlags, '--state-dir', tempDir(), '--audit-log', audit], env());
+		running.push(cli);
+		await cli.waitForLine(line => line.includes('"type":"snapshot"'));
+		await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'});
+		const action = JSON.parse(await cli.waitForLine(line => line.includes('"type":"action"'), 30_000)) as Json;
+		expect(action).toMatchObject({kind: 'stop', environments: ['dev'], outcome: 'dry-run', dryRun: true});
+		expect((action['results'] as Json[]).every(result => result['result'] === 'permitted')).toBe(true);
+		expect([...(await states()).values()].every(state => state === 'running')).toBe(true);
+	});
+
+	it('--once where nothing answers: STALE with the reason, spend unknown (never $0), exit 1', async () => {
+		const result = await runCli(['--once', '--endpoint-url', `http://127.0.0.1:${await freePort()}`, ...regionFlags, '--state-dir', tempDir()], {env: {...env(), AWS_MAX_ATTEMPTS: '1'}});
+		expect(result.code).toBe(1);
+		expect(result.stdout).toContain('STALE: us-east-1:');
+		expect(result.stdout).toMatch(/Dev Environment: +STALE +\(\$\?\/hr\)/);
+		expect(result.stdout).not.toContain('$0.00/hr');
+	});
+
+	it('doctor: a checklist, exit 0 against moto', async () => {
+		const result = await runCli(['doctor', ...regionFlags], {env: env()});
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('envwatch doctor: aws 123456789012 us-east-1,eu-west-1');
+		expect(result.stdout).toContain('✓ credentials: account 123456789012');
+		expect(result.stdout).toContain('✓ us-east-1 ec2:StopInstances permitted: DryRun on i-');
+		expect(result.stdout).toMatch(/\d+ ok, 0 failed, 1 could not tell/);
+	});
+
+	it('doctor: an endpoint where nothing answers is a failed check with a fix, exit 1', async () => {
+		const result = await runCli(['doctor', '--endpoint-url', `http://127.0.0.1:${await freePort()}`, ...regionFlags], {env: {...env(), AWS_MAX_ATTEMPTS: '1'}});
+		expect(result.code).toBe(1);
+		expect(result.stdout).toContain('✗ credentials');
+		expect(result.stdout).toContain('fix: check the network path');
+	});
+
+	it('expired credentials: exit 2, one paragraph, and neither the secret key nor the token anywhere', async () => {
+		// The expiry is made by the loopback fault proxy in front of moto: STS answers ExpiredToken.
+		const proxy = await startFaultProxy(moto.url, request => request.action === 'GetCallerIdentity' ? {status: 403, code: 'ExpiredToken', message: 'The security token included in the request is expired'} : undefined);
+		const state = tempDir();
+		const secrets = {AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-K7MDENG-DO-NOT-PRINT', AWS_SESSION_TOKEN: 'FwoGZXIvYXdzE-DO-NOT-PRINT'};
+		const result = await runCli(['--headless', '--json', '--state-dir', state], {env: {...env(), ...secrets, AWS_ENDPOINT_URL: proxy.url}});
+		await proxy.close();
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('AWS rejected the credentials (ExpiredToken: expired or invalid)');
+		expect(result.stderr).toContain('aws sso login');
+		expect(result.stderr.trim().split('\n')).toHaveLength(1);
+		const everything = [result.stdout, result.stderr, ...fs.readdirSync(state).map(name => fs.readFileSync(path.join(state, name), 'utf8'))].join('\n');
+		expect(everything).not.toContain('DO-NOT-PRINT');
+	});
+
+	it('--profile that does not exist: exit 2 with the credentials paragraph, no stack trace', async () => {
+		const result = await runCli(['--once', '--profile', 'nope', '--state-dir', tempDir()], {env: env()});
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('for profile "nope"');
+		expect(result.stderr).toContain('aws sso login --profile nope');
+		expect(result.stderr).not.toContain('secret');
+		expect(result.stderr).not.toMatch(/\n\s+at /);
+	});
+});

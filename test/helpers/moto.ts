@@ -1,0 +1,266 @@
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import {EC2Client, RunInstancesCommand, type _InstanceType, type Tag} from '@aws-sdk/client-ec2';
+
+/**
+ * A real implementation of the AWS APIs for tests: `moto_server` (moto 5.2) on a free loopback
+ * port, started and stopped by the test file that needs it. When moto_server is missing the
+ * suite fails with a clear message; it never skips.
+ */
+export type Moto = {
+	url: string;
+	port: number;
+	/** `POST /moto-api/reset`: every service back to empty. */
+	reset(): Promise<void>;
+	stop(): Promise<void>;
+};
+
+// The pinned SDK warns on stderr about Node 20; tests do not need to hear it.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
+export const testCredentials = {accessKeyId: 'AKIDTEST', secretAccessKey: 'secret'};
+
+/** Environment for a child process pointed at moto: dummy keys, no profile files, no instance metadata. */
+export function motoEnv(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {};
+	for (const [key, value] of Object.entries(process.env)) {
+		// No AWS_* from the machine or from this process (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
+		// included: the CLI must keep the SDK's Node-version warning off stderr by itself).
+		if (!key.startsWith('AWS_')) {
+			env[key] = value;
+		}
+	}
+
+	return {
+		...env,
+		AWS_ACCESS_KEY_ID: testCredentials.accessKeyId,
+		AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
+		AWS_ENDPOINT_URL: url,
+		AWS_REGION: 'us-east-1',
+		AWS_CONFIG_FILE: '/nonexistent/aws-config',
+		AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+		// Never let the SDK try the instance metadata service from a test.
+		AWS_EC2_METADATA_DISABLED: 'true',
+		...extra,
+	};
+}
+
+export async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const {port} = server.address() as net.AddressInfo;
+			server.close(() => {
+				resolve(port);
+			});
+		});
+	});
+}
+
+function motoBinary(): string {
+	const found = spawnSync('sh', ['-c', 'command -v moto_server'], {encoding: 'utf8'});
+	const binary = found.stdout.trim();
+	if (found.status !== 0 || !binary) {
+		throw new Error('moto_server is not on PATH: the AWS integration and end-to-end tests need it (pip install "moto[server]==5.2.*"). They fail rather than skip, so a green run always means they ran.');
+	}
+
+	return binary;
+}
+
+export async function startMoto(): Promise<Moto> {
+	const binary = motoBinary();
+	const port = await freePort();
+	const url = `http://127.0.0.1:${port}`;
+	const child: ChildProcess = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe'], detached: true});
+	let stderr = '';
+	child.stderr?.on('data', (chunk: Buffer) => {
+		stderr = (stderr + chunk.toString()).slice(-2000);
+	});
+	let exited = false;
+	child.once('exit', () => {
+		exited = true;
+	});
+	const deadline = Date.now() + 30_000;
+	for (;;) {
+		if (exited) {
+			throw new Error(`moto_server exited before answering on ${url}: ${stderr}`);
+		}
+
+		try {
+			const response = await fetch(`${url}/moto-api/reset`, {method: 'POST'});
+			if (response.ok) {
+				break;
+			}
+		} catch {
+			// Not listening yet.
+		}
+
+		if (Date.now() > deadline) {
+			kill(child);
+			throw new Error(`moto_server did not answer on ${url} within 30 s: ${stderr}`);
+		}
+
+		await new Promise(resolve => {
+			setTimeout(resolve, 100);
+		});
+	}
+
+	return {
+		url,
+		port,
+		async reset() {
+			const response = await fetch(`${url}/moto-api/reset`, {method: 'POST'});
+			if (!response.ok) {
+				throw new Error(`moto reset failed: ${response.status}`);
+			}
+		},
+		async stop() {
+			if (exited) {
+				return;
+			}
+
+			const gone = new Promise(resolve => child.once('exit', resolve));
+			kill(child);
+			await Promise.race([gone, new Promise(resolve => {
+				setTimeout(resolve, 5000);
+			})]);
+		},
+	};
+}
+
+/** Ends moto_server and whatever its shim started: its own process group, by its id. */
+function kill(child: ChildProcess): void {
+	if (child.pid === undefined) {
+		return;
+	}
+
+	try {
+		process.kill(-child.pid, 'SIGTERM');
+	} catch {
+		child.kill('SIGTERM');
+	}
+}
+
+export function ec2(url: string, region: string): EC2Client {
+	return new EC2Client({region, endpoint: url, credentials: testCredentials, maxAttempts: 1});
+}
+
+export type Launch = {
+	region: string;
+	count: number;
+	environment?: string;
+	role?: string;
+	type?: string;
+	name?: string;
+	/** Instances per RunInstances call (moto pages DescribeInstances by reservation). @default count */
+	perReservation?: number;
+};
+
+/** Runs instances in moto with the given tags; returns their IDs. */
+export async function launch(url: string, spec: Launch, keys = {env: 'Environment', role: 'Role'}): Promise<string[]> {
+	const client = ec2(url, spec.region);
+	const tags: Tag[] = [{Key: 'Name', Value: spec.name ?? `${spec.environment ?? 'untagged'}-${spec.role ?? 'other'}`}];
+	if (spec.environment !== undefined) {
+		tags.push({Key: keys.env, Value: spec.environment});
+	}
+
+	if (spec.role !== undefined) {
+		tags.push({Key: keys.role, Value: spec.role});
+	}
+
+	const per = spec.perReservation ?? spec.count;
+	const calls: Array<Promise<string[]>> = [];
+	for (let left = spec.count; left > 0; left -= per) {
+		const count = Math.min(per, left);
+		calls.push(client.send(new RunInstancesCommand({
+			ImageId: 'ami-12c6146b',
+			MinCount: count,
+			MaxCount: count,
+			InstanceType: (spec.type ?? 't3.large') as _InstanceType,
+			TagSpecifications: [{ResourceType: 'instance', Tags: tags}],
+		})).then(result => (result.Instances ?? []).map(instance => instance.InstanceId!)));
+	}
+
+	const ids: string[] = [];
+	// A few calls at a time: moto_server is threaded, but its EC2 backend takes a lock.
+	for (let index = 0; index < calls.length; index += 8) {
+		for (const batch of await Promise.all(calls.slice(index, index + 8))) {
+			ids.push(...batch);
+		}
+	}
+
+	client.destroy();
+	return ids;
+}
+
+/** Queues Cost Explorer answers in moto (`POST /moto-api/static/ce/cost-and-usage-results`), taken in request order. */
+export async function seedCostAndUsage(url: string, results: unknown[]): Promise<void> {
+	const response = await fetch(`${url}/moto-api/static/ce/cost-and-usage-results`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({results})});
+	if (response.status !== 201) {
+		throw new Error(`seeding Cost Explorer results failed: ${response.status} ${await response.text()}`);
+	}
+}
+
+export type Fault = {status: number; code: string; message?: string};
+
+export type ProxyRequest = {action: string; region: string | undefined; service: string | undefined; body: string};
+
+/**
+ * A loopback HTTP proxy in front of moto that injects faults: `rule` sees each request (its API
+ * action and the region it was signed for) and returns a fault to answer with instead of moto,
+ * or undefined to forward it. Faults are answered in EC2's XML error format (also what STS's
+ * query protocol reads), or JSON for JSON-protocol services (Cost Explorer).
+ */
+export type FaultProxy = {url: string; seen: ProxyRequest[]; rule: (request: ProxyRequest) => Fault | undefined; close(): Promise<void>};
+
+export async function startFaultProxy(target: string, rule: FaultProxy['rule'] = () => undefined): Promise<FaultProxy> {
+	const seen: ProxyRequest[] = [];
+	const proxy: FaultProxy = {url: '', seen, rule, close: async () => undefined};
+	const server = http.createServer((request, response) => {
+		const chunks: Buffer[] = [];
+		request.on('data', (chunk: Buffer) => chunks.push(chunk));
+		request.on('end', () => {
+			const body = Buffer.concat(chunks);
+			const text = body.toString('utf8');
+			const scope = /Credential=[^/]+\/\d+\/([^/]+)\/([^/]+)\//.exec(String(request.headers.authorization ?? ''));
+			const amzTarget = String(request.headers['x-amz-target'] ?? '');
+			const action = new URLSearchParams(text).get('Action') ?? (amzTarget.split('.').at(-1) || 'unknown');
+			const info: ProxyRequest = {action, region: scope?.[1], service: scope?.[2], body: text};
+			seen.push(info);
+			const fault = proxy.rule(info);
+			if (fault) {
+				const json = amzTarget !== '';
+				response.writeHead(fault.status, {'content-type': json ? 'application/x-amz-json-1.1' : 'text/xml'});
+				response.end(json
+					? JSON.stringify({__type: fault.code, message: fault.message ?? fault.code})
+					: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${fault.code}</Code><Message>${fault.message ?? fault.code}</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>`);
+				return;
+			}
+
+			const upstream = new URL(request.url ?? '/', target);
+			const forward = http.request(upstream, {method: request.method, headers: request.headers}, answer => {
+				response.writeHead(answer.statusCode ?? 502, answer.headers);
+				answer.pipe(response);
+			});
+			forward.on('error', error => {
+				response.writeHead(502);
+				response.end(String(error));
+			});
+			forward.end(body);
+		});
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	const {port} = server.address() as net.AddressInfo;
+	proxy.url = `http://127.0.0.1:${port}`;
+	proxy.close = async () => new Promise(resolve => {
+		server.closeAllConnections();
+		server.close(() => {
+			resolve();
+		});
+	});
+	return proxy;
+}

@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, beforeAll, beforeEach, expect, test} from 'vitest';
+import {CachedBilling} from '../../source/engine/billing.js';
+import {StateStore} from '../../source/engine/state.js';
+import {CostExplorerBilling, parseCostResults, period, tagValueOf} from '../../source/providers/aws/billing.js';
+import {seedCostAndUsage, startMoto, testCredentials, type Moto} from '../helpers/moto.js';
+
+// Cost Explorer through the real SDK client against moto_server. moto tracks no cost, so its
+// answers are queued with POST /moto-api/static/ce/cost-and-usage-results; moto hands them out
+// in order, one per distinct request body (so the second page, which carries NextPageToken,
+// gets the second answer).
+let moto: Moto;
+const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+
+function group(value: string, amount: string) {
+	return {Keys: [`Environment$${value}`], Metrics: {UnblendedCost: {Amount: amount, Unit: 'USD'}}};
+}
+
+const page1 = {
+	GroupDefinitions: [{Type: 'TAG', Key: 'Environment'}],
+	ResultsByTime: [
+		{TimePeriod: {Start: '2026-11-01', End: '2026-11-02'}, Total: {}, Groups: [group('dev', '10.5'), group('staging', '4'), group('', '1.25')], Estimated: false},
+		{TimePeriod: {Start: '2026-11-02', End: '2026-11-03'}, Total: {}, Groups: [group('dev', '11'), group('development', '2'), group('prod', '3')], Estimated: false},
+	],
+	NextPageToken: 'page-2',
+};
+const page2 = {
+	GroupDefinitions: [{Type: 'TAG', Key: 'Environment'}],
+	ResultsByTime: [
+		{TimePeriod: {Start: '2026-11-27', End: '2026-11-28'}, Total: {}, Groups: [group('dev', '6.75'), group('', '0.5')], Estimated: true},
+	],
+};
+
+beforeAll(async () => {
+	moto = await startMoto();
+});
+
+afterAll(async () => {
+	await moto?.stop();
+});
+
+beforeEach(async () => {
+	await moto.reset();
+});
+
+test('GetCostAndUsage pages are parsed per environment tag value: today and month to date', async () => {
+	await seedCostAndUsage(moto.url, [page1, page2]);
+	const billing = new CostExplorerBilling({endpointUrl: moto.url, credentials: testCredentials}, 'Environment');
+	const {cost, requests} = await billing.fetch(now);
+	billing.close();
+	expect(requests).toBe(2);
+	expect(cost.fetchedAt).toBe(now);
+	expect(cost.todayUsd).toEqual({dev: 6.75, untagged: 0.5});
+	expect(cost.monthToDateUsd).toEqual({dev: 28.25, staging: 4, untagged: 1.75, development: 2, prod: 3});
+});
+
+test('the engine cache fetches once per refresh interval, counts every page, and keeps it in the state dir', async () => {
+	await seedCostAndUsage(moto.url, [page1, page2]);
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-ce-'));
+	const source = new CostExplorerBilling({endpointUrl: moto.url, credentials: testCredentials}, 'Environment');
+	const cached = new CachedBilling(source, new StateStore(dir), 60 * 60_000);
+	expect(await cached.refresh(now)).toBe(true);
+	expect(await cached.refresh(now + 59 * 60_000)).toBe(false);
+	expect(cached.view()).toMatchObject({calls: 2, costUsd: 0.02, error: null});
+	// A restart reads the cache instead of paying again.
+	const restarted = new CachedBilling(source, new StateStore(dir), 60 * 60_000);
+	expect(restarted.view().cost?.todayUsd).toEqual({dev: 6.75, untagged: 0.5});
+	expect(await restarted.refresh(now + 10 * 60_000)).toBe(false);
+	source.close();
+});
+
+test('the query period is UTC: month start to tomorrow (End is exclusive)', () => {
+	expect(period(now)).toEqual({start: '2026-11-01', today: '2026-11-27', end: '2026-11-28'});
+	expect(period(Date.UTC(2026, 11, 31, 23, 59))).toEqual({start: '2026-12-01', today: '2026-12-31', end: '2027-01-01'});
+	expect(period(Date.UTC(2026, 2, 1, 0, 0))).toEqual({start: '2026-03-01', today: '2026-03-01', end: '2026-03-02'});
+});
+
+test('group keys: Environment$dev -> dev, Environment$ -> untagged', () => {
+	expect(tagValueOf('Environment$dev', 'Environment')).toBe('dev');
+	expect(tagValueOf('Environment$', 'Environment')).toBe('untagged');
+	expect(tagValueOf('env$a$b', 'env')).toBe('a$b');
+	expect(parseCostResults([{TimePeriod: {Start: '2026-11-27', End: '2026-11-28'}, Groups: [{Keys: ['Environment$dev'], Metrics: {UnblendedCost: {Amount: 'NaN'}}}]}], 'Environment', '2026-11-27')).toEqual({todayUsd: {}, monthToDateUsd: {}});
+});

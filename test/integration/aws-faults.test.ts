@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, test} from 'vitest';
+import {loadConfig} from '../../source/config/load.js';
+import {AuditLog} from '../../source/engine/audit.js';
+import {Monitor} from '../../source/engine/monitor.js';
+import {StateStore} from '../../source/engine/state.js';
+import {SnapshotStore} from '../../source/engine/store.js';
+import {UsageError} from '../../source/errors.js';
+import {createAwsProvider} from '../../source/providers/aws/index.js';
+import {AwsFleet} from '../../source/providers/aws/fleet.js';
+import type {Timer} from '../../source/providers/aws/rate.js';
+import {launch, startFaultProxy, startMoto, testCredentials, type FaultProxy, type Moto} from '../helpers/moto.js';
+
+// Faults are made by a small loopback HTTP proxy in front of moto_server (test/helpers/moto.ts,
+// startFaultProxy): it answers chosen requests with an AWS error of our choosing and forwards the
+// rest to moto. The SDK clients are real and go through their standard retry strategy.
+let moto: Moto;
+let proxy: FaultProxy;
+const regions = ['us-east-1', 'eu-west-1'];
+const config = loadConfig({noStore: true, flags: {regions}}).config;
+let devAgents: string[];
+
+beforeAll(async () => {
+	moto = await startMoto();
+	proxy = await startFaultProxy(moto.url);
+});
+
+afterAll(async () => {
+	await proxy?.close();
+	await moto?.stop();
+});
+
+beforeEach(async () => {
+	await moto.reset();
+	proxy.rule = () => undefined;
+	proxy.seen.length = 0;
+	devAgents = await launch(moto.url, {region: 'us-east-1', count: 3, environment: 'dev', role: 'agent'});
+	await launch(moto.url, {region: 'eu-west-1', count: 2, environment: 'staging', role: 'agent'});
+});
+
+/** Fails the first `times` requests for `action` (in `region`, when given) with `fault`. */
+function failFirst(action: string, times: number, fault: {status: number; code: string}, region?: string) {
+	let left = times;
+	proxy.rule = request => {
+		if (request.action === action && (!region || request.region === region) && left > 0) {
+			left--;
+			return fault;
+		}
+
+		return undefined;
+	};
+}
+
+const instantTimer: Timer = {now: () => Date.now(), sleep: async () => undefined};
+
+function fleet(extra: Partial<ConstructorParameters<typeof AwsFleet>[0]> = {}): AwsFleet {
+	return new AwsFleet({regions, endpointUrl: proxy.url, credentials: testCredentials, ...extra});
+}
+
+const count = (action: string, region?: string) => proxy.seen.filter(request => request.action === action && (!region || request.region === region)).length;
+
+describe('listing under faults', () => {
+	test('throttling (503 RequestLimitExceeded twice) is absorbed by the SDK retry', async () => {
+		failFirst('DescribeInstances', 2, {status: 503, code: 'RequestLimitExceeded'}, 'us-east-1');
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.errors).toEqual([]);
+		expect(listing.instances).toHaveLength(5);
+		expect(count('DescribeInstances', 'us-east-1')).toBe(3);
+		expect(listing.calls).toBe(4); // 3 attempts in us-east-1, 1 in eu-west-1
+	});
+
+	test('5xx (500 InternalError twice) is absorbed by the SDK retry', async () => {
+		failFirst('DescribeInstances', 2, {status: 500, code: 'InternalError'}, 'eu-west-1');
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.errors).toEqual([]);
+		expect(listing.instances).toHaveLength(5);
+	});
+
+	test('a persistent 503 makes that region an error, the data STALE and no action; recovery is automatic', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'eu-west-1' ? {status: 503, code: 'Unavailable'} : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['us-east-1', 'us-east-1', 'us-east-1']);
+		expect(listing.errors).toEqual([{region: 'eu-west-1', code: 'Unavailable', message: 'Unavailable (after 3 attempts)'}]);
+
+		// The same through the real monitor loop: STALE with the reason, then fresh again.
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-faults-'));
+		const provider = {source: 'aws test', fleet: fleet(), billing: undefined};
+		const monitor = new Monitor({
+			provider,
+			config: {...config, costExplorer: {enabled: false, refreshMinutes: 60}},
+			monitored: ['dev', 'staging', 'production'],
+			store: new SnapshotStore(),
+			state: new StateStore(dir),
+			audit: new AuditLog(path.join(dir, 'audit.jsonl')),
+			clock: () => Date.now(),
+			options: {dryRun: false, readOnly: false, actor: 'test@host'},
+		});
+		const stale = await monitor.poll();
+		expect(stale.error).toContain('eu-west-1: Unavailable');
+		expect(stale.environments.map(environment => environment.status)).toEqual(['STALE', 'STALE', 'STALE']);
+		expect(stale.decisions.filter(decision => decision.kind === 'stop' || decision.kind === 'emergency')).toEqual([]);
+
+		proxy.rule = () => undefined;
+		const fresh = await monitor.poll();
+		expect(fresh.error).toBeNull();
+		expect(fresh.environments.every(environment => environment.status !== 'STALE')).toBe(true);
+		expect(fresh.environments.find(environment => environment.name === 'staging')?.agents.running).toBe(2);
+		await monitor.stop();
+	});
+});
+
+describe('stopping under faults', () => {
+	test('StopInstances throttled past the SDK retries is tried again with backoff until it goes through', async () => {
+		// 5 throttles: the SDK's 3 attempts fail, our backoff loop's next call fails twice more, then succeeds.
+		failFirst('StopInstances', 5, {status: 503, code: 'RequestLimitExceeded'});
+		const sleeps: number[] = [];
+		const aws = fleet({timer: {...instantTimer, sleep: async ms => {
+			sleeps.push(ms);
+		}}, random: () => 0.5});
+		const outcomes = await aws.stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['stopping', 'stopping', 'stopping']);
+		expect(count('StopInstances')).toBe(6);
+		expect(aws.stats.throttled).toBe(1);
+		// Full jitter: half of the 1 s base on the first backoff with random() = 0.5.
+		expect(sleeps).toEqual([500]);
+	});
+
+	test('persistent throttling ends as an error outcome per instance, nothing half-done', async () => {
+		proxy.rule = request => request.action === 'StopInstances' ? {status: 503, code: 'RequestLimitExceeded'} : undefined;
+		const aws = fleet({timer: instantTimer, throttleRetries: 2, maxAttempts: 1});
+		const outcomes = await aws.stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false});
+		expect(outcomes.every(outcome => outcome.result === 'error' && outcome.message?.includes('RequestLimitExceeded'))).toBe(true);
+		expect(count('StopInstances')).toBe(3);
+	});
+
+	test('a NotFound that names no instance: the batch is bisected until the bad ID is alone', async () => {
+		// The proxy answers InvalidInstanceID.NotFound, without naming the ID, to any StopInstances
+		// that carries the ghost ID, and forwards the rest to moto.
+		const ghost = 'i-0123456789abcdef0';
+		proxy.rule = request => request.action === 'StopInstances' && request.body.includes(ghost) ? {status: 400, code: 'InvalidInstanceID.NotFound', message: 'An instance ID does not exist'} : undefined;
+		const targets = [devAgents[0]!, ghost, devAgents[1]!, devAgents[2]!].map(id => ({id, region: 'us-east-1'}));
+		const outcomes = await fleet().stop(targets, {dryRun: false});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['stopping', 'not-found', 'stopping', 'stopping']);
+		// [a, ghost, b, c] -> [a, ghost] + [b, c] -> [a] + [ghost]: 5 calls, 3 rejected.
+		expect(count('StopInstances')).toBe(5);
+	});
+
+	test('UnauthorizedOperation is reported per instance with the missing permission', async () => {
+		// moto does not enforce IAM, so the denial is injected by the proxy.
+		proxy.rule = request => request.action === 'StopInstances' ? {status: 403, code: 'UnauthorizedOperation'} : undefined;
+		const outcomes = await fleet().stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: true});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['unauthorized', 'unauthorized', 'unauthorized']);
+		expect(outcomes[0]!.message).toContain('ec2:StopInstances');
+	});
+});
+
+describe('credentials', () => {
+	const saved = {...process.env};
+	afterEach(() => {
+		for (const key of Object.keys(process.env)) {
+			if (!(key in saved)) {
+				delete process.env[key];
+			}
+		}
+
+		Object.assign(process.env, saved);
+	});
+
+	test('missing credentials: one paragraph naming what was tried and what to do, as a UsageError (exit 2)', async () => {
+		// The fault: an environment with no keys, no profile files and instance metadata disabled.
+		for (const key of Object.keys(process.env).filter(key => key.startsWith('AWS_'))) {
+			delete process.env[key];
+		}
+
+		Object.assign(process.env, {AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true'});
+		const error = await createAwsProvider(config, {endpointUrl: moto.url}).catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(UsageError);
+		const message = (error as UsageError).message;
+		expect(message).toMatch(/^no AWS credentials could be found \(CredentialsProviderError\)/);
+		expect(message).toContain('environment variables');
+		expect(message).toContain('aws sso login');
+		expect(message).toContain('--profile');
+		expect(message).toContain('--demo');
+		expect(message).not.toContain('\n');
+		expect(message).not.toMatch(/\n\s+at /);
+	});
+
+	test('expired credentials (STS answers ExpiredToken): a UsageError, and the secret never appears', async () => {
+		// moto accepts any keys, so the expiry is injected by the proxy.
+		proxy.rule = request => request.action === 'GetCallerIdentity' ? {status: 403, code: 'ExpiredToken'} : undefined;
+		const secret = 'wJalrXUtnFEMI-SECRET-DO-NOT-PRINT';
+		const error = await createAwsProvider(config, {endpointUrl: proxy.url, credentials: {accessKeyId: 'AKIDEXPIRED', secretAccessKey: secret, sessionToken: 'TOKEN-DO-NOT-PRINT'}}).catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(UsageError);
+		const message = (error as UsageError).message;
+		expect(message).toContain('AWS rejected the credentials (ExpiredToken');
+		expect(message).not.toContain(secret);
+		expect(message).not.toContain('DO-NOT-PRINT');
+	});
+
+	test('STS unreachable (persistent 503 from the proxy) is not fatal: the account is unknown, the fleet still lists', async () => {
+		proxy.rule = request => request.action === 'GetCallerIdentity' ? {status: 503, code: 'ServiceUnavailable'} : undefined;
+		const provider = await createAwsProvider(config, {endpointUrl: proxy.url, credentials: testCredentials, maxAttempts: 1});
+		expect(provider.source).toBe('aws (account unknown) us-east-1,eu-west-1');
+		const listing = await provider.fleet.list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances).toHaveLength(5);
+		provider.close?.();
+	});
+
+	test('with working credentials the source names the account and regions', async () => {
+		const provider = await createAwsProvider(config, {endpointUrl: moto.url, credentials: testCredentials});
+		expect(provider.source).toBe('aws 123456789012 us-east-1,eu-west-1');
+		expect(provider.billing).toBeDefined();
+		provider.close?.();
+	});
+});
