@@ -45,12 +45,13 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 	const dim = status === 'STOPPED';
 	return (
 		<Text wrap="truncate-end" dimColor={dim}>
-			<Text color={tone('cyan')}>{pad(selected ? glyphs.selected : '', widths.selector)}</Text>
+			{/* Colour codes only where they show: every byte is rewritten on each change over SSH. */}
+			{selected ? <Text color={tone('cyan')}>{pad(glyphs.selected, widths.selector)}</Text> : ' '.repeat(widths.selector)}
 			<Text bold={selected || global}>{pad(view.name, widths.name, 'left', glyphs.ellipsis)}</Text>
 			{' '}
 			<Text color={dim ? undefined : tone(statusColour[status])} bold={status === 'BREACH'}>{pad(status, widths.status)}</Text>
 			{' '}
-			<Text color={tone(spend.colour ?? 'white')}>{pad(spend.text, widths.spend, 'right')}</Text>
+			<Text color={spend.colour ? tone(spend.colour) : undefined}>{pad(spend.text, widths.spend, 'right')}</Text>
 			{' '}
 			<Text color={agents.over ? tone('yellow') : undefined}>{pad(agents.text, widths.agents, 'right')}</Text>
 			{widths.bar > 0 ? <Text color={tone(meter.colour)}>{' ' + meter.bar}</Text> : null}
