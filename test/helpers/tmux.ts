@@ -1,5 +1,6 @@
 import {execFileSync, spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 
 /**
  * Drives a real terminal for end-to-end tests: a private tmux server (its own socket, so a
@@ -100,9 +101,12 @@ export class TmuxSession {
 		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 	}
 
+	/** Ends the private server and removes its socket file (tmux leaves it behind). */
 	kill(): void {
 		try {
+			const socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
 			this.tmux('kill-server');
+			fs.rmSync(socketPath, {force: true});
 		} catch {
 			// Already gone.
 		}
