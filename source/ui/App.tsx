@@ -50,6 +50,10 @@ function busyText(command: Command, cascadeTarget: string | undefined): string {
 			return 'undo: starting the stopped agents';
 		}
 
+		case 'start': {
+			return `starting ${command.count} agents in ${command.environment}`;
+		}
+
 		default: {
 			return command.kind;
 		}
@@ -188,12 +192,13 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			case 'stop':
 			case 'cascade':
 			case 'emergency':
-			case 'undo': {
+			case 'undo':
+			case 'start': {
 				if (!snapshot) {
 					return current;
 				}
 
-				const request = buildConfirmation(command satisfies ActionKind, {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
+				const request = buildConfirmation(command satisfies ActionKind | 'start', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
 				if ('refused' in request) {
 					say(request.refused, 'warn');
 					return current;

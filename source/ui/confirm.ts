@@ -56,7 +56,7 @@ function radius(views: readonly EnvironmentView[]): string[] {
 
 function modeNote(snapshot: Snapshot): string[] {
 	if (snapshot.mode.dryRun) {
-		return ['DRY-RUN: EC2 only checks the permission; nothing stops'];
+		return ['DRY-RUN: EC2 only checks the permission; nothing changes'];
 	}
 
 	return [];
@@ -71,7 +71,7 @@ export type ConfirmSource = {
 };
 
 /** The request for a dangerous command, or a reason it cannot be asked (flashed instead). */
-export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo', source: ConfirmSource): ConfirmRequest | {refused: string} {
+export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start', source: ConfirmSource): ConfirmRequest | {refused: string} {
 	const {snapshot} = source;
 	const byName = (name: string) => snapshot.environments.find(view => view.name === name);
 	const verb = snapshot.mode.action === 'terminate' ? 'Terminate' : 'Stop';
@@ -116,6 +116,40 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				typed: 'stop all',
 				input: '',
 				danger: true,
+			};
+		}
+
+		case 'start': {
+			const view = source.selected === undefined ? undefined : byName(source.selected);
+			if (!view) {
+				return {refused: 'no environment selected'};
+			}
+
+			if (view.agents.allowed === 'monitor-only') {
+				return {refused: `${view.name} is monitor only: no agents are ever started there`};
+			}
+
+			if (!view.launch) {
+				return {refused: `${view.name} has no launch template (environments.${view.name}.launchTemplate)`};
+			}
+
+			const {count, instanceType, usdPerHourEach} = view.launch;
+			const cap = typeof view.agents.allowed === 'number' ? view.agents.allowed : undefined;
+			if (cap !== undefined && view.agents.running + count > cap) {
+				return {refused: `${view.name} allows at most ${cap} agents: ${view.agents.running} running + ${count} = ${view.agents.running + count}`};
+			}
+
+			return {
+				command: {kind: 'start', environment: view.name, count},
+				title: `Start ${agentsWord(count)} in ${view.name}?`,
+				details: [
+					`instance type: ${instanceType ?? 'as the launch template says'}`,
+					`adds ${usdPerHourEach === null ? 'an unpriced amount' : `${money(usdPerHourEach * count)}/h`} to ${money(view.hourlyUsd)}/h`,
+					`${view.agents.running} running${cap === undefined ? '' : `, at most ${cap}`}; the window restarts, so this is not taken for a spike`,
+					...modeNote(snapshot),
+				],
+				input: '',
+				danger: false,
 			};
 		}
 

@@ -11,6 +11,7 @@ export type UiCommand =
 	| 'cascade'
 	| 'emergency'
 	| 'undo'
+	| 'start'
 	| 'pause'
 	| 'cancel-pending'
 	| 'refresh'
@@ -56,6 +57,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'cascade', keys: [{input: 'c'}], keyLabel: 'c', label: 'cascade', help: 'one cascade step: stop the lowest-priority environment still running agents', dangerous: true, inBar: true},
 	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent in every monitored environment', dangerous: true, inBar: true},
 	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
+	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template, within its agent policy', dangerous: true, inBar: false},
 	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
 	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
 	{command: 'help', keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true},

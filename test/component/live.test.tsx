@@ -14,6 +14,7 @@ import {renderApp, type Harness} from './harness.js';
 function engine(options: {readOnly?: boolean} = {}) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-ui-live-'));
 	const {config} = loadConfig({noStore: true});
+	config.environments['dev']!.launchTemplate = {name: 'sim-dev-agent', count: 3};
 	let now = Date.UTC(2026, 10, 27, 12, 0, 0);
 	const clock = () => now;
 	const sim = new SimAccount({scenario: 'calm', now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: config.prices});
@@ -60,6 +61,37 @@ describe('the dashboard over the live engine', () => {
 		await ui.waitFor('Undo: start the 2 agents stopped in dev again?');
 		await ui.press('y');
 		await ui.waitFor(/started 2\/2 agents in dev/);
+		await live.monitor.stop();
+		live.audit.close();
+	});
+
+	it('a then y starts agents from the launch template, stating count, type and cost first', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		ui = await renderApp({store: live.store, controller: live.monitor});
+		await ui.waitFor(/dev +ACTIVE/);
+		await ui.press('a');
+		const question = await ui.waitFor('Start 3 agents in dev?');
+		expect(question).toContain('instance type: t3.large');
+		expect(question).toContain('adds $0.25/h to $1.28/h');
+		await ui.press('y');
+		await ui.waitFor(/tester@jump start dev: started 3 t3.large agents in dev/);
+		const launched = live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'] === 'tester@jump');
+		expect(launched).toHaveLength(3);
+		await live.monitor.stop();
+		live.audit.close();
+	});
+
+	it('a on a monitor-only environment is refused before any question', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		ui = await renderApp({store: live.store, controller: live.monitor});
+		await ui.waitFor(/production +MONITOR/);
+		await ui.press('j');
+		await ui.press('j');
+		await ui.press('a');
+		await ui.waitFor('production is monitor only: no agents are ever started there');
+		expect(live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'])).toEqual([]);
 		await live.monitor.stop();
 		live.audit.close();
 	});

@@ -13,9 +13,19 @@ export function HelpPanel({context, height, columns}: {context: KeyContext; heig
 		keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.command === 'quit' ? 'q ^C' : binding.keyLabel,
 		text: binding.command === 'up' ? 'select an environment' : binding.command === 'pause' ? `${labelOf(binding, context)} automatic actions` : binding.help,
 	}));
-	const notes = context.readOnly ? [`${glyphs.lock} read-only: stop, cascade, emergency and undo are not available`] : [];
+	const notes = context.readOnly ? [`${glyphs.lock} read-only: stop, cascade, emergency, undo and start are not available`] : [];
 	const room = Math.max(0, height - 1);
-	const lines = [...rows.map(row => ({...row, note: false})), ...notes.map(text => ({keys: '', text, note: true}))].slice(0, room);
+	// Short of rows, two short bindings share a line (from the end), so every key is still listed.
+	const packed = [...rows];
+	for (let index = packed.length - 2; index >= 0 && packed.length + notes.length > room; index--) {
+		const [a, b] = [packed[index]!, packed[index + 1]!];
+		const merged = `${a.text}  ${pad(b.keys, 3)}${b.text}`;
+		if (8 + merged.length <= columns) {
+			packed.splice(index, 2, {keys: a.keys, text: merged});
+		}
+	}
+
+	const lines = [...packed.map(row => ({...row, note: false})), ...notes.map(text => ({keys: '', text, note: true}))].slice(0, room);
 	return (
 		<Box flexDirection="column">
 			<Line segments={[{text: titleRule('keys (? or Esc closes)', columns, glyphs.rule), colour: 'cyan'}]} width={columns} />
