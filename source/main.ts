@@ -16,6 +16,7 @@ import {SnapshotStore} from './engine/store.js';
 import {toJson} from './engine/snapshot.js';
 import {formatDashboard, printHeadless} from './headless.js';
 import {createProvider} from './providers/index.js';
+import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 
 export type Io = {
@@ -25,7 +26,7 @@ export type Io = {
 	env: NodeJS.ProcessEnv;
 };
 
-const packageJson = readJsonFile(new URL('../package.json', import.meta.url).pathname, 'package.json');
+const packageJson = readJsonFile(path.join(packageRoot, 'package.json'), 'package.json');
 export const version = String(packageJson['version']);
 
 export function actorName(): string {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import Conf from 'conf';
 import envPaths from 'env-paths';
 import {UsageError} from '../errors.js';
+import {packageRoot} from '../paths.js';
 import {jsonErrorOffset} from './json-position.js';
 import {check, checkRelations, configSpec, type Config} from './schema.js';
 
-export const defaultConfigPath = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+export const defaultConfigPath = path.join(packageRoot, 'config', 'default.json');
 
 type Json = Record<string, unknown>;
 

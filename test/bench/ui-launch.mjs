@@ -10,7 +10,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 import {median} from './ui-fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', process.env.ENVWATCH_BENCH_ENTRY ?? 'bin/cli.js');
 const guard = fileURLToPath(new URL('ui-sdk-guard.js', import.meta.url));
 
 function launchOnce(extraNodeArgs = [], env = {}) {

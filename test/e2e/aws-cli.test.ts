@@ -5,7 +5,7 @@ import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {ec2, freePort, launch, motoEnv, startFaultProxy, startMoto, type Moto} from '../helpers/moto.js';
 
-// The built CLI (dist/cli.js) as a process, against moto_server through AWS_ENDPOINT_URL.
+// The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server through AWS_ENDPOINT_URL.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let moto: Moto;

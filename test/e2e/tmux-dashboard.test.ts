@@ -11,7 +11,7 @@ import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
  * nothing stops unless a key says so.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', 'bin', 'cli.js');
 
 type AuditLine = {type: string; kind: string; actor: string; environments: string[]; outcome?: string; results?: Array<{id: string; result: string}>};
 

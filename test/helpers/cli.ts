@@ -5,7 +5,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const cliPath = path.join(root, 'dist', 'cli.js');
+export const cliPath = path.join(root, 'dist', 'bin', 'cli.js');
 
 if (!fs.existsSync(cliPath)) {
 	throw new Error(`The built CLI is missing at ${cliPath}: run \`npm run build\` first (npm test does).`);
