@@ -227,7 +227,8 @@ async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 			void monitor.stop().then(() => {
 				unsubscribe();
 				audit.close();
-				resolve(signal === 'SIGINT' || signal === 'SIGTERM' ? exitCodes.ok : exitCodes.ok);
+				// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
+				resolve(128 + (os.constants.signals[signal] ?? 0));
 			});
 		};
 

@@ -185,7 +185,7 @@ describe('headless', () => {
 			expect(['snapshot', 'decision', 'action']).toContain((JSON.parse(line) as Json)['type']);
 		}
 
-		expect(await cli.stop('SIGTERM')).toBe(0);
+		expect(await cli.stop('SIGTERM')).toBe(143);
 		const audit = auditLines(path.join(state, 'audit.log'));
 		expect(audit.filter(entry => entry['type'] === 'action').map(entry => entry['environments'])).toEqual([['dev']]);
 	});
