@@ -1,4 +1,4 @@
-// Launch to first full frame: `node dist/cli.js --demo calm` in a pseudo-terminal (script(1)) at
+// Launch to first full frame: `node dist/bin/cli.js --demo calm` (the bundle) in a pseudo-terminal (script(1)) at
 // 80x24, timed from spawn until the key bar of the first frame with data has been written.
 // Median of N runs; then one run with module hooks proving the AWS SDK is never loaded in demo.
 // Run: npm run build && node test/bench/ui-launch.mjs [runs]
