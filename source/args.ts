@@ -190,8 +190,12 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 			problems.push('--stop-env: cannot be combined with a subcommand');
 		}
 
+		if (environments !== undefined) {
+			problems.push(`--stop-env with --environments: choose one — --stop-env ${stopEnv?.join(',') ?? ''} stops exactly those; or use "stop --environments ..."`);
+		}
+
 		command = 'stop';
-		environments = [...new Set([...(stopEnv ?? []), ...(command === 'stop' && flags.environments ? environments ?? [] : [])])];
+		environments = [...new Set(stopEnv ?? [])];
 	}
 
 	if (command === 'stop' && (environments === undefined || environments.length === 0)) {
@@ -227,8 +231,8 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 	let intervalSeconds: number | undefined;
 	if (flags.interval !== undefined) {
 		intervalSeconds = Number(flags.interval);
-		if (flags.interval.trim() === '' || !Number.isFinite(intervalSeconds) || intervalSeconds < 1) {
-			problems.push(`--interval ${flags.interval || '(empty)'}: expected a number of seconds, 1 or more`);
+		if (flags.interval.trim() === '' || !Number.isFinite(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 86_400) {
+			problems.push(`--interval ${flags.interval || '(empty)'}: expected a number of seconds from 1 to 86400`);
 		}
 	}
 

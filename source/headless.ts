@@ -6,9 +6,13 @@ import type {SnapshotStore} from './engine/store.js';
 
 const title = (name: string) => `${name.slice(0, 1).toUpperCase()}${name.slice(1)}`;
 
-function agentsText(view: EnvironmentView): string {
+function agentsText(view: EnvironmentView, known: boolean): string {
+	if (!known) {
+		return 'agents unknown (no data yet)';
+	}
+
 	if (view.policy.agents === 'monitor-only') {
-		const rogue = view.agents.running > 0 ? `, ${view.agents.running} agents (not allowed)` : '';
+		const rogue = view.agents.running > 0 ? `, ${view.agents.running} agent${view.agents.running === 1 ? '' : 's'} (not allowed)` : '';
 		return `${view.monitors} monitor${view.monitors === 1 ? '' : 's'} only${rogue}`;
 	}
 
@@ -29,6 +33,10 @@ function increaseText(view: EnvironmentView): string {
 }
 
 function verdict(view: EnvironmentView): string {
+	if (view.stale) {
+		return 'STALE: no automatic action until fresh data';
+	}
+
 	const over = view.level === 'breach';
 	const threshold = `${over ? 'OVER' : view.level === 'warn' ? 'near' : 'under'} ${pct(view.thresholdPct)} threshold`;
 	const warming = view.warmingUp && !view.stale ? `, warming up: ${view.windowMinutes}m window` : '';
@@ -41,7 +49,7 @@ function verdict(view: EnvironmentView): string {
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${spend(view.hourlyUsd)}/hr) - ${agentsText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt !== null)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
 	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [

@@ -175,7 +175,14 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 		const policy = config.environments[name]!;
 		const plan = await monitor.launcher.plan(name);
 		const count = options.count ?? plan?.count ?? 1;
-		const running = monitor.agentsRunning(name);
+		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
+		if (listed.errors.length > 0) {
+			io.stderr.write(`envwatch: start in ${name} refused: cannot count its running agents (${listed.errors.join('; ')})\n`);
+			code = exitCodes.failure;
+			continue;
+		}
+
+		const running = listed.instances.length;
 		const check = checkStart(name, policy, running, count);
 		if (!check.ok) {
 			io.stderr.write(`envwatch: start ${count} agent${count === 1 ? '' : 's'} in ${name} refused: ${check.reason}\n`);

@@ -69,7 +69,7 @@ export const configSpec: Spec = {
 		envTagKey: {spec: text},
 		roleTag: {spec: {kind: 'object', fields: {key: {spec: text}, agent: {spec: text}, monitor: {spec: text}}}},
 		regions: {spec: {kind: 'strings', nonEmpty: true, pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, patternText: 'region names like us-east-1'}},
-		pollIntervalSeconds: {spec: {kind: 'number', min: 1}},
+		pollIntervalSeconds: {spec: {kind: 'number', min: 1, max: 86_400}},
 		action: {spec: {kind: 'enum', values: ['stop', 'terminate']}},
 		warnRatio: {spec: {kind: 'number', exclusiveMin: 0, max: 1}},
 		minIncreaseUsdPerHour: {spec: nonNegative},

@@ -26,9 +26,11 @@ export type MonitorOptions = {
 /** A command from the keyboard (or a subcommand): the same enforcer as automatic actions. */
 export type Command =
 	| {kind: 'stop'; environment: string}
-	| {kind: 'cascade'}
+	/** `environment`: the target the user confirmed; refused if the cascade would now pick another. */
+	| {kind: 'cascade'; environment?: string}
 	| {kind: 'emergency'}
-	| {kind: 'undo'}
+	/** `stopAt`: the last stop the user confirmed undoing; refused if there has been another since. */
+	| {kind: 'undo'; stopAt?: number}
 	| {kind: 'pause'}
 	| {kind: 'resume'}
 	| {kind: 'cancel-pending'}
@@ -89,11 +91,6 @@ export class Monitor {
 		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind) => this.changed(environments, kind));
 	}
 
-	/** Running agents per environment as of the last fresh poll. */
-	agentsRunning(environment: string): number {
-		return this.lastSpend.get(environment)?.agentsRunning ?? 0;
-	}
-
 	private remember(entry: AuditEntry): AuditEntry {
 		this.events = [entry, ...this.events].slice(0, this.deps.options.eventsKept ?? 50);
 		return entry;
@@ -143,7 +140,7 @@ export class Monitor {
 		clearTimeout(this.timer);
 		await this.poll().catch(() => undefined);
 		if (this.running) {
-			const delay = this.failures === 0 ? this.intervalMs : Math.min(maxBackoffMs, this.intervalMs * 2 ** this.failures);
+			const delay = this.failures === 0 ? this.intervalMs : Math.min(Math.max(maxBackoffMs, this.intervalMs), this.intervalMs * 2 ** this.failures);
 			this.timer = setTimeout(() => void this.tick(), delay);
 		}
 	}
@@ -280,55 +277,57 @@ export class Monitor {
 	}
 
 	private async enforce(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats): Promise<void> {
-		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency');
+		// One automatic action a poll: a stop or an emergency, else (policy.stopViolations) a violation.
+		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency')
+			?? (this.deps.config.policy.stopViolations ? evaluation.decisions.find(item => item.kind === 'violation') : undefined);
 		const heldBack = this.heldBack;
 		this.heldBack = undefined;
-		if (!decision) {
+		if (!decision || (decision.kind !== 'stop' && decision.kind !== 'emergency' && decision.kind !== 'violation')) {
 			this.pending = null;
-			const violation = evaluation.decisions.find(item => item.kind === 'violation');
-			if (violation && this.deps.config.policy.stopViolations && !this.paused) {
-				await this.enforcer.execute({kind: 'violation', environments: [violation.environment], reason: `${violation.reason}; policy.stopViolations`, actor: 'auto', plannedIds: violation.agentIds, only: violation.agentIds});
-			}
-
 			return;
 		}
 
-		const environments = decision.kind === 'emergency' ? decision.environments : [decision.environment];
+		const environments = environmentsOf(decision);
 		const figures: Record<string, number | string | null> = decision.kind === 'emergency'
 			? {globalUsdPerHour: round(globalWindow.currentUsd), globalBaselineUsd: globalWindow.baselineUsd === undefined ? null : round(globalWindow.baselineUsd), globalIncreasePct: globalWindow.increasePct === undefined ? null : round(globalWindow.increasePct), thresholdPct: this.deps.config.global.thresholdPct, maxHourlyUsd: this.deps.config.global.maxHourlyUsd, savesUsdPerHour: round(decision.savesUsdPerHour)}
-			: {...figuresOf(inputs.find(input => input.name === decision.environment)), savesUsdPerHour: round(decision.savesUsdPerHour)};
-		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.cascade ? 'cascade' : 'stop';
-		if (this.paused || this.deps.options.readOnly) {
-			// Held back: written once when it starts, not on every poll while the breach lasts.
-			this.heldBack = `${kind}:${environments.join(',')}:${this.paused ? 'paused' : 'read-only'}`;
+			: {...figuresOf(inputs.find(input => input.name === decision.environment)), ...(decision.kind === 'stop' ? {savesUsdPerHour: round(decision.savesUsdPerHour)} : {})};
+		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.kind === 'violation' ? 'violation' : decision.cascade ? 'cascade' : 'stop';
+		const reason = decision.kind === 'violation' ? `${decision.reason}; policy.stopViolations` : decision.reason;
+		const {readOnly, dryRun} = this.deps.options;
+		if (this.paused || readOnly || dryRun) {
+			// Held back (or only tried with DryRun): written once when it starts, not on every poll
+			// while it lasts, and a dry run's DryRun call is not repeated every poll either.
+			this.heldBack = `${kind}:${environments.join(',')}:${this.paused ? 'paused' : readOnly ? 'read-only' : 'dry-run'}`;
 			if (heldBack === this.heldBack) {
 				return;
 			}
 		}
 
 		if (this.paused) {
-			this.log({type: 'decision', actor: 'auto', kind, environments, reason: `${decision.reason} (paused: not executed)`, figures, instanceIds: decision.agentIds, outcome: 'skipped: paused'});
+			this.log({type: 'decision', actor: 'auto', kind, environments, reason: `${reason} (paused: not executed)`, figures, instanceIds: decision.agentIds, outcome: 'skipped: paused'});
 			return;
 		}
 
 		const graceMs = this.deps.config.graceSeconds * 1000;
-		if (graceMs > 0) {
+		if (graceMs > 0 && !readOnly) {
 			const now = this.deps.clock();
 			if (!this.pending || this.pending.decision.kind !== decision.kind || JSON.stringify(environmentsOf(this.pending.decision)) !== JSON.stringify(environments)) {
+				this.heldBack = undefined;
 				this.pending = {decision, dueAt: now + graceMs};
-				this.log({type: 'decision', actor: 'auto', kind: 'pending', environments, reason: `${decision.reason}; acting in ${this.deps.config.graceSeconds}s unless cancelled (x)`, figures, instanceIds: decision.agentIds});
+				this.log({type: 'decision', actor: 'auto', kind: 'pending', environments, reason: `${reason}; acting in ${this.deps.config.graceSeconds}s unless cancelled (x)`, figures, instanceIds: decision.agentIds});
 				clearTimeout(this.graceTimer);
 				this.graceTimer = setTimeout(() => void this.poll(), graceMs + 50);
 				return;
 			}
 
 			if (now < this.pending.dueAt) {
+				this.heldBack = undefined;
 				return;
 			}
 		}
 
 		this.pending = null;
-		await this.enforcer.execute({kind, environments, reason: decision.reason, actor: 'auto', figures, plannedIds: decision.agentIds});
+		await this.enforcer.execute({kind, environments, reason, actor: 'auto', figures, plannedIds: decision.agentIds, ...(decision.kind === 'violation' ? {only: decision.agentIds} : {})});
 	}
 
 	/** A manual command: the same enforcer, audit log, dry-run, read-only and scope guard. */
@@ -338,13 +337,26 @@ export class Monitor {
 		switch (command.kind) {
 			case 'start': {
 				const policy = this.deps.config.environments[command.environment];
-				const running = this.lastSpend.get(command.environment)?.agentsRunning ?? 0;
-				const check = policy ? checkStart(command.environment, policy, running, command.count) : {ok: false as const, reason: `${command.environment} is not a configured environment`};
-				if (!check.ok || !this.deps.monitored.includes(command.environment)) {
-					const reason = check.ok ? `${command.environment} is not monitored in this run (--environments)` : check.reason;
-					const entry = this.log({type: 'decision', actor, kind: 'start', environments: [command.environment], reason: `start ${command.count} agents refused: ${reason}`, instanceIds: [], outcome: 'refused'});
-					this.republish();
-					return {outcome: 'refused', summary: `refused: ${reason}`, ids: [], entry};
+				if (!policy || !this.deps.monitored.includes(command.environment)) {
+					return this.refuse('start', [command.environment], `${command.environment} is not ${policy ? 'monitored in this run (--environments)' : 'a configured environment'}`);
+				}
+
+				// Count the running agents afresh, as a stop re-lists its targets: never from stale data.
+				let running: number;
+				try {
+					const listed = await this.enforcer.targets([command.environment], ['pending', 'running']);
+					if (listed.errors.length > 0) {
+						return this.refuse('start', [command.environment], `cannot count ${command.environment}'s running agents (${listed.errors.join('; ')})`);
+					}
+
+					running = listed.instances.length;
+				} catch (error) {
+					return this.refuse('start', [command.environment], `cannot count ${command.environment}'s running agents (${messageOf(error)})`);
+				}
+
+				const check = checkStart(command.environment, policy, running, command.count);
+				if (!check.ok) {
+					return this.refuse('start', [command.environment], check.reason);
 				}
 
 				result = await this.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${command.count} agents in ${command.environment} (${running} running)`});
@@ -384,6 +396,10 @@ export class Monitor {
 
 			case 'cascade': {
 				const target = this.cascadeTarget();
+				if (command.environment !== undefined && target !== command.environment) {
+					return this.refuse('cascade', [command.environment], `changed since you confirmed: the cascade would now stop ${target ?? 'nothing'}, not ${command.environment}; nothing done`);
+				}
+
 				if (!target) {
 					result = await this.enforcer.execute({kind: 'cascade', environments: [], reason: 'manual cascade step: no environment that stops runs agents', actor});
 					break;
@@ -400,6 +416,10 @@ export class Monitor {
 
 			case 'undo': {
 				const last = this.enforcer.lastStop();
+				if (command.stopAt !== undefined && last?.at !== command.stopAt) {
+					return this.refuse('undo', last?.environments ?? [], `changed since you confirmed: the last stop is now ${last ? `${last.targets.length} agents in ${last.environments.join(', ')}` : 'none'}; nothing done`);
+				}
+
 				result = await this.enforcer.execute({kind: 'undo', environments: last?.environments ?? [], reason: last ? `undo the stop of ${last.targets.length} agents in ${last.environments.join(', ')}` : 'undo: nothing stopped', actor});
 				break;
 			}
@@ -407,6 +427,12 @@ export class Monitor {
 
 		await this.poll();
 		return result;
+	}
+
+	private refuse(kind: AuditEntry['kind'], environments: string[], reason: string): StartResult {
+		const entry = this.log({type: 'decision', actor: this.deps.options.actor, kind, environments, reason: `${kind} refused: ${reason}`, instanceIds: [], outcome: 'refused'});
+		this.republish();
+		return {outcome: 'refused', summary: `refused: ${reason}`, ids: [], entry};
 	}
 
 	/** The lowest-priority monitored environment that stops on breach and still runs agents. */
@@ -550,7 +576,7 @@ export class Monitor {
 }
 
 function environmentsOf(decision: Decision): string[] {
-	return decision.kind === 'emergency' ? decision.environments : [decision.environment];
+	return decision.kind === 'emergency' ? decision.environments : decision.environment === 'global' ? [] : [decision.environment];
 }
 
 function round(value: number): number {

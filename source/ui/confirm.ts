@@ -100,7 +100,8 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 
 			const view = byName(source.cascadeTarget);
 			return {
-				command: {kind: 'cascade'},
+				// The confirmed target: if the cascade would pick another by the time y is pressed, it refuses.
+				command: {kind: 'cascade', environment: source.cascadeTarget},
 				title: `Cascade step: ${verb.toLowerCase()} ${source.cascadeTarget}, the lowest-priority environment running agents?`,
 				details: [...radius(view ? [view] : []), ...modeNote(snapshot)],
 				input: '',
@@ -160,7 +161,8 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 			}
 
 			return {
-				command: {kind: 'undo'},
+				// The confirmed stop: if another stop happened since, undo refuses rather than start those.
+				command: {kind: 'undo', stopAt: last.at},
 				title: `Undo: start the ${agentsWord(last.count)} stopped in ${last.environments.join(', ')} again?`,
 				details: [`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`, ...modeNote(snapshot)],
 				input: '',

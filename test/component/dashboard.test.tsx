@@ -195,7 +195,7 @@ describe('confirmations', () => {
 		expect(ui.lastFrame()).toContain('Cascade step: stop staging');
 		await ui.press('y');
 		await ui.waitFor('stopped 4/4');
-		expect(controller.commands).toEqual([{kind: 'cascade'}]);
+		expect(controller.commands).toEqual([{kind: 'cascade', environment: 'staging'}]);
 		await ui.press('u');
 		await ui.waitFor('nothing to undo');
 		expect(controller.commands).toHaveLength(1);

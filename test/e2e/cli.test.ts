@@ -19,10 +19,18 @@ describe('usage errors: one message, exit 2, nothing polled', () => {
 		const result = await runCli(['--demo', 'nope', '--interval', '0', '--bogus', '--enviroments', 'dev']);
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('--demo nope: unknown scenario — expected one of: calm');
-		expect(result.stderr).toContain('--interval 0: expected a number of seconds, 1 or more');
+		expect(result.stderr).toContain('--interval 0: expected a number of seconds from 1 to 86400');
 		expect(result.stderr).toContain('--bogus: unknown flag');
 		expect(result.stderr).toContain('--enviroments: unknown flag — did you mean --environments?');
 		expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+	});
+
+	it('--stop-env with --environments is refused rather than stopping both', async () => {
+		const state = tempDir();
+		const result = await runCli(['--demo', 'calm', '-e', 'staging', '--stop-env', 'dev', '--yes', '--state-dir', state]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('--stop-env with --environments: choose one');
+		expect(fs.readdirSync(state)).toEqual([]);
 	});
 
 	it('names an unknown environment and lists the configured ones', async () => {

@@ -77,6 +77,50 @@ describe('manual commands', () => {
 	});
 });
 
+describe('a confirmation runs what it stated, or nothing', () => {
+	it('cascade confirmed for dev is refused once dev was stopped meanwhile; staging is not stopped instead', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		await sim.monitor.command({kind: 'stop', environment: 'dev'});
+		const result = await sim.monitor.command({kind: 'cascade', environment: 'dev'});
+		expect(result).toMatchObject({outcome: 'refused', summary: 'refused: changed since you confirmed: the cascade would now stop staging, not dev; nothing done'});
+		expect(sim.agents('staging', live)).toEqual(sim.agents('staging'));
+	});
+
+	it('undo confirmed for one stop is refused after another stop; the newer stop is not undone', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		await sim.monitor.command({kind: 'stop', environment: 'staging'});
+		const confirmed = sim.store.getSnapshot()!.lastStop!.at;
+		sim.clock.advance(1000);
+		await sim.monitor.command({kind: 'stop', environment: 'dev'});
+		const result = await sim.monitor.command({kind: 'undo', stopAt: confirmed});
+		expect(result?.outcome).toBe('refused');
+		expect(sim.agents('dev', live)).toEqual([]);
+		expect(sim.agents('staging', live)).toEqual([]);
+	});
+});
+
+describe('starting agents counts them afresh', () => {
+	it('a start is refused when the running agents cannot be counted (stale), so a cap cannot be overrun', async () => {
+		let failing = false;
+		const sim = start({scenario: 'calm', flags: {environments: {staging: {maxAgents: 4, launchTemplate: {name: 'sim-staging-agent'}}}}, wrap: fleet => ({
+			list: async query => (failing ? {instances: [], errors: [{region: 'us-east-1', message: 'ThrottlingException'}], calls: 1} : fleet.list(query)),
+			stop: async (targets, options) => fleet.stop(targets, options),
+			start: async (targets, options) => fleet.start(targets, options),
+			launch: async request => fleet.launch!(request),
+		})});
+		failing = true;
+		await sim.poll();
+		const result = await sim.monitor.command({kind: 'start', environment: 'staging', count: 2});
+		expect(result?.summary).toBe('refused: cannot count staging\'s running agents (us-east-1: ThrottlingException)');
+		expect(sim.agents('staging')).toHaveLength(2);
+		failing = false;
+		expect((await sim.monitor.command({kind: 'start', environment: 'staging', count: 2}))?.outcome).toBe('executed');
+		expect(sim.agents('staging')).toHaveLength(4);
+	});
+});
+
 describe('automatic actions in the loop', () => {
 	it('an emergency in the loop stops a rogue agent in production, never its monitor', async () => {
 		const sim = start({scenario: 'global-spike'});

@@ -52,6 +52,30 @@ describe('modes', () => {
 		}
 	});
 
+	it('a dry run tries a lasting breach once with DryRun, not on every poll', async () => {
+		const sim = start({scenario: 'dev-spike', options: {dryRun: true}});
+		await pollsBeforeSpike(sim);
+		for (let poll = 0; poll < 4; poll++) {
+			await sim.poll();
+		}
+
+		expect(sim.fleet.stops).toHaveLength(1);
+		expect(sim.auditLines().filter(entry => entry.kind === 'stop' && entry.type === 'action')).toHaveLength(1);
+	});
+
+	it('a violation stop waits out graceSeconds like any automatic action, and x (cancel) keeps the agent', async () => {
+		const sim = start({scenario: 'rogue-agent', flags: {graceSeconds: 30, policy: {stopViolations: true}}});
+		await pollsBeforeSpike(sim);
+		const snapshot = await sim.poll();
+		expect(snapshot.pending?.decision.kind).toBe('violation');
+		expect(sim.fleet.stops).toEqual([]);
+		await sim.monitor.command({kind: 'cancel-pending'});
+		await sim.poll(31_000);
+		await sim.poll();
+		expect(sim.fleet.stops).toEqual([]);
+		expect(sim.agents('production', live)).toHaveLength(1);
+	});
+
 	it('dry-run calls with DryRun: the fleet is unchanged, each instance permitted, logged as a dry run', async () => {
 		const sim = start({scenario: 'dev-spike', options: {dryRun: true}});
 		await pollsBeforeSpike(sim);

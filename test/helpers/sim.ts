@@ -11,7 +11,7 @@ import {StateStore} from '../../source/engine/state.js';
 import {SnapshotStore} from '../../source/engine/store.js';
 import {SimAccount} from '../../source/providers/sim/account.js';
 import type {ScenarioName} from '../../source/providers/sim/scenarios.js';
-import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, Target} from '../../source/providers/types.js';
+import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, Target} from '../../source/providers/types.js';
 
 /** A manual clock: time moves only when a test moves it. */
 export class ManualClock {
@@ -50,6 +50,10 @@ export class CountingFleet implements Fleet {
 	async start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
 		this.starts.push(targets);
 		return this.inner.start(targets, options);
+	}
+
+	async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+		return this.inner.launch!(request);
 	}
 }
 

@@ -94,7 +94,7 @@ describe('validation: every problem at once, each with its key path, bad value a
 		});
 		const error = usageError(() => loadConfig({env, configFile: team}));
 		expect(error.problems).toEqual(expect.arrayContaining([
-			'pollIntervalSeconds: 0 — expected a number of at least 1',
+			'pollIntervalSeconds: 0 — expected a number from 1 to 86400',
 			'action: "delete" — expected one of "stop", "terminate"',
 			'warnRatio: 1.5 — expected a number greater than 0 of at most 1',
 			'regions: ["mars-1","us-east-1"] — expected a non-empty list of region names like us-east-1',
@@ -159,7 +159,7 @@ describe('validation: every problem at once, each with its key path, bad value a
 		const team = write(path.join(dir, 'team.json'), {pollIntervalSeconds: -5, environments: {dev: {agents: 'limited'}, staging: {priority: 1}}});
 		const problems = usageError(() => loadConfig({env, configFile: team})).problems;
 		expect(problems).toEqual(expect.arrayContaining([
-			'pollIntervalSeconds: -5 — expected a number of at least 1',
+			'pollIntervalSeconds: -5 — expected a number from 1 to 86400',
 			expect.stringMatching(/^environments\.dev\.maxAgents: missing/),
 			expect.stringMatching(/^environments\.staging\.priority: 1 is also the priority of dev/),
 		]));
