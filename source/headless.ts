@@ -107,15 +107,16 @@ export function printHeadless(store: SnapshotStore, write: (line: string) => voi
 			return;
 		}
 
+		// The poll first, then what it decided and did: the order in which they happened.
+		if (snapshot.polls !== lastPoll) {
+			lastPoll = snapshot.polls;
+			write(json ? JSON.stringify(toJson(snapshot)) : formatPollLine(snapshot));
+		}
+
 		const fresh = snapshot.events.filter(entry => entry.seq > lastSeq).reverse();
 		for (const entry of fresh) {
 			write(json ? JSON.stringify(entry) : formatEventLine(entry));
 			lastSeq = Math.max(lastSeq, entry.seq);
-		}
-
-		if (snapshot.polls !== lastPoll) {
-			lastPoll = snapshot.polls;
-			write(json ? JSON.stringify(toJson(snapshot)) : formatPollLine(snapshot));
 		}
 	});
 }

@@ -308,6 +308,16 @@ describe('narrow and small terminals', () => {
 		expect(frame.includes('billed')).toBe(expected.billed);
 	});
 
+	it('narrow, the header keeps the mode badges and the age before the source; read-only shows no AUTO', async () => {
+		const mode = {paused: false, dryRun: false, readOnly: true, warmingUp: false, action: 'stop' as const};
+		const ui = await app({store: new FakeStore(snapshot({mode, source: 'aws 123456789012 us-east-1,eu-west-1,ap-southeast-2'})), controller: new FakeController(), columns: 45, rows: 20});
+		const header = linesOf(ui.lastFrame())[0]!;
+		expect(header).toMatch(/^envwatch 🔒 READ-ONLY updated /);
+		expect(header).not.toContain('AUTO');
+		const dry = await app({store: new FakeStore(snapshot({mode: {...mode, readOnly: false, dryRun: true}})), controller: new FakeController(), columns: 60, rows: 20});
+		expect(linesOf(dry.lastFrame())[0]).toMatch(/^envwatch AUTO DRY-RUN updated /);
+	});
+
 	it('an open panel takes the billed rows: at 60x20 the help lists every key', async () => {
 		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 60, rows: 20});
 		await ui.press('?');

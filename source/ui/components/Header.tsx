@@ -11,34 +11,49 @@ export type HeaderProps = {
 	columns: number;
 };
 
-/** Source, poll interval, age of the last good update, and the mode badges. */
-export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lock: string): Segment[] {
+/**
+ * Source, poll interval, age of the last good update, and the mode badges. Narrower than 80
+ * columns the badges and the age come first: a cut header must still say DRY-RUN or READ-ONLY.
+ */
+export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lock: string, narrow = false): Segment[] {
 	const {mode} = snapshot;
-	const segments: Segment[] = [
-		{text: 'envwatch', bold: true},
-		{text: ' '},
-		{text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'},
-		{text: ` every ${snapshot.intervalSeconds}s `, dim: true},
-		{text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)},
-		{text: '  '},
-		mode.paused ? {text: 'PAUSED', colour: 'yellow', bold: true, inverse: true} : {text: 'AUTO', colour: 'green', bold: true},
-	];
+	const badges: Segment[] = [];
+	if (mode.paused) {
+		badges.push({text: 'PAUSED', colour: 'yellow', bold: true, inverse: true});
+	} else if (!mode.readOnly) {
+		// Read-only decides but never acts: AUTO would promise what it will not do.
+		badges.push({text: 'AUTO', colour: 'green', bold: true});
+	}
+
 	if (mode.dryRun) {
-		segments.push({text: ' DRY-RUN', colour: 'cyan', bold: true});
+		badges.push({text: 'DRY-RUN', colour: 'cyan', bold: true});
 	}
 
 	if (mode.readOnly) {
-		segments.push({text: ` ${lock} READ-ONLY`, colour: 'magenta', bold: true});
+		badges.push({text: `${lock} READ-ONLY`, colour: 'magenta', bold: true});
 	}
 
-	if (mode.warmingUp) {
-		segments.push({text: ' warming up', dim: true});
+	const spaced = badges.flatMap((badge, index) => (index === 0 ? [badge] : [{text: ' '}, badge]));
+	const updated: Segment = {text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)};
+	const source: Segment = {text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'};
+	const warming: Segment[] = mode.warmingUp ? [{text: ' warming up', dim: true}] : [];
+	if (narrow) {
+		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.intervalSeconds}s`, dim: true}, ...warming];
 	}
 
-	return segments;
+	return [
+		{text: 'envwatch', bold: true},
+		{text: ' '},
+		source,
+		{text: ` every ${snapshot.intervalSeconds}s `, dim: true},
+		updated,
+		{text: '  '},
+		...spaced,
+		...warming,
+	];
 }
 
 export function Header(props: HeaderProps): React.JSX.Element {
 	const {glyphs} = useTheme();
-	return <Line segments={headerSegments(props, glyphs.lock)} width={props.columns} />;
+	return <Line segments={headerSegments(props, glyphs.lock, props.columns < 80)} width={props.columns} />;
 }
