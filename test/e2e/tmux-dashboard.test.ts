@@ -52,7 +52,7 @@ describe.each([
 		expect(screen.includes('TREND')).toBe(trend);
 		screen = await session.waitFor(/updated [1-9]\d*s ago|updated 0s ago[\s\S]*▁▁▁/);
 		const lines = screen.split('\n');
-		expect(lines.filter(line => line.startsWith('envwatch SIMULATED'))).toHaveLength(1);
+		expect(lines.filter(line => line.startsWith('envwatch ') && line.includes('SIMULATED'))).toHaveLength(1);
 		expect(lines.filter(line => line.trim() !== '').length).toBeLessThan(rows);
 		expect(session.cursorVisible()).toBe(false);
 
@@ -104,7 +104,7 @@ describe('the dashboard in tmux, leaving', () => {
 		await session.waitFor(/TREND[\s\S]*dev +ACTIVE/);
 		session.resize(70, 20);
 		const screen = await session.waitFor(text => !text.includes('TREND') && /dev +ACTIVE/.test(text) && /q quit/.test(text));
-		expect(screen.split('\n').filter(line => line.startsWith('envwatch SIMULATED'))).toHaveLength(1);
+		expect(screen.split('\n').filter(line => line.startsWith('envwatch ') && line.includes('SIMULATED'))).toHaveLength(1);
 		for (const line of screen.split('\n')) {
 			expect([...line].length).toBeLessThanOrEqual(70);
 		}
