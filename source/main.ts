@@ -62,6 +62,28 @@ function resolveEnvironments(options: Options, config: Config): string[] {
 	return [...new Set(options.environments)];
 }
 
+/**
+ * A fresh state dir for a demo run (its audit log stays there to read afterwards); demo dirs
+ * older than a day are removed, so demos do not pile up in the temporary directory.
+ */
+function demoStateDir(): string {
+	const dayAgo = Date.now() - 86_400_000;
+	for (const name of fs.readdirSync(os.tmpdir())) {
+		if (name.startsWith('envwatch-demo-')) {
+			const dir = path.join(os.tmpdir(), name);
+			try {
+				if (fs.statSync(dir).mtimeMs < dayAgo) {
+					fs.rmSync(dir, {recursive: true, force: true});
+				}
+			} catch {
+				// Another user's, or already gone: not ours to worry about.
+			}
+		}
+	}
+
+	return fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-'));
+}
+
 async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
@@ -87,7 +109,7 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 
 	const monitored = resolveEnvironments(options, config);
 	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
-	const stateDir = options.stateDir ?? (options.demo ? fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-')) : defaultStateDir(io.env));
+	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
 	const audit = new AuditLog(options.auditLog ?? path.join(stateDir, 'audit.log'));
