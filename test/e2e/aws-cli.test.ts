@@ -1,28 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
-import {ec2, freePort, launch, motoEnv, startFaultProxy, startMoto, type Moto} from '../helpers/moto.js';
+import {ec2, freePort, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
 
 // The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server through AWS_ENDPOINT_URL.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let moto: Moto;
+const moto = useMoto();
 const running: CliProcess[] = [];
 let ids: Record<string, string[]>;
 const regionFlags = ['--region', 'us-east-1', '--region', 'eu-west-1'];
 
-beforeAll(async () => {
-	moto = await startMoto();
-});
-
-afterAll(async () => {
-	await moto?.stop();
-});
-
 beforeEach(async () => {
-	await moto.reset();
 	ids = {
 		devAgents: await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'}),
 		devAgentWest: await launch(moto.url, {region: 'eu-west-1', count: 1, environment: 'dev', role: 'agent'}),

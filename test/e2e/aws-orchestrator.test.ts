@@ -1,28 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {CreateLaunchTemplateCommand, DescribeInstancesCommand, DescribeVolumesCommand, type Instance} from '@aws-sdk/client-ec2';
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
-import {ec2, launch, motoEnv, startMoto, type Moto} from '../helpers/moto.js';
+import {ec2, launch, motoEnv, useMoto} from '../helpers/moto.js';
 
 // The orchestrator through the built CLI, against moto_server: a real launch template, real
 // RunInstances with TagSpecifications, then the monitor catching an out-of-band launch.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let moto: Moto;
+const moto = useMoto();
 const running: CliProcess[] = [];
 let configFile: string;
 
-beforeAll(async () => {
-	moto = await startMoto();
-});
-
-afterAll(async () => {
-	await moto?.stop();
-});
-
 beforeEach(async () => {
-	await moto.reset();
 	const client = ec2(moto.url, 'us-east-1');
 	await client.send(new CreateLaunchTemplateCommand({LaunchTemplateName: 'dev-agents', LaunchTemplateData: {ImageId: 'ami-12c6146b', InstanceType: 't3.large'}}));
 	client.destroy();

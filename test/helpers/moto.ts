@@ -2,6 +2,7 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import {EC2Client, RunInstancesCommand, type _InstanceType, type Tag} from '@aws-sdk/client-ec2';
+import {afterAll, beforeAll, beforeEach} from 'vitest';
 
 /**
  * A real implementation of the AWS APIs for tests: `moto_server` (moto 5.2) on a free loopback
@@ -263,4 +264,74 @@ export async function startFaultProxy(target: string, rule: FaultProxy['rule'] =
 		});
 	});
 	return proxy;
+}
+
+/** moto_server for this test file: started before all its tests, reset before each, stopped after. */
+export function useMoto(): Moto {
+	let server: Moto | undefined;
+	beforeAll(async () => {
+		server = await startMoto();
+	});
+	afterAll(async () => {
+		await server?.stop();
+	});
+	beforeEach(async () => {
+		await live().reset();
+	});
+	const live = (): Moto => {
+		if (!server) {
+			throw new Error('moto_server is not started yet: use it inside a test or a hook');
+		}
+
+		return server;
+	};
+
+	return {
+		get url() {
+			return live().url;
+		},
+		get port() {
+			return live().port;
+		},
+		reset: async () => live().reset(),
+		stop: async () => live().stop(),
+	};
+}
+
+/** The fault proxy in front of `moto` for this test file; its rule cleared before each test. */
+export function useFaultProxy(moto: Moto): FaultProxy {
+	let proxy: FaultProxy | undefined;
+	beforeAll(async () => {
+		proxy = await startFaultProxy(moto.url);
+	});
+	afterAll(async () => {
+		await proxy?.close();
+	});
+	beforeEach(() => {
+		live().rule = () => undefined;
+		live().seen.length = 0;
+	});
+	const live = (): FaultProxy => {
+		if (!proxy) {
+			throw new Error('the fault proxy is not started yet: use it inside a test or a hook');
+		}
+
+		return proxy;
+	};
+
+	return {
+		get url() {
+			return live().url;
+		},
+		get seen() {
+			return live().seen;
+		},
+		get rule() {
+			return live().rule;
+		},
+		set rule(rule) {
+			live().rule = rule;
+		},
+		close: async () => live().close(),
+	};
 }

@@ -1,17 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterAll, beforeAll, beforeEach, expect, test} from 'vitest';
+import {expect, test} from 'vitest';
 import {CachedBilling} from '../../source/engine/billing.js';
 import {StateStore} from '../../source/engine/state.js';
 import {CostExplorerBilling, parseCostResults, period, tagValueOf} from '../../source/providers/aws/billing.js';
-import {seedCostAndUsage, startMoto, testCredentials, type Moto} from '../helpers/moto.js';
+import {seedCostAndUsage, testCredentials, useMoto} from '../helpers/moto.js';
 
 // Cost Explorer through the real SDK client against moto_server. moto tracks no cost, so its
 // answers are queued with POST /moto-api/static/ce/cost-and-usage-results; moto hands them out
 // in order, one per distinct request body (so the second page, which carries NextPageToken,
 // gets the second answer).
-let moto: Moto;
+const moto = useMoto();
 const now = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 function group(value: string, amount: string) {
@@ -32,18 +32,6 @@ const page2 = {
 		{TimePeriod: {Start: '2026-11-27', End: '2026-11-28'}, Total: {}, Groups: [group('dev', '6.75'), group('', '0.5')], Estimated: true},
 	],
 };
-
-beforeAll(async () => {
-	moto = await startMoto();
-});
-
-afterAll(async () => {
-	await moto?.stop();
-});
-
-beforeEach(async () => {
-	await moto.reset();
-});
 
 test('GetCostAndUsage pages are parsed per environment tag value: today and month to date', async () => {
 	await seedCostAndUsage(moto.url, [page1, page2]);

@@ -1,27 +1,15 @@
-import {afterAll, beforeAll, beforeEach, expect, test} from 'vitest';
+import {beforeEach, expect, test} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
 import {formatDoctor, runDoctor} from '../../source/providers/aws/doctor.js';
-import {freePort, launch, startFaultProxy, startMoto, testCredentials, type FaultProxy, type Moto} from '../helpers/moto.js';
+import {freePort, launch, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 // doctor against moto_server through the real SDK clients. Denials and an unreachable region are
 // made by the loopback fault proxy in front of moto (moto does not enforce IAM).
-let moto: Moto;
-let proxy: FaultProxy;
+const moto = useMoto();
+const proxy = useFaultProxy(moto);
 const config = loadConfig({noStore: true, flags: {regions: ['us-east-1', 'eu-west-1']}}).config;
 
-beforeAll(async () => {
-	moto = await startMoto();
-	proxy = await startFaultProxy(moto.url);
-});
-
-afterAll(async () => {
-	await proxy?.close();
-	await moto?.stop();
-});
-
 beforeEach(async () => {
-	await moto.reset();
-	proxy.rule = () => undefined;
 	await launch(moto.url, {region: 'us-east-1', count: 1, environment: 'dev', role: 'agent'});
 });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, test} from 'vitest';
+import {afterEach, beforeEach, describe, expect, test} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
 import {AuditLog} from '../../source/engine/audit.js';
 import {Monitor} from '../../source/engine/monitor.js';
@@ -11,31 +11,18 @@ import {UsageError} from '../../source/errors.js';
 import {createAwsProvider} from '../../source/providers/aws/index.js';
 import {AwsFleet} from '../../source/providers/aws/fleet.js';
 import type {Timer} from '../../source/providers/aws/rate.js';
-import {launch, startFaultProxy, startMoto, testCredentials, type FaultProxy, type Moto} from '../helpers/moto.js';
+import {launch, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 // Faults are made by a small loopback HTTP proxy in front of moto_server (test/helpers/moto.ts,
 // startFaultProxy): it answers chosen requests with an AWS error of our choosing and forwards the
 // rest to moto. The SDK clients are real and go through their standard retry strategy.
-let moto: Moto;
-let proxy: FaultProxy;
+const moto = useMoto();
+const proxy = useFaultProxy(moto);
 const regions = ['us-east-1', 'eu-west-1'];
 const config = loadConfig({noStore: true, flags: {regions}}).config;
 let devAgents: string[];
 
-beforeAll(async () => {
-	moto = await startMoto();
-	proxy = await startFaultProxy(moto.url);
-});
-
-afterAll(async () => {
-	await proxy?.close();
-	await moto?.stop();
-});
-
 beforeEach(async () => {
-	await moto.reset();
-	proxy.rule = () => undefined;
-	proxy.seen.length = 0;
 	devAgents = await launch(moto.url, {region: 'us-east-1', count: 3, environment: 'dev', role: 'agent'});
 	await launch(moto.url, {region: 'eu-west-1', count: 2, environment: 'staging', role: 'agent'});
 });

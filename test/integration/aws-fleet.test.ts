@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterAll, beforeAll, beforeEach, describe, expect, test} from 'vitest';
+import {beforeAll, beforeEach, describe, expect, test} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
 import type {Config} from '../../source/config/schema.js';
 import type {AuditEntry} from '../../source/engine/audit.js';
@@ -10,10 +10,10 @@ import {StateStore} from '../../source/engine/state.js';
 import {AwsFleet} from '../../source/providers/aws/fleet.js';
 import type {Timer} from '../../source/providers/aws/rate.js';
 import type {FleetQuery} from '../../source/providers/types.js';
-import {freePort, launch, startMoto, testCredentials, type Moto} from '../helpers/moto.js';
+import {freePort, launch, testCredentials, useMoto} from '../helpers/moto.js';
 
 // Everything here runs against moto_server through the real SDK clients: no mocks.
-let moto: Moto;
+const moto = useMoto();
 const regions = ['us-east-1', 'eu-west-1'];
 const allStates: FleetQuery['states'] = ['pending', 'running', 'stopping', 'stopped'];
 let config: Config;
@@ -46,16 +46,10 @@ async function seed(): Promise<Record<string, string[]>> {
 }
 
 beforeAll(async () => {
-	moto = await startMoto();
 	config = loadConfig({noStore: true, flags: {regions}}).config;
 });
 
-afterAll(async () => {
-	await moto?.stop();
-});
-
 beforeEach(async () => {
-	await moto.reset();
 	ids = await seed();
 });
 
