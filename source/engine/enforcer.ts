@@ -172,14 +172,14 @@ export class Enforcer {
 		}
 
 		const succeeded = results.filter(result => ['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running'].includes(result.result));
+		// Only the environments whose agents were acted on changed, and only they are named (an
+		// emergency covers every monitored one, production included, though it may run no agent).
+		const done = new Set(succeeded.map(result => result.id));
+		const changed = environments.filter(name => {
+			const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
+			return targets.some(instance => done.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
+		});
 		if (succeeded.length > 0) {
-			// Only the environments whose agents were acted on changed (an emergency names every
-			// monitored one, production included, though it may run no agent at all).
-			const done = new Set(succeeded.map(result => result.id));
-			const changed = environments.filter(name => {
-				const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
-				return targets.some(instance => done.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
-			});
 			if (undo) {
 				this.setLastStop(undefined);
 				this.onChanged(changed, 'started');
@@ -192,7 +192,7 @@ export class Enforcer {
 		const verb = undo ? 'started' : this.config.action === 'terminate' ? 'terminated' : 'stopped';
 		const outcome = succeeded.length === results.length ? 'executed' : 'failed';
 		const effect = undo ? `adds ${money(saves)}/h` : `saves ${money(saves)}/h`;
-		return finish(outcome, `${verb} ${succeeded.length}/${targets.length} agents in ${environments.join(', ')} (${tally}; ${effect})`, results, ids);
+		return finish(outcome, `${verb} ${succeeded.length}/${targets.length} agents in ${(changed.length > 0 ? changed : environments).join(', ')} (${tally}; ${effect})`, results, ids);
 	}
 }
 

@@ -34,6 +34,13 @@ describe('manual commands', () => {
 		expect(sim.instances().filter(instance => instance.role !== 'agent').every(instance => instance.state === 'running')).toBe(true);
 	});
 
+	it('an emergency names only the environments whose agents it stopped', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		const result = await sim.monitor.command({kind: 'emergency'});
+		expect(result?.summary).toMatch(/^stopped 6\/6 agents in dev, staging \(/);
+	});
+
 	it('a manual emergency marks as stopped, and restarts the windows of, only the environments whose agents it stopped', async () => {
 		const sim = start({scenario: 'calm'});
 		await sim.poll();
