@@ -5,4 +5,13 @@
  */
 process.env['NODE_ENV'] ??= 'production';
 
+// The CLI enters the dashboard only when stdin and stdout are terminals. Ink draws nothing live
+// when it believes it runs in CI (it reads CI / CONTINUOUS_INTEGRATION once, when it loads), which
+// would leave a person whose shell exports CI=true looking at a blank screen: not here.
+for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) {
+	if (key in process.env) {
+		process.env[key] = 'false';
+	}
+}
+
 export {};

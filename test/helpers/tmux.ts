@@ -37,10 +37,10 @@ export class TmuxSession {
 		return execFileSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8', cwd: this.options.cwd});
 	}
 
-	/** A shell with a fixed prompt. CI and CONTINUOUS_INTEGRATION are removed: Ink draws nothing live when it thinks it runs in CI. */
+	/** A shell with a fixed prompt. CI is left as it is: the dashboard must draw even where CI=true is exported. */
 	start(): void {
 		const exports = Object.entries(this.options.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`).join(' ');
-		const shell = `env -u CI -u CONTINUOUS_INTEGRATION ${exports} PS1=${shellQuote(prompt)} bash --norc --noprofile`;
+		const shell = `env ${exports} PS1=${shellQuote(prompt)} bash --norc --noprofile`;
 		this.tmux('new-session', '-d', '-s', this.target, '-x', String(this.options.columns), '-y', String(this.options.rows), shell);
 		this.tmux('set-option', '-t', this.target, 'status', 'off');
 	}
