@@ -18,6 +18,7 @@ import {formatDashboard, printHeadless} from './headless.js';
 import {createProvider} from './providers/index.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
+import {dashboardSupported} from './ui/terminal.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -234,15 +235,15 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 
 async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, store, options, audit} = runtime;
-	const interactive = !options.headless && io.stdin.isTTY && io.stdout.isTTY;
-	if (interactive) {
+	const supported = dashboardSupported(io.stdin, io.stdout);
+	if (!options.headless && supported.ok) {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		return runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 	}
 
-	if (!options.headless) {
-		io.stderr.write('envwatch: not a terminal; showing the headless view (one line per poll; --json for NDJSON).\n');
+	if (!options.headless && !supported.ok) {
+		io.stderr.write(`${supported.note}\n`);
 	}
 
 	const unsubscribe = printHeadless(store, line => io.stdout.write(`${line}\n`), options.json);

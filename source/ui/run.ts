@@ -10,6 +10,8 @@ import type {SnapshotSource} from './hooks/use-snapshot.js';
 import {colourWanted, makeTheme, ThemeContext} from './theme.js';
 import {createTicker, type Ticker} from './ticker.js';
 
+export {dashboardSupported} from './terminal.js';
+
 export type DashboardOptions = {
 	/** The engine's `SnapshotStore`. */
 	store: SnapshotSource;
@@ -41,19 +43,6 @@ export type DashboardOptions = {
 	ticker?: Ticker;
 };
 
-
-/**
- * Whether the interactive dashboard can run here. A non-TTY stdin or stdout means the headless
- * output instead, with `note` printed once on stderr; raw mode is never attempted.
- */
-export function dashboardSupported(stdin: {isTTY?: boolean} = process.stdin, stdout: {isTTY?: boolean} = process.stdout): {ok: true} | {ok: false; note: string} {
-	if (stdin.isTTY && stdout.isTTY) {
-		return {ok: true};
-	}
-
-	const which = !stdout.isTTY ? 'stdout is not a terminal' : 'stdin is not a terminal';
-	return {ok: false, note: `envwatch: ${which}; printing headless output instead of the dashboard`};
-}
 
 /**
  * Renders the dashboard until the user quits or a signal arrives; resolves with the exit code
