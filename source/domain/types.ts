@@ -155,6 +155,12 @@ export type EnvironmentView = {
 	agentIds?: string[];
 	/** What the running agents cost: the $/h a stop saves. */
 	agentHourlyUsd?: number;
+	/**
+	 * The breaker: set once envwatch (or a person through it) stopped this environment's agents.
+	 * While set, agents that appear here other than through `start` or undo are stopped again.
+	 * Cleared by a reset (`R`, `envwatch reset`), undo, a start, or `breaker.resetAfterMinutes`.
+	 */
+	breaker?: {trippedAt: number; actor: string; reason: string} | null;
 	/** How a start (`a`) would launch agents here; null without a launch template. */
 	launch?: {count: number; instanceType: string | null; usdPerHourEach: number | null} | null;
 };

@@ -35,6 +35,8 @@ export type Command =
 	| {kind: 'resume'}
 	| {kind: 'cancel-pending'}
 	| {kind: 'refresh'}
+	/** Reset a tripped breaker: agents may run in the environment again without being stopped. */
+	| {kind: 'reset'; environment: string}
 	| {kind: 'start'; environment: string; count: number};
 
 export type Deps = {

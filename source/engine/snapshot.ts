@@ -33,6 +33,11 @@ export type Snapshot = {
 	};
 	/** An automatic action waiting out its grace period; `x` cancels it. */
 	pending: {decision: Decision; dueAt: number} | null;
+	/**
+	 * A failure to record (the audit log or the state dir could not be written): the guard goes on
+	 * acting, and says so here until a write succeeds again. null or absent: everything recorded.
+	 */
+	recordError?: string | null;
 	/** What `u` would start again. */
 	lastStop: {at: number; environments: string[]; count: number} | null;
 };

@@ -15,6 +15,8 @@ export type FleetQuery = {
 	states: InstanceState[];
 	/** Regions to list; all configured ones when undefined. */
 	regions?: string[];
+	/** Only these instances (server-side `instance-id` filter): a batch's scope re-check. */
+	instanceIds?: string[];
 };
 
 export type RegionError = {region: string; message: string; code?: string};
@@ -30,7 +32,8 @@ export type FleetListing = {
 export type InstanceOutcome = {
 	id: string;
 	region: string;
-	result: 'stopping' | 'stopped' | 'already-stopped' | 'starting' | 'already-running' | 'terminating' | 'permitted' | 'not-found' | 'unauthorized' | 'error';
+	/** `out-of-scope`: the instance left scope (retagged, gone) between the action's re-list and its batch: not acted on. */
+	result: 'stopping' | 'stopped' | 'already-stopped' | 'starting' | 'already-running' | 'terminating' | 'permitted' | 'not-found' | 'unauthorized' | 'out-of-scope' | 'error';
 	/** The previous and new state where the API reports them. */
 	previousState?: InstanceState;
 	currentState?: InstanceState;
@@ -41,6 +44,14 @@ export type ActOptions = {
 	dryRun: boolean;
 	/** Terminate instead of stop (only from config `action: "terminate"`). */
 	terminate?: boolean;
+	/**
+	 * Called right before each batch's call (after any rate-limit wait) with that batch: answers the
+	 * IDs still in scope, re-listed with server-side filters. The others get `out-of-scope` and are
+	 * not acted on. When it throws, the batch is not acted on (each gets `error` with the reason).
+	 */
+	recheck?: (batch: Target[]) => Promise<ReadonlySet<string>>;
+	/** Called with each batch's outcomes as soon as that batch's call returns, so progress is recorded as it happens. */
+	onBatch?: (outcomes: InstanceOutcome[]) => void;
 };
 
 export type Target = {id: string; region: string};
