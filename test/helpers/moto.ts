@@ -205,8 +205,19 @@ export async function seedCostAndUsage(url: string, results: unknown[]): Promise
 }
 
 export type Fault = {status: number; code: string; message?: string};
+/** An answer of the proxy's own instead of moto's: any status, body and content type (an HTML page with 200, an empty body). */
+export type Reply = {reply: {status: number; body: string; contentType?: string}};
+/** Forward to moto, then cut its real answer off after this fraction of its bytes (a truncated 200). */
+export type Truncate = {truncate: number};
 
-export type ProxyRequest = {action: string; region: string | undefined; service: string | undefined; body: string};
+export type ProxyRequest = {
+	action: string;
+	region: string | undefined;
+	service: string | undefined;
+	body: string;
+	/** 1 for the first request of this action to this region since the proxy started (or was cleared), 2 for the next... */
+	n: number;
+};
 
 /**
  * A loopback HTTP proxy in front of moto that injects faults: `rule` sees each request (its API
@@ -214,24 +225,40 @@ export type ProxyRequest = {action: string; region: string | undefined; service:
  * or undefined to forward it. Faults are answered in EC2's XML error format (also what STS's
  * query protocol reads), or JSON for JSON-protocol services (Cost Explorer).
  */
-export type FaultProxy = {url: string; seen: ProxyRequest[]; rule: (request: ProxyRequest) => Fault | undefined; close(): Promise<void>};
+export type FaultProxy = {
+	url: string;
+	seen: ProxyRequest[];
+	rule: (request: ProxyRequest) => Fault | Reply | Truncate | undefined;
+	/** Runs before a request is answered or forwarded (e.g. retag instances in moto between two batches of a stop). */
+	before: (request: ProxyRequest) => Promise<void> | void;
+	close(): Promise<void>;
+};
 
 export async function startFaultProxy(target: string, rule: FaultProxy['rule'] = () => undefined): Promise<FaultProxy> {
 	const seen: ProxyRequest[] = [];
-	const proxy: FaultProxy = {url: '', seen, rule, close: async () => undefined};
+	const proxy: FaultProxy = {url: '', seen, rule, before: () => undefined, close: async () => undefined};
 	const server = http.createServer((request, response) => {
 		const chunks: Buffer[] = [];
 		request.on('data', (chunk: Buffer) => chunks.push(chunk));
-		request.on('end', () => {
+		request.on('end', async () => {
 			const body = Buffer.concat(chunks);
 			const text = body.toString('utf8');
 			const scope = /Credential=[^/]+\/\d+\/([^/]+)\/([^/]+)\//.exec(String(request.headers.authorization ?? ''));
 			const amzTarget = String(request.headers['x-amz-target'] ?? '');
 			const action = new URLSearchParams(text).get('Action') ?? (amzTarget.split('.').at(-1) || 'unknown');
-			const info: ProxyRequest = {action, region: scope?.[1], service: scope?.[2], body: text};
+			const n = seen.filter(item => item.action === action && item.region === scope?.[1]).length + 1;
+			const info: ProxyRequest = {action, region: scope?.[1], service: scope?.[2], body: text, n};
 			seen.push(info);
+			await proxy.before(info);
 			const fault = proxy.rule(info);
-			if (fault) {
+			if (fault && 'reply' in fault) {
+				response.writeHead(fault.reply.status, {'content-type': fault.reply.contentType ?? 'text/html'});
+				response.end(fault.reply.body);
+				return;
+			}
+
+			const truncate = fault && 'truncate' in fault ? fault.truncate : undefined;
+			if (fault && !('truncate' in fault)) {
 				const json = amzTarget !== '';
 				response.writeHead(fault.status, {'content-type': json ? 'application/x-amz-json-1.1' : 'text/xml'});
 				response.end(json
@@ -242,8 +269,21 @@ export async function startFaultProxy(target: string, rule: FaultProxy['rule'] =
 
 			const upstream = new URL(request.url ?? '/', target);
 			const forward = http.request(upstream, {method: request.method, headers: request.headers}, answer => {
-				response.writeHead(answer.statusCode ?? 502, answer.headers);
-				answer.pipe(response);
+				if (truncate === undefined) {
+					response.writeHead(answer.statusCode ?? 502, answer.headers);
+					answer.pipe(response);
+					return;
+				}
+
+				const parts: Buffer[] = [];
+				answer.on('data', (chunk: Buffer) => parts.push(chunk));
+				answer.on('end', () => {
+					const whole = Buffer.concat(parts);
+					const cut = whole.subarray(0, Math.floor(whole.length * truncate));
+					const {'content-length': _length, 'transfer-encoding': _encoding, ...headers} = answer.headers;
+					response.writeHead(answer.statusCode ?? 502, {...headers, 'content-length': String(cut.length)});
+					response.end(cut);
+				});
 			});
 			forward.on('error', error => {
 				response.writeHead(502);
@@ -309,6 +349,7 @@ export function useFaultProxy(moto: Moto): FaultProxy {
 	});
 	beforeEach(() => {
 		live().rule = () => undefined;
+		live().before = () => undefined;
 		live().seen.length = 0;
 	});
 	const live = (): FaultProxy => {
@@ -331,6 +372,12 @@ export function useFaultProxy(moto: Moto): FaultProxy {
 		},
 		set rule(rule) {
 			live().rule = rule;
+		},
+		get before() {
+			return live().before;
+		},
+		set before(before) {
+			live().before = before;
 		},
 		close: async () => live().close(),
 	};
