@@ -309,7 +309,7 @@ export class Launcher {
 		};
 
 		if (this.options.readOnly) {
-			return finish('skipped', `read-only: start ${request.count} agents in ${request.environment} not executed`);
+			return finish('skipped', `read-only: start ${plural(request.count, 'agent')} in ${request.environment} not executed`);
 		}
 
 		const plan = await this.plan(request.environment);
@@ -329,19 +329,19 @@ export class Launcher {
 			const outcome = await this.fleet.launch({region: plan.region, template: plan.template, count: request.count, ...(override ? {instanceType: override} : {}), tags, dryRun: this.options.dryRun});
 			const ids = outcome.instances.map(instance => instance.id);
 			if (outcome.result === 'permitted') {
-				return finish('dry-run', `dry run: start ${request.count} agents in ${request.environment} (permitted)`);
+				return finish('dry-run', `start ${plural(request.count, 'agent')} in ${request.environment}: permitted`);
 			}
 
 			if (outcome.result !== 'launched') {
-				return finish('failed', `start ${request.count} agents in ${request.environment} failed: ${outcome.result}${outcome.message ? ` (${outcome.message})` : ''}`, ids);
+				return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${outcome.result}${outcome.message ? ` (${outcome.message})` : ''}`, ids);
 			}
 
 			this.onChanged([request.environment], 'started', request);
 			const type = outcome.instances[0]?.type ?? instanceType;
 			const price = type === undefined ? undefined : this.config.prices[type];
-			return finish('executed', `started ${ids.length} ${type ?? ''} agents in ${request.environment} (${price === undefined ? 'unpriced' : `adds ${money(price * ids.length)}/h`}); window re-baselined`, ids);
+			return finish('executed', `started ${plural(ids.length, `${type ?? ''} agent`.trim())} in ${request.environment} (${price === undefined ? 'unpriced' : `adds ${money(price * ids.length)}/h`}); window re-baselined`, ids);
 		} catch (error) {
-			return finish('failed', `start ${request.count} agents in ${request.environment} failed: ${messageOf(error)}`);
+			return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${messageOf(error)}`);
 		}
 	}
 }

@@ -6,7 +6,7 @@ import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/type
 import type {Provider} from '../providers/types.js';
 import type {AuditEntry, AuditLog} from './audit.js';
 import {CachedBilling} from './billing.js';
-import {Enforcer, Launcher, messageOf, type ActionKind, type ActionResult, type StartResult} from './enforcer.js';
+import {Enforcer, Launcher, messageOf, plural, type ActionKind, type ActionResult, type StartResult} from './enforcer.js';
 import {checkStart} from '../domain/agents.js';
 import type {Snapshot} from './snapshot.js';
 import type {Breaker, StateStore} from './state.js';
@@ -445,7 +445,7 @@ export class Monitor {
 					return this.refuse('start', [command.environment], check.reason);
 				}
 
-				result = await this.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${command.count} agents in ${command.environment} (${running} running)`});
+				result = await this.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${running} running)`});
 				break;
 			}
 
