@@ -98,6 +98,98 @@ describe('listing under faults', () => {
 	});
 });
 
+describe('answers that are not EC2 answers (a proxy, a captive portal, a broken endpoint)', () => {
+	const html = {reply: {status: 200, body: '<!DOCTYPE html><html><head><title>Sign in to the guest network</title></head><body>Welcome</body></html>', contentType: 'text/html; charset=utf-8'}};
+
+	test('an HTML page with 200 for one of two regions: that region errs, naming what came back; the other is listed', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'eu-west-1' ? html : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.id).sort()).toEqual([...devAgents].sort());
+		expect(listing.errors).toHaveLength(1);
+		expect(listing.errors[0]).toMatchObject({region: 'eu-west-1', code: 'MalformedAnswer'});
+		const message = listing.errors[0]!.message;
+		expect(message).toContain('DescribeInstances answered HTTP 200 text/html; charset=utf-8');
+		expect(message).toContain('bytes, starting "<!DOCTYPE html><html><head><title>Sign i..."');
+		expect(message).toContain('expected an XML <DescribeInstancesResponse> document');
+		// Not retried as if it were a transient failure: one request.
+		expect(count('DescribeInstances', 'eu-west-1')).toBe(1);
+	});
+
+	test('an empty 200 is an error for that region, not "no instances"', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-east-1' ? {reply: {status: 200, body: '', contentType: 'text/xml;charset=UTF-8'}} : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+		expect(listing.errors).toEqual([{region: 'us-east-1', code: 'MalformedAnswer', message: expect.stringContaining('DescribeInstances answered HTTP 200 text/xml;charset=UTF-8, 0 bytes: expected an XML <DescribeInstancesResponse> document') as unknown}]);
+	});
+
+	test('a real answer cut off half-way (200, content length matching the cut) is an error, not a shorter listing', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-east-1' ? {truncate: 0.5} : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+		expect(listing.errors).toHaveLength(1);
+		expect(listing.errors[0]!.region).toBe('us-east-1');
+		expect(listing.errors[0]!.message).toMatch(/^DescribeInstances answered HTTP 200 .*cut off before <\/DescribeInstancesResponse>/);
+	});
+
+	test.each([
+		['an HTML page', html],
+		['a cut-off answer', {truncate: 0.5}],
+	] as const)('page 2 of 3 is %s: the whole region errs, no half listing', async (_name, fault) => {
+		await launch(moto.url, {region: 'us-west-2', count: 12, perReservation: 1, environment: 'dev', role: 'agent'});
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-west-2' && request.n === 2 ? fault : undefined;
+		const listing = await fleet({pageSize: 5}).list({envTagKey: 'Environment', states: ['running'], regions: ['us-east-1', 'us-west-2']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['us-east-1', 'us-east-1', 'us-east-1']);
+		expect(listing.errors.map(error => error.region)).toEqual(['us-west-2']);
+		expect(count('DescribeInstances', 'us-west-2')).toBe(2);
+		// And without the fault the same query reads all three pages.
+		proxy.rule = () => undefined;
+		const whole = await fleet({pageSize: 5}).list({envTagKey: 'Environment', states: ['running'], regions: ['us-west-2']});
+		expect(whole.instances).toHaveLength(12);
+		expect(whole.calls).toBe(3);
+	});
+
+	test('a well-formed page with an instance that has no state: the region errs instead of skipping it', async () => {
+		const body = `<?xml version="1.0" encoding="UTF-8"?>
+<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><reservationSet><item><reservationId>r-0a</reservationId><instancesSet>
+<item><instanceId>i-0aaaaaaaaaaaaaaa1</instanceId><instanceType>t3.large</instanceType><instanceState><code>16</code><name>running</name></instanceState></item>
+<item><instanceId>i-0aaaaaaaaaaaaaaa2</instanceId><instanceType>t3.large</instanceType></item>
+</instancesSet></item></reservationSet></DescribeInstancesResponse>`;
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-east-1' ? {reply: {status: 200, body, contentType: 'text/xml;charset=UTF-8'}} : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+		expect(listing.errors).toEqual([{region: 'us-east-1', message: expect.stringContaining('instance i-0aaaaaaaaaaaaaaa2 has no state') as unknown}]);
+	});
+
+	test('StopInstances answered with an HTML 200: every instance of the batch is an error, none reads as stopping', async () => {
+		proxy.rule = request => request.action === 'StopInstances' ? html : undefined;
+		const outcomes = await fleet().stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['error', 'error', 'error']);
+		expect(outcomes[0]!.message).toContain('StopInstances answered HTTP 200 text/html');
+		expect(outcomes[0]!.message).toContain('(region us-east-1)');
+	});
+
+	test('a StopInstances answer that does not account for the batch: the missing instance is an error', async () => {
+		// A well-formed answer that names only the first instance of three.
+		proxy.rule = request => request.action === 'StopInstances' ? {reply: {status: 200, contentType: 'text/xml;charset=UTF-8', body: `<StopInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instancesSet>
+<item><instanceId>${devAgents[0]}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item>
+<item><instanceId>${devAgents[1]}</instanceId></item>
+</instancesSet></StopInstancesResponse>`}} : undefined;
+		const outcomes = await fleet().stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['stopping', 'error', 'error']);
+		expect(outcomes[1]!.message).toContain('has no known current state');
+		expect(outcomes[2]!.message).toContain('did not report');
+	});
+
+	test('RunInstances and DescribeLaunchTemplateVersions answered with HTML: an error, never an empty success', async () => {
+		proxy.rule = request => request.action === 'RunInstances' || request.action === 'DescribeLaunchTemplateVersions' ? html : undefined;
+		const aws = fleet();
+		const launched = await aws.launch({region: 'us-east-1', template: {name: 'agents', version: '$Latest'}, count: 2, tags: {Environment: 'dev'}, dryRun: false});
+		expect(launched.result).toBe('error');
+		expect(launched.message).toContain('RunInstances answered HTTP 200 text/html');
+		await expect(aws.templateInstanceType('us-east-1', {name: 'agents', version: '$Latest'})).rejects.toThrow(/DescribeLaunchTemplateVersions answered HTTP 200 text\/html/);
+	});
+});
+
 describe('stopping under faults', () => {
 	test('StopInstances throttled past the SDK retries is tried again with backoff until it goes through', async () => {
 		// 5 throttles: the SDK's 3 attempts fail, our backoff loop's next call fails twice more, then succeeds.
