@@ -34,7 +34,8 @@ describe('checkAnswer', () => {
 		expect(checkAnswer('GetCostAndUsage', 'json', 200, 'application/x-amz-json-1.1', bytes('{"ResultsByTime":[]}'))).toBeUndefined();
 		expect(checkAnswer('GetCostAndUsage', 'json', 200, 'application/x-amz-json-1.1', bytes('{"ResultsByTime":['))).toMatch(/not valid JSON \(cut off\?\)/);
 		expect(checkAnswer('GetCostAndUsage', 'json', 200, 'application/x-amz-json-1.1', bytes('[]'))).toMatch(/expected a JSON object/);
-		expect(checkAnswer('GetCostAndUsage', 'json', 200, 'text/html', bytes('{}'))).toMatch(/HTTP 200 text\/html/);
+		expect(checkAnswer('GetCostAndUsage', 'json', 200, 'text/html', bytes('<html><body>Log in</body></html>'))).toMatch(/HTTP 200 text\/html, 32 bytes, starting "<html><body>Log in<\/body><\/html>": expected a JSON object/);
+		expect(checkAnswer('GetCostAndUsage', 'json', 200, 'application/json', bytes(''))).toMatch(/0 bytes: expected a JSON object/);
 	});
 });
 
