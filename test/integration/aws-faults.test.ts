@@ -11,13 +11,16 @@ import {UsageError} from '../../source/errors.js';
 import {createAwsProvider} from '../../source/providers/aws/index.js';
 import {AwsFleet} from '../../source/providers/aws/fleet.js';
 import type {Timer} from '../../source/providers/aws/rate.js';
-import {launch, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
+import {CreateTagsCommand, DescribeInstancesCommand} from '@aws-sdk/client-ec2';
+import type {InstanceOutcome, Target} from '../../source/providers/types.js';
+import {ec2, launch, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 // Faults are made by a small loopback HTTP proxy in front of moto_server (test/helpers/moto.ts,
 // startFaultProxy): it answers chosen requests with an AWS error of our choosing and forwards the
 // rest to moto. The SDK clients are real and go through their standard retry strategy.
 const moto = useMoto();
 const proxy = useFaultProxy(moto);
+const motoUrl = () => moto.url;
 const regions = ['us-east-1', 'eu-west-1'];
 const config = loadConfig({noStore: true, flags: {regions}}).config;
 let devAgents: string[];
@@ -235,6 +238,61 @@ describe('stopping under faults', () => {
 	});
 });
 
+describe('the scope re-check before each batch', () => {
+	/** What the engine's re-check does: list the batch again with the server-side filters, by instance ID. */
+	const recheckWith = (aws: AwsFleet) => async (batch: Target[]) => {
+		const listing = await aws.list({envTagKey: 'Environment', envTagValues: ['dev'], role: {key: 'Role', value: 'agent'}, states: ['pending', 'running'], regions: [batch[0]!.region], instanceIds: batch.map(target => target.id)});
+		if (listing.errors.length > 0) {
+			throw new Error(listing.errors.map(error => `${error.region}: ${error.message}`).join('; '));
+		}
+
+		return new Set(listing.instances.map(instance => instance.id));
+	};
+
+	async function moto(id: string): Promise<string | undefined> {
+		const client = ec2(motoUrl(), 'us-east-1');
+		try {
+			const answer = await client.send(new DescribeInstancesCommand({InstanceIds: [id]}));
+			return answer.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+		} finally {
+			client.destroy();
+		}
+	}
+
+	test('an agent retagged while batch 1 is stopped is left running: out-of-scope, not in any call; onBatch sees 3 batches', async () => {
+		const [first, retagged, third] = devAgents as [string, string, string];
+		// The retag lands as the 1st StopInstances arrives, i.e. after batch 1's re-check and before batch 2's.
+		proxy.before = async request => {
+			if (request.action === 'StopInstances' && request.n === 1) {
+				const client = ec2(motoUrl(), 'us-east-1');
+				await client.send(new CreateTagsCommand({Resources: [retagged], Tags: [{Key: 'Environment', Value: 'production'}]}));
+				client.destroy();
+			}
+		};
+		const aws = fleet({maxBatch: 1});
+		const batches: InstanceOutcome[][] = [];
+		const outcomes = await aws.stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false, recheck: recheckWith(aws), onBatch: done => batches.push(done)});
+		expect(outcomes.map(outcome => [outcome.id, outcome.result])).toEqual([[first, 'stopping'], [retagged, 'out-of-scope'], [third, 'stopping']]);
+		expect(outcomes[1]!.message).toBe('left scope before its batch (retagged or gone)');
+		expect(batches.map(batch => batch.map(outcome => [outcome.id, outcome.result]))).toEqual([[[first, 'stopping']], [[retagged, 'out-of-scope']], [[third, 'stopping']]]);
+		expect(await moto(retagged)).toBe('running');
+		expect(await moto(third)).toBe('stopped');
+		// Three re-checks by instance ID, two StopInstances calls (none for the retagged agent).
+		expect(proxy.seen.filter(request => request.action === 'DescribeInstances' && request.body.includes('instance-id')).length).toBe(3);
+		expect(proxy.seen.filter(request => request.action === 'StopInstances').map(request => request.body.includes(retagged))).toEqual([false, false]);
+	});
+
+	test('a re-check that fails (its listing answered with HTML): that batch is not acted on, the others are', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.n === 2 ? {reply: {status: 200, body: '<html>portal</html>', contentType: 'text/html'}} : undefined;
+		const aws = fleet({maxBatch: 1});
+		const outcomes = await aws.stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false, recheck: recheckWith(aws)});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['stopping', 'error', 'stopping']);
+		expect(outcomes[1]!.message).toMatch(/^not acted on: could not re-check this batch's scope \(us-east-1: DescribeInstances answered HTTP 200 text\/html/);
+		expect(await moto(devAgents[1]!)).toBe('running');
+		expect(count('StopInstances')).toBe(2);
+	});
+});
+
 describe('credentials', () => {
 	const saved = {...process.env};
 	afterEach(() => {
@@ -284,6 +342,13 @@ describe('credentials', () => {
 		expect(provider.source).toBe('aws (account unknown) us-east-1,eu-west-1');
 		const listing = await provider.fleet.list({envTagKey: 'Environment', states: ['running']});
 		expect(listing.instances).toHaveLength(5);
+		provider.close?.();
+	});
+
+	test('STS answering an HTML 200 (a captive portal) leaves the account unknown rather than reading an empty answer', async () => {
+		proxy.rule = request => request.action === 'GetCallerIdentity' ? {reply: {status: 200, body: '<html>Accept the terms</html>', contentType: 'text/html'}} : undefined;
+		const provider = await createAwsProvider(config, {endpointUrl: proxy.url, credentials: testCredentials, maxAttempts: 1});
+		expect(provider.source).toBe('aws (account unknown) us-east-1,eu-west-1');
 		provider.close?.();
 	});
 

@@ -101,6 +101,25 @@ describe('listing', () => {
 		expect(listing.calls).toBe(5);
 	});
 
+	test('instanceIds: only those instances, filtered by EC2; an empty list makes no call and lists nothing', async () => {
+		const [a, b, c] = ids['devAgentsEast']!;
+		const listing = await fleet().list({envTagKey: 'Environment', states: allStates, regions: ['us-east-1'], instanceIds: [a!, c!, ids['untagged']![0]!]});
+		expect(listing.errors).toEqual([]);
+		// The untagged one is named but fails the tag filter; b is not named.
+		expect(sorted(listing.instances.map(instance => instance.id))).toEqual(sorted([a!, c!]));
+		expect(listing.instances.map(instance => instance.id)).not.toContain(b);
+		expect(await fleet().list({envTagKey: 'Environment', states: allStates, instanceIds: []})).toEqual({instances: [], errors: [], calls: 0});
+	});
+
+	test('instanceIds beyond EC2\'s 200 values a filter are listed in parts', async () => {
+		const many = await launch(moto.url, {region: 'us-west-2', count: 230, environment: 'dev', role: 'agent'});
+		const listing = await fleet().list({envTagKey: 'Environment', states: allStates, regions: ['us-west-2'], instanceIds: many.slice(0, 210)});
+		expect(listing.errors).toEqual([]);
+		expect(new Set(listing.instances.map(instance => instance.id))).toEqual(new Set(many.slice(0, 210)));
+		expect(listing.instances).toHaveLength(210);
+		expect(listing.calls).toBe(2);
+	});
+
 	test('a region that cannot be reached is an error for that region, not a throw', async () => {
 		// The fault: an endpoint on a loopback port where nothing listens (connection refused).
 		const closed = `http://127.0.0.1:${await freePort()}`;
