@@ -58,6 +58,7 @@ test('the engine cache fetches once per refresh interval, counts every page, and
 	expect(restarted.view().cost?.todayUsd).toEqual({dev: 6.75, untagged: 0.5});
 	expect(await restarted.refresh(now + 10 * 60_000)).toBe(false);
 	source.close();
+	fs.rmSync(dir, {recursive: true, force: true});
 });
 
 test('the query period is UTC: month start to tomorrow (End is exclusive)', () => {

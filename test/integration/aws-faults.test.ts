@@ -98,6 +98,7 @@ describe('listing under faults', () => {
 		expect(fresh.environments.every(environment => environment.status !== 'STALE')).toBe(true);
 		expect(fresh.environments.find(environment => environment.name === 'staging')?.agents.running).toBe(2);
 		await monitor.stop();
+		fs.rmSync(dir, {recursive: true, force: true});
 	});
 });
 

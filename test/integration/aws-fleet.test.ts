@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {beforeAll, beforeEach, describe, expect, test} from 'vitest';
+import {afterEach, beforeAll, beforeEach, describe, expect, test} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
 import type {Config} from '../../source/config/schema.js';
 import type {AuditEntry} from '../../source/engine/audit.js';
@@ -132,8 +132,14 @@ describe('listing', () => {
 });
 
 describe('stopping through the real Enforcer', () => {
-	let stateDir: string;
+	let stateDir: string | undefined;
 	let audit: AuditEntry[];
+	afterEach(() => {
+		if (stateDir) {
+			fs.rmSync(stateDir, {recursive: true, force: true});
+			stateDir = undefined;
+		}
+	});
 
 	function enforcer(aws: AwsFleet, options = {dryRun: false, readOnly: false}): Enforcer {
 		stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-aws-'));
