@@ -1,3 +1,4 @@
+import {tagOf} from '../../domain/classify.js';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, BillingSource, BilledCost, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, Target} from '../types.js';
 import {scenarios, type Launch, type ScenarioName} from './scenarios.js';
@@ -120,7 +121,7 @@ export class SimAccount implements Fleet, BillingSource {
 			const value = Object.hasOwn(instance.tags, query.envTagKey) ? instance.tags[query.envTagKey] : undefined;
 			if (value === undefined || (values && !values.has(value)) || !states.has(instance.state)
 				|| (regions && !regions.has(instance.region)) || (ids && !ids.has(instance.id))
-				|| (query.role && instance.tags[query.role.key] !== query.role.value)) {
+				|| (query.role && tagOf(instance.tags, query.role.key) !== query.role.value)) {
 				continue;
 			}
 
@@ -250,7 +251,7 @@ export class SimAccount implements Fleet, BillingSource {
 		const monthToDateUsd: Record<string, number> = {};
 		const byValue = new Map<string, number>();
 		for (const instance of this.instances.values()) {
-			const value = instance.tags[this.options.envTagKey] ?? '';
+			const value = tagOf(instance.tags, this.options.envTagKey) ?? '';
 			if (instance.state === 'running' || instance.state === 'pending') {
 				byValue.set(value, (byValue.get(value) ?? 0) + (this.options.prices[instance.type] ?? 0));
 			}
