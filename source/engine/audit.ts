@@ -44,6 +44,8 @@ export class AuditLog {
 	/** The file does not end with a newline (a torn line from an earlier run or a failed cut). */
 	private torn = false;
 	private failure: string | null = null;
+	/** The first seq of the entries not written in the current failure streak. */
+	private firstLost: number | undefined;
 	private notices: RecordNotice[] = [];
 
 	constructor(
@@ -55,6 +57,11 @@ export class AuditLog {
 	/** Why the last entry could not be written; null once an entry is written again. */
 	get error(): string | null {
 		return this.failure;
+	}
+
+	/** The first seq not written, while writes fail (for the entry that records the gap). */
+	get lostFrom(): number | undefined {
+		return this.firstLost;
 	}
 
 	open(): void {
@@ -78,7 +85,9 @@ export class AuditLog {
 			this.writeLine(this.fd!, `${this.torn ? '\n' : ''}${JSON.stringify(full)}\n`);
 			this.torn = false;
 			this.failure = null;
+			this.firstLost = undefined;
 		} catch (error) {
+			this.firstLost ??= full?.seq ?? this.seq + 1;
 			if (this.failure === null) {
 				this.notices.push(writeFailed(`the audit log ${this.file}`, error));
 			}

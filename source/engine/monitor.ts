@@ -136,6 +136,24 @@ export class Monitor {
 		return [...this.deps.state.takeNotices(), ...this.deps.audit.takeNotices()];
 	}
 
+	/**
+	 * While records fail, each poll tries again: the state files not written, and an audit entry
+	 * that records the gap (when it is written, the log is whole again from there on).
+	 */
+	private retryRecords(): void {
+		this.deps.state.retry();
+		const {audit} = this.deps;
+		if (audit.error !== null && audit.lostFrom !== undefined) {
+			const firstLost = audit.lostFrom;
+			const reason = audit.error;
+			const entry = audit.append({at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.options.dryRun, type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `entries from seq ${firstLost} until this one were not written (${reason})`, instanceIds: []});
+			// Shown once written; a retry that failed too is not news.
+			if (audit.error === null) {
+				this.remember(entry);
+			}
+		}
+	}
+
 	/** What could not be recorded, until it is written again (null: everything recorded). */
 	private recordError(): string | null {
 		const errors = [this.deps.audit.error, this.deps.state.error].filter(Boolean);
@@ -222,6 +240,7 @@ export class Monitor {
 		this.polls++;
 		let snapshot: Snapshot;
 		try {
+			this.retryRecords();
 			snapshot = await this.pollBody();
 		} catch (error) {
 			return this.pollFailed(error);

@@ -51,6 +51,8 @@ type StateFile = keyof typeof fileParts;
  */
 export class StateStore {
 	private readonly failures = new Map<string, string>();
+	/** What could not be written, by file (null: the file was to be removed), for `retry()`. */
+	private readonly unwritten = new Map<StateFile, unknown>();
 	private notices: RecordNotice[] = [];
 
 	constructor(
@@ -114,13 +116,26 @@ export class StateStore {
 			fs.writeFileSync(temporary, JSON.stringify(value), {mode: 0o600});
 			fs.renameSync(temporary, target);
 			this.failures.delete(name);
+			this.unwritten.delete(name);
 		} catch (error) {
 			fs.rmSync(temporary, {force: true});
-			this.failed(name, error);
+			this.failed(name, error, value);
 		}
 	}
 
-	private failed(name: StateFile, error: unknown): void {
+	/** Tries again to write what could not be written (the last stop, say, when the disk has room again). */
+	retry(): void {
+		for (const [name, value] of [...this.unwritten]) {
+			if (name === 'last-stop.json' && value === null) {
+				this.saveLastStop(undefined);
+			} else {
+				this.write(name, value);
+			}
+		}
+	}
+
+	private failed(name: StateFile, error: unknown, value: unknown): void {
+		this.unwritten.set(name, value);
 		const file = this.file(name);
 		if (!this.failures.has(name)) {
 			this.notices.push(writeFailed(`the state file ${file}`, error));
@@ -162,8 +177,9 @@ export class StateStore {
 		try {
 			fs.rmSync(this.file('last-stop.json'), {force: true});
 			this.failures.delete('last-stop.json');
+			this.unwritten.delete('last-stop.json');
 		} catch (error) {
-			this.failed('last-stop.json', error);
+			this.failed('last-stop.json', error, null);
 		}
 	}
 
@@ -189,7 +205,7 @@ function describe(value: unknown): string {
 		return 'an object';
 	}
 
-	const text = JSON.stringify(value) ?? String(value);
+	const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
 	return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
 }
 
