@@ -377,6 +377,9 @@ export class Monitor {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
 				this.republish();
 			}
+		}).catch((error: unknown) => {
+			// Nothing may reject unheard (an unhandled rejection would end the process).
+			this.report(`envwatch: billed-cost refresh failed unexpectedly: ${messageOf(error)}`);
 		});
 		return snapshot;
 	}
