@@ -54,7 +54,7 @@ export type Runtime = {
 };
 
 /** The engine's problem lines: written to stderr, or held (and written after the dashboard exits). */
-class Reports {
+export class Reports {
 	private held: string[] | undefined;
 
 	constructor(private readonly stderr: NodeJS.WriteStream) {}
@@ -285,7 +285,7 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	return code;
 }
 
-async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
+export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, store, options, audit} = runtime;
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	if (!options.headless && supported.ok) {

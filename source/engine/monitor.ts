@@ -211,9 +211,12 @@ export class Monitor {
 		try {
 			await this.poll();
 		} catch (error) {
-			// pollOnce reported it already; this is a poll that could not even publish the error.
-			this.failures++;
-			this.report(`envwatch: poll failed: ${messageOf(error)}`);
+			// A poll that could not even publish its error: pollOnce reported it (and counted it)
+			// unless the throw came from somewhere else still.
+			if (this.unexpected?.message !== `poll failed unexpectedly: ${messageOf(error)}`) {
+				this.failures++;
+				this.report(`envwatch: poll failed: ${messageOf(error)}`);
+			}
 		}
 
 		if (this.running) {

@@ -105,3 +105,30 @@ describe('an unexpected error in a poll', () => {
 		expect(reports).toHaveLength(1);
 	});
 });
+
+describe('headless', () => {
+	it('exits 1 with the error when the same unexpected error failed every poll for the give-up span', async () => {
+		const {PassThrough} = await import('node:stream');
+		const {parseArgs} = await import('../../source/args.js');
+		const {Reports, runMonitor, version} = await import('../../source/main.js');
+		const stdout = new PassThrough();
+		const stderr = new PassThrough();
+		let out = '';
+		let err = '';
+		stdout.on('data', chunk => (out += String(chunk)));
+		stderr.on('data', chunk => (err += String(chunk)));
+		const io = {stdout, stderr, stdin: new PassThrough(), env: {}} as unknown as Parameters<typeof runMonitor>[1];
+		const sim = harnesses.start({scenario: 'calm'});
+		const state = new ThrowingState(sim.state.dir);
+		state.throwing = new TypeError('always');
+		Object.assign(sim, {state});
+		const reports = new Reports(io.stderr);
+		const runtime: Parameters<typeof runMonitor>[0] = {options: parseArgs(['--demo', 'calm', '--headless'], version), config: sim.config, monitored: ['dev', 'staging', 'production'], store: sim.store, monitor: sim.monitor, audit: sim.audit, stateDir: sim.state.dir, reports};
+		// A span of 0: the first failed poll is already "every poll for the span" (the default is 5 minutes).
+		runtime.monitor = sim.newMonitor({report: line => reports.write(line), giveUpAfterMs: 0, onGiveUp: error => runtime.giveUp?.(error)});
+		expect(await runMonitor(runtime, io)).toBe(1);
+		expect(err).toContain('envwatch: poll failed unexpectedly: TypeError: always; the data is stale');
+		expect(err).toContain('envwatch: giving up: poll failed unexpectedly: TypeError: always (on every poll for 0s)');
+		expect(out).toContain('STALE: poll failed unexpectedly: TypeError: always');
+	});
+});
