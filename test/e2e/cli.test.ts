@@ -223,6 +223,12 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		return made;
 	};
 
+	/** As isolatedEnv, with config and state dirs this block removes. */
+	const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+		const {AWS_PROFILE: _profile, NO_COLOR: _noColor, ...rest} = process.env;
+		return {...rest, ENVWATCH_CONFIG_DIR: dir(), ENVWATCH_STATE_DIR: dir(), ...extra};
+	};
+
 	const t = Date.now();
 	it.each([
 		['samples.json', '{"version": 1, "series": null}', 'series: null — expected an object of sample series', 'the sample history starts fresh'],
@@ -238,7 +244,7 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 	])('a damaged %s (%s) is moved aside, reported once, and that part starts fresh', async (name, content, problem, fresh) => {
 		const state = dir();
 		fs.writeFileSync(path.join(state, name), content);
-		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
+		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env: env()});
 		expect(result.code).toBe(0);
 		expect(result.stdout).toContain('Dev Environment:');
 		const lines = result.stderr.split('\n').filter(Boolean);
@@ -253,7 +259,7 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		expect(lines[0]).toContain(`moved it aside to ${path.join(state, aside[0]!)}`);
 		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'state').map(entry => entry['reason'])).toEqual([lines[0]!.slice('envwatch: '.length)]);
 		// The next run finds nothing damaged.
-		const again = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
+		const again = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env: env()});
 		expect(again.code).toBe(0);
 		expect(again.stderr).toBe('');
 	});
@@ -263,11 +269,11 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		const file = path.join(config, 'team.json');
 		fs.writeFileSync(file, JSON.stringify({environments: {constructor: {tagValues: ['ctor'], priority: 4, thresholdPct: 2, windowMinutes: 30, maxHourlyUsd: 10, agents: 'all', onBreach: 'stop'}}}));
 		const state = dir();
-		const once = await runCli(['--demo', 'calm', '--once', '--config', file, '--state-dir', state]);
+		const once = await runCli(['--demo', 'calm', '--once', '--config', file, '--state-dir', state], {env: env()});
 		expect(once.stderr).toBe('');
 		expect(once.code).toBe(0);
 		expect(once.stdout).toMatch(/Constructor Environment: +ACTIVE/);
-		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--config', file, '--state-dir', state], isolatedEnv());
+		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--config', file, '--state-dir', state], env());
 		running.push(cli);
 		await cli.waitForLine(line => line.includes(' poll ') && line.includes('constructor ACTIVE'));
 		expect(await cli.stop('SIGTERM')).toBe(143);
@@ -278,20 +284,20 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		const state = dir();
 		// A damaged state file gives the run something to record.
 		fs.writeFileSync(path.join(state, 'samples.json'), '[]');
-		const result = await runCli(['--demo', 'calm', '--once', '--audit-log', '/dev/full', '--state-dir', state]);
+		const result = await runCli(['--demo', 'calm', '--once', '--audit-log', '/dev/full', '--state-dir', state], {env: env()});
 		expect(result.code).toBe(1);
 		expect(result.stdout).toContain('Dev Environment:');
 		expect(result.stdout).toContain('NOT RECORDED: cannot write the audit log /dev/full: ENOSPC');
 		const audit = result.stderr.split('\n').filter(line => line.includes('audit log'));
 		expect(audit).toEqual(['envwatch: cannot write the audit log /dev/full: ENOSPC: no space left on device, write; envwatch goes on guarding and reports this until a write succeeds']);
-		const json = await runCli(['--demo', 'calm', '--once', '--json', '--audit-log', '/dev/full', '--state-dir', state, '--environments', 'dev']);
+		const json = await runCli(['--demo', 'calm', '--once', '--json', '--audit-log', '/dev/full', '--state-dir', state, '--environments', 'dev'], {env: env()});
 		expect(json.code).toBe(0); // nothing needed recording this time: nothing lost
 		expect((JSON.parse(json.stdout) as Json)['recordError']).toBeNull();
 	});
 
 	it('--audit-log /dev/full during a spike: dev is still stopped, and every poll line says what is not recorded', async () => {
 		const state = dir();
-		const cli = new CliProcess(['--demo', 'dev-spike', '--headless', '--interval', '1', '--audit-log', '/dev/full', '--state-dir', state], isolatedEnv({ENVWATCH_DEMO_SPEED: '10'}));
+		const cli = new CliProcess(['--demo', 'dev-spike', '--headless', '--interval', '1', '--audit-log', '/dev/full', '--state-dir', state], env({ENVWATCH_DEMO_SPEED: '10'}));
 		running.push(cli);
 		await cli.waitForLine(line => line.includes('ACTION stop') && line.includes('executed'));
 		await cli.waitForLine(line => line.includes(' poll dev STOPPED') && line.includes('NOT RECORDED: cannot write the audit log /dev/full'));
@@ -301,7 +307,7 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 
 	it('a reader that closes after the first line (| head -n1) ends a headless run quietly, exit 0', async () => {
 		const state = dir();
-		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--state-dir', state], isolatedEnv());
+		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--state-dir', state], env());
 		running.push(cli);
 		await cli.waitForLine(line => line.includes(' poll '));
 		cli.child.stdout.destroy();
