@@ -285,6 +285,8 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	return code;
 }
 
+const ignoreError = () => undefined;
+
 export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, store, options, audit} = runtime;
 	const supported = dashboardSupported(io.stdin, io.stdout);
@@ -319,6 +321,7 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 				unsubscribe();
 				audit.close();
 				io.stdout.off('error', onWriteError);
+				io.stderr.off('error', ignoreError);
 				resolve(code);
 			});
 		};
@@ -338,6 +341,8 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		};
 
 		io.stdout.on('error', onWriteError);
+		// A closed stderr (`2>&1 | head -n1`) has no one left to tell: it must not end the guard.
+		io.stderr.on('error', ignoreError);
 		const unsubscribe = printHeadless(store, line => {
 			if (!closed && !io.stdout.destroyed) {
 				io.stdout.write(`${line}\n`);

@@ -295,6 +295,20 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		expect((JSON.parse(json.stdout) as Json)['recordError']).toBeNull();
 	});
 
+	it('--once on a breach with /dev/full as the audit log: dev is still stopped, exit 3 (the breach comes first), and it says what was not recorded', async () => {
+		const state = dir();
+		fs.writeFileSync(path.join(state, 'samples.json'), JSON.stringify({version: 1, series: {dev: [[Date.now() - 600_000, 2.2]]}}));
+		const result = await runCli(['--demo', 'calm', '--once', '--json', '--audit-log', '/dev/full', '--state-dir', state], {env: env()});
+		expect(result.code).toBe(3);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		expect(snapshot['decisions']).toEqual([expect.objectContaining({kind: 'stop', environment: 'dev'})]);
+		expect(snapshot['recordError']).toMatch(/^cannot write the audit log \/dev\/full: ENOSPC/);
+		const lastStop = JSON.parse(fs.readFileSync(path.join(state, 'last-stop.json'), 'utf8')) as Json;
+		expect(lastStop['environments']).toEqual(['dev']);
+		expect(lastStop['targets']).toHaveLength(4);
+		expect(result.stderr.split('\n').filter(Boolean)).toEqual([expect.stringContaining('envwatch: cannot write the audit log /dev/full: ENOSPC')]);
+	});
+
 	it('--audit-log /dev/full during a spike: dev is still stopped, and every poll line says what is not recorded', async () => {
 		const state = dir();
 		const cli = new CliProcess(['--demo', 'dev-spike', '--headless', '--interval', '1', '--audit-log', '/dev/full', '--state-dir', state], env({ENVWATCH_DEMO_SPEED: '10'}));
