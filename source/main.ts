@@ -20,6 +20,9 @@ import {createProvider} from './providers/index.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
+import {redactNotify, resolveTargets, type NotifyTarget} from './notify/config.js';
+import type {Notifier} from './notify/notifier.js';
+import {attachNotifier} from './notify/attach.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -52,6 +55,8 @@ export type Runtime = {
 	reports: Reports;
 	/** Set by the headless run: called when the same unexpected poll error lasted 5 minutes. */
 	giveUp?: (error: string) => void;
+	/** Notification delivery (config `notify`); undefined without targets. */
+	notifier?: Notifier;
 };
 
 /** The engine's problem lines: written to stderr, or held (and written after the dashboard exits). */
@@ -158,7 +163,8 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		reports.hold();
 	}
 
-	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports};
+	const notifier = createNotifier(options, config, io, {store, audit, reports});
+	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports, ...(notifier ? {notifier} : {})};
 	runtime.monitor = new Monitor({
 		provider,
 		config,
@@ -177,6 +183,57 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		},
 	});
 	return runtime;
+}
+
+/** The notify targets with their secrets from `env`; a missing variable is a usage error (exit 2). */
+function notifyTargets(config: Config, env: NodeJS.ProcessEnv): NotifyTarget[] {
+	const problems: string[] = [];
+	const targets = resolveTargets(config.notify ?? [], env, problems);
+	if (problems.length > 0) {
+		throw new UsageError(problems, 'secrets come from the environment variables named in the configuration');
+	}
+
+	return targets;
+}
+
+/**
+ * The notifier, listening to the audit log (see source/notify/attach.ts); a delivery given up or
+ * refused is reported like any other problem (stderr, or held while the dashboard shows).
+ */
+function createNotifier(options: Options, config: Config, io: Io, parts: {store: SnapshotStore; audit: AuditLog; reports: Reports}): Notifier | undefined {
+	const targets = notifyTargets(config, io.env);
+	if (targets.length === 0) {
+		return undefined;
+	}
+
+	return attachNotifier({
+		targets,
+		audit: parts.audit,
+		store: parts.store,
+		host: os.hostname(),
+		report: line => parts.reports.write(`envwatch: ${line}`),
+		connection: {
+			...(options.profile ? {profile: options.profile} : {}),
+			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+		},
+	});
+}
+
+/** Waits (bounded) for queued notifications before the process ends; what is left is recorded as dropped. */
+async function flushNotifications(runtime: Runtime | undefined, io: Io): Promise<void> {
+	const notifier = runtime?.notifier;
+	if (!notifier) {
+		return;
+	}
+
+	const queued = notifier.health().reduce((sum, target) => sum + target.queued, 0);
+	if (queued > 0 && !(await notifier.drain(1000))) {
+		io.stderr.write(`envwatch: delivering ${queued} notification${queued === 1 ? '' : 's'} before exiting (at most 20s)\n`);
+		await notifier.drain(19_000);
+	}
+
+	notifier.close();
+	runtime.audit.close();
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
@@ -388,7 +445,9 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
 	const sources = layers.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.label === 'store' && !fs.existsSync(layer.path) ? ' (not created yet)' : ''}` : ''}`);
-	return `// effective configuration, from (later wins):\n${sources.join('\n')}\n${JSON.stringify(config, null, 2)}`;
+	// A secret written into the configuration itself is never printed.
+	const shown = config.notify ? {...config, notify: redactNotify(config.notify)} : config;
+	return `// effective configuration, from (later wins):\n${sources.join('\n')}\n${JSON.stringify(shown, null, 2)}`;
 }
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
@@ -428,25 +487,34 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 		}
 
 		runtime = await createRuntime(options, io);
+		let code: number;
 		switch (options.command) {
 			case 'once': {
-				return await runOnce(runtime, io);
+				code = await runOnce(runtime, io);
+				break;
 			}
 
 			case 'stop': {
-				return await runStop(runtime, io);
+				code = await runStop(runtime, io);
+				break;
 			}
 
 			case 'start': {
-				return await runStart(runtime, io);
+				code = await runStart(runtime, io);
+				break;
 			}
 
 			default: {
-				return await runMonitor(runtime, io);
+				code = await runMonitor(runtime, io);
 			}
 		}
+
+		// The run's output is written and every action done: only now wait for notifications.
+		await flushNotifications(runtime, io);
+		return code;
 	} catch (error) {
 		await runtime?.monitor.stop().catch(() => undefined);
+		await flushNotifications(runtime, io).catch(() => undefined);
 		runtime?.audit.close();
 		if (error instanceof UsageError) {
 			io.stderr.write(`envwatch: ${error.problems.length > 1 ? `${error.problems.length} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);

@@ -5,6 +5,7 @@ import envPaths from 'env-paths';
 import {UsageError} from '../errors.js';
 import {packageRoot} from '../paths.js';
 import {jsonErrorOffset} from './json-position.js';
+import {checkNotify} from '../notify/config.js';
 import {check, checkRelations, configSpec, type Config} from './schema.js';
 
 export const defaultConfigPath = path.join(packageRoot, 'config', 'default.json');
@@ -122,13 +123,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
 export function validateConfig(value: Json, layers: ConfigLayer[] = []): Config {
 	const problems: string[] = [];
-	check(configSpec, value, '', problems);
-	checkRelations(value as Config, problems);
+	// `notify` has its own module and validation (source/notify/config.ts).
+	const {notify, ...rest} = value;
+	check(configSpec, rest, '', problems);
+	checkRelations(rest as Config, problems);
+	checkNotify(notify, problems);
 
 	if (problems.length > 0) {
 		const files = layers.filter(layer => layer.label !== 'defaults' && layer.path).map(layer => `${layer.label} ${layer.path}`);
 		throw new UsageError(problems, files.length > 0 ? `configuration read from: ${files.join(', ')}` : undefined);
 	}
 
-	return value as Config;
+	return (notify === undefined ? rest : {...rest, notify}) as Config;
 }

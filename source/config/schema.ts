@@ -1,4 +1,5 @@
 import type {EnvironmentPolicy, GlobalPolicy} from '../domain/types.js';
+import type {NotifyTargetConfig} from '../notify/config.js';
 
 /** The effective configuration: shipped defaults < user store < --config file < flags. */
 export type Config = {
@@ -18,6 +19,8 @@ export type Config = {
 	prices: Record<string, number>;
 	/** Breakers reset themselves after this many minutes; null or absent: never (a person resets them). */
 	breaker?: {resetAfterMinutes: number | null};
+	/** Notification targets (checked by source/notify/config.ts); absent: none. */
+	notify?: NotifyTargetConfig[];
 };
 
 /**
