@@ -1,6 +1,7 @@
 import meow from 'meow';
 import {closest} from './config/schema.js';
 import {UsageError} from './errors.js';
+import {parseListen, type ListenAddress} from './metrics/server.js';
 import {isScenario, scenarioNames, scenarios, type ScenarioName} from './providers/sim/scenarios.js';
 
 export const help = `
@@ -12,6 +13,7 @@ export const help = `
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch doctor                                    preflight checks against the AWS account
+    $ envwatch notify test [--target N]                  send a test message to each notify target (exit 1 if one fails)
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
@@ -32,6 +34,7 @@ export const help = `
     --profile NAME      AWS profile
     --region REGION     AWS region (repeatable; overrides configured regions)
     --endpoint-url URL  AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL* work too
+    --metrics-listen ADDR  Serve Prometheus /metrics and /healthz on HOST:PORT [off; a bare PORT: loopback]
     --no-color          No colour (NO_COLOR is honoured too)
     --ascii             No box drawing or block glyphs
     --help, --version
@@ -57,13 +60,15 @@ const flagSpec = {
 	profile: {type: 'string'},
 	region: {type: 'string', isMultiple: true},
 	endpointUrl: {type: 'string'},
+	metricsListen: {type: 'string'},
+	target: {type: 'string'},
 	color: {type: 'boolean', default: true},
 	ascii: {type: 'boolean', default: false},
 	help: {type: 'boolean', default: false},
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'config-path' | 'config-show' | 'doctor';
+export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'config-path' | 'config-show' | 'doctor' | 'notify-test';
 
 export type Options = {
 	command: Command;
@@ -83,6 +88,10 @@ export type Options = {
 	profile: string | undefined;
 	regions: string[] | undefined;
 	endpointUrl: string | undefined;
+	/** `--metrics-listen`: where to serve /metrics and /healthz; undefined: off. */
+	metricsListen: ListenAddress | undefined;
+	/** `notify test --target N`: the target's position (1-based) or name. */
+	target: string | undefined;
 	color: boolean;
 	ascii: boolean;
 	help: boolean;
@@ -161,13 +170,20 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		}
 	} else if (word === 'doctor') {
 		command = 'doctor';
+	} else if (word === 'notify') {
+		const sub = input.shift();
+		if (sub === 'test') {
+			command = 'notify-test';
+		} else {
+			problems.push(`notify ${sub ?? ''}: unknown — expected "notify test"`.replace('  ', ' '));
+		}
 	} else if (word === 'stop') {
 		command = 'stop';
 	} else if (word === 'start') {
 		command = 'start';
 	} else if (word !== undefined) {
-		const near = closest(word, ['config', 'doctor', 'stop', 'start']);
-		problems.push(`${word}: unknown command — expected one of: config, doctor, start, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
+		const near = closest(word, ['config', 'doctor', 'notify', 'stop', 'start']);
+		problems.push(`${word}: unknown command — expected one of: config, doctor, notify, start, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
 	}
 
 	if (input.length > 0) {
@@ -258,6 +274,18 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		problems.push('--once: cannot be combined with a subcommand or --stop-env');
 	}
 
+	let metricsListen: ListenAddress | undefined;
+	if (flags.metricsListen !== undefined) {
+		metricsListen = parseListen(flags.metricsListen, problems);
+		if (flags.once || command !== 'monitor') {
+			problems.push('--metrics-listen: only with a running monitor (the dashboard or --headless), not with --once, --stop-env or a subcommand');
+		}
+	}
+
+	if (flags.target !== undefined && (command !== 'notify-test' || flags.target.trim() === '')) {
+		problems.push(command === 'notify-test' ? '--target: missing value — expected a target\'s position (1, 2, ...) or name' : '--target: only with "notify test"');
+	}
+
 	if (problems.length > 0) {
 		throw new UsageError(problems);
 	}
@@ -279,6 +307,8 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		profile: flags.profile,
 		regions: flags.region && flags.region.length > 0 ? split(flags.region) : undefined,
 		endpointUrl: flags.endpointUrl,
+		metricsListen,
+		target: flags.target,
 		color: flags.color && !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== ''),
 		ascii: flags.ascii,
 		help: flags.help,

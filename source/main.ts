@@ -17,11 +17,17 @@ import {SnapshotStore} from './engine/store.js';
 import {toJson} from './engine/snapshot.js';
 import {formatDashboard, printHeadless} from './headless.js';
 import {createProvider} from './providers/index.js';
+import type {Provider} from './providers/types.js';
+import {attachMetrics} from './metrics/attach.js';
+import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
+import {destinationOf, targetName} from './notify/config.js';
+import {Notifier as NotifierQueue} from './notify/notifier.js';
+import {lazySnsPublisher} from './notify/attach.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
 import {redactNotify, resolveTargets, type NotifyTarget} from './notify/config.js';
-import type {Notifier} from './notify/notifier.js';
+type Notifier = NotifierQueue;
 import {attachNotifier} from './notify/attach.js';
 
 export type Io = {
@@ -57,6 +63,8 @@ export type Runtime = {
 	giveUp?: (error: string) => void;
 	/** Notification delivery (config `notify`); undefined without targets. */
 	notifier?: Notifier;
+	/** The provider the monitor polls (metrics time its listings); absent in runtimes built by hand. */
+	provider?: Provider;
 };
 
 /** The engine's problem lines: written to stderr, or held (and written after the dashboard exits). */
@@ -146,6 +154,8 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	}
 
 	const monitored = resolveEnvironments(options, config);
+	// Every secret variable is checked before anything is opened, polled or stopped.
+	const targets = notifyTargets(config, io.env);
 	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
 	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
 	const provider = await createProvider(options, config);
@@ -163,8 +173,8 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		reports.hold();
 	}
 
-	const notifier = createNotifier(options, config, io, {store, audit, reports});
-	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports, ...(notifier ? {notifier} : {})};
+	const notifier = createNotifier(options, targets, {store, audit, reports});
+	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports, provider, ...(notifier ? {notifier} : {})};
 	runtime.monitor = new Monitor({
 		provider,
 		config,
@@ -200,8 +210,7 @@ function notifyTargets(config: Config, env: NodeJS.ProcessEnv): NotifyTarget[] {
  * The notifier, listening to the audit log (see source/notify/attach.ts); a delivery given up or
  * refused is reported like any other problem (stderr, or held while the dashboard shows).
  */
-function createNotifier(options: Options, config: Config, io: Io, parts: {store: SnapshotStore; audit: AuditLog; reports: Reports}): Notifier | undefined {
-	const targets = notifyTargets(config, io.env);
+function createNotifier(options: Options, targets: NotifyTarget[], parts: {store: SnapshotStore; audit: AuditLog; reports: Reports}): Notifier | undefined {
 	if (targets.length === 0) {
 		return undefined;
 	}
@@ -217,6 +226,73 @@ function createNotifier(options: Options, config: Config, io: Io, parts: {store:
 			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
 		},
 	});
+}
+
+/**
+ * `--metrics-listen`: /metrics and /healthz, fed by the snapshots, the audit log and the notifier.
+ * Listening comes before the first poll: a port in use is a usage error with nothing polled.
+ */
+async function startMetrics(runtime: Runtime): Promise<MetricsServer | undefined> {
+	const address = runtime.options.metricsListen;
+	if (!address) {
+		return undefined;
+	}
+
+	const {metrics, detach} = attachMetrics({store: runtime.store, audit: runtime.audit, ...(runtime.provider ? {fleet: runtime.provider.fleet} : {}), ...(runtime.notifier ? {notifier: runtime.notifier} : {})});
+	let server: MetricsServer;
+	try {
+		server = await serveMetrics(metrics, runtime.store.getSnapshot, address);
+	} catch (error) {
+		detach();
+		throw error;
+	}
+
+	runtime.reports.write(`envwatch: metrics on ${server.url}/metrics, health on ${server.url}/healthz${isLoopback(address.host) ? '' : ' (not loopback: reachable from other hosts)'}`);
+	return {
+		url: server.url,
+		async close() {
+			detach();
+			await server.close();
+		},
+	};
+}
+
+/** `envwatch notify test [--target N]`: a test message to each target (or one); exit 1 if one failed. */
+async function notifyTest(options: Options, io: Io): Promise<number> {
+	const {config} = loadConfig({configFile: options.configFile, env: io.env});
+	const targets = notifyTargets(config, io.env);
+	if (targets.length === 0) {
+		throw new UsageError('notify test: no notify targets configured — add a "notify" list to the configuration, e.g. [{"type": "slack", "url": {"env": "SLACK_WEBHOOK_URL"}}] (see the readme)');
+	}
+
+	let only: number | undefined;
+	if (options.target !== undefined) {
+		const byName = targets.findIndex(target => target.name === options.target);
+		const position = /^\d+$/.test(options.target) ? Number(options.target) - 1 : -1;
+		only = byName >= 0 ? byName : position >= 0 && position < targets.length ? position : undefined;
+		if (only === undefined) {
+			throw new UsageError(`--target ${options.target}: no such notify target — expected a position from 1 to ${targets.length} or a name: ${(config.notify ?? []).map((target, index) => targetName(target, index)).join(', ')}`);
+		}
+	}
+
+	const notifier = new NotifierQueue(targets, {
+		host: os.hostname(),
+		publishSns: lazySnsPublisher({
+			...(options.profile ? {profile: options.profile} : {}),
+			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+		}),
+	});
+	const outcomes = await notifier.test(only);
+	notifier.close();
+	let failed = false;
+	for (const [index, outcome] of outcomes.entries()) {
+		const target = targets[only ?? index]!;
+		const ok = outcome.outcome === 'delivered';
+		failed ||= !ok;
+		io.stdout.write(`${ok ? 'ok' : 'FAILED'}  ${target.name} (${target.type}, ${destinationOf(target)}): ${ok ? 'test message delivered' : `${outcome.outcome}: ${outcome.error ?? ''}`}\n`);
+	}
+
+	return failed ? exitCodes.failure : exitCodes.ok;
 }
 
 /** Waits (bounded) for queued notifications before the process ends; what is left is recorded as dropped. */
@@ -481,6 +557,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 				return await doctor(options, io);
 			}
 
+			case 'notify-test': {
+				return await notifyTest(options, io);
+			}
+
 			default: {
 				break;
 			}
@@ -505,7 +585,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			}
 
 			default: {
-				code = await runMonitor(runtime, io);
+				const served = await startMetrics(runtime);
+				try {
+					code = await runMonitor(runtime, io);
+				} finally {
+					await served?.close();
+				}
 			}
 		}
 

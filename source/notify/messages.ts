@@ -209,7 +209,7 @@ export function pagerDutyAction(event: Notice['event']): 'trigger' | 'resolve' |
 
 /** One incident per environment (`global` for the total, an emergency, or stale data). */
 export function dedupKey(notice: Notice): string {
-	if (notice.event === 'test') {
+	if (notice.event === 'test' || notice.entry.actor === 'test') {
 		return 'envwatch/test';
 	}
 

@@ -119,7 +119,16 @@ export class Notifier {
 		const entry: AuditEntry = {at: new Date().toISOString(), seq: 0, type: 'decision', actor: 'test', kind: 'notify', environments: [], reason: 'envwatch notify test: a test message, nothing happened', instanceIds: [], dryRun: false};
 		const notice: Notice = {event: 'test', entry, decisionFigures: undefined, snapshot: {}, host: this.options.host};
 		const states = only === undefined ? this.states : [this.states[only]!];
-		return Promise.all(states.map(async state => this.deliver(state, {notice, attempts: 0}, 1)));
+		return Promise.all(states.map(async state => {
+			const outcome = await this.deliver(state, {notice, attempts: 0}, 1);
+			if (state.target.type === 'pagerduty' && outcome.outcome === 'delivered') {
+				// The test incident is resolved at once: a test must not leave a page open.
+				const resolved = await this.deliver(state, {notice: {...notice, event: 'recover', entry: {...entry, kind: 'recover'}}, attempts: 0}, 1);
+				return resolved.outcome === 'delivered' ? outcome : {...resolved, event: 'test' as const};
+			}
+
+			return outcome;
+		}));
 	}
 
 	/** Health per target: `failing` holds the last error while deliveries are being given up. */
