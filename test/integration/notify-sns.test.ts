@@ -88,4 +88,19 @@ describe('SNS against moto', () => {
 		const byTarget = Object.fromEntries(outcomes.map(entry => [entry['figures']['target'], [entry['outcome'].split(':')[0], entry['figures']['attempts']]]));
 		expect(byTarget).toEqual({'sns#1': ['delivered', 2], gone: ['failed', 1]});
 	});
+
+	it('doctor shows a target whose last delivery was given up, and a secret variable that is not set; exit 1', async () => {
+		const topic = await topicWithQueue();
+		const {env, config, state} = setup([{type: 'sns', topicArn: topic.topicArn}, {type: 'webhook', name: 'hook', url: {env: 'HOOK_URL'}}, {type: 'slack', url: {env: 'SLACK_URL_UNSET'}}]);
+		env['HOOK_URL'] = 'http://127.0.0.1:9/hooks/SECRETPATHdoctor';
+		const line = (target: string, outcome: string) => JSON.stringify({at: '2026-11-27T09:00:00.000Z', dryRun: false, type: 'notify', actor: 'auto', kind: 'notify', environments: ['dev'], reason: `stop notification to ${target}`, figures: {target, event: 'stop', attempts: 5}, instanceIds: [], outcome, seq: 1});
+		fs.writeFileSync(path.join(state, 'audit.log'), `${line('hook', 'delivered')}\n${line('sns#1', 'delivered')}\n${line('hook', 'gave-up: HTTP 500 (busy)')}\n`);
+		const result = await runCli(['doctor', '--region', 'us-east-1', '--config', config, '--state-dir', state], {env});
+		expect(result.code).toBe(1);
+		expect(result.stdout).toMatch(/✓ notify sns#1 \(sns\).*last delivery \(stop, 2026-11-27T09:00:00.000Z\): delivered/);
+		expect(result.stdout).toMatch(/✗ notify hook \(webhook\).*last delivery \(stop, 2026-11-27T09:00:00.000Z\): gave-up: HTTP 500 \(busy\)/);
+		expect(result.stdout).toContain('envwatch notify test --target 2');
+		expect(result.stdout).toMatch(/✗ notify slack#3 \(slack\).*the environment variable SLACK_URL_UNSET is not set/);
+		expect(result.stdout).not.toContain('SECRETPATHdoctor');
+	});
 });
