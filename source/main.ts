@@ -332,7 +332,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 		await runtime?.monitor.stop().catch(() => undefined);
 		runtime?.audit.close();
 		if (error instanceof UsageError) {
-			io.stderr.write(`envwatch: ${error.problems.length > 1 ? `${error.problems.length} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
+			io.stderr.write(`envwatch: ${error.total > 1 ? `${error.total} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
 			return exitCodes.usage;
 		}
 
