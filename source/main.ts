@@ -51,16 +51,82 @@ export type Runtime = {
 
 function resolveEnvironments(options: Options, config: Config): string[] {
 	const configured = Object.keys(config.environments);
-	if (!options.environments) {
-		return configured;
+	const isConfigured = (name: string) => Object.hasOwn(config.environments, name);
+	const problems = [
+		...(options.environments ?? []).filter(name => !isConfigured(name)).map(name => `${options.environmentsFlag} ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
+		...(options.confirm ?? []).filter(name => !isConfigured(name)).map(name => `--confirm ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
+	];
+	if (problems.length > 0) {
+		throw new UsageError(problems);
 	}
 
-	const unknown = options.environments.filter(name => !configured.includes(name));
-	if (unknown.length > 0) {
-		throw new UsageError(unknown.map(name => `--environments ${name}: not a configured environment — expected one of: ${configured.join(', ')}`));
+	return options.environments ? [...new Set(options.environments)] : configured;
+}
+
+/** Creates `dir` one level at a time (Node 20's recursive mkdir spins forever under /proc). */
+function makeDirectory(dir: string): void {
+	const missing: string[] = [];
+	for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+		let stat: fs.Stats | undefined;
+		try {
+			stat = fs.statSync(at);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				throw error;
+			}
+		}
+
+		if (stat) {
+			if (!stat.isDirectory()) {
+				throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), {code: 'ENOTDIR'});
+			}
+
+			break;
+		}
+
+		missing.unshift(at);
+		if (path.dirname(at) === at) {
+			break;
+		}
 	}
 
-	return [...new Set(options.environments)];
+	for (const at of missing) {
+		fs.mkdirSync(at);
+	}
+}
+
+/** Creates `dir` and writes and removes a small file in it; throws the OS error when it cannot. */
+function probeDirectory(dir: string): void {
+	makeDirectory(dir);
+	const probe = path.join(dir, `.envwatch-probe-${process.pid}`);
+	fs.writeFileSync(probe, 'envwatch write check\n', {flag: 'wx'});
+	fs.unlinkSync(probe);
+}
+
+function osError(error: unknown): string {
+	const {code, message} = error as NodeJS.ErrnoException;
+	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
+}
+
+/**
+ * The state dir and the audit log must be writable before anything polls: a guard that cannot
+ * record what it did must not act. The problem names where the path came from.
+ */
+function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
+	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
+	try {
+		probeDirectory(stateDir);
+	} catch (error) {
+		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
+	}
+
+	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
+	try {
+		probeDirectory(path.dirname(auditFile));
+		fs.closeSync(fs.openSync(auditFile, 'a', 0o600));
+	} catch (error) {
+		throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+	}
 }
 
 /**
@@ -111,13 +177,15 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	const monitored = resolveEnvironments(options, config);
 	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
 	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
+	checkWritable(options, io.env, stateDir, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
-	const audit = new AuditLog(options.auditLog ?? path.join(stateDir, 'audit.log'));
+	const audit = new AuditLog(auditFile);
 	try {
 		audit.open();
 	} catch (error) {
-		throw new UsageError(`--audit-log ${audit.file}: cannot open it for appending (${(error as NodeJS.ErrnoException).code ?? String(error)}) — expected a writable file path`);
+		throw new UsageError(`${options.auditLog === undefined ? 'the audit log' : '--audit-log'} ${audit.file}: cannot open it for appending (${osError(error)}) — expected a writable file path`);
 	}
 
 	const monitor = new Monitor({
@@ -268,10 +336,16 @@ async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	});
 }
 
+/** `config show`: the effective configuration and the layers it came from (later wins). */
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
-	const sources = layers.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.label === 'store' && !fs.existsSync(layer.path) ? ' (not created yet)' : ''}` : ''}`);
-	return `// effective configuration, from (later wins):\n${sources.join('\n')}\n${JSON.stringify(config, null, 2)}`;
+	const sources = layers.map(layer => ({label: layer.label, ...(layer.path ? {path: layer.path, exists: fs.existsSync(layer.path)} : {})}));
+	if (options.json) {
+		return JSON.stringify({config, layers: sources}, null, 2);
+	}
+
+	const lines = sources.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.exists ? '' : ' (not created yet)'}` : ''}`);
+	return `// effective configuration, from (later wins):\n${lines.join('\n')}\n${JSON.stringify(config, null, 2)}`;
 }
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
@@ -322,6 +396,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 			case 'start': {
 				return await runStart(runtime, io);
+			}
+
+			case 'reset': {
+				throw new UsageError('reset: not implemented in this build yet — expected a build with breakers (nothing was changed)');
 			}
 
 			default: {
