@@ -15,7 +15,8 @@ export function globalKey(monitored: readonly string[]): string {
 
 /** Appends a sample, keeping the series in time order (a sample older than the last is ignored). */
 export function record(history: History, key: string, sample: Sample): void {
-	const series = history[key] ?? (history[key] = []);
+	// Own keys only: an environment may be called `constructor`.
+	const series = Object.hasOwn(history, key) ? history[key]! : (history[key] = []);
 	const last = series.at(-1);
 	if (last && sample.at < last.at) {
 		return;
