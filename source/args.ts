@@ -123,8 +123,10 @@ function unknownFlags(argv: readonly string[]): string[] {
 		const [, dashes, name] = match as unknown as [string, string, string];
 		if (dashes === '--') {
 			if (!longFlags.includes(name)) {
-				const near = closest(name, longFlags);
-				problems.push(`${token}: unknown flag${near ? ` — did you mean --${near}?` : ''} (see --help)`);
+				// --e: the short flag -e with two dashes; otherwise the nearest long flag.
+				const short = shortFlags.get(name);
+				const near = short ? undefined : closest(name, longFlags);
+				problems.push(`${token}: unknown flag${short ? ` — did you mean -${name} (--${short})?` : near ? ` — did you mean --${near}?` : ''} (see --help)`);
 			}
 
 			continue;
