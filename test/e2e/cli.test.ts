@@ -210,10 +210,24 @@ describe('headless', () => {
 	});
 });
 
+/** Temporary dirs made by the tests below, removed after each. */
+const made: string[] = [];
+function ownDir(): string {
+	const dir = tempDir();
+	made.push(dir);
+	return dir;
+}
+
+afterEach(() => {
+	for (const dir of made.splice(0)) {
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
+
 describe('configuration and flags: bad input is exit 2 with a clear message, nothing polled', () => {
 	const qa = {priority: 4, thresholdPct: 3, windowMinutes: 30, maxHourlyUsd: 5, agents: 'all', onBreach: 'stop', tagValues: ['qa']};
 	function teamFile(content: unknown): string {
-		const file = path.join(tempDir(), 'team.json');
+		const file = path.join(ownDir(), 'team.json');
 		fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
 		return file;
 	}
@@ -243,7 +257,7 @@ describe('configuration and flags: bad input is exit 2 with a clear message, not
 		const once = await runCli(['--demo', 'calm', '--once', '--confirm', 'production']);
 		expect(once.code).toBe(2);
 		expect(once.stderr).toContain('--confirm: only with stop or --stop-env');
-		const state = tempDir();
+		const state = ownDir();
 		const unknown = await runCli(['--demo', 'calm', 'stop', '-e', 'dev', '--confirm', 'dev,prod', '--yes', '--state-dir', state]);
 		expect(unknown.code).toBe(2);
 		expect(unknown.stderr).toContain('--confirm prod: not a configured environment — expected one of: dev, staging, production');
@@ -350,7 +364,7 @@ describe('the state dir and the audit log are checked before anything polls', ()
 	});
 
 	it('--state-dir that is a file blames --state-dir, not --audit-log', async () => {
-		const file = path.join(tempDir(), 'a-file');
+		const file = path.join(ownDir(), 'a-file');
 		fs.writeFileSync(file, 'x');
 		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', file]);
 		expect(result.code).toBe(2);
@@ -364,7 +378,7 @@ describe('the state dir and the audit log are checked before anything polls', ()
 		expect(fromEnv.code).toBe(2);
 		expect(fromEnv.stderr).toContain('ENVWATCH_STATE_DIR /proc/envwatch-state: cannot create or write it (ENOENT');
 
-		const state = tempDir();
+		const state = ownDir();
 		const audit = await runCli(['--demo', 'calm', '--once', '--state-dir', state, '--audit-log', '/proc/envwatch/audit.log']);
 		expect(audit.code).toBe(2);
 		expect(audit.stderr).toContain('--audit-log /proc/envwatch/audit.log: cannot create or append to it (ENOENT');
