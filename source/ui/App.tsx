@@ -8,7 +8,7 @@ import {buildConfirmation, reduceConfirm} from './confirm.js';
 import {useNow} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {matchKey, type KeyContext, type KeyState} from './keymap.js';
+import {matchKey, splitKeys, type KeyContext, type KeyState} from './keymap.js';
 import type {Clock} from './ticker.js';
 
 /** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
@@ -79,6 +79,8 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 
 	const names = snapshot?.environments.map(view => view.name) ?? [];
 	const selected = selectedName !== undefined && names.includes(selectedName) ? selectedName : names[0];
+	// What this render shows selected; the key handler moves it on between renders.
+	selectedRef.current = selected;
 	const keys: KeyContext = {readOnly: snapshot?.mode.readOnly ?? true, pending: Boolean(snapshot?.pending), paused: snapshot?.mode.paused ?? false};
 
 	const say = useCallback((text: string, tone: Flash['tone']) => {
@@ -210,12 +212,12 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 	};
 
 	const handle = (input: string, key: Key) => {
-		// Over a slow link several keys can arrive in one chunk ("y" and Enter as "y\r"): take them
-		// one at a time, so a fast typist gets exactly what they typed.
-		const presses: Array<[string, KeyState]> = input.length > 1 && !key.ctrl && !key.meta && !input.startsWith('\u001B')
-			? [...input].map(char => [char, char === '\r' || char === '\n' ? {return: true} : {}])
-			: [[input, key]];
-		selectedRef.current = selected;
+		// Over a slow link several keys can arrive in one chunk ("y" and Enter as "y\r", "jj"): take
+		// them one at a time, so a fast typist gets exactly what they typed. Ink already cuts escape
+		// sequences apart; the splitter does so too, for any chunk that still holds several.
+		const presses: Array<[string, KeyState]> = input.length > 1 && !key.ctrl && !key.meta ? splitKeys(input) : [[input, key]];
+		// Keys of one chunk arrive before React re-renders: the refs carry the selection and the
+		// panel from one to the next (resetting them from this render's values lost the second Down).
 		let current = panelRef.current;
 		for (const [char, state] of presses) {
 			current = step(char, state, current);

@@ -114,3 +114,57 @@ export function keyBarItems(context: KeyContext, arrows = '↑↓'): Array<{keys
 
 	return items;
 }
+
+// eslint-disable-next-line no-control-regex -- a CSI sequence: ESC [ parameters/intermediates, then a final byte
+const csi = /^\u001B\[[\x20-\x3f]*[\x40-\x7e]/;
+// eslint-disable-next-line no-control-regex -- an SS3 sequence: ESC O and one final byte (application-mode arrows)
+const ss3 = /^\u001BO[\x40-\x7e]/;
+
+function sequenceKey(sequence: string): [string, KeyState] {
+	const final = sequence.at(-1);
+	if (final === 'A') {
+		return ['', {upArrow: true}];
+	}
+
+	if (final === 'B') {
+		return ['', {downArrow: true}];
+	}
+
+	// Another cursor or function key: not bound, passed on as nothing printable.
+	return ['', {meta: true}];
+}
+
+/**
+ * One chunk of input as the key presses it holds, in order. Over a slow link several keys arrive
+ * together (`y` and Enter as `y\r`, two arrows as `ESC[B ESC[B`, `k` then an arrow): each CSI or
+ * SS3 sequence is one press, every other character is one press, and an Esc that starts no
+ * sequence is an Esc of its own, never glued to what follows.
+ */
+export function splitKeys(chunk: string): Array<[string, KeyState]> {
+	const presses: Array<[string, KeyState]> = [];
+	let rest = chunk;
+	while (rest.length > 0) {
+		const sequence = csi.exec(rest)?.[0] ?? ss3.exec(rest)?.[0];
+		if (sequence) {
+			presses.push(sequenceKey(sequence));
+			rest = rest.slice(sequence.length);
+			continue;
+		}
+
+		const char = String.fromCodePoint(rest.codePointAt(0)!);
+		rest = rest.slice(char.length);
+		if (char === '\u001B') {
+			presses.push(['', {escape: true, meta: true}]);
+		} else if (char === '\r' || char === '\n') {
+			presses.push(['\r', {return: true}]);
+		} else if (char === '\u007F' || char === '\b') {
+			presses.push(['', {backspace: true}]);
+		} else if (char === '\u0003') {
+			presses.push(['c', {ctrl: true}]);
+		} else {
+			presses.push([char, {}]);
+		}
+	}
+
+	return presses;
+}
