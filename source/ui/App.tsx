@@ -200,7 +200,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 					return current;
 				}
 
-				const request = buildConfirmation(command satisfies ActionKind | 'start', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
+				const request = buildConfirmation(command satisfies ActionKind | 'start', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined, now: clock.getSnapshot()});
 				if ('refused' in request) {
 					say(request.refused, 'warn');
 					return current;

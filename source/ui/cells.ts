@@ -42,21 +42,30 @@ export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUs
 	return {text: `${money(view.hourlyUsd)}${view.unpriced > 0 ? '+' : ''}/${compactMoney(view.maxHourlyUsd)}`, colour};
 }
 
-/** Agents running / allowed: `4/∞`, `2/2`, `0/mon`. */
-export function agentsCell(agents: EnvironmentView['agents'], glyphs: Glyphs, global = false): {text: string; over: boolean} {
+/**
+ * Agents running / allowed: `4/∞`, `2/2`, `0/mon`. `known` false (no fresh data: the view is
+ * stale, or no poll has returned yet): `?/∞`, never a count that may be wrong.
+ */
+export function agentsCell(agents: EnvironmentView['agents'], glyphs: Glyphs, global = false, known = true): {text: string; over: boolean} {
+	const running = known ? String(agents.running) : '?';
 	if (global) {
-		return {text: String(agents.running), over: false};
+		return {text: running, over: false};
 	}
 
 	if (agents.allowed === 'all') {
-		return {text: `${agents.running}/${glyphs.infinity}`, over: false};
+		return {text: `${running}/${glyphs.infinity}`, over: false};
 	}
 
 	if (agents.allowed === 'monitor-only') {
-		return {text: `${agents.running}/mon`, over: agents.running > 0};
+		return {text: `${running}/mon`, over: known && agents.running > 0};
 	}
 
-	return {text: `${agents.running}/${agents.allowed}`, over: agents.running > agents.allowed};
+	return {text: `${running}/${agents.allowed}`, over: known && agents.running > agents.allowed};
+}
+
+/** Whether a view's agent count is current: a poll returned data and this view is not stale. */
+export function agentsKnown(view: Pick<EnvironmentView, 'stale'>, lastSuccessAt: number | null): boolean {
+	return lastSuccessAt !== null && !view.stale;
 }
 
 /** The window's spend as a sparkline of at most `width` glyphs (the newest samples). */

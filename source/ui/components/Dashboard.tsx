@@ -1,7 +1,7 @@
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {Snapshot} from '../../engine/snapshot.js';
-import {agentsCell, gauge, spendCell} from '../cells.js';
+import {agentsCell, agentsKnown, gauge, spendCell} from '../cells.js';
 import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
 import type {ConfirmRequest} from '../confirm.js';
 import {plan, tableWidth} from '../layout.js';
@@ -47,7 +47,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 		return {
 			name: Math.max(...views.map(view => view.name.length)),
 			spend: Math.max(...views.map(view => spendCell(view).text.length)),
-			agents: Math.max(...views.map((view, index) => [...agentsCell(view.agents, theme.glyphs, index === views.length - 1).text].length)),
+			agents: Math.max(...views.map((view, index) => [...agentsCell(view.agents, theme.glyphs, index === views.length - 1, agentsKnown(view, snapshot.lastSuccessAt)).text].length)),
 			figures: Math.max(...views.map(view => gauge(view, theme.glyphs).figures.length)),
 		};
 	}, [snapshot, theme.glyphs]);

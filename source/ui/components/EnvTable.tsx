@@ -40,7 +40,8 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 	const {glyphs, tone} = theme;
 	const status = view.status;
 	const spend = spendCell(view, known);
-	const agents = agentsCell(view.agents, glyphs, global);
+	// Stale figures are the last known: the spend says so by its STALE word, the agents by `?`.
+	const agents = agentsCell(view.agents, glyphs, global, known && !view.stale);
 	const meter = gauge(view, glyphs, widths.bar || 10);
 	const dim = status === 'STOPPED';
 	return (
@@ -66,7 +67,7 @@ export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected 
 
 function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
 	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running
-		&& a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
+		&& a.stale === b.stale && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
 		&& a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
 }
 
