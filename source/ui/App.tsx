@@ -8,7 +8,7 @@ import {buildConfirmation, reduceConfirm} from './confirm.js';
 import {useNow} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {matchKey, splitKeys, type KeyContext, type KeyState} from './keymap.js';
+import {matchKey, readOnlyRefusal, splitKeys, type KeyContext, type KeyState} from './keymap.js';
 import type {Clock} from './ticker.js';
 
 /** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
@@ -51,7 +51,11 @@ function busyText(command: Command, cascadeTarget: string | undefined): string {
 		}
 
 		case 'start': {
-			return `starting ${command.count} agents in ${command.environment}`;
+			return `starting ${command.count} agent${command.count === 1 ? '' : 's'} in ${command.environment}`;
+		}
+
+		case 'reset': {
+			return `resetting ${command.environment}'s breaker`;
 		}
 
 		default: {
@@ -81,7 +85,13 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 	const selected = selectedName !== undefined && names.includes(selectedName) ? selectedName : names[0];
 	// What this render shows selected; the key handler moves it on between renders.
 	selectedRef.current = selected;
-	const keys: KeyContext = {readOnly: snapshot?.mode.readOnly ?? true, pending: Boolean(snapshot?.pending), paused: snapshot?.mode.paused ?? false};
+	const keysFor = (name: string | undefined): KeyContext => ({
+		readOnly: snapshot?.mode.readOnly ?? true,
+		pending: Boolean(snapshot?.pending),
+		paused: snapshot?.mode.paused ?? false,
+		breaker: Boolean(snapshot?.environments.find(view => view.name === name)?.breaker),
+	});
+	const keys = keysFor(selected);
 
 	const say = useCallback((text: string, tone: Flash['tone']) => {
 		setFlash({text, tone, until: clock.getSnapshot() + flashMs});
@@ -100,6 +110,8 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 				say(result.summary, flashTone(result));
 			} else if (command.kind === 'refresh') {
 				say('refreshed', 'ok');
+			} else if (command.kind === 'reset') {
+				say(`${command.environment}'s breaker reset: agents may run there again`, 'ok');
 			}
 		}, (error: unknown) => {
 			say(`${command.kind} failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
@@ -146,9 +158,16 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			return undefined;
 		}
 
-		const command = matchKey(input, key, keys);
+		// The context of the row selected now: an earlier key of this chunk may have moved it.
+		const context = keysFor(selectedRef.current);
+		const command = matchKey(input, key, context);
 		switch (command) {
 			case undefined: {
+				const refused = readOnlyRefusal(input, key, context);
+				if (refused) {
+					say(refused === 'start' ? 'read-only: starting is off' : refused === 'reset' ? 'read-only: resetting a breaker is off' : 'read-only: stopping is off', 'warn');
+				}
+
 				return current;
 			}
 
@@ -195,12 +214,13 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			case 'cascade':
 			case 'emergency':
 			case 'undo':
-			case 'start': {
+			case 'start':
+			case 'reset': {
 				if (!snapshot) {
 					return current;
 				}
 
-				const request = buildConfirmation(command satisfies ActionKind | 'start', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined, now: clock.getSnapshot()});
+				const request = buildConfirmation(command satisfies ActionKind | 'start' | 'reset', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined, now: clock.getSnapshot()});
 				if ('refused' in request) {
 					say(request.refused, 'warn');
 					return current;

@@ -99,7 +99,7 @@ export type ConfirmSource = {
 };
 
 /** The request for a dangerous command, or a reason it cannot be asked (flashed instead). */
-export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start', source: ConfirmSource): ConfirmRequest | {refused: string} {
+export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset', source: ConfirmSource): ConfirmRequest | {refused: string} {
 	const {snapshot} = source;
 	const now = source.now ?? snapshot.at;
 	const byName = (name: string) => snapshot.environments.find(view => view.name === name);
@@ -181,6 +181,26 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 					`instance type: ${instanceType ?? 'as the launch template says'}`,
 					`adds ${usdPerHourEach === null ? 'an unpriced amount' : `${money(usdPerHourEach * count)}/h`} to ${money(view.hourlyUsd)}/h`,
 					`${view.agents.running} running${cap === undefined ? '' : `, at most ${cap}`}; the window restarts, so this is not taken for a spike`,
+					...modeNote(snapshot),
+				],
+				input: '',
+				danger: false,
+			};
+		}
+
+		case 'reset': {
+			const view = source.selected === undefined ? undefined : byName(source.selected);
+			if (!view?.breaker) {
+				return {refused: `${view?.name ?? 'no environment selected'}: no tripped breaker to reset`};
+			}
+
+			return {
+				command: {kind: 'reset', environment: view.name},
+				title: `Reset ${view.name}'s breaker?`,
+				details: [
+					`agents may run in ${view.name} again without being stopped`,
+					`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
+					...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
 					...modeNote(snapshot),
 				],
 				input: '',

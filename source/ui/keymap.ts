@@ -12,6 +12,7 @@ export type UiCommand =
 	| 'emergency'
 	| 'undo'
 	| 'start'
+	| 'reset'
 	| 'pause'
 	| 'cancel-pending'
 	| 'refresh'
@@ -47,6 +48,8 @@ export type Binding = {
 	inBar: boolean;
 	/** Bound only while an automatic action waits out its grace period. */
 	needsPending?: boolean;
+	/** Bound only while the selected environment's breaker is tripped. */
+	needsBreaker?: boolean;
 };
 
 export const bindings: readonly Binding[] = [
@@ -58,6 +61,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent in every monitored environment', dangerous: true, inBar: true},
 	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
 	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template, within its agent policy', dangerous: true, inBar: false},
+	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again without being stopped', dangerous: true, inBar: true, needsBreaker: true},
 	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
 	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
 	{command: 'help', keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true},
@@ -70,11 +74,13 @@ export type KeyContext = {
 	pending: boolean;
 	/** Automatic actions are paused: `p` then resumes. */
 	paused?: boolean;
+	/** The selected environment's breaker is tripped: `R` resets it. */
+	breaker?: boolean;
 };
 
 /** The bindings that exist in this context: read-only drops the dangerous ones entirely. */
 export function activeBindings(context: KeyContext): Binding[] {
-	return bindings.filter(binding => !(context.readOnly && binding.dangerous) && !(binding.needsPending && !context.pending));
+	return bindings.filter(binding => !(context.readOnly && binding.dangerous) && !(binding.needsPending && !context.pending) && !(binding.needsBreaker && !context.breaker));
 }
 
 function matches(spec: KeySpec, input: string, key: KeyState): boolean {
@@ -96,6 +102,19 @@ function matches(spec: KeySpec, input: string, key: KeyState): boolean {
 /** The command a key press means in this context, or undefined when the key is not bound. */
 export function matchKey(input: string, key: KeyState, context: KeyContext): UiCommand | undefined {
 	return activeBindings(context).find(binding => binding.keys.some(spec => matches(spec, input, key)))?.command;
+}
+
+/**
+ * The dangerous command a key would mean were envwatch not read-only (so pressing it can say
+ * why nothing happens), or undefined.
+ */
+export function readOnlyRefusal(input: string, key: KeyState, context: KeyContext): UiCommand | undefined {
+	if (!context.readOnly) {
+		return undefined;
+	}
+
+	const command = matchKey(input, key, {...context, readOnly: false});
+	return command && bindings.find(binding => binding.command === command)?.dangerous ? command : undefined;
 }
 
 /** A binding's label in this context (`p` says what it will do). */

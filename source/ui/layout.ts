@@ -13,6 +13,8 @@ export type ColumnWidths = {
 	selector: number;
 	name: number;
 	status: number;
+	/** 4 (`HELD`, a tripped breaker) when some environment's breaker is tripped, else 0. */
+	held: number;
 	spend: number;
 	agents: number;
 	/** 0 when the bar is dropped. */
@@ -28,7 +30,7 @@ export type LayoutInput = {
 	rows: number;
 	environments: number;
 	/** Widest content of each measured column (header words included by the caller). */
-	widest: {name: number; spend: number; agents: number; figures: number};
+	widest: {name: number; spend: number; agents: number; figures: number; held?: boolean};
 	/** Lines the billed block wants at this width (0 when there is nothing to say). */
 	billedLines: number;
 	/** Lines of an open confirmation or help panel (replaces the events pane). */
@@ -55,8 +57,8 @@ const gaugeBar = 10;
 const gap = 1;
 
 export function columnWidths(columns: number, widest: LayoutInput['widest']): ColumnWidths {
-	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
-	const fixed = base.selector + base.name + gap + base.status + gap + base.spend + gap + base.agents;
+	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, held: widest.held ? 4 : 0, spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
+	const fixed = base.selector + base.name + gap + base.status + (base.held > 0 ? gap + base.held : 0) + gap + base.spend + gap + base.agents;
 	const figures = Math.max(widest.figures, 8);
 	let room = columns - fixed - 1;
 	const widths: ColumnWidths = {...base, bar: 0, figures: 0, trend: 0};
@@ -78,7 +80,7 @@ export function columnWidths(columns: number, widest: LayoutInput['widest']): Co
 }
 
 export function tableWidth(widths: ColumnWidths): number {
-	const optional = [widths.bar, widths.figures, widths.trend].filter(width => width > 0);
+	const optional = [widths.held, widths.bar, widths.figures, widths.trend].filter(width => width > 0);
 	return widths.selector + widths.name + gap + widths.status + gap + widths.spend + gap + widths.agents + optional.reduce((sum, width) => sum + gap + width, 0);
 }
 

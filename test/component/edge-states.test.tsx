@@ -103,3 +103,81 @@ describe('unknown is unknown everywhere', () => {
 		expect(formatPollLine(snapshot({lastSuccessAt: null, error}))).toMatch(/dev ACTIVE \$\?\/h .* \?a/);
 	});
 });
+
+describe('the breaker', () => {
+	const tripped = () => snapshot({environments: [
+		view('dev', {status: 'STOPPED', agents: {running: 0, allowed: 'all'}, agentIds: [], agentHourlyUsd: 0, breaker: {trippedAt: t0 - 60_000, actor: 'auto', reason: 'dev +3.6% > 2.0% over 30m'}}),
+		view('staging', {status: 'LIMITED', agents: {running: 2, allowed: 2}, priority: 2}),
+	]});
+
+	it('shows HELD on the tripped row, offers R only there, and R then y sends reset for that environment', async () => {
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(tripped()), controller});
+		let frame = ui.lastFrame();
+		expect(frame).toMatch(/› dev +STOPPED HELD +\$2\.34\/\$5 +0\/∞/);
+		expect(frame).toMatch(/staging +LIMITED +\$2\.34/);
+		expect(frame).toContain('R reset breaker');
+		for (const line of frame.split('\n')) {
+			expect([...line].length).toBeLessThanOrEqual(80);
+		}
+
+		await ui.press('j');
+		expect(ui.lastFrame()).not.toContain('R reset breaker');
+		await ui.press('R');
+		expect(ui.lastFrame()).not.toContain('Reset');
+		await ui.press('kR');
+		frame = ui.lastFrame();
+		expect(frame).toContain('Reset dev\'s breaker?');
+		expect(frame).toContain('agents may run in dev again without being stopped');
+		expect(frame).toContain('by auto: dev +3.6% > 2.0% over 30m');
+		await ui.press('y');
+		await ui.waitFor('dev\'s breaker reset');
+		expect(controller.commands).toEqual([{kind: 'reset', environment: 'dev'}]);
+	});
+
+	it('help says what HELD means and lists R when the selected row is held', async () => {
+		const ui = await app({store: new FakeStore(tripped()), controller: new FakeController()});
+		await ui.press('?');
+		const frame = ui.lastFrame();
+		expect(frame).toMatch(/R +reset the selected environment's breaker/);
+		expect(frame).toContain('HELD: a tripped breaker');
+	});
+
+	it('a failure to record is on the status line in the alert colour', async () => {
+		const {default: chalk} = await import('chalk');
+		const level = chalk.level;
+		chalk.level = 1;
+		try {
+			const ui = await app({store: new FakeStore(snapshot({recordError: 'audit log: ENOSPC: no space left on device'})), controller: new FakeController(), theme: {colour: true}});
+			const line = ui.lastFrame().split('\n').find(text => text.includes('NOT RECORDED'));
+			expect(line).toContain('audit log: ENOSPC: no space left on device');
+			expect(line).toContain('\u001B[31m');
+		} finally {
+			chalk.level = level;
+		}
+	});
+});
+
+describe('read-only and the key bar during a confirmation', () => {
+	it('a stop or start key under --read-only says why nothing happens', async () => {
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(snapshot({mode: {paused: false, dryRun: false, readOnly: true, warmingUp: false, action: 'stop'}})), controller});
+		await ui.press('s');
+		expect(ui.lastFrame()).toContain('read-only: stopping is off');
+		await ui.press('a');
+		expect(ui.lastFrame()).toContain('read-only: starting is off');
+		expect(controller.commands).toEqual([]);
+	});
+
+	it('an open confirmation has only its own keys in the bar', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});
+		await ui.press('s');
+		let bar = ui.lastFrame().split('\n').filter(Boolean).at(-1);
+		expect(bar).toMatch(/^y yes +n no +Esc no +Enter no$/);
+		await ui.press('\r');
+		await ui.press('E');
+		bar = ui.lastFrame().split('\n').filter(Boolean).at(-1);
+		expect(bar).toMatch(/^Enter confirm the typed word +Esc cancel +\^C cancel$/);
+		expect(bar).not.toContain('q quit');
+	});
+});

@@ -37,10 +37,11 @@ export type DashboardProps = {
 export function Dashboard(props: DashboardProps): React.JSX.Element {
 	const {snapshot, now, columns, rows, keys} = props;
 	const theme = useTheme();
-	const keyLines = keyBarLayout(keys, theme.glyphs, columns).lines.length;
+	const confirmKeys = props.panel?.kind === 'confirm' ? {typed: Boolean(props.panel.request.typed)} : undefined;
+	const keyLines = keyBarLayout(keys, theme.glyphs, columns, confirmKeys).lines.length;
 	const widest = useMemo(() => {
 		if (!snapshot) {
-			return {name: 4, spend: 9, agents: 6, figures: 8};
+			return {name: 4, spend: 9, agents: 6, figures: 8, held: false};
 		}
 
 		const views = [...snapshot.environments, snapshot.global];
@@ -49,6 +50,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 			spend: Math.max(...views.map(view => spendCell(view).text.length)),
 			agents: Math.max(...views.map((view, index) => [...agentsCell(view.agents, theme.glyphs, index === views.length - 1, agentsKnown(view, snapshot.lastSuccessAt)).text].length)),
 			figures: Math.max(...views.map(view => gauge(view, theme.glyphs).figures.length)),
+			held: snapshot.environments.some(view => view.breaker),
 		};
 	}, [snapshot, theme.glyphs]);
 
@@ -95,7 +97,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 					? <HelpPanel context={keys} height={layout.bodyLines} columns={columns} />
 					: <EventsPane events={snapshot.events} height={layout.bodyLines} columns={columns} />}
 			<StatusLine snapshot={snapshot} now={now} busy={props.busy} flash={props.flash} columns={columns} />
-			<KeyBar context={keys} columns={columns} />
+			<KeyBar context={keys} columns={columns} confirm={confirmKeys} />
 		</Box>
 	);
 }

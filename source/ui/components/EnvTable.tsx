@@ -11,6 +11,7 @@ export function ColumnHeads({widths}: {widths: ColumnWidths}): React.JSX.Element
 	const cells = [
 		' '.repeat(widths.selector) + pad('ENV', widths.name, 'left', glyphs.ellipsis),
 		pad('STATUS', widths.status),
+		...(widths.held > 0 ? [' '.repeat(widths.held)] : []),
 		pad('$/H / CAP', widths.spend, 'right'),
 		pad('AGENTS', widths.agents, 'right'),
 		...(widths.bar > 0 ? [pad('INCREASE', widths.bar)] : []),
@@ -51,6 +52,8 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 			<Text bold={selected || global}>{pad(view.name, widths.name, 'left', glyphs.ellipsis)}</Text>
 			{' '}
 			<Text color={dim ? undefined : tone(statusColour[status])} bold={status === 'BREACH'}>{pad(status, widths.status)}</Text>
+			{/* A tripped breaker: envwatch stopped it and stops agents that come back, until R resets it. */}
+			{widths.held > 0 ? (view.breaker ? <Text color={tone('red')} bold dimColor={false}>{' ' + pad('HELD', widths.held)}</Text> : ' '.repeat(widths.held + 1)) : null}
 			{' '}
 			<Text color={spend.colour ? tone(spend.colour) : undefined}>{pad(spend.text, widths.spend, 'right')}</Text>
 			{' '}
@@ -67,7 +70,7 @@ export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected 
 
 function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
 	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running
-		&& a.stale === b.stale && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
+		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
 		&& a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
 }
 

@@ -13,7 +13,10 @@ export function HelpPanel({context, height, columns}: {context: KeyContext; heig
 		keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.command === 'quit' ? 'q ^C' : binding.keyLabel,
 		text: binding.command === 'up' ? 'select an environment' : binding.command === 'pause' ? `${labelOf(binding, context)} automatic actions` : binding.help,
 	}));
-	const notes = context.readOnly ? [`${glyphs.lock} read-only: stop, cascade, emergency, undo and start are not available`] : [];
+	const notes = [
+		'HELD: a tripped breaker: envwatch stopped the environment and stops agents that come back; R on its row resets it',
+		...(context.readOnly ? [`${glyphs.lock} read-only: stop, cascade, emergency, undo, start and reset are not available`] : []),
+	];
 	const room = Math.max(0, height - 1);
 	// Short of rows, two short bindings share a line (from the end), so every key is still listed.
 	const packed = [...rows];
