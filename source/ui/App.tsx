@@ -1,14 +1,15 @@
-import React, {useCallback, useRef, useState} from 'react';
+import React, {useCallback, useEffect, useRef, useState} from 'react';
 import {useApp, useInput, useStdin, type Key} from 'ink';
 import type {ActionKind} from '../engine/enforcer.js';
 import type {Command} from '../engine/monitor.js';
-import {Dashboard, type Panel} from './components/Dashboard.js';
+import {confirmRefusal, Dashboard, type Panel} from './components/Dashboard.js';
 import type {Flash} from './components/StatusLine.js';
 import {buildConfirmation, reduceConfirm} from './confirm.js';
 import {useNow} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {matchKey, readOnlyRefusal, splitKeys, type KeyContext, type KeyState} from './keymap.js';
+import {useTheme} from './theme.js';
 import type {Clock} from './ticker.js';
 
 /** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
@@ -71,6 +72,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 	const {columns, rows} = useTerminalSize();
 	const {exit} = useApp();
 	const {isRawModeSupported} = useStdin();
+	const {glyphs} = useTheme();
 	const [selectedName, setSelectedName] = useState<string | undefined>(undefined);
 	const [panel, setPanel] = useState<Panel | undefined>(undefined);
 	const [flash, setFlash] = useState<Flash | undefined>(undefined);
@@ -226,7 +228,15 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 					return current;
 				}
 
-				return {kind: 'confirm', request};
+				// Never asked without its blast radius: refused when the terminal cannot show it all.
+				const panel: Panel = {kind: 'confirm', request};
+				const tooSmall = confirmRefusal({snapshot, now, columns, rows, selected: selectedRef.current, panel, keys: context, glyphs});
+				if (tooSmall) {
+					say(tooSmall, 'warn');
+					return current;
+				}
+
+				return panel;
 			}
 		}
 	};
@@ -246,6 +256,17 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 		panelRef.current = current;
 		setPanel(current);
 	};
+
+	// A terminal shrunk under an open confirmation: it cannot be shown whole, so it is withdrawn.
+	const shown = panelRef.current;
+	const withdrawn = shown?.kind === 'confirm' && snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel: shown, keys, glyphs}) : undefined;
+	useEffect(() => {
+		if (withdrawn && panelRef.current?.kind === 'confirm') {
+			panelRef.current = undefined;
+			setPanel(undefined);
+			say(`${withdrawn}: cancelled, nothing done`, 'warn');
+		}
+	}, [withdrawn, say]);
 
 	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
 	useInput(handle, {isActive: isRawModeSupported});

@@ -120,6 +120,42 @@ export function fit(text: string, width: number, ellipsis = '…'): string {
 	return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + ellipsis;
 }
 
+/**
+ * Word-wraps `text` to `width` columns; continuation lines start with `indent` spaces. A word
+ * longer than a line is cut across lines, so nothing is lost.
+ */
+export function wrap(text: string, width: number, indent = 0): string[] {
+	if (width <= indent + 1) {
+		return [fit(text, width)];
+	}
+
+	// Leading spaces are the first line's own indent: kept, not taken for empty words.
+	const lead = /^ */.exec(text)![0];
+	const lines: string[] = [];
+	let line = lead;
+	const room = () => width - (lines.length > 0 ? indent : 0);
+	for (const word of text.slice(lead.length).split(' ')) {
+		let rest = word;
+		while ([...line].length + (line.trim() ? 1 : 0) + [...rest].length > room()) {
+			if (line.trim()) {
+				lines.push(line);
+				line = '';
+				continue;
+			}
+
+			const chars = [...rest];
+			const cut = room();
+			lines.push(chars.slice(0, cut).join(''));
+			rest = chars.slice(cut).join('');
+		}
+
+		line = line.trim() ? `${line} ${rest}` : line + rest;
+	}
+
+	lines.push(line);
+	return lines.map((text, index) => (index > 0 ? ' '.repeat(indent) + text : text));
+}
+
 export function pad(text: string, width: number, align: 'left' | 'right' = 'left', ellipsis = '…'): string {
 	const cut = fit(text, width, ellipsis);
 	const room = width - [...cut].length;

@@ -33,10 +33,16 @@ export type LayoutInput = {
 	widest: {name: number; spend: number; agents: number; figures: number; held?: boolean};
 	/** Lines the billed block wants at this width (0 when there is nothing to say). */
 	billedLines: number;
-	/** Lines of an open confirmation or help panel (replaces the events pane). */
-	panelLines: number;
+	/**
+	 * An open confirmation or help panel (replaces the events pane): `min` lines it cannot do
+	 * without (a confirmation's title, blast radius and prompt), `want` with its title rule.
+	 * 0 / absent: no panel.
+	 */
+	panelLines: number | {min: number; want: number};
 	/** Key bar lines at this width. */
 	keyBarLines: number;
+	/** The selected environment's index: its row is the last of the table to give way. @default 0 */
+	selected?: number;
 };
 
 export type Layout =
@@ -47,8 +53,18 @@ export type Layout =
 		showBilled: boolean;
 		/** The dim rule that sets the global row apart. */
 		showRule: boolean;
+		/** The column heads. */
+		showHeads: boolean;
+		/** Indices of the environment rows drawn (all of them unless a panel needs their rows). */
+		rows: number[];
+		showGlobal: boolean;
+		showStatus: boolean;
 		/** Lines for the panel or the events pane (its title included). */
 		bodyLines: number;
+		/** An open panel's minimum fits (else a confirmation must not be asked). */
+		panelFits: boolean;
+		/** Rows a panel needs at least: the terminal height at which it fits. */
+		panelNeedsRows: number;
 		/** Total lines the frame will have: always < rows. */
 		height: number;
 	};
@@ -69,9 +85,10 @@ export function columnWidths(columns: number, widest: LayoutInput['widest']): Co
 		if (room >= gap + gaugeBar) {
 			widths.bar = gaugeBar;
 			room -= gap + gaugeBar;
-			// The trend only at full width (80 columns and more).
+			// The trend only at full width (80 columns and more); it takes the rest, so the table
+			// spans the terminal as the rules and the events do.
 			if (columns >= 80 && room >= gap + 6) {
-				widths.trend = Math.min(room - gap, 30);
+				widths.trend = room - gap;
 			}
 		}
 	}
@@ -91,18 +108,61 @@ export function plan(input: LayoutInput): Layout {
 		return {tooSmall: true, need: {columns: minColumns, rows: required + 2}};
 	}
 
+	const widths = columnWidths(input.columns, input.widest);
 	const budget = input.rows - 1;
-	let used = required;
-	const showRule = used + 1 <= budget;
-	if (showRule) {
-		used++;
+	const all = Array.from({length: input.environments}, (_, index) => index);
+	const panel = typeof input.panelLines === 'number' ? (input.panelLines > 0 ? {min: input.panelLines, want: input.panelLines} : undefined) : input.panelLines;
+	if (!panel) {
+		let used = required;
+		const showRule = used + 1 <= budget;
+		if (showRule) {
+			used++;
+		}
+
+		const showBilled = input.billedLines > 0 && input.columns >= 50 && used + input.billedLines <= budget;
+		if (showBilled) {
+			used += input.billedLines;
+		}
+
+		// The events pane's title alone says nothing: it needs a line for an event too.
+		const bodyLines = budget - used >= 2 ? budget - used : 0;
+		return {tooSmall: false, widths, showBilled, showRule, showHeads: true, rows: all, showGlobal: true, showStatus: true, bodyLines, panelFits: true, panelNeedsRows: 0, height: used + bodyLines};
 	}
 
-	const showBilled = input.billedLines > 0 && input.columns >= 50 && used + input.billedLines <= budget;
-	if (showBilled) {
-		used += input.billedLines;
+	// A panel takes the rows it needs before anything else: the billed lines, then the table's
+	// other rows give way (the selected row last). The header and key bar always stay.
+	const essential = 1 + input.keyBarLines;
+	const panelNeedsRows = essential + panel.min + 1;
+	let left = budget - essential;
+	const panelFits = left >= panel.min;
+	let bodyLines = Math.min(Math.max(0, left), panel.min);
+	left -= bodyLines;
+	const take = (lines: number): boolean => {
+		if (left >= lines) {
+			left -= lines;
+			return true;
+		}
+
+		return false;
+	};
+
+	const showStatus = take(1);
+	const selected = Math.min(Math.max(0, input.selected ?? 0), Math.max(0, input.environments - 1));
+	// Heads and the selected row go together: heads alone say nothing.
+	const showHeads = input.environments > 0 && take(2);
+	const rows = showHeads ? [selected] : [];
+	for (const index of all) {
+		if (showHeads && index !== selected && take(1)) {
+			rows.push(index);
+		}
 	}
 
-	const bodyLines = Math.max(0, budget - used);
-	return {tooSmall: false, widths: columnWidths(input.columns, input.widest), showBilled, showRule, bodyLines, height: used + (input.panelLines > 0 ? Math.min(bodyLines, input.panelLines) : bodyLines)};
+	rows.sort((a, b) => a - b);
+	const showGlobal = showHeads && take(1);
+	const showRule = showGlobal && rows.length === input.environments && take(1);
+	// What the panel would like beyond its minimum (a title rule, help's notes) comes last.
+	const extra = Math.min(left, panel.want - panel.min);
+	bodyLines += extra;
+	const height = 1 + (showHeads ? 1 : 0) + rows.length + (showRule ? 1 : 0) + (showGlobal ? 1 : 0) + bodyLines + (showStatus ? 1 : 0) + input.keyBarLines;
+	return {tooSmall: false, widths, showBilled: false, showRule, showHeads, rows, showGlobal, showStatus, bodyLines, panelFits, panelNeedsRows, height};
 }

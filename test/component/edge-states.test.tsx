@@ -140,7 +140,7 @@ describe('the breaker', () => {
 		await ui.press('?');
 		const frame = ui.lastFrame();
 		expect(frame).toMatch(/R +reset the selected environment's breaker/);
-		expect(frame).toContain('HELD: a tripped breaker');
+		expect(frame).toMatch(/HELD +breaker tripped: envwatch stops agents that come back; R resets/);
 	});
 
 	it('a failure to record is on the status line in the alert colour', async () => {
@@ -173,11 +173,113 @@ describe('read-only and the key bar during a confirmation', () => {
 		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});
 		await ui.press('s');
 		let bar = ui.lastFrame().split('\n').filter(Boolean).at(-1);
-		expect(bar).toMatch(/^y yes +n no +Esc no +Enter no$/);
+		expect(bar).toMatch(/^y yes +n\/Esc\/Enter no$/);
 		await ui.press('\r');
 		await ui.press('E');
 		bar = ui.lastFrame().split('\n').filter(Boolean).at(-1);
-		expect(bar).toMatch(/^Enter confirm the typed word +Esc cancel +\^C cancel$/);
+		expect(bar).toMatch(/^Enter confirm +Esc cancel$/);
 		expect(bar).not.toContain('q quit');
+	});
+});
+
+describe('short terminals', () => {
+	const fits = (frame: string, columns: number, rows: number) => {
+		const lines = frame.split('\n');
+		expect(lines.length).toBeLessThan(rows);
+		for (const line of lines) {
+			expect([...line].length).toBeLessThanOrEqual(columns);
+		}
+
+		expect(lines[0]).toMatch(/^envwatch /);
+	};
+
+	it('80x12: s shows its whole blast radius (count, IDs, $/h), the table gives way', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 80, rows: 12});
+		await ui.press('s');
+		const frame = ui.lastFrame();
+		fits(frame, 80, 12);
+		expect(frame).toContain('Stop dev\'s agents?');
+		expect(frame).toContain('4 agents running');
+		expect(frame).toContain('instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1 more');
+		expect(frame).toContain('saves $2.10/h of $2.34/h');
+		expect(frame).toMatch(/› dev +ACTIVE/);
+	});
+
+	it('80x12: E shows the environments and the count', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 80, rows: 12});
+		await ui.press('E');
+		const frame = ui.lastFrame();
+		fits(frame, 80, 12);
+		expect(frame).toContain('environments: dev, staging');
+		expect(frame).toContain('6 agents running');
+		expect(frame).toContain('saves $3.64/h');
+	});
+
+	it('40x12: E keeps the header, wraps the blast radius, and what is typed stays in sight', async () => {
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(snapshot()), controller, columns: 40, rows: 12});
+		await ui.press('E');
+		await ui.press('stop all');
+		const frame = ui.lastFrame();
+		fits(frame, 40, 12);
+		expect(frame).toContain('6 agents running');
+		expect(frame).toContain('i-0aaa000000000003 +3 more');
+		expect(frame).toContain('stop all_');
+		await ui.press('\r');
+		await ui.waitFor('stopped 4/4');
+		expect(controller.commands).toEqual([{kind: 'emergency'}]);
+	});
+
+	it('a confirmation that cannot fit is refused with the rows it needs, never asked without its blast radius', async () => {
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(snapshot()), controller, columns: 40, rows: 11});
+		await ui.press('E');
+		let frame = ui.lastFrame();
+		expect(frame).not.toContain('EMERGENCY');
+		// Cut at 40 columns; the figure is in sight.
+		expect(frame).toMatch(/terminal too small to confirm: need 12/);
+		await ui.press('stop all\r');
+		expect(controller.commands).toEqual([]);
+		// Shrunk under an open confirmation: withdrawn, and y then does nothing.
+		await ui.resize(80, 24);
+		await ui.press('s');
+		expect(ui.lastFrame()).toContain('Stop dev\'s agents?');
+		await ui.resize(80, 9);
+		await ui.press('y');
+		await ui.resize(80, 24);
+		frame = await ui.waitFor('cancelled, nothing done');
+		expect(frame).toContain('terminal too small to confirm');
+		expect(frame).not.toContain('Stop dev\'s agents?');
+		expect(controller.commands).toEqual([]);
+	});
+
+	it('40x12: the help lists every key, and the key bar keeps ? help and q quit', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 40, rows: 12});
+		const bar = ui.lastFrame().split('\n').slice(-2).join('\n');
+		expect(bar).toContain('? help');
+		expect(bar).toContain('q quit');
+		await ui.press('?');
+		const frame = ui.lastFrame();
+		fits(frame, 40, 12);
+		for (const key of [/s +stop/, /c +cascade/, /E +emergency/, /u +undo/, /a +add agents/, /p +pause/, /r +refresh/, /q +quit/]) {
+			expect(frame).toMatch(key);
+		}
+	});
+
+	it('80x12: the help shows keys, not only its title', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 80, rows: 12});
+		await ui.press('?');
+		const frame = ui.lastFrame();
+		fits(frame, 80, 12);
+		for (const key of [/s +stop/, /c +cascade/, /E +emergency/, /u +undo/, /a +add agents/, /p +pause/, /r +refresh/, /q +quit/]) {
+			expect(frame.split('\n').slice(0, -1).join('\n')).toMatch(key);
+		}
+	});
+
+	it('an empty events pane with one row left draws nothing, so the frame stays shorter than the terminal', async () => {
+		const ui = await app({store: new FakeStore(snapshot({events: []})), controller: new FakeController(), columns: 40, rows: 12});
+		const frame = ui.lastFrame();
+		fits(frame, 40, 12);
+		expect(frame).not.toContain('no decisions or actions yet');
 	});
 });

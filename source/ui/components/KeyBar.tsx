@@ -11,8 +11,8 @@ export type ConfirmKeys = {typed: boolean};
 
 export function confirmBarItems({typed}: ConfirmKeys): Array<{keys: string; label: string}> {
 	return typed
-		? [{keys: 'Enter', label: 'confirm the typed word'}, {keys: 'Esc', label: 'cancel'}, {keys: '^C', label: 'cancel'}]
-		: [{keys: 'y', label: 'yes'}, {keys: 'n', label: 'no'}, {keys: 'Esc', label: 'no'}, {keys: 'Enter', label: 'no'}];
+		? [{keys: 'Enter', label: 'confirm'}, {keys: 'Esc', label: 'cancel'}]
+		: [{keys: 'y', label: 'yes'}, {keys: 'n/Esc/Enter', label: 'no'}];
 }
 
 /**
@@ -20,7 +20,7 @@ export function confirmBarItems({typed}: ConfirmKeys): Array<{keys: string; labe
  * space when that makes them fit, else wrapped onto a second line.
  */
 export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys): {lines: Item[][]; gap: number} {
-	const items = (confirm ? confirmBarItems(confirm) : keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+	let items = (confirm ? confirmBarItems(confirm) : keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
 	for (const gap of [2, 1]) {
 		const lines = flow(items, columns, 2, gap);
 		if (lines.length === 1) {
@@ -28,8 +28,22 @@ export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: numbe
 		}
 	}
 
+	// Two lines. Where even they cannot hold every item, the least needed give way (help lists
+	// them all); `? help` and `q quit` never do.
+	const all = (list: Item[]) => flow(list, columns, Number.MAX_SAFE_INTEGER, 2).length <= 2;
+	for (const label of dropOrder) {
+		if (all(items)) {
+			break;
+		}
+
+		items = items.filter(item => item.label !== label);
+	}
+
 	return {lines: flow(items, columns, 2, 2), gap: 2};
 }
+
+/** Key bar items in the order they give way on a narrow terminal. */
+const dropOrder = ['refresh', 'pause', 'resume', 'undo', 'cascade', 'select', 'reset breaker', 'emergency', 'stop'];
 
 /** Drawn from the same keymap table the input handler matches against. */
 export function KeyBar({context, columns, confirm}: {context: KeyContext; columns: number; confirm?: ConfirmKeys | undefined}): React.JSX.Element {
