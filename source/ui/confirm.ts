@@ -8,7 +8,7 @@ import {money} from '../domain/format.js';
 import type {EnvironmentView} from '../domain/types.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {Command} from '../engine/monitor.js';
-import {age} from './cells.js';
+import {age, clockTime} from './cells.js';
 import type {KeyState} from './keymap.js';
 
 export type ConfirmRequest = {
@@ -211,7 +211,9 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 		case 'undo': {
 			const last = snapshot.lastStop;
 			if (!last) {
-				return {refused: 'nothing to undo: envwatch has not stopped anything'};
+				// After an undo there is nothing left to undo, but envwatch did stop something: say what happened.
+				const undone = snapshot.events.find(entry => entry.type === 'action' && entry.kind === 'undo' && entry.outcome === 'executed');
+				return {refused: undone ? `nothing to undo: the last stop was undone at ${clockTime(undone.at)}` : 'nothing to undo: envwatch has not stopped anything'};
 			}
 
 			return {

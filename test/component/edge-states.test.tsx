@@ -1,8 +1,10 @@
 import {afterEach, describe, expect, it} from 'vitest';
+import {moneyPair, pct} from '../../source/domain/format.js';
 import {formatDashboard, formatPollLine} from '../../source/headless.js';
+import {clockTime} from '../../source/ui/cells.js';
 import {buildConfirmation} from '../../source/ui/confirm.js';
 import {splitKeys} from '../../source/ui/keymap.js';
-import {FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
+import {event, FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
 import {renderApp, type Harness} from './harness.js';
 
 /** The dashboard in edge states: keys arriving together, unknown figures, short terminals, breakers. */
@@ -281,5 +283,76 @@ describe('short terminals', () => {
 		const frame = ui.lastFrame();
 		fits(frame, 40, 12);
 		expect(frame).not.toContain('no decisions or actions yet');
+	});
+});
+
+describe('wording', () => {
+	it('a tiny decrease is 0.0%, never -0.0%', async () => {
+		expect(pct(-0.01)).toBe('0.0%');
+		expect(pct(-0.04)).toBe('0.0%');
+		expect(pct(-0.05)).toBe('-0.1%');
+		const ui = await app({store: new FakeStore(snapshot({environments: [view('dev', {increasePct: -0.01})]})), controller: new FakeController()});
+		expect(ui.lastFrame()).toContain('0.0%/2.0% 30m');
+		expect(ui.lastFrame()).not.toContain('-0.0%');
+	});
+
+	it('two amounts that differ print differently: $0.150 -> $0.154, not $0.15 -> $0.15', () => {
+		expect(moneyPair(0.15, 0.154)).toEqual(['$0.150', '$0.154']);
+		expect(moneyPair(2.34, 2.42)).toEqual(['$2.34', '$2.42']);
+		expect(moneyPair(0.15, 0.15)).toEqual(['$0.15', '$0.15']);
+		expect(moneyPair(1200.2, 1200.4)).toEqual(['$1,200.20', '$1,200.40']);
+	});
+
+	it('one agent is "1 agent" while it starts', async () => {
+		const controller = new FakeController();
+		controller.command = async () => new Promise(() => undefined);
+		const store = new FakeStore(snapshot({environments: [view('dev', {launch: {count: 1, instanceType: 'm5.large', usdPerHourEach: 0.096}})]}));
+		const ui = await app({store, controller});
+		await ui.press('a');
+		expect(ui.lastFrame()).toContain('Start 1 agent in dev?');
+		await ui.press('y');
+		expect(ui.lastFrame()).toContain('starting 1 agent in dev...');
+	});
+
+	it('after an undo, u says the last stop was undone and when, not that nothing was ever stopped', async () => {
+		const undone = event(5, {type: 'action', kind: 'undo', actor: 'ops@jump', reason: 'started 4/4 agents', outcome: 'executed'});
+		const ui = await app({store: new FakeStore(snapshot({lastStop: null, events: [undone]})), controller: new FakeController()});
+		await ui.press('u');
+		expect(ui.lastFrame()).toContain(`nothing to undo: the last stop was undone at ${clockTime(undone.at)}`);
+		expect(ui.lastFrame()).not.toContain('has not stopped anything');
+	});
+
+	it('a failed Cost Explorer call is not shown as a billed fetch', async () => {
+		const failed = snapshot({billing: {fetchedAt: null, calls: 1, costUsd: 0.01, error: 'AccessDeniedException', enabled: true}});
+		const ui = await app({store: new FakeStore(failed), controller: new FakeController(), columns: 100});
+		const frame = ui.lastFrame();
+		expect(frame).toContain('billed: unavailable (AccessDeniedException)');
+		expect(frame).toContain('1 CE call (the last failed) at most $0.01');
+		expect(frame).not.toContain('1 CE call $0.01');
+	});
+});
+
+describe('widths', () => {
+	it('at 60 columns the billed block says what it left out, and its second line is indented', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 60, rows: 24});
+		const lines = ui.lastFrame().split('\n');
+		const first = lines.findIndex(line => line.startsWith('billed today/MTD'));
+		expect(first).toBeGreaterThan(0);
+		const second = lines[first + 1]!;
+		expect(second).toMatch(/^ {2}\S/);
+		const block = `${lines[first]!}\n${second}`;
+		expect(block).toMatch(/production \$2\.50\/\$80\.00|… \+\d more/);
+		for (const line of [lines[first]!, second]) {
+			expect([...line].length).toBeLessThanOrEqual(60);
+		}
+	});
+
+	it('at 120 columns the table spans the terminal and its rule is as long as the events rule', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 120, rows: 30});
+		const lines = ui.lastFrame().split('\n');
+		const tableRule = lines.find(line => /^ {2}─+$/.test(line))!;
+		const eventsRule = lines.find(line => line.startsWith('── events'))!;
+		expect([...tableRule].length).toBe([...eventsRule].length);
+		expect([...eventsRule].length).toBe(120);
 	});
 });
