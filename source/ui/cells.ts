@@ -2,7 +2,7 @@
  * Pure object -> text for each cell of the dashboard, tested field by field. No React, no Ink:
  * the components only place these strings and colour them.
  */
-import {money, pct} from '../domain/format.js';
+import {money, moneyPair, pct} from '../domain/format.js';
 import type {EnvironmentView} from '../domain/types.js';
 import type {Colour, Glyphs} from './theme.js';
 
@@ -68,17 +68,44 @@ export function agentsKnown(view: Pick<EnvironmentView, 'stale'>, lastSuccessAt:
 	return lastSuccessAt !== null && !view.stale;
 }
 
-/** The window's spend as a sparkline of at most `width` glyphs (the newest samples). */
-export function sparkline(values: readonly number[], glyphs: Glyphs, width: number): string {
+/**
+ * The window's spend as a sparkline of at most `width` glyphs (the newest samples). Its height
+ * spans the samples' min to max, but never less than `minSpan`: given the increase that would
+ * breach, a 0.5% wobble stays low instead of filling the height like a spike.
+ */
+export function sparkline(values: readonly number[], glyphs: Glyphs, width: number, minSpan = 0): string {
 	if (width <= 0 || values.length === 0) {
 		return '';
 	}
 
 	const recent = values.slice(-width);
 	const min = Math.min(...recent);
-	const max = Math.max(...recent);
+	const span = Math.max(Math.max(...recent) - min, minSpan);
 	const top = glyphs.spark.length - 1;
-	return recent.map(value => glyphs.spark[max === min ? 0 : Math.round(((value - min) / (max - min)) * top)]).join('');
+	return recent.map(value => glyphs.spark[span <= 0 ? 0 : Math.min(top, Math.round(((value - min) / span) * top))]).join('');
+}
+
+/**
+ * The TREND cell: the sparkline on the threshold's scale (a breach-sized rise fills it), then its
+ * range (`$2.31–$2.34`) when the column has room for both.
+ */
+export function trendCell(view: Pick<EnvironmentView, 'trend' | 'thresholdPct' | 'baselineUsd'>, glyphs: Glyphs, width: number): string {
+	const samples = view.trend;
+	if (samples.length === 0 || width <= 0) {
+		return '';
+	}
+
+	const low = Math.min(...samples);
+	const high = Math.max(...samples);
+	const minSpan = Math.max(0, (view.baselineUsd ?? low) * view.thresholdPct / 100);
+	const [from, to] = moneyPair(low, high);
+	const range = low === high ? from : `${from}–${to}`;
+	const drawn = Math.min(samples.length, width);
+	if (drawn + 1 + [...range].length <= width) {
+		return `${sparkline(samples, glyphs, drawn, minSpan)} ${range}`;
+	}
+
+	return sparkline(samples, glyphs, width, minSpan);
 }
 
 /** `3s`, `2m`, `1h5m` since a time, or `never`. */

@@ -1,7 +1,8 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import {moneyPair, pct} from '../../source/domain/format.js';
 import {formatDashboard, formatPollLine} from '../../source/headless.js';
-import {clockTime} from '../../source/ui/cells.js';
+import {clockTime, trendCell} from '../../source/ui/cells.js';
+import {makeTheme} from '../../source/ui/theme.js';
 import {buildConfirmation} from '../../source/ui/confirm.js';
 import {splitKeys} from '../../source/ui/keymap.js';
 import {event, FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
@@ -354,5 +355,29 @@ describe('widths', () => {
 		const eventsRule = lines.find(line => line.startsWith('── events'))!;
 		expect([...tableRule].length).toBe([...eventsRule].length);
 		expect([...eventsRule].length).toBe(120);
+	});
+});
+
+describe('selection and trend', () => {
+	it('the selected row is a reverse-video bar when colour is on', async () => {
+		const {default: chalk} = await import('chalk');
+		const level = chalk.level;
+		chalk.level = 1;
+		try {
+			const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), theme: {colour: true}});
+			const lines = ui.lastFrame().split('\n');
+			expect(lines.find(line => line.includes('dev ') && line.includes('ACTIVE'))).toContain('\u001B[7m');
+			expect(lines.find(line => line.includes('staging'))).not.toContain('\u001B[7m');
+		} finally {
+			chalk.level = level;
+		}
+	});
+
+	it('the sparkline is on the threshold\'s scale: a 1% wobble stays low, a breach fills it; the range is shown where it fits', () => {
+		const glyphs = {...makeTheme().glyphs};
+		// Baseline $2.00, threshold 2%: a rise of $0.04 fills the height.
+		expect(trendCell({trend: [2, 2.02], baselineUsd: 2, thresholdPct: 2}, glyphs, 2)).toBe('▁▅');
+		expect(trendCell({trend: [2, 2.08], baselineUsd: 2, thresholdPct: 2}, glyphs, 2)).toBe('▁█');
+		expect(trendCell({trend: [0.15, 0.154], baselineUsd: 0.15, thresholdPct: 5}, glyphs, 20)).toBe('▁▅ $0.150–$0.154');
 	});
 });

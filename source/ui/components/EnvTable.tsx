@@ -1,7 +1,7 @@
 import React from 'react';
 import {Text} from 'ink';
 import type {EnvironmentView} from '../../domain/types.js';
-import {agentsCell, gauge, pad, sparkline, spendCell} from '../cells.js';
+import {agentsCell, gauge, pad, spendCell, trendCell} from '../cells.js';
 import type {ColumnWidths} from '../layout.js';
 import {statusColour, useTheme} from '../theme.js';
 
@@ -45,8 +45,11 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 	const agents = agentsCell(view.agents, glyphs, global, known && !view.stale);
 	const meter = gauge(view, glyphs, widths.bar || 10);
 	const dim = status === 'STOPPED';
+	// The selected row is a reverse-video bar across the table (with colour; the marker says it without).
+	const bar = selected && tone('white') !== undefined;
+	const trend = widths.trend > 0 ? trendCell(view, glyphs, widths.trend) : '';
 	return (
-		<Text wrap="truncate-end" dimColor={dim}>
+		<Text wrap="truncate-end" dimColor={dim} inverse={bar}>
 			{/* Colour codes only where they show: every byte is rewritten on each change over SSH. */}
 			{selected ? <Text color={tone('cyan')}>{pad(glyphs.selected, widths.selector)}</Text> : ' '.repeat(widths.selector)}
 			<Text bold={selected || global}>{pad(view.name, widths.name, 'left', glyphs.ellipsis)}</Text>
@@ -60,7 +63,7 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 			<Text color={agents.over ? tone('yellow') : undefined}>{pad(agents.text, widths.agents, 'right')}</Text>
 			{widths.bar > 0 ? <Text color={tone(meter.colour)}>{' ' + meter.bar}</Text> : null}
 			{widths.figures > 0 ? ' ' + pad(meter.figures, widths.figures) : null}
-			{widths.trend > 0 ? <Text color={tone('cyan')}>{' ' + sparkline(view.trend, glyphs, widths.trend)}</Text> : null}
+			{widths.trend > 0 ? <Text color={tone('cyan')}>{' ' + (bar ? pad(trend, widths.trend) : trend)}</Text> : null}
 		</Text>
 	);
 }
