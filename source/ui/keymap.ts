@@ -57,15 +57,15 @@ export const bindings: readonly Binding[] = [
 	{command: 'down', keys: [{downArrow: true}, {input: 'j'}], keyLabel: '↓/j', label: 'down', help: 'select the environment below', dangerous: false, inBar: false},
 	{command: 'cancel-pending', keys: [{input: 'x'}], keyLabel: 'x', label: 'cancel auto-stop', help: 'cancel the automatic action counting down (and pause automatic actions)', dangerous: false, inBar: true, needsPending: true},
 	{command: 'stop', keys: [{input: 's'}], keyLabel: 's', label: 'stop', help: 'stop the selected environment\'s agents', dangerous: true, inBar: true},
-	{command: 'cascade', keys: [{input: 'c'}], keyLabel: 'c', label: 'cascade', help: 'one cascade step: stop the lowest-priority environment still running agents', dangerous: true, inBar: true},
+	{command: 'cascade', keys: [{input: 'c'}], keyLabel: 'c', label: 'cascade', help: 'one cascade step: stop the lowest-priority environment running agents', dangerous: true, inBar: true},
 	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent in every monitored environment', dangerous: true, inBar: true},
 	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
-	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template, within its agent policy', dangerous: true, inBar: false},
+	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: false},
 	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again without being stopped', dangerous: true, inBar: true, needsBreaker: true},
 	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
 	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
 	{command: 'help', keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true},
-	{command: 'quit', keys: [{input: 'q'}, {input: 'c', ctrl: true}], keyLabel: 'q', label: 'quit', help: 'quit (Ctrl-C too); automatic guarding stops with it', dangerous: false, inBar: true},
+	{command: 'quit', keys: [{input: 'q'}, {input: 'c', ctrl: true}], keyLabel: 'q', label: 'quit', help: 'quit; automatic guarding stops with it', dangerous: false, inBar: true},
 ];
 
 export type KeyContext = {

@@ -381,3 +381,19 @@ describe('selection and trend', () => {
 		expect(trendCell({trend: [0.15, 0.154], baselineUsd: 0.15, thresholdPct: 5}, glyphs, 20)).toBe('▁▅ $0.150–$0.154');
 	});
 });
+
+describe('help at 80x24', () => {
+	it('explains the status words, columns and colours, every line whole, with the table still there', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});
+		await ui.press('?');
+		const frame = ui.lastFrame();
+		const lines = frame.split('\n');
+		expect(lines.length).toBeLessThan(24);
+		expect(frame).not.toContain('…');
+		for (const text of ['ACTIVE LIMITED MONITOR', 'STALE: last poll failed', 'HELD', 'spend now / hourly cap', 'INCREASE: now/threshold', 'running/allowed', 'red over, yellow near']) {
+			expect(frame).toContain(text);
+		}
+
+		expect(frame).toMatch(/global +NORMAL/);
+	});
+});
