@@ -61,6 +61,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		'============================',
 		`Source: ${snapshot.source}  at ${new Date(snapshot.at).toISOString()}${snapshot.mode.readOnly ? '  READ-ONLY' : ''}${snapshot.mode.dryRun ? '  DRY-RUN' : ''}`,
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
+		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
@@ -83,12 +84,14 @@ export function formatPollLine(snapshot: Snapshot): string {
 	const part = (view: EnvironmentView) => {
 		const increase = view.increasePct === null ? '--' : signedPct(view.increasePct);
 		// Stale or never fetched: the agent count is unknown (`?a`), never 0; spend before any data is `$?`.
-		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a`;
+		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a${view.breaker ? ' HELD' : ''}`;
 		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : money(view.hourlyUsd)}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
 	};
 
 	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', snapshot.mode.warmingUp ? 'warming-up' : ''].filter(Boolean).join(' ');
-	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}`;
+	// A failure to record is never quiet: the guard still acts, and cron mail should say so.
+	const unrecorded = snapshot.recordError ? ` NOT RECORDED: ${snapshot.recordError}` : '';
+	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${unrecorded}`;
 }
 
 export function formatEventLine(entry: AuditEntry): string {

@@ -397,3 +397,13 @@ describe('help at 80x24', () => {
 		expect(frame).toMatch(/global +NORMAL/);
 	});
 });
+
+describe('headless lines', () => {
+	it('say NOT RECORDED when the audit log cannot be written, and HELD for a tripped breaker', () => {
+		const held = snapshot({recordError: 'audit log: EACCES', environments: [view('dev', {status: 'STOPPED', agents: {running: 0, allowed: 'all'}, breaker: {trippedAt: t0, actor: 'auto', reason: 'breach'}})]});
+		const line = formatPollLine(held);
+		expect(line).toContain('dev STOPPED $2.34/h +1.2%/2.0% 0a HELD');
+		expect(line).toMatch(/NOT RECORDED: audit log: EACCES$/);
+		expect(formatDashboard(held)).toContain('NOT RECORDED: audit log: EACCES (envwatch still acts)');
+	});
+});
