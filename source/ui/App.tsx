@@ -246,6 +246,11 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 		// them one at a time, so a fast typist gets exactly what they typed. Ink already cuts escape
 		// sequences apart; the splitter does so too, for any chunk that still holds several.
 		const presses: Array<[string, KeyState]> = input.length > 1 && !key.ctrl && !key.meta ? splitKeys(input) : [[input, key]];
+		// Ink reads an Esc glued to the next key (`ESC y`, `ESC ESC [B`) as Alt+key. The dashboard
+		// binds no Alt keys: it is an Esc, then the key. Never a y that confirms what Esc cancelled.
+		if (key.meta && !key.escape && !key.ctrl && (input !== '' || key.upArrow || key.downArrow)) {
+			presses.splice(0, presses.length, ['', {escape: true, meta: true}], ...(input === '' ? [['', {upArrow: key.upArrow, downArrow: key.downArrow}] as [string, KeyState]] : splitKeys(input)));
+		}
 		// Keys of one chunk arrive before React re-renders: the refs carry the selection and the
 		// panel from one to the next (resetting them from this render's values lost the second Down).
 		let current = panelRef.current;

@@ -407,3 +407,21 @@ describe('headless lines', () => {
 		expect(formatDashboard(held)).toContain('NOT RECORDED: audit log: EACCES (envwatch still acts)');
 	});
 });
+
+describe('a lone Esc stays an Esc', () => {
+	it('Esc then y in one chunk cancels the confirmation; the y does not confirm it', async () => {
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(snapshot()), controller});
+		await ui.press('s');
+		expect(ui.lastFrame()).toContain('Stop dev\'s agents?');
+		await ui.press('\u001By');
+		expect(ui.lastFrame()).toContain('cancelled: nothing done');
+		expect(ui.lastFrame()).not.toContain('Stop dev\'s agents?');
+		expect(controller.commands).toEqual([]);
+		// Esc then an arrow: the help closes and the selection moves.
+		await ui.press('?');
+		await ui.press('\u001B\u001B[B');
+		expect(ui.lastFrame()).not.toContain('keys (? or Esc closes)');
+		expect(ui.lastFrame()).toMatch(/› staging/);
+	});
+});

@@ -57,6 +57,18 @@ describe('keys that arrive together', () => {
 		const screen = await tmux.waitFor(/› dev/);
 		expect(screen).not.toMatch(/› staging|› production/);
 	});
+
+	it('Esc then y together cancels a stop; the y confirms nothing', async () => {
+		const tmux = await dashboard(80, 24);
+		tmux.type('s');
+		await tmux.waitFor('Stop dev\'s agents?');
+		tmux.key('Escape', 'y');
+		const screen = await tmux.waitFor('cancelled: nothing done');
+		expect(screen).toMatch(/dev +ACTIVE/);
+		const audit = path.join(dir!, 'audit.log');
+		const lines = fs.existsSync(audit) ? fs.readFileSync(audit, 'utf8') : '';
+		expect(lines).not.toMatch(/"type":"action"/);
+	});
 });
 
 describe('the dashboard at 80x12', () => {
