@@ -74,7 +74,16 @@ const gap = 1;
 
 export function columnWidths(columns: number, widest: LayoutInput['widest']): ColumnWidths {
 	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, held: widest.held ? 4 : 0, spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
-	const fixed = base.selector + base.name + gap + base.status + (base.held > 0 ? gap + base.held : 0) + gap + base.spend + gap + base.agents;
+	let fixed = base.selector + base.name + gap + base.status + (base.held > 0 ? gap + base.held : 0) + gap + base.spend + gap + base.agents;
+	// Too narrow for the fixed columns (long names, HELD): the name gives way (cut with …), so the
+	// status, spend and agents still fit.
+	const over = fixed - (columns - 1);
+	if (over > 0) {
+		const name = Math.max(4, base.name - over);
+		fixed -= base.name - name;
+		base.name = name;
+	}
+
 	const figures = Math.max(widest.figures, 8);
 	let room = columns - fixed - 1;
 	const widths: ColumnWidths = {...base, bar: 0, figures: 0, trend: 0};

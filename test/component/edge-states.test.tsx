@@ -425,3 +425,19 @@ describe('a lone Esc stays an Esc', () => {
 		expect(ui.lastFrame()).toMatch(/› staging/);
 	});
 });
+
+describe('HELD at 40 columns', () => {
+	it('the name gives way so that status, HELD, spend and agents still fit', async () => {
+		const held = snapshot({environments: [
+			view('production', {status: 'STOPPED', agents: {running: 0, allowed: 'monitor-only'}, breaker: {trippedAt: t0, actor: 'ops@jump', reason: 'manual stop'}}),
+			view('dev'),
+		]});
+		const ui = await app({store: new FakeStore(held), controller: new FakeController(), columns: 40, rows: 20});
+		const lines = ui.lastFrame().split('\n');
+		for (const line of lines) {
+			expect([...line].length).toBeLessThanOrEqual(40);
+		}
+
+		expect(lines.find(line => line.includes('STOPPED'))).toMatch(/› produ… +STOPPED HELD +\$2\.34\/\$5 +0\/mon$/);
+	});
+});
