@@ -99,7 +99,7 @@ export function trendCell(view: Pick<EnvironmentView, 'trend' | 'thresholdPct' |
 	const high = Math.max(...samples);
 	const minSpan = Math.max(0, (view.baselineUsd ?? low) * view.thresholdPct / 100);
 	const [from, to] = moneyPair(low, high);
-	const range = low === high ? from : `${from}–${to}`;
+	const range = low === high ? from : `${from}${glyphs.dash}${to}`;
 	const drawn = Math.min(samples.length, width);
 	if (drawn + 1 + [...range].length <= width) {
 		return `${sparkline(samples, glyphs, drawn, minSpan)} ${range}`;

@@ -441,3 +441,16 @@ describe('HELD at 40 columns', () => {
 		expect(lines.find(line => line.includes('STOPPED'))).toMatch(/› produ… +STOPPED HELD +\$2\.34\/\$5 +0\/mon$/);
 	});
 });
+
+describe('--ascii in the new places', () => {
+	it.each([[120, 30], [60, 24]])('at %ix%i the frame, the help and a confirmation are printable ASCII only', async (columns, rows) => {
+		const ui = await app({store: new FakeStore(snapshot({recordError: 'state: EROFS'})), controller: new FakeController(), columns, rows, theme: {ascii: true}});
+		expect(ui.lastFrame()).toMatch(/^[\u0020-\u007E\n]*$/);
+		await ui.press('?');
+		expect(ui.lastFrame()).toMatch(/^[\u0020-\u007E\n]*$/);
+		await ui.press('?');
+		await ui.press('E');
+		expect(ui.lastFrame()).toContain('EMERGENCY');
+		expect(ui.lastFrame()).toMatch(/^[\u0020-\u007E\n]*$/);
+	});
+});
