@@ -1,7 +1,6 @@
 /**
- * The `notify` configuration key: a list of targets, each with a `type` and the events it wants.
- * Kept in its own module with its own validation (every problem with its key path, the bad value
- * and what is allowed), plugged into the configuration's validation.
+ * The `notify` configuration key: a list of targets, each with a `type` and the events it wants
+ * (its shape is checked by the configuration schema, source/config/schema.ts).
  *
  * Secrets (webhook URLs, routing keys, signing secrets) are a string or `{"env": "NAME"}`; they are
  * resolved from the environment only when a run needs them (`resolveTargets`), and no problem
@@ -40,16 +39,7 @@ export type NotifyTarget =
 
 export const pagerDutyEventsUrl = 'https://events.pagerduty.com/v2/enqueue';
 
-const fieldsOf: Record<TargetType, {required: string[]; optional: string[]; secrets: string[]}> = {
-	slack: {required: ['url'], optional: [], secrets: ['url']},
-	pagerduty: {required: ['routingKey'], optional: ['url'], secrets: ['routingKey']},
-	sns: {required: ['topicArn'], optional: ['region'], secrets: []},
-	webhook: {required: ['url'], optional: ['secret'], secrets: ['url', 'secret']},
-};
-
 const topicArnPattern = /^arn:aws[a-z-]*:sns:([a-z]{2}(-[a-z]+)+-\d+):\d{12}:[\w-]{1,256}$/;
-const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -58,132 +48,29 @@ function own(object: Record<string, unknown>, key: string): unknown {
 	return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
-/** A value for a message: a secret field is never quoted, only described. */
-function describe(value: unknown): string {
-	if (value === undefined) {
-		return 'missing';
-	}
-
-	const json = JSON.stringify(value);
-	return json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
-}
-
-function checkSecret(value: unknown, path: string, problems: string[], url: boolean): void {
-	if (isPlainObject(value)) {
-		const keys = Object.keys(value);
-		const name = own(value, 'env');
-		if (keys.length !== 1 || typeof name !== 'string' || !envNamePattern.test(name)) {
-			problems.push(`${path}: ${keys.length === 1 && typeof name === 'string' ? `{"env": ${JSON.stringify(name)}}` : 'an object'} — expected {"env": "NAME"} with an environment variable name (letters, digits, _)`);
-		}
-
-		return;
-	}
-
-	if (typeof value !== 'string' || value.trim() === '') {
-		problems.push(`${path}: ${typeof value === 'string' ? 'empty' : value === undefined ? 'missing' : `a ${Array.isArray(value) ? 'list' : typeof value}`} — expected ${url ? 'an http(s) URL' : 'a string'} or {"env": "NAME"}`);
-		return;
-	}
-
-	if (url && !/^https?:\/\/[^\s/]+/.test(value)) {
-		// The value is a secret: say what is wrong without quoting it.
-		problems.push(`${path}: not an http(s) URL (value not shown: it is a secret) — expected https://... or {"env": "NAME"}`);
-	}
-}
-
 /**
- * Checks the `notify` value (undefined: no targets). Problems are pushed with their key path; the
- * result is the list as configured (secrets unresolved), or [] when it is not a list.
+ * What the schema cannot see: two targets with the same name (outcomes and `notify test --target`
+ * name them). The shape itself is checked by the configuration schema.
  */
-export function checkNotify(value: unknown, problems: string[], path = 'notify'): NotifyTargetConfig[] {
-	if (value === undefined) {
-		return [];
-	}
-
+export function checkNotifyNames(value: unknown, problems: {push(problem: string): void}): void {
 	if (!Array.isArray(value)) {
-		problems.push(`${path}: ${describe(value)} — expected a list of targets, e.g. [{"type": "slack", "url": {"env": "SLACK_WEBHOOK_URL"}}]`);
-		return [];
+		return;
 	}
 
 	const names = new Map<string, number>();
 	value.forEach((target: unknown, index) => {
-		const at = `${path}[${index}]`;
-		if (!isPlainObject(target)) {
-			problems.push(`${at}: ${describe(target)} — expected an object with a "type" (${targetTypes.join(', ')})`);
+		if (!isPlainObject(target) || typeof own(target, 'type') !== 'string') {
 			return;
 		}
 
-		const type = own(target, 'type');
-		if (typeof type !== 'string' || !(targetTypes as readonly string[]).includes(type)) {
-			problems.push(`${at}.type: ${describe(type)} — expected one of: ${targetTypes.join(', ')}`);
-			return;
+		const name = typeof own(target, 'name') === 'string' ? own(target, 'name') as string : `${String(own(target, 'type'))}#${index + 1}`;
+		const first = names.get(name);
+		if (first !== undefined) {
+			problems.push(`notify.${index}.name: "${name}" is also the name of notify.${first} — expected distinct names`);
 		}
 
-		const fields = fieldsOf[type as TargetType];
-		const known = new Set(['type', 'name', 'events', ...fields.required, ...fields.optional]);
-		for (const key of Object.keys(target)) {
-			if (!known.has(key)) {
-				problems.push(`${at}.${key}: unknown key for a ${type} target — expected only: ${[...known].join(', ')}`);
-			}
-		}
-
-		for (const key of fields.required) {
-			if (own(target, key) === undefined) {
-				problems.push(`${at}.${key}: missing — a ${type} target needs ${key}`);
-			}
-		}
-
-		for (const key of fields.secrets) {
-			const secret = own(target, key);
-			if (secret !== undefined) {
-				checkSecret(secret, `${at}.${key}`, problems, key === 'url');
-			}
-		}
-
-		const name = own(target, 'name');
-		if (name !== undefined && (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name))) {
-			problems.push(`${at}.name: ${describe(name)} — expected 1 to 64 letters, digits, _, . or -`);
-		} else if (typeof name === 'string') {
-			if (names.has(name)) {
-				problems.push(`${at}.name: "${name}" is also the name of notify[${names.get(name)}] — expected distinct names`);
-			}
-
-			names.set(name, index);
-		}
-
-		const events = own(target, 'events');
-		if (events !== undefined) {
-			if (!Array.isArray(events) || events.length === 0) {
-				problems.push(`${at}.events: ${describe(events)} — expected a non-empty list of: ${notifyEvents.join(', ')}`);
-			} else {
-				for (const event of events) {
-					if (typeof event !== 'string' || !(notifyEvents as readonly string[]).includes(event)) {
-						problems.push(`${at}.events: ${describe(event)} — expected one of: ${notifyEvents.join(', ')}`);
-					}
-				}
-			}
-		}
-
-		if (type === 'pagerduty' && own(target, 'url') !== undefined) {
-			const url = own(target, 'url');
-			if (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url)) {
-				problems.push(`${at}.url: ${describe(url)} — expected the Events API v2 URL (default ${pagerDutyEventsUrl})`);
-			}
-		}
-
-		if (type === 'sns') {
-			const arn = own(target, 'topicArn');
-			if (arn !== undefined && (typeof arn !== 'string' || !topicArnPattern.test(arn))) {
-				problems.push(`${at}.topicArn: ${describe(arn)} — expected an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:envwatch`);
-			}
-
-			const region = own(target, 'region');
-			if (region !== undefined && (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))) {
-				problems.push(`${at}.region: ${describe(region)} — expected a region name like us-east-1 (default: the topic ARN's)`);
-			}
-		}
+		names.set(name, index);
 	});
-
-	return value as NotifyTargetConfig[];
 }
 
 function resolveSecret(secret: Secret, path: string, env: NodeJS.ProcessEnv, problems: string[]): string {
@@ -211,7 +98,7 @@ export function targetName(target: NotifyTargetConfig, index: number): string {
  */
 export function resolveTargets(targets: readonly NotifyTargetConfig[], env: NodeJS.ProcessEnv, problems: string[]): NotifyTarget[] {
 	return targets.map((target, index): NotifyTarget => {
-		const at = `notify[${index}]`;
+		const at = `notify.${index}`;
 		const name = targetName(target, index);
 		const events = [...(target.events ?? defaultEvents)];
 		switch (target.type) {

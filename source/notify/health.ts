@@ -54,7 +54,7 @@ export function notifyChecks(configured: readonly NotifyTargetConfig[], env: Nod
 		const problems: string[] = [];
 		resolveTargets([target], env, problems);
 		if (problems.length > 0) {
-			return {name, status: 'fail', detail: problems.map(problem => problem.replace('notify[0]', `notify[${index}]`)).join('; '), fix: 'set the variable in the environment envwatch runs in'};
+			return {name, status: 'fail', detail: problems.map(problem => problem.replace('notify.0', `notify.${index}`)).join('; '), fix: 'set the variable in the environment envwatch runs in'};
 		}
 
 		const last = deliveries.get(targetName(target, index));

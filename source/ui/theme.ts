@@ -17,6 +17,8 @@ export type Glyphs = {
 	up: string;
 	down: string;
 	ellipsis: string;
+	/** Between the ends of a range: `$2.31–$2.34`. */
+	dash: string;
 };
 
 const unicode: Glyphs = {
@@ -31,6 +33,7 @@ const unicode: Glyphs = {
 	up: '↑',
 	down: '↓',
 	ellipsis: '…',
+	dash: '–',
 };
 
 /** `--ascii`: no box drawing and no block glyphs, for poor fonts and old terminals. */
@@ -46,6 +49,7 @@ const ascii: Glyphs = {
 	up: 'Up',
 	down: 'Dn',
 	ellipsis: '~',
+	dash: '-',
 };
 
 export type Theme = {

@@ -116,7 +116,7 @@ describe('notifications from the CLI', () => {
 		fs.writeFileSync(file, JSON.stringify({notify: [{type: 'slack', url: `hxxp://${secrets.slackPath}`}]}));
 		const bad = await runCli(['--demo', '--once', '--config', file], {env});
 		expect(bad.code).toBe(2);
-		expect(bad.stderr).toContain('notify[0].url: not an http(s) URL (value not shown: it is a secret)');
+		expect(bad.stderr).toContain('notify.0.url: not valid (value not shown: it is a secret)');
 		expectNoSecret([shown.stdout, shown.stderr, bad.stdout, bad.stderr], []);
 	});
 
@@ -152,7 +152,7 @@ describe('notifications from the CLI', () => {
 		delete env['PD_ROUTING_KEY'];
 		const result = await runCli(['--demo', '--stop-env', 'dev', '--yes', '--config', config, '--state-dir', state], {env});
 		expect(result.code).toBe(2);
-		expect(result.stderr).toContain('notify[1].routingKey: the environment variable PD_ROUTING_KEY is not set');
+		expect(result.stderr).toContain('notify.1.routingKey: the environment variable PD_ROUTING_KEY is not set');
 		expect(fs.readdirSync(state)).toEqual([]);
 		expect(server.received).toEqual([]);
 	});

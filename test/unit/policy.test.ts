@@ -376,6 +376,11 @@ describe('evaluate: the edges', () => {
 		expect(find(evaluation, 'alert', 'global')).toBeDefined();
 	});
 
+	it('a reason shows enough digits to see the change: $0.145 -> $0.150/h, not $0.15 -> $0.15/h', () => {
+		const evaluation = run([environment('production', {baseline: 0.1452, current: 0.1452 * 1.035, agents: 0, monitors: 1})]);
+		expect(find(evaluation, 'alert', 'production')!.reason).toMatch(/\+3\.5% > 0\.5% over 60m \(\$0\.145 -> \$0\.150\/h\)/);
+	});
+
 	it('the hourly cap is judged on the spend listed now, even when the window is frozen on an old sample', () => {
 		const input = environment('dev', {baseline: 0.2, current: 0.2});
 		// The listing says $6/h (over the $5 cap), the window still says $0.20/h.
