@@ -23,6 +23,7 @@ import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js'
 import {destinationOf, targetName} from './notify/config.js';
 import {Notifier as NotifierQueue} from './notify/notifier.js';
 import {lazySnsPublisher} from './notify/attach.js';
+import {withNotifyStatus} from './notify/status.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
@@ -570,7 +571,7 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		try {
-			return await runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			return await runDashboard({store: runtime.notifier ? withNotifyStatus(store, runtime.notifier) : store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
 			// What the status line showed, for the terminal's scrollback once the screen is gone.
 			runtime.reports.release();

@@ -4,6 +4,8 @@ import type {AuditEntry} from '../../source/engine/audit.js';
 import {resolveTargets, type NotifyTargetConfig} from '../../source/notify/config.js';
 import {attachNotifier} from '../../source/notify/attach.js';
 import type {Notifier} from '../../source/notify/notifier.js';
+import {withNotifyStatus} from '../../source/notify/status.js';
+import {statusText} from '../../source/ui/components/StatusLine.js';
 import {useReceivers, type Receiver} from '../helpers/receiver.js';
 import {live, useSimHarnesses, type SimHarness} from '../helpers/sim.js';
 
@@ -132,12 +134,18 @@ describe('delivery', () => {
 		expect(notifyLines(sim).map(entry => entry.figures?.['attempts'])).toEqual([3, 1]);
 		expect(reports).toEqual(['breach notification to hook (webhook): gave up after 3 attempts: HTTP 503 (down)', 'stop notification to hook (webhook): gave up after 1 attempt: HTTP 503 (down)']);
 		expect(notifier.health()).toEqual([{name: 'hook', type: 'webhook', failing: 'HTTP 503 (down)', queued: 0}]);
+		// The dashboard's status line says so (the same object until something changes, as React needs).
+		const source = withNotifyStatus(sim.store, notifier);
+		const shown = source.getSnapshot()!;
+		expect(source.getSnapshot()).toBe(shown);
+		expect(statusText({snapshot: shown, now: sim.clock.now()}).text).toBe('NOT NOTIFIED: hook: HTTP 503 (down) (envwatch still acts; see envwatch doctor)');
 
 		// It comes back: the next delivery gets through and the target is no longer failing.
 		server.answer = () => ({status: 200, body: '{}'});
 		await sim.monitor.command({kind: 'reset', environment: 'dev'});
 		expect(await notifier.drain(20_000)).toBe(true);
 		expect(notifier.health()[0]!.failing).toBeNull();
+		expect(source.getSnapshot()!.notifyError).toBeUndefined();
 	});
 
 	it('a 4xx answer is not retried; a 200 that is not Slack\'s "ok" is not a delivery', async () => {
