@@ -721,7 +721,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			}
 
 			case 'reset': {
-				return await runReset(runtime, io);
+				code = await runReset(runtime, io);
+				break;
 			}
 
 			default: {

@@ -74,6 +74,22 @@ describe('SNS against moto', () => {
 		expect(audit.filter(entry => entry['type'] === 'notify').map(entry => [entry['figures']['targetType'], entry['outcome']]).sort()).toEqual([['sns', 'delivered'], ['webhook', 'delivered']]);
 	});
 
+	it('PagerDuty against moto: the stop of dev triggers an incident, the reset of dev resolves it', async () => {
+		await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'});
+		const server = await receiver();
+		const {env, config, state} = setup([{type: 'pagerduty', routingKey: {env: 'PD_KEY'}, url: `${server.url}/pagerduty`}]);
+		env['PD_KEY'] = 'pdkey-0123456789';
+		const run = async (args: string[]) => runCli([...args, '--yes', '--region', 'us-east-1', '--config', config, '--state-dir', state], {env});
+		const stop = await run(['--stop-env', 'dev']);
+		expect(stop.code).toBe(0);
+		const reset = await run(['reset', '--environments', 'dev']);
+		expect(reset.stderr).toBe('');
+		expect(reset.code).toBe(0);
+		const pages = server.at('/pagerduty').map(request => request.json as Json);
+		expect(pages.map(page => `${page['event_action']} ${page['dedup_key']}`)).toEqual(['trigger envwatch/dev', 'resolve envwatch/dev']);
+		expect(pages[0]).toMatchObject({routing_key: 'pdkey-0123456789', payload: {severity: 'error', summary: 'envwatch: stop of dev', component: 'dev'}});
+	});
+
 	it('SNS answering 500 is retried; a topic that does not exist is given up at once, named, without retries', async () => {
 		await launch(moto.url, {region: 'us-east-1', count: 1, environment: 'dev', role: 'agent'});
 		const topic = await topicWithQueue();
