@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest';
 import type {AuditEntry} from '../../source/engine/audit.js';
 import {resolveTargets, type NotifyTargetConfig} from '../../source/notify/config.js';
 import {attachNotifier} from '../../source/notify/attach.js';
+import {attachMetrics} from '../../source/metrics/attach.js';
 import type {Notifier} from '../../source/notify/notifier.js';
 import {withNotifyStatus} from '../../source/notify/status.js';
 import {statusText} from '../../source/ui/components/StatusLine.js';
@@ -47,8 +48,14 @@ describe('notifications on a stop', () => {
 		const server = await receiver();
 		const sim = start({scenario: 'dev-spike'});
 		const notifier = attach(sim, targetsFor(server));
+		const {metrics} = attachMetrics({store: sim.store, audit: sim.audit, notifier, defaults: false});
 		await devStop(sim);
 		expect(await notifier.drain(20_000)).toBe(true);
+		// The outcomes are counted in the metrics too.
+		const exposition = await metrics.registry.metrics();
+		for (const type of ['slack', 'pagerduty', 'webhook']) {
+			expect(exposition).toContain(`envwatch_notifications_total{type="${type}",outcome="delivered"} 2`);
+		}
 
 		const stopEntry = sim.auditLines().find(entry => entry.type === 'action' && entry.kind === 'stop')!;
 		// Slack: the breach, then the stop, in order, each a readable message.
