@@ -25,6 +25,13 @@ const secrets = {
 	hookPath: 'hooks/hookPATHsecret5555',
 };
 
+/** An isolated environment whose config and state dirs are removed after the test. */
+function cleanEnv(): NodeJS.ProcessEnv {
+	const env = isolatedEnv();
+	dirs.push(env['ENVWATCH_CONFIG_DIR']!, env['ENVWATCH_STATE_DIR']!);
+	return env;
+}
+
 /** A config dir, a state dir and a config file whose notify targets all point at `server`. */
 function setup(server: Receiver, extra: Json[] = []) {
 	const env = isolatedEnv({
@@ -192,14 +199,14 @@ describe('--metrics-listen', () => {
 		const port = new URL(server.url).port;
 		const state = tempDir();
 		dirs.push(state);
-		const result = await runCli(['--demo', 'calm', '--headless', '--state-dir', state, '--metrics-listen', `127.0.0.1:${port}`]);
+		const result = await runCli(['--demo', 'calm', '--headless', '--state-dir', state, '--metrics-listen', `127.0.0.1:${port}`], {env: cleanEnv()});
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain(`--metrics-listen 127.0.0.1:${port}: cannot listen (EADDRINUSE)`);
 		expect(result.stdout).toBe('');
 	});
 
 	it('is refused with --once and with a bad address', async () => {
-		const result = await runCli(['--demo', '--once', '--metrics-listen', 'nine']);
+		const result = await runCli(['--demo', '--once', '--metrics-listen', 'nine'], {env: cleanEnv()});
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('--metrics-listen nine: expected HOST:PORT or PORT');
 		expect(result.stderr).toContain('--metrics-listen: only with a running monitor');
