@@ -87,3 +87,16 @@ describe('fault matrix: a region down for longer than a window, then back', () =
 		expect(readAudit(audit).filter(entry => ['stop', 'cascade', 'emergency'].includes(entry['kind'] as string))).toEqual([]);
 	}, 60_000);
 });
+
+describe('fault matrix: the page-size and batch-size knobs', () => {
+	for (const [name, value] of [['ENVWATCH_PAGE_SIZE', '3'], ['ENVWATCH_PAGE_SIZE', 'lots'], ['ENVWATCH_MAX_BATCH', '0'], ['ENVWATCH_MAX_BATCH', '2.5']] as const) {
+		it(`${name}=${value}: refused with exit 2 naming the variable and the allowed range; nothing listed or stopped`, async () => {
+			await launch(h.moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'});
+			const result = await h.run(['--once', '--config', h.config(), ...regionFlags, '--state-dir', h.dir()], {[name]: value});
+			expect(result.code).toBe(2);
+			expect(result.stderr).toContain(`${name}="${value}"`);
+			expect(result.stderr).toMatch(/expected a whole number from \d+ to 1000/);
+			expect(h.proxy.seen.filter(request => request.action !== 'GetCallerIdentity')).toEqual([]);
+		});
+	}
+});
