@@ -10,6 +10,7 @@ import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
 import {AuditLog} from './engine/audit.js';
 import {Monitor} from './engine/monitor.js';
+import {plural} from './engine/enforcer.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
 import {doctor} from './doctor.js';
 import {SnapshotStore} from './engine/store.js';
@@ -165,7 +166,7 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 
 		const result = await monitor.command({kind: 'stop', environment: name});
 		if (result) {
-			io.stdout.write(`${result.summary}\n`);
+			io.stdout.write(`${options.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
 			failed ||= result.outcome === 'failed';
 		}
 	}
@@ -193,7 +194,9 @@ async function confirm(io: Io, options: Options, question: string, refusal: stri
 async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, options, config} = runtime;
 	await monitor.poll();
-	let code: number = exitCodes.ok;
+	// Every environment is checked before any is started: a start refused for one starts none.
+	const plans: Array<{name: string; count: number; running: number; type: string | undefined}> = [];
+	let refusal: number | undefined;
 	for (const name of runtime.monitored) {
 		const policy = config.environments[name]!;
 		const plan = await monitor.launcher.plan(name);
@@ -201,28 +204,39 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
 		if (listed.errors.length > 0) {
 			io.stderr.write(`envwatch: start in ${name} refused: cannot count its running agents (${listed.errors.join('; ')})\n`);
-			code = exitCodes.failure;
+			refusal ??= exitCodes.failure;
 			continue;
 		}
 
 		const running = listed.instances.length;
 		const check = checkStart(name, policy, running, count);
 		if (!check.ok) {
-			io.stderr.write(`envwatch: start ${count} agent${count === 1 ? '' : 's'} in ${name} refused: ${check.reason}\n`);
-			code = exitCodes.usage;
+			io.stderr.write(`envwatch: start ${plural(count, 'agent')} in ${name} refused: ${check.reason}\n`);
+			refusal = exitCodes.usage;
 			continue;
 		}
 
-		const type = plan!.instanceType;
-		const question = `Start ${count} ${type ?? ''} agent${count === 1 ? '' : 's'} in ${name} (${running} running${typeof policy.maxAgents === 'number' ? `, at most ${policy.maxAgents}` : ''}), adding ${launchCost(config.prices, type, count)}?`;
-		if (!(await confirm(io, options, question.replace('  ', ' '), `start: refusing to start ${count} agents in ${name}`))) {
+		plans.push({name, count, running, type: plan!.instanceType});
+	}
+
+	if (refusal !== undefined) {
+		io.stderr.write(`envwatch: nothing started${plans.length > 0 ? ` (not ${plans.map(plan => plan.name).join(', ')} either)` : ''}\n`);
+		await monitor.stop();
+		return refusal;
+	}
+
+	let code: number = exitCodes.ok;
+	for (const {name, count, running, type} of plans) {
+		const policy = config.environments[name]!;
+		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${running} running${typeof policy.maxAgents === 'number' ? `, at most ${policy.maxAgents}` : ''}), adding ${launchCost(config.prices, type, count)}?`;
+		if (!(await confirm(io, options, question, `start: refusing to start ${plural(count, 'agent')} in ${name}`))) {
 			io.stdout.write(`Not started: ${name}.\n`);
 			continue;
 		}
 
 		const result = await monitor.command({kind: 'start', environment: name, count});
 		if (result) {
-			io.stdout.write(`${result.summary}\n`);
+			io.stdout.write(`${options.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
 			if (result.outcome === 'failed' || result.outcome === 'refused') {
 				code = result.outcome === 'refused' ? exitCodes.usage : exitCodes.failure;
 			}
@@ -252,6 +266,13 @@ async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		const finish = (signal: NodeJS.Signals) => {
 			for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 				process.removeAllListeners(name);
+			}
+
+			// An action under way is finished, not abandoned; a second signal abandons it (each batch
+			// done so far is already recorded, and the next start reports the rest as cut short).
+			const progress = monitor.enforcer.progress;
+			if (progress) {
+				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
 			}
 
 			void monitor.stop().then(() => {

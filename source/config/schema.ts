@@ -16,6 +16,8 @@ export type Config = {
 	environments: Record<string, EnvironmentPolicy>;
 	global: GlobalPolicy;
 	prices: Record<string, number>;
+	/** Breakers reset themselves after this many minutes; null or absent: never (a person resets them). */
+	breaker?: {resetAfterMinutes: number | null};
 };
 
 /**

@@ -6,6 +6,19 @@ export type History = Record<string, Sample[]>;
 export const GLOBAL = '*global';
 
 /**
+ * An empty history. Keys are environment names from the user's config (`constructor` is a valid
+ * one): no prototype, so no name ever finds an inherited member.
+ */
+export function newHistory(): History {
+	return Object.create(null) as History;
+}
+
+/** A key's series, or undefined: never an inherited member. */
+export function seriesOf(history: History, key: string): Sample[] | undefined {
+	return Object.hasOwn(history, key) ? history[key] : undefined;
+}
+
+/**
  * The global total's series key for a set of monitored environments: a run with
  * `--environments dev` and one watching all three keep separate totals in the same state dir.
  */
@@ -15,13 +28,31 @@ export function globalKey(monitored: readonly string[]): string {
 
 /** Appends a sample, keeping the series in time order (a sample older than the last is ignored). */
 export function record(history: History, key: string, sample: Sample): void {
-	const series = history[key] ?? (history[key] = []);
+	const series = seriesOf(history, key) ?? (history[key] = []);
 	const last = series.at(-1);
 	if (last && sample.at < last.at) {
 		return;
 	}
 
 	series.push(sample);
+}
+
+/**
+ * Drops samples dated after `now` (the clock stepped back, or a state file was written by a host
+ * whose clock ran fast): kept, they would freeze every window, since a sample older than the last is
+ * never recorded. Returns how many were dropped, per series key.
+ */
+export function dropFuture(history: History, now: number): Map<string, number> {
+	const dropped = new Map<string, number>();
+	for (const [key, series] of Object.entries(history)) {
+		const keep = firstIndexAtOrAfter(series, now + 1);
+		if (keep < series.length) {
+			dropped.set(key, series.length - keep);
+			history[key] = series.slice(0, keep);
+		}
+	}
+
+	return dropped;
 }
 
 /** Drops samples older than `keepMs` before `now`. */

@@ -58,7 +58,10 @@ export type EnvironmentInput = {
 	window: WindowStats;
 	/** Why this environment's data cannot be trusted now; undefined when fresh. */
 	stale: string | undefined;
-	/** envwatch stopped its agents and none run again since. */
+	/**
+	 * The breaker is tripped: envwatch stopped this environment's agents and it stays held until a
+	 * person resets it. Agents running here now are a re-spawn.
+	 */
 	stoppedByEnvwatch: boolean;
 };
 
@@ -87,7 +90,14 @@ function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
 		return 'WARN';
 	}
 
-	if (input.stoppedByEnvwatch && input.spend.agentsRunning === 0) {
+	if (input.stoppedByEnvwatch && input.spend.agentsRunning > 0 && input.policy.onBreach === 'stop') {
+		// Agents came back while the breaker holds: a re-spawn, stopped again this poll.
+		return 'BREACH';
+	}
+
+	// A monitor-only environment keeps its monitor running whatever was stopped there: its word says
+	// what runs, not what envwatch did to its rogue agents.
+	if (input.stoppedByEnvwatch && input.spend.agentsRunning === 0 && input.policy.agents !== 'monitor-only') {
 		return 'STOPPED';
 	}
 
@@ -107,10 +117,32 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 	const results: EnvironmentResult[] = [];
 	const decisions: Decision[] = [];
 	const stoppable: EnvironmentInput[] = [];
+	let respawnSavings = 0;
 	for (const input of environments) {
-		const assessment = assess(input.window.currentUsd, input.window, input.policy, tuning);
+		// The cap is measured on the spend as listed now, never on the window: a window frozen by a
+		// clock step must not blind the cap.
+		const assessment = assess(input.spend.hourlyUsd, input.window, input.policy, tuning);
 		results.push({name: input.name, assessment, status: statusOf(input, assessment.level)});
-		if (input.stale || assessment.level !== 'breach') {
+		if (input.stale) {
+			continue;
+		}
+
+		if (input.stoppedByEnvwatch && input.spend.agentsRunning > 0 && input.policy.onBreach === 'stop') {
+			// The breaker holds: whatever the figures say (the window restarted at the stop, so a
+			// re-spawn from $0 is no spike), agents that came back are stopped again.
+			const count = input.spend.agentsRunning;
+			respawnSavings += input.spend.agentHourlyUsd;
+			decisions.push({
+				kind: 'respawn',
+				environment: input.name,
+				reason: `re-spawn: ${count} agent${count === 1 ? '' : 's'} running in ${input.name} after envwatch stopped it (breaker tripped; reset it to let agents run)`,
+				agentIds: input.spend.agentIds.map(agent => agent.id),
+				savesUsdPerHour: input.spend.agentHourlyUsd,
+			});
+			continue;
+		}
+
+		if (assessment.level !== 'breach') {
 			continue;
 		}
 
@@ -126,10 +158,10 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 
 	stoppable.sort((a, b) => a.policy.priority - b.policy.priority || a.name.localeCompare(b.name));
 	const [first, ...deferred] = stoppable;
-	let savings = 0;
+	let savings = respawnSavings;
 	if (first) {
 		const assessment = results.find(result => result.name === first.name)!.assessment;
-		savings = first.spend.agentHourlyUsd;
+		savings += first.spend.agentHourlyUsd;
 		decisions.push({
 			kind: 'stop',
 			environment: first.name,
@@ -142,7 +174,8 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 	}
 
 	const globalStale = global.stale ?? environments.find(input => input.stale)?.name;
-	const currentUsd = global.window.currentUsd;
+	// The total as listed now (the sum over the monitored environments), not the window's last sample.
+	const currentUsd = environments.reduce((sum, input) => sum + input.spend.hourlyUsd, 0);
 	const projectedUsd = Math.max(0, currentUsd - savings);
 	const globalLimits = global.policy;
 	const globalAssessment = assess(currentUsd, global.window, globalLimits, tuning);
@@ -154,21 +187,23 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 	const projected = assess(projectedUsd, projectedWindow, globalLimits, tuning);
 	if (!globalStale && projected.level === 'breach') {
 		const reason = `global ${projected.reasons.join('; ')}${savings > 0 ? ` after stopping ${first!.name}` : ''}`;
-		if (global.policy.onBreach === 'emergency-stop') {
-			const everyAgent = environments.flatMap(input => input.spend.agentIds.map(agent => agent.id));
-			// The emergency supersedes single stops: it stops every agent, those included.
+		// An emergency never touches a monitor-only (`onBreach: alert`) environment: rogue agents there
+		// are a violation, stopped only under policy.stopViolations.
+		const inScope = environments.filter(input => input.policy.onBreach === 'stop' && input.spend.agentsRunning > 0);
+		if (global.policy.onBreach === 'emergency-stop' && inScope.length > 0) {
+			// The emergency supersedes single stops and re-spawn stops: it stops every agent in scope, theirs included.
 			for (let index = decisions.length - 1; index >= 0; index--) {
-				if (decisions[index]!.kind === 'stop') {
+				if (decisions[index]!.kind === 'stop' || decisions[index]!.kind === 'respawn') {
 					decisions.splice(index, 1);
 				}
 			}
 
 			decisions.push({
 				kind: 'emergency',
-				environments: environments.filter(input => input.spend.agentsRunning > 0).map(input => input.name),
-				reason: `${reason}: emergency stop of every agent`,
-				agentIds: everyAgent,
-				savesUsdPerHour: environments.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
+				environments: inScope.map(input => input.name),
+				reason: `${reason}: emergency stop of every agent in ${inScope.map(input => input.name).join(', ')}`,
+				agentIds: inScope.flatMap(input => input.spend.agentIds.map(agent => agent.id)),
+				savesUsdPerHour: inScope.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
 			});
 		} else {
 			decisions.push({kind: 'alert', environment: 'global', reason});

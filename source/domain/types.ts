@@ -124,7 +124,9 @@ export type Decision =
 	| {kind: 'alert'; environment: string; reason: string}
 	| {kind: 'warn'; environment: string; reason: string}
 	| {kind: 'hold'; environment: string; reason: string}
-	| {kind: 'violation'; environment: string; reason: string; agentIds: string[]};
+	| {kind: 'violation'; environment: string; reason: string; agentIds: string[]}
+	/** Agents running again in an environment whose breaker envwatch tripped: stopped again. */
+	| {kind: 'respawn'; environment: string; reason: string; agentIds: string[]; savesUsdPerHour: number};
 
 /** One monitored environment (or the global total) in a published snapshot. */
 export type EnvironmentView = {

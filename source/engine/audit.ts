@@ -9,7 +9,9 @@ export type AuditEntry = {
 	type: 'decision' | 'action';
 	/** `auto`, or the OS user@host who pressed the key or ran the command. */
 	actor: string;
-	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start';
+	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
+		/** A re-spawn stopped again, a breaker reset, an action found cut short at start-up, samples dropped for a clock step. */
+		| 'respawn' | 'reset' | 'interrupted' | 'clock';
 	environments: string[];
 	reason: string;
 	/** The measured figures behind the decision. */

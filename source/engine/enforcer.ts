@@ -5,7 +5,7 @@ import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
 import type {LastStop, StateStore} from './state.js';
 
-export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation';
+export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';
 
 export type ActionRequest = {
 	kind: ActionKind;
@@ -19,6 +19,11 @@ export type ActionRequest = {
 	plannedIds?: string[];
 	/** Act on exactly these (still in scope) instead of every agent of the environments. */
 	only?: string[];
+	/**
+	 * Monitor-only (`onBreach: alert`) environments the person named to confirm this manual stop: such
+	 * an environment is stopped only when named here (typed in the dashboard, `--confirm` on the CLI).
+	 */
+	confirmed?: string[];
 };
 
 export type ActionResult = {
@@ -52,8 +57,8 @@ export class Enforcer {
 		private readonly state: StateStore,
 		private readonly options: EnforcerOptions,
 		private readonly clock: () => number,
-		/** Called after envwatch changed an environment's fleet: its history must restart. */
-		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started') => void,
+		/** Called after envwatch changed an environment's fleet: its history must restart, a stop trips its breaker. */
+		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => void,
 	) {}
 
 	/** The last stop (for undo), read from the state dir once and kept in step with it after. */
@@ -77,7 +82,7 @@ export class Enforcer {
 	}
 
 	/** Lists, with server-side tag filters, the agents of these environments in the given states. */
-	async targets(environments: string[], states: InstanceState[]): Promise<{instances: RawInstance[]; errors: string[]}> {
+	async targets(environments: string[], states: InstanceState[], only?: Target[]): Promise<{instances: RawInstance[]; errors: string[]}> {
 		const inScope = environments.filter(name => this.monitored.includes(name));
 		const values = inScope.flatMap(name => this.config.environments[name]?.tagValues ?? []);
 		if (values.length === 0) {
@@ -90,7 +95,8 @@ export class Enforcer {
 			envTagKey: this.config.envTagKey,
 			role: {key: this.config.roleTag.key, value: this.config.roleTag.agent},
 			states,
-			regions: this.config.regions,
+			regions: only ? [...new Set(only.map(target => target.region))] : this.config.regions,
+			...(only ? {instanceIds: only.map(target => target.id)} : {}),
 		});
 		// Act only on exact matches of role and (case-insensitively) environment, whatever the provider's filter did.
 		const allowed = new Set(values.map(value => value.toLowerCase()));
@@ -100,8 +106,33 @@ export class Enforcer {
 		return {instances, errors: listing.errors.map(error => `${error.region}: ${error.message}`)};
 	}
 
+	/** The action under way, for a signal handler to say what it is finishing. */
+	progress: {kind: ActionKind; environments: string[]; planned: number; done: number} | undefined;
+
+	/**
+	 * Which of `names` this request may touch. Automatic actions (stop, cascade, emergency, re-spawn)
+	 * never touch a monitor-only (`onBreach: alert`) environment, and neither does an emergency a
+	 * person starts; a violation stop there runs only under policy.stopViolations (the caller's
+	 * choice, said in its reason); a person's stop needs the environment named in `confirmed`.
+	 */
+	private scope(request: ActionRequest, names: string[]): {allowed: string[]; refused: string[]} {
+		const allowed: string[] = [];
+		const refused: string[] = [];
+		for (const name of names) {
+			const alertOnly = this.config.environments[name]?.onBreach === 'alert';
+			const ok = !alertOnly
+				|| request.kind === 'undo'
+				|| (request.kind === 'violation' && this.config.policy.stopViolations)
+				|| (request.actor !== 'auto' && (request.kind === 'stop' || request.kind === 'cascade') && (request.confirmed ?? []).includes(name));
+			(ok ? allowed : refused).push(name);
+		}
+
+		return {allowed, refused};
+	}
+
 	async execute(request: ActionRequest): Promise<ActionResult> {
-		const environments = request.environments.filter(name => this.monitored.includes(name));
+		const named = request.environments.filter(name => this.monitored.includes(name));
+		const {allowed: environments, refused} = this.scope(request, named);
 		const undo = request.kind === 'undo';
 		const last = undo ? this.lastStop() : undefined;
 		const decision = this.log({
@@ -117,6 +148,10 @@ export class Enforcer {
 			const entry = this.log({type: 'action', actor: request.actor, kind: request.kind, environments, reason: summary, instanceIds: ids, outcome, results});
 			return {kind: request.kind, environments, outcome, summary, results, entry};
 		};
+
+		if (refused.length > 0 && environments.length === 0) {
+			return finish('skipped', `${refused.join(', ')} ${refused.length === 1 ? 'is' : 'are'} monitor only: ${request.actor === 'auto' || request.kind === 'emergency' ? 'never stopped automatically or by an emergency' : 'stopped only when the name is typed to confirm (--confirm NAME)'}; nothing done`);
+		}
 
 		if (this.options.readOnly) {
 			return finish('skipped', `read-only: ${describe(request.kind, environments)} not executed`, [], decision.instanceIds);
@@ -151,48 +186,86 @@ export class Enforcer {
 		}
 
 		const refs: Target[] = targets.map(instance => ({id: instance.id, region: instance.region}));
+		const exactly = new Set(ids);
+		const succeededStates = new Set<InstanceOutcome['result']>(['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running']);
+		const done: Target[] = [];
 		let results: InstanceOutcome[];
+		const inFlight = {kind: request.kind, environments, at: this.clock(), actor: request.actor, planned: refs.length, done: 0};
+		this.progress = {kind: request.kind, environments, planned: refs.length, done: 0};
+		if (!this.options.dryRun) {
+			this.state.saveActionInFlight(inFlight);
+		}
+
+		const act = {
+			dryRun: this.options.dryRun,
+			// Paced batches go out seconds apart: each is re-checked right before its call, so an
+			// instance retagged or moved out of scope meanwhile is left alone.
+			recheck: async (batch: Target[]) => {
+				const listed = await this.targets(environments, undo ? stoppedStates : liveStates, batch);
+				if (listed.errors.length > 0) {
+					throw new Error(`could not re-check this batch's scope (${listed.errors.join('; ')})`);
+				}
+
+				return new Set(listed.instances.map(instance => instance.id).filter(id => exactly.has(id)));
+			},
+			// Each batch is recorded as it completes, so a process killed mid-stop leaves what it did
+			// in the audit log and in the last stop (undo still works).
+			onBatch: (batch: InstanceOutcome[]) => {
+				this.progress = {kind: request.kind, environments, planned: refs.length, done: (this.progress?.done ?? 0) + batch.length};
+				if (this.options.dryRun) {
+					return;
+				}
+
+				done.push(...batch.filter(outcome => succeededStates.has(outcome.result)).map(outcome => ({id: outcome.id, region: outcome.region})));
+				this.log({type: 'action', actor: request.actor, kind: request.kind, environments, reason: `batch: ${tallyOf(batch)} (${this.progress.done}/${refs.length} done)`, instanceIds: batch.map(outcome => outcome.id), outcome: 'progress', results: batch});
+				if (!undo && done.length > 0) {
+					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false});
+				}
+
+				this.state.saveActionInFlight({...inFlight, done: this.progress.done});
+			},
+		};
 		try {
 			results = undo
-				? await this.fleet.start(refs, {dryRun: this.options.dryRun})
-				: await this.fleet.stop(refs, {dryRun: this.options.dryRun, terminate: this.config.action === 'terminate'});
+				? await this.fleet.start(refs, act)
+				: await this.fleet.stop(refs, {...act, terminate: this.config.action === 'terminate'});
 		} catch (error) {
 			return finish('failed', `${describe(request.kind, environments)} failed: ${messageOf(error)}`, [], ids);
+		} finally {
+			this.progress = undefined;
+			if (!this.options.dryRun) {
+				this.state.saveActionInFlight(undefined);
+			}
 		}
 
-		const counts = new Map<string, number>();
-		for (const result of results) {
-			counts.set(result.result, (counts.get(result.result) ?? 0) + 1);
-		}
-
-		const tally = [...counts].map(([result, count]) => `${count} ${result}`).join(', ');
+		const tally = tallyOf(results);
 		const saves = targets.reduce((sum, instance) => sum + (this.config.prices[instance.type] ?? 0), 0);
 		if (this.options.dryRun) {
-			return finish('dry-run', `dry run: ${describe(request.kind, environments)}: ${targets.length} agents (${tally})`, results, ids);
+			return finish('dry-run', `${describe(request.kind, environments)}: ${plural(targets.length, 'agent')} (${tally})`, results, ids);
 		}
 
-		const succeeded = results.filter(result => ['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running'].includes(result.result));
+		const succeeded = results.filter(result => succeededStates.has(result.result));
 		// Only the environments whose agents were acted on changed, and only they are named (an
 		// emergency covers every monitored one, production included, though it may run no agent).
-		const done = new Set(succeeded.map(result => result.id));
+		const acted = new Set(succeeded.map(result => result.id));
 		const changed = environments.filter(name => {
 			const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
-			return targets.some(instance => done.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
+			return targets.some(instance => acted.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
 		});
 		if (succeeded.length > 0) {
 			if (undo) {
 				this.setLastStop(undefined);
-				this.onChanged(changed, 'started');
+				this.onChanged(changed, 'started', request);
 			} else {
-				this.setLastStop({at: this.clock(), actor: request.actor, environments: changed, targets: refs.filter(ref => done.has(ref.id)), dryRun: false});
-				this.onChanged(changed, 'stopped');
+				this.setLastStop({at: inFlight.at, actor: request.actor, environments: changed, targets: refs.filter(ref => acted.has(ref.id)), dryRun: false});
+				this.onChanged(changed, 'stopped', request);
 			}
 		}
 
 		const verb = undo ? 'started' : this.config.action === 'terminate' ? 'terminated' : 'stopped';
 		const outcome = succeeded.length === results.length ? 'executed' : 'failed';
 		const effect = undo ? `adds ${money(saves)}/h` : `saves ${money(saves)}/h`;
-		return finish(outcome, `${verb} ${succeeded.length}/${targets.length} agents in ${(changed.length > 0 ? changed : environments).join(', ')} (${tally}; ${effect})`, results, ids);
+		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')} (${tally}; ${effect})`, results, ids);
 	}
 }
 
@@ -207,7 +280,7 @@ export class Launcher {
 		private readonly record: (entry: Omit<AuditEntry, 'seq'>) => AuditEntry,
 		private readonly options: EnforcerOptions & {launchedBy: string},
 		private readonly clock: () => number,
-		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started') => void,
+		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => void,
 	) {}
 
 	/** The region and template an environment's agents launch from, and their instance type. */
@@ -236,7 +309,7 @@ export class Launcher {
 		};
 
 		if (this.options.readOnly) {
-			return finish('skipped', `read-only: start ${request.count} agents in ${request.environment} not executed`);
+			return finish('skipped', `read-only: start ${plural(request.count, 'agent')} in ${request.environment} not executed`);
 		}
 
 		const plan = await this.plan(request.environment);
@@ -256,21 +329,35 @@ export class Launcher {
 			const outcome = await this.fleet.launch({region: plan.region, template: plan.template, count: request.count, ...(override ? {instanceType: override} : {}), tags, dryRun: this.options.dryRun});
 			const ids = outcome.instances.map(instance => instance.id);
 			if (outcome.result === 'permitted') {
-				return finish('dry-run', `dry run: start ${request.count} agents in ${request.environment} (permitted)`);
+				return finish('dry-run', `start ${plural(request.count, 'agent')} in ${request.environment}: permitted`);
 			}
 
 			if (outcome.result !== 'launched') {
-				return finish('failed', `start ${request.count} agents in ${request.environment} failed: ${outcome.result}${outcome.message ? ` (${outcome.message})` : ''}`, ids);
+				return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${outcome.result}${outcome.message ? ` (${outcome.message})` : ''}`, ids);
 			}
 
-			this.onChanged([request.environment], 'started');
+			this.onChanged([request.environment], 'started', request);
 			const type = outcome.instances[0]?.type ?? instanceType;
 			const price = type === undefined ? undefined : this.config.prices[type];
-			return finish('executed', `started ${ids.length} ${type ?? ''} agents in ${request.environment} (${price === undefined ? 'unpriced' : `adds ${money(price * ids.length)}/h`}); window re-baselined`, ids);
+			return finish('executed', `started ${plural(ids.length, `${type ?? ''} agent`.trim())} in ${request.environment} (${price === undefined ? 'unpriced' : `adds ${money(price * ids.length)}/h`}); window re-baselined`, ids);
 		} catch (error) {
-			return finish('failed', `start ${request.count} agents in ${request.environment} failed: ${messageOf(error)}`);
+			return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${messageOf(error)}`);
 		}
 	}
+}
+
+function tallyOf(results: readonly InstanceOutcome[]): string {
+	const counts = new Map<string, number>();
+	for (const result of results) {
+		counts.set(result.result, (counts.get(result.result) ?? 0) + 1);
+	}
+
+	return [...counts].map(([result, count]) => `${count} ${result}`).join(', ');
+}
+
+/** `1 agent`, `3 agents`. */
+export function plural(count: number, noun: string): string {
+	return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function describe(kind: ActionKind, environments: string[]): string {
@@ -290,6 +377,10 @@ function describe(kind: ActionKind, environments: string[]): string {
 
 		case 'violation': {
 			return `stop agents over the policy of ${names}`;
+		}
+
+		case 'respawn': {
+			return `stop re-spawned agents in ${names}`;
 		}
 
 		default: {

@@ -1,15 +1,15 @@
 import type {Config} from '../config/schema.js';
 import {aggregate, emptySpend} from '../domain/classify.js';
-import {GLOBAL, globalKey, prune, record, windowStats, type History} from '../domain/history.js';
+import {dropFuture, GLOBAL, globalKey, prune, record, seriesOf, windowStats, type History} from '../domain/history.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
 import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
 import type {AuditEntry, AuditLog} from './audit.js';
 import {CachedBilling} from './billing.js';
-import {Enforcer, Launcher, messageOf, type ActionKind, type ActionResult, type StartResult} from './enforcer.js';
+import {Enforcer, Launcher, messageOf, plural, type ActionKind, type ActionResult, type StartResult} from './enforcer.js';
 import {checkStart} from '../domain/agents.js';
 import type {Snapshot} from './snapshot.js';
-import type {StateStore} from './state.js';
+import type {Breaker, StateStore} from './state.js';
 import type {SnapshotStore} from './store.js';
 
 export type MonitorOptions = {
@@ -25,7 +25,8 @@ export type MonitorOptions = {
 
 /** A command from the keyboard (or a subcommand): the same enforcer as automatic actions. */
 export type Command =
-	| {kind: 'stop'; environment: string}
+	/** `confirm`: the name the person typed; a monitor-only environment is stopped only when it matches. */
+	| {kind: 'stop'; environment: string; confirm?: string}
 	/** `environment`: the target the user confirmed; refused if the cascade would now pick another. */
 	| {kind: 'cascade'; environment?: string}
 	| {kind: 'emergency'}
@@ -70,8 +71,10 @@ export class Monitor {
 	private graceTimer: NodeJS.Timeout | undefined;
 	private running = false;
 	private events: AuditEntry[] = [];
-	/** Environments whose agents envwatch stopped (shown STOPPED until agents run again). */
-	private readonly stopped = new Set<string>();
+	/** Tripped breakers: environments envwatch stopped and holds stopped until a reset (persisted). */
+	private readonly breakers: Map<string, Breaker>;
+	/** Agents stopped by this poll's action, per environment: the rows show it before the next poll confirms it. */
+	private acted = new Map<string, number>();
 	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
 	private lastLogged = new Set<string>();
 	private pending: {decision: Decision; dueAt: number} | null = null;
@@ -88,9 +91,45 @@ export class Monitor {
 		this.globalKey = globalKey(deps.monitored);
 		this.paused = deps.options.paused ?? false;
 		this.history = deps.state.loadHistory();
+		this.breakers = deps.state.loadBreakers();
 		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
-		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind) => this.changed(environments, kind));
-		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind) => this.changed(environments, kind));
+		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
+		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
+		this.recoverCutShort();
+	}
+
+	/**
+	 * An action found under way at start-up was cut short (the process was killed mid-stop): say so,
+	 * and hold its environments stopped (their breakers trip), so agents left running are stopped on
+	 * the next poll rather than read as a drop in spend and forgotten.
+	 */
+	private recoverCutShort(): void {
+		const cut = this.deps.state.loadActionInFlight();
+		if (!cut) {
+			return;
+		}
+
+		const stops = cut.kind !== 'undo';
+		const names = cut.environments.filter(name => this.deps.monitored.includes(name));
+		this.log({type: 'decision', actor: 'auto', kind: 'interrupted', environments: names, reason: `a ${cut.kind} of ${cut.environments.join(', ')} by ${cut.actor} at ${new Date(cut.at).toISOString()} was cut short: ${cut.done} of ${cut.planned} agents recorded${stops ? `; ${names.join(', ')} stay${names.length === 1 ? 's' : ''} stopped by envwatch (breaker), agents still running there are stopped on the next poll` : ''}`, instanceIds: []});
+		if (stops) {
+			for (const name of names) {
+				delete this.history[name];
+				this.breakers.set(name, {trippedAt: cut.at, actor: cut.actor, reason: `${cut.kind} cut short`});
+			}
+
+			this.saveBreakers();
+		}
+
+		this.deps.state.saveActionInFlight(undefined);
+	}
+
+	private saveBreakers(): void {
+		try {
+			this.deps.state.saveBreakers(this.breakers);
+		} catch (error) {
+			this.log({type: 'decision', actor: 'auto', kind: 'hold', environments: [], reason: `could not save the breakers: ${messageOf(error)}`, instanceIds: []});
+		}
 	}
 
 	private remember(entry: AuditEntry): AuditEntry {
@@ -98,17 +137,23 @@ export class Monitor {
 		return entry;
 	}
 
-	private changed(environments: string[], kind: 'stopped' | 'started'): void {
+	private changed(environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}): void {
 		// envwatch's own action is not a trend: restart the windows of what it changed. A start
 		// also restarts the global window, or the planned increase would look like a spike.
+		const now = this.deps.clock();
 		for (const name of environments) {
 			delete this.history[name];
 			if (kind === 'stopped') {
-				this.stopped.add(name);
-			} else {
-				this.stopped.delete(name);
+				// The breaker trips (or stays tripped, dated by its first trip).
+				const tripped = this.breakers.get(name);
+				this.breakers.set(name, tripped ?? {trippedAt: now, actor: request.actor, reason: request.reason});
+			} else if (this.breakers.delete(name)) {
+				// A start or an undo is a person letting agents run there again.
+				this.log({type: 'decision', actor: request.actor, kind: 'reset', environments: [name], reason: `${name}'s breaker reset by the start of its agents`, instanceIds: []});
 			}
 		}
+
+		this.saveBreakers();
 
 		if (kind === 'started') {
 			// Every monitored set's total: another run (say, the dashboard) may watch this one too.
@@ -181,6 +226,9 @@ export class Monitor {
 		}
 
 		const at = clock();
+		this.acted.clear();
+		this.dropFutureSamples(at);
+		this.expireBreakers(at);
 		if (staleReason) {
 			this.failures++;
 			// Stale data is never zero spend: show the last known figures, record nothing.
@@ -194,9 +242,6 @@ export class Monitor {
 				const usd = spend.get(name)?.hourlyUsd ?? 0;
 				total += usd;
 				record(this.history, name, {at, usd});
-				if ((spend.get(name)?.agentsRunning ?? 0) > 0) {
-					this.stopped.delete(name);
-				}
 			}
 
 			record(this.history, this.globalKey, {at, usd: total});
@@ -206,11 +251,11 @@ export class Monitor {
 			name,
 			policy: config.environments[name]!,
 			spend: spend.get(name) ?? emptySpend(),
-			window: staleReason ? this.staleWindow(name, config.environments[name]!.windowMinutes, at) : windowStats(this.history[name], config.environments[name]!.windowMinutes * 60_000, at),
+			window: windowStats(seriesOf(this.history, name), config.environments[name]!.windowMinutes * 60_000, at),
 			stale: staleReason,
-			stoppedByEnvwatch: this.stopped.has(name),
+			stoppedByEnvwatch: this.breakers.has(name),
 		}));
-		const globalWindow = staleReason ? this.staleWindow(this.globalKey, config.global.windowMinutes, at) : windowStats(this.history[this.globalKey], config.global.windowMinutes * 60_000, at);
+		const globalWindow = windowStats(seriesOf(this.history, this.globalKey), config.global.windowMinutes * 60_000, at);
 		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
@@ -237,9 +282,39 @@ export class Monitor {
 		return snapshot;
 	}
 
-	/** The last known window of a series, for showing figures while the data is stale. */
-	private staleWindow(key: string, windowMinutes: number, at: number): WindowStats {
-		return windowStats(this.history[key], windowMinutes * 60_000, at);
+	/**
+	 * Samples dated after now (the clock stepped back, or a state file from a host whose clock ran
+	 * fast) are dropped and noted, or they would freeze every window: a sample older than the last
+	 * is never recorded. A step forward needs nothing: the old samples simply leave the window.
+	 */
+	private dropFutureSamples(at: number): void {
+		const dropped = dropFuture(this.history, at);
+		if (dropped.size > 0) {
+			const count = [...dropped.values()].reduce((sum, n) => sum + n, 0);
+			const names = [...dropped.keys()].map(key => (key.startsWith(GLOBAL) ? 'global' : key));
+			this.log({type: 'decision', actor: 'auto', kind: 'clock', environments: [...new Set(names)].filter(name => name !== 'global'), reason: `dropped ${count} sample${count === 1 ? '' : 's'} dated after now (${new Date(at).toISOString()}) from ${[...new Set(names)].join(', ')}: the clock stepped back or the state came from a host with a fast clock`, instanceIds: []});
+		}
+	}
+
+	/** Breakers reset themselves after `breaker.resetAfterMinutes`, when set (default: never). */
+	private expireBreakers(at: number): void {
+		const minutes = this.deps.config.breaker?.resetAfterMinutes;
+		if (minutes === undefined || minutes === null) {
+			return;
+		}
+
+		let changed = false;
+		for (const [name, breaker] of this.breakers) {
+			if (at - breaker.trippedAt >= minutes * 60_000) {
+				this.breakers.delete(name);
+				changed = true;
+				this.log({type: 'decision', actor: 'auto', kind: 'reset', environments: [name], reason: `${name}'s breaker reset after ${minutes} minutes (breaker.resetAfterMinutes)`, instanceIds: []});
+			}
+		}
+
+		if (changed) {
+			this.saveBreakers();
+		}
 	}
 
 	/** Alerts, warnings, holds and violations are written when they start and when they clear. */
@@ -281,10 +356,11 @@ export class Monitor {
 	private async enforce(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats): Promise<void> {
 		// One automatic action a poll: a stop or an emergency, else (policy.stopViolations) a violation.
 		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency')
+			?? evaluation.decisions.find(item => item.kind === 'respawn')
 			?? (this.deps.config.policy.stopViolations ? evaluation.decisions.find(item => item.kind === 'violation') : undefined);
 		const heldBack = this.heldBack;
 		this.heldBack = undefined;
-		if (!decision || (decision.kind !== 'stop' && decision.kind !== 'emergency' && decision.kind !== 'violation')) {
+		if (!decision || (decision.kind !== 'stop' && decision.kind !== 'emergency' && decision.kind !== 'violation' && decision.kind !== 'respawn')) {
 			this.pending = null;
 			return;
 		}
@@ -292,9 +368,9 @@ export class Monitor {
 		const environments = environmentsOf(decision);
 		const figures: Record<string, number | string | null> = decision.kind === 'emergency'
 			? {globalUsdPerHour: round(globalWindow.currentUsd), globalBaselineUsd: globalWindow.baselineUsd === undefined ? null : round(globalWindow.baselineUsd), globalIncreasePct: globalWindow.increasePct === undefined ? null : round(globalWindow.increasePct), thresholdPct: this.deps.config.global.thresholdPct, maxHourlyUsd: this.deps.config.global.maxHourlyUsd, savesUsdPerHour: round(decision.savesUsdPerHour)}
-			: {...figuresOf(inputs.find(input => input.name === decision.environment)), ...(decision.kind === 'stop' ? {savesUsdPerHour: round(decision.savesUsdPerHour)} : {})};
-		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.kind === 'violation' ? 'violation' : decision.cascade ? 'cascade' : 'stop';
-		const reason = decision.kind === 'violation' ? `${decision.reason}; policy.stopViolations` : decision.reason;
+			: {...figuresOf(inputs.find(input => input.name === decision.environment)), ...(decision.kind === 'stop' || decision.kind === 'respawn' ? {savesUsdPerHour: round(decision.savesUsdPerHour)} : {})};
+		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.kind === 'violation' ? 'violation' : decision.kind === 'respawn' ? 'respawn' : decision.cascade ? 'cascade' : 'stop';
+		const reason = decision.kind === 'violation' ? `${decision.reason}; stopped under policy.stopViolations` : decision.reason;
 		const {readOnly, dryRun} = this.deps.options;
 		if (this.paused || readOnly || dryRun) {
 			// Held back (or only tried with DryRun): written once when it starts, not on every poll
@@ -310,7 +386,8 @@ export class Monitor {
 			return;
 		}
 
-		const graceMs = this.deps.config.graceSeconds * 1000;
+		// A re-spawn is stopped at once: the grace period was given when the breaker tripped.
+		const graceMs = kind === 'respawn' ? 0 : this.deps.config.graceSeconds * 1000;
 		if (graceMs > 0 && !readOnly) {
 			const now = this.deps.clock();
 			if (!this.pending || this.pending.decision.kind !== decision.kind || JSON.stringify(environmentsOf(this.pending.decision)) !== JSON.stringify(environments)) {
@@ -329,7 +406,14 @@ export class Monitor {
 		}
 
 		this.pending = null;
-		await this.enforcer.execute({kind, environments, reason, actor: 'auto', figures, plannedIds: decision.agentIds, ...(decision.kind === 'violation' ? {only: decision.agentIds} : {})});
+		const result = await this.enforcer.execute({kind, environments, reason, actor: 'auto', figures, plannedIds: decision.agentIds, ...(decision.kind === 'violation' ? {only: decision.agentIds} : {})});
+		// The rows show the action's effect now; the next poll confirms it.
+		for (const name of result.outcome === 'executed' || result.outcome === 'failed' ? environments : []) {
+			const stopped = result.results.filter(outcome => ['stopping', 'stopped', 'already-stopped', 'terminating'].includes(outcome.result) && (inputs.find(input => input.name === name)?.spend.agentIds.some(agent => agent.id === outcome.id) ?? false)).length;
+			if (stopped > 0) {
+				this.acted.set(name, stopped);
+			}
+		}
 	}
 
 	/** A manual command: the same enforcer, audit log, dry-run, read-only and scope guard. */
@@ -361,7 +445,7 @@ export class Monitor {
 					return this.refuse('start', [command.environment], check.reason);
 				}
 
-				result = await this.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${command.count} agents in ${command.environment} (${running} running)`});
+				result = await this.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${running} running)`});
 				break;
 			}
 
@@ -392,7 +476,19 @@ export class Monitor {
 
 			case 'stop': {
 				const input = this.inputReason(command.environment);
-				result = await this.enforcer.execute({kind: 'stop', environments: [command.environment], reason: `manual stop of ${command.environment}${input}`, actor});
+				result = await this.enforcer.execute({kind: 'stop', environments: [command.environment], reason: `manual stop of ${command.environment}${input}`, actor, confirmed: command.confirm === undefined ? [] : [command.confirm]});
+				break;
+			}
+
+			case 'reset': {
+				const breaker = this.breakers.get(command.environment);
+				if (!breaker) {
+					return this.refuse('reset', [command.environment], `${command.environment}'s breaker is not tripped: envwatch holds nothing stopped there`);
+				}
+
+				this.breakers.delete(command.environment);
+				this.saveBreakers();
+				this.log({type: 'decision', actor, kind: 'reset', environments: [command.environment], reason: `${command.environment}'s breaker reset (tripped ${new Date(breaker.trippedAt).toISOString()} by ${breaker.actor}): agents may run there again`, instanceIds: [], outcome: 'executed'});
 				break;
 			}
 
@@ -412,7 +508,7 @@ export class Monitor {
 			}
 
 			case 'emergency': {
-				result = await this.enforcer.execute({kind: 'emergency', environments: [...this.deps.monitored], reason: 'manual emergency stop of every agent in every monitored environment', actor});
+				result = await this.enforcer.execute({kind: 'emergency', environments: [...this.deps.monitored], reason: 'manual emergency stop of every agent in every monitored environment that stops on breach (monitor-only ones are left alone)', actor});
 				break;
 			}
 
@@ -500,9 +596,11 @@ export class Monitor {
 		const environments: EnvironmentView[] = inputs.map((input, index) => {
 			const result = evaluation.environments[index]!;
 			const policy = input.policy;
+			const stoppedNow = this.acted.get(input.name) ?? 0;
+			const running = Math.max(0, input.spend.agentsRunning - stoppedNow);
 			return {
 				name: input.name,
-				status: result.status,
+				status: stoppedNow > 0 && !input.stale ? (running === 0 && policy.agents !== 'monitor-only' ? 'STOPPED' : result.status) : result.status,
 				hourlyUsd: input.spend.hourlyUsd,
 				baselineUsd: input.window.baselineUsd ?? null,
 				increasePct: input.window.increasePct ?? null,
@@ -512,7 +610,8 @@ export class Monitor {
 				warmingUp: input.window.warmingUp,
 				level: result.assessment.level,
 				reasons: result.assessment.reasons,
-				agents: {running: input.spend.agentsRunning, allowed: policy.agents === 'monitor-only' ? 'monitor-only' : policy.maxAgents ?? 'all'},
+				agents: {running, allowed: policy.agents === 'monitor-only' ? 'monitor-only' : policy.maxAgents ?? 'all'},
+				breaker: this.breakers.get(input.name) ?? null,
 				monitors: input.spend.monitorsRunning,
 				unpriced: input.spend.unpriced,
 				unpricedTypes: input.spend.unpricedTypes,
@@ -523,11 +622,11 @@ export class Monitor {
 				billed: billedFor(input.name),
 				violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
 				launch: this.launchPlan(input.name),
-				agentIds: input.spend.agentIds.map(agent => agent.id),
-				agentHourlyUsd: input.spend.agentHourlyUsd,
+				agentIds: stoppedNow > 0 ? [] : input.spend.agentIds.map(agent => agent.id),
+				agentHourlyUsd: stoppedNow > 0 && running === 0 ? 0 : input.spend.agentHourlyUsd,
 			};
 		});
-		const agentsRunning = inputs.reduce((sum, input) => sum + input.spend.agentsRunning, 0);
+		const agentsRunning = environments.reduce((sum, view) => sum + view.agents.running, 0);
 		const global: EnvironmentView = {
 			name: 'global',
 			status: evaluation.global.status,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {History} from '../domain/history.js';
+import {newHistory, type History} from '../domain/history.js';
 import type {BilledCost, Target} from '../providers/types.js';
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -56,7 +56,7 @@ export class StateStore {
 
 	loadHistory(): History {
 		const stored = this.read<{version: 1; series: Record<string, Array<[number, number]>>}>('samples.json');
-		const history: History = {};
+		const history = newHistory();
 		if (stored?.version === 1) {
 			for (const [key, pairs] of Object.entries(stored.series)) {
 				history[key] = pairs.map(([at, usd]) => ({at, usd}));
@@ -94,4 +94,54 @@ export class StateStore {
 	saveBilling(cache: BillingCache): void {
 		this.write('billing.json', cache);
 	}
+
+	/** Tripped breakers by environment name (a Map: names come from the user's config). */
+	loadBreakers(): Map<string, Breaker> {
+		const stored = this.read<unknown>('breaker.json');
+		const breakers = new Map<string, Breaker>();
+		if (isRecord(stored) && stored['version'] === 1 && isRecord(stored['environments'])) {
+			for (const [name, value] of Object.entries(stored['environments'])) {
+				if (isRecord(value) && Number.isFinite(value['trippedAt']) && typeof value['actor'] === 'string' && typeof value['reason'] === 'string') {
+					breakers.set(name, {trippedAt: value['trippedAt'] as number, actor: value['actor'], reason: value['reason']});
+				}
+			}
+		}
+
+		return breakers;
+	}
+
+	saveBreakers(breakers: ReadonlyMap<string, Breaker>): void {
+		this.write('breaker.json', {version: 1, environments: Object.fromEntries(breakers)});
+	}
+
+	/**
+	 * The action under way, written before its first call and removed when it ends: one found at
+	 * start-up was cut short (the process was killed mid-stop).
+	 */
+	loadActionInFlight(): ActionInFlight | undefined {
+		const stored = this.read<unknown>('action.json');
+		if (isRecord(stored) && typeof stored['kind'] === 'string' && Array.isArray(stored['environments']) && stored['environments'].every(name => typeof name === 'string')
+			&& Number.isFinite(stored['at']) && typeof stored['actor'] === 'string' && Number.isInteger(stored['planned']) && Number.isInteger(stored['done'])) {
+			return stored as ActionInFlight;
+		}
+
+		return undefined;
+	}
+
+	saveActionInFlight(action: ActionInFlight | undefined): void {
+		if (action) {
+			this.write('action.json', action);
+		} else {
+			fs.rmSync(this.file('action.json'), {force: true});
+		}
+	}
+}
+
+/** A tripped breaker: envwatch stopped this environment's agents and holds it stopped. */
+export type Breaker = {trippedAt: number; actor: string; reason: string};
+
+export type ActionInFlight = {kind: string; environments: string[]; at: number; actor: string; planned: number; done: number};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

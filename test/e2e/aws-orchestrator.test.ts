@@ -90,7 +90,7 @@ describe('orchestrator against moto', () => {
 		const before = (await instances()).length;
 		const result = await runCli(['start', '--environments', 'dev', '--count', '2', '--yes', '--dry-run', '--config', configFile, '--state-dir', tempDir()], {env: env()});
 		expect(result.code).toBe(0);
-		expect(result.stdout).toContain('dry run: start 2 agents in dev (permitted)');
+		expect(result.stdout).toContain('[dry run] start 2 agents in dev: permitted');
 		expect(await instances()).toHaveLength(before);
 	});
 });

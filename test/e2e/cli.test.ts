@@ -151,7 +151,7 @@ describe('--stop-env', () => {
 		const state = tempDir();
 		const result = await runCli(['stop', '--environments', 'staging', '--demo', 'calm', '--yes', '--dry-run', '--state-dir', state]);
 		expect(result.code).toBe(0);
-		expect(result.stdout).toContain('dry run: stop staging: 2 agents (2 permitted)');
+		expect(result.stdout).toContain('[dry run] stop staging: 2 agents (2 permitted)');
 		const action = auditLines(path.join(state, 'audit.log')).find(entry => entry['type'] === 'action')!;
 		expect(action).toMatchObject({dryRun: true, outcome: 'dry-run'});
 	});
@@ -175,7 +175,17 @@ describe('start', () => {
 	it('refuses to start without confirmation when there is no terminal', async () => {
 		const result = await runCli(['start', '--environments', 'dev', '--demo', 'calm']);
 		expect(result.code).toBe(2);
-		expect(result.stderr).toContain('start: refusing to start 1 agents in dev without confirmation');
+		expect(result.stderr).toContain('start: refusing to start 1 agent in dev without confirmation');
+	});
+
+	it('start -e dev staging where staging is refused starts neither: every environment is checked first, exit 2', async () => {
+		const state = tempDir();
+		// staging allows 2 agents and runs 2: one more is over its cap.
+		const result = await runCli(['start', '--environments', 'dev', 'staging', '--demo', 'calm', '--yes', '--state-dir', state]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('start 1 agent in staging refused: staging allows at most 2 agents');
+		expect(result.stderr).toContain('nothing started (not dev either)');
+		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'start')).toEqual([]);
 	});
 });
 

@@ -21,16 +21,15 @@ describe('manual commands', () => {
 		expect(sim.agents('production', live)).toHaveLength(1);
 	});
 
-	it('a manual emergency stops every agent in every monitored environment, rogue ones in production too, and no monitor', async () => {
+	it('a manual emergency stops every agent in every environment that stops on breach, never a rogue one in monitor-only production, and no monitor', async () => {
 		const sim = start({scenario: 'calm'});
 		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'});
 		await sim.poll();
 		const result = await sim.monitor.command({kind: 'emergency'});
-		expect(result).toMatchObject({kind: 'emergency', outcome: 'executed'});
-		expect((result as ActionResult).results).toHaveLength(7);
-		expect(sim.states()[rogue!]).toBe('stopping');
-		const agents = sim.instances().filter(instance => instance.role === 'agent');
-		expect(agents.every(instance => halted.includes(instance.state))).toBe(true);
+		expect(result).toMatchObject({kind: 'emergency', outcome: 'executed', environments: ['dev', 'staging']});
+		expect((result as ActionResult).results).toHaveLength(6);
+		expect(live).toContain(sim.states()[rogue!]);
+		expect(sim.instances().filter(instance => instance.role === 'agent' && instance.environment !== 'production').every(instance => halted.includes(instance.state))).toBe(true);
 		expect(sim.instances().filter(instance => instance.role !== 'agent').every(instance => instance.state === 'running')).toBe(true);
 	});
 
@@ -129,16 +128,26 @@ describe('starting agents counts them afresh', () => {
 });
 
 describe('automatic actions in the loop', () => {
-	it('an emergency in the loop stops a rogue agent in production, never its monitor', async () => {
+	it('an emergency in the loop never touches monitor-only production: its rogue agent and its monitor keep running', async () => {
 		const sim = start({scenario: 'global-spike'});
 		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'}, sim.clock.nowMs - 1000, 'running');
 		await pollsBeforeSpike(sim);
 		const snapshot = await sim.poll();
-		expect(snapshot.decisions.find(decision => decision.kind === 'emergency')).toMatchObject({environments: ['dev', 'staging', 'production']});
-		expect(halted).toContain(sim.states()[rogue!]);
+		expect(snapshot.decisions.find(decision => decision.kind === 'emergency')).toMatchObject({environments: ['dev', 'staging']});
+		expect(sim.states()[rogue!]).toBe('running');
+		expect(sim.agents('dev', halted)).toEqual(sim.agents('dev'));
 		const monitor = sim.instances().find(instance => instance.role === 'monitor')!;
 		expect(monitor.state).toBe('running');
 		expect(sim.fleet.stops.flat().map(target => target.id)).not.toContain(monitor.id);
+	});
+
+	it('under policy.stopViolations a rogue agent in monitor-only production is stopped, and the audit log says why', async () => {
+		const sim = start({scenario: 'calm', flags: {policy: {stopViolations: true}}});
+		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'}, sim.clock.nowMs - 1000, 'running');
+		await sim.poll();
+		expect(halted).toContain(sim.states()[rogue!]);
+		const decision = sim.auditLines().find(entry => entry.type === 'decision' && entry.kind === 'violation' && entry.actor === 'auto' && entry.reason.includes('policy.stopViolations'));
+		expect(decision).toMatchObject({environments: ['production'], instanceIds: [rogue]});
 	});
 
 	it('a warning is logged when it starts, not on every poll', async () => {

@@ -134,10 +134,15 @@ describe('modes', () => {
 		expect(await sim.monitor.command({kind: 'undo'})).toMatchObject({outcome: 'nothing-to-do'});
 	});
 
-	it('manual stop goes through the same enforcer; a monitor-only environment has no agents to stop', async () => {
+	it('manual stop goes through the same enforcer; a monitor-only environment is stopped only when its name is typed', async () => {
 		const sim = start({scenario: 'calm'});
 		await sim.poll();
-		const result = await sim.monitor.command({kind: 'stop', environment: 'production'});
+		const unconfirmed = await sim.monitor.command({kind: 'stop', environment: 'production'});
+		expect(unconfirmed).toMatchObject({outcome: 'skipped'});
+		expect(unconfirmed?.summary).toMatch(/production is monitor only: stopped only when the name is typed/);
+		const wrongName = await sim.monitor.command({kind: 'stop', environment: 'production', confirm: 'prod'});
+		expect(wrongName).toMatchObject({outcome: 'skipped'});
+		const result = await sim.monitor.command({kind: 'stop', environment: 'production', confirm: 'production'});
 		expect(result).toMatchObject({outcome: 'nothing-to-do'});
 		expect(sim.instances().filter(instance => instance.environment === 'production').every(instance => instance.state === 'running')).toBe(true);
 		expect(sim.fleet.stops).toEqual([]);
@@ -147,7 +152,7 @@ describe('modes', () => {
 		expect(sim.agents('staging', halted)).toEqual(sim.agents('staging'));
 		expect(sim.agents('dev', live)).toEqual(sim.agents('dev'));
 		const decisions = sim.auditLines().filter(entry => entry.type === 'decision' && entry.kind === 'stop');
-		expect(decisions.map(entry => [entry.actor, entry.environments])).toEqual([['tester@jump', ['production']], ['tester@jump', ['staging']]]);
+		expect(decisions.map(entry => [entry.actor, entry.environments])).toEqual([['tester@jump', []], ['tester@jump', []], ['tester@jump', ['production']], ['tester@jump', ['staging']]]);
 	});
 });
 
@@ -233,7 +238,9 @@ describe('the poll loop', () => {
 		sim.fleet.onList = undefined;
 		const fresh = await sim.poll();
 		expect(fresh.error).toBeNull();
-		expect(fresh.environments[0]!.status).toBe('BREACH');
+		expect(fresh.decisions.find(decision => decision.kind === 'stop')).toMatchObject({environment: 'dev'});
+		// The row shows the stop at once, not one poll later.
+		expect(fresh.environments[0]).toMatchObject({status: 'STOPPED', agents: {running: 0}});
 		expect(sim.agents('dev', halted)).toEqual(sim.agents('dev'));
 	});
 

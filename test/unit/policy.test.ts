@@ -354,15 +354,52 @@ describe('evaluate: the edges', () => {
 		expect(find(evaluation, 'stop')).toMatchObject({environment: 'dev'});
 	});
 
-	it('a rogue agent in a monitor-only environment is stopped in an emergency; monitor-role instances never are', () => {
+	it('an emergency never touches a monitor-only environment: its rogue agent is a violation, not a target; monitors never are', () => {
 		const inputs = seedInputs({dev: 1.9, staging: 1.4});
 		inputs[2] = environment('production', {baseline: 0.15 / 1.004, current: 0.15, agents: 1, agentUsd: 0.05, monitors: 1});
 		const evaluation = run(inputs);
 		const emergency = find(evaluation, 'emergency')!;
-		expect(emergency.agentIds).toContain('i-production-agent-0');
-		expect(emergency.environments).toContain('production');
+		expect(emergency.agentIds).not.toContain('i-production-agent-0');
+		expect(emergency.environments).toEqual(['dev', 'staging']);
 		expect(emergency.agentIds.filter(id => id.includes('monitor'))).toEqual([]);
-		expect(emergency.agentIds).toHaveLength(5);
+		expect(emergency.agentIds).toHaveLength(4);
+		expect(find(evaluation, 'violation', 'production')!.agentIds).toEqual(['i-production-agent-0']);
+	});
+
+	it('a global breach with agents only in monitor-only environments is an alert, not an emergency', () => {
+		const inputs = [
+			environment('dev', {baseline: 1, current: 1, agents: 0}),
+			environment('production', {baseline: 1, current: 1.5, agents: 1, agentUsd: 0.5, monitors: 1}),
+		];
+		const evaluation = run(inputs);
+		expect(kinds(evaluation)).not.toContain('emergency');
+		expect(find(evaluation, 'alert', 'global')).toBeDefined();
+	});
+
+	it('the hourly cap is judged on the spend listed now, even when the window is frozen on an old sample', () => {
+		const input = environment('dev', {baseline: 0.2, current: 0.2});
+		// The listing says $6/h (over the $5 cap), the window still says $0.20/h.
+		const frozen = {...input, spend: {...input.spend, hourlyUsd: 6, agentHourlyUsd: 6}};
+		const evaluation = evaluate([frozen], globalOf([input]), config);
+		expect(find(evaluation, 'stop', 'dev')!.reason).toMatch(/\$6\.00\/h > cap \$5\.00\/h/);
+	});
+
+	it('a tripped breaker with agents running again is a re-spawn: stopped again whatever the window says', () => {
+		const inputs = [environment('dev', {current: 0.5, agents: 2, stoppedByEnvwatch: true}), environment('staging', {baseline: 1.85, current: 1.85})];
+		const evaluation = run(inputs);
+		expect(find(evaluation, 'respawn', 'dev')).toMatchObject({agentIds: ['i-dev-agent-0', 'i-dev-agent-1']});
+		expect(statusOf(evaluation, 'dev')).toBe('BREACH');
+		expect(kinds(evaluation)).not.toContain('stop');
+	});
+
+	it('a tripped breaker with no agents reads STOPPED; a monitor-only environment keeps its MONITOR word', () => {
+		const inputs = [
+			environment('dev', {current: 0, agents: 0, stoppedByEnvwatch: true}),
+			environment('production', {baseline: 0.15, current: 0.15, agents: 0, monitors: 1, stoppedByEnvwatch: true}),
+		];
+		const evaluation = run(inputs);
+		expect(statusOf(evaluation, 'dev')).toBe('STOPPED');
+		expect(statusOf(evaluation, 'production')).toBe('MONITOR');
 	});
 
 	it('the global limit set to alert is alerted on, with no emergency', () => {
