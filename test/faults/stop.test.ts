@@ -41,7 +41,7 @@ describe('fault matrix: disk full', () => {
 		const ids = await launch(h.moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'});
 		const result = await h.run(['--once', '--config', h.config(), ...regionFlags, '--state-dir', h.dir(), '--audit-log', '/dev/full']);
 		const states = await h.states();
-		expect(ids.map(id => states.get(id))).toEqual(['stopped', 'stopped']);
+		expect(ids.map(id => states.get(id)), `${result.stdout}\n${result.stderr}`).toEqual(['stopped', 'stopped']);
 		expect(result.stderr).toMatch(/\/dev\/full/);
 		expect(result.stderr).toMatch(/ENOSPC|no space/i);
 		expect(result.stderr + result.stdout).not.toMatch(stackLine);
@@ -53,7 +53,7 @@ describe('fault matrix: disk full', () => {
 		const state = smallDisk(12, 4);
 		const result = await h.run(['--once', '--config', h.config(), ...regionFlags, '--state-dir', state]);
 		const states = await h.states();
-		expect(ids.map(id => states.get(id))).toEqual(['stopped', 'stopped']);
+		expect(ids.map(id => states.get(id)), `${result.stdout}\n${result.stderr}`).toEqual(['stopped', 'stopped']);
 		expect(result.stderr).toMatch(/ENOSPC|no space/i);
 		expect(result.stderr + result.stdout).not.toMatch(stackLine);
 		expect(result.code).not.toBe(0);
@@ -189,7 +189,7 @@ describe('fault matrix: agents launched again after a stop', () => {
 		let states = await h.states();
 		expect([...first, again!].map(id => states.get(id))).toEqual(['stopped', 'stopped', 'stopped']);
 		const entries = readAudit(audit);
-		expect(entries.some(entry => (entry['instanceIds'] as string[]).includes(again!) && /re-?spawn/i.test(String(entry['reason'])))).toBe(true);
+		expect(entries.some(entry => (entry['instanceIds'] as string[]).includes(again!) && (entry['kind'] === 'respawn' || /re-?spawn/i.test(String(entry['reason']))))).toBe(true);
 
 		const reset = await h.run(['reset', '-e', 'dev', '--yes', ...args]);
 		expect(reset.stderr).toBe('');
