@@ -48,7 +48,38 @@ export type Runtime = {
 	monitor: Monitor;
 	audit: AuditLog;
 	stateDir: string;
+	/** Where the engine's problem lines go: stderr, or held while the dashboard owns the terminal. */
+	reports: Reports;
+	/** Set by the headless run: called when the same unexpected poll error lasted 5 minutes. */
+	giveUp?: (error: string) => void;
 };
+
+/** The engine's problem lines: written to stderr, or held (and written after the dashboard exits). */
+export class Reports {
+	private held: string[] | undefined;
+
+	constructor(private readonly stderr: NodeJS.WriteStream) {}
+
+	write(line: string): void {
+		if (this.held) {
+			this.held.push(line);
+		} else {
+			this.stderr.write(`${line}\n`);
+		}
+	}
+
+	hold(): void {
+		this.held ??= [];
+	}
+
+	release(): void {
+		const lines = this.held ?? [];
+		this.held = undefined;
+		for (const line of lines) {
+			this.write(line);
+		}
+	}
+}
 
 function resolveEnvironments(options: Options, config: Config): string[] {
 	const configured = Object.keys(config.environments);
@@ -121,7 +152,14 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		throw new UsageError(`--audit-log ${audit.file}: cannot open it for appending (${(error as NodeJS.ErrnoException).code ?? String(error)}) — expected a writable file path`);
 	}
 
-	const monitor = new Monitor({
+	const reports = new Reports(io.stderr);
+	if (!options.headless && options.command === 'monitor' && dashboardSupported(io.stdin, io.stdout).ok) {
+		// The dashboard shows problems on its status line; stderr lines would tear its screen.
+		reports.hold();
+	}
+
+	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports};
+	runtime.monitor = new Monitor({
 		provider,
 		config,
 		monitored,
@@ -129,9 +167,16 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		state: new StateStore(stateDir),
 		audit,
 		clock: Date.now,
-		options: {dryRun: options.dryRun, readOnly: options.readOnly, actor: actorName(), paused: options.command === 'stop' || options.command === 'start'},
+		options: {
+			dryRun: options.dryRun,
+			readOnly: options.readOnly,
+			actor: actorName(),
+			paused: options.command === 'stop' || options.command === 'start',
+			report: line => reports.write(line),
+			onGiveUp: error => runtime.giveUp?.(error),
+		},
 	});
-	return {options, config, monitored, store, monitor, audit, stateDir};
+	return runtime;
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
@@ -139,14 +184,21 @@ async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 	// Billed cost is fetched at most once per refresh interval; when this run fetches it, show it.
 	const snapshot = (await runtime.monitor.settled()) ?? polled;
 	await runtime.monitor.stop();
+	// A reader that went away (`| head -0`) does not turn the result into a stack trace.
+	io.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EPIPE') {
+			io.stderr.write(`envwatch: cannot write to stdout (${error.code ?? error.message})\n`);
+		}
+	});
 	io.stdout.write(`${runtime.options.json ? JSON.stringify(toJson(snapshot)) : formatDashboard(snapshot)}\n`);
 	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
 	if (breach) {
 		return exitCodes.breach;
 	}
 
-	// Stale data is not "all clear": cron must hear that envwatch could not look.
-	return snapshot.error ? exitCodes.failure : exitCodes.ok;
+	// Stale data is not "all clear", nor is an action or decision that could not be recorded:
+	// cron must hear that envwatch could not look, or could not write down what it did.
+	return snapshot.error || snapshot.recordError ? exitCodes.failure : exitCodes.ok;
 }
 
 async function runStop(runtime: Runtime, io: Io): Promise<number> {
@@ -247,45 +299,89 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	return code;
 }
 
-async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
+const ignoreError = () => undefined;
+
+export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, store, options, audit} = runtime;
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	if (!options.headless && supported.ok) {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
-		return runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+		try {
+			return await runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+		} finally {
+			// What the status line showed, for the terminal's scrollback once the screen is gone.
+			runtime.reports.release();
+		}
 	}
 
 	if (!options.headless && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
-	const unsubscribe = printHeadless(store, line => io.stdout.write(`${line}\n`), options.json);
-	monitor.start();
 	return new Promise(resolve => {
-		const finish = (signal: NodeJS.Signals) => {
-			for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-				process.removeAllListeners(name);
+		let finished = false;
+		const finish = (code: number) => {
+			if (finished) {
+				return;
 			}
 
-			// An action under way is finished, not abandoned; a second signal abandons it (each batch
-			// done so far is already recorded, and the next start reports the rest as cut short).
-			const progress = monitor.enforcer.progress;
-			if (progress) {
-				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
+			finished = true;
+			for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+				process.off(name, onSignal);
 			}
 
 			void monitor.stop().then(() => {
 				unsubscribe();
 				audit.close();
-				// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
-				resolve(128 + (os.constants.signals[signal] ?? 0));
+				io.stdout.off('error', onWriteError);
+				io.stderr.off('error', ignoreError);
+				resolve(code);
 			});
 		};
 
+		// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
+		const onSignal = (signal: NodeJS.Signals) => {
+			// An action under way is finished, not abandoned; a second signal abandons it (each batch
+			// done so far is already recorded, and the next start reports the rest as cut short).
+			const progress = monitor.enforcer.progress;
+			if (progress && !finished) {
+				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
+			}
+
+			finish(128 + (os.constants.signals[signal] ?? 0));
+		};
+		// A reader that went away (`| head -n1`) ends the run quietly, as other CLIs do.
+		let closed = false;
+		const onWriteError = (error: NodeJS.ErrnoException) => {
+			closed = true;
+			if (error.code === 'EPIPE') {
+				finish(exitCodes.ok);
+			} else {
+				io.stderr.write(`envwatch: cannot write to stdout (${error.code ?? error.message}); stopping\n`);
+				finish(exitCodes.failure);
+			}
+		};
+
+		io.stdout.on('error', onWriteError);
+		// A closed stderr (`2>&1 | head -n1`) has no one left to tell: it must not end the guard.
+		io.stderr.on('error', ignoreError);
+		const unsubscribe = printHeadless(store, line => {
+			if (!closed && !io.stdout.destroyed) {
+				io.stdout.write(`${line}\n`);
+			}
+		}, options.json);
+		// The same unexpected error on every poll for 5 minutes: exit 1 so a supervisor restarts it.
+		runtime.giveUp = error => {
+			io.stderr.write(`envwatch: giving up: ${error}\n`);
+			finish(exitCodes.failure);
+		};
+
 		for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-			process.once(name, finish);
+			process.once(name, onSignal);
 		}
+
+		monitor.start();
 	});
 }
 

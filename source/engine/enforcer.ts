@@ -1,4 +1,5 @@
 import type {Config} from '../config/schema.js';
+import {tagOf} from '../domain/classify.js';
 import {money} from '../domain/format.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
@@ -100,8 +101,8 @@ export class Enforcer {
 		});
 		// Act only on exact matches of role and (case-insensitively) environment, whatever the provider's filter did.
 		const allowed = new Set(values.map(value => value.toLowerCase()));
-		const instances = listing.instances.filter(instance => instance.tags[this.config.roleTag.key] === this.config.roleTag.agent
-			&& allowed.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase())
+		const instances = listing.instances.filter(instance => tagOf(instance.tags, this.config.roleTag.key) === this.config.roleTag.agent
+			&& allowed.has((tagOf(instance.tags, this.config.envTagKey) ?? '').toLowerCase())
 			&& states.includes(instance.state));
 		return {instances, errors: listing.errors.map(error => `${error.region}: ${error.message}`)};
 	}
@@ -217,7 +218,12 @@ export class Enforcer {
 				}
 
 				done.push(...batch.filter(outcome => succeededStates.has(outcome.result)).map(outcome => ({id: outcome.id, region: outcome.region})));
-				this.log({type: 'action', actor: request.actor, kind: request.kind, environments, reason: `batch: ${tallyOf(batch)} (${this.progress.done}/${refs.length} done)`, instanceIds: batch.map(outcome => outcome.id), outcome: 'progress', results: batch});
+				if (this.progress.done < refs.length) {
+					// The last batch is recorded by the action's closing line, written right after it.
+					this.log({type: 'progress', actor: request.actor, kind: request.kind, environments, reason: `batch: ${tallyOf(batch)} (${this.progress.done}/${refs.length} done)`, instanceIds: batch.map(outcome => outcome.id), outcome: 'progress', results: batch});
+				}
+
+				// State writes never throw (a failure is reported as a record error): the stop goes on.
 				if (!undo && done.length > 0) {
 					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false});
 				}
@@ -250,7 +256,7 @@ export class Enforcer {
 		const acted = new Set(succeeded.map(result => result.id));
 		const changed = environments.filter(name => {
 			const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
-			return targets.some(instance => acted.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
+			return targets.some(instance => acted.has(instance.id) && values.has((tagOf(instance.tags, this.config.envTagKey) ?? '').toLowerCase()));
 		});
 		if (succeeded.length > 0) {
 			if (undo) {

@@ -112,7 +112,8 @@ describe('--once', () => {
 		expect(result.code).toBe(3);
 		const snapshot = JSON.parse(result.stdout) as Json;
 		const dev = snapshot['environments'][0] as Json;
-		expect(dev['status']).toBe('BREACH');
+		// The row shows the stop this run made (the figures are the breach's).
+		expect(dev['status']).toBe('STOPPED');
 		expect(dev['baselineUsd']).toBe(2.2);
 		expect(dev['increasePct']).toBeCloseTo(6.2, 1);
 		expect(snapshot['decisions']).toEqual([expect.objectContaining({kind: 'stop', environment: 'dev', cascade: false})]);
@@ -200,7 +201,7 @@ describe('headless', () => {
 		const snapshot = JSON.parse(stopped) as Json;
 		expect(snapshot['environments'].map((view: Json) => [view['name'], view['status']])).toEqual([['dev', 'STOPPED'], ['staging', 'LIMITED'], ['production', 'MONITOR']]);
 		for (const line of cli.lines()) {
-			expect(['snapshot', 'decision', 'action']).toContain((JSON.parse(line) as Json)['type']);
+			expect(['snapshot', 'decision', 'progress', 'action']).toContain((JSON.parse(line) as Json)['type']);
 		}
 
 		expect(await cli.stop('SIGTERM')).toBe(143);
@@ -217,5 +218,132 @@ describe('headless', () => {
 		// Still breaching on the next poll: nothing was stopped.
 		await cli.waitForLine(text => text.includes(' poll dev BREACH') && text.includes('5a'));
 		await cli.stop();
+	});
+});
+
+describe('faults: the guard never dies silently and never loses a record', () => {
+	const dirs: string[] = [];
+	afterEach(() => {
+		for (const dir of dirs.splice(0)) {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+	const dir = () => {
+		const made = tempDir();
+		dirs.push(made);
+		return made;
+	};
+
+	/** As isolatedEnv, with config and state dirs this block removes. */
+	const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+		const {AWS_PROFILE: _profile, NO_COLOR: _noColor, ...rest} = process.env;
+		return {...rest, ENVWATCH_CONFIG_DIR: dir(), ENVWATCH_STATE_DIR: dir(), ...extra};
+	};
+
+	const t = Date.now();
+	it.each([
+		['samples.json', '{"version": 1, "series": null}', 'series: null — expected an object of sample series', 'the sample history starts fresh'],
+		['samples.json', '42', 'the content: number 42 — expected an object with version, series', 'the sample history starts fresh'],
+		['samples.json', `{"version": 1, "series": {"dev": [[${t}]]}}`, 'series["dev"][0]: an array — expected a [time, usd] pair of numbers', 'the sample history starts fresh'],
+		['samples.json', `{"version": 1, "series": {"dev": [[${t}, "NaN"]]}}`, 'series["dev"][0][1]: string "NaN" — expected a cost in $/h', 'the sample history starts fresh'],
+		['samples.json', '{"version": 1, "series": {"dev": [[1, 2]]', 'malformed JSON', 'the sample history starts fresh'],
+		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": null, "dryRun": false}`, 'targets: null — expected an array of {id, region}', 'the last stop is forgotten'],
+		['last-stop.json', '"stop"', 'the content: string "stop" — expected an object with at, actor, environments, targets, dryRun', 'the last stop is forgotten'],
+		['billing.json', '{"cost": null, "calls": 2, "costUsd": 0.02, "source": "x"}', 'the content: unexpected field "source"', 'the billed-cost cache starts fresh'],
+		['billing.json', '{"cost": {"todayUsd": [], "monthToDateUsd": {}, "fetchedAt": 1}, "calls": 2, "costUsd": 0.02}', 'cost.todayUsd: an array — expected an object of costs per tag value', 'the billed-cost cache starts fresh'],
+		['billing.json', '3', 'the content: number 3 — expected an object with cost, calls, costUsd', 'the billed-cost cache starts fresh'],
+	])('a damaged %s (%s) is moved aside, reported once, and that part starts fresh', async (name, content, problem, fresh) => {
+		const state = dir();
+		fs.writeFileSync(path.join(state, name), content);
+		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env: env()});
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('Dev Environment:');
+		const lines = result.stderr.split('\n').filter(Boolean);
+		expect(lines).toHaveLength(1);
+		expect(lines[0]).toContain(`envwatch: the state file ${path.join(state, name)} is damaged (${problem}`);
+		expect(lines[0]).toContain(fresh);
+		expect(result.stderr).not.toMatch(/\n\s+at /);
+		const aside = fs.readdirSync(state).filter(file => file.startsWith(`${name}.damaged-`));
+		expect(aside).toHaveLength(1);
+		expect(aside[0]).toMatch(/\.damaged-\d{4}-\d\d-\d\dT\d{6}\.\d{3}Z$/);
+		expect(fs.readFileSync(path.join(state, aside[0]!), 'utf8')).toBe(content);
+		expect(lines[0]).toContain(`moved it aside to ${path.join(state, aside[0]!)}`);
+		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'state').map(entry => entry['reason'])).toEqual([lines[0]!.slice('envwatch: '.length)]);
+		// The next run finds nothing damaged.
+		const again = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env: env()});
+		expect(again.code).toBe(0);
+		expect(again.stderr).toBe('');
+	});
+
+	it('an environment named constructor is guarded like any other (it used to stop every poll silently)', async () => {
+		const config = dir();
+		const file = path.join(config, 'team.json');
+		fs.writeFileSync(file, JSON.stringify({environments: {constructor: {tagValues: ['ctor'], priority: 4, thresholdPct: 2, windowMinutes: 30, maxHourlyUsd: 10, agents: 'all', onBreach: 'stop'}}}));
+		const state = dir();
+		const once = await runCli(['--demo', 'calm', '--once', '--config', file, '--state-dir', state], {env: env()});
+		expect(once.stderr).toBe('');
+		expect(once.code).toBe(0);
+		expect(once.stdout).toMatch(/Constructor Environment: +ACTIVE/);
+		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--config', file, '--state-dir', state], env());
+		running.push(cli);
+		await cli.waitForLine(line => line.includes(' poll ') && line.includes('constructor ACTIVE'));
+		expect(await cli.stop('SIGTERM')).toBe(143);
+		expect(cli.stderr).toBe('');
+	});
+
+	it('--audit-log /dev/full: the run goes on, says once what it could not record, and --once exits 1', async () => {
+		const state = dir();
+		// A damaged state file gives the run something to record.
+		fs.writeFileSync(path.join(state, 'samples.json'), '[]');
+		const result = await runCli(['--demo', 'calm', '--once', '--audit-log', '/dev/full', '--state-dir', state], {env: env()});
+		expect(result.code).toBe(1);
+		expect(result.stdout).toContain('Dev Environment:');
+		expect(result.stdout).toContain('NOT RECORDED: cannot write the audit log /dev/full: ENOSPC');
+		const audit = result.stderr.split('\n').filter(line => line.includes('audit log'));
+		expect(audit).toEqual(['envwatch: cannot write the audit log /dev/full: ENOSPC: no space left on device, write; envwatch goes on guarding and reports this until a write succeeds']);
+		const json = await runCli(['--demo', 'calm', '--once', '--json', '--audit-log', '/dev/full', '--state-dir', state, '--environments', 'dev'], {env: env()});
+		expect(json.code).toBe(0); // nothing needed recording this time: nothing lost
+		expect((JSON.parse(json.stdout) as Json)['recordError']).toBeNull();
+	});
+
+	it('--once on a breach with /dev/full as the audit log: dev is still stopped, exit 3 (the breach comes first), and it says what was not recorded', async () => {
+		const state = dir();
+		fs.writeFileSync(path.join(state, 'samples.json'), JSON.stringify({version: 1, series: {dev: [[Date.now() - 600_000, 2.2]]}}));
+		const result = await runCli(['--demo', 'calm', '--once', '--json', '--audit-log', '/dev/full', '--state-dir', state], {env: env()});
+		expect(result.code).toBe(3);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		expect(snapshot['decisions']).toEqual([expect.objectContaining({kind: 'stop', environment: 'dev'})]);
+		expect(snapshot['recordError']).toMatch(/^cannot write the audit log \/dev\/full: ENOSPC/);
+		const lastStop = JSON.parse(fs.readFileSync(path.join(state, 'last-stop.json'), 'utf8')) as Json;
+		expect(lastStop['environments']).toEqual(['dev']);
+		expect(lastStop['targets']).toHaveLength(4);
+		expect(result.stderr.split('\n').filter(Boolean)).toEqual([expect.stringContaining('envwatch: cannot write the audit log /dev/full: ENOSPC')]);
+	});
+
+	it('--audit-log /dev/full during a spike: dev is still stopped, and every poll line says what is not recorded', async () => {
+		const state = dir();
+		const cli = new CliProcess(['--demo', 'dev-spike', '--headless', '--interval', '1', '--audit-log', '/dev/full', '--state-dir', state], env({ENVWATCH_DEMO_SPEED: '10'}));
+		running.push(cli);
+		await cli.waitForLine(line => line.includes('ACTION stop') && line.includes('executed'));
+		await cli.waitForLine(line => line.includes(' poll dev STOPPED') && line.includes('NOT RECORDED: cannot write the audit log /dev/full'));
+		expect(await cli.stop('SIGTERM')).toBe(143);
+		expect(cli.stderr.split('\n').filter(line => line.includes('/dev/full'))).toHaveLength(1);
+	});
+
+	it('a reader that closes after the first line (| head -n1) ends a headless run quietly, exit 0', async () => {
+		const state = dir();
+		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--state-dir', state], env());
+		running.push(cli);
+		await cli.waitForLine(line => line.includes(' poll '));
+		cli.child.stdout.destroy();
+		const code = await new Promise<number | null>(resolve => {
+			if (cli.child.exitCode === null) {
+				cli.child.on('exit', resolve);
+			} else {
+				resolve(cli.child.exitCode);
+			}
+		});
+		expect(code).toBe(0);
+		expect(cli.stderr).toBe('');
 	});
 });
