@@ -83,16 +83,82 @@ export class Reports {
 
 function resolveEnvironments(options: Options, config: Config): string[] {
 	const configured = Object.keys(config.environments);
-	if (!options.environments) {
-		return configured;
+	const isConfigured = (name: string) => Object.hasOwn(config.environments, name);
+	const problems = [
+		...(options.environments ?? []).filter(name => !isConfigured(name)).map(name => `${options.environmentsFlag} ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
+		...(options.confirm ?? []).filter(name => !isConfigured(name)).map(name => `--confirm ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
+	];
+	if (problems.length > 0) {
+		throw new UsageError(problems);
 	}
 
-	const unknown = options.environments.filter(name => !configured.includes(name));
-	if (unknown.length > 0) {
-		throw new UsageError(unknown.map(name => `--environments ${name}: not a configured environment — expected one of: ${configured.join(', ')}`));
+	return options.environments ? [...new Set(options.environments)] : configured;
+}
+
+/** Creates `dir` one level at a time (Node 20's recursive mkdir spins forever under /proc). */
+function makeDirectory(dir: string): void {
+	const missing: string[] = [];
+	for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+		let stat: fs.Stats | undefined;
+		try {
+			stat = fs.statSync(at);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				throw error;
+			}
+		}
+
+		if (stat) {
+			if (!stat.isDirectory()) {
+				throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), {code: 'ENOTDIR'});
+			}
+
+			break;
+		}
+
+		missing.unshift(at);
+		if (path.dirname(at) === at) {
+			break;
+		}
 	}
 
-	return [...new Set(options.environments)];
+	for (const at of missing) {
+		fs.mkdirSync(at);
+	}
+}
+
+/** Creates `dir` and writes and removes a small file in it; throws the OS error when it cannot. */
+function probeDirectory(dir: string): void {
+	makeDirectory(dir);
+	const probe = path.join(dir, `.envwatch-probe-${process.pid}`);
+	fs.writeFileSync(probe, 'envwatch write check\n', {flag: 'wx'});
+	fs.unlinkSync(probe);
+}
+
+function osError(error: unknown): string {
+	const {code, message} = error as NodeJS.ErrnoException;
+	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
+}
+
+/**
+ * The state dir and the audit log must be writable before anything polls: a guard that cannot
+ * record what it did must not act. The problem names where the path came from.
+ */
+function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
+	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
+	try {
+		probeDirectory(stateDir);
+	} catch (error) {
+		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
+	}
+
+	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
+	try {
+		probeDirectory(path.dirname(auditFile));
+		fs.closeSync(fs.openSync(auditFile, 'a', 0o600));
+	} catch (error) {
+		throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+	}
 }
 
 /**
@@ -143,13 +209,15 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	const monitored = resolveEnvironments(options, config);
 	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
 	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
+	checkWritable(options, io.env, stateDir, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
-	const audit = new AuditLog(options.auditLog ?? path.join(stateDir, 'audit.log'));
+	const audit = new AuditLog(auditFile);
 	try {
 		audit.open();
 	} catch (error) {
-		throw new UsageError(`--audit-log ${audit.file}: cannot open it for appending (${(error as NodeJS.ErrnoException).code ?? String(error)}) — expected a writable file path`);
+		throw new UsageError(`${options.auditLog === undefined ? 'the audit log' : '--audit-log'} ${audit.file}: cannot open it for appending (${osError(error)}) — expected a writable file path`);
 	}
 
 	const reports = new Reports(io.stderr);
@@ -171,7 +239,7 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 			dryRun: options.dryRun,
 			readOnly: options.readOnly,
 			actor: actorName(),
-			paused: options.command === 'stop' || options.command === 'start',
+			paused: options.command === 'stop' || options.command === 'start' || options.command === 'reset',
 			report: line => reports.write(line),
 			onGiveUp: error => runtime.giveUp?.(error),
 		},
@@ -202,21 +270,43 @@ async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 }
 
 async function runStop(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, options} = runtime;
+	const {monitor, options, config} = runtime;
+	const flag = options.environmentsFlag;
+	// A monitor-only environment is stopped only when the person names it: `--yes` is not enough.
+	const unnamed = runtime.monitored.filter(name => config.environments[name]!.onBreach === 'alert' && !(options.confirm ?? []).includes(name));
+	if (unnamed.length > 0 && (options.yes || !io.stdin.isTTY || !io.stdout.isTTY)) {
+		throw new UsageError(unnamed.map(name => `${flag} ${name}: ${name} is monitor only (onBreach: alert) — name it to stop it: --confirm ${name}${options.yes ? ' (--yes alone is not enough)' : ''}; nothing was stopped`));
+	}
+
 	const snapshot = await monitor.poll();
 	let failed = false;
 	for (const name of runtime.monitored) {
 		const view = snapshot.environments.find(item => item.name === name)!;
 		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
+		if (listed.errors.length > 0) {
+			io.stderr.write(`envwatch: stop ${name} not done: cannot list its agents (${listed.errors.join('; ')})\n`);
+			failed = true;
+			continue;
+		}
+
 		const ids = listed.instances.map(instance => instance.id);
-		const saves = listed.instances.reduce((sum, instance) => sum + (runtime.config.prices[instance.type] ?? 0), 0);
-		const blast = `${ids.length} agent${ids.length === 1 ? '' : 's'} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h of ${money(view.hourlyUsd)}/h`;
-		if (!(await confirm(io, options, `Stop ${blast}?`, `--stop-env ${name}: refusing to stop ${blast}`))) {
+		const saves = listed.instances.reduce((sum, instance) => sum + (Object.hasOwn(config.prices, instance.type) ? config.prices[instance.type]! : 0), 0);
+		// Stale figures are shown as unknown, never as $0.
+		const of = view.stale ? `of an unknown total (${view.stale})` : `of ${money(view.hourlyUsd)}/h`;
+		const blast = `${plural(ids.length, 'agent')} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h ${of}`;
+		let typed = (options.confirm ?? []).includes(name) ? name : undefined;
+		if (config.environments[name]!.onBreach === 'alert' && typed === undefined) {
+			typed = await ask(io, options, `${name} is monitor only. Stop ${blast}? Type ${name} to confirm:`);
+			if (typed !== name) {
+				io.stdout.write(`Not stopped: ${name} (the name was not typed).\n`);
+				continue;
+			}
+		} else if (!(await confirm(io, options, `Stop ${blast}?`, `${flag === '--stop-env' ? '--stop-env' : 'stop'} ${name}: refusing to stop ${blast}`))) {
 			io.stdout.write(`Not stopped: ${name}.\n`);
 			continue;
 		}
 
-		const result = await monitor.command({kind: 'stop', environment: name});
+		const result = await monitor.command({kind: 'stop', environment: name, ...(typed === undefined ? {} : {confirm: typed})});
 		if (result) {
 			io.stdout.write(`${options.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
 			failed ||= result.outcome === 'failed';
@@ -225,6 +315,45 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 
 	await monitor.stop();
 	return failed ? exitCodes.failure : exitCodes.ok;
+}
+
+/** Resets tripped breakers (`envwatch reset -e dev`): agents may run there again without being stopped. */
+async function runReset(runtime: Runtime, io: Io): Promise<number> {
+	const {monitor, options} = runtime;
+	await monitor.poll();
+	let code: number = exitCodes.ok;
+	for (const name of runtime.monitored) {
+		const breaker = runtime.store.getSnapshot()?.environments.find(view => view.name === name)?.breaker;
+		if (!breaker) {
+			io.stdout.write(`${name}: not held (its breaker is not tripped); nothing to reset.\n`);
+			continue;
+		}
+
+		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
+		if (!(await confirm(io, options, `${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
+			io.stdout.write(`Not reset: ${name}.\n`);
+			continue;
+		}
+
+		const result = await monitor.command({kind: 'reset', environment: name});
+		if (result?.outcome === 'refused') {
+			io.stderr.write(`envwatch: ${result.summary}\n`);
+			code = exitCodes.failure;
+		} else {
+			io.stdout.write(`${name}: breaker reset; agents may run there again.\n`);
+		}
+	}
+
+	await monitor.stop();
+	return code;
+}
+
+/** Asks for a typed answer on the terminal (the caller checked there is one). */
+async function ask(io: Io, options: Options, question: string): Promise<string> {
+	const prompt = readline.createInterface({input: io.stdin, output: io.stdout});
+	const answer = await prompt.question(`${options.dryRun ? '[dry run] ' : ''}${question} `);
+	prompt.close();
+	return answer.trim();
 }
 
 /** Asks on the terminal; without one, refuses (exit 2) unless --yes was given. */
@@ -385,10 +514,16 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	});
 }
 
+/** `config show`: the effective configuration and the layers it came from (later wins). */
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
-	const sources = layers.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.label === 'store' && !fs.existsSync(layer.path) ? ' (not created yet)' : ''}` : ''}`);
-	return `// effective configuration, from (later wins):\n${sources.join('\n')}\n${JSON.stringify(config, null, 2)}`;
+	const sources = layers.map(layer => ({label: layer.label, ...(layer.path ? {path: layer.path, exists: fs.existsSync(layer.path)} : {})}));
+	if (options.json) {
+		return JSON.stringify({config, layers: sources}, null, 2);
+	}
+
+	const lines = sources.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.exists ? '' : ' (not created yet)'}` : ''}`);
+	return `// effective configuration, from (later wins):\n${lines.join('\n')}\n${JSON.stringify(config, null, 2)}`;
 }
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
@@ -441,6 +576,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 				return await runStart(runtime, io);
 			}
 
+			case 'reset': {
+				return await runReset(runtime, io);
+			}
+
 			default: {
 				return await runMonitor(runtime, io);
 			}
@@ -449,7 +588,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 		await runtime?.monitor.stop().catch(() => undefined);
 		runtime?.audit.close();
 		if (error instanceof UsageError) {
-			io.stderr.write(`envwatch: ${error.problems.length > 1 ? `${error.problems.length} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
+			io.stderr.write(`envwatch: ${error.total > 1 ? `${error.total} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
 			return exitCodes.usage;
 		}
 
