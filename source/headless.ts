@@ -49,7 +49,7 @@ function verdict(view: EnvironmentView): string {
 	return `(${threshold}${warming})${cap} ${mark}`;
 }
 
-/** The seed's dashboard wording, for `--once` and anyone reading cron mail. */
+/** The classic status-report wording (ENVIRONMENT STATUS DASHBOARD), for `--once` and anyone reading cron mail. */
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
