@@ -112,6 +112,27 @@ describe('notifications from the CLI', () => {
 		expectNoSecret([result.stdout, result.stderr, shown.stdout, shown.stderr], [state, env['ENVWATCH_STATE_DIR']!, env['ENVWATCH_CONFIG_DIR']!]);
 	});
 
+	it('a hanging webhook does not hold up the stop: it is done and printed while the request hangs; the exit waits at most 20 s, recording it as dropped', {timeout: 90_000}, async () => {
+		const server = await receiver();
+		server.answer = () => 'hang';
+		const {env, state} = setup(server);
+		const config = path.join(env['ENVWATCH_CONFIG_DIR']!, 'hang.json');
+		fs.writeFileSync(config, JSON.stringify({notify: [{type: 'webhook', name: 'slow', url: `${server.url}/hook`}]}));
+		const cli = new CliProcess(['--demo', '--stop-env', 'dev', '--yes', '--config', config, '--state-dir', state], env);
+		running.push(cli);
+		const exited = new Promise<number | null>(resolve => cli.child.on('close', resolve));
+		await cli.waitForLine(line => line.startsWith('stopped 4/4 agents in dev'));
+		// The stop is complete and recorded while the target has the notification and has not answered.
+		const audit = path.join(state, 'audit.log');
+		expect(auditLines(audit).filter(entry => entry['type'] === 'action').map(entry => [entry['kind'], entry['outcome']])).toEqual([['stop', 'executed']]);
+		await server.waitFor(received => received.length === 1);
+		expect(server.hanging).toHaveLength(1);
+		expect(await exited).toBe(0);
+		expect(cli.stderr).toContain('envwatch: delivering 1 notification before exiting (at most 20s)');
+		expect(cli.stderr).toMatch(/envwatch: stop notification to slow \(webhook\): dropped: envwatch exited before it could be delivered/);
+		expect(auditLines(audit).filter(entry => entry['type'] === 'notify').map(entry => entry['outcome'].split(':')[0])).toEqual(['dropped']);
+	});
+
 	it('a literal secret in the configuration is not printed by config show, nor a bad one quoted in the error', async () => {
 		const server = await receiver();
 		const {env} = setup(server);
