@@ -4,7 +4,7 @@ import type {AuditEntry} from '../../source/engine/audit.js';
 import {resolveTargets, type NotifyTargetConfig} from '../../source/notify/config.js';
 import {attachNotifier} from '../../source/notify/attach.js';
 import {attachMetrics} from '../../source/metrics/attach.js';
-import type {Notifier} from '../../source/notify/notifier.js';
+import {Notifier} from '../../source/notify/notifier.js';
 import {withNotifyStatus} from '../../source/notify/status.js';
 import {statusText} from '../../source/ui/components/StatusLine.js';
 import {useReceivers, type Receiver} from '../helpers/receiver.js';
@@ -167,6 +167,32 @@ describe('delivery', () => {
 			'failed: HTTP 404 (no such hook)',
 			'gave-up: HTTP 200 but the answer is not Slack\'s "ok" (<html>login</html>)',
 		]);
+	});
+
+	it('an error that quotes the target\'s URL or key is recorded and reported with them as ***', async () => {
+		// Node's fetch does not quote the URL in its errors; a sender that does (as another HTTP client
+		// or a proxy's answer might) stands in for it here: the one case a real receiver cannot produce.
+		const sim = start({scenario: 'dev-spike'});
+		const problems: string[] = [];
+		const targets = resolveTargets([
+			{type: 'webhook', name: 'odd', url: {env: 'HOOK'}, events: ['stop']},
+			{type: 'pagerduty', name: 'pd', routingKey: {env: 'KEY'}, events: ['stop']},
+		], {HOOK: 'https://hooks.example.com/services/T0SECRET/B0SECRET/xoxTOKEN9', KEY: 'R0UTE-KEY-SECRET-77'}, problems);
+		expect(problems).toEqual([]);
+		const reports: string[] = [];
+		const notifier = new Notifier(targets, {
+			host: 'guard-host',
+			attempts: 1,
+			send: async target => {
+				throw new Error(target.type === 'pagerduty' ? `rejected routing key ${target.routingKey}` : `cannot reach ${target.type === 'webhook' ? target.url : ''} (path /services/T0SECRET/B0SECRET/xoxTOKEN9)`);
+			},
+			record: outcome => reports.push(`${outcome.target}: ${outcome.error ?? ''}`),
+		});
+		sim.audit.onAppend(notifier.handle);
+		await devStop(sim);
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(reports.sort()).toEqual(['odd: cannot reach *** (path ***)', 'pd: rejected routing key ***']);
+		expect(JSON.stringify(notifier.health())).not.toMatch(/SECRET|xoxTOKEN9/);
 	});
 
 	it('a hanging target does not delay the stop: the stop is done while the target still holds the request', async () => {
