@@ -301,7 +301,7 @@ function createNotifier(options: Options, targets: NotifyTarget[], parts: {store
  * `--metrics-listen`: /metrics and /healthz, fed by the snapshots, the audit log and the notifier.
  * Listening comes before the first poll: a port in use is a usage error with nothing polled.
  */
-async function startMetrics(runtime: Runtime): Promise<MetricsServer | undefined> {
+export async function startMetrics(runtime: Runtime): Promise<MetricsServer | undefined> {
 	const address = runtime.options.metricsListen;
 	if (!address) {
 		return undefined;
@@ -365,7 +365,7 @@ async function notifyTest(options: Options, io: Io): Promise<number> {
 }
 
 /** Waits (bounded) for queued notifications before the process ends; what is left is recorded as dropped. */
-async function flushNotifications(runtime: Runtime | undefined, io: Io): Promise<void> {
+export async function flushNotifications(runtime: Runtime | undefined, io: Io): Promise<void> {
 	const notifier = runtime?.notifier;
 	if (!notifier) {
 		return;
