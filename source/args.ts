@@ -12,6 +12,8 @@ export const help = `
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch doctor                                    preflight checks against the AWS account
+    $ envwatch serve [--socket-group GROUP]              run the engine as a service; dashboards attach to it
+    $ envwatch status                                    who runs the engine on the state dir, who is attached
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
@@ -29,6 +31,7 @@ export const help = `
     --yes, -y           Confirm --stop-env / stop / start without asking
     --state-dir DIR     Where sample history, last stop and billing cache live
     --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
+    --socket-group G    Group of <state-dir>/envwatch.sock (mode 0660): who may attach and act
     --profile NAME      AWS profile
     --region REGION     AWS region (repeatable; overrides configured regions)
     --endpoint-url URL  AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL* work too
@@ -54,6 +57,7 @@ const flagSpec = {
 	count: {type: 'string'},
 	stateDir: {type: 'string'},
 	auditLog: {type: 'string'},
+	socketGroup: {type: 'string'},
 	profile: {type: 'string'},
 	region: {type: 'string', isMultiple: true},
 	endpointUrl: {type: 'string'},
@@ -63,7 +67,7 @@ const flagSpec = {
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'config-path' | 'config-show' | 'doctor';
+export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'config-path' | 'config-show' | 'doctor' | 'serve' | 'status';
 
 export type Options = {
 	command: Command;
@@ -80,6 +84,8 @@ export type Options = {
 	count: number | undefined;
 	stateDir: string | undefined;
 	auditLog: string | undefined;
+	/** `--socket-group`: the group the engine's socket is given to. */
+	socketGroup: string | undefined;
 	profile: string | undefined;
 	regions: string[] | undefined;
 	endpointUrl: string | undefined;
@@ -165,9 +171,11 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		command = 'stop';
 	} else if (word === 'start') {
 		command = 'start';
+	} else if (word === 'serve' || word === 'status') {
+		command = word;
 	} else if (word !== undefined) {
-		const near = closest(word, ['config', 'doctor', 'stop', 'start']);
-		problems.push(`${word}: unknown command — expected one of: config, doctor, start, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
+		const near = closest(word, ['config', 'doctor', 'stop', 'start', 'serve', 'status']);
+		problems.push(`${word}: unknown command — expected one of: config, doctor, serve, start, status, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
 	}
 
 	if (input.length > 0) {
@@ -236,9 +244,13 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		}
 	}
 
-	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
+	if (flags.socketGroup !== undefined && command !== 'serve' && command !== 'monitor') {
+		problems.push('--socket-group: only with serve or the dashboard (the processes that serve the socket)');
+	}
+
+	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--socket-group', flags.socketGroup], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
 		if (value !== undefined && value.trim() === '') {
-			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : 'a path'}`);
+			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : flag === '--socket-group' ? 'a group name or gid' : 'a path'}`);
 		}
 	}
 
@@ -276,6 +288,7 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		count,
 		stateDir: flags.stateDir,
 		auditLog: flags.auditLog,
+		socketGroup: flags.socketGroup,
 		profile: flags.profile,
 		regions: flags.region && flags.region.length > 0 ? split(flags.region) : undefined,
 		endpointUrl: flags.endpointUrl,

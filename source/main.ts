@@ -8,7 +8,7 @@ import type {Config} from './config/schema.js';
 import {checkStart, launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
-import {AuditLog} from './engine/audit.js';
+import type {AuditLog} from './engine/audit.js';
 import {Monitor} from './engine/monitor.js';
 import {plural} from './engine/enforcer.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
@@ -20,6 +20,9 @@ import {createProvider} from './providers/index.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
+import {OriginAuditLog} from './serve/origin.js';
+import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
+import {onceRemote, printStatus, startRemote, stopRemote} from './serve/cli.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -86,7 +89,12 @@ function demoStateDir(): string {
 	return fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-'));
 }
 
-async function createRuntime(options: Options, io: Io): Promise<Runtime> {
+/** The state dir of this run: --state-dir, else a fresh one for a demo, else the user's. */
+function resolveStateDir(options: Options, io: Io): string {
+	return options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+}
+
+async function createRuntime(options: Options, io: Io, stateDir: string): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
 		flags['pollIntervalSeconds'] = options.intervalSeconds;
@@ -110,11 +118,10 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	}
 
 	const monitored = resolveEnvironments(options, config);
-	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
-	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
-	const audit = new AuditLog(options.auditLog ?? path.join(stateDir, 'audit.log'));
+	const audit: AuditLog = new OriginAuditLog(options.auditLog ?? path.join(stateDir, 'audit.log'));
 	try {
 		audit.open();
 	} catch (error) {
@@ -247,21 +254,47 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	return code;
 }
 
-async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, store, options, audit} = runtime;
+/**
+ * The dashboard, headless mode and `serve`: attached to the server on the state dir when one
+ * answers, else running the engine here and serving the same socket (so a second dashboard
+ * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
+ */
+async function runMonitor(options: Options, io: Io, stateDir: string): Promise<number> {
+	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
-	if (!options.headless && supported.ok) {
-		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
-		const {runDashboard} = await import('./ui/run.js');
-		return runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+	const dashboard = !serve && !options.headless && supported.ok;
+	const log = dashboard ? () => undefined : (line: string) => io.stderr.write(`envwatch: ${line}\n`);
+	const session = new EngineSession({
+		stateDir,
+		mode: serve ? 'serve' : dashboard ? 'dashboard' : 'headless',
+		client: 'dashboard',
+		actor: actorName(),
+		version,
+		group: options.socketGroup,
+		createEngine: async () => createRuntime(options, io, stateDir),
+		log,
+		serveOnly: serve,
+		readOnly: options.readOnly,
+	});
+	const where = await session.open();
+	if (where === 'running' && !dashboard) {
+		log(`${serve ? 'serving' : 'running the engine; dashboards attach on'} ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
+	} else if (where === 'attached' && !dashboard) {
+		log(`attached to ${session.attachedTo!.mode} pid ${session.attachedTo!.pid} (${session.attachedTo!.host}) on ${socketPathOf(stateDir)}`);
 	}
 
-	if (!options.headless && !supported.ok) {
+	if (dashboard) {
+		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
+		const {runDashboard} = await import('./ui/run.js');
+		return runDashboard({store: session.store, monitor: session, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+	}
+
+	if (!options.headless && !serve && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
-	const unsubscribe = printHeadless(store, line => io.stdout.write(`${line}\n`), options.json);
-	monitor.start();
+	const unsubscribe = printHeadless(session.store, line => io.stdout.write(`${line}\n`), options.json);
+	session.start();
 	return new Promise(resolve => {
 		const finish = (signal: NodeJS.Signals) => {
 			for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -270,14 +303,13 @@ async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 
 			// An action under way is finished, not abandoned; a second signal abandons it (each batch
 			// done so far is already recorded, and the next start reports the rest as cut short).
-			const progress = monitor.enforcer.progress;
+			const progress = session.monitor?.enforcer.progress;
 			if (progress) {
 				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
 			}
 
-			void monitor.stop().then(() => {
+			void session.stop().then(() => {
 				unsubscribe();
-				audit.close();
 				// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
 				resolve(128 + (os.constants.signals[signal] ?? 0));
 			});
@@ -289,6 +321,34 @@ async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 	});
 }
 
+/**
+ * `--once`, `stop` and `start`: through the running server when there is one (no second poll, no
+ * race), else with the engine lock taken for this run.
+ */
+async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
+	const command = options.command as 'once' | 'stop' | 'start';
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName()});
+	if (found.kind === 'attached') {
+		const {remote} = found;
+		try {
+			const ask = async (question: string, refusal: string) => confirm(io, options, question, refusal);
+			return command === 'once' ? await onceRemote(remote, options, io) : command === 'stop' ? await stopRemote(remote, options, io, ask) : await startRemote(remote, options, io, ask);
+		} finally {
+			remote.close();
+		}
+	}
+
+	let runtime: Runtime | undefined;
+	try {
+		runtime = await createRuntime(options, io, stateDir);
+		return command === 'once' ? await runOnce(runtime, io) : command === 'stop' ? await runStop(runtime, io) : await runStart(runtime, io);
+	} finally {
+		await runtime?.monitor.stop().catch(() => undefined);
+		runtime?.audit.close();
+		found.lock.release();
+	}
+}
+
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
 	const sources = layers.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.label === 'store' && !fs.existsSync(layer.path) ? ' (not created yet)' : ''}` : ''}`);
@@ -297,7 +357,6 @@ function describeLayers(options: Options, io: Io): string {
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-	let runtime: Runtime | undefined;
 	try {
 		const options = parseArgs(argv, version);
 		if (options.help) {
@@ -331,27 +390,28 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			}
 		}
 
-		runtime = await createRuntime(options, io);
+		const stateDir = resolveStateDir(options, io);
 		switch (options.command) {
-			case 'once': {
-				return await runOnce(runtime, io);
+			case 'status': {
+				return await printStatus(stateDir, actorName(), io);
 			}
 
-			case 'stop': {
-				return await runStop(runtime, io);
-			}
-
+			case 'once':
+			case 'stop':
 			case 'start': {
-				return await runStart(runtime, io);
+				return await runCommand(options, io, stateDir);
 			}
 
 			default: {
-				return await runMonitor(runtime, io);
+				return await runMonitor(options, io, stateDir);
 			}
 		}
 	} catch (error) {
-		await runtime?.monitor.stop().catch(() => undefined);
-		runtime?.audit.close();
+		if (error instanceof EngineBusy) {
+			io.stderr.write(`envwatch: ${error.message}\n`);
+			return exitCodes.failure;
+		}
+
 		if (error instanceof UsageError) {
 			io.stderr.write(`envwatch: ${error.problems.length > 1 ? `${error.problems.length} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
 			return exitCodes.usage;

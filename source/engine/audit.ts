@@ -11,7 +11,11 @@ export type AuditEntry = {
 	actor: string;
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
 		/** A re-spawn stopped again, a breaker reset, an action found cut short at start-up, samples dropped for a clock step. */
-		| 'respawn' | 'reset' | 'interrupted' | 'clock';
+		| 'respawn' | 'reset' | 'interrupted' | 'clock'
+		/** This process took over the engine from one that exited (`envwatch serve`, attached dashboards). */
+		| 'takeover';
+	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
+	via?: 'socket';
 	environments: string[];
 	reason: string;
 	/** The measured figures behind the decision. */
