@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type {Command} from '../engine/monitor.js';
+import {UsageError} from '../errors.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import {withOrigin} from './origin.js';
 import {encode, LineSplitter, parseClientMessage, type ClientInfo, type CommandResult, type ServerInfo, type ServerMessage, type StatusReport} from './protocol.js';
@@ -73,7 +74,7 @@ export class EngineServer {
 	static async listen(options: ServerOptions): Promise<EngineServer> {
 		const gid = options.group === undefined ? undefined : resolveGroup(options.group);
 		if (options.group !== undefined && gid === undefined) {
-			throw new Error(`--socket-group ${options.group}: no such group on this host — expected a group name from /etc/group or a numeric gid`);
+			throw new UsageError(`--socket-group ${options.group}: no such group on this host — expected a group name from /etc/group or a numeric gid`);
 		}
 
 		fs.rmSync(options.socketPath, {force: true});
@@ -102,7 +103,7 @@ export class EngineServer {
 				fs.chownSync(options.socketPath, -1, gid);
 			} catch (error) {
 				await instance.close('could not set the socket group');
-				throw new Error(`--socket-group ${options.group}: cannot give ${options.socketPath} to it (${(error as NodeJS.ErrnoException).code ?? String(error)}) — the user running envwatch must be a member of that group`);
+				throw new UsageError(`--socket-group ${options.group}: cannot give ${options.socketPath} to it (${(error as NodeJS.ErrnoException).code ?? String(error)}) — the user running envwatch must be a member of that group`);
 			}
 		}
 
