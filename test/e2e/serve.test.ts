@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
+import {spawn} from 'node:child_process';
+import os from 'node:os';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {ec2, launch, motoEnv, useFaultProxy, useMoto} from '../helpers/moto.js';
@@ -197,4 +199,41 @@ describe('envwatch serve', () => {
 		expect(result.stdout).toMatch(/stopped 2\/2 agents in dev/);
 		expect(result.code).toBe(0);
 	}, 60_000);
+});
+
+describe('the engine lock, without a server', () => {
+	it('a lock held by a live process whose socket does not answer: --once and status name its pid, exit 1, the lock stays', async () => {
+		const {state} = setup();
+		const holder = spawn('sleep', ['60']);
+		try {
+			fs.mkdirSync(state, {recursive: true});
+			const lock = JSON.stringify({version: 1, pid: holder.pid, host: os.hostname(), since: Date.now(), heartbeatAt: Date.now(), mode: 'serve', token: 'theirs'});
+			fs.writeFileSync(path.join(state, 'envwatch.lock'), lock);
+			const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
+			expect(once.code).toBe(1);
+			expect(once.stderr).toContain(`held by pid ${holder.pid} on ${os.hostname()} (serve`);
+			expect(once.stderr).toContain('does not answer');
+			expect(once.stdout).toBe('');
+			expect(fs.readFileSync(path.join(state, 'envwatch.lock'), 'utf8')).toBe(lock);
+			const status = await runCli(['status', '--state-dir', state]);
+			expect(status.code).toBe(1);
+			expect(status.stdout).toContain(`engine: held by pid ${holder.pid}`);
+		} finally {
+			holder.kill('SIGKILL');
+		}
+	}, 30_000);
+
+	it('a lock left by a killed process is taken over; --once releases it when done', async () => {
+		const {state} = setup();
+		const gone = spawn(process.execPath, ['-e', '']);
+		await new Promise(resolve => gone.on('close', resolve));
+		fs.mkdirSync(state, {recursive: true});
+		fs.writeFileSync(path.join(state, 'envwatch.lock'), JSON.stringify({version: 1, pid: gone.pid, host: os.hostname(), since: 1, heartbeatAt: 1, mode: 'serve', token: 'dead'}));
+		const status = await runCli(['status', '--state-dir', state]);
+		expect(status.stdout).toContain(`a stale lock is left from pid ${gone.pid}`);
+		const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
+		expect(once.stderr).toBe('');
+		expect(once.code).toBe(0);
+		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
+	}, 30_000);
 });
