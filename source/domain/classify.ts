@@ -1,5 +1,13 @@
 import {BILLED_STATES, type EnvironmentPolicy, type Instance, type RawInstance, type Role, type Spend} from './types.js';
 
+/**
+ * An instance's tag value, or undefined: tag keys come from the outside (the instance, the config),
+ * so a key such as `constructor` must never find an inherited member.
+ */
+export function tagOf(tags: Readonly<Record<string, string>>, key: string): string | undefined {
+	return Object.hasOwn(tags, key) ? tags[key] : undefined;
+}
+
 export type TagConfig = {
 	envTagKey: string;
 	roleTag: {key: string; agent: string; monitor: string};
@@ -18,8 +26,8 @@ export function environmentIndex(environments: Record<string, Pick<EnvironmentPo
 }
 
 export function classify(raw: RawInstance, tags: TagConfig, index: Map<string, string>): Instance {
-	const value = raw.tags[tags.envTagKey];
-	const roleValue = raw.tags[tags.roleTag.key];
+	const value = tagOf(raw.tags, tags.envTagKey);
+	const roleValue = tagOf(raw.tags, tags.roleTag.key);
 	const role: Role = roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other';
 	return {...raw, environment: value === undefined ? undefined : index.get(value.toLowerCase()), role};
 }
@@ -56,7 +64,7 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 			continue;
 		}
 
-		const tagValue = instance.tags[tags.envTagKey];
+		const tagValue = tagOf(instance.tags, tags.envTagKey);
 		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
 		let spend: Spend;
 		if (name === undefined) {
@@ -70,7 +78,7 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 			spend = byEnvironment.get(name)!;
 		}
 
-		const roleValue = instance.tags[tags.roleTag.key];
+		const roleValue = tagOf(instance.tags, tags.roleTag.key);
 		const price = prices[instance.type];
 		spend.instancesRunning++;
 		if (price === undefined) {

@@ -6,7 +6,8 @@ export type AuditEntry = {
 	/** ISO time. */
 	at: string;
 	seq: number;
-	type: 'decision' | 'action';
+	/** `progress`: one batch of a paced action, written as it completes (the `action` line closes it). */
+	type: 'decision' | 'action' | 'progress';
 	/** `auto`, or the OS user@host who pressed the key or ran the command. */
 	actor: string;
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'

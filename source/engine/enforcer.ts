@@ -1,4 +1,5 @@
 import type {Config} from '../config/schema.js';
+import {tagOf} from '../domain/classify.js';
 import {money} from '../domain/format.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
@@ -100,8 +101,8 @@ export class Enforcer {
 		});
 		// Act only on exact matches of role and (case-insensitively) environment, whatever the provider's filter did.
 		const allowed = new Set(values.map(value => value.toLowerCase()));
-		const instances = listing.instances.filter(instance => instance.tags[this.config.roleTag.key] === this.config.roleTag.agent
-			&& allowed.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase())
+		const instances = listing.instances.filter(instance => tagOf(instance.tags, this.config.roleTag.key) === this.config.roleTag.agent
+			&& allowed.has((tagOf(instance.tags, this.config.envTagKey) ?? '').toLowerCase())
 			&& states.includes(instance.state));
 		return {instances, errors: listing.errors.map(error => `${error.region}: ${error.message}`)};
 	}
@@ -193,7 +194,11 @@ export class Enforcer {
 		const inFlight = {kind: request.kind, environments, at: this.clock(), actor: request.actor, planned: refs.length, done: 0};
 		this.progress = {kind: request.kind, environments, planned: refs.length, done: 0};
 		if (!this.options.dryRun) {
-			this.state.saveActionInFlight(inFlight);
+			try {
+				this.state.saveActionInFlight(inFlight);
+			} catch (error) {
+				this.log({type: 'decision', actor: 'auto', kind: 'hold', environments, reason: `could not mark this ${request.kind} as under way in the state dir (a kill now would not be reported on restart): ${messageOf(error)}`, instanceIds: []});
+			}
 		}
 
 		const act = {
@@ -217,12 +222,21 @@ export class Enforcer {
 				}
 
 				done.push(...batch.filter(outcome => succeededStates.has(outcome.result)).map(outcome => ({id: outcome.id, region: outcome.region})));
-				this.log({type: 'action', actor: request.actor, kind: request.kind, environments, reason: `batch: ${tallyOf(batch)} (${this.progress.done}/${refs.length} done)`, instanceIds: batch.map(outcome => outcome.id), outcome: 'progress', results: batch});
-				if (!undo && done.length > 0) {
-					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false});
+				if (this.progress.done < refs.length) {
+					// The last batch is recorded by the action's closing line, written right after it.
+					this.log({type: 'progress', actor: request.actor, kind: request.kind, environments, reason: `batch: ${tallyOf(batch)} (${this.progress.done}/${refs.length} done)`, instanceIds: batch.map(outcome => outcome.id), outcome: 'progress', results: batch});
 				}
 
-				this.state.saveActionInFlight({...inFlight, done: this.progress.done});
+				try {
+					if (!undo && done.length > 0) {
+						this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false});
+					}
+
+					this.state.saveActionInFlight({...inFlight, done: this.progress.done});
+				} catch (error) {
+					// Stopping spend comes first: the stop goes on, the missing record is reported.
+					this.log({type: 'decision', actor: 'auto', kind: 'hold', environments, reason: `could not record the progress of this ${request.kind} in the state dir: ${messageOf(error)}`, instanceIds: []});
+				}
 			},
 		};
 		try {
@@ -234,7 +248,11 @@ export class Enforcer {
 		} finally {
 			this.progress = undefined;
 			if (!this.options.dryRun) {
-				this.state.saveActionInFlight(undefined);
+				try {
+					this.state.saveActionInFlight(undefined);
+				} catch {
+					// Left behind, it is reported as cut short on the next start: loud, and harmless.
+				}
 			}
 		}
 
@@ -250,7 +268,7 @@ export class Enforcer {
 		const acted = new Set(succeeded.map(result => result.id));
 		const changed = environments.filter(name => {
 			const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
-			return targets.some(instance => acted.has(instance.id) && values.has((instance.tags[this.config.envTagKey] ?? '').toLowerCase()));
+			return targets.some(instance => acted.has(instance.id) && values.has((tagOf(instance.tags, this.config.envTagKey) ?? '').toLowerCase()));
 		});
 		if (succeeded.length > 0) {
 			if (undo) {

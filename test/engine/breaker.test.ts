@@ -61,6 +61,46 @@ describe('the breaker', () => {
 		expect(sim.store.getSnapshot()!.environments[0]!.breaker).toBeNull();
 	});
 
+	it('each batch of a stop is recorded as it completes: the audit log and the last stop hold it while the next batch is still out', async () => {
+		let release: () => void = () => undefined;
+		const gate = new Promise<void>(resolve => {
+			release = resolve;
+		});
+		let batches = 0;
+		const sim = start({
+			scenario: 'calm',
+			// Holds the second batch (dev's us-west-2 agents) at its scope re-check, as a slow, paced stop would.
+			wrap: fleet => ({
+				list: async query => fleet.list(query),
+				start: async (targets, options) => fleet.start(targets, options),
+				stop: async (targets, options) => fleet.stop(targets, {...options, recheck: async batch => {
+					if (++batches === 2) {
+						await gate;
+					}
+
+					return options.recheck!(batch);
+				}}),
+			}),
+		});
+		await sim.poll();
+		const stopping = sim.monitor.command({kind: 'stop', environment: 'dev'});
+		// Wait (without a deadline that load could miss) until the second batch is held at its re-check.
+		while (batches < 2) {
+			await new Promise(resolve => setTimeout(resolve, 5));
+		}
+
+		const progress = sim.auditLines().filter(line => line.type === 'progress');
+		expect(progress).toHaveLength(1);
+		expect(progress[0]!.reason).toMatch(/^batch: 2 stopping \(2\/4 done\)$/);
+		expect(sim.state.loadLastStop()?.targets).toHaveLength(2);
+		expect(sim.state.loadActionInFlight()).toMatchObject({kind: 'stop', environments: ['dev'], planned: 4, done: 2});
+		expect(sim.monitor.enforcer.progress).toMatchObject({planned: 4, done: 2});
+		release();
+		await stopping;
+		expect(sim.state.loadLastStop()?.targets).toHaveLength(4);
+		expect(sim.state.loadActionInFlight()).toBeUndefined();
+	});
+
 	it('a stop cut short by a kill is reported on the next start, and its environment stays held: agents left running are stopped', async () => {
 		const sim = start({scenario: 'calm'});
 		await sim.poll();

@@ -206,7 +206,8 @@ describe('automatic actions in the loop', () => {
 		const at = sim.clock.nowMs;
 		await sim.poll();
 		const lines = sim.auditLines();
-		expect(lines.filter(entry => entry.kind === 'stop').map(entry => entry.at)).toEqual([new Date(at).toISOString(), new Date(at).toISOString()]);
+		// The decision, one progress line for the first region's batch (dev spans two), the closing action.
+		expect(lines.filter(entry => entry.kind === 'stop').map(entry => [entry.type, entry.at])).toEqual([['decision', new Date(at).toISOString()], ['progress', new Date(at).toISOString()], ['action', new Date(at).toISOString()]]);
 		expect(lines.map(entry => entry.seq)).toEqual(lines.map((_, index) => index + 1));
 	});
 });

@@ -129,7 +129,7 @@ describe('modes', () => {
 		}
 
 		expect(after[stagingAgent]).toBe('stopped');
-		expect(sim.auditLines().filter(entry => entry.kind === 'undo').map(entry => [entry.type, entry.actor])).toEqual([['decision', 'tester@jump'], ['action', 'tester@jump']]);
+		expect(sim.auditLines().filter(entry => entry.kind === 'undo').map(entry => [entry.type, entry.actor])).toEqual([['decision', 'tester@jump'], ['progress', 'tester@jump'], ['action', 'tester@jump']]);
 		// Undone: a second undo has nothing to do.
 		expect(await sim.monitor.command({kind: 'undo'})).toMatchObject({outcome: 'nothing-to-do'});
 	});

@@ -5,13 +5,14 @@ import {expect, test} from 'vitest';
 import {CachedBilling} from '../../source/engine/billing.js';
 import {StateStore} from '../../source/engine/state.js';
 import {CostExplorerBilling, parseCostResults, period, tagValueOf} from '../../source/providers/aws/billing.js';
-import {seedCostAndUsage, testCredentials, useMoto} from '../helpers/moto.js';
+import {seedCostAndUsage, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 // Cost Explorer through the real SDK client against moto_server. moto tracks no cost, so its
 // answers are queued with POST /moto-api/static/ce/cost-and-usage-results; moto hands them out
 // in order, one per distinct request body (so the second page, which carries NextPageToken,
 // gets the second answer).
 const moto = useMoto();
+const proxy = useFaultProxy(moto);
 const now = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 function group(value: string, amount: string) {
@@ -57,6 +58,7 @@ test('the engine cache fetches once per refresh interval, counts every page, and
 	expect(restarted.view().cost?.todayUsd).toEqual({dev: 6.75, untagged: 0.5});
 	expect(await restarted.refresh(now + 10 * 60_000)).toBe(false);
 	source.close();
+	fs.rmSync(dir, {recursive: true, force: true});
 });
 
 test('the query period is UTC: month start to tomorrow (End is exclusive)', () => {
@@ -69,5 +71,38 @@ test('group keys: Environment$dev -> dev, Environment$ -> untagged', () => {
 	expect(tagValueOf('Environment$dev', 'Environment')).toBe('dev');
 	expect(tagValueOf('Environment$', 'Environment')).toBe('untagged');
 	expect(tagValueOf('env$a$b', 'env')).toBe('a$b');
-	expect(parseCostResults([{TimePeriod: {Start: '2026-11-27', End: '2026-11-28'}, Groups: [{Keys: ['Environment$dev'], Metrics: {UnblendedCost: {Amount: 'NaN'}}}]}], 'Environment', '2026-11-27')).toEqual({todayUsd: {}, monthToDateUsd: {}});
+});
+
+test('a Cost Explorer 200 with an HTML page is a billing error naming what came back, never $0', async () => {
+	await seedCostAndUsage(moto.url, [page1, page2]);
+	proxy.rule = request => request.action === 'GetCostAndUsage' ? {reply: {status: 200, body: '<html><head><title>Proxy login</title></head></html>', contentType: 'text/html'}} : undefined;
+	const source = new CostExplorerBilling({endpointUrl: proxy.url, credentials: testCredentials}, 'Environment');
+	await expect(source.fetch(now)).rejects.toThrow('GetCostAndUsage answered HTTP 200 text/html, 52 bytes, starting "<html><head><title>Proxy login</title></...": expected a JSON object (region us-east-1)');
+	// Through the engine's cache: an error shown as such, no cost (rather than a cost of $0).
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-ce-'));
+	try {
+		const cached = new CachedBilling(source, new StateStore(dir), 60 * 60_000);
+		await cached.refresh(now);
+		expect(cached.view().cost).toBeUndefined();
+		expect(cached.view().error).toContain('GetCostAndUsage answered HTTP 200 text/html');
+	} finally {
+		source.close();
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
+
+test('a well-formed Cost Explorer answer with an amount that is not a number, or no groups, is a billing error', async () => {
+	const broken = {...page2, ResultsByTime: [{...page2.ResultsByTime[0], Groups: [group('dev', 'n/a')]}]};
+	await seedCostAndUsage(moto.url, [broken]);
+	const source = new CostExplorerBilling({endpointUrl: proxy.url, credentials: testCredentials}, 'Environment');
+	await expect(source.fetch(now)).rejects.toThrow('group Environment$dev of 2026-11-27 has UnblendedCost amount "n/a": expected a number');
+	source.close();
+	const parse = (groups: unknown) => () => parseCostResults([{TimePeriod: {Start: '2026-11-27', End: '2026-11-28'}, Groups: groups as never}], 'Environment', '2026-11-27');
+	expect(parse([{Keys: ['Environment$dev'], Metrics: {UnblendedCost: {Amount: 'NaN'}}}])).toThrow(/amount "NaN": expected a number/);
+	expect(parse([{Keys: ['Environment$dev'], Metrics: {UnblendedCost: {Amount: ''}}}])).toThrow(/amount "": expected a number/);
+	expect(parse([{Keys: ['Environment$dev'], Metrics: {BlendedCost: {Amount: '3'}}}])).toThrow(/amount null: expected a number/);
+	expect(parse([{Keys: ['Environment$dev'], Metrics: {UnblendedCost: {Amount: '3', Unit: 'EUR'}}}])).toThrow(/in EUR: expected USD/);
+	expect(parse(undefined)).toThrow(/has no Groups list/);
+	// `constructor` is a valid environment name: summed as any other, not onto Object.prototype.
+	expect(parse([{Keys: ['Environment$constructor'], Metrics: {UnblendedCost: {Amount: '2.5', Unit: 'USD'}}}])()).toEqual({todayUsd: {constructor: 2.5}, monthToDateUsd: {constructor: 2.5}});
 });

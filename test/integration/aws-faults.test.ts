@@ -11,13 +11,16 @@ import {UsageError} from '../../source/errors.js';
 import {createAwsProvider} from '../../source/providers/aws/index.js';
 import {AwsFleet} from '../../source/providers/aws/fleet.js';
 import type {Timer} from '../../source/providers/aws/rate.js';
-import {launch, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
+import {CreateTagsCommand, DescribeInstancesCommand} from '@aws-sdk/client-ec2';
+import type {InstanceOutcome, Target} from '../../source/providers/types.js';
+import {ec2, launch, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 // Faults are made by a small loopback HTTP proxy in front of moto_server (test/helpers/moto.ts,
 // startFaultProxy): it answers chosen requests with an AWS error of our choosing and forwards the
 // rest to moto. The SDK clients are real and go through their standard retry strategy.
 const moto = useMoto();
 const proxy = useFaultProxy(moto);
+const motoUrl = () => moto.url;
 const regions = ['us-east-1', 'eu-west-1'];
 const config = loadConfig({noStore: true, flags: {regions}}).config;
 let devAgents: string[];
@@ -95,6 +98,99 @@ describe('listing under faults', () => {
 		expect(fresh.environments.every(environment => environment.status !== 'STALE')).toBe(true);
 		expect(fresh.environments.find(environment => environment.name === 'staging')?.agents.running).toBe(2);
 		await monitor.stop();
+		fs.rmSync(dir, {recursive: true, force: true});
+	});
+});
+
+describe('answers that are not EC2 answers (a proxy, a captive portal, a broken endpoint)', () => {
+	const html = {reply: {status: 200, body: '<!DOCTYPE html><html><head><title>Sign in to the guest network</title></head><body>Welcome</body></html>', contentType: 'text/html; charset=utf-8'}};
+
+	test('an HTML page with 200 for one of two regions: that region errs, naming what came back; the other is listed', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'eu-west-1' ? html : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.id).sort()).toEqual([...devAgents].sort());
+		expect(listing.errors).toHaveLength(1);
+		expect(listing.errors[0]).toMatchObject({region: 'eu-west-1', code: 'MalformedAnswer'});
+		const message = listing.errors[0]!.message;
+		expect(message).toContain('DescribeInstances answered HTTP 200 text/html; charset=utf-8');
+		expect(message).toContain('bytes, starting "<!DOCTYPE html><html><head><title>Sign i..."');
+		expect(message).toContain('expected an XML <DescribeInstancesResponse> document');
+		// Not retried as if it were a transient failure: one request.
+		expect(count('DescribeInstances', 'eu-west-1')).toBe(1);
+	});
+
+	test('an empty 200 is an error for that region, not "no instances"', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-east-1' ? {reply: {status: 200, body: '', contentType: 'text/xml;charset=UTF-8'}} : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+		expect(listing.errors).toEqual([{region: 'us-east-1', code: 'MalformedAnswer', message: expect.stringContaining('DescribeInstances answered HTTP 200 text/xml;charset=UTF-8, 0 bytes: expected an XML <DescribeInstancesResponse> document') as unknown}]);
+	});
+
+	test('a real answer cut off half-way (200, content length matching the cut) is an error, not a shorter listing', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-east-1' ? {truncate: 0.5} : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+		expect(listing.errors).toHaveLength(1);
+		expect(listing.errors[0]!.region).toBe('us-east-1');
+		expect(listing.errors[0]!.message).toMatch(/^DescribeInstances answered HTTP 200 .*cut off before <\/DescribeInstancesResponse>/);
+	});
+
+	test.each([
+		['an HTML page', html],
+		['a cut-off answer', {truncate: 0.5}],
+	] as const)('page 2 of 3 is %s: the whole region errs, no half listing', async (_name, fault) => {
+		await launch(moto.url, {region: 'us-west-2', count: 12, perReservation: 1, environment: 'dev', role: 'agent'});
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-west-2' && request.n === 2 ? fault : undefined;
+		const listing = await fleet({pageSize: 5}).list({envTagKey: 'Environment', states: ['running'], regions: ['us-east-1', 'us-west-2']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['us-east-1', 'us-east-1', 'us-east-1']);
+		expect(listing.errors.map(error => error.region)).toEqual(['us-west-2']);
+		expect(count('DescribeInstances', 'us-west-2')).toBe(2);
+		// And without the fault the same query reads all three pages.
+		proxy.rule = () => undefined;
+		const whole = await fleet({pageSize: 5}).list({envTagKey: 'Environment', states: ['running'], regions: ['us-west-2']});
+		expect(whole.instances).toHaveLength(12);
+		expect(whole.calls).toBe(3);
+	});
+
+	test('a well-formed page with an instance that has no state: the region errs instead of skipping it', async () => {
+		const body = `<?xml version="1.0" encoding="UTF-8"?>
+<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><reservationSet><item><reservationId>r-0a</reservationId><instancesSet>
+<item><instanceId>i-0aaaaaaaaaaaaaaa1</instanceId><instanceType>t3.large</instanceType><instanceState><code>16</code><name>running</name></instanceState></item>
+<item><instanceId>i-0aaaaaaaaaaaaaaa2</instanceId><instanceType>t3.large</instanceType></item>
+</instancesSet></item></reservationSet></DescribeInstancesResponse>`;
+		proxy.rule = request => request.action === 'DescribeInstances' && request.region === 'us-east-1' ? {reply: {status: 200, body, contentType: 'text/xml;charset=UTF-8'}} : undefined;
+		const listing = await fleet().list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+		expect(listing.errors).toEqual([{region: 'us-east-1', message: expect.stringContaining('instance i-0aaaaaaaaaaaaaaa2 has no state') as unknown}]);
+	});
+
+	test('StopInstances answered with an HTML 200: every instance of the batch is an error, none reads as stopping', async () => {
+		proxy.rule = request => request.action === 'StopInstances' ? html : undefined;
+		const outcomes = await fleet().stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['error', 'error', 'error']);
+		expect(outcomes[0]!.message).toContain('StopInstances answered HTTP 200 text/html');
+		expect(outcomes[0]!.message).toContain('(region us-east-1)');
+	});
+
+	test('a StopInstances answer that does not account for the batch: the missing instance is an error', async () => {
+		// A well-formed answer that names only the first instance of three.
+		proxy.rule = request => request.action === 'StopInstances' ? {reply: {status: 200, contentType: 'text/xml;charset=UTF-8', body: `<StopInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instancesSet>
+<item><instanceId>${devAgents[0]}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item>
+<item><instanceId>${devAgents[1]}</instanceId></item>
+</instancesSet></StopInstancesResponse>`}} : undefined;
+		const outcomes = await fleet().stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['stopping', 'error', 'error']);
+		expect(outcomes[1]!.message).toContain('has no known current state');
+		expect(outcomes[2]!.message).toContain('did not report');
+	});
+
+	test('RunInstances and DescribeLaunchTemplateVersions answered with HTML: an error, never an empty success', async () => {
+		proxy.rule = request => request.action === 'RunInstances' || request.action === 'DescribeLaunchTemplateVersions' ? html : undefined;
+		const aws = fleet();
+		const launched = await aws.launch({region: 'us-east-1', template: {name: 'agents', version: '$Latest'}, count: 2, tags: {Environment: 'dev'}, dryRun: false});
+		expect(launched.result).toBe('error');
+		expect(launched.message).toContain('RunInstances answered HTTP 200 text/html');
+		await expect(aws.templateInstanceType('us-east-1', {name: 'agents', version: '$Latest'})).rejects.toThrow(/DescribeLaunchTemplateVersions answered HTTP 200 text\/html/);
 	});
 });
 
@@ -140,6 +236,61 @@ describe('stopping under faults', () => {
 		const outcomes = await fleet().stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: true});
 		expect(outcomes.map(outcome => outcome.result)).toEqual(['unauthorized', 'unauthorized', 'unauthorized']);
 		expect(outcomes[0]!.message).toContain('ec2:StopInstances');
+	});
+});
+
+describe('the scope re-check before each batch', () => {
+	/** What the engine's re-check does: list the batch again with the server-side filters, by instance ID. */
+	const recheckWith = (aws: AwsFleet) => async (batch: Target[]) => {
+		const listing = await aws.list({envTagKey: 'Environment', envTagValues: ['dev'], role: {key: 'Role', value: 'agent'}, states: ['pending', 'running'], regions: [batch[0]!.region], instanceIds: batch.map(target => target.id)});
+		if (listing.errors.length > 0) {
+			throw new Error(listing.errors.map(error => `${error.region}: ${error.message}`).join('; '));
+		}
+
+		return new Set(listing.instances.map(instance => instance.id));
+	};
+
+	async function moto(id: string): Promise<string | undefined> {
+		const client = ec2(motoUrl(), 'us-east-1');
+		try {
+			const answer = await client.send(new DescribeInstancesCommand({InstanceIds: [id]}));
+			return answer.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+		} finally {
+			client.destroy();
+		}
+	}
+
+	test('an agent retagged while batch 1 is stopped is left running: out-of-scope, not in any call; onBatch sees 3 batches', async () => {
+		const [first, retagged, third] = devAgents as [string, string, string];
+		// The retag lands as the 1st StopInstances arrives, i.e. after batch 1's re-check and before batch 2's.
+		proxy.before = async request => {
+			if (request.action === 'StopInstances' && request.n === 1) {
+				const client = ec2(motoUrl(), 'us-east-1');
+				await client.send(new CreateTagsCommand({Resources: [retagged], Tags: [{Key: 'Environment', Value: 'production'}]}));
+				client.destroy();
+			}
+		};
+		const aws = fleet({maxBatch: 1});
+		const batches: InstanceOutcome[][] = [];
+		const outcomes = await aws.stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false, recheck: recheckWith(aws), onBatch: done => batches.push(done)});
+		expect(outcomes.map(outcome => [outcome.id, outcome.result])).toEqual([[first, 'stopping'], [retagged, 'out-of-scope'], [third, 'stopping']]);
+		expect(outcomes[1]!.message).toBe('left scope before its batch (retagged or gone)');
+		expect(batches.map(batch => batch.map(outcome => [outcome.id, outcome.result]))).toEqual([[[first, 'stopping']], [[retagged, 'out-of-scope']], [[third, 'stopping']]]);
+		expect(await moto(retagged)).toBe('running');
+		expect(await moto(third)).toBe('stopped');
+		// Three re-checks by instance ID, two StopInstances calls (none for the retagged agent).
+		expect(proxy.seen.filter(request => request.action === 'DescribeInstances' && request.body.includes('instance-id')).length).toBe(3);
+		expect(proxy.seen.filter(request => request.action === 'StopInstances').map(request => request.body.includes(retagged))).toEqual([false, false]);
+	});
+
+	test('a re-check that fails (its listing answered with HTML): that batch is not acted on, the others are', async () => {
+		proxy.rule = request => request.action === 'DescribeInstances' && request.n === 2 ? {reply: {status: 200, body: '<html>portal</html>', contentType: 'text/html'}} : undefined;
+		const aws = fleet({maxBatch: 1});
+		const outcomes = await aws.stop(devAgents.map(id => ({id, region: 'us-east-1'})), {dryRun: false, recheck: recheckWith(aws)});
+		expect(outcomes.map(outcome => outcome.result)).toEqual(['stopping', 'error', 'stopping']);
+		expect(outcomes[1]!.message).toMatch(/^not acted on: could not re-check this batch's scope \(us-east-1: DescribeInstances answered HTTP 200 text\/html/);
+		expect(await moto(devAgents[1]!)).toBe('running');
+		expect(count('StopInstances')).toBe(2);
 	});
 });
 
@@ -192,6 +343,13 @@ describe('credentials', () => {
 		expect(provider.source).toBe('aws (account unknown) us-east-1,eu-west-1');
 		const listing = await provider.fleet.list({envTagKey: 'Environment', states: ['running']});
 		expect(listing.instances).toHaveLength(5);
+		provider.close?.();
+	});
+
+	test('STS answering an HTML 200 (a captive portal) leaves the account unknown rather than reading an empty answer', async () => {
+		proxy.rule = request => request.action === 'GetCallerIdentity' ? {reply: {status: 200, body: '<html>Accept the terms</html>', contentType: 'text/html'}} : undefined;
+		const provider = await createAwsProvider(config, {endpointUrl: proxy.url, credentials: testCredentials, maxAttempts: 1});
+		expect(provider.source).toBe('aws (account unknown) us-east-1,eu-west-1');
 		provider.close?.();
 	});
 

@@ -1,5 +1,6 @@
 import {CostExplorerClient, GetCostAndUsageCommand, type ResultByTime} from '@aws-sdk/client-cost-explorer';
 import type {BilledCost, BillingSource} from '../types.js';
+import {checkAnswers} from './answers.js';
 import {clientConfig, type AwsConnection} from './clients.js';
 
 /** Cost Explorer is served from us-east-1 whatever the fleet's regions. */
@@ -30,7 +31,11 @@ export class CostExplorerBilling implements BillingSource {
 	}
 
 	private async query(now: number): Promise<{cost: BilledCost; requests: number}> {
-		this.client ??= new CostExplorerClient(clientConfig(this.connection, costExplorerRegion));
+		if (!this.client) {
+			this.client = new CostExplorerClient(clientConfig(this.connection, costExplorerRegion));
+			checkAnswers(this.client, costExplorerRegion, 'json');
+		}
+
 		const client = this.client;
 		const {start, today, end} = period(now);
 		const results: ResultByTime[] = [];
@@ -45,7 +50,15 @@ export class CostExplorerBilling implements BillingSource {
 				NextPageToken: token,
 			}));
 			requests++;
-			results.push(...page.ResultsByTime ?? []);
+			if (!Array.isArray(page.ResultsByTime)) {
+				throw new Error(`Cost Explorer GetCostAndUsage answer (${costExplorerRegion}) page ${requests} has no ResultsByTime list: expected the daily results, so billed cost is unknown`);
+			}
+
+			results.push(...page.ResultsByTime);
+			if (page.NextPageToken !== undefined && typeof page.NextPageToken !== 'string') {
+				throw new Error(`Cost Explorer GetCostAndUsage answer (${costExplorerRegion}) page ${requests} has a NextPageToken that is not a string`);
+			}
+
 			token = page.NextPageToken || undefined;
 		} while (token);
 
@@ -86,27 +99,49 @@ export function tagValueOf(key: string, envTagKey: string): string {
 	return value === '' ? 'untagged' : value;
 }
 
-/** Sums daily groups into today and month to date per tag value. */
+/**
+ * Sums daily groups into today and month to date per tag value. Every group must carry its tag key
+ * and a numeric UnblendedCost in USD: anything else throws (a billing error shown as such), since a
+ * group skipped or read as 0 would understate the bill.
+ */
 export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string): Omit<BilledCost, 'fetchedAt'> {
-	const todayUsd: Record<string, number> = {};
-	const monthToDateUsd: Record<string, number> = {};
+	const todayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
+	const monthToDateUsd: Record<string, number> = Object.create(null) as Record<string, number>;
 	const add = (table: Record<string, number>, key: string, usd: number) => {
 		table[key] = round((table[key] ?? 0) + usd);
 	};
 
 	for (const result of results) {
-		const isToday = result.TimePeriod?.Start === today;
-		for (const group of result.Groups ?? []) {
-			const key = tagValueOf(group.Keys?.[0] ?? '', envTagKey);
-			const metrics = group.Metrics ?? {};
-			const metric = metrics['UnblendedCost'] ?? Object.values(metrics)[0];
-			const usd = Number(metric?.Amount ?? 0);
-			if (!Number.isFinite(usd)) {
-				continue;
+		const start = result?.TimePeriod?.Start;
+		const bad = (what: string) => new Error(`Cost Explorer GetCostAndUsage answer (${costExplorerRegion}): ${what}: billed cost is unknown`);
+		if (typeof start !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(start)) {
+			throw bad(`a result has no TimePeriod.Start date (got ${JSON.stringify(start ?? null)})`);
+		}
+
+		if (!Array.isArray(result.Groups)) {
+			throw bad(`the result for ${start} has no Groups list (expected groups by the ${envTagKey} tag)`);
+		}
+
+		for (const group of result.Groups) {
+			const groupKey = group?.Keys?.[0];
+			if (typeof groupKey !== 'string') {
+				throw bad(`a group of ${start} has no tag key`);
 			}
 
+			const metric = group.Metrics?.['UnblendedCost'];
+			const amount: unknown = metric?.Amount;
+			if ((typeof amount !== 'string' && typeof amount !== 'number') || !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(String(amount).trim())) {
+				throw bad(`group ${groupKey.slice(0, 60)} of ${start} has UnblendedCost amount ${JSON.stringify(amount ?? null)?.slice(0, 40)}: expected a number`);
+			}
+
+			if (metric?.Unit !== undefined && metric.Unit !== 'USD') {
+				throw bad(`group ${groupKey.slice(0, 60)} of ${start} is in ${String(metric.Unit).slice(0, 10)}: expected USD`);
+			}
+
+			const usd = Number(amount);
+			const key = tagValueOf(groupKey, envTagKey);
 			add(monthToDateUsd, key, usd);
-			if (isToday) {
+			if (start === today) {
 				add(todayUsd, key, usd);
 			}
 		}

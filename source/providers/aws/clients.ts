@@ -1,4 +1,5 @@
 import {UsageError} from '../../errors.js';
+import {MalformedAnswerError} from './answers.js';
 
 /** How envwatch reaches AWS: the SDK's default chain, optionally narrowed by flags. */
 export type AwsConnection = {
@@ -94,6 +95,11 @@ export function describeError(error: unknown): string {
 	const code = errorCode(error);
 	if (isCredentialError(error)) {
 		return `credentials ${code === 'CredentialsProviderError' ? 'missing' : 'expired or rejected'} (${code ?? 'unknown'}): run \`aws sso login\` or check --profile`;
+	}
+
+	if (error instanceof MalformedAnswerError) {
+		// Already names the call, region, what came back and what was expected.
+		return `${error.message}${attemptsOf(error) > 1 ? ` (after ${attemptsOf(error)} attempts)` : ''}`;
 	}
 
 	let message = error instanceof Error ? error.message : String(error);

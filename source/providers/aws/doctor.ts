@@ -2,6 +2,7 @@ import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsComman
 import {StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
 import type {Config} from '../../config/schema.js';
 import {UsageError} from '../../errors.js';
+import {checkAnswers} from './answers.js';
 import {costExplorerRegion, period} from './billing.js';
 import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import {AwsFleet} from './fleet.js';
@@ -55,6 +56,7 @@ export async function runDoctor(config: Config, connection: AwsConnection): Prom
 
 	if (config.costExplorer.enabled) {
 		const client = new CostExplorerClient(clientConfig(connection, costExplorerRegion));
+		checkAnswers(client, costExplorerRegion, 'json');
 		try {
 			const {today, end} = period(Date.now());
 			try {

@@ -1,9 +1,10 @@
 import {
 	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
-	type Filter, type Instance as Ec2Instance, type InstanceStateChange,
+	type DescribeInstancesResult, type Filter, type Instance as Ec2Instance, type InstanceStateChange,
 } from '@aws-sdk/client-ec2';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
+import {checkAnswers, MalformedAnswerError} from './answers.js';
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
 
@@ -52,6 +53,7 @@ export class AwsFleet implements Fleet {
 		let client = this.clients.get(region);
 		if (!client) {
 			client = new EC2Client(clientConfig(this.options, region));
+			checkAnswers(client, region, 'xml');
 			this.clients.set(region, client);
 		}
 
@@ -73,8 +75,14 @@ export class AwsFleet implements Fleet {
 	async list(query: FleetQuery): Promise<FleetListing> {
 		// A region named twice (`--region a --region a`) must not count its instances twice.
 		const regions = [...new Set(query.regions ?? this.options.regions)];
-		const filters = filtersFor(query);
-		const results = await Promise.all(regions.map(async region => this.listRegion(region, filters)));
+		if (query.instanceIds?.length === 0) {
+			// No IDs: nothing to list (a filter without values would match every instance).
+			return {instances: [], errors: [], calls: 0};
+		}
+
+		// EC2 takes up to 200 values per filter: a longer ID list is listed in parts.
+		const parts = query.instanceIds ? chunks([...new Set(query.instanceIds)], 200).map(ids => filtersFor({...query, instanceIds: ids})) : [filtersFor(query)];
+		const results = await Promise.all(regions.map(async region => this.listRegion(region, parts)));
 		return {
 			instances: results.flatMap(result => result.instances),
 			errors: results.flatMap(result => result.error ? [result.error] : []),
@@ -82,32 +90,33 @@ export class AwsFleet implements Fleet {
 		};
 	}
 
-	private async listRegion(region: string, filters: Filter[]): Promise<{instances: RawInstance[]; calls: number; error?: RegionError}> {
+	/**
+	 * Every page of every part must be a well-formed EC2 answer and every instance in it complete:
+	 * otherwise the whole region is an error (its data goes STALE), never a shorter listing.
+	 */
+	private async listRegion(region: string, parts: Filter[][]): Promise<{instances: RawInstance[]; calls: number; error?: RegionError}> {
 		const instances: RawInstance[] = [];
 		let calls = 0;
-		let token: string | undefined;
 		try {
-			do {
-				// Always Filters and MaxResults: an unfiltered, unpaginated DescribeInstances gets a smaller rate bucket.
-				const page = await this.client(region).send(new DescribeInstancesCommand({Filters: filters, MaxResults: this.options.pageSize ?? 1000, NextToken: token}));
-				calls += attemptsOf(page);
-				for (const reservation of page.Reservations ?? []) {
-					for (const instance of reservation.Instances ?? []) {
-						const raw = toRaw(instance, region);
-						if (raw) {
-							instances.push(raw);
-						}
-					}
-				}
-
-				token = page.NextToken || undefined;
-			} while (token);
+			for (const filters of parts) {
+				let token: string | undefined;
+				let page = 0;
+				do {
+					page++;
+					// Always Filters and MaxResults: an unfiltered, unpaginated DescribeInstances gets a smaller rate bucket.
+					const answer = await this.client(region).send(new DescribeInstancesCommand({Filters: filters, MaxResults: this.options.pageSize ?? 1000, NextToken: token}));
+					calls += attemptsOf(answer);
+					instances.push(...instancesOf(answer, region, page));
+					token = answer.NextToken || undefined;
+				} while (token);
+			}
 		} catch (error) {
 			calls += attemptsOf(error);
 			this.stats.describeCalls += calls;
 			const code = errorCode(error);
 			// A region that fails mid-way reports nothing: half a region would read as a drop in spend.
-			return {instances: [], calls, error: {region, message: describeError(error), ...(code ? {code} : {})}};
+			const message = error instanceof MalformedAnswerError ? `${error.detail}${attemptsOf(error) > 1 ? ` (after ${attemptsOf(error)} attempts)` : ''}` : describeError(error);
+			return {instances: [], calls, error: {region, message, ...(code ? {code} : {})}};
 		}
 
 		this.stats.describeCalls += calls;
@@ -115,14 +124,14 @@ export class AwsFleet implements Fleet {
 	}
 
 	async stop(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
-		return this.act(targets, options.dryRun, options.terminate ? 'terminate' : 'stop');
+		return this.act(targets, options, options.terminate ? 'terminate' : 'stop');
 	}
 
 	async start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
-		return this.act(targets, options.dryRun, 'start');
+		return this.act(targets, options, 'start');
 	}
 
-	private async act(targets: Target[], dryRun: boolean, verb: Verb): Promise<InstanceOutcome[]> {
+	private async act(targets: Target[], options: ActOptions, verb: Verb): Promise<InstanceOutcome[]> {
 		const byRegion = new Map<string, string[]>();
 		for (const {id, region} of targets) {
 			const ids = byRegion.get(region) ?? [];
@@ -133,29 +142,68 @@ export class AwsFleet implements Fleet {
 			byRegion.set(region, ids);
 		}
 
-		const perRegion = await Promise.all([...byRegion].map(async ([region, ids]) => this.actRegion(region, ids, dryRun, verb)));
+		const perRegion = await Promise.all([...byRegion].map(async ([region, ids]) => this.actRegion(region, ids, options, verb)));
 		const outcomes = new Map(perRegion.flat().map(outcome => [`${outcome.region} ${outcome.id}`, outcome]));
 		// One outcome per target, in the caller's order.
 		return targets.map(({id, region}) => outcomes.get(`${region} ${id}`) ?? {id, region, result: 'error', message: 'no outcome recorded'});
 	}
 
-	private async actRegion(region: string, ids: string[], dryRun: boolean, verb: Verb): Promise<InstanceOutcome[]> {
+	private async actRegion(region: string, ids: string[], options: ActOptions, verb: Verb): Promise<InstanceOutcome[]> {
 		const bucket = this.bucket(region, verb);
 		const maxBatch = Math.min(1000, this.options.maxBatch ?? 1000);
 		const queue = [...ids];
 		const outcomes: InstanceOutcome[] = [];
 		while (queue.length > 0) {
 			// A dry run changes nothing, so it takes nothing from the resource bucket.
-			const size = dryRun ? Math.min(queue.length, maxBatch) : bucket.nextBatch(queue.length, maxBatch);
-			outcomes.push(...await this.runBatch(region, queue.splice(0, size), dryRun, verb, bucket));
+			const size = options.dryRun ? Math.min(queue.length, maxBatch) : bucket.nextBatch(queue.length, maxBatch);
+			const batch = queue.splice(0, size);
+			const done = await this.checkedBatch(region, batch, options, verb, bucket);
+			options.onBatch?.(done);
+			outcomes.push(...done);
 		}
 
 		return outcomes;
 	}
 
+	/**
+	 * One batch: wait for its tokens, then re-check its scope (the caller's `recheck`) right before
+	 * the call, so an instance retagged or gone while earlier batches ran is left alone.
+	 */
+	private async checkedBatch(region: string, batch: string[], options: ActOptions, verb: Verb, bucket: TokenBucket): Promise<InstanceOutcome[]> {
+		if (!options.dryRun) {
+			await bucket.take(batch.length);
+		}
+
+		if (!options.recheck) {
+			return this.runBatch(region, batch, options.dryRun, verb, bucket, true);
+		}
+
+		let inScope: ReadonlySet<string>;
+		try {
+			inScope = await options.recheck(batch.map(id => ({id, region})));
+		} catch (error) {
+			if (!options.dryRun) {
+				bucket.refund(batch.length);
+			}
+
+			const message = `not acted on: could not re-check this batch's scope (${error instanceof Error ? error.message : String(error)})`;
+			return batch.map(id => ({id, region, result: 'error', message}));
+		}
+
+		const kept = batch.filter(id => inScope.has(id));
+		const left: InstanceOutcome[] = batch.filter(id => !inScope.has(id)).map(id => ({id, region, result: 'out-of-scope', message: 'left scope before its batch (retagged or gone)'}));
+		if (!options.dryRun && left.length > 0) {
+			bucket.refund(left.length);
+		}
+
+		const acted = kept.length > 0 ? await this.runBatch(region, kept, options.dryRun, verb, bucket, true) : [];
+		const byId = new Map([...acted, ...left].map(outcome => [outcome.id, outcome]));
+		return batch.map(id => byId.get(id)!);
+	}
+
 	/** One call for a batch; a per-instance rejection splits the batch so the rest still goes through. */
-	private async runBatch(region: string, batch: string[], dryRun: boolean, verb: Verb, bucket: TokenBucket): Promise<InstanceOutcome[]> {
-		if (!dryRun) {
+	private async runBatch(region: string, batch: string[], dryRun: boolean, verb: Verb, bucket: TokenBucket, taken = false): Promise<InstanceOutcome[]> {
+		if (!dryRun && !taken) {
 			await bucket.take(batch.length);
 		}
 
@@ -252,7 +300,14 @@ export class AwsFleet implements Fleet {
 				TagSpecifications: [{ResourceType: 'instance', Tags: tags}, {ResourceType: 'volume', Tags: tags}],
 				DryRun: request.dryRun,
 			}));
-			return {result: 'launched', instances: (response.Instances ?? []).map(instance => ({id: instance.InstanceId ?? '?', region: request.region, type: instance.InstanceType ?? request.instanceType ?? '?'}))};
+			const instances = (response.Instances ?? []).filter(instance => typeof instance.InstanceId === 'string' && instance.InstanceId !== '')
+				.map(instance => ({id: instance.InstanceId!, region: request.region, type: instance.InstanceType ?? request.instanceType ?? '?'}));
+			if (instances.length !== request.count) {
+				// MinCount = MaxCount: EC2 launches all or none, so an answer listing fewer is not EC2's.
+				return {result: 'error', instances, message: `RunInstances answered with ${instances.length} instance ID${instances.length === 1 ? '' : 's'} for ${request.count} requested in ${request.region}: check the console for what was launched`};
+			}
+
+			return {result: 'launched', instances};
 		} catch (error) {
 			const code = errorCode(error);
 			if (code === 'DryRunOperation') {
@@ -269,7 +324,14 @@ export class AwsFleet implements Fleet {
 			...(template.id ? {LaunchTemplateId: template.id} : {LaunchTemplateName: template.name}),
 			Versions: [template.version],
 		}));
-		return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.InstanceType;
+		const version = response.LaunchTemplateVersions?.[0];
+		if (!version) {
+			throw new Error(`DescribeLaunchTemplateVersions in ${region} answered without the requested version ${template.version} of ${template.id ?? template.name}`);
+		}
+
+		// A template may leave the type to the launch: undefined then, not a guess.
+		const type = version.LaunchTemplateData?.InstanceType;
+		return typeof type === 'string' && String(type) !== '' ? type : undefined;
 	}
 
 	close(): void {
@@ -291,7 +353,20 @@ export function filtersFor(query: FleetQuery): Filter[] {
 	}
 
 	filters.push({Name: 'instance-state-name', Values: [...query.states]});
+	if (query.instanceIds) {
+		filters.push({Name: 'instance-id', Values: [...query.instanceIds]});
+	}
+
 	return filters;
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+	const parts: T[][] = [];
+	for (let index = 0; index < list.length; index += size) {
+		parts.push(list.slice(index, index + size));
+	}
+
+	return parts;
 }
 
 /**
@@ -304,10 +379,39 @@ function caseVariants(values: readonly string[]): string[] {
 	return [...new Set(variants)];
 }
 
-function toRaw(instance: Ec2Instance, region: string): RawInstance | undefined {
-	const state = instance.State?.Name as InstanceState | undefined;
-	if (!instance.InstanceId || !state || !knownStates.has(state)) {
-		return undefined;
+/**
+ * The instances of one DescribeInstances page. An instance without an ID, a type or a known state
+ * cannot be priced or acted on: skipping it would undercount, so the page (and its region) errs.
+ */
+export function instancesOf(page: DescribeInstancesResult, region: string, pageNumber = 1): RawInstance[] {
+	const instances: RawInstance[] = [];
+	const reservations = page.Reservations ?? [];
+	if (!Array.isArray(reservations)) {
+		throw new Error(`DescribeInstances page ${pageNumber}: its reservations are not a list`);
+	}
+
+	for (const reservation of reservations) {
+		for (const instance of reservation.Instances ?? []) {
+			instances.push(toRaw(instance, region, pageNumber));
+		}
+	}
+
+	return instances;
+}
+
+function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawInstance {
+	const where = `DescribeInstances page ${pageNumber}: instance ${instance.InstanceId ?? '(no ID)'}`;
+	const state = instance.State?.Name;
+	if (typeof instance.InstanceId !== 'string' || !/^i-[0-9a-f]+$/.test(instance.InstanceId)) {
+		throw new Error(`${where} has no valid instance ID: expected i- and hex digits`);
+	}
+
+	if (typeof instance.InstanceType !== 'string' || String(instance.InstanceType) === '') {
+		throw new Error(`${where} has no instance type: its cost is unknown`);
+	}
+
+	if (!state || !knownStates.has(state as InstanceState)) {
+		throw new Error(`${where} has ${state ? `an unknown state "${String(state).slice(0, 40)}"` : 'no state'}: expected one of ${[...knownStates].join(', ')}`);
 	}
 
 	const tags: Record<string, string> = {};
@@ -320,10 +424,10 @@ function toRaw(instance: Ec2Instance, region: string): RawInstance | undefined {
 	return {
 		id: instance.InstanceId,
 		region,
-		type: instance.InstanceType ?? 'unknown',
-		state,
+		type: instance.InstanceType,
+		state: state as InstanceState,
 		tags,
-		...(instance.LaunchTime ? {launchedAt: instance.LaunchTime.getTime()} : {}),
+		...(instance.LaunchTime instanceof Date && Number.isFinite(instance.LaunchTime.getTime()) ? {launchedAt: instance.LaunchTime.getTime()} : {}),
 	};
 }
 
@@ -342,6 +446,11 @@ function outcomeOf(id: string, region: string, verb: Verb, change: InstanceState
 
 	const previousState = stateOf(change.PreviousState?.Name);
 	const currentState = stateOf(change.CurrentState?.Name);
+	if (!currentState) {
+		// The answer names the instance but not where it went: not a success.
+		return {id, region, result: 'error', message: `EC2's ${action(verb)} answer for ${id} has no known current state`};
+	}
+
 	const states = {...(previousState ? {previousState} : {}), ...(currentState ? {currentState} : {})};
 	if (verb === 'start') {
 		return {id, region, result: previousState === 'running' || previousState === 'pending' ? 'already-running' : 'starting', ...states};

@@ -1,3 +1,4 @@
+import {tagOf} from '../../domain/classify.js';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, BillingSource, BilledCost, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, Target} from '../types.js';
 import {scenarios, type Launch, type ScenarioName} from './scenarios.js';
@@ -114,12 +115,13 @@ export class SimAccount implements Fleet, BillingSource {
 		const values = query.envTagValues ? new Set(query.envTagValues) : undefined;
 		const states = new Set(query.states);
 		const regions = query.regions ? new Set(query.regions) : undefined;
+		const ids = query.instanceIds ? new Set(query.instanceIds) : undefined;
 		const instances: RawInstance[] = [];
 		for (const instance of this.instances.values()) {
-			const value = instance.tags[query.envTagKey];
+			const value = Object.hasOwn(instance.tags, query.envTagKey) ? instance.tags[query.envTagKey] : undefined;
 			if (value === undefined || (values && !values.has(value)) || !states.has(instance.state)
-				|| (regions && !regions.has(instance.region))
-				|| (query.role && instance.tags[query.role.key] !== query.role.value)) {
+				|| (regions && !regions.has(instance.region)) || (ids && !ids.has(instance.id))
+				|| (query.role && tagOf(instance.tags, query.role.key) !== query.role.value)) {
 				continue;
 			}
 
@@ -138,41 +140,80 @@ export class SimAccount implements Fleet, BillingSource {
 		return this.act(targets, options, 'start');
 	}
 
-	private act(targets: Target[], options: ActOptions, verb: 'stop' | 'start'): InstanceOutcome[] {
+	/**
+	 * One batch per region, in the order the targets name them: each batch is re-checked with
+	 * `options.recheck` right before it is acted on, and reported to `options.onBatch` after.
+	 */
+	private async act(targets: Target[], options: ActOptions, verb: 'stop' | 'start'): Promise<InstanceOutcome[]> {
 		this.advance();
-		const now = this.options.now();
-		return targets.map(({id, region}): InstanceOutcome => {
-			const instance = this.instances.get(id);
-			if (!instance || instance.region !== region || instance.state === 'terminated') {
-				return {id, region, result: 'not-found', message: `no instance ${id} in ${region}`};
+		const batches = new Map<string, Target[]>();
+		for (const target of targets) {
+			const batch = batches.get(target.region) ?? [];
+			if (!batch.some(item => item.id === target.id)) {
+				batch.push(target);
 			}
 
-			const previousState = instance.state;
-			if (options.dryRun) {
-				return {id, region, result: 'permitted', previousState, currentState: previousState, message: 'DryRun: request would have succeeded'};
-			}
+			batches.set(target.region, batch);
+		}
 
-			if (verb === 'start') {
-				if (previousState === 'running' || previousState === 'pending') {
-					return {id, region, result: 'already-running', previousState, currentState: previousState};
+		const outcomes = new Map<string, InstanceOutcome>();
+		for (const [region, batch] of batches) {
+			let inScope: ReadonlySet<string> | undefined;
+			let failure: string | undefined;
+			if (options.recheck) {
+				try {
+					inScope = await options.recheck(batch);
+				} catch (error) {
+					failure = `not acted on: could not re-check this batch's scope (${error instanceof Error ? error.message : String(error)})`;
 				}
-
-				this.set(instance, 'pending', now);
-				return {id, region, result: 'starting', previousState, currentState: 'pending'};
 			}
 
-			if (options.terminate) {
-				this.set(instance, 'shutting-down', now);
-				return {id, region, result: 'terminating', previousState, currentState: 'shutting-down'};
+			const now = this.options.now();
+			const done = batch.map(({id}): InstanceOutcome => failure !== undefined
+				? {id, region, result: 'error', message: failure}
+				: inScope && !inScope.has(id)
+					? {id, region, result: 'out-of-scope', message: 'left scope before its batch (retagged or gone)'}
+					: this.actOne(id, region, options, verb, now));
+			options.onBatch?.(done);
+			for (const outcome of done) {
+				outcomes.set(`${region} ${outcome.id}`, outcome);
+			}
+		}
+
+		return targets.map(({id, region}) => outcomes.get(`${region} ${id}`)!);
+	}
+
+	private actOne(id: string, region: string, options: ActOptions, verb: 'stop' | 'start', now: number): InstanceOutcome {
+		const instance = this.instances.get(id);
+		if (!instance || instance.region !== region || instance.state === 'terminated') {
+			return {id, region, result: 'not-found', message: `no instance ${id} in ${region}`};
+		}
+
+		const previousState = instance.state;
+		if (options.dryRun) {
+			return {id, region, result: 'permitted', previousState, currentState: previousState, message: 'DryRun: request would have succeeded'};
+		}
+
+		if (verb === 'start') {
+			if (previousState === 'running' || previousState === 'pending') {
+				return {id, region, result: 'already-running', previousState, currentState: previousState};
 			}
 
-			if (previousState === 'stopped' || previousState === 'stopping') {
-				return {id, region, result: 'already-stopped', previousState, currentState: previousState};
-			}
+			this.set(instance, 'pending', now);
+			return {id, region, result: 'starting', previousState, currentState: 'pending'};
+		}
 
-			this.set(instance, 'stopping', now);
-			return {id, region, result: 'stopping', previousState, currentState: 'stopping'};
-		});
+		if (options.terminate) {
+			this.set(instance, 'shutting-down', now);
+			return {id, region, result: 'terminating', previousState, currentState: 'shutting-down'};
+		}
+
+		if (previousState === 'stopped' || previousState === 'stopping') {
+			return {id, region, result: 'already-stopped', previousState, currentState: previousState};
+		}
+
+		this.set(instance, 'stopping', now);
+		return {id, region, result: 'stopping', previousState, currentState: 'stopping'};
 	}
 
 	/** Launches from a simulated launch template (`sim-<environment>-agent` or `lt-0sim<environment>`). */
@@ -210,7 +251,7 @@ export class SimAccount implements Fleet, BillingSource {
 		const monthToDateUsd: Record<string, number> = {};
 		const byValue = new Map<string, number>();
 		for (const instance of this.instances.values()) {
-			const value = instance.tags[this.options.envTagKey] ?? '';
+			const value = tagOf(instance.tags, this.options.envTagKey) ?? '';
 			if (instance.state === 'running' || instance.state === 'pending') {
 				byValue.set(value, (byValue.get(value) ?? 0) + (this.options.prices[instance.type] ?? 0));
 			}
