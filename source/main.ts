@@ -277,8 +277,8 @@ async function runMonitor(options: Options, io: Io, stateDir: string): Promise<n
 		readOnly: options.readOnly,
 	});
 	const where = await session.open();
-	if (where === 'running' && !dashboard) {
-		log(`${serve ? 'serving' : 'running the engine; dashboards attach on'} ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
+	if (where === 'running' && serve) {
+		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
 	} else if (where === 'attached' && !dashboard) {
 		log(`attached to ${session.attachedTo!.mode} pid ${session.attachedTo!.pid} (${session.attachedTo!.host}) on ${socketPathOf(stateDir)}`);
 	}
@@ -388,6 +388,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			default: {
 				break;
 			}
+		}
+
+		if (options.command === 'status' && options.demo && !options.stateDir) {
+			throw new UsageError('status --demo: each demo has its own state dir — expected --state-dir DIR (serve --demo prints it)');
 		}
 
 		const stateDir = resolveStateDir(options, io);
