@@ -276,6 +276,8 @@ async function runMonitor(options: Options, io: Io, stateDir: string): Promise<n
 		serveOnly: serve,
 		readOnly: options.readOnly,
 	});
+	// Subscribed first: an attached run prints the server's latest snapshot, handed over on attaching.
+	const unsubscribe = dashboard ? () => undefined : printHeadless(session.store, line => io.stdout.write(`${line}\n`), options.json);
 	const where = await session.open();
 	if (where === 'running' && serve) {
 		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
@@ -293,7 +295,6 @@ async function runMonitor(options: Options, io: Io, stateDir: string): Promise<n
 		io.stderr.write(`${supported.note}\n`);
 	}
 
-	const unsubscribe = printHeadless(session.store, line => io.stdout.write(`${line}\n`), options.json);
 	session.start();
 	return new Promise(resolve => {
 		const finish = (signal: NodeJS.Signals) => {

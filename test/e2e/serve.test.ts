@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import os from 'node:os';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
+import {cliPath, CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {ec2, launch, motoEnv, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 /**
@@ -158,6 +158,53 @@ describe('envwatch serve', () => {
 		expect(status.code).toBe(0);
 		expect(server.child.exitCode).toBeNull();
 	}, 60_000);
+
+	it('an attached headless run leaves the server alone when it quits; on the server\'s SIGTERM another attached run takes the engine over and says so', async () => {
+		const {env, state, audit} = setup();
+		const server = await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit], env);
+		const viewer = new CliProcess(['--headless', '--region', 'us-east-1', '--state-dir', state, '--audit-log', audit], env);
+		running.push(viewer);
+		await viewer.waitForLine(line => line.includes(' poll '));
+		expect(viewer.stderr).toContain(`attached to serve pid ${server.child.pid}`);
+		let status = await runCli(['status', '--state-dir', state], {env});
+		expect(status.stdout).toMatch(new RegExp(`attached: .*@.* \\(dashboard, pid ${viewer.child.pid},`));
+		expect(await viewer.stop('SIGTERM')).toBe(143);
+		status = await runCli(['status', '--state-dir', state], {env});
+		expect(status.code).toBe(0);
+		expect(status.stdout).toContain(`engine: serve pid ${server.child.pid}`);
+		expect(status.stdout).toContain('attached: nobody');
+
+		const heir = new CliProcess(['--headless', '--region', 'us-east-1', '--state-dir', state, '--audit-log', audit], env);
+		running.push(heir);
+		await heir.waitForLine(line => line.includes(' poll '));
+		const polls = heir.lines().filter(line => line.includes(' poll ')).length;
+		expect(await server.stop('SIGTERM')).toBe(143);
+		// The heir polls on its own now: its next poll line comes from its own engine.
+		await heir.waitForLine(line => line.includes('TAKEOVER'));
+		await waitFor(() => heir.lines().filter(line => line.includes(' poll ')).length > polls, 'a poll by the heir');
+		expect(readAudit(audit).find(entry => entry.kind === 'takeover')?.['reason']).toContain(`from serve pid ${server.child.pid}`);
+		status = await runCli(['status', '--state-dir', state], {env});
+		expect(status.stdout).toContain(`engine: headless pid ${heir.child.pid}`);
+	}, 60_000);
+
+	it('a user outside the socket\'s group is told to ask for membership, exit 1', async () => {
+		const {env, state, audit} = setup();
+		await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit], env);
+		let result: {status: number | null; stdout: string; stderr: string};
+		if (process.getuid!() === 0) {
+			// root passes any mode: ask as nobody. The test's dirs (0700) are opened up, so the socket's own mode (0660, root's group) decides.
+			fs.chmodSync(path.dirname(state), 0o755);
+			fs.chmodSync(state, 0o755);
+			result = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cliPath, 'status', '--state-dir', state], {env, encoding: 'utf8'});
+		} else {
+			// Not root: the socket's owner without the permission is refused the same way.
+			fs.chmodSync(path.join(state, 'envwatch.sock'), 0);
+			result = spawnSync(process.execPath, [cliPath, 'status', '--state-dir', state], {env, encoding: 'utf8'});
+		}
+
+		expect(result.stderr).toContain(`${path.join(state, 'envwatch.sock')}: permission denied — the server's socket is for the members of its group; ask to be added to it`);
+		expect(result.status).toBe(1);
+	}, 30_000);
 
 	it('a bad --socket-group is refused (exit 2), leaving no lock or socket behind', async () => {
 		const {env, state} = setup();
