@@ -232,13 +232,26 @@ export class EngineSession {
 		}
 	}
 
-	/** Another process holds the lock now (it was broken while this one was hung): stop acting. */
+	/**
+	 * Another process holds the lock now (this one was hung long enough for its lock to be taken
+	 * from another host): stop acting at once, hand the socket over, and attach to the new holder.
+	 */
 	private lost(why: string): void {
-		this.options.log(`${why}: this process stops running the engine`);
 		const local = this.local;
-		if (local) {
-			void local.monitor.stop();
+		if (!local || this.stopping) {
+			return;
 		}
+
+		this.options.log(`${why}: this process stops running the engine`);
+		this.local = undefined;
+		local.server.beginShutdown();
+		const previous: ServerInfo = {pid: process.pid, host: local.lock.info.host, since: local.lock.info.since, mode: this.options.mode, stateDir: this.options.stateDir, version: this.options.version};
+		this.takingOver = (async () => {
+			await local.monitor.stop().catch(() => undefined);
+			await local.server.close('this process lost the engine lock');
+			local.audit.close();
+			await this.takeOver(previous, why);
+		})();
 	}
 
 	start(): void {

@@ -206,6 +206,25 @@ describe('envwatch serve', () => {
 		expect(result.status).toBe(1);
 	}, 30_000);
 
+	it('a server whose lock was taken (it was hung, another host broke the lock) stops acting and gives up the socket', async () => {
+		const {env, state, audit} = setup();
+		const server = await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit], env);
+		// Another host's engine holds the lock now, heartbeating.
+		const foreign = () => fs.writeFileSync(path.join(state, 'envwatch.lock'), JSON.stringify({version: 1, pid: 4242, host: 'other-host.example', since: Date.now(), heartbeatAt: Date.now(), mode: 'serve', token: 'foreign'}));
+		foreign();
+		const beating = setInterval(foreign, 1000);
+		try {
+			await waitFor(() => server.stderr.includes('is now held by pid 4242 on other-host.example: this process stops running the engine'), 'the server to notice');
+			await waitFor(() => !fs.existsSync(path.join(state, 'envwatch.sock')), 'the socket to go');
+			const stop = await runCli(['stop', '--environments', 'dev', '--yes', '--state-dir', state], {env});
+			expect(stop.code).toBe(1);
+			expect(stop.stderr).toContain('held by pid 4242 on other-host.example (serve');
+			expect(proxy.seen.filter(request => request.action === 'StopInstances')).toHaveLength(0);
+		} finally {
+			clearInterval(beating);
+		}
+	}, 60_000);
+
 	it('a bad --socket-group is refused (exit 2), leaving no lock or socket behind', async () => {
 		const {env, state} = setup();
 		const result = await runCli(['serve', '--region', 'us-east-1', '--state-dir', state, '--socket-group', 'no-such-group-envwatch'], {env});
