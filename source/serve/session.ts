@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type {AuditLog} from '../engine/audit.js';
+import type {AuditEntry, AuditLog} from '../engine/audit.js';
 import {describeHolder, EngineLock, type LockState} from '../engine/lock.js';
 import type {Command, Monitor} from '../engine/monitor.js';
 import {SnapshotStore} from '../engine/store.js';
@@ -137,12 +137,15 @@ export class EngineSession {
 		return 'running';
 	}
 
-	private follow(store: SnapshotStore): void {
+	/** Publishes `store`'s snapshots as this session's; `carried`: the events seen before a hand-over, kept below the new engine's. */
+	private follow(store: SnapshotStore, carried: readonly AuditEntry[] = []): void {
 		this.unsubscribe?.();
 		const forward = () => {
 			const snapshot = store.getSnapshot();
 			if (snapshot) {
-				this.store.publish(snapshot);
+				const oldest = Math.min(...snapshot.events.map(entry => entry.seq));
+				const events = carried.length === 0 ? snapshot.events : [...snapshot.events, ...carried.filter(entry => entry.seq < oldest)].slice(0, Math.max(50, snapshot.events.length));
+				this.store.publish(events === snapshot.events ? snapshot : {...snapshot, events});
 			}
 		};
 
@@ -192,7 +195,8 @@ export class EngineSession {
 			this.options.log(message);
 		}
 
-		this.follow(engine.store);
+		// The events pane keeps what it showed before the hand-over (the stop just made, say).
+		this.follow(engine.store, from ? this.store.getSnapshot()?.events ?? [] : []);
 		if (this.started) {
 			engine.monitor.start();
 		}
