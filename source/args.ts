@@ -14,6 +14,7 @@ export const help = `
     $ envwatch doctor                                    preflight checks against the AWS account
     $ envwatch serve [--socket-group GROUP]              run the engine as a service; dashboards attach to it
     $ envwatch status                                    who runs the engine on the state dir, who is attached
+    $ envwatch reset --environments NAME                 reset a tripped breaker: agents may run there again
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
@@ -67,7 +68,7 @@ const flagSpec = {
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'config-path' | 'config-show' | 'doctor' | 'serve' | 'status';
+export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'serve' | 'status';
 
 export type Options = {
 	command: Command;
@@ -171,11 +172,11 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		command = 'stop';
 	} else if (word === 'start') {
 		command = 'start';
-	} else if (word === 'serve' || word === 'status') {
+	} else if (word === 'serve' || word === 'status' || word === 'reset') {
 		command = word;
 	} else if (word !== undefined) {
-		const near = closest(word, ['config', 'doctor', 'stop', 'start', 'serve', 'status']);
-		problems.push(`${word}: unknown command — expected one of: config, doctor, serve, start, status, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
+		const near = closest(word, ['config', 'doctor', 'stop', 'start', 'reset', 'serve', 'status']);
+		problems.push(`${word}: unknown command — expected one of: config, doctor, reset, serve, start, status, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
 	}
 
 	if (input.length > 0) {
@@ -208,6 +209,10 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 
 	if (command === 'stop' && (environments === undefined || environments.length === 0)) {
 		problems.push('stop: no environment — expected --environments NAME (or --stop-env NAME)');
+	}
+
+	if (command === 'reset' && (environments === undefined || environments.length === 0)) {
+		problems.push('reset: no environment — expected --environments NAME (the environment whose breaker to reset)');
 	}
 
 	if (command === 'start' && (environments === undefined || environments.length === 0)) {

@@ -136,7 +136,7 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 		state: new StateStore(stateDir),
 		audit,
 		clock: Date.now,
-		options: {dryRun: options.dryRun, readOnly: options.readOnly, actor: actorName(), paused: options.command === 'stop' || options.command === 'start'},
+		options: {dryRun: options.dryRun, readOnly: options.readOnly, actor: actorName(), paused: options.command === 'stop' || options.command === 'start' || options.command === 'reset'},
 	});
 	return {options, config, monitored, store, monitor, audit, stateDir};
 }
@@ -322,17 +322,37 @@ async function runMonitor(options: Options, io: Io, stateDir: string): Promise<n
 	});
 }
 
+/** `reset`: each environment's tripped breaker reset, here or by the server; exit 2 when one was not tripped. */
+async function runReset(options: Options, io: Io, reset: (name: string) => Promise<{outcome: string; summary: string} | undefined>): Promise<number> {
+	let code: number = exitCodes.ok;
+	for (const name of options.environments ?? []) {
+		const result = await reset(name);
+		if (result?.outcome === 'refused') {
+			io.stderr.write(`envwatch: reset ${name}: ${result.summary}\n`);
+			code = exitCodes.usage;
+		} else {
+			io.stdout.write(`${name}: breaker reset; agents may run there again\n`);
+		}
+	}
+
+	return code;
+}
+
 /**
- * `--once`, `stop` and `start`: through the running server when there is one (no second poll, no
+ * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second poll, no
  * race), else with the engine lock taken for this run.
  */
 async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
-	const command = options.command as 'once' | 'stop' | 'start';
+	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
 	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName()});
 	if (found.kind === 'attached') {
 		const {remote} = found;
 		try {
 			const ask = async (question: string, refusal: string) => confirm(io, options, question, refusal);
+			if (command === 'reset') {
+				return await runReset(options, io, async name => remote.command({kind: 'reset', environment: name}));
+			}
+
 			return command === 'once' ? await onceRemote(remote, options, io) : command === 'stop' ? await stopRemote(remote, options, io, ask) : await startRemote(remote, options, io, ask);
 		} finally {
 			remote.close();
@@ -342,6 +362,11 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 	let runtime: Runtime | undefined;
 	try {
 		runtime = await createRuntime(options, io, stateDir);
+		if (command === 'reset') {
+			const {monitor} = runtime;
+			return await runReset(options, io, async name => monitor.command({kind: 'reset', environment: name}));
+		}
+
 		return command === 'once' ? await runOnce(runtime, io) : command === 'stop' ? await runStop(runtime, io) : await runStart(runtime, io);
 	} finally {
 		await runtime?.monitor.stop().catch(() => undefined);
@@ -403,7 +428,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 			case 'once':
 			case 'stop':
-			case 'start': {
+			case 'start':
+			case 'reset': {
 				return await runCommand(options, io, stateDir);
 			}
 

@@ -116,6 +116,15 @@ describe('envwatch serve', () => {
 		expect(seqs.length).toBeGreaterThan(1);
 		expect(seqs.every((seq, index) => index === 0 || seq > seqs[index - 1]!)).toBe(true);
 
+		// The stop tripped dev's breaker; reset goes through the server too (staging's is not tripped: refused, exit 2).
+		const reset = await runCli(['reset', '--environments', 'dev', '--state-dir', state], {env});
+		expect(reset.stderr).toBe('');
+		expect(reset.code).toBe(0);
+		expect(readAudit(audit).find(entry => entry.kind === 'reset' && entry.outcome === 'executed')).toMatchObject({environments: ['dev'], via: 'socket'});
+		const refused = await runCli(['reset', '--environments', 'staging', '--state-dir', state], {env});
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain('staging\'s breaker is not tripped');
+
 		// A second serve on the same state dir refuses, naming the first.
 		const second = await runCli(['serve', '--region', 'us-east-1', '--state-dir', state], {env});
 		expect(second.code).toBe(1);
@@ -300,6 +309,11 @@ describe('the engine lock, without a server', () => {
 		const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
 		expect(once.stderr).toBe('');
 		expect(once.code).toBe(0);
+		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
+		// reset without a server takes the lock for its run too, and says when there is nothing to reset.
+		const reset = await runCli(['reset', '--environments', 'dev', '--demo', 'calm', '--state-dir', state]);
+		expect(reset.code).toBe(2);
+		expect(reset.stderr).toContain('dev\'s breaker is not tripped');
 		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
 	}, 30_000);
 });
