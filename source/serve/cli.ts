@@ -27,7 +27,13 @@ async function snapshotOf(remote: RemoteEngine): Promise<Snapshot> {
 
 /** `--once` beside a server: its latest snapshot, no poll of this process's own. Exit codes as a local `--once`. */
 export async function onceRemote(remote: RemoteEngine, options: Options, io: Io): Promise<number> {
-	const snapshot = await snapshotOf(remote);
+	const served = await snapshotOf(remote);
+	// --environments picks rows of the server's figures (its global total stays the server's).
+	if (options.environments) {
+		checkMonitored(remote, served, options.environments, '--environments');
+	}
+
+	const snapshot = options.environments ? {...served, environments: served.environments.filter(view => options.environments!.includes(view.name))} : served;
 	const {attachedTo: _attached, ...plain} = snapshot;
 	io.stdout.write(`${options.json ? JSON.stringify({...toJson(plain), servedBy: {pid: remote.server.pid, host: remote.server.host}}) : `${formatDashboard(plain)}\n(from the engine of serve pid ${remote.server.pid} on ${remote.server.host})`}\n`);
 	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);

@@ -95,6 +95,11 @@ describe('envwatch serve', () => {
 		const snapshot = JSON.parse(once.stdout) as Json;
 		expect(snapshot['servedBy']['pid']).toBe(server.child.pid);
 		expect((snapshot['environments'] as Json[]).find(view => view['name'] === 'dev')).toMatchObject({agents: {running: 2}});
+		const onlyDev = await runCli(['--once', '--json', '--environments', 'dev', '--state-dir', state], {env});
+		expect((JSON.parse(onlyDev.stdout) as Json)['environments'].map((view: Json) => view['name'])).toEqual(['dev']);
+		const unknown = await runCli(['--once', '--environments', 'qa', '--state-dir', state], {env});
+		expect(unknown.code).toBe(2);
+		expect(unknown.stderr).toContain('--environments qa: not an environment the running server');
 		expect(describes()).toBe(before);
 
 		const status = await runCli(['status', '--state-dir', state], {env});
