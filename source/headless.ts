@@ -57,6 +57,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		'============================',
 		`Source: ${snapshot.source}  at ${new Date(snapshot.at).toISOString()}${snapshot.mode.readOnly ? '  READ-ONLY' : ''}${snapshot.mode.dryRun ? '  DRY-RUN' : ''}`,
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
+		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError}`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
@@ -83,7 +84,7 @@ export function formatPollLine(snapshot: Snapshot): string {
 	};
 
 	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', snapshot.mode.warmingUp ? 'warming-up' : ''].filter(Boolean).join(' ');
-	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}`;
+	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${snapshot.recordError ? ` NOT RECORDED: ${snapshot.recordError}` : ''}`;
 }
 
 export function formatEventLine(entry: AuditEntry): string {

@@ -22,7 +22,7 @@ import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
 import {OriginAuditLog} from './serve/origin.js';
 import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
-import {onceRemote, printStatus, startRemote, stopRemote} from './serve/cli.js';
+import {onceRemote, printStatus, resetRemote, startRemote, stopRemote} from './serve/cli.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -51,20 +51,117 @@ export type Runtime = {
 	monitor: Monitor;
 	audit: AuditLog;
 	stateDir: string;
+	/** Where the engine's problem lines go: stderr, or held while the dashboard owns the terminal. */
+	reports: Reports;
+	/** Set by the headless run: called when the same unexpected poll error lasted 5 minutes. */
+	giveUp?: (error: string) => void;
 };
+
+/** The engine's problem lines: written to stderr, or held (and written after the dashboard exits). */
+export class Reports {
+	private held: string[] | undefined;
+
+	constructor(private readonly stderr: NodeJS.WriteStream) {}
+
+	write(line: string): void {
+		if (this.held) {
+			this.held.push(line);
+		} else {
+			this.stderr.write(`${line}\n`);
+		}
+	}
+
+	hold(): void {
+		this.held ??= [];
+	}
+
+	release(): void {
+		const lines = this.held ?? [];
+		this.held = undefined;
+		for (const line of lines) {
+			this.write(line);
+		}
+	}
+}
 
 function resolveEnvironments(options: Options, config: Config): string[] {
 	const configured = Object.keys(config.environments);
-	if (!options.environments) {
-		return configured;
+	const isConfigured = (name: string) => Object.hasOwn(config.environments, name);
+	const problems = [
+		...(options.environments ?? []).filter(name => !isConfigured(name)).map(name => `${options.environmentsFlag} ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
+		...(options.confirm ?? []).filter(name => !isConfigured(name)).map(name => `--confirm ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
+	];
+	if (problems.length > 0) {
+		throw new UsageError(problems);
 	}
 
-	const unknown = options.environments.filter(name => !configured.includes(name));
-	if (unknown.length > 0) {
-		throw new UsageError(unknown.map(name => `--environments ${name}: not a configured environment — expected one of: ${configured.join(', ')}`));
+	return options.environments ? [...new Set(options.environments)] : configured;
+}
+
+/** Creates `dir` one level at a time (Node 20's recursive mkdir spins forever under /proc). */
+function makeDirectory(dir: string): void {
+	const missing: string[] = [];
+	for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+		let stat: fs.Stats | undefined;
+		try {
+			stat = fs.statSync(at);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				throw error;
+			}
+		}
+
+		if (stat) {
+			if (!stat.isDirectory()) {
+				throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), {code: 'ENOTDIR'});
+			}
+
+			break;
+		}
+
+		missing.unshift(at);
+		if (path.dirname(at) === at) {
+			break;
+		}
 	}
 
-	return [...new Set(options.environments)];
+	for (const at of missing) {
+		fs.mkdirSync(at);
+	}
+}
+
+/** Creates `dir` and writes and removes a small file in it; throws the OS error when it cannot. */
+function probeDirectory(dir: string): void {
+	makeDirectory(dir);
+	const probe = path.join(dir, `.envwatch-probe-${process.pid}`);
+	fs.writeFileSync(probe, 'envwatch write check\n', {flag: 'wx'});
+	fs.unlinkSync(probe);
+}
+
+function osError(error: unknown): string {
+	const {code, message} = error as NodeJS.ErrnoException;
+	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
+}
+
+/**
+ * The state dir and the audit log must be writable before anything polls: a guard that cannot
+ * record what it did must not act. The problem names where the path came from.
+ */
+function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
+	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
+	try {
+		probeDirectory(stateDir);
+	} catch (error) {
+		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
+	}
+
+	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
+	try {
+		probeDirectory(path.dirname(auditFile));
+		fs.closeSync(fs.openSync(auditFile, 'a', 0o600));
+	} catch (error) {
+		throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+	}
 }
 
 /**
@@ -119,16 +216,26 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 
 	const monitored = resolveEnvironments(options, config);
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
+	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
+	checkWritable(options, io.env, stateDir, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
-	const audit: AuditLog = new OriginAuditLog(options.auditLog ?? path.join(stateDir, 'audit.log'));
+	// Commands from socket clients are recorded with `via: "socket"`.
+	const audit: AuditLog = new OriginAuditLog(auditFile);
 	try {
 		audit.open();
 	} catch (error) {
-		throw new UsageError(`--audit-log ${audit.file}: cannot open it for appending (${(error as NodeJS.ErrnoException).code ?? String(error)}) — expected a writable file path`);
+		throw new UsageError(`${options.auditLog === undefined ? 'the audit log' : '--audit-log'} ${audit.file}: cannot open it for appending (${osError(error)}) — expected a writable file path`);
 	}
 
-	const monitor = new Monitor({
+	const reports = new Reports(io.stderr);
+	if (!options.headless && options.command === 'monitor' && dashboardSupported(io.stdin, io.stdout).ok) {
+		// The dashboard shows problems on its status line; stderr lines would tear its screen.
+		reports.hold();
+	}
+
+	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports};
+	runtime.monitor = new Monitor({
 		provider,
 		config,
 		monitored,
@@ -136,9 +243,16 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 		state: new StateStore(stateDir),
 		audit,
 		clock: Date.now,
-		options: {dryRun: options.dryRun, readOnly: options.readOnly, actor: actorName(), paused: options.command === 'stop' || options.command === 'start' || options.command === 'reset'},
+		options: {
+			dryRun: options.dryRun,
+			readOnly: options.readOnly,
+			actor: actorName(),
+			paused: options.command === 'stop' || options.command === 'start' || options.command === 'reset',
+			report: line => reports.write(line),
+			onGiveUp: error => runtime.giveUp?.(error),
+		},
 	});
-	return {options, config, monitored, store, monitor, audit, stateDir};
+	return runtime;
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
@@ -146,32 +260,61 @@ async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 	// Billed cost is fetched at most once per refresh interval; when this run fetches it, show it.
 	const snapshot = (await runtime.monitor.settled()) ?? polled;
 	await runtime.monitor.stop();
+	// A reader that went away (`| head -0`) does not turn the result into a stack trace.
+	io.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EPIPE') {
+			io.stderr.write(`envwatch: cannot write to stdout (${error.code ?? error.message})\n`);
+		}
+	});
 	io.stdout.write(`${runtime.options.json ? JSON.stringify(toJson(snapshot)) : formatDashboard(snapshot)}\n`);
 	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
 	if (breach) {
 		return exitCodes.breach;
 	}
 
-	// Stale data is not "all clear": cron must hear that envwatch could not look.
-	return snapshot.error ? exitCodes.failure : exitCodes.ok;
+	// Stale data is not "all clear", nor is an action or decision that could not be recorded:
+	// cron must hear that envwatch could not look, or could not write down what it did.
+	return snapshot.error || snapshot.recordError ? exitCodes.failure : exitCodes.ok;
 }
 
 async function runStop(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, options} = runtime;
+	const {monitor, options, config} = runtime;
+	const flag = options.environmentsFlag;
+	// A monitor-only environment is stopped only when the person names it: `--yes` is not enough.
+	const unnamed = runtime.monitored.filter(name => config.environments[name]!.onBreach === 'alert' && !(options.confirm ?? []).includes(name));
+	if (unnamed.length > 0 && (options.yes || !io.stdin.isTTY || !io.stdout.isTTY)) {
+		throw new UsageError(unnamed.map(name => `${flag} ${name}: ${name} is monitor only (onBreach: alert) — name it to stop it: --confirm ${name}${options.yes ? ' (--yes alone is not enough)' : ''}; nothing was stopped`));
+	}
+
 	const snapshot = await monitor.poll();
 	let failed = false;
 	for (const name of runtime.monitored) {
 		const view = snapshot.environments.find(item => item.name === name)!;
 		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
+		if (listed.errors.length > 0) {
+			io.stderr.write(`envwatch: stop ${name} not done: cannot list its agents (${listed.errors.join('; ')})\n`);
+			failed = true;
+			continue;
+		}
+
 		const ids = listed.instances.map(instance => instance.id);
-		const saves = listed.instances.reduce((sum, instance) => sum + (runtime.config.prices[instance.type] ?? 0), 0);
-		const blast = `${ids.length} agent${ids.length === 1 ? '' : 's'} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h of ${money(view.hourlyUsd)}/h`;
-		if (!(await confirm(io, options, `Stop ${blast}?`, `--stop-env ${name}: refusing to stop ${blast}`))) {
+		const saves = listed.instances.reduce((sum, instance) => sum + (Object.hasOwn(config.prices, instance.type) ? config.prices[instance.type]! : 0), 0);
+		// Stale figures are shown as unknown, never as $0.
+		const of = view.stale ? `of an unknown total (${view.stale})` : `of ${money(view.hourlyUsd)}/h`;
+		const blast = `${plural(ids.length, 'agent')} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h ${of}`;
+		let typed = (options.confirm ?? []).includes(name) ? name : undefined;
+		if (config.environments[name]!.onBreach === 'alert' && typed === undefined) {
+			typed = await ask(io, options, `${name} is monitor only. Stop ${blast}? Type ${name} to confirm:`);
+			if (typed !== name) {
+				io.stdout.write(`Not stopped: ${name} (the name was not typed).\n`);
+				continue;
+			}
+		} else if (!(await confirm(io, options, `Stop ${blast}?`, `${flag === '--stop-env' ? '--stop-env' : 'stop'} ${name}: refusing to stop ${blast}`))) {
 			io.stdout.write(`Not stopped: ${name}.\n`);
 			continue;
 		}
 
-		const result = await monitor.command({kind: 'stop', environment: name});
+		const result = await monitor.command({kind: 'stop', environment: name, ...(typed === undefined ? {} : {confirm: typed})});
 		if (result) {
 			io.stdout.write(`${options.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
 			failed ||= result.outcome === 'failed';
@@ -180,6 +323,45 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 
 	await monitor.stop();
 	return failed ? exitCodes.failure : exitCodes.ok;
+}
+
+/** Resets tripped breakers (`envwatch reset -e dev`): agents may run there again without being stopped. */
+async function runReset(runtime: Runtime, io: Io): Promise<number> {
+	const {monitor, options} = runtime;
+	await monitor.poll();
+	let code: number = exitCodes.ok;
+	for (const name of runtime.monitored) {
+		const breaker = runtime.store.getSnapshot()?.environments.find(view => view.name === name)?.breaker;
+		if (!breaker) {
+			io.stdout.write(`${name}: not held (its breaker is not tripped); nothing to reset.\n`);
+			continue;
+		}
+
+		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
+		if (!(await confirm(io, options, `${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
+			io.stdout.write(`Not reset: ${name}.\n`);
+			continue;
+		}
+
+		const result = await monitor.command({kind: 'reset', environment: name});
+		if (result?.outcome === 'refused') {
+			io.stderr.write(`envwatch: ${result.summary}\n`);
+			code = exitCodes.failure;
+		} else {
+			io.stdout.write(`${name}: breaker reset; agents may run there again.\n`);
+		}
+	}
+
+	await monitor.stop();
+	return code;
+}
+
+/** Asks for a typed answer on the terminal (the caller checked there is one). */
+async function ask(io: Io, options: Options, question: string): Promise<string> {
+	const prompt = readline.createInterface({input: io.stdin, output: io.stdout});
+	const answer = await prompt.question(`${options.dryRun ? '[dry run] ' : ''}${question} `);
+	prompt.close();
+	return answer.trim();
 }
 
 /** Asks on the terminal; without one, refuses (exit 2) unless --yes was given. */
@@ -254,16 +436,21 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	return code;
 }
 
+const ignoreError = () => undefined;
+
 /**
  * The dashboard, headless mode and `serve`: attached to the server on the state dir when one
  * answers, else running the engine here and serving the same socket (so a second dashboard
  * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
  */
-async function runMonitor(options: Options, io: Io, stateDir: string): Promise<number> {
+export async function runMonitor(options: Options, io: Io, stateDir: string, build: () => Promise<Runtime> = async () => createRuntime(options, io, stateDir)): Promise<number> {
 	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	const dashboard = !serve && !options.headless && supported.ok;
 	const log = dashboard ? () => undefined : (line: string) => io.stderr.write(`envwatch: ${line}\n`);
+	// The engine this process runs, when it runs one (from the start, or after taking over).
+	let runtime: Runtime | undefined;
+	let giveUp: ((error: string) => void) | undefined;
 	const session = new EngineSession({
 		stateDir,
 		mode: serve ? 'serve' : dashboard ? 'dashboard' : 'headless',
@@ -271,13 +458,22 @@ async function runMonitor(options: Options, io: Io, stateDir: string): Promise<n
 		actor: actorName(),
 		version,
 		group: options.socketGroup,
-		createEngine: async () => createRuntime(options, io, stateDir),
+		async createEngine() {
+			runtime = await build();
+			runtime.giveUp = error => giveUp?.(error);
+			return runtime;
+		},
 		log,
 		serveOnly: serve,
 		readOnly: options.readOnly,
 	});
+	let closed = false;
 	// Subscribed first: an attached run prints the server's latest snapshot, handed over on attaching.
-	const unsubscribe = dashboard ? () => undefined : printHeadless(session.store, line => io.stdout.write(`${line}\n`), options.json);
+	const unsubscribe = dashboard ? () => undefined : printHeadless(session.store, line => {
+		if (!closed && !io.stdout.destroyed) {
+			io.stdout.write(`${line}\n`);
+		}
+	}, options.json);
 	const where = await session.open();
 	if (where === 'running' && serve) {
 		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
@@ -288,59 +484,81 @@ async function runMonitor(options: Options, io: Io, stateDir: string): Promise<n
 	if (dashboard) {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
-		return runDashboard({store: session.store, monitor: session, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+		try {
+			return await runDashboard({store: session.store, monitor: session, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+		} finally {
+			// What the status line showed, for the terminal's scrollback once the screen is gone.
+			runtime?.reports.release();
+		}
 	}
 
 	if (!options.headless && !serve && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
-	session.start();
 	return new Promise(resolve => {
-		const finish = (signal: NodeJS.Signals) => {
+		let finished = false;
+		const finish = (code: number) => {
+			if (finished) {
+				return;
+			}
+
+			finished = true;
 			for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-				process.removeAllListeners(name);
+				process.off(name, onSignal);
 			}
 
-			// An action under way is finished, not abandoned; a second signal abandons it (each batch
-			// done so far is already recorded, and the next start reports the rest as cut short).
-			const progress = session.monitor?.enforcer.progress;
-			if (progress) {
-				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
-			}
-
+			// Commands in flight finish and are recorded; the socket and the lock are removed.
 			void session.stop().then(() => {
 				unsubscribe();
-				// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
-				resolve(128 + (os.constants.signals[signal] ?? 0));
+				io.stdout.off('error', onWriteError);
+				io.stderr.off('error', ignoreError);
+				resolve(code);
 			});
 		};
 
+		// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
+		const onSignal = (signal: NodeJS.Signals) => {
+			// An action under way is finished, not abandoned; a second signal abandons it (each batch
+			// done so far is already recorded, and the next start reports the rest as cut short).
+			const progress = session.monitor?.enforcer.progress;
+			if (progress && !finished) {
+				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
+			}
+
+			finish(128 + (os.constants.signals[signal] ?? 0));
+		};
+		// A reader that went away (`| head -n1`) ends the run quietly, as other CLIs do.
+		const onWriteError = (error: NodeJS.ErrnoException) => {
+			closed = true;
+			if (error.code === 'EPIPE') {
+				finish(exitCodes.ok);
+			} else {
+				io.stderr.write(`envwatch: cannot write to stdout (${error.code ?? error.message}); stopping\n`);
+				finish(exitCodes.failure);
+			}
+		};
+
+		io.stdout.on('error', onWriteError);
+		// A closed stderr (`2>&1 | head -n1`) has no one left to tell: it must not end the guard.
+		io.stderr.on('error', ignoreError);
+		// The same unexpected error on every poll for 5 minutes: exit 1 so a supervisor restarts it.
+		giveUp = error => {
+			io.stderr.write(`envwatch: giving up: ${error}\n`);
+			finish(exitCodes.failure);
+		};
+
 		for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-			process.once(name, finish);
+			process.once(name, onSignal);
 		}
+
+		session.start();
 	});
 }
 
-/** `reset`: each environment's tripped breaker reset, here or by the server; exit 2 when one was not tripped. */
-async function runReset(options: Options, io: Io, reset: (name: string) => Promise<{outcome: string; summary: string} | undefined>): Promise<number> {
-	let code: number = exitCodes.ok;
-	for (const name of options.environments ?? []) {
-		const result = await reset(name);
-		if (result?.outcome === 'refused') {
-			io.stderr.write(`envwatch: reset ${name}: ${result.summary}\n`);
-			code = exitCodes.usage;
-		} else {
-			io.stdout.write(`${name}: breaker reset; agents may run there again\n`);
-		}
-	}
-
-	return code;
-}
-
 /**
- * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second poll, no
- * race), else with the engine lock taken for this run.
+ * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second
+ * poll, no race), else with the engine lock taken for this run.
  */
 async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
 	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
@@ -348,12 +566,16 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 	if (found.kind === 'attached') {
 		const {remote} = found;
 		try {
-			const ask = async (question: string, refusal: string) => confirm(io, options, question, refusal);
-			if (command === 'reset') {
-				return await runReset(options, io, async name => remote.command({kind: 'reset', environment: name}));
+			const prompts = {confirm: async (question: string, refusal: string) => confirm(io, options, question, refusal), ask: async (question: string) => ask(io, options, question)};
+			if (command === 'once') {
+				return await onceRemote(remote, options, io);
 			}
 
-			return command === 'once' ? await onceRemote(remote, options, io) : command === 'stop' ? await stopRemote(remote, options, io, ask) : await startRemote(remote, options, io, ask);
+			if (command === 'stop') {
+				return await stopRemote(remote, options, io, prompts);
+			}
+
+			return command === 'start' ? await startRemote(remote, options, io, prompts.confirm) : await resetRemote(remote, options, io, prompts.confirm);
 		} finally {
 			remote.close();
 		}
@@ -362,12 +584,15 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 	let runtime: Runtime | undefined;
 	try {
 		runtime = await createRuntime(options, io, stateDir);
-		if (command === 'reset') {
-			const {monitor} = runtime;
-			return await runReset(options, io, async name => monitor.command({kind: 'reset', environment: name}));
+		if (command === 'once') {
+			return await runOnce(runtime, io);
 		}
 
-		return command === 'once' ? await runOnce(runtime, io) : command === 'stop' ? await runStop(runtime, io) : await runStart(runtime, io);
+		if (command === 'stop') {
+			return await runStop(runtime, io);
+		}
+
+		return command === 'start' ? await runStart(runtime, io) : await runReset(runtime, io);
 	} finally {
 		await runtime?.monitor.stop().catch(() => undefined);
 		runtime?.audit.close();
@@ -375,10 +600,16 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 	}
 }
 
+/** `config show`: the effective configuration and the layers it came from (later wins). */
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
-	const sources = layers.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.label === 'store' && !fs.existsSync(layer.path) ? ' (not created yet)' : ''}` : ''}`);
-	return `// effective configuration, from (later wins):\n${sources.join('\n')}\n${JSON.stringify(config, null, 2)}`;
+	const sources = layers.map(layer => ({label: layer.label, ...(layer.path ? {path: layer.path, exists: fs.existsSync(layer.path)} : {})}));
+	if (options.json) {
+		return JSON.stringify({config, layers: sources}, null, 2);
+	}
+
+	const lines = sources.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.exists ? '' : ' (not created yet)'}` : ''}`);
+	return `// effective configuration, from (later wins):\n${lines.join('\n')}\n${JSON.stringify(config, null, 2)}`;
 }
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
@@ -444,7 +675,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 		}
 
 		if (error instanceof UsageError) {
-			io.stderr.write(`envwatch: ${error.problems.length > 1 ? `${error.problems.length} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
+			io.stderr.write(`envwatch: ${error.total > 1 ? `${error.total} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
 			return exitCodes.usage;
 		}
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {InstanceOutcome} from '../providers/types.js';
+import {describeError, writeFailed, type RecordNotice} from './record.js';
 
 export type AuditEntry = {
 	/** ISO time. */
@@ -10,9 +11,14 @@ export type AuditEntry = {
 	type: 'decision' | 'action' | 'progress';
 	/** `auto`, or the OS user@host who pressed the key or ran the command. */
 	actor: string;
+	/**
+	 * `respawn`: agents stopped again by the breaker; `reset`: a breaker reset; `interrupted`: an
+	 * action found cut short at start-up; `clock`: samples dated in the future dropped; `state`: a
+	 * damaged state file was moved aside; `error`: a poll failed unexpectedly (the data is stale
+	 * until a poll succeeds again).
+	 */
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
-		/** A re-spawn stopped again, a breaker reset, an action found cut short at start-up, samples dropped for a clock step. */
-		| 'respawn' | 'reset' | 'interrupted' | 'clock'
+		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error'
 		/** This process took over the engine from one that exited (`envwatch serve`, attached dashboards). */
 		| 'takeover';
 	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
@@ -28,32 +34,111 @@ export type AuditEntry = {
 	results?: InstanceOutcome[];
 };
 
+/** `fs.writeSync`'s buffer form: how many bytes it wrote (possibly fewer than asked), or it throws. */
+export type WriteFunction = (fd: number, buffer: Buffer, offset: number, length: number) => number;
+
 /**
  * The audit log: JSON lines, one per decision and per action result, written synchronously and
  * fsynced, so a dropped SSH session or a SIGHUP never leaves an action unrecorded.
+ *
+ * A line is written whole or not at all: short writes are continued, and when the disk is full
+ * (or any write fails) the file is cut back to its size before the line. `append` never throws:
+ * stopping spend comes first, so a failure to record is kept in `error` (until a write succeeds)
+ * and announced once per failure streak through `takeNotices()`, for the caller to report.
  */
 export class AuditLog {
 	private fd: number | undefined;
 	private seq = 0;
+	/** The file does not end with a newline (a torn line from an earlier run or a failed cut). */
+	private torn = false;
+	private failure: string | null = null;
+	/** The first seq of the entries not written in the current failure streak. */
+	private firstLost: number | undefined;
+	private notices: RecordNotice[] = [];
 
-	constructor(readonly file: string) {}
+	constructor(
+		readonly file: string,
+		/** Only tests replace it, to produce a short write followed by a failure on demand. */
+		private readonly write: WriteFunction = (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+	) {}
+
+	/** Why the last entry could not be written; null once an entry is written again. */
+	get error(): string | null {
+		return this.failure;
+	}
+
+	/** The first seq not written, while writes fail (for the entry that records the gap). */
+	get lostFrom(): number | undefined {
+		return this.firstLost;
+	}
 
 	open(): void {
 		fs.mkdirSync(path.dirname(this.file), {recursive: true});
 		this.fd = fs.openSync(this.file, 'a', 0o600);
 		// Carry on from the last entry, so seq stays unique across restarts and --once runs from cron.
-		this.seq = Math.max(this.seq, lastSeq(this.file));
+		const tail = readTail(this.file);
+		this.seq = Math.max(this.seq, tail.seq);
+		this.torn = tail.torn;
 	}
 
 	append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
-		if (this.fd === undefined) {
-			this.open();
+		let full: AuditEntry | undefined;
+		try {
+			if (this.fd === undefined) {
+				this.open();
+			}
+
+			// The number is used even when the line cannot be written: a gap in seq marks a lost entry.
+			full = {...entry, seq: ++this.seq};
+			this.writeLine(this.fd!, `${this.torn ? '\n' : ''}${JSON.stringify(full)}\n`);
+			this.torn = false;
+			this.failure = null;
+			this.firstLost = undefined;
+		} catch (error) {
+			this.firstLost ??= full?.seq ?? this.seq + 1;
+			if (this.failure === null) {
+				this.notices.push(writeFailed(`the audit log ${this.file}`, error));
+			}
+
+			this.failure = `cannot write the audit log ${this.file}: ${describeError(error)}`;
 		}
 
-		const full: AuditEntry = {...entry, seq: ++this.seq};
-		fs.writeSync(this.fd!, `${JSON.stringify(full)}\n`);
-		fs.fsyncSync(this.fd!);
-		return full;
+		return full ?? {...entry, seq: ++this.seq};
+	}
+
+	/** Failure streaks that started since the last call (each reported once). */
+	takeNotices(): RecordNotice[] {
+		return this.notices.splice(0);
+	}
+
+	private writeLine(fd: number, line: string): void {
+		const bytes = Buffer.from(line, 'utf8');
+		const before = fs.fstatSync(fd).size;
+		let written = 0;
+		try {
+			while (written < bytes.length) {
+				const count = this.write(fd, bytes, written, bytes.length - written);
+				if (!(count > 0)) {
+					throw new Error(`wrote ${count} bytes of ${bytes.length - written}`);
+				}
+
+				written += count;
+			}
+
+			fs.fsyncSync(fd);
+		} catch (error) {
+			if (written > 0) {
+				try {
+					// Appends go to the end (O_APPEND): cutting back leaves the log as it was.
+					fs.ftruncateSync(fd, before);
+				} catch (cutError) {
+					this.torn = true;
+					throw new Error(`${describeError(error)}; a partial line is left (cannot cut it: ${describeError(cutError)})`);
+				}
+			}
+
+			throw error;
+		}
 	}
 
 	close(): void {
@@ -64,29 +149,31 @@ export class AuditLog {
 	}
 }
 
-/** The seq of the last complete line of an existing log (0 when there is none to read). */
-function lastSeq(file: string): number {
+/**
+ * The highest seq in the last 64 KiB of an existing log (0 when there is none to read), and whether
+ * it ends in a torn line (no newline at the end). A torn line's seq counts too: it was used.
+ */
+function readTail(file: string): {seq: number; torn: boolean} {
 	let fd: number | undefined;
 	try {
 		fd = fs.openSync(file, 'r');
 		const size = fs.fstatSync(fd).size;
 		const length = Math.min(size, 64 * 1024);
 		const buffer = Buffer.alloc(length);
-		fs.readSync(fd, buffer, 0, length, size - length);
-		const lines = buffer.toString('utf8').split('\n').filter(Boolean);
-		for (let index = lines.length - 1; index >= 0; index--) {
-			const match = /"seq":(\d+)/.exec(lines[index]!);
-			if (match) {
-				return Number(match[1]);
-			}
+		const read = fs.readSync(fd, buffer, 0, length, size - length);
+		const text = buffer.subarray(0, read).toString('utf8');
+		let seq = 0;
+		for (const match of text.matchAll(/"seq":(\d+)/g)) {
+			seq = Math.max(seq, Number(match[1]));
 		}
+
+		return {seq, torn: text.length > 0 && !text.endsWith('\n')};
 	} catch {
 		// Unreadable: numbering restarts, the entries are still written.
+		return {seq: 0, torn: false};
 	} finally {
 		if (fd !== undefined) {
 			fs.closeSync(fd);
 		}
 	}
-
-	return 0;
 }

@@ -49,14 +49,21 @@ export class CachedBilling {
 
 		this.lastAttemptAt = now;
 		const source = this.source;
+		const callsBefore = this.calls;
 		this.inFlight = (async () => {
 			try {
 				const {cost, requests} = await source.fetch(now);
+				// Counted even when the answer is unusable: every request was paid for.
+				this.calls += Number.isInteger(requests) && requests > 0 ? requests : 1;
+				const problem = costProblem(cost);
+				if (problem) {
+					throw new Error(`the billing source answered with ${problem}`);
+				}
+
 				this.cost = cost;
-				this.calls += requests;
 				this.lastError = undefined;
 			} catch (error) {
-				this.calls += 1;
+				this.calls += this.calls === callsBefore ? 1 : 0;
 				this.lastError = messageOf(error);
 			}
 
@@ -66,4 +73,24 @@ export class CachedBilling {
 		this.inFlight = undefined;
 		return true;
 	}
+}
+
+/** What is wrong with a billed-cost answer (unknown is never $0), or undefined when it is usable. */
+function costProblem(cost: unknown): string | undefined {
+	if (typeof cost !== 'object' || cost === null) {
+		return 'no cost data';
+	}
+
+	const {todayUsd, monthToDateUsd, fetchedAt} = cost as Partial<BilledCost>;
+	if (typeof fetchedAt !== 'number' || !Number.isFinite(fetchedAt)) {
+		return 'no fetch time';
+	}
+
+	for (const [name, table] of [['today', todayUsd], ['month to date', monthToDateUsd]] as const) {
+		if (typeof table !== 'object' || table === null || Object.values(table).some(usd => typeof usd !== 'number' || !Number.isFinite(usd))) {
+			return `${name}'s costs missing or not numbers`;
+		}
+	}
+
+	return undefined;
 }

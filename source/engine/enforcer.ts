@@ -194,11 +194,7 @@ export class Enforcer {
 		const inFlight = {kind: request.kind, environments, at: this.clock(), actor: request.actor, planned: refs.length, done: 0};
 		this.progress = {kind: request.kind, environments, planned: refs.length, done: 0};
 		if (!this.options.dryRun) {
-			try {
-				this.state.saveActionInFlight(inFlight);
-			} catch (error) {
-				this.log({type: 'decision', actor: 'auto', kind: 'hold', environments, reason: `could not mark this ${request.kind} as under way in the state dir (a kill now would not be reported on restart): ${messageOf(error)}`, instanceIds: []});
-			}
+			this.state.saveActionInFlight(inFlight);
 		}
 
 		const act = {
@@ -227,16 +223,12 @@ export class Enforcer {
 					this.log({type: 'progress', actor: request.actor, kind: request.kind, environments, reason: `batch: ${tallyOf(batch)} (${this.progress.done}/${refs.length} done)`, instanceIds: batch.map(outcome => outcome.id), outcome: 'progress', results: batch});
 				}
 
-				try {
-					if (!undo && done.length > 0) {
-						this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false});
-					}
-
-					this.state.saveActionInFlight({...inFlight, done: this.progress.done});
-				} catch (error) {
-					// Stopping spend comes first: the stop goes on, the missing record is reported.
-					this.log({type: 'decision', actor: 'auto', kind: 'hold', environments, reason: `could not record the progress of this ${request.kind} in the state dir: ${messageOf(error)}`, instanceIds: []});
+				// State writes never throw (a failure is reported as a record error): the stop goes on.
+				if (!undo && done.length > 0) {
+					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false});
 				}
+
+				this.state.saveActionInFlight({...inFlight, done: this.progress.done});
 			},
 		};
 		try {
@@ -248,11 +240,7 @@ export class Enforcer {
 		} finally {
 			this.progress = undefined;
 			if (!this.options.dryRun) {
-				try {
-					this.state.saveActionInFlight(undefined);
-				} catch {
-					// Left behind, it is reported as cut short on the next start: loud, and harmless.
-				}
+				this.state.saveActionInFlight(undefined);
 			}
 		}
 

@@ -32,7 +32,7 @@ export type LockState =
 	| {kind: 'held'; info: LockInfo}
 	| {kind: 'stale'; info: LockInfo; why: string}
 	/** Present but not a lock file this version wrote: reported, never removed. */
-	| {kind: 'unreadable'; why: string};
+	| {kind: 'unreadable'; why: string; cannotCreate?: string};
 
 export function lockPath(stateDir: string): string {
 	return path.join(stateDir, lockFileName);
@@ -115,7 +115,13 @@ export class EngineLock {
 	 * live process, or unreadable). `onLost` runs when a heartbeat finds the lock is no longer ours.
 	 */
 	static acquire(stateDir: string, mode: string, onLost: (why: string) => void = () => undefined): EngineLock | LockState {
-		fs.mkdirSync(stateDir, {recursive: true, mode: 0o700});
+		try {
+			fs.mkdirSync(stateDir, {recursive: true, mode: 0o700});
+		} catch (error) {
+			const code = (error as NodeJS.ErrnoException).code ?? String(error);
+			return {kind: 'unreadable', why: `${stateDir}: cannot create it (${code})`, cannotCreate: code};
+		}
+
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const now = Date.now();
 			const info: LockInfo = {version: 1, pid: process.pid, host: os.hostname(), since: now, heartbeatAt: now, mode, token: `${process.pid}-${now}-${Math.random().toString(36).slice(2)}`};
@@ -134,7 +140,8 @@ export class EngineLock {
 				return lock;
 			} catch (error) {
 				if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-					return {kind: 'unreadable', why: `${lockPath(stateDir)}: cannot create it (${(error as NodeJS.ErrnoException).code ?? String(error)})`};
+					const code = (error as NodeJS.ErrnoException).code ?? String(error);
+					return {kind: 'unreadable', why: `${lockPath(stateDir)}: cannot create it (${code})`, cannotCreate: code};
 				}
 			}
 

@@ -21,6 +21,18 @@ export type MonitorOptions = {
 	actor: string;
 	/** How many audit entries the snapshot carries for the events pane. */
 	eventsKept?: number;
+	/**
+	 * Where a problem the user must hear about goes, one line each (default: stderr): an unexpected
+	 * error in a poll, a failure to record (once per failure streak), a damaged state file.
+	 */
+	report?: (line: string) => void;
+	/** How long the same unexpected poll error may repeat before `onGiveUp` (default 5 minutes). */
+	giveUpAfterMs?: number;
+	/**
+	 * Called once when every poll for `giveUpAfterMs` failed with the same unexpected error (headless:
+	 * exit 1, so a supervisor restarts it). Without it the monitor goes on, showing the error.
+	 */
+	onGiveUp?: (error: string) => void;
 };
 
 /** A command from the keyboard (or a subcommand): the same enforcer as automatic actions. */
@@ -52,6 +64,7 @@ export type Deps = {
 };
 
 const maxBackoffMs = 5 * 60_000;
+const defaultGiveUpAfterMs = 5 * 60_000;
 
 /**
  * The monitor loop: poll the provider, record samples, evaluate, enforce, publish. Polls never
@@ -84,6 +97,8 @@ export class Monitor {
 	private heldBack: string | undefined;
 	private lastEvaluation: Evaluation | undefined;
 	private lastSpend = new Map<string, Spend>();
+	/** The unexpected error the polls have failed with, and since when (cleared by a poll that completes). */
+	private unexpected: {message: string; since: number; gaveUp: boolean} | undefined;
 
 	private readonly globalKey: string;
 
@@ -95,7 +110,10 @@ export class Monitor {
 		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
 		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
 		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
+		// Read every state file now, so a damaged one is reported at start, not at the first undo.
+		this.enforcer.lastStop();
 		this.recoverCutShort();
+		this.reportRecords();
 	}
 
 	/**
@@ -124,12 +142,58 @@ export class Monitor {
 		this.deps.state.saveActionInFlight(undefined);
 	}
 
+	/** A failed write is reported through the state store's record errors (it never throws). */
 	private saveBreakers(): void {
-		try {
-			this.deps.state.saveBreakers(this.breakers);
-		} catch (error) {
-			this.log({type: 'decision', actor: 'auto', kind: 'hold', environments: [], reason: `could not save the breakers: ${messageOf(error)}`, instanceIds: []});
+		this.deps.state.saveBreakers(this.breakers);
+	}
+
+	private report(line: string): void {
+		if (this.deps.options.report) {
+			this.deps.options.report(line);
+		} else {
+			process.stderr.write(`${line}\n`);
 		}
+	}
+
+	/** Reports damaged state files and failure-to-record streaks that started since the last call. */
+	private reportRecords(): void {
+		for (let notices = this.takeNotices(); notices.length > 0; notices = this.takeNotices()) {
+			for (const notice of notices) {
+				this.report(`envwatch: ${notice.message}`);
+				if (notice.damaged) {
+					// Its own failure to be written (if the audit log fails too) comes round in the next pass.
+					this.log({type: 'decision', actor: 'auto', kind: 'state', environments: [], reason: notice.message, instanceIds: []});
+				}
+			}
+		}
+	}
+
+	private takeNotices() {
+		return [...this.deps.state.takeNotices(), ...this.deps.audit.takeNotices()];
+	}
+
+	/**
+	 * While records fail, each poll tries again: the state files not written, and an audit entry
+	 * that records the gap (when it is written, the log is whole again from there on).
+	 */
+	private retryRecords(): void {
+		this.deps.state.retry();
+		const {audit} = this.deps;
+		if (audit.error !== null && audit.lostFrom !== undefined) {
+			const firstLost = audit.lostFrom;
+			const reason = audit.error;
+			const entry = audit.append({at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.options.dryRun, type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `entries from seq ${firstLost} until this one were not written (${reason})`, instanceIds: []});
+			// Shown once written; a retry that failed too is not news.
+			if (audit.error === null) {
+				this.remember(entry);
+			}
+		}
+	}
+
+	/** What could not be recorded, until it is written again (null: everything recorded). */
+	private recordError(): string | null {
+		const errors = [this.deps.audit.error, this.deps.state.error].filter(Boolean);
+		return errors.length > 0 ? errors.join('; ') : null;
 	}
 
 	private remember(entry: AuditEntry): AuditEntry {
@@ -181,11 +245,22 @@ export class Monitor {
 		clearTimeout(this.graceTimer);
 		await this.inFlight?.catch(() => undefined);
 		this.deps.provider.close?.();
+		this.reportRecords();
 	}
 
 	private async tick(): Promise<void> {
 		clearTimeout(this.timer);
-		await this.poll().catch(() => undefined);
+		try {
+			await this.poll();
+		} catch (error) {
+			// A poll that could not even publish its error: pollOnce reported it (and counted it)
+			// unless the throw came from somewhere else still.
+			if (this.unexpected?.message !== `poll failed unexpectedly: ${messageOf(error)}`) {
+				this.failures++;
+				this.report(`envwatch: poll failed: ${messageOf(error)}`);
+			}
+		}
+
 		if (this.running) {
 			const delay = this.failures === 0 ? this.intervalMs : Math.min(Math.max(maxBackoffMs, this.intervalMs), this.intervalMs * 2 ** this.failures);
 			this.timer = setTimeout(() => void this.tick(), delay);
@@ -207,8 +282,80 @@ export class Monitor {
 	}
 
 	private async pollOnce(): Promise<Snapshot> {
-		const {config, provider, monitored, clock} = this.deps;
 		this.polls++;
+		let snapshot: Snapshot;
+		try {
+			this.retryRecords();
+			snapshot = await this.pollBody();
+		} catch (error) {
+			return this.pollFailed(error);
+		}
+
+		this.unexpected = undefined;
+		return snapshot;
+	}
+
+	/**
+	 * A poll that threw (a bug, or input nobody foresaw): the data is stale with the error, published
+	 * like a listing failure, reported and logged once per distinct error, and the loop goes on; the
+	 * same error for `giveUpAfterMs` calls `onGiveUp`. Rethrows only when nothing can be published.
+	 */
+	private pollFailed(error: unknown): Snapshot {
+		const message = `poll failed unexpectedly: ${messageOf(error)}`;
+		const at = this.deps.clock();
+		this.failures++;
+		if (this.unexpected?.message !== message) {
+			this.unexpected = {message, since: at, gaveUp: false};
+			this.report(`envwatch: ${message}; the data is stale, no automatic action until a poll succeeds`);
+			this.log({type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `${message}; no automatic action until a poll succeeds`, instanceIds: []});
+		}
+
+		const snapshot = this.publishStale(message, at);
+		const unexpected = this.unexpected;
+		if (!unexpected.gaveUp && this.deps.options.onGiveUp && at - unexpected.since >= (this.deps.options.giveUpAfterMs ?? defaultGiveUpAfterMs)) {
+			unexpected.gaveUp = true;
+			this.deps.options.onGiveUp(`${message} (on every poll for ${Math.round((at - unexpected.since) / 1000)}s)`);
+		}
+
+		if (!snapshot) {
+			throw error;
+		}
+
+		return snapshot;
+	}
+
+	/** The last known figures marked stale with `error` (if even that fails, the last snapshot so). */
+	private publishStale(error: string, at: number): Snapshot | undefined {
+		const {config, monitored} = this.deps;
+		try {
+			const inputs: EnvironmentInput[] = monitored.map(name => ({
+				name,
+				policy: config.environments[name]!,
+				spend: this.lastSpend.get(name) ?? emptySpend(),
+				window: windowStats(seriesOf(this.history, name), config.environments[name]!.windowMinutes * 60_000, at),
+				stale: error,
+				stoppedByEnvwatch: this.breakers.has(name),
+			}));
+			const globalWindow = windowStats(seriesOf(this.history, this.globalKey), config.global.windowMinutes * 60_000, at);
+			const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: error}, config);
+			this.pending = null;
+			return this.publish(evaluation, inputs, globalWindow, at, error, this.lastPublished?.unknown ?? {instances: 0, hourlyUsd: 0, tagValues: []});
+		} catch {
+			if (!this.lastPublished) {
+				return undefined;
+			}
+
+			try {
+				const {evaluation, inputs, globalWindow, unknown} = this.lastPublished;
+				return this.publish(evaluation, inputs.map(input => ({...input, stale: error})), globalWindow, at, error, unknown);
+			} catch {
+				return undefined;
+			}
+		}
+	}
+
+	private async pollBody(): Promise<Snapshot> {
+		const {config, provider, monitored, clock} = this.deps;
 		let staleReason: string | undefined;
 		let spend = new Map<string, Spend>();
 		let unknown = {instances: 0, hourlyUsd: 0, tagValues: [] as string[]};
@@ -267,17 +414,17 @@ export class Monitor {
 
 		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
 		prune(this.history, at, longest * 60_000 + this.intervalMs * 2);
-		try {
-			this.deps.state.saveHistory(this.history);
-		} catch (error) {
-			this.log({type: 'decision', actor: 'auto', kind: 'hold', environments: [], reason: `could not save the sample history: ${messageOf(error)}`, instanceIds: []});
-		}
+		// A failed save never throws: it is reported (recordError) and the loop goes on.
+		this.deps.state.saveHistory(this.history);
 
 		const snapshot = this.publish(evaluation, inputs, globalWindow, at, staleReason ?? null, unknown);
 		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
 				this.republish();
 			}
+		}).catch((error: unknown) => {
+			// Nothing may reject unheard (an unhandled rejection would end the process).
+			this.report(`envwatch: billed-cost refresh failed unexpectedly: ${messageOf(error)}`);
 		});
 		return snapshot;
 	}
@@ -589,6 +736,7 @@ export class Monitor {
 
 	private publish(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats, at: number, error: string | null, unknown: Snapshot['unknown']): Snapshot {
 		this.lastPublished = {evaluation, inputs, globalWindow, at, error, unknown};
+		this.reportRecords();
 		const {config} = this.deps;
 		const billing = this.billing.view();
 		const billedFor = (name: string) => {
@@ -677,6 +825,7 @@ export class Monitor {
 			events: this.events,
 			billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: this.billing.enabled},
 			pending: this.pending,
+			recordError: this.recordError(),
 			lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length} : null,
 		};
 		this.deps.store.publish(snapshot);

@@ -60,6 +60,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		decisions: snapshot.decisions,
 		billing: {...snapshot.billing, fetchedAt: iso(snapshot.billing.fetchedAt)},
 		pending: snapshot.pending ? {...snapshot.pending, dueAt: iso(snapshot.pending.dueAt)} : null,
+		recordError: snapshot.recordError ?? null,
 	};
 }
 

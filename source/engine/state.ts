@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {newHistory, type History} from '../domain/history.js';
 import type {BilledCost, Target} from '../providers/types.js';
+import {describeError, writeFailed, type RecordNotice} from './record.js';
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 	if (env['ENVWATCH_STATE_DIR']) {
@@ -25,49 +26,139 @@ export type LastStop = {at: number; actor: string; environments: string[]; targe
 /** `cost` is null when no fetch has succeeded yet: no data, never $0. */
 export type BillingCache = {cost: BilledCost | null; calls: number; costUsd: number};
 
+/** A state file's content does not have the shape envwatch writes: `problem` says where and what. */
+class ShapeError extends Error {}
+
+type Check<T> = (value: unknown) => T;
+
+const fileParts = {
+	'samples.json': 'the sample history starts fresh (baselines warm up again)',
+	'last-stop.json': 'the last stop is forgotten (nothing to undo)',
+	'billing.json': 'the billed-cost cache starts fresh (fetched again, paid requests counted from 0)',
+	'breaker.json': 'every breaker starts reset (environments envwatch had stopped are no longer held)',
+	'action.json': 'an action that was under way is not reported as cut short',
+} as const;
+
+type StateFile = keyof typeof fileParts;
+
 /**
  * What survives a restart (or a `--once` run from cron): the sample history, the last stop (for
- * undo) and the billing cache. Every write goes to a temporary file renamed into place, so a crash
- * never leaves a half-written file.
+ * undo) and the billing cache.
+ *
+ * Every file is checked on read: one that is not what envwatch writes (malformed JSON, or valid
+ * JSON of another shape) is moved aside to `<name>.damaged-<time>` and that part starts fresh.
+ * Every write goes to a temporary file renamed into place, so a crash never leaves a half-written
+ * file; a write that fails (disk full) removes its temporary file, never throws, and is kept in
+ * `error` until that file is written again. Both are announced once through `takeNotices()`.
  */
 export class StateStore {
-	constructor(readonly dir: string) {}
+	private readonly failures = new Map<string, string>();
+	/** What could not be written, by file (null: the file was to be removed), for `retry()`. */
+	private readonly unwritten = new Map<StateFile, unknown>();
+	private notices: RecordNotice[] = [];
+
+	constructor(
+		readonly dir: string,
+		private readonly clock: () => number = Date.now,
+	) {}
+
+	/** Why state files could not be written, or null when the last write of each succeeded. */
+	get error(): string | null {
+		return this.failures.size === 0 ? null : [...this.failures.values()].join('; ');
+	}
+
+	/** Damaged files moved aside and failure streaks that started since the last call. */
+	takeNotices(): RecordNotice[] {
+		return this.notices.splice(0);
+	}
 
 	private file(name: string): string {
 		return path.join(this.dir, name);
 	}
 
-	private read<T>(name: string): T | undefined {
+	private read<T>(name: StateFile, check: Check<T>): T | undefined {
+		const file = this.file(name);
+		let text: string;
 		try {
-			return JSON.parse(fs.readFileSync(this.file(name), 'utf8')) as T;
-		} catch {
-			// Missing or damaged state only costs history: start fresh rather than refuse to guard.
+			text = fs.readFileSync(file, 'utf8');
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+				return undefined;
+			}
+
+			// Unreadable (a directory, no permission): it cannot be moved aside either; say so.
+			this.notices.push({message: `cannot read the state file ${file} (${describeError(error)}); ${fileParts[name]}`, damaged: true});
 			return undefined;
+		}
+
+		let problem: string;
+		try {
+			return check(JSON.parse(text));
+		} catch (error) {
+			problem = error instanceof ShapeError ? error.message : `malformed JSON (${describeError(error)})`;
+		}
+
+		const movedTo = `${file}.damaged-${new Date(this.clock()).toISOString().replaceAll(':', '')}`;
+		let aside = `moved it aside to ${movedTo}`;
+		try {
+			fs.renameSync(file, movedTo);
+		} catch (error) {
+			aside = `cannot move it aside (${describeError(error)})`;
+		}
+
+		this.notices.push({message: `the state file ${file} is damaged (${problem}); ${aside}; ${fileParts[name]}`, damaged: true});
+		return undefined;
+	}
+
+	private write(name: StateFile, value: unknown): void {
+		const target = this.file(name);
+		const temporary = `${target}.${process.pid}.tmp`;
+		try {
+			fs.mkdirSync(this.dir, {recursive: true});
+			fs.writeFileSync(temporary, JSON.stringify(value), {mode: 0o600});
+			fs.renameSync(temporary, target);
+			this.failures.delete(name);
+			this.unwritten.delete(name);
+		} catch (error) {
+			fs.rmSync(temporary, {force: true});
+			this.failed(name, error, value);
 		}
 	}
 
-	private write(name: string, value: unknown): void {
-		fs.mkdirSync(this.dir, {recursive: true});
-		const target = this.file(name);
-		const temporary = `${target}.${process.pid}.tmp`;
-		fs.writeFileSync(temporary, JSON.stringify(value));
-		fs.renameSync(temporary, target);
+	/** Tries again to write what could not be written (the last stop, say, when the disk has room again). */
+	retry(): void {
+		for (const [name, value] of [...this.unwritten]) {
+			if (name === 'last-stop.json' && value === null) {
+				this.saveLastStop(undefined);
+			} else {
+				this.write(name, value);
+			}
+		}
+	}
+
+	private failed(name: StateFile, error: unknown, value: unknown): void {
+		this.unwritten.set(name, value);
+		const file = this.file(name);
+		if (!this.failures.has(name)) {
+			this.notices.push(writeFailed(`the state file ${file}`, error));
+		}
+
+		this.failures.set(name, `cannot write ${file}: ${describeError(error)}`);
 	}
 
 	loadHistory(): History {
-		const stored = this.read<{version: 1; series: Record<string, Array<[number, number]>>}>('samples.json');
+		// Keys are environment names from the file: `constructor` or `__proto__` must be plain keys.
 		const history = newHistory();
-		if (stored?.version === 1) {
-			for (const [key, pairs] of Object.entries(stored.series)) {
-				history[key] = pairs.map(([at, usd]) => ({at, usd}));
-			}
+		const stored = this.read('samples.json', checkSamples);
+		for (const [key, pairs] of stored ?? []) {
+			history[key] = pairs.map(([at, usd]) => ({at, usd}));
 		}
 
 		return history;
 	}
 
 	saveHistory(history: History): void {
-		const series: Record<string, Array<[number, number]>> = {};
+		const series: Record<string, Array<[number, number]>> = Object.create(null) as Record<string, Array<[number, number]>>;
 		for (const [key, samples] of Object.entries(history)) {
 			series[key] = samples.map(sample => [sample.at, Math.round(sample.usd * 1e6) / 1e6]);
 		}
@@ -76,19 +167,26 @@ export class StateStore {
 	}
 
 	loadLastStop(): LastStop | undefined {
-		return this.read<LastStop>('last-stop.json');
+		return this.read('last-stop.json', checkLastStop);
 	}
 
 	saveLastStop(lastStop: LastStop | undefined): void {
 		if (lastStop) {
 			this.write('last-stop.json', lastStop);
-		} else {
+			return;
+		}
+
+		try {
 			fs.rmSync(this.file('last-stop.json'), {force: true});
+			this.failures.delete('last-stop.json');
+			this.unwritten.delete('last-stop.json');
+		} catch (error) {
+			this.failed('last-stop.json', error, null);
 		}
 	}
 
 	loadBilling(): BillingCache | undefined {
-		return this.read<BillingCache>('billing.json');
+		return this.read('billing.json', checkBilling);
 	}
 
 	saveBilling(cache: BillingCache): void {
@@ -97,17 +195,7 @@ export class StateStore {
 
 	/** Tripped breakers by environment name (a Map: names come from the user's config). */
 	loadBreakers(): Map<string, Breaker> {
-		const stored = this.read<unknown>('breaker.json');
-		const breakers = new Map<string, Breaker>();
-		if (isRecord(stored) && stored['version'] === 1 && isRecord(stored['environments'])) {
-			for (const [name, value] of Object.entries(stored['environments'])) {
-				if (isRecord(value) && Number.isFinite(value['trippedAt']) && typeof value['actor'] === 'string' && typeof value['reason'] === 'string') {
-					breakers.set(name, {trippedAt: value['trippedAt'] as number, actor: value['actor'], reason: value['reason']});
-				}
-			}
-		}
-
-		return breakers;
+		return new Map(this.read('breaker.json', checkBreakers) ?? []);
 	}
 
 	saveBreakers(breakers: ReadonlyMap<string, Breaker>): void {
@@ -119,21 +207,23 @@ export class StateStore {
 	 * start-up was cut short (the process was killed mid-stop).
 	 */
 	loadActionInFlight(): ActionInFlight | undefined {
-		const stored = this.read<unknown>('action.json');
-		if (isRecord(stored) && typeof stored['kind'] === 'string' && Array.isArray(stored['environments']) && stored['environments'].every(name => typeof name === 'string')
-			&& Number.isFinite(stored['at']) && typeof stored['actor'] === 'string' && Number.isInteger(stored['planned']) && Number.isInteger(stored['done'])) {
-			return stored as ActionInFlight;
-		}
-
-		return undefined;
+		return this.read('action.json', checkActionInFlight);
 	}
 
 	saveActionInFlight(action: ActionInFlight | undefined): void {
 		if (action) {
 			this.write('action.json', action);
-		} else {
-			fs.rmSync(this.file('action.json'), {force: true});
+			return;
 		}
+
+		try {
+			fs.rmSync(this.file('action.json'), {force: true});
+		} catch {
+			// Left behind, it is reported as cut short on the next start: loud, and harmless.
+		}
+
+		this.failures.delete('action.json');
+		this.unwritten.delete('action.json');
 	}
 }
 
@@ -142,6 +232,186 @@ export type Breaker = {trippedAt: number; actor: string; reason: string};
 
 export type ActionInFlight = {kind: string; environments: string[]; at: number; actor: string; planned: number; done: number};
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** breaker.json: `{version: 1, environments: {name: {trippedAt, actor, reason}}}`, as entries (keys are data). */
+function checkBreakers(value: unknown): Array<[string, Breaker]> {
+	const top = object(value, '', ['version', 'environments']);
+	if (top['version'] !== 1) {
+		throw shape('version', top['version'], '1');
+	}
+
+	const environments = top['environments'];
+	if (typeof environments !== 'object' || environments === null || Array.isArray(environments)) {
+		throw shape('environments', environments, 'an object of breakers by environment');
+	}
+
+	return Object.entries(environments).map(([name, breaker]) => {
+		const where = `environments[${JSON.stringify(name)}]`;
+		const item = object(breaker, where, ['trippedAt', 'actor', 'reason']);
+		return [name, {trippedAt: finite(item['trippedAt'], `${where}.trippedAt`, 'a time in ms'), actor: string(item['actor'], `${where}.actor`), reason: string(item['reason'], `${where}.reason`)}];
+	});
+}
+
+function checkActionInFlight(value: unknown): ActionInFlight {
+	const top = object(value, '', ['kind', 'environments', 'at', 'actor', 'planned', 'done']);
+	const count = (key: string) => {
+		const n = finite(top[key], key, 'a count of agents');
+		if (!Number.isInteger(n) || n < 0) {
+			throw shape(key, n, 'a count of agents');
+		}
+
+		return n;
+	};
+
+	return {
+		kind: string(top['kind'], 'kind'),
+		environments: array(top['environments'], 'environments', 'an array of environment names').map((name, index) => string(name, `environments[${index}]`)),
+		at: finite(top['at'], 'at', 'a time in ms'),
+		actor: string(top['actor'], 'actor'),
+		planned: count('planned'),
+		done: count('done'),
+	};
+}
+
+function describe(value: unknown): string {
+	if (value === null) {
+		return 'null';
+	}
+
+	if (Array.isArray(value)) {
+		return 'an array';
+	}
+
+	if (typeof value === 'object') {
+		return 'an object';
+	}
+
+	const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+	return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
+}
+
+function shape(where: string, value: unknown, expected: string): ShapeError {
+	return new ShapeError(`${where || 'the content'}: ${describe(value)} — expected ${expected}`);
+}
+
+function object(value: unknown, where: string, keys: readonly string[]): Record<string, unknown> {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw shape(where, value, `an object with ${keys.join(', ')}`);
+	}
+
+	const record = value as Record<string, unknown>;
+	const other = Object.keys(record).filter(key => !keys.includes(key));
+	if (other.length > 0) {
+		throw new ShapeError(`${where || 'the content'}: unexpected field ${JSON.stringify(other[0])} — expected only ${keys.join(', ')}`);
+	}
+
+	for (const key of keys) {
+		if (!Object.hasOwn(record, key)) {
+			throw new ShapeError(`${at(where, key)}: missing — expected ${keys.join(', ')} in ${where || 'the content'}`);
+		}
+	}
+
+	return record;
+}
+
+function at(where: string, key: string): string {
+	return where === '' ? key : `${where}.${key}`;
+}
+
+function finite(value: unknown, where: string, expected = 'a finite number'): number {
+	if (typeof value !== 'number' || !Number.isFinite(value)) {
+		throw shape(where, value, expected);
+	}
+
+	return value;
+}
+
+function string(value: unknown, where: string): string {
+	if (typeof value !== 'string') {
+		throw shape(where, value, 'a string');
+	}
+
+	return value;
+}
+
+function array(value: unknown, where: string, expected: string): unknown[] {
+	if (!Array.isArray(value)) {
+		throw shape(where, value, expected);
+	}
+
+	return value;
+}
+
+/** samples.json: `{version: 1, series: {key: [[at, usd], ...]}}`, as entries (never an object: keys are data). */
+function checkSamples(value: unknown): Array<[string, Array<[number, number]>]> {
+	const top = object(value, '', ['version', 'series']);
+	if (top['version'] !== 1) {
+		throw shape('version', top['version'], '1');
+	}
+
+	const series = top['series'];
+	if (typeof series !== 'object' || series === null || Array.isArray(series)) {
+		throw shape('series', series, 'an object of sample series');
+	}
+
+	return Object.entries(series).map(([key, pairs]) => {
+		const where = `series[${JSON.stringify(key)}]`;
+		const samples = array(pairs, where, 'an array of [time, usd] pairs').map((pair, index) => {
+			const item = `${where}[${index}]`;
+			if (!Array.isArray(pair) || pair.length !== 2) {
+				throw shape(item, pair, 'a [time, usd] pair of numbers');
+			}
+
+			return [finite(pair[0], `${item}[0]`, 'a time in ms'), finite(pair[1], `${item}[1]`, 'a cost in $/h')] as [number, number];
+		});
+		return [key, samples];
+	});
+}
+
+function checkLastStop(value: unknown): LastStop {
+	const top = object(value, '', ['at', 'actor', 'environments', 'targets', 'dryRun']);
+	if (top['dryRun'] !== false) {
+		throw shape('dryRun', top['dryRun'], 'false');
+	}
+
+	return {
+		at: finite(top['at'], 'at', 'a time in ms'),
+		actor: string(top['actor'], 'actor'),
+		environments: array(top['environments'], 'environments', 'an array of environment names').map((name, index) => string(name, `environments[${index}]`)),
+		targets: array(top['targets'], 'targets', 'an array of {id, region}').map((target, index) => {
+			const item = object(target, `targets[${index}]`, ['id', 'region']);
+			return {id: string(item['id'], `targets[${index}].id`), region: string(item['region'], `targets[${index}].region`)};
+		}),
+		dryRun: false,
+	};
+}
+
+function checkBilling(value: unknown): BillingCache {
+	const top = object(value, '', ['cost', 'calls', 'costUsd']);
+	const calls = finite(top['calls'], 'calls', 'a count of requests');
+	if (!Number.isInteger(calls) || calls < 0) {
+		throw shape('calls', calls, 'a count of requests');
+	}
+
+	return {cost: top['cost'] === null ? null : checkCost(top['cost']), calls, costUsd: finite(top['costUsd'], 'costUsd', 'a cost in $')};
+}
+
+function checkCost(value: unknown): BilledCost {
+	const cost = object(value, 'cost', ['todayUsd', 'monthToDateUsd', 'fetchedAt']);
+	const table = (key: string): Record<string, number> => {
+		const where = at('cost', key);
+		const raw = cost[key];
+		if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+			throw shape(where, raw, 'an object of costs per tag value');
+		}
+
+		// Keys are tag values from the bill: a null-prototype object keeps `constructor` a plain key.
+		const result = Object.create(null) as Record<string, number>;
+		for (const [tag, usd] of Object.entries(raw)) {
+			result[tag] = finite(usd, `${where}[${JSON.stringify(tag)}]`, 'a cost in $');
+		}
+
+		return result;
+	};
+
+	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms')};
 }

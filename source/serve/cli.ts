@@ -10,7 +10,7 @@ import {connectServer, type RemoteEngine} from './client.js';
 import {socketPathOf} from './session.js';
 
 /** The subcommands' side of a running server: `--once`, `stop`, `start` and `status` through the socket. */
-type Io = {stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream};
+type Io = {stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: NodeJS.ReadableStream};
 type Confirm = (question: string, refusal: string) => Promise<boolean>;
 
 const iso = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString());
@@ -52,22 +52,40 @@ function checkMonitored(remote: RemoteEngine, snapshot: Snapshot, names: string[
 	}
 }
 
-/** `stop` / `--stop-env` through the server: the same confirmation, the server's figures, its enforcer. */
-export async function stopRemote(remote: RemoteEngine, options: Options, io: Io, confirm: Confirm): Promise<number> {
+/**
+ * `stop` / `--stop-env` through the server: the same confirmations (a monitor-only environment by
+ * its typed name or --confirm), the server's figures, its enforcer.
+ */
+export async function stopRemote(remote: RemoteEngine, options: Options, io: Io, prompts: {confirm: Confirm; ask: (question: string) => Promise<string>}): Promise<number> {
 	const snapshot = await snapshotOf(remote);
 	const names = options.environments ?? [];
-	checkMonitored(remote, snapshot, names, '--stop-env');
+	const flag = options.environmentsFlag;
+	checkMonitored(remote, snapshot, names, flag);
+	const monitorOnly = (name: string) => snapshot.environments.find(item => item.name === name)?.policy?.onBreach === 'alert';
+	const unnamed = names.filter(name => monitorOnly(name) && !(options.confirm ?? []).includes(name));
+	const terminal = Boolean((io.stdin as NodeJS.ReadStream | undefined)?.isTTY && (io.stdout as NodeJS.WriteStream).isTTY);
+	if (unnamed.length > 0 && (options.yes || !terminal)) {
+		throw new UsageError(unnamed.map(name => `${flag} ${name}: ${name} is monitor only (onBreach: alert) — name it to stop it: --confirm ${name}${options.yes ? ' (--yes alone is not enough)' : ''}; nothing was stopped`));
+	}
+
 	let failed = false;
 	for (const name of names) {
 		const view = snapshot.environments.find(item => item.name === name)!;
 		const ids = view.agentIds ?? [];
 		const blast = `${ids.length} agent${ids.length === 1 ? '' : 's'} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(view.agentHourlyUsd ?? 0)}/h of ${money(view.hourlyUsd)}/h (as of the server's last poll)`;
-		if (!(await confirm(`Stop ${blast}?`, `--stop-env ${name}: refusing to stop ${blast}`))) {
+		let typed = (options.confirm ?? []).includes(name) ? name : undefined;
+		if (monitorOnly(name) && typed === undefined) {
+			typed = await prompts.ask(`${name} is monitor only. Stop ${blast}? Type ${name} to confirm:`);
+			if (typed !== name) {
+				io.stdout.write(`Not stopped: ${name} (the name was not typed).\n`);
+				continue;
+			}
+		} else if (!(await prompts.confirm(`Stop ${blast}?`, `${flag === '--stop-env' ? '--stop-env' : 'stop'} ${name}: refusing to stop ${blast}`))) {
 			io.stdout.write(`Not stopped: ${name}.\n`);
 			continue;
 		}
 
-		const result = await remote.command({kind: 'stop', environment: name});
+		const result = await remote.command({kind: 'stop', environment: name, ...(typed === undefined ? {} : {confirm: typed})});
 		if (result) {
 			io.stdout.write(`${snapshot.mode.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
 			failed ||= result.outcome === 'failed';
@@ -100,6 +118,37 @@ export async function startRemote(remote: RemoteEngine, options: Options, io: Io
 			if (result.outcome === 'failed' || result.outcome === 'refused') {
 				code = result.outcome === 'refused' ? exitCodes.usage : exitCodes.failure;
 			}
+		}
+	}
+
+	return code;
+}
+
+/** `reset` through the server: each tripped breaker, after a confirmation naming who tripped it and when. */
+export async function resetRemote(remote: RemoteEngine, options: Options, io: Io, confirm: Confirm): Promise<number> {
+	const snapshot = await snapshotOf(remote);
+	const names = options.environments ?? [];
+	checkMonitored(remote, snapshot, names, options.environmentsFlag);
+	let code: number = exitCodes.ok;
+	for (const name of names) {
+		const breaker = snapshot.environments.find(view => view.name === name)?.breaker;
+		if (!breaker) {
+			io.stdout.write(`${name}: not held (its breaker is not tripped); nothing to reset.\n`);
+			continue;
+		}
+
+		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
+		if (!(await confirm(`${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
+			io.stdout.write(`Not reset: ${name}.\n`);
+			continue;
+		}
+
+		const result = await remote.command({kind: 'reset', environment: name});
+		if (result?.outcome === 'refused') {
+			io.stderr.write(`envwatch: ${result.summary}\n`);
+			code = exitCodes.failure;
+		} else {
+			io.stdout.write(`${name}: breaker reset; agents may run there again.\n`);
 		}
 	}
 

@@ -6,6 +6,7 @@ import {SnapshotStore} from '../engine/store.js';
 import {connectServer, type RemoteEngine} from './client.js';
 import {socketFileName, type ClientKind, type ServerInfo} from './protocol.js';
 import {EngineServer} from './server.js';
+import {UsageError} from '../errors.js';
 
 /** What running the engine in this process takes (built by main's createRuntime). */
 export type LocalEngine = {monitor: Monitor; store: SnapshotStore; audit: AuditLog};
@@ -83,6 +84,11 @@ export async function attachOrLock(options: {stateDir: string; mode: string; cli
 		const taken = EngineLock.acquire(options.stateDir, options.mode, options.onLost);
 		if (taken instanceof EngineLock) {
 			return {kind: 'lock', lock: taken};
+		}
+
+		if (taken.kind === 'unreadable' && taken.cannotCreate) {
+			// Not a busy engine: a state dir this user cannot write (and no server to attach to).
+			throw new UsageError(`the state dir ${options.stateDir}: cannot create the engine lock in it (${taken.cannotCreate}) — expected a writable directory${connection.kind === 'silent' ? `; ${connection.message}` : ''}`);
 		}
 
 		const waited = Date.now() - started;

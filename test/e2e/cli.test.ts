@@ -112,7 +112,8 @@ describe('--once', () => {
 		expect(result.code).toBe(3);
 		const snapshot = JSON.parse(result.stdout) as Json;
 		const dev = snapshot['environments'][0] as Json;
-		expect(dev['status']).toBe('BREACH');
+		// The row shows the stop this run made (the figures are the breach's).
+		expect(dev['status']).toBe('STOPPED');
 		expect(dev['baselineUsd']).toBe(2.2);
 		expect(dev['increasePct']).toBeCloseTo(6.2, 1);
 		expect(snapshot['decisions']).toEqual([expect.objectContaining({kind: 'stop', environment: 'dev', cascade: false})]);
@@ -200,7 +201,7 @@ describe('headless', () => {
 		const snapshot = JSON.parse(stopped) as Json;
 		expect(snapshot['environments'].map((view: Json) => [view['name'], view['status']])).toEqual([['dev', 'STOPPED'], ['staging', 'LIMITED'], ['production', 'MONITOR']]);
 		for (const line of cli.lines()) {
-			expect(['snapshot', 'decision', 'action']).toContain((JSON.parse(line) as Json)['type']);
+			expect(['snapshot', 'decision', 'progress', 'action']).toContain((JSON.parse(line) as Json)['type']);
 		}
 
 		expect(await cli.stop('SIGTERM')).toBe(143);
@@ -217,5 +218,354 @@ describe('headless', () => {
 		// Still breaching on the next poll: nothing was stopped.
 		await cli.waitForLine(text => text.includes(' poll dev BREACH') && text.includes('5a'));
 		await cli.stop();
+	});
+});
+
+describe('faults: the guard never dies silently and never loses a record', () => {
+	const dirs: string[] = [];
+	afterEach(() => {
+		for (const dir of dirs.splice(0)) {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+	const dir = () => {
+		const made = tempDir();
+		dirs.push(made);
+		return made;
+	};
+
+	/** As isolatedEnv, with config and state dirs this block removes. */
+	const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+		const {AWS_PROFILE: _profile, NO_COLOR: _noColor, ...rest} = process.env;
+		return {...rest, ENVWATCH_CONFIG_DIR: dir(), ENVWATCH_STATE_DIR: dir(), ...extra};
+	};
+
+	const t = Date.now();
+	it.each([
+		['samples.json', '{"version": 1, "series": null}', 'series: null — expected an object of sample series', 'the sample history starts fresh'],
+		['samples.json', '42', 'the content: number 42 — expected an object with version, series', 'the sample history starts fresh'],
+		['samples.json', `{"version": 1, "series": {"dev": [[${t}]]}}`, 'series["dev"][0]: an array — expected a [time, usd] pair of numbers', 'the sample history starts fresh'],
+		['samples.json', `{"version": 1, "series": {"dev": [[${t}, "NaN"]]}}`, 'series["dev"][0][1]: string "NaN" — expected a cost in $/h', 'the sample history starts fresh'],
+		['samples.json', '{"version": 1, "series": {"dev": [[1, 2]]', 'malformed JSON', 'the sample history starts fresh'],
+		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": null, "dryRun": false}`, 'targets: null — expected an array of {id, region}', 'the last stop is forgotten'],
+		['last-stop.json', '"stop"', 'the content: string "stop" — expected an object with at, actor, environments, targets, dryRun', 'the last stop is forgotten'],
+		['billing.json', '{"cost": null, "calls": 2, "costUsd": 0.02, "source": "x"}', 'the content: unexpected field "source"', 'the billed-cost cache starts fresh'],
+		['billing.json', '{"cost": {"todayUsd": [], "monthToDateUsd": {}, "fetchedAt": 1}, "calls": 2, "costUsd": 0.02}', 'cost.todayUsd: an array — expected an object of costs per tag value', 'the billed-cost cache starts fresh'],
+		['billing.json', '3', 'the content: number 3 — expected an object with cost, calls, costUsd', 'the billed-cost cache starts fresh'],
+	])('a damaged %s (%s) is moved aside, reported once, and that part starts fresh', async (name, content, problem, fresh) => {
+		const state = dir();
+		fs.writeFileSync(path.join(state, name), content);
+		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env: env()});
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('Dev Environment:');
+		const lines = result.stderr.split('\n').filter(Boolean);
+		expect(lines).toHaveLength(1);
+		expect(lines[0]).toContain(`envwatch: the state file ${path.join(state, name)} is damaged (${problem}`);
+		expect(lines[0]).toContain(fresh);
+		expect(result.stderr).not.toMatch(/\n\s+at /);
+		const aside = fs.readdirSync(state).filter(file => file.startsWith(`${name}.damaged-`));
+		expect(aside).toHaveLength(1);
+		expect(aside[0]).toMatch(/\.damaged-\d{4}-\d\d-\d\dT\d{6}\.\d{3}Z$/);
+		expect(fs.readFileSync(path.join(state, aside[0]!), 'utf8')).toBe(content);
+		expect(lines[0]).toContain(`moved it aside to ${path.join(state, aside[0]!)}`);
+		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'state').map(entry => entry['reason'])).toEqual([lines[0]!.slice('envwatch: '.length)]);
+		// The next run finds nothing damaged.
+		const again = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env: env()});
+		expect(again.code).toBe(0);
+		expect(again.stderr).toBe('');
+	});
+
+	it('an environment named constructor is guarded like any other (it used to stop every poll silently)', async () => {
+		const config = dir();
+		const file = path.join(config, 'team.json');
+		fs.writeFileSync(file, JSON.stringify({environments: {constructor: {tagValues: ['ctor'], priority: 4, thresholdPct: 2, windowMinutes: 30, maxHourlyUsd: 10, agents: 'all', onBreach: 'stop'}}}));
+		const state = dir();
+		const once = await runCli(['--demo', 'calm', '--once', '--config', file, '--state-dir', state], {env: env()});
+		expect(once.stderr).toBe('');
+		expect(once.code).toBe(0);
+		expect(once.stdout).toMatch(/Constructor Environment: +ACTIVE/);
+		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--config', file, '--state-dir', state], env());
+		running.push(cli);
+		await cli.waitForLine(line => line.includes(' poll ') && line.includes('constructor ACTIVE'));
+		expect(await cli.stop('SIGTERM')).toBe(143);
+		expect(cli.stderr).toBe('');
+	});
+
+	it('--audit-log /dev/full: the run goes on, says once what it could not record, and --once exits 1', async () => {
+		const state = dir();
+		// A damaged state file gives the run something to record.
+		fs.writeFileSync(path.join(state, 'samples.json'), '[]');
+		const result = await runCli(['--demo', 'calm', '--once', '--audit-log', '/dev/full', '--state-dir', state], {env: env()});
+		expect(result.code).toBe(1);
+		expect(result.stdout).toContain('Dev Environment:');
+		expect(result.stdout).toContain('NOT RECORDED: cannot write the audit log /dev/full: ENOSPC');
+		const audit = result.stderr.split('\n').filter(line => line.includes('audit log'));
+		expect(audit).toEqual(['envwatch: cannot write the audit log /dev/full: ENOSPC: no space left on device, write; envwatch goes on guarding and reports this until a write succeeds']);
+		const json = await runCli(['--demo', 'calm', '--once', '--json', '--audit-log', '/dev/full', '--state-dir', state, '--environments', 'dev'], {env: env()});
+		expect(json.code).toBe(0); // nothing needed recording this time: nothing lost
+		expect((JSON.parse(json.stdout) as Json)['recordError']).toBeNull();
+	});
+
+	it('--once on a breach with /dev/full as the audit log: dev is still stopped, exit 3 (the breach comes first), and it says what was not recorded', async () => {
+		const state = dir();
+		fs.writeFileSync(path.join(state, 'samples.json'), JSON.stringify({version: 1, series: {dev: [[Date.now() - 600_000, 2.2]]}}));
+		const result = await runCli(['--demo', 'calm', '--once', '--json', '--audit-log', '/dev/full', '--state-dir', state], {env: env()});
+		expect(result.code).toBe(3);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		expect(snapshot['decisions']).toEqual([expect.objectContaining({kind: 'stop', environment: 'dev'})]);
+		expect(snapshot['recordError']).toMatch(/^cannot write the audit log \/dev\/full: ENOSPC/);
+		const lastStop = JSON.parse(fs.readFileSync(path.join(state, 'last-stop.json'), 'utf8')) as Json;
+		expect(lastStop['environments']).toEqual(['dev']);
+		expect(lastStop['targets']).toHaveLength(4);
+		expect(result.stderr.split('\n').filter(Boolean)).toEqual([expect.stringContaining('envwatch: cannot write the audit log /dev/full: ENOSPC')]);
+	});
+
+	it('--audit-log /dev/full during a spike: dev is still stopped, and every poll line says what is not recorded', async () => {
+		const state = dir();
+		const cli = new CliProcess(['--demo', 'dev-spike', '--headless', '--interval', '1', '--audit-log', '/dev/full', '--state-dir', state], env({ENVWATCH_DEMO_SPEED: '10'}));
+		running.push(cli);
+		await cli.waitForLine(line => line.includes('ACTION stop') && line.includes('executed'));
+		await cli.waitForLine(line => line.includes(' poll dev STOPPED') && line.includes('NOT RECORDED: cannot write the audit log /dev/full'));
+		expect(await cli.stop('SIGTERM')).toBe(143);
+		expect(cli.stderr.split('\n').filter(line => line.includes('/dev/full'))).toHaveLength(1);
+	});
+
+	it('a reader that closes after the first line (| head -n1) ends a headless run quietly, exit 0', async () => {
+		const state = dir();
+		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--state-dir', state], env());
+		running.push(cli);
+		await cli.waitForLine(line => line.includes(' poll '));
+		cli.child.stdout.destroy();
+		const code = await new Promise<number | null>(resolve => {
+			if (cli.child.exitCode === null) {
+				cli.child.on('exit', resolve);
+			} else {
+				resolve(cli.child.exitCode);
+			}
+		});
+		expect(code).toBe(0);
+		expect(cli.stderr).toBe('');
+	});
+});
+
+/** Temporary dirs made by the tests below, removed after each. */
+const made: string[] = [];
+function ownDir(): string {
+	const dir = tempDir();
+	made.push(dir);
+	return dir;
+}
+
+afterEach(() => {
+	for (const dir of made.splice(0)) {
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
+
+describe('configuration and flags: bad input is exit 2 with a clear message, nothing polled', () => {
+	const qa = {priority: 4, thresholdPct: 3, windowMinutes: 30, maxHourlyUsd: 5, agents: 'all', onBreach: 'stop', tagValues: ['qa']};
+	function teamFile(content: unknown): string {
+		const file = path.join(ownDir(), 'team.json');
+		fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+		return file;
+	}
+
+	it('a single-value flag given twice names the flag', async () => {
+		const result = await runCli(['--demo', 'calm', '--once', '--config', 'a.json', '--config', 'b.json', '--interval', '5', '--interval=6']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('--config: given more than once (--config a.json, --config b.json) — expected it once');
+		expect(result.stderr).toContain('--interval: given more than once (--interval 5, --interval 6) — expected it once');
+	});
+
+	it('--endpoint-url must be an http(s) URL with a host, and a password in it is never printed', async () => {
+		for (const url of ['http://[::1', 'ftp://127.0.0.1:5000', 'http://']) {
+			const result = await runCli(['--once', '--endpoint-url', url]);
+			expect(result.code, url).toBe(2);
+			expect(result.stderr).toContain(`--endpoint-url ${url}: `);
+			expect(result.stderr).toContain('expected an http(s) URL with a host');
+		}
+
+		const secret = await runCli(['--once', '--endpoint-url', 'http://me:hunter2@127.0.0.1:5000']);
+		expect(secret.code).toBe(2);
+		expect(secret.stderr).toContain('--endpoint-url: has a user name or password in it');
+		expect(secret.stderr).not.toContain('hunter2');
+	});
+
+	it('--confirm names configured environments, and only with stop', async () => {
+		const once = await runCli(['--demo', 'calm', '--once', '--confirm', 'production']);
+		expect(once.code).toBe(2);
+		expect(once.stderr).toContain('--confirm: only with stop or --stop-env');
+		const state = ownDir();
+		const unknown = await runCli(['--demo', 'calm', 'stop', '-e', 'dev', '--confirm', 'dev,prod', '--yes', '--state-dir', state]);
+		expect(unknown.code).toBe(2);
+		expect(unknown.stderr).toContain('--confirm prod: not a configured environment — expected one of: dev, staging, production');
+		expect(fs.existsSync(path.join(state, 'audit.log'))).toBe(false);
+	});
+
+	it('reset needs --environments, like stop', async () => {
+		const result = await runCli(['reset', '--demo', 'calm']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('reset: no environment — expected --environments NAME');
+	});
+
+	it('--demo before a subcommand takes the default scenario and the subcommand runs', async () => {
+		const result = await runCli(['--demo', 'start', '-e', 'dev', '--count', '1', '--yes']);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		expect(result.stdout).toMatch(/started 1 t3.large agents? in dev/);
+	});
+
+	it('messages name real spellings and the flag the user typed', async () => {
+		const short = await runCli(['--demo', 'calm', '--once', '-x']);
+		expect(short.code).toBe(2);
+		expect(short.stderr).toContain('-x: unknown flag — the short flags are -e (--environments), -y (--yes)');
+		expect(short.stderr).not.toContain('--e?');
+
+		const stopEnv = await runCli(['--demo', 'calm', '--stop-env', 'qa', '--yes']);
+		expect(stopEnv.code).toBe(2);
+		expect(stopEnv.stderr).toContain('--stop-env qa: not a configured environment — expected one of: dev, staging, production');
+
+		const shortEnv = await runCli(['--demo', 'calm', '--once', '-e', 'qa']);
+		expect(shortEnv.stderr).toContain('-e qa: not a configured environment');
+
+		const config = await runCli(['config']);
+		expect(config.code).toBe(2);
+		expect(config.stderr).toContain('config: which one? — expected "config path" (where the store is) or "config show" (the effective configuration)');
+
+		const region = await runCli(['--demo', 'calm', '--once', '--region', 'mars-1']);
+		expect(region.code).toBe(2);
+		expect(region.stderr).toBe('envwatch: --region mars-1: expected a region name like us-east-1\n');
+	});
+
+	it('config show --json prints pure JSON: the effective configuration and its layers', async () => {
+		const team = teamFile({$schema: './envwatch.schema.json', pollIntervalSeconds: 20});
+		const result = await runCli(['config', 'show', '--json', '--config', team]);
+		expect(result.code).toBe(0);
+		const shown = JSON.parse(result.stdout) as Json;
+		expect(shown['config']).toMatchObject({pollIntervalSeconds: 20, breaker: {resetAfterMinutes: null}});
+		expect(shown['config']).not.toHaveProperty('$schema');
+		expect(shown['layers'].map((layer: Json) => layer['label'])).toEqual(['defaults', 'store', '--config']);
+		expect(shown['layers'][2]).toEqual({label: '--config', path: team, exists: true});
+
+		for (const args of [['config', 'path', '--json'], ['--demo', 'calm', 'stop', '-e', 'dev', '--json', '--headless'], ['--demo', 'calm', '--json']]) {
+			const refused = await runCli(args);
+			expect(refused.code, args.join(' ')).toBe(2);
+			expect(refused.stderr).toContain('--json: only with --headless, --once or config show');
+		}
+	});
+
+	it('every mode validates each layer: a bad value in --config is refused even where the demo overrides it', async () => {
+		const team = teamFile({pollIntervalSeconds: '15'});
+		for (const args of [['--demo', '--once', '--config', team], ['config', 'show', '--config', team]]) {
+			const result = await runCli(args);
+			expect(result.code, args.join(' ')).toBe(2);
+			expect(result.stderr).toContain(`pollIntervalSeconds: "15" — expected a number from 1 to 86400 (in --config ${team})`);
+		}
+	});
+
+	it('an environment named constructor works; "global" is reserved', async () => {
+		const team = teamFile({environments: {constructor: qa}});
+		const result = await runCli(['--demo', 'calm', '--once', '--json', '--config', team, '--environments', 'constructor']);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		expect(snapshot['environments'].map((view: Json) => view['name'])).toEqual(['constructor']);
+
+		const reserved = await runCli(['--demo', 'calm', '--once', '--config', teamFile({environments: {global: qa}})]);
+		expect(reserved.code).toBe(2);
+		expect(reserved.stderr).toContain('environments.global: reserved name — "global" is the total\'s row; expected another environment name');
+	});
+
+	it('a config nested 20,000 levels deep, and one with 300,000 bad keys, are refused with a short message', async () => {
+		const deep = teamFile(`{"global": ${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`);
+		const nested = await runCli(['--demo', 'calm', '--once', '--config', deep]);
+		expect(nested.code).toBe(2);
+		expect(nested.stderr).toMatch(/global(\.a)+: nested deeper than 32 levels/);
+		expect(nested.stderr).not.toContain('Maximum call stack');
+
+		const wide = teamFile(Object.fromEntries(Array.from({length: 300_000}, (_, index) => [`k${index}`, 1])));
+		const many = await runCli(['--demo', 'calm', '--once', '--config', wide]);
+		expect(many.code).toBe(2);
+		const lines = many.stderr.trim().split('\n');
+		expect(lines[0]).toBe('envwatch: 300000 problems:');
+		expect(lines.slice(1, 21).every(line => /^ {2}k\d+: unknown key/.test(line))).toBe(true);
+		expect(lines[21]).toBe('  ... and 299980 more');
+		expect(lines).toHaveLength(23); // and where the configuration was read from
+	});
+});
+
+describe('the state dir and the audit log are checked before anything polls', () => {
+	it('--state-dir under /proc is exit 2 naming the flag and the OS error (it used to spin forever)', async () => {
+		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', '/proc/envwatch']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toBe('envwatch: --state-dir /proc/envwatch: cannot create or write it (ENOENT: no such file or directory, mkdir \'/proc/envwatch\') — expected a writable directory\n');
+	});
+
+	it('--state-dir that is a file blames --state-dir, not --audit-log', async () => {
+		const file = path.join(ownDir(), 'a-file');
+		fs.writeFileSync(file, 'x');
+		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', file]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain(`--state-dir ${file}: cannot create or write it (ENOTDIR`);
+		expect(result.stderr).not.toContain('--audit-log');
+	});
+
+	it('ENVWATCH_STATE_DIR and --audit-log are named as given', async () => {
+		const env = isolatedEnv({ENVWATCH_STATE_DIR: '/proc/envwatch-state'});
+		const fromEnv = await runCli(['--once', '--region', 'us-east-1'], {env});
+		expect(fromEnv.code).toBe(2);
+		expect(fromEnv.stderr).toContain('ENVWATCH_STATE_DIR /proc/envwatch-state: cannot create or write it (ENOENT');
+
+		const state = ownDir();
+		const audit = await runCli(['--demo', 'calm', '--once', '--state-dir', state, '--audit-log', '/proc/envwatch/audit.log']);
+		expect(audit.code).toBe(2);
+		expect(audit.stderr).toContain('--audit-log /proc/envwatch/audit.log: cannot create or append to it (ENOENT');
+		// The state dir's write check left nothing behind.
+		expect(fs.readdirSync(state)).toEqual([]);
+	});
+});
+
+describe('monitor-only stops and the breaker from the CLI', () => {
+	const dirs: string[] = [];
+	afterEach(() => {
+		for (const dir of dirs.splice(0)) {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+	const dir = () => {
+		const made = tempDir();
+		dirs.push(made);
+		return made;
+	};
+
+	it('stop -e production --yes is refused (exit 2, nothing polled or stopped); --confirm production names it', async () => {
+		const state = dir();
+		const refused = await runCli(['stop', '-e', 'production', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain('-e production: production is monitor only (onBreach: alert) — name it to stop it: --confirm production (--yes alone is not enough)');
+		expect(fs.existsSync(path.join(state, 'audit.log')) ? auditLines(path.join(state, 'audit.log')) : []).toEqual([]);
+
+		const confirmed = await runCli(['stop', '-e', 'production', '--yes', '--confirm', 'production', '--demo', 'calm', '--state-dir', state]);
+		expect(confirmed.code).toBe(0);
+		// Named, it goes through the enforcer: production runs no agents to stop (its monitor is never one).
+		expect(confirmed.stdout).toContain('stop production: no running agents in scope');
+	});
+
+	it('a stop trips the breaker; reset -e dev --yes resets it, recorded with the actor; a second reset says nothing is held', async () => {
+		const state = dir();
+		const stopped = await runCli(['stop', '-e', 'dev', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(stopped.code).toBe(0);
+		expect(JSON.parse(fs.readFileSync(path.join(state, 'breaker.json'), 'utf8'))).toMatchObject({version: 1, environments: {dev: {reason: expect.stringContaining('manual stop of dev')}}});
+
+		const reset = await runCli(['reset', '-e', 'dev', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(reset.code).toBe(0);
+		expect(reset.stdout).toContain('dev: breaker reset; agents may run there again.');
+		expect(JSON.parse(fs.readFileSync(path.join(state, 'breaker.json'), 'utf8'))).toEqual({version: 1, environments: {}});
+		const entry = auditLines(path.join(state, 'audit.log')).find(line => line['kind'] === 'reset');
+		expect(entry).toMatchObject({environments: ['dev'], outcome: 'executed'});
+		expect(entry!['actor']).not.toBe('auto');
+
+		const again = await runCli(['reset', '-e', 'dev', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(again.stdout).toContain('dev: not held (its breaker is not tripped); nothing to reset.');
 	});
 });

@@ -73,6 +73,16 @@ describe('CachedBilling', () => {
 		expect(restarted.view().calls).toBe(1);
 	});
 
+	it('an answer of the wrong shape is an error, counted, and never taken for $0', async () => {
+		const source = new FakeBilling();
+		const billing = new CachedBilling(source, new StateStore(dir), 60 * minute);
+		await billing.refresh(t0);
+		// A source bug or a changed API: costs that are not numbers (the shape moto cannot produce here).
+		source.fetch = async now => ({cost: {todayUsd: {dev: Number.NaN}, monthToDateUsd: {}, fetchedAt: now}, requests: 1});
+		expect(await billing.refresh(t0 + 60 * minute)).toBe(true);
+		expect(billing.view()).toMatchObject({calls: 3, error: "the billing source answered with today's costs missing or not numbers", cost: {todayUsd: {dev: 12.5}, fetchedAt: t0}});
+	});
+
 	it('without a source (Cost Explorer off) it never fetches', async () => {
 		const billing = new CachedBilling(undefined, new StateStore(dir), 60 * minute);
 		expect(billing.enabled).toBe(false);

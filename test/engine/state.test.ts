@@ -33,9 +33,16 @@ describe('StateStore', () => {
 		fs.mkdirSync(stateDir);
 		fs.writeFileSync(path.join(stateDir, 'samples.json'), '{"version": 1, "series": {"dev": [[1, 2');
 		fs.writeFileSync(path.join(stateDir, 'last-stop.json'), 'not json');
-		const state = new StateStore(stateDir);
+		const state = new StateStore(stateDir, () => Date.UTC(2026, 10, 27, 9, 30, 5, 123));
 		expect(state.loadHistory()).toEqual({});
 		expect(state.loadLastStop()).toBeUndefined();
+		// Moved aside, not lost, and each reported once.
+		expect(fs.readdirSync(stateDir).sort()).toEqual(['last-stop.json.damaged-2026-11-27T093005.123Z', 'samples.json.damaged-2026-11-27T093005.123Z']);
+		expect(fs.readFileSync(path.join(stateDir, 'last-stop.json.damaged-2026-11-27T093005.123Z'), 'utf8')).toBe('not json');
+		expect(state.takeNotices().map(notice => notice.message)).toEqual([
+			expect.stringMatching(/samples\.json is damaged \(malformed JSON .*\); moved it aside to .*samples\.json\.damaged-2026-11-27T093005\.123Z; the sample history starts fresh/),
+			expect.stringMatching(/last-stop\.json is damaged \(malformed JSON .*\); .*; the last stop is forgotten/),
+		]);
 		expect(new StateStore(path.join(dir, 'nowhere')).loadHistory()).toEqual({});
 
 		const sim = new SimHarness({scenario: 'calm', dir});
@@ -46,6 +53,48 @@ describe('StateStore', () => {
 		} finally {
 			await sim.close();
 		}
+	});
+});
+
+describe('state files are checked on read', () => {
+	const t = Date.UTC(2026, 10, 27, 9, 0, 0);
+	it.each([
+		['samples.json', '{"version": 1, "series": null}', 'series: null — expected an object of sample series'],
+		['samples.json', '7', 'the content: number 7 — expected an object with version, series'],
+		['samples.json', `{"version": 1, "series": {"dev": [[${t}, 1, 2]]}}`, 'series["dev"][0]: an array — expected a [time, usd] pair of numbers'],
+		['samples.json', `{"version": 1, "series": {"dev": [[${t}, "NaN"]]}}`, 'series["dev"][0][1]: string "NaN" — expected a cost in $/h'],
+		['samples.json', `{"version": 1, "series": {"dev": [[1e999, 1]]}}`, 'series["dev"][0][0]: number Infinity — expected a time in ms'],
+		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": null, "dryRun": false}`, 'targets: null — expected an array of {id, region}'],
+		['billing.json', '{"cost": null, "calls": 3, "costUsd": 0.03, "other": 1}', 'the content: unexpected field "other"'],
+		['billing.json', `{"cost": {"todayUsd": {"dev": null}, "monthToDateUsd": {}, "fetchedAt": ${t}}, "calls": 1, "costUsd": 0.01}`, 'cost.todayUsd["dev"]: null — expected a cost in $'],
+	])('%s containing %s is moved aside and reported: %s', (name, content, problem) => {
+		const stateDir = path.join(dir, 'state');
+		fs.mkdirSync(stateDir);
+		fs.writeFileSync(path.join(stateDir, name), content);
+		const state = new StateStore(stateDir, () => t);
+		const loaded = name === 'samples.json' ? state.loadHistory() : name === 'last-stop.json' ? state.loadLastStop() : state.loadBilling();
+		expect(loaded ?? {}).toEqual({});
+		const notices = state.takeNotices();
+		expect(notices).toHaveLength(1);
+		expect(notices[0]!.damaged).toBe(true);
+		expect(notices[0]!.message).toContain(`${name} is damaged (${problem}`);
+		expect(fs.readdirSync(stateDir)).toEqual([`${name}.damaged-2026-11-27T090000.000Z`]);
+	});
+
+	it('keys from files are plain keys: __proto__ and constructor are environments like any other', () => {
+		const state = new StateStore(path.join(dir, 'state'));
+		state.saveHistory(JSON.parse('{"constructor": [{"at": 1, "usd": 2}], "__proto__": [{"at": 1, "usd": 3}]}') as Record<string, Array<{at: number; usd: number}>>);
+		const history = state.loadHistory();
+		expect(Object.keys(history).sort()).toEqual(['__proto__', 'constructor']);
+		expect(history['constructor']).toEqual([{at: 1, usd: 2}]);
+		expect(history['__proto__']).toEqual([{at: 1, usd: 3}]);
+		expect(state.takeNotices()).toEqual([]);
+
+		state.saveBilling({cost: {todayUsd: JSON.parse('{"constructor": 4, "__proto__": 5}') as Record<string, number>, monthToDateUsd: {}, fetchedAt: 1}, calls: 1, costUsd: 0.01});
+		const cost = state.loadBilling()!.cost!;
+		expect(cost.todayUsd['constructor']).toBe(4);
+		expect(cost.todayUsd['__proto__']).toBe(5);
+		expect(cost.monthToDateUsd['constructor']).toBeUndefined();
 	});
 });
 

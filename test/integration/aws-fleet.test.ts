@@ -171,8 +171,9 @@ describe('stopping through the real Enforcer', () => {
 			}
 		}
 
-		expect(audit.map(entry => entry.type)).toEqual(['decision', 'action']);
-		expect(sorted(audit[1]!.instanceIds)).toEqual(sorted(devAgents));
+		// One progress line for the first region's batch as it completed, then the closing action line.
+		expect(audit.map(entry => entry.type)).toEqual(['decision', 'progress', 'action']);
+		expect(sorted(audit[2]!.instanceIds)).toEqual(sorted(devAgents));
 
 	});
 
@@ -197,8 +198,9 @@ describe('stopping through the real Enforcer', () => {
 	test('a dry run asks EC2 with DryRun and stops nothing', async () => {
 		const result = await enforcer(fleet(), {dryRun: true, readOnly: false}).execute({kind: 'emergency', environments: ['dev', 'staging', 'production'], reason: 'test', actor: 'auto'});
 		expect(result.outcome).toBe('dry-run');
-		// production's agent is in scope of an emergency (every agent of every monitored environment).
-		expect(result.results).toHaveLength(3 + 2 + 2 + 1 + 1);
+		// production is monitor only: an emergency never touches its agent.
+		expect(result.environments).toEqual(['dev', 'staging']);
+		expect(result.results).toHaveLength(3 + 2 + 2 + 1);
 		expect(result.results.every(outcome => outcome.result === 'permitted')).toBe(true);
 		expect([...(await states()).values()].every(state => state === 'running')).toBe(true);
 	});

@@ -1,0 +1,28 @@
+/**
+ * Something could not be recorded (`what`: the audit log, a state file), or a state file was
+ * found damaged and moved aside (`damaged`). The engine reports each one once: a stderr line,
+ * and for damaged state an audit entry.
+ */
+export type RecordNotice = {
+	/** One line for stderr (without the `envwatch: ` prefix): what, why, and what happens now. */
+	message: string;
+	/** A damaged state file (it also gets an audit entry), rather than a failed write. */
+	damaged: boolean;
+};
+
+/** The notice for the first failure of a streak of failed writes. */
+export function writeFailed(what: string, error: unknown): RecordNotice {
+	return {message: `cannot write ${what}: ${describeError(error)}; envwatch goes on guarding and reports this until a write succeeds`, damaged: false};
+}
+
+/** An error's code (ENOSPC, EACCES, ...) and message, without a stack. */
+export function describeError(error: unknown): string {
+	if (error instanceof Error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		const name = error.name && error.name !== 'Error' ? error.name : undefined;
+		const prefix = code && !error.message.includes(code) ? `${code}: ` : name && !error.message.includes(name) ? `${name}: ` : '';
+		return `${prefix}${error.message}`;
+	}
+
+	return String(error);
+}

@@ -1,0 +1,189 @@
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {AuditLog, type AuditEntry, type WriteFunction} from '../../source/engine/audit.js';
+import {StateStore} from '../../source/engine/state.js';
+import {SimHarness} from '../helpers/sim.js';
+
+const entry = (reason = 'r'): Omit<AuditEntry, 'seq'> => ({at: '2026-11-27T09:00:00.000Z', type: 'decision', actor: 'auto', kind: 'stop', environments: ['dev'], reason, instanceIds: ['i-1'], dryRun: false});
+
+function parsed(file: string): AuditEntry[] {
+	const text = fs.readFileSync(file, 'utf8');
+	expect(text.endsWith('\n'), 'the log ends with a whole line').toBe(true);
+	return text.split('\n').filter(Boolean).map(line => JSON.parse(line) as AuditEntry);
+}
+
+let dir: string;
+beforeEach(() => {
+	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-audit-'));
+});
+afterEach(() => {
+	fs.rmSync(dir, {recursive: true, force: true});
+});
+
+describe('AuditLog: a line is written whole or not at all', () => {
+	it('cuts a half-written line back and reports the failure once per streak, until a write succeeds', () => {
+		// Injected write function (a real short write is below, on a full tmpfs): writes half the
+		// bytes, then fails as a full disk does, while `failing` is set.
+		let failing = false;
+		const write: WriteFunction = (fd, buffer, offset, length) => {
+			if (!failing) {
+				return fs.writeSync(fd, buffer, offset, length);
+			}
+
+			if (offset === 0) {
+				return fs.writeSync(fd, buffer, 0, Math.ceil(length / 2));
+			}
+
+			throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'});
+		};
+
+		const file = path.join(dir, 'audit.log');
+		const log = new AuditLog(file, write);
+		log.append(entry('first'));
+		const before = fs.readFileSync(file, 'utf8');
+		failing = true;
+		expect(() => log.append(entry('lost'))).not.toThrow();
+		expect(fs.readFileSync(file, 'utf8')).toBe(before);
+		expect(log.error).toContain('ENOSPC');
+		expect(log.error).toContain(file);
+		log.append(entry('lost too'));
+		const notices = log.takeNotices();
+		expect(notices).toHaveLength(1);
+		expect(notices[0]!.message).toContain(`cannot write the audit log ${file}: ENOSPC`);
+
+		failing = false;
+		log.append(entry('written'));
+		expect(log.error).toBeNull();
+		expect(log.takeNotices()).toEqual([]);
+		const lines = parsed(file);
+		expect(lines.map(line => line.reason)).toEqual(['first', 'written']);
+		// The lost entries' numbers stay used: the gap shows that something was not recorded.
+		expect(lines.map(line => line.seq)).toEqual([1, 4]);
+		log.close();
+	});
+
+	it('after a torn last line left by an earlier run, the next entry starts on a new line and seq continues', () => {
+		const file = path.join(dir, 'audit.log');
+		const whole = JSON.stringify({...entry('whole'), seq: 6});
+		const torn = JSON.stringify({...entry('torn'), seq: 7}).slice(0, 90);
+		fs.writeFileSync(file, `${whole}\n${torn}`);
+		const log = new AuditLog(file);
+		log.append(entry('next'));
+		log.close();
+		const lines = fs.readFileSync(file, 'utf8').split('\n');
+		expect(lines).toEqual([whole, torn, expect.any(String), '']);
+		// The torn line lost its seq (written last): numbering goes on from the last one readable.
+		expect(JSON.parse(lines[2]!)).toMatchObject({reason: 'next', seq: 7});
+	});
+
+	it('on /dev/full: append does not throw, and says why nothing was written', () => {
+		const log = new AuditLog('/dev/full');
+		expect(() => log.append(entry())).not.toThrow();
+		expect(log.error).toMatch(/cannot write the audit log \/dev\/full: ENOSPC/);
+		log.close();
+	});
+});
+
+describe('on a real full disk (a 64 KiB tmpfs)', () => {
+	let mount: string;
+	beforeAll(() => {
+		// Mounting needs root, which these tests run as; a failure to mount fails the tests, loudly.
+		mount = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-tmpfs-'));
+		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+	});
+	afterAll(() => {
+		// Lazy: a file a failing test left open must not keep the mount (or the directory) behind.
+		execFileSync('umount', ['--lazy', mount]);
+		fs.rmdirSync(mount);
+	});
+	afterEach(() => {
+		for (const name of fs.readdirSync(mount)) {
+			fs.rmSync(path.join(mount, name), {recursive: true, force: true});
+		}
+	});
+
+	/** Leaves about 12 KiB free. */
+	const fill = () => fs.writeFileSync(path.join(mount, 'filler'), Buffer.alloc(50_000));
+	/** Leaves nothing free. */
+	const fillUp = () => {
+		fill();
+		const fd = fs.openSync(path.join(mount, 'filler2'), 'a');
+		try {
+			for (;;) {
+				fs.writeSync(fd, Buffer.alloc(1024));
+			}
+		} catch (error) {
+			expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+		} finally {
+			fs.closeSync(fd);
+		}
+	};
+
+	const free = () => {
+		fs.rmSync(path.join(mount, 'filler'));
+		fs.rmSync(path.join(mount, 'filler2'), {force: true});
+	};
+
+	it('a line longer than the space left is not left half-written (the kernel writes part of it)', () => {
+		const file = path.join(mount, 'audit.log');
+		const log = new AuditLog(file);
+		log.append(entry('before'));
+		fill();
+		const before = fs.readFileSync(file, 'utf8');
+		log.append(entry('x'.repeat(30_000)));
+		expect(fs.readFileSync(file, 'utf8')).toBe(before);
+		expect(log.error).toContain('ENOSPC');
+		free();
+		log.append(entry('after'));
+		expect(log.error).toBeNull();
+		expect(parsed(file).map(line => [line.reason, line.seq])).toEqual([['before', 1], ['after', 3]]);
+		log.close();
+	});
+
+	it('state writes that fail leave no temporary file, do not throw, and are reported until one succeeds', () => {
+		const state = new StateStore(path.join(mount, 'state'));
+		state.saveHistory({dev: [{at: 1, usd: 1}]});
+		fill();
+		const big = {dev: Array.from({length: 3000}, (_, index) => ({at: index, usd: 2.123_456}))};
+		expect(() => state.saveHistory(big)).not.toThrow();
+		state.saveHistory(big);
+		expect(state.error).toMatch(/cannot write .*samples\.json: ENOSPC/);
+		expect(state.takeNotices()).toHaveLength(1);
+		expect(fs.readdirSync(state.dir)).toEqual(['samples.json']);
+		// The last good copy is still in place.
+		expect(state.loadHistory()['dev']).toEqual([{at: 1, usd: 1}]);
+		free();
+		state.saveHistory(big);
+		expect(state.error).toBeNull();
+		expect(state.loadHistory()['dev']).toHaveLength(3000);
+	});
+
+	it('a disk full during a spike: the stop still happens, the snapshot and stderr say what was not recorded', async () => {
+		const reports: string[] = [];
+		const sim = new SimHarness({scenario: 'dev-spike', dir: mount, options: {report: line => reports.push(line)}});
+		try {
+			await sim.poll();
+			await sim.poll();
+			fillUp();
+			const spiked = await sim.poll();
+			expect(spiked.decisions.map(decision => decision.kind)).toContain('stop');
+			expect(sim.agents('dev', ['running', 'pending'])).toEqual([]);
+			expect(spiked.recordError).toMatch(/cannot write the audit log .*ENOSPC/);
+			expect(spiked.recordError).toMatch(/samples\.json: ENOSPC/);
+			expect(reports.filter(line => line.includes('audit log'))).toHaveLength(1);
+			expect(spiked.events.some(event => event.type === 'action' && event.kind === 'stop')).toBe(true);
+			free();
+			const recovered = await sim.poll();
+			expect(recovered.recordError).toBeNull();
+			// Once there is room, the gap is written down and the last stop (for undo) is saved.
+			const gap = sim.auditLines().find(line => line.kind === 'error')!;
+			expect(gap.reason).toMatch(/^entries from seq \d+ until this one were not written \(cannot write the audit log .*ENOSPC/);
+			expect(sim.state.loadLastStop()?.environments).toEqual(['dev']);
+		} finally {
+			await sim.close();
+		}
+	});
+});
