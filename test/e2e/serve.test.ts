@@ -107,6 +107,11 @@ describe('envwatch serve', () => {
 		expect(status.stdout).toContain(`engine: serve pid ${server.child.pid} on `);
 		expect(status.stdout).toMatch(/last poll: \d{4}-/);
 
+		// Through the server as well, a monitor-only environment is stopped only when named.
+		const production = await runCli(['stop', '--environments', 'production', '--yes', '--state-dir', state], {env});
+		expect(production.code).toBe(2);
+		expect(production.stderr).toContain('--environments production: production is monitor only (onBreach: alert) — name it to stop it: --confirm production (--yes alone is not enough)');
+
 		const stop = await runCli(['--stop-env', 'dev', '--yes', '--state-dir', state], {env});
 		expect(stop.stderr).toBe('');
 		expect(stop.code).toBe(0);
