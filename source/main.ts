@@ -143,17 +143,24 @@ function osError(error: unknown): string {
 	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
 }
 
-/**
- * The state dir and the audit log must be writable before anything polls: a guard that cannot
- * record what it did must not act. The problem names where the path came from.
- */
-function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
+/** The state dir must be writable (also before the engine lock is taken in it); returns where its path came from. */
+function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: string): string {
 	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
 	try {
 		probeDirectory(stateDir);
 	} catch (error) {
 		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
 	}
+
+	return stateSource;
+}
+
+/**
+ * The state dir and the audit log must be writable before anything polls: a guard that cannot
+ * record what it did must not act. The problem names where the path came from.
+ */
+function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
+	const stateSource = checkStateDir(options, env, stateDir);
 
 	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
 	try {
@@ -464,6 +471,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 			return runtime;
 		},
 		log,
+		beforeLock: () => checkStateDir(options, io.env, stateDir),
 		serveOnly: serve,
 		readOnly: options.readOnly,
 	});
@@ -562,7 +570,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
  */
 async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
 	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
-	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName()});
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: () => checkStateDir(options, io.env, stateDir)});
 	if (found.kind === 'attached') {
 		const {remote} = found;
 		try {

@@ -116,7 +116,10 @@ export class EngineLock {
 	 */
 	static acquire(stateDir: string, mode: string, onLost: (why: string) => void = () => undefined): EngineLock | LockState {
 		try {
-			fs.mkdirSync(stateDir, {recursive: true, mode: 0o700});
+			// Not recursive (Node 20's recursive mkdir can spin under /proc): the caller made the state dir.
+			if (!fs.existsSync(stateDir)) {
+				fs.mkdirSync(stateDir, {mode: 0o700});
+			}
 		} catch (error) {
 			const code = (error as NodeJS.ErrnoException).code ?? String(error);
 			return {kind: 'unreadable', why: `${stateDir}: cannot create it (${code})`, cannotCreate: code};

@@ -24,6 +24,8 @@ export type SessionOptions = {
 	createEngine: () => Promise<LocalEngine>;
 	/** Where the server and hand-overs say what happened (stderr when headless; nowhere under the dashboard). */
 	log: (line: string) => void;
+	/** Throws a UsageError when the state dir or the audit log cannot be written (before the lock is taken). */
+	beforeLock?: () => void;
 	/** Never attach: run the engine or fail (`envwatch serve`). */
 	serveOnly?: boolean;
 	/** `--read-only` on an attached dashboard: it sends no command that acts (the server's own mode is the server's). */
@@ -63,7 +65,7 @@ type Found = {kind: 'attached'; remote: RemoteEngine} | {kind: 'lock'; lock: Eng
  * holder (a `--once` from cron) is waited for; a live holder whose socket does not answer, after a
  * grace of `patienceMs` (it may be starting its server), is an EngineBusy naming it.
  */
-export async function attachOrLock(options: {stateDir: string; mode: string; client: ClientKind; actor: string; serveOnly?: boolean; patienceMs?: number; onLost?: (why: string) => void}): Promise<Found> {
+export async function attachOrLock(options: {stateDir: string; mode: string; client: ClientKind; actor: string; serveOnly?: boolean; patienceMs?: number; onLost?: (why: string) => void; beforeLock?: () => void}): Promise<Found> {
 	const socketPath = socketPathOf(options.stateDir);
 	const started = Date.now();
 	for (;;) {
@@ -81,6 +83,9 @@ export async function attachOrLock(options: {stateDir: string; mode: string; cli
 			throw new EngineBusy(connection.message);
 		}
 
+		// No server: this process will run the engine, so the state dir must be writable (checked
+		// only now: attaching needs no write access, as an on-call engineer's to a service's state).
+		options.beforeLock?.();
 		const taken = EngineLock.acquire(options.stateDir, options.mode, options.onLost);
 		if (taken instanceof EngineLock) {
 			return {kind: 'lock', lock: taken};

@@ -166,10 +166,17 @@ describe('envwatch serve', () => {
 		// Hello, a stop, and gone before the answer: the stop is still carried out and recorded.
 		const leaving = rawClient(socketPath);
 		await leaving.ready;
+		// It hangs up when the server's stop reaches EC2: mid-command.
+		proxy.before = request => {
+			if (request.action === 'StopInstances') {
+				leaving.socket.destroy();
+			}
+		};
 		leaving.socket.write(`${JSON.stringify({v: 1, type: 'hello', actor: 'oncall@jump', client: 'dashboard', pid: 4242})}\n${JSON.stringify({v: 1, type: 'command', id: 7, command: {kind: 'stop', environment: 'dev'}})}\n`);
-		leaving.socket.destroy();
 		await waitFor(() => readAudit(audit).some(entry => entry.type === 'action' && entry.kind === 'stop'), 'the stop in the audit log');
 		expect(readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop')).toMatchObject({actor: 'oncall@jump', via: 'socket', outcome: 'executed'});
+		expect(leaving.socket.destroyed).toBe(true);
+		expect(leaving.lines.some(line => line['type'] === 'result')).toBe(false);
 
 		// The server goes on: a fresh client gets its status.
 		const status = await runCli(['status', '--state-dir', state], {env});
