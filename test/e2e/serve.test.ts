@@ -292,21 +292,39 @@ describe('envwatch serve', () => {
 	}, 60_000);
 });
 
+describe('serve --demo', () => {
+	it('prints how a dashboard finds it, and a --demo run given that state dir uses its engine', async () => {
+		const {env} = setup();
+		const server = new CliProcess(['serve', '--demo', 'calm', '--interval', '60'], env);
+		running.push(server);
+		await server.waitForLine(line => line.includes(' poll '));
+		const hint = /attach with: envwatch --demo --state-dir (\S+)/.exec(server.stderr);
+		expect(hint).not.toBeNull();
+		const state = hint![1]!;
+		dirs.push(state);
+		expect(fs.existsSync(path.join(state, 'envwatch.sock'))).toBe(true);
+		const once = await runCli(['--demo', '--once', '--state-dir', state], {env});
+		expect(once.code).toBe(0);
+		expect(once.stdout).toContain(`(from the engine of serve pid ${server.child.pid} on ${os.hostname()})`);
+		expect(once.stdout).toContain('SIMULATED (calm)');
+	}, 30_000);
+});
+
 describe('the engine lock, without a server', () => {
 	it('a lock held by a live process whose socket does not answer: --once and status name its pid, exit 1, the lock stays', async () => {
-		const {state} = setup();
+		const {state, env} = setup();
 		const holder = spawn('sleep', ['60']);
 		try {
 			fs.mkdirSync(state, {recursive: true});
 			const lock = JSON.stringify({version: 1, pid: holder.pid, host: os.hostname(), since: Date.now(), heartbeatAt: Date.now(), mode: 'serve', token: 'theirs'});
 			fs.writeFileSync(path.join(state, 'envwatch.lock'), lock);
-			const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
+			const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env});
 			expect(once.code).toBe(1);
 			expect(once.stderr).toContain(`held by pid ${holder.pid} on ${os.hostname()} (serve`);
 			expect(once.stderr).toContain('does not answer');
 			expect(once.stdout).toBe('');
 			expect(fs.readFileSync(path.join(state, 'envwatch.lock'), 'utf8')).toBe(lock);
-			const status = await runCli(['status', '--state-dir', state]);
+			const status = await runCli(['status', '--state-dir', state], {env});
 			expect(status.code).toBe(1);
 			expect(status.stdout).toContain(`engine: held by pid ${holder.pid}`);
 		} finally {
@@ -315,19 +333,19 @@ describe('the engine lock, without a server', () => {
 	}, 30_000);
 
 	it('a lock left by a killed process is taken over; --once releases it when done', async () => {
-		const {state} = setup();
+		const {state, env} = setup();
 		const gone = spawn(process.execPath, ['-e', '']);
 		await new Promise(resolve => gone.on('close', resolve));
 		fs.mkdirSync(state, {recursive: true});
 		fs.writeFileSync(path.join(state, 'envwatch.lock'), JSON.stringify({version: 1, pid: gone.pid, host: os.hostname(), since: 1, heartbeatAt: 1, mode: 'serve', token: 'dead'}));
-		const status = await runCli(['status', '--state-dir', state]);
+		const status = await runCli(['status', '--state-dir', state], {env});
 		expect(status.stdout).toContain(`a stale lock is left from pid ${gone.pid}`);
-		const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
+		const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env});
 		expect(once.stderr).toBe('');
 		expect(once.code).toBe(0);
 		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
 		// reset without a server takes the lock for its run too, and says when there is nothing to reset.
-		const reset = await runCli(['reset', '--environments', 'dev', '--demo', 'calm', '--state-dir', state]);
+		const reset = await runCli(['reset', '--environments', 'dev', '--demo', 'calm', '--state-dir', state], {env});
 		expect(reset.code).toBe(0);
 		expect(reset.stdout).toContain('dev: not held (its breaker is not tripped); nothing to reset.');
 		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
