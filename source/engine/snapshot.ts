@@ -70,7 +70,8 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 	return {
 		...rest,
 		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
-		agents: neverFresh ? {running: null, allowed: view.agents.allowed} : view.agents,
+		// Unknown is null, never 0: before any fresh data, and while this view's data is stale.
+		agents: neverFresh || view.stale ? {running: null, allowed: view.agents.allowed} : view.agents,
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
 		increasePct: view.increasePct === null ? null : Math.round(view.increasePct * 100) / 100,
 	};

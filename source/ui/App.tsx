@@ -1,14 +1,15 @@
-import React, {useCallback, useRef, useState} from 'react';
+import React, {useCallback, useEffect, useRef, useState} from 'react';
 import {useApp, useInput, useStdin, type Key} from 'ink';
 import type {ActionKind} from '../engine/enforcer.js';
 import type {Command} from '../engine/monitor.js';
-import {Dashboard, type Panel} from './components/Dashboard.js';
+import {confirmRefusal, Dashboard, type Panel} from './components/Dashboard.js';
 import type {Flash} from './components/StatusLine.js';
 import {buildConfirmation, reduceConfirm} from './confirm.js';
 import {useNow} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {matchKey, type KeyContext, type KeyState} from './keymap.js';
+import {matchKey, readOnlyRefusal, splitKeys, type KeyContext, type KeyState} from './keymap.js';
+import {useTheme} from './theme.js';
 import type {Clock} from './ticker.js';
 
 /** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
@@ -51,7 +52,11 @@ function busyText(command: Command, cascadeTarget: string | undefined): string {
 		}
 
 		case 'start': {
-			return `starting ${command.count} agents in ${command.environment}`;
+			return `starting ${command.count} agent${command.count === 1 ? '' : 's'} in ${command.environment}`;
+		}
+
+		case 'reset': {
+			return `resetting ${command.environment}'s breaker`;
 		}
 
 		default: {
@@ -67,6 +72,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 	const {columns, rows} = useTerminalSize();
 	const {exit} = useApp();
 	const {isRawModeSupported} = useStdin();
+	const {glyphs} = useTheme();
 	const [selectedName, setSelectedName] = useState<string | undefined>(undefined);
 	const [panel, setPanel] = useState<Panel | undefined>(undefined);
 	const [flash, setFlash] = useState<Flash | undefined>(undefined);
@@ -79,7 +85,15 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 
 	const names = snapshot?.environments.map(view => view.name) ?? [];
 	const selected = selectedName !== undefined && names.includes(selectedName) ? selectedName : names[0];
-	const keys: KeyContext = {readOnly: snapshot?.mode.readOnly ?? true, pending: Boolean(snapshot?.pending), paused: snapshot?.mode.paused ?? false};
+	// What this render shows selected; the key handler moves it on between renders.
+	selectedRef.current = selected;
+	const keysFor = (name: string | undefined): KeyContext => ({
+		readOnly: snapshot?.mode.readOnly ?? true,
+		pending: Boolean(snapshot?.pending),
+		paused: snapshot?.mode.paused ?? false,
+		breaker: Boolean(snapshot?.environments.find(view => view.name === name)?.breaker),
+	});
+	const keys = keysFor(selected);
 
 	const say = useCallback((text: string, tone: Flash['tone']) => {
 		setFlash({text, tone, until: clock.getSnapshot() + flashMs});
@@ -98,6 +112,8 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 				say(result.summary, flashTone(result));
 			} else if (command.kind === 'refresh') {
 				say('refreshed', 'ok');
+			} else if (command.kind === 'reset') {
+				say(`${command.environment}'s breaker reset: agents may run there again`, 'ok');
 			}
 		}, (error: unknown) => {
 			say(`${command.kind} failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
@@ -144,9 +160,16 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			return undefined;
 		}
 
-		const command = matchKey(input, key, keys);
+		// The context of the row selected now: an earlier key of this chunk may have moved it.
+		const context = keysFor(selectedRef.current);
+		const command = matchKey(input, key, context);
 		switch (command) {
 			case undefined: {
+				const refused = readOnlyRefusal(input, key, context);
+				if (refused) {
+					say(refused === 'start' ? 'read-only: starting is off' : refused === 'reset' ? 'read-only: resetting a breaker is off' : 'read-only: stopping is off', 'warn');
+				}
+
 				return current;
 			}
 
@@ -193,29 +216,43 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			case 'cascade':
 			case 'emergency':
 			case 'undo':
-			case 'start': {
+			case 'start':
+			case 'reset': {
 				if (!snapshot) {
 					return current;
 				}
 
-				const request = buildConfirmation(command satisfies ActionKind | 'start', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined});
+				const request = buildConfirmation(command satisfies ActionKind | 'start' | 'reset', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined, now: clock.getSnapshot()});
 				if ('refused' in request) {
 					say(request.refused, 'warn');
 					return current;
 				}
 
-				return {kind: 'confirm', request};
+				// Never asked without its blast radius: refused when the terminal cannot show it all.
+				const panel: Panel = {kind: 'confirm', request};
+				const tooSmall = confirmRefusal({snapshot, now, columns, rows, selected: selectedRef.current, panel, keys: context, glyphs});
+				if (tooSmall) {
+					say(tooSmall, 'warn');
+					return current;
+				}
+
+				return panel;
 			}
 		}
 	};
 
 	const handle = (input: string, key: Key) => {
-		// Over a slow link several keys can arrive in one chunk ("y" and Enter as "y\r"): take them
-		// one at a time, so a fast typist gets exactly what they typed.
-		const presses: Array<[string, KeyState]> = input.length > 1 && !key.ctrl && !key.meta && !input.startsWith('\u001B')
-			? [...input].map(char => [char, char === '\r' || char === '\n' ? {return: true} : {}])
-			: [[input, key]];
-		selectedRef.current = selected;
+		// Over a slow link several keys can arrive in one chunk ("y" and Enter as "y\r", "jj"): take
+		// them one at a time, so a fast typist gets exactly what they typed. Ink already cuts escape
+		// sequences apart; the splitter does so too, for any chunk that still holds several.
+		const presses: Array<[string, KeyState]> = input.length > 1 && !key.ctrl && !key.meta ? splitKeys(input) : [[input, key]];
+		// Ink reads an Esc glued to the next key (`ESC y`, `ESC ESC [B`) as Alt+key. The dashboard
+		// binds no Alt keys: it is an Esc, then the key. Never a y that confirms what Esc cancelled.
+		if (key.meta && !key.escape && !key.ctrl && (input !== '' || key.upArrow || key.downArrow)) {
+			presses.splice(0, presses.length, ['', {escape: true, meta: true}], ...(input === '' ? [['', {upArrow: key.upArrow, downArrow: key.downArrow}] as [string, KeyState]] : splitKeys(input)));
+		}
+		// Keys of one chunk arrive before React re-renders: the refs carry the selection and the
+		// panel from one to the next (resetting them from this render's values lost the second Down).
 		let current = panelRef.current;
 		for (const [char, state] of presses) {
 			current = step(char, state, current);
@@ -224,6 +261,17 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 		panelRef.current = current;
 		setPanel(current);
 	};
+
+	// A terminal shrunk under an open confirmation: it cannot be shown whole, so it is withdrawn.
+	const shown = panelRef.current;
+	const withdrawn = shown?.kind === 'confirm' && snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel: shown, keys, glyphs}) : undefined;
+	useEffect(() => {
+		if (withdrawn && panelRef.current?.kind === 'confirm') {
+			panelRef.current = undefined;
+			setPanel(undefined);
+			say(`${withdrawn}: cancelled, nothing done`, 'warn');
+		}
+	}, [withdrawn, say]);
 
 	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
 	useInput(handle, {isActive: isRawModeSupported});
