@@ -8,7 +8,7 @@ import type {Config} from './config/schema.js';
 import {checkStart, launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
-import {AuditLog} from './engine/audit.js';
+import type {AuditLog} from './engine/audit.js';
 import {Monitor} from './engine/monitor.js';
 import {plural} from './engine/enforcer.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
@@ -17,19 +17,19 @@ import {SnapshotStore} from './engine/store.js';
 import {toJson} from './engine/snapshot.js';
 import {formatDashboard, printHeadless} from './headless.js';
 import {createProvider} from './providers/index.js';
-import type {Provider} from './providers/types.js';
-import {attachMetrics} from './metrics/attach.js';
-import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
-import {destinationOf, targetName} from './notify/config.js';
-import {Notifier as NotifierQueue} from './notify/notifier.js';
-import {lazySnsPublisher} from './notify/attach.js';
-import {withNotifyStatus} from './notify/status.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
-import {redactNotify, resolveTargets, type NotifyTarget} from './notify/config.js';
-type Notifier = NotifierQueue;
-import {attachNotifier} from './notify/attach.js';
+import {OriginAuditLog} from './serve/origin.js';
+import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
+import {onceRemote, printStatus, resetRemote, startRemote, stopRemote} from './serve/cli.js';
+import type {Provider} from './providers/types.js';
+import {attachMetrics, type MetricsFeed} from './metrics/attach.js';
+import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
+import {destinationOf, redactNotify, resolveTargets, targetName, type NotifyTarget} from './notify/config.js';
+import {Notifier} from './notify/notifier.js';
+import {attachNotifier, lazySnsPublisher} from './notify/attach.js';
+import {withNotifyStatus} from './notify/status.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -154,17 +154,24 @@ function osError(error: unknown): string {
 	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
 }
 
-/**
- * The state dir and the audit log must be writable before anything polls: a guard that cannot
- * record what it did must not act. The problem names where the path came from.
- */
-function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
+/** The state dir must be writable (also before the engine lock is taken in it); returns where its path came from. */
+function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: string): string {
 	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
 	try {
 		probeDirectory(stateDir);
 	} catch (error) {
 		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
 	}
+
+	return stateSource;
+}
+
+/**
+ * The state dir and the audit log must be writable before anything polls: a guard that cannot
+ * record what it did must not act. The problem names where the path came from.
+ */
+function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
+	const stateSource = checkStateDir(options, env, stateDir);
 
 	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
 	try {
@@ -197,7 +204,12 @@ function demoStateDir(): string {
 	return fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-'));
 }
 
-async function createRuntime(options: Options, io: Io): Promise<Runtime> {
+/** The state dir of this run: --state-dir, else a fresh one for a demo, else the user's. */
+function resolveStateDir(options: Options, io: Io): string {
+	return options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+}
+
+async function createRuntime(options: Options, io: Io, stateDir: string): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
 		flags['pollIntervalSeconds'] = options.intervalSeconds;
@@ -223,13 +235,13 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	const monitored = resolveEnvironments(options, config);
 	// Every secret variable is checked before anything is opened, polled or stopped.
 	const targets = notifyTargets(config, io.env);
-	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
-	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
 	checkWritable(options, io.env, stateDir, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
-	const audit = new AuditLog(auditFile);
+	// Commands from socket clients are recorded with `via: "socket"`.
+	const audit: AuditLog = new OriginAuditLog(auditFile);
 	try {
 		audit.open();
 	} catch (error) {
@@ -298,33 +310,36 @@ function createNotifier(options: Options, targets: NotifyTarget[], parts: {store
 }
 
 /**
- * `--metrics-listen`: /metrics and /healthz, fed by the snapshots, the audit log and the notifier.
- * Listening comes before the first poll: a port in use is a usage error with nothing polled.
+ * `--metrics-listen`: /metrics and /healthz with the figures of `store` (the views' snapshots),
+ * counters from an engine running in this process (`feed.attachEngine`). Listening comes before
+ * the first poll: a port in use is a usage error with nothing polled.
  */
-export async function startMetrics(runtime: Runtime): Promise<MetricsServer | undefined> {
-	const address = runtime.options.metricsListen;
+export async function startMetrics(options: Options, store: MetricsStore, reports: (line: string) => void): Promise<{feed: MetricsFeed; close(): Promise<void>} | undefined> {
+	const address = options.metricsListen;
 	if (!address) {
 		return undefined;
 	}
 
-	const {metrics, detach} = attachMetrics({store: runtime.store, audit: runtime.audit, ...(runtime.provider ? {fleet: runtime.provider.fleet} : {}), ...(runtime.notifier ? {notifier: runtime.notifier} : {})});
+	const feed = attachMetrics({store});
 	let server: MetricsServer;
 	try {
-		server = await serveMetrics(metrics, runtime.store.getSnapshot, address);
+		server = await serveMetrics(feed.metrics, store.getSnapshot, address);
 	} catch (error) {
-		detach();
+		feed.detach();
 		throw error;
 	}
 
-	runtime.reports.write(`envwatch: metrics on ${server.url}/metrics, health on ${server.url}/healthz${isLoopback(address.host) ? '' : ' (not loopback: reachable from other hosts)'}`);
+	reports(`metrics on ${server.url}/metrics, health on ${server.url}/healthz${isLoopback(address.host) ? '' : ' (not loopback: reachable from other hosts)'}`);
 	return {
-		url: server.url,
+		feed,
 		async close() {
-			detach();
+			feed.detach();
 			await server.close();
 		},
 	};
 }
+
+type MetricsStore = Parameters<typeof attachMetrics>[0]['store'];
 
 /** `envwatch notify test [--target N]`: a test message to each target (or one); exit 1 if one failed. */
 async function notifyTest(options: Options, io: Io): Promise<number> {
@@ -344,7 +359,7 @@ async function notifyTest(options: Options, io: Io): Promise<number> {
 		}
 	}
 
-	const notifier = new NotifierQueue(targets, {
+	const notifier = new Notifier(targets, {
 		host: os.hostname(),
 		publishSns: lazySnsPublisher({
 			...(options.profile ? {profile: options.profile} : {}),
@@ -378,6 +393,7 @@ export async function flushNotifications(runtime: Runtime | undefined, io: Io): 
 	}
 
 	notifier.close();
+	// Outcomes recorded after the engine closed its audit log reopened it: close it again.
 	runtime.audit.close();
 }
 
@@ -564,21 +580,69 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 
 const ignoreError = () => undefined;
 
-export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, store, options, audit} = runtime;
+/**
+ * The dashboard, headless mode and `serve`: attached to the server on the state dir when one
+ * answers, else running the engine here and serving the same socket (so a second dashboard
+ * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
+ */
+export async function runMonitor(options: Options, io: Io, stateDir: string, build: () => Promise<Runtime> = async () => createRuntime(options, io, stateDir)): Promise<number> {
+	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
-	if (!options.headless && supported.ok) {
+	const dashboard = !serve && !options.headless && supported.ok;
+	const log = dashboard ? () => undefined : (line: string) => io.stderr.write(`envwatch: ${line}\n`);
+	// The engine this process runs, when it runs one (from the start, or after taking over).
+	let runtime: Runtime | undefined;
+	let giveUp: ((error: string) => void) | undefined;
+	const session = new EngineSession({
+		stateDir,
+		mode: serve ? 'serve' : dashboard ? 'dashboard' : 'headless',
+		client: 'dashboard',
+		actor: actorName(),
+		version,
+		group: options.socketGroup,
+		async createEngine() {
+			runtime = await build();
+			runtime.giveUp = error => giveUp?.(error);
+			metrics?.feed.attachEngine({audit: runtime.audit, ...(runtime.notifier ? {notifier: runtime.notifier} : {}), ...(runtime.provider ? {fleet: runtime.provider.fleet} : {})});
+			return runtime;
+		},
+		log,
+		beforeLock: () => checkStateDir(options, io.env, stateDir),
+		serveOnly: serve,
+		readOnly: options.readOnly,
+	});
+	// Metrics listen before anything polls; their counters follow the engine this process runs.
+	const metrics = await startMetrics(options, session.store, line => log(line));
+	let closed = false;
+	// Subscribed first: an attached run prints the server's latest snapshot, handed over on attaching.
+	const unsubscribe = dashboard ? () => undefined : printHeadless(session.store, line => {
+		if (!closed && !io.stdout.destroyed) {
+			io.stdout.write(`${line}\n`);
+		}
+	}, options.json);
+	const where = await session.open();
+	if (where === 'running' && serve) {
+		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
+	} else if (where === 'attached' && !dashboard) {
+		log(`attached to ${session.attachedTo!.mode} pid ${session.attachedTo!.pid} (${session.attachedTo!.host}) on ${socketPathOf(stateDir)}`);
+	}
+
+	if (dashboard) {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		try {
-			return await runDashboard({store: runtime.notifier ? withNotifyStatus(store, runtime.notifier) : store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			// A failing notification target is shown on the status line (this process's engine's targets).
+			const notifier = runtime?.notifier;
+			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
+			await metrics?.close();
 			// What the status line showed, for the terminal's scrollback once the screen is gone.
-			runtime.reports.release();
+			runtime?.reports.release();
+			await flushNotifications(runtime, io);
 		}
 	}
 
-	if (!options.headless && !supported.ok) {
+	if (!options.headless && !serve && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
@@ -594,9 +658,11 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 				process.off(name, onSignal);
 			}
 
-			void monitor.stop().then(() => {
+			// Commands in flight finish and are recorded; the socket and the lock are removed.
+			void session.stop().then(async () => {
+				await metrics?.close();
+				await flushNotifications(runtime, io);
 				unsubscribe();
-				audit.close();
 				io.stdout.off('error', onWriteError);
 				io.stderr.off('error', ignoreError);
 				resolve(code);
@@ -607,7 +673,7 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		const onSignal = (signal: NodeJS.Signals) => {
 			// An action under way is finished, not abandoned; a second signal abandons it (each batch
 			// done so far is already recorded, and the next start reports the rest as cut short).
-			const progress = monitor.enforcer.progress;
+			const progress = session.monitor?.enforcer.progress;
 			if (progress && !finished) {
 				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
 			}
@@ -615,7 +681,6 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 			finish(128 + (os.constants.signals[signal] ?? 0));
 		};
 		// A reader that went away (`| head -n1`) ends the run quietly, as other CLIs do.
-		let closed = false;
 		const onWriteError = (error: NodeJS.ErrnoException) => {
 			closed = true;
 			if (error.code === 'EPIPE') {
@@ -629,13 +694,8 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		io.stdout.on('error', onWriteError);
 		// A closed stderr (`2>&1 | head -n1`) has no one left to tell: it must not end the guard.
 		io.stderr.on('error', ignoreError);
-		const unsubscribe = printHeadless(store, line => {
-			if (!closed && !io.stdout.destroyed) {
-				io.stdout.write(`${line}\n`);
-			}
-		}, options.json);
 		// The same unexpected error on every poll for 5 minutes: exit 1 so a supervisor restarts it.
-		runtime.giveUp = error => {
+		giveUp = error => {
 			io.stderr.write(`envwatch: giving up: ${error}\n`);
 			finish(exitCodes.failure);
 		};
@@ -644,8 +704,54 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 			process.once(name, onSignal);
 		}
 
-		monitor.start();
+		session.start();
 	});
+}
+
+/**
+ * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second
+ * poll, no race), else with the engine lock taken for this run.
+ */
+async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
+	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: () => checkStateDir(options, io.env, stateDir)});
+	if (found.kind === 'attached') {
+		const {remote} = found;
+		try {
+			const prompts = {confirm: async (question: string, refusal: string) => confirm(io, options, question, refusal), ask: async (question: string) => ask(io, options, question)};
+			if (command === 'once') {
+				return await onceRemote(remote, options, io);
+			}
+
+			if (command === 'stop') {
+				return await stopRemote(remote, options, io, prompts);
+			}
+
+			return command === 'start' ? await startRemote(remote, options, io, prompts.confirm) : await resetRemote(remote, options, io, prompts.confirm);
+		} finally {
+			remote.close();
+		}
+	}
+
+	let runtime: Runtime | undefined;
+	try {
+		runtime = await createRuntime(options, io, stateDir);
+		if (command === 'once') {
+			return await runOnce(runtime, io);
+		}
+
+		if (command === 'stop') {
+			return await runStop(runtime, io);
+		}
+
+		return command === 'start' ? await runStart(runtime, io) : await runReset(runtime, io);
+	} finally {
+		await runtime?.monitor.stop().catch(() => undefined);
+		// The command's output is written and its actions done: only now wait for its notifications.
+		await flushNotifications(runtime, io).catch(() => undefined);
+		runtime?.audit.close();
+		found.lock.release();
+	}
 }
 
 /** `config show`: the effective configuration and the layers it came from (later wins). */
@@ -664,7 +770,6 @@ function describeLayers(options: Options, io: Io): string {
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-	let runtime: Runtime | undefined;
 	try {
 		const options = parseArgs(argv, version);
 		if (options.help) {
@@ -702,46 +807,33 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			}
 		}
 
-		runtime = await createRuntime(options, io);
-		let code: number;
+		if (options.command === 'status' && options.demo && !options.stateDir) {
+			throw new UsageError('status --demo: each demo has its own state dir — expected --state-dir DIR (serve --demo prints it)');
+		}
+
+		const stateDir = resolveStateDir(options, io);
 		switch (options.command) {
-			case 'once': {
-				code = await runOnce(runtime, io);
-				break;
+			case 'status': {
+				return await printStatus(stateDir, actorName(), io);
 			}
 
-			case 'stop': {
-				code = await runStop(runtime, io);
-				break;
-			}
-
-			case 'start': {
-				code = await runStart(runtime, io);
-				break;
-			}
-
+			case 'once':
+			case 'stop':
+			case 'start':
 			case 'reset': {
-				code = await runReset(runtime, io);
-				break;
+				return await runCommand(options, io, stateDir);
 			}
 
 			default: {
-				const served = await startMetrics(runtime);
-				try {
-					code = await runMonitor(runtime, io);
-				} finally {
-					await served?.close();
-				}
+				return await runMonitor(options, io, stateDir);
 			}
 		}
-
-		// The run's output is written and every action done: only now wait for notifications.
-		await flushNotifications(runtime, io);
-		return code;
 	} catch (error) {
-		await runtime?.monitor.stop().catch(() => undefined);
-		await flushNotifications(runtime, io).catch(() => undefined);
-		runtime?.audit.close();
+		if (error instanceof EngineBusy) {
+			io.stderr.write(`envwatch: ${error.message}\n`);
+			return exitCodes.failure;
+		}
+
 		if (error instanceof UsageError) {
 			io.stderr.write(`envwatch: ${error.total > 1 ? `${error.total} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
 			return exitCodes.usage;

@@ -40,6 +40,8 @@ export type Snapshot = {
 	recordError?: string | null;
 	/** Notification targets whose deliveries are being given up (added for the views by source/notify/status.ts). */
 	notifyError?: string | null;
+	/** Set by a dashboard attached to `envwatch serve`: whose engine these figures come from. */
+	attachedTo?: {pid: number; host: string};
 	/** What `u` would start again. */
 	lastStop: {at: number; environments: string[]; count: number} | null;
 };

@@ -230,6 +230,6 @@ describe('--metrics-listen', () => {
 		const result = await runCli(['--demo', '--once', '--metrics-listen', 'nine'], {env: cleanEnv()});
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('--metrics-listen nine: expected HOST:PORT or PORT');
-		expect(result.stderr).toContain('--metrics-listen: only with a running monitor');
+		expect(result.stderr).toContain('--metrics-listen: only with a running engine (the dashboard, --headless or serve)');
 	});
 });
