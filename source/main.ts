@@ -149,6 +149,15 @@ function probeDirectory(dir: string): void {
 	fs.unlinkSync(probe);
 }
 
+/**
+ * A full disk is not a wrong path: the guard still runs (stopping spend comes first) and reports
+ * every record it cannot write. Only a path that can never work is refused.
+ */
+function diskFull(error: unknown): boolean {
+	const code = (error as NodeJS.ErrnoException).code;
+	return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 function osError(error: unknown): string {
 	const {code, message} = error as NodeJS.ErrnoException;
 	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
@@ -160,7 +169,11 @@ function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: strin
 	try {
 		probeDirectory(stateDir);
 	} catch (error) {
-		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
+		if (!diskFull(error)) {
+			throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
+		}
+
+		process.stderr.write(`envwatch: ${stateSource} ${stateDir}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 
 	return stateSource;
@@ -175,10 +188,19 @@ function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: strin
 
 	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
 	try {
-		probeDirectory(path.dirname(auditFile));
+		// Opening for append is the check (a device such as /dev/full opens, then fails each write: that
+		// is reported as it happens); its directory is made first when it does not exist yet.
+		if (!fs.existsSync(path.dirname(auditFile))) {
+			makeDirectory(path.dirname(auditFile));
+		}
+
 		fs.closeSync(fs.openSync(auditFile, 'a', 0o600));
 	} catch (error) {
-		throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+		if (!diskFull(error)) {
+			throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+		}
+
+		process.stderr.write(`envwatch: ${auditSource} ${auditFile}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 }
 
