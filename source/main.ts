@@ -502,7 +502,7 @@ async function runReset(runtime: Runtime, io: Io): Promise<number> {
 		}
 
 		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
-		if (!(await confirm(io, options, `${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
+		if (!(await confirm(io, options, `${held}. Reset its breaker, so agents may run in ${name} again (no longer stopped as re-spawns; its limits still apply)?`, `reset ${name}: refusing to reset the breaker`))) {
 			io.stdout.write(`Not reset: ${name}.\n`);
 			continue;
 		}

@@ -138,7 +138,7 @@ export async function resetRemote(remote: RemoteEngine, options: Options, io: Io
 		}
 
 		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
-		if (!(await confirm(`${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
+		if (!(await confirm(`${held}. Reset its breaker, so agents may run in ${name} again (no longer stopped as re-spawns; its limits still apply)?`, `reset ${name}: refusing to reset the breaker`))) {
 			io.stdout.write(`Not reset: ${name}.\n`);
 			continue;
 		}
