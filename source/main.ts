@@ -22,7 +22,7 @@ import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
 import {OriginAuditLog} from './serve/origin.js';
 import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
-import {onceRemote, printStatus, resetRemote, startRemote, stopRemote} from './serve/cli.js';
+import {onceRemote, printStatus, resetEach, resetRemote, startRemote, stopRemote} from './serve/cli.js';
 import type {Provider} from './providers/types.js';
 import {attachMetrics, type MetricsFeed} from './metrics/attach.js';
 import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
@@ -489,33 +489,11 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 	return failed ? exitCodes.failure : exitCodes.ok;
 }
 
-/** Resets tripped breakers (`envwatch reset -e dev`): agents may run there again without being stopped. */
+/** Resets tripped breakers (`envwatch reset -e dev`) with the engine in this process. */
 async function runReset(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, options} = runtime;
-	await monitor.poll();
-	let code: number = exitCodes.ok;
-	for (const name of runtime.monitored) {
-		const breaker = runtime.store.getSnapshot()?.environments.find(view => view.name === name)?.breaker;
-		if (!breaker) {
-			io.stdout.write(`${name}: not held (its breaker is not tripped); nothing to reset.\n`);
-			continue;
-		}
-
-		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
-		if (!(await confirm(io, options, `${held}. Reset its breaker, so agents may run in ${name} again (no longer stopped as re-spawns; its limits still apply)?`, `reset ${name}: refusing to reset the breaker`))) {
-			io.stdout.write(`Not reset: ${name}.\n`);
-			continue;
-		}
-
-		const result = await monitor.command({kind: 'reset', environment: name});
-		if (result?.outcome === 'refused') {
-			io.stderr.write(`envwatch: ${result.summary}\n`);
-			code = exitCodes.failure;
-		} else {
-			io.stdout.write(`${name}: breaker reset; agents may run there again.\n`);
-		}
-	}
-
+	const snapshot = await monitor.poll();
+	const code = await resetEach(runtime.monitored, snapshot, async command => monitor.command(command), io, async (question, refusal) => confirm(io, options, question, refusal));
 	await monitor.stop();
 	return code;
 }
