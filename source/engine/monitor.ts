@@ -1,6 +1,5 @@
 import type {Config} from '../config/schema.js';
 import {aggregate} from '../domain/classify.js';
-import {dropFuture, GLOBAL, globalKey, prune, record, type History} from '../domain/history.js';
 import type {Evaluation} from '../domain/policy.js';
 import type {Spend} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
@@ -10,8 +9,9 @@ import {CachedBilling} from './billing.js';
 import {Breakers} from './breakers.js';
 import {Commands, type Command} from './commands.js';
 import {Enforcer, Launcher, messageOf, type ActionResult, type StartResult} from './enforcer.js';
-import {evaluateAt, project, type Published} from './projection.js';
+import {project, type Published} from './projection.js';
 import {Recorder, type EntryDraft} from './recorder.js';
+import {Samples} from './samples.js';
 import type {Snapshot} from './snapshot.js';
 import type {StateStore} from './state.js';
 import type {SnapshotStore} from './store.js';
@@ -70,8 +70,7 @@ export class Monitor {
 	private readonly automatic: Automatic;
 	private readonly commands: Commands;
 	private readonly billing: CachedBilling;
-	private readonly globalKey: string;
-	private history: History;
+	private readonly samples: Samples;
 	private polls = 0;
 	private lastSuccessAt: number | null = null;
 	private failures = 0;
@@ -88,9 +87,8 @@ export class Monitor {
 
 	constructor(private readonly deps: Deps) {
 		const {provider, config, monitored, state, options, clock} = deps;
-		this.globalKey = globalKey(monitored);
-		this.history = state.loadHistory();
 		this.recorder = new Recorder({audit: deps.audit, state, clock, dryRun: options.dryRun, eventsKept: options.eventsKept, report: options.report});
+		this.samples = new Samples({state, recorder: this.recorder, config, monitored});
 		this.breakers = new Breakers({state, recorder: this.recorder, config, monitored});
 		this.billing = new CachedBilling(config.costExplorer.enabled ? provider.billing : undefined, state, config.costExplorer.refreshMinutes * 60_000);
 		const changed = (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => this.changed(environments, kind, request);
@@ -105,31 +103,15 @@ export class Monitor {
 		}});
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
-		for (const name of this.breakers.recoverCutShort()) {
-			delete this.history[name];
-		}
+		this.samples.restart(this.breakers.recoverCutShort(), 'stopped');
 
 		this.recorder.reportRecords();
 	}
 
-	/**
-	 * envwatch's own action is not a trend: restart the windows of what it changed. A start also
-	 * restarts the global window, or the planned increase would look like a spike.
-	 */
+	/** envwatch itself stopped or started agents: their windows restart, their breakers trip or clear. */
 	private changed(environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}): void {
-		for (const name of environments) {
-			delete this.history[name];
-		}
-
+		this.samples.restart(environments, kind);
 		this.breakers.changed(environments, kind, request, this.deps.clock());
-		if (kind === 'started') {
-			// Every monitored set's total: another run (say, the dashboard) may watch this one too.
-			for (const key of Object.keys(this.history)) {
-				if (key.startsWith(GLOBAL)) {
-					delete this.history[key];
-				}
-			}
-		}
 	}
 
 	get intervalMs(): number {
@@ -230,7 +212,7 @@ export class Monitor {
 	/** The last known figures marked stale with `error` (if even that fails, the last snapshot so). */
 	private publishStale(error: string, at: number): Snapshot | undefined {
 		try {
-			const evaluated = this.evaluateAt(at, this.lastSpend, error);
+			const evaluated = this.samples.evaluate(at, this.lastSpend, this.breakers, error);
 			this.automatic.pending = null;
 			return this.publish({...evaluated, at, error, unknown: this.lastPublished?.unknown ?? {instances: 0, hourlyUsd: 0, tagValues: []}});
 		} catch {
@@ -248,7 +230,7 @@ export class Monitor {
 	}
 
 	private async pollBody(): Promise<Snapshot> {
-		const {config, provider, monitored, clock} = this.deps;
+		const {config, provider, clock} = this.deps;
 		let staleReason: string | undefined;
 		let spend = new Map<string, Spend>();
 		let unknown = {instances: 0, hourlyUsd: 0, tagValues: [] as string[]};
@@ -267,7 +249,7 @@ export class Monitor {
 
 		const at = clock();
 		this.automatic.acted.clear();
-		this.dropFutureSamples(at);
+		this.samples.dropFuture(at);
 		this.breakers.expire(at);
 		if (staleReason) {
 			this.failures++;
@@ -277,17 +259,10 @@ export class Monitor {
 			this.failures = 0;
 			this.lastSuccessAt = at;
 			this.lastSpend = spend;
-			let total = 0;
-			for (const name of monitored) {
-				const usd = spend.get(name)?.hourlyUsd ?? 0;
-				total += usd;
-				record(this.history, name, {at, usd});
-			}
-
-			record(this.history, this.globalKey, {at, usd: total});
+			this.samples.record(at, spend);
 		}
 
-		const {evaluation, inputs, globalWindow} = this.evaluateAt(at, spend, staleReason);
+		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
 		if (!staleReason) {
@@ -296,10 +271,7 @@ export class Monitor {
 
 		await this.automatic.enforce(evaluation, inputs, globalWindow);
 
-		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
-		prune(this.history, at, longest * 60_000 + this.intervalMs * 2);
-		// A failed save never throws: it is reported (recordError) and the loop goes on.
-		this.deps.state.saveHistory(this.history);
+		this.samples.pruneAndSave(at, this.intervalMs);
 
 		const snapshot = this.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown});
 		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
@@ -311,25 +283,6 @@ export class Monitor {
 			this.recorder.report(`envwatch: billed-cost refresh failed unexpectedly: ${messageOf(error)}`);
 		});
 		return snapshot;
-	}
-
-	/**
-	 * Samples dated after now (the clock stepped back, or a state file from a host whose clock ran
-	 * fast) are dropped and noted, or they would freeze every window: a sample older than the last
-	 * is never recorded. A step forward needs nothing: the old samples simply leave the window.
-	 */
-	private dropFutureSamples(at: number): void {
-		const dropped = dropFuture(this.history, at);
-		if (dropped.size > 0) {
-			const count = [...dropped.values()].reduce((sum, n) => sum + n, 0);
-			const names = [...dropped.keys()].map(key => (key.startsWith(GLOBAL) ? 'global' : key));
-			this.recorder.log({type: 'decision', actor: 'auto', kind: 'clock', environments: [...new Set(names)].filter(name => name !== 'global'), reason: `dropped ${count} sample${count === 1 ? '' : 's'} dated after now (${new Date(at).toISOString()}) from ${[...new Set(names)].join(', ')}: the clock stepped back or the state came from a host with a fast clock`, instanceIds: []});
-		}
-	}
-
-	private evaluateAt(at: number, spend: ReadonlyMap<string, Spend>, stale: string | undefined) {
-		const {config, monitored} = this.deps;
-		return evaluateAt({config, monitored, globalKey: this.globalKey, history: this.history, spend, breakers: this.breakers.all(), at, stale});
 	}
 
 	/** An entry from outside the loop (a hand-over of the engine): in the audit log and the events pane. */
