@@ -1,56 +1,20 @@
-import type {Config} from '../config/schema.js';
 import {aggregate} from '../domain/classify.js';
 import type {Evaluation} from '../domain/policy.js';
 import type {Spend} from '../domain/types.js';
-import type {Provider} from '../providers/types.js';
-import type {AuditLog} from './audit.js';
-import {Automatic} from './automatic.js';
-import {CachedBilling} from './billing.js';
-import {Breakers} from './breakers.js';
-import {Commands, type Command} from './commands.js';
-import {Enforcer, Launcher, messageOf, type ActionResult, type StartResult} from './enforcer.js';
+import type {Automatic} from './automatic.js';
+import type {CachedBilling} from './billing.js';
+import type {Breakers} from './breakers.js';
+import type {Command, Commands} from './commands.js';
+import {messageOf, type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
 import {project, type Published} from './projection.js';
-import {Recorder, type EntryDraft} from './recorder.js';
-import {Samples} from './samples.js';
+import type {EntryDraft, Recorder} from './recorder.js';
+import type {Samples} from './samples.js';
 import type {Snapshot} from './snapshot.js';
-import type {StateStore} from './state.js';
-import type {SnapshotStore} from './store.js';
+import {wire, type Deps} from './wiring.js';
 
 export type {Command} from './commands.js';
 
-export type MonitorOptions = {
-	dryRun: boolean;
-	readOnly: boolean;
-	/** Start with automatic actions paused. */
-	paused?: boolean;
-	/** Who a manual command is attributed to (OS user@host). */
-	actor: string;
-	/** How many audit entries the snapshot carries for the events pane. */
-	eventsKept?: number;
-	/**
-	 * Where a problem the user must hear about goes, one line each (default: stderr): an unexpected
-	 * error in a poll, a failure to record (once per failure streak), a damaged state file.
-	 */
-	report?: (line: string) => void;
-	/** How long the same unexpected poll error may repeat before `onGiveUp` (default 5 minutes). */
-	giveUpAfterMs?: number;
-	/**
-	 * Called once when every poll for `giveUpAfterMs` failed with the same unexpected error (headless:
-	 * exit 1, so a supervisor restarts it). Without it the monitor goes on, showing the error.
-	 */
-	onGiveUp?: (error: string) => void;
-};
-
-export type Deps = {
-	provider: Provider;
-	config: Config;
-	monitored: string[];
-	store: SnapshotStore;
-	state: StateStore;
-	audit: AuditLog;
-	clock: () => number;
-	options: MonitorOptions;
-};
+export type {Deps, MonitorOptions} from './wiring.js';
 
 const maxBackoffMs = 5 * 60_000;
 const defaultGiveUpAfterMs = 5 * 60_000;
@@ -86,32 +50,16 @@ export class Monitor {
 	private unexpected: {message: string; since: number; gaveUp: boolean} | undefined;
 
 	constructor(private readonly deps: Deps) {
-		const {provider, config, monitored, state, options, clock} = deps;
-		this.recorder = new Recorder({audit: deps.audit, state, clock, dryRun: options.dryRun, eventsKept: options.eventsKept, report: options.report});
-		this.samples = new Samples({state, recorder: this.recorder, config, monitored});
-		this.breakers = new Breakers({state, recorder: this.recorder, config, monitored});
-		this.billing = new CachedBilling(config.costExplorer.enabled ? provider.billing : undefined, state, config.costExplorer.refreshMinutes * 60_000);
-		const changed = (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => this.changed(environments, kind, request);
-		this.enforcer = new Enforcer(provider.fleet, config, monitored, this.recorder.append, state, {dryRun: options.dryRun, readOnly: options.readOnly}, clock, changed);
-		this.launcher = new Launcher(provider.fleet, config, this.recorder.append, {dryRun: options.dryRun, readOnly: options.readOnly, launchedBy: options.actor}, clock, changed);
-		this.automatic = new Automatic({config, enforcer: this.enforcer, recorder: this.recorder, clock, options, repoll: () => void this.poll()}, options.paused ?? false);
-		this.commands = new Commands({config, monitored, enforcer: this.enforcer, launcher: this.launcher, breakers: this.breakers, automatic: this.automatic, recorder: this.recorder, engine: {
+		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands} = wire(deps, {
 			poll: async () => this.poll(),
 			republish: () => this.republish(),
 			lastSpend: name => this.lastSpend.get(name),
 			lastEvaluation: () => this.lastEvaluation,
-		}});
+		}));
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
 		this.samples.restart(this.breakers.recoverCutShort(), 'stopped');
-
 		this.recorder.reportRecords();
-	}
-
-	/** envwatch itself stopped or started agents: their windows restart, their breakers trip or clear. */
-	private changed(environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}): void {
-		this.samples.restart(environments, kind);
-		this.breakers.changed(environments, kind, request, this.deps.clock());
 	}
 
 	get intervalMs(): number {
