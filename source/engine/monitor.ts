@@ -4,7 +4,7 @@ import type {Spend} from '../domain/types.js';
 import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';
-import type {Command, Commands} from './commands.js';
+import type {Command, Commands, StartCheckResult} from './commands.js';
 import {messageOf, type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
 import {project, type Published} from './projection.js';
 import type {EntryDraft, Recorder} from './recorder.js';
@@ -245,6 +245,11 @@ export class Monitor {
 	 */
 	async command(command: Command, actor = this.deps.options.actor): Promise<ActionResult | StartResult | undefined> {
 		return this.commands.execute(command, actor);
+	}
+
+	/** The start check (commands.ts): may `count` more agents start in `name`, counted afresh? */
+	async checkStart(name: string, count: number): Promise<StartCheckResult> {
+		return this.commands.checkStart(name, count);
 	}
 
 	/** The lowest-priority monitored environment that stops on breach and still runs agents. */
