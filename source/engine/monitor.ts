@@ -6,7 +6,7 @@ import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';
 import type {Command, Commands, StartCheckResult} from './commands.js';
 import {messageOf, type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
-import {project, type Published} from './projection.js';
+import {Publisher} from './publisher.js';
 import type {EntryDraft, Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
 import type {Snapshot} from './snapshot.js';
@@ -22,9 +22,10 @@ const defaultGiveUpAfterMs = 5 * 60_000;
 /**
  * The monitor loop: poll the provider, record samples, evaluate, enforce, publish. Polls never
  * overlap; failures back off and mark the data stale; only fresh data can trigger an action.
- * The jobs beside the loop live in their own modules: the audit recorder (recorder.ts), tripped
- * breakers (breakers.ts), automatic enforcement (automatic.ts), the command service (commands.ts)
- * and the snapshot projection (projection.ts); this class wires them and is their public face.
+ * The jobs beside the loop live in their own modules, built by wiring.ts: the audit recorder
+ * (recorder.ts), the spend history (samples.ts), tripped breakers (breakers.ts), automatic
+ * enforcement (automatic.ts), the command service (commands.ts), and publishing (publisher.ts)
+ * through the pure snapshot projection (projection.ts). This class is their public face.
  */
 export class Monitor {
 	readonly enforcer: Enforcer;
@@ -45,17 +46,19 @@ export class Monitor {
 	private billingRefresh: Promise<void> | undefined;
 	private lastEvaluation: Evaluation | undefined;
 	private lastSpend = new Map<string, Spend>();
-	private lastPublished: Published | undefined;
+	private readonly publisher: Publisher;
 	/** The unexpected error the polls have failed with, and since when (cleared by a poll that completes). */
 	private unexpected: {message: string; since: number; gaveUp: boolean} | undefined;
 
 	constructor(private readonly deps: Deps) {
-		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands} = wire(deps, {
+		const parts = wire(deps, {
 			poll: async () => this.poll(),
-			republish: () => this.republish(),
+			republish: () => this.publisher.republish(),
 			lastSpend: name => this.lastSpend.get(name),
 			lastEvaluation: () => this.lastEvaluation,
-		}));
+		});
+		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands} = parts);
+		this.publisher = new Publisher(deps, parts, {polls: () => this.polls, lastSuccessAt: () => this.lastSuccessAt});
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
 		this.samples.restart(this.breakers.recoverCutShort(), 'stopped');
@@ -143,7 +146,7 @@ export class Monitor {
 			this.recorder.log({type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `${message}; no automatic action until a poll succeeds`, instanceIds: []});
 		}
 
-		const snapshot = this.publishStale(message, at);
+		const snapshot = this.publisher.publishStale(message, at, this.lastSpend);
 		const unexpected = this.unexpected;
 		if (!unexpected.gaveUp && this.deps.options.onGiveUp && at - unexpected.since >= (this.deps.options.giveUpAfterMs ?? defaultGiveUpAfterMs)) {
 			unexpected.gaveUp = true;
@@ -155,26 +158,6 @@ export class Monitor {
 		}
 
 		return snapshot;
-	}
-
-	/** The last known figures marked stale with `error` (if even that fails, the last snapshot so). */
-	private publishStale(error: string, at: number): Snapshot | undefined {
-		try {
-			const evaluated = this.samples.evaluate(at, this.lastSpend, this.breakers, error);
-			this.automatic.pending = null;
-			return this.publish({...evaluated, at, error, unknown: this.lastPublished?.unknown ?? {instances: 0, hourlyUsd: 0, tagValues: []}});
-		} catch {
-			if (!this.lastPublished) {
-				return undefined;
-			}
-
-			try {
-				const {inputs} = this.lastPublished;
-				return this.publish({...this.lastPublished, inputs: inputs.map(input => ({...input, stale: error})), at, error});
-			} catch {
-				return undefined;
-			}
-		}
 	}
 
 	private async pollBody(): Promise<Snapshot> {
@@ -221,10 +204,10 @@ export class Monitor {
 
 		this.samples.pruneAndSave(at, this.intervalMs);
 
-		const snapshot = this.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown});
+		const snapshot = this.publisher.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown});
 		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
-				this.republish();
+				this.publisher.republish();
 			}
 		}).catch((error: unknown) => {
 			// Nothing may reject unheard (an unhandled rejection would end the process).
@@ -236,7 +219,7 @@ export class Monitor {
 	/** An entry from outside the loop (a hand-over of the engine): in the audit log and the events pane. */
 	note(entry: EntryDraft): void {
 		this.recorder.log(entry);
-		this.republish();
+		this.publisher.republish();
 	}
 
 	/**
@@ -255,35 +238,5 @@ export class Monitor {
 	/** The lowest-priority monitored environment that stops on breach and still runs agents. */
 	cascadeTarget(): string | undefined {
 		return this.commands.cascadeTarget();
-	}
-
-	private republish(): void {
-		if (this.lastPublished) {
-			this.publish(this.lastPublished);
-		}
-	}
-
-	private publish(published: Published): Snapshot {
-		this.lastPublished = published;
-		this.recorder.reportRecords();
-		const {config, options, provider} = this.deps;
-		const launch = new Map(published.inputs.map(input => [input.name, this.commands.launchPlan(input.name)]));
-		const snapshot = project(published, {
-			config,
-			source: provider.source,
-			polls: this.polls,
-			lastSuccessAt: this.lastSuccessAt,
-			mode: {paused: this.automatic.paused, dryRun: options.dryRun, readOnly: options.readOnly},
-			acted: this.automatic.acted,
-			breakers: this.breakers.all(),
-			billing: {...this.billing.view(), enabled: this.billing.enabled},
-			launch,
-			events: this.recorder.events,
-			pending: this.automatic.pending,
-			lastStop: this.enforcer.lastStop(),
-			recordError: this.recorder.recordError(),
-		});
-		this.deps.store.publish(snapshot);
-		return snapshot;
 	}
 }
