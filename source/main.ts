@@ -5,7 +5,7 @@ import readline from 'node:readline/promises';
 import {parseArgs, help, type Options} from './args.js';
 import {loadConfig, readJsonFile} from './config/load.js';
 import type {Config} from './config/schema.js';
-import {checkStart, launchCost} from './domain/agents.js';
+import {launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
 import type {AuditLog} from './engine/audit.js';
@@ -529,25 +529,18 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	const plans: Array<{name: string; count: number; running: number; type: string | undefined}> = [];
 	let refusal: number | undefined;
 	for (const name of runtime.monitored) {
-		const policy = config.environments[name]!;
 		const plan = await monitor.launcher.plan(name);
 		const count = options.count ?? plan?.count ?? 1;
-		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
-		if (listed.errors.length > 0) {
-			io.stderr.write(`envwatch: start in ${name} refused: cannot count its running agents (${listed.errors.join('; ')})\n`);
-			refusal ??= exitCodes.failure;
-			continue;
-		}
-
-		const running = listed.instances.length;
-		const check = checkStart(name, policy, running, count);
+		// The engine's start check (the same one a start from the dashboard or a socket client meets).
+		const check = await monitor.checkStart(name, count);
 		if (!check.ok) {
 			io.stderr.write(`envwatch: start ${plural(count, 'agent')} in ${name} refused: ${check.reason}\n`);
-			refusal = exitCodes.usage;
+			// Agents that could not be counted are a failure (exit 1), a start the policy forbids a usage error (2).
+			refusal = check.counted ? exitCodes.usage : refusal ?? exitCodes.failure;
 			continue;
 		}
 
-		plans.push({name, count, running, type: plan!.instanceType});
+		plans.push({name, count, running: check.running, type: plan!.instanceType});
 	}
 
 	if (refusal !== undefined) {
