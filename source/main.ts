@@ -9,6 +9,7 @@ import {checkStart, launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
 import {AuditLog} from './engine/audit.js';
+import {auditSource} from './engine/audit-reader.js';
 import {Monitor} from './engine/monitor.js';
 import {plural} from './engine/enforcer.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
@@ -437,7 +438,7 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		try {
-			return await runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			return await runDashboard({store, monitor, audit, auditSource: auditSource(audit.file), noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
 			// What the status line showed, for the terminal's scrollback once the screen is gone.
 			runtime.reports.release();

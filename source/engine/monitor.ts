@@ -770,6 +770,7 @@ export class Monitor {
 				billed: billedFor(input.name),
 				violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
 				launch: this.launchPlan(input.name),
+				instances: input.spend.instances ?? [],
 				agentIds: stoppedNow > 0 ? [] : input.spend.agentIds.map(agent => agent.id),
 				agentHourlyUsd: stoppedNow > 0 && running === 0 ? 0 : input.spend.agentHourlyUsd,
 			};

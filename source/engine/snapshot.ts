@@ -64,7 +64,8 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 
 /** `neverFresh`: no poll has returned data yet, so the spend is unknown (null), never $0. */
 function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, unknown> {
-	const {trend: _trend, level: _level, agentIds: _agentIds, agentHourlyUsd: _agentHourlyUsd, ...rest} = view;
+	// The instance list is the dashboard's (it would make every NDJSON line as long as the fleet).
+	const {trend: _trend, level: _level, agentIds: _agentIds, agentHourlyUsd: _agentHourlyUsd, instances: _instances, ...rest} = view;
 	return {
 		...rest,
 		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
