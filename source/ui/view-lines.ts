@@ -106,12 +106,13 @@ export function viewLines({view, snapshot, now, columns, height, glyphs, ascii}:
 		case 'log': {
 			const {tail} = view;
 			const entries = viewRows(view, snapshot).entries ?? [];
+			// The filter comes before the notes: a narrow title cuts the notes, not what is typed.
 			const notes = [
-				`${tail.entries.length} entr${tail.entries.length === 1 ? 'y' : 'ies'}${entries.length === tail.entries.length ? '' : `, ${entries.length} shown`}`,
+				`${tail.entries.length} entr${tail.entries.length === 1 ? 'y' : 'ies'}${entries.length === tail.entries.length ? '' : `, ${entries.length} shown`}${filterText(view)}`,
 				...(tail.truncated ? ['the newest only'] : []),
 				...(tail.skipped > 0 ? [`${tail.skipped} torn or invalid line${tail.skipped === 1 ? '' : 's'} skipped`] : []),
 			];
-			const lines: Segment[][] = [[title(`audit log: ${notes.join(', ')}${filterText(view)}`, columns, glyphs)]];
+			const lines: Segment[][] = [[title(`audit log: ${notes.join(', ')}`, columns, glyphs)]];
 			if (tail.error) {
 				lines.push([{text: fit(`  ${tail.error}`, columns), colour: 'red'}]);
 				return lines;

@@ -273,8 +273,10 @@ export function axisTop(values: readonly number[], marks: ReadonlyArray<number |
 
 	const magnitude = 10 ** Math.floor(Math.log10(high));
 	for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-		if (step * magnitude >= high * 1.0001) {
-			return step * magnitude;
+		// Above the highest mark (a cap's line stays below the top), rounded off the float noise.
+		const top = Number((step * magnitude).toPrecision(12));
+		if (top >= high * 1.0001) {
+			return top;
 		}
 	}
 
