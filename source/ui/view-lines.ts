@@ -24,11 +24,21 @@ export type ViewLinesInput = {
 	ascii: boolean;
 };
 
+let sorted: {list: readonly InstanceRow[]; filter: string; sort: View extends infer V ? V extends {sort: infer S} ? S : never : never; rows: InstanceRow[]} | undefined;
+
 /** What the view shows now: the filtered and sorted rows (the app keeps the cursor among them). */
 export function viewRows(view: View, snapshot: Snapshot): {instances?: InstanceRow[]; entries?: AuditEntry[]} {
 	if (view.kind === 'detail') {
 		const environment = snapshot.environments.find(candidate => candidate.name === view.environment);
-		return {instances: sortInstances(filterInstances(environment?.instances ?? [], view.filter), view.sort)};
+		const list = environment?.instances ?? [];
+		// The 1-second clock redraws the view: the same list, filter and sort are not sorted again.
+		if (sorted && sorted.list === list && sorted.filter === view.filter && sorted.sort === view.sort) {
+			return {instances: sorted.rows};
+		}
+
+		const rows = sortInstances(filterInstances(list, view.filter), view.sort);
+		sorted = {list, filter: view.filter, sort: view.sort, rows};
+		return {instances: rows};
 	}
 
 	if (view.kind === 'log') {

@@ -108,6 +108,9 @@ function sortValue(row: InstanceRow, column: ColumnKey): string | number | null 
 	}
 }
 
+/** Plain code-unit order: the same in every locale, and fast over 10,000 rows. */
+const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
 /** Sorted by the column; unknown values (null) always last; ties by ID, so the order is stable. */
 export function sortInstances(rows: readonly InstanceRow[], sort: Sort): InstanceRow[] {
 	const direction = sort.descending ? -1 : 1;
@@ -115,11 +118,11 @@ export function sortInstances(rows: readonly InstanceRow[], sort: Sort): Instanc
 		const x = sortValue(a, sort.column);
 		const y = sortValue(b, sort.column);
 		if (x === null || y === null) {
-			return x === y ? a.id.localeCompare(b.id) : x === null ? 1 : -1;
+			return x === y ? compare(a.id, b.id) : x === null ? 1 : -1;
 		}
 
-		const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-		return order === 0 ? a.id.localeCompare(b.id) : order * direction;
+		const order = typeof x === 'number' && typeof y === 'number' ? x - y : compare(String(x).toLowerCase(), String(y).toLowerCase());
+		return order === 0 ? compare(a.id, b.id) : order * direction;
 	});
 }
 
