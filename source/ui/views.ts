@@ -312,7 +312,7 @@ export type Chart = {lines: string[]; top: number};
  */
 export function chart(values: readonly number[], options: {width: number; height: number; threshold: number | null; cap: number; glyphs: Glyphs; ascii: boolean; intervalSeconds: number}): Chart {
 	const {height, threshold, cap, glyphs, ascii} = options;
-	const top = axisTop(values, [threshold, cap]);
+	const top = axisTop(values, [threshold, capOnChart(values, threshold, cap) ? cap : null]);
 	const labels = [money(top), money(0)];
 	const labelWidth = Math.max(...labels.map(label => label.length));
 	const plotWidth = Math.max(1, options.width - labelWidth - 1);
@@ -338,7 +338,8 @@ export function chart(values: readonly number[], options: {width: number; height
 				} else if (ascii) {
 					cell = value - low >= (high - low) / 2 ? '#' : cell;
 				} else {
-					const eighths = Math.round(((value - low) / (high - low)) * 8);
+					// Any spend above $0 shows: at least the lowest eighth in the bottom row.
+					const eighths = Math.max(row === height - 1 ? 1 : 0, Math.round(((value - low) / (high - low)) * 8));
 					cell = eighths > 0 ? glyphs.spark[Math.min(7, eighths - 1)]! : cell;
 				}
 			}
@@ -361,13 +362,22 @@ export function chart(values: readonly number[], options: {width: number; height
 	return {lines, top};
 }
 
+/**
+ * Whether the cap goes on the axis: not when it is more than three times everything else (a $50
+ * cap over $0.15 of spend would flatten the chart to nothing); the legend then says it is above.
+ */
+export function capOnChart(values: readonly number[], threshold: number | null, cap: number): boolean {
+	const high = Math.max(0, ...values, threshold ?? 0);
+	return cap > 0 && (high <= 0 || cap <= high * 3);
+}
+
 /** The legend under the chart: what the lines are, with their figures. */
 export function chartLegend(view: EnvironmentView, ascii: boolean): string {
 	const threshold = thresholdUsd(view);
 	const now = view.trend.at(-1) ?? view.hourlyUsd;
 	return [
 		`now ${money(now)}/h`,
-		`${ascii ? '=' : '═'} cap ${money(view.maxHourlyUsd)}`,
+		capOnChart(view.trend, threshold, view.maxHourlyUsd) ? `${ascii ? '=' : '═'} cap ${money(view.maxHourlyUsd)}` : `cap ${money(view.maxHourlyUsd)} (${ascii ? '^' : '↑'} above the chart)`,
 		threshold === null ? `threshold +${pct(view.thresholdPct)} (no baseline yet)` : `${ascii ? '-' : '╌'} threshold ${money(threshold)} (+${pct(view.thresholdPct)})`,
 	].join('  ');
 }

@@ -9,7 +9,7 @@ import {readAuditTail} from '../../source/engine/audit-reader.js';
 import {toJson} from '../../source/engine/snapshot.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {detailView, reduceView, type View} from '../../source/ui/view-keys.js';
-import {axisTop, chart, filterEntries, filterInstances, fitColumns, nextSort, regionRows, resample, shiftSort, sortInstances, thresholdUsd} from '../../source/ui/views.js';
+import {axisTop, chart, chartLegend, filterEntries, filterInstances, fitColumns, nextSort, regionRows, resample, shiftSort, sortInstances, thresholdUsd} from '../../source/ui/views.js';
 import {event, instance as row, snapshot, t0, view} from './fixtures.js';
 
 const rows = [
@@ -108,6 +108,16 @@ describe('spend over time: the chart', () => {
 		expect(drawn.lines.some(line => line.includes('╌'))).toBe(true);
 		// The newest sample is at the right edge; the highest one reaches the threshold's row.
 		expect(drawn.lines.at(-1)).toMatch(/└─*-45s─*now$/);
+	});
+
+	it('a cap far above the spend stays off the axis (the spend would flatten to nothing) and the legend says so; spend above $0 always shows', () => {
+		const drawn = chart([0.147, 0.147, 0.153], {width: 40, height: 6, threshold: 0.148, cap: 50, glyphs, ascii: false, intervalSeconds: 2});
+		expect(drawn.top).toBe(0.2);
+		expect(drawn.lines.join('\n')).not.toContain('═');
+		expect(chartLegend(view('production', {trend: [0.147, 0.153], baselineUsd: 0.147, thresholdPct: 0.5, maxHourlyUsd: 50}), false)).toContain('cap $50.00 (↑ above the chart)');
+		expect(chartLegend(view('dev'), false)).toContain('═ cap $5.00');
+		const tiny = chart([0.001, 4], {width: 20, height: 4, threshold: null, cap: 5, glyphs, ascii: false, intervalSeconds: 2});
+		expect(tiny.lines[3]).toMatch(/▁█$/);
 	});
 
 	it('--ascii draws with # = - only', () => {
