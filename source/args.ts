@@ -13,6 +13,8 @@ export const help = `
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch doctor                                    preflight checks against the AWS account
+    $ envwatch serve [--socket-group GROUP]              run the engine as a service; dashboards attach to it
+    $ envwatch status                                    who runs the engine on the state dir, who is attached
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
@@ -32,6 +34,7 @@ export const help = `
                         stopping production with --yes also needs --confirm production
     --state-dir DIR     Where sample history, last stop and billing cache live
     --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
+    --socket-group G    Group of <state-dir>/envwatch.sock (mode 0660): who may attach and act
     --profile NAME      AWS profile
     --region REGION     AWS region (repeatable; overrides configured regions)
     --endpoint-url URL  AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL* work too
@@ -58,6 +61,7 @@ const flagSpec = {
 	count: {type: 'string'},
 	stateDir: {type: 'string'},
 	auditLog: {type: 'string'},
+	socketGroup: {type: 'string'},
 	profile: {type: 'string'},
 	region: {type: 'string', isMultiple: true},
 	endpointUrl: {type: 'string'},
@@ -67,9 +71,9 @@ const flagSpec = {
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor';
+export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'serve' | 'status';
 
-const subcommands = ['config', 'doctor', 'reset', 'start', 'stop'] as const;
+const subcommands = ['config', 'doctor', 'reset', 'serve', 'start', 'status', 'stop'] as const;
 
 export type Options = {
 	command: Command;
@@ -90,6 +94,8 @@ export type Options = {
 	count: number | undefined;
 	stateDir: string | undefined;
 	auditLog: string | undefined;
+	/** `--socket-group`: the group the engine's socket is given to. */
+	socketGroup: string | undefined;
 	profile: string | undefined;
 	regions: string[] | undefined;
 	endpointUrl: string | undefined;
@@ -256,8 +262,8 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		command = 'stop';
 	} else if (word === 'start') {
 		command = 'start';
-	} else if (word === 'reset') {
-		command = 'reset';
+	} else if (word === 'reset' || word === 'serve' || word === 'status') {
+		command = word;
 	} else if (word !== undefined) {
 		const near = closest(word, subcommands);
 		problems.push(`${word}: unknown command — expected one of: ${subcommands.join(', ')}${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
@@ -345,9 +351,13 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		}
 	}
 
-	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
+	if (flags.socketGroup !== undefined && command !== 'serve' && command !== 'monitor') {
+		problems.push('--socket-group: only with serve or the dashboard (the processes that serve the socket)');
+	}
+
+	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--socket-group', flags.socketGroup], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
 		if (value !== undefined && value.trim() === '') {
-			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : 'a path'}`);
+			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : flag === '--socket-group' ? 'a group name or gid' : 'a path'}`);
 		}
 	}
 
@@ -401,6 +411,7 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		count,
 		stateDir: flags.stateDir,
 		auditLog: flags.auditLog,
+		socketGroup: flags.socketGroup,
 		profile: flags.profile,
 		regions,
 		endpointUrl: flags.endpointUrl,

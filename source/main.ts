@@ -8,7 +8,7 @@ import type {Config} from './config/schema.js';
 import {checkStart, launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
-import {AuditLog} from './engine/audit.js';
+import type {AuditLog} from './engine/audit.js';
 import {auditSource} from './engine/audit-reader.js';
 import {Monitor} from './engine/monitor.js';
 import {plural} from './engine/enforcer.js';
@@ -21,6 +21,9 @@ import {createProvider} from './providers/index.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
+import {OriginAuditLog} from './serve/origin.js';
+import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
+import {onceRemote, printStatus, resetRemote, startRemote, stopRemote} from './serve/cli.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -136,9 +139,34 @@ function probeDirectory(dir: string): void {
 	fs.unlinkSync(probe);
 }
 
+/**
+ * A full disk is not a wrong path: the guard still runs (stopping spend comes first) and reports
+ * every record it cannot write. Only a path that can never work is refused.
+ */
+function diskFull(error: unknown): boolean {
+	const code = (error as NodeJS.ErrnoException).code;
+	return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 function osError(error: unknown): string {
 	const {code, message} = error as NodeJS.ErrnoException;
 	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
+}
+
+/** The state dir must be writable (also before the engine lock is taken in it); returns where its path came from. */
+function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: string): string {
+	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
+	try {
+		probeDirectory(stateDir);
+	} catch (error) {
+		if (!diskFull(error)) {
+			throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
+		}
+
+		process.stderr.write(`envwatch: ${stateSource} ${stateDir}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
+	}
+
+	return stateSource;
 }
 
 /**
@@ -146,19 +174,23 @@ function osError(error: unknown): string {
  * record what it did must not act. The problem names where the path came from.
  */
 function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
-	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
-	try {
-		probeDirectory(stateDir);
-	} catch (error) {
-		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
-	}
+	const stateSource = checkStateDir(options, env, stateDir);
 
 	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
 	try {
-		probeDirectory(path.dirname(auditFile));
+		// Opening for append is the check (a device such as /dev/full opens, then fails each write: that
+		// is reported as it happens); its directory is made first when it does not exist yet.
+		if (!fs.existsSync(path.dirname(auditFile))) {
+			makeDirectory(path.dirname(auditFile));
+		}
+
 		fs.closeSync(fs.openSync(auditFile, 'a', 0o600));
 	} catch (error) {
-		throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+		if (!diskFull(error)) {
+			throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+		}
+
+		process.stderr.write(`envwatch: ${auditSource} ${auditFile}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 }
 
@@ -184,7 +216,12 @@ function demoStateDir(): string {
 	return fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-'));
 }
 
-async function createRuntime(options: Options, io: Io): Promise<Runtime> {
+/** The state dir of this run: --state-dir, else a fresh one for a demo, else the user's. */
+function resolveStateDir(options: Options, io: Io): string {
+	return options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+}
+
+async function createRuntime(options: Options, io: Io, stateDir: string): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
 		flags['pollIntervalSeconds'] = options.intervalSeconds;
@@ -208,13 +245,13 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	}
 
 	const monitored = resolveEnvironments(options, config);
-	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
-	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
 	checkWritable(options, io.env, stateDir, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
-	const audit = new AuditLog(auditFile);
+	// Commands from socket clients are recorded with `via: "socket"`.
+	const audit: AuditLog = new OriginAuditLog(auditFile);
 	try {
 		audit.open();
 	} catch (error) {
@@ -431,21 +468,65 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 
 const ignoreError = () => undefined;
 
-export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, store, options, audit} = runtime;
+/**
+ * The dashboard, headless mode and `serve`: attached to the server on the state dir when one
+ * answers, else running the engine here and serving the same socket (so a second dashboard
+ * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
+ */
+export async function runMonitor(options: Options, io: Io, stateDir: string, build: () => Promise<Runtime> = async () => createRuntime(options, io, stateDir)): Promise<number> {
+	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
-	if (!options.headless && supported.ok) {
+	const dashboard = !serve && !options.headless && supported.ok;
+	const log = dashboard ? () => undefined : (line: string) => io.stderr.write(`envwatch: ${line}\n`);
+	// The engine this process runs, when it runs one (from the start, or after taking over).
+	let runtime: Runtime | undefined;
+	let giveUp: ((error: string) => void) | undefined;
+	const session = new EngineSession({
+		stateDir,
+		mode: serve ? 'serve' : dashboard ? 'dashboard' : 'headless',
+		client: 'dashboard',
+		actor: actorName(),
+		version,
+		group: options.socketGroup,
+		async createEngine() {
+			runtime = await build();
+			runtime.giveUp = error => giveUp?.(error);
+			return runtime;
+		},
+		log,
+		beforeLock: () => checkStateDir(options, io.env, stateDir),
+		serveOnly: serve,
+		readOnly: options.readOnly,
+	});
+	let closed = false;
+	// Subscribed first: an attached run prints the server's latest snapshot, handed over on attaching.
+	const unsubscribe = dashboard ? () => undefined : printHeadless(session.store, line => {
+		if (!closed && !io.stdout.destroyed) {
+			io.stdout.write(`${line}\n`);
+		}
+	}, options.json);
+	const where = await session.open();
+	if (where === 'running' && serve) {
+		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
+	} else if (where === 'attached' && !dashboard) {
+		log(`attached to ${session.attachedTo!.mode} pid ${session.attachedTo!.pid} (${session.attachedTo!.host}) on ${socketPathOf(stateDir)}`);
+	}
+
+	if (dashboard) {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		try {
-			return await runDashboard({store, monitor, audit, auditSource: auditSource(audit.file), noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			// The log view reads the audit log of the engine this process runs, else the state dir's
+			// (the server's, when attached); only when the view opens.
+			const audit = auditSource(() => runtime?.audit.file ?? options.auditLog ?? path.join(stateDir, 'audit.log'));
+			return await runDashboard({store: session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
 			// What the status line showed, for the terminal's scrollback once the screen is gone.
-			runtime.reports.release();
+			runtime?.reports.release();
 		}
 	}
 
-	if (!options.headless && !supported.ok) {
+	if (!options.headless && !serve && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
@@ -461,9 +542,9 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 				process.off(name, onSignal);
 			}
 
-			void monitor.stop().then(() => {
+			// Commands in flight finish and are recorded; the socket and the lock are removed.
+			void session.stop().then(() => {
 				unsubscribe();
-				audit.close();
 				io.stdout.off('error', onWriteError);
 				io.stderr.off('error', ignoreError);
 				resolve(code);
@@ -474,7 +555,7 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		const onSignal = (signal: NodeJS.Signals) => {
 			// An action under way is finished, not abandoned; a second signal abandons it (each batch
 			// done so far is already recorded, and the next start reports the rest as cut short).
-			const progress = monitor.enforcer.progress;
+			const progress = session.monitor?.enforcer.progress;
 			if (progress && !finished) {
 				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
 			}
@@ -482,7 +563,6 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 			finish(128 + (os.constants.signals[signal] ?? 0));
 		};
 		// A reader that went away (`| head -n1`) ends the run quietly, as other CLIs do.
-		let closed = false;
 		const onWriteError = (error: NodeJS.ErrnoException) => {
 			closed = true;
 			if (error.code === 'EPIPE') {
@@ -496,13 +576,8 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		io.stdout.on('error', onWriteError);
 		// A closed stderr (`2>&1 | head -n1`) has no one left to tell: it must not end the guard.
 		io.stderr.on('error', ignoreError);
-		const unsubscribe = printHeadless(store, line => {
-			if (!closed && !io.stdout.destroyed) {
-				io.stdout.write(`${line}\n`);
-			}
-		}, options.json);
 		// The same unexpected error on every poll for 5 minutes: exit 1 so a supervisor restarts it.
-		runtime.giveUp = error => {
+		giveUp = error => {
 			io.stderr.write(`envwatch: giving up: ${error}\n`);
 			finish(exitCodes.failure);
 		};
@@ -511,8 +586,52 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 			process.once(name, onSignal);
 		}
 
-		monitor.start();
+		session.start();
 	});
+}
+
+/**
+ * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second
+ * poll, no race), else with the engine lock taken for this run.
+ */
+async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
+	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: () => checkStateDir(options, io.env, stateDir)});
+	if (found.kind === 'attached') {
+		const {remote} = found;
+		try {
+			const prompts = {confirm: async (question: string, refusal: string) => confirm(io, options, question, refusal), ask: async (question: string) => ask(io, options, question)};
+			if (command === 'once') {
+				return await onceRemote(remote, options, io);
+			}
+
+			if (command === 'stop') {
+				return await stopRemote(remote, options, io, prompts);
+			}
+
+			return command === 'start' ? await startRemote(remote, options, io, prompts.confirm) : await resetRemote(remote, options, io, prompts.confirm);
+		} finally {
+			remote.close();
+		}
+	}
+
+	let runtime: Runtime | undefined;
+	try {
+		runtime = await createRuntime(options, io, stateDir);
+		if (command === 'once') {
+			return await runOnce(runtime, io);
+		}
+
+		if (command === 'stop') {
+			return await runStop(runtime, io);
+		}
+
+		return command === 'start' ? await runStart(runtime, io) : await runReset(runtime, io);
+	} finally {
+		await runtime?.monitor.stop().catch(() => undefined);
+		runtime?.audit.close();
+		found.lock.release();
+	}
 }
 
 /** `config show`: the effective configuration and the layers it came from (later wins). */
@@ -529,7 +648,6 @@ function describeLayers(options: Options, io: Io): string {
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-	let runtime: Runtime | undefined;
 	try {
 		const options = parseArgs(argv, version);
 		if (options.help) {
@@ -563,31 +681,33 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			}
 		}
 
-		runtime = await createRuntime(options, io);
+		if (options.command === 'status' && options.demo && !options.stateDir) {
+			throw new UsageError('status --demo: each demo has its own state dir — expected --state-dir DIR (serve --demo prints it)');
+		}
+
+		const stateDir = resolveStateDir(options, io);
 		switch (options.command) {
-			case 'once': {
-				return await runOnce(runtime, io);
+			case 'status': {
+				return await printStatus(stateDir, actorName(), io);
 			}
 
-			case 'stop': {
-				return await runStop(runtime, io);
-			}
-
-			case 'start': {
-				return await runStart(runtime, io);
-			}
-
+			case 'once':
+			case 'stop':
+			case 'start':
 			case 'reset': {
-				return await runReset(runtime, io);
+				return await runCommand(options, io, stateDir);
 			}
 
 			default: {
-				return await runMonitor(runtime, io);
+				return await runMonitor(options, io, stateDir);
 			}
 		}
 	} catch (error) {
-		await runtime?.monitor.stop().catch(() => undefined);
-		runtime?.audit.close();
+		if (error instanceof EngineBusy) {
+			io.stderr.write(`envwatch: ${error.message}\n`);
+			return exitCodes.failure;
+		}
+
 		if (error instanceof UsageError) {
 			io.stderr.write(`envwatch: ${error.total > 1 ? `${error.total} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
 			return exitCodes.usage;

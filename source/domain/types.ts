@@ -7,7 +7,7 @@
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
-/** States that cost money by the hour (DESIGN.md: pending or running). */
+/** States that cost money by the hour (pending or running: docs/design.md). */
 export const BILLED_STATES: readonly InstanceState[] = ['pending', 'running'];
 
 /** An EC2 instance as a provider reports it: nothing interpreted yet. */
@@ -190,6 +190,8 @@ export type EnvironmentView = {
 	violation: string | null;
 	/** The environment's listed instances (the detail and by-region views); absent for the global row. */
 	instances?: InstanceRow[];
+	/** Set instead of `instances` where the list was too long to send (an attached dashboard): how many. */
+	instancesWithheld?: number;
 	/** Running agent instance IDs (for a confirmation's blast radius). */
 	agentIds?: string[];
 	/** What the running agents cost: the $/h a stop saves. */

@@ -135,6 +135,13 @@ export function readAuditTail(file: string, maxLines = 5000, maxBytes = 8 * 1024
 	}
 }
 
-export function auditSource(file: string, maxLines = 5000): AuditSource {
-	return {file, read: () => readAuditTail(file, maxLines)};
+/** `file`: the log's path, or a function giving it when read (it may change while the dashboard runs). */
+export function auditSource(file: string | (() => string), maxLines = 5000): AuditSource {
+	const where = typeof file === 'string' ? () => file : file;
+	return {
+		get file() {
+			return where();
+		},
+		read: () => readAuditTail(where(), maxLines),
+	};
 }

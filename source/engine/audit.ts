@@ -18,7 +18,11 @@ export type AuditEntry = {
 	 * until a poll succeeds again).
 	 */
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
-		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error';
+		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error'
+		/** This process took over the engine from one that exited (`envwatch serve`, attached dashboards). */
+		| 'takeover';
+	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
+	via?: 'socket';
 	environments: string[];
 	reason: string;
 	/** The measured figures behind the decision. */

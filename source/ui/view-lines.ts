@@ -5,7 +5,7 @@
 import {money} from '../domain/format.js';
 import type {EnvironmentView} from '../domain/types.js';
 import type {Snapshot} from '../engine/snapshot.js';
-import {pad, fit} from './cells.js';
+import {pad, fit, wrap} from './cells.js';
 import type {Segment} from './components/Line.js';
 import type {Glyphs} from './theme.js';
 import {viewHelp, type View} from './view-keys.js';
@@ -53,6 +53,11 @@ export function shownColumns(columns: number): Array<ReturnType<typeof fitColumn
 	return fitColumns(columns).map(column => column.key);
 }
 
+/** A message wrapped to the width, indented. */
+function wrapSay(text: string, columns: number): Segment[][] {
+	return wrap(text, columns - 2, 2).map(line => [{text: `  ${line}`, colour: 'yellow' as const}]);
+}
+
 function title(text: string, columns: number, glyphs: Glyphs): Segment {
 	const head = `${glyphs.rule.repeat(2)} ${text} `;
 	return {text: fit(head, columns, glyphs.ellipsis) + glyphs.rule.repeat(Math.max(0, columns - [...head].length)), colour: 'cyan'};
@@ -90,11 +95,17 @@ export function viewLines({view, snapshot, now, columns, height, glyphs, ascii}:
 			const all = environment?.instances ?? [];
 			const rows = viewRows(view, snapshot).instances ?? [];
 			const fitted = fitColumns(columns);
-			const counted = `${view.environment}: ${all.length} instance${all.length === 1 ? '' : 's'}${rows.length === all.length ? '' : `, ${rows.length} shown`}`;
+			const listed = environment?.instances ? all.length : environment?.instancesWithheld ?? 0;
+			const counted = `${view.environment}: ${listed} instance${listed === 1 ? '' : 's'}${!environment?.instances || rows.length === listed ? '' : `, ${rows.length} shown`}`;
 			const lines: Segment[][] = [[title(`${counted}${environment ? ` ${money(environment.hourlyUsd)}/h` : ''}${filterText(view)}`, columns, glyphs)]];
 			if (!environment) {
 				lines.push([{text: `  ${view.environment} is no longer monitored (Esc goes back)`, colour: 'yellow'}]);
 				return lines;
+			}
+
+			if (environment.instancesWithheld !== undefined && !environment.instances) {
+				lines.push(...wrapSay(`${environment.instancesWithheld} instances: too many to send to an attached dashboard; run the dashboard where envwatch serve runs to list them`, columns));
+				return lines.slice(0, height);
 			}
 
 			lines.push([{text: `  ${instanceHeads(fitted, view.sort, glyphs)}`, dim: true}]);
@@ -182,6 +193,11 @@ export function viewLines({view, snapshot, now, columns, height, glyphs, ascii}:
 			if (!environment) {
 				lines.push([{text: `  ${view.environment} is no longer monitored (Esc goes back)`, colour: 'yellow'}]);
 				return lines;
+			}
+
+			if (environment.instancesWithheld !== undefined && !environment.instances) {
+				lines.push(...wrapSay(`${environment.instancesWithheld} instances: too many to send to an attached dashboard; run the dashboard where envwatch serve runs to see them by region`, columns));
+				return lines.slice(0, height);
 			}
 
 			const rows = regionRows(environment.instances ?? [], snapshot.regions);

@@ -166,6 +166,19 @@ describe('the views under NO_COLOR, --ascii and --read-only', () => {
 		expect(frame).toMatch(/^› i-0aaa000000000001/m);
 	});
 
+	it('attached to a server that withheld a long instance list: the detail and region views say so, never an empty list', async () => {
+		const ui = await app({store: new FakeStore(fleet({environments: [view('dev', {instancesWithheld: 12_000})]}))});
+		await ui.press('\r');
+		let frame = await ui.waitFor('12000 instances: too many to send to an attached dashboard');
+		expect(frame).toMatch(/dev: 12000 instances \$/);
+		expect(frame).not.toContain('no instances listed');
+		await ui.press('\u001B');
+		await ui.press('g');
+		frame = await ui.waitFor('by region: dev');
+		expect(frame).toContain('12000 instances: too many');
+		expect(frame).not.toContain('total');
+	});
+
 	it('--read-only: the detail view offers no stop, and s says stopping is off', async () => {
 		const controller = new FakeController();
 		const ui = await app({store: new FakeStore(fleet({mode: {paused: false, dryRun: false, readOnly: true, warmingUp: false, action: 'stop'}})), controller});

@@ -6,7 +6,8 @@ import {loadConfig} from '../../source/config/load.js';
 import {aggregate} from '../../source/domain/classify.js';
 import type {RawInstance} from '../../source/domain/types.js';
 import {readAuditTail} from '../../source/engine/audit-reader.js';
-import {toJson} from '../../source/engine/snapshot.js';
+import {toJson, wireInstancesMax, wireSnapshot} from '../../source/engine/snapshot.js';
+import {maxLineBytes} from '../../source/serve/protocol.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {detailView, reduceView, type View} from '../../source/ui/view-keys.js';
 import {axisTop, chart, chartLegend, filterEntries, filterInstances, fitColumns, nextSort, regionRows, resample, shiftSort, sortInstances, thresholdUsd} from '../../source/ui/views.js';
@@ -167,6 +168,17 @@ describe('the instance list in the snapshot', () => {
 		expect(list[2]!.usdPerHour).toBeNull();
 		expect(list[3]!.usdPerHour).toBeNull();
 		expect(result.byEnvironment.get('staging')!.instances ?? []).toEqual([]);
+	});
+
+	it('goes over the serve socket while small; past the bound the lists are withheld and counted, so a line stays under 1 MiB', () => {
+		const small = snapshot({environments: [view('dev', {instances: [row('i-a'), row('i-b')]}), view('staging', {instances: [row('i-c')]})]});
+		expect(wireSnapshot(small, 3)).toBe(small);
+		const wire = wireSnapshot(small, 2);
+		expect(wire.environments.map(item => [item.instances, item.instancesWithheld])).toEqual([[undefined, 2], [undefined, 1]]);
+		const big = snapshot({environments: [view('dev', {instances: Array.from({length: 10_000}, (_, index) => row(`i-${index.toString(16).padStart(17, '0')}`, {name: `bench-${index}`, zone: 'us-east-1a', lifecycle: 'on-demand', launchedAt: t0, launchedBy: 'ops@jump'}))})]});
+		expect(JSON.stringify(big).length).toBeGreaterThan(maxLineBytes);
+		expect(JSON.stringify(wireSnapshot(big)).length).toBeLessThan(maxLineBytes / 10);
+		expect(JSON.stringify(wireSnapshot({...big, environments: [{...big.environments[0]!, instances: big.environments[0]!.instances!.slice(0, wireInstancesMax)}]})).length).toBeLessThan(maxLineBytes);
 	});
 
 	it('stays out of the headless NDJSON snapshot', () => {
