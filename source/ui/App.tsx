@@ -300,7 +300,9 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 	const viewStep = (open: View, input: string, key: KeyState): Panel | undefined => {
 		const shown = snapshot ? viewRows(open, snapshot) : {};
 		const count = shown.instances?.length ?? shown.entries?.length ?? 0;
-		const result = reduceView(open, input, key, {count, environments: names, shown: shownColumns(columns)});
+		// A page: about the rows the list has (the log's list takes half the body).
+		const page = Math.max(1, open.kind === 'log' ? Math.floor((rows - 6) / 2) : rows - 7);
+		const result = reduceView(open, input, key, {count, environments: names, shown: shownColumns(columns), page});
 		let next = result.view;
 		let panel: Panel | undefined;
 		switch (result.effect?.kind) {

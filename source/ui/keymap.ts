@@ -27,6 +27,8 @@ export type UiCommand =
 export type KeyState = {
 	upArrow?: boolean;
 	downArrow?: boolean;
+	pageUp?: boolean;
+	pageDown?: boolean;
 	return?: boolean;
 	escape?: boolean;
 	ctrl?: boolean;
@@ -159,6 +161,15 @@ function sequenceKey(sequence: string): [string, KeyState] {
 
 	if (final === 'B') {
 		return ['', {downArrow: true}];
+	}
+
+	// Page Up and Page Down (`ESC [5~`, `ESC [6~`): the views scroll by a page.
+	if (sequence === '\u001B[5~') {
+		return ['', {pageUp: true}];
+	}
+
+	if (sequence === '\u001B[6~') {
+		return ['', {pageDown: true}];
 	}
 
 	// Another cursor or function key: not bound, passed on as nothing printable.

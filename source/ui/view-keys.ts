@@ -27,6 +27,8 @@ export type ViewContext = {
 	environments: readonly string[];
 	/** The detail view's columns as shown, for `<` and `>`. */
 	shown?: readonly ColumnKey[];
+	/** Rows Page Up and Page Down move by. @default 10 */
+	page?: number;
 };
 
 /** A view's key bar items, and the help's lines. */
@@ -57,7 +59,7 @@ export function viewHelp(view: View): string[] {
 	switch (view.kind) {
 		case 'detail': {
 			return [
-				'↑↓ jk    select an instance',
+				'↑↓ jk    select an instance (PgUp PgDn: a page)',
 				'/        filter: every word must appear in a cell; Enter keeps, Esc clears',
 				'< >      sort by the column to the left or right; again reverses',
 				'I N T Z  sort by ID, NAME, TYPE, REGION/AZ',
@@ -70,7 +72,7 @@ export function viewHelp(view: View): string[] {
 
 		case 'log': {
 			return [
-				'↑↓ jk    select an entry (newest first); its details show below',
+				'↑↓ jk    select an entry, newest first (PgUp PgDn: a page)',
 				'/        filter by kind, environment, actor, reason, outcome, instance ID',
 				'r        read the audit log again',
 				...common,
@@ -89,12 +91,12 @@ export function viewHelp(view: View): string[] {
 
 export type ViewStep = {view: View | undefined; effect?: ViewEffect};
 
-function move(view: View, step: -1 | 1, context: ViewContext): View {
+function move(view: View, step: number, context: ViewContext): View {
 	if (view.kind === 'spend' || view.kind === 'region') {
 		const list = view.kind === 'spend' ? [...context.environments, 'global'] : context.environments;
 		const current = view.kind === 'spend' ? view.target : view.environment;
 		const index = Math.max(0, list.indexOf(current));
-		const next = list[Math.min(list.length - 1, Math.max(0, index + step))] ?? current;
+		const next = list[Math.min(list.length - 1, Math.max(0, index + Math.sign(step)))] ?? current;
 		return view.kind === 'spend' ? {...view, target: next} : {...view, environment: next};
 	}
 
@@ -154,6 +156,10 @@ export function reduceView(view: View, input: string, key: KeyState, context: Vi
 
 	if (key.downArrow || input === 'j') {
 		return {view: move(view, 1, context)};
+	}
+
+	if (key.pageUp || key.pageDown) {
+		return {view: move(view, (key.pageUp ? -1 : 1) * Math.max(1, context.page ?? 10), context)};
 	}
 
 	if (input === 'q' || (key.ctrl && input === 'c')) {

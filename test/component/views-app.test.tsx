@@ -92,6 +92,10 @@ describe.each([{columns: 80, rows: 24}, {columns: 60, rows: 20}])('the views at 
 		expect(frame).toContain('2 torn or invalid lines skipped');
 		expect(frame).toContain('hourlyUsd=5.2');
 		expect(frame).toMatch(/i-0aaa000000000001 us-east-1 stopping running->stopping/);
+		await ui.press('\u001B[6~');
+		frame = await ui.waitFor(/entry (?!1 )\d+ of 30/);
+		await ui.press('\u001B[5~');
+		await ui.waitFor('entry 1 of 30');
 		await ui.press('j');
 		frame = await ui.waitFor('entry 2 of 30');
 		expect(frame).toContain('reason: reason number 29');

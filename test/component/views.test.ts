@@ -8,6 +8,7 @@ import type {RawInstance} from '../../source/domain/types.js';
 import {readAuditTail} from '../../source/engine/audit-reader.js';
 import {toJson, wireInstancesMax, wireSnapshot} from '../../source/engine/snapshot.js';
 import {maxLineBytes} from '../../source/serve/protocol.js';
+import {splitKeys} from '../../source/ui/keymap.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {detailView, reduceView, type View} from '../../source/ui/view-keys.js';
 import {axisTop, chart, chartLegend, filterEntries, filterInstances, fitColumns, nextSort, regionRows, resample, shiftSort, sortInstances, thresholdUsd} from '../../source/ui/views.js';
@@ -82,6 +83,15 @@ describe('detail view keys', () => {
 		expect(press(detailView('dev'), ['<'])).toMatchObject({sort: {column: 'name', descending: false}});
 		expect(reduceView(detailView('dev'), 's', {}, context).effect).toEqual({kind: 'stop', environment: 'dev'});
 		expect(reduceView(detailView('dev'), 'q', {}, context).effect).toEqual({kind: 'quit'});
+	});
+
+	it('Page Down and Page Up move by a page, within the rows; two Page Downs in one packet are two', () => {
+		const long = {...context, count: 100, page: 15};
+		expect(reduceView(detailView('dev'), '', {pageDown: true}, long).view).toMatchObject({cursor: 15});
+		expect(reduceView({...detailView('dev'), cursor: 95} as View, '', {pageDown: true}, long).view).toMatchObject({cursor: 99});
+		expect(reduceView({...detailView('dev'), cursor: 10} as View, '', {pageUp: true}, long).view).toMatchObject({cursor: 0});
+		expect(splitKeys('\u001B[6~\u001B[6~')).toEqual([['', {pageDown: true}], ['', {pageDown: true}]]);
+		expect(splitKeys('\u001B[5~')).toEqual([['', {pageUp: true}]]);
 	});
 });
 
