@@ -76,7 +76,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 	const now = useNow(clock);
 	const {columns, rows} = useTerminalSize();
 	const {exit} = useApp();
-	const {isRawModeSupported} = useStdin();
+	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
 	const {glyphs} = useTheme();
 	const [selectedName, setSelectedName] = useState<string | undefined>(undefined);
 	const [panel, setPanel] = useState<Panel | undefined>(undefined);
@@ -356,6 +356,13 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 		}
 		// Keys of one chunk arrive before React re-renders: the refs carry the selection and the
 		// panel from one to the next (resetting them from this render's values lost the second Down).
+		if (key.escape && rawInput.current === '\u001B\u001B') {
+			presses.splice(0, presses.length, ['', {escape: true, meta: true}], ['', {escape: true, meta: true}]);
+		}
+
+		// Used once: a later event never reads this one's raw text.
+		rawInput.current = '';
+
 		let current = panelRef.current;
 		for (const [char, state] of presses) {
 			current = step(char, state, current);
@@ -375,6 +382,20 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 			say(`${withdrawn}: cancelled, nothing done`, 'warn');
 		}
 	}, [withdrawn, say]);
+
+	// Ink hands two Escs that arrive in one packet (`Esc Esc` typed fast over SSH) to useInput as one
+	// Esc: the raw event, seen first by this listener (subscribed before useInput's), tells them apart.
+	const rawInput = useRef('');
+	useEffect(() => {
+		const listener = (input: unknown) => {
+			rawInput.current = typeof input === 'string' ? input : '';
+		};
+
+		inputEvents.on('input', listener);
+		return () => {
+			inputEvents.off('input', listener);
+		};
+	}, [inputEvents]);
 
 	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
 	useInput(handle, {isActive: isRawModeSupported});

@@ -9,7 +9,7 @@ import {pad, fit, wrap} from './cells.js';
 import type {Segment} from './components/Line.js';
 import type {Glyphs} from './theme.js';
 import {viewHelp, type View} from './view-keys.js';
-import {auditDetail, auditLine, chart, chartLegend, filterEntries, filterInstances, fitColumns, instanceHeads, instanceLine, regionRows, sortInstances, thresholdUsd} from './views.js';
+import {type Sort, auditDetail, auditLine, chart, chartLegend, filterEntries, filterInstances, fitColumns, instanceHeads, instanceLine, regionRows, sortInstances, thresholdUsd} from './views.js';
 import type {AuditEntry} from '../engine/audit.js';
 import type {InstanceRow} from '../domain/types.js';
 
@@ -24,7 +24,7 @@ export type ViewLinesInput = {
 	ascii: boolean;
 };
 
-let sorted: {list: readonly InstanceRow[]; filter: string; sort: View extends infer V ? V extends {sort: infer S} ? S : never : never; rows: InstanceRow[]} | undefined;
+let sorted: {list: readonly InstanceRow[]; filter: string; sort: Sort; rows: InstanceRow[]} | undefined;
 
 /** What the view shows now: the filtered and sorted rows (the app keeps the cursor among them). */
 export function viewRows(view: View, snapshot: Snapshot): {instances?: InstanceRow[]; entries?: AuditEntry[]} {
@@ -97,7 +97,8 @@ export function viewLines({view, snapshot, now, columns, height, glyphs, ascii}:
 			const fitted = fitColumns(columns);
 			const listed = environment?.instances ? all.length : environment?.instancesWithheld ?? 0;
 			const counted = `${view.environment}: ${listed} instance${listed === 1 ? '' : 's'}${!environment?.instances || rows.length === listed ? '' : `, ${rows.length} shown`}`;
-			const lines: Segment[][] = [[title(`${counted}${environment ? ` ${money(environment.hourlyUsd)}/h` : ''}${filterText(view)}`, columns, glyphs)]];
+			// Stale: the list is the last good poll's, and says so.
+			const lines: Segment[][] = [[title(`${counted}${environment ? ` ${money(environment.hourlyUsd)}/h` : ''}${environment?.stale ? ' STALE (last good poll)' : ''}${filterText(view)}`, columns, glyphs)]];
 			if (!environment) {
 				lines.push([{text: `  ${view.environment} is no longer monitored (Esc goes back)`, colour: 'yellow'}]);
 				return lines;
@@ -189,7 +190,7 @@ export function viewLines({view, snapshot, now, columns, height, glyphs, ascii}:
 
 		case 'region': {
 			const environment = snapshot.environments.find(candidate => candidate.name === view.environment);
-			const lines: Segment[][] = [[title(`by region: ${view.environment}`, columns, glyphs)]];
+			const lines: Segment[][] = [[title(`by region: ${view.environment}${environment?.stale ? ' STALE (last good poll)' : ''}`, columns, glyphs)]];
 			if (!environment) {
 				lines.push([{text: `  ${view.environment} is no longer monitored (Esc goes back)`, colour: 'yellow'}]);
 				return lines;

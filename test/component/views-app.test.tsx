@@ -183,6 +183,27 @@ describe('the views under NO_COLOR, --ascii and --read-only', () => {
 		expect(frame).not.toContain('total');
 	});
 
+	it('two Escs in one packet (typed fast over SSH) are two: the filter is cleared and the view closed', async () => {
+		const ui = await app();
+		await ui.press('\r');
+		await ui.press('/');
+		await ui.press('agent');
+		await ui.press('\r');
+		await ui.waitFor('filter: agent');
+		await ui.press('\u001B\u001B');
+		const frame = await ui.waitFor(/global +NORMAL/);
+		expect(frame).not.toContain('instances');
+	});
+
+	it('stale data: the detail and region views say their figures are the last good poll\'s', async () => {
+		const ui = await app({store: new FakeStore(fleet({environments: [view('dev', {instances: devInstances, status: 'STALE', stale: 'us-east-1: throttled'})]}))});
+		await ui.press('\r');
+		await ui.waitFor('dev: 4 instances $2.34/h STALE (last good poll)');
+		await ui.press('\u001B');
+		await ui.press('g');
+		await ui.waitFor('by region: dev STALE (last good poll)');
+	});
+
 	it('--read-only: the detail view offers no stop, and s says stopping is off', async () => {
 		const controller = new FakeController();
 		const ui = await app({store: new FakeStore(fleet({mode: {paused: false, dryRun: false, readOnly: true, warmingUp: false, action: 'stop'}})), controller});
