@@ -206,10 +206,17 @@ export function viewLines({view, snapshot, now, columns, height, glyphs, ascii}:
 			const barWidth = Math.max(0, columns - 2 - 16 - 1 - 10 - 1 - 7 - 1 - 10 - 1);
 			const line = (region: string, usd: string, agents: string, instances: string, bar: string) => `  ${pad(region, 16, 'left', glyphs.ellipsis)} ${pad(usd, 10, 'right')} ${pad(agents, 7, 'right')} ${pad(instances, 10, 'right')} ${bar}`;
 			lines.push([{text: line('REGION', '$/H', 'AGENTS', 'INSTANCES', barWidth > 0 ? 'SHARE' : ''), dim: true}]);
-			for (const row of rows.slice(0, Math.max(0, body - 2))) {
+			// Rows for the regions between the heads and the total; those that do not fit are counted.
+			const room = Math.max(0, body - 2);
+			const shown = rows.length > room ? rows.slice(0, Math.max(0, room - 1)) : rows;
+			for (const row of shown) {
 				const share = total > 0 ? row.hourlyUsd / total : 0;
 				const filled = Math.round(share * barWidth);
 				lines.push([{text: line(row.region, `${money(row.hourlyUsd)}${row.unpriced > 0 ? '+' : ''}`, String(row.agents), String(row.instances), '')}, {text: glyphs.gaugeFull.repeat(filled), colour: 'cyan'}]);
+			}
+
+			if (shown.length < rows.length && room > 0) {
+				lines.push([{text: `  ${glyphs.ellipsis} +${rows.length - shown.length} more region${rows.length - shown.length === 1 ? '' : 's'} (a taller terminal shows them)`, dim: true}]);
 			}
 
 			const unpriced = rows.reduce((sum, row) => sum + row.unpriced, 0);

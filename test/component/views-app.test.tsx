@@ -144,6 +144,40 @@ describe.each([{columns: 80, rows: 24}, {columns: 60, rows: 20}])('the views at 
 	});
 });
 
+describe('the views in small terminals', () => {
+	it.each([{columns: 40, rows: 12}, {columns: 80, rows: 12}, {columns: 120, rows: 40}])('every view fits $columns x $rows, cut and never wrapped', async ({columns, rows}) => {
+		const audit = {file: 'audit.log', read: (): AuditTail => ({entries: Array.from({length: 40}, (_, index) => event(index + 1, {reason: 'a long reason '.repeat(12)})), skipped: 0, truncated: false, error: null})};
+		const ui = await app({columns, rows, audit});
+		for (const [key, title] of [['\r', 'dev: 4'], ['l', 'audit log'], ['t', 'spend over time'], ['g', 'by region']] as const) {
+			await ui.press(key);
+			const frame = await ui.waitFor(title);
+			fits(frame, columns, rows);
+			await ui.press('?');
+			fits(await ui.waitFor('keys (? or Esc closes)'), columns, rows);
+			await ui.press('?');
+			await ui.press('\u001B');
+			await ui.waitFor(/global +NORMAL/);
+		}
+	});
+
+	it('regions that do not fit are counted, never dropped silently', async () => {
+		const ui = await app({columns: 40, rows: 8});
+		await ui.press('g');
+		const frame = await ui.waitFor('by region: dev');
+		expect(frame).toContain('+2 more regions');
+		expect(frame).toMatch(/total +\$1\.09\+/);
+	});
+
+	it('too small for a view: it says so, and Esc still goes back', async () => {
+		const ui = await app({columns: 40, rows: 6});
+		await ui.press('g');
+		await ui.waitFor('terminal too small');
+		await ui.press('\u001B');
+		await ui.resize(80, 24);
+		await ui.waitFor(/global +NORMAL/);
+	});
+});
+
 describe('the views under NO_COLOR, --ascii and --read-only', () => {
 	it('--ascii: every view is printable ASCII', async () => {
 		const audit = {file: 'audit.log', read: (): AuditTail => ({entries: [event(1)], skipped: 0, truncated: false, error: null})};
