@@ -23,7 +23,14 @@ import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
 import {OriginAuditLog} from './serve/origin.js';
 import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
-import {onceRemote, printStatus, resetRemote, startRemote, stopRemote} from './serve/cli.js';
+import {onceRemote, printStatus, resetEach, resetRemote, startRemote, stopRemote} from './serve/cli.js';
+import type {Provider} from './providers/types.js';
+import {attachMetrics, type MetricsFeed} from './metrics/attach.js';
+import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
+import {destinationOf, redactNotify, resolveTargets, targetName, type NotifyTarget} from './notify/config.js';
+import {Notifier} from './notify/notifier.js';
+import {attachNotifier, lazySnsPublisher} from './notify/attach.js';
+import {withNotifyStatus} from './notify/status.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -56,6 +63,10 @@ export type Runtime = {
 	reports: Reports;
 	/** Set by the headless run: called when the same unexpected poll error lasted 5 minutes. */
 	giveUp?: (error: string) => void;
+	/** Notification delivery (config `notify`); undefined without targets. */
+	notifier?: Notifier;
+	/** The provider the monitor polls (metrics time its listings); absent in runtimes built by hand. */
+	provider?: Provider;
 };
 
 /** The engine's problem lines: written to stderr, or held (and written after the dashboard exits). */
@@ -245,6 +256,8 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 	}
 
 	const monitored = resolveEnvironments(options, config);
+	// Every secret variable is checked before anything is opened, polled or stopped.
+	const targets = notifyTargets(config, io.env);
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
 	checkWritable(options, io.env, stateDir, auditFile);
@@ -264,7 +277,8 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 		reports.hold();
 	}
 
-	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports};
+	const notifier = createNotifier(options, targets, {store, audit, reports});
+	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports, provider, ...(notifier ? {notifier} : {})};
 	runtime.monitor = new Monitor({
 		provider,
 		config,
@@ -283,6 +297,127 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 		},
 	});
 	return runtime;
+}
+
+/** The notify targets with their secrets from `env`; a missing variable is a usage error (exit 2). */
+function notifyTargets(config: Config, env: NodeJS.ProcessEnv): NotifyTarget[] {
+	const problems: string[] = [];
+	const targets = resolveTargets(config.notify ?? [], env, problems);
+	if (problems.length > 0) {
+		throw new UsageError(problems, 'secrets come from the environment variables named in the configuration');
+	}
+
+	return targets;
+}
+
+/**
+ * The notifier, listening to the audit log (see source/notify/attach.ts); a delivery given up or
+ * refused is reported like any other problem (stderr, or held while the dashboard shows).
+ */
+function createNotifier(options: Options, targets: NotifyTarget[], parts: {store: SnapshotStore; audit: AuditLog; reports: Reports}): Notifier | undefined {
+	if (targets.length === 0) {
+		return undefined;
+	}
+
+	return attachNotifier({
+		targets,
+		audit: parts.audit,
+		store: parts.store,
+		host: os.hostname(),
+		report: line => parts.reports.write(`envwatch: ${line}`),
+		connection: {
+			...(options.profile ? {profile: options.profile} : {}),
+			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+		},
+	});
+}
+
+/**
+ * `--metrics-listen`: /metrics and /healthz with the figures of `store` (the views' snapshots),
+ * counters from an engine running in this process (`feed.attachEngine`). Listening comes before
+ * the first poll: a port in use is a usage error with nothing polled.
+ */
+export async function startMetrics(options: Options, store: MetricsStore, reports: (line: string) => void): Promise<{feed: MetricsFeed; close(): Promise<void>} | undefined> {
+	const address = options.metricsListen;
+	if (!address) {
+		return undefined;
+	}
+
+	const feed = attachMetrics({store});
+	let server: MetricsServer;
+	try {
+		server = await serveMetrics(feed.metrics, store.getSnapshot, address);
+	} catch (error) {
+		feed.detach();
+		throw error;
+	}
+
+	reports(`metrics on ${server.url}/metrics, health on ${server.url}/healthz${isLoopback(address.host) ? '' : ' (not loopback: reachable from other hosts)'}`);
+	return {
+		feed,
+		async close() {
+			feed.detach();
+			await server.close();
+		},
+	};
+}
+
+type MetricsStore = Parameters<typeof attachMetrics>[0]['store'];
+
+/** `envwatch notify test [--target N]`: a test message to each target (or one); exit 1 if one failed. */
+async function notifyTest(options: Options, io: Io): Promise<number> {
+	const {config} = loadConfig({configFile: options.configFile, env: io.env});
+	const targets = notifyTargets(config, io.env);
+	if (targets.length === 0) {
+		throw new UsageError('notify test: no notify targets configured — add a "notify" list to the configuration, e.g. [{"type": "slack", "url": {"env": "SLACK_WEBHOOK_URL"}}] (see the readme)');
+	}
+
+	let only: number | undefined;
+	if (options.target !== undefined) {
+		const byName = targets.findIndex(target => target.name === options.target);
+		const position = /^\d+$/.test(options.target) ? Number(options.target) - 1 : -1;
+		only = byName >= 0 ? byName : position >= 0 && position < targets.length ? position : undefined;
+		if (only === undefined) {
+			throw new UsageError(`--target ${options.target}: no such notify target — expected a position from 1 to ${targets.length} or a name: ${(config.notify ?? []).map((target, index) => targetName(target, index)).join(', ')}`);
+		}
+	}
+
+	const notifier = new Notifier(targets, {
+		host: os.hostname(),
+		publishSns: lazySnsPublisher({
+			...(options.profile ? {profile: options.profile} : {}),
+			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+		}),
+	});
+	const outcomes = await notifier.test(only);
+	notifier.close();
+	let failed = false;
+	for (const [index, outcome] of outcomes.entries()) {
+		const target = targets[only ?? index]!;
+		const ok = outcome.outcome === 'delivered';
+		failed ||= !ok;
+		io.stdout.write(`${ok ? 'ok' : 'FAILED'}  ${target.name} (${target.type}, ${destinationOf(target)}): ${ok ? 'test message delivered' : `${outcome.outcome}: ${outcome.error ?? ''}`}\n`);
+	}
+
+	return failed ? exitCodes.failure : exitCodes.ok;
+}
+
+/** Waits (bounded) for queued notifications before the process ends; what is left is recorded as dropped. */
+export async function flushNotifications(runtime: Runtime | undefined, io: Io): Promise<void> {
+	const notifier = runtime?.notifier;
+	if (!notifier) {
+		return;
+	}
+
+	const queued = notifier.health().reduce((sum, target) => sum + target.queued, 0);
+	if (queued > 0 && !(await notifier.drain(1000))) {
+		io.stderr.write(`envwatch: delivering ${queued} notification${queued === 1 ? '' : 's'} before exiting (at most 20s)\n`);
+		await notifier.drain(19_000);
+	}
+
+	notifier.close();
+	// Outcomes recorded after the engine closed its audit log reopened it: close it again.
+	runtime.audit.close();
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
@@ -355,33 +490,11 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 	return failed ? exitCodes.failure : exitCodes.ok;
 }
 
-/** Resets tripped breakers (`envwatch reset -e dev`): agents may run there again without being stopped. */
+/** Resets tripped breakers (`envwatch reset -e dev`) with the engine in this process. */
 async function runReset(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, options} = runtime;
-	await monitor.poll();
-	let code: number = exitCodes.ok;
-	for (const name of runtime.monitored) {
-		const breaker = runtime.store.getSnapshot()?.environments.find(view => view.name === name)?.breaker;
-		if (!breaker) {
-			io.stdout.write(`${name}: not held (its breaker is not tripped); nothing to reset.\n`);
-			continue;
-		}
-
-		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
-		if (!(await confirm(io, options, `${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
-			io.stdout.write(`Not reset: ${name}.\n`);
-			continue;
-		}
-
-		const result = await monitor.command({kind: 'reset', environment: name});
-		if (result?.outcome === 'refused') {
-			io.stderr.write(`envwatch: ${result.summary}\n`);
-			code = exitCodes.failure;
-		} else {
-			io.stdout.write(`${name}: breaker reset; agents may run there again.\n`);
-		}
-	}
-
+	const snapshot = await monitor.poll();
+	const code = await resetEach(runtime.monitored, snapshot, async command => monitor.command(command), io, async (question, refusal) => confirm(io, options, question, refusal));
 	await monitor.stop();
 	return code;
 }
@@ -491,6 +604,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		async createEngine() {
 			runtime = await build();
 			runtime.giveUp = error => giveUp?.(error);
+			metrics?.feed.attachEngine({audit: runtime.audit, ...(runtime.notifier ? {notifier: runtime.notifier} : {}), ...(runtime.provider ? {fleet: runtime.provider.fleet} : {})});
 			return runtime;
 		},
 		log,
@@ -498,6 +612,8 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		serveOnly: serve,
 		readOnly: options.readOnly,
 	});
+	// Metrics listen before anything polls; their counters follow the engine this process runs.
+	const metrics = await startMetrics(options, session.store, line => log(line));
 	let closed = false;
 	// Subscribed first: an attached run prints the server's latest snapshot, handed over on attaching.
 	const unsubscribe = dashboard ? () => undefined : printHeadless(session.store, line => {
@@ -516,13 +632,17 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		try {
+			// A failing notification target is shown on the status line (this process's engine's targets).
+			const notifier = runtime?.notifier;
 			// The log view reads the audit log of the engine this process runs, else the state dir's
 			// (the server's, when attached); only when the view opens.
 			const audit = auditSource(() => runtime?.audit.file ?? options.auditLog ?? path.join(stateDir, 'audit.log'));
-			return await runDashboard({store: session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
+			await metrics?.close();
 			// What the status line showed, for the terminal's scrollback once the screen is gone.
 			runtime?.reports.release();
+			await flushNotifications(runtime, io);
 		}
 	}
 
@@ -543,7 +663,9 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 			}
 
 			// Commands in flight finish and are recorded; the socket and the lock are removed.
-			void session.stop().then(() => {
+			void session.stop().then(async () => {
+				await metrics?.close();
+				await flushNotifications(runtime, io);
 				unsubscribe();
 				io.stdout.off('error', onWriteError);
 				io.stderr.off('error', ignoreError);
@@ -629,6 +751,8 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 		return command === 'start' ? await runStart(runtime, io) : await runReset(runtime, io);
 	} finally {
 		await runtime?.monitor.stop().catch(() => undefined);
+		// The command's output is written and its actions done: only now wait for its notifications.
+		await flushNotifications(runtime, io).catch(() => undefined);
 		runtime?.audit.close();
 		found.lock.release();
 	}
@@ -638,12 +762,14 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
 	const sources = layers.map(layer => ({label: layer.label, ...(layer.path ? {path: layer.path, exists: fs.existsSync(layer.path)} : {})}));
+	// A secret written into the configuration itself is never printed.
+	const shown = config.notify ? {...config, notify: redactNotify(config.notify)} : config;
 	if (options.json) {
-		return JSON.stringify({config, layers: sources}, null, 2);
+		return JSON.stringify({config: shown, layers: sources}, null, 2);
 	}
 
 	const lines = sources.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.exists ? '' : ' (not created yet)'}` : ''}`);
-	return `// effective configuration, from (later wins):\n${lines.join('\n')}\n${JSON.stringify(config, null, 2)}`;
+	return `// effective configuration, from (later wins):\n${lines.join('\n')}\n${JSON.stringify(shown, null, 2)}`;
 }
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
@@ -674,6 +800,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 			case 'doctor': {
 				return await doctor(options, io);
+			}
+
+			case 'notify-test': {
+				return await notifyTest(options, io);
 			}
 
 			default: {

@@ -643,6 +643,15 @@ export class Monitor {
 
 				this.breakers.delete(command.environment);
 				this.saveBreakers();
+				// A reset is a person's planned change, like a start: agents returning now are not a spike
+				// against the stopped fleet's window, so that window (and the totals) restart.
+				delete this.history[command.environment];
+				for (const key of Object.keys(this.history)) {
+					if (key.startsWith(GLOBAL)) {
+						delete this.history[key];
+					}
+				}
+
 				this.log({type: 'decision', actor, kind: 'reset', environments: [command.environment], reason: `${command.environment}'s breaker reset (tripped ${new Date(breaker.trippedAt).toISOString()} by ${breaker.actor}): agents may run there again`, instanceIds: [], outcome: 'executed'});
 				break;
 			}

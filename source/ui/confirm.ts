@@ -200,7 +200,7 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				command: {kind: 'reset', environment: view.name},
 				title: `Reset ${view.name}'s breaker?`,
 				details: [
-					`agents may run in ${view.name} again without being stopped`,
+					`agents may run in ${view.name} again: no longer stopped as re-spawns (its limits still apply; its window restarts)`,
 					`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
 					...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
 					...modeNote(snapshot),

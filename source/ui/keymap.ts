@@ -67,7 +67,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent outside monitor-only environments', dangerous: true, inBar: true},
 	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
 	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: false},
-	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again without being stopped', dangerous: true, inBar: true, needsBreaker: true},
+	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again, no longer stopped as re-spawns (its limits still apply)', dangerous: true, inBar: true, needsBreaker: true},
 	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
 	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
 	{command: 'open-detail', keys: [{return: true}], keyLabel: 'Enter', label: 'open', help: 'open the selected environment: its instances (Esc goes back)', dangerous: false, inBar: false},
