@@ -9,6 +9,7 @@ import {launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
 import type {AuditLog} from './engine/audit.js';
+import {auditSource} from './engine/audit-reader.js';
 import {Monitor} from './engine/monitor.js';
 import {plural} from './engine/enforcer.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
@@ -626,7 +627,10 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		try {
 			// A failing notification target is shown on the status line (this process's engine's targets).
 			const notifier = runtime?.notifier;
-			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			// The log view reads the audit log of the engine this process runs, else the state dir's
+			// (the server's, when attached); only when the view opens.
+			const audit = auditSource(() => runtime?.audit.file ?? options.auditLog ?? path.join(stateDir, 'audit.log'));
+			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
 			await metrics?.close();
 			// What the status line showed, for the terminal's scrollback once the screen is gone.

@@ -92,6 +92,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 			billed: billedFor(input.name),
 			violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
 			launch: engine.launch.get(input.name) ?? null,
+			instances: input.spend.instances ?? [],
 			agentIds: stoppedNow > 0 ? [] : input.spend.agentIds.map(agent => agent.id),
 			agentHourlyUsd: stoppedNow > 0 && running === 0 ? 0 : input.spend.agentHourlyUsd,
 		};
