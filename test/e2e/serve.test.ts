@@ -5,7 +5,7 @@ import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {spawn, spawnSync} from 'node:child_process';
 import os from 'node:os';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {cliPath, CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
+import {cliPath, CliProcess, isolatedEnv, root as repoRoot, runCli, tempDir} from '../helpers/cli.js';
 import {ec2, launch, motoEnv, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 /**
@@ -218,9 +218,19 @@ describe('envwatch serve', () => {
 		let result: {status: number | null; stdout: string; stderr: string};
 		if (process.getuid!() === 0) {
 			// root passes any mode: ask as nobody. The test's dirs (0700) are opened up, so the socket's own mode (0660, root's group) decides.
-			fs.chmodSync(path.dirname(state), 0o755);
-			fs.chmodSync(state, 0o755);
-			result = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cliPath, 'status', '--state-dir', state], {env, encoding: 'utf8'});
+			// Every dir of this test file's own temporary root down to the state dir.
+			for (let dir = state; dir.startsWith(os.tmpdir()); dir = path.dirname(dir)) {
+				fs.chmodSync(dir, 0o755);
+			}
+
+			// nobody may not reach the checkout (a clone in a 0700 dir): run a copy of the bundle (status
+			// loads nothing outside it) with the package.json and config it reads, beside the state dir.
+			const copy = path.join(path.dirname(state), 'cli-copy');
+			fs.cpSync(path.dirname(cliPath), path.join(copy, 'dist', 'bin'), {recursive: true});
+			fs.cpSync(path.join(repoRoot, 'package.json'), path.join(copy, 'package.json'));
+			fs.cpSync(path.join(repoRoot, 'config'), path.join(copy, 'config'), {recursive: true});
+			spawnSync('chmod', ['-R', 'a+rX', copy]);
+			result = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(copy, 'dist', 'bin', path.basename(cliPath)), 'status', '--state-dir', state], {env, encoding: 'utf8'});
 		} else {
 			// Not root: the socket's owner without the permission is refused the same way.
 			fs.chmodSync(path.join(state, 'envwatch.sock'), 0);
