@@ -7,7 +7,7 @@
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
-/** States that cost money by the hour (DESIGN.md: pending or running). */
+/** States that cost money by the hour: pending or running. */
 export const BILLED_STATES: readonly InstanceState[] = ['pending', 'running'];
 
 /** An EC2 instance as a provider reports it: nothing interpreted yet. */
@@ -19,6 +19,17 @@ export type RawInstance = {
 	tags: Record<string, string>;
 	/** Epoch ms, where known. */
 	launchedAt?: number;
+	/**
+	 * How it is bought, as EC2 names it: `spot`, `scheduled`, `capacity-block`, or `on-demand` when
+	 * EC2 names none. Unset when the provider does not say.
+	 */
+	lifecycle?: string;
+	/** EC2's platform details (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`, ...), where known. */
+	platformDetails?: string;
+	/** Its availability zone, where known. */
+	availabilityZone?: string;
+	/** `default`, `dedicated` or `host`, where known. */
+	tenancy?: string;
 };
 
 export type Role = 'agent' | 'monitor' | 'other';

@@ -28,26 +28,73 @@ export class MalformedAnswerError extends Error {
 
 type HttpResponse = {statusCode?: number; headers?: Record<string, string | undefined>; body?: unknown};
 type Handler = (args: unknown) => Promise<{response: unknown; output?: unknown}>;
-type Stack = {add(middleware: (next: Handler, context: {commandName?: string}) => Handler, options: {step: 'deserialize'; priority: 'low'; name: string}): void};
+type Stack = {add(middleware: (next: Handler, context: {commandName?: string}) => Handler, options: {step: 'deserialize' | 'initialize'; priority: 'low' | 'high'; name: string}): void};
+
+/**
+ * A lean reading of an action's 2xx answers in place of the SDK's full one (by action name, e.g.
+ * `DescribeInstances`): it gets the checked text of the answer and returns what the caller needs,
+ * or throws when the answer is not what it should be (a MalformedAnswerError follows). The SDK then
+ * parses only an empty answer; the lean result is read back with `leanResultOf(output)`.
+ */
+export type LeanDecoders = Readonly<Record<string, {decode: (text: string) => unknown; empty: string}>>;
+
+const leanResults = new WeakMap<object, unknown>();
+const leanSlot = 'envwatchLeanResult';
+
+/** What the lean decoder made of the answer whose SDK output this is, if one ran. */
+export function leanResultOf(output: object): unknown {
+	return leanResults.get(output);
+}
 
 /**
  * Adds the check to a client: runs inside the SDK's deserializer (priority low in the deserialize
  * step), so it sees the raw HTTP answer of every attempt before it is parsed.
  */
-export function checkAnswers(client: {middlewareStack: unknown}, region: string, format: AnswerFormat): void {
-	(client.middlewareStack as Stack).add((next, context) => async args => {
+export function checkAnswers(client: {middlewareStack: unknown}, region: string, format: AnswerFormat, lean: LeanDecoders = {}): void {
+	const stack = client.middlewareStack as Stack;
+	stack.add((next, context) => async args => {
+		const slots = context as Record<string, unknown>;
+		delete slots[leanSlot];
 		const result = await next(args);
 		const response = result.response as HttpResponse;
 		const bytes = await collect(response.body);
 		response.body = bytes;
 		const action = (context.commandName ?? 'the call').replace(/Command$/, '');
-		const problem = checkAnswer(action, format, response.statusCode ?? 0, header(response.headers, 'content-type'), bytes);
+		const status = response.statusCode ?? 0;
+		const contentType = header(response.headers, 'content-type');
+		const text = new TextDecoder().decode(bytes);
+		const problem = checkText(action, format, status, contentType, text, bytes.length);
 		if (problem) {
 			throw new MalformedAnswerError(region, problem, response.statusCode);
 		}
 
+		const decoder = Object.hasOwn(lean, action) ? lean[action] : undefined;
+		if (decoder && status >= 200 && status < 300) {
+			try {
+				slots[leanSlot] = decoder.decode(text);
+			} catch (error) {
+				const detail = error instanceof Error ? error.message : String(error);
+				throw new MalformedAnswerError(region, `${action} answered HTTP ${status}, ${bytes.length} bytes, that is not a readable answer (${detail}): expected an XML <${action}Response> document, well-formed`, status);
+			}
+
+			// The SDK reads an empty answer of the same action: its own decoding costs nothing.
+			response.body = new TextEncoder().encode(decoder.empty);
+		}
+
 		return result;
 	}, {step: 'deserialize', priority: 'low', name: 'envwatchCheckAnswers'});
+	if (Object.keys(lean).length > 0) {
+		// Outermost: hands the lean result (left on this call's context) to the caller with the output.
+		stack.add((next, context) => async args => {
+			const result = await next(args);
+			const slots = context as Record<string, unknown>;
+			if (leanSlot in slots && typeof result.output === 'object' && result.output !== null) {
+				leanResults.set(result.output, slots[leanSlot]);
+			}
+
+			return result;
+		}, {step: 'initialize', priority: 'high', name: 'envwatchLeanResult'});
+	}
 }
 
 /**
@@ -56,9 +103,13 @@ export function checkAnswers(client: {middlewareStack: unknown}, region: string,
  * 2xx must be the complete answer to this action.
  */
 export function checkAnswer(action: string, format: AnswerFormat, status: number, contentType: string | undefined, bytes: Uint8Array): string | undefined {
-	const text = new TextDecoder().decode(bytes).replace(/^\uFEFF/, '').trim();
+	return checkText(action, format, status, contentType, new TextDecoder().decode(bytes), bytes.length);
+}
+
+function checkText(action: string, format: AnswerFormat, status: number, contentType: string | undefined, decoded: string, byteLength: number): string | undefined {
+	const text = decoded.replace(/^\uFEFF/, '').trim();
 	const expected = format === 'xml' ? `an XML <${action}Response> document, complete` : 'a JSON object';
-	const got = () => `HTTP ${status}${contentType ? ` ${contentType}` : ' (no content type)'}, ${bytes.length} bytes${text ? `, starting "${printable(text)}"` : ''}`;
+	const got = () => `HTTP ${status}${contentType ? ` ${contentType}` : ' (no content type)'}, ${byteLength} bytes${text ? `, starting "${printable(text)}"` : ''}`;
 	// For JSON the body decides: moto (the test double) labels Cost Explorer's JSON text/html, and
 	// an HTML page or an empty body fails the JSON check anyway.
 	const wrongType = format === 'xml' && contentType !== undefined && !/xml/i.test(contentType);
