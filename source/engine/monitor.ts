@@ -2,7 +2,7 @@ import type {Config} from '../config/schema.js';
 import {aggregate, emptySpend} from '../domain/classify.js';
 import {dropFuture, GLOBAL, globalKey, prune, record, seriesOf, windowStats, type History} from '../domain/history.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
-import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/types.js';
+import {BILLED_STATES, type Decision, type EnvironmentView, type Spend, type WindowStats} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
 import type {AuditEntry, AuditLog} from './audit.js';
 import {CachedBilling} from './billing.js';
@@ -360,7 +360,9 @@ export class Monitor {
 		let spend = new Map<string, Spend>();
 		let unknown = {instances: 0, hourlyUsd: 0, tagValues: [] as string[]};
 		try {
-			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states: ['pending', 'running', 'stopping', 'stopped'], regions: config.regions});
+			// Only what costs money: the spend counts pending and running instances and nothing else
+			// reads this listing (stop, start and undo list their own targets).
+			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states: [...BILLED_STATES], regions: config.regions});
 			if (listing.errors.length > 0) {
 				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
 			}

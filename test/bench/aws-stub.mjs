@@ -4,11 +4,16 @@
 // instance, tags with XML entities included), 1000 instances a page, honouring the
 // instance-state-name filter and NextToken. 10,000 instances run; 1,000 more are stopped (listed only
 // when asked for).
-// envwatch runs in a child process (the built Monitor + AwsFleet from dist/), so its RSS and CPU
-// are its own: RSS after each poll, peak RSS, CPU and wall per poll (median of the polls after the
-// first). Headless CPU at the default 15 s interval is the CPU per poll over 15 s.
-// Run: `npm run build && node test/bench/aws-stub.mjs [polls]` (default 5; part of `npm run bench`).
-import {spawn} from 'node:child_process';
+// envwatch is the built CLI (dist/bin/cli.js, --headless --json --read-only) in its own process:
+// /proc gives its RSS, peak RSS and CPU as each poll's snapshot line comes out. CPU per poll is the
+// CPU between two snapshots at a 1 s interval (polls back to back); the default 15 s interval is
+// measured over two whole intervals. `--once` is timed against a small fleet (GNU time for its peak).
+// Run: `npm run build && node test/bench/aws-stub.mjs [polls]` (default 6; part of `npm run bench`,
+// about 50 s). `node test/bench/aws-stub.mjs --serve [instances a region]` runs the stub alone.
+import {spawn, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {Buffer} from 'node:buffer';
 import http from 'node:http';
 import {performance} from 'node:perf_hooks';
@@ -16,7 +21,7 @@ import {fileURLToPath, URLSearchParams} from 'node:url';
 
 const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 // 2,500 billed (running) and 250 stopped instances a region.
-const perRegion = 2750;
+const billedPerRegion = 2500;
 const pageSize = 1000;
 const environments = ['dev', 'staging', 'production', 'qa'];
 const types = ['t3.large', 'm5.large', 'c5.xlarge', 't3.medium'];
@@ -38,8 +43,8 @@ function instanceXml(region, index) {
 
 /** Pages per region and state filter, built once: the stub answers from memory at once. */
 const pages = new Map();
-function pagesOf(region, states) {
-	const key = `${region} ${[...states].sort().join(',')}`;
+function pagesOf(region, states, perRegion = billedPerRegion * 11 / 10) {
+	const key = `${region} ${perRegion} ${[...states].sort().join(',')}`;
 	let list = pages.get(key);
 	if (!list) {
 		const items = [];
@@ -72,13 +77,19 @@ function pagesOf(region, states) {
 	return list;
 }
 
-async function startStub() {
+async function startStub(perRegion) {
 	const server = http.createServer((request, response) => {
 		const chunks = [];
 		request.on('data', chunk => chunks.push(chunk));
 		request.on('end', () => {
 			const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 			const region = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(request.headers.authorization ?? ''))?.[1] ?? 'us-east-1';
+			if (form.get('Action') === 'GetCallerIdentity') {
+				response.writeHead(200, {'content-type': 'text/xml'});
+				response.end('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/bench</Arn><UserId>AKIDTEST</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>');
+				return;
+			}
+
 			if (form.get('Action') !== 'DescribeInstances') {
 				response.writeHead(400, {'content-type': 'text/xml'});
 				response.end(`<Response><Errors><Error><Code>InvalidAction</Code><Message>stub answers DescribeInstances only</Message></Error></Errors><RequestID>x</RequestID></Response>`);
@@ -95,7 +106,7 @@ async function startStub() {
 				}
 			}
 
-			const list = pagesOf(region, states);
+			const list = pagesOf(region, states, perRegion);
 			const token = form.get('NextToken');
 			const page = token ? Number(token.replace('page-', '')) : 0;
 			response.writeHead(200, {'content-type': 'text/xml;charset=UTF-8', 'content-length': list[page].length});
@@ -106,84 +117,128 @@ async function startStub() {
 	return {url: `http://127.0.0.1:${server.address().port}`, close: () => server.close()};
 }
 
-/** The child: envwatch's Monitor and AwsFleet from dist/, polling the stub. */
-async function child(url, polls) {
-	process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-	const fs = await import('node:fs');
-	const os = await import('node:os');
-	const path = await import('node:path');
-	const {loadConfig} = await import('../../dist/config/load.js');
-	const {AuditLog} = await import('../../dist/engine/audit.js');
-	const {Monitor} = await import('../../dist/engine/monitor.js');
-	const {StateStore} = await import('../../dist/engine/state.js');
-	const {SnapshotStore} = await import('../../dist/engine/store.js');
-	const {AwsFleet} = await import('../../dist/providers/aws/fleet.js');
-	const {config} = loadConfig({noStore: true, flags: {regions, costExplorer: {enabled: false, refreshMinutes: 60}}});
-	const fleet = new AwsFleet({regions, endpointUrl: url, credentials: {accessKeyId: 'AKIDTEST', secretAccessKey: 'secret'}});
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-'));
-	const monitor = new Monitor({
-		provider: {source: 'bench', fleet, billing: undefined},
-		config,
-		monitored: ['dev', 'staging', 'production'],
-		store: new SnapshotStore(),
-		state: new StateStore(dir),
-		audit: new AuditLog(path.join(dir, 'audit.log')),
-		clock: Date.now,
-		options: {dryRun: false, readOnly: true, actor: 'bench'},
-	});
-	const runs = [];
-	for (let index = 0; index < polls; index++) {
-		const cpu = process.cpuUsage();
-		const start = performance.now();
-		const calls = fleet.stats.describeCalls;
-		const snapshot = await monitor.poll();
-		const wall = performance.now() - start;
-		const used = process.cpuUsage(cpu);
-		const instances = snapshot.environments.reduce((sum, view) => sum + view.agents.running + view.monitors, 0) + snapshot.unknown.instances;
-		runs.push({wall, cpu: (used.user + used.system) / 1000, rss: process.memoryUsage().rss, instances, calls: fleet.stats.describeCalls - calls, error: snapshot.error});
-	}
-
-	await monitor.stop();
-	fs.rmSync(dir, {recursive: true, force: true});
-	process.stdout.write(JSON.stringify({runs, peak: process.resourceUsage().maxRSS * 1024}));
-	process.exit(0);
-}
-
 const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const mb = bytes => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const cli = fileURLToPath(new URL('../../dist/bin/cli.js', import.meta.url));
+const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout.trim()) || 100;
+
+/** A temporary home for one CLI run: config (the 4 regions, no Cost Explorer), state and XDG dirs. */
+function cliHome(url) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-'));
+	fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({regions, costExplorer: {enabled: false}}));
+	const env = {};
+	for (const [key, value] of Object.entries(process.env)) {
+		if (!key.startsWith('AWS_')) {
+			env[key] = value;
+		}
+	}
+
+	Object.assign(env, {
+		AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
+		AWS_CONFIG_FILE: path.join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'), XDG_CONFIG_HOME: path.join(dir, 'xdg'),
+	});
+	const args = ['--read-only', '--config', path.join(dir, 'config.json'), '--endpoint-url', url, '--state-dir', path.join(dir, 'state')];
+	return {dir, env, args, done: () => fs.rmSync(dir, {recursive: true, force: true})};
+}
+
+/** /proc figures of a process: RSS, peak RSS and CPU seconds so far. */
+function proc(pid) {
+	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	const kb = name => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	return {rss: kb('VmRSS'), peak: kb('VmHWM'), cpu: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond};
+}
+
+/** The built CLI, headless, against the stub: /proc read as each poll's snapshot line comes out. */
+async function headless(url, interval, polls) {
+	const home = cliHome(url);
+	const child = spawn(process.execPath, [cli, '--headless', '--json', '--interval', String(interval), ...home.args], {env: home.env, stdio: ['ignore', 'pipe', 'pipe']});
+	let stderr = '';
+	child.stderr.on('data', chunk => {
+		stderr += chunk;
+	});
+	const samples = [];
+	let errors = 0;
+	await new Promise((resolve, reject) => {
+		let buffered = '';
+		child.stdout.on('data', chunk => {
+			buffered += chunk;
+			let newline;
+			while ((newline = buffered.indexOf('\n')) !== -1) {
+				const line = buffered.slice(0, newline);
+				buffered = buffered.slice(newline + 1);
+				if (line.startsWith('{"type":"snapshot"')) {
+					samples.push({...proc(child.pid), at: performance.now()});
+					errors += JSON.parse(line).error ? 1 : 0;
+					if (samples.length >= polls) {
+						child.kill('SIGTERM');
+					}
+				}
+			}
+		});
+		child.on('error', reject);
+		child.on('exit', () => (samples.length >= polls ? resolve() : reject(new Error(`envwatch --headless ended after ${samples.length} polls: ${stderr.slice(-500)}`))));
+	});
+	home.done();
+	return {samples, errors};
+}
+
+/** `--once` against a small fleet: wall and peak RSS (GNU time's %M), median of `runs`. Not spawnSync: the stub answers from this process. */
+async function once(url, runs) {
+	const home = cliHome(url);
+	const results = [];
+	for (let index = 0; index < runs; index++) {
+		const child = spawn('/usr/bin/time', ['-f', '%e %M', process.execPath, cli, '--once', ...home.args], {env: home.env, stdio: ['ignore', 'ignore', 'pipe']});
+		let stderr = '';
+		child.stderr.on('data', chunk => {
+			stderr += chunk;
+		});
+		const status = await new Promise(resolve => child.on('exit', resolve));
+		const [wall, kb] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
+		results.push({wall, rss: kb * 1024, status});
+	}
+
+	home.done();
+	return results;
+}
 
 export async function run() {
-	const polls = Number(process.argv.find(word => /^\d+$/.test(word)) ?? 5);
+	const polls = Number(process.argv.find(word => /^\d+$/.test(word)) ?? 6);
 	const stub = await startStub();
+	const small = await startStub(11);
 	try {
 		for (const region of regions) {
 			pagesOf(region, new Set(['pending', 'running']));
 			pagesOf(region, new Set(['pending', 'running', 'stopping', 'stopped']));
 		}
 
-		const output = await new Promise((resolve, reject) => {
-			const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', stub.url, String(polls)], {stdio: ['ignore', 'pipe', 'inherit']});
-			let text = '';
-			proc.stdout.on('data', chunk => {
-				text += chunk;
-			});
-			proc.on('error', reject);
-			proc.on('exit', code => (code === 0 ? resolve(text) : reject(new Error(`bench child exited ${code}`))));
-		});
-		const {runs, peak} = JSON.parse(output);
-		const steady = runs.slice(1);
-		const cpu = median(steady.map(r => r.cpu));
-		const first = runs[0];
-		return [
-			`poll of ${first.instances} billed instances in ${regions.length} regions (stub answering at once, ${runs[0].calls} DescribeInstances calls a poll${first.error ? `, ERROR ${first.error}` : ''}): CPU per poll median ${(cpu / 1000).toFixed(2)} s (first ${(first.cpu / 1000).toFixed(2)} s), wall median ${(median(steady.map(r => r.wall)) / 1000).toFixed(2)} s, RSS after poll ${runs.map(r => mb(r.rss)).join(' / ')}, peak ${mb(peak)}; headless at 15 s: ${(cpu / 15_000 * 100).toFixed(1)}% of a core`,
-		];
+		const lines = [];
+		// Back to back (1 s interval): CPU per poll is the CPU between two snapshot lines.
+		const fast = await headless(stub.url, 1, polls);
+		const steady = fast.samples.slice(1);
+		const perPoll = steady.slice(1).map((sample, index) => sample.cpu - steady[index].cpu);
+		const wall = steady.slice(1).map((sample, index) => (sample.at - steady[index].at) / 1000);
+		lines.push(`envwatch --headless, 10,000 running + 1,000 stopped instances in ${regions.length} regions, stub answering at once, ${polls} polls at 1 s${fast.errors ? `, ${fast.errors} STALE` : ''}: CPU per poll median ${median(perPoll).toFixed(2)} s (max ${Math.max(...perPoll).toFixed(2)}), poll to poll ${median(wall).toFixed(2)} s; RSS after each poll ${fast.samples.map(sample => mb(sample.rss)).join(' / ')}, peak ${mb(fast.samples.at(-1).peak)}`);
+		// The default interval: CPU over two whole intervals after the first poll.
+		const slow = await headless(stub.url, 15, 3);
+		const share = (slow.samples[2].cpu - slow.samples[0].cpu) / ((slow.samples[2].at - slow.samples[0].at) / 1000);
+		lines.push(`envwatch --headless at the default 15 s, same fleet: ${(share * 100).toFixed(1)}% of a core over 2 intervals, RSS ${slow.samples.map(sample => mb(sample.rss)).join(' / ')}`);
+		if (fs.existsSync('/usr/bin/time')) {
+			const results = await once(small.url, 5);
+			lines.push(`envwatch --once --read-only, AWS mode, 44 instances in ${regions.length} regions (stub): wall median ${median(results.map(r => r.wall)).toFixed(2)} s, peak RSS median ${mb(median(results.map(r => r.rss)))} (exit ${[...new Set(results.map(r => r.status))].join(',')})`);
+		}
+
+		return lines;
 	} finally {
 		stub.close();
+		small.close();
 	}
 }
 
-if (process.argv[2] === '--child') {
-	await child(process.argv[3], Number(process.argv[4]));
+if (process.argv[2] === '--serve') {
+	// The stub alone, for trying the CLI by hand: prints its URL and answers until killed.
+	const stub = await startStub(process.argv[3] ? Number(process.argv[3]) : undefined);
+	console.log(stub.url);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
 	for (const line of await run()) {
 		console.log(line);

@@ -70,195 +70,253 @@ const fieldPaths: Record<string, keyof Omit<LeanInstance, 'tags'>> = {
 const parents = new Set(['instanceState', 'placement']);
 
 /**
- * Decodes one DescribeInstances page (the text of a 2xx answer, already checked to be a complete
- * <DescribeInstancesResponse> by answers.ts). Throws XmlError when the XML is not well-formed.
+ * Decodes one DescribeInstances page (the text of a 2xx answer) in one go. Throws XmlError when the
+ * XML is not well-formed or ends early.
  */
 export function decodeDescribeInstances(text: string): LeanPage {
-	const instances: LeanInstance[] = [];
-	let nextToken: string | undefined;
-	const stack: string[] = [];
-	let rootSeen = false;
-	// Depths: 1 the response, 2 reservationSet, 3 item, 4 instancesSet, 5 item (an instance),
-	// 6 its fields (7 inside instanceState, placement and tagSet's items, 8 a tag's key and value).
-	let instance: LeanInstance | undefined;
-	let inTags = false;
-	let tagKey: string | undefined;
-	let tagValue: string | undefined;
-	// The text of the element being read, when it is one envwatch keeps (undefined otherwise).
-	let kept: string | undefined;
-
-	/** An element ends (`value`: its text when kept); `stack` holds its ancestors. */
-	const finish = (name: string, depth: number, value: string | undefined): void => {
-		if (value !== undefined) {
-			if (depth === 2) {
-				nextToken = value;
-			} else if (inTags && depth === 8) {
-				if (name === 'key') {
-					tagKey = value;
-				} else {
-					tagValue = value;
-				}
-			} else if (instance) {
-				const field = fieldPaths[depth === 6 ? name : `${stack[5]}/${name}`];
-				if (field) {
-					instance[field] = value;
-				}
-			}
-		}
-
-		if (depth === 5 && instance) {
-			instances.push(instance);
-			instance = undefined;
-		} else if (depth === 7 && inTags) {
-			if (tagKey !== undefined) {
-				instance!.tags.push([tagKey, tagValue]);
-			}
-
-			tagKey = undefined;
-			tagValue = undefined;
-		} else if (depth === 6 && name === 'tagSet') {
-			inTags = false;
-		}
-	};
-
-	let position = 0;
-	while (position < text.length) {
-		const open = text.indexOf('<', position);
-		const chunk = open === -1 ? text.slice(position) : text.slice(position, open);
-		if (chunk.length > 0) {
-			if (stack.length === 0 && chunk.trim() !== '') {
-				throw new XmlError(`text outside the root element near character ${position}`);
-			}
-
-			if (kept !== undefined) {
-				if (chunk.includes('\u0000')) {
-					throw new XmlError(`a NUL character near character ${position}: not XML`);
-				}
-
-				kept += chunk;
-			}
-		}
-
-		if (open === -1) {
-			break;
-		}
-
-		const next = text.charCodeAt(open + 1);
-		if (next === 0x21 /* ! */) {
-			if (text.startsWith('<!--', open)) {
-				const end = text.indexOf('-->', open + 4);
-				if (end === -1) {
-					throw new XmlError(`an unclosed comment near character ${open}`);
-				}
-
-				position = end + 3;
-				continue;
-			}
-
-			if (text.startsWith('<![CDATA[', open)) {
-				const end = text.indexOf(']]>', open + 9);
-				if (end === -1 || stack.length === 0) {
-					throw new XmlError(`an unclosed or misplaced CDATA section near character ${open}`);
-				}
-
-				if (kept !== undefined) {
-					// Marked by NULs (which XML text cannot hold) so entities in it are not decoded.
-					kept += `\u0000${text.slice(open + 9, end).replaceAll('\u0000', '')}\u0000`;
-				}
-
-				position = end + 3;
-				continue;
-			}
-
-			throw new XmlError(`a declaration inside the document near character ${open}: not an EC2 answer`);
-		}
-
-		if (next === 0x3F /* ? */) {
-			const end = text.indexOf('?>', open + 2);
-			if (end === -1) {
-				throw new XmlError(`an unclosed processing instruction near character ${open}`);
-			}
-
-			position = end + 2;
-			continue;
-		}
-
-		const close = tagEnd(text, open);
-		position = close + 1;
-		if (next === 0x2F /* / */) {
-			const name = localName(text.slice(open + 2, close).trim());
-			const expected = stack.pop();
-			if (expected !== name) {
-				throw new XmlError(expected === undefined ? `a closing </${name.slice(0, 40)}> with nothing open near character ${open}` : `<${expected.slice(0, 40)}> closed by </${name.slice(0, 40)}> near character ${open}: not well-formed XML`);
-			}
-
-			const value = kept === undefined ? undefined : withoutCdataMarks(kept, open);
-			kept = undefined;
-			finish(name, stack.length + 1, value);
-			continue;
-		}
-
-		const selfClosing = text.charCodeAt(close - 1) === 0x2F;
-		const raw = text.slice(open + 1, selfClosing ? close - 1 : close);
-		const space = raw.search(/\s/);
-		const name = localName(space === -1 ? raw : raw.slice(0, space));
-		if (name === '' || /[&"'=]/.test(name)) {
-			throw new XmlError(`a malformed tag near character ${open}`);
-		}
-
-		if (stack.length === 0) {
-			if (rootSeen) {
-				throw new XmlError(`a second root element <${name.slice(0, 40)}> near character ${open}`);
-			}
-
-			rootSeen = true;
-		}
-
-		const depth = stack.length + 1;
-		kept = undefined;
-		if (depth === 5 && stack[3] === 'instancesSet' && stack[1] === 'reservationSet') {
-			instance = {tags: []};
-		} else if (instance && depth === 6 && name === 'tagSet') {
-			inTags = true;
-		} else if (instance && ((depth === 6 && name in fieldPaths) || (depth === 7 && parents.has(stack[5]!) && `${stack[5]}/${name}` in fieldPaths) || (inTags && depth === 8 && (name === 'key' || name === 'value')))) {
-			kept = '';
-		} else if (depth === 2 && name === 'nextToken') {
-			kept = '';
-		}
-
-		if (selfClosing) {
-			// An empty element: an empty value, as the SDK reads <value/>.
-			const value = kept;
-			kept = undefined;
-			finish(name, depth, value);
-		} else {
-			stack.push(name);
-		}
-	}
-
-	if (!rootSeen || stack.length > 0) {
-		throw new XmlError(stack.length > 0 ? `<${stack.at(-1)!.slice(0, 40)}> never closed: cut off?` : 'no root element');
-	}
-
-	return {instances, ...(nextToken ? {nextToken} : {})};
+	const decoder = new DescribeInstancesDecoder();
+	decoder.write(text);
+	return decoder.end();
 }
 
-/** The index of the `>` that ends the tag opened at `open`, quotes in attribute values respected. */
-function tagEnd(text: string, open: number): number {
-	const end = text.indexOf('>', open + 1);
-	if (end === -1) {
-		throw new XmlError(`an unclosed tag near character ${open}: cut off?`);
+/**
+ * The same, fed the answer's text as it arrives (`write` each piece, then `end`): only the current
+ * piece and what envwatch keeps are in memory, never the whole page.
+ */
+export class DescribeInstancesDecoder {
+	private readonly instances: LeanInstance[] = [];
+	private nextToken: string | undefined;
+	private readonly stack: string[] = [];
+	private rootSeen = false;
+	// Depths: 1 the response, 2 reservationSet, 3 item, 4 instancesSet, 5 item (an instance),
+	// 6 its fields (7 inside instanceState, placement and tagSet's items, 8 a tag's key and value).
+	private instance: LeanInstance | undefined;
+	private inTags = false;
+	private tagKey: string | undefined;
+	private tagValue: string | undefined;
+	/** The text of the element being read, when it is one envwatch keeps (undefined otherwise). */
+	private kept: string | undefined;
+	/** Text received but not read yet: an unfinished tag, comment or CDATA section. */
+	private rest = '';
+	/** Characters read before `rest`, for messages. */
+	private offset = 0;
+
+	write(piece: string): void {
+		const text = this.rest === '' ? piece : this.rest + piece;
+		const stop = this.read(text);
+		this.offset += stop;
+		this.rest = text.slice(stop);
 	}
 
-	const inside = text.slice(open + 1, end);
-	if (inside.includes('<')) {
-		throw new XmlError(`a malformed tag near character ${open}`);
+	end(): LeanPage {
+		if (this.rest.trim() !== '') {
+			throw new XmlError(this.rootSeen ? `the answer ends inside a tag near character ${this.offset}: cut off?` : 'no root element');
+		}
+
+		if (!this.rootSeen || this.stack.length > 0) {
+			throw new XmlError(this.stack.length > 0 ? `<${this.stack.at(-1)!.slice(0, 40)}> never closed: cut off?` : 'no root element');
+		}
+
+		return {instances: this.instances, ...(this.nextToken ? {nextToken: this.nextToken} : {})};
 	}
 
-	if (!inside.includes('"') && !inside.includes('\'')) {
-		return end;
+	/** Reads what is complete in `text`; returns where the unfinished rest starts. */
+	private read(text: string): number {
+		const {stack} = this;
+		let position = 0;
+		while (position < text.length) {
+			const open = text.indexOf('<', position);
+			// Text is cut out only where it is kept or must be checked (outside the root): the
+			// rest of a page's text is never copied.
+			if ((this.kept !== undefined || stack.length === 0) && open !== position) {
+				const chunk = open === -1 ? text.slice(position) : text.slice(position, open);
+				if (stack.length === 0 && chunk.trim() !== '') {
+					throw new XmlError(`text outside the root element near character ${this.offset + position}`);
+				}
+
+				if (this.kept !== undefined) {
+					if (chunk.includes('\u0000')) {
+						throw new XmlError(`a NUL character near character ${this.offset + position}: not XML`);
+					}
+
+					this.kept += chunk;
+				}
+			}
+
+			if (open === -1) {
+				return text.length;
+			}
+
+			const at = this.offset + open;
+			if (open + 1 >= text.length) {
+				return open;
+			}
+
+			const next = text.charCodeAt(open + 1);
+			if (next === 0x21 /* ! */) {
+				if ((text.length - open < 4 && '<!--'.startsWith(text.slice(open))) || (text.length - open < 9 && '<![CDATA['.startsWith(text.slice(open)))) {
+					return open;
+				}
+
+				if (text.startsWith('<!--', open)) {
+					const end = text.indexOf('-->', open + 4);
+					if (end === -1) {
+						return open;
+					}
+
+					position = end + 3;
+					continue;
+				}
+
+				if (text.startsWith('<![CDATA[', open)) {
+					const end = text.indexOf(']]>', open + 9);
+					if (end === -1) {
+						return open;
+					}
+
+					if (stack.length === 0) {
+						throw new XmlError(`a CDATA section outside the root element near character ${at}`);
+					}
+
+					if (this.kept !== undefined) {
+						// Marked by NULs (which XML text cannot hold) so entities in it are not decoded.
+						this.kept += `\u0000${text.slice(open + 9, end).replaceAll('\u0000', '')}\u0000`;
+					}
+
+					position = end + 3;
+					continue;
+				}
+
+				throw new XmlError(`a declaration inside the document near character ${at}: not an EC2 answer`);
+			}
+
+			if (next === 0x3F /* ? */) {
+				const end = text.indexOf('?>', open + 2);
+				if (end === -1) {
+					return open;
+				}
+
+				position = end + 2;
+				continue;
+			}
+
+			const close = tagEnd(text, open, at);
+			if (close === -1) {
+				return open;
+			}
+
+			position = close + 1;
+			if (next === 0x2F /* / */) {
+				const expected = stack.pop();
+				// The usual case compared in place: </name> right after the name.
+				if (expected === undefined || !(close === open + 2 + expected.length && text.startsWith(expected, open + 2))) {
+					const name = localName(text.slice(open + 2, close).trim());
+					if (expected !== name) {
+						throw new XmlError(expected === undefined ? `a closing </${name.slice(0, 40)}> with nothing open near character ${at}` : `<${expected.slice(0, 40)}> closed by </${name.slice(0, 40)}> near character ${at}: not well-formed XML`);
+					}
+				}
+
+				const name = expected;
+
+				const value = this.kept === undefined ? undefined : withoutCdataMarks(this.kept, at);
+				this.kept = undefined;
+				this.finish(name, stack.length + 1, value);
+				continue;
+			}
+
+			const selfClosing = text.charCodeAt(close - 1) === 0x2F;
+			let nameEnd = open + 1;
+			for (const end = selfClosing ? close - 1 : close; nameEnd < end; nameEnd++) {
+				const code = text.charCodeAt(nameEnd);
+				if (code <= 0x20 || code === 0x22 || code === 0x26 || code === 0x27 || code === 0x3D) {
+					break;
+				}
+			}
+
+			const name = localName(text.slice(open + 1, nameEnd));
+			const after = text.charCodeAt(nameEnd);
+			if (name === '' || (nameEnd < close && after > 0x20 && after !== 0x2F)) {
+				throw new XmlError(`a malformed tag near character ${at}`);
+			}
+
+			if (stack.length === 0) {
+				if (this.rootSeen) {
+					throw new XmlError(`a second root element <${name.slice(0, 40)}> near character ${at}`);
+				}
+
+				this.rootSeen = true;
+			}
+
+			this.start(name, stack.length + 1);
+			if (selfClosing) {
+				// An empty element: an empty value, as the SDK reads <value/>.
+				const value = this.kept;
+				this.kept = undefined;
+				this.finish(name, stack.length + 1, value);
+			} else {
+				stack.push(name);
+			}
+		}
+
+		return position;
 	}
 
+	/** An element starts; `stack` holds its ancestors. */
+	private start(name: string, depth: number): void {
+		const {stack} = this;
+		this.kept = undefined;
+		if (depth === 5 && stack[3] === 'instancesSet' && stack[1] === 'reservationSet') {
+			this.instance = {tags: []};
+		} else if (this.instance && depth === 6 && name === 'tagSet') {
+			this.inTags = true;
+		} else if (this.instance && ((depth === 6 && name in fieldPaths) || (depth === 7 && parents.has(stack[5]!) && `${stack[5]}/${name}` in fieldPaths) || (this.inTags && depth === 8 && (name === 'key' || name === 'value')))) {
+			this.kept = '';
+		} else if (depth === 2 && name === 'nextToken') {
+			this.kept = '';
+		}
+	}
+
+	/** An element ends (`value`: its text when kept); `stack` holds its ancestors. */
+	private finish(name: string, depth: number, value: string | undefined): void {
+		if (value !== undefined) {
+			const text = value.trim() === '' && value.includes('\n') ? '' : value;
+			if (depth === 2) {
+				this.nextToken = text;
+			} else if (this.inTags && depth === 8) {
+				if (name === 'key') {
+					this.tagKey = text;
+				} else {
+					this.tagValue = text;
+				}
+			} else if (this.instance) {
+				const field = fieldPaths[depth === 6 ? name : `${this.stack[5]}/${name}`];
+				if (field) {
+					this.instance[field] = text;
+				}
+			}
+		}
+
+		if (depth === 5 && this.instance) {
+			this.instances.push(this.instance);
+			this.instance = undefined;
+		} else if (depth === 7 && this.inTags) {
+			if (this.tagKey !== undefined) {
+				this.instance!.tags.push([this.tagKey, this.tagValue]);
+			}
+
+			this.tagKey = undefined;
+			this.tagValue = undefined;
+		} else if (depth === 6 && name === 'tagSet') {
+			this.inTags = false;
+		}
+	}
+}
+
+/**
+ * The index of the `>` that ends the tag opened at `open` (quotes in attribute values respected),
+ * or -1 when the text ends first.
+ */
+function tagEnd(text: string, open: number, at: number): number {
 	let quote = 0;
 	for (let index = open + 1; index < text.length; index++) {
 		const code = text.charCodeAt(index);
@@ -266,16 +324,16 @@ function tagEnd(text: string, open: number): number {
 			if (code === quote) {
 				quote = 0;
 			}
-		} else if (code === 0x22 || code === 0x27) {
-			quote = code;
 		} else if (code === 0x3E) {
 			return index;
+		} else if (code === 0x22 || code === 0x27) {
+			quote = code;
 		} else if (code === 0x3C) {
-			break;
+			throw new XmlError(`a malformed tag near character ${at}`);
 		}
 	}
 
-	throw new XmlError(`a malformed tag near character ${open}`);
+	return -1;
 }
 
 function localName(name: string): string {

@@ -6,7 +6,7 @@ import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {checkAnswers, leanResultOf, MalformedAnswerError, type LeanDecoders} from './answers.js';
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
-import {decodeDescribeInstances, type LeanInstance, type LeanPage} from './describe.js';
+import {DescribeInstancesDecoder, type LeanInstance, type LeanPage} from './describe.js';
 import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
 
 export type AwsFleetOptions = AwsConnection & {
@@ -430,7 +430,7 @@ function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawIn
 
 /** An EC2 answer that is an empty DescribeInstances result: all the SDK parses once the lean decoder has read the page. */
 const leanDecoders: LeanDecoders = {
-	DescribeInstances: {decode: decodeDescribeInstances, empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>'},
+	DescribeInstances: {start: () => new DescribeInstancesDecoder(), empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>'},
 };
 
 /**
