@@ -9,7 +9,7 @@
  * The per-instance checks (ID, type, state) stay in fleet.ts, shared with the SDK-decoded path.
  */
 
-/** The fields of one instance as they were written in the answer: nothing checked yet. */
+/** The fields of one instance as they were written in the answer (copies): nothing checked yet. */
 export type LeanInstance = {
 	id?: string;
 	type?: string;
@@ -100,6 +100,7 @@ export class DescribeInstancesDecoder {
 	private rest = '';
 	/** Characters read before `rest`, for messages. */
 	private offset = 0;
+	private readonly names = new Names();
 
 	write(piece: string): void {
 		const text = this.rest === '' ? piece : this.rest + piece;
@@ -233,7 +234,7 @@ export class DescribeInstancesDecoder {
 				}
 			}
 
-			const name = localName(text.slice(open + 1, nameEnd));
+			const name = localName(this.names.at(text, open + 1, nameEnd));
 			const after = text.charCodeAt(nameEnd);
 			if (name === '' || (nameEnd < close && after > 0x20 && after !== 0x2F)) {
 				throw new XmlError(`a malformed tag near character ${at}`);
@@ -279,7 +280,7 @@ export class DescribeInstancesDecoder {
 	/** An element ends (`value`: its text when kept); `stack` holds its ancestors. */
 	private finish(name: string, depth: number, value: string | undefined): void {
 		if (value !== undefined) {
-			const text = value.trim() === '' && value.includes('\n') ? '' : value;
+			const text = value.trim() === '' && value.includes('\n') ? '' : own(value);
 			if (depth === 2) {
 				this.nextToken = text;
 			} else if (this.inTags && depth === 8) {
@@ -334,6 +335,54 @@ function tagEnd(text: string, open: number, at: number): number {
 	}
 
 	return -1;
+}
+
+/**
+ * Element names seen so far, found again in place: a page has over a hundred elements an instance
+ * but only a few dozen names, so a name is cut out of the text once, not for every element.
+ */
+class Names {
+	private readonly byShape = new Map<number, string[]>();
+	private count = 0;
+
+	at(text: string, start: number, end: number): string {
+		const length = end - start;
+		if (length === 0) {
+			return '';
+		}
+
+		const shape = (length * 0x1_00_00) + (text.charCodeAt(start) * 0x1_00) + (text.charCodeAt(end - 1) & 0xFF);
+		const known = this.byShape.get(shape);
+		if (known) {
+			for (const name of known) {
+				if (text.startsWith(name, start)) {
+					return name;
+				}
+			}
+		}
+
+		const name = own(text.slice(start, end));
+		// Bounded: a hostile answer with endless distinct names only stops being cached.
+		if (this.count < 500) {
+			this.count++;
+			if (known) {
+				known.push(name);
+			} else {
+				this.byShape.set(shape, [name]);
+			}
+		}
+
+		return name;
+	}
+}
+
+/**
+ * A copy of a string that holds none of the text it was cut from: V8 keeps a cut of 13 characters
+ * or more as a view of its parent, so one instance ID would keep its whole piece of the answer
+ * alive (and with it, through a poll, most of the answer's text).
+ */
+export function own(text: string): string {
+	return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function localName(name: string): string {

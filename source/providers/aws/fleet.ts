@@ -6,7 +6,7 @@ import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {checkAnswers, leanResultOf, MalformedAnswerError, type LeanDecoders} from './answers.js';
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
-import {DescribeInstancesDecoder, type LeanInstance, type LeanPage} from './describe.js';
+import {DescribeInstancesDecoder, own, type LeanInstance, type LeanPage} from './describe.js';
 import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
 
 export type AwsFleetOptions = AwsConnection & {
@@ -472,14 +472,6 @@ function checked(instance: LeanInstance, region: string, pageNumber: number): Ra
 		...(instance.availabilityZone ? {availabilityZone: own(instance.availabilityZone)} : {}),
 		...(instance.tenancy ? {tenancy: own(instance.tenancy)} : {}),
 	};
-}
-
-/**
- * A copy of a string that holds none of the page it was cut from (V8 keeps a slice of 13 characters
- * or more as a view of its parent: one instance ID would keep a whole 3 MB page alive).
- */
-function own(text: string): string {
-	return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, results in the items' order. */
