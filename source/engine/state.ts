@@ -180,6 +180,7 @@ export class StateStore {
 				const replayed: Series = new Map([...series].map(([key, pairs]) => [key, [...pairs]]));
 				const {torn} = replayLog(log, replayed);
 				series = replayed;
+				this.snapshotBytes = fs.statSync(this.file('samples.json'), {throwIfNoEntry: false})?.size ?? 0;
 				this.logBytes = Buffer.byteLength(log);
 				// Never append after a torn line: the next save compacts.
 				this.logged = torn ? undefined : lastTimes(series);
@@ -466,6 +467,9 @@ function lastTimes(series: Series): Map<string, number> {
 function replayLog(text: string, series: Series): {torn: boolean} {
 	const lines = text.split('\n');
 	const tail = lines.pop();
+	// Each series as its samples and the index of the first one kept: dropping from the front is
+	// a step of the index, not a copy (a poll drops one sample of an hour's worth).
+	const kept = new Map([...series].map(([key, pairs]) => [key, {pairs, start: 0}]));
 	lines.forEach((line, index) => {
 		const where = `line ${index + 1}`;
 		let value: unknown;
@@ -480,7 +484,7 @@ function replayLog(text: string, series: Series): {torn: boolean} {
 		const add = top['add'];
 		const drop = top['drop'] === undefined ? [] : array(top['drop'], `${where}.drop`, 'an array of series names').map((key, index) => string(key, `${where}.drop[${index}]`));
 		for (const key of drop) {
-			series.delete(key);
+			kept.delete(key);
 		}
 
 		if (typeof from !== 'object' || from === null || Array.isArray(from)) {
@@ -496,22 +500,36 @@ function replayLog(text: string, series: Series): {torn: boolean} {
 				finite(first, `${where}.from[${JSON.stringify(key)}]`, 'a time in ms or null');
 			}
 
-			const pairs = series.get(key) ?? [];
-			series.set(key, first === null ? [] : pairs.filter(([at]) => at >= (first as number)));
+			const entry = kept.get(key) ?? {pairs: [], start: 0};
+			if (first === null) {
+				entry.pairs = [];
+				entry.start = 0;
+			} else {
+				while (entry.start < entry.pairs.length && entry.pairs[entry.start]![0] < (first as number)) {
+					entry.start++;
+				}
+			}
+
+			kept.set(key, entry);
 		}
 
 		for (const [key, pairs] of Object.entries(add)) {
 			const checked = samplePairs(pairs, `${where}.add[${JSON.stringify(key)}]`);
-			const target = series.get(key) ?? [];
+			const entry = kept.get(key) ?? {pairs: [], start: 0};
 			for (const pair of checked) {
-				if (target.length === 0 || pair[0] > target.at(-1)![0]) {
-					target.push(pair);
+				if (entry.pairs.length === entry.start || pair[0] > entry.pairs.at(-1)![0]) {
+					entry.pairs.push(pair);
 				}
 			}
 
-			series.set(key, target);
+			kept.set(key, entry);
 		}
 	});
+	series.clear();
+	for (const [key, {pairs, start}] of kept) {
+		series.set(key, start === 0 ? pairs : pairs.slice(start));
+	}
+
 	return {torn: tail !== undefined && tail !== ''};
 }
 
