@@ -58,7 +58,9 @@ export class StateStore {
 	private readonly unwritten = new Map<StateFile, unknown>();
 	private notices: RecordNotice[] = [];
 	/** The last sample time of each series in samples.json + samples.log; undefined: compact next. */
-	private logged: Map<string, number> | undefined;
+	private logged: Map<string, Mark> | undefined;
+	/** The id of the samples.json the log continues (its first line names it). */
+	private snapshotId = '';
 	private logBytes = 0;
 	private snapshotBytes = 0;
 
@@ -171,19 +173,22 @@ export class StateStore {
 	 */
 	loadHistory(): History {
 		// Keys are environment names from the file: `constructor` or `__proto__` must be plain keys.
-		let series: Series = new Map(this.read('samples.json', checkSamples) ?? []);
+		const snapshot = this.read('samples.json', checkSamples);
+		let series: Series = new Map(snapshot?.entries ?? []);
 		const log = this.readText('samples.log');
 		this.logged = undefined;
 		if (log !== undefined) {
 			try {
 				// Onto a copy: a log damaged half-way leaves samples.json's history as it was.
 				const replayed: Series = new Map([...series].map(([key, pairs]) => [key, [...pairs]]));
-				const {torn} = replayLog(log, replayed);
-				series = replayed;
+				const {torn, stale} = replayLog(log, replayed, snapshot?.id);
+				series = stale ? series : replayed;
+				this.snapshotId = snapshot?.id ?? '';
 				this.snapshotBytes = fs.statSync(this.file('samples.json'), {throwIfNoEntry: false})?.size ?? 0;
 				this.logBytes = Buffer.byteLength(log);
-				// Never append after a torn line: the next save compacts.
-				this.logged = torn ? undefined : lastTimes(series);
+				// Never append after a torn line or to a log of an older samples.json (a crash
+				// between a compaction's rename and its removal of the log): the next save compacts.
+				this.logged = torn || stale ? undefined : lastMarks(series);
 			} catch (error) {
 				this.damaged('samples.log', error instanceof ShapeError ? error.message : describeError(error));
 			}
@@ -218,8 +223,7 @@ export class StateStore {
 		const add: Record<string, Array<[number, number]>> = Object.create(null) as Record<string, Array<[number, number]>>;
 		for (const [key, pairs] of series) {
 			from[key] = pairs[0]?.[0] ?? null;
-			const last = logged.get(key) ?? Number.NEGATIVE_INFINITY;
-			const fresh = pairs.filter(([at]) => at > last);
+			const fresh = since(pairs, logged.get(key));
 			if (fresh.length > 0) {
 				add[key] = fresh;
 			}
@@ -227,7 +231,9 @@ export class StateStore {
 
 		// Series gone since the last save (an environment's history reset after a stop).
 		const drop = [...logged.keys()].filter(key => !series.has(key));
-		const line = `${JSON.stringify(drop.length > 0 ? {from, add, drop} : {from, add})}\n`;
+		// A fresh log starts with a line naming the samples.json it continues.
+		const header = this.logBytes === 0 ? `${JSON.stringify({after: this.snapshotId})}\n` : '';
+		const line = `${header}${JSON.stringify(drop.length > 0 ? {from, add, drop} : {from, add})}\n`;
 		const bytes = Buffer.byteLength(line);
 		if (this.logBytes + bytes > Math.max(this.snapshotBytes, 16 * 1024)) {
 			this.compactHistory(series);
@@ -239,7 +245,7 @@ export class StateStore {
 			fs.mkdirSync(this.dir, {recursive: true});
 			fs.appendFileSync(file, line, {mode: 0o600});
 			this.logBytes += bytes;
-			this.logged = lastTimes(series);
+			this.logged = lastMarks(series);
 		} catch {
 			// Part of the line may be on disk: cut it off if possible; either way write it all anew.
 			try {
@@ -254,7 +260,8 @@ export class StateStore {
 
 	/** The whole history into samples.json (temporary file renamed into place), then a fresh log. */
 	private compactHistory(series: Series): void {
-		const snapshot = {version: 1, series: Object.fromEntries(series)};
+		const id = `${this.clock()}-${Math.random().toString(36).slice(2, 10)}`;
+		const snapshot = {version: 1, series: Object.fromEntries(series), id};
 		this.write('samples.json', snapshot);
 		if (this.unwritten.has('samples.json')) {
 			// Not written: the log (if any) still holds what it held; compact again next time.
@@ -264,11 +271,12 @@ export class StateStore {
 
 		this.snapshotBytes = fs.statSync(this.file('samples.json'), {throwIfNoEntry: false})?.size ?? 0;
 		this.logBytes = 0;
+		this.snapshotId = id;
 		try {
-			// A crash before this leaves an old log next to the new samples.json: replaying it
-			// again adds nothing (only samples newer than a series' last are added).
+			// A crash before this leaves the old log next to the new samples.json: its first line
+			// names the old samples.json, so it is not replayed.
 			fs.rmSync(this.file('samples.log'), {force: true});
-			this.logged = lastTimes(series);
+			this.logged = lastMarks(series);
 		} catch (error) {
 			this.logged = undefined;
 			this.failed('samples.json', error, snapshot);
@@ -452,26 +460,74 @@ function array(value: unknown, where: string, expected: string): unknown[] {
 
 type Series = Map<string, Array<[number, number]>>;
 
-function lastTimes(series: Series): Map<string, number> {
-	return new Map([...series].map(([key, pairs]) => [key, pairs.at(-1)?.[0] ?? Number.NEGATIVE_INFINITY]));
+/** Where a series stood when last written: its last sample time and how many samples had it. */
+type Mark = {at: number; same: number};
+
+function lastMarks(series: Series): Map<string, Mark> {
+	return new Map([...series].map(([key, pairs]) => {
+		const at = pairs.at(-1)?.[0] ?? Number.NEGATIVE_INFINITY;
+		let same = 0;
+		for (let index = pairs.length - 1; index >= 0 && pairs[index]![0] === at; index--) {
+			same++;
+		}
+
+		return [key, {at, same}];
+	}));
+}
+
+/** The samples recorded after `mark` (two polls may share a time: counted, not compared). */
+function since(pairs: Array<[number, number]>, mark: Mark | undefined): Array<[number, number]> {
+	if (!mark) {
+		return pairs;
+	}
+
+	let index = pairs.length;
+	while (index > 0 && pairs[index - 1]![0] > mark.at) {
+		index--;
+	}
+
+	let same = 0;
+	while (index - same > 0 && pairs[index - same - 1]![0] === mark.at) {
+		same++;
+	}
+
+	return pairs.slice(index - Math.max(0, same - mark.same));
 }
 
 /**
- * Applies samples.log's lines to the series of samples.json: each line is `{from, add, drop?}`,
- * `from` the first sample time kept per series (null: none kept), `add` the new samples per series,
- * `drop` the series removed. A sample not newer than its series' last is ignored, so a line replayed
- * on a newer samples.json (a crash between a compaction's rename and its removal of the log) adds
- * nothing; only a series dropped and started again within that log would start over. The last
- * line without its newline was cut short by a crash: ignored (`torn`). Any other bad line throws.
+ * Applies samples.log's lines to the series of samples.json. The first line, `{after}`, names the
+ * samples.json the log continues: another one's log is `stale` and not replayed. Each further line
+ * is `{from, add, drop?}`: `from` the first sample time kept per series (null: none kept), `add`
+ * the new samples per series, `drop` the series removed. The last line without its newline was
+ * cut short by a crash: ignored (`torn`). Any other bad line throws.
  */
-function replayLog(text: string, series: Series): {torn: boolean} {
+function replayLog(text: string, series: Series, snapshotId: string | undefined): {torn: boolean; stale: boolean} {
 	const lines = text.split('\n');
 	const tail = lines.pop();
+	const torn = tail !== undefined && tail !== '';
+	const first = lines.shift();
+	if (first === undefined) {
+		// Not even its first line complete: nothing to replay.
+		return {torn, stale: false};
+	}
+
+	let header: unknown;
+	try {
+		header = JSON.parse(first);
+	} catch (error) {
+		throw new ShapeError(`line 1: malformed JSON (${describeError(error)})`);
+	}
+
+	const after = string(object(header, 'line 1', ['after'])['after'], 'line 1.after');
+	if (after !== (snapshotId ?? '')) {
+		return {torn, stale: true};
+	}
+
 	// Each series as its samples and the index of the first one kept: dropping from the front is
 	// a step of the index, not a copy (a poll drops one sample of an hour's worth).
 	const kept = new Map([...series].map(([key, pairs]) => [key, {pairs, start: 0}]));
 	lines.forEach((line, index) => {
-		const where = `line ${index + 1}`;
+		const where = `line ${index + 2}`;
 		let value: unknown;
 		try {
 			value = JSON.parse(line);
@@ -517,7 +573,8 @@ function replayLog(text: string, series: Series): {torn: boolean} {
 			const checked = samplePairs(pairs, `${where}.add[${JSON.stringify(key)}]`);
 			const entry = kept.get(key) ?? {pairs: [], start: 0};
 			for (const pair of checked) {
-				if (entry.pairs.length === entry.start || pair[0] > entry.pairs.at(-1)![0]) {
+				// In time order (two polls may share a time); anything older is not this series'.
+				if (entry.pairs.length === entry.start || pair[0] >= entry.pairs.at(-1)![0]) {
 					entry.pairs.push(pair);
 				}
 			}
@@ -530,7 +587,7 @@ function replayLog(text: string, series: Series): {torn: boolean} {
 		series.set(key, start === 0 ? pairs : pairs.slice(start));
 	}
 
-	return {torn: tail !== undefined && tail !== ''};
+	return {torn, stale: false};
 }
 
 function samplePairs(pairs: unknown, where: string): Array<[number, number]> {
@@ -544,9 +601,12 @@ function samplePairs(pairs: unknown, where: string): Array<[number, number]> {
 	});
 }
 
-/** samples.json: `{version: 1, series: {key: [[at, usd], ...]}}`, as entries (never an object: keys are data). */
-function checkSamples(value: unknown): Array<[string, Array<[number, number]>]> {
-	const top = object(value, '', ['version', 'series']);
+/**
+ * samples.json: `{version: 1, series: {key: [[at, usd], ...]}, id?}`, as entries (never an object:
+ * keys are data); `id` names it for the log that continues it (absent in older files).
+ */
+function checkSamples(value: unknown): {entries: Array<[string, Array<[number, number]>]>; id?: string} {
+	const top = object(value, '', typeof value === 'object' && value !== null && Object.hasOwn(value, 'id') ? ['version', 'series', 'id'] : ['version', 'series']);
 	if (top['version'] !== 1) {
 		throw shape('version', top['version'], '1');
 	}
@@ -556,18 +616,8 @@ function checkSamples(value: unknown): Array<[string, Array<[number, number]>]> 
 		throw shape('series', series, 'an object of sample series');
 	}
 
-	return Object.entries(series).map(([key, pairs]) => {
-		const where = `series[${JSON.stringify(key)}]`;
-		const samples = array(pairs, where, 'an array of [time, usd] pairs').map((pair, index) => {
-			const item = `${where}[${index}]`;
-			if (!Array.isArray(pair) || pair.length !== 2) {
-				throw shape(item, pair, 'a [time, usd] pair of numbers');
-			}
-
-			return [finite(pair[0], `${item}[0]`, 'a time in ms'), finite(pair[1], `${item}[1]`, 'a cost in $/h')] as [number, number];
-		});
-		return [key, samples];
-	});
+	const entries = Object.entries(series).map(([key, pairs]) => [key, samplePairs(pairs, `series[${JSON.stringify(key)}]`)] as [string, Array<[number, number]>]);
+	return top['id'] === undefined ? {entries} : {entries, id: string(top['id'], 'id')};
 }
 
 function checkLastStop(value: unknown): LastStop {

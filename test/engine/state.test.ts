@@ -268,3 +268,37 @@ describe('sample history: samples.json plus an append-only samples.log', () => {
 		expect(new StateStore(stateDir).loadHistory()).toEqual({dev: [{at: 1, usd: 2}, {at: 2, usd: 3}, {at: 3, usd: 4}, {at: 4, usd: 5}]});
 	});
 });
+
+describe('sample history log: restarts and crashes around a compaction', () => {
+	it('the log of an older samples.json (a crash between a compaction and its removal of the log) is not replayed', () => {
+		const stateDir = path.join(dir, 'state');
+		const state = new StateStore(stateDir);
+		const history = {dev: [{at: 1, usd: 1}]};
+		state.saveHistory(history);
+		history.dev.push({at: 2, usd: 2});
+		state.saveHistory(history);
+		history.dev.push({at: 3, usd: 3});
+		state.saveHistory(history);
+		const oldLog = fs.readFileSync(path.join(stateDir, 'samples.log'), 'utf8');
+		// A compaction (a store that loaded nothing compacts first), then the old log put back.
+		const compacted = {dev: [{at: 2, usd: 2}, {at: 3, usd: 3}, {at: 4, usd: 4}]};
+		new StateStore(stateDir).saveHistory(compacted);
+		expect(fs.existsSync(path.join(stateDir, 'samples.log'))).toBe(false);
+		fs.writeFileSync(path.join(stateDir, 'samples.log'), oldLog);
+		const restarted = new StateStore(stateDir);
+		expect(restarted.loadHistory()).toEqual(compacted);
+		expect(restarted.takeNotices()).toEqual([]);
+	});
+
+	it('two polls with the same time both persist (a clock that did not move)', () => {
+		const stateDir = path.join(dir, 'state');
+		const state = new StateStore(stateDir);
+		const history = {dev: [{at: 1, usd: 1}]};
+		state.saveHistory(history);
+		history.dev.push({at: 1, usd: 2});
+		state.saveHistory(history);
+		history.dev.push({at: 1, usd: 3}, {at: 5, usd: 4});
+		state.saveHistory(history);
+		expect(new StateStore(stateDir).loadHistory()).toEqual(history);
+	});
+});
