@@ -1,6 +1,7 @@
 import meow from 'meow';
-import {closest} from './config/schema.js';
+import {closest, regionPattern} from './config/schema.js';
 import {UsageError} from './errors.js';
+import {parseListen, type ListenAddress} from './metrics/server.js';
 import {isScenario, scenarioNames, scenarios, type ScenarioName} from './providers/sim/scenarios.js';
 
 export const help = `
@@ -9,9 +10,13 @@ export const help = `
     $ envwatch --once [--json]                           one poll, print the status, exit 0 (3 on breach)
     $ envwatch --stop-env NAME [--yes]                   stop that environment's agents and exit
     $ envwatch stop --environments NAME... [--yes]       the same, as a subcommand
+    $ envwatch reset --environments NAME... [--yes]      reset a tripped breaker (automatic stops resume)
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch doctor                                    preflight checks against the AWS account
+    $ envwatch notify test [--target N]                  send a test message to each notify target (exit 1 if one fails)
+    $ envwatch serve [--socket-group GROUP]              run the engine as a service; dashboards attach to it
+    $ envwatch status                                    who runs the engine on the state dir, who is attached
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
@@ -22,16 +27,20 @@ export const help = `
     --dry-run           Act with EC2's DryRun flag: check permissions, stop nothing
     --read-only         Make no stop or start call at all
     --headless          No dashboard: one line per poll and per decision or action
-    --json              With --headless or --once: JSON (NDJSON) output
+    --json              With --headless, --once or config show: JSON (NDJSON) output
     --once              One poll using the persisted windows, then exit
     --stop-env NAME     Stop NAME's agents (asks first unless --yes)
     --count N           Agents to start (start)                          [default: launchTemplate.count or 1]
-    --yes, -y           Confirm --stop-env / stop / start without asking
+    --yes, -y           Confirm --stop-env / stop / start / reset without asking
+    --confirm NAME      With stop: confirm stopping NAME by its name (repeatable or a,b);
+                        stopping production with --yes also needs --confirm production
     --state-dir DIR     Where sample history, last stop and billing cache live
     --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
+    --socket-group G    Group of <state-dir>/envwatch.sock (mode 0660): who may attach and act
     --profile NAME      AWS profile
     --region REGION     AWS region (repeatable; overrides configured regions)
     --endpoint-url URL  AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL* work too
+    --metrics-listen ADDR  Serve Prometheus /metrics and /healthz on HOST:PORT [off; a bare PORT: loopback]
     --no-color          No colour (NO_COLOR is honoured too)
     --ascii             No box drawing or block glyphs
     --help, --version
@@ -51,24 +60,34 @@ const flagSpec = {
 	once: {type: 'boolean', default: false},
 	stopEnv: {type: 'string', isMultiple: true},
 	yes: {type: 'boolean', shortFlag: 'y', default: false},
+	confirm: {type: 'string', isMultiple: true},
 	count: {type: 'string'},
 	stateDir: {type: 'string'},
 	auditLog: {type: 'string'},
+	socketGroup: {type: 'string'},
 	profile: {type: 'string'},
 	region: {type: 'string', isMultiple: true},
 	endpointUrl: {type: 'string'},
+	metricsListen: {type: 'string'},
+	target: {type: 'string'},
 	color: {type: 'boolean', default: true},
 	ascii: {type: 'boolean', default: false},
 	help: {type: 'boolean', default: false},
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'config-path' | 'config-show' | 'doctor';
+export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'notify-test' | 'serve' | 'status';
+
+const subcommands = ['config', 'doctor', 'notify', 'reset', 'serve', 'start', 'status', 'stop'] as const;
 
 export type Options = {
 	command: Command;
 	/** undefined: every configured environment. */
 	environments: string[] | undefined;
+	/** The flag the environments were given with, as typed (`--environments`, `-e`, `--stop-env`), for messages. */
+	environmentsFlag: string;
+	/** --confirm: the environments whose stop the user confirms by name. */
+	confirm: string[] | undefined;
 	demo: ScenarioName | undefined;
 	configFile: string | undefined;
 	intervalSeconds: number | undefined;
@@ -80,9 +99,15 @@ export type Options = {
 	count: number | undefined;
 	stateDir: string | undefined;
 	auditLog: string | undefined;
+	/** `--socket-group`: the group the engine's socket is given to. */
+	socketGroup: string | undefined;
 	profile: string | undefined;
 	regions: string[] | undefined;
 	endpointUrl: string | undefined;
+	/** `--metrics-listen`: where to serve /metrics and /healthz; undefined: off. */
+	metricsListen: ListenAddress | undefined;
+	/** `notify test --target N`: the target's position (1-based) or name. */
+	target: string | undefined;
 	color: boolean;
 	ascii: boolean;
 	help: boolean;
@@ -91,11 +116,102 @@ export type Options = {
 
 const kebab = (name: string) => name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
 
-const knownFlags = new Set([
-	...Object.keys(flagSpec).map(name => kebab(name)),
-	'no-color',
-	...Object.values(flagSpec).flatMap(spec => ('shortFlag' in spec ? [spec.shortFlag] : [])),
-]);
+const longFlags = [...Object.keys(flagSpec).map(name => kebab(name)), 'no-color'];
+const shortFlags = new Map(Object.entries(flagSpec).flatMap(([name, spec]) => ('shortFlag' in spec ? [[spec.shortFlag as string, kebab(name)] as const] : [])));
+
+/** Flags that take one value: given twice, which one was meant is a guess. */
+const singleValueFlags = new Set(Object.entries(flagSpec).filter(([, spec]) => spec.type === 'string' && !('isMultiple' in spec)).map(([name]) => `--${kebab(name)}`));
+
+/** The unknown flags of argv, each with the real spelling it is nearest to. */
+function unknownFlags(argv: readonly string[]): string[] {
+	const problems: string[] = [];
+	for (const token of argv) {
+		if (token === '--') {
+			break;
+		}
+
+		const match = /^(--?)([^=]+)/.exec(token);
+		if (!match || token === '-' || /^-\d/.test(token)) {
+			continue;
+		}
+
+		const [, dashes, name] = match as unknown as [string, string, string];
+		if (dashes === '--') {
+			if (!longFlags.includes(name)) {
+				// --e: the short flag -e with two dashes; otherwise the nearest long flag.
+				const short = shortFlags.get(name);
+				const near = short ? undefined : closest(name, longFlags);
+				problems.push(`${token}: unknown flag${short ? ` — did you mean -${name} (--${short})?` : near ? ` — did you mean --${near}?` : ''} (see --help)`);
+			}
+
+			continue;
+		}
+
+		// -ey: short flags together; -interval: a long flag with one dash.
+		const unknown = [...name].filter(letter => !shortFlags.has(letter));
+		if (unknown.length === 0) {
+			continue;
+		}
+
+		const near = name.length > 1 ? closest(name, longFlags) : undefined;
+		const shorts = [...shortFlags].map(([letter, long]) => `-${letter} (--${long})`).join(', ');
+		problems.push(`${token}: unknown flag — ${near ? `did you mean --${near}?` : `the short flags are ${shorts}`} (see --help)`);
+	}
+
+	return problems;
+}
+
+/**
+ * Before meow sees argv: a single-value flag given twice is a problem (its later copies are
+ * dropped), and `--demo WORD` takes WORD as the scenario only when it is not a subcommand.
+ */
+function prepare(argv: readonly string[]): {argv: string[]; problems: string[]; environmentsFlag: string} {
+	const result: string[] = [];
+	const problems: string[] = [];
+	const seen = new Map<string, string>();
+	let environmentsFlag: string | undefined;
+	for (let index = 0; index < argv.length; index++) {
+		const token = argv[index]!;
+		if (token === '--') {
+			result.push(...argv.slice(index));
+			break;
+		}
+
+		const name = token.split('=', 1)[0]!;
+		const inline = token.includes('=');
+		const next = argv[index + 1];
+		const takesNext = !inline && next !== undefined && !next.startsWith('-');
+		if (['--environments', '-e', '--stop-env'].includes(name)) {
+			environmentsFlag ??= name;
+		}
+
+		if (singleValueFlags.has(name)) {
+			const value = inline ? token.slice(name.length + 1) : takesNext ? next : '';
+			const first = seen.get(name);
+			if (first !== undefined) {
+				problems.push(`${name}: given more than once (${name} ${first || '(no value)'}, ${name} ${value || '(no value)'}) — expected it once`);
+				index += takesNext && !(name === '--demo' && isSubcommand(next)) ? 1 : 0;
+				continue;
+			}
+
+			seen.set(name, value);
+		}
+
+		if (name === '--demo' && takesNext && isSubcommand(next)) {
+			// `--demo start -e staging`: the default scenario, and start is the subcommand.
+			result.push('--demo=');
+			continue;
+		}
+
+		result.push(token);
+	}
+
+	return {argv: result, problems, environmentsFlag: environmentsFlag ?? '--environments'};
+}
+
+function isSubcommand(word: string): boolean {
+	return (subcommands as readonly string[]).includes(word) && !isScenario(word);
+}
 
 /**
  * `--environments dev staging` takes every following word up to the next flag (meow alone would
@@ -122,23 +238,11 @@ function spreadEnvironments(argv: readonly string[]): string[] {
 
 /** Parses argv into options; every usage problem at once in a UsageError (exit 2). */
 export function parseArgs(argv: readonly string[], version: string): Options {
-	const problems: string[] = [];
-	for (const token of argv) {
-		const match = /^--?([^=]+)/.exec(token);
-		if (!match || token === '-' || /^-\d/.test(token)) {
-			continue;
-		}
-
-		const name = token.startsWith('--') ? match[1]! : match[1]!.slice(0, 1);
-		if (!knownFlags.has(name)) {
-			const near = closest(name, [...knownFlags]);
-			problems.push(`${token}: unknown flag${near ? ` — did you mean --${near}?` : ''} (see --help)`);
-		}
-	}
-
+	const prepared = prepare(argv);
+	const problems: string[] = [...unknownFlags(argv), ...prepared.problems];
 	const cli = meow(help, {
 		importMeta: import.meta,
-		argv: spreadEnvironments(argv),
+		argv: spreadEnvironments(prepared.argv),
 		flags: flagSpec,
 		allowUnknownFlags: true,
 		autoHelp: false,
@@ -156,18 +260,29 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 			command = 'config-path';
 		} else if (sub === 'show') {
 			command = 'config-show';
+		} else if (sub === undefined) {
+			problems.push('config: which one? — expected "config path" (where the store is) or "config show" (the effective configuration)');
 		} else {
-			problems.push(`config ${sub ?? ''}: unknown — expected "config path" or "config show"`.replace('  ', ' '));
+			problems.push(`config ${sub}: unknown — expected "config path" or "config show"`);
 		}
 	} else if (word === 'doctor') {
 		command = 'doctor';
+	} else if (word === 'notify') {
+		const sub = input.shift();
+		if (sub === 'test') {
+			command = 'notify-test';
+		} else {
+			problems.push(`notify ${sub ?? ''}: unknown — expected "notify test"`.replace('  ', ' '));
+		}
 	} else if (word === 'stop') {
 		command = 'stop';
 	} else if (word === 'start') {
 		command = 'start';
+	} else if (word === 'reset' || word === 'serve' || word === 'status') {
+		command = word;
 	} else if (word !== undefined) {
-		const near = closest(word, ['config', 'doctor', 'stop', 'start']);
-		problems.push(`${word}: unknown command — expected one of: config, doctor, start, stop${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
+		const near = closest(word, subcommands);
+		problems.push(`${word}: unknown command — expected one of: ${subcommands.join(', ')}${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
 	}
 
 	if (input.length > 0) {
@@ -206,6 +321,22 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		problems.push('start: no environment — expected --environments NAME');
 	}
 
+	if (command === 'reset' && (environments === undefined || environments.length === 0)) {
+		problems.push('reset: no environment — expected --environments NAME (the environments whose breaker to reset)');
+	}
+
+	let confirm: string[] | undefined;
+	if (flags.confirm !== undefined && flags.confirm.length > 0) {
+		confirm = [...new Set(split(flags.confirm) ?? [])];
+		if (confirm.length === 0) {
+			problems.push('--confirm: missing — expected an environment name, e.g. --confirm production');
+		}
+
+		if (command !== 'stop') {
+			problems.push('--confirm: only with stop or --stop-env (it confirms a stop by the environment\'s name)');
+		}
+	}
+
 	let count: number | undefined;
 	if (flags.count !== undefined) {
 		count = Number(flags.count);
@@ -236,26 +367,56 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		}
 	}
 
-	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
+	if (flags.socketGroup !== undefined && command !== 'serve' && command !== 'monitor') {
+		problems.push('--socket-group: only with serve or the dashboard (the processes that serve the socket)');
+	}
+
+	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--socket-group', flags.socketGroup], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
 		if (value !== undefined && value.trim() === '') {
-			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : 'a path'}`);
+			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : flag === '--socket-group' ? 'a group name or gid' : 'a path'}`);
 		}
 	}
 
-	if (flags.endpointUrl && !/^https?:\/\/[^\s]+$/.test(flags.endpointUrl)) {
-		problems.push(`--endpoint-url ${flags.endpointUrl}: expected an http(s) URL, e.g. http://127.0.0.1:5000`);
+	if (flags.endpointUrl?.trim()) {
+		const problem = endpointProblem(flags.endpointUrl);
+		if (problem) {
+			problems.push(problem);
+		}
+	}
+
+	const regions = flags.region && flags.region.length > 0 ? split(flags.region) : undefined;
+	for (const region of regions ?? []) {
+		if (!regionPattern.test(region)) {
+			problems.push(`--region ${region}: expected a region name like us-east-1`);
+		}
+	}
+
+	if (flags.region && flags.region.length > 0 && regions?.length === 0) {
+		problems.push('--region: missing — expected a region name like us-east-1');
 	}
 
 	if (flags.dryRun && flags.readOnly) {
 		problems.push('--dry-run with --read-only: choose one — --read-only makes no call at all, --dry-run makes DryRun calls');
 	}
 
-	if (flags.json && !flags.headless && !flags.once && command !== 'config-show') {
-		problems.push('--json: only with --headless or --once');
+	if (flags.json && !(command === 'config-show' || (command === 'monitor' && (flags.headless || flags.once)))) {
+		problems.push(`--json: only with --headless, --once or config show${command === 'monitor' ? '' : `, not with ${word === 'config' ? 'config path' : word ?? '--stop-env'}`}`);
 	}
 
 	if (flags.once && command !== 'monitor') {
 		problems.push('--once: cannot be combined with a subcommand or --stop-env');
+	}
+
+	let metricsListen: ListenAddress | undefined;
+	if (flags.metricsListen !== undefined) {
+		metricsListen = parseListen(flags.metricsListen, problems);
+		if (flags.once || (command !== 'monitor' && command !== 'serve')) {
+			problems.push('--metrics-listen: only with a running engine (the dashboard, --headless or serve), not with --once, --stop-env or another subcommand');
+		}
+	}
+
+	if (flags.target !== undefined && (command !== 'notify-test' || flags.target.trim() === '')) {
+		problems.push(command === 'notify-test' ? '--target: missing value — expected a target\'s position (1, 2, ...) or name' : '--target: only with "notify test"');
 	}
 
 	if (problems.length > 0) {
@@ -265,6 +426,8 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 	return {
 		command: flags.once ? 'once' : command,
 		environments,
+		environmentsFlag: prepared.environmentsFlag,
+		confirm,
 		demo,
 		configFile: flags.config,
 		intervalSeconds,
@@ -276,12 +439,35 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		count,
 		stateDir: flags.stateDir,
 		auditLog: flags.auditLog,
+		socketGroup: flags.socketGroup,
 		profile: flags.profile,
-		regions: flags.region && flags.region.length > 0 ? split(flags.region) : undefined,
+		regions,
 		endpointUrl: flags.endpointUrl,
+		metricsListen,
+		target: flags.target,
 		color: flags.color && !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== ''),
 		ascii: flags.ascii,
 		help: flags.help,
 		version: flags.version,
 	};
+}
+
+/** Why an --endpoint-url is not usable, or undefined; never echoes a password in it. */
+function endpointProblem(text: string): string | undefined {
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		return `--endpoint-url ${text.replace(/\/\/[^/@]*@/, '//***@')}: not a URL — expected an http(s) URL with a host, e.g. http://127.0.0.1:5000`;
+	}
+
+	if (url.username || url.password) {
+		return '--endpoint-url: has a user name or password in it — expected an endpoint URL without credentials (use --profile or the AWS_* variables)';
+	}
+
+	if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+		return `--endpoint-url ${text}: expected an http(s) URL with a host, e.g. http://127.0.0.1:5000`;
+	}
+
+	return undefined;
 }

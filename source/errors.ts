@@ -4,12 +4,15 @@
  */
 export class UsageError extends Error {
 	readonly problems: string[];
+	/** How many problems there are in all, when `problems` lists only the first of them. */
+	readonly total: number;
 
-	constructor(problems: string[] | string, readonly hint?: string) {
+	constructor(problems: string[] | string, readonly hint?: string, total?: number) {
 		const list = Array.isArray(problems) ? problems : [problems];
 		super(list.join('\n'));
 		this.name = 'UsageError';
 		this.problems = list;
+		this.total = total ?? list.length;
 	}
 }
 

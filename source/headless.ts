@@ -6,9 +6,13 @@ import type {SnapshotStore} from './engine/store.js';
 
 const title = (name: string) => `${name.slice(0, 1).toUpperCase()}${name.slice(1)}`;
 
-function agentsText(view: EnvironmentView, known: boolean): string {
-	if (!known) {
+function agentsText(view: EnvironmentView, neverFresh: boolean): string {
+	if (neverFresh) {
 		return 'agents unknown (no data yet)';
+	}
+
+	if (view.stale) {
+		return 'agents unknown (last poll failed)';
 	}
 
 	if (view.policy.agents === 'monitor-only') {
@@ -45,11 +49,11 @@ function verdict(view: EnvironmentView): string {
 	return `(${threshold}${warming})${cap} ${mark}`;
 }
 
-/** The seed's dashboard wording, for `--once` and anyone reading cron mail. */
+/** The classic status-report wording (ENVIRONMENT STATUS DASHBOARD), for `--once` and anyone reading cron mail. */
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt !== null)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
 	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
@@ -57,7 +61,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		'============================',
 		`Source: ${snapshot.source}  at ${new Date(snapshot.at).toISOString()}${snapshot.mode.readOnly ? '  READ-ONLY' : ''}${snapshot.mode.dryRun ? '  DRY-RUN' : ''}`,
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
-		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError}`] : []),
+		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
@@ -79,12 +83,15 @@ export function formatDashboard(snapshot: Snapshot): string {
 export function formatPollLine(snapshot: Snapshot): string {
 	const part = (view: EnvironmentView) => {
 		const increase = view.increasePct === null ? '--' : signedPct(view.increasePct);
-		const agents = view.policy.agents === 'global' ? '' : ` ${view.agents.running}a`;
-		return `${view.name} ${view.status} ${money(view.hourlyUsd)}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
+		// Stale or never fetched: the agent count is unknown (`?a`), never 0; spend before any data is `$?`.
+		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a${view.breaker ? ' HELD' : ''}`;
+		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : money(view.hourlyUsd)}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
 	};
 
 	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', snapshot.mode.warmingUp ? 'warming-up' : ''].filter(Boolean).join(' ');
-	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${snapshot.recordError ? ` NOT RECORDED: ${snapshot.recordError}` : ''}`;
+	// A failure to record is never quiet: the guard still acts, and cron mail should say so.
+	const unrecorded = snapshot.recordError ? ` NOT RECORDED: ${snapshot.recordError}` : '';
+	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${unrecorded}`;
 }
 
 export function formatEventLine(entry: AuditEntry): string {
@@ -101,7 +108,8 @@ export function formatEventLine(entry: AuditEntry): string {
  */
 export function printHeadless(store: SnapshotStore, write: (line: string) => void, json: boolean): () => void {
 	let lastSeq = 0;
-	let lastPoll = -1;
+	// A poll is told by its count and time: after a hand-over another engine counts from 1 again.
+	let lastPoll = '';
 	return store.subscribe(() => {
 		const snapshot = store.getSnapshot();
 		if (!snapshot) {
@@ -109,8 +117,8 @@ export function printHeadless(store: SnapshotStore, write: (line: string) => voi
 		}
 
 		// The poll first, then what it decided and did: the order in which they happened.
-		if (snapshot.polls !== lastPoll) {
-			lastPoll = snapshot.polls;
+		if (`${snapshot.polls}@${snapshot.at}` !== lastPoll) {
+			lastPoll = `${snapshot.polls}@${snapshot.at}`;
 			write(json ? JSON.stringify(toJson(snapshot)) : formatPollLine(snapshot));
 		}
 

@@ -1,24 +1,22 @@
+/** Thrown inside jsonErrorOffset with the offset where the text goes wrong. */
+class At {
+	constructor(readonly offset: number) {}
+}
+
 /**
- * Where a JSON text first goes wrong, as an offset. Node 20's JSON.parse messages do not say, and
- * a person fixing a config file wants the line.
+ * Where a JSON text first goes wrong, as an offset (-1: nowhere). Node 20's JSON.parse messages
+ * do not say, and a person fixing a config file wants the line. No recursion: a file nested
+ * thousands of levels deep must not overflow the stack.
  */
 export function jsonErrorOffset(text: string): number {
 	let index = 0;
 	const fail = (): never => {
-		throw index;
+		throw new At(index);
 	};
 
 	const space = () => {
 		while (index < text.length && ' \t\n\r'.includes(text[index]!)) {
 			index++;
-		}
-	};
-
-	const literal = (word: string) => {
-		if (text.startsWith(word, index)) {
-			index += word.length;
-		} else {
-			fail();
 		}
 	};
 
@@ -41,72 +39,24 @@ export function jsonErrorOffset(text: string): number {
 		index++;
 	};
 
-	const value = (): void => {
+	/** A member's key and its colon; the value follows. */
+	const key = () => {
 		space();
-		const char = text[index];
-		if (char === '{') {
-			index++;
-			space();
-			if (text[index] === '}') {
-				index++;
-				return;
-			}
-
-			for (;;) {
-				space();
-				if (text[index] !== '"') {
-					fail();
-				}
-
-				string();
-				space();
-				if (text[index] !== ':') {
-					fail();
-				}
-
-				index++;
-				value();
-				space();
-				if (text[index] === ',') {
-					index++;
-					continue;
-				}
-
-				if (text[index] === '}') {
-					index++;
-					return;
-				}
-
-				fail();
-			}
+		if (text[index] !== '"') {
+			fail();
 		}
 
-		if (char === '[') {
-			index++;
-			space();
-			if (text[index] === ']') {
-				index++;
-				return;
-			}
-
-			for (;;) {
-				value();
-				space();
-				if (text[index] === ',') {
-					index++;
-					continue;
-				}
-
-				if (text[index] === ']') {
-					index++;
-					return;
-				}
-
-				fail();
-			}
+		string();
+		space();
+		if (text[index] !== ':') {
+			fail();
 		}
 
-		if (char === '"') {
+		index++;
+	};
+
+	const scalar = () => {
+		if (text[index] === '"') {
 			string();
 			return;
 		}
@@ -119,7 +69,7 @@ export function jsonErrorOffset(text: string): number {
 
 		for (const word of ['true', 'false', 'null']) {
 			if (text.startsWith(word, index)) {
-				literal(word);
+				index += word.length;
 				return;
 			}
 		}
@@ -127,11 +77,65 @@ export function jsonErrorOffset(text: string): number {
 		fail();
 	};
 
+	/** The open objects and lists around the current position. */
+	const open: Array<'{' | '['> = [];
 	try {
-		value();
-		space();
-		return index < text.length ? index : -1;
-	} catch (offset) {
-		return offset as number;
+		for (;;) {
+			// A value is expected here.
+			space();
+			const char = text[index];
+			let opened = false;
+			if (char === '{' || char === '[') {
+				index++;
+				space();
+				if (text[index] === (char === '{' ? '}' : ']')) {
+					index++;
+				} else {
+					open.push(char);
+					if (char === '{') {
+						key();
+					}
+
+					opened = true;
+				}
+			} else {
+				scalar();
+			}
+
+			if (opened) {
+				continue;
+			}
+
+			// After a value: close what ends here, until a comma asks for the next value.
+			let next = false;
+			while (open.length > 0 && !next) {
+				space();
+				const container = open.at(-1)!;
+				if (text[index] === ',') {
+					index++;
+					if (container === '{') {
+						key();
+					}
+
+					next = true;
+				} else if (text[index] === (container === '{' ? '}' : ']')) {
+					index++;
+					open.pop();
+				} else {
+					fail();
+				}
+			}
+
+			if (!next) {
+				space();
+				return index < text.length ? index : -1;
+			}
+		}
+	} catch (error) {
+		if (error instanceof At) {
+			return error.offset;
+		}
+
+		throw error;
 	}
 }

@@ -5,7 +5,7 @@ import envPaths from 'env-paths';
 import {UsageError} from '../errors.js';
 import {packageRoot} from '../paths.js';
 import {jsonErrorOffset} from './json-position.js';
-import {check, checkRelations, configSpec, type Config} from './schema.js';
+import {checkRelations, checkSchema, configSchema, layerSchema, Problems, type Config} from './schema.js';
 
 export const defaultConfigPath = path.join(packageRoot, 'config', 'default.json');
 
@@ -30,6 +30,8 @@ export function openStore(env: NodeJS.ProcessEnv = process.env): {path: string; 
 				return {};
 			}
 
+			// Checked by us first (line and column on a malformed file), then read through conf, the
+			// store's owner, which never rewrites it here (clearInvalidConfig off).
 			readJsonFile(storePath, 'config store');
 			return new Conf<Json>({projectName: 'envwatch', cwd, configName: 'config', clearInvalidConfig: false, accessPropertiesByDotNotation: false}).store;
 		},
@@ -69,11 +71,18 @@ function lineAndColumn(text: string, offset: number): string {
 	return `${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
-/** Objects merge key by key (so an environment can override one threshold); arrays and values replace. */
+/** Deeper than this, a configuration value is refused before anything recurses into it. */
+export const maxDepth = 32;
+
+/**
+ * Objects merge key by key (so an environment can override one threshold); arrays and values
+ * replace. The result has no prototype, so a key such as `__proto__` or `constructor` is only a key.
+ * Layers are checked for depth first (checkDepth), so the recursion is shallow.
+ */
 export function deepMerge(base: Json, override: Json): Json {
-	const result: Json = {...base};
+	const result: Json = Object.assign(Object.create(null) as Json, base);
 	for (const [key, value] of Object.entries(override)) {
-		const current = result[key];
+		const current = Object.hasOwn(result, key) ? result[key] : undefined;
 		result[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
 	}
 
@@ -82,6 +91,45 @@ export function deepMerge(base: Json, override: Json): Json {
 
 function isObject(value: unknown): value is Json {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Walks a parsed value without recursion: objects and lists nested deeper than maxDepth, and
+ * `__proto__` keys (which JavaScript objects would take for their prototype), are problems.
+ */
+export function checkDepth(value: unknown, problems: Problems, suffix = ''): void {
+	const stack: Array<[unknown, string, number]> = [[value, '', 0]];
+	const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
+	while (stack.length > 0) {
+		const [item, path, depth] = stack.pop()!;
+		if (typeof item !== 'object' || item === null) {
+			continue;
+		}
+
+		if (depth >= maxDepth) {
+			problems.push(`${path}: nested deeper than ${maxDepth} levels — expected a configuration value (at most ${maxDepth} levels of objects and lists)${suffix}`);
+			continue;
+		}
+
+		if (Array.isArray(item)) {
+			for (let index = item.length - 1; index >= 0; index--) {
+				stack.push([item[index], join(path, index), depth + 1]);
+			}
+
+			continue;
+		}
+
+		const keys = Object.keys(item);
+		for (let index = keys.length - 1; index >= 0; index--) {
+			const key = keys[index]!;
+			if (key === '__proto__') {
+				problems.push(`${join(path, key)}: not allowed as a key — expected a configuration key${suffix}`);
+				continue;
+			}
+
+			stack.push([(item as Json)[key], join(path, key), depth + 1]);
+		}
+	}
 }
 
 export type ConfigLayer = {label: string; path?: string; values: Json};
@@ -96,6 +144,9 @@ export type LoadOptions = {
 };
 
 export type LoadedConfig = {config: Config; layers: ConfigLayer[]; storePath: string | undefined};
+
+/** At most this many problems are printed, then how many more there are. */
+export const problemLimit = 20;
 
 /** Builds the effective configuration; every problem in one UsageError (exit 2). */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
@@ -116,19 +167,68 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 		layers.push({label: 'flags', values: options.flags});
 	}
 
-	const merged = layers.reduce<Json>((accumulated, layer) => deepMerge(accumulated, layer.values), {});
-	return {config: validateConfig(merged, layers), layers, storePath};
+	return {config: validateLayers(layers), layers, storePath};
 }
 
-export function validateConfig(value: Json, layers: ConfigLayer[] = []): Config {
-	const problems: string[] = [];
-	check(configSpec, value, '', problems);
-	checkRelations(value as Config, problems);
+function where(layer: ConfigLayer): string {
+	return layer.path ? `(in ${layer.label === 'defaults' ? 'shipped defaults' : layer.label} ${layer.path})` : `(from ${layer.label})`;
+}
 
-	if (problems.length > 0) {
-		const files = layers.filter(layer => layer.label !== 'defaults' && layer.path).map(layer => `${layer.label} ${layer.path}`);
-		throw new UsageError(problems, files.length > 0 ? `configuration read from: ${files.join(', ')}` : undefined);
+function fail(problems: Problems, layers: ConfigLayer[]): never {
+	const files = layers.filter(layer => layer.label !== 'defaults' && layer.path).map(layer => `${layer.label} ${layer.path}`);
+	throw new UsageError(problems.list(), files.length > 0 ? `configuration read from: ${files.join(', ')}` : undefined, problems.total);
+}
+
+/**
+ * Every layer is checked on its own (a bad value in a file is an error even where a later layer
+ * overrides it, so every mode reports the same), then the merged result for what only it can show:
+ * missing keys and rules across keys.
+ */
+export function validateLayers(layers: ConfigLayer[]): Config {
+	const problems = new Problems(problemLimit);
+	for (const layer of layers) {
+		checkDepth(layer.values, problems, ` ${where(layer)}`);
 	}
 
-	return value as Config;
+	if (problems.total > 0) {
+		fail(problems, layers);
+	}
+
+	const layerPaths = new Set<string>();
+	for (const layer of layers) {
+		for (const reported of checkSchema(layerSchema, layer.values, problems, {suffix: where(layer)})) {
+			layerPaths.add(reported);
+		}
+	}
+
+	const merged = layers.reduce<Json>((accumulated, layer) => deepMerge(accumulated, layer.values), Object.create(null) as Json);
+	return finish(merged, problems, layerPaths, () => fail(problems, layers));
+}
+
+/** Checks one complete configuration value (no layers). */
+export function validateConfig(value: Json): Config {
+	const problems = new Problems(problemLimit);
+	checkDepth(value, problems);
+	if (problems.total > 0) {
+		throw new UsageError(problems.list(), undefined, problems.total);
+	}
+
+	return finish(value, problems, new Set(), () => {
+		throw new UsageError(problems.list(), undefined, problems.total);
+	});
+}
+
+function finish(value: Json, problems: Problems, skip: ReadonlySet<string>, onProblems: () => never): Config {
+	checkSchema(configSchema, value, problems, {skip});
+	checkRelations(value, problems);
+	if (problems.total > 0) {
+		onProblems();
+	}
+
+	const config = configSchema.parse(value);
+	delete config.$schema;
+	// Environment and instance-type names are data: `constructor` is a name like any other.
+	config.environments = Object.assign(Object.create(null) as Config['environments'], config.environments);
+	config.prices = Object.assign(Object.create(null) as Config['prices'], config.prices);
+	return config;
 }

@@ -1,261 +1,348 @@
-import type {EnvironmentPolicy, GlobalPolicy} from '../domain/types.js';
-
-/** The effective configuration: shipped defaults < user store < --config file < flags. */
-export type Config = {
-	envTagKey: string;
-	roleTag: {key: string; agent: string; monitor: string};
-	regions: string[];
-	pollIntervalSeconds: number;
-	action: 'stop' | 'terminate';
-	warnRatio: number;
-	minIncreaseUsdPerHour: number;
-	graceSeconds: number;
-	/** stopViolations: stop agents the environment's policy does not allow (rogue or over the cap). */
-	policy: {stopViolations: boolean};
-	costExplorer: {enabled: boolean; refreshMinutes: number};
-	environments: Record<string, EnvironmentPolicy>;
-	global: GlobalPolicy;
-	prices: Record<string, number>;
-	/** Breakers reset themselves after this many minutes; null or absent: never (a person resets them). */
-	breaker?: {resetAfterMinutes: number | null};
-};
+import * as z from 'zod';
+import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
+import {checkNotifyNames, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
 
 /**
- * A tiny declarative schema, so every problem can be reported with its key path, the bad value and
- * what is allowed, all at once. Unknown keys are errors: a typo must not silently disable a guard.
+ * The configuration schema (zod), the single source of the `Config` type and of the published
+ * config/envwatch.schema.json. Every schema carries the text of what it expects, so each problem
+ * reads `key.path: <bad value> — expected <what>`, and all of them are reported at once. Unknown
+ * keys are errors: a typo must not silently disable a guard.
  */
-type Spec =
-	| {kind: 'number'; min?: number; exclusiveMin?: number; max?: number; integer?: boolean}
-	| {kind: 'string'; pattern?: RegExp; patternText?: string}
-	| {kind: 'boolean'}
-	| {kind: 'enum'; values: readonly string[]}
-	| {kind: 'strings'; nonEmpty: boolean; pattern?: RegExp; patternText?: string}
-	| {kind: 'object'; fields: Record<string, {spec: Spec; optional?: boolean}>}
-	| {kind: 'record'; key: RegExp; keyText: string; value: Spec; nonEmpty?: boolean};
 
-const positive: Spec = {kind: 'number', exclusiveMin: 0};
-const nonNegative: Spec = {kind: 'number', min: 0};
-const text: Spec = {kind: 'string', pattern: /\S/, patternText: 'a non-empty string'};
+export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+export const environmentNamePattern = /^(?!global$)[a-z][a-z0-9-]{0,31}$/;
+export const environmentNameText = 'lower-case letters, digits and -, starting with a letter';
+/** The total's row in every view: an environment may not take its name. */
+export const reservedEnvironmentName = 'global';
 
-const environmentSpec: Spec = {
-	kind: 'object',
-	fields: {
-		priority: {spec: {kind: 'number', min: 1, integer: true}},
-		thresholdPct: {spec: positive},
-		windowMinutes: {spec: {kind: 'number', min: 1, max: 1440}},
-		maxHourlyUsd: {spec: positive},
-		agents: {spec: {kind: 'enum', values: ['all', 'limited', 'monitor-only']}},
-		maxAgents: {spec: {kind: 'number', min: 0, integer: true}, optional: true},
-		onBreach: {spec: {kind: 'enum', values: ['stop', 'alert']}},
-		tagValues: {spec: {kind: 'strings', nonEmpty: true, pattern: /\S/, patternText: 'non-empty strings'}},
-		launchTemplate: {
-			optional: true,
-			spec: {
-				kind: 'object',
-				fields: {
-					id: {spec: {kind: 'string', pattern: /^lt-[0-9a-z]+$/, patternText: 'a launch template ID like lt-0abc123'}, optional: true},
-					name: {spec: text, optional: true},
-					version: {spec: {kind: 'string', pattern: /^(\$Default|\$Latest|\d+)$/, patternText: '"$Default", "$Latest" or a version number'}, optional: true},
-					instanceType: {spec: {kind: 'string', pattern: /^[a-z0-9-]+\.[a-z0-9-]+$/, patternText: 'an instance type like t3.large'}, optional: true},
-					count: {spec: {kind: 'number', min: 1, integer: true}, optional: true},
-					region: {spec: {kind: 'string', pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, patternText: 'a region name like us-east-1'}, optional: true},
-				},
-			},
-		},
-	},
-};
+/** Marks an unknown-keys message, followed by the allowed keys (comma-separated). */
+const unknownKeyMarker = '\u0000unknown-keys:';
+/** Marks the message of a secret's check: the value is never quoted in the problem. */
+const secretMarker = '\u0000secret:';
 
-export const configSpec: Spec = {
-	kind: 'object',
-	fields: {
-		envTagKey: {spec: text},
-		roleTag: {spec: {kind: 'object', fields: {key: {spec: text}, agent: {spec: text}, monitor: {spec: text}}}},
-		regions: {spec: {kind: 'strings', nonEmpty: true, pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, patternText: 'region names like us-east-1'}},
-		pollIntervalSeconds: {spec: {kind: 'number', min: 1, max: 86_400}},
-		action: {spec: {kind: 'enum', values: ['stop', 'terminate']}},
-		warnRatio: {spec: {kind: 'number', exclusiveMin: 0, max: 1}},
-		minIncreaseUsdPerHour: {spec: nonNegative},
-		graceSeconds: {spec: {kind: 'number', min: 0, max: 600}},
-		policy: {spec: {kind: 'object', fields: {stopViolations: {spec: {kind: 'boolean'}}}}},
-		costExplorer: {spec: {kind: 'object', fields: {enabled: {spec: {kind: 'boolean'}}, refreshMinutes: {spec: {kind: 'number', min: 1}}}}},
-		environments: {spec: {kind: 'record', key: /^[a-z][a-z0-9-]{0,31}$/, keyText: 'lower-case letters, digits and -, starting with a letter', value: environmentSpec, nonEmpty: true}},
-		global: {
-			spec: {
-				kind: 'object',
-				fields: {
-					thresholdPct: {spec: positive},
-					windowMinutes: {spec: {kind: 'number', min: 1, max: 1440}},
-					maxHourlyUsd: {spec: positive},
-					onBreach: {spec: {kind: 'enum', values: ['emergency-stop', 'alert']}},
-				},
-			},
-		},
-		prices: {spec: {kind: 'record', key: /^[a-z0-9-]+\.[a-z0-9-]+$/, keyText: 'instance types like m5.large', value: nonNegative}},
-	},
-};
+type NumberSpec = {min?: number; exclusiveMin?: number; max?: number; integer?: boolean};
+
+function numberText(spec: NumberSpec): string {
+	const parts = [spec.integer ? 'a whole number' : 'a number'];
+	if (spec.exclusiveMin !== undefined) {
+		parts.push(`greater than ${spec.exclusiveMin}`);
+	}
+
+	if (spec.min !== undefined) {
+		parts.push(spec.max === undefined ? `of at least ${spec.min}` : `from ${spec.min}`);
+	}
+
+	if (spec.max !== undefined) {
+		parts.push(spec.min === undefined ? `of at most ${spec.max}` : `to ${spec.max}`);
+	}
+
+	return parts.join(' ');
+}
+
+function number(spec: NumberSpec, text = numberText(spec)) {
+	const error = {error: text};
+	let schema = z.number(error);
+	if (spec.integer) {
+		schema = schema.int(error);
+	}
+
+	if (spec.exclusiveMin !== undefined) {
+		schema = schema.gt(spec.exclusiveMin, error);
+	}
+
+	if (spec.min !== undefined) {
+		schema = schema.min(spec.min, error);
+	}
+
+	if (spec.max !== undefined) {
+		schema = schema.max(spec.max, error);
+	}
+
+	return schema.describe(text);
+}
+
+function string(pattern: RegExp, text: string) {
+	return z.string({error: text}).regex(pattern, {error: text}).describe(text);
+}
+
+/** A list of strings; a bad item is reported as the whole list. */
+function strings(pattern: RegExp, itemsText: string) {
+	const text = `a non-empty list of ${itemsText}`;
+	return z.array(string(pattern, text), {error: text}).min(1, {error: text}).describe(text);
+}
+
+function choice<const T extends readonly [string, ...string[]]>(values: T) {
+	const text = `one of ${values.map(value => `"${value}"`).join(', ')}`;
+	return z.enum(values, {error: text}).describe(text);
+}
+
+const positive = () => number({exclusiveMin: 0});
+const nonNegative = () => number({min: 0});
+const text = () => string(/\S/, 'a non-empty string');
+const boolean = () => z.boolean({error: 'true or false'}).describe('true or false');
+
+/**
+ * The whole schema. `layer` builds the schema of one layer (a file or the flags): every key is
+ * optional there, since a layer is merged over the ones below it; the effective configuration is
+ * checked with every required key present.
+ */
+function build(layer: boolean) {
+	/** Required in the effective configuration, optional in a layer. */
+	const required = <T extends z.ZodType>(schema: T): T => (layer ? schema.optional() as unknown as T : schema);
+	const object = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, {
+		error: issue => issue.code === 'unrecognized_keys' ? `${unknownKeyMarker}${Object.keys(shape).join(',')}` : 'an object',
+	});
+
+	const environment = object({
+		priority: required(number({min: 1, integer: true})),
+		thresholdPct: required(positive()),
+		windowMinutes: required(number({min: 1, max: 1440})),
+		maxHourlyUsd: required(positive()),
+		agents: required(choice(['all', 'limited', 'monitor-only'])),
+		maxAgents: number({min: 0, integer: true}).optional(),
+		onBreach: required(choice(['stop', 'alert'])),
+		tagValues: required(strings(/\S/, 'non-empty strings')),
+		launchTemplate: object({
+			id: string(/^lt-[0-9a-z]+$/, 'a launch template ID like lt-0abc123').optional(),
+			name: text().optional(),
+			version: string(/^(\$Default|\$Latest|\d+)$/, '"$Default", "$Latest" or a version number').optional(),
+			instanceType: string(/^[a-z0-9-]+\.[a-z0-9-]+$/, 'an instance type like t3.large').optional(),
+			count: number({min: 1, integer: true}).optional(),
+			region: string(regionPattern, 'a region name like us-east-1').optional(),
+		}).optional(),
+	});
+
+	const environmentsText = `an object keyed by ${environmentNameText}`;
+	let environments = z.record(
+		z.string().regex(environmentNamePattern, {error: environmentsText}),
+		environment,
+		{error: environmentsText},
+	).describe(`${environmentsText} (not "${reservedEnvironmentName}")`);
+	if (!layer) {
+		// A layer may leave the environments as they are; the effective configuration needs one.
+		environments = environments.refine(value => Object.keys(value).length > 0, {error: 'at least one entry'});
+	}
+
+	const resetText = 'a number of minutes greater than 0, or null (never)';
+	const pricesText = 'an object keyed by instance types like m5.large';
+	return object({
+		$schema: z.string({error: 'a string (the JSON schema of this file)'}).optional(),
+		envTagKey: required(text()),
+		roleTag: required(object({key: required(text()), agent: required(text()), monitor: required(text())})),
+		regions: required(strings(regionPattern, 'region names like us-east-1')),
+		pollIntervalSeconds: required(number({min: 1, max: 86_400})),
+		action: required(choice(['stop', 'terminate'])),
+		warnRatio: required(number({exclusiveMin: 0, max: 1})),
+		minIncreaseUsdPerHour: required(nonNegative()),
+		graceSeconds: required(number({min: 0, max: 600})),
+		/** stopViolations: stop agents the environment's policy does not allow (rogue or over the cap). */
+		policy: required(object({stopViolations: required(boolean())})),
+		costExplorer: required(object({enabled: required(boolean()), refreshMinutes: required(number({min: 1}))})),
+		/** After how many minutes a tripped breaker resets by itself; null: never (only `envwatch reset`). */
+		breaker: required(object({
+			resetAfterMinutes: required(z.union([number({exclusiveMin: 0}, resetText), z.null({error: resetText})], {error: resetText}).describe(resetText)),
+		})),
+		environments: required(environments),
+		notify: notifySchema(object).optional(),
+		global: required(object({
+			thresholdPct: required(positive()),
+			windowMinutes: required(number({min: 1, max: 1440})),
+			maxHourlyUsd: required(positive()),
+			onBreach: required(choice(['emergency-stop', 'alert'])),
+		})),
+		prices: required(z.record(
+			z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, {error: pricesText}),
+			nonNegative(),
+			{error: pricesText},
+		).describe(pricesText)),
+	});
+}
+
+/**
+ * `notify`: notification targets, each with a `type` and the events it wants. A secret (a webhook
+ * URL, a routing key, a signing secret) is the value or `{"env": "NAME"}`, and a problem with one
+ * never quotes it.
+ */
+function notifySchema(object: <T extends z.ZodRawShape>(shape: T) => z.ZodObject<T, z.core.$strict>) {
+	const secret = (what: string, pattern: RegExp) => {
+		const text = `${what} or {"env": "NAME"} (an environment variable that holds it)`;
+		const error = {error: `${secretMarker}${text}`};
+		return z.union([
+			z.string(error).regex(pattern, error),
+			z.strictObject({env: z.string(error).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, error)}, error),
+		], error).describe(text);
+	};
+
+	const url = () => secret('an http(s) URL', /^https?:\/\/[^\s/]+/);
+	const eventsText = `a non-empty list of: ${notifyEvents.join(', ')}`;
+	const common = {
+		name: string(/^[\w.-]{1,64}$/, '1 to 64 letters, digits, _, . or -').optional(),
+		events: z.array(choice(notifyEvents), {error: eventsText}).min(1, {error: eventsText}).describe(`${eventsText} (default: all but start)`).optional(),
+	};
+	const typesText = `a target with "type" one of ${targetTypes.map(type => `"${type}"`).join(', ')}`;
+	return z.array(z.discriminatedUnion('type', [
+		object({type: z.literal('slack'), url: url(), ...common}),
+		object({type: z.literal('pagerduty'), routingKey: secret('an Events API v2 routing key', /\S/), url: string(/^https?:\/\/\S+$/, 'the Events API v2 URL').optional(), ...common}),
+		object({type: z.literal('sns'), topicArn: string(/^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:envwatch'), region: string(regionPattern, 'a region name like us-east-1 (default: the topic ARN\'s)').optional(), ...common}),
+		object({type: z.literal('webhook'), url: url(), secret: secret('a signing secret', /\S/).optional(), ...common}),
+	], {error: typesText}), {error: 'a list of notification targets'}).describe('notification targets (slack, pagerduty, sns, webhook)');
+}
+
+export const configSchema = build(false);
+/** One layer (a file or the flags): the same checks with every key optional. */
+export const layerSchema = build(true);
+
+/** The effective configuration: shipped defaults < user store < --config file < flags. */
+export type Config = Omit<z.output<typeof configSchema>, '$schema'>;
+
+/** Compile-time: the configuration is what the domain computes over. */
+type Assignable<T extends U, U> = T;
+export type _ConfigChecks = [
+	Assignable<Config['environments'][string], EnvironmentPolicy>,
+	Assignable<Config['global'], GlobalPolicy>,
+	Assignable<Config, PolicyConfig>,
+	Assignable<NonNullable<Config['notify']>[number], NotifyTargetConfig>,
+];
+
+/** The JSON schema of a configuration file (a layer), as published in config/envwatch.schema.json. */
+export function configJsonSchema(): Record<string, unknown> {
+	return {
+		...z.toJSONSchema(layerSchema, {io: 'input'}),
+		title: 'envwatch configuration file',
+		description: 'A layer of envwatch configuration: every key is optional, since a file is merged over the shipped defaults (and the store); unknown keys are errors.',
+	};
+}
 
 export function describeValue(value: unknown): string {
 	if (value === undefined) {
 		return 'missing';
 	}
 
-	const json = JSON.stringify(value);
+	let json: string;
+	try {
+		json = JSON.stringify(value) ?? String(value);
+	} catch {
+		json = Array.isArray(value) ? '[...]' : typeof value === 'object' ? '{...}' : String(value);
+	}
+
 	return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 
-function expectation(spec: Spec): string {
-	switch (spec.kind) {
-		case 'number': {
-			const parts = [spec.integer ? 'a whole number' : 'a number'];
-			if (spec.exclusiveMin !== undefined) {
-				parts.push(`greater than ${spec.exclusiveMin}`);
-			}
+/**
+ * Collects problems: counts every one, keeps the text of the first `limit` (a file with 300,000
+ * bad keys must not take long to report), and knows the key paths already reported.
+ */
+export class Problems {
+	readonly shown: string[] = [];
+	total = 0;
 
-			if (spec.min !== undefined) {
-				parts.push(spec.max === undefined ? `of at least ${spec.min}` : `from ${spec.min}`);
-			}
+	constructor(readonly limit = 20) {}
 
-			if (spec.max !== undefined) {
-				parts.push(spec.min === undefined ? `of at most ${spec.max}` : `to ${spec.max}`);
-			}
+	push(problem: string | (() => string)): void {
+		this.total++;
+		if (this.shown.length < this.limit) {
+			this.shown.push(typeof problem === 'string' ? problem : problem());
+		}
+	}
 
-			return parts.join(' ');
+	/** The problems to print: the first `limit`, then how many more. */
+	list(): string[] {
+		return this.total > this.shown.length ? [...this.shown, `... and ${this.total - this.shown.length} more`] : [...this.shown];
+	}
+}
+
+const joinPath = (path: readonly PropertyKey[]) => path.map(String).join('.');
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+	let value = root;
+	for (const key of path) {
+		if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) {
+			return undefined;
 		}
 
-		case 'string': {
-			return spec.patternText ?? 'a string';
+		value = (value as Record<PropertyKey, unknown>)[key];
+	}
+
+	return value;
+}
+
+/** True when `path` or one of its parents is in `paths`. */
+function reportedAt(paths: ReadonlySet<string>, path: string): boolean {
+	for (let at = path; ; at = at.slice(0, at.lastIndexOf('.'))) {
+		if (paths.has(at)) {
+			return true;
 		}
 
-		case 'boolean': {
-			return 'true or false';
-		}
-
-		case 'enum': {
-			return `one of ${spec.values.map(v => `"${v}"`).join(', ')}`;
-		}
-
-		case 'strings': {
-			return `a${spec.nonEmpty ? ' non-empty' : 'n'} list of ${spec.patternText ?? 'strings'}`;
-		}
-
-		case 'object': {
-			return 'an object';
-		}
-
-		case 'record': {
-			return `an object keyed by ${spec.keyText}`;
+		if (!at.includes('.')) {
+			return false;
 		}
 	}
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Checks `value` against `spec`; pushes one line per problem into `problems`. */
-export function check(spec: Spec, value: unknown, path: string, problems: string[]): void {
-	const bad = () => problems.push(`${path}: ${describeValue(value)} — expected ${expectation(spec)}`);
-	switch (spec.kind) {
-		case 'number': {
-			if (typeof value !== 'number' || !Number.isFinite(value)
-				|| (spec.integer && !Number.isInteger(value))
-				|| (spec.min !== undefined && value < spec.min)
-				|| (spec.exclusiveMin !== undefined && value <= spec.exclusiveMin)
-				|| (spec.max !== undefined && value > spec.max)) {
-				bad();
-			}
-
-			return;
-		}
-
-		case 'string': {
-			if (typeof value !== 'string' || (spec.pattern && !spec.pattern.test(value))) {
-				bad();
-			}
-
-			return;
-		}
-
-		case 'boolean': {
-			if (typeof value !== 'boolean') {
-				bad();
-			}
-
-			return;
-		}
-
-		case 'enum': {
-			if (typeof value !== 'string' || !spec.values.includes(value)) {
-				bad();
-			}
-
-			return;
-		}
-
-		case 'strings': {
-			if (!Array.isArray(value) || (spec.nonEmpty && value.length === 0)
-				|| value.some(item => typeof item !== 'string' || (spec.pattern && !spec.pattern.test(item)))) {
-				bad();
-			}
-
-			return;
-		}
-
-		case 'object': {
-			if (!isPlainObject(value)) {
-				bad();
-				return;
-			}
-
-			for (const [key, field] of Object.entries(spec.fields)) {
-				if (value[key] === undefined) {
-					if (!field.optional) {
-						problems.push(`${path ? `${path}.` : ''}${key}: missing — expected ${expectation(field.spec)}`);
-					}
-
-					continue;
-				}
-
-				check(field.spec, value[key], path ? `${path}.${key}` : key, problems);
-			}
-
-			for (const key of Object.keys(value)) {
-				if (!(key in spec.fields)) {
-					const known = Object.keys(spec.fields);
-					const near = closest(key, known);
-					problems.push(`${path ? `${path}.` : ''}${key}: unknown key — ${near ? `did you mean "${near}"? ` : ''}allowed: ${known.join(', ')}`);
-				}
-			}
-
-			return;
-		}
-
-		case 'record': {
-			if (!isPlainObject(value)) {
-				bad();
-				return;
-			}
-
-			if (spec.nonEmpty && Object.keys(value).length === 0) {
-				problems.push(`${path}: {} — expected at least one entry`);
-			}
-
-			for (const [key, item] of Object.entries(value)) {
-				if (!spec.key.test(key)) {
-					problems.push(`${path}.${key}: bad name — expected ${spec.keyText}`);
-					continue;
-				}
-
-				check(spec.value, item, `${path}.${key}`, problems);
-			}
-		}
+/**
+ * Checks `value` against `schema`; adds one line per problem (`suffix` after each, e.g. the file it
+ * is in), skipping key paths in `skip` (already reported for a layer). Returns the key paths reported.
+ */
+export function checkSchema(schema: z.ZodType, value: unknown, problems: Problems, options: {suffix?: string; skip?: ReadonlySet<string>} = {}): Set<string> {
+	const reported = new Set<string>();
+	const result = schema.safeParse(value);
+	if (result.success) {
+		return reported;
 	}
+
+	const suffix = options.suffix ? ` ${options.suffix}` : '';
+	const add = (path: string, line: () => string) => {
+		if (reported.has(path) || (options.skip && reportedAt(options.skip, path))) {
+			return;
+		}
+
+		reported.add(path);
+		problems.push(() => `${line()}${suffix}`);
+	};
+
+	for (const issue of result.error.issues) {
+		if (issue.code === 'unrecognized_keys') {
+			const known = issue.message.startsWith(unknownKeyMarker) ? issue.message.slice(unknownKeyMarker.length).split(',') : [];
+			const allowed = known.filter(key => key !== '$schema');
+			const parent = joinPath(issue.path);
+			for (const key of issue.keys) {
+				add(parent ? `${parent}.${key}` : key, () => {
+					const near = closest(key, allowed);
+					return `${parent ? `${parent}.` : ''}${key}: unknown key — ${near ? `did you mean "${near}"? ` : ''}allowed: ${allowed.join(', ')}`;
+				});
+			}
+
+			continue;
+		}
+
+		if (issue.code === 'invalid_key') {
+			const path = joinPath(issue.path);
+			const name = String(issue.path.at(-1));
+			add(path, () => name === reservedEnvironmentName && issue.path.length === 2 && issue.path[0] === 'environments'
+				? `${path}: reserved name — "${reservedEnvironmentName}" is the total's row; expected another environment name`
+				: `${path}: bad name — expected ${issue.issues[0]?.message ?? issue.message}`.replace('expected an object keyed by ', 'expected '));
+			continue;
+		}
+
+		// A bad item of a list is reported as the whole list.
+		const at = typeof issue.path.at(-1) === 'number' ? issue.path.slice(0, -1) : issue.path;
+		const path = joinPath(at);
+		add(path, () => issue.message.startsWith(secretMarker)
+			? `${path}: not valid (value not shown: it is a secret) — expected ${issue.message.slice(secretMarker.length)}`
+			: `${path}: ${describeValue(valueAt(value, at))} — expected ${issue.message}`);
+	}
+
+	return reported;
 }
 
 /** The known word nearest to `word` by edit distance, when it is close enough to be a typo. */
 export function closest(word: string, known: readonly string[]): string | undefined {
 	let best: string | undefined;
 	let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+	if (word.length > 64) {
+		return undefined;
+	}
+
 	for (const candidate of known) {
 		const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
 		if (distance < bestDistance) {
@@ -281,20 +368,30 @@ function editDistance(a: string, b: string): number {
 	return previous[b.length]!;
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const own = (value: Record<string, unknown>, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
+
 /**
  * Rules that span several keys. They run alongside the per-key checks (every problem in one
  * message), so they only look at the parts that are well-formed.
  */
-export function checkRelations(config: Config, problems: string[]): void {
+export function checkRelations(config: unknown, problems: {push(problem: string): void}): void {
+	if (!isPlainObject(config)) {
+		return;
+	}
+
 	const owners = new Map<string, string>();
 	const priorities = new Map<number, string>();
-	const roleTag: unknown = (config as {roleTag?: unknown}).roleTag;
-	if (isPlainObject(roleTag) && typeof roleTag['agent'] === 'string' && roleTag['agent'] === roleTag['monitor']) {
+	const roleTag = own(config, 'roleTag');
+	if (isPlainObject(roleTag) && typeof own(roleTag, 'agent') === 'string' && own(roleTag, 'agent') === own(roleTag, 'monitor')) {
 		problems.push(`roleTag.monitor: ${JSON.stringify(roleTag['monitor'])} is also the agent value — expected a role value of its own, so monitors are never taken for agents`);
 	}
 
 	// A region listed twice would be listed, and its instances counted, twice.
-	const regions: unknown = (config as {regions?: unknown}).regions;
+	const regions = own(config, 'regions');
 	if (Array.isArray(regions)) {
 		const seen = new Set<unknown>();
 		for (const region of regions) {
@@ -306,19 +403,20 @@ export function checkRelations(config: Config, problems: string[]): void {
 		}
 	}
 
-	const environments: unknown = (config as {environments?: unknown}).environments;
+	checkNotifyNames(own(config, 'notify'), problems);
+	const environments = own(config, 'environments');
 	if (!isPlainObject(environments)) {
 		return;
 	}
 
-	for (const [name, environment] of Object.entries(environments as Record<string, Partial<EnvironmentPolicy>>)) {
+	for (const [name, environment] of Object.entries(environments) as Array<[string, Partial<EnvironmentPolicy>]>) {
 		if (!isPlainObject(environment)) {
 			continue;
 		}
 
 		const template = environment.launchTemplate;
 		if (isPlainObject(template) && (template.id === undefined) === (template.name === undefined)) {
-			problems.push(`environments.${name}.launchTemplate: ${JSON.stringify(template)} — expected exactly one of "id" or "name"`);
+			problems.push(`environments.${name}.launchTemplate: ${describeValue(template)} — expected exactly one of "id" or "name"`);
 		}
 
 		if (environment.agents === 'limited' && environment.maxAgents === undefined) {
@@ -328,7 +426,7 @@ export function checkRelations(config: Config, problems: string[]): void {
 		const tagValues = Array.isArray(environment.tagValues) ? environment.tagValues.filter(value => typeof value === 'string') : [];
 		for (const value of tagValues) {
 			const owner = owners.get(value.toLowerCase());
-			if (owner && owner !== name) {
+			if (owner !== undefined && owner !== name) {
 				problems.push(`environments.${name}.tagValues: "${value}" is also a tag value of ${owner} — expected each tag value in one environment only`);
 			}
 
@@ -340,7 +438,7 @@ export function checkRelations(config: Config, problems: string[]): void {
 		}
 
 		const other = priorities.get(environment.priority);
-		if (other) {
+		if (other !== undefined) {
 			problems.push(`environments.${name}.priority: ${environment.priority} is also the priority of ${other} — expected distinct priorities (the cascade stops the lowest first)`);
 		}
 

@@ -1,4 +1,4 @@
-import {BILLED_STATES, type EnvironmentPolicy, type Instance, type RawInstance, type Role, type Spend} from './types.js';
+import {BILLED_STATES, type EnvironmentPolicy, type Instance, type InstanceRow, type RawInstance, type Role, type Spend} from './types.js';
 
 /**
  * An instance's tag value, or undefined: tag keys come from the outside (the instance, the config),
@@ -60,12 +60,17 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 	const unknownValues = new Set<string>();
 	const unpricedTypes = new Map<Spend, Set<string>>();
 	for (const instance of raw) {
+		const tagValue = tagOf(instance.tags, tags.envTagKey);
+		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
+		if (name !== undefined) {
+			const rows = byEnvironment.get(name)!.instances ??= [];
+			rows.push(instanceRow(instance, tags, prices));
+		}
+
 		if (!billed.has(instance.state)) {
 			continue;
 		}
 
-		const tagValue = tagOf(instance.tags, tags.envTagKey);
-		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
 		let spend: Spend;
 		if (name === undefined) {
 			if (tagValue === undefined) {
@@ -109,4 +114,24 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 
 	unknown.tagValues = [...unknownValues].sort();
 	return {byEnvironment, unknown};
+}
+
+/** The detail view's row for one instance. */
+export function instanceRow(instance: RawInstance, tags: TagConfig, prices: Readonly<Record<string, number>>): InstanceRow {
+	const roleValue = tagOf(instance.tags, tags.roleTag.key);
+	const role: Role = roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other';
+	const price = Object.hasOwn(prices, instance.type) ? prices[instance.type] : undefined;
+	return {
+		id: instance.id,
+		name: tagOf(instance.tags, 'Name') ?? null,
+		type: instance.type,
+		region: instance.region,
+		zone: instance.availabilityZone ?? null,
+		lifecycle: instance.lifecycle ?? null,
+		state: instance.state,
+		launchedAt: instance.launchedAt ?? null,
+		launchedBy: tagOf(instance.tags, 'envwatch:launched-by') ?? null,
+		role,
+		usdPerHour: billed.has(instance.state) ? price ?? null : 0,
+	};
 }

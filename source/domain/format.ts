@@ -7,8 +7,26 @@ export function money(usd: number): string {
 	return `$${usd.toFixed(2)}`;
 }
 
+/**
+ * Two amounts that differ, with enough digits to see that they do: `$0.150` and `$0.155` rather
+ * than `$0.15 -> $0.15` for a +3.5% change. Equal amounts print alike, as `money` would.
+ */
+export function moneyPair(from: number, to: number): [string, string] {
+	const levels = [money, (usd: number) => `$${usd.toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2})}`, (usd: number) => `$${usd.toFixed(3)}`, (usd: number) => `$${usd.toFixed(4)}`];
+	for (const level of levels) {
+		const pair: [string, string] = [level(from), level(to)];
+		if (pair[0] !== pair[1] || from === to) {
+			return pair;
+		}
+	}
+
+	return [money(from), money(to)];
+}
+
 export function pct(value: number): string {
-	return `${value.toFixed(Math.abs(value) >= 10 ? 0 : 1)}%`;
+	const text = value.toFixed(Math.abs(value) >= 10 ? 0 : 1);
+	// A tiny decrease rounds to zero: `0.0%`, never `-0.0%`.
+	return `${/^-0(?:\.0+)?$/.test(text) ? text.slice(1) : text}%`;
 }
 
 export function signedPct(value: number): string {

@@ -1,5 +1,5 @@
 import {findViolation} from './agents.js';
-import {money, pct} from './format.js';
+import {money, moneyPair, pct} from './format.js';
 import type {Assessment, Decision, EnvironmentPolicy, EnvironmentStatus, GlobalPolicy, GlobalStatus, Level, Spend, WindowStats} from './types.js';
 
 export type Limits = {thresholdPct: number; windowMinutes: number; maxHourlyUsd: number};
@@ -33,7 +33,9 @@ export function assess(currentUsd: number, window: Pick<WindowStats, 'baselineUs
 		}
 
 		if (byIncrease !== 'ok') {
-			reasons.push(`+${pct(increasePct)} ${byIncrease === 'breach' ? '>' : 'near'} ${pct(limits.thresholdPct)} over ${limits.windowMinutes}m (${money(baselineUsd ?? 0)} -> ${money(currentUsd)}/h)`);
+			// Enough digits to see the change: a +3.5% rise on $0.15/h is $0.150 -> $0.155/h, not $0.15 -> $0.15/h.
+			const [from, to] = moneyPair(baselineUsd ?? 0, currentUsd);
+			reasons.push(`+${pct(increasePct)} ${byIncrease === 'breach' ? '>' : 'near'} ${pct(limits.thresholdPct)} over ${limits.windowMinutes}m (${from} -> ${to}/h)`);
 		}
 	}
 
@@ -105,7 +107,7 @@ function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
 }
 
 /**
- * One evaluation of the graduated response (DESIGN.md):
+ * One evaluation of the graduated response (docs/design.md):
  * 1. breaching environments that stop and run agents: one is stopped; with several, only the
  *    lowest priority now (cascade), the rest re-measured next poll. Alert-only ones are alerted on.
  * 2. the global total projected after those stops: still over its limit means emergency, every

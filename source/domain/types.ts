@@ -7,7 +7,7 @@
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
-/** States that cost money by the hour: pending or running. */
+/** States that cost money by the hour (pending or running: docs/design.md). */
 export const BILLED_STATES: readonly InstanceState[] = ['pending', 'running'];
 
 /** An EC2 instance as a provider reports it: nothing interpreted yet. */
@@ -98,6 +98,30 @@ export type Spend = {
 	unpricedTypes: string[];
 	/** Agent instance IDs in pending or running, by region. */
 	agentIds: Array<{id: string; region: string; type: string; launchedAt?: number}>;
+	/** Every listed instance of the environment, billed or not (the dashboard's detail view). */
+	instances?: InstanceRow[];
+};
+
+/**
+ * One instance as the dashboard's detail view lists it: plain strings and numbers only, so a
+ * snapshot of 10,000 instances stays small. null: not known (never guessed).
+ */
+export type InstanceRow = {
+	id: string;
+	/** The `Name` tag. */
+	name: string | null;
+	type: string;
+	region: string;
+	zone: string | null;
+	/** `spot`, `on-demand`, ... as the provider names it. */
+	lifecycle: string | null;
+	state: InstanceState;
+	launchedAt: number | null;
+	/** The `envwatch:launched-by` tag. */
+	launchedBy: string | null;
+	role: Role;
+	/** What it costs now: 0 when not billed (stopped), null when billed at a price not known. */
+	usdPerHour: number | null;
 };
 
 export type Sample = {at: number; usd: number};
@@ -164,6 +188,10 @@ export type EnvironmentView = {
 	billed?: {todayUsd: number; monthToDateUsd: number} | null;
 	/** An agent policy violation (a rogue agent in a monitor-only environment, agents over the cap). */
 	violation: string | null;
+	/** The environment's listed instances (the detail and by-region views); absent for the global row. */
+	instances?: InstanceRow[];
+	/** Set instead of `instances` where the list was too long to send (an attached dashboard): how many. */
+	instancesWithheld?: number;
 	/** Running agent instance IDs (for a confirmation's blast radius). */
 	agentIds?: string[];
 	/** What the running agents cost: the $/h a stop saves. */

@@ -2,7 +2,7 @@
  * Pure object -> text for each cell of the dashboard, tested field by field. No React, no Ink:
  * the components only place these strings and colour them.
  */
-import {money, pct} from '../domain/format.js';
+import {money, moneyPair, pct} from '../domain/format.js';
 import type {EnvironmentView} from '../domain/types.js';
 import type {Colour, Glyphs} from './theme.js';
 
@@ -42,34 +42,70 @@ export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUs
 	return {text: `${money(view.hourlyUsd)}${view.unpriced > 0 ? '+' : ''}/${compactMoney(view.maxHourlyUsd)}`, colour};
 }
 
-/** Agents running / allowed: `4/∞`, `2/2`, `0/mon`. */
-export function agentsCell(agents: EnvironmentView['agents'], glyphs: Glyphs, global = false): {text: string; over: boolean} {
+/**
+ * Agents running / allowed: `4/∞`, `2/2`, `0/mon`. `known` false (no fresh data: the view is
+ * stale, or no poll has returned yet): `?/∞`, never a count that may be wrong.
+ */
+export function agentsCell(agents: EnvironmentView['agents'], glyphs: Glyphs, global = false, known = true): {text: string; over: boolean} {
+	const running = known ? String(agents.running) : '?';
 	if (global) {
-		return {text: String(agents.running), over: false};
+		return {text: running, over: false};
 	}
 
 	if (agents.allowed === 'all') {
-		return {text: `${agents.running}/${glyphs.infinity}`, over: false};
+		return {text: `${running}/${glyphs.infinity}`, over: false};
 	}
 
 	if (agents.allowed === 'monitor-only') {
-		return {text: `${agents.running}/mon`, over: agents.running > 0};
+		return {text: `${running}/mon`, over: known && agents.running > 0};
 	}
 
-	return {text: `${agents.running}/${agents.allowed}`, over: agents.running > agents.allowed};
+	return {text: `${running}/${agents.allowed}`, over: known && agents.running > agents.allowed};
 }
 
-/** The window's spend as a sparkline of at most `width` glyphs (the newest samples). */
-export function sparkline(values: readonly number[], glyphs: Glyphs, width: number): string {
+/** Whether a view's agent count is current: a poll returned data and this view is not stale. */
+export function agentsKnown(view: Pick<EnvironmentView, 'stale'>, lastSuccessAt: number | null): boolean {
+	return lastSuccessAt !== null && !view.stale;
+}
+
+/**
+ * The window's spend as a sparkline of at most `width` glyphs (the newest samples). Its height
+ * spans the samples' min to max, but never less than `minSpan`: given the increase that would
+ * breach, a 0.5% wobble stays low instead of filling the height like a spike.
+ */
+export function sparkline(values: readonly number[], glyphs: Glyphs, width: number, minSpan = 0): string {
 	if (width <= 0 || values.length === 0) {
 		return '';
 	}
 
 	const recent = values.slice(-width);
 	const min = Math.min(...recent);
-	const max = Math.max(...recent);
+	const span = Math.max(Math.max(...recent) - min, minSpan);
 	const top = glyphs.spark.length - 1;
-	return recent.map(value => glyphs.spark[max === min ? 0 : Math.round(((value - min) / (max - min)) * top)]).join('');
+	return recent.map(value => glyphs.spark[span <= 0 ? 0 : Math.min(top, Math.round(((value - min) / span) * top))]).join('');
+}
+
+/**
+ * The TREND cell: the sparkline on the threshold's scale (a breach-sized rise fills it), then its
+ * range (`$2.31–$2.34`) when the column has room for both.
+ */
+export function trendCell(view: Pick<EnvironmentView, 'trend' | 'thresholdPct' | 'baselineUsd'>, glyphs: Glyphs, width: number): string {
+	const samples = view.trend;
+	if (samples.length === 0 || width <= 0) {
+		return '';
+	}
+
+	const low = Math.min(...samples);
+	const high = Math.max(...samples);
+	const minSpan = Math.max(0, (view.baselineUsd ?? low) * view.thresholdPct / 100);
+	const [from, to] = moneyPair(low, high);
+	const range = low === high ? from : `${from}${glyphs.dash}${to}`;
+	const drawn = Math.min(samples.length, width);
+	if (drawn + 1 + [...range].length <= width) {
+		return `${sparkline(samples, glyphs, drawn, minSpan)} ${range}`;
+	}
+
+	return sparkline(samples, glyphs, width, minSpan);
 }
 
 /** `3s`, `2m`, `1h5m` since a time, or `never`. */
@@ -109,6 +145,42 @@ export function fit(text: string, width: number, ellipsis = '…'): string {
 
 	const chars = [...text];
 	return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + ellipsis;
+}
+
+/**
+ * Word-wraps `text` to `width` columns; continuation lines start with `indent` spaces. A word
+ * longer than a line is cut across lines, so nothing is lost.
+ */
+export function wrap(text: string, width: number, indent = 0): string[] {
+	if (width <= indent + 1) {
+		return [fit(text, width)];
+	}
+
+	// Leading spaces are the first line's own indent: kept, not taken for empty words.
+	const lead = /^ */.exec(text)![0];
+	const lines: string[] = [];
+	let line = lead;
+	const room = () => width - (lines.length > 0 ? indent : 0);
+	for (const word of text.slice(lead.length).split(' ')) {
+		let rest = word;
+		while ([...line].length + (line.trim() ? 1 : 0) + [...rest].length > room()) {
+			if (line.trim()) {
+				lines.push(line);
+				line = '';
+				continue;
+			}
+
+			const chars = [...rest];
+			const cut = room();
+			lines.push(chars.slice(0, cut).join(''));
+			rest = chars.slice(cut).join('');
+		}
+
+		line = line.trim() ? `${line} ${rest}` : line + rest;
+	}
+
+	lines.push(line);
+	return lines.map((text, index) => (index > 0 ? ' '.repeat(indent) + text : text));
 }
 
 export function pad(text: string, width: number, align: 'left' | 'right' = 'left', ellipsis = '…'): string {

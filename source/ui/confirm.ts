@@ -4,10 +4,12 @@
  * to type instead (`stop all`, or a monitor-only environment's name); a wrong word clears the
  * input and says so. Pure: `reduceConfirm` is the whole key handling.
  */
+import {checkAgents, noLaunchTemplate} from '../domain/agents.js';
 import {money} from '../domain/format.js';
 import type {EnvironmentView} from '../domain/types.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {Command} from '../engine/monitor.js';
+import {age, clockTime} from './cells.js';
 import type {KeyState} from './keymap.js';
 
 export type ConfirmRequest = {
@@ -42,12 +44,37 @@ function agentsWord(count: number): string {
 	return `${count} agent${count === 1 ? '' : 's'}`;
 }
 
-function radius(views: readonly EnvironmentView[]): string[] {
-	const count = views.reduce((sum, view) => sum + view.agents.running, 0);
-	const ids = views.flatMap(view => view.agentIds ?? []);
-	const saves = views.reduce((sum, view) => sum + (view.agentHourlyUsd ?? 0), 0);
+/** Why a view's agents are unknown (stale, or no poll has returned yet), or undefined when known. */
+export function unknownWhy(view: Pick<EnvironmentView, 'stale'>, snapshot: Pick<Snapshot, 'lastSuccessAt'>, now: number): string | undefined {
+	if (snapshot.lastSuccessAt === null) {
+		return 'no poll has returned data yet';
+	}
+
+	return view.stale ? `last poll failed; last good data ${age(now, snapshot.lastSuccessAt)} ago` : undefined;
+}
+
+/**
+ * The blast radius. Views whose data is stale are never counted as 0 agents: they are named as
+ * unknown, with why, and the stop lists their instances afresh right before the call.
+ */
+function radius(views: readonly EnvironmentView[], snapshot: Snapshot, now: number): string[] {
+	const known = views.filter(view => unknownWhy(view, snapshot, now) === undefined);
+	const unknown = views.filter(view => unknownWhy(view, snapshot, now) !== undefined);
+	const count = known.reduce((sum, view) => sum + view.agents.running, 0);
+	const ids = known.flatMap(view => view.agentIds ?? []);
+	const saves = known.reduce((sum, view) => sum + (view.agentHourlyUsd ?? 0), 0);
+	const lines = [`environment${views.length === 1 ? '' : 's'}: ${views.map(view => view.name).join(', ') || 'none'}`];
+	if (unknown.length > 0) {
+		lines.push(
+			`agents: unknown${views.length > 1 ? ` in ${unknown.map(view => view.name).join(', ')}` : ''} (${unknownWhy(unknown[0]!, snapshot, now)!})${known.length > 0 ? `; ${agentsWord(count)} running in ${known.map(view => view.name).join(', ')}` : ''}`,
+			`instances: ${ids.length > 0 ? `${idsLine(ids).slice('instances: '.length)}; ` : ''}the unknown are listed afresh right before the stop`,
+			'saves: unknown until a poll succeeds',
+		);
+		return lines;
+	}
+
 	return [
-		`environment${views.length === 1 ? '' : 's'}: ${views.map(view => view.name).join(', ') || 'none'}`,
+		...lines,
 		`${agentsWord(count)} running`,
 		idsLine(ids),
 		`saves ${money(saves)}/h of ${money(views.reduce((sum, view) => sum + view.hourlyUsd, 0))}/h`,
@@ -68,11 +95,14 @@ export type ConfirmSource = {
 	selected: string | undefined;
 	/** `Monitor.cascadeTarget()`. */
 	cascadeTarget: string | undefined;
+	/** The clock, for the age of the last good data. @default snapshot.at */
+	now?: number;
 };
 
 /** The request for a dangerous command, or a reason it cannot be asked (flashed instead). */
-export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start', source: ConfirmSource): ConfirmRequest | {refused: string} {
+export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset', source: ConfirmSource): ConfirmRequest | {refused: string} {
 	const {snapshot} = source;
+	const now = source.now ?? snapshot.at;
 	const byName = (name: string) => snapshot.environments.find(view => view.name === name);
 	const verb = snapshot.mode.action === 'terminate' ? 'Terminate' : 'Stop';
 	switch (kind) {
@@ -82,11 +112,13 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				return {refused: 'no environment selected'};
 			}
 
-			const monitorOnly = view.agents.allowed === 'monitor-only';
+			// Monitor only (onBreach: alert): the engine stops it only with the name typed, which it is
+			// by the time this command is sent.
+			const monitorOnly = view.policy.onBreach === 'alert';
 			return {
-				command: {kind: 'stop', environment: view.name},
+				command: {kind: 'stop', environment: view.name, ...(monitorOnly ? {confirm: view.name} : {})},
 				title: `${verb} ${view.name}'s agents?`,
-				details: [...radius([view]), ...(monitorOnly ? [`${view.name} is monitor-only: envwatch never stops it on its own`] : []), ...modeNote(snapshot)],
+				details: [...radius([view], snapshot, now), ...(monitorOnly ? [`${view.name} is monitor-only: envwatch never stops it on its own`] : []), ...modeNote(snapshot)],
 				...(monitorOnly ? {typed: view.name} : {}),
 				input: '',
 				danger: true,
@@ -103,7 +135,7 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				// The confirmed target: if the cascade would pick another by the time y is pressed, it refuses.
 				command: {kind: 'cascade', environment: source.cascadeTarget},
 				title: `Cascade step: ${verb.toLowerCase()} ${source.cascadeTarget}, the lowest-priority environment running agents?`,
-				details: [...radius(view ? [view] : []), ...modeNote(snapshot)],
+				details: [...radius(view ? [view] : [], snapshot, now), ...modeNote(snapshot)],
 				input: '',
 				danger: true,
 			};
@@ -112,8 +144,8 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 		case 'emergency': {
 			return {
 				command: {kind: 'emergency'},
-				title: `EMERGENCY: ${verb.toLowerCase()} every agent in every monitored environment?`,
-				details: [...radius(snapshot.environments.filter(view => view.agents.running > 0)), ...modeNote(snapshot)],
+				title: `EMERGENCY: ${verb.toLowerCase()} every agent outside monitor-only environments?`,
+				details: [...radius(snapshot.environments.filter(view => view.policy.onBreach === 'stop' && (view.agents.running > 0 || unknownWhy(view, snapshot, now) !== undefined)), snapshot, now), ...modeNote(snapshot)],
 				typed: 'stop all',
 				input: '',
 				danger: true,
@@ -131,13 +163,20 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 			}
 
 			if (!view.launch) {
-				return {refused: `${view.name} has no launch template (environments.${view.name}.launchTemplate)`};
+				return {refused: noLaunchTemplate(view.name)};
+			}
+
+			const unknown = unknownWhy(view, snapshot, now);
+			if (unknown) {
+				return {refused: `${view.name}: agents unknown (${unknown}): no start until a poll counts them`};
 			}
 
 			const {count, instanceType, usdPerHourEach} = view.launch;
 			const cap = typeof view.agents.allowed === 'number' ? view.agents.allowed : undefined;
-			if (cap !== undefined && view.agents.running + count > cap) {
-				return {refused: `${view.name} allows at most ${cap} agents: ${view.agents.running} running + ${count} = ${view.agents.running + count}`};
+			// The engine's own start check on the snapshot's figures (the engine checks again, counting afresh).
+			const check = checkAgents(view.name, {agents: view.policy.agents === 'global' ? 'all' : view.policy.agents, maxAgents: cap}, view.agents.running, count);
+			if (!check.ok) {
+				return {refused: check.reason};
 			}
 
 			return {
@@ -154,10 +193,32 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 			};
 		}
 
+		case 'reset': {
+			const view = source.selected === undefined ? undefined : byName(source.selected);
+			if (!view?.breaker) {
+				return {refused: `${view?.name ?? 'no environment selected'}: no tripped breaker to reset`};
+			}
+
+			return {
+				command: {kind: 'reset', environment: view.name},
+				title: `Reset ${view.name}'s breaker?`,
+				details: [
+					`agents may run in ${view.name} again: no longer stopped as re-spawns (its limits still apply; its window restarts)`,
+					`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
+					...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
+					...modeNote(snapshot),
+				],
+				input: '',
+				danger: false,
+			};
+		}
+
 		case 'undo': {
 			const last = snapshot.lastStop;
 			if (!last) {
-				return {refused: 'nothing to undo: envwatch has not stopped anything'};
+				// After an undo there is nothing left to undo, but envwatch did stop something: say what happened.
+				const undone = snapshot.events.find(entry => entry.type === 'action' && entry.kind === 'undo' && entry.outcome === 'executed');
+				return {refused: undone ? `nothing to undo: the last stop was undone at ${clockTime(undone.at)}` : 'nothing to undo: envwatch has not stopped anything'};
 			}
 
 			return {

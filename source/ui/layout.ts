@@ -13,6 +13,8 @@ export type ColumnWidths = {
 	selector: number;
 	name: number;
 	status: number;
+	/** 4 (`HELD`, a tripped breaker) when some environment's breaker is tripped, else 0. */
+	held: number;
 	spend: number;
 	agents: number;
 	/** 0 when the bar is dropped. */
@@ -28,13 +30,19 @@ export type LayoutInput = {
 	rows: number;
 	environments: number;
 	/** Widest content of each measured column (header words included by the caller). */
-	widest: {name: number; spend: number; agents: number; figures: number};
+	widest: {name: number; spend: number; agents: number; figures: number; held?: boolean};
 	/** Lines the billed block wants at this width (0 when there is nothing to say). */
 	billedLines: number;
-	/** Lines of an open confirmation or help panel (replaces the events pane). */
-	panelLines: number;
+	/**
+	 * An open confirmation or help panel (replaces the events pane): `min` lines it cannot do
+	 * without (a confirmation's title, blast radius and prompt), `want` with its title rule.
+	 * 0 / absent: no panel.
+	 */
+	panelLines: number | {min: number; want: number};
 	/** Key bar lines at this width. */
 	keyBarLines: number;
+	/** The selected environment's index: its row is the last of the table to give way. @default 0 */
+	selected?: number;
 };
 
 export type Layout =
@@ -45,8 +53,18 @@ export type Layout =
 		showBilled: boolean;
 		/** The dim rule that sets the global row apart. */
 		showRule: boolean;
+		/** The column heads. */
+		showHeads: boolean;
+		/** Indices of the environment rows drawn (all of them unless a panel needs their rows). */
+		rows: number[];
+		showGlobal: boolean;
+		showStatus: boolean;
 		/** Lines for the panel or the events pane (its title included). */
 		bodyLines: number;
+		/** An open panel's minimum fits (else a confirmation must not be asked). */
+		panelFits: boolean;
+		/** Rows a panel needs at least: the terminal height at which it fits. */
+		panelNeedsRows: number;
 		/** Total lines the frame will have: always < rows. */
 		height: number;
 	};
@@ -55,8 +73,17 @@ const gaugeBar = 10;
 const gap = 1;
 
 export function columnWidths(columns: number, widest: LayoutInput['widest']): ColumnWidths {
-	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
-	const fixed = base.selector + base.name + gap + base.status + gap + base.spend + gap + base.agents;
+	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, held: widest.held ? 4 : 0, spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
+	let fixed = base.selector + base.name + gap + base.status + (base.held > 0 ? gap + base.held : 0) + gap + base.spend + gap + base.agents;
+	// Too narrow for the fixed columns (long names, HELD): the name gives way (cut with …), so the
+	// status, spend and agents still fit.
+	const over = fixed - (columns - 1);
+	if (over > 0) {
+		const name = Math.max(4, base.name - over);
+		fixed -= base.name - name;
+		base.name = name;
+	}
+
 	const figures = Math.max(widest.figures, 8);
 	let room = columns - fixed - 1;
 	const widths: ColumnWidths = {...base, bar: 0, figures: 0, trend: 0};
@@ -67,9 +94,10 @@ export function columnWidths(columns: number, widest: LayoutInput['widest']): Co
 		if (room >= gap + gaugeBar) {
 			widths.bar = gaugeBar;
 			room -= gap + gaugeBar;
-			// The trend only at full width (80 columns and more).
+			// The trend only at full width (80 columns and more); it takes the rest, so the table
+			// spans the terminal as the rules and the events do.
 			if (columns >= 80 && room >= gap + 6) {
-				widths.trend = Math.min(room - gap, 30);
+				widths.trend = room - gap;
 			}
 		}
 	}
@@ -78,7 +106,7 @@ export function columnWidths(columns: number, widest: LayoutInput['widest']): Co
 }
 
 export function tableWidth(widths: ColumnWidths): number {
-	const optional = [widths.bar, widths.figures, widths.trend].filter(width => width > 0);
+	const optional = [widths.held, widths.bar, widths.figures, widths.trend].filter(width => width > 0);
 	return widths.selector + widths.name + gap + widths.status + gap + widths.spend + gap + widths.agents + optional.reduce((sum, width) => sum + gap + width, 0);
 }
 
@@ -89,18 +117,61 @@ export function plan(input: LayoutInput): Layout {
 		return {tooSmall: true, need: {columns: minColumns, rows: required + 2}};
 	}
 
+	const widths = columnWidths(input.columns, input.widest);
 	const budget = input.rows - 1;
-	let used = required;
-	const showRule = used + 1 <= budget;
-	if (showRule) {
-		used++;
+	const all = Array.from({length: input.environments}, (_, index) => index);
+	const panel = typeof input.panelLines === 'number' ? (input.panelLines > 0 ? {min: input.panelLines, want: input.panelLines} : undefined) : input.panelLines;
+	if (!panel) {
+		let used = required;
+		const showRule = used + 1 <= budget;
+		if (showRule) {
+			used++;
+		}
+
+		const showBilled = input.billedLines > 0 && input.columns >= 50 && used + input.billedLines <= budget;
+		if (showBilled) {
+			used += input.billedLines;
+		}
+
+		// The events pane's title alone says nothing: it needs a line for an event too.
+		const bodyLines = budget - used >= 2 ? budget - used : 0;
+		return {tooSmall: false, widths, showBilled, showRule, showHeads: true, rows: all, showGlobal: true, showStatus: true, bodyLines, panelFits: true, panelNeedsRows: 0, height: used + bodyLines};
 	}
 
-	const showBilled = input.billedLines > 0 && input.columns >= 50 && used + input.billedLines <= budget;
-	if (showBilled) {
-		used += input.billedLines;
+	// A panel takes the rows it needs before anything else: the billed lines, then the table's
+	// other rows give way (the selected row last). The header and key bar always stay.
+	const essential = 1 + input.keyBarLines;
+	const panelNeedsRows = essential + panel.min + 1;
+	let left = budget - essential;
+	const panelFits = left >= panel.min;
+	let bodyLines = Math.min(Math.max(0, left), panel.min);
+	left -= bodyLines;
+	const take = (lines: number): boolean => {
+		if (left >= lines) {
+			left -= lines;
+			return true;
+		}
+
+		return false;
+	};
+
+	const showStatus = take(1);
+	const selected = Math.min(Math.max(0, input.selected ?? 0), Math.max(0, input.environments - 1));
+	// Heads and the selected row go together: heads alone say nothing.
+	const showHeads = input.environments > 0 && take(2);
+	const rows = showHeads ? [selected] : [];
+	for (const index of all) {
+		if (showHeads && index !== selected && take(1)) {
+			rows.push(index);
+		}
 	}
 
-	const bodyLines = Math.max(0, budget - used);
-	return {tooSmall: false, widths: columnWidths(input.columns, input.widest), showBilled, showRule, bodyLines, height: used + (input.panelLines > 0 ? Math.min(bodyLines, input.panelLines) : bodyLines)};
+	rows.sort((a, b) => a - b);
+	const showGlobal = showHeads && take(1);
+	const showRule = showGlobal && rows.length === input.environments && take(1);
+	// What the panel would like beyond its minimum (a title rule, help's notes) comes last.
+	const extra = Math.min(left, panel.want - panel.min);
+	bodyLines += extra;
+	const height = 1 + (showHeads ? 1 : 0) + rows.length + (showRule ? 1 : 0) + (showGlobal ? 1 : 0) + bodyLines + (showStatus ? 1 : 0) + input.keyBarLines;
+	return {tooSmall: false, widths, showBilled: false, showRule, showHeads, rows, showGlobal, showStatus, bodyLines, panelFits, panelNeedsRows, height};
 }

@@ -17,6 +17,8 @@ export type Glyphs = {
 	up: string;
 	down: string;
 	ellipsis: string;
+	/** Between the ends of a range: `$2.31–$2.34`. */
+	dash: string;
 };
 
 const unicode: Glyphs = {
@@ -31,6 +33,7 @@ const unicode: Glyphs = {
 	up: '↑',
 	down: '↓',
 	ellipsis: '…',
+	dash: '–',
 };
 
 /** `--ascii`: no box drawing and no block glyphs, for poor fonts and old terminals. */
@@ -46,6 +49,7 @@ const ascii: Glyphs = {
 	up: 'Up',
 	down: 'Dn',
 	ellipsis: '~',
+	dash: '-',
 };
 
 export type Theme = {
@@ -80,7 +84,7 @@ export function colourWanted(env: NodeJS.ProcessEnv, noColorFlag: boolean): bool
 	return !noColorFlag && !(env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '');
 }
 
-/** The seed's vocabulary: every state has its word, and its colour only reinforces it. */
+/** Every state has its word, and its colour only reinforces it. */
 export const statusColour: Record<EnvironmentStatus | GlobalStatus, Colour> = {
 	ACTIVE: 'green',
 	LIMITED: 'yellow',

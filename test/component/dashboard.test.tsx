@@ -157,14 +157,15 @@ describe('confirmations', () => {
 		await ui.press('production');
 		await ui.press('\r');
 		await ui.waitFor('stopped 4/4 agents in production');
-		expect(controller.commands).toEqual([{kind: 'stop', environment: 'production'}]);
+		// Sent with the typed name: the engine stops a monitor-only environment only so.
+		expect(controller.commands).toEqual([{kind: 'stop', environment: 'production', confirm: 'production'}]);
 	});
 
 	it('emergency needs "stop all": y alone does nothing, a wrong word is refused, the right one runs', async () => {
 		const controller = new FakeController();
 		const ui = await app({store: new FakeStore(snapshot()), controller});
 		await ui.press('E');
-		expect(ui.lastFrame()).toContain('EMERGENCY: stop every agent in every monitored environment?');
+		expect(ui.lastFrame()).toContain('EMERGENCY: stop every agent outside monitor-only environments?');
 		expect(ui.lastFrame()).toContain('environments: dev, staging');
 		await ui.press('y');
 		expect(controller.commands).toEqual([]);
@@ -272,7 +273,7 @@ describe('modes', () => {
 	it('? opens the help from the keymap and Esc closes it', async () => {
 		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});
 		await ui.press('?');
-		expect(ui.lastFrame()).toContain('emergency stop of every agent in every monitored environment');
+		expect(ui.lastFrame()).toContain('emergency stop of every agent outside monitor-only environments');
 		await ui.press('\u001B');
 		await ui.waitFor('events, newest first');
 	});

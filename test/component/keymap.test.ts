@@ -63,7 +63,7 @@ describe('the key bar comes from the same table', () => {
 		expect(keyBarItems({...normal, pending: true}).map(item => item.keys)).toContain('x');
 	});
 
-	it('every dangerous binding changes the fleet (stop-like, undo, start)', () => {
-		expect(bindings.filter(binding => binding.dangerous).map(binding => binding.command).sort()).toEqual(['cascade', 'emergency', 'start', 'stop', 'undo']);
+	it('every dangerous binding changes the fleet or its guard (stop-like, undo, start, breaker reset)', () => {
+		expect(bindings.filter(binding => binding.dangerous).map(binding => binding.command).sort()).toEqual(['cascade', 'emergency', 'reset', 'start', 'stop', 'undo']);
 	});
 });

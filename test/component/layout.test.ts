@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {wrap} from '../../source/ui/cells.js';
 import {columnWidths, plan, tableWidth} from '../../source/ui/layout.js';
 
 const widest = {name: 10, spend: 10, agents: 5, figures: 13};
@@ -50,7 +51,42 @@ describe('plan', () => {
 		expect(plan({...base, environments: 10, columns: 80, rows: 16}).tooSmall).toBe(true);
 	});
 
-	it('gives the trend the spare width on wide terminals', () => {
-		expect(columnWidths(120, widest).trend).toBe(30);
+	it('gives the trend the spare width on wide terminals: the table spans the terminal, as the rules do', () => {
+		expect(columnWidths(120, widest).trend).toBe(55);
+		expect(tableWidth(columnWidths(120, widest))).toBe(119);
+		expect(tableWidth(columnWidths(200, widest))).toBe(199);
+	});
+});
+
+describe('a panel takes its rows first', () => {
+	it('never makes the frame as tall as the terminal, and says when its minimum does not fit', () => {
+		for (let rows = 10; rows <= 30; rows++) {
+			for (const min of [3, 6, 9]) {
+				const layout = plan({...base, columns: 80, rows, panelLines: {min, want: min + 1}, selected: 2});
+				if (layout.tooSmall) {
+					continue;
+				}
+
+				expect(layout.height).toBeLessThan(rows);
+				expect(layout.panelFits).toBe(rows - 1 - 1 - 1 >= min);
+				expect(layout.panelNeedsRows).toBe(1 + 1 + min + 1);
+				if (layout.panelFits) {
+					expect(layout.bodyLines).toBeGreaterThanOrEqual(min);
+				}
+
+				// The selected row is the table's last to go.
+				if (layout.rows.length > 0) {
+					expect(layout.rows).toContain(2);
+				}
+			}
+		}
+	});
+});
+
+describe('wrap', () => {
+	it('wraps at words, keeps the first line\'s indent, indents the rest, and cuts over-long words', () => {
+		expect(wrap('  instances: i-0aaa000000000001, i-0aaa000000000002', 34, 4)).toEqual(['  instances: i-0aaa000000000001,', '    i-0aaa000000000002']);
+		expect(wrap('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+		expect(wrap('short', 40)).toEqual(['short']);
 	});
 });

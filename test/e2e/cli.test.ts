@@ -14,6 +14,20 @@ function auditLines(file: string): Json[] {
 	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as Json) : [];
 }
 
+/** Temporary dirs made by the tests in this file, removed after each. */
+const made: string[] = [];
+function ownDir(): string {
+	const dir = tempDir();
+	made.push(dir);
+	return dir;
+}
+
+afterEach(() => {
+	for (const dir of made.splice(0)) {
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
+
 describe('usage errors: one message, exit 2, nothing polled', () => {
 	it('lists every bad flag at once', async () => {
 		const result = await runCli(['--demo', 'nope', '--interval', '0', '--bogus', '--enviroments', 'dev']);
@@ -222,17 +236,7 @@ describe('headless', () => {
 });
 
 describe('faults: the guard never dies silently and never loses a record', () => {
-	const dirs: string[] = [];
-	afterEach(() => {
-		for (const dir of dirs.splice(0)) {
-			fs.rmSync(dir, {recursive: true, force: true});
-		}
-	});
-	const dir = () => {
-		const made = tempDir();
-		dirs.push(made);
-		return made;
-	};
+	const dir = ownDir;
 
 	/** As isolatedEnv, with config and state dirs this block removes. */
 	const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
@@ -345,5 +349,203 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		});
 		expect(code).toBe(0);
 		expect(cli.stderr).toBe('');
+	});
+});
+
+describe('configuration and flags: bad input is exit 2 with a clear message, nothing polled', () => {
+	const qa = {priority: 4, thresholdPct: 3, windowMinutes: 30, maxHourlyUsd: 5, agents: 'all', onBreach: 'stop', tagValues: ['qa']};
+	function teamFile(content: unknown): string {
+		const file = path.join(ownDir(), 'team.json');
+		fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+		return file;
+	}
+
+	it('a single-value flag given twice names the flag', async () => {
+		const result = await runCli(['--demo', 'calm', '--once', '--config', 'a.json', '--config', 'b.json', '--interval', '5', '--interval=6']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('--config: given more than once (--config a.json, --config b.json) — expected it once');
+		expect(result.stderr).toContain('--interval: given more than once (--interval 5, --interval 6) — expected it once');
+	});
+
+	it('--endpoint-url must be an http(s) URL with a host, and a password in it is never printed', async () => {
+		for (const url of ['http://[::1', 'ftp://127.0.0.1:5000', 'http://']) {
+			const result = await runCli(['--once', '--endpoint-url', url]);
+			expect(result.code, url).toBe(2);
+			expect(result.stderr).toContain(`--endpoint-url ${url}: `);
+			expect(result.stderr).toContain('expected an http(s) URL with a host');
+		}
+
+		const secret = await runCli(['--once', '--endpoint-url', 'http://me:hunter2@127.0.0.1:5000']);
+		expect(secret.code).toBe(2);
+		expect(secret.stderr).toContain('--endpoint-url: has a user name or password in it');
+		expect(secret.stderr).not.toContain('hunter2');
+	});
+
+	it('--confirm names configured environments, and only with stop', async () => {
+		const once = await runCli(['--demo', 'calm', '--once', '--confirm', 'production']);
+		expect(once.code).toBe(2);
+		expect(once.stderr).toContain('--confirm: only with stop or --stop-env');
+		const state = ownDir();
+		const unknown = await runCli(['--demo', 'calm', 'stop', '-e', 'dev', '--confirm', 'dev,prod', '--yes', '--state-dir', state]);
+		expect(unknown.code).toBe(2);
+		expect(unknown.stderr).toContain('--confirm prod: not a configured environment — expected one of: dev, staging, production');
+		expect(fs.existsSync(path.join(state, 'audit.log'))).toBe(false);
+	});
+
+	it('reset needs --environments, like stop', async () => {
+		const result = await runCli(['reset', '--demo', 'calm']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('reset: no environment — expected --environments NAME');
+	});
+
+	it('--demo before a subcommand takes the default scenario and the subcommand runs', async () => {
+		const result = await runCli(['--demo', 'start', '-e', 'dev', '--count', '1', '--yes']);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		expect(result.stdout).toMatch(/started 1 t3.large agents? in dev/);
+	});
+
+	it('messages name real spellings and the flag the user typed', async () => {
+		const short = await runCli(['--demo', 'calm', '--once', '-x']);
+		expect(short.code).toBe(2);
+		expect(short.stderr).toContain('-x: unknown flag — the short flags are -e (--environments), -y (--yes)');
+		expect(short.stderr).not.toContain('--e?');
+
+		const stopEnv = await runCli(['--demo', 'calm', '--stop-env', 'qa', '--yes']);
+		expect(stopEnv.code).toBe(2);
+		expect(stopEnv.stderr).toContain('--stop-env qa: not a configured environment — expected one of: dev, staging, production');
+
+		const shortEnv = await runCli(['--demo', 'calm', '--once', '-e', 'qa']);
+		expect(shortEnv.stderr).toContain('-e qa: not a configured environment');
+
+		const config = await runCli(['config']);
+		expect(config.code).toBe(2);
+		expect(config.stderr).toContain('config: which one? — expected "config path" (where the store is) or "config show" (the effective configuration)');
+
+		const region = await runCli(['--demo', 'calm', '--once', '--region', 'mars-1']);
+		expect(region.code).toBe(2);
+		expect(region.stderr).toBe('envwatch: --region mars-1: expected a region name like us-east-1\n');
+	});
+
+	it('config show --json prints pure JSON: the effective configuration and its layers', async () => {
+		const team = teamFile({$schema: './envwatch.schema.json', pollIntervalSeconds: 20});
+		const result = await runCli(['config', 'show', '--json', '--config', team]);
+		expect(result.code).toBe(0);
+		const shown = JSON.parse(result.stdout) as Json;
+		expect(shown['config']).toMatchObject({pollIntervalSeconds: 20, breaker: {resetAfterMinutes: null}});
+		expect(shown['config']).not.toHaveProperty('$schema');
+		expect(shown['layers'].map((layer: Json) => layer['label'])).toEqual(['defaults', 'store', '--config']);
+		expect(shown['layers'][2]).toEqual({label: '--config', path: team, exists: true});
+
+		for (const args of [['config', 'path', '--json'], ['--demo', 'calm', 'stop', '-e', 'dev', '--json', '--headless'], ['--demo', 'calm', '--json']]) {
+			const refused = await runCli(args);
+			expect(refused.code, args.join(' ')).toBe(2);
+			expect(refused.stderr).toContain('--json: only with --headless, --once or config show');
+		}
+	});
+
+	it('every mode validates each layer: a bad value in --config is refused even where the demo overrides it', async () => {
+		const team = teamFile({pollIntervalSeconds: '15'});
+		for (const args of [['--demo', '--once', '--config', team], ['config', 'show', '--config', team]]) {
+			const result = await runCli(args);
+			expect(result.code, args.join(' ')).toBe(2);
+			expect(result.stderr).toContain(`pollIntervalSeconds: "15" — expected a number from 1 to 86400 (in --config ${team})`);
+		}
+	});
+
+	it('an environment named constructor works; "global" is reserved', async () => {
+		const team = teamFile({environments: {constructor: qa}});
+		const result = await runCli(['--demo', 'calm', '--once', '--json', '--config', team, '--environments', 'constructor']);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		const snapshot = JSON.parse(result.stdout) as Json;
+		expect(snapshot['environments'].map((view: Json) => view['name'])).toEqual(['constructor']);
+
+		const reserved = await runCli(['--demo', 'calm', '--once', '--config', teamFile({environments: {global: qa}})]);
+		expect(reserved.code).toBe(2);
+		expect(reserved.stderr).toContain('environments.global: reserved name — "global" is the total\'s row; expected another environment name');
+	});
+
+	it('a config nested 20,000 levels deep, and one with 300,000 bad keys, are refused with a short message', async () => {
+		const deep = teamFile(`{"global": ${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`);
+		const nested = await runCli(['--demo', 'calm', '--once', '--config', deep]);
+		expect(nested.code).toBe(2);
+		expect(nested.stderr).toMatch(/global(\.a)+: nested deeper than 32 levels/);
+		expect(nested.stderr).not.toContain('Maximum call stack');
+
+		const wide = teamFile(Object.fromEntries(Array.from({length: 300_000}, (_, index) => [`k${index}`, 1])));
+		const many = await runCli(['--demo', 'calm', '--once', '--config', wide]);
+		expect(many.code).toBe(2);
+		const lines = many.stderr.trim().split('\n');
+		expect(lines[0]).toBe('envwatch: 300000 problems:');
+		expect(lines.slice(1, 21).every(line => /^ {2}k\d+: unknown key/.test(line))).toBe(true);
+		expect(lines[21]).toBe('  ... and 299980 more');
+		expect(lines).toHaveLength(23); // and where the configuration was read from
+	});
+});
+
+describe('the state dir and the audit log are checked before anything polls', () => {
+	it('--state-dir under /proc is exit 2 naming the flag and the OS error (it used to spin forever)', async () => {
+		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', '/proc/envwatch']);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toBe('envwatch: --state-dir /proc/envwatch: cannot create or write it (ENOENT: no such file or directory, mkdir \'/proc/envwatch\') — expected a writable directory\n');
+	});
+
+	it('--state-dir that is a file blames --state-dir, not --audit-log', async () => {
+		const file = path.join(ownDir(), 'a-file');
+		fs.writeFileSync(file, 'x');
+		const result = await runCli(['--demo', 'calm', '--once', '--state-dir', file]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain(`--state-dir ${file}: cannot create or write it (ENOTDIR`);
+		expect(result.stderr).not.toContain('--audit-log');
+	});
+
+	it('ENVWATCH_STATE_DIR and --audit-log are named as given', async () => {
+		const env = isolatedEnv({ENVWATCH_STATE_DIR: '/proc/envwatch-state'});
+		const fromEnv = await runCli(['--once', '--region', 'us-east-1'], {env});
+		expect(fromEnv.code).toBe(2);
+		expect(fromEnv.stderr).toContain('ENVWATCH_STATE_DIR /proc/envwatch-state: cannot create or write it (ENOENT');
+
+		const state = ownDir();
+		const audit = await runCli(['--demo', 'calm', '--once', '--state-dir', state, '--audit-log', '/proc/envwatch/audit.log']);
+		expect(audit.code).toBe(2);
+		expect(audit.stderr).toContain('--audit-log /proc/envwatch/audit.log: cannot create or append to it (ENOENT');
+		// The state dir's write check left nothing behind.
+		expect(fs.readdirSync(state)).toEqual([]);
+	});
+});
+
+describe('monitor-only stops and the breaker from the CLI', () => {
+	const dir = ownDir;
+
+	it('stop -e production --yes is refused (exit 2, nothing polled or stopped); --confirm production names it', async () => {
+		const state = dir();
+		const refused = await runCli(['stop', '-e', 'production', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain('-e production: production is monitor only (onBreach: alert) — name it to stop it: --confirm production (--yes alone is not enough)');
+		expect(fs.existsSync(path.join(state, 'audit.log')) ? auditLines(path.join(state, 'audit.log')) : []).toEqual([]);
+
+		const confirmed = await runCli(['stop', '-e', 'production', '--yes', '--confirm', 'production', '--demo', 'calm', '--state-dir', state]);
+		expect(confirmed.code).toBe(0);
+		// Named, it goes through the enforcer: production runs no agents to stop (its monitor is never one).
+		expect(confirmed.stdout).toContain('stop production: no running agents in scope');
+	});
+
+	it('a stop trips the breaker; reset -e dev --yes resets it, recorded with the actor; a second reset says nothing is held', async () => {
+		const state = dir();
+		const stopped = await runCli(['stop', '-e', 'dev', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(stopped.code).toBe(0);
+		expect(JSON.parse(fs.readFileSync(path.join(state, 'breaker.json'), 'utf8'))).toMatchObject({version: 1, environments: {dev: {reason: expect.stringContaining('manual stop of dev')}}});
+
+		const reset = await runCli(['reset', '-e', 'dev', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(reset.code).toBe(0);
+		expect(reset.stdout).toContain('dev: breaker reset; agents may run there again.');
+		expect(JSON.parse(fs.readFileSync(path.join(state, 'breaker.json'), 'utf8'))).toEqual({version: 1, environments: {}});
+		const entry = auditLines(path.join(state, 'audit.log')).find(line => line['kind'] === 'reset');
+		expect(entry).toMatchObject({environments: ['dev'], outcome: 'executed'});
+		expect(entry!['actor']).not.toBe('auto');
+
+		const again = await runCli(['reset', '-e', 'dev', '--yes', '--demo', 'calm', '--state-dir', state]);
+		expect(again.stdout).toContain('dev: not held (its breaker is not tripped); nothing to reset.');
 	});
 });

@@ -64,7 +64,7 @@ describe.each([
 		expect(readAudit(audit).filter(entry => entry.kind === 'stop')).toHaveLength(0);
 		session.type('y');
 		screen = await session.waitFor(/stop dev: stopped 4\/4 agents in dev/);
-		screen = await session.waitFor(/dev +STOPPED +\$0\.2\d\/\$5 +0\//);
+		screen = await session.waitFor(/dev +STOPPED HELD +\$0\.2\d\/\$5 +0\//);
 		const action = readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop');
 		expect(action?.environments).toEqual(['dev']);
 		expect(action?.outcome).toBe('executed');

@@ -145,3 +145,35 @@ describe('the clock', () => {
 		expect(sim.agents('dev', halted)).toEqual(sim.agents('dev'));
 	});
 });
+
+describe('breaker.resetAfterMinutes', () => {
+	it('a tripped breaker resets itself after the configured minutes, with an audit note; agents may run again', async () => {
+		const sim = start({scenario: 'calm', flags: {breaker: {resetAfterMinutes: 1}}});
+		await sim.poll();
+		await sim.monitor.command({kind: 'stop', environment: 'dev'});
+		expect(sim.store.getSnapshot()!.environments[0]!.breaker).not.toBeNull();
+		sim.clock.advance(61_000);
+		const snapshot = await sim.poll();
+		expect(snapshot.environments[0]!.breaker).toBeNull();
+		expect(sim.auditLines().find(line => line.kind === 'reset' && line.actor === 'auto')?.reason).toMatch(/dev's breaker reset after 1 minutes \(breaker\.resetAfterMinutes\)/);
+	});
+});
+
+describe('a reset restarts the window', () => {
+	it('agents already back when the breaker is reset are not then read as a spike against the stopped fleet', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		await sim.monitor.command({kind: 'stop', environment: 'dev'});
+		await sim.poll();
+		// Paused, the breaker holds back: agents started by hand meanwhile keep running.
+		await sim.monitor.command({kind: 'pause'});
+		sim.sim.spawn({environment: 'dev', role: 'agent', type: 'g4dn.xlarge', count: 4, region: 'us-east-1', name: 'back'}, sim.clock.nowMs - 1000, 'running');
+		await sim.poll();
+		await sim.monitor.command({kind: 'resume'});
+		// The person decides they may run: the reset must not be followed by a stop of them as a spike.
+		await sim.monitor.command({kind: 'reset', environment: 'dev'});
+		const snapshot = await sim.poll();
+		expect(snapshot.decisions.filter(decision => decision.kind === 'stop' || decision.kind === 'respawn')).toEqual([]);
+		expect(snapshot.environments[0]!.agents.running).toBe(4);
+	});
+});

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {deepMerge, defaultConfigPath, loadConfig, readJsonFile, validateConfig} from '../../source/config/load.js';
+import {deepMerge, defaultConfigPath, loadConfig, maxDepth, readJsonFile, validateConfig} from '../../source/config/load.js';
+import {configJsonSchema} from '../../source/config/schema.js';
 import {UsageError} from '../../source/errors.js';
 
 /** Every test gets its own config dir (the store) and never sees the user's real one. */
@@ -93,7 +94,9 @@ describe('validation: every problem at once, each with its key path, bad value a
 			prices: {'m5.large': -0.1, bogus: 1},
 		});
 		const error = usageError(() => loadConfig({env, configFile: team}));
-		expect(error.problems).toEqual(expect.arrayContaining([
+		// Each problem names the file it is in.
+		expect(error.problems.every(problem => problem.endsWith(` (in --config ${team})`))).toBe(true);
+		expect(bare(error.problems)).toEqual(expect.arrayContaining([
 			'pollIntervalSeconds: 0 — expected a number from 1 to 86400',
 			'action: "delete" — expected one of "stop", "terminate"',
 			'warnRatio: 1.5 — expected a number greater than 0 of at most 1',
@@ -157,7 +160,7 @@ describe('validation: every problem at once, each with its key path, bad value a
 
 	it('rules across keys are reported together with the other problems', () => {
 		const team = write(path.join(dir, 'team.json'), {pollIntervalSeconds: -5, environments: {dev: {agents: 'limited'}, staging: {priority: 1}}});
-		const problems = usageError(() => loadConfig({env, configFile: team})).problems;
+		const problems = bare(usageError(() => loadConfig({env, configFile: team})).problems);
 		expect(problems).toEqual(expect.arrayContaining([
 			'pollIntervalSeconds: -5 — expected a number from 1 to 86400',
 			expect.stringMatching(/^environments\.dev\.maxAgents: missing/),
@@ -209,6 +212,136 @@ describe('unreadable and malformed files name the file and the line', () => {
 		expect(fs.readFileSync(storeFile(), 'utf8')).toBe(text);
 	});
 });
+
+describe('the published JSON schema', () => {
+	it('config/envwatch.schema.json is what the zod schema generates (run `npm run schema` after changing it)', () => {
+		const committed = fs.readFileSync(path.join(path.dirname(defaultConfigPath), 'envwatch.schema.json'), 'utf8');
+		expect(committed).toBe(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+	});
+
+	it('a file may name its schema with "$schema"; the effective configuration does not carry it', () => {
+		expect(defaults()['$schema']).toBe('./envwatch.schema.json');
+		const team = write(path.join(dir, 'team.json'), {$schema: './node_modules/envwatch/config/envwatch.schema.json', pollIntervalSeconds: 20});
+		const {config} = loadConfig({env, configFile: team});
+		expect(config.pollIntervalSeconds).toBe(20);
+		expect(config).not.toHaveProperty('$schema');
+		write(team, {$schema: 5});
+		expect(bare(usageError(() => loadConfig({env, configFile: team})).problems)).toEqual(['$schema: 5 — expected a string (the JSON schema of this file)']);
+	});
+});
+
+describe('breaker.resetAfterMinutes', () => {
+	it('is null (never) by default, a positive number of minutes otherwise', () => {
+		expect(loadConfig({env}).config.breaker).toEqual({resetAfterMinutes: null});
+		write(storeFile(), {breaker: {resetAfterMinutes: 30}});
+		expect(loadConfig({env}).config.breaker.resetAfterMinutes).toBe(30);
+		for (const bad of [0, -5, '30', true]) {
+			write(storeFile(), {breaker: {resetAfterMinutes: bad}});
+			expect(bare(usageError(() => loadConfig({env})).problems)).toEqual([`breaker.resetAfterMinutes: ${JSON.stringify(bad)} — expected a number of minutes greater than 0, or null (never)`]);
+		}
+
+		write(storeFile(), {breaker: {resetAfterMinute: 30}});
+		expect(usageError(() => loadConfig({env})).problems[0]).toMatch(/^breaker\.resetAfterMinute: unknown key — did you mean "resetAfterMinutes"\?/);
+	});
+});
+
+const qa = {priority: 4, thresholdPct: 3, windowMinutes: 30, maxHourlyUsd: 5, agents: 'all', onBreach: 'stop', tagValues: ['qa']};
+
+describe('environment names', () => {
+	it('"global" is reserved (it is the total\'s row)', () => {
+		const team = write(path.join(dir, 'team.json'), {environments: {global: qa}});
+		expect(bare(usageError(() => loadConfig({env, configFile: team})).problems)).toEqual([
+			'environments.global: reserved name — "global" is the total\'s row; expected another environment name',
+		]);
+	});
+
+	it('a name that is an Object.prototype member ("constructor", "toString") is an environment like any other', () => {
+		const team = write(path.join(dir, 'team.json'), {environments: {constructor: qa, tostring: {...qa, priority: 5, tagValues: ['ts']}}});
+		const {config} = loadConfig({env, configFile: team});
+		expect(Object.keys(config.environments)).toEqual(['dev', 'staging', 'production', 'constructor', 'tostring']);
+		expect(config.environments['constructor']).toMatchObject({priority: 4, tagValues: ['qa']});
+		expect(Object.getPrototypeOf(config.environments)).toBeNull();
+		expect(Object.getPrototypeOf(config.prices)).toBeNull();
+		// An unconfigured name finds nothing, not Object.prototype's members.
+		expect(config.environments['hasOwnProperty']).toBeUndefined();
+		expect(config.prices['constructor']).toBeUndefined();
+	});
+
+	it('a "__proto__" key is an error wherever it is, and pollutes nothing', () => {
+		write(storeFile(), '{"__proto__": {"pollIntervalSeconds": 1}, "environments": {"__proto__": {"priority": 9}}, "prices": {"__proto__": 1}}');
+		const problems = bare(usageError(() => loadConfig({env})).problems);
+		expect(problems).toEqual([
+			'__proto__: not allowed as a key — expected a configuration key',
+			'environments.__proto__: not allowed as a key — expected a configuration key',
+			'prices.__proto__: not allowed as a key — expected a configuration key',
+		]);
+		expect(({} as Record<string, unknown>)['pollIntervalSeconds']).toBeUndefined();
+		expect(({} as Record<string, unknown>)['priority']).toBeUndefined();
+	});
+
+	it('deepMerge takes "__proto__" and "constructor" as plain keys', () => {
+		const merged = deepMerge({constructor: {a: 1}}, JSON.parse('{"__proto__": {"b": 2}, "constructor": {"c": 3}}') as Record<string, unknown>);
+		expect(Object.keys(merged)).toEqual(['constructor', '__proto__']);
+		expect(merged['constructor']).toEqual({a: 1, c: 3});
+		expect((merged as {b?: unknown}).b).toBeUndefined();
+	});
+});
+
+describe('bounds', () => {
+	const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+
+	it('a config nested 20,000 levels deep is refused at its path, without overflowing the stack', () => {
+		write(storeFile(), `{"environments": {"dev": {"launchTemplate": ${deep(20_000)}}}}`);
+		const error = usageError(() => loadConfig({env}));
+		const at = ['environments', 'dev', 'launchTemplate', ...Array.from({length: maxDepth - 3}, () => 'a')].join('.');
+		expect(bare(error.problems)).toEqual([`${at}: nested deeper than ${maxDepth} levels — expected a configuration value (at most ${maxDepth} levels of objects and lists)`]);
+		expect(error.problems[0]).toContain(`(in store ${storeFile()})`);
+		// Nested lists too, in the --config file and in validateConfig.
+		const team = write(path.join(dir, 'team.json'), `{"regions": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`);
+		expect(usageError(() => loadConfig({env: {ENVWATCH_CONFIG_DIR: path.join(dir, 'empty')}, configFile: team})).problems[0]).toMatch(/^regions(\.0)+: nested deeper than/);
+		expect(usageError(() => validateConfig(JSON.parse(deep(20_000)) as Record<string, unknown>)).problems[0]).toMatch(/^a(\.a)+: nested deeper than/);
+	});
+
+	it('a malformed file nested 20,000 levels deep is reported with its line, without overflowing the stack', () => {
+		write(storeFile(), `{"x": ${deep(20_000).slice(0, -1)}`);
+		expect(usageError(() => loadConfig({env})).message).toMatch(new RegExp(`^config store ${escape(storeFile())}:1:\\d+: malformed JSON`));
+	});
+
+	it('300,000 bad keys: the first 20 problems and how many more', () => {
+		const keys = Object.fromEntries(Array.from({length: 300_000}, (_, index) => [`bad${index}`, index]));
+		write(storeFile(), keys);
+		const error = usageError(() => loadConfig({env}));
+		expect(error.problems).toHaveLength(21);
+		expect(error.problems[0]).toMatch(/^bad0: unknown key — allowed: envTagKey, /);
+		expect(error.problems[19]).toMatch(/^bad19: unknown key/);
+		expect(error.problems[20]).toBe('... and 299980 more');
+		expect(error.total).toBe(300_000);
+	});
+});
+
+describe('every layer is checked on its own', () => {
+	it('a bad value in a file is an error even where a later layer overrides it', () => {
+		write(storeFile(), {pollIntervalSeconds: '15'});
+		const team = write(path.join(dir, 'team.json'), {pollIntervalSeconds: 20, regions: ['mars-1']});
+		const error = usageError(() => loadConfig({env, configFile: team, flags: {pollIntervalSeconds: 5, regions: ['us-east-1']}}));
+		expect(error.problems).toEqual([
+			`pollIntervalSeconds: "15" — expected a number from 1 to 86400 (in store ${storeFile()})`,
+			`regions: ["mars-1"] — expected a non-empty list of region names like us-east-1 (in --config ${team})`,
+		]);
+	});
+
+	it('a value missing from every layer is reported once, for the effective configuration', () => {
+		const team = write(path.join(dir, 'team.json'), {environments: {qa: {priority: 4, agents: 'sometimes'}}});
+		const problems = usageError(() => loadConfig({env, configFile: team})).problems;
+		expect(problems.filter(problem => problem.startsWith('environments.qa.agents'))).toEqual([`environments.qa.agents: "sometimes" — expected one of "all", "limited", "monitor-only" (in --config ${team})`]);
+		expect(problems).toContain('environments.qa.thresholdPct: missing — expected a number greater than 0');
+	});
+});
+
+/** Problems without the "(in FILE)" naming the layer they were found in. */
+function bare(problems: string[]): string[] {
+	return problems.map(problem => problem.replace(/ \((in|from) [^)]*\)$/, ''));
+}
 
 function escape(text: string): string {
 	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -114,7 +114,7 @@ const find = <K extends Decision['kind']>(evaluation: Evaluation, kind: K, envir
 	evaluation.decisions.find((decision): decision is Extract<Decision, {kind: K}> => decision.kind === kind && (environment === undefined || !('environment' in decision) || decision.environment === environment));
 const statusOf = (evaluation: Evaluation, name: string) => evaluation.environments.find(result => result.name === name)!.status;
 
-describe('the seed scenarios (DESIGN.md A-E)', () => {
+describe('the example scenarios A-E (docs/design.md)', () => {
 	it('the seed figures add up to $4.34/h', () => {
 		const evaluation = run(seedInputs({}));
 		expect(evaluation.global.currentUsd).toBeCloseTo(4.34, 6);
@@ -374,6 +374,11 @@ describe('evaluate: the edges', () => {
 		const evaluation = run(inputs);
 		expect(kinds(evaluation)).not.toContain('emergency');
 		expect(find(evaluation, 'alert', 'global')).toBeDefined();
+	});
+
+	it('a reason shows enough digits to see the change: $0.145 -> $0.150/h, not $0.15 -> $0.15/h', () => {
+		const evaluation = run([environment('production', {baseline: 0.1452, current: 0.1452 * 1.035, agents: 0, monitors: 1})]);
+		expect(find(evaluation, 'alert', 'production')!.reason).toMatch(/\+3\.5% > 0\.5% over 60m \(\$0\.145 -> \$0\.150\/h\)/);
 	});
 
 	it('the hourly cap is judged on the spend listed now, even when the window is frozen on an old sample', () => {

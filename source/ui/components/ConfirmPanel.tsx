@@ -1,17 +1,51 @@
 import React from 'react';
 import {Box} from 'ink';
+import {wrap} from '../cells.js';
 import type {ConfirmRequest} from '../confirm.js';
 import {useTheme} from '../theme.js';
-import {Line, titleRule} from './Line.js';
+import {Line, titleRule, type Segment} from './Line.js';
 
-/** Lines the panel wants: rule+title, details, error, prompt. */
-export function confirmLines(request: ConfirmRequest): number {
-	return 2 + request.details.length + (request.error ? 1 : 0) + 1;
+/**
+ * The confirmation's lines at this width, its title rule aside: the title, the blast radius and
+ * any error word-wrapped (never cut: a confirmation is never asked without its blast radius), and
+ * the prompt, whose typed word goes on a line of its own when it would not be seen otherwise.
+ */
+export function confirmBody(request: ConfirmRequest, columns: number): Segment[][] {
+	const colour = request.danger ? 'red' : 'yellow';
+	const lines: Segment[][] = [
+		...wrap(request.title, columns, 2).map((text): Segment[] => [{text, colour, bold: true}]),
+		...request.details.flatMap(detail => wrap(`  ${detail}`, columns, 4).map((text): Segment[] => [{text}])),
+		...(request.error ? wrap(`  ${request.error}`, columns, 4).map((text): Segment[] => [{text, colour: 'yellow'}]) : []),
+	];
+	if (!request.typed) {
+		lines.push([{text: '  '}, {text: 'y', bold: true}, {text: ' yes   '}, {text: 'N', bold: true, inverse: true}, {text: ' no (default: n, Esc or Enter)'}]);
+		return lines;
+	}
+
+	const ask = `  type ${request.typed} and Enter to confirm, Esc to cancel: `;
+	const input: Segment = {text: `${request.input}_`, inverse: true};
+	if ([...ask].length + [...input.text].length <= columns) {
+		lines.push([{text: '  type '}, {text: request.typed, bold: true}, {text: ' and Enter to confirm, Esc to cancel: '}, input]);
+	} else {
+		// Narrow: a shorter prompt keeps what is typed in sight, on its own line if need be.
+		const short = `  type ${request.typed} + Enter: `;
+		lines.push(...([...short].length + [...input.text].length <= columns
+			? [[{text: '  type '}, {text: request.typed, bold: true}, {text: ' + Enter: '}, input]]
+			: [[{text: '  type '}, {text: request.typed, bold: true}, {text: ' + Enter:'}], [{text: '  > '}, input]]));
+	}
+
+	return lines;
+}
+
+/** Lines the panel needs at this width: at least its body, and its title rule when there is room. */
+export function confirmLines(request: ConfirmRequest, columns: number): {min: number; want: number} {
+	const body = confirmBody(request, columns).length;
+	return {min: body, want: body + 1};
 }
 
 export type ConfirmPanelProps = {
 	request: ConfirmRequest;
-	/** Lines available; detail lines are dropped first, never the title or the prompt. */
+	/** Lines available: the title rule is drawn when the body leaves room for it. */
 	height: number;
 	columns: number;
 };
@@ -20,20 +54,11 @@ export type ConfirmPanelProps = {
 export function ConfirmPanel({request, height, columns}: ConfirmPanelProps): React.JSX.Element {
 	const {glyphs} = useTheme();
 	const colour = request.danger ? 'red' : 'yellow';
-	const room = Math.max(0, height - 3 - (request.error ? 1 : 0));
-	const details = request.details.slice(0, room);
+	const body = confirmBody(request, columns);
 	return (
 		<Box flexDirection="column">
-			<Line segments={[{text: titleRule('confirm', columns, glyphs.rule), colour}]} width={columns} />
-			<Line segments={[{text: request.title, colour, bold: true}]} width={columns} />
-			{details.map((line, index) => <Line key={index} segments={[{text: `  ${line}`}]} width={columns} />)}
-			{request.error ? <Line segments={[{text: `  ${request.error}`, colour: 'yellow'}]} width={columns} /> : null}
-			<Line
-				width={columns}
-				segments={request.typed
-					? [{text: '  type '}, {text: request.typed, bold: true}, {text: ' and Enter to confirm, Esc to cancel: '}, {text: `${request.input}_`, inverse: true}]
-					: [{text: '  '}, {text: 'y', bold: true}, {text: ' yes   '}, {text: 'N', bold: true, inverse: true}, {text: ' no (default: n, Esc or Enter)'}]}
-			/>
+			{height > body.length ? <Line segments={[{text: titleRule('confirm', columns, glyphs.rule), colour}]} width={columns} /> : null}
+			{body.slice(0, Math.max(0, height)).map((segments, index) => <Line key={index} segments={segments} width={columns} />)}
 		</Box>
 	);
 }

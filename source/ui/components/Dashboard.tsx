@@ -1,18 +1,18 @@
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {Snapshot} from '../../engine/snapshot.js';
-import {agentsCell, gauge, spendCell} from '../cells.js';
+import {agentsCell, agentsKnown, gauge, spendCell} from '../cells.js';
 import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
 import type {ConfirmRequest} from '../confirm.js';
-import {plan, tableWidth} from '../layout.js';
+import {plan, type Layout, type LayoutInput} from '../layout.js';
 import type {KeyContext} from '../keymap.js';
-import {useTheme} from '../theme.js';
+import {useTheme, type Glyphs} from '../theme.js';
 import {BilledBlock, billedLineCount} from './BilledBlock.js';
 import {ColumnHeads, EnvRow} from './EnvTable.js';
 import {EventsPane} from './EventsPane.js';
 import {Header} from './Header.js';
-import {HelpPanel} from './HelpPanel.js';
-import {KeyBar, keyBarLayout} from './KeyBar.js';
+import {HelpPanel, helpNeeds} from './HelpPanel.js';
+import {KeyBar, keyBarLayout, type ConfirmKeys} from './KeyBar.js';
 import {StatusLine, type Flash} from './StatusLine.js';
 
 export type Panel = {kind: 'confirm'; request: ConfirmRequest} | {kind: 'help'};
@@ -30,6 +30,69 @@ export type DashboardProps = {
 	keys: KeyContext;
 };
 
+/** The widest content of each measured column, for the layout. */
+export function widestOf(snapshot: Snapshot | undefined, glyphs: Glyphs): LayoutInput['widest'] {
+	if (!snapshot) {
+		return {name: 4, spend: 9, agents: 6, figures: 8, held: false};
+	}
+
+	const views = [...snapshot.environments, snapshot.global];
+	return {
+		name: Math.max(...views.map(view => view.name.length)),
+		spend: Math.max(...views.map(view => spendCell(view).text.length)),
+		agents: Math.max(...views.map((view, index) => [...agentsCell(view.agents, glyphs, index === views.length - 1, agentsKnown(view, snapshot.lastSuccessAt)).text].length)),
+		figures: Math.max(...views.map(view => gauge(view, glyphs).figures.length)),
+		held: snapshot.environments.some(view => view.breaker),
+	};
+}
+
+export type FrameInput = {
+	snapshot: Snapshot;
+	now: number;
+	columns: number;
+	rows: number;
+	selected: string | undefined;
+	panel: Panel | undefined;
+	keys: KeyContext;
+	glyphs: Glyphs;
+	widest?: LayoutInput['widest'];
+};
+
+/** The confirmation's keys for the key bar, when one is open. */
+function confirmKeysOf(panel: Panel | undefined): ConfirmKeys | undefined {
+	return panel?.kind === 'confirm' ? {typed: Boolean(panel.request.typed)} : undefined;
+}
+
+/** The frame's layout: what the dashboard draws, and what the app checks before asking a confirmation. */
+export function frameLayout({snapshot, now, columns, rows, selected, panel, keys, glyphs, widest}: FrameInput): Layout {
+	const keyBarLines = keyBarLayout(keys, glyphs, columns, confirmKeysOf(panel)).lines.length;
+	const panelLines = panel?.kind === 'confirm' ? confirmLines(panel.request, columns) : panel?.kind === 'help' ? helpNeeds(keys, glyphs, columns) : 0;
+	return plan({
+		columns,
+		rows,
+		environments: snapshot.environments.length,
+		widest: widest ?? widestOf(snapshot, glyphs),
+		// An open panel (confirmation, help) gets the billed lines' rows too.
+		billedLines: panel ? 0 : billedLineCount(snapshot, now, columns),
+		panelLines,
+		keyBarLines,
+		selected: Math.max(0, snapshot.environments.findIndex(view => view.name === selected)),
+	});
+}
+
+/**
+ * Whether a confirmation can be asked at this size with its whole blast radius; else the reason
+ * it is refused ("terminal too small to confirm: need 14 rows").
+ */
+export function confirmRefusal(input: FrameInput): string | undefined {
+	const layout = frameLayout(input);
+	if (layout.tooSmall) {
+		return `terminal too small to confirm: need ${layout.need.columns > input.columns ? `${layout.need.columns} columns and ` : ''}${layout.need.rows} rows`;
+	}
+
+	return layout.panelFits ? undefined : `terminal too small to confirm: need ${layout.panelNeedsRows} rows`;
+}
+
 /**
  * The whole frame as a function of plain props: what the store published, the clock, the
  * terminal size and the UI state. Always shorter than the terminal; lines are cut, never wrapped.
@@ -37,36 +100,13 @@ export type DashboardProps = {
 export function Dashboard(props: DashboardProps): React.JSX.Element {
 	const {snapshot, now, columns, rows, keys} = props;
 	const theme = useTheme();
-	const keyLines = keyBarLayout(keys, theme.glyphs, columns).lines.length;
-	const widest = useMemo(() => {
-		if (!snapshot) {
-			return {name: 4, spend: 9, agents: 6, figures: 8};
-		}
-
-		const views = [...snapshot.environments, snapshot.global];
-		return {
-			name: Math.max(...views.map(view => view.name.length)),
-			spend: Math.max(...views.map(view => spendCell(view).text.length)),
-			agents: Math.max(...views.map((view, index) => [...agentsCell(view.agents, theme.glyphs, index === views.length - 1).text].length)),
-			figures: Math.max(...views.map(view => gauge(view, theme.glyphs).figures.length)),
-		};
-	}, [snapshot, theme.glyphs]);
-
+	const widest = useMemo(() => widestOf(snapshot, theme.glyphs), [snapshot, theme.glyphs]);
 	if (!snapshot) {
 		return <Text>envwatch: waiting for the first poll...</Text>;
 	}
 
-	const panelLines = props.panel?.kind === 'confirm' ? confirmLines(props.panel.request) : props.panel?.kind === 'help' ? 14 : 0;
-	const layout = plan({
-		columns,
-		rows,
-		environments: snapshot.environments.length,
-		widest,
-		// An open panel (confirmation, help) gets the billed lines' rows too.
-		billedLines: props.panel ? 0 : billedLineCount(snapshot, now, columns),
-		panelLines,
-		keyBarLines: keyLines,
-	});
+	const confirmKeys = confirmKeysOf(props.panel);
+	const layout = frameLayout({snapshot, now, columns, rows, selected: props.selected, panel: props.panel, keys, glyphs: theme.glyphs, widest});
 	if (layout.tooSmall) {
 		// Short words that wrap, rather than a garbled dashboard.
 		return (
@@ -79,23 +119,24 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 	}
 
 	const {widths} = layout;
+	const known = snapshot.lastSuccessAt !== null;
 	return (
 		// No fixed width: Yoga takes the terminal's, so even a frame drawn before React has seen a
 		// resize is cut to the new width rather than wrapped.
 		<Box flexDirection="column">
 			<Header snapshot={snapshot} now={now} columns={columns} />
-			<ColumnHeads widths={widths} />
-			{snapshot.environments.map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} known={snapshot.lastSuccessAt !== null} />)}
-			{layout.showRule ? <Text dimColor>{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, tableWidth(widths) - widths.selector))}</Text> : null}
-			<EnvRow view={snapshot.global} widths={widths} global known={snapshot.lastSuccessAt !== null} />
+			{layout.showHeads ? <ColumnHeads widths={widths} /> : null}
+			{layout.rows.map(index => snapshot.environments[index]!).map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} known={known} />)}
+			{layout.showRule ? <Text dimColor>{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, columns - widths.selector))}</Text> : null}
+			{layout.showGlobal ? <EnvRow view={snapshot.global} widths={widths} global known={known} /> : null}
 			{layout.showBilled ? <BilledBlock snapshot={snapshot} now={now} columns={columns} /> : null}
 			{props.panel?.kind === 'confirm'
 				? <ConfirmPanel request={props.panel.request} height={layout.bodyLines} columns={columns} />
 				: props.panel?.kind === 'help'
 					? <HelpPanel context={keys} height={layout.bodyLines} columns={columns} />
 					: <EventsPane events={snapshot.events} height={layout.bodyLines} columns={columns} />}
-			<StatusLine snapshot={snapshot} now={now} busy={props.busy} flash={props.flash} columns={columns} />
-			<KeyBar context={keys} columns={columns} />
+			{layout.showStatus ? <StatusLine snapshot={snapshot} now={now} busy={props.busy} flash={props.flash} columns={columns} /> : null}
+			<KeyBar context={keys} columns={columns} confirm={confirmKeys} />
 		</Box>
 	);
 }

@@ -1,7 +1,7 @@
 import React from 'react';
 import {Text} from 'ink';
 import type {EnvironmentView} from '../../domain/types.js';
-import {agentsCell, gauge, pad, sparkline, spendCell} from '../cells.js';
+import {agentsCell, gauge, pad, spendCell, trendCell} from '../cells.js';
 import type {ColumnWidths} from '../layout.js';
 import {statusColour, useTheme} from '../theme.js';
 
@@ -11,6 +11,7 @@ export function ColumnHeads({widths}: {widths: ColumnWidths}): React.JSX.Element
 	const cells = [
 		' '.repeat(widths.selector) + pad('ENV', widths.name, 'left', glyphs.ellipsis),
 		pad('STATUS', widths.status),
+		...(widths.held > 0 ? [' '.repeat(widths.held)] : []),
 		pad('$/H / CAP', widths.spend, 'right'),
 		pad('AGENTS', widths.agents, 'right'),
 		...(widths.bar > 0 ? [pad('INCREASE', widths.bar)] : []),
@@ -40,23 +41,29 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 	const {glyphs, tone} = theme;
 	const status = view.status;
 	const spend = spendCell(view, known);
-	const agents = agentsCell(view.agents, glyphs, global);
+	// Stale figures are the last known: the spend says so by its STALE word, the agents by `?`.
+	const agents = agentsCell(view.agents, glyphs, global, known && !view.stale);
 	const meter = gauge(view, glyphs, widths.bar || 10);
 	const dim = status === 'STOPPED';
+	// The selected row is a reverse-video bar across the table (with colour; the marker says it without).
+	const bar = selected && tone('white') !== undefined;
+	const trend = widths.trend > 0 ? trendCell(view, glyphs, widths.trend) : '';
 	return (
-		<Text wrap="truncate-end" dimColor={dim}>
+		<Text wrap="truncate-end" dimColor={dim} inverse={bar}>
 			{/* Colour codes only where they show: every byte is rewritten on each change over SSH. */}
 			{selected ? <Text color={tone('cyan')}>{pad(glyphs.selected, widths.selector)}</Text> : ' '.repeat(widths.selector)}
 			<Text bold={selected || global}>{pad(view.name, widths.name, 'left', glyphs.ellipsis)}</Text>
 			{' '}
 			<Text color={dim ? undefined : tone(statusColour[status])} bold={status === 'BREACH'}>{pad(status, widths.status)}</Text>
+			{/* A tripped breaker: envwatch stopped it and stops agents that come back, until R resets it. */}
+			{widths.held > 0 ? (view.breaker ? <Text color={tone('red')} bold dimColor={false}>{' ' + pad('HELD', widths.held)}</Text> : ' '.repeat(widths.held + 1)) : null}
 			{' '}
 			<Text color={spend.colour ? tone(spend.colour) : undefined}>{pad(spend.text, widths.spend, 'right')}</Text>
 			{' '}
 			<Text color={agents.over ? tone('yellow') : undefined}>{pad(agents.text, widths.agents, 'right')}</Text>
 			{widths.bar > 0 ? <Text color={tone(meter.colour)}>{' ' + meter.bar}</Text> : null}
 			{widths.figures > 0 ? ' ' + pad(meter.figures, widths.figures) : null}
-			{widths.trend > 0 ? <Text color={tone('cyan')}>{' ' + sparkline(view.trend, glyphs, widths.trend)}</Text> : null}
+			{widths.trend > 0 ? <Text color={tone('cyan')}>{' ' + (bar ? pad(trend, widths.trend) : trend)}</Text> : null}
 		</Text>
 	);
 }
@@ -66,7 +73,7 @@ export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected 
 
 function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
 	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running
-		&& a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
+		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
 		&& a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
 }
 

@@ -62,7 +62,8 @@ export type EventsPaneProps = {
 /** The latest decisions and actions, newest first, as many as fit. */
 export function EventsPane({events, height, columns}: EventsPaneProps): React.JSX.Element | null {
 	const {glyphs} = useTheme();
-	if (height <= 0) {
+	// Its title alone says nothing, and a placeholder under it would take a row it was not given.
+	if (height < 2) {
 		return null;
 	}
 

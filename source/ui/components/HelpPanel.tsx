@@ -2,33 +2,82 @@ import React from 'react';
 import {Box} from 'ink';
 import {activeBindings, labelOf, type KeyContext} from '../keymap.js';
 import {pad} from '../cells.js';
-import {useTheme} from '../theme.js';
+import {useTheme, type Glyphs} from '../theme.js';
 import {Line, titleRule} from './Line.js';
 
-/** The help overlay: every bound key from the keymap table, so it cannot drift from the handler. */
-export function HelpPanel({context, height, columns}: {context: KeyContext; height: number; columns: number}): React.JSX.Element {
-	const {glyphs} = useTheme();
-	// The two selection bindings share one line, `?` is in the title; notes go first when rows are short.
-	const rows = activeBindings(context).filter(binding => binding.command !== 'down' && binding.command !== 'help').map(binding => ({
+type HelpLine = {keys: string; text: string; note: boolean};
+
+/** The keys that open a view share the selection's help line; `?` is in the title. */
+const folded = new Set(['down', 'help', 'open-detail', 'open-log', 'open-spend', 'open-region']);
+const listed = (binding: {command: string}) => !folded.has(binding.command);
+/** The help's title, with the keys that open a view (the lines below are all taken at 80x24). */
+export const helpTitle = (columns: number) => (columns >= 72 ? 'keys (? or Esc closes) views: Enter instances, l log, t chart, g regions' : 'keys (? or Esc closes) Enter l t g: views');
+
+/**
+ * The help's lines for `room` rows below its title: every bound key from the keymap table (so
+ * it cannot drift from the handler), then what the words, columns and colours mean. Short of
+ * rows, two short bindings share a line (from the end), so every key is still listed; the notes
+ * give way first.
+ */
+function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: number): {packed: Array<{keys: string; text: string}>; notes: Array<{keys: string; text: string}>} {
+	// The two selection bindings share one line, `?` is in the title.
+	const rows = activeBindings(context).filter(listed).map(binding => ({
 		keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.command === 'quit' ? 'q ^C' : binding.keyLabel,
 		text: binding.command === 'up' ? 'select an environment' : binding.command === 'pause' ? `${labelOf(binding, context)} automatic actions` : binding.help,
 	}));
-	const notes = context.readOnly ? [`${glyphs.lock} read-only: stop, cascade, emergency, undo and start are not available`] : [];
-	const room = Math.max(0, height - 1);
-	// Short of rows, two short bindings share a line (from the end), so every key is still listed.
-	const packed = [...rows];
-	for (let index = packed.length - 2; index >= 0 && packed.length + notes.length > room; index--) {
-		const [a, b] = [packed[index]!, packed[index + 1]!];
-		const merged = `${a.text}  ${pad(b.keys, 3)}${b.text}`;
-		if (8 + merged.length <= columns) {
-			packed.splice(index, 2, {keys: a.keys, text: merged});
+	const notes = [
+		{keys: 'STATUS', text: 'ACTIVE LIMITED MONITOR: policy; WARN near, BREACH over a limit'},
+		{keys: '', text: 'STOPPED: no agents left; STALE: last poll failed (figures are old)'},
+		{keys: 'HELD', text: 'breaker tripped: envwatch stops agents that come back; R resets'},
+		{keys: '$/H', text: 'spend now / hourly cap (+: some unpriced); INCREASE: now/threshold'},
+		{keys: 'AGENTS', text: `running/allowed: ${glyphs.infinity} any, mon monitor-only, ? unknown`},
+		{keys: 'colour', text: 'repeats the word: red over, yellow near, magenta stale or unknown'},
+		...(context.readOnly ? [{keys: glyphs.lock, text: 'read-only: stop, cascade, emergency, undo, start, reset are off'}] : []),
+	];
+	const pack = (list: Array<{keys: string; text: string}>) => {
+		const packed = [...list];
+		for (let index = packed.length - 2; index >= 0 && packed.length + notes.length > room; index--) {
+			const [a, b] = [packed[index]!, packed[index + 1]!];
+			const merged = `${a.text}  ${pad(b.keys, Math.max(3, [...b.keys].length + 1))}${b.text}`;
+			if (8 + merged.length <= columns) {
+				packed.splice(index, 2, {keys: a.keys, text: merged});
+			}
 		}
+
+		return packed;
+	};
+
+	let packed = pack(rows);
+	if (packed.length > room) {
+		// Still too many for the rows: the key bar's short words, so that every key is still listed.
+		packed = pack(activeBindings(context).filter(listed).map(binding => ({
+			keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.keyLabel,
+			text: binding.command === 'up' ? 'select' : labelOf(binding, context),
+		})));
 	}
 
-	const lines = [...packed.map(row => ({...row, note: false})), ...notes.map(text => ({keys: '', text, note: true}))].slice(0, room);
+	return {packed, notes};
+}
+
+export function helpLines(context: KeyContext, glyphs: Glyphs, columns: number, room: number): HelpLine[] {
+	const {packed, notes} = packHelp(context, glyphs, columns, room);
+	return [...packed.map(row => ({...row, note: false})), ...notes.map(note => ({...note, note: true}))].slice(0, Math.max(0, room));
+}
+
+/** Lines the help wants: `min` lists every key (packed), `want` everything; the title included. */
+export function helpNeeds(context: KeyContext, glyphs: Glyphs, columns: number): {min: number; want: number} {
+	const tight = packHelp(context, glyphs, columns, 0);
+	const loose = packHelp(context, glyphs, columns, Number.MAX_SAFE_INTEGER);
+	return {min: 1 + tight.packed.length, want: 1 + loose.packed.length + loose.notes.length};
+}
+
+/** The help overlay. */
+export function HelpPanel({context, height, columns}: {context: KeyContext; height: number; columns: number}): React.JSX.Element {
+	const {glyphs} = useTheme();
+	const lines = helpLines(context, glyphs, columns, height - 1);
 	return (
 		<Box flexDirection="column">
-			<Line segments={[{text: titleRule('keys (? or Esc closes)', columns, glyphs.rule), colour: 'cyan'}]} width={columns} />
+			<Line segments={[{text: titleRule(helpTitle(columns), columns, glyphs.rule), colour: 'cyan'}]} width={columns} />
 			{lines.map((line, index) => <Line key={index} width={columns} segments={[{text: pad(line.keys, 8), bold: true}, {text: line.text, dim: line.note}]} />)}
 		</Box>
 	);

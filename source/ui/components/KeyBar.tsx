@@ -6,12 +6,21 @@ import {useTheme, type Glyphs} from '../theme.js';
 
 type Item = {keys: string; label: string; width: number};
 
+/** An open confirmation: the key bar then offers its keys only (nothing else is bound). */
+export type ConfirmKeys = {typed: boolean};
+
+export function confirmBarItems({typed}: ConfirmKeys): Array<{keys: string; label: string}> {
+	return typed
+		? [{keys: 'Enter', label: 'confirm'}, {keys: 'Esc', label: 'cancel'}]
+		: [{keys: 'y', label: 'yes'}, {keys: 'n/Esc/Enter', label: 'no'}];
+}
+
 /**
  * The key bar laid out at this width: two spaces between items when they fit on one line, one
  * space when that makes them fit, else wrapped onto a second line.
  */
-export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number): {lines: Item[][]; gap: number} {
-	const items = keyBarItems(context, `${glyphs.up}${glyphs.down}`).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys, view?: ReadonlyArray<{keys: string; label: string}>): {lines: Item[][]; gap: number} {
+	let items = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
 	for (const gap of [2, 1]) {
 		const lines = flow(items, columns, 2, gap);
 		if (lines.length === 1) {
@@ -19,19 +28,33 @@ export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: numbe
 		}
 	}
 
+	// Two lines. Where even they cannot hold every item, the least needed give way (help lists
+	// them all); `? help` and `q quit` never do.
+	const all = (list: Item[]) => flow(list, columns, Number.MAX_SAFE_INTEGER, 2).length <= 2;
+	for (const label of dropOrder) {
+		if (all(items)) {
+			break;
+		}
+
+		items = items.filter(item => item.label !== label);
+	}
+
 	return {lines: flow(items, columns, 2, 2), gap: 2};
 }
 
+/** Key bar items in the order they give way on a narrow terminal. */
+const dropOrder = ['refresh', 'pause', 'resume', 'undo', 'cascade', 'reload', 'sort', 'select', 'environment', 'filter', 'reset breaker', 'emergency', 'stop', 'stop env'];
+
 /** Drawn from the same keymap table the input handler matches against. */
-export function KeyBar({context, columns}: {context: KeyContext; columns: number}): React.JSX.Element {
+export function KeyBar({context, columns, confirm, view}: {context: KeyContext; columns: number; confirm?: ConfirmKeys | undefined; view?: ReadonlyArray<{keys: string; label: string}> | undefined}): React.JSX.Element {
 	const {glyphs, tone} = useTheme();
-	const {lines, gap} = keyBarLayout(context, glyphs, columns);
+	const {lines, gap} = keyBarLayout(context, glyphs, columns, confirm, view);
 	return (
 		<Box flexDirection="column">
 			{lines.map((line, index) => (
 				<Text key={index} wrap="truncate-end">
 					{line.map((item, position) => (
-						<Text key={item.keys}>
+						<Text key={`${item.keys} ${item.label}`}>
 							{position > 0 ? ' '.repeat(gap) : ''}
 							<Text bold color={tone(item.label === 'emergency' || item.label === 'cancel auto-stop' ? 'red' : 'cyan')}>{item.keys}</Text>
 							<Text dimColor>{` ${item.label}`}</Text>

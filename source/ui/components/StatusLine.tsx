@@ -31,6 +31,15 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 		return {text: flash.text, colour: flash.tone === 'ok' ? 'green' : flash.tone === 'warn' ? 'yellow' : 'red'};
 	}
 
+	if (snapshot.recordError) {
+		// The guard still acts; what it does is not being written down. Never a quiet failure.
+		return {text: `NOT RECORDED: ${snapshot.recordError} (envwatch still acts; fix the audit log or state dir)`, colour: 'red', bold: true};
+	}
+
+	if (snapshot.notifyError) {
+		return {text: `NOT NOTIFIED: ${snapshot.notifyError} (envwatch still acts; see envwatch doctor)`, colour: 'red'};
+	}
+
 	if (snapshot.error) {
 		return {text: `last poll failed: ${snapshot.error} (figures are the last known; no automatic action)`, colour: 'magenta'};
 	}

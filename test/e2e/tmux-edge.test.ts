@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
+
+/**
+ * The built CLI in small real terminals (tmux) and with keys that arrive together: `npm run build`
+ * first. The calm scenario, so nothing stops unless a key says so.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = path.join(root, 'dist', 'bin', 'cli.js');
+
+let session: TmuxSession | undefined;
+let dir: string | undefined;
+beforeAll(() => {
+	requireTmux();
+	if (!fs.existsSync(cli)) {
+		throw new Error(`${cli} is missing: run npm run build first`);
+	}
+});
+
+afterEach(() => {
+	session?.kill();
+	session = undefined;
+	if (dir) {
+		fs.rmSync(dir, {recursive: true, force: true});
+		dir = undefined;
+	}
+});
+
+async function dashboard(columns: number, rows: number): Promise<TmuxSession> {
+	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-edge-'));
+	session = new TmuxSession({columns, rows, cwd: dir});
+	session.start();
+	await session.waitFor(prompt.trimEnd());
+	session.run(`node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
+	await session.waitFor(/› dev +ACTIVE/);
+	return session;
+}
+
+/** Lines with something on them: the frame is always shorter than the terminal, the header on top. */
+function frameOf(screen: string, rows: number): string[] {
+	const lines = screen.split('\n').filter(line => line.trim() !== '');
+	expect(lines.length).toBeLessThan(rows);
+	expect(lines[0]).toMatch(/^envwatch /);
+	return lines;
+}
+
+describe('keys that arrive together', () => {
+	it('Down Down from dev reaches production; k Up goes back two rows', async () => {
+		const tmux = await dashboard(80, 24);
+		tmux.key('Down', 'Down');
+		await tmux.waitFor(/› production/);
+		tmux.key('k', 'Up');
+		const screen = await tmux.waitFor(/› dev/);
+		expect(screen).not.toMatch(/› staging|› production/);
+	});
+
+	it('Esc then y together cancels a stop; the y confirms nothing', async () => {
+		const tmux = await dashboard(80, 24);
+		tmux.type('s');
+		await tmux.waitFor('Stop dev\'s agents?');
+		tmux.key('Escape', 'y');
+		const screen = await tmux.waitFor('cancelled: nothing done');
+		expect(screen).toMatch(/dev +ACTIVE/);
+		const audit = path.join(dir!, 'audit.log');
+		const lines = fs.existsSync(audit) ? fs.readFileSync(audit, 'utf8') : '';
+		expect(lines).not.toMatch(/"type":"action"/);
+	});
+});
+
+describe('the dashboard at 80x12', () => {
+	it('s and E show their whole blast radius', async () => {
+		const tmux = await dashboard(80, 12);
+		tmux.type('s');
+		let screen = await tmux.waitFor('Stop dev\'s agents?');
+		frameOf(screen, 12);
+		expect(screen).toMatch(/4 agents running/);
+		expect(screen).toMatch(/instances: i-[0-9a-f]+, i-[0-9a-f]+, i-[0-9a-f]+ \+1\s+more/);
+		expect(screen).toMatch(/saves \$\d+\.\d\d\/h/);
+		expect(screen).toMatch(/y yes +n\/Esc\/Enter no/);
+		tmux.key('Escape');
+		await tmux.waitFor('cancelled: nothing done');
+		tmux.type('E');
+		screen = await tmux.waitFor('EMERGENCY');
+		frameOf(screen, 12);
+		expect(screen).toMatch(/environments: dev, staging/);
+		expect(screen).toMatch(/\d+ agents running/);
+		tmux.key('Escape');
+	});
+});
+
+describe('the dashboard at 40x12', () => {
+	it('E keeps the header and shows what is typed; help lists every key; the key bar keeps help and quit', async () => {
+		const tmux = await dashboard(40, 12);
+		let screen = await tmux.waitFor('q quit');
+		expect(screen).toContain('? help');
+		tmux.type('E');
+		await tmux.waitFor('EMERGENCY');
+		tmux.type('stop al');
+		screen = await tmux.waitFor('stop al_');
+		const lines = frameOf(screen, 12);
+		expect(lines.some(line => /\d+ agents running/.test(line))).toBe(true);
+		tmux.key('Escape');
+		await tmux.waitFor('cancelled: nothing done');
+		tmux.type('?');
+		screen = await tmux.waitFor('keys (? or Esc closes)');
+		frameOf(screen, 12);
+		for (const key of [/s +stop/, /c +cascade/, /E +emergency/, /u +undo/, /p +pause/, /r +refresh/, /q +quit/]) {
+			expect(screen).toMatch(key);
+		}
+	});
+});

@@ -1,0 +1,55 @@
+import {describe, expect, it} from 'vitest';
+import {parseArgs} from '../../source/args.js';
+import {UsageError} from '../../source/errors.js';
+
+function problems(argv: string[]): string[] {
+	try {
+		parseArgs(argv, '0.0.0');
+	} catch (error) {
+		expect(error).toBeInstanceOf(UsageError);
+		return (error as UsageError).problems;
+	}
+
+	throw new Error('expected a UsageError');
+}
+
+describe('parseArgs', () => {
+	it('--confirm is repeatable and takes comma lists, for stop', () => {
+		const options = parseArgs(['stop', '-e', 'production', '--confirm', 'production,staging', '--confirm', 'dev', '--confirm=production', '--yes'], '0.0.0');
+		expect(options).toMatchObject({command: 'stop', environments: ['production'], confirm: ['production', 'staging', 'dev'], yes: true, environmentsFlag: '-e'});
+		expect(parseArgs(['--stop-env', 'production', '--confirm', 'production'], '0.0.0')).toMatchObject({command: 'stop', confirm: ['production'], environmentsFlag: '--stop-env'});
+		expect(parseArgs(['stop', '--environments', 'dev'], '0.0.0').confirm).toBeUndefined();
+		expect(problems(['stop', '-e', 'dev', '--confirm', ','])).toEqual(['--confirm: missing — expected an environment name, e.g. --confirm production']);
+		expect(problems(['start', '-e', 'dev', '--confirm', 'dev'])).toEqual(['--confirm: only with stop or --stop-env (it confirms a stop by the environment\'s name)']);
+	});
+
+	it('reset takes --environments (and --yes), like stop', () => {
+		expect(parseArgs(['reset', '--environments', 'dev', 'staging', '--yes'], '0.0.0')).toMatchObject({command: 'reset', environments: ['dev', 'staging'], yes: true});
+		expect(problems(['reset'])).toEqual(['reset: no environment — expected --environments NAME (the environments whose breaker to reset)']);
+		expect(problems(['reset', '-e', 'dev', '--once'])).toEqual(['--once: cannot be combined with a subcommand or --stop-env']);
+	});
+
+	it('a word after --demo is the scenario unless it is a subcommand', () => {
+		expect(parseArgs(['--demo', 'start', '-e', 'staging'], '0.0.0')).toMatchObject({command: 'start', demo: 'dev-spike', environments: ['staging']});
+		expect(parseArgs(['--demo', 'calm', 'stop', '-e', 'dev'], '0.0.0')).toMatchObject({command: 'stop', demo: 'calm'});
+		expect(parseArgs(['--demo', 'reset', '-e', 'dev'], '0.0.0')).toMatchObject({command: 'reset', demo: 'dev-spike'});
+		expect(parseArgs(['--demo'], '0.0.0')).toMatchObject({command: 'monitor', demo: 'dev-spike'});
+		expect(problems(['--demo', 'nope'])[0]).toMatch(/^--demo nope: unknown scenario/);
+	});
+
+	it('a repeated single-value flag is a problem even when the values agree', () => {
+		expect(problems(['--demo', 'calm', '--demo', 'calm'])).toEqual(['--demo: given more than once (--demo calm, --demo calm) — expected it once']);
+		expect(problems(['--state-dir=/a', '--state-dir', '/b'])).toEqual(['--state-dir: given more than once (--state-dir /a, --state-dir /b) — expected it once']);
+		// Repeatable flags stay repeatable.
+		expect(parseArgs(['-e', 'dev', '--environments', 'staging', '--region', 'us-east-1', '--region', 'eu-west-1'], '0.0.0')).toMatchObject({environments: ['dev', 'staging'], regions: ['us-east-1', 'eu-west-1']});
+	});
+
+	it('unknown flags are answered with real spellings', () => {
+		expect(problems(['--enviroment', 'dev'])).toEqual(['--enviroment: unknown flag — did you mean --environments? (see --help)']);
+		expect(problems(['-interval', '5'])[0]).toBe('-interval: unknown flag — did you mean --interval? (see --help)');
+		expect(problems(['--e', 'dev', '--y'])).toEqual([
+			'--e: unknown flag — did you mean -e (--environments)? (see --help)',
+			'--y: unknown flag — did you mean -y (--yes)? (see --help)',
+		]);
+	});
+});
