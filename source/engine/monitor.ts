@@ -1,6 +1,6 @@
 import {aggregate} from '../domain/classify.js';
 import type {Evaluation} from '../domain/policy.js';
-import type {Spend} from '../domain/types.js';
+import {BILLED_STATES, type Spend} from '../domain/types.js';
 import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';
@@ -166,7 +166,9 @@ export class Monitor {
 		let spend = new Map<string, Spend>();
 		let unknown = {instances: 0, hourlyUsd: 0, tagValues: [] as string[]};
 		try {
-			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states: ['pending', 'running', 'stopping', 'stopped'], regions: config.regions});
+			// Only what costs money: the spend counts pending and running instances and nothing else
+			// reads this listing (stop, start and undo list their own targets).
+			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states: [...BILLED_STATES], regions: config.regions});
 			if (listing.errors.length > 0) {
 				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
 			}

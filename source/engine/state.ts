@@ -33,6 +33,7 @@ type Check<T> = (value: unknown) => T;
 
 const fileParts = {
 	'samples.json': 'the sample history starts fresh (baselines warm up again)',
+	'samples.log': 'the samples since its last compaction are lost (the rest of the history is kept)',
 	'last-stop.json': 'the last stop is forgotten (nothing to undo)',
 	'billing.json': 'the billed-cost cache starts fresh (fetched again, paid requests counted from 0)',
 	'breaker.json': 'every breaker starts reset (environments envwatch had stopped are no longer held)',
@@ -56,6 +57,12 @@ export class StateStore {
 	/** What could not be written, by file (null: the file was to be removed), for `retry()`. */
 	private readonly unwritten = new Map<StateFile, unknown>();
 	private notices: RecordNotice[] = [];
+	/** The last sample time of each series in samples.json + samples.log; undefined: compact next. */
+	private logged: Map<string, Mark> | undefined;
+	/** The id of the samples.json the log continues (its first line names it). */
+	private snapshotId = '';
+	private logBytes = 0;
+	private snapshotBytes = 0;
 
 	constructor(
 		readonly dir: string,
@@ -76,28 +83,38 @@ export class StateStore {
 		return path.join(this.dir, name);
 	}
 
-	private read<T>(name: StateFile, check: Check<T>): T | undefined {
+	/** A state file's text, or undefined when there is none (or it cannot be read: announced). */
+	private readText(name: StateFile): string | undefined {
 		const file = this.file(name);
-		let text: string;
 		try {
-			text = fs.readFileSync(file, 'utf8');
+			return fs.readFileSync(file, 'utf8');
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-				return undefined;
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				// Unreadable (a directory, no permission): it cannot be moved aside either; say so.
+				this.notices.push({message: `cannot read the state file ${file} (${describeError(error)}); ${fileParts[name]}`, damaged: true});
 			}
 
-			// Unreadable (a directory, no permission): it cannot be moved aside either; say so.
-			this.notices.push({message: `cannot read the state file ${file} (${describeError(error)}); ${fileParts[name]}`, damaged: true});
+			return undefined;
+		}
+	}
+
+	private read<T>(name: StateFile, check: Check<T>): T | undefined {
+		const text = this.readText(name);
+		if (text === undefined) {
 			return undefined;
 		}
 
-		let problem: string;
 		try {
 			return check(JSON.parse(text));
 		} catch (error) {
-			problem = error instanceof ShapeError ? error.message : `malformed JSON (${describeError(error)})`;
+			this.damaged(name, error instanceof ShapeError ? error.message : `malformed JSON (${describeError(error)})`);
+			return undefined;
 		}
+	}
 
+	/** Moves a damaged state file aside and says so. */
+	private damaged(name: StateFile, problem: string): void {
+		const file = this.file(name);
 		const movedTo = `${file}.damaged-${new Date(this.clock()).toISOString().replaceAll(':', '')}`;
 		let aside = `moved it aside to ${movedTo}`;
 		try {
@@ -107,7 +124,6 @@ export class StateStore {
 		}
 
 		this.notices.push({message: `the state file ${file} is damaged (${problem}); ${aside}; ${fileParts[name]}`, damaged: true});
-		return undefined;
 	}
 
 	private write(name: StateFile, value: unknown): void {
@@ -128,7 +144,11 @@ export class StateStore {
 	/** Tries again to write what could not be written (the last stop, say, when the disk has room again). */
 	retry(): void {
 		for (const [name, value] of [...this.unwritten]) {
-			if (name === 'last-stop.json' && value === null) {
+			if (name === 'samples.json') {
+				this.write(name, value);
+				// Written: the next save compacts again, which also starts a fresh log.
+				this.logged = undefined;
+			} else if (name === 'last-stop.json' && value === null) {
 				this.saveLastStop(undefined);
 			} else {
 				this.write(name, value);
@@ -146,24 +166,121 @@ export class StateStore {
 		this.failures.set(name, `cannot write ${file}: ${describeError(error)}`);
 	}
 
+	/**
+	 * The sample history: samples.json (the last compaction, written whole and renamed into place)
+	 * then samples.log (one line appended per poll since, each checked like samples.json). A last
+	 * line cut short by a crash is ignored; a damaged log is moved aside and only its samples are lost.
+	 */
 	loadHistory(): History {
 		// Keys are environment names from the file: `constructor` or `__proto__` must be plain keys.
+		const snapshot = this.read('samples.json', checkSamples);
+		let series: Series = new Map(snapshot?.entries ?? []);
+		const log = this.readText('samples.log');
+		this.logged = undefined;
+		if (log !== undefined) {
+			try {
+				// Onto a copy: a log damaged half-way leaves samples.json's history as it was.
+				const replayed: Series = new Map([...series].map(([key, pairs]) => [key, [...pairs]]));
+				const {torn, stale} = replayLog(log, replayed, snapshot?.id);
+				series = stale ? series : replayed;
+				this.snapshotId = snapshot?.id ?? '';
+				this.snapshotBytes = fs.statSync(this.file('samples.json'), {throwIfNoEntry: false})?.size ?? 0;
+				this.logBytes = Buffer.byteLength(log);
+				// Never append after a torn line or to a log of an older samples.json (a crash
+				// between a compaction's rename and its removal of the log): the next save compacts.
+				this.logged = torn || stale ? undefined : lastMarks(series);
+			} catch (error) {
+				this.damaged('samples.log', error instanceof ShapeError ? error.message : describeError(error));
+			}
+		}
+
 		const history = newHistory();
-		const stored = this.read('samples.json', checkSamples);
-		for (const [key, pairs] of stored ?? []) {
+		for (const [key, pairs] of series) {
 			history[key] = pairs.map(([at, usd]) => ({at, usd}));
 		}
 
 		return history;
 	}
 
+	/**
+	 * After each poll: the samples recorded since the last save are appended to samples.log (a few
+	 * hundred bytes); once the log outgrows the last compaction (at least 16 KiB), or after a load
+	 * that found no clean log, the whole history is compacted into samples.json instead.
+	 */
 	saveHistory(history: History): void {
-		const series: Record<string, Array<[number, number]>> = Object.create(null) as Record<string, Array<[number, number]>>;
+		const series: Series = new Map();
 		for (const [key, samples] of Object.entries(history)) {
-			series[key] = samples.map(sample => [sample.at, Math.round(sample.usd * 1e6) / 1e6]);
+			series.set(key, samples.map(sample => [sample.at, Math.round(sample.usd * 1e6) / 1e6]));
 		}
 
-		this.write('samples.json', {version: 1, series});
+		const logged = this.logged;
+		if (!logged || this.unwritten.has('samples.json')) {
+			this.compactHistory(series);
+			return;
+		}
+
+		const from: Record<string, number | null> = Object.create(null) as Record<string, number | null>;
+		const add: Record<string, Array<[number, number]>> = Object.create(null) as Record<string, Array<[number, number]>>;
+		for (const [key, pairs] of series) {
+			from[key] = pairs[0]?.[0] ?? null;
+			const fresh = since(pairs, logged.get(key));
+			if (fresh.length > 0) {
+				add[key] = fresh;
+			}
+		}
+
+		// Series gone since the last save (an environment's history reset after a stop).
+		const drop = [...logged.keys()].filter(key => !series.has(key));
+		// A fresh log starts with a line naming the samples.json it continues.
+		const header = this.logBytes === 0 ? `${JSON.stringify({after: this.snapshotId})}\n` : '';
+		const line = `${header}${JSON.stringify(drop.length > 0 ? {from, add, drop} : {from, add})}\n`;
+		const bytes = Buffer.byteLength(line);
+		if (this.logBytes + bytes > Math.max(this.snapshotBytes, 16 * 1024)) {
+			this.compactHistory(series);
+			return;
+		}
+
+		const file = this.file('samples.log');
+		try {
+			fs.mkdirSync(this.dir, {recursive: true});
+			fs.appendFileSync(file, line, {mode: 0o600});
+			this.logBytes += bytes;
+			this.logged = lastMarks(series);
+		} catch {
+			// Part of the line may be on disk: cut it off if possible; either way write it all anew.
+			try {
+				fs.truncateSync(file, this.logBytes);
+			} catch {
+				// A torn last line is ignored on read, and the compaction below replaces the log.
+			}
+
+			this.compactHistory(series);
+		}
+	}
+
+	/** The whole history into samples.json (temporary file renamed into place), then a fresh log. */
+	private compactHistory(series: Series): void {
+		const id = `${this.clock()}-${Math.random().toString(36).slice(2, 10)}`;
+		const snapshot = {version: 1, series: Object.fromEntries(series), id};
+		this.write('samples.json', snapshot);
+		if (this.unwritten.has('samples.json')) {
+			// Not written: the log (if any) still holds what it held; compact again next time.
+			this.logged = undefined;
+			return;
+		}
+
+		this.snapshotBytes = fs.statSync(this.file('samples.json'), {throwIfNoEntry: false})?.size ?? 0;
+		this.logBytes = 0;
+		this.snapshotId = id;
+		try {
+			// A crash before this leaves the old log next to the new samples.json: its first line
+			// names the old samples.json, so it is not replayed.
+			fs.rmSync(this.file('samples.log'), {force: true});
+			this.logged = lastMarks(series);
+		} catch (error) {
+			this.logged = undefined;
+			this.failed('samples.json', error, snapshot);
+		}
 	}
 
 	loadLastStop(): LastStop | undefined {
@@ -341,9 +458,155 @@ function array(value: unknown, where: string, expected: string): unknown[] {
 	return value;
 }
 
-/** samples.json: `{version: 1, series: {key: [[at, usd], ...]}}`, as entries (never an object: keys are data). */
-function checkSamples(value: unknown): Array<[string, Array<[number, number]>]> {
-	const top = object(value, '', ['version', 'series']);
+type Series = Map<string, Array<[number, number]>>;
+
+/** Where a series stood when last written: its last sample time and how many samples had it. */
+type Mark = {at: number; same: number};
+
+function lastMarks(series: Series): Map<string, Mark> {
+	return new Map([...series].map(([key, pairs]) => {
+		const at = pairs.at(-1)?.[0] ?? Number.NEGATIVE_INFINITY;
+		let same = 0;
+		for (let index = pairs.length - 1; index >= 0 && pairs[index]![0] === at; index--) {
+			same++;
+		}
+
+		return [key, {at, same}];
+	}));
+}
+
+/** The samples recorded after `mark` (two polls may share a time: counted, not compared). */
+function since(pairs: Array<[number, number]>, mark: Mark | undefined): Array<[number, number]> {
+	if (!mark) {
+		return pairs;
+	}
+
+	let index = pairs.length;
+	while (index > 0 && pairs[index - 1]![0] > mark.at) {
+		index--;
+	}
+
+	let same = 0;
+	while (index - same > 0 && pairs[index - same - 1]![0] === mark.at) {
+		same++;
+	}
+
+	return pairs.slice(index - Math.max(0, same - mark.same));
+}
+
+/**
+ * Applies samples.log's lines to the series of samples.json. The first line, `{after}`, names the
+ * samples.json the log continues: another one's log is `stale` and not replayed. Each further line
+ * is `{from, add, drop?}`: `from` the first sample time kept per series (null: none kept), `add`
+ * the new samples per series, `drop` the series removed. The last line without its newline was
+ * cut short by a crash: ignored (`torn`). Any other bad line throws.
+ */
+function replayLog(text: string, series: Series, snapshotId: string | undefined): {torn: boolean; stale: boolean} {
+	const lines = text.split('\n');
+	const tail = lines.pop();
+	const torn = tail !== undefined && tail !== '';
+	const first = lines.shift();
+	if (first === undefined) {
+		// Not even its first line complete: nothing to replay.
+		return {torn, stale: false};
+	}
+
+	let header: unknown;
+	try {
+		header = JSON.parse(first);
+	} catch (error) {
+		throw new ShapeError(`line 1: malformed JSON (${describeError(error)})`);
+	}
+
+	const after = string(object(header, 'line 1', ['after'])['after'], 'line 1.after');
+	if (after !== (snapshotId ?? '')) {
+		return {torn, stale: true};
+	}
+
+	// Each series as its samples and the index of the first one kept: dropping from the front is
+	// a step of the index, not a copy (a poll drops one sample of an hour's worth).
+	const kept = new Map([...series].map(([key, pairs]) => [key, {pairs, start: 0}]));
+	lines.forEach((line, index) => {
+		const where = `line ${index + 2}`;
+		let value: unknown;
+		try {
+			value = JSON.parse(line);
+		} catch (error) {
+			throw new ShapeError(`${where}: malformed JSON (${describeError(error)})`);
+		}
+
+		const top = object(value, where, typeof value === 'object' && value !== null && Object.hasOwn(value, 'drop') ? ['from', 'add', 'drop'] : ['from', 'add']);
+		const from = top['from'];
+		const add = top['add'];
+		const drop = top['drop'] === undefined ? [] : array(top['drop'], `${where}.drop`, 'an array of series names').map((key, index) => string(key, `${where}.drop[${index}]`));
+		for (const key of drop) {
+			kept.delete(key);
+		}
+
+		if (typeof from !== 'object' || from === null || Array.isArray(from)) {
+			throw shape(`${where}.from`, from, 'an object of first sample times by series');
+		}
+
+		if (typeof add !== 'object' || add === null || Array.isArray(add)) {
+			throw shape(`${where}.add`, add, 'an object of sample series');
+		}
+
+		for (const [key, first] of Object.entries(from)) {
+			if (first !== null) {
+				finite(first, `${where}.from[${JSON.stringify(key)}]`, 'a time in ms or null');
+			}
+
+			const entry = kept.get(key) ?? {pairs: [], start: 0};
+			if (first === null) {
+				entry.pairs = [];
+				entry.start = 0;
+			} else {
+				while (entry.start < entry.pairs.length && entry.pairs[entry.start]![0] < (first as number)) {
+					entry.start++;
+				}
+			}
+
+			kept.set(key, entry);
+		}
+
+		for (const [key, pairs] of Object.entries(add)) {
+			const checked = samplePairs(pairs, `${where}.add[${JSON.stringify(key)}]`);
+			const entry = kept.get(key) ?? {pairs: [], start: 0};
+			for (const pair of checked) {
+				// In time order (two polls may share a time); anything older is not this series'.
+				if (entry.pairs.length === entry.start || pair[0] >= entry.pairs.at(-1)![0]) {
+					entry.pairs.push(pair);
+				}
+			}
+
+			kept.set(key, entry);
+		}
+	});
+	series.clear();
+	for (const [key, {pairs, start}] of kept) {
+		series.set(key, start === 0 ? pairs : pairs.slice(start));
+	}
+
+	return {torn, stale: false};
+}
+
+function samplePairs(pairs: unknown, where: string): Array<[number, number]> {
+	return array(pairs, where, 'an array of [time, usd] pairs').map((pair, index) => {
+		const item = `${where}[${index}]`;
+		if (!Array.isArray(pair) || pair.length !== 2) {
+			throw shape(item, pair, 'a [time, usd] pair of numbers');
+		}
+
+		return [finite(pair[0], `${item}[0]`, 'a time in ms'), finite(pair[1], `${item}[1]`, 'a cost in $/h')] as [number, number];
+	});
+}
+
+/**
+ * samples.json: `{version: 1, series: {key: [[at, usd], ...]}, id?}`, as entries (never an object:
+ * keys are data); `id` names it for the log that continues it (absent in older files).
+ */
+function checkSamples(value: unknown): {entries: Array<[string, Array<[number, number]>]>; id?: string} {
+	const top = object(value, '', typeof value === 'object' && value !== null && Object.hasOwn(value, 'id') ? ['version', 'series', 'id'] : ['version', 'series']);
 	if (top['version'] !== 1) {
 		throw shape('version', top['version'], '1');
 	}
@@ -353,18 +616,8 @@ function checkSamples(value: unknown): Array<[string, Array<[number, number]>]> 
 		throw shape('series', series, 'an object of sample series');
 	}
 
-	return Object.entries(series).map(([key, pairs]) => {
-		const where = `series[${JSON.stringify(key)}]`;
-		const samples = array(pairs, where, 'an array of [time, usd] pairs').map((pair, index) => {
-			const item = `${where}[${index}]`;
-			if (!Array.isArray(pair) || pair.length !== 2) {
-				throw shape(item, pair, 'a [time, usd] pair of numbers');
-			}
-
-			return [finite(pair[0], `${item}[0]`, 'a time in ms'), finite(pair[1], `${item}[1]`, 'a cost in $/h')] as [number, number];
-		});
-		return [key, samples];
-	});
+	const entries = Object.entries(series).map(([key, pairs]) => [key, samplePairs(pairs, `series[${JSON.stringify(key)}]`)] as [string, Array<[number, number]>]);
+	return top['id'] === undefined ? {entries} : {entries, id: string(top['id'], 'id')};
 }
 
 function checkLastStop(value: unknown): LastStop {

@@ -13,9 +13,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'dist', process.env.ENVWATCH_BENCH_ENTRY ?? 'bin/cli.js');
 const guard = fileURLToPath(new URL('ui-sdk-guard.js', import.meta.url));
 
-function launchOnce(extraNodeArgs = [], env = {}) {
+/** Temporary dirs of this run, removed at its end (once every child is gone). */
+const made = [];
+
+/** `bare`: a bare node printing one line in the same pseudo-terminal, the floor to compare with. */
+function launchOnce(extraNodeArgs = [], env = {}, bare = false) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-launch-'));
-	const command = `stty cols 80 rows 24; exec node ${extraNodeArgs.join(' ')} ${cli} --demo calm --state-dir ${dir}/state`;
+	made.push(dir);
+	const command = bare
+		? 'stty cols 80 rows 24; exec node -e "console.log(\'global q quit\')"'
+		: `stty cols 80 rows 24; exec node ${extraNodeArgs.join(' ')} ${cli} --demo calm --state-dir ${dir}/state`;
 	const childEnv = {...process.env, ...env, TERM: 'xterm-256color'};
 	delete childEnv.CI;
 	delete childEnv.CONTINUOUS_INTEGRATION;
@@ -54,11 +61,22 @@ export async function run(runs = Number(process.env.ENVWATCH_BENCH_RUNS ?? 9)) {
 		times.push(await launchOnce());
 	}
 
-	const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-sdk-')), 'sdk.log');
+	const bare = [];
+	for (let index = 0; index < runs; index++) {
+		bare.push(await launchOnce([], {}, true));
+	}
+
+	const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-sdk-'));
+	made.push(logDir);
+	const log = path.join(logDir, 'sdk.log');
 	await launchOnce([`--import ${guard}`], {ENVWATCH_SDK_LOG: log});
 	const sdk = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+	for (const dir of made.splice(0)) {
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+
 	return [
-		`launch to first full frame (--demo, 80x24, ${runs} runs after a warm-up): median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}) on ${os.cpus().length} cores`,
+		`launch to first full frame (--demo, 80x24, ${runs} runs after a warm-up): median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}) on ${os.cpus().length} cores; bare node printing one line: median ${median(bare).toFixed(0)} ms; ratio ${(median(times) / median(bare)).toFixed(1)}x`,
 		`AWS SDK modules loaded in demo: ${sdk.length}${sdk.length > 0 ? ` (${sdk.slice(0, 3).join(', ')})` : ''}`,
 	];
 }

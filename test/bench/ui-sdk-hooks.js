@@ -1,5 +1,7 @@
-// Module hooks for ui-launch: records every @aws-sdk module a run resolves (there must be none
-// with --demo). Registered with `node --import ./ui-sdk-guard.js`; the file comes from the env.
+// Module hooks for ui-launch: records every @aws-sdk module a run resolves, and every loaded file
+// that carries bundled AWS SDK code (the bundle's AWS chunk keeps esbuild's `node_modules/@aws-sdk/`
+// path comments): there must be none with --demo. Registered with `node --import ./ui-sdk-guard.js`;
+// the log file comes from the env.
 import fs from 'node:fs';
 
 export async function resolve(specifier, context, next) {
@@ -8,4 +10,13 @@ export async function resolve(specifier, context, next) {
 	}
 
 	return next(specifier, context);
+}
+
+export async function load(url, context, next) {
+	const result = await next(url, context);
+	if (process.env.ENVWATCH_SDK_LOG && url.startsWith('file:') && result.source && String(result.source).includes('node_modules/@aws-sdk/')) {
+		fs.appendFileSync(process.env.ENVWATCH_SDK_LOG, `${url} (bundled AWS SDK code)\n`);
+	}
+
+	return result;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {StateStore} from '../../source/engine/state.js';
 import {cliPath, isolatedEnv, tempDir} from '../helpers/cli.js';
 import {ec2, launch, motoEnv, useMoto} from '../helpers/moto.js';
 import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
@@ -35,8 +36,9 @@ function readAudit(file: string): Json[] {
 	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as Json) : [];
 }
 
+/** The persisted sample history (samples.json plus the samples.log appended since), as the next start reads it. */
 function readSamples(state: string): Record<string, Array<[number, number]>> {
-	return (JSON.parse(fs.readFileSync(path.join(state, 'samples.json'), 'utf8')) as {series: Record<string, Array<[number, number]>>}).series;
+	return Object.fromEntries(Object.entries(new StateStore(state).loadHistory()).map(([key, samples]) => [key, samples.map(sample => [sample.at, sample.usd] as [number, number])]));
 }
 
 function row(screen: string, name: string): string {

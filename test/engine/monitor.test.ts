@@ -12,6 +12,15 @@ afterEach(() => {
 });
 
 
+describe('listing', () => {
+	it('a poll lists only what costs money (pending, running): stopped instances are neither fetched nor decoded', async () => {
+		const sim = start({scenario: 'dev-spike'});
+		await sim.poll();
+		expect(sim.fleet.lists).toHaveLength(1);
+		expect([...sim.fleet.lists[0]!.states].sort()).toEqual(['pending', 'running']);
+	});
+});
+
 describe('modes', () => {
 	it('read-only makes no stop call and leaves the fleet unchanged, yet logs the decision and why it was not executed', async () => {
 		const sim = start({scenario: 'dev-spike', options: {readOnly: true}});

@@ -139,3 +139,166 @@ describe('AuditLog', () => {
 		expect(fs.statSync(file).mode & 0o077).toBe(0);
 	});
 });
+
+describe('sample history: samples.json plus an append-only samples.log', () => {
+	type Hist = Record<string, Array<{at: number; usd: number}>>;
+	/** An hour of 15 s polls for three environments and global, then polls that prune and reset. */
+	function polls(count: number, start = 1_800_000_000_000): Hist[] {
+		const history: Hist = JSON.parse('{"constructor": [], "__proto__": []}') as Hist;
+		history['dev'] = [];
+		history['*global'] = [];
+		const states: Hist[] = [];
+		for (let index = 0; index < count; index++) {
+			const at = start + index * 15_000;
+			for (const key of Object.keys(history)) {
+				history[key]!.push({at, usd: 1 + ((index * 7) % 13) / 1000});
+				// The window: the last 60 samples.
+				history[key] = history[key]!.slice(-60);
+			}
+
+			if (index === count - 3) {
+				// An environment's history reset (as after a stop), then started again.
+				delete history['dev'];
+			} else if (index === count - 2) {
+				history['dev'] = [];
+			}
+
+			states.push(structuredClone(history));
+		}
+
+		return states;
+	}
+
+	const plain = (history: Hist) => JSON.parse(JSON.stringify(Object.entries(history))) as unknown;
+
+	it('appends a small line per poll, rewrites samples.json only to compact, and reads back what was saved', () => {
+		const state = new StateStore(path.join(dir, 'state'));
+		const json = path.join(state.dir, 'samples.json');
+		const log = path.join(state.dir, 'samples.log');
+		const states = polls(200);
+		let compactions = 0;
+		let appendBytes = 0;
+		for (const [index, history] of states.entries()) {
+			const before = fs.existsSync(json) ? fs.statSync(json).mtimeMs + fs.readFileSync(json, 'utf8') : '';
+			const logBefore = fs.existsSync(log) ? fs.statSync(log).size : 0;
+			state.saveHistory(history);
+			const after = fs.statSync(json).mtimeMs + fs.readFileSync(json, 'utf8');
+			if (after === before) {
+				appendBytes = Math.max(appendBytes, fs.statSync(log).size - logBefore);
+			} else {
+				compactions++;
+			}
+
+			// A restart at any poll reads exactly what was saved, odd keys included.
+			if (index % 17 === 0 || index >= states.length - 4) {
+				expect(plain(new StateStore(state.dir).loadHistory()), `poll ${index}`).toEqual(plain(history));
+			}
+		}
+
+		expect(state.error).toBeNull();
+		// The first save (nothing loaded) and a few as the log outgrew samples.json, never one a poll.
+		expect(compactions).toBeGreaterThanOrEqual(2);
+		expect(compactions).toBeLessThan(20);
+		expect(appendBytes).toBeGreaterThan(0);
+		expect(appendBytes).toBeLessThan(1024);
+	});
+
+	it('a crash at any byte of an append: the torn last line is ignored, and the next save starts clean', () => {
+		const stateDir = path.join(dir, 'state');
+		const state = new StateStore(stateDir);
+		const states = polls(10);
+		for (const history of states.slice(0, 9)) {
+			state.saveHistory(history);
+		}
+
+		const log = path.join(stateDir, 'samples.log');
+		const json = path.join(stateDir, 'samples.json');
+		const whole = fs.readFileSync(log, 'utf8');
+		const snapshot = fs.readFileSync(json, 'utf8');
+		state.saveHistory(states[9]!);
+		const line = fs.readFileSync(log, 'utf8').slice(whole.length);
+		expect(line.endsWith('\n')).toBe(true);
+		for (let cut = 0; cut < line.length; cut++) {
+			fs.writeFileSync(log, whole + line.slice(0, cut));
+			const restarted = new StateStore(stateDir);
+			expect(plain(restarted.loadHistory()), `cut at ${cut}`).toEqual(plain(states[8]!));
+			expect(restarted.takeNotices()).toEqual([]);
+			// Never appended onto the torn line: the next save compacts.
+			restarted.saveHistory(states[9]!);
+			expect(plain(new StateStore(stateDir).loadHistory())).toEqual(plain(states[9]!));
+			fs.writeFileSync(log, whole);
+			fs.writeFileSync(json, snapshot);
+		}
+	});
+
+	it('a damaged line in the log: the log is moved aside, samples.json is kept, and it says so', () => {
+		const stateDir = path.join(dir, 'state');
+		const state = new StateStore(stateDir, () => Date.UTC(2026, 10, 27, 9, 30, 5, 123));
+		const states = polls(5);
+		for (const history of states) {
+			state.saveHistory(history);
+		}
+
+		const log = path.join(stateDir, 'samples.log');
+		const lines = fs.readFileSync(log, 'utf8').split('\n');
+		expect(lines.length).toBeGreaterThanOrEqual(4);
+		lines[1] = lines[1]!.replace(/\[\[(\d+),/, '[["$1",');
+		fs.writeFileSync(log, lines.join('\n'));
+		const restarted = new StateStore(stateDir, () => Date.UTC(2026, 10, 27, 9, 30, 5, 123));
+		// What samples.json holds: the first save's history.
+		expect(plain(restarted.loadHistory())).toEqual(plain(states[0]!));
+		expect(restarted.takeNotices().map(notice => notice.message)).toEqual([
+			expect.stringMatching(/samples\.log is damaged \(line 2\.add\[".*"\]\[0\]\[0\]: string "\d+" — expected a time in ms\); moved it aside to .*samples\.log\.damaged-2026-11-27T093005\.123Z; the samples since its last compaction are lost/),
+		]);
+		expect(fs.readdirSync(stateDir).sort()).toEqual(['samples.json', 'samples.log.damaged-2026-11-27T093005.123Z']);
+	});
+
+	it('an old samples.json alone (before the log) is read, and the first save compacts it with the new samples', () => {
+		const stateDir = path.join(dir, 'state');
+		fs.mkdirSync(stateDir);
+		fs.writeFileSync(path.join(stateDir, 'samples.json'), JSON.stringify({version: 1, series: {dev: [[1, 2], [2, 3]]}}));
+		const state = new StateStore(stateDir);
+		const history = state.loadHistory();
+		expect(history).toEqual({dev: [{at: 1, usd: 2}, {at: 2, usd: 3}]});
+		history['dev']!.push({at: 3, usd: 4});
+		state.saveHistory(history);
+		history['dev']!.push({at: 4, usd: 5});
+		state.saveHistory(history);
+		expect(fs.readdirSync(stateDir).sort()).toEqual(['samples.json', 'samples.log']);
+		expect(new StateStore(stateDir).loadHistory()).toEqual({dev: [{at: 1, usd: 2}, {at: 2, usd: 3}, {at: 3, usd: 4}, {at: 4, usd: 5}]});
+	});
+});
+
+describe('sample history log: restarts and crashes around a compaction', () => {
+	it('the log of an older samples.json (a crash between a compaction and its removal of the log) is not replayed', () => {
+		const stateDir = path.join(dir, 'state');
+		const state = new StateStore(stateDir);
+		const history = {dev: [{at: 1, usd: 1}]};
+		state.saveHistory(history);
+		history.dev.push({at: 2, usd: 2});
+		state.saveHistory(history);
+		history.dev.push({at: 3, usd: 3});
+		state.saveHistory(history);
+		const oldLog = fs.readFileSync(path.join(stateDir, 'samples.log'), 'utf8');
+		// A compaction (a store that loaded nothing compacts first), then the old log put back.
+		const compacted = {dev: [{at: 2, usd: 2}, {at: 3, usd: 3}, {at: 4, usd: 4}]};
+		new StateStore(stateDir).saveHistory(compacted);
+		expect(fs.existsSync(path.join(stateDir, 'samples.log'))).toBe(false);
+		fs.writeFileSync(path.join(stateDir, 'samples.log'), oldLog);
+		const restarted = new StateStore(stateDir);
+		expect(restarted.loadHistory()).toEqual(compacted);
+		expect(restarted.takeNotices()).toEqual([]);
+	});
+
+	it('two polls with the same time both persist (a clock that did not move)', () => {
+		const stateDir = path.join(dir, 'state');
+		const state = new StateStore(stateDir);
+		const history = {dev: [{at: 1, usd: 1}]};
+		state.saveHistory(history);
+		history.dev.push({at: 1, usd: 2});
+		state.saveHistory(history);
+		history.dev.push({at: 1, usd: 3}, {at: 5, usd: 4});
+		state.saveHistory(history);
+		expect(new StateStore(stateDir).loadHistory()).toEqual(history);
+	});
+});

@@ -44,7 +44,7 @@ describe('instancesOf (one DescribeInstances page)', () => {
 
 	test('complete instances become raw instances', () => {
 		expect(instancesOf({Reservations: [{Instances: [{...good, Tags: [{Key: 'Environment', Value: 'constructor'}]}]}]}, 'us-east-1')).toEqual([
-			{id: 'i-0aaaaaaaaaaaaaaa1', region: 'us-east-1', type: 't3.large', state: 'running', tags: {Environment: 'constructor'}},
+			{id: 'i-0aaaaaaaaaaaaaaa1', region: 'us-east-1', type: 't3.large', state: 'running', tags: {Environment: 'constructor'}, lifecycle: 'on-demand'},
 		]);
 		expect(instancesOf({}, 'us-east-1')).toEqual([]);
 	});

@@ -28,26 +28,81 @@ export class MalformedAnswerError extends Error {
 
 type HttpResponse = {statusCode?: number; headers?: Record<string, string | undefined>; body?: unknown};
 type Handler = (args: unknown) => Promise<{response: unknown; output?: unknown}>;
-type Stack = {add(middleware: (next: Handler, context: {commandName?: string}) => Handler, options: {step: 'deserialize'; priority: 'low'; name: string}): void};
+type Stack = {add(middleware: (next: Handler, context: {commandName?: string}) => Handler, options: {step: 'deserialize' | 'initialize'; priority: 'low' | 'high'; name: string}): void};
+
+/**
+ * A lean reading of an action's 2xx XML answers in place of the SDK's full one (by action name,
+ * e.g. `DescribeInstances`): `start` gives a sink that is fed the answer's text as it arrives and
+ * whose `end` returns what the caller needs, or throws when the answer is not what it should be (a
+ * MalformedAnswerError follows). The whole answer is never held. The SDK then parses `empty` (an
+ * empty answer of the action); the lean result is read back with `leanResultOf(output)`.
+ */
+export type LeanSink = {write(text: string): void; end(): unknown};
+export type LeanDecoders = Readonly<Record<string, {start: () => LeanSink; empty: string}>>;
+
+const leanResults = new WeakMap<object, unknown>();
+const leanSlot = 'envwatchLeanResult';
+
+/** What the lean decoder made of the answer whose SDK output this is, if one ran. */
+export function leanResultOf(output: object): unknown {
+	return leanResults.get(output);
+}
 
 /**
  * Adds the check to a client: runs inside the SDK's deserializer (priority low in the deserialize
  * step), so it sees the raw HTTP answer of every attempt before it is parsed.
  */
-export function checkAnswers(client: {middlewareStack: unknown}, region: string, format: AnswerFormat): void {
-	(client.middlewareStack as Stack).add((next, context) => async args => {
+export function checkAnswers(client: {middlewareStack: unknown}, region: string, format: AnswerFormat, lean: LeanDecoders = {}): void {
+	const stack = client.middlewareStack as Stack;
+	stack.add((next, context) => async args => {
+		const slots = context as Record<string, unknown>;
+		delete slots[leanSlot];
 		const result = await next(args);
 		const response = result.response as HttpResponse;
+		const action = (context.commandName ?? 'the call').replace(/Command$/, '');
+		const status = response.statusCode ?? 0;
+		const contentType = header(response.headers, 'content-type');
+		const decoder = Object.hasOwn(lean, action) ? lean[action] : undefined;
+		if (decoder && format === 'xml' && status >= 200 && status < 300 && (contentType === undefined || /xml/i.test(contentType))) {
+			const read = await streamInto(response.body, decoder.start());
+			// The same checks as a buffered answer's: they need only its first and last characters.
+			const problem = checkText(action, format, status, contentType, read.summary, read.bytes);
+			if (problem) {
+				throw new MalformedAnswerError(region, problem, status);
+			}
+
+			if (read.failure !== undefined) {
+				const detail = read.failure instanceof Error ? read.failure.message : String(read.failure);
+				throw new MalformedAnswerError(region, `${action} answered HTTP ${status}, ${read.bytes} bytes, that is not a readable answer (${detail}): expected an XML <${action}Response> document, well-formed`, status);
+			}
+
+			slots[leanSlot] = read.result;
+			// The SDK reads an empty answer of the same action: its own decoding costs nothing.
+			response.body = new TextEncoder().encode(decoder.empty);
+			return result;
+		}
+
 		const bytes = await collect(response.body);
 		response.body = bytes;
-		const action = (context.commandName ?? 'the call').replace(/Command$/, '');
-		const problem = checkAnswer(action, format, response.statusCode ?? 0, header(response.headers, 'content-type'), bytes);
+		const problem = checkAnswer(action, format, status, contentType, bytes);
 		if (problem) {
 			throw new MalformedAnswerError(region, problem, response.statusCode);
 		}
 
 		return result;
 	}, {step: 'deserialize', priority: 'low', name: 'envwatchCheckAnswers'});
+	if (Object.keys(lean).length > 0) {
+		// Outermost: hands the lean result (left on this call's context) to the caller with the output.
+		stack.add((next, context) => async args => {
+			const result = await next(args);
+			const slots = context as Record<string, unknown>;
+			if (leanSlot in slots && typeof result.output === 'object' && result.output !== null) {
+				leanResults.set(result.output, slots[leanSlot]);
+			}
+
+			return result;
+		}, {step: 'initialize', priority: 'high', name: 'envwatchLeanResult'});
+	}
 }
 
 /**
@@ -56,9 +111,13 @@ export function checkAnswers(client: {middlewareStack: unknown}, region: string,
  * 2xx must be the complete answer to this action.
  */
 export function checkAnswer(action: string, format: AnswerFormat, status: number, contentType: string | undefined, bytes: Uint8Array): string | undefined {
-	const text = new TextDecoder().decode(bytes).replace(/^\uFEFF/, '').trim();
+	return checkText(action, format, status, contentType, new TextDecoder().decode(bytes), bytes.length);
+}
+
+function checkText(action: string, format: AnswerFormat, status: number, contentType: string | undefined, decoded: string, byteLength: number): string | undefined {
+	const text = decoded.replace(/^\uFEFF/, '').trim();
 	const expected = format === 'xml' ? `an XML <${action}Response> document, complete` : 'a JSON object';
-	const got = () => `HTTP ${status}${contentType ? ` ${contentType}` : ' (no content type)'}, ${bytes.length} bytes${text ? `, starting "${printable(text)}"` : ''}`;
+	const got = () => `HTTP ${status}${contentType ? ` ${contentType}` : ' (no content type)'}, ${byteLength} bytes${text ? `, starting "${printable(text)}"` : ''}`;
 	// For JSON the body decides: moto (the test double) labels Cost Explorer's JSON text/html, and
 	// an HTML page or an empty body fails the JSON check anyway.
 	const wrongType = format === 'xml' && contentType !== undefined && !/xml/i.test(contentType);
@@ -111,6 +170,73 @@ function header(headers: HttpResponse['headers'], name: string): string | undefi
 	}
 
 	return undefined;
+}
+
+/** Characters kept from each end of a streamed answer for the checks and messages. */
+const edge = 1024;
+
+/**
+ * Feeds an answer's body to a lean sink piece by piece. Keeps its byte count and first and last
+ * characters (`summary`: the whole text when short) so it can be checked like a buffered answer;
+ * after a sink failure the rest is still read (for the count and the end), not decoded.
+ */
+async function streamInto(body: unknown, sink: LeanSink): Promise<{bytes: number; summary: string; result?: unknown; failure?: unknown}> {
+	const decoder = new TextDecoder();
+	let bytes = 0;
+	let chars = 0;
+	let head = '';
+	let tail = '';
+	let failure: unknown;
+	let failed = false;
+	const take = (piece: string): void => {
+		chars += piece.length;
+		if (head.length < edge * 2) {
+			head += piece.slice(0, edge * 2 - head.length);
+		}
+
+		tail = piece.length >= edge ? piece.slice(-edge) : (tail + piece).slice(-edge);
+		if (!failed) {
+			try {
+				sink.write(piece);
+			} catch (error) {
+				failed = true;
+				failure = error;
+			}
+		}
+	};
+
+	for await (const chunk of pieces(body)) {
+		bytes += chunk.length;
+		take(decoder.decode(chunk, {stream: true}));
+	}
+
+	take(decoder.decode());
+	let result: unknown;
+	if (!failed) {
+		try {
+			result = sink.end();
+		} catch (error) {
+			failed = true;
+			failure = error;
+		}
+	}
+
+	const summary = chars <= edge * 2 ? head : head.slice(0, edge) + tail;
+	return failed ? {bytes, summary, failure} : {bytes, summary, result};
+}
+
+async function * pieces(body: unknown): AsyncGenerator<Uint8Array> {
+	if (body instanceof Uint8Array) {
+		yield body;
+	} else if (typeof body === 'string') {
+		yield new TextEncoder().encode(body);
+	} else if (typeof body === 'object' && body !== null && Symbol.asyncIterator in body) {
+		for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+			yield typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+		}
+	} else if (body !== undefined && body !== null) {
+		throw new TypeError('an answer body of an unknown kind');
+	}
 }
 
 async function collect(body: unknown): Promise<Uint8Array> {

@@ -4,8 +4,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
-import {checkAnswers, MalformedAnswerError} from './answers.js';
+import {checkAnswers, leanResultOf, MalformedAnswerError, type LeanDecoders} from './answers.js';
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
+import {DescribeInstancesDecoder, own, type LeanInstance, type LeanPage} from './describe.js';
 import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
 
 export type AwsFleetOptions = AwsConnection & {
@@ -13,6 +14,10 @@ export type AwsFleetOptions = AwsConnection & {
 	regions: string[];
 	/** DescribeInstances MaxResults (5 to 1000). @default 1000 */
 	pageSize?: number;
+	/** Regions listed at the same time (each holds at most one page in memory). @default 4 */
+	regionConcurrency?: number;
+	/** Decode DescribeInstances with the lean decoder (false: the SDK's own, for comparison). @default true */
+	leanDecoding?: boolean;
 	/** Instance IDs per Stop/Start/TerminateInstances call (EC2 takes up to 1000). @default 1000 */
 	maxBatch?: number;
 	/** StopInstances and TerminateInstances resource bucket per region. @default {capacity: 1000, refillPerSecond: 20} */
@@ -53,7 +58,7 @@ export class AwsFleet implements Fleet {
 		let client = this.clients.get(region);
 		if (!client) {
 			client = new EC2Client(clientConfig(this.options, region));
-			checkAnswers(client, region, 'xml');
+			checkAnswers(client, region, 'xml', this.options.leanDecoding === false ? {} : leanDecoders);
 			this.clients.set(region, client);
 		}
 
@@ -82,7 +87,7 @@ export class AwsFleet implements Fleet {
 
 		// EC2 takes up to 200 values per filter: a longer ID list is listed in parts.
 		const parts = query.instanceIds ? chunks([...new Set(query.instanceIds)], 200).map(ids => filtersFor({...query, instanceIds: ids})) : [filtersFor(query)];
-		const results = await Promise.all(regions.map(async region => this.listRegion(region, parts)));
+		const results = await mapLimited(regions, Math.max(1, this.options.regionConcurrency ?? 4), async region => this.listRegion(region, parts));
 		return {
 			instances: results.flatMap(result => result.instances),
 			errors: results.flatMap(result => result.error ? [result.error] : []),
@@ -106,8 +111,17 @@ export class AwsFleet implements Fleet {
 					// Always Filters and MaxResults: an unfiltered, unpaginated DescribeInstances gets a smaller rate bucket.
 					const answer = await this.client(region).send(new DescribeInstancesCommand({Filters: filters, MaxResults: this.options.pageSize ?? 1000, NextToken: token}));
 					calls += attemptsOf(answer);
-					instances.push(...instancesOf(answer, region, page));
-					token = answer.NextToken || undefined;
+					const lean = leanResultOf(answer) as LeanPage | undefined;
+					if (lean) {
+						for (const instance of lean.instances) {
+							instances.push(checked(instance, region, page));
+						}
+
+						token = lean.nextToken || undefined;
+					} else {
+						instances.push(...instancesOf(answer, region, page));
+						token = answer.NextToken || undefined;
+					}
 				} while (token);
 			}
 		} catch (error) {
@@ -400,13 +414,38 @@ export function instancesOf(page: DescribeInstancesResult, region: string, pageN
 }
 
 function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawInstance {
-	const where = `DescribeInstances page ${pageNumber}: instance ${instance.InstanceId ?? '(no ID)'}`;
-	const state = instance.State?.Name;
-	if (typeof instance.InstanceId !== 'string' || !/^i-[0-9a-f]+$/.test(instance.InstanceId)) {
+	const launch = instance.LaunchTime;
+	return checked({
+		id: instance.InstanceId,
+		type: instance.InstanceType,
+		state: instance.State?.Name,
+		lifecycle: instance.InstanceLifecycle,
+		platformDetails: instance.PlatformDetails,
+		availabilityZone: instance.Placement?.AvailabilityZone,
+		tenancy: instance.Placement?.Tenancy,
+		launchTime: launch instanceof Date && Number.isFinite(launch.getTime()) ? launch.toISOString() : undefined,
+		tags: (instance.Tags ?? []).flatMap(tag => (tag.Key === undefined ? [] : [[tag.Key, tag.Value] as [string, string | undefined]])),
+	}, region, pageNumber);
+}
+
+/** An EC2 answer that is an empty DescribeInstances result: all the SDK parses once the lean decoder has read the page. */
+const leanDecoders: LeanDecoders = {
+	DescribeInstances: {start: () => new DescribeInstancesDecoder(), empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>'},
+};
+
+/**
+ * An instance as decoded (by the lean decoder or the SDK), checked: without an ID, a type or a
+ * known state it cannot be priced or acted on, and skipping it would undercount, so the page (and
+ * its region) errs.
+ */
+function checked(instance: LeanInstance, region: string, pageNumber: number): RawInstance {
+	const where = `DescribeInstances page ${pageNumber}: instance ${instance.id === undefined ? '(no ID)' : own(instance.id).slice(0, 40)}`;
+	const {state} = instance;
+	if (typeof instance.id !== 'string' || !/^i-[0-9a-f]+$/.test(instance.id)) {
 		throw new Error(`${where} has no valid instance ID: expected i- and hex digits`);
 	}
 
-	if (typeof instance.InstanceType !== 'string' || String(instance.InstanceType) === '') {
+	if (typeof instance.type !== 'string' || instance.type === '') {
 		throw new Error(`${where} has no instance type: its cost is unknown`);
 	}
 
@@ -415,20 +454,39 @@ function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawIn
 	}
 
 	const tags: Record<string, string> = {};
-	for (const tag of instance.Tags ?? []) {
-		if (tag.Key !== undefined) {
-			tags[tag.Key] = tag.Value ?? '';
-		}
+	for (const [key, value] of instance.tags) {
+		// Defined, not assigned: a tag key such as __proto__ is a key like any other.
+		Object.defineProperty(tags, own(key), {value: own(value ?? ''), enumerable: true, writable: true, configurable: true});
 	}
 
+	const launchedAt = instance.launchTime === undefined ? Number.NaN : Date.parse(instance.launchTime);
 	return {
-		id: instance.InstanceId,
+		id: own(instance.id),
 		region,
-		type: instance.InstanceType,
+		type: own(instance.type),
 		state: state as InstanceState,
 		tags,
-		...(instance.LaunchTime instanceof Date && Number.isFinite(instance.LaunchTime.getTime()) ? {launchedAt: instance.LaunchTime.getTime()} : {}),
+		...(Number.isFinite(launchedAt) ? {launchedAt} : {}),
+		lifecycle: instance.lifecycle ? own(instance.lifecycle) : 'on-demand',
+		...(instance.platformDetails ? {platformDetails: own(instance.platformDetails)} : {}),
+		...(instance.availabilityZone ? {availabilityZone: own(instance.availabilityZone)} : {}),
+		...(instance.tenancy ? {tenancy: own(instance.tenancy)} : {}),
 	};
+}
+
+/** Runs `work` over `items`, at most `limit` at a time, results in the items' order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+	const results: R[] = Array.from({length: items.length});
+	let next = 0;
+	const worker = async (): Promise<void> => {
+		while (next < items.length) {
+			const index = next++;
+			results[index] = await work(items[index]!);
+		}
+	};
+
+	await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker));
+	return results;
 }
 
 function action(verb: Verb): string {

@@ -1,0 +1,400 @@
+/**
+ * A lean decoder for DescribeInstances answers. The SDK decodes every field of every instance (over
+ * a hundred objects each) although envwatch reads eight: at 10,000 instances that was most of a
+ * poll's CPU and memory. This reads one page's XML in a single pass, keeps only the fields envwatch
+ * uses and drops everything else as it goes. It is strict where it matters: the document must be
+ * well-formed (every element closed by its own name, one root, nothing after it), entities must be
+ * known ones; otherwise the page is malformed and its region errs, as with the SDK's parser.
+ *
+ * The per-instance checks (ID, type, state) stay in fleet.ts, shared with the SDK-decoded path.
+ */
+
+/** The fields of one instance as they were written in the answer (copies): nothing checked yet. */
+export type LeanInstance = {
+	id?: string;
+	type?: string;
+	state?: string;
+	lifecycle?: string;
+	platformDetails?: string;
+	availabilityZone?: string;
+	tenancy?: string;
+	launchTime?: string;
+	/** Key and value of each tag, in order (a tag without a key is left out, as by the SDK path). */
+	tags: Array<[string, string | undefined]>;
+};
+
+export type LeanPage = {instances: LeanInstance[]; nextToken?: string};
+
+export class XmlError extends Error {
+	override readonly name = 'XmlError';
+}
+
+const named = new Map<string, string>([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', '\'']]);
+
+function decodeEntities(text: string, at: number): string {
+	if (!text.includes('&')) {
+		return text;
+	}
+
+	return text.replace(/&([^;&<]*);?/g, (whole, name: string) => {
+		if (!whole.endsWith(';')) {
+			throw new XmlError(`a bare & near character ${at}: not well-formed XML`);
+		}
+
+		const known = named.get(name);
+		if (known !== undefined) {
+			return known;
+		}
+
+		const code = /^#x[0-9a-fA-F]{1,6}$/.test(name) ? Number.parseInt(name.slice(2), 16) : /^#[0-9]{1,7}$/.test(name) ? Number.parseInt(name.slice(1), 10) : Number.NaN;
+		if (!Number.isFinite(code) || code > 0x10_FF_FF) {
+			throw new XmlError(`an unknown entity &${name.slice(0, 20)}; near character ${at}`);
+		}
+
+		return String.fromCodePoint(code);
+	});
+}
+
+/** Where a field of an instance sits, by element names below the instance's <item>. */
+const fieldPaths: Record<string, keyof Omit<LeanInstance, 'tags'>> = {
+	instanceId: 'id',
+	instanceType: 'type',
+	'instanceState/name': 'state',
+	instanceLifecycle: 'lifecycle',
+	platformDetails: 'platformDetails',
+	'placement/availabilityZone': 'availabilityZone',
+	'placement/tenancy': 'tenancy',
+	launchTime: 'launchTime',
+};
+/** The parents of those fields, to know when text is worth keeping. */
+const parents = new Set(['instanceState', 'placement']);
+
+/**
+ * Decodes one DescribeInstances page (the text of a 2xx answer) in one go. Throws XmlError when the
+ * XML is not well-formed or ends early.
+ */
+export function decodeDescribeInstances(text: string): LeanPage {
+	const decoder = new DescribeInstancesDecoder();
+	decoder.write(text);
+	return decoder.end();
+}
+
+/**
+ * The same, fed the answer's text as it arrives (`write` each piece, then `end`): only the current
+ * piece and what envwatch keeps are in memory, never the whole page.
+ */
+export class DescribeInstancesDecoder {
+	private readonly instances: LeanInstance[] = [];
+	private nextToken: string | undefined;
+	private readonly stack: string[] = [];
+	private rootSeen = false;
+	// Depths: 1 the response, 2 reservationSet, 3 item, 4 instancesSet, 5 item (an instance),
+	// 6 its fields (7 inside instanceState, placement and tagSet's items, 8 a tag's key and value).
+	private instance: LeanInstance | undefined;
+	private inTags = false;
+	private tagKey: string | undefined;
+	private tagValue: string | undefined;
+	/** The text of the element being read, when it is one envwatch keeps (undefined otherwise). */
+	private kept: string | undefined;
+	/** Text received but not read yet: an unfinished tag, comment or CDATA section. */
+	private rest = '';
+	/** Characters read before `rest`, for messages. */
+	private offset = 0;
+	private readonly names = new Names();
+
+	write(piece: string): void {
+		const text = this.rest === '' ? piece : this.rest + piece;
+		const stop = this.read(text);
+		this.offset += stop;
+		this.rest = text.slice(stop);
+	}
+
+	end(): LeanPage {
+		if (this.rest.trim() !== '') {
+			throw new XmlError(this.rootSeen ? `the answer ends inside a tag near character ${this.offset}: cut off?` : 'no root element');
+		}
+
+		if (!this.rootSeen || this.stack.length > 0) {
+			throw new XmlError(this.stack.length > 0 ? `<${this.stack.at(-1)!.slice(0, 40)}> never closed: cut off?` : 'no root element');
+		}
+
+		return {instances: this.instances, ...(this.nextToken ? {nextToken: this.nextToken} : {})};
+	}
+
+	/** Reads what is complete in `text`; returns where the unfinished rest starts. */
+	private read(text: string): number {
+		const {stack} = this;
+		let position = 0;
+		while (position < text.length) {
+			const open = text.indexOf('<', position);
+			// Text is cut out only where it is kept or must be checked (outside the root): the
+			// rest of a page's text is never copied.
+			if ((this.kept !== undefined || stack.length === 0) && open !== position) {
+				const chunk = open === -1 ? text.slice(position) : text.slice(position, open);
+				if (stack.length === 0 && chunk.trim() !== '') {
+					throw new XmlError(`text outside the root element near character ${this.offset + position}`);
+				}
+
+				if (this.kept !== undefined) {
+					if (chunk.includes('\u0000')) {
+						throw new XmlError(`a NUL character near character ${this.offset + position}: not XML`);
+					}
+
+					this.kept += chunk;
+				}
+			}
+
+			if (open === -1) {
+				return text.length;
+			}
+
+			const at = this.offset + open;
+			if (open + 1 >= text.length) {
+				return open;
+			}
+
+			const next = text.charCodeAt(open + 1);
+			if (next === 0x21 /* ! */) {
+				if ((text.length - open < 4 && '<!--'.startsWith(text.slice(open))) || (text.length - open < 9 && '<![CDATA['.startsWith(text.slice(open)))) {
+					return open;
+				}
+
+				if (text.startsWith('<!--', open)) {
+					const end = text.indexOf('-->', open + 4);
+					if (end === -1) {
+						return open;
+					}
+
+					position = end + 3;
+					continue;
+				}
+
+				if (text.startsWith('<![CDATA[', open)) {
+					const end = text.indexOf(']]>', open + 9);
+					if (end === -1) {
+						return open;
+					}
+
+					if (stack.length === 0) {
+						throw new XmlError(`a CDATA section outside the root element near character ${at}`);
+					}
+
+					if (this.kept !== undefined) {
+						// Marked by NULs (which XML text cannot hold) so entities in it are not decoded.
+						this.kept += `\u0000${text.slice(open + 9, end).replaceAll('\u0000', '')}\u0000`;
+					}
+
+					position = end + 3;
+					continue;
+				}
+
+				throw new XmlError(`a declaration inside the document near character ${at}: not an EC2 answer`);
+			}
+
+			if (next === 0x3F /* ? */) {
+				const end = text.indexOf('?>', open + 2);
+				if (end === -1) {
+					return open;
+				}
+
+				position = end + 2;
+				continue;
+			}
+
+			const close = tagEnd(text, open, at);
+			if (close === -1) {
+				return open;
+			}
+
+			position = close + 1;
+			if (next === 0x2F /* / */) {
+				const expected = stack.pop();
+				// The usual case compared in place: </name> right after the name.
+				if (expected === undefined || !(close === open + 2 + expected.length && text.startsWith(expected, open + 2))) {
+					const name = localName(text.slice(open + 2, close).trim());
+					if (expected !== name) {
+						throw new XmlError(expected === undefined ? `a closing </${name.slice(0, 40)}> with nothing open near character ${at}` : `<${expected.slice(0, 40)}> closed by </${name.slice(0, 40)}> near character ${at}: not well-formed XML`);
+					}
+				}
+
+				const name = expected;
+
+				const value = this.kept === undefined ? undefined : withoutCdataMarks(this.kept, at);
+				this.kept = undefined;
+				this.finish(name, stack.length + 1, value);
+				continue;
+			}
+
+			const selfClosing = text.charCodeAt(close - 1) === 0x2F;
+			let nameEnd = open + 1;
+			for (const end = selfClosing ? close - 1 : close; nameEnd < end; nameEnd++) {
+				const code = text.charCodeAt(nameEnd);
+				if (code <= 0x20 || code === 0x22 || code === 0x26 || code === 0x27 || code === 0x3D) {
+					break;
+				}
+			}
+
+			const name = localName(this.names.at(text, open + 1, nameEnd));
+			const after = text.charCodeAt(nameEnd);
+			if (name === '' || (nameEnd < close && after > 0x20 && after !== 0x2F)) {
+				throw new XmlError(`a malformed tag near character ${at}`);
+			}
+
+			if (stack.length === 0) {
+				if (this.rootSeen) {
+					throw new XmlError(`a second root element <${name.slice(0, 40)}> near character ${at}`);
+				}
+
+				this.rootSeen = true;
+			}
+
+			this.start(name, stack.length + 1);
+			if (selfClosing) {
+				// An empty element: an empty value, as the SDK reads <value/>.
+				const value = this.kept;
+				this.kept = undefined;
+				this.finish(name, stack.length + 1, value);
+			} else {
+				stack.push(name);
+			}
+		}
+
+		return position;
+	}
+
+	/** An element starts; `stack` holds its ancestors. */
+	private start(name: string, depth: number): void {
+		const {stack} = this;
+		this.kept = undefined;
+		if (depth === 5 && stack[3] === 'instancesSet' && stack[1] === 'reservationSet') {
+			this.instance = {tags: []};
+		} else if (this.instance && depth === 6 && name === 'tagSet') {
+			this.inTags = true;
+		} else if (this.instance && ((depth === 6 && name in fieldPaths) || (depth === 7 && parents.has(stack[5]!) && `${stack[5]}/${name}` in fieldPaths) || (this.inTags && depth === 8 && (name === 'key' || name === 'value')))) {
+			this.kept = '';
+		} else if (depth === 2 && name === 'nextToken') {
+			this.kept = '';
+		}
+	}
+
+	/** An element ends (`value`: its text when kept); `stack` holds its ancestors. */
+	private finish(name: string, depth: number, value: string | undefined): void {
+		if (value !== undefined) {
+			const text = value.trim() === '' && value.includes('\n') ? '' : own(value);
+			if (depth === 2) {
+				this.nextToken = text;
+			} else if (this.inTags && depth === 8) {
+				if (name === 'key') {
+					this.tagKey = text;
+				} else {
+					this.tagValue = text;
+				}
+			} else if (this.instance) {
+				const field = fieldPaths[depth === 6 ? name : `${this.stack[5]}/${name}`];
+				if (field) {
+					this.instance[field] = text;
+				}
+			}
+		}
+
+		if (depth === 5 && this.instance) {
+			this.instances.push(this.instance);
+			this.instance = undefined;
+		} else if (depth === 7 && this.inTags) {
+			if (this.tagKey !== undefined) {
+				this.instance!.tags.push([this.tagKey, this.tagValue]);
+			}
+
+			this.tagKey = undefined;
+			this.tagValue = undefined;
+		} else if (depth === 6 && name === 'tagSet') {
+			this.inTags = false;
+		}
+	}
+}
+
+/**
+ * The index of the `>` that ends the tag opened at `open` (quotes in attribute values respected),
+ * or -1 when the text ends first.
+ */
+function tagEnd(text: string, open: number, at: number): number {
+	let quote = 0;
+	for (let index = open + 1; index < text.length; index++) {
+		const code = text.charCodeAt(index);
+		if (quote !== 0) {
+			if (code === quote) {
+				quote = 0;
+			}
+		} else if (code === 0x3E) {
+			return index;
+		} else if (code === 0x22 || code === 0x27) {
+			quote = code;
+		} else if (code === 0x3C) {
+			throw new XmlError(`a malformed tag near character ${at}`);
+		}
+	}
+
+	return -1;
+}
+
+/**
+ * Element names seen so far, found again in place: a page has over a hundred elements an instance
+ * but only a few dozen names, so a name is cut out of the text once, not for every element.
+ */
+class Names {
+	private readonly byShape = new Map<number, string[]>();
+	private count = 0;
+
+	at(text: string, start: number, end: number): string {
+		const length = end - start;
+		if (length === 0) {
+			return '';
+		}
+
+		const shape = (length * 0x1_00_00) + (text.charCodeAt(start) * 0x1_00) + (text.charCodeAt(end - 1) & 0xFF);
+		const known = this.byShape.get(shape);
+		if (known) {
+			for (const name of known) {
+				if (text.startsWith(name, start)) {
+					return name;
+				}
+			}
+		}
+
+		const name = own(text.slice(start, end));
+		// Bounded: a hostile answer with endless distinct names only stops being cached.
+		if (this.count < 500) {
+			this.count++;
+			if (known) {
+				known.push(name);
+			} else {
+				this.byShape.set(shape, [name]);
+			}
+		}
+
+		return name;
+	}
+}
+
+/**
+ * A copy of a string that holds none of the text it was cut from: V8 keeps a cut of 13 characters
+ * or more as a view of its parent, so one instance ID would keep its whole piece of the answer
+ * alive (and with it, through a poll, most of the answer's text).
+ */
+export function own(text: string): string {
+	return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
+function localName(name: string): string {
+	const colon = name.indexOf(':');
+	return colon === -1 ? name : name.slice(colon + 1);
+}
+
+/** Entities decoded outside CDATA sections (marked by NULs, which XML text cannot contain). */
+function withoutCdataMarks(raw: string, at: number): string {
+	if (!raw.includes('\u0000')) {
+		return decodeEntities(raw, at);
+	}
+
+	return raw.split('\u0000').map((part, index) => (index % 2 === 1 ? part : decodeEntities(part, at))).join('');
+}
