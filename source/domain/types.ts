@@ -19,6 +19,13 @@ export type RawInstance = {
 	tags: Record<string, string>;
 	/** Epoch ms, where known. */
 	launchedAt?: number;
+	/** How it is bought: spot instances are priced from the spot market, never at on-demand. */
+	lifecycle?: 'spot' | 'on-demand';
+	/** EC2's PlatformDetails (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`, ...): the OS it is billed for. */
+	platformDetails?: string;
+	availabilityZone?: string;
+	/** `default` (shared), `dedicated` or `host`. */
+	tenancy?: string;
 };
 
 export type Role = 'agent' | 'monitor' | 'other';
@@ -75,16 +82,22 @@ export type PolicyConfig = {
 
 /** Hourly spend of one environment, aggregated from its instances. */
 export type Spend = {
-	/** Sum of on-demand $/h of priced instances in pending or running. */
+	/** Sum of the $/h of the instances in pending or running (estimates included). */
 	hourlyUsd: number;
 	/** The part of hourlyUsd that agent-role instances cost: what a stop removes. */
 	agentHourlyUsd: number;
 	agentsRunning: number;
 	monitorsRunning: number;
 	instancesRunning: number;
-	/** Billed instances whose type has no known price: counted, never $0. */
+	/** Billed instances no source could price at all (no price known anywhere): counted, never $0. */
 	unpriced: number;
 	unpricedTypes: string[];
+	/**
+	 * Billed instances priced at a conservative estimate (no price from any source for their type,
+	 * region, OS or market): included in hourlyUsd, marked `~` wherever the figure is shown.
+	 */
+	estimated: number;
+	estimatedTypes: string[];
 	/** Agent instance IDs in pending or running, by region. */
 	agentIds: Array<{id: string; region: string; type: string; launchedAt?: number}>;
 };
@@ -145,6 +158,9 @@ export type EnvironmentView = {
 	monitors: number;
 	unpriced: number;
 	unpricedTypes: string[];
+	/** Instances priced at a conservative estimate (`~`): hourlyUsd includes them. */
+	estimated: number;
+	estimatedTypes: string[];
 	priority: number;
 	policy: {agents: AgentsPolicy | 'global'; onBreach: OnBreach | GlobalPolicy['onBreach']};
 	stale: string | null;

@@ -365,7 +365,7 @@ export class Monitor {
 				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
 			}
 
-			const result = aggregate(listing.instances, config, config.environments, config.prices);
+			const result = aggregate(listing.instances, config, config.environments, this.enforcer.priceBook());
 			spend = result.byEnvironment;
 			unknown = {instances: result.unknown.instancesRunning, hourlyUsd: result.unknown.hourlyUsd, tagValues: result.unknown.tagValues};
 		} catch (error) {
@@ -710,7 +710,7 @@ export class Monitor {
 
 		this.launchPlans.set(name, 'looking');
 		void this.launcher.plan(name).then(plan => {
-			const price = plan?.instanceType === undefined ? undefined : this.deps.config.prices[plan.instanceType];
+			const price = plan?.instanceType === undefined ? undefined : this.enforcer.priceBook().price({region: plan.region, type: plan.instanceType})?.usd;
 			this.launchPlans.set(name, plan ? {count: plan.count, instanceType: plan.instanceType ?? null, usdPerHourEach: price ?? null} : null);
 			this.republish();
 		}, () => this.launchPlans.set(name, null));
@@ -763,6 +763,8 @@ export class Monitor {
 				monitors: input.spend.monitorsRunning,
 				unpriced: input.spend.unpriced,
 				unpricedTypes: input.spend.unpricedTypes,
+				estimated: input.spend.estimated,
+				estimatedTypes: input.spend.estimatedTypes,
 				priority: policy.priority,
 				policy: {agents: policy.agents, onBreach: policy.onBreach},
 				stale: input.stale ?? null,
@@ -791,6 +793,8 @@ export class Monitor {
 			monitors: inputs.reduce((sum, input) => sum + input.spend.monitorsRunning, 0),
 			unpriced: inputs.reduce((sum, input) => sum + input.spend.unpriced, 0),
 			unpricedTypes: [...new Set(inputs.flatMap(input => input.spend.unpricedTypes))].sort(),
+			estimated: inputs.reduce((sum, input) => sum + input.spend.estimated, 0),
+			estimatedTypes: [...new Set(inputs.flatMap(input => input.spend.estimatedTypes))].sort(),
 			priority: 0,
 			policy: {agents: 'global', onBreach: config.global.onBreach},
 			stale: error,

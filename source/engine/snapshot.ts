@@ -68,6 +68,8 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 	return {
 		...rest,
 		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
+		// `~`: hourlyUsd includes a conservative estimate for instances no source prices (estimatedTypes).
+		hourlyUsdEstimated: view.estimated > 0,
 		// Unknown is null, never 0: before any fresh data, and while this view's data is stale.
 		agents: neverFresh || view.stale ? {running: null, allowed: view.agents.allowed} : view.agents,
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),

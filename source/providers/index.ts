@@ -1,5 +1,6 @@
 import type {Options} from '../args.js';
 import type {Config} from '../config/schema.js';
+import {fallbackPrices} from '../config/fallback-prices.js';
 import {SimAccount} from './sim/account.js';
 import type {Provider} from './types.js';
 
@@ -15,7 +16,7 @@ export async function createProvider(options: Options, config: Config): Promise<
 			envTagKey: config.envTagKey,
 			roleTag: config.roleTag,
 			tagValueOf: name => config.environments[name]?.tagValues[0] ?? name,
-			prices: config.prices,
+			prices: {...fallbackPrices, ...Object.fromEntries(Object.entries(config.prices).filter((entry): entry is [string, number] => typeof entry[1] === 'number'))},
 		});
 		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim};
 	}

@@ -279,7 +279,8 @@ const simTemplates: Record<string, string> = {dev: 't3.large', staging: 'm5.larg
 
 function simTemplateType(template: LaunchRequest['template']): string | undefined {
 	const match = /^sim-([a-z]+)-agent$/.exec(template.name ?? '') ?? /^lt-0sim([a-z]+)$/.exec(template.id ?? '');
-	return match ? simTemplates[match[1]!] : undefined;
+	// The name comes from the configuration: `constructor` must not find Object's.
+	return match && Object.hasOwn(simTemplates, match[1]!) ? simTemplates[match[1]!] : undefined;
 }
 
 function round(usd: number): number {
