@@ -62,6 +62,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		`Source: ${snapshot.source}  at ${new Date(snapshot.at).toISOString()}${snapshot.mode.readOnly ? '  READ-ONLY' : ''}${snapshot.mode.dryRun ? '  DRY-RUN' : ''}`,
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
 		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
+		...(snapshot.pricing?.error ? [`PRICES: ${snapshot.pricing.error}`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',

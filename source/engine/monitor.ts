@@ -1,6 +1,8 @@
 import type {Config} from '../config/schema.js';
 import {aggregate, emptySpend} from '../domain/classify.js';
-import {dropFuture, GLOBAL, globalKey, prune, record, seriesOf, windowStats, type History} from '../domain/history.js';
+import {dropFuture, GLOBAL, globalKey, prune, record, seriesOf, shift, windowStats, type History} from '../domain/history.js';
+import type {PriceBook} from '../domain/pricing.js';
+import {Pricing} from './pricing.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
 import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
@@ -75,6 +77,9 @@ export class Monitor {
 	readonly launcher: Launcher;
 	private history: History;
 	private readonly billing: CachedBilling;
+	readonly pricing: Pricing;
+	/** The book the last fresh poll priced with: a new one restates the windows (a price change is no spend change). */
+	private lastBook: PriceBook | undefined;
 	private polls = 0;
 	private lastSuccessAt: number | null = null;
 	private failures = 0;
@@ -110,6 +115,9 @@ export class Monitor {
 		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
 		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
 		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
+		this.pricing = new Pricing(deps.config, deps.provider.prices, deps.state, deps.clock);
+		this.enforcer.priceBook = () => this.pricing.book();
+		this.launcher.priceBook = () => this.pricing.book();
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
 		this.recoverCutShort();
@@ -270,6 +278,8 @@ export class Monitor {
 	/** The latest snapshot once the billed-cost refresh the last poll started has finished (`--once`). */
 	async settled(): Promise<Snapshot | undefined> {
 		await this.billingRefresh;
+		// The prices the poll asked for, so a run from cron leaves them cached for the next one.
+		await this.pricing.settled();
 		return this.deps.store.getSnapshot();
 	}
 
@@ -365,7 +375,17 @@ export class Monitor {
 				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
 			}
 
-			const result = aggregate(listing.instances, config, config.environments, this.enforcer.priceBook());
+			this.pricing.observe(listing.instances);
+			const book = this.pricing.book();
+			const result = aggregate(listing.instances, config, config.environments, book);
+			if (this.lastBook && this.lastBook !== book && listing.errors.length === 0) {
+				this.restate(aggregate(listing.instances, config, config.environments, this.lastBook).byEnvironment, result.byEnvironment);
+			}
+
+			if (listing.errors.length === 0) {
+				this.lastBook = book;
+			}
+
 			spend = result.byEnvironment;
 			unknown = {instances: result.unknown.instancesRunning, hourlyUsd: result.unknown.hourlyUsd, tagValues: result.unknown.tagValues};
 		} catch (error) {
@@ -427,6 +447,21 @@ export class Monitor {
 			this.report(`envwatch: billed-cost refresh failed unexpectedly: ${messageOf(error)}`);
 		});
 		return snapshot;
+	}
+
+	/**
+	 * Prices changed since the last poll: each window's samples move by what the change does to the
+	 * same instances now, so an increase measures instances started, not a price that came in.
+	 */
+	private restate(before: Map<string, Spend>, after: Map<string, Spend>): void {
+		let total = 0;
+		for (const name of this.deps.monitored) {
+			const delta = (after.get(name)?.hourlyUsd ?? 0) - (before.get(name)?.hourlyUsd ?? 0);
+			total += delta;
+			shift(this.history, name, delta);
+		}
+
+		shift(this.history, this.globalKey, total);
 	}
 
 	/**
@@ -823,6 +858,7 @@ export class Monitor {
 			pending: this.pending,
 			recordError: this.recordError(),
 			lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length} : null,
+			pricing: this.pricing.view(),
 		};
 		this.deps.store.publish(snapshot);
 		return snapshot;

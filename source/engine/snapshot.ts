@@ -40,6 +40,11 @@ export type Snapshot = {
 	recordError?: string | null;
 	/** What `u` would start again. */
 	lastStop: {at: number; environments: string[]; count: number} | null;
+	/**
+	 * Live prices: Price List and spot calls made, answers still coming (`queued`), and the last
+	 * failure (the shipped table and estimates are used meanwhile; the data is not stale for it).
+	 */
+	pricing?: {calls: number; error: string | null; queued: number};
 };
 
 export function toJson(snapshot: Snapshot): Record<string, unknown> {
@@ -59,6 +64,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		billing: {...snapshot.billing, fetchedAt: iso(snapshot.billing.fetchedAt)},
 		pending: snapshot.pending ? {...snapshot.pending, dueAt: iso(snapshot.pending.dueAt)} : null,
 		recordError: snapshot.recordError ?? null,
+		pricing: snapshot.pricing ?? null,
 	};
 }
 

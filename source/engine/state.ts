@@ -37,6 +37,7 @@ const fileParts = {
 	'billing.json': 'the billed-cost cache starts fresh (fetched again, paid requests counted from 0)',
 	'breaker.json': 'every breaker starts reset (environments envwatch had stopped are no longer held)',
 	'action.json': 'an action that was under way is not reported as cut short',
+	'prices.json': 'the price cache starts fresh (prices are fetched again; the shipped table and estimates until then)',
 } as const;
 
 type StateFile = keyof typeof fileParts;
@@ -185,6 +186,14 @@ export class StateStore {
 		}
 	}
 
+	loadPrices(): PriceCache | undefined {
+		return this.read('prices.json', checkPrices);
+	}
+
+	savePrices(cache: PriceCache): void {
+		this.write('prices.json', cache);
+	}
+
 	loadBilling(): BillingCache | undefined {
 		return this.read('billing.json', checkBilling);
 	}
@@ -226,6 +235,16 @@ export class StateStore {
 		this.unwritten.delete('action.json');
 	}
 }
+
+/**
+ * prices.json: what the Price List and the spot price history answered, with when, as entries
+ * (keys are data). `usd` null: the Price List has no such product (so it is not asked again soon).
+ */
+export type PriceCache = {
+	version: 1;
+	onDemand: Array<[key: string, usd: number | null, fetchedAt: number]>;
+	spot: Array<[key: string, usd: number, fetchedAt: number]>;
+};
 
 /** A tripped breaker: envwatch stopped this environment's agents and holds it stopped. */
 export type Breaker = {trippedAt: number; actor: string; reason: string};
@@ -414,4 +433,31 @@ function checkCost(value: unknown): BilledCost {
 	};
 
 	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms')};
+}
+
+function checkPrices(value: unknown): PriceCache {
+	const top = object(value, '', ['version', 'onDemand', 'spot']);
+	if (top['version'] !== 1) {
+		throw shape('version', top['version'], '1');
+	}
+
+	const entries = <T>(key: string, usd: (value: unknown, where: string) => T) => array(top[key], key, 'an array of [key, usd, fetchedAt]').map((item, index) => {
+		const where = `${key}[${index}]`;
+		if (!Array.isArray(item) || item.length !== 3) {
+			throw shape(where, item, 'a [key, usd, fetchedAt] triple');
+		}
+
+		return [string(item[0], `${where}[0]`), usd(item[1], `${where}[1]`), finite(item[2], `${where}[2]`, 'a time in ms')] as [string, T, number];
+	});
+	const price = (value: unknown, where: string) => {
+		// A price is positive: $0 is never a price envwatch stored.
+		const usd = finite(value, where, 'a price in $/h greater than 0');
+		if (usd <= 0) {
+			throw shape(where, usd, 'a price in $/h greater than 0');
+		}
+
+		return usd;
+	};
+
+	return {version: 1, onDemand: entries('onDemand', (value, where) => (value === null ? null : price(value, where))), spot: entries('spot', price)};
 }

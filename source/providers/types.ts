@@ -1,3 +1,4 @@
+import type {OnDemandQuery} from '../domain/pricing.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 
 /**
@@ -100,11 +101,27 @@ export interface BillingSource {
 	fetch(now: number): Promise<{cost: BilledCost; requests: number}>;
 }
 
+/** The latest spot price of a type in an Availability Zone for a product (`Linux/UNIX`, `Windows`, ...). */
+export type SpotPrice = {availabilityZone: string; type: string; product: string; usd: number};
+
+/**
+ * Where prices come from (AWS: the Price List Query API and the spot price history). The engine
+ * caches what it answers and asks only in the background, so a poll never waits on it.
+ */
+export interface PriceSource {
+	/** The on-demand $/h of one (region, type, OS, tenancy); null when the source has no such product. */
+	onDemand(query: OnDemandQuery): Promise<{usd: number | null; requests: number}>;
+	/** The latest spot prices in a region for these types and products. */
+	spot(region: string, types: string[], products: string[], now: number): Promise<{prices: SpotPrice[]; requests: number}>;
+}
+
 export type Provider = {
 	/** Shown in the header: `SIMULATED` or `aws 123456789012 us-east-1,eu-west-1`. */
 	source: string;
 	fleet: Fleet;
 	billing: BillingSource | undefined;
+	/** Live prices; without it, the configured overrides, the shipped table and estimates. */
+	prices?: PriceSource;
 	/** Release sockets and timers. */
 	close?(): void;
 };

@@ -428,6 +428,12 @@ function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawIn
 		state: state as InstanceState,
 		tags,
 		...(instance.LaunchTime instanceof Date && Number.isFinite(instance.LaunchTime.getTime()) ? {launchedAt: instance.LaunchTime.getTime()} : {}),
+		// What it is billed as: spot or on demand, the OS, where and on whose hardware. Absent or odd
+		// values are left out (the price book then estimates), never guessed.
+		lifecycle: instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+		...platformOf(instance),
+		...(typeof instance.Placement?.AvailabilityZone === 'string' && instance.Placement.AvailabilityZone !== '' ? {availabilityZone: instance.Placement.AvailabilityZone} : {}),
+		...(typeof instance.Placement?.Tenancy === 'string' && String(instance.Placement.Tenancy) !== '' ? {tenancy: instance.Placement.Tenancy} : {}),
 	};
 }
 
@@ -465,4 +471,16 @@ function outcomeOf(id: string, region: string, verb: Verb, change: InstanceState
 	}
 
 	return {id, region, result: currentState === 'stopped' ? 'stopped' : 'stopping', ...states};
+}
+
+/**
+ * PlatformDetails, the OS an instance is billed for. Some answers (older APIs, emulators) carry only
+ * `Platform: windows`: that is Windows; neither at all is Linux/UNIX, EC2's default.
+ */
+function platformOf(instance: Ec2Instance): {platformDetails?: string} {
+	if (typeof instance.PlatformDetails === 'string' && instance.PlatformDetails !== '') {
+		return {platformDetails: instance.PlatformDetails};
+	}
+
+	return String(instance.Platform ?? '').toLowerCase() === 'windows' ? {platformDetails: 'Windows'} : {};
 }
