@@ -119,7 +119,7 @@ export type PriceBook = {
  * all when nothing of its size is known: a figure that errs high, so a runaway of an unknown type
  * still breaches, and is marked so the user knows.
  */
-export function createPriceBook(tables: PriceTables): PriceBook {
+export function createPriceBook(tables: PriceTables, onFirst?: (instance: Parameters<PriceBook['price']>[0]) => void): PriceBook {
 	const highestBySize = new Map<string, number>();
 	let highest: number | undefined;
 	const know = (type: string, usd: number | null | undefined) => {
@@ -172,26 +172,41 @@ export function createPriceBook(tables: PriceTables): PriceBook {
 		return estimateFor(instance.type);
 	};
 
+	const price: PriceBook['price'] = instance => {
+		const override = overrideOf(tables.overrides, instance.region, instance.type);
+		if (override !== undefined) {
+			return {usd: override, source: 'override'};
+		}
+
+		if (instance.lifecycle === 'spot') {
+			const os = operatingSystemOf(instance.platformDetails);
+			const spot = os && instance.availabilityZone ? tables.spot?.get(spotKey(instance.region, instance.availabilityZone, instance.type, os.spotProduct)) : undefined;
+			if (spot !== undefined) {
+				return {usd: spot, source: 'spot'};
+			}
+
+			// No spot price yet: what it would cost on demand bounds it from above; an estimate.
+			const bound = onDemand(instance);
+			return bound ? {usd: bound.usd, source: 'estimate'} : undefined;
+		}
+
+		return onDemand(instance);
+	};
+
+	// A fleet runs few distinct (region, type, OS, tenancy, market, AZ): each is worked out once per book.
+	const known = new Map<string, Priced | undefined>();
 	return {
 		price(instance) {
-			const override = overrideOf(tables.overrides, instance.region, instance.type);
-			if (override !== undefined) {
-				return {usd: override, source: 'override'};
+			const key = `${instance.region}|${instance.type}|${instance.platformDetails ?? ''}|${instance.tenancy ?? ''}|${instance.lifecycle ?? ''}|${instance.lifecycle === 'spot' ? instance.availabilityZone ?? '' : ''}`;
+			if (known.has(key)) {
+				return known.get(key);
 			}
 
-			if (instance.lifecycle === 'spot') {
-				const os = operatingSystemOf(instance.platformDetails);
-				const spot = os && instance.availabilityZone ? tables.spot?.get(spotKey(instance.region, instance.availabilityZone, instance.type, os.spotProduct)) : undefined;
-				if (spot !== undefined) {
-					return {usd: spot, source: 'spot'};
-				}
-
-				// No spot price yet: what it would cost on demand bounds it from above; an estimate.
-				const bound = onDemand(instance);
-				return bound ? {usd: bound.usd, source: 'estimate'} : undefined;
-			}
-
-			return onDemand(instance);
+			const priced = price(instance);
+			known.set(key, priced);
+			// The caller may want to fetch what this kind of instance needs (in the background).
+			onFirst?.(instance);
+			return priced;
 		},
 	};
 }

@@ -375,9 +375,9 @@ export class Monitor {
 				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
 			}
 
-			this.pricing.observe(listing.instances);
 			const book = this.pricing.book();
 			const result = aggregate(listing.instances, config, config.environments, book);
+			this.pricing.fetchDue();
 			if (this.lastBook && this.lastBook !== book && listing.errors.length === 0) {
 				this.restate(aggregate(listing.instances, config, config.environments, this.lastBook).byEnvironment, result.byEnvironment);
 			}

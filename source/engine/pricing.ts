@@ -1,7 +1,6 @@
 import type {Config} from '../config/schema.js';
 import {fallbackPrices} from '../config/fallback-prices.js';
 import {createPriceBook, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
-import {BILLED_STATES, type RawInstance} from '../domain/types.js';
 import type {PriceSource} from '../providers/types.js';
 import type {PriceCache, StateStore} from './state.js';
 
@@ -24,7 +23,8 @@ export type PricingOptions = {
 /** What the snapshot says about prices: the calls made and the last failure (the fallback is in use then). */
 export type PricingView = {calls: number; error: string | null; queued: number};
 
-const billed = new Set(BILLED_STATES);
+/** How often the book is rebuilt even without a new answer, so expired cache entries are asked again. */
+const recheckMs = 3_600_000;
 
 /**
  * Live prices behind the price book: the Price List's on-demand prices per (region, type, OS,
@@ -42,7 +42,9 @@ export class Pricing {
 	private readonly queued = new Set<string>();
 	private readonly running = new Set<Promise<void>>();
 	private version = 0;
-	private built: {version: number; book: PriceBook} | undefined;
+	private built: {version: number; at: number; book: PriceBook} | undefined;
+	/** Regions running spot instances, with their types and products, as the current book met them. */
+	private readonly spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
 	private dirty = false;
 	private calls = 0;
 	private error: string | null = null;
@@ -74,17 +76,25 @@ export class Pricing {
 		}
 	}
 
-	/** The current book; the same object until an answer changes a price. */
+	/**
+	 * The current book: the same object until an answer changes a price (or `recheckMs` passed, so
+	 * cached answers that expired are noticed). The first time the book prices a kind of instance
+	 * (region, type, OS, tenancy, market), what it needs is noted for `fetchDue`; a steady poll of
+	 * a fleet it has seen costs nothing more than the shipped table would.
+	 */
 	book(): PriceBook {
-		if (this.built?.version !== this.version) {
+		const now = this.clock();
+		if (this.built?.version !== this.version || now - this.built.at >= recheckMs || now < this.built.at) {
+			this.spotWanted.clear();
 			this.built = {
 				version: this.version,
+				at: now,
 				book: createPriceBook({
 					overrides: this.config.prices,
 					table: fallbackPrices,
 					onDemand: new Map([...this.onDemand].map(([key, entry]) => [key, entry.usd])),
 					spot: new Map([...this.spot].map(([key, entry]) => [key, entry.usd])),
-				}),
+				}, this.source ? instance => this.want(instance) : undefined),
 			};
 		}
 
@@ -95,50 +105,50 @@ export class Pricing {
 		return {calls: this.calls, error: this.error, queued: this.queue.length + this.running.size};
 	}
 
+	/** What one kind of instance needs: its on-demand price if not cached (or expired, or failed long enough ago), its region's spot prices. */
+	private want(instance: Parameters<PriceBook['price']>[0]): void {
+		if (overrideOf(this.config.prices, instance.region, instance.type) !== undefined) {
+			return;
+		}
+
+		const now = this.clock();
+		if (instance.lifecycle === 'spot') {
+			const product = operatingSystemOf(instance.platformDetails)?.spotProduct;
+			if (product) {
+				const wanted = this.spotWanted.get(instance.region) ?? {types: new Set<string>(), products: new Set<string>()};
+				wanted.types.add(instance.type);
+				wanted.products.add(product);
+				this.spotWanted.set(instance.region, wanted);
+			}
+		}
+
+		const query = onDemandQueryOf(instance);
+		if (!query) {
+			return;
+		}
+
+		const key = onDemandKey(query);
+		const cached = this.onDemand.get(key);
+		const failed = this.failedAt.get(key);
+		if (this.queued.has(key) || (cached && now - cached.at < this.ttlMs && now >= cached.at) || (failed !== undefined && now - failed < this.retryMs && now >= failed)) {
+			return;
+		}
+
+		this.queued.add(key);
+		this.queue.push(query);
+	}
+
 	/**
-	 * Notes what a listing runs and starts, in the background, whatever is missing or due: each
-	 * (region, type, OS, tenancy) not in the cache (or older than `ttlMs`, or failed more than
-	 * `retryMs` ago), and the spot prices of regions running spot instances every `spotRefreshMs`.
+	 * Starts in the background what is due: the Price List queries noted by the book, and the spot
+	 * prices of regions running spot instances, at most every `spotRefreshMs`. Never waits.
 	 */
-	observe(instances: readonly RawInstance[]): void {
+	fetchDue(): void {
 		if (!this.source) {
 			return;
 		}
 
 		const now = this.clock();
-		const spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
-		for (const instance of instances) {
-			if (!billed.has(instance.state) || overrideOf(this.config.prices, instance.region, instance.type) !== undefined) {
-				continue;
-			}
-
-			if (instance.lifecycle === 'spot') {
-				const product = operatingSystemOf(instance.platformDetails)?.spotProduct;
-				if (product) {
-					const wanted = spotWanted.get(instance.region) ?? {types: new Set(), products: new Set()};
-					wanted.types.add(instance.type);
-					wanted.products.add(product);
-					spotWanted.set(instance.region, wanted);
-				}
-			}
-
-			const query = onDemandQueryOf(instance);
-			if (!query) {
-				continue;
-			}
-
-			const key = onDemandKey(query);
-			const cached = this.onDemand.get(key);
-			const failed = this.failedAt.get(key);
-			if (this.queued.has(key) || (cached && now - cached.at < this.ttlMs && now >= cached.at) || (failed !== undefined && now - failed < this.retryMs && now >= failed)) {
-				continue;
-			}
-
-			this.queued.add(key);
-			this.queue.push(query);
-		}
-
-		for (const [region, wanted] of spotWanted) {
+		for (const [region, wanted] of this.spotWanted) {
 			const last = this.spotAt.get(region);
 			if (last === undefined || now - last >= this.spotRefreshMs || now < last) {
 				this.spotAt.set(region, now);
