@@ -4,11 +4,18 @@ import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {ec2, freePort, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
+import {usePriceList} from '../helpers/price-list.js';
 
 // The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server through AWS_ENDPOINT_URL.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const moto = useMoto();
+// moto has no Price List: the CLI reaches a loopback one through AWS_ENDPOINT_URL_PRICING.
+const priceList = usePriceList([
+	{region: 'us-east-1', type: 't3.micro', operatingSystem: 'Linux', tenancy: 'Shared', usd: '0.0104000000'},
+	{region: 'us-east-1', type: 't3.large', operatingSystem: 'Linux', tenancy: 'Shared', usd: '0.0832000000'},
+	{region: 'eu-west-1', type: 't3.large', operatingSystem: 'Linux', tenancy: 'Shared', usd: '0.0912000000'},
+]);
 const running: CliProcess[] = [];
 let ids: Record<string, string[]>;
 const regionFlags = ['--region', 'us-east-1', '--region', 'eu-west-1'];
@@ -30,7 +37,7 @@ afterEach(async () => {
 
 function env(): NodeJS.ProcessEnv {
 	const base = isolatedEnv();
-	return motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!});
+	return motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!, AWS_ENDPOINT_URL_PRICING: priceList.url});
 }
 
 async function states(): Promise<Map<string, string>> {
