@@ -67,3 +67,17 @@ export const fallbackPrices: Readonly<Record<string, number>> = Object.freeze(Ob
 	'p3.2xlarge': 3.06,
 	'p3.8xlarge': 12.24,
 }));
+
+/**
+ * EBS rates (us-east-1, $ per month; a month is 730 hours): per GB-month by volume type, gp3's
+ * IOPS over its free 3,000 and throughput over its free 125 MB/s, io1/io2 per provisioned IOPS
+ * (io2 in tiers). Used in every region (regional EBS prices differ by a few percent).
+ */
+export const fallbackEbsRates = Object.freeze({
+	gbMonth: Object.freeze(Object.assign(Object.create(null) as Record<string, number>, {gp2: 0.1, gp3: 0.08, io1: 0.125, io2: 0.125, st1: 0.045, sc1: 0.015, standard: 0.05})),
+	gp3IopsMonth: 0.005,
+	gp3ThroughputMonth: 0.04,
+	io1IopsMonth: 0.065,
+	/** io2 IOPS: up to 32,000, 32,001 to 64,000, beyond. */
+	io2IopsMonth: [0.065, 0.0455, 0.032] as const,
+});

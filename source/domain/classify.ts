@@ -34,7 +34,7 @@ export function classify(raw: RawInstance, tags: TagConfig, index: Map<string, s
 }
 
 export function emptySpend(): Spend {
-	return {hourlyUsd: 0, agentHourlyUsd: 0, agentsRunning: 0, monitorsRunning: 0, instancesRunning: 0, unpriced: 0, unpricedTypes: [], estimated: 0, estimatedTypes: [], agentIds: []};
+	return {hourlyUsd: 0, agentHourlyUsd: 0, agentsRunning: 0, monitorsRunning: 0, instancesRunning: 0, unpriced: 0, unpricedTypes: [], estimated: 0, estimatedTypes: [], storageHourlyUsd: 0, agentIds: []};
 }
 
 export type Aggregate = {
@@ -74,7 +74,10 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 	};
 
 	for (const instance of raw) {
-		if (!billed.has(instance.state)) {
+		// Volumes cost while their instance is stopped: only compute stops with it.
+		const storage = instance.state === 'shutting-down' || instance.state === 'terminated' ? undefined : book.storage?.(instance.id);
+		const running = billed.has(instance.state);
+		if (!running && !storage) {
 			continue;
 		}
 
@@ -90,6 +93,19 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 			spend = unknown;
 		} else {
 			spend = byEnvironment.get(name)!;
+		}
+
+		if (storage) {
+			spend.storageHourlyUsd += storage.usd;
+			spend.hourlyUsd += storage.usd;
+			if (storage.estimated) {
+				spend.estimated++;
+				note(estimatedTypes, spend, 'EBS volume');
+			}
+		}
+
+		if (!running) {
+			continue;
 		}
 
 		const roleValue = tagOf(instance.tags, tags.roleTag.key);

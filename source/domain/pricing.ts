@@ -25,6 +25,8 @@ export type PriceTables = {
 	onDemand?: ReadonlyMap<string, number | null>;
 	/** Latest spot prices by `spotKey`. */
 	spot?: ReadonlyMap<string, number>;
+	/** EBS $/h by instance ID (its volumes summed). */
+	storage?: ReadonlyMap<string, {usd: number; estimated: boolean}>;
 };
 
 /** The operating system an instance is billed for, as the Price List names it. */
@@ -111,6 +113,11 @@ export function overrideOf(overrides: PriceOverrides, region: string, type: stri
 export type PriceBook = {
 	/** The price of one instance, running; undefined only when no price is known at all. */
 	price(instance: Pick<RawInstance, 'region' | 'type' | 'platformDetails' | 'tenancy' | 'lifecycle' | 'availabilityZone'>): Priced | undefined;
+	/**
+	 * What an instance's EBS volumes cost by the hour, running or stopped (`estimated`: some volume
+	 * type had no known rate); undefined when its volumes are not known (yet).
+	 */
+	storage?(instanceId: string): {usd: number; estimated: boolean} | undefined;
 };
 
 /**
@@ -196,6 +203,7 @@ export function createPriceBook(tables: PriceTables, onFirst?: (instance: Parame
 	// A fleet runs few distinct (region, type, OS, tenancy, market, AZ): each is worked out once per book.
 	const known = new Map<string, Priced | undefined>();
 	return {
+		storage: id => tables.storage?.get(id),
 		price(instance) {
 			const key = `${instance.region}|${instance.type}|${instance.platformDetails ?? ''}|${instance.tenancy ?? ''}|${instance.lifecycle ?? ''}|${instance.lifecycle === 'spot' ? instance.availabilityZone ?? '' : ''}`;
 			if (known.has(key)) {
@@ -214,4 +222,39 @@ export function createPriceBook(tables: PriceTables, onFirst?: (instance: Parame
 /** A flat table as a book (tests, benches and the simulated account: no Price List there). */
 export function tableBook(table: Readonly<Record<string, number>>): PriceBook {
 	return createPriceBook({overrides: {}, table});
+}
+
+/** An EBS volume as a provider reports it, with the instance it is attached to. */
+export type Volume = {id: string; region: string; type: string; sizeGb: number; iops?: number; throughputMbps?: number; instanceId: string};
+
+export type EbsRates = {
+	gbMonth: Readonly<Record<string, number>>;
+	gp3IopsMonth: number;
+	gp3ThroughputMonth: number;
+	io1IopsMonth: number;
+	io2IopsMonth: readonly [number, number, number];
+};
+
+/** EBS is priced by the month: AWS's month is 730 hours. */
+export const hoursPerMonth = 730;
+
+/**
+ * The $/h of a volume: size x its type's GB-month rate; gp3's IOPS over 3,000 and throughput over
+ * 125 MB/s; io1/io2's provisioned IOPS (io2 in tiers). A type with no known rate is priced at the
+ * highest GB-month rate known and marked estimated, never $0.
+ */
+export function volumeHourlyUsd(volume: Pick<Volume, 'type' | 'sizeGb' | 'iops' | 'throughputMbps'>, rates: EbsRates): Priced {
+	const known = Object.hasOwn(rates.gbMonth, volume.type);
+	let month = volume.sizeGb * (known ? rates.gbMonth[volume.type]! : Math.max(...Object.values(rates.gbMonth)));
+	const iops = volume.iops ?? 0;
+	if (volume.type === 'gp3') {
+		month += Math.max(0, iops - 3000) * rates.gp3IopsMonth + Math.max(0, (volume.throughputMbps ?? 125) - 125) * rates.gp3ThroughputMonth;
+	} else if (volume.type === 'io1') {
+		month += iops * rates.io1IopsMonth;
+	} else if (volume.type === 'io2') {
+		const [first, second, third] = rates.io2IopsMonth;
+		month += Math.min(iops, 32_000) * first + Math.min(Math.max(iops - 32_000, 0), 32_000) * second + Math.max(iops - 64_000, 0) * third;
+	}
+
+	return {usd: month / hoursPerMonth, source: known ? 'table' : 'estimate'};
 }

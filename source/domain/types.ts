@@ -98,6 +98,8 @@ export type Spend = {
 	 */
 	estimated: number;
 	estimatedTypes: string[];
+	/** The part of hourlyUsd that EBS volumes cost (stopped instances' included): a stop does not save it. */
+	storageHourlyUsd: number;
 	/** Agent instance IDs in pending or running, by region. */
 	agentIds: Array<{id: string; region: string; type: string; launchedAt?: number}>;
 };
@@ -171,8 +173,10 @@ export type EnvironmentView = {
 	violation: string | null;
 	/** Running agent instance IDs (for a confirmation's blast radius). */
 	agentIds?: string[];
-	/** What the running agents cost: the $/h a stop saves. */
+	/** What the running agents cost: the $/h a stop saves (their compute; their volumes go on costing). */
 	agentHourlyUsd?: number;
+	/** The part of hourlyUsd that EBS volumes cost, stopped instances' included. */
+	storageHourlyUsd?: number;
 	/**
 	 * The breaker: set once envwatch (or a person through it) stopped this environment's agents.
 	 * While set, agents that appear here other than through `start` or undo are stopped again.

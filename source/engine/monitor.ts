@@ -115,7 +115,8 @@ export class Monitor {
 		this.billing = new CachedBilling(deps.config.costExplorer.enabled ? deps.provider.billing : undefined, deps.state, deps.config.costExplorer.refreshMinutes * 60_000);
 		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
 		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
-		this.pricing = new Pricing(deps.config, deps.provider.prices, deps.state, deps.clock);
+		const {fleet} = deps.provider;
+		this.pricing = new Pricing(deps.config, deps.provider.prices, deps.state, deps.clock, {}, fleet.volumes ? async (region, ids) => fleet.volumes!(region, ids) : undefined);
 		this.enforcer.priceBook = () => this.pricing.book();
 		this.launcher.priceBook = () => this.pricing.book();
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
@@ -377,6 +378,10 @@ export class Monitor {
 
 			const book = this.pricing.book();
 			const result = aggregate(listing.instances, config, config.environments, book);
+			if (listing.errors.length === 0) {
+				this.pricing.noteListing(listing.instances);
+			}
+
 			this.pricing.fetchDue();
 			if (this.lastBook && this.lastBook !== book && listing.errors.length === 0) {
 				this.restate(aggregate(listing.instances, config, config.environments, this.lastBook).byEnvironment, result.byEnvironment);
@@ -800,6 +805,7 @@ export class Monitor {
 				unpricedTypes: input.spend.unpricedTypes,
 				estimated: input.spend.estimated,
 				estimatedTypes: input.spend.estimatedTypes,
+				storageHourlyUsd: input.spend.storageHourlyUsd,
 				priority: policy.priority,
 				policy: {agents: policy.agents, onBreach: policy.onBreach},
 				stale: input.stale ?? null,
@@ -830,6 +836,7 @@ export class Monitor {
 			unpricedTypes: [...new Set(inputs.flatMap(input => input.spend.unpricedTypes))].sort(),
 			estimated: inputs.reduce((sum, input) => sum + input.spend.estimated, 0),
 			estimatedTypes: [...new Set(inputs.flatMap(input => input.spend.estimatedTypes))].sort(),
+			storageHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0),
 			priority: 0,
 			policy: {agents: 'global', onBreach: config.global.onBreach},
 			stale: error,

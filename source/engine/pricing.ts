@@ -1,7 +1,8 @@
 import type {Config} from '../config/schema.js';
-import {fallbackPrices} from '../config/fallback-prices.js';
-import {createPriceBook, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
-import type {PriceSource} from '../providers/types.js';
+import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
+import {createPriceBook, volumeHourlyUsd, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
+import type {RawInstance} from '../domain/types.js';
+import type {Fleet, PriceSource} from '../providers/types.js';
 import type {PriceCache, StateStore} from './state.js';
 
 /** The book from the configuration alone: overrides over the shipped table, estimates for the rest. */
@@ -45,6 +46,9 @@ export class Pricing {
 	private built: {version: number; at: number; book: PriceBook} | undefined;
 	/** Regions running spot instances, with their types and products, as the current book met them. */
 	private readonly spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
+	/** EBS $/h per instance, by region, and which instances' volumes were asked for and when. */
+	private readonly storage = new Map<string, Map<string, {usd: number; estimated: boolean}>>();
+	private readonly volumesAsked = new Map<string, {ids: Set<string>; at: number}>();
 	private dirty = false;
 	private calls = 0;
 	private error: string | null = null;
@@ -59,19 +63,29 @@ export class Pricing {
 		private readonly state: StateStore,
 		private readonly clock: () => number,
 		options: PricingOptions = {},
+		/** The provider's DescribeVolumes; without it volumes are not priced. */
+		private readonly volumesOf?: Fleet['volumes'],
 	) {
 		this.ttlMs = options.ttlMs ?? 7 * 24 * 3_600_000;
 		this.spotRefreshMs = options.spotRefreshMs ?? 10 * 60_000;
 		this.retryMs = options.retryMs ?? 5 * 60_000;
 		this.concurrency = options.concurrency ?? 2;
+		const cache = source || volumesOf ? state.loadPrices() : undefined;
 		if (source) {
-			const cache = state.loadPrices();
 			for (const [key, usd, at] of cache?.onDemand ?? []) {
 				this.onDemand.set(key, {usd, at});
 			}
 
 			for (const [key, usd, at] of cache?.spot ?? []) {
 				this.spot.set(key, {usd, at});
+			}
+		}
+
+		if (volumesOf) {
+			for (const [region, id, usd, estimated] of cache?.storage ?? []) {
+				const byInstance = this.storage.get(region) ?? new Map<string, {usd: number; estimated: boolean}>();
+				byInstance.set(id, {usd, estimated});
+				this.storage.set(region, byInstance);
 			}
 		}
 	}
@@ -94,6 +108,7 @@ export class Pricing {
 					table: fallbackPrices,
 					onDemand: new Map([...this.onDemand].map(([key, entry]) => [key, entry.usd])),
 					spot: new Map([...this.spot].map(([key, entry]) => [key, entry.usd])),
+					storage: new Map([...this.storage.values()].flatMap(byInstance => [...byInstance])),
 				}, this.source ? instance => this.want(instance) : undefined),
 			};
 		}
@@ -157,6 +172,58 @@ export class Pricing {
 		}
 
 		this.pump();
+	}
+
+	/**
+	 * The volumes of a listing's instances (stopped ones too: their volumes cost), per region, asked
+	 * again in the background when an instance appears whose volumes were not asked for, or every
+	 * `spotRefreshMs` (volumes are created, resized and attached without the instance changing).
+	 */
+	noteListing(instances: readonly RawInstance[]): void {
+		if (!this.volumesOf) {
+			return;
+		}
+
+		const now = this.clock();
+		const byRegion = new Map<string, string[]>();
+		for (const instance of instances) {
+			if (instance.state !== 'terminated' && instance.state !== 'shutting-down') {
+				const ids = byRegion.get(instance.region) ?? [];
+				ids.push(instance.id);
+				byRegion.set(instance.region, ids);
+			}
+		}
+
+		for (const [region, ids] of byRegion) {
+			const asked = this.volumesAsked.get(region);
+			if (asked && now - asked.at < this.spotRefreshMs && now >= asked.at && ids.every(id => asked.ids.has(id))) {
+				continue;
+			}
+
+			this.volumesAsked.set(region, {ids: new Set(ids), at: now});
+			this.track(this.refreshVolumes(region, ids, now));
+		}
+	}
+
+	private async refreshVolumes(region: string, ids: string[], now: number): Promise<void> {
+		try {
+			const {volumes, calls} = await this.volumesOf!(region, ids);
+			this.calls += calls;
+			const byInstance = new Map<string, {usd: number; estimated: boolean}>();
+			for (const volume of volumes) {
+				const priced = volumeHourlyUsd(volume, fallbackEbsRates);
+				const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: false};
+				byInstance.set(volume.instanceId, {usd: sum.usd + priced.usd, estimated: sum.estimated || priced.source === 'estimate'});
+			}
+
+			this.storage.set(region, byInstance);
+			this.changed();
+		} catch (error) {
+			this.calls += attempts(error);
+			// Asked again after `retryMs`; the volumes known so far stay counted.
+			this.volumesAsked.set(region, {ids: new Set(), at: now - this.spotRefreshMs + this.retryMs});
+			this.error = `volumes in ${region}: ${messageOf(error)}; their last known cost is counted meanwhile`;
+		}
 	}
 
 	/** Resolves once nothing is queued or under way (tests, `--once`). */
@@ -237,6 +304,7 @@ export class Pricing {
 			version: 1,
 			onDemand: [...this.onDemand].map(([key, entry]) => [key, entry.usd, entry.at]),
 			spot: [...this.spot].filter(([, entry]) => now - entry.at < 86_400_000).map(([key, entry]) => [key, entry.usd, entry.at]),
+			storage: [...this.storage].flatMap(([region, byInstance]) => [...byInstance].map(([id, entry]): [string, string, number, boolean] => [region, id, entry.usd, entry.estimated])),
 		};
 		this.state.savePrices(cache);
 	}

@@ -244,6 +244,8 @@ export type PriceCache = {
 	version: 1;
 	onDemand: Array<[key: string, usd: number | null, fetchedAt: number]>;
 	spot: Array<[key: string, usd: number, fetchedAt: number]>;
+	/** EBS $/h per instance (its volumes summed), so a restart counts them from its first poll. */
+	storage: Array<[region: string, instanceId: string, usd: number, estimated: boolean]>;
 };
 
 /** A tripped breaker: envwatch stopped this environment's agents and holds it stopped. */
@@ -436,7 +438,7 @@ function checkCost(value: unknown): BilledCost {
 }
 
 function checkPrices(value: unknown): PriceCache {
-	const top = object(value, '', ['version', 'onDemand', 'spot']);
+	const top = object(value, '', ['version', 'onDemand', 'spot', 'storage']);
 	if (top['version'] !== 1) {
 		throw shape('version', top['version'], '1');
 	}
@@ -459,5 +461,18 @@ function checkPrices(value: unknown): PriceCache {
 		return usd;
 	};
 
-	return {version: 1, onDemand: entries('onDemand', (value, where) => (value === null ? null : price(value, where))), spot: entries('spot', price)};
+	const storage = array(top['storage'], 'storage', 'an array of [region, instanceId, usd, estimated]').map((item, index) => {
+		const where = `storage[${index}]`;
+		if (!Array.isArray(item) || item.length !== 4 || typeof item[3] !== 'boolean') {
+			throw shape(where, item, 'a [region, instanceId, usd, estimated] quadruple');
+		}
+
+		const usd = finite(item[2], `${where}[2]`, 'a cost in $/h of at least 0');
+		if (usd < 0) {
+			throw shape(`${where}[2]`, usd, 'a cost in $/h of at least 0');
+		}
+
+		return [string(item[0], `${where}[0]`), string(item[1], `${where}[1]`), usd, item[3]] as [string, string, number, boolean];
+	});
+	return {version: 1, onDemand: entries('onDemand', (value, where) => (value === null ? null : price(value, where))), spot: entries('spot', price), storage};
 }

@@ -1,4 +1,4 @@
-import type {OnDemandQuery} from '../domain/pricing.js';
+import type {OnDemandQuery, Volume} from '../domain/pricing.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 
 /**
@@ -80,6 +80,8 @@ export interface Fleet {
 	start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]>;
 	/** Launches agents from a launch template (the orchestrator). */
 	launch?(request: LaunchRequest): Promise<LaunchOutcome>;
+	/** The EBS volumes attached to these instances in a region (all of them, or an error: never part). */
+	volumes?(region: string, instanceIds: string[]): Promise<{volumes: Volume[]; calls: number}>;
 	/** The instance type a launch template would launch, for the cost shown before starting. */
 	templateInstanceType?(region: string, template: LaunchRequest['template']): Promise<string | undefined>;
 }

@@ -22,6 +22,7 @@ test('every check passes against moto; DryRun is tried on a real agent instance'
 	expect(report.account).toBe('123456789012');
 	expect(byName['pricing:GetProducts permitted']).toMatchObject({status: 'ok', detail: 'the Price List answered (us-east-1): t3.micro Linux in us-east-1 $0.0104/h'});
 	expect(byName['eu-west-1 ec2:DescribeSpotPriceHistory permitted']?.status).toBe('ok');
+	expect(byName['us-east-1 ec2:DescribeVolumes permitted']).toMatchObject({status: 'ok', detail: expect.stringMatching(/^1 volumes of i-[0-9a-f]+ seen$/)});
 	expect(byName['credentials']?.status).toBe('ok');
 	for (const region of ['us-east-1', 'eu-west-1']) {
 		expect(byName[`region ${region} reachable`]?.status).toBe('ok');
@@ -50,7 +51,7 @@ test('a denied StopInstances, a denied Cost Explorer and an unreachable region f
 			return {status: 503, code: 'Unavailable'};
 		}
 
-		if (request.action === 'DescribeSpotPriceHistory') {
+		if (request.action === 'DescribeSpotPriceHistory' || (request.action === 'DescribeVolumes' && request.region === 'us-east-1')) {
 			return {status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.'};
 		}
 
@@ -66,11 +67,12 @@ test('a denied StopInstances, a denied Cost Explorer and an unreachable region f
 	// The price permissions: what to grant, and what envwatch does without them.
 	expect(byName['pricing:GetProducts permitted']).toMatchObject({status: 'fail', fix: expect.stringMatching(/^grant pricing:GetProducts .*shipped table .*estimates/)});
 	expect(byName['us-east-1 ec2:DescribeSpotPriceHistory permitted']).toMatchObject({status: 'fail', fix: expect.stringContaining('grant ec2:DescribeSpotPriceHistory')});
+	expect(byName['us-east-1 ec2:DescribeVolumes permitted']).toMatchObject({status: 'fail', fix: expect.stringContaining('grant ec2:DescribeVolumes')});
 	const text = formatDoctor(report);
 	expect(text).toContain('✗ us-east-1 ec2:StopInstances permitted');
 	expect(text).toContain('      fix: grant ec2:StopInstances');
 	expect(text).not.toContain('AAAA');
-	expect(text).toMatch(/\d+ ok, 5 failed/);
+	expect(text).toMatch(/\d+ ok, 6 failed/);
 });
 
 test('no credentials: doctor stops at the first check with the credentials paragraph as the fix', async () => {

@@ -1,5 +1,5 @@
 import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsCommand} from '@aws-sdk/client-cost-explorer';
-import {DescribeSpotPriceHistoryCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
+import {DescribeSpotPriceHistoryCommand, DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
 import type {Config} from '../../config/schema.js';
 import {UsageError} from '../../errors.js';
 import {checkAnswers} from './answers.js';
@@ -136,7 +136,7 @@ async function regionChecks(fleet: AwsFleet, config: Config, region: string): Pr
 		}
 	}
 
-	checks.push(await spotCheck(fleet, region));
+	checks.push(await spotCheck(fleet, region), await volumesCheck(fleet, region, id));
 	return checks;
 }
 
@@ -172,6 +172,21 @@ async function spotCheck(fleet: AwsFleet, region: string): Promise<DoctorCheck> 
 			status: denied(error) ? 'fail' : 'unknown',
 			detail: `DescribeSpotPriceHistory: ${describeError(error)}`,
 			fix: `grant ec2:DescribeSpotPriceHistory (${policyHint}); until then spot instances are priced at their on-demand price, marked ~`,
+		};
+	}
+}
+
+async function volumesCheck(fleet: AwsFleet, region: string, id: string): Promise<DoctorCheck> {
+	const name = `${region} ec2:DescribeVolumes permitted`;
+	try {
+		const answer = await fleet.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [id]}], MaxResults: 5}));
+		return {name, status: 'ok', detail: `${answer.Volumes?.length ?? 0} volumes of ${id} seen`};
+	} catch (error) {
+		return {
+			name,
+			status: denied(error) ? 'fail' : 'unknown',
+			detail: `DescribeVolumes: ${describeError(error)}`,
+			fix: `grant ec2:DescribeVolumes (${policyHint}); until then EBS volumes are not counted in any environment's $/h`,
 		};
 	}
 }

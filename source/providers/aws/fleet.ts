@@ -1,7 +1,8 @@
 import {
-	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
+	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 	type DescribeInstancesResult, type Filter, type Instance as Ec2Instance, type InstanceStateChange,
 } from '@aws-sdk/client-ec2';
+import type {Volume} from '../../domain/pricing.js';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {checkAnswers, MalformedAnswerError} from './answers.js';
@@ -316,6 +317,55 @@ export class AwsFleet implements Fleet {
 
 			return {result: code === 'UnauthorizedOperation' ? 'unauthorized' : 'error', instances: [], message: code === 'UnauthorizedOperation' ? 'ec2:RunInstances (and ec2:CreateTags) not permitted' : describeError(error)};
 		}
+	}
+
+	/**
+	 * The EBS volumes attached to these instances: DescribeVolumes filtered by `attachment.instance-id`
+	 * (200 IDs a call), every page followed. A volume without an ID, a type, a size or an attachment
+	 * to one of them cannot be priced: the whole answer is an error then, never fewer volumes.
+	 */
+	async volumes(region: string, instanceIds: string[]): Promise<{volumes: Volume[]; calls: number}> {
+		const wanted = new Set(instanceIds);
+		const volumes: Volume[] = [];
+		const seen = new Set<string>();
+		let calls = 0;
+		for (const ids of chunks([...wanted], 200)) {
+			let token: string | undefined;
+			let page = 0;
+			do {
+				page++;
+				const answer = await this.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: ids}], MaxResults: 500, NextToken: token}));
+				calls += attemptsOf(answer);
+				const list: unknown = answer.Volumes ?? [];
+				if (!Array.isArray(list)) {
+					throw new MalformedAnswerError(region, `DescribeVolumes page ${page}: its volumes are not a list`);
+				}
+
+				for (const volume of answer.Volumes ?? []) {
+					const where = `DescribeVolumes page ${page}: volume ${volume.VolumeId ?? '(no ID)'}`;
+					const attached = (volume.Attachments ?? []).map(attachment => attachment.InstanceId).find(id => typeof id === 'string' && wanted.has(id));
+					if (typeof volume.VolumeId !== 'string' || typeof volume.VolumeType !== 'string' || typeof volume.Size !== 'number' || !Number.isFinite(volume.Size) || volume.Size < 0 || !attached) {
+						throw new MalformedAnswerError(region, `${where} lacks an ID, a type, a size or an attachment to a listed instance: its cost is unknown`);
+					}
+
+					if (seen.has(volume.VolumeId)) {
+						// Attached to instances of two parts (multi-attach): counted once.
+						continue;
+					}
+
+					seen.add(volume.VolumeId);
+					volumes.push({
+						id: volume.VolumeId, region, type: volume.VolumeType, sizeGb: volume.Size, instanceId: attached,
+						...(typeof volume.Iops === 'number' && Number.isFinite(volume.Iops) ? {iops: volume.Iops} : {}),
+						...(typeof volume.Throughput === 'number' && Number.isFinite(volume.Throughput) ? {throughputMbps: volume.Throughput} : {}),
+					});
+				}
+
+				token = answer.NextToken || undefined;
+			} while (token);
+		}
+
+		return {volumes, calls};
 	}
 
 	/** The instance type a launch template version would launch, to show its cost before starting. */
