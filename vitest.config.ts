@@ -4,6 +4,8 @@ export default defineConfig({
 	test: {
 		include: ['test/**/*.test.{ts,tsx}'],
 		exclude: ['test/bench/**', 'node_modules/**', 'dist/**'],
+		// One temporary root per test file (TMPDIR for it and every process it starts), removed after it.
+		setupFiles: ['test/helpers/tmp-root.ts'],
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
 		// End-to-end suites start real processes (moto_server, tmux, the built CLI): keep them apart.

@@ -1,6 +1,7 @@
 import meow from 'meow';
 import {closest, regionPattern} from './config/schema.js';
 import {UsageError} from './errors.js';
+import {parseListen, type ListenAddress} from './metrics/server.js';
 import {isScenario, scenarioNames, scenarios, type ScenarioName} from './providers/sim/scenarios.js';
 
 export const help = `
@@ -13,6 +14,9 @@ export const help = `
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch doctor                                    preflight checks against the AWS account
+    $ envwatch notify test [--target N]                  send a test message to each notify target (exit 1 if one fails)
+    $ envwatch serve [--socket-group GROUP]              run the engine as a service; dashboards attach to it
+    $ envwatch status                                    who runs the engine on the state dir, who is attached
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
@@ -32,9 +36,11 @@ export const help = `
                         stopping production with --yes also needs --confirm production
     --state-dir DIR     Where sample history, last stop and billing cache live
     --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
+    --socket-group G    Group of <state-dir>/envwatch.sock (mode 0660): who may attach and act
     --profile NAME      AWS profile
     --region REGION     AWS region (repeatable; overrides configured regions)
     --endpoint-url URL  AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL* work too
+    --metrics-listen ADDR  Serve Prometheus /metrics and /healthz on HOST:PORT [off; a bare PORT: loopback]
     --no-color          No colour (NO_COLOR is honoured too)
     --ascii             No box drawing or block glyphs
     --help, --version
@@ -58,18 +64,21 @@ const flagSpec = {
 	count: {type: 'string'},
 	stateDir: {type: 'string'},
 	auditLog: {type: 'string'},
+	socketGroup: {type: 'string'},
 	profile: {type: 'string'},
 	region: {type: 'string', isMultiple: true},
 	endpointUrl: {type: 'string'},
+	metricsListen: {type: 'string'},
+	target: {type: 'string'},
 	color: {type: 'boolean', default: true},
 	ascii: {type: 'boolean', default: false},
 	help: {type: 'boolean', default: false},
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor';
+export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'notify-test' | 'serve' | 'status';
 
-const subcommands = ['config', 'doctor', 'reset', 'start', 'stop'] as const;
+const subcommands = ['config', 'doctor', 'notify', 'reset', 'serve', 'start', 'status', 'stop'] as const;
 
 export type Options = {
 	command: Command;
@@ -90,9 +99,15 @@ export type Options = {
 	count: number | undefined;
 	stateDir: string | undefined;
 	auditLog: string | undefined;
+	/** `--socket-group`: the group the engine's socket is given to. */
+	socketGroup: string | undefined;
 	profile: string | undefined;
 	regions: string[] | undefined;
 	endpointUrl: string | undefined;
+	/** `--metrics-listen`: where to serve /metrics and /healthz; undefined: off. */
+	metricsListen: ListenAddress | undefined;
+	/** `notify test --target N`: the target's position (1-based) or name. */
+	target: string | undefined;
 	color: boolean;
 	ascii: boolean;
 	help: boolean;
@@ -252,12 +267,19 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		}
 	} else if (word === 'doctor') {
 		command = 'doctor';
+	} else if (word === 'notify') {
+		const sub = input.shift();
+		if (sub === 'test') {
+			command = 'notify-test';
+		} else {
+			problems.push(`notify ${sub ?? ''}: unknown — expected "notify test"`.replace('  ', ' '));
+		}
 	} else if (word === 'stop') {
 		command = 'stop';
 	} else if (word === 'start') {
 		command = 'start';
-	} else if (word === 'reset') {
-		command = 'reset';
+	} else if (word === 'reset' || word === 'serve' || word === 'status') {
+		command = word;
 	} else if (word !== undefined) {
 		const near = closest(word, subcommands);
 		problems.push(`${word}: unknown command — expected one of: ${subcommands.join(', ')}${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
@@ -345,9 +367,13 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		}
 	}
 
-	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
+	if (flags.socketGroup !== undefined && command !== 'serve' && command !== 'monitor') {
+		problems.push('--socket-group: only with serve or the dashboard (the processes that serve the socket)');
+	}
+
+	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--socket-group', flags.socketGroup], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
 		if (value !== undefined && value.trim() === '') {
-			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : 'a path'}`);
+			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : flag === '--socket-group' ? 'a group name or gid' : 'a path'}`);
 		}
 	}
 
@@ -381,6 +407,18 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		problems.push('--once: cannot be combined with a subcommand or --stop-env');
 	}
 
+	let metricsListen: ListenAddress | undefined;
+	if (flags.metricsListen !== undefined) {
+		metricsListen = parseListen(flags.metricsListen, problems);
+		if (flags.once || (command !== 'monitor' && command !== 'serve')) {
+			problems.push('--metrics-listen: only with a running engine (the dashboard, --headless or serve), not with --once, --stop-env or another subcommand');
+		}
+	}
+
+	if (flags.target !== undefined && (command !== 'notify-test' || flags.target.trim() === '')) {
+		problems.push(command === 'notify-test' ? '--target: missing value — expected a target\'s position (1, 2, ...) or name' : '--target: only with "notify test"');
+	}
+
 	if (problems.length > 0) {
 		throw new UsageError(problems);
 	}
@@ -401,9 +439,12 @@ export function parseArgs(argv: readonly string[], version: string): Options {
 		count,
 		stateDir: flags.stateDir,
 		auditLog: flags.auditLog,
+		socketGroup: flags.socketGroup,
 		profile: flags.profile,
 		regions,
 		endpointUrl: flags.endpointUrl,
+		metricsListen,
+		target: flags.target,
 		color: flags.color && !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== ''),
 		ascii: flags.ascii,
 		help: flags.help,

@@ -1,6 +1,9 @@
 import type {Options} from './args.js';
 import {loadConfig} from './config/load.js';
+import path from 'node:path';
 import {exitCodes, UsageError} from './errors.js';
+import {defaultStateDir} from './engine/state.js';
+import {notifyChecks} from './notify/health.js';
 
 type Io = {stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv};
 
@@ -20,6 +23,10 @@ export async function doctor(options: Options, io: Io): Promise<number> {
 		...(options.profile ? {profile: options.profile} : {}),
 		...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
 	});
+	// Notification targets: secrets set, and each one's last recorded delivery (from the audit log).
+	const checks = notifyChecks(config.notify ?? [], io.env, options.auditLog ?? path.join(options.stateDir ?? defaultStateDir(io.env), 'audit.log'));
+	report.checks.push(...checks);
+	report.ok &&= checks.every(check => check.status !== 'fail');
 	io.stdout.write(`${formatDoctor(report)}\n`);
 	return report.ok ? exitCodes.ok : exitCodes.failure;
 }

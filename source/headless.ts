@@ -49,7 +49,7 @@ function verdict(view: EnvironmentView): string {
 	return `(${threshold}${warming})${cap} ${mark}`;
 }
 
-/** The seed's dashboard wording, for `--once` and anyone reading cron mail. */
+/** The classic status-report wording (ENVIRONMENT STATUS DASHBOARD), for `--once` and anyone reading cron mail. */
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
@@ -109,7 +109,8 @@ export function formatEventLine(entry: AuditEntry): string {
  */
 export function printHeadless(store: SnapshotStore, write: (line: string) => void, json: boolean): () => void {
 	let lastSeq = 0;
-	let lastPoll = -1;
+	// A poll is told by its count and time: after a hand-over another engine counts from 1 again.
+	let lastPoll = '';
 	return store.subscribe(() => {
 		const snapshot = store.getSnapshot();
 		if (!snapshot) {
@@ -117,8 +118,8 @@ export function printHeadless(store: SnapshotStore, write: (line: string) => voi
 		}
 
 		// The poll first, then what it decided and did: the order in which they happened.
-		if (snapshot.polls !== lastPoll) {
-			lastPoll = snapshot.polls;
+		if (`${snapshot.polls}@${snapshot.at}` !== lastPoll) {
+			lastPoll = `${snapshot.polls}@${snapshot.at}`;
 			write(json ? JSON.stringify(toJson(snapshot)) : formatPollLine(snapshot));
 		}
 

@@ -8,7 +8,7 @@ import type {Config} from './config/schema.js';
 import {checkStart, launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
-import {AuditLog} from './engine/audit.js';
+import type {AuditLog} from './engine/audit.js';
 import {Monitor} from './engine/monitor.js';
 import {plural} from './engine/enforcer.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
@@ -20,6 +20,16 @@ import {createProvider} from './providers/index.js';
 import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
+import {OriginAuditLog} from './serve/origin.js';
+import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
+import {onceRemote, printStatus, resetRemote, startRemote, stopRemote} from './serve/cli.js';
+import type {Provider} from './providers/types.js';
+import {attachMetrics, type MetricsFeed} from './metrics/attach.js';
+import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
+import {destinationOf, redactNotify, resolveTargets, targetName, type NotifyTarget} from './notify/config.js';
+import {Notifier} from './notify/notifier.js';
+import {attachNotifier, lazySnsPublisher} from './notify/attach.js';
+import {withNotifyStatus} from './notify/status.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -52,6 +62,10 @@ export type Runtime = {
 	reports: Reports;
 	/** Set by the headless run: called when the same unexpected poll error lasted 5 minutes. */
 	giveUp?: (error: string) => void;
+	/** Notification delivery (config `notify`); undefined without targets. */
+	notifier?: Notifier;
+	/** The provider the monitor polls (metrics time its listings); absent in runtimes built by hand. */
+	provider?: Provider;
 };
 
 /** The engine's problem lines: written to stderr, or held (and written after the dashboard exits). */
@@ -135,9 +149,34 @@ function probeDirectory(dir: string): void {
 	fs.unlinkSync(probe);
 }
 
+/**
+ * A full disk is not a wrong path: the guard still runs (stopping spend comes first) and reports
+ * every record it cannot write. Only a path that can never work is refused.
+ */
+function diskFull(error: unknown): boolean {
+	const code = (error as NodeJS.ErrnoException).code;
+	return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 function osError(error: unknown): string {
 	const {code, message} = error as NodeJS.ErrnoException;
 	return code ? `${code}: ${message.replace(`${code}: `, '')}` : String(error);
+}
+
+/** The state dir must be writable (also before the engine lock is taken in it); returns where its path came from. */
+function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: string): string {
+	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
+	try {
+		probeDirectory(stateDir);
+	} catch (error) {
+		if (!diskFull(error)) {
+			throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
+		}
+
+		process.stderr.write(`envwatch: ${stateSource} ${stateDir}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
+	}
+
+	return stateSource;
 }
 
 /**
@@ -145,19 +184,23 @@ function osError(error: unknown): string {
  * record what it did must not act. The problem names where the path came from.
  */
 function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
-	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
-	try {
-		probeDirectory(stateDir);
-	} catch (error) {
-		throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
-	}
+	const stateSource = checkStateDir(options, env, stateDir);
 
 	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
 	try {
-		probeDirectory(path.dirname(auditFile));
+		// Opening for append is the check (a device such as /dev/full opens, then fails each write: that
+		// is reported as it happens); its directory is made first when it does not exist yet.
+		if (!fs.existsSync(path.dirname(auditFile))) {
+			makeDirectory(path.dirname(auditFile));
+		}
+
 		fs.closeSync(fs.openSync(auditFile, 'a', 0o600));
 	} catch (error) {
-		throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+		if (!diskFull(error)) {
+			throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
+		}
+
+		process.stderr.write(`envwatch: ${auditSource} ${auditFile}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 }
 
@@ -183,7 +226,12 @@ function demoStateDir(): string {
 	return fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-demo-'));
 }
 
-async function createRuntime(options: Options, io: Io): Promise<Runtime> {
+/** The state dir of this run: --state-dir, else a fresh one for a demo, else the user's. */
+function resolveStateDir(options: Options, io: Io): string {
+	return options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+}
+
+async function createRuntime(options: Options, io: Io, stateDir: string): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
 		flags['pollIntervalSeconds'] = options.intervalSeconds;
@@ -207,13 +255,15 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 	}
 
 	const monitored = resolveEnvironments(options, config);
-	// A demo keeps its own fresh state, so a previous run's history is never taken for a spike.
-	const stateDir = options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
+	// Every secret variable is checked before anything is opened, polled or stopped.
+	const targets = notifyTargets(config, io.env);
+	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
 	checkWritable(options, io.env, stateDir, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
-	const audit = new AuditLog(auditFile);
+	// Commands from socket clients are recorded with `via: "socket"`.
+	const audit: AuditLog = new OriginAuditLog(auditFile);
 	try {
 		audit.open();
 	} catch (error) {
@@ -226,7 +276,8 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		reports.hold();
 	}
 
-	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports};
+	const notifier = createNotifier(options, targets, {store, audit, reports});
+	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports, provider, ...(notifier ? {notifier} : {})};
 	runtime.monitor = new Monitor({
 		provider,
 		config,
@@ -245,6 +296,127 @@ async function createRuntime(options: Options, io: Io): Promise<Runtime> {
 		},
 	});
 	return runtime;
+}
+
+/** The notify targets with their secrets from `env`; a missing variable is a usage error (exit 2). */
+function notifyTargets(config: Config, env: NodeJS.ProcessEnv): NotifyTarget[] {
+	const problems: string[] = [];
+	const targets = resolveTargets(config.notify ?? [], env, problems);
+	if (problems.length > 0) {
+		throw new UsageError(problems, 'secrets come from the environment variables named in the configuration');
+	}
+
+	return targets;
+}
+
+/**
+ * The notifier, listening to the audit log (see source/notify/attach.ts); a delivery given up or
+ * refused is reported like any other problem (stderr, or held while the dashboard shows).
+ */
+function createNotifier(options: Options, targets: NotifyTarget[], parts: {store: SnapshotStore; audit: AuditLog; reports: Reports}): Notifier | undefined {
+	if (targets.length === 0) {
+		return undefined;
+	}
+
+	return attachNotifier({
+		targets,
+		audit: parts.audit,
+		store: parts.store,
+		host: os.hostname(),
+		report: line => parts.reports.write(`envwatch: ${line}`),
+		connection: {
+			...(options.profile ? {profile: options.profile} : {}),
+			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+		},
+	});
+}
+
+/**
+ * `--metrics-listen`: /metrics and /healthz with the figures of `store` (the views' snapshots),
+ * counters from an engine running in this process (`feed.attachEngine`). Listening comes before
+ * the first poll: a port in use is a usage error with nothing polled.
+ */
+export async function startMetrics(options: Options, store: MetricsStore, reports: (line: string) => void): Promise<{feed: MetricsFeed; close(): Promise<void>} | undefined> {
+	const address = options.metricsListen;
+	if (!address) {
+		return undefined;
+	}
+
+	const feed = attachMetrics({store});
+	let server: MetricsServer;
+	try {
+		server = await serveMetrics(feed.metrics, store.getSnapshot, address);
+	} catch (error) {
+		feed.detach();
+		throw error;
+	}
+
+	reports(`metrics on ${server.url}/metrics, health on ${server.url}/healthz${isLoopback(address.host) ? '' : ' (not loopback: reachable from other hosts)'}`);
+	return {
+		feed,
+		async close() {
+			feed.detach();
+			await server.close();
+		},
+	};
+}
+
+type MetricsStore = Parameters<typeof attachMetrics>[0]['store'];
+
+/** `envwatch notify test [--target N]`: a test message to each target (or one); exit 1 if one failed. */
+async function notifyTest(options: Options, io: Io): Promise<number> {
+	const {config} = loadConfig({configFile: options.configFile, env: io.env});
+	const targets = notifyTargets(config, io.env);
+	if (targets.length === 0) {
+		throw new UsageError('notify test: no notify targets configured — add a "notify" list to the configuration, e.g. [{"type": "slack", "url": {"env": "SLACK_WEBHOOK_URL"}}] (see the readme)');
+	}
+
+	let only: number | undefined;
+	if (options.target !== undefined) {
+		const byName = targets.findIndex(target => target.name === options.target);
+		const position = /^\d+$/.test(options.target) ? Number(options.target) - 1 : -1;
+		only = byName >= 0 ? byName : position >= 0 && position < targets.length ? position : undefined;
+		if (only === undefined) {
+			throw new UsageError(`--target ${options.target}: no such notify target — expected a position from 1 to ${targets.length} or a name: ${(config.notify ?? []).map((target, index) => targetName(target, index)).join(', ')}`);
+		}
+	}
+
+	const notifier = new Notifier(targets, {
+		host: os.hostname(),
+		publishSns: lazySnsPublisher({
+			...(options.profile ? {profile: options.profile} : {}),
+			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+		}),
+	});
+	const outcomes = await notifier.test(only);
+	notifier.close();
+	let failed = false;
+	for (const [index, outcome] of outcomes.entries()) {
+		const target = targets[only ?? index]!;
+		const ok = outcome.outcome === 'delivered';
+		failed ||= !ok;
+		io.stdout.write(`${ok ? 'ok' : 'FAILED'}  ${target.name} (${target.type}, ${destinationOf(target)}): ${ok ? 'test message delivered' : `${outcome.outcome}: ${outcome.error ?? ''}`}\n`);
+	}
+
+	return failed ? exitCodes.failure : exitCodes.ok;
+}
+
+/** Waits (bounded) for queued notifications before the process ends; what is left is recorded as dropped. */
+export async function flushNotifications(runtime: Runtime | undefined, io: Io): Promise<void> {
+	const notifier = runtime?.notifier;
+	if (!notifier) {
+		return;
+	}
+
+	const queued = notifier.health().reduce((sum, target) => sum + target.queued, 0);
+	if (queued > 0 && !(await notifier.drain(1000))) {
+		io.stderr.write(`envwatch: delivering ${queued} notification${queued === 1 ? '' : 's'} before exiting (at most 20s)\n`);
+		await notifier.drain(19_000);
+	}
+
+	notifier.close();
+	// Outcomes recorded after the engine closed its audit log reopened it: close it again.
+	runtime.audit.close();
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
@@ -431,21 +603,69 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 
 const ignoreError = () => undefined;
 
-export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, store, options, audit} = runtime;
+/**
+ * The dashboard, headless mode and `serve`: attached to the server on the state dir when one
+ * answers, else running the engine here and serving the same socket (so a second dashboard
+ * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
+ */
+export async function runMonitor(options: Options, io: Io, stateDir: string, build: () => Promise<Runtime> = async () => createRuntime(options, io, stateDir)): Promise<number> {
+	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
-	if (!options.headless && supported.ok) {
+	const dashboard = !serve && !options.headless && supported.ok;
+	const log = dashboard ? () => undefined : (line: string) => io.stderr.write(`envwatch: ${line}\n`);
+	// The engine this process runs, when it runs one (from the start, or after taking over).
+	let runtime: Runtime | undefined;
+	let giveUp: ((error: string) => void) | undefined;
+	const session = new EngineSession({
+		stateDir,
+		mode: serve ? 'serve' : dashboard ? 'dashboard' : 'headless',
+		client: 'dashboard',
+		actor: actorName(),
+		version,
+		group: options.socketGroup,
+		async createEngine() {
+			runtime = await build();
+			runtime.giveUp = error => giveUp?.(error);
+			metrics?.feed.attachEngine({audit: runtime.audit, ...(runtime.notifier ? {notifier: runtime.notifier} : {}), ...(runtime.provider ? {fleet: runtime.provider.fleet} : {})});
+			return runtime;
+		},
+		log,
+		beforeLock: () => checkStateDir(options, io.env, stateDir),
+		serveOnly: serve,
+		readOnly: options.readOnly,
+	});
+	// Metrics listen before anything polls; their counters follow the engine this process runs.
+	const metrics = await startMetrics(options, session.store, line => log(line));
+	let closed = false;
+	// Subscribed first: an attached run prints the server's latest snapshot, handed over on attaching.
+	const unsubscribe = dashboard ? () => undefined : printHeadless(session.store, line => {
+		if (!closed && !io.stdout.destroyed) {
+			io.stdout.write(`${line}\n`);
+		}
+	}, options.json);
+	const where = await session.open();
+	if (where === 'running' && serve) {
+		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
+	} else if (where === 'attached' && !dashboard) {
+		log(`attached to ${session.attachedTo!.mode} pid ${session.attachedTo!.pid} (${session.attachedTo!.host}) on ${socketPathOf(stateDir)}`);
+	}
+
+	if (dashboard) {
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		try {
-			return await runDashboard({store, monitor, audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			// A failing notification target is shown on the status line (this process's engine's targets).
+			const notifier = runtime?.notifier;
+			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
+			await metrics?.close();
 			// What the status line showed, for the terminal's scrollback once the screen is gone.
-			runtime.reports.release();
+			runtime?.reports.release();
+			await flushNotifications(runtime, io);
 		}
 	}
 
-	if (!options.headless && !supported.ok) {
+	if (!options.headless && !serve && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
@@ -461,9 +681,11 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 				process.off(name, onSignal);
 			}
 
-			void monitor.stop().then(() => {
+			// Commands in flight finish and are recorded; the socket and the lock are removed.
+			void session.stop().then(async () => {
+				await metrics?.close();
+				await flushNotifications(runtime, io);
 				unsubscribe();
-				audit.close();
 				io.stdout.off('error', onWriteError);
 				io.stderr.off('error', ignoreError);
 				resolve(code);
@@ -474,7 +696,7 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		const onSignal = (signal: NodeJS.Signals) => {
 			// An action under way is finished, not abandoned; a second signal abandons it (each batch
 			// done so far is already recorded, and the next start reports the rest as cut short).
-			const progress = monitor.enforcer.progress;
+			const progress = session.monitor?.enforcer.progress;
 			if (progress && !finished) {
 				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
 			}
@@ -482,7 +704,6 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 			finish(128 + (os.constants.signals[signal] ?? 0));
 		};
 		// A reader that went away (`| head -n1`) ends the run quietly, as other CLIs do.
-		let closed = false;
 		const onWriteError = (error: NodeJS.ErrnoException) => {
 			closed = true;
 			if (error.code === 'EPIPE') {
@@ -496,13 +717,8 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 		io.stdout.on('error', onWriteError);
 		// A closed stderr (`2>&1 | head -n1`) has no one left to tell: it must not end the guard.
 		io.stderr.on('error', ignoreError);
-		const unsubscribe = printHeadless(store, line => {
-			if (!closed && !io.stdout.destroyed) {
-				io.stdout.write(`${line}\n`);
-			}
-		}, options.json);
 		// The same unexpected error on every poll for 5 minutes: exit 1 so a supervisor restarts it.
-		runtime.giveUp = error => {
+		giveUp = error => {
 			io.stderr.write(`envwatch: giving up: ${error}\n`);
 			finish(exitCodes.failure);
 		};
@@ -511,25 +727,72 @@ export async function runMonitor(runtime: Runtime, io: Io): Promise<number> {
 			process.once(name, onSignal);
 		}
 
-		monitor.start();
+		session.start();
 	});
+}
+
+/**
+ * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second
+ * poll, no race), else with the engine lock taken for this run.
+ */
+async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
+	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: () => checkStateDir(options, io.env, stateDir)});
+	if (found.kind === 'attached') {
+		const {remote} = found;
+		try {
+			const prompts = {confirm: async (question: string, refusal: string) => confirm(io, options, question, refusal), ask: async (question: string) => ask(io, options, question)};
+			if (command === 'once') {
+				return await onceRemote(remote, options, io);
+			}
+
+			if (command === 'stop') {
+				return await stopRemote(remote, options, io, prompts);
+			}
+
+			return command === 'start' ? await startRemote(remote, options, io, prompts.confirm) : await resetRemote(remote, options, io, prompts.confirm);
+		} finally {
+			remote.close();
+		}
+	}
+
+	let runtime: Runtime | undefined;
+	try {
+		runtime = await createRuntime(options, io, stateDir);
+		if (command === 'once') {
+			return await runOnce(runtime, io);
+		}
+
+		if (command === 'stop') {
+			return await runStop(runtime, io);
+		}
+
+		return command === 'start' ? await runStart(runtime, io) : await runReset(runtime, io);
+	} finally {
+		await runtime?.monitor.stop().catch(() => undefined);
+		// The command's output is written and its actions done: only now wait for its notifications.
+		await flushNotifications(runtime, io).catch(() => undefined);
+		runtime?.audit.close();
+		found.lock.release();
+	}
 }
 
 /** `config show`: the effective configuration and the layers it came from (later wins). */
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
 	const sources = layers.map(layer => ({label: layer.label, ...(layer.path ? {path: layer.path, exists: fs.existsSync(layer.path)} : {})}));
+	// A secret written into the configuration itself is never printed.
+	const shown = config.notify ? {...config, notify: redactNotify(config.notify)} : config;
 	if (options.json) {
-		return JSON.stringify({config, layers: sources}, null, 2);
+		return JSON.stringify({config: shown, layers: sources}, null, 2);
 	}
 
 	const lines = sources.map(layer => `//   ${layer.label}${layer.path ? `: ${layer.path}${layer.exists ? '' : ' (not created yet)'}` : ''}`);
-	return `// effective configuration, from (later wins):\n${lines.join('\n')}\n${JSON.stringify(config, null, 2)}`;
+	return `// effective configuration, from (later wins):\n${lines.join('\n')}\n${JSON.stringify(shown, null, 2)}`;
 }
 
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-	let runtime: Runtime | undefined;
 	try {
 		const options = parseArgs(argv, version);
 		if (options.help) {
@@ -558,36 +821,42 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 				return await doctor(options, io);
 			}
 
+			case 'notify-test': {
+				return await notifyTest(options, io);
+			}
+
 			default: {
 				break;
 			}
 		}
 
-		runtime = await createRuntime(options, io);
+		if (options.command === 'status' && options.demo && !options.stateDir) {
+			throw new UsageError('status --demo: each demo has its own state dir — expected --state-dir DIR (serve --demo prints it)');
+		}
+
+		const stateDir = resolveStateDir(options, io);
 		switch (options.command) {
-			case 'once': {
-				return await runOnce(runtime, io);
+			case 'status': {
+				return await printStatus(stateDir, actorName(), io);
 			}
 
-			case 'stop': {
-				return await runStop(runtime, io);
-			}
-
-			case 'start': {
-				return await runStart(runtime, io);
-			}
-
+			case 'once':
+			case 'stop':
+			case 'start':
 			case 'reset': {
-				return await runReset(runtime, io);
+				return await runCommand(options, io, stateDir);
 			}
 
 			default: {
-				return await runMonitor(runtime, io);
+				return await runMonitor(options, io, stateDir);
 			}
 		}
 	} catch (error) {
-		await runtime?.monitor.stop().catch(() => undefined);
-		runtime?.audit.close();
+		if (error instanceof EngineBusy) {
+			io.stderr.write(`envwatch: ${error.message}\n`);
+			return exitCodes.failure;
+		}
+
 		if (error instanceof UsageError) {
 			io.stderr.write(`envwatch: ${error.total > 1 ? `${error.total} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
 			return exitCodes.usage;

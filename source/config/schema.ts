@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
+import {checkNotifyNames, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
 
 /**
  * The configuration schema (zod), the single source of the `Config` type and of the published
@@ -17,6 +18,8 @@ export const reservedEnvironmentName = 'global';
 
 /** Marks an unknown-keys message, followed by the allowed keys (comma-separated). */
 const unknownKeyMarker = '\u0000unknown-keys:';
+/** Marks the message of a secret's check: the value is never quoted in the problem. */
+const secretMarker = '\u0000secret:';
 
 type NumberSpec = {min?: number; exclusiveMin?: number; max?: number; integer?: boolean};
 
@@ -143,6 +146,7 @@ function build(layer: boolean) {
 			resetAfterMinutes: required(z.union([number({exclusiveMin: 0}, resetText), z.null({error: resetText})], {error: resetText}).describe(resetText)),
 		})),
 		environments: required(environments),
+		notify: notifySchema(object).optional(),
 		global: required(object({
 			thresholdPct: required(positive()),
 			windowMinutes: required(number({min: 1, max: 1440})),
@@ -160,6 +164,36 @@ function build(layer: boolean) {
 	});
 }
 
+/**
+ * `notify`: notification targets, each with a `type` and the events it wants. A secret (a webhook
+ * URL, a routing key, a signing secret) is the value or `{"env": "NAME"}`, and a problem with one
+ * never quotes it.
+ */
+function notifySchema(object: <T extends z.ZodRawShape>(shape: T) => z.ZodObject<T, z.core.$strict>) {
+	const secret = (what: string, pattern: RegExp) => {
+		const text = `${what} or {"env": "NAME"} (an environment variable that holds it)`;
+		const error = {error: `${secretMarker}${text}`};
+		return z.union([
+			z.string(error).regex(pattern, error),
+			z.strictObject({env: z.string(error).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, error)}, error),
+		], error).describe(text);
+	};
+
+	const url = () => secret('an http(s) URL', /^https?:\/\/[^\s/]+/);
+	const eventsText = `a non-empty list of: ${notifyEvents.join(', ')}`;
+	const common = {
+		name: string(/^[\w.-]{1,64}$/, '1 to 64 letters, digits, _, . or -').optional(),
+		events: z.array(choice(notifyEvents), {error: eventsText}).min(1, {error: eventsText}).describe(`${eventsText} (default: all but start)`).optional(),
+	};
+	const typesText = `a target with "type" one of ${targetTypes.map(type => `"${type}"`).join(', ')}`;
+	return z.array(z.discriminatedUnion('type', [
+		object({type: z.literal('slack'), url: url(), ...common}),
+		object({type: z.literal('pagerduty'), routingKey: secret('an Events API v2 routing key', /\S/), url: string(/^https?:\/\/\S+$/, 'the Events API v2 URL').optional(), ...common}),
+		object({type: z.literal('sns'), topicArn: string(/^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:envwatch'), region: string(regionPattern, 'a region name like us-east-1 (default: the topic ARN\'s)').optional(), ...common}),
+		object({type: z.literal('webhook'), url: url(), secret: secret('a signing secret', /\S/).optional(), ...common}),
+	], {error: typesText}), {error: 'a list of notification targets'}).describe('notification targets (slack, pagerduty, sns, webhook)');
+}
+
 export const configSchema = build(false);
 /** One layer (a file or the flags): the same checks with every key optional. */
 export const layerSchema = build(true);
@@ -173,6 +207,7 @@ export type _ConfigChecks = [
 	Assignable<Config['environments'][string], EnvironmentPolicy>,
 	Assignable<Config['global'], GlobalPolicy>,
 	Assignable<Config, PolicyConfig>,
+	Assignable<NonNullable<Config['notify']>[number], NotifyTargetConfig>,
 ];
 
 /** The JSON schema of a configuration file (a layer), as published in config/envwatch.schema.json. */
@@ -298,7 +333,9 @@ export function checkSchema(schema: z.ZodType, value: unknown, problems: Problem
 		// A bad item of a list is reported as the whole list.
 		const at = typeof issue.path.at(-1) === 'number' ? issue.path.slice(0, -1) : issue.path;
 		const path = joinPath(at);
-		add(path, () => `${path}: ${describeValue(valueAt(value, at))} — expected ${issue.message}`);
+		add(path, () => issue.message.startsWith(secretMarker)
+			? `${path}: not valid (value not shown: it is a secret) — expected ${issue.message.slice(secretMarker.length)}`
+			: `${path}: ${describeValue(valueAt(value, at))} — expected ${issue.message}`);
 	}
 
 	return reported;
@@ -384,6 +421,7 @@ export function checkRelations(config: unknown, problems: {push(problem: string)
 		}
 	}
 
+	checkNotifyNames(own(config, 'notify'), problems);
 	const environments = own(config, 'environments');
 	if (!isPlainObject(environments)) {
 		return;

@@ -107,7 +107,7 @@ function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
 }
 
 /**
- * One evaluation of the graduated response (DESIGN.md):
+ * One evaluation of the graduated response (docs/design.md):
  * 1. breaching environments that stop and run agents: one is stopped; with several, only the
  *    lowest priority now (cascade), the rest re-measured next poll. Alert-only ones are alerted on.
  * 2. the global total projected after those stops: still over its limit means emergency, every

@@ -7,7 +7,7 @@
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
-/** States that cost money by the hour (DESIGN.md: pending or running). */
+/** States that cost money by the hour (pending or running: docs/design.md). */
 export const BILLED_STATES: readonly InstanceState[] = ['pending', 'running'];
 
 /** An EC2 instance as a provider reports it: nothing interpreted yet. */

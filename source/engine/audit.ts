@@ -7,8 +7,11 @@ export type AuditEntry = {
 	/** ISO time. */
 	at: string;
 	seq: number;
-	/** `progress`: one batch of a paced action, written as it completes (the `action` line closes it). */
-	type: 'decision' | 'action' | 'progress';
+	/**
+	 * `progress`: one batch of a paced action, written as it completes (the `action` line closes it).
+	 * `notify`: the outcome of one notification delivery (kind `notify`).
+	 */
+	type: 'decision' | 'action' | 'progress' | 'notify';
 	/** `auto`, or the OS user@host who pressed the key or ran the command. */
 	actor: string;
 	/**
@@ -18,7 +21,11 @@ export type AuditEntry = {
 	 * until a poll succeeds again).
 	 */
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
-		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error';
+		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error' | 'notify'
+		/** This process took over the engine from one that exited (`envwatch serve`, attached dashboards). */
+		| 'takeover';
+	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
+	via?: 'socket';
 	environments: string[];
 	reason: string;
 	/** The measured figures behind the decision. */
@@ -51,6 +58,7 @@ export class AuditLog {
 	/** The first seq of the entries not written in the current failure streak. */
 	private firstLost: number | undefined;
 	private notices: RecordNotice[] = [];
+	private readonly listeners = new Set<(entry: AuditEntry) => void>();
 
 	constructor(
 		readonly file: string,
@@ -99,7 +107,23 @@ export class AuditLog {
 			this.failure = `cannot write the audit log ${this.file}: ${describeError(error)}`;
 		}
 
-		return full ?? {...entry, seq: ++this.seq};
+		full ??= {...entry, seq: ++this.seq};
+		// Listeners (notifications, metrics) hear every entry, written or not; they never throw into a stop.
+		for (const listener of this.listeners) {
+			try {
+				listener(full);
+			} catch {
+				// A listener's own failure is its to report.
+			}
+		}
+
+		return full;
+	}
+
+	/** Calls `listener` with each entry appended from now on; returns the unsubscribe. */
+	onAppend(listener: (entry: AuditEntry) => void): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
 	}
 
 	/** Failure streaks that started since the last call (each reported once). */

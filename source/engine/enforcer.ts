@@ -45,7 +45,7 @@ const liveStates: InstanceState[] = ['pending', 'running'];
 const stoppedStates: InstanceState[] = ['stopping', 'stopped'];
 
 /**
- * Carries out automatic decisions and manual commands alike, under DESIGN.md's invariants:
+ * Carries out automatic decisions and manual commands alike, under the safety rules in docs/design.md:
  * only instances with the agent role tag and a monitored environment's tag, re-listed with
  * server-side filters right before the call; read-only makes no call; dry-run uses EC2's DryRun;
  * every decision and result goes to the audit log before and after the call.

@@ -536,6 +536,12 @@ export class Monitor {
 		this.lastLogged = new Set(current.keys());
 	}
 
+	/** An entry from outside the loop (a hand-over of the engine): in the audit log and the events pane. */
+	note(entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>): void {
+		this.log(entry);
+		this.republish();
+	}
+
 	private log(entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>): AuditEntry {
 		return this.remember(this.deps.audit.append({at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.options.dryRun, ...entry}));
 	}
@@ -603,15 +609,17 @@ export class Monitor {
 		}
 	}
 
-	/** A manual command: the same enforcer, audit log, dry-run, read-only and scope guard. */
-	async command(command: Command): Promise<ActionResult | StartResult | undefined> {
-		const {actor} = this.deps.options;
+	/**
+	 * A manual command: the same enforcer, audit log, dry-run, read-only and scope guard. `actor`:
+	 * who sent it, when not this process's user (a client of `envwatch serve`).
+	 */
+	async command(command: Command, actor = this.deps.options.actor): Promise<ActionResult | StartResult | undefined> {
 		let result: ActionResult | StartResult | undefined;
 		switch (command.kind) {
 			case 'start': {
 				const policy = this.deps.config.environments[command.environment];
 				if (!policy || !this.deps.monitored.includes(command.environment)) {
-					return this.refuse('start', [command.environment], `${command.environment} is not ${policy ? 'monitored in this run (--environments)' : 'a configured environment'}`);
+					return this.refuse('start', [command.environment], `${command.environment} is not ${policy ? 'monitored in this run (--environments)' : 'a configured environment'}`, actor);
 				}
 
 				// Count the running agents afresh, as a stop re-lists its targets: never from stale data.
@@ -619,17 +627,17 @@ export class Monitor {
 				try {
 					const listed = await this.enforcer.targets([command.environment], ['pending', 'running']);
 					if (listed.errors.length > 0) {
-						return this.refuse('start', [command.environment], `cannot count ${command.environment}'s running agents (${listed.errors.join('; ')})`);
+						return this.refuse('start', [command.environment], `cannot count ${command.environment}'s running agents (${listed.errors.join('; ')})`, actor);
 					}
 
 					running = listed.instances.length;
 				} catch (error) {
-					return this.refuse('start', [command.environment], `cannot count ${command.environment}'s running agents (${messageOf(error)})`);
+					return this.refuse('start', [command.environment], `cannot count ${command.environment}'s running agents (${messageOf(error)})`, actor);
 				}
 
 				const check = checkStart(command.environment, policy, running, command.count);
 				if (!check.ok) {
-					return this.refuse('start', [command.environment], check.reason);
+					return this.refuse('start', [command.environment], check.reason, actor);
 				}
 
 				result = await this.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${running} running)`});
@@ -670,7 +678,7 @@ export class Monitor {
 			case 'reset': {
 				const breaker = this.breakers.get(command.environment);
 				if (!breaker) {
-					return this.refuse('reset', [command.environment], `${command.environment}'s breaker is not tripped: envwatch holds nothing stopped there`);
+					return this.refuse('reset', [command.environment], `${command.environment}'s breaker is not tripped: envwatch holds nothing stopped there`, actor);
 				}
 
 				this.breakers.delete(command.environment);
@@ -682,7 +690,7 @@ export class Monitor {
 			case 'cascade': {
 				const target = this.cascadeTarget();
 				if (command.environment !== undefined && target !== command.environment) {
-					return this.refuse('cascade', [command.environment], `changed since you confirmed: the cascade would now stop ${target ?? 'nothing'}, not ${command.environment}; nothing done`);
+					return this.refuse('cascade', [command.environment], `changed since you confirmed: the cascade would now stop ${target ?? 'nothing'}, not ${command.environment}; nothing done`, actor);
 				}
 
 				if (!target) {
@@ -702,7 +710,7 @@ export class Monitor {
 			case 'undo': {
 				const last = this.enforcer.lastStop();
 				if (command.stopAt !== undefined && last?.at !== command.stopAt) {
-					return this.refuse('undo', last?.environments ?? [], `changed since you confirmed: the last stop is now ${last ? `${last.targets.length} agents in ${last.environments.join(', ')}` : 'none'}; nothing done`);
+					return this.refuse('undo', last?.environments ?? [], `changed since you confirmed: the last stop is now ${last ? `${last.targets.length} agents in ${last.environments.join(', ')}` : 'none'}; nothing done`, actor);
 				}
 
 				result = await this.enforcer.execute({kind: 'undo', environments: last?.environments ?? [], reason: last ? `undo the stop of ${last.targets.length} agents in ${last.environments.join(', ')}` : 'undo: nothing stopped', actor});
@@ -714,8 +722,8 @@ export class Monitor {
 		return result;
 	}
 
-	private refuse(kind: AuditEntry['kind'], environments: string[], reason: string): StartResult {
-		const entry = this.log({type: 'decision', actor: this.deps.options.actor, kind, environments, reason: `${kind} refused: ${reason}`, instanceIds: [], outcome: 'refused'});
+	private refuse(kind: AuditEntry['kind'], environments: string[], reason: string, actor: string): StartResult {
+		const entry = this.log({type: 'decision', actor, kind, environments, reason: `${kind} refused: ${reason}`, instanceIds: [], outcome: 'refused'});
 		this.republish();
 		return {outcome: 'refused', summary: `refused: ${reason}`, ids: [], entry};
 	}

@@ -38,6 +38,10 @@ export type Snapshot = {
 	 * acting, and says so here until a write succeeds again. null or absent: everything recorded.
 	 */
 	recordError?: string | null;
+	/** Notification targets whose deliveries are being given up (added for the views by source/notify/status.ts). */
+	notifyError?: string | null;
+	/** Set by a dashboard attached to `envwatch serve`: whose engine these figures come from. */
+	attachedTo?: {pid: number; host: string};
 	/** What `u` would start again. */
 	lastStop: {at: number; environments: string[]; count: number} | null;
 	/**

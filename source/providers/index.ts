@@ -1,6 +1,7 @@
 import type {Options} from '../args.js';
 import type {Config} from '../config/schema.js';
 import {fallbackPrices} from '../config/fallback-prices.js';
+import {UsageError} from '../errors.js';
 import {SimAccount} from './sim/account.js';
 import type {Provider} from './types.js';
 
@@ -21,10 +22,33 @@ export async function createProvider(options: Options, config: Config): Promise<
 		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim};
 	}
 
+	const pageSize = integerFromEnv('ENVWATCH_PAGE_SIZE', 5, 1000);
+	const maxBatch = integerFromEnv('ENVWATCH_MAX_BATCH', 1, 1000);
 	// The AWS SDK loads only here, so --demo starts without it.
 	const {createAwsProvider} = await import('./aws/index.js');
 	return createAwsProvider(config, {
 		...(options.profile ? {profile: options.profile} : {}),
 		...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+		...(pageSize === undefined ? {} : {pageSize}),
+		...(maxBatch === undefined ? {} : {maxBatch}),
 	});
+}
+
+/**
+ * ENVWATCH_PAGE_SIZE (DescribeInstances MaxResults, 5 to 1000, default 1000) and ENVWATCH_MAX_BATCH
+ * (instance IDs per Stop/Start call, 1 to 1000, default 1000): tuning and test knobs, not
+ * configuration (the defaults are EC2's limits). A bad value is a usage error, never ignored.
+ */
+function integerFromEnv(name: string, min: number, max: number): number | undefined {
+	const raw = process.env[name];
+	if (raw === undefined || raw === '') {
+		return undefined;
+	}
+
+	const value = Number(raw);
+	if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+		throw new UsageError(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max} (unset for ${max})`);
+	}
+
+	return value;
 }

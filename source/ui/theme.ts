@@ -84,7 +84,7 @@ export function colourWanted(env: NodeJS.ProcessEnv, noColorFlag: boolean): bool
 	return !noColorFlag && !(env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '');
 }
 
-/** The seed's vocabulary: every state has its word, and its colour only reinforces it. */
+/** Every state has its word, and its colour only reinforces it. */
 export const statusColour: Record<EnvironmentStatus | GlobalStatus, Colour> = {
 	ACTIVE: 'green',
 	LIMITED: 'yellow',

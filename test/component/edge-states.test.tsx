@@ -248,6 +248,8 @@ describe('short terminals', () => {
 		await ui.press('s');
 		expect(ui.lastFrame()).toContain('Stop dev\'s agents?');
 		await ui.resize(80, 9);
+		// The withdrawal is drawn before the key is sent (a loaded machine may take a moment to redraw).
+		await ui.waitFor('terminal too small');
 		await ui.press('y');
 		await ui.resize(80, 24);
 		frame = await ui.waitFor('cancelled, nothing done');

@@ -14,6 +14,20 @@ function auditLines(file: string): Json[] {
 	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as Json) : [];
 }
 
+/** Temporary dirs made by the tests in this file, removed after each. */
+const made: string[] = [];
+function ownDir(): string {
+	const dir = tempDir();
+	made.push(dir);
+	return dir;
+}
+
+afterEach(() => {
+	for (const dir of made.splice(0)) {
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
+
 describe('usage errors: one message, exit 2, nothing polled', () => {
 	it('lists every bad flag at once', async () => {
 		const result = await runCli(['--demo', 'nope', '--interval', '0', '--bogus', '--enviroments', 'dev']);
@@ -222,17 +236,7 @@ describe('headless', () => {
 });
 
 describe('faults: the guard never dies silently and never loses a record', () => {
-	const dirs: string[] = [];
-	afterEach(() => {
-		for (const dir of dirs.splice(0)) {
-			fs.rmSync(dir, {recursive: true, force: true});
-		}
-	});
-	const dir = () => {
-		const made = tempDir();
-		dirs.push(made);
-		return made;
-	};
+	const dir = ownDir;
 
 	/** As isolatedEnv, with config and state dirs this block removes. */
 	const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
@@ -346,20 +350,6 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		expect(code).toBe(0);
 		expect(cli.stderr).toBe('');
 	});
-});
-
-/** Temporary dirs made by the tests below, removed after each. */
-const made: string[] = [];
-function ownDir(): string {
-	const dir = tempDir();
-	made.push(dir);
-	return dir;
-}
-
-afterEach(() => {
-	for (const dir of made.splice(0)) {
-		fs.rmSync(dir, {recursive: true, force: true});
-	}
 });
 
 describe('configuration and flags: bad input is exit 2 with a clear message, nothing polled', () => {
@@ -526,17 +516,7 @@ describe('the state dir and the audit log are checked before anything polls', ()
 });
 
 describe('monitor-only stops and the breaker from the CLI', () => {
-	const dirs: string[] = [];
-	afterEach(() => {
-		for (const dir of dirs.splice(0)) {
-			fs.rmSync(dir, {recursive: true, force: true});
-		}
-	});
-	const dir = () => {
-		const made = tempDir();
-		dirs.push(made);
-		return made;
-	};
+	const dir = ownDir;
 
 	it('stop -e production --yes is refused (exit 2, nothing polled or stopped); --confirm production names it', async () => {
 		const state = dir();

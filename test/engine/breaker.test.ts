@@ -145,3 +145,16 @@ describe('the clock', () => {
 		expect(sim.agents('dev', halted)).toEqual(sim.agents('dev'));
 	});
 });
+
+describe('breaker.resetAfterMinutes', () => {
+	it('a tripped breaker resets itself after the configured minutes, with an audit note; agents may run again', async () => {
+		const sim = start({scenario: 'calm', flags: {breaker: {resetAfterMinutes: 1}}});
+		await sim.poll();
+		await sim.monitor.command({kind: 'stop', environment: 'dev'});
+		expect(sim.store.getSnapshot()!.environments[0]!.breaker).not.toBeNull();
+		sim.clock.advance(61_000);
+		const snapshot = await sim.poll();
+		expect(snapshot.environments[0]!.breaker).toBeNull();
+		expect(sim.auditLines().find(line => line.kind === 'reset' && line.actor === 'auto')?.reason).toMatch(/dev's breaker reset after 1 minutes \(breaker\.resetAfterMinutes\)/);
+	});
+});

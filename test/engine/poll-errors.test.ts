@@ -123,10 +123,10 @@ describe('headless', () => {
 		state.throwing = new TypeError('always');
 		Object.assign(sim, {state});
 		const reports = new Reports(io.stderr);
-		const runtime: Parameters<typeof runMonitor>[0] = {options: parseArgs(['--demo', 'calm', '--headless'], version), config: sim.config, monitored: ['dev', 'staging', 'production'], store: sim.store, monitor: sim.monitor, audit: sim.audit, stateDir: sim.state.dir, reports};
+		const runtime: Awaited<ReturnType<NonNullable<Parameters<typeof runMonitor>[3]>>> = {options: parseArgs(['--demo', 'calm', '--headless'], version), config: sim.config, monitored: ['dev', 'staging', 'production'], store: sim.store, monitor: sim.monitor, audit: sim.audit, stateDir: sim.state.dir, reports};
 		// A span of 0: the first failed poll is already "every poll for the span" (the default is 5 minutes).
 		runtime.monitor = sim.newMonitor({report: line => reports.write(line), giveUpAfterMs: 0, onGiveUp: error => runtime.giveUp?.(error)});
-		expect(await runMonitor(runtime, io)).toBe(1);
+		expect(await runMonitor(runtime.options, io, sim.state.dir, async () => runtime)).toBe(1);
 		expect(err).toContain('envwatch: poll failed unexpectedly: TypeError: always; the data is stale');
 		expect(err).toContain('envwatch: giving up: poll failed unexpectedly: TypeError: always (on every poll for 0s)');
 		expect(out).toContain('STALE: poll failed unexpectedly: TypeError: always');

@@ -11,11 +11,19 @@ if (!fs.existsSync(cliPath)) {
 	throw new Error(`The built CLI is missing at ${cliPath}: run \`npm run build\` first (npm test does).`);
 }
 
+/**
+ * A fresh directory under the temporary directory, which under vitest is the test file's own
+ * temporary root (test/helpers/tmp-root.ts): removed with everything in it after the file.
+ */
 export function tempDir(prefix = 'envwatch-test-'): string {
 	return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** An environment with no user config or state from the machine running the tests. */
+/**
+ * An environment with no user config or state from the machine running the tests. It keeps this
+ * process's TMPDIR (the test file's temporary root), so what the CLI makes there (demo state dirs)
+ * is removed with the root.
+ */
 export function isolatedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 	const {AWS_PROFILE: _profile, NO_COLOR: _noColor, ...rest} = process.env;
 	return {...rest, ENVWATCH_CONFIG_DIR: tempDir('envwatch-config-'), ENVWATCH_STATE_DIR: tempDir('envwatch-state-'), ...extra};

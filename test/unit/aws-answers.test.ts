@@ -48,7 +48,7 @@ describe('instancesOf (one DescribeInstances page)', () => {
 		]);
 		expect(instancesOf({}, 'us-east-1')).toEqual([]);
 		// What it is billed as: market, OS (Platform windows alone is Windows), AZ and tenancy.
-		expect(instancesOf({Reservations: [{Instances: [{...good, InstanceLifecycle: 'spot', Platform: 'windows', Placement: {AvailabilityZone: 'us-east-1b', Tenancy: 'dedicated'}}]}]}, 'us-east-1')[0])
+		expect(instancesOf({Reservations: [{Instances: [{...good, InstanceLifecycle: 'spot', Platform: 'windows' as never, Placement: {AvailabilityZone: 'us-east-1b', Tenancy: 'dedicated'}}]}]}, 'us-east-1')[0])
 			.toMatchObject({lifecycle: 'spot', platformDetails: 'Windows', availabilityZone: 'us-east-1b', tenancy: 'dedicated'});
 		expect(instancesOf({Reservations: [{Instances: [{...good, PlatformDetails: 'Red Hat Enterprise Linux'}]}]}, 'us-east-1')[0]).toMatchObject({platformDetails: 'Red Hat Enterprise Linux'});
 	});

@@ -114,7 +114,7 @@ const find = <K extends Decision['kind']>(evaluation: Evaluation, kind: K, envir
 	evaluation.decisions.find((decision): decision is Extract<Decision, {kind: K}> => decision.kind === kind && (environment === undefined || !('environment' in decision) || decision.environment === environment));
 const statusOf = (evaluation: Evaluation, name: string) => evaluation.environments.find(result => result.name === name)!.status;
 
-describe('the seed scenarios (DESIGN.md A-E)', () => {
+describe('the example scenarios A-E (docs/design.md)', () => {
 	it('the seed figures add up to $4.34/h', () => {
 		const evaluation = run(seedInputs({}));
 		expect(evaluation.global.currentUsd).toBeCloseTo(4.34, 6);

@@ -1,6 +1,6 @@
 /**
  * EC2's StopInstances/StartInstances resource bucket, client side: 1000 instances of burst and
- * 20 instances a second of refill, per region (DESIGN.md). Acting on more than the bucket holds
+ * 20 instances a second of refill, per region (docs/design.md). Acting on more than the bucket holds
  * waits for refill instead of collecting RequestLimitExceeded errors.
  */
 export type BucketOptions = {

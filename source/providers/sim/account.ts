@@ -21,7 +21,7 @@ export const simRegions = ['us-east-1', 'us-west-2'];
 
 type SimInstance = RawInstance & {changedAt: number};
 
-/** The base fleet, close to the seed's dashboard: dev $2.34/h, staging $1.84/h, production $0.15/h. */
+/** The base fleet, close to the example in docs/design.md: dev $2.34/h, staging $1.84/h, production $0.15/h. */
 const baseFleet: Launch[] = [
 	{environment: 'dev', role: 'agent', type: 'g4dn.xlarge', count: 2, region: 'us-east-1', name: 'dev-agent'},
 	{environment: 'dev', role: 'agent', type: 'g4dn.xlarge', count: 2, region: 'us-west-2', name: 'dev-agent'},

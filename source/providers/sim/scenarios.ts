@@ -1,6 +1,6 @@
 /**
- * Time-scripted scenarios of the simulated account, named after the seed's examples (DESIGN.md
- * A-E). Each one changes the fleet within the first minute, so a person watching `--demo <name>`
+ * Time-scripted scenarios of the simulated account, named after the example scenarios A-E in
+ * docs/design.md. Each one changes the fleet within the first minute, so a person watching `--demo <name>`
  * sees the response at once. Percentages are against the base fleet: dev $2.34/h, staging $1.84/h,
  * production $0.15/h.
  */

@@ -37,6 +37,13 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	const updated: Segment = {text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)};
 	const source: Segment = {text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'};
 	const warming: Segment[] = mode.warmingUp ? [{text: ' warming up', dim: true}] : [];
+	if (snapshot.attachedTo) {
+		// Attached to `envwatch serve` (or a dashboard running the engine): the server's mode badges
+		// first (a cut header must still say them), then whose figures these are.
+		const attached: Segment = {text: `attached to serve pid ${snapshot.attachedTo.pid} (${snapshot.attachedTo.host})`, colour: 'cyan', bold: true};
+		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), attached, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.intervalSeconds}s`, dim: true}, ...warming];
+	}
+
 	if (narrow) {
 		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.intervalSeconds}s`, dim: true}, ...warming];
 	}

@@ -36,6 +36,10 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 		return {text: `NOT RECORDED: ${snapshot.recordError} (envwatch still acts; fix the audit log or state dir)`, colour: 'red', bold: true};
 	}
 
+	if (snapshot.notifyError) {
+		return {text: `NOT NOTIFIED: ${snapshot.notifyError} (envwatch still acts; see envwatch doctor)`, colour: 'red'};
+	}
+
 	if (snapshot.error) {
 		return {text: `last poll failed: ${snapshot.error} (figures are the last known; no automatic action)`, colour: 'magenta'};
 	}

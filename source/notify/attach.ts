@@ -1,0 +1,70 @@
+import type {AuditLog} from '../engine/audit.js';
+import type {SnapshotStore} from '../engine/store.js';
+import type {AwsConnection} from '../providers/aws/clients.js';
+import type {NotifyTarget} from './config.js';
+import {Notifier, type DeliveryOutcome, type NotifierOptions} from './notifier.js';
+import type {snsPublisher} from './sns.js';
+
+/** One line for a delivery's outcome: what, to whom, and how it went (secrets already scrubbed). */
+export function describeOutcome(outcome: DeliveryOutcome): string {
+	const what = outcome.outcome === 'delivered' ? `delivered${outcome.attempts > 1 ? ` after ${outcome.attempts} attempts` : ''}`
+		: outcome.outcome === 'skipped' ? 'nothing to send for this event'
+			: outcome.outcome === 'gave-up' ? `gave up after ${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'}: ${outcome.error ?? ''}`
+				: `${outcome.outcome}: ${outcome.error ?? ''}`;
+	return `${outcome.event} notification to ${outcome.target} (${outcome.type}): ${what}`;
+}
+
+/** SNS publishing with the AWS provider's credentials and endpoint; the SDK is loaded on first use. */
+export function lazySnsPublisher(connection: AwsConnection): NonNullable<NotifierOptions['publishSns']> {
+	let publish: ReturnType<typeof snsPublisher> | undefined;
+	return async (target, subject, message, signal) => {
+		publish ??= (await import('./sns.js')).snsPublisher(connection);
+		return publish(target, subject, message, signal);
+	};
+}
+
+export type AttachOptions = {
+	targets: NotifyTarget[];
+	audit: AuditLog;
+	store: SnapshotStore;
+	host: string;
+	/** Where a delivery given up or refused is reported, one line each. */
+	report: (line: string) => void;
+	connection: AwsConnection;
+	/** Queue tuning (tests shorten the backoff). */
+	tuning?: Pick<NotifierOptions, 'attempts' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs' | 'cap'>;
+};
+
+/**
+ * A notifier listening to the audit log: every entry's event goes to the targets that want it, in
+ * the background; each delivery's outcome is appended to the audit log (type and kind `notify`,
+ * `figures.about` the seq of the entry it was about).
+ */
+export function attachNotifier(options: AttachOptions): Notifier {
+	const {audit} = options;
+	const notifier = new Notifier(options.targets, {
+		...options.tuning,
+		host: options.host,
+		snapshot: options.store.getSnapshot,
+		publishSns: lazySnsPublisher(options.connection),
+		record(outcome, notice) {
+			audit.append({
+				at: new Date().toISOString(),
+				dryRun: notice.entry.dryRun,
+				type: 'notify',
+				actor: 'auto',
+				kind: 'notify',
+				environments: notice.entry.environments,
+				reason: describeOutcome(outcome),
+				figures: {target: outcome.target, targetType: outcome.type, event: outcome.event, about: outcome.seq, attempts: outcome.attempts},
+				instanceIds: [],
+				outcome: outcome.outcome === 'delivered' || outcome.outcome === 'skipped' ? outcome.outcome : `${outcome.outcome}: ${outcome.error ?? ''}`,
+			});
+			if (outcome.outcome !== 'delivered' && outcome.outcome !== 'skipped') {
+				options.report(describeOutcome(outcome));
+			}
+		},
+	});
+	audit.onAppend(notifier.handle);
+	return notifier;
+}

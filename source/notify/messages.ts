@@ -1,0 +1,252 @@
+import type {AuditEntry} from '../engine/audit.js';
+import type {Snapshot} from '../engine/snapshot.js';
+import type {NotifyEvent} from './config.js';
+
+/**
+ * Which notification event an audit entry is, if any. A breach is the automatic decision (alert,
+ * stop, emergency); what was done is the action line that closes it (stop, cascade, emergency,
+ * violation, respawn, start, undo), with its outcome. Progress lines and notification outcomes are
+ * never events.
+ */
+export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
+	if (entry.type === 'action') {
+		switch (entry.kind) {
+			case 'stop':
+			case 'cascade':
+			case 'emergency':
+			case 'violation':
+			case 'respawn':
+			case 'start':
+			case 'undo': {
+				return entry.kind;
+			}
+
+			default: {
+				return undefined;
+			}
+		}
+	}
+
+	if (entry.type !== 'decision') {
+		return undefined;
+	}
+
+	switch (entry.kind) {
+		case 'alert': {
+			return 'breach';
+		}
+
+		case 'stop':
+		case 'cascade':
+		case 'emergency': {
+			return entry.actor === 'auto' ? 'breach' : undefined;
+		}
+
+		case 'violation': {
+			return 'violation';
+		}
+
+		case 'error': {
+			// A poll failed: the data is stale. (A gap in the audit log is an `error` too, not stale data.)
+			return /^entries from seq /.test(entry.reason) ? undefined : 'stale';
+		}
+
+		case 'recover':
+		case 'reset': {
+			return entry.kind;
+		}
+
+		default: {
+			return undefined;
+		}
+	}
+}
+
+/** The figures of one environment (or `global`) in the latest snapshot, for a message. */
+export type ViewFigures = {
+	status: string;
+	hourlyUsd: number | null;
+	baselineUsd: number | null;
+	increasePct: number | null;
+	thresholdPct: number;
+	windowMinutes: number;
+	maxHourlyUsd: number;
+	agentsRunning: number | null;
+	agentsAllowed: number | string;
+	stale: string | null;
+};
+
+export function figuresOf(snapshot: Snapshot | undefined, environments: readonly string[]): Record<string, ViewFigures> {
+	const figures: Record<string, ViewFigures> = {};
+	if (!snapshot) {
+		return figures;
+	}
+
+	const never = snapshot.lastSuccessAt === null;
+	const names = environments.length === 0 ? ['global'] : environments;
+	for (const name of names) {
+		const view = name === 'global' ? snapshot.global : snapshot.environments.find(item => item.name === name);
+		if (!view) {
+			continue;
+		}
+
+		figures[name] = {
+			status: view.status,
+			hourlyUsd: never ? null : round(view.hourlyUsd),
+			baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
+			increasePct: view.increasePct === null ? null : round(view.increasePct),
+			thresholdPct: view.thresholdPct,
+			windowMinutes: view.windowMinutes,
+			maxHourlyUsd: view.maxHourlyUsd,
+			agentsRunning: never ? null : view.agents.running,
+			agentsAllowed: view.agents.allowed,
+			stale: view.stale,
+		};
+	}
+
+	return figures;
+}
+
+function round(value: number): number {
+	return Math.round(value * 10_000) / 10_000;
+}
+
+/** One notification: the event, the audit entry, and the figures behind it. */
+export type Notice = {
+	event: NotifyEvent | 'test';
+	entry: AuditEntry;
+	/** The decision's measured figures (an action line carries none: the decision's are kept for it). */
+	decisionFigures: Record<string, number | string | null> | undefined;
+	/** The latest snapshot's figures per environment named by the entry (`global` when none is). */
+	snapshot: Record<string, ViewFigures>;
+	host: string;
+};
+
+/** The webhook's (and SNS message's) documented JSON body: the audit entry plus the figures. */
+export function webhookBody(notice: Notice): Record<string, unknown> {
+	return {
+		...notice.entry,
+		event: notice.event,
+		host: notice.host,
+		...(notice.decisionFigures && !notice.entry.figures ? {figures: notice.decisionFigures} : {}),
+		snapshot: notice.snapshot,
+	};
+}
+
+const money = (usd: number | string | null | undefined) => (typeof usd === 'number' ? `$${usd < 10 ? usd.toFixed(2) : usd.toFixed(usd < 1000 ? 2 : 0)}` : '--');
+
+function subjectOf(notice: Notice): string {
+	const {entry} = notice;
+	const where = entry.environments.length === 0 ? 'global' : entry.environments.join(', ');
+	const verb: Record<Notice['event'], string> = {
+		breach: 'breach in', stop: 'stop of', cascade: 'cascade stop of', emergency: 'EMERGENCY stop of', violation: 'policy violation in',
+		respawn: 'respawned agents stopped in', stale: 'data stale', recover: 'recovered:', start: 'agents started in', undo: 'undo in', reset: 'breaker reset in', test: 'test message to',
+	};
+	const dry = entry.dryRun ? ' [dry run]' : '';
+	return notice.event === 'stale' ? `envwatch: data stale on ${notice.host}${dry}` : `envwatch: ${verb[notice.event]} ${where}${dry}`;
+}
+
+/** The subject line (SNS, Slack's first line): ASCII, one line, at most 100 characters. */
+export function subject(notice: Notice): string {
+	return subjectOf(notice).replaceAll(/[^\x20-\x7E]/g, '?').slice(0, 100);
+}
+
+/**
+ * The human text: the environment, the figures (before -> now $/h, +% vs threshold over the window,
+ * cap), what was done (agents, $/h saved) and its outcome, who did it and on which host.
+ */
+export function text(notice: Notice): string {
+	const {entry} = notice;
+	const lines = [subject(notice)];
+	const decided = notice.decisionFigures ?? entry.figures;
+	const names = Object.keys(notice.snapshot);
+	for (const name of names) {
+		const view = notice.snapshot[name]!;
+		const before = typeof decided?.['baselineUsd'] === 'number' ? decided['baselineUsd'] : view.baselineUsd;
+		const now = typeof decided?.['hourlyUsd'] === 'number' ? decided['hourlyUsd'] : view.hourlyUsd;
+		const increase = typeof decided?.['increasePct'] === 'number' ? decided['increasePct'] : view.increasePct;
+		const pct = increase === null || increase === undefined ? '--' : `${increase >= 0 ? '+' : ''}${Number(increase).toFixed(1)}%`;
+		lines.push(`${name}: ${money(before)} -> ${money(now)}/h, ${pct} vs ${view.thresholdPct}% threshold over ${view.windowMinutes}m, cap ${money(view.maxHourlyUsd)}/h; ${view.status}${view.stale ? ` (stale: ${view.stale})` : ''}`);
+	}
+
+	const saves = decided?.['savesUsdPerHour'];
+	const done = entry.type === 'action'
+		? `${entry.reason}${entry.outcome ? ` -> ${entry.outcome}` : ''}${entry.instanceIds.length > 0 ? ` (${entry.instanceIds.length} agent${entry.instanceIds.length === 1 ? '' : 's'}${typeof saves === 'number' ? `, saves ${money(saves)}/h` : ''})` : ''}`
+		: entry.reason;
+	lines.push(done);
+	lines.push(`by ${entry.actor} on ${notice.host} at ${entry.at}`);
+	return lines.join('\n');
+}
+
+export function slackBody(notice: Notice): Record<string, unknown> {
+	return {text: text(notice)};
+}
+
+/** PagerDuty Events API v2: trigger on a breach or a stop, resolve on recovery or a reset. */
+export function pagerDutyAction(event: Notice['event']): 'trigger' | 'resolve' | undefined {
+	switch (event) {
+		case 'breach':
+		case 'stop':
+		case 'cascade':
+		case 'emergency':
+		case 'violation':
+		case 'respawn':
+		case 'stale':
+		case 'test': {
+			return 'trigger';
+		}
+
+		case 'recover':
+		case 'reset': {
+			return 'resolve';
+		}
+
+		default: {
+			return undefined;
+		}
+	}
+}
+
+/** One incident per environment (`global` for the total, an emergency, or stale data). */
+export function dedupKey(notice: Notice): string {
+	if (notice.event === 'test' || notice.entry.actor === 'test') {
+		return 'envwatch/test';
+	}
+
+	const {environments} = notice.entry;
+	return `envwatch/${notice.event === 'stale' ? 'stale' : environments.length === 1 ? environments[0]! : 'global'}`;
+}
+
+export function severityOf(notice: Notice): 'critical' | 'error' | 'warning' | 'info' {
+	if (notice.event === 'emergency') {
+		return 'critical';
+	}
+
+	if (notice.entry.type === 'action') {
+		return 'error';
+	}
+
+	return notice.event === 'test' ? 'info' : 'warning';
+}
+
+export function pagerDutyBody(notice: Notice, routingKey: string): Record<string, unknown> | undefined {
+	const action = pagerDutyAction(notice.event);
+	if (!action) {
+		return undefined;
+	}
+
+	const body: Record<string, unknown> = {routing_key: routingKey, event_action: action, dedup_key: dedupKey(notice)};
+	if (action === 'trigger') {
+		body['payload'] = {
+			summary: subject(notice).slice(0, 1024),
+			source: notice.host,
+			severity: severityOf(notice),
+			component: notice.entry.environments.join(',') || 'global',
+			group: 'envwatch',
+			class: notice.event,
+			custom_details: webhookBody(notice),
+		};
+	}
+
+	return body;
+}

@@ -1,0 +1,225 @@
+import net from 'node:net';
+import type {Command} from '../engine/monitor.js';
+import type {Snapshot} from '../engine/snapshot.js';
+import {SnapshotStore} from '../engine/store.js';
+import {encode, LineSplitter, protocolVersion, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
+
+export type Connection =
+	| {kind: 'attached'; remote: RemoteEngine}
+	/** No socket file, or nobody listening on it. */
+	| {kind: 'none'}
+	/** The socket is there but this user may not connect (not in its group). */
+	| {kind: 'denied'; message: string}
+	/** Something listens but does not speak the protocol in time. */
+	| {kind: 'silent'; message: string};
+
+type Pending = {resolve: (value: never) => void; reject: (error: Error) => void};
+
+/**
+ * The engine behind the socket, as the dashboard sees an in-process one: a snapshot source and a
+ * controller. Snapshots are marked `attachedTo` the server, so the header can say whose they are.
+ */
+export class RemoteEngine {
+	readonly store = new SnapshotStore();
+	private target: string | undefined;
+	private nextId = 1;
+	private readonly pending = new Map<number, Pending>();
+	private readonly closeListeners = new Set<(reason: string) => void>();
+	private closedWith: string | undefined;
+	private byeReason: string | undefined;
+
+	constructor(private readonly socket: net.Socket, readonly server: ServerInfo) {}
+
+	/** Called by `connectServer` for every line after the welcome. */
+	receive(message: Record<string, unknown>): void {
+		switch (message['type']) {
+			case 'snapshot': {
+				const snapshot = message['snapshot'] as Snapshot;
+				this.target = typeof message['cascadeTarget'] === 'string' ? message['cascadeTarget'] : undefined;
+				this.store.publish({...snapshot, attachedTo: {pid: this.server.pid, host: this.server.host}});
+				break;
+			}
+
+			case 'result':
+			case 'status': {
+				const id = message['id'] as number;
+				const waiting = this.pending.get(id);
+				this.pending.delete(id);
+				waiting?.resolve((message['type'] === 'result' ? message['result'] : message['status']) as never);
+				break;
+			}
+
+			case 'error': {
+				const id = message['id'];
+				const waiting = typeof id === 'number' ? this.pending.get(id) : undefined;
+				if (waiting) {
+					this.pending.delete(id as number);
+					waiting.reject(new Error(String(message['message'])));
+				}
+
+				break;
+			}
+
+			case 'bye': {
+				this.byeReason = String(message['reason']);
+				break;
+			}
+
+			default: {
+				// `event` and types from a newer server: the snapshot carries what the dashboard shows.
+				break;
+			}
+		}
+	}
+
+	private request<T>(message: ClientMessage & {id: number}): Promise<T> {
+		if (this.closedWith !== undefined) {
+			return Promise.reject(new Error(`the server went away (${this.closedWith}): nothing sent`));
+		}
+
+		return new Promise<T>((resolve, reject) => {
+			this.pending.set(message.id, {resolve: resolve as (value: never) => void, reject});
+			this.socket.write(encode(message));
+		});
+	}
+
+	async command(command: Command): Promise<{outcome: string; summary: string} | undefined> {
+		const result = await this.request<CommandResult>({v: protocolVersion, type: 'command', id: this.nextId++, command});
+		return result ?? undefined;
+	}
+
+	async status(): Promise<StatusReport> {
+		return this.request<StatusReport>({v: protocolVersion, type: 'status', id: this.nextId++});
+	}
+
+	cascadeTarget(): string | undefined {
+		return this.target;
+	}
+
+	/** The first snapshot (or the current one), waiting up to `timeoutMs` for the server's first poll. */
+	async firstSnapshot(timeoutMs: number): Promise<Snapshot | undefined> {
+		const current = this.store.getSnapshot();
+		if (current) {
+			return current;
+		}
+
+		return new Promise(resolve => {
+			const timer = setTimeout(() => {
+				unsubscribe();
+				resolve(undefined);
+			}, timeoutMs);
+			const unsubscribe = this.store.subscribe(() => {
+				clearTimeout(timer);
+				unsubscribe();
+				resolve(this.store.getSnapshot());
+			});
+		});
+	}
+
+	/** `listener(reason)` once the connection ends (the server exited, was killed or said bye). */
+	onClose(listener: (reason: string) => void): void {
+		if (this.closedWith !== undefined) {
+			listener(this.closedWith);
+			return;
+		}
+
+		this.closeListeners.add(listener);
+	}
+
+	closed(reason: string): void {
+		if (this.closedWith !== undefined) {
+			return;
+		}
+
+		this.closedWith = this.byeReason ?? reason;
+		for (const waiting of this.pending.values()) {
+			waiting.reject(new Error(`the server went away (${this.closedWith}) before answering: check the audit log for what was done`));
+		}
+
+		this.pending.clear();
+		for (const listener of this.closeListeners) {
+			listener(this.closedWith);
+		}
+	}
+
+	close(): void {
+		this.closeListeners.clear();
+		this.socket.end();
+		this.socket.destroy();
+	}
+}
+
+/**
+ * Connects to the server on `socketPath` and says hello. Resolves once the server has welcomed
+ * this client; `none` when no server runs there.
+ */
+export async function connectServer(socketPath: string, hello: {actor: string; client: ClientKind}, timeoutMs = 3000): Promise<Connection> {
+	return new Promise(resolve => {
+		let remote: RemoteEngine | undefined;
+		let settled = false;
+		const settle = (connection: Connection) => {
+			if (!settled) {
+				settled = true;
+				clearTimeout(timer);
+				resolve(connection);
+			}
+		};
+
+		const socket = net.createConnection(socketPath);
+		const timer = setTimeout(() => {
+			socket.destroy();
+			settle({kind: 'silent', message: `${socketPath}: connected, but no answer within ${timeoutMs / 1000}s`});
+		}, timeoutMs);
+		socket.on('error', (error: NodeJS.ErrnoException) => {
+			if (remote) {
+				remote.closed(error.code ?? error.message);
+				return;
+			}
+
+			if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+				settle({kind: 'none'});
+			} else if (error.code === 'EACCES' || error.code === 'EPERM') {
+				settle({kind: 'denied', message: `${socketPath}: permission denied — the server's socket is for the members of its group; ask to be added to it (then log in again)`});
+			} else {
+				settle({kind: 'silent', message: `${socketPath}: ${error.code ?? error.message}`});
+			}
+		});
+		socket.on('close', () => {
+			if (remote) {
+				remote.closed('the connection closed');
+			} else {
+				settle({kind: 'silent', message: `${socketPath}: the server closed the connection before saying who it is`});
+			}
+		});
+		socket.on('connect', () => {
+			socket.write(encode({v: protocolVersion, type: 'hello', actor: hello.actor, client: hello.client, pid: process.pid}));
+		});
+		const splitter = new LineSplitter(line => {
+			let message: unknown;
+			try {
+				message = JSON.parse(line);
+			} catch {
+				return;
+			}
+
+			if (typeof message !== 'object' || message === null) {
+				return;
+			}
+
+			const record = message as Record<string, unknown>;
+			if (remote) {
+				remote.receive(record);
+				return;
+			}
+
+			if (record['type'] === 'welcome' && record['v'] === protocolVersion && typeof record['server'] === 'object' && record['server'] !== null) {
+				remote = new RemoteEngine(socket, record['server'] as ServerInfo);
+				settle({kind: 'attached', remote});
+			} else if (record['type'] === 'welcome' || record['v'] !== protocolVersion) {
+				socket.destroy();
+				settle({kind: 'silent', message: `${socketPath}: the server speaks protocol version ${JSON.stringify(record['v'] ?? null)}, this envwatch ${protocolVersion}: use the same envwatch version on both sides`});
+			}
+		}, () => undefined, 64 * 1024 * 1024);
+		socket.on('data', chunk => splitter.push(chunk));
+	});
+}

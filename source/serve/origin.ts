@@ -1,0 +1,23 @@
+import {AsyncLocalStorage} from 'node:async_hooks';
+import {AuditLog, type AuditEntry} from '../engine/audit.js';
+
+/** Who sent the command being carried out, when it came over the socket. */
+export type Origin = {actor: string; via: 'socket'};
+
+const current = new AsyncLocalStorage<Origin>();
+
+/** Runs `work` (a command from a socket client) so that what it records says `via: "socket"`. */
+export async function withOrigin<T>(origin: Origin, work: () => Promise<T>): Promise<T> {
+	return current.run(origin, work);
+}
+
+/**
+ * The audit log, marking the entries a socket client's command writes with `via: "socket"`
+ * (automatic entries written meanwhile, actor `auto`, are the engine's own and stay unmarked).
+ */
+export class OriginAuditLog extends AuditLog {
+	override append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
+		const origin = current.getStore();
+		return super.append(origin && entry.actor === origin.actor ? {...entry, via: origin.via} : entry);
+	}
+}

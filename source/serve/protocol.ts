@@ -1,0 +1,206 @@
+import type {AuditEntry} from '../engine/audit.js';
+import type {Command} from '../engine/monitor.js';
+import type {Snapshot} from '../engine/snapshot.js';
+
+/**
+ * The wire protocol between `envwatch serve` (or a dashboard that runs the engine) and its
+ * clients: newline-delimited JSON over the Unix socket `envwatch.sock` in the state dir. Every
+ * message carries `v` (this version); see docs/protocol.md.
+ */
+export const protocolVersion = 1;
+export const socketFileName = 'envwatch.sock';
+/** A line longer than this is rejected (and skipped up to its newline), never buffered whole. */
+export const maxLineBytes = 1024 * 1024;
+
+export type ClientKind = 'dashboard' | 'once' | 'stop' | 'start' | 'reset' | 'status';
+
+export type ClientMessage =
+	| {v: 1; type: 'hello'; actor: string; client: ClientKind; pid: number}
+	| {v: 1; type: 'command'; id: number; command: Command}
+	| {v: 1; type: 'status'; id: number};
+
+export type ServerInfo = {pid: number; host: string; since: number; mode: string; stateDir: string; version: string};
+
+export type ClientInfo = {actor: string; client: ClientKind; pid: number; connectedAt: number};
+
+export type StatusReport = ServerInfo & {clients: ClientInfo[]; lastPoll: number | null; lastSuccessAt: number | null; error: string | null; polls: number};
+
+export type CommandResult = {outcome: string; summary: string} | null;
+
+export type ServerMessage =
+	| {v: 1; type: 'welcome'; server: ServerInfo}
+	| {v: 1; type: 'snapshot'; snapshot: Snapshot; cascadeTarget: string | null}
+	| {v: 1; type: 'event'; entry: AuditEntry}
+	| {v: 1; type: 'result'; id: number; result: CommandResult}
+	| {v: 1; type: 'status'; id: number; status: StatusReport}
+	| {v: 1; type: 'error'; id?: number; message: string}
+	/** The server is going away (shutdown): the engine is free to be taken over. */
+	| {v: 1; type: 'bye'; reason: string};
+
+export function encode(message: ClientMessage | ServerMessage): string {
+	return `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Splits a byte stream into lines. A line over `maxBytes` is reported once through `onOversized`
+ * and its bytes are dropped as they arrive, up to its newline: a 10 MB line never sits in memory.
+ */
+export class LineSplitter {
+	private parts: Buffer[] = [];
+	private size = 0;
+	private skipping = false;
+
+	constructor(private readonly onLine: (line: string) => void, private readonly onOversized: (bytes: number) => void, private readonly maxBytes = maxLineBytes) {}
+
+	push(chunk: Buffer): void {
+		let start = 0;
+		while (start < chunk.length) {
+			const newline = chunk.indexOf(10, start);
+			const end = newline === -1 ? chunk.length : newline;
+			if (!this.skipping) {
+				this.size += end - start;
+				if (this.size > this.maxBytes) {
+					this.skipping = true;
+					this.parts = [];
+					this.onOversized(this.size);
+				} else {
+					this.parts.push(chunk.subarray(start, end));
+				}
+			}
+
+			if (newline === -1) {
+				return;
+			}
+
+			if (!this.skipping) {
+				const line = Buffer.concat(this.parts).toString('utf8');
+				this.parts = [];
+				if (line.trim() !== '') {
+					this.onLine(line);
+				}
+			}
+
+			this.parts = [];
+			this.size = 0;
+			this.skipping = false;
+			start = newline + 1;
+		}
+	}
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const nameOk = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 200;
+
+/** A command from the wire, checked field by field (unknown kinds and fields of the wrong type are refused). */
+export function parseCommand(value: unknown): Command | string {
+	if (!isRecord(value) || typeof value['kind'] !== 'string') {
+		return 'command: expected an object with a "kind"';
+	}
+
+	const kind = value['kind'];
+	switch (kind) {
+		case 'stop': {
+			if (!nameOk(value['environment'])) {
+				return 'stop: expected "environment", an environment name';
+			}
+
+			if (value['confirm'] !== undefined && typeof value['confirm'] !== 'string') {
+				return 'stop: "confirm" must be a string (the typed name)';
+			}
+
+			return value['confirm'] === undefined ? {kind, environment: value['environment']} : {kind, environment: value['environment'], confirm: value['confirm'] as string};
+		}
+
+		case 'reset': {
+			return nameOk(value['environment']) ? {kind, environment: value['environment']} : 'reset: expected "environment", an environment name';
+		}
+
+		case 'start': {
+			const count = value['count'];
+			if (!nameOk(value['environment']) || typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000) {
+				return 'start: expected "environment" (a name) and "count" (a whole number from 1 to 10000)';
+			}
+
+			return {kind, environment: value['environment'], count};
+		}
+
+		case 'cascade': {
+			if (value['environment'] !== undefined && !nameOk(value['environment'])) {
+				return 'cascade: "environment" must be an environment name when given';
+			}
+
+			return value['environment'] === undefined ? {kind} : {kind, environment: value['environment'] as string};
+		}
+
+		case 'undo': {
+			if (value['stopAt'] !== undefined && !Number.isFinite(value['stopAt'])) {
+				return 'undo: "stopAt" must be a number (epoch ms) when given';
+			}
+
+			return value['stopAt'] === undefined ? {kind} : {kind, stopAt: value['stopAt'] as number};
+		}
+
+		case 'emergency':
+		case 'pause':
+		case 'resume':
+		case 'cancel-pending':
+		case 'refresh': {
+			return {kind};
+		}
+
+		default: {
+			return `command: unknown kind ${JSON.stringify(kind).slice(0, 60)} — expected one of: stop, cascade, emergency, undo, reset, pause, resume, cancel-pending, refresh, start`;
+		}
+	}
+}
+
+const clientKinds = new Set<ClientKind>(['dashboard', 'once', 'stop', 'start', 'reset', 'status']);
+
+/** A message from a client: parsed and checked; a string says what is wrong with it. */
+export function parseClientMessage(line: string): ClientMessage | string {
+	let value: unknown;
+	try {
+		value = JSON.parse(line);
+	} catch {
+		return 'not JSON';
+	}
+
+	if (!isRecord(value)) {
+		return 'expected a JSON object';
+	}
+
+	if (value['v'] !== protocolVersion) {
+		return `protocol version ${JSON.stringify(value['v'] ?? null)}: this server speaks version ${protocolVersion}`;
+	}
+
+	switch (value['type']) {
+		case 'hello': {
+			const actor = value['actor'];
+			if (typeof actor !== 'string' || !/^[\w.@+-]{1,200}$/.test(actor) || !clientKinds.has(value['client'] as ClientKind) || !Number.isInteger(value['pid'])) {
+				return 'hello: expected "actor" (user@host), "client" (dashboard, once, stop, start, reset, status) and "pid"';
+			}
+
+			return {v: 1, type: 'hello', actor, client: value['client'] as ClientKind, pid: value['pid'] as number};
+		}
+
+		case 'command': {
+			if (!Number.isInteger(value['id'])) {
+				return 'command: expected a whole-number "id"';
+			}
+
+			const command = parseCommand(value['command']);
+			return typeof command === 'string' ? command : {v: 1, type: 'command', id: value['id'] as number, command};
+		}
+
+		case 'status': {
+			return Number.isInteger(value['id']) ? {v: 1, type: 'status', id: value['id'] as number} : 'status: expected a whole-number "id"';
+		}
+
+		default: {
+			return `unknown message type ${JSON.stringify(value['type'] ?? null).slice(0, 60)} — expected hello, command or status`;
+		}
+	}
+}

@@ -1,0 +1,156 @@
+import {spawnSync} from 'node:child_process';
+import {afterEach, describe, expect, it} from 'vitest';
+import type {Snapshot} from '../../source/engine/snapshot.js';
+import {attachMetrics} from '../../source/metrics/attach.js';
+import {serveMetrics, type MetricsServer} from '../../source/metrics/server.js';
+import {useSimHarnesses, type SimHarness} from '../helpers/sim.js';
+
+const {start, pollsBeforeSpike} = useSimHarnesses();
+let servers: MetricsServer[] = [];
+afterEach(async () => {
+	for (const server of servers) {
+		await server.close();
+	}
+
+	servers = [];
+});
+
+async function serve(sim: SimHarness): Promise<MetricsServer> {
+	const {metrics} = attachMetrics({store: sim.store, audit: sim.audit, fleet: sim.fleet});
+	const server = await serveMetrics(metrics, sim.store.getSnapshot, {host: '127.0.0.1', port: 0}, sim.clock.now);
+	servers.push(server);
+	return server;
+}
+
+/**
+ * prom-client's own process defaults that promtool's lint flags (gauges named `_total`): they are
+ * prom-client's names, not envwatch's, and are exported as prom-client names them.
+ */
+const promClientLint = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'].map(name => `${name} non-counter metrics should not have "_total" suffix`));
+
+/** Prometheus's own checker: the exposition must parse, and envwatch's series pass its lint. */
+function promtool(text: string): void {
+	const check = spawnSync('promtool', ['check', 'metrics'], {input: text, encoding: 'utf8'});
+	if (check.error) {
+		throw new Error(`promtool is not installed (Debian: apt-get install prometheus; .ci/run installs it): ${check.error.message}`);
+	}
+
+	const problems = `${check.stdout}${check.stderr}`.split('\n').map(line => line.trim()).filter(line => line !== '' && !promClientLint.has(line));
+	expect(problems).toEqual([]);
+	// 3: lint problems only (the ones above); a parse error is 1.
+	expect([0, 3]).toContain(check.status);
+}
+
+/** The exposition as `name{labels}` -> value (labels in the order written). */
+function parse(text: string): Map<string, number> {
+	const series = new Map<string, number>();
+	for (const line of text.split('\n')) {
+		if (line === '' || line.startsWith('#')) {
+			continue;
+		}
+
+		const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
+		expect(match, line).not.toBeNull();
+		series.set(match![1]!, Number(match![2]));
+	}
+
+	return series;
+}
+
+async function scrape(server: MetricsServer): Promise<Map<string, number>> {
+	const response = await fetch(`${server.url}/metrics`);
+	expect(response.status).toBe(200);
+	expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+	const text = await response.text();
+	promtool(text);
+	return parse(text);
+}
+
+function expectFigures(series: Map<string, number>, snapshot: Snapshot): void {
+	for (const view of [...snapshot.environments, snapshot.global]) {
+		const environment = view === snapshot.global ? 'global' : view.name;
+		const at = (name: string) => series.get(`${name}{environment="${environment}"}`);
+		expect(at('envwatch_hourly_cost_usd')).toBeCloseTo(view.hourlyUsd, 9);
+		expect(at('envwatch_agents_running')).toBe(view.agents.running);
+		expect(at('envwatch_threshold_percent')).toBe(view.thresholdPct);
+		expect(at('envwatch_max_hourly_usd')).toBe(view.maxHourlyUsd);
+		expect(at('envwatch_baseline_cost_usd')).toBe(view.baselineUsd ?? undefined);
+		expect(at('envwatch_increase_percent')).toBe(view.increasePct ?? undefined);
+		expect(series.get(`envwatch_status{environment="${environment}",status="${view.status}"}`)).toBe(1);
+		const others = [...series].filter(([key, value]) => key.startsWith(`envwatch_status{environment="${environment}",`) && value === 1);
+		expect(others).toHaveLength(1);
+	}
+}
+
+describe('/metrics', () => {
+	it('reflects the dashboard\'s figures, passes promtool, and counts the stop, its instances and the poll durations', async () => {
+		const sim = start({scenario: 'dev-spike'});
+		const server = await serve(sim);
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		const snapshot = await sim.poll();
+		const series = await scrape(server);
+		expectFigures(series, snapshot);
+		expect(series.get('envwatch_status{environment="dev",status="STOPPED"}')).toBe(1);
+		expect(series.get('envwatch_status{environment="global",status="NORMAL"}')).toBe(1);
+		expect(series.get('envwatch_agents_allowed{environment="production"}')).toBe(0);
+		expect(series.has('envwatch_agents_allowed{environment="dev"}')).toBe(false);
+		expect(series.get('envwatch_actions_total{environment="dev",kind="stop",actor="auto"}')).toBe(1);
+		expect(series.get('envwatch_instances_stopped_total{environment="dev"}')).toBe(5);
+		expect(series.get('envwatch_last_successful_poll_timestamp_seconds')).toBe(snapshot.lastSuccessAt! / 1000);
+		expect(series.get('envwatch_poll_duration_seconds_count')).toBe(4);
+		expect(series.get('envwatch_cost_explorer_requests_total')).toBe(0);
+		// The process defaults are there too.
+		expect(series.has('process_cpu_user_seconds_total')).toBe(true);
+	});
+
+	it('stale data is absent, never 0; /healthz turns 503 with the reason, and 200 again when a poll succeeds', async () => {
+		const sim = start({scenario: 'dev-spike'});
+		const server = await serve(sim);
+		const before = await fetch(`${server.url}/healthz`);
+		expect(before.status).toBe(503);
+		expect(await before.text()).toBe('stale: no poll has finished yet\n');
+
+		const fresh = await sim.poll();
+		expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+		expect(parse(await (await fetch(`${server.url}/metrics`)).text()).get('envwatch_hourly_cost_usd{environment="dev"}')).toBeCloseTo(fresh.environments[0]!.hourlyUsd, 9);
+
+		sim.fleet.onList = () => {
+			throw new Error('connect ETIMEDOUT ec2.us-east-1.amazonaws.com');
+		};
+
+		const stale = await sim.poll();
+		expect(stale.environments.every(view => view.stale !== null)).toBe(true);
+		const series = await scrape(server);
+		for (const name of ['envwatch_hourly_cost_usd', 'envwatch_agents_running', 'envwatch_baseline_cost_usd', 'envwatch_increase_percent']) {
+			expect([...series.keys()].filter(key => key.startsWith(`${name}{`))).toEqual([]);
+		}
+
+		for (const environment of ['dev', 'staging', 'production']) {
+			expect(series.get(`envwatch_status{environment="${environment}",status="STALE"}`)).toBe(1);
+			// What is configured is still known.
+			expect(series.get(`envwatch_max_hourly_usd{environment="${environment}"}`)).toBe(sim.config.environments[environment]!.maxHourlyUsd);
+		}
+
+		expect(series.get('envwatch_last_successful_poll_timestamp_seconds')).toBe(fresh.lastSuccessAt! / 1000);
+		const health = await fetch(`${server.url}/healthz`);
+		expect(health.status).toBe(503);
+		expect(await health.text()).toMatch(/^stale: the last poll failed: .*ETIMEDOUT/);
+
+		sim.fleet.onList = undefined;
+		const again = await sim.poll();
+		expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+		expectFigures(await scrape(server), again);
+	});
+
+	it('/healthz is 503 once the last successful poll is older than four intervals, even without a failed poll', async () => {
+		const sim = start({scenario: 'dev-spike'});
+		const server = await serve(sim);
+		await sim.poll(0);
+		expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+		sim.clock.advance((4 * sim.config.pollIntervalSeconds + 31) * 1000);
+		const health = await fetch(`${server.url}/healthz`);
+		expect(health.status).toBe(503);
+		expect(await health.text()).toBe(`stale: the last successful poll was ${4 * sim.config.pollIntervalSeconds + 31}s ago (polls every ${sim.config.pollIntervalSeconds}s)\n`);
+	});
+});

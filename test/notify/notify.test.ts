@@ -1,0 +1,223 @@
+import {createHmac} from 'node:crypto';
+import {describe, expect, it} from 'vitest';
+import type {AuditEntry} from '../../source/engine/audit.js';
+import {resolveTargets, type NotifyTargetConfig} from '../../source/notify/config.js';
+import {attachNotifier} from '../../source/notify/attach.js';
+import {attachMetrics} from '../../source/metrics/attach.js';
+import {Notifier} from '../../source/notify/notifier.js';
+import {withNotifyStatus} from '../../source/notify/status.js';
+import {statusText} from '../../source/ui/components/StatusLine.js';
+import {useReceivers, type Receiver} from '../helpers/receiver.js';
+import {live, useSimHarnesses, type SimHarness} from '../helpers/sim.js';
+
+const {start, pollsBeforeSpike} = useSimHarnesses();
+const receiver = useReceivers();
+
+const signingSecret = 'whsec-SIGNING-4f1d2c';
+
+/** Slack, PagerDuty and a signed webhook, all on the loopback receiver, secrets from env vars. */
+function targetsFor(server: Receiver, extra: NotifyTargetConfig[] = []) {
+	const env = {SLACK_URL: `${server.url}/slack/T000/B000/XSECRETX`, PD_KEY: 'R0UTINGKEY0123456789', HOOK_SECRET: signingSecret};
+	const configured: NotifyTargetConfig[] = [
+		{type: 'slack', url: {env: 'SLACK_URL'}},
+		{type: 'pagerduty', routingKey: {env: 'PD_KEY'}, url: `${server.url}/pagerduty`},
+		{type: 'webhook', name: 'hook', url: `${server.url}/hook`, secret: {env: 'HOOK_SECRET'}},
+		...extra,
+	];
+	const problems: string[] = [];
+	const targets = resolveTargets(configured, env, problems);
+	expect(problems).toEqual([]);
+	return targets;
+}
+
+function attach(sim: SimHarness, targets: ReturnType<typeof targetsFor>, reports: string[] = [], tuning = {backoffMs: 5, maxBackoffMs: 20, attempts: 3}): Notifier {
+	return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning});
+}
+
+/** The dev-spike scenario up to envwatch's automatic stop of dev. */
+async function devStop(sim: SimHarness): Promise<void> {
+	await pollsBeforeSpike(sim);
+	await sim.poll();
+	expect(sim.agents('dev', live)).toEqual([]);
+}
+
+const notifyLines = (sim: SimHarness) => sim.auditLines().filter(entry => entry.type === 'notify');
+
+describe('notifications on a stop', () => {
+	it('a dev stop reaches Slack, PagerDuty and the webhook with the figures, who and where; each outcome is in the audit log', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'dev-spike'});
+		const notifier = attach(sim, targetsFor(server));
+		const {metrics} = attachMetrics({store: sim.store, audit: sim.audit, notifier, defaults: false});
+		await devStop(sim);
+		expect(await notifier.drain(20_000)).toBe(true);
+		// The outcomes are counted in the metrics too.
+		const exposition = await metrics.registry.metrics();
+		for (const type of ['slack', 'pagerduty', 'webhook']) {
+			expect(exposition).toContain(`envwatch_notifications_total{type="${type}",outcome="delivered"} 2`);
+		}
+
+		const stopEntry = sim.auditLines().find(entry => entry.type === 'action' && entry.kind === 'stop')!;
+		// Slack: the breach, then the stop, in order, each a readable message.
+		const slack = server.at('/slack/T000/B000/XSECRETX').map(request => (request.json as {text: string}).text);
+		expect(slack).toHaveLength(2);
+		expect(slack[0]).toMatch(/^envwatch: breach in dev\n/);
+		expect(slack[1]).toMatch(/^envwatch: stop of dev\n/);
+		// before -> now $/h, the increase against the threshold over the window, the cap
+		expect(slack[1]).toMatch(/dev: \$2\.34 -> \$2\.42\/h, \+3\.6% vs 2% threshold over 30m, cap \$5\.00\/h/);
+		// what was done: how many agents, what it saves; who and on which host
+		expect(slack[1]).toContain(`${stopEntry.reason} -> executed (5 agents, saves $2.19/h)`);
+		expect(slack[1]).toMatch(/by auto on guard-host at /);
+
+		// The webhook: the audit entry itself plus the figures, signed with HMAC-SHA256 over the body.
+		const hooks = server.at('/hook');
+		expect(hooks.map(request => request.headers['x-envwatch-event'])).toEqual(['breach', 'stop']);
+		for (const request of hooks) {
+			expect(request.headers['x-envwatch-signature']).toBe(`sha256=${createHmac('sha256', signingSecret).update(request.body).digest('hex')}`);
+		}
+
+		const body = hooks[1]!.json as AuditEntry & {event: string; host: string; snapshot: Record<string, {status: string; maxHourlyUsd: number}>; figures: Record<string, number>};
+		expect(body).toMatchObject({event: 'stop', host: 'guard-host', seq: stopEntry.seq, type: 'action', kind: 'stop', actor: 'auto', environments: ['dev'], outcome: 'executed'});
+		expect(body.instanceIds.sort()).toEqual([...stopEntry.instanceIds].sort());
+		expect(body.figures).toMatchObject({hourlyUsd: 2.4196, baselineUsd: 2.3364, thresholdPct: 2, savesUsdPerHour: 2.1872});
+		expect(body.snapshot['dev']).toMatchObject({maxHourlyUsd: 5});
+
+		// PagerDuty: a trigger per event, one incident (dedup key) for dev, severity from the event.
+		const pages = server.at('/pagerduty').map(request => request.json as {routing_key: string; event_action: string; dedup_key: string; payload: {severity: string; source: string}});
+		expect(pages.map(page => [page.event_action, page.dedup_key, page.payload.severity])).toEqual([['trigger', 'envwatch/dev', 'warning'], ['trigger', 'envwatch/dev', 'error']]);
+		expect(pages[0]!.routing_key).toBe('R0UTINGKEY0123456789');
+		expect(pages[0]!.payload.source).toBe('guard-host');
+
+		// Six deliveries, six outcomes, each naming the entry it was about.
+		const outcomes = notifyLines(sim);
+		expect(outcomes).toHaveLength(6);
+		expect(outcomes.every(entry => entry.outcome === 'delivered')).toBe(true);
+		expect(outcomes.filter(entry => entry.figures?.['about'] === stopEntry.seq).map(entry => entry.figures?.['target']).sort()).toEqual(['hook', 'pagerduty#2', 'slack#1']);
+		// No secret in the audit log.
+		const log = JSON.stringify(sim.auditLines());
+		for (const secret of ['XSECRETX', 'R0UTINGKEY0123456789', signingSecret]) {
+			expect(log).not.toContain(secret);
+		}
+	});
+
+	it('PagerDuty: trigger on the stop, then resolve with the same dedup key when dev is reset', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'dev-spike'});
+		const notifier = attach(sim, targetsFor(server));
+		await devStop(sim);
+		await sim.monitor.command({kind: 'reset', environment: 'dev'});
+		expect(await notifier.drain(20_000)).toBe(true);
+		const pages = server.at('/pagerduty').map(request => request.json as {event_action: string; dedup_key: string; payload?: unknown});
+		expect(pages.map(page => `${page.event_action} ${page.dedup_key}`)).toEqual(['trigger envwatch/dev', 'trigger envwatch/dev', 'resolve envwatch/dev']);
+		expect(pages[2]!.payload).toBeUndefined();
+	});
+});
+
+describe('delivery', () => {
+	it('retries after a 500 and records the delivery with its attempts', async () => {
+		const server = await receiver();
+		server.answer = (request, index) => (index === 0 ? {status: 500, body: 'busy'} : {status: 200, body: '{}'});
+		const sim = start({scenario: 'dev-spike'});
+		const notifier = attach(sim, targetsFor(server).filter(target => target.type === 'webhook').map(target => ({...target, events: ['stop' as const]})));
+		await devStop(sim);
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(server.received).toHaveLength(2);
+		expect(server.received[1]!.body).toBe(server.received[0]!.body);
+		expect(notifyLines(sim).map(entry => [entry.outcome, entry.figures?.['attempts']])).toEqual([['delivered', 2]]);
+		expect(notifier.health()[0]!.failing).toBeNull();
+	});
+
+	it('gives up after the cap of attempts: recorded, reported, and the target shown as failing; the next delivery is tried once', async () => {
+		const server = await receiver();
+		server.answer = () => ({status: 503, body: 'down'});
+		const reports: string[] = [];
+		const sim = start({scenario: 'dev-spike'});
+		const notifier = attach(sim, targetsFor(server).filter(target => target.type === 'webhook'), reports);
+		await devStop(sim);
+		expect(await notifier.drain(20_000)).toBe(true);
+		// The breach: 3 attempts (the cap), given up; then the stop: the target is failing, one attempt.
+		expect(server.received).toHaveLength(4);
+		expect(notifyLines(sim).map(entry => entry.outcome)).toEqual(['gave-up: HTTP 503 (down)', 'gave-up: HTTP 503 (down)']);
+		expect(notifyLines(sim).map(entry => entry.figures?.['attempts'])).toEqual([3, 1]);
+		expect(reports).toEqual(['breach notification to hook (webhook): gave up after 3 attempts: HTTP 503 (down)', 'stop notification to hook (webhook): gave up after 1 attempt: HTTP 503 (down)']);
+		expect(notifier.health()).toEqual([{name: 'hook', type: 'webhook', failing: 'HTTP 503 (down)', queued: 0}]);
+		// The dashboard's status line says so (the same object until something changes, as React needs).
+		const source = withNotifyStatus(sim.store, notifier);
+		const shown = source.getSnapshot()!;
+		expect(source.getSnapshot()).toBe(shown);
+		expect(statusText({snapshot: shown, now: sim.clock.now()}).text).toBe('NOT NOTIFIED: hook: HTTP 503 (down) (envwatch still acts; see envwatch doctor)');
+
+		// It comes back: the next delivery gets through and the target is no longer failing.
+		server.answer = () => ({status: 200, body: '{}'});
+		await sim.monitor.command({kind: 'reset', environment: 'dev'});
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(notifier.health()[0]!.failing).toBeNull();
+		expect(source.getSnapshot()!.notifyError).toBeUndefined();
+	});
+
+	it('a 4xx answer is not retried; a 200 that is not Slack\'s "ok" is not a delivery', async () => {
+		const server = await receiver();
+		server.answer = request => (request.path === '/hook' ? {status: 404, body: 'no such hook'} : {status: 200, body: '<html>login</html>', contentType: 'text/html'});
+		const sim = start({scenario: 'dev-spike'});
+		const notifier = attach(sim, targetsFor(server).filter(target => target.type !== 'pagerduty').map(target => ({...target, events: ['stop' as const]})), [], {backoffMs: 1, maxBackoffMs: 1, attempts: 2});
+		await devStop(sim);
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(server.at('/hook')).toHaveLength(1);
+		expect(notifyLines(sim).map(entry => entry.outcome).sort()).toEqual([
+			'failed: HTTP 404 (no such hook)',
+			'gave-up: HTTP 200 but the answer is not Slack\'s "ok" (<html>login</html>)',
+		]);
+	});
+
+	it('an error that quotes the target\'s URL or key is recorded and reported with them as ***', async () => {
+		// Node's fetch does not quote the URL in its errors; a sender that does (as another HTTP client
+		// or a proxy's answer might) stands in for it here: the one case a real receiver cannot produce.
+		const sim = start({scenario: 'dev-spike'});
+		const problems: string[] = [];
+		const targets = resolveTargets([
+			{type: 'webhook', name: 'odd', url: {env: 'HOOK'}, events: ['stop']},
+			{type: 'pagerduty', name: 'pd', routingKey: {env: 'KEY'}, events: ['stop']},
+		], {HOOK: 'https://hooks.example.com/services/T0SECRET/B0SECRET/xoxTOKEN9', KEY: 'R0UTE-KEY-SECRET-77'}, problems);
+		expect(problems).toEqual([]);
+		const reports: string[] = [];
+		const notifier = new Notifier(targets, {
+			host: 'guard-host',
+			attempts: 1,
+			send: async target => {
+				throw new Error(target.type === 'pagerduty' ? `rejected routing key ${target.routingKey}` : `cannot reach ${target.type === 'webhook' ? target.url : ''} (path /services/T0SECRET/B0SECRET/xoxTOKEN9)`);
+			},
+			record: outcome => reports.push(`${outcome.target}: ${outcome.error ?? ''}`),
+		});
+		sim.audit.onAppend(notifier.handle);
+		await devStop(sim);
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(reports.sort()).toEqual(['odd: cannot reach *** (path ***)', 'pd: rejected routing key ***']);
+		expect(JSON.stringify(notifier.health())).not.toMatch(/SECRET|xoxTOKEN9/);
+	});
+
+	it('a hanging target does not delay the stop: the stop is done while the target still holds the request', async () => {
+		const server = await receiver();
+		server.answer = () => 'hang';
+		const without = start({scenario: 'dev-spike'});
+		await devStop(without);
+
+		const sim = start({scenario: 'dev-spike'});
+		const notifier = attach(sim, targetsFor(server).filter(target => target.type === 'webhook'), [], {backoffMs: 5, maxBackoffMs: 5, attempts: 3});
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		// The stop is complete and recorded...
+		expect(sim.agents('dev', live)).toEqual([]);
+		expect(sim.auditLines().filter(entry => entry.type === 'action').map(entry => [entry.kind, entry.outcome])).toEqual([['stop', 'executed']]);
+		// ... the same stop as without any target ...
+		expect(sim.fleet.stops.map(batch => batch.map(target => target.id).sort())).toEqual(without.fleet.stops.map(batch => batch.map(target => target.id).sort()));
+		// ... while the target still has not answered the first notification (the breach, before the stop).
+		await server.waitFor(received => received.length >= 1);
+		expect(server.hanging).toHaveLength(1);
+		expect(notifyLines(sim)).toEqual([]);
+		expect(notifier.health()[0]!.queued).toBe(2);
+		notifier.close();
+		await notifier.drain(20_000);
+		// Closing records what was never delivered.
+		expect(notifyLines(sim).map(entry => entry.outcome?.split(':')[0])).toEqual(['dropped', 'dropped']);
+	});
+});
