@@ -1,3 +1,4 @@
+import {billCheckLine} from './domain/rollup.js';
 import {money, pct, signedPct} from './domain/format.js';
 import type {EnvironmentView} from './domain/types.js';
 import type {AuditEntry} from './engine/audit.js';
@@ -68,6 +69,17 @@ export function formatDashboard(snapshot: Snapshot): string {
 		'COST ALERTS:',
 		...[...snapshot.environments, snapshot.global].map(view => `- ${title(view.name)}: ${increaseText(view)} ${verdict(view)}`),
 	];
+	const check = billCheckLine(snapshot.environments);
+	if (check) {
+		lines.push(`- ${check.text.charAt(0).toUpperCase()}${check.text.slice(1)}${check.mismatch ? ' (over 25%: do not trust the live figure blindly)' : ''}`);
+		for (const view of snapshot.environments) {
+			const yesterday = view.billed?.yesterday;
+			if (yesterday && yesterday.causes.length > 0) {
+				lines.push(`  ${view.name} on ${yesterday.date}: live ${money(yesterday.liveUsd)}, billed ${money(yesterday.billedUsd)}; likely: ${yesterday.causes.join('; ')}`);
+			}
+		}
+	}
+
 	if (snapshot.unknown.instances > 0) {
 		lines.push(`- Unknown environment tag values (${snapshot.unknown.tagValues.join(', ')}): ${snapshot.unknown.instances} instances, ${money(snapshot.unknown.hourlyUsd)}/hr, not guarded`);
 	}

@@ -168,7 +168,15 @@ export type EnvironmentView = {
 	stale: string | null;
 	/** Spend over the window, oldest first, for a sparkline. */
 	trend: number[];
-	billed?: {todayUsd: number; monthToDateUsd: number} | null;
+	billed?: {
+		todayUsd: number;
+		monthToDateUsd: number;
+		/**
+		 * Yesterday's live estimate (the hourly rollup) against its final bill: `pct` (live - billed) /
+		 * billed; `causes` when they differ by more than 25% or the rollup does not cover the day.
+		 */
+		yesterday?: {date: string; liveUsd: number; billedUsd: number; pct: number | null; hours: number; causes: string[]};
+	} | null;
 	/** An agent policy violation (a rogue agent in a monitor-only environment, agents over the cap). */
 	violation: string | null;
 	/** Running agent instance IDs (for a confirmation's blast radius). */

@@ -2,6 +2,7 @@ import type {Config} from '../config/schema.js';
 import {aggregate, emptySpend} from '../domain/classify.js';
 import {dropFuture, GLOBAL, globalKey, prune, record, seriesOf, shift, windowStats, type History} from '../domain/history.js';
 import type {PriceBook} from '../domain/pricing.js';
+import {accrue, checkAgainstBill, liveDay, pruneRollup, type Rollup} from '../domain/rollup.js';
 import {Pricing} from './pricing.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
 import type {Decision, EnvironmentView, Spend, WindowStats} from '../domain/types.js';
@@ -78,6 +79,9 @@ export class Monitor {
 	private history: History;
 	private readonly billing: CachedBilling;
 	readonly pricing: Pricing;
+	/** Dollars per UTC hour per environment, from the live $/h (checked against the bill). */
+	private readonly rollup: Rollup;
+	private lastAccrualAt: number | undefined;
 	/** The book the last fresh poll priced with: a new one restates the windows (a price change is no spend change). */
 	private lastBook: PriceBook | undefined;
 	private polls = 0;
@@ -116,6 +120,7 @@ export class Monitor {
 		this.enforcer = new Enforcer(deps.provider.fleet, deps.config, deps.monitored, entry => this.remember(deps.audit.append(entry)), deps.state, {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
 		this.launcher = new Launcher(deps.provider.fleet, deps.config, entry => this.remember(deps.audit.append(entry)), {dryRun: deps.options.dryRun, readOnly: deps.options.readOnly, launchedBy: deps.options.actor}, deps.clock, (environments, kind, request) => this.changed(environments, kind, request));
 		const {fleet} = deps.provider;
+		this.rollup = deps.state.loadRollup();
 		this.pricing = new Pricing(deps.config, deps.provider.prices, deps.state, deps.clock, {}, fleet.volumes ? async (region, ids) => fleet.volumes!(region, ids) : undefined);
 		this.enforcer.priceBook = () => this.pricing.book();
 		this.launcher.priceBook = () => this.pricing.book();
@@ -408,6 +413,7 @@ export class Monitor {
 		} else {
 			this.failures = 0;
 			this.lastSuccessAt = at;
+			this.accrue(at, this.lastSpend);
 			this.lastSpend = spend;
 			let total = 0;
 			for (const name of monitored) {
@@ -452,6 +458,26 @@ export class Monitor {
 			this.report(`envwatch: billed-cost refresh failed unexpectedly: ${messageOf(error)}`);
 		});
 		return snapshot;
+	}
+
+	/**
+	 * The hourly rollup: the last fresh poll's $/h over the time since it (a gap longer than three
+	 * intervals or 5 minutes was not watched, and is not made up), kept 35 days, saved each poll.
+	 */
+	private accrue(at: number, previous: Map<string, Spend>): void {
+		const from = this.lastAccrualAt;
+		this.lastAccrualAt = at;
+		if (from !== undefined && at - from <= Math.max(3 * this.intervalMs, 300_000)) {
+			for (const name of this.deps.monitored) {
+				const spend = previous.get(name);
+				if (spend) {
+					accrue(this.rollup, name, from, at, spend.hourlyUsd);
+				}
+			}
+		}
+
+		pruneRollup(this.rollup, at);
+		this.deps.state.saveRollup(this.rollup);
 	}
 
 	/**
@@ -786,7 +812,14 @@ export class Monitor {
 
 			const values = config.environments[name]?.tagValues ?? [];
 			const sum = (table: Record<string, number>) => values.reduce((total, value) => total + (table[value] ?? 0), 0);
-			return {todayUsd: sum(billing.cost.todayUsd), monthToDateUsd: sum(billing.cost.monthToDateUsd)};
+			const {yesterday} = billing.cost;
+			const dayStart = yesterday ? Date.parse(`${yesterday.date}T00:00:00Z`) : Number.NaN;
+			const estimated = (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0;
+			return {
+				todayUsd: sum(billing.cost.todayUsd),
+				monthToDateUsd: sum(billing.cost.monthToDateUsd),
+				...(yesterday && Number.isFinite(dayStart) ? {yesterday: {date: yesterday.date, ...checkAgainstBill(liveDay(this.rollup, name, dayStart), sum(yesterday.usd), estimated)}} : {}),
+			};
 		};
 
 		const environments: EnvironmentView[] = inputs.map((input, index) => {

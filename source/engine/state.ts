@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {newHistory, type History} from '../domain/history.js';
+import {newRollup, type Rollup} from '../domain/rollup.js';
 import type {BilledCost, Target} from '../providers/types.js';
 import {describeError, writeFailed, type RecordNotice} from './record.js';
 
@@ -37,6 +38,7 @@ const fileParts = {
 	'billing.json': 'the billed-cost cache starts fresh (fetched again, paid requests counted from 0)',
 	'breaker.json': 'every breaker starts reset (environments envwatch had stopped are no longer held)',
 	'action.json': 'an action that was under way is not reported as cut short',
+	'rollup.json': 'the hourly rollup of live spend starts fresh (the check against the bill waits for a day of it)',
 	'prices.json': 'the price cache starts fresh (prices are fetched again; the shipped table and estimates until then)',
 } as const;
 
@@ -61,6 +63,8 @@ export class StateStore {
 	constructor(
 		readonly dir: string,
 		private readonly clock: () => number = Date.now,
+		/** Only look (doctor): a damaged file is reported but left where it is. */
+		private readonly lookOnly = false,
 	) {}
 
 	/** Why state files could not be written, or null when the last write of each succeeded. */
@@ -100,9 +104,11 @@ export class StateStore {
 		}
 
 		const movedTo = `${file}.damaged-${new Date(this.clock()).toISOString().replaceAll(':', '')}`;
-		let aside = `moved it aside to ${movedTo}`;
+		let aside = this.lookOnly ? 'left as it is' : `moved it aside to ${movedTo}`;
 		try {
-			fs.renameSync(file, movedTo);
+			if (!this.lookOnly) {
+				fs.renameSync(file, movedTo);
+			}
 		} catch (error) {
 			aside = `cannot move it aside (${describeError(error)})`;
 		}
@@ -184,6 +190,25 @@ export class StateStore {
 		} catch (error) {
 			this.failed('last-stop.json', error, null);
 		}
+	}
+
+	/** The hourly rollup of live spend (keys are environment names: a null-prototype object). */
+	loadRollup(): Rollup {
+		const rollup = newRollup();
+		for (const [key, hours] of this.read('rollup.json', checkRollup) ?? []) {
+			rollup[key] = hours;
+		}
+
+		return rollup;
+	}
+
+	saveRollup(rollup: Rollup): void {
+		const series = Object.create(null) as Record<string, Array<[number, number]>>;
+		for (const [key, hours] of Object.entries(rollup)) {
+			series[key] = hours.map(([hour, usd]) => [hour, Math.round(usd * 1e6) / 1e6]);
+		}
+
+		this.write('rollup.json', {version: 1, series});
 	}
 
 	loadPrices(): PriceCache | undefined {
@@ -417,10 +442,9 @@ function checkBilling(value: unknown): BillingCache {
 }
 
 function checkCost(value: unknown): BilledCost {
-	const cost = object(value, 'cost', ['todayUsd', 'monthToDateUsd', 'fetchedAt']);
-	const table = (key: string): Record<string, number> => {
-		const where = at('cost', key);
-		const raw = cost[key];
+	const hasYesterday = typeof value === 'object' && value !== null && Object.hasOwn(value, 'yesterday');
+	const cost = object(value, 'cost', hasYesterday ? ['todayUsd', 'monthToDateUsd', 'fetchedAt', 'yesterday'] : ['todayUsd', 'monthToDateUsd', 'fetchedAt']);
+	const table = (key: string, raw = cost[key], where = at('cost', key)): Record<string, number> => {
 		if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
 			throw shape(where, raw, 'an object of costs per tag value');
 		}
@@ -434,7 +458,13 @@ function checkCost(value: unknown): BilledCost {
 		return result;
 	};
 
-	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms')};
+	let yesterday: BilledCost['yesterday'];
+	if (hasYesterday) {
+		const item = object(cost['yesterday'], 'cost.yesterday', ['date', 'usd']);
+		yesterday = {date: string(item['date'], 'cost.yesterday.date'), usd: table('usd', item['usd'], 'cost.yesterday.usd')};
+	}
+
+	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms'), ...(yesterday ? {yesterday} : {})};
 }
 
 function checkPrices(value: unknown): PriceCache {
@@ -475,4 +505,17 @@ function checkPrices(value: unknown): PriceCache {
 		return [string(item[0], `${where}[0]`), string(item[1], `${where}[1]`), usd, item[3]] as [string, string, number, boolean];
 	});
 	return {version: 1, onDemand: entries('onDemand', (value, where) => (value === null ? null : price(value, where))), spot: entries('spot', price), storage};
+}
+
+/** rollup.json: `{version: 1, series: {name: [[hour start, dollars], ...]}}`, as entries (keys are data). */
+function checkRollup(value: unknown): Array<[string, Array<[number, number]>]> {
+	return checkSamples(value).map(([key, pairs]) => {
+		for (const [index, [, usd]] of pairs.entries()) {
+			if (usd < 0) {
+				throw shape(`series[${JSON.stringify(key)}][${index}][1]`, usd, 'dollars of at least 0');
+			}
+		}
+
+		return [key, pairs];
+	});
 }

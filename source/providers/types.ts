@@ -90,6 +90,8 @@ export type BilledCost = {
 	/** Per environment tag value as the source groups it (Cost Explorer: `Environment$dev` -> `dev`); `untagged` for cost without the tag. */
 	todayUsd: Record<string, number>;
 	monthToDateUsd: Record<string, number>;
+	/** Yesterday (UTC) per tag value, once the source's figure for that whole day is final; absent until then. */
+	yesterday?: {date: string; usd: Record<string, number>};
 	/** When this data was fetched from the billing source (epoch ms). */
 	fetchedAt: number;
 };

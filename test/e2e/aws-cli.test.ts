@@ -131,7 +131,24 @@ describe('envwatch against moto', () => {
 		expect(result.stdout).toContain('envwatch doctor: aws 123456789012 us-east-1,eu-west-1');
 		expect(result.stdout).toContain('✓ credentials: account 123456789012');
 		expect(result.stdout).toContain('✓ us-east-1 ec2:StopInstances permitted: DryRun on i-');
-		expect(result.stdout).toMatch(/\d+ ok, 0 failed, 1 could not tell/);
+		expect(result.stdout).toContain('? live vs billed yesterday: no final bill for yesterday in the state dir yet');
+		expect(result.stdout).toMatch(/\d+ ok, 0 failed, 2 could not tell/);
+	});
+
+	it('doctor: yesterday\'s live rollup against its final bill, from the state dir; over 25% fails with the likely causes', async () => {
+		const environment = env();
+		const state = environment['ENVWATCH_STATE_DIR']!;
+		fs.mkdirSync(state, {recursive: true});
+		const day = Date.UTC(2026, 10, 26);
+		const hours = (usd: number) => Array.from({length: 24}, (_, hour) => [day + hour * 3_600_000, usd]);
+		fs.writeFileSync(path.join(state, 'rollup.json'), JSON.stringify({version: 1, series: {dev: hours(1), staging: hours(2)}}));
+		fs.writeFileSync(path.join(state, 'billing.json'), JSON.stringify({calls: 1, costUsd: 0.01, cost: {todayUsd: {}, monthToDateUsd: {}, fetchedAt: day + 30 * 3_600_000, yesterday: {date: '2026-11-26', usd: {dev: 24.75, staging: 30}}}}));
+		const result = await runCli(['doctor', ...regionFlags], {env: environment});
+		expect(result.stdout).toContain('✓ live vs billed yesterday: dev: 2026-11-26: live -3.0% against billed $24.75');
+		expect(result.stdout).toContain('✗ live vs billed yesterday: staging: 2026-11-26: live +60% against billed $30.00; likely: savings plans');
+		expect(result.code).toBe(1);
+		// Doctor only looks: the state files are as they were.
+		expect(fs.readdirSync(state).sort()).toEqual(['billing.json', 'rollup.json']);
 	});
 
 	it('doctor: an endpoint where nothing answers is a failed check with a fix, exit 1', async () => {
