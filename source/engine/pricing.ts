@@ -43,7 +43,7 @@ export class Pricing {
 	private readonly queued = new Set<string>();
 	private readonly running = new Set<Promise<void>>();
 	private version = 0;
-	private built: {version: number; at: number; book: PriceBook} | undefined;
+	private built: {version: number; at: number; recheckAt: number; book: PriceBook} | undefined;
 	/** Regions running spot instances, with their types and products, as the current book met them. */
 	private readonly spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
 	/** EBS $/h per instance, by region, and which instances' volumes were asked for and when. */
@@ -98,11 +98,12 @@ export class Pricing {
 	 */
 	book(): PriceBook {
 		const now = this.clock();
-		if (this.built?.version !== this.version || now - this.built.at >= recheckMs || now < this.built.at) {
+		if (this.built?.version !== this.version || now >= this.built.recheckAt || now < this.built.at) {
 			this.spotWanted.clear();
 			this.built = {
 				version: this.version,
 				at: now,
+				recheckAt: now + recheckMs,
 				book: createPriceBook({
 					overrides: this.config.prices,
 					table: fallbackPrices,
@@ -263,6 +264,7 @@ export class Pricing {
 		} catch (error) {
 			this.calls += attempts(error);
 			this.failedAt.set(key, this.clock());
+			this.recheckAfterRetry();
 			this.error = `Price List: ${messageOf(error)}; the shipped table and estimates are used meanwhile`;
 		} finally {
 			this.queued.delete(key);
@@ -284,6 +286,13 @@ export class Pricing {
 			// Tried again sooner than the refresh interval.
 			this.spotAt.set(region, now - this.spotRefreshMs + this.retryMs);
 			this.error = `spot prices in ${region}: ${messageOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`;
+		}
+	}
+
+	/** After a failure, the book is looked at again in `retryMs` (not only hourly), so the query is tried again then. */
+	private recheckAfterRetry(): void {
+		if (this.built) {
+			this.built.recheckAt = Math.min(this.built.recheckAt, this.clock() + this.retryMs);
 		}
 	}
 
