@@ -19,7 +19,8 @@ export async function createProvider(options: Options, config: Config): Promise<
 			tagValueOf: name => config.environments[name]?.tagValues[0] ?? name,
 			prices: {...fallbackPrices, ...Object.fromEntries(Object.entries(config.prices).filter((entry): entry is [string, number] => typeof entry[1] === 'number'))},
 		});
-		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim};
+		// The pricing scenario shows live prices (a simulated Price List and spot market); the others price from the shipped table.
+		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim, ...(options.demo === 'pricing' ? {prices: sim} : {})};
 	}
 
 	const pageSize = integerFromEnv('ENVWATCH_PAGE_SIZE', 5, 1000);

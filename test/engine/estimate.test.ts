@@ -74,3 +74,50 @@ describe('an instance type no source prices', () => {
 		expect(action.instanceIds).toEqual(expect.arrayContaining(fleet!.extra.map(instance => instance.id)));
 	});
 });
+
+describe('the simulated account with live prices (--demo pricing)', () => {
+	it('prices spot, Windows and volumes as the account does, and stops the unknown type that breaches', async () => {
+		const fs = await import('node:fs');
+		const os = await import('node:os');
+		const path = await import('node:path');
+		const {SimAccount} = await import('../../source/providers/sim/account.js');
+		const {Monitor} = await import('../../source/engine/monitor.js');
+		const {AuditLog} = await import('../../source/engine/audit.js');
+		const {SnapshotStore} = await import('../../source/engine/store.js');
+		const {StateStore} = await import('../../source/engine/state.js');
+		const {loadConfig} = await import('../../source/config/load.js');
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-sim-pricing-'));
+		const {config} = loadConfig({noStore: true, flags: {regions: ['us-east-1', 'us-west-2'], costExplorer: {enabled: false, refreshMinutes: 60}}});
+		let now = Date.UTC(2026, 10, 27, 9);
+		const sim = new SimAccount({scenario: 'pricing', now: () => now, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices, transitionSeconds: 0});
+		const monitor = new Monitor({
+			provider: {source: 'SIMULATED (pricing)', fleet: sim, billing: undefined, prices: sim}, config, monitored: ['dev', 'staging', 'production'], store: new SnapshotStore(),
+			state: new StateStore(dir), audit: new AuditLog(path.join(dir, 'audit.jsonl')), clock: () => now, options: {dryRun: false, readOnly: false, actor: 'test@host'},
+		});
+		try {
+			await monitor.poll();
+			await monitor.pricing.settled();
+			now += 15_000;
+			await monitor.poll();
+			now += 15_000;
+			const spike = await monitor.poll();
+			expect(spike.decisions.find(decision => decision.kind === 'stop')).toMatchObject({environment: 'dev'});
+			expect(spike.environments.find(view => view.name === 'dev')!.estimatedTypes).toContain('zz9.xlarge');
+			await monitor.pricing.settled();
+			now += 15_000;
+			const after = await monitor.poll();
+			const dev = after.environments.find(view => view.name === 'dev')!;
+			// What runs in dev now: the build cache, bastion and DNS (shipped table), 3 spot m5.large in
+			// us-west-2 at the simulated spot price, the Windows box at its Windows price, and its volumes
+			// (gp3 500 GB with 6,000 IOPS and 250 MB/s, st1 1,000 GB) by the month / 730.
+			const volumes = (500 * 0.08 + 3000 * 0.005 + 125 * 0.04 + 1000 * 0.045) / 730;
+			expect(dev.hourlyUsd).toBeCloseTo(0.17 + 0.0416 + 2 * 0.0104 + 3 * 0.0351 + 0.188 + volumes, 6);
+			expect(dev.storageHourlyUsd).toBeCloseTo(volumes, 6);
+			expect(dev).toMatchObject({estimated: 0, agents: {running: 0}});
+			expect(sim.snapshot().filter(instance => instance.type === 'zz9.xlarge').map(instance => instance.state)).toEqual(['stopped', 'stopped']);
+		} finally {
+			await monitor.stop();
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+});
