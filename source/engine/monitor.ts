@@ -429,11 +429,11 @@ export class Monitor {
 			name,
 			policy: config.environments[name]!,
 			spend: spend.get(name) ?? emptySpend(),
-			window: windowStats(seriesOf(this.history, name), config.environments[name]!.windowMinutes * 60_000, at),
+			window: ranNothing(windowStats(seriesOf(this.history, name), config.environments[name]!.windowMinutes * 60_000, at), spend.get(name)?.storageHourlyUsd ?? 0),
 			stale: staleReason,
 			stoppedByEnvwatch: this.breakers.has(name),
 		}));
-		const globalWindow = windowStats(seriesOf(this.history, this.globalKey), config.global.windowMinutes * 60_000, at);
+		const globalWindow = ranNothing(windowStats(seriesOf(this.history, this.globalKey), config.global.windowMinutes * 60_000, at), inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
 		const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: staleReason}, config);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
@@ -911,6 +911,20 @@ export class Monitor {
 		this.deps.store.publish(snapshot);
 		return snapshot;
 	}
+}
+
+/**
+ * A window whose baseline is no more than what the volumes cost now ran nothing a window ago (say,
+ * every agent stopped): as with a $0 baseline, no increase is measured and only the cap applies;
+ * a first agent after a stop is not a +2,500% spike over its stopped instances' disks.
+ */
+function ranNothing(window: WindowStats, storageUsd: number): WindowStats {
+	// Samples are stored to the micro-dollar: a little slack.
+	if (window.baselineUsd === undefined || window.baselineUsd > storageUsd + 1e-5) {
+		return window;
+	}
+
+	return {...window, increasePct: undefined, increaseUsd: undefined};
 }
 
 function environmentsOf(decision: Decision): string[] {
