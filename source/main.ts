@@ -5,10 +5,11 @@ import readline from 'node:readline/promises';
 import {parseArgs, help, type Options} from './args.js';
 import {loadConfig, readJsonFile} from './config/load.js';
 import type {Config} from './config/schema.js';
-import {checkStart, launchCost} from './domain/agents.js';
+import {launchCost} from './domain/agents.js';
 import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
 import type {AuditLog} from './engine/audit.js';
+import {auditSource} from './engine/audit-reader.js';
 import {Monitor} from './engine/monitor.js';
 import {plural} from './engine/enforcer.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
@@ -22,7 +23,7 @@ import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
 import {OriginAuditLog} from './serve/origin.js';
 import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
-import {onceRemote, printStatus, resetRemote, startRemote, stopRemote} from './serve/cli.js';
+import {onceRemote, printStatus, resetEach, resetRemote, startRemote, stopRemote} from './serve/cli.js';
 import type {Provider} from './providers/types.js';
 import {attachMetrics, type MetricsFeed} from './metrics/attach.js';
 import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
@@ -490,33 +491,11 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 	return failed ? exitCodes.failure : exitCodes.ok;
 }
 
-/** Resets tripped breakers (`envwatch reset -e dev`): agents may run there again without being stopped. */
+/** Resets tripped breakers (`envwatch reset -e dev`) with the engine in this process. */
 async function runReset(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, options} = runtime;
-	await monitor.poll();
-	let code: number = exitCodes.ok;
-	for (const name of runtime.monitored) {
-		const breaker = runtime.store.getSnapshot()?.environments.find(view => view.name === name)?.breaker;
-		if (!breaker) {
-			io.stdout.write(`${name}: not held (its breaker is not tripped); nothing to reset.\n`);
-			continue;
-		}
-
-		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
-		if (!(await confirm(io, options, `${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
-			io.stdout.write(`Not reset: ${name}.\n`);
-			continue;
-		}
-
-		const result = await monitor.command({kind: 'reset', environment: name});
-		if (result?.outcome === 'refused') {
-			io.stderr.write(`envwatch: ${result.summary}\n`);
-			code = exitCodes.failure;
-		} else {
-			io.stdout.write(`${name}: breaker reset; agents may run there again.\n`);
-		}
-	}
-
+	const snapshot = await monitor.poll();
+	const code = await resetEach(runtime.monitored, snapshot, async command => monitor.command(command), io, async (question, refusal) => confirm(io, options, question, refusal));
 	await monitor.stop();
 	return code;
 }
@@ -552,25 +531,18 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	const plans: Array<{name: string; count: number; running: number; type: string | undefined; region: string}> = [];
 	let refusal: number | undefined;
 	for (const name of runtime.monitored) {
-		const policy = config.environments[name]!;
 		const plan = await monitor.launcher.plan(name);
 		const count = options.count ?? plan?.count ?? 1;
-		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
-		if (listed.errors.length > 0) {
-			io.stderr.write(`envwatch: start in ${name} refused: cannot count its running agents (${listed.errors.join('; ')})\n`);
-			refusal ??= exitCodes.failure;
-			continue;
-		}
-
-		const running = listed.instances.length;
-		const check = checkStart(name, policy, running, count);
+		// The engine's start check (the same one a start from the dashboard or a socket client meets).
+		const check = await monitor.checkStart(name, count);
 		if (!check.ok) {
 			io.stderr.write(`envwatch: start ${plural(count, 'agent')} in ${name} refused: ${check.reason}\n`);
-			refusal = exitCodes.usage;
+			// Agents that could not be counted are a failure (exit 1), a start the policy forbids a usage error (2).
+			refusal = check.counted ? exitCodes.usage : refusal ?? exitCodes.failure;
 			continue;
 		}
 
-		plans.push({name, count, running, type: plan!.instanceType, region: plan!.region});
+		plans.push({name, count, running: check.running, type: plan!.instanceType, region: plan!.region});
 	}
 
 	if (refusal !== undefined) {
@@ -656,7 +628,10 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		try {
 			// A failing notification target is shown on the status line (this process's engine's targets).
 			const notifier = runtime?.notifier;
-			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			// The log view reads the audit log of the engine this process runs, else the state dir's
+			// (the server's, when attached); only when the view opens.
+			const audit = auditSource(() => runtime?.audit.file ?? options.auditLog ?? path.join(stateDir, 'audit.log'));
+			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
 		} finally {
 			await metrics?.close();
 			// What the status line showed, for the terminal's scrollback once the screen is gone.

@@ -13,8 +13,11 @@ export function agentCap(policy: Pick<EnvironmentPolicy, 'agents' | 'maxAgents'>
 
 export type StartCheck = {ok: true} | {ok: false; reason: string};
 
-/** Whether `count` more agents may start in an environment, within its agent policy. */
-export function checkStart(name: string, policy: EnvironmentPolicy, running: number, count: number): StartCheck {
+/**
+ * Whether `count` more agents fit an environment's agent policy (monitor-only, maxAgents) with
+ * `running` running: the part of the start check a dashboard can make from a snapshot.
+ */
+export function checkAgents(name: string, policy: Pick<EnvironmentPolicy, 'agents' | 'maxAgents'>, running: number, count: number): StartCheck {
 	if (!Number.isInteger(count) || count < 1) {
 		return {ok: false, reason: `--count ${count}: expected a whole number of agents, 1 or more`};
 	}
@@ -28,8 +31,25 @@ export function checkStart(name: string, policy: EnvironmentPolicy, running: num
 		return {ok: false, reason: `${name} allows at most ${cap} agents (${policy.agents}): ${running} running + ${count} requested = ${running + count}${cap > running ? `; at most ${cap - running} more` : ''}`};
 	}
 
+	return {ok: true};
+}
+
+export function noLaunchTemplate(name: string): string {
+	return `${name} has no launch template: set environments.${name}.launchTemplate to {"id": "lt-..."} or {"name": "..."}`;
+}
+
+/**
+ * Whether `count` more agents may start in an environment, within its agent policy and with a
+ * launch template. The engine's command service makes this check before every start.
+ */
+export function checkStart(name: string, policy: EnvironmentPolicy, running: number, count: number): StartCheck {
+	const agents = checkAgents(name, policy, running, count);
+	if (!agents.ok) {
+		return agents;
+	}
+
 	if (!policy.launchTemplate) {
-		return {ok: false, reason: `${name} has no launch template: set environments.${name}.launchTemplate to {"id": "lt-..."} or {"name": "..."}`};
+		return {ok: false, reason: noLaunchTemplate(name)};
 	}
 
 	return {ok: true};

@@ -1,5 +1,5 @@
 import {createPriceBook, type PriceBook} from './pricing.js';
-import {BILLED_STATES, type EnvironmentPolicy, type Instance, type RawInstance, type Role, type Spend} from './types.js';
+import {BILLED_STATES, type EnvironmentPolicy, type Instance, type InstanceRow, type RawInstance, type Role, type Spend} from './types.js';
 
 /**
  * An instance's tag value, or undefined: tag keys come from the outside (the instance, the config),
@@ -74,6 +74,13 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 	};
 
 	for (const instance of raw) {
+		const tagValue = tagOf(instance.tags, tags.envTagKey);
+		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
+		if (name !== undefined) {
+			const rows = byEnvironment.get(name)!.instances ??= [];
+			rows.push(instanceRow(instance, tags, book));
+		}
+
 		// Volumes cost while their instance is stopped: only compute stops with it.
 		const storage = instance.state === 'shutting-down' || instance.state === 'terminated' ? undefined : book.storage?.(instance.id);
 		const running = billed.has(instance.state);
@@ -81,8 +88,6 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 			continue;
 		}
 
-		const tagValue = tagOf(instance.tags, tags.envTagKey);
-		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
 		let spend: Spend;
 		if (name === undefined) {
 			if (tagValue === undefined) {
@@ -142,4 +147,29 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 
 	unknown.tagValues = [...unknownValues].sort();
 	return {byEnvironment, unknown};
+}
+
+/**
+ * The detail view's row for one instance: its compute price from the book (what a stop saves; an
+ * estimate is marked), 0 when not billed, null when no source prices it.
+ */
+export function instanceRow(instance: RawInstance, tags: TagConfig, book: PriceBook): InstanceRow {
+	const roleValue = tagOf(instance.tags, tags.roleTag.key);
+	const role: Role = roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other';
+	const running = billed.has(instance.state);
+	const priced = running ? book.price(instance) : undefined;
+	return {
+		id: instance.id,
+		name: tagOf(instance.tags, 'Name') ?? null,
+		type: instance.type,
+		region: instance.region,
+		zone: instance.availabilityZone ?? null,
+		lifecycle: instance.lifecycle ?? null,
+		state: instance.state,
+		launchedAt: instance.launchedAt ?? null,
+		launchedBy: tagOf(instance.tags, 'envwatch:launched-by') ?? null,
+		role,
+		usdPerHour: running ? priced?.usd ?? null : 0,
+		...(priced?.source === 'estimate' ? {estimated: true} : {}),
+	};
 }

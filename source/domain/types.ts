@@ -19,12 +19,16 @@ export type RawInstance = {
 	tags: Record<string, string>;
 	/** Epoch ms, where known. */
 	launchedAt?: number;
-	/** How it is bought: spot instances are priced from the spot market, never at on-demand. */
+	/**
+	 * How it is bought: spot instances are priced from the spot market, never at on-demand. Every
+	 * other market EC2 names is billed (and listed) as on-demand. Unset when the provider does not say.
+	 */
 	lifecycle?: 'spot' | 'on-demand';
 	/** EC2's PlatformDetails (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`, ...): the OS it is billed for. */
 	platformDetails?: string;
+	/** Its availability zone, where known. */
 	availabilityZone?: string;
-	/** `default` (shared), `dedicated` or `host`. */
+	/** `default` (shared), `dedicated` or `host`, where known. */
 	tenancy?: string;
 };
 
@@ -102,6 +106,32 @@ export type Spend = {
 	storageHourlyUsd: number;
 	/** Agent instance IDs in pending or running, by region. */
 	agentIds: Array<{id: string; region: string; type: string; launchedAt?: number}>;
+	/** Every listed instance of the environment, billed or not (the dashboard's detail view). */
+	instances?: InstanceRow[];
+};
+
+/**
+ * One instance as the dashboard's detail view lists it: plain strings and numbers only, so a
+ * snapshot of 10,000 instances stays small. null: not known (never guessed).
+ */
+export type InstanceRow = {
+	id: string;
+	/** The `Name` tag. */
+	name: string | null;
+	type: string;
+	region: string;
+	zone: string | null;
+	/** `spot`, `on-demand`, ... as the provider names it. */
+	lifecycle: string | null;
+	state: InstanceState;
+	launchedAt: number | null;
+	/** The `envwatch:launched-by` tag. */
+	launchedBy: string | null;
+	role: Role;
+	/** What it costs now: 0 when not billed (stopped), null when billed at a price not known. */
+	usdPerHour: number | null;
+	/** Set when usdPerHour is a conservative estimate (no source prices it): shown with a `~`. */
+	estimated?: true;
 };
 
 export type Sample = {at: number; usd: number};
@@ -179,6 +209,10 @@ export type EnvironmentView = {
 	} | null;
 	/** An agent policy violation (a rogue agent in a monitor-only environment, agents over the cap). */
 	violation: string | null;
+	/** The environment's listed instances (the detail and by-region views); absent for the global row. */
+	instances?: InstanceRow[];
+	/** Set instead of `instances` where the list was too long to send (an attached dashboard): how many. */
+	instancesWithheld?: number;
 	/** Running agent instance IDs (for a confirmation's blast radius). */
 	agentIds?: string[];
 	/** What the running agents cost: the $/h a stop saves (their compute; their volumes go on costing). */

@@ -74,7 +74,8 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 
 /** `neverFresh`: no poll has returned data yet, so the spend is unknown (null), never $0. */
 function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, unknown> {
-	const {trend: _trend, level: _level, agentIds: _agentIds, agentHourlyUsd: _agentHourlyUsd, ...rest} = view;
+	// The instance list is the dashboard's (it would make every NDJSON line as long as the fleet).
+	const {trend: _trend, level: _level, agentIds: _agentIds, agentHourlyUsd: _agentHourlyUsd, instances: _instances, ...rest} = view;
 	return {
 		...rest,
 		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
@@ -89,4 +90,28 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 
 function round(usd: number): number {
 	return Math.round(usd * 10_000) / 10_000;
+}
+
+/** At most this many instance rows in all go over the serve socket (its lines are bounded to 1 MiB). */
+export const wireInstancesMax = 2000;
+
+/**
+ * The snapshot as the serve socket sends it: with more than `wireInstancesMax` instances in all,
+ * the instance lists (about 230 bytes a row) are left out and each environment says how many it
+ * had (`instancesWithheld`), so the line stays under the socket's bound and the detail view can
+ * say why it has no list.
+ */
+export function wireSnapshot(snapshot: Snapshot, max = wireInstancesMax): Snapshot {
+	const total = snapshot.environments.reduce((sum, view) => sum + (view.instances?.length ?? 0), 0);
+	if (total <= max) {
+		return snapshot;
+	}
+
+	return {
+		...snapshot,
+		environments: snapshot.environments.map(view => {
+			const {instances, ...rest} = view;
+			return {...rest, instancesWithheld: instances?.length ?? 0};
+		}),
+	};
 }

@@ -130,6 +130,14 @@ export async function resetRemote(remote: RemoteEngine, options: Options, io: Io
 	const snapshot = await snapshotOf(remote);
 	const names = options.environments ?? [];
 	checkMonitored(remote, snapshot, names, options.environmentsFlag);
+	return resetEach(names, snapshot, async command => remote.command(command), io, confirm);
+}
+
+/**
+ * `reset` for each named environment, whether the engine runs here or behind the socket: each
+ * tripped breaker after a confirmation naming who tripped it and when; one not tripped is said so.
+ */
+export async function resetEach(names: string[], snapshot: Snapshot, command: (command: {kind: 'reset'; environment: string}) => Promise<{outcome: string; summary: string} | undefined>, io: Io, confirm: Confirm): Promise<number> {
 	let code: number = exitCodes.ok;
 	for (const name of names) {
 		const breaker = snapshot.environments.find(view => view.name === name)?.breaker;
@@ -139,12 +147,12 @@ export async function resetRemote(remote: RemoteEngine, options: Options, io: Io
 		}
 
 		const held = `${name} is held stopped since ${new Date(breaker.trippedAt).toISOString()} (${breaker.actor}: ${breaker.reason})`;
-		if (!(await confirm(`${held}. Reset its breaker, so agents may run in ${name} again without being stopped?`, `reset ${name}: refusing to reset the breaker`))) {
+		if (!(await confirm(`${held}. Reset its breaker, so agents may run in ${name} again (no longer stopped as re-spawns; its limits still apply)?`, `reset ${name}: refusing to reset the breaker`))) {
 			io.stdout.write(`Not reset: ${name}.\n`);
 			continue;
 		}
 
-		const result = await remote.command({kind: 'reset', environment: name});
+		const result = await command({kind: 'reset', environment: name});
 		if (result?.outcome === 'refused') {
 			io.stderr.write(`envwatch: ${result.summary}\n`);
 			code = exitCodes.failure;

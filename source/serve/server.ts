@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type {Command} from '../engine/monitor.js';
 import {UsageError} from '../errors.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import {wireSnapshot, type Snapshot} from '../engine/snapshot.js';
 import {withOrigin} from './origin.js';
 import {encode, LineSplitter, parseClientMessage, type ClientInfo, type CommandResult, type ServerInfo, type ServerMessage, type StatusReport} from './protocol.js';
 
@@ -177,7 +177,7 @@ export class EngineServer {
 
 			const snapshot = this.options.engine.store.getSnapshot();
 			if (snapshot) {
-				this.send(client, {v: 1, type: 'snapshot', snapshot, cascadeTarget: this.options.engine.cascadeTarget() ?? null});
+				this.send(client, {v: 1, type: 'snapshot', snapshot: wireSnapshot(snapshot), cascadeTarget: this.options.engine.cascadeTarget() ?? null});
 			}
 
 			return;
@@ -228,6 +228,7 @@ export class EngineServer {
 		const fresh = snapshot.events.filter(entry => entry.seq > this.lastSeq).sort((a, b) => a.seq - b.seq);
 		this.lastSeq = Math.max(this.lastSeq, ...fresh.map(entry => entry.seq));
 		const cascadeTarget = this.options.engine.cascadeTarget() ?? null;
+		const wire = wireSnapshot(snapshot);
 		for (const client of this.clients) {
 			if (!client.info) {
 				continue;
@@ -237,7 +238,7 @@ export class EngineServer {
 				this.send(client, {v: 1, type: 'event', entry});
 			}
 
-			this.send(client, {v: 1, type: 'snapshot', snapshot, cascadeTarget});
+			this.send(client, {v: 1, type: 'snapshot', snapshot: wire, cascadeTarget});
 		}
 	}
 

@@ -1,8 +1,9 @@
 import React, {useCallback, useEffect, useRef, useState} from 'react';
 import {useApp, useInput, useStdin, type Key} from 'ink';
-import type {ActionKind} from '../engine/enforcer.js';
 import type {Command} from '../engine/monitor.js';
+import type {AuditSource} from '../engine/audit-reader.js';
 import {confirmRefusal, Dashboard, type Panel} from './components/Dashboard.js';
+import {ViewScreen} from './components/ViewScreen.js';
 import type {Flash} from './components/StatusLine.js';
 import {buildConfirmation, reduceConfirm} from './confirm.js';
 import {useNow} from './hooks/use-now.js';
@@ -11,6 +12,8 @@ import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {matchKey, readOnlyRefusal, splitKeys, type KeyContext, type KeyState} from './keymap.js';
 import {useTheme} from './theme.js';
 import type {Clock} from './ticker.js';
+import {detailView, reduceView, type View} from './view-keys.js';
+import {shownColumns, viewRows} from './view-lines.js';
 
 /** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
 export type Controller = {
@@ -29,6 +32,8 @@ export type AppProps = {
 	flashMs?: number;
 	/** Called once when the user quits (q or Ctrl-C), before Ink unmounts. */
 	onQuit?: () => void;
+	/** The audit log, read when the log view opens (absent: the view says there is none). */
+	audit?: AuditSource | undefined;
 };
 
 const flashTone = (result: {outcome: string}): Flash['tone'] => result.outcome === 'failed' ? 'error' : result.outcome === 'executed' ? 'ok' : 'warn';
@@ -66,12 +71,12 @@ function busyText(command: Command, cascadeTarget: string | undefined): string {
 }
 
 /** The interactive dashboard: reads the one store, sends commands, never calls a provider. */
-export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps): React.JSX.Element {
+export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: AppProps): React.JSX.Element {
 	const snapshot = useSnapshot(store);
 	const now = useNow(clock);
 	const {columns, rows} = useTerminalSize();
 	const {exit} = useApp();
-	const {isRawModeSupported} = useStdin();
+	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
 	const {glyphs} = useTheme();
 	const [selectedName, setSelectedName] = useState<string | undefined>(undefined);
 	const [panel, setPanel] = useState<Panel | undefined>(undefined);
@@ -81,6 +86,9 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 	// The latest panel and selection, for keys handled before React re-renders.
 	const panelRef = useRef<Panel | undefined>(undefined);
 	const selectedRef = useRef<string | undefined>(undefined);
+	// The open drill-down view (detail, log, spend, region); undefined: the table.
+	const [view, setView] = useState<View | undefined>(undefined);
+	const viewRef = useRef<View | undefined>(undefined);
 	const quitting = useRef(false);
 
 	const names = snapshot?.environments.map(view => view.name) ?? [];
@@ -160,6 +168,10 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			return undefined;
 		}
 
+		if (viewRef.current && !current) {
+			return viewStep(viewRef.current, input, key);
+		}
+
 		// The context of the row selected now: an earlier key of this chunk may have moved it.
 		const context = keysFor(selectedRef.current);
 		const command = matchKey(input, key, context);
@@ -218,27 +230,118 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 			case 'undo':
 			case 'start':
 			case 'reset': {
-				if (!snapshot) {
-					return current;
+				return ask(command, context) ?? current;
+			}
+
+			case 'open-detail':
+			case 'open-log':
+			case 'open-spend':
+			case 'open-region': {
+				const opened = openView(command);
+				if (opened) {
+					viewRef.current = opened;
+					setView(opened);
+					return undefined;
 				}
 
-				const request = buildConfirmation(command satisfies ActionKind | 'start' | 'reset', {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined, now: clock.getSnapshot()});
-				if ('refused' in request) {
-					say(request.refused, 'warn');
-					return current;
-				}
-
-				// Never asked without its blast radius: refused when the terminal cannot show it all.
-				const panel: Panel = {kind: 'confirm', request};
-				const tooSmall = confirmRefusal({snapshot, now, columns, rows, selected: selectedRef.current, panel, keys: context, glyphs});
-				if (tooSmall) {
-					say(tooSmall, 'warn');
-					return current;
-				}
-
-				return panel;
+				return current;
 			}
 		}
+	};
+
+	/** A confirmation for an action on the selected environment, or undefined (refused, and said why). */
+	const ask = (command: Parameters<typeof buildConfirmation>[0], context: KeyContext): Panel | undefined => {
+		if (!snapshot) {
+			return undefined;
+		}
+
+		const request = buildConfirmation(command, {snapshot, selected: selectedRef.current, cascadeTarget: command === 'cascade' ? controller.cascadeTarget() : undefined, now: clock.getSnapshot()});
+		if ('refused' in request) {
+			say(request.refused, 'warn');
+			return undefined;
+		}
+
+		// Never asked without its blast radius: refused when the terminal cannot show it all.
+		const panel: Panel = {kind: 'confirm', request};
+		const tooSmall = confirmRefusal({snapshot, now, columns, rows, selected: selectedRef.current, panel, keys: context, glyphs});
+		if (tooSmall) {
+			say(tooSmall, 'warn');
+			return undefined;
+		}
+
+		return panel;
+	};
+
+	const readAudit = () => audit?.read() ?? {entries: [], skipped: 0, truncated: false, error: 'no audit log is kept in this run'};
+
+	const openView = (command: 'open-detail' | 'open-log' | 'open-spend' | 'open-region'): View | undefined => {
+		const name = selectedRef.current;
+		switch (command) {
+			case 'open-detail': {
+				return name === undefined ? undefined : detailView(name);
+			}
+
+			case 'open-log': {
+				// Read now, when the view opens: the dashboard never reads the file otherwise.
+				return {kind: 'log', tail: readAudit(), filter: '', editing: false, cursor: 0};
+			}
+
+			case 'open-spend': {
+				return {kind: 'spend', target: name ?? 'global'};
+			}
+
+			case 'open-region': {
+				return name === undefined ? undefined : {kind: 'region', environment: name};
+			}
+		}
+	};
+
+	/** One key in an open view (no panel open over it). */
+	const viewStep = (open: View, input: string, key: KeyState): Panel | undefined => {
+		const shown = snapshot ? viewRows(open, snapshot) : {};
+		const count = shown.instances?.length ?? shown.entries?.length ?? 0;
+		// A page: about the rows the list has (the log's list takes half the body).
+		const page = Math.max(1, open.kind === 'log' ? Math.floor((rows - 6) / 2) : rows - 7);
+		const result = reduceView(open, input, key, {count, environments: names, shown: shownColumns(columns), page});
+		let next = result.view;
+		let panel: Panel | undefined;
+		switch (result.effect?.kind) {
+			case 'quit': {
+				quit();
+				break;
+			}
+
+			case 'reload': {
+				if (next?.kind === 'log') {
+					next = {...next, tail: readAudit(), cursor: 0};
+				}
+
+				break;
+			}
+
+			case 'stop': {
+				const environment = result.effect.environment;
+				// The same confirmation as the table's `s`, for the environment this view shows.
+				selectedRef.current = environment;
+				setSelectedName(environment);
+				const context = keysFor(environment);
+				if (context.readOnly) {
+					say('read-only: stopping is off', 'warn');
+				} else {
+					panel = ask('stop', context);
+				}
+
+				break;
+			}
+
+			default: {
+				break;
+			}
+		}
+
+		viewRef.current = next;
+		setView(next);
+		return panel;
 	};
 
 	const handle = (input: string, key: Key) => {
@@ -253,6 +356,13 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 		}
 		// Keys of one chunk arrive before React re-renders: the refs carry the selection and the
 		// panel from one to the next (resetting them from this render's values lost the second Down).
+		if (key.escape && rawInput.current === '\u001B\u001B') {
+			presses.splice(0, presses.length, ['', {escape: true, meta: true}], ['', {escape: true, meta: true}]);
+		}
+
+		// Used once: a later event never reads this one's raw text.
+		rawInput.current = '';
+
 		let current = panelRef.current;
 		for (const [char, state] of presses) {
 			current = step(char, state, current);
@@ -273,8 +383,26 @@ export function App({store, controller, clock, flashMs = 6000, onQuit}: AppProps
 		}
 	}, [withdrawn, say]);
 
+	// Ink hands two Escs that arrive in one packet (`Esc Esc` typed fast over SSH) to useInput as one
+	// Esc: the raw event, seen first by this listener (subscribed before useInput's), tells them apart.
+	const rawInput = useRef('');
+	useEffect(() => {
+		const listener = (input: unknown) => {
+			rawInput.current = typeof input === 'string' ? input : '';
+		};
+
+		inputEvents.on('input', listener);
+		return () => {
+			inputEvents.off('input', listener);
+		};
+	}, [inputEvents]);
+
 	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
 	useInput(handle, {isActive: isRawModeSupported});
+
+	if (view && snapshot && panel?.kind !== 'confirm') {
+		return <ViewScreen view={view} snapshot={snapshot} now={now} columns={columns} rows={rows} keys={keys} flash={flash} busy={busy} />;
+	}
 
 	return <Dashboard snapshot={snapshot} now={now} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} />;
 }

@@ -4,6 +4,7 @@
  * to type instead (`stop all`, or a monitor-only environment's name); a wrong word clears the
  * input and says so. Pure: `reduceConfirm` is the whole key handling.
  */
+import {checkAgents, noLaunchTemplate} from '../domain/agents.js';
 import {money} from '../domain/format.js';
 import type {EnvironmentView} from '../domain/types.js';
 import type {Snapshot} from '../engine/snapshot.js';
@@ -162,7 +163,7 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 			}
 
 			if (!view.launch) {
-				return {refused: `${view.name} has no launch template (environments.${view.name}.launchTemplate)`};
+				return {refused: noLaunchTemplate(view.name)};
 			}
 
 			const unknown = unknownWhy(view, snapshot, now);
@@ -172,8 +173,10 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 
 			const {count, instanceType, usdPerHourEach} = view.launch;
 			const cap = typeof view.agents.allowed === 'number' ? view.agents.allowed : undefined;
-			if (cap !== undefined && view.agents.running + count > cap) {
-				return {refused: `${view.name} allows at most ${cap} agents: ${view.agents.running} running + ${count} = ${view.agents.running + count}`};
+			// The engine's own start check on the snapshot's figures (the engine checks again, counting afresh).
+			const check = checkAgents(view.name, {agents: view.policy.agents === 'global' ? 'all' : view.policy.agents, maxAgents: cap}, view.agents.running, count);
+			if (!check.ok) {
+				return {refused: check.reason};
 			}
 
 			return {
@@ -200,7 +203,7 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				command: {kind: 'reset', environment: view.name},
 				title: `Reset ${view.name}'s breaker?`,
 				details: [
-					`agents may run in ${view.name} again without being stopped`,
+					`agents may run in ${view.name} again: no longer stopped as re-spawns (its limits still apply; its window restarts)`,
 					`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
 					...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
 					...modeNote(snapshot),

@@ -17,12 +17,18 @@ export type UiCommand =
 	| 'cancel-pending'
 	| 'refresh'
 	| 'help'
-	| 'quit';
+	| 'quit'
+	| 'open-detail'
+	| 'open-log'
+	| 'open-spend'
+	| 'open-region';
 
 /** The parts of Ink's `Key` the matcher looks at. */
 export type KeyState = {
 	upArrow?: boolean;
 	downArrow?: boolean;
+	pageUp?: boolean;
+	pageDown?: boolean;
 	return?: boolean;
 	escape?: boolean;
 	ctrl?: boolean;
@@ -31,7 +37,7 @@ export type KeyState = {
 	delete?: boolean;
 };
 
-type KeySpec = {input?: string; ctrl?: boolean; upArrow?: true; downArrow?: true};
+type KeySpec = {input?: string; ctrl?: boolean; upArrow?: true; downArrow?: true; return?: true};
 
 export type Binding = {
 	command: UiCommand;
@@ -61,9 +67,13 @@ export const bindings: readonly Binding[] = [
 	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent outside monitor-only environments', dangerous: true, inBar: true},
 	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
 	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: false},
-	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again without being stopped', dangerous: true, inBar: true, needsBreaker: true},
+	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again, no longer stopped as re-spawns (its limits still apply)', dangerous: true, inBar: true, needsBreaker: true},
 	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
 	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
+	{command: 'open-detail', keys: [{return: true}], keyLabel: 'Enter', label: 'open', help: 'open the selected environment: its instances (Esc goes back)', dangerous: false, inBar: false},
+	{command: 'open-log', keys: [{input: 'l'}], keyLabel: 'l', label: 'log', help: 'the audit log: every decision and action, newest first', dangerous: false, inBar: false},
+	{command: 'open-spend', keys: [{input: 't'}], keyLabel: 't', label: 'spend chart', help: 'spend over time: the window\'s $/h against the threshold and cap', dangerous: false, inBar: false},
+	{command: 'open-region', keys: [{input: 'g'}], keyLabel: 'g', label: 'regions', help: 'the selected environment\'s $/h and agents by region', dangerous: false, inBar: false},
 	{command: 'help', keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true},
 	{command: 'quit', keys: [{input: 'q'}, {input: 'c', ctrl: true}], keyLabel: 'q', label: 'quit', help: 'quit; automatic guarding stops with it', dangerous: false, inBar: true},
 ];
@@ -90,6 +100,10 @@ function matches(spec: KeySpec, input: string, key: KeyState): boolean {
 
 	if (spec.downArrow) {
 		return Boolean(key.downArrow);
+	}
+
+	if (spec.return) {
+		return Boolean(key.return);
 	}
 
 	if (Boolean(spec.ctrl) !== Boolean(key.ctrl) || key.meta) {
@@ -147,6 +161,15 @@ function sequenceKey(sequence: string): [string, KeyState] {
 
 	if (final === 'B') {
 		return ['', {downArrow: true}];
+	}
+
+	// Page Up and Page Down (`ESC [5~`, `ESC [6~`): the views scroll by a page.
+	if (sequence === '\u001B[5~') {
+		return ['', {pageUp: true}];
+	}
+
+	if (sequence === '\u001B[6~') {
+		return ['', {pageDown: true}];
 	}
 
 	// Another cursor or function key: not bound, passed on as nothing printable.

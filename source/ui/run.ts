@@ -3,6 +3,7 @@ import './production-env.js';
 import os from 'node:os';
 import React from 'react';
 import {render} from 'ink';
+import type {AuditSource} from '../engine/audit-reader.js';
 import type {Command} from '../engine/monitor.js';
 import {App, type Controller} from './App.js';
 import {inkStdout} from './ink-fix.js';
@@ -19,6 +20,8 @@ export type DashboardOptions = {
 	monitor: Controller & {start?(): void; stop(): Promise<void>};
 	/** Closed last, after the monitor stopped and any action in flight finished. */
 	audit?: {close(): void};
+	/** The audit log for the log view, read only when that view opens (main passes the log's path). */
+	auditSource?: AuditSource;
 	/** `--no-color`; NO_COLOR in `env` also turns colour off. @default false */
 	noColor?: boolean;
 	/** `--ascii`: no box drawing, no block glyphs. @default false */
@@ -76,7 +79,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	let code = 0;
 	const inkOut = inkStdout(stdout);
 	const instance = render(
-		React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker})),
+		React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker, audit: options.auditSource})),
 		{
 			stdout: inkOut,
 			stdin,

@@ -11,12 +11,13 @@ export async function run() {
 	const {manualClock} = await import(new URL('../../dist/ui/ticker.js', import.meta.url).href);
 	const base = await engineSnapshot();
 	const stdout = new CountingTty();
+	const stdin = new QuietTtyIn();
 	const store = new ManualStore(base);
 	const clock = Object.assign(manualClock(base.at), {stop() {}});
 	const done = runDashboard({
 		store,
 		monitor: {command: async () => undefined, cascadeTarget: () => undefined, stop: async () => {}},
-		stdout, stdin: new QuietTtyIn(), stderr: new CountingTty(), env: {}, signals: [], start: false, patchConsole: false, ticker: clock,
+		stdout, stdin, stderr: new CountingTty(), env: {}, signals: [], start: false, patchConsole: false, ticker: clock,
 	});
 	// Ink throttles to maxFps (10): leave each frame room to be written on its own.
 	const gap = 150;
@@ -42,6 +43,25 @@ export async function run() {
 		clock.set(base.at + 15_000);
 	});
 	await measure('nothing changes (a publish with equal figures)', () => store.publish({...store.getSnapshot()}));
+	// The same idle refreshes with each drill-down view open (Enter: detail, t: spend chart, g: by region).
+	let at = base.at + 15_000;
+	for (const [key, name] of [['\r', 'detail'], ['t', 'spend chart'], ['g', 'by region']]) {
+		stdout.reset();
+		stdin.press(key);
+		await settle(gap);
+		lines.push(`${name} view opens: ${stdout.bytes} bytes`);
+		at += 1000;
+		await measure(`${name}: clock tick`, () => clock.set(at));
+		at += 15_000;
+		await measure(`${name}: poll (dev and global $/h, age)`, () => {
+			store.publish({...store.getSnapshot(), at, lastSuccessAt: at, environments: store.getSnapshot().environments.map(view => view.name === 'dev' ? {...view, hourlyUsd: view.hourlyUsd + 0.01, trend: [...view.trend.slice(1), view.hourlyUsd + 0.01]} : view), global: {...base.global, hourlyUsd: base.global.hourlyUsd + 0.02}});
+			clock.set(at);
+		});
+		await measure(`${name}: nothing changes`, () => store.publish({...store.getSnapshot()}));
+		stdin.press('\u001B');
+		await settle(gap);
+	}
+
 	// The dashboard keeps running until the process exits (the runner exits when all benches ran).
 	void done;
 	return [`full first frame (80x24): ${full} bytes`, ...lines];

@@ -56,6 +56,7 @@ export class CountingTty extends EventEmitter {
 
 export class QuietTtyIn extends EventEmitter {
 	isTTY = true;
+	pending = null;
 	setRawMode() {}
 	setEncoding() {}
 	resume() {}
@@ -63,7 +64,15 @@ export class QuietTtyIn extends EventEmitter {
 	ref() {}
 	unref() {}
 	read() {
-		return null;
+		const {pending} = this;
+		this.pending = null;
+		return pending;
+	}
+
+	/** Types keys, as a terminal would deliver them (to open a view). */
+	press(keys) {
+		this.pending = keys;
+		this.emit('readable');
 	}
 }
 

@@ -42,6 +42,12 @@ describe('buildConfirmation states the blast radius', () => {
 		expect(request('undo').title).toContain('4 agents stopped in dev');
 		expect(buildConfirmation('undo', {snapshot: snapshot(), selected: 'dev', cascadeTarget: undefined})).toHaveProperty('refused');
 	});
+
+	it('a start over the cap is refused in the words the engine and `envwatch start` use', () => {
+		const base = snapshot();
+		const limited = {...base, environments: base.environments.map(view => (view.name === 'staging' ? {...view, policy: {...view.policy, agents: 'limited' as const}, launch: {count: 1, instanceType: 't3.large', usdPerHourEach: 0.0832}} : view))};
+		expect(buildConfirmation('start', {snapshot: limited, selected: 'staging', cascadeTarget: undefined})).toEqual({refused: 'staging allows at most 2 agents (limited): 2 running + 1 requested = 3'});
+	});
 });
 
 describe('reduceConfirm: No is the default', () => {

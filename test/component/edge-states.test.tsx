@@ -131,7 +131,7 @@ describe('the breaker', () => {
 		await ui.press('kR');
 		frame = ui.lastFrame();
 		expect(frame).toContain('Reset dev\'s breaker?');
-		expect(frame).toContain('agents may run in dev again without being stopped');
+		expect(frame).toContain('agents may run in dev again: no longer stopped as re-spawns');
 		expect(frame).toContain('by auto: dev +3.6% > 2.0% over 30m');
 		await ui.press('y');
 		await ui.waitFor('dev\'s breaker reset');

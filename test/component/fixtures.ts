@@ -1,4 +1,4 @@
-import type {EnvironmentView} from '../../source/domain/types.js';
+import type {EnvironmentView, InstanceRow} from '../../source/domain/types.js';
 import type {AuditEntry} from '../../source/engine/audit.js';
 import type {ActionResult} from '../../source/engine/enforcer.js';
 import type {Command} from '../../source/engine/monitor.js';
@@ -37,6 +37,11 @@ export function view(name: string, overrides: Partial<EnvironmentView> = {}): En
 		violation: null,
 		...overrides,
 	};
+}
+
+/** One instance as the detail view lists it. */
+export function instance(id: string, overrides: Partial<InstanceRow> = {}): InstanceRow {
+	return {id, name: null, type: 't3.micro', region: 'us-east-1', zone: null, lifecycle: null, state: 'running', launchedAt: null, launchedBy: null, role: 'agent', usdPerHour: 0.01, ...overrides};
 }
 
 export function event(seq: number, overrides: Partial<AuditEntry> = {}): AuditEntry {

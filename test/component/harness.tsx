@@ -1,6 +1,7 @@
 import {EventEmitter} from 'node:events';
 import React from 'react';
 import {render} from 'ink';
+import type {AuditSource} from '../../source/engine/audit-reader.js';
 import {App, type Controller} from '../../source/ui/App.js';
 import type {SnapshotSource} from '../../source/ui/hooks/use-snapshot.js';
 import {makeTheme, ThemeContext, type ThemeOptions} from '../../source/ui/theme.js';
@@ -68,14 +69,14 @@ export type Harness = {
 
 const tick = () => new Promise(resolve => setImmediate(resolve));
 
-export async function renderApp(options: {store: SnapshotSource; controller: Controller; columns?: number; rows?: number; theme?: ThemeOptions; stdinTty?: boolean}): Promise<Harness> {
+export async function renderApp(options: {store: SnapshotSource; controller: Controller; columns?: number; rows?: number; theme?: ThemeOptions; stdinTty?: boolean; audit?: AuditSource}): Promise<Harness> {
 	const stdout = new SizedStdout(options.columns ?? 80, options.rows ?? 24);
 	const stdin = new FakeStdin();
 	stdin.isTTY = options.stdinTty ?? true;
 	const clock = manualClock(t0 + 1000);
 	const instance = render(
 		<ThemeContext.Provider value={makeTheme({colour: false, ...options.theme})}>
-			<App store={options.store} controller={options.controller} clock={clock} />
+			<App store={options.store} controller={options.controller} clock={clock} audit={options.audit} />
 		</ThemeContext.Provider>,
 		{stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, debug: true, exitOnCtrlC: false, patchConsole: false},
 	);

@@ -3,13 +3,14 @@ import path from 'node:path';
 import {CreateLaunchTemplateCommand, DescribeInstancesCommand, DescribeVolumesCommand, type Instance} from '@aws-sdk/client-ec2';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
-import {ec2, launch, motoEnv, useMoto} from '../helpers/moto.js';
+import {ec2, launch, motoEnv, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 // The orchestrator through the built CLI, against moto_server: a real launch template, real
 // RunInstances with TagSpecifications, then the monitor catching an out-of-band launch.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const moto = useMoto();
+const proxy = useFaultProxy(moto);
 const running: CliProcess[] = [];
 let configFile: string;
 
@@ -28,9 +29,9 @@ afterEach(async () => {
 	await Promise.all(running.splice(0).map(async cli => cli.stop('SIGKILL')));
 });
 
-function env(): NodeJS.ProcessEnv {
+function env(url = moto.url): NodeJS.ProcessEnv {
 	const base = isolatedEnv();
-	return motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!});
+	return motoEnv(url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!});
 }
 
 async function instances(): Promise<Instance[]> {
@@ -83,6 +84,17 @@ describe('orchestrator against moto', () => {
 		const result = await runCli(['start', '--environments', 'production', '--yes', '--config', configFile, '--state-dir', tempDir()], {env: env()});
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('production is monitor only: no agents are ever started there');
+		expect(await instances()).toHaveLength(before);
+	});
+
+	it('start when the running agents cannot be counted afresh is refused in the engine\'s words, exit 1, nothing launched', async () => {
+		const before = (await instances()).length;
+		// The first listing (the poll) answers; the recount before the start does not.
+		proxy.rule = request => (request.action === 'DescribeInstances' && request.n >= 2 ? {status: 403, code: 'UnauthorizedOperation', message: 'not allowed to recount'} : undefined);
+		const result = await runCli(['start', '--environments', 'dev', '--count', '1', '--yes', '--config', configFile, '--state-dir', tempDir()], {env: env(proxy.url)});
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain('envwatch: start 1 agent in dev refused: cannot count dev\'s running agents (');
+		expect(result.stderr).toContain('nothing started');
 		expect(await instances()).toHaveLength(before);
 	});
 

@@ -158,3 +158,22 @@ describe('breaker.resetAfterMinutes', () => {
 		expect(sim.auditLines().find(line => line.kind === 'reset' && line.actor === 'auto')?.reason).toMatch(/dev's breaker reset after 1 minutes \(breaker\.resetAfterMinutes\)/);
 	});
 });
+
+describe('a reset restarts the window', () => {
+	it('agents already back when the breaker is reset are not then read as a spike against the stopped fleet', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		await sim.monitor.command({kind: 'stop', environment: 'dev'});
+		await sim.poll();
+		// Paused, the breaker holds back: agents started by hand meanwhile keep running.
+		await sim.monitor.command({kind: 'pause'});
+		sim.sim.spawn({environment: 'dev', role: 'agent', type: 'g4dn.xlarge', count: 4, region: 'us-east-1', name: 'back'}, sim.clock.nowMs - 1000, 'running');
+		await sim.poll();
+		await sim.monitor.command({kind: 'resume'});
+		// The person decides they may run: the reset must not be followed by a stop of them as a spike.
+		await sim.monitor.command({kind: 'reset', environment: 'dev'});
+		const snapshot = await sim.poll();
+		expect(snapshot.decisions.filter(decision => decision.kind === 'stop' || decision.kind === 'respawn')).toEqual([]);
+		expect(snapshot.environments[0]!.agents.running).toBe(4);
+	});
+});

@@ -7,6 +7,12 @@ import {Line, titleRule} from './Line.js';
 
 type HelpLine = {keys: string; text: string; note: boolean};
 
+/** The keys that open a view share the selection's help line; `?` is in the title. */
+const folded = new Set(['down', 'help', 'open-detail', 'open-log', 'open-spend', 'open-region']);
+const listed = (binding: {command: string}) => !folded.has(binding.command);
+/** The help's title, with the keys that open a view (the lines below are all taken at 80x24). */
+export const helpTitle = (columns: number) => (columns >= 72 ? 'keys (? or Esc closes) views: Enter instances, l log, t chart, g regions' : 'keys (? or Esc closes) Enter l t g: views');
+
 /**
  * The help's lines for `room` rows below its title: every bound key from the keymap table (so
  * it cannot drift from the handler), then what the words, columns and colours mean. Short of
@@ -15,7 +21,7 @@ type HelpLine = {keys: string; text: string; note: boolean};
  */
 function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: number): {packed: Array<{keys: string; text: string}>; notes: Array<{keys: string; text: string}>} {
 	// The two selection bindings share one line, `?` is in the title.
-	const rows = activeBindings(context).filter(binding => binding.command !== 'down' && binding.command !== 'help').map(binding => ({
+	const rows = activeBindings(context).filter(listed).map(binding => ({
 		keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.command === 'quit' ? 'q ^C' : binding.keyLabel,
 		text: binding.command === 'up' ? 'select an environment' : binding.command === 'pause' ? `${labelOf(binding, context)} automatic actions` : binding.help,
 	}));
@@ -44,7 +50,7 @@ function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: nu
 	let packed = pack(rows);
 	if (packed.length > room) {
 		// Still too many for the rows: the key bar's short words, so that every key is still listed.
-		packed = pack(activeBindings(context).filter(binding => binding.command !== 'down' && binding.command !== 'help').map(binding => ({
+		packed = pack(activeBindings(context).filter(listed).map(binding => ({
 			keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.keyLabel,
 			text: binding.command === 'up' ? 'select' : labelOf(binding, context),
 		})));
@@ -71,7 +77,7 @@ export function HelpPanel({context, height, columns}: {context: KeyContext; heig
 	const lines = helpLines(context, glyphs, columns, height - 1);
 	return (
 		<Box flexDirection="column">
-			<Line segments={[{text: titleRule('keys (? or Esc closes)', columns, glyphs.rule), colour: 'cyan'}]} width={columns} />
+			<Line segments={[{text: titleRule(helpTitle(columns), columns, glyphs.rule), colour: 'cyan'}]} width={columns} />
 			{lines.map((line, index) => <Line key={index} width={columns} segments={[{text: pad(line.keys, 8), bold: true}, {text: line.text, dim: line.note}]} />)}
 		</Box>
 	);

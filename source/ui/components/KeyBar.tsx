@@ -19,8 +19,8 @@ export function confirmBarItems({typed}: ConfirmKeys): Array<{keys: string; labe
  * The key bar laid out at this width: two spaces between items when they fit on one line, one
  * space when that makes them fit, else wrapped onto a second line.
  */
-export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys): {lines: Item[][]; gap: number} {
-	let items = (confirm ? confirmBarItems(confirm) : keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys, view?: ReadonlyArray<{keys: string; label: string}>): {lines: Item[][]; gap: number} {
+	let items = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
 	for (const gap of [2, 1]) {
 		const lines = flow(items, columns, 2, gap);
 		if (lines.length === 1) {
@@ -43,12 +43,12 @@ export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: numbe
 }
 
 /** Key bar items in the order they give way on a narrow terminal. */
-const dropOrder = ['refresh', 'pause', 'resume', 'undo', 'cascade', 'select', 'reset breaker', 'emergency', 'stop'];
+const dropOrder = ['refresh', 'pause', 'resume', 'undo', 'cascade', 'reload', 'sort', 'select', 'environment', 'filter', 'reset breaker', 'emergency', 'stop', 'stop env'];
 
 /** Drawn from the same keymap table the input handler matches against. */
-export function KeyBar({context, columns, confirm}: {context: KeyContext; columns: number; confirm?: ConfirmKeys | undefined}): React.JSX.Element {
+export function KeyBar({context, columns, confirm, view}: {context: KeyContext; columns: number; confirm?: ConfirmKeys | undefined; view?: ReadonlyArray<{keys: string; label: string}> | undefined}): React.JSX.Element {
 	const {glyphs, tone} = useTheme();
-	const {lines, gap} = keyBarLayout(context, glyphs, columns, confirm);
+	const {lines, gap} = keyBarLayout(context, glyphs, columns, confirm, view);
 	return (
 		<Box flexDirection="column">
 			{lines.map((line, index) => (

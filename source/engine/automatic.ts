@@ -1,0 +1,180 @@
+import type {Config} from '../config/schema.js';
+import type {EnvironmentInput, Evaluation} from '../domain/policy.js';
+import type {Decision, WindowStats} from '../domain/types.js';
+import type {AuditEntry} from './audit.js';
+import type {ActionKind, Enforcer} from './enforcer.js';
+import type {Recorder} from './recorder.js';
+
+export type AutomaticDeps = {
+	config: Config;
+	enforcer: Enforcer;
+	recorder: Recorder;
+	clock: () => number;
+	options: {dryRun: boolean; readOnly: boolean};
+	/** Polls again (when a grace period runs out). */
+	repoll: () => void;
+};
+
+/**
+ * Automatic enforcement: at most one automatic action a poll, held back (and logged once) while
+ * paused, read-only or dry-run, given a grace period unless it is a re-spawn; and the warn/alert
+ * decisions logged when they start and when they clear.
+ */
+export class Automatic {
+	/** Automatic actions paused (by a person, or a cancelled pending action). */
+	paused: boolean;
+	/** The action waiting out its grace period. */
+	pending: {decision: Decision; dueAt: number} | null = null;
+	/** Agents stopped by this poll's action, per environment: the rows show it before the next poll confirms it. */
+	readonly acted = new Map<string, number>();
+	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
+	private lastLogged = new Set<string>();
+	/** The automatic action last held back by pause or read-only, so it is logged once, not every poll. */
+	private heldBack: string | undefined;
+	private graceTimer: NodeJS.Timeout | undefined;
+
+	constructor(private readonly deps: AutomaticDeps, paused: boolean) {
+		this.paused = paused;
+	}
+
+	/** Stops the grace timer (the loop is stopping). */
+	stop(): void {
+		clearTimeout(this.graceTimer);
+	}
+
+	/**
+	 * Cancels the pending action, if any (logged), and pauses, so the next poll does not re-arm it.
+	 * Returns whether there was one.
+	 */
+	cancelPending(actor: string): boolean {
+		if (!this.pending) {
+			return false;
+		}
+
+		this.deps.recorder.log({type: 'decision', actor, kind: 'cancel', environments: environmentsOf(this.pending.decision), reason: `cancelled: ${this.pending.decision.reason}`, instanceIds: []});
+		this.pending = null;
+		// Cancelling is a decision to leave it: pause, so the next poll does not re-arm it.
+		this.paused = true;
+		return true;
+	}
+
+	/** Alerts, warnings, holds and violations are written when they start and when they clear. */
+	logDecisions(evaluation: Evaluation, inputs: EnvironmentInput[]): void {
+		const current = new Map<string, Decision & {environment: string}>();
+		for (const decision of evaluation.decisions) {
+			if (decision.kind === 'alert' || decision.kind === 'warn' || decision.kind === 'hold' || decision.kind === 'violation') {
+				current.set(`${decision.kind}:${decision.environment}`, decision);
+			}
+		}
+
+		for (const [key, decision] of current) {
+			if (this.lastLogged.has(key)) {
+				continue;
+			}
+
+			this.deps.recorder.log({type: 'decision', actor: 'auto', kind: decision.kind as AuditEntry['kind'], environments: decision.environment === 'global' ? [] : [decision.environment], reason: decision.reason, figures: figuresOf(inputs.find(input => input.name === decision.environment)), instanceIds: 'agentIds' in decision ? decision.agentIds : []});
+		}
+
+		const breaching = new Set(evaluation.environments.filter(result => result.assessment.level === 'breach').map(result => result.name));
+		if (evaluation.global.assessment.level === 'breach') {
+			breaching.add('global');
+		}
+
+		for (const key of this.lastLogged) {
+			const [kind, environment] = key.split(':') as [string, string];
+			if (!current.has(key) && !breaching.has(environment) && !(kind === 'warn' && current.has(`alert:${environment}`))) {
+				this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'recover', environments: environment === 'global' ? [] : [environment], reason: kind === 'violation' ? `${environment} runs no agents beyond its policy now` : `${environment} back within its limits`, instanceIds: []});
+			}
+		}
+
+		this.lastLogged = new Set(current.keys());
+	}
+
+	/** One automatic action a poll: a stop or an emergency, else a re-spawn, else (policy.stopViolations) a violation. */
+	async enforce(evaluation: Evaluation, inputs: EnvironmentInput[], globalWindow: WindowStats): Promise<void> {
+		const {config, recorder} = this.deps;
+		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency')
+			?? evaluation.decisions.find(item => item.kind === 'respawn')
+			?? (config.policy.stopViolations ? evaluation.decisions.find(item => item.kind === 'violation') : undefined);
+		const heldBack = this.heldBack;
+		this.heldBack = undefined;
+		if (!decision || (decision.kind !== 'stop' && decision.kind !== 'emergency' && decision.kind !== 'violation' && decision.kind !== 'respawn')) {
+			this.pending = null;
+			return;
+		}
+
+		const environments = environmentsOf(decision);
+		const figures: Record<string, number | string | null> = decision.kind === 'emergency'
+			? {globalUsdPerHour: round(globalWindow.currentUsd), globalBaselineUsd: globalWindow.baselineUsd === undefined ? null : round(globalWindow.baselineUsd), globalIncreasePct: globalWindow.increasePct === undefined ? null : round(globalWindow.increasePct), thresholdPct: config.global.thresholdPct, maxHourlyUsd: config.global.maxHourlyUsd, savesUsdPerHour: round(decision.savesUsdPerHour)}
+			: {...figuresOf(inputs.find(input => input.name === decision.environment)), ...(decision.kind === 'stop' || decision.kind === 'respawn' ? {savesUsdPerHour: round(decision.savesUsdPerHour)} : {})};
+		const kind: ActionKind = decision.kind === 'emergency' ? 'emergency' : decision.kind === 'violation' ? 'violation' : decision.kind === 'respawn' ? 'respawn' : decision.cascade ? 'cascade' : 'stop';
+		const reason = decision.kind === 'violation' ? `${decision.reason}; stopped under policy.stopViolations` : decision.reason;
+		const {readOnly, dryRun} = this.deps.options;
+		if (this.paused || readOnly || dryRun) {
+			// Held back (or only tried with DryRun): written once when it starts, not on every poll
+			// while it lasts, and a dry run's DryRun call is not repeated every poll either.
+			this.heldBack = `${kind}:${environments.join(',')}:${this.paused ? 'paused' : readOnly ? 'read-only' : 'dry-run'}`;
+			if (heldBack === this.heldBack) {
+				return;
+			}
+		}
+
+		if (this.paused) {
+			recorder.log({type: 'decision', actor: 'auto', kind, environments, reason: `${reason} (paused: not executed)`, figures, instanceIds: decision.agentIds, outcome: 'skipped: paused'});
+			return;
+		}
+
+		// A re-spawn is stopped at once: the grace period was given when the breaker tripped.
+		const graceMs = kind === 'respawn' ? 0 : config.graceSeconds * 1000;
+		if (graceMs > 0 && !readOnly) {
+			const now = this.deps.clock();
+			if (!this.pending || this.pending.decision.kind !== decision.kind || JSON.stringify(environmentsOf(this.pending.decision)) !== JSON.stringify(environments)) {
+				this.heldBack = undefined;
+				this.pending = {decision, dueAt: now + graceMs};
+				recorder.log({type: 'decision', actor: 'auto', kind: 'pending', environments, reason: `${reason}; acting in ${config.graceSeconds}s unless cancelled (x)`, figures, instanceIds: decision.agentIds});
+				clearTimeout(this.graceTimer);
+				this.graceTimer = setTimeout(() => this.deps.repoll(), graceMs + 50);
+				return;
+			}
+
+			if (now < this.pending.dueAt) {
+				this.heldBack = undefined;
+				return;
+			}
+		}
+
+		this.pending = null;
+		const result = await this.deps.enforcer.execute({kind, environments, reason, actor: 'auto', figures, plannedIds: decision.agentIds, ...(decision.kind === 'violation' ? {only: decision.agentIds} : {})});
+		// The rows show the action's effect now; the next poll confirms it.
+		for (const name of result.outcome === 'executed' || result.outcome === 'failed' ? environments : []) {
+			const stopped = result.results.filter(outcome => ['stopping', 'stopped', 'already-stopped', 'terminating'].includes(outcome.result) && (inputs.find(input => input.name === name)?.spend.agentIds.some(agent => agent.id === outcome.id) ?? false)).length;
+			if (stopped > 0) {
+				this.acted.set(name, stopped);
+			}
+		}
+	}
+}
+
+function environmentsOf(decision: Decision): string[] {
+	return decision.kind === 'emergency' ? decision.environments : decision.environment === 'global' ? [] : [decision.environment];
+}
+
+function round(value: number): number {
+	return Math.round(value * 10_000) / 10_000;
+}
+
+function figuresOf(input: EnvironmentInput | undefined): Record<string, number | string | null> | undefined {
+	if (!input) {
+		return undefined;
+	}
+
+	return {
+		hourlyUsd: round(input.spend.hourlyUsd),
+		baselineUsd: input.window.baselineUsd === undefined ? null : round(input.window.baselineUsd),
+		increasePct: input.window.increasePct === undefined ? null : round(input.window.increasePct),
+		thresholdPct: input.policy.thresholdPct,
+		windowMinutes: input.policy.windowMinutes,
+		maxHourlyUsd: input.policy.maxHourlyUsd,
+		agentsRunning: input.spend.agentsRunning,
+	};
+}

@@ -1,0 +1,113 @@
+import type {Config} from '../config/schema.js';
+import type {Recorder} from './recorder.js';
+import type {Breaker, StateStore} from './state.js';
+
+/**
+ * Tripped breakers: environments envwatch stopped and holds stopped until a reset (persisted in the
+ * state dir). A stop trips one, a start or undo (a person letting agents run again) or a reset
+ * clears it, and `breaker.resetAfterMinutes` lets them expire.
+ */
+export class Breakers {
+	private readonly tripped: Map<string, Breaker>;
+
+	constructor(private readonly deps: {state: StateStore; recorder: Recorder; config: Config; monitored: string[]}) {
+		this.tripped = deps.state.loadBreakers();
+	}
+
+	get(name: string): Breaker | undefined {
+		return this.tripped.get(name);
+	}
+
+	has(name: string): boolean {
+		return this.tripped.has(name);
+	}
+
+	all(): ReadonlyMap<string, Breaker> {
+		return this.tripped;
+	}
+
+	/**
+	 * An action found under way at start-up was cut short (the process was killed mid-stop): say so,
+	 * and hold its environments stopped (their breakers trip), so agents left running are stopped on
+	 * the next poll rather than read as a drop in spend and forgotten. Returns the environments now
+	 * held stopped (their windows restart).
+	 */
+	recoverCutShort(): string[] {
+		const {state, monitored, recorder} = this.deps;
+		const cut = state.loadActionInFlight();
+		if (!cut) {
+			return [];
+		}
+
+		const stops = cut.kind !== 'undo';
+		const names = cut.environments.filter(name => monitored.includes(name));
+		recorder.log({type: 'decision', actor: 'auto', kind: 'interrupted', environments: names, reason: `a ${cut.kind} of ${cut.environments.join(', ')} by ${cut.actor} at ${new Date(cut.at).toISOString()} was cut short: ${cut.done} of ${cut.planned} agents recorded${stops ? `; ${names.join(', ')} stay${names.length === 1 ? 's' : ''} stopped by envwatch (breaker), agents still running there are stopped on the next poll` : ''}`, instanceIds: []});
+		if (stops) {
+			for (const name of names) {
+				this.tripped.set(name, {trippedAt: cut.at, actor: cut.actor, reason: `${cut.kind} cut short`});
+			}
+
+			this.save();
+		}
+
+		state.saveActionInFlight(undefined);
+		return stops ? names : [];
+	}
+
+	/**
+	 * envwatch stopped or started agents in `environments`: a stop trips the breaker (or it stays
+	 * tripped, dated by its first trip); a start or an undo clears it.
+	 */
+	changed(environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}, now: number): void {
+		for (const name of environments) {
+			if (kind === 'stopped') {
+				const tripped = this.tripped.get(name);
+				this.tripped.set(name, tripped ?? {trippedAt: now, actor: request.actor, reason: request.reason});
+			} else if (this.tripped.delete(name)) {
+				// A start or an undo is a person letting agents run there again.
+				this.deps.recorder.log({type: 'decision', actor: request.actor, kind: 'reset', environments: [name], reason: `${name}'s breaker reset by the start of its agents`, instanceIds: []});
+			}
+		}
+
+		this.save();
+	}
+
+	/** A person's reset: the breaker that was tripped (now cleared and logged), or undefined if none was. */
+	reset(name: string, actor: string): Breaker | undefined {
+		const breaker = this.tripped.get(name);
+		if (!breaker) {
+			return undefined;
+		}
+
+		this.tripped.delete(name);
+		this.save();
+		this.deps.recorder.log({type: 'decision', actor, kind: 'reset', environments: [name], reason: `${name}'s breaker reset (tripped ${new Date(breaker.trippedAt).toISOString()} by ${breaker.actor}): agents may run there again`, instanceIds: [], outcome: 'executed'});
+		return breaker;
+	}
+
+	/** Breakers reset themselves after `breaker.resetAfterMinutes`, when set (default: never). */
+	expire(at: number): void {
+		const minutes = this.deps.config.breaker?.resetAfterMinutes;
+		if (minutes === undefined || minutes === null) {
+			return;
+		}
+
+		let changed = false;
+		for (const [name, breaker] of this.tripped) {
+			if (at - breaker.trippedAt >= minutes * 60_000) {
+				this.tripped.delete(name);
+				changed = true;
+				this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'reset', environments: [name], reason: `${name}'s breaker reset after ${minutes} minutes (breaker.resetAfterMinutes)`, instanceIds: []});
+			}
+		}
+
+		if (changed) {
+			this.save();
+		}
+	}
+
+	/** A failed write is reported through the state store's record errors (it never throws). */
+	private save(): void {
+		this.deps.state.saveBreakers(this.tripped);
+	}
+}

@@ -1,0 +1,218 @@
+import type {Config} from '../config/schema.js';
+import {checkStart} from '../domain/agents.js';
+import type {Evaluation} from '../domain/policy.js';
+import type {EnvironmentView, Spend} from '../domain/types.js';
+import type {AuditEntry} from './audit.js';
+import type {Automatic} from './automatic.js';
+import type {Breakers} from './breakers.js';
+import {messageOf, plural, type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
+import type {Recorder} from './recorder.js';
+import type {Samples} from './samples.js';
+
+/** A command from the keyboard, a subcommand or a socket client: the same enforcer as automatic actions. */
+export type Command =
+	/** `confirm`: the name the person typed; a monitor-only environment is stopped only when it matches. */
+	| {kind: 'stop'; environment: string; confirm?: string}
+	/** `environment`: the target the user confirmed; refused if the cascade would now pick another. */
+	| {kind: 'cascade'; environment?: string}
+	| {kind: 'emergency'}
+	/** `stopAt`: the last stop the user confirmed undoing; refused if there has been another since. */
+	| {kind: 'undo'; stopAt?: number}
+	| {kind: 'pause'}
+	| {kind: 'resume'}
+	| {kind: 'cancel-pending'}
+	| {kind: 'refresh'}
+	/** Reset a tripped breaker: agents may run in the environment again without being stopped. */
+	| {kind: 'reset'; environment: string}
+	| {kind: 'start'; environment: string; count: number};
+
+/**
+ * Whether a start may go ahead: `running` counted afresh. `counted: false`: the running agents could
+ * not be counted (a provider failure, not the user's request).
+ */
+export type StartCheckResult = {ok: true; running: number} | {ok: false; reason: string; counted: boolean};
+
+export type CommandDeps = {
+	config: Config;
+	monitored: string[];
+	enforcer: Enforcer;
+	launcher: Launcher;
+	breakers: Breakers;
+	automatic: Automatic;
+	recorder: Recorder;
+	samples: Samples;
+	/** The loop the commands act beside. */
+	engine: {
+		poll(): Promise<unknown>;
+		/** Publishes the last snapshot again with what a command changed. */
+		republish(): void;
+		/** The last fresh spend of an environment. */
+		lastSpend(name: string): Spend | undefined;
+		lastEvaluation(): Evaluation | undefined;
+	};
+};
+
+/** The command service: the engine's one way in for a person, whoever sends the command. */
+export class Commands {
+	private readonly launchPlans = new Map<string, NonNullable<EnvironmentView['launch']> | null | 'looking'>();
+
+	constructor(private readonly deps: CommandDeps) {}
+
+	/**
+	 * A manual command: the same enforcer, audit log, dry-run, read-only and scope guard. `actor`:
+	 * who sent it.
+	 */
+	async execute(command: Command, actor: string): Promise<ActionResult | StartResult | undefined> {
+		const {enforcer, automatic, engine} = this.deps;
+		let result: ActionResult | StartResult | undefined;
+		switch (command.kind) {
+			case 'start': {
+				const check = await this.checkStart(command.environment, command.count);
+				if (!check.ok) {
+					return this.refuse('start', [command.environment], check.reason, actor);
+				}
+
+				result = await this.deps.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${check.running} running)`});
+				break;
+			}
+
+			case 'pause':
+			case 'resume': {
+				automatic.paused = command.kind === 'pause';
+				this.deps.recorder.log({type: 'decision', actor, kind: command.kind, environments: [], reason: `automatic actions ${automatic.paused ? 'paused' : 'resumed'}`, instanceIds: []});
+				engine.republish();
+				return undefined;
+			}
+
+			case 'cancel-pending': {
+				if (automatic.cancelPending(actor)) {
+					engine.republish();
+				}
+
+				return undefined;
+			}
+
+			case 'refresh': {
+				await engine.poll();
+				return undefined;
+			}
+
+			case 'stop': {
+				const input = this.inputReason(command.environment);
+				result = await enforcer.execute({kind: 'stop', environments: [command.environment], reason: `manual stop of ${command.environment}${input}`, actor, confirmed: command.confirm === undefined ? [] : [command.confirm]});
+				break;
+			}
+
+			case 'reset': {
+				if (!this.deps.breakers.reset(command.environment, actor)) {
+					return this.refuse('reset', [command.environment], `${command.environment}'s breaker is not tripped: envwatch holds nothing stopped there`, actor);
+				}
+
+				// A reset is a person's planned change, like a start: agents already back are not a spike
+				// against the stopped fleet's window, so that window (and the totals) restart.
+				this.deps.samples.restart([command.environment], 'started');
+				break;
+			}
+
+			case 'cascade': {
+				const target = this.cascadeTarget();
+				if (command.environment !== undefined && target !== command.environment) {
+					return this.refuse('cascade', [command.environment], `changed since you confirmed: the cascade would now stop ${target ?? 'nothing'}, not ${command.environment}; nothing done`, actor);
+				}
+
+				if (!target) {
+					result = await enforcer.execute({kind: 'cascade', environments: [], reason: 'manual cascade step: no environment that stops runs agents', actor});
+					break;
+				}
+
+				result = await enforcer.execute({kind: 'cascade', environments: [target], reason: `manual cascade step: ${target} is the lowest-priority environment running agents${this.inputReason(target)}`, actor});
+				break;
+			}
+
+			case 'emergency': {
+				result = await enforcer.execute({kind: 'emergency', environments: [...this.deps.monitored], reason: 'manual emergency stop of every agent in every monitored environment that stops on breach (monitor-only ones are left alone)', actor});
+				break;
+			}
+
+			case 'undo': {
+				const last = enforcer.lastStop();
+				if (command.stopAt !== undefined && last?.at !== command.stopAt) {
+					return this.refuse('undo', last?.environments ?? [], `changed since you confirmed: the last stop is now ${last ? `${last.targets.length} agents in ${last.environments.join(', ')}` : 'none'}; nothing done`, actor);
+				}
+
+				result = await enforcer.execute({kind: 'undo', environments: last?.environments ?? [], reason: last ? `undo the stop of ${last.targets.length} agents in ${last.environments.join(', ')}` : 'undo: nothing stopped', actor});
+				break;
+			}
+		}
+
+		await engine.poll();
+		return result;
+	}
+
+	/**
+	 * The start check, in one place: `count` more agents in `name`, within its agent policy, with
+	 * its running agents counted afresh (as a stop re-lists its targets: never from stale data).
+	 */
+	async checkStart(name: string, count: number): Promise<StartCheckResult> {
+		const policy = this.deps.config.environments[name];
+		if (!policy || !this.deps.monitored.includes(name)) {
+			return {ok: false, reason: `${name} is not ${policy ? 'monitored in this run (--environments)' : 'a configured environment'}`, counted: true};
+		}
+
+		let running: number;
+		try {
+			const listed = await this.deps.enforcer.targets([name], ['pending', 'running']);
+			if (listed.errors.length > 0) {
+				return {ok: false, reason: `cannot count ${name}'s running agents (${listed.errors.join('; ')})`, counted: false};
+			}
+
+			running = listed.instances.length;
+		} catch (error) {
+			return {ok: false, reason: `cannot count ${name}'s running agents (${messageOf(error)})`, counted: false};
+		}
+
+		const check = checkStart(name, policy, running, count);
+		return check.ok ? {ok: true, running} : {ok: false, reason: check.reason, counted: true};
+	}
+
+	private refuse(kind: AuditEntry['kind'], environments: string[], reason: string, actor: string): StartResult {
+		const entry = this.deps.recorder.log({type: 'decision', actor, kind, environments, reason: `${kind} refused: ${reason}`, instanceIds: [], outcome: 'refused'});
+		this.deps.engine.republish();
+		return {outcome: 'refused', summary: `refused: ${reason}`, ids: [], entry};
+	}
+
+	/** The lowest-priority monitored environment that stops on breach and still runs agents. */
+	cascadeTarget(): string | undefined {
+		const {config, monitored, engine} = this.deps;
+		return monitored
+			.filter(name => config.environments[name]!.onBreach === 'stop' && config.environments[name]!.agents !== 'monitor-only' && (engine.lastSpend(name)?.agentsRunning ?? 0) > 0)
+			.sort((a, b) => config.environments[a]!.priority - config.environments[b]!.priority)[0];
+	}
+
+	private inputReason(name: string): string {
+		const result = this.deps.engine.lastEvaluation()?.environments.find(item => item.name === name);
+		const reasons = result?.assessment.reasons ?? [];
+		return reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
+	}
+
+	/** What a start would launch (count, type, price), looked up once per environment; republishes when known. */
+	launchPlan(name: string): EnvironmentView['launch'] {
+		const known = this.launchPlans.get(name);
+		if (known !== undefined) {
+			return known === 'looking' ? null : known;
+		}
+
+		if (!this.deps.config.environments[name]?.launchTemplate) {
+			this.launchPlans.set(name, null);
+			return null;
+		}
+
+		this.launchPlans.set(name, 'looking');
+		void this.deps.launcher.plan(name).then(plan => {
+			const price = plan?.instanceType === undefined ? undefined : this.deps.enforcer.priceBook().price({region: plan.region, type: plan.instanceType})?.usd;
+			this.launchPlans.set(name, plan ? {count: plan.count, instanceType: plan.instanceType ?? null, usdPerHourEach: price ?? null} : null);
+			this.deps.engine.republish();
+		}, () => this.launchPlans.set(name, null));
+		return null;
+	}
+}

@@ -1,0 +1,180 @@
+import type {Config} from '../config/schema.js';
+import {emptySpend} from '../domain/classify.js';
+import {seriesOf, windowStats, type History} from '../domain/history.js';
+import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
+import {checkAgainstBill, liveDay, type Rollup} from '../domain/rollup.js';
+import type {EnvironmentView, Spend, WindowStats} from '../domain/types.js';
+import type {BilledCost} from '../providers/types.js';
+import type {AuditEntry} from './audit.js';
+import type {PricingView} from './pricing.js';
+import type {Snapshot} from './snapshot.js';
+import type {Breaker, LastStop} from './state.js';
+
+/** What one poll evaluated: the inputs per environment, the global window, and the policy's verdict. */
+export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};
+
+/** Evaluates the policy at `at` over the windows in `history` (pure). `stale`: why the data is not fresh. */
+export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined}): Evaluated {
+	const {config, monitored, history, spend, at, stale} = args;
+	const inputs: EnvironmentInput[] = monitored.map(name => ({
+		name,
+		policy: config.environments[name]!,
+		spend: spend.get(name) ?? emptySpend(),
+		window: ranNothing(windowStats(seriesOf(history, name), config.environments[name]!.windowMinutes * 60_000, at), spend.get(name)?.storageHourlyUsd ?? 0),
+		stale,
+		stoppedByEnvwatch: args.breakers.has(name),
+	}));
+	const globalWindow = ranNothing(windowStats(seriesOf(history, args.globalKey), config.global.windowMinutes * 60_000, at), inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
+	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale}, config);
+	return {evaluation, inputs, globalWindow};
+}
+
+/**
+ * A window whose baseline is no more than what the volumes cost now ran nothing a window ago (say,
+ * every agent stopped): as with a $0 baseline, no increase is measured and only the cap applies;
+ * a first agent after a stop is not a +2,500% spike over its stopped instances' disks.
+ */
+function ranNothing(window: WindowStats, storageUsd: number): WindowStats {
+	// Samples are stored to the micro-dollar: a little slack.
+	if (window.baselineUsd === undefined || window.baselineUsd > storageUsd + 1e-5) {
+		return window;
+	}
+
+	return {...window, increasePct: undefined, increaseUsd: undefined};
+}
+
+/** What a poll published from: the evaluation, and the figures that are not part of it. */
+export type Published = Evaluated & {at: number; error: string | null; unknown: Snapshot['unknown']};
+
+/** The engine's state a snapshot shows besides the evaluation. */
+export type EngineView = {
+	config: Config;
+	source: string;
+	polls: number;
+	lastSuccessAt: number | null;
+	mode: {paused: boolean; dryRun: boolean; readOnly: boolean};
+	/** Agents stopped by this poll's action, per environment (the next poll confirms it). */
+	acted: ReadonlyMap<string, number>;
+	breakers: ReadonlyMap<string, Breaker>;
+	billing: {cost: BilledCost | undefined; calls: number; costUsd: number; error: string | null; enabled: boolean};
+	/** What a start would launch, per environment. */
+	launch: ReadonlyMap<string, EnvironmentView['launch']>;
+	events: AuditEntry[];
+	pending: Snapshot['pending'];
+	recordError: string | null;
+	lastStop: LastStop | undefined;
+	/** The hourly rollup of live spend (yesterday's is checked against its bill). */
+	rollup: Rollup;
+	/** Live prices: the calls made and the last failure. */
+	pricing: PricingView;
+};
+
+/** The snapshot the views show (pure). */
+export function project(published: Published, engine: EngineView): Snapshot {
+	const {evaluation, inputs, globalWindow, at, error, unknown} = published;
+	const {config, billing} = engine;
+	const billedFor = (name: string) => {
+		if (!billing.cost) {
+			return null;
+		}
+
+		const values = config.environments[name]?.tagValues ?? [];
+		const sum = (table: Record<string, number>) => values.reduce((total, value) => total + (table[value] ?? 0), 0);
+		const {yesterday} = billing.cost;
+		const dayStart = yesterday ? Date.parse(`${yesterday.date}T00:00:00Z`) : Number.NaN;
+		const estimated = (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0;
+		return {
+			todayUsd: sum(billing.cost.todayUsd),
+			monthToDateUsd: sum(billing.cost.monthToDateUsd),
+			...(yesterday && Number.isFinite(dayStart) ? {yesterday: {date: yesterday.date, ...checkAgainstBill(liveDay(engine.rollup, name, dayStart), sum(yesterday.usd), estimated)}} : {}),
+		};
+	};
+
+	const environments: EnvironmentView[] = inputs.map((input, index) => {
+		const result = evaluation.environments[index]!;
+		const policy = input.policy;
+		const stoppedNow = engine.acted.get(input.name) ?? 0;
+		const running = Math.max(0, input.spend.agentsRunning - stoppedNow);
+		return {
+			name: input.name,
+			status: stoppedNow > 0 && !input.stale ? (running === 0 && policy.agents !== 'monitor-only' ? 'STOPPED' : result.status) : result.status,
+			hourlyUsd: input.spend.hourlyUsd,
+			baselineUsd: input.window.baselineUsd ?? null,
+			increasePct: input.window.increasePct ?? null,
+			thresholdPct: policy.thresholdPct,
+			windowMinutes: policy.windowMinutes,
+			maxHourlyUsd: policy.maxHourlyUsd,
+			warmingUp: input.window.warmingUp,
+			level: result.assessment.level,
+			reasons: result.assessment.reasons,
+			agents: {running, allowed: policy.agents === 'monitor-only' ? 'monitor-only' : policy.maxAgents ?? 'all'},
+			breaker: engine.breakers.get(input.name) ?? null,
+			monitors: input.spend.monitorsRunning,
+			unpriced: input.spend.unpriced,
+			unpricedTypes: input.spend.unpricedTypes,
+			estimated: input.spend.estimated,
+			estimatedTypes: input.spend.estimatedTypes,
+			storageHourlyUsd: input.spend.storageHourlyUsd,
+			priority: policy.priority,
+			policy: {agents: policy.agents, onBreach: policy.onBreach},
+			stale: input.stale ?? null,
+			trend: input.window.samples.map(sample => sample.usd),
+			billed: billedFor(input.name),
+			violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
+			launch: engine.launch.get(input.name) ?? null,
+			instances: input.spend.instances ?? [],
+			agentIds: stoppedNow > 0 ? [] : input.spend.agentIds.map(agent => agent.id),
+			agentHourlyUsd: stoppedNow > 0 && running === 0 ? 0 : input.spend.agentHourlyUsd,
+		};
+	});
+	const agentsRunning = environments.reduce((sum, view) => sum + view.agents.running, 0);
+	const global: EnvironmentView = {
+		name: 'global',
+		status: evaluation.global.status,
+		hourlyUsd: globalWindow.currentUsd,
+		baselineUsd: globalWindow.baselineUsd ?? null,
+		increasePct: globalWindow.increasePct ?? null,
+		thresholdPct: config.global.thresholdPct,
+		windowMinutes: config.global.windowMinutes,
+		maxHourlyUsd: config.global.maxHourlyUsd,
+		warmingUp: globalWindow.warmingUp,
+		level: evaluation.global.assessment.level,
+		reasons: evaluation.global.assessment.reasons,
+		agents: {running: agentsRunning, allowed: 'all'},
+		monitors: inputs.reduce((sum, input) => sum + input.spend.monitorsRunning, 0),
+		unpriced: inputs.reduce((sum, input) => sum + input.spend.unpriced, 0),
+		unpricedTypes: [...new Set(inputs.flatMap(input => input.spend.unpricedTypes))].sort(),
+		estimated: inputs.reduce((sum, input) => sum + input.spend.estimated, 0),
+		estimatedTypes: [...new Set(inputs.flatMap(input => input.spend.estimatedTypes))].sort(),
+		storageHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0),
+		priority: 0,
+		policy: {agents: 'global', onBreach: config.global.onBreach},
+		stale: error,
+		trend: globalWindow.samples.map(sample => sample.usd),
+		violation: null,
+		agentIds: environments.flatMap(view => view.agentIds ?? []),
+		agentHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
+		billed: billing.cost ? environments.reduce((sum, view) => ({todayUsd: sum.todayUsd + (view.billed?.todayUsd ?? 0), monthToDateUsd: sum.monthToDateUsd + (view.billed?.monthToDateUsd ?? 0)}), {todayUsd: 0, monthToDateUsd: 0}) : null,
+	};
+	const last = engine.lastStop;
+	return {
+		at,
+		source: engine.source,
+		regions: config.regions,
+		intervalSeconds: config.pollIntervalSeconds,
+		polls: engine.polls,
+		lastSuccessAt: engine.lastSuccessAt,
+		error,
+		mode: {...engine.mode, warmingUp: environments.some(view => view.warmingUp) || global.warmingUp, action: config.action},
+		environments,
+		global,
+		unknown,
+		decisions: evaluation.decisions,
+		events: engine.events,
+		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled},
+		pending: engine.pending,
+		recordError: engine.recordError,
+		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length} : null,
+		pricing: engine.pricing,
+	};
+}

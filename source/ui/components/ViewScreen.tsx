@@ -1,0 +1,56 @@
+import React from 'react';
+import {Box, Text} from 'ink';
+import type {Snapshot} from '../../engine/snapshot.js';
+import type {KeyContext} from '../keymap.js';
+import {useTheme} from '../theme.js';
+import {viewKeys, type View} from '../view-keys.js';
+import {viewLines} from '../view-lines.js';
+import {Header} from './Header.js';
+import {KeyBar, keyBarLayout} from './KeyBar.js';
+import {Line} from './Line.js';
+import {StatusLine, type Flash} from './StatusLine.js';
+
+export type ViewScreenProps = {
+	view: View;
+	snapshot: Snapshot;
+	now: number;
+	columns: number;
+	rows: number;
+	keys: KeyContext;
+	flash?: Flash | undefined;
+	busy?: string | undefined;
+};
+
+/** Rows a view needs at least: header, title, three body rows, status, key bar, and the row kept free. */
+export function viewTooSmall(columns: number, rows: number, keyBarLines: number): boolean {
+	return columns < 40 || rows < 1 + 1 + 3 + 1 + keyBarLines + 1;
+}
+
+/**
+ * A drill-down view in the dashboard's frame: the same header, status line and key bar (with the
+ * view's keys), always shorter than the terminal and cut to its width.
+ */
+export function ViewScreen({view, snapshot, now, columns, rows, keys, flash, busy}: ViewScreenProps): React.JSX.Element {
+	const {glyphs, ascii} = useTheme();
+	const items = viewKeys(view, glyphs.up, glyphs.down, keys.readOnly);
+	const keyBarLines = keyBarLayout(keys, glyphs, columns, undefined, items).lines.length;
+	if (viewTooSmall(columns, rows, keyBarLines)) {
+		return (
+			<Box flexDirection="column" width={columns}>
+				<Text>envwatch: terminal too small</Text>
+				<Text dimColor>Esc back, q quits</Text>
+			</Box>
+		);
+	}
+
+	const height = rows - 1 - 1 - 1 - keyBarLines;
+	const lines = viewLines({view, snapshot, now, columns, height, glyphs, ascii}).slice(0, height);
+	return (
+		<Box flexDirection="column">
+			<Header snapshot={snapshot} now={now} columns={columns} />
+			{lines.map((segments, index) => <Line key={index} segments={segments} width={columns} />)}
+			<StatusLine snapshot={snapshot} now={now} busy={busy} flash={flash} columns={columns} />
+			<KeyBar context={keys} columns={columns} view={items} />
+		</Box>
+	);
+}
