@@ -2,7 +2,10 @@ import type {Options} from './args.js';
 import {loadConfig} from './config/load.js';
 import path from 'node:path';
 import {exitCodes, UsageError} from './errors.js';
-import {defaultStateDir} from './engine/state.js';
+import type {Config} from './config/schema.js';
+import {checkAgainstBill, liveDay} from './domain/rollup.js';
+import {pct} from './domain/format.js';
+import {defaultStateDir, StateStore} from './engine/state.js';
 import {notifyChecks} from './notify/health.js';
 
 type Io = {stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv};
@@ -25,8 +28,37 @@ export async function doctor(options: Options, io: Io): Promise<number> {
 	});
 	// Notification targets: secrets set, and each one's last recorded delivery (from the audit log).
 	const checks = notifyChecks(config.notify ?? [], io.env, options.auditLog ?? path.join(options.stateDir ?? defaultStateDir(io.env), 'audit.log'));
-	report.checks.push(...checks);
-	report.ok &&= checks.every(check => check.status !== 'fail');
+	report.checks.push(...checks, ...billChecks(config, new StateStore(options.stateDir ?? defaultStateDir(io.env), Date.now, true)));
+	report.ok &&= report.checks.every(check => check.status !== 'fail');
 	io.stdout.write(`${formatDoctor(report)}\n`);
 	return report.ok ? exitCodes.ok : exitCodes.failure;
+}
+
+type Check = {name: string; status: 'ok' | 'fail' | 'unknown'; detail: string; fix?: string};
+
+/**
+ * Whether to trust the live figure: yesterday's live estimate (the hourly rollup in the state dir)
+ * against its final bill (the billed-cost cache), per environment. Read only: nothing is fetched,
+ * paid for or moved.
+ */
+function billChecks(config: Config, state: StateStore): Check[] {
+	const yesterday = state.loadBilling()?.cost?.yesterday;
+	if (!yesterday) {
+		return [{name: 'live vs billed yesterday', status: 'unknown', detail: 'no final bill for yesterday in the state dir yet (a run with Cost Explorer on fetches it)'}];
+	}
+
+	const rollup = state.loadRollup();
+	const dayStart = Date.parse(`${yesterday.date}T00:00:00Z`);
+	return Object.entries(config.environments).map(([name, environment]) => {
+		const billed = environment.tagValues.reduce((sum, value) => sum + (Object.hasOwn(yesterday.usd, value) ? yesterday.usd[value]! : 0), 0);
+		const check = checkAgainstBill(liveDay(rollup, name, dayStart), billed, false);
+		const figure = check.pct === null ? `live $${check.liveUsd.toFixed(2)}, nothing billed` : `live ${check.pct > 0 ? '+' : ''}${pct(check.pct)} against billed $${billed.toFixed(2)}`;
+		const off = check.pct === null ? check.liveUsd > 0 : Math.abs(check.pct) > 25;
+		return {
+			name: `live vs billed yesterday: ${name}`,
+			status: off ? 'fail' : check.causes.length > 0 ? 'unknown' : 'ok',
+			detail: `${yesterday.date}: ${figure}${check.causes.length > 0 ? `; likely: ${check.causes.join('; ')}` : ''}`,
+			...(off ? {fix: `the live $/h differs from the bill by more than 25%: check the likely causes (${check.causes.join('; ')}); set prices overrides for what the bill charges`} : {}),
+		};
+	});
 }

@@ -1,3 +1,4 @@
+import {billCheckLine} from './domain/rollup.js';
 import {money, pct, signedPct} from './domain/format.js';
 import type {EnvironmentView} from './domain/types.js';
 import type {AuditEntry} from './engine/audit.js';
@@ -53,7 +54,7 @@ function verdict(view: EnvironmentView): string {
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${view.estimated > 0 && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${view.estimated > 0 ? `, ~ ${view.estimated} at an estimate (no price known for ${view.estimatedTypes.join(', ')})` : ''}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
 	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
@@ -62,11 +63,23 @@ export function formatDashboard(snapshot: Snapshot): string {
 		`Source: ${snapshot.source}  at ${new Date(snapshot.at).toISOString()}${snapshot.mode.readOnly ? '  READ-ONLY' : ''}${snapshot.mode.dryRun ? '  DRY-RUN' : ''}`,
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
 		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
+		...(snapshot.pricing?.error ? [`PRICES: ${snapshot.pricing.error}`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
 		...[...snapshot.environments, snapshot.global].map(view => `- ${title(view.name)}: ${increaseText(view)} ${verdict(view)}`),
 	];
+	const check = billCheckLine(snapshot.environments);
+	if (check) {
+		lines.push(`- ${check.text.charAt(0).toUpperCase()}${check.text.slice(1)}${check.mismatch ? ' (over 25%: do not trust the live figure blindly)' : ''}`);
+		for (const view of snapshot.environments) {
+			const yesterday = view.billed?.yesterday;
+			if (yesterday && yesterday.causes.length > 0) {
+				lines.push(`  ${view.name} on ${yesterday.date}: live ${money(yesterday.liveUsd)}, billed ${money(yesterday.billedUsd)}; likely: ${yesterday.causes.join('; ')}`);
+			}
+		}
+	}
+
 	if (snapshot.unknown.instances > 0) {
 		lines.push(`- Unknown environment tag values (${snapshot.unknown.tagValues.join(', ')}): ${snapshot.unknown.instances} instances, ${money(snapshot.unknown.hourlyUsd)}/hr, not guarded`);
 	}
@@ -85,7 +98,7 @@ export function formatPollLine(snapshot: Snapshot): string {
 		const increase = view.increasePct === null ? '--' : signedPct(view.increasePct);
 		// Stale or never fetched: the agent count is unknown (`?a`), never 0; spend before any data is `$?`.
 		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a${view.breaker ? ' HELD' : ''}`;
-		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : money(view.hourlyUsd)}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
+		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : `${view.estimated > 0 ? '~' : ''}${money(view.hourlyUsd)}`}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
 	};
 
 	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', snapshot.mode.warmingUp ? 'warming-up' : ''].filter(Boolean).join(' ');

@@ -463,7 +463,8 @@ async function runStop(runtime: Runtime, io: Io): Promise<number> {
 		}
 
 		const ids = listed.instances.map(instance => instance.id);
-		const saves = listed.instances.reduce((sum, instance) => sum + (Object.hasOwn(config.prices, instance.type) ? config.prices[instance.type]! : 0), 0);
+		const book = monitor.enforcer.priceBook();
+		const saves = listed.instances.reduce((sum, instance) => sum + (book.price(instance)?.usd ?? 0), 0);
 		// Stale figures are shown as unknown, never as $0.
 		const of = view.stale ? `of an unknown total (${view.stale})` : `of ${money(view.hourlyUsd)}/h`;
 		const blast = `${plural(ids.length, 'agent')} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h ${of}`;
@@ -527,7 +528,7 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	const {monitor, options, config} = runtime;
 	await monitor.poll();
 	// Every environment is checked before any is started: a start refused for one starts none.
-	const plans: Array<{name: string; count: number; running: number; type: string | undefined}> = [];
+	const plans: Array<{name: string; count: number; running: number; type: string | undefined; region: string}> = [];
 	let refusal: number | undefined;
 	for (const name of runtime.monitored) {
 		const plan = await monitor.launcher.plan(name);
@@ -541,7 +542,7 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 			continue;
 		}
 
-		plans.push({name, count, running: check.running, type: plan!.instanceType});
+		plans.push({name, count, running: check.running, type: plan!.instanceType, region: plan!.region});
 	}
 
 	if (refusal !== undefined) {
@@ -551,9 +552,9 @@ async function runStart(runtime: Runtime, io: Io): Promise<number> {
 	}
 
 	let code: number = exitCodes.ok;
-	for (const {name, count, running, type} of plans) {
+	for (const {name, count, running, type, region} of plans) {
 		const policy = config.environments[name]!;
-		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${running} running${typeof policy.maxAgents === 'number' ? `, at most ${policy.maxAgents}` : ''}), adding ${launchCost(config.prices, type, count)}?`;
+		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${running} running${typeof policy.maxAgents === 'number' ? `, at most ${policy.maxAgents}` : ''}), adding ${launchCost(monitor.enforcer.priceBook(), region, type, count)}?`;
 		if (!(await confirm(io, options, question, `start: refusing to start ${plural(count, 'agent')} in ${name}`))) {
 			io.stdout.write(`Not started: ${name}.\n`);
 			continue;

@@ -229,5 +229,10 @@ function finish(value: Json, problems: Problems, skip: ReadonlySet<string>, onPr
 	// Environment and instance-type names are data: `constructor` is a name like any other.
 	config.environments = Object.assign(Object.create(null) as Config['environments'], config.environments);
 	config.prices = Object.assign(Object.create(null) as Config['prices'], config.prices);
+	for (const [key, value] of Object.entries(config.prices)) {
+		if (typeof value === 'object') {
+			config.prices[key] = Object.assign(Object.create(null) as Record<string, number>, value);
+		}
+	}
 	return config;
 }

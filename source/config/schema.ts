@@ -10,6 +10,7 @@ import {checkNotifyNames, notifyEvents, targetTypes, type NotifyTargetConfig} fr
  */
 
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+export const instanceTypePattern = /^[a-z0-9-]+\.[a-z0-9-]+$/;
 export const environmentNamePattern = /^(?!global$)[a-z][a-z0-9-]{0,31}$/;
 export const environmentNameText = 'lower-case letters, digits and -, starting with a letter';
 /** The total's row in every view: an environment may not take its name. */
@@ -124,7 +125,9 @@ function build(layer: boolean) {
 	}
 
 	const resetText = 'a number of minutes greater than 0, or null (never)';
-	const pricesText = 'an object keyed by instance types like m5.large';
+	const pricesText = 'an object keyed by instance types like m5.large (every region) or regions like eu-west-1 (an object of prices by instance type)';
+	const priceText = 'a number of at least 0 ($/h) for an instance type, or for a region an object of such prices keyed by instance types like m5.large';
+	const typeKeyText = 'instance types like m5.large';
 	return object({
 		$schema: z.string({error: 'a string (the JSON schema of this file)'}).optional(),
 		envTagKey: required(text()),
@@ -151,8 +154,11 @@ function build(layer: boolean) {
 			onBreach: required(choice(['emergency-stop', 'alert'])),
 		})),
 		prices: required(z.record(
-			z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, {error: pricesText}),
-			nonNegative(),
+			z.string().regex(new RegExp(`${instanceTypePattern.source}|${regionPattern.source}`), {error: 'instance types like m5.large or regions like eu-west-1'}),
+			z.union([
+				nonNegative(),
+				z.record(z.string().regex(instanceTypePattern, {error: typeKeyText}), nonNegative(), {error: priceText}).describe(`$/h in this region, keyed by ${typeKeyText}`),
+			], {error: priceText}),
 			{error: pricesText},
 		).describe(pricesText)),
 	});
@@ -400,6 +406,18 @@ export function checkRelations(config: unknown, problems: {push(problem: string)
 			}
 
 			seen.add(region);
+		}
+	}
+
+	// A price keyed by an instance type applies in every region; one keyed by a region is a table.
+	const prices = own(config, 'prices');
+	if (isPlainObject(prices)) {
+		for (const [key, value] of Object.entries(prices)) {
+			if (instanceTypePattern.test(key) && isPlainObject(value)) {
+				problems.push(`prices.${key}: ${describeValue(value)} — expected a number of at least 0 ($/h in every region); per-region prices go under the region, as prices.eu-west-1.${key}`);
+			} else if (regionPattern.test(key) && !instanceTypePattern.test(key) && typeof value === 'number') {
+				problems.push(`prices.${key}: ${value} — expected an object of prices keyed by instance types like m5.large (${key} is a region)`);
+			}
 		}
 	}
 

@@ -1,3 +1,4 @@
+import type {PriceBook} from './pricing.js';
 import {money} from './format.js';
 import type {EnvironmentPolicy, Spend} from './types.js';
 
@@ -74,7 +75,7 @@ export function findViolation(name: string, policy: EnvironmentPolicy, spend: Sp
 	return {environment: name, reason, agentIds: excess.map(agent => agent.id)};
 }
 
-export function launchCost(prices: Readonly<Record<string, number>>, type: string | undefined, count: number): string {
-	const price = type === undefined ? undefined : prices[type];
-	return price === undefined ? `unpriced (${type ?? 'unknown type'})` : `${money(price * count)}/h`;
+export function launchCost(book: PriceBook, region: string, type: string | undefined, count: number): string {
+	const priced = type === undefined ? undefined : book.price({region, type});
+	return priced === undefined ? `unpriced (${type ?? 'unknown type'})` : `${priced.source === 'estimate' ? '~' : ''}${money(priced.usd * count)}/h${priced.source === 'estimate' ? ` (an estimate: no price known for ${type})` : ''}`;
 }

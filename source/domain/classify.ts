@@ -1,3 +1,4 @@
+import {createPriceBook, type PriceBook} from './pricing.js';
 import {BILLED_STATES, type EnvironmentPolicy, type Instance, type InstanceRow, type RawInstance, type Role, type Spend} from './types.js';
 
 /**
@@ -33,7 +34,7 @@ export function classify(raw: RawInstance, tags: TagConfig, index: Map<string, s
 }
 
 export function emptySpend(): Spend {
-	return {hourlyUsd: 0, agentHourlyUsd: 0, agentsRunning: 0, monitorsRunning: 0, instancesRunning: 0, unpriced: 0, unpricedTypes: [], agentIds: []};
+	return {hourlyUsd: 0, agentHourlyUsd: 0, agentsRunning: 0, monitorsRunning: 0, instancesRunning: 0, unpriced: 0, unpricedTypes: [], estimated: 0, estimatedTypes: [], storageHourlyUsd: 0, agentIds: []};
 }
 
 export type Aggregate = {
@@ -46,10 +47,12 @@ export type Aggregate = {
 const billed = new Set(BILLED_STATES);
 
 /**
- * The hourly spend of each environment: the on-demand price of its instances in pending or
- * running, agents or not. A type with no price is counted as unpriced, never as $0.
+ * The hourly spend of each environment: the price of its instances in pending or running, agents
+ * or not, from the price book (a flat table is taken as the shipped table). An instance no source
+ * prices is counted at the book's conservative estimate and marked estimated, never as $0.
  */
-export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environments: Record<string, Pick<EnvironmentPolicy, 'tagValues'>>, prices: Readonly<Record<string, number>>): Aggregate {
+export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environments: Record<string, Pick<EnvironmentPolicy, 'tagValues'>>, prices: Readonly<Record<string, number>> | PriceBook): Aggregate {
+	const book: PriceBook = typeof (prices as Partial<PriceBook>).price === 'function' ? prices as PriceBook : createPriceBook({overrides: {}, table: prices as Readonly<Record<string, number>>});
 	const index = environmentIndex(environments);
 	const byEnvironment = new Map<string, Spend>();
 	for (const name of Object.keys(environments)) {
@@ -59,15 +62,29 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 	const unknown = {...emptySpend(), tagValues: [] as string[]};
 	const unknownValues = new Set<string>();
 	const unpricedTypes = new Map<Spend, Set<string>>();
+	const estimatedTypes = new Map<Spend, Set<string>>();
+	const note = (map: Map<Spend, Set<string>>, spend: Spend, type: string) => {
+		let types = map.get(spend);
+		if (!types) {
+			types = new Set();
+			map.set(spend, types);
+		}
+
+		types.add(type);
+	};
+
 	for (const instance of raw) {
 		const tagValue = tagOf(instance.tags, tags.envTagKey);
 		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
 		if (name !== undefined) {
 			const rows = byEnvironment.get(name)!.instances ??= [];
-			rows.push(instanceRow(instance, tags, prices));
+			rows.push(instanceRow(instance, tags, book));
 		}
 
-		if (!billed.has(instance.state)) {
+		// Volumes cost while their instance is stopped: only compute stops with it.
+		const storage = instance.state === 'shutting-down' || instance.state === 'terminated' ? undefined : book.storage?.(instance.id);
+		const running = billed.has(instance.state);
+		if (!running && !storage) {
 			continue;
 		}
 
@@ -83,20 +100,32 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 			spend = byEnvironment.get(name)!;
 		}
 
+		if (storage) {
+			spend.storageHourlyUsd += storage.usd;
+			spend.hourlyUsd += storage.usd;
+			if (storage.estimated) {
+				spend.estimated++;
+				note(estimatedTypes, spend, 'EBS volume');
+			}
+		}
+
+		if (!running) {
+			continue;
+		}
+
 		const roleValue = tagOf(instance.tags, tags.roleTag.key);
-		const price = prices[instance.type];
+		const priced = book.price(instance);
+		const price = priced?.usd;
 		spend.instancesRunning++;
 		if (price === undefined) {
 			spend.unpriced++;
-			let types = unpricedTypes.get(spend);
-			if (!types) {
-				types = new Set();
-				unpricedTypes.set(spend, types);
-			}
-
-			types.add(instance.type);
+			note(unpricedTypes, spend, instance.type);
 		} else {
 			spend.hourlyUsd += price;
+			if (priced!.source === 'estimate') {
+				spend.estimated++;
+				note(estimatedTypes, spend, instance.type);
+			}
 		}
 
 		if (roleValue === tags.roleTag.agent) {
@@ -112,15 +141,23 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 		spend.unpricedTypes = [...types].sort();
 	}
 
+	for (const [spend, types] of estimatedTypes) {
+		spend.estimatedTypes = [...types].sort();
+	}
+
 	unknown.tagValues = [...unknownValues].sort();
 	return {byEnvironment, unknown};
 }
 
-/** The detail view's row for one instance. */
-export function instanceRow(instance: RawInstance, tags: TagConfig, prices: Readonly<Record<string, number>>): InstanceRow {
+/**
+ * The detail view's row for one instance: its compute price from the book (what a stop saves; an
+ * estimate is marked), 0 when not billed, null when no source prices it.
+ */
+export function instanceRow(instance: RawInstance, tags: TagConfig, book: PriceBook): InstanceRow {
 	const roleValue = tagOf(instance.tags, tags.roleTag.key);
 	const role: Role = roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other';
-	const price = Object.hasOwn(prices, instance.type) ? prices[instance.type] : undefined;
+	const running = billed.has(instance.state);
+	const priced = running ? book.price(instance) : undefined;
 	return {
 		id: instance.id,
 		name: tagOf(instance.tags, 'Name') ?? null,
@@ -132,6 +169,7 @@ export function instanceRow(instance: RawInstance, tags: TagConfig, prices: Read
 		launchedAt: instance.launchedAt ?? null,
 		launchedBy: tagOf(instance.tags, 'envwatch:launched-by') ?? null,
 		role,
-		usdPerHour: billed.has(instance.state) ? price ?? null : 0,
+		usdPerHour: running ? priced?.usd ?? null : 0,
+		...(priced?.source === 'estimate' ? {estimated: true} : {}),
 	};
 }

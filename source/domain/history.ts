@@ -110,3 +110,19 @@ export function windowStats(series: readonly Sample[] | undefined, windowMs: num
 		samples,
 	};
 }
+
+/**
+ * Moves a series by `deltaUsd` (never below $0): when a price changes (a Price List answer came in,
+ * a spot price moved), the window's earlier samples are restated at the new price, so the change of
+ * a price is never read as a change of spend.
+ */
+export function shift(history: History, key: string, deltaUsd: number): void {
+	const series = seriesOf(history, key);
+	if (!series || deltaUsd === 0 || !Number.isFinite(deltaUsd)) {
+		return;
+	}
+
+	for (const sample of series) {
+		sample.usd = Math.max(0, sample.usd + deltaUsd);
+	}
+}

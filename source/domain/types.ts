@@ -20,15 +20,15 @@ export type RawInstance = {
 	/** Epoch ms, where known. */
 	launchedAt?: number;
 	/**
-	 * How it is bought, as EC2 names it: `spot`, `scheduled`, `capacity-block`, or `on-demand` when
-	 * EC2 names none. Unset when the provider does not say.
+	 * How it is bought: spot instances are priced from the spot market, never at on-demand. Every
+	 * other market EC2 names is billed (and listed) as on-demand. Unset when the provider does not say.
 	 */
-	lifecycle?: string;
-	/** EC2's platform details (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`, ...), where known. */
+	lifecycle?: 'spot' | 'on-demand';
+	/** EC2's PlatformDetails (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`, ...): the OS it is billed for. */
 	platformDetails?: string;
 	/** Its availability zone, where known. */
 	availabilityZone?: string;
-	/** `default`, `dedicated` or `host`, where known. */
+	/** `default` (shared), `dedicated` or `host`, where known. */
 	tenancy?: string;
 };
 
@@ -86,16 +86,24 @@ export type PolicyConfig = {
 
 /** Hourly spend of one environment, aggregated from its instances. */
 export type Spend = {
-	/** Sum of on-demand $/h of priced instances in pending or running. */
+	/** Sum of the $/h of the instances in pending or running (estimates included). */
 	hourlyUsd: number;
 	/** The part of hourlyUsd that agent-role instances cost: what a stop removes. */
 	agentHourlyUsd: number;
 	agentsRunning: number;
 	monitorsRunning: number;
 	instancesRunning: number;
-	/** Billed instances whose type has no known price: counted, never $0. */
+	/** Billed instances no source could price at all (no price known anywhere): counted, never $0. */
 	unpriced: number;
 	unpricedTypes: string[];
+	/**
+	 * Billed instances priced at a conservative estimate (no price from any source for their type,
+	 * region, OS or market): included in hourlyUsd, marked `~` wherever the figure is shown.
+	 */
+	estimated: number;
+	estimatedTypes: string[];
+	/** The part of hourlyUsd that EBS volumes cost (stopped instances' included): a stop does not save it. */
+	storageHourlyUsd: number;
 	/** Agent instance IDs in pending or running, by region. */
 	agentIds: Array<{id: string; region: string; type: string; launchedAt?: number}>;
 	/** Every listed instance of the environment, billed or not (the dashboard's detail view). */
@@ -122,6 +130,8 @@ export type InstanceRow = {
 	role: Role;
 	/** What it costs now: 0 when not billed (stopped), null when billed at a price not known. */
 	usdPerHour: number | null;
+	/** Set when usdPerHour is a conservative estimate (no source prices it): shown with a `~`. */
+	estimated?: true;
 };
 
 export type Sample = {at: number; usd: number};
@@ -180,12 +190,23 @@ export type EnvironmentView = {
 	monitors: number;
 	unpriced: number;
 	unpricedTypes: string[];
+	/** Instances priced at a conservative estimate (`~`): hourlyUsd includes them. */
+	estimated: number;
+	estimatedTypes: string[];
 	priority: number;
 	policy: {agents: AgentsPolicy | 'global'; onBreach: OnBreach | GlobalPolicy['onBreach']};
 	stale: string | null;
 	/** Spend over the window, oldest first, for a sparkline. */
 	trend: number[];
-	billed?: {todayUsd: number; monthToDateUsd: number} | null;
+	billed?: {
+		todayUsd: number;
+		monthToDateUsd: number;
+		/**
+		 * Yesterday's live estimate (the hourly rollup) against its final bill: `pct` (live - billed) /
+		 * billed; `causes` when they differ by more than 25% or the rollup does not cover the day.
+		 */
+		yesterday?: {date: string; liveUsd: number; billedUsd: number; pct: number | null; hours: number; causes: string[]};
+	} | null;
 	/** An agent policy violation (a rogue agent in a monitor-only environment, agents over the cap). */
 	violation: string | null;
 	/** The environment's listed instances (the detail and by-region views); absent for the global row. */
@@ -194,8 +215,10 @@ export type EnvironmentView = {
 	instancesWithheld?: number;
 	/** Running agent instance IDs (for a confirmation's blast radius). */
 	agentIds?: string[];
-	/** What the running agents cost: the $/h a stop saves. */
+	/** What the running agents cost: the $/h a stop saves (their compute; their volumes go on costing). */
 	agentHourlyUsd?: number;
+	/** The part of hourlyUsd that EBS volumes cost, stopped instances' included. */
+	storageHourlyUsd?: number;
 	/**
 	 * The breaker: set once envwatch (or a person through it) stopped this environment's agents.
 	 * While set, agents that appear here other than through `start` or undo are stopped again.

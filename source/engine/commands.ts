@@ -209,7 +209,7 @@ export class Commands {
 
 		this.launchPlans.set(name, 'looking');
 		void this.deps.launcher.plan(name).then(plan => {
-			const price = plan?.instanceType === undefined ? undefined : this.deps.config.prices[plan.instanceType];
+			const price = plan?.instanceType === undefined ? undefined : this.deps.enforcer.priceBook().price({region: plan.region, type: plan.instanceType})?.usd;
 			this.launchPlans.set(name, plan ? {count: plan.count, instanceType: plan.instanceType ?? null, usdPerHourEach: price ?? null} : null);
 			this.deps.engine.republish();
 		}, () => this.launchPlans.set(name, null));

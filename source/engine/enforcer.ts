@@ -1,3 +1,5 @@
+import {staticBook} from './pricing.js';
+import type {PriceBook} from '../domain/pricing.js';
 import type {Config} from '../config/schema.js';
 import {tagOf} from '../domain/classify.js';
 import {money} from '../domain/format.js';
@@ -61,6 +63,9 @@ export class Enforcer {
 		/** Called after envwatch changed an environment's fleet: its history must restart, a stop trips its breaker. */
 		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => void,
 	) {}
+
+	/** Prices what an action saves or adds: the monitor's live book once it runs, the configuration's before. */
+	priceBook: () => PriceBook = () => staticBook(this.config);
 
 	/** The last stop (for undo), read from the state dir once and kept in step with it after. */
 	private last: LastStop | undefined | null = null;
@@ -245,7 +250,8 @@ export class Enforcer {
 		}
 
 		const tally = tallyOf(results);
-		const saves = targets.reduce((sum, instance) => sum + (this.config.prices[instance.type] ?? 0), 0);
+		const book = this.priceBook();
+		const saves = targets.reduce((sum, instance) => sum + (book.price(instance)?.usd ?? 0), 0);
 		if (this.options.dryRun) {
 			return finish('dry-run', `${describe(request.kind, environments)}: ${plural(targets.length, 'agent')} (${tally})`, results, ids);
 		}
@@ -288,6 +294,9 @@ export class Launcher {
 		private readonly clock: () => number,
 		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => void,
 	) {}
+
+	/** Prices what an action saves or adds: the monitor's live book once it runs, the configuration's before. */
+	priceBook: () => PriceBook = () => staticBook(this.config);
 
 	/** The region and template an environment's agents launch from, and their instance type. */
 	async plan(environment: string): Promise<{region: string; template: {id?: string; name?: string; version: string}; instanceType: string | undefined; count: number} | undefined> {
@@ -344,7 +353,7 @@ export class Launcher {
 
 			this.onChanged([request.environment], 'started', request);
 			const type = outcome.instances[0]?.type ?? instanceType;
-			const price = type === undefined ? undefined : this.config.prices[type];
+			const price = type === undefined ? undefined : this.priceBook().price({region: plan.region, type})?.usd;
 			return finish('executed', `started ${plural(ids.length, `${type ?? ''} agent`.trim())} in ${request.environment} (${price === undefined ? 'unpriced' : `adds ${money(price * ids.length)}/h`}); window re-baselined`, ids);
 		} catch (error) {
 			return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${messageOf(error)}`);

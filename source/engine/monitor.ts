@@ -1,5 +1,6 @@
 import {aggregate} from '../domain/classify.js';
 import type {Evaluation} from '../domain/policy.js';
+import type {PriceBook} from '../domain/pricing.js';
 import {BILLED_STATES, type Spend} from '../domain/types.js';
 import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
@@ -7,6 +8,7 @@ import type {Breakers} from './breakers.js';
 import type {Command, Commands, StartCheckResult} from './commands.js';
 import {messageOf, type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
 import {Publisher} from './publisher.js';
+import type {Pricing} from './pricing.js';
 import type {EntryDraft, Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
 import type {Snapshot} from './snapshot.js';
@@ -30,6 +32,10 @@ const defaultGiveUpAfterMs = 5 * 60_000;
 export class Monitor {
 	readonly enforcer: Enforcer;
 	readonly launcher: Launcher;
+	/** Live prices (the Price List, spot, EBS volumes) behind every figure. */
+	readonly pricing: Pricing;
+	/** The book the last fresh poll priced with: a new one restates the windows (a price change is no spend change). */
+	private lastBook: PriceBook | undefined;
 	private readonly recorder: Recorder;
 	private readonly breakers: Breakers;
 	private readonly automatic: Automatic;
@@ -57,7 +63,7 @@ export class Monitor {
 			lastSpend: name => this.lastSpend.get(name),
 			lastEvaluation: () => this.lastEvaluation,
 		});
-		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands} = parts);
+		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing} = parts);
 		this.publisher = new Publisher(deps, parts, {polls: () => this.polls, lastSuccessAt: () => this.lastSuccessAt});
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
@@ -106,6 +112,8 @@ export class Monitor {
 	/** The latest snapshot once the billed-cost refresh the last poll started has finished (`--once`). */
 	async settled(): Promise<Snapshot | undefined> {
 		await this.billingRefresh;
+		// The prices the poll asked for, so a run from cron leaves them cached for the next one.
+		await this.pricing.settled();
 		return this.deps.store.getSnapshot();
 	}
 
@@ -173,7 +181,21 @@ export class Monitor {
 				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
 			}
 
-			const result = aggregate(listing.instances, config, config.environments, config.prices);
+			const book = this.pricing.book();
+			const result = aggregate(listing.instances, config, config.environments, book);
+			if (listing.errors.length === 0) {
+				this.pricing.noteListing(listing.instances);
+			}
+
+			this.pricing.fetchDue();
+			if (this.lastBook && this.lastBook !== book && listing.errors.length === 0) {
+				this.samples.restate(aggregate(listing.instances, config, config.environments, this.lastBook).byEnvironment, result.byEnvironment);
+			}
+
+			if (listing.errors.length === 0) {
+				this.lastBook = book;
+			}
+
 			spend = result.byEnvironment;
 			unknown = {instances: result.unknown.instancesRunning, hourlyUsd: result.unknown.hourlyUsd, tagValues: result.unknown.tagValues};
 		} catch (error) {
@@ -191,6 +213,7 @@ export class Monitor {
 		} else {
 			this.failures = 0;
 			this.lastSuccessAt = at;
+			this.samples.accrue(at, this.lastSpend, this.intervalMs);
 			this.lastSpend = spend;
 			this.samples.record(at, spend);
 		}

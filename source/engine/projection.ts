@@ -2,9 +2,11 @@ import type {Config} from '../config/schema.js';
 import {emptySpend} from '../domain/classify.js';
 import {seriesOf, windowStats, type History} from '../domain/history.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
+import {checkAgainstBill, liveDay, type Rollup} from '../domain/rollup.js';
 import type {EnvironmentView, Spend, WindowStats} from '../domain/types.js';
 import type {BilledCost} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
+import type {PricingView} from './pricing.js';
 import type {Snapshot} from './snapshot.js';
 import type {Breaker, LastStop} from './state.js';
 
@@ -18,13 +20,27 @@ export function evaluateAt(args: {config: Config; monitored: string[]; globalKey
 		name,
 		policy: config.environments[name]!,
 		spend: spend.get(name) ?? emptySpend(),
-		window: windowStats(seriesOf(history, name), config.environments[name]!.windowMinutes * 60_000, at),
+		window: ranNothing(windowStats(seriesOf(history, name), config.environments[name]!.windowMinutes * 60_000, at), spend.get(name)?.storageHourlyUsd ?? 0),
 		stale,
 		stoppedByEnvwatch: args.breakers.has(name),
 	}));
-	const globalWindow = windowStats(seriesOf(history, args.globalKey), config.global.windowMinutes * 60_000, at);
+	const globalWindow = ranNothing(windowStats(seriesOf(history, args.globalKey), config.global.windowMinutes * 60_000, at), inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
 	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale}, config);
 	return {evaluation, inputs, globalWindow};
+}
+
+/**
+ * A window whose baseline is no more than what the volumes cost now ran nothing a window ago (say,
+ * every agent stopped): as with a $0 baseline, no increase is measured and only the cap applies;
+ * a first agent after a stop is not a +2,500% spike over its stopped instances' disks.
+ */
+function ranNothing(window: WindowStats, storageUsd: number): WindowStats {
+	// Samples are stored to the micro-dollar: a little slack.
+	if (window.baselineUsd === undefined || window.baselineUsd > storageUsd + 1e-5) {
+		return window;
+	}
+
+	return {...window, increasePct: undefined, increaseUsd: undefined};
 }
 
 /** What a poll published from: the evaluation, and the figures that are not part of it. */
@@ -47,6 +63,10 @@ export type EngineView = {
 	pending: Snapshot['pending'];
 	recordError: string | null;
 	lastStop: LastStop | undefined;
+	/** The hourly rollup of live spend (yesterday's is checked against its bill). */
+	rollup: Rollup;
+	/** Live prices: the calls made and the last failure. */
+	pricing: PricingView;
 };
 
 /** The snapshot the views show (pure). */
@@ -60,7 +80,14 @@ export function project(published: Published, engine: EngineView): Snapshot {
 
 		const values = config.environments[name]?.tagValues ?? [];
 		const sum = (table: Record<string, number>) => values.reduce((total, value) => total + (table[value] ?? 0), 0);
-		return {todayUsd: sum(billing.cost.todayUsd), monthToDateUsd: sum(billing.cost.monthToDateUsd)};
+		const {yesterday} = billing.cost;
+		const dayStart = yesterday ? Date.parse(`${yesterday.date}T00:00:00Z`) : Number.NaN;
+		const estimated = (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0;
+		return {
+			todayUsd: sum(billing.cost.todayUsd),
+			monthToDateUsd: sum(billing.cost.monthToDateUsd),
+			...(yesterday && Number.isFinite(dayStart) ? {yesterday: {date: yesterday.date, ...checkAgainstBill(liveDay(engine.rollup, name, dayStart), sum(yesterday.usd), estimated)}} : {}),
+		};
 	};
 
 	const environments: EnvironmentView[] = inputs.map((input, index) => {
@@ -85,6 +112,9 @@ export function project(published: Published, engine: EngineView): Snapshot {
 			monitors: input.spend.monitorsRunning,
 			unpriced: input.spend.unpriced,
 			unpricedTypes: input.spend.unpricedTypes,
+			estimated: input.spend.estimated,
+			estimatedTypes: input.spend.estimatedTypes,
+			storageHourlyUsd: input.spend.storageHourlyUsd,
 			priority: policy.priority,
 			policy: {agents: policy.agents, onBreach: policy.onBreach},
 			stale: input.stale ?? null,
@@ -114,6 +144,9 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		monitors: inputs.reduce((sum, input) => sum + input.spend.monitorsRunning, 0),
 		unpriced: inputs.reduce((sum, input) => sum + input.spend.unpriced, 0),
 		unpricedTypes: [...new Set(inputs.flatMap(input => input.spend.unpricedTypes))].sort(),
+		estimated: inputs.reduce((sum, input) => sum + input.spend.estimated, 0),
+		estimatedTypes: [...new Set(inputs.flatMap(input => input.spend.estimatedTypes))].sort(),
+		storageHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0),
 		priority: 0,
 		policy: {agents: 'global', onBreach: config.global.onBreach},
 		stale: error,
@@ -142,5 +175,6 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		pending: engine.pending,
 		recordError: engine.recordError,
 		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length} : null,
+		pricing: engine.pricing,
 	};
 }

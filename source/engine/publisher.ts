@@ -20,7 +20,7 @@ export class Publisher {
 
 	publish(published: Published): Snapshot {
 		this.last = published;
-		const {recorder, commands, automatic, breakers, billing, enforcer} = this.parts;
+		const {recorder, commands, automatic, breakers, billing, enforcer, samples, pricing} = this.parts;
 		recorder.reportRecords();
 		const {config, options, provider} = this.deps;
 		const launch = new Map(published.inputs.map(input => [input.name, commands.launchPlan(input.name)]));
@@ -38,6 +38,8 @@ export class Publisher {
 			pending: automatic.pending,
 			lastStop: enforcer.lastStop(),
 			recordError: recorder.recordError(),
+			rollup: samples.rollup,
+			pricing: pricing.view(),
 		});
 		this.deps.store.publish(snapshot);
 		return snapshot;

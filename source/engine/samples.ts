@@ -1,5 +1,6 @@
 import type {Config} from '../config/schema.js';
-import {dropFuture, GLOBAL, globalKey, prune, record, type History} from '../domain/history.js';
+import {dropFuture, GLOBAL, globalKey, prune, record, shift, type History} from '../domain/history.js';
+import {accrue, pruneRollup, type Rollup} from '../domain/rollup.js';
 import type {Spend} from '../domain/types.js';
 import type {Breakers} from './breakers.js';
 import {evaluateAt, type Evaluated} from './projection.js';
@@ -14,10 +15,14 @@ import type {StateStore} from './state.js';
 export class Samples {
 	private readonly history: History;
 	private readonly globalKey: string;
+	/** Dollars per UTC hour per environment, from the live $/h (checked against the bill). */
+	readonly rollup: Rollup;
+	private lastAccrualAt: number | undefined;
 
 	constructor(private readonly deps: {state: StateStore; recorder: Recorder; config: Config; monitored: string[]}) {
 		this.globalKey = globalKey(deps.monitored);
 		this.history = deps.state.loadHistory();
+		this.rollup = deps.state.loadRollup();
 	}
 
 	/**
@@ -63,6 +68,42 @@ export class Samples {
 		}
 
 		record(this.history, this.globalKey, {at, usd: total});
+	}
+
+	/**
+	 * Prices changed since the last poll: each window's samples move by what the change does to the
+	 * same instances now, so an increase measures instances started, not a price that came in.
+	 */
+	restate(before: ReadonlyMap<string, Spend>, after: ReadonlyMap<string, Spend>): void {
+		let total = 0;
+		for (const name of this.deps.monitored) {
+			const delta = (after.get(name)?.hourlyUsd ?? 0) - (before.get(name)?.hourlyUsd ?? 0);
+			total += delta;
+			shift(this.history, name, delta);
+		}
+
+		shift(this.history, this.globalKey, total);
+	}
+
+	/**
+	 * The hourly rollup: the last fresh poll's $/h (`previous`) over the time since it (a gap longer
+	 * than three intervals or 5 minutes was not watched, and is not made up), kept 35 days, saved each
+	 * fresh poll.
+	 */
+	accrue(at: number, previous: ReadonlyMap<string, Spend>, intervalMs: number): void {
+		const from = this.lastAccrualAt;
+		this.lastAccrualAt = at;
+		if (from !== undefined && at - from <= Math.max(3 * intervalMs, 300_000)) {
+			for (const name of this.deps.monitored) {
+				const spend = previous.get(name);
+				if (spend) {
+					accrue(this.rollup, name, from, at, spend.hourlyUsd);
+				}
+			}
+		}
+
+		pruneRollup(this.rollup, at);
+		this.deps.state.saveRollup(this.rollup);
 	}
 
 	/** The policy's verdict at `at` over these windows. `stale`: why the data is not fresh. */

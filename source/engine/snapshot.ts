@@ -44,6 +44,11 @@ export type Snapshot = {
 	attachedTo?: {pid: number; host: string};
 	/** What `u` would start again. */
 	lastStop: {at: number; environments: string[]; count: number} | null;
+	/**
+	 * Live prices: Price List and spot calls made, answers still coming (`queued`), and the last
+	 * failure (the shipped table and estimates are used meanwhile; the data is not stale for it).
+	 */
+	pricing?: {calls: number; error: string | null; queued: number};
 };
 
 export function toJson(snapshot: Snapshot): Record<string, unknown> {
@@ -63,6 +68,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		billing: {...snapshot.billing, fetchedAt: iso(snapshot.billing.fetchedAt)},
 		pending: snapshot.pending ? {...snapshot.pending, dueAt: iso(snapshot.pending.dueAt)} : null,
 		recordError: snapshot.recordError ?? null,
+		pricing: snapshot.pricing ?? null,
 	};
 }
 
@@ -73,6 +79,8 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 	return {
 		...rest,
 		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
+		// `~`: hourlyUsd includes a conservative estimate for instances no source prices (estimatedTypes).
+		hourlyUsdEstimated: view.estimated > 0,
 		// Unknown is null, never 0: before any fresh data, and while this view's data is stale.
 		agents: neverFresh || view.stale ? {running: null, allowed: view.agents.allowed} : view.agents,
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {newHistory, type History} from '../domain/history.js';
+import {newRollup, type Rollup} from '../domain/rollup.js';
 import type {BilledCost, Target} from '../providers/types.js';
 import {describeError, writeFailed, type RecordNotice} from './record.js';
 
@@ -38,6 +39,8 @@ const fileParts = {
 	'billing.json': 'the billed-cost cache starts fresh (fetched again, paid requests counted from 0)',
 	'breaker.json': 'every breaker starts reset (environments envwatch had stopped are no longer held)',
 	'action.json': 'an action that was under way is not reported as cut short',
+	'rollup.json': 'the hourly rollup of live spend starts fresh (the check against the bill waits for a day of it)',
+	'prices.json': 'the price cache starts fresh (prices are fetched again; the shipped table and estimates until then)',
 } as const;
 
 type StateFile = keyof typeof fileParts;
@@ -67,6 +70,8 @@ export class StateStore {
 	constructor(
 		readonly dir: string,
 		private readonly clock: () => number = Date.now,
+		/** Only look (doctor): a damaged file is reported but left where it is. */
+		private readonly lookOnly = false,
 	) {}
 
 	/** Why state files could not be written, or null when the last write of each succeeded. */
@@ -116,9 +121,11 @@ export class StateStore {
 	private damaged(name: StateFile, problem: string): void {
 		const file = this.file(name);
 		const movedTo = `${file}.damaged-${new Date(this.clock()).toISOString().replaceAll(':', '')}`;
-		let aside = `moved it aside to ${movedTo}`;
+		let aside = this.lookOnly ? 'left as it is' : `moved it aside to ${movedTo}`;
 		try {
-			fs.renameSync(file, movedTo);
+			if (!this.lookOnly) {
+				fs.renameSync(file, movedTo);
+			}
 		} catch (error) {
 			aside = `cannot move it aside (${describeError(error)})`;
 		}
@@ -302,6 +309,33 @@ export class StateStore {
 		}
 	}
 
+	/** The hourly rollup of live spend (keys are environment names: a null-prototype object). */
+	loadRollup(): Rollup {
+		const rollup = newRollup();
+		for (const [key, hours] of this.read('rollup.json', checkRollup) ?? []) {
+			rollup[key] = hours;
+		}
+
+		return rollup;
+	}
+
+	saveRollup(rollup: Rollup): void {
+		const series = Object.create(null) as Record<string, Array<[number, number]>>;
+		for (const [key, hours] of Object.entries(rollup)) {
+			series[key] = hours.map(([hour, usd]) => [hour, Math.round(usd * 1e6) / 1e6]);
+		}
+
+		this.write('rollup.json', {version: 1, series});
+	}
+
+	loadPrices(): PriceCache | undefined {
+		return this.read('prices.json', checkPrices);
+	}
+
+	savePrices(cache: PriceCache): void {
+		this.write('prices.json', cache);
+	}
+
 	loadBilling(): BillingCache | undefined {
 		return this.read('billing.json', checkBilling);
 	}
@@ -343,6 +377,18 @@ export class StateStore {
 		this.unwritten.delete('action.json');
 	}
 }
+
+/**
+ * prices.json: what the Price List and the spot price history answered, with when, as entries
+ * (keys are data). `usd` null: the Price List has no such product (so it is not asked again soon).
+ */
+export type PriceCache = {
+	version: 1;
+	onDemand: Array<[key: string, usd: number | null, fetchedAt: number]>;
+	spot: Array<[key: string, usd: number, fetchedAt: number]>;
+	/** EBS $/h per instance (its volumes summed), so a restart counts them from its first poll. */
+	storage: Array<[region: string, instanceId: string, usd: number, estimated: boolean]>;
+};
 
 /** A tripped breaker: envwatch stopped this environment's agents and holds it stopped. */
 export type Breaker = {trippedAt: number; actor: string; reason: string};
@@ -649,10 +695,9 @@ function checkBilling(value: unknown): BillingCache {
 }
 
 function checkCost(value: unknown): BilledCost {
-	const cost = object(value, 'cost', ['todayUsd', 'monthToDateUsd', 'fetchedAt']);
-	const table = (key: string): Record<string, number> => {
-		const where = at('cost', key);
-		const raw = cost[key];
+	const hasYesterday = typeof value === 'object' && value !== null && Object.hasOwn(value, 'yesterday');
+	const cost = object(value, 'cost', hasYesterday ? ['todayUsd', 'monthToDateUsd', 'fetchedAt', 'yesterday'] : ['todayUsd', 'monthToDateUsd', 'fetchedAt']);
+	const table = (key: string, raw = cost[key], where = at('cost', key)): Record<string, number> => {
 		if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
 			throw shape(where, raw, 'an object of costs per tag value');
 		}
@@ -666,5 +711,64 @@ function checkCost(value: unknown): BilledCost {
 		return result;
 	};
 
-	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms')};
+	let yesterday: BilledCost['yesterday'];
+	if (hasYesterday) {
+		const item = object(cost['yesterday'], 'cost.yesterday', ['date', 'usd']);
+		yesterday = {date: string(item['date'], 'cost.yesterday.date'), usd: table('usd', item['usd'], 'cost.yesterday.usd')};
+	}
+
+	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms'), ...(yesterday ? {yesterday} : {})};
+}
+
+function checkPrices(value: unknown): PriceCache {
+	const top = object(value, '', ['version', 'onDemand', 'spot', 'storage']);
+	if (top['version'] !== 1) {
+		throw shape('version', top['version'], '1');
+	}
+
+	const entries = <T>(key: string, usd: (value: unknown, where: string) => T) => array(top[key], key, 'an array of [key, usd, fetchedAt]').map((item, index) => {
+		const where = `${key}[${index}]`;
+		if (!Array.isArray(item) || item.length !== 3) {
+			throw shape(where, item, 'a [key, usd, fetchedAt] triple');
+		}
+
+		return [string(item[0], `${where}[0]`), usd(item[1], `${where}[1]`), finite(item[2], `${where}[2]`, 'a time in ms')] as [string, T, number];
+	});
+	const price = (value: unknown, where: string) => {
+		// A price is positive: $0 is never a price envwatch stored.
+		const usd = finite(value, where, 'a price in $/h greater than 0');
+		if (usd <= 0) {
+			throw shape(where, usd, 'a price in $/h greater than 0');
+		}
+
+		return usd;
+	};
+
+	const storage = array(top['storage'], 'storage', 'an array of [region, instanceId, usd, estimated]').map((item, index) => {
+		const where = `storage[${index}]`;
+		if (!Array.isArray(item) || item.length !== 4 || typeof item[3] !== 'boolean') {
+			throw shape(where, item, 'a [region, instanceId, usd, estimated] quadruple');
+		}
+
+		const usd = finite(item[2], `${where}[2]`, 'a cost in $/h of at least 0');
+		if (usd < 0) {
+			throw shape(`${where}[2]`, usd, 'a cost in $/h of at least 0');
+		}
+
+		return [string(item[0], `${where}[0]`), string(item[1], `${where}[1]`), usd, item[3]] as [string, string, number, boolean];
+	});
+	return {version: 1, onDemand: entries('onDemand', (value, where) => (value === null ? null : price(value, where))), spot: entries('spot', price), storage};
+}
+
+/** rollup.json: `{version: 1, series: {name: [[hour start, dollars], ...]}}`, as entries (keys are data). */
+function checkRollup(value: unknown): Array<[string, Array<[number, number]>]> {
+	return checkSamples(value).entries.map(([key, pairs]) => {
+		for (const [index, [, usd]] of pairs.entries()) {
+			if (usd < 0) {
+				throw shape(`series[${JSON.stringify(key)}][${index}][1]`, usd, 'dollars of at least 0');
+			}
+		}
+
+		return [key, pairs];
+	});
 }

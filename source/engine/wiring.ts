@@ -8,6 +8,7 @@ import {CachedBilling} from './billing.js';
 import {Breakers} from './breakers.js';
 import {Commands} from './commands.js';
 import {Enforcer, Launcher} from './enforcer.js';
+import {Pricing} from './pricing.js';
 import {Recorder} from './recorder.js';
 import {Samples} from './samples.js';
 import type {StateStore} from './state.js';
@@ -57,6 +58,8 @@ export type Parts = {
 	launcher: Launcher;
 	automatic: Automatic;
 	commands: Commands;
+	/** Live prices: the book every figure is priced with. */
+	pricing: Pricing;
 };
 
 /** What the parts need from the poll loop. */
@@ -74,6 +77,8 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	const {provider, config, monitored, state, options, clock} = deps;
 	const recorder = new Recorder({audit: deps.audit, state, clock, dryRun: options.dryRun, eventsKept: options.eventsKept, report: options.report});
 	const samples = new Samples({state, recorder, config, monitored});
+	const {fleet} = provider;
+	const pricing = new Pricing(config, provider.prices, state, clock, {}, fleet.volumes ? async (region, ids) => fleet.volumes!(region, ids) : undefined);
 	const breakers = new Breakers({state, recorder, config, monitored});
 	const billing = new CachedBilling(config.costExplorer.enabled ? provider.billing : undefined, state, config.costExplorer.refreshMinutes * 60_000);
 	// envwatch itself stopped or started agents: their windows restart, their breakers trip or clear.
@@ -84,7 +89,10 @@ export function wire(deps: Deps, loop: Loop): Parts {
 
 	const enforcer = new Enforcer(provider.fleet, config, monitored, recorder.append, state, {dryRun: options.dryRun, readOnly: options.readOnly}, clock, changed);
 	const launcher = new Launcher(provider.fleet, config, recorder.append, {dryRun: options.dryRun, readOnly: options.readOnly, launchedBy: options.actor}, clock, changed);
+	// A stop's savings and a start's cost are priced with the same book as the spend.
+	enforcer.priceBook = () => pricing.book();
+	launcher.priceBook = () => pricing.book();
 	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false);
 	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, engine: loop});
-	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands};
+	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing};
 }

@@ -1,5 +1,6 @@
 import type {Options} from '../args.js';
 import type {Config} from '../config/schema.js';
+import {fallbackPrices} from '../config/fallback-prices.js';
 import {UsageError} from '../errors.js';
 import {SimAccount} from './sim/account.js';
 import type {Provider} from './types.js';
@@ -16,9 +17,10 @@ export async function createProvider(options: Options, config: Config): Promise<
 			envTagKey: config.envTagKey,
 			roleTag: config.roleTag,
 			tagValueOf: name => config.environments[name]?.tagValues[0] ?? name,
-			prices: config.prices,
+			prices: {...fallbackPrices, ...Object.fromEntries(Object.entries(config.prices).filter((entry): entry is [string, number] => typeof entry[1] === 'number'))},
 		});
-		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim};
+		// The pricing scenario shows live prices (a simulated Price List and spot market); the others price from the shipped table.
+		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim, ...(options.demo === 'pricing' ? {prices: sim} : {})};
 	}
 
 	const pageSize = integerFromEnv('ENVWATCH_PAGE_SIZE', 5, 1000);

@@ -1,3 +1,4 @@
+import type {OnDemandQuery, Volume} from '../domain/pricing.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 
 /**
@@ -79,6 +80,8 @@ export interface Fleet {
 	start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]>;
 	/** Launches agents from a launch template (the orchestrator). */
 	launch?(request: LaunchRequest): Promise<LaunchOutcome>;
+	/** The EBS volumes attached to these instances in a region (all of them, or an error: never part). */
+	volumes?(region: string, instanceIds: string[]): Promise<{volumes: Volume[]; calls: number}>;
 	/** The instance type a launch template would launch, for the cost shown before starting. */
 	templateInstanceType?(region: string, template: LaunchRequest['template']): Promise<string | undefined>;
 }
@@ -87,6 +90,8 @@ export type BilledCost = {
 	/** Per environment tag value as the source groups it (Cost Explorer: `Environment$dev` -> `dev`); `untagged` for cost without the tag. */
 	todayUsd: Record<string, number>;
 	monthToDateUsd: Record<string, number>;
+	/** Yesterday (UTC) per tag value, once the source's figure for that whole day is final; absent until then. */
+	yesterday?: {date: string; usd: Record<string, number>};
 	/** When this data was fetched from the billing source (epoch ms). */
 	fetchedAt: number;
 };
@@ -100,11 +105,27 @@ export interface BillingSource {
 	fetch(now: number): Promise<{cost: BilledCost; requests: number}>;
 }
 
+/** The latest spot price of a type in an Availability Zone for a product (`Linux/UNIX`, `Windows`, ...). */
+export type SpotPrice = {availabilityZone: string; type: string; product: string; usd: number};
+
+/**
+ * Where prices come from (AWS: the Price List Query API and the spot price history). The engine
+ * caches what it answers and asks only in the background, so a poll never waits on it.
+ */
+export interface PriceSource {
+	/** The on-demand $/h of one (region, type, OS, tenancy); null when the source has no such product. */
+	onDemand(query: OnDemandQuery): Promise<{usd: number | null; requests: number}>;
+	/** The latest spot prices in a region for these types and products. */
+	spot(region: string, types: string[], products: string[], now: number): Promise<{prices: SpotPrice[]; requests: number}>;
+}
+
 export type Provider = {
 	/** Shown in the header: `SIMULATED` or `aws 123456789012 us-east-1,eu-west-1`. */
 	source: string;
 	fleet: Fleet;
 	billing: BillingSource | undefined;
+	/** Live prices; without it, the configured overrides, the shipped table and estimates. */
+	prices?: PriceSource;
 	/** Release sockets and timers. */
 	close?(): void;
 };

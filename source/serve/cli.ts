@@ -1,5 +1,6 @@
 import type {Options} from '../args.js';
 import {launchCost} from '../domain/agents.js';
+import {tableBook} from '../domain/pricing.js';
 import {money} from '../domain/format.js';
 import {plural} from '../engine/enforcer.js';
 import {describeHolder, inspectLock} from '../engine/lock.js';
@@ -106,7 +107,7 @@ export async function startRemote(remote: RemoteEngine, options: Options, io: Io
 		const count = options.count ?? view.launch?.count ?? 1;
 		const type = view.launch?.instanceType ?? undefined;
 		const prices: Record<string, number> = type && view.launch?.usdPerHourEach !== null && view.launch?.usdPerHourEach !== undefined ? {[type]: view.launch.usdPerHourEach} : {};
-		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${view.agents.running} running${typeof view.agents.allowed === 'number' ? `, at most ${view.agents.allowed}` : ''}), adding ${launchCost(prices, type, count)}?`;
+		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${view.agents.running} running${typeof view.agents.allowed === 'number' ? `, at most ${view.agents.allowed}` : ''}), adding ${launchCost(tableBook(prices), '', type, count)}?`;
 		if (!(await confirm(question, `start: refusing to start ${plural(count, 'agent')} in ${name}`))) {
 			io.stdout.write(`Not started: ${name}.\n`);
 			continue;

@@ -30,7 +30,7 @@ export function gauge(view: Pick<EnvironmentView, 'increasePct' | 'thresholdPct'
 }
 
 /** Spend against the hourly cap: `$2.34/$5`, coloured by how close it is. */
-export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUsd' | 'unpriced'>, known = true): {text: string; colour: Colour | undefined} {
+export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUsd' | 'unpriced' | 'estimated'>, known = true): {text: string; colour: Colour | undefined} {
 	if (!known) {
 		// No poll has returned data yet: the spend is unknown, never $0.
 		return {text: `--/${compactMoney(view.maxHourlyUsd)}`, colour: 'magenta'};
@@ -38,8 +38,9 @@ export function spendCell(view: Pick<EnvironmentView, 'hourlyUsd' | 'maxHourlyUs
 
 	const ratio = view.maxHourlyUsd > 0 ? view.hourlyUsd / view.maxHourlyUsd : 0;
 	const colour = ratio >= 1 ? 'red' : ratio >= 0.75 ? 'yellow' : undefined;
-	// Unpriced instances are never $0: a `+` says the figure is a lower bound.
-	return {text: `${money(view.hourlyUsd)}${view.unpriced > 0 ? '+' : ''}/${compactMoney(view.maxHourlyUsd)}`, colour};
+	// Unpriced instances are never $0: a `+` says the figure is a lower bound; `~` that it includes
+	// a conservative estimate for instances no source prices.
+	return {text: `${view.estimated > 0 ? '~' : ''}${money(view.hourlyUsd)}${view.unpriced > 0 ? '+' : ''}/${compactMoney(view.maxHourlyUsd)}`, colour};
 }
 
 /**

@@ -208,7 +208,8 @@ export function instanceCell(row: InstanceRow, column: ColumnKey, now: number): 
 
 		case 'usd': {
 			// A billed instance without a price is unknown, never $0.
-			return row.usdPerHour === null ? 'unpriced' : money(row.usdPerHour);
+			// `~`: a conservative estimate (no source prices the instance).
+			return row.usdPerHour === null ? 'unpriced' : `${row.estimated ? '~' : ''}${money(row.usdPerHour)}`;
 		}
 	}
 }

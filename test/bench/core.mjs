@@ -5,12 +5,13 @@ import {GLOBAL, prune, record, windowStats} from '../../dist/domain/history.js';
 import {evaluate} from '../../dist/domain/policy.js';
 import {readJsonFile, defaultConfigPath} from '../../dist/config/load.js';
 import {StateStore} from '../../dist/engine/state.js';
+import {fallbackPrices} from '../../dist/config/fallback-prices.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const config = readJsonFile(defaultConfigPath, 'defaults');
-const types = Object.keys(config.prices);
+const types = Object.keys(fallbackPrices);
 const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 const values = ['dev', 'development', 'staging', 'stage', 'production', 'prod'];
 
@@ -32,7 +33,7 @@ function fleet(count) {
 const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function pollOnce(instances, history, now) {
-	const {byEnvironment} = aggregate(instances, config, config.environments, config.prices);
+	const {byEnvironment} = aggregate(instances, config, config.environments, fallbackPrices);
 	let total = 0;
 	const inputs = [];
 	for (const [name, policy] of Object.entries(config.environments)) {

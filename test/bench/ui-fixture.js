@@ -9,14 +9,14 @@ const dist = new URL('../../dist/', import.meta.url);
 const load = file => import(new URL(file, dist).href);
 
 export async function engineSnapshot() {
-	const [{loadConfig}, {AuditLog}, {Monitor}, {StateStore}, {SnapshotStore}, {SimAccount}] = await Promise.all([
-		load('config/load.js'), load('engine/audit.js'), load('engine/monitor.js'), load('engine/state.js'), load('engine/store.js'), load('providers/sim/account.js'),
+	const [{loadConfig}, {AuditLog}, {Monitor}, {StateStore}, {SnapshotStore}, {SimAccount}, {fallbackPrices}] = await Promise.all([
+		load('config/load.js'), load('engine/audit.js'), load('engine/monitor.js'), load('engine/state.js'), load('engine/store.js'), load('providers/sim/account.js'), load('config/fallback-prices.js'),
 	]);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-ui-'));
 	const {config} = loadConfig({noStore: true});
 	let now = Date.UTC(2026, 10, 27, 12, 0, 0);
 	const clock = () => now;
-	const sim = new SimAccount({scenario: 'calm', now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name].tagValues[0], prices: config.prices});
+	const sim = new SimAccount({scenario: 'calm', now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name].tagValues[0], prices: fallbackPrices});
 	const store = new SnapshotStore();
 	const audit = new AuditLog(path.join(dir, 'audit.log'));
 	const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim}, config, monitored: Object.keys(config.environments), store, state: new StateStore(dir), audit, clock, options: {dryRun: false, readOnly: false, actor: 'bench@jump'}});

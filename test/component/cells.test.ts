@@ -48,10 +48,12 @@ describe('cells', () => {
 		expect(agentsCell({running: 4, allowed: 'all'}, asciiGlyphs).text).toBe('4/all');
 	});
 
-	it('spend against the cap, with unpriced marked and colour by closeness', () => {
-		expect(spendCell({hourlyUsd: 2.34, maxHourlyUsd: 5, unpriced: 0})).toEqual({text: '$2.34/$5', colour: undefined});
-		expect(spendCell({hourlyUsd: 4, maxHourlyUsd: 5, unpriced: 1})).toEqual({text: '$4.00+/$5', colour: 'yellow'});
-		expect(spendCell({hourlyUsd: 6, maxHourlyUsd: 5, unpriced: 0}).colour).toBe('red');
+	it('spend against the cap, with estimates and unpriced marked and colour by closeness', () => {
+		expect(spendCell({hourlyUsd: 2.34, maxHourlyUsd: 5, unpriced: 0, estimated: 0})).toEqual({text: '$2.34/$5', colour: undefined});
+		expect(spendCell({hourlyUsd: 4, maxHourlyUsd: 5, unpriced: 1, estimated: 0})).toEqual({text: '$4.00+/$5', colour: 'yellow'});
+		// An estimate is counted in the figure and marked `~`, so the user knows it is not a price.
+		expect(spendCell({hourlyUsd: 4.5, maxHourlyUsd: 5, unpriced: 0, estimated: 2})).toEqual({text: '~$4.50/$5', colour: 'yellow'});
+		expect(spendCell({hourlyUsd: 6, maxHourlyUsd: 5, unpriced: 0, estimated: 0}).colour).toBe('red');
 		expect(compactMoney(2.5)).toBe('$2.50');
 		expect(compactMoney(1200)).toBe('$1,200');
 	});

@@ -25,6 +25,8 @@ export function view(name: string, overrides: Partial<EnvironmentView> = {}): En
 		monitors: 0,
 		unpriced: 0,
 		unpricedTypes: [],
+		estimated: 0,
+		estimatedTypes: [],
 		priority: 1,
 		policy: {agents: 'all', onBreach: 'stop'},
 		stale: null,

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -17,7 +18,7 @@ function engine(options: {readOnly?: boolean} = {}) {
 	config.environments['dev']!.launchTemplate = {name: 'sim-dev-agent', count: 3};
 	let now = Date.UTC(2026, 10, 27, 12, 0, 0);
 	const clock = () => now;
-	const sim = new SimAccount({scenario: 'calm', now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: config.prices});
+	const sim = new SimAccount({scenario: 'calm', now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices});
 	const store = new SnapshotStore();
 	const audit = new AuditLog(path.join(dir, 'audit.log'));
 	const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim}, config, monitored: Object.keys(config.environments), store, state: new StateStore(dir), audit, clock, options: {dryRun: false, readOnly: options.readOnly ?? false, actor: 'tester@jump'}});

@@ -3,15 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
+import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import {aggregate} from '../../source/domain/classify.js';
 import type {RawInstance} from '../../source/domain/types.js';
 import {readAuditTail} from '../../source/engine/audit-reader.js';
+import {staticBook} from '../../source/engine/pricing.js';
 import {toJson, wireInstancesMax, wireSnapshot} from '../../source/engine/snapshot.js';
 import {maxLineBytes} from '../../source/serve/protocol.js';
 import {splitKeys} from '../../source/ui/keymap.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {detailView, reduceView, type View} from '../../source/ui/view-keys.js';
-import {axisTop, chart, chartLegend, filterEntries, filterInstances, fitColumns, nextSort, regionRows, resample, shiftSort, sortInstances, thresholdUsd} from '../../source/ui/views.js';
+import {axisTop, chart, chartLegend, filterEntries, filterInstances, fitColumns, instanceCell, nextSort, regionRows, resample, shiftSort, sortInstances, thresholdUsd} from '../../source/ui/views.js';
 import {event, instance as row, snapshot, t0, view} from './fixtures.js';
 
 const rows = [
@@ -169,15 +171,31 @@ describe('the instance list in the snapshot', () => {
 			raw('i-2', {state: 'stopped'}),
 			raw('i-3', {type: 'no.such-type'}),
 			raw('i-4', {type: 'constructor', tags: {[config.envTagKey]: 'dev', Name: 'constructor'}}),
-		], config, config.environments, config.prices);
+			raw('i-5', {type: 't3.micro'}),
+		], config, config.environments, staticBook(config));
 		const list = result.byEnvironment.get('dev')!.instances!;
-		expect(list.map(item => item.id)).toEqual(['i-1', 'i-2', 'i-3', 'i-4']);
-		expect(list[0]).toEqual({id: 'i-1', name: 'web', type: 't3.micro', region: 'us-east-1', zone: 'us-east-1a', lifecycle: 'spot', state: 'running', launchedAt: t0, launchedBy: 'ops@jump', role: 'other', usdPerHour: config.prices['t3.micro']});
+		expect(list.map(item => item.id)).toEqual(['i-1', 'i-2', 'i-3', 'i-4', 'i-5']);
+		// A spot instance with no spot price yet: bounded by its on-demand price, marked an estimate.
+		expect(list[0]).toEqual({id: 'i-1', name: 'web', type: 't3.micro', region: 'us-east-1', zone: 'us-east-1a', lifecycle: 'spot', state: 'running', launchedAt: t0, launchedBy: 'ops@jump', role: 'other', usdPerHour: fallbackPrices['t3.micro'], estimated: true});
 		expect(list[1]).toMatchObject({usdPerHour: 0, lifecycle: null, zone: null, name: null, launchedBy: null, role: 'agent'});
-		// Billed at a price not known: unknown, never $0 (and a type named `constructor` finds no inherited price).
-		expect(list[2]!.usdPerHour).toBeNull();
-		expect(list[3]!.usdPerHour).toBeNull();
+		expect(list[1]).not.toHaveProperty('estimated');
+		expect(list[4]).toMatchObject({usdPerHour: fallbackPrices['t3.micro']});
+		expect(list[4]).not.toHaveProperty('estimated');
+		// A type no source prices: a conservative estimate, marked, never $0 (and a type named
+		// `constructor` finds no inherited price: it is estimated like any unknown type).
+		const highest = Math.max(...Object.values(fallbackPrices));
+		expect(list[2]).toMatchObject({usdPerHour: highest, estimated: true});
+		expect(list[3]).toMatchObject({usdPerHour: highest, estimated: true});
+		// No price known at all: unknown, never $0.
+		const bare = aggregate([raw('i-6')], config, config.environments, {}).byEnvironment.get('dev')!.instances!;
+		expect(bare[0]!.usdPerHour).toBeNull();
 		expect(result.byEnvironment.get('staging')!.instances ?? []).toEqual([]);
+	});
+
+	it('shows an estimated price with a `~`, an unknown one as unpriced, never $0', () => {
+		expect(instanceCell(row('i-a', {usdPerHour: 0.5, estimated: true}), 'usd', t0)).toBe('~$0.50');
+		expect(instanceCell(row('i-b', {usdPerHour: 0.5}), 'usd', t0)).toBe('$0.50');
+		expect(instanceCell(row('i-c', {usdPerHour: null}), 'usd', t0)).toBe('unpriced');
 	});
 
 	it('goes over the serve socket while small; past the bound the lists are withheld and counted, so a line stays under 1 MiB', () => {

@@ -4,11 +4,18 @@ import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {ec2, freePort, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
+import {usePriceList} from '../helpers/price-list.js';
 
 // The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server through AWS_ENDPOINT_URL.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const moto = useMoto();
+// moto has no Price List: the CLI reaches a loopback one through AWS_ENDPOINT_URL_PRICING.
+const priceList = usePriceList([
+	{region: 'us-east-1', type: 't3.micro', operatingSystem: 'Linux', tenancy: 'Shared', usd: '0.0104000000'},
+	{region: 'us-east-1', type: 't3.large', operatingSystem: 'Linux', tenancy: 'Shared', usd: '0.0832000000'},
+	{region: 'eu-west-1', type: 't3.large', operatingSystem: 'Linux', tenancy: 'Shared', usd: '0.0912000000'},
+]);
 const running: CliProcess[] = [];
 let ids: Record<string, string[]>;
 const regionFlags = ['--region', 'us-east-1', '--region', 'eu-west-1'];
@@ -30,7 +37,7 @@ afterEach(async () => {
 
 function env(): NodeJS.ProcessEnv {
 	const base = isolatedEnv();
-	return motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!});
+	return motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!, AWS_ENDPOINT_URL_PRICING: priceList.url});
 }
 
 async function states(): Promise<Map<string, string>> {
@@ -124,7 +131,24 @@ describe('envwatch against moto', () => {
 		expect(result.stdout).toContain('envwatch doctor: aws 123456789012 us-east-1,eu-west-1');
 		expect(result.stdout).toContain('✓ credentials: account 123456789012');
 		expect(result.stdout).toContain('✓ us-east-1 ec2:StopInstances permitted: DryRun on i-');
-		expect(result.stdout).toMatch(/\d+ ok, 0 failed, 1 could not tell/);
+		expect(result.stdout).toContain('? live vs billed yesterday: no final bill for yesterday in the state dir yet');
+		expect(result.stdout).toMatch(/\d+ ok, 0 failed, 2 could not tell/);
+	});
+
+	it('doctor: yesterday\'s live rollup against its final bill, from the state dir; over 25% fails with the likely causes', async () => {
+		const environment = env();
+		const state = environment['ENVWATCH_STATE_DIR']!;
+		fs.mkdirSync(state, {recursive: true});
+		const day = Date.UTC(2026, 10, 26);
+		const hours = (usd: number) => Array.from({length: 24}, (_, hour) => [day + hour * 3_600_000, usd]);
+		fs.writeFileSync(path.join(state, 'rollup.json'), JSON.stringify({version: 1, series: {dev: hours(1), staging: hours(2)}}));
+		fs.writeFileSync(path.join(state, 'billing.json'), JSON.stringify({calls: 1, costUsd: 0.01, cost: {todayUsd: {}, monthToDateUsd: {}, fetchedAt: day + 30 * 3_600_000, yesterday: {date: '2026-11-26', usd: {dev: 24.75, staging: 30}}}}));
+		const result = await runCli(['doctor', ...regionFlags], {env: environment});
+		expect(result.stdout).toContain('✓ live vs billed yesterday: dev: 2026-11-26: live -3.0% against billed $24.75');
+		expect(result.stdout).toContain('✗ live vs billed yesterday: staging: 2026-11-26: live +60% against billed $30.00; likely: savings plans');
+		expect(result.code).toBe(1);
+		// Doctor only looks: the state files are as they were.
+		expect(fs.readdirSync(state).sort()).toEqual(['billing.json', 'rollup.json']);
 	});
 
 	it('doctor: an endpoint where nothing answers is a failed check with a fix, exit 1', async () => {

@@ -89,3 +89,46 @@ describe('CachedBilling', () => {
 		expect(await billing.refresh(t0)).toBe(false);
 	});
 });
+
+describe('live vs billed yesterday', () => {
+	it('the hourly rollup of a watched day is compared with its final bill, with causes when over 25%', async () => {
+		const {SimAccount} = await import('../../source/providers/sim/account.js');
+		const {Monitor} = await import('../../source/engine/monitor.js');
+		const {AuditLog} = await import('../../source/engine/audit.js');
+		const {SnapshotStore} = await import('../../source/engine/store.js');
+		const {loadConfig} = await import('../../source/config/load.js');
+		const {fallbackPrices} = await import('../../source/config/fallback-prices.js');
+		const {config} = loadConfig({noStore: true, flags: {regions: ['us-east-1', 'us-west-2'], pollIntervalSeconds: 300, costExplorer: {enabled: true, refreshMinutes: 60}}});
+		const yesterday = Date.UTC(2026, 10, 26);
+		let now = yesterday;
+		const sim = new SimAccount({scenario: 'calm', now: () => now, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices});
+		// The bill for yesterday: dev as the live figure would have it less 3%, staging at 70% of it.
+		const live = {dev: 2.3364 * 24, staging: 0};
+		const billing = {
+			async fetch(at: number) {
+				return {cost: {todayUsd: {}, monthToDateUsd: {}, fetchedAt: at, yesterday: {date: '2026-11-26', usd: {dev: live.dev / 0.97, staging: live.staging / 1.41}}}, requests: 1};
+			},
+		};
+		const monitor = new Monitor({
+			provider: {source: 'test', fleet: sim, billing}, config, monitored: ['dev', 'staging', 'production'], store: new SnapshotStore(),
+			state: new StateStore(dir), audit: new AuditLog(path.join(dir, 'audit.jsonl')), clock: () => now, options: {dryRun: true, readOnly: true, actor: 'test@host'},
+		});
+		let snapshot = await monitor.poll();
+		live.staging = snapshot.environments.find(view => view.name === 'staging')!.hourlyUsd * 24;
+		live.dev = snapshot.environments.find(view => view.name === 'dev')!.hourlyUsd * 24;
+		for (now += 300_000; now <= yesterday + 24 * 3_600_000; now += 300_000) {
+			await monitor.poll();
+		}
+
+		snapshot = (await monitor.settled())!;
+		const dev = snapshot.environments.find(view => view.name === 'dev')!.billed!.yesterday!;
+		expect(dev).toMatchObject({date: '2026-11-26', hours: 24, causes: []});
+		expect(dev.pct).toBeCloseTo(-3, 6);
+		const staging = snapshot.environments.find(view => view.name === 'staging')!.billed!.yesterday!;
+		expect(staging.pct).toBeCloseTo(41, 6);
+		expect(staging.causes).toContain('savings plans, reserved instances or credits lower the bill');
+		const {formatDashboard} = await import('../../source/headless.js');
+		expect(formatDashboard(snapshot)).toContain('- Live vs billed yesterday: dev -3%, staging +41% (over 25%: do not trust the live figure blindly)');
+		await monitor.stop();
+	});
+});

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import os from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -22,7 +23,7 @@ function setup(scenario: ScenarioName, patch: (config: Config) => void = () => u
 	patch(config);
 	let now = Date.UTC(2026, 10, 27, 12);
 	const clock = () => now;
-	const sim = new SimAccount({scenario, now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: config.prices});
+	const sim = new SimAccount({scenario, now: clock, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices});
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-orch-'));
 	const audit = new AuditLog(path.join(dir, 'audit.log'));
 	const store = new SnapshotStore();

@@ -16,6 +16,13 @@ afterEach(() => {
 });
 
 describe('StateStore', () => {
+	it('round-trips the price cache; a product the Price List does not have stays null, never $0', () => {
+		const state = new StateStore(path.join(dir, 'state'));
+		const cache = {version: 1 as const, onDemand: [['eu-west-1|m5.large|Linux|NA|Shared', 0.107, 5], ['eu-west-1|t3.micro|Linux|NA|Shared', null, 5]] as Array<[string, number | null, number]>, spot: [['us-east-1|us-east-1a|m5.large|Linux/UNIX', 0.035, 6]] as Array<[string, number, number]>, storage: [['us-east-1', 'i-0abc', 0.0137, false]] as Array<[string, string, number, boolean]>};
+		state.savePrices(cache);
+		expect(new StateStore(state.dir).loadPrices()).toEqual(cache);
+	});
+
 	it('round-trips the history and the last stop, leaving no temporary files', () => {
 		const state = new StateStore(path.join(dir, 'nested', 'state'));
 		state.saveHistory({dev: [{at: 1, usd: 2.3364}, {at: 2, usd: 2.4196}], '*global': [{at: 1, usd: 4.3286}]});
@@ -67,12 +74,16 @@ describe('state files are checked on read', () => {
 		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": null, "dryRun": false}`, 'targets: null — expected an array of {id, region}'],
 		['billing.json', '{"cost": null, "calls": 3, "costUsd": 0.03, "other": 1}', 'the content: unexpected field "other"'],
 		['billing.json', `{"cost": {"todayUsd": {"dev": null}, "monthToDateUsd": {}, "fetchedAt": ${t}}, "calls": 1, "costUsd": 0.01}`, 'cost.todayUsd["dev"]: null — expected a cost in $'],
+		// A cached price of $0 would make instances free: never read as one.
+		['prices.json', `{"version": 1, "onDemand": [["us-east-1|m5.large|Linux|NA|Shared", 0, ${t}]], "spot": [], "storage": []}`, 'onDemand[0][1]: number 0 — expected a price in $/h greater than 0'],
+		['prices.json', `{"version": 1, "onDemand": [], "spot": [["us-east-1|us-east-1a|m5.large|Linux/UNIX", null, ${t}]], "storage": []}`, 'spot[0][1]: null — expected a price in $/h greater than 0'],
+		['prices.json', '{"version": 1, "onDemand": {}, "spot": [], "storage": []}', 'onDemand: an object — expected an array of [key, usd, fetchedAt]'],
 	])('%s containing %s is moved aside and reported: %s', (name, content, problem) => {
 		const stateDir = path.join(dir, 'state');
 		fs.mkdirSync(stateDir);
 		fs.writeFileSync(path.join(stateDir, name), content);
 		const state = new StateStore(stateDir, () => t);
-		const loaded = name === 'samples.json' ? state.loadHistory() : name === 'last-stop.json' ? state.loadLastStop() : state.loadBilling();
+		const loaded = name === 'samples.json' ? state.loadHistory() : name === 'last-stop.json' ? state.loadLastStop() : name === 'prices.json' ? state.loadPrices() : state.loadBilling();
 		expect(loaded ?? {}).toEqual({});
 		const notices = state.takeNotices();
 		expect(notices).toHaveLength(1);

@@ -101,12 +101,17 @@ describe('fault matrix: exceptions from inside a poll', () => {
 		const config = h.config({environments: {constructor: {priority: 4, thresholdPct: 50, windowMinutes: 30, maxHourlyUsd: 50, agents: 'all', onBreach: 'stop', tagValues: ['constructor']}}});
 		const cli = h.spawn(['--headless', '--json', '--interval', '1', '--config', config, ...regionFlags, '--state-dir', h.dir()]);
 		const snapshots = () => cli.lines().filter(line => line.includes('"type":"snapshot"')).map(line => JSON.parse(line) as Json);
-		await cli.waitForLine(() => snapshots().length >= 3 || cli.stderr.length > 0, 15_000);
+		// Three polls, the last with the root volumes known (they are asked for in the background).
+		const withVolumes = () => ((snapshots().at(-1)?.['environments'] as Json[] | undefined)?.find(item => item['name'] === 'constructor')?.['storageHourlyUsd'] ?? 0) > 0;
+		await cli.waitForLine(() => (snapshots().length >= 3 && withVolumes()) || cli.stderr.length > 0, 15_000);
 		expect(cli.stderr).toBe('');
 		expect(cli.stdout).not.toMatch(stackLine);
 		const last = snapshots().at(-1)!;
 		expect(last['error']).toBeNull();
-		expect((last['environments'] as Json[]).find(view => view['name'] === 'constructor')).toMatchObject({hourlyUsd: 0.1664, agents: {running: 2}});
+		const view = (last['environments'] as Json[]).find(item => item['name'] === 'constructor')!;
+		expect(view).toMatchObject({agents: {running: 2}});
+		// Two t3.large ($0.0832/h each) and their 8 GB gp2 root volumes ($0.10 a GB-month, / 730).
+		expect(view['hourlyUsd']).toBeCloseTo(0.1664 + 2 * 8 * 0.1 / 730, 4);
 	});
 
 	it('a poll that throws (billing.json of the wrong shape): headless prints the error and keeps polling', async () => {

@@ -157,7 +157,15 @@ export type Launch = {
 	name?: string;
 	/** Instances per RunInstances call (moto pages DescribeInstances by reservation). @default count */
 	perReservation?: number;
+	/** The image: Linux (`ami-760aaa0f`, Amazon Linux) by default; moto's `ami-12c6146b` is Windows. */
+	image?: string;
+	/** Launched as spot instances (moto marks them `instanceLifecycle: spot`). */
+	spot?: boolean;
 };
+
+/** moto's Amazon Linux image (the default) and its Windows Server one. */
+export const linuxImage = 'ami-760aaa0f';
+export const windowsImage = 'ami-12c6146b';
 
 /** Runs instances in moto with the given tags; returns their IDs. */
 export async function launch(url: string, spec: Launch, keys = {env: 'Environment', role: 'Role'}): Promise<string[]> {
@@ -176,7 +184,8 @@ export async function launch(url: string, spec: Launch, keys = {env: 'Environmen
 	for (let left = spec.count; left > 0; left -= per) {
 		const count = Math.min(per, left);
 		calls.push(client.send(new RunInstancesCommand({
-			ImageId: 'ami-12c6146b',
+			ImageId: spec.image ?? linuxImage,
+			...(spec.spot ? {InstanceMarketOptions: {MarketType: 'spot' as const}} : {}),
 			MinCount: count,
 			MaxCount: count,
 			InstanceType: (spec.type ?? 't3.large') as _InstanceType,

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach} from 'vitest';
@@ -99,7 +100,7 @@ export class SimHarness {
 			envTagKey: config.envTagKey,
 			roleTag: config.roleTag,
 			tagValueOf: environment => config.environments[environment]!.tagValues[0]!,
-			prices: config.prices,
+			prices: fallbackPrices,
 		});
 		this.fleet = new CountingFleet(this.sim);
 		this.state = new StateStore(path.join(this.dir, 'state'));

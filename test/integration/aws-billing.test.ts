@@ -61,10 +61,11 @@ test('the engine cache fetches once per refresh interval, counts every page, and
 	fs.rmSync(dir, {recursive: true, force: true});
 });
 
-test('the query period is UTC: month start to tomorrow (End is exclusive)', () => {
-	expect(period(now)).toEqual({start: '2026-11-01', today: '2026-11-27', end: '2026-11-28'});
-	expect(period(Date.UTC(2026, 11, 31, 23, 59))).toEqual({start: '2026-12-01', today: '2026-12-31', end: '2027-01-01'});
-	expect(period(Date.UTC(2026, 2, 1, 0, 0))).toEqual({start: '2026-03-01', today: '2026-03-01', end: '2026-03-02'});
+test('the query period is UTC: month start (or yesterday, on the 1st) to tomorrow (End is exclusive)', () => {
+	expect(period(now)).toEqual({start: '2026-11-01', monthStart: '2026-11-01', yesterday: '2026-11-26', today: '2026-11-27', end: '2026-11-28'});
+	expect(period(Date.UTC(2026, 11, 31, 23, 59))).toEqual({start: '2026-12-01', monthStart: '2026-12-01', yesterday: '2026-12-30', today: '2026-12-31', end: '2027-01-01'});
+	// On the 1st the query reaches back to yesterday, so yesterday's bill can be checked.
+	expect(period(Date.UTC(2026, 2, 1, 0, 0))).toEqual({start: '2026-02-28', monthStart: '2026-03-01', yesterday: '2026-02-28', today: '2026-03-01', end: '2026-03-02'});
 });
 
 test('group keys: Environment$dev -> dev, Environment$ -> untagged', () => {

@@ -47,6 +47,10 @@ describe('instancesOf (one DescribeInstances page)', () => {
 			{id: 'i-0aaaaaaaaaaaaaaa1', region: 'us-east-1', type: 't3.large', state: 'running', tags: {Environment: 'constructor'}, lifecycle: 'on-demand'},
 		]);
 		expect(instancesOf({}, 'us-east-1')).toEqual([]);
+		// What it is billed as: market, OS (Platform windows alone is Windows), AZ and tenancy.
+		expect(instancesOf({Reservations: [{Instances: [{...good, InstanceLifecycle: 'spot', Platform: 'windows' as never, Placement: {AvailabilityZone: 'us-east-1b', Tenancy: 'dedicated'}}]}]}, 'us-east-1')[0])
+			.toMatchObject({lifecycle: 'spot', platformDetails: 'Windows', availabilityZone: 'us-east-1b', tenancy: 'dedicated'});
+		expect(instancesOf({Reservations: [{Instances: [{...good, PlatformDetails: 'Red Hat Enterprise Linux'}]}]}, 'us-east-1')[0]).toMatchObject({platformDetails: 'Red Hat Enterprise Linux'});
 	});
 
 	test('an instance missing its state, type or ID makes the page (and so its region) err instead of being skipped', () => {

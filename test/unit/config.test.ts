@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
@@ -46,7 +47,25 @@ describe('the shipped defaults', () => {
 		expect(config.environments['production']).toMatchObject({priority: 3, thresholdPct: 0.5, windowMinutes: 60, maxHourlyUsd: 50, agents: 'monitor-only', onBreach: 'alert'});
 		expect(config.global).toEqual({thresholdPct: 1, windowMinutes: 60, maxHourlyUsd: 100, onBreach: 'emergency-stop'});
 		expect(config).toMatchObject({envTagKey: 'Environment', pollIntervalSeconds: 15, action: 'stop', warnRatio: 0.75, minIncreaseUsdPerHour: 0});
-		expect(config.prices).toMatchObject({'t3.micro': 0.0104, 't3.medium': 0.0416, 't3.large': 0.0832, 'm5.large': 0.096, 'm5.xlarge': 0.192, 'c5.xlarge': 0.17, 'g4dn.xlarge': 0.526, 'p3.2xlarge': 3.06});
+		// The shipped table is the fallback behind the Price List, not an override: `prices` starts empty.
+		expect({...config.prices}).toEqual({});
+		expect(fallbackPrices).toMatchObject({'t3.micro': 0.0104, 't3.medium': 0.0416, 't3.large': 0.0832, 'm5.large': 0.096, 'm5.xlarge': 0.192, 'c5.xlarge': 0.17, 'g4dn.xlarge': 0.526, 'p3.2xlarge': 3.06});
+	});
+
+	it('take prices per region or for every region, and name a price in the wrong place', () => {
+		const team = write(path.join(dir, 'prices.json'), {prices: {'m5.large': 0.1, 'eu-west-1': {'m5.large': 0.107, 'constructor.x': 1}}});
+		const {config} = loadConfig({env, configFile: team});
+		expect(config.prices['m5.large']).toBe(0.1);
+		expect({...config.prices['eu-west-1'] as object}).toEqual({'m5.large': 0.107, 'constructor.x': 1});
+		expect(Object.getPrototypeOf(config.prices['eu-west-1'])).toBeNull();
+
+		const bad = write(path.join(dir, 'bad-prices.json'), {prices: {'m5.large': {'c5.large': 1}, 'us-east-2': 3, 'eu-west-1': {'m5.large': -1}}});
+		const error = usageError(() => loadConfig({env, configFile: bad}));
+		expect(bare(error.problems)).toEqual(expect.arrayContaining([
+			'prices.m5.large: {"c5.large":1} — expected a number of at least 0 ($/h in every region); per-region prices go under the region, as prices.eu-west-1.m5.large',
+			'prices.us-east-2: 3 — expected an object of prices keyed by instance types like m5.large (us-east-2 is a region)',
+			'prices.eu-west-1.m5.large: -1 — expected a number of at least 0',
+		]));
 	});
 });
 
@@ -109,7 +128,7 @@ describe('validation: every problem at once, each with its key path, bad value a
 			'environments.dev.tagValues: [] — expected a non-empty list of non-empty strings',
 			'global.maxHourlyUsd: "lots" — expected a number greater than 0',
 			'prices.m5.large: -0.1 — expected a number of at least 0',
-			'prices.bogus: bad name — expected instance types like m5.large',
+			'prices.bogus: bad name — expected instance types like m5.large or regions like eu-west-1',
 		]));
 		expect(error.problems).toHaveLength(13);
 		expect(error.message.split('\n')).toEqual(error.problems);

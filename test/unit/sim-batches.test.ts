@@ -1,4 +1,5 @@
 import {expect, test} from 'vitest';
+import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import {loadConfig} from '../../source/config/load.js';
 import {SimAccount} from '../../source/providers/sim/account.js';
 import type {InstanceOutcome, Target} from '../../source/providers/types.js';
@@ -9,7 +10,7 @@ const config = loadConfig({noStore: true}).config;
 
 function account() {
 	const now = Date.UTC(2026, 10, 27, 9, 0, 0);
-	return new SimAccount({scenario: 'calm', now: () => now, envTagKey: 'Environment', roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: config.prices});
+	return new SimAccount({scenario: 'calm', now: () => now, envTagKey: 'Environment', roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices});
 }
 
 const devAgents = async (sim: SimAccount) => (await sim.list({envTagKey: 'Environment', envTagValues: ['dev'], role: {key: config.roleTag.key, value: config.roleTag.agent}, states: ['running']})).instances;

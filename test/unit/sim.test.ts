@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import {loadConfig} from '../../source/config/load.js';
 import {aggregate} from '../../source/domain/classify.js';
 import {SimAccount, simRegions} from '../../source/providers/sim/account.js';
@@ -10,13 +11,13 @@ const all: FleetQuery = {envTagKey: 'Environment', states: ['pending', 'running'
 
 function account(scenario: ScenarioName = 'calm') {
 	let now = Date.UTC(2026, 10, 27, 9, 0, 0);
-	const sim = new SimAccount({scenario, now: () => now, envTagKey: 'Environment', roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: config.prices});
+	const sim = new SimAccount({scenario, now: () => now, envTagKey: 'Environment', roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices});
 	return {sim, advance: (ms: number) => {
 		now += ms;
 	}, now: () => now};
 }
 
-const spendOf = async (sim: SimAccount) => aggregate((await sim.list({...all, regions: simRegions})).instances, config, config.environments, config.prices).byEnvironment;
+const spendOf = async (sim: SimAccount) => aggregate((await sim.list({...all, regions: simRegions})).instances, config, config.environments, fallbackPrices).byEnvironment;
 
 describe('SimAccount', () => {
 	it('starts with the seed fleet, in both of its regions', async () => {

@@ -52,22 +52,31 @@ describe('aggregate: hourly spend per environment', () => {
 		expect(byEnvironment.get('staging')!.hourlyUsd).toBeCloseTo(0.0104, 9);
 	});
 
-	it('counts an unpriced type and reports it, never as $0', () => {
+	it('prices a type no source knows at a conservative estimate, counts it and marks it, never as $0', () => {
 		const {byEnvironment} = aggregate([
-			instance('dev', 'x9.mega', 'agent'),
-			instance('dev', 'x9.mega'),
+			instance('dev', 'x9.xlarge', 'agent'),
+			instance('dev', 'x9.xlarge'),
 			instance('dev', 'a1.odd'),
 			instance('dev', 'm5.large', 'agent'),
 		], tags, environments, prices);
 		const dev = byEnvironment.get('dev')!;
-		expect(dev.unpriced).toBe(3);
-		expect(dev.unpricedTypes).toEqual(['a1.odd', 'x9.mega']);
+		expect(dev.estimated).toBe(3);
+		expect(dev.estimatedTypes).toEqual(['a1.odd', 'x9.xlarge']);
+		expect(dev.unpriced).toBe(0);
 		expect(dev.instancesRunning).toBe(4);
-		expect(dev.hourlyUsd).toBeCloseTo(0.096, 9);
-		// An unpriced agent is still an agent to stop.
+		// x9.xlarge: the highest xlarge price known (g4dn.xlarge $0.526); a1.odd: no `odd` size is
+		// known, so the highest price known at all (also $0.526); m5.large its own $0.096.
+		expect(dev.hourlyUsd).toBeCloseTo(0.526 * 3 + 0.096, 9);
+		// An estimated agent is an agent to stop, and what stopping it saves counts the estimate.
 		expect(dev.agentsRunning).toBe(2);
-		expect(dev.agentIds.map(agent => agent.type)).toEqual(['x9.mega', 'm5.large']);
-		expect(byEnvironment.get('staging')!.unpriced).toBe(0);
+		expect(dev.agentHourlyUsd).toBeCloseTo(0.526 + 0.096, 9);
+		expect(dev.agentIds.map(agent => agent.type)).toEqual(['x9.xlarge', 'm5.large']);
+		expect(byEnvironment.get('staging')!.estimated).toBe(0);
+	});
+
+	it('counts an instance as unpriced, never $0, only when no price is known at all', () => {
+		const {byEnvironment} = aggregate([instance('dev', 'x9.mega', 'agent')], tags, environments, {});
+		expect(byEnvironment.get('dev')).toMatchObject({unpriced: 1, unpricedTypes: ['x9.mega'], instancesRunning: 1, hourlyUsd: 0, agentsRunning: 1});
 	});
 
 	it('puts tag values no environment claims in the unknown bucket, and ignores untagged instances', () => {

@@ -37,7 +37,7 @@ export class CostExplorerBilling implements BillingSource {
 		}
 
 		const client = this.client;
-		const {start, today, end} = period(now);
+		const {start, today, end, monthStart, yesterday} = period(now);
 		const results: ResultByTime[] = [];
 		let requests = 0;
 		let token: string | undefined;
@@ -62,7 +62,7 @@ export class CostExplorerBilling implements BillingSource {
 			token = page.NextPageToken || undefined;
 		} while (token);
 
-		return {cost: {...parseCostResults(results, this.envTagKey, today), fetchedAt: now}, requests};
+		return {cost: {...parseCostResults(results, this.envTagKey, today, {monthStart, yesterday}), fetchedAt: now}, requests};
 	}
 
 	/** Releases the client; a query in flight (already paid for) is let finish first. */
@@ -83,10 +83,15 @@ function day(ms: number): string {
 }
 
 /** The query's period in UTC (Cost Explorer's days are UTC): month start, today, and tomorrow as the exclusive end. */
-export function period(now: number): {start: string; today: string; end: string} {
+export function period(now: number): {start: string; today: string; end: string; monthStart: string; yesterday: string} {
 	const date = new Date(now);
+	const monthStart = day(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));
+	const yesterday = day(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - 1));
 	return {
-		start: day(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1)),
+		// From yesterday on the 1st, so yesterday's bill is always in the one query.
+		start: yesterday < monthStart ? yesterday : monthStart,
+		monthStart,
+		yesterday,
 		today: day(now),
 		end: day(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1)),
 	};
@@ -104,8 +109,11 @@ export function tagValueOf(key: string, envTagKey: string): string {
  * and a numeric UnblendedCost in USD: anything else throws (a billing error shown as such), since a
  * group skipped or read as 0 would understate the bill.
  */
-export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string): Omit<BilledCost, 'fetchedAt'> {
+export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string, days: {monthStart?: string; yesterday?: string} = {}): Omit<BilledCost, 'fetchedAt'> {
 	const todayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
+	const yesterdayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
+	// Yesterday counts once Cost Explorer says its figure is final (Estimated false).
+	let yesterdayFinal = false;
 	const monthToDateUsd: Record<string, number> = Object.create(null) as Record<string, number>;
 	const add = (table: Record<string, number>, key: string, usd: number) => {
 		table[key] = round((table[key] ?? 0) + usd);
@@ -140,14 +148,27 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 
 			const usd = Number(amount);
 			const key = tagValueOf(groupKey, envTagKey);
-			add(monthToDateUsd, key, usd);
+			if (days.monthStart === undefined || start.slice(0, 10) >= days.monthStart) {
+				add(monthToDateUsd, key, usd);
+			}
+
 			if (start === today) {
 				add(todayUsd, key, usd);
+			}
+
+			if (days.yesterday !== undefined && start.slice(0, 10) === days.yesterday && result.Estimated === false) {
+				add(yesterdayUsd, key, usd);
 			}
 		}
 	}
 
-	return {todayUsd, monthToDateUsd};
+	for (const result of results) {
+		if (days.yesterday !== undefined && result.TimePeriod?.Start?.slice(0, 10) === days.yesterday && result.Estimated === false) {
+			yesterdayFinal = true;
+		}
+	}
+
+	return {todayUsd, monthToDateUsd, ...(yesterdayFinal ? {yesterday: {date: days.yesterday!, usd: yesterdayUsd}} : {})};
 }
 
 function round(usd: number): number {

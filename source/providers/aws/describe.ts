@@ -16,6 +16,8 @@ export type LeanInstance = {
 	state?: string;
 	lifecycle?: string;
 	platformDetails?: string;
+	/** `windows` on Windows instances (older answers carry only this). */
+	platform?: string;
 	availabilityZone?: string;
 	tenancy?: string;
 	launchTime?: string;
@@ -62,6 +64,7 @@ const fieldPaths: Record<string, keyof Omit<LeanInstance, 'tags'>> = {
 	'instanceState/name': 'state',
 	instanceLifecycle: 'lifecycle',
 	platformDetails: 'platformDetails',
+	platform: 'platform',
 	'placement/availabilityZone': 'availabilityZone',
 	'placement/tenancy': 'tenancy',
 	launchTime: 'launchTime',

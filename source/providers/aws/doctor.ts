@@ -1,5 +1,5 @@
 import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsCommand} from '@aws-sdk/client-cost-explorer';
-import {StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
+import {DescribeSpotPriceHistoryCommand, DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
 import type {Config} from '../../config/schema.js';
 import {UsageError} from '../../errors.js';
 import {checkAnswers} from './answers.js';
@@ -7,6 +7,7 @@ import {costExplorerRegion, period} from './billing.js';
 import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import {AwsFleet} from './fleet.js';
 import {callerIdentity} from './identity.js';
+import {AwsPrices} from './pricing.js';
 
 export type DoctorCheck = {
 	name: string;
@@ -26,7 +27,7 @@ const policyHint = 'see the least-privilege policy in the readme (AWS section)';
  * envwatch needs, and Cost Explorer. Every failure comes with a fix. Read-only: StopInstances and
  * StartInstances are only tried with DryRun.
  */
-export async function runDoctor(config: Config, connection: AwsConnection): Promise<DoctorReport> {
+export async function runDoctor(config: Config, connection: AwsConnection & {pricingEndpointUrl?: string}): Promise<DoctorReport> {
 	const checks: DoctorCheck[] = [];
 	const regions = config.regions;
 	let account: string | undefined;
@@ -47,10 +48,13 @@ export async function runDoctor(config: Config, connection: AwsConnection): Prom
 	}
 
 	const fleet = new AwsFleet({...connection, regions, pageSize: 5});
+	const prices = new AwsPrices({...connection, ec2: region => fleet.client(region)});
 	try {
 		const perRegion = await Promise.all(regions.map(async region => regionChecks(fleet, config, region)));
 		checks.push(...perRegion.flat());
+		checks.push(await priceListCheck(prices, regions[0] ?? 'us-east-1'));
 	} finally {
+		prices.close();
 		fleet.close();
 	}
 
@@ -132,7 +136,59 @@ async function regionChecks(fleet: AwsFleet, config: Config, region: string): Pr
 		}
 	}
 
+	checks.push(await spotCheck(fleet, region), await volumesCheck(fleet, region, id));
 	return checks;
+}
+
+const denied = (error: unknown) => /AccessDenied|Unauthorized/i.test(errorCode(error) ?? '');
+const fallbackNote = 'until then envwatch prices from the shipped table (us-east-1 Linux) and conservative estimates (~)';
+
+/** Free calls (the Price List and the spot price history cost nothing): one small question each. */
+async function priceListCheck(prices: AwsPrices, region: string): Promise<DoctorCheck> {
+	const name = 'pricing:GetProducts permitted';
+	try {
+		const {usd} = await prices.onDemand({region, type: 't3.micro', operatingSystem: 'Linux', preInstalledSw: 'NA', tenancy: 'Shared'});
+		return {name, status: 'ok', detail: `the Price List answered (us-east-1): t3.micro Linux in ${region} ${usd === null ? 'has no product' : `$${usd}/h`}`};
+	} catch (error) {
+		return {
+			name,
+			status: 'fail',
+			detail: `GetProducts: ${describeError(error)}`,
+			fix: denied(error)
+				? `grant pricing:GetProducts (${policyHint}); ${fallbackNote}`
+				: `check the network path to api.pricing.us-east-1.amazonaws.com (proxy, AWS_ENDPOINT_URL_PRICING); ${fallbackNote}`,
+		};
+	}
+}
+
+async function spotCheck(fleet: AwsFleet, region: string): Promise<DoctorCheck> {
+	const name = `${region} ec2:DescribeSpotPriceHistory permitted`;
+	try {
+		await fleet.client(region).send(new DescribeSpotPriceHistoryCommand({InstanceTypes: ['t3.micro'], ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(), MaxResults: 5}));
+		return {name, status: 'ok', detail: 'spot prices answered'};
+	} catch (error) {
+		return {
+			name,
+			status: denied(error) ? 'fail' : 'unknown',
+			detail: `DescribeSpotPriceHistory: ${describeError(error)}`,
+			fix: `grant ec2:DescribeSpotPriceHistory (${policyHint}); until then spot instances are priced at their on-demand price, marked ~`,
+		};
+	}
+}
+
+async function volumesCheck(fleet: AwsFleet, region: string, id: string): Promise<DoctorCheck> {
+	const name = `${region} ec2:DescribeVolumes permitted`;
+	try {
+		const answer = await fleet.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [id]}], MaxResults: 5}));
+		return {name, status: 'ok', detail: `${answer.Volumes?.length ?? 0} volumes of ${id} seen`};
+	} catch (error) {
+		return {
+			name,
+			status: denied(error) ? 'fail' : 'unknown',
+			detail: `DescribeVolumes: ${describeError(error)}`,
+			fix: `grant ec2:DescribeVolumes (${policyHint}); until then EBS volumes are not counted in any environment's $/h`,
+		};
+	}
 }
 
 async function allocationTagCheck(client: CostExplorerClient, envTagKey: string, paid: () => void): Promise<DoctorCheck> {

@@ -1,7 +1,8 @@
 import {
-	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
+	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 	type DescribeInstancesResult, type Filter, type Instance as Ec2Instance, type InstanceStateChange,
 } from '@aws-sdk/client-ec2';
+import type {Volume} from '../../domain/pricing.js';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {checkAnswers, leanResultOf, MalformedAnswerError, type LeanDecoders} from './answers.js';
@@ -332,6 +333,55 @@ export class AwsFleet implements Fleet {
 		}
 	}
 
+	/**
+	 * The EBS volumes attached to these instances: DescribeVolumes filtered by `attachment.instance-id`
+	 * (200 IDs a call), every page followed. A volume without an ID, a type, a size or an attachment
+	 * to one of them cannot be priced: the whole answer is an error then, never fewer volumes.
+	 */
+	async volumes(region: string, instanceIds: string[]): Promise<{volumes: Volume[]; calls: number}> {
+		const wanted = new Set(instanceIds);
+		const volumes: Volume[] = [];
+		const seen = new Set<string>();
+		let calls = 0;
+		for (const ids of chunks([...wanted], 200)) {
+			let token: string | undefined;
+			let page = 0;
+			do {
+				page++;
+				const answer = await this.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: ids}], MaxResults: 500, NextToken: token}));
+				calls += attemptsOf(answer);
+				const list: unknown = answer.Volumes ?? [];
+				if (!Array.isArray(list)) {
+					throw new MalformedAnswerError(region, `DescribeVolumes page ${page}: its volumes are not a list`);
+				}
+
+				for (const volume of answer.Volumes ?? []) {
+					const where = `DescribeVolumes page ${page}: volume ${volume.VolumeId ?? '(no ID)'}`;
+					const attached = (volume.Attachments ?? []).map(attachment => attachment.InstanceId).find(id => typeof id === 'string' && wanted.has(id));
+					if (typeof volume.VolumeId !== 'string' || typeof volume.VolumeType !== 'string' || typeof volume.Size !== 'number' || !Number.isFinite(volume.Size) || volume.Size < 0 || !attached) {
+						throw new MalformedAnswerError(region, `${where} lacks an ID, a type, a size or an attachment to a listed instance: its cost is unknown`);
+					}
+
+					if (seen.has(volume.VolumeId)) {
+						// Attached to instances of two parts (multi-attach): counted once.
+						continue;
+					}
+
+					seen.add(volume.VolumeId);
+					volumes.push({
+						id: volume.VolumeId, region, type: volume.VolumeType, sizeGb: volume.Size, instanceId: attached,
+						...(typeof volume.Iops === 'number' && Number.isFinite(volume.Iops) ? {iops: volume.Iops} : {}),
+						...(typeof volume.Throughput === 'number' && Number.isFinite(volume.Throughput) ? {throughputMbps: volume.Throughput} : {}),
+					});
+				}
+
+				token = answer.NextToken || undefined;
+			} while (token);
+		}
+
+		return {volumes, calls};
+	}
+
 	/** The instance type a launch template version would launch, to show its cost before starting. */
 	async templateInstanceType(region: string, template: LaunchRequest['template']): Promise<string | undefined> {
 		const response = await this.client(region).send(new DescribeLaunchTemplateVersionsCommand({
@@ -421,6 +471,7 @@ function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawIn
 		state: instance.State?.Name,
 		lifecycle: instance.InstanceLifecycle,
 		platformDetails: instance.PlatformDetails,
+		platform: instance.Platform,
 		availabilityZone: instance.Placement?.AvailabilityZone,
 		tenancy: instance.Placement?.Tenancy,
 		launchTime: launch instanceof Date && Number.isFinite(launch.getTime()) ? launch.toISOString() : undefined,
@@ -467,8 +518,10 @@ function checked(instance: LeanInstance, region: string, pageNumber: number): Ra
 		state: state as InstanceState,
 		tags,
 		...(Number.isFinite(launchedAt) ? {launchedAt} : {}),
-		lifecycle: instance.lifecycle ? own(instance.lifecycle) : 'on-demand',
-		...(instance.platformDetails ? {platformDetails: own(instance.platformDetails)} : {}),
+		// What it is billed as: spot or on demand, the OS, where and on whose hardware. Absent or odd
+		// values are left out (the price book then estimates), never guessed.
+		lifecycle: instance.lifecycle === 'spot' ? 'spot' : 'on-demand',
+		...(instance.platformDetails ? {platformDetails: own(instance.platformDetails)} : String(instance.platform ?? '').toLowerCase() === 'windows' ? {platformDetails: 'Windows'} : {}),
 		...(instance.availabilityZone ? {availabilityZone: own(instance.availabilityZone)} : {}),
 		...(instance.tenancy ? {tenancy: own(instance.tenancy)} : {}),
 	};
@@ -524,3 +577,4 @@ function outcomeOf(id: string, region: string, verb: Verb, change: InstanceState
 
 	return {id, region, result: currentState === 'stopped' ? 'stopped' : 'stopping', ...states};
 }
+

@@ -1,6 +1,7 @@
 import {tagOf} from '../../domain/classify.js';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
-import type {ActOptions, BillingSource, BilledCost, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, Target} from '../types.js';
+import type {OnDemandQuery, Volume} from '../../domain/pricing.js';
+import type {ActOptions, BillingSource, BilledCost, PriceSource, SpotPrice, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, Target} from '../types.js';
 import {scenarios, type Launch, type ScenarioName} from './scenarios.js';
 
 export type SimOptions = {
@@ -41,13 +42,14 @@ const baseFleet: Launch[] = [
  * The embedded simulated account behind `--demo`: a fleet and a billing source in one, driven by a
  * time-scripted scenario against an injected clock. Stops and starts change the fleet.
  */
-export class SimAccount implements Fleet, BillingSource {
+export class SimAccount implements Fleet, BillingSource, PriceSource {
 	readonly startedAt: number;
 	private readonly instances = new Map<string, SimInstance>();
 	private nextId = 1;
 	private applied = 0;
 	private readonly events;
 	private readonly transitionMs: number;
+	private readonly volumeList: Volume[] = [];
 
 	constructor(private readonly options: SimOptions) {
 		this.startedAt = options.now();
@@ -72,7 +74,16 @@ export class SimAccount implements Fleet, BillingSource {
 				tags[this.options.roleTag.key] = launch.role === 'agent' ? this.options.roleTag.agent : this.options.roleTag.monitor;
 			}
 
-			this.instances.set(id, {id, region: launch.region, type: launch.type, state, tags, launchedAt: at, changedAt: at});
+			this.instances.set(id, {
+				id, region: launch.region, type: launch.type, state, tags, launchedAt: at, changedAt: at,
+				...(launch.lifecycle ? {lifecycle: launch.lifecycle} : {}),
+				...(launch.platformDetails ? {platformDetails: launch.platformDetails} : {}),
+				...(launch.lifecycle || launch.platformDetails || launch.volumes ? {availabilityZone: `${launch.region}a`, tenancy: 'default'} : {}),
+			});
+			for (const [index, volume] of (launch.volumes ?? []).entries()) {
+				this.volumeList.push({id: `vol-${id.slice(2)}${index}`, region: launch.region, instanceId: id, ...volume});
+			}
+
 			ids.push(id);
 		}
 
@@ -237,6 +248,29 @@ export class SimAccount implements Fleet, BillingSource {
 		return {result: 'launched', instances};
 	}
 
+	/** The simulated account's EBS volumes attached to these instances. */
+	async volumes(region: string, instanceIds: string[]): Promise<{volumes: Volume[]; calls: number}> {
+		const ids = new Set(instanceIds);
+		return {volumes: this.volumeList.filter(volume => volume.region === region && ids.has(volume.instanceId)), calls: 1};
+	}
+
+	/** The simulated Price List: its recorded on-demand prices by region and OS (Linux: the shipped table). */
+	async onDemand(query: OnDemandQuery): Promise<{usd: number | null; requests: number}> {
+		const key = `${query.region} ${query.type} ${query.operatingSystem} ${query.tenancy}`;
+		if (Object.hasOwn(simOnDemand, key)) {
+			return {usd: simOnDemand[key]!, requests: 1};
+		}
+
+		const linux = query.operatingSystem === 'Linux' && query.tenancy === 'Shared' && query.preInstalledSw === 'NA' && Object.hasOwn(this.options.prices, query.type);
+		return {usd: linux ? this.options.prices[query.type]! : null, requests: 1};
+	}
+
+	/** The simulated spot market: m5.large at about a third of on-demand in every AZ. */
+	async spot(region: string, types: string[], products: string[]): Promise<{prices: SpotPrice[]; requests: number}> {
+		const prices = types.flatMap(type => (Object.hasOwn(simSpot, type) ? products.map(product => ({availabilityZone: `${region}a`, type, product, usd: simSpot[type]!})) : []));
+		return {prices, requests: 1};
+	}
+
 	async templateInstanceType(_region: string, template: LaunchRequest['template']): Promise<string | undefined> {
 		return simTemplateType(template);
 	}
@@ -274,12 +308,17 @@ export class SimAccount implements Fleet, BillingSource {
 	}
 }
 
+/** Recorded Price List answers the simulated account gives beyond the shipped (Linux) table. */
+const simOnDemand: Record<string, number> = {'us-east-1 m5.large Windows Shared': 0.188, 'us-west-2 m5.large Linux Shared': 0.096};
+const simSpot: Record<string, number> = {'m5.large': 0.0351};
+
 /** The simulated account's launch templates: one per environment, by its instance type. */
 const simTemplates: Record<string, string> = {dev: 't3.large', staging: 'm5.large', production: 't3.micro'};
 
 function simTemplateType(template: LaunchRequest['template']): string | undefined {
 	const match = /^sim-([a-z]+)-agent$/.exec(template.name ?? '') ?? /^lt-0sim([a-z]+)$/.exec(template.id ?? '');
-	return match ? simTemplates[match[1]!] : undefined;
+	// The name comes from the configuration: `constructor` must not find Object's.
+	return match && Object.hasOwn(simTemplates, match[1]!) ? simTemplates[match[1]!] : undefined;
 }
 
 function round(usd: number): number {

@@ -12,6 +12,12 @@ export type Launch = {
 	count: number;
 	region: string;
 	name: string;
+	/** Spot instances are priced from the simulated spot market. */
+	lifecycle?: 'spot' | 'on-demand';
+	/** EC2's PlatformDetails (default Linux/UNIX). */
+	platformDetails?: string;
+	/** EBS volumes attached to each instance. */
+	volumes?: Array<{type: string; sizeGb: number; iops?: number; throughputMbps?: number}>;
 };
 
 export type Scenario = {
@@ -45,6 +51,14 @@ export const scenarios = {
 	'prod-spike': {
 		description: 'E: production +3.5% -> alert only: production is monitor only',
 		events: [{atSeconds: 20, launch: [{environment: 'production', role: 'other', type: 't3.nano', count: 1, region: 'us-east-1', name: 'prod-hotfix'}]}],
+	},
+	pricing: {
+		description: 'live prices: a spot group, a Windows build box with volumes and agents of a type no price list knows join dev -> priced by market, OS and volume; the unknown type at a conservative estimate (~) breaches and is stopped',
+		events: [{atSeconds: 20, launch: [
+			{environment: 'dev', role: 'other', type: 'm5.large', count: 3, region: 'us-west-2', name: 'dev-spot-ci', lifecycle: 'spot'},
+			{environment: 'dev', role: 'other', type: 'm5.large', count: 1, region: 'us-east-1', name: 'dev-windows-build', platformDetails: 'Windows', volumes: [{type: 'gp3', sizeGb: 500, iops: 6000, throughputMbps: 250}, {type: 'st1', sizeGb: 1000}]},
+			{environment: 'dev', role: 'agent', type: 'zz9.xlarge', count: 2, region: 'us-east-1', name: 'dev-agent-new-type'},
+		]}],
 	},
 	'rogue-agent': {
 		description: 'a rogue agent appears in production (monitor only) -> a policy violation; stopped when policy.stopViolations is set',

@@ -1,6 +1,7 @@
 import React from 'react';
 import {Box} from 'ink';
 import {money} from '../../domain/format.js';
+import {billCheckLine} from '../../domain/rollup.js';
 import type {Snapshot} from '../../engine/snapshot.js';
 import {age, flow} from '../cells.js';
 import {useTheme} from '../theme.js';
@@ -29,9 +30,12 @@ export function billedCells(snapshot: Snapshot, now: number): Cell[] {
 		return [cell(`billed: ${billing.error ? `unavailable (${billing.error})` : 'not fetched yet'}`, {head: true, warn: Boolean(billing.error)}), cell(callsText(billing))];
 	}
 
+	// Whether to trust the live figure: yesterday's live estimate against its final bill.
+	const check = billCheckLine(snapshot.environments);
 	return [
 		cell(`billed today/MTD, ${age(now, billing.fetchedAt)} old, ${callsText(billing)}:`, {head: true, warn: Boolean(billing.error)}),
 		...snapshot.environments.map(view => cell(`${view.name} ${view.billed ? `${money(view.billed.todayUsd)}/${money(view.billed.monthToDateUsd)}` : '--'}`)),
+		...(check ? [cell(check.text, {warn: check.mismatch})] : []),
 	];
 }
 

@@ -73,7 +73,7 @@ export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected 
 
 function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
 	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running
-		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.name === b.name
+		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.estimated === b.estimated && a.name === b.name
 		&& a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
 }
 

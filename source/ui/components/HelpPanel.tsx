@@ -29,7 +29,7 @@ function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: nu
 		{keys: 'STATUS', text: 'ACTIVE LIMITED MONITOR: policy; WARN near, BREACH over a limit'},
 		{keys: '', text: 'STOPPED: no agents left; STALE: last poll failed (figures are old)'},
 		{keys: 'HELD', text: 'breaker tripped: envwatch stops agents that come back; R resets'},
-		{keys: '$/H', text: 'spend now / hourly cap (+: some unpriced); INCREASE: now/threshold'},
+		{keys: '$/H', text: 'spend now / hourly cap (~: has an estimate); INCREASE: now/threshold'},
 		{keys: 'AGENTS', text: `running/allowed: ${glyphs.infinity} any, mon monitor-only, ? unknown`},
 		{keys: 'colour', text: 'repeats the word: red over, yellow near, magenta stale or unknown'},
 		...(context.readOnly ? [{keys: glyphs.lock, text: 'read-only: stop, cascade, emergency, undo, start, reset are off'}] : []),

@@ -1,0 +1,329 @@
+import type {Config} from '../config/schema.js';
+import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
+import {createPriceBook, volumeHourlyUsd, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
+import type {RawInstance} from '../domain/types.js';
+import type {Fleet, PriceSource} from '../providers/types.js';
+import type {PriceCache, StateStore} from './state.js';
+
+/** The book from the configuration alone: overrides over the shipped table, estimates for the rest. */
+export function staticBook(config: Pick<Config, 'prices'>): PriceBook {
+	return createPriceBook({overrides: config.prices, table: fallbackPrices});
+}
+
+export type PricingOptions = {
+	/** How long a Price List answer is used before it is asked again. @default a week */
+	ttlMs?: number;
+	/** How often a region's spot prices are refreshed, at most. @default 10 minutes */
+	spotRefreshMs?: number;
+	/** How long after a failed Price List call that query is tried again. @default 5 minutes */
+	retryMs?: number;
+	/** Price List calls under way at once. @default 2 */
+	concurrency?: number;
+};
+
+/** What the snapshot says about prices: the calls made and the last failure (the fallback is in use then). */
+export type PricingView = {calls: number; error: string | null; queued: number};
+
+/** How often the book is rebuilt even without a new answer, so expired cache entries are asked again. */
+const recheckMs = 3_600_000;
+
+/**
+ * Live prices behind the price book: the Price List's on-demand prices per (region, type, OS,
+ * tenancy) that the fleet runs, cached in the state dir for `ttlMs`, and the latest spot prices per
+ * region, refreshed at most every `spotRefreshMs`. Everything is fetched in the background: a poll
+ * takes the book as it is (the shipped table and estimates until an answer is in) and never waits.
+ * A failure is reported in the view and tried again later; it never makes the data stale.
+ */
+export class Pricing {
+	private readonly onDemand = new Map<string, {usd: number | null; at: number}>();
+	private readonly spot = new Map<string, {usd: number; at: number}>();
+	private readonly failedAt = new Map<string, number>();
+	private readonly spotAt = new Map<string, number>();
+	private readonly queue: OnDemandQuery[] = [];
+	private readonly queued = new Set<string>();
+	private readonly running = new Set<Promise<void>>();
+	private version = 0;
+	private built: {version: number; at: number; recheckAt: number; book: PriceBook} | undefined;
+	/** Regions running spot instances, with their types and products, as the current book met them. */
+	private readonly spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
+	/** EBS $/h per instance, by region, and which instances' volumes were asked for and when. */
+	private readonly storage = new Map<string, Map<string, {usd: number; estimated: boolean}>>();
+	private readonly volumesAsked = new Map<string, {ids: Set<string>; at: number}>();
+	private dirty = false;
+	private calls = 0;
+	private error: string | null = null;
+	private readonly ttlMs: number;
+	private readonly spotRefreshMs: number;
+	private readonly retryMs: number;
+	private readonly concurrency: number;
+
+	constructor(
+		private readonly config: Pick<Config, 'prices'>,
+		private readonly source: PriceSource | undefined,
+		private readonly state: StateStore,
+		private readonly clock: () => number,
+		options: PricingOptions = {},
+		/** The provider's DescribeVolumes; without it volumes are not priced. */
+		private readonly volumesOf?: Fleet['volumes'],
+	) {
+		this.ttlMs = options.ttlMs ?? 7 * 24 * 3_600_000;
+		this.spotRefreshMs = options.spotRefreshMs ?? 10 * 60_000;
+		this.retryMs = options.retryMs ?? 5 * 60_000;
+		this.concurrency = options.concurrency ?? 2;
+		const cache = source || volumesOf ? state.loadPrices() : undefined;
+		if (source) {
+			for (const [key, usd, at] of cache?.onDemand ?? []) {
+				this.onDemand.set(key, {usd, at});
+			}
+
+			for (const [key, usd, at] of cache?.spot ?? []) {
+				this.spot.set(key, {usd, at});
+			}
+		}
+
+		if (volumesOf) {
+			for (const [region, id, usd, estimated] of cache?.storage ?? []) {
+				const byInstance = this.storage.get(region) ?? new Map<string, {usd: number; estimated: boolean}>();
+				byInstance.set(id, {usd, estimated});
+				this.storage.set(region, byInstance);
+			}
+		}
+	}
+
+	/**
+	 * The current book: the same object until an answer changes a price (or `recheckMs` passed, so
+	 * cached answers that expired are noticed). The first time the book prices a kind of instance
+	 * (region, type, OS, tenancy, market), what it needs is noted for `fetchDue`; a steady poll of
+	 * a fleet it has seen costs nothing more than the shipped table would.
+	 */
+	book(): PriceBook {
+		const now = this.clock();
+		if (this.built?.version !== this.version || now >= this.built.recheckAt || now < this.built.at) {
+			this.spotWanted.clear();
+			this.built = {
+				version: this.version,
+				at: now,
+				recheckAt: now + recheckMs,
+				book: createPriceBook({
+					overrides: this.config.prices,
+					table: fallbackPrices,
+					onDemand: new Map([...this.onDemand].map(([key, entry]) => [key, entry.usd])),
+					spot: new Map([...this.spot].map(([key, entry]) => [key, entry.usd])),
+					storage: new Map([...this.storage.values()].flatMap(byInstance => [...byInstance])),
+				}, this.source ? instance => this.want(instance) : undefined),
+			};
+		}
+
+		return this.built.book;
+	}
+
+	view(): PricingView {
+		return {calls: this.calls, error: this.error, queued: this.queue.length + this.running.size};
+	}
+
+	/** What one kind of instance needs: its on-demand price if not cached (or expired, or failed long enough ago), its region's spot prices. */
+	private want(instance: Parameters<PriceBook['price']>[0]): void {
+		if (overrideOf(this.config.prices, instance.region, instance.type) !== undefined) {
+			return;
+		}
+
+		const now = this.clock();
+		if (instance.lifecycle === 'spot') {
+			const product = operatingSystemOf(instance.platformDetails)?.spotProduct;
+			if (product) {
+				const wanted = this.spotWanted.get(instance.region) ?? {types: new Set<string>(), products: new Set<string>()};
+				wanted.types.add(instance.type);
+				wanted.products.add(product);
+				this.spotWanted.set(instance.region, wanted);
+			}
+		}
+
+		const query = onDemandQueryOf(instance);
+		if (!query) {
+			return;
+		}
+
+		const key = onDemandKey(query);
+		const cached = this.onDemand.get(key);
+		const failed = this.failedAt.get(key);
+		if (this.queued.has(key) || (cached && now - cached.at < this.ttlMs && now >= cached.at) || (failed !== undefined && now - failed < this.retryMs && now >= failed)) {
+			return;
+		}
+
+		this.queued.add(key);
+		this.queue.push(query);
+	}
+
+	/**
+	 * Starts in the background what is due: the Price List queries noted by the book, and the spot
+	 * prices of regions running spot instances, at most every `spotRefreshMs`. Never waits.
+	 */
+	fetchDue(): void {
+		if (!this.source) {
+			return;
+		}
+
+		const now = this.clock();
+		for (const [region, wanted] of this.spotWanted) {
+			const last = this.spotAt.get(region);
+			if (last === undefined || now - last >= this.spotRefreshMs || now < last) {
+				this.spotAt.set(region, now);
+				this.track(this.refreshSpot(region, [...wanted.types].sort(), [...wanted.products].sort(), now));
+			}
+		}
+
+		this.pump();
+	}
+
+	/**
+	 * The volumes of a listing's instances (stopped ones too: their volumes cost), per region, asked
+	 * again in the background when an instance appears whose volumes were not asked for, or every
+	 * `spotRefreshMs` (volumes are created, resized and attached without the instance changing).
+	 */
+	noteListing(instances: readonly RawInstance[]): void {
+		if (!this.volumesOf) {
+			return;
+		}
+
+		const now = this.clock();
+		const byRegion = new Map<string, string[]>();
+		for (const instance of instances) {
+			if (instance.state !== 'terminated' && instance.state !== 'shutting-down') {
+				const ids = byRegion.get(instance.region) ?? [];
+				ids.push(instance.id);
+				byRegion.set(instance.region, ids);
+			}
+		}
+
+		for (const [region, ids] of byRegion) {
+			const asked = this.volumesAsked.get(region);
+			if (asked && now - asked.at < this.spotRefreshMs && now >= asked.at && ids.every(id => asked.ids.has(id))) {
+				continue;
+			}
+
+			this.volumesAsked.set(region, {ids: new Set(ids), at: now});
+			this.track(this.refreshVolumes(region, ids, now));
+		}
+	}
+
+	private async refreshVolumes(region: string, ids: string[], now: number): Promise<void> {
+		try {
+			const {volumes, calls} = await this.volumesOf!(region, ids);
+			this.calls += calls;
+			const byInstance = new Map<string, {usd: number; estimated: boolean}>();
+			for (const volume of volumes) {
+				const priced = volumeHourlyUsd(volume, fallbackEbsRates);
+				const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: false};
+				byInstance.set(volume.instanceId, {usd: sum.usd + priced.usd, estimated: sum.estimated || priced.source === 'estimate'});
+			}
+
+			this.storage.set(region, byInstance);
+			this.changed();
+		} catch (error) {
+			this.calls += attempts(error);
+			// Asked again after `retryMs`; the volumes known so far stay counted.
+			this.volumesAsked.set(region, {ids: new Set(), at: now - this.spotRefreshMs + this.retryMs});
+			this.error = `volumes in ${region}: ${messageOf(error)}; their last known cost is counted meanwhile`;
+		}
+	}
+
+	/** Resolves once nothing is queued or under way (tests, `--once`). */
+	async settled(): Promise<void> {
+		while (this.running.size > 0) {
+			await Promise.all([...this.running]);
+		}
+	}
+
+	private track(work: Promise<void>): void {
+		const tracked = work.finally(() => {
+			this.running.delete(tracked);
+			this.pump();
+			if (this.running.size === 0) {
+				this.save();
+			}
+		});
+		this.running.add(tracked);
+	}
+
+	private pump(): void {
+		while (this.queue.length > 0 && this.running.size < this.concurrency) {
+			const query = this.queue.shift()!;
+			this.track(this.fetchOnDemand(query));
+		}
+	}
+
+	private async fetchOnDemand(query: OnDemandQuery): Promise<void> {
+		const key = onDemandKey(query);
+		try {
+			const {usd, requests} = await this.source!.onDemand(query);
+			this.calls += requests;
+			this.onDemand.set(key, {usd, at: this.clock()});
+			this.failedAt.delete(key);
+			this.error = null;
+			this.changed();
+		} catch (error) {
+			this.calls += attempts(error);
+			this.failedAt.set(key, this.clock());
+			this.recheckAfterRetry();
+			this.error = `Price List: ${messageOf(error)}; the shipped table and estimates are used meanwhile`;
+		} finally {
+			this.queued.delete(key);
+		}
+	}
+
+	private async refreshSpot(region: string, types: string[], products: string[], now: number): Promise<void> {
+		try {
+			const {prices, requests} = await this.source!.spot(region, types, products, now);
+			this.calls += requests;
+			const at = this.clock();
+			for (const price of prices) {
+				this.spot.set(spotKey(region, price.availabilityZone, price.type, price.product), {usd: price.usd, at});
+			}
+
+			this.changed();
+		} catch (error) {
+			this.calls += attempts(error);
+			// Tried again sooner than the refresh interval.
+			this.spotAt.set(region, now - this.spotRefreshMs + this.retryMs);
+			this.error = `spot prices in ${region}: ${messageOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`;
+		}
+	}
+
+	/** After a failure, the book is looked at again in `retryMs` (not only hourly), so the query is tried again then. */
+	private recheckAfterRetry(): void {
+		if (this.built) {
+			this.built.recheckAt = Math.min(this.built.recheckAt, this.clock() + this.retryMs);
+		}
+	}
+
+	private changed(): void {
+		this.version++;
+		this.dirty = true;
+	}
+
+	private save(): void {
+		if (!this.dirty) {
+			return;
+		}
+
+		this.dirty = false;
+		// Spot prices older than a day are of no use after a restart.
+		const now = this.clock();
+		const cache: PriceCache = {
+			version: 1,
+			onDemand: [...this.onDemand].map(([key, entry]) => [key, entry.usd, entry.at]),
+			spot: [...this.spot].filter(([, entry]) => now - entry.at < 86_400_000).map(([key, entry]) => [key, entry.usd, entry.at]),
+			storage: [...this.storage].flatMap(([region, byInstance]) => [...byInstance].map(([id, entry]): [string, string, number, boolean] => [region, id, entry.usd, entry.estimated])),
+		};
+		this.state.savePrices(cache);
+	}
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+function attempts(error: unknown): number {
+	const value = (error as {$metadata?: {attempts?: number}} | undefined)?.$metadata?.attempts;
+	return typeof value === 'number' && value > 0 ? value : 1;
+}

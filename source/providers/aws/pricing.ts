@@ -1,0 +1,211 @@
+import {GetProductsCommand, PricingClient} from '@aws-sdk/client-pricing';
+import {DescribeSpotPriceHistoryCommand, type _InstanceType, type EC2Client} from '@aws-sdk/client-ec2';
+import type {OnDemandQuery} from '../../domain/pricing.js';
+import type {PriceSource, SpotPrice} from '../types.js';
+import {checkAnswers, MalformedAnswerError} from './answers.js';
+import {attemptsOf, clientConfig, type AwsConnection} from './clients.js';
+
+export type AwsPricesOptions = AwsConnection & {
+	/** Where the Price List Query API is reached (tests: a loopback server); else `endpointUrl`, else AWS. */
+	pricingEndpointUrl?: string;
+	/** The EC2 client of a region (the fleet's), for DescribeSpotPriceHistory. */
+	ec2: (region: string) => EC2Client;
+};
+
+/** The Price List Query API answers only from a few regions; us-east-1 is one. */
+const pricingRegion = 'us-east-1';
+const maxPages = 10;
+
+/**
+ * Prices from AWS itself: on-demand from the Price List Query API (`pricing:GetProducts`), spot from
+ * `ec2:DescribeSpotPriceHistory`. Every answer is checked for shape: an entry that does not parse
+ * is no price from this source, never $0.
+ */
+export class AwsPrices implements PriceSource {
+	private pricing: PricingClient | undefined;
+
+	constructor(private readonly options: AwsPricesOptions) {}
+
+	private client(): PricingClient {
+		if (!this.pricing) {
+			// AWS_ENDPOINT_URL_PRICING wins over --endpoint-url: an emulator for EC2 rarely serves the Price List.
+			const endpoint = this.options.pricingEndpointUrl ?? (process.env['AWS_ENDPOINT_URL_PRICING'] || undefined) ?? this.options.endpointUrl;
+			this.pricing = new PricingClient({...clientConfig({...this.options, ...(endpoint ? {endpointUrl: endpoint} : {})}, pricingRegion)});
+			checkAnswers(this.pricing, pricingRegion, 'json');
+		}
+
+		return this.pricing;
+	}
+
+	async onDemand(query: OnDemandQuery): Promise<{usd: number | null; requests: number}> {
+		const filters = {
+			instanceType: query.type, regionCode: query.region, operatingSystem: query.operatingSystem, tenancy: query.tenancy,
+			preInstalledSw: query.preInstalledSw, capacitystatus: 'Used', licenseModel: 'No License required',
+		};
+		const entries: unknown[] = [];
+		let requests = 0;
+		let token: string | undefined;
+		let page = 0;
+		do {
+			page++;
+			const answer = await this.client().send(new GetProductsCommand({
+				ServiceCode: 'AmazonEC2',
+				FormatVersion: 'aws_v1',
+				MaxResults: 100,
+				NextToken: token,
+				Filters: Object.entries(filters).map(([Field, Value]) => ({Type: 'TERM_MATCH', Field, Value})),
+			}));
+			requests += attemptsOf(answer);
+			const list: unknown = answer.PriceList ?? [];
+			if (!Array.isArray(list)) {
+				throw new MalformedAnswerError(pricingRegion, `GetProducts page ${page} for ${describeQuery(query)}: its PriceList is not a list`);
+			}
+
+			entries.push(...list);
+			token = typeof answer.NextToken === 'string' && answer.NextToken !== '' ? answer.NextToken : undefined;
+		} while (token && page < maxPages);
+
+		return {usd: onDemandPriceOf(entries, query), requests};
+	}
+
+	async spot(region: string, types: string[], products: string[], now: number): Promise<{prices: SpotPrice[]; requests: number}> {
+		const latest = new Map<string, SpotPrice & {at: number}>();
+		let requests = 0;
+		let token: string | undefined;
+		let page = 0;
+		do {
+			page++;
+			// StartTime now: EC2 answers the price in effect now for each type, AZ and product.
+			const answer = await this.options.ec2(region).send(new DescribeSpotPriceHistoryCommand({
+				StartTime: new Date(now),
+				InstanceTypes: types as _InstanceType[],
+				// Accounts from the EC2-Classic era see the same products suffixed ` (Amazon VPC)`.
+				ProductDescriptions: products.flatMap(product => [product, `${product} (Amazon VPC)`]),
+				MaxResults: 1000,
+				NextToken: token,
+			}));
+			requests += attemptsOf(answer);
+			for (const item of spotItems(answer.SpotPriceHistory, region, page)) {
+				const key = `${item.availabilityZone}|${item.type}|${item.product}`;
+				if ((latest.get(key)?.at ?? -Infinity) < item.at) {
+					latest.set(key, item);
+				}
+			}
+
+			token = typeof answer.NextToken === 'string' && answer.NextToken !== '' ? answer.NextToken : undefined;
+		} while (token && page < maxPages);
+
+		return {prices: [...latest.values()].map(({at: _at, ...price}) => price), requests};
+	}
+
+	close(): void {
+		this.pricing?.destroy();
+		this.pricing = undefined;
+	}
+}
+
+function describeQuery(query: OnDemandQuery): string {
+	return `${query.type} ${query.operatingSystem}${query.preInstalledSw === 'NA' ? '' : ` ${query.preInstalledSw}`} ${query.tenancy} in ${query.region}`;
+}
+
+/**
+ * The on-demand $/h in a GetProducts answer's entries (JSON strings of the Price List's product
+ * documents): the hourly USD price of each entry's OnDemand terms for this very type and region.
+ * No entry: null (the Price List has no such product). Entries that do not parse or do not match
+ * are skipped; when some came and none is usable, the answer is malformed (thrown, not cached).
+ * Several usable ones (it happens across terms): the highest, to err high.
+ */
+export function onDemandPriceOf(entries: readonly unknown[], query: OnDemandQuery): number | null {
+	if (entries.length === 0) {
+		return null;
+	}
+
+	const prices: number[] = [];
+	for (const entry of entries) {
+		const usd = entryPrice(entry, query);
+		if (usd !== undefined) {
+			prices.push(usd);
+		}
+	}
+
+	if (prices.length === 0) {
+		throw new MalformedAnswerError(pricingRegion, `GetProducts answered ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} for ${describeQuery(query)}, none with an hourly USD on-demand price for it: expected Price List product documents with terms.OnDemand...pricePerUnit.USD`);
+	}
+
+	return Math.max(...prices);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function entryPrice(entry: unknown, query: OnDemandQuery): number | undefined {
+	let document: unknown;
+	try {
+		document = typeof entry === 'string' || entry instanceof String ? JSON.parse(String(entry)) : entry;
+	} catch {
+		return undefined;
+	}
+
+	if (!isObject(document) || !isObject(document['product']) || !isObject(document['terms'])) {
+		return undefined;
+	}
+
+	const attributes = document['product']['attributes'];
+	// An answer for another type or region is not this one's price.
+	if (!isObject(attributes) || attributes['instanceType'] !== query.type || (attributes['regionCode'] !== undefined && attributes['regionCode'] !== query.region)) {
+		return undefined;
+	}
+
+	const onDemand = document['terms']['OnDemand'];
+	if (!isObject(onDemand)) {
+		return undefined;
+	}
+
+	let best: number | undefined;
+	for (const term of Object.values(onDemand)) {
+		const dimensions = isObject(term) ? term['priceDimensions'] : undefined;
+		for (const dimension of isObject(dimensions) ? Object.values(dimensions) : []) {
+			if (!isObject(dimension) || !/^hrs?$/i.test(String(dimension['unit'])) || !isObject(dimension['pricePerUnit'])) {
+				continue;
+			}
+
+			const text = dimension['pricePerUnit']['USD'];
+			const usd = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+			// $0 is no price (a reservation's placeholder), never an instance that costs nothing.
+			if (Number.isFinite(usd) && usd > 0) {
+				best = Math.max(best ?? 0, usd);
+			}
+		}
+	}
+
+	return best;
+}
+
+/** The items of one DescribeSpotPriceHistory page; an item missing a part errs the page. */
+function spotItems(history: unknown, region: string, page: number): Array<SpotPrice & {at: number}> {
+	if (history === undefined) {
+		return [];
+	}
+
+	if (!Array.isArray(history)) {
+		throw new MalformedAnswerError(region, `DescribeSpotPriceHistory page ${page}: its spotPriceHistorySet is not a list`);
+	}
+
+	return history.map((item: unknown, index) => {
+		const where = `DescribeSpotPriceHistory page ${page} item ${index + 1}`;
+		if (!isObject(item)) {
+			throw new MalformedAnswerError(region, `${where} is not an object`);
+		}
+
+		const usd = typeof item['SpotPrice'] === 'string' ? Number(item['SpotPrice']) : Number.NaN;
+		const at = item['Timestamp'] instanceof Date ? item['Timestamp'].getTime() : Number.NaN;
+		const {AvailabilityZone: availabilityZone, InstanceType: type, ProductDescription: product} = item;
+		if (!Number.isFinite(usd) || usd <= 0 || typeof availabilityZone !== 'string' || typeof type !== 'string' || typeof product !== 'string' || !Number.isFinite(at)) {
+			throw new MalformedAnswerError(region, `${where} lacks a positive price, an AZ, a type, a product or a time: expected all of them`);
+		}
+
+		// EC2-Classic-era accounts see `Linux/UNIX (Amazon VPC)`: the same product as `Linux/UNIX`.
+		return {availabilityZone, type, product: product.replace(/ \(Amazon VPC\)$/, ''), usd, at};
+	});
+}
