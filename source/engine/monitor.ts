@@ -1,7 +1,7 @@
 import {aggregate} from '../domain/classify.js';
 import type {Evaluation} from '../domain/policy.js';
 import type {PriceBook} from '../domain/pricing.js';
-import {BILLED_STATES, type Spend} from '../domain/types.js';
+import {BILLED_STATES, type InstanceState, type Spend} from '../domain/types.js';
 import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';
@@ -174,9 +174,11 @@ export class Monitor {
 		let spend = new Map<string, Spend>();
 		let unknown = {instances: 0, hourlyUsd: 0, tagValues: [] as string[]};
 		try {
-			// Only what costs money: the spend counts pending and running instances and nothing else
-			// reads this listing (stop, start and undo list their own targets).
-			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states: [...BILLED_STATES], regions: config.regions});
+			// Only what costs money: pending and running instances, and stopped ones where the provider
+			// prices volumes (their disks still cost). Nothing else reads this listing (stop, start and
+			// undo list their own targets).
+			const states: InstanceState[] = provider.fleet.volumes ? [...BILLED_STATES, 'stopping', 'stopped'] : [...BILLED_STATES];
+			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states, regions: config.regions});
 			if (listing.errors.length > 0) {
 				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
 			}

@@ -15,6 +15,8 @@ import type {StateStore} from './state.js';
 export class Samples {
 	private readonly history: History;
 	private readonly globalKey: string;
+	/** Samples already saved were changed (restated for new prices, or dropped as future): save whole. */
+	private rewrite = false;
 	/** Dollars per UTC hour per environment, from the live $/h (checked against the bill). */
 	readonly rollup: Rollup;
 	private lastAccrualAt: number | undefined;
@@ -52,6 +54,7 @@ export class Samples {
 	dropFuture(at: number): void {
 		const dropped = dropFuture(this.history, at);
 		if (dropped.size > 0) {
+			this.rewrite = true;
 			const count = [...dropped.values()].reduce((sum, n) => sum + n, 0);
 			const names = [...dropped.keys()].map(key => (key.startsWith(GLOBAL) ? 'global' : key));
 			this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'clock', environments: [...new Set(names)].filter(name => name !== 'global'), reason: `dropped ${count} sample${count === 1 ? '' : 's'} dated after now (${new Date(at).toISOString()}) from ${[...new Set(names)].join(', ')}: the clock stepped back or the state came from a host with a fast clock`, instanceIds: []});
@@ -75,6 +78,8 @@ export class Samples {
 	 * same instances now, so an increase measures instances started, not a price that came in.
 	 */
 	restate(before: ReadonlyMap<string, Spend>, after: ReadonlyMap<string, Spend>): void {
+		// Samples already on disk change: the next save writes the history whole, not only what is new.
+		this.rewrite = true;
 		let total = 0;
 		for (const name of this.deps.monitored) {
 			const delta = (after.get(name)?.hourlyUsd ?? 0) - (before.get(name)?.hourlyUsd ?? 0);
@@ -117,6 +122,7 @@ export class Samples {
 		const {config, monitored} = this.deps;
 		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
 		prune(this.history, at, longest * 60_000 + intervalMs * 2);
-		this.deps.state.saveHistory(this.history);
+		this.deps.state.saveHistory(this.history, this.rewrite);
+		this.rewrite = false;
 	}
 }

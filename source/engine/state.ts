@@ -212,16 +212,17 @@ export class StateStore {
 	/**
 	 * After each poll: the samples recorded since the last save are appended to samples.log (a few
 	 * hundred bytes); once the log outgrows the last compaction (at least 16 KiB), or after a load
-	 * that found no clean log, the whole history is compacted into samples.json instead.
+	 * that found no clean log, or when samples already saved were changed (`whole`), the whole history
+	 * is compacted into samples.json instead.
 	 */
-	saveHistory(history: History): void {
+	saveHistory(history: History, whole = false): void {
 		const series: Series = new Map();
 		for (const [key, samples] of Object.entries(history)) {
 			series.set(key, samples.map(sample => [sample.at, Math.round(sample.usd * 1e6) / 1e6]));
 		}
 
 		const logged = this.logged;
-		if (!logged || this.unwritten.has('samples.json')) {
+		if (whole || !logged || this.unwritten.has('samples.json')) {
 			this.compactHistory(series);
 			return;
 		}

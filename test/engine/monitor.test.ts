@@ -13,7 +13,7 @@ afterEach(() => {
 
 
 describe('listing', () => {
-	it('a poll lists only what costs money (pending, running): stopped instances are neither fetched nor decoded', async () => {
+	it('a poll lists only what costs money (pending, running): with no volumes to price, stopped instances are neither fetched nor decoded', async () => {
 		const sim = start({scenario: 'dev-spike'});
 		await sim.poll();
 		expect(sim.fleet.lists).toHaveLength(1);

@@ -313,3 +313,26 @@ describe('sample history log: restarts and crashes around a compaction', () => {
 		expect(new StateStore(stateDir).loadHistory()).toEqual(history);
 	});
 });
+
+describe('history saved whole when saved samples change', () => {
+	it('samples restated after they were appended to the log are read back restated (a price change is never a spike after a restart)', () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-restate-'));
+		try {
+			const state = new StateStore(dir);
+			const history = {dev: [{at: 1000, usd: 0.096}]};
+			state.saveHistory(history);
+			history.dev.push({at: 2000, usd: 0.096});
+			state.saveHistory(history);
+			// Volumes became known: every sample of dev is restated (+$0.0011/h), as Samples.restate does.
+			for (const sample of history.dev) {
+				sample.usd += 0.0011;
+			}
+
+			history.dev.push({at: 3000, usd: 0.0971});
+			state.saveHistory(history, true);
+			expect(new StateStore(dir).loadHistory()['dev']!.map(sample => Math.round(sample.usd * 1e4) / 1e4)).toEqual([0.0971, 0.0971, 0.0971]);
+		} finally {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+});
