@@ -1,7 +1,5 @@
-import {aggregate} from '../domain/classify.js';
 import type {Evaluation} from '../domain/policy.js';
-import type {PriceBook} from '../domain/pricing.js';
-import {BILLED_STATES, type InstanceState, type Spend} from '../domain/types.js';
+import type {Spend} from '../domain/types.js';
 import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';
@@ -12,6 +10,7 @@ import type {Pricing} from './pricing.js';
 import type {EntryDraft, Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
 import type {Snapshot} from './snapshot.js';
+import {SpendReader} from './spend.js';
 import {wire, type Deps} from './wiring.js';
 
 export type {Command} from './commands.js';
@@ -24,18 +23,19 @@ const defaultGiveUpAfterMs = 5 * 60_000;
 /**
  * The monitor loop: poll the provider, record samples, evaluate, enforce, publish. Polls never
  * overlap; failures back off and mark the data stale; only fresh data can trigger an action.
- * The jobs beside the loop live in their own modules, built by wiring.ts: the audit recorder
- * (recorder.ts), the spend history (samples.ts), tripped breakers (breakers.ts), automatic
- * enforcement (automatic.ts), the command service (commands.ts), and publishing (publisher.ts)
- * through the pure snapshot projection (projection.ts). This class is their public face.
+ * The jobs beside the loop live in their own modules: the fleet listed and priced (spend.ts), the
+ * audit recorder (recorder.ts), the spend history (samples.ts), tripped breakers (breakers.ts),
+ * automatic enforcement (automatic.ts), the command service (commands.ts), and publishing
+ * (publisher.ts) through the pure snapshot projection (projection.ts), built by wiring.ts. This
+ * class is their public face.
  */
 export class Monitor {
 	readonly enforcer: Enforcer;
 	readonly launcher: Launcher;
 	/** Live prices (the Price List, spot, EBS volumes) behind every figure. */
 	readonly pricing: Pricing;
-	/** The book the last fresh poll priced with: a new one restates the windows (a price change is no spend change). */
-	private lastBook: PriceBook | undefined;
+	/** The fleet listed and priced (spend.ts). */
+	private readonly reader: SpendReader;
 	private readonly recorder: Recorder;
 	private readonly breakers: Breakers;
 	private readonly automatic: Automatic;
@@ -65,6 +65,7 @@ export class Monitor {
 		});
 		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing} = parts);
 		this.publisher = new Publisher(deps, parts, {polls: () => this.polls, lastSuccessAt: () => this.lastSuccessAt});
+		this.reader = new SpendReader({config: deps.config, provider: deps.provider, pricing: this.pricing, samples: this.samples});
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
 		this.samples.restart(this.breakers.recoverCutShort(), 'stopped');
@@ -169,41 +170,10 @@ export class Monitor {
 	}
 
 	private async pollBody(): Promise<Snapshot> {
-		const {config, provider, clock} = this.deps;
-		let staleReason: string | undefined;
-		let spend = new Map<string, Spend>();
-		let unknown = {instances: 0, hourlyUsd: 0, tagValues: [] as string[]};
-		try {
-			// Only what costs money: pending and running instances, and stopped ones where the provider
-			// prices volumes (their disks still cost). Nothing else reads this listing (stop, start and
-			// undo list their own targets).
-			const states: InstanceState[] = provider.fleet.volumes ? [...BILLED_STATES, 'stopping', 'stopped'] : [...BILLED_STATES];
-			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states, regions: config.regions});
-			if (listing.errors.length > 0) {
-				staleReason = listing.errors.map(error => `${error.region}: ${error.message}`).join('; ');
-			}
-
-			const book = this.pricing.book();
-			const result = aggregate(listing.instances, config, config.environments, book);
-			if (listing.errors.length === 0) {
-				this.pricing.noteListing(listing.instances);
-			}
-
-			this.pricing.fetchDue();
-			if (this.lastBook && this.lastBook !== book && listing.errors.length === 0) {
-				this.samples.restate(aggregate(listing.instances, config, config.environments, this.lastBook).byEnvironment, result.byEnvironment);
-			}
-
-			if (listing.errors.length === 0) {
-				this.lastBook = book;
-			}
-
-			spend = result.byEnvironment;
-			unknown = {instances: result.unknown.instancesRunning, hourlyUsd: result.unknown.hourlyUsd, tagValues: result.unknown.tagValues};
-		} catch (error) {
-			staleReason = messageOf(error);
-		}
-
+		const {clock} = this.deps;
+		const reading = await this.reader.read();
+		const {unknown, staleReason} = reading;
+		let {spend} = reading;
 		const at = clock();
 		this.automatic.acted.clear();
 		this.samples.dropFuture(at);
