@@ -10,7 +10,7 @@ export const help = `
     $ envwatch --once [--json]                           one poll, print the status, exit 0 (3 on breach)
     $ envwatch --stop-env NAME [--yes]                   stop that environment's agents and exit
     $ envwatch stop --environments NAME... [--yes]       the same, as a subcommand
-    $ envwatch reset --environments NAME... [--yes]      reset a tripped breaker (automatic stops resume)
+    $ envwatch reset --environments NAME... [--yes]      reset a tripped breaker: re-spawns are no longer stopped
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch doctor                                    preflight checks against the AWS account
@@ -33,7 +33,7 @@ export const help = `
     --count N           Agents to start (start)                          [default: launchTemplate.count or 1]
     --yes, -y           Confirm --stop-env / stop / start / reset without asking
     --confirm NAME      With stop: confirm stopping NAME by its name (repeatable or a,b);
-                        stopping production with --yes also needs --confirm production
+                        a monitor-only environment (production) needs it: --yes alone is refused
     --state-dir DIR     Where sample history, last stop and billing cache live
     --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
     --socket-group G    Group of <state-dir>/envwatch.sock (mode 0660): who may attach and act
