@@ -71,7 +71,7 @@ export const fallbackPrices: Readonly<Record<string, number>> = Object.freeze(Ob
 /**
  * EBS rates (us-east-1, $ per month; a month is 730 hours): per GB-month by volume type, gp3's
  * IOPS over its free 3,000 and throughput over its free 125 MB/s, io1/io2 per provisioned IOPS
- * (io2 in tiers). Used in every region (regional EBS prices differ by a few percent).
+ * (io2 in tiers). Used where the Price List has not (yet) given a region's own EBS rates.
  */
 export const fallbackEbsRates = Object.freeze({
 	gbMonth: Object.freeze(Object.assign(Object.create(null) as Record<string, number>, {gp2: 0.1, gp3: 0.08, io1: 0.125, io2: 0.125, st1: 0.045, sc1: 0.015, standard: 0.05})),

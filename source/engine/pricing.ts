@@ -1,6 +1,6 @@
 import type {Config} from '../config/schema.js';
 import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
-import {createPriceBook, volumeHourlyUsd, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
+import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
 import type {RawInstance} from '../domain/types.js';
 import type {Fleet, PriceSource} from '../providers/types.js';
 import type {PriceCache, StateStore} from './state.js';
@@ -49,6 +49,13 @@ export class Pricing {
 	/** EBS $/h per instance, by region, and which instances' volumes were asked for and when. */
 	private readonly storage = new Map<string, Map<string, {usd: number; estimated: boolean}>>();
 	private readonly volumesAsked = new Map<string, {ids: Set<string>; at: number}>();
+	/** The volumes last listed by region, so they are priced again when their region's EBS rates arrive. */
+	private readonly volumes = new Map<string, Volume[]>();
+	/** EBS rates by region from the Price List (the shipped us-east-1 table until they arrive), and the regions asked or failed. */
+	private readonly ebs = new Map<string, {rates: EbsRates | null; at: number}>();
+	private readonly ebsAsked = new Set<string>();
+	private readonly ebsFailedAt = new Map<string, number>();
+	private readonly ebsErrors = new Map<string, string>();
 	private dirty = false;
 	private calls = 0;
 	private error: string | null = null;
@@ -82,6 +89,12 @@ export class Pricing {
 		}
 
 		if (volumesOf) {
+			if (source) {
+				for (const [region, rates, at] of cache?.ebs ?? []) {
+					this.ebs.set(region, {rates, at});
+				}
+			}
+
 			for (const [region, id, usd, estimated] of cache?.storage ?? []) {
 				const byInstance = this.storage.get(region) ?? new Map<string, {usd: number; estimated: boolean}>();
 				byInstance.set(id, {usd, estimated});
@@ -118,7 +131,7 @@ export class Pricing {
 	}
 
 	view(): PricingView {
-		return {calls: this.calls, error: this.error, queued: this.queue.length + this.running.size};
+		return {calls: this.calls, error: this.error ?? [...this.ebsErrors.values()][0] ?? null, queued: this.queue.length + this.running.size};
 	}
 
 	/** What one kind of instance needs: its on-demand price if not cached (or expired, or failed long enough ago), its region's spot prices. */
@@ -204,20 +217,75 @@ export class Pricing {
 			this.volumesAsked.set(region, {ids: new Set(ids), at: now});
 			this.track(this.refreshVolumes(region, ids, now));
 		}
+
+		for (const region of byRegion.keys()) {
+			this.wantEbs(region, now);
+		}
+	}
+
+	/** A region's EBS rates are asked once per `ttlMs` (one set of calls at a time; after a failure, again in `retryMs`). */
+	private wantEbs(region: string, now: number): void {
+		if (!this.source?.ebs || this.ebsAsked.has(region)) {
+			return;
+		}
+
+		const cached = this.ebs.get(region);
+		const failed = this.ebsFailedAt.get(region);
+		if ((cached && now - cached.at < this.ttlMs && now >= cached.at) || (failed !== undefined && now - failed < this.retryMs && now >= failed)) {
+			return;
+		}
+
+		this.ebsAsked.add(region);
+		this.track(this.fetchEbs(region));
+	}
+
+	private async fetchEbs(region: string): Promise<void> {
+		try {
+			const {rates, requests} = await this.source!.ebs!(region);
+			this.calls += requests;
+			this.ebs.set(region, {rates, at: this.clock()});
+			this.ebsFailedAt.delete(region);
+			this.ebsErrors.delete(region);
+			const volumes = this.volumes.get(region);
+			if (volumes) {
+				this.priceVolumes(region, volumes);
+			}
+
+			// The book changes (a new version): windows are restated, a rate change is no spend spike.
+			this.changed();
+		} catch (error) {
+			this.calls += attempts(error);
+			this.ebsFailedAt.set(region, this.clock());
+			// Kept until this region's rates come (an on-demand answer that comes meanwhile does not clear it).
+			this.ebsErrors.set(region, `EBS rates in ${region}: ${messageOf(error)}; the shipped us-east-1 rates are used meanwhile`);
+		} finally {
+			this.ebsAsked.delete(region);
+		}
+	}
+
+	/** The region's EBS rates: the Price List's once they arrived, else the shipped us-east-1 table. */
+	private ebsRates(region: string): EbsRates {
+		return this.ebs.get(region)?.rates ?? fallbackEbsRates;
+	}
+
+	private priceVolumes(region: string, volumes: readonly Volume[]): void {
+		const rates = this.ebsRates(region);
+		const byInstance = new Map<string, {usd: number; estimated: boolean}>();
+		for (const volume of volumes) {
+			const priced = volumeHourlyUsd(volume, rates);
+			const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: false};
+			byInstance.set(volume.instanceId, {usd: sum.usd + priced.usd, estimated: sum.estimated || priced.source === 'estimate'});
+		}
+
+		this.storage.set(region, byInstance);
 	}
 
 	private async refreshVolumes(region: string, ids: string[], now: number): Promise<void> {
 		try {
 			const {volumes, calls} = await this.volumesOf!(region, ids);
 			this.calls += calls;
-			const byInstance = new Map<string, {usd: number; estimated: boolean}>();
-			for (const volume of volumes) {
-				const priced = volumeHourlyUsd(volume, fallbackEbsRates);
-				const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: false};
-				byInstance.set(volume.instanceId, {usd: sum.usd + priced.usd, estimated: sum.estimated || priced.source === 'estimate'});
-			}
-
-			this.storage.set(region, byInstance);
+			this.volumes.set(region, volumes);
+			this.priceVolumes(region, volumes);
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
@@ -314,6 +382,7 @@ export class Pricing {
 			onDemand: [...this.onDemand].map(([key, entry]) => [key, entry.usd, entry.at]),
 			spot: [...this.spot].filter(([, entry]) => now - entry.at < 86_400_000).map(([key, entry]) => [key, entry.usd, entry.at]),
 			storage: [...this.storage].flatMap(([region, byInstance]) => [...byInstance].map(([id, entry]): [string, string, number, boolean] => [region, id, entry.usd, entry.estimated])),
+			ebs: [...this.ebs].map(([region, entry]) => [region, entry.rates, entry.at]),
 		};
 		this.state.savePrices(cache);
 	}

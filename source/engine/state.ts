@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {newHistory, type History} from '../domain/history.js';
 import {newRollup, type Rollup} from '../domain/rollup.js';
+import type {EbsRates} from '../domain/pricing.js';
 import type {BilledCost, Target} from '../providers/types.js';
 import {describeError, writeFailed, type RecordNotice} from './record.js';
 
@@ -389,6 +390,8 @@ export type PriceCache = {
 	spot: Array<[key: string, usd: number, fetchedAt: number]>;
 	/** EBS $/h per instance (its volumes summed), so a restart counts them from its first poll. */
 	storage: Array<[region: string, instanceId: string, usd: number, estimated: boolean]>;
+	/** EBS rates by region from the Price List; absent in a prices.json written before they were fetched. */
+	ebs?: Array<[region: string, rates: EbsRates | null, fetchedAt: number]>;
 };
 
 /** A tripped breaker: envwatch stopped this environment's agents and holds it stopped. */
@@ -722,7 +725,8 @@ function checkCost(value: unknown): BilledCost {
 }
 
 function checkPrices(value: unknown): PriceCache {
-	const top = object(value, '', ['version', 'onDemand', 'spot', 'storage']);
+	const hasEbs = typeof value === 'object' && value !== null && Object.hasOwn(value, 'ebs');
+	const top = object(value, '', hasEbs ? ['version', 'onDemand', 'spot', 'storage', 'ebs'] : ['version', 'onDemand', 'spot', 'storage']);
 	if (top['version'] !== 1) {
 		throw shape('version', top['version'], '1');
 	}
@@ -758,7 +762,55 @@ function checkPrices(value: unknown): PriceCache {
 
 		return [string(item[0], `${where}[0]`), string(item[1], `${where}[1]`), usd, item[3]] as [string, string, number, boolean];
 	});
-	return {version: 1, onDemand: entries('onDemand', (value, where) => (value === null ? null : price(value, where))), spot: entries('spot', price), storage};
+	const ebs = hasEbs ? array(top['ebs'], 'ebs', 'an array of [region, rates, fetchedAt]').map((item, index) => {
+		const where = `ebs[${index}]`;
+		if (!Array.isArray(item) || item.length !== 3) {
+			throw shape(where, item, 'a [region, rates or null, fetchedAt] triple');
+		}
+
+		return [string(item[0], `${where}[0]`), item[1] === null ? null : checkEbsRates(item[1], `${where}[1]`), finite(item[2], `${where}[2]`, 'a time in ms')] as [string, EbsRates | null, number];
+	}) : undefined;
+	return {version: 1, onDemand: entries('onDemand', (value, where) => (value === null ? null : price(value, where))), spot: entries('spot', price), storage, ...(ebs ? {ebs} : {})};
+}
+
+/** One region's EBS rates in prices.json: every rate positive (a rate of $0 was never stored). */
+function checkEbsRates(value: unknown, where: string): EbsRates {
+	const rates = object(value, where, ['gbMonth', 'gp3IopsMonth', 'gp3ThroughputMonth', 'io1IopsMonth', 'io2IopsMonth']);
+	const rate = (raw: unknown, place: string): number => {
+		const usd = finite(raw, place, 'a rate in $ per month greater than 0');
+		if (usd <= 0) {
+			throw shape(place, usd, 'a rate in $ per month greater than 0');
+		}
+
+		return usd;
+	};
+
+	const table = rates['gbMonth'];
+	if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+		throw shape(at(where, 'gbMonth'), table, 'an object of $ per GB-month by volume type');
+	}
+
+	const gbMonth = Object.create(null) as Record<string, number>;
+	for (const [type, usd] of Object.entries(table)) {
+		gbMonth[type] = rate(usd, `${at(where, 'gbMonth')}[${JSON.stringify(type)}]`);
+	}
+
+	if (Object.keys(gbMonth).length === 0) {
+		throw shape(at(where, 'gbMonth'), table, 'at least one volume type\'s rate');
+	}
+
+	const tiers = rates['io2IopsMonth'];
+	if (!Array.isArray(tiers) || tiers.length !== 3) {
+		throw shape(at(where, 'io2IopsMonth'), tiers, 'three rates (io2 IOPS tiers)');
+	}
+
+	return {
+		gbMonth,
+		gp3IopsMonth: rate(rates['gp3IopsMonth'], at(where, 'gp3IopsMonth')),
+		gp3ThroughputMonth: rate(rates['gp3ThroughputMonth'], at(where, 'gp3ThroughputMonth')),
+		io1IopsMonth: rate(rates['io1IopsMonth'], at(where, 'io1IopsMonth')),
+		io2IopsMonth: [rate(tiers[0], `${at(where, 'io2IopsMonth')}[0]`), rate(tiers[1], `${at(where, 'io2IopsMonth')}[1]`), rate(tiers[2], `${at(where, 'io2IopsMonth')}[2]`)],
+	};
 }
 
 /** rollup.json: `{version: 1, series: {name: [[hour start, dollars], ...]}}`, as entries (keys are data). */

@@ -1,4 +1,4 @@
-import type {OnDemandQuery, Volume} from '../domain/pricing.js';
+import type {EbsRates, OnDemandQuery, Volume} from '../domain/pricing.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 
 /**
@@ -117,6 +117,8 @@ export interface PriceSource {
 	onDemand(query: OnDemandQuery): Promise<{usd: number | null; requests: number}>;
 	/** The latest spot prices in a region for these types and products. */
 	spot(region: string, types: string[], products: string[], now: number): Promise<{prices: SpotPrice[]; requests: number}>;
+	/** A region's EBS rates (storage, provisioned IOPS and throughput); null or without it, the shipped us-east-1 table. */
+	ebs?(region: string): Promise<{rates: EbsRates | null; requests: number}>;
 }
 
 export type Provider = {

@@ -23,6 +23,16 @@ describe('StateStore', () => {
 		expect(new StateStore(state.dir).loadPrices()).toEqual(cache);
 	});
 
+	it('round-trips the EBS rates by region (null: the Price List has none there); a prices.json from before them still loads', () => {
+		const state = new StateStore(path.join(dir, 'state'));
+		const rates = {gbMonth: {gp2: 0.11, gp3: 0.088}, gp3IopsMonth: 0.0055, gp3ThroughputMonth: 0.044, io1IopsMonth: 0.072, io2IopsMonth: [0.072, 0.0504, 0.03528] as [number, number, number]};
+		const cache = {version: 1 as const, onDemand: [], spot: [], storage: [], ebs: [['eu-west-1', rates, 7], ['ap-southeast-2', null, 8]] as Array<[string, typeof rates | null, number]>};
+		state.savePrices(cache);
+		expect(new StateStore(state.dir).loadPrices()).toEqual(cache);
+		fs.writeFileSync(path.join(state.dir, 'prices.json'), '{"version": 1, "onDemand": [], "spot": [], "storage": [["us-east-1", "i-0abc", 0.0137, false]]}');
+		expect(new StateStore(state.dir).loadPrices()).toEqual({version: 1, onDemand: [], spot: [], storage: [['us-east-1', 'i-0abc', 0.0137, false]]});
+	});
+
 	it('round-trips the history and the last stop, leaving no temporary files', () => {
 		const state = new StateStore(path.join(dir, 'nested', 'state'));
 		state.saveHistory({dev: [{at: 1, usd: 2.3364}, {at: 2, usd: 2.4196}], '*global': [{at: 1, usd: 4.3286}]});
@@ -78,6 +88,9 @@ describe('state files are checked on read', () => {
 		['prices.json', `{"version": 1, "onDemand": [["us-east-1|m5.large|Linux|NA|Shared", 0, ${t}]], "spot": [], "storage": []}`, 'onDemand[0][1]: number 0 — expected a price in $/h greater than 0'],
 		['prices.json', `{"version": 1, "onDemand": [], "spot": [["us-east-1|us-east-1a|m5.large|Linux/UNIX", null, ${t}]], "storage": []}`, 'spot[0][1]: null — expected a price in $/h greater than 0'],
 		['prices.json', '{"version": 1, "onDemand": {}, "spot": [], "storage": []}', 'onDemand: an object — expected an array of [key, usd, fetchedAt]'],
+		// A cached EBS rate of $0 would make volumes free: never read as one.
+		['prices.json', `{"version": 1, "onDemand": [], "spot": [], "storage": [], "ebs": [["eu-west-1", {"gbMonth": {"gp3": 0}, "gp3IopsMonth": 0.0055, "gp3ThroughputMonth": 0.044, "io1IopsMonth": 0.072, "io2IopsMonth": [0.072, 0.0504, 0.03528]}, ${t}]]}`, 'ebs[0][1].gbMonth["gp3"]: number 0 — expected a rate in $ per month greater than 0'],
+		['prices.json', `{"version": 1, "onDemand": [], "spot": [], "storage": [], "ebs": [["eu-west-1", {"gbMonth": {"gp3": 0.088}, "gp3IopsMonth": 0.0055, "gp3ThroughputMonth": 0.044, "io1IopsMonth": 0.072, "io2IopsMonth": [0.072]}, ${t}]]}`, 'ebs[0][1].io2IopsMonth: an array — expected three rates (io2 IOPS tiers)'],
 	])('%s containing %s is moved aside and reported: %s', (name, content, problem) => {
 		const stateDir = path.join(dir, 'state');
 		fs.mkdirSync(stateDir);

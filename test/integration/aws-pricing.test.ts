@@ -13,7 +13,7 @@ import {AwsPrices} from '../../source/providers/aws/pricing.js';
 import type {Provider} from '../../source/providers/types.js';
 import {AttachVolumeCommand, CreateVolumeCommand, DescribeVolumesCommand, StopInstancesCommand, type VolumeType} from '@aws-sdk/client-ec2';
 import {ec2, freePort, launch, testCredentials, useFaultProxy, useMoto, windowsImage} from '../helpers/moto.js';
-import {productDocument, usePriceList} from '../helpers/price-list.js';
+import {ebsDocument, productDocument, recordedEbs, usePriceList} from '../helpers/price-list.js';
 
 // EC2 (listing, spot prices) is moto_server through the real SDK; the Price List, which moto does
 // not implement, is a loopback server answering recorded GetProducts answers of the real shape.
@@ -94,13 +94,14 @@ describe('live prices by region, OS and market', () => {
 		const dev = second.environments.find(view => view.name === 'dev')!;
 		// moto's spot price history answers $0.00001 for m5.large in each us-east-1 AZ.
 		const expected = 2 * 0.096 + 0.107 + 0.188 + 2 * 0.000_01 + 0.0104;
-		// Each instance's root volume (moto: 8 GB gp2) costs too; the EBS test covers volumes.
-		expect(dev.storageHourlyUsd).toBeCloseTo(7 * 8 * 0.1 / 730, 6);
+		// Each instance's root volume (moto: 8 GB gp2) costs too, at its region's gp2 rate: $0.10 in
+		// us-east-1 (five), $0.11 in eu-west-1 (two); the EBS tests cover volumes.
+		expect(dev.storageHourlyUsd).toBeCloseTo((5 * 8 * 0.1 + 2 * 8 * 0.11) / 730, 6);
 		expect(dev.hourlyUsd - dev.storageHourlyUsd!).toBeCloseTo(expected, 6);
 		expect(dev).toMatchObject({estimated: 0, estimatedTypes: [], unpriced: 0});
 		// What stopping dev's agents saves: the two on-demand agents in us-east-1, the one in eu-west-1, the spot ones.
 		expect(dev.agentHourlyUsd).toBeCloseTo(2 * 0.096 + 0.107 + 2 * 0.000_01, 6);
-		expect(second.environments.find(view => view.name === 'staging')!.hourlyUsd).toBeCloseTo(0.192 + 8 * 0.1 / 730, 6);
+		expect(second.environments.find(view => view.name === 'staging')!.hourlyUsd).toBeCloseTo(0.192 + 8 * 0.11 / 730, 6);
 		// A price that came in is no spend that rose: the window was restated, nothing breaches.
 		expect(dev.increasePct ?? 0).toBeCloseTo(0, 6);
 		expect(second.decisions.filter(decision => decision.kind === 'stop' || decision.kind === 'emergency')).toEqual([]);
@@ -108,11 +109,16 @@ describe('live prices by region, OS and market', () => {
 
 		// One GetProducts per (region, type, OS, tenancy): us-east-1 m5.large Linux and Windows,
 		// eu-west-1 m5.large, t3.micro (no product: the shipped table) and c5.xlarge.
-		expect(priceList.requests).toHaveLength(5);
-		expect(new Set(priceList.requests.map(filters => `${filters['regionCode']} ${filters['instanceType']} ${filters['operatingSystem']}`)).size).toBe(5);
+		// And one set of EBS queries (Storage, System Operation, Provisioned Throughput) per region.
+		const onDemand = () => priceList.requests.filter(filters => filters['instanceType'] !== undefined);
+		expect(onDemand()).toHaveLength(5);
+		expect(new Set(onDemand().map(filters => `${filters['regionCode']} ${filters['instanceType']} ${filters['operatingSystem']}`)).size).toBe(5);
+		expect(priceList.requests.filter(filters => filters['productFamily'] !== undefined).map(filters => `${filters['regionCode']} ${filters['productFamily']}`).sort()).toEqual([
+			'eu-west-1 Provisioned Throughput', 'eu-west-1 Storage', 'eu-west-1 System Operation', 'us-east-1 Provisioned Throughput', 'us-east-1 Storage', 'us-east-1 System Operation',
+		]);
 		await watch.poll();
 		await watch.pricing.settled();
-		expect(priceList.requests).toHaveLength(5);
+		expect(priceList.requests).toHaveLength(11);
 	});
 
 	test('the cache survives a restart: a new run on the same state dir asks the Price List nothing', async () => {
@@ -130,7 +136,8 @@ describe('live prices by region, OS and market', () => {
 		const snapshot = await again.poll();
 		await again.pricing.settled();
 		expect(priceList.requests).toHaveLength(asked);
-		expect(snapshot.environments.find(view => view.name === 'staging')!.hourlyUsd).toBeCloseTo(0.192 + 8 * 0.1 / 730, 6);
+		// eu-west-1's EBS rates came from the cache too.
+		expect(snapshot.environments.find(view => view.name === 'staging')!.hourlyUsd).toBeCloseTo(0.192 + 8 * 0.11 / 730, 6);
 	});
 
 	test('the Price List unreachable: the shipped table is used, the data is not stale, the failure is said', async () => {
@@ -194,8 +201,73 @@ describe('EBS volumes', () => {
 		expect(dev.agentHourlyUsd).toBeCloseTo(0.096, 6);
 		const staging = snapshot.environments.find(view => view.name === 'staging')!;
 		const westRoot = (await ec2(moto.url, 'eu-west-1').send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [west!]}]}))).Volumes![0]!;
-		expect(staging.hourlyUsd).toBeCloseTo(0.192 + westRoot.Size! * 0.1 / 730, 6);
+		expect(staging.hourlyUsd).toBeCloseTo(0.192 + westRoot.Size! * 0.11 / 730, 6);
 		expect(dev.estimated).toBe(0);
+	});
+});
+
+describe('EBS rates by region', () => {
+	/** A staging c5.xlarge in eu-west-1 with a 500 GB gp3 volume at 6,000 IOPS and 250 MB/s; its root volume's size read back. */
+	async function westGp3(): Promise<{rootGb: number}> {
+		const [west] = await launch(moto.url, {region: 'eu-west-1', count: 1, environment: 'staging', type: 'c5.xlarge'});
+		const client = ec2(moto.url, 'eu-west-1');
+		const created = await client.send(new CreateVolumeCommand({AvailabilityZone: 'eu-west-1a', VolumeType: 'gp3', Size: 500, Iops: 6000, Throughput: 250}));
+		await client.send(new AttachVolumeCommand({VolumeId: created.VolumeId!, InstanceId: west!, Device: '/dev/sdf'}));
+		const root = (await client.send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [west!]}]}))).Volumes!.find(volume => volume.Attachments?.[0]?.Device === '/dev/sda1')!;
+		expect(root.VolumeType).toBe('gp2');
+		client.destroy();
+		return {rootGb: root.Size!};
+	}
+
+	test('a gp3 volume in eu-west-1 is priced at eu-west-1\'s rates, to the cent, and the rate change is no spend spike', async () => {
+		const {rootGb} = await westGp3();
+		const watch = monitor(provider());
+		const first = await watch.poll();
+		await watch.pricing.settled();
+		const second = await watch.poll();
+		// eu-west-1 per month: 500 GB x $0.088 + 3,000 IOPS over 3,000 x $0.0055 + 125 MB/s over 125 x
+		// ($45.056 per GiBps-month / 1024 = $0.044) + the gp2 root at $0.11: $66 + the root. us-east-1's rates would make it $60 + the root.
+		const month = 500 * 0.088 + 3000 * 0.0055 + 125 * 0.044 + rootGb * 0.11;
+		expect(month).toBeCloseTo(66 + rootGb * 0.11, 6);
+		const staging = second.environments.find(view => view.name === 'staging')!;
+		expect(Math.round(staging.storageHourlyUsd! * 730 * 100) / 100).toBe(Math.round(month * 100) / 100);
+		expect(staging.storageHourlyUsd).toBeCloseTo(month / 730, 9);
+		expect(second.pricing?.error).toBeNull();
+		// The first poll priced the volume at the shipped us-east-1 table; the rates that came in are a
+		// new price book, so the window was restated: no increase, nothing stopped.
+		const before = first.environments.find(view => view.name === 'staging')!;
+		expect(before.storageHourlyUsd ?? 0).not.toBeCloseTo(month / 730, 4);
+		expect(staging.increasePct ?? 0).toBeCloseTo(0, 6);
+		expect(second.decisions.filter(decision => decision.kind === 'stop' || decision.kind === 'emergency')).toEqual([]);
+	});
+
+	test('a malformed EBS answer falls back to the shipped table, said in pricing.error', async () => {
+		const {rootGb} = await westGp3();
+		priceList.reply = filters => filters['productFamily'] === undefined ? undefined
+			: {status: 200, body: JSON.stringify({FormatVersion: 'aws_v1', PriceList: ['{"product": cut', JSON.stringify({product: {productFamily: filters['productFamily'], attributes: {regionCode: 'eu-west-1'}}, terms: {}})]})};
+		const watch = monitor(provider());
+		await watch.poll();
+		await watch.pricing.settled();
+		const snapshot = await watch.poll();
+		expect(snapshot.pricing?.error).toMatch(/^EBS rates in eu-west-1: .*none an EBS storage, IOPS or throughput rate.*; the shipped us-east-1 rates are used meanwhile$/);
+		// The shipped table: 500 x $0.08 + 3,000 x $0.005 + 125 x $0.04 + the root at $0.10.
+		const month = 500 * 0.08 + 3000 * 0.005 + 125 * 0.04 + rootGb * 0.1;
+		expect(snapshot.environments.find(view => view.name === 'staging')!.storageHourlyUsd).toBeCloseTo(month / 730, 9);
+		expect(snapshot.error).toBeNull();
+	});
+
+	test('a region\'s rates without io2 tiers scale the shipped tiers by its io2 base rate; an answer with no entry is the table, no error', async () => {
+		const source = provider();
+		const eu = recordedEbs.filter(product => product.region === 'eu-west-1' && !product.usageType.includes('.tier'));
+		priceList.reply = filters => ({status: 200, body: JSON.stringify({FormatVersion: 'aws_v1', PriceList: eu.filter(product => product.family === filters['productFamily']).map(product => ebsDocument(product))})});
+		const {rates} = await source.prices.ebs('eu-west-1');
+		expect(rates!.io2IopsMonth[0]).toBeCloseTo(0.072, 9);
+		expect(rates!.io2IopsMonth[1]).toBeCloseTo(0.0455 * 0.072 / 0.065, 9);
+		expect(rates!.io2IopsMonth[2]).toBeCloseTo(0.032 * 0.072 / 0.065, 9);
+		expect(rates!.gbMonth['gp3']).toBeCloseTo(0.088, 9);
+		priceList.reply = undefined;
+		expect(await source.prices.ebs('ap-southeast-2')).toEqual({rates: null, requests: 3});
+		source.close!();
 	});
 });
 

@@ -1,6 +1,7 @@
 import {GetProductsCommand, PricingClient} from '@aws-sdk/client-pricing';
 import {DescribeSpotPriceHistoryCommand, type _InstanceType, type EC2Client} from '@aws-sdk/client-ec2';
-import type {OnDemandQuery} from '../../domain/pricing.js';
+import {fallbackEbsRates} from '../../config/fallback-prices.js';
+import type {EbsRates, OnDemandQuery} from '../../domain/pricing.js';
 import type {PriceSource, SpotPrice} from '../types.js';
 import {checkAnswers, MalformedAnswerError} from './answers.js';
 import {attemptsOf, clientConfig, type AwsConnection} from './clients.js';
@@ -68,6 +69,41 @@ export class AwsPrices implements PriceSource {
 		return {usd: onDemandPriceOf(entries, query), requests};
 	}
 
+	/**
+	 * A region's EBS rates: one GetProducts query per product family (Storage, System Operation,
+	 * Provisioned Throughput) filtered by regionCode. A rate the answers lack is the shipped
+	 * us-east-1 one; no entry at all is null (the Price List has no EBS there: the shipped table);
+	 * entries with none of them usable are malformed (thrown).
+	 */
+	async ebs(region: string): Promise<{rates: EbsRates | null; requests: number}> {
+		const entries: unknown[] = [];
+		let requests = 0;
+		for (const productFamily of ['Storage', 'System Operation', 'Provisioned Throughput']) {
+			let token: string | undefined;
+			let page = 0;
+			do {
+				page++;
+				const answer = await this.client().send(new GetProductsCommand({
+					ServiceCode: 'AmazonEC2',
+					FormatVersion: 'aws_v1',
+					MaxResults: 100,
+					NextToken: token,
+					Filters: Object.entries({productFamily, regionCode: region, locationType: 'AWS Region'}).map(([Field, Value]) => ({Type: 'TERM_MATCH', Field, Value})),
+				}));
+				requests += attemptsOf(answer);
+				const list: unknown = answer.PriceList ?? [];
+				if (!Array.isArray(list)) {
+					throw new MalformedAnswerError(pricingRegion, `GetProducts page ${page} for EBS ${productFamily} in ${region}: its PriceList is not a list`);
+				}
+
+				entries.push(...list);
+				token = typeof answer.NextToken === 'string' && answer.NextToken !== '' ? answer.NextToken : undefined;
+			} while (token && page < maxPages);
+		}
+
+		return {rates: entries.length === 0 ? null : ebsRatesOf(entries, region), requests};
+	}
+
 	async spot(region: string, types: string[], products: string[], now: number): Promise<{prices: SpotPrice[]; requests: number}> {
 		const latest = new Map<string, SpotPrice & {at: number}>();
 		let requests = 0;
@@ -133,6 +169,105 @@ export function onDemandPriceOf(entries: readonly unknown[], query: OnDemandQuer
 	}
 
 	return Math.max(...prices);
+}
+
+/** EBS volume types whose storage is priced by the GB-month. */
+const ebsVolumeTypes = new Set(['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard']);
+
+/**
+ * A region's EBS rates in GetProducts entries: storage ($/GB-month, productFamily Storage, by
+ * volumeApiName), provisioned IOPS ($/IOPS-month, System Operation: usagetype
+ * `EBS:VolumeP-IOPS.gp3`, `.piops` for io1, `.io2`, `.io2.tier2`, `.io2.tier3`) and gp3 throughput
+ * (Provisioned Throughput, `EBS:VolumeP-Throughput.gp3`, per GiBps-month: /1024 per MiB/s).
+ * Missing rates are the shipped table's; io2 without its tiers scales the table's tiers by its base.
+ * When none is usable, the answer is malformed (thrown).
+ */
+export function ebsRatesOf(entries: readonly unknown[], region: string): EbsRates {
+	const gbMonth = Object.assign(Object.create(null) as Record<string, number>, fallbackEbsRates.gbMonth);
+	const found = new Map<string, number>();
+	const put = (key: string, usd: number) => found.set(key, Math.max(found.get(key) ?? 0, usd));
+	for (const entry of entries) {
+		const rate = ebsEntry(entry, region);
+		if (!rate) {
+			continue;
+		}
+
+		const {family, volume, usageType, unit, usd} = rate;
+		if (family === 'Storage' && ebsVolumeTypes.has(volume) && /^GB-?Mo(nth)?$/i.test(unit)) {
+			put(`gb:${volume}`, usd);
+		} else if (family === 'System Operation' && /^IOPS-?Mo(nth)?$/i.test(unit)) {
+			const iops = /EBS:VolumeP-IOPS\.(gp3|piops|io2)(\.tier[23])?$/.exec(usageType);
+			if (iops) {
+				put(`iops:${iops[1] === 'piops' ? 'io1' : iops[1]!}${iops[2] ?? ''}`, usd);
+			}
+		} else if (family === 'Provisioned Throughput' && volume === 'gp3' && /EBS:VolumeP-Throughput\.gp3$/.test(usageType)) {
+			// The Price List prices gp3 throughput per GiBps-month; EBS provisions it in MiB/s.
+			if (/^GiBps-?mo(nth)?$/i.test(unit)) {
+				put('throughput:gp3', usd / 1024);
+			} else if (/^MiBps-?mo(nth)?$/i.test(unit)) {
+				put('throughput:gp3', usd);
+			}
+		}
+	}
+
+	if (found.size === 0) {
+		throw new MalformedAnswerError(pricingRegion, `GetProducts answered ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} for EBS in ${region}, none an EBS storage, IOPS or throughput rate for it: expected Price List product documents with attributes volumeApiName, usagetype and terms.OnDemand...pricePerUnit.USD`);
+	}
+
+	for (const [key, usd] of found) {
+		if (key.startsWith('gb:')) {
+			gbMonth[key.slice(3)] = usd;
+		}
+	}
+
+	const [first, second, third] = fallbackEbsRates.io2IopsMonth;
+	const io2Base = found.get('iops:io2');
+	const scale = io2Base === undefined ? 1 : io2Base / first;
+	return {
+		gbMonth,
+		gp3IopsMonth: found.get('iops:gp3') ?? fallbackEbsRates.gp3IopsMonth,
+		gp3ThroughputMonth: found.get('throughput:gp3') ?? fallbackEbsRates.gp3ThroughputMonth,
+		io1IopsMonth: found.get('iops:io1') ?? fallbackEbsRates.io1IopsMonth,
+		io2IopsMonth: [io2Base ?? first, found.get('iops:io2.tier2') ?? second * scale, found.get('iops:io2.tier3') ?? third * scale],
+	};
+}
+
+function ebsEntry(entry: unknown, region: string): {family: string; volume: string; usageType: string; unit: string; usd: number} | undefined {
+	let document: unknown;
+	try {
+		document = typeof entry === 'string' || entry instanceof String ? JSON.parse(String(entry)) : entry;
+	} catch {
+		return undefined;
+	}
+
+	if (!isObject(document) || !isObject(document['product']) || !isObject(document['terms'])) {
+		return undefined;
+	}
+
+	const {productFamily: family, attributes} = document['product'];
+	if (typeof family !== 'string' || !isObject(attributes) || attributes['regionCode'] !== region || typeof attributes['volumeApiName'] !== 'string' || typeof attributes['usagetype'] !== 'string') {
+		return undefined;
+	}
+
+	const onDemand = document['terms']['OnDemand'];
+	let found: {unit: string; usd: number} | undefined;
+	for (const term of isObject(onDemand) ? Object.values(onDemand) : []) {
+		const dimensions = isObject(term) ? term['priceDimensions'] : undefined;
+		for (const dimension of isObject(dimensions) ? Object.values(dimensions) : []) {
+			if (!isObject(dimension) || typeof dimension['unit'] !== 'string' || !isObject(dimension['pricePerUnit'])) {
+				continue;
+			}
+
+			const text = dimension['pricePerUnit']['USD'];
+			const usd = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+			// $0 is no rate (a free tier's line), never a volume that costs nothing.
+			if (Number.isFinite(usd) && usd > 0 && usd > (found?.usd ?? 0)) {
+				found = {unit: dimension['unit'], usd};
+			}
+		}
+	}
+
+	return found && {family, volume: attributes['volumeApiName'], usageType: attributes['usagetype'], unit: found.unit, usd: found.usd};
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
