@@ -39,10 +39,33 @@ export class AwsPrices implements PriceSource {
 	}
 
 	async onDemand(query: OnDemandQuery): Promise<{usd: number | null; requests: number}> {
-		const filters = {
+		const {entries, requests} = await this.products({
 			instanceType: query.type, regionCode: query.region, operatingSystem: query.operatingSystem, tenancy: query.tenancy,
 			preInstalledSw: query.preInstalledSw, capacitystatus: 'Used', licenseModel: 'No License required',
-		};
+		}, describeQuery(query));
+		return {usd: onDemandPriceOf(entries, query), requests};
+	}
+
+	/**
+	 * A region's EBS rates: one GetProducts query per product family (Storage, System Operation,
+	 * Provisioned Throughput) filtered by regionCode. A rate the answers lack is the shipped
+	 * us-east-1 one; no entry at all is null (the Price List has no EBS there: the shipped table);
+	 * entries with none of them usable are malformed (thrown).
+	 */
+	async ebs(region: string): Promise<{rates: EbsRates | null; requests: number}> {
+		const entries: unknown[] = [];
+		let requests = 0;
+		for (const productFamily of ['Storage', 'System Operation', 'Provisioned Throughput']) {
+			const family = await this.products({productFamily, regionCode: region, locationType: 'AWS Region'}, `EBS ${productFamily} in ${region}`);
+			entries.push(...family.entries);
+			requests += family.requests;
+		}
+
+		return {rates: entries.length === 0 ? null : ebsRatesOf(entries, region), requests};
+	}
+
+	/** Every page (up to maxPages) of one GetProducts query on EC2's price list; `what` names it in errors. */
+	private async products(filters: Record<string, string>, what: string): Promise<{entries: unknown[]; requests: number}> {
 		const entries: unknown[] = [];
 		let requests = 0;
 		let token: string | undefined;
@@ -59,49 +82,14 @@ export class AwsPrices implements PriceSource {
 			requests += attemptsOf(answer);
 			const list: unknown = answer.PriceList ?? [];
 			if (!Array.isArray(list)) {
-				throw new MalformedAnswerError(pricingRegion, `GetProducts page ${page} for ${describeQuery(query)}: its PriceList is not a list`);
+				throw new MalformedAnswerError(pricingRegion, `GetProducts page ${page} for ${what}: its PriceList is not a list`);
 			}
 
 			entries.push(...list);
 			token = typeof answer.NextToken === 'string' && answer.NextToken !== '' ? answer.NextToken : undefined;
 		} while (token && page < maxPages);
 
-		return {usd: onDemandPriceOf(entries, query), requests};
-	}
-
-	/**
-	 * A region's EBS rates: one GetProducts query per product family (Storage, System Operation,
-	 * Provisioned Throughput) filtered by regionCode. A rate the answers lack is the shipped
-	 * us-east-1 one; no entry at all is null (the Price List has no EBS there: the shipped table);
-	 * entries with none of them usable are malformed (thrown).
-	 */
-	async ebs(region: string): Promise<{rates: EbsRates | null; requests: number}> {
-		const entries: unknown[] = [];
-		let requests = 0;
-		for (const productFamily of ['Storage', 'System Operation', 'Provisioned Throughput']) {
-			let token: string | undefined;
-			let page = 0;
-			do {
-				page++;
-				const answer = await this.client().send(new GetProductsCommand({
-					ServiceCode: 'AmazonEC2',
-					FormatVersion: 'aws_v1',
-					MaxResults: 100,
-					NextToken: token,
-					Filters: Object.entries({productFamily, regionCode: region, locationType: 'AWS Region'}).map(([Field, Value]) => ({Type: 'TERM_MATCH', Field, Value})),
-				}));
-				requests += attemptsOf(answer);
-				const list: unknown = answer.PriceList ?? [];
-				if (!Array.isArray(list)) {
-					throw new MalformedAnswerError(pricingRegion, `GetProducts page ${page} for EBS ${productFamily} in ${region}: its PriceList is not a list`);
-				}
-
-				entries.push(...list);
-				token = typeof answer.NextToken === 'string' && answer.NextToken !== '' ? answer.NextToken : undefined;
-			} while (token && page < maxPages);
-		}
-
-		return {rates: entries.length === 0 ? null : ebsRatesOf(entries, region), requests};
+		return {entries, requests};
 	}
 
 	async spot(region: string, types: string[], products: string[], now: number): Promise<{prices: SpotPrice[]; requests: number}> {
