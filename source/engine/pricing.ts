@@ -58,7 +58,11 @@ export class Pricing {
 	private readonly ebsErrors = new Map<string, string>();
 	private dirty = false;
 	private calls = 0;
-	private error: string | null = null;
+	/**
+	 * What failed, by job (the Price List, volumes or spot prices of a region): each job clears only its
+	 * own when it next succeeds, so a success elsewhere never hides a failure still in force.
+	 */
+	private readonly errors = new Map<string, string>();
 	private readonly ttlMs: number;
 	private readonly spotRefreshMs: number;
 	private readonly retryMs: number;
@@ -131,7 +135,7 @@ export class Pricing {
 	}
 
 	view(): PricingView {
-		return {calls: this.calls, error: this.error ?? [...this.ebsErrors.values()][0] ?? null, queued: this.queue.length + this.running.size};
+		return {calls: this.calls, error: [...this.errors.values(), ...this.ebsErrors.values()].join('; ') || null, queued: this.queue.length + this.running.size};
 	}
 
 	/** What one kind of instance needs: its on-demand price if not cached (or expired, or failed long enough ago), its region's spot prices. */
@@ -286,12 +290,13 @@ export class Pricing {
 			this.calls += calls;
 			this.volumes.set(region, volumes);
 			this.priceVolumes(region, volumes);
+			this.errors.delete(`volumes ${region}`);
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
 			// Asked again after `retryMs`; the volumes known so far stay counted.
 			this.volumesAsked.set(region, {ids: new Set(), at: now - this.spotRefreshMs + this.retryMs});
-			this.error = `volumes in ${region}: ${messageOf(error)}; their last known cost is counted meanwhile`;
+			this.errors.set(`volumes ${region}`, `volumes in ${region}: ${messageOf(error)}; their last known cost is counted meanwhile`);
 		}
 	}
 
@@ -327,13 +332,13 @@ export class Pricing {
 			this.calls += requests;
 			this.onDemand.set(key, {usd, at: this.clock()});
 			this.failedAt.delete(key);
-			this.error = null;
+			this.errors.delete('price list');
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
 			this.failedAt.set(key, this.clock());
 			this.recheckAfterRetry();
-			this.error = `Price List: ${messageOf(error)}; the shipped table and estimates are used meanwhile`;
+			this.errors.set('price list', `Price List: ${messageOf(error)}; the shipped table and estimates are used meanwhile`);
 		} finally {
 			this.queued.delete(key);
 		}
@@ -348,12 +353,13 @@ export class Pricing {
 				this.spot.set(spotKey(region, price.availabilityZone, price.type, price.product), {usd: price.usd, at});
 			}
 
+			this.errors.delete(`spot ${region}`);
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
 			// Tried again sooner than the refresh interval.
 			this.spotAt.set(region, now - this.spotRefreshMs + this.retryMs);
-			this.error = `spot prices in ${region}: ${messageOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`;
+			this.errors.set(`spot ${region}`, `spot prices in ${region}: ${messageOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`);
 		}
 	}
 
