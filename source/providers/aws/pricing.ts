@@ -221,40 +221,15 @@ export function ebsRatesOf(entries: readonly unknown[], region: string): EbsRate
 }
 
 function ebsEntry(entry: unknown, region: string): {family: string; volume: string; usageType: string; unit: string; usd: number} | undefined {
-	let document: unknown;
-	try {
-		document = typeof entry === 'string' || entry instanceof String ? JSON.parse(String(entry)) : entry;
-	} catch {
+	const document = priceDocument(entry);
+	const attributes = document?.product['attributes'];
+	const family = document?.product['productFamily'];
+	if (!document || typeof family !== 'string' || !isObject(attributes) || attributes['regionCode'] !== region || typeof attributes['volumeApiName'] !== 'string' || typeof attributes['usagetype'] !== 'string') {
 		return undefined;
 	}
 
-	if (!isObject(document) || !isObject(document['product']) || !isObject(document['terms'])) {
-		return undefined;
-	}
-
-	const {productFamily: family, attributes} = document['product'];
-	if (typeof family !== 'string' || !isObject(attributes) || attributes['regionCode'] !== region || typeof attributes['volumeApiName'] !== 'string' || typeof attributes['usagetype'] !== 'string') {
-		return undefined;
-	}
-
-	const onDemand = document['terms']['OnDemand'];
-	let found: {unit: string; usd: number} | undefined;
-	for (const term of isObject(onDemand) ? Object.values(onDemand) : []) {
-		const dimensions = isObject(term) ? term['priceDimensions'] : undefined;
-		for (const dimension of isObject(dimensions) ? Object.values(dimensions) : []) {
-			if (!isObject(dimension) || typeof dimension['unit'] !== 'string' || !isObject(dimension['pricePerUnit'])) {
-				continue;
-			}
-
-			const text = dimension['pricePerUnit']['USD'];
-			const usd = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
-			// $0 is no rate (a free tier's line), never a volume that costs nothing.
-			if (Number.isFinite(usd) && usd > 0 && usd > (found?.usd ?? 0)) {
-				found = {unit: dimension['unit'], usd};
-			}
-		}
-	}
-
+	// $0 is no rate (a free tier's line), never a volume that costs nothing.
+	const found = highestRate(document.terms, () => true);
 	return found && {family, volume: attributes['volumeApiName'], usageType: attributes['usagetype'], unit: found.unit, usd: found.usd};
 }
 
@@ -262,7 +237,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function entryPrice(entry: unknown, query: OnDemandQuery): number | undefined {
+/** One Price List entry (a JSON string, as GetProducts answers) with its product and terms, or undefined. */
+function priceDocument(entry: unknown): {product: Record<string, unknown>; terms: Record<string, unknown>} | undefined {
 	let document: unknown;
 	try {
 		document = typeof entry === 'string' || entry instanceof String ? JSON.parse(String(entry)) : entry;
@@ -270,39 +246,41 @@ function entryPrice(entry: unknown, query: OnDemandQuery): number | undefined {
 		return undefined;
 	}
 
-	if (!isObject(document) || !isObject(document['product']) || !isObject(document['terms'])) {
-		return undefined;
-	}
+	return isObject(document) && isObject(document['product']) && isObject(document['terms']) ? {product: document['product'], terms: document['terms']} : undefined;
+}
 
-	const attributes = document['product']['attributes'];
-	// An answer for another type or region is not this one's price.
-	if (!isObject(attributes) || attributes['instanceType'] !== query.type || (attributes['regionCode'] !== undefined && attributes['regionCode'] !== query.region)) {
-		return undefined;
-	}
-
-	const onDemand = document['terms']['OnDemand'];
-	if (!isObject(onDemand)) {
-		return undefined;
-	}
-
-	let best: number | undefined;
-	for (const term of Object.values(onDemand)) {
+/** The highest positive on-demand USD rate among the price dimensions whose unit `unit` accepts ($0 is no rate). */
+function highestRate(terms: Record<string, unknown>, unit: (unit: string) => boolean): {unit: string; usd: number} | undefined {
+	const onDemand = terms['OnDemand'];
+	let found: {unit: string; usd: number} | undefined;
+	for (const term of isObject(onDemand) ? Object.values(onDemand) : []) {
 		const dimensions = isObject(term) ? term['priceDimensions'] : undefined;
 		for (const dimension of isObject(dimensions) ? Object.values(dimensions) : []) {
-			if (!isObject(dimension) || !/^hrs?$/i.test(String(dimension['unit'])) || !isObject(dimension['pricePerUnit'])) {
+			if (!isObject(dimension) || typeof dimension['unit'] !== 'string' || !unit(dimension['unit']) || !isObject(dimension['pricePerUnit'])) {
 				continue;
 			}
 
 			const text = dimension['pricePerUnit']['USD'];
 			const usd = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
-			// $0 is no price (a reservation's placeholder), never an instance that costs nothing.
-			if (Number.isFinite(usd) && usd > 0) {
-				best = Math.max(best ?? 0, usd);
+			if (Number.isFinite(usd) && usd > 0 && usd > (found?.usd ?? 0)) {
+				found = {unit: dimension['unit'], usd};
 			}
 		}
 	}
 
-	return best;
+	return found;
+}
+
+function entryPrice(entry: unknown, query: OnDemandQuery): number | undefined {
+	const document = priceDocument(entry);
+	const attributes = document?.product['attributes'];
+	// An answer for another type or region is not this one's price.
+	if (!document || !isObject(attributes) || attributes['instanceType'] !== query.type || (attributes['regionCode'] !== undefined && attributes['regionCode'] !== query.region)) {
+		return undefined;
+	}
+
+	// $0 is no price (a reservation's placeholder), never an instance that costs nothing.
+	return highestRate(document.terms, unit => /^hrs?$/i.test(unit))?.usd;
 }
 
 /** The items of one DescribeSpotPriceHistory page; an item missing a part errs the page. */
