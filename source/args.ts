@@ -1,7 +1,7 @@
 import meow from 'meow';
 import {closest, regionPattern} from './config/schema.js';
 import {UsageError} from './errors.js';
-import {parseListen, type ListenAddress} from './metrics/server.js';
+import {parseListen, type ListenAddress} from './metrics/listen.js';
 import {isScenario, scenarioNames, scenarios, type ScenarioName} from './providers/sim/scenarios.js';
 
 export const help = `

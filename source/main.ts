@@ -25,8 +25,9 @@ import {OriginAuditLog} from './serve/origin.js';
 import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
 import {onceRemote, printStatus, resetEach, resetRemote, startRemote, stopRemote} from './serve/cli.js';
 import type {Provider} from './providers/types.js';
-import {attachMetrics, type MetricsFeed} from './metrics/attach.js';
-import {isLoopback, serveMetrics, type MetricsServer} from './metrics/server.js';
+import type {MetricsFeed, MetricsSource} from './metrics/attach.js';
+import {isLoopback} from './metrics/listen.js';
+import type {MetricsServer} from './metrics/server.js';
 import {destinationOf, redactNotify, resolveTargets, targetName, type NotifyTarget} from './notify/config.js';
 import {Notifier} from './notify/notifier.js';
 import {attachNotifier, lazySnsPublisher} from './notify/attach.js';
@@ -343,6 +344,8 @@ export async function startMetrics(options: Options, store: MetricsStore, report
 		return undefined;
 	}
 
+	// prom-client is loaded only here: a run without --metrics-listen never pays for it.
+	const [{attachMetrics}, {serveMetrics}] = await Promise.all([import('./metrics/attach.js'), import('./metrics/server.js')]);
 	const feed = attachMetrics({store});
 	let server: MetricsServer;
 	try {
@@ -362,7 +365,7 @@ export async function startMetrics(options: Options, store: MetricsStore, report
 	};
 }
 
-type MetricsStore = Parameters<typeof attachMetrics>[0]['store'];
+type MetricsStore = MetricsSource;
 
 /** `envwatch notify test [--target N]`: a test message to each target (or one); exit 1 if one failed. */
 async function notifyTest(options: Options, io: Io): Promise<number> {

@@ -4,7 +4,7 @@ import type {Fleet} from '../providers/types.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import {Metrics} from './metrics.js';
 
-type Source = {subscribe(listener: () => void): () => void; getSnapshot(): Snapshot | undefined};
+export type MetricsSource = {subscribe(listener: () => void): () => void; getSnapshot(): Snapshot | undefined};
 
 /** What this process's engine feeds the counters with (absent while attached to another process's engine). */
 export type EngineSources = {
@@ -26,7 +26,7 @@ export type MetricsFeed = {
  * engine running in this process each audit entry, each notification outcome, and the time from a
  * poll's listing to its snapshot.
  */
-export function attachMetrics(options: {store: Source; seconds?: () => number; defaults?: boolean} & Partial<EngineSources>): MetricsFeed {
+export function attachMetrics(options: {store: MetricsSource; seconds?: () => number; defaults?: boolean} & Partial<EngineSources>): MetricsFeed {
 	const metrics = new Metrics({defaults: options.defaults ?? true});
 	const seconds = options.seconds ?? (() => performance.now() / 1000);
 	let pollStarted: number | undefined;
