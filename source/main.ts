@@ -626,6 +626,10 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 	}
 
 	if (dashboard) {
+		// The first poll starts before Ink and React are loaded: on a fast source (the simulated
+		// account) the first frame then already has data, rather than "waiting for the first poll"
+		// followed by the data one frame interval later; on AWS the poll is under way sooner.
+		session.start();
 		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
 		const {runDashboard} = await import('./ui/run.js');
 		try {
@@ -634,7 +638,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 			// The log view reads the audit log of the engine this process runs, else the state dir's
 			// (the server's, when attached); only when the view opens.
 			const audit = auditSource(() => runtime?.audit.file ?? options.auditLog ?? path.join(stateDir, 'audit.log'));
-			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr});
+			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr, start: false});
 		} finally {
 			await metrics?.close();
 			// What the status line showed, for the terminal's scrollback once the screen is gone.
