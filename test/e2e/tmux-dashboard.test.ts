@@ -42,7 +42,9 @@ describe.each([
 		session = new TmuxSession({columns, rows, cwd: dir});
 		session.start();
 		await session.waitFor(prompt.trimEnd());
-		session.run(`node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
+		// Every 2 s: between two polls the 1 s clock shows "updated 1s ago" once (at a 1 s interval
+		// the poll can land just before each tick, and the age reads 0s every time).
+		session.run(`node ${cli} --demo calm --interval 2 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
 
 		// The dashboard appears, and keeps to one frame as it refreshes (the header is never repeated).
 		let screen = await session.waitFor(/dev +ACTIVE +\$2\.34\/\$5/);
