@@ -6,6 +6,16 @@ import {fileURLToPath} from 'node:url';
 import * as esbuild from 'esbuild';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+// Ink and its helpers measure text with `string-width`; they get envwatch's fast path instead,
+// which hands anything it does not know to the real one (see source/ui/text-width.ts).
+const textWidth = `${dist}ui/text-width.js`;
+const fastTextWidth = {
+	name: 'text-width',
+	setup(build) {
+		build.onResolve({filter: /^string-width$/}, args => args.importer === textWidth ? undefined : {path: textWidth});
+	},
+};
+
 // yoga-layout (Ink's layout engine) inlines its WebAssembly as a base64 data: URL, and its
 // Emscripten loader fetch()es that URL whenever fetch exists, which on Node loads undici, Node's
 // HTTP client: about 25 ms of every dashboard start. A data: URL is decoded directly instead (what
@@ -42,5 +52,5 @@ await esbuild.build({
 	logLevel: 'warning',
 	// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 	banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-	plugins: [yogaWithoutFetch],
+	plugins: [fastTextWidth, yogaWithoutFetch],
 });
