@@ -1,8 +1,9 @@
 // Launch to first full frame: `node dist/bin/cli.js --demo calm` (the bundle) in a pseudo-terminal (script(1)) at
 // 80x24, timed from spawn until the key bar of the first frame with data has been written.
 // Median of N runs; then one run with module hooks proving the AWS SDK is never loaded in demo.
-// Run: npm run build && node test/bench/ui-launch.mjs [runs]
-import {spawn} from 'node:child_process';
+// Run: npm run build && node test/bench/ui-launch.mjs [runs]; ENVWATCH_BENCH_NODE=/path/to/node runs both the
+// CLI and the bare node with that Node (e.g. 22 or 24, whose compile cache the CLI turns on).
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import {median} from './ui-fixture.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'dist', process.env.ENVWATCH_BENCH_ENTRY ?? 'bin/cli.js');
 const guard = fileURLToPath(new URL('ui-sdk-guard.js', import.meta.url));
+const node = process.env.ENVWATCH_BENCH_NODE ?? 'node';
 
 /** Temporary dirs of this run, removed at its end (once every child is gone). */
 const made = [];
@@ -21,8 +23,8 @@ function launchOnce(extraNodeArgs = [], env = {}, bare = false) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-launch-'));
 	made.push(dir);
 	const command = bare
-		? 'stty cols 80 rows 24; exec node -e "console.log(\'global q quit\')"'
-		: `stty cols 80 rows 24; exec node ${extraNodeArgs.join(' ')} ${cli} --demo calm --state-dir ${dir}/state`;
+		? `stty cols 80 rows 24; exec ${node} -e "console.log('global q quit')"`
+		: `stty cols 80 rows 24; exec ${node} ${extraNodeArgs.join(' ')} ${cli} --demo calm --state-dir ${dir}/state`;
 	const childEnv = {...process.env, ...env, TERM: 'xterm-256color'};
 	delete childEnv.CI;
 	delete childEnv.CONTINUOUS_INTEGRATION;
@@ -48,6 +50,10 @@ function launchOnce(extraNodeArgs = [], env = {}, bare = false) {
 			}
 		});
 	});
+}
+
+function nodeVersion() {
+	return spawnSync(node, ['--version'], {encoding: 'utf8'}).stdout.trim();
 }
 
 export async function run(runs = Number(process.env.ENVWATCH_BENCH_RUNS ?? 9)) {
@@ -76,7 +82,7 @@ export async function run(runs = Number(process.env.ENVWATCH_BENCH_RUNS ?? 9)) {
 	}
 
 	return [
-		`launch to first full frame (--demo, 80x24, ${runs} runs after a warm-up): median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}) on ${os.cpus().length} cores; bare node printing one line: median ${median(bare).toFixed(0)} ms; ratio ${(median(times) / median(bare)).toFixed(1)}x`,
+		`launch to first full frame (--demo, 80x24, ${runs} runs after a warm-up): median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}) on ${os.cpus().length} cores, Node ${nodeVersion()}; bare node printing one line: median ${median(bare).toFixed(0)} ms; ratio ${(median(times) / median(bare)).toFixed(1)}x`,
 		`AWS SDK modules loaded in demo: ${sdk.length}${sdk.length > 0 ? ` (${sdk.slice(0, 3).join(', ')})` : ''}`,
 	];
 }
