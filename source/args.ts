@@ -1,4 +1,3 @@
-import meow from 'meow';
 import {closest, regionPattern} from './config/schema.js';
 import {UsageError} from './errors.js';
 import {parseListen, type ListenAddress} from './metrics/listen.js';
@@ -162,7 +161,7 @@ function unknownFlags(argv: readonly string[]): string[] {
 }
 
 /**
- * Before meow sees argv: a single-value flag given twice is a problem (its later copies are
+ * Before the flags are read: a single-value flag given twice is a problem (its later copies are
  * dropped), and `--demo WORD` takes WORD as the scenario only when it is not a subcommand.
  */
 function prepare(argv: readonly string[]): {argv: string[]; problems: string[]; environmentsFlag: string} {
@@ -214,7 +213,7 @@ function isSubcommand(word: string): boolean {
 }
 
 /**
- * `--environments dev staging` takes every following word up to the next flag (meow alone would
+ * `--environments dev staging` takes every following word up to the next flag (a flag alone would
  * take only the first), and `dev,staging` splits on commas.
  */
 function spreadEnvironments(argv: readonly string[]): string[] {
@@ -236,22 +235,90 @@ function spreadEnvironments(argv: readonly string[]): string[] {
 	return result;
 }
 
+type FlagSpec = (typeof flagSpec)[keyof typeof flagSpec];
+type FlagValue<Spec extends FlagSpec> = Spec extends {type: 'boolean'} ? boolean : Spec extends {isMultiple: true} ? string[] | undefined : string | undefined;
+type Flags = {-readonly [Name in keyof typeof flagSpec]: FlagValue<(typeof flagSpec)[Name]>};
+
+const specOf = new Map<string, [keyof typeof flagSpec, FlagSpec]>(Object.entries(flagSpec).map(([name, spec]) => [kebab(name), [name as keyof typeof flagSpec, spec]]));
+
+/**
+ * The flags and words of argv (after prepare and spreadEnvironments). Unknown flags were reported
+ * already (unknownFlags); here they only take their value, so it is not read as a word. A flag
+ * that takes a value takes the next word unless that is a flag (a negative number is a value);
+ * `--name=value` always. `--no-color` negates; `--yes=false` too. `-ey`: short flags together.
+ */
+function parseFlags(argv: readonly string[]): {flags: Flags; input: string[]} {
+	const flags = Object.fromEntries(Object.entries(flagSpec).map(([name, spec]) => [name, 'default' in spec ? spec.default : undefined])) as Flags;
+	const values = flags as Record<string, boolean | string | string[] | undefined>;
+	const input: string[] = [];
+	const isValue = (word: string | undefined): word is string => word !== undefined && (!word.startsWith('-') || /^-\d/.test(word));
+	const set = (name: string, spec: FlagSpec, value: string | undefined): void => {
+		if (spec.type === 'boolean') {
+			values[name] = value === undefined || value !== 'false';
+		} else if ('isMultiple' in spec) {
+			values[name] = [...(values[name] as string[] | undefined) ?? [], value ?? ''];
+		} else {
+			values[name] = value ?? '';
+		}
+	};
+
+	for (let index = 0; index < argv.length; index++) {
+		const token = argv[index]!;
+		if (token === '--') {
+			input.push(...argv.slice(index + 1));
+			break;
+		}
+
+		if (token.startsWith('--')) {
+			const equals = token.indexOf('=');
+			const name = token.slice(2, equals === -1 ? undefined : equals);
+			let inline = equals === -1 ? undefined : token.slice(equals + 1);
+			const negated = name.startsWith('no-') ? specOf.get(name.slice(3)) : undefined;
+			if (negated?.[1].type === 'boolean' && inline === undefined) {
+				values[negated[0]] = false;
+				continue;
+			}
+
+			const known = specOf.get(name);
+			if (inline === undefined && known?.[1].type !== 'boolean' && isValue(argv[index + 1])) {
+				inline = argv[++index];
+			}
+
+			if (known) {
+				set(known[0], known[1], inline);
+			}
+
+			continue;
+		}
+
+		if (token.length > 1 && token.startsWith('-') && !/^-\d/.test(token)) {
+			const letters = [...token.slice(1)];
+			if (!letters.every(letter => shortFlags.has(letter))) {
+				// An unknown flag (reported already): it takes its value, as an unknown long one does.
+				index += isValue(argv[index + 1]) ? 1 : 0;
+				continue;
+			}
+
+			for (const [position, letter] of letters.entries()) {
+				const [name, spec] = specOf.get(shortFlags.get(letter)!)!;
+				const last = position === letters.length - 1;
+				set(name, spec, spec.type !== 'boolean' && last && isValue(argv[index + 1]) ? argv[++index] : undefined);
+			}
+
+			continue;
+		}
+
+		input.push(token);
+	}
+
+	return {flags, input};
+}
+
 /** Parses argv into options; every usage problem at once in a UsageError (exit 2). */
-export function parseArgs(argv: readonly string[], version: string): Options {
+export function parseArgs(argv: readonly string[]): Options {
 	const prepared = prepare(argv);
 	const problems: string[] = [...unknownFlags(argv), ...prepared.problems];
-	const cli = meow(help, {
-		importMeta: import.meta,
-		argv: spreadEnvironments(prepared.argv),
-		flags: flagSpec,
-		allowUnknownFlags: true,
-		autoHelp: false,
-		autoVersion: false,
-		version,
-		description: 'envwatch — live cost guard and kill switch for EC2 agent fleets',
-	});
-	const flags = cli.flags;
-	const input = [...cli.input];
+	const {flags, input} = parseFlags(spreadEnvironments(prepared.argv));
 	let command: Command = 'monitor';
 	const word = input.shift();
 	if (word === 'config') {

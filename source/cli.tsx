@@ -6,6 +6,8 @@ import process from 'node:process';
 // system's temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off), so later starts skip most of the
 // compiling: it must be on before main and its chunks load. Node 20 has no such cache.
 (module as {enableCompileCache?: () => unknown}).enableCompileCache?.();
+// In ps and top as envwatch, not node (a supervisor's pgrep finds it by that name).
+process.title = 'envwatch';
 const {main} = await import('./main.js');
 
 const code = await main(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env});

@@ -776,7 +776,7 @@ function describeLayers(options: Options, io: Io): string {
 /** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
 	try {
-		const options = parseArgs(argv, version);
+		const options = parseArgs(argv);
 		if (options.help) {
 			io.stdout.write(`${help.trim()}\n`);
 			return exitCodes.ok;

@@ -110,7 +110,7 @@ describe('headless', () => {
 	it('exits 1 with the error when the same unexpected error failed every poll for the give-up span', async () => {
 		const {PassThrough} = await import('node:stream');
 		const {parseArgs} = await import('../../source/args.js');
-		const {Reports, runMonitor, version} = await import('../../source/main.js');
+		const {Reports, runMonitor} = await import('../../source/main.js');
 		const stdout = new PassThrough();
 		const stderr = new PassThrough();
 		let out = '';
@@ -123,7 +123,7 @@ describe('headless', () => {
 		state.throwing = new TypeError('always');
 		Object.assign(sim, {state});
 		const reports = new Reports(io.stderr);
-		const runtime: Awaited<ReturnType<NonNullable<Parameters<typeof runMonitor>[3]>>> = {options: parseArgs(['--demo', 'calm', '--headless'], version), config: sim.config, monitored: ['dev', 'staging', 'production'], store: sim.store, monitor: sim.monitor, audit: sim.audit, stateDir: sim.state.dir, reports};
+		const runtime: Awaited<ReturnType<NonNullable<Parameters<typeof runMonitor>[3]>>> = {options: parseArgs(['--demo', 'calm', '--headless']), config: sim.config, monitored: ['dev', 'staging', 'production'], store: sim.store, monitor: sim.monitor, audit: sim.audit, stateDir: sim.state.dir, reports};
 		// A span of 0: the first failed poll is already "every poll for the span" (the default is 5 minutes).
 		runtime.monitor = sim.newMonitor({report: line => reports.write(line), giveUpAfterMs: 0, onGiveUp: error => runtime.giveUp?.(error)});
 		expect(await runMonitor(runtime.options, io, sim.state.dir, async () => runtime)).toBe(1);

@@ -4,7 +4,7 @@ import {UsageError} from '../../source/errors.js';
 
 function problems(argv: string[]): string[] {
 	try {
-		parseArgs(argv, '0.0.0');
+		parseArgs(argv);
 	} catch (error) {
 		expect(error).toBeInstanceOf(UsageError);
 		return (error as UsageError).problems;
@@ -15,25 +15,25 @@ function problems(argv: string[]): string[] {
 
 describe('parseArgs', () => {
 	it('--confirm is repeatable and takes comma lists, for stop', () => {
-		const options = parseArgs(['stop', '-e', 'production', '--confirm', 'production,staging', '--confirm', 'dev', '--confirm=production', '--yes'], '0.0.0');
+		const options = parseArgs(['stop', '-e', 'production', '--confirm', 'production,staging', '--confirm', 'dev', '--confirm=production', '--yes']);
 		expect(options).toMatchObject({command: 'stop', environments: ['production'], confirm: ['production', 'staging', 'dev'], yes: true, environmentsFlag: '-e'});
-		expect(parseArgs(['--stop-env', 'production', '--confirm', 'production'], '0.0.0')).toMatchObject({command: 'stop', confirm: ['production'], environmentsFlag: '--stop-env'});
-		expect(parseArgs(['stop', '--environments', 'dev'], '0.0.0').confirm).toBeUndefined();
+		expect(parseArgs(['--stop-env', 'production', '--confirm', 'production'])).toMatchObject({command: 'stop', confirm: ['production'], environmentsFlag: '--stop-env'});
+		expect(parseArgs(['stop', '--environments', 'dev']).confirm).toBeUndefined();
 		expect(problems(['stop', '-e', 'dev', '--confirm', ','])).toEqual(['--confirm: missing — expected an environment name, e.g. --confirm production']);
 		expect(problems(['start', '-e', 'dev', '--confirm', 'dev'])).toEqual(['--confirm: only with stop or --stop-env (it confirms a stop by the environment\'s name)']);
 	});
 
 	it('reset takes --environments (and --yes), like stop', () => {
-		expect(parseArgs(['reset', '--environments', 'dev', 'staging', '--yes'], '0.0.0')).toMatchObject({command: 'reset', environments: ['dev', 'staging'], yes: true});
+		expect(parseArgs(['reset', '--environments', 'dev', 'staging', '--yes'])).toMatchObject({command: 'reset', environments: ['dev', 'staging'], yes: true});
 		expect(problems(['reset'])).toEqual(['reset: no environment — expected --environments NAME (the environments whose breaker to reset)']);
 		expect(problems(['reset', '-e', 'dev', '--once'])).toEqual(['--once: cannot be combined with a subcommand or --stop-env']);
 	});
 
 	it('a word after --demo is the scenario unless it is a subcommand', () => {
-		expect(parseArgs(['--demo', 'start', '-e', 'staging'], '0.0.0')).toMatchObject({command: 'start', demo: 'dev-spike', environments: ['staging']});
-		expect(parseArgs(['--demo', 'calm', 'stop', '-e', 'dev'], '0.0.0')).toMatchObject({command: 'stop', demo: 'calm'});
-		expect(parseArgs(['--demo', 'reset', '-e', 'dev'], '0.0.0')).toMatchObject({command: 'reset', demo: 'dev-spike'});
-		expect(parseArgs(['--demo'], '0.0.0')).toMatchObject({command: 'monitor', demo: 'dev-spike'});
+		expect(parseArgs(['--demo', 'start', '-e', 'staging'])).toMatchObject({command: 'start', demo: 'dev-spike', environments: ['staging']});
+		expect(parseArgs(['--demo', 'calm', 'stop', '-e', 'dev'])).toMatchObject({command: 'stop', demo: 'calm'});
+		expect(parseArgs(['--demo', 'reset', '-e', 'dev'])).toMatchObject({command: 'reset', demo: 'dev-spike'});
+		expect(parseArgs(['--demo'])).toMatchObject({command: 'monitor', demo: 'dev-spike'});
 		expect(problems(['--demo', 'nope'])[0]).toMatch(/^--demo nope: unknown scenario/);
 	});
 
@@ -41,7 +41,7 @@ describe('parseArgs', () => {
 		expect(problems(['--demo', 'calm', '--demo', 'calm'])).toEqual(['--demo: given more than once (--demo calm, --demo calm) — expected it once']);
 		expect(problems(['--state-dir=/a', '--state-dir', '/b'])).toEqual(['--state-dir: given more than once (--state-dir /a, --state-dir /b) — expected it once']);
 		// Repeatable flags stay repeatable.
-		expect(parseArgs(['-e', 'dev', '--environments', 'staging', '--region', 'us-east-1', '--region', 'eu-west-1'], '0.0.0')).toMatchObject({environments: ['dev', 'staging'], regions: ['us-east-1', 'eu-west-1']});
+		expect(parseArgs(['-e', 'dev', '--environments', 'staging', '--region', 'us-east-1', '--region', 'eu-west-1'])).toMatchObject({environments: ['dev', 'staging'], regions: ['us-east-1', 'eu-west-1']});
 	});
 
 	it('unknown flags are answered with real spellings', () => {
@@ -51,5 +51,23 @@ describe('parseArgs', () => {
 			'--e: unknown flag — did you mean -e (--environments)? (see --help)',
 			'--y: unknown flag — did you mean -y (--yes)? (see --help)',
 		]);
+	});
+
+	it('a flag that needs a value and has none is a problem, never ignored', () => {
+		// --stop-env alone used to open the dashboard, stopping nothing, without a word.
+		expect(problems(['--stop-env'])[0]).toBe('--stop-env: missing — expected an environment name, e.g. --stop-env dev');
+		expect(problems(['-e', '--once'])).toEqual(['--environments: empty — expected one or more environment names']);
+		expect(problems(['--environments='])).toEqual(['--environments: empty — expected one or more environment names']);
+		expect(problems(['--interval', '--once'])).toEqual(['--interval (empty): expected a number of seconds from 1 to 86400']);
+		expect(problems(['--interval', '-5'])).toEqual(['--interval -5: expected a number of seconds from 1 to 86400']);
+	});
+
+	it('reads flags as the help shows them: --name value, --name=value, short flags together, --no-color', () => {
+		expect(parseArgs(['-ye', 'dev,staging', '--interval=5', '--no-color', '--ascii'])).toMatchObject({yes: true, environments: ['dev', 'staging'], intervalSeconds: 5, color: false, ascii: true});
+		expect(parseArgs(['--yes=false', '--once', '--json'])).toMatchObject({yes: false, command: 'once', json: true});
+		// After --, a word that looks like a flag is a word.
+		expect(problems(['--', '--once'])[0]).toMatch(/^--once: unknown command/);
+		// An unknown flag takes its value with it: one problem, not a second about a stray word.
+		expect(problems(['--bogus', 'x', '--once'])).toEqual(['--bogus: unknown flag (see --help)']);
 	});
 });
