@@ -1,13 +1,49 @@
-// Bundles dist/cli.js (tsc's output) into dist/bin: one ESM entry plus chunks loaded on demand (the
-// dashboard's Ink and React, the AWS SDK), React's production build, nothing from the network.
-// Run by `npm run build`.
+// Bundles dist/cli.js (tsc's output) into dist/bin with esbuild: one small ESM entry plus chunks
+// loaded on demand (the engine, the dashboard's Ink and React, the AWS SDK clients, prom-client),
+// React's production build. Run by `npm run build`. Three plugins change what goes in, each for a
+// measured cost (docs/design.md, "Start-up and the bundle"):
 import fs from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import * as esbuild from 'esbuild';
 
+// 1. The AWS SDK's schema files (dist-es/schemas/schemas_0.js of each client) describe every shape
+// of the API, about 1 MB for EC2, of which envwatch's eight EC2 calls need a small part. esbuild
+// cannot drop the unused shapes because they are written with computed keys, `{ [_xN]: "..." }`,
+// where `_xN` is a string constant of the same file, and a computed key might run code as far as
+// esbuild knows. The plugin writes those keys as the string literals they are (`{ "xmlName": "..." }`,
+// the same object), so tree shaking keeps only the shapes reachable from the commands envwatch
+// imports. That cut the AWS chunk from 1.2 MB to 0.3 MB, and with it the memory and time of loading
+// it (`--once` in AWS mode peaked at 105 MB, 79 MB after).
+const schemaFile = /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
+
+/** `[_name]:` keys whose `_name` is a string constant declared once in the file, as literals. */
+export function inlineSchemaKeys(text) {
+	const assigned = new Map();
+	for (const match of text.matchAll(/(?<![\w$.])(_[\w$]+)\s*=(?![=>])/g)) {
+		assigned.set(match[1], (assigned.get(match[1]) ?? 0) + 1);
+	}
+
+	const constants = new Map();
+	for (const match of text.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm)) {
+		// Declared or assigned anywhere else too: left to esbuild as it is.
+		if (assigned.get(match[1]) === 1) {
+			constants.set(match[1], match[2]);
+		}
+	}
+
+	return text.replace(/\[(_\w+)\]:/g, (whole, name) => (constants.has(name) ? `${constants.get(name)}:` : whole));
+}
+
+const inlineKeys = {
+	name: 'aws-sdk-schema-keys',
+	setup(build) {
+		build.onLoad({filter: schemaFile}, async args => ({contents: inlineSchemaKeys(await fs.promises.readFile(args.path, 'utf8')), loader: 'js'}));
+	},
+};
+
+// 2. Ink and its helpers measure text with `string-width`; they get envwatch's fast path instead,
+// which hands anything it does not know to the real one (source/ui/text-width.ts).
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-// Ink and its helpers measure text with `string-width`; they get envwatch's fast path instead,
-// which hands anything it does not know to the real one (see source/ui/text-width.ts).
 const textWidth = `${dist}ui/text-width.js`;
 const fastTextWidth = {
 	name: 'text-width',
@@ -16,7 +52,7 @@ const fastTextWidth = {
 	},
 };
 
-// yoga-layout (Ink's layout engine) inlines its WebAssembly as a base64 data: URL, and its
+// 3. yoga-layout (Ink's layout engine) inlines its WebAssembly as a base64 data: URL, and its
 // Emscripten loader fetch()es that URL whenever fetch exists, which on Node loads undici, Node's
 // HTTP client: about 25 ms of every dashboard start. A data: URL is decoded directly instead (what
 // the loader already does where fetch is missing). If a new yoga-layout words this differently, the
@@ -32,25 +68,27 @@ const yogaWithoutFetch = {
 				throw new Error(`${args.path}: expected its wasm loader to test \`${fetchCheck}\` once; update scripts/bundle.mjs for this yoga-layout`);
 			}
 
-			return {contents: source.replace(fetchCheck, `w||ua(H)||"function"!=typeof fetch`), loader: 'js'};
+			return {contents: source.replace(fetchCheck, 'w||ua(H)||"function"!=typeof fetch'), loader: 'js'};
 		});
 	},
 };
 
-fs.rmSync(`${dist}bin`, {recursive: true, force: true});
-await esbuild.build({
-	entryPoints: [`${dist}cli.js`],
-	bundle: true,
-	platform: 'node',
-	format: 'esm',
-	splitting: true,
-	outdir: `${dist}bin`,
-	mainFields: ['module', 'main'],
-	define: {'process.env.NODE_ENV': '"production"'},
-	logOverride: {'assign-to-define': 'silent'},
-	external: ['react-devtools-core'],
-	logLevel: 'warning',
-	// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
-	banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-	plugins: [fastTextWidth, yogaWithoutFetch],
-});
+if (import.meta.url === `file://${process.argv[1]}`) {
+	fs.rmSync(`${dist}bin`, {recursive: true, force: true});
+	await esbuild.build({
+		entryPoints: [`${dist}cli.js`],
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		splitting: true,
+		outdir: `${dist}bin`,
+		mainFields: ['module', 'main'],
+		define: {'process.env.NODE_ENV': '"production"'},
+		logOverride: {'assign-to-define': 'silent'},
+		external: ['react-devtools-core'],
+		logLevel: 'warning',
+		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
+		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
+		plugins: [inlineKeys, fastTextWidth, yogaWithoutFetch],
+	});
+}

@@ -183,19 +183,23 @@ async function headless(url, interval, polls) {
 	return {samples, errors};
 }
 
-/** `--once` against a small fleet: wall and peak RSS (GNU time's %M), median of `runs`. Not spawnSync: the stub answers from this process. */
+/**
+ * `--once` against a small fleet: wall, peak RSS (GNU time's %M) and CPU (user + system, which a
+ * loaded machine changes less than the wall time), median of `runs`. Not spawnSync: the stub answers
+ * from this process.
+ */
 async function once(url, runs) {
 	const home = cliHome(url);
 	const results = [];
 	for (let index = 0; index < runs; index++) {
-		const child = spawn('/usr/bin/time', ['-f', '%e %M', process.execPath, cli, '--once', ...home.args], {env: home.env, stdio: ['ignore', 'ignore', 'pipe']});
+		const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', process.execPath, cli, '--once', ...home.args], {env: home.env, stdio: ['ignore', 'ignore', 'pipe']});
 		let stderr = '';
 		child.stderr.on('data', chunk => {
 			stderr += chunk;
 		});
 		const status = await new Promise(resolve => child.on('exit', resolve));
-		const [wall, kb] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
-		results.push({wall, rss: kb * 1024, status});
+		const [wall, kb, user, system] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
+		results.push({wall, rss: kb * 1024, cpu: user + system, status});
 	}
 
 	home.done();
@@ -225,7 +229,7 @@ export async function run() {
 		lines.push(`envwatch --headless at the default 15 s, same fleet: ${(share * 100).toFixed(1)}% of a core over 2 intervals, RSS ${slow.samples.map(sample => mb(sample.rss)).join(' / ')}`);
 		if (fs.existsSync('/usr/bin/time')) {
 			const results = await once(small.url, 5);
-			lines.push(`envwatch --once --read-only, AWS mode, 44 instances in ${regions.length} regions (stub): wall median ${median(results.map(r => r.wall)).toFixed(2)} s, peak RSS median ${mb(median(results.map(r => r.rss)))} (exit ${[...new Set(results.map(r => r.status))].join(',')})`);
+			lines.push(`envwatch --once --read-only, AWS mode, 44 instances in ${regions.length} regions (stub): wall median ${median(results.map(r => r.wall)).toFixed(2)} s (CPU ${median(results.map(r => r.cpu)).toFixed(2)} s), peak RSS median ${mb(median(results.map(r => r.rss)))} (exit ${[...new Set(results.map(r => r.status))].join(',')})`);
 		}
 
 		return lines;

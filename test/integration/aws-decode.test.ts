@@ -120,3 +120,25 @@ ${inside}
 		expect(sdk.errors.map(error => error.region)).toEqual(sdkRejects ? ['us-east-1'] : []);
 	});
 });
+
+describe('an unusable instance on a later page', () => {
+	test('names its page, as the SDK path does, and the region lists nothing', async () => {
+		// Instances are checked as the lean decoder reads them: the page number still comes from the listing.
+		const page = (inside: string, next: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><reservationSet><item><reservationId>r-0a</reservationId><instancesSet>${inside}</instancesSet></item></reservationSet>${next}</DescribeInstancesResponse>`;
+		const instance = (id: string, type: string) => `<item><instanceId>${id}</instanceId><instanceType>${type}</instanceType><instanceState><code>16</code><name>running</name></instanceState></item>`;
+		const first = page(instance('i-0aaaaaaaaaaaaaaa1', 't3.large'), '<nextToken>page-2</nextToken>');
+		const second = page(instance('i-0aaaaaaaaaaaaaaa2', 't3.large') + instance('i-0aaaaaaaaaaaaaaa3', ''), '');
+		proxy.rule = request => (request.action === 'DescribeInstances' && request.region === 'us-east-1'
+			? {reply: {status: 200, body: request.body.includes('NextToken=page-2') ? second : first, contentType: 'text/xml;charset=UTF-8'}}
+			: undefined);
+		const query: FleetQuery = {envTagKey: 'Environment', states: allStates, regions: ['us-east-1']};
+		const lean = await fleet(proxy.url).list(query);
+		const sdk = await fleet(proxy.url, {leanDecoding: false}).list(query);
+		expect(lean.instances).toEqual([]);
+		expect(lean.errors).toEqual([{region: 'us-east-1', message: 'DescribeInstances page 2: instance i-0aaaaaaaaaaaaaaa3 has no instance type: its cost is unknown'}]);
+		expect(lean.errors).toEqual(sdk.errors);
+		expect(sdk.calls).toBe(2);
+		expect(lean.calls).toBe(2);
+	});
+});

@@ -72,6 +72,33 @@ describe('the lean DescribeInstances decoder', () => {
 		expect(decoder.end()).toEqual(expected);
 	});
 
+	test('hands each instance to `accept` as it closes and keeps only what that returns', () => {
+		const seen: string[] = [];
+		const decoder = new DescribeInstancesDecoder(instance => {
+			seen.push(instance.id!);
+			return instance.id!.length;
+		});
+		const cut = page.indexOf('<item><instanceType>t3.small');
+		decoder.write(page.slice(0, cut));
+		// The first instance is handed over before the page ends.
+		expect(seen).toEqual(['i-1234567890abcdef0']);
+		decoder.write(page.slice(cut));
+		expect(decoder.end()).toEqual({instances: [19, 19], nextToken: 'token+/=&1'});
+		expect(seen).toEqual(['i-1234567890abcdef0', 'i-0aaaaaaaaaaaaaaa1']);
+	});
+
+	test('a page of thousands of distinct values (names) reads each one right', () => {
+		// Repeated values are kept once per page in a bounded table that starts over when full.
+		const items = Array.from({length: 2600}, (_, index) => `<item><instanceId>i-${index.toString(16).padStart(17, '0')}</instanceId><instanceType>t3.large</instanceType><instanceState><name>running</name></instanceState><tagSet><item><key>Environment</key><value>dev</value></item><item><key>Name</key><value>agent ${index} &amp; co</value></item></tagSet></item>`);
+		const text = `<DescribeInstancesResponse><reservationSet><item><instancesSet>${items.join('')}</instancesSet></item></reservationSet></DescribeInstancesResponse>`;
+		const {instances} = decodeDescribeInstances(text);
+		expect(instances).toHaveLength(2600);
+		for (const [index, instance] of instances.entries()) {
+			expect(instance.tags).toEqual([['Environment', 'dev'], ['Name', `agent ${index} & co`]]);
+			expect(instance).toMatchObject({id: `i-${index.toString(16).padStart(17, '0')}`, type: 't3.large', state: 'running'});
+		}
+	});
+
 	test.each([
 		['cut off inside a tag', page.slice(0, page.indexOf('<instanceType>m5') + 5), /ends inside a tag|never closed/],
 		['cut off between elements', page.slice(0, page.indexOf('</reservationSet>')), /never closed: cut off/],

@@ -59,7 +59,7 @@ export class AwsFleet implements Fleet {
 		let client = this.clients.get(region);
 		if (!client) {
 			client = new EC2Client(clientConfig(this.options, region));
-			checkAnswers(client, region, 'xml', this.options.leanDecoding === false ? {} : leanDecoders);
+			checkAnswers(client, region, 'xml', this.options.leanDecoding === false ? {} : leanDecoders(region));
 			this.clients.set(region, client);
 		}
 
@@ -112,10 +112,14 @@ export class AwsFleet implements Fleet {
 					// Always Filters and MaxResults: an unfiltered, unpaginated DescribeInstances gets a smaller rate bucket.
 					const answer = await this.client(region).send(new DescribeInstancesCommand({Filters: filters, MaxResults: this.options.pageSize ?? 1000, NextToken: token}));
 					calls += attemptsOf(answer);
-					const lean = leanResultOf(answer) as LeanPage | undefined;
+					const lean = leanResultOf(answer) as LeanPage<RawInstance | InstanceProblem> | undefined;
 					if (lean) {
 						for (const instance of lean.instances) {
-							instances.push(checked(instance, region, page));
+							if (instance instanceof InstanceProblem) {
+								throw new UnusableInstanceError(`DescribeInstances page ${page}: ${instance.detail}`);
+							}
+
+							instances.push(instance);
 						}
 
 						token = lean.nextToken || undefined;
@@ -126,7 +130,8 @@ export class AwsFleet implements Fleet {
 				} while (token);
 			}
 		} catch (error) {
-			calls += attemptsOf(error);
+			// An unusable instance is found in an answer already counted: no call of its own.
+			calls += error instanceof UnusableInstanceError ? 0 : attemptsOf(error);
 			this.stats.describeCalls += calls;
 			const code = errorCode(error);
 			// A region that fails mid-way reports nothing: half a region would read as a drop in spend.
@@ -465,65 +470,102 @@ export function instancesOf(page: DescribeInstancesResult, region: string, pageN
 
 function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawInstance {
 	const launch = instance.LaunchTime;
-	return checked({
-		id: instance.InstanceId,
-		type: instance.InstanceType,
-		state: instance.State?.Name,
-		lifecycle: instance.InstanceLifecycle,
-		platformDetails: instance.PlatformDetails,
-		platform: instance.Platform,
-		availabilityZone: instance.Placement?.AvailabilityZone,
-		tenancy: instance.Placement?.Tenancy,
+	// The SDK's strings may be cuts of the whole answer's text: copies keep none of it alive.
+	const copy = (text: string | undefined): string | undefined => (typeof text === 'string' ? own(text) : text);
+	const lean: LeanInstance = {
+		id: copy(instance.InstanceId),
+		type: copy(instance.InstanceType),
+		state: copy(instance.State?.Name),
+		lifecycle: copy(instance.InstanceLifecycle),
+		platformDetails: copy(instance.PlatformDetails),
+		platform: copy(instance.Platform),
+		availabilityZone: copy(instance.Placement?.AvailabilityZone),
+		tenancy: copy(instance.Placement?.Tenancy),
 		launchTime: launch instanceof Date && Number.isFinite(launch.getTime()) ? launch.toISOString() : undefined,
-		tags: (instance.Tags ?? []).flatMap(tag => (tag.Key === undefined ? [] : [[tag.Key, tag.Value] as [string, string | undefined]])),
-	}, region, pageNumber);
+		tags: (instance.Tags ?? []).flatMap(tag => (tag.Key === undefined ? [] : [[own(tag.Key), copy(tag.Value)] as [string, string | undefined]])),
+	};
+	const problem = problemOf(lean);
+	if (problem !== undefined) {
+		throw new UnusableInstanceError(`DescribeInstances page ${pageNumber}: ${problem}`);
+	}
+
+	return rawOf(lean, region);
 }
 
-/** An EC2 answer that is an empty DescribeInstances result: all the SDK parses once the lean decoder has read the page. */
-const leanDecoders: LeanDecoders = {
-	DescribeInstances: {start: () => new DescribeInstancesDecoder(), empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>'},
-};
+/**
+ * The lean decoders of a region's client: each instance is checked and made a RawInstance as soon
+ * as it is read (a problem is kept in its place and fails the page in listRegion, which knows the
+ * page's number). The SDK then parses an empty DescribeInstances result.
+ */
+function leanDecoders(region: string): LeanDecoders {
+	return {
+		DescribeInstances: {
+			start: () => new DescribeInstancesDecoder(instance => {
+				const problem = problemOf(instance);
+				return problem === undefined ? rawOf(instance, region) : new InstanceProblem(problem);
+			}),
+			empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>',
+		},
+	};
+}
+
+/** A page holds an instance that cannot be priced or acted on (found after its call returned). */
+class UnusableInstanceError extends Error {}
+
+/** An instance that cannot be listed, in its page's place: what is wrong with it. */
+class InstanceProblem {
+	constructor(readonly detail: string) {}
+}
 
 /**
- * An instance as decoded (by the lean decoder or the SDK), checked: without an ID, a type or a
- * known state it cannot be priced or acted on, and skipping it would undercount, so the page (and
- * its region) errs.
+ * What makes a decoded instance (by the lean decoder or the SDK) unusable, if anything: without an
+ * ID, a type or a known state it cannot be priced or acted on, and skipping it would undercount, so
+ * its page (and its region) errs.
  */
-function checked(instance: LeanInstance, region: string, pageNumber: number): RawInstance {
-	const where = `DescribeInstances page ${pageNumber}: instance ${instance.id === undefined ? '(no ID)' : own(instance.id).slice(0, 40)}`;
+function problemOf(instance: LeanInstance): string | undefined {
+	const where = (): string => `instance ${instance.id === undefined ? '(no ID)' : own(instance.id).slice(0, 40)}`;
 	const {state} = instance;
 	if (typeof instance.id !== 'string' || !/^i-[0-9a-f]+$/.test(instance.id)) {
-		throw new Error(`${where} has no valid instance ID: expected i- and hex digits`);
+		return `${where()} has no valid instance ID: expected i- and hex digits`;
 	}
 
 	if (typeof instance.type !== 'string' || instance.type === '') {
-		throw new Error(`${where} has no instance type: its cost is unknown`);
+		return `${where()} has no instance type: its cost is unknown`;
 	}
 
 	if (!state || !knownStates.has(state as InstanceState)) {
-		throw new Error(`${where} has ${state ? `an unknown state "${String(state).slice(0, 40)}"` : 'no state'}: expected one of ${[...knownStates].join(', ')}`);
+		return `${where()} has ${state ? `an unknown state "${String(state).slice(0, 40)}"` : 'no state'}: expected one of ${[...knownStates].join(', ')}`;
 	}
 
+	return undefined;
+}
+
+/**
+ * A checked instance (problemOf found nothing) as envwatch keeps it. Its strings are used as they
+ * are: the decoders hand over copies that hold nothing of the answer's text, shared where a value
+ * repeats.
+ */
+function rawOf(instance: LeanInstance, region: string): RawInstance {
 	const tags: Record<string, string> = {};
 	for (const [key, value] of instance.tags) {
 		// Defined, not assigned: a tag key such as __proto__ is a key like any other.
-		Object.defineProperty(tags, own(key), {value: own(value ?? ''), enumerable: true, writable: true, configurable: true});
+		Object.defineProperty(tags, key, {value: value ?? '', enumerable: true, writable: true, configurable: true});
 	}
 
 	const launchedAt = instance.launchTime === undefined ? Number.NaN : Date.parse(instance.launchTime);
 	return {
-		id: own(instance.id),
+		id: instance.id!,
 		region,
-		type: own(instance.type),
-		state: state as InstanceState,
+		type: instance.type!,
+		state: instance.state as InstanceState,
 		tags,
 		...(Number.isFinite(launchedAt) ? {launchedAt} : {}),
 		// What it is billed as: spot or on demand, the OS, where and on whose hardware. Absent or odd
 		// values are left out (the price book then estimates), never guessed.
 		lifecycle: instance.lifecycle === 'spot' ? 'spot' : 'on-demand',
-		...(instance.platformDetails ? {platformDetails: own(instance.platformDetails)} : String(instance.platform ?? '').toLowerCase() === 'windows' ? {platformDetails: 'Windows'} : {}),
-		...(instance.availabilityZone ? {availabilityZone: own(instance.availabilityZone)} : {}),
-		...(instance.tenancy ? {tenancy: own(instance.tenancy)} : {}),
+		...(instance.platformDetails ? {platformDetails: instance.platformDetails} : String(instance.platform ?? '').toLowerCase() === 'windows' ? {platformDetails: 'Windows'} : {}),
+		...(instance.availabilityZone ? {availabilityZone: instance.availabilityZone} : {}),
+		...(instance.tenancy ? {tenancy: instance.tenancy} : {}),
 	};
 }
 
