@@ -1,17 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
+import {describe, expect, it} from 'vitest';
+import {builtCli as cli, prompt, useTerminals} from '../helpers/tmux.js';
 
 /**
  * The built CLI in a real terminal (tmux), as an on-call engineer would run it over SSH:
  * `npm run build` first (npm test does). The simulated account runs the calm scenario, so
  * nothing stops unless a key says so.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = path.join(root, 'dist', 'bin', 'cli.js');
 
 type AuditLine = {type: string; kind: string; actor: string; environments: string[]; outcome?: string; results?: Array<{id: string; result: string}>};
 
@@ -19,29 +15,16 @@ function readAudit(file: string): AuditLine[] {
 	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as AuditLine) : [];
 }
 
-let session: TmuxSession | undefined;
-beforeAll(() => {
-	requireTmux();
-	if (!fs.existsSync(cli)) {
-		throw new Error(`${cli} is missing: run npm run build first`);
-	}
-});
-
-afterEach(() => {
-	session?.kill();
-	session = undefined;
-});
+const terminals = useTerminals();
 
 describe.each([
 	{columns: 80, rows: 24, trend: true},
 	{columns: 60, rows: 20, trend: false},
 ])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend}) => {
 	it('appears, s then y stops dev, E needs the typed confirmation, q leaves the prompt intact', async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
+		const dir = terminals.dir();
 		const audit = path.join(dir, 'audit.log');
-		session = new TmuxSession({columns, rows, cwd: dir});
-		session.start();
-		await session.waitFor(prompt.trimEnd());
+		const session = await terminals.open(columns, rows, {cwd: dir});
 		// Every 2 s: between two polls the 1 s clock shows "updated 1s ago" once (at a 1 s interval
 		// the poll can land just before each tick, and the age reads 0s every time).
 		session.run(`node ${cli} --demo calm --interval 2 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
@@ -98,10 +81,8 @@ describe.each([
 
 describe('the dashboard in tmux, leaving', () => {
 	it('re-lays out on resize: the trend goes below 80 columns and the frame stays whole', async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
-		session = new TmuxSession({columns: 100, rows: 30, cwd: dir});
-		session.start();
-		await session.waitFor(prompt.trimEnd());
+		const dir = terminals.dir();
+		const session = await terminals.open(100, 30, {cwd: dir});
 		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
 		await session.waitFor(/TREND[\s\S]*dev +ACTIVE/);
 		session.resize(70, 20);
@@ -116,11 +97,9 @@ describe('the dashboard in tmux, leaving', () => {
 	}, 120_000);
 
 	it('SIGHUP (a dropped SSH session) restores the terminal, records everything and exits 129', async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-'));
+		const dir = terminals.dir();
 		const audit = path.join(dir, 'audit.log');
-		session = new TmuxSession({columns: 80, rows: 24, cwd: dir});
-		session.start();
-		await session.waitFor(prompt.trimEnd());
+		const session = await terminals.open(80, 24, {cwd: dir});
 		session.run(`node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
 		await session.waitFor(/dev +ACTIVE/);
 		session.type('s');

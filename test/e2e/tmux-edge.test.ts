@@ -1,40 +1,20 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
+import {describe, expect, it} from 'vitest';
+import {builtCli as cli, useTerminals, type TmuxSession} from '../helpers/tmux.js';
 
 /**
  * The built CLI in small real terminals (tmux) and with keys that arrive together: `npm run build`
  * first. The calm scenario, so nothing stops unless a key says so.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = path.join(root, 'dist', 'bin', 'cli.js');
 
-let session: TmuxSession | undefined;
+const terminals = useTerminals();
+/** The latest dashboard's dir (state and audit log). */
 let dir: string | undefined;
-beforeAll(() => {
-	requireTmux();
-	if (!fs.existsSync(cli)) {
-		throw new Error(`${cli} is missing: run npm run build first`);
-	}
-});
-
-afterEach(() => {
-	session?.kill();
-	session = undefined;
-	if (dir) {
-		fs.rmSync(dir, {recursive: true, force: true});
-		dir = undefined;
-	}
-});
 
 async function dashboard(columns: number, rows: number): Promise<TmuxSession> {
-	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-edge-'));
-	session = new TmuxSession({columns, rows, cwd: dir});
-	session.start();
-	await session.waitFor(prompt.trimEnd());
+	dir = terminals.dir('envwatch-e2e-edge-');
+	const session = await terminals.open(columns, rows, {cwd: dir});
 	session.run(`node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
 	await session.waitFor(/› dev +ACTIVE/);
 	return session;

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
-import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {StateStore} from '../../source/engine/state.js';
-import {cliPath, isolatedEnv, tempDir} from '../helpers/cli.js';
+import {cliPath, isolatedEnv} from '../helpers/cli.js';
 import {ec2, launch, motoEnv, useMoto} from '../helpers/moto.js';
-import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
+import {prompt, useTerminals} from '../helpers/tmux.js';
 
 /**
  * Two on-call engineers on one jump host, each typing `envwatch` in their own terminal (tmux at
@@ -15,22 +15,7 @@ import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const moto = useMoto();
-const sessions: TmuxSession[] = [];
-const dirs: string[] = [];
-
-beforeAll(() => {
-	requireTmux();
-});
-
-afterEach(() => {
-	for (const session of sessions.splice(0)) {
-		session.kill();
-	}
-
-	for (const dir of dirs.splice(0)) {
-		fs.rmSync(dir, {recursive: true, force: true});
-	}
-});
+const terminals = useTerminals();
 
 function readAudit(file: string): Json[] {
 	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as Json) : [];
@@ -47,9 +32,9 @@ function row(screen: string, name: string): string {
 
 describe('two dashboards on one state dir', () => {
 	it('the second attaches: same figures, its s y stops dev once (via socket), both show STOPPED; kill -9 the first and the second takes over from the persisted state', async () => {
-		const dir = tempDir();
+		const dir = terminals.dir();
 		const base = isolatedEnv();
-		dirs.push(dir, base['ENVWATCH_CONFIG_DIR']!, base['ENVWATCH_STATE_DIR']!);
+		terminals.removeAfter(base['ENVWATCH_CONFIG_DIR']!, base['ENVWATCH_STATE_DIR']!);
 		const state = path.join(dir, 'state');
 		const audit = path.join(dir, 'audit.log');
 		const devAgents = await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent'});
@@ -63,13 +48,8 @@ describe('two dashboards on one state dir', () => {
 
 		const intervalSeconds = 10;
 		const command = `node ${cliPath} --region us-east-1 --interval ${intervalSeconds} --state-dir ${state} --audit-log ${audit}`;
-		const first = new TmuxSession({columns: 80, rows: 24, cwd: dir, env});
-		const second = new TmuxSession({columns: 80, rows: 24, cwd: dir, env});
-		sessions.push(first, second);
-		first.start();
-		second.start();
-		await first.waitFor(prompt.trimEnd());
-		await second.waitFor(prompt.trimEnd());
+		const first = await terminals.open(80, 24, {cwd: dir, env});
+		const second = await terminals.open(80, 24, {cwd: dir, env});
 
 		first.run(command);
 		let one = await first.waitFor(/dev +ACTIVE/);

@@ -1,33 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {prompt, requireTmux, TmuxSession} from '../helpers/tmux.js';
+import {describe, expect, it} from 'vitest';
+import {builtCli as cli, prompt, useTerminals} from '../helpers/tmux.js';
 
 /**
  * The drill-down views of the built CLI in a real terminal (tmux): Enter, l, t and g open them,
  * `/` filters, a column key sorts, Esc goes back. `npm run build` first.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = path.join(root, 'dist', 'bin', 'cli.js');
 
-let session: TmuxSession | undefined;
-const dirs: string[] = [];
-beforeAll(() => {
-	requireTmux();
-	if (!fs.existsSync(cli)) {
-		throw new Error(`${cli} is missing: run npm run build first`);
-	}
-});
-
-afterEach(() => {
-	session?.kill();
-	session = undefined;
-	for (const dir of dirs.splice(0)) {
-		fs.rmSync(dir, {recursive: true, force: true});
-	}
-});
+const terminals = useTerminals();
 
 /** An audit log from an earlier run: 40 entries and a torn last line (a crash mid-write). */
 function earlierLog(file: string): void {
@@ -53,13 +34,10 @@ describe.each([
 	{columns: 60, rows: 20},
 ])('the views in tmux at $columns x $rows', ({columns, rows}) => {
 	it('detail (open, filter, sort, back), audit log, spend over time and by region', async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-views-'));
-		dirs.push(dir);
+		const dir = terminals.dir('envwatch-e2e-views-');
 		const audit = path.join(dir, 'audit.log');
 		earlierLog(audit);
-		session = new TmuxSession({columns, rows, cwd: dir});
-		session.start();
-		await session.waitFor(prompt.trimEnd());
+		const session = await terminals.open(columns, rows, {cwd: dir});
 		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
 		await session.waitFor(/dev +ACTIVE/);
 
@@ -140,11 +118,8 @@ describe.each([
 
 describe('the views in tmux under NO_COLOR and --ascii', () => {
 	it('draw in ASCII only, without colour codes', async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-e2e-views-'));
-		dirs.push(dir);
-		session = new TmuxSession({columns: 80, rows: 24, cwd: dir, env: {NO_COLOR: '1'}});
-		session.start();
-		await session.waitFor(prompt.trimEnd());
+		const dir = terminals.dir('envwatch-e2e-views-');
+		const session = await terminals.open(80, 24, {cwd: dir, env: {NO_COLOR: '1'}});
 		session.run(`clear; node ${cli} --demo calm --ascii --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
 		await session.waitFor(/dev +ACTIVE/);
 		for (const [key, expected] of [['Enter', /dev: 8 instances/], ['t', /spend over time: dev[\s\S]*#/], ['g', /by region: dev/], ['l', /audit log/]] as const) {

@@ -1,6 +1,10 @@
 import {execFileSync, spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {afterEach, beforeAll} from 'vitest';
 
 /**
  * Drives a real terminal for end-to-end tests: a private tmux server (its own socket, so a
@@ -115,4 +119,61 @@ export class TmuxSession {
 
 function shellQuote(value: string): string {
 	return `'${value.replaceAll('\'', '\'\\\'\'')}'`;
+}
+
+/** The built CLI the terminal tests drive (`npm run build` first; npm test does). */
+export const builtCli = path.join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'bin', 'cli.js');
+
+export type Terminals = {
+	/** A private tmux at that size, its shell at the prompt, in a fresh dir (both gone after the test). */
+	open(columns: number, rows: number, options?: {env?: Record<string, string>; cwd?: string}): Promise<TmuxSession>;
+	/** A temporary dir removed after the test. */
+	dir(prefix?: string): string;
+	/** Dirs made elsewhere, removed after the test too. */
+	removeAfter(...paths: string[]): void;
+};
+
+/**
+ * The setup every terminal test file shares: tmux present (and the built CLI, unless `cli: false`),
+ * and after each test its terminals ended and its temporary dirs removed.
+ */
+export function useTerminals(options: {cli?: boolean} = {}): Terminals {
+	const sessions: TmuxSession[] = [];
+	const dirs: string[] = [];
+	beforeAll(() => {
+		requireTmux();
+		if (options.cli !== false && !fs.existsSync(builtCli)) {
+			throw new Error(`${builtCli} is missing: run npm run build first`);
+		}
+	});
+
+	afterEach(() => {
+		for (const session of sessions.splice(0)) {
+			session.kill();
+		}
+
+		for (const dir of dirs.splice(0)) {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	const dir = (prefix = 'envwatch-e2e-') => {
+		const made = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+		dirs.push(made);
+		return made;
+	};
+
+	return {
+		dir,
+		removeAfter(...paths) {
+			dirs.push(...paths);
+		},
+		async open(columns, rows, extra = {}) {
+			const session = new TmuxSession({columns, rows, cwd: extra.cwd ?? dir(), ...(extra.env ? {env: extra.env} : {})});
+			sessions.push(session);
+			session.start();
+			await session.waitFor(prompt.trimEnd());
+			return session;
+		},
+	};
 }
