@@ -42,13 +42,30 @@ const inlineKeys = {
 };
 
 // 2. Ink and its helpers measure text with `string-width`; they get envwatch's fast path instead,
-// which hands anything it does not know to the real one (source/ui/text-width.ts).
+// which hands anything it does not know to the real one (source/ui/text-width.ts). The real one is
+// loaded on its first call rather than at start: its module builds Unicode-property regexes and an
+// Intl.Segmenter as it loads (about 8 ms), and the dashboard's own text never needs it.
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const textWidth = `${dist}ui/text-width.js`;
 const fastTextWidth = {
 	name: 'text-width',
 	setup(build) {
-		build.onResolve({filter: /^string-width$/}, args => args.importer === textWidth ? undefined : {path: textWidth});
+		build.onResolve({filter: /^string-width$/}, args => {
+			if (args.pluginData === 'real') {
+				return undefined;
+			}
+
+			return args.importer === textWidth ? {path: 'string-width', namespace: 'lazy-string-width'} : {path: textWidth};
+		});
+		build.onLoad({filter: /.*/, namespace: 'lazy-string-width'}, async () => {
+			const real = await build.resolve('string-width', {kind: 'import-statement', resolveDir: `${dist}ui`, pluginData: 'real'});
+			if (real.errors.length > 0) {
+				throw new Error(`string-width: ${real.errors[0].text}`);
+			}
+
+			// esbuild bundles a require() of an ES module as one that runs when first required.
+			return {contents: `let real;\nexport default function stringWidth(text, options) {\n\treal ??= require(${JSON.stringify(real.path)}).default;\n\treturn real(text, options);\n}\n`, loader: 'js', resolveDir: `${dist}ui`};
+		});
 	},
 };
 
