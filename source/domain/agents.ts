@@ -1,5 +1,5 @@
 import type {PriceBook} from './pricing.js';
-import {money} from './format.js';
+import {byText, money} from './format.js';
 import type {EnvironmentPolicy, Spend} from './types.js';
 
 /** The most agents an environment may run: undefined for no cap, 0 for monitor-only. */
@@ -67,7 +67,7 @@ export function findViolation(name: string, policy: EnvironmentPolicy, spend: Sp
 		return undefined;
 	}
 
-	const newest = [...spend.agentIds].sort((a, b) => (b.launchedAt ?? 0) - (a.launchedAt ?? 0) || b.id.localeCompare(a.id));
+	const newest = [...spend.agentIds].sort((a, b) => (b.launchedAt ?? 0) - (a.launchedAt ?? 0) || byText(b.id, a.id));
 	const excess = newest.slice(0, spend.agentsRunning - cap);
 	const reason = policy.agents === 'monitor-only'
 		? `${name} is monitor only, yet ${spend.agentsRunning} agent${spend.agentsRunning === 1 ? ' runs' : 's run'} there (rogue)`

@@ -1,5 +1,5 @@
 import {findViolation} from './agents.js';
-import {money, moneyPair, pct} from './format.js';
+import {byText, money, moneyPair, pct} from './format.js';
 import type {Assessment, Decision, EnvironmentPolicy, EnvironmentStatus, GlobalPolicy, GlobalStatus, Level, Spend, WindowStats} from './types.js';
 
 export type Limits = {thresholdPct: number; windowMinutes: number; maxHourlyUsd: number};
@@ -158,7 +158,7 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		}
 	}
 
-	stoppable.sort((a, b) => a.policy.priority - b.policy.priority || a.name.localeCompare(b.name));
+	stoppable.sort((a, b) => a.policy.priority - b.policy.priority || byText(a.name, b.name));
 	const [first, ...deferred] = stoppable;
 	let savings = respawnSavings;
 	if (first) {

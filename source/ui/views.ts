@@ -2,7 +2,7 @@
  * The pure parts of the drill-down views (environment detail, audit log, spend over time, by
  * region): sorting, filtering, column fitting, the chart. No React, no Ink.
  */
-import {duration, money, pct} from '../domain/format.js';
+import {byText, duration, money, pct} from '../domain/format.js';
 import type {EnvironmentView, InstanceRow} from '../domain/types.js';
 import type {AuditEntry} from '../engine/audit.js';
 import {age, clockTime, fit, pad, wrap} from './cells.js';
@@ -258,7 +258,7 @@ export function regionRows(instances: readonly InstanceRow[], regions: readonly 
 		}
 	}
 
-	return [...rows.values()].sort((a, b) => b.hourlyUsd - a.hourlyUsd || b.instances - a.instances || a.region.localeCompare(b.region));
+	return [...rows.values()].sort((a, b) => b.hourlyUsd - a.hourlyUsd || b.instances - a.instances || byText(a.region, b.region));
 }
 
 // ---------------------------------------------------------------- spend over time

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {grouped, money, moneyPair} from '../../source/domain/format.js';
+import {byText, grouped, money, moneyPair} from '../../source/domain/format.js';
 
 describe('grouped (thousands without ICU)', () => {
 	it('separates thousands as toLocaleString(\'en-US\') does, rounding as toFixed does, zero unsigned', () => {
@@ -21,5 +21,12 @@ describe('grouped (thousands without ICU)', () => {
 		expect(money(1483.4)).toBe('$1,483');
 		expect(money(-25_000.6)).toBe('$-25,001');
 		expect(moneyPair(1234.41, 1234.44)).toEqual(['$1,234.41', '$1,234.44']);
+	});
+});
+
+describe('byText', () => {
+	it('orders by characters, whatever the locale: upper case before lower, ties are 0', () => {
+		expect(['staging', 'Dev', 'dev', 'qa-2', 'qa-10', 'constructor'].sort(byText)).toEqual(['Dev', 'constructor', 'dev', 'qa-10', 'qa-2', 'staging']);
+		expect(byText('i-0a', 'i-0a')).toBe(0);
 	});
 });
