@@ -2,6 +2,10 @@ import * as z from 'zod';
 import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
 import {checkNotifyNames, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
 
+// The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
+// object shape) costs more to build than it saves, about 4 ms of every start.
+z.config({jitless: true});
+
 /**
  * The configuration schema (zod), the single source of the `Config` type and of the published
  * config/envwatch.schema.json. Every schema carries the text of what it expects, so each problem
