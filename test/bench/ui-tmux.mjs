@@ -5,7 +5,8 @@
 // (utime + stime from /proc/PID/stat) over the same window.
 // The sparklines are full from the start: a first run at a 1 s interval fills the state dir's history (15 samples,
 // the TREND column's width at 80 columns), then the measured run reads it. While they fill, each poll adds a glyph,
-// which is a real change, not the idle case.
+// which is a real change, not the idle case. The window starts once the billed figures are a minute old (their age
+// then changes once a minute, as it does all day), about 70 s after the start.
 // Run: npm run build && node test/bench/ui-tmux.mjs [seconds] (or npm run bench -- ui-tmux)
 import {execFileSync, spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
@@ -91,8 +92,10 @@ export async function run(seconds = Number(process.env.ENVWATCH_BENCH_IDLE_SECON
 		start(socket, `--demo calm --state-dir ${state}`);
 		const screen = await waitFor(socket, frameReady, 'the first frame');
 		const interval = Number(/every (\d+)s/.exec(screen)?.[1] ?? 5);
-		// Past start-up: a poll after the first has been drawn.
+		// Past start-up: a poll after the first has been drawn, and the billed figures (fetched at start) are
+		// a minute old, so their age changes once a minute from now on, as it does all day.
 		await sleep((interval + 1) * 1000);
+		await waitFor(socket, text => !/billed today/.test(text) || /billed today\/MTD, \d+[mh]/.test(text), 'the billed age in minutes', 120_000);
 		const pid = Number(tmux(socket, 'display-message', '-p', '-t', 'bench', '#{pane_pid}').trim());
 		fs.writeFileSync(log, '');
 		tmux(socket, 'pipe-pane', '-o', '-t', 'bench', `cat >> ${log}`);
