@@ -80,6 +80,21 @@ describe('the dashboard while nothing changes', () => {
 	});
 });
 
+describe('what still follows the clock without the app re-rendering', () => {
+	it('a flash message goes when its time is up, on the tick that ends it', async () => {
+		ui = await renderApp({store: new FakeStore(snapshot()), controller: new FakeController()});
+		await ui.press('r');
+		await ui.waitFor('refreshed');
+		// Shown for 6 s from the clock's time when it was said (t0 + 1 s).
+		ui.clock.set(t0 + 6500);
+		await turn();
+		expect(ui.lastFrame()).toContain('refreshed');
+		ui.clock.set(t0 + 7000);
+		const frame = await ui.waitFor('all environments within their limits');
+		expect(frame).not.toContain('refreshed');
+	});
+});
+
 describe('memoised rows redraw when anything they show changes', () => {
 	const widths = columnWidths(100, {name: 10, spend: 10, agents: 5, figures: 13});
 	it('the allowance, the window and the baseline (the sparkline\'s scale) each redraw the row', () => {
