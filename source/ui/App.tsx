@@ -6,7 +6,7 @@ import {confirmRefusal, Dashboard, type Panel} from './components/Dashboard.js';
 import {ViewScreen} from './components/ViewScreen.js';
 import type {Flash} from './components/StatusLine.js';
 import {buildConfirmation, reduceConfirm} from './confirm.js';
-import {useNow} from './hooks/use-now.js';
+import {ClockContext} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {matchKey, readOnlyRefusal, splitKeys, type KeyContext, type KeyState} from './keymap.js';
@@ -73,7 +73,7 @@ function busyText(command: Command, cascadeTarget: string | undefined): string {
 /** The interactive dashboard: reads the one store, sends commands, never calls a provider. */
 export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: AppProps): React.JSX.Element {
 	const snapshot = useSnapshot(store);
-	const now = useNow(clock);
+	// Never subscribed here: a tick re-renders only the parts that show time (the header's age).
 	const {columns, rows} = useTerminalSize();
 	const {exit} = useApp();
 	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
@@ -263,7 +263,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 
 		// Never asked without its blast radius: refused when the terminal cannot show it all.
 		const panel: Panel = {kind: 'confirm', request};
-		const tooSmall = confirmRefusal({snapshot, now, columns, rows, selected: selectedRef.current, panel, keys: context, glyphs});
+		const tooSmall = confirmRefusal({snapshot, now: clock.getSnapshot(), columns, rows, selected: selectedRef.current, panel, keys: context, glyphs});
 		if (tooSmall) {
 			say(tooSmall, 'warn');
 			return undefined;
@@ -374,7 +374,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 
 	// A terminal shrunk under an open confirmation: it cannot be shown whole, so it is withdrawn.
 	const shown = panelRef.current;
-	const withdrawn = shown?.kind === 'confirm' && snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel: shown, keys, glyphs}) : undefined;
+	const withdrawn = shown?.kind === 'confirm' && snapshot ? confirmRefusal({snapshot, now: clock.getSnapshot(), columns, rows, selected, panel: shown, keys, glyphs}) : undefined;
 	useEffect(() => {
 		if (withdrawn && panelRef.current?.kind === 'confirm') {
 			panelRef.current = undefined;
@@ -400,9 +400,11 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
 	useInput(handle, {isActive: isRawModeSupported});
 
-	if (view && snapshot && panel?.kind !== 'confirm') {
-		return <ViewScreen view={view} snapshot={snapshot} now={now} columns={columns} rows={rows} keys={keys} flash={flash} busy={busy} />;
-	}
-
-	return <Dashboard snapshot={snapshot} now={now} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} />;
+	return (
+		<ClockContext.Provider value={clock}>
+			{view && snapshot && panel?.kind !== 'confirm'
+				? <ViewScreen view={view} snapshot={snapshot} columns={columns} rows={rows} keys={keys} flash={flash} busy={busy} />
+				: <Dashboard snapshot={snapshot} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} />}
+		</ClockContext.Provider>
+	);
 }

@@ -15,6 +15,8 @@
  * markers and cursor hide/show separately) goes up `n + 1` lines. Everything else passes through.
  * Remove this with an Ink release that fixes it (Ink 7 and 8 need Node 22).
  */
+import {frameCompactor} from './frame-compactor.js';
+
 // eslint-disable-next-line no-control-regex -- matching escape sequences is the point
 const frameStart = /^\u001B\[(\d+)A/;
 // eslint-disable-next-line no-control-regex -- DEC private mode toggles (synchronized update, cursor)
@@ -57,11 +59,18 @@ export function cursorTracker(): CursorTracker {
  */
 export function inkStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream & {dispose(): void} {
 	const tracker = cursorTracker();
+	// Then fewer bytes for the same frame: only the cells that changed (see frame-compactor.ts).
+	const compactor = frameCompactor();
 	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
 		// Ink's first write after a resize is the erase of its redraw-everything path: from here on
 		// it must see the real width (it lays out with it).
 		resized = false;
-		const fixed = typeof chunk === 'string' ? tracker.correct(chunk) : chunk;
+		if (typeof chunk !== 'string') {
+			// Not Ink's frame text: whatever it draws, the compactor no longer knows the lines.
+			compactor.reset();
+		}
+
+		const fixed = typeof chunk === 'string' ? compactor.compact(tracker.correct(chunk)) : chunk;
 		return (stdout.write as (...args: unknown[]) => boolean)(fixed, ...rest);
 	};
 
@@ -73,6 +82,7 @@ export function inkStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream & {dis
 		fakeWidth--;
 		stdout.write('\u001B[2J\u001B[H');
 		tracker.reset();
+		compactor.reset();
 	};
 
 	stdout.prependListener('resize', onResize);

@@ -7,6 +7,8 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
+// `-- ui` runs the ui-* files: in-process bytes and render times, launch, and ui-tmux (the real dashboard in tmux:
+// bytes per calm poll and idle CPU, about 2.5 minutes).
 // moto-based (about 4 minutes): run only when named (`npm run bench -- aws-fleet`).
 const optIn = new Set(['aws-fleet.mjs']);
 const files = fs.readdirSync(here).filter(name => name.endsWith('.mjs') && name !== 'run.mjs' && (only.length === 0 ? !optIn.has(name) : only.some(word => name.includes(word)))).sort();

@@ -13,6 +13,7 @@ export async function run(iterations = 60) {
 	const {renderToString} = await import('ink');
 	const {Dashboard} = await import(new URL('../../dist/ui/components/Dashboard.js', import.meta.url).href);
 	const {manualClock} = await import(new URL('../../dist/ui/ticker.js', import.meta.url).href);
+	const {ClockContext} = await import(new URL('../../dist/ui/hooks/use-now.js', import.meta.url).href);
 	const base = await engineSnapshot();
 	const template = base.environments[0];
 	const environments = Array.from({length: 10}, (_, index) => ({...template, name: `env-${index}`, hourlyUsd: template.hourlyUsd + index, trend: template.trend.map(value => value + index)}));
@@ -21,7 +22,8 @@ export async function run(iterations = 60) {
 	const keys = {readOnly: false, pending: false, paused: false};
 	const lines = [];
 	for (const [columns, rows] of [[120, 40], [80, 24]]) {
-		const element = React.createElement(Dashboard, {snapshot, now: base.at, columns, rows, selected: 'env-0', keys});
+		// The parts that show time read the clock from context (as the app provides it).
+		const element = React.createElement(ClockContext.Provider, {value: manualClock(base.at)}, React.createElement(Dashboard, {snapshot, columns, rows, selected: 'env-0', keys}));
 		for (let index = 0; index < 5; index++) {
 			renderToString(element, {columns});
 		}

@@ -4,8 +4,10 @@ import {afterEach, describe, expect, it} from 'vitest';
 import type {EnvironmentStatus, GlobalStatus} from '../../source/domain/types.js';
 import {Dashboard} from '../../source/ui/components/Dashboard.js';
 import {EnvRow} from '../../source/ui/components/EnvTable.js';
+import {ClockContext} from '../../source/ui/hooks/use-now.js';
 import {columnWidths} from '../../source/ui/layout.js';
 import {makeTheme, ThemeContext} from '../../source/ui/theme.js';
+import {manualClock} from '../../source/ui/ticker.js';
 import {event, snapshot, t0, view} from './fixtures.js';
 import {linesOf, renderApp, widthOf, type Harness} from './harness.js';
 import {FakeController, FakeStore} from './fixtures.js';
@@ -348,11 +350,11 @@ describe('narrow and small terminals', () => {
 	});
 });
 
-describe('Dashboard is a plain function of its props', () => {
+describe('Dashboard is a plain function of its props and the clock', () => {
 	it('10 environments and 50 events fit 120x40', () => {
 		const environments = Array.from({length: 10}, (_, index) => view(`env-${index}`));
 		const events = Array.from({length: 50}, (_, index) => event(index + 1));
-		const {lastFrame, unmount} = render(<Dashboard snapshot={snapshot({environments, events})} now={t0} columns={100} rows={40} selected="env-0" keys={keys} />);
+		const {lastFrame, unmount} = render(<ClockContext.Provider value={manualClock(t0)}><Dashboard snapshot={snapshot({environments, events})} columns={100} rows={40} selected="env-0" keys={keys} /></ClockContext.Provider>);
 		const lines = linesOf(lastFrame() ?? '');
 		expect(lines.length).toBe(39);
 		expect(lines.filter(line => /env-\d +ACTIVE/.test(line))).toHaveLength(10);

@@ -4,6 +4,7 @@ import {money} from '../../domain/format.js';
 import {billCheckLine} from '../../domain/rollup.js';
 import type {Snapshot} from '../../engine/snapshot.js';
 import {age, flow} from '../cells.js';
+import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';
 import {Line} from './Line.js';
 
@@ -70,9 +71,13 @@ export function billedLineCount(snapshot: Snapshot, now: number, columns: number
 	return billedLines(snapshot, now, columns).length;
 }
 
-/** Billed cost from the billing source: today and month to date per environment, with its age. */
-export function BilledBlock({snapshot, now, columns}: {snapshot: Snapshot; now: number; columns: number}): React.JSX.Element {
+/**
+ * Billed cost from the billing source: today and month to date per environment, with its age
+ * (re-rendered on a clock tick only when that age changes: once a minute after the first).
+ */
+export function BilledBlock({snapshot, columns}: {snapshot: Snapshot; columns: number}): React.JSX.Element {
 	const {glyphs} = useTheme();
+	const now = useNowWhen(at => snapshot.billing.fetchedAt === null ? '' : age(at, snapshot.billing.fetchedAt));
 	const lines = billedLines(snapshot, now, columns, glyphs.ellipsis);
 	return (
 		<Box flexDirection="column">

@@ -6,6 +6,7 @@ import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
 import type {ConfirmRequest} from '../confirm.js';
 import {plan, type Layout, type LayoutInput} from '../layout.js';
 import type {KeyContext} from '../keymap.js';
+import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme, type Glyphs} from '../theme.js';
 import {BilledBlock, billedLineCount} from './BilledBlock.js';
 import {ColumnHeads, EnvRow} from './EnvTable.js';
@@ -19,7 +20,6 @@ export type Panel = {kind: 'confirm'; request: ConfirmRequest} | {kind: 'help'};
 
 export type DashboardProps = {
 	snapshot: Snapshot | undefined;
-	now: number;
 	columns: number;
 	rows: number;
 	/** The selected environment's name. */
@@ -98,9 +98,12 @@ export function confirmRefusal(input: FrameInput): string | undefined {
  * terminal size and the UI state. Always shorter than the terminal; lines are cut, never wrapped.
  */
 export function Dashboard(props: DashboardProps): React.JSX.Element {
-	const {snapshot, now, columns, rows, keys} = props;
+	const {snapshot, columns, rows, keys} = props;
 	const theme = useTheme();
 	const widest = useMemo(() => widestOf(snapshot, theme.glyphs), [snapshot, theme.glyphs]);
+	// The frame's layout depends on the clock only through the billed block's line count (its age
+	// can wrap it); the header, billed block and status line follow the clock themselves.
+	const now = useNowWhen(at => snapshot && !props.panel ? billedLineCount(snapshot, at, columns) : 0);
 	if (!snapshot) {
 		return <Text>envwatch: waiting for the first poll...</Text>;
 	}
@@ -124,18 +127,18 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 		// No fixed width: Yoga takes the terminal's, so even a frame drawn before React has seen a
 		// resize is cut to the new width rather than wrapped.
 		<Box flexDirection="column">
-			<Header snapshot={snapshot} now={now} columns={columns} />
+			<Header snapshot={snapshot} columns={columns} />
 			{layout.showHeads ? <ColumnHeads widths={widths} /> : null}
 			{layout.rows.map(index => snapshot.environments[index]!).map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} known={known} />)}
 			{layout.showRule ? <Text dimColor>{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, columns - widths.selector))}</Text> : null}
 			{layout.showGlobal ? <EnvRow view={snapshot.global} widths={widths} global known={known} /> : null}
-			{layout.showBilled ? <BilledBlock snapshot={snapshot} now={now} columns={columns} /> : null}
+			{layout.showBilled ? <BilledBlock snapshot={snapshot} columns={columns} /> : null}
 			{props.panel?.kind === 'confirm'
 				? <ConfirmPanel request={props.panel.request} height={layout.bodyLines} columns={columns} />
 				: props.panel?.kind === 'help'
 					? <HelpPanel context={keys} height={layout.bodyLines} columns={columns} />
 					: <EventsPane events={snapshot.events} height={layout.bodyLines} columns={columns} />}
-			{layout.showStatus ? <StatusLine snapshot={snapshot} now={now} busy={props.busy} flash={props.flash} columns={columns} /> : null}
+			{layout.showStatus ? <StatusLine snapshot={snapshot} busy={props.busy} flash={props.flash} columns={columns} /> : null}
 			<KeyBar context={keys} columns={columns} confirm={confirmKeys} />
 		</Box>
 	);

@@ -71,10 +71,11 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 /** Memoised: a publish that leaves a row's figures alone does not re-render it. */
 export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected === after.selected && before.global === after.global && before.known === after.known && sameWidths(before.widths, after.widths) && sameView(before.view, after.view));
 
+/** Everything the row shows, and nothing else (a cheap test: a few fields and the window's samples). */
 function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
-	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running
-		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.unpriced === b.unpriced && a.estimated === b.estimated && a.name === b.name
-		&& a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
+	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running && a.agents.allowed === b.agents.allowed
+		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.windowMinutes === b.windowMinutes && a.unpriced === b.unpriced && a.estimated === b.estimated && a.name === b.name
+		&& a.baselineUsd === b.baselineUsd && a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
 }
 
 function sameWidths(a: ColumnWidths, b: ColumnWidths): boolean {

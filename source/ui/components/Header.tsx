@@ -1,6 +1,7 @@
 import React from 'react';
 import type {Snapshot} from '../../engine/snapshot.js';
 import {age, ageColour} from '../cells.js';
+import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';
 import {Line, type Segment} from './Line.js';
 
@@ -60,7 +61,14 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	];
 }
 
-export function Header(props: HeaderProps): React.JSX.Element {
+/** What of the header depends on the clock: the age of the last good update and its colour. */
+function headerClockKey(snapshot: Snapshot, now: number): string {
+	return `${age(now, snapshot.lastSuccessAt)} ${ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)}`;
+}
+
+/** Re-renders on a clock tick only when the age it shows (or its colour) changes. */
+export function Header({snapshot, columns}: Omit<HeaderProps, 'now'>): React.JSX.Element {
 	const {glyphs} = useTheme();
-	return <Line segments={headerSegments(props, glyphs.lock, props.columns < 80)} width={props.columns} />;
+	const now = useNowWhen(at => headerClockKey(snapshot, at));
+	return <Line segments={headerSegments({snapshot, now}, glyphs.lock, columns < 80)} width={columns} />;
 }

@@ -1,6 +1,7 @@
 import React from 'react';
 import type {Snapshot} from '../../engine/snapshot.js';
 import type {Colour} from '../theme.js';
+import {useNowWhen} from '../hooks/use-now.js';
 import {Line} from './Line.js';
 
 export type Flash = {text: string; tone: 'ok' | 'warn' | 'error'; until: number};
@@ -61,7 +62,13 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 	return {text: 'all environments within their limits', colour: undefined};
 }
 
-export function StatusLine(props: StatusLineProps): React.JSX.Element {
-	const status = statusText(props);
+/** Re-renders on a clock tick only when its text changes (a countdown, a flash that ran out). */
+export function StatusLine(props: Omit<StatusLineProps, 'now'>): React.JSX.Element {
+	const shown = (now: number) => {
+		const status = statusText({...props, now});
+		return `${status.colour ?? ''} ${status.text}`;
+	};
+
+	const status = statusText({...props, now: useNowWhen(shown)});
 	return <Line segments={[{text: status.text, colour: status.colour, dim: !status.colour, bold: status.bold}]} width={props.columns} />;
 }

@@ -2,6 +2,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import type {Snapshot} from '../../engine/snapshot.js';
 import type {KeyContext} from '../keymap.js';
+import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';
 import {viewKeys, type View} from '../view-keys.js';
 import {viewLines} from '../view-lines.js';
@@ -13,7 +14,6 @@ import {StatusLine, type Flash} from './StatusLine.js';
 export type ViewScreenProps = {
 	view: View;
 	snapshot: Snapshot;
-	now: number;
 	columns: number;
 	rows: number;
 	keys: KeyContext;
@@ -30,8 +30,10 @@ export function viewTooSmall(columns: number, rows: number, keyBarLines: number)
  * A drill-down view in the dashboard's frame: the same header, status line and key bar (with the
  * view's keys), always shorter than the terminal and cut to its width.
  */
-export function ViewScreen({view, snapshot, now, columns, rows, keys, flash, busy}: ViewScreenProps): React.JSX.Element {
+export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy}: ViewScreenProps): React.JSX.Element {
 	const {glyphs, ascii} = useTheme();
+	// Only the detail view shows ages (its instances' launch ages): it follows the clock each second.
+	const now = useNowWhen(at => view.kind === 'detail' ? Math.floor(at / 1000) : 0);
 	const items = viewKeys(view, glyphs.up, glyphs.down, keys.readOnly);
 	const keyBarLines = keyBarLayout(keys, glyphs, columns, undefined, items).lines.length;
 	if (viewTooSmall(columns, rows, keyBarLines)) {
@@ -47,9 +49,9 @@ export function ViewScreen({view, snapshot, now, columns, rows, keys, flash, bus
 	const lines = viewLines({view, snapshot, now, columns, height, glyphs, ascii}).slice(0, height);
 	return (
 		<Box flexDirection="column">
-			<Header snapshot={snapshot} now={now} columns={columns} />
+			<Header snapshot={snapshot} columns={columns} />
 			{lines.map((segments, index) => <Line key={index} segments={segments} width={columns} />)}
-			<StatusLine snapshot={snapshot} now={now} busy={busy} flash={flash} columns={columns} />
+			<StatusLine snapshot={snapshot} busy={busy} flash={flash} columns={columns} />
 			<KeyBar context={keys} columns={columns} view={items} />
 		</Box>
 	);
