@@ -1,4 +1,4 @@
-import {createPriceBook, type PriceBook} from './pricing.js';
+import {createPriceBook, type PriceBook, type Priced} from './pricing.js';
 import {BILLED_STATES, type EnvironmentPolicy, type Instance, type InstanceRow, type RawInstance, type Role, type Spend} from './types.js';
 
 /**
@@ -76,14 +76,18 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 	for (const instance of raw) {
 		const tagValue = tagOf(instance.tags, tags.envTagKey);
 		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
+		const running = billed.has(instance.state);
+		const roleValue = tagOf(instance.tags, tags.roleTag.key);
+		// Priced once, and only when counted (a running instance with an environment tag): the detail
+		// view's row and the spend use the same figure.
+		const priced = running && tagValue !== undefined ? book.price(instance) : undefined;
 		if (name !== undefined) {
 			const rows = byEnvironment.get(name)!.instances ??= [];
-			rows.push(instanceRow(instance, tags, book));
+			rows.push(instanceRow(instance, roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other', running, priced));
 		}
 
 		// Volumes cost while their instance is stopped: only compute stops with it.
 		const storage = instance.state === 'shutting-down' || instance.state === 'terminated' ? undefined : book.storage?.(instance.id);
-		const running = billed.has(instance.state);
 		if (!running && !storage) {
 			continue;
 		}
@@ -113,8 +117,6 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 			continue;
 		}
 
-		const roleValue = tagOf(instance.tags, tags.roleTag.key);
-		const priced = book.price(instance);
 		const price = priced?.usd;
 		spend.instancesRunning++;
 		if (price === undefined) {
@@ -153,11 +155,7 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
  * The detail view's row for one instance: its compute price from the book (what a stop saves; an
  * estimate is marked), 0 when not billed, null when no source prices it.
  */
-export function instanceRow(instance: RawInstance, tags: TagConfig, book: PriceBook): InstanceRow {
-	const roleValue = tagOf(instance.tags, tags.roleTag.key);
-	const role: Role = roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other';
-	const running = billed.has(instance.state);
-	const priced = running ? book.price(instance) : undefined;
+function instanceRow(instance: RawInstance, role: Role, running: boolean, priced: Priced | undefined): InstanceRow {
 	return {
 		id: instance.id,
 		name: tagOf(instance.tags, 'Name') ?? null,
