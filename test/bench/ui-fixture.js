@@ -30,6 +30,7 @@ export async function engineSnapshot() {
 	const snapshot = await monitor.poll();
 	await monitor.stop();
 	audit.close();
+	fs.rmSync(dir, {recursive: true, force: true});
 	return snapshot;
 }
 
