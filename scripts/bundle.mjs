@@ -74,21 +74,9 @@ const fastTextWidth = {
 // HTTP client: about 25 ms of every dashboard start. A data: URL is decoded directly instead (what
 // the loader already does where fetch is missing). If a new yoga-layout words this differently, the
 // build fails here rather than quietly getting slower.
-const yogaLoader = /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/;
-const fetchCheck = 'w||"function"!=typeof fetch';
-const yogaWithoutFetch = {
-	name: 'yoga-without-fetch',
-	setup(build) {
-		build.onLoad({filter: yogaLoader}, args => {
-			const source = fs.readFileSync(args.path, 'utf8');
-			if (source.split(fetchCheck).length !== 2) {
-				throw new Error(`${args.path}: expected its wasm loader to test \`${fetchCheck}\` once; update scripts/bundle.mjs for this yoga-layout`);
-			}
-
-			return {contents: source.replace(fetchCheck, 'w||ua(H)||"function"!=typeof fetch'), loader: 'js'};
-		});
-	},
-};
+const yogaWithoutFetch = patchOnce('yoga-without-fetch', /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/, {
+	'w||"function"!=typeof fetch': 'w||ua(H)||"function"!=typeof fetch',
+});
 
 // 4. Ink builds each frame in a new Output, whose caches of a line's styled characters and of text
 // widths start empty each time: every frame, even one where only the header's age changed,
@@ -96,22 +84,35 @@ const yogaWithoutFetch = {
 // One set of caches serves every frame instead, started afresh once it holds 1,000 entries (most
 // of them lines that are gone), which bounds it to a few MB. The cached character objects are only
 // read after they are made. Idle CPU 0.53% -> 0.40% of a core (`node test/bench/ui-tmux.mjs`).
-const inkOutput = /ink[\\/]build[\\/]output\.js$/;
-const freshCaches = 'caches = new OutputCaches();';
-const inkSharedCaches = {
-	name: 'ink-shared-output-caches',
-	setup(build) {
-		build.onLoad({filter: inkOutput}, args => {
-			const source = fs.readFileSync(args.path, 'utf8');
-			if (source.split(freshCaches).length !== 2 || !source.includes('class OutputCaches {')) {
-				throw new Error(`${args.path}: expected Ink's Output to make its caches with \`${freshCaches}\` once; update scripts/bundle.mjs for this Ink`);
-			}
+const inkSharedCaches = patchOnce('ink-shared-output-caches', /ink[\\/]build[\\/]output\.js$/, {
+	'caches = new OutputCaches();': 'caches = outputCaches();',
+	'export default class Output {': 'let sharedCaches;\nfunction outputCaches() {\n\tif (!sharedCaches || sharedCaches.styledChars.size + sharedCaches.widths.size + sharedCaches.blockWidths.size > 1000) {\n\t\tsharedCaches = new OutputCaches();\n\t}\n\n\treturn sharedCaches;\n}\n\nexport default class Output {',
+});
 
-			const shared = 'let sharedCaches;\nfunction outputCaches() {\n\tif (!sharedCaches || sharedCaches.styledChars.size + sharedCaches.widths.size + sharedCaches.blockWidths.size > 1000) {\n\t\tsharedCaches = new OutputCaches();\n\t}\n\n\treturn sharedCaches;\n}\n';
-			return {contents: source.replace(freshCaches, 'caches = outputCaches();').replace('export default class Output {', `${shared}export default class Output {`), loader: 'js'};
-		});
-	},
-};
+/**
+ * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
+ * value. A version that words it differently fails the build, to be looked at again rather than
+ * shipped unchanged and quietly slower.
+ */
+function patchOnce(name, file, edits) {
+	return {
+		name,
+		setup(build) {
+			build.onLoad({filter: file}, args => {
+				let source = fs.readFileSync(args.path, 'utf8');
+				for (const [find, replace] of Object.entries(edits)) {
+					if (source.split(find).length !== 2) {
+						throw new Error(`${args.path}: expected \`${find}\` once; update scripts/bundle.mjs (${name}) for this version`);
+					}
+
+					source = source.replace(find, () => replace);
+				}
+
+				return {contents: source, loader: 'js'};
+			});
+		},
+	};
+}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
 	fs.rmSync(`${dist}bin`, {recursive: true, force: true});
