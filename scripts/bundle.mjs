@@ -1,7 +1,7 @@
 // Bundles dist/cli.js (tsc's output) into dist/bin with esbuild: one small ESM entry plus chunks
 // loaded on demand (the engine, the dashboard's Ink and React, the AWS SDK clients, prom-client),
-// React's production build. Run by `npm run build`. Four plugins change what goes in, each for a
-// measured cost (docs/design.md, "Start-up and the bundle"):
+// React's production build. Run by `npm run build`. Five plugins change what goes in, each for a
+// measured cost or an unbounded growth (docs/design.md, "Start-up and the bundle"):
 import fs from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import * as esbuild from 'esbuild';
@@ -89,6 +89,13 @@ const inkSharedCaches = patchOnce('ink-shared-output-caches', /ink[\\/]build[\\/
 	'export default class Output {': 'let sharedCaches;\nfunction outputCaches() {\n\tif (!sharedCaches || sharedCaches.styledChars.size + sharedCaches.widths.size + sharedCaches.blockWidths.size > 1000) {\n\t\tsharedCaches = new OutputCaches();\n\t}\n\n\treturn sharedCaches;\n}\n\nexport default class Output {',
 });
 
+// 5. Ink remembers the measured size of every text it ever laid out, in a Map that only grows: on a
+// dashboard whose figures change every poll, all day, that is megabytes a day. It is started
+// afresh once it holds 5,000 texts.
+const inkBoundedMeasure = patchOnce('ink-bounded-measure-cache', /ink[\\/]build[\\/]measure-text\.js$/, {
+	'    cache.set(text, dimensions);': '    if (cache.size >= 5000) {\n        cache.clear();\n    }\n    cache.set(text, dimensions);',
+});
+
 /**
  * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
  * value. A version that words it differently fails the build, to be looked at again rather than
@@ -130,6 +137,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		logLevel: 'warning',
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, fastTextWidth, yogaWithoutFetch, inkSharedCaches],
+		plugins: [inlineKeys, fastTextWidth, yogaWithoutFetch, inkSharedCaches, inkBoundedMeasure],
 	});
 }
