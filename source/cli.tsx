@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import module from 'node:module';
 import process from 'node:process';
+import envPaths from 'env-paths';
+import {enablePrivateCompileCache} from './compile-cache.js';
 
-// Node 22.1 and later keep V8's compiled code of the bundle on disk (NODE_COMPILE_CACHE or the
-// system's temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off), so later starts skip most of the
-// compiling: it must be on before main and its chunks load. Node 20 has no such cache.
-(module as {enableCompileCache?: () => unknown}).enableCompileCache?.();
+// Before main and its chunks load: compiled code from this user's private cache (Node 22.1+).
+enablePrivateCompileCache({enable: (module as {enableCompileCache?: (directory: string) => unknown}).enableCompileCache, cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.()});
 // In ps and top as envwatch, not node (a supervisor's pgrep finds it by that name).
 process.title = 'envwatch';
 const {main} = await import('./main.js');

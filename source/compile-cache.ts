@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Node 22.1 and later can keep V8's compiled code of the bundle on disk, so later starts skip most
+ * of the compiling. Node's default place for it is the system temp dir, shared by every user of a
+ * jump host: another user could put compiled code there for this process to run, with the on-call
+ * engineer's AWS credentials. So the cache lives only in a folder of this user's own cache dir that
+ * no one else can write (and its parent the same), else it stays off. NODE_COMPILE_CACHE (Node
+ * reads it itself) and NODE_DISABLE_COMPILE_CACHE are the user's to set; Node 20 has no such cache.
+ * Returns the folder used, or undefined.
+ */
+export function enablePrivateCompileCache(options: {
+	enable: ((directory: string) => unknown) | undefined;
+	/** This user's cache dir for envwatch (env-paths). */
+	cacheRoot: string;
+	env: NodeJS.ProcessEnv;
+	uid?: number | undefined;
+}): string | undefined {
+	const {enable, cacheRoot, env} = options;
+	if (!enable || env['NODE_COMPILE_CACHE'] || env['NODE_DISABLE_COMPILE_CACHE']) {
+		return undefined;
+	}
+
+	const directory = path.join(cacheRoot, 'node-compile-cache');
+	try {
+		for (const dir of [cacheRoot, directory]) {
+			fs.mkdirSync(dir, {recursive: true, mode: 0o700});
+			if (!isPrivate(dir, options.uid)) {
+				return undefined;
+			}
+		}
+	} catch {
+		// A cache that cannot be made is only a slower start.
+		return undefined;
+	}
+
+	enable(directory);
+	return directory;
+}
+
+/** A real directory (not a link), owned by `uid`, that neither its group nor others can write. */
+function isPrivate(dir: string, uid: number | undefined): boolean {
+	const stat = fs.lstatSync(dir);
+	return stat.isDirectory() && (uid === undefined || stat.uid === uid) && (stat.mode & 0o022) === 0;
+}
