@@ -1,6 +1,6 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {EnvironmentStatus, GlobalStatus} from '../../source/domain/types.js';
 import {Dashboard} from '../../source/ui/components/Dashboard.js';
 import {EnvRow} from '../../source/ui/components/EnvTable.js';
@@ -9,22 +9,13 @@ import {columnWidths} from '../../source/ui/layout.js';
 import {makeTheme, ThemeContext} from '../../source/ui/theme.js';
 import {manualClock} from '../../source/ui/ticker.js';
 import {event, snapshot, t0, view} from './fixtures.js';
-import {linesOf, renderApp, widthOf, type Harness} from './harness.js';
+import {linesOf, widthOf, useApps} from './harness.js';
 import {FakeController, FakeStore} from './fixtures.js';
 
 const widths = columnWidths(100, {name: 10, spend: 10, agents: 5, figures: 13});
 const keys = {readOnly: false, pending: false, paused: false};
 
-let open: Harness | undefined;
-afterEach(() => {
-	open?.unmount();
-	open = undefined;
-});
-
-async function app(options: Parameters<typeof renderApp>[0]): Promise<Harness> {
-	open = await renderApp(options);
-	return open;
-}
+const app = useApps();
 
 describe('rows (ink-testing-library)', () => {
 	const statuses: Array<EnvironmentStatus | GlobalStatus> = ['ACTIVE', 'LIMITED', 'MONITOR', 'WARN', 'BREACH', 'STOPPED', 'STALE', 'NORMAL'];

@@ -1,4 +1,4 @@
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {moneyPair, pct} from '../../source/domain/format.js';
 import {formatDashboard, formatPollLine} from '../../source/headless.js';
 import {clockTime, trendCell} from '../../source/ui/cells.js';
@@ -6,19 +6,10 @@ import {makeTheme} from '../../source/ui/theme.js';
 import {buildConfirmation} from '../../source/ui/confirm.js';
 import {splitKeys} from '../../source/ui/keymap.js';
 import {event, FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
-import {renderApp, type Harness} from './harness.js';
+import {useApps} from './harness.js';
 
 /** The dashboard in edge states: keys arriving together, unknown figures, short terminals, breakers. */
-let open: Harness | undefined;
-afterEach(() => {
-	open?.unmount();
-	open = undefined;
-});
-
-async function app(options: Parameters<typeof renderApp>[0]): Promise<Harness> {
-	open = await renderApp(options);
-	return open;
-}
+const app = useApps();
 
 describe('keys that arrive together', () => {
 	it('splits CSI and SS3 sequences, plain characters, Enter and a lone Esc', () => {

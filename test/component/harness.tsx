@@ -1,6 +1,7 @@
 import {EventEmitter} from 'node:events';
 import React from 'react';
 import {render} from 'ink';
+import {afterEach} from 'vitest';
 import type {AuditSource} from '../../source/engine/audit-reader.js';
 import {App, type Controller} from '../../source/ui/App.js';
 import type {SnapshotSource} from '../../source/ui/hooks/use-snapshot.js';
@@ -68,6 +69,24 @@ export type Harness = {
 };
 
 const tick = () => new Promise(resolve => setImmediate(resolve));
+
+/**
+ * `renderApp` for a test file: every app it renders is unmounted after its test (registers the
+ * afterEach). `defaults` are merged under each call's options.
+ */
+export function useApps(defaults: () => Partial<Parameters<typeof renderApp>[0]> = () => ({})): (options?: Partial<Parameters<typeof renderApp>[0]>) => Promise<Harness> {
+	const open: Harness[] = [];
+	afterEach(() => {
+		for (const harness of open.splice(0)) {
+			harness.unmount();
+		}
+	});
+	return async options => {
+		const harness = await renderApp({...defaults(), ...options} as Parameters<typeof renderApp>[0]);
+		open.push(harness);
+		return harness;
+	};
+}
 
 export async function renderApp(options: {store: SnapshotSource; controller: Controller; columns?: number; rows?: number; theme?: ThemeOptions; stdinTty?: boolean; audit?: AuditSource}): Promise<Harness> {
 	const stdout = new SizedStdout(options.columns ?? 80, options.rows ?? 24);

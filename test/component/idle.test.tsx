@@ -1,11 +1,11 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {Snapshot} from '../../source/engine/snapshot.js';
 import {EnvRow} from '../../source/ui/components/EnvTable.js';
 import {columnWidths} from '../../source/ui/layout.js';
 import {FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
-import {renderApp, type Harness} from './harness.js';
+import {useApps} from './harness.js';
 
 /**
  * The dashboard idles when nothing changes: a clock tick re-renders only what shows time, and an
@@ -28,16 +28,12 @@ class CountingStore extends FakeStore {
 	}
 }
 
-let ui: Harness | undefined;
-afterEach(() => {
-	ui?.unmount();
-	ui = undefined;
-});
+const app = useApps();
 
 describe('the dashboard while nothing changes', () => {
 	it('a clock tick redraws the header\'s age without rendering the rest of the dashboard again', async () => {
 		const store = new CountingStore(snapshot());
-		ui = await renderApp({store, controller: new FakeController()});
+		const ui = await app({store, controller: new FakeController()});
 		ui.clock.set(t0 + 2000);
 		await ui.waitFor('updated 2s ago');
 		const reads = store.reads;
@@ -50,7 +46,7 @@ describe('the dashboard while nothing changes', () => {
 	});
 
 	it('past a minute the ages change once a minute: the ticks in between draw nothing', async () => {
-		ui = await renderApp({store: new FakeStore(snapshot()), controller: new FakeController()});
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});
 		ui.clock.set(t0 + 61_000);
 		await ui.waitFor('updated 1m ago');
 		const frames = ui.stdout.frames.length;
@@ -71,7 +67,7 @@ describe('the dashboard while nothing changes', () => {
 
 	it('a pending automatic stop still counts down each second', async () => {
 		const pending = {decision: {kind: 'stop', environment: 'dev', reason: 'dev +3.6% in 30m', level: 'breach'}, dueAt: t0 + 11_000} as unknown as Snapshot['pending'];
-		ui = await renderApp({store: new FakeStore(snapshot({pending})), controller: new FakeController()});
+		const ui = await app({store: new FakeStore(snapshot({pending})), controller: new FakeController()});
 		await ui.waitFor('AUTO stop dev in 10s');
 		ui.clock.set(t0 + 2000);
 		await ui.waitFor('AUTO stop dev in 9s');
@@ -82,7 +78,7 @@ describe('the dashboard while nothing changes', () => {
 
 describe('what still follows the clock without the app re-rendering', () => {
 	it('a flash message goes when its time is up, on the tick that ends it', async () => {
-		ui = await renderApp({store: new FakeStore(snapshot()), controller: new FakeController()});
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});
 		await ui.press('r');
 		await ui.waitFor('refreshed');
 		// Shown for 6 s from the clock's time when it was said (t0 + 1 s).

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import {fallbackPrices} from '../../source/config/fallback-prices.js';
 import os from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
 import {AuditLog} from '../../source/engine/audit.js';
 import {Monitor} from '../../source/engine/monitor.js';
 import {StateStore} from '../../source/engine/state.js';
 import {SnapshotStore} from '../../source/engine/store.js';
 import {SimAccount} from '../../source/providers/sim/account.js';
-import {renderApp, type Harness} from './harness.js';
+import {useApps} from './harness.js';
 
 /** The dashboard over the real engine and the simulated account: the UI only sends commands. */
 function engine(options: {readOnly?: boolean} = {}) {
@@ -27,17 +27,13 @@ function engine(options: {readOnly?: boolean} = {}) {
 	}};
 }
 
-let ui: Harness | undefined;
-afterEach(() => {
-	ui?.unmount();
-	ui = undefined;
-});
+const app = useApps();
 
 describe('the dashboard over the live engine', () => {
 	it('s then y stops dev: the events pane and the simulated fleet show it', async () => {
 		const live = engine();
 		await live.monitor.poll();
-		ui = await renderApp({store: live.store, controller: live.monitor});
+		const ui = await app({store: live.store, controller: live.monitor});
 		await ui.waitFor(/dev +ACTIVE/);
 		await ui.press('s');
 		await ui.waitFor('Stop dev\'s agents?');
@@ -57,7 +53,7 @@ describe('the dashboard over the live engine', () => {
 		await live.monitor.poll();
 		await live.monitor.command({kind: 'stop', environment: 'dev'});
 		live.advance(5000);
-		ui = await renderApp({store: live.store, controller: live.monitor});
+		const ui = await app({store: live.store, controller: live.monitor});
 		await ui.press('u');
 		await ui.waitFor('Undo: start the 2 agents stopped in dev again?');
 		await ui.press('y');
@@ -69,7 +65,7 @@ describe('the dashboard over the live engine', () => {
 	it('a then y starts agents from the launch template, stating count, type and cost first', async () => {
 		const live = engine();
 		await live.monitor.poll();
-		ui = await renderApp({store: live.store, controller: live.monitor});
+		const ui = await app({store: live.store, controller: live.monitor});
 		await ui.waitFor(/dev +ACTIVE/);
 		await ui.press('a');
 		const question = await ui.waitFor('Start 3 agents in dev?');
@@ -86,7 +82,7 @@ describe('the dashboard over the live engine', () => {
 	it('a on a monitor-only environment is refused before any question', async () => {
 		const live = engine();
 		await live.monitor.poll();
-		ui = await renderApp({store: live.store, controller: live.monitor});
+		const ui = await app({store: live.store, controller: live.monitor});
 		await ui.waitFor(/production +MONITOR/);
 		await ui.press('j');
 		await ui.press('j');

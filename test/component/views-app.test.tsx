@@ -1,13 +1,8 @@
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {AuditTail} from '../../source/engine/audit-reader.js';
 import {event, FakeController, FakeStore, instance, snapshot, t0, view} from './fixtures.js';
-import {linesOf, renderApp, widthOf, type Harness} from './harness.js';
+import {linesOf, widthOf, useApps} from './harness.js';
 
-let open: Harness | undefined;
-afterEach(() => {
-	open?.unmount();
-	open = undefined;
-});
 
 const devInstances = [
 	instance('i-0aaa000000000001', {name: 'agent-one', type: 'g4dn.xlarge', usdPerHour: 0.526, launchedAt: t0 - 7_200_000, zone: 'us-east-1a', lifecycle: 'spot', launchedBy: 'ops@jump'}),
@@ -21,10 +16,7 @@ function fleet(overrides: Parameters<typeof snapshot>[0] = {}) {
 	return snapshot({environments: [view('dev', {instances: devInstances}), ...base.environments.slice(1).map(item => ({...item, instances: []}))], regions: ['us-east-1', 'us-west-2'], ...overrides});
 }
 
-async function app(options: Partial<Parameters<typeof renderApp>[0]> = {}): Promise<Harness> {
-	open = await renderApp({store: new FakeStore(fleet()), controller: new FakeController(), ...options});
-	return open;
-}
+const app = useApps(() => ({store: new FakeStore(fleet()), controller: new FakeController()}));
 
 const fits = (frame: string, columns: number, rows: number) => {
 	const lines = linesOf(frame);
