@@ -47,27 +47,27 @@ export const recordedEbs: EbsProduct[] = [
 
 /** One EBS product document as GetProducts returns it (trimmed, of the real shape). */
 export function ebsDocument(product: EbsProduct): string {
-	const sku = `SKU${Buffer.from(`${product.region}${product.usageType}`).toString('hex').slice(-12).toUpperCase()}`;
+	return priceDocument(`SKU${Buffer.from(`${product.region}${product.usageType}`).toString('hex').slice(-12).toUpperCase()}`, product.family, {
+		regionCode: product.region, location: locations[product.region] ?? product.region, locationType: 'AWS Region', servicecode: 'AmazonEC2',
+		usagetype: product.usageType, volumeApiName: product.volumeApiName, ...(product.group ? {group: product.group, groupDescription: product.group} : {}),
+		...(product.family === 'Storage' ? {storageMedia: product.volumeApiName.endsWith('1') && product.volumeApiName !== 'io1' ? 'HDD-backed' : 'SSD-backed', maxVolumeSize: '16 TiB'} : {}),
+		operation: '', servicename: 'Amazon Elastic Compute Cloud',
+	}, {unit: product.unit, usd: product.usd, description: `$${Number(product.usd)} per ${product.unit} of ${product.volumeApiName} in ${locations[product.region] ?? product.region}`});
+}
+
+/** A GetProducts document: the product, and one on-demand term with one price dimension. */
+function priceDocument(sku: string, productFamily: string, attributes: Record<string, string>, price: {unit: string; usd: string; description: string}): string {
 	return JSON.stringify({
-		product: {
-			productFamily: product.family,
-			attributes: {
-				regionCode: product.region, location: locations[product.region] ?? product.region, locationType: 'AWS Region', servicecode: 'AmazonEC2',
-				usagetype: product.usageType, volumeApiName: product.volumeApiName, ...(product.group ? {group: product.group, groupDescription: product.group} : {}),
-				...(product.family === 'Storage' ? {storageMedia: product.volumeApiName.endsWith('1') && product.volumeApiName !== 'io1' ? 'HDD-backed' : 'SSD-backed', maxVolumeSize: '16 TiB'} : {}),
-				operation: '', servicename: 'Amazon Elastic Compute Cloud',
-			},
-			sku,
-		},
+		product: {productFamily, attributes, sku},
 		serviceCode: 'AmazonEC2',
 		terms: {
 			OnDemand: {
 				[`${sku}.JRTCKXETXF`]: {
 					priceDimensions: {
 						[`${sku}.JRTCKXETXF.6YS6EN2CT7`]: {
-							unit: product.unit, endRange: 'Inf', beginRange: '0', appliesTo: [], rateCode: `${sku}.JRTCKXETXF.6YS6EN2CT7`,
-							description: `$${Number(product.usd)} per ${product.unit} of ${product.volumeApiName} in ${locations[product.region] ?? product.region}`,
-							pricePerUnit: {USD: product.usd},
+							unit: price.unit, endRange: 'Inf', beginRange: '0', appliesTo: [], rateCode: `${sku}.JRTCKXETXF.6YS6EN2CT7`,
+							description: price.description,
+							pricePerUnit: {USD: price.usd},
 						},
 					},
 					sku, effectiveDate: '2026-11-01T00:00:00Z', offerTermCode: 'JRTCKXETXF', termAttributes: {},
@@ -93,36 +93,12 @@ const locations: Record<string, string> = {'us-east-1': 'US East (N. Virginia)',
 
 /** One product document as GetProducts returns it (trimmed of attributes envwatch does not read, but of the real shape). */
 export function productDocument(product: Product): string {
-	const sku = `SKU${Buffer.from(`${product.region}${product.type}${product.operatingSystem}${product.tenancy}`).toString('hex').slice(0, 12).toUpperCase()}`;
-	return JSON.stringify({
-		product: {
-			productFamily: 'Compute Instance',
-			attributes: {
-				instanceType: product.type, regionCode: product.region, location: locations[product.region] ?? product.region, locationType: 'AWS Region',
-				operatingSystem: product.operatingSystem, tenancy: product.tenancy, preInstalledSw: product.preInstalledSw ?? 'NA',
-				capacitystatus: 'Used', licenseModel: 'No License required', operation: product.operatingSystem === 'Windows' ? 'RunInstances:0002' : 'RunInstances',
-				servicecode: 'AmazonEC2', usagetype: `${product.tenancy === 'Dedicated' ? 'DedicatedUsage' : 'BoxUsage'}:${product.type}`, vcpu: '2', memory: '8 GiB',
-			},
-			sku,
-		},
-		serviceCode: 'AmazonEC2',
-		terms: {
-			OnDemand: {
-				[`${sku}.JRTCKXETXF`]: {
-					priceDimensions: {
-						[`${sku}.JRTCKXETXF.6YS6EN2CT7`]: {
-							unit: 'Hrs', endRange: 'Inf', beginRange: '0', appliesTo: [], rateCode: `${sku}.JRTCKXETXF.6YS6EN2CT7`,
-							description: `$${Number(product.usd)} per On Demand ${product.operatingSystem} ${product.type} Instance Hour`,
-							pricePerUnit: {USD: product.usd},
-						},
-					},
-					sku, effectiveDate: '2026-11-01T00:00:00Z', offerTermCode: 'JRTCKXETXF', termAttributes: {},
-				},
-			},
-		},
-		version: '20261101000000',
-		publicationDate: '2026-11-01T00:00:00Z',
-	});
+	return priceDocument(`SKU${Buffer.from(`${product.region}${product.type}${product.operatingSystem}${product.tenancy}`).toString('hex').slice(0, 12).toUpperCase()}`, 'Compute Instance', {
+		instanceType: product.type, regionCode: product.region, location: locations[product.region] ?? product.region, locationType: 'AWS Region',
+		operatingSystem: product.operatingSystem, tenancy: product.tenancy, preInstalledSw: product.preInstalledSw ?? 'NA',
+		capacitystatus: 'Used', licenseModel: 'No License required', operation: product.operatingSystem === 'Windows' ? 'RunInstances:0002' : 'RunInstances',
+		servicecode: 'AmazonEC2', usagetype: `${product.tenancy === 'Dedicated' ? 'DedicatedUsage' : 'BoxUsage'}:${product.type}`, vcpu: '2', memory: '8 GiB',
+	}, {unit: 'Hrs', usd: product.usd, description: `$${Number(product.usd)} per On Demand ${product.operatingSystem} ${product.type} Instance Hour`});
 }
 
 export async function startPriceList(products: Product[] = [], ebs: EbsProduct[] = recordedEbs): Promise<PriceListServer> {
