@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
-import {ec2, freePort, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
+import {freePort, instanceStates, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
 import {usePriceList} from '../helpers/price-list.js';
 
 // The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server through AWS_ENDPOINT_URL.
@@ -41,18 +40,7 @@ function env(): NodeJS.ProcessEnv {
 }
 
 async function states(): Promise<Map<string, string>> {
-	const result = new Map<string, string>();
-	for (const region of ['us-east-1', 'eu-west-1']) {
-		const client = ec2(moto.url, region);
-		const answer = await client.send(new DescribeInstancesCommand({MaxResults: 1000}));
-		for (const instance of answer.Reservations?.flatMap(reservation => reservation.Instances ?? []) ?? []) {
-			result.set(instance.InstanceId!, instance.State!.Name!);
-		}
-
-		client.destroy();
-	}
-
-	return result;
+	return instanceStates(moto.url, ['us-east-1', 'eu-west-1']);
 }
 
 describe('envwatch against moto', () => {

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {afterEach, expect} from 'vitest';
 import {CliProcess, runCli, tempDir, type Run} from '../helpers/cli.js';
-import {ec2, motoEnv, useFaultProxy, useMoto, type FaultProxy, type Moto} from '../helpers/moto.js';
+import {instanceStates, motoEnv, useFaultProxy, useMoto, type FaultProxy, type Moto} from '../helpers/moto.js';
 
 /**
  * The fault matrix's shared setup: moto_server with the fault proxy in front of it, the BUILT CLI
@@ -59,20 +58,7 @@ export function useFaultHarness(): Harness {
 			running.push(cli);
 			return cli;
 		},
-		async states() {
-			const result = new Map<string, string>();
-			for (const region of regions) {
-				const client = ec2(moto.url, region);
-				const answer = await client.send(new DescribeInstancesCommand({MaxResults: 1000}));
-				for (const instance of answer.Reservations?.flatMap(reservation => reservation.Instances ?? []) ?? []) {
-					result.set(instance.InstanceId!, instance.State!.Name!);
-				}
-
-				client.destroy();
-			}
-
-			return result;
-		},
+		states: async () => instanceStates(moto.url, regions),
 	};
 	return harness;
 }

@@ -1,7 +1,7 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import {EC2Client, RunInstancesCommand, type _InstanceType, type Tag} from '@aws-sdk/client-ec2';
+import {DescribeInstancesCommand, EC2Client, RunInstancesCommand, type _InstanceType, type Tag} from '@aws-sdk/client-ec2';
 import {afterAll, beforeAll, beforeEach} from 'vitest';
 
 /**
@@ -146,6 +146,22 @@ function kill(child: ChildProcess): void {
 
 export function ec2(url: string, region: string): EC2Client {
 	return new EC2Client({region, endpoint: url, credentials: testCredentials, maxAttempts: 1});
+}
+
+/** Every instance's state in moto's `regions`, by ID (read straight from moto, not through envwatch). */
+export async function instanceStates(url: string, regions: readonly string[]): Promise<Map<string, string>> {
+	const result = new Map<string, string>();
+	for (const region of regions) {
+		const client = ec2(url, region);
+		const answer = await client.send(new DescribeInstancesCommand({MaxResults: 1000}));
+		for (const instance of answer.Reservations?.flatMap(reservation => reservation.Instances ?? []) ?? []) {
+			result.set(instance.InstanceId!, instance.State!.Name!);
+		}
+
+		client.destroy();
+	}
+
+	return result;
 }
 
 export type Launch = {
