@@ -137,7 +137,7 @@ export class EngineServer {
 		this.send(client, {v: 1, type: 'welcome', server: this.options.info});
 	}
 
-	private send(client: Client, message: ServerMessage): void {
+	private send(client: Client, message: ServerMessage | string): void {
 		if (client.socket.destroyed || !client.socket.writable) {
 			return;
 		}
@@ -148,7 +148,7 @@ export class EngineServer {
 			return;
 		}
 
-		client.socket.write(encode(message));
+		client.socket.write(typeof message === 'string' ? message : encode(message));
 	}
 
 	private reject(client: Client, why: string, id?: number): void {
@@ -227,18 +227,21 @@ export class EngineServer {
 
 		const fresh = snapshot.events.filter(entry => entry.seq > this.lastSeq).sort((a, b) => a.seq - b.seq);
 		this.lastSeq = Math.max(this.lastSeq, ...fresh.map(entry => entry.seq));
+		if (![...this.clients].some(client => client.info)) {
+			return;
+		}
+
 		const cascadeTarget = this.options.engine.cascadeTarget() ?? null;
-		const wire = wireSnapshot(snapshot);
+		// Encoded once for every client: a snapshot can carry thousands of instance rows.
+		const lines = [...fresh.map(entry => encode({v: 1, type: 'event', entry})), encode({v: 1, type: 'snapshot', snapshot: wireSnapshot(snapshot), cascadeTarget})];
 		for (const client of this.clients) {
 			if (!client.info) {
 				continue;
 			}
 
-			for (const entry of fresh) {
-				this.send(client, {v: 1, type: 'event', entry});
+			for (const line of lines) {
+				this.send(client, line);
 			}
-
-			this.send(client, {v: 1, type: 'snapshot', snapshot: wire, cascadeTarget});
 		}
 	}
 
