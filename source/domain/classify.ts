@@ -1,4 +1,4 @@
-import {createPriceBook, type PriceBook, type Priced} from './pricing.js';
+import {tableBook, type PriceBook, type Priced} from './pricing.js';
 import {BILLED_STATES, type EnvironmentPolicy, type Instance, type InstanceRow, type RawInstance, type Role, type Spend} from './types.js';
 
 /**
@@ -52,7 +52,7 @@ const billed = new Set(BILLED_STATES);
  * prices is counted at the book's conservative estimate and marked estimated, never as $0.
  */
 export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environments: Record<string, Pick<EnvironmentPolicy, 'tagValues'>>, prices: Readonly<Record<string, number>> | PriceBook): Aggregate {
-	const book: PriceBook = typeof (prices as Partial<PriceBook>).price === 'function' ? prices as PriceBook : createPriceBook({overrides: {}, table: prices as Readonly<Record<string, number>>});
+	const book: PriceBook = typeof (prices as Partial<PriceBook>).price === 'function' ? prices as PriceBook : tableBook(prices as Readonly<Record<string, number>>);
 	const index = environmentIndex(environments);
 	const byEnvironment = new Map<string, Spend>();
 	for (const name of Object.keys(environments)) {

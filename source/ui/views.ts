@@ -108,9 +108,6 @@ function sortValue(row: InstanceRow, column: ColumnKey): string | number | null 
 	}
 }
 
-/** Plain code-unit order: the same in every locale, and fast over 10,000 rows. */
-const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-
 /** Sorted by the column; unknown values (null) always last; ties by ID, so the order is stable. */
 export function sortInstances(rows: readonly InstanceRow[], sort: Sort): InstanceRow[] {
 	const direction = sort.descending ? -1 : 1;
@@ -118,11 +115,11 @@ export function sortInstances(rows: readonly InstanceRow[], sort: Sort): Instanc
 		const x = sortValue(a, sort.column);
 		const y = sortValue(b, sort.column);
 		if (x === null || y === null) {
-			return x === y ? compare(a.id, b.id) : x === null ? 1 : -1;
+			return x === y ? byText(a.id, b.id) : x === null ? 1 : -1;
 		}
 
-		const order = typeof x === 'number' && typeof y === 'number' ? x - y : compare(String(x).toLowerCase(), String(y).toLowerCase());
-		return order === 0 ? compare(a.id, b.id) : order * direction;
+		const order = typeof x === 'number' && typeof y === 'number' ? x - y : byText(String(x).toLowerCase(), String(y).toLowerCase());
+		return order === 0 ? byText(a.id, b.id) : order * direction;
 	});
 }
 
@@ -431,18 +428,3 @@ export function auditDetail(entry: AuditEntry, width: number): string[] {
 	return lines;
 }
 
-/** The first row of a list `height` rows tall that keeps `cursor` in sight. */
-export function scrollTop(cursor: number, height: number, count: number, previous = 0): number {
-	if (height <= 0 || count <= height) {
-		return 0;
-	}
-
-	let top = Math.min(previous, count - height);
-	if (cursor < top) {
-		top = cursor;
-	} else if (cursor >= top + height) {
-		top = cursor - height + 1;
-	}
-
-	return Math.max(0, top);
-}
