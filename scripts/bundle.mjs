@@ -1,7 +1,10 @@
 // Bundles dist/cli.js (tsc's output) into dist/bin with esbuild: one small ESM entry plus chunks
-// loaded on demand (the engine, the dashboard's Ink and React, the AWS SDK clients, prom-client),
-// React's production build. Run by `npm run build`. Five plugins change what goes in, each for a
-// measured cost or an unbounded growth (docs/design.md, "Start-up and the bundle"):
+// loaded on demand (the engine, the dashboard, the AWS SDK clients, prom-client), and the
+// dashboard's Ink, React and yoga as a script of their own whose compiled code is kept between
+// starts (9), all with React's production build. Run by `npm run build`. The plugins below change
+// what goes in, each for a measured cost or an unbounded growth (docs/design.md, "Start-up and
+// the bundle"):
+import {createHash} from 'node:crypto';
 import fs from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import * as esbuild from 'esbuild';
@@ -96,6 +99,33 @@ const inkBoundedMeasure = patchOnce('ink-bounded-measure-cache', /ink[\\/]build[
 	'    cache.set(text, dimensions);': '    if (cache.size >= 5000) {\n        cache.clear();\n    }\n    cache.set(text, dimensions);',
 });
 
+// 6. slice-ansi (Ink's clipping of lines) makes an Intl.Segmenter as it loads, which loads ICU's
+// break rules: about 5 ms of every start, for a frame whose lines it may never clip. It is made on
+// first use instead.
+const sliceAnsiLazySegmenter = patchOnce('slice-ansi-lazy-segmenter', /slice-ansi[\\/]tokenize-ansi\.js$/, {
+	'const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: \'grapheme\'});': 'let graphemeSegmenter;\nconst GRAPHEME_SEGMENTER = {segment: text => (graphemeSegmenter ??= new Intl.Segmenter(undefined, {granularity: \'grapheme\'})).segment(text)};',
+});
+
+// 7. Ink's colour-code tokenizer (@alcalzone/ansi-tokenize) splits every line into graphemes with an
+// Intl.Segmenter made as it loads; the first Segmenter of a process loads ICU's break rules, about
+// 7 ms of the start. It asks source/ui/text-width.ts instead, which makes one only for text that
+// needs it (most of the dashboard is ASCII, box drawing and colour codes: one grapheme a character).
+const tokenizeGraphemes = patchOnce('ansi-tokenize-graphemes', /@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/, {
+	'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });': `import {graphemes} from ${JSON.stringify(textWidth)};`,
+	'of segmenter.segment(str))': 'of graphemes(str))',
+});
+
+// 8. yoga-layout waits for its WebAssembly with a top-level await, and Ink's reconciler has two (for
+// React's devtools, wanted only with DEV=true), which a script (9) cannot hold. yoga's instance
+// is set when `yogaReady` resolves instead, before Ink draws anything; devtools are not bundled.
+const yogaReadyExport = patchOnce('yoga-ready', /yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/, {
+	'const Yoga = wrapAssembly(await loadYoga());\nexport default Yoga;': 'let Yoga;\nexport const yogaReady = loadYoga().then(assembly => {\n\tYoga = wrapAssembly(assembly);\n});\nexport {Yoga as default};',
+});
+const inkWithoutDevtools = patchOnce('ink-without-devtools', /ink[\\/]build[\\/]reconciler\.js$/, {
+	'await import(\'./devtools.js\');': 'throw Object.assign(new Error(\'not bundled\'), {code: \'ERR_MODULE_NOT_FOUND\'});',
+	'? await loadPackageJson()': '? {name: undefined, version: undefined}',
+});
+
 /**
  * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
  * value. A version that words it differently fails the build, to be looked at again rather than
@@ -121,22 +151,81 @@ function patchOnce(name, file, edits) {
 	};
 }
 
+// 9. Ink, React and yoga, 0.9 MB of JavaScript that every dashboard start compiles, are a script of
+// their own, run by source/script-cache.ts with V8's code cache kept on disk; Node's compile cache
+// covers only ES modules and Node 20 has none. The dashboard's code imports them through small
+// modules that read the script's exports (`vendor`).
+const vendorModules = ['ink', 'react', 'react/jsx-runtime'];
+
+async function buildVendor(common) {
+	const result = await esbuild.build({
+		...common,
+		stdin: {contents: `${vendorModules.map((name, index) => `export * as m${index} from '${name}';`).join('\n')}\nexport {yogaReady} from 'yoga-layout';\n`, resolveDir: `${dist}ui`, sourcefile: 'vendor.js'},
+		format: 'cjs',
+		write: false,
+		plugins: [fastTextWidth, sliceAnsiLazySegmenter, tokenizeGraphemes, yogaWithoutFetch, yogaReadyExport, inkWithoutDevtools, inkSharedCaches, inkBoundedMeasure],
+	});
+	const text = result.outputFiles[0].text;
+	const name = `vendor-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
+	fs.mkdirSync(`${dist}bin`, {recursive: true});
+	fs.writeFileSync(`${dist}bin/${name}`, text);
+	return name;
+}
+
+/** Resolves the dashboard's `ink`, `react` and `react/jsx-runtime` to the vendor script's copies. */
+async function vendorPlugin(vendorName) {
+	const names = await Promise.all(vendorModules.map(async name => Object.keys(await import(name)).filter(key => key !== 'default' && /^[A-Za-z_$][\w$]*$/.test(key))));
+	return {
+		name: 'vendor-script',
+		setup(build) {
+			build.onResolve({filter: new RegExp(`^(${vendorModules.join('|').replaceAll('/', '\\/')})$`)}, args => ({path: args.path, namespace: 'vendor'}));
+			build.onResolve({filter: /^envwatch-vendor$/}, () => ({path: 'envwatch-vendor', namespace: 'vendor-glue'}));
+			build.onLoad({filter: /.*/, namespace: 'vendor-glue'}, () => ({
+				contents: [
+					'import {fileURLToPath} from \'node:url\';',
+					'import envPaths from \'env-paths\';',
+					`import {runCachedScript} from ${JSON.stringify(`${dist}script-cache.js`)};`,
+					`import {afterFirstFrame} from ${JSON.stringify(`${dist}ui/first-frame.js`)};`,
+					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${vendorName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.()});`,
+					'afterFirstFrame(() => script.save());',
+					'await script.exports.yogaReady;',
+					'export const vendor = script.exports;',
+				].join('\n'),
+				loader: 'js',
+				resolveDir: dist,
+			}));
+			build.onLoad({filter: /.*/, namespace: 'vendor'}, args => {
+				const index = vendorModules.indexOf(args.path);
+				const module = `vendor.m${index}`;
+				return {
+					contents: `import {vendor} from 'envwatch-vendor';\nexport default ${module}.default;\nexport const {${names[index].join(', ')}} = ${module};\n`,
+					loader: 'js',
+				};
+			});
+		},
+	};
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
 	fs.rmSync(`${dist}bin`, {recursive: true, force: true});
-	await esbuild.build({
-		entryPoints: [`${dist}cli.js`],
+	const common = {
 		bundle: true,
 		platform: 'node',
-		format: 'esm',
-		splitting: true,
-		outdir: `${dist}bin`,
 		mainFields: ['module', 'main'],
 		define: {'process.env.NODE_ENV': '"production"'},
 		logOverride: {'assign-to-define': 'silent'},
 		external: ['react-devtools-core'],
 		logLevel: 'warning',
+	};
+	const vendorName = await buildVendor(common);
+	await esbuild.build({
+		...common,
+		entryPoints: [`${dist}cli.js`],
+		format: 'esm',
+		splitting: true,
+		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, fastTextWidth, yogaWithoutFetch, inkSharedCaches, inkBoundedMeasure],
+		plugins: [inlineKeys, await vendorPlugin(vendorName)],
 	});
 }

@@ -22,20 +22,32 @@ export function enablePrivateCompileCache(options: {
 		return undefined;
 	}
 
-	const directory = path.join(cacheRoot, 'node-compile-cache');
-	try {
-		for (const dir of [cacheRoot, directory]) {
-			fs.mkdirSync(dir, {recursive: true, mode: 0o700});
-			if (!isPrivate(dir, options.uid)) {
-				return undefined;
-			}
-		}
-	} catch {
-		// A cache that cannot be made is only a slower start.
+	const directory = privateDirectory(cacheRoot, 'node-compile-cache', options.uid);
+	if (!directory) {
 		return undefined;
 	}
 
 	enable(directory);
+	return directory;
+}
+
+/**
+ * `root/name`, made if missing, when both are real directories (not links) owned by `uid` that
+ * neither their group nor others can write; else undefined (a cache is then off: only a slower start).
+ */
+export function privateDirectory(root: string, name: string, uid: number | undefined): string | undefined {
+	const directory = path.join(root, name);
+	try {
+		for (const dir of [root, directory]) {
+			fs.mkdirSync(dir, {recursive: true, mode: 0o700});
+			if (!isPrivate(dir, uid)) {
+				return undefined;
+			}
+		}
+	} catch {
+		return undefined;
+	}
+
 	return directory;
 }
 

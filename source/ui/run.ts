@@ -6,6 +6,7 @@ import {render} from 'ink';
 import type {AuditSource} from '../engine/audit-reader.js';
 import type {Command} from '../engine/monitor.js';
 import {App, type Controller} from './App.js';
+import {firstFrameShown} from './first-frame.js';
 import {inkStdout} from './ink-fix.js';
 import type {SnapshotSource} from './hooks/use-snapshot.js';
 import {colourWanted, makeTheme, ThemeContext} from './theme.js';
@@ -92,6 +93,8 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		},
 	);
 
+	// Ink drew the first frame as it mounted; what waited for it runs once that is written.
+	const afterFrame = setImmediate(firstFrameShown);
 	const signals = options.signals ?? ['SIGHUP', 'SIGTERM', 'SIGINT'];
 	const onSignal = (signal: NodeJS.Signals) => {
 		code = 128 + (os.constants.signals[signal] ?? 0);
@@ -115,6 +118,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 			process.off(signal, onSignal);
 		}
 
+		clearImmediate(afterFrame);
 		ticker.stop();
 		inkOut.dispose();
 		// Unmounting restored raw mode and the cursor; now let a stop in flight finish and be logged.

@@ -119,3 +119,32 @@ describe('the dashboard in tmux, leaving', () => {
 		expect(entries.find(entry => entry.type === 'action' && entry.kind === 'stop')?.outcome).toBe('executed');
 	}, 120_000);
 });
+
+describe('the dashboard\'s start', () => {
+	it('keeps Ink\'s and React\'s compiled code in an owner-only folder of the user\'s cache dir, and starts from it next time', async () => {
+		const dir = terminals.dir();
+		const cache = path.join(dir, 'cache');
+		const folder = path.join(cache, 'envwatch-nodejs', 'script-cache');
+		const stored = () => (fs.existsSync(folder) ? fs.readdirSync(folder).filter(name => name.endsWith('.v8')) : []);
+		const session = await terminals.open(80, 24, {cwd: dir, env: {XDG_CACHE_HOME: cache}});
+		const start = async () => {
+			session.run(`node ${cli} --demo calm --state-dir ${path.join(dir, 'state')}`);
+			await session.waitFor(/dev +ACTIVE/);
+			session.type('q');
+			await session.waitFor(screenText => screenText.trimEnd().endsWith(prompt.trimEnd()));
+		};
+
+		await start();
+		expect(stored()).toEqual([expect.stringMatching(new RegExp(`^vendor-[0-9a-f]{12}-${process.version.replaceAll('.', '\\.')}-${process.arch}\\.v8$`))]);
+		for (const file of [path.dirname(folder), folder, path.join(folder, stored()[0]!)]) {
+			expect(fs.statSync(file).mode & 0o077, file).toBe(0);
+		}
+
+		// V8 took the stored code: it is not written again.
+		const written = fs.statSync(path.join(folder, stored()[0]!)).mtimeMs;
+		fs.utimesSync(path.join(folder, stored()[0]!), 0, 0);
+		await start();
+		expect(fs.statSync(path.join(folder, stored()[0]!)).mtimeMs).toBe(0);
+		expect(written).toBeGreaterThan(0);
+	}, 60_000);
+});
