@@ -117,12 +117,13 @@ const tokenizeGraphemes = patchOnce('ansi-tokenize-graphemes', /@alcalzone[\\/]a
 
 // 8. yoga-layout waits for its WebAssembly with a top-level await, and Ink's reconciler has two (for
 // React's devtools, wanted only with DEV=true), which a script (9) cannot hold. yoga's instance
-// is set when `yogaReady` resolves instead, before Ink draws anything; devtools are not bundled.
+// is set when `yogaReady` resolves instead, before Ink draws anything; devtools are not bundled, so
+// DEV=true (Ink's switch for them) does nothing.
 const yogaReadyExport = patchOnce('yoga-ready', /yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/, {
 	'const Yoga = wrapAssembly(await loadYoga());\nexport default Yoga;': 'let Yoga;\nexport const yogaReady = loadYoga().then(assembly => {\n\tYoga = wrapAssembly(assembly);\n});\nexport {Yoga as default};',
 });
 const inkWithoutDevtools = patchOnce('ink-without-devtools', /ink[\\/]build[\\/]reconciler\.js$/, {
-	'await import(\'./devtools.js\');': 'throw Object.assign(new Error(\'not bundled\'), {code: \'ERR_MODULE_NOT_FOUND\'});',
+	'if (isDev()) {\n    try {\n        await import(\'./devtools.js\');': 'if (false) {\n    try {',
 	'? await loadPackageJson()': '? {name: undefined, version: undefined}',
 });
 

@@ -1,8 +1,10 @@
+import {createHash} from 'node:crypto';
 import fs from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import {privateDirectory} from './compile-cache.js';
+import {v8FlagsSet} from './v8-flags.js';
 
 export type CachedScript = {
 	/** What the script put on `module.exports`. */
@@ -22,9 +24,9 @@ export type CachedScript = {
  * cache kept on disk, which Node's own compile cache does not cover and Node 20 does not have. A
  * start then deserialises the compiled code instead of parsing 0.9 MB of JavaScript again.
  *
- * The cache file is named by the script's file name, which holds a hash of its content, and by
- * Node's version and architecture; V8 itself rejects data made by another V8 or other flags, and
- * that data is then replaced. Like the compile cache it lives only in a folder of this user's
+ * The cache file is named by the script's file name, which holds a hash of its content, by Node's
+ * version and architecture, and by the V8 flags envwatch set (v8-flags.ts); V8 itself rejects data
+ * made by another V8 or under other flags, and that data is then replaced. Like the compile cache it lives only in a folder of this user's
  * cache dir that no one else can write (`cacheRoot` undefined, or NODE_DISABLE_COMPILE_CACHE set:
  * no cache).
  */
@@ -33,8 +35,10 @@ export function runCachedScript(file: string, options: {cacheRoot: string | unde
 	const directory = options.cacheRoot && !options.env['NODE_DISABLE_COMPILE_CACHE']
 		? privateDirectory(options.cacheRoot, 'script-cache', options.uid)
 		: undefined;
-	const suffix = `-${process.version}-${process.arch}.v8`;
-	const cacheFile = directory && path.join(directory, `${path.basename(file, '.js')}${suffix}`);
+	const node = `-${process.version}-${process.arch}`;
+	const flags = v8FlagsSet().length > 0 ? `-${createHash('sha256').update(v8FlagsSet().join(' ')).digest('hex').slice(0, 8)}` : '';
+	const base = path.basename(file, '.js');
+	const cacheFile = directory && path.join(directory, `${base}${node}${flags}.v8`);
 	let cachedData: Buffer | undefined;
 	if (cacheFile) {
 		try {
@@ -66,7 +70,7 @@ export function runCachedScript(file: string, options: {cacheRoot: string | unde
 				fs.renameSync(temporary, cacheFile);
 				// This Node's data for older builds of the script is of no more use.
 				for (const name of fs.readdirSync(directory)) {
-					if (name !== path.basename(cacheFile) && name.endsWith(suffix)) {
+					if (!name.startsWith(`${base}-`) && name.includes(node) && name.endsWith('.v8')) {
 						fs.rmSync(path.join(directory, name), {force: true});
 					}
 				}

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {runCachedScript} from '../../source/script-cache.js';
+import {setV8Flag} from '../../source/v8-flags.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -106,5 +107,21 @@ describe('runCachedScript', () => {
 		off.save();
 		expect(off.exports).toMatchObject({answer: 42});
 		expect(fs.existsSync(disabled)).toBe(false);
+	});
+
+	// Last: the flag stays set in this process.
+	it('keeps apart the code stored under the V8 flags envwatch sets (AWS mode sets one), which V8 would reject for another', () => {
+		const dir = tempDir();
+		const root = path.join(dir, 'cache');
+		runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).save();
+		setV8Flag('--heap-growing-percent=30');
+		const underFlag = runCachedScript(script(dir), {cacheRoot: root, env: {}, uid});
+		expect(underFlag.fromCache).toBe(false);
+		underFlag.save();
+		const [flagged, plain, ...more] = cacheFiles(root);
+		expect(more).toEqual([]);
+		expect(plain).toBe(`vendor-0123456789ab${suffix}`);
+		expect(flagged).toMatch(new RegExp(`^vendor-0123456789ab-${process.version.replaceAll('.', '\\.')}-${process.arch}-[0-9a-f]{8}\\.v8$`));
+		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(true);
 	});
 });
