@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterAll} from 'vitest';
+import {afterAll, afterEach} from 'vitest';
 
 /**
  * Runs before every test file (vitest `setupFiles`): one temporary root per file, made the
@@ -29,3 +29,18 @@ afterAll(() => {
 
 	fs.rmSync(tempRoot, {recursive: true, force: true, maxRetries: 3});
 });
+
+/** `make(prefix)` gives a new temporary dir, removed after the test that made it. */
+export function useTempDirs(): (prefix: string) => string {
+	const made: string[] = [];
+	afterEach(() => {
+		for (const dir of made.splice(0)) {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+	return prefix => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+		made.push(dir);
+		return dir;
+	};
+}

@@ -1,21 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {enablePrivateCompileCache} from '../../source/compile-cache.js';
+import {useTempDirs} from '../helpers/tmp-root.js';
 
-const made: string[] = [];
-afterEach(() => {
-	for (const dir of made.splice(0)) {
-		fs.rmSync(dir, {recursive: true, force: true});
-	}
-});
-
-function home(): string {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-cache-'));
-	made.push(dir);
-	return dir;
-}
+const temporary = useTempDirs();
+const home = () => temporary('envwatch-cache-');
 
 const uid = process.getuid?.();
 

@@ -1,22 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {runCachedScript} from '../../source/script-cache.js';
 import {setV8Flag} from '../../source/v8-flags.js';
+import {useTempDirs} from '../helpers/tmp-root.js';
 
-const made: string[] = [];
-afterEach(() => {
-	for (const dir of made.splice(0)) {
-		fs.rmSync(dir, {recursive: true, force: true});
-	}
-});
-
-function tempDir(): string {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-script-cache-'));
-	made.push(dir);
-	return dir;
-}
+const temporary = useTempDirs();
+const tempDir = () => temporary('envwatch-script-cache-');
 
 const uid = process.getuid?.();
 const suffix = `-${process.version}-${process.arch}.v8`;
