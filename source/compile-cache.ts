@@ -33,7 +33,11 @@ export function enablePrivateCompileCache(options: {
 
 /**
  * `root/name`, made if missing, when both are real directories (not links) owned by `uid` that
- * neither their group nor others can write; else undefined (a cache is then off: only a slower start).
+ * neither their group nor others can write, and no one but this user and root can change a folder
+ * above them (where someone could, they could swap `root` for a folder of theirs between this
+ * check and a read); else undefined (a cache is then off: only a slower start). A folder that others
+ * can write but that has the sticky bit, such as /tmp, is fine: no one else can rename what is ours
+ * in it.
  */
 export function privateDirectory(root: string, name: string, uid: number | undefined): string | undefined {
 	const directory = path.join(root, name);
@@ -42,6 +46,17 @@ export function privateDirectory(root: string, name: string, uid: number | undef
 			fs.mkdirSync(dir, {recursive: true, mode: 0o700});
 			if (!isPrivate(dir, uid)) {
 				return undefined;
+			}
+		}
+
+		for (let above = path.dirname(fs.realpathSync(root)); ; above = path.dirname(above)) {
+			const stat = fs.statSync(above);
+			if ((uid !== undefined && stat.uid !== uid && stat.uid !== 0) || ((stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0)) {
+				return undefined;
+			}
+
+			if (path.dirname(above) === above) {
+				break;
 			}
 		}
 	} catch {

@@ -1,10 +1,10 @@
-import {createHash} from 'node:crypto';
+import {createHash, randomUUID} from 'node:crypto';
 import fs from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
+import {cachedDataVersionTag} from 'node:v8';
 import vm from 'node:vm';
 import {privateDirectory} from './compile-cache.js';
-import {v8FlagsSet} from './v8-flags.js';
 
 export type CachedScript = {
 	/** What the script put on `module.exports`. */
@@ -19,64 +19,115 @@ export type CachedScript = {
 	save(): void;
 };
 
+/** What a cache file starts with: this tag, the SHA-256 of the script's source, then of the data. */
+const magic = Buffer.from('envwatch script cache 1\n');
+const header = magic.length + 64;
+/** Files this old that no start has written are dropped when a new one is stored. */
+const unusedMs = 7 * 24 * 3_600_000;
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
+
 /**
  * Runs a CommonJS-style script (the bundle's Ink and React, dist/bin/vendor-HASH.js) with V8's code
  * cache kept on disk, which Node's own compile cache does not cover and Node 20 does not have. A
  * start then deserialises the compiled code instead of parsing 0.9 MB of JavaScript again.
  *
- * The cache file is named by the script's file name, which holds a hash of its content, by Node's
- * version and architecture, and by the V8 flags envwatch set (v8-flags.ts); V8 itself rejects data
- * made by another V8 or under other flags, and that data is then replaced. Like the compile cache it lives only in a folder of this user's
- * cache dir that no one else can write (`cacheRoot` undefined, or NODE_DISABLE_COMPILE_CACHE set:
- * no cache).
+ * V8 checks only that stored data was made by the same V8 under the same flags for a source of the
+ * same length, and runs damaged data as it is (it crashed the process in a test). So the file
+ * holds the SHA-256 of the source it was made for and of the data, both checked before V8 sees
+ * it (about 1 ms); it is named by the script and by V8's tag for its version, flags and CPU
+ * (`cachedDataVersionTag`, which also follows flags set at run time, as AWS mode does). Data that
+ * fails a check is not used, and is replaced. Like Node's compile cache it is kept only in a
+ * folder of this user's cache dir that no one else can change (compile-cache.ts), and a file is
+ * read only if it is a regular file, not a link, of this user's, that no one else can write.
+ * `cacheRoot` undefined or NODE_DISABLE_COMPILE_CACHE set: no cache.
  */
 export function runCachedScript(file: string, options: {cacheRoot: string | undefined; env: NodeJS.ProcessEnv; uid?: number | undefined}): CachedScript {
-	const source = fs.readFileSync(file, 'utf8');
+	const bytes = fs.readFileSync(file);
 	const directory = options.cacheRoot && !options.env['NODE_DISABLE_COMPILE_CACHE']
 		? privateDirectory(options.cacheRoot, 'script-cache', options.uid)
 		: undefined;
-	const node = `-${process.version}-${process.arch}`;
-	const flags = v8FlagsSet().length > 0 ? `-${createHash('sha256').update(v8FlagsSet().join(' ')).digest('hex').slice(0, 8)}` : '';
-	const base = path.basename(file, '.js');
-	const cacheFile = directory && path.join(directory, `${base}${node}${flags}.v8`);
-	let cachedData: Buffer | undefined;
-	if (cacheFile) {
-		try {
-			cachedData = fs.readFileSync(cacheFile);
-		} catch {
-			cachedData = undefined;
-		}
-	}
+	const cacheFile = directory && path.join(directory, `${path.basename(file, '.js')}-${process.version}-${cachedDataVersionTag().toString(16)}.v8`);
+	const sourceHash = cacheFile ? sha256(bytes) : undefined;
+	const cachedData = cacheFile && sourceHash ? readCache(cacheFile, sourceHash, options.uid) : undefined;
 
 	// The wrapper Node gives a CommonJS module, so the script reads the same as one.
-	const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: file, ...(cachedData ? {cachedData} : {})});
+	const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`, {filename: file, ...(cachedData ? {cachedData} : {})});
 	const fromCache = cachedData !== undefined && !script.cachedDataRejected;
 	const module = {exports: {} as unknown};
 	const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: {exports: unknown}, filename: string, dirname: string) => void;
 	run(module.exports, createRequire(file), module, file, path.dirname(file));
-	let saved = fromCache || !cacheFile;
+	let saved = fromCache;
 	return {
 		exports: module.exports,
 		fromCache,
 		save() {
-			if (saved || !cacheFile || !directory) {
+			if (saved || !cacheFile || !directory || !sourceHash) {
 				return;
 			}
 
 			saved = true;
-			try {
-				const temporary = `${cacheFile}.${process.pid}.tmp`;
-				fs.writeFileSync(temporary, script.createCachedData(), {mode: 0o600});
-				fs.renameSync(temporary, cacheFile);
-				// This Node's data for older builds of the script is of no more use.
-				for (const name of fs.readdirSync(directory)) {
-					if (!name.startsWith(`${base}-`) && name.includes(node) && name.endsWith('.v8')) {
-						fs.rmSync(path.join(directory, name), {force: true});
-					}
-				}
-			} catch {
-				// Only a slower next start.
-			}
+			writeCache(directory, cacheFile, sourceHash, script.createCachedData());
 		},
 	};
+}
+
+/** The stored data for the source of `sourceHash`, if the file passes every check; else undefined. */
+function readCache(cacheFile: string, sourceHash: Buffer, uid: number | undefined): Buffer | undefined {
+	let descriptor: number | undefined;
+	try {
+		descriptor = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+		const stat = fs.fstatSync(descriptor);
+		if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
+			return undefined;
+		}
+
+		const stored = fs.readFileSync(descriptor);
+		const data = stored.subarray(header);
+		const intact = stored.length > header
+			&& stored.subarray(0, magic.length).equals(magic)
+			&& stored.subarray(magic.length, magic.length + 32).equals(sourceHash)
+			&& stored.subarray(magic.length + 32, header).equals(sha256(data));
+		return intact ? data : undefined;
+	} catch {
+		// Missing (the first start), a link, unreadable: compiled from source.
+		return undefined;
+	} finally {
+		if (descriptor !== undefined) {
+			fs.closeSync(descriptor);
+		}
+	}
+}
+
+function writeCache(directory: string, cacheFile: string, sourceHash: Buffer, data: Buffer): void {
+	const temporary = path.join(directory, `${randomUUID()}.tmp`);
+	try {
+		fs.writeFileSync(temporary, Buffer.concat([magic, sourceHash, sha256(data), data]), {mode: 0o600, flag: 'wx'});
+		fs.renameSync(temporary, cacheFile);
+	} catch {
+		// A full disk or a removed folder: only a slower next start.
+		tidy(() => fs.rmSync(temporary, {force: true}));
+		return;
+	}
+
+	// Data stored over a week ago for another script or V8 (an older envwatch, another Node) and the
+	// leftovers of a save that died are dropped; an install still in use stores its data again.
+	tidy(() => {
+		const now = Date.now();
+		for (const name of fs.readdirSync(directory)) {
+			const other = path.join(directory, name);
+			if (other !== cacheFile && (name.endsWith('.v8') || name.endsWith('.tmp')) && now - fs.lstatSync(other).mtimeMs > (name.endsWith('.tmp') ? 3_600_000 : unusedMs)) {
+				fs.rmSync(other, {force: true});
+			}
+		}
+	});
+}
+
+/** Removing what is of no more use; nothing depends on it. */
+function tidy(remove: () => void): void {
+	try {
+		remove();
+	} catch {
+		// Left for the next save.
+	}
 }

@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import {cachedDataVersionTag, setFlagsFromString} from 'node:v8';
 import {describe, expect, it} from 'vitest';
 import {runCachedScript} from '../../source/script-cache.js';
-import {setV8Flag} from '../../source/v8-flags.js';
 import {useTempDirs} from '../helpers/tmp-root.js';
 
 const temporary = useTempDirs();
 const tempDir = () => temporary('envwatch-script-cache-');
 
 const uid = process.getuid?.();
-const suffix = `-${process.version}-${process.arch}.v8`;
+/** The file name's end before any flag is set in this process. */
+const suffix = `-${process.version}-${cachedDataVersionTag().toString(16)}.v8`;
 
 /**
  * A script the way the bundle writes the dashboard's vendor code: CommonJS, named by a hash. Each
@@ -51,12 +52,17 @@ describe('runCachedScript', () => {
 		expect(fs.readFileSync(path.join(root, 'script-cache', cacheFiles(root)[0]!))).toEqual(stored);
 	});
 
-	it('runs the script from source when the stored data is damaged, and replaces it', () => {
+	it('runs the script from source when the stored data is damaged anywhere, or was made for other source, and replaces it', () => {
 		const dir = tempDir();
 		const root = path.join(dir, 'cache');
 		runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).save();
 		const cacheFile = path.join(root, 'script-cache', cacheFiles(root)[0]!);
-		for (const damage of [Buffer.from('not V8 data'), Buffer.alloc(0), fs.readFileSync(cacheFile).subarray(0, 64)]) {
+		const good = fs.readFileSync(cacheFile);
+		// V8 itself checks only a header: data damaged in its body crashed the process or ran wrong code.
+		const body = Buffer.from(good);
+		body.fill(0x5A, body.length >> 1, (body.length >> 1) + 64);
+		const damages = [Buffer.from('not V8 data'), Buffer.alloc(0), good.subarray(0, 100), body];
+		for (const damage of damages) {
 			fs.writeFileSync(cacheFile, damage);
 			const run = runCachedScript(script(dir), {cacheRoot: root, env: {}, uid});
 			expect(run.fromCache).toBe(false);
@@ -64,33 +70,76 @@ describe('runCachedScript', () => {
 			run.save();
 			expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(true);
 		}
+
+		// The same file name and length, other code (V8 would take the old code for it).
+		const edited = script(dir);
+		fs.writeFileSync(edited, fs.readFileSync(edited, 'utf8').replace('f2(21) - 1', 'f2(21) - 2'));
+		const run = runCachedScript(edited, {cacheRoot: root, env: {}, uid});
+		expect(run.fromCache).toBe(false);
+		expect(run.exports).toMatchObject({answer: 41});
 	});
 
-	it('drops this Node\'s data for an older build of the script when it stores a new one', () => {
+	it('reads no stored file that is a link, another user\'s, or writable by others', () => {
+		const dir = tempDir();
+		const root = path.join(dir, 'cache');
+		runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).save();
+		const cacheFile = path.join(root, 'script-cache', cacheFiles(root)[0]!);
+		const elsewhere = path.join(dir, 'elsewhere.v8');
+		fs.renameSync(cacheFile, elsewhere);
+		fs.symlinkSync(elsewhere, cacheFile);
+		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(false);
+
+		fs.rmSync(cacheFile);
+		fs.copyFileSync(elsewhere, cacheFile);
+		fs.chmodSync(cacheFile, 0o666);
+		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(false);
+		fs.chmodSync(cacheFile, 0o600);
+		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid: (uid ?? 0) + 1}).fromCache).toBe(false);
+		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(true);
+	});
+
+	it('drops, when it stores new data, data stored over a week ago for another script or Node, and leftovers of a save that died', () => {
 		const dir = tempDir();
 		const root = path.join(dir, 'cache');
 		runCachedScript(script(dir, 'vendor-aaaaaaaaaaaa.js'), {cacheRoot: root, env: {}, uid}).save();
-		fs.writeFileSync(path.join(root, 'script-cache', 'vendor-aaaaaaaaaaaa-v99.0.0-x64.v8'), 'another Node\'s');
+		const folder = path.join(root, 'script-cache');
+		const weekAgo = (Date.now() - 8 * 24 * 3_600_000) / 1000;
+		for (const [name, old] of [['vendor-aaaaaaaaaaaa-v99.0.0-1.v8', true], ['vendor-cccccccccccc-v99.0.0-1.v8', false], ['dead.tmp', true], ['live.tmp', false]] as const) {
+			fs.writeFileSync(path.join(folder, name), 'data');
+			if (old) {
+				fs.utimesSync(path.join(folder, name), weekAgo, weekAgo);
+			}
+		}
+
+		fs.utimesSync(path.join(folder, `vendor-aaaaaaaaaaaa${suffix}`), weekAgo, weekAgo);
 		runCachedScript(script(dir, 'vendor-bbbbbbbbbbbb.js'), {cacheRoot: root, env: {}, uid}).save();
-		expect(cacheFiles(root)).toEqual(['vendor-aaaaaaaaaaaa-v99.0.0-x64.v8', `vendor-bbbbbbbbbbbb${suffix}`]);
+		expect(cacheFiles(root)).toEqual(['live.tmp', `vendor-bbbbbbbbbbbb${suffix}`, 'vendor-cccccccccccc-v99.0.0-1.v8']);
 	});
 
-	it('keeps no cache where others could write it, nor with NODE_DISABLE_COMPILE_CACHE, and still runs the script', () => {
+	it('keeps no cache where others could change it, nor with NODE_DISABLE_COMPILE_CACHE, and still runs the script', () => {
 		const dir = tempDir();
+		const cache = path.join(dir, 'cache');
+		runCachedScript(script(dir), {cacheRoot: cache, env: {}, uid}).save();
+		const good = path.join(cache, 'script-cache', cacheFiles(cache)[0]!);
+
+		// The folder writable by others; then a folder above it (without the sticky bit of /tmp).
 		const open = path.join(dir, 'open');
 		fs.mkdirSync(path.join(open, 'script-cache'), {recursive: true});
 		fs.chmodSync(path.join(open, 'script-cache'), 0o777);
-		const planted = path.join(open, 'script-cache', `vendor-0123456789ab${suffix}`);
-		const cache = path.join(dir, 'cache');
-		runCachedScript(script(dir), {cacheRoot: cache, env: {}, uid}).save();
-		fs.copyFileSync(path.join(cache, 'script-cache', cacheFiles(cache)[0]!), planted);
-
-		const run = runCachedScript(script(dir), {cacheRoot: open, env: {}, uid});
-		expect(run.fromCache).toBe(false);
-		expect(run.exports).toMatchObject({answer: 42});
-		fs.rmSync(planted);
-		run.save();
-		expect(fs.readdirSync(path.join(open, 'script-cache'))).toEqual([]);
+		const above = path.join(dir, 'shared');
+		fs.mkdirSync(path.join(above, 'home', 'script-cache'), {recursive: true, mode: 0o700});
+		fs.chmodSync(above, 0o777);
+		for (const root of [open, path.join(above, 'home')]) {
+			const planted = path.join(root, 'script-cache', path.basename(good));
+			fs.copyFileSync(good, planted);
+			fs.chmodSync(planted, 0o600);
+			const run = runCachedScript(script(dir), {cacheRoot: root, env: {}, uid});
+			expect(run.fromCache, root).toBe(false);
+			expect(run.exports).toMatchObject({answer: 42});
+			fs.rmSync(planted);
+			run.save();
+			expect(fs.readdirSync(path.join(root, 'script-cache'))).toEqual([]);
+		}
 
 		const disabled = path.join(dir, 'disabled');
 		const off = runCachedScript(script(dir), {cacheRoot: disabled, env: {NODE_DISABLE_COMPILE_CACHE: '1'}, uid});
@@ -100,18 +149,15 @@ describe('runCachedScript', () => {
 	});
 
 	// Last: the flag stays set in this process.
-	it('keeps apart the code stored under the V8 flags envwatch sets (AWS mode sets one), which V8 would reject for another', () => {
+	it('keeps apart the code stored under other V8 flags (AWS mode sets one as it runs), which V8 would reject', () => {
 		const dir = tempDir();
 		const root = path.join(dir, 'cache');
 		runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).save();
-		setV8Flag('--heap-growing-percent=30');
+		setFlagsFromString('--heap-growing-percent=30');
 		const underFlag = runCachedScript(script(dir), {cacheRoot: root, env: {}, uid});
 		expect(underFlag.fromCache).toBe(false);
 		underFlag.save();
-		const [flagged, plain, ...more] = cacheFiles(root);
-		expect(more).toEqual([]);
-		expect(plain).toBe(`vendor-0123456789ab${suffix}`);
-		expect(flagged).toMatch(new RegExp(`^vendor-0123456789ab-${process.version.replaceAll('.', '\\.')}-${process.arch}-[0-9a-f]{8}\\.v8$`));
+		expect(cacheFiles(root)).toEqual([`vendor-0123456789ab${suffix}`, `vendor-0123456789ab-${process.version}-${cachedDataVersionTag().toString(16)}.v8`].sort());
 		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(true);
 	});
 });

@@ -1,4 +1,4 @@
-import {setV8Flag} from '../../v8-flags.js';
+import {setFlagsFromString} from 'node:v8';
 import type {Config} from '../../config/schema.js';
 import type {Provider} from '../types.js';
 import {CostExplorerBilling} from './billing.js';
@@ -67,5 +67,5 @@ export async function createAwsProvider(config: Config, options: AwsProviderOpti
  * more collections in proportion, not a fixed cap to run into.
  */
 function tuneHeap(): void {
-	setV8Flag('--heap-growing-percent=30');
+	setFlagsFromString('--heap-growing-percent=30');
 }
