@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {eventOf} from '../../source/notify/messages.js';
 import {halted, live, useSimHarnesses} from '../helpers/sim.js';
 
 const {start, pollsBeforeSpike} = useSimHarnesses();
@@ -27,6 +28,7 @@ describe('automatic actions paused for one environment', () => {
 		const alerts = sim.auditLines().filter(entry => entry.actor === 'auto' && entry.kind === 'alert' && entry.environments[0] === 'dev');
 		expect(alerts).toHaveLength(1);
 		expect(alerts[0]!.reason).toMatch(/paused: alert, no automatic stop/);
+		expect(eventOf(alerts[0]!)).toBe('breach');
 		// Nor does its rise set off an emergency against staging.
 		expect(snapshot.decisions.map(decision => decision.kind)).not.toContain('emergency');
 		expect(sim.agents('staging', live)).toEqual(sim.agents('staging'));
