@@ -29,6 +29,8 @@ export const help = `
     --json              With --headless, --once or config show: JSON (NDJSON) output
     --once              One poll using the persisted windows, then exit
     --stop-env NAME     Stop NAME's agents (asks first unless --yes)
+    --pause-env NAME    Start with automatic actions paused for NAME only (repeatable or a,b):
+                        still polled, shown and alerted on, never stopped automatically
     --count N           Agents to start (start)                          [default: launchTemplate.count or 1]
     --yes, -y           Confirm --stop-env / stop / start / reset without asking
     --confirm NAME      With stop: confirm stopping NAME by its name (repeatable or a,b);
@@ -58,6 +60,7 @@ const flagSpec = {
 	json: {type: 'boolean', default: false},
 	once: {type: 'boolean', default: false},
 	stopEnv: {type: 'string', isMultiple: true},
+	pauseEnv: {type: 'string', isMultiple: true},
 	yes: {type: 'boolean', shortFlag: 'y', default: false},
 	confirm: {type: 'string', isMultiple: true},
 	count: {type: 'string'},
@@ -87,6 +90,8 @@ export type Options = {
 	environmentsFlag: string;
 	/** --confirm: the environments whose stop the user confirms by name. */
 	confirm: string[] | undefined;
+	/** --pause-env: environments whose automatic actions start paused; undefined: none. */
+	pauseEnv: string[] | undefined;
 	demo: ScenarioName | undefined;
 	configFile: string | undefined;
 	intervalSeconds: number | undefined;
@@ -221,7 +226,7 @@ function spreadEnvironments(argv: readonly string[]): string[] {
 	for (let index = 0; index < argv.length; index++) {
 		const token = argv[index]!;
 		result.push(token);
-		if (token === '--environments' || token === '-e' || token === '--region') {
+		if (token === '--environments' || token === '-e' || token === '--region' || token === '--pause-env') {
 			while (index + 1 < argv.length && !argv[index + 1]!.startsWith('-')) {
 				index++;
 				result.push(argv[index]!);
@@ -404,6 +409,18 @@ export function parseArgs(argv: readonly string[]): Options {
 		}
 	}
 
+	let pauseEnv: string[] | undefined;
+	if (flags.pauseEnv !== undefined && flags.pauseEnv.length > 0) {
+		pauseEnv = [...new Set(split(flags.pauseEnv) ?? [])];
+		if (pauseEnv.length === 0) {
+			problems.push('--pause-env: missing — expected an environment name, e.g. --pause-env staging');
+		}
+
+		if (flags.once || (command !== 'monitor' && command !== 'serve')) {
+			problems.push('--pause-env: only with a running engine (the dashboard, --headless or serve), not with --once, --stop-env or another subcommand');
+		}
+	}
+
 	let count: number | undefined;
 	if (flags.count !== undefined) {
 		count = Number(flags.count);
@@ -495,6 +512,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		environments,
 		environmentsFlag: prepared.environmentsFlag,
 		confirm,
+		pauseEnv,
 		demo,
 		configFile: flags.config,
 		intervalSeconds,

@@ -54,7 +54,7 @@ function verdict(view: EnvironmentView): string {
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${view.estimated > 0 && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${view.estimated > 0 ? `, ~ ${view.estimated} at an estimate (no price known for ${view.estimatedTypes.join(', ')})` : ''}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}`]);
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${view.estimated > 0 && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${view.estimated > 0 ? `, ~ ${view.estimated} at an estimate (no price known for ${view.estimatedTypes.join(', ')})` : ''}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}`]);
 	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
@@ -97,7 +97,7 @@ export function formatPollLine(snapshot: Snapshot): string {
 	const part = (view: EnvironmentView) => {
 		const increase = view.increasePct === null ? '--' : signedPct(view.increasePct);
 		// Stale or never fetched: the agent count is unknown (`?a`), never 0; spend before any data is `$?`.
-		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a${view.breaker ? ' HELD' : ''}`;
+		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a${view.breaker ? ' HELD' : ''}${view.paused ? ' PAUSED' : ''}`;
 		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : `${view.estimated > 0 ? '~' : ''}${money(view.hourlyUsd)}`}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
 	};
 

@@ -103,12 +103,22 @@ function resolveEnvironments(options: Options, config: Config): string[] {
 	const problems = [
 		...(options.environments ?? []).filter(name => !isConfigured(name)).map(name => `${options.environmentsFlag} ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
 		...(options.confirm ?? []).filter(name => !isConfigured(name)).map(name => `--confirm ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
+		...pauseEnvProblems(options, config),
 	];
 	if (problems.length > 0) {
 		throw new UsageError(problems);
 	}
 
 	return options.environments ? [...new Set(options.environments)] : configured;
+}
+
+/** `--pause-env` names that are not configured, or not monitored in this run (--environments). */
+function pauseEnvProblems(options: Options, config: Config): string[] {
+	const configured = Object.keys(config.environments);
+	const monitored = options.environments ? options.environments.filter(name => Object.hasOwn(config.environments, name)) : configured;
+	return (options.pauseEnv ?? []).filter(name => !monitored.includes(name)).map(name => Object.hasOwn(config.environments, name)
+		? `--pause-env ${name}: not monitored in this run (${options.environmentsFlag} ${monitored.join(',')}) — expected one of: ${monitored.join(', ')}`
+		: `--pause-env ${name}: not a configured environment — expected one of: ${configured.join(', ')}`);
 }
 
 /** Creates `dir` one level at a time (Node 20's recursive mkdir spins forever under /proc). */
@@ -293,6 +303,7 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 			readOnly: options.readOnly,
 			actor: actorName(),
 			paused: options.command === 'stop' || options.command === 'start' || options.command === 'reset',
+			pausedEnvironments: options.pauseEnv ?? [],
 			report: line => reports.write(line),
 			onGiveUp: error => runtime.giveUp?.(error),
 		},
@@ -619,6 +630,11 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		}
 	}, options.json);
 	const where = await session.open();
+	if (where === 'attached' && options.pauseEnv) {
+		// The server runs the engine: the pauses go to it as commands, as `P` would send them.
+		await pauseAttached(session, options.pauseEnv, log);
+	}
+
 	if (where === 'running' && serve) {
 		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
 	} else if (where === 'attached' && !dashboard) {
@@ -711,6 +727,27 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 
 		session.start();
 	});
+}
+
+/**
+ * `--pause-env` on a process attached to a server: one pause-env command each. A name the server
+ * refuses (not monitored there) ends the run with exit 2, as it would before polling locally.
+ */
+async function pauseAttached(session: EngineSession, names: readonly string[], log: (line: string) => void): Promise<void> {
+	const problems: string[] = [];
+	for (const name of names) {
+		const result = await session.command({kind: 'pause-env', environment: name});
+		if (result?.outcome === 'refused') {
+			problems.push(`--pause-env ${name}: ${result.summary.replace(/^refused: /, '')} (the server's configuration)`);
+		} else {
+			log(`automatic actions paused for ${name} on the server`);
+		}
+	}
+
+	if (problems.length > 0) {
+		await session.stop();
+		throw new UsageError(problems);
+	}
 }
 
 /**

@@ -65,6 +65,12 @@ export type EnvironmentInput = {
 	 * person resets it. Agents running here now are a re-spawn.
 	 */
 	stoppedByEnvwatch: boolean;
+	/**
+	 * Automatic actions are paused for this environment (a person's `--pause-env` or `P`): it is
+	 * measured, shown and alerted on as ever, but no automatic stop, cascade step, re-spawn stop,
+	 * violation stop or automatic emergency touches it.
+	 */
+	paused?: boolean;
 };
 
 export type GlobalInput = {policy: GlobalPolicy; window: WindowStats; stale: string | undefined};
@@ -113,7 +119,8 @@ function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
  * 2. the global total projected after those stops: still over its limit means emergency, every
  *    agent in every monitored environment.
  * 3. warnings at warnRatio of a limit; agent policy violations (rogue agents, over the cap).
- * Stale environments get no automatic action, and make the global total stale too.
+ * Stale environments get no automatic action, and make the global total stale too. Paused ones
+ * (input.paused) are alerted on instead of stopped: the cascade and the emergency pass them by.
  */
 export function evaluate(environments: readonly EnvironmentInput[], global: GlobalInput, tuning: Tuning): Evaluation {
 	const results: EnvironmentResult[] = [];
@@ -126,6 +133,12 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		const assessment = assess(input.spend.hourlyUsd, input.window, input.policy, tuning);
 		results.push({name: input.name, assessment, status: statusOf(input, assessment.level)});
 		if (input.stale) {
+			continue;
+		}
+
+		if (input.stoppedByEnvwatch && input.spend.agentsRunning > 0 && input.policy.onBreach === 'stop' && input.paused) {
+			const count = input.spend.agentsRunning;
+			decisions.push({kind: 'alert', environment: input.name, reason: `re-spawn: ${count} agent${count === 1 ? '' : 's'} running in ${input.name} after envwatch stopped it (paused: alert, no automatic stop)`});
 			continue;
 		}
 
@@ -151,6 +164,9 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		const reason = `${input.name} ${assessment.reasons.join('; ')}`;
 		if (input.policy.onBreach === 'alert') {
 			decisions.push({kind: 'alert', environment: input.name, reason: `${reason} (monitor only: alert, no stop)`});
+		} else if (input.paused) {
+			// Paused by a person: alerted on, never stopped automatically; the cascade passes it by.
+			decisions.push({kind: 'alert', environment: input.name, reason: `${reason} (paused: alert, no automatic stop)`});
 		} else if (input.spend.agentsRunning === 0) {
 			decisions.push({kind: 'hold', environment: input.name, reason: `${reason}; no agents left to stop`});
 		} else {
@@ -181,17 +197,29 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 	const projectedUsd = Math.max(0, currentUsd - savings);
 	const globalLimits = global.policy;
 	const globalAssessment = assess(currentUsd, global.window, globalLimits, tuning);
-	const projectedWindow = {
+	const windowAt = (usd: number) => ({
 		baselineUsd: global.window.baselineUsd,
-		increaseUsd: global.window.baselineUsd === undefined ? undefined : projectedUsd - global.window.baselineUsd,
-		increasePct: global.window.baselineUsd ? ((projectedUsd - global.window.baselineUsd) / global.window.baselineUsd) * 100 : undefined,
-	};
-	const projected = assess(projectedUsd, projectedWindow, globalLimits, tuning);
-	if (!globalStale && projected.level === 'breach') {
+		increaseUsd: global.window.baselineUsd === undefined ? undefined : usd - global.window.baselineUsd,
+		increasePct: global.window.baselineUsd ? ((usd - global.window.baselineUsd) / global.window.baselineUsd) * 100 : undefined,
+	});
+	const projected = assess(projectedUsd, windowAt(projectedUsd), globalLimits, tuning);
+	// A paused environment's rise over its window is a person's deliberate choice (a load test): the
+	// emergency is judged without it, so it never stops the other environments for that rise alone.
+	// A rise that cannot be measured is not taken away (unknown is not zero).
+	const paused = environments.filter(input => input.paused);
+	const pausedRise = paused.reduce((sum, input) => sum + Math.max(0, input.window.increaseUsd ?? 0), 0);
+	const guardedUsd = Math.max(0, projectedUsd - pausedRise);
+	const guarded = pausedRise > 0 ? assess(guardedUsd, windowAt(guardedUsd), globalLimits, tuning) : projected;
+	if (!globalStale && projected.level === 'breach' && guarded.level !== 'breach') {
+		decisions.push({kind: 'alert', environment: 'global', reason: `global ${projected.reasons.join('; ')}${savings > 0 ? ` after stopping ${first!.name}` : ''}; within its limits without the rise of paused ${paused.map(input => input.name).join(', ')} (${money(pausedRise)}/h): alert, no emergency`});
+	} else if (!globalStale && projected.level === 'breach') {
 		const reason = `global ${projected.reasons.join('; ')}${savings > 0 ? ` after stopping ${first!.name}` : ''}`;
 		// An emergency never touches a monitor-only (`onBreach: alert`) environment: rogue agents there
-		// are a violation, stopped only under policy.stopViolations.
-		const inScope = environments.filter(input => input.policy.onBreach === 'stop' && input.spend.agentsRunning > 0);
+		// are a violation, stopped only under policy.stopViolations. An automatic one passes paused
+		// environments by too (a person's emergency stop still includes them).
+		const inScope = environments.filter(input => input.policy.onBreach === 'stop' && input.spend.agentsRunning > 0 && !input.paused);
+		const pausedNames = environments.filter(input => input.policy.onBreach === 'stop' && input.spend.agentsRunning > 0 && input.paused).map(input => input.name);
+		const pausedNote = pausedNames.length > 0 ? ` (paused: ${pausedNames.join(', ')} not stopped)` : '';
 		if (global.policy.onBreach === 'emergency-stop' && inScope.length > 0) {
 			// The emergency supersedes single stops and re-spawn stops: it stops every agent in scope, theirs included.
 			for (let index = decisions.length - 1; index >= 0; index--) {
@@ -203,12 +231,12 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 			decisions.push({
 				kind: 'emergency',
 				environments: inScope.map(input => input.name),
-				reason: `${reason}: emergency stop of every agent in ${inScope.map(input => input.name).join(', ')}`,
+				reason: `${reason}: emergency stop of every agent in ${inScope.map(input => input.name).join(', ')}${pausedNote}`,
 				agentIds: inScope.flatMap(input => input.spend.agentIds.map(agent => agent.id)),
 				savesUsdPerHour: inScope.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
 			});
 		} else {
-			decisions.push({kind: 'alert', environment: 'global', reason});
+			decisions.push({kind: 'alert', environment: 'global', reason: `${reason}${global.policy.onBreach === 'emergency-stop' ? pausedNote : ''}`});
 		}
 	}
 

@@ -220,6 +220,11 @@ export type EnvironmentView = {
 	/** The part of hourlyUsd that EBS volumes cost, stopped instances' included. */
 	storageHourlyUsd?: number;
 	/**
+	 * Automatic actions are paused for this environment (`--pause-env`, `P`): breaches show and are
+	 * alerted on, nothing is stopped there automatically. Absent on the global row.
+	 */
+	paused?: boolean;
+	/**
 	 * The breaker: set once envwatch (or a person through it) stopped this environment's agents.
 	 * While set, agents that appear here other than through `start` or undo are stopped again.
 	 * Cleared by a reset (`R`, `envwatch reset`), undo, a start, or `breaker.resetAfterMinutes`.

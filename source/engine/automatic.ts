@@ -23,6 +23,12 @@ export type AutomaticDeps = {
 export class Automatic {
 	/** Automatic actions paused (by a person, or a cancelled pending action). */
 	paused: boolean;
+	/**
+	 * Environments whose automatic actions a person paused (`--pause-env`, `P`, a socket client):
+	 * the policy alerts on them instead of stopping them (domain/policy.ts), and no violation stop
+	 * touches them.
+	 */
+	readonly pausedEnvironments: Set<string>;
 	/** The action waiting out its grace period. */
 	pending: {decision: Decision; dueAt: number} | null = null;
 	/** Agents stopped by this poll's action, per environment: the rows show it before the next poll confirms it. */
@@ -33,8 +39,33 @@ export class Automatic {
 	private heldBack: string | undefined;
 	private graceTimer: NodeJS.Timeout | undefined;
 
-	constructor(private readonly deps: AutomaticDeps, paused: boolean) {
+	constructor(private readonly deps: AutomaticDeps, paused: boolean, pausedEnvironments: readonly string[] = []) {
 		this.paused = paused;
+		this.pausedEnvironments = new Set(pausedEnvironments);
+	}
+
+	/**
+	 * Pauses or resumes automatic actions for one environment; returns whether that changed anything.
+	 * An action counting down its grace period that would touch it is dropped: the next poll decides
+	 * again without it (a cascade may then pick the next environment, with a grace period of its own).
+	 */
+	pauseEnvironment(name: string, paused: boolean): boolean {
+		if (this.pausedEnvironments.has(name) === paused) {
+			return false;
+		}
+
+		if (paused) {
+			this.pausedEnvironments.add(name);
+			if (this.pending && environmentsOf(this.pending.decision).includes(name)) {
+				this.pending = null;
+				this.heldBack = undefined;
+				clearTimeout(this.graceTimer);
+			}
+		} else {
+			this.pausedEnvironments.delete(name);
+		}
+
+		return true;
 	}
 
 	/** Stops the grace timer (the loop is stopping). */
@@ -95,7 +126,8 @@ export class Automatic {
 		const {config, recorder} = this.deps;
 		const decision = evaluation.decisions.find(item => item.kind === 'stop' || item.kind === 'emergency')
 			?? evaluation.decisions.find(item => item.kind === 'respawn')
-			?? (config.policy.stopViolations ? evaluation.decisions.find(item => item.kind === 'violation') : undefined);
+			// A paused environment's rogue agents are shown and logged, not stopped.
+			?? (config.policy.stopViolations ? evaluation.decisions.find(item => item.kind === 'violation' && !this.pausedEnvironments.has(item.environment)) : undefined);
 		const heldBack = this.heldBack;
 		this.heldBack = undefined;
 		if (!decision || (decision.kind !== 'stop' && decision.kind !== 'emergency' && decision.kind !== 'violation' && decision.kind !== 'respawn')) {

@@ -20,6 +20,9 @@ export type Command =
 	| {kind: 'undo'; stopAt?: number}
 	| {kind: 'pause'}
 	| {kind: 'resume'}
+	/** Pause or resume automatic actions for one monitored environment only. */
+	| {kind: 'pause-env'; environment: string}
+	| {kind: 'resume-env'; environment: string}
 	| {kind: 'cancel-pending'}
 	| {kind: 'refresh'}
 	/** Reset a tripped breaker: agents may run in the environment again without being stopped. */
@@ -80,6 +83,25 @@ export class Commands {
 			case 'resume': {
 				automatic.paused = command.kind === 'pause';
 				this.deps.recorder.log({type: 'decision', actor, kind: command.kind, environments: [], reason: `automatic actions ${automatic.paused ? 'paused' : 'resumed'}`, instanceIds: []});
+				engine.republish();
+				return undefined;
+			}
+
+			case 'pause-env':
+			case 'resume-env': {
+				const name = command.environment;
+				if (!this.deps.monitored.includes(name)) {
+					const configured = Object.hasOwn(this.deps.config.environments, name);
+					return this.refuse(command.kind === 'pause-env' ? 'pause' : 'resume', [], `${name} is not ${configured ? 'monitored in this run (--environments)' : 'a configured environment'} — expected one of: ${this.deps.monitored.join(', ')}`, actor);
+				}
+
+				const pausing = command.kind === 'pause-env';
+				if (!automatic.pauseEnvironment(name, pausing)) {
+					// Already so (another dashboard pressed it first): nothing changes, nothing is logged.
+					return undefined;
+				}
+
+				this.deps.recorder.log({type: 'decision', actor, kind: pausing ? 'pause' : 'resume', environments: [name], reason: pausing ? `automatic actions paused for ${name}: still polled, evaluated, shown and alerted on; nothing stopped there automatically (a manual stop or emergency still is)` : `automatic actions resumed for ${name}`, instanceIds: []});
 				engine.republish();
 				return undefined;
 			}

@@ -190,7 +190,7 @@ export class Monitor {
 			this.samples.record(at, spend);
 		}
 
-		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason);
+		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason, this.automatic.pausedEnvironments);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
 		if (!staleReason) {

@@ -14,7 +14,7 @@ import type {Breaker, LastStop} from './state.js';
 export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};
 
 /** Evaluates the policy at `at` over the windows in `history` (pure). `stale`: why the data is not fresh. */
-export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined}): Evaluated {
+export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>}): Evaluated {
 	const {config, monitored, history, spend, at, stale} = args;
 	const inputs: EnvironmentInput[] = monitored.map(name => ({
 		name,
@@ -23,6 +23,7 @@ export function evaluateAt(args: {config: Config; monitored: string[]; globalKey
 		window: ranNothing(windowStats(seriesOf(history, name), config.environments[name]!.windowMinutes * 60_000, at), spend.get(name)?.storageHourlyUsd ?? 0),
 		stale,
 		stoppedByEnvwatch: args.breakers.has(name),
+		paused: args.paused?.has(name) ?? false,
 	}));
 	const globalWindow = ranNothing(windowStats(seriesOf(history, args.globalKey), config.global.windowMinutes * 60_000, at), inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
 	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale}, config);
@@ -53,6 +54,8 @@ export type EngineView = {
 	polls: number;
 	lastSuccessAt: number | null;
 	mode: {paused: boolean; dryRun: boolean; readOnly: boolean};
+	/** Environments whose automatic actions a person paused (read now: a toggle shows before the next poll). */
+	pausedEnvironments?: ReadonlySet<string>;
 	/** Agents stopped by this poll's action, per environment (the next poll confirms it). */
 	acted: ReadonlyMap<string, number>;
 	breakers: ReadonlyMap<string, Breaker>;
@@ -125,6 +128,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 			instances: input.spend.instances ?? [],
 			agentIds: stoppedNow > 0 ? [] : input.spend.agentIds.map(agent => agent.id),
 			agentHourlyUsd: stoppedNow > 0 && running === 0 ? 0 : input.spend.agentHourlyUsd,
+			paused: engine.pausedEnvironments?.has(input.name) ?? false,
 		};
 	});
 	const agentsRunning = environments.reduce((sum, view) => sum + view.agents.running, 0);

@@ -30,6 +30,7 @@ export class Publisher {
 			polls: this.loop.polls(),
 			lastSuccessAt: this.loop.lastSuccessAt(),
 			mode: {paused: automatic.paused, dryRun: options.dryRun, readOnly: options.readOnly},
+			pausedEnvironments: automatic.pausedEnvironments,
 			acted: automatic.acted,
 			breakers: breakers.all(),
 			billing: {...billing.view(), enabled: billing.enabled},
@@ -59,7 +60,7 @@ export class Publisher {
 	publishStale(error: string, at: number, spend: ReadonlyMap<string, Spend>): Snapshot | undefined {
 		const {samples, breakers, automatic} = this.parts;
 		try {
-			const evaluated = samples.evaluate(at, spend, breakers, error);
+			const evaluated = samples.evaluate(at, spend, breakers, error, automatic.pausedEnvironments);
 			automatic.pending = null;
 			return this.publish({...evaluated, at, error, unknown: this.last?.unknown ?? {instances: 0, hourlyUsd: 0, tagValues: []}});
 		} catch {

@@ -111,10 +111,13 @@ export class Samples {
 		this.deps.state.saveRollup(this.rollup);
 	}
 
-	/** The policy's verdict at `at` over these windows. `stale`: why the data is not fresh. */
-	evaluate(at: number, spend: ReadonlyMap<string, Spend>, breakers: Breakers, stale: string | undefined): Evaluated {
+	/**
+	 * The policy's verdict at `at` over these windows. `stale`: why the data is not fresh; `paused`:
+	 * the environments whose automatic actions a person paused.
+	 */
+	evaluate(at: number, spend: ReadonlyMap<string, Spend>, breakers: Breakers, stale: string | undefined, paused?: ReadonlySet<string>): Evaluated {
 		const {config, monitored} = this.deps;
-		return evaluateAt({config, monitored, globalKey: this.globalKey, history: this.history, spend, breakers: breakers.all(), at, stale});
+		return evaluateAt({config, monitored, globalKey: this.globalKey, history: this.history, spend, breakers: breakers.all(), at, stale, ...(paused ? {paused} : {})});
 	}
 
 	/** Drops samples older than the longest window needs, and saves (a failed save never throws: recordError). */

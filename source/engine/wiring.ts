@@ -19,6 +19,8 @@ export type MonitorOptions = {
 	readOnly: boolean;
 	/** Start with automatic actions paused. */
 	paused?: boolean;
+	/** Start with automatic actions paused for these environments only (`--pause-env`). */
+	pausedEnvironments?: readonly string[];
 	/** Who a manual command is attributed to (OS user@host). */
 	actor: string;
 	/** How many audit entries the snapshot carries for the events pane. */
@@ -92,7 +94,7 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	// A stop's savings and a start's cost are priced with the same book as the spend.
 	enforcer.priceBook = () => pricing.book();
 	launcher.priceBook = () => pricing.book();
-	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false);
+	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false, options.pausedEnvironments ?? []);
 	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, engine: loop});
 	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing};
 }

@@ -114,8 +114,10 @@ export function parseCommand(value: unknown): Command | string {
 			return value['confirm'] === undefined ? {kind, environment: value['environment']} : {kind, environment: value['environment'], confirm: value['confirm'] as string};
 		}
 
-		case 'reset': {
-			return nameOk(value['environment']) ? {kind, environment: value['environment']} : 'reset: expected "environment", an environment name';
+		case 'reset':
+		case 'pause-env':
+		case 'resume-env': {
+			return nameOk(value['environment']) ? {kind, environment: value['environment']} : `${kind}: expected "environment", an environment name`;
 		}
 
 		case 'start': {
@@ -152,7 +154,7 @@ export function parseCommand(value: unknown): Command | string {
 		}
 
 		default: {
-			return `command: unknown kind ${JSON.stringify(kind).slice(0, 60)} — expected one of: stop, cascade, emergency, undo, reset, pause, resume, cancel-pending, refresh, start`;
+			return `command: unknown kind ${JSON.stringify(kind).slice(0, 60)} — expected one of: stop, cascade, emergency, undo, reset, pause, resume, pause-env, resume-env, cancel-pending, refresh, start`;
 		}
 	}
 }

@@ -64,6 +64,10 @@ function busyText(command: Command, cascadeTarget: string | undefined): string {
 			return `resetting ${command.environment}'s breaker`;
 		}
 
+		case 'pause-env': {
+			return `pausing ${command.environment}`;
+		}
+
 		default: {
 			return command.kind;
 		}
@@ -100,6 +104,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 		pending: Boolean(snapshot?.pending),
 		paused: snapshot?.mode.paused ?? false,
 		breaker: Boolean(snapshot?.environments.find(view => view.name === name)?.breaker),
+		envPaused: Boolean(snapshot?.environments.find(view => view.name === name)?.paused),
 	});
 	const keys = keysFor(selected);
 
@@ -122,6 +127,8 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 				say('refreshed', 'ok');
 			} else if (command.kind === 'reset') {
 				say(`${command.environment}'s breaker reset: agents may run there again`, 'ok');
+			} else if (command.kind === 'pause-env') {
+				say(`automatic actions PAUSED for ${command.environment}: its breaches are shown and alerted on, nothing there is stopped automatically`, 'warn');
 			}
 		}, (error: unknown) => {
 			say(`${command.kind} failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
@@ -216,6 +223,18 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 				run({kind: paused ? 'resume' : 'pause'}, paused ? 'resuming' : 'pausing');
 				say(paused ? 'automatic actions resumed' : 'automatic actions PAUSED: breaches are shown and logged, nothing is stopped automatically', paused ? 'ok' : 'warn');
 				return current;
+			}
+
+			case 'pause-env': {
+				const name = selectedRef.current;
+				if (name !== undefined && context.envPaused) {
+					// Resuming gives protection back: no confirmation.
+					run({kind: 'resume-env', environment: name}, `resuming ${name}`);
+					say(`automatic actions resumed for ${name}`, 'ok');
+					return current;
+				}
+
+				return ask('pause-env', context) ?? current;
 			}
 
 			case 'cancel-pending': {

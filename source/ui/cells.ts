@@ -222,3 +222,16 @@ export function clockTime(iso: string): string {
 	const date = new Date(iso);
 	return Number.isNaN(date.getTime()) ? iso.slice(11, 19) : date.toTimeString().slice(0, 8);
 }
+
+/**
+ * The row's marker words: `HELD` (a tripped breaker: envwatch stops agents that come back) and
+ * `PAUSED` (automatic actions paused for this environment: breaches show, nothing is stopped).
+ */
+export function markerWords(view: Pick<EnvironmentView, 'breaker' | 'paused'>): Array<'HELD' | 'PAUSED'> {
+	return [...(view.breaker ? ['HELD' as const] : []), ...(view.paused ? ['PAUSED' as const] : [])];
+}
+
+/** The marker column's width: its widest words (0: no row has any, the column is not drawn). */
+export function markerWidth(views: ReadonlyArray<Pick<EnvironmentView, 'breaker' | 'paused'>>): number {
+	return Math.max(0, ...views.map(view => markerWords(view).join(' ').length));
+}

@@ -100,7 +100,7 @@ export type ConfirmSource = {
 };
 
 /** The request for a dangerous command, or a reason it cannot be asked (flashed instead). */
-export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset', source: ConfirmSource): ConfirmRequest | {refused: string} {
+export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset' | 'pause-env', source: ConfirmSource): ConfirmRequest | {refused: string} {
 	const {snapshot} = source;
 	const now = source.now ?? snapshot.at;
 	const byName = (name: string) => snapshot.environments.find(view => view.name === name);
@@ -210,6 +210,26 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				],
 				input: '',
 				danger: false,
+			};
+		}
+
+		case 'pause-env': {
+			// Pausing removes protection, so it is asked; resuming (P on a paused row) is not.
+			const view = source.selected === undefined ? undefined : byName(source.selected);
+			if (!view) {
+				return {refused: 'no environment selected'};
+			}
+
+			return {
+				command: {kind: 'pause-env', environment: view.name},
+				title: `Pause automatic actions for ${view.name}?`,
+				details: [
+					`${view.name} stays polled and shown: a breach is still BREACH, logged, notified`,
+					'nothing stops it automatically: no stop, cascade, re-spawn or emergency',
+					`the others stay guarded; s and E still stop ${view.name}; P resumes`,
+				],
+				input: '',
+				danger: true,
 			};
 		}
 

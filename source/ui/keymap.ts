@@ -14,6 +14,7 @@ export type UiCommand =
 	| 'start'
 	| 'reset'
 	| 'pause'
+	| 'pause-env'
 	| 'cancel-pending'
 	| 'refresh'
 	| 'help'
@@ -69,6 +70,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: false},
 	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again, no longer stopped as re-spawns (its limits still apply)', dangerous: true, inBar: true, needsBreaker: true},
 	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
+	{command: 'pause-env', keys: [{input: 'P'}], keyLabel: 'P', label: 'pause env', help: 'pause automatic actions for the selected environment only', dangerous: false, inBar: false},
 	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
 	{command: 'open-detail', keys: [{return: true}], keyLabel: 'Enter', label: 'open', help: 'open the selected environment: its instances (Esc goes back)', dangerous: false, inBar: false},
 	{command: 'open-log', keys: [{input: 'l'}], keyLabel: 'l', label: 'log', help: 'the audit log: every decision and action, newest first', dangerous: false, inBar: false},
@@ -86,6 +88,8 @@ export type KeyContext = {
 	paused?: boolean;
 	/** The selected environment's breaker is tripped: `R` resets it. */
 	breaker?: boolean;
+	/** Automatic actions are paused for the selected environment: `P` then resumes them. */
+	envPaused?: boolean;
 };
 
 /** The bindings that exist in this context: read-only drops the dangerous ones entirely. */
@@ -133,6 +137,10 @@ export function readOnlyRefusal(input: string, key: KeyState, context: KeyContex
 
 /** A binding's label in this context (`p` says what it will do). */
 export function labelOf(binding: Binding, context: KeyContext): string {
+	if (binding.command === 'pause-env') {
+		return context.envPaused ? 'resume env' : binding.label;
+	}
+
 	return binding.command === 'pause' && context.paused ? 'resume' : binding.label;
 }
 

@@ -13,7 +13,10 @@ export type ColumnWidths = {
 	selector: number;
 	name: number;
 	status: number;
-	/** 4 (`HELD`, a tripped breaker) when some environment's breaker is tripped, else 0. */
+	/**
+	 * The marker column: as wide as its widest words (`HELD`, a tripped breaker; `PAUSED`, automatic
+	 * actions paused for the environment; or both), else 0.
+	 */
 	held: number;
 	spend: number;
 	agents: number;
@@ -30,7 +33,7 @@ export type LayoutInput = {
 	rows: number;
 	environments: number;
 	/** Widest content of each measured column (header words included by the caller). */
-	widest: {name: number; spend: number; agents: number; figures: number; held?: boolean};
+	widest: {name: number; spend: number; agents: number; figures: number; held?: boolean; marker?: number};
 	/** Lines the billed block wants at this width (0 when there is nothing to say). */
 	billedLines: number;
 	/**
@@ -73,7 +76,7 @@ const gaugeBar = 10;
 const gap = 1;
 
 export function columnWidths(columns: number, widest: LayoutInput['widest']): ColumnWidths {
-	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, held: widest.held ? 4 : 0, spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
+	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, held: widest.marker ?? (widest.held ? 4 : 0), spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
 	let fixed = base.selector + base.name + gap + base.status + (base.held > 0 ? gap + base.held : 0) + gap + base.spend + gap + base.agents;
 	// Too narrow for the fixed columns (long names, HELD): the name gives way (cut with …), so the
 	// status, spend and agents still fit.

@@ -14,6 +14,7 @@ describe('matchKey', () => {
 		['E', {}, 'emergency'],
 		['u', {}, 'undo'],
 		['p', {}, 'pause'],
+		['P', {}, 'pause-env'],
 		['r', {}, 'refresh'],
 		['?', {}, 'help'],
 		['q', {}, 'quit'],

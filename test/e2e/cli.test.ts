@@ -53,6 +53,18 @@ describe('usage errors: one message, exit 2, nothing polled', () => {
 		expect(result.stderr).toContain('--environments qa: not a configured environment — expected one of: dev, staging, production');
 	});
 
+	it('--pause-env names an unknown or unmonitored environment and the right ones; nothing is polled', async () => {
+		const unknown = await runCli(['--demo', 'calm', '--headless', '--pause-env', 'staging,qa']);
+		expect(unknown.code).toBe(2);
+		expect(unknown.stderr).toContain('--pause-env qa: not a configured environment — expected one of: dev, staging, production');
+		expect(unknown.stderr).not.toContain('--pause-env staging');
+		expect(unknown.stdout).toBe('');
+		const unmonitored = await runCli(['--demo', 'calm', '--headless', '-e', 'dev', '--pause-env', 'staging']);
+		expect(unmonitored.code).toBe(2);
+		expect(unmonitored.stderr).toContain('--pause-env staging: not monitored in this run (-e dev) — expected one of: dev');
+		expect(unmonitored.stdout).toBe('');
+	});
+
 	it('reports every configuration problem with its key path, value and what is allowed', async () => {
 		const dir = tempDir();
 		const file = path.join(dir, 'team.json');

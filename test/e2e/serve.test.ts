@@ -212,6 +212,22 @@ describe('envwatch serve', () => {
 		expect(status.stdout).toContain(`engine: headless pid ${heir.child.pid}`);
 	}, 60_000);
 
+	it('--pause-env: the server starts with dev paused; an attached run\'s --pause-env pauses staging on the server; an unknown name there is exit 2', async () => {
+		const {env, state, audit} = setup();
+		const server = await serve(['--interval', '600', '--pause-env', 'dev', '--state-dir', state, '--audit-log', audit], env);
+		expect(server.lines().find(line => line.includes(' poll '))).toMatch(/ poll dev \S+ \S+ \S+ 2a PAUSED \| staging \S+ \S+ \S+ 1a \|/);
+		const viewer = new CliProcess(['--headless', '--region', 'us-east-1', '--pause-env', 'staging', '--state-dir', state, '--audit-log', audit], env);
+		running.push(viewer);
+		await viewer.waitForLine(line => line.includes(' poll '));
+		await waitFor(() => viewer.stderr.includes('automatic actions paused for staging on the server'), 'the pause sent');
+		expect(readAudit(audit).filter(entry => entry.kind === 'pause')).toEqual([expect.objectContaining({environments: ['staging'], via: 'socket', actor: expect.stringMatching(/.+@.+/) as string})]);
+		const unknown = await runCli(['--headless', '--region', 'us-east-1', '--pause-env', 'qa', '--state-dir', state, '--audit-log', audit], {env});
+		expect(unknown.code).toBe(2);
+		expect(unknown.stderr).toContain('--pause-env qa: qa is not a configured environment — expected one of: dev, staging, production (the server\'s configuration)');
+		// The server goes on, with both paused.
+		expect(server.child.exitCode).toBeNull();
+	}, 60_000);
+
 	it('a user outside the socket\'s group is told to ask for membership, exit 1', async () => {
 		const {env, state, audit} = setup();
 		await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit], env);

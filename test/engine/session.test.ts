@@ -89,4 +89,40 @@ describe('EngineSession', () => {
 		expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => b - a));
 		expect(logs.some(line => line.startsWith('took over the engine'))).toBe(true);
 	});
+
+	it('an attached dashboard sees an environment paused on the server and pauses and resumes one through the same command channel', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-session-'));
+		cleanup.push(() => fs.rmSync(dir, {recursive: true, force: true}));
+		const sim = new SimHarness({scenario: 'calm', dir});
+		cleanup.push(async () => sim.monitor.stop());
+		const stateDir = path.join(dir, 'state');
+		const auditFile = path.join(dir, 'audit.log');
+		const createEngine = (actor: string) => async (): Promise<LocalEngine> => {
+			const store = new SnapshotStore();
+			const audit = new OriginAuditLog(auditFile);
+			const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim.fleet, billing: undefined}, config: sim.config, monitored: ['dev', 'staging', 'production'], store, state: new StateStore(stateDir), audit, clock: sim.clock.now, options: {dryRun: false, readOnly: false, actor, pausedEnvironments: ['dev']}});
+			return {monitor, store, audit};
+		};
+
+		const session = (actor: string) => new EngineSession({stateDir, mode: 'serve', client: 'dashboard', actor, version: 'test', createEngine: createEngine(actor), log: () => undefined});
+		const server = session('server@host');
+		expect(await server.open()).toBe('running');
+		cleanup.push(async () => server.stop());
+		server.start();
+		await until(() => server.store.getSnapshot() !== undefined, 'the first poll');
+		const client = session('oncall@laptop');
+		expect(await client.open()).toBe('attached');
+		cleanup.push(async () => client.stop());
+		const pausedOn = (store: SnapshotStore) => store.getSnapshot()?.environments.filter(view => view.paused).map(view => view.name).join(',');
+		await until(() => pausedOn(client.store) === 'dev', 'dev paused on the attached dashboard');
+
+		expect(await client.command({kind: 'pause-env', environment: 'staging'})).toBeUndefined();
+		await until(() => pausedOn(client.store) === 'dev,staging', 'staging paused too');
+		expect(pausedOn(server.store)).toBe('dev,staging');
+		await client.command({kind: 'resume-env', environment: 'dev'});
+		await until(() => pausedOn(client.store) === 'staging', 'dev resumed');
+		const entries = readAudit(auditFile).filter(entry => entry.kind === 'pause' || entry.kind === 'resume');
+		expect(entries.map(entry => [entry.kind, entry.actor, entry.via, entry.environments])).toEqual([['pause', 'oncall@laptop', 'socket', ['staging']], ['resume', 'oncall@laptop', 'socket', ['dev']]]);
+		expect(await client.command({kind: 'pause-env', environment: 'qa'})).toMatchObject({outcome: 'refused', summary: 'refused: qa is not a configured environment — expected one of: dev, staging, production'});
+	});
 });

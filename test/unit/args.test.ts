@@ -23,6 +23,19 @@ describe('parseArgs', () => {
 		expect(problems(['start', '-e', 'dev', '--confirm', 'dev'])).toEqual(['--confirm: only with stop or --stop-env (it confirms a stop by the environment\'s name)']);
 	});
 
+	it('--pause-env takes names like --environments (several words, a,b, repeated), only where an engine runs', () => {
+		expect(parseArgs(['--pause-env', 'staging']).pauseEnv).toEqual(['staging']);
+		expect(parseArgs(['--pause-env', 'staging', 'dev', '--headless']).pauseEnv).toEqual(['staging', 'dev']);
+		expect(parseArgs(['--pause-env', 'staging,dev', '--pause-env=qa', '--pause-env', 'dev'])).toMatchObject({command: 'monitor', pauseEnv: ['staging', 'dev', 'qa']});
+		expect(parseArgs(['serve', '--pause-env', 'staging'])).toMatchObject({command: 'serve', pauseEnv: ['staging']});
+		expect(parseArgs([]).pauseEnv).toBeUndefined();
+		expect(problems(['--pause-env', ','])).toEqual(['--pause-env: missing — expected an environment name, e.g. --pause-env staging']);
+		const elsewhere = '--pause-env: only with a running engine (the dashboard, --headless or serve), not with --once, --stop-env or another subcommand';
+		expect(problems(['--once', '--pause-env', 'staging'])).toEqual([elsewhere]);
+		expect(problems(['stop', '-e', 'dev', '--pause-env', 'staging'])).toEqual([elsewhere]);
+		expect(problems(['--pause-nev', 'staging'])[0]).toBe('--pause-nev: unknown flag — did you mean --pause-env? (see --help)');
+	});
+
 	it('reset takes --environments (and --yes), like stop', () => {
 		expect(parseArgs(['reset', '--environments', 'dev', 'staging', '--yes'])).toMatchObject({command: 'reset', environments: ['dev', 'staging'], yes: true});
 		expect(problems(['reset'])).toEqual(['reset: no environment — expected --environments NAME (the environments whose breaker to reset)']);

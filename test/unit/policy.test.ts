@@ -440,3 +440,46 @@ describe('evaluate: the edges', () => {
 		expect(statusOf(run(seedInputs({dev: 1.4})), 'dev')).toBe('ACTIVE');
 	});
 });
+
+describe('an environment paused by a person (--pause-env, P)', () => {
+	const pausing = (names: string[], inputs: EnvironmentInput[]) => inputs.map(input => ({...input, paused: names.includes(input.name)}));
+
+	it('its breach is still BREACH and alerted on, but it is not stopped', () => {
+		const evaluation = run(pausing(['dev'], seedInputs({dev: 3})));
+		expect(statusOf(evaluation, 'dev')).toBe('BREACH');
+		expect(kinds(evaluation)).not.toContain('stop');
+		expect(find(evaluation, 'alert', 'dev')!.reason).toMatch(/^dev \+3\.0% > 2\.0% .*\(paused: alert, no automatic stop\)$/);
+	});
+
+	it('the cascade passes it by: the other breaching environment is stopped now, with no cascade deferral', () => {
+		const evaluation = run(pausing(['dev'], seedInputs({dev: 3, staging: 2})));
+		expect(find(evaluation, 'stop')).toMatchObject({environment: 'staging', cascade: false});
+		expect(find(evaluation, 'stop')!.deferred).toBeUndefined();
+		expect(find(evaluation, 'alert', 'dev')).toBeDefined();
+	});
+
+	it('its own rise alone never sets off an emergency against the others: the global breach is an alert', () => {
+		// Unpaused, A stops dev and the total comes back; paused, dev's +3% would keep the total over
+		// 1% and the emergency would stop staging's agents for dev's deliberate load.
+		const evaluation = run(pausing(['dev'], seedInputs({dev: 3})));
+		expect(evaluation.global.status).toBe('BREACH');
+		expect(kinds(evaluation)).not.toContain('emergency');
+		expect(find(evaluation, 'alert', 'global')!.reason).toMatch(/without the rise of paused dev \(\$0\.07\/h\): alert, no emergency$/);
+	});
+
+	it('an emergency the others still call for (C) stops them and leaves it alone', () => {
+		const evaluation = run(pausing(['staging'], seedInputs({dev: 1.9, staging: 1.4, production: 0.4})));
+		const emergency = find(evaluation, 'emergency')!;
+		expect(emergency.environments).toEqual(['dev']);
+		expect(emergency.agentIds.sort()).toEqual(['i-dev-agent-0', 'i-dev-agent-1']);
+		expect(emergency.reason).toMatch(/\(paused: staging not stopped\)$/);
+	});
+
+	it('agents back after a stop while the breaker holds are alerted on, not stopped again', () => {
+		const inputs = pausing(['dev'], [environment('dev', {current: 2.34, stoppedByEnvwatch: true}), ...seedInputs({}).slice(1)]);
+		const evaluation = run(inputs);
+		expect(kinds(evaluation)).not.toContain('respawn');
+		expect(find(evaluation, 'alert', 'dev')!.reason).toMatch(/^re-spawn: 2 agents running in dev .*\(paused: alert, no automatic stop\)$/);
+		expect(statusOf(evaluation, 'dev')).toBe('BREACH');
+	});
+});

@@ -51,6 +51,10 @@ describe('parseCommand', () => {
 		expect(parseCommand({kind: 'cascade', environment: 'staging'})).toEqual({kind: 'cascade', environment: 'staging'});
 		expect(parseCommand({kind: 'emergency', environments: ['x']})).toEqual({kind: 'emergency'});
 		expect(parseCommand({kind: 'reset', environment: 'dev'})).toEqual({kind: 'reset', environment: 'dev'});
+		expect(parseCommand({kind: 'pause-env', environment: 'staging'})).toEqual({kind: 'pause-env', environment: 'staging'});
+		expect(parseCommand({kind: 'resume-env', environment: 'staging', extra: 1})).toEqual({kind: 'resume-env', environment: 'staging'});
+		expect(parseCommand({kind: 'pause-env'})).toBe('pause-env: expected "environment", an environment name');
+		expect(parseCommand({kind: 'resume-env', environment: ['dev']})).toBe('resume-env: expected "environment", an environment name');
 		expect(parseCommand({kind: 'rm -rf'})).toContain('unknown kind "rm -rf"');
 		expect(parseCommand(null)).toContain('expected an object');
 	});

@@ -1,7 +1,7 @@
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {Snapshot} from '../../engine/snapshot.js';
-import {agentsCell, agentsKnown, gauge, spendCell} from '../cells.js';
+import {agentsCell, agentsKnown, gauge, markerWidth, spendCell} from '../cells.js';
 import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
 import type {ConfirmRequest} from '../confirm.js';
 import {plan, type Layout, type LayoutInput} from '../layout.js';
@@ -43,6 +43,7 @@ export function widestOf(snapshot: Snapshot | undefined, glyphs: Glyphs): Layout
 		agents: Math.max(...views.map((view, index) => [...agentsCell(view.agents, glyphs, index === views.length - 1, agentsKnown(view, snapshot.lastSuccessAt)).text].length)),
 		figures: Math.max(...views.map(view => gauge(view, glyphs).figures.length)),
 		held: snapshot.environments.some(view => view.breaker),
+		marker: markerWidth(snapshot.environments),
 	};
 }
 

@@ -1,7 +1,7 @@
 import React from 'react';
 import {Text} from 'ink';
 import type {EnvironmentView} from '../../domain/types.js';
-import {agentsCell, gauge, pad, spendCell, trendCell} from '../cells.js';
+import {agentsCell, gauge, markerWords, pad, spendCell, trendCell} from '../cells.js';
 import type {ColumnWidths} from '../layout.js';
 import {statusColour, useTheme} from '../theme.js';
 
@@ -56,7 +56,8 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 			{' '}
 			<Text color={dim ? undefined : tone(statusColour[status])} bold={status === 'BREACH'}>{pad(status, widths.status)}</Text>
 			{/* A tripped breaker: envwatch stopped it and stops agents that come back, until R resets it. */}
-			{widths.held > 0 ? (view.breaker ? <Text color={tone('red')} bold dimColor={false}>{' ' + pad('HELD', widths.held)}</Text> : ' '.repeat(widths.held + 1)) : null}
+			{/* PAUSED: automatic actions paused for this environment (P or --pause-env); breaches still show. */}
+			{widths.held > 0 ? <Markers words={markerWords(view)} width={widths.held} /> : null}
 			{' '}
 			<Text color={spend.colour ? tone(spend.colour) : undefined}>{pad(spend.text, widths.spend, 'right')}</Text>
 			{' '}
@@ -68,13 +69,25 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 	);
 }
 
+/** The marker column: each word in its colour, padded to the column. */
+function Markers({words, width}: {words: ReadonlyArray<'HELD' | 'PAUSED'>; width: number}): React.JSX.Element {
+	const {tone} = useTheme();
+	const used = words.join(' ').length;
+	return (
+		<>
+			{words.map(word => <Text key={word} color={tone(word === 'HELD' ? 'red' : 'yellow')} bold dimColor={false}>{` ${word}`}</Text>)}
+			{' '.repeat(Math.max(0, width - used) + (words.length === 0 ? 1 : 0))}
+		</>
+	);
+}
+
 /** Memoised: a publish that leaves a row's figures alone does not re-render it. */
 export const EnvRow = React.memo(EnvRowView, (before, after) => before.selected === after.selected && before.global === after.global && before.known === after.known && sameWidths(before.widths, after.widths) && sameView(before.view, after.view));
 
 /** Everything the row shows, and nothing else (a cheap test: a few fields and the window's samples). */
 function sameView(a: EnvironmentView, b: EnvironmentView): boolean {
 	return a === b || (a.status === b.status && a.hourlyUsd === b.hourlyUsd && a.increasePct === b.increasePct && a.agents.running === b.agents.running && a.agents.allowed === b.agents.allowed
-		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.windowMinutes === b.windowMinutes && a.unpriced === b.unpriced && a.estimated === b.estimated && a.name === b.name
+		&& a.stale === b.stale && Boolean(a.breaker) === Boolean(b.breaker) && Boolean(a.paused) === Boolean(b.paused) && a.maxHourlyUsd === b.maxHourlyUsd && a.thresholdPct === b.thresholdPct && a.windowMinutes === b.windowMinutes && a.unpriced === b.unpriced && a.estimated === b.estimated && a.name === b.name
 		&& a.baselineUsd === b.baselineUsd && a.trend.length === b.trend.length && a.trend.every((value, index) => value === b.trend[index]));
 }
 

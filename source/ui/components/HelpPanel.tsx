@@ -8,8 +8,16 @@ import {Line, titleRule} from './Line.js';
 type HelpLine = {keys: string; text: string; note: boolean};
 
 /** The keys that open a view share the selection's help line; `?` is in the title. */
-const folded = new Set(['down', 'help', 'open-detail', 'open-log', 'open-spend', 'open-region']);
+const folded = new Set(['down', 'help', 'open-detail', 'open-log', 'open-spend', 'open-region', 'pause-env']);
 const listed = (binding: {command: string}) => !folded.has(binding.command);
+/** `p` and `P` share a line: all automatic actions, or the selected environment's only. */
+const pauseKeys = 'p P';
+function pauseText(context: KeyContext): string {
+	const all = context.paused ? 'resume' : 'pause';
+	const one = context.envPaused ? 'resume' : 'pause';
+	return all === one ? `${all} all / this env` : `${all} all / ${one} this env`;
+}
+
 /** The help's title, with the keys that open a view (the lines below are all taken at 80x24). */
 export const helpTitle = (columns: number) => (columns >= 72 ? 'keys (? or Esc closes) views: Enter instances, l log, t chart, g regions' : 'keys (? or Esc closes) Enter l t g: views');
 
@@ -22,8 +30,8 @@ export const helpTitle = (columns: number) => (columns >= 72 ? 'keys (? or Esc c
 function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: number): {packed: Array<{keys: string; text: string}>; notes: Array<{keys: string; text: string}>} {
 	// The two selection bindings share one line, `?` is in the title.
 	const rows = activeBindings(context).filter(listed).map(binding => ({
-		keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.command === 'quit' ? 'q ^C' : binding.keyLabel,
-		text: binding.command === 'up' ? 'select an environment' : binding.command === 'pause' ? `${labelOf(binding, context)} automatic actions` : binding.help,
+		keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.command === 'quit' ? 'q ^C' : binding.command === 'pause' ? pauseKeys : binding.keyLabel,
+		text: binding.command === 'up' ? 'select an environment' : binding.command === 'pause' ? pauseText(context) : binding.help,
 	}));
 	const notes = [
 		{keys: 'STATUS', text: 'ACTIVE LIMITED MONITOR: policy; WARN near, BREACH over a limit'},
@@ -52,7 +60,7 @@ function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: nu
 		// Still too many for the rows: the key bar's short words, so that every key is still listed.
 		packed = pack(activeBindings(context).filter(listed).map(binding => ({
 			keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.keyLabel,
-			text: binding.command === 'up' ? 'select' : labelOf(binding, context),
+			text: binding.command === 'up' ? 'select' : binding.command === 'pause' ? `${labelOf(binding, context)} (P env)` : labelOf(binding, context),
 		})));
 	}
 
