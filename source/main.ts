@@ -147,8 +147,12 @@ function makeDirectory(dir: string): void {
 function probeDirectory(dir: string): void {
 	makeDirectory(dir);
 	const probe = path.join(dir, `.envwatch-probe-${process.pid}`);
-	fs.writeFileSync(probe, 'envwatch write check\n', {flag: 'wx'});
-	fs.unlinkSync(probe);
+	try {
+		fs.writeFileSync(probe, 'envwatch write check\n', {flag: 'wx'});
+	} finally {
+		// Also when the write failed after creating it (a full disk): no probe is left behind.
+		fs.rmSync(probe, {force: true});
+	}
 }
 
 /**
@@ -166,8 +170,8 @@ function osError(error: unknown): string {
 }
 
 /** The state dir must be writable (also before the engine lock is taken in it); returns where its path came from. */
-function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: string): string {
-	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
+function checkStateDir(options: Options, io: Io, stateDir: string): string {
+	const stateSource = options.stateDir !== undefined ? '--state-dir' : io.env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
 	try {
 		probeDirectory(stateDir);
 	} catch (error) {
@@ -175,18 +179,27 @@ function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: strin
 			throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
 		}
 
-		process.stderr.write(`envwatch: ${stateSource} ${stateDir}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
+		io.stderr.write(`envwatch: ${stateSource} ${stateDir}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 
 	return stateSource;
 }
 
 /**
+ * The state dir check of one start: before the engine lock is taken (again on each retry while
+ * another holder finishes) and when the engine is built, it probes the dir and warns only once.
+ */
+function stateDirCheck(options: Options, io: Io, stateDir: string): () => string {
+	let stateSource: string | undefined;
+	return () => (stateSource ??= checkStateDir(options, io, stateDir));
+}
+
+/**
  * The state dir and the audit log must be writable before anything polls: a guard that cannot
  * record what it did must not act. The problem names where the path came from.
  */
-function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
-	const stateSource = checkStateDir(options, env, stateDir);
+function checkWritable(options: Options, io: Io, checkState: () => string, auditFile: string): void {
+	const stateSource = checkState();
 
 	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
 	try {
@@ -202,7 +215,7 @@ function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: strin
 			throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
 		}
 
-		process.stderr.write(`envwatch: ${auditSource} ${auditFile}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
+		io.stderr.write(`envwatch: ${auditSource} ${auditFile}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 }
 
@@ -233,7 +246,7 @@ function resolveStateDir(options: Options, io: Io): string {
 	return options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
 }
 
-async function createRuntime(options: Options, io: Io, stateDir: string): Promise<Runtime> {
+async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir)): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
 		flags['pollIntervalSeconds'] = options.intervalSeconds;
@@ -261,7 +274,7 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 	const targets = notifyTargets(config, io.env);
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
-	checkWritable(options, io.env, stateDir, auditFile);
+	checkWritable(options, io, checkState, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
 	// Commands from socket clients are recorded with `via: "socket"`.
@@ -583,7 +596,9 @@ const ignoreError = () => undefined;
  * answers, else running the engine here and serving the same socket (so a second dashboard
  * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
  */
-export async function runMonitor(options: Options, io: Io, stateDir: string, build: () => Promise<Runtime> = async () => createRuntime(options, io, stateDir)): Promise<number> {
+export async function runMonitor(options: Options, io: Io, stateDir: string, build?: () => Promise<Runtime>): Promise<number> {
+	const checkState = stateDirCheck(options, io, stateDir);
+	build ??= async () => createRuntime(options, io, stateDir, checkState);
 	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	const dashboard = !serve && !options.headless && supported.ok;
@@ -605,7 +620,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 			return runtime;
 		},
 		log,
-		beforeLock: () => checkStateDir(options, io.env, stateDir),
+		beforeLock: checkState,
 		serveOnly: serve,
 		readOnly: options.readOnly,
 	});
@@ -719,7 +734,8 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
  */
 async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
 	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
-	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: () => checkStateDir(options, io.env, stateDir)});
+	const checkState = stateDirCheck(options, io, stateDir);
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: checkState});
 	if (found.kind === 'attached') {
 		const {remote} = found;
 		try {
@@ -740,7 +756,7 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 
 	let runtime: Runtime | undefined;
 	try {
-		runtime = await createRuntime(options, io, stateDir);
+		runtime = await createRuntime(options, io, stateDir, checkState);
 		if (command === 'once') {
 			return await runOnce(runtime, io);
 		}
