@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {InstanceOutcome} from '../providers/types.js';
-import {describeError, writeFailed, type RecordNotice} from './record.js';
+import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 
 export type AuditEntry = {
 	/** ISO time. */
@@ -77,8 +77,7 @@ export class AuditLog {
 	}
 
 	open(): void {
-		fs.mkdirSync(path.dirname(this.file), {recursive: true});
-		this.fd = fs.openSync(this.file, 'a', 0o600);
+		this.fd = inDirectory(path.dirname(this.file), () => fs.openSync(this.file, 'a', 0o600));
 		// Carry on from the last entry, so seq stays unique across restarts and --once runs from cron.
 		const tail = readTail(this.file);
 		this.seq = Math.max(this.seq, tail.seq);

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 /**
  * Something could not be recorded (`what`: the audit log, a state file), or a state file was
  * found damaged and moved aside (`damaged`). The engine reports each one once: a stderr line,
@@ -25,4 +27,22 @@ export function describeError(error: unknown): string {
 	}
 
 	return String(error);
+}
+
+/**
+ * Runs `write`, which creates or appends to a file in `dir`. The dir is made only when `write`
+ * fails with ENOENT (not made yet, or removed under a running guard), and `write` is run once more:
+ * no mkdir on every write.
+ */
+export function inDirectory<T>(dir: string, write: () => T): T {
+	try {
+		return write();
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+			throw error;
+		}
+
+		fs.mkdirSync(dir, {recursive: true});
+		return write();
+	}
 }

@@ -45,6 +45,28 @@ describe('StateStore', () => {
 		expect(fs.readdirSync(state.dir).filter(name => name.endsWith('.tmp'))).toEqual([]);
 	});
 
+	it('a state dir removed under a running guard is made again by the next write: history (appended and compacted) and the last stop are saved, nothing reported', () => {
+		const state = new StateStore(path.join(dir, 'nested', 'state'));
+		const history = {dev: [{at: 1, usd: 2.3364}]};
+		state.saveHistory(history);
+		fs.rmSync(path.join(dir, 'nested'), {recursive: true});
+		history.dev.push({at: 2, usd: 2.4196});
+		// The log is appended to: the append recreates the dir.
+		state.saveHistory(history);
+		expect(state.error).toBeNull();
+		expect(fs.readdirSync(state.dir)).toEqual(['samples.log']);
+		fs.rmSync(path.join(dir, 'nested'), {recursive: true});
+		history.dev.push({at: 3, usd: 2.5});
+		state.saveHistory(history, true);
+		expect(new StateStore(state.dir).loadHistory()).toEqual(history);
+		fs.rmSync(path.join(dir, 'nested'), {recursive: true});
+		const last = {at: 5, actor: 'auto', environments: ['dev'], targets: [{id: 'i-1', region: 'us-east-1'}], dryRun: false as const};
+		state.saveLastStop(last);
+		expect(new StateStore(state.dir).loadLastStop()).toEqual(last);
+		expect(state.error).toBeNull();
+		expect(state.takeNotices()).toEqual([]);
+	});
+
 	it('damaged or missing state costs history only: it starts fresh rather than refusing to guard', async () => {
 		const stateDir = path.join(dir, 'state');
 		fs.mkdirSync(stateDir);
