@@ -10,7 +10,7 @@ import {UsageError, exitCodes} from './errors.js';
 import type {AuditLog} from './engine/audit.js';
 import {auditSource} from './engine/audit-reader.js';
 import {Monitor} from './engine/monitor.js';
-import {plural} from './engine/enforcer.js';
+import {plural} from './domain/format.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
 import {doctor} from './doctor.js';
 import {SnapshotStore} from './engine/store.js';
@@ -426,7 +426,7 @@ export async function flushNotifications(runtime: Runtime | undefined, io: Io): 
 
 	const queued = notifier.health().reduce((sum, target) => sum + target.queued, 0);
 	if (queued > 0 && !(await notifier.drain(1000))) {
-		io.stderr.write(`envwatch: delivering ${queued} notification${queued === 1 ? '' : 's'} before exiting (at most 20s)\n`);
+		io.stderr.write(`envwatch: delivering ${plural(queued, 'notification')} before exiting (at most 20s)\n`);
 		await notifier.drain(19_000);
 	}
 

@@ -46,3 +46,13 @@ export function inDirectory<T>(dir: string, write: () => T): T {
 		return write();
 	}
 }
+
+/** An error's message, led by its name when that says more (`ThrottlingException: Rate exceeded`). */
+export function messageOf(error: unknown): string {
+	if (error instanceof Error) {
+		const code = (error as {name?: string}).name;
+		return code && code !== 'Error' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+	}
+
+	return String(error);
+}

@@ -1,8 +1,7 @@
 import type {Options} from '../args.js';
 import {checkAgents, launchCost} from '../domain/agents.js';
 import {tableBook} from '../domain/pricing.js';
-import {money} from '../domain/format.js';
-import {plural} from '../engine/enforcer.js';
+import {money, plural} from '../domain/format.js';
 import {describeHolder, inspectLock} from '../engine/lock.js';
 import type {Command} from '../engine/monitor.js';
 import {toJson, type Snapshot} from '../engine/snapshot.js';
