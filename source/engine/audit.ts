@@ -35,7 +35,17 @@ export type AuditEntry = {
 	/** What happened: `executed`, `skipped: read-only`, `skipped: paused`, `failed: ...`. */
 	outcome?: string;
 	results?: InstanceOutcome[];
+	/** On the `error` entry that records a gap: the first seq not written (the gap runs up to this entry's). */
+	lostFrom?: number;
 };
+
+/**
+ * Whether an entry records a gap in the log (entries that could not be written) rather than a
+ * failed poll. Entries written before `lostFrom` existed say so only in their text.
+ */
+export function isAuditGap(entry: Pick<AuditEntry, 'kind' | 'reason' | 'lostFrom'>): boolean {
+	return entry.kind === 'error' && (entry.lostFrom !== undefined || /^entries from seq /.test(entry.reason));
+}
 
 /** `fs.writeSync`'s buffer form: how many bytes it wrote (possibly fewer than asked), or it throws. */
 export type WriteFunction = (fd: number, buffer: Buffer, offset: number, length: number) => number;

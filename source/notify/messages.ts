@@ -1,4 +1,4 @@
-import type {AuditEntry} from '../engine/audit.js';
+import {isAuditGap, type AuditEntry} from '../engine/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {NotifyEvent} from './config.js';
 import {plural} from '../domain/format.js';
@@ -49,7 +49,7 @@ export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
 
 		case 'error': {
 			// A poll failed: the data is stale. (A gap in the audit log is an `error` too, not stale data.)
-			return /^entries from seq /.test(entry.reason) ? undefined : 'stale';
+			return isAuditGap(entry) ? undefined : 'stale';
 		}
 
 		case 'recover':
