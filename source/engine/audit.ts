@@ -97,6 +97,12 @@ export class AuditLog {
 	append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
 		let full: AuditEntry | undefined;
 		try {
+			if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) {
+				// The log was removed under a running guard (its directory deleted): lines written to
+				// the open file would be read by nobody. Start it again where it belongs.
+				this.close();
+			}
+
 			if (this.fd === undefined) {
 				this.open();
 			}

@@ -184,6 +184,18 @@ describe('AuditLog', () => {
 		expect(lines.map(line => (line as {seq?: number}).seq)).toEqual([1, 2]);
 		expect(fs.statSync(file).mode & 0o077).toBe(0);
 	});
+
+	it('a log whose directory is removed under a running guard is started again there, seq going on (it used to write into the deleted file)', () => {
+		const file = path.join(dir, 'logs', 'audit.jsonl');
+		const log = new AuditLog(file);
+		log.append({at: '2026-11-27T09:00:00.000Z', type: 'decision', actor: 'auto', kind: 'stop', environments: ['dev'], reason: 'before', instanceIds: ['i-1'], dryRun: false});
+		fs.rmSync(path.join(dir, 'logs'), {recursive: true});
+		log.append({at: '2026-11-27T09:00:01.000Z', type: 'action', actor: 'auto', kind: 'stop', environments: ['dev'], reason: 'after', instanceIds: ['i-1'], dryRun: false, outcome: 'executed'});
+		log.close();
+		expect(log.error).toBeNull();
+		const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map(line => JSON.parse(line) as {reason: string; seq: number});
+		expect(lines.map(line => [line.reason, line.seq])).toEqual([['after', 2]]);
+	});
 });
 
 describe('sample history: samples.json plus an append-only samples.log', () => {
