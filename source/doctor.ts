@@ -3,8 +3,9 @@ import {loadConfig} from './config/load.js';
 import path from 'node:path';
 import {exitCodes, UsageError} from './errors.js';
 import type {Config} from './config/schema.js';
-import {checkAgainstBill, liveDay} from './domain/rollup.js';
+import {billMismatchPct} from './domain/rollup.js';
 import {pct} from './domain/format.js';
+import {billedCost} from './engine/projection.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
 import {notifyChecks} from './notify/health.js';
 
@@ -48,17 +49,21 @@ function billChecks(config: Config, state: StateStore): Check[] {
 	}
 
 	const rollup = state.loadRollup();
-	const dayStart = Date.parse(`${yesterday.date}T00:00:00Z`);
-	return Object.entries(config.environments).map(([name, environment]) => {
-		const billed = environment.tagValues.reduce((sum, value) => sum + (Object.hasOwn(yesterday.usd, value) ? yesterday.usd[value]! : 0), 0);
-		const check = checkAgainstBill(liveDay(rollup, name, dayStart), billed, false);
-		const figure = check.pct === null ? `live $${check.liveUsd.toFixed(2)}, nothing billed` : `live ${check.pct > 0 ? '+' : ''}${pct(check.pct)} against billed $${billed.toFixed(2)}`;
-		const off = check.pct === null ? check.liveUsd > 0 : Math.abs(check.pct) > 25;
+	const cost = {todayUsd: {}, monthToDateUsd: {}, fetchedAt: 0, yesterday};
+	return Object.entries(config.environments).map(([name, environment]): Check => {
+		// The live figure of a doctor run has no estimates to blame: none is made here.
+		const check = billedCost(cost, environment.tagValues, rollup, name, false).yesterday;
+		if (!check) {
+			return {name: `live vs billed yesterday: ${name}`, status: 'unknown', detail: `the final bill's date ${JSON.stringify(yesterday.date)} is not a day`};
+		}
+
+		const figure = check.pct === null ? `live $${check.liveUsd.toFixed(2)}, nothing billed` : `live ${check.pct > 0 ? '+' : ''}${pct(check.pct)} against billed $${check.billedUsd.toFixed(2)}`;
+		const off = check.pct === null ? check.liveUsd > 0 : Math.abs(check.pct) > billMismatchPct;
 		return {
 			name: `live vs billed yesterday: ${name}`,
 			status: off ? 'fail' : check.causes.length > 0 ? 'unknown' : 'ok',
 			detail: `${yesterday.date}: ${figure}${check.causes.length > 0 ? `; likely: ${check.causes.join('; ')}` : ''}`,
-			...(off ? {fix: `the live $/h differs from the bill by more than 25%: check the likely causes (${check.causes.join('; ')}); set prices overrides for what the bill charges`} : {}),
+			...(off ? {fix: `the live $/h differs from the bill by more than ${billMismatchPct}%: check the likely causes (${check.causes.join('; ')}); set prices overrides for what the bill charges`} : {}),
 		};
 	});
 }

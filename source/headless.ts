@@ -1,5 +1,5 @@
 import {billCheckLine} from './domain/rollup.js';
-import {money, pct, signedPct} from './domain/format.js';
+import {money, pct, plural, signedPct} from './domain/format.js';
 import type {EnvironmentView} from './domain/types.js';
 import type {AuditEntry} from './engine/audit.js';
 import {toJson, type Snapshot} from './engine/snapshot.js';
@@ -17,8 +17,8 @@ function agentsText(view: EnvironmentView, neverFresh: boolean): string {
 	}
 
 	if (view.policy.agents === 'monitor-only') {
-		const rogue = view.agents.running > 0 ? `, ${view.agents.running} agent${view.agents.running === 1 ? '' : 's'} (not allowed)` : '';
-		return `${view.monitors} monitor${view.monitors === 1 ? '' : 's'} only${rogue}`;
+		const rogue = view.agents.running > 0 ? `, ${plural(view.agents.running, 'agent')} (not allowed)` : '';
+		return `${plural(view.monitors, 'monitor')} only${rogue}`;
 	}
 
 	const cap = typeof view.agents.allowed === 'number' ? ` of ${view.agents.allowed}` : '';

@@ -6,16 +6,15 @@ import {parseArgs, help, type Options} from './args.js';
 import {loadConfig, readJsonFile} from './config/load.js';
 import type {Config} from './config/schema.js';
 import {launchCost} from './domain/agents.js';
-import {money} from './domain/format.js';
 import {UsageError, exitCodes} from './errors.js';
 import type {AuditLog} from './engine/audit.js';
 import {auditSource} from './engine/audit-reader.js';
 import {Monitor} from './engine/monitor.js';
-import {plural} from './engine/enforcer.js';
+import {plural} from './domain/format.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
 import {doctor} from './doctor.js';
 import {SnapshotStore} from './engine/store.js';
-import {toJson} from './engine/snapshot.js';
+import {toJson, type Snapshot} from './engine/snapshot.js';
 import {formatDashboard, printHeadless} from './headless.js';
 import {createProvider} from './providers/index.js';
 import {packageRoot} from './paths.js';
@@ -23,7 +22,7 @@ import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
 import {OriginAuditLog} from './serve/origin.js';
 import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
-import {onceRemote, printStatus, resetEach, resetRemote, startRemote, stopRemote} from './serve/cli.js';
+import {onceRemote, printStatus, resetEach, resetRemote, startEach, startRemote, stopEach, stopRemote, type CommandSide} from './serve/cli.js';
 import type {Provider} from './providers/types.js';
 import type {MetricsFeed, MetricsSource} from './metrics/attach.js';
 import {isLoopback} from './metrics/listen.js';
@@ -157,8 +156,12 @@ function makeDirectory(dir: string): void {
 function probeDirectory(dir: string): void {
 	makeDirectory(dir);
 	const probe = path.join(dir, `.envwatch-probe-${process.pid}`);
-	fs.writeFileSync(probe, 'envwatch write check\n', {flag: 'wx'});
-	fs.unlinkSync(probe);
+	try {
+		fs.writeFileSync(probe, 'envwatch write check\n', {flag: 'wx'});
+	} finally {
+		// Also when the write failed after creating it (a full disk): no probe is left behind.
+		fs.rmSync(probe, {force: true});
+	}
 }
 
 /**
@@ -176,8 +179,8 @@ function osError(error: unknown): string {
 }
 
 /** The state dir must be writable (also before the engine lock is taken in it); returns where its path came from. */
-function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: string): string {
-	const stateSource = options.stateDir !== undefined ? '--state-dir' : env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
+function checkStateDir(options: Options, io: Io, stateDir: string): string {
+	const stateSource = options.stateDir !== undefined ? '--state-dir' : io.env['ENVWATCH_STATE_DIR'] ? 'ENVWATCH_STATE_DIR' : 'the state dir';
 	try {
 		probeDirectory(stateDir);
 	} catch (error) {
@@ -185,18 +188,27 @@ function checkStateDir(options: Options, env: NodeJS.ProcessEnv, stateDir: strin
 			throw new UsageError(`${stateSource} ${stateDir}: cannot create or write it (${osError(error)}) — expected a writable directory`);
 		}
 
-		process.stderr.write(`envwatch: ${stateSource} ${stateDir}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
+		io.stderr.write(`envwatch: ${stateSource} ${stateDir}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 
 	return stateSource;
 }
 
 /**
+ * The state dir check of one start: before the engine lock is taken (again on each retry while
+ * another holder finishes) and when the engine is built, it probes the dir and warns only once.
+ */
+function stateDirCheck(options: Options, io: Io, stateDir: string): () => string {
+	let stateSource: string | undefined;
+	return () => (stateSource ??= checkStateDir(options, io, stateDir));
+}
+
+/**
  * The state dir and the audit log must be writable before anything polls: a guard that cannot
  * record what it did must not act. The problem names where the path came from.
  */
-function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: string, auditFile: string): void {
-	const stateSource = checkStateDir(options, env, stateDir);
+function checkWritable(options: Options, io: Io, checkState: () => string, auditFile: string): void {
+	const stateSource = checkState();
 
 	const auditSource = options.auditLog !== undefined ? '--audit-log' : `the audit log (in ${stateSource})`;
 	try {
@@ -212,7 +224,7 @@ function checkWritable(options: Options, env: NodeJS.ProcessEnv, stateDir: strin
 			throw new UsageError(`${auditSource} ${auditFile}: cannot create or append to it (${osError(error)}) — expected a writable file path`);
 		}
 
-		process.stderr.write(`envwatch: ${auditSource} ${auditFile}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
+		io.stderr.write(`envwatch: ${auditSource} ${auditFile}: the disk is full (${osError(error)}); envwatch runs and acts, and reports every record it cannot write\n`);
 	}
 }
 
@@ -243,7 +255,7 @@ function resolveStateDir(options: Options, io: Io): string {
 	return options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
 }
 
-async function createRuntime(options: Options, io: Io, stateDir: string): Promise<Runtime> {
+async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir)): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
 		flags['pollIntervalSeconds'] = options.intervalSeconds;
@@ -271,7 +283,7 @@ async function createRuntime(options: Options, io: Io, stateDir: string): Promis
 	const targets = notifyTargets(config, io.env);
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
-	checkWritable(options, io.env, stateDir, auditFile);
+	checkWritable(options, io, checkState, auditFile);
 	const provider = await createProvider(options, config);
 	const store = new SnapshotStore();
 	// Commands from socket clients are recorded with `via: "socket"`.
@@ -425,7 +437,7 @@ export async function flushNotifications(runtime: Runtime | undefined, io: Io): 
 
 	const queued = notifier.health().reduce((sum, target) => sum + target.queued, 0);
 	if (queued > 0 && !(await notifier.drain(1000))) {
-		io.stderr.write(`envwatch: delivering ${queued} notification${queued === 1 ? '' : 's'} before exiting (at most 20s)\n`);
+		io.stderr.write(`envwatch: delivering ${plural(queued, 'notification')} before exiting (at most 20s)\n`);
 		await notifier.drain(19_000);
 	}
 
@@ -456,53 +468,49 @@ async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 	return snapshot.error || snapshot.recordError ? exitCodes.failure : exitCodes.ok;
 }
 
-async function runStop(runtime: Runtime, io: Io): Promise<number> {
+/** The engine in this process, for `stop` and `start`: agents listed and counted afresh after a poll. */
+function localSide(runtime: Runtime): CommandSide {
 	const {monitor, options, config} = runtime;
-	const flag = options.environmentsFlag;
-	// A monitor-only environment is stopped only when the person names it: `--yes` is not enough.
-	const unnamed = runtime.monitored.filter(name => config.environments[name]!.onBreach === 'alert' && !(options.confirm ?? []).includes(name));
-	if (unnamed.length > 0 && (options.yes || !io.stdin.isTTY || !io.stdout.isTTY)) {
-		throw new UsageError(unnamed.map(name => `${flag} ${name}: ${name} is monitor only (onBreach: alert) — name it to stop it: --confirm ${name}${options.yes ? ' (--yes alone is not enough)' : ''}; nothing was stopped`));
-	}
-
-	const snapshot = await monitor.poll();
-	let failed = false;
-	for (const name of runtime.monitored) {
-		const view = snapshot.environments.find(item => item.name === name)!;
-		const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
-		if (listed.errors.length > 0) {
-			io.stderr.write(`envwatch: stop ${name} not done: cannot list its agents (${listed.errors.join('; ')})\n`);
-			failed = true;
-			continue;
-		}
-
-		const ids = listed.instances.map(instance => instance.id);
-		const book = monitor.enforcer.priceBook();
-		const saves = listed.instances.reduce((sum, instance) => sum + (book.price(instance)?.usd ?? 0), 0);
-		// Stale figures are shown as unknown, never as $0.
-		const of = view.stale ? `of an unknown total (${view.stale})` : `of ${money(view.hourlyUsd)}/h`;
-		const blast = `${plural(ids.length, 'agent')} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(saves)}/h ${of}`;
-		let typed = (options.confirm ?? []).includes(name) ? name : undefined;
-		if (config.environments[name]!.onBreach === 'alert' && typed === undefined) {
-			typed = await ask(io, options, `${name} is monitor only. Stop ${blast}? Type ${name} to confirm:`);
-			if (typed !== name) {
-				io.stdout.write(`Not stopped: ${name} (the name was not typed).\n`);
-				continue;
+	let snapshot: Snapshot | undefined;
+	return {
+		dryRun: options.dryRun,
+		asOf: '',
+		monitorOnly: name => config.environments[name]!.onBreach === 'alert',
+		async prepare() {
+			snapshot = await monitor.poll();
+		},
+		async stopTargets(name) {
+			const view = snapshot?.environments.find(item => item.name === name);
+			const listed = await monitor.enforcer.targets([name], ['pending', 'running']);
+			if (listed.errors.length > 0) {
+				return {error: listed.errors.join('; ')};
 			}
-		} else if (!(await confirm(io, options, `Stop ${blast}?`, `${flag === '--stop-env' ? '--stop-env' : 'stop'} ${name}: refusing to stop ${blast}`))) {
-			io.stdout.write(`Not stopped: ${name}.\n`);
-			continue;
-		}
 
-		const result = await monitor.command({kind: 'stop', environment: name, ...(typed === undefined ? {} : {confirm: typed})});
-		if (result) {
-			io.stdout.write(`${options.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
-			failed ||= result.outcome === 'failed';
-		}
-	}
+			const book = monitor.enforcer.priceBook();
+			const prices = listed.instances.map(instance => book.price(instance)?.usd);
+			const savesUsd = prices.every(usd => usd !== undefined) ? prices.reduce<number>((sum, usd) => sum + usd!, 0) : null;
+			return {ids: listed.instances.map(instance => instance.id), savesUsd, totalUsd: !view || view.stale ? null : view.hourlyUsd, stale: view?.stale ?? null};
+		},
+		async planStart(name, wanted) {
+			const plan = await monitor.launcher.plan(name);
+			const count = wanted ?? plan?.count ?? 1;
+			// The engine's start check (the same one a start from the dashboard or a socket client meets).
+			const check = await monitor.checkStart(name, count);
+			if (!check.ok) {
+				return {refused: check.reason, counted: check.counted};
+			}
 
-	await monitor.stop();
-	return failed ? exitCodes.failure : exitCodes.ok;
+			const cap = config.environments[name]!.maxAgents;
+			return {count, running: check.running, cap: typeof cap === 'number' ? cap : undefined, type: plan!.instanceType, cost: launchCost(monitor.enforcer.priceBook(), plan!.region, plan!.instanceType, count)};
+		},
+		command: async command => monitor.command(command),
+	};
+}
+
+async function runStop(runtime: Runtime, io: Io): Promise<number> {
+	const code = await stopEach(runtime.monitored, localSide(runtime), runtime.options, io, {confirm: async (question, refusal) => confirm(io, runtime.options, question, refusal), ask: async question => ask(io, runtime.options, question)});
+	await runtime.monitor.stop();
+	return code;
 }
 
 /** Resets tripped breakers (`envwatch reset -e dev`) with the engine in this process. */
@@ -539,51 +547,8 @@ async function confirm(io: Io, options: Options, question: string, refusal: stri
 }
 
 async function runStart(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, options, config} = runtime;
-	await monitor.poll();
-	// Every environment is checked before any is started: a start refused for one starts none.
-	const plans: Array<{name: string; count: number; running: number; type: string | undefined; region: string}> = [];
-	let refusal: number | undefined;
-	for (const name of runtime.monitored) {
-		const plan = await monitor.launcher.plan(name);
-		const count = options.count ?? plan?.count ?? 1;
-		// The engine's start check (the same one a start from the dashboard or a socket client meets).
-		const check = await monitor.checkStart(name, count);
-		if (!check.ok) {
-			io.stderr.write(`envwatch: start ${plural(count, 'agent')} in ${name} refused: ${check.reason}\n`);
-			// Agents that could not be counted are a failure (exit 1), a start the policy forbids a usage error (2).
-			refusal = check.counted ? exitCodes.usage : refusal ?? exitCodes.failure;
-			continue;
-		}
-
-		plans.push({name, count, running: check.running, type: plan!.instanceType, region: plan!.region});
-	}
-
-	if (refusal !== undefined) {
-		io.stderr.write(`envwatch: nothing started${plans.length > 0 ? ` (not ${plans.map(plan => plan.name).join(', ')} either)` : ''}\n`);
-		await monitor.stop();
-		return refusal;
-	}
-
-	let code: number = exitCodes.ok;
-	for (const {name, count, running, type, region} of plans) {
-		const policy = config.environments[name]!;
-		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${running} running${typeof policy.maxAgents === 'number' ? `, at most ${policy.maxAgents}` : ''}), adding ${launchCost(monitor.enforcer.priceBook(), region, type, count)}?`;
-		if (!(await confirm(io, options, question, `start: refusing to start ${plural(count, 'agent')} in ${name}`))) {
-			io.stdout.write(`Not started: ${name}.\n`);
-			continue;
-		}
-
-		const result = await monitor.command({kind: 'start', environment: name, count});
-		if (result) {
-			io.stdout.write(`${options.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
-			if (result.outcome === 'failed' || result.outcome === 'refused') {
-				code = result.outcome === 'refused' ? exitCodes.usage : exitCodes.failure;
-			}
-		}
-	}
-
-	await monitor.stop();
+	const code = await startEach(runtime.monitored, localSide(runtime), runtime.options, io, async (question, refusal) => confirm(io, runtime.options, question, refusal));
+	await runtime.monitor.stop();
 	return code;
 }
 
@@ -594,7 +559,9 @@ const ignoreError = () => undefined;
  * answers, else running the engine here and serving the same socket (so a second dashboard
  * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
  */
-export async function runMonitor(options: Options, io: Io, stateDir: string, build: () => Promise<Runtime> = async () => createRuntime(options, io, stateDir)): Promise<number> {
+export async function runMonitor(options: Options, io: Io, stateDir: string, build?: () => Promise<Runtime>): Promise<number> {
+	const checkState = stateDirCheck(options, io, stateDir);
+	build ??= async () => createRuntime(options, io, stateDir, checkState);
 	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	const dashboard = !serve && !options.headless && supported.ok;
@@ -616,7 +583,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 			return runtime;
 		},
 		log,
-		beforeLock: () => checkStateDir(options, io.env, stateDir),
+		beforeLock: checkState,
 		serveOnly: serve,
 		readOnly: options.readOnly,
 	});
@@ -756,7 +723,8 @@ async function pauseAttached(session: EngineSession, names: readonly string[], l
  */
 async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
 	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
-	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: () => checkStateDir(options, io.env, stateDir)});
+	const checkState = stateDirCheck(options, io, stateDir);
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: checkState});
 	if (found.kind === 'attached') {
 		const {remote} = found;
 		try {
@@ -777,7 +745,7 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 
 	let runtime: Runtime | undefined;
 	try {
-		runtime = await createRuntime(options, io, stateDir);
+		runtime = await createRuntime(options, io, stateDir, checkState);
 		if (command === 'once') {
 			return await runOnce(runtime, io);
 		}

@@ -5,6 +5,7 @@ import {UsageError} from '../errors.js';
 import {packageRoot} from '../paths.js';
 import {jsonErrorOffset} from './json-position.js';
 import {checkRelations, checkSchema, configSchema, layerSchema, Problems, type Config} from './schema.js';
+import {isPlainObject} from '../domain/shape.js';
 
 export const defaultConfigPath = path.join(packageRoot, 'config', 'default.json');
 
@@ -82,14 +83,10 @@ export function deepMerge(base: Json, override: Json): Json {
 	const result: Json = Object.assign(Object.create(null) as Json, base);
 	for (const [key, value] of Object.entries(override)) {
 		const current = Object.hasOwn(result, key) ? result[key] : undefined;
-		result[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
+		result[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
 	}
 
 	return result;
-}
-
-function isObject(value: unknown): value is Json {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
 import {checkNotifyNames, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
+import {isPlainObject} from '../domain/shape.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
 // object shape) costs more to build than it saves, about 4 ms of every start.
@@ -376,10 +377,6 @@ function editDistance(a: string, b: string): number {
 	}
 
 	return previous[b.length]!;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const own = (value: Record<string, unknown>, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);

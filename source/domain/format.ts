@@ -73,3 +73,8 @@ export function grouped(value: number, digits: number): string {
 export function byText(a: string, b: string): number {
 	return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** `1 agent`, `3 agents`. */
+export function plural(count: number, noun: string): string {
+	return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

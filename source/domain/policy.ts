@@ -1,5 +1,5 @@
 import {findViolation} from './agents.js';
-import {byText, money, moneyPair, pct} from './format.js';
+import {byText, money, moneyPair, pct, plural} from './format.js';
 import type {Assessment, Decision, EnvironmentPolicy, EnvironmentStatus, GlobalPolicy, GlobalStatus, Level, Spend, WindowStats} from './types.js';
 
 export type Limits = {thresholdPct: number; windowMinutes: number; maxHourlyUsd: number};
@@ -150,7 +150,7 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 			decisions.push({
 				kind: 'respawn',
 				environment: input.name,
-				reason: `re-spawn: ${count} agent${count === 1 ? '' : 's'} running in ${input.name} after envwatch stopped it (breaker tripped; reset it to let agents run)`,
+				reason: `re-spawn: ${plural(count, 'agent')} running in ${input.name} after envwatch stopped it (breaker tripped; reset it to let agents run)`,
 				agentIds: input.spend.agentIds.map(agent => agent.id),
 				savesUsdPerHour: input.spend.agentHourlyUsd,
 			});

@@ -40,6 +40,10 @@ export function asEntry(value: unknown): AuditEntry | undefined {
 		return undefined;
 	}
 
+	if (entry['lostFrom'] !== undefined && !(Number.isSafeInteger(entry['lostFrom']) && (entry['lostFrom'] as number) > 0)) {
+		return undefined;
+	}
+
 	if (entry['figures'] !== undefined && (typeof entry['figures'] !== 'object' || entry['figures'] === null || Array.isArray(entry['figures'])
 		|| !Object.values(entry['figures']).every(figure => figure === null || typeof figure === 'string' || typeof figure === 'number'))) {
 		return undefined;

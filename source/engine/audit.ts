@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {InstanceOutcome} from '../providers/types.js';
-import {describeError, writeFailed, type RecordNotice} from './record.js';
+import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 
 export type AuditEntry = {
 	/** ISO time. */
@@ -35,7 +35,17 @@ export type AuditEntry = {
 	/** What happened: `executed`, `skipped: read-only`, `skipped: paused`, `failed: ...`. */
 	outcome?: string;
 	results?: InstanceOutcome[];
+	/** On the `error` entry that records a gap: the first seq not written (the gap runs up to this entry's). */
+	lostFrom?: number;
 };
+
+/**
+ * Whether an entry records a gap in the log (entries that could not be written) rather than a
+ * failed poll. Entries written before `lostFrom` existed say so only in their text.
+ */
+export function isAuditGap(entry: Pick<AuditEntry, 'kind' | 'reason' | 'lostFrom'>): boolean {
+	return entry.kind === 'error' && (entry.lostFrom !== undefined || /^entries from seq /.test(entry.reason));
+}
 
 /** `fs.writeSync`'s buffer form: how many bytes it wrote (possibly fewer than asked), or it throws. */
 export type WriteFunction = (fd: number, buffer: Buffer, offset: number, length: number) => number;
@@ -77,8 +87,7 @@ export class AuditLog {
 	}
 
 	open(): void {
-		fs.mkdirSync(path.dirname(this.file), {recursive: true});
-		this.fd = fs.openSync(this.file, 'a', 0o600);
+		this.fd = inDirectory(path.dirname(this.file), () => fs.openSync(this.file, 'a', 0o600));
 		// Carry on from the last entry, so seq stays unique across restarts and --once runs from cron.
 		const tail = readTail(this.file);
 		this.seq = Math.max(this.seq, tail.seq);
@@ -88,6 +97,12 @@ export class AuditLog {
 	append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
 		let full: AuditEntry | undefined;
 		try {
+			if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) {
+				// The log was removed under a running guard (its directory deleted): lines written to
+				// the open file would be read by nobody. Start it again where it belongs.
+				this.close();
+			}
+
 			if (this.fd === undefined) {
 				this.open();
 			}

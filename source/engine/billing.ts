@@ -1,5 +1,5 @@
 import type {BilledCost, BillingSource} from '../providers/types.js';
-import {messageOf} from './enforcer.js';
+import {messageOf} from './record.js';
 import type {StateStore} from './state.js';
 
 /** Cost Explorer's price: every request (every page) costs $0.01. */

@@ -2,11 +2,12 @@ import {staticBook} from './pricing.js';
 import type {PriceBook} from '../domain/pricing.js';
 import type {Config} from '../config/schema.js';
 import {tagOf} from '../domain/classify.js';
-import {money} from '../domain/format.js';
+import {money, plural} from '../domain/format.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
 import type {LastStop, StateStore} from './state.js';
+import {messageOf} from './record.js';
 
 export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';
 
@@ -370,11 +371,6 @@ function tallyOf(results: readonly InstanceOutcome[]): string {
 	return [...counts].map(([result, count]) => `${count} ${result}`).join(', ');
 }
 
-/** `1 agent`, `3 agents`. */
-export function plural(count: number, noun: string): string {
-	return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
 function describe(kind: ActionKind, environments: string[]): string {
 	const names = environments.join(', ');
 	switch (kind) {
@@ -404,11 +400,3 @@ function describe(kind: ActionKind, environments: string[]): string {
 	}
 }
 
-export function messageOf(error: unknown): string {
-	if (error instanceof Error) {
-		const code = (error as {name?: string}).name;
-		return code && code !== 'Error' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
-	}
-
-	return String(error);
-}

@@ -4,7 +4,7 @@ import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';
 import type {Command, Commands, StartCheckResult} from './commands.js';
-import {messageOf, type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
+import {type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
 import {Publisher} from './publisher.js';
 import type {Pricing} from './pricing.js';
 import type {EntryDraft, Recorder} from './recorder.js';
@@ -12,6 +12,7 @@ import type {Samples} from './samples.js';
 import type {Snapshot} from './snapshot.js';
 import {SpendReader} from './spend.js';
 import {wire, type Deps} from './wiring.js';
+import {messageOf} from './record.js';
 
 export type {Command} from './commands.js';
 

@@ -4,6 +4,7 @@ import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKe
 import type {RawInstance} from '../domain/types.js';
 import type {Fleet, PriceSource} from '../providers/types.js';
 import type {PriceCache, StateStore} from './state.js';
+import {messageOf} from './record.js';
 
 /** The book from the configuration alone: overrides over the shipped table, estimates for the rest. */
 export function staticBook(config: Pick<Config, 'prices'>): PriceBook {
@@ -392,10 +393,6 @@ export class Pricing {
 		};
 		this.state.savePrices(cache);
 	}
-}
-
-function messageOf(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }
 
 function attempts(error: unknown): number {

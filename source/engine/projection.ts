@@ -72,26 +72,28 @@ export type EngineView = {
 	pricing: PricingView;
 };
 
+/**
+ * What the bill says of one environment (the sum over its tag values; a value the bill does not
+ * have is $0 of it), and yesterday's live figure (the hourly rollup under `key`) checked against
+ * yesterday's final bill, once there is one. `estimated`: the live figure includes estimates (~).
+ */
+export function billedCost(cost: BilledCost, tagValues: readonly string[], rollup: Rollup, key: string, estimated: boolean): NonNullable<EnvironmentView['billed']> {
+	// The tables' keys come from the billing source: `constructor` is a tag value like any other.
+	const sum = (table: Record<string, number>) => tagValues.reduce((total, value) => total + (Object.hasOwn(table, value) ? table[value]! : 0), 0);
+	const {yesterday} = cost;
+	const dayStart = yesterday ? Date.parse(`${yesterday.date}T00:00:00Z`) : Number.NaN;
+	return {
+		todayUsd: sum(cost.todayUsd),
+		monthToDateUsd: sum(cost.monthToDateUsd),
+		...(yesterday && Number.isFinite(dayStart) ? {yesterday: {date: yesterday.date, ...checkAgainstBill(liveDay(rollup, key, dayStart), sum(yesterday.usd), estimated)}} : {}),
+	};
+}
+
 /** The snapshot the views show (pure). */
 export function project(published: Published, engine: EngineView): Snapshot {
 	const {evaluation, inputs, globalWindow, at, error, unknown} = published;
 	const {config, billing} = engine;
-	const billedFor = (name: string) => {
-		if (!billing.cost) {
-			return null;
-		}
-
-		const values = config.environments[name]?.tagValues ?? [];
-		const sum = (table: Record<string, number>) => values.reduce((total, value) => total + (table[value] ?? 0), 0);
-		const {yesterday} = billing.cost;
-		const dayStart = yesterday ? Date.parse(`${yesterday.date}T00:00:00Z`) : Number.NaN;
-		const estimated = (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0;
-		return {
-			todayUsd: sum(billing.cost.todayUsd),
-			monthToDateUsd: sum(billing.cost.monthToDateUsd),
-			...(yesterday && Number.isFinite(dayStart) ? {yesterday: {date: yesterday.date, ...checkAgainstBill(liveDay(engine.rollup, name, dayStart), sum(yesterday.usd), estimated)}} : {}),
-		};
-	};
+	const billedFor = (name: string) => billing.cost ? billedCost(billing.cost, config.environments[name]?.tagValues ?? [], engine.rollup, name, (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0) : null;
 
 	const environments: EnvironmentView[] = inputs.map((input, index) => {
 		const result = evaluation.environments[index]!;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 /**
  * Something could not be recorded (`what`: the audit log, a state file), or a state file was
  * found damaged and moved aside (`damaged`). The engine reports each one once: a stderr line,
@@ -22,6 +24,34 @@ export function describeError(error: unknown): string {
 		const name = error.name && error.name !== 'Error' ? error.name : undefined;
 		const prefix = code && !error.message.includes(code) ? `${code}: ` : name && !error.message.includes(name) ? `${name}: ` : '';
 		return `${prefix}${error.message}`;
+	}
+
+	return String(error);
+}
+
+/**
+ * Runs `write`, which creates or appends to a file in `dir`. The dir is made only when `write`
+ * fails with ENOENT (not made yet, or removed under a running guard), and `write` is run once more:
+ * no mkdir on every write.
+ */
+export function inDirectory<T>(dir: string, write: () => T): T {
+	try {
+		return write();
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+			throw error;
+		}
+
+		fs.mkdirSync(dir, {recursive: true});
+		return write();
+	}
+}
+
+/** An error's message, led by its name when that says more (`ThrottlingException: Rate exceeded`). */
+export function messageOf(error: unknown): string {
+	if (error instanceof Error) {
+		const code = (error as {name?: string}).name;
+		return code && code !== 'Error' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
 	}
 
 	return String(error);

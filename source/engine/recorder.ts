@@ -75,7 +75,7 @@ export class Recorder {
 		if (audit.error !== null && audit.lostFrom !== undefined) {
 			const firstLost = audit.lostFrom;
 			const reason = audit.error;
-			const entry = audit.append({at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.dryRun, type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `entries from seq ${firstLost} until this one were not written (${reason})`, instanceIds: []});
+			const entry = audit.append({at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.dryRun, type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `entries from seq ${firstLost} until this one were not written (${reason})`, instanceIds: [], lostFrom: firstLost});
 			// Shown once written; a retry that failed too is not news.
 			if (audit.error === null) {
 				this.remember(entry);

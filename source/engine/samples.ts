@@ -6,6 +6,7 @@ import type {Breakers} from './breakers.js';
 import {evaluateAt, type Evaluated} from './projection.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state.js';
+import {plural} from '../domain/format.js';
 
 /**
  * The spend history behind the windows (persisted in the state dir): one sample per environment
@@ -57,7 +58,7 @@ export class Samples {
 			this.rewrite = true;
 			const count = [...dropped.values()].reduce((sum, n) => sum + n, 0);
 			const names = [...dropped.keys()].map(key => (key.startsWith(GLOBAL) ? 'global' : key));
-			this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'clock', environments: [...new Set(names)].filter(name => name !== 'global'), reason: `dropped ${count} sample${count === 1 ? '' : 's'} dated after now (${new Date(at).toISOString()}) from ${[...new Set(names)].join(', ')}: the clock stepped back or the state came from a host with a fast clock`, instanceIds: []});
+			this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'clock', environments: [...new Set(names)].filter(name => name !== 'global'), reason: `dropped ${plural(count, 'sample')} dated after now (${new Date(at).toISOString()}) from ${[...new Set(names)].join(', ')}: the clock stepped back or the state came from a host with a fast clock`, instanceIds: []});
 		}
 	}
 

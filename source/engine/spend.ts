@@ -3,7 +3,7 @@ import {aggregate} from '../domain/classify.js';
 import type {PriceBook} from '../domain/pricing.js';
 import {BILLED_STATES, type InstanceState, type Spend} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
-import {messageOf} from './enforcer.js';
+import {messageOf} from './record.js';
 import type {Pricing} from './pricing.js';
 import type {Samples} from './samples.js';
 

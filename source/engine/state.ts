@@ -5,7 +5,7 @@ import {newHistory, type History} from '../domain/history.js';
 import {newRollup, type Rollup} from '../domain/rollup.js';
 import type {EbsRates} from '../domain/pricing.js';
 import type {BilledCost, Target} from '../providers/types.js';
-import {describeError, writeFailed, type RecordNotice} from './record.js';
+import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 	if (env['ENVWATCH_STATE_DIR']) {
@@ -138,8 +138,7 @@ export class StateStore {
 		const target = this.file(name);
 		const temporary = `${target}.${process.pid}.tmp`;
 		try {
-			fs.mkdirSync(this.dir, {recursive: true});
-			fs.writeFileSync(temporary, JSON.stringify(value), {mode: 0o600});
+			inDirectory(this.dir, () => fs.writeFileSync(temporary, JSON.stringify(value), {mode: 0o600}));
 			fs.renameSync(temporary, target);
 			this.failures.delete(name);
 			this.unwritten.delete(name);
@@ -251,8 +250,7 @@ export class StateStore {
 
 		const file = this.file('samples.log');
 		try {
-			fs.mkdirSync(this.dir, {recursive: true});
-			fs.appendFileSync(file, line, {mode: 0o600});
+			inDirectory(this.dir, () => fs.appendFileSync(file, line, {mode: 0o600}));
 			this.logBytes += bytes;
 			this.logged = lastMarks(series);
 		} catch {

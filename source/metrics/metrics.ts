@@ -31,8 +31,14 @@ export class Metrics {
 	private readonly costExplorer: Counter;
 	private readonly notifications: Counter<'type' | 'outcome'>;
 	private costExplorerSeen = 0;
-	/** Which environment each running agent is in, from the latest snapshot (for a multi-environment stop). */
+	/**
+	 * Which environment each agent is in (for a multi-environment stop), as the latest snapshot
+	 * listed them (a stale environment: as last listed), and as the one before (a stop recorded
+	 * after the next snapshot was published still finds its agents). Agents gone since are
+	 * dropped: with instances churning all day this holds two polls' agents, not every one seen.
+	 */
 	private agentEnvironment = new Map<string, string>();
+	private agentEnvironmentBefore = new Map<string, string>();
 
 	constructor(options: {defaults?: boolean} = {}) {
 		const registers = [this.registry];
@@ -56,9 +62,15 @@ export class Metrics {
 		}
 	}
 
+	/** How many agents the environment lookup holds now (bounded by the last two snapshots' agents). */
+	get trackedAgents(): number {
+		return new Set([...this.agentEnvironment.keys(), ...this.agentEnvironmentBefore.keys()]).size;
+	}
+
 	/** The figures of a published snapshot. */
 	update(snapshot: Snapshot): void {
 		const never = snapshot.lastSuccessAt === null;
+		this.trackAgents(snapshot);
 		for (const view of [...snapshot.environments, snapshot.global]) {
 			const isGlobal = view === snapshot.global;
 			const environment = isGlobal ? 'global' : view.name;
@@ -82,12 +94,6 @@ export class Metrics {
 			for (const status of isGlobal ? globalStatuses : environmentStatuses) {
 				this.status.set({environment, status}, view.status === status ? 1 : 0);
 			}
-
-			if (!isGlobal) {
-				for (const id of view.agentIds ?? []) {
-					this.agentEnvironment.set(id, view.name);
-				}
-			}
 		}
 
 		if (snapshot.lastSuccessAt === null) {
@@ -101,6 +107,27 @@ export class Metrics {
 			this.costExplorer.inc(snapshot.billing.calls - this.costExplorerSeen);
 			this.costExplorerSeen = snapshot.billing.calls;
 		}
+	}
+
+	private trackAgents(snapshot: Snapshot): void {
+		const stale = new Set(snapshot.environments.filter(view => view.stale !== null).map(view => view.name));
+		const next = new Map<string, string>();
+		for (const [id, environment] of this.agentEnvironment) {
+			if (stale.has(environment)) {
+				next.set(id, environment);
+			}
+		}
+
+		for (const view of snapshot.environments) {
+			if (!stale.has(view.name)) {
+				for (const id of view.agentIds ?? []) {
+					next.set(id, view.name);
+				}
+			}
+		}
+
+		this.agentEnvironmentBefore = this.agentEnvironment;
+		this.agentEnvironment = next;
 	}
 
 	/** An audit log entry: actions and the instances they stopped. */
@@ -120,7 +147,7 @@ export class Metrics {
 
 		for (const result of entry.results ?? []) {
 			if (stopResults.has(result.result)) {
-				const environment = entry.environments.length === 1 ? entry.environments[0]! : this.agentEnvironment.get(result.id) ?? 'global';
+				const environment = entry.environments.length === 1 ? entry.environments[0]! : this.agentEnvironment.get(result.id) ?? this.agentEnvironmentBefore.get(result.id) ?? 'global';
 				this.stopped.inc({environment});
 			}
 		}

@@ -4,12 +4,13 @@ import type {AwsConnection} from '../providers/aws/clients.js';
 import type {NotifyTarget} from './config.js';
 import {Notifier, type DeliveryOutcome, type NotifierOptions} from './notifier.js';
 import type {snsPublisher} from './sns.js';
+import {plural} from '../domain/format.js';
 
 /** One line for a delivery's outcome: what, to whom, and how it went (secrets already scrubbed). */
 export function describeOutcome(outcome: DeliveryOutcome): string {
 	const what = outcome.outcome === 'delivered' ? `delivered${outcome.attempts > 1 ? ` after ${outcome.attempts} attempts` : ''}`
 		: outcome.outcome === 'skipped' ? 'nothing to send for this event'
-			: outcome.outcome === 'gave-up' ? `gave up after ${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'}: ${outcome.error ?? ''}`
+			: outcome.outcome === 'gave-up' ? `gave up after ${plural(outcome.attempts, 'attempt')}: ${outcome.error ?? ''}`
 				: `${outcome.outcome}: ${outcome.error ?? ''}`;
 	return `${outcome.event} notification to ${outcome.target} (${outcome.type}): ${what}`;
 }

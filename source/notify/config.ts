@@ -6,6 +6,7 @@
  * resolved from the environment only when a run needs them (`resolveTargets`), and no problem
  * message ever quotes a secret's value: only its key path, or the variable's name.
  */
+import {isPlainObject} from '../domain/shape.js';
 
 export const notifyEvents = ['breach', 'stop', 'cascade', 'emergency', 'violation', 'respawn', 'stale', 'recover', 'start', 'undo', 'reset'] as const;
 export type NotifyEvent = typeof notifyEvents[number];
@@ -40,10 +41,6 @@ export type NotifyTarget =
 export const pagerDutyEventsUrl = 'https://events.pagerduty.com/v2/enqueue';
 
 const topicArnPattern = /^arn:aws[a-z-]*:sns:([a-z]{2}(-[a-z]+)+-\d+):\d{12}:[\w-]{1,256}$/;
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function own(object: Record<string, unknown>, key: string): unknown {
 	return Object.hasOwn(object, key) ? object[key] : undefined;
 }

@@ -1,6 +1,7 @@
-import type {AuditEntry} from '../engine/audit.js';
+import {isAuditGap, type AuditEntry} from '../engine/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {NotifyEvent} from './config.js';
+import {plural} from '../domain/format.js';
 
 /**
  * Which notification event an audit entry is, if any. A breach is the automatic decision (alert,
@@ -48,7 +49,7 @@ export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
 
 		case 'error': {
 			// A poll failed: the data is stale. (A gap in the audit log is an `error` too, not stale data.)
-			return /^entries from seq /.test(entry.reason) ? undefined : 'stale';
+			return isAuditGap(entry) ? undefined : 'stale';
 		}
 
 		case 'recover':
@@ -171,7 +172,7 @@ export function text(notice: Notice): string {
 
 	const saves = decided?.['savesUsdPerHour'];
 	const done = entry.type === 'action'
-		? `${entry.reason}${entry.outcome ? ` -> ${entry.outcome}` : ''}${entry.instanceIds.length > 0 ? ` (${entry.instanceIds.length} agent${entry.instanceIds.length === 1 ? '' : 's'}${typeof saves === 'number' ? `, saves ${money(saves)}/h` : ''})` : ''}`
+		? `${entry.reason}${entry.outcome ? ` -> ${entry.outcome}` : ''}${entry.instanceIds.length > 0 ? ` (${plural(entry.instanceIds.length, 'agent')}${typeof saves === 'number' ? `, saves ${money(saves)}/h` : ''})` : ''}`
 		: entry.reason;
 	lines.push(done);
 	lines.push(`by ${entry.actor} on ${notice.host} at ${entry.at}`);

@@ -1,9 +1,9 @@
 import type {Options} from '../args.js';
-import {launchCost} from '../domain/agents.js';
+import {checkAgents, launchCost} from '../domain/agents.js';
 import {tableBook} from '../domain/pricing.js';
-import {money} from '../domain/format.js';
-import {plural} from '../engine/enforcer.js';
+import {money, plural} from '../domain/format.js';
 import {describeHolder, inspectLock} from '../engine/lock.js';
+import type {Command} from '../engine/monitor.js';
 import {toJson, type Snapshot} from '../engine/snapshot.js';
 import {exitCodes, UsageError} from '../errors.js';
 import {formatDashboard} from '../headless.js';
@@ -53,29 +53,59 @@ function checkMonitored(remote: RemoteEngine, snapshot: Snapshot, names: string[
 	}
 }
 
+/** The engine's side of `stop` and `start`, whether it runs in this process or behind the socket. */
+export type CommandSide = {
+	/** `[dry run]`: this run's --dry-run when the engine runs here, the server's mode when attached. */
+	dryRun: boolean;
+	/** Where the figures in the questions come from ('' when counted afresh here). */
+	asOf: string;
+	monitorOnly: (name: string) => boolean;
+	/** Runs after the monitor-only refusal and before the first question (a poll, here). */
+	prepare?: () => Promise<void>;
+	/** What stopping `name` stops: its agents, the $/h they cost (null: unpriced), its total (null: stale, with why). */
+	stopTargets: (name: string) => Promise<{ids: string[]; savesUsd: number | null; totalUsd: number | null; stale: string | null} | {error: string}>;
+	/** The start check of `count` (undefined: the launch template's) more agents in `name`. */
+	planStart: (name: string, count: number | undefined) => Promise<StartPlan | {refused: string; counted: boolean}>;
+	command: (command: Command) => Promise<{outcome: string; summary: string} | undefined>;
+};
+
+export type StartPlan = {count: number; running: number; cap: number | undefined; type: string | undefined; cost: string};
+
+type Prompts = {confirm: Confirm; ask: (question: string) => Promise<string>};
+
+function isTerminal(io: Io): boolean {
+	return Boolean((io.stdin as NodeJS.ReadStream | undefined)?.isTTY && (io.stdout as NodeJS.WriteStream).isTTY);
+}
+
 /**
- * `stop` / `--stop-env` through the server: the same confirmations (a monitor-only environment by
- * its typed name or --confirm), the server's figures, its enforcer.
+ * `stop` / `--stop-env`, wherever the engine runs: a monitor-only environment is stopped only when
+ * the person names it (typed, or --confirm; --yes is not enough), each environment after a
+ * confirmation naming what it stops and saves; exit 1 when a stop failed or its agents could not
+ * be listed.
  */
-export async function stopRemote(remote: RemoteEngine, options: Options, io: Io, prompts: {confirm: Confirm; ask: (question: string) => Promise<string>}): Promise<number> {
-	const snapshot = await snapshotOf(remote);
-	const names = options.environments ?? [];
+export async function stopEach(names: string[], side: CommandSide, options: Options, io: Io, prompts: Prompts): Promise<number> {
 	const flag = options.environmentsFlag;
-	checkMonitored(remote, snapshot, names, flag);
-	const monitorOnly = (name: string) => snapshot.environments.find(item => item.name === name)?.policy?.onBreach === 'alert';
-	const unnamed = names.filter(name => monitorOnly(name) && !(options.confirm ?? []).includes(name));
-	const terminal = Boolean((io.stdin as NodeJS.ReadStream | undefined)?.isTTY && (io.stdout as NodeJS.WriteStream).isTTY);
-	if (unnamed.length > 0 && (options.yes || !terminal)) {
+	const unnamed = names.filter(name => side.monitorOnly(name) && !(options.confirm ?? []).includes(name));
+	if (unnamed.length > 0 && (options.yes || !isTerminal(io))) {
 		throw new UsageError(unnamed.map(name => `${flag} ${name}: ${name} is monitor only (onBreach: alert) — name it to stop it: --confirm ${name}${options.yes ? ' (--yes alone is not enough)' : ''}; nothing was stopped`));
 	}
 
+	await side.prepare?.();
 	let failed = false;
 	for (const name of names) {
-		const view = snapshot.environments.find(item => item.name === name)!;
-		const ids = view.agentIds ?? [];
-		const blast = `${ids.length} agent${ids.length === 1 ? '' : 's'} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${money(view.agentHourlyUsd ?? 0)}/h of ${money(view.hourlyUsd)}/h (as of the server's last poll)`;
+		const targets = await side.stopTargets(name);
+		if ('error' in targets) {
+			io.stderr.write(`envwatch: stop ${name} not done: cannot list its agents (${targets.error})\n`);
+			failed = true;
+			continue;
+		}
+
+		const {ids, savesUsd, totalUsd, stale} = targets;
+		// Stale figures are shown as unknown, never as $0; so is what unpriced agents cost.
+		const of = totalUsd === null ? `of an unknown total (${stale ?? 'no figures yet'})` : `of ${money(totalUsd)}/h`;
+		const blast = `${plural(ids.length, 'agent')} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${savesUsd === null ? 'an unpriced amount' : `${money(savesUsd)}/h`} ${of}${side.asOf}`;
 		let typed = (options.confirm ?? []).includes(name) ? name : undefined;
-		if (monitorOnly(name) && typed === undefined) {
+		if (side.monitorOnly(name) && typed === undefined) {
 			typed = await prompts.ask(`${name} is monitor only. Stop ${blast}? Type ${name} to confirm:`);
 			if (typed !== name) {
 				io.stdout.write(`Not stopped: ${name} (the name was not typed).\n`);
@@ -86,9 +116,9 @@ export async function stopRemote(remote: RemoteEngine, options: Options, io: Io,
 			continue;
 		}
 
-		const result = await remote.command({kind: 'stop', environment: name, ...(typed === undefined ? {} : {confirm: typed})});
+		const result = await side.command({kind: 'stop', environment: name, ...(typed === undefined ? {} : {confirm: typed})});
 		if (result) {
-			io.stdout.write(`${snapshot.mode.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
+			io.stdout.write(`${side.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
 			failed ||= result.outcome === 'failed';
 		}
 	}
@@ -96,26 +126,43 @@ export async function stopRemote(remote: RemoteEngine, options: Options, io: Io,
 	return failed ? exitCodes.failure : exitCodes.ok;
 }
 
-/** `start` through the server: its policy check (which counts running agents afresh) decides. */
-export async function startRemote(remote: RemoteEngine, options: Options, io: Io, confirm: Confirm): Promise<number> {
-	const snapshot = await snapshotOf(remote);
-	const names = options.environments ?? [];
-	checkMonitored(remote, snapshot, names, '--environments');
-	let code: number = exitCodes.ok;
+/**
+ * `start`, wherever the engine runs: every environment is checked before any is started (a start
+ * refused for one starts none: exit 2 for the policy, 1 when agents could not be counted), then
+ * each is started after a confirmation naming what it adds. The engine checks again on each start.
+ */
+export async function startEach(names: string[], side: CommandSide, options: Options, io: Io, confirm: Confirm): Promise<number> {
+	await side.prepare?.();
+	const plans: Array<StartPlan & {name: string}> = [];
+	let refusal: number | undefined;
 	for (const name of names) {
-		const view = snapshot.environments.find(item => item.name === name)!;
-		const count = options.count ?? view.launch?.count ?? 1;
-		const type = view.launch?.instanceType ?? undefined;
-		const prices: Record<string, number> = type && view.launch?.usdPerHourEach !== null && view.launch?.usdPerHourEach !== undefined ? {[type]: view.launch.usdPerHourEach} : {};
-		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${view.agents.running} running${typeof view.agents.allowed === 'number' ? `, at most ${view.agents.allowed}` : ''}), adding ${launchCost(tableBook(prices), '', type, count)}?`;
+		const plan = await side.planStart(name, options.count);
+		if ('refused' in plan) {
+			io.stderr.write(`envwatch: start ${plural(options.count ?? 1, 'agent')} in ${name} refused: ${plan.refused}\n`);
+			// Agents that could not be counted are a failure (exit 1), a start the policy forbids a usage error (2).
+			refusal = plan.counted ? exitCodes.usage : refusal ?? exitCodes.failure;
+			continue;
+		}
+
+		plans.push({name, ...plan});
+	}
+
+	if (refusal !== undefined) {
+		io.stderr.write(`envwatch: nothing started${plans.length > 0 ? ` (not ${plans.map(plan => plan.name).join(', ')} either)` : ''}\n`);
+		return refusal;
+	}
+
+	let code: number = exitCodes.ok;
+	for (const {name, count, running, cap, type, cost} of plans) {
+		const question = `Start ${plural(count, `${type ?? ''} agent`.trim())} in ${name} (${running} running${cap === undefined ? '' : `, at most ${cap}`}), adding ${cost}${side.asOf}?`;
 		if (!(await confirm(question, `start: refusing to start ${plural(count, 'agent')} in ${name}`))) {
 			io.stdout.write(`Not started: ${name}.\n`);
 			continue;
 		}
 
-		const result = await remote.command({kind: 'start', environment: name, count});
+		const result = await side.command({kind: 'start', environment: name, count});
 		if (result) {
-			io.stdout.write(`${snapshot.mode.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
+			io.stdout.write(`${side.dryRun ? '[dry run] ' : ''}${result.summary}\n`);
 			if (result.outcome === 'failed' || result.outcome === 'refused') {
 				code = result.outcome === 'refused' ? exitCodes.usage : exitCodes.failure;
 			}
@@ -123,6 +170,56 @@ export async function startRemote(remote: RemoteEngine, options: Options, io: Io
 	}
 
 	return code;
+}
+
+/** The server's side of `stop` and `start`: its last poll's figures (its enforcer lists and checks afresh). */
+async function remoteSide(remote: RemoteEngine, options: Options): Promise<{names: string[]; side: CommandSide}> {
+	const snapshot = await snapshotOf(remote);
+	const names = [...new Set(options.environments ?? [])];
+	checkMonitored(remote, snapshot, names, options.environmentsFlag);
+	checkMonitored(remote, snapshot, options.confirm ?? [], '--confirm');
+	const view = (name: string) => snapshot.environments.find(item => item.name === name)!;
+	const side: CommandSide = {
+		dryRun: snapshot.mode.dryRun,
+		asOf: ' (as of the server\'s last poll)',
+		monitorOnly: name => view(name).policy.onBreach === 'alert',
+		async stopTargets(name) {
+			const {agentIds, agentHourlyUsd, hourlyUsd, stale} = view(name);
+			return {ids: agentIds ?? [], savesUsd: agentHourlyUsd ?? null, totalUsd: stale ? null : hourlyUsd, stale};
+		},
+		async planStart(name, wanted) {
+			const {agents, policy, launch, stale} = view(name);
+			const count = wanted ?? launch?.count ?? 1;
+			if (stale) {
+				return {refused: `cannot count ${name}'s running agents (the server's data is stale: ${stale})`, counted: false};
+			}
+
+			const cap = typeof agents.allowed === 'number' ? agents.allowed : undefined;
+			// The engine's start check on the server's figures (the server checks again, counting afresh).
+			const check = checkAgents(name, {agents: policy.agents === 'global' ? 'all' : policy.agents, maxAgents: cap}, agents.running, count);
+			if (!check.ok) {
+				return {refused: check.reason, counted: true};
+			}
+
+			const type = launch?.instanceType ?? undefined;
+			const prices: Record<string, number> = type && launch?.usdPerHourEach !== null && launch?.usdPerHourEach !== undefined ? {[type]: launch.usdPerHourEach} : {};
+			return {count, running: agents.running, cap, type, cost: launchCost(tableBook(prices), '', type, count)};
+		},
+		command: async command => remote.command(command),
+	};
+	return {names, side};
+}
+
+/** `stop` / `--stop-env` through the server: the same confirmations, the server's figures, its enforcer. */
+export async function stopRemote(remote: RemoteEngine, options: Options, io: Io, prompts: Prompts): Promise<number> {
+	const {names, side} = await remoteSide(remote, options);
+	return stopEach(names, side, options, io, prompts);
+}
+
+/** `start` through the server: the same checks on its figures first; its own check (counting afresh) decides. */
+export async function startRemote(remote: RemoteEngine, options: Options, io: Io, confirm: Confirm): Promise<number> {
+	const {names, side} = await remoteSide(remote, options);
+	return startEach(names, side, options, io, confirm);
 }
 
 /** `reset` through the server: each tripped breaker, after a confirmation naming who tripped it and when. */

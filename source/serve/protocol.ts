@@ -1,6 +1,7 @@
 import type {AuditEntry} from '../engine/audit.js';
 import type {Command} from '../engine/monitor.js';
 import type {Snapshot} from '../engine/snapshot.js';
+import {isPlainObject} from '../domain/shape.js';
 
 /**
  * The wire protocol between `envwatch serve` (or a dashboard that runs the engine) and its
@@ -88,15 +89,11 @@ export class LineSplitter {
 	}
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 const nameOk = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 200;
 
 /** A command from the wire, checked field by field (unknown kinds and fields of the wrong type are refused). */
 export function parseCommand(value: unknown): Command | string {
-	if (!isRecord(value) || typeof value['kind'] !== 'string') {
+	if (!isPlainObject(value) || typeof value['kind'] !== 'string') {
 		return 'command: expected an object with a "kind"';
 	}
 
@@ -170,7 +167,7 @@ export function parseClientMessage(line: string): ClientMessage | string {
 		return 'not JSON';
 	}
 
-	if (!isRecord(value)) {
+	if (!isPlainObject(value)) {
 		return 'expected a JSON object';
 	}
 

@@ -1,4 +1,6 @@
+import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
@@ -20,6 +22,20 @@ function ownDir(): string {
 	const dir = tempDir();
 	made.push(dir);
 	return dir;
+}
+
+/** Writes to `file` until the disk it is on is full. */
+function fillUp(file: string): void {
+	const fd = fs.openSync(file, 'a');
+	try {
+		for (;;) {
+			fs.writeSync(fd, Buffer.alloc(1024));
+		}
+	} catch (error) {
+		expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+	} finally {
+		fs.closeSync(fd);
+	}
 }
 
 afterEach(() => {
@@ -524,6 +540,30 @@ describe('the state dir and the audit log are checked before anything polls', ()
 		expect(audit.stderr).toContain('--audit-log /proc/envwatch/audit.log: cannot create or append to it (ENOENT');
 		// The state dir's write check left nothing behind.
 		expect(fs.readdirSync(state)).toEqual([]);
+	});
+
+	it('a state dir on a full disk (a 64 KiB tmpfs) is warned about once, and the run goes on (the second check used to refuse it, exit 2)', async () => {
+		// Mounting needs root, which these tests run as; a failure to mount fails the test, loudly.
+		const mount = ownDir();
+		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+		try {
+			const state = path.join(mount, 'state');
+			fs.mkdirSync(state);
+			// A crashed run's lock: breaking it frees the room the new lock takes on the full disk.
+			fs.writeFileSync(path.join(state, 'envwatch.lock'), JSON.stringify({version: 1, pid: 2 ** 22 + 1, host: os.hostname(), since: 1, heartbeatAt: 1, mode: 'once', token: 'crashed'}));
+			fillUp(path.join(mount, 'filler'));
+			const result = await runCli(['--demo', 'calm', '--once', '--state-dir', state]);
+			expect(result.stdout).toContain('Dev Environment:');
+			const full = result.stderr.split('\n').filter(line => line.includes('the disk is full'));
+			expect(full).toEqual([`envwatch: --state-dir ${state}: the disk is full (ENOSPC: no space left on device, write); envwatch runs and acts, and reports every record it cannot write`]);
+			expect(result.stderr).toContain(`cannot write the state file ${path.join(state, 'samples.json')}: ENOSPC`);
+			expect(result.code).toBe(1); // records were lost
+			// The write check's probe file is not left behind.
+			expect(fs.readdirSync(state).filter(name => name.startsWith('.envwatch-probe'))).toEqual([]);
+		} finally {
+			// Lazy: a file a failing run left open must not keep the mount behind.
+			execFileSync('umount', ['--lazy', mount]);
+		}
 	});
 });
 

@@ -334,6 +334,27 @@ describe('serve --demo', () => {
 		expect(once.stdout).toContain(`(from the engine of serve pid ${server.child.pid} on ${os.hostname()})`);
 		expect(once.stdout).toContain('SIMULATED (calm)');
 	}, 30_000);
+
+	it('start through the server checks every environment first: one refused starts none (it used to start dev, then refuse production)', async () => {
+		const {env} = setup();
+		const state = tempDir();
+		dirs.push(state);
+		const server = new CliProcess(['serve', '--demo', 'calm', '--interval', '60', '--state-dir', state], env);
+		running.push(server);
+		await server.waitForLine(line => line.includes(' poll '));
+		const both = await runCli(['start', '--environments', 'dev', '--environments', 'production', '--demo', '--yes', '--state-dir', state], {env});
+		expect(both.code).toBe(2);
+		expect(both.stderr.split('\n').filter(Boolean)).toEqual(['envwatch: start 1 agent in production refused: production is monitor only: no agents are ever started there', 'envwatch: nothing started (not dev either)']);
+		expect(both.stdout).toBe('');
+		const starts = () => readAudit(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'start');
+		expect(starts()).toEqual([]);
+		// Alone, dev starts, through the server.
+		const dev = await runCli(['start', '--environments', 'dev', '--demo', '--yes', '--state-dir', state], {env});
+		expect(dev.stderr).toBe('');
+		expect(dev.code).toBe(0);
+		expect(dev.stdout).toMatch(/^started 1 t3\.large agent in dev/);
+		expect(starts().find(entry => entry['type'] === 'action')).toMatchObject({environments: ['dev'], via: 'socket'});
+	}, 30_000);
 });
 
 describe('the engine lock, without a server', () => {

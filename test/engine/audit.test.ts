@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
-import {AuditLog, type AuditEntry, type WriteFunction} from '../../source/engine/audit.js';
+import {AuditLog, isAuditGap, type AuditEntry, type WriteFunction} from '../../source/engine/audit.js';
+import {readAuditTail} from '../../source/engine/audit-reader.js';
+import {eventOf} from '../../source/notify/messages.js';
 import {StateStore} from '../../source/engine/state.js';
 import {SimHarness} from '../helpers/sim.js';
 
@@ -184,9 +186,33 @@ describe('on a real full disk (a 64 KiB tmpfs)', () => {
 			// Once there is room, the gap is written down and the last stop (for undo) is saved.
 			const gap = sim.auditLines().find(line => line.kind === 'error')!;
 			expect(gap.reason).toMatch(/^entries from seq \d+ until this one were not written \(cannot write the audit log .*ENOSPC/);
+			// The gap is a field, not only words: from the first seq not written up to this entry's.
+			expect(gap.lostFrom).toBe(Number(/^entries from seq (\d+)/.exec(gap.reason)![1]));
+			expect(gap.seq).toBeGreaterThan(gap.lostFrom!);
 			expect(sim.state.loadLastStop()?.environments).toEqual(['dev']);
 		} finally {
 			await sim.close();
 		}
+	});
+});
+
+describe('the audit-gap entry', () => {
+	const gapLine = (extra: Record<string, unknown>, reason = 'entries from seq 4 until this one were not written (cannot write the audit log a: ENOSPC)') => JSON.stringify({at: '2026-11-27T09:00:00.000Z', seq: 9, type: 'decision', actor: 'auto', kind: 'error', environments: [], reason, instanceIds: [], dryRun: false, ...extra});
+
+	it('is told by its lostFrom field; a log written before the field is read as before (by its words); a failed poll is not a gap', () => {
+		const file = path.join(dir, 'audit.log');
+		fs.writeFileSync(file, [
+			gapLine({}),
+			gapLine({lostFrom: 4}, 'lost from 4 (reworded)'),
+			gapLine({}, 'poll failed unexpectedly: TypeError: x'),
+			gapLine({lostFrom: 'four'}),
+		].join('\n') + '\n');
+		const tail = readAuditTail(file);
+		// Oldest first; the line whose lostFrom is not a seq is skipped, and counted.
+		const entries = tail.entries.reverse();
+		expect(tail.skipped).toBe(1);
+		expect(entries.map(entry => isAuditGap(entry))).toEqual([true, true, false]);
+		// A gap is news for nobody; a failed poll is stale data.
+		expect(entries.map(entry => eventOf(entry) ?? null)).toEqual([null, null, 'stale']);
 	});
 });

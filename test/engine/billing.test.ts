@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CachedBilling, usdPerBillingRequest} from '../../source/engine/billing.js';
+import {billedCost} from '../../source/engine/projection.js';
 import {StateStore} from '../../source/engine/state.js';
 import type {BilledCost, BillingSource} from '../../source/providers/types.js';
 
@@ -130,5 +131,16 @@ describe('live vs billed yesterday', () => {
 		const {formatDashboard} = await import('../../source/headless.js');
 		expect(formatDashboard(snapshot)).toContain('- Live vs billed yesterday: dev -3%, staging +41% (over 25%: do not trust the live figure blindly)');
 		await monitor.stop();
+	});
+});
+
+describe('billed cost per environment', () => {
+	it('a tag value named constructor or toString is $0 when the bill has nothing for it, never an inherited property', () => {
+		// The simulated account's tables are plain objects: inherited names must not be read as costs.
+		const cost: BilledCost = {todayUsd: {dev: 1.5}, monthToDateUsd: {dev: 30}, fetchedAt: 0, yesterday: {date: '2026-11-26', usd: {dev: 24}}};
+		const billed = billedCost(cost, ['constructor', 'toString', 'dev'], {}, 'constructor', false);
+		expect(billed.todayUsd).toBe(1.5);
+		expect(billed.monthToDateUsd).toBe(30);
+		expect(billed.yesterday).toMatchObject({date: '2026-11-26', billedUsd: 24, liveUsd: 0, hours: 0});
 	});
 });

@@ -45,6 +45,28 @@ describe('StateStore', () => {
 		expect(fs.readdirSync(state.dir).filter(name => name.endsWith('.tmp'))).toEqual([]);
 	});
 
+	it('a state dir removed under a running guard is made again by the next write: history (appended and compacted) and the last stop are saved, nothing reported', () => {
+		const state = new StateStore(path.join(dir, 'nested', 'state'));
+		const history = {dev: [{at: 1, usd: 2.3364}]};
+		state.saveHistory(history);
+		fs.rmSync(path.join(dir, 'nested'), {recursive: true});
+		history.dev.push({at: 2, usd: 2.4196});
+		// The log is appended to: the append recreates the dir.
+		state.saveHistory(history);
+		expect(state.error).toBeNull();
+		expect(fs.readdirSync(state.dir)).toEqual(['samples.log']);
+		fs.rmSync(path.join(dir, 'nested'), {recursive: true});
+		history.dev.push({at: 3, usd: 2.5});
+		state.saveHistory(history, true);
+		expect(new StateStore(state.dir).loadHistory()).toEqual(history);
+		fs.rmSync(path.join(dir, 'nested'), {recursive: true});
+		const last = {at: 5, actor: 'auto', environments: ['dev'], targets: [{id: 'i-1', region: 'us-east-1'}], dryRun: false as const};
+		state.saveLastStop(last);
+		expect(new StateStore(state.dir).loadLastStop()).toEqual(last);
+		expect(state.error).toBeNull();
+		expect(state.takeNotices()).toEqual([]);
+	});
+
 	it('damaged or missing state costs history only: it starts fresh rather than refusing to guard', async () => {
 		const stateDir = path.join(dir, 'state');
 		fs.mkdirSync(stateDir);
@@ -161,6 +183,18 @@ describe('AuditLog', () => {
 		// Numbering carries on across a restart (or a --once run from cron): seq is unique in the file.
 		expect(lines.map(line => (line as {seq?: number}).seq)).toEqual([1, 2]);
 		expect(fs.statSync(file).mode & 0o077).toBe(0);
+	});
+
+	it('a log whose directory is removed under a running guard is started again there, seq going on (it used to write into the deleted file)', () => {
+		const file = path.join(dir, 'logs', 'audit.jsonl');
+		const log = new AuditLog(file);
+		log.append({at: '2026-11-27T09:00:00.000Z', type: 'decision', actor: 'auto', kind: 'stop', environments: ['dev'], reason: 'before', instanceIds: ['i-1'], dryRun: false});
+		fs.rmSync(path.join(dir, 'logs'), {recursive: true});
+		log.append({at: '2026-11-27T09:00:01.000Z', type: 'action', actor: 'auto', kind: 'stop', environments: ['dev'], reason: 'after', instanceIds: ['i-1'], dryRun: false, outcome: 'executed'});
+		log.close();
+		expect(log.error).toBeNull();
+		const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map(line => JSON.parse(line) as {reason: string; seq: number});
+		expect(lines.map(line => [line.reason, line.seq])).toEqual([['after', 2]]);
 	});
 });
 

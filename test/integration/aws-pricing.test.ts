@@ -281,7 +281,7 @@ describe('EBS volumes, answers checked', () => {
 		await watch.pricing.settled();
 		const snapshot = await watch.poll();
 		expect(snapshot.error).toBeNull();
-		expect(snapshot.pricing?.error).toMatch(/^volumes in us-east-1: DescribeVolumes answered HTTP 200 .*cut off/);
+		expect(snapshot.pricing?.error).toMatch(/^volumes in us-east-1: MalformedAnswer: DescribeVolumes answered HTTP 200 .*cut off/);
 		const dev = snapshot.environments.find(view => view.name === 'dev')!;
 		expect(dev.status).not.toBe('STALE');
 		expect(dev.hourlyUsd).toBeCloseTo(2 * 0.096, 6);

@@ -1,7 +1,9 @@
 import {spawnSync} from 'node:child_process';
 import {afterEach, describe, expect, it} from 'vitest';
+import type {AuditEntry} from '../../source/engine/audit.js';
 import type {Snapshot} from '../../source/engine/snapshot.js';
 import {attachMetrics} from '../../source/metrics/attach.js';
+import {Metrics} from '../../source/metrics/metrics.js';
 import {serveMetrics, type MetricsServer} from '../../source/metrics/server.js';
 import {useSimHarnesses, type SimHarness} from '../helpers/sim.js';
 
@@ -152,5 +154,48 @@ describe('/metrics', () => {
 		const health = await fetch(`${server.url}/healthz`);
 		expect(health.status).toBe(503);
 		expect(await health.text()).toBe(`stale: the last successful poll was ${4 * sim.config.pollIntervalSeconds + 31}s ago (polls every ${sim.config.pollIntervalSeconds}s)\n`);
+	});
+});
+
+describe('the agent -> environment lookup (for a stop across environments)', () => {
+	it('holds the agents of the last two snapshots, not every agent ever seen, and still attributes a multi-environment stop', async () => {
+		const sim = start({scenario: 'calm'});
+		const polled = await sim.poll();
+		const metrics = new Metrics({defaults: false});
+		/** The polled snapshot with `count` agents of its own in dev and staging (instances churning). */
+		const churned = (round: number, count: number): Snapshot => ({
+			...polled,
+			environments: polled.environments.map(view => view.name === 'dev' || view.name === 'staging' ? {...view, agentIds: Array.from({length: count}, (_, index) => `i-${view.name}-${round}-${index}`)} : view),
+		});
+		for (let round = 0; round < 50; round++) {
+			metrics.update(churned(round, 100));
+		}
+
+		// 50 polls of 200 new agents each: the two latest polls' 400, not 10,000.
+		expect(metrics.trackedAgents).toBe(400);
+		const stop = (ids: string[]): AuditEntry => ({at: '2026-11-27T09:00:00.000Z', seq: 1, type: 'action', actor: 'auto', kind: 'emergency', environments: ['dev', 'staging'], reason: 'r', instanceIds: ids, dryRun: false, outcome: 'executed', results: ids.map(id => ({id, result: 'stopping'}))} as AuditEntry);
+		// Recorded after the next snapshot (which no longer lists them) was published: still found.
+		metrics.update(churned(50, 0));
+		metrics.record(stop(['i-dev-49-0', 'i-dev-49-1', 'i-staging-49-0']));
+		const text = await metrics.registry.metrics();
+		expect(text).toContain('envwatch_instances_stopped_total{environment="dev"} 2');
+		expect(text).toContain('envwatch_instances_stopped_total{environment="staging"} 1');
+		expect(text).not.toContain('envwatch_instances_stopped_total{environment="global"}');
+	});
+
+	it('a stale environment keeps its last listed agents until it is listed again', async () => {
+		const sim = start({scenario: 'calm'});
+		const polled = await sim.poll();
+		const metrics = new Metrics({defaults: false});
+		const dev = (agentIds: string[], stale: string | null): Snapshot => ({...polled, environments: polled.environments.map(view => view.name === 'dev' ? {...view, agentIds, stale} : {...view, agentIds: []})});
+		metrics.update(dev(['i-1', 'i-2'], null));
+		for (let round = 0; round < 5; round++) {
+			metrics.update(dev([], 'us-east-1: connect ETIMEDOUT'));
+		}
+
+		expect(metrics.trackedAgents).toBe(2);
+		metrics.update(dev(['i-3'], null));
+		metrics.update(dev(['i-3'], null));
+		expect(metrics.trackedAgents).toBe(1);
 	});
 });

@@ -1,8 +1,12 @@
 import {createHmac} from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {AuditEntry} from '../../source/engine/audit.js';
 import {resolveTargets, type NotifyTargetConfig} from '../../source/notify/config.js';
 import {attachNotifier} from '../../source/notify/attach.js';
+import {notifyChecks} from '../../source/notify/health.js';
 import {attachMetrics} from '../../source/metrics/attach.js';
 import {Notifier} from '../../source/notify/notifier.js';
 import {withNotifyStatus} from '../../source/notify/status.js';
@@ -219,5 +223,32 @@ describe('delivery', () => {
 		await notifier.drain(20_000);
 		// Closing records what was never delivered.
 		expect(notifyLines(sim).map(entry => entry.outcome?.split(':')[0])).toEqual(['dropped', 'dropped']);
+	});
+});
+
+describe("doctor's notification checks read the audit log's tail", () => {
+	const line = (target: string, outcome: string, seq: number) => JSON.stringify({at: `2026-11-27T09:00:0${seq}.000Z`, dryRun: false, type: 'notify', actor: 'auto', kind: 'notify', environments: ['dev'], reason: `stop notification to ${target}`, figures: {target, event: 'stop', attempts: 1}, instanceIds: [], outcome, seq});
+	const hook: NotifyTargetConfig = {type: 'webhook', name: 'hook', url: 'http://127.0.0.1:9/hook'};
+
+	it('the last delivery per target counts; a torn last line is skipped', () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-health-'));
+		try {
+			const file = path.join(dir, 'audit.log');
+			fs.writeFileSync(file, `${line('hook', 'gave-up: HTTP 500 (busy)', 1)}\n${line('hook', 'delivered', 2)}\n{"at":"2026-11-27T09:00:03.000Z","type":"notify","outc`);
+			expect(notifyChecks([hook], {}, file)).toEqual([{name: 'notify hook (webhook)', status: 'ok', detail: 'last delivery (stop, 2026-11-27T09:00:02.000Z): delivered'}]);
+		} finally {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	it('an audit log that cannot be read is said so (it used to read as "no delivery recorded")', () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-health-'));
+		try {
+			// A directory where the log should be: reading it fails with EISDIR.
+			const [check] = notifyChecks([hook], {}, dir);
+			expect(check).toMatchObject({status: 'unknown', detail: expect.stringMatching(new RegExp(`^cannot read the audit log ${dir}: EISDIR`)) as unknown});
+		} finally {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
 	});
 });

@@ -9,6 +9,7 @@ import {checkAnswers, leanResultOf, MalformedAnswerError, type LeanDecoders} fro
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import {DescribeInstancesDecoder, own, type LeanInstance, type LeanPage} from './describe.js';
 import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
+import {plural} from '../../domain/format.js';
 
 export type AwsFleetOptions = AwsConnection & {
 	/** Regions listed when a query names none. */
@@ -324,7 +325,7 @@ export class AwsFleet implements Fleet {
 				.map(instance => ({id: instance.InstanceId!, region: request.region, type: instance.InstanceType ?? request.instanceType ?? '?'}));
 			if (instances.length !== request.count) {
 				// MinCount = MaxCount: EC2 launches all or none, so an answer listing fewer is not EC2's.
-				return {result: 'error', instances, message: `RunInstances answered with ${instances.length} instance ID${instances.length === 1 ? '' : 's'} for ${request.count} requested in ${request.region}: check the console for what was launched`};
+				return {result: 'error', instances, message: `RunInstances answered with ${plural(instances.length, 'instance ID')} for ${request.count} requested in ${request.region}: check the console for what was launched`};
 			}
 
 			return {result: 'launched', instances};

@@ -5,6 +5,7 @@ import type {EbsRates, OnDemandQuery} from '../../domain/pricing.js';
 import type {PriceSource, SpotPrice} from '../types.js';
 import {checkAnswers, MalformedAnswerError} from './answers.js';
 import {attemptsOf, clientConfig, type AwsConnection} from './clients.js';
+import {isPlainObject} from '../../domain/shape.js';
 
 export type AwsPricesOptions = AwsConnection & {
 	/** Where the Price List Query API is reached (tests: a loopback server); else `endpointUrl`, else AWS. */
@@ -224,17 +225,13 @@ function ebsEntry(entry: unknown, region: string): {family: string; volume: stri
 	const document = priceDocument(entry);
 	const attributes = document?.product['attributes'];
 	const family = document?.product['productFamily'];
-	if (!document || typeof family !== 'string' || !isObject(attributes) || attributes['regionCode'] !== region || typeof attributes['volumeApiName'] !== 'string' || typeof attributes['usagetype'] !== 'string') {
+	if (!document || typeof family !== 'string' || !isPlainObject(attributes) || attributes['regionCode'] !== region || typeof attributes['volumeApiName'] !== 'string' || typeof attributes['usagetype'] !== 'string') {
 		return undefined;
 	}
 
 	// $0 is no rate (a free tier's line), never a volume that costs nothing.
 	const found = highestRate(document.terms, () => true);
 	return found && {family, volume: attributes['volumeApiName'], usageType: attributes['usagetype'], unit: found.unit, usd: found.usd};
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** One Price List entry (a JSON string, as GetProducts answers) with its product and terms, or undefined. */
@@ -246,17 +243,17 @@ function priceDocument(entry: unknown): {product: Record<string, unknown>; terms
 		return undefined;
 	}
 
-	return isObject(document) && isObject(document['product']) && isObject(document['terms']) ? {product: document['product'], terms: document['terms']} : undefined;
+	return isPlainObject(document) && isPlainObject(document['product']) && isPlainObject(document['terms']) ? {product: document['product'], terms: document['terms']} : undefined;
 }
 
 /** The highest positive on-demand USD rate among the price dimensions whose unit `unit` accepts ($0 is no rate). */
 function highestRate(terms: Record<string, unknown>, unit: (unit: string) => boolean): {unit: string; usd: number} | undefined {
 	const onDemand = terms['OnDemand'];
 	let found: {unit: string; usd: number} | undefined;
-	for (const term of isObject(onDemand) ? Object.values(onDemand) : []) {
-		const dimensions = isObject(term) ? term['priceDimensions'] : undefined;
-		for (const dimension of isObject(dimensions) ? Object.values(dimensions) : []) {
-			if (!isObject(dimension) || typeof dimension['unit'] !== 'string' || !unit(dimension['unit']) || !isObject(dimension['pricePerUnit'])) {
+	for (const term of isPlainObject(onDemand) ? Object.values(onDemand) : []) {
+		const dimensions = isPlainObject(term) ? term['priceDimensions'] : undefined;
+		for (const dimension of isPlainObject(dimensions) ? Object.values(dimensions) : []) {
+			if (!isPlainObject(dimension) || typeof dimension['unit'] !== 'string' || !unit(dimension['unit']) || !isPlainObject(dimension['pricePerUnit'])) {
 				continue;
 			}
 
@@ -275,7 +272,7 @@ function entryPrice(entry: unknown, query: OnDemandQuery): number | undefined {
 	const document = priceDocument(entry);
 	const attributes = document?.product['attributes'];
 	// An answer for another type or region is not this one's price.
-	if (!document || !isObject(attributes) || attributes['instanceType'] !== query.type || (attributes['regionCode'] !== undefined && attributes['regionCode'] !== query.region)) {
+	if (!document || !isPlainObject(attributes) || attributes['instanceType'] !== query.type || (attributes['regionCode'] !== undefined && attributes['regionCode'] !== query.region)) {
 		return undefined;
 	}
 
@@ -295,7 +292,7 @@ function spotItems(history: unknown, region: string, page: number): Array<SpotPr
 
 	return history.map((item: unknown, index) => {
 		const where = `DescribeSpotPriceHistory page ${page} item ${index + 1}`;
-		if (!isObject(item)) {
+		if (!isPlainObject(item)) {
 			throw new MalformedAnswerError(region, `${where} is not an object`);
 		}
 
