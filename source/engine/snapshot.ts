@@ -15,7 +15,11 @@ export type Snapshot = {
 	lastSuccessAt: number | null;
 	/** The last poll's failure, when it failed. */
 	error: string | null;
-	mode: {paused: boolean; dryRun: boolean; readOnly: boolean; warmingUp: boolean; action: 'stop' | 'terminate'};
+	/**
+	 * `warmUntil`: while warming up, when the last still-filling window will be full (epoch ms); null
+	 * when that is not known (a window has no sample yet) or nothing is filling. Absent from an older server.
+	 */
+	mode: {paused: boolean; dryRun: boolean; readOnly: boolean; warmingUp: boolean; warmUntil?: number | null; action: 'stop' | 'terminate'};
 	environments: EnvironmentView[];
 	global: EnvironmentView;
 	/** Tagged instances whose environment tag value no environment claims. */
@@ -60,7 +64,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		regions: snapshot.regions,
 		lastSuccessAt: iso(snapshot.lastSuccessAt),
 		error: snapshot.error,
-		mode: snapshot.mode,
+		mode: {...snapshot.mode, warmUntil: iso(snapshot.mode.warmUntil ?? null)},
 		environments: snapshot.environments.map(view => viewJson(view, snapshot.lastSuccessAt === null)),
 		global: viewJson(snapshot.global, snapshot.lastSuccessAt === null),
 		unknown: snapshot.unknown,
@@ -85,6 +89,8 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 		agents: neverFresh || view.stale ? {running: null, allowed: view.agents.allowed} : view.agents,
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
 		increasePct: view.increasePct === null ? null : Math.round(view.increasePct * 100) / 100,
+		// While warming up: when the window will be full.
+		fullAt: typeof view.fullAt === 'number' ? new Date(view.fullAt).toISOString() : null,
 	};
 }
 

@@ -89,6 +89,21 @@ describe('unknown is unknown everywhere', () => {
 		expect(start).toEqual({refused: expect.stringContaining('dev: agents unknown') as string});
 	});
 
+	it('headless lines say how long until a warming window is full, and only what is known', () => {
+		const warming = snapshot({
+			mode: {paused: false, dryRun: false, readOnly: false, warmingUp: true, warmUntil: t0 + 42 * 60_000, action: 'stop'},
+			environments: [view('dev', {warmingUp: true, fullAt: t0 + 12 * 60_000}), view('staging', {warmingUp: true, fullAt: null, windowMinutes: 45})],
+			global: view('global', {warmingUp: true, fullAt: t0 + 42 * 60_000, windowMinutes: 60, policy: {agents: 'global', onBreach: 'emergency-stop'}}),
+		});
+		expect(formatPollLine(warming)).toMatch(/\[warming-up 42m\]$/);
+		const report = formatDashboard(warming);
+		expect(report).toContain('- Dev: 1.2% increase (under 2.0% threshold, warming up: 30m window full in 12m) OK');
+		expect(report).toContain('- Staging: 1.2% increase (under 2.0% threshold, warming up: 45m window) OK');
+		expect(report).toContain('- Global: 1.2% increase (under 2.0% threshold, warming up: 60m window full in 42m) OK');
+		// No sample yet anywhere: warming up, with no figure.
+		expect(formatPollLine(snapshot({mode: {...warming.mode, warmUntil: null}}))).toMatch(/\[warming-up\]$/);
+	});
+
 	it('headless lines say ?a and agents unknown, not 0', () => {
 		const line = formatPollLine(stale());
 		expect(line).toContain('dev STALE $2.34/h +1.2%/2.0% ?a');

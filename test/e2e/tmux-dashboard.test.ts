@@ -18,9 +18,10 @@ function readAudit(file: string): AuditLine[] {
 const terminals = useTerminals();
 
 describe.each([
-	{columns: 80, rows: 24, trend: true},
-	{columns: 60, rows: 20, trend: false},
-])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend}) => {
+	{columns: 80, rows: 24, trend: true, warming: /AUTO warming up 5[89]m$/m},
+	// Narrower, the header is cut after its badges, age and source (and says it is cut).
+	{columns: 60, rows: 20, trend: false, warming: /AUTO updated \d+s ago SIMULATED \(calm\) every 2s warm…$/m},
+])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend, warming}) => {
 	it('appears, s then y stops dev, E needs the typed confirmation, q leaves the prompt intact', async () => {
 		const dir = terminals.dir();
 		const audit = path.join(dir, 'audit.log');
@@ -35,6 +36,8 @@ describe.each([
 		expect(screen).toMatch(/production +MONITOR/);
 		expect(screen).toMatch(/global +NORMAL/);
 		expect(screen.includes('TREND')).toBe(trend);
+		// A fresh start: the longest window (global, 60m) fills in about 59 minutes, and the header says so.
+		expect(screen).toMatch(warming);
 		screen = await session.waitFor(/updated [1-9]\d*s ago|updated 0s ago[\s\S]*▁▁▁/);
 		const lines = screen.split('\n');
 		expect(lines.filter(line => line.startsWith('envwatch ') && line.includes('SIMULATED'))).toHaveLength(1);
