@@ -189,7 +189,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled},
 		pending: engine.pending,
 		recordError: engine.recordError,
-		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length} : null,
+		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
 		pricing: engine.pricing,
 	};
 }

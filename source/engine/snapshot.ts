@@ -46,8 +46,11 @@ export type Snapshot = {
 	notifyError?: string | null;
 	/** Set by a dashboard attached to `envwatch serve`: whose engine these figures come from. */
 	attachedTo?: {pid: number; host: string};
-	/** What `u` would start again. */
-	lastStop: {at: number; environments: string[]; count: number} | null;
+	/**
+	 * What `u` would start again: `ids`, the instances; `usdPerHour`, what they add back (their
+	 * compute when stopped), null when not known. Both absent from an older server's snapshot.
+	 */
+	lastStop: {at: number; environments: string[]; count: number; ids?: string[]; usdPerHour?: number | null} | null;
 	/**
 	 * Live prices: Price List and spot calls made, answers still coming (`queued`), and the last
 	 * failure (the shipped table and estimates are used meanwhile; the data is not stale for it).

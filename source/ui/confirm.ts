@@ -40,6 +40,13 @@ function idsLine(ids: readonly string[]): string {
 	return `instances: ${ids.slice(0, firstIds).join(', ')}${more}`;
 }
 
+/** What an undo adds back: the stopped agents' $/h when they were stopped, or unknown (never $0). */
+function addsBack(usdPerHour: unknown): string {
+	return typeof usdPerHour === 'number' && Number.isFinite(usdPerHour) && usdPerHour >= 0
+		? `adds ${money(usdPerHour)}/h back (what the stop saved)`
+		: 'adds: $/h unknown (not recorded with this stop)';
+}
+
 function agentsWord(count: number): string {
 	return `${count} agent${count === 1 ? '' : 's'}`;
 }
@@ -225,7 +232,12 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				// The confirmed stop: if another stop happened since, undo refuses rather than start those.
 				command: {kind: 'undo', stopAt: last.at},
 				title: `Undo: start the ${agentsWord(last.count)} stopped in ${last.environments.join(', ')} again?`,
-				details: [`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`, ...modeNote(snapshot)],
+				details: [
+					Array.isArray(last.ids) ? idsLine(last.ids) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
+					addsBack(last.usdPerHour),
+					`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`,
+					...modeNote(snapshot),
+				],
 				input: '',
 				danger: false,
 			};

@@ -43,6 +43,24 @@ describe('buildConfirmation states the blast radius', () => {
 		expect(buildConfirmation('undo', {snapshot: snapshot(), selected: 'dev', cascadeTarget: undefined})).toHaveProperty('refused');
 	});
 
+	it('undo states the instance IDs it starts again and the $/h they add back, and says when that is unknown', () => {
+		const ids = ['i-0aaa000000000001', 'i-0aaa000000000002', 'i-0aaa000000000003', 'i-0aaa000000000004'];
+		const undo = (lastStop: NonNullable<Parameters<typeof snapshot>[0]>['lastStop']) => {
+			const built = buildConfirmation('undo', {snapshot: snapshot({lastStop}), selected: 'dev', cascadeTarget: undefined});
+			return 'details' in built ? built.details : [built.refused];
+		};
+
+		const priced = undo({at: 0, environments: ['dev'], count: 4, ids, usdPerHour: 2.1});
+		expect(priced).toContain('instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1 more');
+		expect(priced).toContain('adds $2.10/h back (what the stop saved)');
+		// Not known (an agent had no price, or a last stop recorded before prices were kept): never $0.
+		const unknown = undo({at: 0, environments: ['dev'], count: 4, ids, usdPerHour: null});
+		expect(unknown).toContain('adds: $/h unknown (not recorded with this stop)');
+		expect(unknown.join('\n')).not.toContain('$0.00');
+		// From an older server that sends neither: said so, not left out.
+		expect(undo({at: 0, environments: ['dev'], count: 4})).toEqual(expect.arrayContaining(['instances: not sent by this server (an older envwatch); exactly those of the last stop', 'adds: $/h unknown (not recorded with this stop)']));
+	});
+
 	it('a start over the cap is refused in the words the engine and `envwatch start` use', () => {
 		const base = snapshot();
 		const limited = {...base, environments: base.environments.map(view => (view.name === 'staging' ? {...view, policy: {...view.policy, agents: 'limited' as const}, launch: {count: 1, instanceType: 't3.large', usdPerHourEach: 0.0832}} : view))};

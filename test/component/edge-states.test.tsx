@@ -6,7 +6,7 @@ import {makeTheme} from '../../source/ui/theme.js';
 import {buildConfirmation} from '../../source/ui/confirm.js';
 import {splitKeys} from '../../source/ui/keymap.js';
 import {event, FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
-import {useApps} from './harness.js';
+import {linesOf, useApps} from './harness.js';
 
 /** The dashboard in edge states: keys arriving together, unknown figures, short terminals, breakers. */
 const app = useApps();
@@ -262,6 +262,32 @@ describe('short terminals', () => {
 		expect(frame).toContain('terminal too small to confirm');
 		expect(frame).not.toContain('Stop dev\'s agents?');
 		expect(controller.commands).toEqual([]);
+	});
+
+	it('80x12: the undo confirmation takes the rows it needs for its IDs and $/h; narrower it is refused with the rows it needs', async () => {
+		const lastStop = {at: t0 - 60_000, environments: ['dev'], count: 4, ids: ['i-0aaa000000000001', 'i-0aaa000000000002', 'i-0aaa000000000003', 'i-0aaa000000000004'], usdPerHour: 2.1};
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(snapshot({lastStop})), controller, columns: 80, rows: 12});
+		await ui.press('u');
+		let lines = linesOf(ui.lastFrame());
+		expect(lines.length).toBeLessThanOrEqual(12);
+		expect(lines).toEqual(expect.arrayContaining([
+			'Undo: start the 4 agents stopped in dev again?',
+			'  instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1 more',
+			'  adds $2.10/h back (what the stop saved)',
+			'  y yes   N no (default: n, Esc or Enter)',
+		]));
+		await ui.press('y');
+		expect(controller.commands).toEqual([{kind: 'undo', stopAt: lastStop.at}]);
+		// At 40 columns the IDs wrap: the same question needs more rows than 12, and is not asked.
+		const untouched = new FakeController();
+		const narrow = await app({store: new FakeStore(snapshot({lastStop})), controller: untouched, columns: 40, rows: 12});
+		await narrow.press('u');
+		lines = linesOf(narrow.lastFrame());
+		expect(lines.join('\n')).not.toContain('Undo: start');
+		expect(lines.join('\n')).toMatch(/terminal too small to confirm: need 1\d/);
+		await narrow.press('y');
+		expect(untouched.commands).toEqual([]);
 	});
 
 	it('40x12: the help lists every key, and the key bar keeps ? help and q quit', async () => {

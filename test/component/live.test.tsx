@@ -55,7 +55,14 @@ describe('the dashboard over the live engine', () => {
 		live.advance(5000);
 		const ui = await app({store: live.store, controller: live.monitor});
 		await ui.press('u');
-		await ui.waitFor('Undo: start the 2 agents stopped in dev again?');
+		const question = await ui.waitFor('Undo: start the 2 agents stopped in dev again?');
+		// The instances it starts and what they add back, as the stop said it saved.
+		const stopped = live.sim.snapshot().filter(instance => instance.tags['Environment'] === 'dev' && instance.tags['Role'] === 'agent' && instance.state !== 'running').map(instance => instance.id);
+		expect(stopped).toHaveLength(2);
+		expect(question).toContain(`instances: ${stopped.join(', ')}`);
+		const saved = /saves (\$\d+\.\d\d)\/h/.exec(fs.readFileSync(path.join(live.dir, 'audit.log'), 'utf8'))?.[1];
+		expect(saved).toBeDefined();
+		expect(question).toContain(`adds ${saved}/h back (what the stop saved)`);
 		await ui.press('y');
 		await ui.waitFor(/started 2\/2 agents in dev/);
 		await live.monitor.stop();

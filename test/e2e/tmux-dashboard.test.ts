@@ -71,6 +71,17 @@ describe.each([
 		screen = session.capture();
 		expect(screen).toMatch(/staging +LIMITED/);
 
+		// u: the undo confirmation names the instances it starts again and the $/h they add back
+		// (what the stop saved); n leaves them stopped.
+		session.type('u');
+		screen = await session.waitFor('Undo: start the 4 agents stopped in dev again?');
+		const stopped = readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop')!.results!.map(result => result.id);
+		expect(screen).toContain(`instances: ${stopped.slice(0, columns >= 80 ? 3 : 1).join(', ')}`);
+		expect(screen).toMatch(/adds \$2\.\d\d\/h back/);
+		session.type('n');
+		await session.waitFor(screenText => !screenText.includes('Undo: start'));
+		expect(readAudit(audit).filter(entry => entry.kind === 'undo')).toHaveLength(0);
+
 		// q: back to the shell prompt, cursor shown, terminal out of raw mode.
 		session.type('q');
 		screen = await session.waitFor(screenText => screenText.trimEnd().endsWith(prompt.trimEnd()));
