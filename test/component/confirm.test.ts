@@ -68,6 +68,79 @@ describe('buildConfirmation states the blast radius', () => {
 	});
 });
 
+describe('a start asks how many: typed in its confirmation, bounded by maxAgents', () => {
+	// dev: 4 of at most 6 running, 3 per start by default (its launch template), t3.large at $0.0832/h.
+	const start = () => {
+		const base = snapshot();
+		const dev = {...base.environments[0]!, agents: {running: 4, allowed: 6}, launch: {count: 3, instanceType: 't3.large', usdPerHourEach: 0.0832}};
+		const built = buildConfirmation('start', {snapshot: {...base, environments: [dev, ...base.environments.slice(1)]}, selected: 'dev', cascadeTarget: undefined});
+		if ('refused' in built) {
+			throw new Error(built.refused);
+		}
+
+		return built;
+	};
+
+	const typing = (keys: string[], from = start()) => keys.reduce((request, key) => {
+		const step = reduceConfirm(request, key === '\b' ? '' : key, key === '\b' ? {backspace: true} : {});
+		return step.kind === 'edit' ? step.request : request;
+	}, from);
+
+	it('opens with the default count, and says when it does not fit (2 more at most), naming it', () => {
+		const request = start();
+		expect(request.count).toMatchObject({input: '', default: 3});
+		expect(request.error).toBe('the default 3: dev allows at most 6 agents (all): 4 running + 3 requested = 7; at most 2 more');
+		// A bad count is never started: y says why and the question stays open.
+		expect(reduceConfirm(request, 'y', {})).toMatchObject({kind: 'edit', request: {error: request.error}});
+	});
+
+	it('a typed count sets the title, the $/h it adds and the command; y starts that many', () => {
+		const two = typing(['2']);
+		expect(two.title).toBe('Start 2 agents in dev?');
+		expect(two.details).toContain('adds $0.17/h to $2.34/h');
+		expect(two.error).toBeUndefined();
+		expect(two.command).toEqual({kind: 'start', environment: 'dev', count: 2});
+		expect(reduceConfirm(two, 'y', {})).toEqual({kind: 'confirm'});
+		// No is still the default: n, Esc and Enter cancel.
+		for (const [input, key] of [['n', {}], ['', {escape: true}], ['\r', {return: true}]] as const) {
+			expect(reduceConfirm(two, input, key)).toEqual({kind: 'cancel'});
+		}
+	});
+
+	it.each([
+		[['0'], '"0": start at least 1 agent'],
+		[['5'], '"5": dev allows at most 6 agents (all): 4 running + 5 requested = 9; at most 2 more'],
+		[['1', '2'], '"12": dev allows at most 6 agents (all): 4 running + 12 requested = 16; at most 2 more'],
+	])('a count over the cap or under 1 is refused, naming it: %j', (keys, error) => {
+		const request = typing(keys);
+		expect(request.error).toBe(error);
+		expect(request.title).toBe('Start agents in dev?');
+		expect(request.details.join('\n')).not.toContain('adds');
+		expect(reduceConfirm(request, 'y', {})).toMatchObject({kind: 'edit', request: {error}});
+	});
+
+	it('a key that is not a digit is refused, naming it, and leaves the count; Backspace edits it', () => {
+		const request = typing(['1', 'x']);
+		expect(request.error).toBe('"x" is not a number: type how many agents to start (digits); y starts, n or Esc cancels');
+		expect(request.count?.input).toBe('1');
+		expect(request.command).toEqual({kind: 'start', environment: 'dev', count: 1});
+		expect(typing(['\b'], request).count?.input).toBe('');
+		// Back to the default, which does not fit here: said so again.
+		expect(typing(['\b'], request).error).toContain('the default 3: dev allows at most 6 agents');
+		expect(typing(['1', '0', '0', '0', '0']).error).toBe('"10000": at most 4 digits; Backspace to change it');
+	});
+
+	it('without a cap any count of 1 or more is taken', () => {
+		const base = snapshot();
+		const dev = {...base.environments[0]!, launch: {count: 1, instanceType: 't3.large', usdPerHourEach: 0.0832}};
+		const built = buildConfirmation('start', {snapshot: {...base, environments: [dev, ...base.environments.slice(1)]}, selected: 'dev', cascadeTarget: undefined});
+		expect('refused' in built).toBe(false);
+		const twenty = typing(['2', '0'], built as ConfirmRequest);
+		expect(twenty.command).toEqual({kind: 'start', environment: 'dev', count: 20});
+		expect(twenty.details).toContain('adds $1.66/h to $2.34/h');
+	});
+});
+
 describe('reduceConfirm: No is the default', () => {
 	const stop = request('stop');
 	it('y confirms; n, Esc and Enter cancel; other keys are ignored', () => {

@@ -290,6 +290,52 @@ describe('short terminals', () => {
 		expect(untouched.commands).toEqual([]);
 	});
 
+	it.each([
+		{columns: 100, rows: 24, shown: true},
+		// At 80 the bar's one line has no room for it: the help lists it.
+		{columns: 80, rows: 24, shown: false},
+		// At 60 the bar takes two lines anyway, and they have room.
+		{columns: 60, rows: 20, shown: true},
+		{columns: 40, rows: 12, shown: false},
+	])('the key bar offers a add agents where it fits without another line: $columns x $rows', async ({columns, rows, shown}) => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns, rows});
+		const lines = linesOf(ui.lastFrame());
+		const bar = lines.slice(columns >= 80 ? -1 : -2).join('\n');
+		expect(bar).toContain('q quit');
+		expect(bar.includes('a add agents')).toBe(shown);
+		// It never costs a key that was there before, or a row.
+		for (const key of columns >= 60 ? ['s stop', 'u undo', 'r refresh', '? help'] : ['s stop', '? help']) {
+			expect(bar).toContain(key);
+		}
+
+		if (columns === 80) {
+			expect(lines.at(-2)).not.toMatch(/select|quit/);
+		}
+	});
+
+	it('80x12: a asks how many; a typed count is started, a bad one refused naming it', async () => {
+		const base = snapshot();
+		const dev = view('dev', {agents: {running: 4, allowed: 6}, launch: {count: 1, instanceType: 't3.large', usdPerHourEach: 0.0832}});
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore({...base, environments: [dev, ...base.environments.slice(1)]}), controller, columns: 80, rows: 12});
+		await ui.press('a');
+		let frame = ui.lastFrame();
+		expect(frame).toContain('Start 1 agent in dev?');
+		expect(frame).toContain('count: 1_ (1 to 2; type a number)');
+		expect(linesOf(frame).at(-1)).toBe('0-9 count  y yes  n/Esc/Enter no');
+		await ui.press('3');
+		frame = await ui.waitFor('"3": dev allows at most 6 agents');
+		await ui.press('y');
+		expect(controller.commands).toEqual([]);
+		await ui.press('\u007F');
+		await ui.press('2');
+		frame = await ui.waitFor('Start 2 agents in dev?');
+		expect(frame).toContain('adds $0.17/h to $2.34/h');
+		expect(linesOf(frame).length).toBeLessThanOrEqual(12);
+		await ui.press('y');
+		expect(controller.commands).toEqual([{kind: 'start', environment: 'dev', count: 2}]);
+	});
+
 	it('40x12: the help lists every key, and the key bar keeps ? help and q quit', async () => {
 		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 40, rows: 12});
 		const bar = ui.lastFrame().split('\n').slice(-2).join('\n');

@@ -69,6 +69,23 @@ describe('the dashboard over the live engine', () => {
 		live.audit.close();
 	});
 
+	it('a, a typed count, then y starts that many agents (the engine checks the count again)', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		const ui = await app({store: live.store, controller: live.monitor});
+		await ui.waitFor(/dev +ACTIVE/);
+		await ui.press('a');
+		await ui.waitFor('Start 3 agents in dev?');
+		await ui.press('5');
+		const question = await ui.waitFor('Start 5 agents in dev?');
+		expect(question).toContain('adds $0.42/h to $1.28/h');
+		await ui.press('y');
+		await ui.waitFor(/tester@jump start dev: started 5 t3.large agents in dev/);
+		expect(live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'] === 'tester@jump')).toHaveLength(5);
+		await live.monitor.stop();
+		live.audit.close();
+	});
+
 	it('a then y starts agents from the launch template, stating count, type and cost first', async () => {
 		const live = engine();
 		await live.monitor.poll();

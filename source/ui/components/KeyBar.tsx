@@ -7,20 +7,34 @@ import {useTheme, type Glyphs} from '../theme.js';
 type Item = {keys: string; label: string; width: number};
 
 /** An open confirmation: the key bar then offers its keys only (nothing else is bound). */
-export type ConfirmKeys = {typed: boolean};
+export type ConfirmKeys = {typed: boolean; /** A start's count is typed in it. */ count?: boolean};
 
-export function confirmBarItems({typed}: ConfirmKeys): Array<{keys: string; label: string}> {
+export function confirmBarItems({typed, count}: ConfirmKeys): Array<{keys: string; label: string}> {
 	return typed
 		? [{keys: 'Enter', label: 'confirm'}, {keys: 'Esc', label: 'cancel'}]
-		: [{keys: 'y', label: 'yes'}, {keys: 'n/Esc/Enter', label: 'no'}];
+		: [...(count ? [{keys: '0-9', label: 'count'}] : []), {keys: 'y', label: 'yes'}, {keys: 'n/Esc/Enter', label: 'no'}];
 }
 
 /**
  * The key bar laid out at this width: two spaces between items when they fit on one line, one
  * space when that makes them fit, else wrapped onto a second line.
  */
-export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys, view?: ReadonlyArray<{keys: string; label: string}>): {lines: Item[][]; gap: number} {
-	let items = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys, view?: ReadonlyArray<{keys: string; label: string; whereRoom?: true}>): {lines: Item[][]; gap: number} {
+	const all = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+	const needed = all.filter(item => !('whereRoom' in item));
+	if (needed.length === all.length) {
+		return fullLayout(needed, columns);
+	}
+
+	// Keys shown where there is room: only when the bar keeps its rows and every other key with them.
+	const without = fullLayout(needed, columns);
+	const withThem = fullLayout(all, columns);
+	const count = (layout: {lines: Item[][]}) => layout.lines.reduce((sum, line) => sum + line.length, 0);
+	return withThem.lines.length <= without.lines.length && count(withThem) === all.length ? withThem : without;
+}
+
+function fullLayout(list: Item[], columns: number): {lines: Item[][]; gap: number} {
+	let items = list;
 	for (const gap of [2, 1]) {
 		const lines = flow(items, columns, 2, gap);
 		if (lines.length === 1) {
@@ -30,9 +44,9 @@ export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: numbe
 
 	// Two lines. Where even they cannot hold every item, the least needed give way (help lists
 	// them all); `? help` and `q quit` never do.
-	const all = (list: Item[]) => flow(list, columns, Number.MAX_SAFE_INTEGER, 2).length <= 2;
+	const fits = (candidates: Item[]) => flow(candidates, columns, Number.MAX_SAFE_INTEGER, 2).length <= 2;
 	for (const label of dropOrder) {
-		if (all(items)) {
+		if (fits(items)) {
 			break;
 		}
 
