@@ -38,7 +38,7 @@ describe('the dashboard over the live engine', () => {
 		await ui.press('s');
 		await ui.waitFor('Stop dev\'s agents?');
 		await ui.press('y');
-		const frame = await ui.waitFor(/tester@jump stop dev: stopped 2\/2 agents in dev/);
+		const frame = await ui.waitFor(/tester@jump stop dev -> stopped 2\/2 \(saves \$\d+\.\d\d\/h\)/);
 		expect(frame).toMatch(/dev +STOPPED/);
 		const devAgents = live.sim.snapshot().filter(instance => instance.tags['Environment'] === 'dev' && instance.tags['Role'] === 'agent' && instance.region === 'us-east-1');
 		expect(devAgents.map(instance => instance.state)).toEqual(['stopping', 'stopping']);
@@ -80,7 +80,7 @@ describe('the dashboard over the live engine', () => {
 		const question = await ui.waitFor('Start 5 agents in dev?');
 		expect(question).toContain('adds $0.42/h to $1.28/h');
 		await ui.press('y');
-		await ui.waitFor(/tester@jump start dev: started 5 t3.large agents in dev/);
+		await ui.waitFor(/tester@jump start dev -> started 5 t3.large agents/);
 		expect(live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'] === 'tester@jump')).toHaveLength(5);
 		await live.monitor.stop();
 		live.audit.close();
@@ -96,7 +96,7 @@ describe('the dashboard over the live engine', () => {
 		expect(question).toContain('instance type: t3.large');
 		expect(question).toContain('adds $0.25/h to $1.28/h');
 		await ui.press('y');
-		await ui.waitFor(/tester@jump start dev: started 3 t3.large agents in dev/);
+		await ui.waitFor(/tester@jump start dev -> started 3 t3.large agents/);
 		const launched = live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'] === 'tester@jump');
 		expect(launched).toHaveLength(3);
 		await live.monitor.stop();

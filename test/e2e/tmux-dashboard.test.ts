@@ -51,7 +51,8 @@ describe.each([
 		expect(screen).toMatch(/instances: i-[0-9a-f]+/);
 		expect(readAudit(audit).filter(entry => entry.kind === 'stop')).toHaveLength(0);
 		session.type('y');
-		screen = await session.waitFor(/stop dev: stopped 4\/4 agents in dev/);
+		// One line per incident in the events pane: who, what, and its outcome.
+		screen = await session.waitFor(/\S+@\S+ +stop dev -> stopped 4\/4 \(saves \$\d+\.\d\d\/h\)/);
 		screen = await session.waitFor(/dev +STOPPED HELD +\$0\.2\d\/\$5 +0\//);
 		const action = readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop');
 		expect(action?.environments).toEqual(['dev']);
