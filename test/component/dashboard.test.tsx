@@ -129,6 +129,19 @@ describe('the dashboard at 80x24', () => {
 		await ui.waitFor('reason: stopped 3/3 agents in staging (3 stopping; saves $1.58/h)');
 	});
 
+	it('events: a stop cut short (no action line) keeps its decision and batches in sight', async () => {
+		const events = [
+			event(1, {type: 'progress', kind: 'stop', environments: ['dev'], reason: 'batch: 2 stopping (2/4 done)', outcome: 'progress'}),
+			event(2, {kind: 'stop', environments: ['dev'], reason: 'dev +3.6% > 2.0% over 30m ($2.34 -> $2.42/h)', figures: {increasePct: 3.6, thresholdPct: 2}}),
+		];
+		const ui = await app({store: new FakeStore(snapshot({events})), controller: new FakeController()});
+		const frame = await ui.waitFor('events, newest first');
+		expect(frame).toContain('auto stop dev: batch: 2 stopping (2/4 done)');
+		expect(frame).toContain('auto stop dev: dev +3.6% > 2.0% over 30m ($2.34 -> $2.42/h)');
+		// Not made into an incident line: nothing was carried out yet.
+		expect(frame).not.toContain('breach');
+	});
+
 	it('waits for the first poll', async () => {
 		const ui = await app({store: new FakeStore(undefined), controller: new FakeController()});
 		expect(ui.lastFrame()).toContain('waiting for the first poll');

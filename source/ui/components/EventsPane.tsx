@@ -59,26 +59,32 @@ function shortOutcome(entry: AuditEntry): string {
 export function eventRows(events: readonly AuditEntry[]): EventRow[] {
 	const rows: EventRow[] = [];
 	// Oldest first, so each action finds its decision.
-	const waiting = new Map<string, AuditEntry>();
+	const waiting = new Map<string, {decision: AuditEntry; batches: number[]}>();
 	const folded = new Set<number>();
 	const merged = new Map<number, EventRow>();
 	for (const entry of [...events].reverse()) {
 		const key = keyOf(entry);
 		if (entry.type === 'decision' && entry.outcome === undefined) {
-			waiting.set(key, entry);
+			waiting.set(key, {decision: entry, batches: []});
 			continue;
 		}
 
-		const decision = waiting.get(key);
-		if (!decision) {
+		const open = waiting.get(key);
+		if (!open) {
 			continue;
 		}
 
+		const {decision} = open;
 		if (entry.type === 'progress') {
-			folded.add(entry.seq);
+			// Folded in only once the action closes it: a stop cut short keeps its batches in sight.
+			open.batches.push(entry.seq);
 		} else if (entry.type === 'action') {
 			waiting.delete(key);
 			folded.add(decision.seq);
+			for (const seq of open.batches) {
+				folded.add(seq);
+			}
+
 			const scope = entry.environments.length > 0 ? ` ${entry.environments.join(',')}` : '';
 			const cause = entry.actor === 'auto' ? `: ${breachOf(decision.figures) ?? decision.reason}` : '';
 			const outcome = shortOutcome(entry);
