@@ -17,24 +17,25 @@ export function confirmBarItems({typed, count}: ConfirmKeys): Array<{keys: strin
 
 /**
  * The key bar laid out at this width: two spaces between items when they fit on one line, one
- * space when that makes them fit, else wrapped onto a second line.
+ * space when that makes them fit, else wrapped onto a second line. Keys bound `where-room` (`a`)
+ * come only where they fit without another line and without another key giving way.
  */
 export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys, view?: ReadonlyArray<{keys: string; label: string; whereRoom?: true}>): {lines: Item[][]; gap: number} {
-	const all = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
-	const needed = all.filter(item => !('whereRoom' in item));
-	if (needed.length === all.length) {
-		return fullLayout(needed, columns);
+	const offered = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+	const needed = offered.filter(item => !('whereRoom' in item));
+	if (needed.length === offered.length) {
+		return barLayout(needed, columns);
 	}
 
 	// Keys shown where there is room: only when the bar keeps its rows and every other key with them.
-	const without = fullLayout(needed, columns);
-	const withThem = fullLayout(all, columns);
+	const without = barLayout(needed, columns);
+	const withThem = barLayout(offered, columns);
 	const count = (layout: {lines: Item[][]}) => layout.lines.reduce((sum, line) => sum + line.length, 0);
-	return withThem.lines.length <= without.lines.length && count(withThem) === all.length ? withThem : without;
+	return withThem.lines.length <= without.lines.length && count(withThem) === offered.length ? withThem : without;
 }
 
-function fullLayout(list: Item[], columns: number): {lines: Item[][]; gap: number} {
-	let items = list;
+function barLayout(offered: Item[], columns: number): {lines: Item[][]; gap: number} {
+	let items = offered;
 	for (const gap of [2, 1]) {
 		const lines = flow(items, columns, 2, gap);
 		if (lines.length === 1) {
@@ -44,9 +45,9 @@ function fullLayout(list: Item[], columns: number): {lines: Item[][]; gap: numbe
 
 	// Two lines. Where even they cannot hold every item, the least needed give way (help lists
 	// them all); `? help` and `q quit` never do.
-	const fits = (candidates: Item[]) => flow(candidates, columns, Number.MAX_SAFE_INTEGER, 2).length <= 2;
+	const all = (list: Item[]) => flow(list, columns, Number.MAX_SAFE_INTEGER, 2).length <= 2;
 	for (const label of dropOrder) {
-		if (fits(items)) {
+		if (all(items)) {
 			break;
 		}
 
