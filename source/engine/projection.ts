@@ -82,6 +82,9 @@ function warmUntil(views: readonly EnvironmentView[]): number | null {
 	return Math.max(...filling.map(view => view.fullAt!));
 }
 
+/** The last stop's first instance IDs go in each snapshot (the undo confirmation names a few and counts the rest). */
+const lastStopIdsSent = 20;
+
 /** The snapshot the views show (pure). */
 export function project(published: Published, engine: EngineView): Snapshot {
 	const {evaluation, inputs, globalWindow, at, error, unknown} = published;
@@ -189,7 +192,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled},
 		pending: engine.pending,
 		recordError: engine.recordError,
-		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
+		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.slice(0, lastStopIdsSent).map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
 		pricing: engine.pricing,
 	};
 }

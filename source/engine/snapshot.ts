@@ -47,7 +47,7 @@ export type Snapshot = {
 	/** Set by a dashboard attached to `envwatch serve`: whose engine these figures come from. */
 	attachedTo?: {pid: number; host: string};
 	/**
-	 * What `u` would start again: `ids`, the instances; `usdPerHour`, what they add back (their
+	 * What `u` would start again: `ids`, the first of its instances (`count` in all); `usdPerHour`, what they add back (their
 	 * compute when stopped), null when not known. Both absent from an older server's snapshot.
 	 */
 	lastStop: {at: number; environments: string[]; count: number; ids?: string[]; usdPerHour?: number | null} | null;

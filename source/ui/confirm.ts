@@ -56,12 +56,13 @@ const countDigits = 4;
 
 const firstIds = 3;
 
-function idsLine(ids: readonly string[]): string {
+/** `total`: how many there are in all, where `ids` holds only the first of them. */
+function idsLine(ids: readonly string[], total = ids.length): string {
 	if (ids.length === 0) {
 		return 'instances: none running now';
 	}
 
-	const more = ids.length > firstIds ? ` +${ids.length - firstIds} more` : '';
+	const more = total > Math.min(firstIds, ids.length) ? ` +${total - Math.min(firstIds, ids.length)} more` : '';
 	return `instances: ${ids.slice(0, firstIds).join(', ')}${more}`;
 }
 
@@ -257,7 +258,7 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				command: {kind: 'undo', stopAt: last.at},
 				title: `Undo: start the ${agentsWord(last.count)} stopped in ${last.environments.join(', ')} again?`,
 				details: [
-					Array.isArray(last.ids) ? idsLine(last.ids) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
+					Array.isArray(last.ids) ? idsLine(last.ids, Math.max(last.count, last.ids.length)) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
 					addsBack(last.usdPerHour),
 					`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`,
 					...modeNote(snapshot),

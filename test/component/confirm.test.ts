@@ -57,6 +57,9 @@ describe('buildConfirmation states the blast radius', () => {
 		const unknown = undo({at: 0, environments: ['dev'], count: 4, ids, usdPerHour: null});
 		expect(unknown).toContain('adds: $/h unknown (not recorded with this stop)');
 		expect(unknown.join('\n')).not.toContain('$0.00');
+		// A large stop: the snapshot carries its first IDs only, and the rest are counted, not dropped.
+		const many = Array.from({length: 20}, (_, index) => `i-0ccc${String(index).padStart(12, '0')}`);
+		expect(undo({at: 0, environments: ['dev'], count: 50, ids: many, usdPerHour: 26.25})).toContain('instances: i-0ccc000000000000, i-0ccc000000000001, i-0ccc000000000002 +47 more');
 		// From an older server that sends neither: said so, not left out.
 		expect(undo({at: 0, environments: ['dev'], count: 4})).toEqual(expect.arrayContaining(['instances: not sent by this server (an older envwatch); exactly those of the last stop', 'adds: $/h unknown (not recorded with this stop)']));
 	});
