@@ -1,5 +1,5 @@
 import {billCheckLine} from './domain/rollup.js';
-import {money, pct, plural, signedPct} from './domain/format.js';
+import {duration, money, pct, plural, signedPct, warmingText} from './domain/format.js';
 import type {EnvironmentView} from './domain/types.js';
 import type {AuditEntry} from './engine/audit.js';
 import {toJson, type Snapshot} from './engine/snapshot.js';
@@ -37,14 +37,16 @@ function increaseText(view: EnvironmentView): string {
 	return `${pct(view.increasePct)} increase`;
 }
 
-function verdict(view: EnvironmentView): string {
+function verdict(view: EnvironmentView, at: number): string {
 	if (view.stale) {
 		return 'STALE: no automatic action until fresh data';
 	}
 
 	const over = view.level === 'breach';
 	const threshold = `${over ? 'OVER' : view.level === 'warn' ? 'near' : 'under'} ${pct(view.thresholdPct)} threshold`;
-	const warming = view.warmingUp && !view.stale ? `, warming up: ${view.windowMinutes}m window` : '';
+	// How long until the window is full, where that is known (never a made-up figure).
+	const left = typeof view.fullAt === 'number' && view.fullAt > at ? ` full in ${duration(view.fullAt - at)}` : '';
+	const warming = view.warmingUp && !view.stale ? `, warming up: ${view.windowMinutes}m window${left}` : '';
 	const cap = view.hourlyUsd > view.maxHourlyUsd ? `; ${money(view.hourlyUsd)}/hr OVER cap ${money(view.maxHourlyUsd)}/hr` : '';
 	const mark = view.stale ? 'STALE' : over ? 'BREACH' : view.level === 'warn' ? 'WARN' : 'OK';
 	return `(${threshold}${warming})${cap} ${mark}`;
@@ -67,7 +69,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
-		...[...snapshot.environments, snapshot.global].map(view => `- ${title(view.name)}: ${increaseText(view)} ${verdict(view)}`),
+		...[...snapshot.environments, snapshot.global].map(view => `- ${title(view.name)}: ${increaseText(view)} ${verdict(view, snapshot.at)}`),
 	];
 	const check = billCheckLine(snapshot.environments);
 	if (check) {
@@ -92,6 +94,11 @@ export function formatDashboard(snapshot: Snapshot): string {
 	return lines.join('\n');
 }
 
+/** `warming-up 12m` (how long until the last filling window is full), `warming-up` when not known. */
+function warmingFlag(snapshot: Snapshot): string {
+	return warmingText(snapshot.mode.warmingUp, snapshot.mode.warmUntil, snapshot.at)?.replace('warming up', 'warming-up') ?? '';
+}
+
 /** One line per poll: every environment's status, spend and increase against its threshold. */
 export function formatPollLine(snapshot: Snapshot): string {
 	const part = (view: EnvironmentView) => {
@@ -101,7 +108,7 @@ export function formatPollLine(snapshot: Snapshot): string {
 		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : `${view.estimated > 0 ? '~' : ''}${money(view.hourlyUsd)}`}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
 	};
 
-	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', snapshot.mode.warmingUp ? 'warming-up' : ''].filter(Boolean).join(' ');
+	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', warmingFlag(snapshot)].filter(Boolean).join(' ');
 	// A failure to record is never quiet: the guard still acts, and cron mail should say so.
 	const unrecorded = snapshot.recordError ? ` NOT RECORDED: ${snapshot.recordError}` : '';
 	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${unrecorded}`;

@@ -49,6 +49,23 @@ export function duration(ms: number): string {
 }
 
 /**
+ * How a warming-up window (or the longest still filling) reads at `now`: `warming up 12m` while it
+ * fills, `warming up` when how long is not known (no sample yet: never a made-up figure), and
+ * undefined once it is full by the clock (before the next poll says so).
+ */
+export function warmingText(warmingUp: boolean, fullAt: unknown, now: number): string | undefined {
+	if (!warmingUp) {
+		return undefined;
+	}
+
+	if (typeof fullAt !== 'number' || !Number.isFinite(fullAt)) {
+		return 'warming up';
+	}
+
+	return fullAt > now ? `warming up ${duration(fullAt - now)}` : undefined;
+}
+
+/**
  * `value` with `digits` decimals (rounded as toFixed rounds) and its thousands separated by
  * commas, as `toLocaleString('en-US')` separates them, without going through ICU: the first call of
  * that took milliseconds of the dashboard's first frame, and each later one tens of microseconds.

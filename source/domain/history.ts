@@ -95,8 +95,10 @@ export function windowStats(series: readonly Sample[] | undefined, windowMs: num
 	const baseline = samples[0];
 	// Polls do not land exactly on the window's edge; history within 2% of it counts as spanning it.
 	const warmingUp = !series?.[0] || series[0].at > now - windowMs * 0.98;
+	// When it will span the window: from its oldest sample, by the same 2% rule.
+	const fullAt = warmingUp && series?.[0] ? series[0].at + windowMs * 0.98 : undefined;
 	if (!current || !baseline) {
-		return {currentUsd: 0, baselineUsd: undefined, baselineAt: undefined, increasePct: undefined, increaseUsd: undefined, warmingUp: true, samples};
+		return {currentUsd: 0, baselineUsd: undefined, baselineAt: undefined, increasePct: undefined, increaseUsd: undefined, warmingUp: true, fullAt, samples};
 	}
 
 	const increaseUsd = current.usd - baseline.usd;
@@ -107,6 +109,7 @@ export function windowStats(series: readonly Sample[] | undefined, windowMs: num
 		increasePct: baseline.usd > 0 ? (increaseUsd / baseline.usd) * 100 : undefined,
 		increaseUsd,
 		warmingUp,
+		fullAt,
 		samples,
 	};
 }

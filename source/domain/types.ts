@@ -146,6 +146,8 @@ export type WindowStats = {
 	increaseUsd: number | undefined;
 	/** True until the history spans the whole window. */
 	warmingUp: boolean;
+	/** While warming up: when the history will span the window (epoch ms); undefined before any sample. */
+	fullAt?: number | undefined;
 	/** The window's samples, oldest first (for trends). */
 	samples: Sample[];
 };
@@ -184,6 +186,11 @@ export type EnvironmentView = {
 	windowMinutes: number;
 	maxHourlyUsd: number;
 	warmingUp: boolean;
+	/**
+	 * While warming up: when the window will be full (epoch ms; it counts down with the clock), null
+	 * before any sample. Absent from an older server's snapshot.
+	 */
+	fullAt?: number | null;
 	level: Level;
 	reasons: string[];
 	agents: {running: number; allowed: number | 'all' | 'monitor-only'};

@@ -193,6 +193,22 @@ export class Enforcer {
 		}
 
 		const refs: Target[] = targets.map(instance => ({id: instance.id, region: instance.region}));
+		const byId = new Map(targets.map(instance => [instance.id, instance]));
+		// What these stopped agents cost running (kept with the last stop: what an undo adds back); null when one has no price.
+		const costOf = (stopped: readonly Target[]): number | null => {
+			const book = this.priceBook();
+			let sum = 0;
+			for (const target of stopped) {
+				const usd = book.price(byId.get(target.id)!)?.usd;
+				if (usd === undefined) {
+					return null;
+				}
+
+				sum += usd;
+			}
+
+			return sum;
+		};
 		const exactly = new Set(ids);
 		const succeededStates = new Set<InstanceOutcome['result']>(['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running']);
 		const done: Target[] = [];
@@ -231,7 +247,7 @@ export class Enforcer {
 
 				// State writes never throw (a failure is reported as a record error): the stop goes on.
 				if (!undo && done.length > 0) {
-					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false});
+					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false, usdPerHour: costOf(done)});
 				}
 
 				this.state.saveActionInFlight({...inFlight, done: this.progress.done});
@@ -270,7 +286,8 @@ export class Enforcer {
 				this.setLastStop(undefined);
 				this.onChanged(changed, 'started', request);
 			} else {
-				this.setLastStop({at: inFlight.at, actor: request.actor, environments: changed, targets: refs.filter(ref => acted.has(ref.id)), dryRun: false});
+				const stopped = refs.filter(ref => acted.has(ref.id));
+				this.setLastStop({at: inFlight.at, actor: request.actor, environments: changed, targets: stopped, dryRun: false, usdPerHour: costOf(stopped)});
 				this.onChanged(changed, 'stopped', request);
 			}
 		}

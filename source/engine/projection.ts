@@ -89,6 +89,22 @@ export function billedCost(cost: BilledCost, tagValues: readonly string[], rollu
 	};
 }
 
+/**
+ * When the last still-filling window will be full (epoch ms): null when none is filling, or when one
+ * has no sample yet (how long it will take is not known).
+ */
+function warmUntil(views: readonly EnvironmentView[]): number | null {
+	const filling = views.filter(view => view.warmingUp);
+	if (filling.length === 0 || filling.some(view => typeof view.fullAt !== 'number')) {
+		return null;
+	}
+
+	return Math.max(...filling.map(view => view.fullAt!));
+}
+
+/** The last stop's first instance IDs go in each snapshot (the undo confirmation names a few and counts the rest). */
+const lastStopIdsSent = 20;
+
 /** The snapshot the views show (pure). */
 export function project(published: Published, engine: EngineView): Snapshot {
 	const {evaluation, inputs, globalWindow, at, error, unknown} = published;
@@ -110,6 +126,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 			windowMinutes: policy.windowMinutes,
 			maxHourlyUsd: policy.maxHourlyUsd,
 			warmingUp: input.window.warmingUp,
+			fullAt: input.window.warmingUp ? input.window.fullAt ?? null : null,
 			level: result.assessment.level,
 			reasons: result.assessment.reasons,
 			agents: {running, allowed: policy.agents === 'monitor-only' ? 'monitor-only' : policy.maxAgents ?? 'all'},
@@ -144,6 +161,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		windowMinutes: config.global.windowMinutes,
 		maxHourlyUsd: config.global.maxHourlyUsd,
 		warmingUp: globalWindow.warmingUp,
+		fullAt: globalWindow.warmingUp ? globalWindow.fullAt ?? null : null,
 		level: evaluation.global.assessment.level,
 		reasons: evaluation.global.assessment.reasons,
 		agents: {running: agentsRunning, allowed: 'all'},
@@ -171,7 +189,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		polls: engine.polls,
 		lastSuccessAt: engine.lastSuccessAt,
 		error,
-		mode: {...engine.mode, warmingUp: environments.some(view => view.warmingUp) || global.warmingUp, action: config.action},
+		mode: {...engine.mode, warmingUp: environments.some(view => view.warmingUp) || global.warmingUp, warmUntil: warmUntil([...environments, global]), action: config.action},
 		environments,
 		global,
 		unknown,
@@ -180,7 +198,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled},
 		pending: engine.pending,
 		recordError: engine.recordError,
-		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length} : null,
+		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.slice(0, lastStopIdsSent).map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
 		pricing: engine.pricing,
 	};
 }

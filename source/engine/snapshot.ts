@@ -15,7 +15,11 @@ export type Snapshot = {
 	lastSuccessAt: number | null;
 	/** The last poll's failure, when it failed. */
 	error: string | null;
-	mode: {paused: boolean; dryRun: boolean; readOnly: boolean; warmingUp: boolean; action: 'stop' | 'terminate'};
+	/**
+	 * `warmUntil`: while warming up, when the last still-filling window will be full (epoch ms); null
+	 * when that is not known (a window has no sample yet) or nothing is filling. Absent from an older server.
+	 */
+	mode: {paused: boolean; dryRun: boolean; readOnly: boolean; warmingUp: boolean; warmUntil?: number | null; action: 'stop' | 'terminate'};
 	environments: EnvironmentView[];
 	global: EnvironmentView;
 	/** Tagged instances whose environment tag value no environment claims. */
@@ -42,8 +46,11 @@ export type Snapshot = {
 	notifyError?: string | null;
 	/** Set by a dashboard attached to `envwatch serve`: whose engine these figures come from. */
 	attachedTo?: {pid: number; host: string};
-	/** What `u` would start again. */
-	lastStop: {at: number; environments: string[]; count: number} | null;
+	/**
+	 * What `u` would start again: `ids`, the first of its instances (`count` in all); `usdPerHour`, what they add back (their
+	 * compute when stopped), null when not known. Both absent from an older server's snapshot.
+	 */
+	lastStop: {at: number; environments: string[]; count: number; ids?: string[]; usdPerHour?: number | null} | null;
 	/**
 	 * Live prices: Price List and spot calls made, answers still coming (`queued`), and the last
 	 * failure (the shipped table and estimates are used meanwhile; the data is not stale for it).
@@ -60,7 +67,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		regions: snapshot.regions,
 		lastSuccessAt: iso(snapshot.lastSuccessAt),
 		error: snapshot.error,
-		mode: snapshot.mode,
+		mode: {...snapshot.mode, warmUntil: iso(snapshot.mode.warmUntil ?? null)},
 		environments: snapshot.environments.map(view => viewJson(view, snapshot.lastSuccessAt === null)),
 		global: viewJson(snapshot.global, snapshot.lastSuccessAt === null),
 		unknown: snapshot.unknown,
@@ -85,6 +92,8 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 		agents: neverFresh || view.stale ? {running: null, allowed: view.agents.allowed} : view.agents,
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
 		increasePct: view.increasePct === null ? null : Math.round(view.increasePct * 100) / 100,
+		// While warming up: when the window will be full.
+		fullAt: typeof view.fullAt === 'number' ? new Date(view.fullAt).toISOString() : null,
 	};
 }
 

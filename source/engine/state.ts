@@ -23,7 +23,11 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 	return path.join(env['XDG_STATE_HOME'] || path.join(os.homedir(), '.local', 'state'), 'envwatch');
 }
 
-export type LastStop = {at: number; actor: string; environments: string[]; targets: Target[]; dryRun: false};
+/**
+ * `usdPerHour`: what the stopped agents' compute cost when they were stopped (the stop's "saves"),
+ * so what an undo adds back; null when one had no price; absent from a file written before it was kept.
+ */
+export type LastStop = {at: number; actor: string; environments: string[]; targets: Target[]; dryRun: false; usdPerHour?: number | null};
 
 /** `cost` is null when no fetch has succeeded yet: no data, never $0. */
 export type BillingCache = {cost: BilledCost | null; calls: number; costUsd: number};
@@ -669,9 +673,16 @@ function checkSamples(value: unknown): {entries: Array<[string, Array<[number, n
 }
 
 function checkLastStop(value: unknown): LastStop {
-	const top = object(value, '', ['at', 'actor', 'environments', 'targets', 'dryRun']);
+	// usdPerHour is optional: a last stop recorded before it was kept has none (unknown, never $0).
+	const priced = typeof value === 'object' && value !== null && Object.hasOwn(value, 'usdPerHour');
+	const top = object(value, '', ['at', 'actor', 'environments', 'targets', 'dryRun', ...(priced ? ['usdPerHour'] : [])]);
 	if (top['dryRun'] !== false) {
 		throw shape('dryRun', top['dryRun'], 'false');
+	}
+
+	const usdPerHour = top['usdPerHour'] === null || !priced ? null : finite(top['usdPerHour'], 'usdPerHour', 'a cost in $/h, 0 or more, or null');
+	if (usdPerHour !== null && usdPerHour < 0) {
+		throw shape('usdPerHour', usdPerHour, 'a cost in $/h, 0 or more, or null');
 	}
 
 	return {
@@ -683,6 +694,7 @@ function checkLastStop(value: unknown): LastStop {
 			return {id: string(item['id'], `targets[${index}].id`), region: string(item['region'], `targets[${index}].region`)};
 		}),
 		dryRun: false,
+		...(priced ? {usdPerHour} : {}),
 	};
 }
 

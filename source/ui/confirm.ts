@@ -27,17 +27,50 @@ export type ConfirmRequest = {
 	error?: string;
 	/** Severity for the panel's colour. */
 	danger: boolean;
+	/**
+	 * A start's count, typed in the confirmation (digits; empty: `default`): the title, the details
+	 * and the command follow it; `y` refuses a bad count with `error`, naming it.
+	 */
+	count?: StartCount;
 };
+
+/** What a start's confirmation is computed from, so a typed count can recompute it. */
+export type StartCount = {
+	environment: string;
+	/** Digits typed so far; empty: the default. */
+	input: string;
+	default: number;
+	running: number;
+	/** The most agents the environment may run (maxAgents); undefined: no cap. */
+	cap: number | undefined;
+	agents: 'all' | 'limited';
+	instanceType: string | null;
+	usdPerHourEach: number | null;
+	hourlyUsd: number;
+	/** Lines after the figures (the dry-run note). */
+	notes: string[];
+};
+
+/** At most this many digits are taken (a typo guard); the cap, where set, bounds the count. */
+const countDigits = 4;
 
 const firstIds = 3;
 
-function idsLine(ids: readonly string[]): string {
+/** `total`: how many there are in all, where `ids` holds only the first of them. */
+function idsLine(ids: readonly string[], total = ids.length): string {
 	if (ids.length === 0) {
 		return 'instances: none running now';
 	}
 
-	const more = ids.length > firstIds ? ` +${ids.length - firstIds} more` : '';
+	const more = total > Math.min(firstIds, ids.length) ? ` +${total - Math.min(firstIds, ids.length)} more` : '';
 	return `instances: ${ids.slice(0, firstIds).join(', ')}${more}`;
+}
+
+/** What an undo adds back: the stopped agents' $/h when they were stopped, or unknown (never $0). */
+function addsBack(usdPerHour: unknown): string {
+	return typeof usdPerHour === 'number' && Number.isFinite(usdPerHour) && usdPerHour >= 0
+		? `adds ${money(usdPerHour)}/h back (what the stop saved)`
+		: 'adds: $/h unknown (not recorded with this stop)';
 }
 
 function agentsWord(count: number): string {
@@ -173,24 +206,23 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 
 			const {count, instanceType, usdPerHourEach} = view.launch;
 			const cap = typeof view.agents.allowed === 'number' ? view.agents.allowed : undefined;
-			// The engine's own start check on the snapshot's figures (the engine checks again, counting afresh).
-			const check = checkAgents(view.name, {agents: view.policy.agents === 'global' ? 'all' : view.policy.agents, maxAgents: cap}, view.agents.running, count);
-			if (!check.ok) {
+			const agents = view.policy.agents === 'limited' ? 'limited' : 'all';
+			// The engine's own start check on the snapshot's figures (the engine checks again, counting
+			// afresh): with no room for one more agent, no question. Room for fewer than the default:
+			// asked, saying so, for a smaller count to be typed.
+			const check = checkAgents(view.name, {agents, maxAgents: cap}, view.agents.running, count);
+			if (!check.ok && (cap === undefined || cap - view.agents.running < 1)) {
 				return {refused: check.reason};
 			}
 
-			return {
+			return withCount({
 				command: {kind: 'start', environment: view.name, count},
-				title: `Start ${agentsWord(count)} in ${view.name}?`,
-				details: [
-					`instance type: ${instanceType ?? 'as the launch template says'}`,
-					`adds ${usdPerHourEach === null ? 'an unpriced amount' : `${money(usdPerHourEach * count)}/h`} to ${money(view.hourlyUsd)}/h`,
-					`${view.agents.running} running${cap === undefined ? '' : `, at most ${cap}`}; the window restarts, so this is not taken for a spike`,
-					...modeNote(snapshot),
-				],
+				title: '',
+				details: [],
 				input: '',
 				danger: false,
-			};
+				count: {environment: view.name, input: '', default: count, running: view.agents.running, cap, agents, instanceType, usdPerHourEach, hourlyUsd: view.hourlyUsd, notes: modeNote(snapshot)},
+			}, '');
 		}
 
 		case 'reset': {
@@ -245,12 +277,96 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 				// The confirmed stop: if another stop happened since, undo refuses rather than start those.
 				command: {kind: 'undo', stopAt: last.at},
 				title: `Undo: start the ${agentsWord(last.count)} stopped in ${last.environments.join(', ')} again?`,
-				details: [`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`, ...modeNote(snapshot)],
+				details: [
+					Array.isArray(last.ids) ? idsLine(last.ids, Math.max(last.count, last.ids.length)) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
+					addsBack(last.usdPerHour),
+					`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`,
+					...modeNote(snapshot),
+				],
 				input: '',
 				danger: false,
 			};
 		}
 	}
+}
+
+/** The count typed (or the default), or why it is refused, naming what was typed. */
+export function startCount(count: StartCount): {ok: true; count: number} | {ok: false; reason: string} {
+	const typed = count.input === '' ? `the default ${count.default}` : `"${count.input}"`;
+	if (count.input !== '' && !/^\d+$/.test(count.input)) {
+		return {ok: false, reason: `${typed} is not a number: type how many agents to start (digits), or Backspace`};
+	}
+
+	const value = count.input === '' ? count.default : Number(count.input);
+	if (value < 1) {
+		return {ok: false, reason: `${typed}: start at least 1 agent`};
+	}
+
+	const check = checkAgents(count.environment, {agents: count.agents, maxAgents: count.cap}, count.running, value);
+	return check.ok ? {ok: true, count: value} : {ok: false, reason: `${typed}: ${check.reason}`};
+}
+
+/** What a start's count allows: `1 to 4`, or `1 or more` without a cap. */
+export function countRange(count: StartCount): string {
+	return count.cap === undefined ? '1 or more, no cap' : `1 to ${Math.max(1, count.cap - count.running)}`;
+}
+
+/** A start's request with this input: title, details and command for its count, or the count's error. */
+function withCount(request: ConfirmRequest, input: string): ConfirmRequest {
+	const count = {...request.count!, input};
+	const checked = startCount(count);
+	if (!checked.ok) {
+		return {...request, count, title: `Start agents in ${count.environment}?`, details: [], error: checked.reason};
+	}
+
+	const {usdPerHourEach, instanceType, cap, running} = count;
+	const {error: _error, ...rest} = request;
+	return {
+		...rest,
+		count,
+		command: {kind: 'start', environment: count.environment, count: checked.count},
+		title: `Start ${agentsWord(checked.count)} in ${count.environment}?`,
+		details: [
+			`instance type: ${instanceType ?? 'as the launch template says'}`,
+			`adds ${usdPerHourEach === null ? 'an unpriced amount' : `${money(usdPerHourEach * checked.count)}/h`} to ${money(count.hourlyUsd)}/h`,
+			`${running} running${cap === undefined ? '' : `, at most ${cap}`}; the window restarts, so this is not taken for a spike`,
+			...count.notes,
+		],
+	};
+}
+
+/** A key against a start's confirmation: digits and Backspace edit the count, y starts, n/Esc/Enter cancel. */
+function reduceCount(request: ConfirmRequest, input: string, key: KeyState): ConfirmStep {
+	const count = request.count!;
+	if (input === 'y' || input === 'Y') {
+		// A bad count is never started: the error names it, and the question stays open.
+		const checked = startCount(count);
+		return checked.ok ? {kind: 'confirm'} : {kind: 'edit', request: {...request, error: checked.reason}};
+	}
+
+	if (input === 'n' || input === 'N' || key.return) {
+		return {kind: 'cancel'};
+	}
+
+	if (key.backspace || key.delete) {
+		return {kind: 'edit', request: withCount(request, [...count.input].slice(0, -1).join(''))};
+	}
+
+	if (input && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
+		if (!/^\d+$/.test(input)) {
+			// Not taken into the count: said, naming it, and the count stays as it was.
+			return {kind: 'edit', request: {...request, error: `"${input}" is not a number: type how many agents to start (digits); y starts, n or Esc cancels`}};
+		}
+
+		const next = count.input + input;
+		if (next.length > countDigits) {
+			return {kind: 'edit', request: {...request, error: `"${next}": at most ${countDigits} digits; Backspace to change it`}};
+		}
+
+		return {kind: 'edit', request: withCount(request, next)};
+	}
+
+	return {kind: 'ignore'};
 }
 
 export type ConfirmStep = {kind: 'confirm'} | {kind: 'cancel'} | {kind: 'edit'; request: ConfirmRequest} | {kind: 'ignore'};
@@ -259,6 +375,10 @@ export type ConfirmStep = {kind: 'confirm'} | {kind: 'cancel'} | {kind: 'edit'; 
 export function reduceConfirm(request: ConfirmRequest, input: string, key: KeyState): ConfirmStep {
 	if (key.escape || (key.ctrl && input === 'c')) {
 		return {kind: 'cancel'};
+	}
+
+	if (request.count) {
+		return reduceCount(request, input, key);
 	}
 
 	if (!request.typed) {

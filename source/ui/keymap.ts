@@ -51,8 +51,11 @@ export type Binding = {
 	help: string;
 	/** Not bound at all, and not shown, under `--read-only`. */
 	dangerous: boolean;
-	/** Shown in the key bar (the help overlay lists every bound key). */
-	inBar: boolean;
+	/**
+	 * Shown in the key bar (the help overlay lists every bound key); `where-room`: only where the bar
+	 * has room for it without taking another row from the dashboard.
+	 */
+	inBar: boolean | 'where-room';
 	/** Bound only while an automatic action waits out its grace period. */
 	needsPending?: boolean;
 	/** Bound only while the selected environment's breaker is tripped. */
@@ -67,7 +70,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'cascade', keys: [{input: 'c'}], keyLabel: 'c', label: 'cascade', help: 'one cascade step: stop the lowest-priority environment running agents', dangerous: true, inBar: true},
 	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent outside monitor-only environments', dangerous: true, inBar: true},
 	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
-	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: false},
+	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: 'where-room'},
 	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again, no longer stopped as re-spawns (its limits still apply)', dangerous: true, inBar: true, needsBreaker: true},
 	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
 	{command: 'pause-env', keys: [{input: 'P'}], keyLabel: 'P', label: 'pause env', help: 'pause automatic actions for the selected environment only', dangerous: false, inBar: false},
@@ -145,11 +148,11 @@ export function labelOf(binding: Binding, context: KeyContext): string {
 }
 
 /** The key bar's items, in table order; the arrows are folded into one "select" item. */
-export function keyBarItems(context: KeyContext, arrows = '↑↓'): Array<{keys: string; label: string}> {
-	const items = [{keys: arrows, label: 'select'}];
+export function keyBarItems(context: KeyContext, arrows = '↑↓'): Array<{keys: string; label: string; whereRoom?: true}> {
+	const items: Array<{keys: string; label: string; whereRoom?: true}> = [{keys: arrows, label: 'select'}];
 	for (const binding of activeBindings(context)) {
 		if (binding.inBar) {
-			items.push({keys: binding.keyLabel, label: labelOf(binding, context)});
+			items.push({keys: binding.keyLabel, label: labelOf(binding, context), ...(binding.inBar === 'where-room' ? {whereRoom: true as const} : {})});
 		}
 	}
 

@@ -5,6 +5,7 @@ import type {EnvironmentStatus, GlobalStatus} from '../../source/domain/types.js
 import {Dashboard} from '../../source/ui/components/Dashboard.js';
 import {EnvRow} from '../../source/ui/components/EnvTable.js';
 import {ClockContext} from '../../source/ui/hooks/use-now.js';
+import {clockTime} from '../../source/ui/cells.js';
 import {columnWidths} from '../../source/ui/layout.js';
 import {makeTheme, ThemeContext} from '../../source/ui/theme.js';
 import {manualClock} from '../../source/ui/ticker.js';
@@ -88,6 +89,57 @@ describe('the dashboard at 80x24', () => {
 		expect(shown[0]).toMatch(/event 1$/);
 		expect(shown.length).toBeGreaterThan(5);
 		expect(frame).not.toContain('event 40');
+	});
+
+	it('events: one line per incident, a decision and its outcome together; the rest as they were', async () => {
+		// Newest first, as the snapshot holds them.
+		const events = [
+			event(1, {kind: 'recover', environments: ['staging'], reason: 'staging runs no agents beyond its policy now'}),
+			event(2, {type: 'action', kind: 'stop', environments: ['staging'], reason: 'stopped 3/3 agents in staging (3 stopping; saves $1.58/h)', outcome: 'executed'}),
+			event(3, {type: 'progress', kind: 'stop', environments: ['staging'], reason: 'batch: 2 stopping (2/3 done)', outcome: 'progress'}),
+			event(4, {kind: 'stop', environments: ['staging'], reason: 'staging +2.3% > 1.5% over 45m ($1.84 -> $1.89/h)', figures: {hourlyUsd: 1.8864, increasePct: 2.255, thresholdPct: 1.5, maxHourlyUsd: 10}}),
+			event(5, {type: 'action', kind: 'stop', actor: 'ops@jump', environments: ['dev'], reason: 'stopped 3/4 agents in dev (3 stopping, 1 failed; saves $1.58/h)', outcome: 'failed'}),
+			event(6, {kind: 'stop', actor: 'ops@jump', environments: ['dev'], reason: 'manual stop of dev'}),
+			event(7, {kind: 'stop', environments: ['dev'], reason: 'dev $5.20/h > cap $5.00/h (paused: not executed)', outcome: 'skipped: paused', figures: {hourlyUsd: 5.2, maxHourlyUsd: 5}}),
+			event(8, {type: 'action', kind: 'cascade', environments: ['dev'], reason: 'stopped 4/4 agents in dev (4 stopping; saves $2.10/h)', outcome: 'executed'}),
+			event(9, {kind: 'cascade', environments: ['dev'], reason: 'dev $5.20/h > cap $5.00/h', figures: {hourlyUsd: 5.2, increasePct: 1, thresholdPct: 2, maxHourlyUsd: 5}}),
+		];
+		const audit = {file: 'audit.log', read: () => ({entries: events, skipped: 0, truncated: false, error: null})};
+		const ui = await app({store: new FakeStore(snapshot({events})), controller: new FakeController(), columns: 100, rows: 30, audit});
+		const frame = await ui.waitFor('events, newest first');
+		const rows = linesOf(frame).slice(linesOf(frame).findIndex(line => line.includes('events, newest first')) + 1, -2);
+		expect(rows).toEqual([
+			`${clockTime(events[0]!.at)} auto     recover staging: staging runs no agents beyond its policy now`,
+			// At the decision's time, with what it measured over the limit and what was done.
+			`${clockTime(events[3]!.at)} auto     stop staging: breach +2.3%/1.5% -> stopped 3/3 (saves $1.58/h)`,
+			// A person's request: the actor says who; a failure keeps its whole tally.
+			`${clockTime(events[5]!.at)} ops@jump stop dev -> stopped 3/4 agents (3 stopping, 1 failed; saves $1.58/h)`,
+			// Not carried out (paused): a line of its own, as before.
+			`${clockTime(events[6]!.at)} auto     stop dev: dev $5.20/h > cap $5.00/h (paused: not executed)`,
+			`${clockTime(events[8]!.at)} auto     cascade dev: breach $5.20/$5 cap -> stopped 4/4 (saves $2.10/h)`,
+		]);
+		// The log view (l) still has every entry, in full.
+		await ui.press('l');
+		const log = await ui.waitFor('audit log: 9 entries');
+		for (const text of ['staging +2.3% > 1.5% over 45m ($1.84 -> $1.89/h)', 'batch: 2 stopping (2/3 done)', 'manual stop of dev']) {
+			expect(log).toContain(text);
+		}
+
+		await ui.press('j');
+		await ui.waitFor('reason: stopped 3/3 agents in staging (3 stopping; saves $1.58/h)');
+	});
+
+	it('events: a stop cut short (no action line) keeps its decision and batches in sight', async () => {
+		const events = [
+			event(1, {type: 'progress', kind: 'stop', environments: ['dev'], reason: 'batch: 2 stopping (2/4 done)', outcome: 'progress'}),
+			event(2, {kind: 'stop', environments: ['dev'], reason: 'dev +3.6% > 2.0% over 30m ($2.34 -> $2.42/h)', figures: {increasePct: 3.6, thresholdPct: 2}}),
+		];
+		const ui = await app({store: new FakeStore(snapshot({events})), controller: new FakeController()});
+		const frame = await ui.waitFor('events, newest first');
+		expect(frame).toContain('auto stop dev: batch: 2 stopping (2/4 done)');
+		expect(frame).toContain('auto stop dev: dev +3.6% > 2.0% over 30m ($2.34 -> $2.42/h)');
+		// Not made into an incident line: nothing was carried out yet.
+		expect(frame).not.toContain('breach');
 	});
 
 	it('waits for the first poll', async () => {
@@ -225,6 +277,26 @@ describe('modes', () => {
 		expect(frame).toContain('p resume');
 		await ui.press('p');
 		expect(controller.commands.at(-1)).toEqual({kind: 'resume'});
+	});
+
+	it('warming up: the header says how long until the last filling window is full, counts down with the clock and goes when full', async () => {
+		// The clock starts at t0 + 1 s: 12 minutes and 1 second to go.
+		const mode = {paused: false, dryRun: false, readOnly: false, warmingUp: true, warmUntil: t0 + 12 * 60_000 + 2000, action: 'stop' as const};
+		const ui = await app({store: new FakeStore(snapshot({mode})), controller: new FakeController()});
+		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO warming up 12m$/);
+		ui.clock.set(t0 + 2 * 60_000 + 1000);
+		expect(linesOf(await ui.waitFor('warming up 10m'))[0]).toMatch(/AUTO warming up 10m$/);
+		ui.clock.set(t0 + 12 * 60_000 - 30_000);
+		await ui.waitFor('warming up 32s');
+		// Full by the clock, before the next poll says so: nothing about warming up.
+		ui.clock.set(t0 + 12 * 60_000 + 2000);
+		await ui.waitFor(/^(?![\s\S]*warming)/);
+		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO$/);
+	});
+
+	it('warming up with no sample yet: the header says warming up with no figure (never a made-up one)', async () => {
+		const ui = await app({store: new FakeStore(snapshot({mode: {paused: false, dryRun: false, readOnly: false, warmingUp: true, warmUntil: null, action: 'stop'}})), controller: new FakeController()});
+		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO warming up$/);
 	});
 
 	it('stale: STALE rows, the poll error, and the age turning old', async () => {

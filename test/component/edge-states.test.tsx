@@ -6,7 +6,7 @@ import {makeTheme} from '../../source/ui/theme.js';
 import {buildConfirmation} from '../../source/ui/confirm.js';
 import {splitKeys} from '../../source/ui/keymap.js';
 import {event, FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
-import {useApps} from './harness.js';
+import {linesOf, useApps} from './harness.js';
 
 /** The dashboard in edge states: keys arriving together, unknown figures, short terminals, breakers. */
 const app = useApps();
@@ -87,6 +87,21 @@ describe('unknown is unknown everywhere', () => {
 		// A start cannot be checked against the cap without a count: refused, with why.
 		const start = buildConfirmation('start', {snapshot: snapshot({...stale(), environments: [view('dev', {stale: error, launch: {count: 1, instanceType: 'm5.large', usdPerHourEach: 0.1}})]}), selected: 'dev', cascadeTarget: undefined, now: t0});
 		expect(start).toEqual({refused: expect.stringContaining('dev: agents unknown') as string});
+	});
+
+	it('headless lines say how long until a warming window is full, and only what is known', () => {
+		const warming = snapshot({
+			mode: {paused: false, dryRun: false, readOnly: false, warmingUp: true, warmUntil: t0 + 42 * 60_000, action: 'stop'},
+			environments: [view('dev', {warmingUp: true, fullAt: t0 + 12 * 60_000}), view('staging', {warmingUp: true, fullAt: null, windowMinutes: 45})],
+			global: view('global', {warmingUp: true, fullAt: t0 + 42 * 60_000, windowMinutes: 60, policy: {agents: 'global', onBreach: 'emergency-stop'}}),
+		});
+		expect(formatPollLine(warming)).toMatch(/\[warming-up 42m\]$/);
+		const report = formatDashboard(warming);
+		expect(report).toContain('- Dev: 1.2% increase (under 2.0% threshold, warming up: 30m window full in 12m) OK');
+		expect(report).toContain('- Staging: 1.2% increase (under 2.0% threshold, warming up: 45m window) OK');
+		expect(report).toContain('- Global: 1.2% increase (under 2.0% threshold, warming up: 60m window full in 42m) OK');
+		// No sample yet anywhere: warming up, with no figure.
+		expect(formatPollLine(snapshot({mode: {...warming.mode, warmUntil: null}}))).toMatch(/\[warming-up\]$/);
 	});
 
 	it('headless lines say ?a and agents unknown, not 0', () => {
@@ -247,6 +262,78 @@ describe('short terminals', () => {
 		expect(frame).toContain('terminal too small to confirm');
 		expect(frame).not.toContain('Stop dev\'s agents?');
 		expect(controller.commands).toEqual([]);
+	});
+
+	it('80x12: the undo confirmation takes the rows it needs for its IDs and $/h; narrower it is refused with the rows it needs', async () => {
+		const lastStop = {at: t0 - 60_000, environments: ['dev'], count: 4, ids: ['i-0aaa000000000001', 'i-0aaa000000000002', 'i-0aaa000000000003', 'i-0aaa000000000004'], usdPerHour: 2.1};
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore(snapshot({lastStop})), controller, columns: 80, rows: 12});
+		await ui.press('u');
+		let lines = linesOf(ui.lastFrame());
+		expect(lines.length).toBeLessThanOrEqual(12);
+		expect(lines).toEqual(expect.arrayContaining([
+			'Undo: start the 4 agents stopped in dev again?',
+			'  instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1 more',
+			'  adds $2.10/h back (what the stop saved)',
+			'  y yes   N no (default: n, Esc or Enter)',
+		]));
+		await ui.press('y');
+		expect(controller.commands).toEqual([{kind: 'undo', stopAt: lastStop.at}]);
+		// At 40 columns the IDs wrap: the same question needs more rows than 12, and is not asked.
+		const untouched = new FakeController();
+		const narrow = await app({store: new FakeStore(snapshot({lastStop})), controller: untouched, columns: 40, rows: 12});
+		await narrow.press('u');
+		lines = linesOf(narrow.lastFrame());
+		expect(lines.join('\n')).not.toContain('Undo: start');
+		expect(lines.join('\n')).toMatch(/terminal too small to confirm: need 1\d/);
+		await narrow.press('y');
+		expect(untouched.commands).toEqual([]);
+	});
+
+	it.each([
+		{columns: 100, rows: 24, shown: true},
+		// At 80 the bar's one line has no room for it: the help lists it.
+		{columns: 80, rows: 24, shown: false},
+		// At 60 the bar takes two lines anyway, and they have room.
+		{columns: 60, rows: 20, shown: true},
+		{columns: 40, rows: 12, shown: false},
+	])('the key bar offers a add agents where it fits without another line: $columns x $rows', async ({columns, rows, shown}) => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns, rows});
+		const lines = linesOf(ui.lastFrame());
+		const bar = lines.slice(columns >= 80 ? -1 : -2).join('\n');
+		expect(bar).toContain('q quit');
+		expect(bar.includes('a add agents')).toBe(shown);
+		// It never costs a key that was there before, or a row.
+		for (const key of columns >= 60 ? ['s stop', 'u undo', 'r refresh', '? help'] : ['s stop', '? help']) {
+			expect(bar).toContain(key);
+		}
+
+		if (columns === 80) {
+			expect(lines.at(-2)).not.toMatch(/select|quit/);
+		}
+	});
+
+	it('80x12: a asks how many; a typed count is started, a bad one refused naming it', async () => {
+		const base = snapshot();
+		const dev = view('dev', {agents: {running: 4, allowed: 6}, launch: {count: 1, instanceType: 't3.large', usdPerHourEach: 0.0832}});
+		const controller = new FakeController();
+		const ui = await app({store: new FakeStore({...base, environments: [dev, ...base.environments.slice(1)]}), controller, columns: 80, rows: 12});
+		await ui.press('a');
+		let frame = ui.lastFrame();
+		expect(frame).toContain('Start 1 agent in dev?');
+		expect(frame).toContain('count: 1_ (1 to 2; type a number)');
+		expect(linesOf(frame).at(-1)).toBe('0-9 count  y yes  n/Esc/Enter no');
+		await ui.press('3');
+		frame = await ui.waitFor('"3": dev allows at most 6 agents');
+		await ui.press('y');
+		expect(controller.commands).toEqual([]);
+		await ui.press('\u007F');
+		await ui.press('2');
+		frame = await ui.waitFor('Start 2 agents in dev?');
+		expect(frame).toContain('adds $0.17/h to $2.34/h');
+		expect(linesOf(frame).length).toBeLessThanOrEqual(12);
+		await ui.press('y');
+		expect(controller.commands).toEqual([{kind: 'start', environment: 'dev', count: 2}]);
 	});
 
 	it('40x12: the help lists every key, and the key bar keeps ? help and q quit', async () => {

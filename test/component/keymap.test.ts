@@ -49,7 +49,7 @@ describe('matchKey', () => {
 describe('the key bar comes from the same table', () => {
 	it('offers exactly the bound bar commands', () => {
 		const labels = keyBarItems(normal).map(item => item.label);
-		expect(labels).toEqual(['select', 'stop', 'cascade', 'emergency', 'undo', 'pause', 'refresh', 'help', 'quit']);
+		expect(labels).toEqual(['select', 'stop', 'cascade', 'emergency', 'undo', 'add agents', 'pause', 'refresh', 'help', 'quit']);
 		for (const binding of activeBindings(normal).filter(item => item.inBar)) {
 			expect(labels).toContain(binding.label);
 		}

@@ -38,7 +38,7 @@ describe('the dashboard over the live engine', () => {
 		await ui.press('s');
 		await ui.waitFor('Stop dev\'s agents?');
 		await ui.press('y');
-		const frame = await ui.waitFor(/tester@jump stop dev: stopped 2\/2 agents in dev/);
+		const frame = await ui.waitFor(/tester@jump stop dev -> stopped 2\/2 \(saves \$\d+\.\d\d\/h\)/);
 		expect(frame).toMatch(/dev +STOPPED/);
 		const devAgents = live.sim.snapshot().filter(instance => instance.tags['Environment'] === 'dev' && instance.tags['Role'] === 'agent' && instance.region === 'us-east-1');
 		expect(devAgents.map(instance => instance.state)).toEqual(['stopping', 'stopping']);
@@ -55,9 +55,33 @@ describe('the dashboard over the live engine', () => {
 		live.advance(5000);
 		const ui = await app({store: live.store, controller: live.monitor});
 		await ui.press('u');
-		await ui.waitFor('Undo: start the 2 agents stopped in dev again?');
+		const question = await ui.waitFor('Undo: start the 2 agents stopped in dev again?');
+		// The instances it starts and what they add back, as the stop said it saved.
+		const stopped = live.sim.snapshot().filter(instance => instance.tags['Environment'] === 'dev' && instance.tags['Role'] === 'agent' && instance.state !== 'running').map(instance => instance.id);
+		expect(stopped).toHaveLength(2);
+		expect(question).toContain(`instances: ${stopped.join(', ')}`);
+		const saved = /saves (\$\d+\.\d\d)\/h/.exec(fs.readFileSync(path.join(live.dir, 'audit.log'), 'utf8'))?.[1];
+		expect(saved).toBeDefined();
+		expect(question).toContain(`adds ${saved}/h back (what the stop saved)`);
 		await ui.press('y');
 		await ui.waitFor(/started 2\/2 agents in dev/);
+		await live.monitor.stop();
+		live.audit.close();
+	});
+
+	it('a, a typed count, then y starts that many agents (the engine checks the count again)', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		const ui = await app({store: live.store, controller: live.monitor});
+		await ui.waitFor(/dev +ACTIVE/);
+		await ui.press('a');
+		await ui.waitFor('Start 3 agents in dev?');
+		await ui.press('5');
+		const question = await ui.waitFor('Start 5 agents in dev?');
+		expect(question).toContain('adds $0.42/h to $1.28/h');
+		await ui.press('y');
+		await ui.waitFor(/tester@jump start dev -> started 5 t3.large agents/);
+		expect(live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'] === 'tester@jump')).toHaveLength(5);
 		await live.monitor.stop();
 		live.audit.close();
 	});
@@ -72,7 +96,7 @@ describe('the dashboard over the live engine', () => {
 		expect(question).toContain('instance type: t3.large');
 		expect(question).toContain('adds $0.25/h to $1.28/h');
 		await ui.press('y');
-		await ui.waitFor(/tester@jump start dev: started 3 t3.large agents in dev/);
+		await ui.waitFor(/tester@jump start dev -> started 3 t3.large agents/);
 		const launched = live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'] === 'tester@jump');
 		expect(launched).toHaveLength(3);
 		await live.monitor.stop();

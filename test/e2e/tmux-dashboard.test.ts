@@ -18,9 +18,10 @@ function readAudit(file: string): AuditLine[] {
 const terminals = useTerminals();
 
 describe.each([
-	{columns: 80, rows: 24, trend: true},
-	{columns: 60, rows: 20, trend: false},
-])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend}) => {
+	{columns: 80, rows: 24, trend: true, warming: /AUTO warming up 5[89]m$/m},
+	// Narrower, the header is cut after its badges, age and source (and says it is cut).
+	{columns: 60, rows: 20, trend: false, warming: /AUTO updated \d+s ago SIMULATED \(calm\) every 2s warm…$/m},
+])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend, warming}) => {
 	it('appears, s then y stops dev, E needs the typed confirmation, q leaves the prompt intact', async () => {
 		const dir = terminals.dir();
 		const audit = path.join(dir, 'audit.log');
@@ -35,6 +36,8 @@ describe.each([
 		expect(screen).toMatch(/production +MONITOR/);
 		expect(screen).toMatch(/global +NORMAL/);
 		expect(screen.includes('TREND')).toBe(trend);
+		// A fresh start: the longest window (global, 60m) fills in about 59 minutes, and the header says so.
+		expect(screen).toMatch(warming);
 		screen = await session.waitFor(/updated [1-9]\d*s ago|updated 0s ago[\s\S]*▁▁▁/);
 		const lines = screen.split('\n');
 		expect(lines.filter(line => line.startsWith('envwatch ') && line.includes('SIMULATED'))).toHaveLength(1);
@@ -48,7 +51,8 @@ describe.each([
 		expect(screen).toMatch(/instances: i-[0-9a-f]+/);
 		expect(readAudit(audit).filter(entry => entry.kind === 'stop')).toHaveLength(0);
 		session.type('y');
-		screen = await session.waitFor(/stop dev: stopped 4\/4 agents in dev/);
+		// One line per incident in the events pane: who, what, and its outcome.
+		screen = await session.waitFor(/\S+@\S+ +stop dev -> stopped 4\/4 \(saves \$\d+\.\d\d\/h\)/);
 		screen = await session.waitFor(/dev +STOPPED HELD +\$0\.2\d\/\$5 +0\//);
 		const action = readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop');
 		expect(action?.environments).toEqual(['dev']);
@@ -67,6 +71,17 @@ describe.each([
 		expect(readAudit(audit).filter(entry => entry.kind === 'emergency')).toHaveLength(0);
 		screen = session.capture();
 		expect(screen).toMatch(/staging +LIMITED/);
+
+		// u: the undo confirmation names the instances it starts again and the $/h they add back
+		// (what the stop saved); n leaves them stopped.
+		session.type('u');
+		screen = await session.waitFor('Undo: start the 4 agents stopped in dev again?');
+		const stopped = readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop')!.results!.map(result => result.id);
+		expect(screen).toContain(`instances: ${stopped.slice(0, columns >= 80 ? 3 : 1).join(', ')}`);
+		expect(screen).toMatch(/adds \$2\.\d\d\/h back/);
+		session.type('n');
+		await session.waitFor(screenText => !screenText.includes('Undo: start'));
+		expect(readAudit(audit).filter(entry => entry.kind === 'undo')).toHaveLength(0);
 
 		// q: back to the shell prompt, cursor shown, terminal out of raw mode.
 		session.type('q');

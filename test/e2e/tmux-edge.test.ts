@@ -72,6 +72,44 @@ describe('the dashboard at 80x12', () => {
 	});
 });
 
+describe('the dashboard at 80x12: undo and add agents', () => {
+	const audit = () => {
+		const file = path.join(dir!, 'audit.log');
+		return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as {type: string; kind: string; reason: string; instanceIds: string[]}) : [];
+	};
+
+	it('u names the instances it starts again and the $/h they add back, whole', async () => {
+		const tmux = await dashboard(80, 12);
+		tmux.type('s');
+		await tmux.waitFor('Stop dev\'s agents?');
+		tmux.type('y');
+		await tmux.waitFor(/dev +STOPPED/);
+		const stop = audit().find(entry => entry.type === 'action' && entry.kind === 'stop')!;
+		tmux.type('u');
+		const screen = await tmux.waitFor('Undo: start the 4 agents stopped in dev again?');
+		frameOf(screen, 12);
+		expect(screen).toContain(`instances: ${stop.instanceIds.slice(0, 3).join(', ')} +1`);
+		expect(screen).toContain(`adds ${/saves (\$\d+\.\d\d\/h)/.exec(stop.reason)![1]} back`);
+		expect(screen).toMatch(/y yes +n\/Esc\/Enter no/);
+		tmux.key('Escape');
+		await tmux.waitFor('cancelled: nothing done');
+	});
+
+	it('a asks how many: a typed count is what starts', async () => {
+		const tmux = await dashboard(80, 12);
+		tmux.type('a');
+		await tmux.waitFor('Start 1 agent in dev?');
+		tmux.type('2');
+		const screen = await tmux.waitFor('Start 2 agents in dev?');
+		frameOf(screen, 12);
+		expect(screen).toMatch(/count: 2_? \(1 or more, no cap; type a number\)/);
+		expect(screen).toMatch(/0-9 count +y yes +n\/Esc\/Enter no/);
+		tmux.type('y');
+		await tmux.waitFor(/started 2 \S+ agents in dev/);
+		expect(audit().filter(entry => entry.type === 'action' && entry.kind === 'start')).toHaveLength(1);
+	});
+});
+
 describe('the dashboard at 40x12', () => {
 	it('E keeps the header and shows what is typed; help lists every key; the key bar keeps help and quit', async () => {
 		const tmux = await dashboard(40, 12);

@@ -39,6 +39,25 @@ describe('the simulated account matches the seed fleet', () => {
 		expect(snapshot.global.hourlyUsd).toBeCloseTo(4.33, 2);
 		expect(snapshot.mode.warmingUp).toBe(true);
 	});
+
+	it('warming up: the snapshot says when the last filling window is full (its oldest sample plus the window), and nothing once full', async () => {
+		const sim = start('calm');
+		const first = sim.clock.now();
+		const longest = Math.max(sim.config.global.windowMinutes, ...Object.values(sim.config.environments).map(policy => policy.windowMinutes)) * 60_000;
+		let snapshot = await sim.poll();
+		const dev = snapshot.environments.find(view => view.name === 'dev')!;
+		expect(dev.fullAt).toBe(first + sim.config.environments['dev']!.windowMinutes * 60_000 * 0.98);
+		expect(snapshot.mode.warmUntil).toBe(first + longest * 0.98);
+		// A later poll does not move it: it comes from the oldest sample, not the clock.
+		snapshot = await sim.poll();
+		expect(snapshot.mode.warmUntil).toBe(first + longest * 0.98);
+		while (snapshot.at < first + longest) {
+			snapshot = await sim.poll(5 * 60_000);
+		}
+
+		expect(snapshot.mode).toMatchObject({warmingUp: false, warmUntil: null});
+		expect(snapshot.environments.every(view => view.fullAt === null)).toBe(true);
+	});
 });
 
 describe('scenarios through the monitor loop', () => {

@@ -40,6 +40,12 @@ describe('StateStore', () => {
 		const last = {at: 5, actor: 'auto', environments: ['dev'], targets: [{id: 'i-1', region: 'us-east-1'}], dryRun: false as const};
 		state.saveLastStop(last);
 		expect(new StateStore(state.dir).loadLastStop()).toEqual(last);
+		// What an undo adds back is kept with it (null: some agent had no price).
+		for (const usdPerHour of [2.1, null]) {
+			state.saveLastStop({...last, usdPerHour});
+			expect(new StateStore(state.dir).loadLastStop()).toEqual({...last, usdPerHour});
+		}
+
 		state.saveLastStop(undefined);
 		expect(state.loadLastStop()).toBeUndefined();
 		expect(fs.readdirSync(state.dir).filter(name => name.endsWith('.tmp'))).toEqual([]);
@@ -104,6 +110,8 @@ describe('state files are checked on read', () => {
 		['samples.json', `{"version": 1, "series": {"dev": [[${t}, "NaN"]]}}`, 'series["dev"][0][1]: string "NaN" — expected a cost in $/h'],
 		['samples.json', `{"version": 1, "series": {"dev": [[1e999, 1]]}}`, 'series["dev"][0][0]: number Infinity — expected a time in ms'],
 		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": null, "dryRun": false}`, 'targets: null — expected an array of {id, region}'],
+		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": [], "dryRun": false, "usdPerHour": -2}`, 'usdPerHour: number -2 — expected a cost in $/h, 0 or more, or null'],
+		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": [], "dryRun": false, "usdPerHour": "2.10"}`, 'usdPerHour: string "2.10" — expected a cost in $/h, 0 or more, or null'],
 		['billing.json', '{"cost": null, "calls": 3, "costUsd": 0.03, "other": 1}', 'the content: unexpected field "other"'],
 		['billing.json', `{"cost": {"todayUsd": {"dev": null}, "monthToDateUsd": {}, "fetchedAt": ${t}}, "calls": 1, "costUsd": 0.01}`, 'cost.todayUsd["dev"]: null — expected a cost in $'],
 		// A cached price of $0 would make instances free: never read as one.

@@ -1,7 +1,7 @@
 import React from 'react';
 import {Box} from 'ink';
 import {wrap} from '../cells.js';
-import type {ConfirmRequest} from '../confirm.js';
+import {countRange, type ConfirmRequest, type StartCount} from '../confirm.js';
 import {useTheme} from '../theme.js';
 import {Line, titleRule, type Segment} from './Line.js';
 
@@ -14,6 +14,7 @@ export function confirmBody(request: ConfirmRequest, columns: number): Segment[]
 	const colour = request.danger ? 'red' : 'yellow';
 	const lines: Segment[][] = [
 		...wrap(request.title, columns, 2).map((text): Segment[] => [{text, colour, bold: true}]),
+		...(request.count ? [countLine(request.count, columns)] : []),
 		...request.details.flatMap(detail => wrap(`  ${detail}`, columns, 4).map((text): Segment[] => [{text}])),
 		...(request.error ? wrap(`  ${request.error}`, columns, 4).map((text): Segment[] => [{text, colour: 'yellow'}]) : []),
 	];
@@ -35,6 +36,17 @@ export function confirmBody(request: ConfirmRequest, columns: number): Segment[]
 	}
 
 	return lines;
+}
+
+/**
+ * A start's count: what is typed (the default, dim, until something is), then the range, as far as
+ * the width allows (the count itself is always in sight).
+ */
+function countLine(count: StartCount, columns: number): Segment[] {
+	const shown: Segment = count.input === '' ? {text: String(count.default), dim: true} : {text: count.input};
+	const hint = ` (${countRange(count)}; type a number)`;
+	const used = '  count: '.length + shown.text.length + 1;
+	return [{text: '  count: '}, shown, {text: '_', inverse: true}, ...(used + hint.length <= columns ? [{text: hint, dim: true}] : [])];
 }
 
 /** Lines the panel needs at this width: at least its body, and its title rule when there is room. */

@@ -61,7 +61,7 @@ export type FrameInput = {
 
 /** The confirmation's keys for the key bar, when one is open. */
 function confirmKeysOf(panel: Panel | undefined): ConfirmKeys | undefined {
-	return panel?.kind === 'confirm' ? {typed: Boolean(panel.request.typed)} : undefined;
+	return panel?.kind === 'confirm' ? {typed: Boolean(panel.request.typed), ...(panel.request.count ? {count: true} : {})} : undefined;
 }
 
 /** The frame's layout: what the dashboard draws, and what the app checks before asking a confirmation. */

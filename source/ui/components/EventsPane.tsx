@@ -1,7 +1,8 @@
 import React from 'react';
 import {Box} from 'ink';
 import type {AuditEntry} from '../../engine/audit.js';
-import {clockTime, pad} from '../cells.js';
+import {money, pct, signedPct} from '../../domain/format.js';
+import {clockTime, compactMoney, pad} from '../cells.js';
 import {useTheme, type Colour} from '../theme.js';
 import {Line, titleRule} from './Line.js';
 
@@ -12,6 +13,95 @@ export function eventText(entry: AuditEntry): {time: string; actor: string; text
 	// An action line carries its outcome summary as its reason; a decision line its measured reason.
 	const text = `${entry.kind}${scope}: ${entry.reason}${dry}`;
 	return {time: clockTime(entry.at), actor: entry.actor, text, colour: colourOf(entry)};
+}
+
+/** An event row: one audit entry, or a decision and the action that carried it out (`seq`: the action's). */
+export type EventRow = {seq: number; time: string; actor: string; text: string; colour: Colour | undefined};
+
+const keyOf = (entry: AuditEntry) => `${entry.kind}\u0000${entry.actor}\u0000${entry.environments.join(',')}`;
+
+/** `+3.6%/2.0%` or `$5.20/$5 cap`: what an automatic stop measured over its limit, from its figures. */
+function breachOf(figures: AuditEntry['figures']): string | undefined {
+	const number = (name: string) => (typeof figures?.[name] === 'number' && Number.isFinite(figures[name]) ? figures[name] : undefined);
+	// An emergency's figures are the global window's.
+	const increase = number('increasePct') ?? number('globalIncreasePct');
+	const threshold = number('thresholdPct');
+	if (increase !== undefined && threshold !== undefined && increase > threshold) {
+		return `breach ${signedPct(increase)}/${pct(threshold)}`;
+	}
+
+	const hourly = number('hourlyUsd') ?? number('globalUsdPerHour');
+	const cap = number('maxHourlyUsd');
+	return hourly !== undefined && cap !== undefined && hourly > cap ? `breach ${money(hourly)}/${compactMoney(cap)} cap` : undefined;
+}
+
+/**
+ * An action's outcome for its incident line: without the environments the line names, and, when
+ * every agent was acted on, without the per-state tally (`stopped 5/5 (saves $2.19/h)`); a failure
+ * keeps it all.
+ */
+function shortOutcome(entry: AuditEntry): string {
+	const outcome = entry.environments.length > 0 ? entry.reason.replace(` in ${entry.environments.join(', ')}`, '') : entry.reason;
+	if (entry.outcome !== 'executed') {
+		return outcome;
+	}
+
+	return outcome.replace(/^(\w+ \d+\/\d+) agents?\b/, '$1').replace(/ \([^()]*; ((?:saves|adds) [^()]*)\)$/, ' ($1)');
+}
+
+/**
+ * One line per incident: a decision and the action that carried it out (same kind, actor and
+ * environments; the batches of a paced one in between) on one line, newest first: `cascade dev:
+ * breach +3.6%/2.0% -> stopped 5/5 agents (...)`. The cause is what was measured over the limit
+ * (or, for another automatic decision, its reason); a person's request needs none (the actor says
+ * who). Everything else stays a line of its own; the log view (l) has every entry in full.
+ */
+export function eventRows(events: readonly AuditEntry[]): EventRow[] {
+	const rows: EventRow[] = [];
+	// Oldest first, so each action finds its decision.
+	const waiting = new Map<string, {decision: AuditEntry; batches: number[]}>();
+	const folded = new Set<number>();
+	const merged = new Map<number, EventRow>();
+	for (const entry of [...events].reverse()) {
+		const key = keyOf(entry);
+		if (entry.type === 'decision' && entry.outcome === undefined) {
+			waiting.set(key, {decision: entry, batches: []});
+			continue;
+		}
+
+		const open = waiting.get(key);
+		if (!open) {
+			continue;
+		}
+
+		const {decision} = open;
+		if (entry.type === 'progress') {
+			// Folded in only once the action closes it: a stop cut short keeps its batches in sight.
+			open.batches.push(entry.seq);
+		} else if (entry.type === 'action') {
+			waiting.delete(key);
+			folded.add(decision.seq);
+			for (const seq of open.batches) {
+				folded.add(seq);
+			}
+
+			const scope = entry.environments.length > 0 ? ` ${entry.environments.join(',')}` : '';
+			const cause = entry.actor === 'auto' ? `: ${breachOf(decision.figures) ?? decision.reason}` : '';
+			const outcome = shortOutcome(entry);
+			const dry = eventText(entry).text.endsWith(' [dry run]') ? ' [dry run]' : '';
+			merged.set(entry.seq, {seq: entry.seq, time: clockTime(decision.at), actor: entry.actor, text: `${entry.kind}${scope}${cause} -> ${outcome}${dry}`, colour: colourOf(entry)});
+		}
+	}
+
+	for (const entry of events) {
+		if (folded.has(entry.seq)) {
+			continue;
+		}
+
+		rows.push(merged.get(entry.seq) ?? {seq: entry.seq, ...eventText(entry)});
+	}
+
+	return rows;
 }
 
 function colourOf(entry: AuditEntry): Colour | undefined {
@@ -67,17 +157,16 @@ export function EventsPane({events, height, columns}: EventsPaneProps): React.JS
 		return null;
 	}
 
-	const shown = events.slice(0, height - 1);
+	const shown = eventRows(events).slice(0, height - 1);
 	const actorWidth = Math.min(16, Math.max(4, ...shown.map(entry => entry.actor.length)));
 	return (
 		<Box flexDirection="column">
 			<Line segments={[{text: titleRule('events, newest first', columns, glyphs.rule), dim: true}]} width={columns} />
 			{shown.length === 0 ? <Line segments={[{text: '  no decisions or actions yet', dim: true}]} width={columns} /> : null}
-			{shown.map(entry => {
-				const line = eventText(entry);
+			{shown.map(line => {
 				return (
 					<Line
-						key={entry.seq}
+						key={line.seq}
 						width={columns}
 						segments={[
 							{text: `${line.time} `, dim: true},

@@ -1,4 +1,5 @@
 import React from 'react';
+import {warmingText} from '../../domain/format.js';
 import type {Snapshot} from '../../engine/snapshot.js';
 import {age, ageColour} from '../cells.js';
 import {useNowWhen} from '../hooks/use-now.js';
@@ -37,7 +38,8 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	const spaced = badges.flatMap((badge, index) => (index === 0 ? [badge] : [{text: ' '}, badge]));
 	const updated: Segment = {text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)};
 	const source: Segment = {text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'};
-	const warming: Segment[] = mode.warmingUp ? [{text: ' warming up', dim: true}] : [];
+	const warmingUp = warmingText(mode.warmingUp, mode.warmUntil, now);
+	const warming: Segment[] = warmingUp ? [{text: ` ${warmingUp}`, dim: true}] : [];
 	if (snapshot.attachedTo) {
 		// Attached to `envwatch serve` (or a dashboard running the engine): the server's mode badges
 		// first (a cut header must still say them), then whose figures these are.
@@ -61,9 +63,9 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	];
 }
 
-/** What of the header depends on the clock: the age of the last good update and its colour. */
+/** What of the header depends on the clock: the age of the last good update and its colour, and how long until the windows are full. */
 function headerClockKey(snapshot: Snapshot, now: number): string {
-	return `${age(now, snapshot.lastSuccessAt)} ${ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)}`;
+	return `${age(now, snapshot.lastSuccessAt)} ${ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)} ${warmingText(snapshot.mode.warmingUp, snapshot.mode.warmUntil, now) ?? ''}`;
 }
 
 /** Re-renders on a clock tick only when the age it shows (or its colour) changes. */

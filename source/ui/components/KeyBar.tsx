@@ -7,20 +7,35 @@ import {useTheme, type Glyphs} from '../theme.js';
 type Item = {keys: string; label: string; width: number};
 
 /** An open confirmation: the key bar then offers its keys only (nothing else is bound). */
-export type ConfirmKeys = {typed: boolean};
+export type ConfirmKeys = {typed: boolean; /** A start's count is typed in it. */ count?: boolean};
 
-export function confirmBarItems({typed}: ConfirmKeys): Array<{keys: string; label: string}> {
+export function confirmBarItems({typed, count}: ConfirmKeys): Array<{keys: string; label: string}> {
 	return typed
 		? [{keys: 'Enter', label: 'confirm'}, {keys: 'Esc', label: 'cancel'}]
-		: [{keys: 'y', label: 'yes'}, {keys: 'n/Esc/Enter', label: 'no'}];
+		: [...(count ? [{keys: '0-9', label: 'count'}] : []), {keys: 'y', label: 'yes'}, {keys: 'n/Esc/Enter', label: 'no'}];
 }
 
 /**
  * The key bar laid out at this width: two spaces between items when they fit on one line, one
- * space when that makes them fit, else wrapped onto a second line.
+ * space when that makes them fit, else wrapped onto a second line. Keys bound `where-room` (`a`)
+ * come only where they fit without another line and without another key giving way.
  */
-export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys, view?: ReadonlyArray<{keys: string; label: string}>): {lines: Item[][]; gap: number} {
-	let items = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+export function keyBarLayout(context: KeyContext, glyphs: Glyphs, columns: number, confirm?: ConfirmKeys, view?: ReadonlyArray<{keys: string; label: string; whereRoom?: true}>): {lines: Item[][]; gap: number} {
+	const offered = (confirm ? confirmBarItems(confirm) : view ?? keyBarItems(context, `${glyphs.up}${glyphs.down}`)).map(item => ({...item, width: [...item.keys].length + 1 + item.label.length}));
+	const needed = offered.filter(item => !('whereRoom' in item));
+	if (needed.length === offered.length) {
+		return barLayout(needed, columns);
+	}
+
+	// Keys shown where there is room: only when the bar keeps its rows and every other key with them.
+	const without = barLayout(needed, columns);
+	const withThem = barLayout(offered, columns);
+	const count = (layout: {lines: Item[][]}) => layout.lines.reduce((sum, line) => sum + line.length, 0);
+	return withThem.lines.length <= without.lines.length && count(withThem) === offered.length ? withThem : without;
+}
+
+function barLayout(offered: Item[], columns: number): {lines: Item[][]; gap: number} {
+	let items = offered;
 	for (const gap of [2, 1]) {
 		const lines = flow(items, columns, 2, gap);
 		if (lines.length === 1) {
