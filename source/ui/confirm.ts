@@ -5,7 +5,7 @@
  * input and says so. Pure: `reduceConfirm` is the whole key handling.
  */
 import {checkAgents, noLaunchTemplate} from '../domain/agents.js';
-import {money} from '../domain/format.js';
+import {money, plural} from '../domain/format.js';
 import type {EnvironmentView} from '../domain/types.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {Command} from '../engine/monitor.js';
@@ -73,10 +73,6 @@ function addsBack(usdPerHour: unknown): string {
 		: 'adds: $/h unknown (not recorded with this stop)';
 }
 
-function agentsWord(count: number): string {
-	return `${count} agent${count === 1 ? '' : 's'}`;
-}
-
 /** Why a view's agents are unknown (stale, or no poll has returned yet), or undefined when known. */
 export function unknownWhy(view: Pick<EnvironmentView, 'stale'>, snapshot: Pick<Snapshot, 'lastSuccessAt'>, now: number): string | undefined {
 	if (snapshot.lastSuccessAt === null) {
@@ -99,7 +95,7 @@ function radius(views: readonly EnvironmentView[], snapshot: Snapshot, now: numb
 	const lines = [`environment${views.length === 1 ? '' : 's'}: ${views.map(view => view.name).join(', ') || 'none'}`];
 	if (unknown.length > 0) {
 		lines.push(
-			`agents: unknown${views.length > 1 ? ` in ${unknown.map(view => view.name).join(', ')}` : ''} (${unknownWhy(unknown[0]!, snapshot, now)!})${known.length > 0 ? `; ${agentsWord(count)} running in ${known.map(view => view.name).join(', ')}` : ''}`,
+			`agents: unknown${views.length > 1 ? ` in ${unknown.map(view => view.name).join(', ')}` : ''} (${unknownWhy(unknown[0]!, snapshot, now)!})${known.length > 0 ? `; ${plural(count, 'agent')} running in ${known.map(view => view.name).join(', ')}` : ''}`,
 			`instances: ${ids.length > 0 ? `${idsLine(ids).slice('instances: '.length)}; ` : ''}the unknown are listed afresh right before the stop`,
 			'saves: unknown until a poll succeeds',
 		);
@@ -108,7 +104,7 @@ function radius(views: readonly EnvironmentView[], snapshot: Snapshot, now: numb
 
 	return [
 		...lines,
-		`${agentsWord(count)} running`,
+		`${plural(count, 'agent')} running`,
 		idsLine(ids),
 		`saves ${money(saves)}/h of ${money(views.reduce((sum, view) => sum + view.hourlyUsd, 0))}/h`,
 	];
@@ -276,7 +272,7 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 			return {
 				// The confirmed stop: if another stop happened since, undo refuses rather than start those.
 				command: {kind: 'undo', stopAt: last.at},
-				title: `Undo: start the ${agentsWord(last.count)} stopped in ${last.environments.join(', ')} again?`,
+				title: `Undo: start the ${plural(last.count, 'agent')} stopped in ${last.environments.join(', ')} again?`,
 				details: [
 					Array.isArray(last.ids) ? idsLine(last.ids, Math.max(last.count, last.ids.length)) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
 					addsBack(last.usdPerHour),
@@ -325,7 +321,7 @@ function withCount(request: ConfirmRequest, input: string): ConfirmRequest {
 		...rest,
 		count,
 		command: {kind: 'start', environment: count.environment, count: checked.count},
-		title: `Start ${agentsWord(checked.count)} in ${count.environment}?`,
+		title: `Start ${plural(checked.count, 'agent')} in ${count.environment}?`,
 		details: [
 			`instance type: ${instanceType ?? 'as the launch template says'}`,
 			`adds ${usdPerHourEach === null ? 'an unpriced amount' : `${money(usdPerHourEach * checked.count)}/h`} to ${money(count.hourlyUsd)}/h`,
