@@ -1,5 +1,5 @@
-import type {PriceBook} from './pricing.js';
-import {byText, money} from './format.js';
+import type {PriceBook, Priced} from './pricing.js';
+import {byText, money, plural} from './format.js';
 import type {EnvironmentPolicy, Spend} from './types.js';
 
 /** The most agents an environment may run: undefined for no cap, 0 for monitor-only. */
@@ -78,4 +78,20 @@ export function findViolation(name: string, policy: EnvironmentPolicy, spend: Sp
 export function launchCost(book: PriceBook, region: string, type: string | undefined, count: number): string {
 	const priced = type === undefined ? undefined : book.price({region, type});
 	return priced === undefined ? `unpriced (${type ?? 'unknown type'})` : `${priced.source === 'estimate' ? '~' : ''}${money(priced.usd * count)}/h${priced.source === 'estimate' ? ` (an estimate: no price known for ${type})` : ''}`;
+}
+
+/**
+ * What some agents cost running, for an action's summary: `$2.19/h`, `~$2.19/h` when a price is
+ * an estimate, `$2.19/h + 1 agent unpriced`, or `an unpriced amount (2 agents)`: an agent without
+ * a price is said, never counted as $0.
+ */
+export function hourlyOf(prices: ReadonlyArray<Priced | undefined>): string {
+	const known = prices.filter((priced): priced is Priced => priced !== undefined);
+	const unpriced = prices.length - known.length;
+	if (known.length === 0 && unpriced > 0) {
+		return `an unpriced amount (${plural(unpriced, 'agent')})`;
+	}
+
+	const usd = `${known.some(priced => priced.source === 'estimate') ? '~' : ''}${money(known.reduce((sum, priced) => sum + priced.usd, 0))}/h`;
+	return unpriced === 0 ? usd : `${usd} + ${plural(unpriced, 'agent')} unpriced`;
 }

@@ -2,6 +2,7 @@ import {staticBook} from './pricing.js';
 import type {PriceBook} from '../domain/pricing.js';
 import type {Config} from '../config/schema.js';
 import {tagOf} from '../domain/classify.js';
+import {hourlyOf} from '../domain/agents.js';
 import {money, plural} from '../domain/format.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
@@ -267,8 +268,6 @@ export class Enforcer {
 		}
 
 		const tally = tallyOf(results);
-		const book = this.priceBook();
-		const saves = targets.reduce((sum, instance) => sum + (book.price(instance)?.usd ?? 0), 0);
 		if (this.options.dryRun) {
 			return finish('dry-run', `${describe(request.kind, environments)}: ${plural(targets.length, 'agent')} (${tally})`, results, ids);
 		}
@@ -294,7 +293,9 @@ export class Enforcer {
 
 		const verb = undo ? 'started' : this.config.action === 'terminate' ? 'terminated' : 'stopped';
 		const outcome = succeeded.length === results.length ? 'executed' : 'failed';
-		const effect = undo ? `adds ${money(saves)}/h` : `saves ${money(saves)}/h`;
+		// What the agents acted on cost running: an agent without a price is said, never counted as $0.
+		const book = this.priceBook();
+		const effect = `${undo ? 'adds' : 'saves'} ${hourlyOf(targets.filter(instance => acted.has(instance.id)).map(instance => book.price(instance)))}`;
 		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')} (${tally}; ${effect})`, results, ids);
 	}
 }

@@ -72,6 +72,8 @@ describe('an instance type no source prices', () => {
 		expect(fleet!.extra.map(instance => instance.state)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
 		const action = sim.auditLines().find(entry => entry.type === 'action' && entry.kind === 'stop')!;
 		expect(action.instanceIds).toEqual(expect.arrayContaining(fleet!.extra.map(instance => instance.id)));
+		// What the stop saves includes the estimates, and says so.
+		expect(action.reason).toMatch(/; saves ~\$\d+\.\d\d\/h\)$/);
 	});
 });
 

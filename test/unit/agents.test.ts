@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
-import {agentCap, checkStart, findViolation} from '../../source/domain/agents.js';
+import {agentCap, checkStart, findViolation, hourlyOf} from '../../source/domain/agents.js';
 import {emptySpend} from '../../source/domain/classify.js';
 import type {EnvironmentPolicy, Spend} from '../../source/domain/types.js';
 
@@ -33,5 +33,16 @@ describe('agent policy', () => {
 		expect(findViolation('staging', config.environments['staging']!, spendWith([{id: 'a'}, {id: 'b'}]))).toBeUndefined();
 		expect(findViolation('production', config.environments['production']!, spendWith([{id: 'i-rogue'}]))).toMatchObject({agentIds: ['i-rogue'], reason: expect.stringMatching(/monitor only.*rogue/)});
 		expect(findViolation('dev', config.environments['dev']!, spendWith(Array.from({length: 50}, (_, index) => ({id: `i-${index}`}))))).toBeUndefined();
+	});
+});
+
+// An action's summary says what the agents it acted on cost; an unknown price is never $0.
+describe('what agents cost, said in an action\'s summary', () => {
+	it('sums known prices, marks estimates with ~, and names the agents without a price', () => {
+		expect(hourlyOf([{usd: 0.5, source: 'table'}, {usd: 1.69, source: 'spot'}])).toBe('$2.19/h');
+		expect(hourlyOf([{usd: 0.5, source: 'table'}, {usd: 1, source: 'estimate'}])).toBe('~$1.50/h');
+		expect(hourlyOf([{usd: 0.5, source: 'table'}, undefined])).toBe('$0.50/h + 1 agent unpriced');
+		expect(hourlyOf([undefined, undefined])).toBe('an unpriced amount (2 agents)');
+		expect(hourlyOf([])).toBe('$0.00/h');
 	});
 });
