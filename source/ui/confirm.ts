@@ -62,7 +62,9 @@ function idsLine(ids: readonly string[], total = ids.length): string {
 		return 'instances: none running now';
 	}
 
-	const more = total > Math.min(firstIds, ids.length) ? ` +${total - Math.min(firstIds, ids.length)} more` : '';
+	// "+2 more" stays together (a no-break space) when the line wraps: three of EC2's 19-character
+	// IDs and the count are a little wider than 80 columns.
+	const more = total > Math.min(firstIds, ids.length) ? ` +${total - Math.min(firstIds, ids.length)}\u00A0more` : '';
 	return `instances: ${ids.slice(0, firstIds).join(', ')}${more}`;
 }
 

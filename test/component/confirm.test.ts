@@ -17,7 +17,7 @@ describe('buildConfirmation states the blast radius', () => {
 		expect(stop.command).toEqual({kind: 'stop', environment: 'dev'});
 		expect(stop.title).toBe('Stop dev\'s agents?');
 		expect(stop.details).toContain('4 agents running');
-		expect(stop.details).toContain('instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1 more');
+		expect(stop.details).toContain('instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1\u00A0more');
 		expect(stop.details.join('\n')).toContain('saves $2.10/h');
 		expect(stop.typed).toBeUndefined();
 	});
@@ -51,7 +51,7 @@ describe('buildConfirmation states the blast radius', () => {
 		};
 
 		const priced = undo({at: 0, environments: ['dev'], count: 4, ids, usdPerHour: 2.1});
-		expect(priced).toContain('instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1 more');
+		expect(priced).toContain('instances: i-0aaa000000000001, i-0aaa000000000002, i-0aaa000000000003 +1\u00A0more');
 		expect(priced).toContain('adds $2.10/h back (what the stop saved)');
 		// Not known (an agent had no price, or a last stop recorded before prices were kept): never $0.
 		const unknown = undo({at: 0, environments: ['dev'], count: 4, ids, usdPerHour: null});
@@ -59,7 +59,7 @@ describe('buildConfirmation states the blast radius', () => {
 		expect(unknown.join('\n')).not.toContain('$0.00');
 		// A large stop: the snapshot carries its first IDs only, and the rest are counted, not dropped.
 		const many = Array.from({length: 20}, (_, index) => `i-0ccc${String(index).padStart(12, '0')}`);
-		expect(undo({at: 0, environments: ['dev'], count: 50, ids: many, usdPerHour: 26.25})).toContain('instances: i-0ccc000000000000, i-0ccc000000000001, i-0ccc000000000002 +47 more');
+		expect(undo({at: 0, environments: ['dev'], count: 50, ids: many, usdPerHour: 26.25})).toContain('instances: i-0ccc000000000000, i-0ccc000000000001, i-0ccc000000000002 +47\u00A0more');
 		// From an older server that sends neither: said so, not left out.
 		expect(undo({at: 0, environments: ['dev'], count: 4})).toEqual(expect.arrayContaining(['instances: not sent by this server (an older envwatch); exactly those of the last stop', 'adds: $/h unknown (not recorded with this stop)']));
 	});

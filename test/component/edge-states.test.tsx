@@ -290,6 +290,16 @@ describe('short terminals', () => {
 		expect(untouched.commands).toEqual([]);
 	});
 
+	it('80x24: EC2\'s own 19-character IDs wrap before "+2 more", never between "+2" and "more"', async () => {
+		const ids = ['i-0123456789abcdef0', 'i-0123456789abcdef1', 'i-0123456789abcdef2', 'i-0123456789abcdef3', 'i-0123456789abcdef4'];
+		const ui = await app({store: new FakeStore(snapshot({lastStop: {at: t0 - 60_000, environments: ['dev'], count: 5, ids, usdPerHour: 2.1}})), controller: new FakeController(), columns: 80, rows: 24});
+		await ui.press('u');
+		expect(linesOf(ui.lastFrame())).toEqual(expect.arrayContaining([
+			'  instances: i-0123456789abcdef0, i-0123456789abcdef1, i-0123456789abcdef2',
+			'    +2 more',
+		]));
+	});
+
 	it.each([
 		{columns: 100, rows: 24, shown: true},
 		// At 80 the bar's one line has no room for it: the help lists it.

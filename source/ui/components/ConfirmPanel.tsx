@@ -15,7 +15,8 @@ export function confirmBody(request: ConfirmRequest, columns: number): Segment[]
 	const lines: Segment[][] = [
 		...wrap(request.title, columns, 2).map((text): Segment[] => [{text, colour, bold: true}]),
 		...(request.count ? [countLine(request.count, columns)] : []),
-		...request.details.flatMap(detail => wrap(`  ${detail}`, columns, 4).map((text): Segment[] => [{text}])),
+		// A no-break space in a detail keeps two words together when it wraps, and is drawn as a space.
+		...request.details.flatMap(detail => wrap(`  ${detail}`, columns, 4).map((text): Segment[] => [{text: text.replaceAll('\u00A0', ' ')}])),
 		...(request.error ? wrap(`  ${request.error}`, columns, 4).map((text): Segment[] => [{text, colour: 'yellow'}]) : []),
 	];
 	if (!request.typed) {
