@@ -88,6 +88,7 @@ export class Monitor {
 		clearTimeout(this.timer);
 		this.automatic.stop();
 		await this.inFlight?.catch(() => undefined);
+		this.samples.flushRollup();
 		this.deps.provider.close?.();
 		this.recorder.reportRecords();
 	}

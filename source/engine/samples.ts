@@ -1,12 +1,15 @@
 import type {Config} from '../config/schema.js';
 import {dropFuture, GLOBAL, globalKey, prune, record, shift, type History} from '../domain/history.js';
-import {accrue, pruneRollup, type Rollup} from '../domain/rollup.js';
+import {accrue, hourMs, pruneRollup, type Rollup} from '../domain/rollup.js';
 import type {Spend} from '../domain/types.js';
 import type {Breakers} from './breakers.js';
 import {evaluateAt, type Evaluated} from './projection.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state.js';
 import {plural} from '../domain/format.js';
+
+/** The rollup is saved at least this often while polls change it (and when an hour begins). */
+const rollupSaveMs = 60_000;
 
 /**
  * The spend history behind the windows (persisted in the state dir): one sample per environment
@@ -21,6 +24,9 @@ export class Samples {
 	/** Dollars per UTC hour per environment, from the live $/h (checked against the bill). */
 	readonly rollup: Rollup;
 	private lastAccrualAt: number | undefined;
+	/** When the rollup was last saved (poll time), and the hour it was in; undefined: not since start. */
+	private rollupSaved: {at: number; hour: number} | undefined;
+	private rollupDirty = false;
 
 	constructor(private readonly deps: {state: StateStore; recorder: Recorder; config: Config; monitored: string[]}) {
 		this.globalKey = globalKey(deps.monitored);
@@ -93,8 +99,10 @@ export class Samples {
 
 	/**
 	 * The hourly rollup: the last fresh poll's $/h (`previous`) over the time since it (a gap longer
-	 * than three intervals or 5 minutes was not watched, and is not made up), kept 35 days, saved each
-	 * fresh poll.
+	 * than three intervals or 5 minutes was not watched, and is not made up), kept 35 days. The file
+	 * grows to about 60 KB over those days, so it is saved once a minute, when an hour begins, and
+	 * when the engine stops (`flushRollup`), not every poll: a crash loses at most a minute of the
+	 * current hour's dollars, which the check against the bill (25%) cannot notice.
 	 */
 	accrue(at: number, previous: ReadonlyMap<string, Spend>, intervalMs: number): void {
 		const from = this.lastAccrualAt;
@@ -109,7 +117,26 @@ export class Samples {
 		}
 
 		pruneRollup(this.rollup, at);
+		this.rollupDirty = true;
+		const hour = Math.floor(at / hourMs) * hourMs;
+		const saved = this.rollupSaved;
+		// A clock stepped back saves too: what was saved may be ahead of what is kept now.
+		if (!saved || hour !== saved.hour || at - saved.at >= rollupSaveMs || at < saved.at) {
+			this.saveRollup(at);
+		}
+	}
+
+	/** Saves the rollup if it changed since it was last saved (the engine stopping). */
+	flushRollup(): void {
+		if (this.rollupDirty) {
+			this.saveRollup(this.rollupSaved?.at ?? 0);
+		}
+	}
+
+	private saveRollup(at: number): void {
 		this.deps.state.saveRollup(this.rollup);
+		this.rollupSaved = {at, hour: Math.floor(at / hourMs) * hourMs};
+		this.rollupDirty = false;
 	}
 
 	/**
