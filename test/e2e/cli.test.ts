@@ -1,9 +1,9 @@
-import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
+import {fillUp, mountSmallDisk, unmountSmallDisk} from '../helpers/full-disk.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -22,20 +22,6 @@ function ownDir(): string {
 	const dir = tempDir();
 	made.push(dir);
 	return dir;
-}
-
-/** Writes to `file` until the disk it is on is full. */
-function fillUp(file: string): void {
-	const fd = fs.openSync(file, 'a');
-	try {
-		for (;;) {
-			fs.writeSync(fd, Buffer.alloc(1024));
-		}
-	} catch (error) {
-		expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-	} finally {
-		fs.closeSync(fd);
-	}
 }
 
 afterEach(() => {
@@ -543,9 +529,8 @@ describe('the state dir and the audit log are checked before anything polls', ()
 	});
 
 	it('a state dir on a full disk (a 64 KiB tmpfs) is warned about once, and the run goes on (the second check used to refuse it, exit 2)', async () => {
-		// Mounting needs root, which these tests run as; a failure to mount fails the test, loudly.
 		const mount = ownDir();
-		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+		mountSmallDisk(mount);
 		try {
 			const state = path.join(mount, 'state');
 			fs.mkdirSync(state);
@@ -561,8 +546,7 @@ describe('the state dir and the audit log are checked before anything polls', ()
 			// The write check's probe file is not left behind.
 			expect(fs.readdirSync(state).filter(name => name.startsWith('.envwatch-probe'))).toEqual([]);
 		} finally {
-			// Lazy: a file a failing run left open must not keep the mount behind.
-			execFileSync('umount', ['--lazy', mount]);
+			unmountSmallDisk(mount);
 		}
 	});
 });

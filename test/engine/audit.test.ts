@@ -1,4 +1,3 @@
-import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import {AuditLog, isAuditGap, type AuditEntry, type WriteFunction} from '../../s
 import {readAuditTail} from '../../source/engine/audit-reader.js';
 import {eventOf} from '../../source/notify/messages.js';
 import {StateStore} from '../../source/engine/state.js';
+import {fillUp, mountSmallDisk, unmountSmallDisk} from '../helpers/full-disk.js';
 import {SimHarness} from '../helpers/sim.js';
 
 const entry = (reason = 'r'): Omit<AuditEntry, 'seq'> => ({at: '2026-11-27T09:00:00.000Z', type: 'decision', actor: 'auto', kind: 'stop', environments: ['dev'], reason, instanceIds: ['i-1'], dryRun: false});
@@ -92,13 +92,11 @@ describe('AuditLog: a line is written whole or not at all', () => {
 describe('on a real full disk (a 64 KiB tmpfs)', () => {
 	let mount: string;
 	beforeAll(() => {
-		// Mounting needs root, which these tests run as; a failure to mount fails the tests, loudly.
 		mount = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-tmpfs-'));
-		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+		mountSmallDisk(mount);
 	});
 	afterAll(() => {
-		// Lazy: a file a failing test left open must not keep the mount (or the directory) behind.
-		execFileSync('umount', ['--lazy', mount]);
+		unmountSmallDisk(mount);
 		fs.rmdirSync(mount);
 	});
 	afterEach(() => {
@@ -110,18 +108,9 @@ describe('on a real full disk (a 64 KiB tmpfs)', () => {
 	/** Leaves about 12 KiB free. */
 	const fill = () => fs.writeFileSync(path.join(mount, 'filler'), Buffer.alloc(50_000));
 	/** Leaves nothing free. */
-	const fillUp = () => {
+	const fillAll = () => {
 		fill();
-		const fd = fs.openSync(path.join(mount, 'filler2'), 'a');
-		try {
-			for (;;) {
-				fs.writeSync(fd, Buffer.alloc(1024));
-			}
-		} catch (error) {
-			expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-		} finally {
-			fs.closeSync(fd);
-		}
+		fillUp(path.join(mount, 'filler2'));
 	};
 
 	const free = () => {
@@ -169,7 +158,7 @@ describe('on a real full disk (a 64 KiB tmpfs)', () => {
 		try {
 			await sim.poll();
 			await sim.poll();
-			fillUp();
+			fillAll();
 			const spiked = await sim.poll();
 			expect(spiked.decisions.map(decision => decision.kind)).toContain('stop');
 			expect(sim.agents('dev', ['running', 'pending'])).toEqual([]);
