@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {AuditEntry} from '../../source/engine/audit.js';
-import {Monitor} from '../../source/engine/monitor.js';
+import {Monitor, type MonitorOptions} from '../../source/engine/monitor.js';
 import {StateStore} from '../../source/engine/state.js';
 import {SnapshotStore} from '../../source/engine/store.js';
 import {OriginAuditLog} from '../../source/serve/origin.js';
@@ -39,20 +39,30 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
 	}
 }
 
+/**
+ * A state dir and audit log of its own, the simulated account, and `createEngine(actor)`: an
+ * engine on them for a session to run (`options`: more of the Monitor's options).
+ */
+function engines(options: Partial<MonitorOptions> = {}) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-session-'));
+	cleanup.push(() => fs.rmSync(dir, {recursive: true, force: true}));
+	const sim = new SimHarness({scenario: 'calm', dir});
+	cleanup.push(async () => sim.monitor.stop());
+	const stateDir = path.join(dir, 'state');
+	const auditFile = path.join(dir, 'audit.log');
+	const createEngine = (actor: string) => async (): Promise<LocalEngine> => {
+		const store = new SnapshotStore();
+		const audit = new OriginAuditLog(auditFile);
+		const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim.fleet, billing: undefined}, config: sim.config, monitored: ['dev', 'staging', 'production'], store, state: new StateStore(stateDir), audit, clock: sim.clock.now, options: {dryRun: false, readOnly: false, actor, ...options}});
+		return {monitor, store, audit};
+	};
+
+	return {stateDir, auditFile, createEngine};
+}
+
 describe('EngineSession', () => {
 	it('the second attaches and its stop is recorded with its actor via socket; when the first stops, the second takes over and keeps the events it showed', async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-session-'));
-		cleanup.push(() => fs.rmSync(dir, {recursive: true, force: true}));
-		const sim = new SimHarness({scenario: 'calm', dir});
-		cleanup.push(async () => sim.monitor.stop());
-		const stateDir = path.join(dir, 'state');
-		const auditFile = path.join(dir, 'audit.log');
-		const createEngine = (actor: string) => async (): Promise<LocalEngine> => {
-			const store = new SnapshotStore();
-			const audit = new OriginAuditLog(auditFile);
-			const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim.fleet, billing: undefined}, config: sim.config, monitored: ['dev', 'staging', 'production'], store, state: new StateStore(stateDir), audit, clock: sim.clock.now, options: {dryRun: false, readOnly: false, actor}});
-			return {monitor, store, audit};
-		};
+		const {stateDir, auditFile, createEngine} = engines();
 
 		const logs: string[] = [];
 		const session = (actor: string) => new EngineSession({stateDir, mode: 'dashboard', client: 'dashboard', actor, version: 'test', createEngine: createEngine(actor), log: line => logs.push(line)});
@@ -91,18 +101,7 @@ describe('EngineSession', () => {
 	});
 
 	it('an attached dashboard sees an environment paused on the server and pauses and resumes one through the same command channel', async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-session-'));
-		cleanup.push(() => fs.rmSync(dir, {recursive: true, force: true}));
-		const sim = new SimHarness({scenario: 'calm', dir});
-		cleanup.push(async () => sim.monitor.stop());
-		const stateDir = path.join(dir, 'state');
-		const auditFile = path.join(dir, 'audit.log');
-		const createEngine = (actor: string) => async (): Promise<LocalEngine> => {
-			const store = new SnapshotStore();
-			const audit = new OriginAuditLog(auditFile);
-			const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim.fleet, billing: undefined}, config: sim.config, monitored: ['dev', 'staging', 'production'], store, state: new StateStore(stateDir), audit, clock: sim.clock.now, options: {dryRun: false, readOnly: false, actor, pausedEnvironments: ['dev']}});
-			return {monitor, store, audit};
-		};
+		const {stateDir, auditFile, createEngine} = engines({pausedEnvironments: ['dev']});
 
 		const session = (actor: string) => new EngineSession({stateDir, mode: 'serve', client: 'dashboard', actor, version: 'test', createEngine: createEngine(actor), log: () => undefined});
 		const server = session('server@host');
