@@ -172,6 +172,25 @@ describe('notifications of a pause (automatic actions paused or resumed)', () =>
 		expect(pagesOf(server).map(page => `${page.event_action} ${page.dedup_key}`)).toEqual(['trigger envwatch/dev', 'trigger envwatch/dev', 'trigger envwatch/paused/global', 'resolve envwatch/paused/global']);
 	});
 
+	it('x (cancelling a pending stop) pauses every environment, so it is told as a pause like p', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'dev-spike', flags: {graceSeconds: 20}});
+		const notifier = attach(sim, targetsFor(server));
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		await sim.monitor.command({kind: 'cancel-pending'}, 'alice@jump');
+		expect(sim.store.getSnapshot()!.mode.paused).toBe(true);
+		// The audit log says it was paused, and by whom, after the cancel.
+		expect(sim.auditLines().filter(entry => entry.kind === 'cancel' || entry.kind === 'pause').map(entry => [entry.kind, entry.actor, entry.environments])).toEqual([['cancel', 'alice@jump', ['dev']], ['pause', 'alice@jump', []]]);
+		sim.clock.advance(60_000);
+		await sim.monitor.command({kind: 'resume'}, 'alice@jump');
+		expect(await notifier.drain(20_000)).toBe(true);
+		const slack = slackOf(server).filter(text => text.includes('automatic actions'));
+		expect(slack.map(text => text.split('\n')[0])).toEqual(['envwatch: automatic actions paused everywhere', 'envwatch: automatic actions resumed everywhere']);
+		expect(slack[0]).toContain('automatic actions paused for every environment by alice@jump');
+		expect(slack[1]).toContain('after 1m paused');
+	});
+
 	it('a resume whose pause this run did not see says no duration; a refused pause is not told; a target without `pause` in its events gets none', async () => {
 		const server = await receiver();
 		const sim = start({scenario: 'calm', options: {pausedEnvironments: ['dev']}});
