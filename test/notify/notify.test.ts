@@ -191,6 +191,20 @@ describe('notifications of a pause (automatic actions paused or resumed)', () =>
 		expect(slack[1]).toContain('after 1m paused');
 	});
 
+	it('an engine started with --pause-env staging (a restart, a take-over) tells that pause as it starts', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'calm'});
+		const notifier = attach(sim, targetsFor(server));
+		sim.newMonitor({pausedEnvironments: ['staging'], actor: 'ops@guard'});
+		expect(sim.auditLines().filter(entry => entry.kind === 'pause').map(entry => [entry.actor, entry.environments, entry.reason])).toEqual([
+			['ops@guard', ['staging'], 'automatic actions paused for staging from the start (--pause-env): still polled, evaluated, shown and alerted on; nothing stopped there automatically (a manual stop or emergency still is)'],
+		]);
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(slackOf(server)).toHaveLength(1);
+		expect(slackOf(server)[0]).toContain('automatic actions paused for staging by ops@guard: staging stays polled and alerted');
+		expect(pagesOf(server).map(page => `${page.event_action} ${page.dedup_key}`)).toEqual(['trigger envwatch/paused/staging']);
+	});
+
 	it('a resume whose pause this run did not see says no duration; a refused pause is not told; a target without `pause` in its events gets none', async () => {
 		const server = await receiver();
 		const sim = start({scenario: 'calm', options: {pausedEnvironments: ['dev']}});
@@ -199,8 +213,8 @@ describe('notifications of a pause (automatic actions paused or resumed)', () =>
 		await sim.poll();
 		// Not a monitored environment: refused, logged, nothing paused.
 		await sim.monitor.command({kind: 'pause-env', environment: 'qa'}, 'alice@jump');
-		expect(sim.auditLines().find(entry => entry.kind === 'pause')).toMatchObject({outcome: 'refused'});
-		// dev was paused from the start (--pause-env): no pause entry this run saw.
+		expect(sim.auditLines().find(entry => entry.kind === 'pause' && entry.outcome === 'refused')).toMatchObject({actor: 'alice@jump'});
+		// dev was paused from the start (--pause-env), before this notifier listened: it saw no pause begin.
 		await sim.monitor.command({kind: 'resume-env', environment: 'dev'}, 'alice@jump');
 		expect(await notifier.drain(20_000)).toBe(true);
 		const slack = slackOf(server);
