@@ -84,8 +84,13 @@ export class Automatic {
 
 		this.deps.recorder.log({type: 'decision', actor, kind: 'cancel', environments: environmentsOf(this.pending.decision), reason: `cancelled: ${this.pending.decision.reason}`, instanceIds: []});
 		this.pending = null;
-		// Cancelling is a decision to leave it: pause, so the next poll does not re-arm it.
-		this.paused = true;
+		// Cancelling is a decision to leave it: pause, so the next poll does not re-arm it. That pause
+		// is logged like p's (and so notified): it takes every automatic action away until resumed.
+		if (!this.paused) {
+			this.paused = true;
+			this.deps.recorder.log({type: 'decision', actor, kind: 'pause', environments: [], reason: 'automatic actions paused: cancelling the pending action pauses them all until resumed (p)', instanceIds: []});
+		}
+
 		return true;
 	}
 

@@ -70,6 +70,12 @@ export class Monitor {
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
 		this.samples.restart(this.breakers.recoverCutShort(), 'stopped');
+		// A pause from the start (--pause-env) takes protection away like P does: logged (and so
+		// notified) the same way, by whoever started this engine.
+		for (const name of deps.options.pausedEnvironments ?? []) {
+			this.recorder.log({type: 'decision', actor: deps.options.actor, kind: 'pause', environments: [name], reason: `automatic actions paused for ${name} from the start (--pause-env): still polled, evaluated, shown and alerted on; nothing stopped there automatically (a manual stop or emergency still is)`, instanceIds: []});
+		}
+
 		this.recorder.reportRecords();
 	}
 

@@ -24,6 +24,7 @@ export class Metrics {
 	private readonly running: Gauge<'environment'>;
 	private readonly allowed: Gauge<'environment'>;
 	private readonly status: Gauge<'environment' | 'status'>;
+	private readonly paused: Gauge<'environment'>;
 	private readonly actions: Counter<'environment' | 'kind' | 'actor'>;
 	private readonly stopped: Counter<'environment'>;
 	private readonly pollDuration: Histogram;
@@ -51,6 +52,7 @@ export class Metrics {
 		this.running = gauge('envwatch_agents_running', 'Agents running now; absent while stale', ['environment']);
 		this.allowed = gauge('envwatch_agents_allowed', 'Agents the policy allows (0: monitor only); absent when unlimited', ['environment']);
 		this.status = gauge('envwatch_status', 'The status word: 1 for the current one, 0 for the others', ['environment', 'status']);
+		this.paused = gauge('envwatch_automatic_paused', 'Automatic actions paused by a person: 1 paused, 0 not, per environment (P, --pause-env); global: all of them (p, or x cancelling a pending action)', ['environment']);
 		this.actions = new Counter({name: 'envwatch_actions_total', help: 'Actions taken (stop, cascade, emergency, violation, respawn, undo, start), per environment, by auto or user@host', labelNames: ['environment', 'kind', 'actor'], registers});
 		this.stopped = new Counter({name: 'envwatch_instances_stopped_total', help: 'Instances stopped (or terminated) by envwatch, dry runs excluded', labelNames: ['environment'], registers});
 		this.pollDuration = new Histogram({name: 'envwatch_poll_duration_seconds', help: 'How long a poll took, from its listing to its published snapshot', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers});
@@ -94,6 +96,10 @@ export class Metrics {
 			for (const status of isGlobal ? globalStatuses : environmentStatuses) {
 				this.status.set({environment, status}, view.status === status ? 1 : 0);
 			}
+
+			// Whether it is paused is known even while the figures are stale; not known is absent, never 0.
+			const paused: unknown = isGlobal ? snapshot.mode.paused : view.paused;
+			this.set(this.paused, labels, typeof paused === 'boolean' ? Number(paused) : null);
 		}
 
 		if (snapshot.lastSuccessAt === null) {

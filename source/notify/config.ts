@@ -8,9 +8,12 @@
  */
 import {isPlainObject} from '../domain/shape.js';
 
-export const notifyEvents = ['breach', 'stop', 'cascade', 'emergency', 'violation', 'respawn', 'stale', 'recover', 'start', 'undo', 'reset'] as const;
+export const notifyEvents = ['breach', 'stop', 'cascade', 'emergency', 'violation', 'respawn', 'stale', 'recover', 'start', 'undo', 'reset', 'pause'] as const;
 export type NotifyEvent = typeof notifyEvents[number];
-/** Every event but `start`. */
+/**
+ * Every event but `start`. `pause` is in: a pause (all environments, or one) takes the guard's
+ * automatic protection away, and one left on is found out otherwise only from the bill.
+ */
 export const defaultEvents: readonly NotifyEvent[] = notifyEvents.filter(event => event !== 'start');
 
 export const targetTypes = ['slack', 'pagerduty', 'sns', 'webhook'] as const;

@@ -1,13 +1,14 @@
 import {isAuditGap, type AuditEntry} from '../engine/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {NotifyEvent} from './config.js';
-import {plural} from '../domain/format.js';
+import {duration, plural} from '../domain/format.js';
 
 /**
  * Which notification event an audit entry is, if any. A breach is the automatic decision (alert,
  * stop, emergency); what was done is the action line that closes it (stop, cascade, emergency,
- * violation, respawn, start, undo), with its outcome. Progress lines and notification outcomes are
- * never events.
+ * violation, respawn, start, undo), with its outcome. A person's pause or resume of automatic
+ * actions (all of them, or one environment's) is `pause`; a refused one changed nothing and is not.
+ * Progress lines and notification outcomes are never events.
  */
 export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
 	if (entry.type === 'action') {
@@ -55,6 +56,11 @@ export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
 		case 'recover':
 		case 'reset': {
 			return entry.kind;
+		}
+
+		case 'pause':
+		case 'resume': {
+			return entry.outcome === 'refused' ? undefined : 'pause';
 		}
 
 		default: {
@@ -121,6 +127,8 @@ export type Notice = {
 	/** The latest snapshot's figures per environment named by the entry (`global` when none is). */
 	snapshot: Record<string, ViewFigures>;
 	host: string;
+	/** A resume's: how long what it resumes was paused (seconds), when this run saw the pause. */
+	pausedSeconds?: number;
 };
 
 /** The webhook's (and SNS message's) documented JSON body: the audit entry plus the figures. */
@@ -131,10 +139,16 @@ export function webhookBody(notice: Notice): Record<string, unknown> {
 		host: notice.host,
 		...(notice.decisionFigures && !notice.entry.figures ? {figures: notice.decisionFigures} : {}),
 		snapshot: notice.snapshot,
+		...(notice.pausedSeconds === undefined ? {} : {pausedSeconds: notice.pausedSeconds}),
 	};
 }
 
 const money = (usd: number | string | null | undefined) => (typeof usd === 'number' ? `$${usd < 10 ? usd.toFixed(2) : usd.toFixed(usd < 1000 ? 2 : 0)}` : '--');
+
+/** Whether a `pause` notice resumes (else it pauses). */
+function resumes(notice: Notice): boolean {
+	return notice.event === 'pause' && notice.entry.kind === 'resume';
+}
 
 function subjectOf(notice: Notice): string {
 	const {entry} = notice;
@@ -142,9 +156,34 @@ function subjectOf(notice: Notice): string {
 	const verb: Record<Notice['event'], string> = {
 		breach: 'breach in', stop: 'stop of', cascade: 'cascade stop of', emergency: 'EMERGENCY stop of', violation: 'policy violation in',
 		respawn: 'respawned agents stopped in', stale: 'data stale', recover: 'recovered:', start: 'agents started in', undo: 'undo in', reset: 'breaker reset in', test: 'test message to',
+		pause: 'automatic actions paused for',
 	};
 	const dry = entry.dryRun ? ' [dry run]' : '';
+	if (notice.event === 'pause') {
+		return `envwatch: automatic actions ${resumes(notice) ? 'resumed' : 'paused'} ${entry.environments.length === 0 ? 'everywhere' : `for ${where}`}${dry}`;
+	}
+
 	return notice.event === 'stale' ? `envwatch: data stale on ${notice.host}${dry}` : `envwatch: ${verb[notice.event]} ${where}${dry}`;
+}
+
+/**
+ * What a pause or resume covers, in words: who did it, what is still done (polled, alerted) and
+ * what no longer is (an automatic stop); a resume says how long it was paused when that is known.
+ */
+function pauseText(notice: Notice): string {
+	const {entry} = notice;
+	const named = entry.environments.join(', ');
+	const global = entry.environments.length === 0;
+	if (resumes(notice)) {
+		const paused = notice.pausedSeconds === undefined ? '' : ` after ${duration(notice.pausedSeconds * 1000)} paused`;
+		return global
+			? `automatic actions resumed for every environment by ${entry.actor}${paused}: a breach is stopped automatically again (an environment paused on its own stays paused)`
+			: `automatic actions resumed for ${named} by ${entry.actor}${paused}: a breach there is stopped automatically again`;
+	}
+
+	return global
+		? `automatic actions paused for every environment by ${entry.actor}: all stay polled and alerted, nothing is stopped automatically anywhere (a manual stop or emergency still is) until resumed`
+		: `automatic actions paused for ${named} by ${entry.actor}: ${named} stays polled and alerted, nothing stops it automatically (a manual stop or emergency still does) until resumed`;
 }
 
 /** The subject line (SNS, Slack's first line): ASCII, one line, at most 100 characters. */
@@ -171,7 +210,7 @@ export function text(notice: Notice): string {
 	}
 
 	const saves = decided?.['savesUsdPerHour'];
-	const done = entry.type === 'action'
+	const done = notice.event === 'pause' ? pauseText(notice) : entry.type === 'action'
 		? `${entry.reason}${entry.outcome ? ` -> ${entry.outcome}` : ''}${entry.instanceIds.length > 0 ? ` (${plural(entry.instanceIds.length, 'agent')}${typeof saves === 'number' ? `, saves ${money(saves)}/h` : ''})` : ''}`
 		: entry.reason;
 	lines.push(done);
@@ -183,9 +222,17 @@ export function slackBody(notice: Notice): Record<string, unknown> {
 	return {text: text(notice)};
 }
 
-/** PagerDuty Events API v2: trigger on a breach or a stop, resolve on recovery or a reset. */
-export function pagerDutyAction(event: Notice['event']): 'trigger' | 'resolve' | undefined {
+/**
+ * PagerDuty Events API v2: trigger on a breach, a stop or a pause, resolve on recovery, a reset or
+ * a resume (a resume resolves only the pause's own incident: see `dedupKey`).
+ */
+export function pagerDutyAction(notice: Pick<Notice, 'event' | 'entry'>): 'trigger' | 'resolve' | undefined {
+	const {event} = notice;
 	switch (event) {
+		case 'pause': {
+			return notice.entry.kind === 'resume' ? 'resolve' : 'trigger';
+		}
+
 		case 'breach':
 		case 'stop':
 		case 'cascade':
@@ -208,13 +255,22 @@ export function pagerDutyAction(event: Notice['event']): 'trigger' | 'resolve' |
 	}
 }
 
-/** One incident per environment (`global` for the total, an emergency, or stale data). */
+/**
+ * One incident per environment (`global` for the total, an emergency, or stale data). A pause is
+ * an incident of its own, `envwatch/paused/<environment>` (`.../global` for all automatic actions):
+ * its resume must not resolve the environment's breach or stop, which is still open.
+ */
 export function dedupKey(notice: Notice): string {
 	if (notice.event === 'test' || notice.entry.actor === 'test') {
 		return 'envwatch/test';
 	}
 
 	const {environments} = notice.entry;
+	const where = environments.length === 1 ? environments[0]! : environments.length === 0 ? 'global' : environments.join(',');
+	if (notice.event === 'pause') {
+		return `envwatch/paused/${where}`;
+	}
+
 	return `envwatch/${notice.event === 'stale' ? 'stale' : environments.length === 1 ? environments[0]! : 'global'}`;
 }
 
@@ -231,7 +287,7 @@ export function severityOf(notice: Notice): 'critical' | 'error' | 'warning' | '
 }
 
 export function pagerDutyBody(notice: Notice, routingKey: string): Record<string, unknown> | undefined {
-	const action = pagerDutyAction(notice.event);
+	const action = pagerDutyAction(notice);
 	if (!action) {
 		return undefined;
 	}

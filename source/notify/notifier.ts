@@ -74,6 +74,8 @@ export class Notifier {
 	private readonly secrets: string[];
 	/** The last decision's figures per environment key, for the action line that follows it. */
 	private readonly decided = new Map<string, Record<string, number | string | null>>();
+	/** When each pause this run saw began (audit time, epoch ms), per environment key (`` for all), for its resume's message. */
+	private readonly pausedAt = new Map<string, number>();
 	private readonly abort = new AbortController();
 	private readonly idle = new Set<() => void>();
 	private readonly outcomeListeners = new Set<(outcome: DeliveryOutcome) => void>();
@@ -106,6 +108,7 @@ export class Notifier {
 			decisionFigures: entry.type === 'action' ? this.decided.get(key) : undefined,
 			snapshot: figuresOf(this.options.snapshot?.(), entry.environments),
 			host: this.options.host,
+			...(event === 'pause' ? this.pauseSpan(key, entry) : {}),
 		};
 		for (const state of this.states) {
 			if (state.target.events.includes(event)) {
@@ -113,6 +116,26 @@ export class Notifier {
 			}
 		}
 	};
+
+	/**
+	 * Remembers when a pause began; for a resume, how long it lasted (left out when this run did not
+	 * see the pause begin, or the times do not make sense: never a made-up figure).
+	 */
+	private pauseSpan(key: string, entry: AuditEntry): {pausedSeconds?: number} {
+		const at = Date.parse(entry.at);
+		if (entry.kind === 'pause') {
+			// Pausing what is already paused keeps the first time: that is when protection went away.
+			if (!this.pausedAt.has(key) && Number.isFinite(at)) {
+				this.pausedAt.set(key, at);
+			}
+
+			return {};
+		}
+
+		const since = this.pausedAt.get(key);
+		this.pausedAt.delete(key);
+		return since === undefined || !Number.isFinite(at) || at < since ? {} : {pausedSeconds: Math.round((at - since) / 1000)};
+	}
 
 	/** Sends a test message to each target (or the one at `only`), each tried once; resolves with the outcomes. */
 	async test(only?: number): Promise<DeliveryOutcome[]> {

@@ -174,6 +174,16 @@ describe('notifications from the CLI', () => {
 		expectNoSecret([result.stdout, result.stderr, one.stdout, one.stderr, bad.stderr], []);
 	});
 
+	it('an unknown event in a target\'s events: exit 2 naming it and every valid event, pause among them; nothing polled', async () => {
+		const server = await receiver();
+		const {env, state, config} = setup(server, [{type: 'webhook', name: 'typo', url: `${server.url}/typo`, events: ['stop', 'paused']}]);
+		const result = await runCli(['--demo', '--once', '--config', config, '--state-dir', state], {env});
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('notify.3.events: ["stop","paused"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause"');
+		expect(fs.readdirSync(state)).toEqual([]);
+		expect(server.received).toEqual([]);
+	});
+
 	it('a missing secret variable: exit 2 naming the variable, nothing polled', async () => {
 		const server = await receiver();
 		const {env, state, config} = setup(server);
@@ -210,6 +220,35 @@ describe('--metrics-listen', () => {
 			const value = Number(new RegExp(`^envwatch_hourly_cost_usd\\{environment="${view['name']}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
 			expect(value).toBeCloseTo(view['hourlyUsd'] as number, 3);
 			expect(text).toContain(`envwatch_status{environment="${view['name']}",status="${view['status']}"} 1`);
+		}
+
+		expect(await cli.stop('SIGTERM')).toBe(143);
+	});
+
+	it('serve --pause-env staging: the pause is notified as it starts and envwatch_automatic_paused shows it', async () => {
+		const server = await receiver();
+		const {env, state, config} = setup(server);
+		const cli = new CliProcess(['serve', '--demo', 'calm', '--interval', '1', '--pause-env', 'staging', '--config', config, '--state-dir', state, '--metrics-listen', '127.0.0.1:0'], env);
+		running.push(cli);
+		await server.waitFor(received => received.some(request => request.path.startsWith('/slack/')) && received.some(request => request.path === '/pagerduty'));
+		const slack = server.received.filter(request => request.path.startsWith('/slack/')).map(request => (request.json as Json)['text'] as string);
+		expect(slack[0]).toMatch(/^envwatch: automatic actions paused for staging\n/);
+		expect(slack[0]).toMatch(/automatic actions paused for staging by \S+@\S+: staging stays polled and alerted, nothing stops it automatically/);
+		expect(server.at('/pagerduty').map(request => `${(request.json as Json)['event_action']} ${(request.json as Json)['dedup_key']}`)).toEqual(['trigger envwatch/paused/staging']);
+
+		const base = /metrics on (http:\S+)\/metrics/.exec(cli.stderr)?.[1];
+		expect(base, cli.stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+		// The figures come with the first published snapshot.
+		let text = '';
+		for (const until = Date.now() + 20_000; !text.includes('envwatch_automatic_paused{') && Date.now() < until;) {
+			text = await (await fetch(`${base}/metrics`)).text();
+			await new Promise(resolve => setTimeout(resolve, 50));
+		}
+
+		const check = spawnSync('promtool', ['check', 'metrics'], {input: text, encoding: 'utf8'});
+		expect(check.stdout + check.stderr).not.toMatch(/envwatch_|parsing error/);
+		for (const [environment, value] of [['staging', 1], ['dev', 0], ['production', 0], ['global', 0]] as const) {
+			expect(text).toContain(`envwatch_automatic_paused{environment="${environment}"} ${value}\n`);
 		}
 
 		expect(await cli.stop('SIGTERM')).toBe(143);

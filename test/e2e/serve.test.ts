@@ -220,7 +220,11 @@ describe('envwatch serve', () => {
 		running.push(viewer);
 		await viewer.waitForLine(line => line.includes(' poll '));
 		await waitFor(() => viewer.stderr.includes('automatic actions paused for staging on the server'), 'the pause sent');
-		expect(readAudit(audit).filter(entry => entry.kind === 'pause')).toEqual([expect.objectContaining({environments: ['staging'], via: 'socket', actor: expect.stringMatching(/.+@.+/) as string})]);
+		// The server's own --pause-env dev as it started, then the attached run's, sent over the socket.
+		expect(readAudit(audit).filter(entry => entry.kind === 'pause')).toEqual([
+			expect.objectContaining({environments: ['dev'], reason: expect.stringContaining('from the start (--pause-env)') as string}),
+			expect.objectContaining({environments: ['staging'], via: 'socket', actor: expect.stringMatching(/.+@.+/) as string}),
+		]);
 		const unknown = await runCli(['--headless', '--region', 'us-east-1', '--pause-env', 'qa', '--state-dir', state, '--audit-log', audit], {env});
 		expect(unknown.code).toBe(2);
 		expect(unknown.stderr).toContain('--pause-env qa: qa is not a configured environment — expected one of: dev, staging, production (the server\'s configuration)');

@@ -121,7 +121,8 @@ describe('EngineSession', () => {
 		await client.command({kind: 'resume-env', environment: 'dev'});
 		await until(() => pausedOn(client.store) === 'staging', 'dev resumed');
 		const entries = readAudit(auditFile).filter(entry => entry.kind === 'pause' || entry.kind === 'resume');
-		expect(entries.map(entry => [entry.kind, entry.actor, entry.via, entry.environments])).toEqual([['pause', 'oncall@laptop', 'socket', ['staging']], ['resume', 'oncall@laptop', 'socket', ['dev']]]);
+		// The server's own --pause-env dev is logged as it starts, by whoever started it.
+		expect(entries.map(entry => [entry.kind, entry.actor, entry.via, entry.environments])).toEqual([['pause', 'server@host', undefined, ['dev']], ['pause', 'oncall@laptop', 'socket', ['staging']], ['resume', 'oncall@laptop', 'socket', ['dev']]]);
 		expect(await client.command({kind: 'pause-env', environment: 'qa'})).toMatchObject({outcome: 'refused', summary: 'refused: qa is not a configured environment — expected one of: dev, staging, production'});
 	});
 });

@@ -106,6 +106,36 @@ describe('/metrics', () => {
 		expect(series.has('process_cpu_user_seconds_total')).toBe(true);
 	});
 
+	it('envwatch_automatic_paused: 1 for an environment paused (--pause-env, P) and for global while p holds every one, 0 otherwise', async () => {
+		const sim = start({scenario: 'calm', options: {pausedEnvironments: ['dev']}});
+		const server = await serve(sim);
+		await sim.poll();
+		const paused = async () => {
+			const series = await scrape(server);
+			return Object.fromEntries(['dev', 'staging', 'production', 'global'].map(environment => [environment, series.get(`envwatch_automatic_paused{environment="${environment}"}`)]));
+		};
+
+		expect(await paused()).toEqual({dev: 1, staging: 0, production: 0, global: 0});
+		// A command shows at once (the snapshot is published again), not at the next poll.
+		await sim.monitor.command({kind: 'pause-env', environment: 'staging'});
+		await sim.monitor.command({kind: 'pause'});
+		expect(await paused()).toEqual({dev: 1, staging: 1, production: 0, global: 1});
+		await sim.monitor.command({kind: 'resume'});
+		await sim.monitor.command({kind: 'resume-env', environment: 'dev'});
+		expect(await paused()).toEqual({dev: 0, staging: 1, production: 0, global: 0});
+	});
+
+	it('envwatch_automatic_paused is absent, not 0, for a view that does not say (a snapshot from another process)', async () => {
+		const sim = start({scenario: 'calm', options: {pausedEnvironments: ['dev']}});
+		const snapshot = await sim.poll();
+		const metrics = new Metrics({defaults: false});
+		const {paused: _dropped, ...dev} = snapshot.environments.find(view => view.name === 'dev')!;
+		metrics.update({...snapshot, environments: snapshot.environments.map(view => (view.name === 'dev' ? dev : view))});
+		const series = parse(await metrics.registry.metrics());
+		expect(series.has('envwatch_automatic_paused{environment="dev"}')).toBe(false);
+		expect(series.get('envwatch_automatic_paused{environment="staging"}')).toBe(0);
+	});
+
 	it('stale data is absent, never 0; /healthz turns 503 with the reason, and 200 again when a poll succeeds', async () => {
 		const sim = start({scenario: 'dev-spike'});
 		const server = await serve(sim);

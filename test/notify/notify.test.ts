@@ -117,6 +117,114 @@ describe('notifications on a stop', () => {
 	});
 });
 
+type Page = {event_action: string; dedup_key: string; payload?: {severity: string; summary: string}};
+const pagesOf = (server: Receiver) => server.at('/pagerduty').map(request => request.json as Page);
+const slackOf = (server: Receiver) => server.at('/slack/T000/B000/XSECRETX').map(request => (request.json as {text: string}).text);
+
+describe('notifications of a pause (automatic actions paused or resumed)', () => {
+	it('pausing staging and resuming it 2h13m later: who, what it covers and for how long, on Slack, the webhook and PagerDuty', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'calm'});
+		// The default event set: no `events` configured.
+		const notifier = attach(sim, targetsFor(server));
+		await sim.poll();
+		await sim.monitor.command({kind: 'pause-env', environment: 'staging'}, 'alice@jump');
+		sim.clock.advance((2 * 60 + 13) * 60_000);
+		await sim.monitor.command({kind: 'resume-env', environment: 'staging'}, 'bob@jump');
+		expect(await notifier.drain(20_000)).toBe(true);
+
+		const slack = slackOf(server);
+		expect(slack).toHaveLength(2);
+		expect(slack[0]).toMatch(/^envwatch: automatic actions paused for staging\n/);
+		expect(slack[0]).toContain('automatic actions paused for staging by alice@jump: staging stays polled and alerted, nothing stops it automatically (a manual stop or emergency still does) until resumed');
+		expect(slack[0]).toMatch(/by alice@jump on guard-host at /);
+		expect(slack[1]).toMatch(/^envwatch: automatic actions resumed for staging\n/);
+		expect(slack[1]).toContain('automatic actions resumed for staging by bob@jump after 2h13m paused: a breach there is stopped automatically again');
+
+		const hooks = server.at('/hook');
+		expect(hooks.map(request => request.headers['x-envwatch-event'])).toEqual(['pause', 'pause']);
+		const [paused, resumed] = hooks.map(request => request.json as AuditEntry & {event: string; pausedSeconds?: number});
+		expect(paused).toMatchObject({event: 'pause', kind: 'pause', actor: 'alice@jump', environments: ['staging']});
+		expect(paused!.pausedSeconds).toBeUndefined();
+		expect(resumed).toMatchObject({event: 'pause', kind: 'resume', actor: 'bob@jump', environments: ['staging'], pausedSeconds: 7980});
+
+		// PagerDuty: the pause is a warning incident of its own, resolved by the resume.
+		const pages = pagesOf(server);
+		expect(pages.map(page => [page.event_action, page.dedup_key, page.payload?.severity])).toEqual([['trigger', 'envwatch/paused/staging', 'warning'], ['resolve', 'envwatch/paused/staging', undefined]]);
+		expect(pages[0]!.payload!.summary).toBe('envwatch: automatic actions paused for staging');
+		expect(notifyLines(sim).map(entry => [entry.figures?.['event'], entry.outcome])).toEqual(Array.from({length: 6}, () => ['pause', 'delivered']));
+	});
+
+	it('the global pause (p) is told as every environment; its resume resolves only the pause, not dev\'s open stop incident', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'dev-spike'});
+		const notifier = attach(sim, targetsFor(server));
+		await devStop(sim);
+		await sim.monitor.command({kind: 'pause'}, 'alice@jump');
+		sim.clock.advance(5 * 60_000);
+		await sim.monitor.command({kind: 'resume'}, 'alice@jump');
+		expect(await notifier.drain(20_000)).toBe(true);
+
+		const slack = slackOf(server);
+		expect(slack.slice(2).map(text => text.split('\n')[0])).toEqual(['envwatch: automatic actions paused everywhere', 'envwatch: automatic actions resumed everywhere']);
+		expect(slack[2]).toContain('automatic actions paused for every environment by alice@jump: all stay polled and alerted, nothing is stopped automatically anywhere');
+		expect(slack[3]).toContain('automatic actions resumed for every environment by alice@jump after 5m paused');
+		expect(pagesOf(server).map(page => `${page.event_action} ${page.dedup_key}`)).toEqual(['trigger envwatch/dev', 'trigger envwatch/dev', 'trigger envwatch/paused/global', 'resolve envwatch/paused/global']);
+	});
+
+	it('x (cancelling a pending stop) pauses every environment, so it is told as a pause like p', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'dev-spike', flags: {graceSeconds: 20}});
+		const notifier = attach(sim, targetsFor(server));
+		await pollsBeforeSpike(sim);
+		await sim.poll();
+		await sim.monitor.command({kind: 'cancel-pending'}, 'alice@jump');
+		expect(sim.store.getSnapshot()!.mode.paused).toBe(true);
+		// The audit log says it was paused, and by whom, after the cancel.
+		expect(sim.auditLines().filter(entry => entry.kind === 'cancel' || entry.kind === 'pause').map(entry => [entry.kind, entry.actor, entry.environments])).toEqual([['cancel', 'alice@jump', ['dev']], ['pause', 'alice@jump', []]]);
+		sim.clock.advance(60_000);
+		await sim.monitor.command({kind: 'resume'}, 'alice@jump');
+		expect(await notifier.drain(20_000)).toBe(true);
+		const slack = slackOf(server).filter(text => text.includes('automatic actions'));
+		expect(slack.map(text => text.split('\n')[0])).toEqual(['envwatch: automatic actions paused everywhere', 'envwatch: automatic actions resumed everywhere']);
+		expect(slack[0]).toContain('automatic actions paused for every environment by alice@jump');
+		expect(slack[1]).toContain('after 1m paused');
+	});
+
+	it('an engine started with --pause-env staging (a restart, a take-over) tells that pause as it starts', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'calm'});
+		const notifier = attach(sim, targetsFor(server));
+		sim.newMonitor({pausedEnvironments: ['staging'], actor: 'ops@guard'});
+		expect(sim.auditLines().filter(entry => entry.kind === 'pause').map(entry => [entry.actor, entry.environments, entry.reason])).toEqual([
+			['ops@guard', ['staging'], 'automatic actions paused for staging from the start (--pause-env): still polled, evaluated, shown and alerted on; nothing stopped there automatically (a manual stop or emergency still is)'],
+		]);
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(slackOf(server)).toHaveLength(1);
+		expect(slackOf(server)[0]).toContain('automatic actions paused for staging by ops@guard: staging stays polled and alerted');
+		expect(pagesOf(server).map(page => `${page.event_action} ${page.dedup_key}`)).toEqual(['trigger envwatch/paused/staging']);
+	});
+
+	it('a resume whose pause this run did not see says no duration; a refused pause is not told; a target without `pause` in its events gets none', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'calm', options: {pausedEnvironments: ['dev']}});
+		const targets = targetsFor(server, [{type: 'webhook', name: 'stops-only', url: `${server.url}/stops-only`, events: ['stop']}]);
+		const notifier = attach(sim, targets);
+		await sim.poll();
+		// Not a monitored environment: refused, logged, nothing paused.
+		await sim.monitor.command({kind: 'pause-env', environment: 'qa'}, 'alice@jump');
+		expect(sim.auditLines().find(entry => entry.kind === 'pause' && entry.outcome === 'refused')).toMatchObject({actor: 'alice@jump'});
+		// dev was paused from the start (--pause-env), before this notifier listened: it saw no pause begin.
+		await sim.monitor.command({kind: 'resume-env', environment: 'dev'}, 'alice@jump');
+		expect(await notifier.drain(20_000)).toBe(true);
+		const slack = slackOf(server);
+		expect(slack).toHaveLength(1);
+		expect(slack[0]).toContain('automatic actions resumed for dev by alice@jump: a breach there is stopped automatically again');
+		expect((server.at('/hook')[0]!.json as Record<string, unknown>)['pausedSeconds']).toBeUndefined();
+		expect(server.at('/stops-only')).toEqual([]);
+	});
+});
+
 describe('delivery', () => {
 	it('retries after a 500 and records the delivery with its attempts', async () => {
 		const server = await receiver();

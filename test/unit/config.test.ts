@@ -187,6 +187,12 @@ describe('validation: every problem at once, each with its key path, bad value a
 		]));
 	});
 
+	it('an unknown notification event is named with every valid one, `pause` among them; `pause` itself is valid', () => {
+		const notify = (events: string[]) => ({...defaults(), notify: [{type: 'webhook', url: 'http://127.0.0.1:9/hook', events}]});
+		expect(usageError(() => validateConfig(notify(['stop', 'pasue']))).problems).toEqual(['notify.0.events: ["stop","pasue"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause"']);
+		expect(validateConfig(notify(['pause'])).notify?.[0]?.events).toEqual(['pause']);
+	});
+
 	it('validateConfig accepts the defaults and rejects a non-object', () => {
 		expect(validateConfig(defaults()).pollIntervalSeconds).toBe(15);
 		expect(usageError(() => validateConfig({...defaults(), environments: []})).problems).toEqual(['environments: [] — expected an object keyed by lower-case letters, digits and -, starting with a letter']);
