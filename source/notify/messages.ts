@@ -129,6 +129,8 @@ export type Notice = {
 	host: string;
 	/** A resume's: how long what it resumes was paused (seconds), when this run saw the pause. */
 	pausedSeconds?: number;
+	/** A global resume's: the environments still paused on their own, per the latest snapshot. */
+	stillPaused?: string[];
 };
 
 /** The webhook's (and SNS message's) documented JSON body: the audit entry plus the figures. */
@@ -177,13 +179,22 @@ function pauseText(notice: Notice): string {
 	if (resumes(notice)) {
 		const paused = notice.pausedSeconds === undefined ? '' : ` after ${duration(notice.pausedSeconds * 1000)} paused`;
 		return global
-			? `automatic actions resumed for every environment by ${entry.actor}${paused}: a breach is stopped automatically again (an environment paused on its own stays paused)`
+			? `automatic actions resumed for every environment by ${entry.actor}${paused}: a breach is stopped automatically again${stillPausedText(notice.stillPaused)}`
 			: `automatic actions resumed for ${named} by ${entry.actor}${paused}: a breach there is stopped automatically again`;
 	}
 
 	return global
 		? `automatic actions paused for every environment by ${entry.actor}: all stay polled and alerted, nothing is stopped automatically anywhere (a manual stop or emergency still is) until resumed`
 		: `automatic actions paused for ${named} by ${entry.actor}: ${named} stays polled and alerted, nothing stops it automatically (a manual stop or emergency still does) until resumed`;
+}
+
+/** After a global resume: which environments stay paused on their own (unknown without a snapshot: said generally). */
+function stillPausedText(names: readonly string[] | undefined): string {
+	if (names === undefined) {
+		return ' (an environment paused on its own stays paused)';
+	}
+
+	return names.length === 0 ? '' : ` (${names.join(', ')} ${names.length === 1 ? 'stays' : 'stay'} paused on ${names.length === 1 ? 'its' : 'their'} own)`;
 }
 
 /** The subject line (SNS, Slack's first line): ASCII, one line, at most 100 characters. */

@@ -109,6 +109,7 @@ export class Notifier {
 			snapshot: figuresOf(this.options.snapshot?.(), entry.environments),
 			host: this.options.host,
 			...(event === 'pause' ? this.pauseSpan(key, entry) : {}),
+			...(event === 'pause' && entry.kind === 'resume' && entry.environments.length === 0 ? stillPaused(this.options.snapshot?.()) : {}),
 		};
 		for (const state of this.states) {
 			if (state.target.events.includes(event)) {
@@ -386,4 +387,9 @@ async function post(url: string, body: string, headers: Record<string, string>, 
 	}
 
 	throw new DeliveryError(`HTTP ${response.status} (${clip(text)})`, response.status === 429 || response.status >= 500 || response.status === 408);
+}
+
+/** The environments paused on their own in `snapshot`; nothing when there is no snapshot to tell. */
+function stillPaused(snapshot: Snapshot | undefined): {stillPaused?: string[]} {
+	return snapshot ? {stillPaused: snapshot.environments.filter(view => view.paused === true).map(view => view.name)} : {};
 }

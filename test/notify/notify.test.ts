@@ -168,8 +168,21 @@ describe('notifications of a pause (automatic actions paused or resumed)', () =>
 		const slack = slackOf(server);
 		expect(slack.slice(2).map(text => text.split('\n')[0])).toEqual(['envwatch: automatic actions paused everywhere', 'envwatch: automatic actions resumed everywhere']);
 		expect(slack[2]).toContain('automatic actions paused for every environment by alice@jump: all stay polled and alerted, nothing is stopped automatically anywhere');
-		expect(slack[3]).toContain('automatic actions resumed for every environment by alice@jump after 5m paused');
+		// No environment is paused on its own: nothing said of one.
+		expect(slack[3]).toContain('automatic actions resumed for every environment by alice@jump after 5m paused: a breach is stopped automatically again\n');
 		expect(pagesOf(server).map(page => `${page.event_action} ${page.dedup_key}`)).toEqual(['trigger envwatch/dev', 'trigger envwatch/dev', 'trigger envwatch/paused/global', 'resolve envwatch/paused/global']);
+	});
+
+	it('the global resume names the environments that stay paused on their own', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'calm'});
+		const notifier = attach(sim, targetsFor(server));
+		await sim.poll();
+		await sim.monitor.command({kind: 'pause-env', environment: 'staging'}, 'alice@jump');
+		await sim.monitor.command({kind: 'pause'}, 'bob@jump');
+		await sim.monitor.command({kind: 'resume'}, 'bob@jump');
+		expect(await notifier.drain(20_000)).toBe(true);
+		expect(slackOf(server).at(-1)).toContain('automatic actions resumed for every environment by bob@jump after 0s paused: a breach is stopped automatically again (staging stays paused on its own)');
 	});
 
 	it('x (cancelling a pending stop) pauses every environment, so it is told as a pause like p', async () => {
