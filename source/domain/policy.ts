@@ -71,6 +71,12 @@ export type EnvironmentInput = {
 	 * violation stop or automatic emergency touches it.
 	 */
 	paused?: boolean;
+	/**
+	 * For a paused environment: how much its $/h rose over the global window (its own current
+	 * sample less its own sample at that window's start, whatever it ran then); undefined when it
+	 * has no sample there. The global rule is judged without it.
+	 */
+	globalRiseUsd?: number | undefined;
 };
 
 export type GlobalInput = {policy: GlobalPolicy; window: WindowStats; stale: string | undefined};
@@ -203,11 +209,12 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		increasePct: global.window.baselineUsd ? ((usd - global.window.baselineUsd) / global.window.baselineUsd) * 100 : undefined,
 	});
 	const projected = assess(projectedUsd, windowAt(projectedUsd), globalLimits, tuning);
-	// A paused environment's rise over its window is a person's deliberate choice (a load test): the
-	// emergency is judged without it, so it never stops the other environments for that rise alone.
-	// A rise that cannot be measured is not taken away (unknown is not zero).
+	// A paused environment's rise is a person's deliberate choice (a load test): the emergency is
+	// judged without its rise over the global window (not its own window, whose start may lie
+	// outside the global one), so it never stops the other environments for that rise alone. A rise
+	// that cannot be measured is not taken away (unknown is not zero).
 	const paused = environments.filter(input => input.paused);
-	const pausedRise = paused.reduce((sum, input) => sum + Math.max(0, input.window.increaseUsd ?? 0), 0);
+	const pausedRise = paused.reduce((sum, input) => sum + Math.max(0, input.globalRiseUsd ?? 0), 0);
 	const guardedUsd = Math.max(0, projectedUsd - pausedRise);
 	const guarded = pausedRise > 0 ? assess(guardedUsd, windowAt(guardedUsd), globalLimits, tuning) : projected;
 	if (!globalStale && projected.level === 'breach' && guarded.level !== 'breach') {

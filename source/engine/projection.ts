@@ -16,16 +16,22 @@ export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; glo
 /** Evaluates the policy at `at` over the windows in `history` (pure). `stale`: why the data is not fresh. */
 export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>}): Evaluated {
 	const {config, monitored, history, spend, at, stale} = args;
-	const inputs: EnvironmentInput[] = monitored.map(name => ({
-		name,
-		policy: config.environments[name]!,
-		spend: spend.get(name) ?? emptySpend(),
-		window: ranNothing(windowStats(seriesOf(history, name), config.environments[name]!.windowMinutes * 60_000, at), spend.get(name)?.storageHourlyUsd ?? 0),
-		stale,
-		stoppedByEnvwatch: args.breakers.has(name),
-		paused: args.paused?.has(name) ?? false,
-	}));
-	const globalWindow = ranNothing(windowStats(seriesOf(history, args.globalKey), config.global.windowMinutes * 60_000, at), inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
+	const globalMs = config.global.windowMinutes * 60_000;
+	const inputs: EnvironmentInput[] = monitored.map(name => {
+		const paused = args.paused?.has(name) ?? false;
+		return {
+			name,
+			policy: config.environments[name]!,
+			spend: spend.get(name) ?? emptySpend(),
+			window: ranNothing(windowStats(seriesOf(history, name), config.environments[name]!.windowMinutes * 60_000, at), spend.get(name)?.storageHourlyUsd ?? 0),
+			stale,
+			stoppedByEnvwatch: args.breakers.has(name),
+			paused,
+			// Over the global window, from nothing too: a load test started from $0 is a rise all the same.
+			...(paused ? {globalRiseUsd: windowStats(seriesOf(history, name), globalMs, at).increaseUsd} : {}),
+		};
+	});
+	const globalWindow = ranNothing(windowStats(seriesOf(history, args.globalKey), globalMs, at), inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
 	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale}, config);
 	return {evaluation, inputs, globalWindow};
 }

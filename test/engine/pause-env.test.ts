@@ -1,4 +1,8 @@
 import {describe, expect, it} from 'vitest';
+import {loadConfig} from '../../source/config/load.js';
+import {emptySpend} from '../../source/domain/classify.js';
+import {globalKey, record, type History} from '../../source/domain/history.js';
+import {evaluateAt} from '../../source/engine/projection.js';
 import {eventOf} from '../../source/notify/messages.js';
 import {halted, live, useSimHarnesses} from '../helpers/sim.js';
 
@@ -138,5 +142,50 @@ describe('automatic actions paused for one environment', () => {
 		const snapshot = await sim.poll();
 		expect(snapshot.mode.paused).toBe(false);
 		expect(snapshot.environments.find(view => view.name === 'dev')!.paused).toBe(false);
+	});
+});
+
+// The global rule is judged without a paused environment's rise over the global window, measured
+// from its own history (pure: evaluateAt over a history written here).
+describe('the global rule with an environment paused', () => {
+	const {config} = loadConfig({noStore: true});
+	const monitored = ['dev', 'staging', 'production'];
+	const at = Date.UTC(2026, 10, 27, 12);
+	const minute = 60_000;
+	/** Per environment, its $/h by minutes before `at` (stepwise: each value holds until the next); one sample a minute for 4 hours. */
+	function evaluateWith(steps: Record<string, Array<[number, number]>>, agents: Record<string, number>, paused: string[]) {
+		const history: History = {};
+		for (let ago = 240; ago >= 0; ago--) {
+			let total = 0;
+			for (const name of monitored) {
+				const usd = [...steps[name]!].reverse().find(([from]) => ago <= from)![1];
+				total += usd;
+				record(history, name, {at: at - ago * minute, usd});
+			}
+
+			record(history, globalKey(monitored), {at: at - ago * minute, usd: total});
+		}
+
+		const spend = new Map(monitored.map(name => {
+			const usd = steps[name]!.at(-1)![1];
+			return [name, {...emptySpend(), hourlyUsd: usd, agentHourlyUsd: usd, agentsRunning: agents[name] ?? 0, agentIds: Array.from({length: agents[name] ?? 0}, (_, index) => ({id: `i-${name}-${index}`, region: 'us-east-1', type: 't3.large'}))}] as const;
+		}));
+		return evaluateAt({config, monitored, globalKey: globalKey(monitored), history, spend, breakers: new Map(), at, stale: undefined, paused: new Set(paused)}).evaluation;
+	}
+
+	it('a paused load test started from nothing ($0 to $3/h) is no emergency against the others', () => {
+		const evaluation = evaluateWith({dev: [[240, 0], [20, 3]], staging: [[240, 1.85]], production: [[240, 0.15]]}, {dev: 4, staging: 2}, ['dev']);
+		expect(evaluation.decisions.map(decision => decision.kind)).not.toContain('emergency');
+		expect(evaluation.decisions.find(decision => decision.kind === 'alert' && decision.environment === 'global')!.reason).toMatch(/without the rise of paused dev \(\$3\.00\/h\)/);
+	});
+
+	it('a paused environment that dipped and came back within the hour hides nothing: the others\' rise is an emergency', () => {
+		// dev (30m window) dipped 40 minutes ago and is back where it was an hour ago: +$0.30 over its
+		// own window, nothing over the global one. staging rose 1.4% (under its 1.5%) in the hour:
+		// the total rose 1.24%, over the global 1%, without any of dev's doing.
+		const evaluation = evaluateWith({dev: [[240, 0.5], [40, 0.2], [20, 0.5]], staging: [[240, 5], [30, 5.07]], production: [[240, 0.15]]}, {dev: 4, staging: 2}, ['dev']);
+		const emergency = evaluation.decisions.find(decision => decision.kind === 'emergency');
+		expect(emergency?.environments).toEqual(['staging']);
+		expect(emergency?.reason).toMatch(/\(paused: dev not stopped\)$/);
 	});
 });

@@ -442,7 +442,9 @@ describe('evaluate: the edges', () => {
 });
 
 describe('an environment paused by a person (--pause-env, P)', () => {
-	const pausing = (names: string[], inputs: EnvironmentInput[]) => inputs.map(input => ({...input, paused: names.includes(input.name)}));
+	// Here each environment's series spans the global window with the same rise (the engine works it
+	// out from the history: test/engine/pause-env.test.ts).
+	const pausing = (names: string[], inputs: EnvironmentInput[]) => inputs.map(input => ({...input, paused: names.includes(input.name), ...(names.includes(input.name) ? {globalRiseUsd: input.window.increaseUsd} : {})}));
 
 	it('its breach is still BREACH and alerted on, but it is not stopped', () => {
 		const evaluation = run(pausing(['dev'], seedInputs({dev: 3})));
