@@ -129,6 +129,14 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 				say(`${command.environment}'s breaker reset: agents may run there again`, 'ok');
 			} else if (command.kind === 'pause-env') {
 				say(`automatic actions PAUSED for ${command.environment}: its breaches are shown and alerted on, nothing there is stopped automatically`, 'warn');
+			} else if (command.kind === 'resume-env') {
+				say(`automatic actions resumed for ${command.environment}`, 'ok');
+			} else if (command.kind === 'pause') {
+				say('automatic actions PAUSED: breaches are shown and logged, nothing is stopped automatically', 'warn');
+			} else if (command.kind === 'resume') {
+				say('automatic actions resumed', 'ok');
+			} else if (command.kind === 'cancel-pending') {
+				say('automatic action cancelled; automatic actions paused (p resumes)', 'warn');
 			}
 		}, (error: unknown) => {
 			say(`${command.kind} failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
@@ -220,8 +228,8 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 
 			case 'pause': {
 				const paused = snapshot?.mode.paused ?? false;
+				// Said once it is done: a busy engine refuses it, and that is what is said then.
 				run({kind: paused ? 'resume' : 'pause'}, paused ? 'resuming' : 'pausing');
-				say(paused ? 'automatic actions resumed' : 'automatic actions PAUSED: breaches are shown and logged, nothing is stopped automatically', paused ? 'ok' : 'warn');
 				return current;
 			}
 
@@ -230,7 +238,6 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 				if (name !== undefined && context.envPaused) {
 					// Resuming gives protection back: no confirmation.
 					run({kind: 'resume-env', environment: name}, `resuming ${name}`);
-					say(`automatic actions resumed for ${name}`, 'ok');
 					return current;
 				}
 
@@ -239,7 +246,6 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 
 			case 'cancel-pending': {
 				run({kind: 'cancel-pending'}, 'cancelling');
-				say('automatic action cancelled; automatic actions paused (p resumes)', 'warn');
 				return current;
 			}
 

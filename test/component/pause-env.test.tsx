@@ -51,6 +51,37 @@ describe('P: automatic actions paused for the selected environment', () => {
 		await ui.waitFor(/staging +BREACH +PAUSED/);
 	});
 
+	it('P on a paused row while another action runs sends nothing, and the status line then says what that action did', async () => {
+		const controller = new FakeController();
+		// A refresh that does not finish until the test says.
+		let release: () => void = () => undefined;
+		const slow = controller.command;
+		controller.command = async command => {
+			if (command.kind === 'refresh') {
+				controller.commands.push(command);
+				await new Promise<void>(resolve => {
+					release = resolve;
+				});
+				return undefined;
+			}
+
+			return slow(command);
+		};
+
+		const ui = await app({store: new FakeStore(withPaused(true)), controller});
+		await ui.press('r');
+		await ui.waitFor('refreshing');
+		await ui.press('jP');
+		release();
+		// What the status line says once the refresh is done: not that staging was resumed.
+		await ui.waitFor('refreshed');
+		expect(ui.lastFrame()).not.toContain('resumed');
+		expect(controller.commands).toEqual([{kind: 'refresh'}]);
+		await ui.press('P');
+		await ui.waitFor('automatic actions resumed for staging');
+		expect(controller.commands).toEqual([{kind: 'refresh'}, {kind: 'resume-env', environment: 'staging'}]);
+	});
+
 	it('n (the default) pauses nothing', async () => {
 		const controller = new FakeController();
 		const ui = await app({store: new FakeStore(withPaused(false)), controller});
