@@ -103,7 +103,7 @@ export async function stopEach(names: string[], side: CommandSide, options: Opti
 		const {ids, savesUsd, totalUsd, stale} = targets;
 		// Stale figures are shown as unknown, never as $0; so is what unpriced agents cost.
 		const of = totalUsd === null ? `of an unknown total (${stale ?? 'no figures yet'})` : `of ${money(totalUsd)}/h`;
-		const blast = `${plural(ids.length, 'agent')} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${savesUsd === null ? 'an unpriced amount' : `${money(savesUsd)}/h`} ${of}${side.asOf}`;
+		const blast = `${plural(ids.length, 'agent')} in ${name}${ids.length > 0 ? ` (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})` : ''}, saving ${savesUsd === null ? (stale ? 'an unknown amount' : 'an unpriced amount') : `${money(savesUsd)}/h`} ${of}${side.asOf}`;
 		let typed = (options.confirm ?? []).includes(name) ? name : undefined;
 		if (side.monitorOnly(name) && typed === undefined) {
 			typed = await prompts.ask(`${name} is monitor only. Stop ${blast}? Type ${name} to confirm:`);
@@ -184,8 +184,10 @@ async function remoteSide(remote: RemoteEngine, options: Options): Promise<{name
 		asOf: ' (as of the server\'s last poll)',
 		monitorOnly: name => view(name).policy.onBreach === 'alert',
 		async stopTargets(name) {
-			const {agentIds, agentHourlyUsd, hourlyUsd, stale} = view(name);
-			return {ids: agentIds ?? [], savesUsd: agentHourlyUsd ?? null, totalUsd: stale ? null : hourlyUsd, stale};
+			const {agentIds, agentHourlyUsd, hourlyUsd, stale, unpriced} = view(name);
+			// The server's agent $/h counts an unpriced agent as nothing, and stale figures are old: neither is what a stop saves.
+			const known = !stale && unpriced === 0 && typeof agentHourlyUsd === 'number';
+			return {ids: agentIds ?? [], savesUsd: known ? agentHourlyUsd : null, totalUsd: stale ? null : hourlyUsd, stale};
 		},
 		async planStart(name, wanted) {
 			const {agents, policy, launch, stale} = view(name);

@@ -1,0 +1,41 @@
+import {describe, expect, it} from 'vitest';
+import {parseArgs} from '../../source/args.js';
+import type {Snapshot} from '../../source/engine/snapshot.js';
+import type {Io} from '../../source/main.js';
+import {stopRemote} from '../../source/serve/cli.js';
+import type {RemoteEngine} from '../../source/serve/client.js';
+import {snapshot, view} from '../component/fixtures.js';
+
+/**
+ * `envwatch stop` attached to a server asks with the server's last figures. What a stop saves is
+ * never $0 for agents without a price, nor an old figure when the server's data is stale. (A fake
+ * server: only its last snapshot is read before the question; the answer is no, so nothing is sent.)
+ */
+async function question(served: Snapshot): Promise<string> {
+	const sent: unknown[] = [];
+	const remote = {server: {pid: 4242, host: 'guard'}, firstSnapshot: async () => served, command: async (command: unknown) => sent.push(command)} as unknown as RemoteEngine;
+	const asked: string[] = [];
+	const written: string[] = [];
+	const sink = {write: (text: string) => written.push(text), isTTY: true} as unknown as NodeJS.WriteStream;
+	const io = {stdout: sink, stderr: sink, stdin: {isTTY: true} as NodeJS.ReadStream, env: {}} satisfies Io;
+	const options = parseArgs(['stop', '--environments', 'dev']);
+	await stopRemote(remote, options, io, {confirm: async text => (asked.push(text), false), ask: async text => (asked.push(text), '')});
+	expect(sent).toEqual([]);
+	return asked.join('\n');
+}
+
+const withDev = (overrides: Parameters<typeof view>[1]) => snapshot({environments: [view('dev', {agentIds: ['i-0aaa000000000001', 'i-0aaa000000000002'], agentHourlyUsd: 0.5, ...overrides})]});
+
+describe('stop through a server: what the question says a stop saves', () => {
+	it('the server\'s agent $/h when every agent is priced and its data is fresh', async () => {
+		expect(await question(withDev({unpriced: 0}))).toContain('saving $0.50/h of $2.34/h (as of the server\'s last poll)');
+	});
+
+	it('an unpriced amount when an agent has no price (the server counts it as nothing)', async () => {
+		expect(await question(withDev({unpriced: 1}))).toContain('saving an unpriced amount');
+	});
+
+	it('an unknown amount of an unknown total when the server\'s data is stale', async () => {
+		expect(await question(withDev({unpriced: 0, stale: 'DescribeInstances failed'}))).toContain('saving an unknown amount of an unknown total (DescribeInstances failed)');
+	});
+});
