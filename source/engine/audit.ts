@@ -95,6 +95,11 @@ export class AuditLog {
 	}
 
 	append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
+		// The first entry written after a failure streak goes with the one that says what was lost,
+		// whoever writes it (a poll, a notification's outcome, a command): both lines or neither.
+		const gap = this.firstLost !== undefined && this.failure !== null && entry.lostFrom === undefined ? gapEntry(this.firstLost, this.failure, entry) : undefined;
+		const before = this.seq;
+		let written: AuditEntry[] = [];
 		let full: AuditEntry | undefined;
 		try {
 			if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) {
@@ -108,12 +113,21 @@ export class AuditLog {
 			}
 
 			// The number is used even when the line cannot be written: a gap in seq marks a lost entry.
+			const lines = gap ? [{...gap, seq: ++this.seq}] : [];
 			full = {...entry, seq: ++this.seq};
-			this.writeLine(this.fd!, `${this.torn ? '\n' : ''}${JSON.stringify(full)}\n`);
+			lines.push(full);
+			this.writeLine(this.fd!, `${this.torn ? '\n' : ''}${lines.map(line => JSON.stringify(line)).join('\n')}\n`);
+			written = lines;
 			this.torn = false;
 			this.failure = null;
 			this.firstLost = undefined;
 		} catch (error) {
+			if (gap && full) {
+				// The gap's entry was not written: its number is not taken, the entry's is.
+				this.seq = before + 1;
+				full = {...entry, seq: this.seq};
+			}
+
 			this.firstLost ??= full?.seq ?? this.seq + 1;
 			if (this.failure === null) {
 				this.notices.push(writeFailed(`the audit log ${this.file}`, error));
@@ -124,11 +138,13 @@ export class AuditLog {
 
 		full ??= {...entry, seq: ++this.seq};
 		// Listeners (notifications, metrics) hear every entry, written or not; they never throw into a stop.
-		for (const listener of this.listeners) {
-			try {
-				listener(full);
-			} catch {
-				// A listener's own failure is its to report.
+		for (const heard of written.length > 0 ? written : [full]) {
+			for (const listener of this.listeners) {
+				try {
+					listener(heard);
+				} catch {
+					// A listener's own failure is its to report.
+				}
 			}
 		}
 
@@ -211,4 +227,9 @@ function readTail(file: string): {seq: number; torn: boolean} {
 			fs.closeSync(fd);
 		}
 	}
+}
+
+/** The entry that records a gap: entries from `firstLost` up to it were not written, and why. */
+export function gapEntry(firstLost: number, failure: string, next: Pick<AuditEntry, 'at' | 'dryRun'>): Omit<AuditEntry, 'seq'> {
+	return {at: next.at, dryRun: next.dryRun, type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `entries from seq ${firstLost} until this one were not written (${failure})`, instanceIds: [], lostFrom: firstLost};
 }

@@ -1,4 +1,4 @@
-import type {AuditEntry, AuditLog} from './audit.js';
+import {gapEntry, type AuditEntry, type AuditLog} from './audit.js';
 import type {StateStore} from './state.js';
 
 /** An audit entry as the engine writes it: the recorder adds `seq`, `at` and `dryRun`. */
@@ -73,9 +73,7 @@ export class Recorder {
 		this.deps.state.retry();
 		const {audit} = this.deps;
 		if (audit.error !== null && audit.lostFrom !== undefined) {
-			const firstLost = audit.lostFrom;
-			const reason = audit.error;
-			const entry = audit.append({at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.dryRun, type: 'decision', actor: 'auto', kind: 'error', environments: [], reason: `entries from seq ${firstLost} until this one were not written (${reason})`, instanceIds: [], lostFrom: firstLost});
+			const entry = audit.append(gapEntry(audit.lostFrom, audit.error, {at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.dryRun}));
 			// Shown once written; a retry that failed too is not news.
 			if (audit.error === null) {
 				this.remember(entry);

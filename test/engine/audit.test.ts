@@ -61,9 +61,12 @@ describe('AuditLog: a line is written whole or not at all', () => {
 		expect(log.error).toBeNull();
 		expect(log.takeNotices()).toEqual([]);
 		const lines = parsed(file);
-		expect(lines.map(line => line.reason)).toEqual(['first', 'written']);
-		// The lost entries' numbers stay used: the gap shows that something was not recorded.
-		expect(lines.map(line => line.seq)).toEqual([1, 4]);
+		// The lost entries' numbers stay used, and the first entry written after them is preceded by
+		// one that says so, whatever wrote it (not only the next poll).
+		expect(lines.map(line => line.seq)).toEqual([1, 4, 5]);
+		expect(lines.map(line => line.reason)).toEqual(['first', expect.stringMatching(/^entries from seq 2 until this one were not written \(cannot write the audit log .*: ENOSPC/), 'written']);
+		expect(lines[1]).toMatchObject({kind: 'error', lostFrom: 2});
+		expect(isAuditGap(lines[1] as AuditEntry)).toBe(true);
 		log.close();
 	});
 
@@ -130,7 +133,8 @@ describe('on a real full disk (a 64 KiB tmpfs)', () => {
 		free();
 		log.append(entry('after'));
 		expect(log.error).toBeNull();
-		expect(parsed(file).map(line => [line.reason, line.seq])).toEqual([['before', 1], ['after', 3]]);
+		// The entry written once there is room goes with the one saying seq 2 was lost.
+		expect(parsed(file).map(line => [line.lostFrom ?? line.reason, line.seq])).toEqual([['before', 1], [2, 3], ['after', 4]]);
 		log.close();
 	});
 
