@@ -124,5 +124,16 @@ describe('EngineSession', () => {
 		// The server's own --pause-env dev is logged as it starts, by whoever started it.
 		expect(entries.map(entry => [entry.kind, entry.actor, entry.via, entry.environments])).toEqual([['pause', 'server@host', undefined, ['dev']], ['pause', 'oncall@laptop', 'socket', ['staging']], ['resume', 'oncall@laptop', 'socket', ['dev']]]);
 		expect(await client.command({kind: 'pause-env', environment: 'qa'})).toMatchObject({outcome: 'refused', summary: 'refused: qa is not a configured environment — expected one of: dev, staging, production'});
+
+		// A --read-only dashboard changes nothing of the server's protection either.
+		const looking = new EngineSession({stateDir, mode: 'dashboard', client: 'dashboard', actor: 'viewer@laptop', version: 'test', createEngine: createEngine('viewer@laptop'), log: () => undefined, readOnly: true});
+		expect(await looking.open()).toBe('attached');
+		cleanup.push(async () => looking.stop());
+		for (const command of [{kind: 'resume-env', environment: 'staging'}, {kind: 'pause-env', environment: 'dev'}, {kind: 'pause'}, {kind: 'cancel-pending'}] as const) {
+			expect(await looking.command(command)).toMatchObject({outcome: 'refused', summary: `refused: this dashboard is --read-only; it sends no ${command.kind} to the server`});
+		}
+
+		expect(pausedOn(server.store)).toBe('staging');
+		expect(server.store.getSnapshot()!.mode.paused).toBe(false);
 	});
 });
