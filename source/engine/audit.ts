@@ -102,9 +102,11 @@ export class AuditLog {
 		let written: AuditEntry[] = [];
 		let full: AuditEntry | undefined;
 		try {
-			if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) {
-				// The log was removed under a running guard (its directory deleted): lines written to
-				// the open file would be read by nobody. Start it again where it belongs.
+			if (this.fd !== undefined && this.moved(this.fd)) {
+				// The log was removed or moved away under a running guard (its directory deleted, a
+				// rotation by rename): lines written to the open file would be read by nobody, or land
+				// in the rotated file. Start it again where it belongs; seq goes on.
+				this.notices.push({message: `the audit log ${this.file} was moved or removed while envwatch ran; it goes on in a new ${this.file} from seq ${this.seq + 1}`, damaged: false});
 				this.close();
 			}
 
@@ -149,6 +151,21 @@ export class AuditLog {
 		}
 
 		return full;
+	}
+
+	/** The open file is no longer the one at the log's path (removed, or another file there now). */
+	private moved(fd: number): boolean {
+		const open = fs.fstatSync(fd);
+		if (open.nlink === 0) {
+			return true;
+		}
+
+		try {
+			const now = fs.statSync(this.file);
+			return now.ino !== open.ino || now.dev !== open.dev;
+		} catch (error) {
+			return (error as NodeJS.ErrnoException).code === 'ENOENT';
+		}
 	}
 
 	/** Calls `listener` with each entry appended from now on; returns the unsubscribe. */

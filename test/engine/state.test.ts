@@ -203,6 +203,23 @@ describe('AuditLog', () => {
 		expect(log.error).toBeNull();
 		const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map(line => JSON.parse(line) as {reason: string; seq: number});
 		expect(lines.map(line => [line.reason, line.seq])).toEqual([['after', 2]]);
+		expect(log.takeNotices().map(notice => notice.message)).toEqual([`the audit log ${file} was moved or removed while envwatch ran; it goes on in a new ${file} from seq 2`]);
+	});
+
+	it('a log rotated by renaming it (logrotate without copytruncate) goes on in a new file at its path, said once, seq going on', () => {
+		const file = path.join(dir, 'audit.jsonl');
+		const log = new AuditLog(file);
+		const line = (reason: string) => ({at: '2026-11-27T09:00:00.000Z', type: 'decision' as const, actor: 'auto', kind: 'warn' as const, environments: ['dev'], reason, instanceIds: [], dryRun: false});
+		log.append(line('before'));
+		fs.renameSync(file, `${file}.1`);
+		log.append(line('after'));
+		log.append(line('later'));
+		log.close();
+		const read = (name: string) => fs.readFileSync(name, 'utf8').trim().split('\n').map(text => JSON.parse(text) as {reason: string; seq: number}).map(entry => [entry.reason, entry.seq]);
+		expect(read(`${file}.1`)).toEqual([['before', 1]]);
+		expect(read(file)).toEqual([['after', 2], ['later', 3]]);
+		expect(log.takeNotices()).toHaveLength(1);
+		expect(fs.statSync(file).mode & 0o077).toBe(0);
 	});
 });
 
