@@ -61,6 +61,9 @@ export type CommandDeps = {
 export class Commands {
 	private readonly launchPlans = new Map<string, NonNullable<EnvironmentView['launch']> | null | 'looking'>();
 
+	/** The start under way, if any: the next one waits for it. */
+	private starts: Promise<unknown> = Promise.resolve();
+
 	constructor(private readonly deps: CommandDeps) {}
 
 	/**
@@ -72,12 +75,23 @@ export class Commands {
 		let result: ActionResult | StartResult | undefined;
 		switch (command.kind) {
 			case 'start': {
-				const check = await this.checkStart(command.environment, command.count);
-				if (!check.ok) {
-					return this.refuse('start', [command.environment], check.reason, actor);
+				// One start at a time: each counts the agents afresh after the one before launched, so two
+				// dashboards starting at once cannot both pass the cap.
+				const turn = this.starts.then(async () => {
+					const check = await this.checkStart(command.environment, command.count);
+					if (!check.ok) {
+						return {refused: this.refuse('start', [command.environment], check.reason, actor)};
+					}
+
+					return {started: await this.deps.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${check.running} running)`})};
+				});
+				this.starts = turn.catch(() => undefined);
+				const done = await turn;
+				if ('refused' in done) {
+					return done.refused;
 				}
 
-				result = await this.deps.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${check.running} running)`});
+				result = done.started;
 				break;
 			}
 

@@ -94,6 +94,20 @@ describe('orchestrator: starting agents within the policy', () => {
 		expect(result?.summary).toBe('refused: staging allows at most 2 agents (limited): 2 running + 1 requested = 3');
 		expect(agents('staging')).toHaveLength(2);
 	});
+
+	it('two starts at once (two dashboards) cannot both pass the cap: the second counts after the first launched', async () => {
+		const {monitor, agents} = setup('calm', config => {
+			config.environments['staging']!.maxAgents = 3;
+		});
+		await monitor.poll();
+		const [first, second] = await Promise.all([
+			monitor.command({kind: 'start', environment: 'staging', count: 1}, 'alice@jump'),
+			monitor.command({kind: 'start', environment: 'staging', count: 1}, 'bob@jump'),
+		]);
+		expect(first?.summary).toMatch(/^started 1 .*agent in staging/);
+		expect(second?.summary).toBe('refused: staging allows at most 3 agents (limited): 3 running + 1 requested = 4');
+		expect(agents('staging')).toHaveLength(3);
+	});
 });
 
 describe('orchestrator: policy violations', () => {
