@@ -1,7 +1,7 @@
 import {isAuditGap, type AuditEntry} from '../engine/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {NotifyEvent} from './config.js';
-import {duration, plural} from '../domain/format.js';
+import {duration, money, moneyPair, plural} from '../domain/format.js';
 
 /**
  * Which notification event an audit entry is, if any. A breach is the automatic decision (alert,
@@ -145,7 +145,8 @@ export function webhookBody(notice: Notice): Record<string, unknown> {
 	};
 }
 
-const money = (usd: number | string | null | undefined) => (typeof usd === 'number' ? `$${usd < 10 ? usd.toFixed(2) : usd.toFixed(usd < 1000 ? 2 : 0)}` : '--');
+/** Dollars as the dashboard writes them (`$1,240`), `--` where unknown. */
+const moneyOr = (usd: number | string | null | undefined) => (typeof usd === 'number' ? money(usd) : '--');
 
 /** Whether a `pause` notice resumes (else it pauses). */
 function resumes(notice: Notice): boolean {
@@ -217,12 +218,14 @@ export function text(notice: Notice): string {
 		const now = typeof decided?.['hourlyUsd'] === 'number' ? decided['hourlyUsd'] : view.hourlyUsd;
 		const increase = typeof decided?.['increasePct'] === 'number' ? decided['increasePct'] : view.increasePct;
 		const pct = increase === null || increase === undefined ? '--' : `${increase >= 0 ? '+' : ''}${Number(increase).toFixed(1)}%`;
-		lines.push(`${name}: ${money(before)} -> ${money(now)}/h, ${pct} vs ${view.thresholdPct}% threshold over ${view.windowMinutes}m, cap ${money(view.maxHourlyUsd)}/h; ${view.status}${view.stale ? ` (stale: ${view.stale})` : ''}`);
+		// Enough digits to see a change: `$0.150 -> $0.155`, not `$0.15 -> $0.15` for +3.5%.
+		const [from, to] = typeof before === 'number' && typeof now === 'number' ? moneyPair(before, now) : [moneyOr(before), moneyOr(now)];
+		lines.push(`${name}: ${from} -> ${to}/h, ${pct} vs ${view.thresholdPct}% threshold over ${view.windowMinutes}m, cap ${moneyOr(view.maxHourlyUsd)}/h; ${view.status}${view.stale ? ` (stale: ${view.stale})` : ''}`);
 	}
 
 	const saves = decided?.['savesUsdPerHour'];
 	const done = notice.event === 'pause' ? pauseText(notice) : entry.type === 'action'
-		? `${entry.reason}${entry.outcome ? ` -> ${entry.outcome}` : ''}${entry.instanceIds.length > 0 ? ` (${plural(entry.instanceIds.length, 'agent')}${typeof saves === 'number' ? `, saves ${money(saves)}/h` : ''})` : ''}`
+		? `${entry.reason}${entry.outcome ? ` -> ${entry.outcome}` : ''}${entry.instanceIds.length > 0 ? ` (${plural(entry.instanceIds.length, 'agent')}${typeof saves === 'number' ? `, saves ${moneyOr(saves)}/h` : ''})` : ''}`
 		: entry.reason;
 	lines.push(done);
 	lines.push(`by ${entry.actor} on ${notice.host} at ${entry.at}`);
