@@ -13,16 +13,17 @@ const uid = process.getuid?.();
 const suffix = `-${process.version}-${cachedDataVersionTag().toString(16)}.v8`;
 
 /**
- * A script the way the bundle writes the dashboard's vendor code: CommonJS, named by a hash. Each
- * call writes it to a folder of its own, as each start of envwatch compiles it anew: V8 would
- * otherwise reuse this test process's compiled copy of a script from the same path.
+ * A script the way the bundle writes the dashboard's vendor code: CommonJS in its wrapper function,
+ * ASCII, named by a hash. Each call writes it to a folder of its own, as each start of envwatch
+ * compiles it anew: V8 would otherwise reuse this test process's compiled copy of a script from the
+ * same path.
  */
 let copies = 0;
 function script(dir: string, name = 'vendor-0123456789ab.js'): string {
 	const file = path.join(dir, `copy-${++copies}`, name);
 	fs.mkdirSync(path.dirname(file));
 	const functions = Array.from({length: 50}, (_, index) => `function f${index}(x) { return x * ${index} + require('node:path').sep.length; }`).join('\n');
-	fs.writeFileSync(file, `${functions}\nmodule.exports = {answer: f2(21) - 1, file: __filename, dir: __dirname, exportsIsModule: exports === module.exports};\n`);
+	fs.writeFileSync(file, `(function (exports, require, module, __filename, __dirname) {${functions}\nmodule.exports = {answer: f2(21) - 1, file: __filename, dir: __dirname, exportsIsModule: exports === module.exports};\n})`);
 	return file;
 }
 
