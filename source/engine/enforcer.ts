@@ -69,12 +69,6 @@ export class Enforcer {
 	/** Prices what an action saves or adds: the monitor's live book once it runs, the configuration's before. */
 	priceBook: () => PriceBook = () => staticBook(this.config);
 
-	/**
-	 * The environments a person has paused automatic actions for now (`all`: every one): an
-	 * automatic stop under way leaves their agents in the batches still to go. Set by the wiring.
-	 */
-	pausedNow: () => ReadonlySet<string> | 'all' = () => new Set();
-
 	/** The last stop (for undo), read from the state dir once and kept in step with it after. */
 	private last: LastStop | undefined | null = null;
 
@@ -231,10 +225,7 @@ export class Enforcer {
 			// Paced batches go out seconds apart: each is re-checked right before its call, so an
 			// instance retagged or moved out of scope meanwhile is left alone.
 			recheck: async (batch: Target[]) => {
-				// A person who pauses while an automatic stop is under way has the rest of it left alone.
-				const paused = request.actor === 'auto' ? this.pausedNow() : new Set<string>();
-				const still = paused === 'all' ? [] : environments.filter(name => !paused.has(name));
-				const listed = await this.targets(still, undo ? stoppedStates : liveStates, batch);
+				const listed = await this.targets(environments, undo ? stoppedStates : liveStates, batch);
 				if (listed.errors.length > 0) {
 					throw new Error(`could not re-check this batch's scope (${listed.errors.join('; ')})`);
 				}

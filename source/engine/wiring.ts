@@ -95,7 +95,6 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	enforcer.priceBook = () => pricing.book();
 	launcher.priceBook = () => pricing.book();
 	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false, options.pausedEnvironments ?? []);
-	enforcer.pausedNow = () => (automatic.paused ? 'all' : automatic.pausedEnvironments);
 	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, engine: loop});
 	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing};
 }

@@ -3,7 +3,6 @@ import {loadConfig} from '../../source/config/load.js';
 import {emptySpend} from '../../source/domain/classify.js';
 import {globalKey, record, type History} from '../../source/domain/history.js';
 import {evaluateAt} from '../../source/engine/projection.js';
-import type {Command} from '../../source/engine/monitor.js';
 import {eventOf} from '../../source/notify/messages.js';
 import {halted, live, useSimHarnesses} from '../helpers/sim.js';
 
@@ -143,41 +142,6 @@ describe('automatic actions paused for one environment', () => {
 		const snapshot = await sim.poll();
 		expect(snapshot.mode.paused).toBe(false);
 		expect(snapshot.environments.find(view => view.name === 'dev')!.paused).toBe(false);
-	});
-});
-
-describe('a pause while an automatic stop is under way', () => {
-	it('leaves the agents of the batches still to go running (the sim stops a region a batch); a person\'s own stop is not cut short', async () => {
-		let pauseAfterFirst: Command | undefined;
-		const sim = start({scenario: 'dev-spike', wrap: fleet => ({
-			list: async query => fleet.list(query),
-			start: async (targets, options) => fleet.start(targets, options),
-			stop: async (targets, options) => fleet.stop(targets, {...options, onBatch(batch) {
-				options.onBatch?.(batch);
-				const command = pauseAfterFirst;
-				pauseAfterFirst = undefined;
-				if (command) {
-					// Applied at once: the engine takes a pause while a stop runs.
-					void sim.monitor.command(command, 'ops@jump');
-				}
-			}}),
-		})});
-		await pollsBeforeSpike(sim);
-		pauseAfterFirst = {kind: 'pause-env', environment: 'dev'};
-		await sim.poll();
-		const action = sim.auditLines().find(entry => entry.type === 'action' && entry.kind === 'stop')!;
-		// The first batch (one region) was stopped before the pause; the rest were left alone.
-		const results = action.results!.map(result => result.result);
-		const left = results.filter(result => result === 'out-of-scope').length;
-		expect(left).toBeGreaterThan(0);
-		expect(results.filter(result => result === 'stopping').length).toBe(results.length - left);
-		expect(sim.agents('dev', live)).toHaveLength(left);
-
-		// A person's stop of a paused environment goes through whole.
-		await sim.monitor.command({kind: 'resume-env', environment: 'dev'}, 'ops@jump');
-		pauseAfterFirst = {kind: 'pause-env', environment: 'dev'};
-		await sim.monitor.command({kind: 'stop', environment: 'dev'}, 'ops@jump');
-		expect(sim.agents('dev', live)).toEqual([]);
 	});
 });
 
