@@ -98,7 +98,6 @@ export class AuditLog {
 		// The first entry written after a failure streak goes with the one that says what was lost,
 		// whoever writes it (a poll, a notification's outcome, a command): both lines or neither.
 		const gap = this.firstLost !== undefined && this.failure !== null && entry.lostFrom === undefined ? gapEntry(this.firstLost, this.failure, entry) : undefined;
-		const before = this.seq;
 		let written: AuditEntry[] = [];
 		let full: AuditEntry | undefined;
 		try {
@@ -124,12 +123,7 @@ export class AuditLog {
 			this.failure = null;
 			this.firstLost = undefined;
 		} catch (error) {
-			if (gap && full) {
-				// The gap's entry was not written: its number is not taken, the entry's is.
-				this.seq = before + 1;
-				full = {...entry, seq: this.seq};
-			}
-
+			// Both numbers stay used (the gap entry's too, if it was not written): seq is never reused.
 			this.firstLost ??= full?.seq ?? this.seq + 1;
 			if (this.failure === null) {
 				this.notices.push(writeFailed(`the audit log ${this.file}`, error));
