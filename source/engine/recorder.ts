@@ -1,4 +1,4 @@
-import {gapEntry, type AuditEntry, type AuditLog} from './audit.js';
+import {gapEntry, isAuditGap, type AuditEntry, type AuditLog} from './audit.js';
 import type {StateStore} from './state.js';
 
 /** An audit entry as the engine writes it: the recorder adds `seq`, `at` and `dryRun`. */
@@ -24,7 +24,15 @@ export class Recorder {
 	/** The latest entries, newest first (the snapshot's events pane). */
 	events: AuditEntry[] = [];
 
-	constructor(private readonly deps: RecorderDeps) {}
+	constructor(private readonly deps: RecorderDeps) {
+		// The entry recording a gap is written with whichever entry comes first once writes succeed
+		// again (a notification's outcome, say, which is not kept here): shown once it is written.
+		deps.audit.onAppend(entry => {
+			if (isAuditGap(entry) && deps.audit.error === null && !this.events.includes(entry)) {
+				this.remember(entry);
+			}
+		});
+	}
 
 	/** Appends an entry to the audit log and keeps it for the events pane. */
 	log(entry: EntryDraft): AuditEntry {
@@ -73,11 +81,8 @@ export class Recorder {
 		this.deps.state.retry();
 		const {audit} = this.deps;
 		if (audit.error !== null && audit.lostFrom !== undefined) {
-			const entry = audit.append(gapEntry(audit.lostFrom, audit.error, {at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.dryRun}));
-			// Shown once written; a retry that failed too is not news.
-			if (audit.error === null) {
-				this.remember(entry);
-			}
+			// Shown once written (the listener above); a retry that failed too is not news.
+			audit.append(gapEntry(audit.lostFrom, audit.error, {at: new Date(this.deps.clock()).toISOString(), dryRun: this.deps.dryRun}));
 		}
 	}
 

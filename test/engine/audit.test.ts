@@ -5,6 +5,7 @@ import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '
 import {AuditLog, isAuditGap, type AuditEntry, type WriteFunction} from '../../source/engine/audit.js';
 import {readAuditTail} from '../../source/engine/audit-reader.js';
 import {eventOf} from '../../source/notify/messages.js';
+import {Recorder} from '../../source/engine/recorder.js';
 import {StateStore} from '../../source/engine/state.js';
 import {fillUp, mountSmallDisk, unmountSmallDisk} from '../helpers/full-disk.js';
 import {SimHarness} from '../helpers/sim.js';
@@ -68,6 +69,31 @@ describe('AuditLog: a line is written whole or not at all', () => {
 		expect(lines.map(line => line.reason)).toEqual(['first', expect.stringMatching(/^entries from seq 2 until this one were not written \(cannot write the audit log .*: ENOSPC/), 'written']);
 		expect(lines[1]).toMatchObject({kind: 'error', lostFrom: 2});
 		expect(isAuditGap(lines[1] as AuditEntry)).toBe(true);
+		log.close();
+	});
+
+	it('the gap entry written with a notification\'s line (not the next poll) is in the events pane too', () => {
+		let failing = false;
+		const write: WriteFunction = (fd, buffer, offset, length) => {
+			if (failing) {
+				throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'});
+			}
+
+			return fs.writeSync(fd, buffer, offset, length);
+		};
+
+		const log = new AuditLog(path.join(dir, 'audit.log'), write);
+		const recorder = new Recorder({audit: log, state: new StateStore(path.join(dir, 'state')), clock: () => Date.UTC(2026, 10, 27, 9), dryRun: false, report: () => undefined});
+		recorder.log(entry('first'));
+		failing = true;
+		recorder.log(entry('lost'));
+		failing = false;
+		// A notification's outcome is appended by the notifier itself, not kept in the pane.
+		log.append({...entry('delivered'), type: 'notify'});
+		expect(recorder.events.map(event => event.lostFrom ?? event.reason)).toEqual([2, 'lost', 'first']);
+		// The next poll's retry has nothing left to record.
+		recorder.retryRecords();
+		expect(recorder.events).toHaveLength(3);
 		log.close();
 	});
 
