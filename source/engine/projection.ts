@@ -3,7 +3,7 @@ import {emptySpend} from '../domain/classify.js';
 import {seriesOf, windowStats, type History} from '../domain/history.js';
 import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
 import {checkAgainstBill, liveDay, type Rollup} from '../domain/rollup.js';
-import type {EnvironmentView, Spend, WindowStats} from '../domain/types.js';
+import type {EnvironmentView, Sample, Spend, WindowStats} from '../domain/types.js';
 import type {BilledCost} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
 import type {PricingView} from './pricing.js';
@@ -17,6 +17,7 @@ export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; glo
 export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>}): Evaluated {
 	const {config, monitored, history, spend, at, stale} = args;
 	const globalMs = config.global.windowMinutes * 60_000;
+	const globalSeries = windowStats(seriesOf(history, args.globalKey), globalMs, at);
 	const inputs: EnvironmentInput[] = monitored.map(name => {
 		const paused = args.paused?.has(name) ?? false;
 		return {
@@ -27,13 +28,35 @@ export function evaluateAt(args: {config: Config; monitored: string[]; globalKey
 			stale,
 			stoppedByEnvwatch: args.breakers.has(name),
 			paused,
-			// Over the global window, from nothing too: a load test started from $0 is a rise all the same.
-			...(paused ? {globalRiseUsd: windowStats(seriesOf(history, name), globalMs, at).increaseUsd} : {}),
+			...(paused ? {globalRiseUsd: riseSince(seriesOf(history, name), globalSeries.baselineAt)} : {}),
 		};
 	});
-	const globalWindow = ranNothing(windowStats(seriesOf(history, args.globalKey), globalMs, at), inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
+	const globalWindow = ranNothing(globalSeries, inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
 	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale}, config);
 	return {evaluation, inputs, globalWindow};
+}
+
+/**
+ * How much a series rose since `from` (the global window's baseline): its latest sample less its
+ * sample at that time, from $0 too. Undefined when it has no sample then (its window restarted
+ * since, say, after envwatch stopped it): not known, so not taken to be zero.
+ */
+function riseSince(series: readonly Sample[] | undefined, from: number | undefined): number | undefined {
+	if (from === undefined || !series) {
+		return undefined;
+	}
+
+	let base: Sample | undefined;
+	for (const sample of series) {
+		if (sample.at > from) {
+			break;
+		}
+
+		base = sample;
+	}
+
+	const current = series.at(-1);
+	return base && current ? current.usd - base.usd : undefined;
 }
 
 /**

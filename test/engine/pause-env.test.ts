@@ -153,30 +153,48 @@ describe('the global rule with an environment paused', () => {
 	const at = Date.UTC(2026, 10, 27, 12);
 	const minute = 60_000;
 	/** Per environment, its $/h by minutes before `at` (stepwise: each value holds until the next); one sample a minute for 4 hours. */
-	function evaluateWith(steps: Record<string, Array<[number, number]>>, agents: Record<string, number>, paused: string[]) {
+	/** `since`: minutes ago each series (re)started (envwatch restarts a window it changed itself). */
+	function evaluateWith(steps: Record<string, Array<[number, number]>>, agents: Record<string, number>, paused: string[], since: Record<string, number> = {}) {
 		const history: History = {};
+		const globalName = globalKey(monitored);
 		for (let ago = 240; ago >= 0; ago--) {
 			let total = 0;
 			for (const name of monitored) {
 				const usd = [...steps[name]!].reverse().find(([from]) => ago <= from)![1];
 				total += usd;
-				record(history, name, {at: at - ago * minute, usd});
+				if (ago <= (since[name] ?? 240)) {
+					record(history, name, {at: at - ago * minute, usd});
+				}
 			}
 
-			record(history, globalKey(monitored), {at: at - ago * minute, usd: total});
+			if (ago <= (since['global'] ?? 240)) {
+				record(history, globalName, {at: at - ago * minute, usd: total});
+			}
 		}
 
 		const spend = new Map(monitored.map(name => {
 			const usd = steps[name]!.at(-1)![1];
 			return [name, {...emptySpend(), hourlyUsd: usd, agentHourlyUsd: usd, agentsRunning: agents[name] ?? 0, agentIds: Array.from({length: agents[name] ?? 0}, (_, index) => ({id: `i-${name}-${index}`, region: 'us-east-1', type: 't3.large'}))}] as const;
 		}));
-		return evaluateAt({config, monitored, globalKey: globalKey(monitored), history, spend, breakers: new Map(), at, stale: undefined, paused: new Set(paused)}).evaluation;
+		return evaluateAt({config, monitored, globalKey: globalName, history, spend, breakers: new Map(), at, stale: undefined, paused: new Set(paused)}).evaluation;
 	}
 
 	it('a paused load test started from nothing ($0 to $3/h) is no emergency against the others', () => {
 		const evaluation = evaluateWith({dev: [[240, 0], [20, 3]], staging: [[240, 1.85]], production: [[240, 0.15]]}, {dev: 4, staging: 2}, ['dev']);
 		expect(evaluation.decisions.map(decision => decision.kind)).not.toContain('emergency');
 		expect(evaluation.decisions.find(decision => decision.kind === 'alert' && decision.environment === 'global')!.reason).toMatch(/without the rise of paused dev \(\$3\.00\/h\)/);
+	});
+
+	it('a rise before the global window\'s start (the total restarted by a start elsewhere) is not taken off', () => {
+		// dev rose 50 minutes ago; a start in production 10 minutes ago restarted the total's window;
+		// staging rose 1.4% since: over the global 1% from that baseline, none of it dev's doing.
+		const evaluation = evaluateWith({dev: [[240, 0.2], [50, 0.5]], staging: [[240, 5], [5, 5.07]], production: [[240, 0.15]]}, {dev: 4, staging: 2}, ['dev'], {global: 10});
+		expect(evaluation.decisions.find(decision => decision.kind === 'emergency')?.environments).toEqual(['staging']);
+	});
+
+	it('a paused environment whose window envwatch restarted since the total\'s baseline: its rise is unknown, not taken off', () => {
+		const evaluation = evaluateWith({dev: [[240, 0.5], [8, 0.2], [5, 0.5]], staging: [[240, 5], [30, 5.07]], production: [[240, 0.15]]}, {dev: 4, staging: 2}, ['dev'], {dev: 8});
+		expect(evaluation.decisions.find(decision => decision.kind === 'emergency')?.environments).toEqual(['staging']);
 	});
 
 	it('a paused environment that dipped and came back within the hour hides nothing: the others\' rise is an emergency', () => {
