@@ -598,6 +598,12 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 	}, options.json);
 	const where = await session.open();
 	if (where === 'attached' && options.pauseEnv) {
+		if (options.readOnly) {
+			// A read-only run changes nothing of the server's protection: said before anything is sent.
+			await session.stop();
+			throw new UsageError(`--pause-env ${options.pauseEnv.join(', ')} with --read-only: the engine runs in the server (pid ${session.attachedTo?.pid ?? '?'}) and a --read-only run sends it nothing that changes its protection — drop --read-only, or press P in a dashboard that is not read-only`);
+		}
+
 		// The server runs the engine: the pauses go to it as commands, as `P` would send them.
 		await pauseAttached(session, options.pauseEnv, log);
 	}

@@ -228,6 +228,12 @@ describe('envwatch serve', () => {
 		const unknown = await runCli(['--headless', '--region', 'us-east-1', '--pause-env', 'qa', '--state-dir', state, '--audit-log', audit], {env});
 		expect(unknown.code).toBe(2);
 		expect(unknown.stderr).toContain('--pause-env qa: qa is not a configured environment — expected one of: dev, staging, production (the server\'s configuration)');
+		// A --read-only run attached to it changes nothing of its protection, and says why at once.
+		const logged = readAudit(audit).length;
+		const looking = await runCli(['--headless', '--read-only', '--region', 'us-east-1', '--pause-env', 'production', '--state-dir', state, '--audit-log', audit], {env});
+		expect(looking.code).toBe(2);
+		expect(looking.stderr).toContain('--pause-env production with --read-only: the engine runs in the server (pid');
+		expect(readAudit(audit).slice(logged).filter(entry => entry.kind === 'pause')).toEqual([]);
 		// The server goes on, with both paused.
 		expect(server.child.exitCode).toBeNull();
 	}, 60_000);
