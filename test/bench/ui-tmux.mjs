@@ -125,9 +125,16 @@ export async function run(seconds = Number(process.env.ENVWATCH_BENCH_IDLE_SECON
 			`dashboard CPU while nothing changes (same run, /proc utime+stime over ${elapsed.toFixed(0)} s): ${cpu.toFixed(2)}% of a core (${after - before} ticks at ${clockTicks}/s)`,
 		];
 	} finally {
+		const pid = alive(socket) ? Number(tmux(socket, 'display-message', '-p', '-t', 'bench', '#{pane_pid}').trim()) : undefined;
 		spawnSync('tmux', ['-L', socket, 'kill-server']);
 		const socketPath = path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid()}`, socket);
 		fs.rmSync(socketPath, {force: true});
+		// The dashboard, hung up on, saves its state as it exits (making its state dir again were it
+		// gone): the dir is removed once it has exited.
+		for (let waited = 0; pid && fs.existsSync(`/proc/${pid}`) && waited < 10_000; waited += 100) {
+			await sleep(100);
+		}
+
 		fs.rmSync(dir, {recursive: true, force: true});
 	}
 }

@@ -105,14 +105,24 @@ export class TmuxSession {
 		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 	}
 
-	/** Ends the private server and removes its socket file (tmux leaves it behind). */
-	kill(): void {
+	/**
+	 * Ends the private server, removes its socket file (tmux leaves it behind), and waits for what
+	 * ran in the shell to exit: a dashboard hung up on saves its state as it goes, and would make its
+	 * state dir again after the test removed it.
+	 */
+	async kill(): Promise<void> {
+		let running: number | undefined;
 		try {
+			running = this.foregroundPid();
 			const socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
 			this.tmux('kill-server');
 			fs.rmSync(socketPath, {force: true});
 		} catch {
 			// Already gone.
+		}
+
+		for (let waited = 0; running !== undefined && fs.existsSync(`/proc/${running}`) && waited < 10_000; waited += 50) {
+			await new Promise(resolve => setTimeout(resolve, 50));
 		}
 	}
 }
@@ -147,9 +157,9 @@ export function useTerminals(options: {cli?: boolean} = {}): Terminals {
 		}
 	});
 
-	afterEach(() => {
+	afterEach(async () => {
 		for (const session of sessions.splice(0)) {
-			session.kill();
+			await session.kill();
 		}
 
 		for (const dir of dirs.splice(0)) {
