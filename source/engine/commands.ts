@@ -46,6 +46,7 @@ export type CommandDeps = {
 	automatic: Automatic;
 	recorder: Recorder;
 	samples: Samples;
+	clock: () => number;
 	/** The loop the commands act beside. */
 	engine: {
 		poll(): Promise<unknown>;
@@ -63,6 +64,11 @@ export class Commands {
 
 	/** The start under way, if any: the next one waits for it. */
 	private starts: Promise<unknown> = Promise.resolve();
+	/**
+	 * The agents started in the last minutes, per environment: EC2 may not list a new instance (or
+	 * its tags) for a few seconds, and a start counted meanwhile must count them all the same.
+	 */
+	private readonly started = new Map<string, Array<{id: string; at: number}>>();
 
 	constructor(private readonly deps: CommandDeps) {}
 
@@ -83,7 +89,13 @@ export class Commands {
 						return {refused: this.refuse('start', [command.environment], check.reason, actor)};
 					}
 
-					return {started: await this.deps.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${check.running} running)`})};
+					const launched = await this.deps.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${check.running} running)`});
+					if (launched.outcome === 'executed') {
+						const at = this.deps.clock();
+						this.started.set(command.environment, [...this.recentStarts(command.environment), ...launched.ids.map(id => ({id, at}))]);
+					}
+
+					return {started: launched};
 				});
 				this.starts = turn.catch(() => undefined);
 				const done = await turn;
@@ -204,13 +216,30 @@ export class Commands {
 				return {ok: false, reason: `cannot count ${name}'s running agents (${listed.errors.join('; ')})`, counted: false};
 			}
 
-			running = listed.instances.length;
+			// Agents this engine just started that the listing does not show yet count as running.
+			const listedIds = new Set(listed.instances.map(instance => instance.id));
+			running = listed.instances.length + this.recentStarts(name).filter(start => !listedIds.has(start.id)).length;
 		} catch (error) {
 			return {ok: false, reason: `cannot count ${name}'s running agents (${messageOf(error)})`, counted: false};
 		}
 
 		const check = checkStart(name, policy, running, count);
 		return check.ok ? {ok: true, running} : {ok: false, reason: check.reason, counted: true};
+	}
+
+	/** envwatch stopped agents in these environments: what it started there before is not counted. */
+	forgetStarts(environments: readonly string[]): void {
+		for (const name of environments) {
+			this.started.delete(name);
+		}
+	}
+
+	/** The agents started in `name` within the last 5 minutes (older ones are listed by then). */
+	private recentStarts(name: string): Array<{id: string; at: number}> {
+		const now = this.deps.clock();
+		const recent = (this.started.get(name) ?? []).filter(start => now - start.at < 300_000);
+		this.started.set(name, recent);
+		return recent;
 	}
 
 	private refuse(kind: AuditEntry['kind'], environments: string[], reason: string, actor: string): StartResult {

@@ -87,6 +87,10 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	const changed = (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => {
 		samples.restart(environments, kind);
 		breakers.changed(environments, kind, request, clock());
+		if (kind === 'stopped') {
+			// Stopped agents no longer count against a start's cap, listed yet or not.
+			commands.forgetStarts(environments);
+		}
 	};
 
 	const enforcer = new Enforcer(provider.fleet, config, monitored, recorder.append, state, {dryRun: options.dryRun, readOnly: options.readOnly}, clock, changed);
@@ -95,6 +99,6 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	enforcer.priceBook = () => pricing.book();
 	launcher.priceBook = () => pricing.book();
 	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false, options.pausedEnvironments ?? []);
-	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, engine: loop});
+	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, clock, engine: loop});
 	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing};
 }

@@ -95,6 +95,36 @@ describe('orchestrator: starting agents within the policy', () => {
 		expect(agents('staging')).toHaveLength(2);
 	});
 
+	it('agents just started that EC2 does not list yet still count against the cap, until envwatch stops them', async () => {
+		const {monitor, sim, advance} = setup('calm', config => {
+			config.environments['staging']!.maxAgents = 3;
+		});
+		// EC2 lists a new instance (or its tags) only after a few seconds: these are not listed yet.
+		const unlisted = new Set<string>();
+		const list = sim.list.bind(sim);
+		sim.list = async query => {
+			const listing = await list(query);
+			return {...listing, instances: listing.instances.filter(instance => !unlisted.has(instance.id))};
+		};
+
+		await monitor.poll();
+		const first = await monitor.command({kind: 'start', environment: 'staging', count: 1});
+		expect(first?.outcome).toBe('executed');
+		for (const id of (first as {ids: string[]}).ids) {
+			unlisted.add(id);
+		}
+
+		advance(10);
+		const second = await monitor.command({kind: 'start', environment: 'staging', count: 1});
+		expect(second?.summary).toBe('refused: staging allows at most 3 agents (limited): 3 running + 1 requested = 4');
+
+		// A stop of staging: what was started there no longer counts.
+		unlisted.clear();
+		await monitor.command({kind: 'stop', environment: 'staging'});
+		const third = await monitor.command({kind: 'start', environment: 'staging', count: 1});
+		expect(third?.outcome).toBe('executed');
+	});
+
 	it('two starts at once (two dashboards) cannot both pass the cap: the second counts after the first launched', async () => {
 		const {monitor, agents} = setup('calm', config => {
 			config.environments['staging']!.maxAgents = 3;
