@@ -234,10 +234,10 @@ export class Commands {
 		}
 	}
 
-	/** The agents started in `name` within the last 5 minutes (older ones are listed by then). */
+	/** The agents started in `name` within 5 minutes of now (older ones are listed by then; a clock stepped back by more does not keep them for ever). */
 	private recentStarts(name: string): Array<{id: string; at: number}> {
 		const now = this.deps.clock();
-		const recent = (this.started.get(name) ?? []).filter(start => now - start.at < 300_000);
+		const recent = (this.started.get(name) ?? []).filter(start => Math.abs(now - start.at) < 300_000);
 		this.started.set(name, recent);
 		return recent;
 	}

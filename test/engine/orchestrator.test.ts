@@ -125,6 +125,27 @@ describe('orchestrator: starting agents within the policy', () => {
 		expect(third?.outcome).toBe('executed');
 	});
 
+	it('a start remembered as not listed yet is forgotten after 5 minutes either way of the clock (a clock stepped back an hour does not keep it)', async () => {
+		const {monitor, sim, advance} = setup('calm', config => {
+			config.environments['staging']!.maxAgents = 3;
+		});
+		const unlisted = new Set<string>();
+		const list = sim.list.bind(sim);
+		sim.list = async query => {
+			const listing = await list(query);
+			return {...listing, instances: listing.instances.filter(instance => !unlisted.has(instance.id))};
+		};
+
+		await monitor.poll();
+		const first = await monitor.command({kind: 'start', environment: 'staging', count: 1});
+		for (const id of (first as {ids: string[]}).ids) {
+			unlisted.add(id);
+		}
+
+		advance(-3600);
+		expect((await monitor.command({kind: 'start', environment: 'staging', count: 1}))?.outcome).toBe('executed');
+	});
+
 	it('two starts at once (two dashboards) cannot both pass the cap: the second counts after the first launched', async () => {
 		const {monitor, agents} = setup('calm', config => {
 			config.environments['staging']!.maxAgents = 3;
