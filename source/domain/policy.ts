@@ -142,16 +142,15 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 			continue;
 		}
 
-		if (input.stoppedByEnvwatch && input.spend.agentsRunning > 0 && input.policy.onBreach === 'stop' && input.paused) {
-			const count = input.spend.agentsRunning;
-			decisions.push({kind: 'alert', environment: input.name, reason: `re-spawn: ${count} agent${count === 1 ? '' : 's'} running in ${input.name} after envwatch stopped it (paused: alert, no automatic stop)`});
-			continue;
-		}
-
 		if (input.stoppedByEnvwatch && input.spend.agentsRunning > 0 && input.policy.onBreach === 'stop') {
 			// The breaker holds: whatever the figures say (the window restarted at the stop, so a
-			// re-spawn from $0 is no spike), agents that came back are stopped again.
+			// re-spawn from $0 is no spike), agents that came back are stopped again, unless paused.
 			const count = input.spend.agentsRunning;
+			if (input.paused) {
+				decisions.push({kind: 'alert', environment: input.name, reason: `re-spawn: ${plural(count, 'agent')} running in ${input.name} after envwatch stopped it (paused: alert, no automatic stop)`});
+				continue;
+			}
+
 			respawnSavings += input.spend.agentHourlyUsd;
 			decisions.push({
 				kind: 'respawn',
@@ -210,24 +209,25 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 	});
 	const projected = assess(projectedUsd, windowAt(projectedUsd), globalLimits, tuning);
 	// A paused environment's rise is a person's deliberate choice (a load test): the emergency is
-	// judged without its rise over the global window (not its own window, whose start may lie
-	// outside the global one), so it never stops the other environments for that rise alone. A rise
-	// that cannot be measured is not taken away (unknown is not zero).
+	// judged without its rise since the global window's baseline, so it never stops the other
+	// environments for that rise alone. A rise that cannot be measured is not taken away (unknown is
+	// not zero).
 	const paused = environments.filter(input => input.paused);
 	const pausedRise = paused.reduce((sum, input) => sum + Math.max(0, input.globalRiseUsd ?? 0), 0);
 	const guardedUsd = Math.max(0, projectedUsd - pausedRise);
 	const guarded = pausedRise > 0 ? assess(guardedUsd, windowAt(guardedUsd), globalLimits, tuning) : projected;
-	if (!globalStale && projected.level === 'breach' && guarded.level !== 'breach') {
-		decisions.push({kind: 'alert', environment: 'global', reason: `global ${projected.reasons.join('; ')}${savings > 0 ? ` after stopping ${first!.name}` : ''}; within its limits without the rise of paused ${paused.map(input => input.name).join(', ')} (${money(pausedRise)}/h): alert, no emergency`});
-	} else if (!globalStale && projected.level === 'breach') {
+	if (!globalStale && projected.level === 'breach') {
 		const reason = `global ${projected.reasons.join('; ')}${savings > 0 ? ` after stopping ${first!.name}` : ''}`;
 		// An emergency never touches a monitor-only (`onBreach: alert`) environment: rogue agents there
 		// are a violation, stopped only under policy.stopViolations. An automatic one passes paused
 		// environments by too (a person's emergency stop still includes them).
-		const inScope = environments.filter(input => input.policy.onBreach === 'stop' && input.spend.agentsRunning > 0 && !input.paused);
-		const pausedNames = environments.filter(input => input.policy.onBreach === 'stop' && input.spend.agentsRunning > 0 && input.paused).map(input => input.name);
+		const stoppable = environments.filter(input => input.policy.onBreach === 'stop' && input.spend.agentsRunning > 0);
+		const inScope = stoppable.filter(input => !input.paused);
+		const pausedNames = stoppable.filter(input => input.paused).map(input => input.name);
 		const pausedNote = pausedNames.length > 0 ? ` (paused: ${pausedNames.join(', ')} not stopped)` : '';
-		if (global.policy.onBreach === 'emergency-stop' && inScope.length > 0) {
+		if (guarded.level !== 'breach') {
+			decisions.push({kind: 'alert', environment: 'global', reason: `${reason}; within its limits without the rise of paused ${paused.map(input => input.name).join(', ')} (${money(pausedRise)}/h): alert, no emergency`});
+		} else if (global.policy.onBreach === 'emergency-stop' && inScope.length > 0) {
 			// The emergency supersedes single stops and re-spawn stops: it stops every agent in scope, theirs included.
 			for (let index = decisions.length - 1; index >= 0; index--) {
 				if (decisions[index]!.kind === 'stop' || decisions[index]!.kind === 'respawn') {
