@@ -5,7 +5,7 @@ import {exitCodes, UsageError} from './errors.js';
 import type {Config} from './config/schema.js';
 import {billMismatchPct} from './domain/rollup.js';
 import {pct} from './domain/format.js';
-import {billedCost} from './engine/projection.js';
+import {billedYesterday} from './engine/projection.js';
 import {defaultStateDir, StateStore} from './engine/state.js';
 import {notifyChecks} from './notify/health.js';
 
@@ -49,10 +49,9 @@ function billChecks(config: Config, state: StateStore): Check[] {
 	}
 
 	const rollup = state.loadRollup();
-	const cost = {todayUsd: {}, monthToDateUsd: {}, fetchedAt: 0, yesterday};
 	return Object.entries(config.environments).map(([name, environment]): Check => {
 		// The live figure of a doctor run has no estimates to blame: none is made here.
-		const check = billedCost(cost, environment.tagValues, rollup, name, false).yesterday;
+		const check = billedYesterday(yesterday, environment.tagValues, rollup, name, false);
 		if (!check) {
 			return {name: `live vs billed yesterday: ${name}`, status: 'unknown', detail: `the final bill's date ${JSON.stringify(yesterday.date)} is not a day`};
 		}

@@ -107,15 +107,24 @@ export type EngineView = {
  * yesterday's final bill, once there is one. `estimated`: the live figure includes estimates (~).
  */
 export function billedCost(cost: BilledCost, tagValues: readonly string[], rollup: Rollup, key: string, estimated: boolean): NonNullable<EnvironmentView['billed']> {
-	// The tables' keys come from the billing source: `constructor` is a tag value like any other.
-	const sum = (table: Record<string, number>) => tagValues.reduce((total, value) => total + (Object.hasOwn(table, value) ? table[value]! : 0), 0);
-	const {yesterday} = cost;
-	const dayStart = yesterday ? Date.parse(`${yesterday.date}T00:00:00Z`) : Number.NaN;
+	const check = cost.yesterday ? billedYesterday(cost.yesterday, tagValues, rollup, key, estimated) : undefined;
 	return {
-		todayUsd: sum(cost.todayUsd),
-		monthToDateUsd: sum(cost.monthToDateUsd),
-		...(yesterday && Number.isFinite(dayStart) ? {yesterday: {date: yesterday.date, ...checkAgainstBill(liveDay(rollup, key, dayStart), sum(yesterday.usd), estimated)}} : {}),
+		todayUsd: billedSum(cost.todayUsd, tagValues),
+		monthToDateUsd: billedSum(cost.monthToDateUsd, tagValues),
+		...(check ? {yesterday: check} : {}),
 	};
+}
+
+/** Yesterday's live figure against its final bill; undefined when the bill's date is not a day. */
+export function billedYesterday(yesterday: NonNullable<BilledCost['yesterday']>, tagValues: readonly string[], rollup: Rollup, key: string, estimated: boolean): NonNullable<NonNullable<EnvironmentView['billed']>['yesterday']> | undefined {
+	const dayStart = Date.parse(`${yesterday.date}T00:00:00Z`);
+	return Number.isFinite(dayStart) ? {date: yesterday.date, ...checkAgainstBill(liveDay(rollup, key, dayStart), billedSum(yesterday.usd, tagValues), estimated)} : undefined;
+}
+
+/** An environment's dollars in a bill's table: the sum over its tag values (a value it lacks is $0 of it). */
+function billedSum(table: Record<string, number>, tagValues: readonly string[]): number {
+	// The tables' keys come from the billing source: `constructor` is a tag value like any other.
+	return tagValues.reduce((total, value) => total + (Object.hasOwn(table, value) ? table[value]! : 0), 0);
 }
 
 /**
