@@ -361,7 +361,7 @@ function createNotifier(options: Options, targets: NotifyTarget[], parts: {store
  * counters from an engine running in this process (`feed.attachEngine`). Listening comes before
  * the first poll: a port in use is a usage error with nothing polled.
  */
-export async function startMetrics(options: Options, store: MetricsStore, reports: (line: string) => void): Promise<{feed: MetricsFeed; close(): Promise<void>} | undefined> {
+export async function startMetrics(options: Options, store: MetricsSource, reports: (line: string) => void): Promise<{feed: MetricsFeed; close(): Promise<void>} | undefined> {
 	const address = options.metricsListen;
 	if (!address) {
 		return undefined;
@@ -387,8 +387,6 @@ export async function startMetrics(options: Options, store: MetricsStore, report
 		},
 	};
 }
-
-type MetricsStore = MetricsSource;
 
 /** `envwatch notify test [--target N]`: a test message to each target (or one); exit 1 if one failed. */
 async function notifyTest(options: Options, io: Io): Promise<number> {

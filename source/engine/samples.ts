@@ -24,8 +24,8 @@ export class Samples {
 	/** Dollars per UTC hour per environment, from the live $/h (checked against the bill). */
 	readonly rollup: Rollup;
 	private lastAccrualAt: number | undefined;
-	/** When the rollup was last saved (poll time), and the hour it was in; undefined: not since start. */
-	private rollupSaved: {at: number; hour: number} | undefined;
+	/** When the rollup was last saved (poll time); undefined: not since start. */
+	private rollupSavedAt: number | undefined;
 	private rollupDirty = false;
 
 	constructor(private readonly deps: {state: StateStore; recorder: Recorder; config: Config; monitored: string[]}) {
@@ -118,10 +118,9 @@ export class Samples {
 
 		pruneRollup(this.rollup, at);
 		this.rollupDirty = true;
-		const hour = Math.floor(at / hourMs) * hourMs;
-		const saved = this.rollupSaved;
+		const saved = this.rollupSavedAt;
 		// A clock stepped back saves too: what was saved may be ahead of what is kept now.
-		if (!saved || hour !== saved.hour || at - saved.at >= rollupSaveMs || at < saved.at) {
+		if (saved === undefined || Math.floor(at / hourMs) !== Math.floor(saved / hourMs) || at - saved >= rollupSaveMs || at < saved) {
 			this.saveRollup(at);
 		}
 	}
@@ -129,13 +128,13 @@ export class Samples {
 	/** Saves the rollup if it changed since it was last saved (the engine stopping). */
 	flushRollup(): void {
 		if (this.rollupDirty) {
-			this.saveRollup(this.rollupSaved?.at ?? 0);
+			this.saveRollup(this.rollupSavedAt ?? 0);
 		}
 	}
 
 	private saveRollup(at: number): void {
 		this.deps.state.saveRollup(this.rollup);
-		this.rollupSaved = {at, hour: Math.floor(at / hourMs) * hourMs};
+		this.rollupSavedAt = at;
 		this.rollupDirty = false;
 	}
 

@@ -58,8 +58,9 @@ export type Snapshot = {
 	pricing?: {calls: number; error: string | null; queued: number};
 };
 
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 export function toJson(snapshot: Snapshot): Record<string, unknown> {
-	const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 	return {
 		type: 'snapshot',
 		at: iso(snapshot.at),
@@ -93,7 +94,7 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
 		increasePct: view.increasePct === null ? null : Math.round(view.increasePct * 100) / 100,
 		// While warming up: when the window will be full.
-		fullAt: typeof view.fullAt === 'number' ? new Date(view.fullAt).toISOString() : null,
+		fullAt: iso(typeof view.fullAt === 'number' ? view.fullAt : null),
 	};
 }
 
