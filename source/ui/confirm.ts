@@ -288,13 +288,9 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 	}
 }
 
-/** The count typed (or the default), or why it is refused, naming what was typed. */
-export function startCount(count: StartCount): {ok: true; count: number} | {ok: false; reason: string} {
+/** The count typed (digits only: `reduceCount` takes no other key) or the default, or why it is refused, naming what was typed. */
+function startCount(count: StartCount): {ok: true; count: number} | {ok: false; reason: string} {
 	const typed = count.input === '' ? `the default ${count.default}` : `"${count.input}"`;
-	if (count.input !== '' && !/^\d+$/.test(count.input)) {
-		return {ok: false, reason: `${typed} is not a number: type how many agents to start (digits), or Backspace`};
-	}
-
 	const value = count.input === '' ? count.default : Number(count.input);
 	if (value < 1) {
 		return {ok: false, reason: `${typed}: start at least 1 agent`};

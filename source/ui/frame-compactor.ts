@@ -20,10 +20,12 @@
 
 type Cell = {char: string; style: string};
 
+/** An incremental frame starts by moving the cursor up to the frame's first line (Ink's log-update). */
 // eslint-disable-next-line no-control-regex -- matching escape sequences is the point
-const frameStart = /^\u001B\[(\d+)A/;
+export const frameStart = /^\u001B\[(\d+)A/;
+/** A chunk of DEC private mode toggles only (synchronized update, cursor). */
 // eslint-disable-next-line no-control-regex -- DEC private mode toggles (synchronized update, cursor)
-const modeOnly = /^(?:\u001B\[\?\d+[hl])+$/;
+export const modeOnly = /^(?:\u001B\[\?\d+[hl])+$/;
 const nextLine = '\u001B[E';
 const lineStart = '\u001B[1G';
 const eraseEnd = '\u001B[K';

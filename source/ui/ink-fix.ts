@@ -15,12 +15,7 @@
  * markers and cursor hide/show separately) goes up `n + 1` lines. Everything else passes through.
  * Remove this with an Ink release that fixes it (Ink 7 and 8 need Node 22).
  */
-import {frameCompactor} from './frame-compactor.js';
-
-// eslint-disable-next-line no-control-regex -- matching escape sequences is the point
-const frameStart = /^\u001B\[(\d+)A/;
-// eslint-disable-next-line no-control-regex -- DEC private mode toggles (synchronized update, cursor)
-const modeOnly = /^(?:\u001B\[\?\d+[hl])+$/;
+import {frameCompactor, frameStart, modeOnly} from './frame-compactor.js';
 
 export type CursorTracker = {
 	/** The chunk to write instead. */

@@ -140,10 +140,6 @@ export function readOnlyRefusal(input: string, key: KeyState, context: KeyContex
 
 /** A binding's label in this context (`p` says what it will do). */
 export function labelOf(binding: Binding, context: KeyContext): string {
-	if (binding.command === 'pause-env') {
-		return context.envPaused ? 'resume env' : binding.label;
-	}
-
 	return binding.command === 'pause' && context.paused ? 'resume' : binding.label;
 }
 
