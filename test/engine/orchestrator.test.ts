@@ -37,6 +37,18 @@ function setup(scenario: ScenarioName, patch: (config: Config) => void = () => u
 	return {config, sim, monitor, store, advance, agents, auditLines};
 }
 
+/** Makes the sim's listings leave out the instances whose IDs go in the returned set (as EC2 does for a few seconds after a launch). */
+function notListed(sim: SimAccount): Set<string> {
+	const unlisted = new Set<string>();
+	const list = sim.list.bind(sim);
+	sim.list = async query => {
+		const listing = await list(query);
+		return {...listing, instances: listing.instances.filter(instance => !unlisted.has(instance.id))};
+	};
+
+	return unlisted;
+}
+
 describe('orchestrator: starting agents within the policy', () => {
 	it('starts agents from the template, tagged with environment, role and who launched them', async () => {
 		const {monitor, agents, sim} = setup('calm');
@@ -100,12 +112,7 @@ describe('orchestrator: starting agents within the policy', () => {
 			config.environments['staging']!.maxAgents = 3;
 		});
 		// EC2 lists a new instance (or its tags) only after a few seconds: these are not listed yet.
-		const unlisted = new Set<string>();
-		const list = sim.list.bind(sim);
-		sim.list = async query => {
-			const listing = await list(query);
-			return {...listing, instances: listing.instances.filter(instance => !unlisted.has(instance.id))};
-		};
+		const unlisted = notListed(sim);
 
 		await monitor.poll();
 		const first = await monitor.command({kind: 'start', environment: 'staging', count: 1});
@@ -129,12 +136,7 @@ describe('orchestrator: starting agents within the policy', () => {
 		const {monitor, sim, advance} = setup('calm', config => {
 			config.environments['staging']!.maxAgents = 3;
 		});
-		const unlisted = new Set<string>();
-		const list = sim.list.bind(sim);
-		sim.list = async query => {
-			const listing = await list(query);
-			return {...listing, instances: listing.instances.filter(instance => !unlisted.has(instance.id))};
-		};
+		const unlisted = notListed(sim);
 
 		await monitor.poll();
 		const first = await monitor.command({kind: 'start', environment: 'staging', count: 1});
