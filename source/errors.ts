@@ -25,6 +25,7 @@ export const exitCodes = {ok: 0, failure: 1, usage: 2, breach: 3} as const;
  * Control characters (C0, DEL, C1), line and paragraph separators and the bidirectional overrides
  * that reorder what a terminal shows: never written raw where user input is echoed.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const unprintable = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
 
 /**

@@ -102,6 +102,7 @@ describe('bad input is named, escaped and bounded', () => {
 		const error = new UsageError(['--state-dir /tmp/\u001B]0;owned\u0007: cannot create it'], 'read from \u001B[31mred');
 		expect(error.problems).toEqual(['--state-dir /tmp/\\x1b]0;owned\\x07: cannot create it']);
 		expect(error.hint).toBe('read from \\x1b[31mred');
+		// eslint-disable-next-line no-control-regex -- no control character may be left
 		expect(error.message).not.toMatch(/[\u0000-\u001F\u007F-\u009F]/);
 		// Bidirectional overrides, which reorder what is shown, too; ordinary text (é, ∞, —) is left alone.
 		expect(new UsageError('a\u202Eb é ∞ —').problems).toEqual(['a\\u202eb é ∞ —']);
