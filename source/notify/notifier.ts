@@ -206,6 +206,7 @@ export class Notifier {
 			}
 		} finally {
 			beat.sending = false;
+			this.wakeIdle();
 		}
 	}
 
@@ -236,9 +237,10 @@ export class Notifier {
 		return () => this.outcomeListeners.delete(listener);
 	}
 
-	/** Resolves when every queue is empty, or at `deadline` (epoch ms), whichever comes first. */
+	/** Resolves true when every queue is empty and no ping is in flight, false after `timeoutMs`, whichever comes first. */
 	async drain(timeoutMs: number): Promise<boolean> {
-		const empty = () => this.states.every(state => state.queue.length === 0 && !state.running);
+		// A heartbeat's ping in flight counts too: a run from cron pings and ends at once.
+		const empty = () => this.states.every(state => state.queue.length === 0 && !state.running && !state.beat?.sending);
 		if (empty()) {
 			return true;
 		}
@@ -307,9 +309,14 @@ export class Notifier {
 			}
 		} finally {
 			state.running = false;
-			for (const check of [...this.idle]) {
-				check();
-			}
+			this.wakeIdle();
+		}
+	}
+
+	/** Lets `drain` look again. */
+	private wakeIdle(): void {
+		for (const check of [...this.idle]) {
+			check();
 		}
 	}
 
