@@ -317,6 +317,8 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		unknown,
 		// What this poll decided (and acted on), not what the policy says of the result.
 		decisions: polled.evaluation.decisions,
+		breachFound: polled.evaluation.environments.some((result, index) => result.assessment.level === 'breach' && !polled.inputs[index]?.stale)
+			|| (polled.evaluation.global.assessment.level === 'breach' && polled.error === null),
 		events: engine.events,
 		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled},
 		pending: engine.pending,

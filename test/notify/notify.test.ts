@@ -380,13 +380,13 @@ describe('the heartbeat target (a dead man\'s switch)', () => {
 		const problems: string[] = [];
 		const targets = resolveTargets([{type: 'heartbeat', name: 'hb', url: {env: 'HB_URL'}, ...(everyMinutes === undefined ? {} : {everyMinutes})}], {HB_URL: `${server.url}${hbPath}`}, problems);
 		expect(problems).toEqual([]);
-		return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning: {timeoutMs: 500}});
+		return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning: {timeoutMs: 2000}});
 	}
 
 	/** Right after a poll: the ping it sent is in flight (queued) or received; none is still to come. */
 	const pingsSettled = async (server: Receiver, notifier: Notifier, count: number) => {
 		await server.waitFor(received => received.length >= count);
-		await vi.waitFor(() => expect(notifier.health()[0]!.queued).toBe(0));
+		await vi.waitFor(() => expect(notifier.health()[0]!.queued).toBe(0), {timeout: 20_000, interval: 20});
 		expect(server.received).toHaveLength(count);
 	};
 
@@ -438,7 +438,7 @@ describe('the heartbeat target (a dead man\'s switch)', () => {
 		await pingsSettled(server, notifier, 1);
 		expect(notifier.health()[0]!.failing).toMatch(/^HTTP 503 \(no such check \*\*\*\)$/);
 
-		// The next one hangs: the ping is given up after its limit (0.5 s here), not retried, and
+		// The next one hangs: the ping is given up after its limit (2 s here), not retried, and
 		// the poll after it may ping again.
 		server.answer = () => 'hang';
 		for (let poll = 0; poll < 4; poll++) {
@@ -446,7 +446,7 @@ describe('the heartbeat target (a dead man\'s switch)', () => {
 		}
 
 		await server.waitFor((received, self) => received.length === 2 && self.released === 1);
-		await vi.waitFor(() => expect(notifier.health()[0]).toMatchObject({failing: 'no answer within 0.5 s (timed out)', queued: 0}));
+		await vi.waitFor(() => expect(notifier.health()[0]).toMatchObject({failing: 'no answer within 2 s (timed out)', queued: 0}), {timeout: 20_000, interval: 50});
 
 		server.answer = () => ({status: 200, body: 'OK'});
 		for (let poll = 0; poll < 4; poll++) {

@@ -57,18 +57,20 @@ describe('a receiver that never answers', () => {
 		const server = await receiver();
 		server.answer = () => 'hang';
 		const sim = start({scenario: 'dev-spike'});
-		const {notifier} = attach(sim, [{type: 'webhook', name: 'hook', url: `${server.url}/hook`}]);
+		const {notifier} = attach(sim, [{type: 'webhook', name: 'hook', url: `${server.url}/hook`}], {}, {attempts: 2, backoffMs: 5, maxBackoffMs: 5, timeoutMs: 1500});
 		await devStop(sim);
-		// The breach and the stop: 2 attempts each, every one timed out; nothing stalls the queue.
-		expect(await notifier.drain(20_000)).toBe(true);
+		// The breach: 2 attempts, both timed out; then the stop, the target failing: 1. Nothing
+		// stalls the queue.
+		expect(await notifier.drain(30_000)).toBe(true);
 		expect(notifyLines(sim).map(entry => [entry.figures?.['event'], entry.outcome, entry.figures?.['attempts']])).toEqual([
-			['breach', 'gave-up: no answer within 0.5 s (timed out)', 2],
-			['stop', 'gave-up: no answer within 0.5 s (timed out)', 1],
+			['breach', 'gave-up: no answer within 1.5 s (timed out)', 2],
+			['stop', 'gave-up: no answer within 1.5 s (timed out)', 1],
 		]);
-		// Every request it sent was closed by envwatch, not left open.
-		await server.waitFor((received, self) => self.released === received.length);
-		expect(server.received).toHaveLength(3);
-		expect(notifier.health()[0]).toMatchObject({failing: 'no answer within 0.5 s (timed out)', queued: 0});
+		// Every request that reached the receiver was closed by envwatch, not left open. (On a busy
+		// machine an attempt may end before its request has fully arrived: at most 3 arrive.)
+		await server.waitFor((received, self) => received.length > 0 && self.released === received.length);
+		expect(server.received.length).toBeLessThanOrEqual(3);
+		expect(notifier.health()[0]).toMatchObject({failing: 'no answer within 1.5 s (timed out)', queued: 0});
 	});
 
 	it('drain keeps its bound while a request hangs, and close lets go of the request', async () => {
