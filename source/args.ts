@@ -1,3 +1,4 @@
+import {endpointProblem} from './config/endpoint.js';
 import {closest, regionPattern} from './config/schema.js';
 import {UsageError} from './errors.js';
 import {parseListen, type ListenAddress} from './metrics/listen.js';
@@ -117,6 +118,9 @@ export type Options = {
 	help: boolean;
 	version: boolean;
 };
+
+/** The most agents one start may launch: what the serve socket takes (the dashboard's count has 4 digits). */
+export const maxStartCount = 10_000;
 
 const kebab = (name: string) => name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
 
@@ -423,9 +427,11 @@ export function parseArgs(argv: readonly string[]): Options {
 
 	let count: number | undefined;
 	if (flags.count !== undefined) {
-		count = Number(flags.count);
-		if (!Number.isInteger(count) || count < 1) {
-			problems.push(`--count ${flags.count || '(empty)'}: expected a whole number of agents, 1 or more`);
+		// Digits only (`1e3`, `0x10` and ` 5` are not counts a person types), and bounded:
+		// 99999999999999999999 used to end in a RangeError, exit 1.
+		count = /^\d{1,6}$/.test(flags.count) ? Number(flags.count) : Number.NaN;
+		if (!Number.isInteger(count) || count < 1 || count > maxStartCount) {
+			problems.push(`--count ${flags.count || '(empty)'}: expected a whole number of agents from 1 to ${maxStartCount}`);
 		}
 
 		if (command !== 'start') {
@@ -462,7 +468,7 @@ export function parseArgs(argv: readonly string[]): Options {
 	}
 
 	if (flags.endpointUrl?.trim()) {
-		const problem = endpointProblem(flags.endpointUrl);
+		const problem = endpointProblem('--endpoint-url', flags.endpointUrl);
 		if (problem) {
 			problems.push(problem);
 		}
@@ -537,22 +543,3 @@ export function parseArgs(argv: readonly string[]): Options {
 	};
 }
 
-/** Why an --endpoint-url is not usable, or undefined; never echoes a password in it. */
-function endpointProblem(text: string): string | undefined {
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
-		return `--endpoint-url ${text.replace(/\/\/[^/@]*@/, '//***@')}: not a URL — expected an http(s) URL with a host, e.g. http://127.0.0.1:5000`;
-	}
-
-	if (url.username || url.password) {
-		return '--endpoint-url: has a user name or password in it — expected an endpoint URL without credentials (use --profile or the AWS_* variables)';
-	}
-
-	if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-		return `--endpoint-url ${text}: expected an http(s) URL with a host, e.g. http://127.0.0.1:5000`;
-	}
-
-	return undefined;
-}

@@ -456,7 +456,8 @@ async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 		}
 	});
 	io.stdout.write(`${runtime.options.json ? JSON.stringify(toJson(snapshot)) : formatDashboard(snapshot)}\n`);
-	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
+	// A breach the poll found counts even when its stop already ended it (the figures show the result).
+	const breach = snapshot.breachFound ?? [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
 	if (breach) {
 		return exitCodes.breach;
 	}

@@ -139,3 +139,50 @@ export function jsonErrorOffset(text: string): number {
 		throw error;
 	}
 }
+
+/**
+ * The first key given twice in one object of a JSON text (JSON.parse keeps the last, silently):
+ * where its second copy starts, and its path (`environments.dev.thresholdPct`, list items by
+ * index). The text is valid JSON (it parsed); keys are compared as JSON.parse reads them, escapes
+ * decoded. No recursion, as above.
+ */
+export function duplicateKey(text: string): {offset: number; path: string} | undefined {
+	type Open = {object: boolean; path: string; keys: Set<string>; key: string; index: number; expectKey: boolean};
+	const open: Open[] = [];
+	const join = (path: string, part: string | number) => (path ? `${path}.${part}` : String(part));
+	for (let index = 0; index < text.length; index++) {
+		const char = text[index];
+		const top = open.at(-1);
+		if (char === '"') {
+			const start = index;
+			for (index++; text[index] !== '"'; index++) {
+				if (text[index] === '\\') {
+					index++;
+				}
+			}
+
+			if (top?.object && top.expectKey) {
+				const key = JSON.parse(text.slice(start, index + 1)) as string;
+				if (top.keys.has(key)) {
+					return {offset: start, path: join(top.path, key)};
+				}
+
+				top.keys.add(key);
+				top.key = key;
+				top.expectKey = false;
+			}
+		} else if (char === '{' || char === '[') {
+			open.push({object: char === '{', path: top ? join(top.path, top.object ? top.key : top.index) : '', keys: new Set(), key: '', index: 0, expectKey: char === '{'});
+		} else if (char === '}' || char === ']') {
+			open.pop();
+		} else if (char === ',' && top) {
+			if (top.object) {
+				top.expectKey = true;
+			} else {
+				top.index++;
+			}
+		}
+	}
+
+	return undefined;
+}

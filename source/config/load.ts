@@ -3,7 +3,7 @@ import path from 'node:path';
 import envPaths from 'env-paths';
 import {UsageError} from '../errors.js';
 import {packageRoot} from '../paths.js';
-import {jsonErrorOffset} from './json-position.js';
+import {duplicateKey, jsonErrorOffset} from './json-position.js';
 import {checkRelations, checkSchema, configSchema, layerSchema, Problems, type Config} from './schema.js';
 import {isPlainObject} from '../domain/shape.js';
 
@@ -38,16 +38,15 @@ export function openStore(env: NodeJS.ProcessEnv = process.env): {path: string; 
 	};
 }
 
-/** Parses a JSON object file; a failure names the file and the line and column. */
-export function readJsonFile(file: string, label: string): Json {
-	let text: string;
-	try {
-		text = fs.readFileSync(file, 'utf8');
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-		throw new UsageError(`${label} ${file}: cannot read it (${code}) — expected a readable JSON file`);
-	}
+/** The most a configuration file may hold: far more than any real one, far less than /dev/zero. */
+export const maxConfigBytes = 1024 * 1024;
 
+/**
+ * Parses a JSON object file; a failure names the file and the line and column. A key given twice
+ * in one object is a problem too (JSON.parse would keep the last without a word).
+ */
+export function readJsonFile(file: string, label: string): Json {
+	const text = readConfigText(file, label);
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
@@ -63,7 +62,61 @@ export function readJsonFile(file: string, label: string): Json {
 		throw new UsageError(`${label} ${file}: ${Array.isArray(value) ? 'a list' : JSON.stringify(value)} — expected a JSON object`);
 	}
 
+	const duplicate = duplicateKey(text);
+	if (duplicate) {
+		throw new UsageError(`${label} ${file}:${lineAndColumn(text, duplicate.offset)}: ${duplicate.path}: given twice in the same object (JSON keeps only the last) — expected each key once`);
+	}
+
 	return value as Json;
+}
+
+/**
+ * A configuration file's text: a regular file of at most `maxConfigBytes`, checked on the open file
+ * before anything is read. A FIFO used to hang the start (reading waits for a writer), and
+ * /dev/zero to be read to 2 GB; both are refused, naming what they are.
+ */
+function readConfigText(file: string, label: string): string {
+	const cannot = (error: unknown) => new UsageError(`${label} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}) — expected a readable JSON file`);
+	let fd: number;
+	try {
+		// Non-blocking: opening a FIFO for reading would wait for a writer before the check below.
+		fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+	} catch (error) {
+		throw cannot(error);
+	}
+
+	try {
+		const stat = fs.fstatSync(fd);
+		if (!stat.isFile()) {
+			throw new UsageError(`${label} ${file}: ${fileKind(stat)}, not a regular file — expected a JSON file`);
+		}
+
+		if (stat.size > maxConfigBytes) {
+			throw new UsageError(`${label} ${file}: ${(stat.size / 1024 / 1024).toFixed(1)} MiB — expected a JSON file of at most 1 MiB`);
+		}
+
+		// One byte more than it said, to notice a file that grew meanwhile.
+		const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxConfigBytes) + 1);
+		let length = 0;
+		for (let read = -1; read !== 0 && length < buffer.length;) {
+			read = fs.readSync(fd, buffer, length, buffer.length - length, null);
+			length += read;
+		}
+
+		if (length > maxConfigBytes) {
+			throw new UsageError(`${label} ${file}: more than 1 MiB — expected a JSON file of at most 1 MiB`);
+		}
+
+		return buffer.toString('utf8', 0, length);
+	} catch (error) {
+		throw error instanceof UsageError ? error : cannot(error);
+	} finally {
+		fs.closeSync(fd);
+	}
+}
+
+function fileKind(stat: fs.Stats): string {
+	return stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() ? 'a character device' : stat.isBlockDevice() ? 'a block device' : stat.isSocket() ? 'a socket' : 'a special file';
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -87,6 +140,33 @@ export function deepMerge(base: Json, override: Json): Json {
 	}
 
 	return result;
+}
+
+/**
+ * One layer over those below it (deepMerge), where a layer that changes an environment's `agents`
+ * owns its cap: `"agents": "all"` over a lower layer's `"limited"` with `maxAgents` means all, not
+ * all up to the cap below (which used to stay, unseen). The cap below is dropped unless the same
+ * layer sets `maxAgents`; a layer that sets `limited`, or leaves `agents` as it was, keeps it.
+ */
+export function mergeLayer(below: Json, layer: Json): Json {
+	const merged = deepMerge(below, layer);
+	const mine = layer['environments'];
+	const before = below['environments'];
+	const after = merged['environments'];
+	if (!isPlainObject(mine) || !isPlainObject(before) || !isPlainObject(after)) {
+		return merged;
+	}
+
+	for (const [name, environment] of Object.entries(mine)) {
+		const was = Object.hasOwn(before, name) ? before[name] : undefined;
+		const now = Object.hasOwn(after, name) ? after[name] : undefined;
+		if (isPlainObject(environment) && isPlainObject(was) && isPlainObject(now) && Object.hasOwn(environment, 'agents') && !Object.hasOwn(environment, 'maxAgents')
+			&& environment['agents'] !== 'limited' && environment['agents'] !== was['agents']) {
+			delete now['maxAgents'];
+		}
+	}
+
+	return merged;
 }
 
 /**
@@ -197,7 +277,7 @@ export function validateLayers(layers: ConfigLayer[]): Config {
 		}
 	}
 
-	const merged = layers.reduce<Json>((accumulated, layer) => deepMerge(accumulated, layer.values), Object.create(null) as Json);
+	const merged = layers.reduce<Json>((accumulated, layer) => mergeLayer(accumulated, layer.values), Object.create(null) as Json);
 	return finish(merged, problems, layerPaths, () => fail(problems, layers));
 }
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
-import {checkNotifyNames, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
+import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
 import {isPlainObject} from '../domain/shape.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
@@ -196,7 +196,9 @@ function notifySchema(object: <T extends z.ZodRawShape>(shape: T) => z.ZodObject
 		object({type: z.literal('pagerduty'), routingKey: secret('an Events API v2 routing key', /\S/), url: string(/^https?:\/\/\S+$/, 'the Events API v2 URL').optional(), ...common}),
 		object({type: z.literal('sns'), topicArn: string(/^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:envwatch'), region: string(regionPattern, 'a region name like us-east-1 (default: the topic ARN\'s)').optional(), ...common}),
 		object({type: z.literal('webhook'), url: url(), secret: secret('a signing secret', /\S/).optional(), ...common}),
-	], {error: typesText}), {error: 'a list of notification targets'}).describe('notification targets (slack, pagerduty, sns, webhook)');
+		// A dead man's switch: pinged while polls succeed, so it takes no events.
+		object({type: z.literal('heartbeat'), url: url(), everyMinutes: number({min: 1, max: 1440, integer: true}, `a whole number of minutes between pings, from 1 to 1440 (default ${heartbeatDefaultMinutes})`).optional(), name: common.name}),
+	], {error: typesText}), {error: 'a list of notification targets'}).describe('notification targets (slack, pagerduty, sns, webhook, heartbeat)');
 }
 
 export const configSchema = build(false);

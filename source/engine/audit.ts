@@ -23,7 +23,9 @@ export type AuditEntry = {
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
 		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error' | 'notify'
 		/** This process took over the engine from one that exited (`envwatch serve`, attached dashboards). */
-		| 'takeover';
+		| 'takeover'
+		/** An engine ended (a signal, a crash, a give-up, a lost lock): `reason` says why. Notified as `down`. */
+		| 'down';
 	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
 	via?: 'socket';
 	environments: string[];

@@ -31,8 +31,8 @@ export class Automatic {
 	readonly pausedEnvironments: Set<string>;
 	/** The action waiting out its grace period. */
 	pending: {decision: Decision; dueAt: number} | null = null;
-	/** Agents stopped by this poll's action, per environment: the rows show it before the next poll confirms it. */
-	readonly acted = new Map<string, number>();
+	/** The agents this poll's action stopped, per environment: the snapshot shows the result before the next poll confirms it. */
+	readonly acted = new Map<string, string[]>();
 	/** Last logged level per environment, so warn/alert lines are written on change, not every poll. */
 	private lastLogged = new Set<string>();
 	/** The automatic action last held back by pause or read-only, so it is logged once, not every poll. */
@@ -184,8 +184,8 @@ export class Automatic {
 		const result = await this.deps.enforcer.execute({kind, environments, reason, actor: 'auto', figures, plannedIds: decision.agentIds, ...(decision.kind === 'violation' ? {only: decision.agentIds} : {})});
 		// The rows show the action's effect now; the next poll confirms it.
 		for (const name of result.outcome === 'executed' || result.outcome === 'failed' ? environments : []) {
-			const stopped = result.results.filter(outcome => ['stopping', 'stopped', 'already-stopped', 'terminating'].includes(outcome.result) && (inputs.find(input => input.name === name)?.spend.agentIds.some(agent => agent.id === outcome.id) ?? false)).length;
-			if (stopped > 0) {
+			const stopped = result.results.filter(outcome => ['stopping', 'stopped', 'already-stopped', 'terminating'].includes(outcome.result) && (inputs.find(input => input.name === name)?.spend.agentIds.some(agent => agent.id === outcome.id) ?? false)).map(outcome => outcome.id);
+			if (stopped.length > 0) {
 				this.acted.set(name, stopped);
 			}
 		}

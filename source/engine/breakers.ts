@@ -2,6 +2,9 @@ import type {Config} from '../config/schema.js';
 import type {Recorder} from './recorder.js';
 import type {Breaker, StateStore} from './state.js';
 
+/** Who stopped or started agents, why, and by which kind of action (a violation stop trips nothing). */
+export type BreakerRequest = {actor: string; reason: string; kind?: string};
+
 /**
  * Tripped breakers: environments envwatch stopped and holds stopped until a reset (persisted in the
  * state dir). A stop trips one, a start or undo (a person letting agents run again) or a reset
@@ -41,28 +44,42 @@ export class Breakers {
 
 		const stops = cut.kind !== 'undo';
 		const names = cut.environments.filter(name => monitored.includes(name));
-		recorder.log({type: 'decision', actor: 'auto', kind: 'interrupted', environments: names, reason: `a ${cut.kind} of ${cut.environments.join(', ')} by ${cut.actor} at ${new Date(cut.at).toISOString()} was cut short: ${cut.done} of ${cut.planned} agents recorded${stops ? `; ${names.join(', ')} stay${names.length === 1 ? 's' : ''} stopped by envwatch (breaker), agents still running there are stopped on the next poll` : ''}`, instanceIds: []});
-		if (stops) {
-			for (const name of names) {
-				this.tripped.set(name, {trippedAt: cut.at, actor: cut.actor, reason: `${cut.kind} cut short`});
-			}
+		const holds = stops ? names.filter(name => this.trips(name, cut.kind)) : [];
+		recorder.log({type: 'decision', actor: 'auto', kind: 'interrupted', environments: names, reason: `a ${cut.kind} of ${cut.environments.join(', ')} by ${cut.actor} at ${new Date(cut.at).toISOString()} was cut short: ${cut.done} of ${cut.planned} agents recorded${holds.length > 0 ? `; ${holds.join(', ')} stay${holds.length === 1 ? 's' : ''} stopped by envwatch (breaker), agents still running there are stopped on the next poll` : ''}`, instanceIds: []});
+		for (const name of holds) {
+			this.tripped.set(name, {trippedAt: cut.at, actor: cut.actor, reason: `${cut.kind} cut short`});
+		}
 
+		if (holds.length > 0) {
 			this.save();
 		}
 
 		state.saveActionInFlight(undefined);
-		return stops ? names : [];
+		return holds;
+	}
+
+	/**
+	 * Whether envwatch's stop of `name` trips its breaker. A violation stop does not: it stopped only
+	 * the agents the policy does not allow, and held at zero the environment would lose the agents
+	 * it does allow as "re-spawns". Nor does a stop in an environment whose `onBreach` is `alert`:
+	 * re-spawn stops never apply there, so a breaker would hold nothing (and say HELD all the same).
+	 */
+	private trips(name: string, kind: string | undefined): boolean {
+		return kind !== 'violation' && this.deps.config.environments[name]?.onBreach !== 'alert';
 	}
 
 	/**
 	 * envwatch stopped or started agents in `environments`: a stop trips the breaker (or it stays
-	 * tripped, dated by its first trip); a start or an undo clears it.
+	 * tripped, dated by its first trip), unless it is a violation stop or the environment is
+	 * monitor-only (see `trips`); a start or an undo clears it.
 	 */
-	changed(environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}, now: number): void {
+	changed(environments: string[], kind: 'stopped' | 'started', request: BreakerRequest, now: number): void {
 		for (const name of environments) {
 			if (kind === 'stopped') {
-				const tripped = this.tripped.get(name);
-				this.tripped.set(name, tripped ?? {trippedAt: now, actor: request.actor, reason: request.reason});
+				if (this.trips(name, request.kind)) {
+					const tripped = this.tripped.get(name);
+					this.tripped.set(name, tripped ?? {trippedAt: now, actor: request.actor, reason: request.reason});
+				}
 			} else if (this.tripped.delete(name)) {
 				// A start or an undo is a person letting agents run there again.
 				this.deps.recorder.log({type: 'decision', actor: request.actor, kind: 'reset', environments: [name], reason: `${name}'s breaker reset by the start of its agents`, instanceIds: []});

@@ -7,6 +7,7 @@ import {money, plural} from '../domain/format.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
+import type {BreakerRequest} from './breakers.js';
 import type {LastStop, StateStore} from './state.js';
 import {messageOf} from './record.js';
 
@@ -62,8 +63,11 @@ export class Enforcer {
 		private readonly state: StateStore,
 		private readonly options: EnforcerOptions,
 		private readonly clock: () => number,
-		/** Called after envwatch changed an environment's fleet: its history must restart, a stop trips its breaker. */
-		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => void,
+		/**
+		 * Called after envwatch changed an environment's fleet: its history must restart, a stop trips
+		 * its breaker (not a violation stop's: `kind` says which action it was; see breakers.ts).
+		 */
+		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: BreakerRequest) => void,
 	) {}
 
 	/** Prices what an action saves or adds: the monitor's live book once it runs, the configuration's before. */
@@ -281,13 +285,14 @@ export class Enforcer {
 			return targets.some(instance => acted.has(instance.id) && values.has((tagOf(instance.tags, this.config.envTagKey) ?? '').toLowerCase()));
 		});
 		if (succeeded.length > 0) {
+			const changeRequest = {actor: request.actor, reason: request.reason, kind: request.kind};
 			if (undo) {
 				this.setLastStop(undefined);
-				this.onChanged(changed, 'started', request);
+				this.onChanged(changed, 'started', changeRequest);
 			} else {
 				const stopped = refs.filter(ref => acted.has(ref.id));
 				this.setLastStop({at: inFlight.at, actor: request.actor, environments: changed, targets: stopped, dryRun: false, usdPerHour: costOf(stopped)});
-				this.onChanged(changed, 'stopped', request);
+				this.onChanged(changed, 'stopped', changeRequest);
 			}
 		}
 
@@ -311,7 +316,7 @@ export class Launcher {
 		private readonly record: (entry: Omit<AuditEntry, 'seq'>) => AuditEntry,
 		private readonly options: EnforcerOptions & {launchedBy: string},
 		private readonly clock: () => number,
-		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => void,
+		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: BreakerRequest) => void,
 	) {}
 
 	/** Prices what an action saves or adds: the monitor's live book once it runs, the configuration's before. */

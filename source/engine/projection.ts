@@ -85,8 +85,8 @@ export type EngineView = {
 	mode: {paused: boolean; dryRun: boolean; readOnly: boolean};
 	/** Environments whose automatic actions a person paused (read now: a toggle shows before the next poll). */
 	pausedEnvironments?: ReadonlySet<string>;
-	/** Agents stopped by this poll's action, per environment (the next poll confirms it). */
-	acted: ReadonlyMap<string, number>;
+	/** The agents this poll's action stopped, per environment (the next poll confirms it). */
+	acted: ReadonlyMap<string, readonly string[]>;
 	breakers: ReadonlyMap<string, Breaker>;
 	billing: {cost: BilledCost | undefined; calls: number; costUsd: number; error: string | null; enabled: boolean};
 	/** What a start would launch, per environment. */
@@ -143,8 +143,93 @@ function warmUntil(views: readonly EnvironmentView[]): number | null {
 /** The last stop's first instance IDs go in each snapshot (the undo confirmation names a few and counts the rest). */
 const lastStopIdsSent = 20;
 
-/** The snapshot the views show (pure). */
-export function project(published: Published, engine: EngineView): Snapshot {
+/**
+ * The figures right after this poll's action: the agents it stopped no longer count in their
+ * environment's spend and agents, nor in the global total, and the policy judges the result again
+ * (with the breakers as the action left them). Without it, the poll that acted would show STOPPED
+ * beside the spend it had just stopped, and the global total still in BREACH with no agent left
+ * to page about, until the next poll. A stopped environment's window restarted with the stop (a
+ * stop is no trend), so it has no increase to show yet. Unchanged when nothing was stopped or the
+ * data is stale.
+ */
+export function afterAction(published: Published, engine: Pick<EngineView, 'acted' | 'breakers' | 'config'>): Published {
+	const {acted, config} = engine;
+	if (acted.size === 0 || published.error !== null) {
+		return published;
+	}
+
+	const inputs = published.inputs.map((input): EnvironmentInput => {
+		const ids = new Set(acted.get(input.name) ?? []);
+		const after = {...input, stoppedByEnvwatch: engine.breakers.has(input.name)};
+		if (ids.size === 0 || input.stale) {
+			return after;
+		}
+
+		const windowMs = input.policy.windowMinutes * 60_000;
+		return {
+			...after,
+			spend: withoutAgents(input.spend, ids),
+			window: {...input.window, baselineUsd: undefined, baselineAt: undefined, increasePct: undefined, increaseUsd: undefined, warmingUp: true, fullAt: published.at + windowMs, samples: []},
+		};
+	});
+	const currentUsd = inputs.reduce((sum, input) => sum + input.spend.hourlyUsd, 0);
+	const {baselineUsd} = published.globalWindow;
+	const globalWindow: WindowStats = {
+		...published.globalWindow,
+		currentUsd,
+		increaseUsd: baselineUsd === undefined ? undefined : currentUsd - baselineUsd,
+		increasePct: baselineUsd ? ((currentUsd - baselineUsd) / baselineUsd) * 100 : undefined,
+	};
+	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: undefined}, config);
+	return {...published, inputs, globalWindow, evaluation};
+}
+
+/**
+ * `spend` without the agents `ids`: their price comes off the spend and the agents' cost (an agent
+ * with no known price was counted as unpriced, not in dollars), and their rows read `stopping`.
+ */
+function withoutAgents(spend: Spend, ids: ReadonlySet<string>): Spend {
+	let usd = 0;
+	let removed = 0;
+	let unpriced = 0;
+	let estimated = 0;
+	const instances = spend.instances?.map(row => {
+		if (!ids.has(row.id) || row.role !== 'agent' || (row.state !== 'pending' && row.state !== 'running')) {
+			return row;
+		}
+
+		removed++;
+		if (row.usdPerHour === null) {
+			unpriced++;
+		} else {
+			usd += row.usdPerHour;
+			estimated += row.estimated ? 1 : 0;
+		}
+
+		const {estimated: _estimated, ...rest} = row;
+		return {...rest, state: 'stopping' as const, usdPerHour: 0};
+	});
+	const left = spend.agentIds.filter(agent => !ids.has(agent.id));
+	// Agents listed but without a row (none, as the spend is built) are counted off without a price: their dollars are not known here.
+	removed = Math.max(removed, spend.agentIds.length - left.length);
+	const counts = {unpriced: Math.max(0, spend.unpriced - unpriced), estimated: Math.max(0, spend.estimated - estimated)};
+	return {
+		...spend,
+		hourlyUsd: Math.max(0, spend.hourlyUsd - usd),
+		agentHourlyUsd: Math.max(0, spend.agentHourlyUsd - usd),
+		agentsRunning: Math.max(0, spend.agentsRunning - removed),
+		instancesRunning: Math.max(0, spend.instancesRunning - removed),
+		...counts,
+		unpricedTypes: counts.unpriced === 0 ? [] : spend.unpricedTypes,
+		estimatedTypes: counts.estimated === 0 ? [] : spend.estimatedTypes,
+		agentIds: left,
+		...(instances ? {instances} : {}),
+	};
+}
+
+/** The snapshot the views show (pure): the poll's figures, as its action left them (`afterAction`). */
+export function project(polled: Published, engine: EngineView): Snapshot {
+	const published = afterAction(polled, engine);
 	const {evaluation, inputs, globalWindow, at, error, unknown} = published;
 	const {config, billing} = engine;
 	const billedFor = (name: string) => billing.cost ? billedCost(billing.cost, config.environments[name]?.tagValues ?? [], engine.rollup, name, (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0) : null;
@@ -152,11 +237,10 @@ export function project(published: Published, engine: EngineView): Snapshot {
 	const environments: EnvironmentView[] = inputs.map((input, index) => {
 		const result = evaluation.environments[index]!;
 		const policy = input.policy;
-		const stoppedNow = engine.acted.get(input.name) ?? 0;
-		const running = Math.max(0, input.spend.agentsRunning - stoppedNow);
+		const running = input.spend.agentsRunning;
 		return {
 			name: input.name,
-			status: stoppedNow > 0 && !input.stale ? (running === 0 && policy.agents !== 'monitor-only' ? 'STOPPED' : result.status) : result.status,
+			status: result.status,
 			hourlyUsd: input.spend.hourlyUsd,
 			baselineUsd: input.window.baselineUsd ?? null,
 			increasePct: input.window.increasePct ?? null,
@@ -183,8 +267,8 @@ export function project(published: Published, engine: EngineView): Snapshot {
 			violation: evaluation.decisions.find(decision => decision.kind === 'violation' && decision.environment === input.name)?.reason ?? null,
 			launch: engine.launch.get(input.name) ?? null,
 			instances: input.spend.instances ?? [],
-			agentIds: stoppedNow > 0 ? [] : input.spend.agentIds.map(agent => agent.id),
-			agentHourlyUsd: stoppedNow > 0 && running === 0 ? 0 : input.spend.agentHourlyUsd,
+			agentIds: input.spend.agentIds.map(agent => agent.id),
+			agentHourlyUsd: input.spend.agentHourlyUsd,
 			paused: engine.pausedEnvironments?.has(input.name) ?? false,
 		};
 	});
@@ -231,7 +315,10 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		environments,
 		global,
 		unknown,
-		decisions: evaluation.decisions,
+		// What this poll decided (and acted on), not what the policy says of the result.
+		decisions: polled.evaluation.decisions,
+		breachFound: polled.evaluation.environments.some((result, index) => result.assessment.level === 'breach' && !polled.inputs[index]?.stale)
+			|| (polled.evaluation.global.assessment.level === 'breach' && polled.error === null),
 		events: engine.events,
 		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled},
 		pending: engine.pending,

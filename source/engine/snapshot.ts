@@ -26,6 +26,12 @@ export type Snapshot = {
 	unknown: {instances: number; hourlyUsd: number; tagValues: string[]};
 	/** This poll's decisions (before pause, read-only and grace are applied). */
 	decisions: Decision[];
+	/**
+	 * This poll found a breach (fresh data over a limit), whatever its action then did: the figures
+	 * above show the action's result, so a breach stopped at once is no longer BREACH in them.
+	 * `--once` exits 3 on it. Absent from an older server's snapshot (its figures then tell).
+	 */
+	breachFound?: boolean;
 	/** Latest audit entries, newest first. */
 	events: AuditEntry[];
 	billing: {

@@ -5,7 +5,7 @@ import type {Provider} from '../providers/types.js';
 import type {AuditLog} from './audit.js';
 import {Automatic} from './automatic.js';
 import {CachedBilling} from './billing.js';
-import {Breakers} from './breakers.js';
+import {Breakers, type BreakerRequest} from './breakers.js';
 import {Commands} from './commands.js';
 import {Enforcer, Launcher} from './enforcer.js';
 import {Pricing} from './pricing.js';
@@ -84,7 +84,7 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	const breakers = new Breakers({state, recorder, config, monitored});
 	const billing = new CachedBilling(config.costExplorer.enabled ? provider.billing : undefined, state, config.costExplorer.refreshMinutes * 60_000);
 	// envwatch itself stopped or started agents: their windows restart, their breakers trip or clear.
-	const changed = (environments: string[], kind: 'stopped' | 'started', request: {actor: string; reason: string}) => {
+	const changed = (environments: string[], kind: 'stopped' | 'started', request: BreakerRequest) => {
 		samples.restart(environments, kind);
 		breakers.changed(environments, kind, request, clock());
 		if (kind === 'stopped') {

@@ -12,7 +12,7 @@ export function describeOutcome(outcome: DeliveryOutcome): string {
 		: outcome.outcome === 'skipped' ? 'nothing to send for this event'
 			: outcome.outcome === 'gave-up' ? `gave up after ${plural(outcome.attempts, 'attempt')}: ${outcome.error ?? ''}`
 				: `${outcome.outcome}: ${outcome.error ?? ''}`;
-	return `${outcome.event} notification to ${outcome.target} (${outcome.type}): ${what}`;
+	return `${outcome.event === 'heartbeat' ? 'heartbeat ping' : `${outcome.event} notification`} to ${outcome.target} (${outcome.type}): ${what}`;
 }
 
 /** SNS publishing with the AWS provider's credentials and endpoint; the SDK is loaded on first use. */
@@ -39,7 +39,8 @@ export type AttachOptions = {
 /**
  * A notifier listening to the audit log: every entry's event goes to the targets that want it, in
  * the background; each delivery's outcome is appended to the audit log (type and kind `notify`,
- * `figures.about` the seq of the entry it was about).
+ * `figures.about` the seq of the entry it was about). Heartbeat targets follow the store: each
+ * snapshot of a successful poll may send their ping.
  */
 export function attachNotifier(options: AttachOptions): Notifier {
 	const {audit} = options;
@@ -67,5 +68,9 @@ export function attachNotifier(options: AttachOptions): Notifier {
 		},
 	});
 	audit.onAppend(notifier.handle);
+	if (options.targets.some(target => target.type === 'heartbeat')) {
+		options.store.subscribe(() => notifier.beat(options.store.getSnapshot()));
+	}
+
 	return notifier;
 }

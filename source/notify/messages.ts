@@ -58,6 +58,11 @@ export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
 			return entry.kind;
 		}
 
+		case 'down': {
+			// An engine ended (a signal, a crash, a give-up, a lost lock): nothing guards until one runs again.
+			return 'down';
+		}
+
 		case 'pause':
 		case 'resume': {
 			return entry.outcome === 'refused' ? undefined : 'pause';
@@ -120,7 +125,8 @@ function round(value: number): number {
 
 /** One notification: the event, the audit entry, and the figures behind it. */
 export type Notice = {
-	event: NotifyEvent | 'test';
+	/** `heartbeat`: a heartbeat target's ping (no message: a request to its URL). */
+	event: NotifyEvent | 'test' | 'heartbeat';
 	entry: AuditEntry;
 	/** The decision's measured figures (an action line carries none: the decision's are kept for it). */
 	decisionFigures: Record<string, number | string | null> | undefined;
@@ -159,9 +165,13 @@ function subjectOf(notice: Notice): string {
 	const verb: Record<Notice['event'], string> = {
 		breach: 'breach in', stop: 'stop of', cascade: 'cascade stop of', emergency: 'EMERGENCY stop of', violation: 'policy violation in',
 		respawn: 'respawned agents stopped in', stale: 'data stale', recover: 'recovered:', start: 'agents started in', undo: 'undo in', reset: 'breaker reset in', test: 'test message to',
-		pause: 'automatic actions paused for',
+		pause: 'automatic actions paused for', down: 'guard DOWN for', heartbeat: 'heartbeat from',
 	};
 	const dry = entry.dryRun ? ' [dry run]' : '';
+	if (notice.event === 'down') {
+		return `envwatch: guard DOWN on ${notice.host}${entry.environments.length === 0 ? '' : ` (${where} unguarded)`}`;
+	}
+
 	if (notice.event === 'pause') {
 		return `envwatch: automatic actions ${resumes(notice) ? 'resumed' : 'paused'} ${entry.environments.length === 0 ? 'everywhere' : `for ${where}`}${dry}`;
 	}
@@ -187,6 +197,13 @@ function pauseText(notice: Notice): string {
 	return global
 		? `automatic actions paused for every environment by ${entry.actor}: all stay polled and alerted, nothing is stopped automatically anywhere (a manual stop or emergency still is) until resumed`
 		: `automatic actions paused for ${named} by ${entry.actor}: ${named} stays polled and alerted, nothing stops it automatically (a manual stop or emergency still does) until resumed`;
+}
+
+/** Why the engine ended, and what that means: nothing is watched or stopped until it runs again. */
+function downText(notice: Notice): string {
+	const {environments} = notice.entry;
+	const what = environments.length === 0 ? 'its environments' : environments.join(', ');
+	return `${notice.entry.reason}. Nothing polls ${what} or stops a runaway there until envwatch runs again on ${notice.host} (or elsewhere).`;
 }
 
 /** After a global resume: which environments stay paused on their own (unknown without a snapshot: said generally). */
@@ -224,7 +241,7 @@ export function text(notice: Notice): string {
 	}
 
 	const saves = decided?.['savesUsdPerHour'];
-	const done = notice.event === 'pause' ? pauseText(notice) : entry.type === 'action'
+	const done = notice.event === 'down' ? downText(notice) : notice.event === 'pause' ? pauseText(notice) : entry.type === 'action'
 		? `${entry.reason}${entry.outcome ? ` -> ${entry.outcome}` : ''}${entry.instanceIds.length > 0 ? ` (${plural(entry.instanceIds.length, 'agent')}${typeof saves === 'number' ? `, saves ${moneyOr(saves)}/h` : ''})` : ''}`
 		: entry.reason;
 	lines.push(done);
@@ -254,7 +271,10 @@ export function pagerDutyAction(notice: Pick<Notice, 'event' | 'entry'>): 'trigg
 		case 'violation':
 		case 'respawn':
 		case 'stale':
+		case 'down':
 		case 'test': {
+			// `down` is resolved by hand, like stale data: a start that resolved it would, in a crash
+			// loop under a supervisor, open a new incident (a new page) at every turn.
 			return 'trigger';
 		}
 
@@ -285,11 +305,15 @@ export function dedupKey(notice: Notice): string {
 		return `envwatch/paused/${where}`;
 	}
 
+	if (notice.event === 'down') {
+		return 'envwatch/down';
+	}
+
 	return `envwatch/${notice.event === 'stale' ? 'stale' : environments.length === 1 ? environments[0]! : 'global'}`;
 }
 
 export function severityOf(notice: Notice): 'critical' | 'error' | 'warning' | 'info' {
-	if (notice.event === 'emergency') {
+	if (notice.event === 'emergency' || notice.event === 'down') {
 		return 'critical';
 	}
 

@@ -4,13 +4,20 @@ import type {Snapshot} from '../engine/snapshot.js';
 import {scrub, secretsOf, type NotifyTarget} from './config.js';
 import {eventOf, figuresOf, pagerDutyBody, slackBody, subject, webhookBody, type Notice} from './messages.js';
 
-/** A delivery that failed: `retry` false when trying again cannot help (a 4xx answer). */
+/**
+ * A delivery that failed: `retry` false when trying again cannot help (a 4xx answer, a redirect).
+ * `answer`: what the receiver answered, as it came; it may quote the request's URL (a secret), so it
+ * is masked whole before it is cut to a few words for the outcome (see `safeError`).
+ */
 export class DeliveryError extends Error {
-	constructor(message: string, readonly retry: boolean) {
+	constructor(message: string, readonly retry: boolean, readonly answer?: string) {
 		super(message);
 		this.name = 'DeliveryError';
 	}
 }
+
+/** What of a receiver's answer is read at most: a body is only ever quoted in a few words. */
+const answerBytes = 64 * 1024;
 
 /** Sends one notice to one target; resolves when the target accepted it, throws otherwise. */
 export type Sender = (target: NotifyTarget, notice: Notice, signal: AbortSignal) => Promise<'sent' | 'skipped'>;
@@ -60,6 +67,8 @@ type TargetState = {
 	/** Deliveries given up in a row; while > 0 the target is failing and each delivery is tried once. */
 	givenUp: number;
 	lastError: string | null;
+	/** A heartbeat's: the poll time (epoch ms) of its last ping, and whether one is in flight. */
+	beat?: {at: number | undefined; sending: boolean; pinged: boolean};
 };
 
 /**
@@ -76,13 +85,16 @@ export class Notifier {
 	private readonly decided = new Map<string, Record<string, number | string | null>>();
 	/** When each pause this run saw began (audit time, epoch ms), per environment key (`` for all), for its resume's message. */
 	private readonly pausedAt = new Map<string, number>();
-	private readonly abort = new AbortController();
+	/** The attempts in flight, each ended at once by `close`. */
+	private readonly inFlight = new Set<(reason: DeliveryError) => void>();
 	private readonly idle = new Set<() => void>();
+	/** Wakes the backoff sleeps when the notifier closes. */
+	private readonly wakers = new Set<() => void>();
 	private readonly outcomeListeners = new Set<(outcome: DeliveryOutcome) => void>();
 	private closed = false;
 
 	constructor(readonly targets: readonly NotifyTarget[], private readonly options: NotifierOptions) {
-		this.states = targets.map(target => ({target, queue: [], running: false, givenUp: 0, lastError: null}));
+		this.states = targets.map(target => ({target, queue: [], running: false, givenUp: 0, lastError: null, ...(target.type === 'heartbeat' ? {beat: {at: undefined, sending: false, pinged: false}} : {})}));
 		this.secrets = secretsOf(targets);
 	}
 
@@ -138,6 +150,66 @@ export class Notifier {
 		return since === undefined || !Number.isFinite(at) || at < since ? {} : {pausedSeconds: Math.round((at - since) / 1000)};
 	}
 
+	/**
+	 * A snapshot was published: each heartbeat target due a ping gets one, if the snapshot comes from
+	 * a poll that succeeded (fresh data everywhere). A STALE or failing engine does not ping, and
+	 * neither does one whose loop hangs (it publishes nothing): that silence is what the service
+	 * behind the URL raises the alarm on. One ping at a time, no retry: a lost ping is made good by
+	 * the next, and the service's grace period covers one. The first ping of a run, the first
+	 * failure of a streak and the ping that ends it are recorded; the others are not (one line every
+	 * few minutes would bury the audit log).
+	 */
+	beat(snapshot: Snapshot | undefined): void {
+		if (this.closed || !snapshot || !isFresh(snapshot)) {
+			return;
+		}
+
+		const at = snapshot.lastSuccessAt!;
+		for (const state of this.states) {
+			const beat = state.beat;
+			if (!beat || beat.sending || state.target.type !== 'heartbeat') {
+				continue;
+			}
+
+			// Due after its interval; at once when the clock went back past the last ping.
+			if (beat.at !== undefined && at - beat.at < state.target.everyMinutes * 60_000 && at >= beat.at) {
+				continue;
+			}
+
+			beat.at = at;
+			beat.sending = true;
+			void this.ping(state, beat, at);
+		}
+	}
+
+	private async ping(state: TargetState, beat: NonNullable<TargetState['beat']>, at: number): Promise<void> {
+		const entry: AuditEntry = {at: new Date(at).toISOString(), seq: 0, type: 'decision', actor: 'auto', kind: 'notify', environments: [], reason: 'heartbeat', instanceIds: [], dryRun: false};
+		const job: Job = {notice: {event: 'heartbeat', entry, decisionFigures: undefined, snapshot: {}, host: this.options.host}, attempts: 1};
+		try {
+			await this.attempt(state.target, job.notice);
+			if (!beat.pinged || state.givenUp > 0) {
+				this.settle(state, job, {outcome: 'delivered'});
+			}
+
+			beat.pinged = true;
+		} catch (caught) {
+			if (this.closed) {
+				return;
+			}
+
+			const error = safeError(caught, this.secrets);
+			if (state.givenUp === 0) {
+				this.settle(state, job, {outcome: 'failed', error});
+			} else {
+				state.givenUp++;
+				state.lastError = error;
+			}
+		} finally {
+			beat.sending = false;
+			this.wakeIdle();
+		}
+	}
+
 	/** Sends a test message to each target (or the one at `only`), each tried once; resolves with the outcomes. */
 	async test(only?: number): Promise<DeliveryOutcome[]> {
 		const entry: AuditEntry = {at: new Date().toISOString(), seq: 0, type: 'decision', actor: 'test', kind: 'notify', environments: [], reason: 'envwatch notify test: a test message, nothing happened', instanceIds: [], dryRun: false};
@@ -155,9 +227,9 @@ export class Notifier {
 		}));
 	}
 
-	/** Health per target: `failing` holds the last error while deliveries are being given up. */
+	/** Health per target: `failing` holds the last error while deliveries are being given up; `queued` counts a heartbeat's ping in flight. */
 	health(): Array<{name: string; type: NotifyTarget['type']; failing: string | null; queued: number}> {
-		return this.states.map(state => ({name: state.target.name, type: state.target.type, failing: state.givenUp > 0 ? state.lastError : null, queued: state.queue.length + (state.running ? 1 : 0)}));
+		return this.states.map(state => ({name: state.target.name, type: state.target.type, failing: state.givenUp > 0 ? state.lastError : null, queued: state.queue.length + (state.running || state.beat?.sending ? 1 : 0)}));
 	}
 
 	onOutcome(listener: (outcome: DeliveryOutcome) => void): () => void {
@@ -165,9 +237,10 @@ export class Notifier {
 		return () => this.outcomeListeners.delete(listener);
 	}
 
-	/** Resolves when every queue is empty, or at `deadline` (epoch ms), whichever comes first. */
+	/** Resolves true when every queue is empty and no ping is in flight, false after `timeoutMs`, whichever comes first. */
 	async drain(timeoutMs: number): Promise<boolean> {
-		const empty = () => this.states.every(state => state.queue.length === 0 && !state.running);
+		// A heartbeat's ping in flight counts too: a run from cron pings and ends at once.
+		const empty = () => this.states.every(state => state.queue.length === 0 && !state.running && !state.beat?.sending);
 		if (empty()) {
 			return true;
 		}
@@ -197,7 +270,14 @@ export class Notifier {
 		}
 
 		this.closed = true;
-		this.abort.abort();
+		for (const end of [...this.inFlight]) {
+			end(new DeliveryError('envwatch exited before it could be delivered', false));
+		}
+
+		for (const wake of [...this.wakers]) {
+			wake();
+		}
+
 		for (const state of this.states) {
 			for (const job of state.queue.splice(0)) {
 				this.settle(state, job, {outcome: 'dropped', error: 'envwatch exited before it could be delivered'});
@@ -229,9 +309,14 @@ export class Notifier {
 			}
 		} finally {
 			state.running = false;
-			for (const check of [...this.idle]) {
-				check();
-			}
+			this.wakeIdle();
+		}
+	}
+
+	/** Lets `drain` look again. */
+	private wakeIdle(): void {
+		for (const check of [...this.idle]) {
+			check();
 		}
 	}
 
@@ -248,11 +333,15 @@ export class Notifier {
 
 			job.attempts++;
 			try {
-				const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeoutMs ?? 10_000)]);
-				const sent = await (this.options.send ?? this.send)(state.target, job.notice, signal);
+				const sent = await this.attempt(state.target, job.notice);
 				return this.settle(state, job, {outcome: sent === 'skipped' ? 'skipped' : 'delivered'});
 			} catch (caught) {
-				error = scrub(describe(caught), this.secrets);
+				if (this.closed) {
+					// Cut short by close: dropped, with the last attempt's own failure if there was one.
+					break;
+				}
+
+				error = safeError(caught, this.secrets);
 				if (caught instanceof DeliveryError && !caught.retry) {
 					return this.settle(state, job, {outcome: 'failed', error});
 				}
@@ -287,16 +376,51 @@ export class Notifier {
 		return outcome;
 	}
 
+	/**
+	 * One attempt, limited to `timeoutMs`. The limit is a plain timer held here, not
+	 * `AbortSignal.timeout` combined by `AbortSignal.any`: on Node 20 a garbage collection loses the
+	 * combined signal's timer, and an attempt to a target that never answers then waits for ever,
+	 * stalling its queue without a word. When the timer fires (or the notifier closes), the request
+	 * is aborted (its connection destroyed) and the attempt fails at once, whether or not the sender
+	 * heeds its signal.
+	 */
+	private async attempt(target: NotifyTarget, notice: Notice): Promise<'sent' | 'skipped'> {
+		const timeoutMs = this.options.timeoutMs ?? 10_000;
+		const controller = new AbortController();
+		let timer: NodeJS.Timeout | undefined;
+		let end: ((reason: DeliveryError) => void) | undefined;
+		const ended = new Promise<never>((_, reject) => {
+			end = reason => {
+				controller.abort(reason);
+				reject(reason);
+			};
+
+			timer = setTimeout(() => end!(new DeliveryError(`no answer within ${seconds(timeoutMs)} (timed out)`, true)), timeoutMs);
+			// The request's own socket keeps the process up while it is open; the timer need not.
+			timer.unref();
+		});
+		this.inFlight.add(end!);
+		try {
+			return await Promise.race([(this.options.send ?? this.send)(target, notice, controller.signal), ended]);
+		} finally {
+			clearTimeout(timer);
+			this.inFlight.delete(end!);
+			// The race's loser must not be an unhandled rejection.
+			ended.catch(() => undefined);
+		}
+	}
+
 	private async sleep(ms: number): Promise<void> {
 		return new Promise(resolve => {
+			const done = () => {
+				clearTimeout(timer);
+				this.wakers.delete(done);
+				resolve();
+			};
+
 			const timer = setTimeout(done, ms);
 			timer.unref();
-			const onAbort = () => done();
-			this.abort.signal.addEventListener('abort', onAbort, {once: true});
-			function done() {
-				clearTimeout(timer);
-				resolve();
-			}
+			this.wakers.add(done);
 		});
 	}
 
@@ -306,7 +430,7 @@ export class Notifier {
 				const answer = await post(target.url, JSON.stringify(slackBody(notice)), {}, signal);
 				// Slack answers "ok"; anything else (a proxy's page) is not a delivery.
 				if (answer.text.trim() !== 'ok') {
-					throw new DeliveryError(`HTTP ${answer.status} but the answer is not Slack's "ok" (${clip(answer.text)})`, true);
+					throw new DeliveryError(`HTTP ${answer.status} but the answer is not Slack's "ok"`, true, answer.text);
 				}
 
 				return 'sent';
@@ -327,7 +451,7 @@ export class Notifier {
 				}
 
 				if ((parsed as {status?: unknown} | undefined)?.status !== 'success') {
-					throw new DeliveryError(`HTTP ${answer.status} but the answer is not the Events API's {"status": "success"} (${clip(answer.text)})`, true);
+					throw new DeliveryError(`HTTP ${answer.status} but the answer is not the Events API's {"status": "success"}`, true, answer.text);
 				}
 
 				return 'sent';
@@ -352,18 +476,38 @@ export class Notifier {
 				await this.options.publishSns(target, subject(notice), JSON.stringify(webhookBody(notice)), signal);
 				return 'sent';
 			}
+
+			case 'heartbeat': {
+				// A GET with nothing in it: what Healthchecks.io, Cronitor and Dead Man's Snitch take as
+				// a ping, and no figure of the fleet goes to a third party. Any 2xx is a ping received.
+				await request(target.url, {method: 'GET', headers: {}}, signal);
+				return 'sent';
+			}
 		}
 	};
 }
 
+/** A few words of a receiver's answer, on one line: enough to recognise it. */
 function clip(text: string): string {
 	const line = text.replaceAll(/\s+/g, ' ').trim();
 	return line.length > 80 ? `${line.slice(0, 77)}...` : line || 'empty';
 }
 
-function describe(error: unknown): string {
+function seconds(ms: number): string {
+	return `${ms / 1000} s`;
+}
+
+/**
+ * An attempt's failure in one line, every secret masked, and masked before anything is cut: an
+ * answer that echoes the request's URL would otherwise leave most of a token where the cut falls.
+ * The answer is masked whole (as far as it was read), then its first words are quoted.
+ */
+export function safeError(error: unknown, secrets: readonly string[]): string {
 	if (error instanceof DeliveryError) {
-		return error.message;
+		const message = scrub(error.message, secrets);
+		// Only the first 4,000 characters are masked and quoted from: a piece of a secret where they
+		// end is masked as a piece.
+		return error.answer === undefined ? message : `${message} (${clip(scrub(error.answer.slice(0, 4000), secrets))})`;
 	}
 
 	if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
@@ -372,21 +516,82 @@ function describe(error: unknown): string {
 
 	const cause = (error as {cause?: {code?: unknown; message?: unknown}} | undefined)?.cause;
 	if (cause && typeof cause.code === 'string') {
-		return `${cause.code}${typeof cause.message === 'string' ? `: ${cause.message}` : ''}`;
+		return scrub(`${cause.code}${typeof cause.message === 'string' ? `: ${cause.message}` : ''}`, secrets).split('\n')[0]!;
 	}
 
-	return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+	return scrub(error instanceof Error ? error.message : String(error), secrets).split('\n')[0]!;
 }
 
-/** POSTs JSON; a 2xx answer resolves, 429 and 5xx throw retryable, other answers throw final. */
-async function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{status: number; text: string}> {
-	const response = await fetch(url, {method: 'POST', body, headers: {'content-type': 'application/json', 'user-agent': 'envwatch', ...headers}, signal, redirect: 'error'});
-	const text = await response.text();
+/** The first `limit` bytes of an answer's body as text (a receiver may answer without end). */
+async function readAnswer(response: Response, limit = answerBytes): Promise<string> {
+	if (!response.body) {
+		return '';
+	}
+
+	const reader = response.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	try {
+		while (size < limit) {
+			const {done, value} = await reader.read();
+			if (done) {
+				break;
+			}
+
+			chunks.push(value);
+			size += value.byteLength;
+		}
+	} finally {
+		if (size >= limit) {
+			await reader.cancel().catch(() => undefined);
+		}
+	}
+
+	return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+/**
+ * Sends one request to a target's URL, redirects not followed: a redirect is the receiver's
+ * answer, reported with where it points (its host only: the rest may carry the secret path) and
+ * not retried, since asking again gets the same answer. A 2xx answer resolves; 408, 429 and 5xx
+ * throw retryable; every other answer throws final.
+ */
+async function request(url: string, init: {method: 'GET' | 'POST'; body?: string; headers: Record<string, string>}, signal: AbortSignal): Promise<{status: number; text: string}> {
+	const response = await fetch(url, {method: init.method, ...(init.body === undefined ? {} : {body: init.body}), headers: {'user-agent': 'envwatch', ...init.headers}, signal, redirect: 'manual'});
+	if (response.status >= 300 && response.status < 400) {
+		await response.body?.cancel().catch(() => undefined);
+		throw new DeliveryError(`HTTP ${response.status}: ${redirectTarget(response.headers.get('location'), url)}, not followed (a notification goes only to the configured URL) — check the URL`, false);
+	}
+
+	const text = await readAnswer(response);
 	if (response.status >= 200 && response.status < 300) {
 		return {status: response.status, text};
 	}
 
-	throw new DeliveryError(`HTTP ${response.status} (${clip(text)})`, response.status === 429 || response.status >= 500 || response.status === 408);
+	throw new DeliveryError(`HTTP ${response.status}`, response.status === 429 || response.status >= 500 || response.status === 408, text);
+}
+
+/** Where a redirect points, by host only. */
+function redirectTarget(location: string | null, from: string): string {
+	if (!location) {
+		return 'a redirect without a Location';
+	}
+
+	try {
+		return `a redirect to ${new URL(location, from).host}`;
+	} catch {
+		return 'a redirect to an invalid Location';
+	}
+}
+
+/** POSTs JSON (see `request`). */
+async function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{status: number; text: string}> {
+	return request(url, {method: 'POST', body, headers: {'content-type': 'application/json', ...headers}}, signal);
+}
+
+/** Whether a snapshot comes from a poll whose data is fresh everywhere (no error, nothing stale). */
+function isFresh(snapshot: Snapshot): boolean {
+	return snapshot.lastSuccessAt !== null && snapshot.error === null && snapshot.global.stale === null && snapshot.environments.every(view => view.stale === null);
 }
 
 /** The environments paused on their own in `snapshot`; nothing when there is no snapshot to tell. */

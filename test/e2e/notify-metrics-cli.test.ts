@@ -112,6 +112,19 @@ describe('notifications from the CLI', () => {
 		expectNoSecret([result.stdout, result.stderr, shown.stdout, shown.stderr], [state, env['ENVWATCH_STATE_DIR']!, env['ENVWATCH_CONFIG_DIR']!]);
 	});
 
+	it('a heartbeat target: a run from cron (--once) pings it before it exits, the URL written nowhere', async () => {
+		const server = await receiver();
+		const {env, state} = setup(server);
+		const config = path.join(env['ENVWATCH_CONFIG_DIR']!, 'heartbeat.json');
+		fs.writeFileSync(config, JSON.stringify({notify: [{type: 'heartbeat', name: 'hc', url: {env: 'HOOK_URL'}}]}));
+		const result = await runCli(['--demo', 'calm', '--once', '--config', config, '--state-dir', state], {env});
+		expect(result.code).toBe(0);
+		expect(server.received.map(request => [request.method, request.path])).toEqual([['GET', `/${secrets.hookPath}`]]);
+		const notified = auditLines(path.join(state, 'audit.log')).filter(entry => entry['type'] === 'notify');
+		expect(notified.map(entry => [entry['figures']['target'], entry['figures']['event'], entry['outcome']])).toEqual([['hc', 'heartbeat', 'delivered']]);
+		expectNoSecret([result.stdout, result.stderr], [state]);
+	});
+
 	it('a hanging webhook does not hold up the stop: it is done and printed while the request hangs; the exit waits at most 20 s, recording it as dropped', {timeout: 90_000}, async () => {
 		const server = await receiver();
 		server.answer = () => 'hang';
@@ -179,7 +192,7 @@ describe('notifications from the CLI', () => {
 		const {env, state, config} = setup(server, [{type: 'webhook', name: 'typo', url: `${server.url}/typo`, events: ['stop', 'paused']}]);
 		const result = await runCli(['--demo', '--once', '--config', config, '--state-dir', state], {env});
 		expect(result.code).toBe(2);
-		expect(result.stderr).toContain('notify.3.events: ["stop","paused"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause"');
+		expect(result.stderr).toContain('notify.3.events: ["stop","paused"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause", "down"');
 		expect(fs.readdirSync(state)).toEqual([]);
 		expect(server.received).toEqual([]);
 	});

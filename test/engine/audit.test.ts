@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest';
 import {AuditLog, isAuditGap, type AuditEntry, type WriteFunction} from '../../source/engine/audit.js';
 import {readAuditTail} from '../../source/engine/audit-reader.js';
 import {eventOf} from '../../source/notify/messages.js';
@@ -24,6 +24,39 @@ beforeEach(() => {
 });
 afterEach(() => {
 	fs.rmSync(dir, {recursive: true, force: true});
+});
+
+describe('AuditLog: every line is fsynced', () => {
+	it('fsyncs the log after each entry; an fsync that fails is a failure to record (the line taken back, reported once), never silent', () => {
+		const file = path.join(dir, 'audit.log');
+		const log = new AuditLog(file);
+		// fsync cannot be made to fail on a healthy disk: spied on, and made to throw EIO as a
+		// failing disk or a lost NFS server does.
+		const fsync = vi.spyOn(fs, 'fsyncSync');
+		try {
+			log.append(entry('first'));
+			expect(fsync).toHaveBeenCalledTimes(1);
+			expect(fs.fstatSync(fsync.mock.calls[0]![0]).ino).toBe(fs.statSync(file).ino);
+			const before = fs.readFileSync(file, 'utf8');
+
+			fsync.mockImplementation(() => {
+				throw Object.assign(new Error('EIO: i/o error, fsync'), {code: 'EIO'});
+			});
+			expect(() => log.append(entry('not durable'))).not.toThrow();
+			expect(log.error).toBe(`cannot write the audit log ${file}: EIO: i/o error, fsync`);
+			expect(log.takeNotices().map(notice => notice.message)).toEqual([expect.stringContaining(`cannot write the audit log ${file}: EIO`)]);
+			// Not claimed as written: the line is taken back, and the next one written says it was lost.
+			expect(fs.readFileSync(file, 'utf8')).toBe(before);
+
+			fsync.mockRestore();
+			log.append(entry('durable again'));
+			expect(log.error).toBeNull();
+			expect(parsed(file).map(line => [line.seq, line.kind, line.reason.split(' (')[0]])).toEqual([[1, 'stop', 'first'], [3, 'error', 'entries from seq 2 until this one were not written'], [4, 'stop', 'durable again']]);
+		} finally {
+			fsync.mockRestore();
+			log.close();
+		}
+	});
 });
 
 describe('AuditLog: a line is written whole or not at all', () => {

@@ -177,3 +177,44 @@ describe('a reset restarts the window', () => {
 		expect(snapshot.environments[0]!.agents.running).toBe(4);
 	});
 });
+
+describe('a violation stop (policy.stopViolations)', () => {
+	it('brings a limited environment back within its cap and trips nothing: the agents it allows keep running, none is stopped as a re-spawn', async () => {
+		const sim = start({scenario: 'calm', flags: {policy: {stopViolations: true}}});
+		await sim.poll();
+		const allowed = sim.agents('staging', live);
+		expect(allowed).toHaveLength(2);
+		// One agent over staging's cap of 2: a small one, so no threshold is crossed, only the cap.
+		const [extra] = sim.sim.spawn({environment: 'staging', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'over-cap'}, sim.clock.nowMs - 1000, 'running');
+		await sim.poll();
+		expect(halted).toContain(sim.states()[extra!]);
+		expect(sim.agents('staging', live)).toEqual(allowed);
+		for (let poll = 0; poll < 3; poll++) {
+			await sim.poll();
+		}
+
+		// The two agents the policy allows run on: not held, not stopped again as re-spawns.
+		expect(sim.agents('staging', live)).toEqual(allowed);
+		expect(sim.auditLines().filter(line => line.type === 'action').map(line => [line.kind, line.instanceIds])).toEqual([['violation', [extra]]]);
+		const staging = sim.store.getSnapshot()!.environments.find(view => view.name === 'staging')!;
+		expect(staging).toMatchObject({status: 'LIMITED', breaker: null, agents: {running: 2, allowed: 2}});
+		expect(sim.state.loadBreakers().has('staging')).toBe(false);
+	});
+});
+
+describe('a monitor-only environment is never held', () => {
+	it('a person\'s stop of production\'s rogue agent trips no breaker: re-spawn stops never apply there, so nothing says HELD', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		const [rogue] = sim.sim.spawn({environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue'}, sim.clock.nowMs - 1000, 'running');
+		await sim.poll();
+		const result = await sim.monitor.command({kind: 'stop', environment: 'production', confirm: 'production'});
+		expect(result).toMatchObject({outcome: 'executed', environments: ['production']});
+		expect(halted).toContain(sim.states()[rogue!]);
+		const production = sim.store.getSnapshot()!.environments.find(view => view.name === 'production')!;
+		expect(production).toMatchObject({status: 'MONITOR', breaker: null, agents: {running: 0, allowed: 'monitor-only'}});
+		expect(sim.state.loadBreakers().has('production')).toBe(false);
+		// Its monitors were never touched.
+		expect(sim.instances().filter(instance => instance.environment === 'production' && instance.role === 'monitor').every(instance => instance.state === 'running')).toBe(true);
+	});
+});

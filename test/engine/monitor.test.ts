@@ -179,9 +179,9 @@ describe('history', () => {
 			// restart is still there, so the spike is seen and acted on at the first poll.
 			first.newMonitor();
 			const snapshot = await first.poll();
-			const dev = snapshot.environments.find(view => view.name === 'dev')!;
-			expect(dev.baselineUsd).toBeCloseTo(2.3364, 4);
-			expect(dev.level).toBe('breach');
+			expect(snapshot.decisions.find(decision => decision.kind === 'stop')).toMatchObject({environment: 'dev'});
+			const decided = first.auditLines().find(entry => entry.type === 'decision' && entry.kind === 'stop')!;
+			expect(decided.figures!['baselineUsd']).toBeCloseTo(2.3364, 4);
 			expect(first.agents('dev', halted)).toEqual(first.agents('dev'));
 
 			// Without the persisted history the same moment has no baseline to compare with: no action.

@@ -199,7 +199,9 @@ describe('orchestrator: policy violations', () => {
 		const [extra] = sim.spawn({environment: 'staging', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'extra'});
 		advance(15);
 		const snapshot = await monitor.poll();
-		expect(snapshot.environments.find(view => view.name === 'staging')!.violation).toBe('staging runs 3 agents, over its cap of 2');
+		expect(snapshot.decisions.find(decision => decision.kind === 'violation')).toMatchObject({environment: 'staging', reason: 'staging runs 3 agents, over its cap of 2', agentIds: [extra]});
+		// Its snapshot shows the result: within its cap again, no violation left.
+		expect(snapshot.environments.find(view => view.name === 'staging')).toMatchObject({violation: null, agents: {running: 2, allowed: 2}});
 		const left = agents('staging').map(instance => instance.id);
 		expect(left).toHaveLength(2);
 		expect(left).not.toContain(extra);

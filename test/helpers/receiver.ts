@@ -5,7 +5,7 @@ import {afterEach} from 'vitest';
 export type Received = {method: string; path: string; headers: http.IncomingHttpHeaders; body: string; json: unknown};
 
 /** What the receiver answers: a reply, or `hang` (never answer, until the receiver closes). */
-export type Answer = {status: number; body?: string; contentType?: string} | 'hang';
+export type Answer = {status: number; body?: string; contentType?: string; headers?: Record<string, string>} | 'hang';
 
 /**
  * A real HTTP server on loopback standing in for Slack, PagerDuty and a webhook endpoint. Every
@@ -16,6 +16,8 @@ export class Receiver {
 	readonly received: Received[] = [];
 	/** Requests held open by a `hang` answer. */
 	readonly hanging: http.ServerResponse[] = [];
+	/** How many of the held requests the client gave up on (closed its end). */
+	released = 0;
 	answer: (request: Received, index: number) => Answer = defaultAnswer;
 	private readonly server: http.Server;
 	private waiters: Array<() => void> = [];
@@ -38,16 +40,24 @@ export class Receiver {
 				const answer = this.answer(received, index);
 				if (answer === 'hang') {
 					this.hanging.push(response);
+					response.on('close', () => {
+						this.released++;
+						this.wake();
+					});
 				} else {
-					response.writeHead(answer.status, {'content-type': answer.contentType ?? 'application/json'});
+					response.writeHead(answer.status, {'content-type': answer.contentType ?? 'application/json', ...answer.headers});
 					response.end(answer.body ?? '');
 				}
 
-				for (const waiter of this.waiters.splice(0)) {
-					waiter();
-				}
+				this.wake();
 			});
 		});
+	}
+
+	private wake(): void {
+		for (const waiter of this.waiters.splice(0)) {
+			waiter();
+		}
 	}
 
 	async listen(): Promise<this> {
@@ -65,9 +75,9 @@ export class Receiver {
 	}
 
 	/** Waits until `predicate` holds for what was received (fails after `deadlineMs` with what came). */
-	async waitFor(predicate: (received: Received[]) => boolean, deadlineMs = 20_000): Promise<void> {
+	async waitFor(predicate: (received: Received[], receiver: this) => boolean, deadlineMs = 20_000): Promise<void> {
 		const until = Date.now() + deadlineMs;
-		while (!predicate(this.received)) {
+		while (!predicate(this.received, this)) {
 			const left = until - Date.now();
 			if (left <= 0) {
 				throw new Error(`the receiver did not get what was expected within ${deadlineMs} ms; received:\n${this.received.map(item => `${item.path} ${item.body}`).join('\n')}`);

@@ -106,6 +106,40 @@ describe('/metrics', () => {
 		expect(series.has('process_cpu_user_seconds_total')).toBe(true);
 	});
 
+	it('the snapshot of the poll that acted already shows the result: an emergency\'s environments STOPPED at their remaining spend, the global total without them, NORMAL (never BREACH beside 0 agents)', async () => {
+		const sim = start({scenario: 'global-spike'});
+		const server = await serve(sim);
+		await pollsBeforeSpike(sim);
+		const before = sim.store.getSnapshot()!;
+		const acted = await sim.poll();
+		expect(sim.auditLines().filter(entry => entry.type === 'action').map(entry => [entry.kind, entry.outcome])).toEqual([['emergency', 'executed']]);
+		const series = await scrape(server);
+		expectFigures(series, acted);
+		for (const name of ['dev', 'staging']) {
+			const view = acted.environments.find(item => item.name === name)!;
+			expect(view, name).toMatchObject({status: 'STOPPED', agents: {running: 0}, agentHourlyUsd: 0, agentIds: []});
+			// What runs on (its other instances, its volumes) is what it costs now.
+			const others = view.instances!.filter(row => row.role !== 'agent' && row.usdPerHour !== null).reduce((sum, row) => sum + row.usdPerHour!, 0);
+			expect(view.hourlyUsd, name).toBeCloseTo(others + view.storageHourlyUsd!, 9);
+		}
+
+		const production = acted.environments.find(item => item.name === 'production')!;
+		expect(acted.global.hourlyUsd).toBeCloseTo(acted.environments.reduce((sum, view) => sum + view.hourlyUsd, 0), 9);
+		expect(acted.global.hourlyUsd).toBeLessThan(before.global.hourlyUsd / 2);
+		expect(acted.global.agents.running).toBe(production.agents.running);
+		expect(series.get('envwatch_status{environment="global",status="NORMAL"}')).toBe(1);
+		expect(series.get('envwatch_status{environment="global",status="BREACH"}')).toBe(0);
+		// The decision stays what the poll decided (the emergency), with the figures it acted on.
+		expect(acted.decisions.filter(decision => decision.kind !== 'violation' && decision.kind !== 'warn').map(decision => decision.kind)).toEqual(['emergency']);
+		// The next poll lists the fleet afresh and agrees.
+		const next = await sim.poll();
+		for (const view of [...next.environments, next.global]) {
+			const shown = [...acted.environments, acted.global].find(item => item.name === view.name)!;
+			expect([shown.status, shown.agents.running], view.name).toEqual([view.status, view.agents.running]);
+			expect(shown.hourlyUsd, view.name).toBeCloseTo(view.hourlyUsd, 9);
+		}
+	});
+
 	it('envwatch_automatic_paused: 1 for an environment paused (--pause-env, P) and for global while p holds every one, 0 otherwise', async () => {
 		const sim = start({scenario: 'calm', options: {pausedEnvironments: ['dev']}});
 		const server = await serve(sim);

@@ -2,9 +2,9 @@ import {createHmac} from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {describe, expect, it, vi} from 'vitest';
 import type {AuditEntry} from '../../source/engine/audit.js';
-import {resolveTargets, type NotifyTargetConfig} from '../../source/notify/config.js';
+import {resolveTargets, secretsOf, type NotifyTargetConfig} from '../../source/notify/config.js';
 import {attachNotifier} from '../../source/notify/attach.js';
 import {notifyChecks} from '../../source/notify/health.js';
 import {attachMetrics} from '../../source/metrics/attach.js';
@@ -371,5 +371,116 @@ describe("doctor's notification checks read the audit log's tail", () => {
 		} finally {
 			fs.rmSync(dir, {recursive: true, force: true});
 		}
+	});
+});
+
+describe('the heartbeat target (a dead man\'s switch)', () => {
+	const hbPath = '/ping/HEARTBEATsecretUUID-4242-abcd';
+	function heartbeat(sim: SimHarness, server: Receiver, everyMinutes?: number, reports: string[] = []) {
+		const problems: string[] = [];
+		const targets = resolveTargets([{type: 'heartbeat', name: 'hb', url: {env: 'HB_URL'}, ...(everyMinutes === undefined ? {} : {everyMinutes})}], {HB_URL: `${server.url}${hbPath}`}, problems);
+		expect(problems).toEqual([]);
+		return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning: {timeoutMs: 2000}});
+	}
+
+	/** Right after a poll: the ping it sent is in flight (queued) or received; none is still to come. */
+	const pingsSettled = async (server: Receiver, notifier: Notifier, count: number) => {
+		await server.waitFor(received => received.length >= count);
+		await vi.waitFor(() => expect(notifier.health()[0]!.queued).toBe(0), {timeout: 20_000, interval: 20});
+		expect(server.received).toHaveLength(count);
+	};
+
+	it('pings with a GET at the first successful poll, then once per everyMinutes; a stale engine does not ping; the URL is in nothing it writes', async () => {
+		const server = await receiver();
+		const reports: string[] = [];
+		const sim = start({scenario: 'calm'});
+		const notifier = heartbeat(sim, server, 1, reports);
+		await sim.poll();
+		await pingsSettled(server, notifier, 1);
+		expect(server.received[0]).toMatchObject({method: 'GET', path: hbPath, body: ''});
+		// 15 s polls: the next ping is due a minute after the first.
+		for (let poll = 0; poll < 3; poll++) {
+			await sim.poll();
+		}
+
+		await pingsSettled(server, notifier, 1);
+		await sim.poll();
+		await pingsSettled(server, notifier, 2);
+
+		// The listing fails for three minutes: the data is stale, and no ping goes out.
+		sim.fleet.onList = () => {
+			throw new Error('connect ETIMEDOUT');
+		};
+
+		for (let poll = 0; poll < 12; poll++) {
+			expect((await sim.poll()).error).toContain('ETIMEDOUT');
+		}
+
+		await pingsSettled(server, notifier, 2);
+		// Polls succeed again: the ping is overdue, so it goes at once.
+		sim.fleet.onList = undefined;
+		await sim.poll();
+		await pingsSettled(server, notifier, 3);
+
+		// Recorded: the run's first ping only (a line every few minutes would bury the log).
+		expect(notifyLines(sim).map(entry => [entry.reason, entry.outcome])).toEqual([['heartbeat ping to hb (heartbeat): delivered', 'delivered']]);
+		const written = `${fs.readFileSync(sim.audit.file, 'utf8')}${reports.join('\n')}${JSON.stringify(notifier.health())}`;
+		expect(written).not.toContain('HEARTBEATsecret');
+	});
+
+	it('a ping that fails is recorded once per streak and the target shown failing; one that hangs is given up within its limit; a ping that gets through ends the streak', async () => {
+		const server = await receiver();
+		server.answer = () => ({status: 503, body: `no such check ${hbPath}`});
+		const reports: string[] = [];
+		const sim = start({scenario: 'calm'});
+		const notifier = heartbeat(sim, server, 1, reports);
+		await sim.poll();
+		await pingsSettled(server, notifier, 1);
+		expect(notifier.health()[0]!.failing).toMatch(/^HTTP 503 \(no such check \*\*\*\)$/);
+
+		// The next one hangs: the ping is given up after its limit (2 s here), not retried, and
+		// the poll after it may ping again.
+		server.answer = () => 'hang';
+		for (let poll = 0; poll < 4; poll++) {
+			await sim.poll();
+		}
+
+		await server.waitFor((received, self) => received.length === 2 && self.released === 1);
+		await vi.waitFor(() => expect(notifier.health()[0]).toMatchObject({failing: 'no answer within 2 s (timed out)', queued: 0}), {timeout: 20_000, interval: 50});
+
+		server.answer = () => ({status: 200, body: 'OK'});
+		for (let poll = 0; poll < 4; poll++) {
+			await sim.poll();
+		}
+
+		await pingsSettled(server, notifier, 3);
+		expect(notifier.health()[0]!.failing).toBeNull();
+		expect(notifyLines(sim).map(entry => entry.outcome)).toEqual(['failed: HTTP 503 (no such check ***)', 'delivered']);
+		expect(reports).toEqual(['heartbeat ping to hb (heartbeat): failed: HTTP 503 (no such check ***)']);
+	});
+
+	it('takes no events, defaults to every 5 minutes, and its URL is a secret', () => {
+		const problems: string[] = [];
+		const [target] = resolveTargets([{type: 'heartbeat', url: 'https://hc-ping.com/0f3c5a8e-1111-2222-3333-444455556666'}], {}, problems);
+		expect(target).toMatchObject({type: 'heartbeat', name: 'heartbeat#1', events: [], everyMinutes: 5});
+		expect(secretsOf([target!])).toContain('0f3c5a8e-1111-2222-3333-444455556666');
+	});
+});
+
+describe('the down event (an engine ended)', () => {
+	const down = (sim: SimHarness) => sim.audit.append({at: new Date(sim.clock.now()).toISOString(), dryRun: false, type: 'decision', actor: 'auto', kind: 'down', environments: ['dev', 'staging'], reason: 'envwatch serve ended: SIGTERM', instanceIds: []});
+
+	it('is on by default: Slack says the guard is down and why, PagerDuty triggers a critical envwatch/down, the webhook gets event down', async () => {
+		const server = await receiver();
+		const sim = start({scenario: 'calm'});
+		const notifier = attach(sim, targetsFor(server));
+		await sim.poll();
+		down(sim);
+		expect(await notifier.drain(20_000)).toBe(true);
+		const [slack] = slackOf(server);
+		expect(slack).toMatch(/^envwatch: guard DOWN on guard-host \(dev, staging unguarded\)\n/);
+		expect(slack).toContain('envwatch serve ended: SIGTERM. Nothing polls dev, staging or stops a runaway there until envwatch runs again on guard-host (or elsewhere).');
+		expect(pagesOf(server).map(page => [page.event_action, page.dedup_key, page.payload?.severity])).toEqual([['trigger', 'envwatch/down', 'critical']]);
+		expect(server.at('/hook').map(request => [request.headers['x-envwatch-event'], (request.json as {kind: string}).kind])).toEqual([['down', 'down']]);
 	});
 });

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {parseArgs} from '../../source/args.js';
+import {endpointEnvProblems, endpointProblem} from '../../source/config/endpoint.js';
 import {UsageError} from '../../source/errors.js';
 
 function problems(argv: string[]): string[] {
@@ -82,5 +83,38 @@ describe('parseArgs', () => {
 		expect(problems(['--', '--once'])[0]).toMatch(/^--once: unknown command/);
 		// An unknown flag takes its value with it: one problem, not a second about a stray word.
 		expect(problems(['--bogus', 'x', '--once'])).toEqual(['--bogus: unknown flag (see --help)']);
+	});
+});
+
+describe('bad input is named, escaped and bounded', () => {
+	it('--count past what can be started is refused by parseArgs, not a RangeError later', () => {
+		expect(problems(['start', '-e', 'dev', '--count', '99999999999999999999'])).toEqual(['--count 99999999999999999999: expected a whole number of agents from 1 to 10000']);
+		expect(problems(['start', '-e', 'dev', '--count', '1e3'])).toEqual(['--count 1e3: expected a whole number of agents from 1 to 10000']);
+		expect(problems(['start', '-e', 'dev', '--count', '0x10'])).toEqual(['--count 0x10: expected a whole number of agents from 1 to 10000']);
+		expect(parseArgs(['start', '-e', 'dev', '--count', '10000']).count).toBe(10_000);
+	});
+
+	it('control characters a user typed are shown escaped in every problem (an ESC sequence would clear the screen)', () => {
+		const [problem] = problems(['--interval', '\u001B[2J\u001B[H5', '--headless']);
+		expect(problem).toBe('--interval \\x1b[2J\\x1b[H5: expected a number of seconds from 1 to 86400');
+		expect(problems(['bad\u0007\u009Bword'])[0]).toMatch(/^bad\\x07\\x9bword: unknown command/);
+		// One helper for all messages: the error itself escapes, whoever builds it.
+		const error = new UsageError(['--state-dir /tmp/\u001B]0;owned\u0007: cannot create it'], 'read from \u001B[31mred');
+		expect(error.problems).toEqual(['--state-dir /tmp/\\x1b]0;owned\\x07: cannot create it']);
+		expect(error.hint).toBe('read from \\x1b[31mred');
+		// eslint-disable-next-line no-control-regex -- no control character may be left
+		expect(error.message).not.toMatch(/[\u0000-\u001F\u007F-\u009F]/);
+		// Bidirectional overrides, which reorder what is shown, too; ordinary text (é, ∞, —) is left alone.
+		expect(new UsageError('a\u202Eb é ∞ —').problems).toEqual(['a\\u202eb é ∞ —']);
+	});
+
+	it('the endpoint check is one, for --endpoint-url and the AWS_ENDPOINT_URL* variables alike', () => {
+		expect(problems(['--endpoint-url', 'ftp://x'])).toEqual(['--endpoint-url ftp://x: expected an http(s) URL with a host, e.g. http://127.0.0.1:5000']);
+		expect(endpointProblem('AWS_ENDPOINT_URL', 'ftp://x')).toBe('AWS_ENDPOINT_URL ftp://x: expected an http(s) URL with a host, e.g. http://127.0.0.1:5000');
+		expect(endpointEnvProblems({AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL: 'ftp://x', AWS_ENDPOINT_URL_STS: 'https://user:pw@sts.example.com'})).toEqual([
+			'AWS_ENDPOINT_URL ftp://x: expected an http(s) URL with a host, e.g. http://127.0.0.1:5000',
+			'AWS_ENDPOINT_URL_STS: has a user name or password in it — expected an endpoint URL without credentials (use --profile or the AWS_* variables)',
+		]);
+		expect(endpointEnvProblems({AWS_ENDPOINT_URL: ''})).toEqual([]);
 	});
 });

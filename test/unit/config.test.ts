@@ -189,8 +189,9 @@ describe('validation: every problem at once, each with its key path, bad value a
 
 	it('an unknown notification event is named with every valid one, `pause` among them; `pause` itself is valid', () => {
 		const notify = (events: string[]) => ({...defaults(), notify: [{type: 'webhook', url: 'http://127.0.0.1:9/hook', events}]});
-		expect(usageError(() => validateConfig(notify(['stop', 'pasue']))).problems).toEqual(['notify.0.events: ["stop","pasue"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause"']);
-		expect(validateConfig(notify(['pause'])).notify?.[0]?.events).toEqual(['pause']);
+		expect(usageError(() => validateConfig(notify(['stop', 'pasue']))).problems).toEqual(['notify.0.events: ["stop","pasue"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause", "down"']);
+		const [target] = validateConfig(notify(['pause'])).notify ?? [];
+		expect(target && 'events' in target ? target.events : undefined).toEqual(['pause']);
 	});
 
 	it('validateConfig accepts the defaults and rejects a non-object', () => {
@@ -333,9 +334,9 @@ describe('bounds', () => {
 	});
 
 	it('300,000 bad keys: the first 20 problems and how many more', () => {
+		// (A file holding them is over the 1 MiB a configuration file may be: the value is checked as such.)
 		const keys = Object.fromEntries(Array.from({length: 300_000}, (_, index) => [`bad${index}`, index]));
-		write(storeFile(), keys);
-		const error = usageError(() => loadConfig({env}));
+		const error = usageError(() => validateConfig(Object.assign(Object.create(null) as Record<string, unknown>, keys, defaults())));
 		expect(error.problems).toHaveLength(21);
 		expect(error.problems[0]).toMatch(/^bad0: unknown key — allowed: envTagKey, /);
 		expect(error.problems[19]).toMatch(/^bad19: unknown key/);
@@ -371,3 +372,46 @@ function bare(problems: string[]): string[] {
 function escape(text: string): string {
 	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('files that are not what a configuration is', () => {
+	it('a file over 1 MiB is refused by its size before it is read', () => {
+		const big = path.join(dir, 'big.json');
+		fs.writeFileSync(big, '{}');
+		fs.truncateSync(big, 3 * 1024 * 1024);
+		expect(usageError(() => loadConfig({env, configFile: big})).message).toBe(`--config file ${big}: 3.0 MiB — expected a JSON file of at most 1 MiB`);
+	});
+
+	it('a directory or a device is refused as not a regular file', () => {
+		expect(usageError(() => loadConfig({env, configFile: dir})).message).toBe(`--config file ${dir}: a directory, not a regular file — expected a JSON file`);
+		expect(usageError(() => loadConfig({env, configFile: '/dev/null'})).message).toBe('--config file /dev/null: a character device, not a regular file — expected a JSON file');
+	});
+
+	it('a key given twice in one object is named with its line, not silently the last one', () => {
+		const team = write(path.join(dir, 'team.json'), '{\n  "environments": {\n    "dev": {"thresholdPct": 2, "windowMinutes": 30, "thresholdPct": 20}\n  },\n  "pollIntervalSeconds": 5\n}\n');
+		expect(usageError(() => loadConfig({env, configFile: team})).message).toBe(`--config file ${team}:3:53: environments.dev.thresholdPct: given twice in the same object (JSON keeps only the last) — expected each key once`);
+		write(storeFile(), '{"notify": [{"type": "slack", "url": "https://hooks.example.com/a", "url": "https://hooks.example.com/b"}]}');
+		expect(usageError(() => loadConfig({env})).message).toBe(`config store ${storeFile()}:1:69: notify.0.url: given twice in the same object (JSON keeps only the last) — expected each key once`);
+		// The same key in different objects is no duplicate.
+		write(storeFile(), {});
+		const fine = write(path.join(dir, 'fine.json'), {environments: {dev: {thresholdPct: 2}, staging: {thresholdPct: 2}}});
+		expect(loadConfig({env, configFile: fine}).config.environments['staging']!.thresholdPct).toBe(2);
+	});
+});
+
+describe('agents layered over the defaults', () => {
+	it('`agents: "all"` over staging\'s `limited` (maxAgents 2) means all: the cap below it is not kept, unless the same layer sets one', () => {
+		const all = write(path.join(dir, 'all.json'), {environments: {staging: {agents: 'all'}}});
+		const staging = loadConfig({env, configFile: all}).config.environments['staging']!;
+		expect([staging.agents, staging.maxAgents]).toEqual(['all', undefined]);
+		const capped = write(path.join(dir, 'capped.json'), {environments: {staging: {agents: 'all', maxAgents: 8}}});
+		expect(loadConfig({env, configFile: capped}).config.environments['staging']).toMatchObject({agents: 'all', maxAgents: 8});
+		// A layer that keeps `limited` (or sets another value only) keeps the cap below it.
+		const threshold = write(path.join(dir, 'threshold.json'), {environments: {staging: {agents: 'limited', thresholdPct: 3}}});
+		expect(loadConfig({env, configFile: threshold}).config.environments['staging']).toMatchObject({agents: 'limited', maxAgents: 2});
+		// A cap set in the store and `all` set by the team file: the team file's word wins.
+		write(storeFile(), {environments: {dev: {agents: 'limited', maxAgents: 3}}});
+		const team = write(path.join(dir, 'team.json'), {environments: {dev: {agents: 'all'}}});
+		const dev = loadConfig({env, configFile: team}).config.environments['dev']!;
+		expect([dev.agents, dev.maxAgents]).toEqual(['all', undefined]);
+	});
+});

@@ -1,3 +1,4 @@
+import {endpointEnvProblems} from '../../config/endpoint.js';
 import {UsageError} from '../../errors.js';
 import {MalformedAnswerError} from './answers.js';
 
@@ -17,6 +18,13 @@ export type AwsConnection = {
 
 /** The shared part of every SDK client's configuration. */
 export function clientConfig(connection: AwsConnection, region: string) {
+	// The SDK's AWS_ENDPOINT_URL* variables get the check --endpoint-url gets: a bad one is exit 2
+	// at the first client (STS, before anything is polled), not a STALE poll later.
+	const endpointProblems = endpointEnvProblems(process.env);
+	if (endpointProblems.length > 0) {
+		throw new UsageError(endpointProblems);
+	}
+
 	// The SDK warns on stderr that its 2027 releases will need Node 22; inside a TUI that line
 	// would tear the screen, and the pinned SDK works on Node 20.
 	process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
