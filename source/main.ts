@@ -717,10 +717,11 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 				// An action under way is finished, not abandoned; a second signal abandons it (each batch
 				// done so far is already recorded, and the next start reports the rest as cut short).
 				const progress = session.monitor?.enforcer.progress;
-				const left = progress ? `the ${progress.kind} of ${progress.environments.join(', ')}: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left` : undefined;
+				const what = progress ? `the ${progress.kind} of ${progress.environments.join(', ')}` : undefined;
+				const left = progress ? `${what}: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left` : undefined;
 				if (count === 1) {
-					if (left) {
-						io.stderr.write(`envwatch: ${signal}: finishing ${left} first; send the signal again to abandon it\n`);
+					if (progress) {
+						io.stderr.write(`envwatch: ${signal}: finishing ${what} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
 					}
 
 					finish(signalExitCode(signal), signalReason(signal));

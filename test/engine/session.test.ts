@@ -8,6 +8,10 @@ import {StateStore} from '../../source/engine/state.js';
 import {SnapshotStore} from '../../source/engine/store.js';
 import {OriginAuditLog} from '../../source/serve/origin.js';
 import {EngineSession, type LocalEngine} from '../../source/serve/session.js';
+import {attachNotifier} from '../../source/notify/attach.js';
+import {resolveTargets} from '../../source/notify/config.js';
+import type {Notifier} from '../../source/notify/notifier.js';
+import {useReceivers} from '../helpers/receiver.js';
 import {SimHarness} from '../helpers/sim.js';
 
 /**
@@ -17,6 +21,7 @@ import {SimHarness} from '../helpers/sim.js';
  * apart: the socket answering is what makes the second attach.)
  */
 const cleanup: Array<() => Promise<void> | void> = [];
+const receiver = useReceivers();
 
 afterEach(async () => {
 	for (const step of cleanup.splice(0).reverse()) {
@@ -155,8 +160,18 @@ describe('EngineSession', () => {
 		await server.command({kind: 'pause'});
 		await until(() => server.store.getSnapshot()?.mode.paused === true, 'the global pause');
 
-		// A plain dashboard (it would guard every environment) attaches, then the server ends.
-		const heir = session(`${user}@dashboard`, ['dev', 'staging', 'production']);
+		// A plain dashboard (it would guard every environment) attaches, then the server ends. Its
+		// engine notifies PagerDuty (on the loopback receiver), where each pause is an incident of its own.
+		const pager = await receiver();
+		const targets = resolveTargets([{type: 'pagerduty', routingKey: 'R0UTINGKEY0123456789', url: `${pager.url}/pagerduty`}], {}, []);
+		let notifier: Notifier | undefined;
+		cleanup.push(() => notifier?.close());
+		const make = createEngine(`${user}@dashboard`, ['dev', 'staging', 'production']);
+		const heir = new EngineSession({stateDir, mode: 'dashboard', client: 'dashboard', actor: `${user}@dashboard`, version: 'test', log: () => undefined, async createEngine(guard) {
+			const engine = await make(guard);
+			notifier = attachNotifier({targets, audit: engine.audit, store: engine.store, host: 'jump', report: () => undefined, connection: {}});
+			return engine;
+		}});
 		expect(await heir.open()).toBe('attached');
 		cleanup.push(async () => heir.stop());
 		heir.start();
@@ -175,6 +190,9 @@ describe('EngineSession', () => {
 		expect(resumes.map(entry => [entry.actor, entry.environments])).toEqual([['auto', []], ['auto', ['dev']]]);
 		expect(resumes[1]!.reason).toBe(`automatic actions resumed for dev: its pause was dropped at the hand-over from serve pid ${process.pid} on ${os.hostname()}: a pause is not kept when another engine takes over; pause again (p, P or --pause-env) if it is still wanted`);
 		expect(heir.store.getSnapshot()!.mode.paused).toBe(false);
+		// Notified as resumes: the pause incidents are resolved, not left open.
+		await pager.waitFor(received => received.filter(request => (request.json as {event_action?: string}).event_action === 'resolve').length >= 2);
+		expect(pager.at('/pagerduty').map(request => request.json as {event_action: string; dedup_key: string}).map(page => [page.event_action, page.dedup_key]).sort()).toEqual([['resolve', 'envwatch/paused/dev'], ['resolve', 'envwatch/paused/global']]);
 
 		await heir.stop('quit');
 		await heir.stop('quit');
