@@ -699,7 +699,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		};
 
 		stopped = reason => {
-			io.stderr.write(`envwatch: ${reason}; exiting (1), for a supervisor to start it again\n`);
+			io.stderr.write(`envwatch: ${reason}; exiting (1)\n`);
 			finish(exitCodes.failure, reason);
 		};
 
