@@ -284,7 +284,11 @@ describe('envwatch serve', () => {
 		const {env, state, audit} = setup();
 		const server = await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit], env);
 		// Another host's engine holds the lock now, heartbeating.
-		const foreign = () => fs.writeFileSync(path.join(state, 'envwatch.lock'), JSON.stringify({version: 1, pid: 4242, host: 'other-host.example', since: Date.now(), heartbeatAt: Date.now(), mode: 'serve', token: 'foreign'}));
+		// Written whole and renamed into place, as envwatch writes its heartbeat: a reader never sees half of it.
+		const foreign = () => {
+			fs.writeFileSync(path.join(state, 'foreign.tmp'), JSON.stringify({version: 1, pid: 4242, host: 'other-host.example', since: Date.now(), heartbeatAt: Date.now(), mode: 'serve', token: 'foreign'}));
+			fs.renameSync(path.join(state, 'foreign.tmp'), path.join(state, 'envwatch.lock'));
+		};
 		foreign();
 		const beating = setInterval(foreign, 1000);
 		try {
