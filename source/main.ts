@@ -21,7 +21,9 @@ import {packageRoot} from './paths.js';
 import {simRegions} from './providers/sim/account.js';
 import {dashboardSupported} from './ui/terminal.js';
 import {OriginAuditLog} from './serve/origin.js';
+import {describeHolder, type EngineLock} from './engine/lock.js';
 import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
+import {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals, type ProcessEvents} from './serve/lifecycle.js';
 import {onceRemote, printStatus, resetEach, resetRemote, startEach, startRemote, stopEach, stopRemote, type CommandSide} from './serve/cli.js';
 import type {Provider} from './providers/types.js';
 import type {MetricsFeed, MetricsSource} from './metrics/attach.js';
@@ -37,6 +39,8 @@ export type Io = {
 	stderr: NodeJS.WriteStream;
 	stdin: NodeJS.ReadStream;
 	env: NodeJS.ProcessEnv;
+	/** Where signals and crashes are heard. @default process */
+	events?: ProcessEvents;
 };
 
 const packageJson = readJsonFile(path.join(packageRoot, 'package.json'), 'package.json');
@@ -255,7 +259,12 @@ function resolveStateDir(options: Options, io: Io): string {
 	return options.stateDir ?? (options.demo ? demoStateDir() : defaultStateDir(io.env));
 }
 
-async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir)): Promise<Runtime> {
+/**
+ * `guard`: at a hand-over, the environments the engine before this one guarded, guarded instead
+ * of this run's own set when every one of them is configured here (the session says when the set
+ * differs all the same).
+ */
+async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir), guard?: readonly string[]): Promise<Runtime> {
 	const flags: Record<string, unknown> = {};
 	if (options.intervalSeconds !== undefined) {
 		flags['pollIntervalSeconds'] = options.intervalSeconds;
@@ -278,7 +287,8 @@ async function createRuntime(options: Options, io: Io, stateDir: string, checkSt
 		}
 	}
 
-	const monitored = resolveEnvironments(options, config);
+	const own = resolveEnvironments(options, config);
+	const monitored = guard && guard.length > 0 && guard.every(name => Object.hasOwn(config.environments, name)) ? [...guard] : own;
 	// Every secret variable is checked before anything is opened, polled or stopped.
 	const targets = notifyTargets(config, io.env);
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
@@ -426,17 +436,20 @@ async function notifyTest(options: Options, io: Io): Promise<number> {
 	return failed ? exitCodes.failure : exitCodes.ok;
 }
 
-/** Waits (bounded) for queued notifications before the process ends; what is left is recorded as dropped. */
-export async function flushNotifications(runtime: Runtime | undefined, io: Io): Promise<void> {
+/**
+ * Waits (at most `boundMs`) for queued notifications before the process ends (the engine's `down`
+ * among them); what is left is recorded as dropped.
+ */
+export async function flushNotifications(runtime: Runtime | undefined, io: Io, boundMs = 20_000): Promise<void> {
 	const notifier = runtime?.notifier;
 	if (!notifier) {
 		return;
 	}
 
 	const queued = notifier.health().reduce((sum, target) => sum + target.queued, 0);
-	if (queued > 0 && !(await notifier.drain(1000))) {
-		io.stderr.write(`envwatch: delivering ${plural(queued, 'notification')} before exiting (at most 20s)\n`);
-		await notifier.drain(19_000);
+	if (queued > 0 && !(await notifier.drain(Math.min(1000, boundMs)))) {
+		io.stderr.write(`envwatch: delivering ${plural(queued, 'notification')} before exiting (at most ${Math.round(boundMs / 1000)}s)\n`);
+		await notifier.drain(Math.max(0, boundMs - 1000));
 	}
 
 	notifier.close();
@@ -558,29 +571,34 @@ const ignoreError = () => undefined;
  * answers, else running the engine here and serving the same socket (so a second dashboard
  * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
  */
-export async function runMonitor(options: Options, io: Io, stateDir: string, build?: () => Promise<Runtime>): Promise<number> {
+export async function runMonitor(options: Options, io: Io, stateDir: string, build?: (guard?: readonly string[]) => Promise<Runtime>): Promise<number> {
 	const checkState = stateDirCheck(options, io, stateDir);
-	build ??= async () => createRuntime(options, io, stateDir, checkState);
+	build ??= async guard => createRuntime(options, io, stateDir, checkState, guard);
 	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	const dashboard = !serve && !options.headless && supported.ok;
+	const mode = serve ? 'serve' : dashboard ? 'dashboard' : 'headless';
 	const log = dashboard ? () => undefined : (line: string) => io.stderr.write(`envwatch: ${line}\n`);
 	// The engine this process runs, when it runs one (from the start, or after taking over).
 	let runtime: Runtime | undefined;
 	let giveUp: ((error: string) => void) | undefined;
+	// The engine stopped by itself (it lost the engine lock): this process ends, exit 1.
+	let stopped: (reason: string) => void = () => undefined;
 	const session = new EngineSession({
 		stateDir,
-		mode: serve ? 'serve' : dashboard ? 'dashboard' : 'headless',
+		mode,
 		client: 'dashboard',
 		actor: actorName(),
 		version,
 		group: options.socketGroup,
-		async createEngine() {
-			runtime = await build();
+		async createEngine(guard) {
+			runtime = await build(guard);
 			runtime.giveUp = error => giveUp?.(error);
 			metrics?.feed.attachEngine({audit: runtime.audit, ...(runtime.notifier ? {notifier: runtime.notifier} : {}), ...(runtime.provider ? {fleet: runtime.provider.fleet} : {})});
-			return runtime;
+			return {...runtime, pausedAtStart: {paused: false, pausedEnvironments: options.pauseEnv ?? []}};
 		},
+		environmentsNamed: options.environments !== undefined,
+		onStopped: reason => stopped(reason),
 		log,
 		beforeLock: checkState,
 		serveOnly: serve,
@@ -607,6 +625,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		await pauseAttached(session, options.pauseEnv, log);
 	}
 
+	const ignoreHangup = ignoresHangup(mode, hasTerminal(io));
 	if (where === 'running' && serve) {
 		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
 	} else if (where === 'attached' && !dashboard) {
@@ -614,73 +633,60 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 	}
 
 	if (dashboard) {
-		// The first poll starts before Ink and React are loaded: on a fast source (the simulated
-		// account) the first frame then already has data, rather than "waiting for the first poll"
-		// followed by the data one frame interval later; on AWS the poll is under way sooner.
-		session.start();
-		// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
-		const {runDashboard} = await import('./ui/run.js');
-		try {
-			// A failing notification target is shown on the status line (this process's engine's targets).
-			const notifier = runtime?.notifier;
-			// The log view reads the audit log of the engine this process runs, else the state dir's
-			// (the server's, when attached); only when the view opens.
-			const audit = auditSource(() => runtime?.audit.file ?? options.auditLog ?? path.join(stateDir, 'audit.log'));
-			return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr, start: false});
-		} finally {
-			await metrics?.close();
-			// What the status line showed, for the terminal's scrollback once the screen is gone.
-			runtime?.reports.release();
-			await flushNotifications(runtime, io);
-		}
+		return runDashboardSession({options, io, stateDir, session, metrics, runtime: () => runtime, onStopped: handler => (stopped = handler)});
 	}
 
 	if (!options.headless && !serve && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
+	const events = io.events ?? process;
 	return new Promise(resolve => {
 		let finished = false;
-		const finish = (code: number) => {
+		let stopWatching = () => undefined as void;
+		let crashTimer: NodeJS.Timeout | undefined;
+		const done = async (code: number, bound?: number) => {
+			clearTimeout(crashTimer);
+			await metrics?.close();
+			await flushNotifications(runtime, io, bound);
+			stopWatching();
+			unsubscribe();
+			io.stdout.off('error', onWriteError);
+			io.stderr.off('error', ignoreError);
+			resolve(code);
+		};
+
+		// Commands in flight finish and are recorded, then the `down` line; the socket and the lock are removed.
+		const finish = (code: number, reason: string) => {
 			if (finished) {
 				return;
 			}
 
 			finished = true;
-			for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-				process.off(name, onSignal);
-			}
-
-			// Commands in flight finish and are recorded; the socket and the lock are removed.
-			void session.stop().then(async () => {
-				await metrics?.close();
-				await flushNotifications(runtime, io);
-				unsubscribe();
-				io.stdout.off('error', onWriteError);
-				io.stderr.off('error', ignoreError);
-				resolve(code);
-			});
+			void session.stop(reason).then(async () => done(code));
 		};
 
-		// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
-		const onSignal = (signal: NodeJS.Signals) => {
-			// An action under way is finished, not abandoned; a second signal abandons it (each batch
-			// done so far is already recorded, and the next start reports the rest as cut short).
-			const progress = session.monitor?.enforcer.progress;
-			if (progress && !finished) {
-				io.stderr.write(`envwatch: ${signal}: finishing the ${progress.kind} of ${progress.environments.join(', ')} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
+		// At once, for what cannot wait: the `down` line, the lock and socket removed, notifications given a few seconds.
+		let abandoned = false;
+		const abandon = (code: number, reason: string) => {
+			if (abandoned) {
+				return;
 			}
 
-			finish(128 + (os.constants.signals[signal] ?? 0));
+			abandoned = true;
+			finished = true;
+			session.abandon(reason);
+			void done(code, 3000);
 		};
+
 		// A reader that went away (`| head -n1`) ends the run quietly, as other CLIs do.
 		const onWriteError = (error: NodeJS.ErrnoException) => {
 			closed = true;
 			if (error.code === 'EPIPE') {
-				finish(exitCodes.ok);
+				finish(exitCodes.ok, 'the reader of its output went away (EPIPE)');
 			} else {
 				io.stderr.write(`envwatch: cannot write to stdout (${error.code ?? error.message}); stopping\n`);
-				finish(exitCodes.failure);
+				finish(exitCodes.failure, `cannot write to stdout (${error.code ?? error.message})`);
 			}
 		};
 
@@ -690,15 +696,94 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		// The same unexpected error on every poll for 5 minutes: exit 1 so a supervisor restarts it.
 		giveUp = error => {
 			io.stderr.write(`envwatch: giving up: ${error}\n`);
-			finish(exitCodes.failure);
+			finish(exitCodes.failure, `gave up: ${error}`);
 		};
 
-		for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-			process.once(name, onSignal);
-		}
+		stopped = reason => {
+			io.stderr.write(`envwatch: ${reason}; exiting (1)\n`);
+			finish(exitCodes.failure, reason);
+		};
+
+		const unwatchSignals = watchSignals({
+			ignoreHangup,
+			onHangup(count) {
+				if (count === 1) {
+					const why = `SIGHUP ignored: ${serve ? 'a server' : 'a run without a terminal'} goes on when the terminal it was started from goes away (stop it with SIGTERM); said once`;
+					log(why);
+					session.note({type: 'decision', actor: 'auto', kind: 'signal', environments: [], reason: why, instanceIds: []});
+				}
+			},
+			// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
+			onSignal(signal, count) {
+				// An action under way is finished, not abandoned; a second signal abandons it (each batch
+				// done so far is already recorded, and the next start reports the rest as cut short).
+				const progress = session.monitor?.enforcer.progress;
+				const what = progress ? `the ${progress.kind} of ${progress.environments.join(', ')}` : undefined;
+				const left = progress ? `${what}: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left` : undefined;
+				if (count === 1) {
+					if (progress) {
+						io.stderr.write(`envwatch: ${signal}: finishing ${what} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
+					}
+
+					finish(signalExitCode(signal), signalReason(signal));
+				} else {
+					io.stderr.write(`envwatch: ${signal} again: ending now${left ? `, abandoning ${left}` : ''}\n`);
+					abandon(signalExitCode(signal), `${signalReason(signal)} again: ended at once${left ? `, abandoning ${left}` : ''}`);
+				}
+			},
+		}, events);
+		// A crash is recorded and ends the run (exit 1); what does not finish within 10 s is abandoned.
+		const unwatchCrashes = watchCrashes(error => {
+			io.stderr.write(`envwatch: crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+			const reason = crashReason(error);
+			finish(exitCodes.failure, reason);
+			crashTimer ??= setTimeout(() => abandon(exitCodes.failure, `${reason} (and it did not end within 10s)`), 10_000);
+		}, events);
+		stopWatching = () => {
+			unwatchSignals();
+			unwatchCrashes();
+		};
 
 		session.start();
 	});
+}
+
+/**
+ * The dashboard's run: it ends on `q`, a signal, the terminal going away, a crash, or its engine
+ * stopping by itself; each is the engine's one `down` line (written by the session as it stops).
+ */
+async function runDashboardSession(parts: {options: Options; io: Io; stateDir: string; session: EngineSession; metrics: Awaited<ReturnType<typeof startMetrics>>; runtime: () => Runtime | undefined; onStopped: (handler: (reason: string) => void) => void}): Promise<number> {
+	const {options, io, stateDir, session, metrics} = parts;
+	// The first poll starts before Ink and React are loaded: on a fast source (the simulated
+	// account) the first frame then already has data, rather than "waiting for the first poll"
+	// followed by the data one frame interval later; on AWS the poll is under way sooner.
+	session.start();
+	let end: (reason: string) => void = () => undefined;
+	const ended = new Promise<string>(resolve => {
+		end = resolve;
+	});
+	parts.onStopped(reason => end(reason));
+	const unwatchCrashes = watchCrashes(error => {
+		io.stderr.write(`envwatch: crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+		end(crashReason(error));
+	}, io.events ?? process);
+	// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
+	const {runDashboard} = await import('./ui/run.js');
+	const runtime = parts.runtime();
+	try {
+		// A failing notification target is shown on the status line (this process's engine's targets).
+		const notifier = runtime?.notifier;
+		// The log view reads the audit log of the engine this process runs, else the state dir's
+		// (the server's, when attached); only when the view opens.
+		const audit = auditSource(() => parts.runtime()?.audit.file ?? options.auditLog ?? path.join(stateDir, 'audit.log'));
+		return await runDashboard({store: notifier ? withNotifyStatus(session.store, notifier) : session.store, monitor: session, auditSource: audit, noColor: !options.color, ascii: options.ascii, env: io.env, stdout: io.stdout, stdin: io.stdin, stderr: io.stderr, start: false, end: ended});
+	} finally {
+		unwatchCrashes();
+		await metrics?.close();
+		// What the status line showed, for the terminal's scrollback once the screen is gone.
+		parts.runtime()?.reports.release();
+		await flushNotifications(parts.runtime(), io);
+	}
 }
 
 /**
@@ -751,6 +836,7 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 	let runtime: Runtime | undefined;
 	try {
 		runtime = await createRuntime(options, io, stateDir, checkState);
+		noteStaleLock(runtime, found.lock, stateDir);
 		if (command === 'once') {
 			return await runOnce(runtime, io);
 		}
@@ -766,6 +852,13 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 		await flushNotifications(runtime, io).catch(() => undefined);
 		runtime?.audit.close();
 		found.lock.release();
+	}
+}
+
+/** A stale engine lock this run broke to take it: the takeover line says whose it was and why it was stale. */
+function noteStaleLock(runtime: Runtime, lock: EngineLock, stateDir: string): void {
+	if (lock.tookOver) {
+		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: `took over the engine lock of ${stateDir} from ${describeHolder(lock.tookOver.info)}: ${lock.tookOver.why}`, instanceIds: []});
 	}
 }
 

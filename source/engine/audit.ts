@@ -3,6 +3,12 @@ import path from 'node:path';
 import type {InstanceOutcome} from '../providers/types.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 
+/**
+ * Who a socket client really is, as the kernel says (source/serve/peer.ts): its uid (null when it
+ * could not be told), user name and pid where known, and how that is known.
+ */
+export type AuditPeer = {uid: number | null; user?: string; pid?: number; by: string};
+
 export type AuditEntry = {
 	/** ISO time. */
 	at: string;
@@ -22,12 +28,28 @@ export type AuditEntry = {
 	 */
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
 		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error' | 'notify'
-		/** This process took over the engine from one that exited (`envwatch serve`, attached dashboards). */
+		/**
+		 * This process took over the engine: from one that exited (`envwatch serve`, attached
+		 * dashboards), or by breaking a stale lock (the reason says why it was stale).
+		 */
 		| 'takeover'
-		/** An engine ended (a signal, a crash, a give-up, a lost lock): `reason` says why. Notified as `down`. */
-		| 'down';
+		/**
+		 * The engine ended: a signal, a crash, a give-up, a lost lock, the dashboard's terminal gone
+		 * or `q`. Exactly one per end; `environments` is what it guarded, `reason` why (`SIGTERM`,
+		 * `SIGHUP: the terminal is gone`, `crash: ...`, `gave up: ...`, `lost the engine lock: ...`,
+		 * `quit`). The notification event `down`.
+		 */
+		| 'down'
+		/** A signal the engine does not end on (SIGHUP to a server, or to a run without a terminal). */
+		| 'signal'
+		/** A socket client refused or disconnected for what it sent; `peer` says who it really is. */
+		| 'client'
+		/** The engine lock's heartbeat failed (could not read or write it) or works again. */
+		| 'lock';
 	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
 	via?: 'socket';
+	/** With `via: "socket"` and on `client` entries: who the client really is (not what it says). */
+	peer?: AuditPeer;
 	environments: string[];
 	reason: string;
 	/** The measured figures behind the decision. */

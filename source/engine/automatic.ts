@@ -3,7 +3,7 @@ import type {EnvironmentInput, Evaluation} from '../domain/policy.js';
 import type {Decision, WindowStats} from '../domain/types.js';
 import type {AuditEntry} from './audit.js';
 import type {ActionKind, Enforcer} from './enforcer.js';
-import type {Recorder} from './recorder.js';
+import type {EntryDraft, Recorder} from './recorder.js';
 
 export type AutomaticDeps = {
 	config: Config;
@@ -190,6 +190,29 @@ export class Automatic {
 			}
 		}
 	}
+}
+
+/** What a person had paused on an engine: every environment (`p`), and environments one by one (`P`, `--pause-env`). */
+export type Pauses = {paused: boolean; pausedEnvironments: readonly string[]};
+
+/**
+ * The pauses an engine taking over drops (a pause is not kept across engines): each is recorded,
+ * and so notified, as a resume by `auto`, saying why, so that nothing (a PagerDuty pause incident,
+ * a person who thinks it still holds) is left believing it. `kept`: what the new engine starts
+ * with paused (its own `--pause-env`); `from`: the engine before it, as the reason names it.
+ */
+export function droppedPauses(previous: Pauses, kept: Pauses, from: string): EntryDraft[] {
+	const why = `dropped at the hand-over from ${from}: a pause is not kept when another engine takes over; pause again (p, P or --pause-env) if it is still wanted`;
+	const entries: EntryDraft[] = [];
+	if (previous.paused && !kept.paused) {
+		entries.push({type: 'decision', actor: 'auto', kind: 'resume', environments: [], reason: `automatic actions resumed for every environment: the pause was ${why}`, instanceIds: []});
+	}
+
+	for (const name of previous.pausedEnvironments.filter(name => !kept.pausedEnvironments.includes(name))) {
+		entries.push({type: 'decision', actor: 'auto', kind: 'resume', environments: [name], reason: `automatic actions resumed for ${name}: its pause was ${why}`, instanceIds: []});
+	}
+
+	return entries;
 }
 
 function environmentsOf(decision: Decision): string[] {

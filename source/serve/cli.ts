@@ -274,7 +274,7 @@ export async function printStatus(stateDir: string, actor: string, io: Io): Prom
 			`engine: ${status.mode} pid ${status.pid} on ${status.host}, since ${iso(status.since)} (envwatch ${status.version})`,
 			`state dir: ${status.stateDir}`,
 			`last poll: ${iso(status.lastPoll)} (${status.polls} polls; last fresh data ${iso(status.lastSuccessAt)})${status.error ? `; failing: ${status.error}` : ''}`,
-			`attached: ${clients.length === 0 ? 'nobody' : clients.map(client => `${client.actor} (${client.client}, pid ${client.pid}, since ${iso(client.connectedAt)})`).join('; ')}`,
+			`attached: ${clients.length === 0 ? 'nobody' : clients.map(client => `${client.actor} (${client.client}, pid ${client.pid}, ${client.uid === undefined ? '' : client.uid === null ? 'uid not proved, ' : `uid ${client.uid}, `}since ${iso(client.connectedAt)})`).join('; ')}`,
 		].join('\n') + '\n');
 		return exitCodes.ok;
 	}

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import type {Command} from '../engine/monitor.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import {SnapshotStore} from '../engine/store.js';
+import {proveIdentity} from './peer.js';
 import {encode, LineSplitter, protocolVersion, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
 
 export type Connection =
@@ -27,6 +29,8 @@ export class RemoteEngine {
 	private readonly closeListeners = new Set<(reason: string) => void>();
 	private closedWith: string | undefined;
 	private byeReason: string | undefined;
+	/** Why the server refused this client (a fatal error: it closes the connection), if it did. */
+	refused: string | undefined;
 
 	constructor(private readonly socket: net.Socket, readonly server: ServerInfo) {}
 
@@ -50,6 +54,11 @@ export class RemoteEngine {
 			}
 
 			case 'error': {
+				if (message['fatal'] === true) {
+					this.refused = String(message['message']).slice(0, 500);
+					this.byeReason = `the server refused this client: ${this.refused}`;
+				}
+
 				const id = message['id'];
 				const waiting = typeof id === 'number' ? this.pending.get(id) : undefined;
 				if (waiting) {
@@ -179,7 +188,7 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 			if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
 				settle({kind: 'none'});
 			} else if (error.code === 'EACCES' || error.code === 'EPERM') {
-				settle({kind: 'denied', message: `${socketPath}: permission denied — the server's socket is for the members of its group; ask to be added to it (then log in again)`});
+				settle({kind: 'denied', message: `${socketPath}: permission denied — ${deniedBecause(socketPath)}`});
 			} else {
 				settle({kind: 'silent', message: `${socketPath}: ${error.code ?? error.message}`});
 			}
@@ -191,9 +200,11 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 				settle({kind: 'silent', message: `${socketPath}: the server closed the connection before saying who it is`});
 			}
 		});
-		socket.on('connect', () => {
+		// The hello goes after the welcome: first the proof of who this is, the file the welcome names (peer.ts).
+		const sayHello = (proof: unknown) => {
+			proveIdentity(socketPath, proof);
 			socket.write(encode({v: protocolVersion, type: 'hello', actor: hello.actor, client: hello.client, pid: process.pid}));
-		});
+		};
 		const splitter = new LineSplitter(line => {
 			let message: unknown;
 			try {
@@ -214,7 +225,12 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 
 			if (record['type'] === 'welcome' && record['v'] === protocolVersion && typeof record['server'] === 'object' && record['server'] !== null) {
 				remote = new RemoteEngine(socket, record['server'] as ServerInfo);
+				sayHello(record['proof']);
 				settle({kind: 'attached', remote});
+			} else if (record['type'] === 'error' && typeof record['message'] === 'string') {
+				// Refused before the welcome (too many clients): said, not waited out.
+				socket.destroy();
+				settle({kind: 'silent', message: `${socketPath}: the server refused the connection: ${record['message'].slice(0, 200)}`});
 			} else if (record['type'] === 'welcome' || record['v'] !== protocolVersion) {
 				socket.destroy();
 				settle({kind: 'silent', message: `${socketPath}: the server speaks protocol version ${JSON.stringify(record['v'] ?? null)}, this envwatch ${protocolVersion}: use the same envwatch version on both sides`});
@@ -222,4 +238,18 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 		}, () => undefined, 64 * 1024 * 1024);
 		socket.on('data', chunk => splitter.push(chunk));
 	});
+}
+
+/** Why a socket may not be connected to: it is a group's (ask to join), or its owner's only. */
+function deniedBecause(socketPath: string): string {
+	try {
+		const stat = fs.statSync(socketPath);
+		if ((stat.mode & 0o060) === 0o060) {
+			return 'the server\'s socket is for the members of its group; ask to be added to it (then log in again)';
+		}
+
+		return `the server's socket is its owner's only (uid ${stat.uid}); that user can attach, or the server can give it to a group with --socket-group`;
+	} catch {
+		return 'the server\'s socket is not this user\'s to use';
+	}
 }

@@ -22,19 +22,22 @@ export type ClientMessage =
 
 export type ServerInfo = {pid: number; host: string; since: number; mode: string; stateDir: string; version: string};
 
-export type ClientInfo = {actor: string; client: ClientKind; pid: number; connectedAt: number};
+/** `uid`: the client's uid as the kernel says (see peer.ts), null when it was not proved. */
+export type ClientInfo = {actor: string; client: ClientKind; pid: number; connectedAt: number; uid?: number | null};
 
 export type StatusReport = ServerInfo & {clients: ClientInfo[]; lastPoll: number | null; lastSuccessAt: number | null; error: string | null; polls: number};
 
 export type CommandResult = {outcome: string; summary: string} | null;
 
 export type ServerMessage =
-	| {v: 1; type: 'welcome'; server: ServerInfo}
+	/** `proof`: the file the client creates before its hello, so the server learns its uid (peer.ts). */
+	| {v: 1; type: 'welcome'; server: ServerInfo; proof?: string}
 	| {v: 1; type: 'snapshot'; snapshot: Snapshot; cascadeTarget: string | null}
 	| {v: 1; type: 'event'; entry: AuditEntry}
 	| {v: 1; type: 'result'; id: number; result: CommandResult}
 	| {v: 1; type: 'status'; id: number; status: StatusReport}
-	| {v: 1; type: 'error'; id?: number; message: string}
+	/** `fatal`: the server closes the connection after it (a refused hello, too many bad lines, too many clients). */
+	| {v: 1; type: 'error'; id?: number; message: string; fatal?: true}
 	/** The server is going away (shutdown): the engine is free to be taken over. */
 	| {v: 1; type: 'bye'; reason: string};
 

@@ -1,15 +1,23 @@
 import path from 'node:path';
 import type {AuditEntry, AuditLog} from '../engine/audit.js';
-import {describeHolder, EngineLock, type LockState} from '../engine/lock.js';
+import {droppedPauses, type Pauses} from '../engine/automatic.js';
+import {describeHolder, EngineLock, type LockListener, type LockState} from '../engine/lock.js';
 import type {Command, Monitor} from '../engine/monitor.js';
 import {SnapshotStore} from '../engine/store.js';
 import {connectServer, type RemoteEngine} from './client.js';
+import {guardedBy, guardedNote, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
 import {socketFileName, type ClientKind, type ServerInfo} from './protocol.js';
 import {EngineServer} from './server.js';
 import {UsageError} from '../errors.js';
 
-/** What running the engine in this process takes (built by main's createRuntime). */
-export type LocalEngine = {monitor: Monitor; store: SnapshotStore; audit: AuditLog};
+/**
+ * What running the engine in this process takes (built by main's createRuntime): `monitored`, the
+ * environments it guards, and `pausedAtStart`, what it starts with paused (`--pause-env`).
+ */
+export type LocalEngine = {monitor: Monitor; store: SnapshotStore; audit: AuditLog; monitored?: readonly string[]; pausedAtStart?: Pauses};
+
+/** The engine this process runs: its lock and socket, whether its `down` line is written, and the stop of its engine.json updates. */
+type Running = LocalEngine & {lock: EngineLock; server: EngineServer; down: boolean; unrecord: () => void};
 
 export type SessionOptions = {
 	stateDir: string;
@@ -20,8 +28,19 @@ export type SessionOptions = {
 	actor: string;
 	version: string;
 	group?: string | undefined;
-	/** Builds the engine from the persisted state (called once the lock is this process's). */
-	createEngine: () => Promise<LocalEngine>;
+	/**
+	 * Builds the engine from the persisted state (called once the lock is this process's).
+	 * `guard`: at a hand-over, the environments the engine before guarded, to guard them too.
+	 */
+	createEngine: (guard?: readonly string[]) => Promise<LocalEngine>;
+	/** This run named its environments (`--environments`): a hand-over does not replace them (it says so if they differ). */
+	environmentsNamed?: boolean;
+	/**
+	 * The engine this process ran stopped by itself (it lost the engine lock; the `down` line is
+	 * written), or the server refused this client: the process should end, non-zero (a supervisor
+	 * starts it again).
+	 */
+	onStopped?: (reason: string) => void;
 	/** Where the server and hand-overs say what happened (stderr when headless; nowhere under the dashboard). */
 	log: (line: string) => void;
 	/** Throws a UsageError when the state dir or the audit log cannot be written (before the lock is taken). */
@@ -66,7 +85,7 @@ type Found = {kind: 'attached'; remote: RemoteEngine} | {kind: 'lock'; lock: Eng
  * holder (a `--once` from cron) is waited for; a live holder whose socket does not answer, after a
  * grace of `patienceMs` (it may be starting its server), is an EngineBusy naming it.
  */
-export async function attachOrLock(options: {stateDir: string; mode: string; client: ClientKind; actor: string; serveOnly?: boolean; patienceMs?: number; onLost?: (why: string) => void; beforeLock?: () => void}): Promise<Found> {
+export async function attachOrLock(options: {stateDir: string; mode: string; client: ClientKind; actor: string; serveOnly?: boolean; patienceMs?: number; onLost?: (why: string) => void; onTrouble?: (why: string) => void; beforeLock?: () => void}): Promise<Found> {
 	const socketPath = socketPathOf(options.stateDir);
 	const started = Date.now();
 	for (;;) {
@@ -87,7 +106,8 @@ export async function attachOrLock(options: {stateDir: string; mode: string; cli
 		// No server: this process will run the engine, so the state dir must be writable (checked
 		// only now: attaching needs no write access, as an on-call engineer's to a service's state).
 		options.beforeLock?.();
-		const taken = EngineLock.acquire(options.stateDir, options.mode, options.onLost);
+		const listener: LockListener = {...(options.onLost ? {lost: options.onLost} : {}), ...(options.onTrouble ? {trouble: options.onTrouble} : {})};
+		const taken = EngineLock.acquire(options.stateDir, options.mode, listener);
 		if (taken instanceof EngineLock) {
 			return {kind: 'lock', lock: taken};
 		}
@@ -116,7 +136,7 @@ export async function attachOrLock(options: {stateDir: string; mode: string; cli
 export class EngineSession {
 	readonly store = new SnapshotStore();
 	private remote: RemoteEngine | undefined;
-	private local: (LocalEngine & {lock: EngineLock; server: EngineServer}) | undefined;
+	private local: Running | undefined;
 	private unsubscribe: (() => void) | undefined;
 	private started = false;
 	private stopping = false;
@@ -137,9 +157,20 @@ export class EngineSession {
 		return this.local?.server;
 	}
 
+	/** The lock's listener: lost (the engine stops, the process ends) or in trouble (said and recorded). */
+	private lockListener() {
+		return {
+			onLost: (why: string) => this.lost(why),
+			onTrouble: (why: string) => {
+				this.options.log(why);
+				this.note({type: 'decision', actor: 'auto', kind: 'lock', environments: [], reason: why, instanceIds: []});
+			},
+		};
+	}
+
 	/** Attaches or starts the engine (not its loop: `start`). */
 	async open(): Promise<'attached' | 'running'> {
-		const found = await attachOrLock({...this.options, onLost: why => this.lost(why)});
+		const found = await attachOrLock({...this.options, ...this.lockListener()});
 		if (found.kind === 'attached') {
 			this.attach(found.remote);
 			return 'attached';
@@ -169,16 +200,29 @@ export class EngineSession {
 		this.remote = remote;
 		this.follow(remote.store);
 		remote.onClose(reason => {
-			if (!this.stopping) {
-				this.takingOver = this.takeOver(remote.server, reason);
+			if (this.stopping) {
+				return;
 			}
+
+			if (remote.refused !== undefined) {
+				// Refused, not gone: the server is there, and taking over would be refused the lock.
+				this.options.log(reason);
+				this.options.onStopped?.(reason);
+				return;
+			}
+
+			this.takingOver = this.takeOver(remote.server, reason);
 		});
 	}
 
 	private async runHere(lock: EngineLock, from?: {server: ServerInfo; reason: string}): Promise<void> {
+		// The engine before this one, as it last said what it guarded and what was paused.
+		const before = readEngineRecord(this.options.stateDir);
+		const previous = before?.token === lock.info.token ? undefined : before;
+		const handover = from !== undefined || lock.tookOver !== undefined;
 		let engine: LocalEngine;
 		try {
-			engine = await this.options.createEngine();
+			engine = await this.options.createEngine(handover && previous && !this.options.environmentsNamed ? previous.environments : undefined);
 		} catch (error) {
 			lock.release();
 			throw error;
@@ -190,7 +234,7 @@ export class EngineSession {
 				socketPath: socketPathOf(this.options.stateDir),
 				group: this.options.group,
 				info: {pid: process.pid, host: lock.info.host, since: lock.info.since, mode: this.options.mode, stateDir: this.options.stateDir, version: this.options.version},
-				engine: {store: engine.store, command: async (command, actor) => engine.monitor.command(command, actor), cascadeTarget: () => engine.monitor.cascadeTarget()},
+				engine: {store: engine.store, command: async (command, actor) => engine.monitor.command(command, actor), cascadeTarget: () => engine.monitor.cascadeTarget(), note: entry => engine.monitor.note(entry)},
 				log: this.options.log,
 			});
 		} catch (error) {
@@ -200,17 +244,62 @@ export class EngineSession {
 			throw error;
 		}
 
-		this.local = {...engine, lock, server};
-		if (from) {
-			const message = `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason}); carrying on from the persisted state`;
-			engine.monitor.note({type: 'decision', actor: this.options.actor, kind: 'takeover', environments: [], reason: message, instanceIds: []});
-			this.options.log(message);
-		}
+		const local: Running = {...engine, lock, server, down: false, unrecord: () => undefined};
+		this.local = local;
+		this.handOver(local, previous, handover ? from : undefined);
+		// engine.json follows what this engine guards and what is paused, for the one after it.
+		const record = this.recordOf(local);
+		let written = '';
+		const write = (part: Pick<EngineRecord, 'environments' | 'paused' | 'pausedEnvironments'>) => {
+			const text = JSON.stringify(part);
+			if (text !== written && writeEngineRecord(this.options.stateDir, {...record, ...part})) {
+				written = text;
+			}
+		};
+
+		write({environments: [...(engine.monitored ?? [])], paused: engine.pausedAtStart?.paused ?? false, pausedEnvironments: [...(engine.pausedAtStart?.pausedEnvironments ?? [])]});
+		local.unrecord = engine.store.subscribe(() => {
+			const snapshot = engine.store.getSnapshot();
+			if (snapshot && !snapshot.attachedTo) {
+				write(guardedBy(snapshot));
+			}
+		});
 
 		// The events pane keeps what it showed before the hand-over (the stop just made, say).
 		this.follow(engine.store, from ? this.store.getSnapshot()?.events ?? [] : []);
 		if (this.started) {
 			engine.monitor.start();
+		}
+	}
+
+	private recordOf(local: {lock: EngineLock}): Omit<EngineRecord, 'environments' | 'paused' | 'pausedEnvironments'> {
+		return {version: 1, token: local.lock.info.token, pid: process.pid, host: local.lock.info.host, mode: this.options.mode};
+	}
+
+	/**
+	 * A hand-over (from a server that went away, or a stale lock broken): the takeover line, saying
+	 * why and what is guarded now (loudly when the set differs from the engine before's); and, at
+	 * any start after another engine, each pause that engine had and this one drops, as a resume.
+	 */
+	private handOver(local: Running, previous: EngineRecord | undefined, from: {server: ServerInfo; reason: string} | undefined): void {
+		const stale = local.lock.tookOver;
+		const guards = local.monitored;
+		const note = previous && guards && (from || stale) ? guardedNote(previous, guards) : undefined;
+		if (from || stale) {
+			const what = from
+				? `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason})`
+				: `took over the engine lock of ${this.options.stateDir} from ${describeHolder(stale!.info)}: ${stale!.why}`;
+			const message = `${what}; carrying on from the persisted state${note ? `; ${note.text}` : ''}`;
+			local.monitor.note({type: 'decision', actor: this.options.actor, kind: 'takeover', environments: [...(guards ?? [])], reason: message, instanceIds: []});
+			this.options.log(message);
+		}
+
+		if (previous) {
+			const kept: Pauses = local.pausedAtStart ?? {paused: false, pausedEnvironments: []};
+			for (const entry of droppedPauses(previous, kept, `${previous.mode} pid ${previous.pid} on ${previous.host}`)) {
+				local.monitor.note(entry);
+				this.options.log(entry.reason);
+			}
 		}
 	}
 
@@ -223,7 +312,7 @@ export class EngineSession {
 			}
 
 			try {
-				const found = await attachOrLock({...this.options, patienceMs: 60_000, onLost: why => this.lost(why)});
+				const found = await attachOrLock({...this.options, patienceMs: 60_000, ...this.lockListener()});
 				if (this.stopping) {
 					if (found.kind === 'attached') {
 						found.remote.close();
@@ -250,7 +339,9 @@ export class EngineSession {
 
 	/**
 	 * Another process holds the lock now (this one was hung long enough for its lock to be taken
-	 * from another host): stop acting at once, hand the socket over, and attach to the new holder.
+	 * from another host), or the lock file is gone: stop acting at once, give the socket up, record
+	 * the end, and end the process (`onStopped`): a guard that is no longer the guard must not look
+	 * like one, and a supervisor starts it again.
 	 */
 	private lost(why: string): void {
 		const local = this.local;
@@ -261,13 +352,29 @@ export class EngineSession {
 		this.options.log(`${why}: this process stops running the engine`);
 		this.local = undefined;
 		local.server.beginShutdown();
-		const previous: ServerInfo = {pid: process.pid, host: local.lock.info.host, since: local.lock.info.since, mode: this.options.mode, stateDir: this.options.stateDir, version: this.options.version};
 		this.takingOver = (async () => {
 			await local.monitor.stop().catch(() => undefined);
+			this.writeDown(local, `lost the engine lock: ${why}`);
 			await local.server.close('this process lost the engine lock');
 			local.audit.close();
-			await this.takeOver(previous, why);
+			this.options.onStopped?.(`lost the engine lock: ${why}`);
 		})();
+	}
+
+	/** The one `down` line of an engine's end: what it guarded and why it ended. */
+	private writeDown(local: Running, reason: string): void {
+		if (local.down) {
+			return;
+		}
+
+		local.down = true;
+		local.unrecord();
+		local.monitor.note({type: 'decision', actor: 'auto', kind: 'down', environments: [...(local.monitored ?? [])], reason, instanceIds: []});
+	}
+
+	/** An entry in the audit log of the engine this process runs (nothing when attached). */
+	note(entry: Parameters<Monitor['note']>[0]): void {
+		this.local?.monitor.note(entry);
 	}
 
 	start(): void {
@@ -297,10 +404,11 @@ export class EngineSession {
 
 	/**
 	 * Finishes: an attached session just hangs up (the server goes on); a running one stops taking
-	 * commands, lets those in flight finish and be recorded, stops the loop, says bye to its clients
-	 * (one of them takes over), and removes its lock and socket.
+	 * commands, lets those in flight finish and be recorded, stops the loop, records its end (the
+	 * `down` line, with `reason`), says bye to its clients (one of them takes over), and removes its
+	 * lock and socket.
 	 */
-	async stop(): Promise<void> {
+	async stop(reason = 'stopped'): Promise<void> {
 		this.stopping = true;
 		this.remote?.close();
 		await this.takingOver;
@@ -309,11 +417,29 @@ export class EngineSession {
 			local.server.beginShutdown();
 			await local.server.drain();
 			await local.monitor.stop().catch(() => undefined);
+			this.writeDown(local, reason);
 			local.lock.release();
-			await local.server.close('the engine stopped');
+			await local.server.close(`the engine stopped (${reason})`);
 			local.audit.close();
+			this.local = undefined;
 		}
 
 		this.unsubscribe?.();
+	}
+
+	/**
+	 * Ends at once, for a process that cannot wait (a second signal, a crash that will not finish):
+	 * the `down` line, then the lock and the socket are removed, synchronously. An action under way
+	 * is abandoned: its batches done so far are recorded, and the next start reports it cut short.
+	 */
+	abandon(reason: string): void {
+		this.stopping = true;
+		const local = this.local;
+		if (local) {
+			local.server.beginShutdown();
+			this.writeDown(local, reason);
+			local.lock.release();
+			local.server.removeSocket();
+		}
 	}
 }

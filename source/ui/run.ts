@@ -17,8 +17,11 @@ export {dashboardSupported} from './terminal.js';
 export type DashboardOptions = {
 	/** The engine's `SnapshotStore`. */
 	store: SnapshotSource;
-	/** The engine's `Monitor` (started by the caller, or by `runDashboard` when `start` is set). */
-	monitor: Controller & {start?(): void; stop(): Promise<void>};
+	/**
+	 * The engine's `Monitor` (started by the caller, or by `runDashboard` when `start` is set);
+	 * `stop` is told why the dashboard ended (`quit`, `SIGTERM`, `SIGHUP: the terminal is gone`...).
+	 */
+	monitor: Controller & {start?(): void; stop(reason?: string): Promise<void>};
 	/** Closed last, after the monitor stopped and any action in flight finished. */
 	audit?: {close(): void};
 	/** The audit log for the log view, read only when that view opens (main passes the log's path). */
@@ -45,6 +48,8 @@ export type DashboardOptions = {
 	patchConsole?: boolean;
 	/** Test seam: the clock. @default a 1-second ticker */
 	ticker?: Ticker;
+	/** Ends the dashboard (exit 1) with this reason when it resolves: its engine stopped by itself, or the process crashed. */
+	end?: Promise<string>;
 };
 
 
@@ -73,11 +78,26 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		cascadeTarget: () => options.monitor.cascadeTarget(),
 	};
 
-	// A hung-up terminal makes writes fail (EIO, EPIPE): that must not crash the shutdown.
-	const ignoreWriteError = () => undefined;
+	let code = 0;
+	// Why it ended, for the engine's `down` line.
+	let reason = 'quit';
+	let ending = false;
+	// Set once Ink renders (a write error is emitted later, never during render itself).
+	let unmount = () => undefined as void;
+	const endWith = (exitCode: number, why: string) => {
+		if (!ending) {
+			ending = true;
+			code = exitCode;
+			reason = why;
+		}
+
+		unmount();
+	};
+
+	// A hung-up terminal makes writes fail (EIO, EPIPE): that must not crash the shutdown; it ends the dashboard.
+	const ignoreWriteError = (error: NodeJS.ErrnoException) => endWith(129, `the terminal is gone (${error.code ?? error.message})`);
 	stdout.on('error', ignoreWriteError);
 
-	let code = 0;
 	const inkOut = inkStdout(stdout);
 	const instance = render(
 		React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker, audit: options.auditSource})),
@@ -93,13 +113,12 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		},
 	);
 
+	unmount = () => instance.unmount();
 	// Ink drew the first frame as it mounted; what waited for it runs once that is written.
 	const afterFrame = setImmediate(firstFrameShown);
 	const signals = options.signals ?? ['SIGHUP', 'SIGTERM', 'SIGINT'];
-	const onSignal = (signal: NodeJS.Signals) => {
-		code = 128 + (os.constants.signals[signal] ?? 0);
-		instance.unmount();
-	};
+	const onSignal = (signal: NodeJS.Signals) => endWith(128 + (os.constants.signals[signal] ?? 0), signal === 'SIGHUP' ? 'SIGHUP: the terminal is gone' : signal);
+	void options.end?.then(why => endWith(1, why));
 
 	for (const signal of signals) {
 		process.on(signal, onSignal);
@@ -111,8 +130,9 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 
 	try {
 		await instance.waitUntilExit();
-	} catch {
+	} catch (error) {
 		code ||= 1;
+		reason = ending ? reason : `crash: ${error instanceof Error ? error.message : String(error)}`;
 	} finally {
 		for (const signal of signals) {
 			process.off(signal, onSignal);
@@ -123,7 +143,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		inkOut.dispose();
 		// Unmounting restored raw mode and the cursor; now let a stop in flight finish and be logged.
 		await Promise.allSettled([...inFlight]);
-		await options.monitor.stop().catch(() => undefined);
+		await options.monitor.stop(reason).catch(() => undefined);
 		options.audit?.close();
 		stdout.off('error', ignoreWriteError);
 	}

@@ -66,6 +66,9 @@ async function waitFor(predicate: () => boolean, what: string, deadlineMs = 20_0
 	}
 }
 
+/** This user, as a client must name itself (the server checks it against the connection's uid). */
+const user = os.userInfo().username;
+
 /** A raw client on the server's socket: lines sent as given, answers collected. */
 function rawClient(socketPath: string): {socket: net.Socket; lines: Json[]; ready: Promise<void>} {
 	const socket = net.createConnection(socketPath);
@@ -79,6 +82,12 @@ function rawClient(socketPath: string): {socket: net.Socket; lines: Json[]; read
 	});
 	socket.on('error', () => undefined);
 	return {socket, lines, ready: new Promise(resolve => socket.once('connect', () => resolve()))};
+}
+
+/** Proves who this client is as envwatch's own client does: creates the file the welcome names (source/serve/peer.ts). */
+async function prove(client: {lines: Json[]}): Promise<void> {
+	await waitFor(() => client.lines.some(line => line['type'] === 'welcome'), 'the welcome');
+	fs.writeFileSync(String(client.lines.find(line => line['type'] === 'welcome')!['proof']), '', {flag: 'wx'});
 }
 
 describe('envwatch serve', () => {
@@ -119,6 +128,9 @@ describe('envwatch serve', () => {
 		const stops = readAudit(audit).filter(entry => entry.type === 'action' && entry.kind === 'stop');
 		expect(stops).toHaveLength(1);
 		expect(stops[0]).toMatchObject({environments: ['dev'], outcome: 'executed', via: 'socket'});
+		// Who sent it, as the kernel says (the owner of the proof file it made), not as it said: uid, user and its pid.
+		expect(stops[0]!['peer']).toMatchObject({uid: process.getuid!(), user, by: 'proof file'});
+		expect(stops[0]!['peer']['pid']).toEqual(expect.any(Number));
 		expect([...stops[0]!['instanceIds']].sort()).toEqual([...devAgents].sort());
 		// The stop was the server's: only one process ever called StopInstances, and the audit log has one writer.
 		expect(proxy.seen.filter(request => request.action === 'StopInstances')).toHaveLength(1);
@@ -172,9 +184,10 @@ describe('envwatch serve', () => {
 				leaving.socket.destroy();
 			}
 		};
-		leaving.socket.write(`${JSON.stringify({v: 1, type: 'hello', actor: 'oncall@jump', client: 'dashboard', pid: 4242})}\n${JSON.stringify({v: 1, type: 'command', id: 7, command: {kind: 'stop', environment: 'dev'}})}\n`);
+		await prove(leaving);
+		leaving.socket.write(`${JSON.stringify({v: 1, type: 'hello', actor: `${user}@jump`, client: 'dashboard', pid: 4242})}\n${JSON.stringify({v: 1, type: 'command', id: 7, command: {kind: 'stop', environment: 'dev'}})}\n`);
 		await waitFor(() => readAudit(audit).some(entry => entry.type === 'action' && entry.kind === 'stop'), 'the stop in the audit log');
-		expect(readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop')).toMatchObject({actor: 'oncall@jump', via: 'socket', outcome: 'executed'});
+		expect(readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop')).toMatchObject({actor: `${user}@jump`, via: 'socket', outcome: 'executed', peer: {uid: process.getuid!(), user, by: 'proof file'}});
 		expect(leaving.socket.destroyed).toBe(true);
 		expect(leaving.lines.some(line => line['type'] === 'result')).toBe(false);
 
@@ -240,7 +253,7 @@ describe('envwatch serve', () => {
 
 	it('a user outside the socket\'s group is told to ask for membership, exit 1', async () => {
 		const {env, state, audit} = setup();
-		await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit], env);
+		await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit, '--socket-group', String(process.getgid!())], env);
 		let result: {status: number | null; stdout: string; stderr: string};
 		if (process.getuid!() === 0) {
 			// root passes any mode: ask as nobody. The test's dirs (0700) are opened up, so the socket's own mode (0660, root's group) decides.
@@ -258,8 +271,8 @@ describe('envwatch serve', () => {
 			spawnSync('chmod', ['-R', 'a+rX', copy]);
 			result = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(copy, 'dist', 'bin', path.basename(cliPath)), 'status', '--state-dir', state], {env, encoding: 'utf8'});
 		} else {
-			// Not root: the socket's owner without the permission is refused the same way.
-			fs.chmodSync(path.join(state, 'envwatch.sock'), 0);
+			// Not root: the socket's owner without the permission is refused the same way (the group's permission gone too).
+			fs.chmodSync(path.join(state, 'envwatch.sock'), 0o060);
 			result = spawnSync(process.execPath, [cliPath, 'status', '--state-dir', state], {env, encoding: 'utf8'});
 		}
 
@@ -267,11 +280,15 @@ describe('envwatch serve', () => {
 		expect(result.status).toBe(1);
 	}, 30_000);
 
-	it('a server whose lock was taken (it was hung, another host broke the lock) stops acting and gives up the socket', async () => {
+	it('a server whose lock was taken (it was hung, another host broke the lock) stops acting, gives up the socket, records its end and exits 1', async () => {
 		const {env, state, audit} = setup();
 		const server = await serve(['--interval', '600', '--state-dir', state, '--audit-log', audit], env);
 		// Another host's engine holds the lock now, heartbeating.
-		const foreign = () => fs.writeFileSync(path.join(state, 'envwatch.lock'), JSON.stringify({version: 1, pid: 4242, host: 'other-host.example', since: Date.now(), heartbeatAt: Date.now(), mode: 'serve', token: 'foreign'}));
+		// Written whole and renamed into place, as envwatch writes its heartbeat: a reader never sees half of it.
+		const foreign = () => {
+			fs.writeFileSync(path.join(state, 'foreign.tmp'), JSON.stringify({version: 1, pid: 4242, host: 'other-host.example', since: Date.now(), heartbeatAt: Date.now(), mode: 'serve', token: 'foreign'}));
+			fs.renameSync(path.join(state, 'foreign.tmp'), path.join(state, 'envwatch.lock'));
+		};
 		foreign();
 		const beating = setInterval(foreign, 1000);
 		try {
@@ -281,6 +298,9 @@ describe('envwatch serve', () => {
 			expect(stop.code).toBe(1);
 			expect(stop.stderr).toContain('held by pid 4242 on other-host.example (serve');
 			expect(proxy.seen.filter(request => request.action === 'StopInstances')).toHaveLength(0);
+			// A guard that is no longer the guard does not linger: exit 1 (a supervisor starts it again), its end recorded.
+			expect(await new Promise(resolve => server.child.exitCode === null ? server.child.on('close', resolve) : resolve(server.child.exitCode))).toBe(1);
+			expect(readAudit(audit).filter(entry => entry.kind === 'down').map(entry => entry['reason'])).toEqual([`lost the engine lock: the lock of ${state} is now held by pid 4242 on other-host.example`]);
 		} finally {
 			clearInterval(beating);
 		}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {CreateTagsCommand, TerminateInstancesCommand} from '@aws-sdk/client-ec2';
 import {afterAll, describe, expect, it} from 'vitest';
-import {cliPath} from '../helpers/cli.js';
+import {cliPath, type CliProcess} from '../helpers/cli.js';
 import {ec2, launch} from '../helpers/moto.js';
 import {outcomes, readAudit, regionFlags, stackLine, until, useFaultHarness, type Json} from './harness.js';
 
@@ -103,13 +103,13 @@ describe('fault matrix: instances change between the re-list and a batch of a st
 });
 
 describe('fault matrix: signals in the middle of a large stop', () => {
-	it('SIGTERM twice, then SIGKILL: finished batches are in the audit log, last-stop.json allows undo, and a restart reports the cut-short stop without starting agents or reading a drop', async () => {
-		const ids = await launch(h.moto.url, {region: 'us-east-1', count: 20, environment: 'dev', role: 'agent'});
+	/** 20 dev agents stopped two a batch by a headless run; the third batch hangs until the process is gone. */
+	async function stopUnderWay(count: number): Promise<{ids: string[]; cli: CliProcess; args: string[]; audit: string; state: string; open: () => void}> {
+		const ids = await launch(h.moto.url, {region: 'us-east-1', count, environment: 'dev', role: 'agent'});
 		let open: () => void = () => undefined;
 		const gate = new Promise<void>(resolve => {
 			open = resolve;
 		});
-		// The third batch hangs until the process is gone: two batches are done, the rest never happen.
 		h.proxy.before = async request => {
 			if (request.action === 'StopInstances' && request.n >= 3) {
 				await gate;
@@ -120,16 +120,28 @@ describe('fault matrix: signals in the middle of a large stop', () => {
 		const audit = path.join(state, 'audit.log');
 		const args = ['--config', h.config(), ...regionFlags, '--state-dir', state, '--audit-log', audit];
 		const cli = h.spawn(['--headless', '--json', '--interval', '1', ...args], {ENVWATCH_MAX_BATCH: '2'});
+		await until(() => h.proxy.seen.some(request => request.action === 'StopInstances' && request.n === 3), 'the third StopInstances batch', 20_000);
+		return {ids, cli, args, audit, state, open};
+	}
+
+	it('SIGTERM twice: the first waits for the stop, the second abandons it at once (exit 143, its end recorded, lock and socket removed); finished batches are in the audit log, last-stop.json allows undo, and a restart reports the cut-short stop without starting agents or reading a drop', async () => {
+		const {ids, cli, args, audit, state, open} = await stopUnderWay(20);
+		let code: number | null;
 		try {
-			await until(() => h.proxy.seen.some(request => request.action === 'StopInstances' && request.n === 3), 'the third StopInstances batch', 20_000);
 			cli.child.kill('SIGTERM');
-			await new Promise(resolve => setTimeout(resolve, 300));
+			await until(() => cli.stderr.includes('SIGTERM: finishing the stop of dev first'), 'the first SIGTERM heard', 10_000);
 			cli.child.kill('SIGTERM');
-			await new Promise(resolve => setTimeout(resolve, 300));
-			await cli.stop('SIGKILL');
+			code = await new Promise<number | null>(resolve => cli.child.exitCode === null ? cli.child.on('close', resolve) : resolve(cli.child.exitCode));
 		} finally {
 			open();
 		}
+
+		expect(code).toBe(143);
+		const downs = readAudit(audit).filter(entry => entry['kind'] === 'down');
+		expect(downs).toHaveLength(1);
+		expect(downs[0]!['reason']).toMatch(/^SIGTERM again: ended at once, abandoning the stop of dev: \d+ of 20 agents left$/);
+		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
+		expect(fs.existsSync(path.join(state, 'envwatch.sock'))).toBe(false);
 
 		const done = h.proxy.seen.filter(request => request.action === 'StopInstances' && request.n <= 2).flatMap(request => idsIn(request.body));
 		expect(done).toHaveLength(4);
@@ -154,6 +166,25 @@ describe('fault matrix: signals in the middle of a large stop', () => {
 		// dev's spend fell because envwatch stopped agents there: not a -20% "increase" to judge by.
 		const dev = ((JSON.parse(restart.stdout) as Json)['environments'] as Json[]).find(view => view['name'] === 'dev')!;
 		expect(dev['increasePct'] === null || (dev['increasePct'] as number) >= 0, `dev increasePct ${String(dev['increasePct'])}`).toBe(true);
+	});
+
+	it('SIGKILL in the middle of a stop (nothing can be recorded by the process itself): the next engine takes its lock over, saying its pid is gone, and reports the cut-short stop', async () => {
+		const {cli, args, audit, open} = await stopUnderWay(6);
+		const pid = cli.child.pid!;
+		try {
+			await cli.stop('SIGKILL');
+		} finally {
+			open();
+		}
+
+		expect(readAudit(audit).filter(entry => entry['kind'] === 'down')).toEqual([]);
+		h.proxy.rule = () => undefined;
+		h.proxy.before = () => undefined;
+		const restart = await h.run(['--once', '--json', ...args]);
+		expect(restart.stderr).not.toMatch(stackLine);
+		const after = readAudit(audit);
+		expect(after.find(entry => entry['kind'] === 'takeover')?.['reason']).toMatch(new RegExp(`from pid ${pid} on .+ \\(headless, since .+\\): pid ${pid} on .+ is gone$`));
+		expect(after.some(entry => entry['kind'] === 'interrupted')).toBe(true);
 	});
 });
 

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {isPlainObject} from '../domain/shape.js';
+import type {Snapshot} from '../engine/snapshot.js';
+
+/**
+ * What the engine running on a state dir guards, kept in `<state-dir>/engine.json` for the one
+ * that takes it over: the environments it monitors and what a person paused. Rewritten whenever
+ * that changes; read (and checked: it is a file from outside) by the next engine, which keeps the
+ * guarded set at a hand-over and records each pause it drops as a resume.
+ */
+export const engineFileName = 'engine.json';
+
+export type EngineRecord = {
+	version: 1;
+	/** The lock token of the engine that wrote it (tells the engine before from this one). */
+	token: string;
+	pid: number;
+	host: string;
+	mode: string;
+	environments: string[];
+	/** Automatic actions paused for every environment (`p`). */
+	paused: boolean;
+	/** Environments whose automatic actions a person paused (`P`, `--pause-env`). */
+	pausedEnvironments: string[];
+};
+
+const names = (value: unknown): value is string[] => Array.isArray(value) && value.length <= 1000 && value.every(name => typeof name === 'string' && /^[a-z][a-z\d-]{0,62}$/.test(name));
+
+/** The record of the engine that ran last on `stateDir`; undefined when there is none or it is not one (a damaged file says nothing). */
+export function readEngineRecord(stateDir: string): EngineRecord | undefined {
+	let value: unknown;
+	try {
+		value = JSON.parse(fs.readFileSync(path.join(stateDir, engineFileName), 'utf8'));
+	} catch {
+		return undefined;
+	}
+
+	if (!isPlainObject(value) || value['version'] !== 1 || typeof value['token'] !== 'string' || !Number.isInteger(value['pid']) || typeof value['host'] !== 'string'
+		|| typeof value['mode'] !== 'string' || !names(value['environments']) || typeof value['paused'] !== 'boolean' || !names(value['pausedEnvironments'])) {
+		return undefined;
+	}
+
+	return value as EngineRecord;
+}
+
+/** Writes the record whole (a temporary file renamed into place); false when it could not. */
+export function writeEngineRecord(stateDir: string, record: EngineRecord): boolean {
+	const file = path.join(stateDir, engineFileName);
+	const temporary = `${file}.${process.pid}.tmp`;
+	try {
+		fs.writeFileSync(temporary, JSON.stringify(record), {mode: 0o600});
+		fs.renameSync(temporary, file);
+		return true;
+	} catch {
+		fs.rmSync(temporary, {force: true});
+		return false;
+	}
+}
+
+/** What a snapshot says the engine guards and what is paused. */
+export function guardedBy(snapshot: Snapshot): Pick<EngineRecord, 'environments' | 'paused' | 'pausedEnvironments'> {
+	return {environments: snapshot.environments.map(view => view.name), paused: snapshot.mode.paused, pausedEnvironments: snapshot.environments.filter(view => view.paused).map(view => view.name)};
+}
+
+const list = (items: readonly string[]) => items.join(', ');
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every(name => b.includes(name));
+
+/**
+ * What the takeover line says about the guarded set, at a hand-over from `previous`: the same
+ * set as before, or, loudly, a different one.
+ */
+export function guardedNote(previous: EngineRecord, guards: readonly string[]): {text: string; differs: boolean} {
+	if (sameSet(previous.environments, guards)) {
+		return {text: `guards ${list(guards)}, as the engine before it did`, differs: false};
+	}
+
+	return {text: `GUARDS A DIFFERENT SET: ${list(guards)}; the engine before it (pid ${previous.pid}, ${previous.mode}) guarded ${list(previous.environments)}`, differs: true};
+}
