@@ -125,6 +125,24 @@ describe('notifications from the CLI', () => {
 		expectNoSecret([result.stdout, result.stderr], [state]);
 	});
 
+	it('serve ended by SIGTERM: the webhook hears `down` (why, and what is now unguarded) before the process exits', async () => {
+		const server = await receiver();
+		const {env, state} = setup(server);
+		const config = path.join(env['ENVWATCH_CONFIG_DIR']!, 'down.json');
+		fs.writeFileSync(config, JSON.stringify({notify: [{type: 'webhook', name: 'hook', url: `${server.url}/hook`, events: ['down']}]}));
+		const cli = new CliProcess(['serve', '--demo', 'calm', '--interval', '60', '--config', config, '--state-dir', state], env);
+		running.push(cli);
+		await cli.waitForLine(line => line.includes(' poll '), 30_000);
+		expect(server.received).toEqual([]);
+		expect(await cli.stop('SIGTERM')).toBe(143);
+		const hook = server.at('/hook').map(request => request.json as Json);
+		expect(hook).toHaveLength(1);
+		expect(hook[0]).toMatchObject({event: 'down', kind: 'down', reason: 'SIGTERM'});
+		expect(hook[0]!['environments']).toEqual(['dev', 'staging', 'production']);
+		const downs = auditLines(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'down');
+		expect(downs).toHaveLength(1);
+	});
+
 	it('a hanging webhook does not hold up the stop: it is done and printed while the request hangs; the exit waits at most 20 s, recording it as dropped', {timeout: 90_000}, async () => {
 		const server = await receiver();
 		server.answer = () => 'hang';
