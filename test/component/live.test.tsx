@@ -103,6 +103,29 @@ describe('the dashboard over the live engine', () => {
 		live.audit.close();
 	});
 
+	it('a with a count whose $/h would pass dev\'s hourly cap: y is refused by the engine with the figures, and nothing starts', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		const ui = await app({store: live.store, controller: live.monitor});
+		await ui.waitFor(/dev +ACTIVE/);
+		await ui.press('a');
+		await ui.waitFor('Start 3 agents in dev?');
+		for (const digit of '100') {
+			await ui.press(digit);
+		}
+
+		await ui.waitFor('Start 100 agents in dev?');
+		await ui.press('y');
+		// dev runs $1.28/h here (us-east-1 only); 100 t3.large add $8.32/h against its $5/h cap.
+		// The status line is cut at the terminal's width: the cap, what dev runs now and what the start adds come first.
+		await ui.waitFor('refused: over dev\'s hourly cap of $5.00/h: $1.28/h now + $8.32/h for 100 t3.la');
+		const refusal = fs.readFileSync(path.join(live.dir, 'audit.log'), 'utf8').trim().split('\n').map(line => JSON.parse(line) as {kind: string; outcome?: string; reason: string}).at(-1);
+		expect(refusal).toMatchObject({kind: 'start', outcome: 'refused', reason: 'start refused: over dev\'s hourly cap of $5.00/h: $1.28/h now + $8.32/h for 100 t3.large ($0.0832/h each) = $9.60/h'});
+		expect(live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'])).toEqual([]);
+		await live.monitor.stop();
+		live.audit.close();
+	});
+
 	it('a on a monitor-only environment is refused before any question', async () => {
 		const live = engine();
 		await live.monitor.poll();
