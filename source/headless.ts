@@ -1,3 +1,4 @@
+import {unknownVolumes} from './domain/classify.js';
 import {billCheckLine} from './domain/rollup.js';
 import {duration, money, pct, plural, signedPct, warmingText} from './domain/format.js';
 import type {EnvironmentView} from './domain/types.js';
@@ -52,11 +53,29 @@ function verdict(view: EnvironmentView, at: number): string {
 	return `(${threshold}${warming})${cap} ${mark}`;
 }
 
+/**
+ * `, ~ 2 at an estimate (no price known for zz9.xlarge; EBS volumes not known yet, counted as $0)`:
+ * what the `~` of a figure stands for, instance types and volumes apart.
+ */
+function estimateText(view: EnvironmentView): string {
+	if (view.estimated === 0) {
+		return '';
+	}
+
+	const types = view.estimatedTypes.filter(type => type !== unknownVolumes && type !== 'EBS volume');
+	const parts = [
+		...(types.length > 0 ? [`no price known for ${types.join(', ')}`] : []),
+		...(view.estimatedTypes.includes('EBS volume') ? ['EBS volumes of a type with no known rate'] : []),
+		...(view.estimatedTypes.includes(unknownVolumes) ? [`${unknownVolumes}, counted as $0`] : []),
+	];
+	return `, ~ ${view.estimated} at an estimate (${parts.join('; ')})`;
+}
+
 /** The classic status-report wording (ENVIRONMENT STATUS DASHBOARD), for `--once` and anyone reading cron mail. */
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${view.estimated > 0 && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${view.estimated > 0 ? `, ~ ${view.estimated} at an estimate (no price known for ${view.estimatedTypes.join(', ')})` : ''}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}`]);
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${(view.estimated > 0 || view.learning) && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${estimateText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}${view.learning ? `; ~ ${view.learning}: no automatic stop on its increase (the hourly cap still applies)` : ''}`]);
 	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
@@ -105,7 +124,7 @@ export function formatPollLine(snapshot: Snapshot): string {
 		const increase = view.increasePct === null ? '--' : signedPct(view.increasePct);
 		// Stale or never fetched: the agent count is unknown (`?a`), never 0; spend before any data is `$?`.
 		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a${view.breaker ? ' HELD' : ''}${view.paused ? ' PAUSED' : ''}`;
-		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : `${view.estimated > 0 ? '~' : ''}${money(view.hourlyUsd)}`}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
+		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : `${view.estimated > 0 || view.learning ? '~' : ''}${money(view.hourlyUsd)}`}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
 	};
 
 	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', warmingFlag(snapshot)].filter(Boolean).join(' ');

@@ -445,9 +445,9 @@ export async function flushNotifications(runtime: Runtime | undefined, io: Io): 
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
-	const polled = await runtime.monitor.poll();
-	// Billed cost is fetched at most once per refresh interval; when this run fetches it, show it.
-	const snapshot = (await runtime.monitor.settled()) ?? polled;
+	// One poll that waits (bounded) for the prices and volumes its figures need, and for the billed
+	// cost when this run fetches it.
+	const snapshot = await runtime.monitor.once();
 	await runtime.monitor.stop();
 	// A reader that went away (`| head -0`) does not turn the result into a stack trace.
 	io.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -86,7 +86,8 @@ export function checkStartCost(name: string, cost: StartCost): StartCheck {
 		return {ok: false, reason: `${count} agents at ${mark}${money(each.usd)}/h each cannot be added up: nothing started`};
 	}
 
-	const what = `${mark}${money(added)}/h for ${count} ${type} (${mark}$${each.usd.toFixed(4)}/h each${each.source === 'estimate' ? `, an estimate: no price known for ${type}` : ''})`;
+	const note = cost.type === undefined ? ': the highest price known' : each.source === 'estimate' ? `, an estimate: no price known for ${type}` : '';
+	const what = `${mark}${money(added)}/h for ${count} ${cost.type ?? 'agents of a type the launch template does not name'} (${mark}$${each.usd.toFixed(4)}/h each${note})`;
 	// The cap first: a status line cut at the terminal's width still says what was passed.
 	const over = (usd: number, cap: number, whose: string) => (usd + added > cap + 1e-9 ? `over ${whose} hourly cap of ${money(cap)}/h: ${money(usd)}/h now + ${what} = ${mark}${money(usd + added)}/h` : undefined);
 	const reason = over(cost.environment.usd, cost.environment.cap, `${name}'s`) ?? over(cost.global.usd, cost.global.cap, 'the global');

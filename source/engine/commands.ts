@@ -240,6 +240,11 @@ export class Commands {
 	 */
 	private async checkCost(name: string, count: number): Promise<{ok: true} | {ok: false; reason: string; counted: boolean}> {
 		const {config, monitored, engine, launcher, enforcer} = this.deps;
+		if (!engine.lastSpend(name)) {
+			// No poll has priced it yet (the last ones failed): one more try before refusing.
+			await engine.poll();
+		}
+
 		const spend = engine.lastSpend(name);
 		if (!spend) {
 			return {ok: false, reason: `what ${name} spends now is not known (no fresh poll yet): no start until a poll prices it`, counted: false};

@@ -22,6 +22,13 @@ const maxBackoffMs = 5 * 60_000;
 const defaultGiveUpAfterMs = 5 * 60_000;
 
 /**
+ * How long `--once` waits, at most, for what its figures need (the prices and volumes of what it
+ * listed, the region sweep) before it evaluates. Past it, the figures still being learnt are the
+ * conservative ones, marked `~`, and no increase is acted on there (the hourly caps still are).
+ */
+export const onceWaitMs = 30_000;
+
+/**
  * The monitor loop: poll the provider, record samples, evaluate, enforce, publish. Polls never
  * overlap; failures back off and mark the data stale; only fresh data can trigger an action.
  * The jobs beside the loop live in their own modules: the fleet listed and priced (spend.ts), the
@@ -56,6 +63,8 @@ export class Monitor {
 	private readonly publisher: Publisher;
 	/** The unexpected error the polls have failed with, and since when (cleared by a poll that completes). */
 	private unexpected: {message: string; since: number; gaveUp: boolean} | undefined;
+	/** While `once` runs: until when (epoch ms, the real clock) its poll may wait for what its figures need. */
+	private onceUntil: number | undefined;
 
 	constructor(private readonly deps: Deps) {
 		const parts = wire(deps, {
@@ -95,6 +104,8 @@ export class Monitor {
 		this.automatic.stop();
 		await this.inFlight?.catch(() => undefined);
 		this.samples.flushRollup();
+		// What was learnt of prices so far is kept for the next run, answers still on the way or not.
+		this.pricing.flush();
 		this.deps.provider.close?.();
 		this.recorder.reportRecords();
 	}
@@ -115,15 +126,45 @@ export class Monitor {
 		if (this.running) {
 			const delay = this.failures === 0 ? this.intervalMs : Math.min(Math.max(maxBackoffMs, this.intervalMs), this.intervalMs * 2 ** this.failures);
 			this.timer = setTimeout(() => void this.tick(), delay);
+			if (this.polls === 1 && this.pricing.learning().size > 0) {
+				// The first poll priced what it had not met before conservatively (volumes not known yet
+				// are marked `~`): poll again as soon as the answers are in, not an interval later.
+				void this.pricing.settled().then(() => {
+					if (this.running && this.polls === 1) {
+						void this.tick();
+					}
+				});
+			}
 		}
 	}
 
-	/** The latest snapshot once the billed-cost refresh the last poll started has finished (`--once`). */
+	/** The latest snapshot once the billed-cost refresh the last poll started has finished. */
 	async settled(): Promise<Snapshot | undefined> {
 		await this.billingRefresh;
 		// The prices the poll asked for, so a run from cron leaves them cached for the next one.
 		await this.pricing.settled();
 		return this.deps.store.getSnapshot();
+	}
+
+	/**
+	 * `--once`: one poll that first waits, at most `waitMs` in all, for the prices and volumes of what
+	 * it listed (a price learnt only by the next cron run would read as a spike there), then the
+	 * snapshot once the billed cost it started has come, within what is left of the bound.
+	 */
+	async once(waitMs = onceWaitMs): Promise<Snapshot> {
+		const until = Date.now() + waitMs;
+		this.onceUntil = until;
+		try {
+			const polled = await this.poll();
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([this.settled(), new Promise<void>(resolve => {
+				timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+			})]);
+			clearTimeout(timer);
+			return this.deps.store.getSnapshot() ?? polled;
+		} finally {
+			this.onceUntil = undefined;
+		}
 	}
 
 	/** One poll. A call while one is in flight returns that poll instead of starting another. */
@@ -179,8 +220,8 @@ export class Monitor {
 
 	private async pollBody(): Promise<Snapshot> {
 		const {clock} = this.deps;
-		const reading = await this.reader.read();
-		const {unknown, staleReason} = reading;
+		const reading = await this.reader.read(this.onceUntil === undefined ? {} : {until: this.onceUntil});
+		const {unknown, staleReason, learning} = reading;
 		let {spend} = reading;
 		const at = clock();
 		this.automatic.acted.clear();
@@ -198,7 +239,7 @@ export class Monitor {
 			this.samples.record(at, spend);
 		}
 
-		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason, this.automatic.pausedEnvironments);
+		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason, this.automatic.pausedEnvironments, staleReason ? undefined : learning);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
 		if (!staleReason) {
@@ -210,6 +251,7 @@ export class Monitor {
 		this.samples.pruneAndSave(at, this.intervalMs);
 
 		const snapshot = this.publisher.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown});
+
 		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
 				this.publisher.republish();

@@ -14,7 +14,7 @@ import type {Breaker, LastStop} from './state.js';
 export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};
 
 /** Evaluates the policy at `at` over the windows in `history` (pure). `stale`: why the data is not fresh. */
-export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>}): Evaluated {
+export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>; learning?: ReadonlyMap<string, string> | undefined}): Evaluated {
 	const {config, monitored, history, spend, at, stale} = args;
 	const globalMs = config.global.windowMinutes * 60_000;
 	const globalSeries = windowStats(seriesOf(history, args.globalKey), globalMs, at);
@@ -29,6 +29,7 @@ export function evaluateAt(args: {config: Config; monitored: string[]; globalKey
 			stoppedByEnvwatch: args.breakers.has(name),
 			paused,
 			...(paused ? {globalRiseUsd: riseSince(seriesOf(history, name), globalSeries.baselineAt)} : {}),
+			...(args.learning?.has(name) ? {learning: args.learning.get(name)} : {}),
 		};
 	});
 	const globalWindow = ranNothing(globalSeries, inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
@@ -186,6 +187,7 @@ export function project(published: Published, engine: EngineView): Snapshot {
 			agentIds: stoppedNow > 0 ? [] : input.spend.agentIds.map(agent => agent.id),
 			agentHourlyUsd: stoppedNow > 0 && running === 0 ? 0 : input.spend.agentHourlyUsd,
 			paused: engine.pausedEnvironments?.has(input.name) ?? false,
+			...(input.learning ? {learning: input.learning} : {}),
 		};
 	});
 	const agentsRunning = environments.reduce((sum, view) => sum + view.agents.running, 0);

@@ -87,8 +87,10 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 	return {
 		...rest,
 		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
-		// `~`: hourlyUsd includes a conservative estimate for instances no source prices (estimatedTypes).
-		hourlyUsdEstimated: view.estimated > 0,
+		// `~`: hourlyUsd includes a conservative estimate for instances no source prices (estimatedTypes),
+		// or figures still being learnt when `--once` stopped waiting (`learning` says why).
+		hourlyUsdEstimated: view.estimated > 0 || Boolean(view.learning),
+		learning: view.learning ?? null,
 		// Unknown is null, never 0: before any fresh data, and while this view's data is stale.
 		agents: neverFresh || view.stale ? {running: null, allowed: view.agents.allowed} : view.agents,
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),
