@@ -4,6 +4,7 @@ import {duration, money, pct, plural, signedPct, warmingText} from './domain/for
 import type {EnvironmentView} from './domain/types.js';
 import type {AuditEntry} from './engine/audit.js';
 import {toJson, type Snapshot} from './engine/snapshot.js';
+import {unwatchedText} from './engine/sweep.js';
 import type {SnapshotStore} from './engine/store.js';
 
 const title = (name: string) => `${name.slice(0, 1).toUpperCase()}${name.slice(1)}`;
@@ -85,6 +86,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
 		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
 		...(snapshot.pricing?.error ? [`PRICES: ${snapshot.pricing.error}`] : []),
+		...unwatchedLines(snapshot).map(line => `UNWATCHED: ${line}`),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
@@ -113,6 +115,26 @@ export function formatDashboard(snapshot: Snapshot): string {
 	return lines.join('\n');
 }
 
+/**
+ * What the sweep of the regions not watched found (`dev: 3 agents in us-west-2, not watched`), or
+ * why it did not look everywhere: never silence where it could not look.
+ */
+export function unwatchedLines(snapshot: Snapshot): string[] {
+	const sweep = snapshot.unwatched;
+	if (!sweep) {
+		return [];
+	}
+
+	const lines = sweep.found.map(found => unwatchedText(found));
+	if (sweep.error) {
+		lines.push(sweep.error);
+	} else if (sweep.at === null) {
+		lines.push(sweep.running ? 'the sweep of the regions not watched had not finished: they were not looked in' : 'the regions not watched were not looked in yet');
+	}
+
+	return lines;
+}
+
 /** `warming-up 12m` (how long until the last filling window is full), `warming-up` when not known. */
 function warmingFlag(snapshot: Snapshot): string {
 	return warmingText(snapshot.mode.warmingUp, snapshot.mode.warmUntil, snapshot.at)?.replace('warming up', 'warming-up') ?? '';
@@ -130,7 +152,9 @@ export function formatPollLine(snapshot: Snapshot): string {
 	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', warmingFlag(snapshot)].filter(Boolean).join(' ');
 	// A failure to record is never quiet: the guard still acts, and cron mail should say so.
 	const unrecorded = snapshot.recordError ? ` NOT RECORDED: ${snapshot.recordError}` : '';
-	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${unrecorded}`;
+	// Agents in regions not watched (or a sweep that could not look); not while the first sweep runs.
+	const unwatched = snapshot.unwatched && (snapshot.unwatched.at !== null || snapshot.unwatched.error) ? unwatchedLines(snapshot) : [];
+	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${unrecorded}${unwatched.length > 0 ? ` UNWATCHED: ${unwatched.join('; ')}` : ''}`;
 }
 
 export function formatEventLine(entry: AuditEntry): string {

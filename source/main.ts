@@ -265,7 +265,8 @@ async function createRuntime(options: Options, io: Io, stateDir: string, checkSt
 	}
 
 	if (options.regions) {
-		flags['regions'] = options.regions;
+		// `--region all`: every region enabled for the account, as `regions: "all"` in a file.
+		flags['regions'] = options.regions.join() === 'all' ? 'all' : options.regions;
 	} else if (options.demo) {
 		flags['regions'] = simRegions;
 	}
@@ -772,8 +773,10 @@ async function runCommand(options: Options, io: Io, stateDir: string): Promise<n
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
 	const sources = layers.map(layer => ({label: layer.label, ...(layer.path ? {path: layer.path, exists: fs.existsSync(layer.path)} : {})}));
-	// A secret written into the configuration itself is never printed.
-	const shown = config.notify ? {...config, notify: redactNotify(config.notify)} : config;
+	// A secret written into the configuration itself is never printed; `regions: "all"` reads as written.
+	const {allRegions, ...plain} = config;
+	const asWritten = allRegions ? {...plain, regions: 'all'} : plain;
+	const shown = config.notify ? {...asWritten, notify: redactNotify(config.notify)} : asWritten;
 	if (options.json) {
 		return JSON.stringify({config: shown, layers: sources}, null, 2);
 	}

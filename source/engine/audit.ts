@@ -23,7 +23,12 @@ export type AuditEntry = {
 	kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'alert' | 'warn' | 'hold' | 'recover' | 'pause' | 'resume' | 'cancel' | 'pending' | 'violation' | 'start'
 		| 'respawn' | 'reset' | 'interrupted' | 'clock' | 'state' | 'error' | 'notify'
 		/** This process took over the engine from one that exited (`envwatch serve`, attached dashboards). */
-		| 'takeover';
+		| 'takeover'
+		/**
+		 * The region sweep found agents of a monitored environment in a region not watched (outcome
+		 * `found`), found them gone (`cleared`), or could not look (`failed: ...`).
+		 */
+		| 'unwatched';
 	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
 	via?: 'socket';
 	environments: string[];

@@ -9,6 +9,7 @@ import {Publisher} from './publisher.js';
 import type {Pricing} from './pricing.js';
 import type {EntryDraft, Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
+import type {RegionSweep} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
 import {SpendReader} from './spend.js';
 import {wire, type Deps} from './wiring.js';
@@ -50,6 +51,8 @@ export class Monitor {
 	private readonly commands: Commands;
 	private readonly billing: CachedBilling;
 	private readonly samples: Samples;
+	/** The background sweep of the regions not watched (sweep.ts). */
+	private readonly sweep: RegionSweep;
 	private polls = 0;
 	private lastSuccessAt: number | null = null;
 	private failures = 0;
@@ -73,7 +76,7 @@ export class Monitor {
 			lastSpend: name => this.lastSpend.get(name),
 			lastEvaluation: () => this.lastEvaluation,
 		});
-		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing} = parts);
+		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing, sweep: this.sweep} = parts);
 		this.publisher = new Publisher(deps, parts, {polls: () => this.polls, lastSuccessAt: () => this.lastSuccessAt});
 		this.reader = new SpendReader({config: deps.config, provider: deps.provider, pricing: this.pricing, samples: this.samples});
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
@@ -126,15 +129,6 @@ export class Monitor {
 		if (this.running) {
 			const delay = this.failures === 0 ? this.intervalMs : Math.min(Math.max(maxBackoffMs, this.intervalMs), this.intervalMs * 2 ** this.failures);
 			this.timer = setTimeout(() => void this.tick(), delay);
-			if (this.polls === 1 && this.pricing.learning().size > 0) {
-				// The first poll priced what it had not met before conservatively (volumes not known yet
-				// are marked `~`): poll again as soon as the answers are in, not an interval later.
-				void this.pricing.settled().then(() => {
-					if (this.running && this.polls === 1) {
-						void this.tick();
-					}
-				});
-			}
 		}
 	}
 
@@ -155,12 +149,16 @@ export class Monitor {
 		const until = Date.now() + waitMs;
 		this.onceUntil = until;
 		try {
+			// The sweep of the regions not watched runs beside the poll, within the same bound.
+			this.sweep.due(this.deps.clock());
 			const polled = await this.poll();
 			let timer: NodeJS.Timeout | undefined;
-			await Promise.race([this.settled(), new Promise<void>(resolve => {
+			await Promise.race([Promise.all([this.settled(), this.sweep.settled()]), new Promise<void>(resolve => {
 				timer = setTimeout(resolve, Math.max(0, until - Date.now()));
 			})]);
 			clearTimeout(timer);
+			// What came in meanwhile (the sweep's findings, billed cost) is in the snapshot printed.
+			this.publisher.republish();
 			return this.deps.store.getSnapshot() ?? polled;
 		} finally {
 			this.onceUntil = undefined;
@@ -247,6 +245,11 @@ export class Monitor {
 		}
 
 		await this.automatic.enforce(evaluation, inputs, globalWindow);
+		if (this.running) {
+			// The loop's: at most every 10 minutes, in the background, agents in the regions not watched
+			// (`once` starts its own; a command's poll needs none).
+			this.sweep.due(at);
+		}
 
 		this.samples.pruneAndSave(at, this.intervalMs);
 

@@ -7,6 +7,7 @@ import type {EnvironmentView, Sample, Spend, WindowStats} from '../domain/types.
 import type {BilledCost} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
 import type {PricingView} from './pricing.js';
+import type {SweepView} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
 import type {Breaker, LastStop} from './state.js';
 
@@ -100,6 +101,8 @@ export type EngineView = {
 	rollup: Rollup;
 	/** Live prices: the calls made and the last failure. */
 	pricing: PricingView;
+	/** The sweep of the regions not watched; null without one. */
+	unwatched?: SweepView | null;
 };
 
 /**
@@ -240,5 +243,6 @@ export function project(published: Published, engine: EngineView): Snapshot {
 		recordError: engine.recordError,
 		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.slice(0, lastStopIdsSent).map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
 		pricing: engine.pricing,
+		unwatched: engine.unwatched ?? null,
 	};
 }

@@ -126,6 +126,23 @@ describe('the dashboard over the live engine', () => {
 		live.audit.close();
 	});
 
+	it('agents in a region nobody watches: the header counts them and the status line says where', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-ui-unwatched-'));
+		const {config} = loadConfig({noStore: true, flags: {regions: ['us-east-1', 'us-west-2']}});
+		const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+		const sim = new SimAccount({scenario: 'unwatched', now: () => now, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices});
+		const store = new SnapshotStore();
+		const audit = new AuditLog(path.join(dir, 'audit.log'));
+		const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim, enabledRegions: async () => sim.enabledRegions()}, config, monitored: Object.keys(config.environments), store, state: new StateStore(dir), audit, clock: () => now, options: {dryRun: false, readOnly: false, actor: 'tester@jump'}});
+		await monitor.once();
+		const ui = await app({store, controller: monitor});
+		const frame = await ui.waitFor('dev: 3 agents in eu-west-1, not watched');
+		expect(frame.split('\n')[0]).toContain('3 UNWATCHED');
+		expect(frame).toMatch(/auto unwatched dev: 3 agents in eu-west-1, not watched/);
+		await monitor.stop();
+		audit.close();
+	});
+
 	it('a on a monitor-only environment is refused before any question', async () => {
 		const live = engine();
 		await live.monitor.poll();

@@ -152,6 +152,24 @@ describe('envwatch against moto', () => {
 		}
 	});
 
+	it('--once sweeps the regions not watched (DescribeRegions): "dev: 3 agents in us-west-2, not watched"; a sweep that cannot look says so', async () => {
+		await launch(moto.url, {region: 'us-west-2', count: 3, environment: 'dev', role: 'agent'});
+		const result = await runCli(['--once', ...regionFlags, '--state-dir', tempDir()], {env: env()});
+		expect(result.code, result.stdout + result.stderr).toBe(0);
+		expect(result.stdout).toContain('UNWATCHED: dev: 3 agents in us-west-2, not watched');
+		expect(result.stdout).toMatch(/Dev Environment: +ACTIVE +\S+ - 3 agents running/);
+
+		// DescribeRegions denied: the sweep says it could not look, and --once still reports the rest.
+		const proxy = await startFaultProxy(moto.url, request => (request.action === 'DescribeRegions' ? {status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.'} : undefined));
+		const denied = await runCli(['--once', '--json', ...regionFlags, '--state-dir', tempDir()], {env: {...env(), AWS_ENDPOINT_URL: proxy.url}});
+		await proxy.close();
+		expect(denied.code, denied.stdout + denied.stderr).toBe(0);
+		const unwatched = (JSON.parse(denied.stdout) as Json)['unwatched'] as Json;
+		expect(unwatched['found']).toEqual([]);
+		expect(unwatched['error']).toMatch(/^the region sweep could not list the account's regions \(UnauthorizedOperation: You are not authorized to perform this operation\.\): agents in regions not watched cannot be seen$/);
+		expect(denied.stderr).toContain('the region sweep could not list the account\'s regions');
+	});
+
 	it('--once where nothing answers: STALE with the reason, spend unknown (never $0), exit 1', async () => {
 		const result = await runCli(['--once', '--endpoint-url', `http://127.0.0.1:${await freePort()}`, ...regionFlags, '--state-dir', tempDir()], {env: {...env(), AWS_MAX_ATTEMPTS: '1'}});
 		expect(result.code).toBe(1);

@@ -186,6 +186,20 @@ describe('--stop-env', () => {
 	});
 });
 
+describe('regions not watched', () => {
+	it('--demo unwatched --once: "dev: 3 agents in eu-west-1, not watched"; with --region all they are watched and counted', async () => {
+		const result = await runCli(['--once', '--demo', 'unwatched']);
+		expect(result.code, result.stdout + result.stderr).toBe(0);
+		expect(result.stdout).toContain('UNWATCHED: dev: 3 agents in eu-west-1, not watched');
+		const all = await runCli(['--once', '--json', '--demo', 'unwatched', '--region', 'all']);
+		expect(all.code, all.stdout + all.stderr).toBe(0);
+		const snapshot = JSON.parse(all.stdout) as Json;
+		expect(snapshot['regions']).toEqual(['us-east-1', 'us-west-2', 'eu-west-1']);
+		expect(snapshot['unwatched']).toMatchObject({regions: [], found: [], error: null});
+		expect((snapshot['environments'] as Json[]).find(view => view['name'] === 'dev')).toMatchObject({agents: {running: 7, allowed: 'all'}});
+	});
+});
+
 describe('start', () => {
 	it('start production is refused with the reason, exit 2, nothing started', async () => {
 		const state = tempDir();
@@ -447,7 +461,7 @@ describe('configuration and flags: bad input is exit 2 with a clear message, not
 
 		const region = await runCli(['--demo', 'calm', '--once', '--region', 'mars-1']);
 		expect(region.code).toBe(2);
-		expect(region.stderr).toBe('envwatch: --region mars-1: expected a region name like us-east-1\n');
+		expect(region.stderr).toBe('envwatch: --region mars-1: expected a region name like us-east-1, or all\n');
 	});
 
 	it('config show --json prints pure JSON: the effective configuration and its layers', async () => {
