@@ -81,7 +81,8 @@ export class SpendReader {
 		const {config, pricing} = this.deps;
 		for (;;) {
 			const left = until - Date.now();
-			if (pricing.learning().size === 0 || left <= 0) {
+			// Nothing left to learn, nothing under way that could teach it, or no time left.
+			if (pricing.learning().size === 0 || pricing.view().queued === 0 || left <= 0) {
 				break;
 			}
 
