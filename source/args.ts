@@ -40,7 +40,7 @@ export const help = `
     --audit-log FILE    The audit log (JSON lines)                       [default: <state-dir>/audit.log]
     --socket-group G    Group of <state-dir>/envwatch.sock (mode 0660): who may attach and act
     --profile NAME      AWS profile
-    --region REGION     AWS region (repeatable; overrides configured regions)
+    --region REGION     AWS region (repeatable; overrides configured regions); all: every enabled one
     --endpoint-url URL  AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL* work too
     --metrics-listen ADDR  Serve Prometheus /metrics and /healthz on HOST:PORT [off; a bare PORT: loopback]
     --no-color          No colour (NO_COLOR is honoured too)
@@ -124,7 +124,8 @@ export const maxStartCount = 10_000;
 
 const kebab = (name: string) => name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
 
-const longFlags = [...Object.keys(flagSpec).map(name => kebab(name)), 'no-color'];
+/** `--regions` is `--region` too (`--regions all`, `--regions us-east-1 eu-west-1`). */
+const longFlags = [...Object.keys(flagSpec).map(name => kebab(name)), 'no-color', 'regions'];
 const shortFlags = new Map(Object.entries(flagSpec).flatMap(([name, spec]) => ('shortFlag' in spec ? [[spec.shortFlag as string, kebab(name)] as const] : [])));
 
 /** Flags that take one value: given twice, which one was meant is a guess. */
@@ -230,7 +231,7 @@ function spreadEnvironments(argv: readonly string[]): string[] {
 	for (let index = 0; index < argv.length; index++) {
 		const token = argv[index]!;
 		result.push(token);
-		if (token === '--environments' || token === '-e' || token === '--region' || token === '--pause-env') {
+		if (token === '--environments' || token === '-e' || token === '--region' || token === '--regions' || token === '--pause-env') {
 			while (index + 1 < argv.length && !argv[index + 1]!.startsWith('-')) {
 				index++;
 				result.push(argv[index]!);
@@ -248,7 +249,7 @@ type FlagSpec = (typeof flagSpec)[keyof typeof flagSpec];
 type FlagValue<Spec extends FlagSpec> = Spec extends {type: 'boolean'} ? boolean : Spec extends {isMultiple: true} ? string[] | undefined : string | undefined;
 type Flags = {-readonly [Name in keyof typeof flagSpec]: FlagValue<(typeof flagSpec)[Name]>};
 
-const specOf = new Map<string, [keyof typeof flagSpec, FlagSpec]>(Object.entries(flagSpec).map(([name, spec]) => [kebab(name), [name as keyof typeof flagSpec, spec]]));
+const specOf = new Map<string, [keyof typeof flagSpec, FlagSpec]>([...Object.entries(flagSpec).map(([name, spec]): [string, [keyof typeof flagSpec, FlagSpec]] => [kebab(name), [name as keyof typeof flagSpec, spec]]), ['regions', ['region', flagSpec.region]]]);
 
 /**
  * The flags and words of argv (after prepare and spreadEnvironments). Unknown flags were reported
@@ -476,8 +477,8 @@ export function parseArgs(argv: readonly string[]): Options {
 
 	const regions = flags.region && flags.region.length > 0 ? split(flags.region) : undefined;
 	for (const region of regions ?? []) {
-		if (!regionPattern.test(region)) {
-			problems.push(`--region ${region}: expected a region name like us-east-1`);
+		if (region === 'all' ? regions!.length > 1 : !regionPattern.test(region)) {
+			problems.push(`--region ${region}: expected a region name like us-east-1${region === 'all' ? ' — "all" (every region enabled for the account) goes alone' : ', or all'}`);
 		}
 	}
 

@@ -21,12 +21,15 @@ export async function doctor(options: Options, io: Io): Promise<number> {
 		throw new UsageError('doctor with --demo: doctor checks an AWS account — drop --demo (the simulated account needs no checks)');
 	}
 
-	const {config} = loadConfig({configFile: options.configFile, flags: options.regions ? {regions: options.regions} : {}, env: io.env});
-	const {runDoctor, formatDoctor} = await import('./providers/aws/index.js');
-	const report = await runDoctor(config, {
-		...(options.profile ? {profile: options.profile} : {}),
-		...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
-	});
+	const {config} = loadConfig({configFile: options.configFile, flags: options.regions ? {regions: options.regions.join() === 'all' ? 'all' : options.regions} : {}, env: io.env});
+	const [{runDoctor, formatDoctor}, {allRegions}] = await Promise.all([import('./providers/aws/index.js'), import('./providers/aws/sweep.js')]);
+	const connection = {...(options.profile ? {profile: options.profile} : {}), ...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {})};
+	if (config.allRegions) {
+		// `regions: "all"`: every region enabled for the account is checked.
+		config.regions = await allRegions(connection);
+	}
+
+	const report = await runDoctor(config, connection);
 	// Notification targets: secrets set, and each one's last recorded delivery (from the audit log).
 	const checks = notifyChecks(config.notify ?? [], io.env, options.auditLog ?? path.join(options.stateDir ?? defaultStateDir(io.env), 'audit.log'));
 	report.checks.push(...checks, ...billChecks(config, new StateStore(options.stateDir ?? defaultStateDir(io.env), Date.now, true)));

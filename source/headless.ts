@@ -1,8 +1,10 @@
+import {unknownVolumes} from './domain/classify.js';
 import {billCheckLine} from './domain/rollup.js';
 import {duration, money, pct, plural, signedPct, warmingText} from './domain/format.js';
 import type {EnvironmentView} from './domain/types.js';
 import type {AuditEntry} from './engine/audit.js';
 import {toJson, type Snapshot} from './engine/snapshot.js';
+import {unwatchedText} from './engine/sweep.js';
 import type {SnapshotStore} from './engine/store.js';
 
 const title = (name: string) => `${name.slice(0, 1).toUpperCase()}${name.slice(1)}`;
@@ -52,11 +54,29 @@ function verdict(view: EnvironmentView, at: number): string {
 	return `(${threshold}${warming})${cap} ${mark}`;
 }
 
+/**
+ * `, ~ 2 at an estimate (no price known for zz9.xlarge; EBS volumes not known yet, counted as $0)`:
+ * what the `~` of a figure stands for, instance types and volumes apart.
+ */
+function estimateText(view: EnvironmentView): string {
+	if (view.estimated === 0) {
+		return '';
+	}
+
+	const types = view.estimatedTypes.filter(type => type !== unknownVolumes && type !== 'EBS volume');
+	const parts = [
+		...(types.length > 0 ? [`no price known for ${types.join(', ')}`] : []),
+		...(view.estimatedTypes.includes('EBS volume') ? ['EBS volumes of a type with no known rate'] : []),
+		...(view.estimatedTypes.includes(unknownVolumes) ? [`${unknownVolumes}, counted as $0`] : []),
+	];
+	return `, ~ ${view.estimated} at an estimate (${parts.join('; ')})`;
+}
+
 /** The classic status-report wording (ENVIRONMENT STATUS DASHBOARD), for `--once` and anyone reading cron mail. */
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${view.estimated > 0 && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${view.estimated > 0 ? `, ~ ${view.estimated} at an estimate (no price known for ${view.estimatedTypes.join(', ')})` : ''}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}`]);
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${(view.estimated > 0 || view.learning) && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${estimateText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}${view.learning ? `; ~ ${view.learning}: no automatic stop on its increase (the hourly cap still applies)` : ''}`]);
 	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
@@ -66,6 +86,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
 		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
 		...(snapshot.pricing?.error ? [`PRICES: ${snapshot.pricing.error}`] : []),
+		...unwatchedLines(snapshot).map(line => `UNWATCHED: ${line}`),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
@@ -94,6 +115,26 @@ export function formatDashboard(snapshot: Snapshot): string {
 	return lines.join('\n');
 }
 
+/**
+ * What the sweep of the regions not watched found (`dev: 3 agents in us-west-2, not watched`), or
+ * why it did not look everywhere: never silence where it could not look.
+ */
+export function unwatchedLines(snapshot: Snapshot): string[] {
+	const sweep = snapshot.unwatched;
+	if (!sweep) {
+		return [];
+	}
+
+	const lines = sweep.found.map(found => unwatchedText(found));
+	if (sweep.error) {
+		lines.push(sweep.error);
+	} else if (sweep.at === null) {
+		lines.push(sweep.running ? 'the sweep of the regions not watched had not finished: they were not looked in' : 'the regions not watched were not looked in yet');
+	}
+
+	return lines;
+}
+
 /** `warming-up 12m` (how long until the last filling window is full), `warming-up` when not known. */
 function warmingFlag(snapshot: Snapshot): string {
 	return warmingText(snapshot.mode.warmingUp, snapshot.mode.warmUntil, snapshot.at)?.replace('warming up', 'warming-up') ?? '';
@@ -105,13 +146,15 @@ export function formatPollLine(snapshot: Snapshot): string {
 		const increase = view.increasePct === null ? '--' : signedPct(view.increasePct);
 		// Stale or never fetched: the agent count is unknown (`?a`), never 0; spend before any data is `$?`.
 		const agents = view.policy.agents === 'global' ? '' : ` ${snapshot.lastSuccessAt === null || view.stale ? '?' : view.agents.running}a${view.breaker ? ' HELD' : ''}${view.paused ? ' PAUSED' : ''}`;
-		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : `${view.estimated > 0 ? '~' : ''}${money(view.hourlyUsd)}`}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
+		return `${view.name} ${view.status} ${snapshot.lastSuccessAt === null ? '$?' : `${view.estimated > 0 || view.learning ? '~' : ''}${money(view.hourlyUsd)}`}/h ${increase}/${pct(view.thresholdPct)}${agents}`;
 	};
 
 	const flags = [snapshot.mode.paused ? 'PAUSED' : '', snapshot.mode.dryRun ? 'DRY-RUN' : '', snapshot.mode.readOnly ? 'READ-ONLY' : '', warmingFlag(snapshot)].filter(Boolean).join(' ');
 	// A failure to record is never quiet: the guard still acts, and cron mail should say so.
 	const unrecorded = snapshot.recordError ? ` NOT RECORDED: ${snapshot.recordError}` : '';
-	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${unrecorded}`;
+	// Agents in regions not watched (or a sweep that could not look); not while the first sweep runs.
+	const unwatched = snapshot.unwatched && (snapshot.unwatched.at !== null || snapshot.unwatched.error) ? unwatchedLines(snapshot) : [];
+	return `${new Date(snapshot.at).toISOString()} poll ${[...snapshot.environments, snapshot.global].map(view => part(view)).join(' | ')}${flags ? ` [${flags}]` : ''}${snapshot.error ? ` STALE: ${snapshot.error}` : ''}${unrecorded}${unwatched.length > 0 ? ` UNWATCHED: ${unwatched.join('; ')}` : ''}`;
 }
 
 export function formatEventLine(entry: AuditEntry): string {

@@ -274,7 +274,8 @@ async function createRuntime(options: Options, io: Io, stateDir: string, checkSt
 	}
 
 	if (options.regions) {
-		flags['regions'] = options.regions;
+		// `--region all`: every region enabled for the account, as `regions: "all"` in a file.
+		flags['regions'] = options.regions.join() === 'all' ? 'all' : options.regions;
 	} else if (options.demo) {
 		flags['regions'] = simRegions;
 	}
@@ -458,9 +459,9 @@ export async function flushNotifications(runtime: Runtime | undefined, io: Io, b
 }
 
 async function runOnce(runtime: Runtime, io: Io): Promise<number> {
-	const polled = await runtime.monitor.poll();
-	// Billed cost is fetched at most once per refresh interval; when this run fetches it, show it.
-	const snapshot = (await runtime.monitor.settled()) ?? polled;
+	// One poll that waits (bounded) for the prices and volumes its figures need, and for the billed
+	// cost when this run fetches it.
+	const snapshot = await runtime.monitor.once();
 	await runtime.monitor.stop();
 	// A reader that went away (`| head -0`) does not turn the result into a stack trace.
 	io.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -866,8 +867,10 @@ function noteStaleLock(runtime: Runtime, lock: EngineLock, stateDir: string): vo
 function describeLayers(options: Options, io: Io): string {
 	const {config, layers} = loadConfig({configFile: options.configFile, env: io.env});
 	const sources = layers.map(layer => ({label: layer.label, ...(layer.path ? {path: layer.path, exists: fs.existsSync(layer.path)} : {})}));
-	// A secret written into the configuration itself is never printed.
-	const shown = config.notify ? {...config, notify: redactNotify(config.notify)} : config;
+	// A secret written into the configuration itself is never printed; `regions: "all"` reads as written.
+	const {allRegions, ...plain} = config;
+	const asWritten = allRegions ? {...plain, regions: 'all'} : plain;
+	const shown = config.notify ? {...asWritten, notify: redactNotify(config.notify)} : asWritten;
 	if (options.json) {
 		return JSON.stringify({config: shown, layers: sources}, null, 2);
 	}

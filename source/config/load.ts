@@ -301,8 +301,11 @@ function finish(value: Json, problems: Problems, skip: ReadonlySet<string>, onPr
 		onProblems();
 	}
 
-	const config = configSchema.parse(value);
-	delete config.$schema;
+	const parsed = configSchema.parse(value);
+	delete parsed.$schema;
+	// `regions: "all"`: the provider fills in every region enabled for the account when it starts.
+	const {regions, ...rest} = parsed;
+	const config: Config = regions === 'all' ? {...rest, regions: [], allRegions: true} : {...rest, regions};
 	// Environment and instance-type names are data: `constructor` is a name like any other.
 	config.environments = Object.assign(Object.create(null) as Config['environments'], config.environments);
 	config.prices = Object.assign(Object.create(null) as Config['prices'], config.prices);

@@ -130,6 +130,7 @@ function build(layer: boolean) {
 	}
 
 	const resetText = 'a number of minutes greater than 0, or null (never)';
+	const regionsText = 'a non-empty list of region names like us-east-1, or "all" (every region enabled for the account)';
 	const pricesText = 'an object keyed by instance types like m5.large (every region) or regions like eu-west-1 (an object of prices by instance type)';
 	const priceText = 'a number of at least 0 ($/h) for an instance type, or for a region an object of such prices keyed by instance types like m5.large';
 	const typeKeyText = 'instance types like m5.large';
@@ -137,7 +138,7 @@ function build(layer: boolean) {
 		$schema: z.string({error: 'a string (the JSON schema of this file)'}).optional(),
 		envTagKey: required(text()),
 		roleTag: required(object({key: required(text()), agent: required(text()), monitor: required(text())})),
-		regions: required(strings(regionPattern, 'region names like us-east-1')),
+		regions: required(z.union([z.literal('all'), strings(regionPattern, 'region names like us-east-1')], {error: regionsText}).describe(regionsText)),
 		pollIntervalSeconds: required(number({min: 1, max: 86_400})),
 		action: required(choice(['stop', 'terminate'])),
 		warnRatio: required(number({exclusiveMin: 0, max: 1})),
@@ -205,8 +206,16 @@ export const configSchema = build(false);
 /** One layer (a file or the flags): the same checks with every key optional. */
 export const layerSchema = build(true);
 
-/** The effective configuration: shipped defaults < user store < --config file < flags. */
-export type Config = Omit<z.output<typeof configSchema>, '$schema'>;
+/**
+ * The effective configuration: shipped defaults < user store < --config file < flags. `regions:
+ * "all"` is `allRegions: true` here, and `regions` the regions enabled for the account, filled in
+ * when the provider starts (empty until then).
+ */
+export type Config = Omit<z.output<typeof configSchema>, '$schema' | 'regions'> & {
+	regions: string[];
+	/** `regions: "all"` (or `--region all`): every region enabled for the account is watched. */
+	allRegions?: true;
+};
 
 /** Compile-time: the configuration is what the domain computes over. */
 type Assignable<T extends U, U> = T;

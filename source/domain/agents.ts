@@ -55,6 +55,45 @@ export function checkStart(name: string, policy: EnvironmentPolicy, running: num
 	return {ok: true};
 }
 
+/** What a start adds and what it would be added to: the environment's and the total's $/h now, and their caps. */
+export type StartCost = {
+	/** The price of one agent of the template's type (undefined: no price known at all). */
+	each: Priced | undefined;
+	/** The template's instance type, where known (unknown: priced at the highest price known). */
+	type: string | undefined;
+	count: number;
+	environment: {usd: number; cap: number};
+	global: {usd: number; cap: number};
+};
+
+/**
+ * Admission in dollars: a start whose added $/h (one agent's price, live, from the table or the
+ * conservative estimate, times the count) would take the environment past its hourly cap, or the
+ * total past the global cap, is refused before anything is launched. Exactly at a cap is within
+ * it, as for a breach. A price that cannot be known, or a sum that is not a finite number, is
+ * refused too: unknown is never $0.
+ */
+export function checkStartCost(name: string, cost: StartCost): StartCheck {
+	const {each, count} = cost;
+	const type = cost.type ?? 'an unknown instance type';
+	if (!each) {
+		return {ok: false, reason: `no price is known for ${type}: a start whose cost cannot be told is not admitted`};
+	}
+
+	const added = each.usd * count;
+	const mark = each.source === 'estimate' ? '~' : '';
+	if (!Number.isFinite(added)) {
+		return {ok: false, reason: `${count} agents at ${mark}${money(each.usd)}/h each cannot be added up: nothing started`};
+	}
+
+	const note = cost.type === undefined ? ': the highest price known' : each.source === 'estimate' ? `, an estimate: no price known for ${type}` : '';
+	const what = `${mark}${money(added)}/h for ${count} ${cost.type ?? 'agents of a type the launch template does not name'} (${mark}$${each.usd.toFixed(4)}/h each${note})`;
+	// The cap first: a status line cut at the terminal's width still says what was passed.
+	const over = (usd: number, cap: number, whose: string) => (usd + added > cap + 1e-9 ? `over ${whose} hourly cap of ${money(cap)}/h: ${money(usd)}/h now + ${what} = ${mark}${money(usd + added)}/h` : undefined);
+	const reason = over(cost.environment.usd, cost.environment.cap, `${name}'s`) ?? over(cost.global.usd, cost.global.cap, 'the global');
+	return reason ? {ok: false, reason} : {ok: true};
+}
+
 export type Violation = {environment: string; reason: string; /** The agents that break the policy, newest first. */ agentIds: string[]};
 
 /**

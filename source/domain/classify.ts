@@ -46,6 +46,9 @@ export type Aggregate = {
 
 const billed = new Set(BILLED_STATES);
 
+/** What `estimatedTypes` names for instances whose EBS volumes are not known yet (counted as $0, marked `~`). */
+export const unknownVolumes = 'EBS volumes not known yet';
+
 /**
  * The hourly spend of each environment: the price of its instances in pending or running, agents
  * or not, from the price book (a flat table is taken as the shipped table). An instance no source
@@ -109,7 +112,7 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 			spend.hourlyUsd += storage.usd;
 			if (storage.estimated) {
 				spend.estimated++;
-				note(estimatedTypes, spend, 'EBS volume');
+				note(estimatedTypes, spend, storage.unknown ? unknownVolumes : 'EBS volume');
 			}
 		}
 

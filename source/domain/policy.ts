@@ -77,6 +77,13 @@ export type EnvironmentInput = {
 	 * has no sample there. The global rule is judged without it.
 	 */
 	globalRiseUsd?: number | undefined;
+	/**
+	 * Its figures are still being learnt (a price or volume on the way when a one-shot run stopped
+	 * waiting), and why: a breach of its increase is alerted on, never acted on (the figure may
+	 * move when the answer comes); a breach of its hourly cap is still acted on (figures that are
+	 * not known yet are conservative ones).
+	 */
+	learning?: string | undefined;
 };
 
 export type GlobalInput = {policy: GlobalPolicy; window: WindowStats; stale: string | undefined};
@@ -172,6 +179,8 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		} else if (input.paused) {
 			// Paused by a person: alerted on, never stopped automatically; the cascade passes it by.
 			decisions.push({kind: 'alert', environment: input.name, reason: `${reason} (paused: alert, no automatic stop)`});
+		} else if (input.learning && assessment.byCap !== 'breach') {
+			decisions.push({kind: 'alert', environment: input.name, reason: `${reason} (${input.learning}: alert, no automatic stop; the hourly cap still applies)`});
 		} else if (input.spend.agentsRunning === 0) {
 			decisions.push({kind: 'hold', environment: input.name, reason: `${reason}; no agents left to stop`});
 		} else {
@@ -225,8 +234,12 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		const inScope = stoppable.filter(input => !input.paused);
 		const pausedNames = stoppable.filter(input => input.paused).map(input => input.name);
 		const pausedNote = pausedNames.length > 0 ? ` (paused: ${pausedNames.join(', ')} not stopped)` : '';
+		const learning = environments.filter(input => input.learning);
 		if (guarded.level !== 'breach') {
 			decisions.push({kind: 'alert', environment: 'global', reason: `${reason}; within its limits without the rise of paused ${paused.map(input => input.name).join(', ')} (${money(pausedRise)}/h): alert, no emergency`});
+		} else if (learning.length > 0 && guarded.byCap !== 'breach') {
+			// An increase measured while figures are still being learnt is no ground for an emergency; the global cap is.
+			decisions.push({kind: 'alert', environment: 'global', reason: `${reason}; figures of ${learning.map(input => input.name).join(', ')} still being learnt: alert, no emergency (the global cap still applies)`});
 		} else if (global.policy.onBreach === 'emergency-stop' && inScope.length > 0) {
 			// The emergency supersedes single stops and re-spawn stops: it stops every agent in scope, theirs included.
 			for (let index = decisions.length - 1; index >= 0; index--) {

@@ -117,7 +117,7 @@ export type PriceBook = {
 	 * What an instance's EBS volumes cost by the hour, running or stopped (`estimated`: some volume
 	 * type had no known rate); undefined when its volumes are not known (yet).
 	 */
-	storage?(instanceId: string): {usd: number; estimated: boolean} | undefined;
+	storage?(instanceId: string): {usd: number; estimated: boolean; /** Its volumes are not known yet: an unknown amount, not $0. */ unknown?: boolean} | undefined;
 };
 
 /**

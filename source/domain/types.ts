@@ -239,4 +239,9 @@ export type EnvironmentView = {
 	breaker?: {trippedAt: number; actor: string; reason: string} | null;
 	/** How a start (`a`) would launch agents here; null without a launch template. */
 	launch?: {count: number; instanceType: string | null; usdPerHourEach: number | null} | null;
+	/**
+	 * Its figures are still being learnt (`--once` stopped waiting for a price or volume): why. Its
+	 * spend is conservative and marked `~`; a breach of its increase is not acted on. Absent when not.
+	 */
+	learning?: string | null;
 };

@@ -45,7 +45,12 @@ export type AuditEntry = {
 		/** A socket client refused or disconnected for what it sent; `peer` says who it really is. */
 		| 'client'
 		/** The engine lock's heartbeat failed (could not read or write it) or works again. */
-		| 'lock';
+		| 'lock'
+		/**
+		 * The region sweep found agents of a monitored environment in a region not watched (outcome
+		 * `found`), found them gone (`cleared`), or could not look (`failed: ...`).
+		 */
+		| 'unwatched';
 	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
 	via?: 'socket';
 	/** With `via: "socket"` and on `client` entries: who the client really is (not what it says). */

@@ -1,5 +1,5 @@
 import type {Config} from '../config/schema.js';
-import {checkStart} from '../domain/agents.js';
+import {checkStart, checkStartCost} from '../domain/agents.js';
 import type {Evaluation} from '../domain/policy.js';
 import type {EnvironmentView, Spend} from '../domain/types.js';
 import type {AuditEntry} from './audit.js';
@@ -224,7 +224,57 @@ export class Commands {
 		}
 
 		const check = checkStart(name, policy, running, count);
-		return check.ok ? {ok: true, running} : {ok: false, reason: check.reason, counted: true};
+		if (!check.ok) {
+			return {ok: false, reason: check.reason, counted: true};
+		}
+
+		const cost = await this.checkCost(name, count);
+		return cost.ok ? {ok: true, running} : cost;
+	}
+
+	/**
+	 * Admission in dollars: the template's instance type priced as any instance would be (live
+	 * price, table, or the conservative estimate; an unknown type at the highest price known),
+	 * times the count, added to the environment's and the total's $/h of the last fresh poll (and
+	 * agents this engine started that it did not list yet), against their hourly caps.
+	 */
+	private async checkCost(name: string, count: number): Promise<{ok: true} | {ok: false; reason: string; counted: boolean}> {
+		const {config, monitored, engine, launcher, enforcer} = this.deps;
+		if (!engine.lastSpend(name)) {
+			// No poll has priced it yet (the last ones failed): one more try before refusing.
+			await engine.poll();
+		}
+
+		const spend = engine.lastSpend(name);
+		if (!spend) {
+			return {ok: false, reason: `what ${name} spends now is not known (no fresh poll yet): no start until a poll prices it`, counted: false};
+		}
+
+		let plan: Awaited<ReturnType<Launcher['plan']>>;
+		try {
+			plan = await launcher.plan(name);
+		} catch (error) {
+			return {ok: false, reason: `cannot tell what ${name}'s launch template starts (${messageOf(error)})`, counted: false};
+		}
+
+		if (!plan) {
+			return {ok: true};
+		}
+
+		// A type nobody names (the template could not be read) is priced at the highest price known.
+		const each = enforcer.priceBook().price({region: plan.region, type: plan.instanceType ?? '?'});
+		const listed = new Set(spend.agentIds.map(agent => agent.id));
+		const pending = this.recentStarts(name).filter(start => !listed.has(start.id)).length;
+		const unlistedUsd = (each?.usd ?? 0) * pending;
+		const total = monitored.reduce((sum, environment) => sum + (engine.lastSpend(environment)?.hourlyUsd ?? 0), 0);
+		const check = checkStartCost(name, {
+			each,
+			type: plan.instanceType,
+			count,
+			environment: {usd: spend.hourlyUsd + unlistedUsd, cap: config.environments[name]!.maxHourlyUsd},
+			global: {usd: total + unlistedUsd, cap: config.global.maxHourlyUsd},
+		});
+		return check.ok ? check : {ok: false, reason: check.reason, counted: true};
 	}
 
 	/** envwatch stopped agents in these environments: what it started there before is not counted. */

@@ -9,6 +9,7 @@ import {Publisher} from './publisher.js';
 import type {Pricing} from './pricing.js';
 import type {EntryDraft, Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
+import type {RegionSweep} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
 import {SpendReader} from './spend.js';
 import {wire, type Deps} from './wiring.js';
@@ -20,6 +21,13 @@ export type {Deps, MonitorOptions} from './wiring.js';
 
 const maxBackoffMs = 5 * 60_000;
 const defaultGiveUpAfterMs = 5 * 60_000;
+
+/**
+ * How long `--once` waits, at most, for what its figures need (the prices and volumes of what it
+ * listed, the region sweep) before it evaluates. Past it, the figures still being learnt are the
+ * conservative ones, marked `~`, and no increase is acted on there (the hourly caps still are).
+ */
+export const onceWaitMs = 30_000;
 
 /**
  * The monitor loop: poll the provider, record samples, evaluate, enforce, publish. Polls never
@@ -43,6 +51,8 @@ export class Monitor {
 	private readonly commands: Commands;
 	private readonly billing: CachedBilling;
 	private readonly samples: Samples;
+	/** The background sweep of the regions not watched (sweep.ts). */
+	private readonly sweep: RegionSweep;
 	private polls = 0;
 	private lastSuccessAt: number | null = null;
 	private failures = 0;
@@ -56,6 +66,8 @@ export class Monitor {
 	private readonly publisher: Publisher;
 	/** The unexpected error the polls have failed with, and since when (cleared by a poll that completes). */
 	private unexpected: {message: string; since: number; gaveUp: boolean} | undefined;
+	/** While `once` runs: until when (epoch ms, the real clock) its poll may wait for what its figures need. */
+	private onceUntil: number | undefined;
 
 	constructor(private readonly deps: Deps) {
 		const parts = wire(deps, {
@@ -64,7 +76,7 @@ export class Monitor {
 			lastSpend: name => this.lastSpend.get(name),
 			lastEvaluation: () => this.lastEvaluation,
 		});
-		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing} = parts);
+		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing, sweep: this.sweep} = parts);
 		this.publisher = new Publisher(deps, parts, {polls: () => this.polls, lastSuccessAt: () => this.lastSuccessAt});
 		this.reader = new SpendReader({config: deps.config, provider: deps.provider, pricing: this.pricing, samples: this.samples});
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
@@ -95,6 +107,8 @@ export class Monitor {
 		this.automatic.stop();
 		await this.inFlight?.catch(() => undefined);
 		this.samples.flushRollup();
+		// What was learnt of prices so far is kept for the next run, answers still on the way or not.
+		this.pricing.flush();
 		this.deps.provider.close?.();
 		this.recorder.reportRecords();
 	}
@@ -118,12 +132,37 @@ export class Monitor {
 		}
 	}
 
-	/** The latest snapshot once the billed-cost refresh the last poll started has finished (`--once`). */
+	/** The latest snapshot once the billed-cost refresh the last poll started has finished. */
 	async settled(): Promise<Snapshot | undefined> {
 		await this.billingRefresh;
 		// The prices the poll asked for, so a run from cron leaves them cached for the next one.
 		await this.pricing.settled();
 		return this.deps.store.getSnapshot();
+	}
+
+	/**
+	 * `--once`: one poll that first waits, at most `waitMs` in all, for the prices and volumes of what
+	 * it listed (a price learnt only by the next cron run would read as a spike there), then the
+	 * snapshot once the billed cost it started has come, within what is left of the bound.
+	 */
+	async once(waitMs = onceWaitMs): Promise<Snapshot> {
+		const until = Date.now() + waitMs;
+		this.onceUntil = until;
+		try {
+			// The sweep of the regions not watched runs beside the poll, within the same bound.
+			this.sweep.due(this.deps.clock());
+			const polled = await this.poll();
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([Promise.all([this.settled(), this.sweep.settled()]), new Promise<void>(resolve => {
+				timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+			})]);
+			clearTimeout(timer);
+			// What came in meanwhile (the sweep's findings, billed cost) is in the snapshot printed.
+			this.publisher.republish();
+			return this.deps.store.getSnapshot() ?? polled;
+		} finally {
+			this.onceUntil = undefined;
+		}
 	}
 
 	/** One poll. A call while one is in flight returns that poll instead of starting another. */
@@ -179,8 +218,8 @@ export class Monitor {
 
 	private async pollBody(): Promise<Snapshot> {
 		const {clock} = this.deps;
-		const reading = await this.reader.read();
-		const {unknown, staleReason} = reading;
+		const reading = await this.reader.read(this.onceUntil === undefined ? {} : {until: this.onceUntil});
+		const {unknown, staleReason, learning} = reading;
 		let {spend} = reading;
 		const at = clock();
 		this.automatic.acted.clear();
@@ -198,7 +237,7 @@ export class Monitor {
 			this.samples.record(at, spend);
 		}
 
-		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason, this.automatic.pausedEnvironments);
+		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason, this.automatic.pausedEnvironments, staleReason ? undefined : learning);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
 		if (!staleReason) {
@@ -206,10 +245,16 @@ export class Monitor {
 		}
 
 		await this.automatic.enforce(evaluation, inputs, globalWindow);
+		if (this.running) {
+			// The loop's: at most every 10 minutes, in the background, agents in the regions not watched
+			// (`once` starts its own; a command's poll needs none).
+			this.sweep.due(at);
+		}
 
 		this.samples.pruneAndSave(at, this.intervalMs);
 
 		const snapshot = this.publisher.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown});
+
 		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {
 				this.publisher.republish();

@@ -1,6 +1,6 @@
 import type {Config} from '../config/schema.js';
 import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
-import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
+import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook, type PriceTables} from '../domain/pricing.js';
 import type {RawInstance} from '../domain/types.js';
 import type {Fleet, PriceSource} from '../providers/types.js';
 import type {PriceCache, StateStore} from './state.js';
@@ -44,14 +44,18 @@ export class Pricing {
 	private readonly queued = new Set<string>();
 	private readonly running = new Set<Promise<void>>();
 	private version = 0;
-	private built: {version: number; at: number; recheckAt: number; book: PriceBook} | undefined;
+	private built: {version: number; at: number; recheckAt: number; book: PriceBook; tables: PriceTables} | undefined;
 	/** Regions running spot instances, with their types and products, as the current book met them. */
 	private readonly spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
 	/** EBS $/h per instance, by region, and which instances' volumes were asked for and when. */
 	private readonly storage = new Map<string, Map<string, {usd: number; estimated: boolean}>>();
 	private readonly volumesAsked = new Map<string, {ids: Set<string>; at: number}>();
-	/** The volumes last listed by region, so they are priced again when their region's EBS rates arrive. */
-	private readonly volumes = new Map<string, Volume[]>();
+	/** The volumes last listed by region (and the instances asked for), so they are priced again when their region's EBS rates arrive. */
+	private readonly volumes = new Map<string, {volumes: Volume[]; ids: readonly string[]}>();
+	/** Regions whose volumes are being asked for, with the instances asked (their storage is learnt when it answers). */
+	private readonly volumesInFlight = new Map<string, readonly string[]>();
+	/** Regions whose spot prices are being asked for. */
+	private readonly spotInFlight = new Set<string>();
 	/** EBS rates by region from the Price List (the shipped us-east-1 table until they arrive), and the regions asked or failed. */
 	private readonly ebs = new Map<string, {rates: EbsRates | null; at: number}>();
 	private readonly ebsAsked = new Set<string>();
@@ -118,21 +122,71 @@ export class Pricing {
 		const now = this.clock();
 		if (this.built?.version !== this.version || now >= this.built.recheckAt || now < this.built.at) {
 			this.spotWanted.clear();
-			this.built = {
-				version: this.version,
-				at: now,
-				recheckAt: now + recheckMs,
-				book: createPriceBook({
-					overrides: this.config.prices,
-					table: fallbackPrices,
-					onDemand: new Map([...this.onDemand].map(([key, entry]) => [key, entry.usd])),
-					spot: new Map([...this.spot].map(([key, entry]) => [key, entry.usd])),
-					storage: new Map([...this.storage.values()].flatMap(byInstance => [...byInstance])),
-				}, this.source ? instance => this.want(instance) : undefined),
+			const tables: PriceTables = {
+				overrides: this.config.prices,
+				table: fallbackPrices,
+				onDemand: new Map([...this.onDemand].map(([key, entry]) => [key, entry.usd])),
+				spot: new Map([...this.spot].map(([key, entry]) => [key, entry.usd])),
+				storage: new Map([...this.storage.values()].flatMap(byInstance => [...byInstance])),
 			};
+			const book = createPriceBook(tables, this.source ? instance => this.want(instance) : undefined);
+			if (this.volumesOf) {
+				// Volumes are priced here: an instance whose volumes are not known yet costs an unknown
+				// amount for them, counted as $0 and marked (`~`), never an unmarked $0.
+				const known = book.storage!;
+				book.storage = id => known(id) ?? unknownStorage;
+			}
+
+			this.built = {version: this.version, at: now, recheckAt: now + recheckMs, book, tables};
 		}
 
 		return this.built.book;
+	}
+
+	/** The tables the current book was made from (the samples keep them, to restate their history in a later process). */
+	tables(): PriceTables {
+		this.book();
+		return this.built!.tables;
+	}
+
+	/**
+	 * Regions where a figure is still being learnt: a Price List price, spot prices, EBS rates or
+	 * the volumes of instances asked for for the first time, under way or queued. Refreshing a figure
+	 * already known is not learning it.
+	 */
+	learning(): Set<string> {
+		const regions = new Set<string>();
+		for (const key of this.queued) {
+			if (!this.onDemand.has(key)) {
+				regions.add(key.slice(0, key.indexOf('|')));
+			}
+		}
+
+		for (const region of this.spotInFlight) {
+			if (![...this.spot.keys()].some(key => key.startsWith(`${region}|`))) {
+				regions.add(region);
+			}
+		}
+
+		for (const region of this.ebsAsked) {
+			if (!this.ebs.has(region)) {
+				regions.add(region);
+			}
+		}
+
+		for (const [region, ids] of this.volumesInFlight) {
+			const known = this.storage.get(region);
+			if (ids.some(id => !known?.has(id))) {
+				regions.add(region);
+			}
+		}
+
+		return regions;
+	}
+
+	/** Writes what was learnt so far (a run that ends before every answer is in keeps what did come). */
+	flush(): void {
+		this.save();
 	}
 
 	view(): PricingView {
@@ -253,7 +307,7 @@ export class Pricing {
 			this.ebsErrors.delete(region);
 			const volumes = this.volumes.get(region);
 			if (volumes) {
-				this.priceVolumes(region, volumes);
+				this.priceVolumes(region, volumes.volumes, volumes.ids);
 			}
 
 			// The book changes (a new version): windows are restated, a rate change is no spend spike.
@@ -273,9 +327,10 @@ export class Pricing {
 		return this.ebs.get(region)?.rates ?? fallbackEbsRates;
 	}
 
-	private priceVolumes(region: string, volumes: readonly Volume[]): void {
+	/** Prices a region's volumes by instance; an instance asked for that has none costs $0 for them (known, not unknown). */
+	private priceVolumes(region: string, volumes: readonly Volume[], ids: readonly string[]): void {
 		const rates = this.ebsRates(region);
-		const byInstance = new Map<string, {usd: number; estimated: boolean}>();
+		const byInstance = new Map<string, {usd: number; estimated: boolean}>(ids.map(id => [id, {usd: 0, estimated: false}]));
 		for (const volume of volumes) {
 			const priced = volumeHourlyUsd(volume, rates);
 			const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: false};
@@ -286,11 +341,12 @@ export class Pricing {
 	}
 
 	private async refreshVolumes(region: string, ids: string[], now: number): Promise<void> {
+		this.volumesInFlight.set(region, ids);
 		try {
 			const {volumes, calls} = await this.volumesOf!(region, ids);
 			this.calls += calls;
-			this.volumes.set(region, volumes);
-			this.priceVolumes(region, volumes);
+			this.volumes.set(region, {volumes, ids});
+			this.priceVolumes(region, volumes, ids);
 			this.errors.delete(`volumes ${region}`);
 			this.changed();
 		} catch (error) {
@@ -298,6 +354,8 @@ export class Pricing {
 			// Asked again after `retryMs`; the volumes known so far stay counted.
 			this.volumesAsked.set(region, {ids: new Set(), at: now - this.spotRefreshMs + this.retryMs});
 			this.errors.set(`volumes ${region}`, `volumes in ${region}: ${messageOf(error)}; their last known cost is counted meanwhile`);
+		} finally {
+			this.volumesInFlight.delete(region);
 		}
 	}
 
@@ -346,6 +404,7 @@ export class Pricing {
 	}
 
 	private async refreshSpot(region: string, types: string[], products: string[], now: number): Promise<void> {
+		this.spotInFlight.add(region);
 		try {
 			const {prices, requests} = await this.source!.spot(region, types, products, now);
 			this.calls += requests;
@@ -361,6 +420,8 @@ export class Pricing {
 			// Tried again sooner than the refresh interval.
 			this.spotAt.set(region, now - this.spotRefreshMs + this.retryMs);
 			this.errors.set(`spot ${region}`, `spot prices in ${region}: ${messageOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`);
+		} finally {
+			this.spotInFlight.delete(region);
 		}
 	}
 
@@ -394,6 +455,9 @@ export class Pricing {
 		this.state.savePrices(cache);
 	}
 }
+
+/** The storage of an instance whose volumes are not known yet: an unknown amount, counted as $0 and marked. */
+const unknownStorage = {usd: 0, estimated: true, unknown: true} as const;
 
 function attempts(error: unknown): number {
 	const value = (error as {$metadata?: {attempts?: number}} | undefined)?.$metadata?.attempts;

@@ -7,6 +7,7 @@ import type {EnvironmentView, Sample, Spend, WindowStats} from '../domain/types.
 import type {BilledCost} from '../providers/types.js';
 import type {AuditEntry} from './audit.js';
 import type {PricingView} from './pricing.js';
+import type {SweepView} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
 import type {Breaker, LastStop} from './state.js';
 
@@ -14,7 +15,7 @@ import type {Breaker, LastStop} from './state.js';
 export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};
 
 /** Evaluates the policy at `at` over the windows in `history` (pure). `stale`: why the data is not fresh. */
-export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>}): Evaluated {
+export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>; learning?: ReadonlyMap<string, string> | undefined}): Evaluated {
 	const {config, monitored, history, spend, at, stale} = args;
 	const globalMs = config.global.windowMinutes * 60_000;
 	const globalSeries = windowStats(seriesOf(history, args.globalKey), globalMs, at);
@@ -29,6 +30,7 @@ export function evaluateAt(args: {config: Config; monitored: string[]; globalKey
 			stoppedByEnvwatch: args.breakers.has(name),
 			paused,
 			...(paused ? {globalRiseUsd: riseSince(seriesOf(history, name), globalSeries.baselineAt)} : {}),
+			...(args.learning?.has(name) ? {learning: args.learning.get(name)} : {}),
 		};
 	});
 	const globalWindow = ranNothing(globalSeries, inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0));
@@ -99,6 +101,8 @@ export type EngineView = {
 	rollup: Rollup;
 	/** Live prices: the calls made and the last failure. */
 	pricing: PricingView;
+	/** The sweep of the regions not watched; null without one. */
+	unwatched?: SweepView | null;
 };
 
 /**
@@ -270,6 +274,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 			agentIds: input.spend.agentIds.map(agent => agent.id),
 			agentHourlyUsd: input.spend.agentHourlyUsd,
 			paused: engine.pausedEnvironments?.has(input.name) ?? false,
+			...(input.learning ? {learning: input.learning} : {}),
 		};
 	});
 	const agentsRunning = environments.reduce((sum, view) => sum + view.agents.running, 0);
@@ -325,5 +330,6 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		recordError: engine.recordError,
 		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.slice(0, lastStopIdsSent).map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
 		pricing: engine.pricing,
+		unwatched: engine.unwatched ?? null,
 	};
 }

@@ -20,7 +20,7 @@ export class Publisher {
 
 	publish(published: Published): Snapshot {
 		this.last = published;
-		const {recorder, commands, automatic, breakers, billing, enforcer, samples, pricing} = this.parts;
+		const {recorder, commands, automatic, breakers, billing, enforcer, samples, pricing, sweep} = this.parts;
 		recorder.reportRecords();
 		const {config, options, provider} = this.deps;
 		const launch = new Map(published.inputs.map(input => [input.name, commands.launchPlan(input.name)]));
@@ -41,6 +41,7 @@ export class Publisher {
 			recordError: recorder.recordError(),
 			rollup: samples.rollup,
 			pricing: pricing.view(),
+			unwatched: sweep.view(),
 		});
 		this.deps.store.publish(snapshot);
 		return snapshot;

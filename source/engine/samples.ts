@@ -1,11 +1,13 @@
 import type {Config} from '../config/schema.js';
-import {dropFuture, GLOBAL, globalKey, prune, record, shift, type History} from '../domain/history.js';
+import {fallbackPrices} from '../config/fallback-prices.js';
+import {dropFuture, GLOBAL, globalKey, newHistory, prune, record, shift, type History} from '../domain/history.js';
+import {createPriceBook, type PriceBook, type PriceOverrides, type PriceTables} from '../domain/pricing.js';
 import {accrue, hourMs, pruneRollup, type Rollup} from '../domain/rollup.js';
 import type {Spend} from '../domain/types.js';
 import type {Breakers} from './breakers.js';
 import {evaluateAt, type Evaluated} from './projection.js';
 import type {Recorder} from './recorder.js';
-import type {StateStore} from './state.js';
+import type {PriceBasis, StateStore} from './state.js';
 import {plural} from '../domain/format.js';
 
 /** The rollup is saved at least this often while polls change it (and when an hour begins). */
@@ -17,8 +19,14 @@ const rollupSaveMs = 60_000;
  * the fleet.
  */
 export class Samples {
-	private readonly history: History;
+	private history: History;
 	private readonly globalKey: string;
+	/**
+	 * The prices the history is priced under, as persisted (samples.json's `basis`), and the book
+	 * they make: the one this process last restated the history to, or, until it has, the one
+	 * rebuilt from the basis a previous process left. Undefined before any sample was priced.
+	 */
+	private basis: {saved: PriceBasis; text: string; book: PriceBook | undefined} | undefined;
 	/** Samples already saved were changed (restated for new prices, or dropped as future): save whole. */
 	private rewrite = false;
 	/** Dollars per UTC hour per environment, from the live $/h (checked against the bill). */
@@ -32,6 +40,49 @@ export class Samples {
 		this.globalKey = globalKey(deps.monitored);
 		this.history = deps.state.loadHistory();
 		this.rollup = deps.state.loadRollup();
+		const saved = deps.state.loadedBasis();
+		if (saved && saved.table !== shippedTableId()) {
+			// Priced with another envwatch's shipped table, which cannot be rebuilt: its samples cannot
+			// be restated, and are not compared across books. The windows start afresh (the cap still applies).
+			this.history = newHistory();
+			this.rewrite = true;
+			deps.recorder.log({type: 'decision', actor: 'auto', kind: 'state', environments: [], reason: 'the sample history was priced with another version\'s shipped price table and cannot be restated to this one: the windows start afresh (a price change is never read as a spike; the hourly caps still apply)', instanceIds: []});
+		} else if (saved) {
+			this.basis = {saved, text: JSON.stringify(saved), book: undefined};
+		}
+	}
+
+	/**
+	 * The book the history is priced under: the one this process last priced a sample with, or the
+	 * one rebuilt from the basis a previous process saved (a `--once` run from cron restates the
+	 * samples of the run before with it). Undefined before any sample was priced.
+	 */
+	pricedUnder(): PriceBook | undefined {
+		if (this.basis && !this.basis.book) {
+			this.basis.book = createPriceBook(tablesOf(this.basis.saved));
+		}
+
+		return this.basis?.book;
+	}
+
+	/**
+	 * The history is now priced under `book` (a fresh poll priced its sample with it, and restated the
+	 * earlier ones to it): its tables become the persisted basis, saved whole when they changed.
+	 */
+	pricedWith(book: PriceBook, tables: PriceTables): void {
+		if (this.basis?.book === book) {
+			return;
+		}
+
+		const saved = basisOf(tables);
+		const text = JSON.stringify(saved);
+		if (this.basis?.text === text) {
+			this.basis.book = book;
+			return;
+		}
+
+		this.basis = {saved, text, book};
+		this.rewrite = true;
 	}
 
 	/**
@@ -81,20 +132,23 @@ export class Samples {
 	}
 
 	/**
-	 * Prices changed since the last poll: each window's samples move by what the change does to the
-	 * same instances now, so an increase measures instances started, not a price that came in.
+	 * Prices changed since the history was priced (in this process, or in the one that saved it):
+	 * each window's samples move by what the change does to the same instances now, so an increase
+	 * measures instances started, not a price that came in. Every series moves, those of
+	 * environments this run does not monitor and the totals of other monitored sets too, so the
+	 * whole history stays priced under one book.
 	 */
 	restate(before: ReadonlyMap<string, Spend>, after: ReadonlyMap<string, Spend>): void {
-		// Samples already on disk change: the next save writes the history whole, not only what is new.
-		this.rewrite = true;
-		let total = 0;
-		for (const name of this.deps.monitored) {
-			const delta = (after.get(name)?.hourlyUsd ?? 0) - (before.get(name)?.hourlyUsd ?? 0);
-			total += delta;
-			shift(this.history, name, delta);
+		const delta = (name: string) => (after.get(name)?.hourlyUsd ?? 0) - (before.get(name)?.hourlyUsd ?? 0);
+		for (const key of Object.keys(this.history)) {
+			// A total's key names its monitored set: `*global:dev,staging`.
+			const moved = key.startsWith(GLOBAL) ? key.slice(GLOBAL.length + 1).split(',').filter(Boolean).reduce((sum, name) => sum + delta(name), 0) : delta(key);
+			if (Math.abs(moved) > 1e-12) {
+				// Samples already on disk change: the next save writes the history whole, not only what is new.
+				this.rewrite = true;
+				shift(this.history, key, moved);
+			}
 		}
-
-		shift(this.history, this.globalKey, total);
 	}
 
 	/**
@@ -140,11 +194,12 @@ export class Samples {
 
 	/**
 	 * The policy's verdict at `at` over these windows. `stale`: why the data is not fresh; `paused`:
-	 * the environments whose automatic actions a person paused.
+	 * the environments whose automatic actions a person paused; `learning`: those whose figures are
+	 * still being learnt (why).
 	 */
-	evaluate(at: number, spend: ReadonlyMap<string, Spend>, breakers: Breakers, stale: string | undefined, paused?: ReadonlySet<string>): Evaluated {
+	evaluate(at: number, spend: ReadonlyMap<string, Spend>, breakers: Breakers, stale: string | undefined, paused?: ReadonlySet<string>, learning?: ReadonlyMap<string, string>): Evaluated {
 		const {config, monitored} = this.deps;
-		return evaluateAt({config, monitored, globalKey: this.globalKey, history: this.history, spend, breakers: breakers.all(), at, stale, ...(paused ? {paused} : {})});
+		return evaluateAt({config, monitored, globalKey: this.globalKey, history: this.history, spend, breakers: breakers.all(), at, stale, ...(paused ? {paused} : {}), ...(learning ? {learning} : {})});
 	}
 
 	/** Drops samples older than the longest window needs, and saves (a failed save never throws: recordError). */
@@ -152,7 +207,54 @@ export class Samples {
 		const {config, monitored} = this.deps;
 		const longest = Math.max(config.global.windowMinutes, ...monitored.map(name => config.environments[name]!.windowMinutes));
 		prune(this.history, at, longest * 60_000 + intervalMs * 2);
-		this.deps.state.saveHistory(this.history, this.rewrite);
+		this.deps.state.saveHistory(this.history, this.rewrite, this.basis?.saved);
 		this.rewrite = false;
 	}
+}
+
+/** A book's tables as samples.json keeps them (sorted, so equal prices read alike). */
+function basisOf(tables: PriceTables): PriceBasis {
+	const byKey = <T extends [string, ...unknown[]]>(entries: T[]) => entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+	return {
+		table: tables.table === fallbackPrices ? shippedTableId() : tableId(tables.table),
+		overrides: byKey(Object.entries(tables.overrides).map(([key, value]): [string, number | Array<[string, number]>] => [key, typeof value === 'number' ? value : byKey(Object.entries(value))])),
+		onDemand: byKey([...tables.onDemand ?? []]),
+		spot: byKey([...tables.spot ?? []]),
+		storage: byKey([...tables.storage ?? []].map(([id, {usd, estimated}]): [string, number, boolean] => [id, usd, estimated])),
+	};
+}
+
+/** The tables a saved basis stands for (with this version's shipped table: the caller checked it is the same). */
+function tablesOf(basis: PriceBasis): PriceTables {
+	// Keys are data (instance types, regions): null-prototype objects.
+	const overrides = Object.create(null) as Record<string, number | Record<string, number>>;
+	for (const [key, value] of basis.overrides) {
+		overrides[key] = typeof value === 'number' ? value : Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(value));
+	}
+
+	return {
+		overrides: overrides as PriceOverrides,
+		table: fallbackPrices,
+		onDemand: new Map(basis.onDemand),
+		spot: new Map(basis.spot),
+		storage: new Map(basis.storage.map(([id, usd, estimated]) => [id, {usd, estimated}])),
+	};
+}
+
+let shipped: string | undefined;
+
+/** The shipped price table's fingerprint: a history priced with another table is not restated with this one. */
+function shippedTableId(): string {
+	shipped ??= tableId(fallbackPrices);
+	return shipped;
+}
+
+/** FNV-1a over the table's entries in order of type: a short name for its content. */
+function tableId(table: Readonly<Record<string, number>>): string {
+	let hash = 0x81_1c_9d_c5;
+	for (const char of JSON.stringify(Object.entries(table).sort((a, b) => (a[0] < b[0] ? -1 : 1)))) {
+		hash = Math.imul(hash ^ char.charCodeAt(0), 0x01_00_01_93) >>> 0;
+	}
+
+	return `fnv1a:${hash.toString(16).padStart(8, '0')}`;
 }

@@ -1,5 +1,6 @@
 import type {Decision, EnvironmentView} from '../domain/types.js';
 import type {AuditEntry} from './audit.js';
+import type {SweepView} from './sweep.js';
 
 /**
  * Everything a view needs, as plain immutable data. Times are epoch ms; `toJson` turns them into
@@ -62,6 +63,12 @@ export type Snapshot = {
 	 * failure (the shipped table and estimates are used meanwhile; the data is not stale for it).
 	 */
 	pricing?: {calls: number; error: string | null; queued: number};
+	/**
+	 * The sweep of the regions enabled for the account that this run does not watch: agents of a
+	 * monitored environment found there, or why it could not look. null (or absent, from an older
+	 * server): no sweep (the provider cannot tell its regions).
+	 */
+	unwatched?: SweepView | null;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -83,6 +90,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		pending: snapshot.pending ? {...snapshot.pending, dueAt: iso(snapshot.pending.dueAt)} : null,
 		recordError: snapshot.recordError ?? null,
 		pricing: snapshot.pricing ?? null,
+		unwatched: snapshot.unwatched ? {...snapshot.unwatched, at: iso(snapshot.unwatched.at)} : null,
 	};
 }
 
@@ -93,8 +101,10 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 	return {
 		...rest,
 		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
-		// `~`: hourlyUsd includes a conservative estimate for instances no source prices (estimatedTypes).
-		hourlyUsdEstimated: view.estimated > 0,
+		// `~`: hourlyUsd includes a conservative estimate for instances no source prices (estimatedTypes),
+		// or figures still being learnt when `--once` stopped waiting (`learning` says why).
+		hourlyUsdEstimated: view.estimated > 0 || Boolean(view.learning),
+		learning: view.learning ?? null,
 		// Unknown is null, never 0: before any fresh data, and while this view's data is stale.
 		agents: neverFresh || view.stale ? {running: null, allowed: view.agents.allowed} : view.agents,
 		baselineUsd: view.baselineUsd === null ? null : round(view.baselineUsd),

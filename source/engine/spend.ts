@@ -1,7 +1,7 @@
 import type {Config} from '../config/schema.js';
-import {aggregate} from '../domain/classify.js';
+import {aggregate, environmentIndex, tagOf, type Aggregate} from '../domain/classify.js';
 import type {PriceBook} from '../domain/pricing.js';
-import {BILLED_STATES, type InstanceState, type Spend} from '../domain/types.js';
+import {BILLED_STATES, type InstanceState, type RawInstance, type Spend} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
 import {messageOf} from './record.js';
 import type {Pricing} from './pricing.js';
@@ -12,48 +12,109 @@ export type SpendReading = {
 	unknown: {instances: number; hourlyUsd: number; tagValues: string[]};
 	/** Why this reading cannot be trusted (a region failed, the listing threw); undefined when fresh. */
 	staleReason: string | undefined;
+	/**
+	 * Environments whose figures are still being learnt when a reading that waited for them had to
+	 * stop waiting (`--once`): their prices or volumes were still on the way (why, by environment).
+	 */
+	learning?: Map<string, string>;
 };
+
+/** Until when (epoch ms, the real clock) a reading may wait for the prices and volumes its figures need (`--once`). */
+export type ReadOptions = {until?: number};
 
 /**
  * One listing of the fleet, priced into spend per environment. Only what costs money is listed:
  * pending and running instances, and stopped ones where the provider prices volumes (their disks
  * still cost); nothing else reads this listing (stop, start and undo list their own targets). When
- * the price book changes, the windows are restated: a price change is no spend change.
+ * the price book changes, the windows are restated: a price change is no spend change. The book
+ * the history was priced under survives the process (samples.ts), so a later one restates too.
  */
 export class SpendReader {
-	/** The book the last fresh reading priced with. */
-	private lastBook: PriceBook | undefined;
-
 	constructor(private readonly deps: {config: Config; provider: Provider; pricing: Pricing; samples: Samples}) {}
 
-	async read(): Promise<SpendReading> {
+	async read(options: ReadOptions = {}): Promise<SpendReading> {
 		const {config, provider, pricing, samples} = this.deps;
 		try {
 			const states: InstanceState[] = provider.fleet.volumes ? [...BILLED_STATES, 'stopping', 'stopped'] : [...BILLED_STATES];
 			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states, regions: config.regions});
 			const fresh = listing.errors.length === 0;
-			const book = pricing.book();
-			const result = aggregate(listing.instances, config, config.environments, book);
+			let book = pricing.book();
+			let result = aggregate(listing.instances, config, config.environments, book);
 			if (fresh) {
 				pricing.noteListing(listing.instances);
 			}
 
 			pricing.fetchDue();
-			if (fresh && this.lastBook && this.lastBook !== book) {
-				samples.restate(aggregate(listing.instances, config, config.environments, this.lastBook).byEnvironment, result.byEnvironment);
+			let learning: Map<string, string> | undefined;
+			if (fresh && options.until !== undefined) {
+				// A one-shot run has no next poll to wait for: it waits (bounded) for what its figures need.
+				({book, result, learning} = await this.settle(listing.instances, options.until));
 			}
 
 			if (fresh) {
-				this.lastBook = book;
+				const previous = samples.pricedUnder();
+				if (previous && previous !== book) {
+					samples.restate(aggregate(listing.instances, config, config.environments, previous).byEnvironment, result.byEnvironment);
+				}
+
+				samples.pricedWith(book, pricing.tables());
 			}
 
 			return {
 				spend: result.byEnvironment,
 				unknown: {instances: result.unknown.instancesRunning, hourlyUsd: result.unknown.hourlyUsd, tagValues: result.unknown.tagValues},
 				staleReason: fresh ? undefined : listing.errors.map(error => `${error.region}: ${error.message}`).join('; '),
+				...(learning && learning.size > 0 ? {learning} : {}),
 			};
 		} catch (error) {
 			return {spend: new Map(), unknown: {instances: 0, hourlyUsd: 0, tagValues: []}, staleReason: messageOf(error)};
 		}
+	}
+
+	/**
+	 * Waits until the prices and volumes this listing needs are in, or `until` (epoch ms, the real
+	 * clock) passes; each answer may ask for more (a spot instance's price once its type is known),
+	 * so it prices again and waits again. Returns the book it ended with and, when time ran out,
+	 * the environments whose figures depend on what is still on the way.
+	 */
+	private async settle(instances: readonly RawInstance[], until: number): Promise<{book: PriceBook; result: Aggregate; learning: Map<string, string>}> {
+		const {config, pricing} = this.deps;
+		for (;;) {
+			const left = until - Date.now();
+			// Nothing left to learn, nothing under way that could teach it, or no time left.
+			if (pricing.learning().size === 0 || pricing.view().queued === 0 || left <= 0) {
+				break;
+			}
+
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([pricing.settled(), new Promise<void>(resolve => {
+				timer = setTimeout(resolve, left);
+			})]);
+			clearTimeout(timer);
+			pricing.book();
+			pricing.fetchDue();
+		}
+
+		const book = pricing.book();
+		const result = aggregate(instances, config, config.environments, book);
+		const learning = new Map<string, string>();
+		const regions = pricing.learning();
+		if (regions.size > 0) {
+			const index = environmentIndex(config.environments);
+			const where = new Map<string, Set<string>>();
+			for (const instance of instances) {
+				const value = tagOf(instance.tags, config.envTagKey);
+				const name = value === undefined ? undefined : index.get(value.toLowerCase());
+				if (name !== undefined && regions.has(instance.region)) {
+					where.set(name, (where.get(name) ?? new Set<string>()).add(instance.region));
+				}
+			}
+
+			for (const [name, named] of where) {
+				learning.set(name, `prices or volumes in ${[...named].sort().join(', ')} still being learnt when --once stopped waiting`);
+			}
+		}
+
+		return {book, result, learning};
 	}
 }

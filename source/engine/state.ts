@@ -71,6 +71,8 @@ export class StateStore {
 	private snapshotId = '';
 	private logBytes = 0;
 	private snapshotBytes = 0;
+	/** The price basis in samples.json as read (loadHistory) or last written. */
+	private basis: PriceBasis | undefined;
 
 	constructor(
 		readonly dir: string,
@@ -185,6 +187,7 @@ export class StateStore {
 	loadHistory(): History {
 		// Keys are environment names from the file: `constructor` or `__proto__` must be plain keys.
 		const snapshot = this.read('samples.json', checkSamples);
+		this.basis = snapshot?.basis;
 		let series: Series = new Map(snapshot?.entries ?? []);
 		const log = this.readText('samples.log');
 		this.logged = undefined;
@@ -213,13 +216,24 @@ export class StateStore {
 		return history;
 	}
 
+	/** The prices the history read by `loadHistory` is priced under; undefined when samples.json has none (or none yet). */
+	loadedBasis(): PriceBasis | undefined {
+		return this.basis;
+	}
+
 	/**
 	 * After each poll: the samples recorded since the last save are appended to samples.log (a few
 	 * hundred bytes); once the log outgrows the last compaction (at least 16 KiB), or after a load
-	 * that found no clean log, or when samples already saved were changed (`whole`), the whole history
-	 * is compacted into samples.json instead.
+	 * that found no clean log, or when samples already saved were changed (`whole`), or the prices
+	 * they are priced under (`basis`) are not those last written, the whole history is compacted
+	 * into samples.json instead, with its basis.
 	 */
-	saveHistory(history: History, whole = false): void {
+	saveHistory(history: History, whole = false, basis: PriceBasis | undefined = this.basis): void {
+		if (basis !== this.basis) {
+			whole = true;
+			this.basis = basis;
+		}
+
 		const series: Series = new Map();
 		for (const [key, samples] of Object.entries(history)) {
 			series.set(key, samples.map(sample => [sample.at, Math.round(sample.usd * 1e6) / 1e6]));
@@ -272,7 +286,7 @@ export class StateStore {
 	/** The whole history into samples.json (temporary file renamed into place), then a fresh log. */
 	private compactHistory(series: Series): void {
 		const id = `${this.clock()}-${Math.random().toString(36).slice(2, 10)}`;
-		const snapshot = {version: 1, series: Object.fromEntries(series), id};
+		const snapshot = {version: 1, series: Object.fromEntries(series), id, ...(this.basis ? {basis: this.basis} : {})};
 		this.write('samples.json', snapshot);
 		if (this.unwritten.has('samples.json')) {
 			// Not written: the log (if any) still holds what it held; compact again next time.
@@ -394,6 +408,21 @@ export type PriceCache = {
 	storage: Array<[region: string, instanceId: string, usd: number, estimated: boolean]>;
 	/** EBS rates by region from the Price List; absent in a prices.json written before they were fetched. */
 	ebs?: Array<[region: string, rates: EbsRates | null, fetchedAt: number]>;
+};
+
+/**
+ * The prices the sample history is priced under (samples.json's `basis`): the tables of the price
+ * book its samples were last restated to, so a later process can restate them to its own book (a
+ * price or volume learnt since is never read as a spike). `table` names the shipped price table
+ * (its fingerprint: another envwatch's table cannot be rebuilt); the rest are the book's tables as
+ * entries (keys are data).
+ */
+export type PriceBasis = {
+	table: string;
+	overrides: Array<[key: string, usd: number | Array<[type: string, usd: number]>]>;
+	onDemand: Array<[key: string, usd: number | null]>;
+	spot: Array<[key: string, usd: number]>;
+	storage: Array<[instanceId: string, usd: number, estimated: boolean]>;
 };
 
 /** A tripped breaker: envwatch stopped this environment's agents and holds it stopped. */
@@ -654,11 +683,13 @@ function samplePairs(pairs: unknown, where: string): Array<[number, number]> {
 }
 
 /**
- * samples.json: `{version: 1, series: {key: [[at, usd], ...]}, id?}`, as entries (never an object:
- * keys are data); `id` names it for the log that continues it (absent in older files).
+ * samples.json: `{version: 1, series: {key: [[at, usd], ...]}, id?, basis?}`, as entries (never an
+ * object: keys are data); `id` names it for the log that continues it, `basis` the prices its
+ * samples are priced under (both absent in older files).
  */
-function checkSamples(value: unknown): {entries: Array<[string, Array<[number, number]>]>; id?: string} {
-	const top = object(value, '', typeof value === 'object' && value !== null && Object.hasOwn(value, 'id') ? ['version', 'series', 'id'] : ['version', 'series']);
+function checkSamples(value: unknown): {entries: Array<[string, Array<[number, number]>]>; id?: string; basis?: PriceBasis} {
+	const has = (key: string) => typeof value === 'object' && value !== null && Object.hasOwn(value, key);
+	const top = object(value, '', ['version', 'series', ...(has('id') ? ['id'] : []), ...(has('basis') ? ['basis'] : [])]);
 	if (top['version'] !== 1) {
 		throw shape('version', top['version'], '1');
 	}
@@ -669,7 +700,57 @@ function checkSamples(value: unknown): {entries: Array<[string, Array<[number, n
 	}
 
 	const entries = Object.entries(series).map(([key, pairs]) => [key, samplePairs(pairs, `series[${JSON.stringify(key)}]`)] as [string, Array<[number, number]>]);
-	return top['id'] === undefined ? {entries} : {entries, id: string(top['id'], 'id')};
+	return {
+		entries,
+		...(top['id'] === undefined ? {} : {id: string(top['id'], 'id')}),
+		...(top['basis'] === undefined ? {} : {basis: checkBasis(top['basis'])}),
+	};
+}
+
+/** samples.json's `basis`: every price a positive finite number (a volume's may be $0), every key a string. */
+function checkBasis(value: unknown): PriceBasis {
+	const top = object(value, 'basis', ['table', 'overrides', 'onDemand', 'spot', 'storage']);
+	// A price is positive (a volume's may be $0): $0 is never a price envwatch stored.
+	const price = (raw: unknown, where: string, zero = false) => {
+		const expected = zero ? 'a price in $/h of at least 0' : 'a price in $/h greater than 0';
+		const usd = finite(raw, where, expected);
+		if (zero ? usd < 0 : usd <= 0) {
+			throw shape(where, usd, expected);
+		}
+
+		return usd;
+	};
+
+	const tuples = <T>(key: string, length: number, read: (item: unknown[], where: string) => T): T[] => array(top[key], `basis.${key}`, `an array of ${length}-tuples`).map((item, index) => {
+		const where = `basis.${key}[${index}]`;
+		if (!Array.isArray(item) || item.length !== length) {
+			throw shape(where, item, `a ${length}-tuple`);
+		}
+
+		return read(item, where);
+	});
+	return {
+		table: string(top['table'], 'basis.table'),
+		overrides: tuples('overrides', 2, ([key, usd], where) => [
+			string(key, `${where}[0]`),
+			Array.isArray(usd) ? usd.map((pair: unknown, index) => {
+				if (!Array.isArray(pair) || pair.length !== 2) {
+					throw shape(`${where}[1][${index}]`, pair, 'a [type, usd] pair');
+				}
+
+				return [string(pair[0], `${where}[1][${index}][0]`), price(pair[1], `${where}[1][${index}][1]`, true)] as [string, number];
+			}) : price(usd, `${where}[1]`, true),
+		]),
+		onDemand: tuples('onDemand', 2, ([key, usd], where) => [string(key, `${where}[0]`), usd === null ? null : price(usd, `${where}[1]`)]),
+		spot: tuples('spot', 2, ([key, usd], where) => [string(key, `${where}[0]`), price(usd, `${where}[1]`)]),
+		storage: tuples('storage', 3, ([id, usd, estimated], where) => {
+			if (typeof estimated !== 'boolean') {
+				throw shape(`${where}[2]`, estimated, 'true or false');
+			}
+
+			return [string(id, `${where}[0]`), price(usd, `${where}[1]`, true), estimated];
+		}),
+	};
 }
 
 function checkLastStop(value: unknown): LastStop {

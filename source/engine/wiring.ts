@@ -11,6 +11,7 @@ import {Enforcer, Launcher} from './enforcer.js';
 import {Pricing} from './pricing.js';
 import {Recorder} from './recorder.js';
 import {Samples} from './samples.js';
+import {RegionSweep} from './sweep.js';
 import type {StateStore} from './state.js';
 import type {SnapshotStore} from './store.js';
 
@@ -62,6 +63,8 @@ export type Parts = {
 	commands: Commands;
 	/** Live prices: the book every figure is priced with. */
 	pricing: Pricing;
+	/** The background sweep of the regions this run does not watch. */
+	sweep: RegionSweep;
 };
 
 /** What the parts need from the poll loop. */
@@ -100,5 +103,6 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	launcher.priceBook = () => pricing.book();
 	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false, options.pausedEnvironments ?? []);
 	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, clock, engine: loop});
-	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing};
+	const sweep = new RegionSweep({config, provider, monitored, recorder, clock, changed: () => loop.republish()});
+	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing, sweep};
 }

@@ -8,7 +8,7 @@
  */
 import {isPlainObject} from '../domain/shape.js';
 
-export const notifyEvents = ['breach', 'stop', 'cascade', 'emergency', 'violation', 'respawn', 'stale', 'recover', 'start', 'undo', 'reset', 'pause', 'down'] as const;
+export const notifyEvents = ['breach', 'stop', 'cascade', 'emergency', 'violation', 'respawn', 'stale', 'recover', 'start', 'undo', 'reset', 'pause', 'unwatched', 'down'] as const;
 export type NotifyEvent = typeof notifyEvents[number];
 /**
  * Every event but `start`. `pause` is in: a pause (all environments, or one) takes the guard's

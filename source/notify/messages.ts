@@ -68,6 +68,10 @@ export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
 			return entry.outcome === 'refused' ? undefined : 'pause';
 		}
 
+		case 'unwatched': {
+			return 'unwatched';
+		}
+
 		default: {
 			return undefined;
 		}
@@ -166,6 +170,7 @@ function subjectOf(notice: Notice): string {
 		breach: 'breach in', stop: 'stop of', cascade: 'cascade stop of', emergency: 'EMERGENCY stop of', violation: 'policy violation in',
 		respawn: 'respawned agents stopped in', stale: 'data stale', recover: 'recovered:', start: 'agents started in', undo: 'undo in', reset: 'breaker reset in', test: 'test message to',
 		pause: 'automatic actions paused for', down: 'guard DOWN for', heartbeat: 'heartbeat from',
+		unwatched: 'agents not watched:',
 	};
 	const dry = entry.dryRun ? ' [dry run]' : '';
 	if (notice.event === 'down') {
@@ -174,6 +179,11 @@ function subjectOf(notice: Notice): string {
 
 	if (notice.event === 'pause') {
 		return `envwatch: automatic actions ${resumes(notice) ? 'resumed' : 'paused'} ${entry.environments.length === 0 ? 'everywhere' : `for ${where}`}${dry}`;
+	}
+
+	if (notice.event === 'unwatched') {
+		// Found, gone, or the sweep could not look: each says which.
+		return entry.outcome === 'cleared' ? `envwatch: agents no longer found outside the watched regions: ${where}` : entry.outcome?.startsWith('failed') ? `envwatch: region sweep failed on ${notice.host}` : `envwatch: agents not watched: ${where}`;
 	}
 
 	return notice.event === 'stale' ? `envwatch: data stale on ${notice.host}${dry}` : `envwatch: ${verb[notice.event]} ${where}${dry}`;
@@ -283,6 +293,11 @@ export function pagerDutyAction(notice: Pick<Notice, 'event' | 'entry'>): 'trigg
 			return 'resolve';
 		}
 
+		case 'unwatched': {
+			// Agents found where nobody looks, or a sweep that cannot look: an incident until they are gone.
+			return notice.entry.outcome === 'cleared' ? 'resolve' : 'trigger';
+		}
+
 		default: {
 			return undefined;
 		}
@@ -307,6 +322,11 @@ export function dedupKey(notice: Notice): string {
 
 	if (notice.event === 'down') {
 		return 'envwatch/down';
+	}
+
+	if (notice.event === 'unwatched') {
+		// Its own incident per environment (`global`: the sweep could not look), resolved when they are gone.
+		return `envwatch/unwatched/${where}`;
 	}
 
 	return `envwatch/${notice.event === 'stale' ? 'stale' : environments.length === 1 ? environments[0]! : 'global'}`;

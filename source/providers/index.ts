@@ -19,20 +19,31 @@ export async function createProvider(options: Options, config: Config): Promise<
 			tagValueOf: name => config.environments[name]?.tagValues[0] ?? name,
 			prices: {...fallbackPrices, ...Object.fromEntries(Object.entries(config.prices).filter((entry): entry is [string, number] => typeof entry[1] === 'number'))},
 		});
+		if (config.allRegions) {
+			config.regions = sim.enabledRegions();
+		}
+
 		// The pricing scenario shows live prices (a simulated Price List and spot market); the others price from the shipped table.
-		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim, ...(options.demo === 'pricing' ? {prices: sim} : {})};
+		return {source: `SIMULATED (${options.demo})`, fleet: sim, billing: sim, enabledRegions: async () => sim.enabledRegions(), ...(options.demo === 'pricing' ? {prices: sim} : {})};
 	}
 
 	const pageSize = integerFromEnv('ENVWATCH_PAGE_SIZE', 5, 1000);
 	const maxBatch = integerFromEnv('ENVWATCH_MAX_BATCH', 1, 1000);
 	// The AWS SDK loads only here, so --demo starts without it.
-	const {createAwsProvider} = await import('./aws/index.js');
-	return createAwsProvider(config, {
-		...(options.profile ? {profile: options.profile} : {}),
-		...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
+	const [{createAwsProvider}, {allRegions, enabledRegions}] = await Promise.all([import('./aws/index.js'), import('./aws/sweep.js')]);
+	const connection = {...(options.profile ? {profile: options.profile} : {}), ...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {})};
+	if (config.allRegions) {
+		// `regions: "all"`: every region enabled for the account, asked once as envwatch starts.
+		config.regions = await allRegions(connection);
+	}
+
+	const provider = await createAwsProvider(config, {
+		...connection,
 		...(pageSize === undefined ? {} : {pageSize}),
 		...(maxBatch === undefined ? {} : {maxBatch}),
 	});
+	// The sweep for agents in regions not watched asks DescribeRegions where envwatch already looks.
+	return {...provider, enabledRegions: async () => enabledRegions(connection, config.regions[0])};
 }
 
 /**

@@ -128,6 +128,12 @@ export type Provider = {
 	billing: BillingSource | undefined;
 	/** Live prices; without it, the configured overrides, the shipped table and estimates. */
 	prices?: PriceSource;
+	/**
+	 * The regions enabled for the account (EC2 DescribeRegions), for `regions: "all"` and the sweep
+	 * that looks for agents in regions not watched (the engine lists those through `fleet.list`).
+	 * Without it there is no sweep. Rejects when they cannot be told: never an empty list.
+	 */
+	enabledRegions?(): Promise<string[]>;
 	/** Release sockets and timers. */
 	close?(): void;
 };

@@ -103,6 +103,46 @@ describe('the dashboard over the live engine', () => {
 		live.audit.close();
 	});
 
+	it('a with a count whose $/h would pass dev\'s hourly cap: y is refused by the engine with the figures, and nothing starts', async () => {
+		const live = engine();
+		await live.monitor.poll();
+		const ui = await app({store: live.store, controller: live.monitor});
+		await ui.waitFor(/dev +ACTIVE/);
+		await ui.press('a');
+		await ui.waitFor('Start 3 agents in dev?');
+		for (const digit of '100') {
+			await ui.press(digit);
+		}
+
+		await ui.waitFor('Start 100 agents in dev?');
+		await ui.press('y');
+		// dev runs $1.28/h here (us-east-1 only); 100 t3.large add $8.32/h against its $5/h cap.
+		// The status line is cut at the terminal's width: the cap, what dev runs now and what the start adds come first.
+		await ui.waitFor('refused: over dev\'s hourly cap of $5.00/h: $1.28/h now + $8.32/h for 100 t3.la');
+		const refusal = fs.readFileSync(path.join(live.dir, 'audit.log'), 'utf8').trim().split('\n').map(line => JSON.parse(line) as {kind: string; outcome?: string; reason: string}).at(-1);
+		expect(refusal).toMatchObject({kind: 'start', outcome: 'refused', reason: 'start refused: over dev\'s hourly cap of $5.00/h: $1.28/h now + $8.32/h for 100 t3.large ($0.0832/h each) = $9.60/h'});
+		expect(live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'])).toEqual([]);
+		await live.monitor.stop();
+		live.audit.close();
+	});
+
+	it('agents in a region nobody watches: the header counts them and the status line says where', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-ui-unwatched-'));
+		const {config} = loadConfig({noStore: true, flags: {regions: ['us-east-1', 'us-west-2']}});
+		const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+		const sim = new SimAccount({scenario: 'unwatched', now: () => now, envTagKey: config.envTagKey, roleTag: config.roleTag, tagValueOf: name => config.environments[name]!.tagValues[0]!, prices: fallbackPrices});
+		const store = new SnapshotStore();
+		const audit = new AuditLog(path.join(dir, 'audit.log'));
+		const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim, enabledRegions: async () => sim.enabledRegions()}, config, monitored: Object.keys(config.environments), store, state: new StateStore(dir), audit, clock: () => now, options: {dryRun: false, readOnly: false, actor: 'tester@jump'}});
+		await monitor.once();
+		const ui = await app({store, controller: monitor});
+		const frame = await ui.waitFor('dev: 3 agents in eu-west-1, not watched');
+		expect(frame.split('\n')[0]).toContain('3 UNWATCHED');
+		expect(frame).toMatch(/auto unwatched dev: 3 agents in eu-west-1, not watched/);
+		await monitor.stop();
+		audit.close();
+	});
+
 	it('a on a monitor-only environment is refused before any question', async () => {
 		const live = engine();
 		await live.monitor.poll();

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
-import {freePort, instanceStates, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
+import {AttachVolumeCommand, CreateVolumeCommand, DescribeInstancesCommand} from '@aws-sdk/client-ec2';
+import {ec2, freePort, instanceStates, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
 import {usePriceList} from '../helpers/price-list.js';
 
 // The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server through AWS_ENDPOINT_URL.
@@ -52,11 +53,18 @@ describe('envwatch against moto', () => {
 		expect(snapshot['source']).toBe('aws 123456789012 us-east-1,eu-west-1');
 		expect(snapshot['error']).toBeNull();
 		const byName = Object.fromEntries((snapshot['environments'] as Json[]).map(view => [view['name'], view]));
-		// dev: 3 t3.large agents + 1 c5.xlarge = 3 x 0.0832 + 0.17
-		expect(byName['dev']).toMatchObject({hourlyUsd: 0.4196, agents: {running: 3, allowed: 'all'}, stale: null});
-		expect(byName['staging']).toMatchObject({hourlyUsd: 0.192, agents: {running: 2, allowed: 2}});
-		expect(byName['production']).toMatchObject({hourlyUsd: 0.085, monitors: 1});
-		expect((snapshot['global'] as Json)['hourlyUsd']).toBe(0.6966);
+		// Each moto instance has an 8 GiB gp2 root volume: --once waited for them (and for eu-west-1's
+		// EBS rates from the Price List), so the first run's figures include them, unmarked.
+		const root = {east: (8 * 0.1) / 730, west: (8 * 0.11) / 730};
+		// dev: 3 t3.large agents (one in eu-west-1, at the Price List's $0.0912) + 1 c5.xlarge = 2 x 0.0832 + 0.0912 + 0.17, and their root volumes
+		expect(byName['dev']).toMatchObject({agents: {running: 3, allowed: 'all'}, stale: null, hourlyUsdEstimated: false});
+		expect(byName['dev']['hourlyUsd']).toBeCloseTo(0.4276 + 3 * root.east + root.west, 4);
+		expect(byName['dev']['storageHourlyUsd']).toBeCloseTo(3 * root.east + root.west, 6);
+		expect(byName['staging']).toMatchObject({agents: {running: 2, allowed: 2}});
+		expect(byName['staging']['hourlyUsd']).toBeCloseTo(0.192 + 2 * root.east, 4);
+		expect(byName['production']).toMatchObject({monitors: 1});
+		expect(byName['production']['hourlyUsd']).toBeCloseTo(0.085 + root.east, 4);
+		expect((snapshot['global'] as Json)['hourlyUsd']).toBeCloseTo(0.7046 + 6 * root.east + root.west, 4);
 	});
 
 	it('--headless --json: extra dev agents make envwatch stop the dev agents and nothing else, and the audit log says so', async () => {
@@ -103,6 +111,63 @@ describe('envwatch against moto', () => {
 		expect(action).toMatchObject({kind: 'stop', environments: ['dev'], outcome: 'dry-run', dryRun: true});
 		expect((action['results'] as Json[]).every(result => result['result'] === 'permitted')).toBe(true);
 		expect([...(await states()).values()].every(state => state === 'running')).toBe(true);
+	});
+
+	it('two --once runs seconds apart over an unchanged fleet whose agents have EBS volumes, live prices arriving between them, decide nothing', async () => {
+		// A 1 TB gp3 data volume on each of dev's agents (about $0.11/h apiece), besides their root volumes.
+		for (const [region, list] of [['us-east-1', ids['devAgents']!], ['eu-west-1', ids['devAgentWest']!]] as const) {
+			const client = ec2(moto.url, region);
+			const listed = await client.send(new DescribeInstancesCommand({InstanceIds: [...list]}));
+			for (const instance of listed.Reservations!.flatMap(reservation => reservation.Instances!)) {
+				const volume = await client.send(new CreateVolumeCommand({AvailabilityZone: instance.Placement!.AvailabilityZone!, Size: 1000, VolumeType: 'gp3'}));
+				await client.send(new AttachVolumeCommand({InstanceId: instance.InstanceId!, VolumeId: volume.VolumeId!, Device: '/dev/sdf'}));
+			}
+
+			client.destroy();
+		}
+
+		const environment = env();
+		const args = ['--once', '--json', ...regionFlags, '--state-dir', tempDir()];
+		// The first run from cron: the Price List is down (the shipped table and EBS rates are used).
+		priceList.reply = () => ({status: 400, body: JSON.stringify({__type: 'AccessDeniedException', message: 'not now'})});
+		const first = await runCli(args, {env: environment});
+		expect(first.code, first.stdout + first.stderr).toBe(0);
+		// The next one, seconds later: the Price List answers (eu-west-1's t3.large and EBS rates are dearer).
+		priceList.reply = undefined;
+		const second = await runCli(args, {env: environment});
+		expect(second.code, second.stdout + second.stderr).toBe(0);
+		const before = JSON.parse(first.stdout) as Json;
+		const after = JSON.parse(second.stdout) as Json;
+		const dev = (snapshot: Json) => (snapshot['environments'] as Json[]).find(view => view['name'] === 'dev')!;
+		expect(before['pricing']['error']).toContain('not now');
+		expect(after['pricing']['error']).toBeNull();
+		// The prices that came in raise the figure; the window does not read that as a rise.
+		expect(dev(after)['hourlyUsd']).toBeGreaterThan(dev(before)['hourlyUsd'] + 0.01);
+		expect(dev(after)['increasePct']).toBeCloseTo(0, 2);
+		expect((after['global'] as Json)['increasePct']).toBeCloseTo(0, 2);
+		expect([...before['decisions'], ...after['decisions']]).toEqual([]);
+		expect([...(await states()).values()].filter(state => state !== 'running' && state !== 'stopped')).toEqual([]);
+		for (const id of [...ids['devAgents']!, ...ids['devAgentWest']!]) {
+			expect((await states()).get(id)).toBe('running');
+		}
+	});
+
+	it('--once sweeps the regions not watched (DescribeRegions): "dev: 3 agents in us-west-2, not watched"; a sweep that cannot look says so', async () => {
+		await launch(moto.url, {region: 'us-west-2', count: 3, environment: 'dev', role: 'agent'});
+		const result = await runCli(['--once', ...regionFlags, '--state-dir', tempDir()], {env: env()});
+		expect(result.code, result.stdout + result.stderr).toBe(0);
+		expect(result.stdout).toContain('UNWATCHED: dev: 3 agents in us-west-2, not watched');
+		expect(result.stdout).toMatch(/Dev Environment: +ACTIVE +\S+ - 3 agents running/);
+
+		// DescribeRegions denied: the sweep says it could not look, and --once still reports the rest.
+		const proxy = await startFaultProxy(moto.url, request => (request.action === 'DescribeRegions' ? {status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.'} : undefined));
+		const denied = await runCli(['--once', '--json', ...regionFlags, '--state-dir', tempDir()], {env: {...env(), AWS_ENDPOINT_URL: proxy.url}});
+		await proxy.close();
+		expect(denied.code, denied.stdout + denied.stderr).toBe(0);
+		const unwatched = (JSON.parse(denied.stdout) as Json)['unwatched'] as Json;
+		expect(unwatched['found']).toEqual([]);
+		expect(unwatched['error']).toMatch(/^the region sweep could not list the account's regions \(UnauthorizedOperation: You are not authorized to perform this operation\.\): agents in regions not watched cannot be seen$/);
+		expect(denied.stderr).toContain('the region sweep could not list the account\'s regions');
 	});
 
 	it('--once where nothing answers: STALE with the reason, spend unknown (never $0), exit 1', async () => {

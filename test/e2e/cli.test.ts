@@ -185,6 +185,20 @@ describe('--stop-env', () => {
 	});
 });
 
+describe('regions not watched', () => {
+	it('--demo unwatched --once: "dev: 3 agents in eu-west-1, not watched"; with --region all they are watched and counted', async () => {
+		const result = await runCli(['--once', '--demo', 'unwatched']);
+		expect(result.code, result.stdout + result.stderr).toBe(0);
+		expect(result.stdout).toContain('UNWATCHED: dev: 3 agents in eu-west-1, not watched');
+		const all = await runCli(['--once', '--json', '--demo', 'unwatched', '--region', 'all']);
+		expect(all.code, all.stdout + all.stderr).toBe(0);
+		const snapshot = JSON.parse(all.stdout) as Json;
+		expect(snapshot['regions']).toEqual(['us-east-1', 'us-west-2', 'eu-west-1']);
+		expect(snapshot['unwatched']).toMatchObject({regions: [], found: [], error: null});
+		expect((snapshot['environments'] as Json[]).find(view => view['name'] === 'dev')).toMatchObject({agents: {running: 7, allowed: 'all'}});
+	});
+});
+
 describe('start', () => {
 	it('start production is refused with the reason, exit 2, nothing started', async () => {
 		const state = tempDir();
@@ -204,6 +218,15 @@ describe('start', () => {
 		const result = await runCli(['start', '--environments', 'dev', '--demo', 'calm']);
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('start: refusing to start 1 agent in dev without confirmation');
+	});
+
+	it('start -e dev --count 100000 --yes is refused in dollars before anything is launched: exit 2, the figures and the cap', async () => {
+		const state = tempDir();
+		const result = await runCli(['start', '--environments', 'dev', '--count', '100000', '--demo', 'calm', '--yes', '--state-dir', state]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('start 100000 agents in dev refused: over dev\'s hourly cap of $5.00/h: $2.34/h now + $8,320/h for 100000 t3.large ($0.0832/h each) = $8,322/h');
+		expect(result.stderr).toContain('nothing started');
+		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'start' && entry['type'] === 'action')).toEqual([]);
 	});
 
 	it('start -e dev staging where staging is refused starts neither: every environment is checked first, exit 2', async () => {
@@ -437,7 +460,7 @@ describe('configuration and flags: bad input is exit 2 with a clear message, not
 
 		const region = await runCli(['--demo', 'calm', '--once', '--region', 'mars-1']);
 		expect(region.code).toBe(2);
-		expect(region.stderr).toBe('envwatch: --region mars-1: expected a region name like us-east-1\n');
+		expect(region.stderr).toBe('envwatch: --region mars-1: expected a region name like us-east-1, or all\n');
 	});
 
 	it('config show --json prints pure JSON: the effective configuration and its layers', async () => {

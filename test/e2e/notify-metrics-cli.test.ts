@@ -210,7 +210,7 @@ describe('notifications from the CLI', () => {
 		const {env, state, config} = setup(server, [{type: 'webhook', name: 'typo', url: `${server.url}/typo`, events: ['stop', 'paused']}]);
 		const result = await runCli(['--demo', '--once', '--config', config, '--state-dir', state], {env});
 		expect(result.code).toBe(2);
-		expect(result.stderr).toContain('notify.3.events: ["stop","paused"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause", "down"');
+		expect(result.stderr).toContain('notify.3.events: ["stop","paused"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause", "unwatched", "down"');
 		expect(fs.readdirSync(state)).toEqual([]);
 		expect(server.received).toEqual([]);
 	});

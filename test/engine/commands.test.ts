@@ -115,6 +115,7 @@ describe('starting agents counts them afresh', () => {
 			stop: async (targets, options) => fleet.stop(targets, options),
 			start: async (targets, options) => fleet.start(targets, options),
 			launch: async request => fleet.launch!(request),
+			templateInstanceType: async (region, template) => fleet.templateInstanceType!(region, template),
 		})});
 		failing = true;
 		await sim.poll();

@@ -163,6 +163,53 @@ describe('orchestrator: starting agents within the policy', () => {
 	});
 });
 
+describe('orchestrator: admission in dollars', () => {
+	it('a start whose added $/h would pass the environment\'s hourly cap is refused before anything is launched, naming the figures and the cap', async () => {
+		const {monitor, agents, sim, auditLines} = setup('calm');
+		await monitor.poll();
+		const launched = sim.launch.bind(sim);
+		let launches = 0;
+		sim.launch = async request => {
+			launches++;
+			return launched(request);
+		};
+
+		const result = await monitor.command({kind: 'start', environment: 'dev', count: 100_000});
+		// dev runs $2.34/h; 100,000 t3.large at $0.0832/h add $8,320/h against a cap of $5/h.
+		expect(result).toMatchObject({outcome: 'refused', summary: 'refused: over dev\'s hourly cap of $5.00/h: $2.34/h now + $8,320/h for 100000 t3.large ($0.0832/h each) = $8,322/h'});
+		expect(launches).toBe(0);
+		expect(agents('dev')).toHaveLength(4);
+		expect(auditLines().at(-1)).toMatchObject({kind: 'start', outcome: 'refused', environments: ['dev']});
+		// Within the cap it starts: $2.34 + 5 x $0.0832 = $2.76/h.
+		expect((await monitor.command({kind: 'start', environment: 'dev', count: 5}))?.outcome).toBe('executed');
+	});
+
+	it('one within its own cap that would pass the global cap is refused, naming the total and the global cap', async () => {
+		const {monitor, agents} = setup('calm', config => {
+			config.environments['dev']!.maxHourlyUsd = 10_000;
+			config.global.maxHourlyUsd = 10;
+		});
+		await monitor.poll();
+		const result = await monitor.command({kind: 'start', environment: 'dev', count: 100});
+		// The total is dev $2.34 + staging $1.84 + production $0.15 = $4.33/h; 100 x $0.0832 = $8.32/h more.
+		expect(result?.summary).toBe('refused: over the global hourly cap of $10.00/h: $4.33/h now + $8.32/h for 100 t3.large ($0.0832/h each) = $12.65/h');
+		expect(agents('dev')).toHaveLength(4);
+	});
+
+	it('a type no source prices is admitted at its conservative estimate, and a count too large to count is refused, never overflowing into a launch', async () => {
+		const {monitor, agents} = setup('calm', config => {
+			config.environments['dev']!.launchTemplate = {name: 'sim-dev-agent', instanceType: 'zz9.48xlarge'};
+		});
+		await monitor.poll();
+		const result = await monitor.command({kind: 'start', environment: 'dev', count: 2});
+		expect(result?.summary).toMatch(/^refused: over dev's hourly cap of \$5\.00\/h: \$2\.34\/h now \+ ~\$[\d,.]+\/h for 2 zz9\.48xlarge \(~\$[\d.]+\/h each, an estimate: no price known for zz9\.48xlarge\) = ~\$[\d,.]+\/h$/);
+		const huge = await monitor.command({kind: 'start', environment: 'dev', count: Number('99999999999999999999')});
+		expect(huge?.outcome).toBe('refused');
+		expect(huge?.summary).toContain('refused: over dev\'s hourly cap of $5.00/h');
+		expect(agents('dev')).toHaveLength(4);
+	});
+});
+
 describe('orchestrator: policy violations', () => {
 	it('a rogue agent in a monitor-only environment is a violation, alerted but left alone by default', async () => {
 		const {monitor, advance, agents, auditLines} = setup('rogue-agent');

@@ -109,6 +109,9 @@ describe('state files are checked on read', () => {
 		['samples.json', `{"version": 1, "series": {"dev": [[${t}, 1, 2]]}}`, 'series["dev"][0]: an array — expected a [time, usd] pair of numbers'],
 		['samples.json', `{"version": 1, "series": {"dev": [[${t}, "NaN"]]}}`, 'series["dev"][0][1]: string "NaN" — expected a cost in $/h'],
 		['samples.json', `{"version": 1, "series": {"dev": [[1e999, 1]]}}`, 'series["dev"][0][0]: number Infinity — expected a time in ms'],
+		// The prices the history is priced under: a price of $0 or a volume's cost below it was never stored.
+		['samples.json', '{"version": 1, "series": {}, "basis": {"table": "fnv1a:0", "overrides": [], "onDemand": [["us-east-1|m5.large|Linux|NA|Shared", 0]], "spot": [], "storage": []}}', 'basis.onDemand[0][1]: number 0 — expected a price in $/h greater than 0'],
+		['samples.json', '{"version": 1, "series": {}, "basis": {"table": "fnv1a:0", "overrides": [], "onDemand": [], "spot": [], "storage": [["i-0abc", -1, false]]}}', 'basis.storage[0][1]: number -1 — expected a price in $/h of at least 0'],
 		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": null, "dryRun": false}`, 'targets: null — expected an array of {id, region}'],
 		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": [], "dryRun": false, "usdPerHour": -2}`, 'usdPerHour: number -2 — expected a cost in $/h, 0 or more, or null'],
 		['last-stop.json', `{"at": ${t}, "actor": "a", "environments": ["dev"], "targets": [], "dryRun": false, "usdPerHour": "2.10"}`, 'usdPerHour: string "2.10" — expected a cost in $/h, 0 or more, or null'],

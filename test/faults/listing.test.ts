@@ -30,7 +30,8 @@ describe('fault matrix: bad 200 answers to DescribeInstances', () => {
 				expect(good.stderr).toBe('');
 				expect(good.code).toBe(0);
 				const dev = ((JSON.parse(good.stdout) as Json)['environments'] as Json[]).find(view => view['name'] === 'dev')!;
-				expect(dev['hourlyUsd']).toBeCloseTo(14 * 0.0832, 6);
+				// 14 t3.large agents, each with moto's 8 GiB gp2 root volume (--once waited for them).
+				expect(dev['hourlyUsd']).toBeCloseTo(14 * (0.0832 + (8 * 0.1) / 730), 3);
 				const pages = h.proxy.seen.filter(request => request.action === 'DescribeInstances' && request.region === 'us-east-1').length;
 				expect(pages).toBeGreaterThanOrEqual(3);
 				const before = sampleCounts(state);

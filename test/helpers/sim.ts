@@ -56,6 +56,10 @@ export class CountingFleet implements Fleet {
 	async launch(request: LaunchRequest): Promise<LaunchOutcome> {
 		return this.inner.launch!(request);
 	}
+
+	async templateInstanceType(region: string, template: LaunchRequest['template']): Promise<string | undefined> {
+		return this.inner.templateInstanceType?.(region, template);
+	}
 }
 
 export type SimHarnessOptions = {

@@ -85,9 +85,10 @@ describe('live prices by region, OS and market', () => {
 		const watch = monitor(provider());
 		const first = await watch.poll();
 		const dev0 = first.environments.find(view => view.name === 'dev')!;
-		// Before any answer: the shipped table for Linux, estimates (~) for Windows and the spot agents.
-		expect(dev0.estimated).toBe(3);
-		expect(dev0.estimatedTypes).toEqual(['m5.large']);
+		// Before any answer: the shipped table for Linux, estimates (~) for Windows and the spot agents,
+		// and the volumes of all seven not known yet (marked, never an unmarked $0).
+		expect(dev0.estimated).toBe(3 + 7);
+		expect(dev0.estimatedTypes).toEqual(['EBS volumes not known yet', 'm5.large']);
 
 		await watch.pricing.settled();
 		const second = await watch.poll();

@@ -56,6 +56,10 @@ describe('parseArgs', () => {
 		expect(problems(['--state-dir=/a', '--state-dir', '/b'])).toEqual(['--state-dir: given more than once (--state-dir /a, --state-dir /b) — expected it once']);
 		// Repeatable flags stay repeatable.
 		expect(parseArgs(['-e', 'dev', '--environments', 'staging', '--region', 'us-east-1', '--region', 'eu-west-1'])).toMatchObject({environments: ['dev', 'staging'], regions: ['us-east-1', 'eu-west-1']});
+		// `--regions` is `--region` too; `all`: every region enabled for the account, alone.
+		expect(parseArgs(['--regions', 'all'])).toMatchObject({regions: ['all']});
+		expect(parseArgs(['--regions', 'us-east-1', 'eu-west-1'])).toMatchObject({regions: ['us-east-1', 'eu-west-1']});
+		expect(() => parseArgs(['--region', 'all', '--region', 'us-east-1'])).toThrow('--region all: expected a region name like us-east-1 — "all" (every region enabled for the account) goes alone');
 	});
 
 	it('unknown flags are answered with real spellings', () => {

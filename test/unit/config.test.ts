@@ -189,9 +189,16 @@ describe('validation: every problem at once, each with its key path, bad value a
 
 	it('an unknown notification event is named with every valid one, `pause` among them; `pause` itself is valid', () => {
 		const notify = (events: string[]) => ({...defaults(), notify: [{type: 'webhook', url: 'http://127.0.0.1:9/hook', events}]});
-		expect(usageError(() => validateConfig(notify(['stop', 'pasue']))).problems).toEqual(['notify.0.events: ["stop","pasue"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause", "down"']);
+		expect(usageError(() => validateConfig(notify(['stop', 'pasue']))).problems).toEqual(['notify.0.events: ["stop","pasue"] — expected one of "breach", "stop", "cascade", "emergency", "violation", "respawn", "stale", "recover", "start", "undo", "reset", "pause", "unwatched", "down"']);
 		const [target] = validateConfig(notify(['pause'])).notify ?? [];
 		expect(target && 'events' in target ? target.events : undefined).toEqual(['pause']);
+	});
+
+	it('regions: "all" watches every region enabled for the account (filled in when the provider starts); another word is named with what is allowed', () => {
+		const all = validateConfig({...defaults(), regions: 'all'});
+		expect(all).toMatchObject({regions: [], allRegions: true});
+		expect(validateConfig(defaults())).not.toHaveProperty('allRegions');
+		expect(usageError(() => validateConfig({...defaults(), regions: 'everywhere'})).problems).toEqual(['regions: "everywhere" — expected a non-empty list of region names like us-east-1, or "all" (every region enabled for the account)']);
 	});
 
 	it('validateConfig accepts the defaults and rejects a non-object', () => {

@@ -35,7 +35,13 @@ describe('SimAccount', () => {
 		expect((await sim.list(all)).instances.every(instance => instance.tags['Environment'] !== undefined)).toBe(true);
 	});
 
-	it.each(scenarioNames.filter(name => name !== 'calm'))('%s changes the fleet at +20 s, not before', async name => {
+	it('unwatched runs three dev agents in eu-west-1 from the start: an enabled region --demo does not watch', () => {
+		const {sim} = account('unwatched');
+		expect(sim.snapshot().filter(instance => instance.region === 'eu-west-1' && instance.tags['Environment'] === 'dev' && instance.tags['Role'] === 'agent')).toHaveLength(3);
+		expect(sim.enabledRegions()).toEqual([...simRegions, 'eu-west-1']);
+	});
+
+	it.each(scenarioNames.filter(name => name !== 'calm' && name !== 'unwatched'))('%s changes the fleet at +20 s, not before', async name => {
 		const {sim, advance} = account(name);
 		const count = () => sim.snapshot().length;
 		const base = count();

@@ -17,8 +17,11 @@ export type SimOptions = {
 	transitionSeconds?: number;
 };
 
-/** The simulated account's regions (its dev agents span two). */
+/** The simulated account's regions (its dev agents span two): what `--demo` watches. */
 export const simRegions = ['us-east-1', 'us-west-2'];
+
+/** The regions enabled in the simulated account: a third one, not watched by `--demo`, where the `unwatched` scenario starts agents. */
+export const simEnabledRegions = [...simRegions, 'eu-west-1'];
 
 type SimInstance = RawInstance & {changedAt: number};
 
@@ -50,6 +53,7 @@ export class SimAccount implements Fleet, BillingSource, PriceSource {
 	private readonly events;
 	private readonly transitionMs: number;
 	private readonly volumeList: Volume[] = [];
+	private regionsFailure: string | undefined;
 
 	constructor(private readonly options: SimOptions) {
 		this.startedAt = options.now();
@@ -299,6 +303,20 @@ export class SimAccount implements Fleet, BillingSource, PriceSource {
 		}
 
 		return {cost: {todayUsd, monthToDateUsd, fetchedAt: now}, requests: 1};
+	}
+
+	/** The regions enabled in the simulated account (EC2 DescribeRegions); `failRegions` makes it fail, as a sweep that cannot look. */
+	enabledRegions(): string[] {
+		if (this.regionsFailure) {
+			throw new Error(this.regionsFailure);
+		}
+
+		return [...simEnabledRegions];
+	}
+
+	/** Makes `enabledRegions` fail with this message (undefined: answer again). */
+	failRegions(message: string | undefined): void {
+		this.regionsFailure = message;
 	}
 
 	/** Every simulated instance, for tests and the orchestrator. */

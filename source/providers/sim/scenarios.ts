@@ -60,6 +60,10 @@ export const scenarios = {
 			{environment: 'dev', role: 'agent', type: 'zz9.xlarge', count: 2, region: 'us-east-1', name: 'dev-agent-new-type'},
 		]}],
 	},
+	unwatched: {
+		description: 'three dev agents run in eu-west-1 from the start, a region --demo does not watch -> the region sweep finds them: "dev: 3 agents in eu-west-1, not watched"',
+		events: [{atSeconds: 0, launch: [{environment: 'dev', role: 'agent', type: 't3.large', count: 3, region: 'eu-west-1', name: 'dev-agent-elsewhere'}]}],
+	},
 	'rogue-agent': {
 		description: 'a rogue agent appears in production (monitor only) -> a policy violation; stopped when policy.stopViolations is set',
 		events: [{atSeconds: 20, launch: [{environment: 'production', role: 'agent', type: 't3.micro', count: 1, region: 'us-east-1', name: 'rogue-agent'}]}],

@@ -35,6 +35,14 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 		badges.push({text: `${lock} READ-ONLY`, colour: 'magenta', bold: true});
 	}
 
+	// Agents in regions nobody watches (the status line says where), or a sweep that cannot look.
+	const unwatched = snapshot.unwatched?.found.reduce((sum, found) => sum + found.agents, 0) ?? 0;
+	if (unwatched > 0) {
+		badges.push({text: `${unwatched} UNWATCHED`, colour: 'yellow', bold: true});
+	} else if (snapshot.unwatched?.error) {
+		badges.push({text: 'SWEEP FAILED', colour: 'magenta', bold: true});
+	}
+
 	const spaced = badges.flatMap((badge, index) => (index === 0 ? [badge] : [{text: ' '}, badge]));
 	const updated: Segment = {text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)};
 	const source: Segment = {text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'};

@@ -1,5 +1,6 @@
 import React from 'react';
 import type {Snapshot} from '../../engine/snapshot.js';
+import {unwatchedText} from '../../engine/sweep.js';
 import type {Colour} from '../theme.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {Line} from './Line.js';
@@ -53,6 +54,12 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 	const troubled = [...snapshot.environments, snapshot.global].filter(view => view.level === 'breach' || view.level === 'warn');
 	if (troubled.length > 0) {
 		return {text: troubled.map(view => `${view.name}: ${view.reasons.join('; ')}`).join(' | '), colour: troubled.some(view => view.level === 'breach') ? 'red' : 'yellow'};
+	}
+
+	// Agents where nobody looks: said whenever nothing more pressing is (the header's badge stays).
+	const sweep = snapshot.unwatched;
+	if (sweep && (sweep.found.length > 0 || sweep.error)) {
+		return {text: [...sweep.found.map(found => unwatchedText(found)), ...(sweep.error ? [sweep.error] : [])].join(' | '), colour: sweep.found.length > 0 ? 'yellow' : 'magenta'};
 	}
 
 	if (snapshot.unknown.instances > 0) {

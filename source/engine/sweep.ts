@@ -1,0 +1,197 @@
+import type {Config} from '../config/schema.js';
+import {environmentIndex, tagOf} from '../domain/classify.js';
+import {byText, plural} from '../domain/format.js';
+import {BILLED_STATES} from '../domain/types.js';
+import type {Provider} from '../providers/types.js';
+import {messageOf} from './record.js';
+import type {Recorder} from './recorder.js';
+
+/** Agents (and other instances) of a monitored environment running in a region this run does not watch. */
+export type Unwatched = {environment: string; region: string; agents: number; instances: number; ids: string[]};
+
+/** What the snapshot says of the last sweep of the regions not watched. */
+export type SweepView = {
+	/** When the last sweep finished (epoch ms); null before the first has. */
+	at: number | null;
+	/** The regions enabled for the account that this run does not watch, as last swept. */
+	regions: string[];
+	/** What it found there, by environment and region. */
+	found: Array<Omit<Unwatched, 'ids'>>;
+	/** Why the last sweep failed, or which regions it could not look in: what it did not see is not "nothing found". */
+	error: string | null;
+	/** A sweep is under way. */
+	running: boolean;
+};
+
+/** The sweep runs at most this often (DescribeRegions, then one listing per region not watched). */
+export const sweepEveryMs = 10 * 60_000;
+
+/**
+ * `dev: 3 agents in us-west-2, not watched` (and how many other instances run there beside them);
+ * without the environment where it is named already (an audit entry's).
+ */
+export function unwatchedText(found: Omit<Unwatched, 'ids'>, named = true): string {
+	const others = found.instances - found.agents;
+	const what = found.agents > 0 ? `${plural(found.agents, 'agent')}${others > 0 ? ` (and ${plural(others, 'other instance')})` : ''}` : plural(found.instances, 'instance');
+	return `${named ? `${found.environment}: ` : ''}${what} in ${found.region}, not watched`;
+}
+
+/**
+ * Agents where nobody looks: in the background, at most every `sweepEveryMs`, the regions enabled
+ * for the account that this run does not watch are listed for instances carrying the environment
+ * tag key (pending or running), and what belongs to a monitored environment is reported: in the
+ * snapshot, and as an audit entry (`unwatched`, a notification event) when it is first found, when
+ * it changes and when it is gone. A sweep that fails, in part or whole, says so: never "nothing
+ * found". A provider that cannot tell its regions has no sweep.
+ */
+export class RegionSweep {
+	private lastStartedAt: number | undefined;
+	private running: Promise<void> | undefined;
+	private view_: SweepView = {at: null, regions: [], found: [], error: null, running: false};
+	/** What was last logged per environment and region (its text), so an entry is written on change. */
+	private readonly logged = new Map<string, string>();
+	private lastError: string | undefined;
+
+	constructor(private readonly deps: {
+		config: Config;
+		provider: Provider;
+		monitored: readonly string[];
+		recorder: Recorder;
+		clock: () => number;
+		/** Called when a sweep's result changed what the snapshot shows. */
+		changed: () => void;
+		everyMs?: number;
+	}) {}
+
+	/** Whether this provider can sweep at all. */
+	get enabled(): boolean {
+		return this.deps.provider.enabledRegions !== undefined;
+	}
+
+	/** What the snapshot shows; null without a sweep. */
+	view(): SweepView | null {
+		return this.enabled ? {...this.view_, running: this.running !== undefined} : null;
+	}
+
+	/** Starts a sweep in the background when one is due (never two at once). */
+	due(at: number): void {
+		const every = this.deps.everyMs ?? sweepEveryMs;
+		const last = this.lastStartedAt;
+		if (!this.enabled || this.running || (last !== undefined && at - last < every && at >= last)) {
+			return;
+		}
+
+		this.lastStartedAt = at;
+		this.running = this.sweep().catch((error: unknown) => {
+			// Nothing may reject unheard; sweep() catches its own failures, so this is a bug's.
+			this.deps.recorder.report(`envwatch: the region sweep failed unexpectedly: ${messageOf(error)}`);
+		}).finally(() => {
+			this.running = undefined;
+			this.deps.changed();
+		});
+	}
+
+	/** Resolves when no sweep is under way. */
+	async settled(): Promise<void> {
+		await this.running;
+	}
+
+	private async sweep(): Promise<void> {
+		const {config, provider} = this.deps;
+		const watched = new Set(config.regions);
+		let regions: string[];
+		try {
+			regions = (await provider.enabledRegions!()).filter(region => !watched.has(region));
+		} catch (error) {
+			this.failed(`the region sweep could not list the account's regions (${messageOf(error)}): agents in regions not watched cannot be seen`, []);
+			return;
+		}
+
+		if (regions.length === 0) {
+			this.done([], new Set(), [], undefined);
+			return;
+		}
+
+		let listing;
+		try {
+			listing = await provider.fleet.list({envTagKey: config.envTagKey, states: [...BILLED_STATES], regions});
+		} catch (error) {
+			this.failed(`the region sweep of ${regions.join(', ')} failed (${messageOf(error)}): agents there cannot be seen`, regions);
+			return;
+		}
+
+		const index = environmentIndex(config.environments);
+		const monitored = new Set(this.deps.monitored);
+		const found = new Map<string, Unwatched>();
+		for (const instance of listing.instances) {
+			const value = tagOf(instance.tags, config.envTagKey);
+			const name = value === undefined ? undefined : index.get(value.toLowerCase());
+			if (name === undefined || !monitored.has(name) || watched.has(instance.region)) {
+				continue;
+			}
+
+			const key = `${name}\u0000${instance.region}`;
+			const entry = found.get(key) ?? {environment: name, region: instance.region, agents: 0, instances: 0, ids: []};
+			entry.instances++;
+			if (tagOf(instance.tags, config.roleTag.key) === config.roleTag.agent) {
+				entry.agents++;
+				entry.ids.push(instance.id);
+			}
+
+			found.set(key, entry);
+		}
+
+		const failed = listing.errors.map(error => `${error.region}: ${error.message}`);
+		const swept = new Set(regions.filter(region => !listing.errors.some(error => error.region === region)));
+		this.done(regions, swept, [...found.values()].sort((a, b) => byText(a.environment, b.environment) || byText(a.region, b.region)), failed.length > 0 ? `the region sweep could not look in ${failed.join('; ')}: agents there cannot be seen` : undefined);
+	}
+
+	private failed(error: string, regions: string[]): void {
+		// What was found before stays shown: a failed look is not "they are gone".
+		this.view_ = {...this.view_, at: this.deps.clock(), regions, error};
+		this.logError(error);
+	}
+
+	/** `swept`: the regions looked in without error (what is not found there is gone). */
+	private done(regions: string[], swept: ReadonlySet<string>, found: Unwatched[], error: string | undefined): void {
+		const at = this.deps.clock();
+		const seen = new Set<string>();
+		for (const item of found) {
+			const key = `${item.environment}\u0000${item.region}`;
+			seen.add(key);
+			const text = unwatchedText(item, false);
+			if (this.logged.get(key) !== text) {
+				this.logged.set(key, text);
+				this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'unwatched', environments: [item.environment], reason: `${text} (envwatch watches ${this.deps.config.regions.join(', ')}: add ${item.region} to regions, or set regions to "all")`, instanceIds: item.ids, outcome: 'found'});
+			}
+		}
+
+		// Gone from a region looked in, or one watched now (one that could not be looked in says nothing of it).
+		for (const [key, text] of [...this.logged]) {
+			const [environment, region] = key.split('\u0000') as [string, string];
+			if (!seen.has(key) && (swept.has(region) || !regions.includes(region))) {
+				this.logged.delete(key);
+				this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'unwatched', environments: [environment], reason: `no longer found: ${text.replace(/, not watched$/, '')}`, instanceIds: [], outcome: 'cleared'});
+			}
+		}
+
+		this.view_ = {at, regions, found: found.map(({ids: _ids, ...rest}) => rest), error: error ?? null, running: false};
+		if (error) {
+			this.logError(error);
+		} else if (this.lastError !== undefined) {
+			this.lastError = undefined;
+			this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'unwatched', environments: [], reason: `the region sweep looks in every region again (${plural(regions.length, 'region')} not watched)`, instanceIds: [], outcome: 'cleared'});
+		}
+	}
+
+	/** A failure is written (and so notified) once, until the sweep works again or fails otherwise. */
+	private logError(error: string): void {
+		if (this.lastError === error) {
+			return;
+		}
+
+		this.lastError = error;
+		this.deps.recorder.report(`envwatch: ${error}`);
+		this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'unwatched', environments: [], reason: error, instanceIds: [], outcome: `failed: ${error}`});
+	}
+}

@@ -1,0 +1,23 @@
+import {describe, expect, it} from 'vitest';
+import {regionsOf} from '../../source/providers/aws/sweep.js';
+
+/** DescribeRegions' answer, as the SDK parsed it: each region its name and opt-in status. */
+const region = (RegionName: unknown, OptInStatus: unknown = 'opt-in-not-required') => ({RegionName, OptInStatus, Endpoint: `ec2.${String(RegionName)}.amazonaws.com`});
+
+describe('the regions enabled for the account (DescribeRegions), checked', () => {
+	it('the enabled regions, sorted; one answered as not opted in is left out (an emulator answers every region)', () => {
+		expect(regionsOf([region('us-west-2'), region('ap-east-1', 'not-opted-in'), region('af-south-1', 'opted-in'), region('us-east-1')], 'us-east-1')).toEqual(['af-south-1', 'us-east-1', 'us-west-2']);
+	});
+
+	it.each([
+		['no list at all', undefined, 'DescribeRegions answered without any region'],
+		['an empty list', [], 'DescribeRegions answered without any region'],
+		['a region without a name', [region(undefined)], 'DescribeRegions answered a region named undefined: expected names like us-east-1'],
+		['a name that is not a region', [region('<html>')], 'DescribeRegions answered a region named "<html>"'],
+		['a region twice', [region('us-east-1'), region('us-east-1')], 'DescribeRegions answered us-east-1 twice'],
+		['an opt-in status nobody knows', [region('us-east-1', 'maybe')], 'DescribeRegions answered us-east-1 with opt-in status "maybe"'],
+		['no region enabled', [region('ap-east-1', 'not-opted-in')], 'DescribeRegions answered no enabled region'],
+	])('%s is a malformed answer, never "no regions"', (_what, regions, problem) => {
+		expect(() => regionsOf(regions, 'us-east-1')).toThrow(problem);
+	});
+});
