@@ -220,11 +220,11 @@ describe('start', () => {
 		expect(result.stderr).toContain('start: refusing to start 1 agent in dev without confirmation');
 	});
 
-	it('start -e dev --count 100000 --yes is refused in dollars before anything is launched: exit 2, the figures and the cap', async () => {
+	it('start -e dev --count 5000 --yes is refused in dollars before anything is launched: exit 2, the figures and the cap', async () => {
 		const state = tempDir();
-		const result = await runCli(['start', '--environments', 'dev', '--count', '100000', '--demo', 'calm', '--yes', '--state-dir', state]);
+		const result = await runCli(['start', '--environments', 'dev', '--count', '5000', '--demo', 'calm', '--yes', '--state-dir', state]);
 		expect(result.code).toBe(2);
-		expect(result.stderr).toContain('start 100000 agents in dev refused: over dev\'s hourly cap of $5.00/h: $2.34/h now + $8,320/h for 100000 t3.large ($0.0832/h each) = $8,322/h');
+		expect(result.stderr).toContain('start 5000 agents in dev refused: over dev\'s hourly cap of $5.00/h: $2.34/h now + $416.00/h for 5000 t3.large ($0.0832/h each) = $418.34/h');
 		expect(result.stderr).toContain('nothing started');
 		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['kind'] === 'start' && entry['type'] === 'action')).toEqual([]);
 	});
