@@ -57,6 +57,10 @@ export class Pricing {
 	private readonly ebsAsked = new Set<string>();
 	private readonly ebsFailedAt = new Map<string, number>();
 	private readonly ebsErrors = new Map<string, string>();
+	/** Price List answers refused as impossible (by onDemandKey, with why): their instances are marked `~`. */
+	private readonly rejected = new Map<string, string>();
+	/** Regions whose volumes or EBS rates were refused as impossible: their volumes' cost is marked `~`. */
+	private readonly storageDoubted = new Set<string>();
 	private dirty = false;
 	private calls = 0;
 	/**
@@ -128,6 +132,7 @@ export class Pricing {
 					onDemand: new Map([...this.onDemand].map(([key, entry]) => [key, entry.usd])),
 					spot: new Map([...this.spot].map(([key, entry]) => [key, entry.usd])),
 					storage: new Map([...this.storage.values()].flatMap(byInstance => [...byInstance])),
+					rejected: new Map(this.rejected),
 				}, this.source ? instance => this.want(instance) : undefined),
 			};
 		}
@@ -135,8 +140,13 @@ export class Pricing {
 		return this.built.book;
 	}
 
+	/**
+	 * The calls made, what is still coming, and what went wrong: each failing job, and each price the
+	 * current book did not believe (its instances are counted at the conservative figure, marked `~`).
+	 */
 	view(): PricingView {
-		return {calls: this.calls, error: [...this.errors.values(), ...this.ebsErrors.values()].join('; ') || null, queued: this.queue.length + this.running.size};
+		const doubted = new Set([...this.rejected.values(), ...this.built?.book.rejections?.() ?? []]);
+		return {calls: this.calls, error: [...this.errors.values(), ...this.ebsErrors.values(), ...doubted].join('; ') || null, queued: this.queue.length + this.running.size};
 	}
 
 	/** What one kind of instance needs: its on-demand price if not cached (or expired, or failed long enough ago), its region's spot prices. */
@@ -251,6 +261,7 @@ export class Pricing {
 			this.ebs.set(region, {rates, at: this.clock()});
 			this.ebsFailedAt.delete(region);
 			this.ebsErrors.delete(region);
+			this.storageDoubted.delete(`ebs ${region}`);
 			const volumes = this.volumes.get(region);
 			if (volumes) {
 				this.priceVolumes(region, volumes);
@@ -262,7 +273,11 @@ export class Pricing {
 			this.calls += attempts(error);
 			this.ebsFailedAt.set(region, this.clock());
 			// Kept until this region's rates come (an on-demand answer that comes meanwhile does not clear it).
-			this.ebsErrors.set(region, `EBS rates in ${region}: ${messageOf(error)}; the shipped us-east-1 rates are used meanwhile`);
+			this.ebsErrors.set(region, `EBS rates in ${region}: ${reasonOf(error)}; the shipped us-east-1 rates are used meanwhile${implausible(error) ? ', marked ~' : ''}`);
+			if (implausible(error)) {
+				// Rates that cannot be true: the region's volumes are counted at the shipped rates, marked.
+				this.doubtStorage(`ebs ${region}`, region);
+			}
 		} finally {
 			this.ebsAsked.delete(region);
 		}
@@ -275,14 +290,37 @@ export class Pricing {
 
 	private priceVolumes(region: string, volumes: readonly Volume[]): void {
 		const rates = this.ebsRates(region);
+		const doubted = this.storageDoubted.has(`ebs ${region}`);
 		const byInstance = new Map<string, {usd: number; estimated: boolean}>();
 		for (const volume of volumes) {
 			const priced = volumeHourlyUsd(volume, rates);
-			const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: false};
+			const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: doubted};
 			byInstance.set(volume.instanceId, {usd: sum.usd + priced.usd, estimated: sum.estimated || priced.source === 'estimate'});
 		}
 
 		this.storage.set(region, byInstance);
+	}
+
+	/**
+	 * An answer about a region's volumes or their rates was refused as impossible: what its volumes
+	 * cost is not known, so each listed instance's figure is marked `~` (the last known cost kept;
+	 * none known: nothing added, marked, never a figure that cannot be true).
+	 */
+	private doubtStorage(why: string, region: string): void {
+		this.storageDoubted.add(why);
+		const byInstance = this.storage.get(region) ?? new Map<string, {usd: number; estimated: boolean}>();
+		for (const [id, entry] of byInstance) {
+			byInstance.set(id, {...entry, estimated: true});
+		}
+
+		for (const id of this.volumesAsked.get(region)?.ids ?? []) {
+			if (!byInstance.has(id)) {
+				byInstance.set(id, {usd: 0, estimated: true});
+			}
+		}
+
+		this.storage.set(region, byInstance);
+		this.changed();
 	}
 
 	private async refreshVolumes(region: string, ids: string[], now: number): Promise<void> {
@@ -290,14 +328,18 @@ export class Pricing {
 			const {volumes, calls} = await this.volumesOf!(region, ids);
 			this.calls += calls;
 			this.volumes.set(region, volumes);
+			this.storageDoubted.delete(`volumes ${region}`);
 			this.priceVolumes(region, volumes);
 			this.errors.delete(`volumes ${region}`);
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
 			// Asked again after `retryMs`; the volumes known so far stay counted.
-			this.volumesAsked.set(region, {ids: new Set(), at: now - this.spotRefreshMs + this.retryMs});
-			this.errors.set(`volumes ${region}`, `volumes in ${region}: ${messageOf(error)}; their last known cost is counted meanwhile`);
+			this.volumesAsked.set(region, {ids: new Set(implausible(error) ? ids : []), at: now - this.spotRefreshMs + this.retryMs});
+			this.errors.set(`volumes ${region}`, `volumes in ${region}: ${reasonOf(error)}; their last known cost is counted meanwhile${implausible(error) ? ', marked ~' : ''}`);
+			if (implausible(error)) {
+				this.doubtStorage(`volumes ${region}`, region);
+			}
 		}
 	}
 
@@ -334,12 +376,19 @@ export class Pricing {
 			this.onDemand.set(key, {usd, at: this.clock()});
 			this.failedAt.delete(key);
 			this.errors.delete('price list');
+			this.rejected.delete(key);
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
 			this.failedAt.set(key, this.clock());
 			this.recheckAfterRetry();
-			this.errors.set('price list', `Price List: ${messageOf(error)}; the shipped table and estimates are used meanwhile`);
+			if (implausible(error)) {
+				// Not believed: what the book would use without it counts, marked `~`, with this reason.
+				this.rejected.set(key, `Price List: ${reasonOf(error)}; counted at the shipped table or an estimate (~) meanwhile`);
+				this.changed();
+			} else {
+				this.errors.set('price list', `Price List: ${reasonOf(error)}; the shipped table and estimates are used meanwhile`);
+			}
 		} finally {
 			this.queued.delete(key);
 		}
@@ -360,7 +409,7 @@ export class Pricing {
 			this.calls += attempts(error);
 			// Tried again sooner than the refresh interval.
 			this.spotAt.set(region, now - this.spotRefreshMs + this.retryMs);
-			this.errors.set(`spot ${region}`, `spot prices in ${region}: ${messageOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`);
+			this.errors.set(`spot ${region}`, `spot prices in ${region}: ${reasonOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`);
 		}
 	}
 
@@ -393,6 +442,16 @@ export class Pricing {
 		};
 		this.state.savePrices(cache);
 	}
+}
+
+/** The answers layer's errors say all in their message (what came back, what was expected); others get their name too. */
+function reasonOf(error: unknown): string {
+	return error instanceof Error && /^(MalformedAnswer|ImplausibleAnswer|PageCap|TimeBudget)$/.test(error.name) ? error.message : messageOf(error);
+}
+
+/** An answer of the right shape refused because its values cannot be true. */
+function implausible(error: unknown): boolean {
+	return error instanceof Error && error.name === 'ImplausibleAnswer';
 }
 
 function attempts(error: unknown): number {

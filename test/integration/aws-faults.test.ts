@@ -79,7 +79,7 @@ describe('listing under faults', () => {
 		const provider = {source: 'aws test', fleet: fleet(), billing: undefined};
 		const monitor = new Monitor({
 			provider,
-			config: {...config, costExplorer: {enabled: false, refreshMinutes: 60}},
+			config: {...config, costExplorer: {...config.costExplorer, enabled: false}},
 			monitored: ['dev', 'staging', 'production'],
 			store: new SnapshotStore(),
 			state: new StateStore(dir),

@@ -15,7 +15,7 @@ export type StatusLineProps = {
 	columns: number;
 };
 
-/** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state. */
+/** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state, prices. */
 export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns'>): {text: string; colour: Colour | undefined; bold?: boolean} {
 	if (busy) {
 		return {text: `${busy}...`, colour: 'cyan'};
@@ -53,6 +53,11 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 	const troubled = [...snapshot.environments, snapshot.global].filter(view => view.level === 'breach' || view.level === 'warn');
 	if (troubled.length > 0) {
 		return {text: troubled.map(view => `${view.name}: ${view.reasons.join('; ')}`).join(' | '), colour: troubled.some(view => view.level === 'breach') ? 'red' : 'yellow'};
+	}
+
+	if (snapshot.pricing?.error) {
+		// A price not believed (its instances counted at the conservative figure, `~`) or a source failing.
+		return {text: `PRICES: ${snapshot.pricing.error}`, colour: 'yellow'};
 	}
 
 	if (snapshot.unknown.instances > 0) {
