@@ -45,6 +45,8 @@ export class Pricing {
 	private readonly running = new Set<Promise<void>>();
 	private version = 0;
 	private built: {version: number; at: number; recheckAt: number; book: PriceBook} | undefined;
+	/** When a failed or refused question is due again: a book built before then is looked at again then. */
+	private retryAt = Number.POSITIVE_INFINITY;
 	/** Regions running spot instances, with their types and products, as the current book met them. */
 	private readonly spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
 	/** EBS $/h per instance, by region, and which instances' volumes were asked for and when. */
@@ -125,7 +127,7 @@ export class Pricing {
 			this.built = {
 				version: this.version,
 				at: now,
-				recheckAt: now + recheckMs,
+				recheckAt: Math.min(now + recheckMs, this.retryAt > now ? this.retryAt : Number.POSITIVE_INFINITY),
 				book: createPriceBook({
 					overrides: this.config.prices,
 					table: fallbackPrices,
@@ -415,6 +417,7 @@ export class Pricing {
 
 	/** After a failure, the book is looked at again in `retryMs` (not only hourly), so the query is tried again then. */
 	private recheckAfterRetry(): void {
+		this.retryAt = this.clock() + this.retryMs;
 		if (this.built) {
 			this.built.recheckAt = Math.min(this.built.recheckAt, this.clock() + this.retryMs);
 		}

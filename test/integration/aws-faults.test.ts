@@ -102,6 +102,29 @@ describe('listing under faults', () => {
 	});
 });
 
+describe('answers that repeat themselves', () => {
+	/** moto's page answered again under a new token (the token dropped before moto sees it): token, end. */
+	const twice = (request: {action: string; region: string | undefined; n: number}) => (request.action === 'DescribeInstances' && request.region === 'us-east-1'
+		? {rewrite: {request: (body: string) => body.replace(/(^|&)NextToken=[^&]*/, ''), answer: (body: string) => (request.n === 1 ? body.replace('</DescribeInstancesResponse>', '<nextToken>again</nextToken></DescribeInstancesResponse>') : body)}}
+		: undefined);
+
+	for (const leanDecoding of [true, false]) {
+		test(`an instance listed twice (the same page again) errs its region, never counts twice (${leanDecoding ? 'lean decoder' : 'SDK decoder'})`, async () => {
+			proxy.rule = twice;
+			const listing = await fleet({leanDecoding}).list({envTagKey: 'Environment', states: ['running']});
+			expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+			expect(listing.errors).toEqual([{region: 'us-east-1', code: 'MalformedAnswer', message: expect.stringMatching(/^DescribeInstances page 2 lists i-[0-9a-f]+ again \(first on page 1\): an answer that repeats itself, not believed$/) as unknown}]);
+		});
+	}
+
+	test('a volume listed twice by one answer makes its region\'s volumes an error, never counted twice', async () => {
+		proxy.rule = request => (request.action === 'DescribeVolumes'
+			? {rewrite: {answer: (body: string) => body.replace(/<volumeSet>(.*)<\/volumeSet>/s, (_whole, items: string) => `<volumeSet>${items}${items}</volumeSet>`)}}
+			: undefined);
+		await expect(fleet().volumes('us-east-1', devAgents)).rejects.toThrow(/^DescribeVolumes page 1 lists vol-[0-9a-f]+ again \(first on page 1\): an answer that repeats itself, not believed/);
+	});
+});
+
 describe('answers that are not EC2 answers (a proxy, a captive portal, a broken endpoint)', () => {
 	const html = {reply: {status: 200, body: '<!DOCTYPE html><html><head><title>Sign in to the guest network</title></head><body>Welcome</body></html>', contentType: 'text/html; charset=utf-8'}};
 

@@ -181,7 +181,7 @@ async function volumesCheck(fleet: AwsFleet, region: string, id: string): Promis
 	const name = `${region} ec2:DescribeVolumes permitted`;
 	try {
 		const answer = await firstPage(async options => fleet.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [id]}], MaxResults: 5}), options));
-		return {name, status: 'ok', detail: `${answer.Volumes?.length ?? 0} volumes of ${id} seen (first page)`};
+		return {name, status: 'ok', detail: `${answer.Volumes?.length ?? 0} volumes of ${id} seen`};
 	} catch (error) {
 		return {
 			name,
