@@ -154,6 +154,12 @@ export const cheapestUsdPerXlarge = 0.03;
 export const regionMarkup = {max: 1.7, min: 0.5} as const;
 
 /**
+ * The shipped table can be out of date: AWS cuts prices often (the low end already allows half) and
+ * has seldom raised one; a price up to a quarter above the table's rate is believed.
+ */
+export const tableSlack = 1.25;
+
+/**
  * What an operating system or pre-installed software adds to a Linux price, at most, per xlarge
  * and per instance ($/h): Windows $0.046 a vCPU-hour ($0.184 an xlarge); SQL Server Web, Standard
  * and Enterprise on top of Windows (Enterprise about $0.375 a vCPU-hour, $1.50 an xlarge); RHEL and
@@ -224,9 +230,9 @@ export type PriceRange = {low: number; high: number};
 /**
  * What EC2 can charge on demand for an instance of this kind, from the shipped table (on-demand,
  * us-east-1, Linux, shared) and what EC2 charges at its extremes (see `seriesUsdPerXlarge`):
- * - the Linux price per xlarge: a family the table knows scales linearly (its dearest xlarge rate,
- *   except for accelerated series); else the series' bound; times the region's markup (none in
- *   us-east-1, at most 1.7 elsewhere);
+ * - the Linux price per xlarge: a family the table knows scales linearly (its dearest xlarge rate
+ *   and a quarter, `tableSlack`, except for accelerated series); else the series' bound; times the
+ *   region's markup (none in us-east-1, at most 1.7 elsewhere);
  * - plus what the OS and software add at most (all of an unknown OS's), times 1.25 off shared hardware;
  * - a size that does not say (`metal`) is taken as the largest (48 xlarges; 224 for `u`).
  * The low end is half the family's cheapest rate (the cheapest of all when it is unknown), never
@@ -249,7 +255,7 @@ export function onDemandRange(kind: {region: string; type: string; operatingSyst
 	}
 
 	const linear = dearest !== undefined && !acceleratedSeries.has(series);
-	const perXlarge = linear ? dearest! : Object.hasOwn(seriesUsdPerXlarge, series) ? seriesUsdPerXlarge[series]! : anySeriesUsdPerXlarge;
+	const perXlarge = linear ? dearest! * tableSlack : Object.hasOwn(seriesUsdPerXlarge, series) ? seriesUsdPerXlarge[series]! : anySeriesUsdPerXlarge;
 	const markup = kind.region === 'us-east-1' ? 1 : regionMarkup.max;
 	const license = kind.operatingSystem === undefined ? unknownLicenseUsd : licenseUsd[`${kind.operatingSystem}|${kind.preInstalledSw ?? 'NA'}`] ?? unknownLicenseUsd;
 	const tenancy = kind.tenancy === undefined || kind.tenancy === 'Shared' ? 1 : dedicatedMarkup;
@@ -361,9 +367,9 @@ export function createPriceBook(tables: PriceTables, onFirst?: (instance: Parame
 			// The shipped table is Linux on shared hardware: for any other OS or tenancy it is too low.
 			if (query.operatingSystem === 'Linux' && query.preInstalledSw === 'NA' && query.tenancy === 'Shared' && Object.hasOwn(tables.table, instance.type)) {
 				const table = tables.table[instance.type]!;
-				// The table is us-east-1's: elsewhere the true price lies within the regions' spread of it.
-				const [low, high] = instance.region === 'us-east-1' ? [table, table] : [table * regionMarkup.min, table * regionMarkup.max];
-				return {usd: table, source: refused ? 'estimate' : 'table', low, high};
+				// The table is us-east-1's, and may be out of date: the true price lies within the regions' spread of it.
+				const high = table * tableSlack * (instance.region === 'us-east-1' ? 1 : regionMarkup.max);
+				return {usd: table, source: refused ? 'estimate' : 'table', low: table * regionMarkup.min, high};
 			}
 		}
 

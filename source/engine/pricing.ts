@@ -1,6 +1,6 @@
 import type {Config} from '../config/schema.js';
 import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
-import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
+import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, onDemandRange, operatingSystemOf, overrideOf, spotKey, spotRange, usd as dollars, type OnDemandQuery, type PriceBook} from '../domain/pricing.js';
 import type {RawInstance} from '../domain/types.js';
 import type {Fleet, PriceSource} from '../providers/types.js';
 import type {PriceCache, StateStore} from './state.js';
@@ -90,12 +90,30 @@ export class Pricing {
 		this.concurrency = options.concurrency ?? 2;
 		const cache = source || volumesOf ? state.loadPrices() : undefined;
 		if (source) {
+			// The state dir is untrusted too: a cached price that cannot be true is dropped (asked again), and said.
+			const doubted: string[] = [];
 			for (const [key, usd, at] of cache?.onDemand ?? []) {
-				this.onDemand.set(key, {usd, at});
+				const [region = '', type = '', operatingSystem = '', preInstalledSw = '', tenancy = ''] = key.split('|');
+				const range = onDemandRange({region, type, operatingSystem, preInstalledSw, tenancy}, fallbackPrices);
+				if (usd !== null && (usd < range.low * (1 - 1e-9) || usd > range.high * (1 + 1e-9))) {
+					doubted.push(`${type} in ${region} at ${dollars(usd)}/h`);
+				} else {
+					this.onDemand.set(key, {usd, at});
+				}
 			}
 
 			for (const [key, usd, at] of cache?.spot ?? []) {
-				this.spot.set(key, {usd, at});
+				const [region = '', , type = '', product = ''] = key.split('|');
+				const range = spotRange({region, type, product}, fallbackPrices);
+				if (usd < range.low * (1 - 1e-9) || usd > range.high * (1 + 1e-9)) {
+					doubted.push(`spot ${type} in ${region} at ${dollars(usd)}/h`);
+				} else {
+					this.spot.set(key, {usd, at});
+				}
+			}
+
+			if (doubted.length > 0) {
+				this.errors.set('cache', `prices.json: ${doubted.slice(0, 3).join(', ')}${doubted.length > 3 ? ` and ${doubted.length - 3} more` : ''} outside what EC2 charges: not believed, asked again`);
 			}
 		}
 
@@ -378,6 +396,7 @@ export class Pricing {
 			this.onDemand.set(key, {usd, at: this.clock()});
 			this.failedAt.delete(key);
 			this.errors.delete('price list');
+			this.errors.delete('cache');
 			this.rejected.delete(key);
 			this.changed();
 		} catch (error) {

@@ -76,7 +76,7 @@ describe('answers that cannot be true', () => {
 		const prices: PriceSource = {
 			async onDemand() {
 				if (lying) {
-					throw implausible('GetProducts answered $1000000000/h for m5.large Linux Shared in us-east-1, outside what EC2 charges for it ($0.048 to $0.096/h): rejected (region us-east-1)');
+					throw implausible('GetProducts answered $1000000000/h for m5.large Linux Shared in us-east-1, outside what EC2 charges for it ($0.048 to $0.12/h): rejected (region us-east-1)');
 				}
 
 				return {usd: 0.096, requests: 1};
@@ -92,7 +92,7 @@ describe('answers that cannot be true', () => {
 		pricing.fetchDue();
 		await pricing.settled();
 		expect(pricing.book().price(instance)).toEqual({usd: 0.096, source: 'estimate'});
-		expect(pricing.view().error).toBe('Price List: GetProducts answered $1000000000/h for m5.large Linux Shared in us-east-1, outside what EC2 charges for it ($0.048 to $0.096/h): rejected (region us-east-1); counted at the shipped table or an estimate (~) meanwhile');
+		expect(pricing.view().error).toBe('Price List: GetProducts answered $1000000000/h for m5.large Linux Shared in us-east-1, outside what EC2 charges for it ($0.048 to $0.12/h): rejected (region us-east-1); counted at the shipped table or an estimate (~) meanwhile');
 
 		lying = false;
 		now += 60_000;
@@ -126,5 +126,22 @@ describe('answers that cannot be true', () => {
 		// Never asked before: nothing known, nothing added, marked.
 		expect(pricing.book().storage!('i-2')).toEqual({usd: 0, estimated: true});
 		expect(pricing.view().error).toMatch(/^volumes in us-east-1: DescribeVolumes page 1: volume vol-1 has a size of 1000000000000000 GiB.*; their last known cost is counted meanwhile, marked ~$/);
+	});
+
+	it('a cached price that cannot be true (prices.json is untrusted too) is not loaded: asked again, and said', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-pricing-engine-'));
+		dirs.push(dir);
+		const now = Date.UTC(2026, 10, 27, 12);
+		const state = new StateStore(dir);
+		state.savePrices({version: 1, onDemand: [['us-east-1|m5.large|Linux|NA|Shared', 1_000_000_000, now]], spot: [['us-east-1|us-east-1a|m5.large|Linux/UNIX', 0.000_01, now]], storage: []});
+		const prices = source(0);
+		const pricing = new Pricing({prices: Object.create(null) as Record<string, number>}, prices, state, () => now);
+		expect(pricing.view().error).toBe('prices.json: m5.large in us-east-1 at $1000000000/h, spot m5.large in us-east-1 at $0.00001/h outside what EC2 charges: not believed, asked again');
+		expect(pricing.book().price({region: 'us-east-1', type: 'm5.large'})).toEqual({usd: 0.096, source: 'table'});
+		expect(pricing.book().price({region: 'us-east-1', type: 'm5.large', lifecycle: 'spot', availabilityZone: 'us-east-1a'})).toEqual({usd: 0.096, source: 'estimate'});
+		pricing.fetchDue();
+		await pricing.settled();
+		expect(prices.calls).toBe(1);
+		expect(pricing.view().error).toBeNull();
 	});
 });

@@ -20,7 +20,7 @@ describe('GetProducts: on-demand prices', () => {
 	});
 
 	test('a price outside what EC2 charges for the type is an implausible answer: never a price, never cached', () => {
-		for (const usd of ['1000000000.0000000000', '5.0000000000', '0.0000100000']) {
+		for (const usd of ['1000000000.0000000000', '0.1300000000', '0.0000100000']) {
 			const error = (() => {
 				try {
 					return onDemandPriceOf([m5(usd)], query);
@@ -29,7 +29,7 @@ describe('GetProducts: on-demand prices', () => {
 				}
 			})();
 			expect(error, usd).toBeInstanceOf(ImplausibleAnswerError);
-			expect((error as ImplausibleAnswerError).detail).toMatch(/^GetProducts answered \$[\d.]+\/h for m5\.large Linux Shared in us-east-1, outside what EC2 charges for it \(\$0\.048 to \$0\.096\/h\): rejected$/);
+			expect((error as ImplausibleAnswerError).detail).toMatch(/^GetProducts answered \$[\d.]+\/h for m5\.large Linux Shared in us-east-1, outside what EC2 charges for it \(\$0\.048 to \$0\.12\/h\): rejected$/);
 		}
 
 		// Windows with SQL Server Enterprise costs far more than Linux: within its own range.
