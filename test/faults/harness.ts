@@ -58,7 +58,7 @@ export function useFaultHarness(): Harness {
 		},
 		env: (extra = {}) => motoEnv(proxy.url, {ENVWATCH_CONFIG_DIR: tempDir('envwatch-config-'), ENVWATCH_STATE_DIR: tempDir('envwatch-state-'), ...extra}),
 		run: async (args, extra) => runCli(args, {env: harness.env(extra)}),
-		async runBounded(args, extra, deadlineMs = 40_000) {
+		async runBounded(args, extra, deadlineMs = 25_000) {
 			const cli = harness.spawn(args, extra);
 			let timer: NodeJS.Timeout | undefined;
 			const hung = await Promise.race([
