@@ -87,6 +87,8 @@ export function formatDashboard(snapshot: Snapshot): string {
 		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
 		...(snapshot.pricing?.error ? [`PRICES: ${snapshot.pricing.error}`] : []),
 		...unwatchedLines(snapshot).map(line => `UNWATCHED: ${line}`),
+		// Billed cost that could not be fetched (a cap reached, an answer not believed): said, never shown as part of a bill.
+		...(snapshot.billing.enabled && snapshot.billing.error ? [`BILLING: ${snapshot.billing.error}`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
 		'',
 		'COST ALERTS:',
@@ -101,6 +103,11 @@ export function formatDashboard(snapshot: Snapshot): string {
 				lines.push(`  ${view.name} on ${yesterday.date}: live ${money(yesterday.liveUsd)}, billed ${money(yesterday.billedUsd)}; likely: ${yesterday.causes.join('; ')}`);
 			}
 		}
+	}
+
+	const other = snapshot.billing.unattributed;
+	if (snapshot.billing.enabled && other) {
+		lines.push(`- Billed to no configured environment: ${money(other.todayUsd)} today, ${money(other.monthToDateUsd)} month to date (${other.groups.join(', ')})`);
 	}
 
 	if (snapshot.unknown.instances > 0) {

@@ -146,7 +146,17 @@ function build(layer: boolean) {
 		graceSeconds: required(number({min: 0, max: 600})),
 		/** stopViolations: stop agents the environment's policy does not allow (rogue or over the cap). */
 		policy: required(object({stopViolations: required(boolean())})),
-		costExplorer: required(object({enabled: required(boolean()), refreshMinutes: required(number({min: 1}))})),
+		/**
+		 * Billed-cost reconciliation. Every Cost Explorer page is a paid request ($0.01): a query that
+		 * needs more than `maxPagesPerQuery` pages, or a day's requests past `maxUsdPerDay`, fails (billing
+		 * shown as failed, never part of a bill).
+		 */
+		costExplorer: required(object({
+			enabled: required(boolean()),
+			refreshMinutes: required(number({min: 1})),
+			maxPagesPerQuery: required(number({min: 1, max: 1000, integer: true})),
+			maxUsdPerDay: required(number({min: 0.01, max: 1000})),
+		})),
 		/** After how many minutes a tripped breaker resets by itself; null: never (only `envwatch reset`). */
 		breaker: required(object({
 			resetAfterMinutes: required(z.union([number({exclusiveMin: 0}, resetText), z.null({error: resetText})], {error: resetText}).describe(resetText)),

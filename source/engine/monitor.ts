@@ -137,6 +137,8 @@ export class Monitor {
 		await this.billingRefresh;
 		// The prices the poll asked for, so a run from cron leaves them cached for the next one.
 		await this.pricing.settled();
+		// And says what they brought: a price not believed, a failed question (`PRICES:`, pricing.error).
+		this.publisher.republish();
 		return this.deps.store.getSnapshot();
 	}
 

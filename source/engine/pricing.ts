@@ -1,6 +1,6 @@
 import type {Config} from '../config/schema.js';
 import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
-import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook, type PriceTables} from '../domain/pricing.js';
+import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, onDemandRange, operatingSystemOf, overrideOf, spotKey, spotRange, usd as dollars, type OnDemandQuery, type PriceBook, type PriceTables} from '../domain/pricing.js';
 import type {RawInstance} from '../domain/types.js';
 import type {Fleet, PriceSource} from '../providers/types.js';
 import type {PriceCache, StateStore} from './state.js';
@@ -45,6 +45,8 @@ export class Pricing {
 	private readonly running = new Set<Promise<void>>();
 	private version = 0;
 	private built: {version: number; at: number; recheckAt: number; book: PriceBook; tables: PriceTables} | undefined;
+	/** When a failed or refused question is due again: a book built before then is looked at again then. */
+	private retryAt = Number.POSITIVE_INFINITY;
 	/** Regions running spot instances, with their types and products, as the current book met them. */
 	private readonly spotWanted = new Map<string, {types: Set<string>; products: Set<string>}>();
 	/** EBS $/h per instance, by region, and which instances' volumes were asked for and when. */
@@ -61,6 +63,10 @@ export class Pricing {
 	private readonly ebsAsked = new Set<string>();
 	private readonly ebsFailedAt = new Map<string, number>();
 	private readonly ebsErrors = new Map<string, string>();
+	/** Price List answers refused as impossible (by onDemandKey, with why): their instances are marked `~`. */
+	private readonly rejected = new Map<string, string>();
+	/** Regions whose volumes or EBS rates were refused as impossible: their volumes' cost is marked `~`. */
+	private readonly storageDoubted = new Set<string>();
 	private dirty = false;
 	private calls = 0;
 	/**
@@ -88,12 +94,30 @@ export class Pricing {
 		this.concurrency = options.concurrency ?? 2;
 		const cache = source || volumesOf ? state.loadPrices() : undefined;
 		if (source) {
+			// The state dir is untrusted too: a cached price that cannot be true is dropped (asked again), and said.
+			const doubted: string[] = [];
 			for (const [key, usd, at] of cache?.onDemand ?? []) {
-				this.onDemand.set(key, {usd, at});
+				const [region = '', type = '', operatingSystem = '', preInstalledSw = '', tenancy = ''] = key.split('|');
+				const range = onDemandRange({region, type, operatingSystem, preInstalledSw, tenancy}, fallbackPrices);
+				if (usd !== null && (usd < range.low * (1 - 1e-9) || usd > range.high * (1 + 1e-9))) {
+					doubted.push(`${type} in ${region} at ${dollars(usd)}/h`);
+				} else {
+					this.onDemand.set(key, {usd, at});
+				}
 			}
 
 			for (const [key, usd, at] of cache?.spot ?? []) {
-				this.spot.set(key, {usd, at});
+				const [region = '', , type = '', product = ''] = key.split('|');
+				const range = spotRange({region, type, product}, fallbackPrices);
+				if (usd < range.low * (1 - 1e-9) || usd > range.high * (1 + 1e-9)) {
+					doubted.push(`spot ${type} in ${region} at ${dollars(usd)}/h`);
+				} else {
+					this.spot.set(key, {usd, at});
+				}
+			}
+
+			if (doubted.length > 0) {
+				this.errors.set('cache', `prices.json: ${doubted.slice(0, 3).join(', ')}${doubted.length > 3 ? ` and ${doubted.length - 3} more` : ''} outside what EC2 charges: not believed, asked again`);
 			}
 		}
 
@@ -128,6 +152,7 @@ export class Pricing {
 				onDemand: new Map([...this.onDemand].map(([key, entry]) => [key, entry.usd])),
 				spot: new Map([...this.spot].map(([key, entry]) => [key, entry.usd])),
 				storage: new Map([...this.storage.values()].flatMap(byInstance => [...byInstance])),
+				rejected: new Map(this.rejected),
 			};
 			const book = createPriceBook(tables, this.source ? instance => this.want(instance) : undefined);
 			if (this.volumesOf) {
@@ -137,7 +162,7 @@ export class Pricing {
 				book.storage = id => known(id) ?? unknownStorage;
 			}
 
-			this.built = {version: this.version, at: now, recheckAt: now + recheckMs, book, tables};
+			this.built = {version: this.version, at: now, recheckAt: Math.min(now + recheckMs, this.retryAt > now ? this.retryAt : Number.POSITIVE_INFINITY), book, tables};
 		}
 
 		return this.built.book;
@@ -189,8 +214,13 @@ export class Pricing {
 		this.save();
 	}
 
+	/**
+	 * The calls made, what is still coming, and what went wrong: each failing job, and each price the
+	 * current book did not believe (its instances are counted at the conservative figure, marked `~`).
+	 */
 	view(): PricingView {
-		return {calls: this.calls, error: [...this.errors.values(), ...this.ebsErrors.values()].join('; ') || null, queued: this.queue.length + this.running.size};
+		const doubted = new Set([...this.rejected.values(), ...this.built?.book.rejections?.() ?? []]);
+		return {calls: this.calls, error: [...this.errors.values(), ...this.ebsErrors.values(), ...doubted].join('; ') || null, queued: this.queue.length + this.running.size};
 	}
 
 	/** What one kind of instance needs: its on-demand price if not cached (or expired, or failed long enough ago), its region's spot prices. */
@@ -305,6 +335,7 @@ export class Pricing {
 			this.ebs.set(region, {rates, at: this.clock()});
 			this.ebsFailedAt.delete(region);
 			this.ebsErrors.delete(region);
+			this.storageDoubted.delete(`ebs ${region}`);
 			const volumes = this.volumes.get(region);
 			if (volumes) {
 				this.priceVolumes(region, volumes.volumes, volumes.ids);
@@ -316,7 +347,11 @@ export class Pricing {
 			this.calls += attempts(error);
 			this.ebsFailedAt.set(region, this.clock());
 			// Kept until this region's rates come (an on-demand answer that comes meanwhile does not clear it).
-			this.ebsErrors.set(region, `EBS rates in ${region}: ${messageOf(error)}; the shipped us-east-1 rates are used meanwhile`);
+			this.ebsErrors.set(region, `EBS rates in ${region}: ${reasonOf(error)}; the shipped us-east-1 rates are used meanwhile${implausible(error) ? ', marked ~' : ''}`);
+			if (implausible(error)) {
+				// Rates that cannot be true: the region's volumes are counted at the shipped rates, marked.
+				this.doubtStorage(`ebs ${region}`, region);
+			}
 		} finally {
 			this.ebsAsked.delete(region);
 		}
@@ -330,14 +365,37 @@ export class Pricing {
 	/** Prices a region's volumes by instance; an instance asked for that has none costs $0 for them (known, not unknown). */
 	private priceVolumes(region: string, volumes: readonly Volume[], ids: readonly string[]): void {
 		const rates = this.ebsRates(region);
-		const byInstance = new Map<string, {usd: number; estimated: boolean}>(ids.map(id => [id, {usd: 0, estimated: false}]));
+		const doubted = this.storageDoubted.has(`ebs ${region}`);
+		const byInstance = new Map<string, {usd: number; estimated: boolean}>(ids.map(id => [id, {usd: 0, estimated: doubted}]));
 		for (const volume of volumes) {
 			const priced = volumeHourlyUsd(volume, rates);
-			const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: false};
+			const sum = byInstance.get(volume.instanceId) ?? {usd: 0, estimated: doubted};
 			byInstance.set(volume.instanceId, {usd: sum.usd + priced.usd, estimated: sum.estimated || priced.source === 'estimate'});
 		}
 
 		this.storage.set(region, byInstance);
+	}
+
+	/**
+	 * An answer about a region's volumes or their rates was refused as impossible: what its volumes
+	 * cost is not known, so each listed instance's figure is marked `~` (the last known cost kept;
+	 * none known: nothing added, marked, never a figure that cannot be true).
+	 */
+	private doubtStorage(why: string, region: string): void {
+		this.storageDoubted.add(why);
+		const byInstance = this.storage.get(region) ?? new Map<string, {usd: number; estimated: boolean}>();
+		for (const [id, entry] of byInstance) {
+			byInstance.set(id, {...entry, estimated: true});
+		}
+
+		for (const id of this.volumesAsked.get(region)?.ids ?? []) {
+			if (!byInstance.has(id)) {
+				byInstance.set(id, {usd: 0, estimated: true});
+			}
+		}
+
+		this.storage.set(region, byInstance);
+		this.changed();
 	}
 
 	private async refreshVolumes(region: string, ids: string[], now: number): Promise<void> {
@@ -346,14 +404,18 @@ export class Pricing {
 			const {volumes, calls} = await this.volumesOf!(region, ids);
 			this.calls += calls;
 			this.volumes.set(region, {volumes, ids});
+			this.storageDoubted.delete(`volumes ${region}`);
 			this.priceVolumes(region, volumes, ids);
 			this.errors.delete(`volumes ${region}`);
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
 			// Asked again after `retryMs`; the volumes known so far stay counted.
-			this.volumesAsked.set(region, {ids: new Set(), at: now - this.spotRefreshMs + this.retryMs});
-			this.errors.set(`volumes ${region}`, `volumes in ${region}: ${messageOf(error)}; their last known cost is counted meanwhile`);
+			this.volumesAsked.set(region, {ids: new Set(implausible(error) ? ids : []), at: now - this.spotRefreshMs + this.retryMs});
+			this.errors.set(`volumes ${region}`, `volumes in ${region}: ${reasonOf(error)}; their last known cost is counted meanwhile${implausible(error) ? ', marked ~' : ''}`);
+			if (implausible(error)) {
+				this.doubtStorage(`volumes ${region}`, region);
+			}
 		} finally {
 			this.volumesInFlight.delete(region);
 		}
@@ -392,12 +454,20 @@ export class Pricing {
 			this.onDemand.set(key, {usd, at: this.clock()});
 			this.failedAt.delete(key);
 			this.errors.delete('price list');
+			this.errors.delete('cache');
+			this.rejected.delete(key);
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
 			this.failedAt.set(key, this.clock());
 			this.recheckAfterRetry();
-			this.errors.set('price list', `Price List: ${messageOf(error)}; the shipped table and estimates are used meanwhile`);
+			if (implausible(error)) {
+				// Not believed: what the book would use without it counts, marked `~`, with this reason.
+				this.rejected.set(key, `Price List: ${reasonOf(error)}; counted at the shipped table or an estimate (~) meanwhile`);
+				this.changed();
+			} else {
+				this.errors.set('price list', `Price List: ${reasonOf(error)}; the shipped table and estimates are used meanwhile`);
+			}
 		} finally {
 			this.queued.delete(key);
 		}
@@ -419,7 +489,7 @@ export class Pricing {
 			this.calls += attempts(error);
 			// Tried again sooner than the refresh interval.
 			this.spotAt.set(region, now - this.spotRefreshMs + this.retryMs);
-			this.errors.set(`spot ${region}`, `spot prices in ${region}: ${messageOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`);
+			this.errors.set(`spot ${region}`, `spot prices in ${region}: ${reasonOf(error)}; spot instances are priced at their on-demand bound (~) meanwhile`);
 		} finally {
 			this.spotInFlight.delete(region);
 		}
@@ -427,6 +497,7 @@ export class Pricing {
 
 	/** After a failure, the book is looked at again in `retryMs` (not only hourly), so the query is tried again then. */
 	private recheckAfterRetry(): void {
+		this.retryAt = this.clock() + this.retryMs;
 		if (this.built) {
 			this.built.recheckAt = Math.min(this.built.recheckAt, this.clock() + this.retryMs);
 		}
@@ -458,6 +529,16 @@ export class Pricing {
 
 /** The storage of an instance whose volumes are not known yet: an unknown amount, counted as $0 and marked. */
 const unknownStorage = {usd: 0, estimated: true, unknown: true} as const;
+
+/** The answers layer's errors say all in their message (what came back, what was expected); others get their name too. */
+function reasonOf(error: unknown): string {
+	return error instanceof Error && /^(MalformedAnswer|ImplausibleAnswer|PageCap|TimeBudget)$/.test(error.name) ? error.message : messageOf(error);
+}
+
+/** An answer of the right shape refused because its values cannot be true. */
+function implausible(error: unknown): boolean {
+	return error instanceof Error && error.name === 'ImplausibleAnswer';
+}
 
 function attempts(error: unknown): number {
 	const value = (error as {$metadata?: {attempts?: number}} | undefined)?.$metadata?.attempts;

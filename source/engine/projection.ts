@@ -90,7 +90,7 @@ export type EngineView = {
 	/** The agents this poll's action stopped, per environment (the next poll confirms it). */
 	acted: ReadonlyMap<string, readonly string[]>;
 	breakers: ReadonlyMap<string, Breaker>;
-	billing: {cost: BilledCost | undefined; calls: number; costUsd: number; error: string | null; enabled: boolean};
+	billing: {cost: BilledCost | undefined; calls: number; costUsd: number; error: string | null; enabled: boolean; unattributed?: Snapshot['billing']['unattributed']};
 	/** What a start would launch, per environment. */
 	launch: ReadonlyMap<string, EnvironmentView['launch']>;
 	events: AuditEntry[];
@@ -325,7 +325,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		breachFound: polled.evaluation.environments.some((result, index) => result.assessment.level === 'breach' && !polled.inputs[index]?.stale)
 			|| (polled.evaluation.global.assessment.level === 'breach' && polled.error === null),
 		events: engine.events,
-		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled},
+		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled, unattributed: billing.unattributed ?? null},
 		pending: engine.pending,
 		recordError: engine.recordError,
 		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.slice(0, lastStopIdsSent).map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,

@@ -41,6 +41,12 @@ export type Snapshot = {
 		costUsd: number;
 		error: string | null;
 		enabled: boolean;
+		/**
+		 * Billed cost no configured environment claims (untagged, other tag values, groups of another
+		 * tag key), today and month to date, with those groups; null when there is none. Absent from
+		 * an older server's snapshot.
+		 */
+		unattributed?: {todayUsd: number; monthToDateUsd: number; groups: string[]} | null;
 	};
 	/** An automatic action waiting out its grace period; `x` cancels it. */
 	pending: {decision: Decision; dueAt: number} | null;

@@ -29,8 +29,11 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export type LastStop = {at: number; actor: string; environments: string[]; targets: Target[]; dryRun: false; usdPerHour?: number | null};
 
-/** `cost` is null when no fetch has succeeded yet: no data, never $0. */
-export type BillingCache = {cost: BilledCost | null; calls: number; costUsd: number};
+/**
+ * `cost` is null when no fetch has succeeded yet: no data, never $0. `spent`: the paid requests of
+ * one UTC day (the daily cap's count; absent from a file written before it was kept).
+ */
+export type BillingCache = {cost: BilledCost | null; calls: number; costUsd: number; spent?: {day: string; requests: number}};
 
 /** A state file's content does not have the shape envwatch writes: `problem` says where and what. */
 class ShapeError extends Error {}
@@ -780,13 +783,30 @@ function checkLastStop(value: unknown): LastStop {
 }
 
 function checkBilling(value: unknown): BillingCache {
-	const top = object(value, '', ['cost', 'calls', 'costUsd']);
-	const calls = finite(top['calls'], 'calls', 'a count of requests');
-	if (!Number.isInteger(calls) || calls < 0) {
-		throw shape('calls', calls, 'a count of requests');
+	const hasSpent = typeof value === 'object' && value !== null && Object.hasOwn(value, 'spent');
+	const top = object(value, '', hasSpent ? ['cost', 'calls', 'costUsd', 'spent'] : ['cost', 'calls', 'costUsd']);
+	const count = (raw: unknown, where: string) => {
+		const n = finite(raw, where, 'a count of requests');
+		if (!Number.isInteger(n) || n < 0) {
+			throw shape(where, n, 'a count of requests');
+		}
+
+		return n;
+	};
+
+	const calls = count(top['calls'], 'calls');
+	let spent: BillingCache['spent'];
+	if (hasSpent) {
+		const item = object(top['spent'], 'spent', ['day', 'requests']);
+		const day = string(item['day'], 'spent.day');
+		if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+			throw shape('spent.day', day, 'a day like 2026-11-27');
+		}
+
+		spent = {day, requests: count(item['requests'], 'spent.requests')};
 	}
 
-	return {cost: top['cost'] === null ? null : checkCost(top['cost']), calls, costUsd: finite(top['costUsd'], 'costUsd', 'a cost in $')};
+	return {cost: top['cost'] === null ? null : checkCost(top['cost']), calls, costUsd: finite(top['costUsd'], 'costUsd', 'a cost in $'), ...(spent ? {spent} : {})};
 }
 
 function checkCost(value: unknown): BilledCost {

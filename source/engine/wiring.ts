@@ -85,7 +85,11 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	const {fleet} = provider;
 	const pricing = new Pricing(config, provider.prices, state, clock, {}, fleet.volumes ? async (region, ids) => fleet.volumes!(region, ids) : undefined);
 	const breakers = new Breakers({state, recorder, config, monitored});
-	const billing = new CachedBilling(config.costExplorer.enabled ? provider.billing : undefined, state, config.costExplorer.refreshMinutes * 60_000);
+	const billing = new CachedBilling(config.costExplorer.enabled ? provider.billing : undefined, state, config.costExplorer.refreshMinutes * 60_000, {
+		maxPagesPerQuery: config.costExplorer.maxPagesPerQuery,
+		maxUsdPerDay: config.costExplorer.maxUsdPerDay,
+		tagValues: Object.values(config.environments).flatMap(environment => environment.tagValues),
+	});
 	// envwatch itself stopped or started agents: their windows restart, their breakers trip or clear.
 	const changed = (environments: string[], kind: 'stopped' | 'started', request: BreakerRequest) => {
 		samples.restart(environments, kind);

@@ -29,6 +29,7 @@ export async function createProvider(options: Options, config: Config): Promise<
 
 	const pageSize = integerFromEnv('ENVWATCH_PAGE_SIZE', 5, 1000);
 	const maxBatch = integerFromEnv('ENVWATCH_MAX_BATCH', 1, 1000);
+	const listBudget = integerFromEnv('ENVWATCH_LIST_BUDGET_SECONDS', 1, 3600, 120);
 	// The AWS SDK loads only here, so --demo starts without it.
 	const [{createAwsProvider}, {allRegions, enabledRegions}] = await Promise.all([import('./aws/index.js'), import('./aws/sweep.js')]);
 	const connection = {...(options.profile ? {profile: options.profile} : {}), ...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {})};
@@ -41,6 +42,7 @@ export async function createProvider(options: Options, config: Config): Promise<
 		...connection,
 		...(pageSize === undefined ? {} : {pageSize}),
 		...(maxBatch === undefined ? {} : {maxBatch}),
+		...(listBudget === undefined ? {} : {listBudgetMs: listBudget * 1000}),
 	});
 	// The sweep for agents in regions not watched asks DescribeRegions where envwatch already looks.
 	return {...provider, enabledRegions: async () => enabledRegions(connection, config.regions[0])};
@@ -48,10 +50,11 @@ export async function createProvider(options: Options, config: Config): Promise<
 
 /**
  * ENVWATCH_PAGE_SIZE (DescribeInstances MaxResults, 5 to 1000, default 1000) and ENVWATCH_MAX_BATCH
- * (instance IDs per Stop/Start call, 1 to 1000, default 1000): tuning and test knobs, not
+ * (instance IDs per Stop/Start call, 1 to 1000, default 1000), ENVWATCH_LIST_BUDGET_SECONDS (what
+ * one listing of every region may take, 1 to 3600, default 120): tuning and test knobs, not
  * configuration (the defaults are EC2's limits). A bad value is a usage error, never ignored.
  */
-function integerFromEnv(name: string, min: number, max: number): number | undefined {
+function integerFromEnv(name: string, min: number, max: number, fallback = max): number | undefined {
 	const raw = process.env[name];
 	if (raw === undefined || raw === '') {
 		return undefined;
@@ -59,7 +62,7 @@ function integerFromEnv(name: string, min: number, max: number): number | undefi
 
 	const value = Number(raw);
 	if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-		throw new UsageError(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max} (unset for ${max})`);
+		throw new UsageError(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max} (unset for ${fallback})`);
 	}
 
 	return value;

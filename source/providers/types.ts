@@ -96,13 +96,17 @@ export type BilledCost = {
 	fetchedAt: number;
 };
 
+/** How much one fetch may pay for: `maxPages` requests at most, or it fails (never part of a bill); `capName` names the cap in that failure. */
+export type BillingLimits = {maxPages: number; capName?: string};
+
 /**
  * Raw billed cost. Every call may cost money (Cost Explorer: $0.01 a page), so the engine wraps a
  * source in a cache that refreshes it at most once per `costExplorer.refreshMinutes`, persists it,
- * and counts the calls; a source only fetches and says how many paid requests that took.
+ * counts the calls and caps them (per query and per day); a source only fetches within `limits` and
+ * says how many paid requests that took (a failure: `paidRequests` on the error, when it knows).
  */
 export interface BillingSource {
-	fetch(now: number): Promise<{cost: BilledCost; requests: number}>;
+	fetch(now: number, limits?: BillingLimits): Promise<{cost: BilledCost; requests: number}>;
 }
 
 /** The latest spot price of a type in an Availability Zone for a product (`Linux/UNIX`, `Windows`, ...). */

@@ -182,10 +182,10 @@ describe('the instance list in the snapshot', () => {
 		expect(list[4]).toMatchObject({usdPerHour: fallbackPrices['t3.micro']});
 		expect(list[4]).not.toHaveProperty('estimated');
 		// A type no source prices: a conservative estimate, marked, never $0 (and a type named
-		// `constructor` finds no inherited price: it is estimated like any unknown type).
-		const highest = Math.max(...Object.values(fallbackPrices));
-		expect(list[2]).toMatchObject({usdPerHour: highest, estimated: true});
-		expect(list[3]).toMatchObject({usdPerHour: highest, estimated: true});
+		// `constructor` finds no inherited price: it is estimated like any unknown type). Neither says
+		// its size, so the bound is the largest (48 xlarges) at the dearest rate of all ($2.50 an xlarge).
+		expect(list[2]).toMatchObject({usdPerHour: 48 * 2.5, estimated: true});
+		expect(list[3]).toMatchObject({usdPerHour: 48 * 2.5, estimated: true});
 		// No price known at all: unknown, never $0.
 		const bare = aggregate([raw('i-6')], config, config.environments, {}).byEnvironment.get('dev')!.instances!;
 		expect(bare[0]!.usdPerHour).toBeNull();

@@ -84,6 +84,44 @@ describe('CachedBilling', () => {
 		expect(billing.view()).toMatchObject({calls: 3, error: "the billing source answered with today's costs missing or not numbers", cost: {todayUsd: {dev: 12.5}, fetchedAt: t0}});
 	});
 
+	it('caps what a day may cost across runs (costExplorer.maxUsdPerDay): a query gets only the pages left today, then none until the next UTC day', async () => {
+		// Cost Explorer answering pages that never end: each fetch pays for every page it may take, then fails.
+		const limits: Array<{maxPages: number; capName?: string}> = [];
+		const endless: BillingSource = {
+			async fetch(_now, given) {
+				limits.push(given!);
+				throw Object.assign(new Error(`GetCostAndUsage still had more pages after ${given!.maxPages} (${given!.capName})`), {name: 'PageCap', paidRequests: given!.maxPages});
+			},
+		};
+		const caps = {maxPagesPerQuery: 20, maxUsdPerDay: 0.25};
+		// Each run is a new process on the same state dir (cron): the day's count is in billing.json.
+		const run = async (at: number) => {
+			const billing = new CachedBilling(endless, new StateStore(dir), 60 * minute, caps);
+			await billing.refresh(at);
+			return billing.view();
+		};
+
+		expect(await run(t0)).toMatchObject({calls: 20, costUsd: 0.2, cost: undefined, error: 'GetCostAndUsage still had more pages after 20 (costExplorer.maxPagesPerQuery)'});
+		expect((await run(t0 + 5 * minute)).error).toBe('GetCostAndUsage still had more pages after 5 (the daily cap of $0.25 (costExplorer.maxUsdPerDay), 5 pages left today)');
+		const capped = await run(t0 + 10 * minute);
+		expect(capped).toMatchObject({calls: 25, costUsd: 0.25, error: 'Cost Explorer: the daily cap of $0.25 (costExplorer.maxUsdPerDay) reached: 25 paid requests today (UTC); billed cost is fetched again tomorrow'});
+		expect(limits.map(given => given.maxPages)).toEqual([20, 5]);
+		// The next UTC day starts afresh.
+		await run(Date.UTC(2026, 10, 28, 0, 1));
+		expect(limits.map(given => given.maxPages)).toEqual([20, 5, 20]);
+	});
+
+	it('a failed fetch counts the requests it paid for, not one', async () => {
+		const failing: BillingSource = {
+			async fetch() {
+				throw Object.assign(new Error('GetCostAndUsage page 4 has no ResultsByTime list'), {name: 'MalformedAnswer', paidRequests: 4});
+			},
+		};
+		const billing = new CachedBilling(failing, new StateStore(dir), 60 * minute);
+		await billing.refresh(t0);
+		expect(billing.view()).toMatchObject({calls: 4, costUsd: 0.04, error: 'GetCostAndUsage page 4 has no ResultsByTime list'});
+	});
+
 	it('without a source (Cost Explorer off) it never fetches', async () => {
 		const billing = new CachedBilling(undefined, new StateStore(dir), 60 * minute);
 		expect(billing.enabled).toBe(false);

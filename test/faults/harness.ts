@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, expect} from 'vitest';
 import {CliProcess, runCli, tempDir, type Run} from '../helpers/cli.js';
-import {instanceStates, motoEnv, useFaultProxy, useMoto, type FaultProxy, type Moto} from '../helpers/moto.js';
+import {instanceStates, motoEnv, useFaultProxy, useMoto, type FaultProxy, type Moto, type Reply, type Rewrite} from '../helpers/moto.js';
 
 /**
  * The fault matrix's shared setup: moto_server with the fault proxy in front of it, the BUILT CLI
@@ -27,6 +27,11 @@ export type Harness = {
 	/** The CLI's environment: dummy AWS keys, every endpoint at the proxy, its own config and state dirs. */
 	env(extra?: Record<string, string>): NodeJS.ProcessEnv;
 	run(args: string[], extra?: Record<string, string>): Promise<Run>;
+	/**
+	 * The same, but a run still going after `deadlineMs` is killed (SIGKILL) and reported with code
+	 * null and `hung: true`: a lie that makes envwatch loop must fail its test, not hang the suite.
+	 */
+	runBounded(args: string[], extra?: Record<string, string>, deadlineMs?: number): Promise<Run & {hung: boolean}>;
 	/** A long-running CLI, SIGKILLed after the test if still running. */
 	spawn(args: string[], extra?: Record<string, string>): CliProcess;
 	/** Instance ID -> state, straight from moto (not through the proxy). */
@@ -53,6 +58,22 @@ export function useFaultHarness(): Harness {
 		},
 		env: (extra = {}) => motoEnv(proxy.url, {ENVWATCH_CONFIG_DIR: tempDir('envwatch-config-'), ENVWATCH_STATE_DIR: tempDir('envwatch-state-'), ...extra}),
 		run: async (args, extra) => runCli(args, {env: harness.env(extra)}),
+		async runBounded(args, extra, deadlineMs = 25_000) {
+			const cli = harness.spawn(args, extra);
+			let timer: NodeJS.Timeout | undefined;
+			const hung = await Promise.race([
+				new Promise<boolean>(resolve => cli.child.once('close', () => resolve(false))),
+				new Promise<boolean>(resolve => {
+					timer = setTimeout(() => resolve(true), deadlineMs);
+				}),
+			]);
+			clearTimeout(timer);
+			if (hung) {
+				await cli.stop('SIGKILL');
+			}
+
+			return {code: hung ? null : cli.child.exitCode, stdout: cli.stdout, stderr: cli.stderr, hung};
+		},
 		spawn(args, extra) {
 			const cli = new CliProcess(args, harness.env(extra));
 			running.push(cli);
@@ -62,6 +83,40 @@ export function useFaultHarness(): Harness {
 	};
 	return harness;
 }
+
+/**
+ * The lies the proxy can tell: well-formed answers whose values AWS cannot give, or pages that never
+ * end or come again. Each is a proxy rule's answer (see FaultProxy.rule); `n` is the request's
+ * number for its action and region.
+ */
+export const lies = {
+	/** DescribeSpotPriceHistory: every item at `usd` $/h. */
+	spotPrice: (usd: string): Rewrite => ({rewrite: {answer: body => body.replaceAll(/<spotPrice>[^<]*<\/spotPrice>/g, `<spotPrice>${usd}</spotPrice>`)}}),
+	/**
+	 * DescribeSpotPriceHistory: every item at `usd`, and beside each a copy dated `future` at
+	 * `futureUsd` (a price "from 2099" that must not beat the one in effect).
+	 */
+	futureSpot: (usd: string, futureUsd: string, future = '2099-01-01T00:00:00.000Z'): Rewrite => ({rewrite: {answer: body => body.replaceAll(/<item>(.*?)<\/item>/gs, (_whole, inner: string) => {
+		const now = inner.replace(/<spotPrice>[^<]*<\/spotPrice>/, `<spotPrice>${usd}</spotPrice>`);
+		const later = now.replace(/<spotPrice>[^<]*<\/spotPrice>/, `<spotPrice>${futureUsd}</spotPrice>`).replace(/<timestamp>[^<]*<\/timestamp>/, `<timestamp>${future}</timestamp>`);
+		return `<item>${now}</item><item>${later}</item>`;
+	})}}),
+	/** DescribeVolumes: every volume `gib` GiB large. */
+	volumeSize: (gib: string): Rewrite => ({rewrite: {answer: body => body.replaceAll(/<size>[^<]*<\/size>/g, `<size>${gib}</size>`)}}),
+	/** DescribeInstances: an empty page with a token never seen before, every time (pages that never end). */
+	endlessInstances: (n: number): Reply => ({reply: {status: 200, contentType: 'text/xml;charset=UTF-8', body: `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>lie-${n}</requestId><reservationSet/><nextToken>endless-${n}</nextToken></DescribeInstancesResponse>`}}),
+	/**
+	 * DescribeInstances: moto's one page, answered again and again under the tokens `tokens` (the
+	 * request's page token is dropped before moto sees it): [t1, t2] gives token, token, end (every
+	 * instance three times); [t1, t1] gives a token seen before.
+	 */
+	repeatedPages: (n: number, tokens: string[]): Rewrite => ({rewrite: {
+		request: body => body.replace(/(^|&)NextToken=[^&]*/, ''),
+		answer: body => (n <= tokens.length ? body.replace('</DescribeInstancesResponse>', `<nextToken>${tokens[n - 1]!}</nextToken></DescribeInstancesResponse>`) : body),
+	}}),
+	/** GetCostAndUsage: every answer carries a NextPageToken never seen before (paid pages that never end). */
+	endlessCost: (n: number): Rewrite => ({rewrite: {answer: body => JSON.stringify({...JSON.parse(body) as Json, NextPageToken: `endless-${n}`})}}),
+};
 
 function merge(base: Json, extra: Json): Json {
 	const out: Json = {...base};

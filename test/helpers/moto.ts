@@ -234,6 +234,12 @@ export type Fault = {status: number; code: string; message?: string};
 export type Reply = {reply: {status: number; body: string; contentType?: string}};
 /** Forward to moto, then cut its real answer off after this fraction of its bytes (a truncated 200). */
 export type Truncate = {truncate: number};
+/**
+ * A well-formed lie: forward to moto (its request body first passed through `request`, e.g. to drop a
+ * page token moto never issued), then answer with `answer` of moto's real answer (status and headers
+ * kept, the length fixed): an impossible price, a token that never ends, a date in 2099.
+ */
+export type Rewrite = {rewrite: {request?: (body: string) => string; answer: (body: string) => string}};
 
 export type ProxyRequest = {
 	action: string;
@@ -253,7 +259,7 @@ export type ProxyRequest = {
 export type FaultProxy = {
 	url: string;
 	seen: ProxyRequest[];
-	rule: (request: ProxyRequest) => Fault | Reply | Truncate | undefined;
+	rule: (request: ProxyRequest) => Fault | Reply | Truncate | Rewrite | undefined;
 	/** Runs before a request is answered or forwarded (e.g. retag instances in moto between two batches of a stop). */
 	before: (request: ProxyRequest) => Promise<void> | void;
 	close(): Promise<void>;
@@ -283,7 +289,8 @@ export async function startFaultProxy(target: string, rule: FaultProxy['rule'] =
 			}
 
 			const truncate = fault && 'truncate' in fault ? fault.truncate : undefined;
-			if (fault && !('truncate' in fault)) {
+			const rewrite = fault && 'rewrite' in fault ? fault.rewrite : undefined;
+			if (fault && !('truncate' in fault) && !('rewrite' in fault)) {
 				const json = amzTarget !== '';
 				response.writeHead(fault.status, {'content-type': json ? 'application/x-amz-json-1.1' : 'text/xml'});
 				response.end(json
@@ -293,8 +300,10 @@ export async function startFaultProxy(target: string, rule: FaultProxy['rule'] =
 			}
 
 			const upstream = new URL(request.url ?? '/', target);
-			const forward = http.request(upstream, {method: request.method, headers: request.headers}, answer => {
-				if (truncate === undefined) {
+			const sent = rewrite?.request ? Buffer.from(rewrite.request(text), 'utf8') : body;
+			const headers = rewrite?.request ? {...request.headers, 'content-length': String(sent.length)} : request.headers;
+			const forward = http.request(upstream, {method: request.method, headers}, answer => {
+				if (truncate === undefined && rewrite === undefined) {
 					response.writeHead(answer.statusCode ?? 502, answer.headers);
 					answer.pipe(response);
 					return;
@@ -304,17 +313,17 @@ export async function startFaultProxy(target: string, rule: FaultProxy['rule'] =
 				answer.on('data', (chunk: Buffer) => parts.push(chunk));
 				answer.on('end', () => {
 					const whole = Buffer.concat(parts);
-					const cut = whole.subarray(0, Math.floor(whole.length * truncate));
-					const {'content-length': _length, 'transfer-encoding': _encoding, ...headers} = answer.headers;
-					response.writeHead(answer.statusCode ?? 502, {...headers, 'content-length': String(cut.length)});
-					response.end(cut);
+					const out = rewrite ? Buffer.from(rewrite.answer(whole.toString('utf8')), 'utf8') : whole.subarray(0, Math.floor(whole.length * truncate!));
+					const {'content-length': _length, 'transfer-encoding': _encoding, ...kept} = answer.headers;
+					response.writeHead(answer.statusCode ?? 502, {...kept, 'content-length': String(out.length)});
+					response.end(out);
 				});
 			});
 			forward.on('error', error => {
 				response.writeHead(502);
 				response.end(String(error));
 			});
-			forward.end(body);
+			forward.end(sent);
 		});
 	});
 	await new Promise<void>(resolve => {

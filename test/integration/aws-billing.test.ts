@@ -68,10 +68,61 @@ test('the query period is UTC: month start (or yesterday, on the 1st) to tomorro
 	expect(period(Date.UTC(2026, 2, 1, 0, 0))).toEqual({start: '2026-02-28', monthStart: '2026-03-01', yesterday: '2026-02-28', today: '2026-03-01', end: '2026-03-02'});
 });
 
-test('group keys: Environment$dev -> dev, Environment$ -> untagged', () => {
+test('group keys: Environment$dev -> dev, Environment$ -> untagged; a key of another tag key or without $ is kept whole, never dropped', () => {
 	expect(tagValueOf('Environment$dev', 'Environment')).toBe('dev');
 	expect(tagValueOf('Environment$', 'Environment')).toBe('untagged');
 	expect(tagValueOf('env$a$b', 'env')).toBe('a$b');
+	expect(tagValueOf('environment$Dev', 'Environment')).toBe('(group "environment$Dev")');
+	expect(tagValueOf('NoDollar', 'Environment')).toBe('(group "NoDollar")');
+});
+
+test('odd-case and unknown tag groups are shown as billed to no environment, never dropped: Environment$Dev counts for dev (as live spend does), environment$Dev and keys without $ do not', async () => {
+	const odd = {
+		GroupDefinitions: [{Type: 'TAG', Key: 'Environment'}],
+		ResultsByTime: [{TimePeriod: {Start: '2026-11-27', End: '2026-11-28'}, Total: {}, Estimated: true, Groups: [
+			group('Dev', '1.5'), group('dev', '1'), group('', '0.5'), group('qa', '0.25'),
+			{Keys: ['environment$Dev'], Metrics: {UnblendedCost: {Amount: '2', Unit: 'USD'}}},
+			{Keys: ['NoDollar'], Metrics: {UnblendedCost: {Amount: '0.125', Unit: 'USD'}}},
+		]}],
+	};
+	await seedCostAndUsage(moto.url, [odd]);
+	const source = new CostExplorerBilling({endpointUrl: proxy.url, credentials: testCredentials}, 'Environment');
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-ce-'));
+	try {
+		const cached = new CachedBilling(source, new StateStore(dir), 60 * 60_000, {tagValues: ['dev', 'development', 'staging', 'stage']});
+		await cached.refresh(now);
+		const view = cached.view();
+		expect(view.error).toBeNull();
+		expect(view.cost?.todayUsd['dev']).toBe(2.5);
+		expect(view.unattributed).toEqual({todayUsd: 2.875, monthToDateUsd: 2.875, groups: ['(group "NoDollar")', '(group "environment$Dev")', 'qa', 'untagged']});
+	} finally {
+		source.close();
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+});
+
+test('credits and refunds are left out of the query; a negative amount is then not believed: billing fails, never a figure lowered without saying so', async () => {
+	const credited = {...page2, ResultsByTime: [{...page2.ResultsByTime[0], Groups: [group('dev', '6.75'), group('staging', '-40.00')]}]};
+	await seedCostAndUsage(moto.url, [credited]);
+	const source = new CostExplorerBilling({endpointUrl: proxy.url, credentials: testCredentials}, 'Environment');
+	await expect(source.fetch(now)).rejects.toThrow('group Environment$staging of 2026-11-27 has UnblendedCost -40.00: a negative cost, though credits and refunds are left out of the query: billed cost is not believed');
+	source.close();
+	const sent = JSON.parse(proxy.seen.find(request => request.action === 'GetCostAndUsage')!.body) as {Filter?: unknown};
+	expect(sent.Filter).toEqual({Not: {Dimensions: {Key: 'RECORD_TYPE', Values: ['Credit', 'Refund']}}});
+	// A rounding speck below zero is no credit: a day that cost nothing.
+	const parse = (amount: string) => parseCostResults([{TimePeriod: {Start: '2026-11-27', End: '2026-11-28'}, Groups: [{Keys: ['Environment$dev'], Metrics: {UnblendedCost: {Amount: amount, Unit: 'USD'}}}]}], 'Environment', '2026-11-27');
+	expect(parse('-0.0000001').todayUsd).toEqual({dev: 0});
+});
+
+test('a query that needs more pages than its cap fails whole (never part of a bill) and says how many requests were paid', async () => {
+	const paged = (token: string | undefined) => ({...page2, ...(token ? {NextPageToken: token} : {})});
+	await seedCostAndUsage(moto.url, [paged('p2'), paged('p3'), paged(undefined)]);
+	const source = new CostExplorerBilling({endpointUrl: proxy.url, credentials: testCredentials}, 'Environment');
+	const error = await source.fetch(now, {maxPages: 2}).catch((caught: unknown) => caught) as Error & {paidRequests?: number};
+	source.close();
+	expect(error.message).toBe('GetCostAndUsage still had more pages after 2 (costExplorer.maxPagesPerQuery): billed cost is not shown rather than part of it (region us-east-1)');
+	expect(error.paidRequests).toBe(2);
+	expect(proxy.seen.filter(request => request.action === 'GetCostAndUsage')).toHaveLength(2);
 });
 
 test('a Cost Explorer 200 with an HTML page is a billing error naming what came back, never $0', async () => {

@@ -79,7 +79,7 @@ describe('listing under faults', () => {
 		const provider = {source: 'aws test', fleet: fleet(), billing: undefined};
 		const monitor = new Monitor({
 			provider,
-			config: {...config, costExplorer: {enabled: false, refreshMinutes: 60}},
+			config: {...config, costExplorer: {...config.costExplorer, enabled: false}},
 			monitored: ['dev', 'staging', 'production'],
 			store: new SnapshotStore(),
 			state: new StateStore(dir),
@@ -99,6 +99,29 @@ describe('listing under faults', () => {
 		expect(fresh.environments.find(environment => environment.name === 'staging')?.agents.running).toBe(2);
 		await monitor.stop();
 		fs.rmSync(dir, {recursive: true, force: true});
+	});
+});
+
+describe('answers that repeat themselves', () => {
+	/** moto's page answered again under a new token (the token dropped before moto sees it): token, end. */
+	const twice = (request: {action: string; region: string | undefined; n: number}) => (request.action === 'DescribeInstances' && request.region === 'us-east-1'
+		? {rewrite: {request: (body: string) => body.replace(/(^|&)NextToken=[^&]*/, ''), answer: (body: string) => (request.n === 1 ? body.replace('</DescribeInstancesResponse>', '<nextToken>again</nextToken></DescribeInstancesResponse>') : body)}}
+		: undefined);
+
+	for (const leanDecoding of [true, false]) {
+		test(`an instance listed twice (the same page again) errs its region, never counts twice (${leanDecoding ? 'lean decoder' : 'SDK decoder'})`, async () => {
+			proxy.rule = twice;
+			const listing = await fleet({leanDecoding}).list({envTagKey: 'Environment', states: ['running']});
+			expect(listing.instances.map(instance => instance.region)).toEqual(['eu-west-1', 'eu-west-1']);
+			expect(listing.errors).toEqual([{region: 'us-east-1', code: 'MalformedAnswer', message: expect.stringMatching(/^DescribeInstances page 2 lists i-[0-9a-f]+ again \(first on page 1\): an answer that repeats itself, not believed$/) as unknown}]);
+		});
+	}
+
+	test('a volume listed twice by one answer makes its region\'s volumes an error, never counted twice', async () => {
+		proxy.rule = request => (request.action === 'DescribeVolumes'
+			? {rewrite: {answer: (body: string) => body.replace(/<volumeSet>(.*)<\/volumeSet>/s, (_whole, items: string) => `<volumeSet>${items}${items}</volumeSet>`)}}
+			: undefined);
+		await expect(fleet().volumes('us-east-1', devAgents)).rejects.toThrow(/^DescribeVolumes page 1 lists vol-[0-9a-f]+ again \(first on page 1\): an answer that repeats itself, not believed/);
 	});
 });
 

@@ -46,7 +46,16 @@ afterEach(async () => {
 	}
 });
 
-function provider(pricingEndpointUrl = priceList.url, endpointUrl = moto.url): Provider & {prices: AwsPrices} {
+/**
+ * moto answers every spot price as $0.00001/h, which envwatch does not believe (under a tenth of any
+ * on-demand price): through the proxy, m5.large's spot price is a plausible $0.0351/h instead.
+ */
+const spotPrice = '0.035100';
+function plausibleSpot(): void {
+	proxy.rule = request => (request.action === 'DescribeSpotPriceHistory' ? {rewrite: {answer: body => body.replaceAll(/<spotPrice>[^<]*<\/spotPrice>/g, `<spotPrice>${spotPrice}</spotPrice>`)}} : undefined);
+}
+
+function provider(pricingEndpointUrl = priceList.url, endpointUrl = proxy.url): Provider & {prices: AwsPrices} {
 	const fleet = new AwsFleet({regions, endpointUrl, credentials: testCredentials, maxAttempts: 1});
 	const prices = new AwsPrices({endpointUrl, pricingEndpointUrl, credentials: testCredentials, maxAttempts: 1, ec2: region => fleet.client(region)});
 	return {source: 'aws test', fleet, billing: undefined, prices, close: () => {
@@ -71,6 +80,7 @@ function monitor(source: Provider, dir?: string): Monitor {
 
 /** dev: Linux on demand in two regions, Windows, spot, and a type the Price List has no product for; staging: one in eu-west-1. */
 async function seed(): Promise<void> {
+	plausibleSpot();
 	await launch(moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent', type: 'm5.large'});
 	await launch(moto.url, {region: 'eu-west-1', count: 1, environment: 'dev', role: 'agent', type: 'm5.large'});
 	await launch(moto.url, {region: 'us-east-1', count: 1, environment: 'dev', type: 'm5.large', image: windowsImage, name: 'dev-windows'});
@@ -93,15 +103,15 @@ describe('live prices by region, OS and market', () => {
 		await watch.pricing.settled();
 		const second = await watch.poll();
 		const dev = second.environments.find(view => view.name === 'dev')!;
-		// moto's spot price history answers $0.00001 for m5.large in each us-east-1 AZ.
-		const expected = 2 * 0.096 + 0.107 + 0.188 + 2 * 0.000_01 + 0.0104;
+		// The spot price history answers $0.0351 for m5.large in each us-east-1 AZ.
+		const expected = 2 * 0.096 + 0.107 + 0.188 + 2 * 0.0351 + 0.0104;
 		// Each instance's root volume (moto: 8 GB gp2) costs too, at its region's gp2 rate: $0.10 in
 		// us-east-1 (five), $0.11 in eu-west-1 (two); the EBS tests cover volumes.
 		expect(dev.storageHourlyUsd).toBeCloseTo((5 * 8 * 0.1 + 2 * 8 * 0.11) / 730, 6);
 		expect(dev.hourlyUsd - dev.storageHourlyUsd!).toBeCloseTo(expected, 6);
 		expect(dev).toMatchObject({estimated: 0, estimatedTypes: [], unpriced: 0});
 		// What stopping dev's agents saves: the two on-demand agents in us-east-1, the one in eu-west-1, the spot ones.
-		expect(dev.agentHourlyUsd).toBeCloseTo(2 * 0.096 + 0.107 + 2 * 0.000_01, 6);
+		expect(dev.agentHourlyUsd).toBeCloseTo(2 * 0.096 + 0.107 + 2 * 0.0351, 6);
 		expect(second.environments.find(view => view.name === 'staging')!.hourlyUsd).toBeCloseTo(0.192 + 8 * 0.11 / 730, 6);
 		// A price that came in is no spend that rose: the window was restated, nothing breaches.
 		expect(dev.increasePct ?? 0).toBeCloseTo(0, 6);
@@ -156,9 +166,23 @@ describe('live prices by region, OS and market', () => {
 		// c5.xlarge from the shipped table (us-east-1 Linux), not an estimate.
 		expect(staging.estimated).toBe(0);
 		expect(staging.hourlyUsd - staging.storageHourlyUsd!).toBeCloseTo(0.17, 6);
-		// Windows has no table price: an estimate, marked; spot now has its moto price.
+		// Windows has no table price: an estimate, marked; spot now has its price.
 		const dev = snapshot.environments.find(view => view.name === 'dev')!;
 		expect(dev.estimated).toBe(1);
+	});
+
+	test('moto\'s own spot price ($0.00001/h, under a tenth of any on-demand price) is not believed: the spot agents count at their on-demand bound, marked, and it is said', async () => {
+		await seed();
+		proxy.rule = () => undefined;
+		const watch = monitor(provider());
+		await watch.poll();
+		await watch.pricing.settled();
+		const snapshot = await watch.poll();
+		expect(snapshot.pricing?.error).toMatch(/spot prices in us-east-1: DescribeSpotPriceHistory page 1 item 1: m5\.large Linux\/UNIX in us-east-1\w at \$0\.00001\/h is under a tenth of what EC2 charges for it on demand .*rejected/);
+		const dev = snapshot.environments.find(view => view.name === 'dev')!;
+		expect(dev).toMatchObject({estimated: 2, estimatedTypes: ['m5.large']});
+		// What stopping the agents saves counts the spot ones at m5.large's on-demand price, never at $0.00001.
+		expect(dev.agentHourlyUsd).toBeCloseTo(2 * 0.096 + 0.107 + 2 * 0.096, 6);
 	});
 });
 
@@ -282,7 +306,7 @@ describe('EBS volumes, answers checked', () => {
 		await watch.pricing.settled();
 		const snapshot = await watch.poll();
 		expect(snapshot.error).toBeNull();
-		expect(snapshot.pricing?.error).toMatch(/^volumes in us-east-1: MalformedAnswer: DescribeVolumes answered HTTP 200 .*cut off/);
+		expect(snapshot.pricing?.error).toMatch(/^volumes in us-east-1: DescribeVolumes answered HTTP 200 .*cut off/);
 		const dev = snapshot.environments.find(view => view.name === 'dev')!;
 		expect(dev.status).not.toBe('STALE');
 		expect(dev.hourlyUsd).toBeCloseTo(2 * 0.096, 6);

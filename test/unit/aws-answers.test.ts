@@ -1,6 +1,8 @@
+import {CostExplorerClient, GetCostAndUsageCommand} from '@aws-sdk/client-cost-explorer';
+import {DescribeInstancesCommand, EC2Client} from '@aws-sdk/client-ec2';
 import {describe, expect, test} from 'vitest';
-import {checkAnswer} from '../../source/providers/aws/answers.js';
-import {instancesOf} from '../../source/providers/aws/fleet.js';
+import {Budget, BudgetError, checkAnswer, checkAnswers, MalformedAnswerError, PageCapError, paginate, Unique} from '../../source/providers/aws/answers.js';
+import {AwsFleet, instancesOf} from '../../source/providers/aws/fleet.js';
 
 // The pure halves of the answer checks; the same checks through the SDK against moto and the
 // fault proxy are in test/integration/aws-faults.test.ts.
@@ -59,5 +61,136 @@ describe('instancesOf (one DescribeInstances page)', () => {
 		expect(() => instancesOf({Reservations: [{Instances: [{...good, State: {Name: 'hibernating' as never}}]}]}, 'us-east-1')).toThrow(/unknown state "hibernating"/);
 		expect(() => instancesOf({Reservations: [{Instances: [{...good, InstanceType: undefined}]}]}, 'us-east-1')).toThrow(/has no instance type/);
 		expect(() => instancesOf({Reservations: [{Instances: [{...good, InstanceId: undefined}]}]}, 'us-east-1')).toThrow(/\(no ID\) has no valid instance ID/);
+	});
+});
+
+/**
+ * An SDK client whose HTTP layer answers `body` itself (no network, no moto): what a captive portal
+ * or a proxy would answer, handed to the real SDK stack. The moto-backed version of these checks is
+ * test/integration/aws-faults.test.ts.
+ */
+function answering<T>(make: (requestHandler: never) => T, status: number, contentType: string, body: string): T {
+	return make({handle: async () => ({response: {statusCode: status, headers: {'content-type': contentType}, body: new TextEncoder().encode(body)}})} as never);
+}
+
+const credentials = {accessKeyId: 'AKIDTEST', secretAccessKey: 'secret'};
+const html = '<!DOCTYPE html><html><head><title>Sign in</title></head><body>Wi-Fi login</body></html>';
+
+describe('an HTML 200 never reaches the SDK\'s parser', () => {
+	test('EC2 (the lean decoder and the SDK\'s own): a MalformedAnswerError naming what came back; without the check the SDK reads it as no instances', async () => {
+		const ec2 = (requestHandler: never) => new EC2Client({region: 'eu-west-1', credentials, maxAttempts: 1, requestHandler});
+		// Unchecked, the SDK's parser takes the page for an empty listing: the blindness the check exists for.
+		const unchecked = await answering(ec2, 200, 'text/html', html).send(new DescribeInstancesCommand({MaxResults: 5}));
+		expect(unchecked.Reservations ?? []).toEqual([]);
+
+		for (const leanDecoding of [true, false]) {
+			const fleet = new AwsFleet({regions: ['eu-west-1'], credentials, maxAttempts: 1, leanDecoding});
+			const client = fleet.client('eu-west-1');
+			(client.config as {requestHandler: unknown}).requestHandler = {handle: async () => ({response: {statusCode: 200, headers: {'content-type': 'text/html'}, body: new TextEncoder().encode(html)}})};
+			const error = await client.send(new DescribeInstancesCommand({MaxResults: 5})).catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(MalformedAnswerError);
+			expect((error as MalformedAnswerError).detail).toBe('DescribeInstances answered HTTP 200 text/html, 87 bytes, starting "<!DOCTYPE html><html><head><title>Sign i...": expected an XML <DescribeInstancesResponse> document, complete');
+			fleet.close();
+		}
+	});
+
+	test('a fleet\'s listing of a region answering HTML is that region\'s error, never an empty fleet', async () => {
+		const fleet = new AwsFleet({regions: ['eu-west-1'], credentials, maxAttempts: 1});
+		const client = fleet.client('eu-west-1');
+		// The fleet's own client (lean decoder and check installed), its HTTP layer swapped for the portal.
+		(client.config as {requestHandler: unknown}).requestHandler = {handle: async () => ({response: {statusCode: 200, headers: {'content-type': 'text/html'}, body: new TextEncoder().encode(html)}})};
+		const listing = await fleet.list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances).toEqual([]);
+		expect(listing.errors).toEqual([{region: 'eu-west-1', code: 'MalformedAnswer', message: expect.stringContaining('DescribeInstances answered HTTP 200 text/html') as unknown}]);
+		fleet.close();
+	});
+
+	test('Cost Explorer: an HTML or empty 200 is an error, never $0', async () => {
+		for (const [contentType, body] of [['text/html', html], ['application/x-amz-json-1.1', '']] as const) {
+			const client = answering(requestHandler => new CostExplorerClient({region: 'us-east-1', credentials, maxAttempts: 1, requestHandler}), 200, contentType, body);
+			checkAnswers(client, 'us-east-1', 'json');
+			const error = await client.send(new GetCostAndUsageCommand({TimePeriod: {Start: '2026-11-01', End: '2026-11-02'}, Granularity: 'DAILY', Metrics: ['UnblendedCost']})).catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(MalformedAnswerError);
+			expect((error as MalformedAnswerError).detail).toMatch(/^GetCostAndUsage answered HTTP 200 .*expected a JSON object$/);
+		}
+	});
+});
+
+/** Pages of a fake call: `tokens[n]` is the token page n+1 answers with (undefined: the last page). */
+function fakeCall(tokens: unknown[], sent: Array<Record<string, string>> = []) {
+	return async (paging: Partial<Record<'NextToken' | 'NextPageToken', string>>) => {
+		sent.push(paging as Record<string, string>);
+		const index = sent.length - 1;
+		return {items: [index + 1], NextToken: tokens[index], $metadata: {attempts: 1}};
+	};
+}
+
+async function readAll(pages: AsyncIterable<{output: {items: number[]}; page: number}>): Promise<number[]> {
+	const read: number[] = [];
+	for await (const {output} of pages) {
+		read.push(...output.items);
+	}
+
+	return read;
+}
+
+describe('paginate: the one paginator', () => {
+	test('follows the tokens to the last page, sends each token back, counts every request', async () => {
+		const sent: Array<Record<string, string>> = [];
+		const pages = paginate({call: 'DescribeVolumes', region: 'us-east-1', maxPages: 5, send: fakeCall(['a', 'b', undefined], sent)});
+		expect(await readAll(pages)).toEqual([1, 2, 3]);
+		expect(sent).toEqual([{}, {NextToken: 'a'}, {NextToken: 'b'}]);
+		expect(pages.requests).toBe(3);
+		// An empty token is the end, as AWS sends it at times.
+		expect(await readAll(paginate({call: 'X', region: 'r', maxPages: 5, send: fakeCall(['a', '']) }))).toEqual([1, 2]);
+	});
+
+	test('a token seen before is an answer that repeats itself: refused before its page is read', async () => {
+		const read: number[] = [];
+		const pages = paginate({call: 'DescribeInstances', region: 'us-east-1', maxPages: 100, send: fakeCall(['t1', 't2', 't1', 't2'])});
+		await expect((async () => {
+			for await (const {output} of pages) {
+				read.push(...output.items);
+			}
+		})()).rejects.toThrow('DescribeInstances page 3 carries the page token of page 1 again: an answer that repeats itself, not believed (region us-east-1)');
+		expect(read).toEqual([1, 2]);
+	});
+
+	test('pages that never end stop at the cap, named as the caller names it; a page token that is not a string is malformed', async () => {
+		const endless = Array.from({length: 1000}, (_, index) => `t${index}`);
+		const capped = paginate({call: 'GetCostAndUsage', region: 'us-east-1', token: 'NextPageToken', maxPages: 20, capName: 'costExplorer.maxPagesPerQuery', capConsequence: 'billed cost is not shown rather than part of it', send: async paging => ({NextPageToken: `p${Object.keys(paging).length}${Math.random()}`, items: [1], $metadata: {attempts: 1}})});
+		const error = await readAll(capped).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(PageCapError);
+		expect((error as PageCapError).detail).toBe('GetCostAndUsage still had more pages after 20 (costExplorer.maxPagesPerQuery): billed cost is not shown rather than part of it');
+		expect(capped.requests).toBe(20);
+		await expect(readAll(paginate({call: 'DescribeInstances', region: 'us-east-1', maxPages: 200, send: fakeCall(endless)}))).rejects.toThrow(/still had more pages after 200 \(envwatch's cap\): an answer that never ends/);
+		await expect(readAll(paginate({call: 'DescribeSpotPriceHistory', region: 'us-east-1', maxPages: 5, send: fakeCall([42])}))).rejects.toThrow('DescribeSpotPriceHistory page 1 has a NextToken that is not a string');
+	});
+
+	test('a call held past its time budget is abandoned (its request aborted) with that reason', async () => {
+		const budget = new Budget(30, 'the listing\'s time budget of 0.03 s');
+		let aborted = false;
+		const held = paginate({call: 'DescribeInstances', region: 'eu-west-1', maxPages: 5, budget, send: async (_paging, options) => new Promise<object>((_resolve, reject) => {
+			options.abortSignal!.addEventListener('abort', () => {
+				aborted = true;
+				reject(Object.assign(new Error('Request aborted'), {name: 'AbortError'}));
+			});
+		})});
+		const error = await readAll(held as never).catch((caught: unknown) => caught);
+		expect(aborted).toBe(true);
+		expect(error).toBeInstanceOf(BudgetError);
+		expect((error as BudgetError).detail).toBe('DescribeInstances did not finish within the listing\'s time budget of 0.03 s (page 1 was still under way)');
+		// Spent: the next call under it does not even start.
+		const sent: Array<Record<string, string>> = [];
+		await expect(readAll(paginate({call: 'DescribeInstances', region: 'us-east-1', maxPages: 5, budget, send: fakeCall([undefined], sent)}))).rejects.toThrow(BudgetError);
+		expect(sent).toEqual([]);
+		budget.done();
+	});
+
+	test('Unique: an item listed twice by one answer is malformed, naming both pages', () => {
+		const once = new Unique('DescribeInstances', 'us-east-1');
+		once.add('i-0aaaaaaaaaaaaaaa1', 1);
+		once.add('i-0aaaaaaaaaaaaaaa2', 1);
+		expect(() => once.add('i-0aaaaaaaaaaaaaaa1', 3)).toThrow('DescribeInstances page 3 lists i-0aaaaaaaaaaaaaaa1 again (first on page 1): an answer that repeats itself, not believed (region us-east-1)');
 	});
 });

@@ -64,12 +64,13 @@ describe('aggregate: hourly spend per environment', () => {
 		expect(dev.estimatedTypes).toEqual(['a1.odd', 'x9.xlarge']);
 		expect(dev.unpriced).toBe(0);
 		expect(dev.instancesRunning).toBe(4);
-		// x9.xlarge: the highest xlarge price known (g4dn.xlarge $0.526); a1.odd: no `odd` size is
-		// known, so the highest price known at all (also $0.526); m5.large its own $0.096.
-		expect(dev.hourlyUsd).toBeCloseTo(0.526 * 3 + 0.096, 9);
+		// The estimate is an upper bound of what EC2 charges: x9.xlarge, a family no table knows of the
+		// `x` series (at most $1 an xlarge); a1.odd, a size that does not say, as the largest (48
+		// xlarges) of the `a` series ($0.70 an xlarge); m5.large its own $0.096.
+		expect(dev.hourlyUsd).toBeCloseTo((1 * 2) + (48 * 0.7) + 0.096, 9);
 		// An estimated agent is an agent to stop, and what stopping it saves counts the estimate.
 		expect(dev.agentsRunning).toBe(2);
-		expect(dev.agentHourlyUsd).toBeCloseTo(0.526 + 0.096, 9);
+		expect(dev.agentHourlyUsd).toBeCloseTo(1 + 0.096, 9);
 		expect(dev.agentIds.map(agent => agent.type)).toEqual(['x9.xlarge', 'm5.large']);
 		expect(byEnvironment.get('staging')!.estimated).toBe(0);
 	});

@@ -1,15 +1,27 @@
-import {CostExplorerClient, GetCostAndUsageCommand, type ResultByTime} from '@aws-sdk/client-cost-explorer';
-import type {BilledCost, BillingSource} from '../types.js';
-import {checkAnswers} from './answers.js';
+import {CostExplorerClient, GetCostAndUsageCommand, type Expression, type ResultByTime} from '@aws-sdk/client-cost-explorer';
+import type {BilledCost, BillingLimits, BillingSource} from '../types.js';
+import {Budget, checkAnswers, ImplausibleAnswerError, MalformedAnswerError, paginate} from './answers.js';
 import {clientConfig, type AwsConnection} from './clients.js';
 
 /** Cost Explorer is served from us-east-1 whatever the fleet's regions. */
 export const costExplorerRegion = 'us-east-1';
 
+/** Pages of one query when the caller sets no cap (costExplorer.maxPagesPerQuery's default). */
+const defaultMaxPages = 20;
+
+/**
+ * Credits and refunds are left out of the query: they are not what the fleet costs, and netted into
+ * a day's figure they would lower it without saying so. What is left (usage, taxes, fees, discounts
+ * that come with usage) is never negative for a day, so a negative amount is an answer not believed.
+ */
+export const withoutCredits: Expression = {Not: {Dimensions: {Key: 'RECORD_TYPE', Values: ['Credit', 'Refund']}}};
+
 /**
  * Billed cost per environment tag value from Cost Explorer. One query covers both figures: DAILY
- * from the first of the month to tomorrow (End is exclusive), grouped by the environment tag;
- * today is the last day, month to date the sum. Every page is a paid request ($0.01), counted.
+ * from the first of the month to tomorrow (End is exclusive), grouped by the environment tag,
+ * credits and refunds left out; today is the last day, month to date the sum. Every page is a paid
+ * request ($0.01), counted, and capped (`limits.maxPages`): a query that reaches the cap fails as a
+ * whole, never a part of the bill. A failed fetch's error carries `paidRequests`, the requests it made.
  */
 export class CostExplorerBilling implements BillingSource {
 	private client: CostExplorerClient | undefined;
@@ -18,10 +30,10 @@ export class CostExplorerBilling implements BillingSource {
 
 	constructor(private readonly connection: AwsConnection, private readonly envTagKey: string) {}
 
-	async fetch(now: number): Promise<{cost: BilledCost; requests: number}> {
+	async fetch(now: number, limits?: BillingLimits): Promise<{cost: BilledCost; requests: number}> {
 		this.inFlight++;
 		try {
-			return await this.query(now);
+			return await this.query(now, limits);
 		} finally {
 			this.inFlight--;
 			if (this.closing && this.inFlight === 0) {
@@ -30,7 +42,7 @@ export class CostExplorerBilling implements BillingSource {
 		}
 	}
 
-	private async query(now: number): Promise<{cost: BilledCost; requests: number}> {
+	private async query(now: number, limits: BillingLimits = {maxPages: defaultMaxPages}): Promise<{cost: BilledCost; requests: number}> {
 		if (!this.client) {
 			this.client = new CostExplorerClient(clientConfig(this.connection, costExplorerRegion));
 			checkAnswers(this.client, costExplorerRegion, 'json');
@@ -39,30 +51,40 @@ export class CostExplorerBilling implements BillingSource {
 		const client = this.client;
 		const {start, today, end, monthStart, yesterday} = period(now);
 		const results: ResultByTime[] = [];
-		let requests = 0;
-		let token: string | undefined;
-		do {
-			const page = await client.send(new GetCostAndUsageCommand({
+		const budget = new Budget(120_000);
+		const pages = paginate({
+			call: 'GetCostAndUsage',
+			region: costExplorerRegion,
+			token: 'NextPageToken',
+			maxPages: limits.maxPages,
+			capName: limits.capName ?? 'costExplorer.maxPagesPerQuery',
+			capConsequence: 'billed cost is not shown rather than part of it',
+			budget,
+			send: async (paging, options) => client.send(new GetCostAndUsageCommand({
 				TimePeriod: {Start: start, End: end},
 				Granularity: 'DAILY',
 				Metrics: ['UnblendedCost'],
 				GroupBy: [{Type: 'TAG', Key: this.envTagKey}],
-				NextPageToken: token,
-			}));
-			requests++;
-			if (!Array.isArray(page.ResultsByTime)) {
-				throw new Error(`Cost Explorer GetCostAndUsage answer (${costExplorerRegion}) page ${requests} has no ResultsByTime list: expected the daily results, so billed cost is unknown`);
+				Filter: withoutCredits,
+				...paging,
+			}), options),
+		});
+		try {
+			for await (const {output, page} of pages) {
+				if (!Array.isArray(output.ResultsByTime)) {
+					throw new MalformedAnswerError(costExplorerRegion, `GetCostAndUsage page ${page} has no ResultsByTime list: expected the daily results, so billed cost is unknown`);
+				}
+
+				results.push(...output.ResultsByTime);
 			}
 
-			results.push(...page.ResultsByTime);
-			if (page.NextPageToken !== undefined && typeof page.NextPageToken !== 'string') {
-				throw new Error(`Cost Explorer GetCostAndUsage answer (${costExplorerRegion}) page ${requests} has a NextPageToken that is not a string`);
-			}
-
-			token = page.NextPageToken || undefined;
-		} while (token);
-
-		return {cost: {...parseCostResults(results, this.envTagKey, today, {monthStart, yesterday}), fetchedAt: now}, requests};
+			return {cost: {...parseCostResults(results, this.envTagKey, today, {monthStart, yesterday}), fetchedAt: now}, requests: pages.requests};
+		} catch (error) {
+			// Paid for all the same: the cache counts them.
+			throw Object.assign(error instanceof Error ? error : new Error(String(error)), {paidRequests: pages.requests});
+		} finally {
+			budget.done();
+		}
 	}
 
 	/** Releases the client; a query in flight (already paid for) is let finish first. */
@@ -97,17 +119,27 @@ export function period(now: number): {start: string; today: string; end: string;
 	};
 }
 
-/** `Environment$dev` -> `dev`; `Environment$` (cost without the tag) -> `untagged`. */
+/**
+ * A group's key as a table key: `Environment$dev` -> `dev`; `Environment$` (cost without the tag)
+ * -> `untagged`. A key of another tag key (`environment$Dev`: tag keys are case-sensitive, so live
+ * spend does not count it either) or without `$` is kept whole, quoted (`(group "environment$Dev")`):
+ * shown as cost no environment claims, never dropped.
+ */
 export function tagValueOf(key: string, envTagKey: string): string {
 	const prefix = `${envTagKey}$`;
-	const value = key.startsWith(prefix) ? key.slice(prefix.length) : key.includes('$') ? key.slice(key.indexOf('$') + 1) : key;
+	if (!key.startsWith(prefix)) {
+		return `(group ${JSON.stringify(key.slice(0, 80))})`;
+	}
+
+	const value = key.slice(prefix.length);
 	return value === '' ? 'untagged' : value;
 }
 
 /**
  * Sums daily groups into today and month to date per tag value. Every group must carry its tag key
- * and a numeric UnblendedCost in USD: anything else throws (a billing error shown as such), since a
- * group skipped or read as 0 would understate the bill.
+ * and a numeric UnblendedCost in USD, not negative (credits and refunds are not asked for): anything
+ * else throws (a billing error shown as such), since a group skipped, read as 0 or netted against a
+ * credit would understate the bill.
  */
 export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string, days: {monthStart?: string; yesterday?: string} = {}): Omit<BilledCost, 'fetchedAt'> {
 	const todayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
@@ -146,7 +178,14 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 				throw bad(`group ${groupKey.slice(0, 60)} of ${start} is in ${String(metric.Unit).slice(0, 10)}: expected USD`);
 			}
 
-			const usd = Number(amount);
+			const raw = Number(amount);
+			// Rounding leaves -0.0000001 where a day cost nothing: not a credit.
+			if (raw < -0.005) {
+				throw new ImplausibleAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: group ${groupKey.slice(0, 60)} of ${start} has UnblendedCost ${String(amount).trim().slice(0, 20)}: a negative cost, though credits and refunds are left out of the query: billed cost is not believed`);
+			}
+
+			const usd = Math.max(0, raw);
+
 			const key = tagValueOf(groupKey, envTagKey);
 			if (days.monthStart === undefined || start.slice(0, 10) >= days.monthStart) {
 				add(monthToDateUsd, key, usd);

@@ -2,7 +2,7 @@ import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsComman
 import {DescribeSpotPriceHistoryCommand, DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
 import type {Config} from '../../config/schema.js';
 import {UsageError} from '../../errors.js';
-import {checkAnswers} from './answers.js';
+import {checkAnswers, firstPage} from './answers.js';
 import {costExplorerRegion, period} from './billing.js';
 import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import {AwsFleet} from './fleet.js';
@@ -65,7 +65,8 @@ export async function runDoctor(config: Config, connection: AwsConnection & {pri
 			const {today, end} = period(Date.now());
 			try {
 				paidRequests++;
-				await client.send(new GetCostAndUsageCommand({TimePeriod: {Start: today, End: end}, Granularity: 'DAILY', Metrics: ['UnblendedCost'], GroupBy: [{Type: 'TAG', Key: config.envTagKey}]}));
+				// A probe: its first page says whether the call answers.
+				await firstPage(async options => client.send(new GetCostAndUsageCommand({TimePeriod: {Start: today, End: end}, Granularity: 'DAILY', Metrics: ['UnblendedCost'], GroupBy: [{Type: 'TAG', Key: config.envTagKey}]}), options));
 				checks.push({name: 'Cost Explorer', status: 'ok', detail: 'GetCostAndUsage answered (us-east-1)'});
 			} catch (error) {
 				const denied = /AccessDenied|Unauthorized/i.test(errorCode(error) ?? '');
@@ -164,7 +165,7 @@ async function priceListCheck(prices: AwsPrices, region: string): Promise<Doctor
 async function spotCheck(fleet: AwsFleet, region: string): Promise<DoctorCheck> {
 	const name = `${region} ec2:DescribeSpotPriceHistory permitted`;
 	try {
-		await fleet.client(region).send(new DescribeSpotPriceHistoryCommand({InstanceTypes: ['t3.micro'], ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(), MaxResults: 5}));
+		await firstPage(async options => fleet.client(region).send(new DescribeSpotPriceHistoryCommand({InstanceTypes: ['t3.micro'], ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(), MaxResults: 5}), options));
 		return {name, status: 'ok', detail: 'spot prices answered'};
 	} catch (error) {
 		return {
@@ -179,7 +180,7 @@ async function spotCheck(fleet: AwsFleet, region: string): Promise<DoctorCheck> 
 async function volumesCheck(fleet: AwsFleet, region: string, id: string): Promise<DoctorCheck> {
 	const name = `${region} ec2:DescribeVolumes permitted`;
 	try {
-		const answer = await fleet.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [id]}], MaxResults: 5}));
+		const answer = await firstPage(async options => fleet.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [id]}], MaxResults: 5}), options));
 		return {name, status: 'ok', detail: `${answer.Volumes?.length ?? 0} volumes of ${id} seen`};
 	} catch (error) {
 		return {
@@ -196,7 +197,8 @@ async function allocationTagCheck(client: CostExplorerClient, envTagKey: string,
 	const activate = `activate it in the Billing console (Cost allocation tags), or: aws ce update-cost-allocation-tags-status --cost-allocation-tags-status TagKey=${envTagKey},Status=Active`;
 	try {
 		paid();
-		const answer = await client.send(new ListCostAllocationTagsCommand({TagKeys: [envTagKey], Type: 'UserDefined'}));
+		// One tag key asked for: the first page has it, if anything does.
+		const answer = await firstPage(async options => client.send(new ListCostAllocationTagsCommand({TagKeys: [envTagKey], Type: 'UserDefined'}), options));
 		const tag = answer.CostAllocationTags?.find(item => item.TagKey === envTagKey);
 		if (!tag) {
 			return {name, status: 'fail', detail: 'not known to billing yet (no tagged usage seen, or never activated)', fix: activate};

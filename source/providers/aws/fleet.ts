@@ -2,10 +2,10 @@ import {
 	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 	type DescribeInstancesResult, type Filter, type Instance as Ec2Instance, type InstanceStateChange,
 } from '@aws-sdk/client-ec2';
-import type {Volume} from '../../domain/pricing.js';
+import {volumeProblem, type Volume} from '../../domain/pricing.js';
 import type {InstanceState, RawInstance} from '../../domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
-import {checkAnswers, leanResultOf, MalformedAnswerError, type LeanDecoders} from './answers.js';
+import {Budget, BudgetError, checkAnswers, firstPage, ImplausibleAnswerError, leanResultOf, MalformedAnswerError, paginate, Unique, type LeanDecoders} from './answers.js';
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import {DescribeInstancesDecoder, own, type LeanInstance, type LeanPage} from './describe.js';
 import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
@@ -18,6 +18,11 @@ export type AwsFleetOptions = AwsConnection & {
 	pageSize?: number;
 	/** Regions listed at the same time (each holds at most one page in memory). @default 4 */
 	regionConcurrency?: number;
+	/**
+	 * What one listing (every page of every region) may take: a region not listed by then is an
+	 * error (its data goes STALE) and the listing ends. @default 120000
+	 */
+	listBudgetMs?: number;
 	/** Decode DescribeInstances with the lean decoder (false: the SDK's own, for comparison). @default true */
 	leanDecoding?: boolean;
 	/** Instance IDs per Stop/Start/TerminateInstances call (EC2 takes up to 1000). @default 1000 */
@@ -42,6 +47,16 @@ const knownStates = new Set<InstanceState>(['pending', 'running', 'stopping', 's
 /** Errors that reject a whole call because of some of its instances: split and try the rest. */
 const perInstanceCodes = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'IncorrectInstanceState', 'UnsupportedOperation', 'OperationNotPermitted']);
 const throttleCodes = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
+/**
+ * The most instances envwatch believes one region's listing holds (EC2's default quotas allow a few
+ * thousand; the largest accounts run tens of thousands): its DescribeInstances pages are capped at
+ * this many over the page size (200 pages of 1000), so pages that never end end.
+ */
+export const maxInstancesPerRegion = 200_000;
+/** DescribeVolumes pages per 200 instances (MaxResults 500; an instance has at most 128 volumes attached). */
+const maxVolumePages = 100;
+/** What asking one region's volumes may take. */
+const volumesBudgetMs = 120_000;
 
 type Verb = 'stop' | 'start' | 'terminate';
 
@@ -89,54 +104,61 @@ export class AwsFleet implements Fleet {
 
 		// EC2 takes up to 200 values per filter: a longer ID list is listed in parts.
 		const parts = query.instanceIds ? chunks([...new Set(query.instanceIds)], 200).map(ids => filtersFor({...query, instanceIds: ids})) : [filtersFor(query)];
-		const results = await mapLimited(regions, Math.max(1, this.options.regionConcurrency ?? 4), async region => this.listRegion(region, parts));
-		return {
-			instances: results.flatMap(result => result.instances),
-			errors: results.flatMap(result => result.error ? [result.error] : []),
-			calls: results.reduce((sum, result) => sum + result.calls, 0),
-		};
+		const budgetMs = this.options.listBudgetMs ?? 120_000;
+		const budget = new Budget(budgetMs, `the listing's time budget of ${Math.round(budgetMs / 100) / 10} s`);
+		try {
+			const results = await mapLimited(regions, Math.max(1, this.options.regionConcurrency ?? 4), async region => this.listRegion(region, parts, budget));
+			return {
+				instances: results.flatMap(result => result.instances),
+				errors: results.flatMap(result => result.error ? [result.error] : []),
+				calls: results.reduce((sum, result) => sum + result.calls, 0),
+			};
+		} finally {
+			budget.done();
+		}
 	}
 
 	/**
-	 * Every page of every part must be a well-formed EC2 answer and every instance in it complete:
-	 * otherwise the whole region is an error (its data goes STALE), never a shorter listing.
+	 * Every page of every part must be a well-formed EC2 answer, every instance in it complete and
+	 * listed once: otherwise the whole region is an error (its data goes STALE), never a shorter or
+	 * a longer listing. The pages are capped and share the listing's time budget.
 	 */
-	private async listRegion(region: string, parts: Filter[][]): Promise<{instances: RawInstance[]; calls: number; error?: RegionError}> {
+	private async listRegion(region: string, parts: Filter[][], budget: Budget): Promise<{instances: RawInstance[]; calls: number; error?: RegionError}> {
 		const instances: RawInstance[] = [];
+		const pageSize = this.options.pageSize ?? 1000;
+		const once = new Unique('DescribeInstances', region);
 		let calls = 0;
 		try {
 			for (const filters of parts) {
-				let token: string | undefined;
-				let page = 0;
-				do {
-					page++;
+				const pages = paginate({
+					call: 'DescribeInstances',
+					region,
+					maxPages: Math.ceil(maxInstancesPerRegion / pageSize),
+					budget,
 					// Always Filters and MaxResults: an unfiltered, unpaginated DescribeInstances gets a smaller rate bucket.
-					const answer = await this.client(region).send(new DescribeInstancesCommand({Filters: filters, MaxResults: this.options.pageSize ?? 1000, NextToken: token}));
-					calls += attemptsOf(answer);
-					const lean = leanResultOf(answer) as LeanPage<RawInstance | InstanceProblem> | undefined;
-					if (lean) {
-						for (const instance of lean.instances) {
+					send: async (paging, options) => this.client(region).send(new DescribeInstancesCommand({Filters: filters, MaxResults: pageSize, ...paging}), options),
+				});
+				try {
+					for await (const {output, page} of pages) {
+						const lean = leanResultOf(output) as LeanPage<RawInstance | InstanceProblem> | undefined;
+						for (const instance of lean ? lean.instances : instancesOf(output, region, page)) {
 							if (instance instanceof InstanceProblem) {
 								throw new UnusableInstanceError(`DescribeInstances page ${page}: ${instance.detail}`);
 							}
 
+							once.add(instance.id, page);
 							instances.push(instance);
 						}
-
-						token = lean.nextToken || undefined;
-					} else {
-						instances.push(...instancesOf(answer, region, page));
-						token = answer.NextToken || undefined;
 					}
-				} while (token);
+				} finally {
+					calls += pages.requests;
+				}
 			}
 		} catch (error) {
-			// An unusable instance is found in an answer already counted: no call of its own.
-			calls += error instanceof UnusableInstanceError ? 0 : attemptsOf(error);
 			this.stats.describeCalls += calls;
 			const code = errorCode(error);
 			// A region that fails mid-way reports nothing: half a region would read as a drop in spend.
-			const message = error instanceof MalformedAnswerError ? `${error.detail}${attemptsOf(error) > 1 ? ` (after ${attemptsOf(error)} attempts)` : ''}` : describeError(error);
+			const message = error instanceof MalformedAnswerError ? `${error.detail}${attemptsOf(error) > 1 ? ` (after ${attemptsOf(error)} attempts)` : ''}` : error instanceof BudgetError ? error.detail : describeError(error);
 			return {instances: [], calls, error: {region, message, ...(code ? {code} : {})}};
 		}
 
@@ -342,47 +364,66 @@ export class AwsFleet implements Fleet {
 	/**
 	 * The EBS volumes attached to these instances: DescribeVolumes filtered by `attachment.instance-id`
 	 * (200 IDs a call), every page followed. A volume without an ID, a type, a size or an attachment
-	 * to one of them cannot be priced: the whole answer is an error then, never fewer volumes.
+	 * to one of them cannot be priced, one past EBS's limits (64 TiB, 256,000 IOPS) cannot be true,
+	 * and one listed twice by a part is an answer that repeats itself: the whole answer is an error
+	 * then, never fewer (or more) volumes.
 	 */
 	async volumes(region: string, instanceIds: string[]): Promise<{volumes: Volume[]; calls: number}> {
 		const wanted = new Set(instanceIds);
 		const volumes: Volume[] = [];
 		const seen = new Set<string>();
 		let calls = 0;
-		for (const ids of chunks([...wanted], 200)) {
-			let token: string | undefined;
-			let page = 0;
-			do {
-				page++;
-				const answer = await this.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: ids}], MaxResults: 500, NextToken: token}));
-				calls += attemptsOf(answer);
-				const list: unknown = answer.Volumes ?? [];
-				if (!Array.isArray(list)) {
-					throw new MalformedAnswerError(region, `DescribeVolumes page ${page}: its volumes are not a list`);
-				}
+		const budget = new Budget(volumesBudgetMs);
+		try {
+			for (const ids of chunks([...wanted], 200)) {
+				const once = new Unique('DescribeVolumes', region);
+				const pages = paginate({
+					call: 'DescribeVolumes',
+					region,
+					maxPages: maxVolumePages,
+					budget,
+					send: async (paging, options) => this.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: ids}], MaxResults: 500, ...paging}), options),
+				});
+				try {
+					for await (const {output, page} of pages) {
+						const list: unknown = output.Volumes ?? [];
+						if (!Array.isArray(list)) {
+							throw new MalformedAnswerError(region, `DescribeVolumes page ${page}: its volumes are not a list`);
+						}
 
-				for (const volume of answer.Volumes ?? []) {
-					const where = `DescribeVolumes page ${page}: volume ${volume.VolumeId ?? '(no ID)'}`;
-					const attached = (volume.Attachments ?? []).map(attachment => attachment.InstanceId).find(id => typeof id === 'string' && wanted.has(id));
-					if (typeof volume.VolumeId !== 'string' || typeof volume.VolumeType !== 'string' || typeof volume.Size !== 'number' || !Number.isFinite(volume.Size) || volume.Size < 0 || !attached) {
-						throw new MalformedAnswerError(region, `${where} lacks an ID, a type, a size or an attachment to a listed instance: its cost is unknown`);
+						for (const volume of output.Volumes ?? []) {
+							const where = `DescribeVolumes page ${page}: volume ${volume.VolumeId ?? '(no ID)'}`;
+							const attached = (volume.Attachments ?? []).map(attachment => attachment.InstanceId).find(id => typeof id === 'string' && wanted.has(id));
+							if (typeof volume.VolumeId !== 'string' || typeof volume.VolumeType !== 'string' || typeof volume.Size !== 'number' || !Number.isFinite(volume.Size) || !attached) {
+								throw new MalformedAnswerError(region, `${where} lacks an ID, a type, a size or an attachment to a listed instance: its cost is unknown`);
+							}
+
+							once.add(volume.VolumeId, page);
+							const described = {
+								id: volume.VolumeId, region, type: volume.VolumeType, sizeGb: volume.Size, instanceId: attached,
+								...(typeof volume.Iops === 'number' && Number.isFinite(volume.Iops) ? {iops: volume.Iops} : {}),
+								...(typeof volume.Throughput === 'number' && Number.isFinite(volume.Throughput) ? {throughputMbps: volume.Throughput} : {}),
+							};
+							const problem = volumeProblem(described);
+							if (problem !== undefined) {
+								throw new ImplausibleAnswerError(region, `${where} has ${problem}: not believed`);
+							}
+
+							if (seen.has(volume.VolumeId)) {
+								// Attached to instances of two parts (multi-attach): counted once.
+								continue;
+							}
+
+							seen.add(volume.VolumeId);
+							volumes.push(described);
+						}
 					}
-
-					if (seen.has(volume.VolumeId)) {
-						// Attached to instances of two parts (multi-attach): counted once.
-						continue;
-					}
-
-					seen.add(volume.VolumeId);
-					volumes.push({
-						id: volume.VolumeId, region, type: volume.VolumeType, sizeGb: volume.Size, instanceId: attached,
-						...(typeof volume.Iops === 'number' && Number.isFinite(volume.Iops) ? {iops: volume.Iops} : {}),
-						...(typeof volume.Throughput === 'number' && Number.isFinite(volume.Throughput) ? {throughputMbps: volume.Throughput} : {}),
-					});
+				} finally {
+					calls += pages.requests;
 				}
-
-				token = answer.NextToken || undefined;
-			} while (token);
+			}
+		} finally {
+			budget.done();
 		}
 
 		return {volumes, calls};
@@ -390,10 +431,11 @@ export class AwsFleet implements Fleet {
 
 	/** The instance type a launch template version would launch, to show its cost before starting. */
 	async templateInstanceType(region: string, template: LaunchRequest['template']): Promise<string | undefined> {
-		const response = await this.client(region).send(new DescribeLaunchTemplateVersionsCommand({
+		// One version asked for: its first page says all.
+		const response = await firstPage(async options => this.client(region).send(new DescribeLaunchTemplateVersionsCommand({
 			...(template.id ? {LaunchTemplateId: template.id} : {LaunchTemplateName: template.name}),
 			Versions: [template.version],
-		}));
+		}), options));
 		const version = response.LaunchTemplateVersions?.[0];
 		if (!version) {
 			throw new Error(`DescribeLaunchTemplateVersions in ${region} answered without the requested version ${template.version} of ${template.id ?? template.name}`);

@@ -1,10 +1,10 @@
 import {GetProductsCommand, PricingClient} from '@aws-sdk/client-pricing';
 import {DescribeSpotPriceHistoryCommand, type _InstanceType, type EC2Client} from '@aws-sdk/client-ec2';
-import {fallbackEbsRates} from '../../config/fallback-prices.js';
-import type {EbsRates, OnDemandQuery} from '../../domain/pricing.js';
+import {fallbackEbsRates, fallbackPrices} from '../../config/fallback-prices.js';
+import {ebsRateBounds, onDemandRange, spotRange, usd as dollars, type EbsRates, type OnDemandQuery} from '../../domain/pricing.js';
 import type {PriceSource, SpotPrice} from '../types.js';
-import {checkAnswers, MalformedAnswerError} from './answers.js';
-import {attemptsOf, clientConfig, type AwsConnection} from './clients.js';
+import {Budget, checkAnswers, ImplausibleAnswerError, MalformedAnswerError, paginate} from './answers.js';
+import {clientConfig, type AwsConnection} from './clients.js';
 import {isPlainObject} from '../../domain/shape.js';
 
 export type AwsPricesOptions = AwsConnection & {
@@ -16,7 +16,14 @@ export type AwsPricesOptions = AwsConnection & {
 
 /** The Price List Query API answers only from a few regions; us-east-1 is one. */
 const pricingRegion = 'us-east-1';
-const maxPages = 10;
+/** Pages of one GetProducts query (100 products a page: one type in one region is a few; a region's EBS rates a few dozen). */
+const maxProductPages = 10;
+/** Pages of one DescribeSpotPriceHistory refresh (1000 items a page: one item per type, AZ and product now). */
+const maxSpotPages = 20;
+/** What one question to the Price List or the spot price history may take. */
+const budgetMs = 120_000;
+/** How far a spot price's time may be ahead of the clock (the two clocks differ a little); beyond, it is from the future. */
+const clockSkewMs = 5 * 60_000;
 
 /**
  * Prices from AWS itself: on-demand from the Price List Query API (`pricing:GetProducts`), spot from
@@ -65,62 +72,71 @@ export class AwsPrices implements PriceSource {
 		return {rates: entries.length === 0 ? null : ebsRatesOf(entries, region), requests};
 	}
 
-	/** Every page (up to maxPages) of one GetProducts query on EC2's price list; `what` names it in errors. */
+	/** Every page of one GetProducts query on EC2's price list (capped); `what` names it in errors. */
 	private async products(filters: Record<string, string>, what: string): Promise<{entries: unknown[]; requests: number}> {
 		const entries: unknown[] = [];
-		let requests = 0;
-		let token: string | undefined;
-		let page = 0;
-		do {
-			page++;
-			const answer = await this.client().send(new GetProductsCommand({
+		const budget = new Budget(budgetMs);
+		const pages = paginate({
+			call: `GetProducts for ${what}`,
+			region: pricingRegion,
+			maxPages: maxProductPages,
+			budget,
+			send: async (paging, options) => this.client().send(new GetProductsCommand({
 				ServiceCode: 'AmazonEC2',
 				FormatVersion: 'aws_v1',
 				MaxResults: 100,
-				NextToken: token,
+				...paging,
 				Filters: Object.entries(filters).map(([Field, Value]) => ({Type: 'TERM_MATCH', Field, Value})),
-			}));
-			requests += attemptsOf(answer);
-			const list: unknown = answer.PriceList ?? [];
-			if (!Array.isArray(list)) {
-				throw new MalformedAnswerError(pricingRegion, `GetProducts page ${page} for ${what}: its PriceList is not a list`);
+			}), options),
+		});
+		try {
+			for await (const {output, page} of pages) {
+				const list: unknown = output.PriceList ?? [];
+				if (!Array.isArray(list)) {
+					throw new MalformedAnswerError(pricingRegion, `GetProducts page ${page} for ${what}: its PriceList is not a list`);
+				}
+
+				entries.push(...list);
 			}
+		} finally {
+			budget.done();
+		}
 
-			entries.push(...list);
-			token = typeof answer.NextToken === 'string' && answer.NextToken !== '' ? answer.NextToken : undefined;
-		} while (token && page < maxPages);
-
-		return {entries, requests};
+		return {entries, requests: pages.requests};
 	}
 
 	async spot(region: string, types: string[], products: string[], now: number): Promise<{prices: SpotPrice[]; requests: number}> {
 		const latest = new Map<string, SpotPrice & {at: number}>();
-		let requests = 0;
-		let token: string | undefined;
-		let page = 0;
-		do {
-			page++;
+		const budget = new Budget(budgetMs);
+		const pages = paginate({
+			call: 'DescribeSpotPriceHistory',
+			region,
+			maxPages: maxSpotPages,
+			budget,
 			// StartTime now: EC2 answers the price in effect now for each type, AZ and product.
-			const answer = await this.options.ec2(region).send(new DescribeSpotPriceHistoryCommand({
+			send: async (paging, options) => this.options.ec2(region).send(new DescribeSpotPriceHistoryCommand({
 				StartTime: new Date(now),
 				InstanceTypes: types as _InstanceType[],
 				// Accounts from the EC2-Classic era see the same products suffixed ` (Amazon VPC)`.
 				ProductDescriptions: products.flatMap(product => [product, `${product} (Amazon VPC)`]),
 				MaxResults: 1000,
-				NextToken: token,
-			}));
-			requests += attemptsOf(answer);
-			for (const item of spotItems(answer.SpotPriceHistory, region, page)) {
-				const key = `${item.availabilityZone}|${item.type}|${item.product}`;
-				if ((latest.get(key)?.at ?? -Infinity) < item.at) {
-					latest.set(key, item);
+				...paging,
+			}), options),
+		});
+		try {
+			for await (const {output, page} of pages) {
+				for (const item of spotItems(output.SpotPriceHistory, region, page, now)) {
+					const key = `${item.availabilityZone}|${item.type}|${item.product}`;
+					if ((latest.get(key)?.at ?? -Infinity) < item.at) {
+						latest.set(key, item);
+					}
 				}
 			}
+		} finally {
+			budget.done();
+		}
 
-			token = typeof answer.NextToken === 'string' && answer.NextToken !== '' ? answer.NextToken : undefined;
-		} while (token && page < maxPages);
-
-		return {prices: [...latest.values()].map(({at: _at, ...price}) => price), requests};
+		return {prices: [...latest.values()].map(({at: _at, ...price}) => price), requests: pages.requests};
 	}
 
 	close(): void {
@@ -137,8 +153,10 @@ function describeQuery(query: OnDemandQuery): string {
  * The on-demand $/h in a GetProducts answer's entries (JSON strings of the Price List's product
  * documents): the hourly USD price of each entry's OnDemand terms for this very type and region.
  * No entry: null (the Price List has no such product). Entries that do not parse or do not match
- * are skipped; when some came and none is usable, the answer is malformed (thrown, not cached).
- * Several usable ones (it happens across terms): the highest, to err high.
+ * (another type, another or no `regionCode`) are skipped; when some came and none is usable, the
+ * answer is malformed (thrown, not cached). A price outside what EC2 charges for the type
+ * (`onDemandRange`) makes the answer implausible (thrown, not cached). Several usable ones (it
+ * happens across terms): the highest, to err high.
  */
 export function onDemandPriceOf(entries: readonly unknown[], query: OnDemandQuery): number | null {
 	if (entries.length === 0) {
@@ -154,7 +172,14 @@ export function onDemandPriceOf(entries: readonly unknown[], query: OnDemandQuer
 	}
 
 	if (prices.length === 0) {
-		throw new MalformedAnswerError(pricingRegion, `GetProducts answered ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} for ${describeQuery(query)}, none with an hourly USD on-demand price for it: expected Price List product documents with terms.OnDemand...pricePerUnit.USD`);
+		throw new MalformedAnswerError(pricingRegion, `GetProducts answered ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} for ${describeQuery(query)}, none with an hourly USD on-demand price for it: expected Price List product documents with regionCode ${query.region} and terms.OnDemand...pricePerUnit.USD`);
+	}
+
+	const range = onDemandRange(query, fallbackPrices);
+	for (const usd of prices) {
+		if (usd < range.low * (1 - 1e-9) || usd > range.high * (1 + 1e-9)) {
+			throw new ImplausibleAnswerError(pricingRegion, `GetProducts answered ${dollars(usd)}/h for ${describeQuery(query)}, outside what EC2 charges for it (${dollars(range.low)} to ${dollars(range.high)}/h): rejected`);
+		}
 	}
 
 	return Math.max(...prices);
@@ -204,6 +229,11 @@ export function ebsRatesOf(entries: readonly unknown[], region: string): EbsRate
 	}
 
 	for (const [key, usd] of found) {
+		const [low, high] = key.startsWith('gb:') ? ebsRateBounds.gbMonth : key.startsWith('iops:') ? ebsRateBounds.iopsMonth : ebsRateBounds.throughputMonth;
+		if (usd < low || usd > high) {
+			throw new ImplausibleAnswerError(pricingRegion, `GetProducts answered an EBS rate of ${dollars(usd)} a month for ${key.replace(':', ' ')} in ${region}, outside what EBS charges (${dollars(low)} to ${dollars(high)}): rejected`);
+		}
+
 		if (key.startsWith('gb:')) {
 			gbMonth[key.slice(3)] = usd;
 		}
@@ -271,8 +301,8 @@ function highestRate(terms: Record<string, unknown>, unit: (unit: string) => boo
 function entryPrice(entry: unknown, query: OnDemandQuery): number | undefined {
 	const document = priceDocument(entry);
 	const attributes = document?.product['attributes'];
-	// An answer for another type or region is not this one's price.
-	if (!document || !isPlainObject(attributes) || attributes['instanceType'] !== query.type || (attributes['regionCode'] !== undefined && attributes['regionCode'] !== query.region)) {
+	// An answer for another type or region, or one that does not say its region, is not this one's price.
+	if (!document || !isPlainObject(attributes) || attributes['instanceType'] !== query.type || attributes['regionCode'] !== query.region) {
 		return undefined;
 	}
 
@@ -280,8 +310,13 @@ function entryPrice(entry: unknown, query: OnDemandQuery): number | undefined {
 	return highestRate(document.terms, unit => /^hrs?$/i.test(unit))?.usd;
 }
 
-/** The items of one DescribeSpotPriceHistory page; an item missing a part errs the page. */
-function spotItems(history: unknown, region: string, page: number): Array<SpotPrice & {at: number}> {
+/**
+ * The items of one DescribeSpotPriceHistory page. An item missing a part errs the page; so does
+ * one that cannot be true: dated in the future (it would beat the price in effect), or priced
+ * outside what a spot price of its type can be (above the highest on-demand price EC2 charges for
+ * it, or under a tenth of the lowest: `spotRange`).
+ */
+function spotItems(history: unknown, region: string, page: number, now: number): Array<SpotPrice & {at: number}> {
 	if (history === undefined) {
 		return [];
 	}
@@ -304,6 +339,21 @@ function spotItems(history: unknown, region: string, page: number): Array<SpotPr
 		}
 
 		// EC2-Classic-era accounts see `Linux/UNIX (Amazon VPC)`: the same product as `Linux/UNIX`.
-		return {availabilityZone, type, product: product.replace(/ \(Amazon VPC\)$/, ''), usd, at};
+		const plain = product.replace(/ \(Amazon VPC\)$/, '');
+		const what = `${where}: ${type} ${plain} in ${availabilityZone} at ${dollars(usd)}/h`;
+		if (at > now + clockSkewMs) {
+			throw new ImplausibleAnswerError(region, `${what} dated ${new Date(at).toISOString()}, in the future: rejected`);
+		}
+
+		const range = spotRange({region, type, product: plain}, fallbackPrices);
+		if (usd > range.high * (1 + 1e-9)) {
+			throw new ImplausibleAnswerError(region, `${what} is more than EC2 charges for it on demand (at most ${dollars(range.high)}/h): rejected`);
+		}
+
+		if (usd < range.low * (1 - 1e-9)) {
+			throw new ImplausibleAnswerError(region, `${what} is under a tenth of what EC2 charges for it on demand (at least ${dollars(range.low)}/h): rejected`);
+		}
+
+		return {availabilityZone, type, product: plain, usd, at};
 	});
 }

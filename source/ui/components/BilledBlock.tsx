@@ -36,6 +36,8 @@ export function billedCells(snapshot: Snapshot, now: number): Cell[] {
 	return [
 		cell(`billed today/MTD, ${age(now, billing.fetchedAt)} old, ${callsText(billing)}:`, {head: true, warn: Boolean(billing.error)}),
 		...snapshot.environments.map(view => cell(`${view.name} ${view.billed ? `${money(view.billed.todayUsd)}/${money(view.billed.monthToDateUsd)}` : '--'}`)),
+		// What no environment claims (untagged, other tag values): shown, never dropped.
+		...(billing.unattributed ? [cell(`other ${money(billing.unattributed.todayUsd)}/${money(billing.unattributed.monthToDateUsd)} (${billing.unattributed.groups.join(', ')})`)] : []),
 		...(check ? [cell(check.text, {warn: check.mismatch})] : []),
 	];
 }

@@ -16,7 +16,7 @@ export type StatusLineProps = {
 	columns: number;
 };
 
-/** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state. */
+/** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state, prices. */
 export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns'>): {text: string; colour: Colour | undefined; bold?: boolean} {
 	if (busy) {
 		return {text: `${busy}...`, colour: 'cyan'};
@@ -60,6 +60,11 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 	const sweep = snapshot.unwatched;
 	if (sweep && (sweep.found.length > 0 || sweep.error)) {
 		return {text: [...sweep.found.map(found => unwatchedText(found)), ...(sweep.error ? [sweep.error] : [])].join(' | '), colour: sweep.found.length > 0 ? 'yellow' : 'magenta'};
+	}
+
+	if (snapshot.pricing?.error) {
+		// A price not believed (its instances counted at the conservative figure, `~`) or a source failing.
+		return {text: `PRICES: ${snapshot.pricing.error}`, colour: 'yellow'};
 	}
 
 	if (snapshot.unknown.instances > 0) {
