@@ -61,7 +61,9 @@ describe('fault matrix: prices and volumes that cannot be true', () => {
 		const ids = await launch(h.moto.url, {region: 'us-east-1', count: 19, environment: 'dev', role: 'agent', spot: true});
 		const second = await h.run(args, env);
 		expect(second.code, second.stdout + second.stderr).toBe(3);
-		expect(second.stdout).toMatch(/Dev Environment: +\S+ +\(~\$1\.\d\d\/hr\)/);
+		// Decided on the on-demand bound (20 x $0.0832/h and their volumes), then shown as the stop left it.
+		expect(second.stdout).toMatch(/^- STOP: dev .*-> \$1\.\d\d\/h\); \$1\.\d\d\/h > cap \$0\.10\/h$/m);
+		expect(second.stdout).toMatch(/^Dev Environment: +STOPPED/m);
 		const states = await h.states();
 		expect(ids.map(item => states.get(item))).toEqual(ids.map(() => 'stopped'));
 		expect(stops(audit).length).toBeGreaterThan(0);
