@@ -127,6 +127,28 @@ const inkWithoutDevtools = patchOnce('ink-without-devtools', /ink[\\/]build[\\/]
 	'? await loadPackageJson()': '? {name: undefined, version: undefined}',
 });
 
+// 10. The cursor correction in source/ui/ink-fix.ts is made for Ink 6 only, and asks which Ink
+// draws. The Ink that draws is the one bundled here: its version is written in, so the CLI reads no
+// package.json for it as it starts.
+const inkVersionFile = `${dist}ui/ink-version.js`;
+const bundledInkVersion = {
+	name: 'ink-version',
+	setup(build) {
+		build.onLoad({filter: /[\\/]ui[\\/]ink-version\.js$/}, args => {
+			if (args.path !== inkVersionFile) {
+				return undefined;
+			}
+
+			const {version} = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../node_modules/ink/package.json', import.meta.url)), 'utf8'));
+			if (typeof version !== 'string') {
+				throw new Error('node_modules/ink/package.json has no version');
+			}
+
+			return {contents: `export function inkVersion() {\n\treturn ${JSON.stringify(version)};\n}\n`, loader: 'js'};
+		});
+	},
+};
+
 /**
  * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
  * value. A version that words it differently fails the build, to be looked at again rather than
@@ -234,6 +256,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, await vendorPlugin(vendorName)],
+		plugins: [inlineKeys, bundledInkVersion, await vendorPlugin(vendorName)],
 	});
 }
