@@ -87,9 +87,14 @@ const yogaWithoutFetch = patchOnce('yoga-without-fetch', /yoga-layout[\\/]dist[\
 // One set of caches serves every frame instead, started afresh once it holds 1,000 entries (most
 // of them lines that are gone), which bounds it to a few MB. The cached character objects are only
 // read after they are made. Idle CPU 0.53% -> 0.40% of a core (`node test/bench/ui-tmux.mjs`).
+// And each frame still laid a fresh grid of cells for the whole terminal and wrote every row out
+// again: its `get()` now builds only the rows whose texts changed since the frame before
+// (source/ui/ink-row-cache.ts), the rest are the last frame's strings. Ink's own `get()` is kept as
+// `wholeFrame()`, which builds each changed row (in an Output one row high) and any clipped frame.
 const inkSharedCaches = patchOnce('ink-shared-output-caches', /ink[\\/]build[\\/]output\.js$/, {
 	'caches = new OutputCaches();': 'caches = outputCaches();',
-	'export default class Output {': 'let sharedCaches;\nfunction outputCaches() {\n\tif (!sharedCaches || sharedCaches.styledChars.size + sharedCaches.widths.size + sharedCaches.blockWidths.size > 1000) {\n\t\tsharedCaches = new OutputCaches();\n\t}\n\n\treturn sharedCaches;\n}\n\nexport default class Output {',
+	'export default class Output {': `import {rowCachedFrame} from ${JSON.stringify(`${dist}ui/ink-row-cache.js`)};\nlet sharedCaches;\nfunction outputCaches() {\n\tif (!sharedCaches || sharedCaches.styledChars.size + sharedCaches.widths.size + sharedCaches.blockWidths.size > 1000) {\n\t\tsharedCaches = new OutputCaches();\n\t}\n\n\treturn sharedCaches;\n}\n\nexport default class Output {\n    get() {\n        return rowCachedFrame(this, Output);\n    }\n`,
+	'    get() {\n        // Initialize output array': '    wholeFrame() {\n        // Initialize output array',
 });
 
 // 5. Ink remembers the measured size of every text it ever laid out, in a Map that only grows: on a
