@@ -1,14 +1,14 @@
 /**
- * The pure parts of the drill-down views (environment detail, audit log, spend over time, by
- * region): sorting, filtering, column fitting, the chart. No React, no Ink.
+ * The environment's instances (Enter on a row): every instance the last poll listed, sorted,
+ * filtered and fitted to the width. Pure: no React, no Ink.
  */
-import {byText, duration, money, pct} from '../domain/format.js';
-import type {EnvironmentView, InstanceRow} from '../domain/types.js';
-import type {AuditEntry} from '../engine/audit.js';
-import {age, clockTime, fit, pad, wrap} from './cells.js';
-import type {Glyphs} from './theme.js';
-
-// ---------------------------------------------------------------- environment detail
+import {byText, money} from '../../domain/format.js';
+import type {InstanceRow} from '../../domain/types.js';
+import {age, pad} from '../cells.js';
+import type {Segment} from '../components/Line.js';
+import type {Glyphs} from '../theme.js';
+import {filterText, firstShown, goneLine, selectedLine, title, wrapSay, type ViewRoom} from './parts.js';
+import type {View} from './state.js';
 
 export type ColumnKey = 'id' | 'name' | 'type' | 'region' | 'lifecycle' | 'state' | 'age' | 'by' | 'role' | 'usd';
 
@@ -221,210 +221,62 @@ export function instanceHeads(fitted: ReturnType<typeof fitColumns>, sort: Sort,
 	return fitted.map(column => pad(column.key === sort.column ? `${column.head}${arrow}` : column.head, column.shown, column.align, glyphs.ellipsis)).join(' ');
 }
 
-// ---------------------------------------------------------------- by region
+export type DetailView = Extract<View, {kind: 'detail'}>;
 
-export type RegionRow = {region: string; hourlyUsd: number; unpriced: number; agents: number; instances: number};
+let sorted: {list: readonly InstanceRow[]; filter: string; sort: Sort; rows: InstanceRow[]} | undefined;
 
-/** Per region: billed $/h, agents and instances running (configured regions with nothing show as 0). */
-export function regionRows(instances: readonly InstanceRow[], regions: readonly string[]): RegionRow[] {
-	const rows = new Map<string, RegionRow>();
-	for (const region of regions) {
-		rows.set(region, {region, hourlyUsd: 0, unpriced: 0, agents: 0, instances: 0});
+/** The rows the detail view shows now: filtered and sorted (the app keeps the cursor among them). */
+export function detailRows(view: DetailView, snapshot: ViewRoom['snapshot']): InstanceRow[] {
+	const environment = snapshot.environments.find(candidate => candidate.name === view.environment);
+	const list = environment?.instances ?? [];
+	// The 1-second clock redraws the view: the same list, filter and sort are not sorted again.
+	if (sorted && sorted.list === list && sorted.filter === view.filter && sorted.sort === view.sort) {
+		return sorted.rows;
 	}
 
-	for (const instance of instances) {
-		if (instance.state !== 'running' && instance.state !== 'pending') {
-			continue;
-		}
-
-		let row = rows.get(instance.region);
-		if (!row) {
-			row = {region: instance.region, hourlyUsd: 0, unpriced: 0, agents: 0, instances: 0};
-			rows.set(instance.region, row);
-		}
-
-		row.instances++;
-		if (instance.role === 'agent') {
-			row.agents++;
-		}
-
-		if (instance.usdPerHour === null) {
-			row.unpriced++;
-		} else {
-			row.hourlyUsd += instance.usdPerHour;
-		}
-	}
-
-	return [...rows.values()].sort((a, b) => b.hourlyUsd - a.hourlyUsd || b.instances - a.instances || byText(a.region, b.region));
+	const rows = sortInstances(filterInstances(list, view.filter), view.sort);
+	sorted = {list, filter: view.filter, sort: view.sort, rows};
+	return rows;
 }
 
-// ---------------------------------------------------------------- spend over time
-
-/** The threshold as a $/h level: the window's baseline raised by the threshold; null without a baseline. */
-export function thresholdUsd(view: Pick<EnvironmentView, 'baselineUsd' | 'thresholdPct'>): number | null {
-	return view.baselineUsd === null ? null : view.baselineUsd * (1 + view.thresholdPct / 100);
+/** The columns the detail view shows at this width (for `<` and `>`). */
+export function shownColumns(columns: number): ColumnKey[] {
+	return fitColumns(columns).map(column => column.key);
 }
 
-/** The axis's top: a round figure at or above every value, the threshold and the cap. */
-export function axisTop(values: readonly number[], marks: ReadonlyArray<number | null>): number {
-	const high = Math.max(0, ...values, ...marks.filter((mark): mark is number => mark !== null && Number.isFinite(mark)));
-	if (high <= 0) {
-		return 1;
+/** The detail view: its title (count, $/h, filter), the column heads and the rows around the cursor. */
+export function detailLines(view: DetailView, {snapshot, now, columns, height, glyphs}: ViewRoom): Segment[][] {
+	const body = Math.max(0, height - 1);
+	const environment = snapshot.environments.find(candidate => candidate.name === view.environment);
+	const all = environment?.instances ?? [];
+	const rows = detailRows(view, snapshot);
+	const fitted = fitColumns(columns);
+	const listed = environment?.instances ? all.length : environment?.instancesWithheld ?? 0;
+	const counted = `${view.environment}: ${listed} instance${listed === 1 ? '' : 's'}${!environment?.instances || rows.length === listed ? '' : `, ${rows.length} shown`}`;
+	// Stale: the list is the last good poll's, and says so.
+	const lines: Segment[][] = [[title(`${counted}${environment ? ` ${money(environment.hourlyUsd)}/h` : ''}${environment?.stale ? ' STALE (last good poll)' : ''}${filterText(view)}`, columns, glyphs)]];
+	if (!environment) {
+		lines.push(goneLine(view.environment));
+		return lines;
 	}
 
-	const magnitude = 10 ** Math.floor(Math.log10(high));
-	for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-		// Above the highest mark (a cap's line stays below the top), rounded off the float noise.
-		const top = Number((step * magnitude).toPrecision(12));
-		if (top >= high * 1.0001) {
-			return top;
-		}
+	if (environment.instancesWithheld !== undefined && !environment.instances) {
+		lines.push(...wrapSay(`${environment.instancesWithheld} instances: too many to send to an attached dashboard; run the dashboard where envwatch serve runs to list them`, columns));
+		return lines.slice(0, height);
 	}
 
-	return 10 * magnitude;
-}
-
-/** At most `width` points, newest last: several samples to a column keep their highest (a spike stays seen). */
-export function resample(values: readonly number[], width: number): number[] {
-	if (values.length <= width) {
-		return [...values];
+	lines.push([{text: `  ${instanceHeads(fitted, view.sort, glyphs)}`, dim: true}]);
+	const room = Math.max(0, body - 1);
+	if (rows.length === 0) {
+		lines.push([{text: all.length === 0 ? `  no instances listed in ${view.environment}` : `  no instance matches "${view.filter}"`, dim: true}]);
+		return lines.slice(0, height);
 	}
 
-	const points: number[] = [];
-	for (let column = 0; column < width; column++) {
-		const from = Math.floor((column * values.length) / width);
-		const to = Math.max(from + 1, Math.floor(((column + 1) * values.length) / width));
-		points.push(Math.max(...values.slice(from, to)));
-	}
-
-	return points;
-}
-
-export type Chart = {lines: string[]; top: number};
-
-/**
- * The $/h over the window on an absolute axis from $0, `height` rows of plot and an x-axis line,
- * `width` columns in all (the axis labels included). The cap (`═`, `=` under --ascii) and the
- * threshold (`╌`, `-`) are drawn across the rows they fall in; the spend is drawn in blocks
- * (eighths), or `#` under --ascii.
- */
-export function chart(values: readonly number[], options: {width: number; height: number; threshold: number | null; cap: number; glyphs: Glyphs; ascii: boolean; intervalSeconds: number}): Chart {
-	const {height, threshold, cap, glyphs, ascii} = options;
-	const top = axisTop(values, [threshold, capOnChart(values, threshold, cap) ? cap : null]);
-	const labels = [money(top), money(0)];
-	const labelWidth = Math.max(...labels.map(label => label.length));
-	const plotWidth = Math.max(1, options.width - labelWidth - 1);
-	const points = resample(values, plotWidth);
-	const offset = plotWidth - points.length;
-	const rowOf = (value: number) => Math.min(height - 1, Math.max(0, height - 1 - Math.floor((value / top) * height - 1e-9)));
-	const capRow = cap > 0 && cap <= top ? rowOf(cap) : undefined;
-	const thresholdRow = threshold !== null && threshold > 0 && threshold <= top ? rowOf(threshold) : undefined;
-	const capGlyph = ascii ? '=' : '═';
-	const thresholdGlyph = ascii ? '-' : '╌';
-	const axis = ascii ? '|' : '│';
-	const lines: string[] = [];
-	for (let row = 0; row < height; row++) {
-		const low = ((height - 1 - row) / height) * top;
-		const high = ((height - row) / height) * top;
-		let text = '';
-		for (let column = 0; column < plotWidth; column++) {
-			const value = column >= offset ? points[column - offset]! : undefined;
-			let cell = row === capRow ? capGlyph : row === thresholdRow ? thresholdGlyph : ' ';
-			if (value !== undefined && value > low) {
-				if (value >= high) {
-					cell = ascii ? '#' : '█';
-				} else if (ascii) {
-					cell = value - low >= (high - low) / 2 ? '#' : cell;
-				} else {
-					// Any spend above $0 shows: at least the lowest eighth in the bottom row.
-					const eighths = Math.max(row === height - 1 ? 1 : 0, Math.round(((value - low) / (high - low)) * 8));
-					cell = eighths > 0 ? glyphs.spark[Math.min(7, eighths - 1)]! : cell;
-				}
-			}
-
-			text += cell;
-		}
-
-		const label = row === 0 ? labels[0]! : row === height - 1 ? labels[1]! : '';
-		lines.push(`${pad(label, labelWidth, 'right')}${axis}${text}`);
-	}
-
-	// The x axis: the time the drawn samples span (one poll apart), from where they start to now.
-	const corner = ascii ? '+' : '└';
-	const rule = ascii ? '-' : '─';
-	const start = `-${duration(Math.max(0, values.length - 1) * options.intervalSeconds * 1000)}`;
-	const end = 'now';
-	const lead = Math.min(offset, Math.max(0, plotWidth - start.length - end.length - 1));
-	const gap = Math.max(1, plotWidth - lead - start.length - end.length);
-	lines.push(`${' '.repeat(labelWidth)}${corner}${rule.repeat(lead)}${start}${rule.repeat(gap)}${end}`.slice(0, options.width));
-	return {lines, top};
-}
-
-/**
- * Whether the cap goes on the axis: not when it is more than three times everything else (a $50
- * cap over $0.15 of spend would flatten the chart to nothing); the legend then says it is above.
- */
-export function capOnChart(values: readonly number[], threshold: number | null, cap: number): boolean {
-	const high = Math.max(0, ...values, threshold ?? 0);
-	return cap > 0 && (high <= 0 || cap <= high * 3);
-}
-
-/** The legend under the chart: what the lines are, with their figures. */
-export function chartLegend(view: EnvironmentView, ascii: boolean): string {
-	const threshold = thresholdUsd(view);
-	const now = view.trend.at(-1) ?? view.hourlyUsd;
-	return [
-		`now ${money(now)}/h`,
-		capOnChart(view.trend, threshold, view.maxHourlyUsd) ? `${ascii ? '=' : '═'} cap ${money(view.maxHourlyUsd)}` : `cap ${money(view.maxHourlyUsd)} (${ascii ? '^' : '↑'} above the chart)`,
-		threshold === null ? `threshold +${pct(view.thresholdPct)} (no baseline yet)` : `${ascii ? '-' : '╌'} threshold ${money(threshold)} (+${pct(view.thresholdPct)})`,
-	].join('  ');
-}
-
-// ---------------------------------------------------------------- audit log
-
-/** One line of the log list: time, kind, environments, outcome or reason. */
-export function auditLine(entry: AuditEntry): string {
-	const where = entry.environments.length > 0 ? entry.environments.join(',') : '-';
-	const what = entry.type === 'action' ? entry.outcome ?? entry.reason : entry.outcome ? `${entry.reason} [${entry.outcome}]` : entry.reason;
-	return `${clockTime(entry.at)} ${pad(entry.kind, 9)} ${pad(where, 10)} ${what}`;
-}
-
-export function filterEntries(entries: readonly AuditEntry[], filter: string): AuditEntry[] {
-	const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
-	if (words.length === 0) {
-		return [...entries];
-	}
-
-	return entries.filter(entry => {
-		const text = [entry.kind, entry.type, entry.actor, entry.reason, entry.outcome ?? '', ...entry.environments, ...entry.instanceIds].join(' ').toLowerCase();
-		return words.every(word => text.includes(word));
-	});
-}
-
-/** The selected entry in full: who, when, the whole reason, its figures and per-instance outcomes. */
-export function auditDetail(entry: AuditEntry, width: number): string[] {
-	const lines = [
-		fit(`#${entry.seq} ${entry.at} ${entry.type} ${entry.kind} by ${entry.actor}${entry.dryRun ? ' (dry run)' : ''}`, width),
-		...wrap(`reason: ${entry.reason}`, width, 2),
-	];
-	if (entry.outcome) {
-		lines.push(...wrap(`outcome: ${entry.outcome}`, width, 2));
-	}
-
-	const figures = Object.entries(entry.figures ?? {});
-	if (figures.length > 0) {
-		lines.push(...wrap(`figures: ${figures.map(([key, value]) => `${key}=${value ?? 'unknown'}`).join(' ')}`, width, 2));
-	}
-
-	if (entry.results && entry.results.length > 0) {
-		for (const result of entry.results) {
-			const change = result.previousState && result.currentState ? ` ${result.previousState}->${result.currentState}` : '';
-			lines.push(fit(`  ${result.id} ${result.region} ${result.result}${change}${result.message ? `: ${result.message}` : ''}`, width));
-		}
-	} else if (entry.instanceIds.length > 0) {
-		lines.push(...wrap(`instances: ${entry.instanceIds.join(' ')}`, width, 2));
+	const cursor = Math.min(view.cursor, rows.length - 1);
+	const top = firstShown(cursor, room);
+	for (const [offset, row] of rows.slice(top, top + room).entries()) {
+		lines.push(selectedLine(instanceLine(row, fitted, now, glyphs.ellipsis), top + offset === cursor, glyphs, columns));
 	}
 
 	return lines;
 }
-

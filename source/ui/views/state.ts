@@ -1,10 +1,12 @@
 /**
- * The drill-down views' state and keys (k9s-style: Enter opens, Esc goes back, `/` filters).
- * Pure: a key and the view in, the view after it and what the app must do out.
+ * The drill-down views' state and keys (k9s-style: Enter opens, Esc goes back, `/` filters), the
+ * keys being the keymap's rows for each view. Pure: a key and the view in, the view after it and
+ * what the app must do out.
  */
-import type {AuditTail} from '../engine/audit-reader.js';
-import type {KeyState} from './keymap.js';
-import {defaultSort, nextSort, shiftSort, sortColumnOf, type ColumnKey, type Sort} from './views.js';
+import type {AuditTail} from '../../engine/audit-reader.js';
+import {pad} from '../cells.js';
+import {helpRows, keyBarItems, matchKey, type BarItem, type KeyState, type Scope, type UiCommand} from '../keymap.js';
+import {defaultSort, nextSort, shiftSort, sortColumnOf, type ColumnKey, type Sort} from './instances.js';
 
 type Listing = {filter: string; editing: boolean; cursor: number; help?: boolean};
 
@@ -29,64 +31,23 @@ export type ViewContext = {
 	shown?: readonly ColumnKey[];
 	/** Rows Page Up and Page Down move by. @default 10 */
 	page?: number;
+	/** `--read-only`: the view's dangerous keys (`s`) are not bound. @default false */
+	readOnly?: boolean;
 };
 
-/** A view's key bar items, and the help's lines. */
-export function viewKeys(view: View, up: string, down: string, readOnly = false): Array<{keys: string; label: string}> {
-	if ('editing' in view && view.editing) {
-		return [{keys: 'type', label: 'filter'}, {keys: 'Enter', label: 'keep'}, {keys: 'Esc', label: 'clear'}];
-	}
-
-	const arrows = `${up}${down}`;
-	switch (view.kind) {
-		case 'detail': {
-			return [{keys: arrows, label: 'select'}, {keys: '/', label: 'filter'}, {keys: '<>', label: 'sort'}, ...(readOnly ? [] : [{keys: 's', label: 'stop env'}]), {keys: 'Esc', label: 'back'}, {keys: '?', label: 'help'}, {keys: 'q', label: 'quit'}];
-		}
-
-		case 'log': {
-			return [{keys: arrows, label: 'select'}, {keys: '/', label: 'filter'}, {keys: 'r', label: 'reload'}, {keys: 'Esc', label: 'back'}, {keys: '?', label: 'help'}, {keys: 'q', label: 'quit'}];
-		}
-
-		default: {
-			return [{keys: arrows, label: 'environment'}, {keys: 'Esc', label: 'back'}, {keys: '?', label: 'help'}, {keys: 'q', label: 'quit'}];
-		}
-	}
+/** Where a view's keys are looked up in the keymap: the view's own rows, or the filter's while one is typed. */
+export function viewScope(view: View): Scope {
+	return 'editing' in view && view.editing ? 'filter' : view.kind;
 }
 
-/** The longer help of a view (`?`). */
-export function viewHelp(view: View): string[] {
-	const common = ['Esc      back to the table (or close this help)', 'q ^C     quit; automatic guarding stops with it'];
-	switch (view.kind) {
-		case 'detail': {
-			return [
-				'↑↓ jk    select an instance (PgUp PgDn: a page)',
-				'/        filter: every word must appear in a cell; Enter keeps, Esc clears',
-				'< >      sort by the column to the left or right; again reverses',
-				'I N T Z  sort by ID, NAME, TYPE, REGION/AZ',
-				'L S A B  sort by LIFE(cycle), STATE, AGE, BY (envwatch:launched-by)',
-				'O P      sort by ROLE, $/H (unpriced: billed at a price not known)',
-				's        stop this environment\'s agents (same confirmation as the table)',
-				...common,
-			];
-		}
+/** A view's key bar items, from the keymap (`arrows`: the theme's). */
+export function viewBarItems(view: View, arrows: string, readOnly: boolean): BarItem[] {
+	return keyBarItems({readOnly, pending: false}, arrows, viewScope(view));
+}
 
-		case 'log': {
-			return [
-				'↑↓ jk    select an entry, newest first (PgUp PgDn: a page)',
-				'/        filter by kind, environment, actor, reason, outcome, instance ID',
-				'r        read the audit log again',
-				...common,
-			];
-		}
-
-		case 'spend': {
-			return ['↑↓ jk    the environment (or global) charted', 'The axis starts at $0; the cap and the threshold are lines', ...common];
-		}
-
-		case 'region': {
-			return ['↑↓ jk    the environment shown', 'Billed $/h, agents and instances running per region', ...common];
-		}
-	}
+/** The longer help of a view (`?`), from the keymap: a line a key, the view's notes without keys. */
+export function viewHelp(view: View, readOnly: boolean, arrows = '↑↓'): string[] {
+	return helpRows({readOnly, pending: false}, view.kind, arrows).map(row => (row.keys ? `${pad(row.keys, 8)} ${row.text}` : row.text));
 }
 
 export type ViewStep = {view: View | undefined; effect?: ViewEffect};
@@ -103,101 +64,97 @@ function move(view: View, step: number, context: ViewContext): View {
 	return {...view, cursor: Math.min(Math.max(0, context.count - 1), Math.max(0, view.cursor + step))};
 }
 
-/** One key in an open view. */
-export function reduceView(view: View, input: string, key: KeyState, context: ViewContext): ViewStep {
-	if ('editing' in view && view.editing) {
-		if (key.escape) {
+/** One key while a filter is typed: printable keys (q and s included) go into it. */
+function editFilter(view: Extract<View, {kind: 'detail' | 'log'}>, command: UiCommand | undefined, input: string): ViewStep {
+	switch (command) {
+		case 'filter-clear': {
 			return {view: {...view, editing: false, filter: '', cursor: 0}};
 		}
 
-		if (key.return) {
+		case 'filter-keep': {
 			return {view: {...view, editing: false}};
 		}
 
-		if (key.backspace || key.delete) {
+		case 'filter-erase': {
 			return {view: {...view, filter: [...view.filter].slice(0, -1).join(''), cursor: 0}};
 		}
 
-		if (input && !key.ctrl && !key.meta && input >= ' ' && view.filter.length < 60) {
-			return {view: {...view, filter: view.filter + input, cursor: 0}};
+		case 'filter-type': {
+			return view.filter.length < 60 ? {view: {...view, filter: view.filter + input, cursor: 0}} : {view};
 		}
 
-		if (key.ctrl && input === 'c') {
+		case 'quit': {
 			return {view, effect: {kind: 'quit'}};
 		}
 
-		return {view};
+		default: {
+			return {view};
+		}
+	}
+}
+
+/** One key in an open view, matched against the keymap's rows for it. */
+export function reduceView(view: View, input: string, key: KeyState, context: ViewContext): ViewStep {
+	const command = matchKey(input, key, {readOnly: context.readOnly ?? false, pending: false}, viewScope(view));
+	if ('editing' in view && view.editing) {
+		return editFilter(view, command, input);
 	}
 
 	if (view.help) {
-		if (key.escape || input === '?') {
-			return {view: {...view, help: false}};
+		// Esc or ? closes the help; q still quits; nothing else is bound under it.
+		return command === 'back' || command === 'help' ? {view: {...view, help: false}} : command === 'quit' ? {view, effect: {kind: 'quit'}} : {view};
+	}
+
+	switch (command) {
+		case 'back': {
+			// A filter in place is cleared first; the next Esc goes back.
+			return 'filter' in view && view.filter !== '' ? {view: {...view, filter: '', cursor: 0}} : {view: undefined};
 		}
 
-		if (input === 'q' || (key.ctrl && input === 'c')) {
+		case 'up':
+		case 'down': {
+			return {view: move(view, command === 'up' ? -1 : 1, context)};
+		}
+
+		case 'page-up':
+		case 'page-down': {
+			return {view: move(view, (command === 'page-up' ? -1 : 1) * Math.max(1, context.page ?? 10), context)};
+		}
+
+		case 'quit': {
 			return {view, effect: {kind: 'quit'}};
 		}
 
-		return {view};
-	}
-
-	if (key.escape) {
-		// A filter in place is cleared first; the next Esc goes back.
-		if ('filter' in view && view.filter !== '') {
-			return {view: {...view, filter: '', cursor: 0}};
+		case 'help': {
+			return {view: {...view, help: true}};
 		}
 
-		return {view: undefined};
-	}
-
-	if (key.upArrow || input === 'k') {
-		return {view: move(view, -1, context)};
-	}
-
-	if (key.downArrow || input === 'j') {
-		return {view: move(view, 1, context)};
-	}
-
-	if (key.pageUp || key.pageDown) {
-		return {view: move(view, (key.pageUp ? -1 : 1) * Math.max(1, context.page ?? 10), context)};
-	}
-
-	if (input === 'q' || (key.ctrl && input === 'c')) {
-		return {view, effect: {kind: 'quit'}};
-	}
-
-	if (input === '?') {
-		return {view: {...view, help: true}};
-	}
-
-	if (key.ctrl || key.meta) {
-		return {view};
-	}
-
-	if (input === '/' && 'editing' in view) {
-		return {view: {...view, editing: true}};
-	}
-
-	if (view.kind === 'detail') {
-		if (input === 's') {
-			return {view, effect: {kind: 'stop', environment: view.environment}};
+		case 'filter': {
+			return 'editing' in view ? {view: {...view, editing: true}} : {view};
 		}
 
-		if (input === '<' || input === '>') {
-			return {view: {...view, sort: shiftSort(view.sort, context.shown ?? [], input === '<' ? -1 : 1), cursor: 0}};
+		case 'stop-env': {
+			return view.kind === 'detail' ? {view, effect: {kind: 'stop', environment: view.environment}} : {view};
 		}
 
-		const column = sortColumnOf(input);
-		if (column) {
-			return {view: {...view, sort: nextSort(view.sort, column), cursor: 0}};
+		case 'sort-left':
+		case 'sort-right': {
+			return view.kind === 'detail' ? {view: {...view, sort: shiftSort(view.sort, context.shown ?? [], command === 'sort-left' ? -1 : 1), cursor: 0}} : {view};
+		}
+
+		case 'sort-column': {
+			const column = sortColumnOf(input);
+			return view.kind === 'detail' && column ? {view: {...view, sort: nextSort(view.sort, column), cursor: 0}} : {view};
+		}
+
+		case 'reload': {
+			return {view, effect: {kind: 'reload'}};
+		}
+
+		default: {
+			return {view};
 		}
 	}
-
-	if (view.kind === 'log' && input === 'r') {
-		return {view, effect: {kind: 'reload'}};
-	}
-
-	return {view};
 }
 
 /** A fresh detail view of an environment. */
