@@ -1,11 +1,10 @@
-import React, {useCallback, useEffect, useRef, useState} from 'react';
-import {useApp, useInput, useStdin, type Key} from 'ink';
+import React, {useEffect, useRef, useState} from 'react';
+import {useInput, useStdin, type Key} from 'ink';
 import type {AuditSource} from '../engine/audit-reader.js';
-import type {Command} from '../engine/monitor.js';
 import {confirmRefusal, Dashboard} from './components/Dashboard.js';
-import type {Flash} from './components/StatusLine.js';
 import {ViewScreen} from './components/ViewScreen.js';
-import {failureText, initialState, keysFor, reducePress, resultFlash, selectedOf, withAudit, withdrawal, type DashboardState, type Effect, type KeyEnv} from './dashboard-reducer.js';
+import {initialState, keysFor, reducePress, selectedOf, withAudit, withdrawal, type DashboardState, type Effect, type KeyEnv} from './dashboard-reducer.js';
+import {useCommands, type Controller} from './hooks/use-commands.js';
 import {ClockContext} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
@@ -13,12 +12,7 @@ import {pressesOf} from './key-presses.js';
 import {useTheme} from './theme.js';
 import type {Clock} from './ticker.js';
 
-/** What the dashboard needs of the engine's `Monitor`: tests pass a fake. */
-export type Controller = {
-	/** The result's one-line summary is flashed; its outcome picks the colour. */
-	command(command: Command): Promise<{summary: string; outcome: string} | undefined>;
-	cascadeTarget(): string | undefined;
-};
+export type {Controller} from './hooks/use-commands.js';
 
 export type AppProps = {
 	/** The engine's `SnapshotStore` (or anything with its two methods). */
@@ -41,54 +35,19 @@ export type AppProps = {
  */
 export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: AppProps): React.JSX.Element {
 	const snapshot = useSnapshot(store);
-	// Never subscribed here: a tick re-renders only the parts that show time (the header's age).
 	const {columns, rows} = useTerminalSize();
-	const {exit} = useApp();
 	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
 	const {glyphs} = useTheme();
 	const [state, setState] = useState<DashboardState>(initialState);
 	// The state after the last key: keys of one chunk arrive before React re-renders.
 	const stateRef = useRef<DashboardState>(initialState);
-	const [flash, setFlash] = useState<Flash | undefined>(undefined);
-	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const busyRef = useRef(false);
-	const quitting = useRef(false);
+	const {flash, busy, say, run, quit} = useCommands({controller, clock, flashMs, onQuit});
 	const rawInput = useRef('');
 
-	const say = useCallback((text: string, tone: Flash['tone']) => {
-		setFlash({text, tone, until: clock.getSnapshot() + flashMs});
-	}, [clock, flashMs]);
-
-	const run = useCallback((command: Command, label: string) => {
-		if (busyRef.current) {
-			say('busy: wait for the current action to finish', 'warn');
-			return;
-		}
-
-		busyRef.current = true;
-		setBusy(label);
-		controller.command(command).then(result => {
-			const shown = resultFlash(command, result);
-			if (shown) {
-				say(shown.text, shown.tone);
-			}
-		}, (error: unknown) => {
-			say(failureText(command, error), 'error');
-		}).finally(() => {
-			busyRef.current = false;
-			setBusy(undefined);
-		});
-	}, [controller, say]);
-
-	const quit = useCallback(() => {
-		if (!quitting.current) {
-			quitting.current = true;
-			onQuit?.();
-			exit();
-		}
-	}, [exit, onQuit]);
-
-	/** What keys are judged against now (the clock as of this key, not of the last render). */
+	/**
+	 * What keys are judged against now. The clock is read, never subscribed to here (a tick
+	 * re-renders only the parts that show time): as of this key, not of the last render.
+	 */
 	const keyEnv = (): KeyEnv => {
 		const now = clock.getSnapshot();
 		return {

@@ -120,6 +120,69 @@ function modeNote(snapshot: Snapshot): string[] {
 	return [];
 }
 
+/** `R`: the selected environment's tripped breaker reset, saying when, by whom and why it tripped. */
+function resetRequest(view: EnvironmentView | undefined, snapshot: Snapshot): ConfirmRequest | {refused: string} {
+	if (!view?.breaker) {
+		return {refused: `${view?.name ?? 'no environment selected'}: no tripped breaker to reset`};
+	}
+
+	return {
+		command: {kind: 'reset', environment: view.name},
+		title: `Reset ${view.name}'s breaker?`,
+		details: [
+			`agents may run in ${view.name} again: no longer stopped as re-spawns (its limits still apply; its window restarts)`,
+			`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
+			...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
+			...modeNote(snapshot),
+		],
+		input: '',
+		danger: false,
+	};
+}
+
+/** `P`: pausing removes protection, so it is asked; resuming (P on a paused row) is not. */
+function pauseEnvRequest(view: EnvironmentView | undefined): ConfirmRequest | {refused: string} {
+	if (!view) {
+		return {refused: 'no environment selected'};
+	}
+
+	return {
+		command: {kind: 'pause-env', environment: view.name},
+		title: `Pause automatic actions for ${view.name}?`,
+		details: [
+			`${view.name} stays polled and shown: a breach is still BREACH, logged, notified`,
+			'nothing stops it automatically: no stop, cascade, re-spawn or emergency',
+			`the others stay guarded; s and E still stop ${view.name}; P resumes`,
+		],
+		input: '',
+		danger: true,
+	};
+}
+
+/** `u`: exactly the instances of the last stop started again, and the $/h they add back. */
+function undoRequest(snapshot: Snapshot): ConfirmRequest | {refused: string} {
+	const last = snapshot.lastStop;
+	if (!last) {
+		// After an undo there is nothing left to undo, but envwatch did stop something: say what happened.
+		const undone = snapshot.events.find(entry => entry.type === 'action' && entry.kind === 'undo' && entry.outcome === 'executed');
+		return {refused: undone ? `nothing to undo: the last stop was undone at ${clockTime(undone.at)}` : 'nothing to undo: envwatch has not stopped anything'};
+	}
+
+	return {
+		// The confirmed stop: if another stop happened since, undo refuses rather than start those.
+		command: {kind: 'undo', stopAt: last.at},
+		title: `Undo: start the ${plural(last.count, 'agent')} stopped in ${last.environments.join(', ')} again?`,
+		details: [
+			Array.isArray(last.ids) ? idsLine(last.ids, Math.max(last.count, last.ids.length)) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
+			addsBack(last.usdPerHour),
+			`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`,
+			...modeNote(snapshot),
+		],
+		input: '',
+		danger: false,
+	};
+}
+
 export type ConfirmSource = {
 	snapshot: Snapshot;
 	/** The environment under the cursor (for `s`). */
@@ -224,66 +287,15 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 		}
 
 		case 'reset': {
-			const view = source.selected === undefined ? undefined : byName(source.selected);
-			if (!view?.breaker) {
-				return {refused: `${view?.name ?? 'no environment selected'}: no tripped breaker to reset`};
-			}
-
-			return {
-				command: {kind: 'reset', environment: view.name},
-				title: `Reset ${view.name}'s breaker?`,
-				details: [
-					`agents may run in ${view.name} again: no longer stopped as re-spawns (its limits still apply; its window restarts)`,
-					`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
-					...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
-					...modeNote(snapshot),
-				],
-				input: '',
-				danger: false,
-			};
+			return resetRequest(source.selected === undefined ? undefined : byName(source.selected), snapshot);
 		}
 
 		case 'pause-env': {
-			// Pausing removes protection, so it is asked; resuming (P on a paused row) is not.
-			const view = source.selected === undefined ? undefined : byName(source.selected);
-			if (!view) {
-				return {refused: 'no environment selected'};
-			}
-
-			return {
-				command: {kind: 'pause-env', environment: view.name},
-				title: `Pause automatic actions for ${view.name}?`,
-				details: [
-					`${view.name} stays polled and shown: a breach is still BREACH, logged, notified`,
-					'nothing stops it automatically: no stop, cascade, re-spawn or emergency',
-					`the others stay guarded; s and E still stop ${view.name}; P resumes`,
-				],
-				input: '',
-				danger: true,
-			};
+			return pauseEnvRequest(source.selected === undefined ? undefined : byName(source.selected));
 		}
 
 		case 'undo': {
-			const last = snapshot.lastStop;
-			if (!last) {
-				// After an undo there is nothing left to undo, but envwatch did stop something: say what happened.
-				const undone = snapshot.events.find(entry => entry.type === 'action' && entry.kind === 'undo' && entry.outcome === 'executed');
-				return {refused: undone ? `nothing to undo: the last stop was undone at ${clockTime(undone.at)}` : 'nothing to undo: envwatch has not stopped anything'};
-			}
-
-			return {
-				// The confirmed stop: if another stop happened since, undo refuses rather than start those.
-				command: {kind: 'undo', stopAt: last.at},
-				title: `Undo: start the ${plural(last.count, 'agent')} stopped in ${last.environments.join(', ')} again?`,
-				details: [
-					Array.isArray(last.ids) ? idsLine(last.ids, Math.max(last.count, last.ids.length)) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
-					addsBack(last.usdPerHour),
-					`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`,
-					...modeNote(snapshot),
-				],
-				input: '',
-				danger: false,
-			};
+			return undoRequest(snapshot);
 		}
 	}
 }
