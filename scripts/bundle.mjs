@@ -87,9 +87,14 @@ const yogaWithoutFetch = patchOnce('yoga-without-fetch', /yoga-layout[\\/]dist[\
 // One set of caches serves every frame instead, started afresh once it holds 1,000 entries (most
 // of them lines that are gone), which bounds it to a few MB. The cached character objects are only
 // read after they are made. Idle CPU 0.53% -> 0.40% of a core (`node test/bench/ui-tmux.mjs`).
+// And each frame still laid a fresh grid of cells for the whole terminal and wrote every row out
+// again: its `get()` now builds only the rows whose texts changed since the frame before
+// (source/ui/ink-row-cache.ts), the rest are the last frame's strings. Ink's own `get()` is kept as
+// `wholeFrame()`, which builds each changed row (in an Output one row high) and any clipped frame.
 const inkSharedCaches = patchOnce('ink-shared-output-caches', /ink[\\/]build[\\/]output\.js$/, {
 	'caches = new OutputCaches();': 'caches = outputCaches();',
-	'export default class Output {': 'let sharedCaches;\nfunction outputCaches() {\n\tif (!sharedCaches || sharedCaches.styledChars.size + sharedCaches.widths.size + sharedCaches.blockWidths.size > 1000) {\n\t\tsharedCaches = new OutputCaches();\n\t}\n\n\treturn sharedCaches;\n}\n\nexport default class Output {',
+	'export default class Output {': `import {rowCachedFrame} from ${JSON.stringify(`${dist}ui/ink-row-cache.js`)};\nlet sharedCaches;\nfunction outputCaches() {\n\tif (!sharedCaches || sharedCaches.styledChars.size + sharedCaches.widths.size + sharedCaches.blockWidths.size > 1000) {\n\t\tsharedCaches = new OutputCaches();\n\t}\n\n\treturn sharedCaches;\n}\n\nexport default class Output {\n    get() {\n        return rowCachedFrame(this, Output);\n    }\n`,
+	'    get() {\n        // Initialize output array': '    wholeFrame() {\n        // Initialize output array',
 });
 
 // 5. Ink remembers the measured size of every text it ever laid out, in a Map that only grows: on a
@@ -126,6 +131,28 @@ const inkWithoutDevtools = patchOnce('ink-without-devtools', /ink[\\/]build[\\/]
 	'if (isDev()) {\n    try {\n        await import(\'./devtools.js\');': 'if (false) {\n    try {',
 	'? await loadPackageJson()': '? {name: undefined, version: undefined}',
 });
+
+// 10. The cursor correction in source/ui/ink-fix.ts is made for Ink 6 only, and asks which Ink
+// draws. The Ink that draws is the one bundled here: its version is written in, so the CLI reads no
+// package.json for it as it starts.
+const inkVersionFile = `${dist}ui/ink-version.js`;
+const bundledInkVersion = {
+	name: 'ink-version',
+	setup(build) {
+		build.onLoad({filter: /[\\/]ui[\\/]ink-version\.js$/}, args => {
+			if (args.path !== inkVersionFile) {
+				return undefined;
+			}
+
+			const {version} = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../node_modules/ink/package.json', import.meta.url)), 'utf8'));
+			if (typeof version !== 'string') {
+				throw new Error('node_modules/ink/package.json has no version');
+			}
+
+			return {contents: `export function inkVersion() {\n\treturn ${JSON.stringify(version)};\n}\n`, loader: 'js'};
+		});
+	},
+};
 
 /**
  * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
@@ -234,6 +261,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, await vendorPlugin(vendorName)],
+		plugins: [inlineKeys, bundledInkVersion, await vendorPlugin(vendorName)],
 	});
 }

@@ -10,7 +10,7 @@ import type {EnvironmentView} from '../domain/types.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {Command} from '../engine/monitor.js';
 import {age, clockTime} from './cells.js';
-import type {KeyState} from './keymap.js';
+import {matchKey, type KeyState} from './keymap.js';
 
 export type ConfirmRequest = {
 	/** What runs on confirm. */
@@ -120,6 +120,69 @@ function modeNote(snapshot: Snapshot): string[] {
 	return [];
 }
 
+/** `R`: the selected environment's tripped breaker reset, saying when, by whom and why it tripped. */
+function resetRequest(view: EnvironmentView | undefined, snapshot: Snapshot): ConfirmRequest | {refused: string} {
+	if (!view?.breaker) {
+		return {refused: `${view?.name ?? 'no environment selected'}: no tripped breaker to reset`};
+	}
+
+	return {
+		command: {kind: 'reset', environment: view.name},
+		title: `Reset ${view.name}'s breaker?`,
+		details: [
+			`agents may run in ${view.name} again: no longer stopped as re-spawns (its limits still apply; its window restarts)`,
+			`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
+			...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
+			...modeNote(snapshot),
+		],
+		input: '',
+		danger: false,
+	};
+}
+
+/** `P`: pausing removes protection, so it is asked; resuming (P on a paused row) is not. */
+function pauseEnvRequest(view: EnvironmentView | undefined): ConfirmRequest | {refused: string} {
+	if (!view) {
+		return {refused: 'no environment selected'};
+	}
+
+	return {
+		command: {kind: 'pause-env', environment: view.name},
+		title: `Pause automatic actions for ${view.name}?`,
+		details: [
+			`${view.name} stays polled and shown: a breach is still BREACH, logged, notified`,
+			'nothing stops it automatically: no stop, cascade, re-spawn or emergency',
+			`the others stay guarded; s and E still stop ${view.name}; P resumes`,
+		],
+		input: '',
+		danger: true,
+	};
+}
+
+/** `u`: exactly the instances of the last stop started again, and the $/h they add back. */
+function undoRequest(snapshot: Snapshot): ConfirmRequest | {refused: string} {
+	const last = snapshot.lastStop;
+	if (!last) {
+		// After an undo there is nothing left to undo, but envwatch did stop something: say what happened.
+		const undone = snapshot.events.find(entry => entry.type === 'action' && entry.kind === 'undo' && entry.outcome === 'executed');
+		return {refused: undone ? `nothing to undo: the last stop was undone at ${clockTime(undone.at)}` : 'nothing to undo: envwatch has not stopped anything'};
+	}
+
+	return {
+		// The confirmed stop: if another stop happened since, undo refuses rather than start those.
+		command: {kind: 'undo', stopAt: last.at},
+		title: `Undo: start the ${plural(last.count, 'agent')} stopped in ${last.environments.join(', ')} again?`,
+		details: [
+			Array.isArray(last.ids) ? idsLine(last.ids, Math.max(last.count, last.ids.length)) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
+			addsBack(last.usdPerHour),
+			`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`,
+			...modeNote(snapshot),
+		],
+		input: '',
+		danger: false,
+	};
+}
+
 export type ConfirmSource = {
 	snapshot: Snapshot;
 	/** The environment under the cursor (for `s`). */
@@ -224,66 +287,15 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 		}
 
 		case 'reset': {
-			const view = source.selected === undefined ? undefined : byName(source.selected);
-			if (!view?.breaker) {
-				return {refused: `${view?.name ?? 'no environment selected'}: no tripped breaker to reset`};
-			}
-
-			return {
-				command: {kind: 'reset', environment: view.name},
-				title: `Reset ${view.name}'s breaker?`,
-				details: [
-					`agents may run in ${view.name} again: no longer stopped as re-spawns (its limits still apply; its window restarts)`,
-					`tripped at ${new Date(view.breaker.trippedAt).toTimeString().slice(0, 8)} by ${view.breaker.actor}: ${view.breaker.reason}`,
-					...(view.policy.onBreach === 'stop' ? ['its threshold still applies: a new breach stops it again'] : []),
-					...modeNote(snapshot),
-				],
-				input: '',
-				danger: false,
-			};
+			return resetRequest(source.selected === undefined ? undefined : byName(source.selected), snapshot);
 		}
 
 		case 'pause-env': {
-			// Pausing removes protection, so it is asked; resuming (P on a paused row) is not.
-			const view = source.selected === undefined ? undefined : byName(source.selected);
-			if (!view) {
-				return {refused: 'no environment selected'};
-			}
-
-			return {
-				command: {kind: 'pause-env', environment: view.name},
-				title: `Pause automatic actions for ${view.name}?`,
-				details: [
-					`${view.name} stays polled and shown: a breach is still BREACH, logged, notified`,
-					'nothing stops it automatically: no stop, cascade, re-spawn or emergency',
-					`the others stay guarded; s and E still stop ${view.name}; P resumes`,
-				],
-				input: '',
-				danger: true,
-			};
+			return pauseEnvRequest(source.selected === undefined ? undefined : byName(source.selected));
 		}
 
 		case 'undo': {
-			const last = snapshot.lastStop;
-			if (!last) {
-				// After an undo there is nothing left to undo, but envwatch did stop something: say what happened.
-				const undone = snapshot.events.find(entry => entry.type === 'action' && entry.kind === 'undo' && entry.outcome === 'executed');
-				return {refused: undone ? `nothing to undo: the last stop was undone at ${clockTime(undone.at)}` : 'nothing to undo: envwatch has not stopped anything'};
-			}
-
-			return {
-				// The confirmed stop: if another stop happened since, undo refuses rather than start those.
-				command: {kind: 'undo', stopAt: last.at},
-				title: `Undo: start the ${plural(last.count, 'agent')} stopped in ${last.environments.join(', ')} again?`,
-				details: [
-					Array.isArray(last.ids) ? idsLine(last.ids, Math.max(last.count, last.ids.length)) : 'instances: not sent by this server (an older envwatch); exactly those of the last stop',
-					addsBack(last.usdPerHour),
-					`stopped at ${new Date(last.at).toTimeString().slice(0, 8)}; exactly those instances start, nothing else`,
-					...modeNote(snapshot),
-				],
-				input: '',
-				danger: false,
-			};
+			return undoRequest(snapshot);
 		}
 	}
 }
@@ -329,85 +341,74 @@ function withCount(request: ConfirmRequest, input: string): ConfirmRequest {
 	};
 }
 
-/** A key against a start's confirmation: digits and Backspace edit the count, y starts, n/Esc/Enter cancel. */
-function reduceCount(request: ConfirmRequest, input: string, key: KeyState): ConfirmStep {
-	const count = request.count!;
-	if (input === 'y' || input === 'Y') {
-		// A bad count is never started: the error names it, and the question stays open.
-		const checked = startCount(count);
-		return checked.ok ? {kind: 'confirm'} : {kind: 'edit', request: {...request, error: checked.reason}};
-	}
-
-	if (input === 'n' || input === 'N' || key.return) {
-		return {kind: 'cancel'};
-	}
-
-	if (key.backspace || key.delete) {
-		return {kind: 'edit', request: withCount(request, [...count.input].slice(0, -1).join(''))};
-	}
-
-	if (input && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
-		if (!/^\d+$/.test(input)) {
-			// Not taken into the count: said, naming it, and the count stays as it was.
-			return {kind: 'edit', request: {...request, error: `"${input}" is not a number: type how many agents to start (digits); y starts, n or Esc cancels`}};
-		}
-
-		const next = count.input + input;
-		if (next.length > countDigits) {
-			return {kind: 'edit', request: {...request, error: `"${next}": at most ${countDigits} digits; Backspace to change it`}};
-		}
-
-		return {kind: 'edit', request: withCount(request, next)};
-	}
-
-	return {kind: 'ignore'};
-}
-
 export type ConfirmStep = {kind: 'confirm'} | {kind: 'cancel'} | {kind: 'edit'; request: ConfirmRequest} | {kind: 'ignore'};
 
-/** One key press against an open confirmation. */
-export function reduceConfirm(request: ConfirmRequest, input: string, key: KeyState): ConfirmStep {
-	if (key.escape || (key.ctrl && input === 'c')) {
+/** A digit typed into a start's count (at most `countDigits` of them). */
+function typeCount(request: ConfirmRequest, input: string): ConfirmStep {
+	const next = request.count!.input + input;
+	if (next.length > countDigits) {
+		return {kind: 'edit', request: {...request, error: `"${next}": at most ${countDigits} digits; Backspace to change it`}};
+	}
+
+	return {kind: 'edit', request: withCount(request, next)};
+}
+
+/** Enter on a confirmation that asks for a word: done only when the word is right. */
+function confirmWord(request: ConfirmRequest): ConfirmStep {
+	if (request.input === request.typed) {
+		return {kind: 'confirm'};
+	}
+
+	if (request.input === '') {
 		return {kind: 'cancel'};
 	}
 
-	if (request.count) {
-		return reduceCount(request, input, key);
-	}
+	return {kind: 'edit', request: {...request, input: '', error: `"${request.input}" is not "${request.typed}": nothing done; type it again or press Esc`}};
+}
 
-	if (!request.typed) {
-		if (input === 'y' || input === 'Y') {
-			return {kind: 'confirm'};
-		}
-
-		// No is the default: Enter, n and anything else that is not y leave things as they are.
-		if (input === 'n' || input === 'N' || key.return) {
-			return {kind: 'cancel'};
-		}
-
-		return {kind: 'ignore'};
-	}
-
-	if (key.return) {
-		if (request.input === request.typed) {
-			return {kind: 'confirm'};
-		}
-
-		if (request.input === '') {
-			return {kind: 'cancel'};
-		}
-
-		return {kind: 'edit', request: {...request, input: '', error: `"${request.input}" is not "${request.typed}": nothing done; type it again or press Esc`}};
-	}
-
-	if (key.backspace || key.delete) {
-		return {kind: 'edit', request: {...request, input: [...request.input].slice(0, -1).join(''), error: undefined}};
-	}
-
+/**
+ * One key press against an open confirmation, matched against the keymap's `confirm` rows (or
+ * `confirm-typed`, where a word is asked for): y confirms; n, Esc, Enter and Ctrl-C cancel; a
+ * start's count takes digits and Backspace.
+ */
+export function reduceConfirm(request: ConfirmRequest, input: string, key: KeyState): ConfirmStep {
+	const command = matchKey(input, key, {readOnly: false, pending: false, count: Boolean(request.count)}, request.typed ? 'confirm-typed' : 'confirm');
 	// Printable input only (pasted text arrives as one string).
-	if (input && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input) && request.input.length + input.length <= 64) {
-		return {kind: 'edit', request: {...request, input: request.input + input, error: undefined}};
-	}
+	const typed = input !== '' && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input);
+	switch (command) {
+		case 'no':
+		case 'cancel': {
+			return {kind: 'cancel'};
+		}
 
-	return {kind: 'ignore'};
+		case 'yes': {
+			// A bad count is never started: the error names it, and the question stays open.
+			const checked = request.count ? startCount(request.count) : {ok: true as const};
+			return checked.ok ? {kind: 'confirm'} : {kind: 'edit', request: {...request, error: checked.reason}};
+		}
+
+		case 'count': {
+			return typeCount(request, input);
+		}
+
+		case 'erase': {
+			return request.count
+				? {kind: 'edit', request: withCount(request, [...request.count.input].slice(0, -1).join(''))}
+				: {kind: 'edit', request: {...request, input: [...request.input].slice(0, -1).join(''), error: undefined}};
+		}
+
+		case 'confirm-word': {
+			return confirmWord(request);
+		}
+
+		case 'type-word': {
+			return typed && request.input.length + input.length <= 64 ? {kind: 'edit', request: {...request, input: request.input + input, error: undefined}} : {kind: 'ignore'};
+		}
+
+		default: {
+			// Not taken into a start's count: said, naming it, and the count stays as it was. No is the
+			// default: anything else that is not y leaves things as they are.
+			return request.count && typed ? {kind: 'edit', request: {...request, error: `"${input}" is not a number: type how many agents to start (digits); y starts, n or Esc cancels`}} : {kind: 'ignore'};
+		}
+	}
 }

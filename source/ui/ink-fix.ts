@@ -13,9 +13,22 @@
  * below the frame (a newline, or `CSI E` moving past an unchanged last line), a write that
  * *starts* with `CSI n A` (an incremental frame's opening move; Ink writes its synchronized-update
  * markers and cursor hide/show separately) goes up `n + 1` lines. Everything else passes through.
- * Remove this with an Ink release that fixes it (Ink 7 and 8 need Node 22).
+ *
+ * Ink 7 fixed this upstream, and there the correction would overshoot by a line: it is applied
+ * only to the Ink major version it was written for (`needsCursorFix`). Remove it with the move
+ * to Ink 7 (which needs Node 22).
  */
 import {frameCompactor, frameStart, modeOnly} from './frame-compactor.js';
+import {inkVersion} from './ink-version.js';
+
+/** The Ink major version whose incremental renderer leaves the cursor a line low. */
+export const cursorFixInkMajor = 6;
+
+/** Whether Ink at `version` needs the cursor correction: only its major 6; unknown: no. */
+export function needsCursorFix(version: string | undefined): boolean {
+	const major = /^(\d+)\.\d+\.\d+/.exec(version ?? '')?.[1];
+	return major !== undefined && Number(major) === cursorFixInkMajor;
+}
 
 export type CursorTracker = {
 	/** The chunk to write instead. */
@@ -52,8 +65,11 @@ export function cursorTracker(): CursorTracker {
  * cleared with the cursor home, and `columns` reads until Ink's next write are made to look like
  * a decrease, which sends Ink down its redraw-everything path; its later reads are real.
  */
-export function inkStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream & {dispose(): void} {
-	const tracker = cursorTracker();
+export function inkStdout(stdout: NodeJS.WriteStream, options: {
+	/** The Ink version drawing: the cursor correction is made for Ink 6 only. @default the installed Ink's */
+	inkVersion?: string | undefined;
+} = {}): NodeJS.WriteStream & {dispose(): void} {
+	const tracker = needsCursorFix('inkVersion' in options ? options.inkVersion : inkVersion()) ? cursorTracker() : undefined;
 	// Then fewer bytes for the same frame: only the cells that changed (see frame-compactor.ts).
 	const compactor = frameCompactor();
 	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
@@ -65,7 +81,7 @@ export function inkStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream & {dis
 			compactor.reset();
 		}
 
-		const fixed = typeof chunk === 'string' ? compactor.compact(tracker.correct(chunk)) : chunk;
+		const fixed = typeof chunk === 'string' ? compactor.compact(tracker ? tracker.correct(chunk) : chunk) : chunk;
 		return (stdout.write as (...args: unknown[]) => boolean)(fixed, ...rest);
 	};
 
@@ -76,7 +92,7 @@ export function inkStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream & {dis
 		resized = true;
 		fakeWidth--;
 		stdout.write('\u001B[2J\u001B[H');
-		tracker.reset();
+		tracker?.reset();
 		compactor.reset();
 	};
 

@@ -1,10 +1,17 @@
 /**
- * Shortcuts are data: one table maps each dashboard command to its keys. The input handler
- * matches with `matchKey` and the key bar and help overlay are drawn from `visibleBindings`, so
- * what is offered is exactly what is bound. Pure: no React, no Ink.
+ * Shortcuts are data: one table maps every key of the dashboard to its action, for the table and
+ * for each drill-down view, the filter being typed and an open confirmation (k9s's KeyAction:
+ * keys, a description, the action, whether it is dangerous). The reducers match keys with
+ * `matchKey`; the key bar, the help and docs/dashboard.md are drawn from the same rows, so what is
+ * offered is exactly what is bound. Under `--read-only` the dangerous rows are not bound at all.
+ * Pure: no React, no Ink.
  */
 
+/** Where a key is pressed: the table, a drill-down view, a filter being typed, a confirmation. */
+export type Scope = 'table' | 'detail' | 'log' | 'spend' | 'region' | 'filter' | 'confirm' | 'confirm-typed';
+
 export type UiCommand =
+	// The table.
 	| 'up'
 	| 'down'
 	| 'stop'
@@ -22,7 +29,30 @@ export type UiCommand =
 	| 'open-detail'
 	| 'open-log'
 	| 'open-spend'
-	| 'open-region';
+	| 'open-region'
+	// The views (with up, down, help and quit).
+	| 'back'
+	| 'page-up'
+	| 'page-down'
+	| 'filter'
+	| 'sort-left'
+	| 'sort-right'
+	| 'sort-column'
+	| 'stop-env'
+	| 'reload'
+	// A filter being typed.
+	| 'filter-type'
+	| 'filter-erase'
+	| 'filter-keep'
+	| 'filter-clear'
+	// A confirmation.
+	| 'yes'
+	| 'no'
+	| 'count'
+	| 'erase'
+	| 'type-word'
+	| 'confirm-word'
+	| 'cancel';
 
 /** The parts of Ink's `Key` the matcher looks at. */
 export type KeyState = {
@@ -38,49 +68,127 @@ export type KeyState = {
 	delete?: boolean;
 };
 
-type KeySpec = {input?: string; ctrl?: boolean; upArrow?: true; downArrow?: true; return?: true};
+/**
+ * One key: a character (`input`, with Ctrl or not), a named key, or a class of characters
+ * (`printable`: any character that is typed rather than a control; `digit`: 0 to 9).
+ */
+export type KeySpec = {
+	input?: string;
+	ctrl?: boolean;
+	upArrow?: true;
+	downArrow?: true;
+	pageUp?: true;
+	pageDown?: true;
+	return?: true;
+	escape?: true;
+	/** Backspace or Delete. */
+	backspace?: true;
+	printable?: true;
+	digit?: true;
+};
 
 export type Binding = {
 	command: UiCommand;
-	keys: KeySpec[];
-	/** How the key bar and help write the keys. */
+	/** Where the keys are bound. */
+	scopes: readonly Scope[];
+	keys: readonly KeySpec[];
+	/** How help and docs/dashboard.md write the keys (`↑↓` become the theme's arrows). */
 	keyLabel: string;
-	/** The short word in the key bar. */
+	/** The keys as the key bar writes them. @default keyLabel */
+	barKeys?: string;
+	/** The short word in the key bar (and in the help where it is short of rows). */
 	label: string;
-	/** The help overlay's sentence. */
+	/** The help's sentence. */
 	help: string;
-	/** Not bound at all, and not shown, under `--read-only`. */
+	/** Changes the fleet or its guard: not bound at all, and not shown, under `--read-only`. */
 	dangerous: boolean;
 	/**
-	 * Shown in the key bar (the help overlay lists every bound key); `where-room`: only where the bar
-	 * has room for it without taking another row from the dashboard.
+	 * Shown in the key bar; `where-room`: only where the bar has room for it without taking
+	 * another row from the dashboard.
 	 */
 	inBar: boolean | 'where-room';
+	/** Written with the row before it (`↓` under `↑↓ jk`, `>` under `< >`): no help line of its own. */
+	folded?: true;
+	/** No help line of its own: the help's title names it, or another line says it. */
+	unlisted?: true;
+	/** A line of the help after this binding's (what the view shows). */
+	note?: string;
 	/** Bound only while an automatic action waits out its grace period. */
-	needsPending?: boolean;
+	needsPending?: true;
 	/** Bound only while the selected environment's breaker is tripped. */
-	needsBreaker?: boolean;
+	needsBreaker?: true;
+	/** Bound only in a confirmation that takes a count (a start). */
+	needsCount?: true;
 };
 
+const views: readonly Scope[] = ['detail', 'log', 'spend', 'region'];
+const up: KeySpec[] = [{upArrow: true}, {input: 'k'}];
+const down: KeySpec[] = [{downArrow: true}, {input: 'j'}];
+const quitKeys: KeySpec[] = [{input: 'q'}, {input: 'c', ctrl: true}];
+const quitHelp = 'quit; automatic guarding stops with it';
+
 export const bindings: readonly Binding[] = [
-	{command: 'up', keys: [{upArrow: true}, {input: 'k'}], keyLabel: '↑/k', label: 'up', help: 'select the environment above', dangerous: false, inBar: false},
-	{command: 'down', keys: [{downArrow: true}, {input: 'j'}], keyLabel: '↓/j', label: 'down', help: 'select the environment below', dangerous: false, inBar: false},
-	{command: 'cancel-pending', keys: [{input: 'x'}], keyLabel: 'x', label: 'cancel auto-stop', help: 'cancel the automatic action counting down (and pause automatic actions)', dangerous: false, inBar: true, needsPending: true},
-	{command: 'stop', keys: [{input: 's'}], keyLabel: 's', label: 'stop', help: 'stop the selected environment\'s agents', dangerous: true, inBar: true},
-	{command: 'cascade', keys: [{input: 'c'}], keyLabel: 'c', label: 'cascade', help: 'one cascade step: stop the lowest-priority environment running agents', dangerous: true, inBar: true},
-	{command: 'emergency', keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent outside monitor-only environments', dangerous: true, inBar: true},
-	{command: 'undo', keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
-	{command: 'start', keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: 'where-room'},
-	{command: 'reset', keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again, no longer stopped as re-spawns (its limits still apply)', dangerous: true, inBar: true, needsBreaker: true},
-	{command: 'pause', keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
-	{command: 'pause-env', keys: [{input: 'P'}], keyLabel: 'P', label: 'pause env', help: 'pause automatic actions for the selected environment only', dangerous: false, inBar: false},
-	{command: 'refresh', keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
-	{command: 'open-detail', keys: [{return: true}], keyLabel: 'Enter', label: 'open', help: 'open the selected environment: its instances (Esc goes back)', dangerous: false, inBar: false},
-	{command: 'open-log', keys: [{input: 'l'}], keyLabel: 'l', label: 'log', help: 'the audit log: every decision and action, newest first', dangerous: false, inBar: false},
-	{command: 'open-spend', keys: [{input: 't'}], keyLabel: 't', label: 'spend chart', help: 'spend over time: the window\'s $/h against the threshold and cap', dangerous: false, inBar: false},
-	{command: 'open-region', keys: [{input: 'g'}], keyLabel: 'g', label: 'regions', help: 'the selected environment\'s $/h and agents by region', dangerous: false, inBar: false},
-	{command: 'help', keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true},
-	{command: 'quit', keys: [{input: 'q'}, {input: 'c', ctrl: true}], keyLabel: 'q', label: 'quit', help: 'quit; automatic guarding stops with it', dangerous: false, inBar: true},
+	// ------------------------------------------------------------------ the table
+	{command: 'up', scopes: ['table'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'select', help: 'select an environment', dangerous: false, inBar: true},
+	{command: 'down', scopes: ['table'], keys: down, keyLabel: '↓ j', label: 'down', help: 'select the environment below', dangerous: false, inBar: false, folded: true},
+	{command: 'cancel-pending', scopes: ['table'], keys: [{input: 'x'}], keyLabel: 'x', label: 'cancel auto-stop', help: 'cancel the automatic action counting down (and pause automatic actions)', dangerous: false, inBar: true, needsPending: true},
+	{command: 'stop', scopes: ['table'], keys: [{input: 's'}], keyLabel: 's', label: 'stop', help: 'stop the selected environment\'s agents', dangerous: true, inBar: true},
+	{command: 'cascade', scopes: ['table'], keys: [{input: 'c'}], keyLabel: 'c', label: 'cascade', help: 'one cascade step: stop the lowest-priority environment running agents', dangerous: true, inBar: true},
+	{command: 'emergency', scopes: ['table'], keys: [{input: 'E'}], keyLabel: 'E', label: 'emergency', help: 'emergency stop of every agent outside monitor-only environments', dangerous: true, inBar: true},
+	{command: 'undo', scopes: ['table'], keys: [{input: 'u'}], keyLabel: 'u', label: 'undo', help: 'undo the last stop: start exactly those instances again', dangerous: true, inBar: true},
+	{command: 'start', scopes: ['table'], keys: [{input: 'a'}], keyLabel: 'a', label: 'add agents', help: 'start agents in the selected environment from its launch template', dangerous: true, inBar: 'where-room'},
+	{command: 'reset', scopes: ['table'], keys: [{input: 'R'}], keyLabel: 'R', label: 'reset breaker', help: 'reset the selected environment\'s breaker: agents may run there again, no longer stopped as re-spawns (its limits still apply)', dangerous: true, inBar: true, needsBreaker: true},
+	{command: 'pause', scopes: ['table'], keys: [{input: 'p'}], keyLabel: 'p', label: 'pause', help: 'pause or resume automatic actions', dangerous: false, inBar: true},
+	// The help writes it on p's line: all automatic actions, or the selected environment's only.
+	{command: 'pause-env', scopes: ['table'], keys: [{input: 'P'}], keyLabel: 'P', label: 'pause env', help: 'pause automatic actions for the selected environment only (asks first), or resume them (at once)', dangerous: false, inBar: false, unlisted: true},
+	{command: 'refresh', scopes: ['table'], keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
+	// The help's title names the views' keys (every row below it is taken at 80x24).
+	{command: 'open-detail', scopes: ['table'], keys: [{return: true}], keyLabel: 'Enter', label: 'instances', help: 'open the selected environment: its instances (Esc goes back)', dangerous: false, inBar: false, unlisted: true},
+	{command: 'open-log', scopes: ['table'], keys: [{input: 'l'}], keyLabel: 'l', label: 'log', help: 'the audit log: every decision and action, newest first', dangerous: false, inBar: false, unlisted: true},
+	{command: 'open-spend', scopes: ['table'], keys: [{input: 't'}], keyLabel: 't', label: 'chart', help: 'spend over time: the window\'s $/h against the threshold and cap', dangerous: false, inBar: false, unlisted: true},
+	{command: 'open-region', scopes: ['table'], keys: [{input: 'g'}], keyLabel: 'g', label: 'regions', help: 'the selected environment\'s $/h and agents by region', dangerous: false, inBar: false, unlisted: true},
+	{command: 'help', scopes: ['table'], keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true, unlisted: true},
+	{command: 'back', scopes: ['table'], keys: [{escape: true}], keyLabel: 'Esc', label: 'close', help: 'close the help', dangerous: false, inBar: false, unlisted: true},
+	{command: 'quit', scopes: ['table'], keys: quitKeys, keyLabel: 'q ^C', barKeys: 'q', label: 'quit', help: quitHelp, dangerous: false, inBar: true},
+
+	// ------------------------------------------------------------------ the views
+	{command: 'up', scopes: ['detail'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'select', help: 'select an instance (PgUp PgDn: a page)', dangerous: false, inBar: true},
+	{command: 'up', scopes: ['log'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'select', help: 'select an entry, newest first (PgUp PgDn: a page)', dangerous: false, inBar: true},
+	{command: 'up', scopes: ['spend'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment (or global) charted', dangerous: false, inBar: true, note: 'The axis starts at $0; the cap and the threshold are lines'},
+	{command: 'up', scopes: ['region'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment shown', dangerous: false, inBar: true, note: 'Billed $/h, agents and instances running per region'},
+	{command: 'down', scopes: views, keys: down, keyLabel: '↓ j', label: 'down', help: 'the next one down', dangerous: false, inBar: false, folded: true},
+	{command: 'page-up', scopes: views, keys: [{pageUp: true}], keyLabel: 'PgUp', label: 'page up', help: 'a page up', dangerous: false, inBar: false, folded: true},
+	{command: 'page-down', scopes: views, keys: [{pageDown: true}], keyLabel: 'PgDn', label: 'page down', help: 'a page down', dangerous: false, inBar: false, folded: true},
+	{command: 'filter', scopes: ['detail'], keys: [{input: '/'}], keyLabel: '/', label: 'filter', help: 'filter: every word must appear in a cell; Enter keeps, Esc clears', dangerous: false, inBar: true},
+	{command: 'filter', scopes: ['log'], keys: [{input: '/'}], keyLabel: '/', label: 'filter', help: 'filter by kind, environment, actor, reason, outcome, instance ID', dangerous: false, inBar: true},
+	{command: 'sort-left', scopes: ['detail'], keys: [{input: '<'}], keyLabel: '< >', barKeys: '<>', label: 'sort', help: 'sort by the column to the left or right; again reverses', dangerous: false, inBar: true},
+	{command: 'sort-right', scopes: ['detail'], keys: [{input: '>'}], keyLabel: '>', label: 'sort right', help: 'sort by the column to the right', dangerous: false, inBar: false, folded: true},
+	// Each column's sort key (the instance columns' `sortKey`, shifted so it never clashes with a view key).
+	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'I'}, {input: 'N'}, {input: 'T'}, {input: 'Z'}], keyLabel: 'I N T Z', label: 'sort by', help: 'sort by ID, NAME, TYPE, REGION/AZ', dangerous: false, inBar: false},
+	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'L'}, {input: 'S'}, {input: 'A'}, {input: 'B'}], keyLabel: 'L S A B', label: 'sort by', help: 'sort by LIFE(cycle), STATE, AGE, BY (envwatch:launched-by)', dangerous: false, inBar: false},
+	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'O'}, {input: 'P'}], keyLabel: 'O P', label: 'sort by', help: 'sort by ROLE, $/H (unpriced: billed at a price not known)', dangerous: false, inBar: false},
+	{command: 'stop-env', scopes: ['detail'], keys: [{input: 's'}], keyLabel: 's', label: 'stop env', help: 'stop this environment\'s agents (same confirmation as the table)', dangerous: true, inBar: true},
+	{command: 'reload', scopes: ['log'], keys: [{input: 'r'}], keyLabel: 'r', label: 'reload', help: 'read the audit log again', dangerous: false, inBar: true},
+	{command: 'back', scopes: views, keys: [{escape: true}], keyLabel: 'Esc', label: 'back', help: 'back to the table (or close this help)', dangerous: false, inBar: true},
+	{command: 'help', scopes: views, keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide the view\'s keys', dangerous: false, inBar: true, unlisted: true},
+	{command: 'quit', scopes: views, keys: quitKeys, keyLabel: 'q ^C', barKeys: 'q', label: 'quit', help: quitHelp, dangerous: false, inBar: true},
+
+	// ------------------------------------------------------------------ a filter being typed
+	{command: 'filter-type', scopes: ['filter'], keys: [{printable: true}], keyLabel: 'type', label: 'filter', help: 'the filter (every key is typed, q and s included)', dangerous: false, inBar: true},
+	{command: 'filter-keep', scopes: ['filter'], keys: [{return: true}], keyLabel: 'Enter', label: 'keep', help: 'keep the filter', dangerous: false, inBar: true},
+	{command: 'filter-clear', scopes: ['filter'], keys: [{escape: true}], keyLabel: 'Esc', label: 'clear', help: 'clear the filter', dangerous: false, inBar: true},
+	{command: 'filter-erase', scopes: ['filter'], keys: [{backspace: true}], keyLabel: 'Backspace', label: 'erase', help: 'erase the last character', dangerous: false, inBar: false},
+	{command: 'quit', scopes: ['filter'], keys: [{input: 'c', ctrl: true}], keyLabel: '^C', label: 'quit', help: quitHelp, dangerous: false, inBar: false},
+
+	// ------------------------------------------------------------------ a confirmation
+	{command: 'count', scopes: ['confirm'], keys: [{digit: true}], keyLabel: '0-9', label: 'count', help: 'how many agents to start (any other key is refused, naming it)', dangerous: false, inBar: true, needsCount: true},
+	{command: 'erase', scopes: ['confirm'], keys: [{backspace: true}], keyLabel: 'Backspace', label: 'erase', help: 'erase the count\'s last digit', dangerous: false, inBar: false, needsCount: true},
+	{command: 'yes', scopes: ['confirm'], keys: [{input: 'y'}, {input: 'Y'}], keyLabel: 'y', label: 'yes', help: 'do it', dangerous: false, inBar: true},
+	{command: 'no', scopes: ['confirm'], keys: [{input: 'n'}, {input: 'N'}, {escape: true}, {return: true}, {input: 'c', ctrl: true}], keyLabel: 'n/Esc/Enter', label: 'no', help: 'cancel, the default: nothing is done (so is Ctrl-C)', dangerous: false, inBar: true},
+	{command: 'type-word', scopes: ['confirm-typed'], keys: [{printable: true}], keyLabel: 'type', label: 'the word', help: 'the word asked for (`stop all`, or a monitor-only environment\'s name)', dangerous: false, inBar: false},
+	{command: 'erase', scopes: ['confirm-typed'], keys: [{backspace: true}], keyLabel: 'Backspace', label: 'erase', help: 'erase the last character', dangerous: false, inBar: false},
+	{command: 'confirm-word', scopes: ['confirm-typed'], keys: [{return: true}], keyLabel: 'Enter', label: 'confirm', help: 'do it, if the word is right (a wrong word is refused, and nothing is done)', dangerous: false, inBar: true},
+	{command: 'cancel', scopes: ['confirm-typed'], keys: [{escape: true}, {input: 'c', ctrl: true}], keyLabel: 'Esc', label: 'cancel', help: 'cancel: nothing is done (so is Ctrl-C)', dangerous: false, inBar: true},
 ];
 
 export type KeyContext = {
@@ -93,24 +201,32 @@ export type KeyContext = {
 	breaker?: boolean;
 	/** Automatic actions are paused for the selected environment: `P` then resumes them. */
 	envPaused?: boolean;
+	/** The open confirmation takes a count (a start). */
+	count?: boolean;
 };
 
-/** The bindings that exist in this context: read-only drops the dangerous ones entirely. */
-export function activeBindings(context: KeyContext): Binding[] {
-	return bindings.filter(binding => !(context.readOnly && binding.dangerous) && !(binding.needsPending && !context.pending) && !(binding.needsBreaker && !context.breaker));
+/** The bindings that exist in this scope and context: read-only drops the dangerous ones entirely. */
+export function activeBindings(context: KeyContext, scope: Scope = 'table'): Binding[] {
+	return bindings.filter(binding => binding.scopes.includes(scope)
+		&& !(context.readOnly && binding.dangerous)
+		&& !(binding.needsPending && !context.pending)
+		&& !(binding.needsBreaker && !context.breaker)
+		&& !(binding.needsCount && !context.count));
+}
+
+/** A character that is typed rather than a control, with no Ctrl or Alt. */
+function printable(input: string, key: KeyState): boolean {
+	return input !== '' && input >= ' ' && input !== '\u007F' && !key.ctrl && !key.meta && !key.escape && !key.return && !key.backspace && !key.delete;
 }
 
 function matches(spec: KeySpec, input: string, key: KeyState): boolean {
-	if (spec.upArrow) {
-		return Boolean(key.upArrow);
+	if (spec.upArrow || spec.downArrow || spec.pageUp || spec.pageDown || spec.return || spec.escape || spec.backspace) {
+		return Boolean((spec.upArrow && key.upArrow) || (spec.downArrow && key.downArrow) || (spec.pageUp && key.pageUp) || (spec.pageDown && key.pageDown)
+			|| (spec.return && key.return) || (spec.escape && key.escape) || (spec.backspace && (key.backspace || key.delete)));
 	}
 
-	if (spec.downArrow) {
-		return Boolean(key.downArrow);
-	}
-
-	if (spec.return) {
-		return Boolean(key.return);
+	if (spec.printable || spec.digit) {
+		return printable(input, key) && (!spec.digit || /^\d+$/.test(input));
 	}
 
 	if (Boolean(spec.ctrl) !== Boolean(key.ctrl) || key.meta) {
@@ -120,22 +236,27 @@ function matches(spec: KeySpec, input: string, key: KeyState): boolean {
 	return spec.input === input;
 }
 
-/** The command a key press means in this context, or undefined when the key is not bound. */
-export function matchKey(input: string, key: KeyState, context: KeyContext): UiCommand | undefined {
-	return activeBindings(context).find(binding => binding.keys.some(spec => matches(spec, input, key)))?.command;
+/** The binding a key press means in this scope and context, or undefined when the key is not bound. */
+export function matchBinding(input: string, key: KeyState, context: KeyContext, scope: Scope = 'table'): Binding | undefined {
+	return activeBindings(context, scope).find(binding => binding.keys.some(spec => matches(spec, input, key)));
+}
+
+/** The command a key press means in this scope and context, or undefined when the key is not bound. */
+export function matchKey(input: string, key: KeyState, context: KeyContext, scope: Scope = 'table'): UiCommand | undefined {
+	return matchBinding(input, key, context, scope)?.command;
 }
 
 /**
  * The dangerous command a key would mean were envwatch not read-only (so pressing it can say
  * why nothing happens), or undefined.
  */
-export function readOnlyRefusal(input: string, key: KeyState, context: KeyContext): UiCommand | undefined {
+export function readOnlyRefusal(input: string, key: KeyState, context: KeyContext, scope: Scope = 'table'): UiCommand | undefined {
 	if (!context.readOnly) {
 		return undefined;
 	}
 
-	const command = matchKey(input, key, {...context, readOnly: false});
-	return command && bindings.find(binding => binding.command === command)?.dangerous ? command : undefined;
+	const binding = matchBinding(input, key, {...context, readOnly: false}, scope);
+	return binding?.dangerous ? binding.command : undefined;
 }
 
 /** A binding's label in this context (`p` says what it will do). */
@@ -143,77 +264,29 @@ export function labelOf(binding: Binding, context: KeyContext): string {
 	return binding.command === 'pause' && context.paused ? 'resume' : binding.label;
 }
 
-/** The key bar's items, in table order; the arrows are folded into one "select" item. */
-export function keyBarItems(context: KeyContext, arrows = '↑↓'): Array<{keys: string; label: string; whereRoom?: true}> {
-	const items: Array<{keys: string; label: string; whereRoom?: true}> = [{keys: arrows, label: 'select'}];
-	for (const binding of activeBindings(context)) {
-		if (binding.inBar) {
-			items.push({keys: binding.keyLabel, label: labelOf(binding, context), ...(binding.inBar === 'where-room' ? {whereRoom: true as const} : {})});
-		}
-	}
-
-	return items;
+/** Keys as written in this theme: `↑↓` become its arrows (`UpDn` under --ascii). */
+export function keysIn(label: string, arrows = '↑↓'): string {
+	return label.replace('↑↓', arrows);
 }
 
-// eslint-disable-next-line no-control-regex -- a CSI sequence: ESC [ parameters/intermediates, then a final byte
-const csi = /^\u001B\[[\x20-\x3f]*[\x40-\x7e]/;
-// eslint-disable-next-line no-control-regex -- an SS3 sequence: ESC O and one final byte (application-mode arrows)
-const ss3 = /^\u001BO[\x40-\x7e]/;
+export type BarItem = {keys: string; label: string; whereRoom?: true};
 
-function sequenceKey(sequence: string): [string, KeyState] {
-	const final = sequence.at(-1);
-	if (final === 'A') {
-		return ['', {upArrow: true}];
-	}
-
-	if (final === 'B') {
-		return ['', {downArrow: true}];
-	}
-
-	// Page Up and Page Down (`ESC [5~`, `ESC [6~`): the views scroll by a page.
-	if (sequence === '\u001B[5~') {
-		return ['', {pageUp: true}];
-	}
-
-	if (sequence === '\u001B[6~') {
-		return ['', {pageDown: true}];
-	}
-
-	// Another cursor or function key: not bound, passed on as nothing printable.
-	return ['', {meta: true}];
+/** The key bar's items for a scope, in table order. */
+export function keyBarItems(context: KeyContext, arrows = '↑↓', scope: Scope = 'table'): BarItem[] {
+	return activeBindings(context, scope).filter(binding => binding.inBar).map(binding => ({
+		keys: keysIn(binding.barKeys ?? binding.keyLabel, arrows),
+		label: labelOf(binding, context),
+		...(binding.inBar === 'where-room' ? {whereRoom: true as const} : {}),
+	}));
 }
 
-/**
- * One chunk of input as the key presses it holds, in order. Over a slow link several keys arrive
- * together (`y` and Enter as `y\r`, two arrows as `ESC[B ESC[B`, `k` then an arrow): each CSI or
- * SS3 sequence is one press, every other character is one press, and an Esc that starts no
- * sequence is an Esc of its own, never glued to what follows.
- */
-export function splitKeys(chunk: string): Array<[string, KeyState]> {
-	const presses: Array<[string, KeyState]> = [];
-	let rest = chunk;
-	while (rest.length > 0) {
-		const sequence = csi.exec(rest)?.[0] ?? ss3.exec(rest)?.[0];
-		if (sequence) {
-			presses.push(sequenceKey(sequence));
-			rest = rest.slice(sequence.length);
-			continue;
-		}
+/** A help line: the keys, and what they do (`keys` empty: a note). */
+export type HelpRow = {keys: string; text: string};
 
-		const char = String.fromCodePoint(rest.codePointAt(0)!);
-		rest = rest.slice(char.length);
-		if (char === '\u001B') {
-			presses.push(['', {escape: true, meta: true}]);
-		} else if (char === '\r' || char === '\n') {
-			presses.push(['\r', {return: true}]);
-		} else if (char === '\u007F' || char === '\b') {
-			presses.push(['', {backspace: true}]);
-		} else if (char === '\u0003') {
-			presses.push(['c', {ctrl: true}]);
-		} else {
-			presses.push([char, {}]);
-		}
-	}
-
-	return presses;
+/** The help's lines for a scope: each listed binding's keys and sentence, then its note. */
+export function helpRows(context: KeyContext, scope: Scope, arrows = '↑↓'): HelpRow[] {
+	return activeBindings(context, scope).filter(binding => !binding.folded && !binding.unlisted).flatMap(binding => [
+		{keys: keysIn(binding.keyLabel, arrows), text: binding.help},
+		...(binding.note ? [{keys: '', text: binding.note}] : []),
+	]);
 }

@@ -7,7 +7,8 @@
 // the TREND column's width at 80 columns), then the measured run reads it. While they fill, each poll adds a glyph,
 // which is a real change, not the idle case. The window starts once the billed figures are a minute old (their age
 // then changes once a minute, as it does all day), about 70 s after the start.
-// Run: npm run build && node test/bench/ui-tmux.mjs [seconds] (or npm run bench -- ui-tmux)
+// Run: npm run build && node test/bench/ui-tmux.mjs [seconds] [interval] (or npm run bench -- ui-tmux); `interval`
+// (or ENVWATCH_BENCH_INTERVAL): the measured run's poll interval in seconds, the demo's own 5 s when not given.
 import {execFileSync, spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import {Buffer} from 'node:buffer';
@@ -60,7 +61,7 @@ const ticksOf = pid => {
 	return Number(fields[11]) + Number(fields[12]);
 };
 
-export async function run(seconds = Number(process.env.ENVWATCH_BENCH_IDLE_SECONDS ?? 60)) {
+export async function run(seconds = Number(process.env.ENVWATCH_BENCH_IDLE_SECONDS ?? 60), pollSeconds = process.env.ENVWATCH_BENCH_INTERVAL) {
 	if (!fs.existsSync(cli)) {
 		throw new Error('run npm run build first');
 	}
@@ -88,8 +89,8 @@ export async function run(seconds = Number(process.env.ENVWATCH_BENCH_IDLE_SECON
 			await sleep(100);
 		}
 
-		// 2. The measured run at the demo's own interval (5 s).
-		start(socket, `--demo calm --state-dir ${state}`);
+		// 2. The measured run at the demo's own interval (5 s), or the one asked for.
+		start(socket, `--demo calm${pollSeconds ? ` --interval ${Number(pollSeconds)}` : ''} --state-dir ${state}`);
 		const screen = await waitFor(socket, frameReady, 'the first frame');
 		const interval = Number(/every (\d+)s/.exec(screen)?.[1] ?? 5);
 		// Past start-up: a poll after the first has been drawn, and the billed figures (fetched at start) are
@@ -140,5 +141,5 @@ export async function run(seconds = Number(process.env.ENVWATCH_BENCH_IDLE_SECON
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-	console.log((await run(Number(process.argv[2] ?? process.env.ENVWATCH_BENCH_IDLE_SECONDS ?? 60))).join('\n'));
+	console.log((await run(Number(process.argv[2] ?? process.env.ENVWATCH_BENCH_IDLE_SECONDS ?? 60), process.argv[3] ?? process.env.ENVWATCH_BENCH_INTERVAL)).join('\n'));
 }

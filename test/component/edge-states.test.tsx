@@ -4,7 +4,7 @@ import {formatDashboard, formatPollLine} from '../../source/headless.js';
 import {clockTime, trendCell} from '../../source/ui/cells.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {buildConfirmation} from '../../source/ui/confirm.js';
-import {splitKeys} from '../../source/ui/keymap.js';
+import {splitKeys} from '../../source/ui/key-presses.js';
 import {event, FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
 import {linesOf, useApps} from './harness.js';
 

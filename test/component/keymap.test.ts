@@ -1,5 +1,8 @@
 import {describe, expect, it} from 'vitest';
-import {activeBindings, bindings, keyBarItems, matchKey, type KeyContext} from '../../source/ui/keymap.js';
+import {confirmBarItems} from '../../source/ui/components/KeyBar.js';
+import {activeBindings, bindings, keyBarItems, matchKey, type KeyContext, type KeySpec, type KeyState, type Scope} from '../../source/ui/keymap.js';
+import {instanceColumns} from '../../source/ui/views/instances.js';
+import {detailView, viewBarItems, viewHelp, type View} from '../../source/ui/views/state.js';
 
 const normal: KeyContext = {readOnly: false, pending: false, paused: false};
 
@@ -65,6 +68,81 @@ describe('the key bar comes from the same table', () => {
 	});
 
 	it('every dangerous binding changes the fleet or its guard (stop-like, undo, start, breaker reset)', () => {
-		expect(bindings.filter(binding => binding.dangerous).map(binding => binding.command).sort()).toEqual(['cascade', 'emergency', 'reset', 'start', 'stop', 'undo']);
+		expect(bindings.filter(binding => binding.dangerous).map(binding => binding.command).sort()).toEqual(['cascade', 'emergency', 'reset', 'start', 'stop', 'stop-env', 'undo']);
+	});
+});
+
+const scopes: Scope[] = ['table', 'detail', 'log', 'spend', 'region', 'filter', 'confirm', 'confirm-typed'];
+/** A press of the key a spec names (a character class: one of its characters). */
+function pressOf(spec: KeySpec): [string, KeyState] {
+	if (spec.printable || spec.digit) {
+		return ['7', {}];
+	}
+
+	const key: KeyState = {upArrow: spec.upArrow, downArrow: spec.downArrow, pageUp: spec.pageUp, pageDown: spec.pageDown, return: spec.return, escape: spec.escape, backspace: spec.backspace, ctrl: spec.ctrl};
+	return [spec.input ?? (spec.return ? '\r' : ''), key];
+}
+
+const everything: KeyContext = {readOnly: false, pending: true, breaker: true, count: true};
+
+describe('one table for every screen', () => {
+	it.each(scopes)('%s: every key reaches its own binding (none is bound twice in one scope)', scope => {
+		for (const binding of activeBindings(everything, scope)) {
+			for (const spec of binding.keys) {
+				// A class of characters (typing a filter, a count) comes after the named keys it would also match.
+				if (spec.printable || spec.digit) {
+					continue;
+				}
+
+				const [input, key] = pressOf(spec);
+				expect(matchKey(input, key, everything, scope), `${scope}: ${binding.keyLabel}`).toBe(binding.command);
+			}
+		}
+	});
+
+	it.each(scopes)('%s under --read-only: no key means a dangerous action, and none is offered', scope => {
+		const readOnly = {...everything, readOnly: true};
+		for (const binding of bindings.filter(item => item.scopes.includes(scope) && item.dangerous)) {
+			for (const spec of binding.keys) {
+				const [input, key] = pressOf(spec);
+				expect(matchKey(input, key, readOnly, scope)).toBeUndefined();
+			}
+		}
+
+		expect(keyBarItems(readOnly, '↑↓', scope).map(item => item.label)).not.toContain('stop env');
+	});
+
+	it('the views\' key bars come from it, and --read-only drops the detail view\'s s', () => {
+		const bar = (view: View, readOnly = false) => viewBarItems(view, '↑↓', readOnly).map(item => `${item.keys} ${item.label}`);
+		expect(bar(detailView('dev'))).toEqual(['↑↓ select', '/ filter', '<> sort', 's stop env', 'Esc back', '? help', 'q quit']);
+		expect(bar(detailView('dev'), true)).toEqual(['↑↓ select', '/ filter', '<> sort', 'Esc back', '? help', 'q quit']);
+		expect(bar({kind: 'log', tail: {entries: [], skipped: 0, truncated: false, error: null}, filter: '', editing: false, cursor: 0})).toEqual(['↑↓ select', '/ filter', 'r reload', 'Esc back', '? help', 'q quit']);
+		expect(bar({kind: 'spend', target: 'dev'})).toEqual(['↑↓ environment', 'Esc back', '? help', 'q quit']);
+		expect(bar({kind: 'region', environment: 'dev'})).toEqual(['↑↓ environment', 'Esc back', '? help', 'q quit']);
+		expect(bar({...detailView('dev'), editing: true} as View)).toEqual(['type filter', 'Enter keep', 'Esc clear']);
+		expect(confirmBarItems({typed: false, count: true}).map(item => `${item.keys} ${item.label}`)).toEqual(['0-9 count', 'y yes', 'n/Esc/Enter no']);
+		expect(confirmBarItems({typed: false}).map(item => `${item.keys} ${item.label}`)).toEqual(['y yes', 'n/Esc/Enter no']);
+		expect(confirmBarItems({typed: true}).map(item => `${item.keys} ${item.label}`)).toEqual(['Enter confirm', 'Esc cancel']);
+	});
+
+	it('so does a view\'s help: a line a key, in the table\'s order, with --ascii arrows', () => {
+		expect(viewHelp(detailView('dev'), false)).toEqual([
+			'↑↓ jk    select an instance (PgUp PgDn: a page)',
+			'/        filter: every word must appear in a cell; Enter keeps, Esc clears',
+			'< >      sort by the column to the left or right; again reverses',
+			'I N T Z  sort by ID, NAME, TYPE, REGION/AZ',
+			'L S A B  sort by LIFE(cycle), STATE, AGE, BY (envwatch:launched-by)',
+			'O P      sort by ROLE, $/H (unpriced: billed at a price not known)',
+			's        stop this environment\'s agents (same confirmation as the table)',
+			'Esc      back to the table (or close this help)',
+			'q ^C     quit; automatic guarding stops with it',
+		]);
+		expect(viewHelp(detailView('dev'), true).join('\n')).not.toMatch(/^s /m);
+		expect(viewHelp({kind: 'spend', target: 'dev'}, false, 'UpDn')).toEqual(['UpDn jk  the environment (or global) charted', 'The axis starts at $0; the cap and the threshold are lines', 'Esc      back to the table (or close this help)', 'q ^C     quit; automatic guarding stops with it']);
+	});
+
+	it('the detail view\'s sort keys are the instance columns\' own', () => {
+		const bound = bindings.filter(binding => binding.command === 'sort-column').flatMap(binding => binding.keys.map(spec => spec.input));
+		expect(bound).toEqual(instanceColumns.map(column => column.sortKey));
 	});
 });

@@ -1,6 +1,8 @@
 import {EventEmitter} from 'node:events';
 import {describe, expect, it} from 'vitest';
-import {cursorTracker, inkStdout} from '../../source/ui/ink-fix.js';
+import fs from 'node:fs';
+import {cursorTracker, inkStdout, needsCursorFix} from '../../source/ui/ink-fix.js';
+import {inkVersion} from '../../source/ui/ink-version.js';
 import {dashboardSupported, runDashboard} from '../../source/ui/run.js';
 import {FakeController, FakeStore, snapshot} from './fixtures.js';
 
@@ -48,6 +50,30 @@ describe('the Ink 6.8.0 incremental cursor fix', () => {
 		wrapped.write('a frame\n');
 		wrapped.write('\u001B[2Aabc');
 		expect(writes).toEqual(['\u001B[2J\u001B[H', 'a frame\n', '\u001B[3Aabc']);
+	});
+
+	it('is made for the Ink major it was written for (6) only: Ink 7 fixed it, and there it would overshoot by a line', () => {
+		expect(['6.8.0', '6.0.0', '6.10.2'].map(version => needsCursorFix(version))).toEqual([true, true, true]);
+		expect(['7.0.0', '7.0.0-beta.1', '8.1.0', '5.2.1', 'six', ''].map(version => needsCursorFix(version))).toEqual([false, false, false, false, false, false]);
+		expect(needsCursorFix(undefined)).toBe(false);
+		const frames = (version: string) => {
+			const writes: string[] = [];
+			const real = Object.assign(new EventEmitter(), {columns: 80, rows: 24, isTTY: true, write: (chunk: string) => writes.push(chunk) > 0});
+			const wrapped = inkStdout(real as unknown as NodeJS.WriteStream, {inkVersion: version});
+			wrapped.write('a frame\nline 2\n');
+			wrapped.write('\u001B[1A\u001B[1Gchanged\u001B[K\n\u001B[E');
+			wrapped.dispose();
+			return writes;
+		};
+
+		expect(frames('6.8.0')[1]).toBe('\u001B[2A\u001B[1Gchanged\u001B[K\n\u001B[E');
+		expect(frames('7.0.0')[1]).toBe('\u001B[1A\u001B[1Gchanged\u001B[K\n\u001B[E');
+	});
+
+	it('asks the installed Ink its version (the one package.json allows, major 6)', () => {
+		const installed = JSON.parse(fs.readFileSync(new URL('../../node_modules/ink/package.json', import.meta.url), 'utf8')) as {version: string};
+		expect(inkVersion()).toBe(installed.version);
+		expect(needsCursorFix(inkVersion())).toBe(true);
 	});
 
 	it('on resize clears the screen first and makes Ink redraw everything', () => {

@@ -240,5 +240,10 @@ describe('the views under NO_COLOR, --ascii and --read-only', () => {
 		frame = await ui.waitFor('read-only: stopping is off');
 		expect(frame).toContain('dev: 4 instances');
 		expect(controller.commands).toEqual([]);
+		// Nor does its help list s: the dangerous keys are unbound everywhere, and nothing offers them.
+		await ui.press('?');
+		frame = await ui.waitFor('keys (? or Esc closes)');
+		expect(frame).toContain('sort by ID, NAME, TYPE, REGION/AZ');
+		expect(frame).not.toMatch(/^s +stop this environment/m);
 	});
 });

@@ -10,10 +10,13 @@ import {readAuditTail} from '../../source/engine/audit-reader.js';
 import {staticBook} from '../../source/engine/pricing.js';
 import {toJson, wireInstancesMax, wireSnapshot} from '../../source/engine/snapshot.js';
 import {maxLineBytes} from '../../source/serve/protocol.js';
-import {splitKeys} from '../../source/ui/keymap.js';
+import {splitKeys} from '../../source/ui/key-presses.js';
 import {makeTheme} from '../../source/ui/theme.js';
-import {detailView, reduceView, type View} from '../../source/ui/view-keys.js';
-import {axisTop, chart, chartLegend, filterEntries, filterInstances, fitColumns, instanceCell, nextSort, regionRows, resample, shiftSort, sortInstances, thresholdUsd} from '../../source/ui/views.js';
+import {filterEntries} from '../../source/ui/views/audit.js';
+import {axisTop, chart, chartLegend, resample, thresholdUsd} from '../../source/ui/views/chart.js';
+import {filterInstances, fitColumns, instanceCell, nextSort, shiftSort, sortInstances} from '../../source/ui/views/instances.js';
+import {regionRows} from '../../source/ui/views/regions.js';
+import {detailView, reduceView, type View} from '../../source/ui/views/state.js';
 import {event, instance as row, snapshot, t0, view} from './fixtures.js';
 
 const rows = [

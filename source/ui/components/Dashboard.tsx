@@ -3,7 +3,7 @@ import {Box, Text} from 'ink';
 import type {Snapshot} from '../../engine/snapshot.js';
 import {agentsCell, agentsKnown, gauge, markerWidth, spendCell} from '../cells.js';
 import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
-import type {ConfirmRequest} from '../confirm.js';
+import type {Panel} from '../dashboard-reducer.js';
 import {plan, type Layout, type LayoutInput} from '../layout.js';
 import type {KeyContext} from '../keymap.js';
 import {useNowWhen} from '../hooks/use-now.js';
@@ -16,7 +16,7 @@ import {HelpPanel, helpNeeds} from './HelpPanel.js';
 import {KeyBar, keyBarLayout, type ConfirmKeys} from './KeyBar.js';
 import {StatusLine, type Flash} from './StatusLine.js';
 
-export type Panel = {kind: 'confirm'; request: ConfirmRequest} | {kind: 'help'};
+export type {Panel} from '../dashboard-reducer.js';
 
 export type DashboardProps = {
 	snapshot: Snapshot | undefined;

@@ -1,25 +1,29 @@
 import React from 'react';
 import {Box} from 'ink';
-import {activeBindings, labelOf, type KeyContext} from '../keymap.js';
+import {activeBindings, bindings, keysIn, labelOf, type Binding, type KeyContext, type UiCommand} from '../keymap.js';
 import {pad} from '../cells.js';
 import {useTheme, type Glyphs} from '../theme.js';
 import {Line, titleRule} from './Line.js';
 
 type HelpLine = {keys: string; text: string; note: boolean};
 
-/** The keys that open a view share the selection's help line; `?` is in the title. */
-const folded = new Set(['down', 'help', 'open-detail', 'open-log', 'open-spend', 'open-region', 'pause-env']);
-const listed = (binding: {command: string}) => !folded.has(binding.command);
+/** Keys with a line of their own: folded keys are written with the key before them, the views' keys are in the title. */
+const listed = (binding: Binding) => !binding.folded && !binding.unlisted;
+const keyOf = (command: UiCommand) => bindings.find(binding => binding.scopes.includes('table') && binding.command === command)?.keyLabel ?? '';
 /** `p` and `P` share a line: all automatic actions, or the selected environment's only. */
-const pauseKeys = 'p P';
+const pauseKeys = `${keyOf('pause')} ${keyOf('pause-env')}`;
 function pauseText(context: KeyContext): string {
 	const all = context.paused ? 'resume' : 'pause';
 	const one = context.envPaused ? 'resume' : 'pause';
 	return all === one ? `${all} all / this env` : `${all} all / ${one} this env`;
 }
 
+const viewKeys = bindings.filter(binding => binding.scopes.includes('table') && binding.command.startsWith('open-'));
+
 /** The help's title, with the keys that open a view (the lines below are all taken at 80x24). */
-export const helpTitle = (columns: number) => (columns >= 72 ? 'keys (? or Esc closes) views: Enter instances, l log, t chart, g regions' : 'keys (? or Esc closes) Enter l t g: views');
+export const helpTitle = (columns: number) => (columns >= 72
+	? `keys (? or Esc closes) views: ${viewKeys.map(binding => `${binding.keyLabel} ${binding.label}`).join(', ')}`
+	: `keys (? or Esc closes) ${viewKeys.map(binding => binding.keyLabel).join(' ')}: views`);
 
 /**
  * The help's lines for `room` rows below its title: every bound key from the keymap table (so
@@ -29,9 +33,10 @@ export const helpTitle = (columns: number) => (columns >= 72 ? 'keys (? or Esc c
  */
 function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: number): {packed: Array<{keys: string; text: string}>; notes: Array<{keys: string; text: string}>} {
 	// The two selection bindings share one line, `?` is in the title.
+	const arrows = `${glyphs.up}${glyphs.down}`;
 	const rows = activeBindings(context).filter(listed).map(binding => ({
-		keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.command === 'quit' ? 'q ^C' : binding.command === 'pause' ? pauseKeys : binding.keyLabel,
-		text: binding.command === 'up' ? 'select an environment' : binding.command === 'pause' ? pauseText(context) : binding.help,
+		keys: binding.command === 'pause' ? pauseKeys : keysIn(binding.keyLabel, arrows),
+		text: binding.command === 'pause' ? pauseText(context) : binding.help,
 	}));
 	const notes = [
 		{keys: 'STATUS', text: 'ACTIVE LIMITED MONITOR: policy; WARN near, BREACH over a limit'},
@@ -59,8 +64,8 @@ function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: nu
 	if (packed.length > room) {
 		// Still too many for the rows: the key bar's short words, so that every key is still listed.
 		packed = pack(activeBindings(context).filter(listed).map(binding => ({
-			keys: binding.command === 'up' ? `${glyphs.up}${glyphs.down} jk` : binding.keyLabel,
-			text: binding.command === 'up' ? 'select' : binding.command === 'pause' ? `${labelOf(binding, context)} (P env)` : labelOf(binding, context),
+			keys: keysIn(binding.command === 'quit' ? binding.barKeys ?? binding.keyLabel : binding.keyLabel, arrows),
+			text: binding.command === 'pause' ? `${labelOf(binding, context)} (${keyOf('pause-env')} env)` : labelOf(binding, context),
 		})));
 	}
 

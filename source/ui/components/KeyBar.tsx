@@ -1,7 +1,7 @@
 import React from 'react';
 import {Box, Text} from 'ink';
 import {flow} from '../cells.js';
-import {keyBarItems, type KeyContext} from '../keymap.js';
+import {keyBarItems, type BarItem, type KeyContext} from '../keymap.js';
 import {useTheme, type Glyphs} from '../theme.js';
 
 type Item = {keys: string; label: string; width: number};
@@ -9,10 +9,9 @@ type Item = {keys: string; label: string; width: number};
 /** An open confirmation: the key bar then offers its keys only (nothing else is bound). */
 export type ConfirmKeys = {typed: boolean; /** A start's count is typed in it. */ count?: boolean};
 
-export function confirmBarItems({typed, count}: ConfirmKeys): Array<{keys: string; label: string}> {
-	return typed
-		? [{keys: 'Enter', label: 'confirm'}, {keys: 'Esc', label: 'cancel'}]
-		: [...(count ? [{keys: '0-9', label: 'count'}] : []), {keys: 'y', label: 'yes'}, {keys: 'n/Esc/Enter', label: 'no'}];
+/** A confirmation's keys, from the keymap's `confirm` rows (`confirm-typed` where a word is asked for). */
+export function confirmBarItems({typed, count}: ConfirmKeys): BarItem[] {
+	return keyBarItems({readOnly: false, pending: false, count: Boolean(count)}, undefined, typed ? 'confirm-typed' : 'confirm');
 }
 
 /**
@@ -60,7 +59,7 @@ function barLayout(offered: Item[], columns: number): {lines: Item[][]; gap: num
 /** Key bar items in the order they give way on a narrow terminal. */
 const dropOrder = ['refresh', 'pause', 'resume', 'undo', 'cascade', 'reload', 'sort', 'select', 'environment', 'filter', 'reset breaker', 'emergency', 'stop', 'stop env'];
 
-/** Drawn from the same keymap table the input handler matches against. */
+/** Drawn from the same keymap table the key handlers match against. */
 export function KeyBar({context, columns, confirm, view}: {context: KeyContext; columns: number; confirm?: ConfirmKeys | undefined; view?: ReadonlyArray<{keys: string; label: string}> | undefined}): React.JSX.Element {
 	const {glyphs, tone} = useTheme();
 	const {lines, gap} = keyBarLayout(context, glyphs, columns, confirm, view);

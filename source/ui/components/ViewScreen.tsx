@@ -4,8 +4,8 @@ import type {Snapshot} from '../../engine/snapshot.js';
 import type {KeyContext} from '../keymap.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';
-import {viewKeys, type View} from '../view-keys.js';
-import {viewLines} from '../view-lines.js';
+import {viewBarItems, type View} from '../views/state.js';
+import {viewLines} from '../views/lines.js';
 import {Header} from './Header.js';
 import {KeyBar, keyBarLayout} from './KeyBar.js';
 import {Line} from './Line.js';
@@ -34,7 +34,7 @@ export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy}: V
 	const {glyphs, ascii} = useTheme();
 	// Only the detail view shows ages (its instances' launch ages): it follows the clock each second.
 	const now = useNowWhen(at => view.kind === 'detail' ? Math.floor(at / 1000) : 0);
-	const items = viewKeys(view, glyphs.up, glyphs.down, keys.readOnly);
+	const items = viewBarItems(view, `${glyphs.up}${glyphs.down}`, keys.readOnly);
 	const keyBarLines = keyBarLayout(keys, glyphs, columns, undefined, items).lines.length;
 	if (viewTooSmall(columns, rows, keyBarLines)) {
 		return (
@@ -46,7 +46,7 @@ export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy}: V
 	}
 
 	const height = rows - 1 - 1 - 1 - keyBarLines;
-	const lines = viewLines({view, snapshot, now, columns, height, glyphs, ascii}).slice(0, height);
+	const lines = viewLines({view, snapshot, now, columns, height, glyphs, ascii, readOnly: keys.readOnly}).slice(0, height);
 	return (
 		<Box flexDirection="column">
 			<Header snapshot={snapshot} columns={columns} />

@@ -1,0 +1,163 @@
+/**
+ * The drill-down views' state and keys (k9s-style: Enter opens, Esc goes back, `/` filters), the
+ * keys being the keymap's rows for each view. Pure: a key and the view in, the view after it and
+ * what the app must do out.
+ */
+import type {AuditTail} from '../../engine/audit-reader.js';
+import {pad} from '../cells.js';
+import {helpRows, keyBarItems, matchKey, type BarItem, type KeyState, type Scope, type UiCommand} from '../keymap.js';
+import {defaultSort, nextSort, shiftSort, sortColumnOf, type ColumnKey, type Sort} from './instances.js';
+
+type Listing = {filter: string; editing: boolean; cursor: number; help?: boolean};
+
+export type View =
+	| ({kind: 'detail'; environment: string; sort: Sort} & Listing)
+	| ({kind: 'log'; tail: AuditTail} & Listing)
+	/** `target`: an environment's name, or `global`. */
+	| {kind: 'spend'; target: string; help?: boolean}
+	| {kind: 'region'; environment: string; help?: boolean};
+
+export type ViewEffect =
+	| {kind: 'stop'; environment: string}
+	| {kind: 'reload'}
+	| {kind: 'quit'};
+
+export type ViewContext = {
+	/** Rows the list shows now (after the filter): the cursor stays among them. */
+	count: number;
+	/** The environments, in table order (↑↓ in the spend and region views). */
+	environments: readonly string[];
+	/** The detail view's columns as shown, for `<` and `>`. */
+	shown?: readonly ColumnKey[];
+	/** Rows Page Up and Page Down move by. @default 10 */
+	page?: number;
+	/** `--read-only`: the view's dangerous keys (`s`) are not bound. @default false */
+	readOnly?: boolean;
+};
+
+/** Where a view's keys are looked up in the keymap: the view's own rows, or the filter's while one is typed. */
+export function viewScope(view: View): Scope {
+	return 'editing' in view && view.editing ? 'filter' : view.kind;
+}
+
+/** A view's key bar items, from the keymap (`arrows`: the theme's). */
+export function viewBarItems(view: View, arrows: string, readOnly: boolean): BarItem[] {
+	return keyBarItems({readOnly, pending: false}, arrows, viewScope(view));
+}
+
+/** The longer help of a view (`?`), from the keymap: a line a key, the view's notes without keys. */
+export function viewHelp(view: View, readOnly: boolean, arrows = '↑↓'): string[] {
+	return helpRows({readOnly, pending: false}, view.kind, arrows).map(row => (row.keys ? `${pad(row.keys, 8)} ${row.text}` : row.text));
+}
+
+export type ViewStep = {view: View | undefined; effect?: ViewEffect};
+
+function move(view: View, step: number, context: ViewContext): View {
+	if (view.kind === 'spend' || view.kind === 'region') {
+		const list = view.kind === 'spend' ? [...context.environments, 'global'] : context.environments;
+		const current = view.kind === 'spend' ? view.target : view.environment;
+		const index = Math.max(0, list.indexOf(current));
+		const next = list[Math.min(list.length - 1, Math.max(0, index + Math.sign(step)))] ?? current;
+		return view.kind === 'spend' ? {...view, target: next} : {...view, environment: next};
+	}
+
+	return {...view, cursor: Math.min(Math.max(0, context.count - 1), Math.max(0, view.cursor + step))};
+}
+
+/** One key while a filter is typed: printable keys (q and s included) go into it. */
+function editFilter(view: Extract<View, {kind: 'detail' | 'log'}>, command: UiCommand | undefined, input: string): ViewStep {
+	switch (command) {
+		case 'filter-clear': {
+			return {view: {...view, editing: false, filter: '', cursor: 0}};
+		}
+
+		case 'filter-keep': {
+			return {view: {...view, editing: false}};
+		}
+
+		case 'filter-erase': {
+			return {view: {...view, filter: [...view.filter].slice(0, -1).join(''), cursor: 0}};
+		}
+
+		case 'filter-type': {
+			return view.filter.length < 60 ? {view: {...view, filter: view.filter + input, cursor: 0}} : {view};
+		}
+
+		case 'quit': {
+			return {view, effect: {kind: 'quit'}};
+		}
+
+		default: {
+			return {view};
+		}
+	}
+}
+
+/** One key in an open view, matched against the keymap's rows for it. */
+export function reduceView(view: View, input: string, key: KeyState, context: ViewContext): ViewStep {
+	const command = matchKey(input, key, {readOnly: context.readOnly ?? false, pending: false}, viewScope(view));
+	if ('editing' in view && view.editing) {
+		return editFilter(view, command, input);
+	}
+
+	if (view.help) {
+		// Esc or ? closes the help; q still quits; nothing else is bound under it.
+		return command === 'back' || command === 'help' ? {view: {...view, help: false}} : command === 'quit' ? {view, effect: {kind: 'quit'}} : {view};
+	}
+
+	switch (command) {
+		case 'back': {
+			// A filter in place is cleared first; the next Esc goes back.
+			return 'filter' in view && view.filter !== '' ? {view: {...view, filter: '', cursor: 0}} : {view: undefined};
+		}
+
+		case 'up':
+		case 'down': {
+			return {view: move(view, command === 'up' ? -1 : 1, context)};
+		}
+
+		case 'page-up':
+		case 'page-down': {
+			return {view: move(view, (command === 'page-up' ? -1 : 1) * Math.max(1, context.page ?? 10), context)};
+		}
+
+		case 'quit': {
+			return {view, effect: {kind: 'quit'}};
+		}
+
+		case 'help': {
+			return {view: {...view, help: true}};
+		}
+
+		case 'filter': {
+			return 'editing' in view ? {view: {...view, editing: true}} : {view};
+		}
+
+		case 'stop-env': {
+			return view.kind === 'detail' ? {view, effect: {kind: 'stop', environment: view.environment}} : {view};
+		}
+
+		case 'sort-left':
+		case 'sort-right': {
+			return view.kind === 'detail' ? {view: {...view, sort: shiftSort(view.sort, context.shown ?? [], command === 'sort-left' ? -1 : 1), cursor: 0}} : {view};
+		}
+
+		case 'sort-column': {
+			const column = sortColumnOf(input);
+			return view.kind === 'detail' && column ? {view: {...view, sort: nextSort(view.sort, column), cursor: 0}} : {view};
+		}
+
+		case 'reload': {
+			return {view, effect: {kind: 'reload'}};
+		}
+
+		default: {
+			return {view};
+		}
+	}
+}
+
+/** A fresh detail view of an environment. */
+export function detailView(environment: string): View {
+	return {kind: 'detail', environment, sort: defaultSort, filter: '', editing: false, cursor: 0};
+}
