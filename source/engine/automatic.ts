@@ -1,7 +1,7 @@
 import type {Config} from '../config/schema.js';
 import type {EnvironmentInput, Evaluation} from '../domain/policy.js';
 import type {Decision, WindowStats} from '../domain/types.js';
-import type {AuditEntry} from './audit.js';
+import type {AuditEntry} from './state/audit.js';
 import type {ActionKind, Enforcer} from './enforcer.js';
 import type {EntryDraft, Recorder} from './recorder.js';
 

@@ -1,6 +1,6 @@
 import type {BilledCost, BillingSource} from '../providers/types.js';
-import {messageOf} from './record.js';
-import type {StateStore} from './state.js';
+import {messageOf} from './state/record.js';
+import type {StateStore} from './state/store.js';
 
 /** Cost Explorer's price: every request (every page) costs $0.01. */
 export const usdPerBillingRequest = 0.01;

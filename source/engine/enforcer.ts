@@ -6,10 +6,10 @@ import {hourlyOf} from '../domain/agents.js';
 import {money, plural} from '../domain/format.js';
 import type {InstanceState, RawInstance} from '../domain/types.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
-import type {AuditEntry} from './audit.js';
+import type {AuditEntry} from './state/audit.js';
 import type {BreakerRequest} from './breakers.js';
-import type {LastStop, StateStore} from './state.js';
-import {messageOf} from './record.js';
+import type {LastStop, StateStore} from './state/store.js';
+import {messageOf} from './state/record.js';
 
 export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';
 

@@ -13,7 +13,7 @@ import type {RegionSweep} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
 import {SpendReader} from './spend.js';
 import {wire, type Deps} from './wiring.js';
-import {messageOf} from './record.js';
+import {messageOf} from './state/record.js';
 
 export type {Command} from './commands.js';
 

@@ -1,10 +1,10 @@
 import type {Config} from '../config/schema.js';
-import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
+import {fallbackEbsRates, fallbackPrices} from '../domain/price-table.js';
 import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, onDemandRange, operatingSystemOf, overrideOf, spotKey, spotRange, usd as dollars, type OnDemandQuery, type PriceBook, type PriceTables} from '../domain/pricing.js';
 import type {RawInstance} from '../domain/types.js';
 import type {Fleet, PriceSource} from '../providers/types.js';
-import type {PriceCache, StateStore} from './state.js';
-import {messageOf} from './record.js';
+import type {PriceCache, StateStore} from './state/store.js';
+import {messageOf} from './state/record.js';
 
 /** The book from the configuration alone: overrides over the shipped table, estimates for the rest. */
 export function staticBook(config: Pick<Config, 'prices'>): PriceBook {

@@ -5,11 +5,11 @@ import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy
 import {checkAgainstBill, liveDay, type Rollup} from '../domain/rollup.js';
 import type {EnvironmentView, Sample, Spend, WindowStats} from '../domain/types.js';
 import type {BilledCost} from '../providers/types.js';
-import type {AuditEntry} from './audit.js';
+import type {AuditEntry} from './state/audit.js';
 import type {PricingView} from './pricing.js';
 import type {SweepView} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
-import type {Breaker, LastStop} from './state.js';
+import type {Breaker, LastStop} from './state/store.js';
 
 /** What one poll evaluated: the inputs per environment, the global window, and the policy's verdict. */
 export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};

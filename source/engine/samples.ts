@@ -1,5 +1,5 @@
 import type {Config} from '../config/schema.js';
-import {fallbackPrices} from '../config/fallback-prices.js';
+import {fallbackPrices} from '../domain/price-table.js';
 import {dropFuture, GLOBAL, globalKey, newHistory, prune, record, shift, type History} from '../domain/history.js';
 import {createPriceBook, type PriceBook, type PriceOverrides, type PriceTables} from '../domain/pricing.js';
 import {accrue, hourMs, pruneRollup, type Rollup} from '../domain/rollup.js';
@@ -7,7 +7,7 @@ import type {Spend} from '../domain/types.js';
 import type {Breakers} from './breakers.js';
 import {evaluateAt, type Evaluated} from './projection.js';
 import type {Recorder} from './recorder.js';
-import type {PriceBasis, StateStore} from './state.js';
+import type {PriceBasis, StateStore} from './state/store.js';
 import {plural} from '../domain/format.js';
 
 /** The rollup is saved at least this often while polls change it (and when an hour begins). */

@@ -1,5 +1,5 @@
 import type {Decision, EnvironmentView} from '../domain/types.js';
-import type {AuditEntry} from './audit.js';
+import type {AuditEntry} from './state/audit.js';
 import type {SweepView} from './sweep.js';
 
 /**

@@ -3,7 +3,7 @@ import {aggregate, environmentIndex, tagOf, type Aggregate} from '../domain/clas
 import type {PriceBook} from '../domain/pricing.js';
 import {BILLED_STATES, type InstanceState, type RawInstance, type Spend} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
-import {messageOf} from './record.js';
+import {messageOf} from './state/record.js';
 import type {Pricing} from './pricing.js';
 import type {Samples} from './samples.js';
 

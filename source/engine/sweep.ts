@@ -3,7 +3,7 @@ import {environmentIndex, tagOf} from '../domain/classify.js';
 import {byText, plural} from '../domain/format.js';
 import {BILLED_STATES} from '../domain/types.js';
 import type {Provider} from '../providers/types.js';
-import {messageOf} from './record.js';
+import {messageOf} from './state/record.js';
 import type {Recorder} from './recorder.js';
 
 /** Agents (and other instances) of a monitored environment running in a region this run does not watch. */

@@ -1,4 +1,4 @@
-import type {AuditLog} from '../engine/audit.js';
+import type {AuditLog} from '../engine/state/audit.js';
 import type {Notifier} from '../notify/notifier.js';
 import type {Fleet} from '../providers/types.js';
 import type {Snapshot} from '../engine/snapshot.js';

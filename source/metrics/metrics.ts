@@ -1,5 +1,5 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client';
-import type {AuditEntry} from '../engine/audit.js';
+import type {AuditEntry} from '../engine/state/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {DeliveryOutcome} from '../notify/notifier.js';
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {UsageError} from '../errors.js';
+import {UsageError} from '../domain/errors.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import {staleReason, type Metrics} from './metrics.js';
 import type {ListenAddress} from './listen.js';

@@ -1,9 +1,9 @@
-import type {AuditLog} from '../engine/audit.js';
-import type {SnapshotStore} from '../engine/store.js';
+import type {AuditLog} from '../engine/state/audit.js';
+import type {SnapshotStore} from '../engine/snapshot-store.js';
 import type {AwsConnection} from '../providers/aws/clients.js';
 import type {NotifyTarget} from './config.js';
 import {Notifier, type DeliveryOutcome, type NotifierOptions} from './notifier.js';
-import type {snsPublisher} from './sns.js';
+import type {snsPublisher} from '../providers/aws/sns.js';
 import {plural} from '../domain/format.js';
 
 /** One line for a delivery's outcome: what, to whom, and how it went (secrets already scrubbed). */
@@ -19,7 +19,7 @@ export function describeOutcome(outcome: DeliveryOutcome): string {
 export function lazySnsPublisher(connection: AwsConnection): NonNullable<NotifierOptions['publishSns']> {
 	let publish: ReturnType<typeof snsPublisher> | undefined;
 	return async (target, subject, message, signal) => {
-		publish ??= (await import('./sns.js')).snsPublisher(connection);
+		publish ??= (await import('../providers/aws/sns.js')).snsPublisher(connection);
 		return publish(target, subject, message, signal);
 	};
 }

@@ -1,4 +1,4 @@
-import {readAuditTail} from '../engine/audit-reader.js';
+import {readAuditTail} from '../engine/state/audit-reader.js';
 import {resolveTargets, targetName, type NotifyTargetConfig} from './config.js';
 
 export type NotifyCheck = {name: string; status: 'ok' | 'fail' | 'unknown'; detail: string; fix?: string};

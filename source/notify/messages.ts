@@ -1,4 +1,4 @@
-import {isAuditGap, type AuditEntry} from '../engine/audit.js';
+import {isAuditGap, type AuditEntry} from '../engine/state/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import type {NotifyEvent} from './config.js';
 import {duration, money, moneyPair, plural} from '../domain/format.js';

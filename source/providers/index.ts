@@ -1,7 +1,7 @@
-import type {Options} from '../args.js';
+import type {Options} from '../app/args.js';
 import type {Config} from '../config/schema.js';
-import {fallbackPrices} from '../config/fallback-prices.js';
-import {UsageError} from '../errors.js';
+import {fallbackPrices} from '../domain/price-table.js';
+import {UsageError} from '../domain/errors.js';
 import {SimAccount} from './sim/account.js';
 import type {Provider} from './types.js';
 

@@ -1,4 +1,4 @@
-import type {AuditEntry} from '../engine/audit.js';
+import type {AuditEntry} from '../engine/state/audit.js';
 import type {Command} from '../engine/monitor.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import {isPlainObject} from '../domain/shape.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type {Command} from '../engine/monitor.js';
 import type {EntryDraft} from '../engine/recorder.js';
-import {UsageError} from '../errors.js';
+import {UsageError} from '../domain/errors.js';
 import {wireSnapshot, type Snapshot} from '../engine/snapshot.js';
 import {withOrigin} from './origin.js';
 import {describePeer, identify, newProof, peersDirOf, preparePeersDir, type Peer} from './peer.js';

@@ -6,7 +6,7 @@
  * (views/state.ts). No React, no Ink: App.tsx wires this to the store, the engine's controller
  * and Ink, and the tests drive it press by press.
  */
-import type {AuditTail} from '../engine/audit-reader.js';
+import type {AuditTail} from '../engine/state/audit-reader.js';
 import type {Command} from '../engine/monitor.js';
 import type {Snapshot} from '../engine/snapshot.js';
 import {buildConfirmation, reduceConfirm, type ConfirmRequest} from './confirm.js';

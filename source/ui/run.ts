@@ -3,7 +3,7 @@ import './production-env.js';
 import os from 'node:os';
 import React from 'react';
 import {render} from 'ink';
-import type {AuditSource} from '../engine/audit-reader.js';
+import type {AuditSource} from '../engine/state/audit-reader.js';
 import type {Command} from '../engine/monitor.js';
 import {App, type Controller} from './App.js';
 import {firstFrameShown} from './first-frame.js';

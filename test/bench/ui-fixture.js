@@ -10,7 +10,7 @@ const load = file => import(new URL(file, dist).href);
 
 export async function engineSnapshot() {
 	const [{loadConfig}, {AuditLog}, {Monitor}, {StateStore}, {SnapshotStore}, {SimAccount}, {fallbackPrices}] = await Promise.all([
-		load('config/load.js'), load('engine/audit.js'), load('engine/monitor.js'), load('engine/state.js'), load('engine/store.js'), load('providers/sim/account.js'), load('config/fallback-prices.js'),
+		load('config/load.js'), load('engine/state/audit.js'), load('engine/monitor.js'), load('engine/state/store.js'), load('engine/snapshot-store.js'), load('providers/sim/account.js'), load('domain/price-table.js'),
 	]);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-ui-'));
 	const {config} = loadConfig({noStore: true});

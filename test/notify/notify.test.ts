@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {describe, expect, it, vi} from 'vitest';
-import type {AuditEntry} from '../../source/engine/audit.js';
+import type {AuditEntry} from '../../source/engine/state/audit.js';
 import {resolveTargets, secretsOf, type NotifyTargetConfig} from '../../source/notify/config.js';
 import {attachNotifier} from '../../source/notify/attach.js';
 import {notifyChecks} from '../../source/notify/health.js';

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {parseArgs} from '../../source/args.js';
+import {parseArgs} from '../../source/app/args.js';
 import {endpointEnvProblems, endpointProblem} from '../../source/config/endpoint.js';
-import {UsageError} from '../../source/errors.js';
+import {UsageError} from '../../source/domain/errors.js';
 
 function problems(argv: string[]): string[] {
 	try {

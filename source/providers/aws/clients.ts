@@ -1,5 +1,5 @@
 import {endpointEnvProblems} from '../../config/endpoint.js';
-import {UsageError} from '../../errors.js';
+import {UsageError} from '../../domain/errors.js';
 import {MalformedAnswerError} from './answers.js';
 
 /** How envwatch reaches AWS: the SDK's default chain, optionally narrowed by flags. */

@@ -1,6 +1,6 @@
 import {GetProductsCommand, PricingClient} from '@aws-sdk/client-pricing';
 import {DescribeSpotPriceHistoryCommand, type _InstanceType, type EC2Client} from '@aws-sdk/client-ec2';
-import {fallbackEbsRates, fallbackPrices} from '../../config/fallback-prices.js';
+import {fallbackEbsRates, fallbackPrices} from '../../domain/price-table.js';
 import {ebsRateBounds, onDemandRange, spotRange, usd as dollars, type EbsRates, type OnDemandQuery} from '../../domain/pricing.js';
 import type {PriceSource, SpotPrice} from '../types.js';
 import {Budget, checkAnswers, ImplausibleAnswerError, MalformedAnswerError, paginate} from './answers.js';

@@ -1,6 +1,6 @@
 import React from 'react';
 import {Box} from 'ink';
-import type {AuditEntry} from '../../engine/audit.js';
+import type {AuditEntry} from '../../engine/state/audit.js';
 import {money, pct, signedPct} from '../../domain/format.js';
 import {clockTime, compactMoney, pad} from '../cells.js';
 import {useTheme, type Colour} from '../theme.js';

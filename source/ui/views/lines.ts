@@ -3,7 +3,7 @@
  * the components only place them and the tests read them.
  */
 import type {InstanceRow} from '../../domain/types.js';
-import type {AuditEntry} from '../../engine/audit.js';
+import type {AuditEntry} from '../../engine/state/audit.js';
 import type {Snapshot} from '../../engine/snapshot.js';
 import type {Segment} from '../components/Line.js';
 import {logLines, logRows} from './audit.js';

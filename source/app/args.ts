@@ -1,8 +1,8 @@
-import {endpointProblem} from './config/endpoint.js';
-import {closest, regionPattern} from './config/schema.js';
-import {UsageError} from './errors.js';
-import {parseListen, type ListenAddress} from './metrics/listen.js';
-import {isScenario, scenarioNames, scenarios, type ScenarioName} from './providers/sim/scenarios.js';
+import {endpointProblem} from '../config/endpoint.js';
+import {closest, regionPattern} from '../config/schema.js';
+import {UsageError} from '../domain/errors.js';
+import {parseListen, type ListenAddress} from '../metrics/listen.js';
+import {isScenario, scenarioNames, scenarios, type ScenarioName} from '../providers/sim/scenarios.js';
 
 export const help = `
   Usage

@@ -2,37 +2,37 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline/promises';
-import {parseArgs, help, type Options} from './args.js';
-import {loadConfig, readJsonFile} from './config/load.js';
-import type {Config} from './config/schema.js';
-import {launchCost} from './domain/agents.js';
-import {UsageError, exitCodes} from './errors.js';
-import type {AuditLog} from './engine/audit.js';
-import {auditSource} from './engine/audit-reader.js';
-import {Monitor} from './engine/monitor.js';
-import {plural} from './domain/format.js';
-import {defaultStateDir, StateStore} from './engine/state.js';
+import {parseArgs, help, type Options} from '../app/args.js';
+import {loadConfig, readJsonFile} from '../config/load.js';
+import type {Config} from '../config/schema.js';
+import {launchCost} from '../domain/agents.js';
+import {UsageError, exitCodes} from '../domain/errors.js';
+import type {AuditLog} from '../engine/state/audit.js';
+import {auditSource} from '../engine/state/audit-reader.js';
+import {Monitor} from '../engine/monitor.js';
+import {plural} from '../domain/format.js';
+import {defaultStateDir, StateStore} from '../engine/state/store.js';
 import {doctor} from './doctor.js';
-import {SnapshotStore} from './engine/store.js';
-import {toJson, type Snapshot} from './engine/snapshot.js';
-import {formatDashboard, printHeadless} from './headless.js';
-import {createProvider} from './providers/index.js';
-import {packageRoot} from './paths.js';
-import {simRegions} from './providers/sim/account.js';
-import {dashboardSupported} from './ui/terminal.js';
-import {OriginAuditLog} from './serve/origin.js';
-import {describeHolder, type EngineLock} from './engine/lock.js';
-import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from './serve/session.js';
-import {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals, type ProcessEvents} from './serve/lifecycle.js';
-import {onceRemote, printStatus, resetEach, resetRemote, startEach, startRemote, stopEach, stopRemote, type CommandSide} from './serve/cli.js';
-import type {Provider} from './providers/types.js';
-import type {MetricsFeed, MetricsSource} from './metrics/attach.js';
-import {isLoopback} from './metrics/listen.js';
-import type {MetricsServer} from './metrics/server.js';
-import {destinationOf, redactNotify, resolveTargets, targetName, type NotifyTarget} from './notify/config.js';
-import {Notifier} from './notify/notifier.js';
-import {attachNotifier, lazySnsPublisher} from './notify/attach.js';
-import {withNotifyStatus} from './notify/status.js';
+import {SnapshotStore} from '../engine/snapshot-store.js';
+import {toJson, type Snapshot} from '../engine/snapshot.js';
+import {formatDashboard, printHeadless} from '../app/headless.js';
+import {createProvider} from '../providers/index.js';
+import {packageRoot} from '../config/package-root.js';
+import {simRegions} from '../providers/sim/account.js';
+import {dashboardSupported} from '../ui/terminal.js';
+import {OriginAuditLog} from '../serve/origin.js';
+import {describeHolder, type EngineLock} from '../engine/state/lock.js';
+import {attachOrLock, EngineBusy, EngineSession, socketPathOf} from '../serve/session.js';
+import {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals, type ProcessEvents} from '../serve/lifecycle.js';
+import {onceRemote, printStatus, resetEach, resetRemote, startEach, startRemote, stopEach, stopRemote, type CommandSide} from './remote.js';
+import type {Provider} from '../providers/types.js';
+import type {MetricsFeed, MetricsSource} from '../metrics/attach.js';
+import {isLoopback} from '../metrics/listen.js';
+import type {MetricsServer} from '../metrics/server.js';
+import {destinationOf, redactNotify, resolveTargets, targetName, type NotifyTarget} from '../notify/config.js';
+import {Notifier} from '../notify/notifier.js';
+import {attachNotifier, lazySnsPublisher} from '../notify/attach.js';
+import {withNotifyStatus} from '../notify/status.js';
 
 export type Io = {
 	stdout: NodeJS.WriteStream;
@@ -379,7 +379,7 @@ export async function startMetrics(options: Options, store: MetricsSource, repor
 	}
 
 	// prom-client is loaded only here: a run without --metrics-listen never pays for it.
-	const [{attachMetrics}, {serveMetrics}] = await Promise.all([import('./metrics/attach.js'), import('./metrics/server.js')]);
+	const [{attachMetrics}, {serveMetrics}] = await Promise.all([import('../metrics/attach.js'), import('../metrics/server.js')]);
 	const feed = attachMetrics({store});
 	let server: MetricsServer;
 	try {
@@ -769,7 +769,7 @@ async function runDashboardSession(parts: {options: Options; io: Io; stateDir: s
 		end(crashReason(error));
 	}, io.events ?? process);
 	// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
-	const {runDashboard} = await import('./ui/run.js');
+	const {runDashboard} = await import('../ui/run.js');
 	const runtime = parts.runtime();
 	try {
 		// A failing notification target is shown on the status line (this process's engine's targets).

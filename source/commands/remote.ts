@@ -1,14 +1,14 @@
-import type {Options} from '../args.js';
+import type {Options} from '../app/args.js';
 import {checkAgents, launchCost} from '../domain/agents.js';
 import {tableBook} from '../domain/pricing.js';
 import {money, plural} from '../domain/format.js';
-import {describeHolder, inspectLock} from '../engine/lock.js';
+import {describeHolder, inspectLock} from '../engine/state/lock.js';
 import type {Command} from '../engine/monitor.js';
 import {toJson, type Snapshot} from '../engine/snapshot.js';
-import {exitCodes, UsageError} from '../errors.js';
-import {formatDashboard} from '../headless.js';
-import {connectServer, type RemoteEngine} from './client.js';
-import {socketPathOf} from './session.js';
+import {exitCodes, UsageError} from '../domain/errors.js';
+import {formatDashboard} from '../app/headless.js';
+import {connectServer, type RemoteEngine} from '../serve/client.js';
+import {socketPathOf} from '../serve/session.js';
 
 /** The subcommands' side of a running server: `--once`, `stop`, `start` and `status` through the socket. */
 type Io = {stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: NodeJS.ReadableStream};

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {newHistory, type History} from '../domain/history.js';
-import {newRollup, type Rollup} from '../domain/rollup.js';
-import type {EbsRates} from '../domain/pricing.js';
-import type {BilledCost, Target} from '../providers/types.js';
+import {newHistory, type History} from '../../domain/history.js';
+import {newRollup, type Rollup} from '../../domain/rollup.js';
+import type {EbsRates} from '../../domain/pricing.js';
+import type {BilledCost, Target} from '../../providers/types.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {

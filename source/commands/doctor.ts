@@ -1,13 +1,13 @@
-import type {Options} from './args.js';
-import {loadConfig} from './config/load.js';
+import type {Options} from '../app/args.js';
+import {loadConfig} from '../config/load.js';
 import path from 'node:path';
-import {exitCodes, UsageError} from './errors.js';
-import type {Config} from './config/schema.js';
-import {billMismatchPct} from './domain/rollup.js';
-import {pct} from './domain/format.js';
-import {billedYesterday} from './engine/projection.js';
-import {defaultStateDir, StateStore} from './engine/state.js';
-import {notifyChecks} from './notify/health.js';
+import {exitCodes, UsageError} from '../domain/errors.js';
+import type {Config} from '../config/schema.js';
+import {billMismatchPct} from '../domain/rollup.js';
+import {pct} from '../domain/format.js';
+import {billedYesterday} from '../engine/projection.js';
+import {defaultStateDir, StateStore} from '../engine/state/store.js';
+import {notifyChecks} from '../notify/health.js';
 
 type Io = {stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv};
 
@@ -22,7 +22,7 @@ export async function doctor(options: Options, io: Io): Promise<number> {
 	}
 
 	const {config} = loadConfig({configFile: options.configFile, flags: options.regions ? {regions: options.regions.join() === 'all' ? 'all' : options.regions} : {}, env: io.env});
-	const [{runDoctor, formatDoctor}, {allRegions}] = await Promise.all([import('./providers/aws/index.js'), import('./providers/aws/sweep.js')]);
+	const [{runDoctor, formatDoctor}, {allRegions}] = await Promise.all([import('../providers/aws/index.js'), import('../providers/aws/sweep.js')]);
 	const connection = {...(options.profile ? {profile: options.profile} : {}), ...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {})};
 	if (config.allRegions) {
 		// `regions: "all"`: every region enabled for the account is checked.

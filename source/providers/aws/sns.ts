@@ -1,7 +1,7 @@
 import {PublishCommand, SNSClient} from '@aws-sdk/client-sns';
-import {clientConfig, describeError, type AwsConnection} from '../providers/aws/clients.js';
-import type {NotifyTarget} from './config.js';
-import {DeliveryError} from './notifier.js';
+import {clientConfig, describeError, type AwsConnection} from './clients.js';
+import type {NotifyTarget} from '../../notify/config.js';
+import {DeliveryError} from '../../notify/notifier.js';
 
 /**
  * Publishes to SNS topics with the credentials and endpoint the AWS provider uses (`--profile`,
