@@ -8,7 +8,8 @@ import type {InstanceState, RawInstance} from '../domain/types.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
 import type {AuditEntry} from './state/audit.js';
 import type {BreakerRequest} from './breakers.js';
-import type {LastStop, StateStore} from './state/store.js';
+import type {StateStore} from './state/store.js';
+import type {LastStop} from './state/validate.js';
 import {messageOf} from './state/record.js';
 
 export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';

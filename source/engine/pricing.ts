@@ -3,7 +3,8 @@ import {fallbackEbsRates, fallbackPrices} from '../domain/price-table.js';
 import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, onDemandRange, operatingSystemOf, overrideOf, spotKey, spotRange, usd as dollars, type OnDemandQuery, type PriceBook, type PriceTables} from '../domain/pricing.js';
 import type {RawInstance} from '../domain/types.js';
 import type {Fleet, PriceSource} from '../providers/types.js';
-import type {PriceCache, StateStore} from './state/store.js';
+import type {StateStore} from './state/store.js';
+import type {PriceCache} from './state/validate.js';
 import {messageOf} from './state/record.js';
 
 /** The book from the configuration alone: overrides over the shipped table, estimates for the rest. */

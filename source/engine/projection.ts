@@ -9,7 +9,7 @@ import type {AuditEntry} from './state/audit.js';
 import type {PricingView} from './pricing.js';
 import type {SweepView} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
-import type {Breaker, LastStop} from './state/store.js';
+import type {Breaker, LastStop} from './state/validate.js';
 
 /** What one poll evaluated: the inputs per environment, the global window, and the policy's verdict. */
 export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};

@@ -7,7 +7,8 @@ import type {Spend} from '../domain/types.js';
 import type {Breakers} from './breakers.js';
 import {evaluateAt, type Evaluated} from './projection.js';
 import type {Recorder} from './recorder.js';
-import type {PriceBasis, StateStore} from './state/store.js';
+import type {StateStore} from './state/store.js';
+import type {PriceBasis} from './state/validate.js';
 import {plural} from '../domain/format.js';
 
 /** The rollup is saved at least this often while polls change it (and when an hour begins). */
