@@ -6,7 +6,8 @@ import type {Config} from '../config/schema.js';
 import {billMismatchPct} from '../domain/rollup.js';
 import {pct} from '../domain/format.js';
 import {billedYesterday} from '../engine/projection.js';
-import {defaultStateDir, StateStore} from '../engine/state/store.js';
+import {StateStore} from '../engine/state/store.js';
+import {defaultStateDir} from '../app/state-dir.js';
 import {notifyChecks} from '../notify/health.js';
 
 type Io = {stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv};

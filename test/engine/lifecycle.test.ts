@@ -2,7 +2,9 @@ import {EventEmitter} from 'node:events';
 import {PassThrough} from 'node:stream';
 import {describe, expect, it} from 'vitest';
 import {parseArgs} from '../../source/app/args.js';
-import {Reports, runMonitor, type Io, type Runtime} from '../../source/commands/main.js';
+import type {Io} from '../../source/app/io.js';
+import {runMonitor} from '../../source/app/run.js';
+import {Reports, type Runtime} from '../../source/app/runtime.js';
 import {useSimHarnesses} from '../helpers/sim.js';
 
 /**

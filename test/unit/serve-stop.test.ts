@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {parseArgs} from '../../source/app/args.js';
 import type {Snapshot} from '../../source/engine/snapshot.js';
-import type {Io} from '../../source/commands/main.js';
+import type {Io} from '../../source/app/io.js';
 import {stopRemote} from '../../source/commands/remote.js';
 import type {RemoteEngine} from '../../source/serve/client.js';
 import {snapshot, view} from '../component/fixtures.js';

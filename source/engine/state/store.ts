@@ -1,27 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {newHistory, type History} from '../../domain/history.js';
 import {newRollup, type Rollup} from '../../domain/rollup.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 import {lastMarks, replayLog, since, type Mark, type Series} from './replay.js';
 import {checkActionInFlight, checkBilling, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache} from './validate.js';
-
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-	if (env['ENVWATCH_STATE_DIR']) {
-		return env['ENVWATCH_STATE_DIR'];
-	}
-
-	if (process.platform === 'darwin') {
-		return path.join(os.homedir(), 'Library', 'Application Support', 'envwatch', 'state');
-	}
-
-	if (process.platform === 'win32') {
-		return path.join(env['LOCALAPPDATA'] ?? path.join(os.homedir(), 'AppData', 'Local'), 'envwatch', 'State');
-	}
-
-	return path.join(env['XDG_STATE_HOME'] || path.join(os.homedir(), '.local', 'state'), 'envwatch');
-}
 
 const fileParts = {
 	'samples.json': 'the sample history starts fresh (baselines warm up again)',

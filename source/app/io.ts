@@ -1,0 +1,28 @@
+import os from 'node:os';
+import path from 'node:path';
+import {readJsonFile} from '../config/load.js';
+import {packageRoot} from '../config/package-root.js';
+import type {ProcessEvents} from '../serve/lifecycle.js';
+
+// What a run knows of its process: its streams and environment, the package version, who runs it.
+
+export type Io = {
+	stdout: NodeJS.WriteStream;
+	stderr: NodeJS.WriteStream;
+	stdin: NodeJS.ReadStream;
+	env: NodeJS.ProcessEnv;
+	/** Where signals and crashes are heard. @default process */
+	events?: ProcessEvents;
+};
+
+const packageJson = readJsonFile(path.join(packageRoot, 'package.json'), 'package.json');
+
+export const version = String(packageJson['version']);
+
+export function actorName(): string {
+	try {
+		return `${os.userInfo().username}@${os.hostname()}`;
+	} catch {
+		return `uid${process.getuid?.() ?? '?'}@${os.hostname()}`;
+	}
+}
