@@ -79,12 +79,12 @@ const flagSpec = {
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'notify-test' | 'serve' | 'status';
+export type CommandName = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'notify-test' | 'serve' | 'status';
 
 const subcommands = ['config', 'doctor', 'notify', 'reset', 'serve', 'start', 'status', 'stop'] as const;
 
 export type Options = {
-	command: Command;
+	command: CommandName;
 	/** undefined: every configured environment. */
 	environments: string[] | undefined;
 	/** The flag the environments were given with, as typed (`--environments`, `-e`, `--stop-env`), for messages. */
@@ -329,7 +329,7 @@ export function parseArgs(argv: readonly string[]): Options {
 	const prepared = prepare(argv);
 	const problems: string[] = [...unknownFlags(argv), ...prepared.problems];
 	const {flags, input} = parseFlags(spreadEnvironments(prepared.argv));
-	let command: Command = 'monitor';
+	let command: CommandName = 'monitor';
 	const word = input.shift();
 	if (word === 'config') {
 		const sub = input.shift();

@@ -1,58 +1,39 @@
-import type {Options} from '../app/args.js';
+import type {CommandName, Options} from '../app/args.js';
+import {actorName, type Io} from '../app/io.js';
+import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
+import {stateDirCheck} from '../app/state-dir.js';
 import {describeHolder, type EngineLock} from '../engine/state/lock.js';
 import {attachOrLock} from '../serve/session.js';
-import {onceRemote, resetEach, resetRemote, startEach, startRemote, stopEach, stopRemote} from './remote.js';
-import {actorName, type Io} from '../app/io.js';
-import {stateDirCheck} from '../app/state-dir.js';
-import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
-import {runOnce} from './once.js';
-import {ask, confirm} from './prompts.js';
 import {localSide} from './local.js';
+import {onceRemote, runOnce} from './once.js';
+import {terminalPrompts} from './prompts.js';
+import {remoteSide} from './remote.js';
+import {resetEach} from './reset.js';
+import type {CommandIo, CommandSide, Prompts} from './side.js';
+import {startEach} from './start.js';
+import {stopEach} from './stop.js';
 
-// `--once`, `stop`, `start` and `reset`: through a running server, else with the engine lock taken here.
-
-async function runStop(runtime: Runtime, io: Io): Promise<number> {
-	const code = await stopEach(runtime.monitored, localSide(runtime), runtime.options, io, {confirm: async (question, refusal) => confirm(io, runtime.options, question, refusal), ask: async question => ask(io, runtime.options, question)});
-	await runtime.monitor.stop();
-	return code;
-}
-
-/** Resets tripped breakers (`envwatch reset -e dev`) with the engine in this process. */
-async function runReset(runtime: Runtime, io: Io): Promise<number> {
-	const {monitor, options} = runtime;
-	const snapshot = await monitor.poll();
-	const code = await resetEach(runtime.monitored, snapshot, async command => monitor.command(command), io, async (question, refusal) => confirm(io, options, question, refusal));
-	await monitor.stop();
-	return code;
-}
-
-async function runStart(runtime: Runtime, io: Io): Promise<number> {
-	const code = await startEach(runtime.monitored, localSide(runtime), runtime.options, io, async (question, refusal) => confirm(io, runtime.options, question, refusal));
-	await runtime.monitor.stop();
-	return code;
-}
+type Action = Extract<CommandName, 'stop' | 'start' | 'reset'>;
 
 /**
  * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second
  * poll, no race), else with the engine lock taken for this run.
  */
 export async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
-	const command = options.command as 'once' | 'stop' | 'start' | 'reset';
+	const command = options.command as 'once' | Action;
 	const checkState = stateDirCheck(options, io, stateDir);
 	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: checkState});
+	const prompts = terminalPrompts(io, options);
 	if (found.kind === 'attached') {
 		const {remote} = found;
 		try {
-			const prompts = {confirm: async (question: string, refusal: string) => confirm(io, options, question, refusal), ask: async (question: string) => ask(io, options, question)};
 			if (command === 'once') {
 				return await onceRemote(remote, options, io);
 			}
 
-			if (command === 'stop') {
-				return await stopRemote(remote, options, io, prompts);
-			}
-
-			return command === 'start' ? await startRemote(remote, options, io, prompts.confirm) : await resetRemote(remote, options, io, prompts.confirm);
+			// The same confirmations on the server's figures; its enforcer lists and checks afresh.
+			const {names, side} = await remoteSide(remote, options);
+			return await each(command, names, side, options, io, prompts);
 		} finally {
 			remote.close();
 		}
@@ -66,17 +47,32 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 			return await runOnce(runtime, io);
 		}
 
-		if (command === 'stop') {
-			return await runStop(runtime, io);
-		}
-
-		return command === 'start' ? await runStart(runtime, io) : await runReset(runtime, io);
+		const code = await each(command, runtime.monitored, localSide(runtime.monitor, runtime.config, options.dryRun), options, io, prompts);
+		await runtime.monitor.stop();
+		return code;
 	} finally {
 		await runtime?.monitor.stop().catch(() => undefined);
 		// The command's output is written and its actions done: only now wait for its notifications.
 		await flushNotifications(runtime, io).catch(() => undefined);
 		runtime?.audit.close();
 		found.lock.release();
+	}
+}
+
+/** `stop`, `start` or `reset` of each named environment, wherever the engine runs. */
+export async function each(command: Action, names: string[], side: CommandSide, options: Options, io: CommandIo, prompts: Prompts): Promise<number> {
+	switch (command) {
+		case 'stop': {
+			return stopEach(names, side, options, io, prompts);
+		}
+
+		case 'start': {
+			return startEach(names, side, options, io, prompts.confirm);
+		}
+
+		case 'reset': {
+			return resetEach(names, side, io, prompts.confirm);
+		}
 	}
 }
 

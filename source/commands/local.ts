@@ -1,20 +1,19 @@
+import type {Config} from '../config/schema.js';
 import {launchCost} from '../domain/agents.js';
+import type {Monitor} from '../engine/monitor.js';
 import type {Snapshot} from '../engine/snapshot.js';
-import type {CommandSide} from './remote.js';
-import type {Runtime} from '../app/runtime.js';
+import type {CommandSide} from './side.js';
 
-// The engine in this process as the side `stop`, `start` and `reset` act through.
-
-/** The engine in this process, for `stop` and `start`: agents listed and counted afresh after a poll. */
-export function localSide(runtime: Runtime): CommandSide {
-	const {monitor, options, config} = runtime;
+/** The engine in this process, for `stop`, `start` and `reset`: agents listed and counted afresh after a poll. */
+export function localSide(monitor: Monitor, config: Config, dryRun: boolean): CommandSide {
 	let snapshot: Snapshot | undefined;
 	return {
-		dryRun: options.dryRun,
+		dryRun,
 		asOf: '',
 		monitorOnly: name => config.environments[name]!.onBreach === 'alert',
 		async prepare() {
 			snapshot = await monitor.poll();
+			return snapshot;
 		},
 		async stopTargets(name) {
 			const view = snapshot?.environments.find(item => item.name === name);

@@ -3,7 +3,7 @@ import {loadConfig} from '../config/load.js';
 import {UsageError, exitCodes} from '../domain/errors.js';
 import {doctor} from './doctor.js';
 import {EngineBusy} from '../serve/session.js';
-import {printStatus} from './remote.js';
+import {printStatus} from './status.js';
 import {actorName, version, type Io} from '../app/io.js';
 import {resolveStateDir} from '../app/state-dir.js';
 import {runMonitor} from '../app/run.js';

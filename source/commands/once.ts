@@ -3,6 +3,10 @@ import {toJson} from '../engine/snapshot.js';
 import {formatDashboard} from '../app/headless.js';
 import type {Io} from '../app/io.js';
 import type {Runtime} from '../app/runtime.js';
+import type {Options} from '../app/args.js';
+import type {RemoteEngine} from '../serve/client.js';
+import {checkMonitored, snapshotOf} from './remote.js';
+import type {CommandIo} from './side.js';
 
 // `--once`: one poll, its figures printed, an exit code for cron.
 
@@ -27,4 +31,23 @@ export async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 	// Stale data is not "all clear", nor is an action or decision that could not be recorded:
 	// cron must hear that envwatch could not look, or could not write down what it did.
 	return snapshot.error || snapshot.recordError ? exitCodes.failure : exitCodes.ok;
+}
+
+/** `--once` beside a server: its latest snapshot, no poll of this process's own. Exit codes as a local `--once`. */
+export async function onceRemote(remote: RemoteEngine, options: Options, io: CommandIo): Promise<number> {
+	const served = await snapshotOf(remote);
+	// --environments picks rows of the server's figures (its global total stays the server's).
+	if (options.environments) {
+		checkMonitored(remote, served, options.environments, '--environments');
+	}
+
+	const snapshot = options.environments ? {...served, environments: served.environments.filter(view => options.environments!.includes(view.name))} : served;
+	const {attachedTo: _attached, ...plain} = snapshot;
+	io.stdout.write(`${options.json ? JSON.stringify({...toJson(plain), servedBy: {pid: remote.server.pid, host: remote.server.host}}) : `${formatDashboard(plain)}\n(from the engine of serve pid ${remote.server.pid} on ${remote.server.host})`}\n`);
+	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
+	if (breach) {
+		return exitCodes.breach;
+	}
+
+	return snapshot.error ? exitCodes.failure : exitCodes.ok;
 }

@@ -1,12 +1,16 @@
 import readline from 'node:readline/promises';
 import type {Options} from '../app/args.js';
-import {UsageError} from '../domain/errors.js';
 import type {Io} from '../app/io.js';
+import {UsageError} from '../domain/errors.js';
+import type {Prompts} from './side.js';
 
-// Questions on the terminal before an action.
+/** Questions on the terminal before an action: a typed answer (`ask`), or yes/no (`confirm`). */
+export function terminalPrompts(io: Io, options: Options): Prompts {
+	return {confirm: async (question, refusal) => confirm(io, options, question, refusal), ask: async question => ask(io, options, question)};
+}
 
 /** Asks for a typed answer on the terminal (the caller checked there is one). */
-export async function ask(io: Io, options: Options, question: string): Promise<string> {
+async function ask(io: Io, options: Options, question: string): Promise<string> {
 	const prompt = readline.createInterface({input: io.stdin, output: io.stdout});
 	const answer = await prompt.question(`${options.dryRun ? '[dry run] ' : ''}${question} `);
 	prompt.close();
@@ -14,7 +18,7 @@ export async function ask(io: Io, options: Options, question: string): Promise<s
 }
 
 /** Asks on the terminal; without one, refuses (exit 2) unless --yes was given. */
-export async function confirm(io: Io, options: Options, question: string, refusal: string): Promise<boolean> {
+async function confirm(io: Io, options: Options, question: string, refusal: string): Promise<boolean> {
 	if (options.yes) {
 		return true;
 	}
