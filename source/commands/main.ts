@@ -1,4 +1,5 @@
-import {parseArgs, help} from '../app/args.js';
+import {parseArgs} from '../app/args.js';
+import {help} from '../app/flags.js';
 import {loadConfig} from '../config/load.js';
 import {UsageError, exitCodes} from '../domain/errors.js';
 import {doctor} from './doctor.js';
