@@ -14,7 +14,7 @@ import {simRegions} from '../providers/sim/account.js';
 import {dashboardSupported} from '../ui/terminal.js';
 import {OriginAuditLog} from '../serve/origin.js';
 import type {Provider} from '../providers/types.js';
-import {resolveTargets, type NotifyTarget} from '../notify/config.js';
+import {resolveTargets, type NotifyTarget} from '../notify/targets.js';
 import type {Notifier} from '../notify/notifier.js';
 import {attachNotifier} from '../notify/attach.js';
 import {actorName, type Io} from './io.js';

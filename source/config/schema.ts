@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
-import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
+import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from './notify.js';
 import {isPlainObject} from '../domain/shape.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per

@@ -1,7 +1,7 @@
 import type {AuditLog} from '../engine/state/audit.js';
 import type {SnapshotStore} from '../engine/snapshot-store.js';
 import type {AwsConnection} from '../providers/aws/clients.js';
-import type {NotifyTarget} from './config.js';
+import type {NotifyTarget} from './targets.js';
 import {Notifier, type DeliveryOutcome, type NotifierOptions} from './notifier.js';
 import type {snsPublisher} from '../providers/aws/sns.js';
 import {plural} from '../domain/format.js';

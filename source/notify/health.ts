@@ -1,5 +1,6 @@
 import {readAuditTail} from '../engine/state/audit-reader.js';
-import {resolveTargets, targetName, type NotifyTargetConfig} from './config.js';
+import {targetName, type NotifyTargetConfig} from '../config/notify.js';
+import {resolveTargets} from './targets.js';
 
 export type NotifyCheck = {name: string; status: 'ok' | 'fail' | 'unknown'; detail: string; fix?: string};
 

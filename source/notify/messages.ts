@@ -1,6 +1,6 @@
 import {isAuditGap, type AuditEntry} from '../engine/state/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
-import type {NotifyEvent} from './config.js';
+import type {NotifyEvent} from '../config/notify.js';
 import {duration, money, moneyPair, plural} from '../domain/format.js';
 
 /**

@@ -1,7 +1,7 @@
 import {createHmac} from 'node:crypto';
 import type {AuditEntry} from '../engine/state/audit.js';
 import type {Snapshot} from '../engine/snapshot.js';
-import {scrub, secretsOf, type NotifyTarget} from './config.js';
+import {scrub, secretsOf, type NotifyTarget} from './targets.js';
 import {eventOf, figuresOf, pagerDutyBody, slackBody, subject, webhookBody, type Notice} from './messages.js';
 
 /**

@@ -9,7 +9,7 @@ import {SnapshotStore} from '../../source/engine/snapshot-store.js';
 import {OriginAuditLog} from '../../source/serve/origin.js';
 import {EngineSession, type LocalEngine} from '../../source/serve/session.js';
 import {attachNotifier} from '../../source/notify/attach.js';
-import {resolveTargets} from '../../source/notify/config.js';
+import {resolveTargets} from '../../source/notify/targets.js';
 import type {Notifier} from '../../source/notify/notifier.js';
 import {useReceivers} from '../helpers/receiver.js';
 import {SimHarness} from '../helpers/sim.js';

@@ -1,7 +1,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {resolveTargets, scrub, secretsOf, type NotifyTargetConfig} from '../../source/notify/config.js';
+import type {NotifyTargetConfig} from '../../source/config/notify.js';
+import {resolveTargets, scrub, secretsOf} from '../../source/notify/targets.js';
 import {attachNotifier} from '../../source/notify/attach.js';
 import type {Notifier} from '../../source/notify/notifier.js';
 import {useReceivers} from '../helpers/receiver.js';

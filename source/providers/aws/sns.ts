@@ -1,6 +1,6 @@
 import {PublishCommand, SNSClient} from '@aws-sdk/client-sns';
 import {clientConfig, describeError, type AwsConnection} from './clients.js';
-import type {NotifyTarget} from '../../notify/config.js';
+import type {NotifyTarget} from '../../notify/targets.js';
 import {DeliveryError} from '../../notify/notifier.js';
 
 /**
