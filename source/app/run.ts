@@ -4,7 +4,7 @@ import {UsageError, exitCodes} from '../domain/errors.js';
 import {auditSource} from '../engine/state/audit-reader.js';
 import {plural} from '../domain/format.js';
 import {printHeadless} from './headless.js';
-import {dashboardSupported} from '../ui/terminal.js';
+import {dashboardSupported, loadDashboard} from '../ui/index.js';
 import {EngineSession, socketPathOf} from '../serve/session.js';
 import {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals} from '../serve/lifecycle.js';
 import {withNotifyStatus} from '../notify/status.js';
@@ -219,7 +219,7 @@ async function runDashboardSession(parts: {options: Options; io: Io; stateDir: s
 		end(crashReason(error));
 	}, io.events ?? process);
 	// The Ink dashboard (issue 3), loaded only here so headless runs never load Ink or React.
-	const {runDashboard} = await import('../ui/run.js');
+	const runDashboard = await loadDashboard();
 	const runtime = parts.runtime();
 	try {
 		// A failing notification target is shown on the status line (this process's engine's targets).

@@ -9,9 +9,9 @@ import {Monitor} from '../engine/monitor.js';
 import {plural} from '../domain/format.js';
 import {StateStore} from '../engine/state/store.js';
 import {SnapshotStore} from '../engine/snapshot-store.js';
-import {createProvider} from '../providers/index.js';
+import {createProvider, snsPublisher, type AwsConnection} from '../providers/index.js';
 import {simRegions} from '../providers/sim/account.js';
-import {dashboardSupported} from '../ui/terminal.js';
+import {dashboardSupported} from '../ui/index.js';
 import {OriginAuditLog} from '../serve/origin.js';
 import type {Provider} from '../providers/types.js';
 import {resolveTargets, type NotifyTarget} from '../notify/targets.js';
@@ -128,7 +128,7 @@ export async function createRuntime(options: Options, io: Io, stateDir: string, 
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
 	checkWritable(options, io, checkState, auditFile);
-	const provider = await createProvider(options, config);
+	const provider = await createProvider({demo: options.demo, connection: awsConnection(options), env: process.env}, config);
 	const store = new SnapshotStore();
 	// Commands from socket clients are recorded with `via: "socket"`.
 	const audit: AuditLog = new OriginAuditLog(auditFile);
@@ -193,10 +193,7 @@ function createNotifier(options: Options, targets: NotifyTarget[], parts: {store
 		store: parts.store,
 		host: os.hostname(),
 		report: line => parts.reports.write(`envwatch: ${line}`),
-		connection: {
-			...(options.profile ? {profile: options.profile} : {}),
-			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
-		},
+		publishSns: snsPublisher(awsConnection(options)),
 	});
 }
 
@@ -219,4 +216,9 @@ export async function flushNotifications(runtime: Runtime | undefined, io: Io, b
 	notifier.close();
 	// Outcomes recorded after the engine closed its audit log reopened it: close it again.
 	runtime.audit.close();
+}
+
+/** The AWS connection of this run: --profile and --endpoint-url, else the SDK's defaults. */
+export function awsConnection(options: Pick<Options, 'profile' | 'endpointUrl'>): AwsConnection {
+	return {...(options.profile ? {profile: options.profile} : {}), ...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {})};
 }

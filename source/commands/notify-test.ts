@@ -5,9 +5,9 @@ import {UsageError, exitCodes} from '../domain/errors.js';
 import {targetName} from '../config/notify.js';
 import {destinationOf} from '../notify/targets.js';
 import {Notifier} from '../notify/notifier.js';
-import {lazySnsPublisher} from '../notify/attach.js';
+import {snsPublisher} from '../providers/index.js';
 import type {Io} from '../app/io.js';
-import {notifyTargets} from '../app/runtime.js';
+import {awsConnection, notifyTargets} from '../app/runtime.js';
 
 // `envwatch notify test`.
 
@@ -31,10 +31,7 @@ export async function notifyTest(options: Options, io: Io): Promise<number> {
 
 	const notifier = new Notifier(targets, {
 		host: os.hostname(),
-		publishSns: lazySnsPublisher({
-			...(options.profile ? {profile: options.profile} : {}),
-			...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {}),
-		}),
+		publishSns: snsPublisher(awsConnection(options)),
 	});
 	const outcomes = await notifier.test(only);
 	notifier.close();

@@ -1,9 +1,7 @@
 import type {AuditLog} from '../engine/state/audit.js';
 import type {SnapshotStore} from '../engine/snapshot-store.js';
-import type {AwsConnection} from '../providers/aws/clients.js';
 import type {NotifyTarget} from './targets.js';
 import {Notifier, type DeliveryOutcome, type NotifierOptions} from './notifier.js';
-import type {snsPublisher} from '../providers/aws/sns.js';
 import {plural} from '../domain/format.js';
 
 /** One line for a delivery's outcome: what, to whom, and how it went (secrets already scrubbed). */
@@ -15,15 +13,6 @@ export function describeOutcome(outcome: DeliveryOutcome): string {
 	return `${outcome.event === 'heartbeat' ? 'heartbeat ping' : `${outcome.event} notification`} to ${outcome.target} (${outcome.type}): ${what}`;
 }
 
-/** SNS publishing with the AWS provider's credentials and endpoint; the SDK is loaded on first use. */
-export function lazySnsPublisher(connection: AwsConnection): NonNullable<NotifierOptions['publishSns']> {
-	let publish: ReturnType<typeof snsPublisher> | undefined;
-	return async (target, subject, message, signal) => {
-		publish ??= (await import('../providers/aws/sns.js')).snsPublisher(connection);
-		return publish(target, subject, message, signal);
-	};
-}
-
 export type AttachOptions = {
 	targets: NotifyTarget[];
 	audit: AuditLog;
@@ -31,7 +20,8 @@ export type AttachOptions = {
 	host: string;
 	/** Where a delivery given up or refused is reported, one line each. */
 	report: (line: string) => void;
-	connection: AwsConnection;
+	/** SNS publishing (the providers' snsPublisher); without it an sns target's deliveries fail. */
+	publishSns?: NotifierOptions['publishSns'];
 	/** Queue tuning (tests shorten the backoff). */
 	tuning?: Pick<NotifierOptions, 'attempts' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs' | 'cap'>;
 };
@@ -48,7 +38,7 @@ export function attachNotifier(options: AttachOptions): Notifier {
 		...options.tuning,
 		host: options.host,
 		snapshot: options.store.getSnapshot,
-		publishSns: lazySnsPublisher(options.connection),
+		...(options.publishSns ? {publishSns: options.publishSns} : {}),
 		record(outcome, notice) {
 			audit.append({
 				at: new Date().toISOString(),

@@ -473,7 +473,13 @@ export class Notifier {
 					throw new DeliveryError('SNS publishing is not available in this run', false);
 				}
 
-				await this.options.publishSns(target, subject(notice), JSON.stringify(webhookBody(notice)), signal);
+				try {
+					await this.options.publishSns(target, subject(notice), JSON.stringify(webhookBody(notice)), signal);
+				} catch (error) {
+					// The publisher says whether trying again can help (`retry: false`: no such topic, no permission).
+					throw new DeliveryError(error instanceof Error ? error.message : String(error), (error as {retry?: unknown}).retry !== false);
+				}
+
 				return 'sent';
 			}
 

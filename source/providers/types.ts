@@ -141,3 +141,9 @@ export type Provider = {
 	/** Release sockets and timers. */
 	close?(): void;
 };
+
+/**
+ * Publishes one message to an SNS topic (notify's `sns` targets); the notifier does the retrying.
+ * Throws an Error with `retry: false` when trying again cannot help (a 4xx other than throttling).
+ */
+export type TopicPublisher = (topic: {topicArn: string; region: string}, subject: string, message: string, signal: AbortSignal) => Promise<void>;

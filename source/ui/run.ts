@@ -12,7 +12,6 @@ import type {SnapshotSource} from './hooks/use-snapshot.js';
 import {colourWanted, makeTheme, ThemeContext} from './theme.js';
 import {createTicker, type Ticker} from './ticker.js';
 
-export {dashboardSupported} from './terminal.js';
 
 export type DashboardOptions = {
 	/** The engine's `SnapshotStore`. */

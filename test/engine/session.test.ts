@@ -169,7 +169,7 @@ describe('EngineSession', () => {
 		const make = createEngine(`${user}@dashboard`, ['dev', 'staging', 'production']);
 		const heir = new EngineSession({stateDir, mode: 'dashboard', client: 'dashboard', actor: `${user}@dashboard`, version: 'test', log: () => undefined, async createEngine(guard) {
 			const engine = await make(guard);
-			notifier = attachNotifier({targets, audit: engine.audit, store: engine.store, host: 'jump', report: () => undefined, connection: {}});
+			notifier = attachNotifier({targets, audit: engine.audit, store: engine.store, host: 'jump', report: () => undefined});
 			return engine;
 		}});
 		expect(await heir.open()).toBe('attached');

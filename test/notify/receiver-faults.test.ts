@@ -40,7 +40,7 @@ function targets(configured: NotifyTargetConfig[], env: Record<string, string> =
 
 function attach(sim: SimHarness, configured: NotifyTargetConfig[], env: Record<string, string> = {}, tuning = {attempts: 2, backoffMs: 5, maxBackoffMs: 5, timeoutMs: 500}): {notifier: Notifier; reports: string[]} {
 	const reports: string[] = [];
-	const notifier = attachNotifier({targets: targets(configured, env), audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning});
+	const notifier = attachNotifier({targets: targets(configured, env), audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), tuning});
 	return {notifier, reports};
 }
 
