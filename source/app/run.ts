@@ -6,7 +6,7 @@ import {plural} from '../domain/format.js';
 import {printHeadless} from './headless.js';
 import {dashboardSupported, loadDashboard} from '../ui/index.js';
 import {EngineSession, socketPathOf} from '../serve/session.js';
-import {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals} from '../serve/lifecycle.js';
+import {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals, type SignalHandlers} from '../serve/lifecycle.js';
 import {withNotifyStatus} from '../notify/status.js';
 import {actorName, version, type Io} from './io.js';
 import {stateDirCheck} from './state-dir.js';
@@ -91,6 +91,35 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		io.stderr.write(`${supported.note}\n`);
 	}
 
+	return runUntilEnd({io, session, serve, log, ignoreHangup, metrics, unsubscribe, runtime: () => runtime, setClosed: () => (closed = true), setGiveUp: handler => (giveUp = handler), setStopped: handler => (stopped = handler)});
+}
+
+/** A headless or serve run as runMonitor starts it: its session, its metrics and output, and setters of its handlers. */
+type Running = {
+	io: Io;
+	session: EngineSession;
+	serve: boolean;
+	log: (line: string) => void;
+	ignoreHangup: boolean;
+	metrics: Metrics;
+	/** Stops printing snapshots. */
+	unsubscribe: () => void;
+	/** The engine this process runs, when it runs one. */
+	runtime: () => Runtime | undefined;
+	/** stdout is gone: print no more. */
+	setClosed: () => void;
+	setGiveUp: (handler: (error: string) => void) => void;
+	setStopped: (handler: (reason: string) => void) => void;
+};
+
+type Metrics = Awaited<ReturnType<typeof startMetrics>>;
+
+/**
+ * A headless or serve run until it ends: on a signal, a crash, stdout going away, the engine giving
+ * up or stopping by itself; each is the engine's one `down` line (written by the session as it stops).
+ */
+async function runUntilEnd(running: Running): Promise<number> {
+	const {io, session, metrics, unsubscribe} = running;
 	const events = io.events ?? process;
 	return new Promise(resolve => {
 		let finished = false;
@@ -99,7 +128,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		const done = async (code: number, bound?: number) => {
 			clearTimeout(crashTimer);
 			await metrics?.close();
-			await flushNotifications(runtime, io, bound);
+			await flushNotifications(running.runtime(), io, bound);
 			stopWatching();
 			unsubscribe();
 			io.stdout.off('error', onWriteError);
@@ -132,7 +161,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 
 		// A reader that went away (`| head -n1`) ends the run quietly, as other CLIs do.
 		const onWriteError = (error: NodeJS.ErrnoException) => {
-			closed = true;
+			running.setClosed();
 			if (error.code === 'EPIPE') {
 				finish(exitCodes.ok, 'the reader of its output went away (EPIPE)');
 			} else {
@@ -145,44 +174,17 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		// A closed stderr (`2>&1 | head -n1`) has no one left to tell: it must not end the guard.
 		io.stderr.on('error', ignoreError);
 		// The same unexpected error on every poll for 5 minutes: exit 1 so a supervisor restarts it.
-		giveUp = error => {
+		running.setGiveUp(error => {
 			io.stderr.write(`envwatch: giving up: ${error}\n`);
 			finish(exitCodes.failure, `gave up: ${error}`);
-		};
+		});
 
-		stopped = reason => {
+		running.setStopped(reason => {
 			io.stderr.write(`envwatch: ${reason}; exiting (1)\n`);
 			finish(exitCodes.failure, reason);
-		};
+		});
 
-		const unwatchSignals = watchSignals({
-			ignoreHangup,
-			onHangup(count) {
-				if (count === 1) {
-					const why = `SIGHUP ignored: ${serve ? 'a server' : 'a run without a terminal'} goes on when the terminal it was started from goes away (stop it with SIGTERM); said once`;
-					log(why);
-					session.note({type: 'decision', actor: 'auto', kind: 'signal', environments: [], reason: why, instanceIds: []});
-				}
-			},
-			// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
-			onSignal(signal, count) {
-				// An action under way is finished, not abandoned; a second signal abandons it (each batch
-				// done so far is already recorded, and the next start reports the rest as cut short).
-				const progress = session.monitor?.enforcer.progress;
-				const what = progress ? `the ${progress.kind} of ${progress.environments.join(', ')}` : undefined;
-				const left = progress ? `${what}: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left` : undefined;
-				if (count === 1) {
-					if (progress) {
-						io.stderr.write(`envwatch: ${signal}: finishing ${what} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
-					}
-
-					finish(signalExitCode(signal), signalReason(signal));
-				} else {
-					io.stderr.write(`envwatch: ${signal} again: ending now${left ? `, abandoning ${left}` : ''}\n`);
-					abandon(signalExitCode(signal), `${signalReason(signal)} again: ended at once${left ? `, abandoning ${left}` : ''}`);
-				}
-			},
-		}, events);
+		const unwatchSignals = watchSignals(signalHandlers(running, finish, abandon), events);
 		// A crash is recorded and ends the run (exit 1); what does not finish within 10 s is abandoned.
 		const unwatchCrashes = watchCrashes(error => {
 			io.stderr.write(`envwatch: crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
@@ -199,11 +201,43 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 	});
 }
 
+/** A second signal abandons what the first lets finish; SIGHUP is ignored (said once) where it should be. */
+function signalHandlers(running: Running, finish: (code: number, reason: string) => void, abandon: (code: number, reason: string) => void): SignalHandlers {
+	return {
+		ignoreHangup: running.ignoreHangup,
+		onHangup(count) {
+			if (count === 1) {
+				const why = `SIGHUP ignored: ${running.serve ? 'a server' : 'a run without a terminal'} goes on when the terminal it was started from goes away (stop it with SIGTERM); said once`;
+				running.log(why);
+				running.session.note({type: 'decision', actor: 'auto', kind: 'signal', environments: [], reason: why, instanceIds: []});
+			}
+		},
+		// As the dashboard: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143).
+		onSignal(signal, count) {
+			// An action under way is finished, not abandoned; a second signal abandons it (each batch
+			// done so far is already recorded, and the next start reports the rest as cut short).
+			const progress = running.session.monitor?.enforcer.progress;
+			const what = progress ? `the ${progress.kind} of ${progress.environments.join(', ')}` : undefined;
+			const left = progress ? `${what}: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left` : undefined;
+			if (count === 1) {
+				if (progress) {
+					running.io.stderr.write(`envwatch: ${signal}: finishing ${what} first: ${progress.planned - progress.done} of ${plural(progress.planned, 'agent')} left; send the signal again to abandon it\n`);
+				}
+
+				finish(signalExitCode(signal), signalReason(signal));
+			} else {
+				running.io.stderr.write(`envwatch: ${signal} again: ending now${left ? `, abandoning ${left}` : ''}\n`);
+				abandon(signalExitCode(signal), `${signalReason(signal)} again: ended at once${left ? `, abandoning ${left}` : ''}`);
+			}
+		},
+	};
+}
+
 /**
  * The dashboard's run: it ends on `q`, a signal, the terminal going away, a crash, or its engine
  * stopping by itself; each is the engine's one `down` line (written by the session as it stops).
  */
-async function runDashboardSession(parts: {options: Options; io: Io; stateDir: string; session: EngineSession; metrics: Awaited<ReturnType<typeof startMetrics>>; runtime: () => Runtime | undefined; onStopped: (handler: (reason: string) => void) => void}): Promise<number> {
+async function runDashboardSession(parts: {options: Options; io: Io; stateDir: string; session: EngineSession; metrics: Metrics; runtime: () => Runtime | undefined; onStopped: (handler: (reason: string) => void) => void}): Promise<number> {
 	const {options, io, stateDir, session, metrics} = parts;
 	// The first poll starts before Ink and React are loaded: on a fast source (the simulated
 	// account) the first frame then already has data, rather than "waiting for the first poll"
