@@ -1,8 +1,7 @@
-import {endpointProblem} from '../config/endpoint.js';
-import {closest, regionPattern} from '../config/schema.js';
-import {UsageError} from '../domain/errors.js';
-import {parseListen, type ListenAddress} from '../metrics/listen.js';
-import {isScenario, scenarioNames, scenarios, type ScenarioName} from '../providers/sim/scenarios.js';
+import {closest, endpointProblem, regionPattern} from '../config/index.js';
+import {UsageError} from '../domain/index.js';
+import {parseListen, type ListenAddress} from '../metrics/index.js';
+import {isScenario, scenarioNames, scenarios, type ScenarioName} from '../providers/index.js';
 import {parseFlags, prepare, spreadEnvironments, subcommands, unknownFlags, type Flags} from './flags.js';
 
 // What the command line means: the Options of a run, every usage problem at once (flags.ts reads it).

@@ -1,8 +1,8 @@
 // The command line's words and flags as written: --help's text, each flag's spec, and the parser that
 // reads them (with every unknown flag named). What they mean is app/args.ts.
 
-import {closest} from '../config/schema.js';
-import {isScenario, scenarioNames} from '../providers/sim/scenarios.js';
+import {closest} from '../config/index.js';
+import {isScenario, scenarioNames} from '../providers/index.js';
 
 export const help = `
   Usage

@@ -1,8 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import {readJsonFile} from '../config/load.js';
-import {packageRoot} from '../config/package-root.js';
-import type {ProcessEvents} from '../serve/lifecycle.js';
+import {packageRoot, readJsonFile} from '../config/index.js';
+import type {ProcessEvents} from '../serve/index.js';
 
 // What a run knows of its process: its streams and environment, the package version, who runs it.
 

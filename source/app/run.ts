@@ -1,17 +1,15 @@
 import path from 'node:path';
 import type {Options} from './args.js';
-import {UsageError, exitCodes} from '../domain/errors.js';
-import {auditSource} from '../engine/state/audit-reader.js';
-import {plural} from '../domain/format.js';
+import {exitCodes, plural, UsageError} from '../domain/index.js';
+import {auditSource} from '../engine/index.js';
 import {printHeadless} from './headless.js';
 import {dashboardSupported, loadDashboard} from '../ui/index.js';
-import {EngineSession, socketPathOf} from '../serve/session.js';
-import {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals, type SignalHandlers} from '../serve/lifecycle.js';
-import {withNotifyStatus} from '../notify/status.js';
+import {crashReason, EngineSession, hasTerminal, ignoresHangup, signalExitCode, signalReason, socketPathOf, watchCrashes, watchSignals, type SignalHandlers} from '../serve/index.js';
+import {withNotifyStatus} from '../notify/index.js';
 import {actorName, version, type Io} from './io.js';
 import {stateDirCheck} from './state-dir.js';
 import {createRuntime, flushNotifications, type Runtime} from './runtime.js';
-import {startMetrics} from '../metrics/start.js';
+import {startMetrics} from '../metrics/index.js';
 
 // The monitor's lifecycle: the dashboard, headless and serve runs, from start to their one `down` line.
 

@@ -1,22 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type {Options} from './args.js';
-import {loadConfig} from '../config/load.js';
-import type {Config} from '../config/schema.js';
-import {UsageError} from '../domain/errors.js';
-import type {AuditLog} from '../engine/state/audit.js';
-import {Monitor} from '../engine/monitor.js';
-import {plural} from '../domain/format.js';
-import {StateStore} from '../engine/state/store.js';
-import {SnapshotStore} from '../engine/snapshot-store.js';
-import {createProvider, snsPublisher, type AwsConnection} from '../providers/index.js';
-import {simRegions} from '../providers/sim/account.js';
+import {loadConfig, type Config} from '../config/index.js';
+import {plural, UsageError} from '../domain/index.js';
+import {Monitor, SnapshotStore, StateStore, type AuditLog} from '../engine/index.js';
+import {createProvider, simRegions, snsPublisher, type AwsConnection, type Provider} from '../providers/index.js';
 import {dashboardSupported} from '../ui/index.js';
-import {OriginAuditLog} from '../serve/origin.js';
-import type {Provider} from '../providers/types.js';
-import {resolveTargets, type NotifyTarget} from '../notify/targets.js';
-import type {Notifier} from '../notify/notifier.js';
-import {attachNotifier} from '../notify/attach.js';
+import {OriginAuditLog} from '../serve/index.js';
+import {attachNotifier, resolveTargets, type Notifier, type NotifyTarget} from '../notify/index.js';
 import {actorName, type Io} from './io.js';
 import {checkWritable, osError, stateDirCheck} from './state-dir.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {Options} from './args.js';
-import {UsageError} from '../domain/errors.js';
+import {UsageError} from '../domain/index.js';
 import type {Io} from './io.js';
 
 // The state dir of a run: where it is, and a probe that it can be written before anything polls.

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import type {Options} from '../app/args.js';
-import {loadConfig} from '../config/load.js';
-import {redactNotify} from '../config/notify.js';
+import {loadConfig, redactNotify} from '../config/index.js';
 import type {Io} from '../app/io.js';
 
 // `envwatch config path` and `config show`.

@@ -1,15 +1,10 @@
 import type {Options} from '../app/args.js';
-import {loadConfig} from '../config/load.js';
+import {loadConfig, type Config} from '../config/index.js';
 import path from 'node:path';
-import {exitCodes, UsageError} from '../domain/errors.js';
-import type {Config} from '../config/schema.js';
-import {billMismatchPct} from '../domain/rollup.js';
-import {pct} from '../domain/format.js';
-import {billedYesterday} from '../engine/projection.js';
-import {StateStore} from '../engine/state/store.js';
+import {billMismatchPct, exitCodes, pct, UsageError} from '../domain/index.js';
+import {billedYesterday, readAuditTail, StateStore} from '../engine/index.js';
 import {defaultStateDir} from '../app/state-dir.js';
-import {deliveryTailBytes, notifyChecks} from '../notify/health.js';
-import {readAuditTail} from '../engine/state/audit-reader.js';
+import {deliveryTailBytes, notifyChecks} from '../notify/index.js';
 import {loadAwsDoctor} from '../providers/index.js';
 import {awsConnection} from '../app/runtime.js';
 

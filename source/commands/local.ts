@@ -1,7 +1,6 @@
-import type {Config} from '../config/schema.js';
-import {launchCost} from '../domain/agents.js';
-import type {Monitor} from '../engine/monitor.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import type {Config} from '../config/index.js';
+import {launchCost} from '../domain/index.js';
+import type {Monitor, Snapshot} from '../engine/index.js';
 import type {CommandSide} from './side.js';
 
 /** The engine in this process, for `stop`, `start` and `reset`: agents listed and counted afresh after a poll. */

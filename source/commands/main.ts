@@ -1,9 +1,9 @@
 import {parseArgs} from '../app/args.js';
 import {help} from '../app/flags.js';
-import {loadConfig} from '../config/load.js';
-import {UsageError, exitCodes} from '../domain/errors.js';
+import {loadConfig} from '../config/index.js';
+import {UsageError, exitCodes} from '../domain/index.js';
 import {doctor} from './doctor.js';
-import {EngineBusy} from '../serve/session.js';
+import {EngineBusy} from '../serve/index.js';
 import {printStatus} from './status.js';
 import {actorName, version, type Io} from '../app/io.js';
 import {resolveStateDir} from '../app/state-dir.js';

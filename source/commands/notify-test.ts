@@ -1,10 +1,8 @@
 import os from 'node:os';
 import type {Options} from '../app/args.js';
-import {loadConfig} from '../config/load.js';
-import {UsageError, exitCodes} from '../domain/errors.js';
-import {targetName} from '../config/notify.js';
-import {destinationOf} from '../notify/targets.js';
-import {Notifier} from '../notify/notifier.js';
+import {loadConfig, targetName} from '../config/index.js';
+import {UsageError, exitCodes} from '../domain/index.js';
+import {destinationOf, Notifier} from '../notify/index.js';
 import {snsPublisher} from '../providers/index.js';
 import type {Io} from '../app/io.js';
 import {awsConnection, notifyTargets} from '../app/runtime.js';

@@ -1,10 +1,10 @@
-import {exitCodes} from '../domain/errors.js';
-import {toJson} from '../engine/snapshot.js';
+import {exitCodes} from '../domain/index.js';
+import {toJson} from '../engine/index.js';
 import {formatDashboard} from '../app/headless.js';
 import type {Io} from '../app/io.js';
 import type {Runtime} from '../app/runtime.js';
 import type {Options} from '../app/args.js';
-import type {RemoteEngine} from '../serve/client.js';
+import type {RemoteEngine} from '../serve/index.js';
 import {checkMonitored, snapshotOf} from './remote.js';
 import type {CommandIo} from './side.js';
 

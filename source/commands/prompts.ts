@@ -1,7 +1,7 @@
 import readline from 'node:readline/promises';
 import type {Options} from '../app/args.js';
 import type {Io} from '../app/io.js';
-import {UsageError} from '../domain/errors.js';
+import {UsageError} from '../domain/index.js';
 import type {Prompts} from './side.js';
 
 /** Questions on the terminal before an action: a typed answer (`ask`), or yes/no (`confirm`). */

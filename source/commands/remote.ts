@@ -1,9 +1,7 @@
 import type {Options} from '../app/args.js';
-import {checkAgents, launchCost} from '../domain/agents.js';
-import {UsageError} from '../domain/errors.js';
-import {tableBook} from '../domain/pricing.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import type {RemoteEngine} from '../serve/client.js';
+import {checkAgents, launchCost, tableBook, UsageError} from '../domain/index.js';
+import type {Snapshot} from '../engine/index.js';
+import type {RemoteEngine} from '../serve/index.js';
 import type {CommandSide} from './side.js';
 
 // The running server as the side `--once`, `stop`, `start` and `reset` act through: its latest snapshot, its enforcer.

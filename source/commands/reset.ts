@@ -1,4 +1,4 @@
-import {exitCodes} from '../domain/errors.js';
+import {exitCodes} from '../domain/index.js';
 import type {CommandIo, CommandSide, Confirm} from './side.js';
 
 /**

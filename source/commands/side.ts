@@ -1,5 +1,4 @@
-import type {Command} from '../engine/monitor.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import type {Command, Snapshot} from '../engine/index.js';
 
 // What `stop`, `start` and `reset` need of the engine, whether it runs in this process
 // (commands/local.ts) or behind the socket (commands/remote.ts), and of the person at the terminal.

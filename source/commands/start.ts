@@ -1,6 +1,5 @@
 import type {Options} from '../app/args.js';
-import {exitCodes} from '../domain/errors.js';
-import {plural} from '../domain/format.js';
+import {exitCodes, plural} from '../domain/index.js';
 import type {CommandIo, CommandSide, Confirm, StartPlan} from './side.js';
 
 /**

@@ -1,7 +1,6 @@
-import {exitCodes} from '../domain/errors.js';
-import {describeHolder, inspectLock} from '../engine/state/lock.js';
-import {connectServer} from '../serve/client.js';
-import {socketPathOf} from '../serve/session.js';
+import {exitCodes} from '../domain/index.js';
+import {describeHolder, inspectLock} from '../engine/index.js';
+import {connectServer, socketPathOf} from '../serve/index.js';
 import type {CommandIo} from './side.js';
 
 // `envwatch status`.

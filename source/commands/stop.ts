@@ -1,6 +1,5 @@
 import type {Options} from '../app/args.js';
-import {exitCodes, UsageError} from '../domain/errors.js';
-import {money, plural} from '../domain/format.js';
+import {exitCodes, money, plural, UsageError} from '../domain/index.js';
 import {isTerminal, type CommandIo, type CommandSide, type Prompts} from './side.js';
 
 /**

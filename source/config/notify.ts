@@ -6,7 +6,7 @@
  * resolved from the environment only when a run needs them (`resolveTargets`), and no problem
  * message ever quotes a secret's value: only its key path, or the variable's name.
  */
-import {isPlainObject} from '../domain/shape.js';
+import {isPlainObject} from '../domain/index.js';
 
 export const notifyEvents = ['breach', 'stop', 'cascade', 'emergency', 'violation', 'respawn', 'stale', 'recover', 'start', 'undo', 'reset', 'pause', 'unwatched', 'down'] as const;
 

@@ -1,7 +1,6 @@
 import * as z from 'zod';
-import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
+import {isPlainObject, type EnvironmentPolicy, type GlobalPolicy, type PolicyConfig} from '../domain/index.js';
 import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from './notify.js';
-import {isPlainObject} from '../domain/shape.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
 // object shape) costs more to build than it saves, about 4 ms of every start.

@@ -1,4 +1,4 @@
-import type {BilledCost, BillingSource} from '../providers/types.js';
+import type {BilledCost, BillingSource} from '../providers/index.js';
 import {reasonOf} from './answer-errors.js';
 import type {StateStore} from './state/store.js';
 

@@ -1,4 +1,4 @@
-import type {Config} from '../config/schema.js';
+import type {Config} from '../config/index.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state/store.js';
 import type {Breaker} from './state/validate.js';

@@ -1,14 +1,11 @@
-import type {Config} from '../config/schema.js';
-import {checkStart, checkStartCost} from '../domain/agents.js';
-import type {Evaluation} from '../domain/policy.js';
-import type {EnvironmentView, Spend} from '../domain/types.js';
+import type {Config} from '../config/index.js';
+import {checkStart, checkStartCost, plural, type EnvironmentView, type Evaluation, type Spend} from '../domain/index.js';
 import type {AuditEntry} from './state/audit.js';
 import type {Automatic} from './automatic.js';
 import type {Breakers} from './breakers.js';
 import {type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
 import type {Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
-import {plural} from '../domain/format.js';
 import {messageOf} from './state/record.js';
 
 /** A command from the keyboard, a subcommand or a socket client: the same enforcer as automatic actions. */

@@ -1,11 +1,7 @@
 import {staticBook} from './pricing.js';
-import type {PriceBook} from '../domain/pricing.js';
-import type {Config} from '../config/schema.js';
-import {tagOf} from '../domain/classify.js';
-import {hourlyOf} from '../domain/agents.js';
-import {money, plural} from '../domain/format.js';
-import type {InstanceState, RawInstance} from '../domain/types.js';
-import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
+import {hourlyOf, money, plural, tagOf, type InstanceState, type PriceBook, type RawInstance} from '../domain/index.js';
+import type {Config} from '../config/index.js';
+import type {Fleet, InstanceOutcome, Target} from '../providers/index.js';
 import type {AuditEntry} from './state/audit.js';
 import type {BreakerRequest} from './breakers.js';
 import type {StateStore} from './state/store.js';

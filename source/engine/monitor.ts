@@ -1,5 +1,4 @@
-import type {Evaluation} from '../domain/policy.js';
-import type {Spend} from '../domain/types.js';
+import type {Evaluation, Spend} from '../domain/index.js';
 import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';

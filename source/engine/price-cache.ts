@@ -1,5 +1,4 @@
-import {fallbackPrices} from '../domain/price-table.js';
-import {onDemandRange, spotRange, usd as dollars, type EbsRates} from '../domain/pricing.js';
+import {fallbackPrices, onDemandRange, spotRange, usd as dollars, type EbsRates} from '../domain/index.js';
 import type {PriceCache} from './state/validate.js';
 
 // prices.json: the Price List, spot and EBS answers and the priced volumes kept between runs, read

@@ -1,8 +1,6 @@
-import type {Config} from '../config/schema.js';
-import {fallbackEbsRates, fallbackPrices} from '../domain/price-table.js';
-import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, type OnDemandQuery, type PriceBook, type PriceTables} from '../domain/pricing.js';
-import type {RawInstance} from '../domain/types.js';
-import type {Fleet, PriceSource} from '../providers/types.js';
+import type {Config} from '../config/index.js';
+import {createPriceBook, fallbackEbsRates, fallbackPrices, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, volumeHourlyUsd, type EbsRates, type OnDemandQuery, type PriceBook, type PriceTables, type RawInstance, type Volume} from '../domain/index.js';
+import type {Fleet, PriceSource} from '../providers/index.js';
 import type {StateStore} from './state/store.js';
 import {pricesCache, restorePrices, type CachedTables} from './price-cache.js';
 import {attempts, implausible, reasonOf} from './answer-errors.js';

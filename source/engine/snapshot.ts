@@ -1,4 +1,4 @@
-import type {Decision, EnvironmentView} from '../domain/types.js';
+import type {Decision, EnvironmentView} from '../domain/index.js';
 import type {AuditEntry} from './state/audit.js';
 import type {SweepView} from './sweep.js';
 

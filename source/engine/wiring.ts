@@ -1,7 +1,6 @@
-import type {Config} from '../config/schema.js';
-import type {Evaluation} from '../domain/policy.js';
-import type {Spend} from '../domain/types.js';
-import type {Provider} from '../providers/types.js';
+import type {Config} from '../config/index.js';
+import type {Evaluation, Spend} from '../domain/index.js';
+import type {Provider} from '../providers/index.js';
 import type {AuditLog} from './state/audit.js';
 import {Automatic} from './automatic.js';
 import {CachedBilling} from './billing.js';

@@ -1,7 +1,6 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client';
-import type {AuditEntry} from '../engine/state/audit.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import type {DeliveryOutcome} from '../notify/notifier.js';
+import type {AuditEntry, Snapshot} from '../engine/index.js';
+import type {DeliveryOutcome} from '../notify/index.js';
 
 const environmentStatuses = ['ACTIVE', 'LIMITED', 'MONITOR', 'WARN', 'BREACH', 'STOPPED', 'STALE'] as const;
 const globalStatuses = ['NORMAL', 'WARN', 'BREACH', 'STALE'] as const;

@@ -1,8 +1,7 @@
-import type {AuditLog} from '../engine/state/audit.js';
-import type {SnapshotStore} from '../engine/snapshot-store.js';
+import type {AuditLog, SnapshotStore} from '../engine/index.js';
 import type {NotifyTarget} from './targets.js';
 import {Notifier, type DeliveryOutcome, type NotifierOptions} from './notifier.js';
-import {plural} from '../domain/format.js';
+import {plural} from '../domain/index.js';
 
 /** One line for a delivery's outcome: what, to whom, and how it went (secrets already scrubbed). */
 export function describeOutcome(outcome: DeliveryOutcome): string {

@@ -1,5 +1,5 @@
-import type {AuditTail} from '../engine/state/audit-reader.js';
-import {targetName, type NotifyTargetConfig} from '../config/notify.js';
+import type {AuditTail} from '../engine/index.js';
+import {targetName, type NotifyTargetConfig} from '../config/index.js';
 import {resolveTargets} from './targets.js';
 
 export type NotifyCheck = {name: string; status: 'ok' | 'fail' | 'unknown'; detail: string; fix?: string};

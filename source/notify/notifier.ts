@@ -1,6 +1,5 @@
 import {createHmac} from 'node:crypto';
-import type {AuditEntry} from '../engine/state/audit.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import type {AuditEntry, Snapshot} from '../engine/index.js';
 import {secretsOf, type NotifyTarget} from './targets.js';
 import {DeliveryError, post, request, safeError} from './http.js';
 import {eventOf, figuresOf, pagerDutyBody, slackBody, subject, webhookBody, type Notice} from './messages.js';

@@ -1,7 +1,7 @@
 // What runs when a message is sent: the targets with their secrets resolved from the environment,
 // the secrets' masking (scrub) and a safe description of where each sends. Their configured shape
 // is config/notify.ts.
-import {defaultEvents, heartbeatDefaultMinutes, targetName, topicArnPattern, type NotifyEvent, type NotifyTargetConfig, type Secret} from '../config/notify.js';
+import {defaultEvents, heartbeatDefaultMinutes, targetName, topicArnPattern, type NotifyEvent, type NotifyTargetConfig, type Secret} from '../config/index.js';
 
 /** A target ready to send to: secrets resolved, name and events filled in. */
 export type NotifyTarget =

@@ -1,6 +1,5 @@
-import type {Config} from '../config/schema.js';
-import {fallbackPrices} from '../domain/price-table.js';
-import {UsageError} from '../domain/errors.js';
+import type {Config} from '../config/index.js';
+import {fallbackPrices, UsageError} from '../domain/index.js';
 import type {AwsConnection} from './aws/clients.js';
 // Types only (erased): the AWS SDK loads when a loader below is called, never at start.
 import type {formatDoctor, runDoctor} from './aws/index.js';
@@ -9,7 +8,13 @@ import {SimAccount} from './sim/account.js';
 import type {ScenarioName} from './sim/scenarios.js';
 import type {Provider, TopicPublisher} from './types.js';
 
+// The providers' face: the small types the engine works through (Fleet, BillingSource, PriceSource,
+// TopicPublisher, ...), the simulated account's scenarios, and loaders for the AWS provider, which
+// load the AWS SDK on their call (a face never re-exports a value of ./aws/: that would load it at start).
+export type * from './types.js';
 export type {AwsConnection} from './aws/clients.js';
+export {simRegions} from './sim/account.js';
+export {isScenario, scenarioNames, scenarios, type ScenarioName} from './sim/scenarios.js';
 
 /**
  * What a provider is made from: the simulated scenario (--demo), else the AWS connection (--profile,

@@ -1,5 +1,4 @@
-import type {EbsRates, OnDemandQuery, Volume} from '../domain/pricing.js';
-import type {InstanceState, RawInstance} from '../domain/types.js';
+import type {EbsRates, InstanceState, OnDemandQuery, RawInstance, Volume} from '../domain/index.js';
 
 /**
  * The outside world behind two small interfaces. `aws` is the real account, `sim` the embedded

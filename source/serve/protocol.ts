@@ -1,7 +1,5 @@
-import type {AuditEntry} from '../engine/state/audit.js';
-import type {Command} from '../engine/monitor.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import {isPlainObject} from '../domain/shape.js';
+import type {AuditEntry, Command, Snapshot} from '../engine/index.js';
+import {isPlainObject} from '../domain/index.js';
 
 /**
  * The wire protocol between `envwatch serve` (or a dashboard that runs the engine) and its

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import type {Command} from '../engine/monitor.js';
-import type {EntryDraft} from '../engine/recorder.js';
-import {UsageError} from '../domain/errors.js';
-import {wireSnapshot, type Snapshot} from '../engine/snapshot.js';
+import {wireSnapshot, type Command, type EntryDraft, type Snapshot} from '../engine/index.js';
+import {UsageError} from '../domain/index.js';
 import {withOrigin} from './origin.js';
 import {describePeer, identify, newProof, peersDirOf, preparePeersDir, type Peer} from './peer.js';
 import {encode, LineSplitter, parseClientMessage, type ClientInfo, type CommandResult, type ServerInfo, type ServerMessage, type StatusReport} from './protocol.js';

@@ -2,8 +2,7 @@
  * Pure object -> text for each cell of the dashboard, tested field by field. No React, no Ink:
  * the components only place these strings and colour them.
  */
-import {money, moneyPair, pct} from '../domain/format.js';
-import type {EnvironmentView} from '../domain/types.js';
+import {money, moneyPair, pct, type EnvironmentView} from '../domain/index.js';
 import type {Colour, Glyphs} from './theme.js';
 
 /** Dollars without cents when whole: `$5`, `$2.34`, `$1,200`. */

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {newHistory, type History} from '../../domain/history.js';
-import {newRollup, type Rollup} from '../../domain/rollup.js';
+import {newHistory, newRollup, type History, type Rollup} from '../../domain/index.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 import {lastMarks, replayLog, since, type Mark, type Series} from './replay.js';
 import {checkActionInFlight, checkBilling, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache} from './validate.js';

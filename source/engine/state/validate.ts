@@ -1,5 +1,5 @@
-import type {EbsRates} from '../../domain/pricing.js';
-import type {BilledCost, Target} from '../../providers/types.js';
+import type {EbsRates} from '../../domain/index.js';
+import type {BilledCost, Target} from '../../providers/index.js';
 
 // What each file of the state dir holds, and the check it passes on read (a file of another shape is moved aside).
 

@@ -1,6 +1,5 @@
-import type {EC2Client, InstanceStateChange} from '@aws-sdk/client-ec2';
-import {StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand} from '@aws-sdk/client-ec2';
-import type {InstanceState} from '../../domain/types.js';
+import {StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, type EC2Client, type InstanceStateChange} from '@aws-sdk/client-ec2';
+import type {InstanceState} from '../../domain/index.js';
 import type {ActOptions, InstanceOutcome, Target} from '../types.js';
 import {attemptsOf, describeError, errorCode} from './clients.js';
 import type {AwsFleetOptions, FleetStats} from './fleet.js';

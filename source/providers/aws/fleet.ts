@@ -1,12 +1,10 @@
 import {DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand, type Filter} from '@aws-sdk/client-ec2';
-import {volumeProblem, type Volume} from '../../domain/pricing.js';
-import type {RawInstance} from '../../domain/types.js';
+import {plural, volumeProblem, type RawInstance, type Volume} from '../../domain/index.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {Budget, BudgetError, checkAnswers, firstPage, ImplausibleAnswerError, leanResultOf, MalformedAnswerError, paginate, Unique} from './answers.js';
 import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
 import type {LeanPage} from './describe.js';
 import {ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
-import {plural} from '../../domain/format.js';
 import {Ec2Actions, type Verb} from './actions.js';
 import {filtersFor, InstanceProblem, instancesOf, leanDecoders, UnusableInstanceError} from './instances.js';
 

@@ -1,5 +1,5 @@
 import type {DescribeInstancesResult, Filter, Instance as Ec2Instance} from '@aws-sdk/client-ec2';
-import type {InstanceState, RawInstance} from '../../domain/types.js';
+import type {InstanceState, RawInstance} from '../../domain/index.js';
 import type {FleetQuery} from '../types.js';
 import type {LeanDecoders} from './answers.js';
 import {DescribeInstancesDecoder, own, type LeanInstance} from './describe.js';

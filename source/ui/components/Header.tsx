@@ -1,6 +1,6 @@
 import React from 'react';
-import {warmingText} from '../../domain/format.js';
-import type {Snapshot} from '../../engine/snapshot.js';
+import {warmingText} from '../../domain/index.js';
+import type {Snapshot} from '../../engine/index.js';
 import {age, ageColour} from '../cells.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';

@@ -2,8 +2,7 @@
  * Spend over time (`t`): the window's $/h on an axis from $0, with the cap and the threshold as
  * lines, for an environment or the global row. Pure: no React, no Ink.
  */
-import {duration, money, pct} from '../../domain/format.js';
-import type {EnvironmentView} from '../../domain/types.js';
+import {duration, money, pct, type EnvironmentView} from '../../domain/index.js';
 import {fit, pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';

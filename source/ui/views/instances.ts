@@ -2,8 +2,7 @@
  * The environment's instances (Enter on a row): every instance the last poll listed, sorted,
  * filtered and fitted to the width. Pure: no React, no Ink.
  */
-import {byText, money} from '../../domain/format.js';
-import type {InstanceRow} from '../../domain/types.js';
+import {byText, money, type InstanceRow} from '../../domain/index.js';
 import {age, pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';

@@ -2,8 +2,8 @@
  * What every drill-down view draws alike: its title rule, the filter being typed, the selected
  * row, a list's scroll position. Pure: lines of segments, placed by the components.
  */
-import type {EnvironmentView} from '../../domain/types.js';
-import type {Snapshot} from '../../engine/snapshot.js';
+import type {EnvironmentView} from '../../domain/index.js';
+import type {Snapshot} from '../../engine/index.js';
 import {fit, pad, wrap} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';

@@ -3,7 +3,7 @@
  * keys being the keymap's rows for each view. Pure: a key and the view in, the view after it and
  * what the app must do out.
  */
-import type {AuditTail} from '../../engine/state/audit-reader.js';
+import type {AuditTail} from '../../engine/index.js';
 import {pad} from '../cells.js';
 import {helpRows, keyBarItems, matchKey, type BarItem, type KeyState, type Scope, type UiCommand} from '../keymap.js';
 import {defaultSort, nextSort, shiftSort, sortColumnOf, type ColumnKey, type Sort} from './instances.js';
