@@ -13,3 +13,5 @@ export {AuditLog, isAuditGap, type AuditEntry, type AuditPeer} from './state/aud
 export {auditSource, readAuditTail, type AuditSource, type AuditTail} from './state/audit-reader.js';
 export {StateStore} from './state/store.js';
 export {describeHolder, EngineLock, inspectLock, type LockListener, type LockState} from './state/lock.js';
+// The provider's types the layers above meet through the engine (metrics time the fleet's listings).
+export type {Fleet, Provider} from '../providers/index.js';

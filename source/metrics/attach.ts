@@ -1,6 +1,5 @@
-import type {AuditLog, Snapshot} from '../engine/index.js';
+import type {AuditLog, Fleet, Snapshot} from '../engine/index.js';
 import type {Notifier} from '../notify/index.js';
-import type {Fleet} from '../providers/index.js';
 import {Metrics} from './metrics.js';
 
 export type MetricsSource = {subscribe(listener: () => void): () => void; getSnapshot(): Snapshot | undefined};
