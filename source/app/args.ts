@@ -1,4 +1,4 @@
-import {closest, endpointProblem, regionPattern} from '../config/index.js';
+import {closest, endpointProblem, pollInterval, regionPattern} from '../config/index.js';
 import {UsageError} from '../domain/index.js';
 import {parseListen, type ListenAddress} from '../metrics/index.js';
 import {isScenario, scenarioNames, scenarios, type ScenarioName} from '../providers/index.js';
@@ -20,7 +20,8 @@ export type Options = {
 	pauseEnv: string[] | undefined;
 	demo: ScenarioName | undefined;
 	configFile: string | undefined;
-	intervalSeconds: number | undefined;
+	/** `--interval`: the configuration's pollIntervalSeconds for this run. */
+	pollIntervalSeconds: number | undefined;
 	dryRun: boolean;
 	readOnly: boolean;
 	headless: boolean;
@@ -54,7 +55,7 @@ export function parseArgs(argv: readonly string[]): Options {
 	const {flags, input} = parseFlags(spreadEnvironments(prepared.argv));
 	const {command: named, word} = commandOf(input, problems);
 	const {command, environments, confirm, pauseEnv} = targetsOf(flags, named, problems);
-	const {count, demo, intervalSeconds, regions} = valuesOf(flags, command, problems);
+	const {count, demo, pollIntervalSeconds, regions} = valuesOf(flags, command, problems);
 	const {metricsListen} = combinationsOf(flags, command, word, problems);
 	if (problems.length > 0) {
 		throw new UsageError(problems);
@@ -68,7 +69,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		pauseEnv,
 		demo,
 		configFile: flags.config,
-		intervalSeconds,
+		pollIntervalSeconds,
 		dryRun: flags.dryRun,
 		readOnly: flags.readOnly,
 		headless: flags.headless,
@@ -200,7 +201,7 @@ function targetsOf(flags: Flags, named: CommandName, problems: string[]): {comma
 }
 
 /** The flags' values: --count, --demo, --interval, --socket-group, the paths, --endpoint-url and --region. */
-function valuesOf(flags: Flags, command: CommandName, problems: string[]): {count: number | undefined; demo: ScenarioName | undefined; intervalSeconds: number | undefined; regions: string[] | undefined} {
+function valuesOf(flags: Flags, command: CommandName, problems: string[]): {count: number | undefined; demo: ScenarioName | undefined; pollIntervalSeconds: number | undefined; regions: string[] | undefined} {
 	let count: number | undefined;
 	if (flags.count !== undefined) {
 		// Digits only (`1e3`, `0x10` and ` 5` are not counts a person types), and bounded:
@@ -225,11 +226,12 @@ function valuesOf(flags: Flags, command: CommandName, problems: string[]): {coun
 		}
 	}
 
-	let intervalSeconds: number | undefined;
+	let pollIntervalSeconds: number | undefined;
 	if (flags.interval !== undefined) {
-		intervalSeconds = Number(flags.interval);
-		if (flags.interval.trim() === '' || !Number.isFinite(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 86_400) {
-			problems.push(`--interval ${flags.interval || '(empty)'}: expected a number of seconds from 1 to 86400`);
+		// Checked here, with every other usage problem, by the configuration's own rule.
+		pollIntervalSeconds = Number(flags.interval);
+		if (flags.interval.trim() === '' || !Number.isFinite(pollIntervalSeconds) || pollIntervalSeconds < pollInterval.min || pollIntervalSeconds > pollInterval.max) {
+			problems.push(`--interval ${flags.interval || '(empty)'}: expected a number of seconds from ${pollInterval.min} to ${pollInterval.max}`);
 		}
 	}
 
@@ -261,7 +263,7 @@ function valuesOf(flags: Flags, command: CommandName, problems: string[]): {coun
 		problems.push('--region: missing — expected a region name like us-east-1');
 	}
 
-	return {count, demo, intervalSeconds, regions};
+	return {count, demo, pollIntervalSeconds, regions};
 }
 
 /** Flags that do not go together, or not with this command: --dry-run with --read-only, --json, --once, --metrics-listen, --target. */

@@ -84,27 +84,36 @@ function pauseEnvProblems(options: Options, config: Config): string[] {
 }
 
 /**
+ * The one place the command line becomes the configuration's flags layer: `--interval` is
+ * pollIntervalSeconds (already checked by its rule), `--region` regions; a demo polls every 5 s and
+ * watches the simulated regions unless told otherwise.
+ */
+export function configFlags(options: Pick<Options, 'pollIntervalSeconds' | 'regions' | 'demo'>): {pollIntervalSeconds?: number; regions?: string[] | 'all'} {
+	const flags: {pollIntervalSeconds?: number; regions?: string[] | 'all'} = {};
+	if (options.pollIntervalSeconds !== undefined) {
+		flags.pollIntervalSeconds = options.pollIntervalSeconds;
+	} else if (options.demo) {
+		// The simulated scenarios unfold within a minute: poll often enough to watch them.
+		flags.pollIntervalSeconds = 5;
+	}
+
+	if (options.regions) {
+		// `--region all`: every region enabled for the account, as `regions: "all"` in a file.
+		flags.regions = options.regions.join() === 'all' ? 'all' : options.regions;
+	} else if (options.demo) {
+		flags.regions = simRegions;
+	}
+
+	return flags;
+}
+
+/**
  * `guard`: at a hand-over, the environments the engine before this one guarded, guarded instead
  * of this run's own set when every one of them is configured here (the session says when the set
  * differs all the same).
  */
 export async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir), guard?: readonly string[]): Promise<Runtime> {
-	const flags: Record<string, unknown> = {};
-	if (options.intervalSeconds !== undefined) {
-		flags['pollIntervalSeconds'] = options.intervalSeconds;
-	} else if (options.demo) {
-		// The simulated scenarios unfold within a minute: poll often enough to watch them.
-		flags['pollIntervalSeconds'] = 5;
-	}
-
-	if (options.regions) {
-		// `--region all`: every region enabled for the account, as `regions: "all"` in a file.
-		flags['regions'] = options.regions.join() === 'all' ? 'all' : options.regions;
-	} else if (options.demo) {
-		flags['regions'] = simRegions;
-	}
-
-	const {config} = loadConfig({configFile: options.configFile, flags, env: io.env});
+	const {config} = loadConfig({configFile: options.configFile, flags: configFlags(options), env: io.env});
 	if (options.demo) {
 		// The simulated account has a launch template per environment; use it where none is set.
 		for (const [name, environment] of Object.entries(config.environments)) {

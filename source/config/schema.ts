@@ -27,6 +27,9 @@ const secretMarker = '\u0000secret:';
 
 type NumberSpec = {min?: number; exclusiveMin?: number; max?: number; integer?: boolean};
 
+/** The poll interval's one rule, for `pollIntervalSeconds` in a file and `--interval` on the command line. */
+export const pollInterval = {min: 1, max: 86_400} as const;
+
 function numberText(spec: NumberSpec): string {
 	const parts = [spec.integer ? 'a whole number' : 'a number'];
 	if (spec.exclusiveMin !== undefined) {
@@ -138,7 +141,7 @@ function build(layer: boolean) {
 		envTagKey: required(text()),
 		roleTag: required(object({key: required(text()), agent: required(text()), monitor: required(text())})),
 		regions: required(z.union([z.literal('all'), strings(regionPattern, 'region names like us-east-1')], {error: regionsText}).describe(regionsText)),
-		pollIntervalSeconds: required(number({min: 1, max: 86_400})),
+		pollIntervalSeconds: required(number(pollInterval)),
 		action: required(choice(['stop', 'terminate'])),
 		warnRatio: required(number({exclusiveMin: 0, max: 1})),
 		minIncreaseUsdPerHour: required(nonNegative()),

@@ -308,7 +308,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		at,
 		source: engine.source,
 		regions: config.regions,
-		intervalSeconds: config.pollIntervalSeconds,
+		pollIntervalSeconds: config.pollIntervalSeconds,
 		polls: engine.polls,
 		lastSuccessAt: engine.lastSuccessAt,
 		error,

@@ -10,7 +10,7 @@ export type Snapshot = {
 	at: number;
 	source: string;
 	regions: string[];
-	intervalSeconds: number;
+	pollIntervalSeconds: number;
 	polls: number;
 	/** When the last poll that returned fresh data finished; null before the first. */
 	lastSuccessAt: number | null;

@@ -197,8 +197,8 @@ export function staleReason(snapshot: Snapshot | undefined, now: number): string
 	}
 
 	const ageSeconds = Math.round((now - snapshot.lastSuccessAt) / 1000);
-	if (ageSeconds > 4 * snapshot.intervalSeconds + 30) {
-		return `the last successful poll was ${ageSeconds}s ago (polls every ${snapshot.intervalSeconds}s)`;
+	if (ageSeconds > 4 * snapshot.pollIntervalSeconds + 30) {
+		return `the last successful poll was ${ageSeconds}s ago (polls every ${snapshot.pollIntervalSeconds}s)`;
 	}
 
 	return null;

@@ -59,7 +59,7 @@ export function snapshot(overrides: Partial<Snapshot> = {}): Snapshot {
 		at: t0,
 		source: 'SIMULATED',
 		regions: ['us-east-1'],
-		intervalSeconds: 15,
+		pollIntervalSeconds: 15,
 		polls: 10,
 		lastSuccessAt: t0,
 		error: null,
