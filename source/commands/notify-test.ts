@@ -14,7 +14,7 @@ export async function notifyTest(options: Options, io: Io): Promise<number> {
 	const {config} = loadConfig({configFile: options.configFile, env: io.env});
 	const targets = notifyTargets(config, io.env);
 	if (targets.length === 0) {
-		throw new UsageError('notify test: no notify targets configured — add a "notify" list to the configuration, e.g. [{"type": "slack", "url": {"env": "SLACK_WEBHOOK_URL"}}] (see the readme)');
+		throw new UsageError('notify test: no notify targets configured — add a "notify" list to the configuration, e.g. [{"type": "slack", "url": {"env": "SLACK_WEBHOOK_URL"}}] (see docs/operations.md, "Notifications")');
 	}
 
 	let only: number | undefined;

@@ -20,7 +20,7 @@ export type DoctorCheck = {
 
 export type DoctorReport = {account: string | undefined; regions: string[]; checks: DoctorCheck[]; ok: boolean; paidRequests: number};
 
-const policyHint = 'see the least-privilege policy in the readme (AWS section)';
+const policyHint = 'see the least-privilege policy in docs/aws.md';
 
 /**
  * The preflight checklist behind `envwatch doctor`: credentials, each region, each permission
