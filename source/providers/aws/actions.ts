@@ -2,7 +2,7 @@ import {StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, 
 import type {InstanceState} from '../../domain/index.js';
 import type {ActOptions, InstanceOutcome, Target} from '../types.js';
 import {attemptsOf, describeError, errorCode} from './clients.js';
-import type {AwsFleetOptions, FleetStats} from './fleet.js';
+import type {AwsFleetOptions, FleetStats} from './fleet-options.js';
 import {knownStates} from './instances.js';
 import {backoffMs, type TokenBucket, type Timer} from './rate.js';
 

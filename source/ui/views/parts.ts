@@ -9,6 +9,9 @@ import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';
 
 /** What a view is drawn from: the snapshot, the clock and the room it has. */
+/** What a list view (instances, audit log) keeps besides its rows: the filter, the cursor, help. */
+export type Listing = {filter: string; editing: boolean; cursor: number; help?: boolean};
+
 export type ViewRoom = {
 	snapshot: Snapshot;
 	now: number;
