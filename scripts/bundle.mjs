@@ -180,7 +180,7 @@ function patchOnce(name, file, edits) {
 }
 
 // 9. Ink, React and yoga, 0.9 MB of JavaScript that every dashboard start compiles, are a script of
-// their own, run by source/script-cache.ts with V8's code cache kept on disk; Node's compile cache
+// their own, run by source/boot/script-cache.ts with V8's code cache kept on disk; Node's compile cache
 // covers only ES modules and Node 20 has none. The dashboard's code imports them through small
 // modules that read the script's exports (`vendor`).
 const vendorModules = ['ink', 'react', 'react/jsx-runtime'];
@@ -198,7 +198,7 @@ async function buildVendor(common) {
 	// it is read as latin1, without decoding UTF-8.
 	const text = `(function (exports, require, module, __filename, __dirname) {${result.outputFiles[0].text}\n})`;
 	if ([...text].some(character => character.charCodeAt(0) > 0x7F)) {
-		throw new Error('the vendor script is not ASCII: source/script-cache.ts reads it as latin1');
+		throw new Error('the vendor script is not ASCII: source/boot/script-cache.ts reads it as latin1');
 	}
 
 	const name = `vendor-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
@@ -219,7 +219,7 @@ async function vendorPlugin(vendorName) {
 				contents: [
 					'import {fileURLToPath} from \'node:url\';',
 					'import envPaths from \'env-paths\';',
-					`import {runCachedScript} from ${JSON.stringify(`${dist}script-cache.js`)};`,
+					`import {runCachedScript} from ${JSON.stringify(`${dist}boot/script-cache.js`)};`,
 					`import {afterFirstFrame} from ${JSON.stringify(`${dist}ui/first-frame.js`)};`,
 					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${vendorName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.()});`,
 					'afterFirstFrame(() => script.save());',

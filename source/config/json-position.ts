@@ -9,134 +9,154 @@ class At {
  * thousands of levels deep must not overflow the stack.
  */
 export function jsonErrorOffset(text: string): number {
-	let index = 0;
-	const fail = (): never => {
-		throw new At(index);
-	};
-
-	const space = () => {
-		while (index < text.length && ' \t\n\r'.includes(text[index]!)) {
-			index++;
-		}
-	};
-
-	const string = () => {
-		index++;
-		while (index < text.length && text[index] !== '"') {
-			if (text[index] === '\\') {
-				index++;
-			} else if (text.charCodeAt(index) < 0x20) {
-				fail();
-			}
-
-			index++;
-		}
-
-		if (index >= text.length) {
-			fail();
-		}
-
-		index++;
-	};
-
-	/** A member's key and its colon; the value follows. */
-	const key = () => {
-		space();
-		if (text[index] !== '"') {
-			fail();
-		}
-
-		string();
-		space();
-		if (text[index] !== ':') {
-			fail();
-		}
-
-		index++;
-	};
-
-	const scalar = () => {
-		if (text[index] === '"') {
-			string();
-			return;
-		}
-
-		const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(index, index + 64));
-		if (number) {
-			index += number[0].length;
-			return;
-		}
-
-		for (const word of ['true', 'false', 'null']) {
-			if (text.startsWith(word, index)) {
-				index += word.length;
-				return;
-			}
-		}
-
-		fail();
-	};
-
-	/** The open objects and lists around the current position. */
-	const open: Array<'{' | '['> = [];
 	try {
-		for (;;) {
-			// A value is expected here.
-			space();
-			const char = text[index];
-			let opened = false;
-			if (char === '{' || char === '[') {
-				index++;
-				space();
-				if (text[index] === (char === '{' ? '}' : ']')) {
-					index++;
-				} else {
-					open.push(char);
-					if (char === '{') {
-						key();
-					}
-
-					opened = true;
-				}
-			} else {
-				scalar();
-			}
-
-			if (opened) {
-				continue;
-			}
-
-			// After a value: close what ends here, until a comma asks for the next value.
-			let next = false;
-			while (open.length > 0 && !next) {
-				space();
-				const container = open.at(-1)!;
-				if (text[index] === ',') {
-					index++;
-					if (container === '{') {
-						key();
-					}
-
-					next = true;
-				} else if (text[index] === (container === '{' ? '}' : ']')) {
-					index++;
-					open.pop();
-				} else {
-					fail();
-				}
-			}
-
-			if (!next) {
-				space();
-				return index < text.length ? index : -1;
-			}
-		}
+		return new JsonScanner(text).document();
 	} catch (error) {
 		if (error instanceof At) {
 			return error.offset;
 		}
 
 		throw error;
+	}
+}
+
+/** jsonErrorOffset's reader: each method reads one part at `index`, or throws At where it goes wrong. */
+class JsonScanner {
+	private index = 0;
+	/** The open objects and lists around the current position. */
+	private readonly open: Array<'{' | '['> = [];
+
+	constructor(private readonly text: string) {}
+
+	/** The whole text: -1 when it is one JSON value, else where the text goes on after it. */
+	document(): number {
+		const {text, open} = this;
+		for (;;) {
+			// A value is expected here.
+			this.space();
+			const char = text[this.index];
+			let opened = false;
+			if (char === '{' || char === '[') {
+				this.index++;
+				this.space();
+				if (text[this.index] === (char === '{' ? '}' : ']')) {
+					this.index++;
+				} else {
+					open.push(char);
+					if (char === '{') {
+						this.key();
+					}
+
+					opened = true;
+				}
+			} else {
+				this.scalar();
+			}
+
+			if (opened) {
+				continue;
+			}
+
+			if (!this.afterValue()) {
+				this.space();
+				return this.index < text.length ? this.index : -1;
+			}
+		}
+	}
+
+	/** After a value: close what ends here, until a comma asks for the next value (true) or nothing is open (false). */
+	private afterValue(): boolean {
+		const {text, open} = this;
+		while (open.length > 0) {
+			this.space();
+			const container = open.at(-1)!;
+			if (text[this.index] === ',') {
+				this.index++;
+				if (container === '{') {
+					this.key();
+				}
+
+				return true;
+			}
+
+			if (text[this.index] === (container === '{' ? '}' : ']')) {
+				this.index++;
+				open.pop();
+			} else {
+				this.fail();
+			}
+		}
+
+		return false;
+	}
+
+	private fail(): never {
+		throw new At(this.index);
+	}
+
+	private space(): void {
+		while (this.index < this.text.length && ' \t\n\r'.includes(this.text[this.index]!)) {
+			this.index++;
+		}
+	}
+
+	private string(): void {
+		const {text} = this;
+		this.index++;
+		while (this.index < text.length && text[this.index] !== '"') {
+			if (text[this.index] === '\\') {
+				this.index++;
+			} else if (text.charCodeAt(this.index) < 0x20) {
+				this.fail();
+			}
+
+			this.index++;
+		}
+
+		if (this.index >= text.length) {
+			this.fail();
+		}
+
+		this.index++;
+	}
+
+	/** A member's key and its colon; the value follows. */
+	private key(): void {
+		this.space();
+		if (this.text[this.index] !== '"') {
+			this.fail();
+		}
+
+		this.string();
+		this.space();
+		if (this.text[this.index] !== ':') {
+			this.fail();
+		}
+
+		this.index++;
+	}
+
+	private scalar(): void {
+		const {text} = this;
+		if (text[this.index] === '"') {
+			this.string();
+			return;
+		}
+
+		const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(this.index, this.index + 64));
+		if (number) {
+			this.index += number[0].length;
+			return;
+		}
+
+		for (const word of ['true', 'false', 'null']) {
+			if (text.startsWith(word, this.index)) {
+				this.index += word.length;
+				return;
+			}
+		}
+
+		this.fail();
 	}
 }
 

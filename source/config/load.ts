@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import envPaths from 'env-paths';
-import {UsageError} from '../errors.js';
-import {packageRoot} from '../paths.js';
+import {isPlainObject, UsageError} from '../domain/index.js';
+import {packageRoot} from './package-root.js';
 import {duplicateKey, jsonErrorOffset} from './json-position.js';
 import {checkRelations, checkSchema, configSchema, layerSchema, Problems, type Config} from './schema.js';
-import {isPlainObject} from '../domain/shape.js';
 
 export const defaultConfigPath = path.join(packageRoot, 'config', 'default.json');
 

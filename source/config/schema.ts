@@ -1,7 +1,6 @@
 import * as z from 'zod';
-import type {EnvironmentPolicy, GlobalPolicy, PolicyConfig} from '../domain/types.js';
-import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from '../notify/config.js';
-import {isPlainObject} from '../domain/shape.js';
+import {isPlainObject, type EnvironmentPolicy, type GlobalPolicy, type PolicyConfig} from '../domain/index.js';
+import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from './notify.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
 // object shape) costs more to build than it saves, about 4 ms of every start.
@@ -27,6 +26,9 @@ const unknownKeyMarker = '\u0000unknown-keys:';
 const secretMarker = '\u0000secret:';
 
 type NumberSpec = {min?: number; exclusiveMin?: number; max?: number; integer?: boolean};
+
+/** The poll interval's one rule, for `pollIntervalSeconds` in a file and `--interval` on the command line. */
+export const pollInterval = {min: 1, max: 86_400} as const;
 
 function numberText(spec: NumberSpec): string {
 	const parts = [spec.integer ? 'a whole number' : 'a number'];
@@ -139,7 +141,7 @@ function build(layer: boolean) {
 		envTagKey: required(text()),
 		roleTag: required(object({key: required(text()), agent: required(text()), monitor: required(text())})),
 		regions: required(z.union([z.literal('all'), strings(regionPattern, 'region names like us-east-1')], {error: regionsText}).describe(regionsText)),
-		pollIntervalSeconds: required(number({min: 1, max: 86_400})),
+		pollIntervalSeconds: required(number(pollInterval)),
 		action: required(choice(['stop', 'terminate'])),
 		warnRatio: required(number({exclusiveMin: 0, max: 1})),
 		minIncreaseUsdPerHour: required(nonNegative()),

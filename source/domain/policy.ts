@@ -136,6 +136,20 @@ function statusOf(input: EnvironmentInput, level: Level): EnvironmentStatus {
  * (input.paused) are alerted on instead of stopped: the cascade and the emergency pass them by.
  */
 export function evaluate(environments: readonly EnvironmentInput[], global: GlobalInput, tuning: Tuning): Evaluation {
+	const {results, decisions, stoppable, respawnSavings} = environmentDecisions(environments, tuning);
+	const first = cascadeStop(stoppable, results, decisions);
+	const savings = respawnSavings + (first?.spend.agentHourlyUsd ?? 0);
+	const {globalStale, globalAssessment, currentUsd, projectedUsd} = globalDecision(environments, global, tuning, {decisions, savings, first});
+	warningsAndViolations(environments, results, decisions, globalStale ? undefined : globalAssessment);
+	const globalStatus: GlobalStatus = globalStale ? 'STALE' : globalAssessment.level === 'breach' ? 'BREACH' : globalAssessment.level === 'warn' ? 'WARN' : 'NORMAL';
+	return {environments: results, global: {assessment: globalAssessment, status: globalStatus, currentUsd, projectedUsd}, decisions};
+}
+
+/**
+ * Step 1 for each environment: its assessment and status; a re-spawn where the breaker holds; an
+ * alert or hold where a breach is not stopped; the breaching environments that may be stopped.
+ */
+function environmentDecisions(environments: readonly EnvironmentInput[], tuning: Tuning): {results: EnvironmentResult[]; decisions: Decision[]; stoppable: EnvironmentInput[]; respawnSavings: number} {
 	const results: EnvironmentResult[] = [];
 	const decisions: Decision[] = [];
 	const stoppable: EnvironmentInput[] = [];
@@ -188,12 +202,15 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		}
 	}
 
+	return {results, decisions, stoppable, respawnSavings};
+}
+
+/** The cascade: of the stoppable environments, only the lowest priority is stopped now (the rest next poll). */
+function cascadeStop(stoppable: EnvironmentInput[], results: readonly EnvironmentResult[], decisions: Decision[]): EnvironmentInput | undefined {
 	stoppable.sort((a, b) => a.policy.priority - b.policy.priority || byText(a.name, b.name));
 	const [first, ...deferred] = stoppable;
-	let savings = respawnSavings;
 	if (first) {
 		const assessment = results.find(result => result.name === first.name)!.assessment;
-		savings += first.spend.agentHourlyUsd;
 		decisions.push({
 			kind: 'stop',
 			environment: first.name,
@@ -205,6 +222,15 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		});
 	}
 
+	return first;
+}
+
+/**
+ * Step 2: the global total projected after this poll's stops (`savings`); over its limit, an
+ * emergency stop of every agent in scope (or an alert when paused rises or learning explain it).
+ */
+function globalDecision(environments: readonly EnvironmentInput[], global: GlobalInput, tuning: Tuning, step: {decisions: Decision[]; savings: number; first: EnvironmentInput | undefined}): {globalStale: string | undefined; globalAssessment: Assessment; currentUsd: number; projectedUsd: number} {
+	const {decisions, savings, first} = step;
 	const globalStale = global.stale ?? environments.find(input => input.stale)?.name;
 	// The total as listed now (the sum over the monitored environments), not the window's last sample.
 	const currentUsd = environments.reduce((sum, input) => sum + input.spend.hourlyUsd, 0);
@@ -260,6 +286,11 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		}
 	}
 
+	return {globalStale, globalAssessment, currentUsd, projectedUsd};
+}
+
+/** Step 3: agent policy violations, then warnings at warnRatio of a limit (`globalAssessment` undefined: global stale). */
+function warningsAndViolations(environments: readonly EnvironmentInput[], results: readonly EnvironmentResult[], decisions: Decision[], globalAssessment: Assessment | undefined): void {
 	for (const input of environments) {
 		const violation = input.stale ? undefined : findViolation(input.name, input.policy, input.spend);
 		if (violation) {
@@ -274,10 +305,8 @@ export function evaluate(environments: readonly EnvironmentInput[], global: Glob
 		}
 	}
 
-	if (!globalStale && globalAssessment.level === 'warn') {
+	if (globalAssessment?.level === 'warn') {
 		decisions.push({kind: 'warn', environment: 'global', reason: `global ${globalAssessment.reasons.join('; ')}`});
 	}
 
-	const globalStatus: GlobalStatus = globalStale ? 'STALE' : globalAssessment.level === 'breach' ? 'BREACH' : globalAssessment.level === 'warn' ? 'WARN' : 'NORMAL';
-	return {environments: results, global: {assessment: globalAssessment, status: globalStatus, currentUsd, projectedUsd}, decisions};
 }

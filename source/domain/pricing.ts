@@ -220,7 +220,7 @@ export function xlargeUnits(type: string): number | undefined {
 }
 
 /** The letters a family starts with (its series): `p4d` -> `p`, `u-24tb1` -> `u`, `trn1` -> `trn`. */
-export function seriesOf(type: string): string {
+function seriesOf(type: string): string {
 	return /^[a-z]+/.exec(type.toLowerCase())?.[0] ?? '';
 }
 

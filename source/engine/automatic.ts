@@ -1,7 +1,6 @@
-import type {Config} from '../config/schema.js';
-import type {EnvironmentInput, Evaluation} from '../domain/policy.js';
-import type {Decision, WindowStats} from '../domain/types.js';
-import type {AuditEntry} from './audit.js';
+import type {Config} from '../config/index.js';
+import type {Decision, EnvironmentInput, Evaluation, WindowStats} from '../domain/index.js';
+import type {AuditEntry} from './state/audit.js';
 import type {ActionKind, Enforcer} from './enforcer.js';
 import type {EntryDraft, Recorder} from './recorder.js';
 

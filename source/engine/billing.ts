@@ -1,6 +1,6 @@
-import type {BilledCost, BillingSource} from '../providers/types.js';
-import {messageOf} from './record.js';
-import type {StateStore} from './state.js';
+import type {BilledCost, BillingSource} from '../providers/index.js';
+import {reasonOf} from './answer-errors.js';
+import type {StateStore} from './state/store.js';
 
 /** Cost Explorer's price: every request (every page) costs $0.01. */
 export const usdPerBillingRequest = 0.01;
@@ -161,11 +161,6 @@ export class CachedBilling {
 function paidRequestsOf(error: unknown): number {
 	const paid = (error as {paidRequests?: unknown} | undefined)?.paidRequests;
 	return typeof paid === 'number' && Number.isInteger(paid) && paid > 0 ? paid : 1;
-}
-
-/** The answers layer's errors say all in their message; others get their name too. */
-function reasonOf(error: unknown): string {
-	return error instanceof Error && /^(MalformedAnswer|ImplausibleAnswer|PageCap|TimeBudget)$/.test(error.name) ? error.message : messageOf(error);
 }
 
 /** What is wrong with a billed-cost answer (unknown is never $0), or undefined when it is usable. */

@@ -1,6 +1,7 @@
-import type {Config} from '../config/schema.js';
+import type {Config} from '../config/index.js';
 import type {Recorder} from './recorder.js';
-import type {Breaker, StateStore} from './state.js';
+import type {StateStore} from './state/store.js';
+import type {Breaker} from './state/validate.js';
 
 /** Who stopped or started agents, why, and by which kind of action (a violation stop trips nothing). */
 export type BreakerRequest = {actor: string; reason: string; kind?: string};

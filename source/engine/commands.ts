@@ -1,15 +1,12 @@
-import type {Config} from '../config/schema.js';
-import {checkStart, checkStartCost} from '../domain/agents.js';
-import type {Evaluation} from '../domain/policy.js';
-import type {EnvironmentView, Spend} from '../domain/types.js';
-import type {AuditEntry} from './audit.js';
+import type {Config} from '../config/index.js';
+import {checkStart, checkStartCost, plural, type EnvironmentView, type Evaluation, type Spend} from '../domain/index.js';
+import type {AuditEntry} from './state/audit.js';
 import type {Automatic} from './automatic.js';
 import type {Breakers} from './breakers.js';
 import {type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
 import type {Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
-import {plural} from '../domain/format.js';
-import {messageOf} from './record.js';
+import {messageOf} from './state/record.js';
 
 /** A command from the keyboard, a subcommand or a socket client: the same enforcer as automatic actions. */
 export type Command =
@@ -81,24 +78,7 @@ export class Commands {
 		let result: ActionResult | StartResult | undefined;
 		switch (command.kind) {
 			case 'start': {
-				// One start at a time: each counts the agents afresh after the one before launched, so two
-				// dashboards starting at once cannot both pass the cap.
-				const turn = this.starts.then(async () => {
-					const check = await this.checkStart(command.environment, command.count);
-					if (!check.ok) {
-						return {refused: this.refuse('start', [command.environment], check.reason, actor)};
-					}
-
-					const launched = await this.deps.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${check.running} running)`});
-					if (launched.outcome === 'executed') {
-						const at = this.deps.clock();
-						this.started.set(command.environment, [...this.recentStarts(command.environment), ...launched.ids.map(id => ({id, at}))]);
-					}
-
-					return {started: launched};
-				});
-				this.starts = turn.catch(() => undefined);
-				const done = await turn;
+				const done = await this.queueStart(command, actor);
 				if ('refused' in done) {
 					return done.refused;
 				}
@@ -117,21 +97,7 @@ export class Commands {
 
 			case 'pause-env':
 			case 'resume-env': {
-				const name = command.environment;
-				if (!this.deps.monitored.includes(name)) {
-					const configured = Object.hasOwn(this.deps.config.environments, name);
-					return this.refuse(command.kind === 'pause-env' ? 'pause' : 'resume', [], `${name} is not ${configured ? 'monitored in this run (--environments)' : 'a configured environment'} — expected one of: ${this.deps.monitored.join(', ')}`, actor);
-				}
-
-				const pausing = command.kind === 'pause-env';
-				if (!automatic.pauseEnvironment(name, pausing)) {
-					// Already so (another dashboard pressed it first): nothing changes, nothing is logged.
-					return undefined;
-				}
-
-				this.deps.recorder.log({type: 'decision', actor, kind: pausing ? 'pause' : 'resume', environments: [name], reason: pausing ? `automatic actions paused for ${name}: still polled, evaluated, shown and alerted on; nothing stopped there automatically (a manual stop or emergency still is)` : `automatic actions resumed for ${name}`, instanceIds: []});
-				engine.republish();
-				return undefined;
+				return this.pauseEnvironment(command, actor);
 			}
 
 			case 'cancel-pending': {
@@ -197,6 +163,49 @@ export class Commands {
 
 		await engine.poll();
 		return result;
+	}
+
+	/**
+	 * One start at a time: each counts the agents afresh after the one before launched, so two
+	 * dashboards starting at once cannot both pass the cap.
+	 */
+	private async queueStart(command: Extract<Command, {kind: 'start'}>, actor: string): Promise<{refused: StartResult} | {started: StartResult}> {
+		const turn = this.starts.then(async () => {
+			const check = await this.checkStart(command.environment, command.count);
+			if (!check.ok) {
+				return {refused: this.refuse('start', [command.environment], check.reason, actor)};
+			}
+
+			const launched = await this.deps.launcher.start({environment: command.environment, count: command.count, actor, reason: `start ${plural(command.count, 'agent')} in ${command.environment} (${check.running} running)`});
+			if (launched.outcome === 'executed') {
+				const at = this.deps.clock();
+				this.started.set(command.environment, [...this.recentStarts(command.environment), ...launched.ids.map(id => ({id, at}))]);
+			}
+
+			return {started: launched};
+		});
+		this.starts = turn.catch(() => undefined);
+		return turn;
+	}
+
+	/** `P` for one environment: its automatic actions paused or resumed (a name not monitored here is refused). */
+	private pauseEnvironment(command: Extract<Command, {kind: 'pause-env' | 'resume-env'}>, actor: string): StartResult | undefined {
+		const {automatic, engine} = this.deps;
+		const name = command.environment;
+		if (!this.deps.monitored.includes(name)) {
+			const configured = Object.hasOwn(this.deps.config.environments, name);
+			return this.refuse(command.kind === 'pause-env' ? 'pause' : 'resume', [], `${name} is not ${configured ? 'monitored in this run (--environments)' : 'a configured environment'} — expected one of: ${this.deps.monitored.join(', ')}`, actor);
+		}
+
+		const pausing = command.kind === 'pause-env';
+		if (!automatic.pauseEnvironment(name, pausing)) {
+			// Already so (another dashboard pressed it first): nothing changes, nothing is logged.
+			return undefined;
+		}
+
+		this.deps.recorder.log({type: 'decision', actor, kind: pausing ? 'pause' : 'resume', environments: [name], reason: pausing ? `automatic actions paused for ${name}: still polled, evaluated, shown and alerted on; nothing stopped there automatically (a manual stop or emergency still is)` : `automatic actions resumed for ${name}`, instanceIds: []});
+		engine.republish();
+		return undefined;
 	}
 
 	/**

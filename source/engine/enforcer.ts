@@ -1,15 +1,12 @@
 import {staticBook} from './pricing.js';
-import type {PriceBook} from '../domain/pricing.js';
-import type {Config} from '../config/schema.js';
-import {tagOf} from '../domain/classify.js';
-import {hourlyOf} from '../domain/agents.js';
-import {money, plural} from '../domain/format.js';
-import type {InstanceState, RawInstance} from '../domain/types.js';
-import type {Fleet, InstanceOutcome, Target} from '../providers/types.js';
-import type {AuditEntry} from './audit.js';
+import {hourlyOf, money, plural, tagOf, type InstanceState, type PriceBook, type RawInstance} from '../domain/index.js';
+import type {Config} from '../config/index.js';
+import type {Fleet, InstanceOutcome, Target} from '../providers/index.js';
+import type {AuditEntry} from './state/audit.js';
 import type {BreakerRequest} from './breakers.js';
-import type {LastStop, StateStore} from './state.js';
-import {messageOf} from './record.js';
+import type {StateStore} from './state/store.js';
+import type {LastStop} from './state/validate.js';
+import {messageOf} from './state/record.js';
 
 export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';
 
@@ -46,6 +43,21 @@ export type EnforcerOptions = {dryRun: boolean; readOnly: boolean};
 
 const liveStates: InstanceState[] = ['pending', 'running'];
 const stoppedStates: InstanceState[] = ['stopping', 'stopped'];
+/** Outcomes in which the instance was acted on (or already was as asked). */
+const succeededStates = new Set<InstanceOutcome['result']>(['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running']);
+
+/** One action under way, as execute hands it to its parts. */
+type ActionRun = {
+	request: ActionRequest;
+	environments: string[];
+	undo: boolean;
+	targets: RawInstance[];
+	refs: Target[];
+	ids: string[];
+	inFlight: {kind: string; environments: string[]; at: number; actor: string; planned: number; done: number};
+	costOf: (stopped: readonly Target[]) => number | null;
+	finish: (outcome: ActionResult['outcome'], summary: string, results?: InstanceOutcome[], ids?: string[]) => ActionResult;
+};
 
 /**
  * Carries out automatic decisions and manual commands alike, under the safety rules in docs/design.md:
@@ -173,25 +185,12 @@ export class Enforcer {
 			return finish('nothing-to-do', 'nothing to undo: envwatch has not stopped anything yet');
 		}
 
-		let targets: RawInstance[];
-		try {
-			const listed = await this.targets(environments, undo ? stoppedStates : liveStates);
-			if (listed.errors.length > 0) {
-				return finish('failed', `not acted on: could not re-check the targets (${listed.errors.join('; ')})`);
-			}
-
-			targets = listed.instances;
-			// Undo starts exactly the instances of the last stop; a violation stops exactly the
-			// excess agents; either way only those still in scope.
-			const exactly = undo ? last!.targets.map(target => target.id) : request.only;
-			if (exactly) {
-				const planned = new Set(exactly);
-				targets = targets.filter(instance => planned.has(instance.id));
-			}
-		} catch (error) {
-			return finish('failed', `not acted on: could not re-check the targets (${messageOf(error)})`);
+		const checked = await this.recheckTargets(request, environments, undo, last);
+		if ('failed' in checked) {
+			return finish('failed', `not acted on: could not re-check the targets (${checked.failed})`);
 		}
 
+		const {targets} = checked;
 		const ids = targets.map(instance => instance.id);
 		if (targets.length === 0) {
 			return finish('nothing-to-do', `${describe(request.kind, environments)}: no ${undo ? 'stopped' : 'running'} agents in scope`);
@@ -214,17 +213,60 @@ export class Enforcer {
 
 			return sum;
 		};
-		const exactly = new Set(ids);
-		const succeededStates = new Set<InstanceOutcome['result']>(['stopping', 'stopped', 'already-stopped', 'terminating', 'starting', 'already-running']);
-		const done: Target[] = [];
-		let results: InstanceOutcome[];
 		const inFlight = {kind: request.kind, environments, at: this.clock(), actor: request.actor, planned: refs.length, done: 0};
+		const run: ActionRun = {request, environments, undo, targets, refs, ids, inFlight, costOf, finish};
 		this.progress = {kind: request.kind, environments, planned: refs.length, done: 0};
 		if (!this.options.dryRun) {
 			this.state.saveActionInFlight(inFlight);
 		}
 
-		const act = {
+		let results: InstanceOutcome[];
+		const act = this.batchHooks(run);
+		try {
+			results = undo
+				? await this.fleet.start(refs, act)
+				: await this.fleet.stop(refs, {...act, terminate: this.config.action === 'terminate'});
+		} catch (error) {
+			return finish('failed', `${describe(request.kind, environments)} failed: ${messageOf(error)}`, [], ids);
+		} finally {
+			this.progress = undefined;
+			if (!this.options.dryRun) {
+				this.state.saveActionInFlight(undefined);
+			}
+		}
+
+		return this.conclude(run, results);
+	}
+
+	/**
+	 * The targets listed afresh, still in scope: undo starts exactly the instances of the last stop;
+	 * a violation stops exactly the excess agents. `failed`: why they could not be listed.
+	 */
+	private async recheckTargets(request: ActionRequest, environments: string[], undo: boolean, last: LastStop | undefined): Promise<{targets: RawInstance[]} | {failed: string}> {
+		try {
+			const listed = await this.targets(environments, undo ? stoppedStates : liveStates);
+			if (listed.errors.length > 0) {
+				return {failed: listed.errors.join('; ')};
+			}
+
+			const exactly = undo ? last!.targets.map(target => target.id) : request.only;
+			if (!exactly) {
+				return {targets: listed.instances};
+			}
+
+			const planned = new Set(exactly);
+			return {targets: listed.instances.filter(instance => planned.has(instance.id))};
+		} catch (error) {
+			return {failed: messageOf(error)};
+		}
+	}
+
+	/** What the fleet calls around each batch of an action: the scope re-checked before, the batch recorded after. */
+	private batchHooks(run: ActionRun): {dryRun: boolean; recheck: (batch: Target[]) => Promise<Set<string>>; onBatch: (batch: InstanceOutcome[]) => void} {
+		const {request, environments, undo, refs, inFlight} = run;
+		const exactly = new Set(run.ids);
+		const done: Target[] = [];
+		return {
 			dryRun: this.options.dryRun,
 			// Paced batches go out seconds apart: each is re-checked right before its call, so an
 			// instance retagged or moved out of scope meanwhile is left alone.
@@ -252,25 +294,17 @@ export class Enforcer {
 
 				// State writes never throw (a failure is reported as a record error): the stop goes on.
 				if (!undo && done.length > 0) {
-					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false, usdPerHour: costOf(done)});
+					this.setLastStop({at: inFlight.at, actor: request.actor, environments, targets: [...done], dryRun: false, usdPerHour: run.costOf(done)});
 				}
 
 				this.state.saveActionInFlight({...inFlight, done: this.progress.done});
 			},
 		};
-		try {
-			results = undo
-				? await this.fleet.start(refs, act)
-				: await this.fleet.stop(refs, {...act, terminate: this.config.action === 'terminate'});
-		} catch (error) {
-			return finish('failed', `${describe(request.kind, environments)} failed: ${messageOf(error)}`, [], ids);
-		} finally {
-			this.progress = undefined;
-			if (!this.options.dryRun) {
-				this.state.saveActionInFlight(undefined);
-			}
-		}
+	}
 
+	/** The action's closing line: what changed (the last stop kept for undo), what it saves or adds. */
+	private conclude(run: ActionRun, results: InstanceOutcome[]): ActionResult {
+		const {request, environments, undo, targets, refs, ids, inFlight, costOf, finish} = run;
 		const tally = tallyOf(results);
 		if (this.options.dryRun) {
 			return finish('dry-run', `${describe(request.kind, environments)}: ${plural(targets.length, 'agent')} (${tally})`, results, ids);

@@ -1,5 +1,4 @@
-import type {Evaluation} from '../domain/policy.js';
-import type {Spend} from '../domain/types.js';
+import type {Evaluation, Spend} from '../domain/index.js';
 import type {Automatic} from './automatic.js';
 import type {CachedBilling} from './billing.js';
 import type {Breakers} from './breakers.js';
@@ -13,7 +12,7 @@ import type {RegionSweep} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
 import {SpendReader} from './spend.js';
 import {wire, type Deps} from './wiring.js';
-import {messageOf} from './record.js';
+import {messageOf} from './state/record.js';
 
 export type {Command} from './commands.js';
 

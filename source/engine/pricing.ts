@@ -1,10 +1,9 @@
-import type {Config} from '../config/schema.js';
-import {fallbackEbsRates, fallbackPrices} from '../config/fallback-prices.js';
-import {createPriceBook, volumeHourlyUsd, type EbsRates, type Volume, onDemandKey, onDemandQueryOf, onDemandRange, operatingSystemOf, overrideOf, spotKey, spotRange, usd as dollars, type OnDemandQuery, type PriceBook, type PriceTables} from '../domain/pricing.js';
-import type {RawInstance} from '../domain/types.js';
-import type {Fleet, PriceSource} from '../providers/types.js';
-import type {PriceCache, StateStore} from './state.js';
-import {messageOf} from './record.js';
+import type {Config} from '../config/index.js';
+import {createPriceBook, fallbackEbsRates, fallbackPrices, onDemandKey, onDemandQueryOf, operatingSystemOf, overrideOf, spotKey, volumeHourlyUsd, type EbsRates, type OnDemandQuery, type PriceBook, type PriceTables, type RawInstance, type Volume} from '../domain/index.js';
+import type {Fleet, PriceSource} from '../providers/index.js';
+import type {StateStore} from './state/store.js';
+import {pricesCache, restorePrices, type CachedTables} from './price-cache.js';
+import {attempts, implausible, reasonOf} from './answer-errors.js';
 
 /** The book from the configuration alone: overrides over the shipped table, estimates for the rest. */
 export function staticBook(config: Pick<Config, 'prices'>): PriceBook {
@@ -92,47 +91,10 @@ export class Pricing {
 		this.spotRefreshMs = options.spotRefreshMs ?? 10 * 60_000;
 		this.retryMs = options.retryMs ?? 5 * 60_000;
 		this.concurrency = options.concurrency ?? 2;
-		const cache = source || volumesOf ? state.loadPrices() : undefined;
-		if (source) {
-			// The state dir is untrusted too: a cached price that cannot be true is dropped (asked again), and said.
-			const doubted: string[] = [];
-			for (const [key, usd, at] of cache?.onDemand ?? []) {
-				const [region = '', type = '', operatingSystem = '', preInstalledSw = '', tenancy = ''] = key.split('|');
-				const range = onDemandRange({region, type, operatingSystem, preInstalledSw, tenancy}, fallbackPrices);
-				if (usd !== null && (usd < range.low * (1 - 1e-9) || usd > range.high * (1 + 1e-9))) {
-					doubted.push(`${type} in ${region} at ${dollars(usd)}/h`);
-				} else {
-					this.onDemand.set(key, {usd, at});
-				}
-			}
-
-			for (const [key, usd, at] of cache?.spot ?? []) {
-				const [region = '', , type = '', product = ''] = key.split('|');
-				const range = spotRange({region, type, product}, fallbackPrices);
-				if (usd < range.low * (1 - 1e-9) || usd > range.high * (1 + 1e-9)) {
-					doubted.push(`spot ${type} in ${region} at ${dollars(usd)}/h`);
-				} else {
-					this.spot.set(key, {usd, at});
-				}
-			}
-
-			if (doubted.length > 0) {
-				this.errors.set('cache', `prices.json: ${doubted.slice(0, 3).join(', ')}${doubted.length > 3 ? ` and ${doubted.length - 3} more` : ''} outside what EC2 charges: not believed, asked again`);
-			}
-		}
-
-		if (volumesOf) {
-			if (source) {
-				for (const [region, rates, at] of cache?.ebs ?? []) {
-					this.ebs.set(region, {rates, at});
-				}
-			}
-
-			for (const [region, id, usd, estimated] of cache?.storage ?? []) {
-				const byInstance = this.storage.get(region) ?? new Map<string, {usd: number; estimated: boolean}>();
-				byInstance.set(id, {usd, estimated});
-				this.storage.set(region, byInstance);
-			}
+		// The state dir is untrusted too: a cached price that cannot be true is dropped (asked again), and said.
+		const doubted = restorePrices(source || volumesOf ? state.loadPrices() : undefined, this.cachedTables(), {prices: Boolean(source), volumes: Boolean(volumesOf)});
+		if (doubted) {
+			this.errors.set('cache', doubted);
 		}
 	}
 
@@ -508,39 +470,20 @@ export class Pricing {
 		this.dirty = true;
 	}
 
+	/** What prices.json keeps. */
+	private cachedTables(): CachedTables {
+		return {onDemand: this.onDemand, spot: this.spot, storage: this.storage, ebs: this.ebs};
+	}
+
 	private save(): void {
 		if (!this.dirty) {
 			return;
 		}
 
 		this.dirty = false;
-		// Spot prices older than a day are of no use after a restart.
-		const now = this.clock();
-		const cache: PriceCache = {
-			version: 1,
-			onDemand: [...this.onDemand].map(([key, entry]) => [key, entry.usd, entry.at]),
-			spot: [...this.spot].filter(([, entry]) => now - entry.at < 86_400_000).map(([key, entry]) => [key, entry.usd, entry.at]),
-			storage: [...this.storage].flatMap(([region, byInstance]) => [...byInstance].map(([id, entry]): [string, string, number, boolean] => [region, id, entry.usd, entry.estimated])),
-			ebs: [...this.ebs].map(([region, entry]) => [region, entry.rates, entry.at]),
-		};
-		this.state.savePrices(cache);
+		this.state.savePrices(pricesCache(this.cachedTables(), this.clock()));
 	}
 }
 
 /** The storage of an instance whose volumes are not known yet: an unknown amount, counted as $0 and marked. */
 const unknownStorage = {usd: 0, estimated: true, unknown: true} as const;
-
-/** The answers layer's errors say all in their message (what came back, what was expected); others get their name too. */
-function reasonOf(error: unknown): string {
-	return error instanceof Error && /^(MalformedAnswer|ImplausibleAnswer|PageCap|TimeBudget)$/.test(error.name) ? error.message : messageOf(error);
-}
-
-/** An answer of the right shape refused because its values cannot be true. */
-function implausible(error: unknown): boolean {
-	return error instanceof Error && error.name === 'ImplausibleAnswer';
-}
-
-function attempts(error: unknown): number {
-	const value = (error as {$metadata?: {attempts?: number}} | undefined)?.$metadata?.attempts;
-	return typeof value === 'number' && value > 0 ? value : 1;
-}

@@ -1,15 +1,11 @@
-import type {Config} from '../config/schema.js';
-import {emptySpend} from '../domain/classify.js';
-import {seriesOf, windowStats, type History} from '../domain/history.js';
-import {evaluate, type EnvironmentInput, type Evaluation} from '../domain/policy.js';
-import {checkAgainstBill, liveDay, type Rollup} from '../domain/rollup.js';
-import type {EnvironmentView, Sample, Spend, WindowStats} from '../domain/types.js';
-import type {BilledCost} from '../providers/types.js';
-import type {AuditEntry} from './audit.js';
+import type {Config} from '../config/index.js';
+import {checkAgainstBill, emptySpend, evaluate, liveDay, seriesOf, windowStats, type EnvironmentInput, type EnvironmentView, type Evaluation, type History, type Rollup, type Sample, type Spend, type WindowStats} from '../domain/index.js';
+import type {BilledCost} from '../providers/index.js';
+import type {AuditEntry} from './state/audit.js';
 import type {PricingView} from './pricing.js';
 import type {SweepView} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
-import type {Breaker, LastStop} from './state.js';
+import type {Breaker, LastStop} from './state/validate.js';
 
 /** What one poll evaluated: the inputs per environment, the global window, and the policy's verdict. */
 export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};
@@ -312,7 +308,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		at,
 		source: engine.source,
 		regions: config.regions,
-		intervalSeconds: config.pollIntervalSeconds,
+		pollIntervalSeconds: config.pollIntervalSeconds,
 		polls: engine.polls,
 		lastSuccessAt: engine.lastSuccessAt,
 		error,

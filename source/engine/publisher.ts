@@ -1,4 +1,4 @@
-import type {Spend} from '../domain/types.js';
+import type {Spend} from '../domain/index.js';
 import {project, type Published} from './projection.js';
 import type {Snapshot} from './snapshot.js';
 import type {Deps, Parts} from './wiring.js';

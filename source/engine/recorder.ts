@@ -1,5 +1,5 @@
-import {gapEntry, isAuditGap, type AuditEntry, type AuditLog} from './audit.js';
-import type {StateStore} from './state.js';
+import {gapEntry, isAuditGap, type AuditEntry, type AuditLog} from './state/audit.js';
+import type {StateStore} from './state/store.js';
 
 /** An audit entry as the engine writes it: the recorder adds `seq`, `at` and `dryRun`. */
 export type EntryDraft = Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>;

@@ -1,14 +1,10 @@
-import type {Config} from '../config/schema.js';
-import {fallbackPrices} from '../config/fallback-prices.js';
-import {dropFuture, GLOBAL, globalKey, newHistory, prune, record, shift, type History} from '../domain/history.js';
-import {createPriceBook, type PriceBook, type PriceOverrides, type PriceTables} from '../domain/pricing.js';
-import {accrue, hourMs, pruneRollup, type Rollup} from '../domain/rollup.js';
-import type {Spend} from '../domain/types.js';
+import type {Config} from '../config/index.js';
+import {accrue, createPriceBook, dropFuture, fallbackPrices, GLOBAL, globalKey, hourMs, newHistory, plural, prune, pruneRollup, record, shift, type History, type PriceBook, type PriceOverrides, type PriceTables, type Rollup, type Spend} from '../domain/index.js';
 import type {Breakers} from './breakers.js';
 import {evaluateAt, type Evaluated} from './projection.js';
 import type {Recorder} from './recorder.js';
-import type {PriceBasis, StateStore} from './state.js';
-import {plural} from '../domain/format.js';
+import type {StateStore} from './state/store.js';
+import type {PriceBasis} from './state/validate.js';
 
 /** The rollup is saved at least this often while polls change it (and when an hour begins). */
 const rollupSaveMs = 60_000;

@@ -1,5 +1,5 @@
-import type {Decision, EnvironmentView} from '../domain/types.js';
-import type {AuditEntry} from './audit.js';
+import type {Decision, EnvironmentView} from '../domain/index.js';
+import type {AuditEntry} from './state/audit.js';
 import type {SweepView} from './sweep.js';
 
 /**
@@ -10,7 +10,7 @@ export type Snapshot = {
 	at: number;
 	source: string;
 	regions: string[];
-	intervalSeconds: number;
+	pollIntervalSeconds: number;
 	polls: number;
 	/** When the last poll that returned fresh data finished; null before the first. */
 	lastSuccessAt: number | null;

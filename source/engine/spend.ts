@@ -1,9 +1,7 @@
-import type {Config} from '../config/schema.js';
-import {aggregate, environmentIndex, tagOf, type Aggregate} from '../domain/classify.js';
-import type {PriceBook} from '../domain/pricing.js';
-import {BILLED_STATES, type InstanceState, type RawInstance, type Spend} from '../domain/types.js';
-import type {Provider} from '../providers/types.js';
-import {messageOf} from './record.js';
+import type {Config} from '../config/index.js';
+import {aggregate, BILLED_STATES, environmentIndex, tagOf, type Aggregate, type InstanceState, type PriceBook, type RawInstance, type Spend} from '../domain/index.js';
+import type {Provider} from '../providers/index.js';
+import {messageOf} from './state/record.js';
 import type {Pricing} from './pricing.js';
 import type {Samples} from './samples.js';
 

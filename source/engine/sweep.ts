@@ -1,9 +1,7 @@
-import type {Config} from '../config/schema.js';
-import {environmentIndex, tagOf} from '../domain/classify.js';
-import {byText, plural} from '../domain/format.js';
-import {BILLED_STATES} from '../domain/types.js';
-import type {Provider} from '../providers/types.js';
-import {messageOf} from './record.js';
+import type {Config} from '../config/index.js';
+import {BILLED_STATES, byText, environmentIndex, plural, tagOf} from '../domain/index.js';
+import type {Provider} from '../providers/index.js';
+import {messageOf} from './state/record.js';
 import type {Recorder} from './recorder.js';
 
 /** Agents (and other instances) of a monitored environment running in a region this run does not watch. */

@@ -1,8 +1,7 @@
-import type {Config} from '../config/schema.js';
-import type {Evaluation} from '../domain/policy.js';
-import type {Spend} from '../domain/types.js';
-import type {Provider} from '../providers/types.js';
-import type {AuditLog} from './audit.js';
+import type {Config} from '../config/index.js';
+import type {Evaluation, Spend} from '../domain/index.js';
+import type {Provider} from '../providers/index.js';
+import type {AuditLog} from './state/audit.js';
 import {Automatic} from './automatic.js';
 import {CachedBilling} from './billing.js';
 import {Breakers, type BreakerRequest} from './breakers.js';
@@ -12,8 +11,8 @@ import {Pricing} from './pricing.js';
 import {Recorder} from './recorder.js';
 import {Samples} from './samples.js';
 import {RegionSweep} from './sweep.js';
-import type {StateStore} from './state.js';
-import type {SnapshotStore} from './store.js';
+import type {StateStore} from './state/store.js';
+import type {SnapshotStore} from './snapshot-store.js';
 
 export type MonitorOptions = {
 	dryRun: boolean;

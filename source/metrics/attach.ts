@@ -1,7 +1,5 @@
-import type {AuditLog} from '../engine/audit.js';
-import type {Notifier} from '../notify/notifier.js';
-import type {Fleet} from '../providers/types.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import type {AuditLog, Fleet, Snapshot} from '../engine/index.js';
+import type {Notifier} from '../notify/index.js';
 import {Metrics} from './metrics.js';
 
 export type MetricsSource = {subscribe(listener: () => void): () => void; getSnapshot(): Snapshot | undefined};

@@ -1,7 +1,6 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client';
-import type {AuditEntry} from '../engine/audit.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import type {DeliveryOutcome} from '../notify/notifier.js';
+import type {AuditEntry, Snapshot} from '../engine/index.js';
+import type {DeliveryOutcome} from '../notify/index.js';
 
 const environmentStatuses = ['ACTIVE', 'LIMITED', 'MONITOR', 'WARN', 'BREACH', 'STOPPED', 'STALE'] as const;
 const globalStatuses = ['NORMAL', 'WARN', 'BREACH', 'STALE'] as const;
@@ -198,8 +197,8 @@ export function staleReason(snapshot: Snapshot | undefined, now: number): string
 	}
 
 	const ageSeconds = Math.round((now - snapshot.lastSuccessAt) / 1000);
-	if (ageSeconds > 4 * snapshot.intervalSeconds + 30) {
-		return `the last successful poll was ${ageSeconds}s ago (polls every ${snapshot.intervalSeconds}s)`;
+	if (ageSeconds > 4 * snapshot.pollIntervalSeconds + 30) {
+		return `the last successful poll was ${ageSeconds}s ago (polls every ${snapshot.pollIntervalSeconds}s)`;
 	}
 
 	return null;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {UsageError} from '../errors.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import {UsageError} from '../domain/index.js';
+import type {Snapshot} from '../engine/index.js';
 import {staleReason, type Metrics} from './metrics.js';
 import type {ListenAddress} from './listen.js';
 

@@ -1,10 +1,7 @@
-import type {AuditLog} from '../engine/audit.js';
-import type {SnapshotStore} from '../engine/store.js';
-import type {AwsConnection} from '../providers/aws/clients.js';
-import type {NotifyTarget} from './config.js';
+import type {AuditLog, SnapshotStore} from '../engine/index.js';
+import type {NotifyTarget} from './targets.js';
 import {Notifier, type DeliveryOutcome, type NotifierOptions} from './notifier.js';
-import type {snsPublisher} from './sns.js';
-import {plural} from '../domain/format.js';
+import {plural} from '../domain/index.js';
 
 /** One line for a delivery's outcome: what, to whom, and how it went (secrets already scrubbed). */
 export function describeOutcome(outcome: DeliveryOutcome): string {
@@ -15,15 +12,6 @@ export function describeOutcome(outcome: DeliveryOutcome): string {
 	return `${outcome.event === 'heartbeat' ? 'heartbeat ping' : `${outcome.event} notification`} to ${outcome.target} (${outcome.type}): ${what}`;
 }
 
-/** SNS publishing with the AWS provider's credentials and endpoint; the SDK is loaded on first use. */
-export function lazySnsPublisher(connection: AwsConnection): NonNullable<NotifierOptions['publishSns']> {
-	let publish: ReturnType<typeof snsPublisher> | undefined;
-	return async (target, subject, message, signal) => {
-		publish ??= (await import('./sns.js')).snsPublisher(connection);
-		return publish(target, subject, message, signal);
-	};
-}
-
 export type AttachOptions = {
 	targets: NotifyTarget[];
 	audit: AuditLog;
@@ -31,7 +19,8 @@ export type AttachOptions = {
 	host: string;
 	/** Where a delivery given up or refused is reported, one line each. */
 	report: (line: string) => void;
-	connection: AwsConnection;
+	/** SNS publishing (the providers' snsPublisher); without it an sns target's deliveries fail. */
+	publishSns?: NotifierOptions['publishSns'];
 	/** Queue tuning (tests shorten the backoff). */
 	tuning?: Pick<NotifierOptions, 'attempts' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs' | 'cap'>;
 };
@@ -48,7 +37,7 @@ export function attachNotifier(options: AttachOptions): Notifier {
 		...options.tuning,
 		host: options.host,
 		snapshot: options.store.getSnapshot,
-		publishSns: lazySnsPublisher(options.connection),
+		...(options.publishSns ? {publishSns: options.publishSns} : {}),
 		record(outcome, notice) {
 			audit.append({
 				at: new Date().toISOString(),

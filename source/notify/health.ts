@@ -1,17 +1,20 @@
-import {readAuditTail} from '../engine/audit-reader.js';
-import {resolveTargets, targetName, type NotifyTargetConfig} from './config.js';
+import type {AuditTail} from '../engine/index.js';
+import {targetName, type NotifyTargetConfig} from '../config/index.js';
+import {resolveTargets} from './targets.js';
 
 export type NotifyCheck = {name: string; status: 'ok' | 'fail' | 'unknown'; detail: string; fix?: string};
 
 type Recorded = {at: string; outcome: string; event: string};
 
+/** How much of the audit log's end `doctor` reads for the last deliveries. */
+export const deliveryTailBytes = 1024 * 1024;
+
 /**
- * The last recorded delivery per target name, from the last `tailBytes` of the audit log (torn or
- * malformed lines skipped); `error` when the log cannot be read (a log not written yet has none).
+ * The last recorded delivery per target name, from the audit log's tail (`deliveryTailBytes` of it:
+ * torn or malformed lines skipped); `error` when the log cannot be read (a log not written yet has none).
  */
-export function lastDeliveries(auditFile: string, tailBytes = 1024 * 1024): {deliveries: Map<string, Recorded>; error: string | null} {
+export function lastDeliveries(tail: AuditTail): {deliveries: Map<string, Recorded>; error: string | null} {
 	const deliveries = new Map<string, Recorded>();
-	const tail = readAuditTail(auditFile, Number.POSITIVE_INFINITY, tailBytes);
 	// Newest first: the first entry seen for a target is its last delivery.
 	for (const entry of tail.entries) {
 		const target = entry.figures?.['target'];
@@ -28,8 +31,8 @@ export function lastDeliveries(auditFile: string, tailBytes = 1024 * 1024): {del
  * `doctor`'s notification checks: every secret variable set, and each target's last recorded
  * delivery (from the audit log): a target whose last delivery was given up or refused fails.
  */
-export function notifyChecks(configured: readonly NotifyTargetConfig[], env: NodeJS.ProcessEnv, auditFile: string): NotifyCheck[] {
-	const {deliveries, error} = lastDeliveries(auditFile);
+export function notifyChecks(configured: readonly NotifyTargetConfig[], env: NodeJS.ProcessEnv, tail: AuditTail, auditFile: string): NotifyCheck[] {
+	const {deliveries, error} = lastDeliveries(tail);
 	return configured.map((target, index) => {
 		const name = `notify ${targetName(target, index)} (${target.type})`;
 		const problems: string[] = [];

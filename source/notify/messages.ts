@@ -1,7 +1,6 @@
-import {isAuditGap, type AuditEntry} from '../engine/audit.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import type {NotifyEvent} from './config.js';
-import {duration, money, moneyPair, plural} from '../domain/format.js';
+import {isAuditGap, type AuditEntry, type Snapshot} from '../engine/index.js';
+import type {NotifyEvent} from '../config/index.js';
+import {duration, money, moneyPair, plural} from '../domain/index.js';
 
 /**
  * Which notification event an audit entry is, if any. A breach is the automatic decision (alert,

@@ -1,4 +1,4 @@
-import type {Snapshot} from '../engine/snapshot.js';
+import type {Snapshot} from '../engine/index.js';
 import type {Notifier} from './notifier.js';
 
 type Source = {subscribe(listener: () => void): () => void; getSnapshot(): Snapshot | undefined};

@@ -1,5 +1,4 @@
-import type {EbsRates, OnDemandQuery, Volume} from '../domain/pricing.js';
-import type {InstanceState, RawInstance} from '../domain/types.js';
+import type {EbsRates, InstanceState, OnDemandQuery, RawInstance, Volume} from '../domain/index.js';
 
 /**
  * The outside world behind two small interfaces. `aws` is the real account, `sim` the embedded
@@ -141,3 +140,9 @@ export type Provider = {
 	/** Release sockets and timers. */
 	close?(): void;
 };
+
+/**
+ * Publishes one message to an SNS topic (notify's `sns` targets); the notifier does the retrying.
+ * Throws an Error with `retry: false` when trying again cannot help (a 4xx other than throttling).
+ */
+export type TopicPublisher = (topic: {topicArn: string; region: string}, subject: string, message: string, signal: AbortSignal) => Promise<void>;

@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import type {Command} from '../engine/monitor.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import {SnapshotStore} from '../engine/store.js';
+import {SnapshotStore, type Command, type Snapshot} from '../engine/index.js';
 import {proveIdentity} from './peer.js';
 import {encode, LineSplitter, protocolVersion, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
 

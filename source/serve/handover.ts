@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {isPlainObject} from '../domain/shape.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import {isPlainObject} from '../domain/index.js';
+import type {Snapshot} from '../engine/index.js';
 
 /**
  * What the engine running on a state dir guards, kept in `<state-dir>/engine.json` for the one

@@ -1,5 +1,5 @@
 import {AsyncLocalStorage} from 'node:async_hooks';
-import {AuditLog, type AuditEntry, type AuditPeer} from '../engine/audit.js';
+import {AuditLog, type AuditEntry, type AuditPeer} from '../engine/index.js';
 
 /** Who sent the command being carried out, when it came over the socket: what it says, and who it is. */
 export type Origin = {actor: string; via: 'socket'; peer?: AuditPeer};

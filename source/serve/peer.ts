@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {AuditPeer} from '../engine/audit.js';
+import type {AuditPeer} from '../engine/index.js';
 
 /**
  * Who is at the other end of the socket, as the kernel says, not as the client says. Node has no

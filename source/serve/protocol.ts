@@ -1,14 +1,12 @@
-import type {AuditEntry} from '../engine/audit.js';
-import type {Command} from '../engine/monitor.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import {isPlainObject} from '../domain/shape.js';
+import type {AuditEntry, Command, Snapshot} from '../engine/index.js';
+import {isPlainObject} from '../domain/index.js';
 
 /**
  * The wire protocol between `envwatch serve` (or a dashboard that runs the engine) and its
  * clients: newline-delimited JSON over the Unix socket `envwatch.sock` in the state dir. Every
  * message carries `v` (this version); see docs/protocol.md.
  */
-export const protocolVersion = 1;
+export const protocolVersion = 2;
 export const socketFileName = 'envwatch.sock';
 /** A line longer than this is rejected (and skipped up to its newline), never buffered whole. */
 export const maxLineBytes = 1024 * 1024;
@@ -16,9 +14,9 @@ export const maxLineBytes = 1024 * 1024;
 export type ClientKind = 'dashboard' | 'once' | 'stop' | 'start' | 'reset' | 'status';
 
 export type ClientMessage =
-	| {v: 1; type: 'hello'; actor: string; client: ClientKind; pid: number}
-	| {v: 1; type: 'command'; id: number; command: Command}
-	| {v: 1; type: 'status'; id: number};
+	| {v: typeof protocolVersion; type: 'hello'; actor: string; client: ClientKind; pid: number}
+	| {v: typeof protocolVersion; type: 'command'; id: number; command: Command}
+	| {v: typeof protocolVersion; type: 'status'; id: number};
 
 export type ServerInfo = {pid: number; host: string; since: number; mode: string; stateDir: string; version: string};
 
@@ -31,15 +29,15 @@ export type CommandResult = {outcome: string; summary: string} | null;
 
 export type ServerMessage =
 	/** `proof`: the file the client creates before its hello, so the server learns its uid (peer.ts). */
-	| {v: 1; type: 'welcome'; server: ServerInfo; proof?: string}
-	| {v: 1; type: 'snapshot'; snapshot: Snapshot; cascadeTarget: string | null}
-	| {v: 1; type: 'event'; entry: AuditEntry}
-	| {v: 1; type: 'result'; id: number; result: CommandResult}
-	| {v: 1; type: 'status'; id: number; status: StatusReport}
+	| {v: typeof protocolVersion; type: 'welcome'; server: ServerInfo; proof?: string}
+	| {v: typeof protocolVersion; type: 'snapshot'; snapshot: Snapshot; cascadeTarget: string | null}
+	| {v: typeof protocolVersion; type: 'event'; entry: AuditEntry}
+	| {v: typeof protocolVersion; type: 'result'; id: number; result: CommandResult}
+	| {v: typeof protocolVersion; type: 'status'; id: number; status: StatusReport}
 	/** `fatal`: the server closes the connection after it (a refused hello, too many bad lines, too many clients). */
-	| {v: 1; type: 'error'; id?: number; message: string; fatal?: true}
+	| {v: typeof protocolVersion; type: 'error'; id?: number; message: string; fatal?: true}
 	/** The server is going away (shutdown): the engine is free to be taken over. */
-	| {v: 1; type: 'bye'; reason: string};
+	| {v: typeof protocolVersion; type: 'bye'; reason: string};
 
 export function encode(message: ClientMessage | ServerMessage): string {
 	return `${JSON.stringify(message)}\n`;
@@ -185,7 +183,7 @@ export function parseClientMessage(line: string): ClientMessage | string {
 				return 'hello: expected "actor" (user@host), "client" (dashboard, once, stop, start, reset, status) and "pid"';
 			}
 
-			return {v: 1, type: 'hello', actor, client: value['client'] as ClientKind, pid: value['pid'] as number};
+			return {v: protocolVersion, type: 'hello', actor, client: value['client'] as ClientKind, pid: value['pid'] as number};
 		}
 
 		case 'command': {
@@ -194,11 +192,11 @@ export function parseClientMessage(line: string): ClientMessage | string {
 			}
 
 			const command = parseCommand(value['command']);
-			return typeof command === 'string' ? command : {v: 1, type: 'command', id: value['id'] as number, command};
+			return typeof command === 'string' ? command : {v: protocolVersion, type: 'command', id: value['id'] as number, command};
 		}
 
 		case 'status': {
-			return Number.isInteger(value['id']) ? {v: 1, type: 'status', id: value['id'] as number} : 'status: expected a whole-number "id"';
+			return Number.isInteger(value['id']) ? {v: protocolVersion, type: 'status', id: value['id'] as number} : 'status: expected a whole-number "id"';
 		}
 
 		default: {

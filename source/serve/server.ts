@@ -1,12 +1,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import type {Command} from '../engine/monitor.js';
-import type {EntryDraft} from '../engine/recorder.js';
-import {UsageError} from '../errors.js';
-import {wireSnapshot, type Snapshot} from '../engine/snapshot.js';
+import {wireSnapshot, type Command, type EntryDraft, type Snapshot} from '../engine/index.js';
+import {UsageError} from '../domain/index.js';
 import {withOrigin} from './origin.js';
 import {describePeer, identify, newProof, peersDirOf, preparePeersDir, type Peer} from './peer.js';
-import {encode, LineSplitter, parseClientMessage, type ClientInfo, type CommandResult, type ServerInfo, type ServerMessage, type StatusReport} from './protocol.js';
+import {encode, LineSplitter, parseClientMessage, protocolVersion, type ClientInfo, type CommandResult, type ServerInfo, type ServerMessage, type StatusReport} from './protocol.js';
 
 /** What the server needs of the engine (the `Monitor` and its `SnapshotStore`). */
 export type Engine = {
@@ -183,7 +181,7 @@ export class EngineServer {
 				this.options.log(`${client.label} detached`);
 			}
 		});
-		this.send(client, {v: 1, type: 'welcome', server: this.options.info, proof: client.proof});
+		this.send(client, {v: protocolVersion, type: 'welcome', server: this.options.info, proof: client.proof});
 	}
 
 	/** One connection more than `maxClients`: told why, closed; said once while it lasts. */
@@ -197,7 +195,7 @@ export class EngineServer {
 		socket.on('error', () => undefined);
 		const timer = setTimeout(() => socket.destroy(), 1000);
 		timer.unref();
-		socket.end(encode({v: 1, type: 'error', message: `too many clients: ${maxClients} are connected, the most this server takes; try again later`, fatal: true}), () => {
+		socket.end(encode({v: protocolVersion, type: 'error', message: `too many clients: ${maxClients} are connected, the most this server takes; try again later`, fatal: true}), () => {
 			clearTimeout(timer);
 			socket.destroy();
 		});
@@ -281,7 +279,7 @@ export class EngineServer {
 		this.options.log(`${client.label}: rejected ${why}`);
 		client.bad++;
 		const last = client.bad >= maxBadLines;
-		this.send(client, {v: 1, type: 'error', ...(id === undefined ? {} : {id}), message: last ? `${why}; ${maxBadLines} bad lines: disconnected` : why, ...(last ? {fatal: true as const} : {})});
+		this.send(client, {v: protocolVersion, type: 'error', ...(id === undefined ? {} : {id}), message: last ? `${why}; ${maxBadLines} bad lines: disconnected` : why, ...(last ? {fatal: true as const} : {})});
 		if (last) {
 			this.drop(client);
 			this.record(client, `sent ${client.bad} bad lines (the last: ${why.slice(0, 120)}): disconnected`);
@@ -290,7 +288,7 @@ export class EngineServer {
 
 	/** Refuses a hello and closes the connection: what it claimed is recorded beside who it is. */
 	private refuseHello(client: Client, why: string): void {
-		this.send(client, {v: 1, type: 'error', message: why, fatal: true});
+		this.send(client, {v: protocolVersion, type: 'error', message: why, fatal: true});
 		this.drop(client);
 		this.record(client, `refused: ${why}; disconnected`);
 	}
@@ -333,7 +331,7 @@ export class EngineServer {
 
 			const snapshot = this.options.engine.store.getSnapshot();
 			if (snapshot) {
-				this.send(client, {v: 1, type: 'snapshot', snapshot: wireSnapshot(snapshot), cascadeTarget: this.options.engine.cascadeTarget() ?? null});
+				this.send(client, {v: protocolVersion, type: 'snapshot', snapshot: wireSnapshot(snapshot), cascadeTarget: this.options.engine.cascadeTarget() ?? null});
 			}
 
 			return;
@@ -345,18 +343,18 @@ export class EngineServer {
 		}
 
 		if (message.type === 'status') {
-			this.send(client, {v: 1, type: 'status', id: message.id, status: this.status()});
+			this.send(client, {v: protocolVersion, type: 'status', id: message.id, status: this.status()});
 			return;
 		}
 
 		if (this.closing) {
-			this.send(client, {v: 1, type: 'error', id: message.id, message: 'the server is shutting down: nothing done'});
+			this.send(client, {v: protocolVersion, type: 'error', id: message.id, message: 'the server is shutting down: nothing done'});
 			return;
 		}
 
 		const peer = this.peerOf(client);
 		if (peer.uid === null) {
-			this.send(client, {v: 1, type: 'error', id: message.id, message: `${message.command.kind} refused: this server cannot tell who you are (${peer.by}); an envwatch client proves it by creating the file its welcome names`});
+			this.send(client, {v: protocolVersion, type: 'error', id: message.id, message: `${message.command.kind} refused: this server cannot tell who you are (${peer.by}); an envwatch client proves it by creating the file its welcome names`});
 			return;
 		}
 
@@ -365,11 +363,11 @@ export class EngineServer {
 			result => {
 				const reply: CommandResult = result ? {outcome: result.outcome, summary: result.summary} : null;
 				// A client that left meanwhile is fine: the command was carried out and recorded.
-				this.send(client, {v: 1, type: 'result', id: message.id, result: reply});
+				this.send(client, {v: protocolVersion, type: 'result', id: message.id, result: reply});
 			},
 			(error: unknown) => {
 				this.options.log(`${client.label}: ${message.command.kind} failed: ${error instanceof Error ? error.message : String(error)}`);
-				this.send(client, {v: 1, type: 'error', id: message.id, message: `${message.command.kind} failed: ${error instanceof Error ? error.message : String(error)}`});
+				this.send(client, {v: protocolVersion, type: 'error', id: message.id, message: `${message.command.kind} failed: ${error instanceof Error ? error.message : String(error)}`});
 			},
 		);
 		this.inFlight.add(promise);
@@ -395,7 +393,7 @@ export class EngineServer {
 
 		const cascadeTarget = this.options.engine.cascadeTarget() ?? null;
 		// Encoded once for every client: a snapshot can carry thousands of instance rows.
-		const lines = [...fresh.map(entry => encode({v: 1, type: 'event', entry})), encode({v: 1, type: 'snapshot', snapshot: wireSnapshot(snapshot), cascadeTarget})];
+		const lines = [...fresh.map(entry => encode({v: protocolVersion, type: 'event', entry})), encode({v: protocolVersion, type: 'snapshot', snapshot: wireSnapshot(snapshot), cascadeTarget})];
 		for (const client of this.clients) {
 			if (!client.info) {
 				continue;
@@ -428,7 +426,7 @@ export class EngineServer {
 		this.unsubscribe?.();
 		for (const client of this.clients) {
 			clearTimeout(client.timer);
-			this.send(client, {v: 1, type: 'bye', reason});
+			this.send(client, {v: protocolVersion, type: 'bye', reason});
 			client.socket.end();
 		}
 

@@ -1,14 +1,10 @@
 import path from 'node:path';
-import type {AuditEntry, AuditLog} from '../engine/audit.js';
-import {droppedPauses, type Pauses} from '../engine/automatic.js';
-import {describeHolder, EngineLock, type LockListener, type LockState} from '../engine/lock.js';
-import type {Command, Monitor} from '../engine/monitor.js';
-import {SnapshotStore} from '../engine/store.js';
+import {describeHolder, droppedPauses, EngineLock, SnapshotStore, type AuditEntry, type AuditLog, type Command, type LockListener, type LockState, type Monitor, type Pauses} from '../engine/index.js';
 import {connectServer, type RemoteEngine} from './client.js';
 import {guardedBy, guardedNote, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
 import {socketFileName, type ClientKind, type ServerInfo} from './protocol.js';
 import {EngineServer} from './server.js';
-import {UsageError} from '../errors.js';
+import {UsageError} from '../domain/index.js';
 
 /**
  * What running the engine in this process takes (built by main's createRuntime): `monitored`, the

@@ -1,6 +1,6 @@
 import React, {useEffect, useRef, useState} from 'react';
 import {useInput, useStdin, type Key} from 'ink';
-import type {AuditSource} from '../engine/audit-reader.js';
+import type {AuditSource} from '../engine/index.js';
 import {confirmRefusal, Dashboard} from './components/Dashboard.js';
 import {ViewScreen} from './components/ViewScreen.js';
 import {initialState, keysFor, reducePress, selectedOf, withAudit, withdrawal, type DashboardState, type Effect, type KeyEnv} from './dashboard-reducer.js';

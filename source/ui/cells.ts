@@ -2,8 +2,7 @@
  * Pure object -> text for each cell of the dashboard, tested field by field. No React, no Ink:
  * the components only place these strings and colour them.
  */
-import {money, moneyPair, pct} from '../domain/format.js';
-import type {EnvironmentView} from '../domain/types.js';
+import {money, moneyPair, pct, type EnvironmentView} from '../domain/index.js';
 import type {Colour, Glyphs} from './theme.js';
 
 /** Dollars without cents when whole: `$5`, `$2.34`, `$1,200`. */
@@ -125,17 +124,17 @@ export function age(now: number, at: number | null): string {
 }
 
 /** Fresh, then yellow, then red, as the last good update ages against the poll interval. */
-export function ageColour(now: number, lastSuccessAt: number | null, intervalSeconds: number, error: string | null): Colour {
+export function ageColour(now: number, lastSuccessAt: number | null, pollIntervalSeconds: number, error: string | null): Colour {
 	if (lastSuccessAt === null) {
 		return error ? 'red' : 'yellow';
 	}
 
 	const elapsed = (now - lastSuccessAt) / 1000;
-	if (elapsed > intervalSeconds * 4 || (error && elapsed > intervalSeconds * 2)) {
+	if (elapsed > pollIntervalSeconds * 4 || (error && elapsed > pollIntervalSeconds * 2)) {
 		return 'red';
 	}
 
-	return elapsed > intervalSeconds * 2 || error ? 'yellow' : 'green';
+	return elapsed > pollIntervalSeconds * 2 || error ? 'yellow' : 'green';
 }
 
 /** Cuts `text` to `width` display cells, ending in the ellipsis when cut. */

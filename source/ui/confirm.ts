@@ -4,11 +4,8 @@
  * to type instead (`stop all`, or a monitor-only environment's name); a wrong word clears the
  * input and says so. Pure: `reduceConfirm` is the whole key handling.
  */
-import {checkAgents, noLaunchTemplate} from '../domain/agents.js';
-import {money, plural} from '../domain/format.js';
-import type {EnvironmentView} from '../domain/types.js';
-import type {Snapshot} from '../engine/snapshot.js';
-import type {Command} from '../engine/monitor.js';
+import {checkAgents, money, noLaunchTemplate, plural, type EnvironmentView} from '../domain/index.js';
+import type {Command, Snapshot} from '../engine/index.js';
 import {age, clockTime} from './cells.js';
 import {matchKey, type KeyState} from './keymap.js';
 

@@ -6,9 +6,7 @@
  * (views/state.ts). No React, no Ink: App.tsx wires this to the store, the engine's controller
  * and Ink, and the tests drive it press by press.
  */
-import type {AuditTail} from '../engine/audit-reader.js';
-import type {Command} from '../engine/monitor.js';
-import type {Snapshot} from '../engine/snapshot.js';
+import type {AuditTail, Command, Snapshot} from '../engine/index.js';
 import {buildConfirmation, reduceConfirm, type ConfirmRequest} from './confirm.js';
 import type {Press} from './key-presses.js';
 import {matchKey, readOnlyRefusal, type KeyContext, type UiCommand} from './keymap.js';

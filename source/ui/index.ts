@@ -1,6 +1,16 @@
-export {App, type AppProps, type Controller} from './App.js';
-export {Dashboard, type DashboardProps, type Panel} from './components/Dashboard.js';
-export {runDashboard, dashboardSupported, type DashboardOptions} from './run.js';
-export {makeTheme, colourWanted, ThemeContext, type Theme} from './theme.js';
-export {createTicker, manualClock, type Clock, type Ticker} from './ticker.js';
-export {bindings, matchKey, keyBarItems, activeBindings, type UiCommand, type KeyContext} from './keymap.js';
+// The dashboard's face. Its static part is cheap (no Ink, no React): a headless run may import it.
+// The Ink dashboard itself (ui/run.ts) loads when a loader below is called.
+import type {DashboardOptions} from './run.js';
+
+export {dashboardSupported} from './terminal.js';
+export type {DashboardOptions} from './run.js';
+
+/** Loads the Ink dashboard (Ink and React with it) and hands out its runner. */
+export async function loadDashboard(): Promise<(options: DashboardOptions) => Promise<number>> {
+	return (await import('./run.js')).runDashboard;
+}
+
+/** The Ink dashboard until it ends; resolves to the exit code. */
+export async function runDashboard(options: DashboardOptions): Promise<number> {
+	return (await loadDashboard())(options);
+}

@@ -3,8 +3,7 @@ import './production-env.js';
 import os from 'node:os';
 import React from 'react';
 import {render} from 'ink';
-import type {AuditSource} from '../engine/audit-reader.js';
-import type {Command} from '../engine/monitor.js';
+import type {AuditSource, Command} from '../engine/index.js';
 import {App, type Controller} from './App.js';
 import {firstFrameShown} from './first-frame.js';
 import {inkStdout} from './ink-fix.js';
@@ -12,7 +11,6 @@ import type {SnapshotSource} from './hooks/use-snapshot.js';
 import {colourWanted, makeTheme, ThemeContext} from './theme.js';
 import {createTicker, type Ticker} from './ticker.js';
 
-export {dashboardSupported} from './terminal.js';
 
 export type DashboardOptions = {
 	/** The engine's `SnapshotStore`. */

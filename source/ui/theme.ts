@@ -1,5 +1,5 @@
 import {createContext, useContext} from 'react';
-import type {EnvironmentStatus, GlobalStatus} from '../domain/types.js';
+import type {EnvironmentStatus, GlobalStatus} from '../domain/index.js';
 
 /** Ink colour names the dashboard uses (a subset of chalk's). */
 export type Colour = 'green' | 'yellow' | 'red' | 'blue' | 'magenta' | 'cyan' | 'gray' | 'white';

@@ -14,11 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {EC2Client, RunInstancesCommand} from '@aws-sdk/client-ec2';
-import {loadConfig} from '../../dist/config/load.js';
-import {AuditLog} from '../../dist/engine/audit.js';
-import {Monitor} from '../../dist/engine/monitor.js';
-import {StateStore} from '../../dist/engine/state.js';
-import {SnapshotStore} from '../../dist/engine/store.js';
+import {loadConfig} from '../../dist/config/index.js';
+import {AuditLog, Monitor, SnapshotStore, StateStore} from '../../dist/engine/index.js';
 import {AwsFleet} from '../../dist/providers/aws/fleet.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,11 +1,9 @@
 // Core benchmarks (issue 2): one poll's aggregation + policy over 10,000 instances, and the memory
 // of the sample history for the longest window at a 1 s interval.
-import {aggregate} from '../../dist/domain/classify.js';
-import {GLOBAL, prune, record, windowStats} from '../../dist/domain/history.js';
-import {evaluate} from '../../dist/domain/policy.js';
-import {readJsonFile, defaultConfigPath} from '../../dist/config/load.js';
-import {StateStore} from '../../dist/engine/state.js';
-import {fallbackPrices} from '../../dist/config/fallback-prices.js';
+import {aggregate, evaluate, fallbackPrices, GLOBAL, prune, record, windowStats} from '../../dist/domain/index.js';
+import {readJsonFile} from '../../dist/config/index.js';
+import {defaultConfigPath} from '../../dist/config/load.js';
+import {StateStore} from '../../dist/engine/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

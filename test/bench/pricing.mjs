@@ -4,12 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {loadConfig} from '../../dist/config/load.js';
-import {fallbackPrices} from '../../dist/config/fallback-prices.js';
-import {AuditLog} from '../../dist/engine/audit.js';
-import {Monitor} from '../../dist/engine/monitor.js';
-import {StateStore} from '../../dist/engine/state.js';
-import {SnapshotStore} from '../../dist/engine/store.js';
+import {loadConfig} from '../../dist/config/index.js';
+import {fallbackPrices} from '../../dist/domain/index.js';
+import {AuditLog, Monitor, SnapshotStore, StateStore} from '../../dist/engine/index.js';
 
 const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 const types = Object.keys(fallbackPrices).slice(0, 40);

@@ -1,4 +1,4 @@
-// Benchmarks: `npm run bench` (builds first). Prints one line per benchmark; numbers go in readme.md.
+// Benchmarks: `npm run bench` (builds first). Prints one line per benchmark; numbers go in docs/development.md ("Benchmarks").
 // Each bench file exports `run()` returning lines; this runner executes every test/bench/*.mjs but itself
 // (and the opt-in ones below unless named).
 import fs from 'node:fs';

@@ -9,8 +9,8 @@ const dist = new URL('../../dist/', import.meta.url);
 const load = file => import(new URL(file, dist).href);
 
 export async function engineSnapshot() {
-	const [{loadConfig}, {AuditLog}, {Monitor}, {StateStore}, {SnapshotStore}, {SimAccount}, {fallbackPrices}] = await Promise.all([
-		load('config/load.js'), load('engine/audit.js'), load('engine/monitor.js'), load('engine/state.js'), load('engine/store.js'), load('providers/sim/account.js'), load('config/fallback-prices.js'),
+	const [{loadConfig}, {AuditLog, Monitor, SnapshotStore, StateStore}, {SimAccount}, {fallbackPrices}] = await Promise.all([
+		load('config/index.js'), load('engine/index.js'), load('providers/sim/account.js'), load('domain/index.js'),
 	]);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-ui-'));
 	const {config} = loadConfig({noStore: true});

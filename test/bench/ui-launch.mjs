@@ -1,7 +1,7 @@
 // Launch to first full frame: `node dist/bin/cli.js --demo calm` (the bundle) in a pseudo-terminal (script(1)) at
 // 80x24, timed from spawn until the key bar of the first frame with data has been written.
 // Median of N runs after a warm-up, which stores the compiled code as a user's first start does
-// (Node 22+'s compile cache, and envwatch's own for Ink and React: source/script-cache.ts); then the
+// (Node 22+'s compile cache, and envwatch's own for Ink and React: source/boot/script-cache.ts); then the
 // median of 3 first starts (an empty cache dir each), and one run with module hooks proving the
 // AWS SDK is never loaded in demo.
 // Run: npm run build && node test/bench/ui-launch.mjs [runs]; ENVWATCH_BENCH_NODE=/path/to/node runs both the

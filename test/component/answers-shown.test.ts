@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {billedCells} from '../../source/ui/components/BilledBlock.js';
 import {statusText} from '../../source/ui/components/StatusLine.js';
-import {formatDashboard} from '../../source/headless.js';
+import {formatDashboard} from '../../source/app/headless.js';
 import {snapshot, t0} from './fixtures.js';
 
 // What the dashboard and `--once` say about answers envwatch did not believe or could not get: the

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {moneyPair, pct} from '../../source/domain/format.js';
-import {formatDashboard, formatPollLine} from '../../source/headless.js';
+import {formatDashboard, formatPollLine} from '../../source/app/headless.js';
 import {clockTime, trendCell} from '../../source/ui/cells.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {buildConfirmation} from '../../source/ui/confirm.js';

@@ -1,5 +1,5 @@
 import type {EnvironmentView, InstanceRow} from '../../source/domain/types.js';
-import type {AuditEntry} from '../../source/engine/audit.js';
+import type {AuditEntry} from '../../source/engine/state/audit.js';
 import type {ActionResult} from '../../source/engine/enforcer.js';
 import type {Command} from '../../source/engine/monitor.js';
 import type {Snapshot} from '../../source/engine/snapshot.js';
@@ -59,7 +59,7 @@ export function snapshot(overrides: Partial<Snapshot> = {}): Snapshot {
 		at: t0,
 		source: 'SIMULATED',
 		regions: ['us-east-1'],
-		intervalSeconds: 15,
+		pollIntervalSeconds: 15,
 		polls: 10,
 		lastSuccessAt: t0,
 		error: null,

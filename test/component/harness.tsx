@@ -2,7 +2,7 @@ import {EventEmitter} from 'node:events';
 import React from 'react';
 import {render} from 'ink';
 import {afterEach} from 'vitest';
-import type {AuditSource} from '../../source/engine/audit-reader.js';
+import type {AuditSource} from '../../source/engine/state/audit-reader.js';
 import {App, type Controller} from '../../source/ui/App.js';
 import type {SnapshotSource} from '../../source/ui/hooks/use-snapshot.js';
 import {makeTheme, ThemeContext, type ThemeOptions} from '../../source/ui/theme.js';

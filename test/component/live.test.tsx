@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import {fallbackPrices} from '../../source/config/fallback-prices.js';
+import {fallbackPrices} from '../../source/domain/price-table.js';
 import os from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
-import {AuditLog} from '../../source/engine/audit.js';
+import {AuditLog} from '../../source/engine/state/audit.js';
 import {Monitor} from '../../source/engine/monitor.js';
-import {StateStore} from '../../source/engine/state.js';
-import {SnapshotStore} from '../../source/engine/store.js';
+import {StateStore} from '../../source/engine/state/store.js';
+import {SnapshotStore} from '../../source/engine/snapshot-store.js';
 import {SimAccount} from '../../source/providers/sim/account.js';
 import {useApps} from './harness.js';
 

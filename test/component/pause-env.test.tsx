@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {formatPollLine} from '../../source/headless.js';
+import {formatPollLine} from '../../source/app/headless.js';
 import {toJson} from '../../source/engine/snapshot.js';
 import {FakeController, FakeStore, snapshot, t0, view} from './fixtures.js';
 import {useApps} from './harness.js';

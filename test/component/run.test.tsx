@@ -3,7 +3,8 @@ import {describe, expect, it} from 'vitest';
 import fs from 'node:fs';
 import {cursorTracker, inkStdout, needsCursorFix} from '../../source/ui/ink-fix.js';
 import {inkVersion} from '../../source/ui/ink-version.js';
-import {dashboardSupported, runDashboard} from '../../source/ui/run.js';
+import {dashboardSupported} from '../../source/ui/index.js';
+import {runDashboard} from '../../source/ui/run.js';
 import {FakeController, FakeStore, snapshot} from './fixtures.js';
 
 describe('dashboardSupported', () => {

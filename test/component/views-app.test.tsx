@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import type {AuditTail} from '../../source/engine/audit-reader.js';
+import type {AuditTail} from '../../source/engine/state/audit-reader.js';
 import {event, FakeController, FakeStore, instance, snapshot, t0, view} from './fixtures.js';
 import {linesOf, widthOf, useApps} from './harness.js';
 

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {loadConfig} from '../../source/config/load.js';
-import {fallbackPrices} from '../../source/config/fallback-prices.js';
+import {fallbackPrices} from '../../source/domain/price-table.js';
 import {aggregate} from '../../source/domain/classify.js';
 import type {RawInstance} from '../../source/domain/types.js';
-import {readAuditTail} from '../../source/engine/audit-reader.js';
+import {readAuditTail} from '../../source/engine/state/audit-reader.js';
 import {staticBook} from '../../source/engine/pricing.js';
 import {toJson, wireInstancesMax, wireSnapshot} from '../../source/engine/snapshot.js';
 import {maxLineBytes} from '../../source/serve/protocol.js';
@@ -111,7 +111,7 @@ describe('spend over time: the chart', () => {
 	});
 
 	it('draws the cap and the threshold as lines in the rows they fall in, the spend in blocks, at the given width', () => {
-		const drawn = chart([1, 2, 3, 4], {width: 40, height: 8, threshold: 3, cap: 5, glyphs, ascii: false, intervalSeconds: 15});
+		const drawn = chart([1, 2, 3, 4], {width: 40, height: 8, threshold: 3, cap: 5, glyphs, ascii: false, pollIntervalSeconds: 15});
 		expect(drawn.top).toBe(6);
 		expect(drawn.lines).toHaveLength(9);
 		for (const line of drawn.lines) {
@@ -127,17 +127,17 @@ describe('spend over time: the chart', () => {
 	});
 
 	it('a cap far above the spend stays off the axis (the spend would flatten to nothing) and the legend says so; spend above $0 always shows', () => {
-		const drawn = chart([0.147, 0.147, 0.153], {width: 40, height: 6, threshold: 0.148, cap: 50, glyphs, ascii: false, intervalSeconds: 2});
+		const drawn = chart([0.147, 0.147, 0.153], {width: 40, height: 6, threshold: 0.148, cap: 50, glyphs, ascii: false, pollIntervalSeconds: 2});
 		expect(drawn.top).toBe(0.2);
 		expect(drawn.lines.join('\n')).not.toContain('═');
 		expect(chartLegend(view('production', {trend: [0.147, 0.153], baselineUsd: 0.147, thresholdPct: 0.5, maxHourlyUsd: 50}), false)).toContain('cap $50.00 (↑ above the chart)');
 		expect(chartLegend(view('dev'), false)).toContain('═ cap $5.00');
-		const tiny = chart([0.001, 4], {width: 20, height: 4, threshold: null, cap: 5, glyphs, ascii: false, intervalSeconds: 2});
+		const tiny = chart([0.001, 4], {width: 20, height: 4, threshold: null, cap: 5, glyphs, ascii: false, pollIntervalSeconds: 2});
 		expect(tiny.lines[3]).toMatch(/▁█$/);
 	});
 
 	it('--ascii draws with # = - only', () => {
-		const drawn = chart([1, 2, 3, 4], {width: 30, height: 6, threshold: 3, cap: 5, glyphs: makeTheme({ascii: true}).glyphs, ascii: true, intervalSeconds: 1});
+		const drawn = chart([1, 2, 3, 4], {width: 30, height: 6, threshold: 3, cap: 5, glyphs: makeTheme({ascii: true}).glyphs, ascii: true, pollIntervalSeconds: 1});
 		expect(drawn.lines.join('\n')).toMatch(/^[\u0020-\u007E\n]*$/);
 		expect(drawn.lines.join('\n')).toContain('=');
 		expect(drawn.lines.join('\n')).toContain('#');

@@ -165,8 +165,8 @@ describe('envwatch serve', () => {
 		const bad = rawClient(socketPath);
 		await bad.ready;
 		bad.socket.write('this is not json\n');
-		bad.socket.write(`${JSON.stringify({v: 1, type: 'command', id: 1, command: {kind: 'stop', environment: 'dev'}})}\n`);
-		bad.socket.write(`{"v":1,"type":"hello","actor":"${'x'.repeat(10 * 1024 * 1024)}"}\n`);
+		bad.socket.write(`${JSON.stringify({v: 2, type: 'command', id: 1, command: {kind: 'stop', environment: 'dev'}})}\n`);
+		bad.socket.write(`{"v":2,"type":"hello","actor":"${'x'.repeat(10 * 1024 * 1024)}"}\n`);
 		await waitFor(() => bad.lines.filter(line => line['type'] === 'error').length >= 3, 'three errors');
 		const errors = bad.lines.filter(line => line['type'] === 'error').map(line => line['message'] as string);
 		expect(errors[0]).toContain('not JSON');
@@ -186,7 +186,7 @@ describe('envwatch serve', () => {
 			}
 		};
 		await prove(leaving);
-		leaving.socket.write(`${JSON.stringify({v: 1, type: 'hello', actor: `${user}@jump`, client: 'dashboard', pid: 4242})}\n${JSON.stringify({v: 1, type: 'command', id: 7, command: {kind: 'stop', environment: 'dev'}})}\n`);
+		leaving.socket.write(`${JSON.stringify({v: 2, type: 'hello', actor: `${user}@jump`, client: 'dashboard', pid: 4242})}\n${JSON.stringify({v: 2, type: 'command', id: 7, command: {kind: 'stop', environment: 'dev'}})}\n`);
 		await waitFor(() => readAudit(audit).some(entry => entry.type === 'action' && entry.kind === 'stop'), 'the stop in the audit log');
 		expect(readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop')).toMatchObject({actor: `${user}@jump`, via: 'socket', outcome: 'executed', peer: {uid: process.getuid!(), user, by: 'proof file'}});
 		expect(leaving.socket.destroyed).toBe(true);

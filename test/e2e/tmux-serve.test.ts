@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {DescribeInstancesCommand} from '@aws-sdk/client-ec2';
 import {describe, expect, it} from 'vitest';
-import {StateStore} from '../../source/engine/state.js';
+import {StateStore} from '../../source/engine/state/store.js';
 import {cliPath, isolatedEnv} from '../helpers/cli.js';
 import {ec2, launch, motoEnv, useMoto} from '../helpers/moto.js';
 import {prompt, useTerminals} from '../helpers/tmux.js';

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest';
-import {AuditLog, isAuditGap, type AuditEntry, type WriteFunction} from '../../source/engine/audit.js';
-import {readAuditTail} from '../../source/engine/audit-reader.js';
+import {AuditLog, isAuditGap, type AuditEntry, type WriteFunction} from '../../source/engine/state/audit.js';
+import {readAuditTail} from '../../source/engine/state/audit-reader.js';
 import {eventOf} from '../../source/notify/messages.js';
 import {Recorder} from '../../source/engine/recorder.js';
-import {StateStore} from '../../source/engine/state.js';
+import {StateStore} from '../../source/engine/state/store.js';
 import {fillUp, mountSmallDisk, unmountSmallDisk} from '../helpers/full-disk.js';
 import {SimHarness} from '../helpers/sim.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CachedBilling, usdPerBillingRequest} from '../../source/engine/billing.js';
 import {billedCost} from '../../source/engine/projection.js';
-import {StateStore} from '../../source/engine/state.js';
+import {StateStore} from '../../source/engine/state/store.js';
 import type {BilledCost, BillingSource} from '../../source/providers/types.js';
 
 /** A billing source that counts its fetches and fails on demand. */
@@ -133,10 +133,10 @@ describe('live vs billed yesterday', () => {
 	it('the hourly rollup of a watched day is compared with its final bill, with causes when over 25%', async () => {
 		const {SimAccount} = await import('../../source/providers/sim/account.js');
 		const {Monitor} = await import('../../source/engine/monitor.js');
-		const {AuditLog} = await import('../../source/engine/audit.js');
-		const {SnapshotStore} = await import('../../source/engine/store.js');
+		const {AuditLog} = await import('../../source/engine/state/audit.js');
+		const {SnapshotStore} = await import('../../source/engine/snapshot-store.js');
 		const {loadConfig} = await import('../../source/config/load.js');
-		const {fallbackPrices} = await import('../../source/config/fallback-prices.js');
+		const {fallbackPrices} = await import('../../source/domain/price-table.js');
 		const {config} = loadConfig({noStore: true, flags: {regions: ['us-east-1', 'us-west-2'], pollIntervalSeconds: 300, costExplorer: {enabled: true, refreshMinutes: 60}}});
 		const yesterday = Date.UTC(2026, 10, 26);
 		let now = yesterday;
@@ -166,7 +166,7 @@ describe('live vs billed yesterday', () => {
 		const staging = snapshot.environments.find(view => view.name === 'staging')!.billed!.yesterday!;
 		expect(staging.pct).toBeCloseTo(41, 6);
 		expect(staging.causes).toContain('savings plans, reserved instances or credits lower the bill');
-		const {formatDashboard} = await import('../../source/headless.js');
+		const {formatDashboard} = await import('../../source/app/headless.js');
 		expect(formatDashboard(snapshot)).toContain('- Live vs billed yesterday: dev -3%, staging +41% (over 25%: do not trust the live figure blindly)');
 		await monitor.stop();
 	});

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {fallbackPrices} from '../../source/config/fallback-prices.js';
+import {fallbackPrices} from '../../source/domain/price-table.js';
 import {loadConfig} from '../../source/config/load.js';
-import {AuditLog} from '../../source/engine/audit.js';
+import {AuditLog} from '../../source/engine/state/audit.js';
 import {Monitor} from '../../source/engine/monitor.js';
-import {StateStore} from '../../source/engine/state.js';
-import {SnapshotStore} from '../../source/engine/store.js';
-import {formatDashboard} from '../../source/headless.js';
+import {StateStore} from '../../source/engine/state/store.js';
+import {SnapshotStore} from '../../source/engine/snapshot-store.js';
+import {formatDashboard} from '../../source/app/headless.js';
 import {toJson} from '../../source/engine/snapshot.js';
 import {SimAccount} from '../../source/providers/sim/account.js';
 import type {Fleet, PriceSource} from '../../source/providers/types.js';

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {fallbackPrices} from '../../source/config/fallback-prices.js';
+import {fallbackPrices} from '../../source/domain/price-table.js';
 import type {InstanceState, RawInstance} from '../../source/domain/types.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, Target} from '../../source/providers/types.js';
 import {useSimHarnesses} from '../helpers/sim.js';
@@ -86,9 +86,9 @@ describe('the simulated account with live prices (--demo pricing)', () => {
 		const path = await import('node:path');
 		const {SimAccount} = await import('../../source/providers/sim/account.js');
 		const {Monitor} = await import('../../source/engine/monitor.js');
-		const {AuditLog} = await import('../../source/engine/audit.js');
-		const {SnapshotStore} = await import('../../source/engine/store.js');
-		const {StateStore} = await import('../../source/engine/state.js');
+		const {AuditLog} = await import('../../source/engine/state/audit.js');
+		const {SnapshotStore} = await import('../../source/engine/snapshot-store.js');
+		const {StateStore} = await import('../../source/engine/state/store.js');
 		const {loadConfig} = await import('../../source/config/load.js');
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-sim-pricing-'));
 		const {config} = loadConfig({noStore: true, flags: {regions: ['us-east-1', 'us-west-2'], costExplorer: {enabled: false, refreshMinutes: 60}}});

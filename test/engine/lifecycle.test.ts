@@ -1,12 +1,14 @@
 import {EventEmitter} from 'node:events';
 import {PassThrough} from 'node:stream';
 import {describe, expect, it} from 'vitest';
-import {parseArgs} from '../../source/args.js';
-import {Reports, runMonitor, type Io, type Runtime} from '../../source/main.js';
+import {parseArgs} from '../../source/app/args.js';
+import type {Io} from '../../source/app/io.js';
+import {runMonitor} from '../../source/app/run.js';
+import {Reports, type Runtime} from '../../source/app/runtime.js';
 import {useSimHarnesses} from '../helpers/sim.js';
 
 /**
- * How a process running the engine ends (source/main.ts's runMonitor, source/serve/lifecycle.ts),
+ * How a process running the engine ends (source/app/run.ts's runMonitor, source/serve/lifecycle.ts),
  * in this process on the simulated account: signals and crashes come from an emitter standing in
  * for `process` (the built CLI gets real ones in test/faults/process.test.ts). Every end of an
  * engine is exactly one `down` line in the audit log.

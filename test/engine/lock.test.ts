@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it, vi} from 'vitest';
-import {EngineLock, inspectLock, lockPath, procFacts, staleMs} from '../../source/engine/lock.js';
+import {EngineLock, inspectLock, lockPath, procFacts, staleMs} from '../../source/engine/state/lock.js';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {History} from '../../source/domain/history.js';
-import {StateStore} from '../../source/engine/state.js';
+import {StateStore} from '../../source/engine/state/store.js';
 import {useSimHarnesses} from '../helpers/sim.js';
 
 /**
@@ -109,8 +109,9 @@ describe('an unexpected error in a poll', () => {
 describe('headless', () => {
 	it('exits 1 with the error when the same unexpected error failed every poll for the give-up span', async () => {
 		const {PassThrough} = await import('node:stream');
-		const {parseArgs} = await import('../../source/args.js');
-		const {Reports, runMonitor} = await import('../../source/main.js');
+		const {parseArgs} = await import('../../source/app/args.js');
+		const {Reports} = await import('../../source/app/runtime.js');
+		const {runMonitor} = await import('../../source/app/run.js');
 		const stdout = new PassThrough();
 		const stderr = new PassThrough();
 		let out = '';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {Pricing} from '../../source/engine/pricing.js';
-import {StateStore} from '../../source/engine/state.js';
+import {StateStore} from '../../source/engine/state/store.js';
 import type {Volume} from '../../source/domain/pricing.js';
 import type {PriceSource} from '../../source/providers/types.js';
 

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import type {AuditEntry} from '../../source/engine/audit.js';
+import type {AuditEntry} from '../../source/engine/state/audit.js';
 import {Monitor, type MonitorOptions} from '../../source/engine/monitor.js';
-import {StateStore} from '../../source/engine/state.js';
-import {SnapshotStore} from '../../source/engine/store.js';
+import {StateStore} from '../../source/engine/state/store.js';
+import {SnapshotStore} from '../../source/engine/snapshot-store.js';
 import {OriginAuditLog} from '../../source/serve/origin.js';
 import {EngineSession, type LocalEngine} from '../../source/serve/session.js';
 import {attachNotifier} from '../../source/notify/attach.js';
-import {resolveTargets} from '../../source/notify/config.js';
+import {resolveTargets} from '../../source/notify/targets.js';
 import type {Notifier} from '../../source/notify/notifier.js';
 import {useReceivers} from '../helpers/receiver.js';
 import {SimHarness} from '../helpers/sim.js';
@@ -169,7 +169,7 @@ describe('EngineSession', () => {
 		const make = createEngine(`${user}@dashboard`, ['dev', 'staging', 'production']);
 		const heir = new EngineSession({stateDir, mode: 'dashboard', client: 'dashboard', actor: `${user}@dashboard`, version: 'test', log: () => undefined, async createEngine(guard) {
 			const engine = await make(guard);
-			notifier = attachNotifier({targets, audit: engine.audit, store: engine.store, host: 'jump', report: () => undefined, connection: {}});
+			notifier = attachNotifier({targets, audit: engine.audit, store: engine.store, host: 'jump', report: () => undefined});
 			return engine;
 		}});
 		expect(await heir.open()).toBe('attached');

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {globalKey} from '../../source/domain/history.js';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {AuditLog} from '../../source/engine/audit.js';
-import {StateStore} from '../../source/engine/state.js';
+import {AuditLog} from '../../source/engine/state/audit.js';
+import {StateStore} from '../../source/engine/state/store.js';
 import {SimHarness} from '../helpers/sim.js';
 
 let dir: string;

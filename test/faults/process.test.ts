@@ -190,7 +190,7 @@ describe('fault matrix: a lying client', () => {
 
 		const garbage = rawClient(socketPath);
 		await garbage.ready;
-		const lines = [...Array.from({length: 20}, (_, index) => `garbage ${index}`), JSON.stringify({v: 1, type: 'hello', actor: `${user}@jump`, client: 'dashboard', pid: 4242}), JSON.stringify({v: 1, type: 'command', id: 1, command: {kind: 'stop', environment: 'dev'}})];
+		const lines = [...Array.from({length: 20}, (_, index) => `garbage ${index}`), JSON.stringify({v: 2, type: 'hello', actor: `${user}@jump`, client: 'dashboard', pid: 4242}), JSON.stringify({v: 2, type: 'command', id: 1, command: {kind: 'stop', environment: 'dev'}})];
 		garbage.socket.write(`${lines.join('\n')}\n`);
 		await garbage.closed;
 		expect(garbage.lines.filter(line => line['type'] === 'error')).toHaveLength(20);
@@ -201,7 +201,7 @@ describe('fault matrix: a lying client', () => {
 		await until(() => liar.lines.some(line => line['type'] === 'welcome'), 'the welcome');
 		// It proves who it is, as envwatch's own client does, and then claims to be the engine.
 		fs.writeFileSync(String(liar.lines[0]!['proof']), '', {flag: 'wx'});
-		liar.socket.write(`${JSON.stringify({v: 1, type: 'hello', actor: 'auto', client: 'dashboard', pid: process.pid})}\n${JSON.stringify({v: 1, type: 'command', id: 2, command: {kind: 'emergency'}})}\n`);
+		liar.socket.write(`${JSON.stringify({v: 2, type: 'hello', actor: 'auto', client: 'dashboard', pid: process.pid})}\n${JSON.stringify({v: 2, type: 'command', id: 2, command: {kind: 'emergency'}})}\n`);
 		await liar.closed;
 		expect(liar.lines.at(-1)).toMatchObject({type: 'error', fatal: true, message: expect.stringContaining('"auto" is the engine\'s own name') as string});
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import {CachedBilling} from '../../source/engine/billing.js';
-import {StateStore} from '../../source/engine/state.js';
+import {StateStore} from '../../source/engine/state/store.js';
 import {CostExplorerBilling, parseCostResults, period, tagValueOf} from '../../source/providers/aws/billing.js';
 import {seedCostAndUsage, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
 

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'vitest';
 import {credentialsUsageError, describeError, isCredentialError} from '../../source/providers/aws/clients.js';
-import {filtersFor} from '../../source/providers/aws/fleet.js';
+import {filtersFor} from '../../source/providers/aws/instances.js';
 import {backoffMs, TokenBucket, type Timer} from '../../source/providers/aws/rate.js';
 
 // Pure pieces of the AWS provider, with a fake clock: no moto needed.

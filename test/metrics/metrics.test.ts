@@ -1,6 +1,6 @@
 import {spawnSync} from 'node:child_process';
 import {afterEach, describe, expect, it} from 'vitest';
-import type {AuditEntry} from '../../source/engine/audit.js';
+import type {AuditEntry} from '../../source/engine/state/audit.js';
 import type {Snapshot} from '../../source/engine/snapshot.js';
 import {attachMetrics} from '../../source/metrics/attach.js';
 import {Metrics} from '../../source/metrics/metrics.js';

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import type {AuditEntry} from '../../source/engine/audit.js';
+import type {AuditEntry} from '../../source/engine/state/audit.js';
 import {text, type Notice, type ViewFigures} from '../../source/notify/messages.js';
 
 const figures = (overrides: Partial<ViewFigures>): ViewFigures => ({status: 'WARNING', hourlyUsd: 0.155, baselineUsd: 0.15, increasePct: 3.3, thresholdPct: 5, windowMinutes: 30, maxHourlyUsd: 1200, agentsRunning: 1, agentsAllowed: 'all', stale: null, ...overrides});

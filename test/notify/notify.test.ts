@@ -3,10 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {describe, expect, it, vi} from 'vitest';
-import type {AuditEntry} from '../../source/engine/audit.js';
-import {resolveTargets, secretsOf, type NotifyTargetConfig} from '../../source/notify/config.js';
+import type {AuditEntry} from '../../source/engine/state/audit.js';
+import type {NotifyTargetConfig} from '../../source/config/notify.js';
+import {resolveTargets, secretsOf} from '../../source/notify/targets.js';
 import {attachNotifier} from '../../source/notify/attach.js';
-import {notifyChecks} from '../../source/notify/health.js';
+import {deliveryTailBytes, notifyChecks} from '../../source/notify/health.js';
+import {readAuditTail} from '../../source/engine/state/audit-reader.js';
 import {attachMetrics} from '../../source/metrics/attach.js';
 import {Notifier} from '../../source/notify/notifier.js';
 import {withNotifyStatus} from '../../source/notify/status.js';
@@ -35,7 +37,7 @@ function targetsFor(server: Receiver, extra: NotifyTargetConfig[] = []) {
 }
 
 function attach(sim: SimHarness, targets: ReturnType<typeof targetsFor>, reports: string[] = [], tuning = {backoffMs: 5, maxBackoffMs: 20, attempts: 3}): Notifier {
-	return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning});
+	return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), tuning});
 }
 
 /** The dev-spike scenario up to envwatch's automatic stop of dev. */
@@ -356,7 +358,7 @@ describe("doctor's notification checks read the audit log's tail", () => {
 		try {
 			const file = path.join(dir, 'audit.log');
 			fs.writeFileSync(file, `${line('hook', 'gave-up: HTTP 500 (busy)', 1)}\n${line('hook', 'delivered', 2)}\n{"at":"2026-11-27T09:00:03.000Z","type":"notify","outc`);
-			expect(notifyChecks([hook], {}, file)).toEqual([{name: 'notify hook (webhook)', status: 'ok', detail: 'last delivery (stop, 2026-11-27T09:00:02.000Z): delivered'}]);
+			expect(notifyChecks([hook], {}, readAuditTail(file, Number.POSITIVE_INFINITY, deliveryTailBytes), file)).toEqual([{name: 'notify hook (webhook)', status: 'ok', detail: 'last delivery (stop, 2026-11-27T09:00:02.000Z): delivered'}]);
 		} finally {
 			fs.rmSync(dir, {recursive: true, force: true});
 		}
@@ -366,7 +368,7 @@ describe("doctor's notification checks read the audit log's tail", () => {
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-health-'));
 		try {
 			// A directory where the log should be: reading it fails with EISDIR.
-			const [check] = notifyChecks([hook], {}, dir);
+			const [check] = notifyChecks([hook], {}, readAuditTail(dir, Number.POSITIVE_INFINITY, deliveryTailBytes), dir);
 			expect(check).toMatchObject({status: 'unknown', detail: expect.stringMatching(new RegExp(`^cannot read the audit log ${dir}: EISDIR`)) as unknown});
 		} finally {
 			fs.rmSync(dir, {recursive: true, force: true});
@@ -380,7 +382,7 @@ describe('the heartbeat target (a dead man\'s switch)', () => {
 		const problems: string[] = [];
 		const targets = resolveTargets([{type: 'heartbeat', name: 'hb', url: {env: 'HB_URL'}, ...(everyMinutes === undefined ? {} : {everyMinutes})}], {HB_URL: `${server.url}${hbPath}`}, problems);
 		expect(problems).toEqual([]);
-		return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning: {timeoutMs: 2000}});
+		return attachNotifier({targets, audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), tuning: {timeoutMs: 2000}});
 	}
 
 	/** Right after a poll: the ping it sent is in flight (queued) or received; none is still to come. */

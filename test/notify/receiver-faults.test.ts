@@ -1,7 +1,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {resolveTargets, scrub, secretsOf, type NotifyTargetConfig} from '../../source/notify/config.js';
+import type {NotifyTargetConfig} from '../../source/config/notify.js';
+import {resolveTargets, scrub, secretsOf} from '../../source/notify/targets.js';
 import {attachNotifier} from '../../source/notify/attach.js';
 import type {Notifier} from '../../source/notify/notifier.js';
 import {useReceivers} from '../helpers/receiver.js';
@@ -39,7 +40,7 @@ function targets(configured: NotifyTargetConfig[], env: Record<string, string> =
 
 function attach(sim: SimHarness, configured: NotifyTargetConfig[], env: Record<string, string> = {}, tuning = {attempts: 2, backoffMs: 5, maxBackoffMs: 5, timeoutMs: 500}): {notifier: Notifier; reports: string[]} {
 	const reports: string[] = [];
-	const notifier = attachNotifier({targets: targets(configured, env), audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), connection: {}, tuning});
+	const notifier = attachNotifier({targets: targets(configured, env), audit: sim.audit, store: sim.store, host: 'guard-host', report: line => reports.push(line), tuning});
 	return {notifier, reports};
 }
 

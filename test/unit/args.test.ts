@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {parseArgs} from '../../source/args.js';
+import {parseArgs} from '../../source/app/args.js';
 import {endpointEnvProblems, endpointProblem} from '../../source/config/endpoint.js';
-import {UsageError} from '../../source/errors.js';
+import {UsageError} from '../../source/domain/errors.js';
 
 function problems(argv: string[]): string[] {
 	try {
@@ -81,7 +81,7 @@ describe('parseArgs', () => {
 	});
 
 	it('reads flags as the help shows them: --name value, --name=value, short flags together, --no-color', () => {
-		expect(parseArgs(['-ye', 'dev,staging', '--interval=5', '--no-color', '--ascii'])).toMatchObject({yes: true, environments: ['dev', 'staging'], intervalSeconds: 5, color: false, ascii: true});
+		expect(parseArgs(['-ye', 'dev,staging', '--interval=5', '--no-color', '--ascii'])).toMatchObject({yes: true, environments: ['dev', 'staging'], pollIntervalSeconds: 5, color: false, ascii: true});
 		expect(parseArgs(['--yes=false', '--once', '--json'])).toMatchObject({yes: false, command: 'once', json: true});
 		// After --, a word that looks like a flag is a word.
 		expect(problems(['--', '--once'])[0]).toMatch(/^--once: unknown command/);

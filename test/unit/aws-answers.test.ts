@@ -2,7 +2,8 @@ import {CostExplorerClient, GetCostAndUsageCommand} from '@aws-sdk/client-cost-e
 import {DescribeInstancesCommand, EC2Client} from '@aws-sdk/client-ec2';
 import {describe, expect, test} from 'vitest';
 import {Budget, BudgetError, checkAnswer, checkAnswers, MalformedAnswerError, PageCapError, paginate, Unique} from '../../source/providers/aws/answers.js';
-import {AwsFleet, instancesOf} from '../../source/providers/aws/fleet.js';
+import {AwsFleet} from '../../source/providers/aws/fleet.js';
+import {instancesOf} from '../../source/providers/aws/instances.js';
 
 // The pure halves of the answer checks; the same checks through the SDK against moto and the
 // fault proxy are in test/integration/aws-faults.test.ts.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {enablePrivateCompileCache} from '../../source/compile-cache.js';
+import {enablePrivateCompileCache} from '../../source/boot/compile-cache.js';
 import {useTempDirs} from '../helpers/tmp-root.js';
 
 const temporary = useTempDirs();

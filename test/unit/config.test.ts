@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import {fallbackPrices} from '../../source/config/fallback-prices.js';
+import {fallbackPrices} from '../../source/domain/price-table.js';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {deepMerge, defaultConfigPath, loadConfig, maxDepth, readJsonFile, validateConfig} from '../../source/config/load.js';
 import {configJsonSchema} from '../../source/config/schema.js';
-import {UsageError} from '../../source/errors.js';
+import {UsageError} from '../../source/domain/errors.js';
 
 /** Every test gets its own config dir (the store) and never sees the user's real one. */
 let dir: string;

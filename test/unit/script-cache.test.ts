@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {cachedDataVersionTag, setFlagsFromString} from 'node:v8';
 import {describe, expect, it} from 'vitest';
-import {runCachedScript} from '../../source/script-cache.js';
+import {runCachedScript} from '../../source/boot/script-cache.js';
 import {useTempDirs} from '../helpers/tmp-root.js';
 
 const temporary = useTempDirs();

@@ -26,17 +26,17 @@ describe('LineSplitter', () => {
 
 describe('parseClientMessage', () => {
 	it('takes a hello and a command, `constructor` being a valid environment name', () => {
-		expect(parseClientMessage('{"v":1,"type":"hello","actor":"ana@jump","client":"dashboard","pid":7}')).toEqual({v: 1, type: 'hello', actor: 'ana@jump', client: 'dashboard', pid: 7});
-		expect(parseClientMessage('{"v":1,"type":"command","id":3,"command":{"kind":"stop","environment":"constructor"}}')).toEqual({v: 1, type: 'command', id: 3, command: {kind: 'stop', environment: 'constructor'}});
+		expect(parseClientMessage('{"v":2,"type":"hello","actor":"ana@jump","client":"dashboard","pid":7}')).toEqual({v: 2, type: 'hello', actor: 'ana@jump', client: 'dashboard', pid: 7});
+		expect(parseClientMessage('{"v":2,"type":"command","id":3,"command":{"kind":"stop","environment":"constructor"}}')).toEqual({v: 2, type: 'command', id: 3, command: {kind: 'stop', environment: 'constructor'}});
 	});
 
 	it('names what is wrong: not JSON, another version, an unknown type, a bad actor, a bad command', () => {
 		expect(parseClientMessage('{nope')).toBe('not JSON');
 		expect(parseClientMessage('[1]')).toBe('expected a JSON object');
-		expect(parseClientMessage('{"v":2,"type":"hello"}')).toContain('protocol version 2: this server speaks version 1');
-		expect(parseClientMessage('{"v":1,"type":"shutdown"}')).toContain('unknown message type "shutdown"');
-		expect(parseClientMessage('{"v":1,"type":"hello","actor":"a b\\nc","client":"dashboard","pid":1}')).toContain('hello: expected "actor"');
-		expect(parseClientMessage('{"v":1,"type":"command","id":"1","command":{"kind":"refresh"}}')).toContain('whole-number "id"');
+		expect(parseClientMessage('{"v":1,"type":"hello"}')).toContain('protocol version 1: this server speaks version 2');
+		expect(parseClientMessage('{"v":2,"type":"shutdown"}')).toContain('unknown message type "shutdown"');
+		expect(parseClientMessage('{"v":2,"type":"hello","actor":"a b\\nc","client":"dashboard","pid":1}')).toContain('hello: expected "actor"');
+		expect(parseClientMessage('{"v":2,"type":"command","id":"1","command":{"kind":"refresh"}}')).toContain('whole-number "id"');
 	});
 });
 

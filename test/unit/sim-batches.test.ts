@@ -1,5 +1,5 @@
 import {expect, test} from 'vitest';
-import {fallbackPrices} from '../../source/config/fallback-prices.js';
+import {fallbackPrices} from '../../source/domain/price-table.js';
 import {loadConfig} from '../../source/config/load.js';
 import {SimAccount} from '../../source/providers/sim/account.js';
 import type {InstanceOutcome, Target} from '../../source/providers/types.js';

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {fallbackPrices} from '../../source/config/fallback-prices.js';
+import {fallbackPrices} from '../../source/domain/price-table.js';
 import {loadConfig} from '../../source/config/load.js';
 import {aggregate} from '../../source/domain/classify.js';
 import {SimAccount, simRegions} from '../../source/providers/sim/account.js';

@@ -1,5 +1,5 @@
-import {endpointEnvProblems} from '../../config/endpoint.js';
-import {UsageError} from '../../errors.js';
+import {endpointEnvProblems} from '../../config/index.js';
+import {UsageError} from '../../domain/index.js';
 import {MalformedAnswerError} from './answers.js';
 
 /** How envwatch reaches AWS: the SDK's default chain, optionally narrowed by flags. */

@@ -134,27 +134,10 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 
 	/** Reads what is complete in `text`; returns where the unfinished rest starts. */
 	private read(text: string): number {
-		const {stack} = this;
 		let position = 0;
 		while (position < text.length) {
 			const open = text.indexOf('<', position);
-			// Text is cut out only where it is kept or must be checked (outside the root): the
-			// rest of a page's text is never copied.
-			if ((this.kept !== undefined || stack.length === 0) && open !== position) {
-				const chunk = open === -1 ? text.slice(position) : text.slice(position, open);
-				if (stack.length === 0 && chunk.trim() !== '') {
-					throw new XmlError(`text outside the root element near character ${this.offset + position}`);
-				}
-
-				if (this.kept !== undefined) {
-					if (chunk.includes('\u0000')) {
-						throw new XmlError(`a NUL character near character ${this.offset + position}: not XML`);
-					}
-
-					this.kept += chunk;
-				}
-			}
-
+			this.readText(text, position, open);
 			if (open === -1) {
 				return text.length;
 			}
@@ -165,50 +148,13 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 			}
 
 			const next = text.charCodeAt(open + 1);
-			if (next === 0x21 /* ! */) {
-				if ((text.length - open < 4 && '<!--'.startsWith(text.slice(open))) || (text.length - open < 9 && '<![CDATA['.startsWith(text.slice(open)))) {
-					return open;
-				}
-
-				if (text.startsWith('<!--', open)) {
-					const end = text.indexOf('-->', open + 4);
-					if (end === -1) {
-						return open;
-					}
-
-					position = end + 3;
-					continue;
-				}
-
-				if (text.startsWith('<![CDATA[', open)) {
-					const end = text.indexOf(']]>', open + 9);
-					if (end === -1) {
-						return open;
-					}
-
-					if (stack.length === 0) {
-						throw new XmlError(`a CDATA section outside the root element near character ${at}`);
-					}
-
-					if (this.kept !== undefined) {
-						// Marked by NULs (which XML text cannot hold) so entities in it are not decoded.
-						this.kept += `\u0000${text.slice(open + 9, end).replaceAll('\u0000', '')}\u0000`;
-					}
-
-					position = end + 3;
-					continue;
-				}
-
-				throw new XmlError(`a declaration inside the document near character ${at}: not an EC2 answer`);
-			}
-
-			if (next === 0x3F /* ? */) {
-				const end = text.indexOf('?>', open + 2);
+			if (next === 0x21 /* ! */ || next === 0x3F /* ? */) {
+				const end = this.readMarkup(text, open, next, at);
 				if (end === -1) {
 					return open;
 				}
 
-				position = end + 2;
+				position = end;
 				continue;
 			}
 
@@ -219,58 +165,128 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 
 			position = close + 1;
 			if (next === 0x2F /* / */) {
-				const expected = stack.pop();
-				// The usual case compared in place: </name> right after the name.
-				if (expected === undefined || !(close === open + 2 + expected.length && text.startsWith(expected, open + 2))) {
-					const name = localName(text.slice(open + 2, close).trim());
-					if (expected !== name) {
-						throw new XmlError(expected === undefined ? `a closing </${name.slice(0, 40)}> with nothing open near character ${at}` : `<${expected.slice(0, 40)}> closed by </${name.slice(0, 40)}> near character ${at}: not well-formed XML`);
-					}
-				}
-
-				const name = expected;
-
-				const value = this.kept === undefined ? undefined : withoutCdataMarks(this.kept, at);
-				this.kept = undefined;
-				this.finish(name, stack.length + 1, value);
-				continue;
-			}
-
-			const selfClosing = text.charCodeAt(close - 1) === 0x2F;
-			let nameEnd = open + 1;
-			for (const end = selfClosing ? close - 1 : close; nameEnd < end; nameEnd++) {
-				const code = text.charCodeAt(nameEnd);
-				if (code <= 0x20 || code === 0x22 || code === 0x26 || code === 0x27 || code === 0x3D) {
-					break;
-				}
-			}
-
-			const name = localName(this.names.at(text, open + 1, nameEnd));
-			const after = text.charCodeAt(nameEnd);
-			if (name === '' || (nameEnd < close && after > 0x20 && after !== 0x2F)) {
-				throw new XmlError(`a malformed tag near character ${at}`);
-			}
-
-			if (stack.length === 0) {
-				if (this.rootSeen) {
-					throw new XmlError(`a second root element <${name.slice(0, 40)}> near character ${at}`);
-				}
-
-				this.rootSeen = true;
-			}
-
-			this.start(name, stack.length + 1);
-			if (selfClosing) {
-				// An empty element: an empty value, as the SDK reads <value/>.
-				const value = this.kept;
-				this.kept = undefined;
-				this.finish(name, stack.length + 1, value);
+				this.closeTag(text, open, close, at);
 			} else {
-				stack.push(name);
+				this.openTag(text, open, close, at);
 			}
 		}
 
 		return position;
+	}
+
+	/**
+	 * The text from `position` to the next tag (at `open`; -1: none). It is cut out only where it is
+	 * kept or must be checked (outside the root): the rest of a page's text is never copied.
+	 */
+	private readText(text: string, position: number, open: number): void {
+		const {stack} = this;
+		if ((this.kept !== undefined || stack.length === 0) && open !== position) {
+			const chunk = open === -1 ? text.slice(position) : text.slice(position, open);
+			if (stack.length === 0 && chunk.trim() !== '') {
+				throw new XmlError(`text outside the root element near character ${this.offset + position}`);
+			}
+
+			if (this.kept !== undefined) {
+				if (chunk.includes('\u0000')) {
+					throw new XmlError(`a NUL character near character ${this.offset + position}: not XML`);
+				}
+
+				this.kept += chunk;
+			}
+		}
+	}
+
+	/** A comment, CDATA section or processing instruction at `open`: where it ends, or -1 when it is not complete yet. */
+	private readMarkup(text: string, open: number, next: number, at: number): number {
+		if (next === 0x3F /* ? */) {
+			const end = text.indexOf('?>', open + 2);
+			return end === -1 ? -1 : end + 2;
+		}
+
+		if ((text.length - open < 4 && '<!--'.startsWith(text.slice(open))) || (text.length - open < 9 && '<![CDATA['.startsWith(text.slice(open)))) {
+			return -1;
+		}
+
+		if (text.startsWith('<!--', open)) {
+			const end = text.indexOf('-->', open + 4);
+			return end === -1 ? -1 : end + 3;
+		}
+
+		if (text.startsWith('<![CDATA[', open)) {
+			const end = text.indexOf(']]>', open + 9);
+			if (end === -1) {
+				return -1;
+			}
+
+			if (this.stack.length === 0) {
+				throw new XmlError(`a CDATA section outside the root element near character ${at}`);
+			}
+
+			if (this.kept !== undefined) {
+				// Marked by NULs (which XML text cannot hold) so entities in it are not decoded.
+				this.kept += `\u0000${text.slice(open + 9, end).replaceAll('\u0000', '')}\u0000`;
+			}
+
+			return end + 3;
+		}
+
+		throw new XmlError(`a declaration inside the document near character ${at}: not an EC2 answer`);
+	}
+
+	/** `</name>` (from `open` to `close`, its `>`): it must close the element open last. */
+	private closeTag(text: string, open: number, close: number, at: number): void {
+		const {stack} = this;
+		const expected = stack.pop();
+		// The usual case compared in place: </name> right after the name.
+		if (expected === undefined || !(close === open + 2 + expected.length && text.startsWith(expected, open + 2))) {
+			const name = localName(text.slice(open + 2, close).trim());
+			if (expected !== name) {
+				throw new XmlError(expected === undefined ? `a closing </${name.slice(0, 40)}> with nothing open near character ${at}` : `<${expected.slice(0, 40)}> closed by </${name.slice(0, 40)}> near character ${at}: not well-formed XML`);
+			}
+		}
+
+		const name = expected;
+
+		const value = this.kept === undefined ? undefined : withoutCdataMarks(this.kept, at);
+		this.kept = undefined;
+		this.finish(name, stack.length + 1, value);
+	}
+
+	/** `<name ...>` or `<name/>` (from `open` to `close`, its `>`). */
+	private openTag(text: string, open: number, close: number, at: number): void {
+		const {stack} = this;
+		const selfClosing = text.charCodeAt(close - 1) === 0x2F;
+		let nameEnd = open + 1;
+		for (const end = selfClosing ? close - 1 : close; nameEnd < end; nameEnd++) {
+			const code = text.charCodeAt(nameEnd);
+			if (code <= 0x20 || code === 0x22 || code === 0x26 || code === 0x27 || code === 0x3D) {
+				break;
+			}
+		}
+
+		const name = localName(this.names.at(text, open + 1, nameEnd));
+		const after = text.charCodeAt(nameEnd);
+		if (name === '' || (nameEnd < close && after > 0x20 && after !== 0x2F)) {
+			throw new XmlError(`a malformed tag near character ${at}`);
+		}
+
+		if (stack.length === 0) {
+			if (this.rootSeen) {
+				throw new XmlError(`a second root element <${name.slice(0, 40)}> near character ${at}`);
+			}
+
+			this.rootSeen = true;
+		}
+
+		this.start(name, stack.length + 1);
+		if (selfClosing) {
+			// An empty element: an empty value, as the SDK reads <value/>.
+			const value = this.kept;
+			this.kept = undefined;
+			this.finish(name, stack.length + 1, value);
+		} else {
+			stack.push(name);
+		}
 	}
 
 	/** An element starts; `stack` holds its ancestors. */

@@ -1,7 +1,7 @@
 import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsCommand} from '@aws-sdk/client-cost-explorer';
 import {DescribeSpotPriceHistoryCommand, DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
-import type {Config} from '../../config/schema.js';
-import {UsageError} from '../../errors.js';
+import type {Config} from '../../config/index.js';
+import {UsageError} from '../../domain/index.js';
 import {checkAnswers, firstPage} from './answers.js';
 import {costExplorerRegion, period} from './billing.js';
 import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
@@ -20,7 +20,7 @@ export type DoctorCheck = {
 
 export type DoctorReport = {account: string | undefined; regions: string[]; checks: DoctorCheck[]; ok: boolean; paidRequests: number};
 
-const policyHint = 'see the least-privilege policy in the readme (AWS section)';
+const policyHint = 'see the least-privilege policy in docs/aws.md';
 
 /**
  * The preflight checklist behind `envwatch doctor`: credentials, each region, each permission

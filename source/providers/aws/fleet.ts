@@ -1,52 +1,16 @@
-import {
-	DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
-	type DescribeInstancesResult, type Filter, type Instance as Ec2Instance, type InstanceStateChange,
-} from '@aws-sdk/client-ec2';
-import {volumeProblem, type Volume} from '../../domain/pricing.js';
-import type {InstanceState, RawInstance} from '../../domain/types.js';
+import {DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand, type Filter} from '@aws-sdk/client-ec2';
+import {plural, volumeProblem, type RawInstance, type Volume} from '../../domain/index.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
-import {Budget, BudgetError, checkAnswers, firstPage, ImplausibleAnswerError, leanResultOf, MalformedAnswerError, paginate, Unique, type LeanDecoders} from './answers.js';
-import {attemptsOf, clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
-import {DescribeInstancesDecoder, own, type LeanInstance, type LeanPage} from './describe.js';
-import {backoffMs, ec2StopBucket, realTimer, TokenBucket, type BucketOptions, type Timer} from './rate.js';
-import {plural} from '../../domain/format.js';
+import {Budget, BudgetError, checkAnswers, firstPage, ImplausibleAnswerError, leanResultOf, MalformedAnswerError, paginate, Unique} from './answers.js';
+import {attemptsOf, clientConfig, describeError, errorCode} from './clients.js';
+import type {LeanPage} from './describe.js';
+import {ec2StopBucket, realTimer, TokenBucket, type Timer} from './rate.js';
+import type {AwsFleetOptions, FleetStats} from './fleet-options.js';
+import {Ec2Actions, type Verb} from './actions.js';
+export type {AwsFleetOptions, FleetStats} from './fleet-options.js';
+import {filtersFor, InstanceProblem, instancesOf, leanDecoders, UnusableInstanceError} from './instances.js';
 
-export type AwsFleetOptions = AwsConnection & {
-	/** Regions listed when a query names none. */
-	regions: string[];
-	/** DescribeInstances MaxResults (5 to 1000). @default 1000 */
-	pageSize?: number;
-	/** Regions listed at the same time (each holds at most one page in memory). @default 4 */
-	regionConcurrency?: number;
-	/**
-	 * What one listing (every page of every region) may take: a region not listed by then is an
-	 * error (its data goes STALE) and the listing ends. @default 120000
-	 */
-	listBudgetMs?: number;
-	/** Decode DescribeInstances with the lean decoder (false: the SDK's own, for comparison). @default true */
-	leanDecoding?: boolean;
-	/** Instance IDs per Stop/Start/TerminateInstances call (EC2 takes up to 1000). @default 1000 */
-	maxBatch?: number;
-	/** StopInstances and TerminateInstances resource bucket per region. @default {capacity: 1000, refillPerSecond: 20} */
-	stopBucket?: BucketOptions;
-	/** StartInstances resource bucket per region. @default {capacity: 1000, refillPerSecond: 2} */
-	startBucket?: BucketOptions;
-	/** Extra tries of a Stop/Start call that EC2 still throttles after the SDK's own retries. @default 6 */
-	throttleRetries?: number;
-	/** Backoff base and cap for those tries (full jitter). @default 1000 and 20000 */
-	backoffBaseMs?: number;
-	backoffCapMs?: number;
-	timer?: Timer;
-	random?: () => number;
-};
 
-/** Counters for the footer and the benches: HTTP attempts, the SDK's retries included. */
-export type FleetStats = {describeCalls: number; actCalls: number; throttled: number};
-
-const knownStates = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
-/** Errors that reject a whole call because of some of its instances: split and try the rest. */
-const perInstanceCodes = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'IncorrectInstanceState', 'UnsupportedOperation', 'OperationNotPermitted']);
-const throttleCodes = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
 /**
  * The most instances envwatch believes one region's listing holds (EC2's default quotas allow a few
  * thousand; the largest accounts run tens of thousands): its DescribeInstances pages are capped at
@@ -58,17 +22,17 @@ const maxVolumePages = 100;
 /** What asking one region's volumes may take. */
 const volumesBudgetMs = 120_000;
 
-type Verb = 'stop' | 'start' | 'terminate';
-
 /** The EC2 side of the AWS provider: filtered, paginated listing and rate-limited stop/start. */
 export class AwsFleet implements Fleet {
 	readonly stats: FleetStats = {describeCalls: 0, actCalls: 0, throttled: 0};
 	private readonly clients = new Map<string, EC2Client>();
 	private readonly buckets = new Map<string, TokenBucket>();
 	private readonly timer: Timer;
+	private readonly actions: Ec2Actions;
 
 	constructor(private readonly options: AwsFleetOptions) {
 		this.timer = options.timer ?? realTimer;
+		this.actions = new Ec2Actions({options, stats: this.stats, timer: this.timer, client: region => this.client(region), bucket: (region, verb) => this.bucket(region, verb)});
 	}
 
 	client(region: string): EC2Client {
@@ -167,165 +131,11 @@ export class AwsFleet implements Fleet {
 	}
 
 	async stop(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
-		return this.act(targets, options, options.terminate ? 'terminate' : 'stop');
+		return this.actions.act(targets, options, options.terminate ? 'terminate' : 'stop');
 	}
 
 	async start(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
-		return this.act(targets, options, 'start');
-	}
-
-	private async act(targets: Target[], options: ActOptions, verb: Verb): Promise<InstanceOutcome[]> {
-		const byRegion = new Map<string, string[]>();
-		for (const {id, region} of targets) {
-			const ids = byRegion.get(region) ?? [];
-			if (!ids.includes(id)) {
-				ids.push(id);
-			}
-
-			byRegion.set(region, ids);
-		}
-
-		const perRegion = await Promise.all([...byRegion].map(async ([region, ids]) => this.actRegion(region, ids, options, verb)));
-		const outcomes = new Map(perRegion.flat().map(outcome => [`${outcome.region} ${outcome.id}`, outcome]));
-		// One outcome per target, in the caller's order.
-		return targets.map(({id, region}) => outcomes.get(`${region} ${id}`) ?? {id, region, result: 'error', message: 'no outcome recorded'});
-	}
-
-	private async actRegion(region: string, ids: string[], options: ActOptions, verb: Verb): Promise<InstanceOutcome[]> {
-		const bucket = this.bucket(region, verb);
-		const maxBatch = Math.min(1000, this.options.maxBatch ?? 1000);
-		const queue = [...ids];
-		const outcomes: InstanceOutcome[] = [];
-		while (queue.length > 0) {
-			// A dry run changes nothing, so it takes nothing from the resource bucket.
-			const size = options.dryRun ? Math.min(queue.length, maxBatch) : bucket.nextBatch(queue.length, maxBatch);
-			const batch = queue.splice(0, size);
-			const done = await this.checkedBatch(region, batch, options, verb, bucket);
-			options.onBatch?.(done);
-			outcomes.push(...done);
-		}
-
-		return outcomes;
-	}
-
-	/**
-	 * One batch: wait for its tokens, then re-check its scope (the caller's `recheck`) right before
-	 * the call, so an instance retagged or gone while earlier batches ran is left alone.
-	 */
-	private async checkedBatch(region: string, batch: string[], options: ActOptions, verb: Verb, bucket: TokenBucket): Promise<InstanceOutcome[]> {
-		if (!options.dryRun) {
-			await bucket.take(batch.length);
-		}
-
-		if (!options.recheck) {
-			return this.runBatch(region, batch, options.dryRun, verb, bucket, true);
-		}
-
-		let inScope: ReadonlySet<string>;
-		try {
-			inScope = await options.recheck(batch.map(id => ({id, region})));
-		} catch (error) {
-			if (!options.dryRun) {
-				bucket.refund(batch.length);
-			}
-
-			const message = `not acted on: could not re-check this batch's scope (${error instanceof Error ? error.message : String(error)})`;
-			return batch.map(id => ({id, region, result: 'error', message}));
-		}
-
-		const kept = batch.filter(id => inScope.has(id));
-		const left: InstanceOutcome[] = batch.filter(id => !inScope.has(id)).map(id => ({id, region, result: 'out-of-scope', message: 'left scope before its batch (retagged or gone)'}));
-		if (!options.dryRun && left.length > 0) {
-			bucket.refund(left.length);
-		}
-
-		const acted = kept.length > 0 ? await this.runBatch(region, kept, options.dryRun, verb, bucket, true) : [];
-		const byId = new Map([...acted, ...left].map(outcome => [outcome.id, outcome]));
-		return batch.map(id => byId.get(id)!);
-	}
-
-	/** One call for a batch; a per-instance rejection splits the batch so the rest still goes through. */
-	private async runBatch(region: string, batch: string[], dryRun: boolean, verb: Verb, bucket: TokenBucket, taken = false): Promise<InstanceOutcome[]> {
-		if (!dryRun && !taken) {
-			await bucket.take(batch.length);
-		}
-
-		try {
-			const changes = await this.send(region, batch, dryRun, verb);
-			const byId = new Map(changes.map(change => [change.InstanceId, change]));
-			return batch.map(id => outcomeOf(id, region, verb, byId.get(id)));
-		} catch (error) {
-			const code = errorCode(error);
-			if (code === 'DryRunOperation') {
-				return batch.map(id => ({id, region, result: 'permitted', message: `DryRun: ec2:${action(verb)} would have succeeded`}));
-			}
-
-			const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode ?? 0;
-			if (!dryRun && status >= 400 && status < 500) {
-				// EC2 rejected the call as a whole (a 4xx): it acted on nothing. After a 5xx or a
-				// timeout it may have, so those tokens stay spent.
-				bucket.refund(batch.length);
-			}
-
-			if (code === 'UnauthorizedOperation') {
-				return batch.map(id => ({id, region, result: 'unauthorized', message: `missing permission ec2:${action(verb)} for this instance (UnauthorizedOperation)`}));
-			}
-
-			if (code && perInstanceCodes.has(code)) {
-				const named = new Set((error instanceof Error ? error.message : '').match(/i-[0-9a-f]{8,17}/g) ?? []);
-				const culprits = batch.filter(id => named.has(id));
-				const result = code.startsWith('InvalidInstanceID') ? 'not-found' : 'error';
-				const message = describeError(error);
-				if (culprits.length > 0 || batch.length === 1) {
-					const bad = culprits.length > 0 ? culprits : batch;
-					const rest = batch.filter(id => !bad.includes(id));
-					const done: InstanceOutcome[] = bad.map(id => ({id, region, result, message}));
-					return rest.length > 0 ? [...done, ...await this.runBatch(region, rest, dryRun, verb, bucket)] : done;
-				}
-
-				// The message named no instance: bisect.
-				const half = Math.ceil(batch.length / 2);
-				const first = await this.runBatch(region, batch.slice(0, half), dryRun, verb, bucket);
-				return [...first, ...await this.runBatch(region, batch.slice(half), dryRun, verb, bucket)];
-			}
-
-			const message = describeError(error);
-			return batch.map(id => ({id, region, result: 'error', message}));
-		}
-	}
-
-	/** The API call, tried again with backoff and jitter while EC2 still throttles after the SDK's own retries. */
-	private async send(region: string, ids: string[], dryRun: boolean, verb: Verb): Promise<InstanceStateChange[]> {
-		const retries = this.options.throttleRetries ?? 6;
-		for (let attempt = 0; ; attempt++) {
-			try {
-				const input = {InstanceIds: ids, DryRun: dryRun};
-				if (verb === 'start') {
-					const response = await this.client(region).send(new StartInstancesCommand(input));
-					this.stats.actCalls += attemptsOf(response);
-					return response.StartingInstances ?? [];
-				}
-
-				if (verb === 'terminate') {
-					const response = await this.client(region).send(new TerminateInstancesCommand(input));
-					this.stats.actCalls += attemptsOf(response);
-					return response.TerminatingInstances ?? [];
-				}
-
-				const response = await this.client(region).send(new StopInstancesCommand(input));
-				this.stats.actCalls += attemptsOf(response);
-				return response.StoppingInstances ?? [];
-			} catch (error) {
-				this.stats.actCalls += attemptsOf(error);
-				const code = errorCode(error);
-				if (!code || !throttleCodes.has(code) || attempt >= retries) {
-					throw error;
-				}
-
-				this.stats.throttled++;
-				await this.timer.sleep(backoffMs(attempt, this.options.backoffBaseMs ?? 1000, this.options.backoffCapMs ?? 20_000, this.options.random));
-			}
-		}
+		return this.actions.act(targets, options, 'start');
 	}
 
 	/**
@@ -455,23 +265,6 @@ export class AwsFleet implements Fleet {
 	}
 }
 
-/** Server-side filters for a query: never an unfiltered listing. */
-export function filtersFor(query: FleetQuery): Filter[] {
-	const filters: Filter[] = query.envTagValues
-		? [{Name: `tag:${query.envTagKey}`, Values: caseVariants(query.envTagValues)}]
-		: [{Name: 'tag-key', Values: [query.envTagKey]}];
-	if (query.role) {
-		filters.push({Name: `tag:${query.role.key}`, Values: [query.role.value]});
-	}
-
-	filters.push({Name: 'instance-state-name', Values: [...query.states]});
-	if (query.instanceIds) {
-		filters.push({Name: 'instance-id', Values: [...query.instanceIds]});
-	}
-
-	return filters;
-}
-
 function chunks<T>(list: T[], size: number): T[][] {
 	const parts: T[][] = [];
 	for (let index = 0; index < list.length; index += size) {
@@ -479,137 +272,6 @@ function chunks<T>(list: T[], size: number): T[][] {
 	}
 
 	return parts;
-}
-
-/**
- * envwatch matches environment tag values without regard to case (`Dev` counts for dev), but EC2's
- * tag filters are exact: send the usual spellings of each value so the enforcer's re-list finds
- * what the monitor counted. (A value spelt `dEv` is counted but not stopped: the safe side.)
- */
-function caseVariants(values: readonly string[]): string[] {
-	const variants = values.flatMap(value => [value, value.toLowerCase(), value.toUpperCase(), value.charAt(0).toUpperCase() + value.slice(1).toLowerCase()]);
-	return [...new Set(variants)];
-}
-
-/**
- * The instances of one DescribeInstances page. An instance without an ID, a type or a known state
- * cannot be priced or acted on: skipping it would undercount, so the page (and its region) errs.
- */
-export function instancesOf(page: DescribeInstancesResult, region: string, pageNumber = 1): RawInstance[] {
-	const instances: RawInstance[] = [];
-	const reservations = page.Reservations ?? [];
-	if (!Array.isArray(reservations)) {
-		throw new Error(`DescribeInstances page ${pageNumber}: its reservations are not a list`);
-	}
-
-	for (const reservation of reservations) {
-		for (const instance of reservation.Instances ?? []) {
-			instances.push(toRaw(instance, region, pageNumber));
-		}
-	}
-
-	return instances;
-}
-
-function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawInstance {
-	const launch = instance.LaunchTime;
-	// The SDK's strings may be cuts of the whole answer's text: copies keep none of it alive.
-	const copy = (text: string | undefined): string | undefined => (typeof text === 'string' ? own(text) : text);
-	const lean: LeanInstance = {
-		id: copy(instance.InstanceId),
-		type: copy(instance.InstanceType),
-		state: copy(instance.State?.Name),
-		lifecycle: copy(instance.InstanceLifecycle),
-		platformDetails: copy(instance.PlatformDetails),
-		platform: copy(instance.Platform),
-		availabilityZone: copy(instance.Placement?.AvailabilityZone),
-		tenancy: copy(instance.Placement?.Tenancy),
-		launchTime: launch instanceof Date && Number.isFinite(launch.getTime()) ? launch.toISOString() : undefined,
-		tags: (instance.Tags ?? []).flatMap(tag => (tag.Key === undefined ? [] : [[own(tag.Key), copy(tag.Value)] as [string, string | undefined]])),
-	};
-	const problem = problemOf(lean);
-	if (problem !== undefined) {
-		throw new UnusableInstanceError(`DescribeInstances page ${pageNumber}: ${problem}`);
-	}
-
-	return rawOf(lean, region);
-}
-
-/**
- * The lean decoders of a region's client: each instance is checked and made a RawInstance as soon
- * as it is read (a problem is kept in its place and fails the page in listRegion, which knows the
- * page's number). The SDK then parses an empty DescribeInstances result.
- */
-function leanDecoders(region: string): LeanDecoders {
-	return {
-		DescribeInstances: {
-			start: () => new DescribeInstancesDecoder(instance => {
-				const problem = problemOf(instance);
-				return problem === undefined ? rawOf(instance, region) : new InstanceProblem(problem);
-			}),
-			empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>',
-		},
-	};
-}
-
-/** A page holds an instance that cannot be priced or acted on (found after its call returned). */
-class UnusableInstanceError extends Error {}
-
-/** An instance that cannot be listed, in its page's place: what is wrong with it. */
-class InstanceProblem {
-	constructor(readonly detail: string) {}
-}
-
-/**
- * What makes a decoded instance (by the lean decoder or the SDK) unusable, if anything: without an
- * ID, a type or a known state it cannot be priced or acted on, and skipping it would undercount, so
- * its page (and its region) errs.
- */
-function problemOf(instance: LeanInstance): string | undefined {
-	const where = (): string => `instance ${instance.id === undefined ? '(no ID)' : own(instance.id).slice(0, 40)}`;
-	const {state} = instance;
-	if (typeof instance.id !== 'string' || !/^i-[0-9a-f]+$/.test(instance.id)) {
-		return `${where()} has no valid instance ID: expected i- and hex digits`;
-	}
-
-	if (typeof instance.type !== 'string' || instance.type === '') {
-		return `${where()} has no instance type: its cost is unknown`;
-	}
-
-	if (!state || !knownStates.has(state as InstanceState)) {
-		return `${where()} has ${state ? `an unknown state "${String(state).slice(0, 40)}"` : 'no state'}: expected one of ${[...knownStates].join(', ')}`;
-	}
-
-	return undefined;
-}
-
-/**
- * A checked instance (problemOf found nothing) as envwatch keeps it. Its strings are used as they
- * are: the decoders hand over copies that hold nothing of the answer's text, shared where a value
- * repeats.
- */
-function rawOf(instance: LeanInstance, region: string): RawInstance {
-	const tags: Record<string, string> = {};
-	for (const [key, value] of instance.tags) {
-		// Defined, not assigned: a tag key such as __proto__ is a key like any other.
-		Object.defineProperty(tags, key, {value: value ?? '', enumerable: true, writable: true, configurable: true});
-	}
-
-	const launchedAt = instance.launchTime === undefined ? Number.NaN : Date.parse(instance.launchTime);
-	return {
-		id: instance.id!,
-		region,
-		type: instance.type!,
-		state: instance.state as InstanceState,
-		tags,
-		...(Number.isFinite(launchedAt) ? {launchedAt} : {}),
-		// What it is billed as: spot or on demand, the OS, where and on whose hardware. Absent or odd
-		// values are left out (the price book then estimates), never guessed.
-		lifecycle: instance.lifecycle === 'spot' ? 'spot' : 'on-demand',
-		...(instance.platformDetails ? {platformDetails: instance.platformDetails} : String(instance.platform ?? '').toLowerCase() === 'windows' ? {platformDetails: 'Windows'} : {}),
-		...(instance.availabilityZone ? {availabilityZone: instance.availabilityZone} : {}),
-		...(instance.tenancy ? {tenancy: instance.tenancy} : {}),
-	};
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, results in the items' order. */
@@ -626,40 +288,3 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
 	await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker));
 	return results;
 }
-
-function action(verb: Verb): string {
-	return verb === 'start' ? 'StartInstances' : verb === 'terminate' ? 'TerminateInstances' : 'StopInstances';
-}
-
-function stateOf(name: string | undefined): InstanceState | undefined {
-	return name && knownStates.has(name as InstanceState) ? name as InstanceState : undefined;
-}
-
-function outcomeOf(id: string, region: string, verb: Verb, change: InstanceStateChange | undefined): InstanceOutcome {
-	if (!change) {
-		return {id, region, result: 'error', message: `EC2 did not report ${id} in its ${action(verb)} answer`};
-	}
-
-	const previousState = stateOf(change.PreviousState?.Name);
-	const currentState = stateOf(change.CurrentState?.Name);
-	if (!currentState) {
-		// The answer names the instance but not where it went: not a success.
-		return {id, region, result: 'error', message: `EC2's ${action(verb)} answer for ${id} has no known current state`};
-	}
-
-	const states = {...(previousState ? {previousState} : {}), ...(currentState ? {currentState} : {})};
-	if (verb === 'start') {
-		return {id, region, result: previousState === 'running' || previousState === 'pending' ? 'already-running' : 'starting', ...states};
-	}
-
-	if (verb === 'terminate') {
-		return {id, region, result: 'terminating', ...states};
-	}
-
-	if (previousState === 'stopped' || previousState === 'stopping') {
-		return {id, region, result: 'already-stopped', ...states};
-	}
-
-	return {id, region, result: currentState === 'stopped' ? 'stopped' : 'stopping', ...states};
-}
-

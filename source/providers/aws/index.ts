@@ -1,5 +1,5 @@
 import {setFlagsFromString} from 'node:v8';
-import type {Config} from '../../config/schema.js';
+import type {Config} from '../../config/index.js';
 import type {Provider} from '../types.js';
 import {CostExplorerBilling} from './billing.js';
 import type {AwsConnection} from './clients.js';

@@ -1,11 +1,9 @@
 import {GetProductsCommand, PricingClient} from '@aws-sdk/client-pricing';
 import {DescribeSpotPriceHistoryCommand, type _InstanceType, type EC2Client} from '@aws-sdk/client-ec2';
-import {fallbackEbsRates, fallbackPrices} from '../../config/fallback-prices.js';
-import {ebsRateBounds, onDemandRange, spotRange, usd as dollars, type EbsRates, type OnDemandQuery} from '../../domain/pricing.js';
+import {ebsRateBounds, fallbackEbsRates, fallbackPrices, isPlainObject, onDemandRange, spotRange, usd as dollars, type EbsRates, type OnDemandQuery} from '../../domain/index.js';
 import type {PriceSource, SpotPrice} from '../types.js';
 import {Budget, checkAnswers, ImplausibleAnswerError, MalformedAnswerError, paginate} from './answers.js';
 import {clientConfig, type AwsConnection} from './clients.js';
-import {isPlainObject} from '../../domain/shape.js';
 
 export type AwsPricesOptions = AwsConnection & {
 	/** Where the Price List Query API is reached (tests: a loopback server); else `endpointUrl`, else AWS. */

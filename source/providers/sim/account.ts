@@ -1,6 +1,4 @@
-import {tagOf} from '../../domain/classify.js';
-import type {InstanceState, RawInstance} from '../../domain/types.js';
-import type {OnDemandQuery, Volume} from '../../domain/pricing.js';
+import {tagOf, type InstanceState, type OnDemandQuery, type RawInstance, type Volume} from '../../domain/index.js';
 import type {ActOptions, BillingSource, BilledCost, PriceSource, SpotPrice, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, Target} from '../types.js';
 import {scenarios, type Launch, type ScenarioName} from './scenarios.js';
 

@@ -1,8 +1,7 @@
 import React from 'react';
 import {Box} from 'ink';
-import {money} from '../../domain/format.js';
-import {billCheckLine} from '../../domain/rollup.js';
-import type {Snapshot} from '../../engine/snapshot.js';
+import {billCheckLine, money} from '../../domain/index.js';
+import type {Snapshot} from '../../engine/index.js';
 import {age, flow} from '../cells.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';

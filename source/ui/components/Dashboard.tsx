@@ -1,6 +1,6 @@
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
-import type {Snapshot} from '../../engine/snapshot.js';
+import type {Snapshot} from '../../engine/index.js';
 import {agentsCell, agentsKnown, gauge, markerWidth, spendCell} from '../cells.js';
 import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
 import type {Panel} from '../dashboard-reducer.js';

@@ -1,6 +1,6 @@
 import React from 'react';
 import {Text} from 'ink';
-import type {EnvironmentView} from '../../domain/types.js';
+import type {EnvironmentView} from '../../domain/index.js';
 import {agentsCell, gauge, markerWords, pad, spendCell, trendCell} from '../cells.js';
 import type {ColumnWidths} from '../layout.js';
 import {statusColour, useTheme} from '../theme.js';

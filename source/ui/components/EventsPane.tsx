@@ -1,7 +1,7 @@
 import React from 'react';
 import {Box} from 'ink';
-import type {AuditEntry} from '../../engine/audit.js';
-import {money, pct, signedPct} from '../../domain/format.js';
+import type {AuditEntry} from '../../engine/index.js';
+import {money, pct, signedPct} from '../../domain/index.js';
 import {clockTime, compactMoney, pad} from '../cells.js';
 import {useTheme, type Colour} from '../theme.js';
 import {Line, titleRule} from './Line.js';

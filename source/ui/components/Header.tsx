@@ -1,6 +1,6 @@
 import React from 'react';
-import {warmingText} from '../../domain/format.js';
-import type {Snapshot} from '../../engine/snapshot.js';
+import {warmingText} from '../../domain/index.js';
+import type {Snapshot} from '../../engine/index.js';
 import {age, ageColour} from '../cells.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';
@@ -44,7 +44,7 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	}
 
 	const spaced = badges.flatMap((badge, index) => (index === 0 ? [badge] : [{text: ' '}, badge]));
-	const updated: Segment = {text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)};
+	const updated: Segment = {text: `updated ${age(now, snapshot.lastSuccessAt)}${snapshot.lastSuccessAt === null ? '' : ' ago'}`, colour: ageColour(now, snapshot.lastSuccessAt, snapshot.pollIntervalSeconds, snapshot.error)};
 	const source: Segment = {text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'};
 	const warmingUp = warmingText(mode.warmingUp, mode.warmUntil, now);
 	const warming: Segment[] = warmingUp ? [{text: ` ${warmingUp}`, dim: true}] : [];
@@ -52,18 +52,18 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 		// Attached to `envwatch serve` (or a dashboard running the engine): the server's mode badges
 		// first (a cut header must still say them), then whose figures these are.
 		const attached: Segment = {text: `attached to serve pid ${snapshot.attachedTo.pid} (${snapshot.attachedTo.host})`, colour: 'cyan', bold: true};
-		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), attached, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.intervalSeconds}s`, dim: true}, ...warming];
+		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), attached, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	}
 
 	if (narrow) {
-		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.intervalSeconds}s`, dim: true}, ...warming];
+		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	}
 
 	return [
 		{text: 'envwatch', bold: true},
 		{text: ' '},
 		source,
-		{text: ` every ${snapshot.intervalSeconds}s `, dim: true},
+		{text: ` every ${snapshot.pollIntervalSeconds}s `, dim: true},
 		updated,
 		{text: '  '},
 		...spaced,
@@ -73,7 +73,7 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 
 /** What of the header depends on the clock: the age of the last good update and its colour, and how long until the windows are full. */
 function headerClockKey(snapshot: Snapshot, now: number): string {
-	return `${age(now, snapshot.lastSuccessAt)} ${ageColour(now, snapshot.lastSuccessAt, snapshot.intervalSeconds, snapshot.error)} ${warmingText(snapshot.mode.warmingUp, snapshot.mode.warmUntil, now) ?? ''}`;
+	return `${age(now, snapshot.lastSuccessAt)} ${ageColour(now, snapshot.lastSuccessAt, snapshot.pollIntervalSeconds, snapshot.error)} ${warmingText(snapshot.mode.warmingUp, snapshot.mode.warmUntil, now) ?? ''}`;
 }
 
 /** Re-renders on a clock tick only when the age it shows (or its colour) changes. */

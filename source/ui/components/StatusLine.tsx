@@ -1,6 +1,5 @@
 import React from 'react';
-import type {Snapshot} from '../../engine/snapshot.js';
-import {unwatchedText} from '../../engine/sweep.js';
+import {unwatchedText, type Snapshot} from '../../engine/index.js';
 import type {Colour} from '../theme.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {Line} from './Line.js';

@@ -1,6 +1,6 @@
 import React from 'react';
 import {Box, Text} from 'ink';
-import type {Snapshot} from '../../engine/snapshot.js';
+import type {Snapshot} from '../../engine/index.js';
 import type {KeyContext} from '../keymap.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';

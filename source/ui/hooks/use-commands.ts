@@ -1,6 +1,6 @@
 import {useCallback, useRef, useState} from 'react';
 import {useApp} from 'ink';
-import type {Command} from '../../engine/monitor.js';
+import type {Command} from '../../engine/index.js';
 import type {Flash} from '../components/StatusLine.js';
 import {failureText, resultFlash} from '../dashboard-reducer.js';
 import type {Clock} from '../ticker.js';

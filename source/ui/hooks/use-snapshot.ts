@@ -1,5 +1,5 @@
 import {useSyncExternalStore} from 'react';
-import type {Snapshot} from '../../engine/snapshot.js';
+import type {Snapshot} from '../../engine/index.js';
 
 /** What the dashboard needs of `SnapshotStore`: tests pass a fake with the same two methods. */
 export type SnapshotSource = {

@@ -2,7 +2,7 @@
  * The audit log (`l`): every decision and action, newest first, filtered, with the selected entry
  * in full below the list. Pure: no React, no Ink (the log is read when the view opens).
  */
-import type {AuditEntry} from '../../engine/audit.js';
+import type {AuditEntry} from '../../engine/index.js';
 import {clockTime, fit, pad, wrap} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import {filterText, firstShown, selectedLine, title, type ViewRoom} from './parts.js';

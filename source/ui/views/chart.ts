@@ -2,8 +2,7 @@
  * Spend over time (`t`): the window's $/h on an axis from $0, with the cap and the threshold as
  * lines, for an environment or the global row. Pure: no React, no Ink.
  */
-import {duration, money, pct} from '../../domain/format.js';
-import type {EnvironmentView} from '../../domain/types.js';
+import {duration, money, pct, type EnvironmentView} from '../../domain/index.js';
 import {fit, pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';
@@ -58,7 +57,7 @@ export type Chart = {lines: string[]; top: number};
  * threshold (`╌`, `-`) are drawn across the rows they fall in; the spend is drawn in blocks
  * (eighths), or `#` under --ascii.
  */
-export function chart(values: readonly number[], options: {width: number; height: number; threshold: number | null; cap: number; glyphs: Glyphs; ascii: boolean; intervalSeconds: number}): Chart {
+export function chart(values: readonly number[], options: {width: number; height: number; threshold: number | null; cap: number; glyphs: Glyphs; ascii: boolean; pollIntervalSeconds: number}): Chart {
 	const {height, threshold, cap, glyphs, ascii} = options;
 	const top = axisTop(values, [threshold, capOnChart(values, threshold, cap) ? cap : null]);
 	const labels = [money(top), money(0)];
@@ -102,7 +101,7 @@ export function chart(values: readonly number[], options: {width: number; height
 	// The x axis: the time the drawn samples span (one poll apart), from where they start to now.
 	const corner = ascii ? '+' : '└';
 	const rule = ascii ? '-' : '─';
-	const start = `-${duration(Math.max(0, values.length - 1) * options.intervalSeconds * 1000)}`;
+	const start = `-${duration(Math.max(0, values.length - 1) * options.pollIntervalSeconds * 1000)}`;
 	const end = 'now';
 	const lead = Math.min(offset, Math.max(0, plotWidth - start.length - end.length - 1));
 	const gap = Math.max(1, plotWidth - lead - start.length - end.length);
@@ -146,7 +145,7 @@ export function spendLines(view: Extract<View, {kind: 'spend'}>, {snapshot, colu
 	}
 
 	const plotRows = Math.max(2, body - 2);
-	const drawn = chart(environment.trend, {width: columns, height: plotRows, threshold: thresholdUsd(environment), cap: environment.maxHourlyUsd, glyphs, ascii, intervalSeconds: snapshot.intervalSeconds});
+	const drawn = chart(environment.trend, {width: columns, height: plotRows, threshold: thresholdUsd(environment), cap: environment.maxHourlyUsd, glyphs, ascii, pollIntervalSeconds: snapshot.pollIntervalSeconds});
 	lines.push(...drawn.lines.map(text => [{text}]));
 	lines.push([{text: fit(chartLegend(environment, ascii), columns, glyphs.ellipsis), dim: true}]);
 	return lines.slice(0, height);

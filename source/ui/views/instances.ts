@@ -2,13 +2,11 @@
  * The environment's instances (Enter on a row): every instance the last poll listed, sorted,
  * filtered and fitted to the width. Pure: no React, no Ink.
  */
-import {byText, money} from '../../domain/format.js';
-import type {InstanceRow} from '../../domain/types.js';
+import {byText, money, type InstanceRow} from '../../domain/index.js';
 import {age, pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';
-import {filterText, firstShown, goneLine, selectedLine, title, wrapSay, type ViewRoom} from './parts.js';
-import type {View} from './state.js';
+import {filterText, firstShown, goneLine, selectedLine, title, wrapSay, type Listing, type ViewRoom} from './parts.js';
 
 export type ColumnKey = 'id' | 'name' | 'type' | 'region' | 'lifecycle' | 'state' | 'age' | 'by' | 'role' | 'usd';
 
@@ -221,7 +219,7 @@ export function instanceHeads(fitted: ReturnType<typeof fitColumns>, sort: Sort,
 	return fitted.map(column => pad(column.key === sort.column ? `${column.head}${arrow}` : column.head, column.shown, column.align, glyphs.ellipsis)).join(' ');
 }
 
-export type DetailView = Extract<View, {kind: 'detail'}>;
+export type DetailView = {kind: 'detail'; environment: string; sort: Sort} & Listing;
 
 let sorted: {list: readonly InstanceRow[]; filter: string; sort: Sort; rows: InstanceRow[]} | undefined;
 

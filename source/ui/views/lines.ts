@@ -2,9 +2,8 @@
  * Each drill-down view as lines of segments for a given size: the title, then the body. Pure, so
  * the components only place them and the tests read them.
  */
-import type {InstanceRow} from '../../domain/types.js';
-import type {AuditEntry} from '../../engine/audit.js';
-import type {Snapshot} from '../../engine/snapshot.js';
+import type {InstanceRow} from '../../domain/index.js';
+import type {AuditEntry, Snapshot} from '../../engine/index.js';
 import type {Segment} from '../components/Line.js';
 import {logLines, logRows} from './audit.js';
 import {spendLines} from './chart.js';

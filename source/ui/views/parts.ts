@@ -2,13 +2,16 @@
  * What every drill-down view draws alike: its title rule, the filter being typed, the selected
  * row, a list's scroll position. Pure: lines of segments, placed by the components.
  */
-import type {EnvironmentView} from '../../domain/types.js';
-import type {Snapshot} from '../../engine/snapshot.js';
+import type {EnvironmentView} from '../../domain/index.js';
+import type {Snapshot} from '../../engine/index.js';
 import {fit, pad, wrap} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';
 
 /** What a view is drawn from: the snapshot, the clock and the room it has. */
+/** What a list view (instances, audit log) keeps besides its rows: the filter, the cursor, help. */
+export type Listing = {filter: string; editing: boolean; cursor: number; help?: boolean};
+
 export type ViewRoom = {
 	snapshot: Snapshot;
 	now: number;

@@ -2,8 +2,7 @@
  * An environment by region (`g`): billed $/h, agents and instances running in each region, with
  * each region's share of the spend as a bar. Pure: no React, no Ink.
  */
-import {byText, money} from '../../domain/format.js';
-import type {InstanceRow} from '../../domain/types.js';
+import {byText, money, type InstanceRow} from '../../domain/index.js';
 import {pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import {goneLine, title, wrapSay, type ViewRoom} from './parts.js';

@@ -3,15 +3,15 @@
  * keys being the keymap's rows for each view. Pure: a key and the view in, the view after it and
  * what the app must do out.
  */
-import type {AuditTail} from '../../engine/audit-reader.js';
+import type {AuditTail} from '../../engine/index.js';
 import {pad} from '../cells.js';
 import {helpRows, keyBarItems, matchKey, type BarItem, type KeyState, type Scope, type UiCommand} from '../keymap.js';
-import {defaultSort, nextSort, shiftSort, sortColumnOf, type ColumnKey, type Sort} from './instances.js';
+import {defaultSort, nextSort, shiftSort, sortColumnOf, type ColumnKey, type DetailView} from './instances.js';
+import type {Listing} from './parts.js';
 
-type Listing = {filter: string; editing: boolean; cursor: number; help?: boolean};
 
 export type View =
-	| ({kind: 'detail'; environment: string; sort: Sort} & Listing)
+	| DetailView
 	| ({kind: 'log'; tail: AuditTail} & Listing)
 	/** `target`: an environment's name, or `global`. */
 	| {kind: 'spend'; target: string; help?: boolean}

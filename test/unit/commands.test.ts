@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest';
-import {parseArgs} from '../../source/args.js';
+import {parseArgs} from '../../source/app/args.js';
 import type {Snapshot} from '../../source/engine/snapshot.js';
-import type {Io} from '../../source/main.js';
-import {stopRemote} from '../../source/serve/cli.js';
+import type {Io} from '../../source/app/io.js';
+import {each} from '../../source/commands/act.js';
+import {remoteSide} from '../../source/commands/remote.js';
 import type {RemoteEngine} from '../../source/serve/client.js';
 import {snapshot, view} from '../component/fixtures.js';
 
@@ -19,7 +20,8 @@ async function question(served: Snapshot): Promise<string> {
 	const sink = {write: (text: string) => written.push(text), isTTY: true} as unknown as NodeJS.WriteStream;
 	const io = {stdout: sink, stderr: sink, stdin: {isTTY: true} as NodeJS.ReadStream, env: {}} satisfies Io;
 	const options = parseArgs(['stop', '--environments', 'dev']);
-	await stopRemote(remote, options, io, {confirm: async text => (asked.push(text), false), ask: async text => (asked.push(text), '')});
+	const {names, side} = await remoteSide(remote, options);
+	await each('stop', names, side, options, io, {confirm: async text => (asked.push(text), false), ask: async text => (asked.push(text), '')});
 	expect(sent).toEqual([]);
 	return asked.join('\n');
 }
@@ -37,5 +39,22 @@ describe('stop through a server: what the question says a stop saves', () => {
 
 	it('an unknown amount of an unknown total when the server\'s data is stale', async () => {
 		expect(await question(withDev({unpriced: 0, stale: 'DescribeInstances failed'}))).toContain('saving an unknown amount of an unknown total (DescribeInstances failed)');
+	});
+});
+
+describe('reset through a server', () => {
+	it('asks once for an environment named twice (-e dev dev), as a local reset and a remote stop do', async () => {
+		const served = snapshot({environments: [view('dev', {breaker: {trippedAt: Date.UTC(2026, 0, 2), actor: 'auto', reason: 'over its limit'}})]});
+		const sent: unknown[] = [];
+		const remote = {server: {pid: 4242, host: 'guard'}, firstSnapshot: async () => served, command: async (command: unknown) => (sent.push(command), {outcome: 'done', summary: 'reset'})} as unknown as RemoteEngine;
+		const asked: string[] = [];
+		const sink = {write: () => true, isTTY: true} as unknown as NodeJS.WriteStream;
+		const io = {stdout: sink, stderr: sink, stdin: {isTTY: true} as NodeJS.ReadStream, env: {}} satisfies Io;
+		const options = parseArgs(['reset', '-e', 'dev', 'dev']);
+		const {names, side} = await remoteSide(remote, options);
+		await each('reset', names, side, options, io, {confirm: async text => (asked.push(text), true), ask: async () => ''});
+		expect(asked).toHaveLength(1);
+		expect(asked[0]).toContain('dev is held stopped since 2026-01-02T00:00:00.000Z (auto: over its limit)');
+		expect(sent).toEqual([{kind: 'reset', environment: 'dev'}]);
 	});
 });

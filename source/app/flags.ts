@@ -1,8 +1,8 @@
-import {endpointProblem} from './config/endpoint.js';
-import {closest, regionPattern} from './config/schema.js';
-import {UsageError} from './errors.js';
-import {parseListen, type ListenAddress} from './metrics/listen.js';
-import {isScenario, scenarioNames, scenarios, type ScenarioName} from './providers/sim/scenarios.js';
+// The command line's words and flags as written: --help's text, each flag's spec, and the parser that
+// reads them (with every unknown flag named). What they mean is app/args.ts.
+
+import {closest} from '../config/index.js';
+import {isScenario, scenarioNames} from '../providers/index.js';
 
 export const help = `
   Usage
@@ -50,7 +50,7 @@ export const help = `
   Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 3 breach found by --once
 `;
 
-const flagSpec = {
+export const flagSpec = {
 	environments: {type: 'string', shortFlag: 'e', isMultiple: true},
 	demo: {type: 'string'},
 	config: {type: 'string'},
@@ -79,60 +79,20 @@ const flagSpec = {
 	version: {type: 'boolean', default: false},
 } as const;
 
-export type Command = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'notify-test' | 'serve' | 'status';
-
-const subcommands = ['config', 'doctor', 'notify', 'reset', 'serve', 'start', 'status', 'stop'] as const;
-
-export type Options = {
-	command: Command;
-	/** undefined: every configured environment. */
-	environments: string[] | undefined;
-	/** The flag the environments were given with, as typed (`--environments`, `-e`, `--stop-env`), for messages. */
-	environmentsFlag: string;
-	/** --confirm: the environments whose stop the user confirms by name. */
-	confirm: string[] | undefined;
-	/** --pause-env: environments whose automatic actions start paused; undefined: none. */
-	pauseEnv: string[] | undefined;
-	demo: ScenarioName | undefined;
-	configFile: string | undefined;
-	intervalSeconds: number | undefined;
-	dryRun: boolean;
-	readOnly: boolean;
-	headless: boolean;
-	json: boolean;
-	yes: boolean;
-	count: number | undefined;
-	stateDir: string | undefined;
-	auditLog: string | undefined;
-	/** `--socket-group`: the group the engine's socket is given to. */
-	socketGroup: string | undefined;
-	profile: string | undefined;
-	regions: string[] | undefined;
-	endpointUrl: string | undefined;
-	/** `--metrics-listen`: where to serve /metrics and /healthz; undefined: off. */
-	metricsListen: ListenAddress | undefined;
-	/** `notify test --target N`: the target's position (1-based) or name. */
-	target: string | undefined;
-	color: boolean;
-	ascii: boolean;
-	help: boolean;
-	version: boolean;
-};
-
-/** The most agents one start may launch: what the serve socket takes (the dashboard's count has 4 digits). */
-export const maxStartCount = 10_000;
+export const subcommands = ['config', 'doctor', 'notify', 'reset', 'serve', 'start', 'status', 'stop'] as const;
 
 const kebab = (name: string) => name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
 
 /** `--regions` is `--region` too (`--regions all`, `--regions us-east-1 eu-west-1`). */
 const longFlags = [...Object.keys(flagSpec).map(name => kebab(name)), 'no-color', 'regions'];
+
 const shortFlags = new Map(Object.entries(flagSpec).flatMap(([name, spec]) => ('shortFlag' in spec ? [[spec.shortFlag as string, kebab(name)] as const] : [])));
 
 /** Flags that take one value: given twice, which one was meant is a guess. */
 const singleValueFlags = new Set(Object.entries(flagSpec).filter(([, spec]) => spec.type === 'string' && !('isMultiple' in spec)).map(([name]) => `--${kebab(name)}`));
 
 /** The unknown flags of argv, each with the real spelling it is nearest to. */
-function unknownFlags(argv: readonly string[]): string[] {
+export function unknownFlags(argv: readonly string[]): string[] {
 	const problems: string[] = [];
 	for (const token of argv) {
 		if (token === '--') {
@@ -174,7 +134,7 @@ function unknownFlags(argv: readonly string[]): string[] {
  * Before the flags are read: a single-value flag given twice is a problem (its later copies are
  * dropped), and `--demo WORD` takes WORD as the scenario only when it is not a subcommand.
  */
-function prepare(argv: readonly string[]): {argv: string[]; problems: string[]; environmentsFlag: string} {
+export function prepare(argv: readonly string[]): {argv: string[]; problems: string[]; environmentsFlag: string} {
 	const result: string[] = [];
 	const problems: string[] = [];
 	const seen = new Map<string, string>();
@@ -226,7 +186,7 @@ function isSubcommand(word: string): boolean {
  * `--environments dev staging` takes every following word up to the next flag (a flag alone would
  * take only the first), and `dev,staging` splits on commas.
  */
-function spreadEnvironments(argv: readonly string[]): string[] {
+export function spreadEnvironments(argv: readonly string[]): string[] {
 	const result: string[] = [];
 	for (let index = 0; index < argv.length; index++) {
 		const token = argv[index]!;
@@ -246,8 +206,10 @@ function spreadEnvironments(argv: readonly string[]): string[] {
 }
 
 type FlagSpec = (typeof flagSpec)[keyof typeof flagSpec];
+
 type FlagValue<Spec extends FlagSpec> = Spec extends {type: 'boolean'} ? boolean : Spec extends {isMultiple: true} ? string[] | undefined : string | undefined;
-type Flags = {-readonly [Name in keyof typeof flagSpec]: FlagValue<(typeof flagSpec)[Name]>};
+
+export type Flags = {-readonly [Name in keyof typeof flagSpec]: FlagValue<(typeof flagSpec)[Name]>};
 
 const specOf = new Map<string, [keyof typeof flagSpec, FlagSpec]>([...Object.entries(flagSpec).map(([name, spec]): [string, [keyof typeof flagSpec, FlagSpec]] => [kebab(name), [name as keyof typeof flagSpec, spec]]), ['regions', ['region', flagSpec.region]]]);
 
@@ -257,7 +219,7 @@ const specOf = new Map<string, [keyof typeof flagSpec, FlagSpec]>([...Object.ent
  * that takes a value takes the next word unless that is a flag (a negative number is a value);
  * `--name=value` always. `--no-color` negates; `--yes=false` too. `-ey`: short flags together.
  */
-function parseFlags(argv: readonly string[]): {flags: Flags; input: string[]} {
+export function parseFlags(argv: readonly string[]): {flags: Flags; input: string[]} {
 	const flags = Object.fromEntries(Object.entries(flagSpec).map(([name, spec]) => [name, 'default' in spec ? spec.default : undefined])) as Flags;
 	const values = flags as Record<string, boolean | string | string[] | undefined>;
 	const input: string[] = [];
@@ -323,224 +285,3 @@ function parseFlags(argv: readonly string[]): {flags: Flags; input: string[]} {
 
 	return {flags, input};
 }
-
-/** Parses argv into options; every usage problem at once in a UsageError (exit 2). */
-export function parseArgs(argv: readonly string[]): Options {
-	const prepared = prepare(argv);
-	const problems: string[] = [...unknownFlags(argv), ...prepared.problems];
-	const {flags, input} = parseFlags(spreadEnvironments(prepared.argv));
-	let command: Command = 'monitor';
-	const word = input.shift();
-	if (word === 'config') {
-		const sub = input.shift();
-		if (sub === 'path') {
-			command = 'config-path';
-		} else if (sub === 'show') {
-			command = 'config-show';
-		} else if (sub === undefined) {
-			problems.push('config: which one? — expected "config path" (where the store is) or "config show" (the effective configuration)');
-		} else {
-			problems.push(`config ${sub}: unknown — expected "config path" or "config show"`);
-		}
-	} else if (word === 'doctor') {
-		command = 'doctor';
-	} else if (word === 'notify') {
-		const sub = input.shift();
-		if (sub === 'test') {
-			command = 'notify-test';
-		} else {
-			problems.push(`notify ${sub ?? ''}: unknown — expected "notify test"`.replace('  ', ' '));
-		}
-	} else if (word === 'stop') {
-		command = 'stop';
-	} else if (word === 'start') {
-		command = 'start';
-	} else if (word === 'reset' || word === 'serve' || word === 'status') {
-		command = word;
-	} else if (word !== undefined) {
-		const near = closest(word, subcommands);
-		problems.push(`${word}: unknown command — expected one of: ${subcommands.join(', ')}${near ? ` (did you mean ${near}?)` : ''}; environments go after --environments`);
-	}
-
-	if (input.length > 0) {
-		problems.push(`${input.join(' ')}: unexpected argument${input.length > 1 ? 's' : ''} (see --help)`);
-	}
-
-	const split = (values: readonly string[] | undefined) => values?.flatMap(value => value.split(',')).map(value => value.trim()).filter(Boolean);
-	let environments = flags.environments && flags.environments.length > 0 ? split(flags.environments) : undefined;
-	if (flags.environments && flags.environments.length > 0 && environments?.length === 0) {
-		problems.push('--environments: empty — expected one or more environment names');
-	}
-
-	const stopEnv = split(flags.stopEnv);
-	if (flags.stopEnv !== undefined && flags.stopEnv.length > 0) {
-		if (stopEnv?.length === 0) {
-			problems.push('--stop-env: missing — expected an environment name, e.g. --stop-env dev');
-		}
-
-		if (command !== 'monitor') {
-			problems.push('--stop-env: cannot be combined with a subcommand');
-		}
-
-		if (environments !== undefined) {
-			problems.push(`--stop-env with --environments: choose one — --stop-env ${stopEnv?.join(',') ?? ''} stops exactly those; or use "stop --environments ..."`);
-		}
-
-		command = 'stop';
-		environments = [...new Set(stopEnv ?? [])];
-	}
-
-	if (command === 'stop' && (environments === undefined || environments.length === 0)) {
-		problems.push('stop: no environment — expected --environments NAME (or --stop-env NAME)');
-	}
-
-	if (command === 'start' && (environments === undefined || environments.length === 0)) {
-		problems.push('start: no environment — expected --environments NAME');
-	}
-
-	if (command === 'reset' && (environments === undefined || environments.length === 0)) {
-		problems.push('reset: no environment — expected --environments NAME (the environments whose breaker to reset)');
-	}
-
-	let confirm: string[] | undefined;
-	if (flags.confirm !== undefined && flags.confirm.length > 0) {
-		confirm = [...new Set(split(flags.confirm) ?? [])];
-		if (confirm.length === 0) {
-			problems.push('--confirm: missing — expected an environment name, e.g. --confirm production');
-		}
-
-		if (command !== 'stop') {
-			problems.push('--confirm: only with stop or --stop-env (it confirms a stop by the environment\'s name)');
-		}
-	}
-
-	let pauseEnv: string[] | undefined;
-	if (flags.pauseEnv !== undefined && flags.pauseEnv.length > 0) {
-		pauseEnv = [...new Set(split(flags.pauseEnv) ?? [])];
-		if (pauseEnv.length === 0) {
-			problems.push('--pause-env: missing — expected an environment name, e.g. --pause-env staging');
-		}
-
-		if (flags.once || (command !== 'monitor' && command !== 'serve')) {
-			problems.push('--pause-env: only with a running engine (the dashboard, --headless or serve), not with --once, --stop-env or another subcommand');
-		}
-	}
-
-	let count: number | undefined;
-	if (flags.count !== undefined) {
-		// Digits only (`1e3`, `0x10` and ` 5` are not counts a person types), and bounded:
-		// 99999999999999999999 used to end in a RangeError, exit 1.
-		count = /^\d{1,6}$/.test(flags.count) ? Number(flags.count) : Number.NaN;
-		if (!Number.isInteger(count) || count < 1 || count > maxStartCount) {
-			problems.push(`--count ${flags.count || '(empty)'}: expected a whole number of agents from 1 to ${maxStartCount}`);
-		}
-
-		if (command !== 'start') {
-			problems.push('--count: only with start');
-		}
-	}
-
-	let demo: ScenarioName | undefined;
-	if (flags.demo !== undefined) {
-		const name = flags.demo === '' ? 'dev-spike' : flags.demo;
-		if (isScenario(name)) {
-			demo = name;
-		} else {
-			problems.push(`--demo ${flags.demo}: unknown scenario — expected one of: ${scenarioNames.map(s => `${s} (${scenarios[s].description.split(':')[0]})`).join(', ')}`);
-		}
-	}
-
-	let intervalSeconds: number | undefined;
-	if (flags.interval !== undefined) {
-		intervalSeconds = Number(flags.interval);
-		if (flags.interval.trim() === '' || !Number.isFinite(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 86_400) {
-			problems.push(`--interval ${flags.interval || '(empty)'}: expected a number of seconds from 1 to 86400`);
-		}
-	}
-
-	if (flags.socketGroup !== undefined && command !== 'serve' && command !== 'monitor') {
-		problems.push('--socket-group: only with serve or the dashboard (the processes that serve the socket)');
-	}
-
-	for (const [flag, value] of [['--config', flags.config], ['--state-dir', flags.stateDir], ['--audit-log', flags.auditLog], ['--socket-group', flags.socketGroup], ['--profile', flags.profile], ['--endpoint-url', flags.endpointUrl]] as const) {
-		if (value !== undefined && value.trim() === '') {
-			problems.push(`${flag}: missing value — expected ${flag === '--endpoint-url' ? 'a URL' : flag === '--profile' ? 'a profile name' : flag === '--socket-group' ? 'a group name or gid' : 'a path'}`);
-		}
-	}
-
-	if (flags.endpointUrl?.trim()) {
-		const problem = endpointProblem('--endpoint-url', flags.endpointUrl);
-		if (problem) {
-			problems.push(problem);
-		}
-	}
-
-	const regions = flags.region && flags.region.length > 0 ? split(flags.region) : undefined;
-	for (const region of regions ?? []) {
-		if (region === 'all' ? regions!.length > 1 : !regionPattern.test(region)) {
-			problems.push(`--region ${region}: expected a region name like us-east-1${region === 'all' ? ' — "all" (every region enabled for the account) goes alone' : ', or all'}`);
-		}
-	}
-
-	if (flags.region && flags.region.length > 0 && regions?.length === 0) {
-		problems.push('--region: missing — expected a region name like us-east-1');
-	}
-
-	if (flags.dryRun && flags.readOnly) {
-		problems.push('--dry-run with --read-only: choose one — --read-only makes no call at all, --dry-run makes DryRun calls');
-	}
-
-	if (flags.json && !(command === 'config-show' || (command === 'monitor' && (flags.headless || flags.once)))) {
-		problems.push(`--json: only with --headless, --once or config show${command === 'monitor' ? '' : `, not with ${word === 'config' ? 'config path' : word ?? '--stop-env'}`}`);
-	}
-
-	if (flags.once && command !== 'monitor') {
-		problems.push('--once: cannot be combined with a subcommand or --stop-env');
-	}
-
-	let metricsListen: ListenAddress | undefined;
-	if (flags.metricsListen !== undefined) {
-		metricsListen = parseListen(flags.metricsListen, problems);
-		if (flags.once || (command !== 'monitor' && command !== 'serve')) {
-			problems.push('--metrics-listen: only with a running engine (the dashboard, --headless or serve), not with --once, --stop-env or another subcommand');
-		}
-	}
-
-	if (flags.target !== undefined && (command !== 'notify-test' || flags.target.trim() === '')) {
-		problems.push(command === 'notify-test' ? '--target: missing value — expected a target\'s position (1, 2, ...) or name' : '--target: only with "notify test"');
-	}
-
-	if (problems.length > 0) {
-		throw new UsageError(problems);
-	}
-
-	return {
-		command: flags.once ? 'once' : command,
-		environments,
-		environmentsFlag: prepared.environmentsFlag,
-		confirm,
-		pauseEnv,
-		demo,
-		configFile: flags.config,
-		intervalSeconds,
-		dryRun: flags.dryRun,
-		readOnly: flags.readOnly,
-		headless: flags.headless,
-		json: flags.json,
-		yes: flags.yes,
-		count,
-		stateDir: flags.stateDir,
-		auditLog: flags.auditLog,
-		socketGroup: flags.socketGroup,
-		profile: flags.profile,
-		regions,
-		endpointUrl: flags.endpointUrl,
-		metricsListen,
-		target: flags.target,
-		color: flags.color && !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== ''),
-		ascii: flags.ascii,
-		help: flags.help,
-		version: flags.version,
-	};
-}
-

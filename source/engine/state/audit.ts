@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type {InstanceOutcome} from '../providers/types.js';
+import type {InstanceOutcome} from '../../providers/index.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 
 /**

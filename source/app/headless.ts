@@ -1,11 +1,5 @@
-import {unknownVolumes} from './domain/classify.js';
-import {billCheckLine} from './domain/rollup.js';
-import {duration, money, pct, plural, signedPct, warmingText} from './domain/format.js';
-import type {EnvironmentView} from './domain/types.js';
-import type {AuditEntry} from './engine/audit.js';
-import {toJson, type Snapshot} from './engine/snapshot.js';
-import {unwatchedText} from './engine/sweep.js';
-import type {SnapshotStore} from './engine/store.js';
+import {billCheckLine, duration, money, pct, plural, signedPct, unknownVolumes, warmingText, type EnvironmentView} from '../domain/index.js';
+import {toJson, unwatchedText, type AuditEntry, type Snapshot, type SnapshotStore} from '../engine/index.js';
 
 const title = (name: string) => `${name.slice(0, 1).toUpperCase()}${name.slice(1)}`;
 

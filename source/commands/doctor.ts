@@ -1,13 +1,12 @@
-import type {Options} from './args.js';
-import {loadConfig} from './config/load.js';
+import type {Options} from '../app/args.js';
+import {loadConfig, type Config} from '../config/index.js';
 import path from 'node:path';
-import {exitCodes, UsageError} from './errors.js';
-import type {Config} from './config/schema.js';
-import {billMismatchPct} from './domain/rollup.js';
-import {pct} from './domain/format.js';
-import {billedYesterday} from './engine/projection.js';
-import {defaultStateDir, StateStore} from './engine/state.js';
-import {notifyChecks} from './notify/health.js';
+import {billMismatchPct, exitCodes, pct, UsageError} from '../domain/index.js';
+import {billedYesterday, readAuditTail, StateStore} from '../engine/index.js';
+import {defaultStateDir} from '../app/state-dir.js';
+import {deliveryTailBytes, notifyChecks} from '../notify/index.js';
+import {loadAwsDoctor} from '../providers/index.js';
+import {awsConnection} from '../app/runtime.js';
 
 type Io = {stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv};
 
@@ -22,8 +21,8 @@ export async function doctor(options: Options, io: Io): Promise<number> {
 	}
 
 	const {config} = loadConfig({configFile: options.configFile, flags: options.regions ? {regions: options.regions.join() === 'all' ? 'all' : options.regions} : {}, env: io.env});
-	const [{runDoctor, formatDoctor}, {allRegions}] = await Promise.all([import('./providers/aws/index.js'), import('./providers/aws/sweep.js')]);
-	const connection = {...(options.profile ? {profile: options.profile} : {}), ...(options.endpointUrl ? {endpointUrl: options.endpointUrl} : {})};
+	const {runDoctor, formatDoctor, allRegions} = await loadAwsDoctor();
+	const connection = awsConnection(options);
 	if (config.allRegions) {
 		// `regions: "all"`: every region enabled for the account is checked.
 		config.regions = await allRegions(connection);
@@ -31,7 +30,8 @@ export async function doctor(options: Options, io: Io): Promise<number> {
 
 	const report = await runDoctor(config, connection);
 	// Notification targets: secrets set, and each one's last recorded delivery (from the audit log).
-	const checks = notifyChecks(config.notify ?? [], io.env, options.auditLog ?? path.join(options.stateDir ?? defaultStateDir(io.env), 'audit.log'));
+	const auditFile = options.auditLog ?? path.join(options.stateDir ?? defaultStateDir(io.env), 'audit.log');
+	const checks = notifyChecks(config.notify ?? [], io.env, readAuditTail(auditFile, Number.POSITIVE_INFINITY, deliveryTailBytes), auditFile);
 	report.checks.push(...checks, ...billChecks(config, new StateStore(options.stateDir ?? defaultStateDir(io.env), Date.now, true)));
 	report.ok &&= report.checks.every(check => check.status !== 'fail');
 	io.stdout.write(`${formatDoctor(report)}\n`);

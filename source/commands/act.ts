@@ -1,0 +1,84 @@
+import type {CommandName, Options} from '../app/args.js';
+import {actorName, type Io} from '../app/io.js';
+import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
+import {stateDirCheck} from '../app/state-dir.js';
+import {describeHolder, type EngineLock} from '../engine/index.js';
+import {attachOrLock} from '../serve/index.js';
+import {localSide} from './local.js';
+import {onceRemote, runOnce} from './once.js';
+import {terminalPrompts} from './prompts.js';
+import {remoteSide} from './remote.js';
+import {resetEach} from './reset.js';
+import type {CommandIo, CommandSide, Prompts} from './side.js';
+import {startEach} from './start.js';
+import {stopEach} from './stop.js';
+
+type Action = Extract<CommandName, 'stop' | 'start' | 'reset'>;
+
+/**
+ * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second
+ * poll, no race), else with the engine lock taken for this run.
+ */
+export async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
+	const command = options.command as 'once' | Action;
+	const checkState = stateDirCheck(options, io, stateDir);
+	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: checkState});
+	const prompts = terminalPrompts(io, options);
+	if (found.kind === 'attached') {
+		const {remote} = found;
+		try {
+			if (command === 'once') {
+				return await onceRemote(remote, options, io);
+			}
+
+			// The same confirmations on the server's figures; its enforcer lists and checks afresh.
+			const {names, side} = await remoteSide(remote, options);
+			return await each(command, names, side, options, io, prompts);
+		} finally {
+			remote.close();
+		}
+	}
+
+	let runtime: Runtime | undefined;
+	try {
+		runtime = await createRuntime(options, io, stateDir, checkState);
+		noteStaleLock(runtime, found.lock, stateDir);
+		if (command === 'once') {
+			return await runOnce(runtime, io);
+		}
+
+		const code = await each(command, runtime.monitored, localSide(runtime.monitor, runtime.config, options.dryRun), options, io, prompts);
+		await runtime.monitor.stop();
+		return code;
+	} finally {
+		await runtime?.monitor.stop().catch(() => undefined);
+		// The command's output is written and its actions done: only now wait for its notifications.
+		await flushNotifications(runtime, io).catch(() => undefined);
+		runtime?.audit.close();
+		found.lock.release();
+	}
+}
+
+/** `stop`, `start` or `reset` of each named environment, wherever the engine runs. */
+export async function each(command: Action, names: string[], side: CommandSide, options: Options, io: CommandIo, prompts: Prompts): Promise<number> {
+	switch (command) {
+		case 'stop': {
+			return stopEach(names, side, options, io, prompts);
+		}
+
+		case 'start': {
+			return startEach(names, side, options, io, prompts.confirm);
+		}
+
+		case 'reset': {
+			return resetEach(names, side, io, prompts.confirm);
+		}
+	}
+}
+
+/** A stale engine lock this run broke to take it: the takeover line says whose it was and why it was stale. */
+function noteStaleLock(runtime: Runtime, lock: EngineLock, stateDir: string): void {
+	if (lock.tookOver) {
+		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: `took over the engine lock of ${stateDir} from ${describeHolder(lock.tookOver.info)}: ${lock.tookOver.why}`, instanceIds: []});
+	}
+}

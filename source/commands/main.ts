@@ -1,0 +1,89 @@
+import {parseArgs} from '../app/args.js';
+import {help} from '../app/flags.js';
+import {loadConfig} from '../config/index.js';
+import {UsageError, exitCodes} from '../domain/index.js';
+import {doctor} from './doctor.js';
+import {EngineBusy} from '../serve/index.js';
+import {printStatus} from './status.js';
+import {actorName, version, type Io} from '../app/io.js';
+import {resolveStateDir} from '../app/state-dir.js';
+import {runMonitor} from '../app/run.js';
+import {runCommand} from './act.js';
+import {notifyTest} from './notify-test.js';
+import {describeLayers} from './config.js';
+
+/** Runs envwatch; resolves to the exit code. Never throws for a usage problem. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+	try {
+		const options = parseArgs(argv);
+		if (options.help) {
+			io.stdout.write(`${help.trim()}\n`);
+			return exitCodes.ok;
+		}
+
+		if (options.version) {
+			io.stdout.write(`${version}\n`);
+			return exitCodes.ok;
+		}
+
+		switch (options.command) {
+			case 'config-path': {
+				const {storePath} = loadConfig({env: io.env});
+				io.stdout.write(`${storePath}\n`);
+				return exitCodes.ok;
+			}
+
+			case 'config-show': {
+				io.stdout.write(`${describeLayers(options, io)}\n`);
+				return exitCodes.ok;
+			}
+
+			case 'doctor': {
+				return await doctor(options, io);
+			}
+
+			case 'notify-test': {
+				return await notifyTest(options, io);
+			}
+
+			default: {
+				break;
+			}
+		}
+
+		if (options.command === 'status' && options.demo && !options.stateDir) {
+			throw new UsageError('status --demo: each demo has its own state dir — expected --state-dir DIR (serve --demo prints it)');
+		}
+
+		const stateDir = resolveStateDir(options, io);
+		switch (options.command) {
+			case 'status': {
+				return await printStatus(stateDir, actorName(), io);
+			}
+
+			case 'once':
+			case 'stop':
+			case 'start':
+			case 'reset': {
+				return await runCommand(options, io, stateDir);
+			}
+
+			default: {
+				return await runMonitor(options, io, stateDir);
+			}
+		}
+	} catch (error) {
+		if (error instanceof EngineBusy) {
+			io.stderr.write(`envwatch: ${error.message}\n`);
+			return exitCodes.failure;
+		}
+
+		if (error instanceof UsageError) {
+			io.stderr.write(`envwatch: ${error.total > 1 ? `${error.total} problems:\n  ` : ''}${error.problems.join('\n  ')}\n${error.hint ? `(${error.hint})\n` : ''}`);
+			return exitCodes.usage;
+		}
+
+		io.stderr.write(`envwatch: ${error instanceof Error ? error.message : String(error)}\n`);
+		return exitCodes.failure;
+	}
+}

@@ -1,0 +1,53 @@
+import {exitCodes} from '../domain/index.js';
+import {toJson} from '../engine/index.js';
+import {formatDashboard} from '../app/headless.js';
+import type {Io} from '../app/io.js';
+import type {Runtime} from '../app/runtime.js';
+import type {Options} from '../app/args.js';
+import type {RemoteEngine} from '../serve/index.js';
+import {checkMonitored, snapshotOf} from './remote.js';
+import type {CommandIo} from './side.js';
+
+// `--once`: one poll, its figures printed, an exit code for cron.
+
+export async function runOnce(runtime: Runtime, io: Io): Promise<number> {
+	// One poll that waits (bounded) for the prices and volumes its figures need, and for the billed
+	// cost when this run fetches it.
+	const snapshot = await runtime.monitor.once();
+	await runtime.monitor.stop();
+	// A reader that went away (`| head -0`) does not turn the result into a stack trace.
+	io.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EPIPE') {
+			io.stderr.write(`envwatch: cannot write to stdout (${error.code ?? error.message})\n`);
+		}
+	});
+	io.stdout.write(`${runtime.options.json ? JSON.stringify(toJson(snapshot)) : formatDashboard(snapshot)}\n`);
+	// A breach the poll found counts even when its stop already ended it (the figures show the result).
+	const breach = snapshot.breachFound ?? [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
+	if (breach) {
+		return exitCodes.breach;
+	}
+
+	// Stale data is not "all clear", nor is an action or decision that could not be recorded:
+	// cron must hear that envwatch could not look, or could not write down what it did.
+	return snapshot.error || snapshot.recordError ? exitCodes.failure : exitCodes.ok;
+}
+
+/** `--once` beside a server: its latest snapshot, no poll of this process's own. Exit codes as a local `--once`. */
+export async function onceRemote(remote: RemoteEngine, options: Options, io: CommandIo): Promise<number> {
+	const served = await snapshotOf(remote);
+	// --environments picks rows of the server's figures (its global total stays the server's).
+	if (options.environments) {
+		checkMonitored(remote, served, options.environments, '--environments');
+	}
+
+	const snapshot = options.environments ? {...served, environments: served.environments.filter(view => options.environments!.includes(view.name))} : served;
+	const {attachedTo: _attached, ...plain} = snapshot;
+	io.stdout.write(`${options.json ? JSON.stringify({...toJson(plain), servedBy: {pid: remote.server.pid, host: remote.server.host}}) : `${formatDashboard(plain)}\n(from the engine of serve pid ${remote.server.pid} on ${remote.server.host})`}\n`);
+	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
+	if (breach) {
+		return exitCodes.breach;
+	}
+
+	return snapshot.error ? exitCodes.failure : exitCodes.ok;
+}

@@ -1,0 +1,17 @@
+// The engine's one face: what the layers above it (ui, serve, notify, metrics, app, commands) may
+// use. The rest of source/engine is private to it (docs/design.md, "Where things live").
+export {Monitor} from './monitor.js';
+export type {Command} from './commands.js';
+export type {Deps, MonitorOptions} from './wiring.js';
+export {droppedPauses, type Pauses} from './automatic.js';
+export type {EntryDraft} from './recorder.js';
+export {SnapshotStore} from './snapshot-store.js';
+export {toJson, wireSnapshot, type Snapshot} from './snapshot.js';
+export {billedYesterday} from './projection.js';
+export {unwatchedText} from './sweep.js';
+export {AuditLog, isAuditGap, type AuditEntry, type AuditPeer} from './state/audit.js';
+export {auditSource, readAuditTail, type AuditSource, type AuditTail} from './state/audit-reader.js';
+export {StateStore} from './state/store.js';
+export {describeHolder, EngineLock, inspectLock, type LockListener, type LockState} from './state/lock.js';
+// The provider's types the layers above meet through the engine (metrics time the fleet's listings).
+export type {Fleet, Provider} from '../providers/index.js';

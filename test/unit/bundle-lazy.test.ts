@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {describe, expect, it} from 'vitest';
+
+// What each start loads before any import(): the entry and the dispatcher's chunk follow only static
+// imports, so the packages bundled into them are what every run pays for. Ink and React (the
+// dashboard), prom-client (--metrics-listen) and the AWS SDK (not --demo) must stay behind an
+// import() (docs/design.md, "Start-up and the bundle"). Reads the bundle `npm run build` made.
+const bin = fileURLToPath(new URL('../../dist/bin/', import.meta.url));
+
+function packagesLoadedBy(prefix: string): string[] {
+	const entry = fs.readdirSync(bin).find(name => name === `${prefix}.js` || (name.startsWith(`${prefix}-`) && name.endsWith('.js')));
+	expect(entry, `dist/bin/${prefix}*.js (run npm run build)`).toBeDefined();
+	const seen = new Set<string>();
+	const visit = (file: string) => {
+		if (!seen.has(file)) {
+			seen.add(file);
+			for (const [, next] of fs.readFileSync(path.join(bin, file), 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^;()]*?["']\.\/([^"']+)["']/g)) {
+				visit(next!);
+			}
+		}
+	};
+
+	visit(entry!);
+	const packages = new Set<string>();
+	for (const file of seen) {
+		for (const [, name] of fs.readFileSync(path.join(bin, file), 'utf8').matchAll(/\/\/ \S*?node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//g)) {
+			packages.add(name!);
+		}
+	}
+
+	return [...packages].sort();
+}
+
+describe('the bundle keeps what is loaded on demand lazy', () => {
+	it('the entry loads only env-paths before main', () => {
+		expect(packagesLoadedBy('cli')).toEqual(['env-paths']);
+	});
+
+	it('the dispatcher loads only env-paths and zod before an import(): no Ink, React, prom-client or AWS SDK', () => {
+		expect(packagesLoadedBy('main')).toEqual(['env-paths', 'zod']);
+	});
+});
