@@ -38,13 +38,17 @@ function verdict(view: EnvironmentView, at: number): string {
 		return 'STALE: no automatic action until fresh data';
 	}
 
-	const over = view.level === 'breach';
-	const threshold = `${over ? 'OVER' : view.level === 'warn' ? 'near' : 'under'} ${pct(view.thresholdPct)} threshold`;
+	// Each limit in its own words: a breach of the cap alone is no increase over the threshold. An
+	// older server's snapshot has no levels per limit: they are read from its figures.
+	const capOver = view.hourlyUsd > view.maxHourlyUsd + 1e-9;
+	const byCap = view.byCap ?? (capOver ? 'breach' : 'ok');
+	const byIncrease = view.byIncrease ?? (view.level === 'ok' || (capOver && !(view.increasePct !== null && view.increasePct > view.thresholdPct)) ? 'ok' : view.level);
+	const threshold = `${byIncrease === 'breach' ? 'OVER' : byIncrease === 'warn' ? 'near' : 'under'} ${pct(view.thresholdPct)} threshold`;
 	// How long until the window is full, where that is known (never a made-up figure).
 	const left = typeof view.fullAt === 'number' && view.fullAt > at ? ` full in ${duration(view.fullAt - at)}` : '';
 	const warming = view.warmingUp && !view.stale ? `, warming up: ${view.windowMinutes}m window${left}` : '';
-	const cap = view.hourlyUsd > view.maxHourlyUsd ? `; ${money(view.hourlyUsd)}/hr OVER cap ${money(view.maxHourlyUsd)}/hr` : '';
-	const mark = view.stale ? 'STALE' : over ? 'BREACH' : view.level === 'warn' ? 'WARN' : 'OK';
+	const cap = byCap === 'ok' ? '' : `; ${money(view.hourlyUsd)}/hr ${byCap === 'breach' ? 'OVER' : 'near'} cap ${money(view.maxHourlyUsd)}/hr`;
+	const mark = view.level === 'breach' ? 'BREACH' : view.level === 'warn' ? 'WARN' : 'OK';
 	return `(${threshold}${warming})${cap} ${mark}`;
 }
 

@@ -192,6 +192,12 @@ export type EnvironmentView = {
 	 */
 	fullAt?: number | null;
 	level: Level;
+	/**
+	 * Which limit gave `level`: the increase over the window against the threshold, and the spend
+	 * against the hourly cap (the policy's own verdicts). Absent from an older server's snapshot.
+	 */
+	byIncrease?: Level;
+	byCap?: Level;
 	reasons: string[];
 	agents: {running: number; allowed: number | 'all' | 'monitor-only'};
 	monitors: number;
