@@ -74,6 +74,8 @@ export type Loop = {
 	/** The last fresh spend of an environment. */
 	lastSpend(name: string): Spend | undefined;
 	lastEvaluation(): Evaluation | undefined;
+	/** Why the last poll's data is stale (a region not listed, an error); undefined when it was fresh. */
+	staleReason(): string | undefined;
 };
 
 /** Builds the engine's parts and connects them to each other and to the loop. */
