@@ -75,7 +75,9 @@ export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
 	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${(view.estimated > 0 || view.learning) && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${estimateText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}${view.learning ? `; ~ ${view.learning}: no automatic stop on its increase (the hourly cap still applies)` : ''}`]);
-	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
+	// The total holds every estimate of its environments: marked like them.
+	const totalMark = (snapshot.global.estimated > 0 || snapshot.environments.some(view => view.learning)) && snapshot.lastSuccessAt !== null ? '~' : '';
+	rows.push(['Global Status:', snapshot.global.status, `(${totalMark}${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
 		'ENVIRONMENT STATUS DASHBOARD',

@@ -1,5 +1,5 @@
 import type {Config} from '../config/index.js';
-import {checkAgainstBill, emptySpend, evaluate, liveDay, seriesOf, windowStats, type EnvironmentInput, type EnvironmentView, type Evaluation, type History, type Rollup, type Sample, type Spend, type WindowStats} from '../domain/index.js';
+import {checkAgainstBill, emptySpend, evaluate, unknownVolumes, liveDay, seriesOf, windowStats, type EnvironmentInput, type EnvironmentView, type Evaluation, type History, type Rollup, type Sample, type Spend, type WindowStats} from '../domain/index.js';
 import type {BilledCost} from '../providers/index.js';
 import type {AuditEntry} from './state/audit.js';
 import type {PricingView} from './pricing.js';
@@ -260,7 +260,8 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 			unpricedTypes: input.spend.unpricedTypes,
 			estimated: input.spend.estimated,
 			estimatedTypes: input.spend.estimatedTypes,
-			storageHourlyUsd: input.spend.storageHourlyUsd,
+			// Volumes not known yet are an unknown amount, not $0.
+			storageHourlyUsd: input.spend.estimatedTypes.includes(unknownVolumes) ? null : input.spend.storageHourlyUsd,
 			priority: policy.priority,
 			policy: {agents: policy.agents, onBreach: policy.onBreach},
 			stale: input.stale ?? null,
@@ -297,7 +298,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		unpricedTypes: [...new Set(inputs.flatMap(input => input.spend.unpricedTypes))].sort(),
 		estimated: inputs.reduce((sum, input) => sum + input.spend.estimated, 0),
 		estimatedTypes: [...new Set(inputs.flatMap(input => input.spend.estimatedTypes))].sort(),
-		storageHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0),
+		storageHourlyUsd: inputs.some(input => input.spend.estimatedTypes.includes(unknownVolumes)) ? null : inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0),
 		priority: 0,
 		policy: {agents: 'global', onBreach: config.global.onBreach},
 		stale: error,
