@@ -86,6 +86,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
 		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
 		...(snapshot.pricing?.error ? [`PRICES: ${snapshot.pricing.error}`] : []),
+		...sweptLine(snapshot),
 		...unwatchedLines(snapshot).map(line => `UNWATCHED: ${line}`),
 		// Billed cost that could not be fetched (a cap reached, an answer not believed): said, never shown as part of a bill.
 		...(snapshot.billing.enabled && snapshot.billing.error ? [`BILLING: ${snapshot.billing.error}`] : []),
@@ -140,6 +141,17 @@ export function unwatchedLines(snapshot: Snapshot): string[] {
 	}
 
 	return lines;
+}
+
+/** How old the sweep shown is, when an earlier run made it (a sweep runs at most every 10 minutes across processes). */
+function sweptLine(snapshot: Snapshot): string[] {
+	const sweep = snapshot.unwatched;
+	if (!sweep?.reused || sweep.at === null) {
+		return [];
+	}
+
+	const regions = sweep.regions.length > 0 ? ` (${sweep.regions.join(', ')})` : '';
+	return [`SWEPT: ${plural(sweep.regions.length, 'region')} not watched${regions}, ${duration(snapshot.at - sweep.at)} ago by an earlier run (a sweep runs at most every 10 minutes)`];
 }
 
 /** `warming-up 12m` (how long until the last filling window is full), `warming-up` when not known. */

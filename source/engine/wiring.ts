@@ -108,6 +108,6 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	launcher.priceBook = () => pricing.book();
 	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false, options.pausedEnvironments ?? []);
 	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, clock, engine: loop});
-	const sweep = new RegionSweep({config, provider, monitored, recorder, clock, changed: () => loop.republish()});
+	const sweep = new RegionSweep({config, provider, monitored, recorder, clock, changed: () => loop.republish(), state});
 	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing, sweep};
 }
