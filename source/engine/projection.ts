@@ -227,6 +227,17 @@ function withoutAgents(spend: Spend, ids: ReadonlySet<string>): Spend {
 	};
 }
 
+/** Where the poll found a breach (fresh data over a limit), before its action: the figures show what the action left. */
+function breachesFound(polled: Published): Pick<Snapshot, 'breachFound' | 'breachFoundIn'> {
+	const {evaluation, inputs, error} = polled;
+	const found = inputs.filter((input, index) => evaluation.environments[index]?.assessment.level === 'breach' && !input.stale).map(input => input.name);
+	if (evaluation.global.assessment.level === 'breach' && error === null) {
+		found.push('global');
+	}
+
+	return {breachFound: found.length > 0, breachFoundIn: found};
+}
+
 /** The snapshot the views show (pure): the poll's figures, as its action left them (`afterAction`). */
 export function project(polled: Published, engine: EngineView): Snapshot {
 	const published = afterAction(polled, engine);
@@ -323,8 +334,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		unknown,
 		// What this poll decided (and acted on), not what the policy says of the result.
 		decisions: polled.evaluation.decisions,
-		breachFound: polled.evaluation.environments.some((result, index) => result.assessment.level === 'breach' && !polled.inputs[index]?.stale)
-			|| (polled.evaluation.global.assessment.level === 'breach' && polled.error === null),
+		...breachesFound(polled),
 		events: engine.events,
 		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled, unattributed: billing.unattributed ?? null},
 		pending: engine.pending,

@@ -3,6 +3,7 @@ import {parseArgs} from '../../source/app/args.js';
 import type {Snapshot} from '../../source/engine/snapshot.js';
 import type {Io} from '../../source/app/io.js';
 import {each} from '../../source/commands/act.js';
+import {onceRemote} from '../../source/commands/once.js';
 import {remoteSide} from '../../source/commands/remote.js';
 import type {RemoteEngine} from '../../source/serve/client.js';
 import {snapshot, view} from '../component/fixtures.js';
@@ -56,5 +57,43 @@ describe('reset through a server', () => {
 		expect(asked).toHaveLength(1);
 		expect(asked[0]).toContain('dev is held stopped since 2026-01-02T00:00:00.000Z (auto: over its limit)');
 		expect(sent).toEqual([{kind: 'reset', environment: 'dev'}]);
+	});
+});
+
+/**
+ * `--once` beside a server reads the server's latest snapshot. Its figures show what the poll's
+ * action left (a breach stopped at once is STOPPED, not BREACH), so the exit code is judged from
+ * what the poll found, as a local `--once` does: cron hears exit 3 either way.
+ */
+describe('--once through a server: the exit code', () => {
+	async function once(served: Snapshot, argv: string[] = ['--once']): Promise<{code: number; out: string}> {
+		const remote = {server: {pid: 4242, host: 'guard'}, firstSnapshot: async () => served} as unknown as RemoteEngine;
+		const written: string[] = [];
+		const sink = {write: (text: string) => written.push(text)} as unknown as NodeJS.WriteStream;
+		const code = await onceRemote(remote, parseArgs(argv), {stdout: sink, stderr: sink});
+		return {code, out: written.join('')};
+	}
+
+	// The server's poll found dev over its cap and stopped it at once: the figures show the result.
+	const stopped = snapshot({
+		environments: [view('dev', {status: 'STOPPED', hourlyUsd: 0.2, agents: {running: 0, allowed: 'all'}, agentIds: [], agentHourlyUsd: 0}), view('staging')],
+		breachFound: true,
+		breachFoundIn: ['dev'],
+	});
+
+	it('exits 3 on a breach the server\'s poll found and its stop already ended, as a local --once does', async () => {
+		const {code, out} = await once(stopped);
+		expect(out).toContain('(from the engine of serve pid 4242 on guard)');
+		expect(code).toBe(3);
+	});
+
+	it('-e picks the environments judged: a breach found in dev alone is not staging\'s (exit 0), and is dev\'s (exit 3)', async () => {
+		expect((await once(stopped, ['--once', '-e', 'staging'])).code).toBe(0);
+		expect((await once(stopped, ['--once', '-e', 'dev'])).code).toBe(3);
+	});
+
+	it('a server that does not say what its poll found (an older one) is judged by its figures', async () => {
+		expect((await once(snapshot({environments: [view('dev', {status: 'BREACH', level: 'breach'})]}))).code).toBe(3);
+		expect((await once(snapshot())).code).toBe(0);
 	});
 });
