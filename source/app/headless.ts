@@ -38,13 +38,17 @@ function verdict(view: EnvironmentView, at: number): string {
 		return 'STALE: no automatic action until fresh data';
 	}
 
-	const over = view.level === 'breach';
-	const threshold = `${over ? 'OVER' : view.level === 'warn' ? 'near' : 'under'} ${pct(view.thresholdPct)} threshold`;
+	// Each limit in its own words: a breach of the cap alone is no increase over the threshold. An
+	// older server's snapshot has no levels per limit: they are read from its figures.
+	const capOver = view.hourlyUsd > view.maxHourlyUsd + 1e-9;
+	const byCap = view.byCap ?? (capOver ? 'breach' : 'ok');
+	const byIncrease = view.byIncrease ?? (view.level === 'ok' || (capOver && !(view.increasePct !== null && view.increasePct > view.thresholdPct)) ? 'ok' : view.level);
+	const threshold = `${byIncrease === 'breach' ? 'OVER' : byIncrease === 'warn' ? 'near' : 'under'} ${pct(view.thresholdPct)} threshold`;
 	// How long until the window is full, where that is known (never a made-up figure).
 	const left = typeof view.fullAt === 'number' && view.fullAt > at ? ` full in ${duration(view.fullAt - at)}` : '';
 	const warming = view.warmingUp && !view.stale ? `, warming up: ${view.windowMinutes}m window${left}` : '';
-	const cap = view.hourlyUsd > view.maxHourlyUsd ? `; ${money(view.hourlyUsd)}/hr OVER cap ${money(view.maxHourlyUsd)}/hr` : '';
-	const mark = view.stale ? 'STALE' : over ? 'BREACH' : view.level === 'warn' ? 'WARN' : 'OK';
+	const cap = byCap === 'ok' ? '' : `; ${money(view.hourlyUsd)}/hr ${byCap === 'breach' ? 'OVER' : 'near'} cap ${money(view.maxHourlyUsd)}/hr`;
+	const mark = view.level === 'breach' ? 'BREACH' : view.level === 'warn' ? 'WARN' : 'OK';
 	return `(${threshold}${warming})${cap} ${mark}`;
 }
 
@@ -71,7 +75,9 @@ export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
 	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
 	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${(view.estimated > 0 || view.learning) && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${estimateText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}${view.learning ? `; ~ ${view.learning}: no automatic stop on its increase (the hourly cap still applies)` : ''}`]);
-	rows.push(['Global Status:', snapshot.global.status, `(${spend(snapshot.global.hourlyUsd)}/hr total)`]);
+	// The total holds every estimate of its environments: marked like them.
+	const totalMark = (snapshot.global.estimated > 0 || snapshot.environments.some(view => view.learning)) && snapshot.lastSuccessAt !== null ? '~' : '';
+	rows.push(['Global Status:', snapshot.global.status, `(${totalMark}${spend(snapshot.global.hourlyUsd)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
 		'ENVIRONMENT STATUS DASHBOARD',
@@ -80,6 +86,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		...(snapshot.error ? [`STALE: ${snapshot.error}`] : []),
 		...(snapshot.recordError ? [`NOT RECORDED: ${snapshot.recordError} (envwatch still acts)`] : []),
 		...(snapshot.pricing?.error ? [`PRICES: ${snapshot.pricing.error}`] : []),
+		...sweptLine(snapshot),
 		...unwatchedLines(snapshot).map(line => `UNWATCHED: ${line}`),
 		// Billed cost that could not be fetched (a cap reached, an answer not believed): said, never shown as part of a bill.
 		...(snapshot.billing.enabled && snapshot.billing.error ? [`BILLING: ${snapshot.billing.error}`] : []),
@@ -134,6 +141,17 @@ export function unwatchedLines(snapshot: Snapshot): string[] {
 	}
 
 	return lines;
+}
+
+/** How old the sweep shown is, when an earlier run made it (a sweep runs at most every 10 minutes across processes). */
+function sweptLine(snapshot: Snapshot): string[] {
+	const sweep = snapshot.unwatched;
+	if (!sweep?.reused || sweep.at === null) {
+		return [];
+	}
+
+	const regions = sweep.regions.length > 0 ? ` (${sweep.regions.join(', ')})` : '';
+	return [`SWEPT: ${plural(sweep.regions.length, 'region')} not watched${regions}, ${duration(snapshot.at - sweep.at)} ago by an earlier run (a sweep runs at most every 10 minutes)`];
 }
 
 /** `warming-up 12m` (how long until the last filling window is full), `warming-up` when not known. */

@@ -1,7 +1,7 @@
 import {parseArgs} from '../app/args.js';
 import {help} from '../app/flags.js';
 import {loadConfig} from '../config/index.js';
-import {UsageError, exitCodes} from '../domain/index.js';
+import {UsageError, exitCodes, printable} from '../domain/index.js';
 import {doctor} from './doctor.js';
 import {EngineBusy} from '../serve/index.js';
 import {printStatus} from './status.js';
@@ -74,7 +74,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 		}
 	} catch (error) {
 		if (error instanceof EngineBusy) {
-			io.stderr.write(`envwatch: ${error.message}\n`);
+			io.stderr.write(`envwatch: ${shown(error.message)}\n`);
 			return exitCodes.failure;
 		}
 
@@ -83,7 +83,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			return exitCodes.usage;
 		}
 
-		io.stderr.write(`envwatch: ${error instanceof Error ? error.message : String(error)}\n`);
+		io.stderr.write(`envwatch: ${shown(error instanceof Error ? error.message : String(error))}\n`);
 		return exitCodes.failure;
 	}
+}
+
+/**
+ * A message for the terminal: it may quote what a user typed, a file or a socket peer said, so every
+ * control character is escaped (`\x1b`), as in a usage error; only its own line breaks are kept.
+ */
+function shown(message: string): string {
+	return message.split('\n').map(line => printable(line)).join('\n');
 }

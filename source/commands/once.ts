@@ -1,5 +1,5 @@
 import {exitCodes} from '../domain/index.js';
-import {toJson} from '../engine/index.js';
+import {toJson, type Snapshot} from '../engine/index.js';
 import {formatDashboard} from '../app/headless.js';
 import type {Io} from '../app/io.js';
 import type {Runtime} from '../app/runtime.js';
@@ -22,9 +22,7 @@ export async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 		}
 	});
 	io.stdout.write(`${runtime.options.json ? JSON.stringify(toJson(snapshot)) : formatDashboard(snapshot)}\n`);
-	// A breach the poll found counts even when its stop already ended it (the figures show the result).
-	const breach = snapshot.breachFound ?? [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
-	if (breach) {
+	if (breachFound(snapshot)) {
 		return exitCodes.breach;
 	}
 
@@ -44,10 +42,22 @@ export async function onceRemote(remote: RemoteEngine, options: Options, io: Com
 	const snapshot = options.environments ? {...served, environments: served.environments.filter(view => options.environments!.includes(view.name))} : served;
 	const {attachedTo: _attached, ...plain} = snapshot;
 	io.stdout.write(`${options.json ? JSON.stringify({...toJson(plain), servedBy: {pid: remote.server.pid, host: remote.server.host}}) : `${formatDashboard(plain)}\n(from the engine of serve pid ${remote.server.pid} on ${remote.server.host})`}\n`);
-	const breach = [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
-	if (breach) {
+	if (breachFound(snapshot, options.environments)) {
 		return exitCodes.breach;
 	}
 
 	return snapshot.error ? exitCodes.failure : exitCodes.ok;
+}
+
+/**
+ * A breach the poll found counts even when its stop already ended it (the figures show the
+ * action's result); with `names` (a server's `--once -e`), only those environments' and the
+ * total's. A snapshot that does not say (an older server's) is judged by its figures.
+ */
+function breachFound(snapshot: Snapshot, names?: readonly string[]): boolean {
+	if (snapshot.breachFoundIn) {
+		return snapshot.breachFoundIn.some(name => name === 'global' || !names || names.includes(name));
+	}
+
+	return (names ? undefined : snapshot.breachFound) ?? [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
 }

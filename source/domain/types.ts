@@ -192,6 +192,12 @@ export type EnvironmentView = {
 	 */
 	fullAt?: number | null;
 	level: Level;
+	/**
+	 * Which limit gave `level`: the increase over the window against the threshold, and the spend
+	 * against the hourly cap (the policy's own verdicts). Absent from an older server's snapshot.
+	 */
+	byIncrease?: Level;
+	byCap?: Level;
 	reasons: string[];
 	agents: {running: number; allowed: number | 'all' | 'monitor-only'};
 	monitors: number;
@@ -224,8 +230,11 @@ export type EnvironmentView = {
 	agentIds?: string[];
 	/** What the running agents cost: the $/h a stop saves (their compute; their volumes go on costing). */
 	agentHourlyUsd?: number;
-	/** The part of hourlyUsd that EBS volumes cost, stopped instances' included. */
-	storageHourlyUsd?: number;
+	/**
+	 * The part of hourlyUsd that EBS volumes cost, stopped instances' included; null while some of
+	 * them are not known yet (hourlyUsd then counts them as $0, marked `~` by `estimatedTypes`).
+	 */
+	storageHourlyUsd?: number | null;
 	/**
 	 * Automatic actions are paused for this environment (`--pause-env`, `P`): breaches show and are
 	 * alerted on, nothing is stopped there automatically. Absent on the global row.

@@ -52,6 +52,8 @@ export type CommandDeps = {
 		/** The last fresh spend of an environment. */
 		lastSpend(name: string): Spend | undefined;
 		lastEvaluation(): Evaluation | undefined;
+		/** Why the last poll's data is stale; undefined when it was fresh. */
+		staleReason(): string | undefined;
 	};
 };
 
@@ -244,19 +246,40 @@ export class Commands {
 	/**
 	 * Admission in dollars: the template's instance type priced as any instance would be (live
 	 * price, table, or the conservative estimate; an unknown type at the highest price known),
-	 * times the count, added to the environment's and the total's $/h of the last fresh poll (and
-	 * agents this engine started that it did not list yet), against their hourly caps.
+	 * times the count, added to the environment's $/h and to the global total of the last fresh
+	 * poll (and agents this engine started that it did not list yet), against their hourly caps.
+	 *
+	 * The global total is the one the global rule is judged on in a run that guards every
+	 * configured environment, whatever this run monitors (`start -e dev` monitors dev alone): the
+	 * poll lists every instance carrying the environment tag, so every environment's figure is
+	 * there. A total that cannot be told (the last poll failed in a region, an instance with no
+	 * price at all) is never taken as $0: the start is refused.
 	 */
 	private async checkCost(name: string, count: number): Promise<{ok: true} | {ok: false; reason: string; counted: boolean}> {
-		const {config, monitored, engine, launcher, enforcer} = this.deps;
-		if (!engine.lastSpend(name)) {
-			// No poll has priced it yet (the last ones failed): one more try before refusing.
+		const {config, engine, launcher, enforcer} = this.deps;
+		const covered = Object.keys(config.environments);
+		const stale = () => engine.staleReason();
+
+		if (stale() !== undefined || covered.some(environment => !engine.lastSpend(environment))) {
+			// No poll has priced them yet, or the last one failed: one more try before refusing.
 			await engine.poll();
 		}
 
 		const spend = engine.lastSpend(name);
 		if (!spend) {
 			return {ok: false, reason: `what ${name} spends now is not known (no fresh poll yet): no start until a poll prices it`, counted: false};
+		}
+
+		const failed = stale();
+		const missing = covered.filter(environment => !engine.lastSpend(environment));
+		if (failed !== undefined || missing.length > 0) {
+			return {ok: false, reason: `what the environments the global cap covers spend now is not known (${failed === undefined ? `no fresh poll has priced ${missing.join(', ')}` : `the last poll failed: ${failed}`}): no start until a poll sees every region`, counted: false};
+		}
+
+		const unpriced = covered.filter(environment => engine.lastSpend(environment)!.unpriced > 0);
+		if (unpriced.length > 0) {
+			const what = unpriced.map(environment => `${environment} (${engine.lastSpend(environment)!.unpricedTypes.join(', ')})`).join(', ');
+			return {ok: false, reason: `instances with no price known at all in ${what}: the total the global cap is judged against is not known, and unknown is not $0; no start`, counted: false};
 		}
 
 		let plan: Awaited<ReturnType<Launcher['plan']>>;
@@ -275,7 +298,7 @@ export class Commands {
 		const listed = new Set(spend.agentIds.map(agent => agent.id));
 		const pending = this.recentStarts(name).filter(start => !listed.has(start.id)).length;
 		const unlistedUsd = (each?.usd ?? 0) * pending;
-		const total = monitored.reduce((sum, environment) => sum + (engine.lastSpend(environment)?.hourlyUsd ?? 0), 0);
+		const total = covered.reduce((sum, environment) => sum + engine.lastSpend(environment)!.hourlyUsd, 0);
 		const check = checkStartCost(name, {
 			each,
 			type: plan.instanceType,

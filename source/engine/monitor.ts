@@ -62,6 +62,8 @@ export class Monitor {
 	private billingRefresh: Promise<void> | undefined;
 	private lastEvaluation: Evaluation | undefined;
 	private lastSpend = new Map<string, Spend>();
+	/** Why the last poll's data is stale; undefined when it was fresh. */
+	private staleReason: string | undefined;
 	private readonly publisher: Publisher;
 	/** The unexpected error the polls have failed with, and since when (cleared by a poll that completes). */
 	private unexpected: {message: string; since: number; gaveUp: boolean} | undefined;
@@ -74,6 +76,7 @@ export class Monitor {
 			republish: () => this.publisher.republish(),
 			lastSpend: name => this.lastSpend.get(name),
 			lastEvaluation: () => this.lastEvaluation,
+			staleReason: () => this.staleReason,
 		});
 		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing, sweep: this.sweep} = parts);
 		this.publisher = new Publisher(deps, parts, {polls: () => this.polls, lastSuccessAt: () => this.lastSuccessAt});
@@ -195,6 +198,7 @@ export class Monitor {
 	 */
 	private pollFailed(error: unknown): Snapshot {
 		const message = `poll failed unexpectedly: ${messageOf(error)}`;
+		this.staleReason = message;
 		const at = this.deps.clock();
 		this.failures++;
 		if (this.unexpected?.message !== message) {
@@ -222,6 +226,7 @@ export class Monitor {
 		const reading = await this.reader.read(this.onceUntil === undefined ? {} : {until: this.onceUntil});
 		const {unknown, staleReason, learning} = reading;
 		let {spend} = reading;
+		this.staleReason = staleReason;
 		const at = clock();
 		this.automatic.acted.clear();
 		this.samples.dropFuture(at);

@@ -1,5 +1,5 @@
 import type {Config} from '../config/index.js';
-import {checkAgainstBill, emptySpend, evaluate, liveDay, seriesOf, windowStats, type EnvironmentInput, type EnvironmentView, type Evaluation, type History, type Rollup, type Sample, type Spend, type WindowStats} from '../domain/index.js';
+import {checkAgainstBill, emptySpend, evaluate, unknownVolumes, liveDay, seriesOf, windowStats, type EnvironmentInput, type EnvironmentView, type Evaluation, type History, type Rollup, type Sample, type Spend, type WindowStats} from '../domain/index.js';
 import type {BilledCost} from '../providers/index.js';
 import type {AuditEntry} from './state/audit.js';
 import type {PricingView} from './pricing.js';
@@ -227,6 +227,17 @@ function withoutAgents(spend: Spend, ids: ReadonlySet<string>): Spend {
 	};
 }
 
+/** Where the poll found a breach (fresh data over a limit), before its action: the figures show what the action left. */
+function breachesFound(polled: Published): Pick<Snapshot, 'breachFound' | 'breachFoundIn'> {
+	const {evaluation, inputs, error} = polled;
+	const found = inputs.filter((input, index) => evaluation.environments[index]?.assessment.level === 'breach' && !input.stale).map(input => input.name);
+	if (evaluation.global.assessment.level === 'breach' && error === null) {
+		found.push('global');
+	}
+
+	return {breachFound: found.length > 0, breachFoundIn: found};
+}
+
 /** The snapshot the views show (pure): the poll's figures, as its action left them (`afterAction`). */
 export function project(polled: Published, engine: EngineView): Snapshot {
 	const published = afterAction(polled, engine);
@@ -250,6 +261,8 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 			warmingUp: input.window.warmingUp,
 			fullAt: input.window.warmingUp ? input.window.fullAt ?? null : null,
 			level: result.assessment.level,
+			byIncrease: result.assessment.byIncrease,
+			byCap: result.assessment.byCap,
 			reasons: result.assessment.reasons,
 			agents: {running, allowed: policy.agents === 'monitor-only' ? 'monitor-only' : policy.maxAgents ?? 'all'},
 			breaker: engine.breakers.get(input.name) ?? null,
@@ -258,7 +271,8 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 			unpricedTypes: input.spend.unpricedTypes,
 			estimated: input.spend.estimated,
 			estimatedTypes: input.spend.estimatedTypes,
-			storageHourlyUsd: input.spend.storageHourlyUsd,
+			// Volumes not known yet are an unknown amount, not $0.
+			storageHourlyUsd: input.spend.estimatedTypes.includes(unknownVolumes) ? null : input.spend.storageHourlyUsd,
 			priority: policy.priority,
 			policy: {agents: policy.agents, onBreach: policy.onBreach},
 			stale: input.stale ?? null,
@@ -286,6 +300,8 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		warmingUp: globalWindow.warmingUp,
 		fullAt: globalWindow.warmingUp ? globalWindow.fullAt ?? null : null,
 		level: evaluation.global.assessment.level,
+		byIncrease: evaluation.global.assessment.byIncrease,
+		byCap: evaluation.global.assessment.byCap,
 		reasons: evaluation.global.assessment.reasons,
 		agents: {running: agentsRunning, allowed: 'all'},
 		monitors: inputs.reduce((sum, input) => sum + input.spend.monitorsRunning, 0),
@@ -293,7 +309,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		unpricedTypes: [...new Set(inputs.flatMap(input => input.spend.unpricedTypes))].sort(),
 		estimated: inputs.reduce((sum, input) => sum + input.spend.estimated, 0),
 		estimatedTypes: [...new Set(inputs.flatMap(input => input.spend.estimatedTypes))].sort(),
-		storageHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0),
+		storageHourlyUsd: inputs.some(input => input.spend.estimatedTypes.includes(unknownVolumes)) ? null : inputs.reduce((sum, input) => sum + input.spend.storageHourlyUsd, 0),
 		priority: 0,
 		policy: {agents: 'global', onBreach: config.global.onBreach},
 		stale: error,
@@ -318,8 +334,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		unknown,
 		// What this poll decided (and acted on), not what the policy says of the result.
 		decisions: polled.evaluation.decisions,
-		breachFound: polled.evaluation.environments.some((result, index) => result.assessment.level === 'breach' && !polled.inputs[index]?.stale)
-			|| (polled.evaluation.global.assessment.level === 'breach' && polled.error === null),
+		...breachesFound(polled),
 		events: engine.events,
 		billing: {fetchedAt: billing.cost?.fetchedAt ?? null, calls: billing.calls, costUsd: billing.costUsd, error: billing.error, enabled: billing.enabled, unattributed: billing.unattributed ?? null},
 		pending: engine.pending,

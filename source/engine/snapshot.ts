@@ -33,6 +33,12 @@ export type Snapshot = {
 	 * `--once` exits 3 on it. Absent from an older server's snapshot (its figures then tell).
 	 */
 	breachFound?: boolean;
+	/**
+	 * Where this poll found a breach: the environments' names, and `global` for the total (a name no
+	 * environment may have). `--once` through a server judges the environments it names (`-e`) and the
+	 * total on it. Absent from an older server's snapshot.
+	 */
+	breachFoundIn?: string[];
 	/** Latest audit entries, newest first. */
 	events: AuditEntry[];
 	billing: {

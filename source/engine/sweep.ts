@@ -3,6 +3,8 @@ import {BILLED_STATES, byText, environmentIndex, plural, tagOf} from '../domain/
 import type {Provider} from '../providers/index.js';
 import {messageOf} from './state/record.js';
 import type {Recorder} from './recorder.js';
+import type {StateStore} from './state/store.js';
+import type {SweepRecord} from './state/validate.js';
 
 /** Agents (and other instances) of a monitored environment running in a region this run does not watch. */
 export type Unwatched = {environment: string; region: string; agents: number; instances: number; ids: string[]};
@@ -19,6 +21,11 @@ export type SweepView = {
 	error: string | null;
 	/** A sweep is under way. */
 	running: boolean;
+	/**
+	 * The sweep shown is an earlier run's, read from the state dir (younger than 10 minutes, so not
+	 * made again). Absent when this run made it.
+	 */
+	reused?: true;
 };
 
 /** The sweep runs at most this often (DescribeRegions, then one listing per region not watched). */
@@ -41,6 +48,12 @@ export function unwatchedText(found: Omit<Unwatched, 'ids'>, named = true): stri
  * snapshot, and as an audit entry (`unwatched`, a notification event) when it is first found, when
  * it changes and when it is gone. A sweep that fails, in part or whole, says so: never "nothing
  * found". A provider that cannot tell its regions has no sweep.
+ *
+ * The last sweep is kept in the state dir (sweep.json), so every process on it (cron's `--once`
+ * runs, a restarted server) sweeps at most every `sweepEveryMs` between them: one that starts within
+ * that time of the last sweep for the same regions and environments shows it (`reused`, with its
+ * time) and does not record again what it found. A record dated after now, or one that is not what
+ * envwatch writes, is not believed: a sweep runs.
  */
 export class RegionSweep {
 	private lastStartedAt: number | undefined;
@@ -59,7 +72,49 @@ export class RegionSweep {
 		/** Called when a sweep's result changed what the snapshot shows. */
 		changed: () => void;
 		everyMs?: number;
-	}) {}
+		/** Where the last sweep is kept for the processes after this one. */
+		state?: Pick<StateStore, 'loadSweep' | 'saveSweep'>;
+	}) {
+		this.basis = JSON.stringify({
+			envTagKey: deps.config.envTagKey,
+			role: [deps.config.roleTag.key, deps.config.roleTag.agent],
+			watched: [...deps.config.regions].sort(),
+			environments: [...deps.monitored].sort().map(name => [name, deps.config.environments[name]?.tagValues ?? []]),
+		});
+		if (this.enabled) {
+			this.restore();
+		}
+	}
+
+	/** What a sweep looks for: a record made for anything else is not this run's to reuse. */
+	private readonly basis: string;
+
+	/** Takes over the last sweep from the state dir, when it is this run's kind and younger than `sweepEveryMs`. */
+	private restore(): void {
+		const record = this.deps.state?.loadSweep();
+		const now = this.deps.clock();
+		if (!record || record.basis !== this.basis || record.at > now || now - record.at >= (this.deps.everyMs ?? sweepEveryMs)) {
+			return;
+		}
+
+		this.lastStartedAt = record.at;
+		this.view_ = {at: record.at, regions: record.regions, found: record.found, error: record.error, running: false, reused: true};
+		// Said when it was found: recorded (and notified) again only when it changes.
+		for (const item of record.found) {
+			this.logged.set(`${item.environment}\u0000${item.region}`, unwatchedText(item, false));
+		}
+
+		this.lastError = record.error ?? undefined;
+	}
+
+	/** Keeps this sweep for the processes after this one; a failure to write is the store's to report. */
+	private save(): void {
+		const {at, regions, found, error} = this.view_;
+		if (at !== null && this.deps.state) {
+			const record: SweepRecord = {version: 1, at, basis: this.basis, regions, found, error};
+			this.deps.state.saveSweep(record);
+		}
+	}
 
 	/** Whether this provider can sweep at all. */
 	get enabled(): boolean {
@@ -146,7 +201,9 @@ export class RegionSweep {
 
 	private failed(error: string, regions: string[]): void {
 		// What was found before stays shown: a failed look is not "they are gone".
-		this.view_ = {...this.view_, at: this.deps.clock(), regions, error};
+		const {reused: _reused, ...view} = this.view_;
+		this.view_ = {...view, at: this.deps.clock(), regions, error};
+		this.save();
 		this.logError(error);
 	}
 
@@ -174,6 +231,7 @@ export class RegionSweep {
 		}
 
 		this.view_ = {at, regions, found: found.map(({ids: _ids, ...rest}) => rest), error: error ?? null, running: false};
+		this.save();
 		if (error) {
 			this.logError(error);
 		} else if (this.lastError !== undefined) {

@@ -74,6 +74,8 @@ export type Loop = {
 	/** The last fresh spend of an environment. */
 	lastSpend(name: string): Spend | undefined;
 	lastEvaluation(): Evaluation | undefined;
+	/** Why the last poll's data is stale (a region not listed, an error); undefined when it was fresh. */
+	staleReason(): string | undefined;
 };
 
 /** Builds the engine's parts and connects them to each other and to the loop. */
@@ -106,6 +108,6 @@ export function wire(deps: Deps, loop: Loop): Parts {
 	launcher.priceBook = () => pricing.book();
 	const automatic = new Automatic({config, enforcer, recorder, clock, options, repoll: () => void loop.poll()}, options.paused ?? false, options.pausedEnvironments ?? []);
 	const commands = new Commands({config, monitored, enforcer, launcher, breakers, automatic, recorder, samples, clock, engine: loop});
-	const sweep = new RegionSweep({config, provider, monitored, recorder, clock, changed: () => loop.republish()});
+	const sweep = new RegionSweep({config, provider, monitored, recorder, clock, changed: () => loop.republish(), state});
 	return {recorder, samples, breakers, billing, enforcer, launcher, automatic, commands, pricing, sweep};
 }

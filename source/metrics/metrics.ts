@@ -16,6 +16,7 @@ const stopKinds = new Set(['stop', 'cascade', 'emergency', 'violation', 'respawn
 export class Metrics {
 	readonly registry = new Registry();
 	private readonly hourly: Gauge<'environment'>;
+	private readonly estimated: Gauge<'environment'>;
 	private readonly baseline: Gauge<'environment'>;
 	private readonly increase: Gauge<'environment'>;
 	private readonly threshold: Gauge<'environment'>;
@@ -44,6 +45,7 @@ export class Metrics {
 		const registers = [this.registry];
 		const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[]) => new Gauge<T>({name, help, labelNames, registers});
 		this.hourly = gauge('envwatch_hourly_cost_usd', 'On-demand $/h of the instances running now, per environment (global: the monitored total); absent while stale', ['environment']);
+		this.estimated = gauge('envwatch_hourly_cost_estimated', '1 when envwatch_hourly_cost_usd holds a conservative estimate (a type with no known price) or EBS volumes not known yet (counted as $0): the dashboard marks it ~; absent while stale', ['environment']);
 		this.baseline = gauge('envwatch_baseline_cost_usd', '$/h at the start of the window; absent while unknown or stale', ['environment']);
 		this.increase = gauge('envwatch_increase_percent', 'Increase in % over the window; absent while unknown (no spend a window ago) or stale', ['environment']);
 		this.threshold = gauge('envwatch_threshold_percent', 'The configured increase threshold in %', ['environment']);
@@ -89,6 +91,7 @@ export class Metrics {
 			}
 
 			this.set(this.hourly, labels, stale ? null : view.hourlyUsd);
+			this.set(this.estimated, labels, stale ? null : Number(view.estimated > 0 || Boolean(view.learning)));
 			this.set(this.running, labels, stale ? null : view.agents.running);
 			this.set(this.baseline, labels, stale ? null : view.baselineUsd);
 			this.set(this.increase, labels, stale ? null : view.increasePct);

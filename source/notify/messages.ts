@@ -89,6 +89,8 @@ export type ViewFigures = {
 	agentsRunning: number | null;
 	agentsAllowed: number | string;
 	stale: string | null;
+	/** hourlyUsd holds a conservative estimate or volumes not known yet (counted as $0): shown with `~`. */
+	hourlyUsdEstimated?: boolean;
 };
 
 export function figuresOf(snapshot: Snapshot | undefined, environments: readonly string[]): Record<string, ViewFigures> {
@@ -116,6 +118,7 @@ export function figuresOf(snapshot: Snapshot | undefined, environments: readonly
 			agentsRunning: never ? null : view.agents.running,
 			agentsAllowed: view.agents.allowed,
 			stale: view.stale,
+			hourlyUsdEstimated: view.estimated > 0 || Boolean(view.learning),
 		};
 	}
 
@@ -246,7 +249,7 @@ export function text(notice: Notice): string {
 		const pct = increase === null || increase === undefined ? '--' : `${increase >= 0 ? '+' : ''}${Number(increase).toFixed(1)}%`;
 		// Enough digits to see a change: `$0.150 -> $0.155`, not `$0.15 -> $0.15` for +3.5%.
 		const [from, to] = typeof before === 'number' && typeof now === 'number' ? moneyPair(before, now) : [moneyOr(before), moneyOr(now)];
-		lines.push(`${name}: ${from} -> ${to}/h, ${pct} vs ${view.thresholdPct}% threshold over ${view.windowMinutes}m, cap ${moneyOr(view.maxHourlyUsd)}/h; ${view.status}${view.stale ? ` (stale: ${view.stale})` : ''}`);
+		lines.push(`${name}: ${from} -> ${view.hourlyUsdEstimated && typeof now === 'number' ? '~' : ''}${to}/h, ${pct} vs ${view.thresholdPct}% threshold over ${view.windowMinutes}m, cap ${moneyOr(view.maxHourlyUsd)}/h; ${view.status}${view.stale ? ` (stale: ${view.stale})` : ''}`);
 	}
 
 	const saves = decided?.['savesUsdPerHour'];

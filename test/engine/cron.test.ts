@@ -207,6 +207,12 @@ describe('the first run', () => {
 		expect(dev.estimatedTypes).toEqual(['EBS volumes not known yet']);
 		expect(dev.estimated).toBeGreaterThan(0);
 		expect(formatDashboard(snapshot)).toMatch(/Dev Environment: +ACTIVE +\(~\$\d+\.\d\d\/hr\) - 6 agents running, ~ \d+ at an estimate \(EBS volumes not known yet, counted as \$0\)/);
-		expect(toJson(snapshot)['environments']).toContainEqual(expect.objectContaining({name: 'dev', hourlyUsdEstimated: true}));
+		// The total holds dev's figure: marked too, never a bare figure.
+		expect(formatDashboard(snapshot)).toMatch(/^Global Status: +NORMAL +\(~\$\d+\.\d\d\/hr total\)$/m);
+		const json = toJson(snapshot);
+		expect(json['environments']).toContainEqual(expect.objectContaining({name: 'dev', hourlyUsdEstimated: true}));
+		// What the volumes cost is not known: null, never 0 (dev's and the total's).
+		expect(json['environments']).toContainEqual(expect.objectContaining({name: 'dev', storageHourlyUsd: null}));
+		expect(json['global']).toMatchObject({hourlyUsdEstimated: true, storageHourlyUsd: null});
 	});
 });

@@ -139,14 +139,41 @@ describe('EngineLock', () => {
 		expect(inspectLock(dir)).toMatchObject({kind: 'stale', why: expect.stringContaining(`${os.hostname()} restarted since pid ${unrelated.pid} took the lock`) as string});
 	});
 
-	it('the same process (its start time matches) is held however old its heartbeat since the host started: a hung holder is never broken; a fresh heartbeat is held whatever the start time', () => {
+	it('the same process (its start time matches) is held however old its heartbeat since the host started: a hung holder is never broken', () => {
 		const dir = stateDir();
 		const holder = spawn('sleep', ['30']);
 		children.push(holder);
 		writeLock(dir, {pid: holder.pid, heartbeatAt: sinceBoot(), pidStart: procFacts.processStart(holder.pid!), bootId: procFacts.bootId()});
 		expect(inspectLock(dir)).toMatchObject({kind: 'held', info: {pid: holder.pid}});
-		writeLock(dir, {pid: holder.pid, pidStart: '1'});
-		expect(inspectLock(dir)).toMatchObject({kind: 'held', info: {pid: holder.pid}});
+	});
+
+	it('a pid whose start time is not the holder\'s is not the holder, however fresh the heartbeat (killed -9 and the pid given out at once): stale, never "kill it"', () => {
+		const dir = stateDir();
+		const unrelated = spawn('sleep', ['30']);
+		children.push(unrelated);
+		writeLock(dir, {pid: unrelated.pid, pidStart: '1', bootId: procFacts.bootId()});
+		const state = inspectLock(dir);
+		expect(state).toMatchObject({kind: 'stale'});
+		expect((state as {why: string}).why).toMatch(new RegExp(`^pid ${unrelated.pid} is another process now \\(it started at tick \\d+, the lock's holder at tick 1; its heartbeat is \\d+s old, but not that process's\\)$`));
+		expect(unrelated.exitCode).toBeNull();
+	});
+
+	it('a lock in the format before start times were recorded, its heartbeat old, whose pid started after the lock was taken: another process, stale; one started before is held', () => {
+		const dir = stateDir();
+		const unrelated = spawn('sleep', ['30']);
+		children.push(unrelated);
+		const since = sinceBoot();
+		writeLock(dir, {pid: unrelated.pid, since, heartbeatAt: since});
+		const state = inspectLock(dir);
+		expect(state).toMatchObject({kind: 'stale'});
+		expect((state as {why: string}).why).toMatch(new RegExp(`^pid ${unrelated.pid} is another process now \\(it started at \\S+, after the lock was taken at ${new Date(since).toISOString()}; no heartbeat for \\d+s\\)$`));
+		const lock = EngineLock.acquire(dir, 'serve');
+		expect(lock).toBeInstanceOf(EngineLock);
+		(lock as EngineLock).release();
+		expect(unrelated.exitCode).toBeNull();
+		// This process started before its lock was taken: a hung holder in the old format is never broken.
+		writeLock(dir, {pid: process.pid, since: Date.now(), heartbeatAt: sinceBoot()});
+		expect(inspectLock(dir)).toMatchObject({kind: 'held', info: {pid: process.pid}});
 	});
 
 	it('a heartbeat that cannot read the lock (EMFILE) is a missed heartbeat, not a removed lock: said once, the lock stays, and the next beat goes on', () => {

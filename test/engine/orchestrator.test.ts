@@ -13,7 +13,7 @@ import {SimAccount} from '../../source/providers/sim/account.js';
 import type {ScenarioName} from '../../source/providers/sim/scenarios.js';
 
 /** A monitor on the simulated account with a manual clock: every step is deterministic. */
-function setup(scenario: ScenarioName, patch: (config: Config) => void = () => undefined) {
+function setup(scenario: ScenarioName, patch: (config: Config) => void = () => undefined, monitored?: string[]) {
 	const {config} = loadConfig({noStore: true});
 	config.regions = ['us-east-1', 'us-west-2'];
 	for (const name of Object.keys(config.environments)) {
@@ -27,7 +27,7 @@ function setup(scenario: ScenarioName, patch: (config: Config) => void = () => u
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-orch-'));
 	const audit = new AuditLog(path.join(dir, 'audit.log'));
 	const store = new SnapshotStore();
-	const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim}, config, monitored: Object.keys(config.environments), store, state: new StateStore(dir), audit, clock, options: {dryRun: false, readOnly: false, actor: 'alice@jump'}});
+	const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim, billing: sim}, config, monitored: monitored ?? Object.keys(config.environments), store, state: new StateStore(dir), audit, clock, options: {dryRun: false, readOnly: false, actor: 'alice@jump'}});
 	const advance = (seconds: number) => {
 		now += seconds * 1000;
 	};
@@ -193,6 +193,33 @@ describe('orchestrator: admission in dollars', () => {
 		const result = await monitor.command({kind: 'start', environment: 'dev', count: 100});
 		// The total is dev $2.34 + staging $1.84 + production $0.15 = $4.33/h; 100 x $0.0832 = $8.32/h more.
 		expect(result?.summary).toBe('refused: over the global hourly cap of $10.00/h: $4.33/h now + $8.32/h for 100 t3.large ($0.0832/h each) = $12.65/h');
+		expect(agents('dev')).toHaveLength(4);
+	});
+
+	it('a run that monitors dev only (start -e dev) judges the global cap against every environment\'s $/h, not dev\'s alone', async () => {
+		const {monitor, agents} = setup('calm', config => {
+			config.environments['dev']!.maxHourlyUsd = 10_000;
+			config.global.maxHourlyUsd = 10;
+		}, ['dev']);
+		await monitor.poll();
+		// dev alone ($2.34 + $8.32 = $10.66/h) would pass too; 80 agents ($6.66/h) would not, but with staging and production they do.
+		const result = await monitor.command({kind: 'start', environment: 'dev', count: 80});
+		expect(result?.summary).toBe('refused: over the global hourly cap of $10.00/h: $4.33/h now + $6.66/h for 80 t3.large ($0.0832/h each) = $10.98/h');
+		expect(agents('dev')).toHaveLength(4);
+	});
+
+	it('what the other environments spend not known now (the poll\'s listing failed in a region): refused, never counted as $0', async () => {
+		const {monitor, sim, agents} = setup('calm', config => {
+			config.environments['dev']!.maxHourlyUsd = 10_000;
+		}, ['dev']);
+		await monitor.poll();
+		// The poll's listing (every tagged instance) fails in us-west-2 from now on; the count of dev's agents still works.
+		const list = sim.list.bind(sim);
+		sim.list = async query => (query.role === undefined ? {instances: [], errors: [{region: 'us-west-2', message: 'RequestLimitExceeded'}], calls: 1} : list(query));
+		await monitor.poll();
+		const result = await monitor.command({kind: 'start', environment: 'dev', count: 1});
+		expect(result?.outcome).toBe('refused');
+		expect(result?.summary).toBe('refused: what the environments the global cap covers spend now is not known (the last poll failed: us-west-2: RequestLimitExceeded): no start until a poll sees every region');
 		expect(agents('dev')).toHaveLength(4);
 	});
 

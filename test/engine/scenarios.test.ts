@@ -124,6 +124,8 @@ describe('scenarios through the monitor loop', () => {
 		expect(sim.agents('dev', live)).toEqual(devBefore);
 		expect(devBefore).toHaveLength(5);
 		expect(snapshot.environments.find(view => view.name === 'dev')!.status).toBe('WARN');
+		// What the poll found, whatever its stop then left: staging and the total, not dev (a server's --once -e reads it).
+		expect(snapshot.breachFoundIn).toEqual(['staging', 'global']);
 		expect(sim.auditLines().find(entry => entry.kind === 'warn')).toMatchObject({environments: ['dev'], type: 'decision'});
 		expect(sim.auditLines().find(entry => entry.type === 'action')).toMatchObject({kind: 'stop', environments: ['staging'], outcome: 'executed'});
 	});
@@ -137,6 +139,7 @@ describe('scenarios through the monitor loop', () => {
 		expect(snapshot.decisions.map(decision => decision.kind)).toContain('emergency');
 		// The poll's snapshot shows the emergency's result: the total back within its limit.
 		expect(snapshot.global).toMatchObject({level: 'ok', status: 'NORMAL', agents: {running: 0}});
+		expect(snapshot).toMatchObject({breachFound: true, breachFoundIn: ['global']});
 		const agents = sim.instances().filter(instance => instance.role === 'agent');
 		expect(agents).toHaveLength(8);
 		expect(agents.every(instance => halted.includes(instance.state))).toBe(true);

@@ -42,7 +42,7 @@ function account(scenario: 'unwatched' | 'calm' = 'unwatched', monitored = ['dev
 		options: {dryRun: false, readOnly: false, actor: 'tester@jump'},
 	});
 	const entries = () => (fs.existsSync(audit.file) ? fs.readFileSync(audit.file, 'utf8').trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as AuditEntry) : []).filter(entry => entry.kind === 'unwatched');
-	return {config, clock, sim, monitor, entries, asked: () => asked};
+	return {config, clock, sim, monitor, entries, asked: () => asked, stateDir: path.join(dir, 'state')};
 }
 
 function notice(entry: AuditEntry): Notice {
@@ -94,6 +94,48 @@ describe('agents where nobody looks: the sweep of the regions not watched', () =
 		expect(subject(notice(cleared))).toBe('envwatch: agents no longer found outside the watched regions: dev');
 	});
 
+	it('across processes, at most one sweep every 10 minutes: a cron --once within them shows the last one and how old it is; a future-dated or damaged record is ignored and a sweep runs', async () => {
+		const {monitor, clock, entries, asked, stateDir} = account();
+		const run = async () => {
+			const once = monitor();
+			const snapshot = await once.once();
+			await once.stop();
+			return snapshot;
+		};
+
+		const first = await run();
+		expect(asked()).toBe(1);
+		expect(first.unwatched).not.toHaveProperty('reused');
+		clock.now += 4 * 60_000;
+		const second = await run();
+		expect(asked()).toBe(1);
+		expect(second.unwatched).toMatchObject({at: first.unwatched!.at, regions: ['eu-west-1'], found: [{environment: 'dev', region: 'eu-west-1', agents: 3, instances: 3}], error: null, reused: true});
+		const text = formatDashboard(second);
+		expect(text).toContain('SWEPT: 1 region not watched (eu-west-1), 4m ago by an earlier run (a sweep runs at most every 10 minutes)');
+		expect(text).toContain('UNWATCHED: dev: 3 agents in eu-west-1, not watched');
+		expect(toJson(second)['unwatched']).toMatchObject({at: new Date(first.unwatched!.at!).toISOString(), reused: true});
+		// What the first run found is not recorded (nor notified) again.
+		expect(entries()).toHaveLength(1);
+
+		clock.now += 7 * 60_000;
+		await run();
+		expect(asked()).toBe(2);
+
+		// A record dated after now (a clock stepped back) is not believed: a sweep runs.
+		const file = path.join(stateDir, 'sweep.json');
+		fs.writeFileSync(file, JSON.stringify({...JSON.parse(fs.readFileSync(file, 'utf8')) as object, at: clock.now + 3_600_000}));
+		clock.now += 60_000;
+		await run();
+		expect(asked()).toBe(3);
+		// A damaged one is moved aside, said, and a sweep runs.
+		fs.writeFileSync(file, JSON.stringify({version: 1, at: 'soon'}));
+		clock.now += 60_000;
+		const damaged = await run();
+		expect(asked()).toBe(4);
+		expect(damaged.unwatched).not.toHaveProperty('reused');
+		expect(fs.readdirSync(stateDir).some(name => name.startsWith('sweep.json.damaged-'))).toBe(true);
+	});
+
 	it('a sweep that fails says so, never "nothing found": in --once, the JSON, the status line, the audit log (once)', async () => {
 		const {monitor, sim, entries, clock} = account();
 		sim.failRegions('UnauthorizedOperation: ec2:DescribeRegions');
@@ -107,8 +149,8 @@ describe('agents where nobody looks: the sweep of the regions not watched', () =
 			expect(statusText({snapshot, now: clock.now})).toMatchObject({text: snapshot.unwatched!.error, colour: 'magenta'});
 		}
 
-		// Each run is a process of its own: each says it (a long-running one says it once per distinct failure).
-		expect(entries().map(entry => entry.outcome)).toEqual([expect.stringMatching(/^failed: /), expect.stringMatching(/^failed: /)]);
+		// The second run, a minute later, shows the first's failed sweep (not swept again within 10 minutes), and does not record it again.
+		expect(entries().map(entry => entry.outcome)).toEqual([expect.stringMatching(/^failed: /)]);
 	});
 
 	it('a region that cannot be listed is named; what was found elsewhere is still said', async () => {
@@ -130,7 +172,7 @@ describe('agents where nobody looks: the sweep of the regions not watched', () =
 	});
 
 	it('only environments monitored in this run are reported; --once waits for a slow sweep, within its bound', async () => {
-		const {monitor, sim} = account('unwatched', ['staging']);
+		const {monitor, sim, clock} = account('unwatched', ['staging']);
 		sim.spawn({environment: 'staging', role: 'other', type: 't3.small', count: 2, region: 'eu-west-1', name: 'staging-db'}, undefined, 'running');
 		const slow = monitor({enabledRegions: async () => new Promise(resolve => {
 			setTimeout(() => resolve(sim.enabledRegions()), 50);
@@ -140,6 +182,8 @@ describe('agents where nobody looks: the sweep of the regions not watched', () =
 		expect(snapshot.unwatched?.found).toEqual([{environment: 'staging', region: 'eu-west-1', agents: 0, instances: 2}]);
 		expect(formatDashboard(snapshot)).toContain('UNWATCHED: staging: 2 instances in eu-west-1, not watched');
 
+		// The next sweep is due 10 minutes after that one.
+		clock.now += 10 * 60_000;
 		const hung = monitor({enabledRegions: async () => new Promise(() => undefined)});
 		const cut = await hung.once(100);
 		await hung.stop();

@@ -114,6 +114,13 @@ export const lies = {
 		request: body => body.replace(/(^|&)NextToken=[^&]*/, ''),
 		answer: body => (n <= tokens.length ? body.replace('</DescribeInstancesResponse>', `<nextToken>${tokens[n - 1]!}</nextToken></DescribeInstancesResponse>`) : body),
 	}}),
+	/** DescribeVolumes: an empty page with a token never seen before, every time (pages that never end). */
+	endlessVolumes: (n: number): Reply => ({reply: {status: 200, contentType: 'text/xml;charset=UTF-8', body: `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>lie-${n}</requestId><volumeSet/><nextToken>endless-${n}</nextToken></DescribeVolumesResponse>`}}),
+	/**
+	 * GetCostAndUsage: the same page (`page`, Cost Explorer's JSON) answered again and again under the
+	 * tokens `tokens`, then without one: [t1, t2] gives token, token, end (every day counted three times).
+	 */
+	repeatedCost: (n: number, page: Json, tokens: string[]): Reply => ({reply: {status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({...page, ...(n <= tokens.length ? {NextPageToken: tokens[n - 1]} : {})})}}),
 	/** GetCostAndUsage: every answer carries a NextPageToken never seen before (paid pages that never end). */
 	endlessCost: (n: number): Rewrite => ({rewrite: {answer: body => JSON.stringify({...JSON.parse(body) as Json, NextPageToken: `endless-${n}`})}}),
 };

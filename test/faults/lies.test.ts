@@ -115,6 +115,38 @@ describe('fault matrix: prices and volumes that cannot be true', () => {
 	});
 });
 
+describe('fault matrix: prices that change between two one-shot runs', () => {
+	it('the spot price answered changes between --once runs over an unchanged fleet ($0.03, $0.06, $0.03): each figure follows it, nothing is decided, nothing stopped', async () => {
+		const ids = await launch(h.moto.url, {region: 'us-east-1', count: 2, environment: 'dev', role: 'agent', spot: true});
+		let usd = '0.030000';
+		h.proxy.rule = request => (request.action === 'DescribeSpotPriceHistory' ? lies.spotPrice(usd) : undefined);
+		// The thresholds as shipped (dev 2%, global 1%): a price change read as a rise would stop dev.
+		const state = h.dir();
+		const audit = path.join(state, 'audit.log');
+		const args = ['--once', '--json', '--config', h.config({environments: {dev: {maxHourlyUsd: 100}}}), ...regionFlags, '--state-dir', state, '--audit-log', audit];
+		const figures: number[] = [];
+		for (const price of ['0.030000', '0.060000', '0.030000']) {
+			usd = price;
+			const run = await h.run(args, {AWS_ENDPOINT_URL_PRICING: priceList.url});
+			expect(run.code, run.stdout + run.stderr).toBe(0);
+			expect((JSON.parse(run.stdout) as Json)['decisions']).toEqual([]);
+			figures.push(dev(run.stdout)['hourlyUsd'] as number);
+		}
+
+		// The figure follows the price it was told (a run may still count the price cached before it, never another).
+		const priced = (usd: number) => 2 * usd + 2 * rootVolume;
+		expect(figures[0]).toBeCloseTo(priced(0.03), 4);
+		for (const figure of figures) {
+			expect([priced(0.03), priced(0.06)].some(expected => Math.abs(figure - expected) < 1e-4), String(figure)).toBe(true);
+		}
+
+		expect(figures.some(figure => Math.abs(figure - priced(0.06)) < 1e-4), 'the $0.06 answer was counted').toBe(true);
+		expect(stops(audit)).toEqual([]);
+		const states = await h.states();
+		expect(ids.map(id => states.get(id))).toEqual(ids.map(() => 'running'));
+	});
+});
+
 describe('fault matrix: pages that never end or come again', () => {
 	it('DescribeInstances pages that never end (a new token on every empty page): the region is STALE after the page cap, --once ends, exit 1', async () => {
 		await launch(h.moto.url, {region: 'us-east-1', count: 1, environment: 'dev', role: 'agent'});
@@ -157,6 +189,35 @@ describe('fault matrix: pages that never end or come again', () => {
 		const run = await h.runBounded(args, {...env, ENVWATCH_LIST_BUDGET_SECONDS: '2'});
 		expect(run.code, run.stdout + run.stderr).toBe(1);
 		expect(run.stdout).toMatch(/^STALE: .*eu-west-1: DescribeInstances did not finish within the listing's time budget of 2 s/m);
+	});
+
+	it('DescribeVolumes pages that never end (a new token on every empty page): at most 100 pages, the volumes\' cost unknown (~, never $0) and said; --once ends, nothing stopped', async () => {
+		const [id] = await launch(h.moto.url, {region: 'us-east-1', count: 1, environment: 'dev', role: 'agent'});
+		h.proxy.rule = request => (request.action === 'DescribeVolumes' && request.region === 'us-east-1' ? lies.endlessVolumes(request.n) : undefined);
+		const {args, env, audit} = cron(h.dir());
+		const run = await h.runBounded([...args, '--json'], env);
+		expect(run.hung, 'envwatch never ended').toBe(false);
+		expect(run.code, run.stdout + run.stderr).toBe(0);
+		const snapshot = JSON.parse(run.stdout) as Json;
+		expect(String(snapshot['pricing']['error'])).toMatch(/DescribeVolumes still had more pages after 100/);
+		expect(dev(run.stdout)).toMatchObject({hourlyUsdEstimated: true, storageHourlyUsd: null, estimatedTypes: ['EBS volumes not known yet']});
+		expect(h.proxy.seen.filter(request => request.action === 'DescribeVolumes').length).toBeLessThanOrEqual(100);
+		expect(stops(audit)).toEqual([]);
+		expect((await h.states()).get(id!)).toBe('running');
+	});
+
+	it('Cost Explorer\'s same page under new tokens (token, token, end): a malformed answer, billing shown failed with why, never $30 for $10', async () => {
+		const today = new Date().toISOString().slice(0, 10);
+		const page = {GroupDefinitions: [{Type: 'TAG', Key: 'Environment'}], ResultsByTime: [{TimePeriod: {Start: today, End: today}, Total: {}, Estimated: true, Groups: [{Keys: ['Environment$dev'], Metrics: {UnblendedCost: {Amount: '10', Unit: 'USD'}}}]}]};
+		h.proxy.rule = request => (request.action === 'GetCostAndUsage' ? lies.repeatedCost(request.n, page, ['t1', 't2']) : undefined);
+		const {args, env} = cron(h.dir(), true);
+		const run = await h.runBounded([...args, '--json'], env);
+		expect(run.hung, 'envwatch never ended').toBe(false);
+		const snapshot = JSON.parse(run.stdout) as Json;
+		// Three pages asked for and paid; none of it believed.
+		expect(snapshot['billing']).toMatchObject({fetchedAt: null, calls: 3});
+		expect(snapshot['billing']['error']).toMatch(new RegExp(`the result for ${today} lists group Environment\\$dev twice: an answer that repeats itself, not believed`));
+		expect(dev(run.stdout)['billed']).toBeNull();
 	});
 
 	it('Cost Explorer pages that never end: at most costExplorer.maxPagesPerQuery paid pages, billing shown as failed (never partial); the daily cap stops the next run', async () => {

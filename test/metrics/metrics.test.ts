@@ -84,6 +84,20 @@ function expectFigures(series: Map<string, number>, snapshot: Snapshot): void {
 	}
 }
 
+describe('a figure that is not all known', () => {
+	it('envwatch_hourly_cost_estimated is 1 where the $/h holds an estimate or volumes not known yet (counted as $0, marked ~), 0 where it does not', async () => {
+		const sim = start({scenario: 'calm'});
+		const snapshot = await sim.poll();
+		const dev = {...snapshot.environments[0]!, estimated: 2, estimatedTypes: ['EBS volumes not known yet']};
+		const metrics = new Metrics({defaults: false});
+		metrics.update({...snapshot, environments: [dev, ...snapshot.environments.slice(1)], global: {...snapshot.global, estimated: 2}});
+		const series = parse(await metrics.registry.metrics());
+		expect(series.get(`envwatch_hourly_cost_estimated{environment="${dev.name}"}`)).toBe(1);
+		expect(series.get(`envwatch_hourly_cost_estimated{environment="${snapshot.environments[1]!.name}"}`)).toBe(0);
+		expect(series.get('envwatch_hourly_cost_estimated{environment="global"}')).toBe(1);
+	});
+});
+
 describe('/metrics', () => {
 	it('reflects the dashboard\'s figures, passes promtool, and counts the stop, its instances and the poll durations', async () => {
 		const sim = start({scenario: 'dev-spike'});

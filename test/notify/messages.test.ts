@@ -13,6 +13,11 @@ describe('a notification\'s figures', () => {
 		expect(line).toBe('qa: $0.150 -> $0.155/h, +3.3% vs 5% threshold over 30m, cap $1,200/h; WARNING');
 	});
 
+	it('mark a figure that holds an estimate or volumes not known yet with ~, as the dashboard does', () => {
+		const line = text(notice(figures({hourlyUsdEstimated: true}))).split('\n')[1];
+		expect(line).toBe('qa: $0.150 -> ~$0.155/h, +3.3% vs 5% threshold over 30m, cap $1,200/h; WARNING');
+	});
+
 	it('say -- for a figure that is not known, never $0', () => {
 		const line = text(notice(figures({hourlyUsd: 0.16, baselineUsd: null, increasePct: null}))).split('\n')[1];
 		expect(line).toBe('qa: -- -> $0.16/h, -- vs 5% threshold over 30m, cap $1,200/h; WARNING');

@@ -195,3 +195,38 @@ describe('paginate: the one paginator', () => {
 		expect(() => once.add('i-0aaaaaaaaaaaaaaa1', 3)).toThrow('DescribeInstances page 3 lists i-0aaaaaaaaaaaaaaa1 again (first on page 1): an answer that repeats itself, not believed (region us-east-1)');
 	});
 });
+
+describe('launch times that cannot be true', () => {
+	/** A DescribeInstances page with one dev agent launched at `launchTime`. */
+	const pageAt = (launchTime: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet><item><reservationId>r-1</reservationId><instancesSet><item><instanceId>i-0aaaaaaaaaaaaaaa1</instanceId><instanceType>t3.large</instanceType><instanceState><code>16</code><name>running</name></instanceState><launchTime>${launchTime}</launchTime><tagSet><item><key>Environment</key><value>dev</value></item></tagSet></item></instancesSet></item></reservationSet></DescribeInstancesResponse>`;
+
+	/** One listing of eu-west-1 by the fleet's own client (lean decoder or the SDK's), its HTTP layer answering `body` with `date` as AWS's clock. */
+	async function listAt(body: string, leanDecoding: boolean, date = new Date().toUTCString()) {
+		const fleet = new AwsFleet({regions: ['eu-west-1'], credentials, maxAttempts: 1, leanDecoding});
+		(fleet.client('eu-west-1').config as {requestHandler: unknown}).requestHandler = {handle: async () => ({response: {statusCode: 200, headers: {'content-type': 'text/xml;charset=UTF-8', date}, body: new TextEncoder().encode(body)}})};
+		try {
+			return await fleet.list({envTagKey: 'Environment', states: ['running']});
+		} finally {
+			fleet.close();
+		}
+	}
+
+	test.each([true, false])('a launch time in 2099, or before EC2 existed, makes the region STALE (lean decoder: %s), never the newest agent', async leanDecoding => {
+		const future = await listAt(pageAt('2099-01-01T00:00:00.000Z'), leanDecoding);
+		expect(future.instances).toEqual([]);
+		expect(future.errors).toEqual([expect.objectContaining({region: 'eu-west-1', message: expect.stringMatching(/instance i-0aaaaaaaaaaaaaaa1 has launch time 2099-01-01T00:00:00\.000Z, in the future \(AWS's clock and this host's say \S+\): an answer that cannot be true/) as unknown})]);
+		const early = await listAt(pageAt('1999-12-31T00:00:00.000Z'), leanDecoding);
+		expect(early.errors[0]?.message).toMatch(/launch time 1999-12-31T00:00:00\.000Z, before EC2 existed \(August 2006\)/);
+		// Not a date at all: the SDK's own parser refuses the page; the lean decoder says why.
+		const garbage = await listAt(pageAt('yesterday'), leanDecoding);
+		expect(garbage.instances).toEqual([]);
+		expect(garbage.errors[0]?.message).toMatch(leanDecoding ? /launch time "yesterday" that is not a date/ : /not a/);
+	});
+
+	test('the future is judged by AWS\'s clock as well as this host\'s: a host an hour slow still lists an instance launched a minute ago', async () => {
+		const launched = new Date(Date.now() + 3_600_000 - 60_000).toISOString();
+		const listing = await listAt(pageAt(launched), true, new Date(Date.now() + 3_600_000).toUTCString());
+		expect(listing.errors).toEqual([]);
+		expect(listing.instances[0]).toMatchObject({id: 'i-0aaaaaaaaaaaaaaa1', launchedAt: Date.parse(launched)});
+	});
+});

@@ -6,9 +6,10 @@ import path from 'node:path';
  * Exactly one engine (poll loop and enforcer) per state dir: an O_EXCL lock file naming its
  * holder (pid, host, since, mode, and on Linux the process's start time and the host's boot id)
  * with a heartbeat the holder rewrites. A lock is stale when its holder is gone: on this host its
- * pid no longer exists, or its heartbeat is old and the pid is not that process any more (the host
- * restarted since, or the pid was given to another process); from another host (a shared state
- * dir) its heartbeat is older than `staleMs`. A live holder's lock is never broken.
+ * pid no longer exists, or the pid is not that process any more (its start time is another, or,
+ * with the heartbeat old, the host restarted since or the process started after the lock was
+ * taken); from another host (a shared state dir) its heartbeat is older than `staleMs`. A live
+ * holder's lock is never broken.
  */
 export type LockInfo = {
 	version: 1;
@@ -122,17 +123,37 @@ export const procFacts: HostFacts = {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Why a lock on this host whose pid exists is stale anyway, or undefined when it is held. Only a
- * lock without a heartbeat for `staleMs` can be: a live holder rewrites it every 2 s.
+ * The kernel counts a process's start time (/proc/<pid>/stat) in USER_HZ clock ticks since boot,
+ * which is 100 a second on every architecture Linux runs on today.
+ */
+const ticksPerSecond = 100;
+/**
+ * How much later than the lock's `since` a process may seem to have started and still be its
+ * holder: the boot time is known to the second, and the wall clock may have been slewed since.
+ */
+const startSlackMs = 2000;
+
+/**
+ * Why a lock on this host whose pid exists is stale anyway, or undefined when it is held. A pid
+ * whose start time is not the holder's is another process, however fresh the heartbeat (a pid can
+ * be given out again within seconds). Otherwise only a lock without a heartbeat for `staleMs` can
+ * be: a live holder rewrites it every 2 s.
  */
 function notThatProcess(info: LockInfo, now: number, facts: HostFacts): string | undefined {
 	const silent = `no heartbeat for ${Math.round((now - info.heartbeatAt) / 1000)}s`;
+	const start = facts.processStart(info.pid);
+	const bootId = facts.bootId();
+	const sameBoot = info.bootId === undefined || bootId === undefined || info.bootId === bootId;
+	if (info.pidStart !== undefined && start !== undefined && start !== info.pidStart && sameBoot) {
+		const heartbeat = now - info.heartbeatAt <= staleMs ? `its heartbeat is ${Math.max(0, Math.round((now - info.heartbeatAt) / 1000))}s old, but not that process's` : silent;
+		return `pid ${info.pid} is another process now (it started at tick ${start}, the lock's holder at tick ${info.pidStart}; ${heartbeat})`;
+	}
+
 	if (now - info.heartbeatAt <= staleMs) {
 		return undefined;
 	}
 
-	const bootId = facts.bootId();
-	if (info.bootId !== undefined && bootId !== undefined && info.bootId !== bootId) {
+	if (!sameBoot) {
 		return `${info.host} restarted since pid ${info.pid} took the lock (another boot id; ${silent}): pid ${info.pid} is another process now`;
 	}
 
@@ -141,9 +162,13 @@ function notThatProcess(info: LockInfo, now: number, facts: HostFacts): string |
 		return `its last heartbeat (${iso(info.heartbeatAt)}) is older than ${info.host}'s start (${iso(bootTime)}): pid ${info.pid} is another process now`;
 	}
 
-	const start = facts.processStart(info.pid);
-	if (info.pidStart !== undefined && start !== undefined && start !== info.pidStart) {
-		return `pid ${info.pid} is another process now (it started at tick ${start}, the lock's holder at tick ${info.pidStart}; ${silent})`;
+	// A lock written before start times were recorded (an older envwatch, killed with -9): a process
+	// that started after the lock was taken cannot be the one that took it.
+	if (info.pidStart === undefined && start !== undefined && bootTime !== undefined) {
+		const startedAt = bootTime + (Number(start) * 1000 / ticksPerSecond);
+		if (startedAt > info.since + startSlackMs) {
+			return `pid ${info.pid} is another process now (it started at ${iso(startedAt)}, after the lock was taken at ${iso(info.since)}; ${silent})`;
+		}
 	}
 
 	return undefined;

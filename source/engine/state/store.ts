@@ -3,7 +3,7 @@ import path from 'node:path';
 import {newHistory, newRollup, type History, type Rollup} from '../../domain/index.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 import {lastMarks, replayLog, since, type Mark, type Series} from './replay.js';
-import {checkActionInFlight, checkBilling, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache} from './validate.js';
+import {checkActionInFlight, checkBilling, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, checkSweep, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache, type SweepRecord} from './validate.js';
 
 const fileParts = {
 	'samples.json': 'the sample history starts fresh (baselines warm up again)',
@@ -14,6 +14,7 @@ const fileParts = {
 	'action.json': 'an action that was under way is not reported as cut short',
 	'rollup.json': 'the hourly rollup of live spend starts fresh (the check against the bill waits for a day of it)',
 	'prices.json': 'the price cache starts fresh (prices are fetched again; the shipped table and estimates until then)',
+	'sweep.json': 'the last sweep of the regions not watched is forgotten (this run sweeps them again)',
 } as const;
 
 type StateFile = keyof typeof fileParts;
@@ -320,6 +321,15 @@ export class StateStore {
 
 	savePrices(cache: PriceCache): void {
 		this.write('prices.json', cache);
+	}
+
+	/** The last sweep of the regions not watched, by whichever process made it (engine/sweep.ts). */
+	loadSweep(): SweepRecord | undefined {
+		return this.read('sweep.json', checkSweep);
+	}
+
+	saveSweep(record: SweepRecord): void {
+		this.write('sweep.json', record);
 	}
 
 	loadBilling(): BillingCache | undefined {

@@ -49,6 +49,55 @@ export type PriceBasis = {
 	storage: Array<[instanceId: string, usd: number, estimated: boolean]>;
 };
 
+/**
+ * sweep.json: the last sweep of the regions not watched (engine/sweep.ts), so that processes on one
+ * state dir (cron's `--once` runs) sweep at most every 10 minutes between them. `at`: when it
+ * finished; `basis`: what it looked for (watched regions, tag key, monitored environments and their
+ * tag values), reused only for the same; `found`: by environment and region; `error`: what it could not see.
+ */
+export type SweepRecord = {
+	version: 1;
+	at: number;
+	basis: string;
+	regions: string[];
+	found: Array<{environment: string; region: string; agents: number; instances: number}>;
+	error: string | null;
+};
+
+export function checkSweep(value: unknown): SweepRecord {
+	const top = object(value, '', ['version', 'at', 'basis', 'regions', 'found', 'error']);
+	if (top['version'] !== 1) {
+		throw shape('version', top['version'], '1');
+	}
+
+	const count = (item: Record<string, unknown>, key: string, where: string) => {
+		const n = finite(item[key], `${where}.${key}`, 'a count');
+		if (!Number.isInteger(n) || n < 0) {
+			throw shape(`${where}.${key}`, n, 'a count');
+		}
+
+		return n;
+	};
+
+	return {
+		version: 1,
+		at: finite(top['at'], 'at', 'a time in ms'),
+		basis: string(top['basis'], 'basis'),
+		regions: array(top['regions'], 'regions', 'an array of region names').map((region, index) => string(region, `regions[${index}]`)),
+		found: array(top['found'], 'found', 'an array of findings').map((entry, index) => {
+			const where = `found[${index}]`;
+			const item = object(entry, where, ['environment', 'region', 'agents', 'instances']);
+			const found = {environment: string(item['environment'], `${where}.environment`), region: string(item['region'], `${where}.region`), agents: count(item, 'agents', where), instances: count(item, 'instances', where)};
+			if (found.agents > found.instances) {
+				throw shape(`${where}.agents`, found.agents, `at most its ${found.instances} instances`);
+			}
+
+			return found;
+		}),
+		error: top['error'] === null ? null : string(top['error'], 'error'),
+	};
+}
+
 /** A tripped breaker: envwatch stopped this environment's agents and holds it stopped. */
 export type Breaker = {trippedAt: number; actor: string; reason: string};
 

@@ -257,7 +257,8 @@ type Stack = {add(middleware: (next: Handler, context: {commandName?: string}) =
  * empty answer of the action); the lean result is read back with `leanResultOf(output)`.
  */
 export type LeanSink = {write(text: string): void; end(): unknown};
-export type LeanDecoders = Readonly<Record<string, {start: () => LeanSink; empty: string}>>;
+/** `start` is given when AWS says it answered (its `Date` header, epoch ms), when it says. */
+export type LeanDecoders = Readonly<Record<string, {start: (answeredAt: number | undefined) => LeanSink; empty: string}>>;
 
 const leanResults = new WeakMap<object, unknown>();
 const leanSlot = 'envwatchLeanResult';
@@ -283,7 +284,8 @@ export function checkAnswers(client: {middlewareStack: unknown}, region: string,
 		const contentType = header(response.headers, 'content-type');
 		const decoder = Object.hasOwn(lean, action) ? lean[action] : undefined;
 		if (decoder && format === 'xml' && status >= 200 && status < 300 && (contentType === undefined || /xml/i.test(contentType))) {
-			const read = await streamInto(response.body, decoder.start());
+			const date = Date.parse(header(response.headers, 'date') ?? '');
+			const read = await streamInto(response.body, decoder.start(Number.isFinite(date) ? date : undefined));
 			// The same checks as a buffered answer's: they need only its first and last characters.
 			const problem = checkText(action, format, status, contentType, read.summary, read.bytes);
 			if (problem) {

@@ -10,6 +10,16 @@ export const costExplorerRegion = 'us-east-1';
 const defaultMaxPages = 20;
 
 /**
+ * The most one group (one tag value, or cost without the tag) can be billed in a day: $10,000,000,
+ * $3.65 billion a year under one tag value of one account, more than any AWS customer's whole bill
+ * is known to be (AWS's own revenue is about $300 million a day). An amount above it is no bill but
+ * a broken answer: believed, it would bury every real figure (month to date, the check against the
+ * bill). Fixed rather than drawn from the configured caps: the bill holds more than what envwatch
+ * guards (volumes, data transfer, other services under the same tag), so no cap bounds it.
+ */
+export const maxDailyUsdPerGroup = 10_000_000;
+
+/**
  * Credits and refunds are left out of the query: they are not what the fleet costs, and netted into
  * a day's figure they would lower it without saying so. What is left (usage, taxes, fees, discounts
  * that come with usage) is never negative for a day, so a negative amount is an answer not believed.
@@ -78,7 +88,7 @@ export class CostExplorerBilling implements BillingSource {
 				results.push(...output.ResultsByTime);
 			}
 
-			return {cost: {...parseCostResults(results, this.envTagKey, today, {monthStart, yesterday}), fetchedAt: now}, requests: pages.requests};
+			return {cost: {...parseCostResults(results, this.envTagKey, today, {start, end, monthStart, yesterday}), fetchedAt: now}, requests: pages.requests};
 		} catch (error) {
 			// Paid for all the same: the cache counts them.
 			throw Object.assign(error instanceof Error ? error : new Error(String(error)), {paidRequests: pages.requests});
@@ -139,9 +149,11 @@ export function tagValueOf(key: string, envTagKey: string): string {
  * Sums daily groups into today and month to date per tag value. Every group must carry its tag key
  * and a numeric UnblendedCost in USD, not negative (credits and refunds are not asked for): anything
  * else throws (a billing error shown as such), since a group skipped, read as 0 or netted against a
- * credit would understate the bill.
+ * credit would understate the bill. What cannot be true throws too (answers.ts's discipline): a
+ * day and group listed twice (the same page again under a new token), a day after today or outside
+ * the period asked for (`days.start` to `days.end`, exclusive), more than `maxDailyUsdPerGroup`.
  */
-export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string, days: {monthStart?: string; yesterday?: string} = {}): Omit<BilledCost, 'fetchedAt'> {
+export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string, days: {start?: string; end?: string; monthStart?: string; yesterday?: string} = {}): Omit<BilledCost, 'fetchedAt'> {
 	const todayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
 	const yesterdayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
 	// Yesterday counts once Cost Explorer says its figure is final (Estimated false).
@@ -150,12 +162,23 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 	const add = (table: Record<string, number>, key: string, usd: number) => {
 		table[key] = round((table[key] ?? 0) + usd);
 	};
+	// Each day's groups, as answered: a second sighting is an answer that repeats itself.
+	const seen = new Set<string>();
 
 	for (const result of results) {
 		const start = result?.TimePeriod?.Start;
 		const bad = (what: string) => new Error(`Cost Explorer GetCostAndUsage answer (${costExplorerRegion}): ${what}: billed cost is unknown`);
 		if (typeof start !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(start)) {
-			throw bad(`a result has no TimePeriod.Start date (got ${JSON.stringify(start ?? null)})`);
+			throw bad(`a result has no TimePeriod.Start date (got ${JSON.stringify(start ?? null)?.slice(0, 40)})`);
+		}
+
+		const date = start.slice(0, 10);
+		if (date > today) {
+			throw new ImplausibleAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: a result dated ${date}, after today (${today}): billed cost is not believed`);
+		}
+
+		if ((days.start !== undefined && date < days.start) || (days.end !== undefined && date >= days.end)) {
+			throw new ImplausibleAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: a result dated ${date}, outside the period asked for (${days.start ?? '...'} to ${days.end ?? '...'}): billed cost is not believed`);
 		}
 
 		if (!Array.isArray(result.Groups)) {
@@ -179,6 +202,16 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 			}
 
 			const raw = Number(amount);
+			if (raw > maxDailyUsdPerGroup) {
+				throw new ImplausibleAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: group ${groupKey.slice(0, 60)} of ${date} has UnblendedCost $${String(amount).trim().slice(0, 20)} in one day: more than the $10,000,000 a day one group could be billed: billed cost is not believed`);
+			}
+
+			const once = `${date}\u0000${groupKey}`;
+			if (seen.has(once)) {
+				throw new MalformedAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: the result for ${date} lists group ${groupKey.slice(0, 60)} twice: an answer that repeats itself, not believed`);
+			}
+
+			seen.add(once);
 			// Rounding leaves -0.0000001 where a day cost nothing: not a credit.
 			if (raw < -0.005) {
 				throw new ImplausibleAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: group ${groupKey.slice(0, 60)} of ${start} has UnblendedCost ${String(amount).trim().slice(0, 20)}: a negative cost, though credits and refunds are left out of the query: billed cost is not believed`);

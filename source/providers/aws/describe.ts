@@ -6,8 +6,40 @@
  * well-formed (every element closed by its own name, one root, nothing after it), entities must be
  * known ones; otherwise the page is malformed and its region errs, as with the SDK's parser.
  *
- * The per-instance checks (ID, type, state) stay in fleet.ts, shared with the SDK-decoded path.
+ * The per-instance checks (ID, type, state, and the launch time with `launchTimeProblem` below)
+ * run in fleet.ts, shared with the SDK-decoded path.
  */
+
+/** EC2 began in August 2006: an instance launched before cannot be. */
+export const ec2Began = Date.UTC(2006, 7, 1);
+/**
+ * How far past "now" a launch time may be and still be believed: clocks drift, and AWS's front end
+ * and the instance's host are not one clock. Beyond it, a launch time is in the future.
+ */
+export const launchSkewMs = 15 * 60_000;
+
+/**
+ * What cannot be true of a launch time as answered, or undefined when it can be (or there is none):
+ * not a date, before EC2 existed, or later than `notAfter` (the latest of this host's clock and the
+ * answer's own) plus `launchSkewMs`. Such an instance would be taken for the newest (or oldest) of
+ * its environment, so its answer is malformed: its region errs (STALE), as for any impossible value.
+ */
+export function launchTimeProblem(launchTime: string | undefined, notAfter: number): string | undefined {
+	if (launchTime === undefined) {
+		return undefined;
+	}
+
+	const at = Date.parse(launchTime);
+	if (!Number.isFinite(at)) {
+		return `a launch time ${JSON.stringify(launchTime.slice(0, 40))} that is not a date`;
+	}
+
+	if (at > notAfter + launchSkewMs) {
+		return `launch time ${launchTime.slice(0, 40)}, in the future (AWS's clock and this host's say ${new Date(notAfter).toISOString()})`;
+	}
+
+	return at < ec2Began ? `launch time ${launchTime.slice(0, 40)}, before EC2 existed (August 2006)` : undefined;
+}
 
 /** The fields of one instance as they were written in the answer (copies): nothing checked yet. */
 export type LeanInstance = {

@@ -2,7 +2,7 @@ import type {DescribeInstancesResult, Filter, Instance as Ec2Instance} from '@aw
 import type {InstanceState, RawInstance} from '../../domain/index.js';
 import type {FleetQuery} from '../types.js';
 import type {LeanDecoders} from './answers.js';
-import {DescribeInstancesDecoder, own, type LeanInstance} from './describe.js';
+import {DescribeInstancesDecoder, launchTimeProblem, own, type LeanInstance} from './describe.js';
 
 // What a DescribeInstances answer holds, checked: the listing's filters, its instances as envwatch keeps them.
 
@@ -39,7 +39,7 @@ export function caseVariants(values: readonly string[]): string[] {
  * The instances of one DescribeInstances page. An instance without an ID, a type or a known state
  * cannot be priced or acted on: skipping it would undercount, so the page (and its region) errs.
  */
-export function instancesOf(page: DescribeInstancesResult, region: string, pageNumber = 1): RawInstance[] {
+export function instancesOf(page: DescribeInstancesResult, region: string, pageNumber = 1, notAfter = Date.now()): RawInstance[] {
 	const instances: RawInstance[] = [];
 	const reservations = page.Reservations ?? [];
 	if (!Array.isArray(reservations)) {
@@ -48,14 +48,14 @@ export function instancesOf(page: DescribeInstancesResult, region: string, pageN
 
 	for (const reservation of reservations) {
 		for (const instance of reservation.Instances ?? []) {
-			instances.push(toRaw(instance, region, pageNumber));
+			instances.push(toRaw(instance, region, pageNumber, notAfter));
 		}
 	}
 
 	return instances;
 }
 
-export function toRaw(instance: Ec2Instance, region: string, pageNumber: number): RawInstance {
+export function toRaw(instance: Ec2Instance, region: string, pageNumber: number, notAfter: number): RawInstance {
 	const launch = instance.LaunchTime;
 	// The SDK's strings may be cuts of the whole answer's text: copies keep none of it alive.
 	const copy = (text: string | undefined): string | undefined => (typeof text === 'string' ? own(text) : text);
@@ -71,7 +71,7 @@ export function toRaw(instance: Ec2Instance, region: string, pageNumber: number)
 		launchTime: launch instanceof Date && Number.isFinite(launch.getTime()) ? launch.toISOString() : undefined,
 		tags: (instance.Tags ?? []).flatMap(tag => (tag.Key === undefined ? [] : [[own(tag.Key), copy(tag.Value)] as [string, string | undefined]])),
 	};
-	const problem = problemOf(lean);
+	const problem = problemOf(lean, notAfter);
 	if (problem !== undefined) {
 		throw new UnusableInstanceError(`DescribeInstances page ${pageNumber}: ${problem}`);
 	}
@@ -87,13 +87,26 @@ export function toRaw(instance: Ec2Instance, region: string, pageNumber: number)
 export function leanDecoders(region: string): LeanDecoders {
 	return {
 		DescribeInstances: {
-			start: () => new DescribeInstancesDecoder(instance => {
-				const problem = problemOf(instance);
-				return problem === undefined ? rawOf(instance, region) : new InstanceProblem(problem);
-			}),
+			start: answeredAt => {
+				const notAfter = latestNow(answeredAt);
+				return new DescribeInstancesDecoder(instance => {
+					const problem = problemOf(instance, notAfter);
+					return problem === undefined ? rawOf(instance, region) : new InstanceProblem(problem);
+				});
+			},
 			empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>',
 		},
 	};
+}
+
+/**
+ * "Now" for an answer's launch times: the latest of this host's clock and AWS's (the answer's `Date`,
+ * believed up to a day ahead), so a host whose clock is slow does not take new instances for ones
+ * from the future.
+ */
+function latestNow(answeredAt: number | undefined): number {
+	const now = Date.now();
+	return answeredAt === undefined ? now : Math.max(now, Math.min(answeredAt, now + 86_400_000));
 }
 
 /** A page holds an instance that cannot be priced or acted on (found after its call returned). */
@@ -109,7 +122,7 @@ export class InstanceProblem {
  * ID, a type or a known state it cannot be priced or acted on, and skipping it would undercount, so
  * its page (and its region) errs.
  */
-export function problemOf(instance: LeanInstance): string | undefined {
+export function problemOf(instance: LeanInstance, notAfter: number): string | undefined {
 	const where = (): string => `instance ${instance.id === undefined ? '(no ID)' : own(instance.id).slice(0, 40)}`;
 	const {state} = instance;
 	if (typeof instance.id !== 'string' || !/^i-[0-9a-f]+$/.test(instance.id)) {
@@ -122,6 +135,11 @@ export function problemOf(instance: LeanInstance): string | undefined {
 
 	if (!state || !knownStates.has(state as InstanceState)) {
 		return `${where()} has ${state ? `an unknown state "${String(state).slice(0, 40)}"` : 'no state'}: expected one of ${[...knownStates].join(', ')}`;
+	}
+
+	const launch = launchTimeProblem(instance.launchTime, notAfter);
+	if (launch !== undefined) {
+		return `${where()} has ${launch}: an answer that cannot be true`;
 	}
 
 	return undefined;

@@ -2,15 +2,25 @@ import {DescribeRegionsCommand, EC2Client} from '@aws-sdk/client-ec2';
 import {checkAnswers, MalformedAnswerError} from './answers.js';
 import {clientConfig, credentialsUsageError, describeError, isCredentialError, type AwsConnection} from './clients.js';
 
-/** A region name as EC2 writes it (`us-east-1`, `ap-southeast-4`, `us-gov-west-1`). */
-const regionName = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/**
+ * A region name as AWS gives them: a two-letter area, GovCloud's `-gov` or an isolated partition's
+ * `-iso`/`-isob`/`-isoe`..., a direction, a number (`us-east-1`, `ap-southeast-4`, `us-gov-west-1`,
+ * `us-isob-east-1`, `cn-northwest-1`). `zz-fake-1` is not one.
+ */
+const regionName = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+/**
+ * More regions than envwatch believes an account can have: AWS has about 35 today, adding two or
+ * three a year. Each one not watched costs the sweep a listing, so an answer past this is refused.
+ */
+export const maxRegions = 64;
 const optInStatuses = new Set(['opt-in-not-required', 'opted-in', 'not-opted-in']);
 
 /**
  * The regions enabled for the account: EC2 DescribeRegions (without AllRegions, EC2 answers only
  * those that need no opt-in and those opted in; one answered `not-opted-in` is left out), asked in
  * `home`. The answer is checked like every other: a well-formed, complete XML document
- * (answers.ts), then region names, each once, with a known opt-in status, at least one enabled.
+ * (answers.ts), then at most `maxRegions` regions, names of AWS's shape, each once, with a known
+ * opt-in status, at least one enabled.
  * Anything else is a MalformedAnswerError: never "no regions", which would read as "nothing found".
  */
 export async function enabledRegions(connection: AwsConnection, home = 'us-east-1'): Promise<string[]> {
@@ -28,6 +38,10 @@ export async function enabledRegions(connection: AwsConnection, home = 'us-east-
 export function regionsOf(regions: unknown, home: string): string[] {
 	if (!Array.isArray(regions) || regions.length === 0) {
 		throw new MalformedAnswerError(home, 'DescribeRegions answered without any region: expected the regions enabled for the account (at least the one asked)');
+	}
+
+	if (regions.length > maxRegions) {
+		throw new MalformedAnswerError(home, `DescribeRegions answered ${regions.length} regions: more than the ${maxRegions} envwatch believes an account can have (AWS has about 35): not believed`);
 	}
 
 	const names = new Set<string>();
