@@ -1,7 +1,7 @@
-import React, {useEffect, useRef, useState} from 'react';
+import React, {useEffect, useMemo, useRef, useState} from 'react';
 import {useInput, useStdin, type Key} from 'ink';
 import type {AuditSource} from '../engine/index.js';
-import {confirmRefusal, Dashboard} from './components/Dashboard.js';
+import {confirmRefusal, crampedKeys, Dashboard} from './components/Dashboard.js';
 import {ViewScreen} from './components/ViewScreen.js';
 import {initialState, keysFor, reducePress, selectedOf, withAudit, withdrawal, type DashboardState, type Effect, type KeyEnv} from './dashboard-reducer.js';
 import {useCommands, type Controller} from './hooks/use-commands.js';
@@ -56,7 +56,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 			columns,
 			rows,
 			cascadeTarget: () => controller.cascadeTarget(),
-			confirmRefusal: (panel, selected, keys) => (snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel, keys, glyphs}) : undefined),
+			confirmRefusal: (panel, selected, keys, withdrawn) => (snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel, keys, glyphs}, withdrawn) : undefined),
 		};
 	};
 
@@ -71,7 +71,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 				}
 
 				case 'say': {
-					say(effect.text, effect.tone);
+					say(effect.text, effect.tone, effect.shorter);
 					break;
 				}
 
@@ -138,8 +138,14 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 	useInput(handle, {isActive: isRawModeSupported});
 
 	const selected = selectedOf(state, snapshot);
-	const keys = keysFor(snapshot, selected);
 	const {view, panel} = state;
+	// The keys whose confirmation cannot be shown whole at this size: not offered in the key bar.
+	const target = view?.kind === 'detail' ? view.environment : selected;
+	const cramped = useMemo(() => {
+		const context = keysFor(snapshot, target);
+		return snapshot && !context.readOnly ? crampedKeys({snapshot, now: clock.getSnapshot(), columns, rows, selected: target, keys: context, glyphs, cascadeTarget: controller.cascadeTarget()}) : [];
+	}, [snapshot, columns, rows, target, glyphs, clock, controller]);
+	const keys = {...keysFor(snapshot, selected), cramped};
 	return (
 		<ClockContext.Provider value={clock}>
 			{view && snapshot && panel?.kind !== 'confirm'

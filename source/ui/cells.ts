@@ -230,7 +230,20 @@ export function markerWords(view: Pick<EnvironmentView, 'breaker' | 'paused'>): 
 	return [...(view.breaker ? ['HELD' as const] : []), ...(view.paused ? ['PAUSED' as const] : [])];
 }
 
-/** The marker column's width: its widest words (0: no row has any, the column is not drawn). */
-export function markerWidth(views: ReadonlyArray<Pick<EnvironmentView, 'breaker' | 'paused'>>): number {
-	return Math.max(0, ...views.map(view => markerWords(view).join(' ').length));
+/** The compact form of both markers together, `HELD+P`: as wide as `PAUSED` alone. */
+export const compactMarkers = {HELD: 'HELD', PAUSED: '+P'} as const;
+
+/**
+ * The marker column's parts as drawn, each with its word (for its colour): `HELD PAUSED`, or,
+ * `compact` (where the full words would cost the row a column, the trend first), `HELD+P`.
+ */
+export function markerParts(view: Pick<EnvironmentView, 'breaker' | 'paused'>, compact = false): Array<{word: 'HELD' | 'PAUSED'; text: string}> {
+	const words = markerWords(view);
+	const short = compact && words.length > 1;
+	return words.map((word, index) => ({word, text: short ? compactMarkers[word] : `${index > 0 ? ' ' : ''}${word}`}));
+}
+
+/** The marker column's width: its widest parts (0: no row has any, the column is not drawn). */
+export function markerWidth(views: ReadonlyArray<Pick<EnvironmentView, 'breaker' | 'paused'>>, compact = false): number {
+	return Math.max(0, ...views.map(view => markerParts(view, compact).reduce((sum, part) => sum + part.text.length, 0)));
 }
