@@ -1,4 +1,4 @@
-import {exitCodes} from '../domain/index.js';
+import {exitCodes, plural} from '../domain/index.js';
 import {describeHolder, inspectLock} from '../engine/index.js';
 import {connectServer, socketPathOf} from '../serve/index.js';
 import type {CommandIo} from './side.js';
@@ -17,7 +17,7 @@ export async function printStatus(stateDir: string, actor: string, io: CommandIo
 		io.stdout.write([
 			`engine: ${status.mode} pid ${status.pid} on ${status.host}, since ${iso(status.since)} (envwatch ${status.version})`,
 			`state dir: ${status.stateDir}`,
-			`last poll: ${iso(status.lastPoll)} (${status.polls} polls; last fresh data ${iso(status.lastSuccessAt)})${status.error ? `; failing: ${status.error}` : ''}`,
+			`last poll: ${iso(status.lastPoll)} (${plural(status.polls, 'poll')}; last fresh data ${iso(status.lastSuccessAt)})${status.error ? `; failing: ${status.error}` : ''}`,
 			`attached: ${clients.length === 0 ? 'nobody' : clients.map(client => `${client.actor} (${client.client}, pid ${client.pid}, ${client.uid === undefined ? '' : client.uid === null ? 'uid not proved, ' : `uid ${client.uid}, `}since ${iso(client.connectedAt)})`).join('; ')}`,
 		].join('\n') + '\n');
 		return exitCodes.ok;

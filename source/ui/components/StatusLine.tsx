@@ -1,5 +1,6 @@
 import React from 'react';
 import {Box} from 'ink';
+import {plural} from '../../domain/index.js';
 import {unwatchedText, type Snapshot} from '../../engine/index.js';
 import type {Colour} from '../theme.js';
 import {useNowWhen} from '../hooks/use-now.js';
@@ -74,7 +75,7 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 	}
 
 	if (snapshot.unknown.instances > 0) {
-		return {text: `${snapshot.unknown.instances} tagged instances belong to no configured environment (${snapshot.unknown.tagValues.join(', ')})`, colour: 'yellow'};
+		return {text: `${plural(snapshot.unknown.instances, 'tagged instance')} ${snapshot.unknown.instances === 1 ? 'belongs' : 'belong'} to no configured environment (${snapshot.unknown.tagValues.join(', ')})`, colour: 'yellow'};
 	}
 
 	return {text: 'all environments within their limits', colour: undefined};
