@@ -96,7 +96,9 @@ export function columnWidths(columns: number, widest: LayoutInput['widest']): Co
 
 	const compact = columnWidthsWith(columns, {...widest, marker: widest.markerCompact});
 	const shown = (widths: ColumnWidths) => [widths.figures, widths.bar, widths.trend].filter(width => width > 0).length;
-	return shown(compact) > shown(full) || compact.name > full.name ? {...compact, compactMarkers: true} : full;
+	// Narrow, the full words would not even leave the spend and agents whole (the name is at its least).
+	const overflows = tableWidth(full) > columns - 1;
+	return overflows || shown(compact) > shown(full) || compact.name > full.name ? {...compact, compactMarkers: true} : full;
 }
 
 function columnWidthsWith(columns: number, widest: LayoutInput['widest']): ColumnWidths {

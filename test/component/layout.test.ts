@@ -117,3 +117,13 @@ describe('the marker column: HELD PAUSED, or HELD+P where the full words would c
 		expect([markerWidth([both, {paused: true}]), markerWidth([both, {paused: true}], true), markerWidth([{}])]).toEqual([11, 6, 0]);
 	});
 });
+
+describe('the marker column at 40 columns', () => {
+	it('HELD+P where HELD PAUSED would push the spend and agents past the edge', () => {
+		const narrow = {...widest, marker: 'HELD PAUSED'.length, markerCompact: 'HELD+P'.length};
+		const widths = columnWidths(40, narrow);
+		expect(widths.compactMarkers).toBe(true);
+		expect(tableWidth(widths)).toBeLessThanOrEqual(39);
+		expect(tableWidth(columnWidths(40, {...narrow, markerCompact: undefined}))).toBeGreaterThan(39);
+	});
+});
