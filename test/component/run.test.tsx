@@ -311,11 +311,11 @@ describe('the alternate screen', () => {
 });
 
 describe('what the terminal can draw', () => {
-	const frameIn = async (env: NodeJS.ProcessEnv, options: {ascii?: boolean; noColor?: boolean} = {}) => {
+	const frameIn = async (env: NodeJS.ProcessEnv, options: {ascii?: boolean; noColor?: boolean} = {}, shot = snapshot()) => {
 		const stdout = new Tty();
 		const stdin = new TtyIn();
 		const running = runDashboard({
-			store: new FakeStore(snapshot()),
+			store: new FakeStore(shot),
 			monitor: {command: async () => undefined, cascadeTarget: () => 'dev', stop: async () => undefined},
 			stdout: stdout as unknown as NodeJS.WriteStream,
 			stdin: stdin as unknown as NodeJS.ReadStream,
@@ -344,5 +344,11 @@ describe('what the terminal can draw', () => {
 		const unicode = await frameIn({LANG: 'en_US.UTF-8', TERM: 'xterm-256color'});
 		expect(unicode).toContain('› dev');
 		expect(unicode).toContain('4/∞');
+	});
+
+	it('a plain terminal gets ASCII for text from elsewhere too: a message\'s dash, a tag value', async () => {
+		const text = await frameIn({LANG: 'C', TERM: 'vt100'}, {}, snapshot({error: 'DescribeInstances — throttled ×3 (tag Équipe)'}));
+		expect(text).toContain('last poll failed: DescribeInstances - throttled x3 (tag ?quipe)');
+		expect(text).toMatch(/^[\u0020-\u007E\n\r]*$/);
 	});
 });
