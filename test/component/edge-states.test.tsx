@@ -498,6 +498,20 @@ describe('help at 80 and 120 columns', () => {
 	});
 });
 
+describe('help at 40x11', () => {
+	it('its title fits, and a legend note is shown whole or not at all', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 40, rows: 11});
+		await ui.press('?');
+		const frame = await ui.waitFor('keys (? or Esc)');
+		const lines = linesOf(frame);
+		expect(lines.find(line => line.includes('keys (? or Esc)'))).not.toContain('…');
+		expect(lines.some(line => line.startsWith('STATUS '))).toBe(lines.some(line => line.includes('BREACH over a limit')));
+		for (const key of ['s', 'c', 'E', 'u', 'q']) {
+			expect(lines.slice(2, -2).join('\n')).toMatch(new RegExp(`(^|  )${key} +[a-z]`, 'm'));
+		}
+	});
+});
+
 describe('help at 80x24', () => {
 	it('explains the status words, columns and colours, every line whole; the selected row stays', async () => {
 		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});

@@ -23,7 +23,7 @@ const viewKeys = bindings.filter(binding => binding.scopes.includes('table') && 
 /** The help's title, with the keys that open a view (the lines below are all taken at 80x24). */
 export const helpTitle = (columns: number) => (columns >= 72
 	? `keys (? or Esc closes) views: ${viewKeys.map(binding => `${binding.keyLabel} ${binding.label}`).join(', ')}`
-	: `keys (? or Esc closes) ${viewKeys.map(binding => binding.keyLabel).join(' ')}: views`);
+	: columns >= 60 ? `keys (? or Esc closes) ${viewKeys.map(binding => binding.keyLabel).join(' ')}: views` : `keys (? or Esc) ${viewKeys.map(binding => binding.keyLabel).join(' ')}: views`);
 
 /** The help's key column: keys padded to this, long text wrapped under it. */
 const keyColumn = 8;
@@ -84,10 +84,21 @@ function packHelp(context: KeyContext, glyphs: Glyphs, columns: number, room: nu
 	return {packed, notes};
 }
 
-/** The help's lines below its title, at most `room`: the keys, then as much of the legend as fits. */
+/** The help's lines below its title, at most `room`: the keys, then the legend's notes that fit whole. */
 export function helpLines(context: KeyContext, glyphs: Glyphs, columns: number, room: number): HelpLine[] {
 	const {packed, notes} = packHelp(context, glyphs, columns, room);
-	return [...packed.flatMap(row => drawn(row, columns, false)), ...notes.flatMap(note => drawn(note, columns, true))].slice(0, Math.max(0, room));
+	const lines = packed.flatMap(row => drawn(row, columns, false)).slice(0, Math.max(0, room));
+	for (const note of notes) {
+		const drawnNote = drawn(note, columns, true);
+		// A note half shown would read as whole: it is shown whole, or (with the notes after it) not at all.
+		if (lines.length + drawnNote.length > room) {
+			break;
+		}
+
+		lines.push(...drawnNote);
+	}
+
+	return lines;
 }
 
 /** Lines the help wants: `min` lists every key (packed), `want` the legend too; the title included. */
