@@ -5,6 +5,7 @@ import {emptySpend} from '../../source/domain/classify.js';
 import {plural} from '../../source/domain/format.js';
 import type {EnvironmentPolicy} from '../../source/domain/types.js';
 import {formatDashboard} from '../../source/app/headless.js';
+import {lastPollLine} from '../../source/commands/status.js';
 import {snapshot, view} from '../component/fixtures.js';
 
 /** Counts in what envwatch says: one of a thing is singular (never "1 agents", "1 volumes", "1 polls"). */
@@ -46,5 +47,12 @@ describe('one of a thing', () => {
 		expect(text).toContain('1 agent running');
 		expect(text).toContain('(qa): 1 instance, $0.10/hr, not guarded');
 		expect(formatDashboard(snapshot({environments: [view('dev', {agents: {running: 2, allowed: 'all'}})]}))).toContain('2 agents running');
+	});
+
+	it.each([
+		[1, '(1 poll; '],
+		[2, '(2 polls; '],
+	])('envwatch status after %i poll(s)', (polls, words) => {
+		expect(lastPollLine({lastPoll: Date.UTC(2026, 0, 5, 10), polls, lastSuccessAt: Date.UTC(2026, 0, 5, 10), error: null})).toBe(`last poll: 2026-01-05T10:00:00.000Z ${words}last fresh data 2026-01-05T10:00:00.000Z)`);
 	});
 });
