@@ -236,12 +236,17 @@ describe('the words, at 80x24 (and 120 and 40 columns)', () => {
 			}
 		}
 
-		// 40 columns: the held and paused row still says both.
+		// 40x11: the held and paused row still says both.
 		session.key('Escape');
 		session.resize(40, 11);
 		session.type('k');
 		screen = await session.waitFor(text => /› dev +STOPPED HELD\+P/.test(text) && linesOf(text).every(line => line.length <= 40));
 		fits(screen, 40, 11);
+		// E, at 40 columns too: nothing to stop, in words that fit, and no confirmation.
+		session.type('E');
+		screen = await session.waitFor(/nothing to stop/);
+		fits(screen, 40, 11);
+		expect(screen).not.toContain('stop all');
 		session.type('q');
 		await session.waitFor(atPrompt);
 		await restored(session, 0);
