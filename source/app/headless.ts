@@ -18,7 +18,7 @@ function agentsText(view: EnvironmentView, neverFresh: boolean): string {
 	}
 
 	const cap = typeof view.agents.allowed === 'number' ? ` of ${view.agents.allowed}` : '';
-	return `${view.agents.running}${cap} agents running`;
+	return `${view.agents.running}${cap} agent${view.agents.running === 1 && cap === '' ? '' : 's'} running`;
 }
 
 function increaseText(view: EnvironmentView): string {
@@ -112,7 +112,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 	}
 
 	if (snapshot.unknown.instances > 0) {
-		lines.push(`- Unknown environment tag values (${snapshot.unknown.tagValues.join(', ')}): ${snapshot.unknown.instances} instances, ${money(snapshot.unknown.hourlyUsd)}/hr, not guarded`);
+		lines.push(`- Unknown environment tag values (${snapshot.unknown.tagValues.join(', ')}): ${plural(snapshot.unknown.instances, 'instance')}, ${money(snapshot.unknown.hourlyUsd)}/hr, not guarded`);
 	}
 
 	const actions = snapshot.decisions.filter(decision => decision.kind !== 'warn');

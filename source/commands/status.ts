@@ -1,4 +1,4 @@
-import {exitCodes} from '../domain/index.js';
+import {exitCodes, plural} from '../domain/index.js';
 import {describeHolder, inspectLock} from '../engine/index.js';
 import {connectServer, socketPathOf} from '../serve/index.js';
 import type {CommandIo} from './side.js';
@@ -6,6 +6,11 @@ import type {CommandIo} from './side.js';
 // `envwatch status`.
 
 const iso = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString());
+
+/** The status's line on polls: when the last was, how many, the last fresh data, and a failure. */
+export function lastPollLine(status: {lastPoll: number | null; polls: number; lastSuccessAt: number | null; error: string | null}): string {
+	return `last poll: ${iso(status.lastPoll)} (${plural(status.polls, 'poll')}; last fresh data ${iso(status.lastSuccessAt)})${status.error ? `; failing: ${status.error}` : ''}`;
+}
 
 /** `envwatch status`: who runs the engine on the state dir, who is attached, the last poll. 0 when a server answers, 1 otherwise. */
 export async function printStatus(stateDir: string, actor: string, io: CommandIo): Promise<number> {
@@ -17,7 +22,7 @@ export async function printStatus(stateDir: string, actor: string, io: CommandIo
 		io.stdout.write([
 			`engine: ${status.mode} pid ${status.pid} on ${status.host}, since ${iso(status.since)} (envwatch ${status.version})`,
 			`state dir: ${status.stateDir}`,
-			`last poll: ${iso(status.lastPoll)} (${status.polls} polls; last fresh data ${iso(status.lastSuccessAt)})${status.error ? `; failing: ${status.error}` : ''}`,
+			lastPollLine(status),
 			`attached: ${clients.length === 0 ? 'nobody' : clients.map(client => `${client.actor} (${client.client}, pid ${client.pid}, ${client.uid === undefined ? '' : client.uid === null ? 'uid not proved, ' : `uid ${client.uid}, `}since ${iso(client.connectedAt)})`).join('; ')}`,
 		].join('\n') + '\n');
 		return exitCodes.ok;

@@ -28,7 +28,7 @@ export function checkAgents(name: string, policy: Pick<EnvironmentPolicy, 'agent
 
 	const cap = agentCap(policy);
 	if (cap !== undefined && running + count > cap) {
-		return {ok: false, reason: `${name} allows at most ${cap} agents (${policy.agents}): ${running} running + ${count} requested = ${running + count}${cap > running ? `; at most ${cap - running} more` : ''}`};
+		return {ok: false, reason: `${name} allows at most ${plural(cap, 'agent')} (${policy.agents}): ${running} running + ${count} requested = ${running + count}${cap > running ? `; at most ${cap - running} more` : ''}`};
 	}
 
 	return {ok: true};
@@ -83,11 +83,11 @@ export function checkStartCost(name: string, cost: StartCost): StartCheck {
 	const added = each.usd * count;
 	const mark = each.source === 'estimate' ? '~' : '';
 	if (!Number.isFinite(added)) {
-		return {ok: false, reason: `${count} agents at ${mark}${money(each.usd)}/h each cannot be added up: nothing started`};
+		return {ok: false, reason: `${plural(count, 'agent')} at ${mark}${money(each.usd)}/h each cannot be added up: nothing started`};
 	}
 
 	const note = cost.type === undefined ? ': the highest price known' : each.source === 'estimate' ? `, an estimate: no price known for ${type}` : '';
-	const what = `${mark}${money(added)}/h for ${count} ${cost.type ?? 'agents of a type the launch template does not name'} (${mark}$${each.usd.toFixed(4)}/h each${note})`;
+	const what = `${mark}${money(added)}/h for ${count} ${cost.type ?? `agent${count === 1 ? '' : 's'} of a type the launch template does not name`} (${mark}$${each.usd.toFixed(4)}/h each${note})`;
 	// The cap first: a status line cut at the terminal's width still says what was passed.
 	const over = (usd: number, cap: number, whose: string) => (usd + added > cap + 1e-9 ? `over ${whose} hourly cap of ${money(cap)}/h: ${money(usd)}/h now + ${what} = ${mark}${money(usd + added)}/h` : undefined);
 	const reason = over(cost.environment.usd, cost.environment.cap, `${name}'s`) ?? over(cost.global.usd, cost.global.cap, 'the global');
@@ -110,7 +110,7 @@ export function findViolation(name: string, policy: EnvironmentPolicy, spend: Sp
 	const excess = newest.slice(0, spend.agentsRunning - cap);
 	const reason = policy.agents === 'monitor-only'
 		? `${name} is monitor only, yet ${spend.agentsRunning} agent${spend.agentsRunning === 1 ? ' runs' : 's run'} there (rogue)`
-		: `${name} runs ${spend.agentsRunning} agents, over its cap of ${cap}`;
+		: `${name} runs ${plural(spend.agentsRunning, 'agent')}, over its cap of ${cap}`;
 	return {environment: name, reason, agentIds: excess.map(agent => agent.id)};
 }
 

@@ -1,4 +1,5 @@
 import type {Config} from '../config/index.js';
+import {plural} from '../domain/index.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state/store.js';
 import type {Breaker} from './state/validate.js';
@@ -46,7 +47,7 @@ export class Breakers {
 		const stops = cut.kind !== 'undo';
 		const names = cut.environments.filter(name => monitored.includes(name));
 		const holds = stops ? names.filter(name => this.trips(name, cut.kind)) : [];
-		recorder.log({type: 'decision', actor: 'auto', kind: 'interrupted', environments: names, reason: `a ${cut.kind} of ${cut.environments.join(', ')} by ${cut.actor} at ${new Date(cut.at).toISOString()} was cut short: ${cut.done} of ${cut.planned} agents recorded${holds.length > 0 ? `; ${holds.join(', ')} stay${holds.length === 1 ? 's' : ''} stopped by envwatch (breaker), agents still running there are stopped on the next poll` : ''}`, instanceIds: []});
+		recorder.log({type: 'decision', actor: 'auto', kind: 'interrupted', environments: names, reason: `a ${cut.kind} of ${cut.environments.join(', ')} by ${cut.actor} at ${new Date(cut.at).toISOString()} was cut short: ${cut.done} of ${plural(cut.planned, 'agent')} recorded${holds.length > 0 ? `; ${holds.join(', ')} stay${holds.length === 1 ? 's' : ''} stopped by envwatch (breaker), agents still running there are stopped on the next poll` : ''}`, instanceIds: []});
 		for (const name of holds) {
 			this.tripped.set(name, {trippedAt: cut.at, actor: cut.actor, reason: `${cut.kind} cut short`});
 		}
@@ -115,7 +116,7 @@ export class Breakers {
 			if (at - breaker.trippedAt >= minutes * 60_000) {
 				this.tripped.delete(name);
 				changed = true;
-				this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'reset', environments: [name], reason: `${name}'s breaker reset after ${minutes} minutes (breaker.resetAfterMinutes)`, instanceIds: []});
+				this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'reset', environments: [name], reason: `${name}'s breaker reset after ${plural(minutes, 'minute')} (breaker.resetAfterMinutes)`, instanceIds: []});
 			}
 		}
 

@@ -155,10 +155,10 @@ export class Commands {
 			case 'undo': {
 				const last = enforcer.lastStop();
 				if (command.stopAt !== undefined && last?.at !== command.stopAt) {
-					return this.refuse('undo', last?.environments ?? [], `changed since you confirmed: the last stop is now ${last ? `${last.targets.length} agents in ${last.environments.join(', ')}` : 'none'}; nothing done`, actor);
+					return this.refuse('undo', last?.environments ?? [], `changed since you confirmed: the last stop is now ${last ? `${plural(last.targets.length, 'agent')} in ${last.environments.join(', ')}` : 'none'}; nothing done`, actor);
 				}
 
-				result = await enforcer.execute({kind: 'undo', environments: last?.environments ?? [], reason: last ? `undo the stop of ${last.targets.length} agents in ${last.environments.join(', ')}` : 'undo: nothing stopped', actor});
+				result = await enforcer.execute({kind: 'undo', environments: last?.environments ?? [], reason: last ? `undo the stop of ${plural(last.targets.length, 'agent')} in ${last.environments.join(', ')}` : 'undo: nothing stopped', actor});
 				break;
 			}
 		}

@@ -1,7 +1,7 @@
-import React, {useEffect, useRef, useState} from 'react';
+import React, {useEffect, useMemo, useRef, useState} from 'react';
 import {useInput, useStdin, type Key} from 'ink';
-import type {AuditSource} from '../engine/index.js';
-import {confirmRefusal, Dashboard} from './components/Dashboard.js';
+import type {AuditSource, Snapshot} from '../engine/index.js';
+import {confirmRefusal, crampedKeys, Dashboard} from './components/Dashboard.js';
 import {ViewScreen} from './components/ViewScreen.js';
 import {initialState, keysFor, reducePress, selectedOf, withAudit, withdrawal, type DashboardState, type Effect, type KeyEnv} from './dashboard-reducer.js';
 import {useCommands, type Controller} from './hooks/use-commands.js';
@@ -9,7 +9,8 @@ import {ClockContext} from './hooks/use-now.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {pressesOf} from './key-presses.js';
-import {useTheme} from './theme.js';
+import type {UiCommand} from './keymap.js';
+import {useTheme, type Glyphs} from './theme.js';
 import type {Clock} from './ticker.js';
 
 export type {Controller} from './hooks/use-commands.js';
@@ -27,6 +28,18 @@ export type AppProps = {
 	/** The audit log, read when the log view opens (absent: the view says there is none). */
 	audit?: AuditSource | undefined;
 };
+
+/**
+ * The keys whose confirmation cannot be shown whole at this size, for `target` (the selected
+ * environment, or the instances view's): the key bar does not offer them. Worked out again when the
+ * snapshot, the size or the target changes.
+ */
+function useCramped({snapshot, columns, rows, target, glyphs, clock, controller}: {snapshot: Snapshot | undefined; columns: number; rows: number; target: string | undefined; glyphs: Glyphs; clock: Clock; controller: Controller}): UiCommand[] {
+	return useMemo(() => {
+		const context = keysFor(snapshot, target);
+		return snapshot && !context.readOnly ? crampedKeys({snapshot, now: clock.getSnapshot(), columns, rows, selected: target, keys: context, glyphs, cascadeTarget: controller.cascadeTarget()}) : [];
+	}, [snapshot, columns, rows, target, glyphs, clock, controller]);
+}
 
 /**
  * The interactive dashboard: reads the one store, sends commands, never calls a provider. Its
@@ -56,7 +69,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 			columns,
 			rows,
 			cascadeTarget: () => controller.cascadeTarget(),
-			confirmRefusal: (panel, selected, keys) => (snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel, keys, glyphs}) : undefined),
+			confirmRefusal: (panel, selected, keys, withdrawn) => (snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel, keys, glyphs}, withdrawn) : undefined),
 		};
 	};
 
@@ -71,7 +84,7 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 				}
 
 				case 'say': {
-					say(effect.text, effect.tone);
+					say(effect.text, effect.tone, effect.shorter);
 					break;
 				}
 
@@ -138,8 +151,9 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 	useInput(handle, {isActive: isRawModeSupported});
 
 	const selected = selectedOf(state, snapshot);
-	const keys = keysFor(snapshot, selected);
 	const {view, panel} = state;
+	const cramped = useCramped({snapshot, columns, rows, target: view?.kind === 'detail' ? view.environment : selected, glyphs, clock, controller});
+	const keys = {...keysFor(snapshot, selected), cramped};
 	return (
 		<ClockContext.Provider value={clock}>
 			{view && snapshot && panel?.kind !== 'confirm'

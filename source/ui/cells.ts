@@ -230,7 +230,36 @@ export function markerWords(view: Pick<EnvironmentView, 'breaker' | 'paused'>): 
 	return [...(view.breaker ? ['HELD' as const] : []), ...(view.paused ? ['PAUSED' as const] : [])];
 }
 
-/** The marker column's width: its widest words (0: no row has any, the column is not drawn). */
-export function markerWidth(views: ReadonlyArray<Pick<EnvironmentView, 'breaker' | 'paused'>>): number {
-	return Math.max(0, ...views.map(view => markerWords(view).join(' ').length));
+/** The compact form of both markers together, `HELD+P`: as wide as `PAUSED` alone. */
+export const compactMarkers = {HELD: 'HELD', PAUSED: '+P'} as const;
+
+/**
+ * The marker column's parts as drawn, each with its word (for its colour): `HELD PAUSED`, or,
+ * `compact` (where the full words would cost the row a column, the trend first), `HELD+P`.
+ */
+export function markerParts(view: Pick<EnvironmentView, 'breaker' | 'paused'>, compact = false): Array<{word: 'HELD' | 'PAUSED'; text: string}> {
+	const words = markerWords(view);
+	const short = compact && words.length > 1;
+	return words.map((word, index) => ({word, text: short ? compactMarkers[word] : `${index > 0 ? ' ' : ''}${word}`}));
+}
+
+/** The marker column's width: its widest parts (0: no row has any, the column is not drawn). */
+export function markerWidth(views: ReadonlyArray<Pick<EnvironmentView, 'breaker' | 'paused'>>, compact = false): number {
+	return Math.max(0, ...views.map(view => markerParts(view, compact).reduce((sum, part) => sum + part.text.length, 0)));
+}
+
+/** What a plain terminal is given for the non-ASCII characters envwatch's own messages use. */
+const asciiFor: Readonly<Record<string, string>> = {
+	'\u2014': '-', '\u2013': '-', '\u2026': '...', '\u2018': '\'', '\u2019': '\'', '\u201C': '"', '\u201D': '"', '\u2192': '->', '\u2190': '<-',
+	'\u2191': '^', '\u2193': 'v', '\u00D7': 'x', '\u2265': '>=', '\u2264': '<=', '\u00A0': ' ', '\u2022': '*', '\u00B7': '.', '\u221E': 'all',
+};
+
+/**
+ * Text for a terminal that shows ASCII only (--ascii, a locale that is not UTF-8, a plain TERM):
+ * the punctuation envwatch's messages use in its ASCII form, anything else (a tag value from
+ * outside, say) as `?`, as a C-locale program writes what it cannot show.
+ */
+export function asciiText(text: string): string {
+	// eslint-disable-next-line no-control-regex -- the ASCII range itself
+	return /[^\u0000-\u007F]/.test(text) ? [...text].map(char => (char <= '\u007F' ? char : asciiFor[char] ?? '?')).join('') : text;
 }

@@ -31,6 +31,9 @@ export type ConfirmRequest = {
 	count?: StartCount;
 };
 
+/** Why a confirmation is not asked (flashed instead; `shorter`: in fewer words, for a narrow status line). */
+export type Refused = {refused: string; shorter?: string[]};
+
 /** What a start's confirmation is computed from, so a typed count can recompute it. */
 export type StartCount = {
 	environment: string;
@@ -118,7 +121,7 @@ function modeNote(snapshot: Snapshot): string[] {
 }
 
 /** `R`: the selected environment's tripped breaker reset, saying when, by whom and why it tripped. */
-function resetRequest(view: EnvironmentView | undefined, snapshot: Snapshot): ConfirmRequest | {refused: string} {
+function resetRequest(view: EnvironmentView | undefined, snapshot: Snapshot): ConfirmRequest | Refused {
 	if (!view?.breaker) {
 		return {refused: `${view?.name ?? 'no environment selected'}: no tripped breaker to reset`};
 	}
@@ -138,7 +141,7 @@ function resetRequest(view: EnvironmentView | undefined, snapshot: Snapshot): Co
 }
 
 /** `P`: pausing removes protection, so it is asked; resuming (P on a paused row) is not. */
-function pauseEnvRequest(view: EnvironmentView | undefined): ConfirmRequest | {refused: string} {
+function pauseEnvRequest(view: EnvironmentView | undefined): ConfirmRequest | Refused {
 	if (!view) {
 		return {refused: 'no environment selected'};
 	}
@@ -157,12 +160,14 @@ function pauseEnvRequest(view: EnvironmentView | undefined): ConfirmRequest | {r
 }
 
 /** `u`: exactly the instances of the last stop started again, and the $/h they add back. */
-function undoRequest(snapshot: Snapshot): ConfirmRequest | {refused: string} {
+function undoRequest(snapshot: Snapshot): ConfirmRequest | Refused {
 	const last = snapshot.lastStop;
 	if (!last) {
 		// After an undo there is nothing left to undo, but envwatch did stop something: say what happened.
 		const undone = snapshot.events.find(entry => entry.type === 'action' && entry.kind === 'undo' && entry.outcome === 'executed');
-		return {refused: undone ? `nothing to undo: the last stop was undone at ${clockTime(undone.at)}` : 'nothing to undo: envwatch has not stopped anything'};
+		return undone
+			? {refused: `nothing to undo: the last stop was undone at ${clockTime(undone.at)}`, shorter: [`nothing to undo (undone ${clockTime(undone.at)})`, 'nothing to undo']}
+			: {refused: 'nothing to undo: envwatch has not stopped anything', shorter: ['nothing to undo']};
 	}
 
 	return {
@@ -191,7 +196,7 @@ export type ConfirmSource = {
 };
 
 /** The request for a dangerous command, or a reason it cannot be asked (flashed instead). */
-export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset' | 'pause-env', source: ConfirmSource): ConfirmRequest | {refused: string} {
+export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset' | 'pause-env', source: ConfirmSource): ConfirmRequest | Refused {
 	const {snapshot} = source;
 	const now = source.now ?? snapshot.at;
 	const byName = (name: string) => snapshot.environments.find(view => view.name === name);
@@ -218,7 +223,7 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 
 		case 'cascade': {
 			if (!source.cascadeTarget) {
-				return {refused: 'cascade: no environment that stops on breach is running agents'};
+				return {refused: 'cascade: no environment that stops on breach is running agents', shorter: ['cascade: nothing to stop']};
 			}
 
 			const view = byName(source.cascadeTarget);
@@ -233,10 +238,16 @@ export function buildConfirmation(kind: 'stop' | 'cascade' | 'emergency' | 'undo
 		}
 
 		case 'emergency': {
+			const targets = snapshot.environments.filter(view => view.policy.onBreach === 'stop' && (view.agents.running > 0 || unknownWhy(view, snapshot, now) !== undefined));
+			if (targets.length === 0) {
+				// Not a word to type for 0 agents: there is nothing an emergency stop would stop.
+				return {refused: 'nothing to stop: no agent runs outside monitor-only environments', shorter: ['nothing to stop outside monitor-only', 'E: nothing to stop']};
+			}
+
 			return {
 				command: {kind: 'emergency'},
 				title: `EMERGENCY: ${verb.toLowerCase()} every agent outside monitor-only environments?`,
-				details: [...radius(snapshot.environments.filter(view => view.policy.onBreach === 'stop' && (view.agents.running > 0 || unknownWhy(view, snapshot, now) !== undefined)), snapshot, now), ...modeNote(snapshot)],
+				details: [...radius(targets, snapshot, now), ...modeNote(snapshot)],
 				typed: 'stop all',
 				input: '',
 				danger: true,

@@ -10,6 +10,7 @@ import type {AuditTail, Command, Snapshot} from '../engine/index.js';
 import {buildConfirmation, reduceConfirm, type ConfirmRequest} from './confirm.js';
 import type {Press} from './key-presses.js';
 import {matchKey, readOnlyRefusal, type KeyContext, type UiCommand} from './keymap.js';
+import {entryLines, entryRows} from './views/audit.js';
 import {shownColumns} from './views/instances.js';
 import {viewRows} from './views/lines.js';
 import {detailView, reduceView, viewScope, type View} from './views/state.js';
@@ -34,8 +35,8 @@ export type Tone = 'ok' | 'warn' | 'error';
 export type Effect =
 	/** Send a command to the engine; `label` is said while it runs ("stopping dev"). */
 	| {kind: 'run'; command: Command; label: string}
-	/** Flash a line on the status line. */
-	| {kind: 'say'; text: string; tone: Tone}
+	/** Flash a line on the status line (`shorter`: the same said in fewer words, for a narrow one). */
+	| {kind: 'say'; text: string; tone: Tone; shorter?: readonly string[]}
 	/** Read the audit log into the open log view (`withAudit`): when it opens, and on `r`. */
 	| {kind: 'read-audit'}
 	| {kind: 'quit'};
@@ -50,8 +51,11 @@ export type KeyEnv = {
 	rows: number;
 	/** The environment a cascade step would stop now (the engine's answer). */
 	cascadeTarget(): string | undefined;
-	/** Why this confirmation cannot be shown whole at this size ("terminal too small to confirm: ..."), or undefined. */
-	confirmRefusal(panel: Extract<Panel, {kind: 'confirm'}>, selected: string | undefined, keys: KeyContext): string | undefined;
+	/**
+	 * Why this confirmation cannot be shown whole at this size (`withdrawn`: one open as the terminal
+	 * shrank), in every length it can be said in, longest first; undefined when it fits.
+	 */
+	confirmRefusal(panel: Extract<Panel, {kind: 'confirm'}>, selected: string | undefined, keys: KeyContext, withdrawn?: boolean): readonly string[] | undefined;
 };
 
 /** The environments' names, in table order. */
@@ -164,7 +168,7 @@ function readOnlyText(command: UiCommand): string {
 }
 
 const same = (state: DashboardState): Step => ({state, effects: []});
-const say = (state: DashboardState, text: string, tone: Tone): Step => ({state, effects: [{kind: 'say', text, tone}]});
+const say = (state: DashboardState, text: string, tone: Tone, shorter?: readonly string[]): Step => ({state, effects: [{kind: 'say', text, tone, ...(shorter && shorter.length > 0 ? {shorter} : {})}]});
 
 /** The audit log as read for the open log view (from the top again). */
 export function withAudit(state: DashboardState, tail: AuditTail): DashboardState {
@@ -182,13 +186,13 @@ function ask(state: DashboardState, command: Asked, selected: string | undefined
 
 	const request = buildConfirmation(command, {snapshot, selected, cascadeTarget: command === 'cascade' ? env.cascadeTarget() : undefined, now: env.now});
 	if ('refused' in request) {
-		return say(state, request.refused, 'warn');
+		return say(state, request.refused, 'warn', request.shorter);
 	}
 
 	// Never asked without its blast radius: refused when the terminal cannot show it all.
 	const panel = {kind: 'confirm' as const, request};
 	const tooSmall = env.confirmRefusal(panel, selected, keysFor(snapshot, selected));
-	return tooSmall ? say(state, tooSmall, 'warn') : {state: {...state, panel}, effects: []};
+	return tooSmall ? say(state, tooSmall[0]!, 'warn', tooSmall.slice(1)) : {state: {...state, panel}, effects: []};
 }
 
 /** A key against the open confirmation: y runs its command, n/Esc/Enter cancel (said), the rest edit it. */
@@ -329,7 +333,8 @@ function viewStep(state: DashboardState, view: View, [input, key]: Press, env: K
 	const count = shown.instances?.length ?? shown.entries?.length ?? 0;
 	// A page: about the rows the list has (the log's list takes half the body).
 	const page = Math.max(1, view.kind === 'log' ? Math.floor((rows - 6) / 2) : rows - 7);
-	const result = reduceView(view, input, key, {count, environments: namesOf(snapshot), shown: shownColumns(columns), page, readOnly: context.readOnly});
+	const entry = view.kind === 'log' ? {lines: entryLines(view, columns).length, rows: entryRows(rows)} : undefined;
+	const result = reduceView(view, input, key, {count, environments: namesOf(snapshot), shown: shownColumns(columns), page, readOnly: context.readOnly, ...(entry ? {entry} : {})});
 	const next = {...state, view: result.view};
 	switch (result.effect?.kind) {
 		case 'quit': {
@@ -376,6 +381,6 @@ export function withdrawal(state: DashboardState, env: KeyEnv): Step | undefined
 	}
 
 	const selected = selectedOf(state, env.snapshot);
-	const reason = env.confirmRefusal(panel, selected, keysFor(env.snapshot, selected));
-	return reason ? say({...state, panel: undefined}, `${reason}: cancelled, nothing done`, 'warn') : undefined;
+	const reason = env.confirmRefusal(panel, selected, keysFor(env.snapshot, selected), true);
+	return reason ? say({...state, panel: undefined}, reason[0]!, 'warn', reason.slice(1)) : undefined;
 }

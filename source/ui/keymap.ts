@@ -8,7 +8,7 @@
  */
 
 /** Where a key is pressed: the table, a drill-down view, a filter being typed, a confirmation. */
-export type Scope = 'table' | 'detail' | 'log' | 'spend' | 'region' | 'filter' | 'confirm' | 'confirm-typed';
+export type Scope = 'table' | 'detail' | 'log' | 'entry' | 'spend' | 'region' | 'filter' | 'confirm' | 'confirm-typed';
 
 export type UiCommand =
 	// The table.
@@ -40,6 +40,7 @@ export type UiCommand =
 	| 'sort-column'
 	| 'stop-env'
 	| 'reload'
+	| 'open-entry'
 	// A filter being typed.
 	| 'filter-type'
 	| 'filter-erase'
@@ -122,6 +123,8 @@ export type Binding = {
 };
 
 const views: readonly Scope[] = ['detail', 'log', 'spend', 'region'];
+/** The views, and an audit entry opened in full from the log (its keys scroll it). */
+const scrolled: readonly Scope[] = [...views, 'entry'];
 const up: KeySpec[] = [{upArrow: true}, {input: 'k'}];
 const down: KeySpec[] = [{downArrow: true}, {input: 'j'}];
 const quitKeys: KeySpec[] = [{input: 'q'}, {input: 'c', ctrl: true}];
@@ -156,9 +159,10 @@ export const bindings: readonly Binding[] = [
 	{command: 'up', scopes: ['log'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'select', help: 'select an entry, newest first (PgUp PgDn: a page)', dangerous: false, inBar: true},
 	{command: 'up', scopes: ['spend'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment (or global) charted', dangerous: false, inBar: true, note: 'The axis starts at $0; the cap and the threshold are lines'},
 	{command: 'up', scopes: ['region'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment shown', dangerous: false, inBar: true, note: 'Billed $/h, agents and instances running per region'},
-	{command: 'down', scopes: views, keys: down, keyLabel: '↓ j', label: 'down', help: 'the next one down', dangerous: false, inBar: false, folded: true},
-	{command: 'page-up', scopes: views, keys: [{pageUp: true}], keyLabel: 'PgUp', label: 'page up', help: 'a page up', dangerous: false, inBar: false, folded: true},
-	{command: 'page-down', scopes: views, keys: [{pageDown: true}], keyLabel: 'PgDn', label: 'page down', help: 'a page down', dangerous: false, inBar: false, folded: true},
+	{command: 'up', scopes: ['entry'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'scroll', help: 'scroll the entry (PgUp PgDn: a page)', dangerous: false, inBar: true},
+	{command: 'down', scopes: scrolled, keys: down, keyLabel: '↓ j', label: 'down', help: 'the next one down', dangerous: false, inBar: false, folded: true},
+	{command: 'page-up', scopes: scrolled, keys: [{pageUp: true}], keyLabel: 'PgUp', label: 'page up', help: 'a page up', dangerous: false, inBar: false, folded: true},
+	{command: 'page-down', scopes: scrolled, keys: [{pageDown: true}], keyLabel: 'PgDn', label: 'page down', help: 'a page down', dangerous: false, inBar: false, folded: true},
 	{command: 'filter', scopes: ['detail'], keys: [{input: '/'}], keyLabel: '/', label: 'filter', help: 'filter: every word must appear in a cell; Enter keeps, Esc clears', dangerous: false, inBar: true},
 	{command: 'filter', scopes: ['log'], keys: [{input: '/'}], keyLabel: '/', label: 'filter', help: 'filter by kind, environment, actor, reason, outcome, instance ID', dangerous: false, inBar: true},
 	{command: 'sort-left', scopes: ['detail'], keys: [{input: '<'}], keyLabel: '< >', barKeys: '<>', label: 'sort', help: 'sort by the column to the left or right; again reverses', dangerous: false, inBar: true},
@@ -168,10 +172,12 @@ export const bindings: readonly Binding[] = [
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'L'}, {input: 'S'}, {input: 'A'}, {input: 'B'}], keyLabel: 'L S A B', label: 'sort by', help: 'sort by LIFE(cycle), STATE, AGE, BY (envwatch:launched-by)', dangerous: false, inBar: false},
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'O'}, {input: 'P'}], keyLabel: 'O P', label: 'sort by', help: 'sort by ROLE, $/H (unpriced: billed at a price not known)', dangerous: false, inBar: false},
 	{command: 'stop-env', scopes: ['detail'], keys: [{input: 's'}], keyLabel: 's', label: 'stop env', help: 'stop this environment\'s agents (same confirmation as the table)', dangerous: true, inBar: true},
+	{command: 'open-entry', scopes: ['log'], keys: [{return: true}], keyLabel: 'Enter', label: 'entry', help: 'the selected entry in full, every line of it (it scrolls where it is longer than the screen)', dangerous: false, inBar: true},
 	{command: 'reload', scopes: ['log'], keys: [{input: 'r'}], keyLabel: 'r', label: 'reload', help: 'read the audit log again', dangerous: false, inBar: true},
 	{command: 'back', scopes: views, keys: [{escape: true}], keyLabel: 'Esc', label: 'back', help: 'back to the table (or close this help)', dangerous: false, inBar: true},
-	{command: 'help', scopes: views, keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide the view\'s keys', dangerous: false, inBar: true, unlisted: true},
-	{command: 'quit', scopes: views, keys: quitKeys, keyLabel: 'q ^C', barKeys: 'q', label: 'quit', help: quitHelp, dangerous: false, inBar: true},
+	{command: 'back', scopes: ['entry'], keys: [{escape: true}], keyLabel: 'Esc', label: 'back', help: 'back to the log\'s list (or close this help)', dangerous: false, inBar: true},
+	{command: 'help', scopes: scrolled, keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide the view\'s keys', dangerous: false, inBar: true, unlisted: true},
+	{command: 'quit', scopes: scrolled, keys: quitKeys, keyLabel: 'q ^C', barKeys: 'q', label: 'quit', help: quitHelp, dangerous: false, inBar: true},
 
 	// ------------------------------------------------------------------ a filter being typed
 	{command: 'filter-type', scopes: ['filter'], keys: [{printable: true}], keyLabel: 'type', label: 'filter', help: 'the filter (every key is typed, q and s included)', dangerous: false, inBar: true},
@@ -203,6 +209,8 @@ export type KeyContext = {
 	envPaused?: boolean;
 	/** The open confirmation takes a count (a start). */
 	count?: boolean;
+	/** Keys whose confirmation this terminal is too small to show whole: still bound (they say so), never in the key bar. */
+	cramped?: readonly UiCommand[];
 };
 
 /** The bindings that exist in this scope and context: read-only drops the dangerous ones entirely. */
@@ -273,7 +281,7 @@ export type BarItem = {keys: string; label: string; whereRoom?: true};
 
 /** The key bar's items for a scope, in table order. */
 export function keyBarItems(context: KeyContext, arrows = '↑↓', scope: Scope = 'table'): BarItem[] {
-	return activeBindings(context, scope).filter(binding => binding.inBar).map(binding => ({
+	return activeBindings(context, scope).filter(binding => binding.inBar && !context.cramped?.includes(binding.command)).map(binding => ({
 		keys: keysIn(binding.barKeys ?? binding.keyLabel, arrows),
 		label: labelOf(binding, context),
 		...(binding.inBar === 'where-room' ? {whereRoom: true as const} : {}),

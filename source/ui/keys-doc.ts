@@ -10,6 +10,7 @@ export const scopeTitles: ReadonlyArray<[Scope, string]> = [
 	['table', 'The table'],
 	['detail', 'Instances (`Enter` on a row)'],
 	['log', 'Audit log (`l`)'],
+	['entry', 'An audit entry in full (`Enter` in the log)'],
 	['spend', 'Spend over time (`t`)'],
 	['region', 'By region (`g`)'],
 	['filter', 'A filter being typed (`/` in the instances and the log)'],

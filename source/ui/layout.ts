@@ -26,6 +26,8 @@ export type ColumnWidths = {
 	figures: number;
 	/** 0 when the trend is dropped. */
 	trend: number;
+	/** The markers in their compact form (`HELD+P`): the full words would have cost a column. */
+	compactMarkers?: boolean;
 };
 
 export type LayoutInput = {
@@ -33,7 +35,7 @@ export type LayoutInput = {
 	rows: number;
 	environments: number;
 	/** Widest content of each measured column (header words included by the caller). */
-	widest: {name: number; spend: number; agents: number; figures: number; held?: boolean; marker?: number};
+	widest: {name: number; spend: number; agents: number; figures: number; held?: boolean; marker?: number; /** The marker column in its compact form (`HELD+P`). */ markerCompact?: number};
 	/** Lines the billed block wants at this width (0 when there is nothing to say). */
 	billedLines: number;
 	/**
@@ -44,6 +46,11 @@ export type LayoutInput = {
 	panelLines: number | {min: number; want: number};
 	/** Key bar lines at this width. */
 	keyBarLines: number;
+	/**
+	 * Lines the status line would like: 2 for a flash no wording of fits on one line (the rule, the
+	 * billed lines and the events give way to it; never with a panel open). @default 1
+	 */
+	statusLines?: number;
 	/** The selected environment's index: its row is the last of the table to give way. @default 0 */
 	selected?: number;
 };
@@ -62,6 +69,8 @@ export type Layout =
 		rows: number[];
 		showGlobal: boolean;
 		showStatus: boolean;
+		/** Lines the status line takes (0 when it is not shown). */
+		statusLines: number;
 		/** Lines for the panel or the events pane (its title included). */
 		bodyLines: number;
 		/** An open panel's minimum fits (else a confirmation must not be asked). */
@@ -75,7 +84,24 @@ export type Layout =
 const gaugeBar = 10;
 const gap = 1;
 
+/**
+ * The columns at this width. The marker column takes its compact form (`HELD+P` rather than
+ * `HELD PAUSED`) where the full words would cost the row an optional column (the trend first).
+ */
 export function columnWidths(columns: number, widest: LayoutInput['widest']): ColumnWidths {
+	const full = columnWidthsWith(columns, widest);
+	if (widest.markerCompact === undefined || widest.markerCompact >= (widest.marker ?? 0)) {
+		return full;
+	}
+
+	const compact = columnWidthsWith(columns, {...widest, marker: widest.markerCompact});
+	const shown = (widths: ColumnWidths) => [widths.figures, widths.bar, widths.trend].filter(width => width > 0).length;
+	// Narrow, the full words would not even leave the spend and agents whole (the name is at its least).
+	const overflows = tableWidth(full) > columns - 1;
+	return overflows || shown(compact) > shown(full) || compact.name > full.name ? {...compact, compactMarkers: true} : full;
+}
+
+function columnWidthsWith(columns: number, widest: LayoutInput['widest']): ColumnWidths {
 	const base = {selector: 2, name: Math.min(Math.max(widest.name, 4), 16), status: 7, held: widest.marker ?? (widest.held ? 4 : 0), spend: Math.max(widest.spend, 9), agents: Math.max(widest.agents, 6)};
 	let fixed = base.selector + base.name + gap + base.status + (base.held > 0 ? gap + base.held : 0) + gap + base.spend + gap + base.agents;
 	// Too narrow for the fixed columns (long names, HELD): the name gives way (cut with …), so the
@@ -126,6 +152,9 @@ export function plan(input: LayoutInput): Layout {
 	const panel = typeof input.panelLines === 'number' ? (input.panelLines > 0 ? {min: input.panelLines, want: input.panelLines} : undefined) : input.panelLines;
 	if (!panel) {
 		let used = required;
+		// A flash that needs a second line (a refusal at 40 columns) gets it first: it lasts seconds.
+		const statusLines = (input.statusLines ?? 1) > 1 && used + 1 <= budget ? 2 : 1;
+		used += statusLines - 1;
 		const showRule = used + 1 <= budget;
 		if (showRule) {
 			used++;
@@ -138,7 +167,7 @@ export function plan(input: LayoutInput): Layout {
 
 		// The events pane's title alone says nothing: it needs a line for an event too.
 		const bodyLines = budget - used >= 2 ? budget - used : 0;
-		return {tooSmall: false, widths, showBilled, showRule, showHeads: true, rows: all, showGlobal: true, showStatus: true, bodyLines, panelFits: true, panelNeedsRows: 0, height: used + bodyLines};
+		return {tooSmall: false, widths, showBilled, showRule, showHeads: true, rows: all, showGlobal: true, showStatus: true, statusLines, bodyLines, panelFits: true, panelNeedsRows: 0, height: used + bodyLines};
 	}
 
 	// A panel takes the rows it needs before anything else: the billed lines, then the table's
@@ -176,5 +205,5 @@ export function plan(input: LayoutInput): Layout {
 	const extra = Math.min(left, panel.want - panel.min);
 	bodyLines += extra;
 	const height = 1 + (showHeads ? 1 : 0) + rows.length + (showRule ? 1 : 0) + (showGlobal ? 1 : 0) + bodyLines + (showStatus ? 1 : 0) + input.keyBarLines;
-	return {tooSmall: false, widths, showBilled: false, showRule, showHeads, rows, showGlobal, showStatus, bodyLines, panelFits, panelNeedsRows, height};
+	return {tooSmall: false, widths, showBilled: false, showRule, showHeads, rows, showGlobal, showStatus, statusLines: showStatus ? 1 : 0, bodyLines, panelFits, panelNeedsRows, height};
 }

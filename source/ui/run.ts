@@ -1,5 +1,5 @@
 // First, before React loads (this file has no JSX, so nothing is imported ahead of it).
-import './production-env.js';
+import {restoreForceColour} from './production-env.js';
 import os from 'node:os';
 import React from 'react';
 import {render} from 'ink';
@@ -8,9 +8,14 @@ import {App, type Controller} from './App.js';
 import {firstFrameShown} from './first-frame.js';
 import {inkStdout} from './ink-fix.js';
 import type {SnapshotSource} from './hooks/use-snapshot.js';
+import {takeScreen} from './screen.js';
+import {asciiReason, colourLevel} from './terminal-caps.js';
 import {colourWanted, makeTheme, ThemeContext} from './theme.js';
 import {createTicker, type Ticker} from './ticker.js';
 
+
+// Ink (and chalk in it) has loaded and read the colour depth: the variable is the person's again.
+restoreForceColour();
 
 export type DashboardOptions = {
 	/** The engine's `SnapshotStore`. */
@@ -24,9 +29,9 @@ export type DashboardOptions = {
 	audit?: {close(): void};
 	/** The audit log for the log view, read only when that view opens (main passes the log's path). */
 	auditSource?: AuditSource;
-	/** `--no-color`; NO_COLOR in `env` also turns colour off. @default false */
+	/** `--no-color`; NO_COLOR in `env` (and a terminal without colour: TERM=dumb) also turn colour off. @default false */
 	noColor?: boolean;
-	/** `--ascii`: no box drawing, no block glyphs. @default false */
+	/** `--ascii`: no box drawing, no block glyphs; so is a locale that is not UTF-8 or a plain TERM (vt100, linux, dumb). @default false */
 	ascii?: boolean;
 	/** @default process.env */
 	env?: NodeJS.ProcessEnv;
@@ -61,7 +66,10 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	const env = options.env ?? process.env;
 	const stdout = options.stdout ?? process.stdout;
 	const stdin = options.stdin ?? process.stdin;
-	const theme = makeTheme({colour: colourWanted(env, options.noColor ?? false), ascii: options.ascii ?? false});
+	const stderr = options.stderr ?? process.stderr;
+	// What the terminal can draw (terminal-caps.ts): ASCII without a UTF-8 locale or on a plain
+	// terminal, no colour where it shows none, whatever the flags left on.
+	const theme = makeTheme({colour: colourWanted(env, options.noColor ?? false) && colourLevel(env) > 0, ascii: asciiReason(env, options.ascii ?? false) !== undefined});
 	const ticker = options.ticker ?? createTicker();
 
 	// Every command goes through here, so shutdown can wait for the one in flight.
@@ -96,20 +104,29 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	const ignoreWriteError = (error: NodeJS.ErrnoException) => endWith(129, `the terminal is gone (${error.code ?? error.message})`);
 	stdout.on('error', ignoreWriteError);
 
+	// The dashboard's own screen, given back on every way out (screen.ts).
+	const screen = takeScreen({stdout, stdin, stderr});
 	const inkOut = inkStdout(stdout);
-	const instance = render(
-		React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker, audit: options.auditSource})),
-		{
-			stdout: inkOut,
-			stdin,
-			stderr: options.stderr ?? process.stderr,
-			// Quit is ours (q, Ctrl-C): it runs the same clean shutdown as a signal.
-			exitOnCtrlC: false,
-			patchConsole: options.patchConsole ?? true,
-			incrementalRendering: true,
-			maxFps: options.maxFps ?? 10,
-		},
-	);
+	let instance: ReturnType<typeof render>;
+	try {
+		instance = render(
+			React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker, audit: options.auditSource})),
+			{
+				stdout: inkOut,
+				stdin,
+				stderr,
+				// Quit is ours (q, Ctrl-C): it runs the same clean shutdown as a signal.
+				exitOnCtrlC: false,
+				patchConsole: options.patchConsole ?? true,
+				incrementalRendering: true,
+				maxFps: options.maxFps ?? 10,
+			},
+		);
+	} catch (error) {
+		inkOut.dispose();
+		screen.leave();
+		throw error;
+	}
 
 	unmount = () => instance.unmount();
 	// Ink drew the first frame as it mounted; what waited for it runs once that is written.
@@ -126,10 +143,13 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		options.monitor.start?.();
 	}
 
+	// A crash while drawing: Ink showed it on the dashboard's screen, which is going away.
+	let crash: string | undefined;
 	try {
 		await instance.waitUntilExit();
 	} catch (error) {
 		code ||= 1;
+		crash = ending ? undefined : error instanceof Error ? error.stack ?? error.message : String(error);
 		reason = ending ? reason : `crash: ${error instanceof Error ? error.message : String(error)}`;
 	} finally {
 		for (const signal of signals) {
@@ -139,7 +159,14 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		clearImmediate(afterFrame);
 		ticker.stop();
 		inkOut.dispose();
-		// Unmounting restored raw mode and the cursor; now let a stop in flight finish and be logged.
+		// Ink has unmounted: the shell's screen is back (cursor shown, raw mode off) before an action
+		// in flight is waited for, and a crash is said there, where it stays in sight.
+		screen.leave();
+		if (crash !== undefined) {
+			stderr.write(`envwatch: the dashboard crashed: ${crash}\n`);
+		}
+
+		// Now let a stop in flight finish and be logged.
 		await Promise.allSettled([...inFlight]);
 		await options.monitor.stop(reason).catch(() => undefined);
 		options.audit?.close();

@@ -18,7 +18,7 @@ function env(shot: Snapshot | undefined = snapshot(), size: {columns?: number; r
 		columns,
 		rows,
 		cascadeTarget: () => 'dev',
-		confirmRefusal: (panel, selected, keys) => (shot ? confirmRefusal({snapshot: shot, now: t0 + 1000, columns, rows, selected, panel, keys, glyphs}) : undefined),
+		confirmRefusal: (panel, selected, keys, withdrawn) => (shot ? confirmRefusal({snapshot: shot, now: t0 + 1000, columns, rows, selected, panel, keys, glyphs}, withdrawn) : undefined),
 	};
 }
 
@@ -67,10 +67,26 @@ describe('the table\'s keys', () => {
 		expect(type(['y'], asked).effects).toEqual([{kind: 'run', command: {kind: 'cascade', environment: 'dev'}, label: 'cascade: stopping dev'}]);
 	});
 
-	it('a confirmation the terminal cannot show whole is never asked: the rows it needs are said', () => {
+	it('a confirmation the terminal cannot show whole is never asked: the rows it needs are said, with the command that does it from a shell', () => {
 		const {state, effects} = type(['s'], initialState, env(snapshot(), {rows: 8}));
 		expect(state.panel).toBeUndefined();
-		expect(effects).toEqual([{kind: 'say', text: expect.stringMatching(/^terminal too small to confirm: need \d+ rows$/) as unknown as string, tone: 'warn'}]);
+		expect(effects).toEqual([{
+			kind: 'say',
+			text: 'terminal too small to confirm stop dev: it needs 10 rows; or run envwatch stop -e dev',
+			// Fewer words for a narrower status line; the last is the shortest.
+			shorter: ['s needs 10 rows; or run envwatch stop -e dev', 's needs 10 rows; envwatch stop -e dev', 'terminal too small to confirm stop dev: it needs 10 rows', 's needs 10 rows'],
+			tone: 'warn',
+		}]);
+	});
+
+	it('E with no agent running outside monitor-only environments says there is nothing to stop: no word to type for 0 agents', () => {
+		const idle = snapshot({environments: snapshot().environments.map(item => (item.policy.onBreach === 'stop' ? {...item, agents: {...item.agents, running: 0}, agentIds: []} : {...item, agents: {...item.agents, running: 1}}))});
+		const {state, effects} = type(['E'], initialState, env(idle));
+		expect(state.panel).toBeUndefined();
+		expect(effects).toEqual([{kind: 'say', text: 'nothing to stop: no agent runs outside monitor-only environments', shorter: ['nothing to stop outside monitor-only', 'E: nothing to stop'], tone: 'warn'}]);
+		// An environment whose count is unknown is never taken for 0: E still asks, naming it.
+		const unknown = snapshot({environments: idle.environments.map(item => (item.name === 'staging' ? {...item, stale: 'ListInstances failed'} : item))});
+		expect(type(['E'], initialState, env(unknown)).state.panel).toMatchObject({kind: 'confirm', request: {typed: 'stop all'}});
 	});
 
 	it('--read-only: the dangerous keys are not bound; pressing one says why nothing happens', () => {
@@ -190,6 +206,6 @@ describe('what the app says', () => {
 		expect(withdrawal(asked, env())).toBeUndefined();
 		const step = withdrawal(asked, env(snapshot(), {rows: 8}));
 		expect(step?.state.panel).toBeUndefined();
-		expect(step?.effects).toEqual([{kind: 'say', text: expect.stringMatching(/^terminal too small to confirm: need \d+ rows: cancelled, nothing done$/) as unknown as string, tone: 'warn'}]);
+		expect(step?.effects).toEqual([{kind: 'say', text: 'terminal too small to confirm stop dev now (it needs 10 rows): cancelled, nothing done; or run envwatch stop -e dev', shorter: expect.arrayContaining(['s cancelled, nothing done: needs 10 rows']) as unknown as string[], tone: 'warn'}]);
 	});
 });

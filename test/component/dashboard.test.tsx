@@ -114,8 +114,8 @@ describe('the dashboard at 80x24', () => {
 			`${clockTime(events[3]!.at)} auto     stop staging: breach +2.3%/1.5% -> stopped 3/3 (saves $1.58/h)`,
 			// A person's request: the actor says who; a failure keeps its whole tally.
 			`${clockTime(events[5]!.at)} ops@jump stop dev -> stopped 3/4 agents (3 stopping, 1 failed; saves $1.58/h)`,
-			// Not carried out (paused): a line of its own, as before.
-			`${clockTime(events[6]!.at)} auto     stop dev: dev $5.20/h > cap $5.00/h (paused: not executed)`,
+			// Not carried out (paused): a line of its own that says so first (cut at 80 columns, it never reads as a stop).
+			`${clockTime(events[6]!.at)} auto     skipped: paused: stop dev: dev $5.20/h > cap $5.00/h`,
 			`${clockTime(events[8]!.at)} auto     cascade dev: breach $5.20/$5 cap -> stopped 4/4 (saves $2.10/h)`,
 		]);
 		// The log view (l) still has every entry, in full.

@@ -239,14 +239,17 @@ describe('short terminals', () => {
 		expect(controller.commands).toEqual([{kind: 'emergency'}]);
 	});
 
-	it('a confirmation that cannot fit is refused with the rows it needs, never asked without its blast radius', async () => {
+	it('a confirmation that cannot fit is refused with the rows it needs and what to run instead, never asked without its blast radius', async () => {
 		const controller = new FakeController();
 		const ui = await app({store: new FakeStore(snapshot()), controller, columns: 40, rows: 11});
+		// The key bar does not offer a key that cannot work at this size.
+		expect(linesOf(ui.lastFrame()).slice(-2).join('\n')).not.toContain('emergency');
 		await ui.press('E');
 		let frame = ui.lastFrame();
 		expect(frame).not.toContain('EMERGENCY');
-		// Cut at 40 columns; the figure is in sight.
-		expect(frame).toMatch(/terminal too small to confirm: need 12/);
+		fits(frame, 40, 11);
+		// Whole at 40 columns (two lines, the rule gives way), with the command that does it from a shell.
+		expect(linesOf(frame).slice(-4, -2)).toEqual(['E needs 12 rows; or run envwatch stop -e', 'dev,staging']);
 		await ui.press('stop all\r');
 		expect(controller.commands).toEqual([]);
 		// Shrunk under an open confirmation: withdrawn, and y then does nothing.
@@ -258,8 +261,8 @@ describe('short terminals', () => {
 		await ui.waitFor('terminal too small');
 		await ui.press('y');
 		await ui.resize(80, 24);
-		frame = await ui.waitFor('cancelled, nothing done');
-		expect(frame).toContain('terminal too small to confirm');
+		// Said whole: two lines where one cannot hold it.
+		frame = await ui.waitFor(/terminal too small to confirm stop dev now \(it needs 10 rows\): cancelled,\nnothing done; or run envwatch stop -e dev\n/);
 		expect(frame).not.toContain('Stop dev\'s agents?');
 		expect(controller.commands).toEqual([]);
 	});
@@ -285,7 +288,8 @@ describe('short terminals', () => {
 		await narrow.press('u');
 		lines = linesOf(narrow.lastFrame());
 		expect(lines.join('\n')).not.toContain('Undo: start');
-		expect(lines.join('\n')).toMatch(/terminal too small to confirm: need 1\d/);
+		// No command does an undo from a shell: what to do is a taller terminal.
+		expect(lines.slice(-4, -2)).toEqual(['terminal too small to confirm undo: it', 'needs 13 rows; make the terminal taller']);
 		await narrow.press('y');
 		expect(untouched.commands).toEqual([]);
 	});
@@ -364,8 +368,9 @@ describe('short terminals', () => {
 		await ui.press('?');
 		const frame = ui.lastFrame();
 		fits(frame, 80, 12);
-		for (const key of [/s +stop/, /c +cascade/, /E +emergency/, /u +undo/, /a +add agents/, /p +pause/, /r +refresh/, /q +quit/]) {
-			expect(frame.split('\n').slice(0, -1).join('\n')).toMatch(key);
+		// Each key at the start of a help line, or packed after another's text.
+		for (const key of ['s', 'c', 'E', 'u', 'a', 'p', 'r', 'q']) {
+			expect(frame.split('\n').slice(2, -2).join('\n')).toMatch(new RegExp(`(^|  )${key}( [A-Z^]+)? +[a-z]`, 'm'));
 		}
 	});
 
@@ -472,19 +477,55 @@ describe('selection and trend', () => {
 	});
 });
 
+describe('help at 80 and 120 columns', () => {
+	const held = snapshot({environments: [view('dev', {status: 'STOPPED', agents: {running: 0, allowed: 'all'}, breaker: {trippedAt: t0, actor: 'ops@jump', reason: 'manual stop'}, paused: true}), ...snapshot().environments.slice(1)]});
+	it.each([{columns: 80, rows: 24}, {columns: 120, rows: 24}])('$columns x $rows, R bound: every key and the whole legend, no line cut (a long one wraps under its key)', async ({columns, rows}) => {
+		const ui = await app({store: new FakeStore(held), controller: new FakeController(), columns, rows});
+		await ui.press('?');
+		const frame = await ui.waitFor('keys (? or Esc closes)');
+		expect(linesOf(frame).length).toBeLessThan(rows);
+		for (const line of linesOf(frame)) {
+			expect([...line].length).toBeLessThanOrEqual(columns);
+		}
+
+		const help = linesOf(frame).slice(linesOf(frame).findIndex(line => line.includes('keys (? or Esc closes)')) + 1, -1);
+		expect(help.join('\n')).not.toContain('…');
+		// R's sentence, whole: its second line under the key column.
+		expect(help.join(' ').replaceAll(/ {2,}/g, ' ')).toContain('R reset the selected environment\'s breaker: agents may run there again, no longer stopped as re-spawns (its limits still apply)');
+		for (const legend of ['STATUS', 'HELD', 'PAUSED', '$/H', 'AGENTS', 'colour']) {
+			expect(help.some(line => line.startsWith(`${legend} `)), legend).toBe(true);
+		}
+	});
+});
+
+describe('help at 40x11', () => {
+	it('its title fits, and a legend note is shown whole or not at all', async () => {
+		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController(), columns: 40, rows: 11});
+		await ui.press('?');
+		const frame = await ui.waitFor('keys (? or Esc)');
+		const lines = linesOf(frame);
+		expect(lines.find(line => line.includes('keys (? or Esc)'))).not.toContain('…');
+		expect(lines.some(line => line.startsWith('STATUS '))).toBe(lines.some(line => line.includes('BREACH over a limit')));
+		for (const key of ['s', 'c', 'E', 'u', 'q']) {
+			expect(lines.slice(2, -2).join('\n')).toMatch(new RegExp(`(^|  )${key} +[a-z]`, 'm'));
+		}
+	});
+});
+
 describe('help at 80x24', () => {
-	it('explains the status words, columns and colours, every line whole, with the table still there', async () => {
+	it('explains the status words, columns and colours, every line whole; the selected row stays', async () => {
 		const ui = await app({store: new FakeStore(snapshot()), controller: new FakeController()});
 		await ui.press('?');
 		const frame = ui.lastFrame();
 		const lines = frame.split('\n');
 		expect(lines.length).toBeLessThan(24);
 		expect(frame).not.toContain('…');
-		for (const text of ['ACTIVE LIMITED MONITOR', 'STALE: last poll failed', 'HELD', 'spend now / hourly cap', 'INCREASE: now/threshold', 'running/allowed', 'red over, yellow near']) {
+		for (const text of ['ACTIVE LIMITED MONITOR', 'STALE: last poll failed', 'HELD', 'PAUSED', 'spend now / hourly cap', 'INCREASE: now/threshold', 'running/allowed', 'red over, yellow near']) {
 			expect(frame).toContain(text);
 		}
 
-		expect(frame).toMatch(/global +NORMAL/);
+		// The legend is part of the help: the table's other rows give way to it, the selected one stays.
+		expect(frame).toMatch(/› dev +ACTIVE/);
 	});
 });
 

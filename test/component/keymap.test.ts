@@ -72,7 +72,7 @@ describe('the key bar comes from the same table', () => {
 	});
 });
 
-const scopes: Scope[] = ['table', 'detail', 'log', 'spend', 'region', 'filter', 'confirm', 'confirm-typed'];
+const scopes: Scope[] = ['table', 'detail', 'log', 'entry', 'spend', 'region', 'filter', 'confirm', 'confirm-typed'];
 /** A press of the key a spec names (a character class: one of its characters). */
 function pressOf(spec: KeySpec): [string, KeyState] {
 	if (spec.printable || spec.digit) {
@@ -116,7 +116,9 @@ describe('one table for every screen', () => {
 		const bar = (view: View, readOnly = false) => viewBarItems(view, '↑↓', readOnly).map(item => `${item.keys} ${item.label}`);
 		expect(bar(detailView('dev'))).toEqual(['↑↓ select', '/ filter', '<> sort', 's stop env', 'Esc back', '? help', 'q quit']);
 		expect(bar(detailView('dev'), true)).toEqual(['↑↓ select', '/ filter', '<> sort', 'Esc back', '? help', 'q quit']);
-		expect(bar({kind: 'log', tail: {entries: [], skipped: 0, truncated: false, error: null}, filter: '', editing: false, cursor: 0})).toEqual(['↑↓ select', '/ filter', 'r reload', 'Esc back', '? help', 'q quit']);
+		expect(bar({kind: 'log', tail: {entries: [], skipped: 0, truncated: false, error: null}, filter: '', editing: false, cursor: 0})).toEqual(['↑↓ select', '/ filter', 'Enter entry', 'r reload', 'Esc back', '? help', 'q quit']);
+		// An entry opened in full: its keys scroll it, Esc goes back to the list.
+		expect(bar({kind: 'log', tail: {entries: [], skipped: 0, truncated: false, error: null}, filter: '', editing: false, cursor: 0, entry: 0})).toEqual(['↑↓ scroll', 'Esc back', '? help', 'q quit']);
 		expect(bar({kind: 'spend', target: 'dev'})).toEqual(['↑↓ environment', 'Esc back', '? help', 'q quit']);
 		expect(bar({kind: 'region', environment: 'dev'})).toEqual(['↑↓ environment', 'Esc back', '? help', 'q quit']);
 		expect(bar({...detailView('dev'), editing: true} as View)).toEqual(['type filter', 'Enter keep', 'Esc clear']);

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {wrap} from '../../source/ui/cells.js';
+import {markerParts, markerWidth, wrap} from '../../source/ui/cells.js';
 import {columnWidths, plan, tableWidth} from '../../source/ui/layout.js';
 
 const widest = {name: 10, spend: 10, agents: 5, figures: 13};
@@ -88,5 +88,42 @@ describe('wrap', () => {
 		expect(wrap('  instances: i-0aaa000000000001, i-0aaa000000000002', 34, 4)).toEqual(['  instances: i-0aaa000000000001,', '    i-0aaa000000000002']);
 		expect(wrap('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
 		expect(wrap('short', 40)).toEqual(['short']);
+	});
+});
+
+describe('the marker column: HELD PAUSED, or HELD+P where the full words would cost a column', () => {
+	const held = {...widest, marker: 'HELD PAUSED'.length, markerCompact: 'HELD+P'.length};
+	it.each([
+		// 80 columns: the full words leave no room for the trend; the compact form keeps it.
+		{columns: 80, compact: true},
+		// 100 and more: room for both, the words in full.
+		{columns: 100, compact: false},
+		{columns: 120, compact: false},
+	])('$columns columns: compact $compact, the trend kept', ({columns, compact}) => {
+		const widths = columnWidths(columns, held);
+		expect(widths.trend).toBeGreaterThan(0);
+		expect(Boolean(widths.compactMarkers)).toBe(compact);
+		expect(widths.held).toBe(compact ? 6 : 11);
+		expect(tableWidth(widths)).toBeLessThanOrEqual(columns);
+		// Without the compact form, 80 columns would lose the trend (what the row looked like before).
+		expect(columnWidths(columns, {...held, markerCompact: undefined}).trend > 0).toBe(!compact);
+	});
+
+	it('the same parts, in full or compact, and their widths', () => {
+		const both = {breaker: {trippedAt: 0, actor: 'auto', reason: 'breach'}, paused: true};
+		expect(markerParts(both)).toEqual([{word: 'HELD', text: 'HELD'}, {word: 'PAUSED', text: ' PAUSED'}]);
+		expect(markerParts(both, true)).toEqual([{word: 'HELD', text: 'HELD'}, {word: 'PAUSED', text: '+P'}]);
+		expect(markerParts({paused: true}, true)).toEqual([{word: 'PAUSED', text: 'PAUSED'}]);
+		expect([markerWidth([both, {paused: true}]), markerWidth([both, {paused: true}], true), markerWidth([{}])]).toEqual([11, 6, 0]);
+	});
+});
+
+describe('the marker column at 40 columns', () => {
+	it('HELD+P where HELD PAUSED would push the spend and agents past the edge', () => {
+		const narrow = {...widest, marker: 'HELD PAUSED'.length, markerCompact: 'HELD+P'.length};
+		const widths = columnWidths(40, narrow);
+		expect(widths.compactMarkers).toBe(true);
+		expect(tableWidth(widths)).toBeLessThanOrEqual(39);
+		expect(tableWidth(columnWidths(40, {...narrow, markerCompact: undefined}))).toBeGreaterThan(39);
 	});
 });

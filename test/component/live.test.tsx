@@ -117,8 +117,8 @@ describe('the dashboard over the live engine', () => {
 		await ui.waitFor('Start 100 agents in dev?');
 		await ui.press('y');
 		// dev runs $1.28/h here (us-east-1 only); 100 t3.large add $8.32/h against its $5/h cap.
-		// The status line is cut at the terminal's width: the cap, what dev runs now and what the start adds come first.
-		await ui.waitFor('refused: over dev\'s hourly cap of $5.00/h: $1.28/h now + $8.32/h for 100 t3.la');
+		// An outcome too long for one status line takes two (the billed lines and the events give way): said whole.
+		await ui.waitFor('refused: over dev\'s hourly cap of $5.00/h: $1.28/h now + $8.32/h for 100\nt3.large ($0.0832/h each) = $9.60/h\n');
 		const refusal = fs.readFileSync(path.join(live.dir, 'audit.log'), 'utf8').trim().split('\n').map(line => JSON.parse(line) as {kind: string; outcome?: string; reason: string}).at(-1);
 		expect(refusal).toMatchObject({kind: 'start', outcome: 'refused', reason: 'start refused: over dev\'s hourly cap of $5.00/h: $1.28/h now + $8.32/h for 100 t3.large ($0.0832/h each) = $9.60/h'});
 		expect(live.sim.snapshot().filter(instance => instance.tags['envwatch:launched-by'])).toEqual([]);

@@ -28,9 +28,15 @@ describe('P: automatic actions paused for the selected environment', () => {
 		}
 	});
 
-	it('a row both held and paused shows both words', async () => {
+	it('a row both held and paused says both, compactly where the full words would push TREND off the row', async () => {
 		const ui = await app({store: new FakeStore(withPaused(true, true)), controller: new FakeController()});
-		expect(rowOf(ui.lastFrame(), 'staging')).toMatch(/staging +BREACH +HELD PAUSED +\$1\.90/);
+		// 80 columns: `HELD+P` (as wide as PAUSED), and the row keeps its trend.
+		expect(ui.lastFrame()).toMatch(/ENV +STATUS .* TREND\n/);
+		expect(rowOf(ui.lastFrame(), 'staging')).toMatch(/^ {2}staging +BREACH +HELD\+P +\$1\.90\/\$10 +2\/2 \S{10} 2\.3%\/1\.5% 45m +\S+/);
+		// Where there is room for both, the words in full.
+		await ui.resize(120, 30);
+		expect(rowOf(await ui.waitFor(/HELD PAUSED/), 'staging')).toMatch(/staging +BREACH +HELD PAUSED +\$1\.90\/\$10 .* 45m +\S+/);
+		expect(ui.lastFrame()).toContain('TREND');
 	});
 
 	it('pausing asks first, saying what it does and does not do; y sends pause-env for the selected row', async () => {

@@ -5,6 +5,7 @@ import {cursorTracker, inkStdout, needsCursorFix} from '../../source/ui/ink-fix.
 import {inkVersion} from '../../source/ui/ink-version.js';
 import {dashboardSupported} from '../../source/ui/index.js';
 import {runDashboard} from '../../source/ui/run.js';
+import {enterAlternateScreen, leaveAlternateScreen, takeScreen} from '../../source/ui/screen.js';
 import {FakeController, FakeStore, snapshot} from './fixtures.js';
 
 describe('dashboardSupported', () => {
@@ -208,5 +209,146 @@ describe('runDashboard', () => {
 		// NO_COLOR: not one colour code.
 		// eslint-disable-next-line no-control-regex -- colour codes
 		expect(stdout.output).not.toMatch(/\u001B\[3\dm/);
+	});
+});
+
+describe('the alternate screen', () => {
+	const enter = '\u001B[?1049h';
+	const leave = '\u001B[?1049l';
+
+	it('q: the dashboard draws on a screen of its own, and leaves it (cursor shown, raw mode off) when it ends', async () => {
+		const stdout = new Tty();
+		const stdin = new TtyIn();
+		const running = runDashboard({
+			store: new FakeStore(snapshot()),
+			monitor: {command: async () => undefined, cascadeTarget: () => 'dev', stop: async () => undefined},
+			stdout: stdout as unknown as NodeJS.WriteStream,
+			stdin: stdin as unknown as NodeJS.ReadStream,
+			stderr: new Tty() as unknown as NodeJS.WriteStream,
+			env: {LANG: 'en_US.UTF-8', TERM: 'xterm-256color'},
+			patchConsole: false,
+			signals: [],
+			start: false,
+		});
+		await new Promise(resolve => setImmediate(resolve));
+		// Entered before the first frame, which starts at the top of the new screen.
+		expect(stdout.output.startsWith(`${enter}\u001B[H`)).toBe(true);
+		expect(stdout.output.indexOf('dev')).toBeGreaterThan(0);
+		expect(stdout.output).not.toContain(leave);
+		stdin.write('q');
+		expect(await running).toBe(0);
+		// Left once, after Ink's last frame: nothing of the dashboard is written after it.
+		expect(stdout.output.split(leave)).toHaveLength(2);
+		expect(stdout.output.endsWith(`${leave}\u001B[?25h`)).toBe(true);
+		expect(stdin.raw.at(-1)).toBe(false);
+	});
+
+	it('a crash while drawing: the shell\'s screen comes back and the crash is said there, exit 1', async () => {
+		const stdout = new Tty();
+		const stderr = new Tty();
+		const stdin = new TtyIn();
+		const store = new FakeStore(snapshot());
+		let broken = false;
+		const original = store.getSnapshot;
+		store.getSnapshot = () => {
+			if (broken) {
+				throw new Error('a snapshot that cannot be drawn');
+			}
+
+			return original();
+		};
+
+		const running = runDashboard({
+			store,
+			monitor: {command: async () => undefined, cascadeTarget: () => 'dev', stop: async () => undefined},
+			stdout: stdout as unknown as NodeJS.WriteStream,
+			stdin: stdin as unknown as NodeJS.ReadStream,
+			stderr: stderr as unknown as NodeJS.WriteStream,
+			env: {LANG: 'en_US.UTF-8', TERM: 'xterm-256color'},
+			patchConsole: false,
+			signals: [],
+			start: false,
+		});
+		await new Promise(resolve => setImmediate(resolve));
+		broken = true;
+		store.publish(snapshot());
+		expect(await running).toBe(1);
+		expect(stdout.output).toContain(leave);
+		expect(stdin.raw.at(-1)).toBe(false);
+		// Written after the alternate screen was left: it stays in sight.
+		expect(stderr.output).toMatch(/^envwatch: the dashboard crashed: Error: a snapshot that cannot be drawn\n/m);
+	});
+
+	it('what stderr said while the dashboard had the screen is said again once the shell\'s screen is back', () => {
+		const stdout = new Tty();
+		const stderr = new Tty();
+		const stdin = new TtyIn();
+		const events = new EventEmitter();
+		stdin.raw.push(true);
+		Object.assign(stdin, {isRaw: true});
+		const screen = takeScreen({stdout: stdout as unknown as NodeJS.WriteStream, stdin, stderr: stderr as unknown as NodeJS.WriteStream, events});
+		expect(stdout.output).toBe(enterAlternateScreen);
+		stderr.write('envwatch: crashed: boom\n');
+		expect(stderr.output).toBe('envwatch: crashed: boom\n');
+		// Any way out: here the process exiting (a process.exit elsewhere).
+		events.emit('exit');
+		expect(stdout.output).toBe(enterAlternateScreen + leaveAlternateScreen);
+		expect(stdin.raw.at(-1)).toBe(false);
+		expect(stderr.output).toBe('envwatch: crashed: boom\nenvwatch: crashed: boom\n');
+		// Once only, and stderr is itself again.
+		screen.leave();
+		stderr.write('after\n');
+		expect(stdout.output).toBe(enterAlternateScreen + leaveAlternateScreen);
+		expect(stderr.output).toBe('envwatch: crashed: boom\nenvwatch: crashed: boom\nafter\n');
+		expect(events.listenerCount('exit')).toBe(0);
+	});
+
+	it('not on a stream that is not a terminal', () => {
+		const stdout = Object.assign(new Tty(), {isTTY: false});
+		takeScreen({stdout: stdout as unknown as NodeJS.WriteStream, stdin: new TtyIn(), events: new EventEmitter()}).leave();
+		expect(stdout.output).toBe('');
+	});
+});
+
+describe('what the terminal can draw', () => {
+	const frameIn = async (env: NodeJS.ProcessEnv, options: {ascii?: boolean; noColor?: boolean} = {}, shot = snapshot()) => {
+		const stdout = new Tty();
+		const stdin = new TtyIn();
+		const running = runDashboard({
+			store: new FakeStore(shot),
+			monitor: {command: async () => undefined, cascadeTarget: () => 'dev', stop: async () => undefined},
+			stdout: stdout as unknown as NodeJS.WriteStream,
+			stdin: stdin as unknown as NodeJS.ReadStream,
+			stderr: new Tty() as unknown as NodeJS.WriteStream,
+			env,
+			...options,
+			patchConsole: false,
+			signals: [],
+			start: false,
+		});
+		await new Promise(resolve => setImmediate(resolve));
+		stdin.write('q');
+		await running;
+		// eslint-disable-next-line no-control-regex -- the text without its escape sequences
+		return stdout.output.replaceAll(/\u001B\[[\d;?]*[A-Za-z]/g, '');
+	};
+
+	it('LANG=C or TERM=vt100: ASCII by itself (no ›, ∞, gauge blocks or box lines); UTF-8 on xterm: Unicode', async () => {
+		for (const env of [{LANG: 'C', TERM: 'xterm-256color'}, {LANG: 'en_US.UTF-8', TERM: 'vt100'}, {LC_ALL: 'POSIX', LANG: 'en_US.UTF-8', TERM: 'xterm'}]) {
+			const text = await frameIn(env);
+			expect(text).toContain('dev');
+			expect(text).toMatch(/^[\u0020-\u007E\n\r]*$/);
+			expect(text).toContain('> dev');
+		}
+
+		const unicode = await frameIn({LANG: 'en_US.UTF-8', TERM: 'xterm-256color'});
+		expect(unicode).toContain('› dev');
+		expect(unicode).toContain('4/∞');
+	});
+
+	it('a plain terminal gets ASCII for text from elsewhere too: a message\'s dash, a tag value', async () => {
+		const text = await frameIn({LANG: 'C', TERM: 'vt100'}, {}, snapshot({error: 'DescribeInstances — throttled ×3 (tag Équipe)'}));
+		expect(text).toContain('last poll failed: DescribeInstances - throttled x3 (tag ?quipe)');
+		expect(text).toMatch(/^[\u0020-\u007E\n\r]*$/);
 	});
 });

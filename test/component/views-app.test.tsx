@@ -152,6 +152,48 @@ describe('the views in small terminals', () => {
 		}
 	});
 
+	it.each([{columns: 40, rows: 11}, {columns: 80, rows: 24}])('$columns x $rows: the log\'s "more lines" are one key away: Enter opens the entry in full, ↑↓ scroll it to its last line, Esc goes back', async ({columns, rows}) => {
+		const results = Array.from({length: 30}, (_, index) => ({id: `i-0aaa0000000000${String(index).padStart(2, '0')}`, region: 'us-east-1', result: 'stopping' as const, previousState: 'running' as const, currentState: 'stopping' as const}));
+		const entry = event(1, {type: 'action', kind: 'stop', reason: 'stopped 12/12 agents in dev', outcome: 'executed', instanceIds: results.map(result => result.id), results});
+		const audit = {file: 'audit.log', read: (): AuditTail => ({entries: [entry, event(2)], skipped: 0, truncated: false, error: null})};
+		const ui = await app({columns, rows, audit});
+		await ui.press('l');
+		let frame = await ui.waitFor(/more lines: Enter shows them/);
+		fits(frame, columns, rows);
+		expect(frame).not.toContain('i-0aaa000000000029');
+		await ui.press('\r');
+		frame = await ui.waitFor(/entry 1 of 2, lines 1-\d+ of \d+/);
+		fits(frame, columns, rows);
+		expect(frame).toContain('#1 ');
+		const seen = new Set<string>(linesOf(frame));
+		const atEnd = (text: string) => /entry 1 of 2, lines \d+-(\d+) of \1 /.test(text);
+		for (let press = 0; press < 80 && !atEnd(ui.lastFrame()); press++) {
+			await ui.press('j');
+			for (const line of linesOf(ui.lastFrame())) {
+				seen.add(line);
+			}
+		}
+
+		frame = ui.lastFrame();
+		fits(frame, columns, rows);
+		// Every instance's outcome was on the screen at some point, the last one now, whole.
+		for (const result of results) {
+			expect([...seen].some(line => line.includes(result.id)), result.id).toBe(true);
+		}
+
+		expect(atEnd(frame)).toBe(true);
+		expect(frame).toContain('i-0aaa000000000029');
+		// Past the end it stays at the end; ↑ moves back at once.
+		await ui.press('j');
+		expect(ui.lastFrame()).toBe(frame);
+		await ui.press('k');
+		expect(ui.lastFrame()).not.toBe(frame);
+		await ui.press('\u001B');
+		await ui.waitFor('audit log: 2 entries');
+		await ui.press('\u001B');
+		await ui.waitFor(/global +NORMAL/);
+	});
+
 	it('regions that do not fit are counted, never dropped silently', async () => {
 		const ui = await app({columns: 40, rows: 8});
 		await ui.press('g');

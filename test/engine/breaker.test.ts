@@ -155,7 +155,7 @@ describe('breaker.resetAfterMinutes', () => {
 		sim.clock.advance(61_000);
 		const snapshot = await sim.poll();
 		expect(snapshot.environments[0]!.breaker).toBeNull();
-		expect(sim.auditLines().find(line => line.kind === 'reset' && line.actor === 'auto')?.reason).toMatch(/dev's breaker reset after 1 minutes \(breaker\.resetAfterMinutes\)/);
+		expect(sim.auditLines().find(line => line.kind === 'reset' && line.actor === 'auto')?.reason).toMatch(/dev's breaker reset after 1 minute \(breaker\.resetAfterMinutes\)/);
 	});
 });
 

@@ -69,6 +69,16 @@ export class TmuxSession {
 		return this.tmux('capture-pane', '-p', '-t', this.target);
 	}
 
+	/** The screen with its colours and attributes as escape sequences (`capture-pane -e`). */
+	captureStyled(): string {
+		return this.tmux('capture-pane', '-p', '-e', '-t', this.target);
+	}
+
+	/** Whether the alternate screen is up (a full-screen program such as the dashboard is drawing on it). */
+	alternateScreen(): boolean {
+		return this.tmux('display-message', '-p', '-t', this.target, '#{alternate_on}').trim() === '1';
+	}
+
 	/** Whether the terminal's cursor is visible (a dashboard hides it while it runs). */
 	cursorVisible(): boolean {
 		return this.tmux('display-message', '-p', '-t', this.target, '#{cursor_flag}').trim() === '1';

@@ -22,7 +22,7 @@ test('every check passes against moto; DryRun is tried on a real agent instance'
 	expect(report.account).toBe('123456789012');
 	expect(byName['pricing:GetProducts permitted']).toMatchObject({status: 'ok', detail: 'the Price List answered (us-east-1): t3.micro Linux in us-east-1 $0.0104/h'});
 	expect(byName['eu-west-1 ec2:DescribeSpotPriceHistory permitted']?.status).toBe('ok');
-	expect(byName['us-east-1 ec2:DescribeVolumes permitted']).toMatchObject({status: 'ok', detail: expect.stringMatching(/^1 volumes of i-[0-9a-f]+ seen$/)});
+	expect(byName['us-east-1 ec2:DescribeVolumes permitted']).toMatchObject({status: 'ok', detail: expect.stringMatching(/^1 volume of i-[0-9a-f]+ seen$/)});
 	expect(byName['credentials']?.status).toBe('ok');
 	for (const region of ['us-east-1', 'eu-west-1']) {
 		expect(byName[`region ${region} reachable`]?.status).toBe('ok');

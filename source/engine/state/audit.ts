@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {InstanceOutcome} from '../../providers/index.js';
+import {plural} from '../../domain/index.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 
 /**
@@ -210,7 +211,7 @@ export class AuditLog {
 			while (written < bytes.length) {
 				const count = this.write(fd, bytes, written, bytes.length - written);
 				if (!(count > 0)) {
-					throw new Error(`wrote ${count} bytes of ${bytes.length - written}`);
+					throw new Error(`wrote ${plural(count, 'byte')} of ${bytes.length - written}`);
 				}
 
 				written += count;

@@ -1,7 +1,7 @@
 import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsCommand} from '@aws-sdk/client-cost-explorer';
 import {DescribeSpotPriceHistoryCommand, DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
 import type {Config} from '../../config/index.js';
-import {UsageError} from '../../domain/index.js';
+import {plural, UsageError} from '../../domain/index.js';
 import {checkAnswers, firstPage} from './answers.js';
 import {costExplorerRegion, period} from './billing.js';
 import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
@@ -181,7 +181,7 @@ async function volumesCheck(fleet: AwsFleet, region: string, id: string): Promis
 	const name = `${region} ec2:DescribeVolumes permitted`;
 	try {
 		const answer = await firstPage(async options => fleet.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [id]}], MaxResults: 5}), options));
-		return {name, status: 'ok', detail: `${answer.Volumes?.length ?? 0} volumes of ${id} seen`};
+		return {name, status: 'ok', detail: `${plural(answer.Volumes?.length ?? 0, 'volume')} of ${id} seen`};
 	} catch (error) {
 		return {
 			name,

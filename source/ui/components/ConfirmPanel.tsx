@@ -20,7 +20,9 @@ export function confirmBody(request: ConfirmRequest, columns: number): Segment[]
 		...(request.error ? wrap(`  ${request.error}`, columns, 4).map((text): Segment[] => [{text, colour: 'yellow'}]) : []),
 	];
 	if (!request.typed) {
-		lines.push([{text: '  '}, {text: 'y', bold: true}, {text: ' yes   '}, {text: 'N', bold: true, inverse: true}, {text: ' no (default: n, Esc or Enter)'}]);
+		// Narrow, the same keys in fewer words, so the line is never cut.
+		const no = columns >= '  y yes   N no (default: n, Esc or Enter)'.length ? ' no (default: n, Esc or Enter)' : ' no (n, Esc, Enter)';
+		lines.push([{text: '  '}, {text: 'y', bold: true}, {text: ' yes   '}, {text: 'N', bold: true, inverse: true}, {text: no}]);
 		return lines;
 	}
 

@@ -5,7 +5,9 @@ import {agentsCell, agentsKnown, gauge, markerWidth, spendCell} from '../cells.j
 import {confirmLines, ConfirmPanel} from './ConfirmPanel.js';
 import type {Panel} from '../dashboard-reducer.js';
 import {plan, type Layout, type LayoutInput} from '../layout.js';
-import type {KeyContext} from '../keymap.js';
+import {cliAlternative, sizeRefusalTexts, type AskedKind} from '../refusal.js';
+import {buildConfirmation} from '../confirm.js';
+import type {KeyContext, UiCommand} from '../keymap.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme, type Glyphs} from '../theme.js';
 import {BilledBlock, billedLineCount} from './BilledBlock.js';
@@ -14,7 +16,7 @@ import {EventsPane} from './EventsPane.js';
 import {Header} from './Header.js';
 import {HelpPanel, helpNeeds} from './HelpPanel.js';
 import {KeyBar, keyBarLayout, type ConfirmKeys} from './KeyBar.js';
-import {StatusLine, type Flash} from './StatusLine.js';
+import {StatusLine, statusLinesWanted, statusText, type Flash} from './StatusLine.js';
 
 export type {Panel} from '../dashboard-reducer.js';
 
@@ -44,6 +46,7 @@ export function widestOf(snapshot: Snapshot | undefined, glyphs: Glyphs): Layout
 		figures: Math.max(...views.map(view => gauge(view, glyphs).figures.length)),
 		held: snapshot.environments.some(view => view.breaker),
 		marker: markerWidth(snapshot.environments),
+		markerCompact: markerWidth(snapshot.environments, true),
 	};
 }
 
@@ -57,6 +60,8 @@ export type FrameInput = {
 	keys: KeyContext;
 	glyphs: Glyphs;
 	widest?: LayoutInput['widest'];
+	/** Lines the status line would like (a long flash: 2). @default 1 */
+	statusLines?: number;
 };
 
 /** The confirmation's keys for the key bar, when one is open. */
@@ -64,10 +69,20 @@ function confirmKeysOf(panel: Panel | undefined): ConfirmKeys | undefined {
 	return panel?.kind === 'confirm' ? {typed: Boolean(panel.request.typed), ...(panel.request.count ? {count: true} : {})} : undefined;
 }
 
+/**
+ * The help's lines for the layout: its legend is part of what it says, so where the terminal can
+ * hold every key and the legend below the header, with the status line and the key bar, the
+ * table's rows give way to it rather than the legend to them.
+ */
+function helpLinesAt(needs: {min: number; want: number}, rows: number, keyBarLines: number): {min: number; want: number} {
+	const room = rows - 1 - 1 - keyBarLines - 1;
+	return {min: Math.max(needs.min, Math.min(needs.want, room)), want: needs.want};
+}
+
 /** The frame's layout: what the dashboard draws, and what the app checks before asking a confirmation. */
-export function frameLayout({snapshot, now, columns, rows, selected, panel, keys, glyphs, widest}: FrameInput): Layout {
+export function frameLayout({snapshot, now, columns, rows, selected, panel, keys, glyphs, widest, statusLines}: FrameInput): Layout {
 	const keyBarLines = keyBarLayout(keys, glyphs, columns, confirmKeysOf(panel)).lines.length;
-	const panelLines = panel?.kind === 'confirm' ? confirmLines(panel.request, columns) : panel?.kind === 'help' ? helpNeeds(keys, glyphs, columns) : 0;
+	const panelLines = panel?.kind === 'confirm' ? confirmLines(panel.request, columns) : panel?.kind === 'help' ? helpLinesAt(helpNeeds(keys, glyphs, columns), rows, keyBarLines) : 0;
 	return plan({
 		columns,
 		rows,
@@ -77,21 +92,52 @@ export function frameLayout({snapshot, now, columns, rows, selected, panel, keys
 		billedLines: panel ? 0 : billedLineCount(snapshot, now, columns),
 		panelLines,
 		keyBarLines,
+		...(statusLines === undefined ? {} : {statusLines}),
 		selected: Math.max(0, snapshot.environments.findIndex(view => view.name === selected)),
 	});
 }
 
 /**
- * Whether a confirmation can be asked at this size with its whole blast radius; else the reason
- * it is refused ("terminal too small to confirm: need 14 rows").
+ * Whether a confirmation can be asked at this size with its whole blast radius; else why it is
+ * refused, with the rows it needs and the command that does it from a shell, in every length it
+ * can be said in, longest first (refusal.ts). `withdrawn`: it was open as the terminal shrank.
  */
-export function confirmRefusal(input: FrameInput): string | undefined {
-	const layout = frameLayout(input);
-	if (layout.tooSmall) {
-		return `terminal too small to confirm: need ${layout.need.columns > input.columns ? `${layout.need.columns} columns and ` : ''}${layout.need.rows} rows`;
+export function confirmRefusal(input: FrameInput, withdrawn = false): string[] | undefined {
+	const {panel} = input;
+	if (panel?.kind !== 'confirm') {
+		return undefined;
 	}
 
-	return layout.panelFits ? undefined : `terminal too small to confirm: need ${layout.panelNeedsRows} rows`;
+	const layout = frameLayout(input);
+	const need = layout.tooSmall
+		? {rows: layout.need.rows, ...(layout.need.columns > input.columns ? {columns: layout.need.columns} : {})}
+		: layout.panelFits ? undefined : {rows: layout.panelNeedsRows};
+	if (!need) {
+		return undefined;
+	}
+
+	const {command} = panel.request;
+	return sizeRefusalTexts({command, kind: command.kind as AskedKind, need, alternative: cliAlternative(command, input.snapshot), withdrawn});
+}
+
+const asked: readonly AskedKind[] = ['stop', 'cascade', 'emergency', 'undo', 'start', 'reset', 'pause-env'];
+
+/**
+ * The keys the key bar must not offer at this size: those whose confirmation, as it would be asked
+ * now, the terminal cannot show whole (pressed, they say what they need and what to run instead).
+ * `stop-env` (s in the instances view) goes with `stop`. A key refused for another reason (nothing
+ * to undo) still works: it says why.
+ */
+export function crampedKeys(input: Omit<FrameInput, 'panel'> & {cascadeTarget: string | undefined}): UiCommand[] {
+	const cramped: UiCommand[] = [];
+	for (const kind of asked) {
+		const request = buildConfirmation(kind, {snapshot: input.snapshot, selected: input.selected, cascadeTarget: kind === 'cascade' ? input.cascadeTarget : undefined, now: input.now});
+		if (!('refused' in request) && confirmRefusal({...input, panel: {kind: 'confirm', request}})) {
+			cramped.push(kind);
+		}
+	}
+
+	return cramped.includes('stop') ? [...cramped, 'stop-env'] : cramped;
 }
 
 /**
@@ -103,14 +149,16 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 	const theme = useTheme();
 	const widest = useMemo(() => widestOf(snapshot, theme.glyphs), [snapshot, theme.glyphs]);
 	// The frame's layout depends on the clock only through the billed block's line count (its age
-	// can wrap it); the header, billed block and status line follow the clock themselves.
-	const now = useNowWhen(at => snapshot && !props.panel ? billedLineCount(snapshot, at, columns) : 0);
+	// can wrap it) and the status line's (a long flash takes two lines until it runs out); the
+	// header, billed block and status line follow the clock themselves.
+	const statusWants = (at: number) => (snapshot ? statusLinesWanted(statusText({snapshot, now: at, busy: props.busy, flash: props.flash}), columns) : 1);
+	const now = useNowWhen(at => snapshot && !props.panel ? `${billedLineCount(snapshot, at, columns)} ${statusWants(at)}` : 0);
 	if (!snapshot) {
 		return <Text>envwatch: waiting for the first poll...</Text>;
 	}
 
 	const confirmKeys = confirmKeysOf(props.panel);
-	const layout = frameLayout({snapshot, now, columns, rows, selected: props.selected, panel: props.panel, keys, glyphs: theme.glyphs, widest});
+	const layout = frameLayout({snapshot, now, columns, rows, selected: props.selected, panel: props.panel, keys, glyphs: theme.glyphs, widest, statusLines: statusWants(now)});
 	if (layout.tooSmall) {
 		// Short words that wrap, rather than a garbled dashboard.
 		return (
@@ -139,7 +187,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 				: props.panel?.kind === 'help'
 					? <HelpPanel context={keys} height={layout.bodyLines} columns={columns} />
 					: <EventsPane events={snapshot.events} height={layout.bodyLines} columns={columns} />}
-			{layout.showStatus ? <StatusLine snapshot={snapshot} busy={props.busy} flash={props.flash} columns={columns} /> : null}
+			{layout.showStatus ? <StatusLine snapshot={snapshot} busy={props.busy} flash={props.flash} columns={columns} lines={layout.statusLines} /> : null}
 			<KeyBar context={keys} columns={columns} confirm={confirmKeys} />
 		</Box>
 	);

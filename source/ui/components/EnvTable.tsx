@@ -1,7 +1,7 @@
 import React from 'react';
 import {Text} from 'ink';
 import type {EnvironmentView} from '../../domain/index.js';
-import {agentsCell, gauge, markerWords, pad, spendCell, trendCell} from '../cells.js';
+import {agentsCell, gauge, markerParts, pad, spendCell, trendCell} from '../cells.js';
 import type {ColumnWidths} from '../layout.js';
 import {statusColour, useTheme} from '../theme.js';
 
@@ -57,7 +57,7 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 			<Text color={dim ? undefined : tone(statusColour[status])} bold={status === 'BREACH'}>{pad(status, widths.status)}</Text>
 			{/* A tripped breaker: envwatch stopped it and stops agents that come back, until R resets it. */}
 			{/* PAUSED: automatic actions paused for this environment (P or --pause-env); breaches still show. */}
-			{widths.held > 0 ? <Markers words={markerWords(view)} width={widths.held} /> : null}
+			{widths.held > 0 ? <Markers parts={markerParts(view, widths.compactMarkers)} width={widths.held} /> : null}
 			{' '}
 			<Text color={spend.colour ? tone(spend.colour) : undefined}>{pad(spend.text, widths.spend, 'right')}</Text>
 			{' '}
@@ -69,14 +69,15 @@ function EnvRowView({view, widths, selected = false, global = false, known = tru
 	);
 }
 
-/** The marker column: each word in its colour, padded to the column. */
-function Markers({words, width}: {words: ReadonlyArray<'HELD' | 'PAUSED'>; width: number}): React.JSX.Element {
+/** The marker column: each word (or its compact part) in its colour, padded to the column. */
+function Markers({parts, width}: {parts: ReturnType<typeof markerParts>; width: number}): React.JSX.Element {
 	const {tone} = useTheme();
-	const used = words.join(' ').length;
+	const used = parts.reduce((sum, part) => sum + part.text.length, 0);
 	return (
 		<>
-			{words.map(word => <Text key={word} color={tone(word === 'HELD' ? 'red' : 'yellow')} bold dimColor={false}>{` ${word}`}</Text>)}
-			{' '.repeat(Math.max(0, width - used) + (words.length === 0 ? 1 : 0))}
+			{' '}
+			{parts.map(part => <Text key={part.word} color={tone(part.word === 'HELD' ? 'red' : 'yellow')} bold dimColor={false}>{part.text}</Text>)}
+			{' '.repeat(Math.max(0, width - used))}
 		</>
 	);
 }

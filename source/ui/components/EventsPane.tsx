@@ -11,7 +11,10 @@ export function eventText(entry: AuditEntry): {time: string; actor: string; text
 	const scope = entry.environments.length > 0 ? ` ${entry.environments.join(',')}` : '';
 	const dry = entry.dryRun && (entry.kind === 'stop' || entry.kind === 'cascade' || entry.kind === 'emergency' || entry.kind === 'undo') ? ' [dry run]' : '';
 	// An action line carries its outcome summary as its reason; a decision line its measured reason.
-	const text = `${entry.kind}${scope}: ${entry.reason}${dry}`;
+	// A decision held back (`skipped: paused`) says so first: cut at the width, it must not read as a stop.
+	const skipped = entry.type === 'decision' && entry.outcome?.startsWith('skipped') ? `${entry.outcome}: ` : '';
+	const reason = skipped ? entry.reason.replace(/ \(paused: not executed\)$/, '') : entry.reason;
+	const text = `${skipped}${entry.kind}${scope}: ${reason}${dry}`;
 	return {time: clockTime(entry.at), actor: entry.actor, text, colour: colourOf(entry)};
 }
 

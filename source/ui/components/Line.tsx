@@ -1,5 +1,6 @@
 import React from 'react';
 import {Text} from 'ink';
+import {asciiText} from '../cells.js';
 import {useTheme, type Colour} from '../theme.js';
 
 export type Segment = {
@@ -40,10 +41,12 @@ export function cutSegments(segments: readonly Segment[], width: number, ellipsi
  * exactly its line count, and a cut line ends with the theme's own ellipsis.
  */
 export function Line({segments, width}: {segments: readonly Segment[]; width: number}): React.JSX.Element {
-	const {glyphs, tone} = useTheme();
+	const {glyphs, tone, ascii} = useTheme();
+	// A plain terminal gets ASCII whatever the text's source (an engine message, a tag value), before the cut.
+	const shown = ascii ? segments.map(segment => ({...segment, text: asciiText(segment.text)})) : segments;
 	return (
 		<Text wrap="truncate-end">
-			{cutSegments(segments, width, glyphs.ellipsis).map((segment, index) => (
+			{cutSegments(shown, width, glyphs.ellipsis).map((segment, index) => (
 				<Text key={index} color={segment.colour ? tone(segment.colour) : undefined} bold={segment.bold} dimColor={segment.dim} inverse={segment.inverse && tone('white') !== undefined}>{segment.text}</Text>
 			))}
 		</Text>

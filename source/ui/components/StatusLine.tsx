@@ -1,10 +1,14 @@
 import React from 'react';
+import {Box} from 'ink';
+import {plural} from '../../domain/index.js';
 import {unwatchedText, type Snapshot} from '../../engine/index.js';
 import type {Colour} from '../theme.js';
 import {useNowWhen} from '../hooks/use-now.js';
+import {fitCandidates, fitsIn} from '../refusal.js';
 import {Line} from './Line.js';
 
-export type Flash = {text: string; tone: 'ok' | 'warn' | 'error'; until: number};
+/** A line flashed for a few seconds; `shorter`: the same in fewer words, longest first, for a narrow terminal. */
+export type Flash = {text: string; tone: 'ok' | 'warn' | 'error'; until: number; shorter?: readonly string[]};
 
 export type StatusLineProps = {
 	snapshot: Snapshot;
@@ -13,10 +17,14 @@ export type StatusLineProps = {
 	busy?: string | undefined;
 	flash?: Flash | undefined;
 	columns: number;
+	/** Lines it may take: a flash that fits no line of this width in any of its wordings takes two where the frame has room. @default 1 */
+	lines?: number;
 };
 
+export type Status = {text: string; colour: Colour | undefined; bold?: boolean; /** A flash: it may take two lines. */ flash?: true; shorter?: readonly string[]};
+
 /** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state, prices. */
-export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns'>): {text: string; colour: Colour | undefined; bold?: boolean} {
+export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns' | 'lines'>): Status {
 	if (busy) {
 		return {text: `${busy}...`, colour: 'cyan'};
 	}
@@ -29,7 +37,7 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 	}
 
 	if (flash && now < flash.until) {
-		return {text: flash.text, colour: flash.tone === 'ok' ? 'green' : flash.tone === 'warn' ? 'yellow' : 'red'};
+		return {text: flash.text, colour: flash.tone === 'ok' ? 'green' : flash.tone === 'warn' ? 'yellow' : 'red', flash: true, ...(flash.shorter ? {shorter: flash.shorter} : {})};
 	}
 
 	if (snapshot.recordError) {
@@ -67,10 +75,34 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 	}
 
 	if (snapshot.unknown.instances > 0) {
-		return {text: `${snapshot.unknown.instances} tagged instances belong to no configured environment (${snapshot.unknown.tagValues.join(', ')})`, colour: 'yellow'};
+		return {text: `${plural(snapshot.unknown.instances, 'tagged instance')} ${snapshot.unknown.instances === 1 ? 'belongs' : 'belong'} to no configured environment (${snapshot.unknown.tagValues.join(', ')})`, colour: 'yellow'};
 	}
 
 	return {text: 'all environments within their limits', colour: undefined};
+}
+
+/**
+ * Lines the status wants at this width: two for a flash (a refusal, an outcome) whose best wording
+ * that fits two lines comes before every wording that fits one (`s needs 12 rows; or run envwatch
+ * stop -e dev` over `s needs 12 rows` at 40 columns), else one. Anything else is cut to one line.
+ */
+export function statusLinesWanted(status: Status, columns: number): 1 | 2 {
+	if (!status.flash) {
+		return 1;
+	}
+
+	const wordings = [status.text, ...status.shorter ?? []];
+	const first = (lines: number) => {
+		const index = wordings.findIndex(text => fitsIn(text, columns, lines));
+		return index === -1 ? wordings.length : index;
+	};
+
+	return first(2) < first(1) ? 2 : 1;
+}
+
+/** The status's lines at this width, at most `lines`: its longest wording that fits them. */
+export function statusLines(status: Status, columns: number, lines = 1): string[] {
+	return fitCandidates([status.text, ...status.shorter ?? []], columns, status.flash ? lines : 1);
 }
 
 /** Re-renders on a clock tick only when its text changes (a countdown, a flash that ran out). */
@@ -81,5 +113,9 @@ export function StatusLine(props: Omit<StatusLineProps, 'now'>): React.JSX.Eleme
 	};
 
 	const status = statusText({...props, now: useNowWhen(shown)});
-	return <Line segments={[{text: status.text, colour: status.colour, dim: !status.colour, bold: status.bold}]} width={props.columns} />;
+	const segment = {colour: status.colour, dim: !status.colour, bold: status.bold};
+	const lines = statusLines(status, props.columns, props.lines ?? 1);
+	return lines.length === 1
+		? <Line segments={[{...segment, text: lines[0]!}]} width={props.columns} />
+		: <Box flexDirection="column">{lines.map((text, index) => <Line key={index} segments={[{...segment, text}]} width={props.columns} />)}</Box>;
 }

@@ -9,7 +9,7 @@ import {viewLines} from '../views/lines.js';
 import {Header} from './Header.js';
 import {KeyBar, keyBarLayout} from './KeyBar.js';
 import {Line} from './Line.js';
-import {StatusLine, type Flash} from './StatusLine.js';
+import {StatusLine, statusLinesWanted, statusText, type Flash} from './StatusLine.js';
 
 export type ViewScreenProps = {
 	view: View;
@@ -32,9 +32,11 @@ export function viewTooSmall(columns: number, rows: number, keyBarLines: number)
  */
 export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy}: ViewScreenProps): React.JSX.Element {
 	const {glyphs, ascii} = useTheme();
-	// Only the detail view shows ages (its instances' launch ages): it follows the clock each second.
-	const now = useNowWhen(at => view.kind === 'detail' ? Math.floor(at / 1000) : 0);
-	const items = viewBarItems(view, `${glyphs.up}${glyphs.down}`, keys.readOnly);
+	// Only the detail view shows ages (its instances' launch ages): it follows the clock each second;
+	// and a long flash (a refusal) takes a second status line while it lasts.
+	const statusWants = (at: number) => statusLinesWanted(statusText({snapshot, now: at, busy, flash}), columns);
+	const now = useNowWhen(at => `${view.kind === 'detail' ? Math.floor(at / 1000) : 0} ${statusWants(at)}`);
+	const items = viewBarItems(view, `${glyphs.up}${glyphs.down}`, keys.readOnly, keys.cramped);
 	const keyBarLines = keyBarLayout(keys, glyphs, columns, undefined, items).lines.length;
 	if (viewTooSmall(columns, rows, keyBarLines)) {
 		return (
@@ -45,13 +47,15 @@ export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy}: V
 		);
 	}
 
-	const height = rows - 1 - 1 - 1 - keyBarLines;
+	// Header, status line(s), key bar and the row kept free; the second status line only where the view keeps three rows of body.
+	const statusLines = statusWants(now) > 1 && rows - 1 - 1 - 2 - keyBarLines >= 1 + 3 ? 2 : 1;
+	const height = rows - 1 - 1 - statusLines - keyBarLines;
 	const lines = viewLines({view, snapshot, now, columns, height, glyphs, ascii, readOnly: keys.readOnly}).slice(0, height);
 	return (
 		<Box flexDirection="column">
 			<Header snapshot={snapshot} columns={columns} />
 			{lines.map((segments, index) => <Line key={index} segments={segments} width={columns} />)}
-			<StatusLine snapshot={snapshot} busy={busy} flash={flash} columns={columns} />
+			<StatusLine snapshot={snapshot} busy={busy} flash={flash} columns={columns} lines={statusLines} />
 			<KeyBar context={keys} columns={columns} view={items} />
 		</Box>
 	);

@@ -17,7 +17,8 @@ export type Commands = {
 	flash: Flash | undefined;
 	/** What the command in flight is doing ("stopping dev"). */
 	busy: string | undefined;
-	say(text: string, tone: Flash['tone']): void;
+	/** `shorter`: the same in fewer words, longest first, for a status line too narrow for `text`. */
+	say(text: string, tone: Flash['tone'], shorter?: readonly string[]): void;
 	/** Sends a command, one at a time (a second is refused, and that is said); its outcome is flashed. */
 	run(command: Command, label: string): void;
 	/** Calls `onQuit` once, then unmounts Ink. */
@@ -32,8 +33,8 @@ export function useCommands({controller, clock, flashMs, onQuit}: {controller: C
 	const busyRef = useRef(false);
 	const quitting = useRef(false);
 
-	const say = useCallback((text: string, tone: Flash['tone']) => {
-		setFlash({text, tone, until: clock.getSnapshot() + flashMs});
+	const say = useCallback((text: string, tone: Flash['tone'], shorter?: readonly string[]) => {
+		setFlash({text, tone, until: clock.getSnapshot() + flashMs, ...(shorter && shorter.length > 0 ? {shorter} : {})});
 	}, [clock, flashMs]);
 
 	const run = useCallback((command: Command, label: string) => {

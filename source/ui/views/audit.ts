@@ -3,6 +3,7 @@
  * in full below the list. Pure: no React, no Ink (the log is read when the view opens).
  */
 import type {AuditEntry} from '../../engine/index.js';
+import {plural} from '../../domain/index.js';
 import {clockTime, fit, pad, wrap} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import {filterText, firstShown, selectedLine, title, type ViewRoom} from './parts.js';
@@ -27,10 +28,10 @@ export function filterEntries(entries: readonly AuditEntry[], filter: string): A
 	});
 }
 
-/** The selected entry in full: who, when, the whole reason, its figures and per-instance outcomes. */
+/** The selected entry in full: who, when, the whole reason, its figures and per-instance outcomes, word-wrapped (never cut). */
 export function auditDetail(entry: AuditEntry, width: number): string[] {
 	const lines = [
-		fit(`#${entry.seq} ${entry.at} ${entry.type} ${entry.kind} by ${entry.actor}${entry.dryRun ? ' (dry run)' : ''}`, width),
+		...wrap(`#${entry.seq} ${entry.at} ${entry.type} ${entry.kind} by ${entry.actor}${entry.dryRun ? ' (dry run)' : ''}`, width, 2),
 		...wrap(`reason: ${entry.reason}`, width, 2),
 	];
 	if (entry.outcome) {
@@ -45,7 +46,7 @@ export function auditDetail(entry: AuditEntry, width: number): string[] {
 	if (entry.results && entry.results.length > 0) {
 		for (const result of entry.results) {
 			const change = result.previousState && result.currentState ? ` ${result.previousState}->${result.currentState}` : '';
-			lines.push(fit(`  ${result.id} ${result.region} ${result.result}${change}${result.message ? `: ${result.message}` : ''}`, width));
+			lines.push(...wrap(`  ${result.id} ${result.region} ${result.result}${change}${result.message ? `: ${result.message}` : ''}`, width, 4));
 		}
 	} else if (entry.instanceIds.length > 0) {
 		lines.push(...wrap(`instances: ${entry.instanceIds.join(' ')}`, width, 2));
@@ -59,6 +60,30 @@ export type LogView = Extract<View, {kind: 'log'}>;
 /** The entries the log view shows now (after its filter). */
 export function logRows(view: LogView): AuditEntry[] {
 	return filterEntries(view.tail.entries, view.filter);
+}
+
+/** The selected entry in full at this width (what Enter opens), or nothing when no entry is listed. */
+export function entryLines(view: LogView, columns: number): string[] {
+	const entries = logRows(view);
+	return entries.length === 0 ? [] : auditDetail(entries[Math.min(view.cursor, entries.length - 1)]!, columns - 2);
+}
+
+/**
+ * Rows an entry opened in full has for its lines in a terminal `rows` tall: all but the header,
+ * its title, the status line, the key bar (one line: its four keys fit 40 columns) and the row kept free.
+ */
+export function entryRows(rows: number): number {
+	return Math.max(1, rows - 5);
+}
+
+/** An entry opened in full: its title says which, and which of its lines show; ↑↓ scroll them. */
+function entryView(view: LogView, entries: readonly AuditEntry[], {columns, height, glyphs}: Pick<ViewRoom, 'columns' | 'height' | 'glyphs'>): Segment[][] {
+	const cursor = Math.min(view.cursor, entries.length - 1);
+	const detail = auditDetail(entries[cursor]!, columns - 2);
+	const room = Math.max(1, height - 1);
+	const top = Math.min(view.entry ?? 0, Math.max(0, detail.length - room));
+	const range = detail.length > room ? `, lines ${top + 1}-${Math.min(detail.length, top + room)} of ${detail.length}` : '';
+	return [[title(`entry ${cursor + 1} of ${entries.length}${range}`, columns, glyphs)], ...detail.slice(top, top + room).map(text => [{text: `  ${text}`}])];
 }
 
 /** The log view: the title (counts, filter, what was skipped), the list and the selected entry. */
@@ -83,6 +108,10 @@ export function logLines(view: LogView, {columns, height, glyphs}: ViewRoom): Se
 		return lines;
 	}
 
+	if (view.entry !== undefined) {
+		return entryView(view, entries, {columns, height, glyphs});
+	}
+
 	const cursor = Math.min(view.cursor, entries.length - 1);
 	// The list takes up to half the body; the selected entry's details take the rest.
 	const listRows = Math.max(1, Math.min(entries.length, Math.ceil(body / 2)));
@@ -99,7 +128,8 @@ export function logLines(view: LogView, {columns, height, glyphs}: ViewRoom): Se
 	if (detailRoom > 0) {
 		lines.push([title(`entry ${cursor + 1} of ${entries.length}`, columns, glyphs)]);
 		const detail = auditDetail(selected, columns - 2);
-		const shown = detail.length > detailRoom ? [...detail.slice(0, detailRoom - 1), `... ${detail.length - detailRoom + 1} more lines`] : detail;
+		// What does not fit is one key away: Enter opens the entry in full.
+		const shown = detail.length > detailRoom ? [...detail.slice(0, detailRoom - 1), `${glyphs.ellipsis} ${plural(detail.length - detailRoom + 1, 'more line')}: Enter shows them`] : detail;
 		lines.push(...shown.map(text => [{text: `  ${text}`}]));
 	}
 

@@ -2,7 +2,7 @@
  * Spend over time (`t`): the window's $/h on an axis from $0, with the cap and the threshold as
  * lines, for an environment or the global row. Pure: no React, no Ink.
  */
-import {duration, money, pct, type EnvironmentView} from '../../domain/index.js';
+import {duration, money, pct, plural, type EnvironmentView} from '../../domain/index.js';
 import {fit, pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';
@@ -133,7 +133,7 @@ export function chartLegend(view: EnvironmentView, ascii: boolean): string {
 export function spendLines(view: Extract<View, {kind: 'spend'}>, {snapshot, columns, height, glyphs, ascii}: ViewRoom): Segment[][] {
 	const body = Math.max(0, height - 1);
 	const environment = environmentOf(snapshot, view.target);
-	const lines: Segment[][] = [[title(`spend over time: ${view.target}${environment ? ` (${environment.windowMinutes}m window, ${environment.trend.length} samples)` : ''}`, columns, glyphs)]];
+	const lines: Segment[][] = [[title(`spend over time: ${view.target}${environment ? ` (${environment.windowMinutes}m window, ${plural(environment.trend.length, 'sample')})` : ''}`, columns, glyphs)]];
 	if (!environment) {
 		lines.push(goneLine(view.target));
 		return lines;

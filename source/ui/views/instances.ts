@@ -2,7 +2,7 @@
  * The environment's instances (Enter on a row): every instance the last poll listed, sorted,
  * filtered and fitted to the width. Pure: no React, no Ink.
  */
-import {byText, money, type InstanceRow} from '../../domain/index.js';
+import {byText, money, plural, type InstanceRow} from '../../domain/index.js';
 import {age, pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';
@@ -259,7 +259,7 @@ export function detailLines(view: DetailView, {snapshot, now, columns, height, g
 	}
 
 	if (environment.instancesWithheld !== undefined && !environment.instances) {
-		lines.push(...wrapSay(`${environment.instancesWithheld} instances: too many to send to an attached dashboard; run the dashboard where envwatch serve runs to list them`, columns));
+		lines.push(...wrapSay(`${plural(environment.instancesWithheld, 'instance')}: too many to send to an attached dashboard; run the dashboard where envwatch serve runs to list them`, columns));
 		return lines.slice(0, height);
 	}
 

@@ -2,7 +2,7 @@
  * An environment by region (`g`): billed $/h, agents and instances running in each region, with
  * each region's share of the spend as a bar. Pure: no React, no Ink.
  */
-import {byText, money, type InstanceRow} from '../../domain/index.js';
+import {byText, money, plural, type InstanceRow} from '../../domain/index.js';
 import {pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import {goneLine, title, wrapSay, type ViewRoom} from './parts.js';
@@ -54,7 +54,7 @@ export function regionLines(view: Extract<View, {kind: 'region'}>, {snapshot, co
 	}
 
 	if (environment.instancesWithheld !== undefined && !environment.instances) {
-		lines.push(...wrapSay(`${environment.instancesWithheld} instances: too many to send to an attached dashboard; run the dashboard where envwatch serve runs to see them by region`, columns));
+		lines.push(...wrapSay(`${plural(environment.instancesWithheld, 'instance')}: too many to send to an attached dashboard; run the dashboard where envwatch serve runs to see them by region`, columns));
 		return lines.slice(0, height);
 	}
 

@@ -12,7 +12,8 @@ import type {Listing} from './parts.js';
 
 export type View =
 	| DetailView
-	| ({kind: 'log'; tail: AuditTail} & Listing)
+	/** `entry`: the selected entry opened in full (Enter), scrolled this many lines down; undefined: the list. */
+	| ({kind: 'log'; tail: AuditTail; entry?: number} & Listing)
 	/** `target`: an environment's name, or `global`. */
 	| {kind: 'spend'; target: string; help?: boolean}
 	| {kind: 'region'; environment: string; help?: boolean};
@@ -33,21 +34,28 @@ export type ViewContext = {
 	page?: number;
 	/** `--read-only`: the view's dangerous keys (`s`) are not bound. @default false */
 	readOnly?: boolean;
+	/** The log's open entry: its lines at this width, and the rows that show them (the scroll stops at its end). */
+	entry?: {lines: number; rows: number};
 };
 
 /** Where a view's keys are looked up in the keymap: the view's own rows, or the filter's while one is typed. */
 export function viewScope(view: View): Scope {
-	return 'editing' in view && view.editing ? 'filter' : view.kind;
+	if ('editing' in view && view.editing) {
+		return 'filter';
+	}
+
+	return view.kind === 'log' && view.entry !== undefined ? 'entry' : view.kind;
 }
 
 /** A view's key bar items, from the keymap (`arrows`: the theme's). */
-export function viewBarItems(view: View, arrows: string, readOnly: boolean): BarItem[] {
-	return keyBarItems({readOnly, pending: false}, arrows, viewScope(view));
+export function viewBarItems(view: View, arrows: string, readOnly: boolean, cramped?: readonly UiCommand[]): BarItem[] {
+	return keyBarItems({readOnly, pending: false, ...(cramped ? {cramped} : {})}, arrows, viewScope(view));
 }
 
 /** The longer help of a view (`?`), from the keymap: a line a key, the view's notes without keys. */
 export function viewHelp(view: View, readOnly: boolean, arrows = '↑↓'): string[] {
-	return helpRows({readOnly, pending: false}, view.kind, arrows).map(row => (row.keys ? `${pad(row.keys, 8)} ${row.text}` : row.text));
+	const scope = viewScope(view);
+	return helpRows({readOnly, pending: false}, scope === 'filter' ? view.kind : scope, arrows).map(row => (row.keys ? `${pad(row.keys, 8)} ${row.text}` : row.text));
 }
 
 export type ViewStep = {view: View | undefined; effect?: ViewEffect};
@@ -105,6 +113,13 @@ export function reduceView(view: View, input: string, key: KeyState, context: Vi
 		return command === 'back' || command === 'help' ? {view: {...view, help: false}} : command === 'quit' ? {view, effect: {kind: 'quit'}} : {view};
 	}
 
+	if (view.kind === 'log' && view.entry !== undefined) {
+		const scrolled = scrollEntry(view, view.entry, command, context);
+		if (scrolled) {
+			return scrolled;
+		}
+	}
+
 	switch (command) {
 		case 'back': {
 			// A filter in place is cleared first; the next Esc goes back.
@@ -151,8 +166,39 @@ export function reduceView(view: View, input: string, key: KeyState, context: Vi
 			return {view, effect: {kind: 'reload'}};
 		}
 
+		case 'open-entry': {
+			return view.kind === 'log' && context.count > 0 ? {view: {...view, entry: 0}} : {view};
+		}
+
 		default: {
 			return {view};
+		}
+	}
+}
+
+/** ↑↓, PgUp PgDn and Esc in an entry opened in full: it scrolls, never past its end; Esc goes back to the list. */
+function scrollEntry(view: Extract<View, {kind: 'log'}>, offset: number, command: UiCommand | undefined, context: ViewContext): ViewStep | undefined {
+	const rows = Math.max(1, context.entry?.rows ?? 1);
+	const last = Math.max(0, (context.entry?.lines ?? 0) - rows);
+	const to = (next: number): ViewStep => ({view: {...view, entry: Math.min(last, Math.max(0, next))}});
+	switch (command) {
+		case 'back': {
+			const {entry: _entry, ...list} = view;
+			return {view: list};
+		}
+
+		case 'up':
+		case 'down': {
+			return to(Math.min(offset, last) + (command === 'up' ? -1 : 1));
+		}
+
+		case 'page-up':
+		case 'page-down': {
+			return to(Math.min(offset, last) + (command === 'page-up' ? -rows : rows));
+		}
+
+		default: {
+			return undefined;
 		}
 	}
 }
