@@ -3,13 +3,16 @@ import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {AttachVolumeCommand, CreateVolumeCommand, DescribeInstancesCommand} from '@aws-sdk/client-ec2';
-import {ec2, freePort, instanceStates, launch, motoEnv, startFaultProxy, useMoto} from '../helpers/moto.js';
+import {ec2, freePort, instanceStates, launch, motoEnv, useFaultProxy, useMoto} from '../helpers/moto.js';
 import {usePriceList} from '../helpers/price-list.js';
 
-// The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server through AWS_ENDPOINT_URL.
+// The built CLI (dist/bin/cli.js, the bundle `npm run build` makes) as a process, against moto_server (through the fault proxy) through AWS_ENDPOINT_URL.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const moto = useMoto();
+// The CLI reaches moto through the fault proxy, for an account with only the watched regions enabled:
+// the sweep of the regions not watched lists nothing except in the test about it (see onlyRegions).
+const proxy = useFaultProxy(moto, {enabledRegions: ['us-east-1', 'eu-west-1']});
 // moto has no Price List: the CLI reaches a loopback one through AWS_ENDPOINT_URL_PRICING.
 const priceList = usePriceList([
 	{region: 'us-east-1', type: 't3.micro', operatingSystem: 'Linux', tenancy: 'Shared', usd: '0.0104000000'},
@@ -37,7 +40,7 @@ afterEach(async () => {
 
 function env(): NodeJS.ProcessEnv {
 	const base = isolatedEnv();
-	return motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!, AWS_ENDPOINT_URL_PRICING: priceList.url});
+	return motoEnv(proxy.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!, AWS_ENDPOINT_URL_PRICING: priceList.url});
 }
 
 async function states(): Promise<Map<string, string>> {
@@ -153,6 +156,8 @@ describe('envwatch against moto', () => {
 	});
 
 	it('--once sweeps the regions not watched (DescribeRegions): "dev: 3 agents in us-west-2, not watched"; a sweep that cannot look says so', async () => {
+		// moto's whole answer: every region it knows is enabled, over twenty to sweep.
+		proxy.enabledRegions = undefined;
 		await launch(moto.url, {region: 'us-west-2', count: 3, environment: 'dev', role: 'agent'});
 		const result = await runCli(['--once', ...regionFlags, '--state-dir', tempDir()], {env: env()});
 		expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -160,9 +165,8 @@ describe('envwatch against moto', () => {
 		expect(result.stdout).toMatch(/Dev Environment: +ACTIVE +\S+ - 3 agents running/);
 
 		// DescribeRegions denied: the sweep says it could not look, and --once still reports the rest.
-		const proxy = await startFaultProxy(moto.url, request => (request.action === 'DescribeRegions' ? {status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.'} : undefined));
-		const denied = await runCli(['--once', '--json', ...regionFlags, '--state-dir', tempDir()], {env: {...env(), AWS_ENDPOINT_URL: proxy.url}});
-		await proxy.close();
+		proxy.rule = request => (request.action === 'DescribeRegions' ? {status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.'} : undefined);
+		const denied = await runCli(['--once', '--json', ...regionFlags, '--state-dir', tempDir()], {env: env()});
 		expect(denied.code, denied.stdout + denied.stderr).toBe(0);
 		const unwatched = (JSON.parse(denied.stdout) as Json)['unwatched'] as Json;
 		expect(unwatched['found']).toEqual([]);
@@ -213,11 +217,10 @@ describe('envwatch against moto', () => {
 
 	it('expired credentials: exit 2, one paragraph, and neither the secret key nor the token anywhere', async () => {
 		// The expiry is made by the loopback fault proxy in front of moto: STS answers ExpiredToken.
-		const proxy = await startFaultProxy(moto.url, request => request.action === 'GetCallerIdentity' ? {status: 403, code: 'ExpiredToken', message: 'The security token included in the request is expired'} : undefined);
+		proxy.rule = request => request.action === 'GetCallerIdentity' ? {status: 403, code: 'ExpiredToken', message: 'The security token included in the request is expired'} : undefined;
 		const state = tempDir();
 		const secrets = {AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-K7MDENG-DO-NOT-PRINT', AWS_SESSION_TOKEN: 'FwoGZXIvYXdzE-DO-NOT-PRINT'};
-		const result = await runCli(['--headless', '--json', '--state-dir', state], {env: {...env(), ...secrets, AWS_ENDPOINT_URL: proxy.url}});
-		await proxy.close();
+		const result = await runCli(['--headless', '--json', '--state-dir', state], {env: {...env(), ...secrets}});
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('AWS rejected the credentials (ExpiredToken: expired or invalid)');
 		expect(result.stderr).toContain('aws sso login');

@@ -40,7 +40,10 @@ export type Harness = {
 
 export function useFaultHarness(): Harness {
 	const moto = useMoto();
-	const proxy = useFaultProxy(moto);
+	// The account as the matrix sees it has the two watched regions enabled: the sweep of the regions
+	// not watched, which no row is about, lists nothing (see onlyRegions). A row may set
+	// h.proxy.enabledRegions = undefined for moto's every region.
+	const proxy = useFaultProxy(moto, {enabledRegions: regions});
 	const running: CliProcess[] = [];
 	afterEach(async () => {
 		await Promise.all(running.splice(0).map(async cli => cli.stop('SIGKILL')));

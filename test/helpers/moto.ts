@@ -262,12 +262,34 @@ export type FaultProxy = {
 	rule: (request: ProxyRequest) => Fault | Reply | Truncate | Rewrite | undefined;
 	/** Runs before a request is answered or forwarded (e.g. retag instances in moto between two batches of a stop). */
 	before: (request: ProxyRequest) => Promise<void> | void;
+	/**
+	 * The regions the account has enabled, as DescribeRegions answers them (when `rule` gives that
+	 * request nothing else): moto's answer with every other region left out, as EC2 leaves out the
+	 * regions an account has not opted in to. Undefined: moto's answer, every region it knows (over
+	 * twenty). See `onlyRegions`.
+	 */
+	enabledRegions: readonly string[] | undefined;
 	close(): Promise<void>;
 };
 
+/**
+ * DescribeRegions answered as for an account with only `names` enabled (moto's answer, the other
+ * regions' items left out). envwatch sweeps the enabled regions it does not watch for agents there
+ * (in the background; `--once` waits for it): against moto's full list that is a listing in each of
+ * its other regions, and moto makes a region's EC2 backend on first use and makes it again at every
+ * reset, seconds per test. A test that watches `names` has none to sweep; the sweep itself is proved
+ * in test/e2e/aws-cli.test.ts (moto's whole list) and test/engine/sweep.test.ts.
+ */
+export function onlyRegions(names: readonly string[]): Rewrite {
+	return {rewrite: {answer: body => body.replaceAll(/<item>(?:(?!<\/item>).)*<\/item>/gs, item => {
+		const name = /<regionName>([^<]*)<\/regionName>/.exec(item)?.[1];
+		return name !== undefined && names.includes(name) ? item : '';
+	})}};
+}
+
 export async function startFaultProxy(target: string, rule: FaultProxy['rule'] = () => undefined): Promise<FaultProxy> {
 	const seen: ProxyRequest[] = [];
-	const proxy: FaultProxy = {url: '', seen, rule, before: () => undefined, close: async () => undefined};
+	const proxy: FaultProxy = {url: '', seen, rule, before: () => undefined, enabledRegions: undefined, close: async () => undefined};
 	const server = http.createServer((request, response) => {
 		const chunks: Buffer[] = [];
 		request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -281,7 +303,7 @@ export async function startFaultProxy(target: string, rule: FaultProxy['rule'] =
 			const info: ProxyRequest = {action, region: scope?.[1], service: scope?.[2], body: text, n};
 			seen.push(info);
 			await proxy.before(info);
-			const fault = proxy.rule(info);
+			const fault = proxy.rule(info) ?? (action === 'DescribeRegions' && proxy.enabledRegions ? onlyRegions(proxy.enabledRegions) : undefined);
 			if (fault && 'reply' in fault) {
 				response.writeHead(fault.reply.status, {'content-type': fault.reply.contentType ?? 'text/html'});
 				response.end(fault.reply.body);
@@ -372,8 +394,11 @@ export function useMoto(): Moto {
 	};
 }
 
-/** The fault proxy in front of `moto` for this test file; its rule cleared before each test. */
-export function useFaultProxy(moto: Moto): FaultProxy {
+/**
+ * The fault proxy in front of `moto` for this test file; its rule cleared before each test, and its
+ * `enabledRegions` set back to `options.enabledRegions` (undefined: moto's every region).
+ */
+export function useFaultProxy(moto: Moto, options: {enabledRegions?: readonly string[]} = {}): FaultProxy {
 	let proxy: FaultProxy | undefined;
 	beforeAll(async () => {
 		proxy = await startFaultProxy(moto.url);
@@ -384,6 +409,7 @@ export function useFaultProxy(moto: Moto): FaultProxy {
 	beforeEach(() => {
 		live().rule = () => undefined;
 		live().before = () => undefined;
+		live().enabledRegions = options.enabledRegions;
 		live().seen.length = 0;
 	});
 	const live = (): FaultProxy => {
@@ -412,6 +438,12 @@ export function useFaultProxy(moto: Moto): FaultProxy {
 		},
 		set before(before) {
 			live().before = before;
+		},
+		get enabledRegions() {
+			return live().enabledRegions;
+		},
+		set enabledRegions(names) {
+			live().enabledRegions = names;
 		},
 		close: async () => live().close(),
 	};
