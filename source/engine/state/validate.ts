@@ -347,9 +347,28 @@ export function checkBilling(value: unknown): BillingCache {
 	return {cost: top['cost'] === null ? null : checkCost(top['cost']), calls, costUsd: finite(top['costUsd'], 'costUsd', 'a cost in $'), ...(spent ? {spent} : {})};
 }
 
+/** `accounts.json`: the accounts the sample history was recorded over (with `accounts`). */
+export function checkAccountsFile(value: unknown): Array<{name: string; id: string | null}> {
+	const top = object(value, '', ['version', 'accounts']);
+	if (top['version'] !== 1) {
+		throw shape('version', top['version'], '1');
+	}
+
+	return array(top['accounts'], 'accounts', 'a list of accounts').map((item, index) => {
+		const account = object(item, `accounts[${index}]`, ['name', 'id']);
+		const id = account['id'];
+		if (id !== null && (typeof id !== 'string' || !/^\d{12}$/.test(id))) {
+			throw shape(`accounts[${index}].id`, id, 'a 12-digit account ID or null');
+		}
+
+		return {name: string(account['name'], `accounts[${index}].name`), id};
+	});
+}
+
 export function checkCost(value: unknown): BilledCost {
 	const hasYesterday = typeof value === 'object' && value !== null && Object.hasOwn(value, 'yesterday');
-	const cost = object(value, 'cost', hasYesterday ? ['todayUsd', 'monthToDateUsd', 'fetchedAt', 'yesterday'] : ['todayUsd', 'monthToDateUsd', 'fetchedAt']);
+	const hasAccounts = typeof value === 'object' && value !== null && Object.hasOwn(value, 'byAccount');
+	const cost = object(value, 'cost', ['todayUsd', 'monthToDateUsd', 'fetchedAt', ...(hasYesterday ? ['yesterday'] : []), ...(hasAccounts ? ['byAccount'] : [])]);
 	const table = (key: string, raw = cost[key], where = at('cost', key)): Record<string, number> => {
 		if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
 			throw shape(where, raw, 'an object of costs per tag value');
@@ -370,7 +389,32 @@ export function checkCost(value: unknown): BilledCost {
 		yesterday = {date: string(item['date'], 'cost.yesterday.date'), usd: table('usd', item['usd'], 'cost.yesterday.usd')};
 	}
 
-	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms'), ...(yesterday ? {yesterday} : {})};
+	const byAccount = hasAccounts ? checkCostByAccount(cost['byAccount'], table) : undefined;
+	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms'), ...(yesterday ? {yesterday} : {}), ...(byAccount ? {byAccount} : {})};
+}
+
+/** Each linked account's share (with `accounts`), keyed by its 12-digit ID. */
+function checkCostByAccount(raw: unknown, table: (key: string, raw: unknown, where: string) => Record<string, number>): NonNullable<BilledCost['byAccount']> {
+	if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+		throw shape('cost.byAccount', raw, 'an object of shares per account ID');
+	}
+
+	const byAccount = Object.create(null) as NonNullable<BilledCost['byAccount']>;
+	for (const [account, share] of Object.entries(raw)) {
+		const where = `cost.byAccount[${JSON.stringify(account)}]`;
+		if (!/^\d{12}$/.test(account)) {
+			throw shape(where, account, 'a 12-digit account ID');
+		}
+
+		const item = object(share, where, typeof share === 'object' && share !== null && Object.hasOwn(share, 'yesterdayUsd') ? ['todayUsd', 'monthToDateUsd', 'yesterdayUsd'] : ['todayUsd', 'monthToDateUsd']);
+		byAccount[account] = {
+			todayUsd: table('todayUsd', item['todayUsd'], `${where}.todayUsd`),
+			monthToDateUsd: table('monthToDateUsd', item['monthToDateUsd'], `${where}.monthToDateUsd`),
+			...(item['yesterdayUsd'] === undefined ? {} : {yesterdayUsd: table('yesterdayUsd', item['yesterdayUsd'], `${where}.yesterdayUsd`)}),
+		};
+	}
+
+	return byAccount;
 }
 
 export function checkPrices(value: unknown): PriceCache {
