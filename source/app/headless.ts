@@ -138,7 +138,7 @@ export function accountLines(snapshot: Snapshot): string[] {
 		return account.stale === null
 			? `- ${who}: OK, ${plural(account.instances ?? 0, 'instance')} running (${plural(account.agents ?? 0, 'agent')}), ${money(account.hourlyUsd ?? 0)}/hr`
 			: `- ${who}: STALE: ${account.stale}`;
-	})];
+	}), ...(snapshot.accountsProblem ? [`- organization: ${snapshot.accountsProblem}`] : [])];
 }
 
 /**

@@ -111,6 +111,8 @@ export class AccountRows {
 	private known: Array<{name: string; id: string | null}> | undefined;
 	/** Accounts failing as last logged, by name (their reason), so failures and recoveries are logged on change. */
 	private failing = new Map<string, string>();
+	/** Why the organization's accounts could not be listed again, as last logged. */
+	private organizationProblem: string | undefined;
 
 	constructor(private readonly deps: {config: Config; monitored: string[]; samples: Samples; recorder: Recorder; state: StateStore}) {
 		const {config, monitored} = deps;
@@ -168,6 +170,17 @@ export class AccountRows {
 		}
 
 		this.failing = new Map(failing);
+	}
+
+	/** The organization's list failing to come again (its accounts before are still watched), and working again: written on change. */
+	noteOrganization(problem: string | undefined): void {
+		if (problem !== undefined && problem !== this.organizationProblem) {
+			this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'accounts', environments: [], reason: problem, instanceIds: [], outcome: 'failed: organization'});
+		} else if (problem === undefined && this.organizationProblem !== undefined) {
+			this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'accounts', environments: [], reason: 'the organization\'s accounts are listed again', instanceIds: [], outcome: 'recovered'});
+		}
+
+		this.organizationProblem = problem;
 	}
 
 	/** The monitored rows an account's failure makes stale: its own rows, and every row that spans accounts. */

@@ -286,7 +286,7 @@ export class Monitor {
 
 		this.samples.pruneAndSave(at, this.intervalMs);
 
-		const snapshot = this.publisher.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown, ...(reading.accounts ? {accounts: reading.accounts} : {}), ...(unlisted && unlisted.size > 0 ? {unlisted} : {})});
+		const snapshot = this.publisher.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown, ...(reading.accounts ? {accounts: reading.accounts, accountsProblem: reading.accountsProblem ?? null} : {}), ...(unlisted && unlisted.size > 0 ? {unlisted} : {})});
 
 		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {

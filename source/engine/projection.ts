@@ -78,8 +78,9 @@ export type Published = Evaluated & {
 	at: number;
 	error: string | null;
 	unknown: Snapshot['unknown'];
-	/** With accounts: each account's state this poll. */
+	/** With accounts: each account's state this poll, and why the organization's list could not be asked again (null: it could). */
 	accounts?: AccountState[];
+	accountsProblem?: string | null;
 	/** Stale rows whose figures were never listed (their account failed from the start): unknown, never $0. */
 	unlisted?: ReadonlySet<string>;
 };
@@ -359,7 +360,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.slice(0, lastStopIdsSent).map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
 		pricing: engine.pricing,
 		unwatched: engine.unwatched ?? null,
-		...(published.accounts ? {accounts: accountViews(published.accounts)} : {}),
+		...(published.accounts ? {accounts: accountViews(published.accounts), accountsProblem: published.accountsProblem ?? null} : {}),
 	};
 }
 

@@ -87,6 +87,11 @@ export type Snapshot = {
 	 * poll (`status` STALE and why), and its share of the monitored environments. Absent with one account.
 	 */
 	accounts?: AccountView[];
+	/**
+	 * With an organization: why its accounts could not be listed again (those listed before are
+	 * still watched; one that joined since is not known yet); null when the last listing worked.
+	 */
+	accountsProblem?: string | null;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -109,7 +114,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		recordError: snapshot.recordError ?? null,
 		pricing: snapshot.pricing ?? null,
 		unwatched: snapshot.unwatched ? {...snapshot.unwatched, at: iso(snapshot.unwatched.at)} : null,
-		...(snapshot.accounts ? {accounts: snapshot.accounts.map(account => ({...account, hourlyUsd: account.hourlyUsd === null ? null : round(account.hourlyUsd)}))} : {}),
+		...(snapshot.accounts ? {accounts: snapshot.accounts.map(account => ({...account, hourlyUsd: account.hourlyUsd === null ? null : round(account.hourlyUsd)})), accountsProblem: snapshot.accountsProblem ?? null} : {}),
 	};
 }
 

@@ -23,6 +23,8 @@ export type SpendReading = {
 	staleRows?: Map<string, string>;
 	/** With accounts: each account this listing covered, and why its share failed (null: listed). */
 	accounts?: AccountState[];
+	/** With an organization: why its accounts could not be listed again (the accounts before are still watched). */
+	accountsProblem?: string;
 };
 
 /** Each account's share of the monitored environments as this listing found it (running instances, agents, $/h), and why it failed. */
@@ -69,6 +71,7 @@ export class SpendReader {
 			const byRow = staleByRow(listing.errors, config.environments);
 			if (listing.accounts) {
 				this.deps.rows?.noteFailures(byRow?.named ?? new Map());
+				this.deps.rows?.noteOrganization(listing.accountsProblem);
 			}
 
 			// Some accounts failed: the fresh rows are priced with the book their history is priced
@@ -104,6 +107,7 @@ export class SpendReader {
 				...(learning && learning.size > 0 ? {learning} : {}),
 				...(byRow ? {staleRows: byRow.rows} : {}),
 				...(listing.accounts ? {accounts: accountShares(listing.accounts, result.byEnvironment, byRow?.accounts)} : {}),
+				...(listing.accountsProblem ? {accountsProblem: listing.accountsProblem} : {}),
 			};
 		} catch (error) {
 			return {spend: new Map(), unknown: {instances: 0, hourlyUsd: 0, tagValues: []}, staleReason: messageOf(error)};

@@ -53,6 +53,11 @@ export type FleetListing = {
 	calls: number;
 	/** With `accounts`: the accounts this listing covered (each one's errors are in `errors`). */
 	accounts?: AccountInfo[];
+	/**
+	 * With an organization: why its accounts could not be listed again (the accounts listed before
+	 * are still watched, but one that joined since is not known yet). Absent when the last listing worked.
+	 */
+	accountsProblem?: string;
 };
 
 export type InstanceOutcome = {

@@ -119,6 +119,13 @@ describe('envwatch over an organization\'s accounts (moto)', () => {
 			{Keys: [ids['staging'], 'Environment$staging'], Metrics: {UnblendedCost: {Amount: '3.25', Unit: 'USD'}}},
 		]}]}]);
 		const {args, env, audit} = home({split: true, costExplorer: true});
+		// A role ARN of the wrong shape in the configuration: exit 2 naming it and what is expected, nothing polled.
+		const bad = path.join(tempDir(), 'bad.json');
+		fs.writeFileSync(bad, JSON.stringify({regions: ['us-east-1'], accounts: [{name: 'sandbox-a', roleArn: `arn:aws:iam::${ids['sandbox-a']}:user/\u001b[2Jx`}]}));
+		const refused = await runCli(['--once', '--config', bad, ...args.slice(2)], {env});
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain(`accounts.0.roleArn: "arn:aws:iam::${ids['sandbox-a']}:user/\\u001b[2Jx" — expected an IAM role ARN like arn:aws:iam::123456789012:role/envwatch-member`);
+		expect(proxy.seen).toEqual([]);
 		const once = await runCli(['--once', ...args], {env});
 		expect(once.stdout).toMatch(new RegExp(`- sandbox-b \\(${ids['sandbox-b']}, role arn:aws:iam::${ids['sandbox-b']}:role/OrganizationAccountAccessRole\\): STALE: cannot assume arn:aws:iam::${ids['sandbox-b']}:role/OrganizationAccountAccessRole \\(AccessDenied`));
 		// Never listed: its $/h is unknown, never $0.

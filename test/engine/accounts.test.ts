@@ -9,7 +9,8 @@ import {splitForAccounts} from '../../source/engine/accounts.js';
 import {AuditLog, type AuditEntry} from '../../source/engine/state/audit.js';
 import type {ActionResult} from '../../source/engine/enforcer.js';
 import {Monitor} from '../../source/engine/monitor.js';
-import type {Snapshot} from '../../source/engine/snapshot.js';
+import {toJson, type Snapshot} from '../../source/engine/snapshot.js';
+import {formatDashboard} from '../../source/app/headless.js';
 import {StateStore} from '../../source/engine/state/store.js';
 import {SnapshotStore} from '../../source/engine/snapshot-store.js';
 import {UsageError} from '../../source/domain/errors.js';
@@ -27,6 +28,8 @@ class Accounts implements Fleet {
 	instances: RawInstance[] = [];
 	/** Why an account cannot be listed (or acted on), by name. */
 	failing = new Map<string, string>();
+	/** Why the organization's accounts could not be listed again (as AccountsFleet says it). */
+	problem: string | undefined;
 	/** Every stop call's targets, and each batch the re-check was asked about. */
 	stops: Target[][] = [];
 	rechecks: Target[][] = [];
@@ -62,7 +65,7 @@ class Accounts implements Fleet {
 			&& (!query.role || instance.tags[query.role.key] === query.role.value)
 			&& (!query.instanceIds || query.instanceIds.includes(instance.id)));
 		const errors = accounts.filter(account => this.failing.has(account.name)).map(account => ({region: 'us-east-1', message: this.failing.get(account.name)!, account: {name: account.name, id: account.id!}}));
-		return {instances: instances.map(instance => ({...instance})), errors, calls: accounts.length, accounts: [...this.accounts]};
+		return {instances: instances.map(instance => ({...instance})), errors, calls: accounts.length, accounts: [...this.accounts], ...(this.problem ? {accountsProblem: this.problem} : {})};
 	}
 
 	async stop(targets: Target[], options: ActOptions): Promise<InstanceOutcome[]> {
@@ -192,6 +195,26 @@ describe('environments that span accounts', () => {
 		expect(result!.results.map(outcome => outcome.id).sort()).toEqual(fleet.instances.filter(instance => instance.account!.name === 'sandbox-a').map(instance => instance.id).sort());
 		expect(result!.entry.reason).toMatch(/; not re-checked, so not acted on: account sandbox-b \(222222222222\) us-east-1: cannot assume/);
 		expect(fleet.state(devB[0]!)).toBe('running');
+	});
+	it('an organization whose list cannot be asked again is said (snapshot, --once, JSON, audit log once), while the accounts before stay watched and fresh', async () => {
+		const fleet = new Accounts(accountsOf(['sandbox-a', 'sandbox-b']));
+		fleet.run('sandbox-a', 'dev', 1);
+		const {poll, lines} = engine(fleet);
+		expect((await poll()).accountsProblem).toBeNull();
+		fleet.problem = 'the organization\'s accounts could not be listed again (AccessDenied): the accounts listed before are still watched';
+		await poll();
+		const doubted = await poll();
+		expect(doubted.accountsProblem).toBe(fleet.problem);
+		expect(view(doubted, 'dev')).toMatchObject({stale: null, status: 'ACTIVE'});
+		expect(formatDashboard(doubted)).toContain(`- organization: ${fleet.problem}`);
+		expect(toJson(doubted)['accountsProblem']).toBe(fleet.problem);
+		fleet.problem = undefined;
+		expect((await poll()).accountsProblem).toBeNull();
+		expect(lines().filter(entry => entry.kind === 'accounts').map(entry => `${entry.outcome}: ${entry.reason}`)).toEqual([
+			expect.stringMatching(/^changed: /),
+			'failed: organization: the organization\'s accounts could not be listed again (AccessDenied): the accounts listed before are still watched',
+			'recovered: the organization\'s accounts are listed again',
+		]);
 	});
 });
 

@@ -1,12 +1,17 @@
 import {CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, OrganizationsClient} from '@aws-sdk/client-organizations';
 import {EC2Client, RunInstancesCommand} from '@aws-sdk/client-ec2';
 import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts';
+import fs from 'node:fs';
+import path from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {UsageError} from '../../source/domain/errors.js';
 import {AccountsFleet} from '../../source/providers/aws/accounts-fleet.js';
 import {CostExplorerBilling} from '../../source/providers/aws/billing.js';
+import {organizationAccounts} from '../../source/providers/aws/accounts.js';
 import {AssumedRole} from '../../source/providers/aws/credentials.js';
 import {formatDoctor, runDoctor} from '../../source/providers/aws/doctor.js';
 import {loadConfig} from '../../source/config/load.js';
+import {tempDir} from '../helpers/cli.js';
 import {instanceStates, launch, linuxImage, seedCostAndUsage, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
 
 // The composite fleet of many accounts through the real SDK clients against moto_server: an
@@ -116,28 +121,31 @@ describe('many accounts through one fleet (moto)', () => {
 		const devC = await runIn(ids['sandbox-c']!, 'us-east-1', 1, 'dev');
 		// B's role is denied; C's AssumeRole hangs past the account's time budget.
 		proxy.rule = ({action, body}) => action === 'AssumeRole' && body.includes(ids['sandbox-b']!) ? {status: 403, code: 'AccessDenied', message: 'User is not authorized to perform: sts:AssumeRole'} : undefined;
-		const hangs: Array<Promise<unknown>> = [];
+		// C's AssumeRole hangs until the test lets it go: only the budget ends its wait (generous, so the
+		// other accounts finish within theirs on a busy machine).
+		let release = () => {};
+		const hang = new Promise<void>(resolve => {
+			release = resolve;
+		});
 		proxy.before = async ({action, body}) => {
 			if (action === 'AssumeRole' && body.includes(ids['sandbox-c']!)) {
-				const hang = new Promise(resolve => setTimeout(resolve, 3000));
-				hangs.push(hang);
 				await hang;
 			}
 		};
-		const fleet = await fleetOf({accountBudgetMs: 1000});
+		const fleet = await fleetOf({accountBudgetMs: 4000});
 		try {
 			const listing = await fleet.list(query);
 			expect(listing.instances.map(instance => instance.account?.name)).toEqual(['sandbox-a']);
 			const byAccount = (name: string) => listing.errors.filter(error => error.account?.name === name);
 			expect(byAccount('sandbox-b').map(error => error.region).sort()).toEqual([...regions].sort());
 			expect(byAccount('sandbox-b')[0]).toMatchObject({account: {name: 'sandbox-b', id: ids['sandbox-b']}, message: expect.stringMatching(new RegExp(`^cannot assume arn:aws:iam::${ids['sandbox-b']}:role/OrganizationAccountAccessRole \\(AccessDenied: User is not authorized to perform: sts:AssumeRole\\): deploy the member role there`))});
-			expect(byAccount('sandbox-c')[0]).toMatchObject({message: 'account sandbox-c did not answer within its time budget of 1 s'});
+			expect(byAccount('sandbox-c')[0]).toMatchObject({message: 'account sandbox-c did not answer within its time budget of 4 s'});
 			expect(listing.errors.filter(error => !['sandbox-b', 'sandbox-c'].includes(error.account?.name ?? ''))).toEqual([]);
 
 			// The hang ends: C is listed at the next poll (its role assumed now); B, throttled now, still fails alone.
 			proxy.before = () => undefined;
 			proxy.rule = ({action, body}) => action === 'AssumeRole' && body.includes(ids['sandbox-b']!) ? {status: 400, code: 'Throttling', message: 'Rate exceeded'} : undefined;
-			await Promise.all(hangs);
+			release();
 			const next = await fleet.list(query);
 			expect(next.instances.map(instance => instance.id)).toEqual(expect.arrayContaining(devC));
 			expect(new Set(next.errors.map(error => error.account?.name))).toEqual(new Set(['sandbox-b']));
@@ -185,10 +193,97 @@ describe('many accounts through one fleet (moto)', () => {
 			expect(listed.accounts?.map(account => account.name)).toEqual(['master', 'sandbox-a', 'sandbox-b']);
 			await fleet.settled();
 			expect(fleet.accounts().map(account => `${account.name} ${account.id}`)).toEqual([`master ${self}`, `sandbox-a ${ids['sandbox-a']}`, `sandbox-d ${joined}`]);
+			expect(listed.accountsProblem).toBeUndefined();
+
+			// The next list is not believed (it names sandbox-a twice): the accounts before are still
+			// watched and listed, and the problem is said on every listing until a list is believed again.
+			proxy.rule = ({action}) => action === 'ListAccounts' ? {reply: {status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({Accounts: [1, 2].map(() => ({Id: ids['sandbox-a'], Name: 'sandbox-a', Status: 'ACTIVE', State: 'ACTIVE'}))})}} : undefined;
+			now += 11 * 60_000;
+			await fleet.list(query);
+			await fleet.settled();
+			const doubted = await fleet.list(query);
+			expect(doubted.accountsProblem).toMatch(new RegExp(`^the organization's accounts could not be listed again \\(.*ListAccounts page 1 lists ${ids['sandbox-a']} again \\(first on page 1\\).*\\): the accounts listed before are still watched$`));
+			expect(doubted.accounts?.map(account => account.name)).toEqual(['master', 'sandbox-a', 'sandbox-d']);
+			expect(doubted.errors).toEqual([]);
+			proxy.rule = () => undefined;
+			now += 11 * 60_000;
+			await fleet.list(query);
+			await fleet.settled();
+			expect((await fleet.list(query)).accountsProblem).toBeUndefined();
 		} finally {
 			fleet.close();
 		}
 	}, 60_000);
+
+	it('an organization\'s list is not believed when its pages repeat or never end, an account ID has the wrong shape, or an account comes twice', async () => {
+		await organization([]);
+		const json = (body: unknown) => ({reply: {status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify(body)}});
+		const account = (id: string) => ({Id: id, Name: `n${id}`, Status: 'ACTIVE', State: 'ACTIVE'});
+		const lying = async (page: (n: number) => unknown): Promise<string> => {
+			let n = 0;
+			proxy.rule = ({action}) => (action === 'ListAccounts' ? json(page(++n)) : undefined);
+			const error = await organizationAccounts({endpointUrl: proxy.url, credentials: testCredentials, maxAttempts: 1}, {maxPages: 5}).then(() => undefined, (error: unknown) => error);
+			expect(error).toBeInstanceOf(Error);
+			return (error as Error).message;
+		};
+
+		expect(await lying(n => ({Accounts: [account(`11111111111${n}`)], NextToken: 'again'}))).toMatch(/ListAccounts page 2 carries the page token of page 1 again: an answer that repeats itself, not believed/);
+		expect(await lying(n => ({Accounts: [account(`11111111111${n}`)], NextToken: `more-${n}`}))).toMatch(/ListAccounts still had more pages after 5/);
+		expect(await lying(() => ({Accounts: [account('12345')]}))).toMatch(/ListAccounts page 1 lists an account without a 12-digit ID, a name and a state \("12345"\)/);
+		expect(await lying(n => (n === 1 ? {Accounts: [account('222222222222')], NextToken: 't1'} : {Accounts: [account('222222222222')]}))).toMatch(/ListAccounts page 2 lists 222222222222 again \(first on page 1\)/);
+	}, 60_000);
+
+	it('a role\'s session that AWS rejects mid-poll is assumed again and the account listed again, within the same poll', async () => {
+		const ids = await organization(['sandbox-a']);
+		const devA = await runIn(ids['sandbox-a']!, 'us-east-1', 1, 'dev');
+		const fleet = await AccountsFleet.create({
+			connection: {endpointUrl: proxy.url, credentials: testCredentials, maxAttempts: 1},
+			accounts: [{name: 'sandbox-a', roleArn: `arn:aws:iam::${ids['sandbox-a']}:role/OrganizationAccountAccessRole`}],
+			regions: ['us-east-1'],
+			self,
+		});
+		try {
+			// The first DescribeInstances signed with the first session is refused as expired (a session revoked, or clocks that disagree).
+			proxy.rule = ({action, n}) => (action === 'DescribeInstances' && n === 1 ? {status: 400, code: 'ExpiredToken', message: 'The security token included in the request is expired'} : undefined);
+			const listing = await fleet.list({...query, regions: ['us-east-1']});
+			expect(listing.errors).toEqual([]);
+			expect(listing.instances.map(instance => instance.id)).toEqual(devA);
+			expect(fleet.assumeRoleCalls).toBe(2);
+			// Refused again after the new session: the account fails alone, by name, and says why.
+			proxy.rule = ({action}) => (action === 'DescribeInstances' ? {status: 400, code: 'ExpiredToken', message: 'The security token included in the request is expired'} : undefined);
+			const refused = await fleet.list({...query, regions: ['us-east-1']});
+			expect(refused.errors).toEqual([expect.objectContaining({region: 'us-east-1', code: 'ExpiredToken', account: {name: 'sandbox-a', id: ids['sandbox-a']}})]);
+			expect(fleet.assumeRoleCalls).toBe(3);
+		} finally {
+			fleet.close();
+		}
+	}, 60_000);
+
+	it('two entries that turn out to be one account (two profiles of it) are a configuration error naming both, before anything is counted', async () => {
+		const dir = tempDir();
+		const file = path.join(dir, 'aws-config');
+		// Two profiles with the same keys: both are moto's account 123456789012.
+		fs.writeFileSync(file, ['a', 'b'].map(name => `[profile ${name}]\naws_access_key_id = AKIDTEST\naws_secret_access_key = secret\n`).join('\n'));
+		const saved = process.env['AWS_CONFIG_FILE'];
+		process.env['AWS_CONFIG_FILE'] = file;
+		try {
+			const made = AccountsFleet.create({
+				connection: {endpointUrl: proxy.url, maxAttempts: 1},
+				accounts: [{name: 'team-a', profile: 'a'}, {name: 'team-b', profile: 'b'}],
+				regions: ['us-east-1'],
+				self,
+			});
+			await expect(made).rejects.toThrow(UsageError);
+			await expect(made).rejects.toThrow(`accounts: team-b (profile b) is account ${self}, as team-a is — expected each account once (its instances would be counted twice)`);
+			expect(proxy.seen.filter(request => request.action === 'DescribeInstances')).toEqual([]);
+		} finally {
+			if (saved === undefined) {
+				delete process.env['AWS_CONFIG_FILE'];
+			} else {
+				process.env['AWS_CONFIG_FILE'] = saved;
+			}
+		}
+	});
 
 	it('doctor runs per account: which role cannot be assumed, and which permission is missing in which account\'s region, each with its fix', async () => {
 		const ids = await organization(['sandbox-a', 'sandbox-b']);

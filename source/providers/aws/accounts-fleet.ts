@@ -2,7 +2,8 @@ import type {AccountsConfig} from '../../config/index.js';
 import type {RawInstance, Volume} from '../../domain/index.js';
 import type {AccountInfo, ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {AccountHandle, isOrganization, listedPlans, organizationAccounts, organizationPlans, type AccountPlan} from './accounts.js';
-import {describeError, type AwsConnection} from './clients.js';
+import {describeError, isRejectedCode, type AwsConnection} from './clients.js';
+import {UsageError} from '../../domain/index.js';
 import type {AwsFleet, AwsFleetOptions, FleetStats} from './fleet.js';
 
 export type AccountsFleetOptions = Omit<AwsFleetOptions, 'regions' | 'account' | keyof AwsConnection> & {
@@ -51,7 +52,25 @@ export class AccountsFleet implements Fleet {
 		const fleet = new AccountsFleet(options);
 		fleet.handles = (await fleet.plans()).map(plan => fleet.handle(plan));
 		fleet.lastRefreshAt = fleet.clock();
+		// A profile's account is known only once asked: ask now, so two entries of one account are a
+		// configuration error before anything is counted (one that does not answer yet is asked at its first listing).
+		await Promise.allSettled(fleet.handles.filter(handle => handle.id === null).map(async handle => handle.ready()));
+		const twins = fleet.handles.flatMap(handle => {
+			const first = fleet.twinOf(handle);
+			return first ? [`accounts: ${handle.name} (${handle.plan.profile ? `profile ${handle.plan.profile}` : handle.plan.role?.roleArn ?? ''}) is account ${handle.id!}, as ${first.name} is — expected each account once (its instances would be counted twice)`] : [];
+		});
+		if (twins.length > 0) {
+			fleet.close();
+			throw new UsageError(twins);
+		}
+
 		return fleet;
+	}
+
+	/** The account listed before this one that has the same ID, if any (the same account reached twice). */
+	private twinOf(handle: AccountHandle): AccountHandle | undefined {
+		const index = this.handles.indexOf(handle);
+		return handle.id === null ? undefined : this.handles.slice(0, Math.max(0, index)).find(other => other.id === handle.id);
 	}
 
 	private async plans(): Promise<AccountPlan[]> {
@@ -153,6 +172,7 @@ export class AccountsFleet implements Fleet {
 			errors: results.flatMap(result => result.errors),
 			calls: results.reduce((sum, result) => sum + result.calls, 0),
 			accounts: handles.map(handle => handle.info()),
+			...(this.refreshError ? {accountsProblem: this.refreshError} : {}),
 		};
 	}
 
@@ -190,16 +210,32 @@ export class AccountsFleet implements Fleet {
 			}, budgetMs);
 		});
 		const work = (async (): Promise<FleetListing> => {
-			let fleet: AwsFleet;
-			try {
-				fleet = await handle.ready();
-			} catch (error) {
-				return failed(error instanceof Error ? error.message : String(error));
+			let listing: FleetListing | undefined;
+			// A role's session AWS rejects mid-poll (expired early, revoked): assumed again, and listed again, once.
+			for (let attempt = 1; attempt <= 2; attempt++) {
+				let fleet: AwsFleet;
+				try {
+					fleet = await handle.ready();
+				} catch (error) {
+					return failed(error instanceof Error ? error.message : String(error));
+				}
+
+				const twin = this.twinOf(handle);
+				if (twin) {
+					// Its instances are twin's: counting them again would double them, and skipping them silently would hide the mistake.
+					return failed(`account ${handle.name} is account ${handle.id!}, as ${twin.name} is: list each account once in accounts (its instances would be counted twice)`);
+				}
+
+				listing = await fleet.list({...query, regions});
+				if (!handle.role || attempt === 2 || !listing.errors.some(error => isRejectedCode(error.code))) {
+					break;
+				}
+
+				handle.renew();
 			}
 
-			const listing = await fleet.list({...query, regions});
 			const id = handle.id;
-			return {...listing, errors: listing.errors.map((error): RegionError => ({...error, account: {name: handle.name, ...(id ? {id} : {})}}))};
+			return {...listing!, errors: listing!.errors.map((error): RegionError => ({...error, account: {name: handle.name, ...(id ? {id} : {})}}))};
 		})();
 		try {
 			return await Promise.race([work, timeout]);

@@ -46,7 +46,7 @@ export type OrganizationAccount = {id: string; name: string; state: string};
  * is what emulators answer a member account). Each account must carry a 12-digit ID, a name and a
  * state, and be listed once.
  */
-export async function organizationAccounts(connection: AwsConnection, budgetMs = 60_000): Promise<{organizationId: string; managementId: string; accounts: OrganizationAccount[]}> {
+export async function organizationAccounts(connection: AwsConnection, {budgetMs = 60_000, maxPages = maxAccountPages}: {budgetMs?: number; maxPages?: number} = {}): Promise<{organizationId: string; managementId: string; accounts: OrganizationAccount[]}> {
 	const client = new OrganizationsClient(clientConfig(connection, organizationsRegion));
 	checkAnswers(client, organizationsRegion, 'json');
 	const budget = new Budget(budgetMs, `the organization listing's time budget of ${Math.round(budgetMs / 1000)} s`);
@@ -63,7 +63,7 @@ export async function organizationAccounts(connection: AwsConnection, budgetMs =
 		for await (const {output, page} of paginate({
 			call: 'ListAccounts',
 			region: organizationsRegion,
-			maxPages: maxAccountPages,
+			maxPages,
 			budget,
 			send: async (paging, options) => client.send(new ListAccountsCommand({MaxResults: 20, ...paging}), options),
 		})) {
@@ -201,6 +201,17 @@ export class AccountHandle {
 
 		this.fleet_ ??= new AwsFleet({...this.fleetOptions, ...this.connection, regions: this.regions, account: this.ref!});
 		return this.fleet_;
+	}
+
+	/**
+	 * AWS rejected the role's session before envwatch's clock said it ends (revoked, or the clocks
+	 * disagree): forget it and the clients that signed with it, so the next `ready` assumes the role
+	 * again and builds clients that use the new session.
+	 */
+	renew(): void {
+		this.role?.forget();
+		this.fleet_?.close();
+		this.fleet_ = undefined;
 	}
 
 	/** Why the account's credentials did not work, and what to do. */

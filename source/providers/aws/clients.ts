@@ -72,6 +72,11 @@ const rejectedCodes = new Set([
 	'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'InvalidToken', 'RequestExpired', 'TokenRefreshRequired', 'UnauthorizedException',
 ]);
 
+/** Did AWS reject the credentials a call was signed with (expired, revoked, not known)? By the error's code. */
+export function isRejectedCode(code: string | undefined): boolean {
+	return code !== undefined && rejectedCodes.has(code);
+}
+
 /** Is this error about the credentials themselves (missing, expired, rejected)? */
 export function isCredentialError(error: unknown): boolean {
 	const code = errorCode(error);

@@ -84,6 +84,11 @@ export class AssumedRole {
 		return credentials;
 	}
 
+	/** The session held is no longer believed (AWS rejected it): the next `get` assumes the role again. */
+	forget(): void {
+		this.current = undefined;
+	}
+
 	close(): void {
 		this.client?.destroy();
 		this.client = undefined;

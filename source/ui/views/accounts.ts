@@ -94,5 +94,9 @@ export function accountLines(view: Extract<View, {kind: 'account'}>, {snapshot, 
 		lines.push([{text: pad(`  ${row.account}${row.id ? ` (${row.id})` : ''}: ${row.stale}`, Math.max(0, columns - 1), 'left', glyphs.ellipsis).trimEnd(), colour: 'red'}]);
 	}
 
+	if (snapshot.accountsProblem) {
+		lines.push([{text: pad(`  organization: ${snapshot.accountsProblem}`, Math.max(0, columns - 1), 'left', glyphs.ellipsis).trimEnd(), colour: 'yellow'}]);
+	}
+
 	return lines.slice(0, height);
 }
