@@ -141,6 +141,8 @@ export function isOrganization(accounts: AccountsConfig): accounts is Organizati
 export class AccountHandle {
 	readonly role: AssumedRole | undefined;
 	private fleet_: AwsFleet | undefined;
+	/** The fleet before the last renewal (see `renew`). */
+	private retired: AwsFleet | undefined;
 	private ref: AccountRef | undefined;
 	private readonly connection: AwsConnection;
 
@@ -210,7 +212,9 @@ export class AccountHandle {
 	 */
 	renew(): void {
 		this.role?.forget();
-		this.fleet_?.close();
+		// A stop may still be using the fleet before: it is closed at the next renewal, or with the handle.
+		this.retired?.close();
+		this.retired = this.fleet_;
 		this.fleet_ = undefined;
 	}
 
@@ -231,6 +235,7 @@ export class AccountHandle {
 
 	close(): void {
 		this.fleet_?.close();
+		this.retired?.close();
 		this.role?.close();
 	}
 }
