@@ -3,7 +3,8 @@ import path from 'node:path';
 import {newHistory, newRollup, type History, type Rollup} from '../../domain/index.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 import {lastMarks, replayLog, since, type Mark, type Series} from './replay.js';
-import {checkAccountsFile, checkActionInFlight, checkBilling, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, checkSweep, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache, type SweepRecord} from './validate.js';
+import {checkAccountsFile, checkBilling} from './validate-billing.js';
+import {checkActionInFlight, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, checkSweep, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache, type SweepRecord} from './validate.js';
 
 const fileParts = {
 	'samples.json': 'the sample history starts fresh (baselines warm up again)',
