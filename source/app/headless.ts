@@ -73,11 +73,11 @@ function estimateText(view: EnvironmentView): string {
 /** The classic status-report wording (ENVIRONMENT STATUS DASHBOARD), for `--once` and anyone reading cron mail. */
 export function formatDashboard(snapshot: Snapshot): string {
 	// Before any fresh data the spend is unknown, never $0.
-	const spend = (usd: number) => (snapshot.lastSuccessAt === null ? '$?' : money(usd));
-	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${(view.estimated > 0 || view.learning) && snapshot.lastSuccessAt !== null ? '~' : ''}${spend(view.hourlyUsd)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${estimateText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}${view.learning ? `; ~ ${view.learning}: no automatic stop on its increase (the hourly cap still applies)` : ''}`]);
+	const spend = (usd: number, view?: EnvironmentView) => (snapshot.lastSuccessAt === null || view?.unlisted ? '$?' : money(usd));
+	const rows = snapshot.environments.map(view => [`${title(view.name)} Environment:`, view.status, `(${(view.estimated > 0 || view.learning) && snapshot.lastSuccessAt !== null && !view.unlisted ? '~' : ''}${spend(view.hourlyUsd, view)}/hr) - ${agentsText(view, snapshot.lastSuccessAt === null)}${estimateText(view)}${view.unpriced > 0 ? ` + ${view.unpriced} unpriced (${view.unpricedTypes.join(', ')})` : ''}${view.paused ? '; PAUSED: no automatic stop' : ''}${view.learning ? `; ~ ${view.learning}: no automatic stop on its increase (the hourly cap still applies)` : ''}`]);
 	// The total holds every estimate of its environments: marked like them.
-	const totalMark = (snapshot.global.estimated > 0 || snapshot.environments.some(view => view.learning)) && snapshot.lastSuccessAt !== null ? '~' : '';
-	rows.push(['Global Status:', snapshot.global.status, `(${totalMark}${spend(snapshot.global.hourlyUsd)}/hr total)`]);
+	const totalMark = (snapshot.global.estimated > 0 || snapshot.environments.some(view => view.learning)) && snapshot.lastSuccessAt !== null && !snapshot.global.unlisted ? '~' : '';
+	rows.push(['Global Status:', snapshot.global.status, `(${totalMark}${spend(snapshot.global.hourlyUsd, snapshot.global)}/hr total)`]);
 	const width = Math.max(...rows.map(row => row[0]!.length)) + 1;
 	const lines = [
 		'ENVIRONMENT STATUS DASHBOARD',
@@ -91,6 +91,7 @@ export function formatDashboard(snapshot: Snapshot): string {
 		// Billed cost that could not be fetched (a cap reached, an answer not believed): said, never shown as part of a bill.
 		...(snapshot.billing.enabled && snapshot.billing.error ? [`BILLING: ${snapshot.billing.error}`] : []),
 		...rows.map(([label, status, rest]) => `${label!.padEnd(width)}${status!.padEnd(9)}${rest}`),
+		...accountLines(snapshot),
 		'',
 		'COST ALERTS:',
 		...[...snapshot.environments, snapshot.global].map(view => `- ${title(view.name)}: ${increaseText(view)} ${verdict(view, snapshot.at)}`),
@@ -121,6 +122,23 @@ export function formatDashboard(snapshot: Snapshot): string {
 	}
 
 	return lines.join('\n');
+}
+
+/**
+ * With accounts: each account, how it is reached, and its share, or why it could not be listed
+ * (shown, never skipped: its rows are STALE).
+ */
+export function accountLines(snapshot: Snapshot): string[] {
+	if (!snapshot.accounts) {
+		return [];
+	}
+
+	return ['', 'ACCOUNTS:', ...snapshot.accounts.map(account => {
+		const who = `${account.name} (${account.id ?? 'ID not known yet'}, ${account.via === 'self' ? 'envwatch\'s own credentials' : `${account.via} ${account.through ?? ''}`})`;
+		return account.stale === null
+			? `- ${who}: OK, ${plural(account.instances ?? 0, 'instance')} running (${plural(account.agents ?? 0, 'agent')}), ${money(account.hourlyUsd ?? 0)}/hr`
+			: `- ${who}: STALE: ${account.stale}`;
+	}), ...(snapshot.accountsProblem ? [`- organization: ${snapshot.accountsProblem}`] : [])];
 }
 
 /**

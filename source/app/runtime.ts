@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type {Options} from './args.js';
 import {loadConfig, type Config} from '../config/index.js';
-import {plural, UsageError} from '../domain/index.js';
-import {Monitor, SnapshotStore, StateStore, type AuditLog} from '../engine/index.js';
+import {expandNames, plural, UsageError} from '../domain/index.js';
+import {isRowOfSplit, Monitor, SnapshotStore, splitForAccounts, StateStore, type AuditLog} from '../engine/index.js';
 import {createProvider, simRegions, snsPublisher, type AwsConnection, type Provider} from '../providers/index.js';
 import {dashboardSupported} from '../ui/index.js';
 import {OriginAuditLog} from '../serve/index.js';
@@ -61,7 +61,8 @@ export class Reports {
 
 function resolveEnvironments(options: Options, config: Config): string[] {
 	const configured = Object.keys(config.environments);
-	const isConfigured = (name: string) => Object.hasOwn(config.environments, name);
+	// A row of an environment split by account (`dev@sandbox-a`) is checked once the accounts are known.
+	const isConfigured = (name: string) => Object.hasOwn(config.environments, name) || isRowOfSplit(config, name);
 	const problems = [
 		...(options.environments ?? []).filter(name => !isConfigured(name)).map(name => `${options.environmentsFlag} ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
 		...(options.confirm ?? []).filter(name => !isConfigured(name)).map(name => `--confirm ${name}: not a configured environment — expected one of: ${configured.join(', ')}`),
@@ -77,8 +78,10 @@ function resolveEnvironments(options: Options, config: Config): string[] {
 /** `--pause-env` names that are not configured, or not monitored in this run (--environments). */
 function pauseEnvProblems(options: Options, config: Config): string[] {
 	const configured = Object.keys(config.environments);
-	const monitored = options.environments ? options.environments.filter(name => Object.hasOwn(config.environments, name)) : configured;
-	return (options.pauseEnv ?? []).filter(name => !monitored.includes(name)).map(name => Object.hasOwn(config.environments, name)
+	const known = (name: string) => Object.hasOwn(config.environments, name) || isRowOfSplit(config, name);
+	const monitored = options.environments ? options.environments.filter(name => known(name)) : configured;
+	const within = (name: string) => monitored.includes(name) || (isRowOfSplit(config, name) && monitored.includes(name.slice(0, name.lastIndexOf('@'))));
+	return (options.pauseEnv ?? []).filter(name => !within(name)).map(name => known(name)
 		? `--pause-env ${name}: not monitored in this run (${options.environmentsFlag} ${monitored.join(',')}) — expected one of: ${monitored.join(', ')}`
 		: `--pause-env ${name}: not a configured environment — expected one of: ${configured.join(', ')}`);
 }
@@ -121,14 +124,22 @@ export async function createRuntime(options: Options, io: Io, stateDir: string, 
 		}
 	}
 
-	const own = resolveEnvironments(options, config);
-	const monitored = guard && guard.length > 0 && guard.every(name => Object.hasOwn(config.environments, name)) ? [...guard] : own;
+	const asked = resolveEnvironments(options, config);
 	// Every secret variable is checked before anything is opened, polled or stopped.
 	const targets = notifyTargets(config, io.env);
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
 	checkWritable(options, io, checkState, auditFile);
 	const provider = await createProvider({demo: options.demo, connection: awsConnection(options), env: process.env}, config);
+	// With accounts: environments split by account become one row per account; `dev` names all of its rows.
+	const own = splitForAccounts(config, provider.accounts?.(), asked, options.environmentsFlag);
+	for (const key of ['confirm', 'pauseEnv'] as const) {
+		if (options[key]) {
+			options[key] = expandNames(options[key], config.environments);
+		}
+	}
+
+	const monitored = guard && guard.length > 0 && guard.every(name => Object.hasOwn(config.environments, name)) ? [...guard] : own;
 	const store = new SnapshotStore();
 	// Commands from socket clients are recorded with `via: "socket"`.
 	const audit: AuditLog = new OriginAuditLog(auditFile);

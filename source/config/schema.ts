@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import {isPlainObject, type EnvironmentPolicy, type GlobalPolicy, type PolicyConfig} from '../domain/index.js';
 import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from './notify.js';
+import {accountsSchema, checkAccounts} from './accounts.js';
+import {closest} from './closest.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
 // object shape) costs more to build than it saves, about 4 ms of every start.
@@ -110,6 +112,8 @@ function build(layer: boolean) {
 		maxAgents: number({min: 0, integer: true}).optional(),
 		onBreach: required(choice(['stop', 'alert'])),
 		tagValues: required(strings(/\S/, 'non-empty strings')),
+		/** With `accounts`: one row per account (`dev@sandbox-a`), each with its own window, cap and stop. */
+		splitBy: choice(['account']).optional(),
 		launchTemplate: object({
 			id: string(/^lt-[0-9a-z]+$/, 'a launch template ID like lt-0abc123').optional(),
 			name: text().optional(),
@@ -164,6 +168,7 @@ function build(layer: boolean) {
 			resetAfterMinutes: required(z.union([number({exclusiveMin: 0}, resetText), z.null({error: resetText})], {error: resetText}).describe(resetText)),
 		})),
 		environments: required(environments),
+		accounts: accountsSchema({object, string, strings, regionPattern, regionsText: 'the top-level regions'}).optional(),
 		notify: notifySchema(object).optional(),
 		global: required(object({
 			thresholdPct: required(positive()),
@@ -223,11 +228,19 @@ export const layerSchema = build(true);
  * "all"` is `allRegions: true` here, and `regions` the regions enabled for the account, filled in
  * when the provider starts (empty until then).
  */
-export type Config = Omit<z.output<typeof configSchema>, '$schema' | 'regions'> & {
+export type Config = Omit<z.output<typeof configSchema>, '$schema' | 'regions' | 'environments'> & {
 	regions: string[];
+	environments: Record<string, EnvironmentConfig>;
 	/** `regions: "all"` (or `--region all`): every region enabled for the account is watched. */
 	allRegions?: true;
 };
+
+/**
+ * An environment as configured, or one row of an environment split by account (`splitBy`), made
+ * once the accounts are known: `dev@sandbox-a` has dev's policy, `account: "sandbox-a"` (only that
+ * account's instances are its) and `splitOf: "dev"`.
+ */
+export type EnvironmentConfig = z.output<typeof configSchema>['environments'][string] & {account?: string; splitOf?: string};
 
 /** Compile-time: the configuration is what the domain computes over. */
 type Assignable<T extends U, U> = T;
@@ -334,7 +347,7 @@ export function checkSchema(schema: z.ZodType, value: unknown, problems: Problem
 		problems.push(() => `${line()}${suffix}`);
 	};
 
-	for (const issue of result.error.issues) {
+	for (const issue of branchIssues(result.error.issues, value)) {
 		if (issue.code === 'unrecognized_keys') {
 			const known = issue.message.startsWith(unknownKeyMarker) ? issue.message.slice(unknownKeyMarker.length).split(',') : [];
 			const allowed = known.filter(key => key !== '$schema');
@@ -369,37 +382,26 @@ export function checkSchema(schema: z.ZodType, value: unknown, problems: Problem
 	return reported;
 }
 
-/** The known word nearest to `word` by edit distance, when it is close enough to be a typo. */
-export function closest(word: string, known: readonly string[]): string | undefined {
-	let best: string | undefined;
-	let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-	if (word.length > 64) {
-		return undefined;
-	}
-
-	for (const candidate of known) {
-		const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-		if (distance < bestDistance) {
-			best = candidate;
-			bestDistance = distance;
-		}
-	}
-
-	return best;
-}
-
-function editDistance(a: string, b: string): number {
-	let previous = Array.from({length: b.length + 1}, (_, i) => i);
-	for (let i = 1; i <= a.length; i++) {
-		const current = [i];
-		for (let j = 1; j <= b.length; j++) {
-			current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+/**
+ * A union's problem is the problems of the one branch the value is of the kind of (a list where one
+ * branch is a list), with their full paths: `accounts.0.roleArn: ... — expected an IAM role ARN`,
+ * not "expected a list or an object". Other issues are as they are.
+ */
+function branchIssues(issues: readonly z.core.$ZodIssue[], root: unknown): z.core.$ZodIssue[] {
+	return issues.flatMap(issue => {
+		if (issue.code !== 'invalid_union' || issue.errors.length === 0) {
+			return [issue];
 		}
 
-		previous = current;
-	}
+		const value = valueAt(root, issue.path);
+		// The branch the value got into: its problems lie within it (or are keys it does not know).
+		const ofKind = issue.errors.filter(branch => branch.every(inner => inner.path.length > 0 || inner.code === 'unrecognized_keys'));
+		if (ofKind.length !== 1 || value === undefined) {
+			return [issue];
+		}
 
-	return previous[b.length]!;
+		return branchIssues(ofKind[0]!.map(inner => ({...inner, path: [...issue.path, ...inner.path]}) as z.core.$ZodIssue), root);
+	});
 }
 
 const own = (value: Record<string, unknown>, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
@@ -446,6 +448,7 @@ export function checkRelations(config: unknown, problems: {push(problem: string)
 	}
 
 	checkNotifyNames(own(config, 'notify'), problems);
+	checkAccounts(config, problems);
 	const environments = own(config, 'environments');
 	if (!isPlainObject(environments)) {
 		return;

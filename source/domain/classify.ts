@@ -14,23 +14,33 @@ export type TagConfig = {
 	roleTag: {key: string; agent: string; monitor: string};
 };
 
-/** Maps tag values (case-insensitively) to the environment that owns them. */
-export function environmentIndex(environments: Record<string, Pick<EnvironmentPolicy, 'tagValues'>>): Map<string, string> {
+/**
+ * Maps tag values (case-insensitively) to the environment that owns them. A row of an environment
+ * split by account (`account` set) owns a value only in its account: its key is the value and the
+ * account's name (see `environmentOf`).
+ */
+export function environmentIndex(environments: Record<string, Pick<EnvironmentPolicy, 'tagValues' | 'account'>>): Map<string, string> {
 	const index = new Map<string, string>();
 	for (const [name, environment] of Object.entries(environments)) {
 		for (const value of environment.tagValues) {
-			index.set(value.toLowerCase(), name);
+			index.set(environment.account === undefined ? value.toLowerCase() : `${value.toLowerCase()}\u0000${environment.account}`, name);
 		}
 	}
 
 	return index;
 }
 
+/** The environment (or row) an instance's tag value puts it in: its account's row first, then the value's. */
+export function environmentOf(index: ReadonlyMap<string, string>, value: string, account: string | undefined): string | undefined {
+	const key = value.toLowerCase();
+	return (account === undefined ? undefined : index.get(`${key}\u0000${account}`)) ?? index.get(key);
+}
+
 export function classify(raw: RawInstance, tags: TagConfig, index: Map<string, string>): Instance {
 	const value = tagOf(raw.tags, tags.envTagKey);
 	const roleValue = tagOf(raw.tags, tags.roleTag.key);
 	const role: Role = roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other';
-	return {...raw, environment: value === undefined ? undefined : index.get(value.toLowerCase()), role};
+	return {...raw, environment: value === undefined ? undefined : environmentOf(index, value, raw.account?.name), role};
 }
 
 export function emptySpend(): Spend {
@@ -54,7 +64,7 @@ export const unknownVolumes = 'EBS volumes not known yet';
  * or not, from the price book (a flat table is taken as the shipped table). An instance no source
  * prices is counted at the book's conservative estimate and marked estimated, never as $0.
  */
-export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environments: Record<string, Pick<EnvironmentPolicy, 'tagValues'>>, prices: Readonly<Record<string, number>> | PriceBook): Aggregate {
+export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environments: Record<string, Pick<EnvironmentPolicy, 'tagValues' | 'account'>>, prices: Readonly<Record<string, number>> | PriceBook): Aggregate {
 	const book: PriceBook = typeof (prices as Partial<PriceBook>).price === 'function' ? prices as PriceBook : tableBook(prices as Readonly<Record<string, number>>);
 	const index = environmentIndex(environments);
 	const byEnvironment = new Map<string, Spend>();
@@ -78,7 +88,7 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 
 	for (const instance of raw) {
 		const tagValue = tagOf(instance.tags, tags.envTagKey);
-		const name = tagValue === undefined ? undefined : index.get(tagValue.toLowerCase());
+		const name = tagValue === undefined ? undefined : environmentOf(index, tagValue, instance.account?.name);
 		const running = billed.has(instance.state);
 		const roleValue = tagOf(instance.tags, tags.roleTag.key);
 		// Priced once, and only when counted (a running instance with an environment tag): the detail
@@ -172,5 +182,6 @@ function instanceRow(instance: RawInstance, role: Role, running: boolean, priced
 		role,
 		usdPerHour: running ? priced?.usd ?? null : 0,
 		...(priced?.source === 'estimate' ? {estimated: true} : {}),
+		...(instance.account ? {account: instance.account.id, accountName: instance.account.name} : {}),
 	};
 }

@@ -1,5 +1,6 @@
 // The domain's face: pure vocabulary (types, spend, windows, policy, pricing, the price table,
 // format, errors), all of it public. No I/O, no clock, no UI, no AWS.
+export * from './accounts.js';
 export * from './agents.js';
 export * from './classify.js';
 export * from './errors.js';

@@ -10,6 +10,12 @@ export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'sh
 /** States that cost money by the hour (pending or running: docs/design.md). */
 export const BILLED_STATES: readonly InstanceState[] = ['pending', 'running'];
 
+/**
+ * An AWS account envwatch watches (with `accounts` configured): its 12-digit ID and the name
+ * envwatch gives it (configured, or made from the organization's name for it).
+ */
+export type AccountRef = {id: string; name: string};
+
 /** An EC2 instance as a provider reports it: nothing interpreted yet. */
 export type RawInstance = {
 	id: string;
@@ -30,6 +36,8 @@ export type RawInstance = {
 	availabilityZone?: string;
 	/** `default` (shared), `dedicated` or `host`, where known. */
 	tenancy?: string;
+	/** The account it runs in, with `accounts` configured (one object per account, shared); absent otherwise. */
+	account?: AccountRef;
 };
 
 export type Role = 'agent' | 'monitor' | 'other';
@@ -67,6 +75,11 @@ export type EnvironmentPolicy = {
 	onBreach: OnBreach;
 	tagValues: string[];
 	launchTemplate?: LaunchTemplateRef;
+	/**
+	 * A row of an environment split by account (`splitBy: "account"`): only the instances of the
+	 * account of this name are its. Absent: every account's (or the one account's).
+	 */
+	account?: string;
 };
 
 export type GlobalPolicy = {
@@ -132,6 +145,9 @@ export type InstanceRow = {
 	usdPerHour: number | null;
 	/** Set when usdPerHour is a conservative estimate (no source prices it): shown with a `~`. */
 	estimated?: true;
+	/** With `accounts` configured: the 12-digit ID and the name of the account it runs in. Absent otherwise. */
+	account?: string;
+	accountName?: string;
 };
 
 export type Sample = {at: number; usd: number};
@@ -253,4 +269,12 @@ export type EnvironmentView = {
 	 * spend is conservative and marked `~`; a breach of its increase is not acted on. Absent when not.
 	 */
 	learning?: string | null;
+	/**
+	 * With accounts: stale, and never listed yet (an account it covers failed from the start): its
+	 * $/h and agents are unknown, shown as such, never as $0. Absent otherwise.
+	 */
+	unlisted?: true;
+	/** A row of an environment split by account (`splitBy`): the account's name, and the environment it is a row of. */
+	account?: string;
+	splitOf?: string;
 };

@@ -93,8 +93,12 @@ export class Automatic {
 		return true;
 	}
 
-	/** Alerts, warnings, holds and violations are written when they start and when they clear. */
-	logDecisions(evaluation: Evaluation, inputs: EnvironmentInput[]): void {
+	/**
+	 * Alerts, warnings, holds and violations are written when they start and when they clear.
+	 * `stale`: rows (and `global`) whose figures are not known this poll (an account failed): what
+	 * was logged for them has not cleared, it is just not seen.
+	 */
+	logDecisions(evaluation: Evaluation, inputs: EnvironmentInput[], stale?: ReadonlySet<string>): void {
 		const current = new Map<string, Decision & {environment: string}>();
 		for (const decision of evaluation.decisions) {
 			if (decision.kind === 'alert' || decision.kind === 'warn' || decision.kind === 'hold' || decision.kind === 'violation') {
@@ -115,14 +119,20 @@ export class Automatic {
 			breaching.add('global');
 		}
 
+		const unseen = new Set<string>();
 		for (const key of this.lastLogged) {
 			const [kind, environment] = key.split(':') as [string, string];
+			if (!current.has(key) && stale?.has(environment)) {
+				unseen.add(key);
+				continue;
+			}
+
 			if (!current.has(key) && !breaching.has(environment) && !(kind === 'warn' && current.has(`alert:${environment}`))) {
 				this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'recover', environments: environment === 'global' ? [] : [environment], reason: kind === 'violation' ? `${environment} runs no agents beyond its policy now` : `${environment} back within its limits`, instanceIds: []});
 			}
 		}
 
-		this.lastLogged = new Set(current.keys());
+		this.lastLogged = new Set([...current.keys(), ...unseen]);
 	}
 
 	/** One automatic action a poll: a stop or an emergency, else a re-spawn, else (policy.stopViolations) a violation. */

@@ -131,7 +131,15 @@ export class CachedBilling {
 			return result;
 		};
 
-		return {...cost, todayUsd: rekey(cost.todayUsd), monthToDateUsd: rekey(cost.monthToDateUsd), ...(cost.yesterday ? {yesterday: {...cost.yesterday, usd: rekey(cost.yesterday.usd)}} : {})};
+		let byAccount: BilledCost['byAccount'];
+		if (cost.byAccount) {
+			byAccount = Object.create(null) as NonNullable<BilledCost['byAccount']>;
+			for (const [account, share] of Object.entries(cost.byAccount)) {
+				byAccount[account] = {todayUsd: rekey(share.todayUsd), monthToDateUsd: rekey(share.monthToDateUsd), ...(share.yesterdayUsd ? {yesterdayUsd: rekey(share.yesterdayUsd)} : {})};
+			}
+		}
+
+		return {...cost, todayUsd: rekey(cost.todayUsd), monthToDateUsd: rekey(cost.monthToDateUsd), ...(cost.yesterday ? {yesterday: {...cost.yesterday, usd: rekey(cost.yesterday.usd)}} : {}), ...(byAccount ? {byAccount} : {})};
 	}
 
 	/** What the bill has that no configured environment claims: shown, never dropped. */

@@ -1,5 +1,5 @@
 import {staticBook} from './pricing.js';
-import {hourlyOf, money, plural, tagOf, type InstanceState, type PriceBook, type RawInstance} from '../domain/index.js';
+import {environmentIndex, environmentOf, hourlyOf, money, plural, tagOf, type InstanceState, type PriceBook, type RawInstance} from '../domain/index.js';
 import type {Config} from '../config/index.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/index.js';
 import type {AuditEntry} from './state/audit.js';
@@ -52,6 +52,8 @@ type ActionRun = {
 	environments: string[];
 	undo: boolean;
 	targets: RawInstance[];
+	/** With accounts: the accounts that could not be re-listed (their agents are not acted on). */
+	unlisted: string[];
 	refs: Target[];
 	ids: string[];
 	inFlight: {kind: string; environments: string[]; at: number; actor: string; planned: number; done: number};
@@ -105,14 +107,22 @@ export class Enforcer {
 		return this.record({at: new Date(this.clock()).toISOString(), dryRun: this.options.dryRun, ...entry});
 	}
 
-	/** Lists, with server-side tag filters, the agents of these environments in the given states. */
-	async targets(environments: string[], states: InstanceState[], only?: Target[]): Promise<{instances: RawInstance[]; errors: string[]}> {
+	/**
+	 * Lists, with server-side tag filters, the agents of these environments in the given states.
+	 * With accounts, a row split by account is listed in its account only, and a batch (`only`) in
+	 * its own account; `byAccount` is set when every error is one account's (the other accounts'
+	 * agents are listed, and may be acted on).
+	 */
+	async targets(environments: string[], states: InstanceState[], only?: Target[]): Promise<{instances: RawInstance[]; errors: string[]; byAccount?: boolean}> {
 		const inScope = environments.filter(name => this.monitored.includes(name));
-		const values = inScope.flatMap(name => this.config.environments[name]?.tagValues ?? []);
-		if (values.length === 0) {
+		const scoped = inScope.map(name => this.config.environments[name]).filter(environment => environment !== undefined);
+		if (scoped.every(environment => environment.tagValues.length === 0)) {
 			return {instances: [], errors: []};
 		}
 
+		const rows = scoped.every(environment => environment.account !== undefined) ? [...new Set(scoped.map(environment => environment.account!))] : undefined;
+		const batch = only?.every(target => target.account !== undefined) ? [...new Set(only.map(target => target.account!))] : undefined;
+		const accounts = batch ?? rows;
 		// Tag values match in any case (`Dev` is dev's, as in the spend), and EC2's tag filters are
 		// case-sensitive: filter on the key and the agent role server-side, the values here.
 		const listing = await this.fleet.list({
@@ -121,13 +131,18 @@ export class Enforcer {
 			states,
 			regions: only ? [...new Set(only.map(target => target.region))] : this.config.regions,
 			...(only ? {instanceIds: only.map(target => target.id)} : {}),
+			...(accounts ? {accounts} : {}),
 		});
-		// Act only on exact matches of role and (case-insensitively) environment, whatever the provider's filter did.
-		const allowed = new Set(values.map(value => value.toLowerCase()));
-		const instances = listing.instances.filter(instance => tagOf(instance.tags, this.config.roleTag.key) === this.config.roleTag.agent
-			&& allowed.has((tagOf(instance.tags, this.config.envTagKey) ?? '').toLowerCase())
-			&& states.includes(instance.state));
-		return {instances, errors: listing.errors.map(error => `${error.region}: ${error.message}`)};
+		// Act only on exact matches of role and (case-insensitively) environment, in the row's account, whatever the provider's filter did.
+		const index = environmentIndex(Object.fromEntries(inScope.map(name => [name, this.config.environments[name]!])));
+		const instances = listing.instances.filter(instance => {
+			const value = tagOf(instance.tags, this.config.envTagKey);
+			return tagOf(instance.tags, this.config.roleTag.key) === this.config.roleTag.agent
+				&& value !== undefined && environmentOf(index, value, instance.account?.name) !== undefined
+				&& states.includes(instance.state);
+		});
+		const errors = listing.errors.map(error => `${error.account ? `account ${error.account.name}${error.account.id ? ` (${error.account.id})` : ''} ` : ''}${error.region}: ${error.message}`);
+		return {instances, errors, ...(errors.length > 0 && listing.errors.every(error => error.account) ? {byAccount: true} : {})};
 	}
 
 	/** The action under way, for a signal handler to say what it is finishing. */
@@ -190,13 +205,17 @@ export class Enforcer {
 			return finish('failed', `not acted on: could not re-check the targets (${checked.failed})`);
 		}
 
-		const {targets} = checked;
+		const {targets, unlisted} = checked;
 		const ids = targets.map(instance => instance.id);
+		if (targets.length === 0 && unlisted.length > 0) {
+			return finish('failed', `not acted on: could not re-check the targets (${unlisted.join('; ')})`);
+		}
+
 		if (targets.length === 0) {
 			return finish('nothing-to-do', `${describe(request.kind, environments)}: no ${undo ? 'stopped' : 'running'} agents in scope`);
 		}
 
-		const refs: Target[] = targets.map(instance => ({id: instance.id, region: instance.region}));
+		const refs: Target[] = targets.map(instance => ({id: instance.id, region: instance.region, ...(instance.account ? {account: instance.account.name} : {})}));
 		const byId = new Map(targets.map(instance => [instance.id, instance]));
 		// What these stopped agents cost running (kept with the last stop: what an undo adds back); null when one has no price.
 		const costOf = (stopped: readonly Target[]): number | null => {
@@ -214,7 +233,7 @@ export class Enforcer {
 			return sum;
 		};
 		const inFlight = {kind: request.kind, environments, at: this.clock(), actor: request.actor, planned: refs.length, done: 0};
-		const run: ActionRun = {request, environments, undo, targets, refs, ids, inFlight, costOf, finish};
+		const run: ActionRun = {request, environments, undo, targets, unlisted, refs, ids, inFlight, costOf, finish};
 		this.progress = {kind: request.kind, environments, planned: refs.length, done: 0};
 		if (!this.options.dryRun) {
 			this.state.saveActionInFlight(inFlight);
@@ -242,20 +261,22 @@ export class Enforcer {
 	 * The targets listed afresh, still in scope: undo starts exactly the instances of the last stop;
 	 * a violation stops exactly the excess agents. `failed`: why they could not be listed.
 	 */
-	private async recheckTargets(request: ActionRequest, environments: string[], undo: boolean, last: LastStop | undefined): Promise<{targets: RawInstance[]} | {failed: string}> {
+	private async recheckTargets(request: ActionRequest, environments: string[], undo: boolean, last: LastStop | undefined): Promise<{targets: RawInstance[]; unlisted: string[]} | {failed: string}> {
 		try {
 			const listed = await this.targets(environments, undo ? stoppedStates : liveStates);
-			if (listed.errors.length > 0) {
+			// With accounts, one account that could not be re-listed fails only its own agents.
+			if (listed.errors.length > 0 && (!listed.byAccount || listed.instances.length === 0)) {
 				return {failed: listed.errors.join('; ')};
 			}
 
+			const unlisted = listed.errors;
 			const exactly = undo ? last!.targets.map(target => target.id) : request.only;
 			if (!exactly) {
-				return {targets: listed.instances};
+				return {targets: listed.instances, unlisted};
 			}
 
 			const planned = new Set(exactly);
-			return {targets: listed.instances.filter(instance => planned.has(instance.id))};
+			return {targets: listed.instances.filter(instance => planned.has(instance.id)), unlisted};
 		} catch (error) {
 			return {failed: messageOf(error)};
 		}
@@ -304,7 +325,7 @@ export class Enforcer {
 
 	/** The action's closing line: what changed (the last stop kept for undo), what it saves or adds. */
 	private conclude(run: ActionRun, results: InstanceOutcome[]): ActionResult {
-		const {request, environments, undo, targets, refs, ids, inFlight, costOf, finish} = run;
+		const {request, environments, undo, targets, unlisted, refs, ids, inFlight, costOf, finish} = run;
 		const tally = tallyOf(results);
 		if (this.options.dryRun) {
 			return finish('dry-run', `${describe(request.kind, environments)}: ${plural(targets.length, 'agent')} (${tally})`, results, ids);
@@ -314,10 +335,9 @@ export class Enforcer {
 		// Only the environments whose agents were acted on changed, and only they are named (an
 		// emergency covers every monitored one, production included, though it may run no agent).
 		const acted = new Set(succeeded.map(result => result.id));
-		const changed = environments.filter(name => {
-			const values = new Set((this.config.environments[name]?.tagValues ?? []).map(value => value.toLowerCase()));
-			return targets.some(instance => acted.has(instance.id) && values.has((tagOf(instance.tags, this.config.envTagKey) ?? '').toLowerCase()));
-		});
+		// The row each agent acted on is in (with accounts, its account's row of a split environment).
+		const index = environmentIndex(Object.fromEntries(environments.map(name => [name, this.config.environments[name] ?? {tagValues: []}])));
+		const changed = environments.filter(name => targets.some(instance => acted.has(instance.id) && environmentOf(index, tagOf(instance.tags, this.config.envTagKey) ?? '', instance.account?.name) === name));
 		if (succeeded.length > 0) {
 			const changeRequest = {actor: request.actor, reason: request.reason, kind: request.kind};
 			if (undo) {
@@ -331,11 +351,13 @@ export class Enforcer {
 		}
 
 		const verb = undo ? 'started' : this.config.action === 'terminate' ? 'terminated' : 'stopped';
-		const outcome = succeeded.length === results.length ? 'executed' : 'failed';
+		const outcome = succeeded.length === results.length && unlisted.length === 0 ? 'executed' : 'failed';
 		// What the agents acted on cost running: an agent without a price is said, never counted as $0.
 		const book = this.priceBook();
 		const effect = `${undo ? 'adds' : 'saves'} ${hourlyOf(targets.filter(instance => acted.has(instance.id)).map(instance => book.price(instance)))}`;
-		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')} (${tally}; ${effect})`, results, ids);
+		const where = accountsOf(targets);
+		const missed = unlisted.length > 0 ? `; not re-checked, so not acted on: ${unlisted.join('; ')}` : '';
+		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')}${where} (${tally}; ${effect})${missed}`, results, ids);
 	}
 }
 
@@ -357,8 +379,10 @@ export class Launcher {
 	priceBook: () => PriceBook = () => staticBook(this.config);
 
 	/** The region and template an environment's agents launch from, and their instance type. */
-	async plan(environment: string): Promise<{region: string; template: {id?: string; name?: string; version: string}; instanceType: string | undefined; count: number} | undefined> {
+	async plan(environment: string): Promise<{region: string; template: {id?: string; name?: string; version: string}; instanceType: string | undefined; count: number; account?: string} | undefined> {
 		const launchTemplate = this.config.environments[environment]?.launchTemplate;
+		// A row split by account launches in its account; an environment that spans accounts in the first one.
+		const account = this.config.environments[environment]?.account;
 		if (!launchTemplate) {
 			return undefined;
 		}
@@ -367,10 +391,10 @@ export class Launcher {
 		const template = {...(launchTemplate.id ? {id: launchTemplate.id} : {name: launchTemplate.name!}), version: launchTemplate.version ?? '$Default'};
 		let instanceType = launchTemplate.instanceType;
 		if (!instanceType && this.fleet.templateInstanceType) {
-			instanceType = await this.fleet.templateInstanceType(region, template).catch(() => undefined);
+			instanceType = await this.fleet.templateInstanceType(region, template, account).catch(() => undefined);
 		}
 
-		return {region, template, instanceType, count: launchTemplate.count ?? 1};
+		return {region, template, instanceType, count: launchTemplate.count ?? 1, ...(account ? {account} : {})};
 	}
 
 	async start(request: StartRequest): Promise<StartResult> {
@@ -399,7 +423,7 @@ export class Launcher {
 		try {
 			const override = request.instanceType ?? this.config.environments[request.environment]!.launchTemplate?.instanceType;
 			const instanceType = override ?? plan.instanceType;
-			const outcome = await this.fleet.launch({region: plan.region, template: plan.template, count: request.count, ...(override ? {instanceType: override} : {}), tags, dryRun: this.options.dryRun});
+			const outcome = await this.fleet.launch({region: plan.region, ...(plan.account ? {account: plan.account} : {}), template: plan.template, count: request.count, ...(override ? {instanceType: override} : {}), tags, dryRun: this.options.dryRun});
 			const ids = outcome.instances.map(instance => instance.id);
 			if (outcome.result === 'permitted') {
 				return finish('dry-run', `start ${plural(request.count, 'agent')} in ${request.environment}: permitted`);
@@ -417,6 +441,19 @@ export class Launcher {
 			return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${messageOf(error)}`);
 		}
 	}
+}
+
+/** With accounts: ` in sandbox-a (111111111111): 2, sandbox-b (222222222222): 1`, the accounts of what was acted on. */
+function accountsOf(targets: readonly RawInstance[]): string {
+	const counts = new Map<string, number>();
+	for (const instance of targets) {
+		if (instance.account) {
+			const key = `${instance.account.name} (${instance.account.id})`;
+			counts.set(key, (counts.get(key) ?? 0) + 1);
+		}
+	}
+
+	return counts.size === 0 ? '' : ` of account${counts.size === 1 ? '' : 's'} ${[...counts].map(([key, count]) => `${key}: ${count}`).join(', ')}`;
 }
 
 function tallyOf(results: readonly InstanceOutcome[]): string {

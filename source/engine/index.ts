@@ -9,6 +9,7 @@ export {SnapshotStore} from './snapshot-store.js';
 export {toJson, wireSnapshot, type Snapshot} from './snapshot.js';
 export {billedYesterday} from './projection.js';
 export {unwatchedText} from './sweep.js';
+export {isRowOfSplit, splitForAccounts, type AccountView} from './accounts.js';
 export {AuditLog, isAuditGap, type AuditEntry, type AuditPeer} from './state/audit.js';
 export {auditSource, readAuditTail, type AuditSource, type AuditTail} from './state/audit-reader.js';
 export {StateStore} from './state/store.js';

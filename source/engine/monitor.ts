@@ -13,6 +13,7 @@ import type {Snapshot} from './snapshot.js';
 import {SpendReader} from './spend.js';
 import {wire, type Deps} from './wiring.js';
 import {messageOf} from './state/record.js';
+import {AccountRows} from './accounts.js';
 
 export type {Command} from './commands.js';
 
@@ -80,7 +81,9 @@ export class Monitor {
 		});
 		({recorder: this.recorder, samples: this.samples, breakers: this.breakers, billing: this.billing, enforcer: this.enforcer, launcher: this.launcher, automatic: this.automatic, commands: this.commands, pricing: this.pricing, sweep: this.sweep} = parts);
 		this.publisher = new Publisher(deps, parts, {polls: () => this.polls, lastSuccessAt: () => this.lastSuccessAt});
-		this.reader = new SpendReader({config: deps.config, provider: deps.provider, pricing: this.pricing, samples: this.samples});
+		// With accounts: rows split by account follow them, and the windows restart when they change.
+		const rows = deps.provider.accounts ? new AccountRows({config: deps.config, monitored: deps.monitored, samples: this.samples, recorder: this.recorder, state: deps.state}) : undefined;
+		this.reader = new SpendReader({config: deps.config, provider: deps.provider, pricing: this.pricing, samples: this.samples, ...(rows ? {rows} : {})});
 		// Read every state file now, so a damaged one is reported at start, not at the first undo.
 		this.enforcer.lastStop();
 		this.samples.restart(this.breakers.recoverCutShort(), 'stopped');
@@ -224,15 +227,39 @@ export class Monitor {
 	private async pollBody(): Promise<Snapshot> {
 		const {clock} = this.deps;
 		const reading = await this.reader.read(this.onceUntil === undefined ? {} : {until: this.onceUntil});
-		const {unknown, staleReason, learning} = reading;
+		const {unknown, staleReason, learning, staleRows} = reading;
 		let {spend} = reading;
 		this.staleReason = staleReason;
+		// With accounts, some of which failed: the rows they do not touch are fresh, recorded and judged as usual.
+		const partial = staleReason !== undefined && staleRows !== undefined && this.deps.monitored.some(name => !staleRows.has(name));
+		// Stale rows never listed yet (their account failed from the start): unknown, shown as such, never $0.
+		const unlisted = staleRows ? new Set([...staleRows.keys()].filter(name => !this.lastSpend.has(name))) : undefined;
 		const at = clock();
 		this.automatic.acted.clear();
 		this.samples.dropFuture(at);
 		this.breakers.expire(at);
-		if (staleReason) {
-			this.failures++;
+		if (partial) {
+			// A failing account costs the others nothing: no back-off; its rows keep their last figures.
+			this.failures = 0;
+			this.lastSuccessAt = at;
+			const merged = new Map(spend);
+			const previous = new Map([...this.lastSpend].filter(([name]) => !staleRows.has(name)));
+			for (const name of staleRows.keys()) {
+				const last = this.lastSpend.get(name);
+				if (last) {
+					merged.set(name, last);
+				} else {
+					merged.delete(name);
+				}
+			}
+
+			this.samples.accrue(at, previous, this.intervalMs);
+			this.lastSpend = merged;
+			spend = merged;
+			this.samples.record(at, spend, staleRows);
+		} else if (staleReason) {
+			// Backs off, unless only some accounts failed (the others answered: nothing to spare them from).
+			this.failures = reading.accounts?.some(account => account.stale === null) ? 0 : this.failures + 1;
 			// Stale data is never zero spend: show the last known figures, record nothing.
 			spend = this.lastSpend;
 		} else {
@@ -243,11 +270,11 @@ export class Monitor {
 			this.samples.record(at, spend);
 		}
 
-		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason, this.automatic.pausedEnvironments, staleReason ? undefined : learning);
+		const {evaluation, inputs, globalWindow} = this.samples.evaluate(at, spend, this.breakers, staleReason, this.automatic.pausedEnvironments, staleReason && !partial ? undefined : learning, staleRows);
 		this.lastEvaluation = evaluation;
 		// Stale data decides nothing: neither a new warning nor that an old one cleared.
-		if (!staleReason) {
-			this.automatic.logDecisions(evaluation, inputs);
+		if (!staleReason || partial) {
+			this.automatic.logDecisions(evaluation, inputs, partial ? new Set([...staleRows.keys(), 'global']) : undefined);
 		}
 
 		await this.automatic.enforce(evaluation, inputs, globalWindow);
@@ -259,7 +286,7 @@ export class Monitor {
 
 		this.samples.pruneAndSave(at, this.intervalMs);
 
-		const snapshot = this.publisher.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown});
+		const snapshot = this.publisher.publish({evaluation, inputs, globalWindow, at, error: staleReason ?? null, unknown, ...(reading.accounts ? {accounts: reading.accounts, accountsProblem: reading.accountsProblem ?? null} : {}), ...(unlisted && unlisted.size > 0 ? {unlisted} : {})});
 
 		this.billingRefresh = this.billing.refresh(at).then(refreshed => {
 			if (refreshed && this.deps.store.getSnapshot() === snapshot) {

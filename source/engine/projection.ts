@@ -6,12 +6,13 @@ import type {PricingView} from './pricing.js';
 import type {SweepView} from './sweep.js';
 import type {Snapshot} from './snapshot.js';
 import type {Breaker, LastStop} from './state/validate.js';
+import type {AccountState, AccountView} from './accounts.js';
 
 /** What one poll evaluated: the inputs per environment, the global window, and the policy's verdict. */
 export type Evaluated = {evaluation: Evaluation; inputs: EnvironmentInput[]; globalWindow: WindowStats};
 
 /** Evaluates the policy at `at` over the windows in `history` (pure). `stale`: why the data is not fresh. */
-export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>; learning?: ReadonlyMap<string, string> | undefined}): Evaluated {
+export function evaluateAt(args: {config: Config; monitored: string[]; globalKey: string; history: History; spend: ReadonlyMap<string, Spend>; breakers: ReadonlyMap<string, Breaker>; at: number; stale: string | undefined; paused?: ReadonlySet<string>; learning?: ReadonlyMap<string, string> | undefined; staleRows?: ReadonlyMap<string, string>}): Evaluated {
 	const {config, monitored, history, spend, at, stale} = args;
 	const globalMs = config.global.windowMinutes * 60_000;
 	const globalSeries = windowStats(seriesOf(history, args.globalKey), globalMs, at);
@@ -22,7 +23,8 @@ export function evaluateAt(args: {config: Config; monitored: string[]; globalKey
 			policy: config.environments[name]!,
 			spend: spend.get(name) ?? emptySpend(),
 			window: ranNothing(windowStats(seriesOf(history, name), config.environments[name]!.windowMinutes * 60_000, at), spend.get(name)?.storageHourlyUsd ?? 0),
-			stale,
+			// With accounts, a row is stale when an account it covers failed (the reason names it).
+			stale: args.staleRows ? args.staleRows.get(name) : stale,
 			stoppedByEnvwatch: args.breakers.has(name),
 			paused,
 			...(paused ? {globalRiseUsd: riseSince(seriesOf(history, name), globalSeries.baselineAt)} : {}),
@@ -72,7 +74,16 @@ function ranNothing(window: WindowStats, storageUsd: number): WindowStats {
 }
 
 /** What a poll published from: the evaluation, and the figures that are not part of it. */
-export type Published = Evaluated & {at: number; error: string | null; unknown: Snapshot['unknown']};
+export type Published = Evaluated & {
+	at: number;
+	error: string | null;
+	unknown: Snapshot['unknown'];
+	/** With accounts: each account's state this poll, and why the organization's list could not be asked again (null: it could). */
+	accounts?: AccountState[];
+	accountsProblem?: string | null;
+	/** Stale rows whose figures were never listed (their account failed from the start): unknown, never $0. */
+	unlisted?: ReadonlySet<string>;
+};
 
 /** The engine's state a snapshot shows besides the evaluation. */
 export type EngineView = {
@@ -154,7 +165,8 @@ const lastStopIdsSent = 20;
  */
 export function afterAction(published: Published, engine: Pick<EngineView, 'acted' | 'breakers' | 'config'>): Published {
 	const {acted, config} = engine;
-	if (acted.size === 0 || published.error !== null) {
+	// With accounts, some rows may be fresh while another account's are stale: theirs are projected.
+	if (acted.size === 0 || (published.error !== null && published.inputs.every(input => input.stale))) {
 		return published;
 	}
 
@@ -180,7 +192,7 @@ export function afterAction(published: Published, engine: Pick<EngineView, 'acte
 		increaseUsd: baselineUsd === undefined ? undefined : currentUsd - baselineUsd,
 		increasePct: baselineUsd ? ((currentUsd - baselineUsd) / baselineUsd) * 100 : undefined,
 	};
-	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: undefined}, config);
+	const evaluation = evaluate(inputs, {policy: config.global, window: globalWindow, stale: published.error ?? undefined}, config);
 	return {...published, inputs, globalWindow, evaluation};
 }
 
@@ -243,7 +255,10 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 	const published = afterAction(polled, engine);
 	const {evaluation, inputs, globalWindow, at, error, unknown} = published;
 	const {config, billing} = engine;
-	const billedFor = (name: string) => billing.cost ? billedCost(billing.cost, config.environments[name]?.tagValues ?? [], engine.rollup, name, (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0) : null;
+	const billedFor = (name: string) => {
+		const cost = billing.cost && rowCost(billing.cost, config.environments[name]?.account, published.accounts);
+		return cost ? billedCost(cost, config.environments[name]?.tagValues ?? [], engine.rollup, name, (inputs.find(input => input.name === name)?.spend.estimated ?? 0) > 0) : null;
+	};
 
 	const environments: EnvironmentView[] = inputs.map((input, index) => {
 		const result = evaluation.environments[index]!;
@@ -285,6 +300,8 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 			agentHourlyUsd: input.spend.agentHourlyUsd,
 			paused: engine.pausedEnvironments?.has(input.name) ?? false,
 			...(input.learning ? {learning: input.learning} : {}),
+			...(input.policy.account === undefined ? {} : {account: input.policy.account, splitOf: config.environments[input.name]?.splitOf ?? input.name}),
+			...(published.unlisted?.has(input.name) ? {unlisted: true as const} : {}),
 		};
 	});
 	const agentsRunning = environments.reduce((sum, view) => sum + view.agents.running, 0);
@@ -318,6 +335,7 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		agentIds: environments.flatMap(view => view.agentIds ?? []),
 		agentHourlyUsd: inputs.reduce((sum, input) => sum + input.spend.agentHourlyUsd, 0),
 		billed: billing.cost ? environments.reduce((sum, view) => ({todayUsd: sum.todayUsd + (view.billed?.todayUsd ?? 0), monthToDateUsd: sum.monthToDateUsd + (view.billed?.monthToDateUsd ?? 0)}), {todayUsd: 0, monthToDateUsd: 0}) : null,
+		...(published.unlisted && published.unlisted.size > 0 ? {unlisted: true as const} : {}),
 	};
 	const last = engine.lastStop;
 	return {
@@ -342,5 +360,34 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		lastStop: last ? {at: last.at, environments: last.environments, count: last.targets.length, ids: last.targets.slice(0, lastStopIdsSent).map(target => target.id), usdPerHour: last.usdPerHour ?? null} : null,
 		pricing: engine.pricing,
 		unwatched: engine.unwatched ?? null,
+		...(published.accounts ? {accounts: accountViews(published.accounts), accountsProblem: published.accountsProblem ?? null} : {}),
 	};
+}
+
+/**
+ * Each account: who it is, whether its share was listed, and its share of the monitored
+ * environments (instances and agents running, their $/h; null while stale: unknown, never 0).
+ */
+export function accountViews(accounts: readonly AccountState[]): AccountView[] {
+	return accounts.map(account => ({...account, status: account.stale === null ? 'OK' : 'STALE', ...(account.stale === null ? {} : {instances: null, agents: null, hourlyUsd: null})}));
+}
+
+/**
+ * The bill a row is judged by: an environment that spans accounts, the whole bill; a row split by
+ * account, its account's share (nothing billed there is $0 of it). Undefined when the bill was not
+ * fetched by account (fetched before accounts were configured): not known.
+ */
+function rowCost(cost: BilledCost, account: string | undefined, accounts: readonly AccountState[] | undefined): BilledCost | undefined {
+	if (account === undefined) {
+		return cost;
+	}
+
+	const id = accounts?.find(candidate => candidate.name === account)?.id;
+	if (!cost.byAccount || !id) {
+		return undefined;
+	}
+
+	const share = Object.hasOwn(cost.byAccount, id) ? cost.byAccount[id]! : {todayUsd: {}, monthToDateUsd: {}};
+	const yesterday = cost.yesterday ? {date: cost.yesterday.date, usd: share.yesterdayUsd ?? {}} : undefined;
+	return {todayUsd: share.todayUsd, monthToDateUsd: share.monthToDateUsd, fetchedAt: cost.fetchedAt, ...(yesterday ? {yesterday} : {})};
 }

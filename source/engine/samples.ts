@@ -16,7 +16,6 @@ const rollupSaveMs = 60_000;
  */
 export class Samples {
 	private history: History;
-	private readonly globalKey: string;
 	/**
 	 * The prices the history is priced under, as persisted (samples.json's `basis`), and the book
 	 * they make: the one this process last restated the history to, or, until it has, the one
@@ -33,7 +32,6 @@ export class Samples {
 	private rollupDirty = false;
 
 	constructor(private readonly deps: {state: StateStore; recorder: Recorder; config: Config; monitored: string[]}) {
-		this.globalKey = globalKey(deps.monitored);
 		this.history = deps.state.loadHistory();
 		this.rollup = deps.state.loadRollup();
 		const saved = deps.state.loadedBasis();
@@ -100,6 +98,22 @@ export class Samples {
 		}
 	}
 
+	/** The global total's series: its key names the monitored set (rows split by account follow the accounts). */
+	private get globalKey(): string {
+		return globalKey(this.deps.monitored);
+	}
+
+	/**
+	 * Every window restarts (the accounts watched changed: the totals now cover other accounts).
+	 * Returns whether there was any history to restart.
+	 */
+	restartAll(): boolean {
+		const had = Object.keys(this.history).length > 0;
+		this.history = newHistory();
+		this.rewrite = true;
+		return had;
+	}
+
 	/**
 	 * Samples dated after now (the clock stepped back, or a state file from a host whose clock ran
 	 * fast) are dropped and noted, or they would freeze every window: a sample older than the last
@@ -115,16 +129,25 @@ export class Samples {
 		}
 	}
 
-	/** Records a fresh poll's spend: each monitored environment, and their total. */
-	record(at: number, spend: ReadonlyMap<string, Spend>): void {
+	/**
+	 * Records a fresh poll's spend: each monitored environment, and their total. `stale`: rows whose
+	 * figures are not known this poll (an account failed): neither they nor the total are recorded.
+	 */
+	record(at: number, spend: ReadonlyMap<string, Spend>, stale?: ReadonlyMap<string, string>): void {
 		let total = 0;
 		for (const name of this.deps.monitored) {
+			if (stale?.has(name)) {
+				continue;
+			}
+
 			const usd = spend.get(name)?.hourlyUsd ?? 0;
 			total += usd;
 			record(this.history, name, {at, usd});
 		}
 
-		record(this.history, this.globalKey, {at, usd: total});
+		if (!stale || stale.size === 0) {
+			record(this.history, this.globalKey, {at, usd: total});
+		}
 	}
 
 	/**
@@ -193,9 +216,9 @@ export class Samples {
 	 * the environments whose automatic actions a person paused; `learning`: those whose figures are
 	 * still being learnt (why).
 	 */
-	evaluate(at: number, spend: ReadonlyMap<string, Spend>, breakers: Breakers, stale: string | undefined, paused?: ReadonlySet<string>, learning?: ReadonlyMap<string, string>): Evaluated {
+	evaluate(at: number, spend: ReadonlyMap<string, Spend>, breakers: Breakers, stale: string | undefined, paused?: ReadonlySet<string>, learning?: ReadonlyMap<string, string>, staleRows?: ReadonlyMap<string, string>): Evaluated {
 		const {config, monitored} = this.deps;
-		return evaluateAt({config, monitored, globalKey: this.globalKey, history: this.history, spend, breakers: breakers.all(), at, stale, ...(paused ? {paused} : {}), ...(learning ? {learning} : {})});
+		return evaluateAt({config, monitored, globalKey: this.globalKey, history: this.history, spend, breakers: breakers.all(), at, stale, ...(paused ? {paused} : {}), ...(learning ? {learning} : {}), ...(staleRows ? {staleRows} : {})});
 	}
 
 	/** Drops samples older than the longest window needs, and saves (a failed save never throws: recordError). */

@@ -1,6 +1,7 @@
 import type {Decision, EnvironmentView} from '../domain/index.js';
 import type {AuditEntry} from './state/audit.js';
 import type {SweepView} from './sweep.js';
+import type {AccountView} from './accounts.js';
 
 /**
  * Everything a view needs, as plain immutable data. Times are epoch ms; `toJson` turns them into
@@ -81,6 +82,16 @@ export type Snapshot = {
 	 * server): no sweep (the provider cannot tell its regions).
 	 */
 	unwatched?: SweepView | null;
+	/**
+	 * With `accounts`: every account watched, how it is reached, whether its share was listed this
+	 * poll (`status` STALE and why), and its share of the monitored environments. Absent with one account.
+	 */
+	accounts?: AccountView[];
+	/**
+	 * With an organization: why its accounts could not be listed again (those listed before are
+	 * still watched; one that joined since is not known yet); null when the last listing worked.
+	 */
+	accountsProblem?: string | null;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -103,6 +114,7 @@ export function toJson(snapshot: Snapshot): Record<string, unknown> {
 		recordError: snapshot.recordError ?? null,
 		pricing: snapshot.pricing ?? null,
 		unwatched: snapshot.unwatched ? {...snapshot.unwatched, at: iso(snapshot.unwatched.at)} : null,
+		...(snapshot.accounts ? {accounts: snapshot.accounts.map(account => ({...account, hourlyUsd: account.hourlyUsd === null ? null : round(account.hourlyUsd)})), accountsProblem: snapshot.accountsProblem ?? null} : {}),
 	};
 }
 
@@ -112,7 +124,7 @@ function viewJson(view: EnvironmentView, neverFresh: boolean): Record<string, un
 	const {trend: _trend, level: _level, agentIds: _agentIds, agentHourlyUsd: _agentHourlyUsd, instances: _instances, ...rest} = view;
 	return {
 		...rest,
-		hourlyUsd: neverFresh ? null : round(view.hourlyUsd),
+		hourlyUsd: neverFresh || view.unlisted ? null : round(view.hourlyUsd),
 		// `~`: hourlyUsd includes a conservative estimate for instances no source prices (estimatedTypes),
 		// or figures still being learnt when `--once` stopped waiting (`learning` says why).
 		hourlyUsdEstimated: view.estimated > 0 || Boolean(view.learning),

@@ -1,9 +1,10 @@
 import type {Config} from '../config/index.js';
-import {aggregate, BILLED_STATES, environmentIndex, tagOf, type Aggregate, type InstanceState, type PriceBook, type RawInstance, type Spend} from '../domain/index.js';
-import type {Provider} from '../providers/index.js';
+import {aggregate, BILLED_STATES, environmentIndex, environmentOf, tagOf, type Aggregate, type InstanceState, type PriceBook, type RawInstance, type Spend} from '../domain/index.js';
+import type {AccountInfo, Provider} from '../providers/index.js';
 import {messageOf} from './state/record.js';
 import type {Pricing} from './pricing.js';
 import type {Samples} from './samples.js';
+import {staleByRow, type AccountRows, type AccountState} from './accounts.js';
 
 export type SpendReading = {
 	spend: Map<string, Spend>;
@@ -15,7 +16,33 @@ export type SpendReading = {
 	 * stop waiting (`--once`): their prices or volumes were still on the way (why, by environment).
 	 */
 	learning?: Map<string, string>;
+	/**
+	 * With accounts, when some failed: why each row they make stale is stale (rows not in it are
+	 * fresh, and recorded and judged as usual). `staleReason` then names every failed account.
+	 */
+	staleRows?: Map<string, string>;
+	/** With accounts: each account this listing covered, and why its share failed (null: listed). */
+	accounts?: AccountState[];
+	/** With an organization: why its accounts could not be listed again (the accounts before are still watched). */
+	accountsProblem?: string;
 };
+
+/** Each account's share of the monitored environments as this listing found it (running instances, agents, $/h), and why it failed. */
+function accountShares(accounts: readonly AccountInfo[], byEnvironment: ReadonlyMap<string, Spend>, failed: ReadonlyMap<string, string> | undefined): AccountState[] {
+	const shares = new Map<string, AccountState>(accounts.map(account => [account.name, {...account, stale: failed?.get(account.name) ?? null, instances: 0, agents: 0, hourlyUsd: 0}]));
+	for (const spend of byEnvironment.values()) {
+		for (const row of spend.instances ?? []) {
+			const share = row.accountName === undefined ? undefined : shares.get(row.accountName);
+			if (share && (row.state === 'running' || row.state === 'pending')) {
+				share.instances++;
+				share.agents += row.role === 'agent' ? 1 : 0;
+				share.hourlyUsd += row.usdPerHour ?? 0;
+			}
+		}
+	}
+
+	return [...shares.values()];
+}
 
 /** Until when (epoch ms, the real clock) a reading may wait for the prices and volumes its figures need (`--once`). */
 export type ReadOptions = {until?: number};
@@ -28,17 +55,32 @@ export type ReadOptions = {until?: number};
  * the history was priced under survives the process (samples.ts), so a later one restates too.
  */
 export class SpendReader {
-	constructor(private readonly deps: {config: Config; provider: Provider; pricing: Pricing; samples: Samples}) {}
+	constructor(private readonly deps: {config: Config; provider: Provider; pricing: Pricing; samples: Samples; rows?: AccountRows}) {}
 
 	async read(options: ReadOptions = {}): Promise<SpendReading> {
 		const {config, provider, pricing, samples} = this.deps;
 		try {
 			const states: InstanceState[] = provider.fleet.volumes ? [...BILLED_STATES, 'stopping', 'stopped'] : [...BILLED_STATES];
 			const listing = await provider.fleet.list({envTagKey: config.envTagKey, states, regions: config.regions});
+			if (listing.accounts) {
+				// Rows follow the accounts before anything is priced into them.
+				this.deps.rows?.observe(listing.accounts);
+			}
+
 			const fresh = listing.errors.length === 0;
-			let book = pricing.book();
+			const byRow = staleByRow(listing.errors, config.environments);
+			if (listing.accounts) {
+				this.deps.rows?.noteFailures(byRow?.named ?? new Map());
+				this.deps.rows?.noteOrganization(listing.accountsProblem);
+			}
+
+			// Some accounts failed: the fresh rows are priced with the book their history is priced
+			// under, so a price learnt meanwhile is not a spike; the history moves to a new book only
+			// when every account is listed (restated then, rows and totals alike).
+			let book = fresh || !byRow ? pricing.book() : samples.pricedUnder() ?? pricing.book();
 			let result = aggregate(listing.instances, config, config.environments, book);
-			if (fresh) {
+			if (fresh || byRow) {
+				// With an account failing, what the others listed is still learnt (volumes are per instance).
 				pricing.noteListing(listing.instances);
 			}
 
@@ -61,8 +103,11 @@ export class SpendReader {
 			return {
 				spend: result.byEnvironment,
 				unknown: {instances: result.unknown.instancesRunning, hourlyUsd: result.unknown.hourlyUsd, tagValues: result.unknown.tagValues},
-				staleReason: fresh ? undefined : listing.errors.map(error => `${error.region}: ${error.message}`).join('; '),
+				staleReason: fresh ? undefined : byRow?.reason ?? listing.errors.map(error => `${error.region}: ${error.message}`).join('; '),
 				...(learning && learning.size > 0 ? {learning} : {}),
+				...(byRow ? {staleRows: byRow.rows} : {}),
+				...(listing.accounts ? {accounts: accountShares(listing.accounts, result.byEnvironment, byRow?.accounts)} : {}),
+				...(listing.accountsProblem ? {accountsProblem: listing.accountsProblem} : {}),
 			};
 		} catch (error) {
 			return {spend: new Map(), unknown: {instances: 0, hourlyUsd: 0, tagValues: []}, staleReason: messageOf(error)};
@@ -102,7 +147,7 @@ export class SpendReader {
 			const where = new Map<string, Set<string>>();
 			for (const instance of instances) {
 				const value = tagOf(instance.tags, config.envTagKey);
-				const name = value === undefined ? undefined : index.get(value.toLowerCase());
+				const name = value === undefined ? undefined : environmentOf(index, value, instance.account?.name);
 				if (name !== undefined && regions.has(instance.region)) {
 					where.set(name, (where.get(name) ?? new Set<string>()).add(instance.region));
 				}

@@ -1,6 +1,6 @@
 import type {Config} from '../config/index.js';
-import {BILLED_STATES, byText, environmentIndex, plural, tagOf} from '../domain/index.js';
-import type {Provider} from '../providers/index.js';
+import {BILLED_STATES, byText, environmentIndex, environmentOf, plural, tagOf} from '../domain/index.js';
+import type {Provider, RegionError} from '../providers/index.js';
 import {messageOf} from './state/record.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state/store.js';
@@ -167,7 +167,7 @@ export class RegionSweep {
 
 		let listing;
 		try {
-			listing = await provider.fleet.list({envTagKey: config.envTagKey, states: [...BILLED_STATES], regions});
+			listing = await provider.fleet.list({envTagKey: config.envTagKey, states: [...BILLED_STATES], regions, unwatched: true});
 		} catch (error) {
 			this.failed(`the region sweep of ${regions.join(', ')} failed (${messageOf(error)}): agents there cannot be seen`, regions);
 			return;
@@ -178,8 +178,9 @@ export class RegionSweep {
 		const found = new Map<string, Unwatched>();
 		for (const instance of listing.instances) {
 			const value = tagOf(instance.tags, config.envTagKey);
-			const name = value === undefined ? undefined : index.get(value.toLowerCase());
-			if (name === undefined || !monitored.has(name) || watched.has(instance.region)) {
+			const name = value === undefined ? undefined : environmentOf(index, value, instance.account?.name);
+			// An account's fleet lists only what that account does not watch (its regions may be its own).
+			if (name === undefined || !monitored.has(name) || (watched.has(instance.region) && !instance.account)) {
 				continue;
 			}
 
@@ -194,7 +195,7 @@ export class RegionSweep {
 			found.set(key, entry);
 		}
 
-		const failed = listing.errors.map(error => `${error.region}: ${error.message}`);
+		const failed = failures(listing.errors);
 		const swept = new Set(regions.filter(region => !listing.errors.some(error => error.region === region)));
 		this.done(regions, swept, [...found.values()].sort((a, b) => byText(a.environment, b.environment) || byText(a.region, b.region)), failed.length > 0 ? `the region sweep could not look in ${failed.join('; ')}: agents there cannot be seen` : undefined);
 	}
@@ -250,4 +251,22 @@ export class RegionSweep {
 		this.deps.recorder.report(`envwatch: ${error}`);
 		this.deps.recorder.log({type: 'decision', actor: 'auto', kind: 'unwatched', environments: [], reason: error, instanceIds: [], outcome: `failed: ${error}`});
 	}
+}
+
+/**
+ * Where the sweep could not look: `region: why` each; with accounts, an account's one failure
+ * (its role could not be assumed) once, with its regions counted, not once per region.
+ */
+function failures(errors: readonly RegionError[]): string[] {
+	const grouped = new Map<string, string[]>();
+	for (const error of errors) {
+		const key = error.account ? `account ${error.account.name}: ${error.message}` : '';
+		if (key === '') {
+			grouped.set(`${error.region}: ${error.message}`, []);
+		} else {
+			grouped.set(key, [...(grouped.get(key) ?? []), error.region]);
+		}
+	}
+
+	return [...grouped].map(([text, regions]) => (regions.length === 0 ? text : `${text} (${regions.length > 3 ? `${regions.length} regions` : regions.join(', ')})`));
 }

@@ -1,6 +1,7 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client';
 import type {AuditEntry, Snapshot} from '../engine/index.js';
 import type {DeliveryOutcome} from '../notify/index.js';
+import {AccountMetrics} from './accounts.js';
 
 const environmentStatuses = ['ACTIVE', 'LIMITED', 'MONITOR', 'WARN', 'BREACH', 'STOPPED', 'STALE'] as const;
 const globalStatuses = ['NORMAL', 'WARN', 'BREACH', 'STALE'] as const;
@@ -32,6 +33,8 @@ export class Metrics {
 	private readonly costExplorer: Counter;
 	private readonly notifications: Counter<'type' | 'outcome'>;
 	private costExplorerSeen = 0;
+	/** With accounts: each account's gauges and stop counter. */
+	private readonly accounts: AccountMetrics;
 	/**
 	 * Which environment each agent is in (for a multi-environment stop), as the latest snapshot
 	 * listed them (a stale environment: as last listed), and as the one before (a stop recorded
@@ -60,6 +63,7 @@ export class Metrics {
 		this.lastSuccess = new Gauge({name: 'envwatch_last_successful_poll_timestamp_seconds', help: 'When the last poll that returned fresh data finished (Unix seconds); absent before the first', registers});
 		this.costExplorer = new Counter({name: 'envwatch_cost_explorer_requests_total', help: 'Cost Explorer API requests made ($0.01 each)', registers});
 		this.notifications = new Counter({name: 'envwatch_notifications_total', help: 'Notification deliveries by target type and outcome (delivered, skipped, failed, gave-up, dropped)', labelNames: ['type', 'outcome'], registers});
+		this.accounts = new AccountMetrics(registers);
 		if (options.defaults ?? true) {
 			collectDefaultMetrics({register: this.registry});
 		}
@@ -74,6 +78,7 @@ export class Metrics {
 	update(snapshot: Snapshot): void {
 		const never = snapshot.lastSuccessAt === null;
 		this.trackAgents(snapshot);
+		this.accounts.update(snapshot);
 		for (const view of [...snapshot.environments, snapshot.global]) {
 			const isGlobal = view === snapshot.global;
 			const environment = isGlobal ? 'global' : view.name;
@@ -144,6 +149,7 @@ export class Metrics {
 			return;
 		}
 
+		this.accounts.record(entry);
 		const environments = entry.environments.length > 0 ? entry.environments : ['global'];
 		for (const environment of environments) {
 			this.actions.inc({environment, kind: entry.kind, actor: entry.actor});

@@ -52,6 +52,11 @@ export function eventOf(entry: AuditEntry): NotifyEvent | undefined {
 			return isAuditGap(entry) ? undefined : 'stale';
 		}
 
+		case 'accounts': {
+			// One account's share could not be listed: its rows are stale.
+			return entry.outcome?.startsWith('failed') ? 'stale' : undefined;
+		}
+
 		case 'recover':
 		case 'reset': {
 			return entry.kind;

@@ -17,9 +17,33 @@ export type FleetQuery = {
 	regions?: string[];
 	/** Only these instances (server-side `instance-id` filter): a batch's scope re-check. */
 	instanceIds?: string[];
+	/**
+	 * With `accounts`: only these accounts (by name). Undefined: every account. `regions` equal to the
+	 * configured ones mean each account's own regions.
+	 */
+	accounts?: string[];
+	/**
+	 * The sweep of the regions not watched: `regions` are those the configured regions leave out; a
+	 * fleet whose accounts watch regions of their own lists, per account, every enabled region that
+	 * account does not watch.
+	 */
+	unwatched?: boolean;
 };
 
-export type RegionError = {region: string; message: string; code?: string};
+/** A region that could not be listed; with `accounts`, in which account (its ID once known). */
+export type RegionError = {region: string; message: string; code?: string; account?: {name: string; id?: string}};
+
+/** An account a multi-account fleet watches, as its listings and the snapshot name it. */
+export type AccountInfo = {
+	name: string;
+	/** The 12-digit ID; null until known (a profile whose credentials have not answered yet). */
+	id: string | null;
+	/** `self`: the credentials envwatch runs with; `profile`: a named profile; `role`: a role assumed. */
+	via: 'self' | 'profile' | 'role';
+	/** The role ARN or the profile name. */
+	through?: string;
+	regions: string[];
+};
 
 export type FleetListing = {
 	instances: RawInstance[];
@@ -27,11 +51,21 @@ export type FleetListing = {
 	errors: RegionError[];
 	/** API calls this listing made (pages x regions), for the bench and the footer. */
 	calls: number;
+	/** With `accounts`: the accounts this listing covered (each one's errors are in `errors`). */
+	accounts?: AccountInfo[];
+	/**
+	 * With an organization: why its accounts could not be listed again (the accounts listed before
+	 * are still watched, but one that joined since is not known yet). Absent when the last listing worked.
+	 */
+	accountsProblem?: string;
 };
 
 export type InstanceOutcome = {
 	id: string;
 	region: string;
+	/** With `accounts`: the 12-digit ID and the name of the account the instance runs in. */
+	account?: string;
+	accountName?: string;
 	/** `out-of-scope`: the instance left scope (retagged, gone) between the action's re-list and its batch: not acted on. */
 	result: 'stopping' | 'stopped' | 'already-stopped' | 'starting' | 'already-running' | 'terminating' | 'permitted' | 'not-found' | 'unauthorized' | 'out-of-scope' | 'error';
 	/** The previous and new state where the API reports them. */
@@ -54,10 +88,13 @@ export type ActOptions = {
 	onBatch?: (outcomes: InstanceOutcome[]) => void;
 };
 
-export type Target = {id: string; region: string};
+/** An instance to act on: its region and, with `accounts`, its account's name (the call goes to that account). */
+export type Target = {id: string; region: string; account?: string};
 
 export type LaunchRequest = {
 	region: string;
+	/** With `accounts`: the account to launch in, by name (default: the first one). */
+	account?: string;
 	template: {id?: string; name?: string; version: string};
 	count: number;
 	/** Overrides the template's instance type. */
@@ -82,7 +119,7 @@ export interface Fleet {
 	/** The EBS volumes attached to these instances in a region (all of them, or an error: never part). */
 	volumes?(region: string, instanceIds: string[]): Promise<{volumes: Volume[]; calls: number}>;
 	/** The instance type a launch template would launch, for the cost shown before starting. */
-	templateInstanceType?(region: string, template: LaunchRequest['template']): Promise<string | undefined>;
+	templateInstanceType?(region: string, template: LaunchRequest['template'], account?: string): Promise<string | undefined>;
 }
 
 export type BilledCost = {
@@ -91,6 +128,11 @@ export type BilledCost = {
 	monthToDateUsd: Record<string, number>;
 	/** Yesterday (UTC) per tag value, once the source's figure for that whole day is final; absent until then. */
 	yesterday?: {date: string; usd: Record<string, number>};
+	/**
+	 * With `accounts`: each linked account's share (by 12-digit ID), per tag value; the tables above
+	 * are the sums over the accounts. `yesterdayUsd` once yesterday is final.
+	 */
+	byAccount?: Record<string, {todayUsd: Record<string, number>; monthToDateUsd: Record<string, number>; yesterdayUsd?: Record<string, number>}>;
 	/** When this data was fetched from the billing source (epoch ms). */
 	fetchedAt: number;
 };
@@ -137,6 +179,11 @@ export type Provider = {
 	 * Without it there is no sweep. Rejects when they cannot be told: never an empty list.
 	 */
 	enabledRegions?(): Promise<string[]>;
+	/**
+	 * With `accounts`: the accounts watched now (an organization's change in the background; each
+	 * listing says which it covered). Absent for one account.
+	 */
+	accounts?(): AccountInfo[];
 	/** Release sockets and timers. */
 	close?(): void;
 };

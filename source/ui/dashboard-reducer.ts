@@ -76,6 +76,7 @@ export function keysFor(snapshot: Snapshot | undefined, name: string | undefined
 		paused: snapshot?.mode.paused ?? false,
 		breaker: Boolean(view?.breaker),
 		envPaused: Boolean(view?.paused),
+		...(snapshot?.accounts ? {accounts: true} : {}),
 	};
 }
 
@@ -218,7 +219,7 @@ function confirmStep(state: DashboardState, request: ConfirmRequest, [input, key
 }
 
 /** The view a table key opens, on the selected environment (the log's entries are read next). */
-function openView(command: 'open-detail' | 'open-log' | 'open-spend' | 'open-region', selected: string | undefined): View | undefined {
+function openView(command: 'open-detail' | 'open-log' | 'open-spend' | 'open-region' | 'by-account', selected: string | undefined): View | undefined {
 	switch (command) {
 		case 'open-detail': {
 			return selected === undefined ? undefined : detailView(selected);
@@ -234,6 +235,10 @@ function openView(command: 'open-detail' | 'open-log' | 'open-spend' | 'open-reg
 
 		case 'open-region': {
 			return selected === undefined ? undefined : {kind: 'region', environment: selected};
+		}
+
+		case 'by-account': {
+			return selected === undefined ? undefined : {kind: 'account', environment: selected};
 		}
 	}
 }
@@ -309,7 +314,8 @@ function tableStep(state: DashboardState, [input, key]: Press, env: KeyEnv): Ste
 		case 'open-detail':
 		case 'open-log':
 		case 'open-spend':
-		case 'open-region': {
+		case 'open-region':
+		case 'by-account': {
 			const view = openView(command, selected);
 			return view ? {state: {...state, view, panel: undefined}, effects: command === 'open-log' ? [{kind: 'read-audit'}] : []} : same(state);
 		}
@@ -334,7 +340,7 @@ function viewStep(state: DashboardState, view: View, [input, key]: Press, env: K
 	// A page: about the rows the list has (the log's list takes half the body).
 	const page = Math.max(1, view.kind === 'log' ? Math.floor((rows - 6) / 2) : rows - 7);
 	const entry = view.kind === 'log' ? {lines: entryLines(view, columns).length, rows: entryRows(rows)} : undefined;
-	const result = reduceView(view, input, key, {count, environments: namesOf(snapshot), shown: shownColumns(columns), page, readOnly: context.readOnly, ...(entry ? {entry} : {})});
+	const result = reduceView(view, input, key, {count, environments: namesOf(snapshot), shown: shownColumns(columns, Boolean(snapshot?.accounts)), page, readOnly: context.readOnly, ...(entry ? {entry} : {}), ...(snapshot?.accounts ? {accounts: true} : {})});
 	const next = {...state, view: result.view};
 	switch (result.effect?.kind) {
 		case 'quit': {

@@ -8,7 +8,7 @@
  */
 
 /** Where a key is pressed: the table, a drill-down view, a filter being typed, a confirmation. */
-export type Scope = 'table' | 'detail' | 'log' | 'entry' | 'spend' | 'region' | 'filter' | 'confirm' | 'confirm-typed';
+export type Scope = 'table' | 'detail' | 'log' | 'entry' | 'spend' | 'region' | 'account' | 'filter' | 'confirm' | 'confirm-typed';
 
 export type UiCommand =
 	// The table.
@@ -30,6 +30,8 @@ export type UiCommand =
 	| 'open-log'
 	| 'open-spend'
 	| 'open-region'
+	/** The by-account view (not `open-`: the help's title names those, and this one is there only with accounts). */
+	| 'by-account'
 	// The views (with up, down, help and quit).
 	| 'back'
 	| 'page-up'
@@ -120,9 +122,11 @@ export type Binding = {
 	needsBreaker?: true;
 	/** Bound only in a confirmation that takes a count (a start). */
 	needsCount?: true;
+	/** Bound only with `accounts` configured (the snapshot lists accounts). */
+	needsAccounts?: true;
 };
 
-const views: readonly Scope[] = ['detail', 'log', 'spend', 'region'];
+const views: readonly Scope[] = ['detail', 'log', 'spend', 'region', 'account'];
 /** The views, and an audit entry opened in full from the log (its keys scroll it). */
 const scrolled: readonly Scope[] = [...views, 'entry'];
 const up: KeySpec[] = [{upArrow: true}, {input: 'k'}];
@@ -150,6 +154,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'open-log', scopes: ['table'], keys: [{input: 'l'}], keyLabel: 'l', label: 'log', help: 'the audit log: every decision and action, newest first', dangerous: false, inBar: false, unlisted: true},
 	{command: 'open-spend', scopes: ['table'], keys: [{input: 't'}], keyLabel: 't', label: 'chart', help: 'spend over time: the window\'s $/h against the threshold and cap', dangerous: false, inBar: false, unlisted: true},
 	{command: 'open-region', scopes: ['table'], keys: [{input: 'g'}], keyLabel: 'g', label: 'regions', help: 'the selected environment\'s $/h and agents by region', dangerous: false, inBar: false, unlisted: true},
+	{command: 'by-account', scopes: ['table'], keys: [{input: 'A'}], keyLabel: 'A', label: 'accounts', help: 'the selected environment by account: $/h, agents, and each account\'s state (Esc goes back)', dangerous: false, inBar: false, needsAccounts: true},
 	{command: 'help', scopes: ['table'], keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true, unlisted: true},
 	{command: 'back', scopes: ['table'], keys: [{escape: true}], keyLabel: 'Esc', label: 'close', help: 'close the help', dangerous: false, inBar: false, unlisted: true},
 	{command: 'quit', scopes: ['table'], keys: quitKeys, keyLabel: 'q ^C', barKeys: 'q', label: 'quit', help: quitHelp, dangerous: false, inBar: true},
@@ -159,6 +164,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'up', scopes: ['log'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'select', help: 'select an entry, newest first (PgUp PgDn: a page)', dangerous: false, inBar: true},
 	{command: 'up', scopes: ['spend'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment (or global) charted', dangerous: false, inBar: true, note: 'The axis starts at $0; the cap and the threshold are lines'},
 	{command: 'up', scopes: ['region'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment shown', dangerous: false, inBar: true, note: 'Billed $/h, agents and instances running per region'},
+	{command: 'up', scopes: ['account'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment shown', dangerous: false, inBar: true, note: 'Billed $/h, agents and instances running per account; an account that could not be listed is STALE, with why'},
 	{command: 'up', scopes: ['entry'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'scroll', help: 'scroll the entry (PgUp PgDn: a page)', dangerous: false, inBar: true},
 	{command: 'down', scopes: scrolled, keys: down, keyLabel: '↓ j', label: 'down', help: 'the next one down', dangerous: false, inBar: false, folded: true},
 	{command: 'page-up', scopes: scrolled, keys: [{pageUp: true}], keyLabel: 'PgUp', label: 'page up', help: 'a page up', dangerous: false, inBar: false, folded: true},
@@ -171,6 +177,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'I'}, {input: 'N'}, {input: 'T'}, {input: 'Z'}], keyLabel: 'I N T Z', label: 'sort by', help: 'sort by ID, NAME, TYPE, REGION/AZ', dangerous: false, inBar: false},
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'L'}, {input: 'S'}, {input: 'A'}, {input: 'B'}], keyLabel: 'L S A B', label: 'sort by', help: 'sort by LIFE(cycle), STATE, AGE, BY (envwatch:launched-by)', dangerous: false, inBar: false},
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'O'}, {input: 'P'}], keyLabel: 'O P', label: 'sort by', help: 'sort by ROLE, $/H (unpriced: billed at a price not known)', dangerous: false, inBar: false},
+	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'C'}], keyLabel: 'C', label: 'sort by', help: 'sort by ACCOUNT', dangerous: false, inBar: false, needsAccounts: true},
 	{command: 'stop-env', scopes: ['detail'], keys: [{input: 's'}], keyLabel: 's', label: 'stop env', help: 'stop this environment\'s agents (same confirmation as the table)', dangerous: true, inBar: true},
 	{command: 'open-entry', scopes: ['log'], keys: [{return: true}], keyLabel: 'Enter', label: 'entry', help: 'the selected entry in full, every line of it (it scrolls where it is longer than the screen)', dangerous: false, inBar: true},
 	{command: 'reload', scopes: ['log'], keys: [{input: 'r'}], keyLabel: 'r', label: 'reload', help: 'read the audit log again', dangerous: false, inBar: true},
@@ -211,6 +218,8 @@ export type KeyContext = {
 	count?: boolean;
 	/** Keys whose confirmation this terminal is too small to show whole: still bound (they say so), never in the key bar. */
 	cramped?: readonly UiCommand[];
+	/** `accounts` is configured: the by-account view and the account column are there. */
+	accounts?: boolean;
 };
 
 /** The bindings that exist in this scope and context: read-only drops the dangerous ones entirely. */
@@ -219,7 +228,8 @@ export function activeBindings(context: KeyContext, scope: Scope = 'table'): Bin
 		&& !(context.readOnly && binding.dangerous)
 		&& !(binding.needsPending && !context.pending)
 		&& !(binding.needsBreaker && !context.breaker)
-		&& !(binding.needsCount && !context.count));
+		&& !(binding.needsCount && !context.count)
+		&& !(binding.needsAccounts && !context.accounts));
 }
 
 /** A character that is typed rather than a control, with no Ctrl or Alt. */

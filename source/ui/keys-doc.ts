@@ -13,6 +13,7 @@ export const scopeTitles: ReadonlyArray<[Scope, string]> = [
 	['entry', 'An audit entry in full (`Enter` in the log)'],
 	['spend', 'Spend over time (`t`)'],
 	['region', 'By region (`g`)'],
+	['account', 'By account (`A`)'],
 	['filter', 'A filter being typed (`/` in the instances and the log)'],
 	['confirm', 'A confirmation'],
 	['confirm-typed', 'A confirmation that asks for a word (`stop all`, or a monitor-only environment\'s name)'],
@@ -27,6 +28,7 @@ function when(binding: Binding): string {
 		...(binding.needsPending ? ['only while an automatic action counts down its grace period'] : []),
 		...(binding.needsBreaker ? ['only on a row whose breaker is tripped (`HELD`)'] : []),
 		...(binding.needsCount ? ['only when starting agents'] : []),
+		...(binding.needsAccounts ? ['only with `accounts` configured'] : []),
 		...(binding.dangerous ? ['not bound under `--read-only`'] : []),
 	].join('; ');
 }

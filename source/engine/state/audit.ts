@@ -51,7 +51,13 @@ export type AuditEntry = {
 		 * The region sweep found agents of a monitored environment in a region not watched (outcome
 		 * `found`), found them gone (`cleared`), or could not look (`failed: ...`).
 		 */
-		| 'unwatched';
+		| 'unwatched'
+		/**
+		 * With `accounts`: the accounts watched changed (outcome `changed`: joined or left an
+		 * organization, or the configuration changed; every window restarts), an account's share could
+		 * not be listed (`failed: NAME`, its rows STALE) or is listed again (`recovered`).
+		 */
+		| 'accounts';
 	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
 	via?: 'socket';
 	/** With `via: "socket"` and on `client` entries: who the client really is (not what it says). */

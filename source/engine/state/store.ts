@@ -3,7 +3,8 @@ import path from 'node:path';
 import {newHistory, newRollup, type History, type Rollup} from '../../domain/index.js';
 import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
 import {lastMarks, replayLog, since, type Mark, type Series} from './replay.js';
-import {checkActionInFlight, checkBilling, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, checkSweep, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache, type SweepRecord} from './validate.js';
+import {checkAccountsFile, checkBilling} from './validate-billing.js';
+import {checkActionInFlight, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, checkSweep, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache, type SweepRecord} from './validate.js';
 
 const fileParts = {
 	'samples.json': 'the sample history starts fresh (baselines warm up again)',
@@ -15,6 +16,7 @@ const fileParts = {
 	'rollup.json': 'the hourly rollup of live spend starts fresh (the check against the bill waits for a day of it)',
 	'prices.json': 'the price cache starts fresh (prices are fetched again; the shipped table and estimates until then)',
 	'sweep.json': 'the last sweep of the regions not watched is forgotten (this run sweeps them again)',
+	'accounts.json': 'the accounts the history was recorded over are forgotten (the windows restart at the next poll)',
 } as const;
 
 type StateFile = keyof typeof fileParts;
@@ -338,6 +340,15 @@ export class StateStore {
 
 	saveBilling(cache: BillingCache): void {
 		this.write('billing.json', cache);
+	}
+
+	/** The accounts the sample history was recorded over (with `accounts`): name and ID (null: not known yet), by name. */
+	loadAccounts(): Array<{name: string; id: string | null}> | undefined {
+		return this.read('accounts.json', checkAccountsFile);
+	}
+
+	saveAccounts(accounts: ReadonlyArray<{name: string; id: string | null}>): void {
+		this.write('accounts.json', {version: 1, accounts});
 	}
 
 	/** Tripped breakers by environment name (a Map: names come from the user's config). */

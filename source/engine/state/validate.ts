@@ -320,59 +320,6 @@ export function checkLastStop(value: unknown): LastStop {
 	};
 }
 
-export function checkBilling(value: unknown): BillingCache {
-	const hasSpent = typeof value === 'object' && value !== null && Object.hasOwn(value, 'spent');
-	const top = object(value, '', hasSpent ? ['cost', 'calls', 'costUsd', 'spent'] : ['cost', 'calls', 'costUsd']);
-	const count = (raw: unknown, where: string) => {
-		const n = finite(raw, where, 'a count of requests');
-		if (!Number.isInteger(n) || n < 0) {
-			throw shape(where, n, 'a count of requests');
-		}
-
-		return n;
-	};
-
-	const calls = count(top['calls'], 'calls');
-	let spent: BillingCache['spent'];
-	if (hasSpent) {
-		const item = object(top['spent'], 'spent', ['day', 'requests']);
-		const day = string(item['day'], 'spent.day');
-		if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
-			throw shape('spent.day', day, 'a day like 2026-11-27');
-		}
-
-		spent = {day, requests: count(item['requests'], 'spent.requests')};
-	}
-
-	return {cost: top['cost'] === null ? null : checkCost(top['cost']), calls, costUsd: finite(top['costUsd'], 'costUsd', 'a cost in $'), ...(spent ? {spent} : {})};
-}
-
-export function checkCost(value: unknown): BilledCost {
-	const hasYesterday = typeof value === 'object' && value !== null && Object.hasOwn(value, 'yesterday');
-	const cost = object(value, 'cost', hasYesterday ? ['todayUsd', 'monthToDateUsd', 'fetchedAt', 'yesterday'] : ['todayUsd', 'monthToDateUsd', 'fetchedAt']);
-	const table = (key: string, raw = cost[key], where = at('cost', key)): Record<string, number> => {
-		if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-			throw shape(where, raw, 'an object of costs per tag value');
-		}
-
-		// Keys are tag values from the bill: a null-prototype object keeps `constructor` a plain key.
-		const result = Object.create(null) as Record<string, number>;
-		for (const [tag, usd] of Object.entries(raw)) {
-			result[tag] = finite(usd, `${where}[${JSON.stringify(tag)}]`, 'a cost in $');
-		}
-
-		return result;
-	};
-
-	let yesterday: BilledCost['yesterday'];
-	if (hasYesterday) {
-		const item = object(cost['yesterday'], 'cost.yesterday', ['date', 'usd']);
-		yesterday = {date: string(item['date'], 'cost.yesterday.date'), usd: table('usd', item['usd'], 'cost.yesterday.usd')};
-	}
-
-	return {todayUsd: table('todayUsd'), monthToDateUsd: table('monthToDateUsd'), fetchedAt: finite(cost['fetchedAt'], 'cost.fetchedAt', 'a time in ms'), ...(yesterday ? {yesterday} : {})};
-}
-
 export function checkPrices(value: unknown): PriceCache {
 	const hasEbs = typeof value === 'object' && value !== null && Object.hasOwn(value, 'ebs');
 	const top = object(value, '', hasEbs ? ['version', 'onDemand', 'spot', 'storage', 'ebs'] : ['version', 'onDemand', 'spot', 'storage']);

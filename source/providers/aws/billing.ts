@@ -38,7 +38,12 @@ export class CostExplorerBilling implements BillingSource {
 	private inFlight = 0;
 	private closing = false;
 
-	constructor(private readonly connection: AwsConnection, private readonly envTagKey: string) {}
+	/**
+	 * @param linkedAccounts With `accounts`: group by LINKED_ACCOUNT too (keys `[account ID,
+	 * "Environment$dev"]`), asked with the management (payer) account's credentials, so each
+	 * account's share of a tag value is known (`byAccount`). One query all the same.
+	 */
+	constructor(private readonly connection: AwsConnection, private readonly envTagKey: string, private readonly linkedAccounts = false) {}
 
 	async fetch(now: number, limits?: BillingLimits): Promise<{cost: BilledCost; requests: number}> {
 		this.inFlight++;
@@ -74,7 +79,7 @@ export class CostExplorerBilling implements BillingSource {
 				TimePeriod: {Start: start, End: end},
 				Granularity: 'DAILY',
 				Metrics: ['UnblendedCost'],
-				GroupBy: [{Type: 'TAG', Key: this.envTagKey}],
+				GroupBy: this.linkedAccounts ? [{Type: 'DIMENSION', Key: 'LINKED_ACCOUNT'}, {Type: 'TAG', Key: this.envTagKey}] : [{Type: 'TAG', Key: this.envTagKey}],
 				Filter: withoutCredits,
 				...paging,
 			}), options),
@@ -88,7 +93,7 @@ export class CostExplorerBilling implements BillingSource {
 				results.push(...output.ResultsByTime);
 			}
 
-			return {cost: {...parseCostResults(results, this.envTagKey, today, {start, end, monthStart, yesterday}), fetchedAt: now}, requests: pages.requests};
+			return {cost: {...parseCostResults(results, this.envTagKey, today, {start, end, monthStart, yesterday, linkedAccounts: this.linkedAccounts}), fetchedAt: now}, requests: pages.requests};
 		} catch (error) {
 			// Paid for all the same: the cache counts them.
 			throw Object.assign(error instanceof Error ? error : new Error(String(error)), {paidRequests: pages.requests});
@@ -153,14 +158,24 @@ export function tagValueOf(key: string, envTagKey: string): string {
  * day and group listed twice (the same page again under a new token), a day after today or outside
  * the period asked for (`days.start` to `days.end`, exclusive), more than `maxDailyUsdPerGroup`.
  */
-export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string, days: {start?: string; end?: string; monthStart?: string; yesterday?: string} = {}): Omit<BilledCost, 'fetchedAt'> {
+export function parseCostResults(results: ResultByTime[], envTagKey: string, today: string, days: {start?: string; end?: string; monthStart?: string; yesterday?: string; linkedAccounts?: boolean} = {}): Omit<BilledCost, 'fetchedAt'> {
 	const todayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
 	const yesterdayUsd: Record<string, number> = Object.create(null) as Record<string, number>;
 	// Yesterday counts once Cost Explorer says its figure is final (Estimated false).
 	let yesterdayFinal = false;
 	const monthToDateUsd: Record<string, number> = Object.create(null) as Record<string, number>;
+	const byAccount = Object.create(null) as NonNullable<BilledCost['byAccount']>;
 	const add = (table: Record<string, number>, key: string, usd: number) => {
 		table[key] = round((table[key] ?? 0) + usd);
+	};
+	const tables = (account: string | undefined) => {
+		if (account === undefined) {
+			return {today: todayUsd, month: monthToDateUsd, yesterday: yesterdayUsd};
+		}
+
+		const share = byAccount[account] ?? {todayUsd: Object.create(null) as Record<string, number>, monthToDateUsd: Object.create(null) as Record<string, number>, yesterdayUsd: Object.create(null) as Record<string, number>};
+		byAccount[account] = share;
+		return {today: share.todayUsd, month: share.monthToDateUsd, yesterday: share.yesterdayUsd!};
 	};
 	// Each day's groups, as answered: a second sighting is an answer that repeats itself.
 	const seen = new Set<string>();
@@ -186,7 +201,13 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 		}
 
 		for (const group of result.Groups) {
-			const groupKey = group?.Keys?.[0];
+			// Grouped by LINKED_ACCOUNT too, the keys come in GroupBy order: the account, then the tag.
+			const account = days.linkedAccounts ? group?.Keys?.[0] : undefined;
+			const groupKey = group?.Keys?.[days.linkedAccounts ? 1 : 0];
+			if (days.linkedAccounts && (typeof account !== 'string' || !/^\d{12}$/.test(account))) {
+				throw bad(`a group of ${start} has no linked account ID (got ${JSON.stringify(account ?? null)?.slice(0, 20)}; expected 12 digits, then the tag key)`);
+			}
+
 			if (typeof groupKey !== 'string') {
 				throw bad(`a group of ${start} has no tag key`);
 			}
@@ -206,9 +227,9 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 				throw new ImplausibleAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: group ${groupKey.slice(0, 60)} of ${date} has UnblendedCost $${String(amount).trim().slice(0, 20)} in one day: more than the $10,000,000 a day one group could be billed: billed cost is not believed`);
 			}
 
-			const once = `${date}\u0000${groupKey}`;
+			const once = `${date}\u0000${account ?? ''}\u0000${groupKey}`;
 			if (seen.has(once)) {
-				throw new MalformedAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: the result for ${date} lists group ${groupKey.slice(0, 60)} twice: an answer that repeats itself, not believed`);
+				throw new MalformedAnswerError(costExplorerRegion, `Cost Explorer GetCostAndUsage answer: the result for ${date} lists group ${groupKey.slice(0, 60)}${account === undefined ? '' : ` of account ${account}`} twice: an answer that repeats itself, not believed`);
 			}
 
 			seen.add(once);
@@ -220,16 +241,19 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 			const usd = Math.max(0, raw);
 
 			const key = tagValueOf(groupKey, envTagKey);
-			if (days.monthStart === undefined || start.slice(0, 10) >= days.monthStart) {
-				add(monthToDateUsd, key, usd);
-			}
+			// The totals over every account, and (grouped by account) the account's own share.
+			for (const table of account === undefined ? [tables(undefined)] : [tables(undefined), tables(account)]) {
+				if (days.monthStart === undefined || start.slice(0, 10) >= days.monthStart) {
+					add(table.month, key, usd);
+				}
 
-			if (start === today) {
-				add(todayUsd, key, usd);
-			}
+				if (start === today) {
+					add(table.today, key, usd);
+				}
 
-			if (days.yesterday !== undefined && start.slice(0, 10) === days.yesterday && result.Estimated === false) {
-				add(yesterdayUsd, key, usd);
+				if (days.yesterday !== undefined && start.slice(0, 10) === days.yesterday && result.Estimated === false) {
+					add(table.yesterday, key, usd);
+				}
 			}
 		}
 	}
@@ -240,7 +264,12 @@ export function parseCostResults(results: ResultByTime[], envTagKey: string, tod
 		}
 	}
 
-	return {todayUsd, monthToDateUsd, ...(yesterdayFinal ? {yesterday: {date: days.yesterday!, usd: yesterdayUsd}} : {})};
+	const shares = Object.create(null) as NonNullable<BilledCost['byAccount']>;
+	for (const [account, share] of Object.entries(byAccount)) {
+		shares[account] = {todayUsd: share.todayUsd, monthToDateUsd: share.monthToDateUsd, ...(yesterdayFinal ? {yesterdayUsd: share.yesterdayUsd} : {})};
+	}
+
+	return {todayUsd, monthToDateUsd, ...(yesterdayFinal ? {yesterday: {date: days.yesterday!, usd: yesterdayUsd}} : {}), ...(days.linkedAccounts ? {byAccount: shares} : {})};
 }
 
 function round(usd: number): number {

@@ -2,14 +2,19 @@ import {endpointEnvProblems} from '../../config/index.js';
 import {UsageError} from '../../domain/index.js';
 import {MalformedAnswerError} from './answers.js';
 
+export type Credentials = {accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date};
+
 /** How envwatch reaches AWS: the SDK's default chain, optionally narrowed by flags. */
 export type AwsConnection = {
 	/** A named profile (`--profile`); the SDK's default chain otherwise (AWS_PROFILE included). */
 	profile?: string;
 	/** One endpoint for every service (`--endpoint-url`), e.g. moto or LocalStack. The SDK's own `AWS_ENDPOINT_URL*` variables work without it. */
 	endpointUrl?: string;
-	/** Fixed credentials (tests); the default chain when undefined. */
-	credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string};
+	/**
+	 * Fixed credentials (tests), or a provider of them (a role assumed for one of several accounts,
+	 * refreshed before it expires: credentials.ts); the default chain when undefined.
+	 */
+	credentials?: Credentials | (() => Promise<Credentials>);
 	/** Attempts per API call, including the SDK's standard retries. @default 3 */
 	maxAttempts?: number;
 	/** Per-request timeout, so one unreachable region cannot hold up a poll. @default 15000 */
@@ -66,6 +71,11 @@ const rejectedCodes = new Set([
 	'ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'AuthFailure',
 	'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'InvalidToken', 'RequestExpired', 'TokenRefreshRequired', 'UnauthorizedException',
 ]);
+
+/** Did AWS reject the credentials a call was signed with (expired, revoked, not known)? By the error's code. */
+export function isRejectedCode(code: string | undefined): boolean {
+	return code !== undefined && rejectedCodes.has(code);
+}
 
 /** Is this error about the credentials themselves (missing, expired, rejected)? */
 export function isCredentialError(error: unknown): boolean {

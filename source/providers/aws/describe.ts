@@ -139,9 +139,9 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 	private rest = '';
 	/** Characters read before `rest`, for messages. */
 	private offset = 0;
-	private readonly names = new Names();
+	private readonly names = sharedNames;
 	/** Values that repeat from instance to instance (types, states, zones, tags), kept once. */
-	private readonly values = new Interned();
+	private readonly values = sharedValues;
 
 	constructor(private readonly accept: (instance: LeanInstance) => T = instance => instance as T) {}
 
@@ -462,6 +462,14 @@ class Interned {
 		return copy;
 	}
 }
+
+/**
+ * Shared by every answer's decoder (both bounded): element names and the values that repeat are
+ * the same from page to page and from account to account, so a fleet of many accounts (many small
+ * pages) does not copy them afresh for each page.
+ */
+const sharedNames = new Names();
+const sharedValues = new Interned();
 
 /**
  * A copy of a string that holds none of the text it was cut from: V8 keeps a cut of 13 characters

@@ -8,6 +8,7 @@ import {clientConfig, describeError, errorCode, type AwsConnection} from './clie
 import {AwsFleet} from './fleet.js';
 import {callerIdentity} from './identity.js';
 import {AwsPrices} from './pricing.js';
+import {accountChecks} from './accounts-doctor.js';
 
 export type DoctorCheck = {
 	name: string;
@@ -50,7 +51,10 @@ export async function runDoctor(config: Config, connection: AwsConnection & {pri
 	const fleet = new AwsFleet({...connection, regions, pageSize: 5});
 	const prices = new AwsPrices({...connection, ec2: region => fleet.client(region)});
 	try {
-		const perRegion = await Promise.all(regions.map(async region => regionChecks(fleet, config, region)));
+		// With accounts: each account's role (or profile) and its regions' permissions, named by account.
+		const perRegion = config.accounts
+			? [await accountChecks(config, connection, account)]
+			: await Promise.all(regions.map(async region => regionChecks(fleet, config, region)));
 		checks.push(...perRegion.flat());
 		checks.push(await priceListCheck(prices, regions[0] ?? 'us-east-1'));
 	} finally {
@@ -66,7 +70,9 @@ export async function runDoctor(config: Config, connection: AwsConnection & {pri
 			try {
 				paidRequests++;
 				// A probe: its first page says whether the call answers.
-				await firstPage(async options => client.send(new GetCostAndUsageCommand({TimePeriod: {Start: today, End: end}, Granularity: 'DAILY', Metrics: ['UnblendedCost'], GroupBy: [{Type: 'TAG', Key: config.envTagKey}]}), options));
+				// With accounts, grouped by linked account too: the management account's view of every member.
+				const groupBy = [...(config.accounts ? [{Type: 'DIMENSION' as const, Key: 'LINKED_ACCOUNT'}] : []), {Type: 'TAG' as const, Key: config.envTagKey}];
+				await firstPage(async options => client.send(new GetCostAndUsageCommand({TimePeriod: {Start: today, End: end}, Granularity: 'DAILY', Metrics: ['UnblendedCost'], GroupBy: groupBy}), options));
 				checks.push({name: 'Cost Explorer', status: 'ok', detail: 'GetCostAndUsage answered (us-east-1)'});
 			} catch (error) {
 				const denied = /AccessDenied|Unauthorized/i.test(errorCode(error) ?? '');
@@ -91,7 +97,7 @@ export async function runDoctor(config: Config, connection: AwsConnection & {pri
 	return {account, regions, checks, ok: checks.every(check => check.status !== 'fail'), paidRequests};
 }
 
-async function regionChecks(fleet: AwsFleet, config: Config, region: string): Promise<DoctorCheck[]> {
+export async function regionChecks(fleet: AwsFleet, config: Config, region: string): Promise<DoctorCheck[]> {
 	const checks: DoctorCheck[] = [];
 	const listing = await fleet.list({envTagKey: config.envTagKey, role: {key: config.roleTag.key, value: config.roleTag.agent}, states: ['pending', 'running', 'stopping', 'stopped'], regions: [region]});
 	const failure = listing.errors[0];

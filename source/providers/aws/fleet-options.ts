@@ -1,3 +1,4 @@
+import type {AccountRef} from '../../domain/index.js';
 import type {AwsConnection} from './clients.js';
 import type {BucketOptions, Timer} from './rate.js';
 
@@ -29,6 +30,8 @@ export type AwsFleetOptions = AwsConnection & {
 	backoffCapMs?: number;
 	timer?: Timer;
 	random?: () => number;
+	/** With `accounts`: the account this fleet lists, put on every instance it lists. */
+	account?: AccountRef;
 };
 
 /** Counters for the footer and the benches: HTTP attempts, the SDK's retries included. */

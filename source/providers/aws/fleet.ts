@@ -39,7 +39,7 @@ export class AwsFleet implements Fleet {
 		let client = this.clients.get(region);
 		if (!client) {
 			client = new EC2Client(clientConfig(this.options, region));
-			checkAnswers(client, region, 'xml', this.options.leanDecoding === false ? {} : leanDecoders(region));
+			checkAnswers(client, region, 'xml', this.options.leanDecoding === false ? {} : leanDecoders(region, this.options.account));
 			this.clients.set(region, client);
 		}
 
@@ -105,7 +105,7 @@ export class AwsFleet implements Fleet {
 				try {
 					for await (const {output, page} of pages) {
 						const lean = leanResultOf(output) as LeanPage<RawInstance | InstanceProblem> | undefined;
-						for (const instance of lean ? lean.instances : instancesOf(output, region, page)) {
+						for (const instance of lean ? lean.instances : instancesOf(output, region, page, Date.now(), this.options.account)) {
 							if (instance instanceof InstanceProblem) {
 								throw new UnusableInstanceError(`DescribeInstances page ${page}: ${instance.detail}`);
 							}

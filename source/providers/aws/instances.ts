@@ -1,5 +1,5 @@
 import type {DescribeInstancesResult, Filter, Instance as Ec2Instance} from '@aws-sdk/client-ec2';
-import type {InstanceState, RawInstance} from '../../domain/index.js';
+import type {AccountRef, InstanceState, RawInstance} from '../../domain/index.js';
 import type {FleetQuery} from '../types.js';
 import type {LeanDecoders} from './answers.js';
 import {DescribeInstancesDecoder, launchTimeProblem, own, type LeanInstance} from './describe.js';
@@ -39,7 +39,7 @@ export function caseVariants(values: readonly string[]): string[] {
  * The instances of one DescribeInstances page. An instance without an ID, a type or a known state
  * cannot be priced or acted on: skipping it would undercount, so the page (and its region) errs.
  */
-export function instancesOf(page: DescribeInstancesResult, region: string, pageNumber = 1, notAfter = Date.now()): RawInstance[] {
+export function instancesOf(page: DescribeInstancesResult, region: string, pageNumber = 1, notAfter = Date.now(), account?: AccountRef): RawInstance[] {
 	const instances: RawInstance[] = [];
 	const reservations = page.Reservations ?? [];
 	if (!Array.isArray(reservations)) {
@@ -48,14 +48,14 @@ export function instancesOf(page: DescribeInstancesResult, region: string, pageN
 
 	for (const reservation of reservations) {
 		for (const instance of reservation.Instances ?? []) {
-			instances.push(toRaw(instance, region, pageNumber, notAfter));
+			instances.push(toRaw(instance, region, pageNumber, notAfter, account));
 		}
 	}
 
 	return instances;
 }
 
-export function toRaw(instance: Ec2Instance, region: string, pageNumber: number, notAfter: number): RawInstance {
+export function toRaw(instance: Ec2Instance, region: string, pageNumber: number, notAfter: number, account?: AccountRef): RawInstance {
 	const launch = instance.LaunchTime;
 	// The SDK's strings may be cuts of the whole answer's text: copies keep none of it alive.
 	const copy = (text: string | undefined): string | undefined => (typeof text === 'string' ? own(text) : text);
@@ -76,7 +76,7 @@ export function toRaw(instance: Ec2Instance, region: string, pageNumber: number,
 		throw new UnusableInstanceError(`DescribeInstances page ${pageNumber}: ${problem}`);
 	}
 
-	return rawOf(lean, region);
+	return rawOf(lean, region, account);
 }
 
 /**
@@ -84,14 +84,14 @@ export function toRaw(instance: Ec2Instance, region: string, pageNumber: number,
  * as it is read (a problem is kept in its place and fails the page in listRegion, which knows the
  * page's number). The SDK then parses an empty DescribeInstances result.
  */
-export function leanDecoders(region: string): LeanDecoders {
+export function leanDecoders(region: string, account?: AccountRef): LeanDecoders {
 	return {
 		DescribeInstances: {
 			start: answeredAt => {
 				const notAfter = latestNow(answeredAt);
 				return new DescribeInstancesDecoder(instance => {
 					const problem = problemOf(instance, notAfter);
-					return problem === undefined ? rawOf(instance, region) : new InstanceProblem(problem);
+					return problem === undefined ? rawOf(instance, region, account) : new InstanceProblem(problem);
 				});
 			},
 			empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>',
@@ -150,7 +150,7 @@ export function problemOf(instance: LeanInstance, notAfter: number): string | un
  * are: the decoders hand over copies that hold nothing of the answer's text, shared where a value
  * repeats.
  */
-export function rawOf(instance: LeanInstance, region: string): RawInstance {
+export function rawOf(instance: LeanInstance, region: string, account?: AccountRef): RawInstance {
 	const tags: Record<string, string> = {};
 	for (const [key, value] of instance.tags) {
 		// Defined, not assigned: a tag key such as __proto__ is a key like any other.
@@ -171,5 +171,6 @@ export function rawOf(instance: LeanInstance, region: string): RawInstance {
 		...(instance.platformDetails ? {platformDetails: instance.platformDetails} : String(instance.platform ?? '').toLowerCase() === 'windows' ? {platformDetails: 'Windows'} : {}),
 		...(instance.availabilityZone ? {availabilityZone: instance.availabilityZone} : {}),
 		...(instance.tenancy ? {tenancy: instance.tenancy} : {}),
+		...(account ? {account} : {}),
 	};
 }

@@ -178,9 +178,9 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 		<Box flexDirection="column">
 			<Header snapshot={snapshot} columns={columns} />
 			{layout.showHeads ? <ColumnHeads widths={widths} /> : null}
-			{layout.rows.map(index => snapshot.environments[index]!).map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} known={known} />)}
+			{layout.rows.map(index => snapshot.environments[index]!).map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} known={known && !view.unlisted} />)}
 			{layout.showRule ? <Text dimColor>{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, columns - widths.selector))}</Text> : null}
-			{layout.showGlobal ? <EnvRow view={snapshot.global} widths={widths} global known={known} /> : null}
+			{layout.showGlobal ? <EnvRow view={snapshot.global} widths={widths} global known={known && !snapshot.global.unlisted} /> : null}
 			{layout.showBilled ? <BilledBlock snapshot={snapshot} columns={columns} /> : null}
 			{props.panel?.kind === 'confirm'
 				? <ConfirmPanel request={props.panel.request} height={layout.bodyLines} columns={columns} />

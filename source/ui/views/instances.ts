@@ -8,7 +8,7 @@ import type {Segment} from '../components/Line.js';
 import type {Glyphs} from '../theme.js';
 import {filterText, firstShown, goneLine, selectedLine, title, wrapSay, type Listing, type ViewRoom} from './parts.js';
 
-export type ColumnKey = 'id' | 'name' | 'type' | 'region' | 'lifecycle' | 'state' | 'age' | 'by' | 'role' | 'usd';
+export type ColumnKey = 'id' | 'name' | 'type' | 'account' | 'region' | 'lifecycle' | 'state' | 'age' | 'by' | 'role' | 'usd';
 
 export type InstanceColumn = {
 	key: ColumnKey;
@@ -34,6 +34,8 @@ export const instanceColumns: readonly InstanceColumn[] = [
 	{key: 'by', head: 'BY', sortKey: 'B', width: 14, min: 6, align: 'left', keep: 1},
 	{key: 'role', head: 'ROLE', sortKey: 'O', width: 7, align: 'left', keep: 5},
 	{key: 'usd', head: '$/H', sortKey: 'P', width: 8, align: 'right', keep: 8},
+	// Only with `accounts` configured (fitColumns), placed after the type.
+	{key: 'account', head: 'ACCOUNT', sortKey: 'C', width: 12, min: 9, align: 'left', keep: 4.5},
 ];
 
 export type Sort = {column: ColumnKey; descending: boolean};
@@ -73,6 +75,10 @@ function sortValue(row: InstanceRow, column: ColumnKey): string | number | null 
 
 		case 'type': {
 			return row.type;
+		}
+
+		case 'account': {
+			return row.accountName ?? null;
 		}
 
 		case 'region': {
@@ -129,15 +135,21 @@ export function filterInstances(rows: readonly InstanceRow[], filter: string): I
 	}
 
 	return rows.filter(row => {
-		const text = [row.id, row.name, row.type, row.region, row.zone, row.lifecycle, row.state, row.launchedBy, row.role].filter(Boolean).join(' ').toLowerCase();
+		const text = [row.id, row.name, row.type, row.accountName, row.account, row.region, row.zone, row.lifecycle, row.state, row.launchedBy, row.role].filter(Boolean).join(' ').toLowerCase();
 		return words.every(word => text.includes(word));
 	});
 }
 
-/** The columns shown at this width, and their widths: the least kept give way first, flexible ones shrink first. */
-export function fitColumns(columns: number): Array<InstanceColumn & {shown: number}> {
+/**
+ * The columns shown at this width, and their widths: the least kept give way first, flexible ones
+ * shrink first. The account's column only with `accounts` (`withAccount`).
+ */
+export function fitColumns(columns: number, withAccount = false): Array<InstanceColumn & {shown: number}> {
 	const room = columns - 2;
-	let chosen = instanceColumns.map(column => ({...column, shown: column.width}));
+	const others = instanceColumns.filter(column => column.key !== 'account');
+	const type = others.findIndex(column => column.key === 'type') + 1;
+	const ordered = withAccount ? [...others.slice(0, type), ...instanceColumns.filter(column => column.key === 'account'), ...others.slice(type)] : others;
+	let chosen = ordered.map(column => ({...column, shown: column.width}));
 	const total = () => chosen.reduce((sum, column) => sum + column.shown, 0) + chosen.length - 1;
 	for (const column of chosen) {
 		if (column.min !== undefined && total() > room) {
@@ -145,7 +157,7 @@ export function fitColumns(columns: number): Array<InstanceColumn & {shown: numb
 		}
 	}
 
-	for (const drop of [...instanceColumns].sort((a, b) => a.keep - b.keep)) {
+	for (const drop of [...chosen].sort((a, b) => a.keep - b.keep)) {
 		if (total() <= room) {
 			break;
 		}
@@ -153,7 +165,12 @@ export function fitColumns(columns: number): Array<InstanceColumn & {shown: numb
 		chosen = chosen.filter(column => column.key !== drop.key);
 	}
 
-	// Room left over goes to the name.
+	// Room left over goes back to the account's column (with accounts), then to the name.
+	const account = chosen.find(column => column.key === 'account');
+	if (account && total() < room) {
+		account.shown = Math.min(account.width, account.shown + room - total());
+	}
+
 	const name = chosen.find(column => column.key === 'name');
 	if (name && total() < room) {
 		name.shown = Math.min(24, name.shown + room - total());
@@ -175,6 +192,10 @@ export function instanceCell(row: InstanceRow, column: ColumnKey, now: number): 
 
 		case 'type': {
 			return row.type;
+		}
+
+		case 'account': {
+			return row.accountName ?? '-';
 		}
 
 		case 'region': {
@@ -238,8 +259,8 @@ export function detailRows(view: DetailView, snapshot: ViewRoom['snapshot']): In
 }
 
 /** The columns the detail view shows at this width (for `<` and `>`). */
-export function shownColumns(columns: number): ColumnKey[] {
-	return fitColumns(columns).map(column => column.key);
+export function shownColumns(columns: number, withAccount = false): ColumnKey[] {
+	return fitColumns(columns, withAccount).map(column => column.key);
 }
 
 /** The detail view: its title (count, $/h, filter), the column heads and the rows around the cursor. */
@@ -248,7 +269,7 @@ export function detailLines(view: DetailView, {snapshot, now, columns, height, g
 	const environment = snapshot.environments.find(candidate => candidate.name === view.environment);
 	const all = environment?.instances ?? [];
 	const rows = detailRows(view, snapshot);
-	const fitted = fitColumns(columns);
+	const fitted = fitColumns(columns, Boolean(snapshot.accounts));
 	const listed = environment?.instances ? all.length : environment?.instancesWithheld ?? 0;
 	const counted = `${view.environment}: ${listed} instance${listed === 1 ? '' : 's'}${!environment?.instances || rows.length === listed ? '' : `, ${rows.length} shown`}`;
 	// Stale: the list is the last good poll's, and says so.

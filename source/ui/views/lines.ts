@@ -10,6 +10,7 @@ import {spendLines} from './chart.js';
 import {detailLines, detailRows} from './instances.js';
 import {title, type ViewRoom} from './parts.js';
 import {regionLines} from './regions.js';
+import {accountLines} from './accounts.js';
 import {viewHelp, type View} from './state.js';
 
 export type ViewLinesInput = ViewRoom & {
@@ -53,6 +54,10 @@ export function viewLines({view, readOnly = false, ...room}: ViewLinesInput): Se
 
 		case 'region': {
 			return regionLines(view, room);
+		}
+
+		case 'account': {
+			return accountLines(view, room);
 		}
 	}
 }

@@ -16,7 +16,8 @@ export type View =
 	| ({kind: 'log'; tail: AuditTail; entry?: number} & Listing)
 	/** `target`: an environment's name, or `global`. */
 	| {kind: 'spend'; target: string; help?: boolean}
-	| {kind: 'region'; environment: string; help?: boolean};
+	| {kind: 'region'; environment: string; help?: boolean}
+	| {kind: 'account'; environment: string; help?: boolean};
 
 export type ViewEffect =
 	| {kind: 'stop'; environment: string}
@@ -36,6 +37,8 @@ export type ViewContext = {
 	readOnly?: boolean;
 	/** The log's open entry: its lines at this width, and the rows that show them (the scroll stops at its end). */
 	entry?: {lines: number; rows: number};
+	/** `accounts` is configured: the account column's sort key is bound. @default false */
+	accounts?: boolean;
 };
 
 /** Where a view's keys are looked up in the keymap: the view's own rows, or the filter's while one is typed. */
@@ -61,6 +64,11 @@ export function viewHelp(view: View, readOnly: boolean, arrows = '↑↓'): stri
 export type ViewStep = {view: View | undefined; effect?: ViewEffect};
 
 function move(view: View, step: number, context: ViewContext): View {
+	if (view.kind === 'account') {
+		const index = Math.max(0, context.environments.indexOf(view.environment));
+		return {...view, environment: context.environments[Math.min(context.environments.length - 1, Math.max(0, index + Math.sign(step)))] ?? view.environment};
+	}
+
 	if (view.kind === 'spend' || view.kind === 'region') {
 		const list = view.kind === 'spend' ? [...context.environments, 'global'] : context.environments;
 		const current = view.kind === 'spend' ? view.target : view.environment;
@@ -103,7 +111,7 @@ function editFilter(view: Extract<View, {kind: 'detail' | 'log'}>, command: UiCo
 
 /** One key in an open view, matched against the keymap's rows for it. */
 export function reduceView(view: View, input: string, key: KeyState, context: ViewContext): ViewStep {
-	const command = matchKey(input, key, {readOnly: context.readOnly ?? false, pending: false}, viewScope(view));
+	const command = matchKey(input, key, {readOnly: context.readOnly ?? false, pending: false, ...(context.accounts ? {accounts: true} : {})}, viewScope(view));
 	if ('editing' in view && view.editing) {
 		return editFilter(view, command, input);
 	}
