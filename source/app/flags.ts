@@ -13,10 +13,15 @@ export const help = `
     $ envwatch reset --environments NAME... [--yes]      reset a tripped breaker: re-spawns are no longer stopped
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
+    $ envwatch config get | set | unset KEY [VALUE]      read a key / change it in the user's store (checked first)
+    $ envwatch config edit                               edit the user's store in $VISUAL or $EDITOR (checked after)
     $ envwatch doctor                                    preflight checks against the AWS account
     $ envwatch notify test [--target N]                  send a test message to each notify target (exit 1 if one fails)
     $ envwatch serve [--socket-group GROUP]              run the engine as a service; dashboards attach to it
     $ envwatch status                                    who runs the engine on the state dir, who is attached
+
+  A config KEY is dotted: environments.dev.maxHourlyUsd, prices.m5.large. A VALUE is read as JSON where it
+  parses (7 a number, true, null, '["a","b"]' a list, '"7"' the text 7) and as text otherwise (Environment).
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
