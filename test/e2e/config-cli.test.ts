@@ -36,7 +36,7 @@ function editorIn(dir: string): string {
 }
 
 describe('config set, get, unset and path', () => {
-	it('set writes the user\'s store, which config path names and the next run reads; get reads it back', async () => {
+	it('set writes the user\'s store, which config path names and the next run reads; get reads it back', {tags: ['nodes']}, async () => {
 		const {env, file} = setup();
 		const where = await runCli(['config', 'path'], {env});
 		expect(where).toMatchObject({code: 0, stdout: `${file}\n`});
@@ -122,7 +122,7 @@ describe('config set, get, unset and path', () => {
 });
 
 describe('config edit', () => {
-	it('opens $EDITOR on the store; a valid edit is written as typed', async () => {
+	it('opens $EDITOR on the store; a valid edit is written as typed', {tags: ['nodes']}, async () => {
 		const dir = tempDir('envwatch-editor-');
 		const {env, file} = setup({EDITOR: editorIn(dir)});
 		await runCli(['config', 'set', 'pollIntervalSeconds', '20'], {env});
