@@ -42,6 +42,8 @@ export type Options = {
 	color: boolean;
 	ascii: boolean;
 	help: boolean;
+	/** --help's text, as meow lays it out. */
+	helpText: string;
 	version: boolean;
 	/** `config get|set|unset KEY [VALUE]`: the key as typed, and the value as typed (set). */
 	configKey?: string;
@@ -55,7 +57,7 @@ export const maxStartCount = 10_000;
 export function parseArgs(argv: readonly string[]): Options {
 	const prepared = prepare(argv);
 	const problems: string[] = [...unknownFlags(argv), ...prepared.problems];
-	const {flags, input} = parseFlags(spreadEnvironments(prepared.argv));
+	const {flags, input, help} = parseFlags(spreadEnvironments(prepared.argv));
 	const {command: named, word, configKey, configValue} = commandOf(input, problems);
 	const {command, environments, confirm, pauseEnv} = targetsOf(flags, named, problems);
 	const {count, demo, pollIntervalSeconds, regions} = valuesOf(flags, command, problems);
@@ -90,6 +92,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		color: flags.color && !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== ''),
 		ascii: flags.ascii,
 		help: flags.help,
+		helpText: help,
 		version: flags.version,
 		...(configKey === undefined ? {} : {configKey}),
 		...(configValue === undefined ? {} : {configValue}),

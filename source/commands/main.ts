@@ -1,5 +1,4 @@
 import {parseArgs} from '../app/args.js';
-import {help} from '../app/flags.js';
 import {openStore} from '../config/index.js';
 import {UsageError, exitCodes, printable} from '../domain/index.js';
 import {doctor} from './doctor.js';
@@ -17,7 +16,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 	try {
 		const options = parseArgs(argv);
 		if (options.help) {
-			io.stdout.write(`${help.trim()}\n`);
+			io.stdout.write(`${options.helpText.trim()}\n`);
 			return exitCodes.ok;
 		}
 
