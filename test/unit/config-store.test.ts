@@ -43,7 +43,7 @@ describe('a key against the schema', () => {
 	});
 
 	it.each([
-		['environments.dev.maxHourly', 'environments.dev.maxHourly: unknown key — did you mean environments.dev.maxHourlyUsd? environments.dev has: priority, thresholdPct, windowMinutes, maxHourlyUsd, agents, maxAgents, onBreach, tagValues, launchTemplate'],
+		['environments.dev.maxHourly', 'environments.dev.maxHourly: unknown key — did you mean environments.dev.maxHourlyUsd? environments.dev has: priority, thresholdPct, windowMinutes, maxHourlyUsd, agents, maxAgents, onBreach, tagValues, splitBy, launchTemplate'],
 		['enviroments.dev.maxHourlyUsd', 'enviroments: unknown key — did you mean environments.dev.maxHourlyUsd? the keys are:'],
 		['pollInterval', 'pollInterval: unknown key — did you mean pollIntervalSeconds?'],
 		['costExplorer.maxUsdPerDy', 'costExplorer.maxUsdPerDy: unknown key — did you mean costExplorer.maxUsdPerDay?'],
