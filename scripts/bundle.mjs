@@ -154,6 +154,20 @@ const bundledInkVersion = {
 	},
 };
 
+// 11. meow (the flags and --help, app/flags.ts) bundles its dependencies in one file, which at load
+// ran normalize-package-data (with semver, hosted-git-info and the SPDX licence tables it sorts with
+// localeCompare) and @babel/code-frame: 25-30 ms of CPU in every start, and 250 KB to compile, for
+// reading and checking a package.json, which envwatch never asks meow to do: app/flags.ts gives it
+// `pkg`. So meow's options module gets no package reader (one that says why, if it were ever called),
+// and the two are not run at load, which lets esbuild leave all of that code out.
+const meowWithoutPackageReader = patchOnce('meow-without-package-reader', /meow[\\/]build[\\/]options\.js$/, {
+	'import { a as readPackageUpSync, n as normalizePackageData } from \'./dependencies.js\';': 'const readPackageUpSync = () => {\n\tthrow new Error(\'meow: no package.json reader in this bundle (scripts/bundle.mjs, 11): pass pkg\');\n};\nconst normalizePackageData = readPackageUpSync;',
+});
+const meowLazyPackageCode = patchOnce('meow-lazy-package-code', /meow[\\/]build[\\/]dependencies\.js$/, {
+	'var libExports = requireLib$1();': 'var libExports = {codeFrameColumns: (...args) => requireLib$1().codeFrameColumns(...args)};',
+	'var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);': 'const normalizePackageData = (...args) => getDefaultExportFromCjs(requireNormalize())(...args);',
+});
+
 /**
  * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
  * value. A version that words it differently fails the build, to be looked at again rather than
@@ -261,6 +275,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, bundledInkVersion, await vendorPlugin(vendorName)],
+		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowLazyPackageCode, await vendorPlugin(vendorName)],
 	});
 }

@@ -6,7 +6,7 @@ import {parseFlags, prepare, spreadEnvironments, subcommands, unknownFlags, type
 
 // What the command line means: the Options of a run, every usage problem at once (flags.ts reads it).
 
-export type CommandName = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'doctor' | 'notify-test' | 'serve' | 'status';
+export type CommandName = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'config-get' | 'config-set' | 'config-unset' | 'config-edit' | 'doctor' | 'notify-test' | 'serve' | 'status';
 
 export type Options = {
 	command: CommandName;
@@ -42,7 +42,12 @@ export type Options = {
 	color: boolean;
 	ascii: boolean;
 	help: boolean;
+	/** --help's text, as meow lays it out. */
+	helpText: string;
 	version: boolean;
+	/** `config get|set|unset KEY [VALUE]`: the key as typed, and the value as typed (set). */
+	configKey?: string;
+	configValue?: string;
 };
 
 /** The most agents one start may launch: what the serve socket takes (the dashboard's count has 4 digits). */
@@ -52,8 +57,8 @@ export const maxStartCount = 10_000;
 export function parseArgs(argv: readonly string[]): Options {
 	const prepared = prepare(argv);
 	const problems: string[] = [...unknownFlags(argv), ...prepared.problems];
-	const {flags, input} = parseFlags(spreadEnvironments(prepared.argv));
-	const {command: named, word} = commandOf(input, problems);
+	const {flags, input, help} = parseFlags(spreadEnvironments(prepared.argv));
+	const {command: named, word, configKey, configValue} = commandOf(input, problems);
 	const {command, environments, confirm, pauseEnv} = targetsOf(flags, named, problems);
 	const {count, demo, pollIntervalSeconds, regions} = valuesOf(flags, command, problems);
 	const {metricsListen} = combinationsOf(flags, command, word, problems);
@@ -87,24 +92,36 @@ export function parseArgs(argv: readonly string[]): Options {
 		color: flags.color && !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== ''),
 		ascii: flags.ascii,
 		help: flags.help,
+		helpText: help,
 		version: flags.version,
+		...(configKey === undefined ? {} : {configKey}),
+		...(configValue === undefined ? {} : {configValue}),
 	};
 }
 
 /** The subcommand the words name (`config show`, `notify test`, ...); anything else is a problem. */
-function commandOf(input: string[], problems: string[]): {command: CommandName; word: string | undefined} {
+function commandOf(input: string[], problems: string[]): {command: CommandName; word: string | undefined; configKey?: string; configValue?: string} {
 	let command: CommandName = 'monitor';
+	let configKey: string | undefined;
+	let configValue: string | undefined;
 	const word = input.shift();
 	if (word === 'config') {
 		const sub = input.shift();
-		if (sub === 'path') {
-			command = 'config-path';
-		} else if (sub === 'show') {
-			command = 'config-show';
+		if (sub === 'path' || sub === 'show' || sub === 'edit') {
+			command = `config-${sub}`;
+		} else if (sub === 'get' || sub === 'set' || sub === 'unset') {
+			command = `config-${sub}`;
+			configKey = input.shift();
+			configValue = sub === 'set' ? input.shift() : undefined;
+			if (configKey === undefined) {
+				problems.push(`config ${sub}: no key — expected a key, e.g. config ${sub} environments.dev.maxHourlyUsd${sub === 'set' ? ' 7' : ''}`);
+			} else if (sub === 'set' && configValue === undefined) {
+				problems.push(`config set ${configKey}: no value — expected a value after the key, e.g. config set environments.dev.maxHourlyUsd 7`);
+			}
 		} else if (sub === undefined) {
-			problems.push('config: which one? — expected "config path" (where the store is) or "config show" (the effective configuration)');
+			problems.push('config: which one? — expected "config path" (where the store is) or "config show" (the effective configuration), or config get, set, unset or edit (the user\'s store)');
 		} else {
-			problems.push(`config ${sub}: unknown — expected "config path" or "config show"`);
+			problems.push(`config ${sub}: unknown — expected "config path" or "config show", or config get, set, unset or edit`);
 		}
 	} else if (word === 'doctor') {
 		command = 'doctor';
@@ -130,7 +147,7 @@ function commandOf(input: string[], problems: string[]): {command: CommandName; 
 		problems.push(`${input.join(' ')}: unexpected argument${input.length > 1 ? 's' : ''} (see --help)`);
 	}
 
-	return {command, word};
+	return {command, word, ...(configKey === undefined ? {} : {configKey}), ...(configValue === undefined ? {} : {configValue})};
 }
 
 const split = (values: readonly string[] | undefined) => values?.flatMap(value => value.split(',')).map(value => value.trim()).filter(Boolean);
@@ -273,7 +290,7 @@ function combinationsOf(flags: Flags, command: CommandName, word: string | undef
 	}
 
 	if (flags.json && !(command === 'config-show' || (command === 'monitor' && (flags.headless || flags.once)))) {
-		problems.push(`--json: only with --headless, --once or config show${command === 'monitor' ? '' : `, not with ${word === 'config' ? 'config path' : word ?? '--stop-env'}`}`);
+		problems.push(`--json: only with --headless, --once or config show${command === 'monitor' ? '' : `, not with ${word === 'config' ? command.replace('-', ' ') : word ?? '--stop-env'}`}`);
 	}
 
 	if (flags.once && command !== 'monitor') {

@@ -1,6 +1,7 @@
-// The command line's words and flags as written: --help's text, each flag's spec, and the parser that
-// reads them (with every unknown flag named). What they mean is app/args.ts.
+// The command line's words and flags as written: --help's text, each flag's spec, and meow reading
+// them (with every unknown flag named first). What they mean is app/args.ts.
 
+import meow from 'meow';
 import {closest} from '../config/index.js';
 import {isScenario, scenarioNames} from '../providers/index.js';
 
@@ -13,10 +14,15 @@ export const help = `
     $ envwatch reset --environments NAME... [--yes]      reset a tripped breaker: re-spawns are no longer stopped
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
     $ envwatch config path | show                        where the user's store is / the effective configuration
+    $ envwatch config get | set | unset KEY [VALUE]      read a key / change it in the user's store (checked first)
+    $ envwatch config edit                               edit the user's store in $VISUAL or $EDITOR (checked after)
     $ envwatch doctor                                    preflight checks against the AWS account
     $ envwatch notify test [--target N]                  send a test message to each notify target (exit 1 if one fails)
     $ envwatch serve [--socket-group GROUP]              run the engine as a service; dashboards attach to it
     $ envwatch status                                    who runs the engine on the state dir, who is attached
+
+  A config KEY is dotted: environments.dev.maxHourlyUsd, prices.m5.large. A VALUE is read as JSON where it
+  parses (7 a number, true, null, '["a","b"]' a list, '"7"' the text 7) and as text otherwise (Environment).
 
   Options
     --environments, -e  Environments to monitor (names or dev,staging)   [default: all configured]
@@ -213,75 +219,100 @@ export type Flags = {-readonly [Name in keyof typeof flagSpec]: FlagValue<(typeo
 
 const specOf = new Map<string, [keyof typeof flagSpec, FlagSpec]>([...Object.entries(flagSpec).map(([name, spec]): [string, [keyof typeof flagSpec, FlagSpec]] => [kebab(name), [name as keyof typeof flagSpec, spec]]), ['regions', ['region', flagSpec.region]]]);
 
-/**
- * The flags and words of argv (after prepare and spreadEnvironments). Unknown flags were reported
- * already (unknownFlags); here they only take their value, so it is not read as a word. A flag
- * that takes a value takes the next word unless that is a flag (a negative number is a value);
- * `--name=value` always. `--no-color` negates; `--yes=false` too. `-ey`: short flags together.
- */
-export function parseFlags(argv: readonly string[]): {flags: Flags; input: string[]} {
-	const flags = Object.fromEntries(Object.entries(flagSpec).map(([name, spec]) => [name, 'default' in spec ? spec.default : undefined])) as Flags;
-	const values = flags as Record<string, boolean | string | string[] | undefined>;
-	const input: string[] = [];
-	const isValue = (word: string | undefined): word is string => word !== undefined && (!word.startsWith('-') || /^-\d/.test(word));
-	const set = (name: string, spec: FlagSpec, value: string | undefined): void => {
-		if (spec.type === 'boolean') {
-			values[name] = value === undefined || value !== 'false';
-		} else if ('isMultiple' in spec) {
-			values[name] = [...(values[name] as string[] | undefined) ?? [], value ?? ''];
-		} else {
-			values[name] = value ?? '';
-		}
-	};
+const isValue = (word: string | undefined): word is string => word !== undefined && (!word.startsWith('-') || /^-\d/.test(word));
 
-	for (let index = 0; index < argv.length; index++) {
-		const token = argv[index]!;
+/**
+ * argv as meow is to read it, and the repeatable flags given with no value. meow reads a boolean
+ * flag's inline value other than true as false, where envwatch reads anything but `false` as true
+ * (`--read-only=1` is read-only, never a run that acts): such a flag is passed bare. And meow reads
+ * a repeatable flag given with no value (`--stop-env` alone, `-e --once`, `--environments=`, `-ey`)
+ * as an empty list, the same as a flag not given at all, so `--stop-env` alone would open the
+ * dashboard and stop nothing: each is given an empty value after meow, which the checks of
+ * app/args.ts name ("--stop-env: missing ...").
+ */
+function forMeow(argv: readonly string[]): {argv: string[]; empty: Array<keyof typeof flagSpec>} {
+	const result: string[] = [];
+	const empty: Array<keyof typeof flagSpec> = [];
+	for (const [index, token] of argv.entries()) {
 		if (token === '--') {
-			input.push(...argv.slice(index + 1));
+			result.push(...argv.slice(index));
 			break;
 		}
 
-		if (token.startsWith('--')) {
-			const equals = token.indexOf('=');
-			const name = token.slice(2, equals === -1 ? undefined : equals);
-			let inline = equals === -1 ? undefined : token.slice(equals + 1);
-			const negated = name.startsWith('no-') ? specOf.get(name.slice(3)) : undefined;
-			if (negated?.[1].type === 'boolean' && inline === undefined) {
-				values[negated[0]] = false;
-				continue;
-			}
-
-			const known = specOf.get(name);
-			if (inline === undefined && known?.[1].type !== 'boolean' && isValue(argv[index + 1])) {
-				inline = argv[++index];
-			}
-
-			if (known) {
-				set(known[0], known[1], inline);
-			}
-
+		const inline = token.indexOf('=');
+		const long = token.startsWith('--') ? specOf.get(token.slice(2, inline === -1 ? undefined : inline)) : undefined;
+		if (long?.[1].type === 'boolean' && inline !== -1) {
+			result.push(token.slice(inline + 1) === 'false' ? token : token.slice(0, inline));
 			continue;
 		}
 
-		if (token.length > 1 && token.startsWith('-') && !/^-\d/.test(token)) {
-			const letters = [...token.slice(1)];
-			if (!letters.every(letter => shortFlags.has(letter))) {
-				// An unknown flag (reported already): it takes its value, as an unknown long one does.
-				index += isValue(argv[index + 1]) ? 1 : 0;
-				continue;
-			}
+		result.push(token);
+		if (long && 'isMultiple' in long[1] && !(inline === -1 ? isValue(argv[index + 1]) : token.length > inline + 1)) {
+			empty.push(long[0]);
+		}
 
+		// -ey: every letter but the last has no value; the last takes the next word.
+		const letters = /^-[a-z]+$/i.test(token) ? [...token.slice(1)] : [];
+		if (letters.every(letter => shortFlags.has(letter))) {
 			for (const [position, letter] of letters.entries()) {
 				const [name, spec] = specOf.get(shortFlags.get(letter)!)!;
-				const last = position === letters.length - 1;
-				set(name, spec, spec.type !== 'boolean' && last && isValue(argv[index + 1]) ? argv[++index] : undefined);
+				if ('isMultiple' in spec && (position < letters.length - 1 || !isValue(argv[index + 1]))) {
+					empty.push(name);
+				}
 			}
-
-			continue;
 		}
-
-		input.push(token);
 	}
 
-	return {flags, input};
+	return {argv: result, empty};
+}
+
+/**
+ * A value of meow's as its flag's type. `--no-environments` (reported by unknownFlags) is `false`
+ * to meow: not given, here. meow's empty list for a repeatable flag not given is undefined, as it
+ * always was.
+ */
+function typed(spec: FlagSpec, value: unknown): boolean | string | string[] | undefined {
+	if (spec.type === 'boolean') {
+		return typeof value === 'boolean' ? value : spec.default;
+	}
+
+	if ('isMultiple' in spec) {
+		const list = Array.isArray(value) ? value.filter(item => typeof item === 'string') : [];
+		return list.length > 0 ? list : undefined;
+	}
+
+	return typeof value === 'string' ? value : undefined;
+}
+
+/** flagSpec as meow takes it: `--regions` is an alias of `--region`. */
+const meowFlags = {...flagSpec, region: {...flagSpec.region, aliases: ['regions']}};
+
+/**
+ * The flags and words of argv (after prepare and spreadEnvironments), read by meow, as Ink's own CLI
+ * template does; its help text too. Unknown flags were reported already (unknownFlags); here they
+ * only take their value, so it is not read as a word. A flag that takes a value takes the next word
+ * unless that is a flag (a negative number is a value); `--name=value` always. `--no-color` negates;
+ * `--yes=false` (and `--yes false`) too. `-ey`: short flags together.
+ */
+export function parseFlags(argv: readonly string[]): {flags: Flags; input: string[]; help: string} {
+	const prepared = forMeow(argv);
+	const cli = meow(help, {
+		importMeta: import.meta,
+		argv: prepared.argv,
+		flags: meowFlags,
+		// Given, so meow reads no package.json as envwatch starts; its bin's name is the process title.
+		pkg: {name: 'envwatch', bin: {envwatch: 'dist/bin/cli.js'}},
+		description: false,
+		allowUnknownFlags: true,
+		autoHelp: false,
+		autoVersion: false,
+	});
+	const values = cli.flags as Record<string, unknown>;
+	const flags = Object.fromEntries(Object.entries(flagSpec).map(([name, spec]) => [name, typed(spec, values[name])])) as Flags;
+	const lists = flags as unknown as Record<string, string[] | undefined>;
+	for (const name of prepared.empty) {
+		lists[name] = [...lists[name] ?? [], ''];
+	}
+
+	return {flags, input: cli.input.map(String), help: cli.help};
 }

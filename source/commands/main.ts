@@ -1,6 +1,5 @@
 import {parseArgs} from '../app/args.js';
-import {help} from '../app/flags.js';
-import {loadConfig} from '../config/index.js';
+import {openStore} from '../config/index.js';
 import {UsageError, exitCodes, printable} from '../domain/index.js';
 import {doctor} from './doctor.js';
 import {EngineBusy} from '../serve/index.js';
@@ -17,7 +16,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 	try {
 		const options = parseArgs(argv);
 		if (options.help) {
-			io.stdout.write(`${help.trim()}\n`);
+			io.stdout.write(`${options.helpText.trim()}\n`);
 			return exitCodes.ok;
 		}
 
@@ -28,9 +27,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 		switch (options.command) {
 			case 'config-path': {
-				const {storePath} = loadConfig({env: io.env});
-				io.stdout.write(`${storePath}\n`);
+				// Not checked: a store that does not load is exactly when a person needs its path.
+				io.stdout.write(`${openStore(io.env).path}\n`);
 				return exitCodes.ok;
+			}
+
+			case 'config-get':
+			case 'config-set':
+			case 'config-unset':
+			case 'config-edit': {
+				// Loaded only for these commands, with conf behind it.
+				return await (await import('./config-store.js')).runConfigStore(options, io);
 			}
 
 			case 'config-show': {

@@ -10,14 +10,16 @@ export const defaultConfigPath = path.join(packageRoot, 'config', 'default.json'
 
 type Json = Record<string, unknown>;
 
-/** The directory of the user's own store: conf's platform config dir, or $ENVWATCH_CONFIG_DIR. */
+/** The directory of the user's own store: the platform's config dir, or $ENVWATCH_CONFIG_DIR. */
 export function storeDirectory(env: NodeJS.ProcessEnv = process.env): string {
 	return env['ENVWATCH_CONFIG_DIR'] || envPaths('envwatch', {suffix: ''}).config;
 }
 
 /**
- * The user's store (conf). The file is read and checked by us first, so a malformed store is
- * reported with its line and conf never gets the chance to rewrite a file the user is editing.
+ * The user's store: the layer `envwatch config set|unset|edit` writes through conf
+ * (config/user-store.ts). A run reads and checks the file here, so a malformed store is reported
+ * with its line, and conf is not loaded as envwatch starts: it would only parse the file again,
+ * and its import (with its schema validator) cost 190-250 ms of every start.
  */
 export function openStore(env: NodeJS.ProcessEnv = process.env): {path: string; read(): Json} {
 	const cwd = storeDirectory(env);
@@ -29,9 +31,6 @@ export function openStore(env: NodeJS.ProcessEnv = process.env): {path: string; 
 				return {};
 			}
 
-			// conf's file format (one JSON object), read and checked here with line and column on a
-			// malformed file. conf itself is not loaded: it would only parse the file again, and its
-			// import (with its schema validator) cost 190-250 ms of every start.
 			return readJsonFile(storePath, 'config store');
 		},
 	};
@@ -45,7 +44,11 @@ export const maxConfigBytes = 1024 * 1024;
  * in one object is a problem too (JSON.parse would keep the last without a word).
  */
 export function readJsonFile(file: string, label: string): Json {
-	const text = readConfigText(file, label);
+	return parseJsonText(readConfigText(file, label), file, label);
+}
+
+/** `text` as a JSON object, named as `file` in problems (readJsonFile; `config edit` checks an edit with it). */
+export function parseJsonText(text: string, file: string, label: string): Json {
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
@@ -74,7 +77,7 @@ export function readJsonFile(file: string, label: string): Json {
  * before anything is read. A FIFO used to hang the start (reading waits for a writer), and
  * /dev/zero to be read to 2 GB; both are refused, naming what they are.
  */
-function readConfigText(file: string, label: string): string {
+export function readConfigText(file: string, label: string): string {
 	const cannot = (error: unknown) => new UsageError(`${label} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}) — expected a readable JSON file`);
 	let fd: number;
 	try {
@@ -225,6 +228,12 @@ export const problemLimit = 20;
 
 /** Builds the effective configuration; every problem in one UsageError (exit 2). */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+	const {layers, storePath} = readLayers(options);
+	return {config: validateLayers(layers), layers, storePath};
+}
+
+/** The layers, read (a malformed file is a UsageError) but not checked: loadConfig checks them. */
+export function readLayers(options: LoadOptions = {}): {layers: ConfigLayer[]; storePath: string | undefined} {
 	const layers: ConfigLayer[] = [{label: 'defaults', path: defaultConfigPath, values: readJsonFile(defaultConfigPath, 'shipped defaults')}];
 	let storePath: string | undefined;
 	if (!options.noStore) {
@@ -242,7 +251,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 		layers.push({label: 'flags', values: options.flags});
 	}
 
-	return {config: validateLayers(layers), layers, storePath};
+	return {layers, storePath};
 }
 
 function where(layer: ConfigLayer): string {

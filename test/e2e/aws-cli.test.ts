@@ -48,7 +48,7 @@ async function states(): Promise<Map<string, string>> {
 }
 
 describe('envwatch against moto', () => {
-	it('--once --json prints the snapshot with live figures from both regions', async () => {
+	it('--once --json prints the snapshot with live figures from both regions', {tags: ['nodes']}, async () => {
 		const result = await runCli(['--once', '--json', ...regionFlags, '--state-dir', tempDir()], {env: env()});
 		expect(result.stderr).toBe('');
 		expect(result.code).toBe(0);
@@ -182,7 +182,7 @@ describe('envwatch against moto', () => {
 		expect(result.stdout).not.toContain('$0.00/hr');
 	});
 
-	it('doctor: a checklist, exit 0 against moto', async () => {
+	it('doctor: a checklist, exit 0 against moto', {tags: ['nodes']}, async () => {
 		const result = await runCli(['doctor', ...regionFlags], {env: env()});
 		expect(result.code).toBe(0);
 		expect(result.stdout).toContain('envwatch doctor: aws 123456789012 us-east-1,eu-west-1');

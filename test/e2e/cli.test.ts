@@ -31,7 +31,7 @@ afterEach(() => {
 });
 
 describe('usage errors: one message, exit 2, nothing polled', () => {
-	it('lists every bad flag at once', async () => {
+	it('lists every bad flag at once', {tags: ['nodes']}, async () => {
 		const result = await runCli(['--demo', 'nope', '--interval', '0', '--bogus', '--enviroments', 'dev']);
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('--demo nope: unknown scenario — expected one of: calm');
@@ -104,7 +104,7 @@ describe('usage errors: one message, exit 2, nothing polled', () => {
 });
 
 describe('--once', () => {
-	it('prints the seed dashboard wording and exits 0 when calm', async () => {
+	it('prints the seed dashboard wording and exits 0 when calm', {tags: ['nodes']}, async () => {
 		const result = await runCli(['--demo', 'calm', '--once']);
 		expect(result.code).toBe(0);
 		expect(result.stdout).toContain('ENVIRONMENT STATUS DASHBOARD');
@@ -163,7 +163,7 @@ describe('--stop-env', () => {
 		expect(auditLines(path.join(state, 'audit.log')).filter(entry => entry['type'] === 'action')).toEqual([]);
 	});
 
-	it('with --yes stops exactly that environment\'s agents and records who did it', async () => {
+	it('with --yes stops exactly that environment\'s agents and records who did it', {tags: ['nodes']}, async () => {
 		const state = tempDir();
 		const result = await runCli(['--demo', 'calm', '--stop-env', 'dev', '--yes', '--state-dir', state]);
 		expect(result.stderr).toBe('');
@@ -370,7 +370,7 @@ describe('faults: the guard never dies silently and never loses a record', () =>
 		expect(cli.stderr.split('\n').filter(line => line.includes('/dev/full'))).toHaveLength(1);
 	});
 
-	it('a reader that closes after the first line (| head -n1) ends a headless run quietly, exit 0', async () => {
+	it('a reader that closes after the first line (| head -n1) ends a headless run quietly, exit 0', {tags: ['nodes']}, async () => {
 		const state = dir();
 		const cli = new CliProcess(['--demo', 'calm', '--headless', '--interval', '1', '--state-dir', state], env());
 		running.push(cli);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {cliNodeVersion} from '../helpers/node.js';
 import {builtCli as cli, prompt, useTerminals} from '../helpers/tmux.js';
 
 /**
@@ -22,7 +23,7 @@ describe.each([
 	// Narrower, the header is cut after its badges, age and source (and says it is cut).
 	{columns: 60, rows: 20, trend: false, warming: /AUTO updated \d+s ago SIMULATED \(calm\) every 2s warm…$/m},
 ])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend, warming}) => {
-	it('appears, s then y stops dev, E needs the typed confirmation, q leaves the prompt intact', async () => {
+	it('appears, s then y stops dev, E needs the typed confirmation, q leaves the prompt intact', {tags: columns === 80 ? ['nodes'] : [], timeout: 120_000}, async () => {
 		const dir = terminals.dir();
 		const audit = path.join(dir, 'audit.log');
 		const session = await terminals.open(columns, rows, {cwd: dir});
@@ -91,7 +92,7 @@ describe.each([
 		// The output line (not the command line): canonical mode and echo are back on.
 		screen = await session.waitFor(/^-?icanon -?echo *$/m);
 		expect(screen).toMatch(/^icanon echo *$/m);
-	}, 120_000);
+	});
 });
 
 describe('the dashboard in tmux, leaving', () => {
@@ -111,7 +112,7 @@ describe('the dashboard in tmux, leaving', () => {
 		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
 	}, 120_000);
 
-	it('SIGHUP (a dropped SSH session) restores the terminal, records everything and exits 129', async () => {
+	it('SIGHUP (a dropped SSH session) restores the terminal, records everything and exits 129', {tags: ['nodes'], timeout: 120_000}, async () => {
 		const dir = terminals.dir();
 		const audit = path.join(dir, 'audit.log');
 		const session = await terminals.open(80, 24, {cwd: dir});
@@ -132,11 +133,11 @@ describe('the dashboard in tmux, leaving', () => {
 		const decision = entries.find(entry => entry.type === 'decision' && entry.kind === 'stop');
 		expect(decision?.environments).toEqual(['dev']);
 		expect(entries.find(entry => entry.type === 'action' && entry.kind === 'stop')?.outcome).toBe('executed');
-	}, 120_000);
+	});
 });
 
 describe('the dashboard\'s start', () => {
-	it('keeps Ink\'s and React\'s compiled code in an owner-only folder of the user\'s cache dir, and starts from it next time', async () => {
+	it('keeps Ink\'s and React\'s compiled code in an owner-only folder of the user\'s cache dir, and starts from it next time', {tags: ['nodes'], timeout: 60_000}, async () => {
 		const dir = terminals.dir();
 		const cache = path.join(dir, 'cache');
 		const folder = path.join(cache, 'envwatch-nodejs', 'script-cache');
@@ -150,7 +151,7 @@ describe('the dashboard\'s start', () => {
 		};
 
 		await start();
-		expect(stored()).toEqual([expect.stringMatching(new RegExp(`^vendor-[0-9a-f]{12}-${process.version.replaceAll('.', '\\.')}-[0-9a-f]+\\.v8$`))]);
+		expect(stored()).toEqual([expect.stringMatching(new RegExp(`^vendor-[0-9a-f]{12}-${cliNodeVersion.replaceAll('.', '\\.')}-[0-9a-f]+\\.v8$`))]);
 		for (const file of [path.dirname(folder), folder, path.join(folder, stored()[0]!)]) {
 			expect(fs.statSync(file).mode & 0o077, file).toBe(0);
 		}
@@ -161,5 +162,5 @@ describe('the dashboard\'s start', () => {
 		await start();
 		expect(fs.statSync(path.join(folder, stored()[0]!)).mtimeMs).toBe(0);
 		expect(written).toBeGreaterThan(0);
-	}, 60_000);
+	});
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {cliNode} from './node.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const cliPath = path.join(root, 'dist', 'bin', 'cli.js');
@@ -31,9 +32,9 @@ export function isolatedEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
 
 export type Run = {code: number | null; stdout: string; stderr: string};
 
-/** Runs the built CLI to completion (stdin closed: not a terminal). */
+/** Runs the built CLI to completion (stdin closed: not a terminal), with the tests' CLI Node (test/helpers/node.ts). */
 export async function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?: string} = {}): Promise<Run> {
-	const child = spawn(process.execPath, [cliPath, ...args], {env: options.env ?? isolatedEnv(), cwd: root});
+	const child = spawn(cliNode, [cliPath, ...args], {env: options.env ?? isolatedEnv(), cwd: root});
 	let stdout = '';
 	let stderr = '';
 	child.stdout.on('data', chunk => (stdout += chunk));
@@ -51,7 +52,7 @@ export class CliProcess {
 	private readonly exited: Promise<number | null>;
 
 	constructor(args: string[], env: NodeJS.ProcessEnv) {
-		this.child = spawn(process.execPath, [cliPath, ...args], {env, cwd: root});
+		this.child = spawn(cliNode, [cliPath, ...args], {env, cwd: root});
 		this.child.stdout.on('data', chunk => (this.stdout += chunk));
 		this.child.stderr.on('data', chunk => (this.stderr += chunk));
 		this.exited = new Promise(resolve => this.child.on('close', resolve));

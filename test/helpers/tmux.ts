@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterEach, beforeAll} from 'vitest';
+import {cliNodeBinDir} from './node.js';
 
 /**
  * Drives a real terminal for end-to-end tests: a private tmux server (its own socket, so a
@@ -43,7 +44,10 @@ export class TmuxSession {
 
 	/** A shell with a fixed prompt. CI is left as it is: the dashboard must draw even where CI=true is exported. */
 	start(): void {
-		const exports = Object.entries(this.options.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`).join(' ');
+		// `node` typed into the shell is the CLI's Node (ENVWATCH_TEST_NODE: scripts/test-nodes.mjs).
+		const bin = cliNodeBinDir();
+		const env = {...(bin ? {PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}`} : {}), ...this.options.env};
+		const exports = Object.entries(env).map(([key, value]) => `${key}=${shellQuote(value)}`).join(' ');
 		const shell = `env ${exports} PS1=${shellQuote(prompt)} bash --norc --noprofile`;
 		this.tmux('new-session', '-d', '-s', this.target, '-x', String(this.options.columns), '-y', String(this.options.rows), shell);
 		this.tmux('set-option', '-t', this.target, 'status', 'off');

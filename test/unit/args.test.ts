@@ -78,6 +78,11 @@ describe('parseArgs', () => {
 		expect(problems(['--environments='])).toEqual(['--environments: empty — expected one or more environment names']);
 		expect(problems(['--interval', '--once'])).toEqual(['--interval (empty): expected a number of seconds from 1 to 86400']);
 		expect(problems(['--interval', '-5'])).toEqual(['--interval -5: expected a number of seconds from 1 to 86400']);
+		// Each repeatable flag: meow reads one given empty as one not given, an empty list.
+		expect(problems(['stop', '-e', 'dev', '--confirm'])).toEqual(['--confirm: missing — expected an environment name, e.g. --confirm production']);
+		expect(problems(['--pause-env', '--headless'])).toEqual(['--pause-env: missing — expected an environment name, e.g. --pause-env staging']);
+		expect(problems(['--regions='])).toEqual(['--region: missing — expected a region name like us-east-1']);
+		expect(problems(['stop', '-ye'])).toEqual(['--environments: empty — expected one or more environment names', 'stop: no environment — expected --environments NAME (or --stop-env NAME)']);
 	});
 
 	it('reads flags as the help shows them: --name value, --name=value, short flags together, --no-color', () => {
@@ -87,6 +92,13 @@ describe('parseArgs', () => {
 		expect(problems(['--', '--once'])[0]).toMatch(/^--once: unknown command/);
 		// An unknown flag takes its value with it: one problem, not a second about a stray word.
 		expect(problems(['--bogus', 'x', '--once'])).toEqual(['--bogus: unknown flag (see --help)']);
+		// Anything but false is true: --read-only=1 never becomes a run that acts (meow alone reads it as false).
+		expect(parseArgs(['--read-only=1', '--dry-run=false'])).toMatchObject({readOnly: true, dryRun: false});
+		// --no-X of a flag that takes a value is an unknown flag, exit 2, not a TypeError later.
+		expect(problems(['--no-environments', '--no-stop-env'])).toEqual([
+			'--no-environments: unknown flag — did you mean --environments? (see --help)',
+			'--no-stop-env: unknown flag — did you mean --stop-env? (see --help)',
+		]);
 	});
 });
 

@@ -38,7 +38,13 @@ describe('the bundle keeps what is loaded on demand lazy', () => {
 		expect(packagesLoadedBy('cli')).toEqual(['env-paths']);
 	});
 
-	it('the dispatcher loads only env-paths and zod before an import(): no Ink, React, prom-client or AWS SDK', () => {
-		expect(packagesLoadedBy('main')).toEqual(['env-paths', 'zod']);
+	it('the dispatcher loads only env-paths, meow and zod before an import(): no Ink, React, prom-client or AWS SDK', () => {
+		expect(packagesLoadedBy('main')).toEqual(['env-paths', 'meow', 'zod']);
+	});
+
+	it('meow comes without its package.json reader: no normalize-package-data, SPDX tables or code frames run at start', () => {
+		// scripts/bundle.mjs, 11: they cost 25-30 ms of CPU in every start, for a package.json envwatch never has meow read.
+		const main = fs.readdirSync(bin).find(name => name.startsWith('main-') && name.endsWith('.js'));
+		expect(fs.readFileSync(path.join(bin, main!), 'utf8')).not.toMatch(/spdx|hostedGitInfo|codeFrameColumns|requireNormalize/i);
 	});
 });
