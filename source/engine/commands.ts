@@ -138,13 +138,7 @@ export class Commands {
 			}
 
 			case 'stop-instances': {
-				const ids = [...new Set(command.ids)];
-				if (ids.length === 0 || ids.length > maxInstanceStop) {
-					return this.refuse('stop', [command.environment], `name from 1 to ${maxInstanceStop} instances to stop (${ids.length} named)`, actor);
-				}
-
-				const shown = `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` +${ids.length - 5} more` : ''}`;
-				result = await enforcer.execute({kind: 'stop', environments: [command.environment], reason: `manual stop of ${plural(ids.length, 'instance')} in ${command.environment}: ${shown}`, actor, only: ids, plannedIds: ids, confirmed: command.confirm === undefined ? [] : [command.confirm]});
+				result = await this.stopInstances(command, actor);
 				break;
 			}
 
@@ -196,6 +190,17 @@ export class Commands {
 
 		await engine.poll();
 		return result;
+	}
+
+	/** `stop-instances`: the enforcer's stop of exactly these instances (those still running agents of the environment). */
+	private async stopInstances(command: Extract<Command, {kind: 'stop-instances'}>, actor: string): Promise<ActionResult | StartResult> {
+		const ids = [...new Set(command.ids)];
+		if (ids.length === 0 || ids.length > maxInstanceStop) {
+			return this.refuse('stop', [command.environment], `name from 1 to ${maxInstanceStop} instances to stop (${ids.length} named)`, actor);
+		}
+
+		const shown = `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` +${ids.length - 5} more` : ''}`;
+		return this.deps.enforcer.execute({kind: 'stop', environments: [command.environment], reason: `manual stop of ${plural(ids.length, 'instance')} in ${command.environment}: ${shown}`, actor, only: ids, plannedIds: ids, confirmed: command.confirm === undefined ? [] : [command.confirm]});
 	}
 
 	/**

@@ -5,6 +5,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import type {AuditEntry} from '../../source/engine/state/audit.js';
 import type {ActionResult} from '../../source/engine/enforcer.js';
 import {Monitor} from '../../source/engine/monitor.js';
+import {wireSnapshot} from '../../source/engine/snapshot.js';
 import {StateStore} from '../../source/engine/state/store.js';
 import {SnapshotStore} from '../../source/engine/snapshot-store.js';
 import {eventOf} from '../../source/notify/messages.js';
@@ -95,6 +96,19 @@ describe('an instance stop (the detail view\'s x)', () => {
 		const snapshot = await sim.poll();
 		expect(snapshot.environments.find(view => view.name === 'dev')!.breaker).toBeNull();
 		expect(sim.auditLines().find(entry => entry.kind === 'interrupted')?.reason).not.toContain('stays stopped');
+	});
+
+	it('the rows carry what the describe shows (AMI, price source, tags) from the same listing; over the socket, tags past their bound are left out, not cut', async () => {
+		const sim = start({scenario: 'calm'});
+		const snapshot = await sim.poll();
+		const row = snapshot.environments.find(view => view.name === 'dev')!.instances!.find(candidate => candidate.role === 'agent')!;
+		expect(row).toMatchObject({image: 'ami-0e5e1d0c0ffee0001', priceSource: 'table', tags: {[sim.config.roleTag.key]: sim.config.roleTag.agent}});
+		// One listing a poll, as before: the describe asks AWS nothing.
+		expect(sim.fleet.lists).toHaveLength(1);
+		expect(wireSnapshot(snapshot)).toBe(snapshot);
+		const wired = wireSnapshot(snapshot, 2000, 10);
+		expect(wired.environments.flatMap(view => view.instances ?? []).some(candidate => candidate.tags !== undefined)).toBe(false);
+		expect(wired.environments.find(view => view.name === 'dev')!.instances).toHaveLength(snapshot.environments.find(view => view.name === 'dev')!.instances!.length);
 	});
 
 	it('the socket takes it checked, field by field', () => {
