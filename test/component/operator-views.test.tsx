@@ -40,6 +40,14 @@ describe('what is guarded and what is shown', () => {
 		expect(frame).toMatch(/global +NORMAL/);
 	});
 
+	it('at 80 columns, what is guarded and the warming-up countdown are both said whole: the poll interval gives way first', async () => {
+		const warming = fleet({source: 'SIMULATED (dev-spike)', mode: {paused: false, dryRun: false, readOnly: false, warmingUp: true, warmUntil: t0 + 58 * 60_000, action: 'stop'}});
+		const ui = await app({store: new FakeStore(warming), columns: 80, rows: 24});
+		expect(linesOf(ui.lastFrame())[0]).toMatch(/^envwatch SIMULATED \(dev-spike\) updated \d+s ago AUTO guards all warming up 5\dm$/);
+		const wide = await app({store: new FakeStore(warming), columns: 100, rows: 24});
+		expect(linesOf(wide.lastFrame())[0]).toMatch(/ every 15s updated \d+s ago AUTO guards all warming up 5\dm$/);
+	});
+
 	it('command mode is typed on the bottom line with its own keys; :env shows two; :guard opens its confirmation', async () => {
 		const ui = await app({store: new FakeStore(fleet()), columns: 80, rows: 24});
 		await ui.press(':');

@@ -18,7 +18,7 @@ export type HeaderProps = {
  * Source, poll interval, age of the last good update, and the mode badges. Narrower than 80
  * columns the badges and the age come first: a cut header must still say DRY-RUN or READ-ONLY.
  */
-export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lock: string, narrow = false, scope?: ScopeView): Segment[] {
+export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lock: string, narrow = false, scope?: ScopeView, columns?: number): Segment[] {
 	const {mode} = snapshot;
 	const badges: Segment[] = [];
 	if (mode.paused) {
@@ -64,11 +64,11 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	}
 
-	return [
+	const wide = (every: string): Segment[] => [
 		{text: 'envwatch', bold: true},
 		{text: ' '},
 		source,
-		{text: ` every ${snapshot.pollIntervalSeconds}s `, dim: true},
+		{text: every, dim: true},
 		updated,
 		// With what is guarded as well, one space: "warming up 59m" still fits 80 columns.
 		{text: guards.length > 0 ? ' ' : '  '},
@@ -76,6 +76,10 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 		...guards,
 		...warming,
 	];
+	const full = wide(` every ${snapshot.pollIntervalSeconds}s `);
+	// Where the whole line would be cut, the poll interval (the help says it) gives way before what
+	// is guarded and the warming-up countdown.
+	return columns !== undefined && full.reduce((sum, segment) => sum + segment.text.length, 0) > columns ? wide(' ') : full;
 }
 
 /** What of the header depends on the clock: the age of the last good update and its colour, and how long until the windows are full. */
@@ -87,5 +91,5 @@ function headerClockKey(snapshot: Snapshot, now: number): string {
 export function Header({snapshot, columns, scope}: Omit<HeaderProps, 'now'> & {scope?: ScopeView | undefined}): React.JSX.Element {
 	const {glyphs} = useTheme();
 	const now = useNowWhen(at => headerClockKey(snapshot, at));
-	return <Line segments={headerSegments({snapshot, now}, glyphs.lock, columns < 80, scope)} width={columns} />;
+	return <Line segments={headerSegments({snapshot, now}, glyphs.lock, columns < 80, scope, columns)} width={columns} />;
 }
