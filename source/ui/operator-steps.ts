@@ -9,6 +9,7 @@ import {consoleUrl, instanceStopRequest} from './instance-actions.js';
 import type {Press} from './key-presses.js';
 import {matchKey} from './keymap.js';
 import {noFilter, type TableFilter} from './scope.js';
+import {consoleLine} from './views/describe.js';
 import type {ViewEffect} from './views/state.js';
 
 /** A view's instance effect (a stop asked, a link copied, a refusal said); undefined for the others. */
@@ -30,7 +31,9 @@ export function instanceEffect(state: DashboardState, effect: ViewEffect, env: K
 			}
 
 			const url = consoleUrl(row.region, row.id);
-			return {state, effects: [{kind: 'copy', text: url}, {kind: 'say', text: `console link of ${row.id} copied (OSC 52)`, tone: 'ok'}]};
+			// The describe it opens (or is in) scrolls to the link, so it is in sight whole on a small terminal too.
+			const view = state.view?.kind === 'describe' && state.view.id === row.id ? {...state.view, cursor: consoleLine(row, env.now)} : state.view;
+			return {state: {...state, view}, effects: [{kind: 'copy', text: url}, {kind: 'say', text: `console link copied (OSC 52): ${row.id}`, tone: 'ok'}]};
 		}
 
 		default: {

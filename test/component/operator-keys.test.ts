@@ -233,7 +233,7 @@ describe('the detail view\'s instance actions', () => {
 		expect(copied.state.view).toMatchObject({kind: 'describe', id: 'i-0a2'});
 		expect(copied.effects).toEqual([
 			{kind: 'copy', text: 'https://us-west-2.console.aws.amazon.com/ec2/home?region=us-west-2#InstanceDetails:instanceId=i-0a2'},
-			{kind: 'say', text: 'console link of i-0a2 copied (OSC 52)', tone: 'ok'},
+			{kind: 'say', text: 'console link copied (OSC 52): i-0a2', tone: 'ok'},
 		]);
 		// x in the describe stops that instance (asks first).
 		expect(type(['x'], described).state.panel).toMatchObject({request: {command: {kind: 'stop-instances', ids: ['i-0a2']}}});

@@ -96,11 +96,28 @@ describe('the instances view', () => {
 		await ui.press('\r');
 		await ui.waitFor('dev: 3 instances');
 		await ui.press('c');
-		const frame = await ui.waitFor('console link of i-0123456789abcdef0 copied (OSC 52)');
+		const frame = await ui.waitFor('console link copied (OSC 52): i-0123456789abcdef0');
 		expect(copied).toEqual(['https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#InstanceDetails:instanceId=i-0123456789abcdef0']);
 		const lines = linesOf(frame);
 		const start = lines.findIndex(line => line.startsWith('https://'));
 		expect(lines[start]! + lines[start + 1]).toBe(copied[0]);
+	});
+
+	it('at 40x11 too, c scrolls the describe to the console link, whole in sight; d opens it at the top', async () => {
+		const copied: string[] = [];
+		const ui = await app({store: new FakeStore(fleet()), columns: 40, rows: 11, clipboard: text => copied.push(text)});
+		await ui.press('\r');
+		await ui.waitFor('dev: 3 instances');
+		await ui.press('c');
+		const frame = await ui.waitFor('console link copied (OSC 52): i-');
+		const lines = linesOf(frame);
+		expect(lines.length).toBeLessThanOrEqual(11);
+		const start = lines.findIndex(line => line.startsWith('https://'));
+		expect(start).toBeGreaterThan(0);
+		expect(lines.slice(start, start + 3).join('')).toBe(copied[0]);
+		await ui.press('\u001B');
+		await ui.press('d');
+		expect(linesOf(await ui.waitFor(/state +running/))).not.toContain(lines[start]);
 	});
 });
 

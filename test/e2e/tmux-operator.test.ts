@@ -112,7 +112,7 @@ describe('the operator\'s keys in tmux', () => {
 		screen = await session.waitFor(/AMI +ami-0e5e1d0c0ffee0001/);
 		expect(screen).toMatch(/\$\/h +\$0\.01\/h from the /);
 		session.type('c');
-		await session.waitFor(/console link of i-\w+ copied \(OSC 52\)/);
+		await session.waitFor(/console link copied \(OSC 52\): i-\w+/);
 		const url = clipboard(session);
 		expect(url).toMatch(/^https:\/\/us-(east-1|west-2)\.console\.aws\.amazon\.com\/ec2\/home\?region=us-(east-1|west-2)#InstanceDetails:instanceId=i-[0-9a-f]+$/);
 		expect(screen.split('\n').filter(line => line.length > 0).map(line => line.trimEnd()).join('')).toContain(url.slice(0, 60));
@@ -135,9 +135,10 @@ describe('the operator\'s keys in tmux', () => {
 		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
 	}, 240_000);
 
-	it('40x11: marks, the describe and command mode draw within the terminal', async () => {
+	it('40x11: marks, the describe, the link copied and in sight, / and command mode, the chart\'s ranges draw within the terminal', async () => {
 		const dir = terminals.dir('envwatch-e2e-operator-');
 		const session = await terminals.open(40, 11, {cwd: dir});
+		execFileSync('tmux', ['-L', session.socket, 'set-option', '-g', 'set-clipboard', 'on']);
 		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
 		let screen = await session.waitFor(/dev +ACTIVE/);
 		expect(screen.split('\n')[0]).toContain('guards all');
@@ -150,10 +151,33 @@ describe('the operator\'s keys in tmux', () => {
 		session.type('d');
 		screen = await session.waitFor(/AMI +ami-0e5e1d0c0ffee0001/);
 		fits(screen, 40, 11);
+		// c: the link is on the terminal's clipboard, and the describe scrolls to it, whole in sight.
+		session.type('c');
+		screen = await session.waitFor(/^https:\/\//m);
+		fits(screen, 40, 11);
+		const url = clipboard(session);
+		expect(url).toMatch(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/ec2\/home\?region=us-east-1#InstanceDetails:instanceId=i-[0-9a-f]+$/);
+		const lines = screen.split('\n');
+		const start = lines.findIndex(line => line.startsWith('https://'));
+		expect(lines.slice(start, start + 3).map(line => line.trimEnd()).join('')).toBe(url);
 		session.key('Escape');
 		session.key('Escape');
 		session.key('Escape');
 		await session.waitFor(text => /staging +LIMITED/.test(text) && !text.includes('instances'));
+		session.type('/stag');
+		session.key('Enter');
+		screen = await session.waitFor(text => /› staging +LIMITED/.test(text) && !/ dev +ACTIVE/.test(text));
+		fits(screen, 40, 11);
+		session.key('Escape');
+		await session.waitFor(/ dev +ACTIVE/);
+		session.type('t');
+		screen = await session.waitFor(/spend over time: dev \(1h\)/);
+		fits(screen, 40, 11);
+		session.type('>>');
+		screen = await session.waitFor('spend over time: dev (24h');
+		fits(screen, 40, 11);
+		session.key('Escape');
+		await session.waitFor(text => /staging +LIMITED/.test(text) && !text.includes('spend over time'));
 		session.type(':env dev');
 		screen = await session.waitFor(/^:env dev_/m);
 		fits(screen, 40, 11);

@@ -76,6 +76,11 @@ export function describeRows(row: InstanceRow, now: number): Array<{label: strin
 	];
 }
 
+/** The describe's line that introduces the console link (the link follows it): where `c` scrolls to. */
+export function consoleLine(row: InstanceRow, now: number): number {
+	return describeRows(row, now).findIndex(item => 'link' in item) - 1;
+}
+
 /** The describe view: its title, then the fields from `cursor` on; the link is cut into whole lines, never shortened. */
 export function describeLines(view: DescribeView, {snapshot, now, columns, height, glyphs}: ViewRoom): Segment[][] {
 	const environment = snapshot.environments.find(candidate => candidate.name === view.environment);
