@@ -109,7 +109,7 @@ describe('the instances view', () => {
 		await ui.press('\r');
 		await ui.waitFor('dev: 3 instances');
 		await ui.press('c');
-		const frame = await ui.waitFor('console link copied (OSC 52): i-');
+		const frame = await ui.waitFor('console link copied (OSC 52):');
 		const lines = linesOf(frame);
 		expect(lines.length).toBeLessThanOrEqual(11);
 		const start = lines.findIndex(line => line.startsWith('https://'));
@@ -118,6 +118,31 @@ describe('the instances view', () => {
 		await ui.press('\u001B');
 		await ui.press('d');
 		expect(linesOf(await ui.waitFor(/state +running/))).not.toContain(lines[start]);
+	});
+});
+
+describe('at 40x11, where a stop\'s confirmation cannot be shown whole', () => {
+	it('the instances view\'s bar does not offer x; x and :guard say, in words that fit, the rows they need and what to do instead', async () => {
+		const ui = await app({store: new FakeStore(fleet()), columns: 40, rows: 11});
+		await ui.press('\r');
+		let frame = await ui.waitFor('dev: 3 instances');
+		expect(linesOf(frame).slice(-2).join(' ')).toMatch(/Space mark/);
+		expect(linesOf(frame).slice(-2).join(' ')).not.toMatch(/x stop/);
+		await ui.press('x');
+		frame = await ui.waitFor(/x needs \d+ rows/);
+		// Said whole on the status line (two lines at most), never cut.
+		const said = (lines: string[], what: RegExp) => {
+			const at = lines.findIndex(line => what.test(line));
+			return lines.slice(at, at + 2).join(' ');
+		};
+
+		expect(said(linesOf(frame), /x needs/)).toMatch(/^x needs \d+ rows; make the terminal taller$/);
+		await ui.press('\u001B');
+		await ui.press(':guard dev');
+		await ui.press('\r');
+		frame = await ui.waitFor(/:guard needs \d+ rows/);
+		expect(said(linesOf(frame), /:guard needs/)).toMatch(/^:guard needs \d+ rows; make the terminal taller$/);
+		expect(frame).not.toContain('Guard dev?');
 	});
 });
 

@@ -130,7 +130,7 @@ export function confirmRefusal(input: FrameInput, withdrawn = false): string[] |
 	return sizeRefusalTexts({command, kind: command.kind as AskedKind, need, alternative: cliAlternative(command, input.snapshot), withdrawn});
 }
 
-const asked: readonly AskedKind[] = ['stop', 'cascade', 'emergency', 'undo', 'start', 'reset', 'pause-env'];
+const asked = ['stop', 'cascade', 'emergency', 'undo', 'start', 'reset', 'pause-env'] as const satisfies readonly AskedKind[];
 
 /**
  * The keys the key bar must not offer at this size: those whose confirmation, as it would be asked
