@@ -13,10 +13,18 @@ import {scopedSnapshot, scopeWords, type ScopeView} from '../scope.js';
 export function useShown(published: Snapshot | undefined, audit: AuditSource | undefined, state: DashboardState): {snapshot: Snapshot | undefined; shown: Snapshot | undefined} {
 	const [history, setHistory] = useState<readonly AuditEntry[]>([]);
 	useEffect(() => {
-		const tail = audit?.read(historyLines);
-		if (tail && tail.entries.length > 0) {
-			setHistory(tail.entries);
-		}
+		// After this mount's other effects: Ink's useInput puts the terminal in raw mode in them, and a
+		// key pressed as the first frame shows must not meet a terminal still in line mode (it would be
+		// echoed, and an Enter read as a line feed, lost) while the log is read.
+		const later = setTimeout(() => {
+			const tail = audit?.read(historyLines);
+			if (tail && tail.entries.length > 0) {
+				setHistory(tail.entries);
+			}
+		}, 0);
+		return () => {
+			clearTimeout(later);
+		};
 	}, [audit]);
 	const snapshot = useMemo(() => (published && history.length > 0 ? {...published, events: withHistory(published.events, history)} : published), [published, history]);
 	const shown = useMemo(() => (snapshot ? scopedSnapshot(snapshot, scopeOf(state), filterOf(state)) : undefined), [snapshot, state.scope, state.filter]);
