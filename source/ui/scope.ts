@@ -16,24 +16,22 @@ export type TableFilter = {text: string; editing: boolean};
 
 export const noFilter: TableFilter = {text: '', editing: false};
 
-/**
- * The account an instance runs in, where the snapshot says (rows carry `accountName` and `account`
- * once accounts are configured): the one place the views read it, so accounts plug in here.
- */
+/** The account an instance runs in (its name, else its ID), with `accounts` configured; undefined otherwise. */
 export function accountOf(row: InstanceRow): string | undefined {
-	const {accountName, account} = row as InstanceRow & {accountName?: unknown; account?: unknown};
-	return typeof accountName === 'string' && accountName !== '' ? accountName : typeof account === 'string' && account !== '' ? account : undefined;
+	return row.accountName || row.account || undefined;
 }
 
-/** The account's ID beside its name, where both are known (`123456789012`). */
+/** The account's 12-digit ID, where known. */
 export function accountIdOf(row: InstanceRow): string | undefined {
-	const {account} = row as InstanceRow & {account?: unknown};
-	return typeof account === 'string' && account !== '' ? account : undefined;
+	return row.account || undefined;
 }
 
-/** The accounts the snapshot's instances run in, sorted; empty while none carries an account (none configured). */
+/**
+ * The accounts the dashboard knows, sorted: every account watched (the snapshot's `accounts`, an
+ * account running nothing included) and those its instances run in; empty with one account.
+ */
 export function accountsOf(snapshot: Snapshot): string[] {
-	const names = new Set<string>();
+	const names = new Set<string>(snapshot.accounts?.map(account => account.name) ?? []);
 	for (const view of snapshot.environments) {
 		for (const row of view.instances ?? []) {
 			const account = accountOf(row);

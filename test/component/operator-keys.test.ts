@@ -135,10 +135,12 @@ describe('command mode (:)', () => {
 
 	it(':account says there are no accounts until the snapshot carries them; then it narrows to one', () => {
 		expect(says(type([':', ...chars('account prod'), '\r']).effects)).toEqual(['account: no accounts configured (this run watches one account)']);
-		// The accounts work's rows carry `account` (the ID) and `accountName`: the hook reads them.
+		// With accounts, rows carry `account` (the ID) and `accountName`.
 		const withAccounts = fleet();
-		withAccounts.environments[0]!.instances = withAccounts.environments[0]!.instances!.map((row, index) => ({...row, account: index === 0 ? '111111111111' : '222222222222', accountName: index === 0 ? 'build' : 'test'}) as typeof row);
+		withAccounts.environments[0]!.instances = withAccounts.environments[0]!.instances!.map((row, index) => ({...row, account: index === 0 ? '111111111111' : '222222222222', accountName: index === 0 ? 'build' : 'test'}));
 		expect(accountsOf(withAccounts)).toEqual(['build', 'test']);
+		// An account watched that runs nothing is known too (the snapshot lists every account watched).
+		expect(accountsOf({...withAccounts, accounts: [{name: 'idle', id: '333333333333', via: 'role', regions: ['us-east-1'], status: 'OK', stale: null, instances: 0, agents: 0, hourlyUsd: 0}]})).toEqual(['build', 'idle', 'test']);
 		const state = type([':', ...chars('account build'), '\r'], initialState, withAccounts).state;
 		expect(state.scope).toEqual({account: 'build'});
 		expect(env(withAccounts, state).shown!.environments.map(item => [item.name, item.instances!.length])).toEqual([['dev', 1]]);
