@@ -94,13 +94,13 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 		// Priced once, and only when counted (a running instance with an environment tag): the detail
 		// view's row and the spend use the same figure.
 		const priced = running && tagValue !== undefined ? book.price(instance) : undefined;
-		if (name !== undefined) {
-			const rows = byEnvironment.get(name)!.instances ??= [];
-			rows.push(instanceRow(instance, roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other', running, priced));
-		}
-
 		// Volumes cost while their instance is stopped: only compute stops with it.
 		const storage = instance.state === 'shutting-down' || instance.state === 'terminated' ? undefined : book.storage?.(instance.id);
+		if (name !== undefined) {
+			const rows = byEnvironment.get(name)!.instances ??= [];
+			rows.push(instanceRow(instance, roleValue === tags.roleTag.agent ? 'agent' : roleValue === tags.roleTag.monitor ? 'monitor' : 'other', running, priced, storage));
+		}
+
 		if (!running && !storage) {
 			continue;
 		}
@@ -168,7 +168,7 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
  * The detail view's row for one instance: its compute price from the book (what a stop saves; an
  * estimate is marked), 0 when not billed, null when no source prices it.
  */
-function instanceRow(instance: RawInstance, role: Role, running: boolean, priced: Priced | undefined): InstanceRow {
+function instanceRow(instance: RawInstance, role: Role, running: boolean, priced: Priced | undefined, storage: ReturnType<NonNullable<PriceBook['storage']>>): InstanceRow {
 	return {
 		id: instance.id,
 		name: tagOf(instance.tags, 'Name') ?? null,
@@ -183,5 +183,10 @@ function instanceRow(instance: RawInstance, role: Role, running: boolean, priced
 		usdPerHour: running ? priced?.usd ?? null : 0,
 		...(priced?.source === 'estimate' ? {estimated: true} : {}),
 		...(instance.account ? {account: instance.account.id, accountName: instance.account.name} : {}),
+		// For the describe (`d`): references to what the listing and the book hold, no copies.
+		...(running && priced ? {priceSource: priced.source} : {}),
+		...(instance.imageId ? {image: instance.imageId} : {}),
+		...(storage ? {storage: {usdPerHour: storage.usd, ...(storage.estimated ? {estimated: true as const} : {}), ...(storage.unknown ? {unknown: true as const} : {})}} : {}),
+		tags: instance.tags,
 	};
 }

@@ -11,4 +11,5 @@ export * from './price-table.js';
 export * from './pricing.js';
 export * from './rollup.js';
 export * from './shape.js';
+export * from './spend-history.js';
 export * from './types.js';

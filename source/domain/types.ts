@@ -38,6 +38,8 @@ export type RawInstance = {
 	tenancy?: string;
 	/** The account it runs in, with `accounts` configured (one object per account, shared); absent otherwise. */
 	account?: AccountRef;
+	/** The AMI it was launched from (`ami-...`), where known: the dashboard's describe shows it. */
+	imageId?: string;
 };
 
 export type Role = 'agent' | 'monitor' | 'other';
@@ -148,6 +150,20 @@ export type InstanceRow = {
 	/** With `accounts` configured: the 12-digit ID and the name of the account it runs in. Absent otherwise. */
 	account?: string;
 	accountName?: string;
+	/**
+	 * Where its price comes from (`price-list`, `table`, `spot`, `override`, `estimate`): the
+	 * describe (`d`) says it. Absent when not billed or not priced, and from an older server.
+	 */
+	priceSource?: string;
+	/** The AMI it was launched from, where the listing said (absent from an older server). */
+	image?: string;
+	/**
+	 * What its EBS volumes cost, $/h (stopped or not), where the provider lists volumes: `estimated`
+	 * when marked `~`, `unknown` while they are not known yet. Absent: volumes not priced here.
+	 */
+	storage?: {usdPerHour: number; estimated?: true; unknown?: true};
+	/** Its tags, as listed (the describe shows them). Absent where they were not sent (a long fleet over the socket). */
+	tags?: Readonly<Record<string, string>>;
 };
 
 export type Sample = {at: number; usd: number};

@@ -1,5 +1,6 @@
 import type {Config} from '../config/index.js';
 import {plural} from '../domain/index.js';
+import {partialStopKind} from './enforcer.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state/store.js';
 import type {Breaker} from './state/validate.js';
@@ -63,11 +64,12 @@ export class Breakers {
 	/**
 	 * Whether envwatch's stop of `name` trips its breaker. A violation stop does not: it stopped only
 	 * the agents the policy does not allow, and held at zero the environment would lose the agents
-	 * it does allow as "re-spawns". Nor does a stop in an environment whose `onBreach` is `alert`:
+	 * it does allow as "re-spawns". Nor does a person's stop of named instances (`partialStopKind`),
+	 * for the same reason: the agents not named go on running. Nor does a stop in an environment whose `onBreach` is `alert`:
 	 * re-spawn stops never apply there, so a breaker would hold nothing (and say HELD all the same).
 	 */
 	private trips(name: string, kind: string | undefined): boolean {
-		return kind !== 'violation' && this.deps.config.environments[name]?.onBreach !== 'alert';
+		return kind !== 'violation' && kind !== partialStopKind && this.deps.config.environments[name]?.onBreach !== 'alert';
 	}
 
 	/**

@@ -26,7 +26,22 @@ export type Command =
 	| {kind: 'refresh'}
 	/** Reset a tripped breaker: agents may run in the environment again without being stopped. */
 	| {kind: 'reset'; environment: string}
-	| {kind: 'start'; environment: string; count: number};
+	| {kind: 'start'; environment: string; count: number}
+	/**
+	 * Stop exactly these instances of one environment (the dashboard's instance stop): the same
+	 * enforcer as a stop, so only those still running agents of the environment are stopped, and a
+	 * monitor-only environment only with `confirm` (its name, typed). It trips no breaker.
+	 */
+	| {kind: 'stop-instances'; environment: string; ids: string[]; confirm?: string}
+	/**
+	 * What the engine guards from now on: these configured environments, each polled, evaluated and
+	 * acted on, the others no longer. Recorded in the audit log (kind `guard`) and, through the
+	 * snapshot, in the state dir's engine.json, so an engine that takes over guards the same set.
+	 */
+	| {kind: 'guard'; environments: string[]};
+
+/** At most this many instances in one instance stop (the dashboard marks them one by one). */
+export const maxInstanceStop = 1000;
 
 /**
  * Whether a start may go ahead: `running` counted afresh. `counted: false`: the running agents could
@@ -36,6 +51,7 @@ export type StartCheckResult = {ok: true; running: number} | {ok: false; reason:
 
 export type CommandDeps = {
 	config: Config;
+	/** The guarded set: the one array every part of the engine reads; `guard` changes it in place. */
 	monitored: string[];
 	enforcer: Enforcer;
 	launcher: Launcher;
@@ -121,6 +137,15 @@ export class Commands {
 				break;
 			}
 
+			case 'stop-instances': {
+				result = await this.stopInstances(command, actor);
+				break;
+			}
+
+			case 'guard': {
+				return this.guard(command.environments, actor);
+			}
+
 			case 'reset': {
 				if (!this.deps.breakers.reset(command.environment, actor)) {
 					return this.refuse('reset', [command.environment], `${command.environment}'s breaker is not tripped: envwatch holds nothing stopped there`, actor);
@@ -167,6 +192,17 @@ export class Commands {
 		return result;
 	}
 
+	/** `stop-instances`: the enforcer's stop of exactly these instances (those still running agents of the environment). */
+	private async stopInstances(command: Extract<Command, {kind: 'stop-instances'}>, actor: string): Promise<ActionResult | StartResult> {
+		const ids = [...new Set(command.ids)];
+		if (ids.length === 0 || ids.length > maxInstanceStop) {
+			return this.refuse('stop', [command.environment], `name from 1 to ${maxInstanceStop} instances to stop (${ids.length} named)`, actor);
+		}
+
+		const shown = `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` +${ids.length - 5} more` : ''}`;
+		return this.deps.enforcer.execute({kind: 'stop', environments: [command.environment], reason: `manual stop of ${plural(ids.length, 'instance')} in ${command.environment}: ${shown}`, actor, only: ids, plannedIds: ids, confirmed: command.confirm === undefined ? [] : [command.confirm]});
+	}
+
 	/**
 	 * One start at a time: each counts the agents afresh after the one before launched, so two
 	 * dashboards starting at once cannot both pass the cap.
@@ -208,6 +244,37 @@ export class Commands {
 		this.deps.recorder.log({type: 'decision', actor, kind: pausing ? 'pause' : 'resume', environments: [name], reason: pausing ? `automatic actions paused for ${name}: still polled, evaluated, shown and alerted on; nothing stopped there automatically (a manual stop or emergency still is)` : `automatic actions resumed for ${name}`, instanceIds: []});
 		engine.republish();
 		return undefined;
+	}
+
+	/**
+	 * `guard`: the guarded set becomes `names` (configured environments, at least one). Every part
+	 * reads the same array, so it changes in place; the total's window and chart start again (it is
+	 * another sum), and a poll publishes the new set at once.
+	 */
+	private async guard(names: readonly string[], actor: string): Promise<StartResult | undefined> {
+		const {config, monitored, samples, engine, recorder} = this.deps;
+		const wanted = [...new Set(names)];
+		const unknown = wanted.filter(name => !Object.hasOwn(config.environments, name));
+		const configured = Object.keys(config.environments);
+		if (wanted.length === 0 || unknown.length > 0) {
+			return this.refuse('guard', [], `${wanted.length === 0 ? 'no environment named' : `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not configured`} — expected one or more of: ${configured.join(', ')}`, actor);
+		}
+
+		// In the configuration's order, as a run's own set is.
+		const next = configured.filter(name => wanted.includes(name));
+		const before = [...monitored];
+		if (before.length === next.length && before.every(name => next.includes(name))) {
+			return {outcome: 'skipped', summary: `already guarding ${before.join(', ')}: nothing changed`, ids: [], entry: recorder.log({type: 'decision', actor, kind: 'guard', environments: before, reason: `guard ${next.join(', ')}: already the guarded set, nothing changed`, instanceIds: [], outcome: 'skipped'})};
+		}
+
+		monitored.splice(0, monitored.length, ...next);
+		samples.guardChanged();
+		const dropped = before.filter(name => !next.includes(name));
+		const added = next.filter(name => !before.includes(name));
+		const change = [...(added.length > 0 ? [`now guards ${added.join(', ')}`] : []), ...(dropped.length > 0 ? [`no longer guards ${dropped.join(', ')} (not polled, evaluated or stopped by envwatch; E leaves it alone)`] : [])].join('; ');
+		const entry = recorder.log({type: 'decision', actor, kind: 'guard', environments: next, reason: `guarded set changed from ${before.join(', ')} to ${next.join(', ')}: ${change}`, instanceIds: [], outcome: 'executed'});
+		await engine.poll();
+		return {outcome: 'executed', summary: `guarding ${next.join(', ')}${dropped.length > 0 ? `; no longer ${dropped.join(', ')}` : ''}`, ids: [], entry};
 	}
 
 	/**

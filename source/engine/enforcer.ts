@@ -7,8 +7,16 @@ import type {BreakerRequest} from './breakers.js';
 import type {StateStore} from './state/store.js';
 import type {LastStop} from './state/validate.js';
 import {messageOf} from './state/record.js';
+import {describe, tallyOf} from './action-words.js';
 
 export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';
+
+/**
+ * How a person's stop of named instances (the dashboard's instance stop) is told to the breakers
+ * and in action.json: it trips no breaker, as a violation stop does not, since the environment
+ * keeps the agents not named. Its audit lines are a `stop`'s.
+ */
+export const partialStopKind = 'stop-instances';
 
 export type ActionRequest = {
 	kind: ActionKind;
@@ -59,6 +67,8 @@ type ActionRun = {
 	inFlight: {kind: string; environments: string[]; at: number; actor: string; planned: number; done: number};
 	costOf: (stopped: readonly Target[]) => number | null;
 	finish: (outcome: ActionResult['outcome'], summary: string, results?: InstanceOutcome[], ids?: string[]) => ActionResult;
+	/** For a stop of named instances: those it left alone, said at the end of its summary ('' if none). */
+	alone: string;
 };
 
 /**
@@ -211,8 +221,13 @@ export class Enforcer {
 			return finish('failed', `not acted on: could not re-check the targets (${unlisted.join('; ')})`);
 		}
 
+		// A person's stop of named instances says which of them it left alone (not agents of the
+		// environment now, or no longer running): only agents in scope are ever stopped.
+		const picked = request.kind === 'stop' && request.only ? request.only : undefined;
+		const leftAlone = picked ? picked.filter(id => !ids.includes(id)) : [];
+		const alone = leftAlone.length > 0 ? `; left alone, not a running agent of ${environments.join(', ')}: ${leftAlone.slice(0, 3).join(', ')}${leftAlone.length > 3 ? ` +${leftAlone.length - 3} more` : ''}` : '';
 		if (targets.length === 0) {
-			return finish('nothing-to-do', `${describe(request.kind, environments)}: no ${undo ? 'stopped' : 'running'} agents in scope`);
+			return finish('nothing-to-do', `${describe(request.kind, environments)}: no ${undo ? 'stopped' : 'running'} agents in scope${alone}`);
 		}
 
 		const refs: Target[] = targets.map(instance => ({id: instance.id, region: instance.region, ...(instance.account ? {account: instance.account.name} : {})}));
@@ -232,8 +247,10 @@ export class Enforcer {
 
 			return sum;
 		};
-		const inFlight = {kind: request.kind, environments, at: this.clock(), actor: request.actor, planned: refs.length, done: 0};
-		const run: ActionRun = {request, environments, undo, targets, unlisted, refs, ids, inFlight, costOf, finish};
+		// A stop of named instances trips no breaker (breakers.ts): nor would it, cut short, at the next start.
+		const breakerKind = picked ? partialStopKind : request.kind;
+		const inFlight = {kind: breakerKind, environments, at: this.clock(), actor: request.actor, planned: refs.length, done: 0};
+		const run: ActionRun = {request, environments, undo, targets, unlisted, refs, ids, inFlight, costOf, finish, alone};
 		this.progress = {kind: request.kind, environments, planned: refs.length, done: 0};
 		if (!this.options.dryRun) {
 			this.state.saveActionInFlight(inFlight);
@@ -325,10 +342,10 @@ export class Enforcer {
 
 	/** The action's closing line: what changed (the last stop kept for undo), what it saves or adds. */
 	private conclude(run: ActionRun, results: InstanceOutcome[]): ActionResult {
-		const {request, environments, undo, targets, unlisted, refs, ids, inFlight, costOf, finish} = run;
+		const {request, environments, undo, targets, unlisted, refs, ids, inFlight, costOf, finish, alone} = run;
 		const tally = tallyOf(results);
 		if (this.options.dryRun) {
-			return finish('dry-run', `${describe(request.kind, environments)}: ${plural(targets.length, 'agent')} (${tally})`, results, ids);
+			return finish('dry-run', `${describe(request.kind, environments)}: ${plural(targets.length, 'agent')} (${tally})${alone}`, results, ids);
 		}
 
 		const succeeded = results.filter(result => succeededStates.has(result.result));
@@ -339,7 +356,7 @@ export class Enforcer {
 		const index = environmentIndex(Object.fromEntries(environments.map(name => [name, this.config.environments[name] ?? {tagValues: []}])));
 		const changed = environments.filter(name => targets.some(instance => acted.has(instance.id) && environmentOf(index, tagOf(instance.tags, this.config.envTagKey) ?? '', instance.account?.name) === name));
 		if (succeeded.length > 0) {
-			const changeRequest = {actor: request.actor, reason: request.reason, kind: request.kind};
+			const changeRequest = {actor: request.actor, reason: request.reason, kind: inFlight.kind};
 			if (undo) {
 				this.setLastStop(undefined);
 				this.onChanged(changed, 'started', changeRequest);
@@ -357,7 +374,7 @@ export class Enforcer {
 		const effect = `${undo ? 'adds' : 'saves'} ${hourlyOf(targets.filter(instance => acted.has(instance.id)).map(instance => book.price(instance)))}`;
 		const where = accountsOf(targets);
 		const missed = unlisted.length > 0 ? `; not re-checked, so not acted on: ${unlisted.join('; ')}` : '';
-		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')}${where} (${tally}; ${effect})${missed}`, results, ids);
+		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')}${where} (${tally}; ${effect})${missed}${alone}`, results, ids);
 	}
 }
 
@@ -455,42 +472,3 @@ function accountsOf(targets: readonly RawInstance[]): string {
 
 	return counts.size === 0 ? '' : ` of account${counts.size === 1 ? '' : 's'} ${[...counts].map(([key, count]) => `${key}: ${count}`).join(', ')}`;
 }
-
-function tallyOf(results: readonly InstanceOutcome[]): string {
-	const counts = new Map<string, number>();
-	for (const result of results) {
-		counts.set(result.result, (counts.get(result.result) ?? 0) + 1);
-	}
-
-	return [...counts].map(([result, count]) => `${count} ${result}`).join(', ');
-}
-
-function describe(kind: ActionKind, environments: string[]): string {
-	const names = environments.join(', ');
-	switch (kind) {
-		case 'emergency': {
-			return `emergency stop of ${names}`;
-		}
-
-		case 'undo': {
-			return `undo: start ${names}`;
-		}
-
-		case 'cascade': {
-			return `cascade stop of ${names}`;
-		}
-
-		case 'violation': {
-			return `stop agents over the policy of ${names}`;
-		}
-
-		case 'respawn': {
-			return `stop re-spawned agents in ${names}`;
-		}
-
-		default: {
-			return `stop ${names}`;
-		}
-	}
-}
-

@@ -1,7 +1,7 @@
 // The engine's one face: what the layers above it (ui, serve, notify, metrics, app, commands) may
 // use. The rest of source/engine is private to it (docs/design.md, "Where things live").
 export {Monitor} from './monitor.js';
-export type {Command} from './commands.js';
+export {maxInstanceStop, type Command} from './commands.js';
 export type {Deps, MonitorOptions} from './wiring.js';
 export {droppedPauses, type Pauses} from './automatic.js';
 export type {EntryDraft} from './recorder.js';

@@ -110,6 +110,8 @@ export type EngineView = {
 	pricing: PricingView;
 	/** The sweep of the regions not watched; null without one. */
 	unwatched?: SweepView | null;
+	/** The spend chart's ranges (samples.ts). */
+	history?: Snapshot['history'];
 };
 
 /**
@@ -218,7 +220,7 @@ function withoutAgents(spend: Spend, ids: ReadonlySet<string>): Spend {
 			estimated += row.estimated ? 1 : 0;
 		}
 
-		const {estimated: _estimated, ...rest} = row;
+		const {estimated: _estimated, priceSource: _priceSource, ...rest} = row;
 		return {...rest, state: 'stopping' as const, usdPerHour: 0};
 	});
 	const left = spend.agentIds.filter(agent => !ids.has(agent.id));
@@ -361,6 +363,8 @@ export function project(polled: Published, engine: EngineView): Snapshot {
 		pricing: engine.pricing,
 		unwatched: engine.unwatched ?? null,
 		...(published.accounts ? {accounts: accountViews(published.accounts), accountsProblem: published.accountsProblem ?? null} : {}),
+		configured: Object.keys(config.environments),
+		...(engine.history ? {history: engine.history} : {}),
 	};
 }
 

@@ -42,6 +42,7 @@ export class Publisher {
 			rollup: samples.rollup,
 			pricing: pricing.view(),
 			unwatched: sweep.view(),
+			history: samples.historyView(published.at),
 		});
 		this.deps.store.publish(snapshot);
 		return snapshot;

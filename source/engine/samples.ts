@@ -1,6 +1,7 @@
 import type {Config} from '../config/index.js';
-import {accrue, createPriceBook, dropFuture, fallbackPrices, GLOBAL, globalKey, hourMs, newHistory, plural, prune, pruneRollup, record, shift, type History, type PriceBook, type PriceOverrides, type PriceTables, type Rollup, type Spend} from '../domain/index.js';
+import {accrue, bucketValues, chartFigure, chartRanges, createPriceBook, dropFuture, fallbackPrices, forgetTrail, GLOBAL, globalKey, hourlyValues, hourMs, newHistory, newTrail, noteSpend, plural, prune, pruneRollup, pruneTrail, rangeSpans, record, seriesOf, shift, trailGlobal, type History, type PriceBook, type PriceOverrides, type PriceTables, type Rollup, type Spend, type SpendTrail} from '../domain/index.js';
 import type {Breakers} from './breakers.js';
+import type {SpendHistoryView} from './snapshot.js';
 import {evaluateAt, type Evaluated} from './projection.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state/store.js';
@@ -16,6 +17,12 @@ const rollupSaveMs = 60_000;
  */
 export class Samples {
 	private history: History;
+	/**
+	 * What the spend chart draws over 1 and 6 hours: fed by every fresh poll, and never restarted
+	 * by envwatch's own actions (the chart shows the spike that caused a stop). In memory: it starts
+	 * from the persisted windows' samples, and the 24-hour and 7-day ranges come from the rollup.
+	 */
+	private readonly trail: SpendTrail = newTrail();
 	/**
 	 * The prices the history is priced under, as persisted (samples.json's `basis`), and the book
 	 * they make: the one this process last restated the history to, or, until it has, the one
@@ -44,6 +51,20 @@ export class Samples {
 		} else if (saved) {
 			this.basis = {saved, text: JSON.stringify(saved), book: undefined};
 		}
+
+		for (const key of [...deps.monitored, this.globalKey]) {
+			for (const sample of seriesOf(this.history, key) ?? []) {
+				noteSpend(this.trail, key === this.globalKey ? trailGlobal : key, sample.at, sample.usd);
+			}
+		}
+	}
+
+	/**
+	 * The guarded set changed (the `guard` command changed the array every part reads): its total
+	 * is another sum, kept under another key, and the chart's total starts again.
+	 */
+	guardChanged(): void {
+		forgetTrail(this.trail, trailGlobal);
 	}
 
 	/**
@@ -145,9 +166,40 @@ export class Samples {
 			record(this.history, name, {at, usd});
 		}
 
+		// The chart's trail likewise: a stale row (an account that failed) is not noted, its bucket
+		// stays unknown, never $0; nor is the total then.
+		for (const name of this.deps.monitored.filter(name => !stale?.has(name))) {
+			noteSpend(this.trail, name, at, spend.get(name)?.hourlyUsd ?? 0);
+		}
+
 		if (!stale || stale.size === 0) {
 			record(this.history, this.globalKey, {at, usd: total});
+			noteSpend(this.trail, trailGlobal, at, total);
 		}
+
+		pruneTrail(this.trail, at);
+	}
+
+	/** The spend chart's ranges at `at`, for each guarded environment and their total (see spend-history.ts). */
+	historyView(at: number): SpendHistoryView {
+		const {monitored} = this.deps;
+		const keys = [...monitored, trailGlobal];
+		const ranges = Object.create(null) as SpendHistoryView['ranges'];
+		for (const range of chartRanges) {
+			const {spanMs, stepMs} = rangeSpans[range];
+			const count = Math.round(spanMs / stepMs);
+			const series = Object.create(null) as Record<string, Array<number | null>>;
+			for (const key of keys) {
+				const values = range === '1h' || range === '6h'
+					? bucketValues((range === '1h' ? this.trail.fine : this.trail.coarse)[key], at, stepMs, count)
+					: hourlyValues(this.rollup, key === trailGlobal ? monitored : [key], at, count);
+				series[key] = values.map(value => chartFigure(value));
+			}
+
+			ranges[range] = {stepMs, series};
+		}
+
+		return {at, ranges};
 	}
 
 	/**

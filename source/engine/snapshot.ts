@@ -1,4 +1,4 @@
-import type {Decision, EnvironmentView} from '../domain/index.js';
+import type {ChartRange, Decision, EnvironmentView} from '../domain/index.js';
 import type {AuditEntry} from './state/audit.js';
 import type {SweepView} from './sweep.js';
 import type {AccountView} from './accounts.js';
@@ -92,6 +92,24 @@ export type Snapshot = {
 	 * still watched; one that joined since is not known yet); null when the last listing worked.
 	 */
 	accountsProblem?: string | null;
+	/**
+	 * Every configured environment's name (the guarded ones are `environments`): what `:guard` may
+	 * name. Absent from an older server.
+	 */
+	configured?: string[];
+	/** Spend over the chart's ranges (`t`), not restarted by envwatch's own actions. Absent from an older server. */
+	history?: SpendHistoryView;
+};
+
+/**
+ * The spend chart's ranges at `at`, per key (each guarded environment, and `global` for their
+ * total), oldest first: 1h and 6h each bucket's highest $/h from the polls, 24h and 7d each whole
+ * UTC hour's dollars (its average $/h) from the hourly rollup, ending with the last whole hour.
+ * null: no fresh poll in that bucket (not watched, or stale), never $0.
+ */
+export type SpendHistoryView = {
+	at: number;
+	ranges: Record<ChartRange, {stepMs: number; series: Record<string, Array<number | null>>}>;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -146,15 +164,45 @@ function round(usd: number): number {
 export const wireInstancesMax = 2000;
 
 /**
+ * At most this many characters of tags in all go over the socket with the rows (an instance may
+ * carry 50 tags of up to 384 characters): past it the rows go without their tags, and the
+ * describe says they were not sent.
+ */
+export const wireTagCharsMax = 300_000;
+
+/** The snapshot with its rows' tags, while they stay within `maxChars`; else the rows without them. */
+function withinTagBound(snapshot: Snapshot, maxChars: number): Snapshot {
+	let chars = 0;
+	for (const view of snapshot.environments) {
+		for (const row of view.instances ?? []) {
+			for (const key in row.tags) {
+				if (Object.hasOwn(row.tags, key)) {
+					chars += key.length + row.tags[key]!.length + 6;
+				}
+			}
+		}
+	}
+
+	if (chars <= maxChars) {
+		return snapshot;
+	}
+
+	return {
+		...snapshot,
+		environments: snapshot.environments.map(view => (view.instances ? {...view, instances: view.instances.map(({tags: _tags, ...row}) => row)} : view)),
+	};
+}
+
+/**
  * The snapshot as the serve socket sends it: with more than `wireInstancesMax` instances in all,
  * the instance lists (about 230 bytes a row) are left out and each environment says how many it
  * had (`instancesWithheld`), so the line stays under the socket's bound and the detail view can
  * say why it has no list.
  */
-export function wireSnapshot(snapshot: Snapshot, max = wireInstancesMax): Snapshot {
+export function wireSnapshot(snapshot: Snapshot, max = wireInstancesMax, maxTagChars = wireTagCharsMax): Snapshot {
 	const total = snapshot.environments.reduce((sum, view) => sum + (view.instances?.length ?? 0), 0);
 	if (total <= max) {
-		return snapshot;
+		return withinTagBound(snapshot, maxTagChars);
 	}
 
 	return {

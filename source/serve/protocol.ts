@@ -1,4 +1,4 @@
-import type {AuditEntry, Command, Snapshot} from '../engine/index.js';
+import {maxInstanceStop, type AuditEntry, type Command, type Snapshot} from '../engine/index.js';
 import {isPlainObject} from '../domain/index.js';
 
 /**
@@ -112,6 +112,28 @@ export function parseCommand(value: unknown): Command | string {
 			return value['confirm'] === undefined ? {kind, environment: value['environment']} : {kind, environment: value['environment'], confirm: value['confirm'] as string};
 		}
 
+		case 'stop-instances': {
+			const ids = value['ids'];
+			if (!nameOk(value['environment']) || !Array.isArray(ids) || ids.length === 0 || ids.length > maxInstanceStop || !ids.every(id => typeof id === 'string' && /^i-[0-9a-f]{1,32}$/.test(id))) {
+				return `stop-instances: expected "environment" (a name) and "ids" (1 to ${maxInstanceStop} instance IDs, i- and hex digits)`;
+			}
+
+			if (value['confirm'] !== undefined && typeof value['confirm'] !== 'string') {
+				return 'stop-instances: "confirm" must be a string (the typed name)';
+			}
+
+			return {kind, environment: value['environment'], ids: ids as string[], ...(value['confirm'] === undefined ? {} : {confirm: value['confirm'] as string})};
+		}
+
+		case 'guard': {
+			const names = value['environments'];
+			if (!Array.isArray(names) || names.length === 0 || names.length > 1000 || !names.every(name => nameOk(name))) {
+				return 'guard: expected "environments", a list of one or more environment names';
+			}
+
+			return {kind, environments: names as string[]};
+		}
+
 		case 'reset':
 		case 'pause-env':
 		case 'resume-env': {
@@ -152,7 +174,7 @@ export function parseCommand(value: unknown): Command | string {
 		}
 
 		default: {
-			return `command: unknown kind ${JSON.stringify(kind).slice(0, 60)} — expected one of: stop, cascade, emergency, undo, reset, pause, resume, pause-env, resume-env, cancel-pending, refresh, start`;
+			return `command: unknown kind ${JSON.stringify(kind).slice(0, 60)} — expected one of: stop, stop-instances, cascade, emergency, undo, reset, pause, resume, pause-env, resume-env, cancel-pending, refresh, start, guard`;
 		}
 	}
 }

@@ -48,7 +48,7 @@ export type SessionOptions = {
 };
 
 /** What a --read-only dashboard does not send: what acts on the fleet, and what changes the guard's protection. */
-const acting = new Set<Command['kind']>(['stop', 'cascade', 'emergency', 'undo', 'reset', 'start', 'pause', 'resume', 'pause-env', 'resume-env', 'cancel-pending']);
+const acting = new Set<Command['kind']>(['stop', 'stop-instances', 'cascade', 'emergency', 'undo', 'reset', 'start', 'pause', 'resume', 'pause-env', 'resume-env', 'cancel-pending', 'guard']);
 
 /** Why the engine could not be found nor run: the message names the holder; exit 1. */
 export class EngineBusy extends Error {}

@@ -1,16 +1,18 @@
-import React, {useEffect, useMemo, useRef, useState} from 'react';
+import React, {useEffect, useRef, useState} from 'react';
 import {useInput, useStdin, type Key} from 'ink';
-import type {AuditSource, Snapshot} from '../engine/index.js';
-import {confirmRefusal, crampedKeys, Dashboard} from './components/Dashboard.js';
+import type {AuditSource} from '../engine/index.js';
+import {confirmRefusal, Dashboard} from './components/Dashboard.js';
 import {ViewScreen} from './components/ViewScreen.js';
 import {initialState, keysFor, reducePress, selectedOf, withAudit, withdrawal, type DashboardState, type Effect, type KeyEnv} from './dashboard-reducer.js';
 import {useCommands, type Controller} from './hooks/use-commands.js';
+import {useCramped} from './hooks/use-cramped.js';
 import {ClockContext} from './hooks/use-now.js';
+import {useRawInput} from './hooks/use-raw-input.js';
+import {scopeViewOf, typedLine, useShown} from './hooks/use-shown.js';
 import {useSnapshot, type SnapshotSource} from './hooks/use-snapshot.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {pressesOf} from './key-presses.js';
-import type {UiCommand} from './keymap.js';
-import {useTheme, type Glyphs} from './theme.js';
+import {useTheme} from './theme.js';
 import type {Clock} from './ticker.js';
 
 export type {Controller} from './hooks/use-commands.js';
@@ -25,37 +27,29 @@ export type AppProps = {
 	flashMs?: number;
 	/** Called once when the user quits (q or Ctrl-C), before Ink unmounts. */
 	onQuit?: () => void;
-	/** The audit log, read when the log view opens (absent: the view says there is none). */
+	/** The audit log, read when the log view opens, and its last entries once at the start (the events pane). Absent: the view says there is none. */
 	audit?: AuditSource | undefined;
+	/** Puts text on the terminal's clipboard (`c`: an OSC 52 sequence to the real stdout). Absent: nothing is copied, the link is still shown. */
+	clipboard?: ((text: string) => void) | undefined;
 };
-
-/**
- * The keys whose confirmation cannot be shown whole at this size, for `target` (the selected
- * environment, or the instances view's): the key bar does not offer them. Worked out again when the
- * snapshot, the size or the target changes.
- */
-function useCramped({snapshot, columns, rows, target, glyphs, clock, controller}: {snapshot: Snapshot | undefined; columns: number; rows: number; target: string | undefined; glyphs: Glyphs; clock: Clock; controller: Controller}): UiCommand[] {
-	return useMemo(() => {
-		const context = keysFor(snapshot, target);
-		return snapshot && !context.readOnly ? crampedKeys({snapshot, now: clock.getSnapshot(), columns, rows, selected: target, keys: context, glyphs, cascadeTarget: controller.cascadeTarget()}) : [];
-	}, [snapshot, columns, rows, target, glyphs, clock, controller]);
-}
 
 /**
  * The interactive dashboard: reads the one store, sends commands, never calls a provider. Its
  * keys go through the pure reducer (dashboard-reducer.ts); this wires the reducer's effects to
  * the engine's controller, the status line and Ink.
  */
-export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: AppProps): React.JSX.Element {
-	const snapshot = useSnapshot(store);
+export function App({store, controller, clock, flashMs = 6000, onQuit, audit, clipboard}: AppProps): React.JSX.Element {
 	const {columns, rows} = useTerminalSize();
-	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
+	const {isRawModeSupported} = useStdin();
 	const {glyphs} = useTheme();
 	const [state, setState] = useState<DashboardState>(initialState);
+	// What the table and the views draw: the guarded set narrowed by the view and the filter.
+	const {snapshot, shown} = useShown(useSnapshot(store), audit, state);
 	// The state after the last key: keys of one chunk arrive before React re-renders.
 	const stateRef = useRef<DashboardState>(initialState);
 	const {flash, busy, say, run, quit} = useCommands({controller, clock, flashMs, onQuit});
-	const rawInput = useRef('');
+	// Subscribed before useInput: the raw chunk tells apart what Ink hands over as less (two Escs, `ESC :`).
+	const rawInput = useRawInput();
 
 	/**
 	 * What keys are judged against now. The clock is read, never subscribed to here (a tick
@@ -65,11 +59,12 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 		const now = clock.getSnapshot();
 		return {
 			snapshot,
+			shown,
 			now,
 			columns,
 			rows,
 			cascadeTarget: () => controller.cascadeTarget(),
-			confirmRefusal: (panel, selected, keys, withdrawn) => (snapshot ? confirmRefusal({snapshot, now, columns, rows, selected, panel, keys, glyphs}, withdrawn) : undefined),
+			confirmRefusal: (panel, selected, keys, withdrawn) => (shown ? confirmRefusal({snapshot: shown, now, columns, rows, selected, panel, keys, glyphs}, withdrawn) : undefined),
 		};
 	};
 
@@ -90,6 +85,11 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 
 				case 'quit': {
 					quit();
+					break;
+				}
+
+				case 'copy': {
+					clipboard?.(effect.text);
 					break;
 				}
 
@@ -134,31 +134,20 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit}: A
 		// Judged again when it runs, with this render's size and snapshot.
 	}, [withdrawnText]);
 
-	// Ink hands two Escs that arrive in one packet (`Esc Esc` typed fast over SSH) to useInput as one
-	// Esc: the raw event, seen first by this listener (subscribed before useInput's), tells them apart.
-	useEffect(() => {
-		const listener = (input: unknown) => {
-			rawInput.current = typeof input === 'string' ? input : '';
-		};
-
-		inputEvents.on('input', listener);
-		return () => {
-			inputEvents.off('input', listener);
-		};
-	}, [inputEvents]);
-
 	// useInput throws where stdin cannot go raw (not a TTY): the dashboard then only draws.
 	useInput(handle, {isActive: isRawModeSupported});
 
-	const selected = selectedOf(state, snapshot);
-	const {view, panel} = state;
-	const cramped = useCramped({snapshot, columns, rows, target: view?.kind === 'detail' ? view.environment : selected, glyphs, clock, controller});
+	const selected = selectedOf(state, shown);
+	const {view, panel, command} = state;
+	const cramped = useCramped({shown, columns, rows, view, selected, glyphs, clock, controller});
 	const keys = {...keysFor(snapshot, selected), cramped};
+	const scopeView = scopeViewOf(snapshot, shown, state);
+	const {prompt, bar} = typedLine(state, keys, `${glyphs.up}${glyphs.down}`);
 	return (
 		<ClockContext.Provider value={clock}>
-			{view && snapshot && panel?.kind !== 'confirm'
-				? <ViewScreen view={view} snapshot={snapshot} columns={columns} rows={rows} keys={keys} flash={flash} busy={busy} />
-				: <Dashboard snapshot={snapshot} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} />}
+			{view && shown && panel?.kind !== 'confirm' && !command
+				? <ViewScreen view={view} snapshot={shown} columns={columns} rows={rows} keys={keys} flash={flash} busy={busy} scope={scopeView} />
+				: <Dashboard snapshot={shown} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} scope={scopeView} prompt={prompt} bar={bar} />}
 		</ClockContext.Provider>
 	);
 }

@@ -3,82 +3,24 @@
  * it and what the app must do out (send a command to the engine, flash a line, read the audit
  * log, quit). Keys are matched against the keymap's rows (keymap.ts); a confirmation is a request
  * object in state, and Esc cancels it (confirm.ts); the drill-down views reduce their own keys
- * (views/state.ts). No React, no Ink: App.tsx wires this to the store, the engine's controller
- * and Ink, and the tests drive it press by press.
+ * (views/state.ts), and the operator's keys (command mode, the table's filter, instance actions)
+ * have their steps in operator-steps.ts. No React, no Ink: App.tsx wires this to the store, the
+ * engine's controller and Ink, and the tests drive it press by press.
  */
-import type {AuditTail, Command, Snapshot} from '../engine/index.js';
+import type {AuditTail, Command} from '../engine/index.js';
 import {buildConfirmation, reduceConfirm, type ConfirmRequest} from './confirm.js';
+import {askRequest, filterOf, keysFor, namesOf, same, say, selectedOf, shownOf, type DashboardState, type KeyEnv, type Step, type Tone} from './dashboard-state.js';
 import type {Press} from './key-presses.js';
-import {matchKey, readOnlyRefusal, type KeyContext, type UiCommand} from './keymap.js';
+import {matchKey, readOnlyRefusal, type UiCommand} from './keymap.js';
+import {commandStep, instanceEffect, tableFilterStep} from './operator-steps.js';
+import {noFilter} from './scope.js';
+import {describeCount} from './views/describe.js';
 import {entryLines, entryRows} from './views/audit.js';
 import {shownColumns} from './views/instances.js';
 import {viewRows} from './views/lines.js';
 import {detailView, reduceView, viewScope, type View} from './views/state.js';
 
-/** What is open over the table: a confirmation (a request object), or the help. */
-export type Panel = {kind: 'confirm'; request: ConfirmRequest} | {kind: 'help'};
-
-export type DashboardState = {
-	/** The environment chosen with ↑↓; one that is not (or no longer) listed means the first. */
-	selected: string | undefined;
-	/** A confirmation or the help, over the table (or over a view: a confirmation asked from it). */
-	panel: Panel | undefined;
-	/** The open drill-down view (instances, log, spend, regions); undefined: the table. */
-	view: View | undefined;
-};
-
-export const initialState: DashboardState = {selected: undefined, panel: undefined, view: undefined};
-
-/** How a flashed line reads: green, yellow or red. */
-export type Tone = 'ok' | 'warn' | 'error';
-
-export type Effect =
-	/** Send a command to the engine; `label` is said while it runs ("stopping dev"). */
-	| {kind: 'run'; command: Command; label: string}
-	/** Flash a line on the status line (`shorter`: the same said in fewer words, for a narrow one). */
-	| {kind: 'say'; text: string; tone: Tone; shorter?: readonly string[]}
-	/** Read the audit log into the open log view (`withAudit`): when it opens, and on `r`. */
-	| {kind: 'read-audit'}
-	| {kind: 'quit'};
-
-export type Step = {state: DashboardState; effects: Effect[]};
-
-/** What a key is judged against, as of the press. */
-export type KeyEnv = {
-	snapshot: Snapshot | undefined;
-	now: number;
-	columns: number;
-	rows: number;
-	/** The environment a cascade step would stop now (the engine's answer). */
-	cascadeTarget(): string | undefined;
-	/**
-	 * Why this confirmation cannot be shown whole at this size (`withdrawn`: one open as the terminal
-	 * shrank), in every length it can be said in, longest first; undefined when it fits.
-	 */
-	confirmRefusal(panel: Extract<Panel, {kind: 'confirm'}>, selected: string | undefined, keys: KeyContext, withdrawn?: boolean): readonly string[] | undefined;
-};
-
-/** The environments' names, in table order. */
-const namesOf = (snapshot: Snapshot | undefined) => snapshot?.environments.map(view => view.name) ?? [];
-
-/** The selected environment: the one chosen, while it is listed; else the first. */
-export function selectedOf(state: DashboardState, snapshot: Snapshot | undefined): string | undefined {
-	const names = namesOf(snapshot);
-	return state.selected !== undefined && names.includes(state.selected) ? state.selected : names[0];
-}
-
-/** The keymap's context with this environment selected (unknown before the first snapshot: read-only). */
-export function keysFor(snapshot: Snapshot | undefined, name: string | undefined): KeyContext {
-	const view = snapshot?.environments.find(candidate => candidate.name === name);
-	return {
-		readOnly: snapshot?.mode.readOnly ?? true,
-		pending: Boolean(snapshot?.pending),
-		paused: snapshot?.mode.paused ?? false,
-		breaker: Boolean(view?.breaker),
-		envPaused: Boolean(view?.paused),
-		...(snapshot?.accounts ? {accounts: true} : {}),
-	};
-}
+export * from './dashboard-state.js';
 
 /** What the status line says while a command runs. */
 export function busyText(command: Command, cascadeTarget: string | undefined): string {
@@ -109,6 +51,14 @@ export function busyText(command: Command, cascadeTarget: string | undefined): s
 
 		case 'pause-env': {
 			return `pausing ${command.environment}`;
+		}
+
+		case 'stop-instances': {
+			return `stopping ${command.ids.length === 1 ? command.ids[0] : `${command.ids.length} instances`} in ${command.environment}`;
+		}
+
+		case 'guard': {
+			return `guarding ${command.environments.join(', ')}`;
 		}
 
 		default: {
@@ -168,8 +118,6 @@ function readOnlyText(command: UiCommand): string {
 	return command === 'start' ? 'read-only: starting is off' : command === 'reset' ? 'read-only: resetting a breaker is off' : 'read-only: stopping is off';
 }
 
-const same = (state: DashboardState): Step => ({state, effects: []});
-const say = (state: DashboardState, text: string, tone: Tone, shorter?: readonly string[]): Step => ({state, effects: [{kind: 'say', text, tone, ...(shorter && shorter.length > 0 ? {shorter} : {})}]});
 
 /** The audit log as read for the open log view (from the top again). */
 export function withAudit(state: DashboardState, tail: AuditTail): DashboardState {
@@ -185,15 +133,7 @@ function ask(state: DashboardState, command: Asked, selected: string | undefined
 		return same(state);
 	}
 
-	const request = buildConfirmation(command, {snapshot, selected, cascadeTarget: command === 'cascade' ? env.cascadeTarget() : undefined, now: env.now});
-	if ('refused' in request) {
-		return say(state, request.refused, 'warn', request.shorter);
-	}
-
-	// Never asked without its blast radius: refused when the terminal cannot show it all.
-	const panel = {kind: 'confirm' as const, request};
-	const tooSmall = env.confirmRefusal(panel, selected, keysFor(snapshot, selected));
-	return tooSmall ? say(state, tooSmall[0]!, 'warn', tooSmall.slice(1)) : {state: {...state, panel}, effects: []};
+	return askRequest(state, buildConfirmation(command, {snapshot, selected, cascadeTarget: command === 'cascade' ? env.cascadeTarget() : undefined, now: env.now}), selected, env);
 }
 
 /** A key against the open confirmation: y runs its command, n/Esc/Enter cancel (said), the rest edit it. */
@@ -201,7 +141,9 @@ function confirmStep(state: DashboardState, request: ConfirmRequest, [input, key
 	const next = reduceConfirm(request, input, key);
 	switch (next.kind) {
 		case 'confirm': {
-			return {state: {...state, panel: undefined}, effects: [{kind: 'run', command: request.command, label: busyText(request.command, env.cascadeTarget())}]};
+			// The marked instances are being stopped: their marks go with them.
+			const view = request.command.kind === 'stop-instances' && state.view?.kind === 'detail' ? {...state.view, marked: []} : state.view;
+			return {state: {...state, panel: undefined, view}, effects: [{kind: 'run', command: request.command, label: busyText(request.command, env.cascadeTarget())}]};
 		}
 
 		case 'cancel': {
@@ -245,7 +187,7 @@ function openView(command: 'open-detail' | 'open-log' | 'open-spend' | 'open-reg
 
 /** ↑ and ↓ in the table: the environment above or below, staying within the list. */
 function moveSelection(state: DashboardState, selected: string | undefined, step: -1 | 1, env: KeyEnv): DashboardState {
-	const names = namesOf(env.snapshot);
+	const names = namesOf(shownOf(env));
 	if (names.length === 0) {
 		return state;
 	}
@@ -256,7 +198,7 @@ function moveSelection(state: DashboardState, selected: string | undefined, step
 
 /** A key on the table (the help may be open over it: it stays open, but for `?` and Esc). */
 function tableStep(state: DashboardState, [input, key]: Press, env: KeyEnv): Step {
-	const selected = selectedOf(state, env.snapshot);
+	const selected = selectedOf(state, shownOf(env));
 	const context = keysFor(env.snapshot, selected);
 	const command = matchKey(input, key, context);
 	if (state.panel?.kind === 'help' && (command === 'help' || command === 'back')) {
@@ -264,6 +206,19 @@ function tableStep(state: DashboardState, [input, key]: Press, env: KeyEnv): Ste
 	}
 
 	switch (command) {
+		case 'back': {
+			// Esc with the help closed: a kept filter is cleared.
+			return filterOf(state).text === '' ? same(state) : say({...state, filter: noFilter}, 'filter cleared: every guarded environment shown', 'ok');
+		}
+
+		case 'filter': {
+			return same({...state, panel: undefined, filter: {text: filterOf(state).text, editing: true}});
+		}
+
+		case 'command-mode': {
+			return same({...state, panel: undefined, command: {text: ''}});
+		}
+
 		case undefined: {
 			const refused = readOnlyRefusal(input, key, context);
 			return refused ? say(state, readOnlyText(refused), 'warn') : same(state);
@@ -335,13 +290,19 @@ function viewStep(state: DashboardState, view: View, [input, key]: Press, env: K
 		return say(state, readOnlyText(refused), 'warn');
 	}
 
-	const shown = snapshot ? viewRows(view, snapshot) : {};
-	const count = shown.instances?.length ?? shown.entries?.length ?? 0;
+	const drawn = shownOf(env);
+	const shown = drawn ? viewRows(view, drawn) : {};
+	const count = view.kind === 'describe' && drawn ? describeCount(view, drawn, columns, env.now) : shown.instances?.length ?? shown.entries?.length ?? 0;
 	// A page: about the rows the list has (the log's list takes half the body).
 	const page = Math.max(1, view.kind === 'log' ? Math.floor((rows - 6) / 2) : rows - 7);
 	const entry = view.kind === 'log' ? {lines: entryLines(view, columns).length, rows: entryRows(rows)} : undefined;
-	const result = reduceView(view, input, key, {count, environments: namesOf(snapshot), shown: shownColumns(columns, Boolean(snapshot?.accounts)), page, readOnly: context.readOnly, ...(entry ? {entry} : {}), ...(snapshot?.accounts ? {accounts: true} : {})});
+	const result = reduceView(view, input, key, {count, environments: namesOf(drawn), shown: shownColumns(columns, Boolean(snapshot?.accounts)), page, readOnly: context.readOnly, ...(shown.instances ? {instances: shown.instances} : {}), ...(entry ? {entry} : {}), ...(snapshot?.accounts ? {accounts: true} : {})});
 	const next = {...state, view: result.view};
+	const instanceStep = result.effect && instanceEffect(next, result.effect, env);
+	if (instanceStep) {
+		return instanceStep;
+	}
+
 	switch (result.effect?.kind) {
 		case 'quit': {
 			return {state: next, effects: [{kind: 'quit'}]};
@@ -362,11 +323,18 @@ function viewStep(state: DashboardState, view: View, [input, key]: Press, env: K
 		}
 	}
 }
-
-/** One key press: against the open confirmation, else the open view, else the table. */
+/** One key press: against the open confirmation, else the line typed after `:`, else the open view, else the table (or its filter being typed). */
 export function reducePress(state: DashboardState, press: Press, env: KeyEnv): Step {
 	if (state.panel?.kind === 'confirm') {
 		return confirmStep(state, state.panel.request, press, env);
+	}
+
+	if (state.command) {
+		return commandStep(state, state.command, press, env);
+	}
+
+	if (!state.view && state.filter?.editing) {
+		return tableFilterStep(state, state.filter, press, env);
 	}
 
 	if (state.view && !state.panel) {
@@ -386,7 +354,7 @@ export function withdrawal(state: DashboardState, env: KeyEnv): Step | undefined
 		return undefined;
 	}
 
-	const selected = selectedOf(state, env.snapshot);
+	const selected = selectedOf(state, shownOf(env));
 	const reason = env.confirmRefusal(panel, selected, keysFor(env.snapshot, selected), true);
 	return reason ? say({...state, panel: undefined}, reason[0]!, 'warn', reason.slice(1)) : undefined;
 }

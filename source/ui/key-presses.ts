@@ -63,6 +63,8 @@ export function splitKeys(chunk: string): Press[] {
 			presses.push(['', {backspace: true}]);
 		} else if (char === '\u0003') {
 			presses.push(['c', {ctrl: true}]);
+		} else if (char === '\t') {
+			presses.push(['', {tab: true}]);
 		} else {
 			presses.push([char, {}]);
 		}
@@ -83,6 +85,12 @@ export function pressesOf(input: string, key: KeyState, raw: string): Press[] {
 	// binds no Alt keys: it is an Esc, then the key. Never a y that confirms what Esc cancelled.
 	if (key.meta && !key.escape && !key.ctrl && (input !== '' || key.upArrow || key.downArrow)) {
 		presses = [['', {escape: true, meta: true}], ...(input === '' ? [['', {upArrow: key.upArrow, downArrow: key.downArrow}] as Press] : splitKeys(input))];
+	}
+
+	// Ink reads an Esc glued to a key that is neither a letter nor a digit (`ESC :`, `ESC /`) as that
+	// key alone, the Esc dropped: the raw chunk says it was there.
+	if (!key.meta && !key.escape && input !== '' && raw === `\u001B${input}`) {
+		presses = [['', {escape: true, meta: true}], ...splitKeys(input)];
 	}
 
 	// Ink hands two Escs that arrive in one packet (`Esc Esc` typed fast over SSH) to useInput as

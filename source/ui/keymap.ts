@@ -7,8 +7,8 @@
  * Pure: no React, no Ink.
  */
 
-/** Where a key is pressed: the table, a drill-down view, a filter being typed, a confirmation. */
-export type Scope = 'table' | 'detail' | 'log' | 'entry' | 'spend' | 'region' | 'account' | 'filter' | 'confirm' | 'confirm-typed';
+/** Where a key is pressed: the table, a drill-down view, a filter or a command being typed, a confirmation. */
+export type Scope = 'table' | 'detail' | 'describe' | 'log' | 'entry' | 'spend' | 'region' | 'account' | 'filter' | 'command' | 'confirm' | 'confirm-typed';
 
 export type UiCommand =
 	// The table.
@@ -32,6 +32,7 @@ export type UiCommand =
 	| 'open-region'
 	/** The by-account view (not `open-`: the help's title names those, and this one is there only with accounts). */
 	| 'by-account'
+	| 'command-mode'
 	// The views (with up, down, help and quit).
 	| 'back'
 	| 'page-up'
@@ -43,6 +44,18 @@ export type UiCommand =
 	| 'stop-env'
 	| 'reload'
 	| 'open-entry'
+	| 'mark'
+	| 'stop-instances'
+	| 'describe'
+	| 'copy-link'
+	| 'range-shorter'
+	| 'range-longer'
+	// A command being typed (after `:`).
+	| 'command-type'
+	| 'command-erase'
+	| 'command-complete'
+	| 'command-run'
+	| 'command-leave'
 	// A filter being typed.
 	| 'filter-type'
 	| 'filter-erase'
@@ -69,6 +82,7 @@ export type KeyState = {
 	meta?: boolean;
 	backspace?: boolean;
 	delete?: boolean;
+	tab?: boolean;
 };
 
 /**
@@ -86,6 +100,7 @@ export type KeySpec = {
 	escape?: true;
 	/** Backspace or Delete. */
 	backspace?: true;
+	tab?: true;
 	printable?: true;
 	digit?: true;
 };
@@ -149,14 +164,17 @@ export const bindings: readonly Binding[] = [
 	// The help writes it on p's line: all automatic actions, or the selected environment's only.
 	{command: 'pause-env', scopes: ['table'], keys: [{input: 'P'}], keyLabel: 'P', label: 'pause env', help: 'pause automatic actions for the selected environment only (asks first), or resume them (at once)', dangerous: false, inBar: false, unlisted: true},
 	{command: 'refresh', scopes: ['table'], keys: [{input: 'r'}], keyLabel: 'r', label: 'refresh', help: 'poll now', dangerous: false, inBar: true},
+	// `/` and `:` have no help line (every row of the help is taken at 80x24): docs/dashboard.md has them.
+	{command: 'filter', scopes: ['table'], keys: [{input: '/'}], keyLabel: '/', label: 'filter', help: 'filter the table: every word must appear in the row (its name, status, HELD or PAUSED); Enter keeps, Esc clears. What is guarded does not change', dangerous: false, inBar: false, unlisted: true},
+	{command: 'command-mode', scopes: ['table'], keys: [{input: ':'}], keyLabel: ':', label: 'command', help: 'command mode, as in k9s: `:env NAME...`, `:region NAME`, `:account NAME` change what the table and views show (`all`: everything again); `:guard NAME...` changes what the engine guards, after a confirmation; `:quit`. Tab completes, Esc leaves', dangerous: false, inBar: false, unlisted: true},
 	// The help's title names the views' keys (every row below it is taken at 80x24).
 	{command: 'open-detail', scopes: ['table'], keys: [{return: true}], keyLabel: 'Enter', label: 'instances', help: 'open the selected environment: its instances (Esc goes back)', dangerous: false, inBar: false, unlisted: true},
 	{command: 'open-log', scopes: ['table'], keys: [{input: 'l'}], keyLabel: 'l', label: 'log', help: 'the audit log: every decision and action, newest first', dangerous: false, inBar: false, unlisted: true},
-	{command: 'open-spend', scopes: ['table'], keys: [{input: 't'}], keyLabel: 't', label: 'chart', help: 'spend over time: the window\'s $/h against the threshold and cap', dangerous: false, inBar: false, unlisted: true},
+	{command: 'open-spend', scopes: ['table'], keys: [{input: 't'}], keyLabel: 't', label: 'chart', help: 'spend over time, 1h to 7d, against the cap, with envwatch\'s stops marked', dangerous: false, inBar: false, unlisted: true},
 	{command: 'open-region', scopes: ['table'], keys: [{input: 'g'}], keyLabel: 'g', label: 'regions', help: 'the selected environment\'s $/h and agents by region', dangerous: false, inBar: false, unlisted: true},
 	{command: 'by-account', scopes: ['table'], keys: [{input: 'A'}], keyLabel: 'A', label: 'accounts', help: 'the selected environment by account: $/h, agents, and each account\'s state (Esc goes back)', dangerous: false, inBar: false, needsAccounts: true},
 	{command: 'help', scopes: ['table'], keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true, unlisted: true},
-	{command: 'back', scopes: ['table'], keys: [{escape: true}], keyLabel: 'Esc', label: 'close', help: 'close the help', dangerous: false, inBar: false, unlisted: true},
+	{command: 'back', scopes: ['table'], keys: [{escape: true}], keyLabel: 'Esc', label: 'close', help: 'close the help, or clear a kept `/` filter', dangerous: false, inBar: false, unlisted: true},
 	{command: 'quit', scopes: ['table'], keys: quitKeys, keyLabel: 'q ^C', barKeys: 'q', label: 'quit', help: quitHelp, dangerous: false, inBar: true},
 
 	// ------------------------------------------------------------------ the views
@@ -178,9 +196,24 @@ export const bindings: readonly Binding[] = [
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'L'}, {input: 'S'}, {input: 'A'}, {input: 'B'}], keyLabel: 'L S A B', label: 'sort by', help: 'sort by LIFE(cycle), STATE, AGE, BY (envwatch:launched-by)', dangerous: false, inBar: false},
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'O'}, {input: 'P'}], keyLabel: 'O P', label: 'sort by', help: 'sort by ROLE, $/H (unpriced: billed at a price not known)', dangerous: false, inBar: false},
 	{command: 'sort-column', scopes: ['detail'], keys: [{input: 'C'}], keyLabel: 'C', label: 'sort by', help: 'sort by ACCOUNT', dangerous: false, inBar: false, needsAccounts: true},
-	{command: 'stop-env', scopes: ['detail'], keys: [{input: 's'}], keyLabel: 's', label: 'stop env', help: 'stop this environment\'s agents (same confirmation as the table)', dangerous: true, inBar: true},
+	{command: 'mark', scopes: ['detail'], keys: [{input: ' '}], keyLabel: 'Space', label: 'mark', help: 'mark or unmark the instance (running agents only); Esc clears marks', dangerous: true, inBar: true},
+	{command: 'stop-instances', scopes: ['detail'], keys: [{input: 'x'}], keyLabel: 'x', label: 'stop', help: 'stop the marked instances, or the one under the cursor (asks first)', dangerous: true, inBar: true},
+	{command: 'describe', scopes: ['detail'], keys: [{input: 'd'}], keyLabel: 'd', label: 'describe', help: 'describe it: tags, AMI, launch, price and source, volumes, link', dangerous: false, inBar: true},
+	{command: 'copy-link', scopes: ['detail'], keys: [{input: 'c'}], keyLabel: 'c', label: 'copy link', help: 'copy its EC2 console link (OSC 52) and show it whole', dangerous: false, inBar: 'where-room'},
+	{command: 'stop-env', scopes: ['detail'], keys: [{input: 's'}], keyLabel: 's', label: 'stop env', help: 'stop this environment\'s agents (same confirmation as the table)', dangerous: true, inBar: 'where-room'},
+	{command: 'range-shorter', scopes: ['spend'], keys: [{input: '<'}], keyLabel: '< >', barKeys: '<>', label: 'range', help: 'a shorter or longer range: 1h, 6h (polls), 24h, 7d (hourly rollup)', dangerous: false, inBar: true},
+	{command: 'range-longer', scopes: ['spend'], keys: [{input: '>'}], keyLabel: '>', label: 'longer', help: 'a longer range', dangerous: false, inBar: false, folded: true},
 	{command: 'open-entry', scopes: ['log'], keys: [{return: true}], keyLabel: 'Enter', label: 'entry', help: 'the selected entry in full, every line of it (it scrolls where it is longer than the screen)', dangerous: false, inBar: true},
 	{command: 'reload', scopes: ['log'], keys: [{input: 'r'}], keyLabel: 'r', label: 'reload', help: 'read the audit log again', dangerous: false, inBar: true},
+	{command: 'up', scopes: ['describe'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'scroll', help: 'scroll (PgUp PgDn: a page)', dangerous: false, inBar: true, note: 'The console link is written whole, to select by hand'},
+	{command: 'down', scopes: ['describe'], keys: down, keyLabel: '↓ j', label: 'down', help: 'scroll down', dangerous: false, inBar: false, folded: true},
+	{command: 'page-up', scopes: ['describe'], keys: [{pageUp: true}], keyLabel: 'PgUp', label: 'page up', help: 'a page up', dangerous: false, inBar: false, folded: true},
+	{command: 'page-down', scopes: ['describe'], keys: [{pageDown: true}], keyLabel: 'PgDn', label: 'page down', help: 'a page down', dangerous: false, inBar: false, folded: true},
+	{command: 'copy-link', scopes: ['describe'], keys: [{input: 'c'}], keyLabel: 'c', label: 'copy link', help: 'copy the console link (OSC 52)', dangerous: false, inBar: true},
+	{command: 'stop-instances', scopes: ['describe'], keys: [{input: 'x'}], keyLabel: 'x', label: 'stop', help: 'stop this instance (asks first)', dangerous: true, inBar: true},
+	{command: 'back', scopes: ['describe'], keys: [{escape: true}], keyLabel: 'Esc', label: 'back', help: 'back to the instances (or close this help)', dangerous: false, inBar: true},
+	{command: 'help', scopes: ['describe'], keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide the view\'s keys', dangerous: false, inBar: true, unlisted: true},
+	{command: 'quit', scopes: ['describe'], keys: quitKeys, keyLabel: 'q ^C', barKeys: 'q', label: 'quit', help: quitHelp, dangerous: false, inBar: true},
 	{command: 'back', scopes: views, keys: [{escape: true}], keyLabel: 'Esc', label: 'back', help: 'back to the table (or close this help)', dangerous: false, inBar: true},
 	{command: 'back', scopes: ['entry'], keys: [{escape: true}], keyLabel: 'Esc', label: 'back', help: 'back to the log\'s list (or close this help)', dangerous: false, inBar: true},
 	{command: 'help', scopes: scrolled, keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide the view\'s keys', dangerous: false, inBar: true, unlisted: true},
@@ -192,6 +225,14 @@ export const bindings: readonly Binding[] = [
 	{command: 'filter-clear', scopes: ['filter'], keys: [{escape: true}], keyLabel: 'Esc', label: 'clear', help: 'clear the filter', dangerous: false, inBar: true},
 	{command: 'filter-erase', scopes: ['filter'], keys: [{backspace: true}], keyLabel: 'Backspace', label: 'erase', help: 'erase the last character', dangerous: false, inBar: false},
 	{command: 'quit', scopes: ['filter'], keys: [{input: 'c', ctrl: true}], keyLabel: '^C', label: 'quit', help: quitHelp, dangerous: false, inBar: false},
+
+	// ------------------------------------------------------------------ a command being typed (`:`)
+	{command: 'command-type', scopes: ['command'], keys: [{printable: true}], keyLabel: 'type', label: 'command', help: 'the command: env NAME... (all), region NAME (all), account NAME (all), guard NAME..., quit', dangerous: false, inBar: false},
+	{command: 'command-complete', scopes: ['command'], keys: [{tab: true}], keyLabel: 'Tab', label: 'complete', help: 'complete the command, or the environment, region or account name being typed', dangerous: false, inBar: true},
+	{command: 'command-run', scopes: ['command'], keys: [{return: true}], keyLabel: 'Enter', label: 'run', help: 'run it (an unknown command says which are known; :guard asks first)', dangerous: false, inBar: true},
+	{command: 'command-leave', scopes: ['command'], keys: [{escape: true}], keyLabel: 'Esc', label: 'leave', help: 'leave command mode: nothing is run', dangerous: false, inBar: true},
+	{command: 'command-erase', scopes: ['command'], keys: [{backspace: true}], keyLabel: 'Backspace', label: 'erase', help: 'erase the last character', dangerous: false, inBar: false},
+	{command: 'quit', scopes: ['command'], keys: [{input: 'c', ctrl: true}], keyLabel: '^C', label: 'quit', help: quitHelp, dangerous: false, inBar: false},
 
 	// ------------------------------------------------------------------ a confirmation
 	{command: 'count', scopes: ['confirm'], keys: [{digit: true}], keyLabel: '0-9', label: 'count', help: 'how many agents to start (any other key is refused, naming it)', dangerous: false, inBar: true, needsCount: true},
@@ -234,13 +275,13 @@ export function activeBindings(context: KeyContext, scope: Scope = 'table'): Bin
 
 /** A character that is typed rather than a control, with no Ctrl or Alt. */
 function printable(input: string, key: KeyState): boolean {
-	return input !== '' && input >= ' ' && input !== '\u007F' && !key.ctrl && !key.meta && !key.escape && !key.return && !key.backspace && !key.delete;
+	return input !== '' && input >= ' ' && input !== '\u007F' && !key.ctrl && !key.meta && !key.escape && !key.return && !key.backspace && !key.delete && !key.tab;
 }
 
 function matches(spec: KeySpec, input: string, key: KeyState): boolean {
-	if (spec.upArrow || spec.downArrow || spec.pageUp || spec.pageDown || spec.return || spec.escape || spec.backspace) {
+	if (spec.upArrow || spec.downArrow || spec.pageUp || spec.pageDown || spec.return || spec.escape || spec.backspace || spec.tab) {
 		return Boolean((spec.upArrow && key.upArrow) || (spec.downArrow && key.downArrow) || (spec.pageUp && key.pageUp) || (spec.pageDown && key.pageDown)
-			|| (spec.return && key.return) || (spec.escape && key.escape) || (spec.backspace && (key.backspace || key.delete)));
+			|| (spec.return && key.return) || (spec.escape && key.escape) || (spec.backspace && (key.backspace || key.delete)) || (spec.tab && key.tab));
 	}
 
 	if (spec.printable || spec.digit) {

@@ -9,12 +9,14 @@ import {bindings, type Binding, type Scope} from './keymap.js';
 export const scopeTitles: ReadonlyArray<[Scope, string]> = [
 	['table', 'The table'],
 	['detail', 'Instances (`Enter` on a row)'],
+	['describe', 'One instance described (`d` or `c` in the instances)'],
 	['log', 'Audit log (`l`)'],
 	['entry', 'An audit entry in full (`Enter` in the log)'],
 	['spend', 'Spend over time (`t`)'],
 	['region', 'By region (`g`)'],
 	['account', 'By account (`A`)'],
-	['filter', 'A filter being typed (`/` in the instances and the log)'],
+	['filter', 'A filter being typed (`/` on the table, in the instances and in the log)'],
+	['command', 'Command mode (`:` on the table)'],
 	['confirm', 'A confirmation'],
 	['confirm-typed', 'A confirmation that asks for a word (`stop all`, or a monitor-only environment\'s name)'],
 ];

@@ -6,16 +6,21 @@
  * Pure: no React, no Ink.
  */
 import type {Command, Snapshot} from '../engine/index.js';
+import {plural} from '../domain/index.js';
 import {wrap} from './cells.js';
 import {unknownWhy} from './confirm.js';
 import {bindings, type UiCommand} from './keymap.js';
 
 /** The commands a confirmation is asked for, as the table's keys name them. */
-export type AskedKind = Extract<UiCommand, 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset' | 'pause-env'>;
+export type AskedKind = Extract<UiCommand, 'stop' | 'cascade' | 'emergency' | 'undo' | 'start' | 'reset' | 'pause-env' | 'stop-instances'> | 'guard';
 
-/** The key a command is bound to in the table (`s`, `E`...). */
+/** The key a command is bound to (`s`, `E` in the table; `x` in the instances), or `:guard`, typed in command mode. */
 export function keyOf(kind: AskedKind): string {
-	return bindings.find(binding => binding.scopes.includes('table') && binding.command === kind)?.keyLabel ?? kind;
+	if (kind === 'guard') {
+		return ':guard';
+	}
+
+	return (bindings.find(binding => binding.scopes.includes('table') && binding.command === kind) ?? bindings.find(binding => binding.command === kind))?.keyLabel ?? kind;
 }
 
 /** The environments an emergency stop would stop now: those that stop on breach and run agents (or whose count is unknown). */
@@ -74,6 +79,14 @@ function whatOf(command: Command): string {
 
 		case 'pause-env': {
 			return `pausing ${command.environment}`;
+		}
+
+		case 'stop-instances': {
+			return `stopping ${plural(command.ids.length, 'instance')} in ${command.environment}`;
+		}
+
+		case 'guard': {
+			return `guarding ${command.environments.join(', ')}`;
 		}
 
 		default: {

@@ -7,6 +7,7 @@ import type {AuditSource, Command} from '../engine/index.js';
 import {App, type Controller} from './App.js';
 import {firstFrameShown} from './first-frame.js';
 import {inkStdout} from './ink-fix.js';
+import {osc52} from './instance-actions.js';
 import type {SnapshotSource} from './hooks/use-snapshot.js';
 import {takeScreen} from './screen.js';
 import {asciiReason, colourLevel} from './terminal-caps.js';
@@ -107,10 +108,11 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	// The dashboard's own screen, given back on every way out (screen.ts).
 	const screen = takeScreen({stdout, stdin, stderr});
 	const inkOut = inkStdout(stdout);
+	// `c` copies with OSC 52 straight to the terminal, around Ink's writes: it draws nothing and moves no cursor.
 	let instance: ReturnType<typeof render>;
 	try {
 		instance = render(
-			React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker, audit: options.auditSource})),
+			React.createElement(ThemeContext.Provider, {value: theme}, React.createElement(App, {store: options.store, controller, clock: ticker, audit: options.auditSource, clipboard: (text: string) => stdout.write(osc52(text))})),
 			{
 				stdout: inkOut,
 				stdin,

@@ -283,20 +283,21 @@ describe('modes', () => {
 		// The clock starts at t0 + 1 s: 12 minutes and 1 second to go.
 		const mode = {paused: false, dryRun: false, readOnly: false, warmingUp: true, warmUntil: t0 + 12 * 60_000 + 2000, action: 'stop' as const};
 		const ui = await app({store: new FakeStore(snapshot({mode})), controller: new FakeController()});
-		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO warming up 12m$/);
+		// Between the badge and the warming up: what is guarded (the fixture does not say what is configured).
+		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO guards 3 warming up 12m$/);
 		ui.clock.set(t0 + 2 * 60_000 + 1000);
-		expect(linesOf(await ui.waitFor('warming up 10m'))[0]).toMatch(/AUTO warming up 10m$/);
+		expect(linesOf(await ui.waitFor('warming up 10m'))[0]).toMatch(/AUTO guards 3 warming up 10m$/);
 		ui.clock.set(t0 + 12 * 60_000 - 30_000);
 		await ui.waitFor('warming up 32s');
 		// Full by the clock, before the next poll says so: nothing about warming up.
 		ui.clock.set(t0 + 12 * 60_000 + 2000);
 		await ui.waitFor(/^(?![\s\S]*warming)/);
-		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO$/);
+		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO guards 3$/);
 	});
 
 	it('warming up with no sample yet: the header says warming up with no figure (never a made-up one)', async () => {
 		const ui = await app({store: new FakeStore(snapshot({mode: {paused: false, dryRun: false, readOnly: false, warmingUp: true, warmUntil: null, action: 'stop'}})), controller: new FakeController()});
-		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO warming up$/);
+		expect(linesOf(ui.lastFrame())[0]).toMatch(/AUTO guards 3 warming up$/);
 	});
 
 	it('stale: STALE rows, the poll error, and the age turning old', async () => {

@@ -88,14 +88,14 @@ export function useApps(defaults: () => Partial<Parameters<typeof renderApp>[0]>
 	};
 }
 
-export async function renderApp(options: {store: SnapshotSource; controller: Controller; columns?: number; rows?: number; theme?: ThemeOptions; stdinTty?: boolean; audit?: AuditSource}): Promise<Harness> {
+export async function renderApp(options: {store: SnapshotSource; controller: Controller; columns?: number; rows?: number; theme?: ThemeOptions; stdinTty?: boolean; audit?: AuditSource; clipboard?: (text: string) => void}): Promise<Harness> {
 	const stdout = new SizedStdout(options.columns ?? 80, options.rows ?? 24);
 	const stdin = new FakeStdin();
 	stdin.isTTY = options.stdinTty ?? true;
 	const clock = manualClock(t0 + 1000);
 	const instance = render(
 		<ThemeContext.Provider value={makeTheme({colour: false, ...options.theme})}>
-			<App store={options.store} controller={options.controller} clock={clock} audit={options.audit} />
+			<App store={options.store} controller={options.controller} clock={clock} audit={options.audit} clipboard={options.clipboard} />
 		</ThemeContext.Provider>,
 		{stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, debug: true, exitOnCtrlC: false, patchConsole: false},
 	);

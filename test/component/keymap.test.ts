@@ -68,18 +68,18 @@ describe('the key bar comes from the same table', () => {
 	});
 
 	it('every dangerous binding changes the fleet or its guard (stop-like, undo, start, breaker reset)', () => {
-		expect(bindings.filter(binding => binding.dangerous).map(binding => binding.command).sort()).toEqual(['cascade', 'emergency', 'reset', 'start', 'stop', 'stop-env', 'undo']);
+		expect(bindings.filter(binding => binding.dangerous).map(binding => binding.command).sort()).toEqual(['cascade', 'emergency', 'mark', 'reset', 'start', 'stop', 'stop-env', 'stop-instances', 'stop-instances', 'undo']);
 	});
 });
 
-const scopes: Scope[] = ['table', 'detail', 'log', 'entry', 'spend', 'region', 'filter', 'confirm', 'confirm-typed'];
+const scopes: Scope[] = ['table', 'detail', 'describe', 'log', 'entry', 'spend', 'region', 'filter', 'command', 'confirm', 'confirm-typed'];
 /** A press of the key a spec names (a character class: one of its characters). */
 function pressOf(spec: KeySpec): [string, KeyState] {
 	if (spec.printable || spec.digit) {
 		return ['7', {}];
 	}
 
-	const key: KeyState = {upArrow: spec.upArrow, downArrow: spec.downArrow, pageUp: spec.pageUp, pageDown: spec.pageDown, return: spec.return, escape: spec.escape, backspace: spec.backspace, ctrl: spec.ctrl};
+	const key: KeyState = {upArrow: spec.upArrow, downArrow: spec.downArrow, pageUp: spec.pageUp, pageDown: spec.pageDown, return: spec.return, escape: spec.escape, backspace: spec.backspace, ctrl: spec.ctrl, tab: spec.tab};
 	return [spec.input ?? (spec.return ? '\r' : ''), key];
 }
 
@@ -114,12 +114,12 @@ describe('one table for every screen', () => {
 
 	it('the views\' key bars come from it, and --read-only drops the detail view\'s s', () => {
 		const bar = (view: View, readOnly = false) => viewBarItems(view, '↑↓', readOnly).map(item => `${item.keys} ${item.label}`);
-		expect(bar(detailView('dev'))).toEqual(['↑↓ select', '/ filter', '<> sort', 's stop env', 'Esc back', '? help', 'q quit']);
-		expect(bar(detailView('dev'), true)).toEqual(['↑↓ select', '/ filter', '<> sort', 'Esc back', '? help', 'q quit']);
+		expect(bar(detailView('dev'))).toEqual(['↑↓ select', '/ filter', '<> sort', 'Space mark', 'x stop', 'd describe', 'c copy link', 's stop env', 'Esc back', '? help', 'q quit']);
+		expect(bar(detailView('dev'), true)).toEqual(['↑↓ select', '/ filter', '<> sort', 'd describe', 'c copy link', 'Esc back', '? help', 'q quit']);
 		expect(bar({kind: 'log', tail: {entries: [], skipped: 0, truncated: false, error: null}, filter: '', editing: false, cursor: 0})).toEqual(['↑↓ select', '/ filter', 'Enter entry', 'r reload', 'Esc back', '? help', 'q quit']);
 		// An entry opened in full: its keys scroll it, Esc goes back to the list.
 		expect(bar({kind: 'log', tail: {entries: [], skipped: 0, truncated: false, error: null}, filter: '', editing: false, cursor: 0, entry: 0})).toEqual(['↑↓ scroll', 'Esc back', '? help', 'q quit']);
-		expect(bar({kind: 'spend', target: 'dev'})).toEqual(['↑↓ environment', 'Esc back', '? help', 'q quit']);
+		expect(bar({kind: 'spend', target: 'dev'})).toEqual(['↑↓ environment', '<> range', 'Esc back', '? help', 'q quit']);
 		expect(bar({kind: 'region', environment: 'dev'})).toEqual(['↑↓ environment', 'Esc back', '? help', 'q quit']);
 		expect(bar({...detailView('dev'), editing: true} as View)).toEqual(['type filter', 'Enter keep', 'Esc clear']);
 		expect(confirmBarItems({typed: false, count: true}).map(item => `${item.keys} ${item.label}`)).toEqual(['0-9 count', 'y yes', 'n/Esc/Enter no']);
@@ -135,12 +135,16 @@ describe('one table for every screen', () => {
 			'I N T Z  sort by ID, NAME, TYPE, REGION/AZ',
 			'L S A B  sort by LIFE(cycle), STATE, AGE, BY (envwatch:launched-by)',
 			'O P      sort by ROLE, $/H (unpriced: billed at a price not known)',
+			'Space    mark or unmark the instance (running agents only); Esc clears marks',
+			'x        stop the marked instances, or the one under the cursor (asks first)',
+			'd        describe it: tags, AMI, launch, price and source, volumes, link',
+			'c        copy its EC2 console link (OSC 52) and show it whole',
 			's        stop this environment\'s agents (same confirmation as the table)',
 			'Esc      back to the table (or close this help)',
 			'q ^C     quit; automatic guarding stops with it',
 		]);
 		expect(viewHelp(detailView('dev'), true).join('\n')).not.toMatch(/^s /m);
-		expect(viewHelp({kind: 'spend', target: 'dev'}, false, 'UpDn')).toEqual(['UpDn jk  the environment (or global) charted', 'The axis starts at $0; the cap and the threshold are lines', 'Esc      back to the table (or close this help)', 'q ^C     quit; automatic guarding stops with it']);
+		expect(viewHelp({kind: 'spend', target: 'dev'}, false, 'UpDn')).toEqual(['UpDn jk  the environment (or global) charted', 'The axis starts at $0; the cap and the threshold are lines', '< >      a shorter or longer range: 1h, 6h (polls), 24h, 7d (hourly rollup)', 'Esc      back to the table (or close this help)', 'q ^C     quit; automatic guarding stops with it']);
 	});
 
 	it('the detail view\'s sort keys are the instance columns\' own', () => {

@@ -179,7 +179,11 @@ describe('the instance list in the snapshot', () => {
 		const list = result.byEnvironment.get('dev')!.instances!;
 		expect(list.map(item => item.id)).toEqual(['i-1', 'i-2', 'i-3', 'i-4', 'i-5']);
 		// A spot instance with no spot price yet: bounded by its on-demand price, marked an estimate.
-		expect(list[0]).toEqual({id: 'i-1', name: 'web', type: 't3.micro', region: 'us-east-1', zone: 'us-east-1a', lifecycle: 'spot', state: 'running', launchedAt: t0, launchedBy: 'ops@jump', role: 'other', usdPerHour: fallbackPrices['t3.micro'], estimated: true});
+		// With what the describe (`d`) shows: the price's source and the tags as listed.
+		expect(list[0]).toEqual({id: 'i-1', name: 'web', type: 't3.micro', region: 'us-east-1', zone: 'us-east-1a', lifecycle: 'spot', state: 'running', launchedAt: t0, launchedBy: 'ops@jump', role: 'other', usdPerHour: fallbackPrices['t3.micro'], estimated: true,
+			priceSource: 'estimate', tags: {[config.envTagKey]: 'dev', Name: 'web', 'envwatch:launched-by': 'ops@jump'}});
+		expect(list[4]).toMatchObject({priceSource: 'table'});
+		expect(list[1]).not.toHaveProperty('priceSource');
 		expect(list[1]).toMatchObject({usdPerHour: 0, lifecycle: null, zone: null, name: null, launchedBy: null, role: 'agent'});
 		expect(list[1]).not.toHaveProperty('estimated');
 		expect(list[4]).toMatchObject({usdPerHour: fallbackPrices['t3.micro']});

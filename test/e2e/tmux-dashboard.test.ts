@@ -19,9 +19,10 @@ function readAudit(file: string): AuditLine[] {
 const terminals = useTerminals();
 
 describe.each([
-	{columns: 80, rows: 24, trend: true, warming: /AUTO warming up 5[89]m$/m},
-	// Narrower, the header is cut after its badges, age and source (and says it is cut).
-	{columns: 60, rows: 20, trend: false, warming: /AUTO updated \d+s ago SIMULATED \(calm\) every 2s warm…$/m},
+	// What is guarded comes before the warming up.
+	{columns: 80, rows: 24, trend: true, warming: /AUTO guards all warming up 5[89]m$/m},
+	// Narrower, the header is cut after its badges, age, what is guarded and source (and says it is cut).
+	{columns: 60, rows: 20, trend: false, warming: /AUTO updated \d+s ago guards all SIMULATED \(calm\) e?v?…$/m},
 ])('the dashboard in tmux at $columns x $rows', ({columns, rows, trend, warming}) => {
 	it('appears, s then y stops dev, E needs the typed confirmation, q leaves the prompt intact', {tags: columns === 80 ? ['nodes'] : [], timeout: 120_000}, async () => {
 		const dir = terminals.dir();

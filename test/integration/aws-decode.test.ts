@@ -55,6 +55,9 @@ describe('lean decoding equals the SDK decoding on moto answers', () => {
 		expect(sdk.errors).toEqual([]);
 		expect(lean.instances).toHaveLength(9 + 4 + 1 + 2 + 1 + 1);
 		expect(lean.instances).toEqual(sdk.instances);
+		// The AMI the describe (`d`) shows, read by both.
+		expect(lean.instances.every(instance => /^ami-[0-9a-f]{8,17}$/.test(instance.imageId ?? ''))).toBe(true);
+		expect(lean.instances.filter(instance => ids.spot.includes(instance.id)).map(instance => instance.imageId)).toEqual(['ami-12c6146b']);
 		expect(lean.calls).toBe(sdk.calls);
 		if (pageSize === 5) {
 			// Several pages in us-east-1 (12 reservations at 5 a page).

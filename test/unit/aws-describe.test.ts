@@ -17,6 +17,7 @@ const page = `<?xml version="1.0" encoding="UTF-8"?>
           <stateReason><code>Client.UserInitiatedShutdown</code><message/></stateReason>
           <instanceState><code>16</code><name>running</name></instanceState>
           <instanceType>m5.large</instanceType>
+          <imageId>ami-0abcdef1234567890</imageId>
           <launchTime>2026-01-02T03:04:05.000Z</launchTime>
           <placement><availabilityZone>us-east-1b</availabilityZone><groupName/><tenancy>dedicated</tenancy></placement>
           <!-- a comment with <tags> & such -->
@@ -42,7 +43,7 @@ const page = `<?xml version="1.0" encoding="UTF-8"?>
 const expected: LeanPage = {
 	instances: [
 		{
-			id: 'i-1234567890abcdef0', type: 'm5.large', state: 'running', launchTime: '2026-01-02T03:04:05.000Z', availabilityZone: 'us-east-1b', tenancy: 'dedicated',
+			id: 'i-1234567890abcdef0', type: 'm5.large', state: 'running', launchTime: '2026-01-02T03:04:05.000Z', availabilityZone: 'us-east-1b', tenancy: 'dedicated', imageId: 'ami-0abcdef1234567890',
 			lifecycle: 'spot', platformDetails: 'Windows & SQL',
 			tags: [['Environment', 'dev <AB> "q" \'a\''], ['Name', 'a & b <c>'], ['Empty', '']],
 		},

@@ -18,7 +18,8 @@ export type AuditTail = {
 export type AuditSource = {
 	/** Where it reads, to name it in messages. */
 	readonly file: string;
-	read(): AuditTail;
+	/** The newest entries; `maxLines`: how many of the last lines to read. @default the source's */
+	read(maxLines?: number): AuditTail;
 };
 
 const types = new Set(['decision', 'action', 'progress', 'notify']);
@@ -146,6 +147,6 @@ export function auditSource(file: string | (() => string), maxLines = 5000): Aud
 		get file() {
 			return where();
 		},
-		read: () => readAuditTail(where(), maxLines),
+		read: (lines = maxLines) => readAuditTail(where(), lines, Math.min(8 * 1024 * 1024, Math.max(64 * 1024, lines * 2048))),
 	};
 }

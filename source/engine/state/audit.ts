@@ -57,7 +57,9 @@ export type AuditEntry = {
 		 * organization, or the configuration changed; every window restarts), an account's share could
 		 * not be listed (`failed: NAME`, its rows STALE) or is listed again (`recovered`).
 		 */
-		| 'accounts';
+		| 'accounts'
+		/** A person changed what the engine guards (`:guard` in the dashboard); `environments` is the new set. */
+		| 'guard';
 	/** `socket`: the command came from a client of `envwatch serve` (absent: from this process). */
 	via?: 'socket';
 	/** With `via: "socket"` and on `client` entries: who the client really is (not what it says). */

@@ -53,6 +53,7 @@ export type LeanInstance = {
 	availabilityZone?: string;
 	tenancy?: string;
 	launchTime?: string;
+	imageId?: string;
 	/** Key and value of each tag, in order (a tag without a key is left out, as by the SDK path). */
 	tags: Array<[string, string | undefined]>;
 };
@@ -101,6 +102,7 @@ const fieldPaths: Record<string, keyof Omit<LeanInstance, 'tags'>> = {
 	'placement/availabilityZone': 'availabilityZone',
 	'placement/tenancy': 'tenancy',
 	launchTime: 'launchTime',
+	imageId: 'imageId',
 };
 /** The parents of those fields, to know when text is worth keeping. */
 const parents = new Set(['instanceState', 'placement']);

@@ -69,6 +69,7 @@ export function toRaw(instance: Ec2Instance, region: string, pageNumber: number,
 		availabilityZone: copy(instance.Placement?.AvailabilityZone),
 		tenancy: copy(instance.Placement?.Tenancy),
 		launchTime: launch instanceof Date && Number.isFinite(launch.getTime()) ? launch.toISOString() : undefined,
+		imageId: copy(instance.ImageId),
 		tags: (instance.Tags ?? []).flatMap(tag => (tag.Key === undefined ? [] : [[own(tag.Key), copy(tag.Value)] as [string, string | undefined]])),
 	};
 	const problem = problemOf(lean, notAfter);
@@ -172,5 +173,7 @@ export function rawOf(instance: LeanInstance, region: string, account?: AccountR
 		...(instance.availabilityZone ? {availabilityZone: instance.availabilityZone} : {}),
 		...(instance.tenancy ? {tenancy: instance.tenancy} : {}),
 		...(account ? {account} : {}),
+		// Shown, never acted on: an ID not of an AMI's form is left out rather than shown as one.
+		...(instance.imageId !== undefined && /^ami-[0-9a-f]{8,17}$/.test(instance.imageId) ? {imageId: instance.imageId} : {}),
 	};
 }

@@ -21,6 +21,9 @@ export const simRegions = ['us-east-1', 'us-west-2'];
 /** The regions enabled in the simulated account: a third one, not watched by `--demo`, where the `unwatched` scenario starts agents. */
 export const simEnabledRegions = [...simRegions, 'eu-west-1'];
 
+/** The AMI every simulated instance runs (the dashboard's describe shows it). */
+const simImage = 'ami-0e5e1d0c0ffee0001';
+
 type SimInstance = RawInstance & {changedAt: number};
 
 /** The base fleet, close to the example in docs/design.md: dev $2.34/h, staging $1.84/h, production $0.15/h. */
@@ -77,7 +80,7 @@ export class SimAccount implements Fleet, BillingSource, PriceSource {
 			}
 
 			this.instances.set(id, {
-				id, region: launch.region, type: launch.type, state, tags, launchedAt: at, changedAt: at,
+				id, region: launch.region, type: launch.type, state, tags, launchedAt: at, changedAt: at, imageId: simImage,
 				...(launch.lifecycle ? {lifecycle: launch.lifecycle} : {}),
 				...(launch.platformDetails ? {platformDetails: launch.platformDetails} : {}),
 				...(launch.lifecycle || launch.platformDetails || launch.volumes ? {availabilityZone: `${launch.region}a`, tenancy: 'default'} : {}),
@@ -244,7 +247,7 @@ export class SimAccount implements Fleet, BillingSource, PriceSource {
 		const now = this.options.now();
 		const instances = Array.from({length: request.count}, () => {
 			const id = `i-${(0x0_5e_ed_00_00_00 + this.nextId++).toString(16).padStart(17, '0')}`;
-			this.instances.set(id, {id, region: request.region, type, state: 'pending', tags: {Name: 'agent', ...request.tags}, launchedAt: now, changedAt: now});
+			this.instances.set(id, {id, region: request.region, type, state: 'pending', tags: {Name: 'agent', ...request.tags}, launchedAt: now, changedAt: now, imageId: simImage});
 			return {id, region: request.region, type};
 		});
 		return {result: 'launched', instances};

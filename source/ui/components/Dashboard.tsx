@@ -7,7 +7,8 @@ import type {Panel} from '../dashboard-reducer.js';
 import {plan, type Layout, type LayoutInput} from '../layout.js';
 import {cliAlternative, sizeRefusalTexts, type AskedKind} from '../refusal.js';
 import {buildConfirmation} from '../confirm.js';
-import type {KeyContext, UiCommand} from '../keymap.js';
+import type {BarItem, KeyContext, UiCommand} from '../keymap.js';
+import type {ScopeView} from '../scope.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme, type Glyphs} from '../theme.js';
 import {BilledBlock, billedLineCount} from './BilledBlock.js';
@@ -15,6 +16,7 @@ import {ColumnHeads, EnvRow} from './EnvTable.js';
 import {EventsPane} from './EventsPane.js';
 import {Header} from './Header.js';
 import {HelpPanel, helpNeeds} from './HelpPanel.js';
+import {Line} from './Line.js';
 import {KeyBar, keyBarLayout, type ConfirmKeys} from './KeyBar.js';
 import {StatusLine, statusLinesWanted, statusText, type Flash} from './StatusLine.js';
 
@@ -30,6 +32,12 @@ export type DashboardProps = {
 	flash?: Flash;
 	busy?: string;
 	keys: KeyContext;
+	/** What is guarded and what is shown, for the header. */
+	scope?: ScopeView | undefined;
+	/** A line being typed (`:env dev_`, `/stag_`): drawn where the status line is. */
+	prompt?: string | undefined;
+	/** The key bar's items instead of the table's (the keys of the line being typed). */
+	bar?: readonly BarItem[] | undefined;
 };
 
 /** The widest content of each measured column, for the layout. */
@@ -62,6 +70,8 @@ export type FrameInput = {
 	widest?: LayoutInput['widest'];
 	/** Lines the status line would like (a long flash: 2). @default 1 */
 	statusLines?: number;
+	/** The key bar's items, when not the table's. */
+	bar?: readonly BarItem[] | undefined;
 };
 
 /** The confirmation's keys for the key bar, when one is open. */
@@ -80,8 +90,8 @@ function helpLinesAt(needs: {min: number; want: number}, rows: number, keyBarLin
 }
 
 /** The frame's layout: what the dashboard draws, and what the app checks before asking a confirmation. */
-export function frameLayout({snapshot, now, columns, rows, selected, panel, keys, glyphs, widest, statusLines}: FrameInput): Layout {
-	const keyBarLines = keyBarLayout(keys, glyphs, columns, confirmKeysOf(panel)).lines.length;
+export function frameLayout({snapshot, now, columns, rows, selected, panel, keys, glyphs, widest, statusLines, bar}: FrameInput): Layout {
+	const keyBarLines = keyBarLayout(keys, glyphs, columns, confirmKeysOf(panel), bar).lines.length;
 	const panelLines = panel?.kind === 'confirm' ? confirmLines(panel.request, columns) : panel?.kind === 'help' ? helpLinesAt(helpNeeds(keys, glyphs, columns), rows, keyBarLines) : 0;
 	return plan({
 		columns,
@@ -120,7 +130,7 @@ export function confirmRefusal(input: FrameInput, withdrawn = false): string[] |
 	return sizeRefusalTexts({command, kind: command.kind as AskedKind, need, alternative: cliAlternative(command, input.snapshot), withdrawn});
 }
 
-const asked: readonly AskedKind[] = ['stop', 'cascade', 'emergency', 'undo', 'start', 'reset', 'pause-env'];
+const asked = ['stop', 'cascade', 'emergency', 'undo', 'start', 'reset', 'pause-env'] as const satisfies readonly AskedKind[];
 
 /**
  * The keys the key bar must not offer at this size: those whose confirmation, as it would be asked
@@ -158,7 +168,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 	}
 
 	const confirmKeys = confirmKeysOf(props.panel);
-	const layout = frameLayout({snapshot, now, columns, rows, selected: props.selected, panel: props.panel, keys, glyphs: theme.glyphs, widest, statusLines: statusWants(now)});
+	const layout = frameLayout({snapshot, now, columns, rows, selected: props.selected, panel: props.panel, keys, glyphs: theme.glyphs, widest, statusLines: statusWants(now), bar: props.bar});
 	if (layout.tooSmall) {
 		// Short words that wrap, rather than a garbled dashboard.
 		return (
@@ -176,7 +186,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 		// No fixed width: Yoga takes the terminal's, so even a frame drawn before React has seen a
 		// resize is cut to the new width rather than wrapped.
 		<Box flexDirection="column">
-			<Header snapshot={snapshot} columns={columns} />
+			<Header snapshot={snapshot} columns={columns} scope={props.scope} />
 			{layout.showHeads ? <ColumnHeads widths={widths} /> : null}
 			{layout.rows.map(index => snapshot.environments[index]!).map(view => <EnvRow key={view.name} view={view} widths={widths} selected={view.name === props.selected} known={known && !view.unlisted} />)}
 			{layout.showRule ? <Text dimColor>{' '.repeat(widths.selector) + theme.glyphs.rule.repeat(Math.max(0, columns - widths.selector))}</Text> : null}
@@ -187,8 +197,8 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 				: props.panel?.kind === 'help'
 					? <HelpPanel context={keys} height={layout.bodyLines} columns={columns} />
 					: <EventsPane events={snapshot.events} height={layout.bodyLines} columns={columns} />}
-			{layout.showStatus ? <StatusLine snapshot={snapshot} busy={props.busy} flash={props.flash} columns={columns} lines={layout.statusLines} /> : null}
-			<KeyBar context={keys} columns={columns} confirm={confirmKeys} />
+			{layout.showStatus ? (props.prompt === undefined ? <StatusLine snapshot={snapshot} busy={props.busy} flash={props.flash} columns={columns} lines={layout.statusLines} /> : <Line segments={[{text: props.prompt, bold: true}]} width={columns} />) : null}
+			<KeyBar context={keys} columns={columns} confirm={confirmKeys} view={props.bar} />
 		</Box>
 	);
 }

@@ -3,6 +3,7 @@ import {warmingText} from '../../domain/index.js';
 import type {Snapshot} from '../../engine/index.js';
 import {age, ageColour} from '../cells.js';
 import {useNowWhen} from '../hooks/use-now.js';
+import {guardText, showingText, type ScopeView} from '../scope.js';
 import {useTheme} from '../theme.js';
 import {Line, type Segment} from './Line.js';
 
@@ -17,7 +18,7 @@ export type HeaderProps = {
  * Source, poll interval, age of the last good update, and the mode badges. Narrower than 80
  * columns the badges and the age come first: a cut header must still say DRY-RUN or READ-ONLY.
  */
-export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lock: string, narrow = false): Segment[] {
+export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lock: string, narrow = false, scope?: ScopeView, columns?: number): Segment[] {
 	const {mode} = snapshot;
 	const badges: Segment[] = [];
 	if (mode.paused) {
@@ -48,27 +49,37 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	const source: Segment = {text: snapshot.source, colour: snapshot.source.startsWith('SIMULATED') ? 'magenta' : 'cyan'};
 	const warmingUp = warmingText(mode.warmingUp, mode.warmUntil, now);
 	const warming: Segment[] = warmingUp ? [{text: ` ${warmingUp}`, dim: true}] : [];
+	// What is guarded, always (`guards all`: every configured environment, the rows below); and what
+	// is shown, when the view or the filter narrows it.
+	const showing = scope ? showingText(scope) : undefined;
+	const guards: Segment[] = scope ? [{text: ' '}, {text: guardText(scope), bold: !showing}, ...(showing ? [{text: ' '}, {text: showing, colour: 'yellow' as const, bold: true}] : [])] : [];
 	if (snapshot.attachedTo) {
 		// Attached to `envwatch serve` (or a dashboard running the engine): the server's mode badges
 		// first (a cut header must still say them), then whose figures these are.
 		const attached: Segment = {text: `attached to serve pid ${snapshot.attachedTo.pid} (${snapshot.attachedTo.host})`, colour: 'cyan', bold: true};
-		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), attached, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
+		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), attached, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	}
 
 	if (narrow) {
-		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
+		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	}
 
-	return [
+	const wide = (every: string): Segment[] => [
 		{text: 'envwatch', bold: true},
 		{text: ' '},
 		source,
-		{text: ` every ${snapshot.pollIntervalSeconds}s `, dim: true},
+		{text: every, dim: true},
 		updated,
-		{text: '  '},
+		// With what is guarded as well, one space: "warming up 59m" still fits 80 columns.
+		{text: guards.length > 0 ? ' ' : '  '},
 		...spaced,
+		...guards,
 		...warming,
 	];
+	const full = wide(` every ${snapshot.pollIntervalSeconds}s `);
+	// Where the whole line would be cut, the poll interval (the help says it) gives way before what
+	// is guarded and the warming-up countdown.
+	return columns !== undefined && full.reduce((sum, segment) => sum + segment.text.length, 0) > columns ? wide(' ') : full;
 }
 
 /** What of the header depends on the clock: the age of the last good update and its colour, and how long until the windows are full. */
@@ -77,8 +88,8 @@ function headerClockKey(snapshot: Snapshot, now: number): string {
 }
 
 /** Re-renders on a clock tick only when the age it shows (or its colour) changes. */
-export function Header({snapshot, columns}: Omit<HeaderProps, 'now'>): React.JSX.Element {
+export function Header({snapshot, columns, scope}: Omit<HeaderProps, 'now'> & {scope?: ScopeView | undefined}): React.JSX.Element {
 	const {glyphs} = useTheme();
 	const now = useNowWhen(at => headerClockKey(snapshot, at));
-	return <Line segments={headerSegments({snapshot, now}, glyphs.lock, columns < 80)} width={columns} />;
+	return <Line segments={headerSegments({snapshot, now}, glyphs.lock, columns < 80, scope, columns)} width={columns} />;
 }

@@ -2,6 +2,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import type {Snapshot} from '../../engine/index.js';
 import type {KeyContext} from '../keymap.js';
+import type {ScopeView} from '../scope.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme} from '../theme.js';
 import {viewBarItems, type View} from '../views/state.js';
@@ -19,6 +20,8 @@ export type ViewScreenProps = {
 	keys: KeyContext;
 	flash?: Flash | undefined;
 	busy?: string | undefined;
+	/** What is guarded and what is shown, for the header. */
+	scope?: ScopeView | undefined;
 };
 
 /** Rows a view needs at least: header, title, three body rows, status, key bar, and the row kept free. */
@@ -30,12 +33,12 @@ export function viewTooSmall(columns: number, rows: number, keyBarLines: number)
  * A drill-down view in the dashboard's frame: the same header, status line and key bar (with the
  * view's keys), always shorter than the terminal and cut to its width.
  */
-export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy}: ViewScreenProps): React.JSX.Element {
+export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy, scope}: ViewScreenProps): React.JSX.Element {
 	const {glyphs, ascii} = useTheme();
-	// Only the detail view shows ages (its instances' launch ages): it follows the clock each second;
-	// and a long flash (a refusal) takes a second status line while it lasts.
+	// Only the detail view and the describe show ages (launch ages): they follow the clock each
+	// second; and a long flash (a refusal) takes a second status line while it lasts.
 	const statusWants = (at: number) => statusLinesWanted(statusText({snapshot, now: at, busy, flash}), columns);
-	const now = useNowWhen(at => `${view.kind === 'detail' ? Math.floor(at / 1000) : 0} ${statusWants(at)}`);
+	const now = useNowWhen(at => `${view.kind === 'detail' || view.kind === 'describe' ? Math.floor(at / 1000) : 0} ${statusWants(at)}`);
 	const items = viewBarItems(view, `${glyphs.up}${glyphs.down}`, keys.readOnly, keys.cramped);
 	const keyBarLines = keyBarLayout(keys, glyphs, columns, undefined, items).lines.length;
 	if (viewTooSmall(columns, rows, keyBarLines)) {
@@ -53,7 +56,7 @@ export function ViewScreen({view, snapshot, columns, rows, keys, flash, busy}: V
 	const lines = viewLines({view, snapshot, now, columns, height, glyphs, ascii, readOnly: keys.readOnly}).slice(0, height);
 	return (
 		<Box flexDirection="column">
-			<Header snapshot={snapshot} columns={columns} />
+			<Header snapshot={snapshot} columns={columns} scope={scope} />
 			{lines.map((segments, index) => <Line key={index} segments={segments} width={columns} />)}
 			<StatusLine snapshot={snapshot} busy={busy} flash={flash} columns={columns} lines={statusLines} />
 			<KeyBar context={keys} columns={columns} view={items} />

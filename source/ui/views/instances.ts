@@ -240,7 +240,8 @@ export function instanceHeads(fitted: ReturnType<typeof fitColumns>, sort: Sort,
 	return fitted.map(column => pad(column.key === sort.column ? `${column.head}${arrow}` : column.head, column.shown, column.align, glyphs.ellipsis)).join(' ');
 }
 
-export type DetailView = {kind: 'detail'; environment: string; sort: Sort} & Listing;
+/** `marked`: the instances marked with Space (x stops them); absent: none. */
+export type DetailView = {kind: 'detail'; environment: string; sort: Sort; marked?: readonly string[]} & Listing;
 
 let sorted: {list: readonly InstanceRow[]; filter: string; sort: Sort; rows: InstanceRow[]} | undefined;
 
@@ -271,7 +272,8 @@ export function detailLines(view: DetailView, {snapshot, now, columns, height, g
 	const rows = detailRows(view, snapshot);
 	const fitted = fitColumns(columns, Boolean(snapshot.accounts));
 	const listed = environment?.instances ? all.length : environment?.instancesWithheld ?? 0;
-	const counted = `${view.environment}: ${listed} instance${listed === 1 ? '' : 's'}${!environment?.instances || rows.length === listed ? '' : `, ${rows.length} shown`}`;
+	const marked = new Set(view.marked ?? []);
+	const counted = `${view.environment}: ${listed} instance${listed === 1 ? '' : 's'}${!environment?.instances || rows.length === listed ? '' : `, ${rows.length} shown`}${marked.size > 0 ? `, ${marked.size} marked` : ''}`;
 	// Stale: the list is the last good poll's, and says so.
 	const lines: Segment[][] = [[title(`${counted}${environment ? ` ${money(environment.hourlyUsd)}/h` : ''}${environment?.stale ? ' STALE (last good poll)' : ''}${filterText(view)}`, columns, glyphs)]];
 	if (!environment) {
@@ -294,7 +296,7 @@ export function detailLines(view: DetailView, {snapshot, now, columns, height, g
 	const cursor = Math.min(view.cursor, rows.length - 1);
 	const top = firstShown(cursor, room);
 	for (const [offset, row] of rows.slice(top, top + room).entries()) {
-		lines.push(selectedLine(instanceLine(row, fitted, now, glyphs.ellipsis), top + offset === cursor, glyphs, columns));
+		lines.push(selectedLine(instanceLine(row, fitted, now, glyphs.ellipsis), top + offset === cursor, glyphs, columns, marked.has(row.id)));
 	}
 
 	return lines;

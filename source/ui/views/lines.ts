@@ -7,6 +7,7 @@ import type {AuditEntry, Snapshot} from '../../engine/index.js';
 import type {Segment} from '../components/Line.js';
 import {logLines, logRows} from './audit.js';
 import {spendLines} from './chart.js';
+import {describeLines} from './describe.js';
 import {detailLines, detailRows} from './instances.js';
 import {title, type ViewRoom} from './parts.js';
 import {regionLines} from './regions.js';
@@ -58,6 +59,10 @@ export function viewLines({view, readOnly = false, ...room}: ViewLinesInput): Se
 
 		case 'account': {
 			return accountLines(view, room);
+		}
+
+		case 'describe': {
+			return describeLines(view, room);
 		}
 	}
 }

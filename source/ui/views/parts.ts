@@ -38,10 +38,19 @@ export function filterText(view: {filter: string; editing: boolean}): string {
 	return view.editing ? ` filter: ${view.filter}_` : view.filter ? ` filter: ${view.filter}` : '';
 }
 
-export function selectedLine(text: string, selected: boolean, glyphs: Glyphs, columns: number): Segment[] {
-	return selected
-		? [{text: pad(glyphs.selected, 2), colour: 'cyan', inverse: true}, {text: pad(text, columns - 2), inverse: true, bold: true}]
-		: [{text: `  ${text}`}];
+/** A list's row: the cursor's in reverse video; `marked` (the detail view's Space) with a `*` beside it. */
+export function selectedLine(text: string, selected: boolean, glyphs: Glyphs, columns: number, marked = false): Segment[] {
+	if (selected) {
+		return [
+			{text: marked ? glyphs.selected : pad(glyphs.selected, 2), colour: 'cyan', inverse: true},
+			...(marked ? [{text: '*', colour: 'yellow' as const, bold: true, inverse: true}] : []),
+			{text: pad(text, columns - 2), inverse: true, bold: true},
+		];
+	}
+
+	// A row unmarked stays one segment, as the lists have always drawn it (a leading segment of
+	// spaces alone left some rows of the log view blank in Ink's debug frames).
+	return marked ? [{text: ' *', colour: 'yellow', bold: true}, {text}] : [{text: `  ${text}`}];
 }
 
 /** The first row of a list `height` tall that keeps the cursor in sight. */

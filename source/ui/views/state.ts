@@ -3,24 +3,35 @@
  * keys being the keymap's rows for each view. Pure: a key and the view in, the view after it and
  * what the app must do out.
  */
+import {chartRanges, type ChartRange, type InstanceRow} from '../../domain/index.js';
 import type {AuditTail} from '../../engine/index.js';
 import {pad} from '../cells.js';
+import {markRefusal} from '../instance-actions.js';
 import {helpRows, keyBarItems, matchKey, type BarItem, type KeyState, type Scope, type UiCommand} from '../keymap.js';
 import {defaultSort, nextSort, shiftSort, sortColumnOf, type ColumnKey, type DetailView} from './instances.js';
 import type {Listing} from './parts.js';
 
+export type {DetailView};
 
 export type View =
 	| DetailView
 	/** `entry`: the selected entry opened in full (Enter), scrolled this many lines down; undefined: the list. */
 	| ({kind: 'log'; tail: AuditTail; entry?: number} & Listing)
-	/** `target`: an environment's name, or `global`. */
-	| {kind: 'spend'; target: string; help?: boolean}
+	/** `target`: an environment's name, or `global`; `range`: the time charted. @default '1h' */
+	| {kind: 'spend'; target: string; range?: ChartRange; help?: boolean}
 	| {kind: 'region'; environment: string; help?: boolean}
-	| {kind: 'account'; environment: string; help?: boolean};
+	| {kind: 'account'; environment: string; help?: boolean}
+	/** One instance described (`d`), over the detail view it was opened from (Esc goes back to it); `cursor`: the first line shown. */
+	| {kind: 'describe'; environment: string; id: string; cursor: number; from: DetailView; help?: boolean};
 
 export type ViewEffect =
 	| {kind: 'stop'; environment: string}
+	/** Stop these instances of the environment (asks first). */
+	| {kind: 'stop-instances'; environment: string; ids: string[]}
+	/** Copy the instance's console link (and the describe shows it). */
+	| {kind: 'copy'; environment: string; id: string}
+	/** Nothing done; said why (an instance that cannot be marked or stopped). */
+	| {kind: 'say'; text: string}
 	| {kind: 'reload'}
 	| {kind: 'quit'};
 
@@ -39,6 +50,8 @@ export type ViewContext = {
 	entry?: {lines: number; rows: number};
 	/** `accounts` is configured: the account column's sort key is bound. @default false */
 	accounts?: boolean;
+	/** The detail view's rows as shown (filtered, sorted): the one under the cursor is acted on. */
+	instances?: readonly InstanceRow[];
 };
 
 /** Where a view's keys are looked up in the keymap: the view's own rows, or the filter's while one is typed. */
@@ -63,6 +76,92 @@ export function viewHelp(view: View, readOnly: boolean, arrows = '↑↓'): stri
 
 export type ViewStep = {view: View | undefined; effect?: ViewEffect};
 
+/** The detail view's instance keys: Space marks, x stops, d describes, c copies the console link. */
+function instanceKey(view: DetailView, command: UiCommand, context: ViewContext): ViewStep {
+	const rows = context.instances ?? [];
+	const row = rows[Math.min(view.cursor, rows.length - 1)];
+	if (!row) {
+		return {view};
+	}
+
+	switch (command) {
+		case 'mark': {
+			const marked = view.marked ?? [];
+			if (marked.includes(row.id)) {
+				return {view: {...view, marked: marked.filter(id => id !== row.id)}};
+			}
+
+			const refused = markRefusal(row);
+			// Marked, the cursor moves on to the next row, so Space Space marks two (as in k9s).
+			return refused ? {view, effect: {kind: 'say', text: refused}} : {view: {...move(view, 1, context) as DetailView, marked: [...marked, row.id]}};
+		}
+
+		case 'stop-instances': {
+			// Every mark, shown under the filter or not (the confirmation names them all).
+			const marked = view.marked ?? [];
+			if (marked.length > 0) {
+				return {view, effect: {kind: 'stop-instances', environment: view.environment, ids: [...marked]}};
+			}
+
+			const refused = markRefusal(row);
+			return refused ? {view, effect: {kind: 'say', text: refused}} : {view, effect: {kind: 'stop-instances', environment: view.environment, ids: [row.id]}};
+		}
+
+		case 'describe':
+		case 'copy-link': {
+			const describe: View = {kind: 'describe', environment: view.environment, id: row.id, cursor: 0, from: view};
+			return command === 'describe' ? {view: describe} : {view: describe, effect: {kind: 'copy', environment: view.environment, id: row.id}};
+		}
+
+		default: {
+			return {view};
+		}
+	}
+}
+
+/** A key in the describe view: its lines scroll; c copies the link again, x stops the instance. */
+function describeKey(view: Extract<View, {kind: 'describe'}>, command: UiCommand | undefined, context: ViewContext): ViewStep {
+	switch (command) {
+		case 'back': {
+			return {view: view.from};
+		}
+
+		case 'up':
+		case 'down':
+		case 'page-up':
+		case 'page-down': {
+			const step = (command === 'up' || command === 'page-up' ? -1 : 1) * (command.startsWith('page') ? Math.max(1, context.page ?? 10) : 1);
+			return {view: {...view, cursor: Math.min(Math.max(0, context.count - 1), Math.max(0, view.cursor + step))}};
+		}
+
+		case 'copy-link': {
+			return {view, effect: {kind: 'copy', environment: view.environment, id: view.id}};
+		}
+
+		case 'stop-instances': {
+			return {view, effect: {kind: 'stop-instances', environment: view.environment, ids: [view.id]}};
+		}
+
+		case 'help': {
+			return {view: {...view, help: true}};
+		}
+
+		case 'quit': {
+			return {view, effect: {kind: 'quit'}};
+		}
+
+		default: {
+			return {view};
+		}
+	}
+}
+
+/** `<` and `>` in the spend view: the next shorter or longer range. */
+function shiftRange(view: Extract<View, {kind: 'spend'}>, step: -1 | 1): View {
+	const index = chartRanges.indexOf(view.range ?? '1h');
+	return {...view, range: chartRanges[Math.min(chartRanges.length - 1, Math.max(0, index + step))]!};
+}
+
 function move(view: View, step: number, context: ViewContext): View {
 	if (view.kind === 'account') {
 		const index = Math.max(0, context.environments.indexOf(view.environment));
@@ -75,6 +174,10 @@ function move(view: View, step: number, context: ViewContext): View {
 		const index = Math.max(0, list.indexOf(current));
 		const next = list[Math.min(list.length - 1, Math.max(0, index + Math.sign(step)))] ?? current;
 		return view.kind === 'spend' ? {...view, target: next} : {...view, environment: next};
+	}
+
+	if (view.kind === 'describe') {
+		return view;
 	}
 
 	return {...view, cursor: Math.min(Math.max(0, context.count - 1), Math.max(0, view.cursor + step))};
@@ -121,6 +224,10 @@ export function reduceView(view: View, input: string, key: KeyState, context: Vi
 		return command === 'back' || command === 'help' ? {view: {...view, help: false}} : command === 'quit' ? {view, effect: {kind: 'quit'}} : {view};
 	}
 
+	if (view.kind === 'describe') {
+		return describeKey(view, command, context);
+	}
+
 	if (view.kind === 'log' && view.entry !== undefined) {
 		const scrolled = scrollEntry(view, view.entry, command, context);
 		if (scrolled) {
@@ -130,8 +237,24 @@ export function reduceView(view: View, input: string, key: KeyState, context: Vi
 
 	switch (command) {
 		case 'back': {
-			// A filter in place is cleared first; the next Esc goes back.
-			return 'filter' in view && view.filter !== '' ? {view: {...view, filter: '', cursor: 0}} : {view: undefined};
+			// A filter in place is cleared first, then the marks; the next Esc goes back.
+			if ('filter' in view && view.filter !== '') {
+				return {view: {...view, filter: '', cursor: 0}};
+			}
+
+			return view.kind === 'detail' && (view.marked?.length ?? 0) > 0 ? {view: {...view, marked: []}, effect: {kind: 'say', text: 'marks cleared'}} : {view: undefined};
+		}
+
+		case 'mark':
+		case 'stop-instances':
+		case 'describe':
+		case 'copy-link': {
+			return view.kind === 'detail' ? instanceKey(view, command, context) : {view};
+		}
+
+		case 'range-shorter':
+		case 'range-longer': {
+			return view.kind === 'spend' ? {view: shiftRange(view, command === 'range-shorter' ? -1 : 1)} : {view};
 		}
 
 		case 'up':

@@ -1,0 +1,45 @@
+/**
+ * The words of an action's audit lines and summaries: what it was (`cascade stop of dev`) and how
+ * its instances came out (`3 stopping, 1 already-stopped`). Pure.
+ */
+import type {InstanceOutcome} from '../providers/index.js';
+import type {ActionKind} from './enforcer.js';
+
+export function tallyOf(results: readonly InstanceOutcome[]): string {
+	const counts = new Map<string, number>();
+	for (const result of results) {
+		counts.set(result.result, (counts.get(result.result) ?? 0) + 1);
+	}
+
+	return [...counts].map(([result, count]) => `${count} ${result}`).join(', ');
+}
+
+export function describe(kind: ActionKind, environments: string[]): string {
+	const names = environments.join(', ');
+	switch (kind) {
+		case 'emergency': {
+			return `emergency stop of ${names}`;
+		}
+
+		case 'undo': {
+			return `undo: start ${names}`;
+		}
+
+		case 'cascade': {
+			return `cascade stop of ${names}`;
+		}
+
+		case 'violation': {
+			return `stop agents over the policy of ${names}`;
+		}
+
+		case 'respawn': {
+			return `stop re-spawned agents in ${names}`;
+		}
+
+		default: {
+			return `stop ${names}`;
+		}
+	}
+}
+
