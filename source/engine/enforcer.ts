@@ -47,7 +47,26 @@ export type ActionResult = {
 	entry: AuditEntry;
 };
 
-export type EnforcerOptions = {dryRun: boolean; readOnly: boolean};
+export type EnforcerOptions = {
+	dryRun: boolean;
+	readOnly: boolean;
+	/**
+	 * Runs right before each batch's call, after its scope re-check: resolves when this engine may
+	 * still act (it holds the state dir's lock, or the table's lease: `fence()`), rejects saying why
+	 * not (then the batch is not sent: each instance gets `error` with the reason). An `ActionCutShort`
+	 * ends the action there and leaves it recorded as under way, for the next run to resume.
+	 */
+	fence?: () => Promise<void>;
+};
+
+/**
+ * An action ended before its last batch by the run's own bound (the Lambda's time left): its
+ * batches so far are recorded, and the stop stays recorded as under way, so the next run resumes it
+ * (breakers.ts: `recoverCutShort`).
+ */
+export class ActionCutShort extends Error {
+	override readonly name = 'ActionCutShort';
+}
 
 const liveStates: InstanceState[] = ['pending', 'running'];
 const stoppedStates: InstanceState[] = ['stopping', 'stopped'];
@@ -69,6 +88,8 @@ type ActionRun = {
 	finish: (outcome: ActionResult['outcome'], summary: string, results?: InstanceOutcome[], ids?: string[]) => ActionResult;
 	/** For a stop of named instances: those it left alone, said at the end of its summary ('' if none). */
 	alone: string;
+	/** Set when the fence said the run's own bound ended the action: it stays recorded as under way. */
+	cutShort?: ActionCutShort;
 };
 
 /**
@@ -266,7 +287,8 @@ export class Enforcer {
 			return finish('failed', `${describe(request.kind, environments)} failed: ${messageOf(error)}`, [], ids);
 		} finally {
 			this.progress = undefined;
-			if (!this.options.dryRun) {
+			// Cut short by the run's bound, the action stays recorded as under way: the next run resumes it.
+			if (!this.options.dryRun && !run.cutShort) {
 				this.state.saveActionInFlight(undefined);
 			}
 		}
@@ -309,9 +331,21 @@ export class Enforcer {
 			// Paced batches go out seconds apart: each is re-checked right before its call, so an
 			// instance retagged or moved out of scope meanwhile is left alone.
 			recheck: async (batch: Target[]) => {
+				if (run.cutShort) {
+					throw run.cutShort;
+				}
+
 				const listed = await this.targets(environments, undo ? stoppedStates : liveStates, batch);
 				if (listed.errors.length > 0) {
 					throw new Error(`could not re-check this batch's scope (${listed.errors.join('; ')})`);
+				}
+
+				// Last, right before the call: this engine may still act (it holds the lock or the lease).
+				try {
+					await this.options.fence?.();
+				} catch (error) {
+					run.cutShort ??= error instanceof ActionCutShort ? error : undefined;
+					throw error;
 				}
 
 				return new Set(listed.instances.map(instance => instance.id).filter(id => exactly.has(id)));
@@ -374,7 +408,8 @@ export class Enforcer {
 		const effect = `${undo ? 'adds' : 'saves'} ${hourlyOf(targets.filter(instance => acted.has(instance.id)).map(instance => book.price(instance)))}`;
 		const where = accountsOf(targets);
 		const missed = unlisted.length > 0 ? `; not re-checked, so not acted on: ${unlisted.join('; ')}` : '';
-		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')}${where} (${tally}; ${effect})${missed}${alone}`, results, ids);
+		const left = run.cutShort ? `; cut short (${run.cutShort.message}): the rest is resumed by the next run` : '';
+		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')}${where} (${tally}; ${effect})${missed}${alone}${left}`, results, ids);
 	}
 }
 
@@ -429,6 +464,12 @@ export class Launcher {
 		const plan = await this.plan(request.environment);
 		if (!plan || !this.fleet.launch) {
 			return finish('refused', plan ? 'this provider cannot launch instances' : `${request.environment} has no launch template`);
+		}
+
+		try {
+			await this.options.fence?.();
+		} catch (error) {
+			return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} not sent: ${messageOf(error)}`);
 		}
 
 		const roleTag = this.config.roleTag;
