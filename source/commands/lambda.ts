@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {loadConfigText, type Config} from '../config/index.js';
 import {UsageError} from '../domain/index.js';
-import {ActionCutShort, AuditLog, defaultLeaseMs, describeLease, lambdaJudgment, messageOf, Monitor, onceWaitMs, readLease, SnapshotStore, StateStore, TableAudit, TableLease, TableMedium, toJson, type Snapshot} from '../engine/index.js';
+import {leaseMs, tableRegion} from '../app/coordination.js';
+import {ActionCutShort, AuditLog, describeLease, lambdaJudgment, messageOf, Monitor, onceWaitMs, readLease, SnapshotStore, StateStore, TableAudit, TableLease, TableMedium, toJson, type Snapshot} from '../engine/index.js';
 import {createProvider, openCoordinationTable, readConfigParameter, type AwsConnection, type CoordinationTable, type Provider} from '../providers/index.js';
 
 /** What Lambda hands the handler: how long it may still run. */
@@ -63,11 +64,6 @@ export async function invocationConfig(env: NodeJS.ProcessEnv, connection: AwsCo
 	return config;
 }
 
-/** The region of the coordination table: its own, else the SDK's, else the first watched region. */
-export function tableRegion(config: Config, env: NodeJS.ProcessEnv): string {
-	return config.coordination?.dynamodb.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? config.regions[0] ?? 'us-east-1';
-}
-
 /** One line a CloudWatch embedded-metric record (no API call, no permission): `StaleLease` for the stale-lease alarm. */
 export function metricLine(table: string, staleLease: boolean, at = Date.now()): string {
 	return JSON.stringify({
@@ -99,7 +95,7 @@ export async function invoke(env: NodeJS.ProcessEnv, context: LambdaContext, io:
 
 		const acquired = await TableLease.acquire(table, {
 			mode: 'lambda',
-			durationMs: (coordination.leaseSeconds ?? defaultLeaseMs / 1000) * 1000,
+			durationMs: leaseMs(config),
 			// Only the lease this invocation judged stale, unchanged since: not one a live engine wrote meanwhile.
 			stale: info => (current && info.token === current.token && info.version === current.version ? stale : undefined),
 		});
