@@ -73,6 +73,7 @@ export type StandbyOptions = {
 export class Standby {
 	private timer: NodeJS.Timeout | undefined;
 	private watching = false;
+	private problem: string | undefined;
 	private ended = false;
 	private readonly watch = new LeaseWatch();
 
@@ -123,7 +124,9 @@ export class Standby {
 		const {table, durationMs} = this.options.coordination;
 		try {
 			const info = await readLease(table);
-			if (info && !info.released && !this.watch.stale(info)) {
+			const stale = info && !info.released ? this.watch.stale(info) : true;
+			this.problem = undefined;
+			if (info && !info.released && !stale) {
 				this.leader = info;
 				await this.showLeader(info);
 				return;
@@ -146,7 +149,13 @@ export class Standby {
 			await this.close('this process takes the engine over');
 			await this.options.takeOver(acquired.lease);
 		} catch (error) {
-			this.options.log(`standby: cannot look at the lease in ${table.name} (${error instanceof Error ? error.message : String(error)}); trying again`);
+			// Said once while it lasts (a look every quarter of the lease would repeat it).
+			const problem = `standby: cannot look at the lease in ${table.name} (${error instanceof Error ? error.message : String(error)}); trying again`;
+			if (problem !== this.problem) {
+				this.options.log(problem);
+			}
+
+			this.problem = problem;
 		} finally {
 			this.watching = false;
 		}

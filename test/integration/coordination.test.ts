@@ -3,7 +3,7 @@ import {describe, expect, test} from 'vitest';
 import {newHistory} from '../../source/domain/history.js';
 import {StateStore} from '../../source/engine/state/store.js';
 import {DamagedDocument} from '../../source/engine/state/medium.js';
-import {lambdaJudgment, LeaseWatch, leaseKey, readLease, TableLease, watchKey, type LeaseClock, type LeaseInfo} from '../../source/engine/state/lease.js';
+import {describeLease, lambdaJudgment, LeaseWatch, leaseKey, readLease, TableLease, watchKey, type LeaseClock, type LeaseInfo} from '../../source/engine/state/lease.js';
 import {TableMedium} from '../../source/engine/state/table-medium.js';
 import type {DynamoTable} from '../../source/providers/aws/table.js';
 import {useMoto} from '../helpers/moto.js';
@@ -258,6 +258,33 @@ describe('the lease', () => {
 		const lambda = await take(table, 'lambda');
 		expect(await lambdaJudgment(table, lambda.info, lambda.info.expiresAt)).toBeUndefined();
 		expect(await lambdaJudgment(table, lambda.info, lambda.info.expiresAt + 1000)).toMatch(/did not release it/);
+	});
+
+	test('the table is untrusted too: a far-future expiry, a token gone backwards, a heartbeat or a watch dated ahead of this clock', async () => {
+		const table = await createTable(moto.url);
+		const now = Date.now();
+		const lease = (fields: Record<string, number | string | boolean>) => Object.fromEntries(Object.entries({...leaseKey, holder: 'h:1:x', host: 'h', pid: 1, mode: 'serve', since: now, token: 3, version: 7, durationMs: 20_000, released: false, heartbeatAt: now, expiresAt: now + 20_000, ...fields}).map(([key, value]) => [key, typeof value === 'number' ? {N: String(value)} : typeof value === 'boolean' ? {BOOL: value} : {S: value}]));
+		// An expiry ten years out is no lease envwatch wrote: reported, never taken, nothing judged by it.
+		await putRaw(moto.url, lease({expiresAt: now + 315_360_000_000}));
+		await expect(TableLease.acquire(table, {mode: 'serve'})).rejects.toThrow(/not an envwatch lease: expiresAt is \d+ — expected heartbeatAt \(\d+\) plus at most durationMs \(20000\)/);
+		// A Lambda's lease dated an hour ahead (its host's clock): its expiry never passes by this
+		// clock, so it is judged by the watch instead, and goes stale when its version stands still.
+		await putRaw(moto.url, lease({mode: 'lambda', heartbeatAt: now + 3_600_000, expiresAt: now + 3_620_000}));
+		const ahead = (await readLease(table))!;
+		expect(describeLease(ahead, now)).toMatch(/last heartbeat dated 3600s ahead of this host's clock \(the clocks differ\)/);
+		expect(await lambdaJudgment(table, ahead, now)).toBeUndefined();
+		expect(await lambdaJudgment(table, ahead, now + 20_000)).toMatch(/has not moved for 20s/);
+		// A watch dated ahead of this invocation's clock would never age: it is written again.
+		await table.put({...watchKey, token: 3, version: 7, seenAt: now + 3_600_000, holder: 'x'});
+		expect(await lambdaJudgment(table, ahead, now)).toBeUndefined();
+		expect(await table.get(watchKey)).toMatchObject({seenAt: now});
+		// The fencing token going backwards (the watch saw 3, the lease says 2): refused, loudly.
+		await putRaw(moto.url, lease({token: 2}));
+		const back = (await readLease(table))!;
+		await expect(lambdaJudgment(table, back, now + 60_000)).rejects.toThrow(/fencing token went backwards \(from 3 to 2\).*remove the watch item/);
+		const watch = new LeaseWatch(clock());
+		watch.stale(ahead);
+		expect(() => watch.stale(back)).toThrow(/fencing token went backwards \(from 3 to 2\)/);
 	});
 
 	test('a lease item envwatch did not write is reported, never taken', async () => {

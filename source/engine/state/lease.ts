@@ -69,6 +69,14 @@ export function leaseOf(item: TableItem, where: string): LeaseInfo {
 	}
 
 	const durationMs = whole('durationMs', 1000);
+	const heartbeatAt = whole('heartbeatAt', 0);
+	const expiresAt = whole('expiresAt', 0);
+	// envwatch writes expiresAt as heartbeatAt plus the duration (heartbeatAt itself on release):
+	// an expiry further out than that (a far-future expiresAt) is no lease envwatch wrote.
+	if (expiresAt < heartbeatAt || expiresAt - heartbeatAt > durationMs) {
+		throw problem('expiresAt', `heartbeatAt (${heartbeatAt}) plus at most durationMs (${durationMs})`);
+	}
+
 	return {
 		holder: text('holder'),
 		host: text('host'),
@@ -80,8 +88,8 @@ export function leaseOf(item: TableItem, where: string): LeaseInfo {
 		// A holder that says it lasts longer than any envwatch would make: a standby waits the most there is.
 		durationMs: Math.min(durationMs, maxLeaseMs),
 		released,
-		heartbeatAt: whole('heartbeatAt', 0),
-		expiresAt: whole('expiresAt', 0),
+		heartbeatAt,
+		expiresAt,
 	};
 }
 
@@ -96,7 +104,9 @@ export const systemClock: LeaseClock = {now: () => Date.now(), monotonic: () => 
 /** Who the lease says holds the engine, for `status` and messages. */
 export function describeLease(info: LeaseInfo, now = Date.now()): string {
 	const beat = Math.round((now - info.heartbeatAt) / 1000);
-	return `${info.mode} pid ${info.pid} on ${info.host} (since ${new Date(info.since).toISOString()}, fencing token ${info.token}, last heartbeat ${beat <= 0 ? 'now' : `${beat}s ago`} by its clock)`;
+	// A heartbeat dated ahead of this clock is said as such: the two clocks differ (no decision rests on it).
+	const when = beat < -5 ? `dated ${-beat}s ahead of this host's clock (the clocks differ)` : beat <= 0 ? 'now' : `${beat}s ago`;
+	return `${info.mode} pid ${info.pid} on ${info.host} (since ${new Date(info.since).toISOString()}, fencing token ${info.token}, last heartbeat ${when} by its clock)`;
 }
 
 /**
@@ -112,6 +122,10 @@ export class LeaseWatch {
 	/** Whether `info` (just read) is stale: unchanged since this watch first saw it, for its duration. */
 	stale(info: LeaseInfo): boolean {
 		const at = this.clock.monotonic();
+		if (this.seen && info.token < this.seen.token) {
+			throw new LeaseItemError(tokenBackwards(this.seen.token, info.token));
+		}
+
 		if (!this.seen || this.seen.token !== info.token || this.seen.version !== info.version) {
 			this.seen = {token: info.token, version: info.version, at};
 			return false;
@@ -336,18 +350,29 @@ export class TableLease {
  * or undefined (then the watch is written when the version is new to it).
  */
 export async function lambdaJudgment(table: CoordinationTable, info: LeaseInfo, now: number): Promise<string | undefined> {
-	if (info.mode === 'lambda') {
-		return now > info.expiresAt ? `the Lambda invocation that held it (${info.holder}) did not release it and it expired ${Math.round((now - info.expiresAt) / 1000)}s ago` : undefined;
+	if (info.mode === 'lambda' && now > info.expiresAt) {
+		return `the Lambda invocation that held it (${info.holder}) did not release it and it expired ${Math.round((now - info.expiresAt) / 1000)}s ago`;
 	}
 
+	// Any other lease (a Lambda's too, whose expiry may be dated by a clock ahead of this one) by the watch.
 	const watch = await table.get(watchKey);
 	const seenAt = watch?.['seenAt'];
-	if (watch && watch['token'] === info.token && watch['version'] === info.version && typeof seenAt === 'number' && Number.isFinite(seenAt)) {
+	const watchedToken = watch?.['token'];
+	if (typeof watchedToken === 'number' && watchedToken > info.token) {
+		throw new LeaseItemError(`${tokenBackwards(watchedToken, info.token)}; if the table was restored or the lease item removed by hand, remove the watch item (pk "lease", sk "watch") too`);
+	}
+
+	// A watch dated ahead of this clock is not trusted (it would never age): it is written again.
+	if (watch && watchedToken === info.token && watch['version'] === info.version && typeof seenAt === 'number' && Number.isFinite(seenAt) && seenAt <= now) {
 		return now - seenAt >= info.durationMs ? `its version (${info.version}) has not moved for ${Math.round((now - seenAt) / 1000)}s (since an earlier invocation saw it), more than its ${info.durationMs / 1000}s` : undefined;
 	}
 
 	await table.put({...watchKey, token: info.token, version: info.version, seenAt: now, holder: info.holder});
 	return undefined;
+}
+
+function tokenBackwards(seen: number, now: number): string {
+	return `the lease's fencing token went backwards (from ${seen} to ${now}): the lease item was rewritten by something other than envwatch; not taken over, nothing acted on`;
 }
 
 /** The lease as the table holds it now (for `status`); undefined when there is none. */
