@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
-import {instanceStates, launch, motoEnv, useMoto} from '../helpers/moto.js';
+import {instanceStates, launch, motoEnv, useFaultProxy, useMoto} from '../helpers/moto.js';
 import {createTable} from '../helpers/table.js';
 
 // Lease contention between `envwatch serve` processes (the built CLI) on "hosts" of their own
@@ -12,6 +12,8 @@ import {createTable} from '../helpers/table.js';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const moto = useMoto();
+// Through the proxy, for an account with only the watched region enabled: no sweep of twenty-odd regions.
+const proxy = useFaultProxy(moto, {enabledRegions: ['us-east-1']});
 const running: CliProcess[] = [];
 let config: string;
 let env: NodeJS.ProcessEnv;
@@ -27,7 +29,7 @@ beforeAll(() => {
 		coordination: {dynamodb: {table: 'envwatch', leaseSeconds: 2}},
 	}));
 	const base = isolatedEnv();
-	env = motoEnv(moto.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!});
+	env = motoEnv(proxy.url, {ENVWATCH_CONFIG_DIR: base['ENVWATCH_CONFIG_DIR']!, ENVWATCH_STATE_DIR: base['ENVWATCH_STATE_DIR']!});
 });
 
 afterAll(async () => {
@@ -70,7 +72,7 @@ const covers = (acted: string[], ids: string[]) => ids.every(id => acted.include
 const stoppedBy = (audit: Json[]) => audit.filter(entry => entry['type'] === 'action' && entry['outcome'] === 'executed' && ['stop', 'respawn'].includes(entry['kind'])).flatMap(entry => entry['instanceIds'] as string[]);
 
 describe('serve on two hosts, one table', () => {
-	it('one leads and acts, the other stands by; kill -9 of the leader: the standby takes over and stops the next runaway; a leader SIGSTOPped past its lease does not act when resumed', async () => {
+	it('one leads and acts, the other stands by, one-off runs elsewhere act on nothing; kill -9 of the leader: the standby takes over and stops the next runaway; a leader SIGSTOPped past its lease does not act when resumed', async () => {
 		// moto is reset before each test: the table (as deploy/envwatch.yaml makes it) is made here.
 		(await createTable(moto.url)).close();
 		const a = host();
@@ -81,6 +83,14 @@ describe('serve on two hosts, one table', () => {
 		const status = await runCli(['status', '--config', config, '--state-dir', b.state], {env});
 		expect(status.stdout).toMatch(/engine: serve \(standby\) pid \d+/);
 		expect(status.stdout).toMatch(new RegExp(`lease: the leader is serve pid ${a.cli.child.pid} on \\S+ .*fencing token 1`));
+
+		// One-off runs on a third state dir: a stop is refused naming the leader; --once shows the leader's figures, polling nothing.
+		const refused = await runCli(['stop', '-e', 'dev', '--yes', '--config', config, '--state-dir', tempDir()], {env});
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toMatch(new RegExp(`refused: the engine runs on \\S+ with the lease of DynamoDB table envwatch \\(us-east-1\\): serve pid ${a.cli.child.pid} `));
+		const once = await runCli(['--once', '--config', config, '--state-dir', tempDir()], {env});
+		expect(once.code, once.stderr).toBe(0);
+		expect(once.stdout).toMatch(new RegExp(`\\(from the engine of serve pid ${a.cli.child.pid} on \\S+ .*the holder of the lease of DynamoDB table envwatch`));
 
 		// Only the leader acts.
 		const first = await launch(moto.url, {region: 'us-east-1', count: 12, environment: 'dev', role: 'agent'});

@@ -15,7 +15,8 @@ import {createTable} from '../helpers/table.js';
 // against moto (DynamoDB, EC2, SSM, STS) through the real SDK clients; EC2 through the fault proxy,
 // whose hook marks the moment a stop call is made.
 const moto = useMoto();
-const proxy = useFaultProxy(moto);
+// An account with only the watched region enabled: the sweep of the regions not watched lists nothing.
+const proxy = useFaultProxy(moto, {enabledRegions: ['us-east-1']});
 const saved = {...process.env};
 let table: DynamoTable;
 let lines: string[];
@@ -197,7 +198,7 @@ describe('the Lambda handler', () => {
 		// As the nodejs22.x runtime does: import the handler's file from the task root, call it once.
 		const child = spawn(process.execPath, ['--input-type=module', '-e', 'const {handler} = await import(\'./lambda.js\'); const result = await handler({}, {getRemainingTimeInMillis: () => 50000}); console.log(JSON.stringify(result));'], {
 			cwd: path.join(dir, 'task'),
-			env: motoEnv(moto.url, {ENVWATCH_CONFIG_JSON: JSON.stringify(config), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TMPDIR: dir}),
+			env: motoEnv(proxy.url, {ENVWATCH_CONFIG_JSON: JSON.stringify(config), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TMPDIR: dir}),
 		});
 		let out = '';
 		child.stdout.on('data', chunk => {
