@@ -170,10 +170,7 @@ function build(layer: boolean) {
 		environments: required(environments),
 		accounts: accountsSchema({object, string, strings, regionPattern, regionsText: 'the top-level regions'}).optional(),
 		notify: notifySchema(object).optional(),
-		/**
-		 * Beyond one host: the single-enforcer lease and the engine's state in one DynamoDB table
-		 * (docs/design.md, "Beyond one host"); without it, the state dir and its lock.
-		 */
+		// Beyond one host: the lease and the engine's state in one DynamoDB table (docs/design.md).
 		coordination: object({
 			dynamodb: required(object({
 				table: required(string(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3 to 255 letters, digits, _ . -)')),
