@@ -92,6 +92,12 @@ export default tseslint.config(
 		},
 	},
 	{
+		files: ['source/lambda.ts'],
+		rules: {
+			'@typescript-eslint/no-restricted-imports': ['error', {patterns: [{group: ['./*/**', '!./commands/lambda.js'], message: 'lambda.ts is the Lambda entry: commands/lambda.ts does the rest.'}]}],
+		},
+	},
+	{
 		files: ['source/domain/**/*.ts'],
 		rules: {
 			'no-restricted-globals': ['error', {name: 'Date', message: 'source/domain takes time as an argument.'}, {name: 'process', message: 'source/domain does no I/O.'}],

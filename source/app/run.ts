@@ -4,12 +4,13 @@ import {exitCodes, plural, UsageError} from '../domain/index.js';
 import {auditSource} from '../engine/index.js';
 import {printHeadless} from './headless.js';
 import {dashboardSupported, loadDashboard} from '../ui/index.js';
-import {crashReason, EngineSession, hasTerminal, ignoresHangup, signalExitCode, signalReason, socketPathOf, watchCrashes, watchSignals, type SignalHandlers} from '../serve/index.js';
+import {crashReason, EngineSession, type EngineHold, hasTerminal, ignoresHangup, signalExitCode, signalReason, socketPathOf, watchCrashes, watchSignals, type SignalHandlers} from '../serve/index.js';
 import {withNotifyStatus} from '../notify/index.js';
 import {actorName, version, type Io} from './io.js';
 import {stateDirCheck} from './state-dir.js';
 import {createRuntime, flushNotifications, type Runtime} from './runtime.js';
 import {startMetrics} from '../metrics/index.js';
+import {openCoordination} from './coordination.js';
 
 // The monitor's lifecycle: the dashboard, headless and serve runs, from start to their one `down` line.
 
@@ -20,9 +21,11 @@ const ignoreError = () => undefined;
  * answers, else running the engine here and serving the same socket (so a second dashboard
  * attaches instead of starting a second enforcer). `serve` only ever runs the engine.
  */
-export async function runMonitor(options: Options, io: Io, stateDir: string, build?: (guard?: readonly string[]) => Promise<Runtime>): Promise<number> {
+export async function runMonitor(options: Options, io: Io, stateDir: string, build?: (guard?: readonly string[], hold?: EngineHold) => Promise<Runtime>): Promise<number> {
 	const checkState = stateDirCheck(options, io, stateDir);
-	build ??= async guard => createRuntime(options, io, stateDir, checkState, guard);
+	build ??= async (guard, hold) => createRuntime(options, io, stateDir, checkState, guard, hold);
+	// `coordination.dynamodb`: one engine per table (the lease), the others standbys showing its figures.
+	const coordination = await openCoordination(options, io.env);
 	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	const dashboard = !serve && !options.headless && supported.ok;
@@ -40,8 +43,8 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		actor: actorName(),
 		version,
 		group: options.socketGroup,
-		async createEngine(guard) {
-			runtime = await build(guard);
+		async createEngine(guard, hold) {
+			runtime = await build(guard, hold);
 			runtime.giveUp = error => giveUp?.(error);
 			metrics?.feed.attachEngine({audit: runtime.audit, ...(runtime.notifier ? {notifier: runtime.notifier} : {}), ...(runtime.provider ? {fleet: runtime.provider.fleet} : {})});
 			return {...runtime, pausedAtStart: {paused: false, pausedEnvironments: options.pauseEnv ?? []}};
@@ -52,6 +55,7 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 		beforeLock: checkState,
 		serveOnly: serve,
 		readOnly: options.readOnly,
+		...(coordination ? {coordination} : {}),
 	});
 	// Metrics listen before anything polls; their counters follow the engine this process runs.
 	const metrics = await startMetrics(options.metricsListen, session.store, line => log(line));
@@ -82,14 +86,14 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 	}
 
 	if (dashboard) {
-		return runDashboardSession({options, io, stateDir, session, metrics, runtime: () => runtime, onStopped: handler => (stopped = handler)});
+		return runDashboardSession({options, io, stateDir, session, metrics, runtime: () => runtime, onStopped: handler => (stopped = handler)}).finally(() => coordination?.table.close());
 	}
 
 	if (!options.headless && !serve && !supported.ok) {
 		io.stderr.write(`${supported.note}\n`);
 	}
 
-	return runUntilEnd({io, session, serve, log, ignoreHangup, metrics, unsubscribe, runtime: () => runtime, setClosed: () => (closed = true), setGiveUp: handler => (giveUp = handler), setStopped: handler => (stopped = handler)});
+	return runUntilEnd({io, session, serve, log, ignoreHangup, metrics, unsubscribe, runtime: () => runtime, setClosed: () => (closed = true), setGiveUp: handler => (giveUp = handler), setStopped: handler => (stopped = handler)}).finally(() => coordination?.table.close());
 }
 
 /** A headless or serve run as runMonitor starts it: its session, its metrics and output, and setters of its handlers. */

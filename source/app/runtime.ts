@@ -6,7 +6,7 @@ import {expandNames, plural, UsageError} from '../domain/index.js';
 import {isRowOfSplit, Monitor, SnapshotStore, splitForAccounts, StateStore, type AuditLog} from '../engine/index.js';
 import {createProvider, simRegions, snsPublisher, type AwsConnection, type Provider} from '../providers/index.js';
 import {dashboardSupported} from '../ui/index.js';
-import {OriginAuditLog} from '../serve/index.js';
+import {OriginAuditLog, type EngineHold} from '../serve/index.js';
 import {attachNotifier, resolveTargets, type Notifier, type NotifyTarget} from '../notify/index.js';
 import {actorName, type Io} from './io.js';
 import {checkWritable, osError, stateDirCheck} from './state-dir.js';
@@ -115,7 +115,7 @@ export function configFlags(options: Pick<Options, 'pollIntervalSeconds' | 'regi
  * of this run's own set when every one of them is configured here (the session says when the set
  * differs all the same).
  */
-export async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir), guard?: readonly string[]): Promise<Runtime> {
+export async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir), guard?: readonly string[], hold?: EngineHold): Promise<Runtime> {
 	const {config} = loadConfig({configFile: options.configFile, flags: configFlags(options), env: io.env});
 	if (options.demo) {
 		// The simulated account has a launch template per environment; use it where none is set.
@@ -162,7 +162,9 @@ export async function createRuntime(options: Options, io: Io, stateDir: string, 
 		config,
 		monitored,
 		store,
-		state: new StateStore(stateDir),
+		// The state dir, or the coordination table (`hold.medium`); each stop batch fenced by the lock, and the lease when coordinated.
+		state: new StateStore(hold?.medium ?? stateDir),
+		...(hold ? {fence: hold.fence} : {}),
 		audit,
 		clock: Date.now,
 		options: {

@@ -2,10 +2,13 @@ import type {CommandName, Options} from '../app/args.js';
 import {actorName, type Io} from '../app/io.js';
 import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
 import {stateDirCheck} from '../app/state-dir.js';
-import {describeHolder, type EngineLock} from '../engine/index.js';
-import {attachOrLock} from '../serve/index.js';
+import {describeHolder, describeLease, type EngineLock} from '../engine/index.js';
+import {attachOrLock, type SessionCoordination} from '../serve/index.js';
+import {heldElsewhere, holdForOneOff, openCoordination, type OneOffLease} from '../app/coordination.js';
+import {exitCodes} from '../domain/index.js';
+import type {CoordinationTable, LeaseInfo} from '../engine/index.js';
 import {localSide} from './local.js';
-import {onceRemote, runOnce} from './once.js';
+import {onceFromTable, onceRemote, runOnce} from './once.js';
 import {terminalPrompts} from './prompts.js';
 import {remoteSide} from './remote.js';
 import {resetEach} from './reset.js';
@@ -39,10 +42,25 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 		}
 	}
 
+	// `coordination.dynamodb`: this run acts only holding the lease (else it says who does, and does nothing).
+	let coordination: SessionCoordination | undefined;
+	let held: OneOffLease | undefined;
 	let runtime: Runtime | undefined;
 	try {
-		runtime = await createRuntime(options, io, stateDir, checkState);
+		coordination = await openCoordination(options, io.env);
+		if (coordination) {
+			const taken = await holdForOneOff(coordination, command, found.lock);
+			if (taken.kind === 'held') {
+				return command === 'once' ? await onceFromTable(coordination.table, taken.info, options, io) : refuseHeld(coordination.table, taken.info, io);
+			}
+
+			held = taken.held;
+		}
+
+		runtime = await createRuntime(options, io, stateDir, checkState, undefined, held?.hold);
+		held?.audit(runtime.audit);
 		noteStaleLock(runtime, found.lock, stateDir);
+		noteStaleLease(runtime, held, coordination);
 		if (command === 'once') {
 			return await runOnce(runtime, io);
 		}
@@ -54,7 +72,9 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 		await runtime?.monitor.stop().catch(() => undefined);
 		// The command's output is written and its actions done: only now wait for its notifications.
 		await flushNotifications(runtime, io).catch(() => undefined);
+		await held?.end();
 		runtime?.audit.close();
+		coordination?.table.close();
 		found.lock.release();
 	}
 }
@@ -81,4 +101,18 @@ function noteStaleLock(runtime: Runtime, lock: EngineLock, stateDir: string): vo
 	if (lock.tookOver) {
 		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: `took over the engine lock of ${stateDir} from ${describeHolder(lock.tookOver.info)}: ${lock.tookOver.why}`, instanceIds: []});
 	}
+}
+
+/** A lease this run took over from an engine that stopped writing it: said as the takeover line. */
+function noteStaleLease(runtime: Runtime, held: OneOffLease | undefined, coordination: SessionCoordination | undefined): void {
+	const stale = held?.lease.tookOver;
+	if (stale && coordination) {
+		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: `took over the lease of ${coordination.table.name} from ${describeLease(stale.info)}: ${stale.why}`, instanceIds: []});
+	}
+}
+
+/** `stop`, `start` or `reset` while another host's engine holds the lease: nothing done, exit 1, saying where to act. */
+function refuseHeld(table: CoordinationTable, info: LeaseInfo, io: Io): number {
+	io.stderr.write(`envwatch: refused: ${heldElsewhere(table, info)}\n`);
+	return exitCodes.failure;
 }

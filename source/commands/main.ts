@@ -7,6 +7,7 @@ import {printStatus} from './status.js';
 import {actorName, version, type Io} from '../app/io.js';
 import {resolveStateDir} from '../app/state-dir.js';
 import {runMonitor} from '../app/run.js';
+import {openCoordination} from '../app/coordination.js';
 import {runCommand} from './act.js';
 import {notifyTest} from './notify-test.js';
 import {describeLayers} from './config.js';
@@ -65,7 +66,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 		const stateDir = resolveStateDir(options, io);
 		switch (options.command) {
 			case 'status': {
-				return await printStatus(stateDir, actorName(), io);
+				return await printStatus(stateDir, actorName(), io, () => openCoordination(options, io.env));
 			}
 
 			case 'once':

@@ -1,5 +1,7 @@
 import {exitCodes} from '../domain/index.js';
-import {toJson, type Snapshot} from '../engine/index.js';
+import {describeLease, readMirrored, toJson, type CoordinationTable, type LeaseInfo, type Snapshot} from '../engine/index.js';
+import {version} from '../app/io.js';
+import {heldElsewhere} from '../app/coordination.js';
 import {formatDashboard} from '../app/headless.js';
 import type {Io} from '../app/io.js';
 import type {Runtime} from '../app/runtime.js';
@@ -39,9 +41,30 @@ export async function onceRemote(remote: RemoteEngine, options: Options, io: Com
 		checkMonitored(remote, served, options.environments, '--environments');
 	}
 
+	return printServed(served, {pid: remote.server.pid, host: remote.server.host, says: `serve pid ${remote.server.pid} on ${remote.server.host}`}, options, io);
+}
+
+/**
+ * `--once` while another host's engine holds the coordination table's lease: its latest figures
+ * from the table (no poll, nothing acted on here), exit codes as a local `--once`; without figures
+ * to show, exit 1 saying who holds the lease.
+ */
+export async function onceFromTable(table: CoordinationTable, leader: LeaseInfo, options: Options, io: CommandIo): Promise<number> {
+	const mirrored = await readMirrored(table, version);
+	if (!('snapshot' in mirrored)) {
+		io.stderr.write(`envwatch: this --once does not poll: ${heldElsewhere(table, leader)}; its figures cannot be shown (${mirrored.problem})\n`);
+		return exitCodes.failure;
+	}
+
+	const snapshot = options.environments ? {...mirrored.snapshot, environments: mirrored.snapshot.environments.filter(view => options.environments!.includes(view.name))} : mirrored.snapshot;
+	return printServed(snapshot, {pid: leader.pid, host: leader.host, says: `${describeLease(leader)}, the holder of the lease of ${table.name}`}, options, io);
+}
+
+/** Another engine's figures printed as --once prints its own, saying whose they are; the exit code from them. */
+function printServed(served: Snapshot, by: {pid: number; host: string; says: string}, options: Options, io: CommandIo): number {
 	const snapshot = options.environments ? {...served, environments: served.environments.filter(view => options.environments!.includes(view.name))} : served;
 	const {attachedTo: _attached, ...plain} = snapshot;
-	io.stdout.write(`${options.json ? JSON.stringify({...toJson(plain), servedBy: {pid: remote.server.pid, host: remote.server.host}}) : `${formatDashboard(plain)}\n(from the engine of serve pid ${remote.server.pid} on ${remote.server.host})`}\n`);
+	io.stdout.write(`${options.json ? JSON.stringify({...toJson(plain), servedBy: {pid: by.pid, host: by.host}}) : `${formatDashboard(plain)}\n(from the engine of ${by.says})`}\n`);
 	if (breachFound(snapshot, options.environments)) {
 		return exitCodes.breach;
 	}

@@ -1,6 +1,7 @@
 import {exitCodes, plural} from '../domain/index.js';
 import {describeHolder, inspectLock} from '../engine/index.js';
-import {connectServer, socketPathOf} from '../serve/index.js';
+import {connectServer, socketPathOf, type SessionCoordination} from '../serve/index.js';
+import {leaseLine} from '../app/coordination.js';
 import type {CommandIo} from './side.js';
 
 // `envwatch status`.
@@ -12,8 +13,22 @@ export function lastPollLine(status: {lastPoll: number | null; polls: number; la
 	return `last poll: ${iso(status.lastPoll)} (${plural(status.polls, 'poll')}; last fresh data ${iso(status.lastSuccessAt)})${status.error ? `; failing: ${status.error}` : ''}`;
 }
 
-/** `envwatch status`: who runs the engine on the state dir, who is attached, the last poll. 0 when a server answers, 1 otherwise. */
-export async function printStatus(stateDir: string, actor: string, io: CommandIo): Promise<number> {
+/**
+ * `envwatch status`: who runs the engine on the state dir, who is attached, the last poll, and with
+ * `coordination.dynamodb` who holds the lease (the leader and its host). 0 when a server answers, 1 otherwise.
+ */
+export async function printStatus(stateDir: string, actor: string, io: CommandIo, coordination?: () => Promise<SessionCoordination | undefined>): Promise<number> {
+	const code = await printLocal(stateDir, actor, io);
+	const coordinated = await coordination?.();
+	if (coordinated) {
+		io.stdout.write(`${await leaseLine(coordinated)}\n`);
+		coordinated.table.close();
+	}
+
+	return code;
+}
+
+async function printLocal(stateDir: string, actor: string, io: CommandIo): Promise<number> {
 	const connection = await connectServer(socketPathOf(stateDir), {actor, client: 'status'});
 	if (connection.kind === 'attached') {
 		const status = await connection.remote.status();

@@ -1,6 +1,6 @@
 // The configuration's face: its schema (the Config type), loading and layers, the notify targets'
 // configured shape, where the package lives, and a loader for the user's writable store.
-export {loadConfig, openStore, parseJsonText, readConfigText, readJsonFile} from './load.js';
+export {loadConfig, loadConfigText, openStore, parseJsonText, readConfigText, readJsonFile} from './load.js';
 export {closest} from './closest.js';
 export {describeValue, pollInterval, regionPattern, type Config, type EnvironmentConfig} from './schema.js';
 export type {StoreChange, StoreOptions} from './user-store.js';

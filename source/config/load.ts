@@ -49,6 +49,19 @@ export function readJsonFile(file: string, label: string): Json {
 
 /** `text` as a JSON object, named as `file` in problems (readJsonFile; `config edit` checks an edit with it). */
 export function parseJsonText(text: string, file: string, label: string): Json {
+	return parseJsonObject(text, `${label} ${file}`);
+}
+
+/**
+ * Parses JSON text that should be one object (`name` says where it came from in every problem:
+ * a file, an environment variable, an SSM parameter), with line and column on malformed JSON and
+ * a key given twice as a problem.
+ */
+export function parseJsonObject(text: string, name: string): Json {
+	if (Buffer.byteLength(text) > maxConfigBytes) {
+		throw new UsageError(`${name}: more than 1 MiB — expected a JSON object of at most 1 MiB`);
+	}
+
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
@@ -57,16 +70,16 @@ export function parseJsonText(text: string, file: string, label: string): Json {
 		const offset = jsonErrorOffset(text);
 		const where = offset >= 0 ? lineAndColumn(text, offset) : undefined;
 		const reason = message.replace(/, (\.\.\.)?".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
-		throw new UsageError(`${label} ${file}${where ? `:${where}` : ''}: malformed JSON (${reason}) — expected a JSON object`);
+		throw new UsageError(`${name}${where ? `:${where}` : ''}: malformed JSON (${reason}) — expected a JSON object`);
 	}
 
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-		throw new UsageError(`${label} ${file}: ${Array.isArray(value) ? 'a list' : JSON.stringify(value)} — expected a JSON object`);
+		throw new UsageError(`${name}: ${Array.isArray(value) ? 'a list' : JSON.stringify(value)} — expected a JSON object`);
 	}
 
 	const duplicate = duplicateKey(text);
 	if (duplicate) {
-		throw new UsageError(`${label} ${file}:${lineAndColumn(text, duplicate.offset)}: ${duplicate.path}: given twice in the same object (JSON keeps only the last) — expected each key once`);
+		throw new UsageError(`${name}:${lineAndColumn(text, duplicate.offset)}: ${duplicate.path}: given twice in the same object (JSON keeps only the last) — expected each key once`);
 	}
 
 	return value as Json;
@@ -252,6 +265,18 @@ export function readLayers(options: LoadOptions = {}): {layers: ConfigLayer[]; s
 	}
 
 	return {layers, storePath};
+}
+
+/**
+ * The configuration from JSON text that is no file (the Lambda's ENVWATCH_CONFIG_JSON, or the SSM
+ * parameter it names), over the shipped defaults; `label` names it in every problem.
+ */
+export function loadConfigText(text: string, label: string): LoadedConfig {
+	const layers: ConfigLayer[] = [
+		{label: 'defaults', path: defaultConfigPath, values: readJsonFile(defaultConfigPath, 'shipped defaults')},
+		{label, values: parseJsonObject(text, label)},
+	];
+	return {config: validateLayers(layers), layers, storePath: undefined};
 }
 
 function where(layer: ConfigLayer): string {

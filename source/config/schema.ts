@@ -170,6 +170,14 @@ function build(layer: boolean) {
 		environments: required(environments),
 		accounts: accountsSchema({object, string, strings, regionPattern, regionsText: 'the top-level regions'}).optional(),
 		notify: notifySchema(object).optional(),
+		// Beyond one host: the lease and the engine's state in one DynamoDB table (docs/design.md).
+		coordination: object({
+			dynamodb: required(object({
+				table: required(string(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3 to 255 letters, digits, _ . -)')),
+				region: string(regionPattern, 'a region name like us-east-1 (default: the SDK\'s region, else the first of regions)').optional(),
+				leaseSeconds: number({min: 2, max: 30}, 'a number of seconds from 2 to 30 (default 20): how long the lease lasts without a heartbeat').optional(),
+			})),
+		}).optional(),
 		global: required(object({
 			thresholdPct: required(positive()),
 			windowMinutes: required(number({min: 1, max: 1440})),

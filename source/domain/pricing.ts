@@ -224,6 +224,28 @@ function seriesOf(type: string): string {
 	return /^[a-z]+/.exec(type.toLowerCase())?.[0] ?? '';
 }
 
+/** A family's dearest and cheapest rate per xlarge in a table, by family (`m5`): once per table, not once per instance priced. */
+const familyRates = new WeakMap<Readonly<Record<string, number>>, Map<string, {dearest: number; cheapest: number}>>();
+
+function familyRatesOf(table: Readonly<Record<string, number>>): Map<string, {dearest: number; cheapest: number}> {
+	let rates = familyRates.get(table);
+	if (!rates) {
+		rates = new Map();
+		for (const [type, price] of Object.entries(table)) {
+			const known = xlargeUnits(type);
+			const family = type.slice(0, Math.max(0, type.indexOf('.')));
+			if (known !== undefined && price > 0 && family !== '') {
+				const rate = rates.get(family);
+				rates.set(family, {dearest: Math.max(rate?.dearest ?? 0, price / known), cheapest: Math.min(rate?.cheapest ?? Number.POSITIVE_INFINITY, price / known)});
+			}
+		}
+
+		familyRates.set(table, rates);
+	}
+
+	return rates;
+}
+
 /** Where the true on-demand price of an instance lies ($/h). */
 export type PriceRange = {low: number; high: number};
 
@@ -242,17 +264,7 @@ export function onDemandRange(kind: {region: string; type: string; operatingSyst
 	const series = seriesOf(kind.type);
 	const units = xlargeUnits(kind.type);
 	const family = kind.type.slice(0, Math.max(0, kind.type.indexOf('.')));
-	let dearest: number | undefined;
-	let cheapest: number | undefined;
-	if (family !== '') {
-		for (const [type, price] of Object.entries(table)) {
-			const known = xlargeUnits(type);
-			if (known !== undefined && price > 0 && type.startsWith(`${family}.`)) {
-				dearest = Math.max(dearest ?? 0, price / known);
-				cheapest = Math.min(cheapest ?? Number.POSITIVE_INFINITY, price / known);
-			}
-		}
-	}
+	const {dearest, cheapest} = family === '' ? {} : familyRatesOf(table).get(family) ?? {};
 
 	const linear = dearest !== undefined && !acceleratedSeries.has(series);
 	const perXlarge = linear ? dearest! * tableSlack : Object.hasOwn(seriesUsdPerXlarge, series) ? seriesUsdPerXlarge[series]! : anySeriesUsdPerXlarge;

@@ -3,7 +3,8 @@ import {checkStart, checkStartCost, plural, type EnvironmentView, type Evaluatio
 import type {AuditEntry} from './state/audit.js';
 import type {Automatic} from './automatic.js';
 import type {Breakers} from './breakers.js';
-import {type ActionResult, type Enforcer, type Launcher, type StartResult} from './enforcer.js';
+import type {ActionResult, Enforcer} from './enforcer.js';
+import type {Launcher, StartResult} from './launcher.js';
 import type {Recorder} from './recorder.js';
 import type {Samples} from './samples.js';
 import {messageOf} from './state/record.js';

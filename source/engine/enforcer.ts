@@ -1,5 +1,5 @@
 import {staticBook} from './pricing.js';
-import {environmentIndex, environmentOf, hourlyOf, money, plural, tagOf, type InstanceState, type PriceBook, type RawInstance} from '../domain/index.js';
+import {environmentIndex, environmentOf, hourlyOf, plural, tagOf, type InstanceState, type PriceBook, type RawInstance} from '../domain/index.js';
 import type {Config} from '../config/index.js';
 import type {Fleet, InstanceOutcome, Target} from '../providers/index.js';
 import type {AuditEntry} from './state/audit.js';
@@ -47,7 +47,26 @@ export type ActionResult = {
 	entry: AuditEntry;
 };
 
-export type EnforcerOptions = {dryRun: boolean; readOnly: boolean};
+export type EnforcerOptions = {
+	dryRun: boolean;
+	readOnly: boolean;
+	/**
+	 * Runs right before each batch's call, after its scope re-check: resolves when this engine may
+	 * still act (it holds the state dir's lock, or the table's lease: `fence()`), rejects saying why
+	 * not (then the batch is not sent: each instance gets `error` with the reason). An `ActionCutShort`
+	 * ends the action there and leaves it recorded as under way, for the next run to resume.
+	 */
+	fence?: () => Promise<void>;
+};
+
+/**
+ * An action ended before its last batch by the run's own bound (the Lambda's time left): its
+ * batches so far are recorded, and the stop stays recorded as under way, so the next run resumes it
+ * (breakers.ts: `recoverCutShort`).
+ */
+export class ActionCutShort extends Error {
+	override readonly name = 'ActionCutShort';
+}
 
 const liveStates: InstanceState[] = ['pending', 'running'];
 const stoppedStates: InstanceState[] = ['stopping', 'stopped'];
@@ -69,6 +88,8 @@ type ActionRun = {
 	finish: (outcome: ActionResult['outcome'], summary: string, results?: InstanceOutcome[], ids?: string[]) => ActionResult;
 	/** For a stop of named instances: those it left alone, said at the end of its summary ('' if none). */
 	alone: string;
+	/** Set when the fence said the run's own bound ended the action: it stays recorded as under way. */
+	cutShort?: ActionCutShort;
 };
 
 /**
@@ -266,7 +287,8 @@ export class Enforcer {
 			return finish('failed', `${describe(request.kind, environments)} failed: ${messageOf(error)}`, [], ids);
 		} finally {
 			this.progress = undefined;
-			if (!this.options.dryRun) {
+			// Cut short by the run's bound, the action stays recorded as under way: the next run resumes it.
+			if (!this.options.dryRun && !run.cutShort) {
 				this.state.saveActionInFlight(undefined);
 			}
 		}
@@ -309,9 +331,21 @@ export class Enforcer {
 			// Paced batches go out seconds apart: each is re-checked right before its call, so an
 			// instance retagged or moved out of scope meanwhile is left alone.
 			recheck: async (batch: Target[]) => {
+				if (run.cutShort) {
+					throw run.cutShort;
+				}
+
 				const listed = await this.targets(environments, undo ? stoppedStates : liveStates, batch);
 				if (listed.errors.length > 0) {
 					throw new Error(`could not re-check this batch's scope (${listed.errors.join('; ')})`);
+				}
+
+				// Last, right before the call: this engine may still act (it holds the lock or the lease).
+				try {
+					await this.options.fence?.();
+				} catch (error) {
+					run.cutShort ??= error instanceof ActionCutShort ? error : undefined;
+					throw error;
 				}
 
 				return new Set(listed.instances.map(instance => instance.id).filter(id => exactly.has(id)));
@@ -374,89 +408,8 @@ export class Enforcer {
 		const effect = `${undo ? 'adds' : 'saves'} ${hourlyOf(targets.filter(instance => acted.has(instance.id)).map(instance => book.price(instance)))}`;
 		const where = accountsOf(targets);
 		const missed = unlisted.length > 0 ? `; not re-checked, so not acted on: ${unlisted.join('; ')}` : '';
-		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')}${where} (${tally}; ${effect})${missed}${alone}`, results, ids);
-	}
-}
-
-export type StartRequest = {environment: string; count: number; actor: string; reason: string; instanceType?: string};
-
-export type StartResult = {outcome: 'executed' | 'dry-run' | 'skipped' | 'failed' | 'refused'; summary: string; ids: string[]; entry: AuditEntry};
-
-export class Launcher {
-	constructor(
-		private readonly fleet: Fleet,
-		private readonly config: Config,
-		private readonly record: (entry: Omit<AuditEntry, 'seq'>) => AuditEntry,
-		private readonly options: EnforcerOptions & {launchedBy: string},
-		private readonly clock: () => number,
-		private readonly onChanged: (environments: string[], kind: 'stopped' | 'started', request: BreakerRequest) => void,
-	) {}
-
-	/** Prices what an action saves or adds: the monitor's live book once it runs, the configuration's before. */
-	priceBook: () => PriceBook = () => staticBook(this.config);
-
-	/** The region and template an environment's agents launch from, and their instance type. */
-	async plan(environment: string): Promise<{region: string; template: {id?: string; name?: string; version: string}; instanceType: string | undefined; count: number; account?: string} | undefined> {
-		const launchTemplate = this.config.environments[environment]?.launchTemplate;
-		// A row split by account launches in its account; an environment that spans accounts in the first one.
-		const account = this.config.environments[environment]?.account;
-		if (!launchTemplate) {
-			return undefined;
-		}
-
-		const region = launchTemplate.region ?? this.config.regions[0]!;
-		const template = {...(launchTemplate.id ? {id: launchTemplate.id} : {name: launchTemplate.name!}), version: launchTemplate.version ?? '$Default'};
-		let instanceType = launchTemplate.instanceType;
-		if (!instanceType && this.fleet.templateInstanceType) {
-			instanceType = await this.fleet.templateInstanceType(region, template, account).catch(() => undefined);
-		}
-
-		return {region, template, instanceType, count: launchTemplate.count ?? 1, ...(account ? {account} : {})};
-	}
-
-	async start(request: StartRequest): Promise<StartResult> {
-		const log = (entry: Omit<AuditEntry, 'seq' | 'at' | 'dryRun'>) => this.record({at: new Date(this.clock()).toISOString(), dryRun: this.options.dryRun, ...entry});
-		log({type: 'decision', actor: request.actor, kind: 'start', environments: [request.environment], reason: request.reason, instanceIds: []});
-		const finish = (outcome: StartResult['outcome'], summary: string, ids: string[] = []): StartResult => {
-			const entry = log({type: 'action', actor: request.actor, kind: 'start', environments: [request.environment], reason: summary, instanceIds: ids, outcome});
-			return {outcome, summary, ids, entry};
-		};
-
-		if (this.options.readOnly) {
-			return finish('skipped', `read-only: start ${plural(request.count, 'agent')} in ${request.environment} not executed`);
-		}
-
-		const plan = await this.plan(request.environment);
-		if (!plan || !this.fleet.launch) {
-			return finish('refused', plan ? 'this provider cannot launch instances' : `${request.environment} has no launch template`);
-		}
-
-		const roleTag = this.config.roleTag;
-		const tags = {
-			[this.config.envTagKey]: this.config.environments[request.environment]!.tagValues[0]!,
-			[roleTag.key]: roleTag.agent,
-			'envwatch:launched-by': this.options.launchedBy,
-		};
-		try {
-			const override = request.instanceType ?? this.config.environments[request.environment]!.launchTemplate?.instanceType;
-			const instanceType = override ?? plan.instanceType;
-			const outcome = await this.fleet.launch({region: plan.region, ...(plan.account ? {account: plan.account} : {}), template: plan.template, count: request.count, ...(override ? {instanceType: override} : {}), tags, dryRun: this.options.dryRun});
-			const ids = outcome.instances.map(instance => instance.id);
-			if (outcome.result === 'permitted') {
-				return finish('dry-run', `start ${plural(request.count, 'agent')} in ${request.environment}: permitted`);
-			}
-
-			if (outcome.result !== 'launched') {
-				return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${outcome.result}${outcome.message ? ` (${outcome.message})` : ''}`, ids);
-			}
-
-			this.onChanged([request.environment], 'started', request);
-			const type = outcome.instances[0]?.type ?? instanceType;
-			const price = type === undefined ? undefined : this.priceBook().price({region: plan.region, type})?.usd;
-			return finish('executed', `started ${plural(ids.length, `${type ?? ''} agent`.trim())} in ${request.environment} (${price === undefined ? 'unpriced' : `adds ${money(price * ids.length)}/h`}); window re-baselined`, ids);
-		} catch (error) {
-			return finish('failed', `start ${plural(request.count, 'agent')} in ${request.environment} failed: ${messageOf(error)}`);
-		}
+		const left = run.cutShort ? `; cut short (${run.cutShort.message}): the rest is resumed by the next run` : '';
+		return finish(outcome, `${verb} ${succeeded.length}/${plural(targets.length, 'agent')} in ${(changed.length > 0 ? changed : environments).join(', ')}${where} (${tally}; ${effect})${missed}${alone}${left}`, results, ids);
 	}
 }
 

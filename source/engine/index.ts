@@ -14,5 +14,13 @@ export {AuditLog, isAuditGap, type AuditEntry, type AuditPeer} from './state/aud
 export {auditSource, readAuditTail, type AuditSource, type AuditTail} from './state/audit-reader.js';
 export {StateStore} from './state/store.js';
 export {describeHolder, EngineLock, inspectLock, type LockListener, type LockState} from './state/lock.js';
+export {messageOf} from './state/record.js';
+export {onceWaitMs} from './monitor.js';
+export {ActionCutShort} from './enforcer.js';
+// Beyond one host (coordination.dynamodb): the lease, the state and audit entries in the table, the snapshot standbys show.
+export {defaultLeaseMs, describeLease, lambdaJudgment, LeaseWatch, readLease, TableLease, type LeaseInfo} from './state/lease.js';
+export {TableMedium} from './state/table-medium.js';
+export {TableAudit} from './state/table-audit.js';
+export {readMirrored, SnapshotMirror} from './state/snapshot-mirror.js';
 // The provider's types the layers above meet through the engine (metrics time the fleet's listings).
-export type {Fleet, Provider} from '../providers/index.js';
+export type {CoordinationTable, Fleet, Provider} from '../providers/index.js';

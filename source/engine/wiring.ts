@@ -6,7 +6,8 @@ import {Automatic} from './automatic.js';
 import {CachedBilling} from './billing.js';
 import {Breakers, type BreakerRequest} from './breakers.js';
 import {Commands} from './commands.js';
-import {Enforcer, Launcher} from './enforcer.js';
+import {Enforcer} from './enforcer.js';
+import {Launcher} from './launcher.js';
 import {Pricing} from './pricing.js';
 import {Recorder} from './recorder.js';
 import {Samples} from './samples.js';
@@ -48,6 +49,11 @@ export type Deps = {
 	audit: AuditLog;
 	clock: () => number;
 	options: MonitorOptions;
+	/**
+	 * Before each batch of a stop or start, and before a launch: resolves while this engine may act
+	 * (it holds the state dir's lock or the table's lease), rejects saying why not (enforcer.ts).
+	 */
+	fence?: () => Promise<void>;
 };
 
 /** The engine's parts beside the poll loop, each doing one job. */
@@ -101,8 +107,9 @@ export function wire(deps: Deps, loop: Loop): Parts {
 		}
 	};
 
-	const enforcer = new Enforcer(provider.fleet, config, monitored, recorder.append, state, {dryRun: options.dryRun, readOnly: options.readOnly}, clock, changed);
-	const launcher = new Launcher(provider.fleet, config, recorder.append, {dryRun: options.dryRun, readOnly: options.readOnly, launchedBy: options.actor}, clock, changed);
+	const fence = deps.fence;
+	const enforcer = new Enforcer(provider.fleet, config, monitored, recorder.append, state, {dryRun: options.dryRun, readOnly: options.readOnly, ...(fence ? {fence} : {})}, clock, changed);
+	const launcher = new Launcher(provider.fleet, config, recorder.append, {dryRun: options.dryRun, readOnly: options.readOnly, launchedBy: options.actor, ...(fence ? {fence} : {})}, clock, changed);
 	// A stop's savings and a start's cost are priced with the same book as the spend.
 	enforcer.priceBook = () => pricing.book();
 	launcher.priceBook = () => pricing.book();

@@ -6,7 +6,7 @@ import type {formatDoctor, runDoctor} from './aws/index.js';
 import type {allRegions} from './aws/sweep.js';
 import {SimAccount} from './sim/account.js';
 import type {ScenarioName} from './sim/scenarios.js';
-import type {Provider, TopicPublisher} from './types.js';
+import type {CoordinationTable, Provider, TopicPublisher} from './types.js';
 
 // The providers' face: the small types the engine works through (Fleet, BillingSource, PriceSource,
 // TopicPublisher, ...), the simulated account's scenarios, and loaders for the AWS provider, which
@@ -20,7 +20,13 @@ export {isScenario, scenarioNames, scenarios, type ScenarioName} from './sim/sce
  * What a provider is made from: the simulated scenario (--demo), else the AWS connection (--profile,
  * --endpoint-url); `env` holds the tuning variables (ENVWATCH_DEMO_SPEED, ENVWATCH_PAGE_SIZE, ...).
  */
-export type ProviderOptions = {demo?: ScenarioName | undefined; connection: AwsConnection; env: NodeJS.ProcessEnv};
+export type ProviderOptions = {
+	demo?: ScenarioName | undefined;
+	connection: AwsConnection;
+	env: NodeJS.ProcessEnv;
+	/** What one listing of every region may take, when the run bounds it (the Lambda's time left); else ENVWATCH_LIST_BUDGET_SECONDS. */
+	listBudgetMs?: number;
+};
 
 /** The simulated account for --demo; the AWS account otherwise (loaded lazily, never in demo). */
 export async function createProvider(options: ProviderOptions, config: Config): Promise<Provider> {
@@ -60,7 +66,7 @@ export async function createProvider(options: ProviderOptions, config: Config): 
 		...connection,
 		...(pageSize === undefined ? {} : {pageSize}),
 		...(maxBatch === undefined ? {} : {maxBatch}),
-		...(listBudget === undefined ? {} : {listBudgetMs: listBudget * 1000}),
+		...(options.listBudgetMs === undefined ? listBudget === undefined ? {} : {listBudgetMs: listBudget * 1000} : {listBudgetMs: options.listBudgetMs}),
 	});
 	// The sweep for agents in regions not watched asks DescribeRegions where envwatch already looks.
 	return {...provider, enabledRegions: async () => enabledRegions(connection, config.regions[0])};
@@ -99,4 +105,19 @@ export function snsPublisher(connection: AwsConnection): TopicPublisher {
 export async function loadAwsDoctor(): Promise<{runDoctor: typeof runDoctor; formatDoctor: typeof formatDoctor; allRegions: typeof allRegions}> {
 	const [{runDoctor, formatDoctor}, {allRegions}] = await Promise.all([import('./aws/index.js'), import('./aws/sweep.js')]);
 	return {runDoctor, formatDoctor, allRegions};
+}
+
+/**
+ * The coordination table (`coordination.dynamodb`: the lease, the engine's state and the audit
+ * entries in DynamoDB); the SDK is loaded only here.
+ */
+export async function openCoordinationTable(connection: AwsConnection, table: string, region: string): Promise<CoordinationTable> {
+	const {DynamoTable} = await import('./aws/table.js');
+	return new DynamoTable(table, region, connection);
+}
+
+/** The text of an SSM parameter (the Lambda's configuration); a missing one is a UsageError naming `variable` and the parameter. */
+export async function readConfigParameter(connection: AwsConnection, name: string, region: string, variable?: string): Promise<string> {
+	const {readParameter} = await import('./aws/parameter.js');
+	return readParameter(connection, name, region, variable);
 }

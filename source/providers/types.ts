@@ -193,3 +193,33 @@ export type Provider = {
  * Throws an Error with `retry: false` when trying again cannot help (a 4xx other than throttling).
  */
 export type TopicPublisher = (topic: {topicArn: string; region: string}, subject: string, message: string, signal: AbortSignal) => Promise<void>;
+
+/**
+ * The coordination table (`coordination.dynamodb`): items with string keys `pk` and `sk` and values
+ * of four kinds. It holds the single-enforcer lease, the engine's state and the audit entries (see
+ * docs/design.md, "Beyond one host"); the engine reaches it only through this interface.
+ */
+export type TableValue = string | number | boolean | Uint8Array;
+export type TableKey = {pk: string; sk: string};
+export type TableItem = {pk: string; sk: string; [attribute: string]: TableValue};
+/** A write's condition on one item: it is absent, or its attributes equal these values. */
+export type ItemCondition = {absent: true} | {equals: Record<string, string | number | boolean>};
+/** A condition on the item at `key` (another item than those a transaction writes, or one of them). */
+export type TableCondition = ItemCondition & {key: TableKey};
+export type TableWrite = {put: TableItem} | {delete: TableKey};
+/** A conditional write's outcome: `current` is the item the condition was checked against, when the table said. */
+export type TableWritten = {written: true} | {written: false; current: TableItem | undefined};
+
+export interface CoordinationTable {
+	/** Names it in messages: `DynamoDB table envwatch (eu-west-1)`. */
+	readonly name: string;
+	/** One item, read consistently; undefined when there is none. */
+	get(key: TableKey): Promise<TableItem | undefined>;
+	/** Every item of a partition (whose `sk` starts with `prefix`), read consistently, in `sk` order; every page, within a cap. */
+	query(pk: string, prefix?: string): Promise<TableItem[]>;
+	/** Puts one item if `when` (a condition on that item) holds. */
+	put(item: TableItem, when?: ItemCondition): Promise<TableWritten>;
+	/** Puts and deletes at most 99 items in one transaction, all or none, if `when` (a condition on any item) holds. */
+	transact(writes: TableWrite[], when?: TableCondition): Promise<TableWritten>;
+	close(): void;
+}

@@ -29,9 +29,21 @@ const names = (value: unknown): value is string[] => Array.isArray(value) && val
 
 /** The record of the engine that ran last on `stateDir`; undefined when there is none or it is not one (a damaged file says nothing). */
 export function readEngineRecord(stateDir: string): EngineRecord | undefined {
+	let text: string;
+	try {
+		text = fs.readFileSync(path.join(stateDir, engineFileName), 'utf8');
+	} catch {
+		return undefined;
+	}
+
+	return parseEngineRecord(text);
+}
+
+/** A record read from elsewhere (the coordination table's `engine.json`), checked the same way. */
+export function parseEngineRecord(text: string | undefined): EngineRecord | undefined {
 	let value: unknown;
 	try {
-		value = JSON.parse(fs.readFileSync(path.join(stateDir, engineFileName), 'utf8'));
+		value = JSON.parse(text ?? '');
 	} catch {
 		return undefined;
 	}

@@ -1,10 +1,10 @@
-import path from 'node:path';
-import {describeHolder, droppedPauses, EngineLock, SnapshotStore, type AuditEntry, type AuditLog, type Command, type LockListener, type LockState, type Monitor, type Pauses} from '../engine/index.js';
-import {connectServer, type RemoteEngine} from './client.js';
-import {guardedBy, guardedNote, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
-import {socketFileName, type ClientKind, type ServerInfo} from './protocol.js';
+import {describeHolder, describeLease, droppedPauses, SnapshotStore, TableLease, TableMedium, type AuditEntry, type AuditLog, type Command, type EngineLock, type LeaseInfo, type Monitor, type Pauses} from '../engine/index.js';
+import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
+import type {RemoteEngine} from './client.js';
+import {guardedBy, guardedNote, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
+import type {ClientKind, ServerInfo} from './protocol.js';
 import {EngineServer} from './server.js';
-import {UsageError} from '../domain/index.js';
+import {shareEngine, Standby, unshareEngine, type SessionCoordination, type Shared} from './standby.js';
 
 /**
  * What running the engine in this process takes (built by main's createRuntime): `monitored`, the
@@ -12,8 +12,17 @@ import {UsageError} from '../domain/index.js';
  */
 export type LocalEngine = {monitor: Monitor; store: SnapshotStore; audit: AuditLog; monitored?: readonly string[]; pausedAtStart?: Pauses};
 
+export type {SessionCoordination} from './standby.js';
+export {attachOrLock, EngineBusy, lockProblem, socketPathOf} from './attach.js';
+
+/**
+ * What the engine this process runs is given (createEngine): its fence before each stop batch (the
+ * state dir's lock, and the lease when coordinated), and the table's medium for its state.
+ */
+export type EngineHold = {fence: () => Promise<void>; medium?: TableMedium};
+
 /** The engine this process runs: its lock and socket, whether its `down` line is written, and the stop of its engine.json updates. */
-type Running = LocalEngine & {lock: EngineLock; server: EngineServer; down: boolean; unrecord: () => void};
+type Running = LocalEngine & {lock: EngineLock; server: EngineServer; down: boolean; unrecord: () => void; shared?: Shared};
 
 export type SessionOptions = {
 	stateDir: string;
@@ -27,8 +36,11 @@ export type SessionOptions = {
 	/**
 	 * Builds the engine from the persisted state (called once the lock is this process's).
 	 * `guard`: at a hand-over, the environments the engine before guarded, to guard them too.
+	 * `hold`: the engine's fence, and the table's medium for its state when coordinated.
 	 */
-	createEngine: (guard?: readonly string[]) => Promise<LocalEngine>;
+	createEngine: (guard?: readonly string[], hold?: EngineHold) => Promise<LocalEngine>;
+	/** `coordination.dynamodb`: one engine per table (a lease), the others standbys. */
+	coordination?: SessionCoordination;
 	/** This run named its environments (`--environments`): a hand-over does not replace them (it says so if they differ). */
 	environmentsNamed?: boolean;
 	/**
@@ -50,79 +62,6 @@ export type SessionOptions = {
 /** What a --read-only dashboard does not send: what acts on the fleet, and what changes the guard's protection. */
 const acting = new Set<Command['kind']>(['stop', 'stop-instances', 'cascade', 'emergency', 'undo', 'reset', 'start', 'pause', 'resume', 'pause-env', 'resume-env', 'cancel-pending', 'guard']);
 
-/** Why the engine could not be found nor run: the message names the holder; exit 1. */
-export class EngineBusy extends Error {}
-
-export function socketPathOf(stateDir: string): string {
-	return path.join(stateDir, socketFileName);
-}
-
-const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-/** Lock holders that finish by themselves: waited for rather than reported. */
-const shortLived = new Set(['once', 'stop', 'start', 'reset']);
-
-export function lockProblem(state: LockState, stateDir: string): string {
-	if (state.kind === 'held') {
-		return `the engine of ${stateDir} is held by ${describeHolder(state.info)}, but its socket ${socketPathOf(stateDir)} does not answer; if that process is hung, end it (kill ${state.info.pid}) — envwatch never breaks a live process's lock`;
-	}
-
-	if (state.kind === 'unreadable') {
-		return `cannot take the engine lock: ${state.why}`;
-	}
-
-	return `cannot take the engine lock of ${stateDir}`;
-}
-
-type Found = {kind: 'attached'; remote: RemoteEngine} | {kind: 'lock'; lock: EngineLock};
-
-/**
- * Finds the server on a state dir or takes the engine lock, whichever comes first. A short-lived
- * holder (a `--once` from cron) is waited for; a live holder whose socket does not answer, after a
- * grace of `patienceMs` (it may be starting its server), is an EngineBusy naming it.
- */
-export async function attachOrLock(options: {stateDir: string; mode: string; client: ClientKind; actor: string; serveOnly?: boolean; patienceMs?: number; onLost?: (why: string) => void; onTrouble?: (why: string) => void; beforeLock?: () => void}): Promise<Found> {
-	const socketPath = socketPathOf(options.stateDir);
-	const started = Date.now();
-	for (;;) {
-		const connection = await connectServer(socketPath, {actor: options.actor, client: options.client});
-		if (connection.kind === 'attached') {
-			if (options.serveOnly) {
-				connection.remote.close();
-				throw new EngineBusy(`${options.stateDir} is already served by pid ${connection.remote.server.pid} on ${connection.remote.server.host} (${connection.remote.server.mode}, since ${new Date(connection.remote.server.since).toISOString()}): attach to it with envwatch --state-dir ${options.stateDir}`);
-			}
-
-			return connection;
-		}
-
-		if (connection.kind === 'denied') {
-			throw new EngineBusy(connection.message);
-		}
-
-		// No server: this process will run the engine, so the state dir must be writable (checked
-		// only now: attaching needs no write access, as an on-call engineer's to a service's state).
-		options.beforeLock?.();
-		const listener: LockListener = {...(options.onLost ? {lost: options.onLost} : {}), ...(options.onTrouble ? {trouble: options.onTrouble} : {})};
-		const taken = EngineLock.acquire(options.stateDir, options.mode, listener);
-		if (taken instanceof EngineLock) {
-			return {kind: 'lock', lock: taken};
-		}
-
-		if (taken.kind === 'unreadable' && taken.cannotCreate) {
-			// Not a busy engine: a state dir this user cannot write (and no server to attach to).
-			throw new UsageError(`the state dir ${options.stateDir}: cannot create the engine lock in it (${taken.cannotCreate}) — expected a writable directory${connection.kind === 'silent' ? `; ${connection.message}` : ''}`);
-		}
-
-		const waited = Date.now() - started;
-		const patient = taken.kind === 'held' && shortLived.has(taken.info.mode) ? 120_000 : options.patienceMs ?? 3000;
-		if (waited > patient) {
-			throw new EngineBusy(connection.kind === 'silent' ? `${connection.message}; ${lockProblem(taken, options.stateDir)}` : lockProblem(taken, options.stateDir));
-		}
-
-		await sleep(300);
-	}
-}
-
 /**
  * The engine as the dashboard (or `serve`, or headless) uses it, wherever it runs: attached to the
  * server on the state dir, or run here and served on the same socket. When the server this one is
@@ -134,6 +73,9 @@ export class EngineSession {
 	private remote: RemoteEngine | undefined;
 	private local: Running | undefined;
 	private unsubscribe: (() => void) | undefined;
+	private standing: Standby | undefined;
+	/** The leader's figures a standby shows (its session store follows this one). */
+	private readonly mirrored = new SnapshotStore();
 	private started = false;
 	private stopping = false;
 	private takingOver: Promise<void> | undefined;
@@ -157,23 +99,55 @@ export class EngineSession {
 	private lockListener() {
 		return {
 			onLost: (why: string) => this.lost(why),
-			onTrouble: (why: string) => {
-				this.options.log(why);
-				this.note({type: 'decision', actor: 'auto', kind: 'lock', environments: [], reason: why, instanceIds: []});
-			},
+			onTrouble: (why: string) => this.troubled(why),
 		};
 	}
 
-	/** Attaches or starts the engine (not its loop: `start`). */
-	async open(): Promise<'attached' | 'running'> {
+	/** The lock's or the lease's heartbeat failed (or works again): said and recorded. */
+	private troubled(why: string): void {
+		this.options.log(why);
+		this.note({type: 'decision', actor: 'auto', kind: 'lock', environments: [], reason: why, instanceIds: []});
+	}
+
+	/** The lease's holder while this process stands by (another host's engine enforces). */
+	get leader(): LeaseInfo | undefined {
+		return this.standing?.leader;
+	}
+
+	/** Attaches, starts the engine (not its loop: `start`), or, coordinated and another engine holding the lease, stands by. */
+	async open(): Promise<'attached' | 'running' | 'standby'> {
 		const found = await attachOrLock({...this.options, ...this.lockListener()});
 		if (found.kind === 'attached') {
 			this.attach(found.remote);
 			return 'attached';
 		}
 
-		await this.runHere(found.lock);
-		return 'running';
+		return this.lead(found.lock);
+	}
+
+	/** With the state dir's lock: the engine runs here, unless the table's lease is another engine's (then a standby). */
+	private async lead(lock: EngineLock, from?: {server: ServerInfo; reason: string}): Promise<'running' | 'standby'> {
+		const coordination = this.options.coordination;
+		if (!coordination) {
+			await this.runHere(lock, from);
+			return 'running';
+		}
+
+		let acquired: Awaited<ReturnType<typeof TableLease.acquire>>;
+		try {
+			acquired = await TableLease.acquire(coordination.table, {mode: this.options.mode, durationMs: coordination.durationMs});
+		} catch (error) {
+			lock.release();
+			throw new EngineBusy(`cannot reach the lease in ${coordination.table.name}: ${error instanceof Error ? error.message : String(error)}`);
+		}
+
+		if (acquired.kind === 'taken') {
+			await this.runHere(lock, from, acquired.lease);
+			return 'running';
+		}
+
+		await this.standBy(lock, acquired.info);
+		return 'standby';
 	}
 
 	/** Publishes `store`'s snapshots as this session's; `carried`: the events seen before a hand-over, kept below the new engine's. */
@@ -211,15 +185,38 @@ export class EngineSession {
 		});
 	}
 
-	private async runHere(lock: EngineLock, from?: {server: ServerInfo; reason: string}): Promise<void> {
-		// The engine before this one, as it last said what it guarded and what was paused.
-		const before = readEngineRecord(this.options.stateDir);
-		const previous = before?.token === lock.info.token ? undefined : before;
-		const handover = from !== undefined || lock.tookOver !== undefined;
+	private async runHere(lock: EngineLock, from?: {server: ServerInfo; reason: string}, lease?: TableLease): Promise<void> {
+		let medium: TableMedium | undefined;
+		if (lease) {
+			try {
+				// The state in the table, every write fenced by the lease; a refused write is a lost lease.
+				medium = await TableMedium.open(this.options.coordination!.table, {fence: () => lease.condition(), onFenced: why => this.lost(why, 'lost the lease')});
+			} catch (error) {
+				await lease.release();
+				lock.release();
+				throw new EngineBusy(`cannot read the state in ${this.options.coordination!.table.name}: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		}
+
+		// The engine before this one, as it last said what it guarded and what was paused (the table's, when coordinated).
+		const before = medium ? parseEngineRecord(medium.read('engine.json')) : readEngineRecord(this.options.stateDir);
+		const token = lease ? `lease-${lease.info.token}` : lock.info.token;
+		const previous = before?.token === token ? undefined : before;
+		const handover = from !== undefined || lock.tookOver !== undefined || lease?.tookOver !== undefined;
+		const fence = async () => {
+			await lock.fence();
+			if (lease && medium) {
+				// The stop under way written first, then the lease's conditional write.
+				await medium.flush();
+				await lease.fence();
+			}
+		};
+
 		let engine: LocalEngine;
 		try {
-			engine = await this.options.createEngine(handover && previous && !this.options.environmentsNamed ? previous.environments : undefined);
+			engine = await this.options.createEngine(handover && previous && !this.options.environmentsNamed ? previous.environments : undefined, {fence, ...(medium ? {medium} : {})});
 		} catch (error) {
+			await lease?.release();
 			lock.release();
 			throw error;
 		}
@@ -236,19 +233,27 @@ export class EngineSession {
 		} catch (error) {
 			await engine.monitor.stop().catch(() => undefined);
 			engine.audit.close();
+			await lease?.release();
 			lock.release();
 			throw error;
 		}
 
-		const local: Running = {...engine, lock, server, down: false, unrecord: () => undefined};
+		const local: Running = {...engine, lock, server, down: false, unrecord: () => undefined, ...(lease && medium ? {shared: shareEngine(this.options.coordination!.table, engine, {lease, medium}, {version: this.options.version, log: this.options.log, lost: why => this.lost(why, 'lost the lease'), trouble: why => this.troubled(why)})} : {})};
 		this.local = local;
 		this.handOver(local, previous, handover ? from : undefined);
-		// engine.json follows what this engine guards and what is paused, for the one after it.
-		const record = this.recordOf(local);
+		// engine.json follows what this engine guards and what is paused, for the one after it (in the table, when coordinated).
+		const record = {...this.recordOf(local), token};
 		let written = '';
 		const write = (part: Pick<EngineRecord, 'environments' | 'paused' | 'pausedEnvironments'>) => {
 			const text = JSON.stringify(part);
-			if (text !== written && writeEngineRecord(this.options.stateDir, {...record, ...part})) {
+			if (text === written) {
+				return;
+			}
+
+			if (medium) {
+				medium.write('engine.json', JSON.stringify({...record, ...part}));
+				written = text;
+			} else if (writeEngineRecord(this.options.stateDir, {...record, ...part})) {
 				written = text;
 			}
 		};
@@ -268,6 +273,25 @@ export class EngineSession {
 		}
 	}
 
+	/** Another host's engine holds the lease: this process stands by (standby.ts) until it takes the lease over. */
+	private async standBy(lock: EngineLock, leader: LeaseInfo): Promise<void> {
+		this.standing = await Standby.open(lock, leader, {
+			coordination: this.options.coordination!,
+			socketPath: socketPathOf(this.options.stateDir),
+			group: this.options.group,
+			mode: this.options.mode,
+			stateDir: this.options.stateDir,
+			version: this.options.version,
+			log: this.options.log,
+			mirrored: this.mirrored,
+			takeOver: async lease => {
+				this.standing = undefined;
+				await this.runHere(lock, undefined, lease);
+			},
+		});
+		this.follow(this.mirrored);
+	}
+
 	private recordOf(local: {lock: EngineLock}): Omit<EngineRecord, 'environments' | 'paused' | 'pausedEnvironments'> {
 		return {version: 1, token: local.lock.info.token, pid: process.pid, host: local.lock.info.host, mode: this.options.mode};
 	}
@@ -279,12 +303,15 @@ export class EngineSession {
 	 */
 	private handOver(local: Running, previous: EngineRecord | undefined, from: {server: ServerInfo; reason: string} | undefined): void {
 		const stale = local.lock.tookOver;
+		const staleLease = local.shared?.lease.tookOver;
 		const guards = local.monitored;
-		const note = previous && guards && (from || stale) ? guardedNote(previous, guards) : undefined;
-		if (from || stale) {
-			const what = from
-				? `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason})`
-				: `took over the engine lock of ${this.options.stateDir} from ${describeHolder(stale!.info)}: ${stale!.why}`;
+		const note = previous && guards && (from || stale || staleLease) ? guardedNote(previous, guards) : undefined;
+		if (from || stale || staleLease) {
+			const what = staleLease
+				? `took over the lease of ${this.options.coordination!.table.name} from ${describeLease(staleLease.info)}: ${staleLease.why}`
+				: from
+					? `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason})`
+					: `took over the engine lock of ${this.options.stateDir} from ${describeHolder(stale!.info)}: ${stale!.why}`;
 			const message = `${what}; carrying on from the persisted state${note ? `; ${note.text}` : ''}`;
 			local.monitor.note({type: 'decision', actor: this.options.actor, kind: 'takeover', environments: [...(guards ?? [])], reason: message, instanceIds: []});
 			this.options.log(message);
@@ -322,7 +349,7 @@ export class EngineSession {
 				if (found.kind === 'attached') {
 					this.attach(found.remote);
 				} else {
-					await this.runHere(found.lock, {server: previous, reason});
+					await this.lead(found.lock, {server: previous, reason});
 				}
 
 				return;
@@ -339,7 +366,18 @@ export class EngineSession {
 	 * the end, and end the process (`onStopped`): a guard that is no longer the guard must not look
 	 * like one, and a supervisor starts it again.
 	 */
-	private lost(why: string): void {
+	private lost(why: string, what = 'lost the engine lock'): void {
+		const standing = this.standing;
+		if (standing && !this.stopping) {
+			// A standby whose state dir lock was taken: it shows nothing that is true any more.
+			this.standing = undefined;
+			this.takingOver = (async () => {
+				await standing.close('this process lost the engine lock');
+				this.options.onStopped?.(`${what}: ${why}`);
+			})();
+			return;
+		}
+
 		const local = this.local;
 		if (!local || this.stopping) {
 			return;
@@ -350,10 +388,12 @@ export class EngineSession {
 		local.server.beginShutdown();
 		this.takingOver = (async () => {
 			await local.monitor.stop().catch(() => undefined);
-			this.writeDown(local, `lost the engine lock: ${why}`);
-			await local.server.close('this process lost the engine lock');
+			this.writeDown(local, `${what}: ${why}`);
+			await unshareEngine(local.shared, false);
+			await local.server.close(`this process ${what}`);
 			local.audit.close();
-			this.options.onStopped?.(`lost the engine lock: ${why}`);
+			local.lock.release();
+			this.options.onStopped?.(`${what}: ${why}`);
 		})();
 	}
 
@@ -383,6 +423,10 @@ export class EngineSession {
 			return this.local.monitor.command(command);
 		}
 
+		if (this.standing) {
+			return {outcome: 'refused', summary: this.standing.refusal()};
+		}
+
 		if (this.remote) {
 			if (this.options.readOnly && acting.has(command.kind)) {
 				return {outcome: 'refused', summary: `refused: this dashboard is --read-only; it sends no ${command.kind} to the server`};
@@ -408,12 +452,21 @@ export class EngineSession {
 		this.stopping = true;
 		this.remote?.close();
 		await this.takingOver;
+		const standing = this.standing;
+		if (standing) {
+			this.standing = undefined;
+			await standing.close(`the standby stopped (${reason})`);
+			standing.lock.release();
+		}
+
 		const local = this.local;
 		if (local) {
 			local.server.beginShutdown();
 			await local.server.drain();
 			await local.monitor.stop().catch(() => undefined);
 			this.writeDown(local, reason);
+			// The next engine takes the lease at once (no wait for it to go stale), with this one's last state.
+			await unshareEngine(local.shared, true);
 			local.lock.release();
 			await local.server.close(`the engine stopped (${reason})`);
 			local.audit.close();
@@ -430,12 +483,17 @@ export class EngineSession {
 	 */
 	abandon(reason: string): void {
 		this.stopping = true;
+		const standing = this.standing;
+		standing?.abandon();
+
 		const local = this.local;
 		if (local) {
 			local.server.beginShutdown();
 			this.writeDown(local, reason);
 			local.lock.release();
 			local.server.removeSocket();
+			// Let go without waiting (the process ends now): if it is not written, the lease goes stale instead.
+			void local.shared?.lease.release();
 		}
 	}
 }

@@ -85,7 +85,7 @@ function pagesOf(region, states, perRegion = billedPerRegion * 11 / 10, account 
 /** The account ID of the many-accounts run's account `n` (1 to 50). */
 const accountId = n => String(100_000_000_000 + n);
 
-async function startStub(perRegion, perAccountRegion = 55) {
+export async function startStub(perRegion, perAccountRegion = 55) {
 	const server = http.createServer((request, response) => {
 		const chunks = [];
 		request.on('data', chunk => chunks.push(chunk));

@@ -207,3 +207,17 @@ describe('EngineLock', () => {
 		expect(fs.existsSync(lockPath(dir))).toBe(false);
 	});
 });
+
+describe('the lock\'s fence (before each stop batch)', () => {
+	it('passes while the file names this holder; refuses once another holder has it or it is gone', async () => {
+		const dir = stateDir();
+		const lock = EngineLock.acquire(dir, 'serve') as EngineLock;
+		await lock.fence();
+		writeLock(dir, {pid: 4242, host: 'other-host', token: 'theirs'});
+		await expect(lock.fence()).rejects.toThrow(/refused: the engine lock of .* is held by pid 4242 on other-host now/);
+		fs.rmSync(lockPath(dir));
+		await expect(lock.fence()).rejects.toThrow(/refused: the engine lock .*envwatch\.lock was removed/);
+		lock.release();
+		await expect(lock.fence()).rejects.toThrow(/no longer holds the engine lock/);
+	});
+});

@@ -77,6 +77,11 @@ export class CliProcess {
 		throw new Error(`no such line within ${deadlineMs} ms; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
 	}
 
+	/** Its exit code once it has ended by itself. */
+	async exit(): Promise<number | null> {
+		return this.exited;
+	}
+
 	async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
 		this.child.kill(signal);
 		return this.exited;

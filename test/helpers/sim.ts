@@ -74,6 +74,8 @@ export type SimHarnessOptions = {
 	clock?: ManualClock;
 	/** The monitored environments (default: all three). */
 	monitored?: string[];
+	/** The engine's fence before each batch (the lock's or the lease's). */
+	fence?: () => Promise<void>;
 };
 
 /**
@@ -124,6 +126,7 @@ export class SimHarness {
 			audit: this.audit,
 			clock: this.clock.now,
 			options: {dryRun: false, readOnly: false, actor: 'tester@jump', ...this.harness.options, ...options},
+			...(this.harness.fence ? {fence: this.harness.fence} : {}),
 		});
 		return this.monitor;
 	}

@@ -347,6 +347,34 @@ export class EngineLock {
 		clearInterval(this.timer);
 	}
 
+	/**
+	 * Before a stop batch (the enforcer's fence): resolves while the lock file still names this
+	 * process, rejects saying why not (another holder took it, or the file is gone). A file that
+	 * cannot be read right now (too many open files, an I/O error) does not hold a stop up: the
+	 * heartbeat reports it, and a lock taken over is seen at the next batch or heartbeat.
+	 */
+	async fence(): Promise<void> {
+		if (this.released) {
+			throw new Error('refused: this process no longer holds the engine lock');
+		}
+
+		let text: string;
+		try {
+			text = fs.readFileSync(lockPath(this.stateDir), 'utf8');
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+				throw new Error(`refused: the engine lock ${lockPath(this.stateDir)} was removed`);
+			}
+
+			return;
+		}
+
+		const current = parseLock(text);
+		if (current?.token !== this.info.token) {
+			throw new Error(`refused: the engine lock of ${this.stateDir} is ${current ? `held by pid ${current.pid} on ${current.host} now` : 'not this process\'s any more'}`);
+		}
+	}
+
 	/** Removes the lock file, if it is still this one's. */
 	release(): void {
 		if (this.released) {

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import {newHistory, newRollup, type History, type Rollup} from '../../domain/index.js';
-import {describeError, inDirectory, writeFailed, type RecordNotice} from './record.js';
+import {DirectoryMedium, type StateMedium} from './medium.js';
+import {describeError, writeFailed, type RecordNotice} from './record.js';
 import {lastMarks, replayLog, since, type Mark, type Series} from './replay.js';
 import {checkAccountsFile, checkBilling} from './validate-billing.js';
 import {checkActionInFlight, checkBreakers, checkLastStop, checkPrices, checkRollup, checkSamples, checkSweep, ShapeError, type ActionInFlight, type BillingCache, type Breaker, type Check, type LastStop, type PriceBasis, type PriceCache, type SweepRecord} from './validate.js';
@@ -23,7 +22,9 @@ type StateFile = keyof typeof fileParts;
 
 /**
  * What survives a restart (or a `--once` run from cron): the sample history, the last stop (for
- * undo) and the billing cache.
+ * undo) and the billing cache. The documents live in a `StateMedium`: the state dir's files, or
+ * the coordination table's items (`coordination.dynamodb`); this store reads and checks them the
+ * same either way.
  *
  * Every file is checked on read: one that is not what envwatch writes (malformed JSON, or valid
  * JSON of another shape) is moved aside to `<name>.damaged-<time>` and that part starts fresh.
@@ -45,38 +46,52 @@ export class StateStore {
 	/** The price basis in samples.json as read (loadHistory) or last written. */
 	private basis: PriceBasis | undefined;
 
+	readonly medium: StateMedium;
+
 	constructor(
-		readonly dir: string,
+		/** The state dir, or another medium (the coordination table). */
+		medium: string | StateMedium,
 		private readonly clock: () => number = Date.now,
 		/** Only look (doctor): a damaged file is reported but left where it is. */
 		private readonly lookOnly = false,
-	) {}
+	) {
+		this.medium = typeof medium === 'string' ? new DirectoryMedium(medium) : medium;
+	}
+
+	/** Where the state is: the state dir, or the table. */
+	get dir(): string {
+		return this.medium.where;
+	}
 
 	/** Why state files could not be written, or null when the last write of each succeeded. */
 	get error(): string | null {
-		return this.failures.size === 0 ? null : [...this.failures.values()].join('; ');
+		const errors = [...this.failures.values(), ...(this.medium.error ? [this.medium.error] : [])];
+		return errors.length === 0 ? null : errors.join('; ');
 	}
 
 	/** Damaged files moved aside and failure streaks that started since the last call. */
 	takeNotices(): RecordNotice[] {
-		return this.notices.splice(0);
+		return [...this.notices.splice(0), ...(this.medium.takeNotices?.() ?? [])];
 	}
 
-	private file(name: string): string {
-		return path.join(this.dir, name);
+	/** Resolves once every write so far has reached the medium (a table's are written behind), or failed (`error` says why). */
+	async flush(): Promise<void> {
+		await this.medium.flush?.();
 	}
 
 	/** A state file's text, or undefined when there is none (or it cannot be read: announced). */
 	private readText(name: StateFile): string | undefined {
-		const file = this.file(name);
 		try {
-			return fs.readFileSync(file, 'utf8');
+			return this.medium.read(name);
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-				// Unreadable (a directory, no permission): it cannot be moved aside either; say so.
-				this.notices.push({message: `cannot read the state file ${file} (${describeError(error)}); ${fileParts[name]}`, damaged: true});
+			if ((error as {damaged?: boolean}).damaged) {
+				// There, but not text envwatch wrote (a table item that does not inflate): moved aside.
+				this.damaged(name, describeError(error));
+				return undefined;
 			}
 
+			// Unreadable (a directory, no permission): it cannot be moved aside either; say so.
+			this.notices.push({message: `cannot read ${this.medium.describe(name)} (${describeError(error)}); ${fileParts[name]}`, damaged: true});
 			return undefined;
 		}
 	}
@@ -97,36 +112,32 @@ export class StateStore {
 
 	/** Moves a damaged state file aside and says so. */
 	private damaged(name: StateFile, problem: string): void {
-		const file = this.file(name);
-		const movedTo = `${file}.damaged-${new Date(this.clock()).toISOString().replaceAll(':', '')}`;
-		let aside = this.lookOnly ? 'left as it is' : `moved it aside to ${movedTo}`;
+		const movedTo = `${name}.damaged-${new Date(this.clock()).toISOString().replaceAll(':', '')}`;
+		let aside = this.lookOnly ? 'left as it is' : `moved it aside to ${this.medium.locate(movedTo)}`;
 		try {
 			if (!this.lookOnly) {
-				fs.renameSync(file, movedTo);
+				this.medium.rename(name, movedTo);
 			}
 		} catch (error) {
 			aside = `cannot move it aside (${describeError(error)})`;
 		}
 
-		this.notices.push({message: `the state file ${file} is damaged (${problem}); ${aside}; ${fileParts[name]}`, damaged: true});
+		this.notices.push({message: `${this.medium.describe(name)} is damaged (${problem}); ${aside}; ${fileParts[name]}`, damaged: true});
 	}
 
 	private write(name: StateFile, value: unknown): void {
-		const target = this.file(name);
-		const temporary = `${target}.${process.pid}.tmp`;
 		try {
-			inDirectory(this.dir, () => fs.writeFileSync(temporary, JSON.stringify(value), {mode: 0o600}));
-			fs.renameSync(temporary, target);
+			this.medium.write(name, JSON.stringify(value));
 			this.failures.delete(name);
 			this.unwritten.delete(name);
 		} catch (error) {
-			fs.rmSync(temporary, {force: true});
 			this.failed(name, error, value);
 		}
 	}
 
 	/** Tries again to write what could not be written (the last stop, say, when the disk has room again). */
 	retry(): void {
+		this.medium.retry?.();
 		for (const [name, value] of [...this.unwritten]) {
 			if (name === 'samples.json') {
 				this.write(name, value);
@@ -142,12 +153,11 @@ export class StateStore {
 
 	private failed(name: StateFile, error: unknown, value: unknown): void {
 		this.unwritten.set(name, value);
-		const file = this.file(name);
 		if (!this.failures.has(name)) {
-			this.notices.push(writeFailed(`the state file ${file}`, error));
+			this.notices.push(writeFailed(this.medium.describe(name), error));
 		}
 
-		this.failures.set(name, `cannot write ${file}: ${describeError(error)}`);
+		this.failures.set(name, `cannot write ${this.medium.locate(name)}: ${describeError(error)}`);
 	}
 
 	/**
@@ -169,7 +179,7 @@ export class StateStore {
 				const {torn, stale} = replayLog(log, replayed, snapshot?.id);
 				series = stale ? series : replayed;
 				this.snapshotId = snapshot?.id ?? '';
-				this.snapshotBytes = fs.statSync(this.file('samples.json'), {throwIfNoEntry: false})?.size ?? 0;
+				this.snapshotBytes = this.medium.size('samples.json') ?? 0;
 				this.logBytes = Buffer.byteLength(log);
 				// Never append after a torn line or to a log of an older samples.json (a crash
 				// between a compaction's rename and its removal of the log): the next save compacts.
@@ -237,15 +247,14 @@ export class StateStore {
 			return;
 		}
 
-		const file = this.file('samples.log');
 		try {
-			inDirectory(this.dir, () => fs.appendFileSync(file, line, {mode: 0o600}));
+			this.medium.append('samples.log', line);
 			this.logBytes += bytes;
 			this.logged = lastMarks(series);
 		} catch {
 			// Part of the line may be on disk: cut it off if possible; either way write it all anew.
 			try {
-				fs.truncateSync(file, this.logBytes);
+				this.medium.truncate('samples.log', this.logBytes);
 			} catch {
 				// A torn last line is ignored on read, and the compaction below replaces the log.
 			}
@@ -265,13 +274,13 @@ export class StateStore {
 			return;
 		}
 
-		this.snapshotBytes = fs.statSync(this.file('samples.json'), {throwIfNoEntry: false})?.size ?? 0;
+		this.snapshotBytes = this.medium.size('samples.json') ?? 0;
 		this.logBytes = 0;
 		this.snapshotId = id;
 		try {
 			// A crash before this leaves the old log next to the new samples.json: its first line
 			// names the old samples.json, so it is not replayed.
-			fs.rmSync(this.file('samples.log'), {force: true});
+			this.medium.remove('samples.log');
 			this.logged = lastMarks(series);
 		} catch (error) {
 			this.logged = undefined;
@@ -290,7 +299,7 @@ export class StateStore {
 		}
 
 		try {
-			fs.rmSync(this.file('last-stop.json'), {force: true});
+			this.medium.remove('last-stop.json');
 			this.failures.delete('last-stop.json');
 			this.unwritten.delete('last-stop.json');
 		} catch (error) {
@@ -375,7 +384,7 @@ export class StateStore {
 		}
 
 		try {
-			fs.rmSync(this.file('action.json'), {force: true});
+			this.medium.remove('action.json');
 		} catch {
 			// Left behind, it is reported as cut short on the next start: loud, and harmless.
 		}

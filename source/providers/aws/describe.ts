@@ -10,6 +10,8 @@
  * run in fleet.ts, shared with the SDK-decoded path.
  */
 
+import {Interned, Names, own, PlainNames} from './xml-strings.js';
+
 /** EC2 began in August 2006: an instance launched before cannot be. */
 export const ec2Began = Date.UTC(2006, 7, 1);
 /**
@@ -60,6 +62,8 @@ export type LeanInstance = {
 
 /** A page's instances (as read, or as `accept` made them) and the token of the next page. */
 export type LeanPage<T = LeanInstance> = {instances: T[]; nextToken?: string};
+
+export {own} from './xml-strings.js';
 
 export class XmlError extends Error {
 	override readonly name = 'XmlError';
@@ -142,6 +146,8 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 	/** Characters read before `rest`, for messages. */
 	private offset = 0;
 	private readonly names = sharedNames;
+	/** Plain element names (letters, digits, `_`, `-`, `.`) seen as `<name>`: the fast way in `read`. */
+	private readonly plain = new PlainNames();
 	/** Values that repeat from instance to instance (types, states, zones, tags), kept once. */
 	private readonly values = sharedValues;
 
@@ -189,6 +195,15 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 				}
 
 				position = end;
+				continue;
+			}
+
+			// The usual tags first, compared in place: `</name>` of the element open, `<name>` of a plain
+			// name seen before (a page's thousand instances use a few dozen names). Anything else takes
+			// the general way below, which would accept exactly these the same.
+			const known = this.knownTag(text, open, next);
+			if (known !== -1) {
+				position = known;
 				continue;
 			}
 
@@ -267,6 +282,41 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 		throw new XmlError(`a declaration inside the document near character ${at}: not an EC2 answer`);
 	}
 
+	/**
+	 * A usual tag at `open` read in place: `</name>` closing the element open, or `<name>` of a plain
+	 * name seen before. Returns where the text after it starts, or -1 (then the general way reads it).
+	 */
+	private knownTag(text: string, open: number, next: number): number {
+		const {stack} = this;
+		if (next === 0x2F /* / */) {
+			const expected = stack.at(-1);
+			const end = expected === undefined ? -1 : open + 2 + expected.length;
+			if (expected === undefined || text.charCodeAt(end) !== 0x3E /* > */ || !text.startsWith(expected, open + 2)) {
+				return -1;
+			}
+
+			stack.pop();
+			const value = this.kept === undefined ? undefined : withoutCdataMarks(this.kept, this.offset + open);
+			this.kept = undefined;
+			this.finish(expected, stack.length + 1, value);
+			return end + 1;
+		}
+
+		if (stack.length === 0) {
+			return -1;
+		}
+
+		const end = text.indexOf('>', open + 1);
+		const name = end === -1 ? undefined : this.plain.find(text, open + 1, end);
+		if (name === undefined) {
+			return -1;
+		}
+
+		this.start(name, stack.length + 1);
+		stack.push(name);
+		return end + 1;
+	}
+
 	/** `</name>` (from `open` to `close`, its `>`): it must close the element open last. */
 	private closeTag(text: string, open: number, close: number, at: number): void {
 		const {stack} = this;
@@ -302,6 +352,11 @@ export class DescribeInstancesDecoder<T = LeanInstance> {
 		const after = text.charCodeAt(nameEnd);
 		if (name === '' || (nameEnd < close && after > 0x20 && after !== 0x2F)) {
 			throw new XmlError(`a malformed tag near character ${at}`);
+		}
+
+		if (nameEnd === close && !selfClosing) {
+			// `<name>`: next time, a plain name is found in place.
+			this.plain.learn(text, open + 1, nameEnd);
 		}
 
 		if (stack.length === 0) {
@@ -400,87 +455,12 @@ function tagEnd(text: string, open: number, at: number): number {
 }
 
 /**
- * Element names seen so far, found again in place: a page has over a hundred elements an instance
- * but only a few dozen names, so a name is cut out of the text once, not for every element.
- */
-class Names {
-	private readonly byShape = new Map<number, string[]>();
-	private count = 0;
-
-	at(text: string, start: number, end: number): string {
-		const length = end - start;
-		if (length === 0) {
-			return '';
-		}
-
-		const shape = (length * 0x1_00_00) + (text.charCodeAt(start) * 0x1_00) + (text.charCodeAt(end - 1) & 0xFF);
-		const known = this.byShape.get(shape);
-		if (known) {
-			for (const name of known) {
-				if (text.startsWith(name, start)) {
-					return name;
-				}
-			}
-		}
-
-		const name = own(text.slice(start, end));
-		// Bounded: a hostile answer with endless distinct names only stops being cached.
-		if (this.count < 500) {
-			this.count++;
-			if (known) {
-				known.push(name);
-			} else {
-				this.byShape.set(shape, [name]);
-			}
-		}
-
-		return name;
-	}
-}
-
-/**
- * Values seen so far in a page, each kept once: a page's thousand instances share a few types,
- * zones and tag keys, and one string for each instead of a copy per instance is most of an
- * instance's memory. Bounded: a page of distinct values (names) starts it over when full.
- */
-class Interned {
-	private readonly table = new Map<string, string>();
-
-	of(text: string): string {
-		const known = this.table.get(text);
-		if (known !== undefined) {
-			return known;
-		}
-
-		const copy = own(text);
-		if (copy.length <= 256) {
-			if (this.table.size >= 1024) {
-				this.table.clear();
-			}
-
-			this.table.set(copy, copy);
-		}
-
-		return copy;
-	}
-}
-
-/**
  * Shared by every answer's decoder (both bounded): element names and the values that repeat are
  * the same from page to page and from account to account, so a fleet of many accounts (many small
  * pages) does not copy them afresh for each page.
  */
 const sharedNames = new Names();
 const sharedValues = new Interned();
-
-/**
- * A copy of a string that holds none of the text it was cut from: V8 keeps a cut of 13 characters
- * or more as a view of its parent, so one instance ID would keep its whole piece of the answer
- * alive (and with it, through a poll, most of the answer's text).
- */
-export function own(text: string): string {
-	return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
-}
 
 function localName(name: string): string {
 	const colon = name.indexOf(':');

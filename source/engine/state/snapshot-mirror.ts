@@ -1,0 +1,123 @@
+import {gunzipSync, gzipSync} from 'node:zlib';
+import type {CoordinationTable, TableCondition, TableKey} from '../../providers/index.js';
+import {describeError} from './record.js';
+import {wireSnapshot, type Snapshot} from '../snapshot.js';
+
+/** The leader's latest snapshot, for standbys on other hosts and `status`. */
+export const viewKey: TableKey = {pk: 'view', sk: 'snapshot'};
+
+/**
+ * The snapshots of the engine that holds the lease, mirrored into the coordination table (gzip,
+ * instance lists withheld: a few KB), at most every `everyMs` and once more when it stops; each
+ * write fenced by the lease, so an engine that lost it never shows its figures as the leader's.
+ * A failed write is said once a streak; the next snapshot tries again.
+ */
+export class SnapshotMirror {
+	private unsubscribe: (() => void) | undefined;
+	private writing: Promise<void> | undefined;
+	private pending = false;
+	private lastAt = 0;
+	private timer: NodeJS.Timeout | undefined;
+	private failing = false;
+
+	constructor(
+		private readonly table: CoordinationTable,
+		private readonly store: {subscribe(listener: () => void): () => void; getSnapshot(): Snapshot | undefined},
+		private readonly fence: () => TableCondition | undefined,
+		/** The envwatch that wrote it: a standby of another version does not read it. */
+		private readonly version: string,
+		private readonly report: (line: string) => void,
+		private readonly everyMs = 5000,
+	) {}
+
+	start(): void {
+		this.unsubscribe = this.store.subscribe(() => this.due());
+		this.due();
+	}
+
+	/** Writes the latest snapshot now (an engine's end: the standbys see its last figures). */
+	async flush(): Promise<void> {
+		clearTimeout(this.timer);
+		await this.writing;
+		await this.write();
+	}
+
+	stop(): void {
+		this.unsubscribe?.();
+		clearTimeout(this.timer);
+	}
+
+	private due(): void {
+		const wait = this.lastAt + this.everyMs - Date.now();
+		if (wait > 0) {
+			this.timer ??= setTimeout(() => {
+				this.timer = undefined;
+				this.due();
+			}, wait);
+			this.timer.unref();
+			return;
+		}
+
+		if (this.writing) {
+			this.pending = true;
+			return;
+		}
+
+		this.writing = this.write().finally(() => {
+			this.writing = undefined;
+			if (this.pending) {
+				this.pending = false;
+				this.due();
+			}
+		});
+	}
+
+	private async write(): Promise<void> {
+		const snapshot = this.store.getSnapshot();
+		if (!snapshot) {
+			return;
+		}
+
+		this.lastAt = Date.now();
+		const {attachedTo: _attached, ...plain} = wireSnapshot(snapshot, 0);
+		try {
+			const written = await this.table.transact([{put: {...viewKey, version: this.version, at: snapshot.at, body: gzipSync(JSON.stringify(plain))}}], this.fence());
+			if (written.written && this.failing) {
+				this.failing = false;
+				this.report(`the snapshot reaches ${this.table.name} again`);
+			}
+		} catch (error) {
+			if (!this.failing) {
+				this.failing = true;
+				this.report(`cannot write the snapshot to ${this.table.name} (${describeError(error)}): standbys show older figures until it works again`);
+			}
+		}
+	}
+}
+
+/**
+ * The leader's snapshot as the table holds it, or why it cannot be shown (none yet, another
+ * version's, not readable). Checked for the fields a view reads first: it comes from outside.
+ */
+export async function readMirrored(table: CoordinationTable, version: string): Promise<{snapshot: Snapshot} | {problem: string}> {
+	const item = await table.get(viewKey);
+	if (!item) {
+		return {problem: 'the engine holding the lease has written no snapshot yet'};
+	}
+
+	if (item['version'] !== version) {
+		return {problem: `the engine holding the lease runs envwatch ${String(item['version'])}, this one ${version}: its figures are not shown here (use the same version on both hosts)`};
+	}
+
+	let value: unknown;
+	try {
+		value = JSON.parse(gunzipSync(item['body'] as Uint8Array).toString('utf8'));
+	} catch (error) {
+		return {problem: `the snapshot in ${table.name} is not readable (${describeError(error)})`};
+	}
+
+	const snapshot = value as Snapshot;
+	const ok = typeof value === 'object' && value !== null && typeof snapshot.at === 'number' && Array.isArray(snapshot.environments) && typeof snapshot.global === 'object' && snapshot.global !== null
+		&& Array.isArray(snapshot.events) && typeof snapshot.mode === 'object' && snapshot.mode !== null && Array.isArray(snapshot.decisions);
+	return ok ? {snapshot} : {problem: `the snapshot in ${table.name} is not one envwatch writes`};
+}

@@ -1,0 +1,139 @@
+// The strings an EC2 answer's decoder (describe.ts) keeps: element names found again in place, and
+// values kept once, each a copy that holds none of the answer's text.
+
+/**
+ * Element names seen so far, found again in place: a page has over a hundred elements an instance
+ * but only a few dozen names, so a name is cut out of the text once, not for every element.
+ */
+export class Names {
+	private readonly byShape = new Map<number, string[]>();
+	private count = 0;
+
+	at(text: string, start: number, end: number): string {
+		const length = end - start;
+		if (length === 0) {
+			return '';
+		}
+
+		const shape = (length * 0x1_00_00) + (text.charCodeAt(start) * 0x1_00) + (text.charCodeAt(end - 1) & 0xFF);
+		const known = this.byShape.get(shape);
+		if (known) {
+			for (const name of known) {
+				if (text.startsWith(name, start)) {
+					return name;
+				}
+			}
+		}
+
+		const name = own(text.slice(start, end));
+		// Bounded: a hostile answer with endless distinct names only stops being cached.
+		if (this.count < 500) {
+			this.count++;
+			if (known) {
+				known.push(name);
+			} else {
+				this.byShape.set(shape, [name]);
+			}
+		}
+
+		return name;
+	}
+}
+
+/**
+ * Names seen as a whole opening tag `<name>` whose every character is a plain one (letters, digits,
+ * `_`, `-`, `.`: no prefix, nothing to decode), found again by length, first and last character
+ * and a comparison in place: the text between `<` and the next `>` is such a name exactly when it
+ * is one of these, so no character of it needs looking at again.
+ */
+export class PlainNames {
+	private readonly byShape = new Map<number, string[]>();
+	private count = 0;
+
+	find(text: string, start: number, end: number): string | undefined {
+		const length = end - start;
+		if (length === 0 || length > 64) {
+			return undefined;
+		}
+
+		const known = this.byShape.get(shapeOf(text, start, end));
+		if (known !== undefined) {
+			for (const name of known) {
+				if (text.startsWith(name, start)) {
+					return name;
+				}
+			}
+		}
+
+		return undefined;
+	}
+
+	learn(text: string, start: number, end: number): void {
+		const length = end - start;
+		if (length === 0 || length > 64 || this.count >= 500) {
+			return;
+		}
+
+		for (let index = start; index < end; index++) {
+			const code = text.charCodeAt(index);
+			const plain = (code >= 0x61 && code <= 0x7A) || (code >= 0x41 && code <= 0x5A) || (code >= 0x30 && code <= 0x39) || code === 0x5F || code === 0x2D || code === 0x2E;
+			if (!plain) {
+				return;
+			}
+		}
+
+		const name = own(text.slice(start, end));
+		const shape = shapeOf(text, start, end);
+		const known = this.byShape.get(shape);
+		if (known?.includes(name)) {
+			return;
+		}
+
+		this.count++;
+		if (known) {
+			known.push(name);
+		} else {
+			this.byShape.set(shape, [name]);
+		}
+	}
+}
+
+function shapeOf(text: string, start: number, end: number): number {
+	return ((end - start) * 0x1_00_00) + (text.charCodeAt(start) * 0x1_00) + (text.charCodeAt(end - 1) & 0xFF);
+}
+
+/**
+ * Values seen so far in a page, each kept once: a page's thousand instances share a few types,
+ * zones and tag keys, and one string for each instead of a copy per instance is most of an
+ * instance's memory. Bounded: a page of distinct values (names) starts it over when full.
+ */
+export class Interned {
+	private readonly table = new Map<string, string>();
+
+	of(text: string): string {
+		const known = this.table.get(text);
+		if (known !== undefined) {
+			return known;
+		}
+
+		const copy = own(text);
+		if (copy.length <= 256) {
+			if (this.table.size >= 1024) {
+				this.table.clear();
+			}
+
+			this.table.set(copy, copy);
+		}
+
+		return copy;
+	}
+}
+
+/**
+ * A copy of a string that holds none of the text it was cut from: V8 keeps a cut of 13 characters
+ * or more as a view of its parent, so one instance ID would keep its whole piece of the answer
+ * alive (and with it, through a poll, most of the answer's text).
+ */
+export function own(text: string): string {
+	return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}

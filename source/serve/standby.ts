@@ -1,0 +1,186 @@
+import {describeLease, LeaseWatch, readLease, readMirrored, SnapshotMirror, TableAudit, TableLease, type CoordinationTable, type EngineLock, type LeaseInfo, type SnapshotStore, type TableMedium} from '../engine/index.js';
+import type {LocalEngine} from './session.js';
+import {EngineServer} from './server.js';
+
+// A session's parts beyond one host (`coordination.dynamodb`, docs/design.md "Beyond one host"):
+// the engine's share of the table while it leads, and the standby while another host's engine does.
+
+/**
+ * `coordination.dynamodb`: the single-enforcer lease and the engine's state in the table, beside
+ * the state dir's lock (which still keeps one process per state dir on this host).
+ */
+export type SessionCoordination = {table: CoordinationTable; durationMs: number};
+
+/** The engine's parts in the table: the lease, the audit entries, the snapshot standbys show. */
+export type Shared = {lease: TableLease; medium: TableMedium; audit: TableAudit; mirror: SnapshotMirror; detach: () => void};
+
+/** A coordinated engine's parts in the table: its audit entries, the snapshot standbys show, the lease's heartbeat. */
+export function shareEngine(
+	table: CoordinationTable,
+	engine: LocalEngine,
+	held: {lease: TableLease; medium: TableMedium},
+	options: {version: string; log: (line: string) => void; lost: (why: string) => void; trouble: (why: string) => void},
+): Shared {
+	const {lease, medium} = held;
+	const log = (line: string) => options.log(line.replace(/^envwatch: /, ''));
+	const audit = new TableAudit(table, lease.info.holder, log);
+	const detach = audit.attach(engine.audit);
+	const mirror = new SnapshotMirror(table, engine.store, () => lease.condition(), options.version, log);
+	mirror.start();
+	lease.hold({lost: options.lost, trouble: options.trouble});
+	return {lease, medium, audit, mirror, detach};
+}
+
+/** The table's parts of an ending engine: its last figures and audit entries written, the lease released (if still its). */
+export async function unshareEngine(shared: Shared | undefined, release: boolean): Promise<void> {
+	if (!shared) {
+		return;
+	}
+
+	shared.mirror.stop();
+	if (release) {
+		await shared.mirror.flush();
+		await shared.medium.flush();
+	}
+
+	await shared.audit.flush();
+	shared.detach();
+	if (release) {
+		await shared.lease.release();
+	}
+}
+
+export type StandbyOptions = {
+	coordination: SessionCoordination;
+	socketPath: string;
+	group?: string | undefined;
+	mode: string;
+	stateDir: string;
+	version: string;
+	log: (line: string) => void;
+	/** Where the leader's figures are published (the session follows it). */
+	mirrored: SnapshotStore;
+	/** The lease is this process's now: run the engine (the standby has closed its server). */
+	takeOver: (lease: TableLease) => Promise<void>;
+};
+
+/**
+ * Another host's engine holds the lease: this process keeps the state dir's lock and serves its
+ * socket (so this host's dashboards attach here), shows the leader's figures from the table,
+ * refuses commands that act, and watches the lease: once its version has not moved for its
+ * duration by this process's clock (or it was released), it takes the lease and runs the engine.
+ */
+export class Standby {
+	private timer: NodeJS.Timeout | undefined;
+	private watching = false;
+	private problem: string | undefined;
+	private ended = false;
+	private readonly watch = new LeaseWatch();
+
+	private constructor(
+		readonly lock: EngineLock,
+		private readonly server: EngineServer,
+		public leader: LeaseInfo,
+		private readonly options: StandbyOptions,
+	) {}
+
+	static async open(lock: EngineLock, leader: LeaseInfo, options: StandbyOptions): Promise<Standby> {
+		const made: {standby?: Standby} = {};
+		let server: EngineServer;
+		try {
+			server = await EngineServer.listen({
+				socketPath: options.socketPath,
+				group: options.group,
+				info: {pid: process.pid, host: lock.info.host, since: lock.info.since, mode: `${options.mode} (standby)`, stateDir: options.stateDir, version: options.version},
+				engine: {store: options.mirrored, command: async () => ({outcome: 'refused', summary: made.standby?.refusal() ?? 'refused: this is a standby'}), cascadeTarget: () => undefined},
+				log: options.log,
+			});
+		} catch (error) {
+			lock.release();
+			throw error;
+		}
+
+		const standby = new Standby(lock, server, leader, options);
+		made.standby = standby;
+		standby.watch.stale(leader);
+		standby.timer = setInterval(() => void standby.look(), Math.max(250, options.coordination.durationMs / 4));
+		options.log(`standby: the engine runs on ${leader.host} (${describeLease(leader)}) with the lease of ${options.coordination.table.name}; this process shows its figures and takes over if it stops`);
+		await standby.showLeader(leader);
+		return standby;
+	}
+
+	/** What a command that acts is answered here. */
+	refusal(): string {
+		return `refused: this is a standby; the engine runs on ${this.leader.host} (${this.leader.mode} pid ${this.leader.pid}): act there, or wait for it to hand over`;
+	}
+
+	/** One look at the lease (a standby's heartbeat): take it over when it is released or stale, else show the leader's latest figures. */
+	private async look(): Promise<void> {
+		if (this.ended || this.watching) {
+			return;
+		}
+
+		this.watching = true;
+		const {table, durationMs} = this.options.coordination;
+		try {
+			const info = await readLease(table);
+			const stale = info && !info.released ? this.watch.stale(info) : true;
+			this.problem = undefined;
+			if (info && !info.released && !stale) {
+				this.leader = info;
+				await this.showLeader(info);
+				return;
+			}
+
+			const why = info && !info.released ? `no heartbeat for ${Math.round(this.watch.stillFor() / 1000)}s by this process's clock (its version ${info.version} has not moved)` : undefined;
+			const acquired = await TableLease.acquire(table, {mode: this.options.mode, durationMs, stale: current => (info && current.token === info.token && current.version === info.version ? why : undefined)});
+			if (acquired.kind === 'held') {
+				this.leader = acquired.info;
+				return;
+			}
+
+			// A standby that takes over always says from whom: a lease released is an ended engine's.
+			acquired.lease.tookOver ??= {info: info ?? this.leader, why: 'it released the lease (its engine ended)'};
+			if (this.ended) {
+				await acquired.lease.release();
+				return;
+			}
+
+			await this.close('this process takes the engine over');
+			await this.options.takeOver(acquired.lease);
+		} catch (error) {
+			// Said once while it lasts (a look every quarter of the lease would repeat it).
+			const problem = `standby: cannot look at the lease in ${table.name} (${error instanceof Error ? error.message : String(error)}); trying again`;
+			if (problem !== this.problem) {
+				this.options.log(problem);
+			}
+
+			this.problem = problem;
+		} finally {
+			this.watching = false;
+		}
+	}
+
+	/** The leader's figures from the table, marked whose they are. */
+	private async showLeader(leader: LeaseInfo): Promise<void> {
+		const mirrored = await readMirrored(this.options.coordination.table, this.options.version);
+		if ('snapshot' in mirrored) {
+			this.options.mirrored.publish({...mirrored.snapshot, attachedTo: {pid: leader.pid, host: leader.host}});
+		}
+	}
+
+	/** Stops watching and closes the socket (the state dir's lock stays with the caller). */
+	async close(reason: string): Promise<void> {
+		this.ended = true;
+		clearInterval(this.timer);
+		await this.server.close(reason);
+	}
+
+	/** Ends at once (the process cannot wait): the lock released, the socket removed. */
+	abandon(): void {
+		this.ended = true;
+		clearInterval(this.timer);
+		this.lock.release();
+		this.server.removeSocket();
+	}
+}

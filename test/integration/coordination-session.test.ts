@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import type {AuditEntry} from '../../source/engine/state/audit.js';
+import {Monitor} from '../../source/engine/monitor.js';
+import {StateStore} from '../../source/engine/state/store.js';
+import {readLease} from '../../source/engine/state/lease.js';
+import {SnapshotStore} from '../../source/engine/snapshot-store.js';
+import type {CoordinationTable} from '../../source/providers/types.js';
+import {OriginAuditLog} from '../../source/serve/origin.js';
+import {EngineSession, type EngineHold, type LocalEngine} from '../../source/serve/session.js';
+import {SimHarness} from '../helpers/sim.js';
+import {useMoto} from '../helpers/moto.js';
+import {createTable} from '../helpers/table.js';
+
+// Two engine sessions on two "hosts" (state dirs of their own, one process) coordinated by one
+// table in moto (DynamoDB), over one simulated account: the lease, the standby's view of the
+// leader, its refusal to act, and the hand-over with the state the leader left in the table.
+const moto = useMoto();
+const cleanup: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+	for (const step of cleanup.splice(0).reverse()) {
+		await step();
+	}
+});
+
+function readAudit(file: string): AuditEntry[] {
+	return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(line => JSON.parse(line) as AuditEntry) : [];
+}
+
+async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!(await predicate())) {
+		if (Date.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+
+		await new Promise(resolve => setTimeout(resolve, 50));
+	}
+}
+
+/** One "host": its state dir and audit log, a session on `table`, its engine's state in the table (`hold.medium`). */
+function host(name: string, sim: SimHarness, table: CoordinationTable) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), `envwatch-${name}-`));
+	cleanup.push(() => fs.rmSync(dir, {recursive: true, force: true}));
+	const auditFile = path.join(dir, 'audit.log');
+	const logs: string[] = [];
+	const createEngine = async (guard?: readonly string[], hold?: EngineHold): Promise<LocalEngine> => {
+		const store = new SnapshotStore();
+		const audit = new OriginAuditLog(auditFile);
+		const monitored = [...(guard ?? ['dev', 'staging', 'production'])];
+		const state = new StateStore(hold?.medium ?? path.join(dir, 'state'));
+		const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim.fleet, billing: undefined}, config: sim.config, monitored, store, state, audit, clock: sim.clock.now, options: {dryRun: false, readOnly: false, actor: `tester@${name}`}, ...(hold ? {fence: hold.fence} : {})});
+		return {monitor, store, audit, monitored};
+	};
+
+	const session = new EngineSession({stateDir: path.join(dir, 'state'), mode: 'serve', client: 'dashboard', actor: `tester@${name}`, version: 'test', createEngine, log: line => logs.push(line), coordination: {table, durationMs: 2000}});
+	cleanup.push(async () => session.stop());
+	return {session, auditFile, logs};
+}
+
+describe('two engines on one table', () => {
+	it('one enforces, the other stands by: it shows the leader\'s figures, refuses to act, and takes over with the shared state once the leader ends', async () => {
+		const table = await createTable(moto.url);
+		cleanup.push(() => table.close());
+		const sim = new SimHarness({scenario: 'calm'});
+		cleanup.push(async () => sim.close());
+		const a = host('host-a', sim, table);
+		const b = host('host-b', sim, table);
+		expect(await a.session.open()).toBe('running');
+		a.session.start();
+		expect(await b.session.open()).toBe('standby');
+		b.session.start();
+		expect(b.logs[0]).toMatch(/^standby: the engine runs on .* \(serve pid \d+ on .*fencing token 1/);
+		// The standby shows the leader's figures, marked whose they are.
+		await until(() => b.session.store.getSnapshot()?.attachedTo !== undefined, 'the standby to show the leader\'s snapshot');
+		expect(b.session.store.getSnapshot()!.environments.map(view => view.name)).toEqual(['dev', 'staging', 'production']);
+		// Only the leader acts: a stop sent to the standby is refused, one sent to the leader trips dev's breaker in the table.
+		expect(await b.session.command({kind: 'stop', environment: 'dev'})).toMatchObject({outcome: 'refused', summary: expect.stringMatching(/this is a standby; the engine runs on .* \(serve pid \d+\)/)});
+		expect(await a.session.command({kind: 'stop', environment: 'dev'})).toMatchObject({outcome: 'executed'});
+		expect(readAudit(b.auditFile)).toEqual([]);
+		// The leader ends: it lets the lease go, and the standby takes over at its next look, from the table's state.
+		await a.session.stop('SIGTERM');
+		await until(() => b.session.monitor !== undefined, 'the standby to take over');
+		expect(b.session.store.getSnapshot()?.attachedTo).toBeUndefined();
+		await until(() => readAudit(b.auditFile).some(entry => entry.kind === 'takeover'), 'the takeover line');
+		expect(readAudit(b.auditFile).find(entry => entry.kind === 'takeover')!.reason).toMatch(/took over the lease of DynamoDB table envwatch \(us-east-1\) from serve pid \d+ .*: it released the lease/);
+		await until(() => Boolean(b.session.store.getSnapshot()?.environments.find(view => view.name === 'dev')?.breaker), 'the held breaker');
+		expect((await readLease(table))!).toMatchObject({token: 2, released: false});
+		// The table has one history: both engines' audit entries.
+		const day = new Date(sim.clock.now()).toISOString().slice(0, 10);
+		const entries = (await table.query(`audit#${day}`)).map(item => JSON.parse(item['entry'] as string) as AuditEntry);
+		expect(entries.map(entry => entry.actor)).toEqual(expect.arrayContaining(['tester@host-a', 'auto']));
+		expect(entries.some(entry => entry.kind === 'takeover')).toBe(true);
+	});
+});
