@@ -2,8 +2,10 @@ import type {Config, EnvironmentConfig} from '../config/index.js';
 import {expandNames, rowName, splitRows, UsageError} from '../domain/index.js';
 import type {AccountInfo, RegionError} from '../providers/index.js';
 import type {Recorder} from './recorder.js';
-import type {Samples} from './samples.js';
 import type {StateStore} from './state/store.js';
+
+/** What a change of accounts asks of the spend history: restart every window (true when there were samples). */
+type WindowRestart = {restartAll(): boolean};
 
 /**
  * The engine's side of many accounts (`accounts`): the rows of environments split by account,
@@ -114,7 +116,7 @@ export class AccountRows {
 	/** Why the organization's accounts could not be listed again, as last logged. */
 	private organizationProblem: string | undefined;
 
-	constructor(private readonly deps: {config: Config; monitored: string[]; samples: Samples; recorder: Recorder; state: StateStore}) {
+	constructor(private readonly deps: {config: Config; monitored: string[]; samples: WindowRestart; recorder: Recorder; state: StateStore}) {
 		const {config, monitored} = deps;
 		for (const [name, environment] of Object.entries(config.environments)) {
 			if (environment.splitOf === undefined) {

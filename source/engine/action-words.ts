@@ -3,7 +3,15 @@
  * its instances came out (`3 stopping, 1 already-stopped`). Pure.
  */
 import type {InstanceOutcome} from '../providers/index.js';
-import type {ActionKind} from './enforcer.js';
+
+export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';
+
+/**
+ * How a person's stop of named instances (the dashboard's instance stop) is told to the breakers
+ * and in action.json: it trips no breaker, as a violation stop does not, since the environment
+ * keeps the agents not named. Its audit lines are a `stop`'s.
+ */
+export const partialStopKind = 'stop-instances';
 
 export function tallyOf(results: readonly InstanceOutcome[]): string {
 	const counts = new Map<string, number>();

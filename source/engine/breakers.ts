@@ -1,6 +1,6 @@
 import type {Config} from '../config/index.js';
 import {plural} from '../domain/index.js';
-import {partialStopKind} from './enforcer.js';
+import {partialStopKind} from './action-words.js';
 import type {Recorder} from './recorder.js';
 import type {StateStore} from './state/store.js';
 import type {Breaker} from './state/validate.js';

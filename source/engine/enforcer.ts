@@ -7,16 +7,10 @@ import type {BreakerRequest} from './breakers.js';
 import type {StateStore} from './state/store.js';
 import type {LastStop} from './state/validate.js';
 import {messageOf} from './state/record.js';
-import {describe, tallyOf} from './action-words.js';
+import {describe, partialStopKind, tallyOf, type ActionKind} from './action-words.js';
+export {partialStopKind, type ActionKind} from './action-words.js';
 
-export type ActionKind = 'stop' | 'cascade' | 'emergency' | 'undo' | 'violation' | 'respawn';
 
-/**
- * How a person's stop of named instances (the dashboard's instance stop) is told to the breakers
- * and in action.json: it trips no breaker, as a violation stop does not, since the environment
- * keeps the agents not named. Its audit lines are a `stop`'s.
- */
-export const partialStopKind = 'stop-instances';
 
 export type ActionRequest = {
 	kind: ActionKind;

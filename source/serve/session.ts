@@ -1,16 +1,16 @@
-import {describeHolder, describeLease, droppedPauses, SnapshotStore, TableLease, TableMedium, type AuditEntry, type AuditLog, type Command, type EngineLock, type LeaseInfo, type Monitor, type Pauses} from '../engine/index.js';
+import {describeHolder, describeLease, droppedPauses, SnapshotStore, TableLease, TableMedium, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor, type Pauses} from '../engine/index.js';
 import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
 import {guardedBy, guardedNote, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
 import type {ClientKind, ServerInfo} from './protocol.js';
 import {EngineServer} from './server.js';
-import {shareEngine, Standby, unshareEngine, type SessionCoordination, type Shared} from './standby.js';
+import {shareEngine, Standby, unshareEngine, type LocalEngine, type SessionCoordination, type Shared} from './standby.js';
 
 /**
  * What running the engine in this process takes (built by main's createRuntime): `monitored`, the
  * environments it guards, and `pausedAtStart`, what it starts with paused (`--pause-env`).
  */
-export type LocalEngine = {monitor: Monitor; store: SnapshotStore; audit: AuditLog; monitored?: readonly string[]; pausedAtStart?: Pauses};
+export type {LocalEngine} from './standby.js';
 
 export type {SessionCoordination} from './standby.js';
 export {attachOrLock, EngineBusy, lockProblem, socketPathOf} from './attach.js';

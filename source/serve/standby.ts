@@ -1,6 +1,8 @@
-import {describeLease, LeaseWatch, readLease, readMirrored, SnapshotMirror, TableAudit, TableLease, type CoordinationTable, type EngineLock, type LeaseInfo, type SnapshotStore, type TableMedium} from '../engine/index.js';
-import type {LocalEngine} from './session.js';
+import {describeLease, LeaseWatch, readLease, readMirrored, SnapshotMirror, TableAudit, TableLease, type AuditLog, type CoordinationTable, type EngineLock, type LeaseInfo, type Monitor, type Pauses, type SnapshotStore, type TableMedium} from '../engine/index.js';
 import {EngineServer} from './server.js';
+
+/** The engine this process runs: its monitor, the snapshots it publishes, its audit log. */
+export type LocalEngine = {monitor: Monitor; store: SnapshotStore; audit: AuditLog; monitored?: readonly string[]; pausedAtStart?: Pauses};
 
 // A session's parts beyond one host (`coordination.dynamodb`, docs/design.md "Beyond one host"):
 // the engine's share of the table while it leads, and the standby while another host's engine does.
