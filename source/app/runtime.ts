@@ -4,7 +4,7 @@ import type {Options} from './args.js';
 import {loadConfig, type Config} from '../config/index.js';
 import {expandNames, plural, UsageError} from '../domain/index.js';
 import {isRowOfSplit, Monitor, SnapshotStore, splitForAccounts, StateStore, type AuditLog} from '../engine/index.js';
-import {createProvider, simRegions, snsPublisher, type AwsConnection, type Provider} from '../providers/index.js';
+import {createProvider, integerFromEnv, simRegions, snsPublisher, type AwsConnection, type Provider} from '../providers/index.js';
 import {dashboardSupported} from '../ui/index.js';
 import {OriginAuditLog, type EngineHold} from '../serve/index.js';
 import {attachNotifier, resolveTargets, type Notifier, type NotifyTarget} from '../notify/index.js';
@@ -14,6 +14,9 @@ import {checkWritable, osError, stateDirCheck} from './state-dir.js';
 // A run put together: the configuration, the provider, the engine, the notifier, where problems are reported.
 
 /** Everything a run needs, built from options and configuration. */
+/** How long the end of a process waits for queued notifications, unless ENVWATCH_NOTIFY_DRAIN_SECONDS says otherwise. */
+const defaultDrainMs = 20_000;
+
 export type Runtime = {
 	options: Options;
 	config: Config;
@@ -28,6 +31,8 @@ export type Runtime = {
 	giveUp?: (error: string) => void;
 	/** Notification delivery (config `notify`); undefined without targets. */
 	notifier?: Notifier;
+	/** How long the end of the process waits for queued notifications (ENVWATCH_NOTIFY_DRAIN_SECONDS, default 20 s). */
+	notifyDrainMs?: number;
 	/** The provider the monitor polls (metrics time its listings); absent in runtimes built by hand. */
 	provider?: Provider;
 };
@@ -127,6 +132,7 @@ export async function createRuntime(options: Options, io: Io, stateDir: string, 
 	const asked = resolveEnvironments(options, config);
 	// Every secret variable is checked before anything is opened, polled or stopped.
 	const targets = notifyTargets(config, io.env);
+	const drainSeconds = integerFromEnv(io.env, 'ENVWATCH_NOTIFY_DRAIN_SECONDS', 1, 300, defaultDrainMs / 1000);
 	// A demo keeps its own fresh state (resolveStateDir), so a previous run's history is never taken for a spike.
 	const auditFile = options.auditLog ?? path.join(stateDir, 'audit.log');
 	checkWritable(options, io, checkState, auditFile);
@@ -156,7 +162,10 @@ export async function createRuntime(options: Options, io: Io, stateDir: string, 
 	}
 
 	const notifier = createNotifier(options, targets, {store, audit, reports});
-	const runtime: Runtime = {options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports, provider, ...(notifier ? {notifier} : {})};
+	const runtime: Runtime = {
+		options, config, monitored, store, monitor: undefined as unknown as Monitor, audit, stateDir, reports, provider,
+		...(notifier ? {notifier} : {}), ...(drainSeconds === undefined ? {} : {notifyDrainMs: drainSeconds * 1000}),
+	};
 	runtime.monitor = new Monitor({
 		provider,
 		config,
@@ -211,10 +220,12 @@ function createNotifier(options: Options, targets: NotifyTarget[], parts: {store
 }
 
 /**
- * Waits (at most `boundMs`) for queued notifications before the process ends (the engine's `down`
- * among them); what is left is recorded as dropped.
+ * Waits (at most `boundMs`, else the run's ENVWATCH_NOTIFY_DRAIN_SECONDS, else 20 s) for queued
+ * notifications before the process ends (the engine's `down` among them); what is left is recorded
+ * as dropped.
  */
-export async function flushNotifications(runtime: Runtime | undefined, io: Io, boundMs = 20_000): Promise<void> {
+export async function flushNotifications(runtime: Runtime | undefined, io: Io, bound?: number): Promise<void> {
+	const boundMs = bound ?? runtime?.notifyDrainMs ?? defaultDrainMs;
 	const notifier = runtime?.notifier;
 	if (!notifier) {
 		return;

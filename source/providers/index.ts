@@ -78,7 +78,7 @@ export async function createProvider(options: ProviderOptions, config: Config): 
  * one listing of every region may take, 1 to 3600, default 120): tuning and test knobs, not
  * configuration (the defaults are EC2's limits). A bad value is a usage error, never ignored.
  */
-function integerFromEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: number, fallback = max): number | undefined {
+export function integerFromEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: number, fallback = max): number | undefined {
 	const raw = env[name];
 	if (raw === undefined || raw === '') {
 		return undefined;

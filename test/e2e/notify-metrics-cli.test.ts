@@ -143,13 +143,18 @@ describe('notifications from the CLI', () => {
 		expect(downs).toHaveLength(1);
 	});
 
-	it('a hanging webhook does not hold up the stop: it is done and printed while the request hangs; the exit waits at most 20 s, recording it as dropped', {timeout: 90_000}, async () => {
+	it('a hanging webhook does not hold up the stop: it is done and printed while the request hangs; the exit waits at most ENVWATCH_NOTIFY_DRAIN_SECONDS (20 s unset), recording it as dropped; a bad value is exit 2 before anything is stopped', {timeout: 90_000}, async () => {
 		const server = await receiver();
 		server.answer = () => 'hang';
 		const {env, state} = setup(server);
 		const config = path.join(env['ENVWATCH_CONFIG_DIR']!, 'hang.json');
 		fs.writeFileSync(config, JSON.stringify({notify: [{type: 'webhook', name: 'slow', url: `${server.url}/hook`}]}));
-		const cli = new CliProcess(['--demo', '--stop-env', 'dev', '--yes', '--config', config, '--state-dir', state], env);
+		const bad = await runCli(['--demo', '--stop-env', 'dev', '--yes', '--config', config, '--state-dir', state], {env: {...env, ENVWATCH_NOTIFY_DRAIN_SECONDS: '0'}});
+		expect(bad.code).toBe(2);
+		expect(bad.stderr).toContain('ENVWATCH_NOTIFY_DRAIN_SECONDS="0": expected a whole number from 1 to 300 (unset for 20)');
+		expect(fs.existsSync(path.join(state, 'audit.log')) ? auditLines(path.join(state, 'audit.log')).filter(entry => entry['type'] === 'action') : []).toEqual([]);
+		// 3 s rather than the default 20 s: the same bound, sooner.
+		const cli = new CliProcess(['--demo', '--stop-env', 'dev', '--yes', '--config', config, '--state-dir', state], {...env, ENVWATCH_NOTIFY_DRAIN_SECONDS: '3'});
 		running.push(cli);
 		const exited = new Promise<number | null>(resolve => cli.child.on('close', resolve));
 		await cli.waitForLine(line => line.startsWith('stopped 4/4 agents in dev'));
@@ -159,7 +164,7 @@ describe('notifications from the CLI', () => {
 		await server.waitFor(received => received.length === 1);
 		expect(server.hanging).toHaveLength(1);
 		expect(await exited).toBe(0);
-		expect(cli.stderr).toContain('envwatch: delivering 1 notification before exiting (at most 20s)');
+		expect(cli.stderr).toContain('envwatch: delivering 1 notification before exiting (at most 3s)');
 		expect(cli.stderr).toMatch(/envwatch: stop notification to slow \(webhook\): dropped: envwatch exited before it could be delivered/);
 		expect(auditLines(audit).filter(entry => entry['type'] === 'notify').map(entry => entry['outcome'].split(':')[0])).toEqual(['dropped']);
 	});

@@ -21,12 +21,13 @@ describe('automatic actions paused for one environment, in tmux at 80x24', () =>
 	it('--pause-env dev: dev breaches and is shown BREACH PAUSED, never stopped; P pauses staging after y; P on dev resumes and dev is stopped', async () => {
 		const dir = terminals.dir();
 		const audit = path.join(dir, 'audit.log');
-		const session = await terminals.open(80, 24, {cwd: dir});
+		// The scenario's clock at 2x: dev's spike 10 s in, after polls have shown it ACTIVE (room for a slow start).
+		const session = await terminals.open(80, 24, {cwd: dir, env: {ENVWATCH_DEMO_SPEED: '2'}});
 		session.run(`node ${cli} --demo dev-spike --interval 2 --pause-env dev --state-dir ${path.join(dir, 'state')} --audit-log ${audit}`);
 
 		let screen = await session.waitFor(/dev +ACTIVE +PAUSED +\$2\.34\/\$5/);
 		expect(screen).toMatch(/staging +LIMITED +\$/);
-		// The scenario's t3.large joins dev after 20 s: a breach, shown and logged, and nothing stopped.
+		// The scenario's t3.large joins dev (20 s in, 10 s at 2x): a breach, shown and logged, and nothing stopped.
 		screen = await session.waitFor(/dev +BREACH +PAUSED +\$2\.4\d\/\$5 +5\/∞/, 60_000);
 		// (The actor column is as wide as its widest actor: the start's pause is by user@host.)
 		await session.waitFor(/auto +alert dev: dev \+3\.6% > 2\.0%/);

@@ -144,6 +144,24 @@ describe('AuditLog: a line is written whole or not at all', () => {
 		expect(JSON.parse(lines[2]!)).toMatchObject({reason: 'next', seq: 7});
 	});
 
+	it('two processes writing one log (the old engine delivering its last notifications after its successor took the lock): seq never repeats', () => {
+		const file = path.join(dir, 'audit.log');
+		const old = new AuditLog(file);
+		old.append(entry('down'));
+		// The successor opens the log (its numbering carries on from the old engine's last line) and records its start.
+		const successor = new AuditLog(file);
+		successor.open();
+		successor.append(entry('start'));
+		// The old engine's notification outcome lands after that; then each writes once more.
+		old.append(entry('notify outcome'));
+		successor.append(entry('poll'));
+		old.append(entry('dropped'));
+		old.close();
+		successor.close();
+		const seqs = parsed(file).map(line => line.seq);
+		expect(seqs).toEqual([1, 2, 3, 4, 5]);
+	});
+
 	it('on /dev/full: append does not throw, and says why nothing was written', () => {
 		const log = new AuditLog('/dev/full');
 		expect(() => log.append(entry())).not.toThrow();

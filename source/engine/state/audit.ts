@@ -106,6 +106,8 @@ export class AuditLog {
 	/** The first seq of the entries not written in the current failure streak. */
 	private firstLost: number | undefined;
 	private notices: RecordNotice[] = [];
+	/** The file's size after this log's last open or write: another size means another process appended since. */
+	private known: number | undefined;
 	private readonly listeners = new Set<(entry: AuditEntry) => void>();
 
 	constructor(
@@ -130,6 +132,22 @@ export class AuditLog {
 		const tail = readTail(this.file);
 		this.seq = Math.max(this.seq, tail.seq);
 		this.torn = tail.torn;
+		this.known = fs.fstatSync(this.fd).size;
+	}
+
+	/**
+	 * Another process appended since this log last wrote (a successor engine took the lock while this
+	 * one still delivers its last notifications, a one-off run beside it): carry on from its last seq,
+	 * so numbers never repeat in the file.
+	 */
+	private catchUp(fd: number): void {
+		if (fs.fstatSync(fd).size === this.known) {
+			return;
+		}
+
+		const tail = readTail(this.file);
+		this.seq = Math.max(this.seq, tail.seq);
+		this.torn = tail.torn;
 	}
 
 	append(entry: Omit<AuditEntry, 'seq'>): AuditEntry {
@@ -149,6 +167,8 @@ export class AuditLog {
 
 			if (this.fd === undefined) {
 				this.open();
+			} else {
+				this.catchUp(this.fd);
 			}
 
 			// The number is used even when the line cannot be written: a gap in seq marks a lost entry.
@@ -226,6 +246,7 @@ export class AuditLog {
 			}
 
 			fs.fsyncSync(fd);
+			this.known = before + bytes.length;
 		} catch (error) {
 			if (written > 0) {
 				try {
