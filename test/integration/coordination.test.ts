@@ -1,4 +1,5 @@
 import {gzipSync} from 'node:zlib';
+import type {AttributeValue} from '@aws-sdk/client-dynamodb';
 import {describe, expect, test} from 'vitest';
 import {newHistory} from '../../source/domain/history.js';
 import {StateStore} from '../../source/engine/state/store.js';
@@ -291,5 +292,15 @@ describe('the lease', () => {
 		const table = await createTable(moto.url);
 		await putRaw(moto.url, {pk: {S: leaseKey.pk}, sk: {S: leaseKey.sk}, holder: {S: 'x'}, token: {S: 'seven'}});
 		await expect(TableLease.acquire(table, {mode: 'serve'})).rejects.toThrow(/not an envwatch lease: released is null — expected true or false/);
+		// Plausible types, impossible values: a start past the last date there can be (status would
+		// throw "Invalid time value"), and a host that carries an ESC sequence to every terminal it is printed on.
+		const now = Date.now();
+		const item = (fields: Record<string, AttributeValue>) => ({pk: {S: leaseKey.pk}, sk: {S: leaseKey.sk}, holder: {S: 'h:1:x'}, host: {S: 'h'}, pid: {N: '1'}, mode: {S: 'serve'}, since: {N: String(now)}, token: {N: '3'}, version: {N: '7'}, durationMs: {N: '20000'}, released: {BOOL: false}, heartbeatAt: {N: String(now)}, expiresAt: {N: String(now + 20_000)}, ...fields});
+		await putRaw(moto.url, item({since: {N: '9000000000000000'}}));
+		await expect(TableLease.acquire(table, {mode: 'serve'})).rejects.toThrow(/not an envwatch lease: since is 9000000000000000 — expected a whole number from 0 to 8640000000000000/);
+		await putRaw(moto.url, item({host: {S: 'evil\u001b]0;owned\u0007\u001b[2J'}}));
+		const refused = await TableLease.acquire(table, {mode: 'serve'}).then(() => '', (error: unknown) => String(error));
+		expect(refused).toContain('not an envwatch lease: host is "evil\\u001b]0;owned\\u0007\\u001b[2J" — expected a string of at most 300 printable characters');
+		expect(refused).not.toMatch(/\u001b/);
 	});
 });
