@@ -39,7 +39,8 @@ export type Command =
 	 * acted on, the others no longer. Recorded in the audit log (kind `guard`) and, through the
 	 * snapshot, in the state dir's engine.json, so an engine that takes over guards the same set.
 	 */
-	| {kind: 'guard'; environments: string[]};
+	/** `expected`: the guarded set the person saw when confirming; refused when it has changed since. */
+	| {kind: 'guard'; environments: string[]; expected?: string[]};
 
 /** At most this many instances in one instance stop (the dashboard marks them one by one). */
 export const maxInstanceStop = 1000;
@@ -144,7 +145,7 @@ export class Commands {
 			}
 
 			case 'guard': {
-				return this.guard(command.environments, actor);
+				return this.guard(command.environments, actor, command.expected);
 			}
 
 			case 'reset': {
@@ -252,8 +253,17 @@ export class Commands {
 	 * reads the same array, so it changes in place; the total's window and chart start again (it is
 	 * another sum), and a poll publishes the new set at once.
 	 */
-	private async guard(names: readonly string[], actor: string): Promise<StartResult | undefined> {
+	private async guard(names: readonly string[], actor: string, expected?: readonly string[]): Promise<StartResult | undefined> {
 		const {config, monitored, samples, engine, recorder} = this.deps;
+		// As a cascade step: what was confirmed was a change from the set the person saw. Rows added
+		// since (another dashboard's :guard, an account that joined) would be dropped unseen.
+		if (expected !== undefined && (expected.length !== monitored.length || !expected.every(name => monitored.includes(name)))) {
+			const gained = monitored.filter(name => !expected.includes(name));
+			const lost = expected.filter(name => !monitored.includes(name));
+			const what = [...(gained.length > 0 ? [`now also ${gained.join(', ')}`] : []), ...(lost.length > 0 ? [`no longer ${lost.join(', ')}`] : [])].join('; ');
+			return this.refuse('guard', [...names], `changed since you confirmed: the guarded set is now ${monitored.join(', ')} (${what}); nothing done — look again and type :guard again`, actor);
+		}
+
 		const wanted = [...new Set(names)];
 		const unknown = wanted.filter(name => !Object.hasOwn(config.environments, name));
 		const configured = Object.keys(config.environments);

@@ -131,7 +131,12 @@ export function parseCommand(value: unknown): Command | string {
 				return 'guard: expected "environments", a list of one or more environment names';
 			}
 
-			return {kind, environments: names as string[]};
+			const expected = value['expected'];
+			if (expected !== undefined && (!Array.isArray(expected) || expected.length > 1000 || !expected.every(name => nameOk(name)))) {
+				return 'guard: "expected" must be a list of environment names (the guarded set confirmed against)';
+			}
+
+			return {kind, environments: names as string[], ...(expected === undefined ? {} : {expected: expected as string[]})};
 		}
 
 		case 'reset':

@@ -124,7 +124,7 @@ export function guardRequest(snapshot: Snapshot, names: readonly string[], readO
 	}
 
 	return {
-		command: {kind: 'guard', environments: next},
+		command: {kind: 'guard', environments: next, expected: guarded},
 		title: `Guard ${next.join(', ')}?`,
 		details: [
 			`guarding now: ${list(guarded)}`,

@@ -166,11 +166,11 @@ describe('command mode (:)', () => {
 
 	it(':guard asks first, saying what stops being guarded; y sends the guard command; n changes nothing', () => {
 		const asked = type([':', ...chars('guard dev staging'), '\r']).state;
-		expect(asked.panel).toMatchObject({kind: 'confirm', request: {title: 'Guard dev, staging?', command: {kind: 'guard', environments: ['dev', 'staging']}, danger: true}});
+		expect(asked.panel).toMatchObject({kind: 'confirm', request: {title: 'Guard dev, staging?', command: {kind: 'guard', environments: ['dev', 'staging'], expected: ['dev', 'staging', 'production']}, danger: true}});
 		const details = asked.panel?.kind === 'confirm' ? asked.panel.request.details : [];
 		expect(details).toContain('STOPS guarding production: not polled, evaluated or stopped by envwatch, not by E either (breakers kept)');
 		expect(details).toContain('recorded in the audit log and engine.json: an engine that takes over guards the same');
-		expect(type(['y'], asked).effects).toEqual([{kind: 'run', command: {kind: 'guard', environments: ['dev', 'staging']}, label: 'guarding dev, staging'}]);
+		expect(type(['y'], asked).effects).toEqual([{kind: 'run', command: {kind: 'guard', environments: ['dev', 'staging'], expected: ['dev', 'staging', 'production']}, label: 'guarding dev, staging'}]);
 		expect(type(['n'], asked).effects).toEqual([{kind: 'say', text: 'cancelled: nothing done', tone: 'warn'}]);
 		// Names not configured, the same set, or read-only: refused, saying why.
 		expect(says(type([':', ...chars('guard dev nope'), '\r']).effects)).toEqual(['guard: nope is not configured — expected one or more of: dev, staging, production, qa']);

@@ -152,6 +152,23 @@ describe('the guarded set, changed at run time (:guard)', () => {
 		expect(await sim.monitor.command({kind: 'guard', environments: ['staging', 'dev', 'production']})).toMatchObject({outcome: 'skipped', summary: 'already guarding dev, staging, production: nothing changed'});
 		expect(sim.store.getSnapshot()!.environments).toHaveLength(3);
 	});
+
+	it('a confirmation against a set that changed since it was opened (another dashboard\'s :guard) is refused, naming the change; nothing is dropped unseen', async () => {
+		const sim = start({scenario: 'calm'});
+		await sim.poll();
+		// Someone else narrows the set to dev and staging; this dashboard confirms a change it
+		// computed from dev, staging and production.
+		expect(await sim.monitor.command({kind: 'guard', environments: ['dev', 'staging']})).toMatchObject({outcome: 'executed'});
+		expect(await sim.monitor.command({kind: 'guard', environments: ['dev'], expected: ['dev', 'staging', 'production']})).toMatchObject({
+			outcome: 'refused',
+			summary: 'refused: changed since you confirmed: the guarded set is now dev, staging (no longer production); nothing done — look again and type :guard again',
+		});
+		expect(sim.store.getSnapshot()!.environments.map(view => view.name)).toEqual(['dev', 'staging']);
+		// Against the set as it is, it goes through.
+		expect(await sim.monitor.command({kind: 'guard', environments: ['dev'], expected: ['staging', 'dev']})).toMatchObject({outcome: 'executed', summary: 'guarding dev; no longer staging'});
+		expect(parseCommand({kind: 'guard', environments: ['dev'], expected: ['dev', 'staging']})).toEqual({kind: 'guard', environments: ['dev'], expected: ['dev', 'staging']});
+		expect(parseCommand({kind: 'guard', environments: ['dev'], expected: 'dev'})).toMatch(/^guard: "expected" must be a list/);
+	});
 });
 
 describe('the guarded set at a hand-over', () => {

@@ -1,10 +1,12 @@
 import {gzipSync} from 'node:zlib';
+import type {AttributeValue} from '@aws-sdk/client-dynamodb';
 import {describe, expect, test} from 'vitest';
 import {newHistory} from '../../source/domain/history.js';
 import {StateStore} from '../../source/engine/state/store.js';
 import {DamagedDocument} from '../../source/engine/state/medium.js';
 import {describeLease, lambdaJudgment, LeaseWatch, leaseKey, readLease, TableLease, watchKey, type LeaseClock, type LeaseInfo} from '../../source/engine/state/lease.js';
 import {TableMedium} from '../../source/engine/state/table-medium.js';
+import {readMirrored, viewKey} from '../../source/engine/state/snapshot-mirror.js';
 import type {DynamoTable} from '../../source/providers/aws/table.js';
 import {useMoto} from '../helpers/moto.js';
 import {createTable, putRaw} from '../helpers/table.js';
@@ -88,6 +90,49 @@ describe('the state medium in DynamoDB', () => {
 		const items = await table.query('state');
 		expect(items.map(item => item.sk)).toEqual(['doc#breaker.json.damaged-x']);
 		expect(new TextDecoder().decode(items[0]!['body'] as Uint8Array)).toBe('not gzip');
+	});
+
+	test('a damaged log of 150 lines (one without text, one under a key envwatch never writes) is moved aside whole; later writes and lines are not held up or lost', async () => {
+		const table = await createTable(moto.url);
+		const writer = await TableMedium.open(table);
+		for (let line = 1; line <= 150; line++) {
+			writer.append('samples.log', `{"n":${line}}\n`);
+		}
+
+		await writer.flush();
+		await putRaw(moto.url, {pk: {S: 'state'}, sk: {S: 'log#samples.log#0000000151'}, note: {S: 'no text'}});
+		await putRaw(moto.url, {pk: {S: 'state'}, sk: {S: 'log#samples.log#x'}, text: {S: '{"n":"x"}\n'}});
+		const medium = await TableMedium.open(table);
+		expect(() => medium.read('samples.log')).toThrow(/the line key log#samples.log#x is not one envwatch writes|the line log#samples.log#0000000151 has no text/);
+		medium.rename('samples.log', 'samples.log.damaged-x');
+		medium.write('breaker.json', '{"tripped":[]}');
+		medium.append('samples.log', 'a\n');
+		medium.append('samples.log', 'b\n');
+		medium.append('samples.log', 'c\n');
+		await medium.flush();
+		expect(medium.error).toBeNull();
+		const keys = (await table.query('state')).map(item => item.sk);
+		// The copy holds every item as the table had it (152), the old keys are gone, the breaker is written.
+		expect(keys.filter(key => key.startsWith('log#samples.log.damaged-x#'))).toHaveLength(152);
+		expect(keys).toContain('doc#breaker.json');
+		expect(keys).not.toContain('log#samples.log#x');
+		const again = await TableMedium.open(table);
+		expect(again.read('samples.log')).toBe('a\nb\nc\n');
+		expect(again.read('breaker.json')).toBe('{"tripped":[]}');
+	});
+
+	test('a document whose gzip inflates past the size its head gives is damaged, never inflated whole', async () => {
+		const table = await createTable(moto.url);
+		// 64 KiB of gzip that inflates to 64 MiB; the head says 5 bytes.
+		const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+		await putRaw(moto.url, {pk: {S: 'state'}, sk: {S: 'doc#breaker.json'}, gen: {S: ''}, parts: {N: '0'}, bytes: {N: '5'}, body: {B: bomb}});
+		const medium = await TableMedium.open(table);
+		expect(() => medium.read('breaker.json')).toThrow(/its body is not gzip of at most 5 bytes/);
+		// The leader's mirrored snapshot too, and a version that carries an ESC sequence is printed escaped.
+		await putRaw(moto.url, {pk: {S: viewKey.pk}, sk: {S: viewKey.sk}, version: {S: '1.0'}, body: {B: gzipSync(Buffer.alloc(32 * 1024 * 1024))}});
+		expect(await readMirrored(table, '1.0')).toEqual({problem: expect.stringMatching(/^the snapshot in DynamoDB table envwatch \(us-east-1\) is not readable \(ERR_BUFFER_TOO_LARGE: Cannot create a Buffer larger than 16777216 bytes\)$/)});
+		await putRaw(moto.url, {pk: {S: viewKey.pk}, sk: {S: viewKey.sk}, version: {S: '9\u001b[2J'}, body: {B: gzipSync('{}')}});
+		expect(await readMirrored(table, '1.0')).toEqual({problem: expect.stringContaining('runs envwatch 9\\x1b[2J, this one 1.0')});
 	});
 
 	test('a write the fence refuses (another engine holds the lease) changes nothing, says so, and stops writing', async () => {
@@ -291,5 +336,15 @@ describe('the lease', () => {
 		const table = await createTable(moto.url);
 		await putRaw(moto.url, {pk: {S: leaseKey.pk}, sk: {S: leaseKey.sk}, holder: {S: 'x'}, token: {S: 'seven'}});
 		await expect(TableLease.acquire(table, {mode: 'serve'})).rejects.toThrow(/not an envwatch lease: released is null — expected true or false/);
+		// Plausible types, impossible values: a start past the last date there can be (status would
+		// throw "Invalid time value"), and a host that carries an ESC sequence to every terminal it is printed on.
+		const now = Date.now();
+		const item = (fields: Record<string, AttributeValue>) => ({pk: {S: leaseKey.pk}, sk: {S: leaseKey.sk}, holder: {S: 'h:1:x'}, host: {S: 'h'}, pid: {N: '1'}, mode: {S: 'serve'}, since: {N: String(now)}, token: {N: '3'}, version: {N: '7'}, durationMs: {N: '20000'}, released: {BOOL: false}, heartbeatAt: {N: String(now)}, expiresAt: {N: String(now + 20_000)}, ...fields});
+		await putRaw(moto.url, item({since: {N: '9000000000000000'}}));
+		await expect(TableLease.acquire(table, {mode: 'serve'})).rejects.toThrow(/not an envwatch lease: since is 9000000000000000 — expected a whole number from 0 to 8640000000000000/);
+		await putRaw(moto.url, item({host: {S: 'evil\u001b]0;owned\u0007\u001b[2J'}}));
+		const refused = await TableLease.acquire(table, {mode: 'serve'}).then(() => '', (error: unknown) => String(error));
+		expect(refused).toContain('not an envwatch lease: host is "evil\\u001b]0;owned\\u0007\\u001b[2J" — expected a string of at most 300 printable characters');
+		expect(refused).not.toContain('\u001b');
 	});
 });

@@ -2,6 +2,7 @@ import os from 'node:os';
 import {performance} from 'node:perf_hooks';
 import type {CoordinationTable, TableCondition, TableItem, TableKey} from '../../providers/index.js';
 import {describeError} from './record.js';
+import {printable} from '../../domain/index.js';
 
 /**
  * The single-enforcer lease in the coordination table (see docs/design.md, "Beyond one host"):
@@ -42,22 +43,27 @@ export type LeaseInfo = {
 /** The lease item is not one envwatch wrote: reported, never taken or removed. */
 export class LeaseItemError extends Error {}
 
+/** The last instant a Date can hold (+275760-09-13): times past it cannot be written as dates, nor be true. */
+const maxTime = 8.64e15;
+
 /** Reads a lease item (from outside: every field is checked). */
 export function leaseOf(item: TableItem, where: string): LeaseInfo {
-	const problem = (field: string, expected: string) => new LeaseItemError(`the lease item (pk "lease", sk "engine") in ${where} is not an envwatch lease: ${field} is ${JSON.stringify(item[field] ?? null)?.slice(0, 40)} — expected ${expected}; remove it by hand if no envwatch uses this table`);
+	const problem = (field: string, expected: string) => new LeaseItemError(`the lease item (pk "lease", sk "engine") in ${where} is not an envwatch lease: ${field} is ${printable(JSON.stringify(item[field] ?? null)?.slice(0, 40) ?? 'undefined')} — expected ${expected}; remove it by hand if no envwatch uses this table`);
+	// Holder, host and mode are printed (status, refusals, serve's log): a control character in
+	// them (an ESC sequence that clears or retitles the terminal) is no lease envwatch wrote.
 	const text = (field: string) => {
 		const value = item[field];
-		if (typeof value !== 'string' || value.length > 300) {
-			throw problem(field, 'a string');
+		if (typeof value !== 'string' || value.length > 300 || printable(value) !== value) {
+			throw problem(field, 'a string of at most 300 printable characters');
 		}
 
 		return value;
 	};
 
-	const whole = (field: string, min: number) => {
+	const whole = (field: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
 		const value = item[field];
-		if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-			throw problem(field, `a whole number of at least ${min}`);
+		if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+			throw problem(field, max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`);
 		}
 
 		return value;
@@ -69,8 +75,8 @@ export function leaseOf(item: TableItem, where: string): LeaseInfo {
 	}
 
 	const durationMs = whole('durationMs', 1000);
-	const heartbeatAt = whole('heartbeatAt', 0);
-	const expiresAt = whole('expiresAt', 0);
+	const heartbeatAt = whole('heartbeatAt', 0, maxTime);
+	const expiresAt = whole('expiresAt', 0, maxTime);
 	// envwatch writes expiresAt as heartbeatAt plus the duration (heartbeatAt itself on release):
 	// an expiry further out than that (a far-future expiresAt) is no lease envwatch wrote.
 	if (expiresAt < heartbeatAt || expiresAt - heartbeatAt > durationMs) {
@@ -82,7 +88,7 @@ export function leaseOf(item: TableItem, where: string): LeaseInfo {
 		host: text('host'),
 		pid: whole('pid', 0),
 		mode: text('mode'),
-		since: whole('since', 0),
+		since: whole('since', 0, maxTime),
 		token: whole('token', 1),
 		version: whole('version', 1),
 		// A holder that says it lasts longer than any envwatch would make: a standby waits the most there is.

@@ -1,7 +1,11 @@
 import {gunzipSync, gzipSync} from 'node:zlib';
 import type {CoordinationTable, TableCondition, TableKey} from '../../providers/index.js';
+import {printable} from '../../domain/index.js';
 import {describeError} from './record.js';
 import {wireSnapshot, type Snapshot} from '../snapshot.js';
+
+/** What a mirrored snapshot may inflate to: many times what a fleet of 10,000 instances writes. */
+const maxSnapshotBytes = 16 * 1024 * 1024;
 
 /** The leader's latest snapshot, for standbys on other hosts and `status`. */
 export const viewKey: TableKey = {pk: 'view', sk: 'snapshot'};
@@ -106,12 +110,13 @@ export async function readMirrored(table: CoordinationTable, version: string): P
 	}
 
 	if (item['version'] !== version) {
-		return {problem: `the engine holding the lease runs envwatch ${String(item['version'])}, this one ${version}: its figures are not shown here (use the same version on both hosts)`};
+		return {problem: `the engine holding the lease runs envwatch ${printable(String(item['version']).slice(0, 40))}, this one ${version}: its figures are not shown here (use the same version on both hosts)`};
 	}
 
 	let value: unknown;
 	try {
-		value = JSON.parse(gunzipSync(item['body'] as Uint8Array).toString('utf8'));
+		// Never inflated past a bound (a small gzip can inflate to gigabytes in a 128 MB Lambda).
+		value = JSON.parse(gunzipSync(item['body'] as Uint8Array, {maxOutputLength: maxSnapshotBytes}).toString('utf8'));
 	} catch (error) {
 		return {problem: `the snapshot in ${table.name} is not readable (${describeError(error)})`};
 	}

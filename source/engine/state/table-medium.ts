@@ -11,8 +11,17 @@ const partBytes = 300 * 1024;
 const transactionBytes = 3.5 * 1024 * 1024;
 /** Writes per transaction: 99, and the fence's condition check makes 100. */
 const perTransaction = 99;
+/** The largest document envwatch reads back (its head's `bytes`): a body may not inflate past it. */
+const maxDocumentBytes = 64 * 1024 * 1024;
+/** A line's key: `log#<name>#<n, ten digits>`. */
+const lineKeyPattern = /^log#(.+)#(\d{10})$/;
 
-type Stored = {head: boolean; parts: Set<string>; lines: Set<number>};
+/**
+ * What the table holds for a name: its head and parts, its lines by number, and `kept`: items
+ * written (or found) under keys of their own, a damaged copy's items as the table had them or an
+ * item whose key envwatch would never write, each removed when the name is written anew.
+ */
+type Stored = {head: boolean; parts: Set<string>; lines: Set<number>; kept: Set<string>};
 type Line = {n: number; text: string};
 type Damaged = {damaged: string; raw: TableItem[]};
 
@@ -66,7 +75,7 @@ export class TableMedium implements StateMedium {
 	private storedOf(name: string): Stored {
 		let stored = this.stored.get(name);
 		if (!stored) {
-			stored = {head: false, parts: new Set(), lines: new Set()};
+			stored = {head: false, parts: new Set(), lines: new Set(), kept: new Set()};
 			this.stored.set(name, stored);
 		}
 
@@ -87,14 +96,22 @@ export class TableMedium implements StateMedium {
 				parts.set(item.sk, item);
 				this.storedOf(name).parts.add(item.sk);
 			} else if (kind === 'log') {
-				const at = item.sk.lastIndexOf('#');
-				const name = item.sk.slice(4, at);
-				const n = Number(item.sk.slice(at + 1));
+				const key = lineKeyPattern.exec(item.sk);
+				// A key envwatch would not write (not ten digits: "x", "12"): the log is damaged, and the
+				// item is removed by its own key when the log is moved aside (never renumbered, never reused).
+				const name = key?.[1] ?? item.sk.slice(4, Math.max(4, item.sk.lastIndexOf('#')));
+				const n = key ? Number(key[2]) : Number.NaN;
 				const text = item['text'];
-				this.storedOf(name).lines.add(n);
-				this.nextLine.set(name, Math.max(this.nextLine.get(name) ?? 1, n + 1));
-				if (typeof text !== 'string' || !Number.isSafeInteger(n)) {
-					this.documents.set(name, {damaged: `the line ${item.sk} has no text`, raw: items.filter(line => line.sk.startsWith(`log#${name}#`))});
+				const damaged = key ? typeof text === 'string' ? undefined : `the line ${item.sk} has no text` : `the line key ${item.sk} is not one envwatch writes (log#<name>#<ten digits>)`;
+				if (key) {
+					this.storedOf(name).lines.add(n);
+					this.nextLine.set(name, Math.max(this.nextLine.get(name) ?? 1, n + 1));
+				} else {
+					this.storedOf(name).kept.add(item.sk);
+				}
+
+				if (damaged !== undefined || typeof text !== 'string') {
+					this.documents.set(name, {damaged: damaged ?? `the line ${item.sk} has no text`, raw: items.filter(line => line.sk.startsWith(`log#${name}#`))});
 					continue;
 				}
 
@@ -277,7 +294,28 @@ export class TableMedium implements StateMedium {
 	private async sync(name: string): Promise<void> {
 		const stored = this.storedOf(name);
 		const document = this.documents.get(name);
-		const whole: TableItem[] = typeof document === 'string' ? itemsOf(name, document) : document?.raw ?? [];
+		const forgetKept = (writes: TableWrite[]) => {
+			for (const write of writes) {
+				stored.kept.delete('delete' in write ? write.delete.sk : write.put.sk);
+			}
+		};
+
+		if (typeof document === 'object') {
+			// A damaged copy (moved aside for a person to look at): its items as the table had them, in
+			// as many transactions as they take (a log of hundreds of lines is hundreds of items).
+			const keep = new Set(document.raw.map(item => item.sk));
+			await this.inChunks(document.raw.filter(item => !stored.kept.has(item.sk)).map(item => ({put: item})), writes => {
+				for (const write of writes) {
+					stored.kept.add('put' in write ? write.put.sk : '');
+				}
+			});
+			await this.inChunks(deletes([...stored.kept].filter(key => !keep.has(key))), forgetKept);
+			return;
+		}
+
+		// Items under keys of their own go first: the name is written anew.
+		await this.inChunks(deletes([...stored.kept]), forgetKept);
+		const whole: TableItem[] = typeof document === 'string' ? itemsOf(name, document) : [];
 		const rewritten = new Set(whole.map(item => item.sk));
 		const lines = this.logs.get(name) ?? [];
 		const wanted = new Set(lines.map(line => line.n));
@@ -285,13 +323,12 @@ export class TableMedium implements StateMedium {
 		// Lines removed last first, so a log cut short by a failure still starts with its first line.
 		const staleLines = [...stored.lines].filter(n => !wanted.has(n)).sort((a, b) => b - a).map(n => lineKey(name, n));
 		const newLines: TableItem[] = lines.filter(line => !stored.lines.has(line.n)).map(line => ({pk: statePartition, sk: lineKey(name, line.n), text: line.text}));
-		const deletes = (keys: string[]): TableWrite[] => keys.map(sk => ({delete: {pk: statePartition, sk}}));
 		let left = staleDocument;
 		if (whole.length > 0) {
 			// A document is written whole, with its parts, in one transaction (its old parts removed with it when they fit).
 			const bytes = whole.reduce((sum, item) => sum + sizeOf(item), 0);
 			if (bytes > transactionBytes || whole.length > perTransaction) {
-				throw new Error(`${name} is ${Math.round(bytes / 1024)} KiB compressed: more than one transaction of ${this.where} can hold (3.5 MiB)`);
+				throw new Error(`${name} is ${Math.round(bytes / 1024)} KiB compressed in ${whole.length} items: more than one transaction of ${this.where} can hold (3.5 MiB, ${perTransaction} items)`);
 			}
 
 			const room = perTransaction - whole.length;
@@ -356,6 +393,10 @@ export class TableMedium implements StateMedium {
 	}
 }
 
+function deletes(keys: string[]): TableWrite[] {
+	return keys.map(sk => ({delete: {pk: statePartition, sk}}));
+}
+
 function escape(text: string): string {
 	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -391,8 +432,9 @@ function documentOf(name: string, head: TableItem, parts: ReadonlyMap<string, Ta
 	const raw = [head];
 	const damaged = (why: string): Damaged => ({damaged: `${why}: not a document envwatch wrote`, raw});
 	const {gen, parts: count, bytes} = head;
-	if (typeof gen !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > 1000 || typeof bytes !== 'number') {
-		return damaged(`its head item has no gen, parts or bytes`);
+	if (typeof gen !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > 1000 || typeof bytes !== 'number'
+		|| !Number.isSafeInteger(bytes) || bytes < 0 || bytes > maxDocumentBytes) {
+		return damaged(`its head item has no gen, parts or bytes (at most ${maxDocumentBytes / 1024 / 1024} MiB)`);
 	}
 
 	let body: Uint8Array;
@@ -419,9 +461,10 @@ function documentOf(name: string, head: TableItem, parts: ReadonlyMap<string, Ta
 
 	let text: string;
 	try {
-		text = gunzipSync(body).toString('utf8');
+		// Never inflated past what its head says it holds (a small gzip can inflate to gigabytes).
+		text = gunzipSync(body, {maxOutputLength: Math.max(1, bytes)}).toString('utf8');
 	} catch (error) {
-		return damaged(`its body is not gzip (${describeError(error)})`);
+		return damaged(`its body is not gzip of at most ${bytes} bytes (${describeError(error)})`);
 	}
 
 	return Buffer.byteLength(text) === bytes ? text : damaged(`its body holds ${Buffer.byteLength(text)} bytes, its head says ${bytes}`);
