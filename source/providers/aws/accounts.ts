@@ -1,6 +1,6 @@
 import {DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient} from '@aws-sdk/client-organizations';
 import type {AccountEntry, AccountsConfig, OrganizationEntry} from '../../config/index.js';
-import {accountSlug, type AccountRef} from '../../domain/index.js';
+import {accountSlug, plural, type AccountRef} from '../../domain/index.js';
 import type {AccountInfo} from '../types.js';
 import {Budget, checkAnswers, MalformedAnswerError, paginate, Unique} from './answers.js';
 import {clientConfig, describeError, errorCode, isCredentialError, credentialsUsageError, type AwsConnection} from './clients.js';
@@ -44,7 +44,7 @@ export type OrganizationAccount = {id: string; name: string; state: string};
  * The organization's accounts, every page of ListAccounts (DescribeOrganization first: an account
  * that is in no organization, or a caller that may not ask, is an error, never "no accounts", which
  * is what emulators answer a member account). Each account must carry a 12-digit ID, a name and a
- * state, and be listed once.
+ * state, and be listed once; the management account must be among them.
  */
 export async function organizationAccounts(connection: AwsConnection, {budgetMs = 60_000, maxPages = maxAccountPages}: {budgetMs?: number; maxPages?: number} = {}): Promise<{organizationId: string; managementId: string; accounts: OrganizationAccount[]}> {
 	const client = new OrganizationsClient(clientConfig(connection, organizationsRegion));
@@ -81,6 +81,12 @@ export async function organizationAccounts(connection: AwsConnection, {budgetMs 
 				once.add(account.Id, page);
 				accounts.push({id: account.Id, name: account.Name, state});
 			}
+		}
+
+		// The management account is a member of its own organization: a listing without it was cut
+		// short (by a proxy, a partial page), and believing it would take every member account for gone.
+		if (!accounts.some(account => account.id === managementId)) {
+			throw new MalformedAnswerError(organizationsRegion, `ListAccounts did not list the management account ${managementId} (${plural(accounts.length, 'account')} listed): a listing cut short, not believed`);
 		}
 
 		return {organizationId, managementId, accounts};
