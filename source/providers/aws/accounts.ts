@@ -38,7 +38,8 @@ export function listedPlans(entries: readonly AccountEntry[]): AccountPlan[] {
 	}));
 }
 
-export type OrganizationAccount = {id: string; name: string; state: string};
+/** `joined`: when it joined the organization (ms; absent or unreadable: last), which decides who keeps a shared name. */
+export type OrganizationAccount = {id: string; name: string; state: string; joined?: number};
 
 /**
  * The organization's accounts, every page of ListAccounts (DescribeOrganization first: an account
@@ -79,7 +80,8 @@ export async function organizationAccounts(connection: AwsConnection, {budgetMs 
 				}
 
 				once.add(account.Id, page);
-				accounts.push({id: account.Id, name: account.Name, state});
+				const joined = account.JoinedTimestamp instanceof Date ? account.JoinedTimestamp.getTime() : Number.NaN;
+				accounts.push({id: account.Id, name: account.Name, state, ...(Number.isFinite(joined) ? {joined} : {})});
 			}
 		}
 
@@ -119,17 +121,25 @@ export function organizationPlans(spec: OrganizationEntry['organization'], accou
 		: {name: names.get(account.id)!, id: account.id, via: 'role', role: {roleArn: `arn:aws:iam::${account.id}:role/${spec.roleName}`}});
 }
 
-/** Each account's name from the organization's: lower-case letters, digits and -, the ID added where two would be alike. */
+/**
+ * Each account's name from the organization's: lower-case letters, digits and -. Where two would be
+ * alike, the one that joined first keeps it and the others get their ID added, so an account that
+ * joins later never renames one already watched (its rows, windows and breakers go by the name).
+ */
 function uniqueNames(accounts: readonly OrganizationAccount[]): Map<string, string> {
-	const counts = new Map<string, number>();
+	const first = new Map<string, OrganizationAccount>();
+	const before = (a: OrganizationAccount, b: OrganizationAccount) => (a.joined ?? Infinity) - (b.joined ?? Infinity) || a.id.localeCompare(b.id);
 	for (const account of accounts) {
 		const slug = accountSlug(account.name);
-		counts.set(slug, (counts.get(slug) ?? 0) + 1);
+		const holder = first.get(slug);
+		if (!holder || before(account, holder) < 0) {
+			first.set(slug, account);
+		}
 	}
 
 	return new Map(accounts.map(account => {
 		const slug = accountSlug(account.name);
-		return [account.id, counts.get(slug)! > 1 ? `${slug.slice(0, 19)}-${account.id}` : slug];
+		return [account.id, first.get(slug) === account ? slug : `${slug.slice(0, 19)}-${account.id}`];
 	}));
 }
 
