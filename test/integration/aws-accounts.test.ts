@@ -233,6 +233,8 @@ describe('many accounts through one fleet (moto)', () => {
 		expect(await lying(n => ({Accounts: [account(`11111111111${n}`)], NextToken: `more-${n}`}))).toMatch(/ListAccounts still had more pages after 5/);
 		expect(await lying(() => ({Accounts: [account('12345')]}))).toMatch(/ListAccounts page 1 lists an account without a 12-digit ID, a name and a state \("12345"\)/);
 		expect(await lying(n => (n === 1 ? {Accounts: [account('222222222222')], NextToken: 't1'} : {Accounts: [account('222222222222')]}))).toMatch(/ListAccounts page 2 lists 222222222222 again \(first on page 1\)/);
+		// Well-formed, and short: one member account and not the management account (every other member would look gone).
+		expect(await lying(() => ({Accounts: [account('333333333333')]}))).toMatch(/ListAccounts did not list the management account \d{12} \(1 account listed\): a listing cut short, not believed/);
 	}, 60_000);
 
 	it('a role\'s session that AWS rejects mid-poll is assumed again and the account listed again, within the same poll', async () => {

@@ -107,19 +107,24 @@ describe('rows split by account', () => {
 	it('an organization: ACTIVE accounts, include and exclude by ID or name, the account envwatch runs as with its own credentials, names made unique', () => {
 		const accounts = [
 			{id: '123456789012', name: 'master', state: 'ACTIVE'},
-			{id: '111111111111', name: 'Sandbox A', state: 'ACTIVE'},
-			{id: '222222222222', name: 'sandbox a', state: 'ACTIVE'},
+			{id: '111111111111', name: 'Sandbox A', state: 'ACTIVE', joined: Date.UTC(2026, 5, 2)},
+			{id: '222222222222', name: 'sandbox a', state: 'ACTIVE', joined: Date.UTC(2026, 5, 1)},
 			{id: '333333333333', name: 'closed', state: 'SUSPENDED'},
 			{id: '444444444444', name: 'staging', state: 'ACTIVE'},
 		];
 		expect(organizationPlans({roleName: 'Member'}, accounts, '123456789012')).toEqual([
 			{name: 'master', id: '123456789012', via: 'self'},
+			// Both would be sandbox-a: the one that joined first keeps it.
 			{name: 'sandbox-a-111111111111', id: '111111111111', via: 'role', role: {roleArn: 'arn:aws:iam::111111111111:role/Member'}},
-			{name: 'sandbox-a-222222222222', id: '222222222222', via: 'role', role: {roleArn: 'arn:aws:iam::222222222222:role/Member'}},
+			{name: 'sandbox-a', id: '222222222222', via: 'role', role: {roleArn: 'arn:aws:iam::222222222222:role/Member'}},
 			{name: 'staging', id: '444444444444', via: 'role', role: {roleArn: 'arn:aws:iam::444444444444:role/Member'}},
 		]);
 		expect(organizationPlans({roleName: 'Member', include: ['staging'], exclude: ['111111111111']}, accounts, '123456789012').map(plan => plan.name)).toEqual(['master', 'staging']);
 		expect(organizationPlans({roleName: 'Member', exclude: ['123456789012', 'Sandbox A']}, accounts, '123456789012').map(plan => plan.name)).toEqual(['sandbox-a', 'staging']);
+		// Accounts that join later take no name already watched, whatever their IDs; a join time unknown counts as last.
+		const joining = [...accounts, {id: '000000000001', name: 'Staging', state: 'ACTIVE', joined: Date.UTC(2026, 11, 7)}, {id: '000000000002', name: 'Sandbox A!', state: 'ACTIVE'}];
+		joining[4] = {...joining[4]!, joined: Date.UTC(2026, 5, 3)};
+		expect(organizationPlans({roleName: 'Member'}, joining, '123456789012').map(plan => plan.name)).toEqual(['master', 'sandbox-a-111111111111', 'sandbox-a', 'staging', 'staging-000000000001', 'sandbox-a-000000000002']);
 		expect(accountSlug('Sandbox A (team 3)')).toBe('sandbox-a-team-3');
 		expect(accountSlug('42')).toBe('a-42');
 		expect(accountSlug('!!!')).toBe('account');

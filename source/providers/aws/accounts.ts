@@ -1,6 +1,6 @@
 import {DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient} from '@aws-sdk/client-organizations';
 import type {AccountEntry, AccountsConfig, OrganizationEntry} from '../../config/index.js';
-import {accountSlug, type AccountRef} from '../../domain/index.js';
+import {accountSlug, plural, type AccountRef} from '../../domain/index.js';
 import type {AccountInfo} from '../types.js';
 import {Budget, checkAnswers, MalformedAnswerError, paginate, Unique} from './answers.js';
 import {clientConfig, describeError, errorCode, isCredentialError, credentialsUsageError, type AwsConnection} from './clients.js';
@@ -38,13 +38,14 @@ export function listedPlans(entries: readonly AccountEntry[]): AccountPlan[] {
 	}));
 }
 
-export type OrganizationAccount = {id: string; name: string; state: string};
+/** `joined`: when it joined the organization (ms; absent or unreadable: last), which decides who keeps a shared name. */
+export type OrganizationAccount = {id: string; name: string; state: string; joined?: number};
 
 /**
  * The organization's accounts, every page of ListAccounts (DescribeOrganization first: an account
  * that is in no organization, or a caller that may not ask, is an error, never "no accounts", which
  * is what emulators answer a member account). Each account must carry a 12-digit ID, a name and a
- * state, and be listed once.
+ * state, and be listed once; the management account must be among them.
  */
 export async function organizationAccounts(connection: AwsConnection, {budgetMs = 60_000, maxPages = maxAccountPages}: {budgetMs?: number; maxPages?: number} = {}): Promise<{organizationId: string; managementId: string; accounts: OrganizationAccount[]}> {
 	const client = new OrganizationsClient(clientConfig(connection, organizationsRegion));
@@ -79,8 +80,15 @@ export async function organizationAccounts(connection: AwsConnection, {budgetMs 
 				}
 
 				once.add(account.Id, page);
-				accounts.push({id: account.Id, name: account.Name, state});
+				const joined = account.JoinedTimestamp instanceof Date ? account.JoinedTimestamp.getTime() : Number.NaN;
+				accounts.push({id: account.Id, name: account.Name, state, ...(Number.isFinite(joined) ? {joined} : {})});
 			}
+		}
+
+		// The management account is a member of its own organization: a listing without it was cut
+		// short (by a proxy, a partial page), and believing it would take every member account for gone.
+		if (!accounts.some(account => account.id === managementId)) {
+			throw new MalformedAnswerError(organizationsRegion, `ListAccounts did not list the management account ${managementId} (${plural(accounts.length, 'account')} listed): a listing cut short, not believed`);
 		}
 
 		return {organizationId, managementId, accounts};
@@ -113,17 +121,25 @@ export function organizationPlans(spec: OrganizationEntry['organization'], accou
 		: {name: names.get(account.id)!, id: account.id, via: 'role', role: {roleArn: `arn:aws:iam::${account.id}:role/${spec.roleName}`}});
 }
 
-/** Each account's name from the organization's: lower-case letters, digits and -, the ID added where two would be alike. */
+/**
+ * Each account's name from the organization's: lower-case letters, digits and -. Where two would be
+ * alike, the one that joined first keeps it and the others get their ID added, so an account that
+ * joins later never renames one already watched (its rows, windows and breakers go by the name).
+ */
 function uniqueNames(accounts: readonly OrganizationAccount[]): Map<string, string> {
-	const counts = new Map<string, number>();
+	const first = new Map<string, OrganizationAccount>();
+	const before = (a: OrganizationAccount, b: OrganizationAccount) => (a.joined ?? Infinity) - (b.joined ?? Infinity) || a.id.localeCompare(b.id);
 	for (const account of accounts) {
 		const slug = accountSlug(account.name);
-		counts.set(slug, (counts.get(slug) ?? 0) + 1);
+		const holder = first.get(slug);
+		if (!holder || before(account, holder) < 0) {
+			first.set(slug, account);
+		}
 	}
 
 	return new Map(accounts.map(account => {
 		const slug = accountSlug(account.name);
-		return [account.id, counts.get(slug)! > 1 ? `${slug.slice(0, 19)}-${account.id}` : slug];
+		return [account.id, first.get(slug) === account ? slug : `${slug.slice(0, 19)}-${account.id}`];
 	}));
 }
 
