@@ -288,8 +288,8 @@ describe('short terminals', () => {
 		await narrow.press('u');
 		lines = linesOf(narrow.lastFrame());
 		expect(lines.join('\n')).not.toContain('Undo: start');
-		// No command does an undo from a shell: what to do is a taller terminal.
-		expect(lines.slice(-4, -2)).toEqual(['terminal too small to confirm undo: it', 'needs 13 rows; make the terminal taller']);
+		// What does the same from a shell: envwatch undo.
+		expect(lines.slice(-4, -2)).toEqual(['terminal too small to confirm undo: it', 'needs 13 rows; or run envwatch undo']);
 		await narrow.press('y');
 		expect(untouched.commands).toEqual([]);
 	});
