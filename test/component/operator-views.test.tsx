@@ -205,3 +205,31 @@ describe('the events pane after a restart', () => {
 		]);
 	});
 });
+
+describe('the events on the whole screen (e)', () => {
+	it('at 40x11, where the pane has no room: e shows them whole, wrapped, newest first; ↓ scrolls an event at a time; Esc goes back', async () => {
+		const events = [
+			event(43, {type: 'action', kind: 'stop', actor: 'ops@jump', environments: ['dev'], reason: 'stopped 4/4 agents in dev (4 stopping; saves $2.10/h)', outcome: 'executed'}),
+			...Array.from({length: 6}, (_, index) => event(42 - index, {reason: `dev near its cap, reading ${index + 1}`})),
+		];
+		const ui = await app({store: new FakeStore(fleet({events})), columns: 40, rows: 11});
+		expect(ui.lastFrame()).not.toContain('events');
+		await ui.press('e');
+		let frame = await ui.waitFor(/── events 1-\d\/7 ↓ ─/);
+		const lines = linesOf(frame);
+		expect(lines.length).toBeLessThan(11);
+		expect(lines.every(line => [...line].length <= 40)).toBe(true);
+		// The stop is written whole, over lines, under its time; nothing is cut.
+		expect(lines.slice(1).join('\n')).not.toContain('…');
+		const body = lines.slice(2, -2).map(line => line.trim()).join(' ');
+		expect(body).toContain('ops@jump stop dev: stopped 4/4 agents in dev (4 stopping; saves $2.10/h)');
+		expect(lines.at(-1)).toMatch(/↑↓ scroll +Esc back/);
+		await ui.press('j');
+		frame = await ui.waitFor(/── events 2-\d\/7 ↓ ─/);
+		expect(frame).not.toContain('ops@jump');
+		expect(linesOf(frame).slice(2, 4).map(line => line.trim()).join(' ')).toMatch(/^\d\d:\d\d:\d\d auto warn dev: dev near its cap, reading 1$/);
+		await ui.press('\u001B');
+		frame = await ui.waitFor(/dev +ACTIVE/);
+		expect(frame).not.toContain('── events');
+	});
+});
