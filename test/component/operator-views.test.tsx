@@ -48,6 +48,17 @@ describe('what is guarded and what is shown', () => {
 		expect(linesOf(wide.lastFrame())[0]).toMatch(/ every 15s updated \d+s ago AUTO guards all warming up 5\dm$/);
 	});
 
+	it('at 80 columns a long source (an organization\'s accounts) goes after what is guarded and shown, never cutting it', async () => {
+		const accounts = fleet({source: 'aws 4 accounts (organization) us-east-1', accounts: [{name: 'sandbox-a', id: '111111111111', status: 'OK', hourlyUsd: 1, agents: 1} as never]});
+		const ui = await app({store: new FakeStore(accounts), columns: 80, rows: 24});
+		await ui.press(':');
+		await ui.press('env dev');
+		await ui.press('\r');
+		const header = linesOf(await ui.waitFor('showing 1/3'))[0]!;
+		expect(header).toMatch(/^envwatch AUTO updated \d+s ago guards all showing 1\/3: dev aws 4 accounts/);
+		expect([...header].length).toBeLessThanOrEqual(80);
+	});
+
 	it('command mode is typed on the bottom line with its own keys; :env shows two; :guard opens its confirmation', async () => {
 		const ui = await app({store: new FakeStore(fleet()), columns: 80, rows: 24});
 		await ui.press(':');
