@@ -9,7 +9,7 @@ import {builtCli as cli, prompt, useTerminals, type TmuxSession} from '../helper
  * The operator's keys in the built CLI, in a real terminal (tmux), on the simulated account:
  * the events pane after a restart and on the whole screen (e), the table's / filter, command mode
  * (:env, :region, :account, an unknown command, :guard asked and kept in engine.json; refused at
- * 40x11, as u is, naming what to do instead), instance marks and their stop through the engine, the
+ * 40x11, naming what to do instead), instance marks and their stop through the engine, the
  * describe and the console link copied with OSC 52 (tmux with set-clipboard on keeps it in its
  * buffer), and the spend chart's ranges with the stop marked. `npm run build` first.
  */
@@ -172,14 +172,12 @@ describe('the operator\'s keys in tmux', () => {
 		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
 	}, 240_000);
 
-	it('40x11: marks, the describe, the link copied and in sight, / and command mode, the chart\'s ranges, the events on the whole screen draw within the terminal; u and :guard say what to do instead', async () => {
+	it('40x11: marks, the describe, the link copied and in sight, / and command mode, the chart\'s ranges, the events on the whole screen draw within the terminal; :guard says what to do instead', async () => {
 		const dir = terminals.dir('envwatch-e2e-operator-');
 		const audit = path.join(dir, 'audit.log');
 		const state = path.join(dir, 'state');
-		// An earlier run's stop of staging: in its audit log, and kept in the state dir for undo.
+		// An earlier run's stop of staging, in its audit log.
 		earlierLog(audit);
-		fs.mkdirSync(state, {recursive: true});
-		fs.writeFileSync(path.join(state, 'last-stop.json'), JSON.stringify({at: Date.now() - 3_600_000, actor: 'ops@jump', environments: ['staging'], targets: [{id: 'i-0000000000000aa01', region: 'us-east-1'}, {id: 'i-0000000000000aa02', region: 'us-east-1'}], dryRun: false, usdPerHour: 1.54}));
 		const session = await terminals.open(40, 11, {cwd: dir});
 		execFileSync('tmux', ['-L', session.socket, 'set-option', '-g', 'set-clipboard', 'on']);
 		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${state} --audit-log ${audit}`);
@@ -194,12 +192,7 @@ describe('the operator\'s keys in tmux', () => {
 		expect(screen.split('\n').slice(1).join('\n')).not.toContain('…');
 		session.key('Escape');
 		await session.waitFor(text => / dev +ACTIVE/.test(text) && !text.includes('── events'));
-		// u: its confirmation cannot be shown whole here; the bar does not offer it, and u names envwatch undo.
-		expect(screen).not.toContain('u undo');
-		session.type('u');
-		screen = await session.waitFor(/needs \d+ rows; or run envwatch\s+undo/);
-		fits(screen, 40, 11);
-		// :guard neither: the rows it needs and what to do instead, in words that fit; nothing changes.
+		// :guard's confirmation cannot be shown whole here (nor u's: tmux-terminal.test.ts): the rows it needs and what to do instead, in words that fit; nothing changes.
 		session.type(':guard dev');
 		session.key('Enter');
 		screen = await session.waitFor(/^:guard needs \d+ rows; make the terminal\s+taller/m);
