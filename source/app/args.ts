@@ -6,7 +6,7 @@ import {parseFlags, prepare, spreadEnvironments, subcommands, unknownFlags, type
 
 // What the command line means: the Options of a run, every usage problem at once (flags.ts reads it).
 
-export type CommandName = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'config-path' | 'config-show' | 'config-get' | 'config-set' | 'config-unset' | 'config-edit' | 'doctor' | 'notify-test' | 'serve' | 'status';
+export type CommandName = 'monitor' | 'once' | 'stop' | 'start' | 'reset' | 'undo' | 'config-path' | 'config-show' | 'config-get' | 'config-set' | 'config-unset' | 'config-edit' | 'doctor' | 'notify-test' | 'serve' | 'status';
 
 export type Options = {
 	command: CommandName;
@@ -136,7 +136,7 @@ function commandOf(input: string[], problems: string[]): {command: CommandName; 
 		command = 'stop';
 	} else if (word === 'start') {
 		command = 'start';
-	} else if (word === 'reset' || word === 'serve' || word === 'status') {
+	} else if (word === 'reset' || word === 'undo' || word === 'serve' || word === 'status') {
 		command = word;
 	} else if (word !== undefined) {
 		const near = closest(word, subcommands);

@@ -13,6 +13,7 @@ export const help = `
     $ envwatch stop --environments NAME... [--yes]       the same, as a subcommand
     $ envwatch reset --environments NAME... [--yes]      reset a tripped breaker: re-spawns are no longer stopped
     $ envwatch start --environments NAME [--count N] [--yes]   start agents within the policy
+    $ envwatch undo [--environments NAME...] [--yes]     start exactly the instances the last stop stopped
     $ envwatch config path | show                        where the user's store is / the effective configuration
     $ envwatch config get | set | unset KEY [VALUE]      read a key / change it in the user's store (checked first)
     $ envwatch config edit                               edit the user's store in $VISUAL or $EDITOR (checked after)
@@ -39,7 +40,7 @@ export const help = `
     --pause-env NAME    Start with automatic actions paused for NAME only (repeatable or a,b):
                         still polled, shown and alerted on, never stopped automatically
     --count N           Agents to start (start)                          [default: launchTemplate.count or 1]
-    --yes, -y           Confirm --stop-env / stop / start / reset without asking
+    --yes, -y           Confirm --stop-env / stop / start / reset / undo without asking
     --confirm NAME      With stop: confirm stopping NAME by its name (repeatable or a,b);
                         a monitor-only environment (production) needs it: --yes alone is refused
     --state-dir DIR     Where sample history, last stop and billing cache live
@@ -85,7 +86,7 @@ export const flagSpec = {
 	version: {type: 'boolean', default: false},
 } as const;
 
-export const subcommands = ['config', 'doctor', 'notify', 'reset', 'serve', 'start', 'status', 'stop'] as const;
+export const subcommands = ['config', 'doctor', 'notify', 'reset', 'serve', 'start', 'status', 'stop', 'undo'] as const;
 
 const kebab = (name: string) => name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
 

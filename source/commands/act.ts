@@ -1,8 +1,9 @@
+import path from 'node:path';
 import type {CommandName, Options} from '../app/args.js';
 import {actorName, type Io} from '../app/io.js';
 import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
 import {stateDirCheck} from '../app/state-dir.js';
-import {describeHolder, describeLease, type EngineLock} from '../engine/index.js';
+import {describeHolder, describeLease, readAuditTail, type EngineLock} from '../engine/index.js';
 import {attachOrLock, type SessionCoordination} from '../serve/index.js';
 import {heldElsewhere, holdForOneOff, openCoordination, type OneOffLease} from '../app/coordination.js';
 import {exitCodes} from '../domain/index.js';
@@ -15,17 +16,22 @@ import {resetEach} from './reset.js';
 import type {CommandIo, CommandSide, Prompts} from './side.js';
 import {startEach} from './start.js';
 import {stopEach} from './stop.js';
+import {undoLast, type UndoContext} from './undo.js';
 
-type Action = Extract<CommandName, 'stop' | 'start' | 'reset'>;
+type Action = Extract<CommandName, 'stop' | 'start' | 'reset' | 'undo'>;
+
+/** The audit log's last entries, newest first, for `undo` (an undo done before this engine's run). */
+const historyOf = (file: string) => () => readAuditTail(file, 200).entries;
 
 /**
- * `--once`, `stop`, `start` and `reset`: through the running server when there is one (no second
+ * `--once`, `stop`, `start`, `reset` and `undo`: through the running server when there is one (no second
  * poll, no race), else with the engine lock taken for this run.
  */
 export async function runCommand(options: Options, io: Io, stateDir: string): Promise<number> {
 	const command = options.command as 'once' | Action;
 	const checkState = stateDirCheck(options, io, stateDir);
-	const found = await attachOrLock({stateDir, mode: command, client: command, actor: actorName(), beforeLock: checkState});
+	// An undo starts instances: to a server it is a `start` client (its hello names no other kind).
+	const found = await attachOrLock({stateDir, mode: command, client: command === 'undo' ? 'start' : command, actor: actorName(), beforeLock: checkState});
 	const prompts = terminalPrompts(io, options);
 	if (found.kind === 'attached') {
 		const {remote} = found;
@@ -36,7 +42,7 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 
 			// The same confirmations on the server's figures; its enforcer lists and checks afresh.
 			const {names, side} = await remoteSide(remote, options);
-			return await each(command, names, side, options, io, prompts);
+			return await each(command, names, side, options, io, prompts, {remote: true, history: historyOf(options.auditLog ?? path.join(stateDir, 'audit.log'))});
 		} finally {
 			remote.close();
 		}
@@ -65,7 +71,8 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 			return await runOnce(runtime, io);
 		}
 
-		const code = await each(command, runtime.monitored, localSide(runtime.monitor, runtime.config, options.dryRun), options, io, prompts);
+		const names = command === 'undo' ? options.environments : runtime.monitored;
+		const code = await each(command, names ?? [], localSide(runtime.monitor, runtime.config, options.dryRun), options, io, prompts, {remote: false, history: historyOf(runtime.audit.file)});
 		await runtime.monitor.stop();
 		return code;
 	} finally {
@@ -79,8 +86,8 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 	}
 }
 
-/** `stop`, `start` or `reset` of each named environment, wherever the engine runs. */
-export async function each(command: Action, names: string[], side: CommandSide, options: Options, io: CommandIo, prompts: Prompts): Promise<number> {
+/** `stop`, `start` or `reset` of each named environment, or `undo` (of the last stop, in those named), wherever the engine runs. */
+export async function each(command: Action, names: string[], side: CommandSide, options: Options, io: CommandIo, prompts: Prompts, undo: Omit<UndoContext, 'side'> = {remote: false, history: () => []}): Promise<number> {
 	switch (command) {
 		case 'stop': {
 			return stopEach(names, side, options, io, prompts);
@@ -92,6 +99,10 @@ export async function each(command: Action, names: string[], side: CommandSide, 
 
 		case 'reset': {
 			return resetEach(names, side, io, prompts.confirm);
+		}
+
+		case 'undo': {
+			return undoLast(options.environments === undefined ? undefined : names, {side, ...undo}, options, io, prompts.confirm);
 		}
 	}
 }
@@ -111,7 +122,7 @@ function noteStaleLease(runtime: Runtime, held: OneOffLease | undefined, coordin
 	}
 }
 
-/** `stop`, `start` or `reset` while another host's engine holds the lease: nothing done, exit 1, saying where to act. */
+/** `stop`, `start`, `reset` or `undo` while another host's engine holds the lease: nothing done, exit 1, saying where to act. */
 function refuseHeld(table: CoordinationTable, info: LeaseInfo, io: Io): number {
 	io.stderr.write(`envwatch: refused: ${heldElsewhere(table, info)}\n`);
 	return exitCodes.failure;

@@ -72,7 +72,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 			case 'once':
 			case 'stop':
 			case 'start':
-			case 'reset': {
+			case 'reset':
+			case 'undo': {
 				return await runCommand(options, io, stateDir);
 			}
 

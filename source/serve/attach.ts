@@ -16,7 +16,7 @@ export function socketPathOf(stateDir: string): string {
 export const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** Lock holders that finish by themselves: waited for rather than reported. */
-const shortLived = new Set(['once', 'stop', 'start', 'reset']);
+const shortLived = new Set(['once', 'stop', 'start', 'reset', 'undo']);
 
 export function lockProblem(state: LockState, stateDir: string): string {
 	if (state.kind === 'held') {

@@ -15,6 +15,7 @@ import {matchKey, readOnlyRefusal, type UiCommand} from './keymap.js';
 import {commandStep, instanceEffect, tableFilterStep} from './operator-steps.js';
 import {noFilter} from './scope.js';
 import {describeCount} from './views/describe.js';
+import {eventsCount} from './views/events.js';
 import {entryLines, entryRows} from './views/audit.js';
 import {shownColumns} from './views/instances.js';
 import {viewRows} from './views/lines.js';
@@ -161,7 +162,7 @@ function confirmStep(state: DashboardState, request: ConfirmRequest, [input, key
 }
 
 /** The view a table key opens, on the selected environment (the log's entries are read next). */
-function openView(command: 'open-detail' | 'open-log' | 'open-spend' | 'open-region' | 'by-account', selected: string | undefined): View | undefined {
+function openView(command: 'open-detail' | 'open-log' | 'open-spend' | 'open-region' | 'open-events' | 'by-account', selected: string | undefined): View | undefined {
 	switch (command) {
 		case 'open-detail': {
 			return selected === undefined ? undefined : detailView(selected);
@@ -181,6 +182,10 @@ function openView(command: 'open-detail' | 'open-log' | 'open-spend' | 'open-reg
 
 		case 'by-account': {
 			return selected === undefined ? undefined : {kind: 'account', environment: selected};
+		}
+
+		case 'open-events': {
+			return {kind: 'events', cursor: 0};
 		}
 	}
 }
@@ -270,6 +275,7 @@ function tableStep(state: DashboardState, [input, key]: Press, env: KeyEnv): Ste
 		case 'open-log':
 		case 'open-spend':
 		case 'open-region':
+		case 'open-events':
 		case 'by-account': {
 			const view = openView(command, selected);
 			return view ? {state: {...state, view, panel: undefined}, effects: command === 'open-log' ? [{kind: 'read-audit'}] : []} : same(state);
@@ -292,7 +298,7 @@ function viewStep(state: DashboardState, view: View, [input, key]: Press, env: K
 
 	const drawn = shownOf(env);
 	const shown = drawn ? viewRows(view, drawn) : {};
-	const count = view.kind === 'describe' && drawn ? describeCount(view, drawn, columns, env.now) : shown.instances?.length ?? shown.entries?.length ?? 0;
+	const count = view.kind === 'describe' && drawn ? describeCount(view, drawn, columns, env.now) : view.kind === 'events' && drawn ? eventsCount(view, drawn) : shown.instances?.length ?? shown.entries?.length ?? 0;
 	// A page: about the rows the list has (the log's list takes half the body).
 	const page = Math.max(1, view.kind === 'log' ? Math.floor((rows - 6) / 2) : rows - 7);
 	const entry = view.kind === 'log' ? {lines: entryLines(view, columns).length, rows: entryRows(rows)} : undefined;

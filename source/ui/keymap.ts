@@ -8,7 +8,7 @@
  */
 
 /** Where a key is pressed: the table, a drill-down view, a filter or a command being typed, a confirmation. */
-export type Scope = 'table' | 'detail' | 'describe' | 'log' | 'entry' | 'spend' | 'region' | 'account' | 'filter' | 'command' | 'confirm' | 'confirm-typed';
+export type Scope = 'table' | 'detail' | 'describe' | 'log' | 'entry' | 'spend' | 'region' | 'account' | 'events' | 'filter' | 'command' | 'confirm' | 'confirm-typed';
 
 export type UiCommand =
 	// The table.
@@ -30,6 +30,7 @@ export type UiCommand =
 	| 'open-log'
 	| 'open-spend'
 	| 'open-region'
+	| 'open-events'
 	/** The by-account view (not `open-`: the help's title names those, and this one is there only with accounts). */
 	| 'by-account'
 	| 'command-mode'
@@ -141,7 +142,7 @@ export type Binding = {
 	needsAccounts?: true;
 };
 
-const views: readonly Scope[] = ['detail', 'log', 'spend', 'region', 'account'];
+const views: readonly Scope[] = ['detail', 'log', 'spend', 'region', 'account', 'events'];
 /** The views, and an audit entry opened in full from the log (its keys scroll it). */
 const scrolled: readonly Scope[] = [...views, 'entry'];
 const up: KeySpec[] = [{upArrow: true}, {input: 'k'}];
@@ -172,6 +173,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'open-log', scopes: ['table'], keys: [{input: 'l'}], keyLabel: 'l', label: 'log', help: 'the audit log: every decision and action, newest first', dangerous: false, inBar: false, unlisted: true},
 	{command: 'open-spend', scopes: ['table'], keys: [{input: 't'}], keyLabel: 't', label: 'chart', help: 'spend over time, 1h to 7d, against the cap, with envwatch\'s stops marked', dangerous: false, inBar: false, unlisted: true},
 	{command: 'open-region', scopes: ['table'], keys: [{input: 'g'}], keyLabel: 'g', label: 'regions', help: 'the selected environment\'s $/h and agents by region', dangerous: false, inBar: false, unlisted: true},
+	{command: 'open-events', scopes: ['table'], keys: [{input: 'e'}], keyLabel: 'e', label: 'events', help: 'the events, newest first, on the whole screen: where the pane has no room (a small terminal) and for more than it shows (Esc goes back)', dangerous: false, inBar: false, unlisted: true},
 	{command: 'by-account', scopes: ['table'], keys: [{input: 'A'}], keyLabel: 'A', label: 'accounts', help: 'the selected environment by account: $/h, agents, and each account\'s state (Esc goes back)', dangerous: false, inBar: false, needsAccounts: true},
 	{command: 'help', scopes: ['table'], keys: [{input: '?'}], keyLabel: '?', label: 'help', help: 'show or hide this help', dangerous: false, inBar: true, unlisted: true},
 	{command: 'back', scopes: ['table'], keys: [{escape: true}], keyLabel: 'Esc', label: 'close', help: 'close the help, or clear a kept `/` filter', dangerous: false, inBar: false, unlisted: true},
@@ -183,6 +185,7 @@ export const bindings: readonly Binding[] = [
 	{command: 'up', scopes: ['spend'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment (or global) charted', dangerous: false, inBar: true, note: 'The axis starts at $0; the cap and the threshold are lines'},
 	{command: 'up', scopes: ['region'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment shown', dangerous: false, inBar: true, note: 'Billed $/h, agents and instances running per region'},
 	{command: 'up', scopes: ['account'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'environment', help: 'the environment shown', dangerous: false, inBar: true, note: 'Billed $/h, agents and instances running per account; an account that could not be listed is STALE, with why'},
+	{command: 'up', scopes: ['events'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'scroll', help: 'scroll, newest first (PgUp PgDn: a page)', dangerous: false, inBar: true, note: 'A decision and the action that carried it out are one event, as in the pane; the log (l) has every entry in full'},
 	{command: 'up', scopes: ['entry'], keys: up, keyLabel: '↑↓ jk', barKeys: '↑↓', label: 'scroll', help: 'scroll the entry (PgUp PgDn: a page)', dangerous: false, inBar: true},
 	{command: 'down', scopes: scrolled, keys: down, keyLabel: '↓ j', label: 'down', help: 'the next one down', dangerous: false, inBar: false, folded: true},
 	{command: 'page-up', scopes: scrolled, keys: [{pageUp: true}], keyLabel: 'PgUp', label: 'page up', help: 'a page up', dangerous: false, inBar: false, folded: true},

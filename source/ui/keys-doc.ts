@@ -15,6 +15,7 @@ export const scopeTitles: ReadonlyArray<[Scope, string]> = [
 	['spend', 'Spend over time (`t`)'],
 	['region', 'By region (`g`)'],
 	['account', 'By account (`A`)'],
+	['events', 'The events (`e`)'],
 	['filter', 'A filter being typed (`/` on the table, in the instances and in the log)'],
 	['command', 'Command mode (`:` on the table)'],
 	['confirm', 'A confirmation'],

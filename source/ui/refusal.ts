@@ -31,7 +31,7 @@ function emergencyTargets(snapshot: Snapshot): string[] {
 /**
  * The envwatch command that does what `command` would, from a shell (it asks first, as the
  * dashboard does; a monitor-only environment asks for its name), or undefined where the CLI has
- * none (undo, pausing one environment while running).
+ * none (pausing one environment while running, an instance stop, :guard).
  */
 export function cliAlternative(command: Command, snapshot: Snapshot): string | undefined {
 	switch (command.kind) {
@@ -52,6 +52,11 @@ export function cliAlternative(command: Command, snapshot: Snapshot): string | u
 
 		case 'start': {
 			return `envwatch start -e ${command.environment} --count ${command.count}`;
+		}
+
+		case 'undo': {
+			// The last stop, whichever it is: `envwatch undo` refuses if it changed since, as `u` does.
+			return 'envwatch undo';
 		}
 
 		default: {

@@ -19,6 +19,7 @@ describe('matchKey', () => {
 		['p', {}, 'pause'],
 		['P', {}, 'pause-env'],
 		['r', {}, 'refresh'],
+		['e', {}, 'open-events'],
 		['?', {}, 'help'],
 		['q', {}, 'quit'],
 		['c', {ctrl: true}, 'quit'],
@@ -27,7 +28,7 @@ describe('matchKey', () => {
 	});
 
 	it('leaves unbound keys alone, case included', () => {
-		expect(matchKey('e', {}, normal)).toBeUndefined();
+		expect(matchKey('w', {}, normal)).toBeUndefined();
 		expect(matchKey('S', {}, normal)).toBeUndefined();
 		expect(matchKey('s', {ctrl: true}, normal)).toBeUndefined();
 		expect(matchKey('s', {meta: true}, normal)).toBeUndefined();

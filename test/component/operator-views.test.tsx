@@ -48,6 +48,17 @@ describe('what is guarded and what is shown', () => {
 		expect(linesOf(wide.lastFrame())[0]).toMatch(/ every 15s updated \d+s ago AUTO guards all warming up 5\dm$/);
 	});
 
+	it('at 80 columns a long source (an organization\'s accounts) goes after what is guarded and shown, never cutting it', async () => {
+		const accounts = fleet({source: 'aws 4 accounts (organization) us-east-1', accounts: [{name: 'sandbox-a', id: '111111111111', status: 'OK', hourlyUsd: 1, agents: 1} as never]});
+		const ui = await app({store: new FakeStore(accounts), columns: 80, rows: 24});
+		await ui.press(':');
+		await ui.press('env dev');
+		await ui.press('\r');
+		const header = linesOf(await ui.waitFor('showing 1/3'))[0]!;
+		expect(header).toMatch(/^envwatch AUTO updated \d+s ago guards all showing 1\/3: dev aws 4 accounts/);
+		expect([...header].length).toBeLessThanOrEqual(80);
+	});
+
 	it('command mode is typed on the bottom line with its own keys; :env shows two; :guard opens its confirmation', async () => {
 		const ui = await app({store: new FakeStore(fleet()), columns: 80, rows: 24});
 		await ui.press(':');
@@ -203,5 +214,33 @@ describe('the events pane after a restart', () => {
 			'ops@jump stop dev: stopped 4/4 agents in dev (4 stopping; saves $2.10/h)',
 			'auto     warn dev: staging near its cap',
 		]);
+	});
+});
+
+describe('the events on the whole screen (e)', () => {
+	it('at 40x11, where the pane has no room: e shows them whole, wrapped, newest first; ↓ scrolls an event at a time; Esc goes back', async () => {
+		const events = [
+			event(43, {type: 'action', kind: 'stop', actor: 'ops@jump', environments: ['dev'], reason: 'stopped 4/4 agents in dev (4 stopping; saves $2.10/h)', outcome: 'executed'}),
+			...Array.from({length: 6}, (_, index) => event(42 - index, {reason: `dev near its cap, reading ${index + 1}`})),
+		];
+		const ui = await app({store: new FakeStore(fleet({events})), columns: 40, rows: 11});
+		expect(ui.lastFrame()).not.toContain('events');
+		await ui.press('e');
+		let frame = await ui.waitFor(/── events 1-\d\/7 ↓ ─/);
+		const lines = linesOf(frame);
+		expect(lines.length).toBeLessThan(11);
+		expect(lines.every(line => [...line].length <= 40)).toBe(true);
+		// The stop is written whole, over lines, under its time; nothing is cut.
+		expect(lines.slice(1).join('\n')).not.toContain('…');
+		const body = lines.slice(2, -2).map(line => line.trim()).join(' ');
+		expect(body).toContain('ops@jump stop dev: stopped 4/4 agents in dev (4 stopping; saves $2.10/h)');
+		expect(lines.at(-1)).toMatch(/↑↓ scroll +Esc back/);
+		await ui.press('j');
+		frame = await ui.waitFor(/── events 2-\d\/7 ↓ ─/);
+		expect(frame).not.toContain('ops@jump');
+		expect(linesOf(frame).slice(2, 4).map(line => line.trim()).join(' ')).toMatch(/^\d\d:\d\d:\d\d auto warn dev: dev near its cap, reading 1$/);
+		await ui.press('\u001B');
+		frame = await ui.waitFor(/dev +ACTIVE/);
+		expect(frame).not.toContain('── events');
 	});
 });

@@ -78,7 +78,7 @@ describe('the key bar never offers a key that cannot work at this size', () => {
 		}
 	});
 
-	it('40x11 after a stop: u is not offered, and pressing it says the rows it needs and to make the terminal taller, whole', () => {
+	it('40x11 after a stop: u is not offered, and pressing it says the rows it needs and that envwatch undo does it, whole', () => {
 		const keys = keysFor(afterStop, 'dev');
 		const cramped = crampedKeys({snapshot: afterStop, now: t0 + 1000, columns: 40, rows: 11, selected: 'dev', keys, glyphs, cascadeTarget: 'staging'});
 		expect(cramped).toContain('undo');
@@ -86,13 +86,13 @@ describe('the key bar never offers a key that cannot work at this size', () => {
 		const step = reducePress({...initialState, selected: 'dev'}, ['u', {}], env(afterStop, 40, 11));
 		expect(step.state.panel).toBeUndefined();
 		const said = step.effects[0]!;
-		expect(said).toMatchObject({kind: 'say', text: 'terminal too small to confirm undo: it needs 13 rows; make the terminal taller'});
+		expect(said).toMatchObject({kind: 'say', text: 'terminal too small to confirm undo: it needs 13 rows; or run envwatch undo'});
 		const flash: Flash = {text: said.kind === 'say' ? said.text : '', tone: 'warn', until: t0 + 10_000, ...(said.kind === 'say' && said.shorter ? {shorter: said.shorter} : {})};
 		const status = statusText({snapshot: afterStop, now: t0, flash});
 		expect(statusLinesWanted(status, 40)).toBe(2);
-		expect(statusLines(status, 40, 2)).toEqual(['terminal too small to confirm undo: it', 'needs 13 rows; make the terminal taller']);
+		expect(statusLines(status, 40, 2)).toEqual(['terminal too small to confirm undo: it', 'needs 13 rows; or run envwatch undo']);
 		// With one line only, the short form, never cut.
-		expect(statusLines(status, 40, 1)).toEqual(['u needs 13 rows: make it taller']);
+		expect(statusLines(status, 40, 1)).toEqual(['u needs 13 rows; or run envwatch undo']);
 	});
 });
 
@@ -107,12 +107,12 @@ describe('a refusal in words that fit', () => {
 		['pause-env', {kind: 'pause-env', environment: 'staging'}],
 	];
 
-	it('names the command that does the same from a shell; there is none for undo or for pausing one environment', () => {
+	it('names the command that does the same from a shell (envwatch undo for u); there is none for pausing one environment', () => {
 		expect(commands.map(([, command]) => cliAlternative(command, snapshot()))).toEqual([
 			'envwatch stop -e production',
 			'envwatch stop -e staging',
 			'envwatch stop -e dev,staging',
-			undefined,
+			'envwatch undo',
 			'envwatch start -e dev --count 12',
 			'envwatch reset -e dev',
 			undefined,
@@ -122,7 +122,7 @@ describe('a refusal in words that fit', () => {
 	it.each(commands)('%s: at 40 to 120 columns, in one line or two, fits and keeps the rows it needs', (kind, command) => {
 		for (const withdrawn of [false, true]) {
 			const texts = sizeRefusalTexts({command, kind, need: {rows: 14}, alternative: cliAlternative(command, snapshot()), withdrawn});
-			expect(texts.join('\n')).not.toContain('envwatch undo');
+			expect(texts.join('\n').includes('envwatch undo')).toBe(kind === 'undo');
 			for (const columns of [40, 50, 60, 80, 120]) {
 				for (const lines of [1, 2]) {
 					const shown = fitCandidates(texts, columns, lines);

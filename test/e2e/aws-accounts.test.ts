@@ -6,6 +6,7 @@ import {AssumeRoleCommand, STSClient} from '@aws-sdk/client-sts';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {linuxImage, motoEnv, seedCostAndUsage, testCredentials, useFaultProxy, useMoto} from '../helpers/moto.js';
+import {builtCli, prompt, useTerminals} from '../helpers/tmux.js';
 
 // The built CLI against moto_server with an organization of three member accounts (moto keeps each
 // account's EC2 apart by the assumed keys), through the fault proxy, which makes sandbox-b's
@@ -16,6 +17,7 @@ const moto = useMoto();
 // Only us-east-1 enabled: the sweep of regions not watched (proved in aws-cli.test.ts) has nothing to list in the four accounts.
 const proxy = useFaultProxy(moto, {enabledRegions: ['us-east-1']});
 const running: CliProcess[] = [];
+const terminals = useTerminals();
 let ids: Record<string, string>;
 let instances: Record<string, string[]>;
 
@@ -153,5 +155,42 @@ describe('envwatch over an organization\'s accounts (moto)', () => {
 		expect([...(await statesIn(ids['staging']!)).values()]).toEqual(['running', 'running']);
 		const failed = auditOf(audit).find(entry => entry['kind'] === 'accounts' && entry['outcome'] === 'failed: sandbox-b');
 		expect(failed?.['reason']).toMatch(/its share is STALE .*the other accounts are still guarded/);
+	}, 120_000);
+
+	it('the dashboard in tmux: :account NAME shows that account\'s instances and the header says the view is not what is guarded; a name not configured is refused, naming the accounts; at 40x11 too', async () => {
+		const {args, env} = home();
+		// The shell gets the moto endpoint, the test keys and the isolated envwatch dirs, nothing else of this process's.
+		const shellEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('AWS_') || key.startsWith('ENVWATCH_'))) as Record<string, string>;
+		const session = await terminals.open(80, 24, {env: shellEnv});
+		session.run(`clear; node ${builtCli} --interval 2 ${args.join(' ')}`);
+		let screen = await session.waitFor(/dev +ACTIVE/, 60_000);
+		expect(screen.split('\n')[0]).toContain('guards all');
+		session.type(':account sandbox-a');
+		session.key('Enter');
+		screen = await session.waitFor('showing account sandbox-a\'s instances');
+		expect(screen.split('\n')[0]).toMatch(/guards all showing \d\/3: account sandbox-a/);
+		session.key('Enter');
+		screen = await session.waitFor(/dev: 2 instances/);
+		for (const id of instances['devA']!) {
+			expect(screen).toContain(id);
+		}
+
+		expect(screen).not.toContain(instances['devB']![0]);
+		session.key('Escape');
+		session.type(':account nope');
+		session.key('Enter');
+		await session.waitFor('account nope: not one of master, sandbox-a, sandbox-b, staging (or all)');
+		// At 40x11: another account, drawn within the terminal.
+		session.resize(40, 11);
+		session.type(':account sandbox-b');
+		session.key('Enter');
+		session.key('Enter');
+		screen = await session.waitFor(/dev: 1 instance/);
+		expect(screen).toContain(instances['devB']![0]!.slice(0, 19));
+		const lines = screen.split('\n');
+		expect(lines.filter(line => line.trim() !== '').length).toBeLessThan(11);
+		expect(lines.every(line => [...line].length <= 40)).toBe(true);
+		session.type('q');
+		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
 	}, 120_000);
 });

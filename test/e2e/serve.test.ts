@@ -149,6 +149,29 @@ describe('envwatch serve', () => {
 		expect(reset.stdout).toContain('staging: not held (its breaker is not tripped); nothing to reset.');
 		expect(readAudit(audit).filter(entry => entry.kind === 'reset')).toEqual([expect.objectContaining({environments: ['dev'], via: 'socket', outcome: 'executed'})]);
 
+		// undo through the server: what the dashboard's u does. Bad input is exit 2 naming it; a last stop
+		// outside -e is refused (exit 1); then exactly dev's agents start, by the server; again is refused.
+		const badUndo = await runCli(['undo', '--count', '2', '-e', 'qa', '--state-dir', state], {env});
+		expect(badUndo.code).toBe(2);
+		expect(badUndo.stderr).toContain('--count: only with start');
+		const unknownUndo = await runCli(['undo', '-e', 'qa', '--yes', '--state-dir', state], {env});
+		expect(unknownUndo.code).toBe(2);
+		expect(unknownUndo.stderr).toContain('-e qa: not an environment the running server');
+		const otherUndo = await runCli(['undo', '-e', 'staging', '--yes', '--state-dir', state], {env});
+		expect(otherUndo.code).toBe(1);
+		expect(otherUndo.stderr).toMatch(/the last stop is the 2 agents stopped in dev at .*; nothing started/);
+		const undo = await runCli(['undo', '--yes', '--state-dir', state], {env});
+		expect(undo.stderr).toBe('');
+		expect(undo.code).toBe(0);
+		expect(undo.stdout).toMatch(/^started 2\/2 agents in dev/);
+		const undone = readAudit(audit).filter(entry => entry.type === 'action' && entry.kind === 'undo');
+		expect(undone).toEqual([expect.objectContaining({environments: ['dev'], via: 'socket', outcome: 'executed'})]);
+		expect([...undone[0]!['instanceIds']].sort()).toEqual([...devAgents].sort());
+		expect(proxy.seen.filter(request => request.action === 'StartInstances')).toHaveLength(1);
+		const again = await runCli(['undo', '--yes', '--state-dir', state], {env});
+		expect(again.code).toBe(1);
+		expect(again.stderr).toMatch(/^envwatch: nothing to undo: the last stop was already undone at .* by \S+@\S+ \(started 2\/2 agents in dev/);
+
 		// A second serve on the same state dir refuses, naming the first.
 		const second = await runCli(['serve', '--region', 'us-east-1', '--state-dir', state], {env});
 		expect(second.code).toBe(1);

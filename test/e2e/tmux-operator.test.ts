@@ -7,8 +7,9 @@ import {builtCli as cli, prompt, useTerminals, type TmuxSession} from '../helper
 
 /**
  * The operator's keys in the built CLI, in a real terminal (tmux), on the simulated account:
- * the events pane after a restart, the table's / filter, command mode (:env, an unknown command,
- * :guard asked and kept in engine.json), instance marks and their stop through the engine, the
+ * the events pane after a restart and on the whole screen (e), the table's / filter, command mode
+ * (:env, :region, :account, an unknown command, :guard asked and kept in engine.json; refused at
+ * 40x11, naming what to do instead), instance marks and their stop through the engine, the
  * describe and the console link copied with OSC 52 (tmux with set-clipboard on keeps it in its
  * buffer), and the spend chart's ranges with the stop marked. `npm run build` first.
  */
@@ -38,7 +39,7 @@ function clipboard(session: TmuxSession): string {
 }
 
 describe('the operator\'s keys in tmux', () => {
-	it('80x24: events after a restart, / and : narrowing what is shown, :guard, marks stopped through the engine, describe and copy, the chart\'s ranges', async () => {
+	it('80x24: events after a restart, / and : narrowing what is shown (:env, :region; :account refused without accounts), :guard, marks and the cursor row stopped through the engine, describe and copy, the chart\'s ranges, e', async () => {
 		const dir = terminals.dir('envwatch-e2e-operator-');
 		const audit = path.join(dir, 'audit.log');
 		const state = path.join(dir, 'state');
@@ -75,6 +76,24 @@ describe('the operator\'s keys in tmux', () => {
 		session.type(':env all');
 		session.key('Enter');
 		await session.waitFor(text => / dev +ACTIVE/.test(text) && !text.includes('showing'));
+		// :region shows one region's instances (the header says the view is not what is guarded); a
+		// region not watched is refused, naming it and the right ones; :account without accounts too.
+		session.type(':region us-west-2');
+		session.key('Enter');
+		screen = await session.waitFor('showing us-west-2\'s instances; the figures stay each environment\'s whole');
+		expect(screen.split('\n')[0]).toMatch(/guards all showing 1\/3: region us/);
+		expect(screen).toMatch(/› dev +ACTIVE/);
+		expect(screen).not.toMatch(/staging +LIMITED/);
+		session.type(':region mars-1');
+		session.key('Enter');
+		await session.waitFor('region mars-1: not watched here — expected one of: us-east-1, us-west-2 (or all)');
+		session.type(':account sandbox-a');
+		session.key('Enter');
+		await session.waitFor('account: no accounts configured (this run watches one account)');
+		session.type(':region all');
+		session.key('Enter');
+		screen = await session.waitFor('showing every region');
+		expect(screen.split('\n')[0]).not.toContain('showing');
 
 		// :guard asks first; y changes what the engine guards, in the audit log and engine.json.
 		session.type(':guard dev staging');
@@ -101,6 +120,17 @@ describe('the operator\'s keys in tmux', () => {
 		await session.waitFor(/stopped 2\/2 agents in dev/);
 		const stop = readAudit(audit).find(entry => entry.type === 'action' && entry.kind === 'stop' && entry.environments.includes('dev'));
 		expect(stop?.instanceIds).toHaveLength(2);
+		// Nothing marked: x stops the one under the cursor (the first row, dev's dearest running agent), after y.
+		session.type('kk');
+		screen = await session.waitFor(/› (i-\w+) dev-agent +g4dn\.xlarge running/);
+		const [, cursorId] = /› (i-\w+) dev-agent/.exec(screen)!;
+		session.type('x');
+		screen = await session.waitFor('Stop 1 instance in dev?');
+		expect(screen).toContain(`${cursorId!} dev-agent g4dn.xlarge $0.53/h`);
+		session.type('y');
+		await session.waitFor(/stopped 1\/1 agent in dev/);
+		const one = readAudit(audit).filter(entry => entry.type === 'action' && entry.kind === 'stop' && entry.environments.includes('dev')).at(-1);
+		expect(one?.instanceIds).toEqual([cursorId]);
 		// A non-agent is refused, saying why (by name, descending, a DNS server comes first).
 		session.type('NN');
 		screen = await session.waitFor('NAME↓');
@@ -131,17 +161,59 @@ describe('the operator\'s keys in tmux', () => {
 		await session.waitFor('spend over time: dev (24h, hourly rollup)');
 		session.key('Escape');
 		await session.waitFor(/staging +LIMITED/);
+		// e: the events on the whole screen, newest first, the earlier run's stop among them.
+		session.type('e');
+		screen = await session.waitFor(/── events, newest first 1-\d+ of \d+/);
+		fits(screen, 80, 24);
+		expect(screen).toMatch(/ops@jump stop staging/);
+		session.key('Escape');
+		await session.waitFor(text => /staging +LIMITED/.test(text) && !text.includes('── events, newest first 1-'));
 		session.type('q');
 		await session.waitFor(text => text.trimEnd().endsWith(prompt.trimEnd()));
 	}, 240_000);
 
-	it('40x11: marks, the describe, the link copied and in sight, / and command mode, the chart\'s ranges draw within the terminal', async () => {
+	it('40x11: marks, the describe, the link copied and in sight, / and command mode, the chart\'s ranges, the events on the whole screen draw within the terminal; :guard says what to do instead', async () => {
 		const dir = terminals.dir('envwatch-e2e-operator-');
+		const audit = path.join(dir, 'audit.log');
+		const state = path.join(dir, 'state');
+		// An earlier run's stop of staging, in its audit log.
+		earlierLog(audit);
 		const session = await terminals.open(40, 11, {cwd: dir});
 		execFileSync('tmux', ['-L', session.socket, 'set-option', '-g', 'set-clipboard', 'on']);
-		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${path.join(dir, 'state')} --audit-log ${path.join(dir, 'audit.log')}`);
+		session.run(`clear; node ${cli} --demo calm --interval 1 --state-dir ${state} --audit-log ${audit}`);
 		let screen = await session.waitFor(/dev +ACTIVE/);
 		expect(screen.split('\n')[0]).toContain('guards all');
+		// The pane has no room here; e shows the events on the whole screen, each whole; Esc goes back.
+		expect(screen).not.toContain('ops@jump');
+		session.type('e');
+		screen = await session.waitFor(/── events 1-\d+\/\d+/);
+		fits(screen, 40, 11);
+		expect(screen.split('\n').map(line => line.trim()).join(' ')).toMatch(/ops@jump stop staging: stopped 2\/2 agents in staging \(2 stopping; saves \$1\.54\/h\)/);
+		expect(screen.split('\n').slice(1).join('\n')).not.toContain('…');
+		session.key('Escape');
+		await session.waitFor(text => / dev +ACTIVE/.test(text) && !text.includes('── events'));
+		// :guard's confirmation cannot be shown whole here (nor u's: tmux-terminal.test.ts): the rows it needs and what to do instead, in words that fit; nothing changes.
+		session.type(':guard dev');
+		session.key('Enter');
+		screen = await session.waitFor(/^:guard needs \d+ rows; make the terminal\s+taller/m);
+		fits(screen, 40, 11);
+		expect(screen.split('\n')[0]).toContain('guards all');
+		// :region narrows what is shown here too; a region not watched is refused, naming it, in lines that fit.
+		session.type(':region us-west-2');
+		session.key('Enter');
+		screen = await session.waitFor(text => /› dev +ACTIVE/.test(text) && !/staging +LIMITED/.test(text));
+		fits(screen, 40, 11);
+		session.type(':region mars-1');
+		session.key('Enter');
+		screen = await session.waitFor(/region mars-1: not watched/);
+		fits(screen, 40, 11);
+		session.type(':account x');
+		session.key('Enter');
+		screen = await session.waitFor(/account: no accounts configured/);
+		fits(screen, 40, 11);
+		session.type(':region all');
+		session.key('Enter');
+		await session.waitFor(/staging +LIMITED/);
 		session.key('Enter');
 		await session.waitFor(/dev: 8 instances/);
 		session.type(' ');

@@ -60,8 +60,10 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), attached, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	}
 
+	// The badges, the age and what is guarded (and shown) first, the source after them: where the line is cut, it is the source's end.
+	const badgesFirst: Segment[] = [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	if (narrow) {
-		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
+		return badgesFirst;
 	}
 
 	const wide = (every: string): Segment[] => [
@@ -78,8 +80,16 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	];
 	const full = wide(` every ${snapshot.pollIntervalSeconds}s `);
 	// Where the whole line would be cut, the poll interval (the help says it) gives way before what
-	// is guarded and the warming-up countdown.
-	return columns !== undefined && full.reduce((sum, segment) => sum + segment.text.length, 0) > columns ? wide(' ') : full;
+	// is guarded and the warming-up countdown; where even then it would be cut (a long source, as
+	// `aws 4 accounts (organization) us-east-1`, and a view that differs from what is guarded), the
+	// source goes after what is guarded, which is never the part cut.
+	const length = (segments: Segment[]) => segments.reduce((sum, segment) => sum + [...segment.text].length, 0);
+	if (columns === undefined || length(full) <= columns) {
+		return full;
+	}
+
+	const short = wide(' ');
+	return length(short) <= columns ? short : badgesFirst;
 }
 
 /** What of the header depends on the clock: the age of the last good update and its colour, and how long until the windows are full. */

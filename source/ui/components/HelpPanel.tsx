@@ -21,9 +21,11 @@ function pauseText(context: KeyContext): string {
 const viewKeys = bindings.filter(binding => binding.scopes.includes('table') && binding.command.startsWith('open-'));
 
 /** The help's title, with the keys that open a view (the lines below are all taken at 80x24). */
-export const helpTitle = (columns: number) => (columns >= 72
-	? `keys (? or Esc closes) views: ${viewKeys.map(binding => `${binding.keyLabel} ${binding.label}`).join(', ')}`
-	: columns >= 60 ? `keys (? or Esc closes) ${viewKeys.map(binding => binding.keyLabel).join(' ')}: views` : `keys (? or Esc) ${viewKeys.map(binding => binding.keyLabel).join(' ')}: views`);
+export const helpTitle = (columns: number) => {
+	const named = `views: ${viewKeys.map(binding => `${binding.keyLabel} ${binding.label}`).join(', ')}`;
+	const keys = `${viewKeys.map(binding => binding.keyLabel).join(' ')}: views`;
+	return columns >= 86 ? `keys (? or Esc closes) ${named}` : columns >= 79 ? `keys (? or Esc) ${named}` : columns >= 60 ? `keys (? or Esc closes) ${keys}` : `keys (? or Esc) ${keys}`;
+};
 
 /** The help's key column: keys padded to this, long text wrapped under it. */
 const keyColumn = 8;

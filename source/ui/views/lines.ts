@@ -12,6 +12,7 @@ import {detailLines, detailRows} from './instances.js';
 import {title, type ViewRoom} from './parts.js';
 import {regionLines} from './regions.js';
 import {accountLines} from './accounts.js';
+import {eventsLines} from './events.js';
 import {viewHelp, type View} from './state.js';
 
 export type ViewLinesInput = ViewRoom & {
@@ -63,6 +64,10 @@ export function viewLines({view, readOnly = false, ...room}: ViewLinesInput): Se
 
 		case 'describe': {
 			return describeLines(view, room);
+		}
+
+		case 'events': {
+			return eventsLines(view, room);
 		}
 	}
 }

@@ -21,6 +21,8 @@ export type View =
 	| {kind: 'spend'; target: string; range?: ChartRange; help?: boolean}
 	| {kind: 'region'; environment: string; help?: boolean}
 	| {kind: 'account'; environment: string; help?: boolean}
+	/** The events on the whole screen (`e`); `cursor`: the first event shown (newest first). */
+	| {kind: 'events'; cursor: number; help?: boolean}
 	/** One instance described (`d`), over the detail view it was opened from (Esc goes back to it); `cursor`: the first line shown. */
 	| {kind: 'describe'; environment: string; id: string; cursor: number; from: DetailView; help?: boolean};
 
