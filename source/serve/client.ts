@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import {SnapshotStore, type Command, type Snapshot} from '../engine/index.js';
 import {proveIdentity} from './peer.js';
-import {encode, LineSplitter, protocolVersion, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
+import {encode, leaderOf, LineSplitter, protocolVersion, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
 
 export type Connection =
 	| {kind: 'attached'; remote: RemoteEngine}
@@ -36,9 +36,11 @@ export class RemoteEngine {
 	receive(message: Record<string, unknown>): void {
 		switch (message['type']) {
 			case 'snapshot': {
-				const snapshot = message['snapshot'] as Snapshot;
+				const {leader, ...snapshot} = message['snapshot'] as Snapshot;
 				this.target = typeof message['cascadeTarget'] === 'string' ? message['cascadeTarget'] : undefined;
-				this.store.publish({...snapshot, attachedTo: {pid: this.server.pid, host: this.server.host}});
+				// A standby's figures are its leader's: named only when the server names it as one would.
+				const standby = leaderOf(leader);
+				this.store.publish({...snapshot, attachedTo: {pid: this.server.pid, host: this.server.host}, ...(standby ? {leader: standby} : {})});
 				break;
 			}
 

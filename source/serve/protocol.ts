@@ -1,5 +1,5 @@
 import {maxInstanceStop, type AuditEntry, type Command, type Snapshot} from '../engine/index.js';
-import {isPlainObject} from '../domain/index.js';
+import {isPlainObject, printable} from '../domain/index.js';
 
 /**
  * The wire protocol between `envwatch serve` (or a dashboard that runs the engine) and its
@@ -230,4 +230,17 @@ export function parseClientMessage(line: string): ClientMessage | string {
 			return `unknown message type ${JSON.stringify(value['type'] ?? null).slice(0, 60)} — expected hello, command or status`;
 		}
 	}
+}
+
+/** Text from a socket peer a person will read: 1 to `max` characters, none of them a control character. */
+const peerText = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && printable(value) === value;
+
+/** A standby's leader as a snapshot on the wire names it, or undefined when it is not one (dropped, never shown). */
+export function leaderOf(value: unknown): {pid: number; host: string; mode: string} | undefined {
+	if (!isPlainObject(value)) {
+		return undefined;
+	}
+
+	const {pid, host, mode} = value;
+	return typeof pid === 'number' && Number.isSafeInteger(pid) && pid >= 0 && peerText(host, 300) && peerText(mode, 100) ? {pid, host, mode} : undefined;
 }
