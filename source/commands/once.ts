@@ -42,7 +42,7 @@ export async function onceRemote(remote: RemoteEngine, options: Options, io: Com
 		checkMonitored(remote, served, options.environments, '--environments');
 	}
 
-	return printServed(served, {pid: remote.server.pid, host: remote.server.host, says: `serve pid ${remote.server.pid} on ${remote.server.host}`}, options, io);
+	return printServed(served, {pid: remote.server.pid, host: remote.server.host, says: `serve pid ${remote.server.pid} on ${printable(remote.server.host)}`}, options, io);
 }
 
 /**
