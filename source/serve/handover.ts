@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {isPlainObject} from '../domain/index.js';
-import {describeHolder, describeLease, droppedPauses, type EngineLock, type Monitor, type Pauses, type Snapshot, type TableLease} from '../engine/index.js';
+import {describeHolder, describeLease, droppedPauses, type EngineLock, type Monitor, type Pauses, type Snapshot, type TableLease, type TableMedium} from '../engine/index.js';
 import type {ServerInfo} from './protocol.js';
 
 /**
@@ -132,6 +132,34 @@ export function handOver(local: Starting, previous: EngineRecord | undefined, fr
 		for (const entry of droppedPauses(previous, kept, `${previous.mode} pid ${previous.pid} on ${previous.host}`)) {
 			local.monitor.note(entry);
 			local.log(entry.reason);
+		}
+	}
+}
+
+/**
+ * A one-off run (`--once`, `stop`, `start`, `reset`) holding the engine after another engine ran
+ * (ended, or died): each pause that engine had and this run does not keep is recorded as a resume,
+ * as a starting engine records it (the run polls, and may act, without it); then engine.json says
+ * this run's pauses, so the next engine does not record the same resumes again. `medium`: the
+ * coordination table's, when coordinated.
+ */
+export function dropPausesForOneOff(run: {monitor: Pick<Monitor, 'note'>; monitored: readonly string[]; stateDir: string; medium?: TableMedium | undefined; token: string; lock: Pick<EngineLock, 'info'>; mode: string; kept: Pauses}): void {
+	const previous = run.medium ? parseEngineRecord(run.medium.read(engineFileName)) : readEngineRecord(run.stateDir);
+	if (!previous || previous.token === run.token) {
+		return;
+	}
+
+	const dropped = droppedPauses(previous, run.kept, `${previous.mode} pid ${previous.pid} on ${previous.host}`);
+	for (const entry of dropped) {
+		run.monitor.note(entry);
+	}
+
+	if (dropped.length > 0) {
+		const record: EngineRecord = {version: 1, token: run.token, pid: process.pid, host: run.lock.info.host, mode: run.mode, environments: [...run.monitored], paused: run.kept.paused, pausedEnvironments: [...run.kept.pausedEnvironments]};
+		if (run.medium) {
+			run.medium.write(engineFileName, JSON.stringify(record));
+		} else {
+			writeEngineRecord(run.stateDir, record);
 		}
 	}
 }
