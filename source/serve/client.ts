@@ -11,7 +11,9 @@ export type Connection =
 	/** The socket is there but this user may not connect (not in its group). */
 	| {kind: 'denied'; message: string}
 	/** Something listens but does not speak the protocol in time. */
-	| {kind: 'silent'; message: string};
+	| {kind: 'silent'; message: string}
+	/** Something answers that is not an envwatch server (an impossible welcome): nothing of it is trusted. */
+	| {kind: 'refused'; message: string};
 
 type Pending = {resolve: (value: never) => void; reject: (error: Error) => void};
 
@@ -228,7 +230,7 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 				const server = serverInfoOf(record['server']);
 				if (typeof server === 'string') {
 					socket.destroy();
-					settle({kind: 'silent', message: `${socketPath}: refused the server's welcome: ${server} — not an envwatch server (or a damaged one): nothing of it is trusted`});
+					settle({kind: 'refused', message: `${socketPath}: refused the server's welcome: ${server} — not an envwatch server (or a damaged one): nothing of it is trusted`});
 					return;
 				}
 
@@ -251,7 +253,7 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 				beforeWelcome += chunk.length;
 				if (beforeWelcome > maxWelcomeBytes) {
 					socket.destroy();
-					settle({kind: 'silent', message: `${socketPath}: refused the server: over ${maxWelcomeBytes / 1024} KB sent before a welcome (an envwatch welcome is one short line) — not an envwatch server: nothing of it is trusted`});
+					settle({kind: 'refused', message: `${socketPath}: refused the server: over ${maxWelcomeBytes / 1024} KB sent before a welcome (an envwatch welcome is one short line) — not an envwatch server: nothing of it is trusted`});
 					return;
 				}
 			}

@@ -248,18 +248,20 @@ export function serverInfoOf(value: unknown, now = Date.now()): ServerInfo | str
 	}
 
 	const {pid, host, since, mode, stateDir, version} = value;
+	// What it sent, quoted for a message: cut short, every control character escaped.
+	const quoted = (field: unknown, max: number) => printable((JSON.stringify(field) ?? 'null').slice(0, max));
 	if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 1 || pid > 4_194_304) {
-		return `its pid ${JSON.stringify(pid ?? null).slice(0, 40)} is not a process id (a whole number from 1 to 4194304)`;
+		return `its pid ${quoted(pid, 40)} is not a process id (a whole number from 1 to 4194304)`;
 	}
 
 	// Its start, by this host's clock (the socket is local): not before 2001, not more than a day ahead.
 	if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 978_307_200_000 || since > now + 86_400_000) {
-		return `its start time ${JSON.stringify(since ?? null).slice(0, 40)} is not a time this host could have seen (epoch ms)`;
+		return `its start time ${quoted(since, 40)} is not a time this host could have seen (epoch ms)`;
 	}
 
 	for (const [name, text, max] of [['host', host, 255], ['mode', mode, 100], ['stateDir', stateDir, 4096], ['version', version, 100]] as const) {
 		if (!peerText(text, max)) {
-			return `its ${name} ${JSON.stringify(text ?? null).slice(0, 60)} is not 1 to ${max} printable characters`;
+			return `its ${name} ${quoted(text, 60)} is not 1 to ${max} printable characters`;
 		}
 	}
 

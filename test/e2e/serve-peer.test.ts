@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {connectServer} from '../../source/serve/client.js';
-import {CliProcess, isolatedEnv, tempDir} from '../helpers/cli.js';
+import {isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 
 /**
  * A socket peer that is not an envwatch server (or a hostile one) on a state dir's socket: what it
@@ -11,10 +11,8 @@ import {CliProcess, isolatedEnv, tempDir} from '../helpers/cli.js';
  */
 const servers: net.Server[] = [];
 const sockets = new Set<net.Socket>();
-const running: CliProcess[] = [];
 
 afterEach(async () => {
-	await Promise.all(running.splice(0).map(async cli => cli.stop('SIGKILL')));
 	for (const socket of sockets) {
 		socket.destroy();
 	}
@@ -52,7 +50,7 @@ describe('a socket peer\'s welcome', () => {
 		for (const [fields, message] of cases) {
 			const socketPath = await peer(tempDir(), socket => socket.write(welcome(fields)));
 			const connection = await connectServer(socketPath, {actor: 'someone@host', client: 'status'});
-			expect(connection.kind, JSON.stringify(fields).slice(0, 80)).toBe('silent');
+			expect(connection.kind, JSON.stringify(fields).slice(0, 80)).toBe('refused');
 			expect((connection as {message: string}).message).toMatch(message);
 			expect((connection as {message: string}).message).toContain('nothing of it is trusted');
 		}
@@ -70,23 +68,19 @@ describe('a socket peer\'s welcome', () => {
 			pump();
 		});
 		const refused = await connectServer(endless, {actor: 'someone@host', client: 'status'}, 20_000);
-		expect(refused).toMatchObject({kind: 'silent', message: expect.stringMatching(/over 64 KB sent before a welcome/) as unknown});
+		expect(refused).toMatchObject({kind: 'refused', message: expect.stringMatching(/over 64 KB sent before a welcome/) as unknown});
 	});
 
-	it('a headless run beside a peer whose welcome carries terminal escapes prints none of them as they are', async () => {
+	it('a headless run beside a peer whose welcome carries terminal escapes prints none of them as they are, and neither attaches nor runs an engine there (exit 1)', async () => {
 		const dir = tempDir();
 		const state = path.join(dir, 'state');
-		await peer(state, socket => socket.write(welcome({host: 'jump\u001B[2J\u001B]0;owned\u0007', mode: 'serve\u001B[31m'})));
-		const cli = new CliProcess(['--headless', '--demo', '--state-dir', state], isolatedEnv());
-		running.push(cli);
-		// Either it attached (and said so), or it refused the peer and runs the engine itself (a snapshot line).
-		const deadline = Date.now() + 20_000;
-		while (!cli.stderr.includes('attached to') && cli.lines().length === 0 && Date.now() < deadline) {
-			await new Promise(resolve => setTimeout(resolve, 50));
-		}
-
-		expect(cli.stderr.includes('attached to') || cli.lines().length > 0, cli.stderr).toBe(true);
-		expect(cli.stderr).not.toContain('\u001B');
-		expect(cli.stdout).not.toContain('\u001B');
+		const socketPath = await peer(state, socket => socket.write(welcome({host: 'jump\u001B[2J\u001B]0;owned\u0007', mode: 'serve\u001B[31m'})));
+		const run = await runCli(['--headless', '--demo', '--state-dir', state], {env: isolatedEnv()});
+		expect(run.code).toBe(1);
+		expect(run.stderr).toContain(`${socketPath}: refused the server's welcome: its host "jump\\u001b[2J`);
+		expect(run.stderr).toContain('end what listens there (or remove the socket if nothing should)');
+		expect(run.stderr).not.toContain('\u001B');
+		expect(run.stdout).toBe('');
+		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
 	});
 });
