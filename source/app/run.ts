@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type {Options} from './args.js';
-import {exitCodes, plural, UsageError} from '../domain/index.js';
+import {exitCodes, plural, printable, UsageError} from '../domain/index.js';
 import {auditSource} from '../engine/index.js';
 import {printHeadless} from './headless.js';
 import {dashboardSupported, loadDashboard} from '../ui/index.js';
@@ -82,7 +82,9 @@ export async function runMonitor(options: Options, io: Io, stateDir: string, bui
 	if (where === 'running' && serve) {
 		log(`serving ${socketPathOf(stateDir)} (pid ${process.pid})${options.demo && !options.stateDir ? `; attach with: envwatch --demo --state-dir ${stateDir}` : ''}`);
 	} else if (where === 'attached' && !dashboard) {
-		log(`attached to ${session.attachedTo!.mode} pid ${session.attachedTo!.pid} (${session.attachedTo!.host}) on ${socketPathOf(stateDir)}`);
+		// What the server says of itself comes from a socket peer: escaped, never sent to the terminal as it is.
+		const server = session.attachedTo!;
+		log(`attached to ${printable(server.mode)} pid ${server.pid} (${printable(server.host)}) on ${socketPathOf(stateDir)}`);
 	}
 
 	if (dashboard) {

@@ -4,7 +4,7 @@ import {actorName, type Io} from '../app/io.js';
 import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
 import {stateDirCheck} from '../app/state-dir.js';
 import {describeHolder, describeLease, readAuditTail, type EngineLock} from '../engine/index.js';
-import {attachOrLock, type SessionCoordination} from '../serve/index.js';
+import {attachOrLock, dropPausesForOneOff, type SessionCoordination} from '../serve/index.js';
 import {heldElsewhere, holdForOneOff, openCoordination, type OneOffLease} from '../app/coordination.js';
 import {exitCodes} from '../domain/index.js';
 import type {CoordinationTable, LeaseInfo} from '../engine/index.js';
@@ -67,6 +67,8 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 		held?.audit(runtime.audit);
 		noteStaleLock(runtime, found.lock, stateDir);
 		noteStaleLease(runtime, held, coordination);
+		// The pauses of the engine before this run (a person's p, P or --pause-env) end here: said as resumes.
+		dropPausesForOneOff({monitor: runtime.monitor, monitored: runtime.monitored, stateDir, medium: held?.medium, token: held ? `lease-${held.lease.info.token}` : found.lock.info.token, lock: found.lock, mode: command, kept: {paused: false, pausedEnvironments: options.pauseEnv ?? []}});
 		if (command === 'once') {
 			return await runOnce(runtime, io);
 		}

@@ -1,5 +1,6 @@
-import {exitCodes} from '../domain/index.js';
-import {describeLease, readMirrored, toJson, type CoordinationTable, type LeaseInfo, type Snapshot} from '../engine/index.js';
+import {exitCodes, printable} from '../domain/index.js';
+import {setTimeout as delay} from 'node:timers/promises';
+import {describeLease, onceWaitMs, readLease, readMirrored, toJson, type CoordinationTable, type LeaseInfo, type Snapshot} from '../engine/index.js';
 import {version} from '../app/io.js';
 import {heldElsewhere} from '../app/coordination.js';
 import {formatDashboard} from '../app/headless.js';
@@ -41,23 +42,43 @@ export async function onceRemote(remote: RemoteEngine, options: Options, io: Com
 		checkMonitored(remote, served, options.environments, '--environments');
 	}
 
-	return printServed(served, {pid: remote.server.pid, host: remote.server.host, says: `serve pid ${remote.server.pid} on ${remote.server.host}`}, options, io);
+	return printServed(served, {pid: remote.server.pid, host: remote.server.host, says: `serve pid ${remote.server.pid} on ${printable(remote.server.host)}`}, options, io);
 }
 
 /**
  * `--once` while another host's engine holds the coordination table's lease: its latest figures
- * from the table (no poll, nothing acted on here), exit codes as a local `--once`; without figures
- * to show, exit 1 saying who holds the lease.
+ * from the table (no poll, nothing acted on here), exit codes as a local `--once`. A leader that has
+ * written no figures yet (on its first poll; the table's may be an earlier engine's, never shown as
+ * its) is waited for up to `waitMs`, as a local `--once` waits for its prices; without its figures
+ * by then, or if it lets the lease go meanwhile, exit 1 saying who holds the lease: cron must hear
+ * that nothing looked, and this run never polls or acts beside a leader.
  */
-export async function onceFromTable(table: CoordinationTable, leader: LeaseInfo, options: Options, io: CommandIo): Promise<number> {
-	const mirrored = await readMirrored(table, version);
-	if (!('snapshot' in mirrored)) {
-		io.stderr.write(`envwatch: this --once does not poll: ${heldElsewhere(table, leader)}; its figures cannot be shown (${mirrored.problem})\n`);
+export async function onceFromTable(table: CoordinationTable, leader: LeaseInfo, options: Options, io: CommandIo, waitMs = onceWaitMs): Promise<number> {
+	const until = Date.now() + waitMs;
+	let current = leader;
+	for (;;) {
+		const mirrored = await readMirrored(table, version, current);
+		if ('snapshot' in mirrored) {
+			return printServed(mirrored.snapshot, {pid: current.pid, host: current.host, says: `${printable(describeLease(current))}, the holder of the lease of ${table.name}`}, options, io);
+		}
+
+		let why = mirrored.problem;
+		if (mirrored.pending && Date.now() < until) {
+			await delay(Math.min(1000, Math.max(0, until - Date.now())));
+			const now = await readLease(table);
+			if (now && !now.released) {
+				current = now;
+				continue;
+			}
+
+			why = `${why}; then it let the lease go (its engine ended) while this run waited: run again`;
+		} else if (mirrored.pending) {
+			why = `${why} within ${Math.round(waitMs / 1000)}s`;
+		}
+
+		io.stderr.write(`envwatch: this --once does not poll: ${printable(heldElsewhere(table, current))}; its figures cannot be shown (${printable(why)}): nothing looked at or acted on here (exit 1)\n`);
 		return exitCodes.failure;
 	}
-
-	const snapshot = options.environments ? {...mirrored.snapshot, environments: mirrored.snapshot.environments.filter(view => options.environments!.includes(view.name))} : mirrored.snapshot;
-	return printServed(snapshot, {pid: leader.pid, host: leader.host, says: `${describeLease(leader)}, the holder of the lease of ${table.name}`}, options, io);
 }
 
 /** Another engine's figures printed as --once prints its own, saying whose they are; the exit code from them. */

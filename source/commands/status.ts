@@ -43,7 +43,7 @@ async function printLocal(stateDir: string, actor: string, io: CommandIo): Promi
 		return exitCodes.ok;
 	}
 
-	if (connection.kind === 'denied' || connection.kind === 'silent') {
+	if (connection.kind === 'denied' || connection.kind === 'silent' || connection.kind === 'refused') {
 		io.stderr.write(`envwatch: ${connection.message}\n`);
 	}
 

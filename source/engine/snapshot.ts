@@ -67,6 +67,11 @@ export type Snapshot = {
 	/** Set by a dashboard attached to `envwatch serve`: whose engine these figures come from. */
 	attachedTo?: {pid: number; host: string};
 	/**
+	 * Set while this process (or the server a dashboard is attached to) stands by: another host's
+	 * engine holds the coordination table's lease, and these are its figures (from the table).
+	 */
+	leader?: {pid: number; host: string; mode: string};
+	/**
 	 * What `u` would start again: `ids`, the first of its instances (`count` in all); `usdPerHour`, what they add back (their
 	 * compute when stopped), null when not known. Both absent from an older server's snapshot.
 	 */

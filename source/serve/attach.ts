@@ -51,8 +51,9 @@ export async function attachOrLock(options: {stateDir: string; mode: string; cli
 			return connection;
 		}
 
-		if (connection.kind === 'denied') {
-			throw new EngineBusy(connection.message);
+		// Something answers that is not an envwatch server: not "no server", and nothing to attach to.
+		if (connection.kind === 'denied' || connection.kind === 'refused') {
+			throw new EngineBusy(connection.kind === 'refused' ? `${connection.message}; end what listens there (or remove the socket if nothing should), then start envwatch again` : connection.message);
 		}
 
 		// No server: this process will run the engine, so the state dir must be writable (checked

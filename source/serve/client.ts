@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import {SnapshotStore, type Command, type Snapshot} from '../engine/index.js';
 import {proveIdentity} from './peer.js';
-import {encode, LineSplitter, protocolVersion, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
+import {encode, leaderOf, LineSplitter, maxWelcomeBytes, protocolVersion, serverInfoOf, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
 
 export type Connection =
 	| {kind: 'attached'; remote: RemoteEngine}
@@ -11,7 +11,9 @@ export type Connection =
 	/** The socket is there but this user may not connect (not in its group). */
 	| {kind: 'denied'; message: string}
 	/** Something listens but does not speak the protocol in time. */
-	| {kind: 'silent'; message: string};
+	| {kind: 'silent'; message: string}
+	/** Something answers that is not an envwatch server (an impossible welcome): nothing of it is trusted. */
+	| {kind: 'refused'; message: string};
 
 type Pending = {resolve: (value: never) => void; reject: (error: Error) => void};
 
@@ -36,9 +38,11 @@ export class RemoteEngine {
 	receive(message: Record<string, unknown>): void {
 		switch (message['type']) {
 			case 'snapshot': {
-				const snapshot = message['snapshot'] as Snapshot;
+				const {leader, ...snapshot} = message['snapshot'] as Snapshot;
 				this.target = typeof message['cascadeTarget'] === 'string' ? message['cascadeTarget'] : undefined;
-				this.store.publish({...snapshot, attachedTo: {pid: this.server.pid, host: this.server.host}});
+				// A standby's figures are its leader's: named only when the server names it as one would.
+				const standby = leaderOf(leader);
+				this.store.publish({...snapshot, attachedTo: {pid: this.server.pid, host: this.server.host}, ...(standby ? {leader: standby} : {})});
 				break;
 			}
 
@@ -221,8 +225,16 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 				return;
 			}
 
-			if (record['type'] === 'welcome' && record['v'] === protocolVersion && typeof record['server'] === 'object' && record['server'] !== null) {
-				remote = new RemoteEngine(socket, record['server'] as ServerInfo);
+			if (record['type'] === 'welcome' && record['v'] === protocolVersion) {
+				// Nothing of a welcome is shown or trusted before it is checked: a peer may send anything.
+				const server = serverInfoOf(record['server']);
+				if (typeof server === 'string') {
+					socket.destroy();
+					settle({kind: 'refused', message: `${socketPath}: refused the server's welcome: ${server} — not an envwatch server (or a damaged one): nothing of it is trusted`});
+					return;
+				}
+
+				remote = new RemoteEngine(socket, server);
 				sayHello(record['proof']);
 				settle({kind: 'attached', remote});
 			} else if (record['type'] === 'error' && typeof record['message'] === 'string') {
@@ -234,7 +246,20 @@ export async function connectServer(socketPath: string, hello: {actor: string; c
 				settle({kind: 'silent', message: `${socketPath}: the server speaks protocol version ${JSON.stringify(record['v'] ?? null)}, this envwatch ${protocolVersion}: use the same envwatch version on both sides`});
 			}
 		}, () => undefined, 64 * 1024 * 1024);
-		socket.on('data', chunk => splitter.push(chunk));
+		// Before its welcome a server has no business sending much: an endless first line is refused, not buffered.
+		let beforeWelcome = 0;
+		socket.on('data', chunk => {
+			if (!remote) {
+				beforeWelcome += chunk.length;
+				if (beforeWelcome > maxWelcomeBytes) {
+					socket.destroy();
+					settle({kind: 'refused', message: `${socketPath}: refused the server: over ${maxWelcomeBytes / 1024} KB sent before a welcome (an envwatch welcome is one short line) — not an envwatch server: nothing of it is trusted`});
+					return;
+				}
+			}
+
+			splitter.push(chunk);
+		});
 	});
 }
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {isPlainObject} from '../domain/index.js';
-import type {Snapshot} from '../engine/index.js';
+import {describeHolder, describeLease, droppedPauses, type EngineLock, type Monitor, type Pauses, type Snapshot, type TableLease, type TableMedium} from '../engine/index.js';
+import type {ServerInfo} from './protocol.js';
 
 /**
  * What the engine running on a state dir guards, kept in `<state-dir>/engine.json` for the one
@@ -89,4 +90,76 @@ export function guardedNote(previous: EngineRecord, guards: readonly string[]): 
 	}
 
 	return {text: `GUARDS A DIFFERENT SET: ${list(guards)}; the engine before it (pid ${previous.pid}, ${previous.mode}) guarded ${list(previous.environments)}`, differs: true};
+}
+
+/** An engine starting on a state dir, as a hand-over names it: its monitor, lock and lease, and where it says what happened. */
+export type Starting = {
+	monitor: Pick<Monitor, 'note'>;
+	monitored?: readonly string[] | undefined;
+	pausedAtStart?: Pauses | undefined;
+	lock: Pick<EngineLock, 'tookOver'>;
+	lease: Pick<TableLease, 'tookOver'> | undefined;
+	actor: string;
+	stateDir: string;
+	/** The coordination table's name, when coordinated. */
+	table: string | undefined;
+	log: (line: string) => void;
+};
+
+/**
+ * A hand-over (from a server that went away, or a stale lock or lease broken): the takeover line,
+ * saying why and what is guarded now (loudly when the set differs from the engine before's); and,
+ * at any start after another engine, each pause that engine had and this one drops, as a resume.
+ */
+export function handOver(local: Starting, previous: EngineRecord | undefined, from: {server: ServerInfo; reason: string} | undefined): void {
+	const stale = local.lock.tookOver;
+	const staleLease = local.lease?.tookOver;
+	const guards = local.monitored;
+	const note = previous && guards && (from || stale || staleLease) ? guardedNote(previous, guards) : undefined;
+	if (from || stale || staleLease) {
+		const what = staleLease
+			? `took over the lease of ${local.table ?? 'the coordination table'} from ${describeLease(staleLease.info)}: ${staleLease.why}`
+			: from
+				? `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason})`
+				: `took over the engine lock of ${local.stateDir} from ${describeHolder(stale!.info)}: ${stale!.why}`;
+		const message = `${what}; carrying on from the persisted state${note ? `; ${note.text}` : ''}`;
+		local.monitor.note({type: 'decision', actor: local.actor, kind: 'takeover', environments: [...(guards ?? [])], reason: message, instanceIds: []});
+		local.log(message);
+	}
+
+	if (previous) {
+		const kept: Pauses = local.pausedAtStart ?? {paused: false, pausedEnvironments: []};
+		for (const entry of droppedPauses(previous, kept, `${previous.mode} pid ${previous.pid} on ${previous.host}`)) {
+			local.monitor.note(entry);
+			local.log(entry.reason);
+		}
+	}
+}
+
+/**
+ * A one-off run (`--once`, `stop`, `start`, `reset`) holding the engine after another engine ran
+ * (ended, or died): each pause that engine had and this run does not keep is recorded as a resume,
+ * as a starting engine records it (the run polls, and may act, without it); then engine.json says
+ * this run's pauses, so the next engine does not record the same resumes again. `medium`: the
+ * coordination table's, when coordinated.
+ */
+export function dropPausesForOneOff(run: {monitor: Pick<Monitor, 'note'>; monitored: readonly string[]; stateDir: string; medium?: TableMedium | undefined; token: string; lock: Pick<EngineLock, 'info'>; mode: string; kept: Pauses}): void {
+	const previous = run.medium ? parseEngineRecord(run.medium.read(engineFileName)) : readEngineRecord(run.stateDir);
+	if (!previous || previous.token === run.token) {
+		return;
+	}
+
+	const dropped = droppedPauses(previous, run.kept, `${previous.mode} pid ${previous.pid} on ${previous.host}`);
+	for (const entry of dropped) {
+		run.monitor.note(entry);
+	}
+
+	if (dropped.length > 0) {
+		const record: EngineRecord = {version: 1, token: run.token, pid: process.pid, host: run.lock.info.host, mode: run.mode, environments: [...run.monitored], paused: run.kept.paused, pausedEnvironments: [...run.kept.pausedEnvironments]};
+		if (run.medium) {
+			run.medium.write(engineFileName, JSON.stringify(record));
+		} else {
+			writeEngineRecord(run.stateDir, record);
+		}
+	}
 }

@@ -4,4 +4,5 @@ export {EngineSession, type EngineHold, type SessionCoordination} from './sessio
 export {attachOrLock, EngineBusy, socketPathOf} from './attach.js';
 export {connectServer, type RemoteEngine} from './client.js';
 export {OriginAuditLog} from './origin.js';
+export {dropPausesForOneOff} from './handover.js';
 export {crashReason, hasTerminal, ignoresHangup, signalExitCode, signalReason, watchCrashes, watchSignals, type ProcessEvents, type SignalHandlers} from './lifecycle.js';

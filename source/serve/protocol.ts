@@ -1,5 +1,5 @@
 import {maxInstanceStop, type AuditEntry, type Command, type Snapshot} from '../engine/index.js';
-import {isPlainObject} from '../domain/index.js';
+import {isPlainObject, printable} from '../domain/index.js';
 
 /**
  * The wire protocol between `envwatch serve` (or a dashboard that runs the engine) and its
@@ -230,4 +230,50 @@ export function parseClientMessage(line: string): ClientMessage | string {
 			return `unknown message type ${JSON.stringify(value['type'] ?? null).slice(0, 60)} — expected hello, command or status`;
 		}
 	}
+}
+
+/** The most a welcome line may be: a server's first line longer than this is no envwatch welcome. */
+export const maxWelcomeBytes = 64 * 1024;
+
+/** Text from a socket peer a person will read: 1 to `max` characters, none of them a control character. */
+const peerText = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && printable(value) === value;
+
+/**
+ * The server a welcome names, checked field by field before anything of it is shown or trusted
+ * (a socket peer may be anything): a string says what is wrong and what was expected.
+ */
+export function serverInfoOf(value: unknown, now = Date.now()): ServerInfo | string {
+	if (!isPlainObject(value)) {
+		return '"server" is not an object';
+	}
+
+	const {pid, host, since, mode, stateDir, version} = value;
+	// What it sent, quoted for a message: cut short, every control character escaped.
+	const quoted = (field: unknown, max: number) => printable((JSON.stringify(field) ?? 'null').slice(0, max));
+	if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 1 || pid > 4_194_304) {
+		return `its pid ${quoted(pid, 40)} is not a process id (a whole number from 1 to 4194304)`;
+	}
+
+	// Its start, by this host's clock (the socket is local): not before 2001, not more than a day ahead.
+	if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 978_307_200_000 || since > now + 86_400_000) {
+		return `its start time ${quoted(since, 40)} is not a time this host could have seen (epoch ms)`;
+	}
+
+	for (const [name, text, max] of [['host', host, 255], ['mode', mode, 100], ['stateDir', stateDir, 4096], ['version', version, 100]] as const) {
+		if (!peerText(text, max)) {
+			return `its ${name} ${quoted(text, 60)} is not 1 to ${max} printable characters`;
+		}
+	}
+
+	return {pid, since, host: host as string, mode: mode as string, stateDir: stateDir as string, version: version as string};
+}
+
+/** A standby's leader as a snapshot on the wire names it, or undefined when it is not one (dropped, never shown). */
+export function leaderOf(value: unknown): {pid: number; host: string; mode: string} | undefined {
+	if (!isPlainObject(value)) {
+		return undefined;
+	}
+
+	const {pid, host, mode} = value;
+	return typeof pid === 'number' && Number.isSafeInteger(pid) && pid >= 0 && peerText(host, 300) && peerText(mode, 100) ? {pid, host, mode} : undefined;
 }

@@ -1,7 +1,8 @@
-import {describeHolder, describeLease, droppedPauses, SnapshotStore, TableLease, TableMedium, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor, type Pauses} from '../engine/index.js';
+import {SnapshotStore, TableLease, TableMedium, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
+import {UsageError} from '../domain/index.js';
 import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
-import {guardedBy, guardedNote, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
+import {guardedBy, handOver, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
 import type {ClientKind, ServerInfo} from './protocol.js';
 import {EngineServer} from './server.js';
 import {shareEngine, Standby, unshareEngine, type LocalEngine, type SessionCoordination, type Shared} from './standby.js';
@@ -57,7 +58,15 @@ export type SessionOptions = {
 	serveOnly?: boolean;
 	/** `--read-only` on an attached dashboard: it sends no command that acts (the server's own mode is the server's). */
 	readOnly?: boolean;
+	/** How long a takeover waits for a live lock holder, and when it gives up (takeoverLimits). */
+	takeover?: {patienceMs: number; giveUpMs: number};
 };
+
+/**
+ * An attached session whose server went away: each try waits up to `patienceMs` for a live holder
+ * of the lock (it may be starting its server); after `giveUpMs` of tries it ends, saying why.
+ */
+export const takeoverLimits = {patienceMs: 60_000, giveUpMs: 300_000};
 
 /** What a --read-only dashboard does not send: what acts on the fleet, and what changes the guard's protection. */
 const acting = new Set<Command['kind']>(['stop', 'stop-instances', 'cascade', 'emergency', 'undo', 'reset', 'start', 'pause', 'resume', 'pause-env', 'resume-env', 'cancel-pending', 'guard']);
@@ -240,7 +249,7 @@ export class EngineSession {
 
 		const local: Running = {...engine, lock, server, down: false, unrecord: () => undefined, ...(lease && medium ? {shared: shareEngine(this.options.coordination!.table, engine, {lease, medium}, {version: this.options.version, log: this.options.log, lost: why => this.lost(why, 'lost the lease'), trouble: why => this.troubled(why)})} : {})};
 		this.local = local;
-		this.handOver(local, previous, handover ? from : undefined);
+		handOver({...local, lease: local.shared?.lease, actor: this.options.actor, stateDir: this.options.stateDir, table: this.options.coordination?.table.name, log: this.options.log}, previous, handover ? from : undefined);
 		// engine.json follows what this engine guards and what is paused, for the one after it (in the table, when coordinated).
 		const record = {...this.recordOf(local), token};
 		let written = '';
@@ -296,46 +305,18 @@ export class EngineSession {
 		return {version: 1, token: local.lock.info.token, pid: process.pid, host: local.lock.info.host, mode: this.options.mode};
 	}
 
-	/**
-	 * A hand-over (from a server that went away, or a stale lock broken): the takeover line, saying
-	 * why and what is guarded now (loudly when the set differs from the engine before's); and, at
-	 * any start after another engine, each pause that engine had and this one drops, as a resume.
-	 */
-	private handOver(local: Running, previous: EngineRecord | undefined, from: {server: ServerInfo; reason: string} | undefined): void {
-		const stale = local.lock.tookOver;
-		const staleLease = local.shared?.lease.tookOver;
-		const guards = local.monitored;
-		const note = previous && guards && (from || stale || staleLease) ? guardedNote(previous, guards) : undefined;
-		if (from || stale || staleLease) {
-			const what = staleLease
-				? `took over the lease of ${this.options.coordination!.table.name} from ${describeLease(staleLease.info)}: ${staleLease.why}`
-				: from
-					? `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason})`
-					: `took over the engine lock of ${this.options.stateDir} from ${describeHolder(stale!.info)}: ${stale!.why}`;
-			const message = `${what}; carrying on from the persisted state${note ? `; ${note.text}` : ''}`;
-			local.monitor.note({type: 'decision', actor: this.options.actor, kind: 'takeover', environments: [...(guards ?? [])], reason: message, instanceIds: []});
-			this.options.log(message);
-		}
-
-		if (previous) {
-			const kept: Pauses = local.pausedAtStart ?? {paused: false, pausedEnvironments: []};
-			for (const entry of droppedPauses(previous, kept, `${previous.mode} pid ${previous.pid} on ${previous.host}`)) {
-				local.monitor.note(entry);
-				this.options.log(entry.reason);
-			}
-		}
-	}
-
 	/** The server this one was attached to went away: attach to whoever took over, or take over. */
 	private async takeOver(previous: ServerInfo, reason: string): Promise<void> {
 		this.remote = undefined;
+		const limits = this.options.takeover ?? takeoverLimits;
+		const started = Date.now();
 		for (;;) {
 			if (this.stopping) {
 				return;
 			}
 
 			try {
-				const found = await attachOrLock({...this.options, patienceMs: 60_000, ...this.lockListener()});
+				const found = await attachOrLock({...this.options, patienceMs: limits.patienceMs, ...this.lockListener()});
 				if (this.stopping) {
 					if (found.kind === 'attached') {
 						found.remote.close();
@@ -354,7 +335,25 @@ export class EngineSession {
 
 				return;
 			} catch (error) {
-				this.options.log(`cannot take over the engine yet: ${error instanceof Error ? error.message : String(error)}`);
+				const why = error instanceof Error ? error.message : String(error);
+				const waited = Math.round((Date.now() - started) / 1000);
+				// A live process holding the lock without answering (hung), or a state dir this user cannot
+				// write: said where the person looks, and given up on after a bound (not retried for ever).
+				if (error instanceof UsageError || Date.now() - started >= limits.giveUpMs) {
+					const message = `the server this process was attached to went away (${reason}) and it could not take the engine over in ${waited}s: ${why}; this process guards nothing, so it ends`;
+					this.options.log(message);
+					this.options.onStopped?.(message);
+					return;
+				}
+
+				const message = `the server went away (${reason}); cannot take the engine over yet (${waited}s): ${why}; trying again, for up to ${Math.round(limits.giveUpMs / 1000)}s`;
+				this.options.log(message);
+				const last = this.store.getSnapshot();
+				if (last) {
+					// The dashboard's status line says it (its figures are stale meanwhile).
+					this.store.publish({...last, error: message});
+				}
+
 				await sleep(1000);
 			}
 		}

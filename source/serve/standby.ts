@@ -1,4 +1,5 @@
 import {describeLease, LeaseWatch, readLease, readMirrored, SnapshotMirror, TableAudit, TableLease, type AuditLog, type CoordinationTable, type EngineLock, type LeaseInfo, type Monitor, type Pauses, type SnapshotStore, type TableMedium} from '../engine/index.js';
+import {printable} from '../domain/index.js';
 import {EngineServer} from './server.js';
 
 /** The engine this process runs: its monitor, the snapshots it publishes, its audit log. */
@@ -27,7 +28,7 @@ export function shareEngine(
 	const log = (line: string) => options.log(line.replace(/^envwatch: /, ''));
 	const audit = new TableAudit(table, lease.info.holder, log);
 	const detach = audit.attach(engine.audit);
-	const mirror = new SnapshotMirror(table, engine.store, () => lease.condition(), options.version, log);
+	const mirror = new SnapshotMirror(table, engine.store, () => lease.condition(), options.version, lease.info.token, log);
 	mirror.start();
 	lease.hold({lost: options.lost, trouble: options.trouble});
 	return {lease, medium, audit, mirror, detach};
@@ -165,9 +166,11 @@ export class Standby {
 
 	/** The leader's figures from the table, marked whose they are. */
 	private async showLeader(leader: LeaseInfo): Promise<void> {
-		const mirrored = await readMirrored(this.options.coordination.table, this.options.version);
+		const mirrored = await readMirrored(this.options.coordination.table, this.options.version, leader);
 		if ('snapshot' in mirrored) {
-			this.options.mirrored.publish({...mirrored.snapshot, attachedTo: {pid: leader.pid, host: leader.host}});
+			// The leader as the table names it (from outside: its text escaped for the terminal).
+			const {attachedTo: _attached, ...figures} = mirrored.snapshot;
+			this.options.mirrored.publish({...figures, leader: {pid: leader.pid, host: printable(leader.host), mode: printable(leader.mode)}});
 		}
 	}
 

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {version} from '../../source/app/io.js';
+import {readMirrored, SnapshotMirror, TableLease} from '../../source/engine/index.js';
+import {SnapshotStore} from '../../source/engine/snapshot-store.js';
 import {CliProcess, isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 import {instanceStates, launch, motoEnv, useFaultProxy, useMoto} from '../helpers/moto.js';
 import {createTable} from '../helpers/table.js';
+import type {Snapshot} from '../../source/engine/index.js';
 
 // Lease contention between `envwatch serve` processes (the built CLI) on "hosts" of their own
 // (a state dir and audit log each), coordinated by one DynamoDB table in moto, watching one EC2
@@ -74,7 +78,7 @@ const stoppedBy = (audit: Json[]) => audit.filter(entry => entry['type'] === 'ac
 describe('serve on two hosts, one table', () => {
 	it('one leads and acts, the other stands by, one-off runs elsewhere act on nothing; kill -9 of the leader: the standby takes over and stops the next runaway; a leader SIGSTOPped past its lease does not act when resumed', async () => {
 		// moto is reset before each test: the table (as deploy/envwatch.yaml makes it) is made here.
-		(await createTable(moto.url)).close();
+		const table = await createTable(moto.url);
 		const a = host();
 		await a.cli.waitForLine(line => line.includes(' poll '), 30_000);
 		const b = host();
@@ -121,5 +125,44 @@ describe('serve on two hosts, one table', () => {
 		expect(after.find(entry => entry['kind'] === 'down')!['reason']).toMatch(/^lost the lease: .*(another engine holds the lease|no longer holds the lease|the lease ran out by this engine's clock)/);
 		await until(() => covers(stoppedBy(c.audit()), third), 'c to stop the third runaway');
 		expect(await halted(third)).toBe(true);
+
+		// c ends (its lease released, its last figures in the table). Another host's engine takes the
+		// lease and has published nothing yet: a cron --once shows none of c's figures as that leader's,
+		// waits for its own, and when there are none (it let the lease go meanwhile) exits 1, acting on nothing.
+		const cFigures = await readMirrored(table, version);
+		expect('snapshot' in cFigures).toBe(true);
+		await c.cli.stop();
+		const fresh = async () => {
+			const taken = await TableLease.acquire(table, {mode: 'serve', durationMs: 2000, host: 'jump-2', pid: 4242});
+			expect(taken.kind).toBe('taken');
+			const {lease} = taken as Extract<typeof taken, {kind: 'taken'}>;
+			lease.hold({});
+			return lease;
+		};
+
+		const silent = await fresh();
+		const waiting = runCli(['--once', '--config', config, '--state-dir', tempDir()], {env});
+		await new Promise(resolve => setTimeout(resolve, 2500));
+		await silent.release();
+		const gone = await waiting;
+		expect(gone.code).toBe(1);
+		expect(gone.stdout).toBe('');
+		expect(gone.stderr).toMatch(/this --once does not poll: the engine runs on jump-2 .*serve pid 4242 .*fencing token 4.*has written no snapshot yet; the table's is an earlier engine's \(fencing token 3\).*let the lease go .*run again\): nothing looked at or acted on here \(exit 1\)/);
+
+		// The next leader publishes its first figures while a --once waits: it prints them, whose they are, its exit code from them.
+		const late = await fresh();
+		const store = new SnapshotStore();
+		const mirror = new SnapshotMirror(table, store, () => late.condition(), version, late.info.token, () => undefined);
+		mirror.start();
+		const shown = runCli(['--once', '--config', config, '--state-dir', tempDir()], {env});
+		await new Promise(resolve => setTimeout(resolve, 1500));
+		store.publish({...(cFigures as {snapshot: Snapshot}).snapshot, at: Date.now(), breachFoundIn: [], breachFound: false, error: null});
+		const printed = await shown;
+		mirror.stop();
+		await late.release();
+		expect(printed.stderr).toBe('');
+		expect(printed.stdout).toMatch(/\(from the engine of serve pid 4242 on jump-2 .*fencing token 5.*the holder of the lease of DynamoDB table envwatch/);
+		expect(printed.code).toBe(0);
+		table.close();
 	}, 180_000);
 });

@@ -435,18 +435,26 @@ describe('the engine lock, without a server', () => {
 		}
 	}, 30_000);
 
-	it('a lock left by a killed process is taken over; --once releases it when done', async () => {
-		const {state, env} = setup();
+	it('a lock left by a killed process is taken over; --once records the pauses it drops as resumes (once) and releases the lock when done', async () => {
+		const {state, env, audit} = setup();
 		const gone = spawn(process.execPath, ['-e', '']);
 		await new Promise(resolve => gone.on('close', resolve));
 		fs.mkdirSync(state, {recursive: true});
 		fs.writeFileSync(path.join(state, 'envwatch.lock'), JSON.stringify({version: 1, pid: gone.pid, host: os.hostname(), since: 1, heartbeatAt: 1, mode: 'serve', token: 'dead'}));
+		// The killed engine had everything paused, and dev on its own (p, then P).
+		fs.writeFileSync(path.join(state, 'engine.json'), JSON.stringify({version: 1, token: 'dead', pid: gone.pid, host: 'jump-1', mode: 'serve', environments: ['dev', 'staging', 'production'], paused: true, pausedEnvironments: ['dev']}));
 		const status = await runCli(['status', '--state-dir', state], {env});
 		expect(status.stdout).toContain(`a stale lock is left from pid ${gone.pid}`);
-		const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state], {env});
+		const once = await runCli(['--demo', 'calm', '--once', '--state-dir', state, '--audit-log', audit], {env});
 		expect(once.stderr).toBe('');
 		expect(once.code).toBe(0);
 		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
+		const resumes = () => readAudit(audit).filter(entry => entry.kind === 'resume').map(entry => [entry['actor'], entry['environments'], entry['reason']]);
+		const from = `dropped at the hand-over from serve pid ${gone.pid} on jump-1: a pause is not kept`;
+		expect(resumes()).toEqual([['auto', [], expect.stringContaining(from)], ['auto', ['dev'], expect.stringContaining(from)]]);
+		// Said once: the next run finds this run's record (nothing paused), not the killed engine's.
+		expect((await runCli(['--demo', 'calm', '--once', '--state-dir', state, '--audit-log', audit], {env})).code).toBe(0);
+		expect(resumes()).toHaveLength(2);
 		// reset without a server takes the lock for its run too, and says when there is nothing to reset.
 		const reset = await runCli(['reset', '--environments', 'dev', '--demo', 'calm', '--state-dir', state], {env});
 		expect(reset.code).toBe(0);

@@ -75,7 +75,8 @@ describe('two engines on one table', () => {
 		b.session.start();
 		expect(b.logs[0]).toMatch(/^standby: the engine runs on .* \(serve pid \d+ on .*fencing token 1/);
 		// The standby shows the leader's figures, marked whose they are.
-		await until(() => b.session.store.getSnapshot()?.attachedTo !== undefined, 'the standby to show the leader\'s snapshot');
+		await until(() => b.session.store.getSnapshot()?.leader !== undefined, 'the standby to show the leader\'s snapshot');
+		expect(b.session.store.getSnapshot()!.leader).toEqual({pid: process.pid, host: expect.any(String) as unknown, mode: 'serve'});
 		expect(b.session.store.getSnapshot()!.environments.map(view => view.name)).toEqual(['dev', 'staging', 'production']);
 		// Only the leader acts: a stop sent to the standby is refused, one sent to the leader trips dev's breaker in the table.
 		expect(await b.session.command({kind: 'stop', environment: 'dev'})).toMatchObject({outcome: 'refused', summary: expect.stringMatching(/this is a standby; the engine runs on .* \(serve pid \d+\)/)});
@@ -84,7 +85,7 @@ describe('two engines on one table', () => {
 		// The leader ends: it lets the lease go, and the standby takes over at its next look, from the table's state.
 		await a.session.stop('SIGTERM');
 		await until(() => b.session.monitor !== undefined, 'the standby to take over');
-		expect(b.session.store.getSnapshot()?.attachedTo).toBeUndefined();
+		expect(b.session.store.getSnapshot()?.leader).toBeUndefined();
 		await until(() => readAudit(b.auditFile).some(entry => entry.kind === 'takeover'), 'the takeover line');
 		expect(readAudit(b.auditFile).find(entry => entry.kind === 'takeover')!.reason).toMatch(/took over the lease of DynamoDB table envwatch \(us-east-1\) from serve pid \d+ .*: it released the lease/);
 		await until(() => Boolean(b.session.store.getSnapshot()?.environments.find(view => view.name === 'dev')?.breaker), 'the held breaker');

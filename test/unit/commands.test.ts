@@ -128,7 +128,8 @@ describe('the dispatcher\'s errors', () => {
 			const code = await main(['serve', '--demo', '--state-dir', stateDir], {stdout: sink, stderr: sink, stdin: {isTTY: false} as NodeJS.ReadStream, env: {}});
 			const said = written.join('');
 			expect(code).toBe(1);
-			expect(said).toContain('is already served by pid 4242 on guard\\x1b[2J\\x1b]0;owned\\x07\\u202e (serve');
+			// A welcome whose host carries control characters is no envwatch server's: refused, quoting it escaped.
+			expect(said).toContain('refused the server\'s welcome: its host "guard\\u001b[2J\\u001b]0;owned\\u0007\\u202e" is not 1 to 255 printable characters');
 			// eslint-disable-next-line no-control-regex -- no control character may reach the terminal
 			expect(said.replace(/\n$/, '')).not.toMatch(/[\u0000-\u001F\u007F-\u009F\u202E]/);
 		} finally {

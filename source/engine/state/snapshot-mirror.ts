@@ -30,6 +30,8 @@ export class SnapshotMirror {
 		private readonly fence: () => TableCondition | undefined,
 		/** The envwatch that wrote it: a standby of another version does not read it. */
 		private readonly version: string,
+		/** The lease's fencing token of the engine that writes it: a reader tells its leader's figures from an earlier engine's. */
+		private readonly token: number,
 		private readonly report: (line: string) => void,
 		private readonly everyMs = 5000,
 	) {}
@@ -85,7 +87,7 @@ export class SnapshotMirror {
 		this.lastAt = Date.now();
 		const {attachedTo: _attached, ...plain} = wireSnapshot(snapshot, 0);
 		try {
-			const written = await this.table.transact([{put: {...viewKey, version: this.version, at: snapshot.at, body: gzipSync(JSON.stringify(plain))}}], this.fence());
+			const written = await this.table.transact([{put: {...viewKey, version: this.version, token: this.token, at: snapshot.at, body: gzipSync(JSON.stringify(plain))}}], this.fence());
 			if (written.written && this.failing) {
 				this.failing = false;
 				this.report(`the snapshot reaches ${this.table.name} again`);
@@ -101,12 +103,20 @@ export class SnapshotMirror {
 
 /**
  * The leader's snapshot as the table holds it, or why it cannot be shown (none yet, another
- * version's, not readable). Checked for the fields a view reads first: it comes from outside.
+ * version's, an earlier engine's, not readable). Checked for the fields a view reads first: it
+ * comes from outside. `leader`: the lease's holder, whose figures alone are shown as the leader's
+ * (a snapshot left by the engine before it, perhaps hours old, is not); `pending` says the leader
+ * has written none yet (it may still be on its first poll).
  */
-export async function readMirrored(table: CoordinationTable, version: string): Promise<{snapshot: Snapshot} | {problem: string}> {
+export async function readMirrored(table: CoordinationTable, version: string, leader?: {token: number}): Promise<{snapshot: Snapshot} | {problem: string; pending?: true}> {
 	const item = await table.get(viewKey);
 	if (!item) {
-		return {problem: 'the engine holding the lease has written no snapshot yet'};
+		return {problem: 'the engine holding the lease has written no snapshot yet', pending: true};
+	}
+
+	if (leader && item['token'] !== leader.token) {
+		const earlier = typeof item['token'] === 'number' ? `fencing token ${item['token']}` : 'an earlier envwatch';
+		return {problem: `the engine holding the lease (fencing token ${leader.token}) has written no snapshot yet; the table's is an earlier engine's (${earlier}), not shown as its`, pending: true};
 	}
 
 	if (item['version'] !== version) {

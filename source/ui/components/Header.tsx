@@ -53,11 +53,15 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 	// is shown, when the view or the filter narrows it.
 	const showing = scope ? showingText(scope) : undefined;
 	const guards: Segment[] = scope ? [{text: ' '}, {text: guardText(scope), bold: !showing}, ...(showing ? [{text: ' '}, {text: showing, colour: 'yellow' as const, bold: true}] : [])] : [];
-	if (snapshot.attachedTo) {
+	if (snapshot.attachedTo ?? snapshot.leader) {
 		// Attached to `envwatch serve` (or a dashboard running the engine): the server's mode badges
-		// first (a cut header must still say them), then whose figures these are.
-		const attached: Segment = {text: `attached to serve pid ${snapshot.attachedTo.pid} (${snapshot.attachedTo.host})`, colour: 'cyan', bold: true};
-		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), attached, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
+		// first (a cut header must still say them), then whose figures these are. A standby (another
+		// host's engine holds the lease): STANDBY, and the leader whose figures these are.
+		const {leader} = snapshot;
+		const attached: Segment[] = leader
+			? [{text: 'STANDBY', colour: 'yellow', bold: true}, {text: ` figures of ${leader.mode} pid ${leader.pid} (${leader.host})`, colour: 'cyan', bold: true}]
+			: [{text: `attached to serve pid ${snapshot.attachedTo!.pid} (${snapshot.attachedTo!.host})`, colour: 'cyan', bold: true}];
+		return [{text: 'envwatch', bold: true}, {text: ' '}, ...spaced, ...(spaced.length > 0 ? [{text: ' '}] : []), ...attached, {text: ' '}, updated, ...guards, {text: ' '}, source, {text: ` every ${snapshot.pollIntervalSeconds}s`, dim: true}, ...warming];
 	}
 
 	// The badges, the age and what is guarded (and shown) first, the source after them: where the line is cut, it is the source's end.
