@@ -60,7 +60,11 @@ export async function remoteSide(remote: RemoteEngine, options: Options): Promis
 			const prices: Record<string, number> = type && launch?.usdPerHourEach !== null && launch?.usdPerHourEach !== undefined ? {[type]: launch.usdPerHourEach} : {};
 			return {count, running: agents.running, cap, type, cost: launchCost(tableBook(prices), '', type, count)};
 		},
-		command: async command => remote.command(command),
+		// The server's mode is its own: a --read-only run sends it nothing that acts (as a local
+		// --read-only stop executes nothing), and says so.
+		command: async command => options.readOnly
+			? {outcome: 'skipped', summary: `read-only: ${command.kind}${'environment' in command && command.environment !== undefined ? ` ${command.environment}` : ''} not sent to the server (pid ${remote.server.pid} on ${remote.server.host}); nothing done`}
+			: remote.command(command),
 	};
 	return {names, side};
 }

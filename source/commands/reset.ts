@@ -25,6 +25,8 @@ export async function resetEach(names: string[], side: CommandSide, io: CommandI
 		if (result?.outcome === 'refused') {
 			io.stderr.write(`envwatch: ${result.summary}\n`);
 			code = exitCodes.failure;
+		} else if (result?.outcome === 'skipped') {
+			io.stdout.write(`${result.summary}\n`);
 		} else {
 			io.stdout.write(`${name}: breaker reset; agents may run there again.\n`);
 		}

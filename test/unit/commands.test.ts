@@ -70,6 +70,26 @@ describe('reset through a server', () => {
  * action left (a breach stopped at once is STOPPED, not BREACH), so the exit code is judged from
  * what the poll found, as a local `--once` does: cron hears exit 3 either way.
  */
+describe('--read-only through a server', () => {
+	it('stop and reset (start and undo alike) send the server nothing that acts, and say so', async () => {
+		const served = snapshot({environments: [view('dev', {agentIds: ['i-0aaa000000000001'], agentHourlyUsd: 0.5, unpriced: 0, breaker: {trippedAt: Date.UTC(2026, 0, 2), actor: 'auto', reason: 'over its limit'}})]});
+		const sent: unknown[] = [];
+		const remote = {server: {pid: 4242, host: 'guard'}, firstSnapshot: async () => served, command: async (command: unknown) => (sent.push(command), {outcome: 'executed', summary: 'done'})} as unknown as RemoteEngine;
+		const written: string[] = [];
+		const sink = {write: (text: string) => written.push(text), isTTY: true} as unknown as NodeJS.WriteStream;
+		const io = {stdout: sink, stderr: sink, stdin: {isTTY: true} as NodeJS.ReadStream, env: {}} satisfies Io;
+		for (const command of ['stop', 'reset'] as const) {
+			const options = parseArgs([command, '-e', 'dev', '--read-only', '--yes']);
+			const {names, side} = await remoteSide(remote, options);
+			await each(command, names, side, options, io, {confirm: async () => true, ask: async () => 'dev'});
+		}
+
+		expect(sent).toEqual([]);
+		expect(written.join('')).toContain('read-only: stop dev not sent to the server (pid 4242 on guard); nothing done');
+		expect(written.join('')).toContain('read-only: reset dev not sent to the server (pid 4242 on guard); nothing done');
+	});
+});
+
 describe('--once through a server: the exit code', () => {
 	async function once(served: Snapshot, argv: string[] = ['--once']): Promise<{code: number; out: string}> {
 		const remote = {server: {pid: 4242, host: 'guard'}, firstSnapshot: async () => served} as unknown as RemoteEngine;
