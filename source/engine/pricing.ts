@@ -372,8 +372,9 @@ export class Pricing {
 			this.changed();
 		} catch (error) {
 			this.calls += attempts(error);
-			// Asked again after `retryMs`; the volumes known so far stay counted.
-			this.volumesAsked.set(region, {ids: new Set(implausible(error) ? ids : []), at: now - this.spotRefreshMs + this.retryMs});
+			// Asked again after `retryMs` (an instance not asked about yet: at once), not at every poll:
+			// with many accounts that is a call per account and region. The volumes known so far stay counted.
+			this.volumesAsked.set(region, {ids: new Set(ids), at: now - this.spotRefreshMs + this.retryMs});
 			this.errors.set(`volumes ${region}`, `volumes in ${region}: ${reasonOf(error)}; their last known cost is counted meanwhile${implausible(error) ? ', marked ~' : ''}`);
 			if (implausible(error)) {
 				this.doubtStorage(`volumes ${region}`, region);

@@ -3,7 +3,9 @@
 // DescribeInstances with pages of the shape moto 5.2 answers (every element moto sends for an
 // instance, tags with XML entities included), 1000 instances a page, honouring the
 // instance-state-name filter and NextToken. 10,000 instances run; 1,000 more are stopped (listed only
-// when asked for).
+// when asked for). DescribeVolumes is answered too (each instance's root volume), as EC2 would: a stub
+// that refused it measured a failed call per account and region at every poll (the engine asked a
+// region's volumes again at each poll after a failure), not what a poll costs.
 // envwatch is the built CLI (dist/bin/cli.js, --headless --json --read-only) in its own process:
 // /proc gives its RSS, peak RSS and CPU as each poll's snapshot line comes out. CPU per poll is the
 // CPU between two snapshots at a 1 s interval (polls back to back); the default 15 s interval is
@@ -106,6 +108,19 @@ export async function startStub(perRegion, perAccountRegion = 55) {
 			if (form.get('Action') === 'GetCallerIdentity') {
 				response.writeHead(200, {'content-type': 'text/xml'});
 				response.end('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/bench</Arn><UserId>AKIDTEST</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>');
+				return;
+			}
+
+			if (form.get('Action') === 'DescribeVolumes') {
+				// Each instance's root volume (8 GiB gp3), as moto answers a filter on attachment.instance-id.
+				const ids = [];
+				for (let n = 1; form.has(`Filter.1.Value.${n}`); n++) {
+					ids.push(form.get(`Filter.1.Value.${n}`));
+				}
+
+				const items = ids.map(id => `<item><volumeId>vol-${id.slice(2)}</volumeId><size>8</size><availabilityZone>${region}a</availabilityZone><status>in-use</status><createTime>2026-11-27T11:23:11.000Z</createTime><attachmentSet><item><volumeId>vol-${id.slice(2)}</volumeId><instanceId>${id}</instanceId><device>/dev/sda1</device><status>attached</status><attachTime>2026-11-27T11:23:11.000Z</attachTime><deleteOnTermination>true</deleteOnTermination></item></attachmentSet><volumeType>gp3</volumeType><iops>3000</iops><throughput>125</throughput><encrypted>false</encrypted><multiAttachEnabled>false</multiAttachEnabled></item>`).join('');
+				response.writeHead(200, {'content-type': 'text/xml;charset=UTF-8'});
+				response.end(`<?xml version="1.0" encoding="UTF-8"?>\n<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><volumeSet>${items}</volumeSet></DescribeVolumesResponse>`);
 				return;
 			}
 

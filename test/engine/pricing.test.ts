@@ -128,6 +128,41 @@ describe('answers that cannot be true', () => {
 		expect(pricing.view().error).toMatch(/^volumes in us-east-1: DescribeVolumes page 1: volume vol-1 has a size of 1000000000000000 GiB.*; their last known cost is counted meanwhile, marked ~$/);
 	});
 
+	it('a DescribeVolumes that fails is asked again after the retry delay, not at every poll (with many accounts, one call per account and region); a new instance is asked at once', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-pricing-engine-'));
+		dirs.push(dir);
+		let asked = 0;
+		const volumes = async () => {
+			asked++;
+			throw Object.assign(new Error('You are not authorized to perform this operation.'), {name: 'UnauthorizedOperation'});
+		};
+		let now = Date.UTC(2026, 10, 27, 12);
+		const pricing = new Pricing({prices: Object.create(null) as Record<string, number>}, undefined, new StateStore(dir), () => now, {retryMs: 60_000}, volumes);
+		const listing = [{id: 'i-1', region: 'us-east-1', type: 't3.micro', state: 'running' as const, tags: {}}];
+		pricing.noteListing(listing);
+		await pricing.settled();
+		expect(asked).toBe(1);
+		expect(pricing.view().error).toMatch(/^volumes in us-east-1: .*not authorized.*; their last known cost is counted meanwhile$/);
+		// The next polls, within the retry delay: not asked again, the reason still said.
+		for (let poll = 0; poll < 3; poll++) {
+			now += 15_000;
+			pricing.noteListing(listing);
+			await pricing.settled();
+		}
+
+		expect(asked).toBe(1);
+		expect(pricing.view().error).toMatch(/^volumes in us-east-1: /);
+		// An instance not asked about yet: asked at once.
+		pricing.noteListing([...listing, {id: 'i-2', region: 'us-east-1', type: 't3.micro', state: 'running' as const, tags: {}}]);
+		await pricing.settled();
+		expect(asked).toBe(2);
+		// Past the retry delay: asked again.
+		now += 61_000;
+		pricing.noteListing(listing);
+		await pricing.settled();
+		expect(asked).toBe(3);
+	});
+
 	it('a cached price that cannot be true (prices.json is untrusted too) is not loaded: asked again, and said', async () => {
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-pricing-engine-'));
 		dirs.push(dir);

@@ -4,7 +4,7 @@ import type {AccountInfo, ActOptions, Fleet, FleetListing, FleetQuery, InstanceO
 import {AccountHandle, isOrganization, listedPlans, organizationAccounts, organizationPlans, type AccountPlan} from './accounts.js';
 import {describeError, isRejectedCode, type AwsConnection} from './clients.js';
 import {UsageError} from '../../domain/index.js';
-import type {AwsFleet, AwsFleetOptions, FleetStats} from './fleet.js';
+import {mapLimited, type AwsFleet, type AwsFleetOptions, type FleetStats} from './fleet.js';
 
 export type AccountsFleetOptions = Omit<AwsFleetOptions, 'regions' | 'account' | keyof AwsConnection> & {
 	/** The credentials envwatch runs with (and how AWS is reached): the organization is listed and roles are assumed with them. */
@@ -341,17 +341,3 @@ export class AccountsFleet implements Fleet {
 	}
 }
 
-/** Runs `work` over `items`, at most `limit` at a time, results in the items' order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-	const results: R[] = Array.from({length: items.length});
-	let next = 0;
-	const worker = async (): Promise<void> => {
-		while (next < items.length) {
-			const index = next++;
-			results[index] = await work(items[index]!);
-		}
-	};
-
-	await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker));
-	return results;
-}

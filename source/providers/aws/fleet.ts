@@ -274,8 +274,8 @@ function chunks<T>(list: T[], size: number): T[][] {
 	return parts;
 }
 
-/** Runs `work` over `items`, at most `limit` at a time, results in the items' order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `work` over `items`, at most `limit` at a time, results in the items' order (regions here, accounts in accounts-fleet.ts). */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
 	const results: R[] = Array.from({length: items.length});
 	let next = 0;
 	const worker = async (): Promise<void> => {
