@@ -277,7 +277,7 @@ export function activeBindings(context: KeyContext, scope: Scope = 'table'): Bin
 }
 
 /** A character that is typed rather than a control, with no Ctrl or Alt. */
-function printable(input: string, key: KeyState): boolean {
+function isTypedText(input: string, key: KeyState): boolean {
 	return input !== '' && input >= ' ' && input !== '\u007F' && !key.ctrl && !key.meta && !key.escape && !key.return && !key.backspace && !key.delete && !key.tab;
 }
 
@@ -288,7 +288,7 @@ function matches(spec: KeySpec, input: string, key: KeyState): boolean {
 	}
 
 	if (spec.printable || spec.digit) {
-		return printable(input, key) && (!spec.digit || /^\d+$/.test(input));
+		return isTypedText(input, key) && (!spec.digit || /^\d+$/.test(input));
 	}
 
 	if (Boolean(spec.ctrl) !== Boolean(key.ctrl) || key.meta) {

@@ -338,7 +338,7 @@ export function checkAnswer(action: string, format: AnswerFormat, status: number
 function checkText(action: string, format: AnswerFormat, status: number, contentType: string | undefined, decoded: string, byteLength: number): string | undefined {
 	const text = decoded.replace(/^\uFEFF/, '').trim();
 	const expected = format === 'xml' ? `an XML <${action}Response> document, complete` : 'a JSON object';
-	const got = () => `HTTP ${status}${contentType ? ` ${contentType}` : ' (no content type)'}, ${byteLength} bytes${text ? `, starting "${printable(text)}"` : ''}`;
+	const got = () => `HTTP ${status}${contentType ? ` ${contentType}` : ' (no content type)'}, ${byteLength} bytes${text ? `, starting "${snippet(text)}"` : ''}`;
 	// For JSON the body decides: moto (the test double) labels Cost Explorer's JSON text/html, and
 	// an HTML page or an empty body fails the JSON check anyway.
 	const wrongType = format === 'xml' && contentType !== undefined && !/xml/i.test(contentType);
@@ -377,7 +377,7 @@ function checkText(action: string, format: AnswerFormat, status: number, content
 }
 
 /** The first ~40 printable characters, for a message: control characters and quotes dropped. */
-function printable(text: string): string {
+function snippet(text: string): string {
 	// eslint-disable-next-line no-control-regex
 	const clean = text.replace(/[\u0000-\u001F\u007F-\u009F"]+/g, ' ').replace(/\s+/g, ' ').trim();
 	return clean.length > 40 ? `${clean.slice(0, 40)}...` : clean;
