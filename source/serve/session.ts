@@ -1,5 +1,5 @@
 import {messageOf, SnapshotStore, TableLease, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
-import {UsageError} from '../domain/index.js';
+import {printable, UsageError} from '../domain/index.js';
 import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
 import {startEngine, type EngineOptions, type Running} from './engine-start.js';
@@ -97,6 +97,12 @@ export class EngineSession {
 	/** The lease's holder while this process stands by (another host's engine enforces). */
 	get leader(): LeaseInfo | undefined {
 		return this.standing?.leader;
+	}
+
+	/** The leader as the dashboard names it while this process stands by (from the table: escaped), before its figures come too. */
+	standingBy(): {pid: number; host: string; mode: string} | undefined {
+		const leader = this.standing?.leader;
+		return leader ? {pid: leader.pid, host: printable(leader.host), mode: printable(leader.mode)} : undefined;
 	}
 
 	/** Attaches, starts the engine (not its loop: `start`), or, coordinated and another engine holding the lease, stands by. */
