@@ -93,7 +93,14 @@ export async function startEngine(options: EngineOptions, start: Start): Promise
 	const hold: EngineHold = {fence, ...(medium ? {medium} : {})};
 	const engine = await options.createEngine(handover && previous && !options.environmentsNamed ? previous.environments : undefined, hold);
 	undo.push(() => engine.audit.close());
-	undo.push(async () => engine.monitor.stop());
+	// Stopped once, before the table's parts are given back (as an engine that ends stops).
+	let stopping: Promise<void> | undefined;
+	const stopEngine = async () => {
+		stopping ??= engine.monitor.stop();
+		await stopping;
+	};
+
+	undo.push(stopEngine);
 	if (read.damaged) {
 		options.log(read.damaged);
 		engine.monitor.note({type: 'decision', actor: 'auto', kind: 'state', environments: [], reason: read.damaged, instanceIds: []});
@@ -108,8 +115,11 @@ export async function startEngine(options: EngineOptions, start: Start): Promise
 	});
 	undo.push(async () => server.close('the engine could not start'));
 	const shared = lease && medium && coordination ? shareEngine(coordination.table, engine, {lease, medium}, {version: options.version, log: options.log, lost: why => start.lost(why, 'lost the lease'), trouble: why => start.troubled(why)}) : undefined;
-	// The heartbeat stops (the lease released: the step pushed first) with the engine it stood for.
-	undo.push(async () => unshareEngine(shared, true));
+	// The heartbeat stops (the lease released) with the engine it stood for, once its loop has stopped.
+	undo.push(async () => {
+		await stopEngine();
+		await unshareEngine(shared, true);
+	});
 	const local: Running = {...engine, lock, server, down: false, unrecord: () => undefined, ...(shared ? {shared} : {})};
 	handOver({...local, lease: shared?.lease, actor: options.actor, stateDir: options.stateDir, table: coordination?.table.name, log: options.log}, previous, handover ? from : undefined);
 	// engine.json follows what this engine guards and what is paused, for the one after it (in the table, when coordinated).
