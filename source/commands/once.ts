@@ -1,4 +1,5 @@
-import {exitCodes, printable} from '../domain/index.js';
+import {exitCodes, expandNames, printable, UsageError} from '../domain/index.js';
+import {pollInterval} from '../config/index.js';
 import {setTimeout as delay} from 'node:timers/promises';
 import {describeLease, onceWaitMs, readLease, readMirrored, toJson, type CoordinationTable, type LeaseInfo, type Snapshot} from '../engine/index.js';
 import {version} from '../app/io.js';
@@ -8,7 +9,7 @@ import type {Io} from '../app/io.js';
 import type {Runtime} from '../app/runtime.js';
 import type {Options} from '../app/args.js';
 import type {RemoteEngine} from '../serve/index.js';
-import {checkMonitored, snapshotOf} from './remote.js';
+import {snapshotOf} from './remote.js';
 import type {CommandIo} from './side.js';
 
 // `--once`: one poll, its figures printed, an exit code for cron.
@@ -37,12 +38,8 @@ export async function runOnce(runtime: Runtime, io: Io): Promise<number> {
 /** `--once` beside a server: its latest snapshot, no poll of this process's own. Exit codes as a local `--once`. */
 export async function onceRemote(remote: RemoteEngine, options: Options, io: CommandIo): Promise<number> {
 	const served = await snapshotOf(remote);
-	// --environments picks rows of the server's figures (its global total stays the server's).
-	if (options.environments) {
-		checkMonitored(remote, served, options.environments, '--environments');
-	}
-
-	return printServed(served, {pid: remote.server.pid, host: remote.server.host, says: `serve pid ${remote.server.pid} on ${printable(remote.server.host)}`}, options, io);
+	const engine = `the running server (pid ${remote.server.pid} on ${remote.server.host})`;
+	return printServed(served, {pid: remote.server.pid, host: remote.server.host, says: `serve pid ${remote.server.pid} on ${printable(remote.server.host)}`}, rowsNamed(served, options, engine), options, io);
 }
 
 /**
@@ -51,15 +48,25 @@ export async function onceRemote(remote: RemoteEngine, options: Options, io: Com
  * written no figures yet (on its first poll; the table's may be an earlier engine's, never shown as
  * its) is waited for up to `waitMs`, as a local `--once` waits for its prices; without its figures
  * by then, or if it lets the lease go meanwhile, exit 1 saying who holds the lease: cron must hear
- * that nothing looked, and this run never polls or acts beside a leader.
+ * that nothing looked, and this run never polls or acts beside a leader. Figures too old to be a
+ * live leader's (`tooOld`) are exit 1 too, never "all clear".
  */
-export async function onceFromTable(table: CoordinationTable, leader: LeaseInfo, options: Options, io: CommandIo, waitMs = onceWaitMs): Promise<number> {
+export async function onceFromTable(table: CoordinationTable, leader: LeaseInfo, options: Options, io: CommandIo, waitMs = onceWaitMs, clock: () => number = Date.now): Promise<number> {
 	const until = Date.now() + waitMs;
 	let current = leader;
 	for (;;) {
 		const mirrored = await readMirrored(table, version, current);
 		if ('snapshot' in mirrored) {
-			return printServed(mirrored.snapshot, {pid: current.pid, host: current.host, says: `${printable(describeLease(current))}, the holder of the lease of ${table.name}`}, options, io);
+			const {snapshot} = mirrored;
+			const names = rowsNamed(snapshot, options, `the engine holding the lease of ${table.name} (${describeLease(current)})`);
+			const code = printServed(snapshot, {pid: current.pid, host: current.host, says: `${printable(describeLease(current))}, the holder of the lease of ${table.name}`}, names, options, io);
+			const old = tooOld(snapshot, clock());
+			if (old === undefined) {
+				return code;
+			}
+
+			io.stderr.write(`envwatch: ${printable(old)}: not taken for "all clear" (exit 1)\n`);
+			return exitCodes.failure;
 		}
 
 		let why = mirrored.problem;
@@ -81,18 +88,67 @@ export async function onceFromTable(table: CoordinationTable, leader: LeaseInfo,
 	}
 }
 
-/** Another engine's figures printed as --once prints its own, saying whose they are; the exit code from them. */
-function printServed(served: Snapshot, by: {pid: number; host: string; says: string}, options: Options, io: CommandIo): number {
-	const snapshot = options.environments ? {...served, environments: served.environments.filter(view => options.environments!.includes(view.name))} : served;
+/**
+ * Why the leader's figures (from the table) are too old to be a live leader's: older than three of
+ * its polls and a minute, by this host's clock (the leader's may differ); undefined when they are
+ * not. Its mirror writes may be failing (it says so in its log) while this run would see "all clear".
+ */
+export function tooOld(snapshot: Snapshot, now: number): string | undefined {
+	const interval = snapshot.pollIntervalSeconds;
+	if (typeof interval !== 'number' || !(interval >= pollInterval.min && interval <= pollInterval.max)) {
+		return `the leader's figures say a poll interval of ${String(interval).slice(0, 20)} s, not one envwatch uses (${pollInterval.min} to ${pollInterval.max}): their age cannot be judged`;
+	}
+
+	const boundMs = (3 * interval + 60) * 1000;
+	const ageMs = now - snapshot.at;
+	if (ageMs <= boundMs) {
+		return undefined;
+	}
+
+	return `the leader's figures are ${age(ageMs)} old by this host's clock (made at ${new Date(snapshot.at).toISOString()} by its clock; the two may differ), more than 3 polls of ${interval}s and a minute: its engine may be stuck, or failing to write them to the table (its log says which)`;
+}
+
+function age(ms: number): string {
+	const seconds = Math.round(ms / 1000);
+	return seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)}m` : `${Math.round(seconds / 3600)}h`;
+}
+
+/**
+ * `--environments` on another engine's figures: each name as its rows (a name split by account
+ * means all of its rows, `dev` -> `dev@sandbox`, as the runtime expands it); a name that engine
+ * does not monitor is a usage error (exit 2) naming it. Undefined without the flag (every row).
+ */
+function rowsNamed(snapshot: Snapshot, options: Options, engine: string): string[] | undefined {
+	if (!options.environments) {
+		return undefined;
+	}
+
+	const rows: Record<string, {splitOf?: string}> = Object.create(null) as Record<string, {splitOf?: string}>;
+	for (const view of snapshot.environments) {
+		const at = view.name.lastIndexOf('@');
+		rows[view.name] = at > 0 ? {splitOf: view.name.slice(0, at)} : {};
+	}
+
+	const known = new Set([...Object.keys(rows), ...Object.values(rows).flatMap(row => (row.splitOf === undefined ? [] : [row.splitOf]))]);
+	const missing = [...new Set(options.environments)].filter(name => !known.has(name));
+	if (missing.length > 0) {
+		throw new UsageError(missing.map(name => `${options.environmentsFlag} ${name}: not an environment ${engine} monitors — expected one of: ${[...known].join(', ')}`));
+	}
+
+	return expandNames(options.environments, rows);
+}
+
+/** Another engine's figures printed as --once prints its own, saying whose they are; `names`: the rows asked for (all when undefined); the exit code from them. */
+function printServed(served: Snapshot, by: {pid: number; host: string; says: string}, names: readonly string[] | undefined, options: Options, io: CommandIo): number {
+	const snapshot = names ? {...served, environments: served.environments.filter(view => names.includes(view.name))} : served;
 	const {attachedTo: _attached, ...plain} = snapshot;
 	io.stdout.write(`${options.json ? JSON.stringify({...toJson(plain), servedBy: {pid: by.pid, host: by.host}}) : `${formatDashboard(plain)}\n(from the engine of ${by.says})`}\n`);
-	if (breachFound(snapshot, options.environments)) {
+	if (breachFound(snapshot, names)) {
 		return exitCodes.breach;
 	}
 
 	return snapshot.error ? exitCodes.failure : exitCodes.ok;
 }
-
 /**
  * A breach the poll found counts even when its stop already ended it (the figures show the
  * action's result); with `names` (a server's `--once -e`), only those environments' and the

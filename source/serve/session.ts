@@ -1,11 +1,12 @@
-import {SnapshotStore, TableLease, TableMedium, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
-import {UsageError} from '../domain/index.js';
+import {messageOf, SnapshotStore, TableLease, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
+import {printable, UsageError} from '../domain/index.js';
 import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
-import {guardedBy, handOver, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
+import {startEngine, type EngineOptions, type Running} from './engine-start.js';
 import type {ClientKind, ServerInfo} from './protocol.js';
-import {EngineServer} from './server.js';
-import {shareEngine, Standby, unshareEngine, type LocalEngine, type SessionCoordination, type Shared} from './standby.js';
+import type {EngineServer} from './server.js';
+import {Standby, unshareEngine} from './standby.js';
+import {Undo} from './undo.js';
 
 /**
  * What running the engine in this process takes (built by main's createRuntime): `monitored`, the
@@ -16,42 +17,17 @@ export type {LocalEngine} from './standby.js';
 export type {SessionCoordination} from './standby.js';
 export {attachOrLock, EngineBusy, lockProblem, socketPathOf} from './attach.js';
 
-/**
- * What the engine this process runs is given (createEngine): its fence before each stop batch (the
- * state dir's lock, and the lease when coordinated), and the table's medium for its state.
- */
-export type EngineHold = {fence: () => Promise<void>; medium?: TableMedium};
+export type {EngineHold} from './engine-start.js';
 
-/** The engine this process runs: its lock and socket, whether its `down` line is written, and the stop of its engine.json updates. */
-type Running = LocalEngine & {lock: EngineLock; server: EngineServer; down: boolean; unrecord: () => void; shared?: Shared};
-
-export type SessionOptions = {
-	stateDir: string;
-	/** `serve`, `dashboard`, `headless`: what this process is, in the lock and the server's welcome. */
-	mode: string;
+export type SessionOptions = EngineOptions & {
 	/** What this process says it is when it attaches. */
 	client: ClientKind;
-	actor: string;
-	version: string;
-	group?: string | undefined;
-	/**
-	 * Builds the engine from the persisted state (called once the lock is this process's).
-	 * `guard`: at a hand-over, the environments the engine before guarded, to guard them too.
-	 * `hold`: the engine's fence, and the table's medium for its state when coordinated.
-	 */
-	createEngine: (guard?: readonly string[], hold?: EngineHold) => Promise<LocalEngine>;
-	/** `coordination.dynamodb`: one engine per table (a lease), the others standbys. */
-	coordination?: SessionCoordination;
-	/** This run named its environments (`--environments`): a hand-over does not replace them (it says so if they differ). */
-	environmentsNamed?: boolean;
 	/**
 	 * The engine this process ran stopped by itself (it lost the engine lock; the `down` line is
 	 * written), or the server refused this client: the process should end, non-zero (a supervisor
 	 * starts it again).
 	 */
 	onStopped?: (reason: string) => void;
-	/** Where the server and hand-overs say what happened (stderr when headless; nowhere under the dashboard). */
-	log: (line: string) => void;
 	/** Throws a UsageError when the state dir or the audit log cannot be written (before the lock is taken). */
 	beforeLock?: () => void;
 	/** Never attach: run the engine or fail (`envwatch serve`). */
@@ -123,6 +99,12 @@ export class EngineSession {
 		return this.standing?.leader;
 	}
 
+	/** The leader as the dashboard names it while this process stands by (from the table: escaped), before its figures come too. */
+	standingBy(): {pid: number; host: string; mode: string} | undefined {
+		const leader = this.standing?.leader;
+		return leader ? {pid: leader.pid, host: printable(leader.host), mode: printable(leader.mode)} : undefined;
+	}
+
 	/** Attaches, starts the engine (not its loop: `start`), or, coordinated and another engine holding the lease, stands by. */
 	async open(): Promise<'attached' | 'running' | 'standby'> {
 		const found = await attachOrLock({...this.options, ...this.lockListener()});
@@ -138,7 +120,10 @@ export class EngineSession {
 	private async lead(lock: EngineLock, from?: {server: ServerInfo; reason: string}): Promise<'running' | 'standby'> {
 		const coordination = this.options.coordination;
 		if (!coordination) {
-			await this.runHere(lock, from);
+			await this.runHere(lock, from).catch((error: unknown) => {
+				lock.release();
+				throw error;
+			});
 			return 'running';
 		}
 
@@ -147,11 +132,14 @@ export class EngineSession {
 			acquired = await TableLease.acquire(coordination.table, {mode: this.options.mode, durationMs: coordination.durationMs});
 		} catch (error) {
 			lock.release();
-			throw new EngineBusy(`cannot reach the lease in ${coordination.table.name}: ${error instanceof Error ? error.message : String(error)}`);
+			throw new EngineBusy(`cannot reach the lease in ${coordination.table.name}: ${messageOf(error)}`);
 		}
 
 		if (acquired.kind === 'taken') {
-			await this.runHere(lock, from, acquired.lease);
+			await this.runHere(lock, from, acquired.lease).catch((error: unknown) => {
+				lock.release();
+				throw error;
+			});
 			return 'running';
 		}
 
@@ -194,97 +182,34 @@ export class EngineSession {
 		});
 	}
 
+	/**
+	 * The engine run here (engine-start.ts). A start that fails part way gives back all it took but
+	 * the state dir's lock (the caller's): the lease released, no heartbeat left without a poll.
+	 */
 	private async runHere(lock: EngineLock, from?: {server: ServerInfo; reason: string}, lease?: TableLease): Promise<void> {
-		let medium: TableMedium | undefined;
-		if (lease) {
-			try {
-				// The state in the table, every write fenced by the lease; a refused write is a lost lease.
-				medium = await TableMedium.open(this.options.coordination!.table, {fence: () => lease.condition(), onFenced: why => this.lost(why, 'lost the lease')});
-			} catch (error) {
-				await lease.release();
-				lock.release();
-				throw new EngineBusy(`cannot read the state in ${this.options.coordination!.table.name}: ${error instanceof Error ? error.message : String(error)}`);
-			}
-		}
-
-		// The engine before this one, as it last said what it guarded and what was paused (the table's, when coordinated).
-		const before = medium ? parseEngineRecord(medium.read('engine.json')) : readEngineRecord(this.options.stateDir);
-		const token = lease ? `lease-${lease.info.token}` : lock.info.token;
-		const previous = before?.token === token ? undefined : before;
-		const handover = from !== undefined || lock.tookOver !== undefined || lease?.tookOver !== undefined;
-		const fence = async () => {
-			await lock.fence();
-			if (lease && medium) {
-				// The stop under way written first, then the lease's conditional write.
-				await medium.flush();
-				await lease.fence();
-			}
-		};
-
-		let engine: LocalEngine;
+		const undo = new Undo(this.options.log);
 		try {
-			engine = await this.options.createEngine(handover && previous && !this.options.environmentsNamed ? previous.environments : undefined, {fence, ...(medium ? {medium} : {})});
-		} catch (error) {
-			await lease?.release();
-			lock.release();
-			throw error;
-		}
-
-		let server: EngineServer;
-		try {
-			server = await EngineServer.listen({
-				socketPath: socketPathOf(this.options.stateDir),
-				group: this.options.group,
-				info: {pid: process.pid, host: lock.info.host, since: lock.info.since, mode: this.options.mode, stateDir: this.options.stateDir, version: this.options.version},
-				engine: {store: engine.store, command: async (command, actor) => engine.monitor.command(command, actor), cascadeTarget: () => engine.monitor.cascadeTarget(), note: entry => engine.monitor.note(entry)},
-				log: this.options.log,
+			const local = await startEngine(this.options, {lock, from, lease, undo, lost: (why, what) => this.lost(why, what), troubled: why => this.troubled(why)});
+			this.local = local;
+			undo.push(() => {
+				if (this.local === local) {
+					this.local = undefined;
+				}
 			});
+			// The events pane keeps what it showed before the hand-over (the stop just made, say).
+			this.follow(local.store, from ? this.store.getSnapshot()?.events ?? [] : []);
+			if (this.started) {
+				local.monitor.start();
+			}
 		} catch (error) {
-			await engine.monitor.stop().catch(() => undefined);
-			engine.audit.close();
-			await lease?.release();
-			lock.release();
+			await undo.run();
 			throw error;
-		}
-
-		const local: Running = {...engine, lock, server, down: false, unrecord: () => undefined, ...(lease && medium ? {shared: shareEngine(this.options.coordination!.table, engine, {lease, medium}, {version: this.options.version, log: this.options.log, lost: why => this.lost(why, 'lost the lease'), trouble: why => this.troubled(why)})} : {})};
-		this.local = local;
-		handOver({...local, lease: local.shared?.lease, actor: this.options.actor, stateDir: this.options.stateDir, table: this.options.coordination?.table.name, log: this.options.log}, previous, handover ? from : undefined);
-		// engine.json follows what this engine guards and what is paused, for the one after it (in the table, when coordinated).
-		const record = {...this.recordOf(local), token};
-		let written = '';
-		const write = (part: Pick<EngineRecord, 'environments' | 'paused' | 'pausedEnvironments'>) => {
-			const text = JSON.stringify(part);
-			if (text === written) {
-				return;
-			}
-
-			if (medium) {
-				medium.write('engine.json', JSON.stringify({...record, ...part}));
-				written = text;
-			} else if (writeEngineRecord(this.options.stateDir, {...record, ...part})) {
-				written = text;
-			}
-		};
-
-		write({environments: [...(engine.monitored ?? [])], paused: engine.pausedAtStart?.paused ?? false, pausedEnvironments: [...(engine.pausedAtStart?.pausedEnvironments ?? [])]});
-		local.unrecord = engine.store.subscribe(() => {
-			const snapshot = engine.store.getSnapshot();
-			if (snapshot && !snapshot.attachedTo) {
-				write(guardedBy(snapshot));
-			}
-		});
-
-		// The events pane keeps what it showed before the hand-over (the stop just made, say).
-		this.follow(engine.store, from ? this.store.getSnapshot()?.events ?? [] : []);
-		if (this.started) {
-			engine.monitor.start();
 		}
 	}
 
 	/** Another host's engine holds the lease: this process stands by (standby.ts) until it takes the lease over. */
 	private async standBy(lock: EngineLock, leader: LeaseInfo): Promise<void> {
-		this.standing = await Standby.open(lock, leader, {
+		const standby: Standby = await Standby.open(lock, leader, {
 			coordination: this.options.coordination!,
 			socketPath: socketPathOf(this.options.stateDir),
 			group: this.options.group,
@@ -295,14 +220,40 @@ export class EngineSession {
 			mirrored: this.mirrored,
 			takeOver: async lease => {
 				this.standing = undefined;
-				await this.runHere(lock, undefined, lease);
+				if (this.stopping) {
+					await lease.release();
+					return;
+				}
+
+				this.takingOver = this.runHere(lock, undefined, lease).catch(async (error: unknown) => this.standAgain(standby, messageOf(error)));
+				await this.takingOver;
 			},
 		});
+		this.standing = standby;
 		this.follow(this.mirrored);
 	}
 
-	private recordOf(local: {lock: EngineLock}): Omit<EngineRecord, 'environments' | 'paused' | 'pausedEnvironments'> {
-		return {version: 1, token: local.lock.info.token, pid: process.pid, host: local.lock.info.host, mode: this.options.mode};
+	/**
+	 * A takeover that failed (the start gave the lease back): this process stands by again, and its
+	 * next look tries again; if it cannot even do that, it ends (`onStopped`, exit 1): never a
+	 * process that guards nothing and says nothing.
+	 */
+	private async standAgain(standby: Standby, why: string): Promise<void> {
+		if (this.stopping) {
+			standby.lock.release();
+			return;
+		}
+
+		const problem = await standby.reopen(`could not take the engine over (${why})`);
+		if (problem === undefined) {
+			this.standing = standby;
+			this.follow(this.mirrored);
+			return;
+		}
+
+		const message = `could not take the engine over (${why}), nor stand by again (${problem}); this process guards nothing, so it ends`;
+		this.options.log(message);
+		this.options.onStopped?.(message);
 	}
 
 	/** The server this one was attached to went away: attach to whoever took over, or take over. */

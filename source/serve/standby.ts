@@ -1,4 +1,4 @@
-import {describeLease, LeaseWatch, readLease, readMirrored, SnapshotMirror, TableAudit, TableLease, type AuditLog, type CoordinationTable, type EngineLock, type LeaseInfo, type Monitor, type Pauses, type SnapshotStore, type TableMedium} from '../engine/index.js';
+import {describeLease, LeaseWatch, messageOf, readLease, readMirrored, SnapshotMirror, TableAudit, TableLease, type AuditLog, type CoordinationTable, type EngineLock, type LeaseInfo, type Monitor, type Pauses, type SnapshotStore, type TableMedium} from '../engine/index.js';
 import {printable} from '../domain/index.js';
 import {EngineServer} from './server.js';
 
@@ -63,7 +63,7 @@ export type StandbyOptions = {
 	log: (line: string) => void;
 	/** Where the leader's figures are published (the session follows it). */
 	mirrored: SnapshotStore;
-	/** The lease is this process's now: run the engine (the standby has closed its server). */
+	/** The lease is this process's now: run the engine (the standby has closed its server). Never throws: a start that fails gives the lease back and `reopen`s this standby, or ends the process. */
 	takeOver: (lease: TableLease) => Promise<void>;
 };
 
@@ -78,11 +78,13 @@ export class Standby {
 	private watching = false;
 	private problem: string | undefined;
 	private ended = false;
+	/** The last takeover that failed, as said. */
+	private failed: string | undefined;
 	private readonly watch = new LeaseWatch();
 
 	private constructor(
 		readonly lock: EngineLock,
-		private readonly server: EngineServer,
+		private server: EngineServer,
 		public leader: LeaseInfo,
 		private readonly options: StandbyOptions,
 	) {}
@@ -91,13 +93,7 @@ export class Standby {
 		const made: {standby?: Standby} = {};
 		let server: EngineServer;
 		try {
-			server = await EngineServer.listen({
-				socketPath: options.socketPath,
-				group: options.group,
-				info: {pid: process.pid, host: lock.info.host, since: lock.info.since, mode: `${options.mode} (standby)`, stateDir: options.stateDir, version: options.version},
-				engine: {store: options.mirrored, command: async () => ({outcome: 'refused', summary: made.standby?.refusal() ?? 'refused: this is a standby'}), cascadeTarget: () => undefined},
-				log: options.log,
-			});
+			server = await listen(lock, options, () => made.standby?.refusal() ?? 'refused: this is a standby');
 		} catch (error) {
 			lock.release();
 			throw error;
@@ -106,10 +102,38 @@ export class Standby {
 		const standby = new Standby(lock, server, leader, options);
 		made.standby = standby;
 		standby.watch.stale(leader);
-		standby.timer = setInterval(() => void standby.look(), Math.max(250, options.coordination.durationMs / 4));
+		standby.watchLease();
 		options.log(`standby: the engine runs on ${leader.host} (${describeLease(leader)}) with the lease of ${options.coordination.table.name}; this process shows its figures and takes over if it stops`);
 		await standby.showLeader(leader);
 		return standby;
+	}
+
+	private watchLease(): void {
+		this.timer = setInterval(() => void this.look(), Math.max(250, this.options.coordination.durationMs / 4));
+	}
+
+	/**
+	 * After a takeover that failed (the lease given back): the socket served again and the lease
+	 * watched again, so the next look tries again. Said once while the same failure repeats.
+	 * Undefined when it stands by again; else why not (the state dir's lock is then released).
+	 */
+	async reopen(why: string): Promise<string | undefined> {
+		try {
+			this.server = await listen(this.lock, this.options, () => this.refusal());
+		} catch (error) {
+			this.lock.release();
+			return messageOf(error);
+		}
+
+		this.ended = false;
+		this.watchLease();
+		const line = `standby: ${why}; the lease is released, and this process stands by again: it tries again at its next look at the lease`;
+		if (line !== this.failed) {
+			this.options.log(line);
+		}
+
+		this.failed = line;
+		return undefined;
 	}
 
 	/** What a command that acts is answered here. */
@@ -153,7 +177,7 @@ export class Standby {
 			await this.options.takeOver(acquired.lease);
 		} catch (error) {
 			// Said once while it lasts (a look every quarter of the lease would repeat it).
-			const problem = `standby: cannot look at the lease in ${table.name} (${error instanceof Error ? error.message : String(error)}); trying again`;
+			const problem = `standby: cannot look at the lease in ${table.name} (${messageOf(error)}); trying again`;
 			if (problem !== this.problem) {
 				this.options.log(problem);
 			}
@@ -188,4 +212,15 @@ export class Standby {
 		this.lock.release();
 		this.server.removeSocket();
 	}
+}
+
+/** The standby's server on the state dir's socket: this host's dashboards attach here and are shown the leader's figures; commands that act are refused. */
+async function listen(lock: EngineLock, options: StandbyOptions, refusal: () => string): Promise<EngineServer> {
+	return EngineServer.listen({
+		socketPath: options.socketPath,
+		group: options.group,
+		info: {pid: process.pid, host: lock.info.host, since: lock.info.since, mode: `${options.mode} (standby)`, stateDir: options.stateDir, version: options.version},
+		engine: {store: options.mirrored, command: async () => ({outcome: 'refused', summary: refusal()}), cascadeTarget: () => undefined},
+		log: options.log,
+	});
 }

@@ -143,11 +143,12 @@ export function App({store, controller, clock, flashMs = 6000, onQuit, audit, cl
 	const keys = {...keysFor(snapshot, selected), cramped};
 	const scopeView = scopeViewOf(snapshot, shown, state);
 	const {prompt, bar} = typedLine(state, keys, `${glyphs.up}${glyphs.down}`);
+	const standingBy = controller.standingBy ? () => controller.standingBy?.() : undefined;
 	return (
 		<ClockContext.Provider value={clock}>
 			{view && shown && panel?.kind !== 'confirm' && !command
 				? <ViewScreen view={view} snapshot={shown} columns={columns} rows={rows} keys={keys} flash={flash} busy={busy} scope={scopeView} />
-				: <Dashboard snapshot={shown} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} scope={scopeView} prompt={prompt} bar={bar} />}
+				: <Dashboard snapshot={shown} columns={columns} rows={rows} selected={selected} panel={panel} flash={flash} busy={busy} keys={keys} scope={scopeView} prompt={prompt} bar={bar} standingBy={standingBy} />}
 		</ClockContext.Provider>
 	);
 }

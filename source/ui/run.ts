@@ -83,6 +83,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 			return promise;
 		},
 		cascadeTarget: () => options.monitor.cascadeTarget(),
+		standingBy: () => options.monitor.standingBy?.(),
 	};
 
 	let code = 0;

@@ -12,7 +12,7 @@ import {OriginAuditLog} from '../../source/serve/origin.js';
 import {EngineSession, type EngineHold, type LocalEngine} from '../../source/serve/session.js';
 import {SimHarness} from '../helpers/sim.js';
 import {useMoto} from '../helpers/moto.js';
-import {createTable} from '../helpers/table.js';
+import {createTable, putRaw} from '../helpers/table.js';
 
 // Two engine sessions on two "hosts" (state dirs of their own, one process) coordinated by one
 // table in moto (DynamoDB), over one simulated account: the lease, the standby's view of the
@@ -42,23 +42,26 @@ async function until(predicate: () => boolean | Promise<boolean>, what: string, 
 }
 
 /** One "host": its state dir and audit log, a session on `table`, its engine's state in the table (`hold.medium`). */
-function host(name: string, sim: SimHarness, table: CoordinationTable) {
+function host(name: string, sim: SimHarness, table: CoordinationTable, tweak?: (engine: LocalEngine, built: number) => LocalEngine) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), `envwatch-${name}-`));
 	cleanup.push(() => fs.rmSync(dir, {recursive: true, force: true}));
 	const auditFile = path.join(dir, 'audit.log');
 	const logs: string[] = [];
+	const stopped: string[] = [];
+	let built = 0;
 	const createEngine = async (guard?: readonly string[], hold?: EngineHold): Promise<LocalEngine> => {
+		built++;
 		const store = new SnapshotStore();
 		const audit = new OriginAuditLog(auditFile);
 		const monitored = [...(guard ?? ['dev', 'staging', 'production'])];
 		const state = new StateStore(hold?.medium ?? path.join(dir, 'state'));
 		const monitor = new Monitor({provider: {source: 'SIMULATED', fleet: sim.fleet, billing: undefined}, config: sim.config, monitored, store, state, audit, clock: sim.clock.now, options: {dryRun: false, readOnly: false, actor: `tester@${name}`}, ...(hold ? {fence: hold.fence} : {})});
-		return {monitor, store, audit, monitored};
+		return tweak ? tweak({monitor, store, audit, monitored}, built) : {monitor, store, audit, monitored};
 	};
 
-	const session = new EngineSession({stateDir: path.join(dir, 'state'), mode: 'serve', client: 'dashboard', actor: `tester@${name}`, version: 'test', createEngine, log: line => logs.push(line), coordination: {table, durationMs: 2000}});
+	const session = new EngineSession({stateDir: path.join(dir, 'state'), mode: 'serve', client: 'dashboard', actor: `tester@${name}`, version: 'test', createEngine, log: line => logs.push(line), onStopped: why => stopped.push(why), coordination: {table, durationMs: 2000}});
 	cleanup.push(async () => session.stop());
-	return {session, auditFile, logs};
+	return {session, auditFile, logs, stopped};
 }
 
 describe('two engines on one table', () => {
@@ -95,5 +98,58 @@ describe('two engines on one table', () => {
 		const entries = (await table.query(`audit#${day}`)).map(item => JSON.parse(item['entry'] as string) as AuditEntry);
 		expect(entries.map(entry => entry.actor)).toEqual(expect.arrayContaining(['tester@host-a', 'auto']));
 		expect(entries.some(entry => entry.kind === 'takeover')).toBe(true);
+	});
+
+	it('a takeover that fails gives the lease back and stands by again, and the next look takes over: never an engine gone silent, never a heartbeat without a poll', async () => {
+		const table = await createTable(moto.url, 'envwatch-retry');
+		cleanup.push(() => table.close());
+		const sim = new SimHarness({scenario: 'calm'});
+		cleanup.push(async () => sim.close());
+		const a = host('host-a', sim, table);
+		// B's first engine cannot be built (Organizations throttled, say); its second fails after the
+		// lease's heartbeat started (its loop does not start); its third runs.
+		const b = host('host-b', sim, table, (engine, built) => {
+			if (built === 1) {
+				throw Object.assign(new Error('Rate exceeded'), {name: 'ThrottlingException'});
+			}
+
+			if (built === 2) {
+				engine.monitor.start = () => {
+					throw new Error('the loop cannot start');
+				};
+			}
+
+			return engine;
+		});
+		expect(await a.session.open()).toBe('running');
+		a.session.start();
+		expect(await b.session.open()).toBe('standby');
+		b.session.start();
+		await a.session.stop('SIGTERM');
+		// The third engine is B's, and it polls: its own figures, not the leader's.
+		await until(() => b.session.monitor !== undefined && b.session.store.getSnapshot()?.leader === undefined && (b.session.store.getSnapshot()?.environments.length ?? 0) > 0, 'the standby to take over at a later look and poll', 30_000);
+		expect(b.logs.filter(line => line.startsWith('standby: could not take the engine over'))).toEqual([
+			expect.stringMatching(/^standby: could not take the engine over \(ThrottlingException: Rate exceeded\); the lease is released, and this process stands by again/),
+			expect.stringMatching(/^standby: could not take the engine over \(the loop cannot start\); the lease is released/),
+		]);
+		expect(b.logs.some(line => /trying again$/.test(line))).toBe(false);
+		expect(b.stopped).toEqual([]);
+		// Each failed start let the lease go (a heartbeat kept without a poll would have kept it at the second holder).
+		expect((await readLease(table))!).toMatchObject({released: false, token: 4, mode: 'serve'});
+	});
+
+	it('a damaged engine.json in the table is moved aside and said, and the engine starts with its own configuration', async () => {
+		const table = await createTable(moto.url, 'envwatch-damaged');
+		cleanup.push(() => table.close());
+		await putRaw(moto.url, {pk: {S: 'state'}, sk: {S: 'doc#engine.json'}, gen: {S: ''}, parts: {N: '0'}, bytes: {N: '5'}, body: {B: new TextEncoder().encode('not gzip')}}, 'envwatch-damaged');
+		const sim = new SimHarness({scenario: 'calm'});
+		cleanup.push(async () => sim.close());
+		const a = host('host-a', sim, table);
+		expect(await a.session.open()).toBe('running');
+		const said = /^the state item engine\.json in DynamoDB table envwatch-damaged \(us-east-1\) is damaged \(.*not a document envwatch wrote\); moved it aside to state item engine\.json\.damaged-\S+ in DynamoDB table envwatch-damaged/;
+		expect(a.logs.filter(line => said.test(line))).toHaveLength(1);
+		await a.session.stop('SIGTERM');
+		expect(readAudit(a.auditFile).filter(entry => entry.kind === 'state').map(entry => entry.reason)).toEqual([expect.stringMatching(said)]);
+		expect((await table.query('state')).map(item => item.sk)).toEqual(expect.arrayContaining([expect.stringMatching(/^doc#engine\.json\.damaged-/), 'doc#engine.json']));
 	});
 });

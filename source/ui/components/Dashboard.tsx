@@ -9,12 +9,13 @@ import {cliAlternative, sizeRefusalTexts, type AskedKind} from '../refusal.js';
 import {buildConfirmation} from '../confirm.js';
 import type {BarItem, KeyContext, UiCommand} from '../keymap.js';
 import type {ScopeView} from '../scope.js';
+import type {StandbyLeader} from '../hooks/use-commands.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {useTheme, type Glyphs} from '../theme.js';
 import {BilledBlock, billedLineCount} from './BilledBlock.js';
 import {ColumnHeads, EnvRow} from './EnvTable.js';
 import {EventsPane} from './EventsPane.js';
-import {Header} from './Header.js';
+import {Header, Waiting} from './Header.js';
 import {HelpPanel, helpNeeds} from './HelpPanel.js';
 import {Line} from './Line.js';
 import {KeyBar, keyBarLayout, type ConfirmKeys} from './KeyBar.js';
@@ -38,6 +39,8 @@ export type DashboardProps = {
 	prompt?: string | undefined;
 	/** The key bar's items instead of the table's (the keys of the line being typed). */
 	bar?: readonly BarItem[] | undefined;
+	/** On a standby: the leader it shows the figures of (named before they come). */
+	standingBy?: (() => StandbyLeader | undefined) | undefined;
 };
 
 /** The widest content of each measured column, for the layout. */
@@ -164,7 +167,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 	const statusWants = (at: number) => (snapshot ? statusLinesWanted(statusText({snapshot, now: at, busy: props.busy, flash: props.flash}), columns) : 1);
 	const now = useNowWhen(at => snapshot && !props.panel ? `${billedLineCount(snapshot, at, columns)} ${statusWants(at)}` : 0);
 	if (!snapshot) {
-		return <Text>envwatch: waiting for the first poll...</Text>;
+		return <Waiting standingBy={props.standingBy} columns={columns} />;
 	}
 
 	const confirmKeys = confirmKeysOf(props.panel);

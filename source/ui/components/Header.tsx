@@ -1,7 +1,9 @@
 import React from 'react';
+import {Text} from 'ink';
 import {warmingText} from '../../domain/index.js';
 import type {Snapshot} from '../../engine/index.js';
 import {age, ageColour} from '../cells.js';
+import type {StandbyLeader} from '../hooks/use-commands.js';
 import {useNowWhen} from '../hooks/use-now.js';
 import {guardText, showingText, type ScopeView} from '../scope.js';
 import {useTheme} from '../theme.js';
@@ -94,6 +96,24 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
 
 	const short = wide(' ');
 	return length(short) <= columns ? short : badgesFirst;
+}
+
+/**
+ * Before the first figures: "waiting for the first poll", or, on a standby whose leader has not
+ * published yet, STANDBY and whose figures it waits for (never a frame that looks like this
+ * process's own engine starting). Looked at again each tick: the leader may change meanwhile.
+ */
+export function Waiting({standingBy, columns}: {standingBy?: (() => StandbyLeader | undefined) | undefined; columns: number}): React.JSX.Element {
+	useNowWhen(() => {
+		const leader = standingBy?.();
+		return leader ? `${leader.mode} ${leader.pid} ${leader.host}` : '';
+	});
+	const leader = standingBy?.();
+	if (!leader) {
+		return <Text>envwatch: waiting for the first poll...</Text>;
+	}
+
+	return <Line segments={[{text: 'envwatch', bold: true}, {text: ' '}, {text: 'STANDBY', colour: 'yellow', bold: true}, {text: ` waiting for the leader's first figures: ${leader.mode} pid ${leader.pid} (${leader.host})`, colour: 'cyan', bold: true}]} width={columns} />;
 }
 
 /** What of the header depends on the clock: the age of the last good update and its colour, and how long until the windows are full. */

@@ -23,6 +23,13 @@ export type StatusLineProps = {
 
 export type Status = {text: string; colour: Colour | undefined; bold?: boolean; /** A flash: it may take two lines. */ flash?: true; shorter?: readonly string[]};
 
+/**
+ * A standby's answer to a command that acts (`refused: this is a standby; the engine runs on ...`):
+ * true only while the header says STANDBY, so it goes once this process (or the server it is
+ * attached to) has taken the engine over.
+ */
+const standbyRefusal = /^refused: this is a standby\b/;
+
 /** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state, prices. */
 export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns' | 'lines'>): Status {
 	if (busy) {
@@ -36,7 +43,7 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 		return {text: `AUTO ${target} in ${seconds}s: ${decision.reason}. Press x to cancel`, colour: 'red', bold: true};
 	}
 
-	if (flash && now < flash.until) {
+	if (flash && now < flash.until && !(standbyRefusal.test(flash.text) && !snapshot.leader)) {
 		return {text: flash.text, colour: flash.tone === 'ok' ? 'green' : flash.tone === 'warn' ? 'yellow' : 'red', flash: true, ...(flash.shorter ? {shorter: flash.shorter} : {})};
 	}
 

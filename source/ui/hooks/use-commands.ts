@@ -10,7 +10,12 @@ export type Controller = {
 	/** The result's one-line summary is flashed; its outcome picks the colour. */
 	command(command: Command): Promise<{summary: string; outcome: string} | undefined>;
 	cascadeTarget(): string | undefined;
+	/** Another host's engine leads and this process stands by: that leader (escaped), also before its first figures come. */
+	standingBy?(): StandbyLeader | undefined;
 };
+
+/** The engine a standby shows the figures of, as the header names it. */
+export type StandbyLeader = {pid: number; host: string; mode: string};
 
 export type Commands = {
 	/** The line flashed on the status line, until its time is up. */
