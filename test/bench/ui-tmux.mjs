@@ -92,7 +92,8 @@ export async function run(seconds = Number(process.env.ENVWATCH_BENCH_IDLE_SECON
 		// 2. The measured run at the demo's own interval (5 s), or the one asked for.
 		start(socket, `--demo calm${pollSeconds ? ` --interval ${Number(pollSeconds)}` : ''} --state-dir ${state}`);
 		const screen = await waitFor(socket, frameReady, 'the first frame');
-		const interval = Number(/every (\d+)s/.exec(screen)?.[1] ?? 5);
+		// The interval asked for; else the header's `every Ns` (shown where the width allows), else the demo's 5 s.
+		const interval = pollSeconds ? Number(pollSeconds) : Number(/every (\d+)s/.exec(screen)?.[1] ?? 5);
 		// Past start-up: a poll after the first has been drawn, and the billed figures (fetched at start) are
 		// a minute old, so their age changes once a minute from now on, as it does all day.
 		await sleep((interval + 1) * 1000);
