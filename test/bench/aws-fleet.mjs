@@ -6,10 +6,8 @@
 // --fast scales the bucket's refill to 200/s (floor 5 s instead of 50 s); the default is EC2's real
 // 1000 burst / 20 per second. Each region is served by its own moto_server process behind a small
 // loopback router (as each AWS region is its own endpoint), so regions are listed truly in parallel.
-import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -17,54 +15,22 @@ import {EC2Client, RunInstancesCommand} from '@aws-sdk/client-ec2';
 import {loadConfig} from '../../dist/config/index.js';
 import {AuditLog, Monitor, SnapshotStore, StateStore} from '../../dist/engine/index.js';
 import {AwsFleet} from '../../dist/providers/aws/fleet.js';
+import {startMoto as startSharedMoto} from './moto-server.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const credentials = {accessKeyId: 'AKIDTEST', secretAccessKey: 'secret'};
-const children = [];
+const stops = [];
 
-async function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const {port} = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
-
+/** A moto_server, stopped with the others by stopAll(). */
 async function startMoto() {
-	const binary = spawnSync('sh', ['-c', 'command -v moto_server'], {encoding: 'utf8'}).stdout.trim();
-	if (!binary) {
-		throw new Error('moto_server is not on PATH: the AWS benchmarks need it (pip install "moto[server]==5.2.*")');
-	}
-
-	const port = await freePort();
-	const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore', detached: true});
-	children.push(child);
-	const url = `http://127.0.0.1:${port}`;
-	for (let tries = 0; tries < 300; tries++) {
-		try {
-			if ((await globalThis.fetch(`${url}/moto-api/reset`, {method: 'POST'})).ok) {
-				return url;
-			}
-		} catch {
-			// Not listening yet.
-		}
-
-		await new Promise(resolve => setTimeout(resolve, 100));
-	}
-
-	throw new Error(`moto_server did not answer on ${url}`);
+	const moto = await startSharedMoto();
+	stops.push(moto.stop);
+	return moto.url;
 }
 
 function stopAll() {
-	for (const child of children) {
-		try {
-			process.kill(-child.pid, 'SIGTERM');
-		} catch {
-			// Already gone.
-		}
+	for (const stop of stops) {
+		stop();
 	}
 }
 

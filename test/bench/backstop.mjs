@@ -7,14 +7,14 @@
 // (AWS_ENDPOINT_URL_DYNAMODB), the stub everything else; its configuration sets caps no poll
 // reaches, so it decides and records but stops nothing (the stub answers no StopInstances).
 // Run: `npm run build && node test/bench/backstop.mjs [runs]` (part of `npm run bench`, about a minute).
-import {spawn, spawnSync} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {CreateTableCommand, DynamoDBClient} from '@aws-sdk/client-dynamodb';
 import {startStub} from './aws-stub.mjs';
+import {startMoto} from './moto-server.js';
 
 // The pinned SDK warns on stderr about Node 20 (this process's own DynamoDB client).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -22,41 +22,6 @@ const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${root}dist/bin/cli.js`;
 const lambda = `${root}dist/lambda/lambda.js`;
-
-async function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const {port} = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-/** moto_server on a free loopback port, for DynamoDB only. */
-async function startMoto() {
-	const port = await freePort();
-	const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore', detached: true});
-	const url = `http://127.0.0.1:${port}`;
-	for (let tries = 0; ; tries++) {
-		try {
-			if ((await globalThis.fetch(`${url}/moto-api/reset`, {method: 'POST'})).ok) {
-				break;
-			}
-		} catch {
-			// Not listening yet.
-		}
-
-		if (tries > 300) {
-			throw new Error('moto_server did not answer within 30 s (is it on PATH?)');
-		}
-
-		await new Promise(resolve => setTimeout(resolve, 100));
-	}
-
-	return {url, stop: () => process.kill(-child.pid, 'SIGTERM')};
-}
 
 function baseEnv(dir) {
 	const env = {};
@@ -154,10 +119,6 @@ export async function run() {
 	const runs = Number(process.argv.find(word => /^\d+$/.test(word)) ?? 5);
 	if (!fs.existsSync('/usr/bin/time')) {
 		return ['skipped: GNU time (/usr/bin/time) is not installed'];
-	}
-
-	if (spawnSync('sh', ['-c', 'command -v moto_server']).status !== 0) {
-		throw new Error('moto_server is not on PATH: the handler bench keeps its lease and state in it');
 	}
 
 	const stub = await startStub();
