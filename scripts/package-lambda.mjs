@@ -46,31 +46,29 @@ export function zip(entries) {
 		const nameBytes = Buffer.from(name, 'utf8');
 		const deflated = zlib.deflateRawSync(data, {level: 9});
 		const crc = crc32(data);
+		// The fields both headers carry, in the same order: version needed, flags, method, time, date,
+		// CRC, sizes and the name's length (the central one has "made by" before them).
+		const shared = (header, at) => {
+			header.writeUInt16LE(20, at);
+			header.writeUInt16LE(0x08_00, at + 2); // UTF-8 names
+			header.writeUInt16LE(8, at + 4); // deflate
+			header.writeUInt16LE(time, at + 6);
+			header.writeUInt16LE(date, at + 8);
+			header.writeUInt32LE(crc, at + 10);
+			header.writeUInt32LE(deflated.length, at + 14);
+			header.writeUInt32LE(data.length, at + 18);
+			header.writeUInt16LE(nameBytes.length, at + 22);
+		};
+
 		const local = Buffer.alloc(30);
 		local.writeUInt32LE(0x04_03_4B_50, 0);
-		local.writeUInt16LE(20, 4);
-		local.writeUInt16LE(0x08_00, 6); // UTF-8 names
-		local.writeUInt16LE(8, 8); // deflate
-		local.writeUInt16LE(time, 10);
-		local.writeUInt16LE(date, 12);
-		local.writeUInt32LE(crc, 14);
-		local.writeUInt32LE(deflated.length, 18);
-		local.writeUInt32LE(data.length, 22);
-		local.writeUInt16LE(nameBytes.length, 26);
+		shared(local, 4);
 		local.writeUInt16LE(0, 28);
 		locals.push(local, nameBytes, deflated);
 		const central = Buffer.alloc(46);
 		central.writeUInt32LE(0x02_01_4B_50, 0);
 		central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the mode below is read
-		central.writeUInt16LE(20, 6);
-		central.writeUInt16LE(0x08_00, 8);
-		central.writeUInt16LE(8, 10);
-		central.writeUInt16LE(time, 12);
-		central.writeUInt16LE(date, 14);
-		central.writeUInt32LE(crc, 16);
-		central.writeUInt32LE(deflated.length, 20);
-		central.writeUInt32LE(data.length, 24);
-		central.writeUInt16LE(nameBytes.length, 28);
+		shared(central, 6);
 		central.writeUInt32LE((0o100_644 << 16) >>> 0, 38);
 		central.writeUInt32LE(offset, 42);
 		centrals.push(central, nameBytes);
