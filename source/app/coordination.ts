@@ -1,5 +1,6 @@
 import type {Options} from './args.js';
 import {loadConfig, type Config} from '../config/index.js';
+import {errorMessage} from '../domain/index.js';
 import {defaultLeaseMs, describeLease, readLease, TableAudit, TableLease, TableMedium, type AuditLog, type EngineLock, type LeaseInfo} from '../engine/index.js';
 import {openCoordinationTable, type CoordinationTable} from '../providers/index.js';
 import {EngineBusy, type EngineHold, type SessionCoordination} from '../serve/index.js';
@@ -48,7 +49,7 @@ export async function holdForOneOff(coordination: SessionCoordination, mode: str
 	try {
 		acquired = await TableLease.acquire(table, {mode, durationMs: coordination.durationMs});
 	} catch (error) {
-		throw new EngineBusy(`cannot reach the lease in ${table.name}: ${error instanceof Error ? error.message : String(error)}`);
+		throw new EngineBusy(`cannot reach the lease in ${table.name}: ${errorMessage(error)}`);
 	}
 
 	if (acquired.kind === 'held') {
@@ -62,7 +63,7 @@ export async function holdForOneOff(coordination: SessionCoordination, mode: str
 		medium = await TableMedium.open(table, {fence: () => lease.condition()});
 	} catch (error) {
 		await lease.release();
-		throw new EngineBusy(`cannot read the state in ${table.name}: ${error instanceof Error ? error.message : String(error)}`);
+		throw new EngineBusy(`cannot read the state in ${table.name}: ${errorMessage(error)}`);
 	}
 
 	const tableAudit = new TableAudit(table, lease.info.holder, () => undefined);
@@ -109,6 +110,6 @@ export async function leaseLine(coordination: SessionCoordination): Promise<stri
 			? `lease: free in ${coordination.table.name} (released by ${info.mode} pid ${info.pid} on ${info.host}, fencing token ${info.token})`
 			: `lease: the leader is ${describeLease(info)} in ${coordination.table.name}`;
 	} catch (error) {
-		return `lease: unknown — cannot read it in ${coordination.table.name} (${error instanceof Error ? error.message : String(error)})`;
+		return `lease: unknown — cannot read it in ${coordination.table.name} (${errorMessage(error)})`;
 	}
 }

@@ -39,3 +39,8 @@ export function printable(text: string): string {
 		return code <= 0xFF ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 	});
 }
+
+/** An error's own message, or the thrown value as text (no code or name added: see describeError for that). */
+export function errorMessage(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}

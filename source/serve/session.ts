@@ -1,5 +1,5 @@
 import {messageOf, SnapshotStore, TableLease, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
-import {printable, UsageError} from '../domain/index.js';
+import {errorMessage, printable, UsageError} from '../domain/index.js';
 import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
 import {startEngine, type EngineOptions, type Running} from './engine-start.js';
@@ -286,7 +286,7 @@ export class EngineSession {
 
 				return;
 			} catch (error) {
-				const why = error instanceof Error ? error.message : String(error);
+				const why = errorMessage(error);
 				const waited = Math.round((Date.now() - started) / 1000);
 				// A live process holding the lock without answering (hung), or a state dir this user cannot
 				// write: said where the person looks, and given up on after a bound (not retried for ever).

@@ -3,7 +3,7 @@ import type {RawInstance, Volume} from '../../domain/index.js';
 import type {AccountInfo, ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
 import {AccountHandle, isOrganization, listedPlans, organizationAccounts, organizationPlans, type AccountPlan} from './accounts.js';
 import {describeError, isRejectedCode, type AwsConnection} from './clients.js';
-import {UsageError} from '../../domain/index.js';
+import {errorMessage, UsageError} from '../../domain/index.js';
 import {mapLimited, type AwsFleet, type AwsFleetOptions, type FleetStats} from './fleet.js';
 
 export type AccountsFleetOptions = Omit<AwsFleetOptions, 'regions' | 'account' | keyof AwsConnection> & {
@@ -217,7 +217,7 @@ export class AccountsFleet implements Fleet {
 				try {
 					fleet = await handle.ready();
 				} catch (error) {
-					return failed(error instanceof Error ? error.message : String(error));
+					return failed(errorMessage(error));
 				}
 
 				const twin = this.twinOf(handle);
@@ -281,7 +281,7 @@ export class AccountsFleet implements Fleet {
 					...(options.onBatch ? {onBatch: (batch: InstanceOutcome[]) => options.onBatch!(batch.map(stamp))} : {}),
 				});
 			} catch (error) {
-				const message = `not acted on: ${error instanceof Error ? error.message : String(error)}`;
+				const message = `not acted on: ${errorMessage(error)}`;
 				results = mine.map(({id, region}) => ({id, region, result: 'error', message}));
 				options.onBatch?.(results.map(stamp));
 			}
@@ -303,7 +303,7 @@ export class AccountsFleet implements Fleet {
 		try {
 			return await (await handle.ready()).launch(request);
 		} catch (error) {
-			return {result: 'error', instances: [], message: error instanceof Error ? error.message : String(error)};
+			return {result: 'error', instances: [], message: errorMessage(error)};
 		}
 	}
 
