@@ -3,7 +3,7 @@ import path from 'node:path';
 import {loadConfigText, type Config} from '../config/index.js';
 import {UsageError} from '../domain/index.js';
 import {leaseMs, tableRegion} from '../app/coordination.js';
-import {ActionCutShort, AuditLog, describeLease, lambdaJudgment, messageOf, Monitor, onceWaitMs, readLease, SnapshotStore, StateStore, TableAudit, TableLease, TableMedium, toJson, type Snapshot} from '../engine/index.js';
+import {ActionCutShort, AuditLog, breachFound, describeLease, lambdaJudgment, messageOf, Monitor, onceWaitMs, readLease, SnapshotStore, StateStore, TableAudit, TableLease, TableMedium, toJson, type Snapshot} from '../engine/index.js';
 import {createProvider, openCoordinationTable, readConfigParameter, type AwsConnection, type CoordinationTable, type Provider} from '../providers/index.js';
 
 /** What Lambda hands the handler: how long it may still run. */
@@ -161,7 +161,7 @@ async function pollHolding(config: Config, table: CoordinationTable, lease: Tabl
 		await state.flush();
 		await tableAudit.flush();
 		io.write(JSON.stringify(toJson(snapshot)));
-		const breach = snapshot.breachFound ?? [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
+		const breach = breachFound(snapshot);
 		return {outcome: 'polled', leader: lease.info.holder, ...(lease.tookOver ? {tookOver: lease.tookOver.why} : {}), breach, error: failureOf(snapshot, state, tableAudit)};
 	} finally {
 		await monitor?.stop().catch(() => undefined);

@@ -1,7 +1,7 @@
 import {exitCodes, expandNames, printable, UsageError} from '../domain/index.js';
 import {pollInterval} from '../config/index.js';
 import {setTimeout as delay} from 'node:timers/promises';
-import {describeLease, onceWaitMs, readLease, readMirrored, toJson, type CoordinationTable, type LeaseInfo, type Snapshot} from '../engine/index.js';
+import {breachFound, describeLease, onceWaitMs, readLease, readMirrored, toJson, type CoordinationTable, type LeaseInfo, type Snapshot} from '../engine/index.js';
 import {version} from '../app/io.js';
 import {heldElsewhere} from '../app/coordination.js';
 import {formatDashboard} from '../app/headless.js';
@@ -148,16 +148,4 @@ function printServed(served: Snapshot, by: {pid: number; host: string; says: str
 	}
 
 	return snapshot.error ? exitCodes.failure : exitCodes.ok;
-}
-/**
- * A breach the poll found counts even when its stop already ended it (the figures show the
- * action's result); with `names` (a server's `--once -e`), only those environments' and the
- * total's. A snapshot that does not say (an older server's) is judged by its figures.
- */
-function breachFound(snapshot: Snapshot, names?: readonly string[]): boolean {
-	if (snapshot.breachFoundIn) {
-		return snapshot.breachFoundIn.some(name => name === 'global' || !names || names.includes(name));
-	}
-
-	return (names ? undefined : snapshot.breachFound) ?? [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
 }

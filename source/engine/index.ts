@@ -6,7 +6,7 @@ export type {Deps, MonitorOptions} from './wiring.js';
 export {droppedPauses, type Pauses} from './automatic.js';
 export type {EntryDraft} from './recorder.js';
 export {SnapshotStore} from './snapshot-store.js';
-export {toJson, wireSnapshot, type Snapshot} from './snapshot.js';
+export {breachFound, toJson, wireSnapshot, type Snapshot} from './snapshot.js';
 export {billedYesterday} from './projection.js';
 export {unwatchedText} from './sweep.js';
 export {isRowOfSplit, splitForAccounts, type AccountView} from './accounts.js';

@@ -218,3 +218,16 @@ export function wireSnapshot(snapshot: Snapshot, max = wireInstancesMax, maxTagC
 		}),
 	};
 }
+
+/**
+ * A breach the poll found counts even when its stop already ended it (the figures show the
+ * action's result); with `names` (a server's `--once -e`), only those environments' and the
+ * total's. A snapshot that does not say (an older server's) is judged by its figures.
+ */
+export function breachFound(snapshot: Snapshot, names?: readonly string[]): boolean {
+	if (snapshot.breachFoundIn) {
+		return snapshot.breachFoundIn.some(name => name === 'global' || !names || names.includes(name));
+	}
+
+	return (names ? undefined : snapshot.breachFound) ?? [...snapshot.environments, snapshot.global].some(view => view.level === 'breach' && !view.stale);
+}

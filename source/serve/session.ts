@@ -94,11 +94,6 @@ export class EngineSession {
 		this.note({type: 'decision', actor: 'auto', kind: 'lock', environments: [], reason: why, instanceIds: []});
 	}
 
-	/** The lease's holder while this process stands by (another host's engine enforces). */
-	get leader(): LeaseInfo | undefined {
-		return this.standing?.leader;
-	}
-
 	/** The leader as the dashboard names it while this process stands by (from the table: escaped), before its figures come too. */
 	standingBy(): {pid: number; host: string; mode: string} | undefined {
 		const leader = this.standing?.leader;
