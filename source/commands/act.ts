@@ -53,7 +53,8 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 	let held: OneOffLease | undefined;
 	let runtime: Runtime | undefined;
 	try {
-		coordination = await openCoordination(options, io.env);
+		const opened = await openCoordination(options, io.env);
+		coordination = opened.coordination;
 		if (coordination) {
 			const taken = await holdForOneOff(coordination, command, found.lock);
 			if (taken.kind === 'held') {
@@ -63,7 +64,7 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 			held = taken.held;
 		}
 
-		runtime = await createRuntime(options, io, stateDir, checkState, undefined, held?.hold);
+		runtime = await createRuntime(options, io, stateDir, checkState, undefined, held?.hold, opened.config);
 		held?.audit(runtime.audit);
 		noteStaleLock(runtime, found.lock, stateDir);
 		noteStaleLease(runtime, held, coordination);
