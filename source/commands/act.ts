@@ -3,7 +3,7 @@ import type {CommandName, Options} from '../app/args.js';
 import {actorName, type Io} from '../app/io.js';
 import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
 import {stateDirCheck} from '../app/state-dir.js';
-import {describeHolder, describeLease, readAuditTail, type EngineLock} from '../engine/index.js';
+import {describeHolder, leaseTakenOver, readAuditTail, type EngineLock} from '../engine/index.js';
 import {attachOrLock, dropPausesForOneOff, type SessionCoordination} from '../serve/index.js';
 import {heldElsewhere, holdForOneOff, openCoordination, type OneOffLease} from '../app/coordination.js';
 import {exitCodes} from '../domain/index.js';
@@ -121,7 +121,7 @@ function noteStaleLock(runtime: Runtime, lock: EngineLock, stateDir: string): vo
 function noteStaleLease(runtime: Runtime, held: OneOffLease | undefined, coordination: SessionCoordination | undefined): void {
 	const stale = held?.lease.tookOver;
 	if (stale && coordination) {
-		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: `took over the lease of ${coordination.table.name} from ${describeLease(stale.info)}: ${stale.why}`, instanceIds: []});
+		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: leaseTakenOver(coordination.table.name, stale), instanceIds: []});
 	}
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {isPlainObject} from '../domain/index.js';
-import {describeHolder, describeLease, droppedPauses, type EngineLock, type Monitor, type Pauses, type Snapshot, type TableLease, type TableMedium} from '../engine/index.js';
+import {describeHolder, droppedPauses, leaseTakenOver, type EngineLock, type Monitor, type Pauses, type Snapshot, type TableLease, type TableMedium} from '../engine/index.js';
 import type {ServerInfo} from './protocol.js';
 
 /**
@@ -118,7 +118,7 @@ export function handOver(local: Starting, previous: EngineRecord | undefined, fr
 	const note = previous && guards && (from || stale || staleLease) ? guardedNote(previous, guards) : undefined;
 	if (from || stale || staleLease) {
 		const what = staleLease
-			? `took over the lease of ${local.table ?? 'the coordination table'} from ${describeLease(staleLease.info)}: ${staleLease.why}`
+			? leaseTakenOver(local.table ?? 'the coordination table', staleLease)
 			: from
 				? `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason})`
 				: `took over the engine lock of ${local.stateDir} from ${describeHolder(stale!.info)}: ${stale!.why}`;
