@@ -57,9 +57,17 @@ export function parseEngineRecord(text: string | undefined): EngineRecord | unde
 	return value as EngineRecord;
 }
 
-/** Writes the record whole (a temporary file renamed into place); false when it could not. */
-export function writeEngineRecord(stateDir: string, record: EngineRecord): boolean {
-	const file = path.join(stateDir, engineFileName);
+/**
+ * Writes the record: to the coordination table's medium when coordinated (`medium`), else to the
+ * state dir's file, whole (a temporary file renamed into place); false when the file could not be.
+ */
+export function writeEngineRecord(where: {stateDir: string; medium?: TableMedium | undefined}, record: EngineRecord): boolean {
+	if (where.medium) {
+		where.medium.write(engineFileName, JSON.stringify(record));
+		return true;
+	}
+
+	const file = path.join(where.stateDir, engineFileName);
 	const temporary = `${file}.${process.pid}.tmp`;
 	try {
 		fs.writeFileSync(temporary, JSON.stringify(record), {mode: 0o600});
@@ -156,10 +164,6 @@ export function dropPausesForOneOff(run: {monitor: Pick<Monitor, 'note'>; monito
 
 	if (dropped.length > 0) {
 		const record: EngineRecord = {version: 1, token: run.token, pid: process.pid, host: run.lock.info.host, mode: run.mode, environments: [...run.monitored], paused: run.kept.paused, pausedEnvironments: [...run.kept.pausedEnvironments]};
-		if (run.medium) {
-			run.medium.write(engineFileName, JSON.stringify(record));
-		} else {
-			writeEngineRecord(run.stateDir, record);
-		}
+		writeEngineRecord(run, record);
 	}
 }
