@@ -1,11 +1,11 @@
 import {messageOf, SnapshotStore, TableLease, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
-import {errorMessage, printable, UsageError} from '../domain/index.js';
+import {errorMessage, UsageError} from '../domain/index.js';
 import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
 import {startEngine, type EngineOptions, type Running} from './engine-start.js';
 import type {ClientKind, ServerInfo} from './protocol.js';
 import type {EngineServer} from './server.js';
-import {Standby, unshareEngine} from './standby.js';
+import {escapedLeader, Standby, unshareEngine} from './standby.js';
 import {Undo} from './undo.js';
 
 /**
@@ -97,7 +97,7 @@ export class EngineSession {
 	/** The leader as the dashboard names it while this process stands by (from the table: escaped), before its figures come too. */
 	standingBy(): {pid: number; host: string; mode: string} | undefined {
 		const leader = this.standing?.leader;
-		return leader ? {pid: leader.pid, host: printable(leader.host), mode: printable(leader.mode)} : undefined;
+		return leader ? escapedLeader(leader) : undefined;
 	}
 
 	/** Attaches, starts the engine (not its loop: `start`), or, coordinated and another engine holding the lease, stands by. */
