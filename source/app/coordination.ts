@@ -1,9 +1,9 @@
 import type {Options} from './args.js';
 import type {Config} from '../config/index.js';
 import {errorMessage} from '../domain/index.js';
-import {defaultLeaseMs, describeLease, readLease, TableAudit, TableLease, TableMedium, type AuditLog, type EngineLock, type LeaseInfo} from '../engine/index.js';
+import {defaultLeaseMs, describeLease, readLease, TableAudit, TableMedium, type AuditLog, type EngineLock, type LeaseInfo, type TableLease} from '../engine/index.js';
 import {openCoordinationTable, type CoordinationTable} from '../providers/index.js';
-import {EngineBusy, type EngineHold, type SessionCoordination} from '../serve/index.js';
+import {acquireLease, EngineBusy, type EngineHold, type SessionCoordination} from '../serve/index.js';
 import {awsConnection, runConfig} from './runtime.js';
 
 // `coordination.dynamodb` for the CLI's runs (docs/design.md, "Beyond one host"): the table opened
@@ -49,13 +49,7 @@ export type OneOffLease = {hold: EngineHold; lease: TableLease; medium: TableMed
  */
 export async function holdForOneOff(coordination: SessionCoordination, mode: string, lock: EngineLock): Promise<{kind: 'held'; info: LeaseInfo} | {kind: 'taken'; held: OneOffLease}> {
 	const {table} = coordination;
-	let acquired: Awaited<ReturnType<typeof TableLease.acquire>>;
-	try {
-		acquired = await TableLease.acquire(table, {mode, durationMs: coordination.durationMs});
-	} catch (error) {
-		throw new EngineBusy(`cannot reach the lease in ${table.name}: ${errorMessage(error)}`);
-	}
-
+	const acquired = await acquireLease(coordination, mode);
 	if (acquired.kind === 'held') {
 		return acquired;
 	}

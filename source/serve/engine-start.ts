@@ -1,4 +1,4 @@
-import {messageOf, TableMedium, type EngineLock, type TableLease} from '../engine/index.js';
+import {messageOf, TableLease, TableMedium, type EngineLock} from '../engine/index.js';
 import {EngineBusy, socketPathOf} from './attach.js';
 import {engineFileName, guardedBy, handOver, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
 import type {ServerInfo} from './protocol.js';
@@ -11,6 +11,18 @@ import type {Undo} from './undo.js';
  * state dir's lock, and the lease when coordinated), and the table's medium for its state.
  */
 export type EngineHold = {fence: () => Promise<void>; medium?: TableMedium};
+
+/**
+ * The table's lease taken for a process in `mode` (a session's engine, or a one-off run), or who
+ * holds it; a lease that cannot be read or written is an EngineBusy naming the table.
+ */
+export async function acquireLease(coordination: SessionCoordination, mode: string): Promise<Awaited<ReturnType<typeof TableLease.acquire>>> {
+	try {
+		return await TableLease.acquire(coordination.table, {mode, durationMs: coordination.durationMs});
+	} catch (error) {
+		throw new EngineBusy(`cannot reach the lease in ${coordination.table.name}: ${messageOf(error)}`);
+	}
+}
 
 /** What running the engine here takes (a session's options, session.ts). */
 export type EngineOptions = {

@@ -1,8 +1,8 @@
-import {messageOf, SnapshotStore, TableLease, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
+import {messageOf, SnapshotStore, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor, type TableLease} from '../engine/index.js';
 import {errorMessage, UsageError} from '../domain/index.js';
-import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
+import {attachOrLock, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
-import {startEngine, type EngineOptions, type Running} from './engine-start.js';
+import {acquireLease, startEngine, type EngineOptions, type Running} from './engine-start.js';
 import type {ClientKind, ServerInfo} from './protocol.js';
 import type {EngineServer} from './server.js';
 import {escapedLeader, Standby, unshareEngine} from './standby.js';
@@ -122,13 +122,10 @@ export class EngineSession {
 			return 'running';
 		}
 
-		let acquired: Awaited<ReturnType<typeof TableLease.acquire>>;
-		try {
-			acquired = await TableLease.acquire(coordination.table, {mode: this.options.mode, durationMs: coordination.durationMs});
-		} catch (error) {
+		const acquired = await acquireLease(coordination, this.options.mode).catch((error: unknown) => {
 			lock.release();
-			throw new EngineBusy(`cannot reach the lease in ${coordination.table.name}: ${messageOf(error)}`);
-		}
+			throw error;
+		});
 
 		if (acquired.kind === 'taken') {
 			await this.runHere(lock, from, acquired.lease).catch((error: unknown) => {
