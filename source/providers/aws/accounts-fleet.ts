@@ -23,9 +23,6 @@ export type AccountsFleetOptions = Omit<AwsFleetOptions, 'regions' | 'account' |
 	clock?: () => number;
 };
 
-/** What changed in the accounts since the listing before (an organization's list asked again). */
-export type AccountChange = {joined: AccountInfo[]; left: AccountInfo[]};
-
 /**
  * The fleets of many accounts behind one `Fleet`: listing fans out over the accounts (a few at a
  * time, each within its own time budget), a stop or start goes to each target's account (each
