@@ -263,7 +263,7 @@ export class AccountsFleet implements Fleet {
 
 		const outcomes = new Map<string, InstanceOutcome>();
 		await Promise.all([...byAccount].map(async ([name, mine]) => {
-			const handle = this.handles.find(candidate => candidate.name === name);
+			const handle = this.handleOf(name);
 			const stamp = (outcome: InstanceOutcome): InstanceOutcome => ({...outcome, ...(handle?.id ? {account: handle.id} : {}), accountName: name});
 			let results: InstanceOutcome[];
 			try {
@@ -290,9 +290,14 @@ export class AccountsFleet implements Fleet {
 		return targets.map(target => outcomes.get(`${target.account ?? ''} ${target.region} ${target.id}`) ?? {id: target.id, region: target.region, result: 'error', message: 'no outcome recorded'});
 	}
 
+	/** The watched account of this name (a target's, a launch's); with none named, the first watched. */
+	private handleOf(name: string | undefined): AccountHandle | undefined {
+		return name === undefined ? this.handles[0] : this.handles.find(candidate => candidate.name === name);
+	}
+
 	/** Launches in the request's account (the first watched when it names none). */
 	async launch(request: LaunchRequest): Promise<LaunchOutcome> {
-		const handle = request.account === undefined ? this.handles[0] : this.handles.find(candidate => candidate.name === request.account);
+		const handle = this.handleOf(request.account);
 		if (!handle) {
 			return {result: 'error', instances: [], message: `account ${request.account ?? '(none)'} is not watched`};
 		}
@@ -321,7 +326,7 @@ export class AccountsFleet implements Fleet {
 	}
 
 	async templateInstanceType(region: string, template: LaunchRequest['template'], account?: string): Promise<string | undefined> {
-		const handle = account === undefined ? this.handles[0] : this.handles.find(candidate => candidate.name === account);
+		const handle = this.handleOf(account);
 		return handle ? (await handle.ready()).templateInstanceType(region, template) : undefined;
 	}
 
