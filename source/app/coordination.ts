@@ -1,10 +1,10 @@
 import type {Options} from './args.js';
-import {loadConfig, type Config} from '../config/index.js';
+import type {Config} from '../config/index.js';
 import {errorMessage} from '../domain/index.js';
-import {defaultLeaseMs, describeLease, readLease, TableAudit, TableLease, TableMedium, type AuditLog, type EngineLock, type LeaseInfo} from '../engine/index.js';
+import {defaultLeaseMs, describeLease, readLease, TableAudit, TableMedium, type AuditLog, type EngineLock, type LeaseInfo, type TableLease} from '../engine/index.js';
 import {openCoordinationTable, type CoordinationTable} from '../providers/index.js';
-import {EngineBusy, type EngineHold, type SessionCoordination} from '../serve/index.js';
-import {awsConnection, configFlags} from './runtime.js';
+import {acquireLease, EngineBusy, type EngineHold, type SessionCoordination} from '../serve/index.js';
+import {awsConnection, runConfig} from './runtime.js';
 
 // `coordination.dynamodb` for the CLI's runs (docs/design.md, "Beyond one host"): the table opened
 // beside the state dir, the lease a one-off run holds while it acts.
@@ -19,20 +19,24 @@ export function leaseMs(config: Config): number {
 	return (config.coordination?.dynamodb.leaseSeconds ?? defaultLeaseMs / 1000) * 1000;
 }
 
-/** The configuration's coordination table, opened (its SDK loaded only now); undefined without the key, or in a demo. */
-export async function openCoordination(options: Options, env: NodeJS.ProcessEnv): Promise<SessionCoordination | undefined> {
+/**
+ * The run's configuration (runConfig), loaded once here for the runtime too, and its coordination
+ * table opened (its SDK loaded only now); neither in a demo (its runtime loads the configuration
+ * when it starts an engine), no table without the key.
+ */
+export async function openCoordination(options: Options, env: NodeJS.ProcessEnv): Promise<{config?: Config; coordination?: SessionCoordination}> {
 	if (options.demo) {
-		return undefined;
+		return {};
 	}
 
-	const {config} = loadConfig({configFile: options.configFile, flags: configFlags(options), env});
+	const config = runConfig(options, env);
 	const coordination = config.coordination?.dynamodb;
 	if (!coordination) {
-		return undefined;
+		return {config};
 	}
 
 	const table = await openCoordinationTable(awsConnection(options), coordination.table, tableRegion(config, env));
-	return {table, durationMs: leaseMs(config)};
+	return {config, coordination: {table, durationMs: leaseMs(config)}};
 }
 
 /** A one-off run (`--once`, `stop`, `start`, `reset`) holding the lease: its engine's hold, and its end. */
@@ -45,13 +49,7 @@ export type OneOffLease = {hold: EngineHold; lease: TableLease; medium: TableMed
  */
 export async function holdForOneOff(coordination: SessionCoordination, mode: string, lock: EngineLock): Promise<{kind: 'held'; info: LeaseInfo} | {kind: 'taken'; held: OneOffLease}> {
 	const {table} = coordination;
-	let acquired: Awaited<ReturnType<typeof TableLease.acquire>>;
-	try {
-		acquired = await TableLease.acquire(table, {mode, durationMs: coordination.durationMs});
-	} catch (error) {
-		throw new EngineBusy(`cannot reach the lease in ${table.name}: ${errorMessage(error)}`);
-	}
-
+	const acquired = await acquireLease(coordination, mode);
 	if (acquired.kind === 'held') {
 		return acquired;
 	}

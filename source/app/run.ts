@@ -23,9 +23,9 @@ const ignoreError = () => undefined;
  */
 export async function runMonitor(options: Options, io: Io, stateDir: string, build?: (guard?: readonly string[], hold?: EngineHold) => Promise<Runtime>): Promise<number> {
 	const checkState = stateDirCheck(options, io, stateDir);
-	build ??= async (guard, hold) => createRuntime(options, io, stateDir, checkState, guard, hold);
 	// `coordination.dynamodb`: one engine per table (the lease), the others standbys showing its figures.
-	const coordination = await openCoordination(options, io.env);
+	const {config, coordination} = await openCoordination(options, io.env);
+	build ??= async (guard, hold) => createRuntime(options, io, stateDir, checkState, guard, hold, config);
 	const serve = options.command === 'serve';
 	const supported = dashboardSupported(io.stdin, io.stdout);
 	const dashboard = !serve && !options.headless && supported.ok;

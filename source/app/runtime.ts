@@ -116,12 +116,11 @@ export function configFlags(options: Pick<Options, 'pollIntervalSeconds' | 'regi
 }
 
 /**
- * `guard`: at a hand-over, the environments the engine before this one guarded, guarded instead
- * of this run's own set when every one of them is configured here (the session says when the set
- * differs all the same).
+ * The run's configuration: its file, the user's store and the flags (configFlags); in a demo, the
+ * simulated account's launch template for each environment that names none.
  */
-export async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir), guard?: readonly string[], hold?: EngineHold): Promise<Runtime> {
-	const {config} = loadConfig({configFile: options.configFile, flags: configFlags(options), env: io.env});
+export function runConfig(options: Options, env: NodeJS.ProcessEnv): Config {
+	const {config} = loadConfig({configFile: options.configFile, flags: configFlags(options), env});
 	if (options.demo) {
 		// The simulated account has a launch template per environment; use it where none is set.
 		for (const [name, environment] of Object.entries(config.environments)) {
@@ -129,6 +128,16 @@ export async function createRuntime(options: Options, io: Io, stateDir: string, 
 		}
 	}
 
+	return config;
+}
+
+/**
+ * `guard`: at a hand-over, the environments the engine before this one guarded, guarded instead
+ * of this run's own set when every one of them is configured here (the session says when the set
+ * differs all the same). `config`: the run's, when it was loaded already (to open the coordination
+ * table), else loaded here.
+ */
+export async function createRuntime(options: Options, io: Io, stateDir: string, checkState = stateDirCheck(options, io, stateDir), guard?: readonly string[], hold?: EngineHold, config = runConfig(options, io.env)): Promise<Runtime> {
 	const asked = resolveEnvironments(options, config);
 	// Every secret variable is checked before anything is opened, polled or stopped.
 	const targets = notifyTargets(config, io.env);

@@ -3,7 +3,7 @@ import type {CommandName, Options} from '../app/args.js';
 import {actorName, type Io} from '../app/io.js';
 import {createRuntime, flushNotifications, type Runtime} from '../app/runtime.js';
 import {stateDirCheck} from '../app/state-dir.js';
-import {describeHolder, describeLease, readAuditTail, type EngineLock} from '../engine/index.js';
+import {describeHolder, leaseTakenOver, readAuditTail, type EngineLock} from '../engine/index.js';
 import {attachOrLock, dropPausesForOneOff, type SessionCoordination} from '../serve/index.js';
 import {heldElsewhere, holdForOneOff, openCoordination, type OneOffLease} from '../app/coordination.js';
 import {exitCodes} from '../domain/index.js';
@@ -53,7 +53,8 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 	let held: OneOffLease | undefined;
 	let runtime: Runtime | undefined;
 	try {
-		coordination = await openCoordination(options, io.env);
+		const opened = await openCoordination(options, io.env);
+		coordination = opened.coordination;
 		if (coordination) {
 			const taken = await holdForOneOff(coordination, command, found.lock);
 			if (taken.kind === 'held') {
@@ -63,7 +64,7 @@ export async function runCommand(options: Options, io: Io, stateDir: string): Pr
 			held = taken.held;
 		}
 
-		runtime = await createRuntime(options, io, stateDir, checkState, undefined, held?.hold);
+		runtime = await createRuntime(options, io, stateDir, checkState, undefined, held?.hold, opened.config);
 		held?.audit(runtime.audit);
 		noteStaleLock(runtime, found.lock, stateDir);
 		noteStaleLease(runtime, held, coordination);
@@ -120,7 +121,7 @@ function noteStaleLock(runtime: Runtime, lock: EngineLock, stateDir: string): vo
 function noteStaleLease(runtime: Runtime, held: OneOffLease | undefined, coordination: SessionCoordination | undefined): void {
 	const stale = held?.lease.tookOver;
 	if (stale && coordination) {
-		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: `took over the lease of ${coordination.table.name} from ${describeLease(stale.info)}: ${stale.why}`, instanceIds: []});
+		runtime.monitor.note({type: 'decision', actor: actorName(), kind: 'takeover', environments: [...runtime.monitored], reason: leaseTakenOver(coordination.table.name, stale), instanceIds: []});
 	}
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {loadConfigText, type Config} from '../config/index.js';
 import {UsageError} from '../domain/index.js';
 import {leaseMs, tableRegion} from '../app/coordination.js';
-import {ActionCutShort, AuditLog, breachFound, describeLease, lambdaJudgment, messageOf, Monitor, onceWaitMs, readLease, SnapshotStore, StateStore, TableAudit, TableLease, TableMedium, toJson, type Snapshot} from '../engine/index.js';
+import {ActionCutShort, AuditLog, breachFound, describeLease, lambdaJudgment, leaseTakenOver, messageOf, Monitor, onceWaitMs, readLease, SnapshotStore, StateStore, TableAudit, TableLease, TableMedium, toJson, type Snapshot} from '../engine/index.js';
 import {createProvider, openCoordinationTable, readConfigParameter, type AwsConnection, type CoordinationTable, type Provider} from '../providers/index.js';
 
 /** What Lambda hands the handler: how long it may still run. */
@@ -152,7 +152,7 @@ async function pollHolding(config: Config, table: CoordinationTable, lease: Tabl
 			},
 		});
 		if (lease.tookOver) {
-			monitor.note({type: 'decision', actor: 'auto', kind: 'takeover', environments: monitored, reason: `took over the lease of ${table.name} from ${describeLease(lease.tookOver.info)}: ${lease.tookOver.why}`, instanceIds: []});
+			monitor.note({type: 'decision', actor: 'auto', kind: 'takeover', environments: monitored, reason: leaseTakenOver(table.name, lease.tookOver), instanceIds: []});
 		}
 
 		const snapshot = await monitor.once(Math.max(0, Math.min(onceWaitMs, remaining() - marginMs - 5000)));

@@ -66,7 +66,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 		const stateDir = resolveStateDir(options, io);
 		switch (options.command) {
 			case 'status': {
-				return await printStatus(stateDir, actorName(), io, () => openCoordination(options, io.env));
+				return await printStatus(stateDir, actorName(), io, async () => (await openCoordination(options, io.env)).coordination);
 			}
 
 			case 'once':

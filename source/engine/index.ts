@@ -18,7 +18,7 @@ export {messageOf} from './state/record.js';
 export {onceWaitMs} from './monitor.js';
 export {ActionCutShort} from './enforcer.js';
 // Beyond one host (coordination.dynamodb): the lease, the state and audit entries in the table, the snapshot standbys show.
-export {defaultLeaseMs, describeLease, lambdaJudgment, LeaseWatch, readLease, TableLease, type LeaseInfo} from './state/lease.js';
+export {defaultLeaseMs, describeLease, lambdaJudgment, leaseTakenOver, LeaseWatch, readLease, TableLease, type LeaseInfo} from './state/lease.js';
 export {TableMedium} from './state/table-medium.js';
 export {TableAudit} from './state/table-audit.js';
 export {readMirrored, SnapshotMirror} from './state/snapshot-mirror.js';

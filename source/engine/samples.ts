@@ -52,9 +52,11 @@ export class Samples {
 			this.basis = {saved, text: JSON.stringify(saved), book: undefined};
 		}
 
-		for (const key of [...deps.monitored, this.globalKey]) {
+		const global = this.globalKey;
+		for (const key of [...deps.monitored, global]) {
+			const trailKey = key === global ? trailGlobal : key;
 			for (const sample of seriesOf(this.history, key) ?? []) {
-				noteSpend(this.trail, key === this.globalKey ? trailGlobal : key, sample.at, sample.usd);
+				noteSpend(this.trail, trailKey, sample.at, sample.usd);
 			}
 		}
 	}
@@ -157,6 +159,8 @@ export class Samples {
 	record(at: number, spend: ReadonlyMap<string, Spend>, stale?: ReadonlyMap<string, string>): void {
 		let total = 0;
 		for (const name of this.deps.monitored) {
+			// A stale row (an account that failed) is not recorded, nor noted in the chart's trail (its
+			// bucket stays unknown, never $0); nor is the total then.
 			if (stale?.has(name)) {
 				continue;
 			}
@@ -164,12 +168,7 @@ export class Samples {
 			const usd = spend.get(name)?.hourlyUsd ?? 0;
 			total += usd;
 			record(this.history, name, {at, usd});
-		}
-
-		// The chart's trail likewise: a stale row (an account that failed) is not noted, its bucket
-		// stays unknown, never $0; nor is the total then.
-		for (const name of this.deps.monitored.filter(name => !stale?.has(name))) {
-			noteSpend(this.trail, name, at, spend.get(name)?.hourlyUsd ?? 0);
+			noteSpend(this.trail, name, at, usd);
 		}
 
 		if (!stale || stale.size === 0) {

@@ -1,6 +1,6 @@
-import {messageOf, TableMedium, type EngineLock, type TableLease} from '../engine/index.js';
+import {messageOf, TableLease, TableMedium, type EngineLock} from '../engine/index.js';
 import {EngineBusy, socketPathOf} from './attach.js';
-import {guardedBy, handOver, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
+import {engineFileName, guardedBy, handOver, parseEngineRecord, readEngineRecord, writeEngineRecord, type EngineRecord} from './handover.js';
 import type {ServerInfo} from './protocol.js';
 import {EngineServer} from './server.js';
 import {shareEngine, unshareEngine, type LocalEngine, type SessionCoordination, type Shared} from './standby.js';
@@ -11,6 +11,18 @@ import type {Undo} from './undo.js';
  * state dir's lock, and the lease when coordinated), and the table's medium for its state.
  */
 export type EngineHold = {fence: () => Promise<void>; medium?: TableMedium};
+
+/**
+ * The table's lease taken for a process in `mode` (a session's engine, or a one-off run), or who
+ * holds it; a lease that cannot be read or written is an EngineBusy naming the table.
+ */
+export async function acquireLease(coordination: SessionCoordination, mode: string): Promise<Awaited<ReturnType<typeof TableLease.acquire>>> {
+	try {
+		return await TableLease.acquire(coordination.table, {mode, durationMs: coordination.durationMs});
+	} catch (error) {
+		throw new EngineBusy(`cannot reach the lease in ${coordination.table.name}: ${messageOf(error)}`);
+	}
+}
 
 /** What running the engine here takes (a session's options, session.ts). */
 export type EngineOptions = {
@@ -131,10 +143,7 @@ export async function startEngine(options: EngineOptions, start: Start): Promise
 			return;
 		}
 
-		if (medium) {
-			medium.write('engine.json', JSON.stringify({...record, ...part}));
-			written = text;
-		} else if (writeEngineRecord(options.stateDir, {...record, ...part})) {
+		if (writeEngineRecord({stateDir: options.stateDir, medium}, {...record, ...part})) {
 			written = text;
 		}
 	};
@@ -157,16 +166,16 @@ export async function startEngine(options: EngineOptions, start: Start): Promise
  */
 export function readTableRecord(medium: TableMedium, now: number): {record?: EngineRecord | undefined; damaged?: string} {
 	try {
-		return {record: parseEngineRecord(medium.read('engine.json'))};
+		return {record: parseEngineRecord(medium.read(engineFileName))};
 	} catch (error) {
-		const movedTo = `engine.json.damaged-${new Date(now).toISOString().replaceAll(':', '')}`;
+		const movedTo = `${engineFileName}.damaged-${new Date(now).toISOString().replaceAll(':', '')}`;
 		let aside = `moved it aside to ${medium.locate(movedTo)}`;
 		try {
-			medium.rename('engine.json', movedTo);
+			medium.rename(engineFileName, movedTo);
 		} catch (renameError) {
 			aside = `cannot move it aside (${messageOf(renameError)})`;
 		}
 
-		return {damaged: `${medium.describe('engine.json')} is damaged (${messageOf(error)}); ${aside}; the engine before this one is not known: this one guards what it is configured to, with no pause carried over`};
+		return {damaged: `${medium.describe(engineFileName)} is damaged (${messageOf(error)}); ${aside}; the engine before this one is not known: this one guards what it is configured to, with no pause carried over`};
 	}
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {isPlainObject} from '../domain/index.js';
-import {describeHolder, describeLease, droppedPauses, type EngineLock, type Monitor, type Pauses, type Snapshot, type TableLease, type TableMedium} from '../engine/index.js';
+import {describeHolder, droppedPauses, leaseTakenOver, type EngineLock, type Monitor, type Pauses, type Snapshot, type TableLease, type TableMedium} from '../engine/index.js';
 import type {ServerInfo} from './protocol.js';
 
 /**
@@ -57,9 +57,17 @@ export function parseEngineRecord(text: string | undefined): EngineRecord | unde
 	return value as EngineRecord;
 }
 
-/** Writes the record whole (a temporary file renamed into place); false when it could not. */
-export function writeEngineRecord(stateDir: string, record: EngineRecord): boolean {
-	const file = path.join(stateDir, engineFileName);
+/**
+ * Writes the record: to the coordination table's medium when coordinated (`medium`), else to the
+ * state dir's file, whole (a temporary file renamed into place); false when the file could not be.
+ */
+export function writeEngineRecord(where: {stateDir: string; medium?: TableMedium | undefined}, record: EngineRecord): boolean {
+	if (where.medium) {
+		where.medium.write(engineFileName, JSON.stringify(record));
+		return true;
+	}
+
+	const file = path.join(where.stateDir, engineFileName);
 	const temporary = `${file}.${process.pid}.tmp`;
 	try {
 		fs.writeFileSync(temporary, JSON.stringify(record), {mode: 0o600});
@@ -118,7 +126,7 @@ export function handOver(local: Starting, previous: EngineRecord | undefined, fr
 	const note = previous && guards && (from || stale || staleLease) ? guardedNote(previous, guards) : undefined;
 	if (from || stale || staleLease) {
 		const what = staleLease
-			? `took over the lease of ${local.table ?? 'the coordination table'} from ${describeLease(staleLease.info)}: ${staleLease.why}`
+			? leaseTakenOver(local.table ?? 'the coordination table', staleLease)
 			: from
 				? `took over the engine from ${from.server.mode} pid ${from.server.pid} on ${from.server.host} (${from.reason})`
 				: `took over the engine lock of ${local.stateDir} from ${describeHolder(stale!.info)}: ${stale!.why}`;
@@ -156,10 +164,6 @@ export function dropPausesForOneOff(run: {monitor: Pick<Monitor, 'note'>; monito
 
 	if (dropped.length > 0) {
 		const record: EngineRecord = {version: 1, token: run.token, pid: process.pid, host: run.lock.info.host, mode: run.mode, environments: [...run.monitored], paused: run.kept.paused, pausedEnvironments: [...run.kept.pausedEnvironments]};
-		if (run.medium) {
-			run.medium.write(engineFileName, JSON.stringify(record));
-		} else {
-			writeEngineRecord(run.stateDir, record);
-		}
+		writeEngineRecord(run, record);
 	}
 }

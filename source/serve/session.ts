@@ -1,11 +1,11 @@
-import {messageOf, SnapshotStore, TableLease, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor} from '../engine/index.js';
-import {errorMessage, printable, UsageError} from '../domain/index.js';
-import {attachOrLock, EngineBusy, sleep, socketPathOf} from './attach.js';
+import {messageOf, SnapshotStore, type AuditEntry, type Command, type EngineLock, type LeaseInfo, type Monitor, type TableLease} from '../engine/index.js';
+import {errorMessage, UsageError} from '../domain/index.js';
+import {attachOrLock, sleep, socketPathOf} from './attach.js';
 import type {RemoteEngine} from './client.js';
-import {startEngine, type EngineOptions, type Running} from './engine-start.js';
+import {acquireLease, startEngine, type EngineOptions, type Running} from './engine-start.js';
 import type {ClientKind, ServerInfo} from './protocol.js';
 import type {EngineServer} from './server.js';
-import {Standby, unshareEngine} from './standby.js';
+import {escapedLeader, Standby, unshareEngine} from './standby.js';
 import {Undo} from './undo.js';
 
 /**
@@ -97,7 +97,7 @@ export class EngineSession {
 	/** The leader as the dashboard names it while this process stands by (from the table: escaped), before its figures come too. */
 	standingBy(): {pid: number; host: string; mode: string} | undefined {
 		const leader = this.standing?.leader;
-		return leader ? {pid: leader.pid, host: printable(leader.host), mode: printable(leader.mode)} : undefined;
+		return leader ? escapedLeader(leader) : undefined;
 	}
 
 	/** Attaches, starts the engine (not its loop: `start`), or, coordinated and another engine holding the lease, stands by. */
@@ -122,13 +122,10 @@ export class EngineSession {
 			return 'running';
 		}
 
-		let acquired: Awaited<ReturnType<typeof TableLease.acquire>>;
-		try {
-			acquired = await TableLease.acquire(coordination.table, {mode: this.options.mode, durationMs: coordination.durationMs});
-		} catch (error) {
+		const acquired = await acquireLease(coordination, this.options.mode).catch((error: unknown) => {
 			lock.release();
-			throw new EngineBusy(`cannot reach the lease in ${coordination.table.name}: ${messageOf(error)}`);
-		}
+			throw error;
+		});
 
 		if (acquired.kind === 'taken') {
 			await this.runHere(lock, from, acquired.lease).catch((error: unknown) => {

@@ -67,6 +67,11 @@ export type StandbyOptions = {
 	takeOver: (lease: TableLease) => Promise<void>;
 };
 
+/** The leader as the table names it, for the dashboard (from outside: its text escaped for the terminal). */
+export function escapedLeader(leader: LeaseInfo): {pid: number; host: string; mode: string} {
+	return {pid: leader.pid, host: printable(leader.host), mode: printable(leader.mode)};
+}
+
 /**
  * Another host's engine holds the lease: this process keeps the state dir's lock and serves its
  * socket (so this host's dashboards attach here), shows the leader's figures from the table,
@@ -194,7 +199,7 @@ export class Standby {
 		if ('snapshot' in mirrored) {
 			// The leader as the table names it (from outside: its text escaped for the terminal).
 			const {attachedTo: _attached, ...figures} = mirrored.snapshot;
-			this.options.mirrored.publish({...figures, leader: {pid: leader.pid, host: printable(leader.host), mode: printable(leader.mode)}});
+			this.options.mirrored.publish({...figures, leader: escapedLeader(leader)});
 		}
 	}
 

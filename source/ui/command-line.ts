@@ -6,7 +6,7 @@
  */
 import type {Snapshot} from '../engine/index.js';
 import type {ConfirmRequest} from './confirm.js';
-import {accountsOf, regionsOf, type ViewScope} from './scope.js';
+import {accountsOf, namesOf, regionsOf, type ViewScope} from './scope.js';
 
 /** The line being typed after `:`; `hint`: what Tab found when it could not choose. */
 export type CommandLine = {text: string; hint?: string};
@@ -54,7 +54,7 @@ function envCommand(args: readonly string[], {snapshot, scope}: LineContext): Li
 		return {kind: 'scope', scope: rest, say: 'showing every guarded environment'};
 	}
 
-	const guarded = snapshot.environments.map(view => view.name);
+	const guarded = namesOf(snapshot);
 	const unknown = args.filter(name => !guarded.includes(name));
 	if (unknown.length > 0) {
 		const configured = snapshot.configured ?? [];
@@ -105,7 +105,7 @@ export function guardRequest(snapshot: Snapshot, names: readonly string[], readO
 		return {refused: 'read-only: changing what is guarded is off'};
 	}
 
-	const guarded = snapshot.environments.map(view => view.name);
+	const guarded = namesOf(snapshot);
 	const configured = snapshot.configured ?? guarded;
 	if (names.length === 0) {
 		return {refused: `guard: name the environments to guard — now guarding ${list(guarded)}; configured: ${list(configured)}`};
@@ -176,11 +176,11 @@ export function runLine(text: string, context: LineContext): LineOutcome {
 function candidates(command: string | undefined, snapshot: Snapshot): string[] {
 	switch (command) {
 		case 'env': {
-			return [...snapshot.environments.map(view => view.name), 'all'];
+			return [...namesOf(snapshot), 'all'];
 		}
 
 		case 'guard': {
-			return snapshot.configured ?? snapshot.environments.map(view => view.name);
+			return snapshot.configured ?? namesOf(snapshot);
 		}
 
 		case 'region': {

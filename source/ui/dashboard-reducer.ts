@@ -9,11 +9,11 @@
  */
 import type {AuditTail, Command} from '../engine/index.js';
 import {buildConfirmation, reduceConfirm, type ConfirmRequest} from './confirm.js';
-import {askRequest, filterOf, keysFor, namesOf, same, say, selectedOf, shownOf, type DashboardState, type KeyEnv, type Step, type Tone} from './dashboard-state.js';
+import {askRequest, filterOf, keysFor, same, say, selectedOf, shownOf, type DashboardState, type KeyEnv, type Step, type Tone} from './dashboard-state.js';
 import type {Press} from './key-presses.js';
 import {matchKey, readOnlyRefusal, type UiCommand} from './keymap.js';
 import {commandStep, instanceEffect, tableFilterStep} from './operator-steps.js';
-import {noFilter} from './scope.js';
+import {namesOf, noFilter} from './scope.js';
 import {describeCount} from './views/describe.js';
 import {eventsCount} from './views/events.js';
 import {entryLines, entryRows} from './views/audit.js';

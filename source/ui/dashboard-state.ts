@@ -8,7 +8,7 @@ import type {Command, Snapshot} from '../engine/index.js';
 import type {CommandLine} from './command-line.js';
 import type {ConfirmRequest, Refused} from './confirm.js';
 import type {KeyContext} from './keymap.js';
-import {noFilter, type TableFilter, type ViewScope} from './scope.js';
+import {namesOf, noFilter, type TableFilter, type ViewScope} from './scope.js';
 import type {View} from './views/state.js';
 
 /** What is open over the table: a confirmation (a request object), or the help. */
@@ -68,9 +68,6 @@ export type KeyEnv = {
 	 */
 	confirmRefusal(panel: Extract<Panel, {kind: 'confirm'}>, selected: string | undefined, keys: KeyContext, withdrawn?: boolean): readonly string[] | undefined;
 };
-
-/** The environments' names, in table order. */
-export const namesOf = (snapshot: Snapshot | undefined) => snapshot?.environments.map(view => view.name) ?? [];
 
 /** The selected environment: the one chosen, while it is listed; else the first. */
 export function selectedOf(state: DashboardState, snapshot: Snapshot | undefined): string | undefined {

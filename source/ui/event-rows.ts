@@ -53,6 +53,9 @@ function shortOutcome(entry: AuditEntry): string {
 	return outcome.replace(/^(\w+ \d+\/\d+) agents?\b/, '$1').replace(/ \([^()]*; ((?:saves|adds) [^()]*)\)$/, ' ($1)');
 }
 
+/** The rows of each events array seen (a snapshot's events never change): the pane, the events view and its key count share them, worked out once a snapshot. */
+const rowsOf = new WeakMap<readonly AuditEntry[], readonly EventRow[]>();
+
 /**
  * One line per incident: a decision and the action that carried it out (same kind, actor and
  * environments; the batches of a paced one in between) on one line, newest first: `cascade dev:
@@ -60,7 +63,17 @@ function shortOutcome(entry: AuditEntry): string {
  * (or, for another automatic decision, its reason); a person's request needs none (the actor says
  * who). Everything else stays a line of its own; the log view (l) has every entry in full.
  */
-export function eventRows(events: readonly AuditEntry[]): EventRow[] {
+export function eventRows(events: readonly AuditEntry[]): readonly EventRow[] {
+	let rows = rowsOf.get(events);
+	if (!rows) {
+		rows = incidentRows(events);
+		rowsOf.set(events, rows);
+	}
+
+	return rows;
+}
+
+function incidentRows(events: readonly AuditEntry[]): EventRow[] {
 	const rows: EventRow[] = [];
 	// Oldest first, so each action finds its decision.
 	const waiting = new Map<string, {decision: AuditEntry; batches: number[]}>();

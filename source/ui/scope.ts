@@ -16,6 +16,11 @@ export type TableFilter = {text: string; editing: boolean};
 
 export const noFilter: TableFilter = {text: '', editing: false};
 
+/** The environments' names, in table order. */
+export function namesOf(snapshot: Snapshot | undefined): string[] {
+	return snapshot?.environments.map(view => view.name) ?? [];
+}
+
 /** The account an instance runs in (its name, else its ID), with `accounts` configured; undefined otherwise. */
 export function accountOf(row: InstanceRow): string | undefined {
 	return row.accountName || row.account || undefined;

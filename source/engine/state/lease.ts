@@ -115,6 +115,11 @@ export function describeLease(info: LeaseInfo, now = Date.now()): string {
 	return `${info.mode} pid ${info.pid} on ${info.host} (since ${new Date(info.since).toISOString()}, fencing token ${info.token}, last heartbeat ${when} by its clock)`;
 }
 
+/** The takeover line's start for a lease taken over from an engine that stopped writing it. */
+export function leaseTakenOver(table: string, stale: {info: LeaseInfo; why: string}): string {
+	return `took over the lease of ${table} from ${describeLease(stale.info)}: ${stale.why}`;
+}
+
 /**
  * Watches a lease someone else holds (a standby's view): it is stale once its `version` has not
  * moved for its `durationMs` by this process's own monotonic clock. No clock of another host is

@@ -23,9 +23,6 @@ export type AccountsFleetOptions = Omit<AwsFleetOptions, 'regions' | 'account' |
 	clock?: () => number;
 };
 
-/** What changed in the accounts since the listing before (an organization's list asked again). */
-export type AccountChange = {joined: AccountInfo[]; left: AccountInfo[]};
-
 /**
  * The fleets of many accounts behind one `Fleet`: listing fans out over the accounts (a few at a
  * time, each within its own time budget), a stop or start goes to each target's account (each
@@ -266,7 +263,7 @@ export class AccountsFleet implements Fleet {
 
 		const outcomes = new Map<string, InstanceOutcome>();
 		await Promise.all([...byAccount].map(async ([name, mine]) => {
-			const handle = this.handles.find(candidate => candidate.name === name);
+			const handle = this.handleOf(name);
 			const stamp = (outcome: InstanceOutcome): InstanceOutcome => ({...outcome, ...(handle?.id ? {account: handle.id} : {}), accountName: name});
 			let results: InstanceOutcome[];
 			try {
@@ -293,9 +290,14 @@ export class AccountsFleet implements Fleet {
 		return targets.map(target => outcomes.get(`${target.account ?? ''} ${target.region} ${target.id}`) ?? {id: target.id, region: target.region, result: 'error', message: 'no outcome recorded'});
 	}
 
+	/** The watched account of this name (a target's, a launch's); with none named, the first watched. */
+	private handleOf(name: string | undefined): AccountHandle | undefined {
+		return name === undefined ? this.handles[0] : this.handles.find(candidate => candidate.name === name);
+	}
+
 	/** Launches in the request's account (the first watched when it names none). */
 	async launch(request: LaunchRequest): Promise<LaunchOutcome> {
-		const handle = request.account === undefined ? this.handles[0] : this.handles.find(candidate => candidate.name === request.account);
+		const handle = this.handleOf(request.account);
 		if (!handle) {
 			return {result: 'error', instances: [], message: `account ${request.account ?? '(none)'} is not watched`};
 		}
@@ -324,7 +326,7 @@ export class AccountsFleet implements Fleet {
 	}
 
 	async templateInstanceType(region: string, template: LaunchRequest['template'], account?: string): Promise<string | undefined> {
-		const handle = account === undefined ? this.handles[0] : this.handles.find(candidate => candidate.name === account);
+		const handle = this.handleOf(account);
 		return handle ? (await handle.ready()).templateInstanceType(region, template) : undefined;
 	}
 

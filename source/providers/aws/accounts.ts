@@ -3,7 +3,7 @@ import type {AccountEntry, AccountsConfig, OrganizationEntry} from '../../config
 import {accountSlug, plural, type AccountRef} from '../../domain/index.js';
 import type {AccountInfo} from '../types.js';
 import {Budget, checkAnswers, MalformedAnswerError, paginate, Unique} from './answers.js';
-import {clientConfig, describeError, errorCode, isCredentialError, credentialsUsageError, type AwsConnection} from './clients.js';
+import {clientConfig, describeError, errorCode, isCredentialError, type AwsConnection} from './clients.js';
 import {AssumedRole} from './credentials.js';
 import {AwsFleet, type AwsFleetOptions} from './fleet.js';
 import {callerIdentity} from './identity.js';
@@ -254,9 +254,4 @@ export class AccountHandle {
 		this.retired?.close();
 		this.role?.close();
 	}
-}
-
-/** A credentials problem of the account envwatch runs as: the usual paragraph, exit 2. */
-export function selfCredentialsError(error: unknown, connection: AwsConnection): Error {
-	return isCredentialError(error) ? credentialsUsageError(error, connection) : error instanceof Error ? error : new Error(String(error));
 }

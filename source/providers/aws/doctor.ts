@@ -1,7 +1,7 @@
 import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsCommand} from '@aws-sdk/client-cost-explorer';
 import {DescribeSpotPriceHistoryCommand, DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
 import type {Config} from '../../config/index.js';
-import {plural, UsageError} from '../../domain/index.js';
+import {errorMessage, plural, UsageError} from '../../domain/index.js';
 import {checkAnswers, firstPage} from './answers.js';
 import {costExplorerRegion, period} from './billing.js';
 import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
@@ -284,7 +284,7 @@ async function oneAccount(plan: AccountPlan, config: Config, connection: AwsConn
 			return [{
 				name: `account ${plan.name}: ${how}`,
 				status: 'fail',
-				detail: error instanceof Error ? error.message : String(error),
+				detail: errorMessage(error),
 				fix: plan.role
 					? `deploy the member role ${plan.role.roleArn.split('/').at(-1)} in ${plan.id ?? 'the account'}, trusting this account (${templateHint}); with an external ID, the same one in the role's trust policy and in accounts`
 					: `check the profile in ~/.aws/config, or run \`aws sso login --profile ${plan.profile ?? ''}\``,

@@ -6,8 +6,6 @@ import {eventRows} from '../event-rows.js';
 import {useTheme} from '../theme.js';
 import {Line, titleRule} from './Line.js';
 
-export {eventRows, eventText, type EventRow} from '../event-rows.js';
-
 export type EventsPaneProps = {
 	events: readonly AuditEntry[];
 	/** Lines available, the title included. */

@@ -7,26 +7,12 @@ import type {UiCommand} from '../keymap.js';
 import type {Glyphs} from '../theme.js';
 import type {Clock} from '../ticker.js';
 import {detailRows} from '../views/instances.js';
-import type {View} from '../views/state.js';
+import {stopTargets, type View} from '../views/state.js';
 import type {Controller} from './use-commands.js';
 
-/** What `x` would stop now: the marked instances, else the one under the cursor (the describe's own). */
+/** What `x` would stop now (stopTargets): in the detail view, its rows as drawn from the snapshot. */
 function instanceTargets(view: View | undefined, shown: Snapshot): {environment: string; ids: string[]} | undefined {
-	if (view?.kind === 'describe') {
-		return {environment: view.environment, ids: [view.id]};
-	}
-
-	if (view?.kind !== 'detail') {
-		return undefined;
-	}
-
-	if ((view.marked?.length ?? 0) > 0) {
-		return {environment: view.environment, ids: [...view.marked!]};
-	}
-
-	const rows = detailRows(view, shown);
-	const row = rows[Math.min(view.cursor, rows.length - 1)];
-	return row ? {environment: view.environment, ids: [row.id]} : undefined;
+	return view ? stopTargets(view, () => (view.kind === 'detail' ? detailRows(view, shown) : [])) : undefined;
 }
 
 type CrampedInput = {shown: Snapshot | undefined; columns: number; rows: number; view: View | undefined; selected: string | undefined; glyphs: Glyphs; clock: Clock; controller: Controller};

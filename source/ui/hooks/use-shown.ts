@@ -3,7 +3,7 @@ import type {AuditEntry, AuditSource, Snapshot} from '../../engine/index.js';
 import {filterOf, scopeOf, type DashboardState} from '../dashboard-state.js';
 import {historyLines, withHistory} from '../event-history.js';
 import {keyBarItems, type BarItem, type KeyContext} from '../keymap.js';
-import {scopedSnapshot, scopeWords, type ScopeView} from '../scope.js';
+import {namesOf, scopedSnapshot, scopeWords, type ScopeView} from '../scope.js';
 
 /**
  * The snapshot as the dashboard draws it: its events with the audit log's last entries below them
@@ -33,7 +33,7 @@ export function useShown(published: Snapshot | undefined, audit: AuditSource | u
 
 /** What the header says of the guarded and the shown sets. */
 export function scopeViewOf(snapshot: Snapshot | undefined, shown: Snapshot | undefined, state: DashboardState): ScopeView | undefined {
-	return snapshot && shown ? {guarded: snapshot.environments.map(item => item.name), configured: snapshot.configured, shown: shown.environments.map(item => item.name), narrowedBy: scopeWords(scopeOf(state), filterOf(state))} : undefined;
+	return snapshot && shown ? {guarded: namesOf(snapshot), configured: snapshot.configured, shown: namesOf(shown), narrowedBy: scopeWords(scopeOf(state), filterOf(state))} : undefined;
 }
 
 /** A line being typed (`:` or the table's `/`): it takes the status line's place, and the key bar is its keys. */

@@ -8,9 +8,10 @@ import type {AccountView} from '../../engine/index.js';
 import {pad} from '../cells.js';
 import type {Segment} from '../components/Line.js';
 import {goneLine, title, wrapSay, type ViewRoom} from './parts.js';
+import {counted, noTally, shareTable, sumTally, tally, type Tally} from './share.js';
 import type {View} from './state.js';
 
-export type AccountRow = {account: string; id: string | null; stale: string | null; hourlyUsd: number; unpriced: number; agents: number; instances: number};
+export type AccountRow = {account: string; id: string | null; stale: string | null} & Tally;
 
 /**
  * Per account: billed $/h, agents and instances of the environment running there. Every watched
@@ -21,22 +22,14 @@ export function accountRows(environment: Pick<EnvironmentView, 'account'>, insta
 	const rows = new Map<string, AccountRow>();
 	for (const account of accounts) {
 		if (environment.account === undefined || environment.account === account.name) {
-			rows.set(account.name, {account: account.name, id: account.id, stale: account.stale, hourlyUsd: 0, unpriced: 0, agents: 0, instances: 0});
+			rows.set(account.name, {account: account.name, id: account.id, stale: account.stale, ...noTally()});
 		}
 	}
 
 	for (const instance of instances) {
 		const row = instance.accountName === undefined ? undefined : rows.get(instance.accountName);
-		if (!row || (instance.state !== 'running' && instance.state !== 'pending')) {
-			continue;
-		}
-
-		row.instances++;
-		row.agents += instance.role === 'agent' ? 1 : 0;
-		if (instance.usdPerHour === null) {
-			row.unpriced++;
-		} else {
-			row.hourlyUsd += instance.usdPerHour;
+		if (row && counted(instance)) {
+			tally(row, instance);
 		}
 	}
 
@@ -65,31 +58,23 @@ export function accountLines(view: Extract<View, {kind: 'account'}>, {snapshot, 
 
 	const rows = accountRows(environment, environment.instances ?? [], snapshot.accounts);
 	const stale = rows.filter(row => row.stale !== null);
-	const total = rows.reduce((sum, row) => sum + row.hourlyUsd, 0);
-	const barWidth = Math.max(0, columns - 2 - 22 - 1 - 10 - 1 - 7 - 1 - 10 - 1);
-	const line = (account: string, usd: string, agents: string, instances: string, bar: string) => `  ${pad(account, 22, 'left', glyphs.ellipsis)} ${pad(usd, 10, 'right')} ${pad(agents, 7, 'right')} ${pad(instances, 10, 'right')} ${bar}`;
-	lines.push([{text: line('ACCOUNT', '$/H', 'AGENTS', 'INSTANCES', barWidth > 0 ? 'SHARE' : ''), dim: true}]);
+	const sum = sumTally(rows);
+	const table = shareTable(22, columns, glyphs);
+	lines.push(table.heads('ACCOUNT'));
 	// The rows, the total, and a line for each STALE account's reason (the first one at least).
 	const reasons = stale.length > 0 ? Math.min(stale.length, Math.max(1, body - rows.length - 3)) : 0;
 	const room = Math.max(0, body - 2 - reasons);
 	const shown = rows.length > room ? rows.slice(0, Math.max(0, room - 1)) : rows;
 	for (const row of shown) {
-		if (row.stale !== null) {
-			lines.push([{text: line(row.account, 'STALE', '?', '?', ''), colour: 'red'}]);
-			continue;
-		}
-
-		const share = total > 0 ? row.hourlyUsd / total : 0;
-		lines.push([{text: line(row.account, `${money(row.hourlyUsd)}${row.unpriced > 0 ? '+' : ''}`, String(row.agents), String(row.instances), '')}, {text: glyphs.gaugeFull.repeat(Math.round(share * barWidth)), colour: 'cyan'}]);
+		lines.push(row.stale === null ? table.row(row.account, row, sum.hourlyUsd) : [{text: table.line(row.account, 'STALE', '?', '?', ''), colour: 'red'}]);
 	}
 
 	if (shown.length < rows.length && room > 0) {
-		lines.push([{text: `  ${glyphs.ellipsis} +${rows.length - shown.length} more account${rows.length - shown.length === 1 ? '' : 's'} (a taller terminal shows them)`, dim: true}]);
+		lines.push(table.more(rows.length - shown.length, 'account'));
 	}
 
-	const unpriced = rows.reduce((sum, row) => sum + row.unpriced, 0);
 	const known = stale.length > 0 ? `, ${stale.length} STALE: unknown` : '';
-	lines.push([{text: line('total', `${money(total)}${unpriced > 0 || stale.length > 0 ? '+' : ''}`, String(rows.reduce((sum, row) => sum + row.agents, 0)), String(rows.reduce((sum, row) => sum + row.instances, 0)), `${unpriced > 0 ? `+: ${unpriced} unpriced` : ''}${known}`), bold: true}]);
+	lines.push([{text: table.line('total', `${money(sum.hourlyUsd)}${sum.unpriced > 0 || stale.length > 0 ? '+' : ''}`, String(sum.agents), String(sum.instances), `${sum.unpriced > 0 ? `+: ${sum.unpriced} unpriced` : ''}${known}`), bold: true}]);
 	for (const row of stale.slice(0, reasons)) {
 		lines.push([{text: pad(`  ${row.account}${row.id ? ` (${row.id})` : ''}: ${row.stale}`, Math.max(0, columns - 1), 'left', glyphs.ellipsis).trimEnd(), colour: 'red'}]);
 	}

@@ -78,6 +78,29 @@ export function viewHelp(view: View, readOnly: boolean, arrows = '↑↓'): stri
 
 export type ViewStep = {view: View | undefined; effect?: ViewEffect};
 
+/**
+ * What `x` stops in a view: the described instance; in the detail view every mark (shown under the
+ * filter or not: the confirmation names them all), else the row under the cursor (`rows`: the
+ * view's rows as shown, asked for only then).
+ */
+export function stopTargets(view: View, rows: () => readonly {id: string}[]): {environment: string; ids: string[]} | undefined {
+	if (view.kind === 'describe') {
+		return {environment: view.environment, ids: [view.id]};
+	}
+
+	if (view.kind !== 'detail') {
+		return undefined;
+	}
+
+	if ((view.marked?.length ?? 0) > 0) {
+		return {environment: view.environment, ids: [...view.marked!]};
+	}
+
+	const shown = rows();
+	const row = shown[Math.min(view.cursor, shown.length - 1)];
+	return row ? {environment: view.environment, ids: [row.id]} : undefined;
+}
+
 /** The detail view's instance keys: Space marks, x stops, d describes, c copies the console link. */
 function instanceKey(view: DetailView, command: UiCommand, context: ViewContext): ViewStep {
 	const rows = context.instances ?? [];
@@ -99,14 +122,9 @@ function instanceKey(view: DetailView, command: UiCommand, context: ViewContext)
 		}
 
 		case 'stop-instances': {
-			// Every mark, shown under the filter or not (the confirmation names them all).
-			const marked = view.marked ?? [];
-			if (marked.length > 0) {
-				return {view, effect: {kind: 'stop-instances', environment: view.environment, ids: [...marked]}};
-			}
-
-			const refused = markRefusal(row);
-			return refused ? {view, effect: {kind: 'say', text: refused}} : {view, effect: {kind: 'stop-instances', environment: view.environment, ids: [row.id]}};
+			// The row under the cursor, when nothing is marked, may be one that cannot be stopped.
+			const refused = (view.marked?.length ?? 0) > 0 ? undefined : markRefusal(row);
+			return refused ? {view, effect: {kind: 'say', text: refused}} : {view, effect: {kind: 'stop-instances', ...stopTargets(view, () => rows)!}};
 		}
 
 		case 'describe':
@@ -132,8 +150,7 @@ function describeKey(view: Extract<View, {kind: 'describe'}>, command: UiCommand
 		case 'down':
 		case 'page-up':
 		case 'page-down': {
-			const step = (command === 'up' || command === 'page-up' ? -1 : 1) * (command.startsWith('page') ? Math.max(1, context.page ?? 10) : 1);
-			return {view: {...view, cursor: Math.min(Math.max(0, context.count - 1), Math.max(0, view.cursor + step))}};
+			return {view: move(view, stepOf(command, context), context)};
 		}
 
 		case 'copy-link': {
@@ -141,7 +158,7 @@ function describeKey(view: Extract<View, {kind: 'describe'}>, command: UiCommand
 		}
 
 		case 'stop-instances': {
-			return {view, effect: {kind: 'stop-instances', environment: view.environment, ids: [view.id]}};
+			return {view, effect: {kind: 'stop-instances', ...stopTargets(view, () => [])!}};
 		}
 
 		case 'help': {
@@ -164,6 +181,11 @@ function shiftRange(view: Extract<View, {kind: 'spend'}>, step: -1 | 1): View {
 	return {...view, range: chartRanges[Math.min(chartRanges.length - 1, Math.max(0, index + step))]!};
 }
 
+/** How far ↑↓ (a row) and PgUp PgDn (a page) move. */
+function stepOf(command: 'up' | 'down' | 'page-up' | 'page-down', context: ViewContext): number {
+	return (command === 'up' || command === 'page-up' ? -1 : 1) * (command.startsWith('page') ? Math.max(1, context.page ?? 10) : 1);
+}
+
 function move(view: View, step: number, context: ViewContext): View {
 	if (view.kind === 'account') {
 		const index = Math.max(0, context.environments.indexOf(view.environment));
@@ -176,10 +198,6 @@ function move(view: View, step: number, context: ViewContext): View {
 		const index = Math.max(0, list.indexOf(current));
 		const next = list[Math.min(list.length - 1, Math.max(0, index + Math.sign(step)))] ?? current;
 		return view.kind === 'spend' ? {...view, target: next} : {...view, environment: next};
-	}
-
-	if (view.kind === 'describe') {
-		return view;
 	}
 
 	return {...view, cursor: Math.min(Math.max(0, context.count - 1), Math.max(0, view.cursor + step))};
@@ -260,13 +278,10 @@ export function reduceView(view: View, input: string, key: KeyState, context: Vi
 		}
 
 		case 'up':
-		case 'down': {
-			return {view: move(view, command === 'up' ? -1 : 1, context)};
-		}
-
+		case 'down':
 		case 'page-up':
 		case 'page-down': {
-			return {view: move(view, (command === 'page-up' ? -1 : 1) * Math.max(1, context.page ?? 10), context)};
+			return {view: move(view, stepOf(command, context), context)};
 		}
 
 		case 'quit': {
