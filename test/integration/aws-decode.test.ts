@@ -80,6 +80,30 @@ describe('lean decoding equals the SDK decoding on moto answers', () => {
 		}
 	});
 
+	test('volumes: the same sizes, types, rates and attachments, a page at a time', async () => {
+		const {instances} = await fleet(moto.url).list({envTagKey: 'Environment', states: allStates});
+		for (const region of regions) {
+			const inRegion = instances.filter(instance => instance.region === region).map(instance => instance.id);
+			const lean = await fleet(moto.url).volumes(region, inRegion);
+			const sdk = await fleet(moto.url, {leanDecoding: false}).volumes(region, inRegion);
+			// moto gives each instance its root volume.
+			expect(lean.volumes).toHaveLength(inRegion.length);
+			expect(new Set(lean.volumes.map(volume => volume.instanceId))).toEqual(new Set(inRegion));
+			expect(lean).toEqual(sdk);
+		}
+	});
+
+	test('an answer that starts with a byte order mark reads as without one', async () => {
+		const real = await (await fetch(`${moto.url}/?Action=DescribeInstances&Version=2016-11-15`, {headers: {authorization: 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0'}})).text();
+		proxy.rule = request => (request.action === 'DescribeInstances' ? {reply: {status: 200, body: `\uFEFF${real}`, contentType: 'text/xml;charset=UTF-8'}} : undefined);
+		const query: FleetQuery = {envTagKey: 'Environment', states: allStates, regions: ['us-east-1']};
+		const withMark = await fleet(proxy.url).list(query);
+		proxy.rule = () => undefined;
+		const without = await fleet(moto.url).list(query);
+		expect(withMark.errors).toEqual([]);
+		expect(withMark.instances).toEqual(without.instances);
+	});
+
 	test('platform details (which moto 5.2 leaves out) as EC2 sends them, in a real moto answer', async () => {
 		// moto's own answer for us-east-1, fetched unsigned (moto does not check signatures), with
 		// <platformDetails> added after each instance's type as EC2 writes it.

@@ -2,9 +2,10 @@ import {CostExplorerClient, GetCostAndUsageCommand, ListCostAllocationTagsComman
 import {DescribeSpotPriceHistoryCommand, DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand} from '@aws-sdk/client-ec2';
 import type {Config} from '../../config/index.js';
 import {errorMessage, plural, UsageError} from '../../domain/index.js';
-import {checkAnswers, firstPage} from './answers.js';
+import {checkAnswers, firstPage, leanResultOf} from './answers.js';
 import {costExplorerRegion, period} from './billing.js';
 import {clientConfig, describeError, errorCode, type AwsConnection} from './clients.js';
+import type {LeanPage} from './describe.js';
 import {AwsFleet} from './fleet.js';
 import {callerIdentity} from './identity.js';
 import {AwsPrices} from './pricing.js';
@@ -187,7 +188,9 @@ async function volumesCheck(fleet: AwsFleet, region: string, id: string): Promis
 	const name = `${region} ec2:DescribeVolumes permitted`;
 	try {
 		const answer = await firstPage(async options => fleet.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: [id]}], MaxResults: 5}), options));
-		return {name, status: 'ok', detail: `${plural(answer.Volumes?.length ?? 0, 'volume')} of ${id} seen`};
+		// Read by the fleet's lean decoder: the SDK's own output is then empty.
+		const lean = leanResultOf(answer) as LeanPage<unknown> | undefined;
+		return {name, status: 'ok', detail: `${plural(lean ? lean.items.length : answer.Volumes?.length ?? 0, 'volume')} of ${id} seen`};
 	} catch (error) {
 		return {
 			name,

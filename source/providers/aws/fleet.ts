@@ -1,7 +1,7 @@
 import {DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand, type Filter} from '@aws-sdk/client-ec2';
-import {plural, volumeProblem, type RawInstance, type Volume} from '../../domain/index.js';
+import {plural, type RawInstance, type Volume} from '../../domain/index.js';
 import type {ActOptions, Fleet, FleetListing, FleetQuery, InstanceOutcome, LaunchOutcome, LaunchRequest, RegionError, Target} from '../types.js';
-import {Budget, BudgetError, checkAnswers, firstPage, ImplausibleAnswerError, leanResultOf, MalformedAnswerError, paginate, Unique} from './answers.js';
+import {Budget, BudgetError, checkAnswers, firstPage, leanResultOf, MalformedAnswerError, paginate, Unique} from './answers.js';
 import {attemptsOf, clientConfig, describeError, errorCode} from './clients.js';
 import type {LeanPage} from './describe.js';
 import {ec2StopBucket, realTimer, TokenBucket, type Timer} from './rate.js';
@@ -9,6 +9,7 @@ import type {AwsFleetOptions, FleetStats} from './fleet-options.js';
 import {Ec2Actions, type Verb} from './actions.js';
 export type {AwsFleetOptions, FleetStats} from './fleet-options.js';
 import {filtersFor, InstanceProblem, instancesOf, leanDecoders, UnusableInstanceError} from './instances.js';
+import {checkedVolume, fieldsOfSdk, type VolumeFields} from './volumes.js';
 
 
 /**
@@ -105,7 +106,7 @@ export class AwsFleet implements Fleet {
 				try {
 					for await (const {output, page} of pages) {
 						const lean = leanResultOf(output) as LeanPage<RawInstance | InstanceProblem> | undefined;
-						for (const instance of lean ? lean.instances : instancesOf(output, region, page, Date.now(), this.options.account)) {
+						for (const instance of lean ? lean.items : instancesOf(output, region, page, Date.now(), this.options.account)) {
 							if (instance instanceof InstanceProblem) {
 								throw new UnusableInstanceError(`DescribeInstances page ${page}: ${instance.detail}`);
 							}
@@ -196,36 +197,22 @@ export class AwsFleet implements Fleet {
 				});
 				try {
 					for await (const {output, page} of pages) {
-						const list: unknown = output.Volumes ?? [];
+						const lean = leanResultOf(output) as LeanPage<VolumeFields> | undefined;
+						const list: unknown = lean ? lean.items : output.Volumes ?? [];
 						if (!Array.isArray(list)) {
 							throw new MalformedAnswerError(region, `DescribeVolumes page ${page}: its volumes are not a list`);
 						}
 
-						for (const volume of output.Volumes ?? []) {
-							const where = `DescribeVolumes page ${page}: volume ${volume.VolumeId ?? '(no ID)'}`;
-							const attached = (volume.Attachments ?? []).map(attachment => attachment.InstanceId).find(id => typeof id === 'string' && wanted.has(id));
-							if (typeof volume.VolumeId !== 'string' || typeof volume.VolumeType !== 'string' || typeof volume.Size !== 'number' || !Number.isFinite(volume.Size) || !attached) {
-								throw new MalformedAnswerError(region, `${where} lacks an ID, a type, a size or an attachment to a listed instance: its cost is unknown`);
-							}
-
-							once.add(volume.VolumeId, page);
-							const described = {
-								id: volume.VolumeId, region, type: volume.VolumeType, sizeGb: volume.Size, instanceId: attached,
-								...(typeof volume.Iops === 'number' && Number.isFinite(volume.Iops) ? {iops: volume.Iops} : {}),
-								...(typeof volume.Throughput === 'number' && Number.isFinite(volume.Throughput) ? {throughputMbps: volume.Throughput} : {}),
-							};
-							const problem = volumeProblem(described);
-							if (problem !== undefined) {
-								throw new ImplausibleAnswerError(region, `${where} has ${problem}: not believed`);
-							}
-
-							if (seen.has(volume.VolumeId)) {
+						for (const fields of lean ? lean.items : (output.Volumes ?? []).map(fieldsOfSdk)) {
+							const volume = checkedVolume(fields, wanted, region, page);
+							once.add(volume.id, page);
+							if (seen.has(volume.id)) {
 								// Attached to instances of two parts (multi-attach): counted once.
 								continue;
 							}
 
-							seen.add(volume.VolumeId);
-							volumes.push(described);
+							seen.add(volume.id);
+							volumes.push(volume);
 						}
 					}
 				} finally {

@@ -2,7 +2,9 @@ import type {DescribeInstancesResult, Filter, Instance as Ec2Instance} from '@aw
 import type {AccountRef, InstanceState, RawInstance} from '../../domain/index.js';
 import type {FleetQuery} from '../types.js';
 import type {LeanDecoders} from './answers.js';
-import {DescribeInstancesDecoder, launchTimeProblem, own, type LeanInstance} from './describe.js';
+import {DescribeInstancesDecoder, DescribeVolumesDecoder, launchTimeProblem, type LeanInstance} from './describe.js';
+import {fieldsOfLean} from './volumes.js';
+import {own} from './xml-strings.js';
 
 // What a DescribeInstances answer holds, checked: the listing's filters, its instances as envwatch keeps them.
 
@@ -83,7 +85,8 @@ export function toRaw(instance: Ec2Instance, region: string, pageNumber: number,
 /**
  * The lean decoders of a region's client: each instance is checked and made a RawInstance as soon
  * as it is read (a problem is kept in its place and fails the page in listRegion, which knows the
- * page's number). The SDK then parses an empty DescribeInstances result.
+ * page's number); each volume's fields are made numbers as they are read, checked by the caller
+ * (which knows the instances asked for). The SDK then parses an empty answer of the action.
  */
 export function leanDecoders(region: string, account?: AccountRef): LeanDecoders {
 	return {
@@ -96,6 +99,10 @@ export function leanDecoders(region: string, account?: AccountRef): LeanDecoders
 				});
 			},
 			empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>',
+		},
+		DescribeVolumes: {
+			start: () => new DescribeVolumesDecoder(fieldsOfLean),
+			empty: '<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeVolumesResponse>',
 		},
 	};
 }

@@ -1,5 +1,5 @@
-// The strings an EC2 answer's decoder (describe.ts) keeps: element names found again in place, and
-// values kept once, each a copy that holds none of the answer's text.
+// The strings an EC2 answer's reader (lean-xml.ts) keeps: element names found again in place, values
+// kept once, each a copy that holds none of the answer's text, and an element's text as its value.
 
 /**
  * Element names seen so far, found again in place: a page has over a hundred elements an instance
@@ -136,4 +136,43 @@ export class Interned {
  */
 export function own(text: string): string {
 	return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
+export class XmlError extends Error {
+	override readonly name = 'XmlError';
+}
+
+const named = new Map<string, string>([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', '\'']]);
+
+function decodeEntities(text: string, at: number): string {
+	if (!text.includes('&')) {
+		return text;
+	}
+
+	return text.replace(/&([^;&<]*);?/g, (whole, name: string) => {
+		if (!whole.endsWith(';')) {
+			throw new XmlError(`a bare & near character ${at}: not well-formed XML`);
+		}
+
+		const known = named.get(name);
+		if (known !== undefined) {
+			return known;
+		}
+
+		const code = /^#x[0-9a-fA-F]{1,6}$/.test(name) ? Number.parseInt(name.slice(2), 16) : /^#[0-9]{1,7}$/.test(name) ? Number.parseInt(name.slice(1), 10) : Number.NaN;
+		if (!Number.isFinite(code) || code > 0x10_FF_FF) {
+			throw new XmlError(`an unknown entity &${name.slice(0, 20)}; near character ${at}`);
+		}
+
+		return String.fromCodePoint(code);
+	});
+}
+
+/** Entities decoded outside CDATA sections (marked by NULs, which XML text cannot contain). */
+export function withoutCdataMarks(raw: string, at: number): string {
+	if (!raw.includes('\u0000')) {
+		return decodeEntities(raw, at);
+	}
+
+	return raw.split('\u0000').map((part, index) => (index % 2 === 1 ? part : decodeEntities(part, at))).join('');
 }
