@@ -55,7 +55,7 @@ export async function onceFromTable(table: CoordinationTable, leader: LeaseInfo,
 	const until = Date.now() + waitMs;
 	let current = leader;
 	for (;;) {
-		const mirrored = await readMirrored(table, version, current);
+		const mirrored = await readMirrored(table, version, current, clock());
 		if ('snapshot' in mirrored) {
 			const {snapshot} = mirrored;
 			const names = rowsNamed(snapshot, options, `the engine holding the lease of ${table.name} (${describeLease(current)})`);

@@ -13,6 +13,11 @@ export async function snapshotOf(remote: RemoteEngine): Promise<Snapshot> {
 		throw new Error(`the server (pid ${remote.server.pid}) has not finished a poll within 60s: nothing to show; try again`);
 	}
 
+	if (snapshot.refused) {
+		// Its latest figures could not be believed (snapshot-check.ts): nothing is judged on older ones.
+		throw new Error(`${snapshot.refused}: nothing judged or acted on here`);
+	}
+
 	return snapshot;
 }
 

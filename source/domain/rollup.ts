@@ -59,6 +59,16 @@ export function liveDay(rollup: Rollup, key: string, dayStart: number): {usd: nu
 	return {usd, hours};
 }
 
+/**
+ * The most one group (one tag value, or cost without the tag) can be billed in a day: $10,000,000,
+ * $3.65 billion a year under one tag value of one account, more than any AWS customer's whole bill
+ * is known to be (AWS's own revenue is about $300 million a day). An amount above it is no bill but
+ * a broken answer: believed, it would bury every real figure (month to date, the check against the
+ * bill). Fixed rather than drawn from the configured caps: the bill holds more than what envwatch
+ * guards (volumes, data transfer, other services under the same tag), so no cap bounds it.
+ */
+export const maxDailyUsdPerGroup = 10_000_000;
+
 export type BillCheck = {liveUsd: number; billedUsd: number; pct: number | null; hours: number; causes: string[]};
 
 /** Beyond this, the live figure and the bill disagree enough to say why. */

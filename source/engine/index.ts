@@ -7,6 +7,7 @@ export {droppedPauses, type Pauses} from './automatic.js';
 export type {EntryDraft} from './recorder.js';
 export {SnapshotStore} from './snapshot-store.js';
 export {breachFound, toJson, wireSnapshot, type Snapshot} from './snapshot.js';
+export {checkSnapshot, maxSnapshotRows, refusedSnapshot} from './snapshot-check.js';
 export {billedYesterday} from './projection.js';
 export {unwatchedText} from './sweep.js';
 export {isRowOfSplit, splitForAccounts, type AccountView} from './accounts.js';

@@ -64,6 +64,12 @@ export type Snapshot = {
 	recordError?: string | null;
 	/** Notification targets whose deliveries are being given up (added for the views by source/notify/status.ts). */
 	notifyError?: string | null;
+	/**
+	 * Set by a receiver of another process's figures (a dashboard attached to `serve`, a standby) that
+	 * refused its latest snapshot: whose figures, the field and why. The figures are then the last good
+	 * ones, every row STALE (or none at all), and `error` says the same.
+	 */
+	refused?: string;
 	/** Set by a dashboard attached to `envwatch serve`: whose engine these figures come from. */
 	attachedTo?: {pid: number; host: string};
 	/**

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import {SnapshotStore, type Command, type Snapshot} from '../engine/index.js';
+import {checkSnapshot, refusedSnapshot, SnapshotStore, type Command, type Snapshot} from '../engine/index.js';
+import {printable} from '../domain/index.js';
 import {proveIdentity} from './peer.js';
 import {encode, leaderOf, LineSplitter, maxWelcomeBytes, protocolVersion, serverInfoOf, type ClientKind, type ClientMessage, type CommandResult, type ServerInfo, type StatusReport} from './protocol.js';
 
@@ -29,6 +30,8 @@ export class RemoteEngine {
 	private readonly closeListeners = new Set<(reason: string) => void>();
 	private closedWith: string | undefined;
 	private byeReason: string | undefined;
+	/** The last snapshot that passed its check (what stays shown, marked old, when a later one is refused). */
+	private lastGood: Snapshot | undefined;
 	/** Why the server refused this client (a fatal error: it closes the connection), if it did. */
 	refused: string | undefined;
 
@@ -38,11 +41,7 @@ export class RemoteEngine {
 	receive(message: Record<string, unknown>): void {
 		switch (message['type']) {
 			case 'snapshot': {
-				const {leader, ...snapshot} = message['snapshot'] as Snapshot;
-				this.target = typeof message['cascadeTarget'] === 'string' ? message['cascadeTarget'] : undefined;
-				// A standby's figures are its leader's: named only when the server names it as one would.
-				const standby = leaderOf(leader);
-				this.store.publish({...snapshot, attachedTo: {pid: this.server.pid, host: this.server.host}, ...(standby ? {leader: standby} : {})});
+				this.snapshot(message['snapshot'], message['cascadeTarget']);
 				break;
 			}
 
@@ -81,6 +80,28 @@ export class RemoteEngine {
 				break;
 			}
 		}
+	}
+
+	/**
+	 * A snapshot from the server: shown only once every field a view reads is checked (a socket peer
+	 * may send anything). One that is refused is never shown: the last good figures stay, marked old
+	 * (every row STALE), or none, and the dashboard says whose figures were refused and why.
+	 */
+	private snapshot(value: unknown, cascadeTarget: unknown): void {
+		const whose = {attachedTo: {pid: this.server.pid, host: this.server.host}};
+		const snapshot = checkSnapshot(value, Date.now());
+		if (typeof snapshot === 'string') {
+			this.target = undefined;
+			const refused = `REFUSED the figures of ${this.server.mode} pid ${this.server.pid} (${this.server.host}): ${snapshot}`;
+			this.store.publish({...refusedSnapshot(this.lastGood, refused, Date.now()), ...whose});
+			return;
+		}
+
+		this.target = typeof cascadeTarget === 'string' && cascadeTarget.length <= 200 && printable(cascadeTarget) === cascadeTarget ? cascadeTarget : undefined;
+		// A standby's figures are its leader's: named only when the server names it as one would.
+		const standby = leaderOf((value as {leader?: unknown}).leader);
+		this.lastGood = {...snapshot, ...whose, ...(standby ? {leader: standby} : {})};
+		this.store.publish(this.lastGood);
 	}
 
 	private request<T>(message: ClientMessage & {id: number}): Promise<T> {

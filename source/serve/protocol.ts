@@ -1,4 +1,4 @@
-import {maxInstanceStop, type AuditEntry, type Command, type Snapshot} from '../engine/index.js';
+import {maxInstanceStop, maxSnapshotRows, type AuditEntry, type Command, type Snapshot} from '../engine/index.js';
 import {isPlainObject, printable} from '../domain/index.js';
 
 /**
@@ -127,12 +127,12 @@ export function parseCommand(value: unknown): Command | string {
 
 		case 'guard': {
 			const names = value['environments'];
-			if (!Array.isArray(names) || names.length === 0 || names.length > 1000 || !names.every(name => nameOk(name))) {
+			if (!Array.isArray(names) || names.length === 0 || names.length > maxSnapshotRows || !names.every(name => nameOk(name))) {
 				return 'guard: expected "environments", a list of one or more environment names';
 			}
 
 			const expected = value['expected'];
-			if (expected !== undefined && (!Array.isArray(expected) || expected.length > 1000 || !expected.every(name => nameOk(name)))) {
+			if (expected !== undefined && (!Array.isArray(expected) || expected.length > maxSnapshotRows || !expected.every(name => nameOk(name)))) {
 				return 'guard: "expected" must be a list of environment names (the guarded set confirmed against)';
 			}
 

@@ -1,4 +1,4 @@
-import {describeLease, LeaseWatch, messageOf, readLease, readMirrored, SnapshotMirror, TableAudit, TableLease, type AuditLog, type CoordinationTable, type EngineLock, type LeaseInfo, type Monitor, type Pauses, type SnapshotStore, type TableMedium} from '../engine/index.js';
+import {describeLease, LeaseWatch, messageOf, readLease, readMirrored, refusedSnapshot, SnapshotMirror, TableAudit, TableLease, type AuditLog, type CoordinationTable, type EngineLock, type LeaseInfo, type Monitor, type Pauses, type Snapshot, type SnapshotStore, type TableMedium} from '../engine/index.js';
 import {printable} from '../domain/index.js';
 import {EngineServer} from './server.js';
 
@@ -86,6 +86,9 @@ export class Standby {
 	/** The last takeover that failed, as said. */
 	private failed: string | undefined;
 	private readonly watch = new LeaseWatch();
+	/** The leader's last figures that passed their check (with its fencing token), and the refusal said last (snapshot-check.ts). */
+	private lastGood: {token: number; snapshot: Snapshot} | undefined;
+	private refused: string | undefined;
 
 	private constructor(
 		readonly lock: EngineLock,
@@ -196,11 +199,22 @@ export class Standby {
 	/** The leader's figures from the table, marked whose they are. */
 	private async showLeader(leader: LeaseInfo): Promise<void> {
 		const mirrored = await readMirrored(this.options.coordination.table, this.options.version, leader);
+		// The leader as the table names it (from outside: its text escaped for the terminal).
+		const whose = {leader: escapedLeader(leader)};
 		if ('snapshot' in mirrored) {
-			// The leader as the table names it (from outside: its text escaped for the terminal).
-			const {attachedTo: _attached, ...figures} = mirrored.snapshot;
-			this.options.mirrored.publish({...figures, leader: escapedLeader(leader)});
+			this.lastGood = {token: leader.token, snapshot: {...mirrored.snapshot, ...whose}};
+			this.options.mirrored.publish(this.lastGood.snapshot);
+		} else if (mirrored.refused) {
+			// Never shown: the last good figures stay, marked old (or none), saying why; said once in the log while it lasts.
+			const last = this.lastGood?.token === leader.token ? this.lastGood.snapshot : undefined;
+			const refused = `REFUSED the figures of ${whose.leader.mode} pid ${leader.pid} (${whose.leader.host}) in ${this.options.coordination.table.name}: ${mirrored.refused}`;
+			this.options.mirrored.publish({...refusedSnapshot(last, refused, Date.now()), ...whose});
+			if (mirrored.problem !== this.refused) {
+				this.options.log(`standby: ${mirrored.problem}: not shown`);
+			}
 		}
+
+		this.refused = 'refused' in mirrored ? mirrored.problem : undefined;
 	}
 
 	/** Stops watching and closes the socket (the state dir's lock stays with the caller). */

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {connectServer} from '../../source/serve/client.js';
+import type {Snapshot} from '../../source/engine/snapshot.js';
+import {connectServer, type RemoteEngine} from '../../source/serve/client.js';
+import {snapshot, view} from '../component/fixtures.js';
 import {isolatedEnv, runCli, tempDir} from '../helpers/cli.js';
 
 /**
@@ -84,3 +86,58 @@ describe('a socket peer\'s welcome', () => {
 		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
 	});
 });
+
+/** A peer that welcomes, then answers the hello with these snapshot lines. */
+async function serving(dir: string, figures: unknown[]): Promise<string> {
+	return peer(dir, socket => {
+		socket.write(welcome({}));
+		socket.once('data', () => socket.write(figures.map(value => `${JSON.stringify({v: 2, type: 'snapshot', snapshot: value, cascadeTarget: 'dev'})}\n`).join('')));
+	});
+}
+
+describe('a socket peer\'s snapshots', () => {
+	it('a malformed snapshot is never shown: the attached dashboard keeps the last good figures marked old (STALE), or none, saying whose were refused and which field', async () => {
+		const good = snapshot();
+		const lying = {...good, environments: [view('dev', {hourlyUsd: -5}), ...good.environments.slice(1)]};
+		const connection = await connectServer(await serving(tempDir(), [good, lying]), {actor: 'someone@host', client: 'dashboard'});
+		expect(connection.kind).toBe('attached');
+		const {remote} = connection as {remote: RemoteEngine};
+		const seen: Snapshot[] = [];
+		remote.store.subscribe(() => seen.push(remote.store.getSnapshot()!));
+		await until(() => seen.length >= 2 || seen.some(item => item.refused !== undefined), 'the second snapshot');
+		const shown = remote.store.getSnapshot()!;
+		expect(shown.refused).toBe('REFUSED the figures of serve pid 4242 (jump-1): environments[0].hourlyUsd is -5, expected an amount from $0 to $416,667/h');
+		expect(shown.environments.map(row => [row.name, row.status, row.hourlyUsd])).toEqual([['dev', 'STALE', 2.34], ['staging', 'STALE', 1.85], ['production', 'STALE', 0.15]]);
+		expect(shown).toMatchObject({at: good.at, lastSuccessAt: good.lastSuccessAt, attachedTo: {pid: 4242, host: 'jump-1'}, error: expect.stringContaining('the last good figures are shown, marked old') as unknown});
+		expect(remote.cascadeTarget()).toBeUndefined();
+		remote.close();
+
+		// Its first snapshot already a lie (a row named with an escape sequence): no figures at all, and why.
+		const first = await connectServer(await serving(tempDir(), [{...good, environments: [view('dev\u001B[2J')]}]), {actor: 'someone@host', client: 'dashboard'});
+		const remoteFirst = (first as {remote: RemoteEngine}).remote;
+		const none = await remoteFirst.firstSnapshot(10_000);
+		expect(none).toMatchObject({environments: [], lastSuccessAt: null, refused: 'REFUSED the figures of serve pid 4242 (jump-1): environments[0].name is "dev\\u001b[2J", expected a name of 1 to 200 printable characters'});
+		remoteFirst.close();
+	});
+
+	it('--once beside a peer whose snapshot cannot be true exits 1 naming the field, and prints no figures', async () => {
+		const state = path.join(tempDir(), 'state');
+		await serving(state, [{...snapshot(), at: Date.now() + 86_400_000}]);
+		const run = await runCli(['--once', '--demo', '--state-dir', state], {env: isolatedEnv()});
+		expect(run.stderr).toMatch(/REFUSED the figures of serve pid 4242 \(jump-1\): at is \d+, expected a time \(epoch ms\) from 2001 to .* \(not in the future\): nothing judged or acted on here/);
+		expect(run.code).toBe(1);
+		expect(run.stdout).toBe('');
+		expect(fs.existsSync(path.join(state, 'envwatch.lock'))).toBe(false);
+	});
+});
+
+async function until(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!predicate()) {
+		if (Date.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+
+		await new Promise(resolve => setTimeout(resolve, 20));
+	}
+}

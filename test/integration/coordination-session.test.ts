@@ -1,18 +1,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {gzipSync} from 'node:zlib';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {AuditEntry} from '../../source/engine/state/audit.js';
 import {Monitor} from '../../source/engine/monitor.js';
 import {StateStore} from '../../source/engine/state/store.js';
 import {readLease} from '../../source/engine/state/lease.js';
 import {SnapshotStore} from '../../source/engine/snapshot-store.js';
+import {viewKey} from '../../source/engine/state/snapshot-mirror.js';
 import type {CoordinationTable} from '../../source/providers/types.js';
 import {OriginAuditLog} from '../../source/serve/origin.js';
 import {EngineSession, type EngineHold, type LocalEngine} from '../../source/serve/session.js';
 import {SimHarness} from '../helpers/sim.js';
 import {useMoto} from '../helpers/moto.js';
 import {createTable, putRaw} from '../helpers/table.js';
+import {snapshot, view} from '../component/fixtures.js';
 
 // Two engine sessions on two "hosts" (state dirs of their own, one process) coordinated by one
 // table in moto (DynamoDB), over one simulated account: the lease, the standby's view of the
@@ -136,6 +139,32 @@ describe('two engines on one table', () => {
 		expect(b.stopped).toEqual([]);
 		// Each failed start let the lease go (a heartbeat kept without a poll would have kept it at the second holder).
 		expect((await readLease(table))!).toMatchObject({released: false, token: 4, mode: 'serve'});
+	});
+
+	it('a standby never shows the leader\'s figures when they cannot be true: its last good ones stay, marked old (STALE), saying which field was refused', async () => {
+		const table = await createTable(moto.url, 'envwatch-lie');
+		cleanup.push(() => table.close());
+		const sim = new SimHarness({scenario: 'calm'});
+		cleanup.push(async () => sim.close());
+		// The leader's mirror writes what this store holds (its engine polls on, unmirrored): good figures first.
+		const mirrored = new SnapshotStore();
+		const a = host('host-a', sim, table, engine => ({...engine, store: mirrored}));
+		const b = host('host-b', sim, table);
+		expect(await a.session.open()).toBe('running');
+		a.session.start();
+		mirrored.publish(snapshot({at: Date.now(), lastSuccessAt: Date.now()}));
+		expect(await b.session.open()).toBe('standby');
+		b.session.start();
+		await until(() => b.session.store.getSnapshot()?.environments.length === 3, 'the standby to show the leader\'s figures');
+		// Then the table holds a lie under the leader's token (a NaN written as JSON is null): never shown.
+		const lie = snapshot({at: Date.now(), environments: [view('dev'), view('staging', {hourlyUsd: Number.NaN})]});
+		await table.put({...viewKey, version: 'test', token: 1, at: lie.at, body: gzipSync(JSON.stringify(lie))});
+		await until(() => b.session.store.getSnapshot()?.refused !== undefined, 'the standby to refuse the leader\'s figures');
+		const shown = b.session.store.getSnapshot()!;
+		expect(shown.refused).toMatch(/^REFUSED the figures of serve pid \d+ \(.*\) in DynamoDB table envwatch-lie \(us-east-1\): environments\[1\]\.hourlyUsd is null, expected an amount from \$0 to \$416,667\/h$/);
+		expect(shown.environments.map(row => [row.name, row.status, row.hourlyUsd])).toEqual([['dev', 'STALE', 2.34], ['staging', 'STALE', 1.85], ['production', 'STALE', 0.15]]);
+		expect(shown.leader).toMatchObject({pid: process.pid, mode: 'serve'});
+		expect(b.logs.filter(line => line.includes('were refused'))).toEqual([expect.stringMatching(/^standby: the leader's figures in DynamoDB table envwatch-lie \(us-east-1\) were refused: environments\[1\]\.hourlyUsd is null, .*: not shown$/)]);
 	});
 
 	it('a damaged engine.json in the table is moved aside and said, and the engine starts with its own configuration', async () => {

@@ -6,7 +6,12 @@ import {StateStore} from '../../source/engine/state/store.js';
 import {DamagedDocument} from '../../source/engine/state/medium.js';
 import {describeLease, lambdaJudgment, LeaseWatch, leaseKey, readLease, TableLease, watchKey, type LeaseClock, type LeaseInfo} from '../../source/engine/state/lease.js';
 import {TableMedium} from '../../source/engine/state/table-medium.js';
-import {readMirrored, viewKey} from '../../source/engine/state/snapshot-mirror.js';
+import {readMirrored, SnapshotMirror, viewKey} from '../../source/engine/state/snapshot-mirror.js';
+import type {Snapshot} from '../../source/engine/snapshot.js';
+import {parseArgs} from '../../source/app/args.js';
+import {version} from '../../source/app/io.js';
+import {onceFromTable} from '../../source/commands/once.js';
+import {snapshot, view} from '../component/fixtures.js';
 import type {DynamoTable} from '../../source/providers/aws/table.js';
 import {useMoto} from '../helpers/moto.js';
 import {createTable, putRaw} from '../helpers/table.js';
@@ -130,7 +135,7 @@ describe('the state medium in DynamoDB', () => {
 		expect(() => medium.read('breaker.json')).toThrow(/its body is not gzip of at most 5 bytes/);
 		// The leader's mirrored snapshot too, and a version that carries an ESC sequence is printed escaped.
 		await putRaw(moto.url, {pk: {S: viewKey.pk}, sk: {S: viewKey.sk}, version: {S: '1.0'}, body: {B: gzipSync(Buffer.alloc(32 * 1024 * 1024))}});
-		expect(await readMirrored(table, '1.0')).toEqual({problem: expect.stringMatching(/^the snapshot in DynamoDB table envwatch \(us-east-1\) is not readable \(ERR_BUFFER_TOO_LARGE: Cannot create a Buffer larger than 16777216 bytes\)$/)});
+		expect(await readMirrored(table, '1.0')).toEqual({problem: expect.stringMatching(/^the snapshot in DynamoDB table envwatch \(us-east-1\) is not readable \(ERR_BUFFER_TOO_LARGE: Cannot create a Buffer larger than 16777216 bytes\)$/), refused: expect.stringMatching(/^not readable/)});
 		await putRaw(moto.url, {pk: {S: viewKey.pk}, sk: {S: viewKey.sk}, version: {S: '9\u001b[2J'}, body: {B: gzipSync('{}')}});
 		expect(await readMirrored(table, '1.0')).toEqual({problem: expect.stringContaining('runs envwatch 9\\x1b[2J, this one 1.0')});
 	});
@@ -155,6 +160,33 @@ describe('the state medium in DynamoDB', () => {
 		expect(fenced).toHaveLength(1);
 		expect(medium.error).toMatch(/no longer holds the lease .*token 2/);
 		expect((await TableMedium.open(table)).read('breaker.json')).toBe('one');
+	});
+});
+
+describe('the leader\'s figures in the table', () => {
+	test('a --once beside a leader whose mirrored figures cannot be true exits 1 naming the field, and prints none of them', async () => {
+		const table = await createTable(moto.url, 'envwatch-mirror');
+		const lease = await take(table, 'serve');
+		// The leader's own mirror writes what its store holds: good figures, then a lie.
+		let figures: Snapshot = snapshot({at: Date.now(), lastSuccessAt: Date.now()});
+		const mirror = new SnapshotMirror(table, {subscribe: () => () => undefined, getSnapshot: () => figures}, () => lease.condition(), version, lease.info.token, () => undefined);
+		const once = async () => {
+			const out: string[] = [];
+			const err: string[] = [];
+			const io = {stdout: {write: (text: string) => out.push(text)} as unknown as NodeJS.WritableStream, stderr: {write: (text: string) => err.push(text)} as unknown as NodeJS.WritableStream};
+			const code = await onceFromTable(table, lease.info, parseArgs(['--once']), io, 0);
+			return {code, stdout: out.join(''), stderr: err.join('')};
+		};
+
+		await mirror.flush();
+		expect(await once()).toMatchObject({code: 0, stderr: ''});
+		figures = {...figures, environments: [view('dev', {hourlyUsd: 1e12}), ...figures.environments.slice(1)]};
+		await mirror.flush();
+		const lied = await once();
+		expect(lied.stderr).toMatch(/^envwatch: this --once does not poll: the engine runs on .* with the lease of DynamoDB table envwatch-mirror \(us-east-1\): serve pid \d+ .*; its figures cannot be shown \(the leader's figures in DynamoDB table envwatch-mirror \(us-east-1\) were refused: environments\[0\]\.hourlyUsd is 1000000000000, expected an amount from \$0 to \$416,667\/h\): nothing looked at or acted on here \(exit 1\)\n$/);
+		expect(lied.code).toBe(1);
+		expect(lied.stdout).toBe('');
+		table.close();
 	});
 });
 

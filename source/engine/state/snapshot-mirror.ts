@@ -3,6 +3,7 @@ import type {CoordinationTable, TableCondition, TableKey} from '../../providers/
 import {printable} from '../../domain/index.js';
 import {describeError} from './record.js';
 import {wireSnapshot, type Snapshot} from '../snapshot.js';
+import {checkSnapshot} from '../snapshot-check.js';
 
 /** What a mirrored snapshot may inflate to: many times what a fleet of 10,000 instances writes. */
 const maxSnapshotBytes = 16 * 1024 * 1024;
@@ -103,12 +104,14 @@ export class SnapshotMirror {
 
 /**
  * The leader's snapshot as the table holds it, or why it cannot be shown (none yet, another
- * version's, an earlier engine's, not readable). Checked for the fields a view reads first: it
- * comes from outside. `leader`: the lease's holder, whose figures alone are shown as the leader's
- * (a snapshot left by the engine before it, perhaps hours old, is not); `pending` says the leader
- * has written none yet (it may still be on its first poll).
+ * version's, an earlier engine's, not readable, refused). It comes from outside: every field a view
+ * or `--once` reads is checked first (snapshot-check.ts), against `now`, this host's clock; `refused`
+ * says why the leader's figures are there but cannot be believed (naming the field). `leader`:
+ * the lease's holder, whose figures alone are shown as the leader's (a snapshot left by the engine
+ * before it, perhaps hours old, is not); `pending` says the leader has written none yet (it may
+ * still be on its first poll).
  */
-export async function readMirrored(table: CoordinationTable, version: string, leader?: {token: number}): Promise<{snapshot: Snapshot} | {problem: string; pending?: true}> {
+export async function readMirrored(table: CoordinationTable, version: string, leader?: {token: number}, now = Date.now()): Promise<{snapshot: Snapshot} | {problem: string; pending?: true; refused?: string}> {
 	const item = await table.get(viewKey);
 	if (!item) {
 		return {problem: 'the engine holding the lease has written no snapshot yet', pending: true};
@@ -128,11 +131,10 @@ export async function readMirrored(table: CoordinationTable, version: string, le
 		// Never inflated past a bound (a small gzip can inflate to gigabytes in a 128 MB Lambda).
 		value = JSON.parse(gunzipSync(item['body'] as Uint8Array, {maxOutputLength: maxSnapshotBytes}).toString('utf8'));
 	} catch (error) {
-		return {problem: `the snapshot in ${table.name} is not readable (${describeError(error)})`};
+		const why = `not readable (${describeError(error)})`;
+		return {problem: `the snapshot in ${table.name} is ${why}`, refused: why};
 	}
 
-	const snapshot = value as Snapshot;
-	const ok = typeof value === 'object' && value !== null && typeof snapshot.at === 'number' && Array.isArray(snapshot.environments) && typeof snapshot.global === 'object' && snapshot.global !== null
-		&& Array.isArray(snapshot.events) && typeof snapshot.mode === 'object' && snapshot.mode !== null && Array.isArray(snapshot.decisions);
-	return ok ? {snapshot} : {problem: `the snapshot in ${table.name} is not one envwatch writes`};
+	const snapshot = checkSnapshot(value, now);
+	return typeof snapshot === 'string' ? {problem: `the leader's figures in ${table.name} were refused: ${snapshot}`, refused: snapshot} : {snapshot};
 }

@@ -2,6 +2,7 @@ import {CostExplorerClient, GetCostAndUsageCommand, type Expression, type Result
 import type {BilledCost, BillingLimits, BillingSource} from '../types.js';
 import {Budget, checkAnswers, ImplausibleAnswerError, MalformedAnswerError, paginate} from './answers.js';
 import {clientConfig, type AwsConnection} from './clients.js';
+import {maxDailyUsdPerGroup} from '../../domain/index.js';
 
 /** Cost Explorer is served from us-east-1 whatever the fleet's regions. */
 export const costExplorerRegion = 'us-east-1';
@@ -9,15 +10,8 @@ export const costExplorerRegion = 'us-east-1';
 /** Pages of one query when the caller sets no cap (costExplorer.maxPagesPerQuery's default). */
 const defaultMaxPages = 20;
 
-/**
- * The most one group (one tag value, or cost without the tag) can be billed in a day: $10,000,000,
- * $3.65 billion a year under one tag value of one account, more than any AWS customer's whole bill
- * is known to be (AWS's own revenue is about $300 million a day). An amount above it is no bill but
- * a broken answer: believed, it would bury every real figure (month to date, the check against the
- * bill). Fixed rather than drawn from the configured caps: the bill holds more than what envwatch
- * guards (volumes, data transfer, other services under the same tag), so no cap bounds it.
- */
-export const maxDailyUsdPerGroup = 10_000_000;
+/** The most one group can be billed in a day (its reasons: domain/rollup.ts, where a snapshot's check reads it too). */
+export {maxDailyUsdPerGroup};
 
 /**
  * Credits and refunds are left out of the query: they are not what the fleet costs, and netted into

@@ -166,8 +166,8 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 	// header, billed block and status line follow the clock themselves.
 	const statusWants = (at: number) => (snapshot ? statusLinesWanted(statusText({snapshot, now: at, busy: props.busy, flash: props.flash}), columns) : 1);
 	const now = useNowWhen(at => snapshot && !props.panel ? `${billedLineCount(snapshot, at, columns)} ${statusWants(at)}` : 0);
-	if (!snapshot) {
-		return <Waiting standingBy={props.standingBy} columns={columns} />;
+	if (!snapshot || (snapshot.refused && snapshot.lastSuccessAt === null && snapshot.environments.length === 0)) {
+		return <Waiting standingBy={props.standingBy} columns={columns} refused={snapshot?.refused} />;
 	}
 
 	const confirmKeys = confirmKeysOf(props.panel);

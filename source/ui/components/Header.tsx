@@ -102,13 +102,19 @@ export function headerSegments({snapshot, now}: Omit<HeaderProps, 'columns'>, lo
  * Before the first figures: "waiting for the first poll", or, on a standby whose leader has not
  * published yet, STANDBY and whose figures it waits for (never a frame that looks like this
  * process's own engine starting). Looked at again each tick: the leader may change meanwhile.
+ * `refused`: the other process's only figures were refused (a snapshot that cannot be true): why.
  */
-export function Waiting({standingBy, columns}: {standingBy?: (() => StandbyLeader | undefined) | undefined; columns: number}): React.JSX.Element {
+export function Waiting({standingBy, columns, refused}: {standingBy?: (() => StandbyLeader | undefined) | undefined; columns: number; refused?: string | undefined}): React.JSX.Element {
 	useNowWhen(() => {
 		const leader = standingBy?.();
 		return leader ? `${leader.mode} ${leader.pid} ${leader.host}` : '';
 	});
 	const leader = standingBy?.();
+	if (refused) {
+		// The only figures there were could not be believed (snapshot-check.ts): none shown, and why.
+		return <Text color="magenta" bold>{`envwatch: ${refused}; no figures shown`}</Text>;
+	}
+
 	if (!leader) {
 		return <Text>envwatch: waiting for the first poll...</Text>;
 	}

@@ -30,7 +30,7 @@ export type Status = {text: string; colour: Colour | undefined; bold?: boolean; 
  */
 const standbyRefusal = /^refused: this is a standby\b/;
 
-/** The status line's text and colour, by priority: busy, grace countdown, flash, poll error, state, prices. */
+/** The status line's text and colour, by priority: busy, grace countdown, flash, refused figures, record and notify errors, poll error, state, prices. */
 export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, 'columns' | 'lines'>): Status {
 	if (busy) {
 		return {text: `${busy}...`, colour: 'cyan'};
@@ -45,6 +45,12 @@ export function statusText({snapshot, now, busy, flash}: Omit<StatusLineProps, '
 
 	if (flash && now < flash.until && !(standbyRefusal.test(flash.text) && !snapshot.leader)) {
 		return {text: flash.text, colour: flash.tone === 'ok' ? 'green' : flash.tone === 'warn' ? 'yellow' : 'red', flash: true, ...(flash.shorter ? {shorter: flash.shorter} : {})};
+	}
+
+	if (snapshot.refused) {
+		// Another process's figures that cannot be believed: never shown; what is shown instead, said.
+		const shown = snapshot.lastSuccessAt === null && snapshot.environments.length === 0 ? 'no figures shown' : 'the last good figures are shown, marked old (STALE)';
+		return {text: `${snapshot.refused}; ${shown}`, colour: 'magenta', bold: true};
 	}
 
 	if (snapshot.recordError) {
