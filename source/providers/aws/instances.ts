@@ -3,10 +3,18 @@ import type {AccountRef, InstanceState, RawInstance} from '../../domain/index.js
 import type {FleetQuery} from '../types.js';
 import type {LeanDecoders} from './answers.js';
 import {DescribeInstancesDecoder, DescribeVolumesDecoder, launchTimeProblem, type LeanInstance} from './describe.js';
-import {fieldsOfLean} from './volumes.js';
+import {fieldsOfLean, volumesPerPage} from './volumes.js';
 import {own} from './xml-strings.js';
 
 // What a DescribeInstances answer holds, checked: the listing's filters, its instances as envwatch keeps them.
+
+/**
+ * The most instances envwatch believes one region's listing holds (EC2's default quotas allow a few
+ * thousand; the largest accounts run tens of thousands): its DescribeInstances pages are capped at
+ * this many over the page size (200 pages of 1000), so pages that never end end, and one page
+ * holding more is not read further (a page that never ends is not held in memory).
+ */
+export const maxInstancesPerRegion = 200_000;
 
 export const knownStates = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
 
@@ -96,12 +104,12 @@ export function leanDecoders(region: string, account?: AccountRef): LeanDecoders
 				return new DescribeInstancesDecoder(instance => {
 					const problem = problemOf(instance, notAfter);
 					return problem === undefined ? rawOf(instance, region, account) : new InstanceProblem(problem);
-				});
+				}, maxInstancesPerRegion);
 			},
 			empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>',
 		},
 		DescribeVolumes: {
-			start: () => new DescribeVolumesDecoder(fieldsOfLean),
+			start: () => new DescribeVolumesDecoder(fieldsOfLean, volumesPerPage),
 			empty: '<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeVolumesResponse>',
 		},
 	};
