@@ -165,6 +165,18 @@ export function aggregate(raw: readonly RawInstance[], tags: TagConfig, environm
 }
 
 /**
+ * Prices what `aggregate` prices (an instance pending or running with an environment tag) and sums
+ * nothing: a book learns from it which prices a listing needs, as it would from `aggregate`.
+ */
+export function priceCounted(raw: readonly RawInstance[], envTagKey: string, book: PriceBook): void {
+	for (const instance of raw) {
+		if (billed.has(instance.state) && tagOf(instance.tags, envTagKey) !== undefined) {
+			book.price(instance);
+		}
+	}
+}
+
+/**
  * The detail view's row for one instance: its compute price from the book (what a stop saves; an
  * estimate is marked), 0 when not billed, null when no source prices it.
  */

@@ -1,5 +1,5 @@
 import type {Config} from '../config/index.js';
-import {aggregate, BILLED_STATES, environmentIndex, environmentOf, tagOf, type Aggregate, type InstanceState, type PriceBook, type RawInstance, type Spend} from '../domain/index.js';
+import {aggregate, BILLED_STATES, environmentIndex, environmentOf, priceCounted, tagOf, type Aggregate, type InstanceState, type PriceBook, type RawInstance, type Spend} from '../domain/index.js';
 import type {AccountInfo, Provider} from '../providers/index.js';
 import {messageOf} from './state/record.js';
 import type {Pricing} from './pricing.js';
@@ -78,17 +78,23 @@ export class SpendReader {
 			// under, so a price learnt meanwhile is not a spike; the history moves to a new book only
 			// when every account is listed (restated then, rows and totals alike).
 			let book = fresh || !byRow ? pricing.book() : samples.pricedUnder() ?? pricing.book();
-			let result = aggregate(listing.instances, config, config.environments, book);
-			if (fresh || byRow) {
-				// With an account failing, what the others listed is still learnt (volumes are per instance).
-				pricing.noteListing(listing.instances);
-			}
-
-			pricing.fetchDue();
+			let result: Aggregate;
 			let learning: Map<string, string> | undefined;
 			if (fresh && options.until !== undefined) {
-				// A one-shot run has no next poll to wait for: it waits (bounded) for what its figures need.
+				// A one-shot run has no next poll to wait for: it waits (bounded) for what its figures need,
+				// then prices. Here the book only learns which prices the listing needs (nothing summed).
+				priceCounted(listing.instances, config.envTagKey, book);
+				pricing.noteListing(listing.instances);
+				pricing.fetchDue();
 				({book, result, learning} = await this.settle(listing.instances, options.until));
+			} else {
+				result = aggregate(listing.instances, config, config.environments, book);
+				if (fresh || byRow) {
+					// With an account failing, what the others listed is still learnt (volumes are per instance).
+					pricing.noteListing(listing.instances);
+				}
+
+				pricing.fetchDue();
 			}
 
 			if (fresh) {

@@ -7,7 +7,9 @@
 // (AWS_ENDPOINT_URL_DYNAMODB), the stub everything else; its configuration sets caps no poll
 // reaches, so it decides and records but stops nothing (the stub answers no StopInstances).
 // Run: `npm run build && node test/bench/backstop.mjs [runs]` (part of `npm run bench`, about a minute).
-import {spawn} from 'node:child_process';
+// ENVWATCH_BENCH_NODE=/path/to/node runs both with that Node (the Lambda runtime the template names is
+// Node 22: `npm install node@22` brings it).
+import {execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +24,7 @@ const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${root}dist/bin/cli.js`;
 const lambda = `${root}dist/lambda/lambda.js`;
+const node = process.env.ENVWATCH_BENCH_NODE ?? process.execPath;
 
 function baseEnv(dir) {
 	const env = {};
@@ -73,7 +76,7 @@ async function onceRuns(url, runs) {
 	const results = [];
 	try {
 		for (let index = 0; index < runs; index++) {
-			results.push(await timed([process.execPath, cli, '--once', '--read-only', '--config', path.join(dir, 'config.json'), '--endpoint-url', url, '--state-dir', path.join(dir, `state-${index}`)], baseEnv(dir)));
+			results.push(await timed([node, cli, '--once', '--read-only', '--config', path.join(dir, 'config.json'), '--endpoint-url', url, '--state-dir', path.join(dir, `state-${index}`)], baseEnv(dir)));
 		}
 	} finally {
 		fs.rmSync(dir, {recursive: true, force: true});
@@ -99,7 +102,7 @@ async function handlerRuns(url, moto, runs) {
 			}));
 			const config = {regions, costExplorer: {enabled: false}, environments: {dev: wide, staging: wide, production: wide}, global: wide, coordination: {dynamodb: {table}}};
 			const script = `const {handler} = await import(${JSON.stringify(lambda)}); const result = await handler({}, {getRemainingTimeInMillis: () => 50000, functionName: 'bench'}); if (result.outcome !== 'polled') throw new Error(JSON.stringify(result));`;
-			results.push(await timed([process.execPath, '--input-type=module', '-e', script], {
+			results.push(await timed([node, '--input-type=module', '-e', script], {
 				...baseEnv(dir),
 				TMPDIR: dir,
 				AWS_ENDPOINT_URL: url,
@@ -124,7 +127,9 @@ export async function run() {
 	const stub = await startStub();
 	const moto = await startMoto();
 	try {
+		const version = execFileSync(node, ['--version'], {encoding: 'utf8'}).trim();
 		return [
+			`Node ${version}`,
 			line(`--once --read-only, 10,000 running + 1,000 stopped instances in ${regions.length} regions (stub), cold`, await onceRuns(stub.url, runs)),
 			line('the Lambda handler, one invocation over the same fleet (lease and state in DynamoDB, moto), cold', await handlerRuns(stub.url, moto, runs)),
 		];

@@ -93,6 +93,16 @@ describe('lean decoding equals the SDK decoding on moto answers', () => {
 		}
 	});
 
+	test('a DescribeVolumes page holding more volumes than the 500 asked for: the region\'s volumes are an error, by either decoder', async () => {
+		const {instances} = await fleet(moto.url).list({envTagKey: 'Environment', states: allStates, regions: ['eu-west-1']});
+		const id = instances[0]!.id;
+		const item = (n: number) => `<item><volumeId>vol-${n.toString(16).padStart(17, '0')}</volumeId><size>8</size><volumeType>gp3</volumeType><attachmentSet><item><instanceId>${id}</instanceId></item></attachmentSet></item>`;
+		const body = `<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><volumeSet>${Array.from({length: 501}, (_, n) => item(n)).join('')}</volumeSet></DescribeVolumesResponse>`;
+		proxy.rule = request => (request.action === 'DescribeVolumes' ? {reply: {status: 200, body, contentType: 'text/xml;charset=UTF-8'}} : undefined);
+		await expect(fleet(proxy.url).volumes('eu-west-1', [id])).rejects.toThrow(/more than 500 items in one page/);
+		await expect(fleet(proxy.url, {leanDecoding: false}).volumes('eu-west-1', [id])).rejects.toThrow(/holds 501 volumes, more than the 500 asked for/);
+	});
+
 	test('an answer that starts with a byte order mark reads as without one', async () => {
 		const real = await (await fetch(`${moto.url}/?Action=DescribeInstances&Version=2016-11-15`, {headers: {authorization: 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0'}})).text();
 		proxy.rule = request => (request.action === 'DescribeInstances' ? {reply: {status: 200, body: `\uFEFF${real}`, contentType: 'text/xml;charset=UTF-8'}} : undefined);

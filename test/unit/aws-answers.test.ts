@@ -106,6 +106,32 @@ describe('an HTML 200 never reaches the SDK\'s parser', () => {
 		fleet.close();
 	});
 
+	test('a DescribeVolumes page that never ends: an error soon after it holds more than the 500 volumes asked for, and the rest is not read (SDK mocked: moto cannot answer an endless page)', async () => {
+		const fleet = new AwsFleet({regions: ['eu-west-1'], credentials, maxAttempts: 1});
+		const client = fleet.client('eu-west-1');
+		let sent = 0;
+		let closed = false;
+		async function * endless(): AsyncGenerator<Uint8Array> {
+			try {
+				yield bytes('<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><volumeSet>');
+				for (;;) {
+					sent++;
+					yield bytes('<item><volumeId>vol-0aaaaaaaaaaaaaaa1</volumeId><size>8</size><volumeType>gp3</volumeType><attachmentSet><item><instanceId>i-0aaaaaaaaaaaaaaa1</instanceId></item></attachmentSet></item>'.repeat(100));
+				}
+			} finally {
+				closed = true;
+			}
+		}
+
+		(client.config as {requestHandler: unknown}).requestHandler = {handle: async () => ({response: {statusCode: 200, headers: {'content-type': 'text/xml'}, body: endless()}})};
+		const error = await fleet.volumes('eu-west-1', ['i-0aaaaaaaaaaaaaaa1']).catch((caught: unknown) => caught);
+		expect((error as MalformedAnswerError).detail).toMatch(/^DescribeVolumes answered HTTP 200, \d+ bytes before envwatch stopped reading, that is not a readable answer \(more than 500 items in one page: not an answer to the request\)/);
+		expect(closed).toBe(true);
+		// About 1 MiB read past the failure (some 60 pieces of 17 KB), not the endless rest.
+		expect(sent).toBeLessThan(200);
+		fleet.close();
+	});
+
 	test('Cost Explorer: an HTML or empty 200 is an error, never $0', async () => {
 		for (const [contentType, body] of [['text/html', html], ['application/x-amz-json-1.1', '']] as const) {
 			const client = answering(requestHandler => new CostExplorerClient({region: 'us-east-1', credentials, maxAttempts: 1, requestHandler}), 200, contentType, body);

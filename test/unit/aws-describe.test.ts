@@ -208,6 +208,16 @@ describe('the lean DescribeVolumes decoder', () => {
 		}
 	});
 
+	test('a page holding more volumes than asked for is not read further (a page that never ends is not held)', () => {
+		const decoder = new DescribeVolumesDecoder(volume => volume, 1);
+		expect(() => {
+			decoder.write(volumes);
+		}).toThrow(/more than 1 items in one page/);
+		const enough = new DescribeVolumesDecoder(volume => volume, 2);
+		enough.write(volumes);
+		expect(enough.end().items).toHaveLength(2);
+	});
+
 	test('rejects a volume that gives its size twice', () => {
 		const decoder = new DescribeVolumesDecoder();
 		expect(() => {

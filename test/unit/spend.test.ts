@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {aggregate, classify, environmentIndex} from '../../source/domain/classify.js';
+import {aggregate, classify, environmentIndex, priceCounted} from '../../source/domain/classify.js';
+import {tableBook, type PriceBook} from '../../source/domain/pricing.js';
 import {GLOBAL, prune, record, windowStats, type History} from '../../source/domain/history.js';
 import type {InstanceState, RawInstance} from '../../source/domain/types.js';
 
@@ -148,5 +149,34 @@ describe('sample history and windows', () => {
 		const long = series([[90, 1], [61, 2], [60, 3], [1, 4]]);
 		prune(long, now, 60 * minute);
 		expect(long['dev']!.map(sample => sample.usd)).toEqual([3, 4]);
+	});
+});
+
+describe('priceCounted: what a one-shot run asks of the book before its figures are in', () => {
+	it('asks for the price of exactly the instances aggregate prices (pending or running, with an environment tag)', () => {
+		const fleet = [
+			instance('dev', 'g4dn.xlarge', 'agent'),
+			instance('dev', 'm5.large', undefined, 'pending'),
+			instance('nobody-claims-this', 'c5.large'),
+			instance(undefined, 't3.micro'),
+			instance('dev', 'g4dn.xlarge', 'agent', 'stopped'),
+			instance('staging', 'c5.large', 'monitor', 'stopping'),
+			instance('prod', 'm5.large', 'monitor', 'running', 'eu-west-1'),
+		];
+		const asked = (run: (book: PriceBook) => void): string[] => {
+			const book = tableBook(prices);
+			const ids: string[] = [];
+			run({...book, price: priced => {
+				ids.push((priced as RawInstance).id);
+				return book.price(priced);
+			}});
+			return ids;
+		};
+
+		const byAggregate = asked(book => aggregate(fleet, tags, environments, book));
+		expect(asked(book => {
+			priceCounted(fleet, tags.envTagKey, book);
+		})).toEqual(byAggregate);
+		expect(byAggregate).toEqual([fleet[0]!.id, fleet[1]!.id, fleet[2]!.id, fleet[6]!.id]);
 	});
 });

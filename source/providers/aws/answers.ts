@@ -1,5 +1,3 @@
-import {StringDecoder} from 'node:string_decoder';
-
 /**
  * The answers layer: every answer envwatch reads from AWS passes through here.
  *
@@ -17,6 +15,10 @@ import {StringDecoder} from 'node:string_decoder';
  *   The bounds themselves are the domain's (source/domain/pricing.ts); the checks of each call's
  *   parsed output sit next to the code that reads it and throw these errors.
  */
+
+import {collect, streamInto, type LeanSink} from './answer-body.js';
+
+export type {LeanSink} from './answer-body.js';
 
 /** What an answer was expected to be: an EC2/STS query-protocol XML document or a JSON object (Cost Explorer). */
 export type AnswerFormat = 'xml' | 'json';
@@ -258,7 +260,6 @@ type Stack = {add(middleware: (next: Handler, context: {commandName?: string}) =
  * MalformedAnswerError follows). The whole answer is never held. The SDK then parses `empty` (an
  * empty answer of the action); the lean result is read back with `leanResultOf(output)`.
  */
-export type LeanSink = {write(text: string): void; end(): unknown};
 /** `start` is given when AWS says it answered (its `Date` header, epoch ms), when it says. */
 export type LeanDecoders = Readonly<Record<string, {start: (answeredAt: number | undefined) => LeanSink; empty: string}>>;
 
@@ -288,15 +289,16 @@ export function checkAnswers(client: {middlewareStack: unknown}, region: string,
 		if (decoder && format === 'xml' && status >= 200 && status < 300 && (contentType === undefined || /xml/i.test(contentType))) {
 			const date = Date.parse(header(response.headers, 'date') ?? '');
 			const read = await streamInto(response.body, decoder.start(Number.isFinite(date) ? date : undefined));
-			// The same checks as a buffered answer's: they need only its first and last characters.
-			const problem = checkText(action, format, status, contentType, read.summary, read.bytes);
+			// The same checks as a buffered answer's: they need only its first and last characters (an
+			// answer given up after its failure has no end to check).
+			const problem = read.cut ? undefined : checkText(action, format, status, contentType, read.summary, read.bytes);
 			if (problem) {
 				throw new MalformedAnswerError(region, problem, status);
 			}
 
 			if (read.failure !== undefined) {
 				const detail = read.failure instanceof Error ? read.failure.message : String(read.failure);
-				throw new MalformedAnswerError(region, `${action} answered HTTP ${status}, ${read.bytes} bytes, that is not a readable answer (${detail}): expected an XML <${action}Response> document, well-formed`, status);
+				throw new MalformedAnswerError(region, `${action} answered HTTP ${status}, ${read.bytes} bytes${read.cut ? ' before envwatch stopped reading' : ''}, that is not a readable answer (${detail}): expected an XML <${action}Response> document, well-formed`, status);
 			}
 
 			slots[leanSlot] = read.result;
@@ -393,106 +395,4 @@ function header(headers: HttpResponse['headers'], name: string): string | undefi
 	}
 
 	return undefined;
-}
-
-/** Characters kept from each end of a streamed answer for the checks and messages. */
-const edge = 1024;
-
-/**
- * Feeds an answer's body to a lean sink piece by piece. Keeps its byte count and first and last
- * characters (`summary`: the whole text when short) so it can be checked like a buffered answer;
- * after a sink failure the rest is still read (for the count and the end), not decoded.
- */
-async function streamInto(body: unknown, sink: LeanSink): Promise<{bytes: number; summary: string; result?: unknown; failure?: unknown}> {
-	// Node's StringDecoder, not TextDecoder: the same text (a sequence cut between pieces joined, an
-	// invalid one U+FFFD) at a sixth of the CPU; a leading byte order mark is dropped as TextDecoder does.
-	const decoder = new StringDecoder('utf8');
-	let bytes = 0;
-	let chars = 0;
-	let head = '';
-	let tail = '';
-	let failure: unknown;
-	let failed = false;
-	const take = (text: string): void => {
-		const piece = chars === 0 && text.startsWith('\uFEFF') ? text.slice(1) : text;
-		chars += piece.length;
-		if (head.length < edge * 2) {
-			head += piece.slice(0, edge * 2 - head.length);
-		}
-
-		tail = piece.length >= edge ? piece.slice(-edge) : (tail + piece).slice(-edge);
-		if (!failed) {
-			try {
-				sink.write(piece);
-			} catch (error) {
-				failed = true;
-				failure = error;
-			}
-		}
-	};
-
-	for await (const chunk of pieces(body)) {
-		bytes += chunk.length;
-		take(decoder.write(chunk));
-	}
-
-	take(decoder.end());
-	let result: unknown;
-	if (!failed) {
-		try {
-			result = sink.end();
-		} catch (error) {
-			failed = true;
-			failure = error;
-		}
-	}
-
-	const summary = chars <= edge * 2 ? head : head.slice(0, edge) + tail;
-	return failed ? {bytes, summary, failure} : {bytes, summary, result};
-}
-
-async function * pieces(body: unknown): AsyncGenerator<Uint8Array> {
-	if (body instanceof Uint8Array) {
-		yield body;
-	} else if (typeof body === 'string') {
-		yield new TextEncoder().encode(body);
-	} else if (typeof body === 'object' && body !== null && Symbol.asyncIterator in body) {
-		for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-			yield typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
-		}
-	} else if (body !== undefined && body !== null) {
-		throw new TypeError('an answer body of an unknown kind');
-	}
-}
-
-async function collect(body: unknown): Promise<Uint8Array> {
-	if (body instanceof Uint8Array) {
-		return body;
-	}
-
-	if (body === undefined || body === null) {
-		return new Uint8Array();
-	}
-
-	if (typeof body === 'string') {
-		return new TextEncoder().encode(body);
-	}
-
-	if (typeof body === 'object' && Symbol.asyncIterator in body) {
-		const chunks: Uint8Array[] = [];
-		for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-			chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
-		}
-
-		const whole = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-		let offset = 0;
-		for (const chunk of chunks) {
-			whole.set(chunk, offset);
-			offset += chunk.length;
-		}
-
-		return whole;
-	}
-
-	throw new TypeError('an answer body of an unknown kind');
 }

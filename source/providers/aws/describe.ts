@@ -98,8 +98,8 @@ export function decodeDescribeInstances(answer: string): LeanPage<LeanInstance> 
  * fields as read live for one instance, not for a page.
  */
 export class DescribeInstancesDecoder<T = LeanInstance> extends LeanXmlReader<T> {
-	constructor(accept: (instance: LeanInstance) => T = instance => instance as T) {
-		super(instancesShape, fields => accept(fields as LeanInstance));
+	constructor(accept: (instance: LeanInstance) => T = instance => instance as T, maxItems = Number.POSITIVE_INFINITY) {
+		super(instancesShape, fields => accept(fields as LeanInstance), maxItems);
 	}
 }
 
@@ -137,8 +137,8 @@ const volumesShape = xmlNode({children: {
 
 /** A DescribeVolumes page read as it arrives: each volume handed to `accept` as it closes. */
 export class DescribeVolumesDecoder<T = LeanVolume> extends LeanXmlReader<T> {
-	constructor(accept: (volume: LeanVolume) => T = volume => volume as T) {
-		super(volumesShape, fields => accept(fields as LeanVolume));
+	constructor(accept: (volume: LeanVolume) => T = volume => volume as T, maxItems = Number.POSITIVE_INFINITY) {
+		super(volumesShape, fields => accept(fields as LeanVolume), maxItems);
 	}
 }
 

@@ -8,16 +8,10 @@ import {ec2StopBucket, realTimer, TokenBucket, type Timer} from './rate.js';
 import type {AwsFleetOptions, FleetStats} from './fleet-options.js';
 import {Ec2Actions, type Verb} from './actions.js';
 export type {AwsFleetOptions, FleetStats} from './fleet-options.js';
-import {filtersFor, InstanceProblem, instancesOf, leanDecoders, UnusableInstanceError} from './instances.js';
-import {checkedVolume, fieldsOfSdk, type VolumeFields} from './volumes.js';
+import {filtersFor, InstanceProblem, instancesOf, leanDecoders, maxInstancesPerRegion, UnusableInstanceError} from './instances.js';
+import {checkedVolume, fieldsOfSdk, volumesPerPage, type VolumeFields} from './volumes.js';
 
 
-/**
- * The most instances envwatch believes one region's listing holds (EC2's default quotas allow a few
- * thousand; the largest accounts run tens of thousands): its DescribeInstances pages are capped at
- * this many over the page size (200 pages of 1000), so pages that never end end.
- */
-export const maxInstancesPerRegion = 200_000;
 /** DescribeVolumes pages per 200 instances (MaxResults 500; an instance has at most 128 volumes attached). */
 const maxVolumePages = 100;
 /** What asking one region's volumes may take. */
@@ -193,7 +187,7 @@ export class AwsFleet implements Fleet {
 					region,
 					maxPages: maxVolumePages,
 					budget,
-					send: async (paging, options) => this.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: ids}], MaxResults: 500, ...paging}), options),
+					send: async (paging, options) => this.client(region).send(new DescribeVolumesCommand({Filters: [{Name: 'attachment.instance-id', Values: ids}], MaxResults: volumesPerPage, ...paging}), options),
 				});
 				try {
 					for await (const {output, page} of pages) {
@@ -201,6 +195,10 @@ export class AwsFleet implements Fleet {
 						const list: unknown = lean ? lean.items : output.Volumes ?? [];
 						if (!Array.isArray(list)) {
 							throw new MalformedAnswerError(region, `DescribeVolumes page ${page}: its volumes are not a list`);
+						}
+
+						if (list.length > volumesPerPage) {
+							throw new MalformedAnswerError(region, `DescribeVolumes page ${page} holds ${list.length} volumes, more than the ${volumesPerPage} asked for: not believed`);
 						}
 
 						for (const fields of lean ? lean.items : (output.Volumes ?? []).map(fieldsOfSdk)) {

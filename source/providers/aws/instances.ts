@@ -3,10 +3,18 @@ import type {AccountRef, InstanceState, RawInstance} from '../../domain/index.js
 import type {FleetQuery} from '../types.js';
 import type {LeanDecoders} from './answers.js';
 import {DescribeInstancesDecoder, DescribeVolumesDecoder, launchTimeProblem, type LeanInstance} from './describe.js';
-import {fieldsOfLean} from './volumes.js';
+import {fieldsOfLean, volumesPerPage} from './volumes.js';
 import {own} from './xml-strings.js';
 
 // What a DescribeInstances answer holds, checked: the listing's filters, its instances as envwatch keeps them.
+
+/**
+ * The most instances envwatch believes one region's listing holds (EC2's default quotas allow a few
+ * thousand; the largest accounts run tens of thousands): its DescribeInstances pages are capped at
+ * this many over the page size (200 pages of 1000), so pages that never end end, and one page
+ * holding more is not read further (a page that never ends is not held in memory).
+ */
+export const maxInstancesPerRegion = 200_000;
 
 export const knownStates = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
 
@@ -96,12 +104,12 @@ export function leanDecoders(region: string, account?: AccountRef): LeanDecoders
 				return new DescribeInstancesDecoder(instance => {
 					const problem = problemOf(instance, notAfter);
 					return problem === undefined ? rawOf(instance, region, account) : new InstanceProblem(problem);
-				});
+				}, maxInstancesPerRegion);
 			},
 			empty: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeInstancesResponse>',
 		},
 		DescribeVolumes: {
-			start: () => new DescribeVolumesDecoder(fieldsOfLean),
+			start: () => new DescribeVolumesDecoder(fieldsOfLean, volumesPerPage),
 			empty: '<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"></DescribeVolumesResponse>',
 		},
 	};
@@ -161,26 +169,45 @@ export function problemOf(instance: LeanInstance, notAfter: number): string | un
 export function rawOf(instance: LeanInstance, region: string, account?: AccountRef): RawInstance {
 	const tags: Record<string, string> = {};
 	for (const [key, value] of instance.tags) {
-		// Defined, not assigned: a tag key such as __proto__ is a key like any other.
-		Object.defineProperty(tags, key, {value: value ?? '', enumerable: true, writable: true, configurable: true});
+		if (key === '__proto__') {
+			// Defined, not assigned: a tag key such as __proto__ is a key like any other.
+			Object.defineProperty(tags, key, {value: value ?? '', enumerable: true, writable: true, configurable: true});
+		} else {
+			tags[key] = value ?? '';
+		}
 	}
 
+	const raw: RawInstance = {id: instance.id!, region, type: instance.type!, state: instance.state as InstanceState, tags};
 	const launchedAt = instance.launchTime === undefined ? Number.NaN : Date.parse(instance.launchTime);
-	return {
-		id: instance.id!,
-		region,
-		type: instance.type!,
-		state: instance.state as InstanceState,
-		tags,
-		...(Number.isFinite(launchedAt) ? {launchedAt} : {}),
-		// What it is billed as: spot or on demand, the OS, where and on whose hardware. Absent or odd
-		// values are left out (the price book then estimates), never guessed.
-		lifecycle: instance.lifecycle === 'spot' ? 'spot' : 'on-demand',
-		...(instance.platformDetails ? {platformDetails: instance.platformDetails} : String(instance.platform ?? '').toLowerCase() === 'windows' ? {platformDetails: 'Windows'} : {}),
-		...(instance.availabilityZone ? {availabilityZone: instance.availabilityZone} : {}),
-		...(instance.tenancy ? {tenancy: instance.tenancy} : {}),
-		...(account ? {account} : {}),
-		// Shown, never acted on: an ID not of an AMI's form is left out rather than shown as one.
-		...(instance.imageId !== undefined && /^ami-[0-9a-f]{8,17}$/.test(instance.imageId) ? {imageId: instance.imageId} : {}),
-	};
+	if (Number.isFinite(launchedAt)) {
+		raw.launchedAt = launchedAt;
+	}
+
+	// What it is billed as: spot or on demand, the OS, where and on whose hardware. Absent or odd
+	// values are left out (the price book then estimates), never guessed.
+	raw.lifecycle = instance.lifecycle === 'spot' ? 'spot' : 'on-demand';
+	if (instance.platformDetails) {
+		raw.platformDetails = instance.platformDetails;
+	} else if (String(instance.platform ?? '').toLowerCase() === 'windows') {
+		raw.platformDetails = 'Windows';
+	}
+
+	if (instance.availabilityZone) {
+		raw.availabilityZone = instance.availabilityZone;
+	}
+
+	if (instance.tenancy) {
+		raw.tenancy = instance.tenancy;
+	}
+
+	if (account) {
+		raw.account = account;
+	}
+
+	// Shown, never acted on: an ID not of an AMI's form is left out rather than shown as one.
+	if (instance.imageId !== undefined && /^ami-[0-9a-f]{8,17}$/.test(instance.imageId)) {
+		raw.imageId = instance.imageId;
+	}
+
+	return raw;
 }

@@ -88,7 +88,8 @@ export class LeanXmlReader<T> {
 	private nextBang = -1;
 	private nextQuestion = -1;
 
-	constructor(private readonly root: XmlNode, private readonly accept: (record: Fields) => T) {}
+	/** `maxItems`: a page holding more records is not an answer envwatch believes; reading stops there. */
+	constructor(private readonly root: XmlNode, private readonly accept: (record: Fields) => T, private readonly maxItems = Number.POSITIVE_INFINITY) {}
 
 	write(piece: string): void {
 		const text = this.rest === '' ? piece : this.rest + piece;
@@ -397,6 +398,10 @@ export class LeanXmlReader<T> {
 			const text = value.trim() === '' && value.includes('\n') ? '' : value;
 			target[node.field] = node.own ? own(text) : sharedValues.of(text);
 		} else if (node.record && this.record) {
+			if (this.items.length >= this.maxItems) {
+				throw new XmlError(`more than ${this.maxItems} items in one page: not an answer to the request`);
+			}
+
 			this.items.push(this.accept(this.record));
 			this.record = undefined;
 		} else if (node.entry && this.entry) {

@@ -6,6 +6,9 @@ import type {LeanVolume} from './describe.js';
 // What a DescribeVolumes answer holds, checked: a volume as envwatch prices it, from the lean
 // reader's fields or the SDK's.
 
+/** DescribeVolumes' MaxResults: a page holding more is not an answer to the request (not read further). */
+export const volumesPerPage = 500;
+
 /** A volume's fields from either decoder; a number the answer wrote as anything but a whole number is NaN. */
 export type VolumeFields = {
 	id?: string;
