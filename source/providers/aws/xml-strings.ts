@@ -103,29 +103,33 @@ function shapeOf(text: string, start: number, end: number): number {
 }
 
 /**
- * Values seen so far in a page, each kept once: a page's thousand instances share a few types,
- * zones and tag keys, and one string for each instead of a copy per instance is most of an
- * instance's memory. Bounded: a page of distinct values (names) starts it over when full.
+ * Values seen so far, each kept once: a page's thousand instances share a few types, zones and tag
+ * keys, and one string for each instead of a copy per instance is most of an instance's memory.
+ * Bounded, in two generations of 1024: when the newer is full it becomes the older and a value
+ * found in the older moves back, so a page of distinct values (names) passes through without
+ * pushing out the ones that repeat.
  */
 export class Interned {
-	private readonly table = new Map<string, string>();
+	private newer = new Map<string, string>();
+	private older = new Map<string, string>();
 
 	of(text: string): string {
-		const known = this.table.get(text);
+		const known = this.newer.get(text);
 		if (known !== undefined) {
 			return known;
 		}
 
-		const copy = own(text);
-		if (copy.length <= 256) {
-			if (this.table.size >= 1024) {
-				this.table.clear();
+		const kept = this.older.get(text) ?? own(text);
+		if (kept.length <= 256) {
+			if (this.newer.size >= 1024) {
+				this.older = this.newer;
+				this.newer = new Map();
 			}
 
-			this.table.set(copy, copy);
+			this.newer.set(kept, kept);
 		}
 
-		return copy;
+		return kept;
 	}
 }
 
@@ -142,30 +146,64 @@ export class XmlError extends Error {
 	override readonly name = 'XmlError';
 }
 
-const named = new Map<string, string>([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', '\'']]);
-
+/**
+ * The text with its entities (`&amp;`, `&#x41;`) as the characters they stand for. A bare `&` (no
+ * `;` before the next `&`) or an entity XML does not define is not well-formed: XmlError.
+ */
 function decodeEntities(text: string, at: number): string {
-	if (!text.includes('&')) {
+	let amp = text.indexOf('&');
+	if (amp === -1) {
 		return text;
 	}
 
-	return text.replace(/&([^;&<]*);?/g, (whole, name: string) => {
-		if (!whole.endsWith(';')) {
+	let decoded = '';
+	let from = 0;
+	while (amp !== -1) {
+		const semi = text.indexOf(';', amp + 1);
+		const next = text.indexOf('&', amp + 1);
+		if (semi === -1 || (next !== -1 && next < semi)) {
 			throw new XmlError(`a bare & near character ${at}: not well-formed XML`);
 		}
 
-		const known = named.get(name);
-		if (known !== undefined) {
-			return known;
+		decoded += text.slice(from, amp) + entity(text.slice(amp + 1, semi), at);
+		from = semi + 1;
+		amp = next;
+	}
+
+	return decoded + text.slice(from);
+}
+
+function entity(name: string, at: number): string {
+	switch (name) {
+		case 'amp': {
+			return '&';
 		}
 
-		const code = /^#x[0-9a-fA-F]{1,6}$/.test(name) ? Number.parseInt(name.slice(2), 16) : /^#[0-9]{1,7}$/.test(name) ? Number.parseInt(name.slice(1), 10) : Number.NaN;
-		if (!Number.isFinite(code) || code > 0x10_FF_FF) {
-			throw new XmlError(`an unknown entity &${name.slice(0, 20)}; near character ${at}`);
+		case 'lt': {
+			return '<';
 		}
 
-		return String.fromCodePoint(code);
-	});
+		case 'gt': {
+			return '>';
+		}
+
+		case 'quot': {
+			return '"';
+		}
+
+		case 'apos': {
+			return '\'';
+		}
+
+		default: {
+			const code = /^#x[0-9a-fA-F]{1,6}$/.test(name) ? Number.parseInt(name.slice(2), 16) : /^#[0-9]{1,7}$/.test(name) ? Number.parseInt(name.slice(1), 10) : Number.NaN;
+			if (!Number.isFinite(code) || code > 0x10_FF_FF) {
+				throw new XmlError(`an unknown entity &${name.slice(0, 20)}; near character ${at}`);
+			}
+
+			return String.fromCodePoint(code);
+		}
+	}
 }
 
 /** Entities decoded outside CDATA sections (marked by NULs, which XML text cannot contain). */
