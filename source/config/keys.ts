@@ -33,7 +33,7 @@ function keysText(record: z.ZodRecord): string {
  * itself hold dots (instance types: `prices.m5.large`, `prices.eu-west-1.m5.large`): the shortest
  * run of words the record takes is its key. Lists (`regions`, `tagValues`, `notify`) are set whole.
  */
-export function resolveKey(key: string, schema: z.ZodType = layerSchema): ResolvedKey {
+export function resolveKey(key: string, schema: z.ZodType = layerSchema()): ResolvedKey {
 	const words = key.split('.');
 	if (key.trim() === '' || words.some(word => word === '')) {
 		return {ok: false, problem: `${key || '(empty)'}: not a key — expected dotted names, like ${example}`};

@@ -3,6 +3,7 @@ import {isPlainObject, type EnvironmentPolicy, type GlobalPolicy, type PolicyCon
 import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from './notify.js';
 import {accountsSchema, checkAccounts} from './accounts.js';
 import {closest} from './closest.js';
+import {boolean, choice, nonNegative, number, positive, string, strings, text} from './schema-parts.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
 // object shape) costs more to build than it saves, about 4 ms of every start.
@@ -27,69 +28,11 @@ const unknownKeyMarker = '\u0000unknown-keys:';
 /** Marks the message of a secret's check: the value is never quoted in the problem. */
 const secretMarker = '\u0000secret:';
 
-type NumberSpec = {min?: number; exclusiveMin?: number; max?: number; integer?: boolean};
-
 /** The poll interval's one rule, for `pollIntervalSeconds` in a file and `--interval` on the command line. */
 export const pollInterval = {min: 1, max: 86_400} as const;
 
-function numberText(spec: NumberSpec): string {
-	const parts = [spec.integer ? 'a whole number' : 'a number'];
-	if (spec.exclusiveMin !== undefined) {
-		parts.push(`greater than ${spec.exclusiveMin}`);
-	}
-
-	if (spec.min !== undefined) {
-		parts.push(spec.max === undefined ? `of at least ${spec.min}` : `from ${spec.min}`);
-	}
-
-	if (spec.max !== undefined) {
-		parts.push(spec.min === undefined ? `of at most ${spec.max}` : `to ${spec.max}`);
-	}
-
-	return parts.join(' ');
-}
-
-function number(spec: NumberSpec, text = numberText(spec)) {
-	const error = {error: text};
-	let schema = z.number(error);
-	if (spec.integer) {
-		schema = schema.int(error);
-	}
-
-	if (spec.exclusiveMin !== undefined) {
-		schema = schema.gt(spec.exclusiveMin, error);
-	}
-
-	if (spec.min !== undefined) {
-		schema = schema.min(spec.min, error);
-	}
-
-	if (spec.max !== undefined) {
-		schema = schema.max(spec.max, error);
-	}
-
-	return schema.describe(text);
-}
-
-function string(pattern: RegExp, text: string) {
-	return z.string({error: text}).regex(pattern, {error: text}).describe(text);
-}
-
-/** A list of strings; a bad item is reported as the whole list. */
-function strings(pattern: RegExp, itemsText: string) {
-	const text = `a non-empty list of ${itemsText}`;
-	return z.array(string(pattern, text), {error: text}).min(1, {error: text}).describe(text);
-}
-
-function choice<const T extends readonly [string, ...string[]]>(values: T) {
-	const text = `one of ${values.map(value => `"${value}"`).join(', ')}`;
-	return z.enum(values, {error: text}).describe(text);
-}
-
-const positive = () => number({exclusiveMin: 0});
-const nonNegative = () => number({min: 0});
-const text = () => string(/\S/, 'a non-empty string');
-const boolean = () => z.boolean({error: 'true or false'}).describe('true or false');
+let accounts: ReturnType<typeof accountsSchema> | undefined;
+let notify: ReturnType<typeof notifySchema> | undefined;
 
 /**
  * The whole schema. `layer` builds the schema of one layer (a file or the flags): every key is
@@ -168,8 +111,9 @@ function build(layer: boolean) {
 			resetAfterMinutes: required(z.union([number({exclusiveMin: 0}, resetText), z.null({error: resetText})], {error: resetText}).describe(resetText)),
 		})),
 		environments: required(environments),
-		accounts: accountsSchema({object, string, strings, regionPattern, regionsText: 'the top-level regions'}).optional(),
-		notify: notifySchema(object).optional(),
+		// The same in both schemas (nothing in them is required only in the effective one): built once.
+		accounts: (accounts ??= accountsSchema({object, string, strings, regionPattern, regionsText: 'the top-level regions'})).optional(),
+		notify: (notify ??= notifySchema(object)).optional(),
 		// Beyond one host: the lease and the engine's state in one DynamoDB table (docs/design.md).
 		coordination: object({
 			dynamodb: required(object({
@@ -227,16 +171,26 @@ function notifySchema(object: <T extends z.ZodRawShape>(shape: T) => z.ZodObject
 	], {error: typesText}), {error: 'a list of notification targets'}).describe('notification targets (slack, pagerduty, sns, webhook, heartbeat)');
 }
 
-export const configSchema = build(false);
+type ConfigSchema = ReturnType<typeof build>;
+let effective: ConfigSchema | undefined;
+let layered: ConfigSchema | undefined;
+
+/** The effective configuration's schema, built on first use (not as the module loads: `--help` needs none). */
+export function configSchema(): ConfigSchema {
+	return (effective ??= build(false));
+}
+
 /** One layer (a file or the flags): the same checks with every key optional. */
-export const layerSchema = build(true);
+export function layerSchema(): ConfigSchema {
+	return (layered ??= build(true));
+}
 
 /**
  * The effective configuration: shipped defaults < user store < --config file < flags. `regions:
  * "all"` is `allRegions: true` here, and `regions` the regions enabled for the account, filled in
  * when the provider starts (empty until then).
  */
-export type Config = Omit<z.output<typeof configSchema>, '$schema' | 'regions' | 'environments'> & {
+export type Config = Omit<z.output<ConfigSchema>, '$schema' | 'regions' | 'environments'> & {
 	regions: string[];
 	environments: Record<string, EnvironmentConfig>;
 	/** `regions: "all"` (or `--region all`): every region enabled for the account is watched. */
@@ -248,7 +202,7 @@ export type Config = Omit<z.output<typeof configSchema>, '$schema' | 'regions' |
  * once the accounts are known: `dev@sandbox-a` has dev's policy, `account: "sandbox-a"` (only that
  * account's instances are its) and `splitOf: "dev"`.
  */
-export type EnvironmentConfig = z.output<typeof configSchema>['environments'][string] & {account?: string; splitOf?: string};
+export type EnvironmentConfig = z.output<ConfigSchema>['environments'][string] & {account?: string; splitOf?: string};
 
 /** Compile-time: the configuration is what the domain computes over. */
 type Assignable<T extends U, U> = T;
@@ -262,7 +216,7 @@ export type _ConfigChecks = [
 /** The JSON schema of a configuration file (a layer), as published in config/envwatch.schema.json. */
 export function configJsonSchema(): Record<string, unknown> {
 	return {
-		...z.toJSONSchema(layerSchema, {io: 'input'}),
+		...z.toJSONSchema(layerSchema(), {io: 'input'}),
 		title: 'envwatch configuration file',
 		description: 'A layer of envwatch configuration: every key is optional, since a file is merged over the shipped defaults (and the store); unknown keys are errors.',
 	};
@@ -339,8 +293,12 @@ function reportedAt(paths: ReadonlySet<string>, path: string): boolean {
  * is in), skipping key paths in `skip` (already reported for a layer). Returns the key paths reported.
  */
 export function checkSchema(schema: z.ZodType, value: unknown, problems: Problems, options: {suffix?: string; skip?: ReadonlySet<string>} = {}): Set<string> {
+	return reportIssues(schema.safeParse(value), value, problems, options);
+}
+
+/** checkSchema for a result already parsed: one line per problem of `result`, the parse of `value`. */
+export function reportIssues(result: z.ZodSafeParseResult<unknown>, value: unknown, problems: Problems, options: {suffix?: string; skip?: ReadonlySet<string>} = {}): Set<string> {
 	const reported = new Set<string>();
-	const result = schema.safeParse(value);
 	if (result.success) {
 		return reported;
 	}
