@@ -1,17 +1,18 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 // The leaves of the configuration schema (config/schema.ts): numbers, strings, lists of strings,
-// choices, each carrying the text of what it expects. zod's classic API builds several objects per
-// schema (one per check, one more to describe it), which made building the schema the largest part
-// of loading the configuration; so each leaf is built once and shared by both schemas (the
-// effective configuration's and a layer's, which differ only in what is optional) and by every key
-// that takes the same thing. A zod schema is never changed once built: sharing one is safe.
+// choices, each carrying the text of what it expects. Built with zod/mini (the same checks and
+// messages as zod's classic API, which made several objects per schema, each with its methods:
+// building the schema was the largest part of loading the configuration), and each leaf is built
+// once, shared by both schemas (the effective configuration's and a layer's, which differ only in
+// what is optional) and by every key that takes the same thing. A zod schema is never changed once
+// built: sharing one is safe.
 
 export type NumberSpec = {min?: number; exclusiveMin?: number; max?: number; integer?: boolean};
 
-const leaves = new Map<string, z.ZodType>();
+const leaves = new Map<string, z.ZodMiniType>();
 
-function shared<T extends z.ZodType>(key: string, make: () => T): T {
+function shared<T extends z.ZodMiniType>(key: string, make: () => T): T {
 	let leaf = leaves.get(key);
 	if (!leaf) {
 		leaf = make();
@@ -41,43 +42,43 @@ function numberText(spec: NumberSpec): string {
 export function number(spec: NumberSpec, text = numberText(spec)) {
 	return shared(`number ${JSON.stringify([spec.integer, spec.exclusiveMin, spec.min, spec.max])} ${text}`, () => {
 		const error = {error: text};
-		let schema = z.number(error);
+		const checks: Array<z.core.$ZodCheck<number>> = [];
 		if (spec.integer) {
-			schema = schema.int(error);
+			checks.push(z.int(error));
 		}
 
 		if (spec.exclusiveMin !== undefined) {
-			schema = schema.gt(spec.exclusiveMin, error);
+			checks.push(z.gt(spec.exclusiveMin, error));
 		}
 
 		if (spec.min !== undefined) {
-			schema = schema.min(spec.min, error);
+			checks.push(z.gte(spec.min, error));
 		}
 
 		if (spec.max !== undefined) {
-			schema = schema.max(spec.max, error);
+			checks.push(z.lte(spec.max, error));
 		}
 
-		return schema.describe(text);
+		return z.number(error).check(...checks, z.describe(text));
 	});
 }
 
 export function string(pattern: RegExp, text: string) {
-	return shared(`string ${String(pattern)} ${text}`, () => z.string({error: text}).regex(pattern, {error: text}).describe(text));
+	return shared(`string ${String(pattern)} ${text}`, () => z.string({error: text}).check(z.regex(pattern, {error: text}), z.describe(text)));
 }
 
 /** A list of strings; a bad item is reported as the whole list. */
 export function strings(pattern: RegExp, itemsText: string) {
 	const text = `a non-empty list of ${itemsText}`;
-	return shared(`strings ${String(pattern)} ${text}`, () => z.array(string(pattern, text), {error: text}).min(1, {error: text}).describe(text));
+	return shared(`strings ${String(pattern)} ${text}`, () => z.array(string(pattern, text), {error: text}).check(z.minLength(1, {error: text}), z.describe(text)));
 }
 
 export function choice<const T extends readonly [string, ...string[]]>(values: T) {
 	const text = `one of ${values.map(value => `"${value}"`).join(', ')}`;
-	return shared(`choice ${text}`, () => z.enum(values, {error: text}).describe(text));
+	return shared(`choice ${text}`, () => z.enum(values, {error: text}).check(z.describe(text)));
 }
 
 export const positive = () => number({exclusiveMin: 0});
 export const nonNegative = () => number({min: 0});
 export const text = () => string(/\S/, 'a non-empty string');
-export const boolean = () => shared('boolean', () => z.boolean({error: 'true or false'}).describe('true or false'));
+export const boolean = () => shared('boolean', () => z.boolean({error: 'true or false'}).check(z.describe('true or false')));
