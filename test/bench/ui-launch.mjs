@@ -3,7 +3,8 @@
 // Median of N runs after a warm-up, which stores the compiled code as a user's first start does
 // (Node 22+'s compile cache, and envwatch's own for Ink and React: source/boot/script-cache.ts); then the
 // median of 3 first starts (an empty cache dir each), and one run with module hooks proving the
-// AWS SDK is never loaded in demo.
+// AWS SDK is never loaded in demo. On Linux it also reports the CPU the CLI used up to that frame
+// (schedstat), which, unlike the wall time, does not grow while a busy machine keeps it waiting.
 // Run: npm run build && node test/bench/ui-launch.mjs [runs]; ENVWATCH_BENCH_NODE=/path/to/node runs both the
 // CLI and the bare node with that Node (e.g. 22 or 24, whose compile cache the CLI turns on).
 import {spawn, spawnSync} from 'node:child_process';
