@@ -75,10 +75,13 @@ const fastTextWidth = {
 // 3. yoga-layout (Ink's layout engine) inlines its WebAssembly as a base64 data: URL, and its
 // Emscripten loader fetch()es that URL whenever fetch exists, which on Node loads undici, Node's
 // HTTP client: about 25 ms of every dashboard start. A data: URL is decoded directly instead (what
-// the loader already does where fetch is missing). If a new yoga-layout words this differently, the
-// build fails here rather than quietly getting slower.
+// the loader already does where fetch is missing). The loader decodes it with atob, whose first
+// call in a process (Node's own JavaScript, loaded and run cold, over 96 KB of text) took 5-15 ms
+// of the start; Buffer decodes the same bytes natively in a tenth of a millisecond. If a new
+// yoga-layout words this differently, the build fails here rather than quietly getting slower.
 const yogaWithoutFetch = patchOnce('yoga-without-fetch', /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/, {
 	'w||"function"!=typeof fetch': 'w||ua(H)||"function"!=typeof fetch',
+	'var b=xa(a.slice(37)),c=new Uint8Array(b.length);for(a=0;a<b.length;++a)c[a]=b.charCodeAt(a);var d=c': 'var b=Buffer.from(a.slice(37),"base64");var d=new Uint8Array(b.buffer,b.byteOffset,b.length)',
 });
 
 // 4. Ink builds each frame in a new Output, whose caches of a line's styled characters and of text
@@ -193,26 +196,49 @@ function patchOnce(name, file, edits) {
 	};
 }
 
-// 9. Ink, React and yoga, 0.9 MB of JavaScript that every dashboard start compiles, are a script of
-// their own, run by source/boot/script-cache.ts with V8's code cache kept on disk; Node's compile cache
-// covers only ES modules and Node 20 has none. The dashboard's code imports them through small
-// modules that read the script's exports (`vendor`).
-const vendorModules = ['ink', 'react', 'react/jsx-runtime'];
+// 9. The dashboard (source/ui: its own code, with Ink, React and yoga, 1 MB of JavaScript) is a
+// script of its own, run by source/boot/script-cache.ts with V8's code cache kept on disk: Node's
+// compile cache covers only ES modules (and Node 20 has none), and keeps only what V8 compiles as
+// a module loads, so every function the first frame runs was compiled again at every start. The
+// script's cache is stored after the first frame, with every function compiled by then. The
+// dashboard reads the engine and the domain through their faces, which the rest of the CLI has
+// loaded already: the script takes those modules from the ES module side (`envwatch:engine`,
+// `envwatch:domain`), so there is one copy of each, never a second engine.
+const dashboardFaces = new Map([[`${dist}engine/index.js`, 'envwatch:engine'], [`${dist}domain/index.js`, 'envwatch:domain']]);
+const dashboardEntry = `${dist}ui/run.js`;
 
-async function buildVendor(common) {
+const facesFromModules = {
+	name: 'dashboard-faces',
+	setup(build) {
+		build.onResolve({filter: /^\.\.?\//}, args => {
+			const name = dashboardFaces.get(fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)));
+			return name ? {path: name, external: true} : undefined;
+		});
+		// Only the dashboard's code and what it bundles may be in the script: another layer would be a second copy.
+		build.onLoad({filter: /\.js$/}, args => {
+			if (args.path.startsWith(dist) && !args.path.startsWith(`${dist}ui/`)) {
+				throw new Error(`${args.path}: the dashboard's script reaches it other than through the engine's or the domain's face (scripts/bundle.mjs, 9)`);
+			}
+
+			return undefined;
+		});
+	},
+};
+
+async function buildDashboard(common) {
 	const result = await esbuild.build({
 		...common,
-		stdin: {contents: `${vendorModules.map((name, index) => `export * as m${index} from '${name}';`).join('\n')}\nexport {yogaReady} from 'yoga-layout';\n`, resolveDir: `${dist}ui`, sourcefile: 'vendor.js'},
+		stdin: {contents: `export {runDashboard} from './run.js';\nexport {afterFirstFrame} from './first-frame.js';\nexport {yogaReady} from 'yoga-layout';\n`, resolveDir: `${dist}ui`, sourcefile: 'dashboard.js'},
 		format: 'cjs',
 		write: false,
-		plugins: [fastTextWidth, sliceAnsiLazySegmenter, tokenizeGraphemes, yogaWithoutFetch, yogaReadyExport, inkWithoutDevtools, inkSharedCaches, inkBoundedMeasure],
+		plugins: [facesFromModules, bundledInkVersion, fastTextWidth, sliceAnsiLazySegmenter, tokenizeGraphemes, yogaWithoutFetch, yogaReadyExport, inkWithoutDevtools, inkSharedCaches, inkBoundedMeasure],
 	});
 	// Written as the function Node wraps a CommonJS module in, so the loader compiles the file as it
-	// is read: no copy of 0.8 MB of source to concatenate. ASCII only (esbuild escapes the rest), so
+	// is read: no copy of 1 MB of source to concatenate. ASCII only (esbuild escapes the rest), so
 	// it is read as latin1, without decoding UTF-8.
 	const text = `(function (exports, require, module, __filename, __dirname) {${result.outputFiles[0].text}\n})`;
 	if ([...text].some(character => character.charCodeAt(0) > 0x7F)) {
-		throw new Error('the vendor script is not ASCII: source/boot/script-cache.ts reads it as latin1');
+		throw new Error('the dashboard\'s script is not ASCII: source/boot/script-cache.ts reads it as latin1');
 	}
 
 	const name = `vendor-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
@@ -221,36 +247,33 @@ async function buildVendor(common) {
 	return name;
 }
 
-/** Resolves the dashboard's `ink`, `react` and `react/jsx-runtime` to the vendor script's copies. */
-async function vendorPlugin(vendorName) {
-	const names = await Promise.all(vendorModules.map(async name => Object.keys(await import(name)).filter(key => key !== 'default' && /^[A-Za-z_$][\w$]*$/.test(key))));
+/**
+ * ui/index.ts's `import('./run.js')` loads the dashboard's script instead, handing it the engine's
+ * and the domain's faces; Ink and React anywhere else in the CLI would be a second copy: the build fails.
+ */
+function dashboardPlugin(scriptName) {
 	return {
-		name: 'vendor-script',
+		name: 'dashboard-script',
 		setup(build) {
-			build.onResolve({filter: new RegExp(`^(${vendorModules.join('|').replaceAll('/', '\\/')})$`)}, args => ({path: args.path, namespace: 'vendor'}));
-			build.onResolve({filter: /^envwatch-vendor$/}, () => ({path: 'envwatch-vendor', namespace: 'vendor-glue'}));
-			build.onLoad({filter: /.*/, namespace: 'vendor-glue'}, () => ({
+			build.onResolve({filter: /^\.\/run\.js$/}, args => (args.importer === `${dist}ui/index.js` ? {path: 'envwatch-dashboard', namespace: 'dashboard-glue'} : undefined));
+			build.onResolve({filter: /^(ink|react|react\/jsx-runtime)$/}, args => {
+				throw new Error(`${args.importer} imports ${args.path}: only the dashboard's script (${dashboardEntry}) may (scripts/bundle.mjs, 9)`);
+			});
+			build.onLoad({filter: /.*/, namespace: 'dashboard-glue'}, () => ({
 				contents: [
 					'import {fileURLToPath} from \'node:url\';',
 					'import envPaths from \'env-paths\';',
+					...[...dashboardFaces].map(([file], index) => `import * as face${index} from ${JSON.stringify(file)};`),
 					`import {runCachedScript} from ${JSON.stringify(`${dist}boot/script-cache.js`)};`,
-					`import {afterFirstFrame} from ${JSON.stringify(`${dist}ui/first-frame.js`)};`,
-					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${vendorName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.()});`,
-					'afterFirstFrame(() => script.save());',
+					`const modules = {${[...dashboardFaces.values()].map((name, index) => `${JSON.stringify(name)}: face${index}`).join(', ')}};`,
+					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${scriptName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.(), modules});`,
+					'script.exports.afterFirstFrame(() => script.save());',
 					'await script.exports.yogaReady;',
-					'export const vendor = script.exports;',
+					'export const runDashboard = script.exports.runDashboard;',
 				].join('\n'),
 				loader: 'js',
-				resolveDir: dist,
+				resolveDir: `${dist}ui`,
 			}));
-			build.onLoad({filter: /.*/, namespace: 'vendor'}, args => {
-				const index = vendorModules.indexOf(args.path);
-				const module = `vendor.m${index}`;
-				return {
-					contents: `import {vendor} from 'envwatch-vendor';\nexport default ${module}.default;\nexport const {${names[index].join(', ')}} = ${module};\n`,
-					loader: 'js',
-				};
-			});
 		},
 	};
 }
@@ -266,7 +289,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		external: ['react-devtools-core'],
 		logLevel: 'warning',
 	};
-	const vendorName = await buildVendor(common);
+	const scriptName = await buildDashboard(common);
 	await esbuild.build({
 		...common,
 		entryPoints: [`${dist}cli.js`],
@@ -275,7 +298,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowLazyPackageCode, await vendorPlugin(vendorName)],
+		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowLazyPackageCode, dashboardPlugin(scriptName)],
 	});
 	// 11. The Lambda function (dist/lambda.js, source/lambda.ts) in dist/lambda/, for the zip of
 	// `npm run package:lambda` (scripts/package-lambda.mjs): lambda.js and the chunks it loads, the AWS

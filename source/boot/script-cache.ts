@@ -43,7 +43,13 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
  * read only if it is a regular file, not a link, of this user's, that no one else can write.
  * `cacheRoot` undefined or NODE_DISABLE_COMPILE_CACHE set: no cache.
  */
-export function runCachedScript(file: string, options: {cacheRoot: string | undefined; env: NodeJS.ProcessEnv; uid?: number | undefined}): CachedScript {
+export function runCachedScript(file: string, options: {
+	cacheRoot: string | undefined;
+	env: NodeJS.ProcessEnv;
+	uid?: number | undefined;
+	/** What the script's `require(name)` gets for these names (modules already loaded), before Node's. */
+	modules?: Readonly<Record<string, unknown>>;
+}): CachedScript {
 	const bytes = fs.readFileSync(file);
 	const directory = options.cacheRoot && !options.env['NODE_DISABLE_COMPILE_CACHE']
 		? privateDirectory(options.cacheRoot, 'script-cache', options.uid)
@@ -58,7 +64,7 @@ export function runCachedScript(file: string, options: {cacheRoot: string | unde
 	const fromCache = cachedData !== undefined && !script.cachedDataRejected;
 	const module = {exports: {} as unknown};
 	const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: {exports: unknown}, filename: string, dirname: string) => void;
-	run(module.exports, createRequire(file), module, file, path.dirname(file));
+	run(module.exports, scriptRequire(file, options.modules ?? {}), module, file, path.dirname(file));
 	let saved = fromCache;
 	return {
 		exports: module.exports,
@@ -72,6 +78,13 @@ export function runCachedScript(file: string, options: {cacheRoot: string | unde
 			writeCache(directory, cacheFile, sourceHash, script.createCachedData());
 		},
 	};
+}
+
+/** Node's `require` for `file`, where a name of `modules` is that module. */
+function scriptRequire(file: string, modules: Readonly<Record<string, unknown>>): NodeJS.Require {
+	const nodeRequire = createRequire(file);
+	const require = (name: string): unknown => (Object.hasOwn(modules, name) ? modules[name] : nodeRequire(name));
+	return Object.assign(require, nodeRequire);
 }
 
 /** The stored data for the source of `sourceHash`, if the file passes every check; else undefined. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {isPlainObject} from '../domain/index.js';
 
 /**
@@ -19,9 +19,9 @@ const sessionNameText = 'a role session name of 2 to 64 letters, digits or +=,.@
 const roleNameText = 'an IAM role name like OrganizationAccountAccessRole (1 to 64 letters, digits or +=,.@-)';
 
 type Helpers = {
-	object: <T extends z.ZodRawShape>(shape: T) => z.ZodObject<T, z.core.$strict>;
-	string: (pattern: RegExp, text: string) => z.ZodString;
-	strings: (pattern: RegExp, itemsText: string) => z.ZodArray<z.ZodString>;
+	object: <T extends z.core.$ZodLooseShape>(shape: T) => z.ZodMiniObject<T, z.core.$strict>;
+	string: (pattern: RegExp, text: string) => z.ZodMiniString;
+	strings: (pattern: RegExp, itemsText: string) => z.ZodMiniArray<z.ZodMiniString>;
 	regionsText: string;
 	regionPattern: RegExp;
 };
@@ -33,13 +33,13 @@ export function accountsSchema({object, string, strings, regionPattern, regionsT
 	const listText = 'a non-empty list of accounts, each {"name", "profile"} or {"name", "roleArn", "externalId"?, "sessionName"?} with optional "regions"';
 	const entry = object({
 		name: string(accountNamePattern, accountNameText),
-		profile: string(/\S/, 'a profile name of the shared AWS config (~/.aws/config)').optional(),
-		roleArn: string(roleArnPattern, roleArnText).optional(),
-		externalId: string(/^[\w+=,.@:/-]{2,1224}$/, externalIdText).optional(),
-		sessionName: string(/^[\w+=,.@-]{2,64}$/, sessionNameText).optional(),
-		regions: strings(regionPattern, `region names like us-east-1 (default: ${regionsText})`).optional(),
+		profile: z.optional(string(/\S/, 'a profile name of the shared AWS config (~/.aws/config)')),
+		roleArn: z.optional(string(roleArnPattern, roleArnText)),
+		externalId: z.optional(string(/^[\w+=,.@:/-]{2,1224}$/, externalIdText)),
+		sessionName: z.optional(string(/^[\w+=,.@-]{2,64}$/, sessionNameText)),
+		regions: z.optional(strings(regionPattern, `region names like us-east-1 (default: ${regionsText})`)),
 	});
-	const idsOrNames = () => strings(/\S/, 'account IDs (12 digits) or names as the organization lists them').optional();
+	const idsOrNames = () => z.optional(strings(/\S/, 'account IDs (12 digits) or names as the organization lists them'));
 	const organization = object({
 		organization: object({
 			roleName: string(/^[\w+=,.@-]{1,64}$/, roleNameText),
@@ -47,7 +47,7 @@ export function accountsSchema({object, string, strings, regionPattern, regionsT
 			exclude: idsOrNames(),
 		}),
 	});
-	return z.union([z.array(entry, {error: listText}).min(1, {error: listText}), organization], {error: accountsText}).describe(accountsText);
+	return z.union([z.array(entry, {error: listText}).check(z.minLength(1, {error: listText})), organization], {error: accountsText}).check(z.describe(accountsText));
 }
 
 /** One entry of the list form, as parsed. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {closest} from './closest.js';
 import {layerSchema} from './schema.js';
 
@@ -12,18 +12,28 @@ export type ResolvedKey = {ok: true; path: string[]} | {ok: false; problem: stri
 
 const example = 'environments.dev.maxHourlyUsd';
 
-function unwrap(schema: z.ZodType): z.ZodType {
+// Read through each schema's definition (`_zod.def`), not zod's classes: a reference to zod's core
+// namespace at run time would bring the whole of it into the bundle.
+type Schema = z.core.$ZodType;
+type Def<K extends string> = Extract<z.core.$ZodTypes, {_zod: {def: {type: K}}}>;
+
+function is<K extends 'optional' | 'nullable' | 'object' | 'record' | 'union' | 'array'>(schema: Schema, type: K): schema is Def<K> {
+	return schema._zod.def.type === type;
+}
+
+/** The schema under optional and nullable. */
+function unwrap(schema: Schema): Schema {
 	let inner = schema;
-	while (inner instanceof z.ZodOptional || inner instanceof z.ZodNullable) {
-		inner = inner.unwrap() as z.ZodType;
+	while (is(inner, 'optional') || is(inner, 'nullable')) {
+		inner = inner._zod.def.innerType;
 	}
 
 	return inner;
 }
 
 /** What a record's keys are, from its description (`an object keyed by X` -> `X`). */
-function keysText(record: z.ZodRecord): string {
-	return (record.description ?? 'a key of this object').replace(/^an object keyed by /, '');
+function keysText(record: Schema): string {
+	return (z.globalRegistry.get(record)?.description ?? 'a key of this object').replace(/^an object keyed by /, '');
 }
 
 /**
@@ -33,21 +43,22 @@ function keysText(record: z.ZodRecord): string {
  * itself hold dots (instance types: `prices.m5.large`, `prices.eu-west-1.m5.large`): the shortest
  * run of words the record takes is its key. Lists (`regions`, `tagValues`, `notify`) are set whole.
  */
-export function resolveKey(key: string, schema: z.ZodType = layerSchema): ResolvedKey {
+export function resolveKey(key: string, schema: Schema = layerSchema()): ResolvedKey {
 	const words = key.split('.');
 	if (key.trim() === '' || words.some(word => word === '')) {
 		return {ok: false, problem: `${key || '(empty)'}: not a key — expected dotted names, like ${example}`};
 	}
 
 	const path: string[] = [];
-	let at: z.ZodType = schema;
+	let at: Schema = schema;
 	let index = 0;
 	while (index < words.length) {
 		at = unwrap(at);
 		const word = words[index]!;
 		const here = [...path, word].join('.');
-		if (at instanceof z.ZodObject) {
-			const known = Object.keys(at.shape).filter(name => name !== '$schema');
+		if (is(at, 'object')) {
+			const {shape} = at._zod.def;
+			const known = Object.keys(shape).filter(name => name !== '$schema');
 			if (!known.includes(word)) {
 				// The nearest by spelling, else the one key it begins (`pollInterval`: pollIntervalSeconds).
 				const starting = known.filter(name => name.toLowerCase().startsWith(word.toLowerCase()));
@@ -57,15 +68,15 @@ export function resolveKey(key: string, schema: z.ZodType = layerSchema): Resolv
 			}
 
 			path.push(word);
-			at = at.shape[word] as z.ZodType;
+			at = shape[word]!;
 			index++;
 			continue;
 		}
 
-		if (at instanceof z.ZodRecord) {
+		if (is(at, 'record')) {
 			const record = at;
 			let end = index + 1;
-			while (end <= words.length && !(record.keyType as unknown as z.ZodType).safeParse(words.slice(index, end).join('.')).success) {
+			while (end <= words.length && !z.safeParse(record._zod.def.keyType, words.slice(index, end).join('.')).success) {
 				end++;
 			}
 
@@ -74,20 +85,20 @@ export function resolveKey(key: string, schema: z.ZodType = layerSchema): Resolv
 			}
 
 			path.push(words.slice(index, end).join('.'));
-			at = record.valueType as z.ZodType;
+			at = record._zod.def.valueType;
 			index = end;
 			continue;
 		}
 
 		// A value that is a number or an object (a region's prices): the object's keys go on.
-		const branch = at instanceof z.ZodUnion ? (at.options as z.ZodType[]).map(option => unwrap(option)).find(option => option instanceof z.ZodObject || option instanceof z.ZodRecord) : undefined;
+		const branch = is(at, 'union') ? at._zod.def.options.map(option => unwrap(option)).find(option => is(option, 'object') || is(option, 'record')) : undefined;
 		if (branch) {
 			at = branch;
 			continue;
 		}
 
 		const whole = path.join('.');
-		const list = at instanceof z.ZodArray || (at instanceof z.ZodUnion && (at.options as z.ZodType[]).some(option => unwrap(option) instanceof z.ZodArray));
+		const list = is(at, 'array') || (is(at, 'union') && at._zod.def.options.some(option => is(unwrap(option), 'array')));
 		return {ok: false, problem: `${here}: ${whole} has no keys${list ? ' (a list is set whole, as JSON)' : ''} — expected ${whole} itself`};
 	}
 

@@ -4,7 +4,7 @@ import envPaths from 'env-paths';
 import {isPlainObject, UsageError} from '../domain/index.js';
 import {packageRoot} from './package-root.js';
 import {duplicateKey, jsonErrorOffset} from './json-position.js';
-import {checkRelations, checkSchema, configSchema, layerSchema, Problems, type Config} from './schema.js';
+import {checkRelations, checkSchema, configSchema, layerSchema, Problems, reportIssues, type Config} from './schema.js';
 
 export const defaultConfigPath = path.join(packageRoot, 'config', 'default.json');
 
@@ -305,7 +305,7 @@ export function validateLayers(layers: ConfigLayer[]): Config {
 
 	const layerPaths = new Set<string>();
 	for (const layer of layers) {
-		for (const reported of checkSchema(layerSchema, layer.values, problems, {suffix: where(layer)})) {
+		for (const reported of checkSchema(layerSchema(), layer.values, problems, {suffix: where(layer)})) {
 			layerPaths.add(reported);
 		}
 	}
@@ -328,13 +328,15 @@ export function validateConfig(value: Json): Config {
 }
 
 function finish(value: Json, problems: Problems, skip: ReadonlySet<string>, onProblems: () => never): Config {
-	checkSchema(configSchema, value, problems, {skip});
+	// Parsed once: what it reports, and the configuration when it reports nothing.
+	const result = configSchema().safeParse(value);
+	reportIssues(result, value, problems, {skip});
 	checkRelations(value, problems);
 	if (problems.total > 0) {
 		onProblems();
 	}
 
-	const parsed = configSchema.parse(value);
+	const parsed = result.success ? result.data : configSchema().parse(value);
 	delete parsed.$schema;
 	// `regions: "all"`: the provider fills in every region enabled for the account when it starts.
 	const {regions, ...rest} = parsed;

@@ -1,12 +1,16 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import {isPlainObject, type EnvironmentPolicy, type GlobalPolicy, type PolicyConfig} from '../domain/index.js';
 import {checkNotifyNames, heartbeatDefaultMinutes, notifyEvents, targetTypes, type NotifyTargetConfig} from './notify.js';
 import {accountsSchema, checkAccounts} from './accounts.js';
 import {closest} from './closest.js';
+import {boolean, choice, nonNegative, number, positive, string, strings, text} from './schema-parts.js';
 
 // The configuration is parsed once or twice a run: zod's compiled fast path (a new Function per
-// object shape) costs more to build than it saves, about 4 ms of every start.
-z.config({jitless: true});
+// object shape) costs more to build than it saves, about 4 ms of every start. zod/mini sets no
+// locale of its own; the English one is zod's classic default, so a message zod writes (where a
+// schema gives none) reads as it always did.
+z.config({jitless: true, ...en()});
 
 /**
  * The configuration schema (zod), the single source of the `Config` type and of the published
@@ -27,69 +31,11 @@ const unknownKeyMarker = '\u0000unknown-keys:';
 /** Marks the message of a secret's check: the value is never quoted in the problem. */
 const secretMarker = '\u0000secret:';
 
-type NumberSpec = {min?: number; exclusiveMin?: number; max?: number; integer?: boolean};
-
 /** The poll interval's one rule, for `pollIntervalSeconds` in a file and `--interval` on the command line. */
 export const pollInterval = {min: 1, max: 86_400} as const;
 
-function numberText(spec: NumberSpec): string {
-	const parts = [spec.integer ? 'a whole number' : 'a number'];
-	if (spec.exclusiveMin !== undefined) {
-		parts.push(`greater than ${spec.exclusiveMin}`);
-	}
-
-	if (spec.min !== undefined) {
-		parts.push(spec.max === undefined ? `of at least ${spec.min}` : `from ${spec.min}`);
-	}
-
-	if (spec.max !== undefined) {
-		parts.push(spec.min === undefined ? `of at most ${spec.max}` : `to ${spec.max}`);
-	}
-
-	return parts.join(' ');
-}
-
-function number(spec: NumberSpec, text = numberText(spec)) {
-	const error = {error: text};
-	let schema = z.number(error);
-	if (spec.integer) {
-		schema = schema.int(error);
-	}
-
-	if (spec.exclusiveMin !== undefined) {
-		schema = schema.gt(spec.exclusiveMin, error);
-	}
-
-	if (spec.min !== undefined) {
-		schema = schema.min(spec.min, error);
-	}
-
-	if (spec.max !== undefined) {
-		schema = schema.max(spec.max, error);
-	}
-
-	return schema.describe(text);
-}
-
-function string(pattern: RegExp, text: string) {
-	return z.string({error: text}).regex(pattern, {error: text}).describe(text);
-}
-
-/** A list of strings; a bad item is reported as the whole list. */
-function strings(pattern: RegExp, itemsText: string) {
-	const text = `a non-empty list of ${itemsText}`;
-	return z.array(string(pattern, text), {error: text}).min(1, {error: text}).describe(text);
-}
-
-function choice<const T extends readonly [string, ...string[]]>(values: T) {
-	const text = `one of ${values.map(value => `"${value}"`).join(', ')}`;
-	return z.enum(values, {error: text}).describe(text);
-}
-
-const positive = () => number({exclusiveMin: 0});
-const nonNegative = () => number({min: 0});
-const text = () => string(/\S/, 'a non-empty string');
-const boolean = () => z.boolean({error: 'true or false'}).describe('true or false');
+let accounts: ReturnType<typeof accountsSchema> | undefined;
+let notify: ReturnType<typeof notifySchema> | undefined;
 
 /**
  * The whole schema. `layer` builds the schema of one layer (a file or the flags): every key is
@@ -98,8 +44,8 @@ const boolean = () => z.boolean({error: 'true or false'}).describe('true or fals
  */
 function build(layer: boolean) {
 	/** Required in the effective configuration, optional in a layer. */
-	const required = <T extends z.ZodType>(schema: T): T => (layer ? schema.optional() as unknown as T : schema);
-	const object = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, {
+	const required = <T extends z.ZodMiniType>(schema: T): T => (layer ? z.optional(schema) as unknown as T : schema);
+	const object = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape, {
 		error: issue => issue.code === 'unrecognized_keys' ? `${unknownKeyMarker}${Object.keys(shape).join(',')}` : 'an object',
 	});
 
@@ -109,30 +55,30 @@ function build(layer: boolean) {
 		windowMinutes: required(number({min: 1, max: 1440})),
 		maxHourlyUsd: required(positive()),
 		agents: required(choice(['all', 'limited', 'monitor-only'])),
-		maxAgents: number({min: 0, integer: true}).optional(),
+		maxAgents: z.optional(number({min: 0, integer: true})),
 		onBreach: required(choice(['stop', 'alert'])),
 		tagValues: required(strings(/\S/, 'non-empty strings')),
 		/** With `accounts`: one row per account (`dev@sandbox-a`), each with its own window, cap and stop. */
-		splitBy: choice(['account']).optional(),
-		launchTemplate: object({
-			id: string(/^lt-[0-9a-z]+$/, 'a launch template ID like lt-0abc123').optional(),
-			name: text().optional(),
-			version: string(/^(\$Default|\$Latest|\d+)$/, '"$Default", "$Latest" or a version number').optional(),
-			instanceType: string(/^[a-z0-9-]+\.[a-z0-9-]+$/, 'an instance type like t3.large').optional(),
-			count: number({min: 1, integer: true}).optional(),
-			region: string(regionPattern, 'a region name like us-east-1').optional(),
-		}).optional(),
+		splitBy: z.optional(choice(['account'])),
+		launchTemplate: z.optional(object({
+			id: z.optional(string(/^lt-[0-9a-z]+$/, 'a launch template ID like lt-0abc123')),
+			name: z.optional(text()),
+			version: z.optional(string(/^(\$Default|\$Latest|\d+)$/, '"$Default", "$Latest" or a version number')),
+			instanceType: z.optional(string(/^[a-z0-9-]+\.[a-z0-9-]+$/, 'an instance type like t3.large')),
+			count: z.optional(number({min: 1, integer: true})),
+			region: z.optional(string(regionPattern, 'a region name like us-east-1')),
+		})),
 	});
 
 	const environmentsText = `an object keyed by ${environmentNameText}`;
 	let environments = z.record(
-		z.string().regex(environmentNamePattern, {error: environmentsText}),
+		z.string().check(z.regex(environmentNamePattern, {error: environmentsText})),
 		environment,
 		{error: environmentsText},
-	).describe(`${environmentsText} (not "${reservedEnvironmentName}")`);
+	).check(z.describe(`${environmentsText} (not "${reservedEnvironmentName}")`));
 	if (!layer) {
 		// A layer may leave the environments as they are; the effective configuration needs one.
-		environments = environments.refine(value => Object.keys(value).length > 0, {error: 'at least one entry'});
+		environments = environments.check(z.refine(value => Object.keys(value).length > 0, {error: 'at least one entry'}));
 	}
 
 	const resetText = 'a number of minutes greater than 0, or null (never)';
@@ -141,10 +87,10 @@ function build(layer: boolean) {
 	const priceText = 'a number of at least 0 ($/h) for an instance type, or for a region an object of such prices keyed by instance types like m5.large';
 	const typeKeyText = 'instance types like m5.large';
 	return object({
-		$schema: z.string({error: 'a string (the JSON schema of this file)'}).optional(),
+		$schema: z.optional(z.string({error: 'a string (the JSON schema of this file)'})),
 		envTagKey: required(text()),
 		roleTag: required(object({key: required(text()), agent: required(text()), monitor: required(text())})),
-		regions: required(z.union([z.literal('all'), strings(regionPattern, 'region names like us-east-1')], {error: regionsText}).describe(regionsText)),
+		regions: required(z.union([z.literal('all'), strings(regionPattern, 'region names like us-east-1')], {error: regionsText}).check(z.describe(regionsText))),
 		pollIntervalSeconds: required(number(pollInterval)),
 		action: required(choice(['stop', 'terminate'])),
 		warnRatio: required(number({exclusiveMin: 0, max: 1})),
@@ -165,19 +111,20 @@ function build(layer: boolean) {
 		})),
 		/** After how many minutes a tripped breaker resets by itself; null: never (only `envwatch reset`). */
 		breaker: required(object({
-			resetAfterMinutes: required(z.union([number({exclusiveMin: 0}, resetText), z.null({error: resetText})], {error: resetText}).describe(resetText)),
+			resetAfterMinutes: required(z.union([number({exclusiveMin: 0}, resetText), z.null({error: resetText})], {error: resetText}).check(z.describe(resetText))),
 		})),
 		environments: required(environments),
-		accounts: accountsSchema({object, string, strings, regionPattern, regionsText: 'the top-level regions'}).optional(),
-		notify: notifySchema(object).optional(),
+		// The same in both schemas (nothing in them is required only in the effective one): built once.
+		accounts: z.optional(accounts ??= accountsSchema({object, string, strings, regionPattern, regionsText: 'the top-level regions'})),
+		notify: z.optional(notify ??= notifySchema(object)),
 		// Beyond one host: the lease and the engine's state in one DynamoDB table (docs/design.md).
-		coordination: object({
+		coordination: z.optional(object({
 			dynamodb: required(object({
 				table: required(string(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3 to 255 letters, digits, _ . -)')),
-				region: string(regionPattern, 'a region name like us-east-1 (default: the SDK\'s region, else the first of regions)').optional(),
-				leaseSeconds: number({min: 2, max: 30}, 'a number of seconds from 2 to 30 (default 20): how long the lease lasts without a heartbeat').optional(),
+				region: z.optional(string(regionPattern, 'a region name like us-east-1 (default: the SDK\'s region, else the first of regions)')),
+				leaseSeconds: z.optional(number({min: 2, max: 30}, 'a number of seconds from 2 to 30 (default 20): how long the lease lasts without a heartbeat')),
 			})),
-		}).optional(),
+		})),
 		global: required(object({
 			thresholdPct: required(positive()),
 			windowMinutes: required(number({min: 1, max: 1440})),
@@ -185,13 +132,13 @@ function build(layer: boolean) {
 			onBreach: required(choice(['emergency-stop', 'alert'])),
 		})),
 		prices: required(z.record(
-			z.string().regex(new RegExp(`${instanceTypePattern.source}|${regionPattern.source}`), {error: 'instance types like m5.large or regions like eu-west-1'}),
+			z.string().check(z.regex(new RegExp(`${instanceTypePattern.source}|${regionPattern.source}`), {error: 'instance types like m5.large or regions like eu-west-1'})),
 			z.union([
 				nonNegative(),
-				z.record(z.string().regex(instanceTypePattern, {error: typeKeyText}), nonNegative(), {error: priceText}).describe(`$/h in this region, keyed by ${typeKeyText}`),
+				z.record(z.string().check(z.regex(instanceTypePattern, {error: typeKeyText})), nonNegative(), {error: priceText}).check(z.describe(`$/h in this region, keyed by ${typeKeyText}`)),
 			], {error: priceText}),
 			{error: pricesText},
-		).describe(pricesText)),
+		).check(z.describe(pricesText))),
 	});
 }
 
@@ -200,43 +147,53 @@ function build(layer: boolean) {
  * URL, a routing key, a signing secret) is the value or `{"env": "NAME"}`, and a problem with one
  * never quotes it.
  */
-function notifySchema(object: <T extends z.ZodRawShape>(shape: T) => z.ZodObject<T, z.core.$strict>) {
+function notifySchema(object: <T extends z.core.$ZodLooseShape>(shape: T) => z.ZodMiniObject<T, z.core.$strict>) {
 	const secret = (what: string, pattern: RegExp) => {
 		const text = `${what} or {"env": "NAME"} (an environment variable that holds it)`;
 		const error = {error: `${secretMarker}${text}`};
 		return z.union([
-			z.string(error).regex(pattern, error),
-			z.strictObject({env: z.string(error).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, error)}, error),
-		], error).describe(text);
+			z.string(error).check(z.regex(pattern, error)),
+			z.strictObject({env: z.string(error).check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, error))}, error),
+		], error).check(z.describe(text));
 	};
 
 	const url = () => secret('an http(s) URL', /^https?:\/\/[^\s/]+/);
 	const eventsText = `a non-empty list of: ${notifyEvents.join(', ')}`;
 	const common = {
-		name: string(/^[\w.-]{1,64}$/, '1 to 64 letters, digits, _, . or -').optional(),
-		events: z.array(choice(notifyEvents), {error: eventsText}).min(1, {error: eventsText}).describe(`${eventsText} (default: all but start)`).optional(),
+		name: z.optional(string(/^[\w.-]{1,64}$/, '1 to 64 letters, digits, _, . or -')),
+		events: z.optional(z.array(choice(notifyEvents), {error: eventsText}).check(z.minLength(1, {error: eventsText}), z.describe(`${eventsText} (default: all but start)`))),
 	};
 	const typesText = `a target with "type" one of ${targetTypes.map(type => `"${type}"`).join(', ')}`;
 	return z.array(z.discriminatedUnion('type', [
 		object({type: z.literal('slack'), url: url(), ...common}),
-		object({type: z.literal('pagerduty'), routingKey: secret('an Events API v2 routing key', /\S/), url: string(/^https?:\/\/\S+$/, 'the Events API v2 URL').optional(), ...common}),
-		object({type: z.literal('sns'), topicArn: string(/^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:envwatch'), region: string(regionPattern, 'a region name like us-east-1 (default: the topic ARN\'s)').optional(), ...common}),
-		object({type: z.literal('webhook'), url: url(), secret: secret('a signing secret', /\S/).optional(), ...common}),
+		object({type: z.literal('pagerduty'), routingKey: secret('an Events API v2 routing key', /\S/), url: z.optional(string(/^https?:\/\/\S+$/, 'the Events API v2 URL')), ...common}),
+		object({type: z.literal('sns'), topicArn: string(/^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:envwatch'), region: z.optional(string(regionPattern, 'a region name like us-east-1 (default: the topic ARN\'s)')), ...common}),
+		object({type: z.literal('webhook'), url: url(), secret: z.optional(secret('a signing secret', /\S/)), ...common}),
 		// A dead man's switch: pinged while polls succeed, so it takes no events.
-		object({type: z.literal('heartbeat'), url: url(), everyMinutes: number({min: 1, max: 1440, integer: true}, `a whole number of minutes between pings, from 1 to 1440 (default ${heartbeatDefaultMinutes})`).optional(), name: common.name}),
-	], {error: typesText}), {error: 'a list of notification targets'}).describe('notification targets (slack, pagerduty, sns, webhook, heartbeat)');
+		object({type: z.literal('heartbeat'), url: url(), everyMinutes: z.optional(number({min: 1, max: 1440, integer: true}, `a whole number of minutes between pings, from 1 to 1440 (default ${heartbeatDefaultMinutes})`)), name: common.name}),
+	], {error: typesText}), {error: 'a list of notification targets'}).check(z.describe('notification targets (slack, pagerduty, sns, webhook, heartbeat)'));
 }
 
-export const configSchema = build(false);
+type ConfigSchema = ReturnType<typeof build>;
+let effective: ConfigSchema | undefined;
+let layered: ConfigSchema | undefined;
+
+/** The effective configuration's schema, built on first use (not as the module loads: `--help` needs none). */
+export function configSchema(): ConfigSchema {
+	return (effective ??= build(false));
+}
+
 /** One layer (a file or the flags): the same checks with every key optional. */
-export const layerSchema = build(true);
+export function layerSchema(): ConfigSchema {
+	return (layered ??= build(true));
+}
 
 /**
  * The effective configuration: shipped defaults < user store < --config file < flags. `regions:
  * "all"` is `allRegions: true` here, and `regions` the regions enabled for the account, filled in
  * when the provider starts (empty until then).
  */
-export type Config = Omit<z.output<typeof configSchema>, '$schema' | 'regions' | 'environments'> & {
+export type Config = Omit<z.output<ConfigSchema>, '$schema' | 'regions' | 'environments'> & {
 	regions: string[];
 	environments: Record<string, EnvironmentConfig>;
 	/** `regions: "all"` (or `--region all`): every region enabled for the account is watched. */
@@ -248,7 +205,7 @@ export type Config = Omit<z.output<typeof configSchema>, '$schema' | 'regions' |
  * once the accounts are known: `dev@sandbox-a` has dev's policy, `account: "sandbox-a"` (only that
  * account's instances are its) and `splitOf: "dev"`.
  */
-export type EnvironmentConfig = z.output<typeof configSchema>['environments'][string] & {account?: string; splitOf?: string};
+export type EnvironmentConfig = z.output<ConfigSchema>['environments'][string] & {account?: string; splitOf?: string};
 
 /** Compile-time: the configuration is what the domain computes over. */
 type Assignable<T extends U, U> = T;
@@ -262,7 +219,7 @@ export type _ConfigChecks = [
 /** The JSON schema of a configuration file (a layer), as published in config/envwatch.schema.json. */
 export function configJsonSchema(): Record<string, unknown> {
 	return {
-		...z.toJSONSchema(layerSchema, {io: 'input'}),
+		...z.toJSONSchema(layerSchema(), {io: 'input'}),
 		title: 'envwatch configuration file',
 		description: 'A layer of envwatch configuration: every key is optional, since a file is merged over the shipped defaults (and the store); unknown keys are errors.',
 	};
@@ -338,9 +295,13 @@ function reportedAt(paths: ReadonlySet<string>, path: string): boolean {
  * Checks `value` against `schema`; adds one line per problem (`suffix` after each, e.g. the file it
  * is in), skipping key paths in `skip` (already reported for a layer). Returns the key paths reported.
  */
-export function checkSchema(schema: z.ZodType, value: unknown, problems: Problems, options: {suffix?: string; skip?: ReadonlySet<string>} = {}): Set<string> {
+export function checkSchema(schema: z.core.$ZodType, value: unknown, problems: Problems, options: {suffix?: string; skip?: ReadonlySet<string>} = {}): Set<string> {
+	return reportIssues(z.safeParse(schema, value), value, problems, options);
+}
+
+/** checkSchema for a result already parsed: one line per problem of `result`, the parse of `value`. */
+export function reportIssues(result: z.core.util.SafeParseResult<unknown>, value: unknown, problems: Problems, options: {suffix?: string; skip?: ReadonlySet<string>} = {}): Set<string> {
 	const reported = new Set<string>();
-	const result = schema.safeParse(value);
 	if (result.success) {
 		return reported;
 	}

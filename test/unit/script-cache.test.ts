@@ -161,4 +161,14 @@ describe('runCachedScript', () => {
 		expect(cacheFiles(root)).toEqual([`vendor-0123456789ab${suffix}`, `vendor-0123456789ab-${process.version}-${cachedDataVersionTag().toString(16)}.v8`].sort());
 		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(true);
 	});
+	it('gives the script the modules it is handed for their names, and Node\'s for every other name', () => {
+		// The dashboard's script takes the engine and the domain the rest of the CLI loaded (one copy of each).
+		const dir = tempDir();
+		const file = path.join(dir, 'vendor-0123456789ab.js');
+		fs.writeFileSync(file, '(function (exports, require, module) {module.exports = {engine: require(\'envwatch:engine\'), sep: require(\'node:path\').sep};\n})');
+		const engine = {name: 'the engine already loaded'};
+		const run = runCachedScript(file, {cacheRoot: undefined, env: {}, uid, modules: {'envwatch:engine': engine}});
+		expect(run.exports).toEqual({engine, sep: path.sep});
+		expect((run.exports as {engine: unknown}).engine).toBe(engine);
+	});
 });
