@@ -7,8 +7,8 @@
 // (AWS_ENDPOINT_URL_DYNAMODB), the stub everything else; its configuration sets caps no poll
 // reaches, so it decides and records but stops nothing (the stub answers no StopInstances).
 // Run: `npm run build && node test/bench/backstop.mjs [runs]` (part of `npm run bench`, about a minute).
-// ENVWATCH_BENCH_NODE=/path/to/node runs both with that Node (the Lambda runtime the template names is
-// Node 22: `npm install node@22` brings it).
+// Each is run on this Node and again on Node 22, the Lambda runtime the template names, when one is at
+// hand: ENVWATCH_BENCH_NODE=/path/to/node, else the Node 22 `npm run test:nodes` installs.
 import {execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +24,8 @@ const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${root}dist/bin/cli.js`;
 const lambda = `${root}dist/lambda/lambda.js`;
-const node = process.env.ENVWATCH_BENCH_NODE ?? process.execPath;
+/** The Node 22 `npm run test:nodes` keeps (scripts/test-nodes.mjs), or ENVWATCH_BENCH_NODE. */
+const otherNode = process.env.ENVWATCH_BENCH_NODE ?? path.join(process.env.ENVWATCH_NODE_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'envwatch-test-nodes'), 'node-22', 'node_modules', '.bin', 'node');
 
 function baseEnv(dir) {
 	const env = {};
@@ -70,7 +71,7 @@ function line(what, results) {
 	return `${what}: CPU median ${median(cpus).toFixed(2)} s (${range(cpus)}), wall median ${median(walls).toFixed(2)} s (${range(walls)}), peak RSS median ${mb(median(rss))} MB (${mb(Math.min(...rss))}-${mb(Math.max(...rss))}) (exit ${[...new Set(results.map(result => result.status))].join(',')}; ${results.length} runs)`;
 }
 
-async function onceRuns(url, runs) {
+async function onceRuns(node, url, runs) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-'));
 	fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({regions, costExplorer: {enabled: false}}));
 	const results = [];
@@ -85,7 +86,9 @@ async function onceRuns(url, runs) {
 	return results;
 }
 
-async function handlerRuns(url, moto, runs) {
+let tables = 0;
+
+async function handlerRuns(node, url, moto, runs) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envwatch-bench-'));
 	const dynamo = new DynamoDBClient({region: 'us-east-1', endpoint: moto.url, credentials: {accessKeyId: 'AKIDTEST', secretAccessKey: 'secret'}});
 	const results = [];
@@ -93,7 +96,7 @@ async function handlerRuns(url, moto, runs) {
 	try {
 		for (let index = 0; index < runs; index++) {
 			// A fresh table each run: every invocation starts from an empty state, as the first one would.
-			const table = `bench-${index}`;
+			const table = `bench-${++tables}`;
 			await dynamo.send(new CreateTableCommand({
 				TableName: table,
 				BillingMode: 'PAY_PER_REQUEST',
@@ -127,12 +130,16 @@ export async function run() {
 	const stub = await startStub();
 	const moto = await startMoto();
 	try {
-		const version = execFileSync(node, ['--version'], {encoding: 'utf8'}).trim();
-		return [
-			`Node ${version}`,
-			line(`--once --read-only, 10,000 running + 1,000 stopped instances in ${regions.length} regions (stub), cold`, await onceRuns(stub.url, runs)),
-			line('the Lambda handler, one invocation over the same fleet (lease and state in DynamoDB, moto), cold', await handlerRuns(stub.url, moto, runs)),
-		];
+		const lines = [];
+		for (const node of fs.existsSync(otherNode) ? [process.execPath, otherNode] : [process.execPath]) {
+			const version = execFileSync(node, ['--version'], {encoding: 'utf8'}).trim();
+			lines.push(
+				line(`Node ${version}: --once --read-only, 10,000 running + 1,000 stopped instances in ${regions.length} regions (stub), cold`, await onceRuns(node, stub.url, runs)),
+				line(`Node ${version}: the Lambda handler, one invocation over the same fleet (lease and state in DynamoDB, moto), cold`, await handlerRuns(node, stub.url, moto, runs)),
+			);
+		}
+
+		return lines;
 	} finally {
 		stub.close();
 		moto.stop();
