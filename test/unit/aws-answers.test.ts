@@ -114,8 +114,8 @@ describe('an HTML 200 never reaches the SDK\'s parser', () => {
 		async function * endless(): AsyncGenerator<Uint8Array> {
 			try {
 				yield bytes('<DescribeVolumesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><volumeSet>');
-				for (;;) {
-					sent++;
+				// Endless as far as envwatch can tell (bounded here so that a regression fails rather than hangs).
+				for (; sent < 5000; sent++) {
 					yield bytes('<item><volumeId>vol-0aaaaaaaaaaaaaaa1</volumeId><size>8</size><volumeType>gp3</volumeType><attachmentSet><item><instanceId>i-0aaaaaaaaaaaaaaa1</instanceId></item></attachmentSet></item>'.repeat(100));
 				}
 			} finally {
