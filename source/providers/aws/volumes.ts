@@ -68,26 +68,32 @@ function whole(text: string): number {
  * limits (64 TiB, 256,000 IOPS) cannot be true: the whole answer is an error then (thrown).
  */
 export function checkedVolume(fields: VolumeFields, wanted: ReadonlySet<string>, region: string, page: number): Volume {
-	const where = `DescribeVolumes page ${page}: volume ${fields.id === undefined ? '(no ID)' : fields.id.slice(0, 40)}`;
+	const where = (): string => `DescribeVolumes page ${page}: volume ${fields.id === undefined ? '(no ID)' : fields.id.slice(0, 40)}`;
 	const attached = fields.attachedTo.find(id => typeof id === 'string' && wanted.has(id));
 	if (typeof fields.id !== 'string' || typeof fields.type !== 'string' || typeof fields.size !== 'number' || !Number.isFinite(fields.size) || !attached) {
-		throw new MalformedAnswerError(region, `${where} lacks an ID, a type, a size or an attachment to a listed instance: its cost is unknown`);
+		throw new MalformedAnswerError(region, `${where()} lacks an ID, a type, a size or an attachment to a listed instance: its cost is unknown`);
 	}
 
-	for (const [name, value] of [['IOPS', fields.iops], ['throughput', fields.throughput]] as const) {
-		if (value !== undefined && !Number.isFinite(value)) {
-			throw new MalformedAnswerError(region, `${where} has ${name === 'IOPS' ? 'an' : 'a'} ${name} that is not a number: its cost is unknown`);
-		}
+	if (fields.iops !== undefined && !Number.isFinite(fields.iops)) {
+		throw new MalformedAnswerError(region, `${where()} has an IOPS that is not a number: its cost is unknown`);
 	}
 
-	const volume = {
-		id: fields.id, region, type: fields.type, sizeGb: fields.size, instanceId: attached,
-		...(fields.iops === undefined ? {} : {iops: fields.iops}),
-		...(fields.throughput === undefined ? {} : {throughputMbps: fields.throughput}),
-	};
+	if (fields.throughput !== undefined && !Number.isFinite(fields.throughput)) {
+		throw new MalformedAnswerError(region, `${where()} has a throughput that is not a number: its cost is unknown`);
+	}
+
+	const volume: Volume = {id: fields.id, region, type: fields.type, sizeGb: fields.size, instanceId: attached};
+	if (fields.iops !== undefined) {
+		volume.iops = fields.iops;
+	}
+
+	if (fields.throughput !== undefined) {
+		volume.throughputMbps = fields.throughput;
+	}
+
 	const problem = volumeProblem(volume);
 	if (problem !== undefined) {
-		throw new ImplausibleAnswerError(region, `${where} has ${problem}: not believed`);
+		throw new ImplausibleAnswerError(region, `${where()} has ${problem}: not believed`);
 	}
 
 	return volume;
