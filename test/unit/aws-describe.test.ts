@@ -120,6 +120,9 @@ describe('the lean DescribeInstances decoder', () => {
 			['<a x="1"><b>y</b></a>'],
 			// A prefixed name ends with its prefix; a reader looking for `</a>` would find the next one.
 			['<p:a>x</p:a>', '<q:a>z</a>'],
+			// An element named like the record, ended with a space: its end is not the record's `</item>`.
+			['<item>x</item >', '<item>z</item>'],
+			['<a><b>x</b></a >', '<a><b>z</b></a>'],
 		];
 		for (const [inside, later = '<a>z</a>'] of cases) {
 			const text = `<R><reservationSet><item><instancesSet><item><instanceId>i-01</instanceId>${inside}<instanceType>m5.large</instanceType><instanceState><name>running</name></instanceState></item><item><instanceId>i-02</instanceId>${later}<instanceType>t3.small</instanceType></item></instancesSet></item></reservationSet></R>`;
@@ -139,12 +142,33 @@ describe('the lean DescribeInstances decoder', () => {
 		}
 	});
 
+	test('an unfinished tag, comment or CDATA section is held up to 64 KiB, not without end', () => {
+		const decoder = new DescribeInstancesDecoder();
+		decoder.write(page.slice(0, page.indexOf('<extra')));
+		decoder.write(`<extra note="${'x'.repeat(60_000)}`);
+		expect(() => {
+			decoder.write('x'.repeat(10_000));
+		}).toThrow(/a tag, comment or CDATA section of over 64 KiB/);
+	});
+
+	test('character references XML allows, with or without leading zeros, read as their characters', () => {
+		const read = decodeDescribeInstances(page.replace('&amp; SQL', '&#x00000041;&#000000066;&#x1F600;&#9;'));
+		expect(read.items[0]!.platformDetails).toBe('Windows AB\u{1F600}\t');
+	});
+
 	test.each([
 		['a field given twice (the second would win)', page.replace('<instanceType>m5.large</instanceType>', '<instanceType>m5.large</instanceType><instanceType>p5.48xlarge</instanceType>'), /<instanceType> given twice in one item/],
 		['a field holding an element', page.replace('<instanceType>m5.large</instanceType>', '<instanceType>m5<b/>.large</instanceType>'), /<instanceType> holds an element <b>/],
 		['a tag key given twice', page.replace('<key>Environment</key>', '<key>Environment</key><key>Env</key>'), /<key> given twice/],
 		['a next-page token given twice', page.replace('<nextToken>', '<nextToken>a</nextToken><nextToken>'), /<nextToken> given twice in one answer/],
 		['an element passed over never closed', page.replace('<hypervisor>', '<hypervisor>xen<hypervisor>'), /closed by|never closed/],
+		['a < inside an attribute value', page.replace('<hypervisor>', '<hypervisor note="</hypervisor>">'), /a < inside an attribute value/],
+		['an end tag inside an attribute value of an element passed over', page.replace('<blockDeviceMapping>', '<blockDeviceMapping><y b="</blockDeviceMapping>"/>'), /a < inside an attribute value/],
+		['a NUL by reference', page.replace('&amp; SQL', '&#0; SQL'), /&#0; to a character XML does not allow/],
+		['a lone surrogate by reference', page.replace('&amp; SQL', '&#xD800; SQL'), /&#xD800; to a character XML does not allow/],
+		['a control character by reference', page.replace('&amp; SQL', '&#x1; SQL'), /&#x1; to a character XML does not allow/],
+		['a value of over 64 KiB', page.replace('Windows &amp; SQL', 'W'.repeat(70_000)), /a value of over 64 KiB/],
+		['elements nested 65 deep', page.replace('<hypervisor>', `${'<n>'.repeat(65)}${'</n>'.repeat(65)}<hypervisor>`), /nested over 64 deep/],
 		['an element passed over closed twice', page.replace('<blockDeviceMapping>', '<blockDeviceMapping></blockDeviceMapping>'), /closed by <\/blockDeviceMapping>/],
 	])('rejects %s', (_name, text, message) => {
 		expect(() => decodeDescribeInstances(text)).toThrow(message);
@@ -160,7 +184,7 @@ describe('the lean DescribeInstances decoder', () => {
 		['text after the root', `${page}junk`, /text outside the root/],
 		['a DOCTYPE (an HTML page)', '<!DOCTYPE html><html></html>', /declaration inside the document/],
 		['nothing', '', /no root element/],
-		['a malformed tag', page.replace('<instanceType>', '<instance"Type>'), /malformed tag/],
+		['a malformed tag', page.replace('<instanceType>', '<instance"Type>'), /malformed tag|a < inside an attribute value/],
 	])('rejects %s', (_name, text, message) => {
 		expect(() => decodeDescribeInstances(text)).toThrow(message);
 	});

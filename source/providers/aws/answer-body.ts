@@ -9,6 +9,8 @@ export type LeanSink = {write(text: string): void; end(): unknown};
 const edge = 1024;
 /** Bytes still read after a lean sink failed, to check the answer's end (then it is given up). */
 const afterFailure = 1024 * 1024;
+/** The most a streamed answer may hold: a DescribeInstances page of 1000 instances is a few MB. */
+const maxStreamedBytes = 64 * 1024 * 1024;
 
 /**
  * Feeds an answer's body to a lean sink piece by piece. Keeps its byte count and first and last
@@ -49,6 +51,11 @@ export async function streamInto(body: unknown, sink: LeanSink): Promise<{bytes:
 		bytes += chunk.length;
 		const before = failed;
 		take(decoder.write(chunk));
+		if (!failed && bytes > maxStreamedBytes) {
+			failed = true;
+			failure = new Error(`over ${maxStreamedBytes / 1024 / 1024} MiB: larger than any page of this call`);
+		}
+
 		if (failed && !before) {
 			failedAt = bytes;
 		} else if (failed && bytes - failedAt > afterFailure) {

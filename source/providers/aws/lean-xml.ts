@@ -15,7 +15,7 @@
  * read either.
  */
 
-import {Interned, Names, own, PlainNames, withoutCdataMarks, XmlError} from './xml-strings.js';
+import {Interned, isNameCharacter, localName, markupAt, Names, own, PlainNames, tagEnd, withoutCdataMarks, XmlError} from './xml-strings.js';
 
 export {XmlError} from './xml-strings.js';
 
@@ -61,6 +61,11 @@ export function xmlNode(spec: XmlSpec): XmlNode {
 /** A page's records (as `accept` made them) and the token of the next page. */
 export type LeanPage<T> = {items: T[]; nextToken?: string};
 
+/** The longest value, or unfinished tag, comment or CDATA section, an EC2 answer has (a tag value is at most 256 characters). */
+const maxTextLength = 65_536;
+/** How deep elements nest in an EC2 answer at most (about a dozen levels; far more is not one). */
+const maxDepth = 64;
+
 /** An element passed over tag by tag (its end was not at hand), and everything below it. */
 const passed = new XmlNode({});
 
@@ -87,6 +92,10 @@ export class LeanXmlReader<T> {
 	/** Where the next `<!` and `<?` are in the text being read (looked for once, then reused while ahead; its length: none). */
 	private nextBang = -1;
 	private nextQuestion = -1;
+	private nextQuote = -1;
+	private nextApostrophe = -1;
+	/** Characters searched for ends of elements passed over, in the text being read. */
+	private searched = 0;
 
 	/** `maxItems`: a page holding more records is not an answer envwatch believes; reading stops there. */
 	constructor(private readonly root: XmlNode, private readonly accept: (record: Fields) => T, private readonly maxItems = Number.POSITIVE_INFINITY) {}
@@ -95,9 +104,15 @@ export class LeanXmlReader<T> {
 		const text = this.rest === '' ? piece : this.rest + piece;
 		this.nextBang = -1;
 		this.nextQuestion = -1;
+		this.nextQuote = -1;
+		this.nextApostrophe = -1;
+		this.searched = 0;
 		const stop = this.read(text);
 		this.offset += stop;
 		this.rest = text.slice(stop);
+		if (this.rest.length > maxTextLength) {
+			throw new XmlError(`a tag, comment or CDATA section of over ${maxTextLength / 1024} KiB near character ${this.offset}: not an EC2 answer`);
+		}
 	}
 
 	end(): LeanPage<T> {
@@ -176,6 +191,9 @@ export class LeanXmlReader<T> {
 				}
 
 				this.kept += chunk;
+				if (this.kept.length > maxTextLength) {
+					throw new XmlError(`a value of over ${maxTextLength / 1024} KiB near character ${this.offset + position}: not an EC2 answer`);
+				}
 			}
 		}
 	}
@@ -327,6 +345,10 @@ export class LeanXmlReader<T> {
 			this.kept = undefined;
 			this.finish(name, node, value);
 		} else {
+			if (this.stack.length >= maxDepth) {
+				throw new XmlError(`elements nested over ${maxDepth} deep near character ${at}: not an EC2 answer`);
+			}
+
 			this.stack.push(name);
 			this.nodes.push(node);
 		}
@@ -335,8 +357,11 @@ export class LeanXmlReader<T> {
 	}
 
 	/**
-	 * Where the text after element `name` (opened before `from`) starts, when its `</name>` is in
-	 * `text` with no `<name`, comment, CDATA section or processing instruction before it; else -1.
+	 * Where the text after element `name` (opened before `from`) starts, when its end `</name>` is in
+	 * `text` with no `<name`, comment, CDATA section, processing instruction or attribute value (a
+	 * quote) before it; else -1. An end written `</name >` is read tag by tag. Each piece of text
+	 * may be searched this way about twice over; past that it is read tag by tag, so no answer makes
+	 * the search quadratic.
 	 */
 	private endOf(text: string, name: string, from: number): number {
 		// Text alone (the usual case): its end is the next tag.
@@ -345,25 +370,37 @@ export class LeanXmlReader<T> {
 			return next + 3 + name.length;
 		}
 
+		if (next === -1 || this.searched > (text.length * 2) + 65_536) {
+			return -1;
+		}
+
 		let tags = tagsOf.get(name);
 		if (tags === undefined) {
-			tags = {close: `</${name}>`, open: `<${name}`};
+			tags = {close: `</${name}`, open: `<${name}`};
 			if (tagsOf.size < 500) {
 				tagsOf.set(name, tags);
 			}
 		}
 
-		// Else its `</name>`, with no `<name` before it (looked for backwards from there: the search
-		// stops at the element's own start) nor any other markup.
-		const close = next === -1 ? -1 : text.indexOf(tags.close, next);
+		// The first `</name` followed by `>` (`</nameX` is another element's; `</name ` is read tag by tag).
+		let close = text.indexOf(tags.close, next);
+		while (close !== -1 && text.charCodeAt(close + tags.close.length) !== 0x3E /* > */) {
+			close = isNameCharacter(text.charCodeAt(close + tags.close.length)) ? text.indexOf(tags.close, close + 1) : -1;
+		}
+
+		this.searched += 2 * ((close === -1 ? text.length : close) - from);
+		// `<name` looked for backwards from the end: the search stops at the element's own start.
 		if (close === -1 || this.markupBefore(text, from, close) || text.lastIndexOf(tags.open, close - 1) >= from) {
 			return -1;
 		}
 
-		return close + tags.close.length;
+		return close + tags.close.length + 1;
 	}
 
-	/** Whether a comment, CDATA section or processing instruction starts in `text` between `from` and `close`. */
+	/**
+	 * Whether a comment, CDATA section, processing instruction or attribute value (a quote) starts in
+	 * `text` between `from` and `close`: an element holding one is read tag by tag.
+	 */
 	private markupBefore(text: string, from: number, close: number): boolean {
 		if (this.nextBang < from) {
 			this.nextBang = markupAt(text, 0x21 /* ! */, from);
@@ -373,7 +410,17 @@ export class LeanXmlReader<T> {
 			this.nextQuestion = markupAt(text, 0x3F /* ? */, from);
 		}
 
-		return this.nextBang < close || this.nextQuestion < close;
+		if (this.nextQuote < from) {
+			const found = text.indexOf('"', from);
+			this.nextQuote = found === -1 ? text.length : found;
+		}
+
+		if (this.nextApostrophe < from) {
+			const found = text.indexOf('\'', from);
+			this.nextApostrophe = found === -1 ? text.length : found;
+		}
+
+		return this.nextBang < close || this.nextQuestion < close || this.nextQuote < close || this.nextApostrophe < close;
 	}
 
 	/** An element of `node` starts. */
@@ -423,48 +470,3 @@ const plainNames = new PlainNames();
 const sharedValues = new Interned();
 /** `</name>` and `<name` of each name passed over. */
 const tagsOf = new Map<string, {close: string; open: string}>();
-
-/**
- * Where the next `<` followed by `mark` (`!` or `?`) is in `text` at or after `from`, else its
- * length. The mark is looked for, not the `<`: a page has a `<` every few characters and these marks
- * almost never, so the search runs at the speed of a byte scan rather than stopping at every tag.
- */
-function markupAt(text: string, mark: number, from: number): number {
-	const character = String.fromCharCode(mark);
-	for (let at = text.indexOf(character, from + 1); at !== -1; at = text.indexOf(character, at + 1)) {
-		if (text.charCodeAt(at - 1) === 0x3C /* < */) {
-			return at - 1;
-		}
-	}
-
-	return text.length;
-}
-
-/**
- * The index of the `>` that ends the tag opened at `open` (quotes in attribute values respected),
- * or -1 when the text ends first.
- */
-function tagEnd(text: string, open: number, at: number): number {
-	let quote = 0;
-	for (let index = open + 1; index < text.length; index++) {
-		const code = text.charCodeAt(index);
-		if (quote !== 0) {
-			if (code === quote) {
-				quote = 0;
-			}
-		} else if (code === 0x3E) {
-			return index;
-		} else if (code === 0x22 || code === 0x27) {
-			quote = code;
-		} else if (code === 0x3C) {
-			throw new XmlError(`a malformed tag near character ${at}`);
-		}
-	}
-
-	return -1;
-}
-
-function localName(name: string): string {
-	const colon = name.indexOf(':');
-	return colon === -1 ? name : name.slice(colon + 1);
-}

@@ -196,9 +196,15 @@ function entity(name: string, at: number): string {
 		}
 
 		default: {
-			const code = /^#x[0-9a-fA-F]{1,6}$/.test(name) ? Number.parseInt(name.slice(2), 16) : /^#[0-9]{1,7}$/.test(name) ? Number.parseInt(name.slice(1), 10) : Number.NaN;
-			if (!Number.isFinite(code) || code > 0x10_FF_FF) {
+			const code = /^#x[0-9a-fA-F]+$/.test(name) ? Number.parseInt(name.slice(2), 16) : /^#[0-9]+$/.test(name) ? Number.parseInt(name.slice(1), 10) : Number.NaN;
+			if (Number.isNaN(code)) {
 				throw new XmlError(`an unknown entity &${name.slice(0, 20)}; near character ${at}`);
+			}
+
+			// XML's characters: no NUL or other control character, no lone surrogate, nothing past U+10FFFF.
+			const allowed = code === 0x9 || code === 0xA || code === 0xD || (code >= 0x20 && code <= 0xD7_FF) || (code >= 0xE0_00 && code <= 0xFF_FD) || (code >= 0x1_00_00 && code <= 0x10_FF_FF);
+			if (!allowed) {
+				throw new XmlError(`a character reference &${name.slice(0, 20)}; to a character XML does not allow near character ${at}`);
 			}
 
 			return String.fromCodePoint(code);
@@ -213,4 +219,57 @@ export function withoutCdataMarks(raw: string, at: number): string {
 	}
 
 	return raw.split('\u0000').map((part, index) => (index % 2 === 1 ? part : decodeEntities(part, at))).join('');
+}
+
+/**
+ * Where the next `<` followed by `mark` (`!` or `?`) is in `text` at or after `from`, else its
+ * length. The mark is looked for, not the `<`: a page has a `<` every few characters and these marks
+ * almost never, so the search runs at the speed of a byte scan rather than stopping at every tag.
+ */
+export function markupAt(text: string, mark: number, from: number): number {
+	const character = String.fromCharCode(mark);
+	for (let at = text.indexOf(character, from + 1); at !== -1; at = text.indexOf(character, at + 1)) {
+		if (text.charCodeAt(at - 1) === 0x3C /* < */) {
+			return at - 1;
+		}
+	}
+
+	return text.length;
+}
+
+/**
+ * The index of the `>` that ends the tag opened at `open` (quotes in attribute values respected),
+ * or -1 when the text ends first.
+ */
+export function tagEnd(text: string, open: number, at: number): number {
+	let quote = 0;
+	for (let index = open + 1; index < text.length; index++) {
+		const code = text.charCodeAt(index);
+		if (quote !== 0) {
+			if (code === quote) {
+				quote = 0;
+			} else if (code === 0x3C) {
+				// XML forbids `<` in an attribute value.
+				throw new XmlError(`a < inside an attribute value near character ${at}: not well-formed XML`);
+			}
+		} else if (code === 0x3E) {
+			return index;
+		} else if (code === 0x22 || code === 0x27) {
+			quote = code;
+		} else if (code === 0x3C) {
+			throw new XmlError(`a malformed tag near character ${at}`);
+		}
+	}
+
+	return -1;
+}
+
+/** A character that may continue an element's name (`</nameX` is another element's end). */
+export function isNameCharacter(code: number): boolean {
+	return (code >= 0x61 && code <= 0x7A) || (code >= 0x41 && code <= 0x5A) || (code >= 0x30 && code <= 0x39) || code === 0x5F || code === 0x2D || code === 0x2E || code === 0x3A || code > 0x7F;
+}
+
+export function localName(name: string): string {
+	const colon = name.indexOf(':');
+	return colon === -1 ? name : name.slice(colon + 1);
 }
