@@ -132,6 +132,27 @@ describe('an HTML 200 never reaches the SDK\'s parser', () => {
 		fleet.close();
 	});
 
+	test('a streamed answer over 64 MiB is not read to its end, whatever it holds (SDK mocked: moto cannot answer one)', async () => {
+		const fleet = new AwsFleet({regions: ['eu-west-1'], credentials, maxAttempts: 1});
+		const client = fleet.client('eu-west-1');
+		let sent = 0;
+		const spaces = bytes(' '.repeat(1024 * 1024));
+		async function * huge(): AsyncGenerator<Uint8Array> {
+			yield bytes('<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><reservationSet>');
+			// Bounded here (200 MiB) so that a regression fails rather than hangs.
+			for (; sent < 200; sent++) {
+				yield spaces;
+			}
+		}
+
+		(client.config as {requestHandler: unknown}).requestHandler = {handle: async () => ({response: {statusCode: 200, headers: {'content-type': 'text/xml'}, body: huge()}})};
+		const listing = await fleet.list({envTagKey: 'Environment', states: ['running']});
+		expect(listing.instances).toEqual([]);
+		expect(listing.errors[0]?.message).toMatch(/before envwatch stopped reading, that is not a readable answer \(over 64 MiB: larger than any page of this call\)/);
+		expect(sent).toBeLessThan(70);
+		fleet.close();
+	});
+
 	test('Cost Explorer: an HTML or empty 200 is an error, never $0', async () => {
 		for (const [contentType, body] of [['text/html', html], ['application/x-amz-json-1.1', '']] as const) {
 			const client = answering(requestHandler => new CostExplorerClient({region: 'us-east-1', credentials, maxAttempts: 1, requestHandler}), 200, contentType, body);
