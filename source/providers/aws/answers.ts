@@ -258,9 +258,9 @@ type Stack = {add(middleware: (next: Handler, context: {commandName?: string}) =
  * e.g. `DescribeInstances`): `start` gives a sink that is fed the answer's text as it arrives and
  * whose `end` returns what the caller needs, or throws when the answer is not what it should be (a
  * MalformedAnswerError follows). The whole answer is never held. The SDK then parses `empty` (an
- * empty answer of the action); the lean result is read back with `leanResultOf(output)`.
+ * empty answer of the action); the lean result is read back with `leanResultOf(output)`. `start` is
+ * given when AWS says it answered (its `Date` header, epoch ms), when it says.
  */
-/** `start` is given when AWS says it answered (its `Date` header, epoch ms), when it says. */
 export type LeanDecoders = Readonly<Record<string, {start: (answeredAt: number | undefined) => LeanSink; empty: string}>>;
 
 const leanResults = new WeakMap<object, unknown>();
