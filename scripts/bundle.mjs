@@ -166,10 +166,41 @@ const bundledInkVersion = {
 const meowWithoutPackageReader = patchOnce('meow-without-package-reader', /meow[\\/]build[\\/]options\.js$/, {
 	'import { a as readPackageUpSync, n as normalizePackageData } from \'./dependencies.js\';': 'const readPackageUpSync = () => {\n\tthrow new Error(\'meow: no package.json reader in this bundle (scripts/bundle.mjs, 11): pass pkg\');\n};\nconst normalizePackageData = readPackageUpSync;',
 });
-const meowLazyPackageCode = patchOnce('meow-lazy-package-code', /meow[\\/]build[\\/]dependencies\.js$/, {
+// 12. meow turns every flag's name from camelCase to kebab-case and back (decamelize, camelcase-keys)
+// with Unicode-property regexes (`\p{Lu}`, `\p{Alpha}`...), which V8 builds from ICU's tables the
+// first time each runs: a few ms of every start, for envwatch's flag names, all ASCII. A name of
+// ASCII alone goes through the same code with the same regexes written for ASCII (on ASCII, `\p{Lu}`
+// is `A-Z`, `\p{Ll}` `a-z`, `\p{Alpha}` `A-Za-z`, `\p{N}` `0-9`); any other name gets the Unicode
+// ones, built on first use (test/unit/bundle-meow-case.test.ts compares both with meow's own).
+const asciiOnly = '/^[\\x00-\\x7F]*$/';
+const unicodeSet = (upper, lower, alpha, number) => `{UPPERCASE: new RegExp('[${upper}]', 'u'), LOWERCASE: new RegExp('[${lower}]', 'u'), LEADING_CAPITAL: new RegExp('^[${upper}](?![${upper}])', 'u'), ALPHA: new RegExp('[${alpha}]', 'u'), SEPARATORS_AND_IDENTIFIER: new RegExp(SEPARATORS.source + '([${alpha}${number}_]|$)', 'gu'), NUMBERS_AND_IDENTIFIER: new RegExp(String.raw\`\\d+\` + '([${alpha}${number}_]|$)', 'gu')}`;
+export const meowDependencyEdits = {
+	// 11.
 	'var libExports = requireLib$1();': 'var libExports = {codeFrameColumns: (...args) => requireLib$1().codeFrameColumns(...args)};',
 	'var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);': 'const normalizePackageData = (...args) => getDefaultExportFromCjs(requireNormalize())(...args);',
-});
+	// 12. camelcase's regexes, for ASCII or Unicode by the name given.
+	'const UPPERCASE = /[\\p{Lu}]/u;\nconst LOWERCASE = /[\\p{Ll}]/u;\nconst LEADING_CAPITAL = /^[\\p{Lu}](?![\\p{Lu}])/u;\nconst SEPARATORS = /[_.\\- ]+/;\nconst IDENTIFIER = /([\\p{Alpha}\\p{N}_]|$)/u;\nconst LEADING_SEPARATORS = new RegExp(\'^\' + SEPARATORS.source);\nconst SEPARATORS_AND_IDENTIFIER = new RegExp(SEPARATORS.source + IDENTIFIER.source, \'gu\');\nconst NUMBERS_AND_IDENTIFIER = new RegExp(String.raw`\\d+` + IDENTIFIER.source, \'gu\');':
+		`const SEPARATORS = /[_.\\- ]+/;\nconst LEADING_SEPARATORS = new RegExp('^' + SEPARATORS.source);\nconst asciiCase = ${unicodeSet('A-Z', 'a-z', 'A-Za-z', '0-9')};\nlet unicodeCase;\nlet UPPERCASE, LOWERCASE, LEADING_CAPITAL, ALPHA, SEPARATORS_AND_IDENTIFIER, NUMBERS_AND_IDENTIFIER;\nconst caseFor = input => {\n\t({UPPERCASE, LOWERCASE, LEADING_CAPITAL, ALPHA, SEPARATORS_AND_IDENTIFIER, NUMBERS_AND_IDENTIFIER} = ${asciiOnly}.test(input) ? asciiCase : (unicodeCase ??= ${unicodeSet('\\\\p{Lu}', '\\\\p{Ll}', '\\\\p{Alpha}', '\\\\p{N}')}));\n};`,
+	'if (previousWasNumber && /[\\p{Alpha}]/u.test(character)) {': 'if (previousWasNumber && ALPHA.test(character)) {',
+	'\tconst leadingPrefix = input.match(/^[_$]*/)[0];': '\tcaseFor(input);\n\tconst leadingPrefix = input.match(/^[_$]*/)[0];',
+	// 12. decamelize's, likewise.
+	'\tconst decamelized = text.replace(\n\t\t/([\\p{Lowercase_Letter}\\d])(\\p{Uppercase_Letter})/gu,': `\tconst ascii = ${asciiOnly}.test(text + separator);\n\tconst decamelized = text.replace(\n\t\tascii ? /([a-z\\d])([A-Z])/gu : new RegExp('([\\\\p{Lowercase_Letter}\\\\d])(\\\\p{Uppercase_Letter})', 'gu'),`,
+	'\t\t\t/(\\p{Uppercase_Letter})(\\p{Uppercase_Letter}\\p{Lowercase_Letter}+)/gu,\n\t\t\treplacement,\n\t\t)\n\t\t.toLowerCase();': '\t\t\tascii ? /([A-Z])([A-Z][a-z]+)/gu : new RegExp(\'(\\\\p{Uppercase_Letter})(\\\\p{Uppercase_Letter}\\\\p{Lowercase_Letter}+)\', \'gu\'),\n\t\t\treplacement,\n\t\t)\n\t\t.toLowerCase();',
+};
+const meowDependencies = patchOnce('meow-dependencies', /meow[\\/]build[\\/]dependencies\.js$/, meowDependencyEdits);
+
+/** `source` with each key of `edits`, found exactly once, replaced by its value; else an error naming `file` and `name`. */
+export function patchText(source, edits, file, name) {
+	for (const [find, replace] of Object.entries(edits)) {
+		if (source.split(find).length !== 2) {
+			throw new Error(`${file}: expected \`${find}\` once; update scripts/bundle.mjs (${name}) for this version`);
+		}
+
+		source = source.replace(find, () => replace);
+	}
+
+	return source;
+}
 
 /**
  * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
@@ -180,18 +211,7 @@ function patchOnce(name, file, edits) {
 	return {
 		name,
 		setup(build) {
-			build.onLoad({filter: file}, args => {
-				let source = fs.readFileSync(args.path, 'utf8');
-				for (const [find, replace] of Object.entries(edits)) {
-					if (source.split(find).length !== 2) {
-						throw new Error(`${args.path}: expected \`${find}\` once; update scripts/bundle.mjs (${name}) for this version`);
-					}
-
-					source = source.replace(find, () => replace);
-				}
-
-				return {contents: source, loader: 'js'};
-			});
+			build.onLoad({filter: file}, args => ({contents: patchText(fs.readFileSync(args.path, 'utf8'), edits, `${args.path}`, name), loader: 'js'}));
 		},
 	};
 }
@@ -298,7 +318,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowLazyPackageCode, dashboardPlugin(scriptName)],
+		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowDependencies, dashboardPlugin(scriptName)],
 	});
 	// 11. The Lambda function (dist/lambda.js, source/lambda.ts) in dist/lambda/, for the zip of
 	// `npm run package:lambda` (scripts/package-lambda.mjs): lambda.js and the chunks it loads, the AWS
