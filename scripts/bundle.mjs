@@ -298,6 +298,96 @@ function dashboardPlugin(scriptName) {
 	};
 }
 
+// 13. The configuration (source/config with zod: its schema, loading and checks) is a script with a
+// code cache of its own too, as the dashboard is (9): every start loads and checks the config, and
+// Node's compile cache kept only the chunk's top level, so the functions that build the schema and
+// parse the files were compiled again at every start (Node 20: all of it). The script takes the
+// domain's face from the CLI's modules (`envwatch:domain`); every import of config's face in the CLI
+// gets the glue below, which runs the script and exports what config's face exports. Its compiled
+// code is stored once the first `loadConfig` has run (the schema built, files parsed and checked),
+// before AWS mode sets V8's flags, which the stored code must match. The user's store (conf) stays
+// a chunk of its own that only `config get|set|unset|edit` load, as before.
+const configFace = `${dist}config/index.js`;
+const configDomain = new Map([[`${dist}domain/index.js`, 'envwatch:domain']]);
+
+const configFromModules = {
+	name: 'config-faces',
+	setup(build) {
+		build.onResolve({filter: /^\.\.?\//}, args => {
+			const file = fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`));
+			if (configDomain.has(file)) {
+				return {path: configDomain.get(file), external: true};
+			}
+
+			return file === `${dist}config/user-store.js` ? {path: 'user-store', namespace: 'config-user-store'} : undefined;
+		});
+		build.onLoad({filter: /.*/, namespace: 'config-user-store'}, () => ({contents: 'throw new Error(\'the user store is loaded by the glue of scripts/bundle.mjs (13), not the config script\');\n', loader: 'js'}));
+		build.onLoad({filter: /\.js$/}, args => {
+			if (args.path.startsWith(dist) && !args.path.startsWith(`${dist}config/`)) {
+				throw new Error(`${args.path}: the configuration's script reaches it other than through the domain's face (scripts/bundle.mjs, 13)`);
+			}
+
+			return undefined;
+		});
+	},
+};
+
+/** The names config's face exports (its tsc output, loaded here), but the store's loader. */
+async function configExports() {
+	const face = await import(`file://${configFace}`);
+	return Object.keys(face).filter(name => name !== 'loadUserStore').sort();
+}
+
+async function buildConfigScript(common, names) {
+	const result = await esbuild.build({
+		...common,
+		stdin: {contents: `export {${names.join(', ')}} from './index.js';\n`, resolveDir: `${dist}config`, sourcefile: 'config.js'},
+		format: 'cjs',
+		write: false,
+		define: {...common.define, 'import.meta.url': '__envwatchScriptUrl'},
+		plugins: [configFromModules],
+	});
+	const text = `(function (exports, require, module, __filename, __dirname) {const __envwatchScriptUrl = require('node:url').pathToFileURL(__filename).href;\n${result.outputFiles[0].text}\n})`;
+	if ([...text].some(character => character.charCodeAt(0) > 0x7F)) {
+		throw new Error('the configuration\'s script is not ASCII: source/boot/script-cache.ts reads it as latin1');
+	}
+
+	const name = `config-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
+	fs.writeFileSync(`${dist}bin/${name}`, text);
+	return name;
+}
+
+/** Every import of config's face in the CLI gets the glue that runs the configuration's script. */
+function configPlugin(scriptName, names) {
+	return {
+		name: 'config-script',
+		setup(build) {
+			build.onResolve({filter: /^\.\.?\//}, args => (args.namespace === 'file' && fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)) === configFace ? {path: 'envwatch-config', namespace: 'config-glue'} : undefined));
+			build.onLoad({filter: /.*/, namespace: 'config-glue'}, () => ({
+				contents: [
+					'import {fileURLToPath} from \'node:url\';',
+					'import envPaths from \'env-paths\';',
+					`import * as domain from ${JSON.stringify(`${dist}domain/index.js`)};`,
+					`import {runCachedScript} from ${JSON.stringify(`${dist}boot/script-cache.js`)};`,
+					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${scriptName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.(), modules: {'envwatch:domain': domain}});`,
+					`export const {${names.filter(name => name !== 'loadConfig').join(', ')}} = script.exports;`,
+					'/** The first load of a run stores the script\'s compiled code (when none was stored): the schema built, the files parsed and checked. */',
+					'export function loadConfig(...args) {',
+					'\ttry {',
+					'\t\treturn script.exports.loadConfig(...args);',
+					'\t} finally {',
+					'\t\tscript.save();',
+					'\t}',
+					'}',
+					`export async function loadUserStore() {\n\treturn import(${JSON.stringify(`${dist}config/user-store.js`)});\n}`,
+				].join('\n'),
+				loader: 'js',
+				resolveDir: `${dist}config`,
+			}));
+		},
+	};
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
 	fs.rmSync(`${dist}bin`, {recursive: true, force: true});
 	const common = {
@@ -310,6 +400,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		logLevel: 'warning',
 	};
 	const scriptName = await buildDashboard(common);
+	const configNames = await configExports();
+	const configScript = await buildConfigScript(common, configNames);
 	await esbuild.build({
 		...common,
 		entryPoints: [`${dist}cli.js`],
@@ -318,7 +410,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowDependencies, dashboardPlugin(scriptName)],
+		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowDependencies, dashboardPlugin(scriptName), configPlugin(configScript, configNames)],
 	});
 	// 11. The Lambda function (dist/lambda.js, source/lambda.ts) in dist/lambda/, for the zip of
 	// `npm run package:lambda` (scripts/package-lambda.mjs): lambda.js and the chunks it loads, the AWS
