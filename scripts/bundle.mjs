@@ -166,10 +166,41 @@ const bundledInkVersion = {
 const meowWithoutPackageReader = patchOnce('meow-without-package-reader', /meow[\\/]build[\\/]options\.js$/, {
 	'import { a as readPackageUpSync, n as normalizePackageData } from \'./dependencies.js\';': 'const readPackageUpSync = () => {\n\tthrow new Error(\'meow: no package.json reader in this bundle (scripts/bundle.mjs, 11): pass pkg\');\n};\nconst normalizePackageData = readPackageUpSync;',
 });
-const meowLazyPackageCode = patchOnce('meow-lazy-package-code', /meow[\\/]build[\\/]dependencies\.js$/, {
+// 12. meow turns every flag's name from camelCase to kebab-case and back (decamelize, camelcase-keys)
+// with Unicode-property regexes (`\p{Lu}`, `\p{Alpha}`...), which V8 builds from ICU's tables the
+// first time each runs: a few ms of every start, for envwatch's flag names, all ASCII. A name of
+// ASCII alone goes through the same code with the same regexes written for ASCII (on ASCII, `\p{Lu}`
+// is `A-Z`, `\p{Ll}` `a-z`, `\p{Alpha}` `A-Za-z`, `\p{N}` `0-9`); any other name gets the Unicode
+// ones, built on first use (test/unit/bundle-meow-case.test.ts compares both with meow's own).
+const asciiOnly = '/^[\\x00-\\x7F]*$/';
+const unicodeSet = (upper, lower, alpha, number) => `{UPPERCASE: new RegExp('[${upper}]', 'u'), LOWERCASE: new RegExp('[${lower}]', 'u'), LEADING_CAPITAL: new RegExp('^[${upper}](?![${upper}])', 'u'), ALPHA: new RegExp('[${alpha}]', 'u'), SEPARATORS_AND_IDENTIFIER: new RegExp(SEPARATORS.source + '([${alpha}${number}_]|$)', 'gu'), NUMBERS_AND_IDENTIFIER: new RegExp(String.raw\`\\d+\` + '([${alpha}${number}_]|$)', 'gu')}`;
+export const meowDependencyEdits = {
+	// 11.
 	'var libExports = requireLib$1();': 'var libExports = {codeFrameColumns: (...args) => requireLib$1().codeFrameColumns(...args)};',
 	'var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);': 'const normalizePackageData = (...args) => getDefaultExportFromCjs(requireNormalize())(...args);',
-});
+	// 12. camelcase's regexes, for ASCII or Unicode by the name given.
+	'const UPPERCASE = /[\\p{Lu}]/u;\nconst LOWERCASE = /[\\p{Ll}]/u;\nconst LEADING_CAPITAL = /^[\\p{Lu}](?![\\p{Lu}])/u;\nconst SEPARATORS = /[_.\\- ]+/;\nconst IDENTIFIER = /([\\p{Alpha}\\p{N}_]|$)/u;\nconst LEADING_SEPARATORS = new RegExp(\'^\' + SEPARATORS.source);\nconst SEPARATORS_AND_IDENTIFIER = new RegExp(SEPARATORS.source + IDENTIFIER.source, \'gu\');\nconst NUMBERS_AND_IDENTIFIER = new RegExp(String.raw`\\d+` + IDENTIFIER.source, \'gu\');':
+		`const SEPARATORS = /[_.\\- ]+/;\nconst LEADING_SEPARATORS = new RegExp('^' + SEPARATORS.source);\nconst asciiCase = ${unicodeSet('A-Z', 'a-z', 'A-Za-z', '0-9')};\nlet unicodeCase;\nlet UPPERCASE, LOWERCASE, LEADING_CAPITAL, ALPHA, SEPARATORS_AND_IDENTIFIER, NUMBERS_AND_IDENTIFIER;\nconst caseFor = input => {\n\t({UPPERCASE, LOWERCASE, LEADING_CAPITAL, ALPHA, SEPARATORS_AND_IDENTIFIER, NUMBERS_AND_IDENTIFIER} = ${asciiOnly}.test(input) ? asciiCase : (unicodeCase ??= ${unicodeSet('\\\\p{Lu}', '\\\\p{Ll}', '\\\\p{Alpha}', '\\\\p{N}')}));\n};`,
+	'if (previousWasNumber && /[\\p{Alpha}]/u.test(character)) {': 'if (previousWasNumber && ALPHA.test(character)) {',
+	'\tconst leadingPrefix = input.match(/^[_$]*/)[0];': '\tcaseFor(input);\n\tconst leadingPrefix = input.match(/^[_$]*/)[0];',
+	// 12. decamelize's, likewise.
+	'\tconst decamelized = text.replace(\n\t\t/([\\p{Lowercase_Letter}\\d])(\\p{Uppercase_Letter})/gu,': `\tconst ascii = ${asciiOnly}.test(text + separator);\n\tconst decamelized = text.replace(\n\t\tascii ? /([a-z\\d])([A-Z])/gu : new RegExp('([\\\\p{Lowercase_Letter}\\\\d])(\\\\p{Uppercase_Letter})', 'gu'),`,
+	'\t\t\t/(\\p{Uppercase_Letter})(\\p{Uppercase_Letter}\\p{Lowercase_Letter}+)/gu,\n\t\t\treplacement,\n\t\t)\n\t\t.toLowerCase();': '\t\t\tascii ? /([A-Z])([A-Z][a-z]+)/gu : new RegExp(\'(\\\\p{Uppercase_Letter})(\\\\p{Uppercase_Letter}\\\\p{Lowercase_Letter}+)\', \'gu\'),\n\t\t\treplacement,\n\t\t)\n\t\t.toLowerCase();',
+};
+const meowDependencies = patchOnce('meow-dependencies', /meow[\\/]build[\\/]dependencies\.js$/, meowDependencyEdits);
+
+/** `source` with each key of `edits`, found exactly once, replaced by its value; else an error naming `file` and `name`. */
+export function patchText(source, edits, file, name) {
+	for (const [find, replace] of Object.entries(edits)) {
+		if (source.split(find).length !== 2) {
+			throw new Error(`${file}: expected \`${find}\` once; update scripts/bundle.mjs (${name}) for this version`);
+		}
+
+		source = source.replace(find, () => replace);
+	}
+
+	return source;
+}
 
 /**
  * A plugin that changes one dependency's file: each key of `edits`, found exactly once, becomes its
@@ -180,18 +211,7 @@ function patchOnce(name, file, edits) {
 	return {
 		name,
 		setup(build) {
-			build.onLoad({filter: file}, args => {
-				let source = fs.readFileSync(args.path, 'utf8');
-				for (const [find, replace] of Object.entries(edits)) {
-					if (source.split(find).length !== 2) {
-						throw new Error(`${args.path}: expected \`${find}\` once; update scripts/bundle.mjs (${name}) for this version`);
-					}
-
-					source = source.replace(find, () => replace);
-				}
-
-				return {contents: source, loader: 'js'};
-			});
+			build.onLoad({filter: file}, args => ({contents: patchText(fs.readFileSync(args.path, 'utf8'), edits, `${args.path}`, name), loader: 'js'}));
 		},
 	};
 }
@@ -278,6 +298,96 @@ function dashboardPlugin(scriptName) {
 	};
 }
 
+// 13. The configuration (source/config with zod: its schema, loading and checks) is a script with a
+// code cache of its own too, as the dashboard is (9): every start loads and checks the config, and
+// Node's compile cache kept only the chunk's top level, so the functions that build the schema and
+// parse the files were compiled again at every start (Node 20: all of it). The script takes the
+// domain's face from the CLI's modules (`envwatch:domain`); every import of config's face in the CLI
+// gets the glue below, which runs the script and exports what config's face exports. Its compiled
+// code is stored once the first `loadConfig` has run (the schema built, files parsed and checked),
+// before AWS mode sets V8's flags, which the stored code must match. The user's store (conf) stays
+// a chunk of its own that only `config get|set|unset|edit` load, as before.
+const configFace = `${dist}config/index.js`;
+const configDomain = new Map([[`${dist}domain/index.js`, 'envwatch:domain']]);
+
+const configFromModules = {
+	name: 'config-faces',
+	setup(build) {
+		build.onResolve({filter: /^\.\.?\//}, args => {
+			const file = fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`));
+			if (configDomain.has(file)) {
+				return {path: configDomain.get(file), external: true};
+			}
+
+			return file === `${dist}config/user-store.js` ? {path: 'user-store', namespace: 'config-user-store'} : undefined;
+		});
+		build.onLoad({filter: /.*/, namespace: 'config-user-store'}, () => ({contents: 'throw new Error(\'the user store is loaded by the glue of scripts/bundle.mjs (13), not the config script\');\n', loader: 'js'}));
+		build.onLoad({filter: /\.js$/}, args => {
+			if (args.path.startsWith(dist) && !args.path.startsWith(`${dist}config/`)) {
+				throw new Error(`${args.path}: the configuration's script reaches it other than through the domain's face (scripts/bundle.mjs, 13)`);
+			}
+
+			return undefined;
+		});
+	},
+};
+
+/** The names config's face exports (its tsc output, loaded here), but the store's loader. */
+async function configExports() {
+	const face = await import(`file://${configFace}`);
+	return Object.keys(face).filter(name => name !== 'loadUserStore').sort();
+}
+
+async function buildConfigScript(common, names) {
+	const result = await esbuild.build({
+		...common,
+		stdin: {contents: `export {${names.join(', ')}} from './index.js';\n`, resolveDir: `${dist}config`, sourcefile: 'config.js'},
+		format: 'cjs',
+		write: false,
+		define: {...common.define, 'import.meta.url': '__envwatchScriptUrl'},
+		plugins: [configFromModules],
+	});
+	const text = `(function (exports, require, module, __filename, __dirname) {const __envwatchScriptUrl = require('node:url').pathToFileURL(__filename).href;\n${result.outputFiles[0].text}\n})`;
+	if ([...text].some(character => character.charCodeAt(0) > 0x7F)) {
+		throw new Error('the configuration\'s script is not ASCII: source/boot/script-cache.ts reads it as latin1');
+	}
+
+	const name = `config-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
+	fs.writeFileSync(`${dist}bin/${name}`, text);
+	return name;
+}
+
+/** Every import of config's face in the CLI gets the glue that runs the configuration's script. */
+function configPlugin(scriptName, names) {
+	return {
+		name: 'config-script',
+		setup(build) {
+			build.onResolve({filter: /^\.\.?\//}, args => (args.namespace === 'file' && fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)) === configFace ? {path: 'envwatch-config', namespace: 'config-glue'} : undefined));
+			build.onLoad({filter: /.*/, namespace: 'config-glue'}, () => ({
+				contents: [
+					'import {fileURLToPath} from \'node:url\';',
+					'import envPaths from \'env-paths\';',
+					`import * as domain from ${JSON.stringify(`${dist}domain/index.js`)};`,
+					`import {runCachedScript} from ${JSON.stringify(`${dist}boot/script-cache.js`)};`,
+					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${scriptName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.(), modules: {'envwatch:domain': domain}});`,
+					`export const {${names.filter(name => name !== 'loadConfig').join(', ')}} = script.exports;`,
+					'/** The first load of a run stores the script\'s compiled code (when none was stored): the schema built, the files parsed and checked. */',
+					'export function loadConfig(...args) {',
+					'\ttry {',
+					'\t\treturn script.exports.loadConfig(...args);',
+					'\t} finally {',
+					'\t\tscript.save();',
+					'\t}',
+					'}',
+					`export async function loadUserStore() {\n\treturn import(${JSON.stringify(`${dist}config/user-store.js`)});\n}`,
+				].join('\n'),
+				loader: 'js',
+				resolveDir: `${dist}config`,
+			}));
+		},
+	};
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
 	fs.rmSync(`${dist}bin`, {recursive: true, force: true});
 	const common = {
@@ -290,6 +400,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		logLevel: 'warning',
 	};
 	const scriptName = await buildDashboard(common);
+	const configNames = await configExports();
+	const configScript = await buildConfigScript(common, configNames);
 	await esbuild.build({
 		...common,
 		entryPoints: [`${dist}cli.js`],
@@ -298,7 +410,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowLazyPackageCode, dashboardPlugin(scriptName)],
+		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowDependencies, dashboardPlugin(scriptName), configPlugin(configScript, configNames)],
 	});
 	// 11. The Lambda function (dist/lambda.js, source/lambda.ts) in dist/lambda/, for the zip of
 	// `npm run package:lambda` (scripts/package-lambda.mjs): lambda.js and the chunks it loads, the AWS

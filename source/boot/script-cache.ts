@@ -13,8 +13,9 @@ export type CachedScript = {
 	fromCache: boolean;
 	/**
 	 * Stores V8's code for the script as it is now (with every function compiled so far), when no
-	 * usable copy was stored: called once the script has done its start-up work. Never throws; a
-	 * cache that cannot be written is only a slower next start.
+	 * usable copy was stored and V8's flags are still those the script was loaded under: called
+	 * once the script has done its start-up work. Never throws; a cache that cannot be written is
+	 * only a slower next start.
 	 */
 	save(): void;
 };
@@ -54,7 +55,8 @@ export function runCachedScript(file: string, options: {
 	const directory = options.cacheRoot && !options.env['NODE_DISABLE_COMPILE_CACHE']
 		? privateDirectory(options.cacheRoot, 'script-cache', options.uid)
 		: undefined;
-	const cacheFile = directory && path.join(directory, `${path.basename(file, '.js')}-${process.version}-${cachedDataVersionTag().toString(16)}.v8`);
+	const tag = cachedDataVersionTag();
+	const cacheFile = directory && path.join(directory, `${path.basename(file, '.js')}-${process.version}-${tag.toString(16)}.v8`);
 	const sourceHash = cacheFile ? sha256(bytes) : undefined;
 	const cachedData = cacheFile && sourceHash ? readCache(cacheFile, sourceHash, options.uid) : undefined;
 
@@ -75,6 +77,13 @@ export function runCachedScript(file: string, options: {
 			}
 
 			saved = true;
+			// V8's flags changed since the script was loaded (AWS mode sets one): the data would carry
+			// the new flags, which V8 refuses at every next start, loaded under the old ones; stored,
+			// it would be written again at each start and never used.
+			if (cachedDataVersionTag() !== tag) {
+				return;
+			}
+
 			writeCache(directory, cacheFile, sourceHash, script.createCachedData());
 		},
 	};

@@ -142,7 +142,8 @@ describe('the dashboard\'s start', () => {
 		const dir = terminals.dir();
 		const cache = path.join(dir, 'cache');
 		const folder = path.join(cache, 'envwatch-nodejs', 'script-cache');
-		const stored = () => (fs.existsSync(folder) ? fs.readdirSync(folder).filter(name => name.endsWith('.v8')) : []);
+		// The configuration's script keeps its code there too (test/unit/bundle-config.test.ts).
+		const stored = () => (fs.existsSync(folder) ? fs.readdirSync(folder).filter(name => name.startsWith('vendor-') && name.endsWith('.v8')) : []);
 		const session = await terminals.open(80, 24, {cwd: dir, env: {XDG_CACHE_HOME: cache}});
 		const start = async () => {
 			session.run(`node ${cli} --demo calm --state-dir ${path.join(dir, 'state')}`);

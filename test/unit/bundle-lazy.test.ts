@@ -9,7 +9,8 @@ import {describe, expect, it} from 'vitest';
 // import() (docs/design.md, "Start-up and the bundle"). Reads the bundle `npm run build` made.
 const bin = fileURLToPath(new URL('../../dist/bin/', import.meta.url));
 
-function packagesLoadedBy(prefix: string): string[] {
+/** The files of dist/bin that `prefix`'s chunk loads by static imports, itself included. */
+function filesLoadedBy(prefix: string): Set<string> {
 	const entry = fs.readdirSync(bin).find(name => name === `${prefix}.js` || (name.startsWith(`${prefix}-`) && name.endsWith('.js')));
 	expect(entry, `dist/bin/${prefix}*.js (run npm run build)`).toBeDefined();
 	const seen = new Set<string>();
@@ -23,8 +24,12 @@ function packagesLoadedBy(prefix: string): string[] {
 	};
 
 	visit(entry!);
+	return seen;
+}
+
+function packagesLoadedBy(prefix: string): string[] {
 	const packages = new Set<string>();
-	for (const file of seen) {
+	for (const file of filesLoadedBy(prefix)) {
 		for (const [, name] of fs.readFileSync(path.join(bin, file), 'utf8').matchAll(/\/\/ \S*?node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//g)) {
 			packages.add(name!);
 		}
@@ -38,8 +43,14 @@ describe('the bundle keeps what is loaded on demand lazy', () => {
 		expect(packagesLoadedBy('cli')).toEqual(['env-paths']);
 	});
 
-	it('the dispatcher loads only env-paths, meow and zod before an import(): no Ink, React, prom-client or AWS SDK', () => {
-		expect(packagesLoadedBy('main')).toEqual(['env-paths', 'meow', 'zod']);
+	it('the dispatcher loads only env-paths and meow before an import(): no Ink, React, prom-client or AWS SDK (zod is in the configuration\'s script)', () => {
+		expect(packagesLoadedBy('main')).toEqual(['env-paths', 'meow']);
+	});
+
+	it('no start loads node:zlib: only a shared state table\'s documents and snapshots are gzipped, loaded when used', () => {
+		const eager = [...filesLoadedBy('cli'), ...filesLoadedBy('main')];
+		const importers = eager.filter(file => /\bfrom\s*["'](?:node:)?zlib["']|\bimport\s*["'](?:node:)?zlib["']/.test(fs.readFileSync(path.join(bin, file), 'utf8')));
+		expect(importers).toEqual([]);
 	});
 
 	it('meow comes without its package.json reader: no normalize-package-data, SPDX tables or code frames run at start', () => {

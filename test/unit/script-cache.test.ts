@@ -161,6 +161,19 @@ describe('runCachedScript', () => {
 		expect(cacheFiles(root)).toEqual([`vendor-0123456789ab${suffix}`, `vendor-0123456789ab-${process.version}-${cachedDataVersionTag().toString(16)}.v8`].sort());
 		expect(runCachedScript(script(dir), {cacheRoot: root, env: {}, uid}).fromCache).toBe(true);
 	});
+	it('stores nothing when V8\'s flags changed after the script was loaded: the data would be refused at every next start', () => {
+		// The configuration's script loads before AWS mode sets V8's heap flag (scripts/bundle.mjs, 13).
+		const dir = tempDir();
+		const root = path.join(dir, 'cache');
+		const loaded = runCachedScript(script(dir), {cacheRoot: root, env: {}, uid});
+		const before = cachedDataVersionTag();
+		setFlagsFromString('--heap-growing-percent=29');
+		expect(cachedDataVersionTag()).not.toBe(before);
+		loaded.save();
+		expect(fs.existsSync(path.join(root, 'script-cache')) ? cacheFiles(root).filter(name => name.endsWith('.v8')) : []).toEqual([]);
+		setFlagsFromString('--heap-growing-percent=30');
+	});
+
 	it('gives the script the modules it is handed for their names, and Node\'s for every other name', () => {
 		// The dashboard's script takes the engine and the domain the rest of the CLI loaded (one copy of each).
 		const dir = tempDir();

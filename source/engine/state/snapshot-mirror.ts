@@ -1,6 +1,6 @@
-import {gunzipSync, gzipSync} from 'node:zlib';
 import type {CoordinationTable, TableCondition, TableKey} from '../../providers/index.js';
 import {printable} from '../../domain/index.js';
+import {lazyZlib} from './lazy-zlib.js';
 import {describeError} from './record.js';
 import {wireSnapshot, type Snapshot} from '../snapshot.js';
 import {checkSnapshot} from '../snapshot-check.js';
@@ -88,7 +88,7 @@ export class SnapshotMirror {
 		this.lastAt = Date.now();
 		const {attachedTo: _attached, ...plain} = wireSnapshot(snapshot, 0);
 		try {
-			const written = await this.table.transact([{put: {...viewKey, version: this.version, token: this.token, at: snapshot.at, body: gzipSync(JSON.stringify(plain))}}], this.fence());
+			const written = await this.table.transact([{put: {...viewKey, version: this.version, token: this.token, at: snapshot.at, body: lazyZlib().gzipSync(JSON.stringify(plain))}}], this.fence());
 			if (written.written && this.failing) {
 				this.failing = false;
 				this.report(`the snapshot reaches ${this.table.name} again`);
@@ -129,7 +129,7 @@ export async function readMirrored(table: CoordinationTable, version: string, le
 	let value: unknown;
 	try {
 		// Never inflated past a bound (a small gzip can inflate to gigabytes in a 128 MB Lambda).
-		value = JSON.parse(gunzipSync(item['body'] as Uint8Array, {maxOutputLength: maxSnapshotBytes}).toString('utf8'));
+		value = JSON.parse(lazyZlib().gunzipSync(item['body'] as Uint8Array, {maxOutputLength: maxSnapshotBytes}).toString('utf8'));
 	} catch (error) {
 		const why = `not readable (${describeError(error)})`;
 		return {problem: `the snapshot in ${table.name} is ${why}`, refused: why};

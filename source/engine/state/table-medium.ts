@@ -1,5 +1,5 @@
-import {gunzipSync, gzipSync} from 'node:zlib';
 import type {CoordinationTable, TableCondition, TableItem, TableWrite} from '../../providers/index.js';
+import {lazyZlib} from './lazy-zlib.js';
 import {describeError, writeFailed, type RecordNotice} from './record.js';
 import {DamagedDocument, type StateMedium} from './medium.js';
 
@@ -412,7 +412,7 @@ function sizeOf(item: TableItem): number {
 
 /** A document's items: its head (with the gzip in it when small, else how many parts), and its parts. */
 function itemsOf(name: string, text: string): TableItem[] {
-	const body = gzipSync(text);
+	const body = lazyZlib().gzipSync(text);
 	const bytes = Buffer.byteLength(text);
 	if (body.length <= partBytes) {
 		return [{pk: statePartition, sk: docKey(name), gen: '', parts: 0, bytes, body}];
@@ -462,7 +462,7 @@ function documentOf(name: string, head: TableItem, parts: ReadonlyMap<string, Ta
 	let text: string;
 	try {
 		// Never inflated past what its head says it holds (a small gzip can inflate to gigabytes).
-		text = gunzipSync(body, {maxOutputLength: Math.max(1, bytes)}).toString('utf8');
+		text = lazyZlib().gunzipSync(body, {maxOutputLength: Math.max(1, bytes)}).toString('utf8');
 	} catch (error) {
 		return damaged(`its body is not gzip of at most ${bytes} bytes (${describeError(error)})`);
 	}
