@@ -287,7 +287,7 @@ function dashboardPlugin(scriptName) {
 					`import {runCachedScript} from ${JSON.stringify(`${dist}boot/script-cache.js`)};`,
 					`const modules = {${[...dashboardFaces.values()].map((name, index) => `${JSON.stringify(name)}: face${index}`).join(', ')}};`,
 					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${scriptName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.(), modules});`,
-					'script.exports.afterFirstFrame(() => script.save());',
+					'script.exports.afterFirstFrame(() => {\n\tscript.save();\n\tface0.saveEngineScript?.();\n});',
 					'await script.exports.yogaReady;',
 					'export const runDashboard = script.exports.runDashboard;',
 				].join('\n'),
@@ -362,7 +362,7 @@ function configPlugin(scriptName, names) {
 	return {
 		name: 'config-script',
 		setup(build) {
-			build.onResolve({filter: /^\.\.?\//}, args => (args.namespace === 'file' && fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)) === configFace ? {path: 'envwatch-config', namespace: 'config-glue'} : undefined));
+			build.onResolve({filter: /^(?:\.\.?\/|\/)/}, args => ((args.namespace === 'file' || args.namespace === 'engine-glue') && fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)) === configFace ? {path: 'envwatch-config', namespace: 'config-glue'} : undefined));
 			build.onLoad({filter: /.*/, namespace: 'config-glue'}, () => ({
 				contents: [
 					'import {fileURLToPath} from \'node:url\';',
@@ -388,6 +388,91 @@ function configPlugin(scriptName, names) {
 	};
 }
 
+// 14. The engine (source/engine: opening the session, the polls, the guards, the state dir) is a script
+// with a code cache of its own too, as the configuration's is (13): the first poll runs about 30 ms
+// of its functions, which the compile cache kept only the top level of, so each start compiled them
+// again. It takes the domain's, the configuration's and the providers' faces from the CLI's modules
+// (`envwatch:domain`, `envwatch:config`, `envwatch:providers`): one copy of each, and the dashboard's
+// script gets this engine through `envwatch:engine` as before. Its compiled code is stored after the
+// dashboard's first frame, or as a run that made a Monitor ends (never `--help` or `status`, which run
+// none of its functions: stored, that code would be used and kept); in AWS mode V8's flags have changed by then, so nothing is
+// stored (script-cache.ts) and the engine runs compiled as before.
+const engineFace = `${dist}engine/index.js`;
+const engineFaces = new Map([[`${dist}domain/index.js`, 'envwatch:domain'], [configFace, 'envwatch:config'], [`${dist}providers/index.js`, 'envwatch:providers']]);
+
+const engineFromModules = {
+	name: 'engine-faces',
+	setup(build) {
+		build.onResolve({filter: /^\.\.?\//}, args => {
+			const name = engineFaces.get(fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)));
+			return name ? {path: name, external: true} : undefined;
+		});
+		build.onLoad({filter: /\.js$/}, args => {
+			if (args.path.startsWith(dist) && !args.path.startsWith(`${dist}engine/`)) {
+				throw new Error(`${args.path}: the engine's script reaches it other than through the domain's, the configuration's or the providers' face (scripts/bundle.mjs, 14)`);
+			}
+
+			return undefined;
+		});
+	},
+};
+
+async function engineExports() {
+	return Object.keys(await import(`file://${engineFace}`)).sort();
+}
+
+async function buildEngineScript(common) {
+	const result = await esbuild.build({
+		...common,
+		stdin: {contents: 'export * from \'./index.js\';\n', resolveDir: `${dist}engine`, sourcefile: 'engine.js'},
+		format: 'cjs',
+		write: false,
+		define: {...common.define, 'import.meta.url': '__envwatchScriptUrl'},
+		plugins: [engineFromModules],
+	});
+	const text = `(function (exports, require, module, __filename, __dirname) {const __envwatchScriptUrl = require('node:url').pathToFileURL(__filename).href;\n${result.outputFiles[0].text}\n})`;
+	if ([...text].some(character => character.charCodeAt(0) > 0x7F)) {
+		throw new Error('the engine\'s script is not ASCII: source/boot/script-cache.ts reads it as latin1');
+	}
+
+	const name = `engine-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
+	fs.writeFileSync(`${dist}bin/${name}`, text);
+	return name;
+}
+
+/** Every import of the engine's face in the CLI (and the dashboard's glue) gets the glue that runs the engine's script. */
+function enginePlugin(scriptName, names) {
+	return {
+		name: 'engine-script',
+		setup(build) {
+			build.onResolve({filter: /^(?:\.\.?\/|\/)/}, args => (args.namespace !== 'engine-glue' && fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)) === engineFace ? {path: 'envwatch-engine', namespace: 'engine-glue'} : undefined));
+			build.onLoad({filter: /.*/, namespace: 'engine-glue'}, () => ({
+				contents: [
+					'import {fileURLToPath} from \'node:url\';',
+					'import envPaths from \'env-paths\';',
+					...[...engineFaces].map(([file], index) => `import * as face${index} from ${JSON.stringify(file)};`),
+					`import {runCachedScript} from ${JSON.stringify(`${dist}boot/script-cache.js`)};`,
+					`const script = runCachedScript(fileURLToPath(new URL(${JSON.stringify(`./${scriptName}`)}, import.meta.url)), {cacheRoot: envPaths('envwatch').cache, env: process.env, uid: process.getuid?.(), modules: {${[...engineFaces.values()].map((name, index) => `${JSON.stringify(name)}: face${index}`).join(', ')}}});`,
+					'/** Stores the script\'s compiled code (once; nothing when V8\'s flags changed since it loaded): after the first frame, or as a run that opened a session ends. */',
+					'export function saveEngineScript() {',
+					'\tscript.save();',
+					'}',
+					`export const {${names.filter(name => name !== 'Monitor').join(', ')}} = script.exports;`,
+					'/** A run that opens a session stores the code as it ends (`--once`): not `--help` or `status`, which run none of the engine\'s functions. */',
+					'export class Monitor extends script.exports.Monitor {',
+					'\tconstructor(...args) {',
+					'\t\tsuper(...args);',
+					'\t\tprocess.once(\'exit\', saveEngineScript);',
+					'\t}',
+					'}',
+				].join('\n'),
+				loader: 'js',
+				resolveDir: `${dist}engine`,
+			}));
+		},
+	};
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
 	fs.rmSync(`${dist}bin`, {recursive: true, force: true});
 	const common = {
@@ -402,6 +487,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 	const scriptName = await buildDashboard(common);
 	const configNames = await configExports();
 	const configScript = await buildConfigScript(common, configNames);
+	const engineScript = await buildEngineScript(common);
+	const engineNames = await engineExports();
 	await esbuild.build({
 		...common,
 		entryPoints: [`${dist}cli.js`],
@@ -410,7 +497,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 		outdir: `${dist}bin`,
 		// Bundled CommonJS (parts of the AWS SDK) calls require for Node's built-ins.
 		banner: {js: 'import {createRequire as __envwatchRequire} from \'node:module\'; const require = __envwatchRequire(import.meta.url);'},
-		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowDependencies, dashboardPlugin(scriptName), configPlugin(configScript, configNames)],
+		plugins: [inlineKeys, bundledInkVersion, meowWithoutPackageReader, meowDependencies, enginePlugin(engineScript, engineNames), dashboardPlugin(scriptName), configPlugin(configScript, configNames)],
 	});
 	// 11. The Lambda function (dist/lambda.js, source/lambda.ts) in dist/lambda/, for the zip of
 	// `npm run package:lambda` (scripts/package-lambda.mjs): lambda.js and the chunks it loads, the AWS
