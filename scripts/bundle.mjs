@@ -338,23 +338,32 @@ async function configExports() {
 	return Object.keys(face).filter(name => name !== 'loadUserStore').sort();
 }
 
-async function buildConfigScript(common, names) {
+/**
+ * A layer's code (`dir` under dist: config, engine) as a script whose compiled code is kept between
+ * starts (sections 13 and 14): CommonJS in a function, ASCII (script-cache.ts reads it as latin1),
+ * named by its hash. Returns the file's name in dist/bin.
+ */
+async function buildScript(common, {dir, what, contents, plugin}) {
 	const result = await esbuild.build({
 		...common,
-		stdin: {contents: `export {${names.join(', ')}} from './index.js';\n`, resolveDir: `${dist}config`, sourcefile: 'config.js'},
+		stdin: {contents, resolveDir: `${dist}${dir}`, sourcefile: `${dir}.js`},
 		format: 'cjs',
 		write: false,
 		define: {...common.define, 'import.meta.url': '__envwatchScriptUrl'},
-		plugins: [configFromModules],
+		plugins: [plugin],
 	});
 	const text = `(function (exports, require, module, __filename, __dirname) {const __envwatchScriptUrl = require('node:url').pathToFileURL(__filename).href;\n${result.outputFiles[0].text}\n})`;
 	if ([...text].some(character => character.charCodeAt(0) > 0x7F)) {
-		throw new Error('the configuration\'s script is not ASCII: source/boot/script-cache.ts reads it as latin1');
+		throw new Error(`the ${what}'s script is not ASCII: source/boot/script-cache.ts reads it as latin1`);
 	}
 
-	const name = `config-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
+	const name = `${dir}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
 	fs.writeFileSync(`${dist}bin/${name}`, text);
 	return name;
+}
+
+async function buildConfigScript(common, names) {
+	return buildScript(common, {dir: 'config', what: 'configuration', contents: `export {${names.join(', ')}} from './index.js';\n`, plugin: configFromModules});
 }
 
 /** Every import of config's face in the CLI gets the glue that runs the configuration's script. */
@@ -422,22 +431,7 @@ async function engineExports() {
 }
 
 async function buildEngineScript(common) {
-	const result = await esbuild.build({
-		...common,
-		stdin: {contents: 'export * from \'./index.js\';\n', resolveDir: `${dist}engine`, sourcefile: 'engine.js'},
-		format: 'cjs',
-		write: false,
-		define: {...common.define, 'import.meta.url': '__envwatchScriptUrl'},
-		plugins: [engineFromModules],
-	});
-	const text = `(function (exports, require, module, __filename, __dirname) {const __envwatchScriptUrl = require('node:url').pathToFileURL(__filename).href;\n${result.outputFiles[0].text}\n})`;
-	if ([...text].some(character => character.charCodeAt(0) > 0x7F)) {
-		throw new Error('the engine\'s script is not ASCII: source/boot/script-cache.ts reads it as latin1');
-	}
-
-	const name = `engine-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`;
-	fs.writeFileSync(`${dist}bin/${name}`, text);
-	return name;
+	return buildScript(common, {dir: 'engine', what: 'engine', contents: 'export * from \'./index.js\';\n', plugin: engineFromModules});
 }
 
 /** Every import of the engine's face in the CLI (and the dashboard's glue) gets the glue that runs the engine's script. */
