@@ -227,23 +227,32 @@ function patchOnce(name, file, edits) {
 const dashboardFaces = new Map([[`${dist}engine/index.js`, 'envwatch:engine'], [`${dist}domain/index.js`, 'envwatch:domain']]);
 const dashboardEntry = `${dist}ui/run.js`;
 
-const facesFromModules = {
-	name: 'dashboard-faces',
-	setup(build) {
-		build.onResolve({filter: /^\.\.?\//}, args => {
-			const name = dashboardFaces.get(fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)));
-			return name ? {path: name, external: true} : undefined;
-		});
-		// Only the dashboard's code and what it bundles may be in the script: another layer would be a second copy.
-		build.onLoad({filter: /\.js$/}, args => {
-			if (args.path.startsWith(dist) && !args.path.startsWith(`${dist}ui/`)) {
-				throw new Error(`${args.path}: the dashboard's script reaches it other than through the engine's or the domain's face (scripts/bundle.mjs, 9)`);
-			}
+/**
+ * The plugin of a script holding one layer (`layer` under dist): an import of one of `faces` (a
+ * face's file -> the module name the CLI registered it under) is taken from the CLI's modules; any
+ * other layer's file reached is an error that says `refusal`.
+ */
+function facesPlugin(name, faces, layer, refusal) {
+	return {
+		name,
+		setup(build) {
+			build.onResolve({filter: /^\.\.?\//}, args => {
+				const module = faces.get(fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)));
+				return module ? {path: module, external: true} : undefined;
+			});
+			build.onLoad({filter: /\.js$/}, args => {
+				if (args.path.startsWith(dist) && !args.path.startsWith(`${dist}${layer}/`)) {
+					throw new Error(`${args.path}: ${refusal}`);
+				}
 
-			return undefined;
-		});
-	},
-};
+				return undefined;
+			});
+		},
+	};
+}
+
+// Only the dashboard's code and what it bundles may be in the script: another layer would be a second copy.
+const facesFromModules = facesPlugin('dashboard-faces', dashboardFaces, 'ui', 'the dashboard\'s script reaches it other than through the engine\'s or the domain\'s face (scripts/bundle.mjs, 9)');
 
 async function buildDashboard(common) {
 	const result = await esbuild.build({
@@ -409,22 +418,7 @@ function configPlugin(scriptName, names) {
 const engineFace = `${dist}engine/index.js`;
 const engineFaces = new Map([[`${dist}domain/index.js`, 'envwatch:domain'], [configFace, 'envwatch:config'], [`${dist}providers/index.js`, 'envwatch:providers']]);
 
-const engineFromModules = {
-	name: 'engine-faces',
-	setup(build) {
-		build.onResolve({filter: /^\.\.?\//}, args => {
-			const name = engineFaces.get(fileURLToPath(new URL(args.path, `file://${args.resolveDir}/`)));
-			return name ? {path: name, external: true} : undefined;
-		});
-		build.onLoad({filter: /\.js$/}, args => {
-			if (args.path.startsWith(dist) && !args.path.startsWith(`${dist}engine/`)) {
-				throw new Error(`${args.path}: the engine's script reaches it other than through the domain's, the configuration's or the providers' face (scripts/bundle.mjs, 14)`);
-			}
-
-			return undefined;
-		});
-	},
-};
+const engineFromModules = facesPlugin('engine-faces', engineFaces, 'engine', 'the engine\'s script reaches it other than through the domain\'s, the configuration\'s or the providers\' face (scripts/bundle.mjs, 14)');
 
 async function engineExports() {
 	return Object.keys(await import(`file://${engineFace}`)).sort();
